@@ -1,0 +1,138 @@
+//! Code generation only: every decision was made by `check`. The generated code
+//! names everything by absolute path and calls only `::otel_traced::__private`, so
+//! it stays small and the runtime owns the behaviour.
+
+use crate::check::{Checked, Probe, Recorded};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+pub(crate) fn expand(checked: Checked) -> TokenStream {
+    let Checked { traced, recorded } = checked;
+    let mut function = traced.function;
+    let private = quote!(::otel_traced::__private);
+    let options = &traced.options;
+    let ident = &function.sig.ident;
+    let is_async = function.sig.asyncness.is_some();
+
+    let name = match &options.name {
+        Some(literal) => literal.value(),
+        None => ident.to_string(),
+    };
+    let kind = format_ident!(
+        "{}",
+        capitalised(&options.kind.as_ref().map_or("internal".to_owned(), ToString::to_string))
+    );
+    let root = options.root.is_some();
+    let code = options.code.as_ref().is_none_or(|literal| literal.value);
+    let max_attributes = recorded.len();
+    let location = ident.span();
+    let file = quote_spanned!(location=> ::core::file!());
+    let line = quote_spanned!(location=> ::core::line!());
+    let callsite = quote! {
+        static __OTEL_TRACED_CALLSITE: #private::Callsite = #private::Callsite::new(#private::SpanMeta {
+            name: #name,
+            kind: #private::SpanKind::#kind,
+            root: #root,
+            function: ::core::concat!(::core::module_path!(), "::", ::core::stringify!(#ident)),
+            file: #file,
+            line: #line,
+            code: #code,
+            scope_name: match ::core::option_env!("CARGO_PKG_NAME") { ::core::option::Option::Some(name) => name, ::core::option::Option::None => "unknown" },
+            scope_version: match ::core::option_env!("CARGO_PKG_VERSION") { ::core::option::Option::Some(version) => version, ::core::option::Option::None => "" },
+            max_attributes: #max_attributes,
+        });
+    };
+    let parent = match &options.parent {
+        Some(expr) => quote_spanned!(expr.span()=> #private::Parent::from(#expr)),
+        None => quote!(#private::Parent::Current),
+    };
+    let records = recorded.iter().map(record_parameter);
+    let start = if is_async {
+        quote!(start_future)
+    } else {
+        quote!(start)
+    };
+    let open = quote! {
+        #callsite
+        let __otel_span = __OTEL_TRACED_CALLSITE.#start(#parent, |__otel_attributes| {
+            #[allow(unused_imports)]
+            use #private::{ViaAsAttribute as _, ViaScalar as _, ViaFormat as _, ViaFallback as _};
+            #(#records)*
+        });
+    };
+
+    let block = &function.block;
+    let body = if traced.returns_result {
+        let record_error = quote! {
+            __otel_handle.record_error(|| {
+                #[allow(unused_imports)]
+                use #private::{ViaError as _, ViaSharedErrorRef as _, ViaErrorRef as _, ViaDisplay as _, ViaDebug as _, ViaTypeName as _};
+                (&&&&&&#private::ErrorProbe(&__otel_error)).__otel_error()
+            });
+        };
+        let outcome = |run: TokenStream| {
+            quote! {
+                match #run {
+                    ::core::result::Result::Ok(__otel_value) => ::core::result::Result::Ok(__otel_value),
+                    ::core::result::Result::Err(__otel_error) => {
+                        #record_error
+                        ::core::result::Result::Err(__otel_error)
+                    }
+                }
+            }
+        };
+        if is_async {
+            let matched = outcome(quote!(async move #block.await));
+            quote! {
+                let __otel_handle = __otel_span.handle();
+                #private::Instrumented::new(__otel_span, async move { #matched }).await
+            }
+        } else {
+            let matched = outcome(quote!(#private::run_body(move || #block)));
+            quote! {
+                let __otel_current = __otel_span.enter();
+                let __otel_handle = &__otel_span;
+                #matched
+            }
+        }
+    } else if is_async {
+        quote!(#private::Instrumented::new(__otel_span, async move #block).await)
+    } else {
+        quote! {
+            let __otel_current = __otel_span.enter();
+            #private::run_body(move || #block)
+        }
+    };
+
+    let new_block: syn::Block = syn::parse_quote!({ #open #body });
+    *function.block = new_block;
+    quote!(#function)
+}
+
+/// `__otel_attributes.push("key", value)` for one parameter, with the value found by
+/// autoref specialisation. Spanned at the parameter, so a type that cannot be
+/// recorded under `#[attr]` is reported there.
+fn record_parameter(recorded: &Recorded) -> TokenStream {
+    let private = quote!(::otel_traced::__private);
+    let Recorded { ident, key, probe } = recorded;
+    let probe = match probe {
+        Probe::Default => quote!(Arg),
+        Probe::Debug => quote!(Explicit),
+        Probe::Display => quote!(ExplicitDisplay),
+    };
+    quote_spanned! {ident.span()=>
+        __otel_attributes.push(
+            #key,
+            #private::RecordedValue::into_recorded((&&&&#private::#probe(&#ident)).__otel_value()),
+        );
+    }
+}
+
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
+}

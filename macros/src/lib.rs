@@ -1,0 +1,34 @@
+//! The procedural macros of `otel-traced`. Use them through the `otel-traced` crate,
+//! which re-exports them and provides the runtime their expansions call.
+//!
+//! Pipeline: `parse` (syntax to typed options), `check` (every diagnostic), `expand`
+//! (code only).
+
+mod check;
+mod expand;
+mod parse;
+
+use proc_macro::TokenStream;
+
+/// Instruments a function: each call becomes a span. Documented in `otel-traced`.
+#[proc_macro_attribute]
+pub fn traced(args: TokenStream, item: TokenStream) -> TokenStream {
+    let parsed = match parse::parse(args.into(), item.into()) {
+        Ok(parsed) => parsed,
+        Err(failure) => return with_item(failure.error, failure.item),
+    };
+    match check::check(parsed) {
+        Ok(checked) => expand::expand(checked).into(),
+        Err((error, traced)) => {
+            let function = traced.function;
+            with_item(error, quote::quote!(#function))
+        }
+    }
+}
+
+/// The diagnostics followed by the item as written (minus our parameter attributes),
+/// so the user sees our errors and not a cascade of "cannot find function".
+fn with_item(error: syn::Error, item: proc_macro2::TokenStream) -> TokenStream {
+    let error = error.to_compile_error();
+    quote::quote!(#error #item).into()
+}

@@ -1,0 +1,225 @@
+//! The static description of an annotated function and the code that opens its spans.
+//!
+//! Every `#[traced]` function gets one `static` [`Callsite`]: everything the macro
+//! knows at compile time (name, kind, code location, scope) lives there, so opening
+//! a span copies no strings, and the call site caches its tracer.
+
+use crate::route::{CaptureRoute, TracerCache};
+use crate::span::{ActiveSpan, Attributes};
+use opentelemetry::baggage::{Baggage, BaggageExt as _};
+use opentelemetry::trace::{
+    SpanBuilder, SpanContext, SpanKind, TraceContextExt, Tracer as _, TracerProvider as _,
+};
+use opentelemetry::{Context, InstrumentationScope, Key, KeyValue};
+use opentelemetry_sdk::trace::Span as SdkSpan;
+use std::borrow::Cow;
+
+/// What the macro knows about an annotated function.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct SpanMeta {
+    /// The span name: `name = ".."` or the function's name.
+    pub name: &'static str,
+    pub kind: SpanKind,
+    /// Starts a new trace instead of a child of the current context.
+    pub root: bool,
+    /// `module_path!()::function`, recorded as `code.function.name`.
+    pub function: &'static str,
+    pub file: &'static str,
+    pub line: u32,
+    /// Record the `code.*` attributes (`code = false` turns them off).
+    pub code: bool,
+    /// The instrumentation scope: the annotated crate's name and version.
+    pub scope_name: &'static str,
+    pub scope_version: &'static str,
+    /// How many attributes the function records at most beside the code attributes,
+    /// so the span's attribute vector is allocated once at its final size.
+    pub max_attributes: usize,
+}
+
+/// One annotated function: its metadata and its cached tracer.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Callsite {
+    meta: SpanMeta,
+    tracers: TracerCache,
+}
+
+/// Where a span's parent comes from (`parent = ..` takes a `&Context`, a `Context`
+/// or a `SpanContext`).
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum Parent<'a> {
+    /// The current context: the default.
+    Current,
+    /// An explicit parent context.
+    Context(Cow<'a, Context>),
+}
+
+impl<'a> From<&'a Context> for Parent<'a> {
+    fn from(context: &'a Context) -> Self {
+        Parent::Context(Cow::Borrowed(context))
+    }
+}
+
+impl From<Context> for Parent<'_> {
+    fn from(context: Context) -> Self {
+        Parent::Context(Cow::Owned(context))
+    }
+}
+
+impl From<SpanContext> for Parent<'_> {
+    fn from(span_context: SpanContext) -> Self {
+        Parent::Context(Cow::Owned(
+            Context::current().with_remote_span_context(span_context),
+        ))
+    }
+}
+
+impl From<&SpanContext> for Parent<'_> {
+    fn from(span_context: &SpanContext) -> Self {
+        Parent::from(span_context.clone())
+    }
+}
+
+const CODE_ATTRIBUTES: usize = 3;
+
+impl Callsite {
+    #[doc(hidden)]
+    pub const fn new(meta: SpanMeta) -> Self {
+        Callsite {
+            meta,
+            tracers: TracerCache::new(),
+        }
+    }
+
+    /// Opens the span of one call. `record` runs only when the span is recording, so
+    /// attribute expressions are neither evaluated nor formatted otherwise.
+    #[inline]
+    pub fn start(
+        &'static self,
+        parent: Parent<'_>,
+        record: impl FnOnce(&mut Attributes<'_>),
+    ) -> ActiveSpan {
+        if !crate::route::is_enabled() {
+            return ActiveSpan::disabled();
+        }
+        self.start_enabled(parent, record, false)
+    }
+
+    /// Like [`Callsite::start`], for the span of a future: dropping it before it
+    /// completes marks the span `otel_traced.cancelled`.
+    #[inline]
+    pub fn start_future(
+        &'static self,
+        parent: Parent<'_>,
+        record: impl FnOnce(&mut Attributes<'_>),
+    ) -> ActiveSpan {
+        if !crate::route::is_enabled() {
+            return ActiveSpan::disabled();
+        }
+        self.start_enabled(parent, record, true)
+    }
+
+    fn start_enabled(
+        &'static self,
+        parent: Parent<'_>,
+        record: impl FnOnce(&mut Attributes<'_>),
+        cancellable: bool,
+    ) -> ActiveSpan {
+        let (span, parent) = match parent {
+            Parent::Current if self.meta.root => {
+                let root = Context::map_current(root_context);
+                (self.build(&root), root)
+            }
+            Parent::Current => {
+                // The span is built while the current context is borrowed, but user
+                // code (`record`) runs only after the borrow ends.
+                let span = Context::map_current(|current| self.build(current));
+                (span, Context::current())
+            }
+            Parent::Context(explicit) => {
+                let explicit = explicit.into_owned();
+                (self.build(&explicit), explicit)
+            }
+        };
+        let Some(mut span) = span else {
+            return ActiveSpan::disabled();
+        };
+        if opentelemetry::trace::Span::is_recording(&span) {
+            record(&mut Attributes::new(&mut span));
+        }
+        ActiveSpan::new(parent.with_span(span), cancellable)
+    }
+
+    /// Builds the span with the tracer of its destination, or `None` when it has
+    /// none (nothing installed, and not inside a capture).
+    fn build(&'static self, parent: &Context) -> Option<SdkSpan> {
+        match CaptureRoute::for_parent(parent) {
+            Some(route) => {
+                let tracer = route.provider().tracer_with_scope(self.scope());
+                let span = tracer.build_with_context(self.builder(), parent);
+                if !parent.span().span_context().is_valid() {
+                    route.register_root(opentelemetry::trace::Span::span_context(&span));
+                }
+                Some(span)
+            }
+            None => self.tracers.with_tracer(
+                || self.scope(),
+                |tracer| tracer.build_with_context(self.builder(), parent),
+            ),
+        }
+    }
+
+    fn scope(&self) -> InstrumentationScope {
+        InstrumentationScope::builder(self.meta.scope_name)
+            .with_version(self.meta.scope_version)
+            .build()
+    }
+
+    fn builder(&self) -> SpanBuilder {
+        let meta = &self.meta;
+        let capacity = meta.max_attributes + if meta.code { CODE_ATTRIBUTES } else { 0 };
+        let mut attributes = Vec::with_capacity(capacity);
+        if meta.code {
+            attributes.push(KeyValue::new(
+                Key::from_static_str("code.function.name"),
+                meta.function,
+            ));
+            attributes.push(KeyValue::new(
+                Key::from_static_str("code.file.path"),
+                meta.file,
+            ));
+            attributes.push(KeyValue::new(
+                Key::from_static_str("code.line.number"),
+                i64::from(meta.line),
+            ));
+        }
+        let mut builder = SpanBuilder::from_name(meta.name).with_kind(meta.kind.clone());
+        // Set directly rather than through `with_attributes`, which collects and so
+        // would not promise to keep the reserved capacity.
+        builder.attributes = Some(attributes);
+        builder
+    }
+}
+
+/// The parent context of a `root` span: no span, so a new trace starts, but the
+/// entries that are not about the trace (baggage, the capture route) carry over.
+fn root_context(current: &Context) -> Context {
+    let baggage = current.baggage();
+    let mut root = if baggage.len() == 0 {
+        Context::new()
+    } else {
+        // `Baggage` is not `Clone`; rebuilding it from its entries is.
+        Context::new().with_baggage(
+            baggage
+                .iter()
+                .map(|(key, entry)| (key.clone(), entry.clone()))
+                .collect::<Baggage>(),
+        )
+    };
+    if let Some(route) = current.get::<CaptureRoute>() {
+        root = root.with_value(route.clone());
+    }
+    root
+}

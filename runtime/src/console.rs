@@ -1,0 +1,124 @@
+//! The console exporter: the default destination, one readable tree per trace.
+//!
+//! Spans end children first, so the exporter holds the spans of each trace until its
+//! local root (a span with no parent, or a remote one) ends, then prints the whole
+//! tree at once. It runs behind the SDK's batch processor, on the processor's own
+//! thread: printing never slows the annotated code.
+
+use crate::render::{format_duration, render_trees};
+use crate::route::lock;
+use opentelemetry::trace::{SpanId, TraceId};
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+use std::collections::{HashMap, VecDeque};
+use std::io::Write;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Traces held at most while waiting for their roots; past that the oldest is
+/// printed as it is, so a root that never ends cannot grow memory without bound.
+const MAX_PENDING_TRACES: usize = 1024;
+
+/// Prints each trace as an indented tree with durations and status.
+#[derive(Debug, Default)]
+pub struct ConsoleExporter {
+    pending: Mutex<PendingTraces>,
+}
+
+#[derive(Debug, Default)]
+struct PendingTraces {
+    spans: HashMap<TraceId, Vec<SpanData>>,
+    arrival: VecDeque<TraceId>,
+}
+
+impl PendingTraces {
+    /// Adds an ended span; returns the traces that are complete (their local root
+    /// ended) or that must be printed to stay within [`MAX_PENDING_TRACES`].
+    fn add(&mut self, span: SpanData) -> Vec<Vec<SpanData>> {
+        let trace_id = span.span_context.trace_id();
+        let is_local_root = span.parent_span_id == SpanId::INVALID || span.parent_span_is_remote;
+        let trace = self.spans.entry(trace_id).or_insert_with(|| {
+            self.arrival.push_back(trace_id);
+            Vec::new()
+        });
+        trace.push(span);
+        let mut ready = Vec::new();
+        if is_local_root {
+            ready.extend(self.remove(trace_id));
+        }
+        while self.spans.len() > MAX_PENDING_TRACES {
+            let Some(oldest) = self.arrival.pop_front() else { break };
+            ready.extend(self.spans.remove(&oldest));
+        }
+        ready
+    }
+
+    fn remove(&mut self, trace_id: TraceId) -> Option<Vec<SpanData>> {
+        self.arrival.retain(|pending| *pending != trace_id);
+        self.spans.remove(&trace_id)
+    }
+
+    fn drain(&mut self) -> Vec<Vec<SpanData>> {
+        let order = std::mem::take(&mut self.arrival);
+        order.into_iter().filter_map(|id| self.spans.remove(&id)).collect()
+    }
+}
+
+impl ConsoleExporter {
+    /// A console exporter writing to standard output.
+    pub fn new() -> Self {
+        ConsoleExporter::default()
+    }
+
+    fn print(traces: Vec<Vec<SpanData>>) {
+        if traces.is_empty() {
+            return;
+        }
+        let mut text = String::new();
+        for spans in traces {
+            text.push_str(&trace_header(&spans));
+            text.push_str(&render_trees(&spans, true));
+        }
+        // A closed or broken stdout must not take the exporter down: the trace is
+        // lost, the application goes on.
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(text.as_bytes());
+        let _ = stdout.flush();
+    }
+}
+
+/// `trace <id>  <total duration>`: what a reader needs to find the trace elsewhere.
+fn trace_header(spans: &[SpanData]) -> String {
+    let trace_id = spans
+        .first()
+        .map(|span| span.span_context.trace_id())
+        .unwrap_or(TraceId::INVALID);
+    let start = spans.iter().map(|s| s.start_time).min();
+    let end = spans.iter().map(|s| s.end_time).max();
+    let total = match (start, end) {
+        (Some(start), Some(end)) => end.duration_since(start).unwrap_or_default(),
+        _ => Duration::ZERO,
+    };
+    format!("\ntrace {trace_id}  {}\n", format_duration(total))
+}
+
+impl SpanExporter for ConsoleExporter {
+    fn export(
+        &self,
+        batch: Vec<SpanData>,
+    ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
+        let ready: Vec<Vec<SpanData>> = {
+            let mut pending = lock(&self.pending);
+            batch.into_iter().flat_map(|span| pending.add(span)).collect()
+        };
+        Self::print(ready);
+        std::future::ready(Ok(()))
+    }
+
+    /// Prints the traces whose roots had not ended, so nothing accepted is lost.
+    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+        let rest = lock(&self.pending).drain();
+        Self::print(rest);
+        Ok(())
+    }
+}

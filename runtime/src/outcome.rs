@@ -1,0 +1,109 @@
+//! Turning a returned error into what the span records.
+//!
+//! As with argument values, the best description is chosen by the type system
+//! (autoref specialisation, see `value.rs`): an `std::error::Error` gives its
+//! `source()` chain; a type that derefs to one (`anyhow::Error`,
+//! `Box<dyn Error + Send + Sync>`) too; otherwise `Display`, then `Debug`, then only
+//! the type's name.
+
+use crate::value::format_bounded;
+use std::error::Error;
+use std::fmt::{Debug, Display};
+
+/// Sources followed at most, in case a hand-written `source()` loops.
+const MAX_SOURCES: usize = 32;
+
+/// What the span records about an error.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct ErrorReport {
+    /// `std::any::type_name` of the error type, recorded as `error.type` and
+    /// `exception.type`.
+    pub type_name: &'static str,
+    /// The status description: the error's `Display` (or `Debug`).
+    pub description: String,
+    /// `exception.message`: the description and the `source()` chain, joined by ": ".
+    pub message: String,
+}
+
+impl ErrorReport {
+    fn from_error<E>(error: &(dyn Error + '_)) -> Self {
+        let description = format_bounded(format_args!("{error}"));
+        let mut message = description.clone();
+        let mut source = error.source();
+        for _ in 0..MAX_SOURCES {
+            let Some(cause) = source else { break };
+            message.push_str(": ");
+            message.push_str(&format_bounded(format_args!("{cause}")));
+            source = cause.source();
+        }
+        ErrorReport {
+            type_name: std::any::type_name::<E>(),
+            description,
+            message,
+        }
+    }
+
+    fn from_text<E>(description: String) -> Self {
+        ErrorReport {
+            type_name: std::any::type_name::<E>(),
+            message: description.clone(),
+            description,
+        }
+    }
+}
+
+/// Probe wrapping a returned error; the expansion calls `__otel_error` on
+/// `&&&&&&ErrorProbe(&error)`.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct ErrorProbe<'a, E>(pub &'a E);
+
+macro_rules! error_level {
+    ($level:ident, $receiver:ty, $bound:path, |$error:ident| $report:expr) => {
+        #[doc(hidden)]
+        pub trait $level {
+            fn __otel_error(&self) -> ErrorReport;
+        }
+        impl<E: $bound> $level for $receiver {
+            fn __otel_error(&self) -> ErrorReport {
+                let $error = self.0;
+                $report
+            }
+        }
+    };
+}
+
+error_level!(ViaError, &&&&&ErrorProbe<'_, E>, Error, |error| {
+    ErrorReport::from_error::<E>(error)
+});
+error_level!(
+    ViaSharedErrorRef,
+    &&&&ErrorProbe<'_, E>,
+    AsRef<dyn Error + Send + Sync + 'static>,
+    |error| ErrorReport::from_error::<E>(AsRef::<dyn Error + Send + Sync>::as_ref(error))
+);
+error_level!(
+    ViaErrorRef,
+    &&&ErrorProbe<'_, E>,
+    AsRef<dyn Error + 'static>,
+    |error| ErrorReport::from_error::<E>(AsRef::<dyn Error>::as_ref(error))
+);
+error_level!(ViaDisplay, &&ErrorProbe<'_, E>, Display, |error| {
+    ErrorReport::from_text::<E>(format_bounded(format_args!("{error}")))
+});
+error_level!(ViaDebug, &ErrorProbe<'_, E>, Debug, |error| {
+    ErrorReport::from_text::<E>(format_bounded(format_args!("{error:?}")))
+});
+
+/// Last resort: an error type with no way to print it is described by its name.
+#[doc(hidden)]
+pub trait ViaTypeName {
+    fn __otel_error(&self) -> ErrorReport;
+}
+
+impl<E> ViaTypeName for ErrorProbe<'_, E> {
+    fn __otel_error(&self) -> ErrorReport {
+        ErrorReport::from_text::<E>(std::any::type_name::<E>().to_owned())
+    }
+}

@@ -1,0 +1,185 @@
+//! Where a new span goes: to the provider `init()` installed, to a test capture, or
+//! nowhere. See `docs/architecture.md` for why it is built this way.
+//!
+//! One word of state, [`ENABLED`], answers "could any span be recorded at all?" with
+//! a single relaxed atomic load: bit 0 is set while a provider is installed, and every
+//! live capture adds [`CAPTURE_UNIT`]. When it reads zero, an annotated function runs
+//! its body and nothing else.
+
+use opentelemetry::trace::{SpanContext, TraceContextExt, TraceId, TracerProvider as _};
+use opentelemetry::{Context, InstrumentationScope};
+use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError, RwLock, Weak};
+
+const INSTALLED_BIT: usize = 1;
+const CAPTURE_UNIT: usize = 2;
+
+/// Bit 0: a provider is installed. Bits 1..: the number of live captures.
+static ENABLED: AtomicUsize = AtomicUsize::new(0);
+
+/// Bumped on every install and uninstall, so per-call-site tracer caches can tell
+/// that the provider they cached is no longer the installed one.
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+
+/// The installed provider, tagged with the generation it was installed under.
+static INSTALLED: RwLock<Option<(u64, SdkTracerProvider)>> = RwLock::new(None);
+
+/// Root traces started inside a capture, so that a span continuing one of them from
+/// a bare `SpanContext` (a server reading `traceparent`, an explicit `parent =`) is
+/// routed to the same capture although its context does not carry the route.
+static CAPTURED_TRACES: LazyLock<Mutex<HashMap<TraceId, Weak<CaptureSink>>>> =
+    LazyLock::new(Mutex::default);
+
+/// Could any span be recorded? One relaxed load: the whole cost of an annotated
+/// function while nothing is installed.
+#[inline(always)]
+pub(crate) fn is_enabled() -> bool {
+    ENABLED.load(Ordering::Relaxed) != 0
+}
+
+fn captures_active() -> bool {
+    ENABLED.load(Ordering::Relaxed) >= CAPTURE_UNIT
+}
+
+/// Makes `provider` the destination of every span not routed to a capture. Fails,
+/// returning the provider, when one is installed already.
+pub(crate) fn install(provider: SdkTracerProvider) -> Result<(), SdkTracerProvider> {
+    let mut installed = INSTALLED.write().unwrap_or_else(PoisonError::into_inner);
+    if installed.is_some() {
+        return Err(provider);
+    }
+    let generation = GENERATION.fetch_add(1, Ordering::AcqRel) + 1;
+    *installed = Some((generation, provider));
+    ENABLED.fetch_or(INSTALLED_BIT, Ordering::Release);
+    Ok(())
+}
+
+/// Removes the installed provider and returns it for shutdown. Spans started from now
+/// on go nowhere; spans already running keep their tracer and reach the old provider
+/// only if it is still running when they end.
+pub(crate) fn uninstall() -> Option<SdkTracerProvider> {
+    let mut installed = INSTALLED.write().unwrap_or_else(PoisonError::into_inner);
+    let (_, provider) = installed.take()?;
+    GENERATION.fetch_add(1, Ordering::AcqRel);
+    ENABLED.fetch_and(!INSTALLED_BIT, Ordering::Release);
+    Some(provider)
+}
+
+/// A call site's tracer for the installed provider, rebuilt when the provider changes.
+///
+/// A tracer holds an `Arc` of its instrumentation scope, so building one per span
+/// would allocate; the cache builds it once per call site and provider generation.
+#[derive(Debug)]
+pub(crate) struct TracerCache(RwLock<Option<(u64, SdkTracer)>>);
+
+impl TracerCache {
+    pub(crate) const fn new() -> Self {
+        TracerCache(RwLock::new(None))
+    }
+
+    /// Runs `use_tracer` with this call site's tracer for the installed provider, or
+    /// returns `None` when no provider is installed.
+    pub(crate) fn with_tracer<R>(
+        &self,
+        scope: impl FnOnce() -> InstrumentationScope,
+        use_tracer: impl FnOnce(&SdkTracer) -> R,
+    ) -> Option<R> {
+        let generation = GENERATION.load(Ordering::Acquire);
+        {
+            let cached = self.0.read().unwrap_or_else(PoisonError::into_inner);
+            if let Some((cached_generation, tracer)) = cached.as_ref()
+                && *cached_generation == generation
+            {
+                return Some(use_tracer(tracer));
+            }
+        }
+        let tracer = {
+            let installed = INSTALLED.read().unwrap_or_else(PoisonError::into_inner);
+            let (installed_generation, provider) = installed.as_ref()?;
+            let tracer = provider.tracer_with_scope(scope());
+            let mut cached = self.0.write().unwrap_or_else(PoisonError::into_inner);
+            *cached = Some((*installed_generation, tracer.clone()));
+            tracer
+        };
+        Some(use_tracer(&tracer))
+    }
+}
+
+/// What a capture collects: its own provider (with its sampler and a processor that
+/// pushes ended spans into `spans`) and the root traces it started.
+#[derive(Debug)]
+pub(crate) struct CaptureSink {
+    pub(crate) provider: SdkTracerProvider,
+    traces: Mutex<Vec<TraceId>>,
+}
+
+/// The context entry that sends spans to a capture; every context derived from the
+/// capture's own carries it, across threads and tasks.
+#[derive(Clone, Debug)]
+pub(crate) struct CaptureRoute(Arc<CaptureSink>);
+
+impl CaptureRoute {
+    /// Registers a new capture; it stays active until [`CaptureRoute::close`].
+    #[cfg(feature = "testing")]
+    pub(crate) fn open(provider: SdkTracerProvider) -> Self {
+        ENABLED.fetch_add(CAPTURE_UNIT, Ordering::AcqRel);
+        CaptureRoute(Arc::new(CaptureSink {
+            provider,
+            traces: Mutex::default(),
+        }))
+    }
+
+    /// Ends the capture: its traces are forgotten and spans of them started later go
+    /// wherever they would have gone without it.
+    #[cfg(feature = "testing")]
+    pub(crate) fn close(&self) {
+        let traces = std::mem::take(&mut *lock(&self.0.traces));
+        let mut registry = lock(&CAPTURED_TRACES);
+        for trace_id in traces {
+            registry.remove(&trace_id);
+        }
+        drop(registry);
+        ENABLED.fetch_sub(CAPTURE_UNIT, Ordering::AcqRel);
+    }
+
+    pub(crate) fn provider(&self) -> &SdkTracerProvider {
+        &self.0.provider
+    }
+
+    /// The capture that a span with this parent belongs to, if any: the route the
+    /// parent context carries, or the capture that started the parent's trace.
+    pub(crate) fn for_parent(parent: &Context) -> Option<CaptureRoute> {
+        if !captures_active() {
+            return None;
+        }
+        if let Some(route) = parent.get::<CaptureRoute>() {
+            return Some(route.clone());
+        }
+        let span_context = parent.span().span_context().clone();
+        if !span_context.is_valid() {
+            return None;
+        }
+        lock(&CAPTURED_TRACES)
+            .get(&span_context.trace_id())
+            .and_then(Weak::upgrade)
+            .map(CaptureRoute)
+    }
+
+    /// Remembers a trace this capture started, so spans continuing it from a bare
+    /// span context find their way back here.
+    pub(crate) fn register_root(&self, root: &SpanContext) {
+        if !root.is_valid() {
+            return;
+        }
+        lock(&self.0.traces).push(root.trace_id());
+        lock(&CAPTURED_TRACES).insert(root.trace_id(), Arc::downgrade(&self.0));
+    }
+}
+
+/// Locks a mutex whose data stays consistent even if a holder panicked (every
+/// critical section here is a single push, insert or take).
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}

@@ -1,0 +1,316 @@
+//! Attribute values: which argument types become which OpenTelemetry value.
+//!
+//! The choice is made by the type system, never by reading type names, so type
+//! aliases and re-exports behave like the type they stand for. The macro wraps every
+//! recorded argument in one of the probe types ([`Arg`], [`Explicit`],
+//! [`ExplicitDisplay`]) and calls `__otel_value` on `&&&&probe` ("autoref
+//! specialisation"): method lookup peels one reference per step and takes the first
+//! impl whose bounds hold, so the impl for `&&&Probe` is tried before `&&Probe`,
+//! then `&Probe`, then `Probe`. Hence [`AsAttribute`] wins over the built-in scalars, scalars win over
+//! `Debug`/`Display`, and a generic `T` without bounds falls through to "not
+//! recorded" (or to a compile error under `#[attr]`).
+
+use opentelemetry::{StringValue, Value};
+use std::borrow::Cow;
+use std::fmt::{self, Debug, Display, Write as _};
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// Strings we format with `Debug` or `Display` are cut at this many characters, so
+/// that one large argument cannot bloat a span.
+pub const MAX_FORMATTED_CHARS: usize = 4096;
+
+/// Converts a user type into an attribute value.
+///
+/// Implement it for domain types that have a natural, low-cardinality attribute form;
+/// `#[traced]` then records parameters of that type by default, and it wins over
+/// `Debug` and `Display` under `#[attr]`.
+///
+/// ```
+/// use otel_traced::{AsAttribute, opentelemetry::Value};
+///
+/// struct OrderId(u64);
+///
+/// impl AsAttribute for OrderId {
+///     fn as_attribute(&self) -> Value {
+///         Value::I64(self.0 as i64)
+///     }
+/// }
+/// ```
+pub trait AsAttribute {
+    /// The value recorded for `self`.
+    fn as_attribute(&self) -> Value;
+}
+
+impl<T: AsAttribute + ?Sized> AsAttribute for &T {
+    fn as_attribute(&self) -> Value {
+        (**self).as_attribute()
+    }
+}
+
+impl<T: AsAttribute + ?Sized> AsAttribute for &mut T {
+    fn as_attribute(&self) -> Value {
+        (**self).as_attribute()
+    }
+}
+
+/// The built-in scalars: the types recorded by default with their native type.
+/// `None` means "absent" (an `Option` that holds nothing).
+#[doc(hidden)]
+pub trait ScalarValue {
+    fn scalar_value(&self) -> Option<Value>;
+}
+
+macro_rules! scalar_via_i64 {
+    ($($ty:ty),*) => {$(
+        impl ScalarValue for $ty {
+            #[inline]
+            fn scalar_value(&self) -> Option<Value> {
+                Some(Value::I64(i64::from(*self)))
+            }
+        }
+    )*};
+}
+scalar_via_i64!(i8, i16, i32, i64, u8, u16, u32);
+
+/// Integers that may not fit `i64`: recorded as `i64` when they fit, otherwise as
+/// their decimal string (the one case where one key's type varies, DESIGN §3).
+macro_rules! scalar_wide_integer {
+    ($($ty:ty),*) => {$(
+        impl ScalarValue for $ty {
+            #[inline]
+            fn scalar_value(&self) -> Option<Value> {
+                Some(match i64::try_from(*self) {
+                    Ok(small) => Value::I64(small),
+                    Err(_) => Value::String(StringValue::from(self.to_string())),
+                })
+            }
+        }
+    )*};
+}
+scalar_wide_integer!(u64, u128, i128, usize, isize);
+
+impl ScalarValue for bool {
+    #[inline]
+    fn scalar_value(&self) -> Option<Value> {
+        Some(Value::Bool(*self))
+    }
+}
+
+impl ScalarValue for f64 {
+    #[inline]
+    fn scalar_value(&self) -> Option<Value> {
+        Some(Value::F64(*self))
+    }
+}
+
+impl ScalarValue for f32 {
+    #[inline]
+    fn scalar_value(&self) -> Option<Value> {
+        Some(Value::F64(f64::from(*self)))
+    }
+}
+
+impl ScalarValue for char {
+    fn scalar_value(&self) -> Option<Value> {
+        Some(Value::String(StringValue::from(self.to_string())))
+    }
+}
+
+impl ScalarValue for str {
+    #[inline]
+    fn scalar_value(&self) -> Option<Value> {
+        Some(Value::String(StringValue::from(self.to_owned())))
+    }
+}
+
+impl ScalarValue for String {
+    #[inline]
+    fn scalar_value(&self) -> Option<Value> {
+        self.as_str().scalar_value()
+    }
+}
+
+impl ScalarValue for Cow<'_, str> {
+    #[inline]
+    fn scalar_value(&self) -> Option<Value> {
+        (**self).scalar_value()
+    }
+}
+
+impl<T: ScalarValue> ScalarValue for Option<T> {
+    #[inline]
+    fn scalar_value(&self) -> Option<Value> {
+        self.as_ref().and_then(ScalarValue::scalar_value)
+    }
+}
+
+/// References and smart pointers to a scalar are that scalar (`Box<str>` and
+/// `Arc<str>` included, through their `str`).
+macro_rules! scalar_through_pointer {
+    ($($pointer:ty),*) => {$(
+        impl<T: ScalarValue + ?Sized> ScalarValue for $pointer {
+            #[inline]
+            fn scalar_value(&self) -> Option<Value> {
+                (**self).scalar_value()
+            }
+        }
+    )*};
+}
+scalar_through_pointer!(&T, &mut T, Box<T>, Rc<T>, Arc<T>);
+
+/// Probe for a parameter recorded by default: [`AsAttribute`], then a scalar, then
+/// nothing.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Arg<'a, T: ?Sized>(pub &'a T);
+
+/// Probe for a parameter under `#[attr]`: [`AsAttribute`], then a scalar, then `Debug`,
+/// then a compile error.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Explicit<'a, T: ?Sized>(pub &'a T);
+
+/// Probe for a parameter under `#[attr(display)]`: [`AsAttribute`], then a scalar,
+/// then `Display`, then a compile error.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct ExplicitDisplay<'a, T: ?Sized>(pub &'a T);
+
+/// Highest priority: the user's own conversion.
+#[doc(hidden)]
+pub trait ViaAsAttribute {
+    fn __otel_value(&self) -> Option<Value>;
+}
+
+/// Second: the built-in scalars.
+#[doc(hidden)]
+pub trait ViaScalar {
+    fn __otel_value(&self) -> Option<Value>;
+}
+
+/// Third, under `#[attr]`: formatting.
+#[doc(hidden)]
+pub trait ViaFormat {
+    fn __otel_value(&self) -> Option<Value>;
+}
+
+/// Last: a default parameter that is not recorded, or an `#[attr]` parameter that
+/// cannot be (see [`Unrecordable`]).
+#[doc(hidden)]
+pub trait ViaFallback {
+    type Output;
+    fn __otel_value(&self) -> Self::Output;
+}
+
+macro_rules! probe_levels {
+    ($($probe:ident),*) => {$(
+        impl<T: AsAttribute + ?Sized> ViaAsAttribute for &&&$probe<'_, T> {
+            #[inline]
+            fn __otel_value(&self) -> Option<Value> {
+                Some(self.0.as_attribute())
+            }
+        }
+        impl<T: ScalarValue + ?Sized> ViaScalar for &&$probe<'_, T> {
+            #[inline]
+            fn __otel_value(&self) -> Option<Value> {
+                self.0.scalar_value()
+            }
+        }
+    )*};
+}
+probe_levels!(Arg, Explicit, ExplicitDisplay);
+
+impl<T: ?Sized> ViaFallback for Arg<'_, T> {
+    type Output = Option<Value>;
+    #[inline]
+    fn __otel_value(&self) -> Option<Value> {
+        None
+    }
+}
+
+impl<T: Debug + ?Sized> ViaFormat for &Explicit<'_, T> {
+    fn __otel_value(&self) -> Option<Value> {
+        Some(formatted(format_args!("{:?}", self.0)))
+    }
+}
+
+impl<T: Display + ?Sized> ViaFormat for &ExplicitDisplay<'_, T> {
+    fn __otel_value(&self) -> Option<Value> {
+        Some(formatted(format_args!("{}", self.0)))
+    }
+}
+
+impl<T: ?Sized> ViaFallback for Explicit<'_, T> {
+    type Output = Unrecordable;
+    fn __otel_value(&self) -> Unrecordable {
+        Unrecordable
+    }
+}
+
+impl<T: ?Sized> ViaFallback for ExplicitDisplay<'_, T> {
+    type Output = Unrecordable;
+    fn __otel_value(&self) -> Unrecordable {
+        Unrecordable
+    }
+}
+
+/// What the probe of an `#[attr]` parameter yields when its type has no way to
+/// become an attribute. It deliberately does not implement [`RecordedValue`], so the
+/// expansion fails to compile at the parameter, with the message below.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Unrecordable;
+
+/// The result of a probe that the expansion can record.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "this `#[attr]` parameter cannot be recorded: its type implements neither `Debug`, `Display` nor `otel_traced::AsAttribute`",
+    label = "this parameter's type needs `Debug`, `Display` or `otel_traced::AsAttribute`",
+    note = "derive `Debug`, use `#[attr(display)]` for a type that implements `Display`, implement `otel_traced::AsAttribute`, or remove `#[attr]`"
+)]
+pub trait RecordedValue {
+    fn into_recorded(self) -> Option<Value>;
+}
+
+impl RecordedValue for Option<Value> {
+    #[inline]
+    fn into_recorded(self) -> Option<Value> {
+        self
+    }
+}
+
+/// Formats into a string value cut at [`MAX_FORMATTED_CHARS`] characters, without
+/// formatting more than that.
+pub(crate) fn formatted(args: fmt::Arguments<'_>) -> Value {
+    Value::String(StringValue::from(format_bounded(args)))
+}
+
+/// Formats `args`, keeping at most [`MAX_FORMATTED_CHARS`] characters and stopping
+/// the formatter as soon as the limit is reached (a huge `Debug` output costs no more
+/// than the kept part).
+pub(crate) fn format_bounded(args: fmt::Arguments<'_>) -> String {
+    struct Bounded {
+        text: String,
+        chars: usize,
+    }
+    impl fmt::Write for Bounded {
+        fn write_str(&mut self, piece: &str) -> fmt::Result {
+            for ch in piece.chars() {
+                if self.chars == MAX_FORMATTED_CHARS {
+                    return Err(fmt::Error);
+                }
+                self.text.push(ch);
+                self.chars += 1;
+            }
+            Ok(())
+        }
+    }
+    let mut out = Bounded {
+        text: String::new(),
+        chars: 0,
+    };
+    // An error here only means the limit was reached: what fits is kept.
+    let _ = out.write_fmt(args);
+    out.text
+}
