@@ -11,6 +11,7 @@ use opentelemetry::trace::{SpanId, TraceId};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use std::collections::{HashMap, VecDeque};
+use std::fmt;
 use std::io::Write;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -20,9 +21,28 @@ use std::time::Duration;
 const MAX_PENDING_TRACES: usize = 1024;
 
 /// Prints each trace as an indented tree with durations and status.
-#[derive(Debug, Default)]
+///
+/// `init()` installs it when no other exporter is configured; use it directly to
+/// print elsewhere than standard output:
+///
+/// ```
+/// let exporter = otel_traced::ConsoleExporter::with_writer(std::io::stderr());
+/// ```
 pub struct ConsoleExporter {
     pending: Mutex<PendingTraces>,
+    out: Mutex<Box<dyn Write + Send>>,
+}
+
+impl fmt::Debug for ConsoleExporter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConsoleExporter").finish_non_exhaustive()
+    }
+}
+
+impl Default for ConsoleExporter {
+    fn default() -> Self {
+        ConsoleExporter::new()
+    }
 }
 
 #[derive(Debug, Default)]
@@ -67,10 +87,18 @@ impl PendingTraces {
 impl ConsoleExporter {
     /// A console exporter writing to standard output.
     pub fn new() -> Self {
-        ConsoleExporter::default()
+        ConsoleExporter::with_writer(std::io::stdout())
     }
 
-    fn print(traces: Vec<Vec<SpanData>>) {
+    /// A console exporter writing to `out`.
+    pub fn with_writer(out: impl Write + Send + 'static) -> Self {
+        ConsoleExporter {
+            pending: Mutex::default(),
+            out: Mutex::new(Box::new(out)),
+        }
+    }
+
+    fn print(&self, traces: Vec<Vec<SpanData>>) {
         if traces.is_empty() {
             return;
         }
@@ -79,11 +107,11 @@ impl ConsoleExporter {
             text.push_str(&trace_header(&spans));
             text.push_str(&render_trees(&spans, true));
         }
-        // A closed or broken stdout must not take the exporter down: the trace is
+        // A closed or broken output must not take the exporter down: the trace is
         // lost, the application goes on.
-        let mut stdout = std::io::stdout().lock();
-        let _ = stdout.write_all(text.as_bytes());
-        let _ = stdout.flush();
+        let mut out = lock(&self.out);
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
     }
 }
 
@@ -111,14 +139,14 @@ impl SpanExporter for ConsoleExporter {
             let mut pending = lock(&self.pending);
             batch.into_iter().flat_map(|span| pending.add(span)).collect()
         };
-        Self::print(ready);
+        self.print(ready);
         std::future::ready(Ok(()))
     }
 
     /// Prints the traces whose roots had not ended, so nothing accepted is lost.
     fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
         let rest = lock(&self.pending).drain();
-        Self::print(rest);
+        self.print(rest);
         Ok(())
     }
 }

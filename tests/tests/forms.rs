@@ -1,0 +1,405 @@
+//! Every function form and option of `#[traced]`, checked on captured spans.
+
+use otel_traced::opentelemetry::trace::{SpanContext, SpanKind, Status, TraceContextExt};
+use otel_traced::opentelemetry::{Context, Value};
+use otel_traced::testing::{capture, capture_async};
+use otel_traced::traced;
+use otel_traced_tests::{assert_child_of, attribute, own_keys, string};
+use std::net::Ipv4Addr;
+
+const PLAIN_LINE: u32 = line!() + 2;
+#[traced]
+fn plain(x: u32) -> u32 {
+    x + 1
+}
+
+#[test]
+fn a_plain_function_opens_one_internal_span_with_code_attributes() {
+    let captured = capture(|| plain(2));
+    assert_eq!(*captured.output(), 3);
+    assert_eq!(captured.spans().len(), 1);
+    let span = &captured.spans()[0];
+    assert_eq!(span.name, "plain");
+    assert_eq!(span.span_kind, SpanKind::Internal);
+    assert_eq!(span.status, Status::Unset);
+    assert_eq!(span.instrumentation_scope.name(), "otel-traced-tests");
+    assert_eq!(
+        span.instrumentation_scope.version(),
+        Some(env!("CARGO_PKG_VERSION"))
+    );
+    assert_eq!(
+        attribute(span, "code.function.name"),
+        Some(&string("forms::plain"))
+    );
+    assert_eq!(
+        attribute(span, "code.file.path"),
+        Some(&string("tests/tests/forms.rs"))
+    );
+    assert_eq!(
+        attribute(span, "code.line.number"),
+        Some(&Value::I64(i64::from(PLAIN_LINE)))
+    );
+    assert_eq!(attribute(span, "x"), Some(&Value::I64(2)));
+    assert_eq!(
+        span.parent_span_id,
+        otel_traced::opentelemetry::trace::SpanId::INVALID
+    );
+}
+
+#[traced]
+fn outer(depth: u8) -> u8 {
+    inner(depth) + inner(depth + 1)
+}
+
+#[traced]
+fn inner(depth: u8) -> u8 {
+    depth
+}
+
+#[test]
+fn nested_calls_form_a_tree() {
+    let captured = capture(|| outer(1));
+    assert_eq!(*captured.output(), 3);
+    let outer = captured.find("outer").expect("outer span");
+    let children = captured.children_of(outer);
+    assert_eq!(children.len(), 2);
+    for child in &children {
+        assert_eq!(child.name, "inner");
+        assert_child_of(child, outer);
+    }
+    assert_eq!(attribute(children[0], "depth"), Some(&Value::I64(1)));
+    assert_eq!(attribute(children[1], "depth"), Some(&Value::I64(2)));
+    assert_eq!(
+        captured.tree(),
+        "outer  {depth=1}\n├─ inner  {depth=1}\n└─ inner  {depth=2}\n"
+    );
+}
+
+struct Account {
+    balance: i64,
+}
+
+impl Account {
+    #[traced]
+    fn balance(&self, currency: &str) -> i64 {
+        let _ = currency;
+        self.balance
+    }
+
+    #[traced]
+    fn deposit(&mut self, amount: i64) {
+        self.balance += amount;
+    }
+
+    #[traced]
+    fn close(self) -> i64 {
+        self.balance
+    }
+
+    #[traced]
+    fn close_boxed(self: Box<Self>) -> i64 {
+        self.balance
+    }
+
+    #[traced]
+    async fn audit(&self, year: u16) -> i64 {
+        let _ = year;
+        self.balance
+    }
+}
+
+#[test]
+fn methods_with_every_receiver_record_their_parameters_but_not_self() {
+    let captured = capture(|| {
+        let mut account = Account { balance: 10 };
+        account.deposit(5);
+        let balance = account.balance("EUR");
+        let closed = account.close();
+        let boxed = Box::new(Account { balance: 1 }).close_boxed();
+        (balance, closed, boxed)
+    });
+    assert_eq!(*captured.output(), (15, 15, 1));
+    let names: Vec<&str> = captured.spans().iter().map(|s| &*s.name).collect();
+    assert_eq!(names, ["deposit", "balance", "close", "close_boxed"]);
+    assert_eq!(own_keys(captured.find("deposit").unwrap()), ["amount"]);
+    assert_eq!(
+        attribute(captured.find("balance").unwrap(), "currency"),
+        Some(&string("EUR"))
+    );
+    assert!(own_keys(captured.find("close").unwrap()).is_empty());
+    assert!(own_keys(captured.find("close_boxed").unwrap()).is_empty());
+    assert_eq!(
+        attribute(captured.find("deposit").unwrap(), "code.function.name"),
+        Some(&string("forms::deposit"))
+    );
+}
+
+#[tokio::test]
+async fn async_methods_are_instrumented() {
+    let account = Account { balance: 3 };
+    let captured = capture_async(account.audit(2025)).await;
+    assert_eq!(*captured.output(), 3);
+    let span = captured.find("audit").expect("audit span");
+    assert_eq!(own_keys(span), ["year"]);
+    assert_eq!(attribute(span, "otel_traced.cancelled"), None);
+}
+
+trait Greeter {
+    fn greet(&self, name: &str) -> String;
+}
+
+struct English;
+
+impl Greeter for English {
+    #[traced]
+    fn greet(&self, name: &str) -> String {
+        format!("hello {name}")
+    }
+}
+
+#[test]
+fn trait_implementations_are_instrumented() {
+    let captured = capture(|| English.greet("ada"));
+    assert_eq!(captured.output(), "hello ada");
+    assert_eq!(
+        attribute(captured.find("greet").unwrap(), "name"),
+        Some(&string("ada"))
+    );
+}
+
+#[traced]
+fn generic<T: Clone, U>(value: T, count: usize, _other: U) -> T
+where
+    U: Send,
+{
+    let _ = count;
+    value
+}
+
+#[traced]
+fn with_lifetimes<'a, 'b: 'a>(left: &'a str, right: &'b str) -> &'a str {
+    if left.len() >= right.len() { left } else { right }
+}
+
+/// # Safety
+/// `pointer` must be valid for reads.
+#[traced]
+unsafe fn read_raw(pointer: *const u8) -> u8 {
+    // SAFETY: the caller promises `pointer` is valid.
+    unsafe { *pointer }
+}
+
+#[test]
+fn generics_lifetimes_where_clauses_and_unsafe_fns() {
+    let byte = 7u8;
+    let captured = capture(|| {
+        let value = generic(42u64, 2, "other");
+        let longer = with_lifetimes("abc", "de");
+        // SAFETY: `byte` lives for the whole call.
+        let read = unsafe { read_raw(&byte) };
+        (value, longer.to_owned(), read)
+    });
+    assert_eq!(*captured.output(), (42, "abc".to_owned(), 7));
+    assert_eq!(
+        own_keys(captured.find("generic").unwrap()),
+        ["count"],
+        "generic `T` and `U` parameters are not recorded, even when T is a scalar"
+    );
+    assert_eq!(
+        own_keys(captured.find("with_lifetimes").unwrap()),
+        ["left", "right"]
+    );
+    assert!(own_keys(captured.find("read_raw").unwrap()).is_empty());
+}
+
+#[traced(name = "payment.charge", kind = client)]
+fn charge() {}
+
+#[traced(kind = server)]
+fn serve() {}
+
+#[traced(kind = producer)]
+fn produce() {}
+
+#[traced(kind = consumer)]
+fn consume() {}
+
+#[traced(kind = internal)]
+fn internal() {}
+
+#[test]
+fn name_and_kind_options() {
+    let captured = capture(|| {
+        charge();
+        serve();
+        produce();
+        consume();
+        internal();
+    });
+    let kinds: Vec<(&str, SpanKind)> = captured
+        .spans()
+        .iter()
+        .map(|s| (&*s.name, s.span_kind.clone()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("payment.charge", SpanKind::Client),
+            ("serve", SpanKind::Server),
+            ("produce", SpanKind::Producer),
+            ("consume", SpanKind::Consumer),
+            ("internal", SpanKind::Internal),
+        ]
+    );
+}
+
+#[traced(code = false)]
+fn without_code(n: u8) -> u8 {
+    n
+}
+
+#[test]
+fn code_false_leaves_out_the_code_attributes() {
+    let captured = capture(|| without_code(1));
+    let span = &captured.spans()[0];
+    let keys: Vec<&str> = span.attributes.iter().map(|kv| kv.key.as_str()).collect();
+    assert_eq!(keys, ["n"]);
+}
+
+#[traced(skip(b, d))]
+fn skip_listed(a: u8, b: u8, c: u8, d: u8) -> u8 {
+    a + b + c + d
+}
+
+#[traced(skip_all)]
+fn skip_everything(a: u8, b: &str) -> usize {
+    usize::from(a) + b.len()
+}
+
+#[traced]
+fn skip_marked(a: u8, #[skip] b: u8) -> u8 {
+    a + b
+}
+
+#[test]
+fn skip_options_and_the_skip_attribute() {
+    let captured = capture(|| {
+        skip_listed(1, 2, 3, 4);
+        skip_everything(1, "x");
+        skip_marked(1, 2)
+    });
+    assert_eq!(*captured.output(), 3);
+    assert_eq!(own_keys(captured.find("skip_listed").unwrap()), ["a", "c"]);
+    assert!(own_keys(captured.find("skip_everything").unwrap()).is_empty());
+    assert_eq!(own_keys(captured.find("skip_marked").unwrap()), ["a"]);
+}
+
+#[derive(Debug)]
+struct Point {
+    x: i32,
+    y: i32,
+}
+
+#[traced]
+fn explicit_attributes(
+    #[attr] point: Point,
+    #[attr("order.id")] id: u64,
+    #[attr(display)] address: Ipv4Addr,
+    #[attr("peer.address", display)] peer: Ipv4Addr,
+    unrecorded: Point,
+) -> i32 {
+    let _ = (id, address, peer);
+    point.x + point.y + unrecorded.x
+}
+
+#[test]
+fn attr_records_debug_display_and_renames() {
+    let captured = capture(|| {
+        explicit_attributes(
+            Point { x: 1, y: 2 },
+            7,
+            Ipv4Addr::LOCALHOST,
+            Ipv4Addr::new(10, 0, 0, 1),
+            Point { x: 0, y: 0 },
+        )
+    });
+    let span = captured.find("explicit_attributes").unwrap();
+    assert_eq!(own_keys(span), ["point", "order.id", "address", "peer.address"]);
+    assert_eq!(
+        attribute(span, "point"),
+        Some(&string("Point { x: 1, y: 2 }"))
+    );
+    assert_eq!(attribute(span, "order.id"), Some(&Value::I64(7)));
+    assert_eq!(attribute(span, "address"), Some(&string("127.0.0.1")));
+    assert_eq!(attribute(span, "peer.address"), Some(&string("10.0.0.1")));
+}
+
+#[traced]
+fn explicit_replaces_default(user: u32, #[attr("user")] name: &str) -> u32 {
+    let _ = name;
+    user
+}
+
+#[test]
+fn an_explicit_key_replaces_the_default_recording_of_the_same_name() {
+    let captured = capture(|| explicit_replaces_default(5, "ada"));
+    let span = &captured.spans()[0];
+    assert_eq!(own_keys(span), ["user"]);
+    assert_eq!(attribute(span, "user"), Some(&string("ada")));
+}
+
+#[traced]
+fn parent_of_root() -> SpanContext {
+    fresh_root()
+}
+
+#[traced(root)]
+fn fresh_root() -> SpanContext {
+    Context::current().span().span_context().clone()
+}
+
+#[test]
+fn root_starts_a_new_trace() {
+    let captured = capture(parent_of_root);
+    let parent = captured.find("parent_of_root").unwrap();
+    let root = captured.find("fresh_root").unwrap();
+    assert_ne!(
+        root.span_context.trace_id(),
+        parent.span_context.trace_id()
+    );
+    assert_eq!(
+        root.parent_span_id,
+        otel_traced::opentelemetry::trace::SpanId::INVALID
+    );
+    assert_eq!(*captured.output(), root.span_context);
+}
+
+#[traced(parent = parent)]
+fn child_of_context(parent: &Context) {
+    let _ = parent;
+}
+
+#[traced(parent = remote.clone())]
+fn child_of_span_context(remote: SpanContext) {
+    let _ = remote;
+}
+
+#[traced]
+fn holds_the_parent() -> (Context, SpanContext) {
+    let current = Context::current();
+    let span_context = current.span().span_context().clone();
+    (current, span_context)
+}
+
+#[test]
+fn parent_takes_a_context_or_a_span_context() {
+    let captured = capture(|| {
+        let (context, span_context) = holds_the_parent();
+        // Called outside `holds_the_parent`: only the explicit parent links them.
+        child_of_context(&context);
+        child_of_span_context(span_context);
+    });
+    let parent = captured.find("holds_the_parent").unwrap();
+    assert_child_of(captured.find("child_of_context").unwrap(), parent);
+    assert_child_of(captured.find("child_of_span_context").unwrap(), parent);
+}

@@ -1,0 +1,274 @@
+//! Typed attribute values: one test per scalar form, chosen by the type system.
+
+use otel_traced::opentelemetry::{StringValue, Value};
+use otel_traced::testing::capture;
+use otel_traced::{AsAttribute, traced};
+use otel_traced_tests::{attribute, own_keys, string};
+use std::borrow::Cow;
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// Runs `call`, which must open exactly one span, and returns what it recorded
+/// under `key`.
+fn recorded(key: &str, call: impl FnOnce()) -> Option<Value> {
+    let captured = capture(call);
+    assert_eq!(captured.spans().len(), 1);
+    attribute(&captured.spans()[0], key).cloned()
+}
+
+#[traced]
+fn boolean(flag: bool) {}
+
+#[test]
+fn bool_is_a_bool() {
+    assert_eq!(recorded("flag", || boolean(true)), Some(Value::Bool(true)));
+}
+
+#[traced]
+fn integers(a: i8, b: i16, c: i32, d: i64, e: u8, f: u16, g: u32) {}
+
+#[test]
+fn small_integers_are_i64() {
+    let captured = capture(|| integers(-8, -16, -32, i64::MIN, u8::MAX, u16::MAX, u32::MAX));
+    let span = &captured.spans()[0];
+    let values: Vec<&Value> = ["a", "b", "c", "d", "e", "f", "g"]
+        .iter()
+        .map(|key| attribute(span, key).unwrap())
+        .collect();
+    assert_eq!(
+        values,
+        [
+            &Value::I64(-8),
+            &Value::I64(-16),
+            &Value::I64(-32),
+            &Value::I64(i64::MIN),
+            &Value::I64(255),
+            &Value::I64(65_535),
+            &Value::I64(4_294_967_295),
+        ]
+    );
+}
+
+#[traced]
+fn unsigned_64(n: u64) {}
+
+#[test]
+fn u64_within_i64_is_i64() {
+    assert_eq!(
+        recorded("n", || unsigned_64(i64::MAX as u64)),
+        Some(Value::I64(i64::MAX))
+    );
+}
+
+#[test]
+fn u64_above_i64_max_is_a_decimal_string() {
+    assert_eq!(
+        recorded("n", || unsigned_64(u64::MAX)),
+        Some(string("18446744073709551615"))
+    );
+}
+
+#[traced]
+fn wide(a: u128, b: i128, c: usize, d: isize) {}
+
+#[test]
+fn wide_integers_are_i64_when_they_fit_and_strings_otherwise() {
+    let captured = capture(|| wide(u128::MAX, -5, 9, -9));
+    let span = &captured.spans()[0];
+    assert_eq!(
+        attribute(span, "a"),
+        Some(&string("340282366920938463463374607431768211455"))
+    );
+    assert_eq!(attribute(span, "b"), Some(&Value::I64(-5)));
+    assert_eq!(attribute(span, "c"), Some(&Value::I64(9)));
+    assert_eq!(attribute(span, "d"), Some(&Value::I64(-9)));
+}
+
+#[traced]
+fn floats(a: f32, b: f64) {}
+
+#[test]
+fn floats_are_f64() {
+    let captured = capture(|| floats(1.5, -0.25));
+    let span = &captured.spans()[0];
+    assert_eq!(attribute(span, "a"), Some(&Value::F64(1.5)));
+    assert_eq!(attribute(span, "b"), Some(&Value::F64(-0.25)));
+}
+
+#[traced]
+fn character(c: char) {}
+
+#[test]
+fn char_is_a_string() {
+    assert_eq!(recorded("c", || character('λ')), Some(string("λ")));
+}
+
+#[traced]
+fn strings(a: &str, b: String, c: Cow<'_, str>, d: Box<str>, e: Arc<str>, f: Rc<str>) {}
+
+#[test]
+fn every_string_type_is_a_string() {
+    let captured = capture(|| {
+        strings(
+            "a",
+            "b".to_owned(),
+            Cow::Borrowed("c"),
+            "d".into(),
+            Arc::from("e"),
+            Rc::from("f"),
+        )
+    });
+    let span = &captured.spans()[0];
+    for key in ["a", "b", "c", "d", "e", "f"] {
+        assert_eq!(attribute(span, key), Some(&string(key)), "key {key}");
+    }
+}
+
+#[traced]
+fn optional(present: Option<u32>, absent: Option<&str>) {}
+
+#[test]
+fn option_is_its_value_or_absent() {
+    let captured = capture(|| optional(Some(4), None));
+    let span = &captured.spans()[0];
+    assert_eq!(attribute(span, "present"), Some(&Value::I64(4)));
+    assert_eq!(attribute(span, "absent"), None);
+    assert_eq!(own_keys(span), ["present"]);
+}
+
+#[traced]
+fn pointers(a: &u8, b: &mut i32, c: Box<bool>, d: Arc<f64>, e: &&str, f: &Option<u8>) {}
+
+#[test]
+fn references_and_smart_pointers_are_their_scalar() {
+    let mut b = -2;
+    let captured = capture(|| pointers(&1, &mut b, Box::new(true), Arc::new(0.5), &"e", &Some(6)));
+    let span = &captured.spans()[0];
+    assert_eq!(attribute(span, "a"), Some(&Value::I64(1)));
+    assert_eq!(attribute(span, "b"), Some(&Value::I64(-2)));
+    assert_eq!(attribute(span, "c"), Some(&Value::Bool(true)));
+    assert_eq!(attribute(span, "d"), Some(&Value::F64(0.5)));
+    assert_eq!(attribute(span, "e"), Some(&string("e")));
+    assert_eq!(attribute(span, "f"), Some(&Value::I64(6)));
+}
+
+type OrderCount = u32;
+type Label<'a> = &'a str;
+
+#[traced]
+fn aliased(count: OrderCount, label: Label<'_>) {}
+
+#[test]
+fn a_type_alias_of_a_scalar_is_that_scalar() {
+    let captured = capture(|| aliased(3, "x"));
+    let span = &captured.spans()[0];
+    assert_eq!(attribute(span, "count"), Some(&Value::I64(3)));
+    assert_eq!(attribute(span, "label"), Some(&string("x")));
+}
+
+#[traced]
+fn generic<T>(value: T, known: u8) -> T {
+    let _ = known;
+    value
+}
+
+#[test]
+fn a_generic_parameter_is_not_recorded() {
+    let captured = capture(|| generic(5u32, 1));
+    assert_eq!(own_keys(&captured.spans()[0]), ["known"]);
+}
+
+#[derive(Debug)]
+struct Customer {
+    id: u64,
+}
+
+#[traced]
+fn non_scalar(customer: Customer, list: Vec<Customer>) -> u64 {
+    customer.id + list.len() as u64
+}
+
+#[test]
+fn a_non_scalar_parameter_is_not_recorded_by_default() {
+    let captured = capture(|| non_scalar(Customer { id: 1 }, Vec::new()));
+    assert!(own_keys(&captured.spans()[0]).is_empty());
+}
+
+struct Sku(&'static str);
+
+impl AsAttribute for Sku {
+    fn as_attribute(&self) -> Value {
+        Value::String(StringValue::from(self.0))
+    }
+}
+
+impl std::fmt::Debug for Sku {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("debug text that must not be used")
+    }
+}
+
+#[traced]
+fn as_attribute(sku: Sku, by_ref: &Sku, #[attr] explicit: Sku) {}
+
+#[test]
+fn as_attribute_types_are_recorded_by_default_and_win_over_debug() {
+    let captured = capture(|| as_attribute(Sku("A-1"), &Sku("B-2"), Sku("C-3")));
+    let span = &captured.spans()[0];
+    assert_eq!(attribute(span, "sku"), Some(&string("A-1")));
+    assert_eq!(attribute(span, "by_ref"), Some(&string("B-2")));
+    assert_eq!(attribute(span, "explicit"), Some(&string("C-3")));
+}
+
+#[traced]
+fn explicit_scalar(#[attr("retry.count")] count: u8, #[attr(display)] ratio: f64) {}
+
+#[test]
+fn attr_keeps_the_native_type_of_a_scalar() {
+    let captured = capture(|| explicit_scalar(3, 0.5));
+    let span = &captured.spans()[0];
+    assert_eq!(attribute(span, "retry.count"), Some(&Value::I64(3)));
+    assert_eq!(attribute(span, "ratio"), Some(&Value::F64(0.5)));
+}
+
+#[traced]
+fn huge_debug(#[attr] payload: Vec<u8>) {}
+
+#[test]
+fn formatted_values_are_cut_at_4096_characters() {
+    let captured = capture(|| huge_debug(vec![7; 10_000]));
+    let Some(Value::String(text)) = attribute(&captured.spans()[0], "payload") else {
+        panic!("payload not recorded as a string");
+    };
+    assert_eq!(text.as_str().chars().count(), 4096);
+    assert!(text.as_str().starts_with("[7, 7, 7"));
+}
+
+// The secret parameters exist to be named, not used.
+#[allow(unused_variables)]
+#[traced]
+fn secrets(
+    password: &str,
+    auth_token: &str,
+    api_key: &str,
+    user_secret: &str,
+    session_cookie: &str,
+    private_key: &str,
+    authorization: &str,
+    max_tokens: u32,
+    tokenizer: &str,
+    keyboard: &str,
+    #[attr] access_token: &str,
+) {
+}
+
+#[test]
+fn secret_named_parameters_are_skipped_unless_marked_attr() {
+    let captured = capture(|| secrets("p", "t", "k", "s", "c", "pk", "a", 9, "tok", "kb", "at"));
+    let span = &captured.spans()[0];
+    assert_eq!(
+        own_keys(span),
+        ["max_tokens", "tokenizer", "keyboard", "access_token"]
+    );
+    assert_eq!(attribute(span, "access_token"), Some(&string("at")));
+}
