@@ -1,0 +1,317 @@
+//! Context: parents across `.await` and threads, concurrency, capture isolation,
+//! cancellation and sampling.
+
+use otel_traced::opentelemetry::trace::{SpanId, TraceContextExt};
+use otel_traced::opentelemetry::{Context, Value};
+use otel_traced::sdk::trace::Sampler;
+use otel_traced::testing::{Capture, capture, capture_async};
+use otel_traced::{AsAttribute, traced};
+use otel_traced_tests::{assert_child_of, attribute};
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+use std::task::{Context as TaskContext, Poll, Waker};
+use std::thread;
+
+/// The current thread's id as a number, to record where a span ran.
+fn thread_number() -> u64 {
+    let text = format!("{:?}", thread::current().id());
+    text.trim_start_matches("ThreadId(").trim_end_matches(')').parse().unwrap()
+}
+
+#[traced]
+async fn step(thread: u64) -> u64 {
+    thread
+}
+
+/// Pending once, then ready: a point where the future can change threads.
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<()> {
+        if self.0 {
+            Poll::Ready(())
+        } else {
+            self.0 = true;
+            task.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+}
+
+#[traced]
+async fn travelling() -> (u64, u64) {
+    let before = step(thread_number()).await;
+    YieldOnce(false).await;
+    let after = step(thread_number()).await;
+    (before, after)
+}
+
+#[test]
+fn parent_and_child_ids_hold_when_the_future_moves_threads() {
+    let mut future = Box::pin(capture_async(travelling()));
+    let mut future = thread::spawn(move || {
+        let mut task = TaskContext::from_waker(Waker::noop());
+        assert!(future.as_mut().poll(&mut task).is_pending());
+        future
+    })
+    .join()
+    .unwrap();
+    let captured = thread::spawn(move || {
+        let mut task = TaskContext::from_waker(Waker::noop());
+        match future.as_mut().poll(&mut task) {
+            Poll::Ready(captured) => captured,
+            Poll::Pending => panic!("the second poll completes"),
+        }
+    })
+    .join()
+    .unwrap();
+    let (before, after) = *captured.output();
+    assert_ne!(before, after, "the two halves ran on different threads");
+    let parent = captured.find("travelling").unwrap();
+    let steps = captured.children_of(parent);
+    assert_eq!(steps.len(), 2);
+    for child in &steps {
+        assert_child_of(child, parent);
+    }
+    assert_eq!(attribute(steps[0], "thread"), Some(&Value::I64(before as i64)));
+    assert_eq!(attribute(steps[1], "thread"), Some(&Value::I64(after as i64)));
+    assert_eq!(parent.parent_span_id, SpanId::INVALID);
+}
+
+#[traced]
+async fn request(id: u32) -> u32 {
+    let mut total = 0;
+    for round in 0..10 {
+        tokio::task::yield_now().await;
+        total += lookup(id, round).await;
+    }
+    total
+}
+
+#[traced]
+async fn lookup(id: u32, round: u32) -> u32 {
+    tokio::task::yield_now().await;
+    id + round
+}
+
+#[test]
+fn concurrent_tasks_on_a_multi_thread_runtime_keep_their_own_parents() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .build()
+        .unwrap();
+    let captured = runtime.block_on(capture_async(async {
+        let tasks: Vec<_> = (0..16)
+            .map(|id| tokio::spawn(otel_traced::opentelemetry::context::FutureExt::with_current_context(request(id))))
+            .collect();
+        let mut totals = Vec::new();
+        for task in tasks {
+            totals.push(task.await.unwrap());
+        }
+        totals
+    }));
+    assert_eq!(captured.output().len(), 16);
+    let requests: Vec<_> = captured.spans().iter().filter(|s| s.name == "request").collect();
+    assert_eq!(requests.len(), 16);
+    for parent in requests {
+        let Some(Value::I64(id)) = attribute(parent, "id") else { panic!("id recorded") };
+        let children = captured.children_of(parent);
+        assert_eq!(children.len(), 10);
+        for child in children {
+            assert_child_of(child, parent);
+            assert_eq!(attribute(child, "id"), Some(&Value::I64(*id)));
+        }
+    }
+    assert_eq!(captured.spans().len(), 16 * 11);
+}
+
+#[traced]
+fn unit_of_work(worker: u32, item: u32) -> u32 {
+    worker + item
+}
+
+#[traced]
+fn fan_out() -> u64 {
+    let context = Context::current();
+    let handles: Vec<_> = (0..8)
+        .map(|worker| {
+            let context = context.clone();
+            thread::spawn(move || {
+                let _attached = context.attach();
+                (0..10_000).map(|item| u64::from(unit_of_work(worker, item))).sum::<u64>()
+            })
+        })
+        .collect();
+    handles.into_iter().map(|handle| handle.join().unwrap()).sum()
+}
+
+#[test]
+fn eight_threads_times_ten_thousand_calls_leave_exactly_eighty_thousand_spans() {
+    let captured = capture(fan_out);
+    let parent = captured.find("fan_out").unwrap();
+    let work: Vec<_> = captured
+        .spans()
+        .iter()
+        .filter(|span| span.name == "unit_of_work")
+        .collect();
+    assert_eq!(work.len(), 80_000);
+    assert_eq!(captured.spans().len(), 80_001);
+    for span in &work {
+        assert_child_of(span, parent);
+    }
+    let mut ids: Vec<_> = work.iter().map(|s| s.span_context.span_id()).collect();
+    ids.sort_unstable_by_key(|id| id.to_bytes());
+    ids.dedup();
+    assert_eq!(ids.len(), 80_000, "every span has its own id");
+}
+
+#[traced]
+fn marked(capture_number: u32, call: u32) {
+    let _ = (capture_number, call);
+}
+
+#[test]
+fn captures_running_in_parallel_see_only_their_own_spans() {
+    let barrier = Arc::new(Barrier::new(2));
+    let handles: Vec<_> = (0..2u32)
+        .map(|number| {
+            let barrier = Arc::clone(&barrier);
+            thread::spawn(move || {
+                capture(|| {
+                    barrier.wait();
+                    for call in 0..500 {
+                        marked(number, call);
+                    }
+                    barrier.wait();
+                })
+            })
+        })
+        .collect();
+    for (number, handle) in handles.into_iter().enumerate() {
+        let captured = handle.join().unwrap();
+        assert_eq!(captured.spans().len(), 500);
+        for span in captured.spans() {
+            assert_eq!(
+                attribute(span, "capture_number"),
+                Some(&Value::I64(number as i64))
+            );
+        }
+    }
+}
+
+#[traced]
+fn reports_active_span() -> bool {
+    Context::current().has_active_span()
+}
+
+#[test]
+fn outside_a_capture_with_nothing_installed_no_span_is_opened() {
+    assert!(!reports_active_span());
+    assert!(*capture(reports_active_span).output());
+}
+
+#[traced]
+async fn never_finishes(id: u8) {
+    let _ = id;
+    std::future::pending::<()>().await;
+}
+
+#[tokio::test]
+async fn a_dropped_future_ends_its_span_once_marked_cancelled() {
+    let captured = capture_async(async {
+        let mut future = Box::pin(never_finishes(9));
+        assert!(futures::poll!(future.as_mut()).is_pending());
+        drop(future);
+    })
+    .await;
+    assert_eq!(captured.spans().len(), 1, "ended exactly once");
+    let span = &captured.spans()[0];
+    assert_eq!(span.name, "never_finishes");
+    assert_eq!(attribute(span, "otel_traced.cancelled"), Some(&Value::Bool(true)));
+    assert_eq!(span.status, otel_traced::opentelemetry::trace::Status::Unset);
+}
+
+/// Counts how often it is formatted or converted: the side effect that must not
+/// happen for a span that is not recorded.
+struct Counted(Arc<AtomicUsize>);
+
+impl fmt::Debug for Counted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        f.write_str("counted")
+    }
+}
+
+struct CountedAttribute(Arc<AtomicUsize>);
+
+impl AsAttribute for CountedAttribute {
+    fn as_attribute(&self) -> Value {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Value::Bool(true)
+    }
+}
+
+struct CountedError(Arc<AtomicUsize>);
+
+impl fmt::Display for CountedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        f.write_str("counted error")
+    }
+}
+
+#[traced]
+fn side_effects(
+    #[attr] formatted: Counted,
+    converted: CountedAttribute,
+    fail: Arc<AtomicUsize>,
+) -> Result<(), CountedError> {
+    let _ = (formatted, converted);
+    Err(CountedError(fail))
+}
+
+fn run_side_effects(capture: Capture) -> (usize, usize) {
+    let counter = Arc::new(AtomicUsize::new(0));
+    let errors = Arc::new(AtomicUsize::new(0));
+    let (c1, c2, c3) = (counter.clone(), counter.clone(), errors.clone());
+    let captured = capture.run(move || side_effects(Counted(c1), CountedAttribute(c2), c3));
+    assert!(captured.output().is_err());
+    (captured.spans().len(), counter.load(Ordering::SeqCst) + errors.load(Ordering::SeqCst))
+}
+
+#[test]
+fn under_always_off_no_attribute_or_error_text_is_evaluated() {
+    assert_eq!(run_side_effects(Capture::new().sampler(Sampler::AlwaysOff)), (0, 0));
+    assert_eq!(
+        run_side_effects(Capture::new().sampler(Sampler::TraceIdRatioBased(0.0))),
+        (0, 0)
+    );
+    // The same call, recorded: the debug text, the conversion and the error's
+    // display each ran (the error text once for the status, once for the event).
+    let (spans, evaluations) = run_side_effects(Capture::new());
+    assert_eq!(spans, 1);
+    assert!(evaluations >= 3, "evaluated {evaluations} times");
+}
+
+#[traced]
+fn sampled_parent() -> bool {
+    sampled_child()
+}
+
+#[traced]
+fn sampled_child() -> bool {
+    Context::current().span().span_context().is_sampled()
+}
+
+#[test]
+fn children_of_an_unsampled_parent_are_not_sampled_under_parent_based() {
+    let captured = Capture::new()
+        .sampler(Sampler::ParentBased(Box::new(Sampler::AlwaysOff)))
+        .run(sampled_parent);
+    assert!(!*captured.output());
+    assert!(captured.spans().is_empty());
+}

@@ -1,0 +1,251 @@
+//! `Result` outcomes: success leaves the status unset; an error sets status Error,
+//! `error.type` and an `exception` event with the `source()` chain.
+
+use otel_traced::opentelemetry::trace::Status;
+use otel_traced::opentelemetry::{KeyValue, Value};
+use otel_traced::sdk::trace::SpanData;
+use otel_traced::testing::{capture, capture_async};
+use otel_traced::traced;
+use otel_traced_tests::{attribute, string};
+use std::error::Error;
+use std::fmt;
+
+#[derive(Debug)]
+struct Timeout;
+
+impl fmt::Display for Timeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("upstream timed out")
+    }
+}
+
+impl Error for Timeout {}
+
+#[derive(Debug)]
+struct PaymentFailed {
+    cause: Timeout,
+}
+
+impl fmt::Display for PaymentFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("payment failed")
+    }
+}
+
+impl Error for PaymentFailed {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        Some(&self.cause)
+    }
+}
+
+/// The `exception` event's attributes, asserting there is exactly one such event.
+fn exception(span: &SpanData) -> Vec<KeyValue> {
+    let events: Vec<_> = span.events.iter().collect();
+    assert_eq!(events.len(), 1, "expected one event on `{}`", span.name);
+    assert_eq!(events[0].name, "exception");
+    events[0].attributes.clone()
+}
+
+#[traced]
+fn pay(fail: bool) -> Result<u32, PaymentFailed> {
+    if fail {
+        Err(PaymentFailed { cause: Timeout })
+    } else {
+        Ok(1)
+    }
+}
+
+#[test]
+fn success_leaves_the_status_unset_and_records_no_error() {
+    let captured = capture(|| pay(false));
+    let span = &captured.spans()[0];
+    assert_eq!(span.status, Status::Unset);
+    assert_eq!(attribute(span, "error.type"), None);
+    assert!(span.events.is_empty());
+}
+
+#[test]
+fn an_error_sets_status_error_type_and_exception_with_its_source_chain() {
+    let captured = capture(|| pay(true));
+    assert!(captured.output().is_err());
+    let span = &captured.spans()[0];
+    assert_eq!(span.status, Status::error("payment failed"));
+    assert_eq!(
+        attribute(span, "error.type"),
+        Some(&string("errors::PaymentFailed"))
+    );
+    assert_eq!(
+        exception(span),
+        [
+            KeyValue::new("exception.type", "errors::PaymentFailed"),
+            KeyValue::new("exception.message", "payment failed: upstream timed out"),
+        ]
+    );
+}
+
+#[traced]
+fn parse_sum(a: &str, b: &str) -> Result<u32, std::num::ParseIntError> {
+    let a: u32 = a.parse()?;
+    let b: u32 = b.parse()?;
+    Ok(a + b)
+}
+
+#[test]
+fn question_mark_early_returns_record_the_error() {
+    let captured = capture(|| parse_sum("1", "x"));
+    assert!(captured.output().is_err());
+    let span = &captured.spans()[0];
+    assert_eq!(span.status, Status::error("invalid digit found in string"));
+    assert_eq!(
+        attribute(span, "error.type"),
+        Some(&string("core::num::error::ParseIntError"))
+    );
+    assert_eq!(captured.spans().len(), 1);
+}
+
+#[traced]
+fn early_return(n: i32) -> Result<i32, std::io::Error> {
+    if n < 0 {
+        return Err(std::io::Error::other("negative"));
+    }
+    Ok(n)
+}
+
+#[test]
+fn an_early_return_records_the_error_and_io_errors_name_their_type() {
+    let captured = capture(|| (early_return(-1).is_err(), early_return(1).is_ok()));
+    assert_eq!(*captured.output(), (true, true));
+    let failed = &captured.spans()[0];
+    assert_eq!(failed.status, Status::error("negative"));
+    assert_eq!(
+        attribute(failed, "error.type"),
+        Some(&string("std::io::error::Error"))
+    );
+    assert_eq!(captured.spans()[1].status, Status::Unset);
+}
+
+#[traced]
+fn boxed(fail: bool) -> Result<(), Box<dyn Error + Send + Sync>> {
+    if fail {
+        Err(Box::new(PaymentFailed { cause: Timeout }))
+    } else {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_boxed_error_keeps_its_source_chain() {
+    let captured = capture(|| boxed(true));
+    let span = &captured.spans()[0];
+    assert_eq!(span.status, Status::error("payment failed"));
+    let message = exception(span)
+        .into_iter()
+        .find(|kv| kv.key.as_str() == "exception.message")
+        .map(|kv| kv.value);
+    assert_eq!(
+        message,
+        Some(string("payment failed: upstream timed out"))
+    );
+}
+
+struct DisplayOnly;
+
+impl fmt::Display for DisplayOnly {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("shown")
+    }
+}
+
+#[derive(Debug)]
+struct DebugOnly {
+    #[expect(dead_code, reason = "read only through the derived Debug")]
+    code: u8,
+}
+
+struct Opaque;
+
+#[traced]
+fn display_only() -> Result<(), DisplayOnly> {
+    Err(DisplayOnly)
+}
+
+#[traced]
+fn debug_only() -> Result<(), DebugOnly> {
+    Err(DebugOnly { code: 3 })
+}
+
+#[traced]
+fn opaque() -> Result<(), Opaque> {
+    Err(Opaque)
+}
+
+#[test]
+fn errors_without_error_impl_use_display_then_debug_then_their_type_name() {
+    let captured = capture(|| {
+        let _ = display_only();
+        let _ = debug_only();
+        let _ = opaque();
+    });
+    let statuses: Vec<&Status> = captured.spans().iter().map(|s| &s.status).collect();
+    assert_eq!(
+        statuses,
+        [
+            &Status::error("shown"),
+            &Status::error("DebugOnly { code: 3 }"),
+            &Status::error("errors::Opaque"),
+        ]
+    );
+}
+
+type AppResult<T> = Result<T, Timeout>;
+
+#[traced]
+fn aliased_result() -> AppResult<()> {
+    Err(Timeout)
+}
+
+#[traced]
+fn io_result() -> std::io::Result<()> {
+    Err(std::io::Error::other("disk full"))
+}
+
+#[test]
+fn a_path_ending_in_result_is_recognised_and_other_aliases_are_not() {
+    // DESIGN §3: the macro sees syntax; `AppResult` does not end in `Result`
+    // (`err` opts such an alias in), `std::io::Result` does.
+    let captured = capture(|| (aliased_result().is_err(), io_result().is_err()));
+    assert_eq!(*captured.output(), (true, true));
+    assert_eq!(captured.spans()[0].status, Status::Unset);
+    assert_eq!(captured.spans()[1].status, Status::error("disk full"));
+}
+
+#[traced]
+async fn fetch(fail: bool) -> Result<&'static str, Timeout> {
+    std::future::ready(()).await;
+    if fail { Err(Timeout) } else { Ok("body") }
+}
+
+#[tokio::test]
+async fn async_errors_are_recorded() {
+    let captured = capture_async(async { (fetch(true).await, fetch(false).await) }).await;
+    let spans = captured.spans();
+    assert_eq!(spans[0].status, Status::error("upstream timed out"));
+    assert_eq!(attribute(&spans[0], "error.type"), Some(&string("errors::Timeout")));
+    assert_eq!(spans[1].status, Status::Unset);
+    assert_eq!(attribute(&spans[1], "otel_traced.cancelled"), None);
+}
+
+#[traced]
+fn panics(message: &str) {
+    panic!("{message}");
+}
+
+#[test]
+fn a_panic_ends_the_span_with_status_error_and_keeps_unwinding() {
+    let captured = capture(|| std::panic::catch_unwind(|| panics("boom")).is_err());
+    assert!(*captured.output(), "the panic went on unwinding");
+    let span = &captured.spans()[0];
+    assert_eq!(span.name, "panics");
+    assert!(matches!(span.status, Status::Error { .. }));
+    assert_eq!(attribute(span, "message"), Some(&Value::from("boom")));
+}
