@@ -56,8 +56,9 @@ pub(crate) struct Checked {
     pub recorded: Vec<Recorded>,
 }
 
-pub(crate) fn check(traced: TracedFn) -> Result<Checked, (syn::Error, TracedFn)> {
-    let mut errors = Errors::default();
+/// Checks `traced`, adding to the errors `parse` found. On failure the function is
+/// handed back, to be emitted beside the errors.
+pub(crate) fn check(traced: TracedFn, mut errors: Errors) -> Result<Checked, (syn::Error, TracedFn)> {
     if let Some(name) = &traced.options.name {
         check_span_name(name, &mut errors);
     }

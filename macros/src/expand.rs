@@ -5,7 +5,6 @@
 use crate::check::{Checked, Probe, Recorded};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
-use syn::spanned::Spanned;
 
 pub(crate) fn expand(checked: Checked) -> TokenStream {
     let Checked { traced, recorded } = checked;
@@ -44,7 +43,7 @@ pub(crate) fn expand(checked: Checked) -> TokenStream {
         });
     };
     let parent = match &options.parent {
-        Some(expr) => quote_spanned!(expr.span()=> #private::Parent::from(#expr)),
+        Some(expr) => quote!(#private::parent(#expr)),
         None => quote!(#private::Parent::Current),
     };
     let records = recorded.iter().map(record_parameter);

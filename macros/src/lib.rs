@@ -13,11 +13,12 @@ use proc_macro::TokenStream;
 /// Instruments a function: each call becomes a span. Documented in `otel-traced`.
 #[proc_macro_attribute]
 pub fn traced(args: TokenStream, item: TokenStream) -> TokenStream {
-    let parsed = match parse::parse(args.into(), item.into()) {
+    let item = proc_macro2::TokenStream::from(item);
+    let (parsed, errors) = match parse::parse(args.into(), item.clone()) {
         Ok(parsed) => parsed,
-        Err(failure) => return with_item(failure.error, failure.item),
+        Err(error) => return with_item(error, item),
     };
-    match check::check(parsed) {
+    match check::check(parsed, errors) {
         Ok(checked) => expand::expand(checked).into(),
         Err((error, traced)) => {
             let function = traced.function;

@@ -56,18 +56,13 @@ pub(crate) struct TracedFn {
     pub returns_result: bool,
 }
 
-/// Parses the attribute's arguments and the item it is on. On failure, also returns
-/// the item with our parameter attributes removed (when it is a function), so the
-/// user sees our diagnostics and not a cascade of unrelated ones.
-pub(crate) fn parse(args: TokenStream, item: TokenStream) -> Result<TracedFn, Failure> {
-    let mut function = match syn::parse2::<ItemFn>(item.clone()) {
-        Ok(function) => function,
-        Err(_) => {
-            return Err(Failure {
-                error: not_a_function(item.clone()),
-                item,
-            });
-        }
+/// Parses the attribute's arguments and the function it is on, returning the
+/// function with the mistakes found so far (so that `check` adds its own and the
+/// user sees every mistake in one build). An item that is not a function is an
+/// error on its own.
+pub(crate) fn parse(args: TokenStream, item: TokenStream) -> Result<(TracedFn, Errors), syn::Error> {
+    let Ok(mut function) = syn::parse2::<ItemFn>(item.clone()) else {
+        return Err(not_a_function(item));
     };
     let mut errors = Errors::default();
     let options = match syn::parse2::<OptionList>(args) {
@@ -85,24 +80,13 @@ pub(crate) fn parse(args: TokenStream, item: TokenStream) -> Result<TracedFn, Fa
     }
     let params = take_params(&mut function, &mut errors);
     let returns_result = returns_result(&function.sig.output);
-    match errors.finish() {
-        Ok(()) => Ok(TracedFn {
-            options,
-            function,
-            params,
-            returns_result,
-        }),
-        Err(error) => Err(Failure {
-            error,
-            item: quote::quote!(#function),
-        }),
-    }
-}
-
-/// A parse that failed: the errors, and the item to emit beside them.
-pub(crate) struct Failure {
-    pub error: syn::Error,
-    pub item: TokenStream,
+    let traced = TracedFn {
+        options,
+        function,
+        params,
+        returns_result,
+    };
+    Ok((traced, errors))
 }
 
 /// Collects errors so that all of them are reported in one build.
@@ -319,7 +303,13 @@ fn take_params(function: &mut ItemFn, errors: &mut Errors) -> Vec<Param> {
         let mut kept = Vec::new();
         for attribute in std::mem::take(&mut typed.attrs) {
             let parsed = if attribute.path().is_ident("skip") {
-                attribute.meta.require_path_only().map(|_| ParamMode::Skipped)
+                match attribute.meta {
+                    syn::Meta::Path(_) => Ok(ParamMode::Skipped),
+                    _ => Err(syn::Error::new_spanned(
+                        &attribute.meta,
+                        "`#[skip]` takes no arguments",
+                    )),
+                }
             } else if attribute.path().is_ident("attr") {
                 explicit_mode(&attribute)
             } else {

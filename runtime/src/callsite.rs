@@ -56,30 +56,47 @@ pub enum Parent<'a> {
     Context(Cow<'a, Context>),
 }
 
-impl<'a> From<&'a Context> for Parent<'a> {
-    fn from(context: &'a Context) -> Self {
-        Parent::Context(Cow::Borrowed(context))
+/// What `parent = ..` accepts.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`parent = ..` takes a `&Context`, a `Context`, a `SpanContext` or a `&SpanContext`, not `{Self}`",
+    label = "not a parent context"
+)]
+pub trait IntoParent<'a> {
+    fn into_parent(self) -> Parent<'a>;
+}
+
+impl<'a> IntoParent<'a> for &'a Context {
+    fn into_parent(self) -> Parent<'a> {
+        Parent::Context(Cow::Borrowed(self))
     }
 }
 
-impl From<Context> for Parent<'_> {
-    fn from(context: Context) -> Self {
-        Parent::Context(Cow::Owned(context))
+impl<'a> IntoParent<'a> for Context {
+    fn into_parent(self) -> Parent<'a> {
+        Parent::Context(Cow::Owned(self))
     }
 }
 
-impl From<SpanContext> for Parent<'_> {
-    fn from(span_context: SpanContext) -> Self {
+impl<'a> IntoParent<'a> for SpanContext {
+    fn into_parent(self) -> Parent<'a> {
         Parent::Context(Cow::Owned(
-            Context::current().with_remote_span_context(span_context),
+            Context::current().with_remote_span_context(self),
         ))
     }
 }
 
-impl From<&SpanContext> for Parent<'_> {
-    fn from(span_context: &SpanContext) -> Self {
-        Parent::from(span_context.clone())
+impl<'a> IntoParent<'a> for &SpanContext {
+    fn into_parent(self) -> Parent<'a> {
+        self.clone().into_parent()
     }
+}
+
+/// The parent given with `parent = ..`.
+#[doc(hidden)]
+#[inline]
+pub fn parent<'a>(parent: impl IntoParent<'a>) -> Parent<'a> {
+    parent.into_parent()
 }
 
 const CODE_ATTRIBUTES: usize = 3;
