@@ -50,30 +50,24 @@ pub(crate) struct Recorded {
     pub probe: Probe,
 }
 
-/// A function that passed every check, with its recording plan.
-pub(crate) struct Checked {
-    pub traced: TracedFn,
-    pub recorded: Vec<Recorded>,
-}
-
-/// Checks `traced`, adding to the errors `parse` found. On failure the function is
-/// handed back, to be emitted beside the errors.
-pub(crate) fn check(traced: TracedFn, mut errors: Errors) -> Result<Checked, (syn::Error, TracedFn)> {
+/// Checks `traced`, adding to the errors `parse` found, and returns the recording
+/// plan: which parameters are recorded, under which keys.
+pub(crate) fn check(traced: &TracedFn, mut errors: Errors) -> syn::Result<Vec<Recorded>> {
     if let Some(name) = &traced.options.name {
         check_span_name(name, &mut errors);
     }
-    check_skip_list(&traced, &mut errors);
-    let recorded = plan_recording(&traced, &mut errors);
-    match errors.finish() {
-        Ok(()) => Ok(Checked { traced, recorded }),
-        Err(error) => Err((error, traced)),
-    }
+    check_skip_list(traced, &mut errors);
+    let recorded = plan_recording(traced, &mut errors);
+    errors.finish().map(|()| recorded)
 }
 
 fn check_span_name(name: &LitStr, errors: &mut Errors) {
     let value = name.value();
     let problem = if value.is_empty() {
-        Some("the span name is empty; give a name or remove `name =` to use the function's".to_owned())
+        Some(
+            "the span name is empty; give a name or remove `name =` to use the function's"
+                .to_owned(),
+        )
     } else if value.len() > MAX_NAME_BYTES {
         Some(format!(
             "the span name is {} bytes long; the limit is {MAX_NAME_BYTES}",
@@ -93,7 +87,11 @@ fn check_span_name(name: &LitStr, errors: &mut Errors) {
 
 /// Names in `skip(..)` must be parameters, each named once.
 fn check_skip_list(traced: &TracedFn, errors: &mut Errors) {
-    let names: Vec<&Ident> = traced.params.iter().filter_map(|p| p.ident.as_ref()).collect();
+    let names: Vec<&Ident> = traced
+        .params
+        .iter()
+        .filter_map(|p| p.ident.as_ref())
+        .collect();
     let skip = &traced.options.skip;
     for (index, skipped) in skip.iter().enumerate() {
         if skip[..index].contains(skipped) {
@@ -128,7 +126,9 @@ fn plan_recording(traced: &TracedFn, errors: &mut Errors) -> Vec<Recorded> {
                 if listed_in_skip {
                     errors.push(syn::Error::new(
                         ident.span(),
-                        format!("`{ident}` is both listed in `skip(..)` and marked `#[attr]`; keep one"),
+                        format!(
+                            "`{ident}` is both listed in `skip(..)` and marked `#[attr]`; keep one"
+                        ),
                     ));
                     continue;
                 }
@@ -147,7 +147,11 @@ fn plan_recording(traced: &TracedFn, errors: &mut Errors) -> Vec<Recorded> {
                     continue;
                 }
                 explicit_keys.push((key.clone(), key_span));
-                let probe = if *display { Probe::Display } else { Probe::Debug };
+                let probe = if *display {
+                    Probe::Display
+                } else {
+                    Probe::Debug
+                };
                 explicit.push(Recorded {
                     ident: ident.clone(),
                     key,
@@ -202,7 +206,9 @@ fn is_secret_name(param: &Param) -> bool {
     };
     let name = ident.to_string().to_ascii_lowercase();
     let segments: Vec<&str> = name.split('_').filter(|s| !s.is_empty()).collect();
-    segments.iter().any(|segment| SECRET_SEGMENTS.contains(segment))
+    segments
+        .iter()
+        .any(|segment| SECRET_SEGMENTS.contains(segment))
         || segments
             .windows(2)
             .any(|pair| SECRET_PAIRS.contains(&(pair[0], pair[1])))

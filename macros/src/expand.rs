@@ -2,12 +2,12 @@
 //! names everything by absolute path and calls only `::otel_traced::__private`, so
 //! it stays small and the runtime owns the behaviour.
 
-use crate::check::{Checked, Probe, Recorded};
+use crate::check::{Probe, Recorded};
+use crate::parse::TracedFn;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 
-pub(crate) fn expand(checked: Checked) -> TokenStream {
-    let Checked { traced, recorded } = checked;
+pub(crate) fn expand(traced: TracedFn, recorded: &[Recorded]) -> TokenStream {
     let mut function = traced.function;
     let private = quote!(::otel_traced::__private);
     let options = &traced.options;
@@ -20,7 +20,12 @@ pub(crate) fn expand(checked: Checked) -> TokenStream {
     };
     let kind = format_ident!(
         "{}",
-        capitalised(&options.kind.as_ref().map_or("internal".to_owned(), ToString::to_string))
+        capitalised(
+            &options
+                .kind
+                .as_ref()
+                .map_or("internal".to_owned(), ToString::to_string)
+        )
     );
     let root = options.root.is_some();
     let code = options.code.as_ref().is_none_or(|literal| literal.value);

@@ -18,10 +18,10 @@ pub fn traced(args: TokenStream, item: TokenStream) -> TokenStream {
         Ok(parsed) => parsed,
         Err(error) => return with_item(error, item),
     };
-    match check::check(parsed, errors) {
-        Ok(checked) => expand::expand(checked).into(),
-        Err((error, traced)) => {
-            let function = traced.function;
+    match check::check(&parsed, errors) {
+        Ok(recorded) => expand::expand(parsed, &recorded).into(),
+        Err(error) => {
+            let function = parsed.function;
             with_item(error, quote::quote!(#function))
         }
     }

@@ -4,9 +4,9 @@
 //! Every mistake found here is collected, so one build reports all of them.
 
 use proc_macro2::{Span, TokenStream};
+use syn::ext::IdentExt as _;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::ext::IdentExt as _;
 use syn::spanned::Spanned;
 use syn::{Expr, FnArg, Ident, ItemFn, LitBool, LitStr, Pat, Token, Type};
 
@@ -60,7 +60,10 @@ pub(crate) struct TracedFn {
 /// function with the mistakes found so far (so that `check` adds its own and the
 /// user sees every mistake in one build). An item that is not a function is an
 /// error on its own.
-pub(crate) fn parse(args: TokenStream, item: TokenStream) -> Result<(TracedFn, Errors), syn::Error> {
+pub(crate) fn parse(
+    args: TokenStream,
+    item: TokenStream,
+) -> Result<(TracedFn, Errors), syn::Error> {
     let Ok(mut function) = syn::parse2::<ItemFn>(item.clone()) else {
         return Err(not_a_function(item));
     };

@@ -224,7 +224,7 @@ impl Callsite {
 /// entries that are not about the trace (baggage, the capture route) carry over.
 fn root_context(current: &Context) -> Context {
     let baggage = current.baggage();
-    let mut root = if baggage.len() == 0 {
+    let mut root = if baggage.is_empty() {
         Context::new()
     } else {
         // `Baggage` is not `Clone`; rebuilding it from its entries is.

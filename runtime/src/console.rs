@@ -9,12 +9,21 @@ use crate::render::{format_duration, render_trees};
 use crate::route::lock;
 use opentelemetry::trace::{SpanId, TraceId};
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, SpanData, SpanExporter};
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io::Write;
 use std::sync::Mutex;
 use std::time::Duration;
+
+/// How long finished spans wait before the console prints them: short, so a tree
+/// appears about when its request ends (the SDK's default is 5 seconds).
+const EXPORT_DELAY: Duration = Duration::from_millis(100);
+
+/// Spans the batch queue holds before it drops new ones. The SDK's default (2048)
+/// dropped spans in tight loops on two cores; this holds a burst of that size many
+/// times over for a few MiB.
+const MAX_QUEUE_SIZE: usize = 65_536;
 
 /// Traces held at most while waiting for their roots; past that the oldest is
 /// printed as it is, so a root that never ends cannot grow memory without bound.
@@ -67,7 +76,9 @@ impl PendingTraces {
             ready.extend(self.remove(trace_id));
         }
         while self.spans.len() > MAX_PENDING_TRACES {
-            let Some(oldest) = self.arrival.pop_front() else { break };
+            let Some(oldest) = self.arrival.pop_front() else {
+                break;
+            };
             ready.extend(self.spans.remove(&oldest));
         }
         ready
@@ -80,7 +91,10 @@ impl PendingTraces {
 
     fn drain(&mut self) -> Vec<Vec<SpanData>> {
         let order = std::mem::take(&mut self.arrival);
-        order.into_iter().filter_map(|id| self.spans.remove(&id)).collect()
+        order
+            .into_iter()
+            .filter_map(|id| self.spans.remove(&id))
+            .collect()
     }
 }
 
@@ -115,6 +129,19 @@ impl ConsoleExporter {
     }
 }
 
+/// The console exporter behind the SDK's batch processor, which runs it on a thread
+/// of its own.
+pub(crate) fn batch_processor() -> BatchSpanProcessor {
+    BatchSpanProcessor::builder(ConsoleExporter::new())
+        .with_batch_config(
+            BatchConfigBuilder::default()
+                .with_max_queue_size(MAX_QUEUE_SIZE)
+                .with_scheduled_delay(EXPORT_DELAY)
+                .build(),
+        )
+        .build()
+}
+
 /// `trace <id>  <total duration>`: what a reader needs to find the trace elsewhere.
 fn trace_header(spans: &[SpanData]) -> String {
     let trace_id = spans
@@ -137,7 +164,10 @@ impl SpanExporter for ConsoleExporter {
     ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
         let ready: Vec<Vec<SpanData>> = {
             let mut pending = lock(&self.pending);
-            batch.into_iter().flat_map(|span| pending.add(span)).collect()
+            batch
+                .into_iter()
+                .flat_map(|span| pending.add(span))
+                .collect()
         };
         self.print(ready);
         std::future::ready(Ok(()))

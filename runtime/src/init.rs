@@ -4,17 +4,12 @@
 use crate::route;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkError;
-use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider};
+use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
 use std::fmt;
 use std::time::Duration;
 
 /// How long dropping a [`Guard`] waits for the last spans to be exported.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Spans the batch queue holds before it drops new ones. The SDK's default (2048)
-/// dropped spans in tight loops on two cores; this holds a burst of that size many
-/// times over for a few MiB.
-const MAX_QUEUE_SIZE: usize = 65_536;
 
 /// Why [`init`] could not install a provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,15 +137,7 @@ pub fn init() -> Result<Guard, InitError> {
 /// The console tree, exported from the batch processor's own thread.
 #[cfg(feature = "console")]
 fn default_processor() -> Result<BatchSpanProcessor, InitError> {
-    Ok(
-        BatchSpanProcessor::builder(crate::console::ConsoleExporter::new())
-            .with_batch_config(
-                BatchConfigBuilder::default()
-                    .with_max_queue_size(MAX_QUEUE_SIZE)
-                    .build(),
-            )
-            .build(),
-    )
+    Ok(crate::console::batch_processor())
 }
 
 #[cfg(not(feature = "console"))]

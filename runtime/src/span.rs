@@ -97,7 +97,10 @@ impl ActiveSpan {
     /// Makes the span's context current until the guard is dropped.
     #[inline]
     pub fn enter(&self) -> Option<ContextGuard> {
-        self.handle.context.as_ref().map(|context| context.clone().attach())
+        self.handle
+            .context
+            .as_ref()
+            .map(|context| context.clone().attach())
     }
 
     /// Records an error returned by a synchronous function (see

@@ -107,6 +107,12 @@ fn shutdown_prints_traces_whose_root_never_ended() {
     assert_eq!(out.text(), "");
     exporter.shutdown().expect("shutdown succeeds");
     let text = without_durations(&out.text());
-    assert!(text.contains("\nload_cart  <duration>  {order=1}\n"), "{text}");
-    assert!(text.contains("\ncharge  <duration>  [error: card declined for 1]"), "{text}");
+    assert!(
+        text.contains("\nload_cart  <duration>  {order=1}\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\ncharge  <duration>  [error: card declined for 1]"),
+        "{text}"
+    );
 }

@@ -18,7 +18,10 @@ use std::thread;
 /// The current thread's id as a number, to record where a span ran.
 fn thread_number() -> u64 {
     let text = format!("{:?}", thread::current().id());
-    text.trim_start_matches("ThreadId(").trim_end_matches(')').parse().unwrap()
+    text.trim_start_matches("ThreadId(")
+        .trim_end_matches(')')
+        .parse()
+        .unwrap()
 }
 
 #[traced]
@@ -77,8 +80,14 @@ fn parent_and_child_ids_hold_when_the_future_moves_threads() {
     for child in &steps {
         assert_child_of(child, parent);
     }
-    assert_eq!(attribute(steps[0], "thread"), Some(&Value::I64(before as i64)));
-    assert_eq!(attribute(steps[1], "thread"), Some(&Value::I64(after as i64)));
+    assert_eq!(
+        attribute(steps[0], "thread"),
+        Some(&Value::I64(before as i64))
+    );
+    assert_eq!(
+        attribute(steps[1], "thread"),
+        Some(&Value::I64(after as i64))
+    );
     assert_eq!(parent.parent_span_id, SpanId::INVALID);
 }
 
@@ -106,7 +115,13 @@ fn concurrent_tasks_on_a_multi_thread_runtime_keep_their_own_parents() {
         .unwrap();
     let captured = runtime.block_on(capture_async(async {
         let tasks: Vec<_> = (0..16)
-            .map(|id| tokio::spawn(otel_traced::opentelemetry::context::FutureExt::with_current_context(request(id))))
+            .map(|id| {
+                tokio::spawn(
+                    otel_traced::opentelemetry::context::FutureExt::with_current_context(request(
+                        id,
+                    )),
+                )
+            })
             .collect();
         let mut totals = Vec::new();
         for task in tasks {
@@ -115,10 +130,16 @@ fn concurrent_tasks_on_a_multi_thread_runtime_keep_their_own_parents() {
         totals
     }));
     assert_eq!(captured.output().len(), 16);
-    let requests: Vec<_> = captured.spans().iter().filter(|s| s.name == "request").collect();
+    let requests: Vec<_> = captured
+        .spans()
+        .iter()
+        .filter(|s| s.name == "request")
+        .collect();
     assert_eq!(requests.len(), 16);
     for parent in requests {
-        let Some(Value::I64(id)) = attribute(parent, "id") else { panic!("id recorded") };
+        let Some(Value::I64(id)) = attribute(parent, "id") else {
+            panic!("id recorded")
+        };
         let children = captured.children_of(parent);
         assert_eq!(children.len(), 10);
         for child in children {
@@ -142,11 +163,16 @@ fn fan_out() -> u64 {
             let context = context.clone();
             thread::spawn(move || {
                 let _attached = context.attach();
-                (0..10_000).map(|item| u64::from(unit_of_work(worker, item))).sum::<u64>()
+                (0..10_000)
+                    .map(|item| u64::from(unit_of_work(worker, item)))
+                    .sum::<u64>()
             })
         })
         .collect();
-    handles.into_iter().map(|handle| handle.join().unwrap()).sum()
+    handles
+        .into_iter()
+        .map(|handle| handle.join().unwrap())
+        .sum()
 }
 
 #[test]
@@ -231,8 +257,14 @@ async fn a_dropped_future_ends_its_span_once_marked_cancelled() {
     assert_eq!(captured.spans().len(), 1, "ended exactly once");
     let span = &captured.spans()[0];
     assert_eq!(span.name, "never_finishes");
-    assert_eq!(attribute(span, "otel_traced.cancelled"), Some(&Value::Bool(true)));
-    assert_eq!(span.status, otel_traced::opentelemetry::trace::Status::Unset);
+    assert_eq!(
+        attribute(span, "otel_traced.cancelled"),
+        Some(&Value::Bool(true))
+    );
+    assert_eq!(
+        span.status,
+        otel_traced::opentelemetry::trace::Status::Unset
+    );
 }
 
 /// Counts how often it is formatted or converted: the side effect that must not
@@ -280,12 +312,18 @@ fn run_side_effects(capture: Capture) -> (usize, usize) {
     let (c1, c2, c3) = (counter.clone(), counter.clone(), errors.clone());
     let captured = capture.run(move || side_effects(Counted(c1), CountedAttribute(c2), c3));
     assert!(captured.output().is_err());
-    (captured.spans().len(), counter.load(Ordering::SeqCst) + errors.load(Ordering::SeqCst))
+    (
+        captured.spans().len(),
+        counter.load(Ordering::SeqCst) + errors.load(Ordering::SeqCst),
+    )
 }
 
 #[test]
 fn under_always_off_no_attribute_or_error_text_is_evaluated() {
-    assert_eq!(run_side_effects(Capture::new().sampler(Sampler::AlwaysOff)), (0, 0));
+    assert_eq!(
+        run_side_effects(Capture::new().sampler(Sampler::AlwaysOff)),
+        (0, 0)
+    );
     assert_eq!(
         run_side_effects(Capture::new().sampler(Sampler::TraceIdRatioBased(0.0))),
         (0, 0)

@@ -142,10 +142,7 @@ fn a_boxed_error_keeps_its_source_chain() {
         .into_iter()
         .find(|kv| kv.key.as_str() == "exception.message")
         .map(|kv| kv.value);
-    assert_eq!(
-        message,
-        Some(string("payment failed: upstream timed out"))
-    );
+    assert_eq!(message, Some(string("payment failed: upstream timed out")));
 }
 
 struct DisplayOnly;
@@ -230,7 +227,10 @@ async fn async_errors_are_recorded() {
     let captured = capture_async(async { (fetch(true).await, fetch(false).await) }).await;
     let spans = captured.spans();
     assert_eq!(spans[0].status, Status::error("upstream timed out"));
-    assert_eq!(attribute(&spans[0], "error.type"), Some(&string("errors::Timeout")));
+    assert_eq!(
+        attribute(&spans[0], "error.type"),
+        Some(&string("errors::Timeout"))
+    );
     assert_eq!(spans[1].status, Status::Unset);
     assert_eq!(attribute(&spans[1], "otel_traced.cancelled"), None);
 }

@@ -178,7 +178,11 @@ where
 
 #[traced]
 fn with_lifetimes<'a, 'b: 'a>(left: &'a str, right: &'b str) -> &'a str {
-    if left.len() >= right.len() { left } else { right }
+    if left.len() >= right.len() {
+        left
+    } else {
+        right
+    }
 }
 
 /// # Safety
@@ -324,7 +328,10 @@ fn attr_records_debug_display_and_renames() {
         )
     });
     let span = captured.find("explicit_attributes").unwrap();
-    assert_eq!(own_keys(span), ["point", "order.id", "address", "peer.address"]);
+    assert_eq!(
+        own_keys(span),
+        ["point", "order.id", "address", "peer.address"]
+    );
     assert_eq!(
         attribute(span, "point"),
         Some(&string("Point { x: 1, y: 2 }"))
@@ -363,10 +370,7 @@ fn root_starts_a_new_trace() {
     let captured = capture(parent_of_root);
     let parent = captured.find("parent_of_root").unwrap();
     let root = captured.find("fresh_root").unwrap();
-    assert_ne!(
-        root.span_context.trace_id(),
-        parent.span_context.trace_id()
-    );
+    assert_ne!(root.span_context.trace_id(), parent.span_context.trace_id());
     assert_eq!(
         root.parent_span_id,
         otel_traced::opentelemetry::trace::SpanId::INVALID

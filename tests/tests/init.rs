@@ -37,7 +37,10 @@ fn init_installs_once_per_guard_and_honours_sdk_disabled() {
     let guard = otel_traced::init().expect("init again after the guard is gone");
     assert!(has_span());
     drop(guard);
-    assert!(!has_span(), "dropping the guard uninstalls the provider too");
+    assert!(
+        !has_span(),
+        "dropping the guard uninstalls the provider too"
+    );
 
     set_disabled(Some("true"));
     let guard = otel_traced::init().expect("a disabled SDK still initialises");

@@ -244,8 +244,8 @@ fn formatted_values_are_cut_at_4096_characters() {
     assert!(text.as_str().starts_with("[7, 7, 7"));
 }
 
-// The secret parameters exist to be named, not used.
-#[allow(unused_variables)]
+// The secret parameters exist to be named, not used, and all of them are needed.
+#[allow(unused_variables, clippy::too_many_arguments)]
 #[traced]
 fn secrets(
     password: &str,
