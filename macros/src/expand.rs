@@ -6,6 +6,7 @@ use crate::check::{Probe, Recorded};
 use crate::parse::TracedFn;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
+use syn::visit_mut::VisitMut;
 
 pub(crate) fn expand(traced: TracedFn, recorded: &[Recorded]) -> TokenStream {
     let mut function = traced.function;
@@ -66,52 +67,97 @@ pub(crate) fn expand(traced: TracedFn, recorded: &[Recorded]) -> TokenStream {
         });
     };
 
-    let block = &function.block;
-    let body = if traced.returns_result {
-        let record_error = quote! {
-            __otel_handle.record_error(|| {
-                #[allow(unused_imports)]
-                use #private::{ViaError as _, ViaSharedErrorRef as _, ViaErrorRef as _, ViaDisplay as _, ViaDebug as _, ViaTypeName as _};
-                (&&&&&&#private::ErrorProbe(&__otel_error)).__otel_error()
-            });
-        };
-        let outcome = |run: TokenStream| {
-            quote! {
-                match #run {
-                    ::core::result::Result::Ok(__otel_value) => ::core::result::Result::Ok(__otel_value),
-                    ::core::result::Result::Err(__otel_error) => {
-                        #record_error
-                        ::core::result::Result::Err(__otel_error)
-                    }
-                }
-            }
-        };
-        if is_async {
-            let matched = outcome(quote!(async move #block.await));
-            quote! {
-                let __otel_handle = __otel_span.handle();
-                #private::Instrumented::new(__otel_span, async move { #matched }).await
-            }
-        } else {
-            let matched = outcome(quote!(#private::run_body(move || #block)));
+    let statements = &function.block.stmts;
+    // The body's closure or async block is given the declared output type by an
+    // unreachable typed `return`, so coercions inside it (`&String` to `&str`,
+    // `Box<T>` to `Box<dyn Trait>`) and the error type are known where the body is
+    // checked, as they would be without the macro.
+    let output = output_type(&function.sig.output);
+    let typed_body = quote! {{
+        #[allow(
+            unreachable_code,
+            clippy::diverging_sub_expression,
+            clippy::empty_loop,
+            clippy::let_unit_value,
+            clippy::let_with_type_underscore
+        )]
+        if false {
+            let __otel_output: #output = loop {};
+            return __otel_output;
+        }
+        #(#statements)*
+    }};
+    let body = match (is_async, traced.returns_result) {
+        (false, false) => quote! {
+            let __otel_current = __otel_span.enter();
+            #(#statements)*
+        },
+        (false, true) => {
+            let matched = record_err(quote!(#private::run_body(move || #typed_body)));
             quote! {
                 let __otel_current = __otel_span.enter();
                 let __otel_handle = &__otel_span;
                 #matched
             }
         }
-    } else if is_async {
-        quote!(#private::Instrumented::new(__otel_span, async move #block).await)
-    } else {
-        quote! {
-            let __otel_current = __otel_span.enter();
-            #private::run_body(move || #block)
+        (true, false) => quote! {
+            #private::Instrumented::new(__otel_span, async move #typed_body).await
+        },
+        (true, true) => {
+            let matched = record_err(quote!(async move #typed_body.await));
+            quote! {
+                let __otel_handle = __otel_span.handle();
+                #private::Instrumented::new(__otel_span, async move { #matched }).await
+            }
         }
     };
 
     let new_block: syn::Block = syn::parse_quote!({ #open #body });
     *function.block = new_block;
     quote!(#function)
+}
+
+/// `match run { Ok(v) => Ok(v), Err(e) => { record e; Err(e) } }`, recording the
+/// error through `__otel_handle`.
+fn record_err(run: TokenStream) -> TokenStream {
+    let private = quote!(::otel_traced::__private);
+    quote! {
+        match #run {
+            ::core::result::Result::Ok(__otel_value) => ::core::result::Result::Ok(__otel_value),
+            ::core::result::Result::Err(__otel_error) => {
+                __otel_handle.record_error(|| {
+                    #[allow(unused_imports)]
+                    use #private::{ViaError as _, ViaSharedErrorRef as _, ViaErrorRef as _, ViaDisplay as _, ViaDebug as _, ViaTypeName as _};
+                    (&&&&&&#private::ErrorProbe(&__otel_error)).__otel_error()
+                });
+                ::core::result::Result::Err(__otel_error)
+            }
+        }
+    }
+}
+
+/// The function's output type as the body must produce it: `()` when none is
+/// written, and every `impl Trait` replaced by `_` (the body produces the concrete
+/// type, which the function's signature then hides).
+fn output_type(output: &syn::ReturnType) -> syn::Type {
+    struct ImplToInferred;
+    impl VisitMut for ImplToInferred {
+        fn visit_type_mut(&mut self, ty: &mut syn::Type) {
+            if let syn::Type::ImplTrait(_) = ty {
+                *ty = syn::parse_quote!(_);
+            } else {
+                syn::visit_mut::visit_type_mut(self, ty);
+            }
+        }
+    }
+    match output {
+        syn::ReturnType::Default => syn::parse_quote!(()),
+        syn::ReturnType::Type(_, ty) => {
+            let mut ty = (**ty).clone();
+            ImplToInferred.visit_type_mut(&mut ty);
+            ty
+        }
+    }
 }
 
 /// `__otel_attributes.push("key", value)` for one parameter, with the value found by

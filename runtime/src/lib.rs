@@ -63,9 +63,8 @@ pub mod __private {
     };
     pub use opentelemetry::trace::SpanKind;
 
-    /// Runs the body of a synchronous function. A call rather than an inline closure
-    /// call, so the body's type is inferred from the function's return type and
-    /// lints about immediately called closures stay quiet.
+    /// Runs the body of a synchronous function whose `Result` is recorded: a call
+    /// rather than a closure called in place, which lints flag.
     #[inline(always)]
     pub fn run_body<R>(body: impl FnOnce() -> R) -> R {
         body()

@@ -12,7 +12,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
-use std::task::{Context as TaskContext, Poll, Waker};
+use std::task::{Context as TaskContext, Poll};
 use std::thread;
 
 /// The current thread's id as a number, to record where a span ran.
@@ -53,25 +53,26 @@ async fn travelling() -> (u64, u64) {
     (before, after)
 }
 
+fn multi_thread_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap()
+}
+
 #[test]
 fn parent_and_child_ids_hold_when_the_future_moves_threads() {
-    let mut future = Box::pin(capture_async(travelling()));
-    let mut future = thread::spawn(move || {
-        let mut task = TaskContext::from_waker(Waker::noop());
-        assert!(future.as_mut().poll(&mut task).is_pending());
-        future
-    })
-    .join()
-    .unwrap();
-    let captured = thread::spawn(move || {
-        let mut task = TaskContext::from_waker(Waker::noop());
-        match future.as_mut().poll(&mut task) {
-            Poll::Ready(captured) => captured,
-            Poll::Pending => panic!("the second poll completes"),
-        }
-    })
-    .join()
-    .unwrap();
+    // The first poll runs on a worker of one multi-thread runtime, the rest on a
+    // worker of another: the future is certain to change threads at `YieldOnce`.
+    let (first, second) = (multi_thread_runtime(), multi_thread_runtime());
+    let started = first
+        .block_on(first.spawn(async {
+            let mut future = Box::pin(capture_async(travelling()));
+            assert!(futures::poll!(future.as_mut()).is_pending());
+            future
+        }))
+        .unwrap();
+    let captured = second.block_on(second.spawn(started)).unwrap();
     let (before, after) = *captured.output();
     assert_ne!(before, after, "the two halves ran on different threads");
     let parent = captured.find("travelling").unwrap();
@@ -109,11 +110,7 @@ async fn lookup(id: u32, round: u32) -> u32 {
 
 #[test]
 fn concurrent_tasks_on_a_multi_thread_runtime_keep_their_own_parents() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(4)
-        .build()
-        .unwrap();
-    let captured = runtime.block_on(capture_async(async {
+    let captured = multi_thread_runtime().block_on(capture_async(async {
         let tasks: Vec<_> = (0..16)
             .map(|id| {
                 tokio::spawn(

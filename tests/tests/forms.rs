@@ -407,3 +407,104 @@ fn parent_takes_a_context_or_a_span_context() {
     assert_child_of(captured.find("child_of_context").unwrap(), parent);
     assert_child_of(captured.find("child_of_span_context").unwrap(), parent);
 }
+
+struct Inventory {
+    count: u32,
+    label: String,
+}
+
+impl Inventory {
+    #[traced]
+    fn count_mut(&mut self) -> Result<&mut u32, String> {
+        Ok(&mut self.count)
+    }
+
+    #[traced]
+    fn label(&self, strict: bool) -> Result<&str, String> {
+        if strict && self.label.is_empty() {
+            return Err("no label".to_owned());
+        }
+        Ok(&self.label)
+    }
+
+    #[traced]
+    async fn label_async(&self, text: &str) -> Result<&str, std::num::ParseIntError> {
+        let _: u32 = text.parse()?;
+        Ok(&self.label)
+    }
+
+    #[traced]
+    fn items(&self) -> impl Iterator<Item = u32> + '_ {
+        0..self.count
+    }
+
+    #[traced]
+    fn describe(&self) -> Result<Box<dyn std::fmt::Display>, String> {
+        Ok(Box::new(self.count))
+    }
+}
+
+trait Restock {
+    async fn restock(&mut self, amount: u32) -> u32;
+}
+
+impl Restock for Inventory {
+    #[traced]
+    async fn restock(&mut self, amount: u32) -> u32 {
+        self.count += amount;
+        self.count
+    }
+}
+
+#[traced]
+fn shown(value: impl std::fmt::Display, times: usize) -> String {
+    value.to_string().repeat(times)
+}
+
+#[tokio::test]
+async fn borrows_coercions_and_impl_trait_behave_as_without_the_macro() {
+    let captured = capture_async(async {
+        let mut inventory = Inventory {
+            count: 2,
+            label: "shelf".to_owned(),
+        };
+        *inventory.count_mut().unwrap() += 1;
+        let label = inventory.label(true).unwrap().to_owned();
+        let parsed = inventory.label_async("x").await.is_err();
+        let items: Vec<u32> = inventory.items().collect();
+        let described = inventory.describe().unwrap().to_string();
+        let restocked = inventory.restock(4).await;
+        (label, parsed, items, described, restocked, shown(7, 2))
+    })
+    .await;
+    assert_eq!(
+        *captured.output(),
+        (
+            "shelf".to_owned(),
+            true,
+            vec![0, 1, 2],
+            "3".to_owned(),
+            7,
+            "77".to_owned()
+        )
+    );
+    let names: Vec<&str> = captured.spans().iter().map(|s| &*s.name).collect();
+    assert_eq!(
+        names,
+        [
+            "count_mut",
+            "label",
+            "label_async",
+            "items",
+            "describe",
+            "restock",
+            "shown"
+        ]
+    );
+    assert_eq!(
+        captured.find("label_async").unwrap().status,
+        Status::error("invalid digit found in string")
+    );
+    assert_eq!(own_keys(captured.find("shown").unwrap()), ["times"]);
+    assert_eq!(own_keys(captured.find("restock").unwrap()), ["amount"]);
+}
