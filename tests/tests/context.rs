@@ -65,6 +65,8 @@ fn parent_and_child_ids_hold_when_the_future_moves_threads() {
     // The first poll runs on a worker of one multi-thread runtime, the rest on a
     // worker of another: the future is certain to change threads at `YieldOnce`.
     let (first, second) = (multi_thread_runtime(), multi_thread_runtime());
+    // The spawned task hands back the half-polled future on purpose.
+    #[allow(clippy::async_yields_async)]
     let started = first
         .block_on(first.spawn(async {
             let mut future = Box::pin(capture_async(travelling()));
