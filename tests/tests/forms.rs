@@ -96,6 +96,8 @@ impl Account {
         self.balance
     }
 
+    // The boxed receiver is the form under test.
+    #[allow(clippy::boxed_local)]
     #[traced]
     fn close_boxed(self: Box<Self>) -> i64 {
         self.balance
