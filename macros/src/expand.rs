@@ -53,14 +53,14 @@ pub(crate) fn expand(traced: TracedFn, recorded: &[Recorded]) -> TokenStream {
         None => quote!(#private::Parent::Current),
     };
     let records = recorded.iter().map(record_parameter);
-    let start = if is_async {
-        quote!(start_future)
+    let call = if is_async {
+        quote!(Future)
     } else {
-        quote!(start)
+        quote!(Sync)
     };
     let open = quote! {
         #callsite
-        let __otel_span = __OTEL_TRACED_CALLSITE.#start(#parent, |__otel_attributes| {
+        let __otel_span = __OTEL_TRACED_CALLSITE.start(#parent, #private::CallKind::#call, |__otel_attributes| {
             #[allow(unused_imports)]
             use #private::{ViaAsAttribute as _, ViaScalar as _, ViaFormat as _, ViaFallback as _};
             #(#records)*

@@ -56,6 +56,17 @@ pub enum Parent<'a> {
     Context(Cow<'a, Context>),
 }
 
+/// What kind of call a span covers, which decides what ending early means.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallKind {
+    /// A synchronous call: it always runs to its end (or unwinds).
+    Sync,
+    /// The future of an `async fn`: dropped before it completes, its span is
+    /// marked `otel_traced.cancelled`.
+    Future,
+}
+
 /// What `parent = ..` accepts.
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -116,33 +127,20 @@ impl Callsite {
     pub fn start(
         &'static self,
         parent: Parent<'_>,
+        call: CallKind,
         record: impl FnOnce(&mut Attributes<'_>),
     ) -> ActiveSpan {
         if !crate::route::is_enabled() {
             return ActiveSpan::disabled();
         }
-        self.start_enabled(parent, record, false)
-    }
-
-    /// Like [`Callsite::start`], for the span of a future: dropping it before it
-    /// completes marks the span `otel_traced.cancelled`.
-    #[inline]
-    pub fn start_future(
-        &'static self,
-        parent: Parent<'_>,
-        record: impl FnOnce(&mut Attributes<'_>),
-    ) -> ActiveSpan {
-        if !crate::route::is_enabled() {
-            return ActiveSpan::disabled();
-        }
-        self.start_enabled(parent, record, true)
+        self.start_enabled(parent, call, record)
     }
 
     fn start_enabled(
         &'static self,
         parent: Parent<'_>,
+        call: CallKind,
         record: impl FnOnce(&mut Attributes<'_>),
-        cancellable: bool,
     ) -> ActiveSpan {
         let (span, parent) = match parent {
             Parent::Current if self.meta.root => {
@@ -166,7 +164,7 @@ impl Callsite {
         if opentelemetry::trace::Span::is_recording(&span) {
             record(&mut Attributes::new(&mut span));
         }
-        ActiveSpan::new(parent.with_span(span), cancellable)
+        ActiveSpan::new(parent.with_span(span), call)
     }
 
     /// Builds the span with the tracer of its destination, or `None` when it has

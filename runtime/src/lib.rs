@@ -50,7 +50,7 @@ pub use opentelemetry_sdk as sdk;
 /// What expansions of `#[traced]` call. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::callsite::{Callsite, IntoParent, Parent, SpanMeta, parent};
+    pub use crate::callsite::{CallKind, Callsite, IntoParent, Parent, SpanMeta, parent};
     pub use crate::future::Instrumented;
     pub use crate::outcome::{
         ErrorProbe, ErrorReport, ViaDebug, ViaDisplay, ViaError, ViaErrorRef, ViaSharedErrorRef,

@@ -1,5 +1,6 @@
 //! A span while its function runs: recording into it and ending it exactly once.
 
+use crate::callsite::CallKind;
 use crate::outcome::ErrorReport;
 use opentelemetry::trace::{Span as _, Status, TraceContextExt as _};
 use opentelemetry::{Context, ContextGuard, Key, KeyValue, Value};
@@ -74,23 +75,23 @@ impl SpanHandle {
 #[derive(Debug)]
 pub struct ActiveSpan {
     handle: SpanHandle,
-    cancellable: bool,
+    call: CallKind,
 }
 
 impl ActiveSpan {
     pub(crate) const fn disabled() -> Self {
         ActiveSpan {
             handle: SpanHandle { context: None },
-            cancellable: false,
+            call: CallKind::Sync,
         }
     }
 
-    pub(crate) fn new(context: Context, cancellable: bool) -> Self {
+    pub(crate) fn new(context: Context, call: CallKind) -> Self {
         ActiveSpan {
             handle: SpanHandle {
                 context: Some(context),
             },
-            cancellable,
+            call,
         }
     }
 
@@ -132,7 +133,7 @@ impl Drop for ActiveSpan {
         let span = context.span();
         if std::thread::panicking() {
             span.set_status(Status::error("panicked"));
-        } else if self.cancellable {
+        } else if self.call == CallKind::Future {
             span.set_attribute(KeyValue::new(CANCELLED, true));
         }
         span.end();
