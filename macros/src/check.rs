@@ -2,8 +2,10 @@
 //! annotation's mistakes are reported in one build. What passes is resolved into the
 //! plan `expand` turns into code: which parameters are recorded, under which keys.
 
-use crate::parse::{Errors, Param, ParamMode, TracedFn};
-use proc_macro2::Span;
+use crate::fields::{Field, Format, Key};
+use crate::parse::{Errors, ParamMode, TracedFn};
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens as _;
 use syn::ext::IdentExt as _;
 use syn::{Ident, LitStr};
 
@@ -33,21 +35,50 @@ const SECRET_PAIRS: &[(&str, &str)] = &[
     ("secret", "key"),
 ];
 
-/// How a recorded parameter becomes a value (see the runtime's `value.rs`).
-#[derive(Clone, Copy)]
+/// How a recorded value becomes an attribute value (see the runtime's `value.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Probe {
-    /// `AsAttribute` or a scalar, otherwise not recorded.
+    /// A parameter by default: `AsAttribute` or a scalar, otherwise not recorded.
     Default,
-    /// `#[attr]`: `AsAttribute`, a scalar, then `Debug`.
-    Debug,
+    /// `#[attr]`, `attrs(key = value)`, `ret`: `AsAttribute`, a scalar, then
+    /// `Debug`, otherwise a compile error.
+    Explicit,
     /// `#[attr(display)]`: `AsAttribute`, a scalar, then `Display`.
+    ExplicitDisplay,
+    /// `%value`: `Display`.
     Display,
+    /// `?value`: `Debug`.
+    Debug,
 }
 
+impl From<Format> for Probe {
+    fn from(format: Format) -> Self {
+        match format {
+            Format::Typed => Probe::Explicit,
+            Format::Display => Probe::Display,
+            Format::Debug => Probe::Debug,
+        }
+    }
+}
+
+/// One attribute the expansion records: under `key`, the value of the expression
+/// `value` (a parameter's name or a field's expression), with diagnostics at `span`.
 pub(crate) struct Recorded {
-    pub ident: Ident,
     pub key: String,
     pub probe: Probe,
+    pub value: TokenStream,
+    pub span: Span,
+}
+
+impl Recorded {
+    fn field(field: &Field) -> Self {
+        Recorded {
+            key: field.key.name.clone(),
+            probe: field.format.into(),
+            value: field.value.to_token_stream(),
+            span: syn::spanned::Spanned::span(&field.value),
+        }
+    }
 }
 
 /// Checks `traced`, adding to the errors `parse` found, and returns the recording
@@ -109,17 +140,29 @@ fn check_skip_list(traced: &TracedFn, errors: &mut Errors) {
     }
 }
 
-/// Decides, parameter by parameter, what is recorded under which key. An explicit
-/// key replaces the default recording of a parameter with the same name; two
-/// explicit declarations of one key are an error.
+/// Decides what is recorded under which key: parameters, then `attrs(..)` fields.
+/// An explicit key (`#[attr]`, `attrs`) replaces the default recording of a
+/// parameter with the same name; two explicit declarations of one key are an error.
 fn plan_recording(traced: &TracedFn, errors: &mut Errors) -> Vec<Recorded> {
     let options = &traced.options;
     let mut explicit: Vec<Recorded> = Vec::new();
-    let mut explicit_keys: Vec<(String, Span)> = Vec::new();
+    let mut explicit_keys: Vec<String> = Vec::new();
     let mut defaults: Vec<Recorded> = Vec::new();
+    let mut declare = |key: &Key, recorded: Recorded, errors: &mut Errors| {
+        if explicit_keys.contains(&key.name) {
+            errors.push(key.error(format!(
+                "attribute key `{}` is declared twice on this function",
+                key.name
+            )));
+        } else {
+            explicit_keys.push(key.name.clone());
+            explicit.push(recorded);
+        }
+    };
     for param in &traced.params {
         let Some(ident) = &param.ident else { continue };
         let listed_in_skip = options.skip.contains(ident);
+        let name = ident.unraw().to_string();
         match &param.mode {
             ParamMode::Skipped => {}
             ParamMode::Explicit { key, display } => {
@@ -132,53 +175,63 @@ fn plan_recording(traced: &TracedFn, errors: &mut Errors) -> Vec<Recorded> {
                     ));
                     continue;
                 }
-                let (key, key_span) = match key {
+                let key = match key {
                     Some(literal) => {
-                        check_key(literal, errors);
-                        (literal.value(), literal.span())
+                        let key = Key::from(literal);
+                        check_key(&key, errors);
+                        key
                     }
-                    None => (ident.unraw().to_string(), param.span),
+                    None => Key::new(name, param.span),
                 };
-                if explicit_keys.iter().any(|(seen, _)| *seen == key) {
-                    errors.push(syn::Error::new(
-                        key_span,
-                        format!("attribute key `{key}` is declared twice on this function"),
-                    ));
-                    continue;
-                }
-                explicit_keys.push((key.clone(), key_span));
                 let probe = if *display {
-                    Probe::Display
+                    Probe::ExplicitDisplay
                 } else {
-                    Probe::Debug
+                    Probe::Explicit
                 };
-                explicit.push(Recorded {
-                    ident: ident.clone(),
-                    key,
+                let recorded = Recorded {
+                    key: key.name.clone(),
                     probe,
-                });
+                    value: ident.to_token_stream(),
+                    span: ident.span(),
+                };
+                declare(&key, recorded, errors);
             }
             ParamMode::Default => {
-                if listed_in_skip || options.skip_all.is_some() || is_secret_name(param) {
+                if listed_in_skip || options.skip_all.is_some() || is_secret_name(&name) {
                     continue;
                 }
                 defaults.push(Recorded {
-                    ident: ident.clone(),
-                    key: ident.unraw().to_string(),
+                    key: name,
                     probe: Probe::Default,
+                    value: ident.to_token_stream(),
+                    span: ident.span(),
                 });
             }
         }
     }
-    defaults.retain(|default| !explicit_keys.iter().any(|(key, _)| *key == default.key));
+    for field in &options.attrs {
+        check_key(&field.key, errors);
+        declare(&field.key, Recorded::field(field), errors);
+    }
+    defaults.retain(|default| !explicit_keys.contains(&default.key));
     defaults.extend(explicit);
     defaults
 }
 
+/// The fields of `record!(..)` or `event!(..)`, checked, as recorded values.
+pub(crate) fn check_fields(fields: &[Field]) -> syn::Result<Vec<Recorded>> {
+    let mut errors = Errors::default();
+    for field in fields {
+        check_key(&field.key, &mut errors);
+    }
+    errors.finish()?;
+    Ok(fields.iter().map(Recorded::field).collect())
+}
+
 /// The OpenTelemetry naming rules: lowercase `a-z0-9_` segments joined by single
 /// dots, outside the reserved `otel.` namespace.
-fn check_key(key: &LitStr, errors: &mut Errors) {
-    let value = key.value();
+fn check_key(key: &Key, errors: &mut Errors) {
+    let value = &key.name;
     let well_formed = !value.is_empty()
         && value.split('.').all(|segment| {
             !segment.is_empty()
@@ -187,24 +240,19 @@ fn check_key(key: &LitStr, errors: &mut Errors) {
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
         });
     if !well_formed {
-        errors.push(syn::Error::new(
-            key.span(),
-            format!("`{value}` is not a valid attribute key: use lowercase `a-z`, `0-9` and `_`, in segments joined by single dots (e.g. `order.item_count`)"),
-        ));
+        errors.push(key.error(format!(
+            "`{value}` is not a valid attribute key: use lowercase `a-z`, `0-9` and `_`, in segments joined by single dots (e.g. `order.item_count`)"
+        )));
     } else if value == "otel" || value.starts_with("otel.") {
-        errors.push(syn::Error::new(
-            key.span(),
-            format!("`{value}` is in the `otel.` namespace, which OpenTelemetry reserves; choose another key"),
-        ));
+        errors.push(key.error(format!(
+            "`{value}` is in the `otel.` namespace, which OpenTelemetry reserves; choose another key"
+        )));
     }
 }
 
 /// A parameter whose name suggests a secret is not recorded by default (DESIGN §3).
-fn is_secret_name(param: &Param) -> bool {
-    let Some(ident) = &param.ident else {
-        return false;
-    };
-    let name = ident.to_string().to_ascii_lowercase();
+fn is_secret_name(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
     let segments: Vec<&str> = name.split('_').filter(|s| !s.is_empty()).collect();
     segments
         .iter()

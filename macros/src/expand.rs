@@ -1,24 +1,80 @@
 //! Code generation only: every decision was made by `check`. The generated code
-//! names everything by absolute path and calls only `::otel_traced::__private`, so
-//! it stays small and the runtime owns the behaviour.
+//! names everything by absolute path and calls only `<runtime>::__private` (by
+//! default `::otel_traced::__private`), so it stays small and the runtime owns the
+//! behaviour.
 
 use crate::check::{Probe, Recorded};
-use crate::parse::TracedFn;
+use crate::parse::{Shape, TracedFn, boxed_async_block};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::visit_mut::VisitMut;
 
 pub(crate) fn expand(traced: TracedFn, recorded: &[Recorded]) -> TokenStream {
-    let mut function = traced.function;
-    let private = quote!(::otel_traced::__private);
-    let options = &traced.options;
-    let ident = &function.sig.ident;
-    let is_async = function.sig.asyncness.is_some();
-
-    let name = match &options.name {
-        Some(literal) => literal.value(),
-        None => ident.to_string(),
+    let runtime = match &traced.options.krate {
+        Some(path) => quote!(#path),
+        None => quote!(::otel_traced),
     };
+    let private = quote!(#runtime::__private);
+    let open = open_span(&traced, recorded, &private);
+    let mut function = traced.function.clone();
+    let statements = &function.block.stmts;
+    let outcome = outcome(&traced, &private);
+    let body = match traced.shape {
+        Shape::Sync => {
+            let typed = typed_body(&function.sig.output, statements);
+            quote! {
+                let __otel_current = __otel_span.enter();
+                let __otel_handle = __otel_span.handle();
+                let __otel_output = __otel_handle.catch_panic(move || #typed);
+                #outcome
+                __otel_output
+            }
+        }
+        Shape::Async => {
+            let typed = typed_body(&function.sig.output, statements);
+            let future = instrumented(quote!(async move #typed), outcome.as_ref(), &private);
+            quote!(#future.await)
+        }
+        Shape::ReturnsFuture { boxed } => {
+            let typed = typed_body(&function.sig.output, statements);
+            let future = instrumented(quote!(__otel_future), outcome.as_ref(), &private);
+            let returned = if boxed {
+                quote!(::std::boxed::Box::pin(#future))
+            } else {
+                future
+            };
+            quote! {
+                let __otel_future = {
+                    let __otel_current = __otel_span.enter();
+                    __otel_span.handle().catch_panic(move || #typed)
+                };
+                #returned
+            }
+        }
+        Shape::AsyncTrait => {
+            let inner = boxed_async_block(&function.block)
+                .expect("the shape was recognised from this block");
+            let future = instrumented(quote!(#inner), outcome.as_ref(), &private);
+            let before = &statements[..statements.len() - 1];
+            quote! {
+                #(#before)*
+                ::std::boxed::Box::pin(#future)
+            }
+        }
+    };
+    *function.block = syn::parse_quote!({ #open #body });
+    quote!(#function)
+}
+
+/// The call site's `static` and the `start` call that opens the span, recording
+/// the arguments and `attrs(..)`.
+fn open_span(traced: &TracedFn, recorded: &[Recorded], private: &TokenStream) -> TokenStream {
+    let options = &traced.options;
+    let ident = &traced.function.sig.ident;
+    let name = options
+        .name
+        .as_ref()
+        .map_or_else(|| ident.to_string(), syn::LitStr::value);
     let kind = format_ident!(
         "{}",
         capitalised(
@@ -30,11 +86,30 @@ pub(crate) fn expand(traced: TracedFn, recorded: &[Recorded]) -> TokenStream {
     );
     let root = options.root.is_some();
     let code = options.code.as_ref().is_none_or(|literal| literal.value);
-    let max_attributes = recorded.len();
-    let location = ident.span();
-    let file = quote_spanned!(location=> ::core::file!());
-    let line = quote_spanned!(location=> ::core::line!());
-    let callsite = quote! {
+    // Room for everything the span may record: arguments and fields, `error.type`
+    // and `return.value`.
+    let max_attributes =
+        recorded.len() + usize::from(traced.records_err) + usize::from(options.ret.is_some());
+    let file = quote_spanned!(ident.span()=> ::core::file!());
+    let line = quote_spanned!(ident.span()=> ::core::line!());
+    let parent = match &options.parent {
+        Some(expr) => quote!(#private::parent(#expr)),
+        None => quote!(#private::Parent::Current),
+    };
+    let call = match traced.shape {
+        Shape::Sync => quote!(Sync),
+        _ => quote!(Future),
+    };
+    let links = if options.links.is_empty() {
+        quote!(::std::vec::Vec::new)
+    } else {
+        let links = &options.links;
+        quote!(|| #private::links([#(#private::link(#links)),*]))
+    };
+    let records = recorded
+        .iter()
+        .map(|recorded| push_attribute(recorded, private));
+    quote! {
         static __OTEL_TRACED_CALLSITE: #private::Callsite = #private::Callsite::new(#private::SpanMeta {
             name: #name,
             kind: #private::SpanKind::#kind,
@@ -47,33 +122,143 @@ pub(crate) fn expand(traced: TracedFn, recorded: &[Recorded]) -> TokenStream {
             scope_version: match ::core::option_env!("CARGO_PKG_VERSION") { ::core::option::Option::Some(version) => version, ::core::option::Option::None => "" },
             max_attributes: #max_attributes,
         });
-    };
-    let parent = match &options.parent {
-        Some(expr) => quote!(#private::parent(#expr)),
-        None => quote!(#private::Parent::Current),
-    };
-    let records = recorded.iter().map(record_parameter);
-    let call = if is_async {
-        quote!(Future)
-    } else {
-        quote!(Sync)
-    };
-    let open = quote! {
-        #callsite
-        let __otel_span = __OTEL_TRACED_CALLSITE.start(#parent, #private::CallKind::#call, |__otel_attributes| {
-            #[allow(unused_imports)]
-            use #private::{ViaAsAttribute as _, ViaScalar as _, ViaFormat as _, ViaFallback as _};
+        let __otel_span = __OTEL_TRACED_CALLSITE.start(#parent, #private::CallKind::#call, #links, |__otel_attributes| {
             #(#records)*
         });
-    };
+    }
+}
 
-    let statements = &function.block.stmts;
-    // The body's closure or async block is given the declared output type by an
-    // unreachable typed `return`, so coercions inside it (`&String` to `&str`,
-    // `Box<T>` to `Box<dyn Trait>`) and the error type are known where the body is
-    // checked, as they would be without the macro.
-    let output = output_type(&function.sig.output);
-    let typed_body = quote! {{
+/// `record!(..)`: the fields set on the current span.
+pub(crate) fn expand_record(fields: &[Recorded]) -> TokenStream {
+    let private = quote!(::otel_traced::__private);
+    let records = fields.iter().map(|field| push_attribute(field, &private));
+    quote! {
+        #private::record_current(|__otel_attributes| { #(#records)* })
+    }
+}
+
+/// `event!("name", ..)`: an event with the fields on the current span.
+pub(crate) fn expand_event(name: &syn::LitStr, fields: &[Recorded]) -> TokenStream {
+    let private = quote!(::otel_traced::__private);
+    let records = fields.iter().map(|field| push_attribute(field, &private));
+    quote! {
+        #private::add_event_current(#name, |__otel_attributes| { #(#records)* })
+    }
+}
+
+/// `__otel_attributes.push("key", value)` for one recorded value. Spanned at the
+/// value, so a type that cannot be recorded is reported there.
+fn push_attribute(recorded: &Recorded, private: &TokenStream) -> TokenStream {
+    let key = &recorded.key;
+    let value = probe(recorded.probe, &recorded.value, recorded.span, private);
+    quote_spanned! {recorded.span=>
+        __otel_attributes.push(#key, #value);
+    }
+}
+
+/// The expression turning `value` into an `Option<Value>`, by autoref
+/// specialisation for the typed probes, by formatting for `%` and `?`.
+fn probe(
+    probe: Probe,
+    value: &TokenStream,
+    span: proc_macro2::Span,
+    private: &TokenStream,
+) -> TokenStream {
+    let wrapper = match probe {
+        Probe::Default => quote!(Arg),
+        Probe::Explicit => quote!(Explicit),
+        Probe::ExplicitDisplay => quote!(ExplicitDisplay),
+        Probe::Display => return quote_spanned!(span=> #private::display(&(#value))),
+        Probe::Debug => return quote_spanned!(span=> #private::debug(&(#value))),
+    };
+    quote_spanned! {span=>
+        {
+            #[allow(unused_imports)]
+            use #private::{ViaAsAttribute as _, ViaScalar as _, ViaFormat as _, ViaFallback as _};
+            #private::RecordedValue::into_recorded((&&&&#private::#wrapper(&(#value))).__otel_value())
+        }
+    }
+}
+
+/// What is recorded about the produced value `__otel_output` through
+/// `__otel_handle` (a `&SpanHandle` the caller binds): the error of an `Err` (unless `err = false`) and, with `ret`,
+/// the value (the `Ok` value of a result). `None` when nothing is.
+fn outcome(traced: &TracedFn, private: &TokenStream) -> Option<TokenStream> {
+    let ret = traced.options.ret;
+    if !traced.records_err && ret.is_none() {
+        return None;
+    }
+    let record_return = |value: TokenStream| {
+        ret.map(|span| {
+            let probe = probe(Probe::Explicit, &value, span, private);
+            quote!(__otel_handle.record_return(|| #probe);)
+        })
+    };
+    if !traced.result_like {
+        return record_return(quote!(__otel_output));
+    }
+    let ok = record_return(quote!(__otel_value)).map(|record| {
+        quote!(if let ::core::result::Result::Ok(__otel_value) = &__otel_output { #record })
+    });
+    let err = traced.records_err.then(|| {
+        quote! {
+            if let ::core::result::Result::Err(__otel_error) = &__otel_output {
+                __otel_handle.record_error(|| {
+                    #[allow(unused_imports)]
+                    use #private::{ViaError as _, ViaSharedErrorRef as _, ViaErrorRef as _, ViaDisplay as _, ViaDebug as _, ViaTypeName as _};
+                    (&&&&&&#private::ErrorProbe(__otel_error)).__otel_error()
+                });
+            }
+        }
+    });
+    Some(quote!(#ok #err))
+}
+
+/// The future that ends `__otel_span` when `future` completes, recording the
+/// outcome first when there is one to record.
+fn instrumented(
+    future: TokenStream,
+    outcome: Option<&TokenStream>,
+    private: &TokenStream,
+) -> TokenStream {
+    let Some(outcome) = outcome else {
+        return quote!(#private::Instrumented::new(__otel_span, #future));
+    };
+    quote! {{
+        let __otel_recorder = ::core::clone::Clone::clone(__otel_span.handle());
+        #private::Instrumented::new(__otel_span, async move {
+            let __otel_output = #future.await;
+            let __otel_handle = &__otel_recorder;
+            #outcome
+            __otel_output
+        })
+    }}
+}
+
+/// The body, given the declared output type by an unreachable typed `return`, so
+/// coercions inside it (`&String` to `&str`, `Box<T>` to `Box<dyn Trait>`) and the
+/// error type are known where the body is checked, as they would be without the
+/// macro. Every `impl Trait` in the type becomes `_`.
+fn typed_body(output: &syn::ReturnType, statements: &[syn::Stmt]) -> TokenStream {
+    struct ImplToInferred;
+    impl VisitMut for ImplToInferred {
+        fn visit_type_mut(&mut self, ty: &mut syn::Type) {
+            if let syn::Type::ImplTrait(_) = ty {
+                *ty = syn::parse_quote!(_);
+            } else {
+                syn::visit_mut::visit_type_mut(self, ty);
+            }
+        }
+    }
+    let output: syn::Type = match output {
+        syn::ReturnType::Default => syn::parse_quote!(()),
+        syn::ReturnType::Type(_, ty) => {
+            let mut ty = (**ty).clone();
+            ImplToInferred.visit_type_mut(&mut ty);
+            ty
+        }
+    };
+    quote! {{
         #[allow(
             unreachable_code,
             clippy::diverging_sub_expression,
@@ -86,97 +271,7 @@ pub(crate) fn expand(traced: TracedFn, recorded: &[Recorded]) -> TokenStream {
             return __otel_output;
         }
         #(#statements)*
-    }};
-    let body = match (is_async, traced.returns_result) {
-        (false, false) => quote! {
-            let __otel_current = __otel_span.enter();
-            #(#statements)*
-        },
-        (false, true) => {
-            let matched = record_err(quote!(#private::run_body(move || #typed_body)));
-            quote! {
-                let __otel_current = __otel_span.enter();
-                let __otel_handle = &__otel_span;
-                #matched
-            }
-        }
-        (true, false) => quote! {
-            #private::Instrumented::new(__otel_span, async move #typed_body).await
-        },
-        (true, true) => {
-            let matched = record_err(quote!(async move #typed_body.await));
-            quote! {
-                let __otel_handle = __otel_span.handle();
-                #private::Instrumented::new(__otel_span, async move { #matched }).await
-            }
-        }
-    };
-
-    let new_block: syn::Block = syn::parse_quote!({ #open #body });
-    *function.block = new_block;
-    quote!(#function)
-}
-
-/// `match run { Ok(v) => Ok(v), Err(e) => { record e; Err(e) } }`, recording the
-/// error through `__otel_handle`.
-fn record_err(run: TokenStream) -> TokenStream {
-    let private = quote!(::otel_traced::__private);
-    quote! {
-        match #run {
-            ::core::result::Result::Ok(__otel_value) => ::core::result::Result::Ok(__otel_value),
-            ::core::result::Result::Err(__otel_error) => {
-                __otel_handle.record_error(|| {
-                    #[allow(unused_imports)]
-                    use #private::{ViaError as _, ViaSharedErrorRef as _, ViaErrorRef as _, ViaDisplay as _, ViaDebug as _, ViaTypeName as _};
-                    (&&&&&&#private::ErrorProbe(&__otel_error)).__otel_error()
-                });
-                ::core::result::Result::Err(__otel_error)
-            }
-        }
-    }
-}
-
-/// The function's output type as the body must produce it: `()` when none is
-/// written, and every `impl Trait` replaced by `_` (the body produces the concrete
-/// type, which the function's signature then hides).
-fn output_type(output: &syn::ReturnType) -> syn::Type {
-    struct ImplToInferred;
-    impl VisitMut for ImplToInferred {
-        fn visit_type_mut(&mut self, ty: &mut syn::Type) {
-            if let syn::Type::ImplTrait(_) = ty {
-                *ty = syn::parse_quote!(_);
-            } else {
-                syn::visit_mut::visit_type_mut(self, ty);
-            }
-        }
-    }
-    match output {
-        syn::ReturnType::Default => syn::parse_quote!(()),
-        syn::ReturnType::Type(_, ty) => {
-            let mut ty = (**ty).clone();
-            ImplToInferred.visit_type_mut(&mut ty);
-            ty
-        }
-    }
-}
-
-/// `__otel_attributes.push("key", value)` for one parameter, with the value found by
-/// autoref specialisation. Spanned at the parameter, so a type that cannot be
-/// recorded under `#[attr]` is reported there.
-fn record_parameter(recorded: &Recorded) -> TokenStream {
-    let private = quote!(::otel_traced::__private);
-    let Recorded { ident, key, probe } = recorded;
-    let probe = match probe {
-        Probe::Default => quote!(Arg),
-        Probe::Debug => quote!(Explicit),
-        Probe::Display => quote!(ExplicitDisplay),
-    };
-    quote_spanned! {ident.span()=>
-        __otel_attributes.push(
-            #key,
-            #private::RecordedValue::into_recorded((&&&&#private::#probe(&#ident)).__otel_value()),
-        );
-    }
+    }}
 }
 
 fn capitalised(word: &str) -> String {

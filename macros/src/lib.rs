@@ -1,11 +1,14 @@
 //! The procedural macros of `otel-traced`. Use them through the `otel-traced` crate,
 //! which re-exports them and provides the runtime their expansions call.
 //!
-//! Pipeline: `parse` (syntax to typed options), `check` (every diagnostic), `expand`
-//! (code only).
+//! Pipeline: `parse` and `options` (syntax to typed structs), `check` (every
+//! diagnostic), `expand` (code only); `fields` reads the `key = value` lists that
+//! `attrs(..)`, `record!` and `event!` share.
 
 mod check;
 mod expand;
+mod fields;
+mod options;
 mod parse;
 
 use proc_macro::TokenStream;
@@ -25,6 +28,29 @@ pub fn traced(args: TokenStream, item: TokenStream) -> TokenStream {
             with_item(error, quote::quote!(#function))
         }
     }
+}
+
+/// Sets attributes on the current span. Documented in `otel-traced`.
+#[proc_macro]
+pub fn record(input: TokenStream) -> TokenStream {
+    syn::parse::<fields::Fields>(input)
+        .and_then(|fields| check::check_fields(&fields.0))
+        .map_or_else(syn::Error::into_compile_error, |fields| {
+            expand::expand_record(&fields)
+        })
+        .into()
+}
+
+/// Adds an event to the current span. Documented in `otel-traced`.
+#[proc_macro]
+pub fn event(input: TokenStream) -> TokenStream {
+    syn::parse::<fields::EventInput>(input)
+        .and_then(|event| {
+            let fields = check::check_fields(&event.fields.0)?;
+            Ok(expand::expand_event(&event.name, &fields))
+        })
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }
 
 /// The diagnostics followed by the item as written (minus our parameter attributes),

@@ -1,32 +1,14 @@
-//! Syntax to typed options: the attribute's arguments and the annotated function,
-//! with our parameter attributes (`#[skip]`, `#[attr]`) read and removed.
+//! Syntax to typed structs: the annotated function, its shape, and its parameters
+//! with our parameter attributes (`#[skip]`, `#[attr]`) read and removed. The
+//! attribute's own arguments are read by `options`.
 //!
 //! Every mistake found here is collected, so one build reports all of them.
 
+use crate::options::{Options, parse_options};
 use proc_macro2::{Span, TokenStream};
-use syn::ext::IdentExt as _;
-use syn::parse::{Parse, ParseStream};
-use syn::punctuated::Punctuated;
+use syn::parse::ParseStream;
 use syn::spanned::Spanned;
-use syn::{Expr, FnArg, Ident, ItemFn, LitBool, LitStr, Pat, Token, Type};
-
-/// The options of `#[traced(..)]`.
-#[derive(Default)]
-pub(crate) struct Options {
-    pub name: Option<LitStr>,
-    pub kind: Option<Ident>,
-    pub root: Option<Span>,
-    pub parent: Option<Expr>,
-    pub code: Option<LitBool>,
-    pub skip: Vec<Ident>,
-    pub skip_all: Option<Span>,
-}
-
-/// The option names, in the order the error for an unknown one lists them.
-const OPTIONS: &[&str] = &["name", "kind", "root", "parent", "code", "skip", "skip_all"];
-
-/// The span kinds `kind = ..` accepts.
-pub(crate) const KINDS: &[&str] = &["internal", "server", "client", "producer", "consumer"];
+use syn::{Expr, FnArg, Ident, ItemFn, LitStr, Pat, Token, Type};
 
 /// How a parameter is recorded, as its own attributes say.
 pub(crate) enum ParamMode {
@@ -46,14 +28,34 @@ pub(crate) struct Param {
     pub span: Span,
 }
 
+/// What a call of the function is, which decides where its span ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// A synchronous function: the span covers the call.
+    Sync,
+    /// An `async fn`: the span covers the future, from its first poll.
+    Async,
+    /// A function returning a future (`impl Future<Output = ..>`, or a boxed
+    /// `dyn Future`): the span opens at the call and covers the returned future.
+    ReturnsFuture { boxed: bool },
+    /// What `#[async_trait]` makes of an `async fn`: a boxed `dyn Future` built by a
+    /// final `Box::pin(async move { .. })`, whose inner future is instrumented.
+    AsyncTrait,
+}
+
 pub(crate) struct TracedFn {
     pub options: Options,
     /// The function, with our parameter attributes removed.
     pub function: ItemFn,
     /// The typed parameters (the receiver, `self`, is never recorded).
     pub params: Vec<Param>,
-    /// Whether the return type is written as a `Result` (its last path segment).
-    pub returns_result: bool,
+    pub shape: Shape,
+    /// Whether a returned `Err` is recorded: the produced value (the return type,
+    /// or a future's `Output`) is written as a `Result`, or `err` says so; `err =
+    /// false` says not.
+    pub records_err: bool,
+    /// Whether the produced value is written as a `Result` (or `err` says it is).
+    pub result_like: bool,
 }
 
 /// Parses the attribute's arguments and the function it is on, returning the
@@ -68,13 +70,7 @@ pub(crate) fn parse(
         return Err(not_a_function(item));
     };
     let mut errors = Errors::default();
-    let options = match syn::parse2::<OptionList>(args) {
-        Ok(list) => list.into_options(&mut errors),
-        Err(error) => {
-            errors.push(error);
-            Options::default()
-        }
-    };
+    let options = parse_options(args, &mut errors);
     if let Some(constness) = &function.sig.constness {
         errors.push(syn::Error::new(
             constness.span(),
@@ -82,12 +78,15 @@ pub(crate) fn parse(
         ));
     }
     let params = take_params(&mut function, &mut errors);
-    let returns_result = returns_result(&function.sig.output);
+    let (shape, produced) = shape(&function);
+    let result_like = options.err == Some(true) || produced.as_ref().is_some_and(is_result);
     let traced = TracedFn {
+        records_err: result_like && options.err != Some(false),
+        result_like,
         options,
         function,
         params,
-        returns_result,
+        shape,
     };
     Ok((traced, errors))
 }
@@ -132,162 +131,6 @@ fn not_a_function(item: TokenStream) -> syn::Error {
         item,
         format!("`#[traced]` can only instrument a function, not {what}"),
     )
-}
-
-/// One `key`, `key = value` or `key(..)` argument, before it is interpreted.
-struct OptionList(Punctuated<RawOption, Token![,]>);
-
-struct RawOption {
-    key: Ident,
-    value: RawValue,
-}
-
-enum RawValue {
-    Flag,
-    Assigned(Expr),
-    List(TokenStream),
-}
-
-impl Parse for OptionList {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        Punctuated::parse_terminated(input).map(OptionList)
-    }
-}
-
-impl Parse for RawOption {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let key = input.call(Ident::parse_any)?;
-        let value = if input.peek(Token![=]) {
-            input.parse::<Token![=]>()?;
-            RawValue::Assigned(input.parse()?)
-        } else if input.peek(syn::token::Paren) {
-            let content;
-            syn::parenthesized!(content in input);
-            RawValue::List(content.parse()?)
-        } else {
-            RawValue::Flag
-        };
-        Ok(RawOption { key, value })
-    }
-}
-
-impl OptionList {
-    fn into_options(self, errors: &mut Errors) -> Options {
-        let mut options = Options::default();
-        let mut seen: Vec<String> = Vec::new();
-        for raw in self.0 {
-            let key = raw.key.to_string();
-            if seen.contains(&key) {
-                errors.push(syn::Error::new(
-                    raw.key.span(),
-                    format!("option `{key}` is given twice; keep one"),
-                ));
-                continue;
-            }
-            seen.push(key.clone());
-            if let Err(error) = options.apply(&key, raw) {
-                errors.push(error);
-            }
-        }
-        if let (Some(root), Some(_)) = (options.root, &options.parent) {
-            errors.push(syn::Error::new(
-                root,
-                "`root` and `parent` exclude each other: a root span has no parent",
-            ));
-        }
-        if let (Some(skip_all), false) = (options.skip_all, options.skip.is_empty()) {
-            errors.push(syn::Error::new(
-                skip_all,
-                "`skip_all` already skips every parameter; remove `skip(..)` or `skip_all`",
-            ));
-        }
-        options
-    }
-}
-
-impl Options {
-    fn apply(&mut self, key: &str, raw: RawOption) -> syn::Result<()> {
-        let RawOption { key: ident, value } = raw;
-        match (key, value) {
-            ("name", RawValue::Assigned(expr)) => self.name = Some(string_literal(expr)?),
-            ("kind", RawValue::Assigned(expr)) => self.kind = Some(kind(expr)?),
-            ("root", RawValue::Flag) => self.root = Some(ident.span()),
-            ("parent", RawValue::Assigned(expr)) => self.parent = Some(expr),
-            ("code", RawValue::Assigned(expr)) => self.code = Some(bool_literal(expr)?),
-            ("skip", RawValue::List(tokens)) => {
-                let names = syn::parse::Parser::parse2(
-                    Punctuated::<Ident, Token![,]>::parse_terminated,
-                    tokens,
-                )?;
-                self.skip = names.into_iter().collect();
-            }
-            ("skip_all", RawValue::Flag) => self.skip_all = Some(ident.span()),
-            (known, _) if OPTIONS.contains(&known) => {
-                return Err(syn::Error::new(ident.span(), usage(known)));
-            }
-            (unknown, _) => {
-                return Err(syn::Error::new(
-                    ident.span(),
-                    format!(
-                        "unknown option `{unknown}`; `#[traced]` accepts: {}",
-                        OPTIONS.join(", ")
-                    ),
-                ));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// How a known option is written, for an option written the wrong way.
-fn usage(option: &str) -> String {
-    let form = match option {
-        "name" => "name = \"span name\"",
-        "kind" => "kind = server (or internal, client, producer, consumer)",
-        "root" => "root",
-        "parent" => "parent = <a &Context or a SpanContext>",
-        "code" => "code = false",
-        "skip" => "skip(param, ..)",
-        _ => "skip_all",
-    };
-    format!("`{option}` is written `{form}`")
-}
-
-fn string_literal(expr: Expr) -> syn::Result<LitStr> {
-    match expr {
-        Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Str(literal),
-            ..
-        }) => Ok(literal),
-        other => Err(syn::Error::new_spanned(
-            other,
-            "expected a string literal: the span name must be known at compile time",
-        )),
-    }
-}
-
-fn bool_literal(expr: Expr) -> syn::Result<LitBool> {
-    match expr {
-        Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Bool(literal),
-            ..
-        }) => Ok(literal),
-        other => Err(syn::Error::new_spanned(other, "expected `true` or `false`")),
-    }
-}
-
-fn kind(expr: Expr) -> syn::Result<Ident> {
-    let ident = match &expr {
-        Expr::Path(path) => path.path.get_ident().cloned(),
-        _ => None,
-    };
-    match ident {
-        Some(ident) if KINDS.contains(&ident.to_string().as_str()) => Ok(ident),
-        _ => Err(syn::Error::new_spanned(
-            expr,
-            format!("unknown span kind; expected one of: {}", KINDS.join(", ")),
-        )),
-    }
 }
 
 /// Reads and removes `#[skip]` and `#[attr(..)]` from every parameter.
@@ -376,11 +219,113 @@ fn explicit_mode(attribute: &syn::Attribute) -> syn::Result<ParamMode> {
     })
 }
 
-fn returns_result(output: &syn::ReturnType) -> bool {
-    let syn::ReturnType::Type(_, ty) = output else {
-        return false;
+/// The function's shape, and the type of the value its call produces (the return
+/// type, or the `Output` of a returned future) where it is written.
+fn shape(function: &ItemFn) -> (Shape, Option<Type>) {
+    let returned = match &function.sig.output {
+        syn::ReturnType::Default => None,
+        syn::ReturnType::Type(_, ty) => Some(&**ty),
     };
-    match &**ty {
+    if function.sig.asyncness.is_some() {
+        return (Shape::Async, returned.cloned());
+    }
+    let Some(returned) = returned else {
+        return (Shape::Sync, None);
+    };
+    if let Type::ImplTrait(bounds) = returned
+        && let Some(output) = future_output(&bounds.bounds)
+    {
+        return (Shape::ReturnsFuture { boxed: false }, output);
+    }
+    if let Some(output) = boxed_future_output(returned) {
+        let shape = if boxed_async_block(&function.block).is_some() {
+            Shape::AsyncTrait
+        } else {
+            Shape::ReturnsFuture { boxed: true }
+        };
+        return (shape, output);
+    }
+    (Shape::Sync, Some(returned.clone()))
+}
+
+/// For bounds containing `Future<Output = T>`: `Some(Some(T))`; for a bare
+/// `Future`: `Some(None)`; without a `Future` bound: `None`.
+fn future_output<'a>(
+    bounds: impl IntoIterator<Item = &'a syn::TypeParamBound>,
+) -> Option<Option<Type>> {
+    bounds.into_iter().find_map(|bound| {
+        let syn::TypeParamBound::Trait(bound) = bound else {
+            return None;
+        };
+        let last = bound.path.segments.last()?;
+        if last.ident != "Future" {
+            return None;
+        }
+        let syn::PathArguments::AngleBracketed(arguments) = &last.arguments else {
+            return Some(None);
+        };
+        Some(arguments.args.iter().find_map(|argument| match argument {
+            syn::GenericArgument::AssocType(assoc) if assoc.ident == "Output" => {
+                Some(assoc.ty.clone())
+            }
+            _ => None,
+        }))
+    })
+}
+
+/// `Pin<Box<dyn Future<Output = T> + ..>>`: `Some(output)`.
+fn boxed_future_output(ty: &Type) -> Option<Option<Type>> {
+    let pinned = single_type_argument(ty, "Pin")?;
+    let boxed = single_type_argument(pinned, "Box")?;
+    let Type::TraitObject(object) = boxed else {
+        return None;
+    };
+    future_output(&object.bounds)
+}
+
+/// `T` of a path type `Name<T>`.
+fn single_type_argument<'a>(ty: &'a Type, name: &str) -> Option<&'a Type> {
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    if last.ident != name {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(arguments) = &last.arguments else {
+        return None;
+    };
+    arguments.args.iter().find_map(|argument| match argument {
+        syn::GenericArgument::Type(inner) => Some(inner),
+        _ => None,
+    })
+}
+
+/// The `async` block of a final `Box::pin(async move { .. })`, as `#[async_trait]`
+/// writes it.
+pub(crate) fn boxed_async_block(block: &syn::Block) -> Option<&syn::ExprAsync> {
+    let Some(syn::Stmt::Expr(Expr::Call(call), None)) = block.stmts.last() else {
+        return None;
+    };
+    let Expr::Path(function) = &*call.func else {
+        return None;
+    };
+    let segments: Vec<String> = function
+        .path
+        .segments
+        .iter()
+        .map(|segment| segment.ident.to_string())
+        .collect();
+    if !segments.ends_with(&["Box".to_owned(), "pin".to_owned()]) || call.args.len() != 1 {
+        return None;
+    }
+    match &call.args[0] {
+        Expr::Async(block) => Some(block),
+        _ => None,
+    }
+}
+
+/// Whether a type is written as a `Result` (its last path segment).
+fn is_result(ty: &Type) -> bool {
+    match ty {
         Type::Path(path) => path
             .path
             .segments

@@ -8,7 +8,7 @@ use crate::route::{CaptureRoute, TracerCache};
 use crate::span::{ActiveSpan, Attributes};
 use opentelemetry::baggage::{Baggage, BaggageExt as _};
 use opentelemetry::trace::{
-    SpanBuilder, SpanContext, SpanKind, TraceContextExt, Tracer as _, TracerProvider as _,
+    Link, SpanBuilder, SpanContext, SpanKind, TraceContextExt, Tracer as _, TracerProvider as _,
 };
 use opentelemetry::{Context, InstrumentationScope, Key, KeyValue};
 use opentelemetry_sdk::trace::Span as SdkSpan;
@@ -110,6 +110,65 @@ pub fn parent<'a>(parent: impl IntoParent<'a>) -> Parent<'a> {
     parent.into_parent()
 }
 
+/// What varies per call when a span is built: its name (fixed but for `in_span`)
+/// and its links.
+struct SpanStart {
+    name: &'static str,
+    links: Vec<Link>,
+}
+
+/// What `link = ..` accepts: a span context, or a context whose span is linked.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`link = ..` takes a `SpanContext`, a `&SpanContext`, a `Context` or a `&Context`, not `{Self}`",
+    label = "not something to link to"
+)]
+pub trait IntoLink {
+    fn into_span_context(self) -> SpanContext;
+}
+
+impl IntoLink for SpanContext {
+    fn into_span_context(self) -> SpanContext {
+        self
+    }
+}
+
+impl IntoLink for &SpanContext {
+    fn into_span_context(self) -> SpanContext {
+        self.clone()
+    }
+}
+
+impl IntoLink for &Context {
+    fn into_span_context(self) -> SpanContext {
+        self.span().span_context().clone()
+    }
+}
+
+impl IntoLink for Context {
+    fn into_span_context(self) -> SpanContext {
+        (&self).into_span_context()
+    }
+}
+
+/// The links given with `link = ..`; invalid span contexts (nothing to link to)
+/// are left out.
+#[doc(hidden)]
+pub fn links<const N: usize>(targets: [SpanContext; N]) -> Vec<Link> {
+    targets
+        .into_iter()
+        .filter(SpanContext::is_valid)
+        .map(Link::with_context)
+        .collect()
+}
+
+/// One target of `link = ..`.
+#[doc(hidden)]
+#[inline]
+pub fn link(target: impl IntoLink) -> SpanContext {
+    target.into_span_context()
+}
+
 const CODE_ATTRIBUTES: usize = 3;
 
 impl Callsite {
@@ -121,23 +180,47 @@ impl Callsite {
         }
     }
 
-    /// Opens the span of one call. `record` runs only when the span is recording, so
+    /// Opens the span of one call. `links` runs only when a span may be recorded
+    /// (the sampler sees the links); `record` only when the span is recording, so
     /// attribute expressions are neither evaluated nor formatted otherwise.
     #[inline]
     pub fn start(
         &'static self,
         parent: Parent<'_>,
         call: CallKind,
+        links: impl FnOnce() -> Vec<Link>,
+        record: impl FnOnce(&mut Attributes<'_>),
+    ) -> ActiveSpan {
+        self.start_named(self.meta.name, parent, call, links, record)
+    }
+
+    /// [`Callsite::start`] with a span name chosen at run time (`in_span`).
+    #[inline]
+    pub(crate) fn start_named(
+        &'static self,
+        name: &'static str,
+        parent: Parent<'_>,
+        call: CallKind,
+        links: impl FnOnce() -> Vec<Link>,
         record: impl FnOnce(&mut Attributes<'_>),
     ) -> ActiveSpan {
         if !crate::route::is_enabled() {
             return ActiveSpan::disabled();
         }
-        self.start_enabled(parent, call, record)
+        self.start_enabled(
+            SpanStart {
+                name,
+                links: links(),
+            },
+            parent,
+            call,
+            record,
+        )
     }
 
     fn start_enabled(
         &'static self,
+        start: SpanStart,
         parent: Parent<'_>,
         call: CallKind,
         record: impl FnOnce(&mut Attributes<'_>),
@@ -145,35 +228,35 @@ impl Callsite {
         let (span, parent) = match parent {
             Parent::Current if self.meta.root => {
                 let root = Context::map_current(root_context);
-                (self.build(&root), root)
+                (self.build(start, &root), root)
             }
             Parent::Current => {
                 // The span is built while the current context is borrowed, but user
                 // code (`record`) runs only after the borrow ends.
-                let span = Context::map_current(|current| self.build(current));
+                let span = Context::map_current(|current| self.build(start, current));
                 (span, Context::current())
             }
             Parent::Context(explicit) => {
                 let explicit = explicit.into_owned();
-                (self.build(&explicit), explicit)
+                (self.build(start, &explicit), explicit)
             }
         };
         let Some(mut span) = span else {
             return ActiveSpan::disabled();
         };
         if opentelemetry::trace::Span::is_recording(&span) {
-            record(&mut Attributes::new(&mut span));
+            record(&mut Attributes::opening(&mut span));
         }
         ActiveSpan::new(parent.with_span(span), call)
     }
 
     /// Builds the span with the tracer of its destination, or `None` when it has
     /// none (nothing installed, and not inside a capture).
-    fn build(&'static self, parent: &Context) -> Option<SdkSpan> {
+    fn build(&'static self, start: SpanStart, parent: &Context) -> Option<SdkSpan> {
         match CaptureRoute::for_parent(parent) {
             Some(route) => {
                 let tracer = route.provider().tracer_with_scope(self.scope());
-                let span = tracer.build_with_context(self.builder(), parent);
+                let span = tracer.build_with_context(self.builder(start), parent);
                 if !parent.span().span_context().is_valid() {
                     route.register_root(opentelemetry::trace::Span::span_context(&span));
                 }
@@ -181,7 +264,7 @@ impl Callsite {
             }
             None => self.tracers.with_tracer(
                 || self.scope(),
-                |tracer| tracer.build_with_context(self.builder(), parent),
+                |tracer| tracer.build_with_context(self.builder(start), parent),
             ),
         }
     }
@@ -192,7 +275,7 @@ impl Callsite {
             .build()
     }
 
-    fn builder(&self) -> SpanBuilder {
+    fn builder(&self, start: SpanStart) -> SpanBuilder {
         let meta = &self.meta;
         let capacity = meta.max_attributes + if meta.code { CODE_ATTRIBUTES } else { 0 };
         let mut attributes = Vec::with_capacity(capacity);
@@ -210,7 +293,10 @@ impl Callsite {
                 i64::from(meta.line),
             ));
         }
-        let mut builder = SpanBuilder::from_name(meta.name).with_kind(meta.kind.clone());
+        let mut builder = SpanBuilder::from_name(start.name).with_kind(meta.kind.clone());
+        if !start.links.is_empty() {
+            builder.links = Some(start.links);
+        }
         // Set directly rather than through `with_attributes`, which collects and so
         // would not promise to keep the reserved capacity.
         builder.attributes = Some(attributes);

@@ -7,10 +7,10 @@ use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
 /// Polls `inner` with its span's context current, whichever thread polls it, and
-/// ends the span when `inner` completes. Dropped before that, it ends the span with
+/// ends the span when `inner` completes. A panic in a poll is recorded on the span
+/// and goes on unwinding. Dropped before that, it ends the span with
 /// `otel_traced.cancelled = true` (through [`ActiveSpan`]'s drop). Each poll costs a
 /// context attach and detach: no allocation.
-#[doc(hidden)]
 #[pin_project]
 #[derive(Debug)]
 #[must_use = "futures do nothing unless polled"]
@@ -21,6 +21,7 @@ pub struct Instrumented<F> {
 }
 
 impl<F> Instrumented<F> {
+    #[doc(hidden)]
     #[inline]
     pub fn new(span: ActiveSpan, inner: F) -> Self {
         Instrumented { inner, span }
@@ -33,7 +34,8 @@ impl<F: Future> Future for Instrumented<F> {
     fn poll(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let _current = this.span.enter();
-        let output = std::task::ready!(this.inner.poll(task));
+        let inner = this.inner;
+        let output = std::task::ready!(this.span.handle().catch_panic(|| inner.poll(task)));
         this.span.finish();
         Poll::Ready(output)
     }

@@ -22,9 +22,11 @@
 mod callsite;
 #[cfg(feature = "console")]
 mod console;
+mod current;
 mod future;
 mod init;
 mod outcome;
+mod panic;
 #[cfg(any(feature = "console", feature = "testing"))]
 mod render;
 mod route;
@@ -37,8 +39,20 @@ mod value;
 /// option.
 pub use otel_traced_macros::traced;
 
+/// Sets attributes on the current span: `record!(cache.hit = true, db.rows = n)`.
+/// Keys are dotted names or string literals; `%value` records `Display`, `?value`
+/// `Debug`. Setting a key again replaces its value. Values are evaluated only when
+/// the span is recording.
+pub use otel_traced_macros::record;
+
+/// Adds an event to the current span: `event!("retry", attempt = n)`, fields as in
+/// [`record!`], evaluated only when the span is recording.
+pub use otel_traced_macros::event;
+
 #[cfg(feature = "console")]
 pub use console::ConsoleExporter;
+pub use current::{in_span, in_span_async, set_status};
+pub use future::Instrumented;
 pub use init::{Guard, InitError, ShutdownError, init};
 pub use value::AsAttribute;
 
@@ -50,7 +64,10 @@ pub use opentelemetry_sdk as sdk;
 /// What expansions of `#[traced]` call. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::callsite::{CallKind, Callsite, IntoParent, Parent, SpanMeta, parent};
+    pub use crate::callsite::{
+        CallKind, Callsite, IntoLink, IntoParent, Parent, SpanMeta, link, links, parent,
+    };
+    pub use crate::current::{add_event_current, record_current};
     pub use crate::future::Instrumented;
     pub use crate::outcome::{
         ErrorProbe, ErrorReport, ViaDebug, ViaDisplay, ViaError, ViaErrorRef, ViaSharedErrorRef,
@@ -61,12 +78,16 @@ pub mod __private {
         Arg, Explicit, ExplicitDisplay, RecordedValue, ViaAsAttribute, ViaFallback, ViaFormat,
         ViaScalar,
     };
+    pub use opentelemetry::Value;
     pub use opentelemetry::trace::SpanKind;
 
-    /// Runs the body of a synchronous function whose `Result` is recorded: a call
-    /// rather than a closure called in place, which lints flag.
-    #[inline(always)]
-    pub fn run_body<R>(body: impl FnOnce() -> R) -> R {
-        body()
+    /// Formats a value with `Display` (`attrs(key = %value)`, `record!`, `event!`).
+    pub fn display(value: &(impl ::core::fmt::Display + ?Sized)) -> Option<Value> {
+        Some(crate::value::formatted(format_args!("{value}")))
+    }
+
+    /// Formats a value with `Debug` (`attrs(key = ?value)`, `record!`, `event!`).
+    pub fn debug(value: &(impl ::core::fmt::Debug + ?Sized)) -> Option<Value> {
+        Some(crate::value::formatted(format_args!("{value:?}")))
     }
 }

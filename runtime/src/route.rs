@@ -50,6 +50,7 @@ pub(crate) fn install(provider: SdkTracerProvider) -> Result<(), SdkTracerProvid
     if installed.is_some() {
         return Err(provider);
     }
+    crate::panic::install_location_hook();
     let generation = GENERATION.fetch_add(1, Ordering::AcqRel) + 1;
     *installed = Some((generation, provider));
     ENABLED.fetch_or(INSTALLED_BIT, Ordering::Release);
@@ -124,6 +125,7 @@ impl CaptureRoute {
     /// Registers a new capture; it stays active until [`CaptureRoute::close`].
     #[cfg(feature = "testing")]
     pub(crate) fn open(provider: SdkTracerProvider) -> Self {
+        crate::panic::install_location_hook();
         ENABLED.fetch_add(CAPTURE_UNIT, Ordering::AcqRel);
         CaptureRoute(Arc::new(CaptureSink {
             provider,

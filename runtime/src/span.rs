@@ -2,35 +2,60 @@
 
 use crate::callsite::CallKind;
 use crate::outcome::ErrorReport;
-use opentelemetry::trace::{Span as _, Status, TraceContextExt as _};
+use crate::panic::PanicReport;
+use crate::value::within_length_limit;
+use opentelemetry::trace::{Span as _, SpanRef, Status, TraceContextExt as _};
 use opentelemetry::{Context, ContextGuard, Key, KeyValue, Value};
 use opentelemetry_sdk::trace::Span as SdkSpan;
+use std::panic::{self, AssertUnwindSafe};
 
 /// Set on a span whose future was dropped before it completed.
 const CANCELLED: Key = Key::from_static_str("otel_traced.cancelled");
 const ERROR_TYPE: Key = Key::from_static_str("error.type");
 const EXCEPTION_TYPE: Key = Key::from_static_str("exception.type");
 const EXCEPTION_MESSAGE: Key = Key::from_static_str("exception.message");
+const RETURN_VALUE: Key = Key::from_static_str("return.value");
+/// `error.type` and `exception.type` of a panic.
+const PANIC: &str = "panic";
 
-/// Records the arguments of a span that is being opened (it is not yet shared, so
-/// this writes into it without locking).
+/// Where recorded attributes go: straight into a span being opened (not yet shared,
+/// so no lock), or into a list applied to a running span in one step.
+#[derive(Debug)]
+enum Target<'a> {
+    Opening(&'a mut SdkSpan),
+    List(&'a mut Vec<KeyValue>),
+}
+
+/// Receives the attributes an expansion records: arguments and `attrs(..)` when a
+/// span opens, `record!` and `event!` fields later.
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct Attributes<'a> {
-    span: &'a mut SdkSpan,
+    target: Target<'a>,
 }
 
 impl<'a> Attributes<'a> {
-    pub(crate) fn new(span: &'a mut SdkSpan) -> Self {
-        Attributes { span }
+    pub(crate) fn opening(span: &'a mut SdkSpan) -> Self {
+        Attributes {
+            target: Target::Opening(span),
+        }
     }
 
-    /// Records `value` under `key`; `None` (an empty `Option`) records nothing.
+    pub(crate) fn list(list: &'a mut Vec<KeyValue>) -> Self {
+        Attributes {
+            target: Target::List(list),
+        }
+    }
+
+    /// Records `value` under `key` (cut to the value length limit); `None` (an empty
+    /// `Option`) records nothing.
     #[inline]
     pub fn push(&mut self, key: &'static str, value: Option<Value>) {
-        if let Some(value) = value {
-            self.span
-                .set_attribute(KeyValue::new(Key::from_static_str(key), value));
+        let Some(value) = value else { return };
+        let attribute = KeyValue::new(Key::from_static_str(key), within_length_limit(value));
+        match &mut self.target {
+            Target::Opening(span) => span.set_attribute(attribute),
+            Target::List(list) => list.push(attribute),
         }
     }
 }
@@ -44,25 +69,92 @@ pub struct SpanHandle {
 }
 
 impl SpanHandle {
+    /// Runs `record` on the span if it is recording.
+    fn if_recording(&self, record: impl FnOnce(SpanRef<'_>)) {
+        let Some(context) = &self.context else { return };
+        let span = context.span();
+        if span.is_recording() {
+            record(span);
+        }
+    }
+
     /// Records an error returned by the function: status Error with its description,
     /// `error.type`, and an `exception` event. `report` runs only when the span is
     /// recording.
     pub fn record_error(&self, report: impl FnOnce() -> ErrorReport) {
-        let Some(context) = &self.context else { return };
-        let span = context.span();
-        if !span.is_recording() {
-            return;
+        self.if_recording(|span| {
+            let report = report();
+            span.set_attribute(KeyValue::new(ERROR_TYPE, report.type_name));
+            span.add_event(
+                "exception",
+                vec![
+                    KeyValue::new(EXCEPTION_TYPE, report.type_name),
+                    KeyValue::new(
+                        EXCEPTION_MESSAGE,
+                        within_length_limit(report.message.into()),
+                    ),
+                ],
+            );
+            span.set_status(Status::error(truncated(report.description)));
+        });
+    }
+
+    /// Records the returned value (`ret`) as `return.value`; `value` runs only when
+    /// the span is recording.
+    pub fn record_return(&self, value: impl FnOnce() -> Option<Value>) {
+        self.if_recording(|span| {
+            if let Some(value) = value() {
+                span.set_attribute(KeyValue::new(RETURN_VALUE, within_length_limit(value)));
+            }
+        });
+    }
+
+    /// Records a panic caught around the body or a poll: status Error with its
+    /// message, `error.type = "panic"`, and an `exception` event with the message and
+    /// the location where it is known.
+    pub(crate) fn record_panic(&self, report: &PanicReport) {
+        self.if_recording(|span| {
+            let mut event = vec![
+                KeyValue::new(EXCEPTION_TYPE, PANIC),
+                KeyValue::new(
+                    EXCEPTION_MESSAGE,
+                    within_length_limit(report.message.clone().into()),
+                ),
+            ];
+            if let Some(location) = &report.location {
+                event.push(KeyValue::new("code.file.path", location.file.clone()));
+                event.push(KeyValue::new("code.line.number", i64::from(location.line)));
+                event.push(KeyValue::new(
+                    "code.column.number",
+                    i64::from(location.column),
+                ));
+            }
+            span.set_attribute(KeyValue::new(ERROR_TYPE, PANIC));
+            span.add_event("exception", event);
+            span.set_status(Status::error(truncated(report.message.clone())));
+        });
+    }
+
+    /// Runs `body`, recording a panic on the span before it goes on unwinding.
+    #[inline]
+    pub fn catch_panic<R>(&self, body: impl FnOnce() -> R) -> R {
+        match panic::catch_unwind(AssertUnwindSafe(body)) {
+            Ok(output) => output,
+            Err(payload) => {
+                let report = PanicReport::take(&*payload);
+                self.record_panic(&report);
+                report.restore();
+                panic::resume_unwind(payload)
+            }
         }
-        let report = report();
-        span.set_attribute(KeyValue::new(ERROR_TYPE, report.type_name));
-        span.add_event(
-            "exception",
-            vec![
-                KeyValue::new(EXCEPTION_TYPE, report.type_name),
-                KeyValue::new(EXCEPTION_MESSAGE, report.message),
-            ],
-        );
-        span.set_status(Status::error(report.description));
+    }
+}
+
+/// A status description within the value length limit.
+fn truncated(description: String) -> String {
+    match within_length_limit(description.into()) {
+        Value::String(text) => text.as_str().to_owned(),
+        other => other.to_string(),
     }
 }
 
@@ -104,17 +196,11 @@ impl ActiveSpan {
             .map(|context| context.clone().attach())
     }
 
-    /// Records an error returned by a synchronous function (see
-    /// [`SpanHandle::record_error`]).
+    /// The handle for recording the call's outcome; async expansions clone it into
+    /// the body's future.
     #[inline]
-    pub fn record_error(&self, report: impl FnOnce() -> ErrorReport) {
-        self.handle.record_error(report);
-    }
-
-    /// A handle for recording the outcome from inside the instrumented body.
-    #[inline]
-    pub fn handle(&self) -> SpanHandle {
-        self.handle.clone()
+    pub fn handle(&self) -> &SpanHandle {
+        &self.handle
     }
 
     /// Ends the span of a call that completed.
@@ -131,9 +217,9 @@ impl Drop for ActiveSpan {
             return;
         };
         let span = context.span();
-        if std::thread::panicking() {
-            span.set_status(Status::error("panicked"));
-        } else if self.call == CallKind::Future {
+        // A panic was recorded where it was caught; only a cancelled future still
+        // needs marking here.
+        if !std::thread::panicking() && self.call == CallKind::Future {
             span.set_attribute(KeyValue::new(CANCELLED, true));
         }
         span.end();

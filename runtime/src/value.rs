@@ -10,11 +10,11 @@
 //! `Debug`/`Display`, and a generic `T` without bounds falls through to "not
 //! recorded" (or to a compile error under `#[attr]`).
 
-use opentelemetry::{StringValue, Value};
+use opentelemetry::{Array, StringValue, Value};
 use std::borrow::Cow;
 use std::fmt::{self, Debug, Display, Write as _};
 use std::rc::Rc;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 /// Strings we format with `Debug` or `Display` are cut at this many characters, so
 /// that one large argument cannot bloat a span.
@@ -145,6 +145,76 @@ impl<T: ScalarValue> ScalarValue for Option<T> {
     }
 }
 
+/// Slices, arrays and `Vec`s of scalars are array values. An array holds one type,
+/// so integers that do not all fit `i64` make an array of decimal strings, and an
+/// element with no value (an empty `Option`) makes the whole array absent.
+impl<T: ScalarValue> ScalarValue for [T] {
+    fn scalar_value(&self) -> Option<Value> {
+        let values: Option<Vec<Value>> = self.iter().map(ScalarValue::scalar_value).collect();
+        Some(Value::Array(homogeneous(values?)))
+    }
+}
+
+impl<T: ScalarValue, const N: usize> ScalarValue for [T; N] {
+    fn scalar_value(&self) -> Option<Value> {
+        self.as_slice().scalar_value()
+    }
+}
+
+impl<T: ScalarValue> ScalarValue for Vec<T> {
+    fn scalar_value(&self) -> Option<Value> {
+        self.as_slice().scalar_value()
+    }
+}
+
+/// One array from element values that may differ in type (`u64` elements may be
+/// `I64` or strings): all elements of one type, otherwise all as strings (an empty
+/// array too: its element type is unknown at run time).
+fn homogeneous(values: Vec<Value>) -> Array {
+    fn all<T>(values: &[Value], pick: impl Fn(&Value) -> Option<T>) -> Option<Vec<T>> {
+        if values.is_empty() {
+            return None;
+        }
+        values.iter().map(pick).collect()
+    }
+    if let Some(items) = all(&values, |v| {
+        if let Value::Bool(b) = v {
+            Some(*b)
+        } else {
+            None
+        }
+    }) {
+        return Array::Bool(items);
+    }
+    if let Some(items) = all(&values, |v| {
+        if let Value::I64(i) = v {
+            Some(*i)
+        } else {
+            None
+        }
+    }) {
+        return Array::I64(items);
+    }
+    if let Some(items) = all(&values, |v| {
+        if let Value::F64(f) = v {
+            Some(*f)
+        } else {
+            None
+        }
+    }) {
+        return Array::F64(items);
+    }
+    Array::String(
+        values
+            .into_iter()
+            .map(|value| match value {
+                Value::String(text) => text,
+                other => StringValue::from(other.to_string()),
+            })
+            .collect(),
+    )
+}
+
 /// References and smart pointers to a scalar are that scalar (`Box<str>` and
 /// `Arc<str>` included, through their `str`).
 macro_rules! scalar_through_pointer {
@@ -265,9 +335,9 @@ pub struct Unrecordable;
 /// The result of a probe that the expansion can record.
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
-    message = "this `#[attr]` parameter cannot be recorded: its type implements neither `Debug`, `Display` nor `otel_traced::AsAttribute`",
-    label = "this parameter's type needs `Debug`, `Display` or `otel_traced::AsAttribute`",
-    note = "derive `Debug`, use `#[attr(display)]` for a type that implements `Display`, implement `otel_traced::AsAttribute`, or remove `#[attr]`"
+    message = "this value cannot be recorded as an attribute: its type implements neither `Debug`, `Display` nor `otel_traced::AsAttribute`",
+    label = "needs `Debug`, `Display` or `otel_traced::AsAttribute`",
+    note = "derive `Debug`, record it with `Display` (`#[attr(display)]`, or `%value` in `attrs(..)`), implement `otel_traced::AsAttribute`, or do not record it"
 )]
 pub trait RecordedValue {
     fn into_recorded(self) -> Option<Value>;
@@ -277,6 +347,46 @@ impl RecordedValue for Option<Value> {
     #[inline]
     fn into_recorded(self) -> Option<Value> {
         self
+    }
+}
+
+/// The variable that limits the length of every string attribute we record.
+pub(crate) const VALUE_LENGTH_LIMIT_VARIABLE: &str = "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT";
+
+/// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, in characters as the specification counts
+/// them; no limit when unset. Read once; `init()` rejects a value that is not a
+/// number, so an invalid one never silently applies.
+static VALUE_LENGTH_LIMIT: LazyLock<Option<usize>> = LazyLock::new(|| {
+    std::env::var(VALUE_LENGTH_LIMIT_VARIABLE)
+        .ok()
+        .and_then(|value| parse_length_limit(&value).ok().flatten())
+});
+
+/// Parses a length limit: a non-negative integer, or empty for none.
+pub(crate) fn parse_length_limit(value: &str) -> Result<Option<usize>, std::num::ParseIntError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    value.parse().map(Some)
+}
+
+/// Cuts string values (and each string of a string array) to the value length
+/// limit; other values pass unchanged.
+pub(crate) fn within_length_limit(value: Value) -> Value {
+    let Some(limit) = *VALUE_LENGTH_LIMIT else {
+        return value;
+    };
+    let cut = |text: StringValue| match text.as_str().char_indices().nth(limit) {
+        Some((end, _)) => StringValue::from(text.as_str()[..end].to_owned()),
+        None => text,
+    };
+    match value {
+        Value::String(text) => Value::String(cut(text)),
+        Value::Array(Array::String(items)) => {
+            Value::Array(Array::String(items.into_iter().map(cut).collect()))
+        }
+        other => other,
     }
 }
 

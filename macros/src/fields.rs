@@ -1,0 +1,145 @@
+//! `key = value` lists: `attrs(..)`, `record!(..)` and the fields of `event!(..)`.
+//!
+//! A key is a dotted identifier path (`order.id`, `db.rows`) or a string literal
+//! (`"http.request.header.x-id"`); a value is an expression, optionally behind `%`
+//! (record it with `Display`) or `?` (with `Debug`).
+
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens as _;
+use syn::ext::IdentExt as _;
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{Expr, Ident, LitStr, Token};
+
+/// How a field's value becomes an attribute value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// `AsAttribute`, then a scalar, then `Debug`.
+    Typed,
+    /// `%value`: `Display`.
+    Display,
+    /// `?value`: `Debug`.
+    Debug,
+}
+
+/// An attribute key as written, with its tokens for diagnostics.
+#[derive(Clone, Debug)]
+pub(crate) struct Key {
+    pub name: String,
+    tokens: TokenStream,
+}
+
+impl Key {
+    /// A key that names a parameter or the place given by `span`.
+    pub(crate) fn new(name: String, span: Span) -> Self {
+        Key {
+            name,
+            tokens: quote::quote_spanned!(span=> key),
+        }
+    }
+
+    /// An error pointing at every token of the key.
+    pub(crate) fn error(&self, message: impl std::fmt::Display) -> syn::Error {
+        syn::Error::new_spanned(&self.tokens, message)
+    }
+}
+
+pub(crate) struct Field {
+    pub key: Key,
+    pub format: Format,
+    pub value: Expr,
+}
+
+/// A comma-separated list of fields.
+pub(crate) struct Fields(pub Vec<Field>);
+
+impl From<&LitStr> for Key {
+    fn from(literal: &LitStr) -> Self {
+        Key {
+            name: literal.value(),
+            tokens: literal.to_token_stream(),
+        }
+    }
+}
+
+impl Parse for Key {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        if input.peek(LitStr) {
+            return Ok(Key::from(&input.parse::<LitStr>()?));
+        }
+        let first = input.call(Ident::parse_any).map_err(|error| {
+            syn::Error::new(
+                error.span(),
+                "expected an attribute key: a dotted name such as `order.id`, or a string literal",
+            )
+        })?;
+        let mut name = first.unraw().to_string();
+        let mut tokens = first.to_token_stream();
+        while input.peek(Token![.]) {
+            let dot = input.parse::<Token![.]>()?;
+            let segment = input.call(Ident::parse_any)?;
+            name.push('.');
+            name.push_str(&segment.unraw().to_string());
+            dot.to_tokens(&mut tokens);
+            segment.to_tokens(&mut tokens);
+        }
+        Ok(Key { name, tokens })
+    }
+}
+
+impl Parse for Field {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let key: Key = input.parse()?;
+        input.parse::<Token![=]>().map_err(|error| {
+            syn::Error::new(
+                error.span(),
+                format!(
+                    "expected `=` after `{}`: fields are written `key = value`",
+                    key.name
+                ),
+            )
+        })?;
+        let format = if input.peek(Token![%]) {
+            input.parse::<Token![%]>()?;
+            Format::Display
+        } else if input.peek(Token![?]) {
+            input.parse::<Token![?]>()?;
+            Format::Debug
+        } else {
+            Format::Typed
+        };
+        let value = input.parse()?;
+        Ok(Field { key, format, value })
+    }
+}
+
+impl Parse for Fields {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let fields = Punctuated::<Field, Token![,]>::parse_terminated(input)?;
+        Ok(Fields(fields.into_iter().collect()))
+    }
+}
+
+/// `event!("name", key = value, ..)`.
+pub(crate) struct EventInput {
+    pub name: LitStr,
+    pub fields: Fields,
+}
+
+impl Parse for EventInput {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let name = input.parse().map_err(|error| {
+            syn::Error::new(
+                error.span(),
+                "`event!` starts with the event name as a string literal: `event!(\"retry\", attempt = n)`",
+            )
+        })?;
+        let fields = if input.is_empty() {
+            Fields(Vec::new())
+        } else {
+            input.parse::<Token![,]>()?;
+            input.parse()?
+        };
+        Ok(EventInput { name, fields })
+    }
+}

@@ -1,0 +1,229 @@
+//! The arguments of `#[traced(..)]`, as typed options. Every mistake found here is
+//! collected, so one build reports all of them.
+
+use crate::fields::{Field, Fields};
+use crate::parse::Errors;
+use proc_macro2::{Span, TokenStream};
+use syn::ext::IdentExt as _;
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{Expr, Ident, LitBool, LitStr, Token};
+
+/// The options of `#[traced(..)]`.
+#[derive(Default)]
+pub(crate) struct Options {
+    pub name: Option<LitStr>,
+    pub kind: Option<Ident>,
+    pub root: Option<Span>,
+    pub parent: Option<Expr>,
+    /// `link = ..`, in order (the one option that may be repeated).
+    pub links: Vec<Expr>,
+    pub code: Option<LitBool>,
+    pub skip: Vec<Ident>,
+    pub skip_all: Option<Span>,
+    /// `ret`: record the returned value.
+    pub ret: Option<Span>,
+    /// `err` (true) or `err = false`: record, or not, a returned `Err`.
+    pub err: Option<bool>,
+    /// `attrs(key = value, ..)`.
+    pub attrs: Vec<Field>,
+    /// `crate = path`: where the runtime crate is, when it was renamed.
+    pub krate: Option<syn::Path>,
+}
+
+/// The option names, in the order the error for an unknown one lists them.
+const OPTIONS: &[&str] = &[
+    "name", "kind", "root", "parent", "link", "code", "skip", "skip_all", "ret", "err", "attrs",
+    "crate",
+];
+
+/// The span kinds `kind = ..` accepts.
+const KINDS: &[&str] = &["internal", "server", "client", "producer", "consumer"];
+
+/// Parses the arguments of `#[traced(..)]`, adding what is wrong to `errors`.
+pub(crate) fn parse_options(args: TokenStream, errors: &mut Errors) -> Options {
+    match syn::parse2::<OptionList>(args) {
+        Ok(list) => list.into_options(errors),
+        Err(error) => {
+            errors.push(error);
+            Options::default()
+        }
+    }
+}
+
+/// One `key`, `key = value` or `key(..)` argument, before it is interpreted.
+struct OptionList(Punctuated<RawOption, Token![,]>);
+
+struct RawOption {
+    key: Ident,
+    value: RawValue,
+}
+
+enum RawValue {
+    Flag,
+    Assigned(Expr),
+    List(TokenStream),
+}
+
+impl Parse for OptionList {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        Punctuated::parse_terminated(input).map(OptionList)
+    }
+}
+
+impl Parse for RawOption {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let key = input.call(Ident::parse_any)?;
+        let value = if input.peek(Token![=]) {
+            input.parse::<Token![=]>()?;
+            RawValue::Assigned(input.parse()?)
+        } else if input.peek(syn::token::Paren) {
+            let content;
+            syn::parenthesized!(content in input);
+            RawValue::List(content.parse()?)
+        } else {
+            RawValue::Flag
+        };
+        Ok(RawOption { key, value })
+    }
+}
+
+impl OptionList {
+    fn into_options(self, errors: &mut Errors) -> Options {
+        let mut options = Options::default();
+        let mut seen: Vec<String> = Vec::new();
+        for raw in self.0 {
+            let key = raw.key.to_string();
+            if seen.contains(&key) && key != "link" {
+                errors.push(syn::Error::new(
+                    raw.key.span(),
+                    format!("option `{key}` is given twice; keep one"),
+                ));
+                continue;
+            }
+            seen.push(key.clone());
+            if let Err(error) = options.apply(&key, raw) {
+                errors.push(error);
+            }
+        }
+        if let (Some(root), Some(_)) = (options.root, &options.parent) {
+            errors.push(syn::Error::new(
+                root,
+                "`root` and `parent` exclude each other: a root span has no parent",
+            ));
+        }
+        if let (Some(skip_all), false) = (options.skip_all, options.skip.is_empty()) {
+            errors.push(syn::Error::new(
+                skip_all,
+                "`skip_all` already skips every parameter; remove `skip(..)` or `skip_all`",
+            ));
+        }
+        options
+    }
+}
+
+impl Options {
+    fn apply(&mut self, key: &str, raw: RawOption) -> syn::Result<()> {
+        let RawOption { key: ident, value } = raw;
+        match (key, value) {
+            ("name", RawValue::Assigned(expr)) => self.name = Some(string_literal(expr)?),
+            ("kind", RawValue::Assigned(expr)) => self.kind = Some(kind(expr)?),
+            ("root", RawValue::Flag) => self.root = Some(ident.span()),
+            ("parent", RawValue::Assigned(expr)) => self.parent = Some(expr),
+            ("link", RawValue::Assigned(expr)) => self.links.push(expr),
+            ("code", RawValue::Assigned(expr)) => self.code = Some(bool_literal(expr)?),
+            ("skip", RawValue::List(tokens)) => {
+                let names = syn::parse::Parser::parse2(
+                    Punctuated::<Ident, Token![,]>::parse_terminated,
+                    tokens,
+                )?;
+                self.skip = names.into_iter().collect();
+            }
+            ("skip_all", RawValue::Flag) => self.skip_all = Some(ident.span()),
+            ("ret", RawValue::Flag) => self.ret = Some(ident.span()),
+            ("err", RawValue::Flag) => self.err = Some(true),
+            ("err", RawValue::Assigned(expr)) => self.err = Some(bool_literal(expr)?.value),
+            ("attrs", RawValue::List(tokens)) => self.attrs = syn::parse2::<Fields>(tokens)?.0,
+            ("crate", RawValue::Assigned(expr)) => self.krate = Some(path(expr)?),
+            (known, _) if OPTIONS.contains(&known) => {
+                return Err(syn::Error::new(ident.span(), usage(known)));
+            }
+            (unknown, _) => {
+                return Err(syn::Error::new(
+                    ident.span(),
+                    format!(
+                        "unknown option `{unknown}`; `#[traced]` accepts: {}",
+                        OPTIONS.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How a known option is written, for an option written the wrong way.
+fn usage(option: &str) -> String {
+    let form = match option {
+        "name" => "name = \"span name\"",
+        "kind" => "kind = server (or internal, client, producer, consumer)",
+        "root" => "root",
+        "parent" => "parent = <a &Context or a SpanContext>",
+        "link" => "link = <a SpanContext or a &Context>",
+        "code" => "code = false",
+        "skip" => "skip(param, ..)",
+        "skip_all" => "skip_all",
+        "ret" => "ret",
+        "err" => "err` or `err = false",
+        "attrs" => "attrs(key.name = value, other = %display, debugged = ?value)",
+        _ => "crate = path::to::otel_traced",
+    };
+    format!("`{option}` is written `{form}`")
+}
+
+fn string_literal(expr: Expr) -> syn::Result<LitStr> {
+    match expr {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(literal),
+            ..
+        }) => Ok(literal),
+        other => Err(syn::Error::new_spanned(
+            other,
+            "expected a string literal: the span name must be known at compile time",
+        )),
+    }
+}
+
+fn bool_literal(expr: Expr) -> syn::Result<LitBool> {
+    match expr {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Bool(literal),
+            ..
+        }) => Ok(literal),
+        other => Err(syn::Error::new_spanned(other, "expected `true` or `false`")),
+    }
+}
+
+fn kind(expr: Expr) -> syn::Result<Ident> {
+    let ident = match &expr {
+        Expr::Path(path) => path.path.get_ident().cloned(),
+        _ => None,
+    };
+    match ident {
+        Some(ident) if KINDS.contains(&ident.to_string().as_str()) => Ok(ident),
+        _ => Err(syn::Error::new_spanned(
+            expr,
+            format!("unknown span kind; expected one of: {}", KINDS.join(", ")),
+        )),
+    }
+}
+
+fn path(expr: Expr) -> syn::Result<syn::Path> {
+    match expr {
+        Expr::Path(path) if path.qself.is_none() => Ok(path.path),
+        other => Err(syn::Error::new_spanned(
+            other,
+            "expected the path of the renamed `otel-traced` crate, such as `crate = tracing_support::otel`",
+        )),
+    }
+}

@@ -1,0 +1,117 @@
+//! What an instrumented body can do to its span: set attributes (`record!`), add
+//! events (`event!`), decide the status, and open ad-hoc child spans.
+
+use crate::callsite::{CallKind, Callsite, Parent, SpanMeta};
+use crate::future::Instrumented;
+use crate::span::Attributes;
+use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _};
+use opentelemetry::{Context, KeyValue};
+use std::future::IntoFuture;
+use std::panic::Location;
+
+/// Sets the status of the current span. An explicit decision wins over the
+/// automatic one: after `set_status(Status::Ok)` a returned error still adds its
+/// `exception` event but leaves the status `Ok`.
+///
+/// ```
+/// use otel_traced::{opentelemetry::trace::Status, set_status, traced};
+///
+/// #[traced]
+/// fn lookup(id: u64) -> Option<u64> {
+///     let found = (id == 7).then_some(id);
+///     if found.is_none() {
+///         set_status(Status::error("not found"));
+///     }
+///     found
+/// }
+/// ```
+pub fn set_status(status: Status) {
+    Context::map_current(|current| current.span().set_status(status));
+}
+
+/// The call site behind `in_span`: one for the whole crate, its scope this crate's,
+/// since a function cannot see its caller's crate name.
+static IN_SPAN: Callsite = Callsite::new(SpanMeta {
+    name: "in_span",
+    kind: SpanKind::Internal,
+    root: false,
+    function: "otel_traced::in_span",
+    file: file!(),
+    line: line!(),
+    code: false,
+    scope_name: env!("CARGO_PKG_NAME"),
+    scope_version: env!("CARGO_PKG_VERSION"),
+    max_attributes: 2,
+});
+
+/// Runs `body` in a child span named `name`, for a block that deserves its own span
+/// inside an instrumented function. The span records where it was opened
+/// (`code.file.path`, `code.line.number`), and a panic in `body` as `#[traced]` does.
+///
+/// ```
+/// #[otel_traced::traced]
+/// fn import(rows: &[u32]) -> u32 {
+///     let valid = otel_traced::in_span("validate", || rows.iter().filter(|r| **r > 0).count());
+///     otel_traced::in_span("store", || valid as u32)
+/// }
+/// ```
+#[track_caller]
+pub fn in_span<R>(name: &'static str, body: impl FnOnce() -> R) -> R {
+    let span = open_in_span(name, CallKind::Sync);
+    let _current = span.enter();
+    span.handle().catch_panic(body)
+}
+
+/// Awaits `future` in a child span named `name` (opened now, ended when the future
+/// completes or is dropped), the async counterpart of [`in_span`].
+///
+/// ```
+/// # async fn fetch() -> u32 { 1 }
+/// #[otel_traced::traced]
+/// async fn refresh() -> u32 {
+///     otel_traced::in_span_async("fetch", fetch()).await
+/// }
+/// ```
+#[track_caller]
+pub fn in_span_async<F: IntoFuture>(name: &'static str, future: F) -> Instrumented<F::IntoFuture> {
+    Instrumented::new(open_in_span(name, CallKind::Future), future.into_future())
+}
+
+#[track_caller]
+fn open_in_span(name: &'static str, call: CallKind) -> crate::span::ActiveSpan {
+    let location = Location::caller();
+    IN_SPAN.start_named(name, Parent::Current, call, Vec::new, |attributes| {
+        attributes.push("code.file.path", Some(location.file().into()));
+        attributes.push("code.line.number", Some(i64::from(location.line()).into()));
+    })
+}
+
+/// Sets attributes on the current span (`record!`): `record` runs only when the span
+/// is recording, and a key set again replaces the earlier value when the span ends.
+#[doc(hidden)]
+pub fn record_current(record: impl FnOnce(&mut Attributes<'_>)) {
+    // A clone rather than a borrow of the current context: `record` is user code and
+    // may itself enter spans.
+    let current = Context::current();
+    let span = current.span();
+    if !span.is_recording() {
+        return;
+    }
+    let mut list = Vec::new();
+    record(&mut Attributes::list(&mut list));
+    span.set_attributes(list);
+}
+
+/// Adds an event to the current span (`event!`); its fields are evaluated only when
+/// the span is recording.
+#[doc(hidden)]
+pub fn add_event_current(name: &'static str, record: impl FnOnce(&mut Attributes<'_>)) {
+    let current = Context::current();
+    let span = current.span();
+    if !span.is_recording() {
+        return;
+    }
+    let mut list: Vec<KeyValue> = Vec::new();
+    record(&mut Attributes::list(&mut list));
+    span.add_event(name, list);
+}
