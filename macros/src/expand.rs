@@ -93,7 +93,7 @@ fn open_span(traced: &TracedFn, recorded: &[Recorded], private: &TokenStream) ->
     let file = quote_spanned!(ident.span()=> ::core::file!());
     let line = quote_spanned!(ident.span()=> ::core::line!());
     let parent = match &options.parent {
-        Some(expr) => quote!(#private::parent(#expr)),
+        Some(expr) => quote!(#private::parent(&(#expr))),
         None => quote!(#private::Parent::Current),
     };
     let call = match traced.shape {
@@ -104,7 +104,7 @@ fn open_span(traced: &TracedFn, recorded: &[Recorded], private: &TokenStream) ->
         quote!(::std::vec::Vec::new)
     } else {
         let links = &options.links;
-        quote!(|| #private::links([#(#private::link(#links)),*]))
+        quote!(|| #private::links([#(#private::link(&(#links))),*]))
     };
     let records = recorded
         .iter()

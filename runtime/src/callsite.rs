@@ -67,47 +67,42 @@ pub enum CallKind {
     Future,
 }
 
-/// What `parent = ..` accepts.
+/// What `parent = ..` accepts (the expansion borrows the expression, so a
+/// parameter used as the parent stays usable in the body).
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
-    message = "`parent = ..` takes a `&Context`, a `Context`, a `SpanContext` or a `&SpanContext`, not `{Self}`",
+    message = "`parent = ..` takes a `Context` or a `SpanContext` (or a reference to one), not `{Self}`",
     label = "not a parent context"
 )]
-pub trait IntoParent<'a> {
-    fn into_parent(self) -> Parent<'a>;
+pub trait ParentTarget {
+    fn as_parent(&self) -> Parent<'_>;
 }
 
-impl<'a> IntoParent<'a> for &'a Context {
-    fn into_parent(self) -> Parent<'a> {
+impl ParentTarget for Context {
+    fn as_parent(&self) -> Parent<'_> {
         Parent::Context(Cow::Borrowed(self))
     }
 }
 
-impl<'a> IntoParent<'a> for Context {
-    fn into_parent(self) -> Parent<'a> {
-        Parent::Context(Cow::Owned(self))
-    }
-}
-
-impl<'a> IntoParent<'a> for SpanContext {
-    fn into_parent(self) -> Parent<'a> {
+impl ParentTarget for SpanContext {
+    fn as_parent(&self) -> Parent<'_> {
         Parent::Context(Cow::Owned(
-            Context::current().with_remote_span_context(self),
+            Context::current().with_remote_span_context(self.clone()),
         ))
     }
 }
 
-impl<'a> IntoParent<'a> for &SpanContext {
-    fn into_parent(self) -> Parent<'a> {
-        self.clone().into_parent()
+impl<T: ParentTarget + ?Sized> ParentTarget for &T {
+    fn as_parent(&self) -> Parent<'_> {
+        (**self).as_parent()
     }
 }
 
 /// The parent given with `parent = ..`.
 #[doc(hidden)]
 #[inline]
-pub fn parent<'a>(parent: impl IntoParent<'a>) -> Parent<'a> {
-    parent.into_parent()
+pub fn parent<T: ParentTarget + ?Sized>(target: &T) -> Parent<'_> {
+    target.as_parent()
 }
 
 /// What varies per call when a span is built: its name (fixed but for `in_span`)
@@ -117,38 +112,39 @@ struct SpanStart {
     links: Vec<Link>,
 }
 
-/// What `link = ..` accepts: a span context, or a context whose span is linked.
+/// What `link = ..` accepts (borrowed, as `parent = ..`).
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
-    message = "`link = ..` takes a `SpanContext`, a `&SpanContext`, a `Context` or a `&Context`, not `{Self}`",
+    message = "`link = ..` takes a `SpanContext` or a `Context` (or a reference to one), not `{Self}`",
     label = "not something to link to"
 )]
-pub trait IntoLink {
-    fn into_span_context(self) -> SpanContext;
+pub trait LinkTarget {
+    fn linked_span_context(&self) -> SpanContext;
 }
 
-impl IntoLink for SpanContext {
-    fn into_span_context(self) -> SpanContext {
-        self
-    }
-}
-
-impl IntoLink for &SpanContext {
-    fn into_span_context(self) -> SpanContext {
+impl LinkTarget for SpanContext {
+    fn linked_span_context(&self) -> SpanContext {
         self.clone()
     }
 }
 
-impl IntoLink for &Context {
-    fn into_span_context(self) -> SpanContext {
+impl LinkTarget for Context {
+    fn linked_span_context(&self) -> SpanContext {
         self.span().span_context().clone()
     }
 }
 
-impl IntoLink for Context {
-    fn into_span_context(self) -> SpanContext {
-        (&self).into_span_context()
+impl<T: LinkTarget + ?Sized> LinkTarget for &T {
+    fn linked_span_context(&self) -> SpanContext {
+        (**self).linked_span_context()
     }
+}
+
+/// One target of `link = ..`.
+#[doc(hidden)]
+#[inline]
+pub fn link<T: LinkTarget + ?Sized>(target: &T) -> SpanContext {
+    target.linked_span_context()
 }
 
 /// The links given with `link = ..`; invalid span contexts (nothing to link to)
@@ -160,13 +156,6 @@ pub fn links<const N: usize>(targets: [SpanContext; N]) -> Vec<Link> {
         .filter(SpanContext::is_valid)
         .map(Link::with_context)
         .collect()
-}
-
-/// One target of `link = ..`.
-#[doc(hidden)]
-#[inline]
-pub fn link(target: impl IntoLink) -> SpanContext {
-    target.into_span_context()
 }
 
 const CODE_ATTRIBUTES: usize = 3;

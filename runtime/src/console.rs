@@ -5,6 +5,7 @@
 //! tree at once. It runs behind the SDK's batch processor, on the processor's own
 //! thread: printing never slows the annotated code.
 
+use crate::processor::LastValueWins;
 use crate::render::{format_duration, render_trees};
 use crate::route::lock;
 use opentelemetry::trace::{SpanId, TraceId};
@@ -131,15 +132,17 @@ impl ConsoleExporter {
 
 /// The console exporter behind the SDK's batch processor, which runs it on a thread
 /// of its own.
-pub(crate) fn batch_processor() -> BatchSpanProcessor {
-    BatchSpanProcessor::builder(ConsoleExporter::new())
-        .with_batch_config(
-            BatchConfigBuilder::default()
-                .with_max_queue_size(MAX_QUEUE_SIZE)
-                .with_scheduled_delay(EXPORT_DELAY)
-                .build(),
-        )
-        .build()
+pub(crate) fn batch_processor() -> LastValueWins<BatchSpanProcessor> {
+    LastValueWins(
+        BatchSpanProcessor::builder(ConsoleExporter::new())
+            .with_batch_config(
+                BatchConfigBuilder::default()
+                    .with_max_queue_size(MAX_QUEUE_SIZE)
+                    .with_scheduled_delay(EXPORT_DELAY)
+                    .build(),
+            )
+            .build(),
+    )
 }
 
 /// `trace <id>  <total duration>`: what a reader needs to find the trace elsewhere.

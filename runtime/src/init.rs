@@ -4,7 +4,7 @@
 use crate::route;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkError;
-use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanProcessor};
 use std::fmt;
 use std::time::Duration;
 
@@ -116,6 +116,7 @@ impl Drop for Guard {
 /// }
 /// ```
 pub fn init() -> Result<Guard, InitError> {
+    check_value_length_limit()?;
     if sdk_disabled()? {
         return Ok(Guard { provider: None });
     }
@@ -136,13 +137,29 @@ pub fn init() -> Result<Guard, InitError> {
 
 /// The console tree, exported from the batch processor's own thread.
 #[cfg(feature = "console")]
-fn default_processor() -> Result<BatchSpanProcessor, InitError> {
+fn default_processor() -> Result<impl SpanProcessor, InitError> {
     Ok(crate::console::batch_processor())
 }
 
 #[cfg(not(feature = "console"))]
-fn default_processor() -> Result<BatchSpanProcessor, InitError> {
+fn default_processor() -> Result<opentelemetry_sdk::trace::SimpleSpanProcessor, InitError> {
     Err(InitError::NoExporter)
+}
+
+/// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` must be a number of characters, so that a
+/// typo does not silently leave values unlimited.
+fn check_value_length_limit() -> Result<(), InitError> {
+    let name = crate::value::VALUE_LENGTH_LIMIT_VARIABLE;
+    match std::env::var(name) {
+        Ok(value) if crate::value::parse_length_limit(&value).is_err() => {
+            Err(InitError::InvalidVariable {
+                name,
+                value,
+                accepted: "a whole number of characters (0 or more)",
+            })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// `OTEL_SDK_DISABLED`: `true` or `false` (any case), default `false`.

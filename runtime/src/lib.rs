@@ -27,6 +27,7 @@ mod future;
 mod init;
 mod outcome;
 mod panic;
+mod processor;
 #[cfg(any(feature = "console", feature = "testing"))]
 mod render;
 mod route;
@@ -65,7 +66,7 @@ pub use opentelemetry_sdk as sdk;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::callsite::{
-        CallKind, Callsite, IntoLink, IntoParent, Parent, SpanMeta, link, links, parent,
+        CallKind, Callsite, LinkTarget, Parent, ParentTarget, SpanMeta, link, links, parent,
     };
     pub use crate::current::{add_event_current, record_current};
     pub use crate::future::Instrumented;

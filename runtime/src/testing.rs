@@ -20,6 +20,7 @@
 //! assert_eq!(captured.tree(), "add  {a=2, b=3}\n");
 //! ```
 
+use crate::processor::LastValueWins;
 use crate::render::render_trees;
 use crate::route::{CaptureRoute, lock};
 use opentelemetry::Context;
@@ -100,9 +101,9 @@ impl OpenCapture {
         let spans = Arc::new(Mutex::new(Vec::new()));
         let provider = SdkTracerProvider::builder()
             .with_sampler(sampler)
-            .with_span_processor(CaptureProcessor {
+            .with_span_processor(LastValueWins(CaptureProcessor {
                 spans: Arc::clone(&spans),
-            })
+            }))
             .build();
         OpenCapture {
             route: CaptureRoute::open(provider),

@@ -385,7 +385,7 @@ fn child_of_context(parent: &Context) {
     let _ = parent;
 }
 
-#[traced(parent = remote.clone())]
+#[traced(parent = remote)]
 fn child_of_span_context(remote: SpanContext) {
     let _ = remote;
 }

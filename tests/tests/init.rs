@@ -54,4 +54,15 @@ fn init_installs_once_per_guard_and_honours_sdk_disabled() {
         "OTEL_SDK_DISABLED=\"maybe\" is not valid: it accepts true or false"
     );
     set_disabled(None);
+
+    // SAFETY: as for `set_disabled`.
+    unsafe { std::env::set_var("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "ten") };
+    assert_eq!(
+        otel_traced::init()
+            .expect_err("a limit that is not a number")
+            .to_string(),
+        "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT=\"ten\" is not valid: it accepts a whole number of characters (0 or more)"
+    );
+    // SAFETY: as for `set_disabled`.
+    unsafe { std::env::remove_var("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT") };
 }

@@ -1,6 +1,6 @@
 //! Typed attribute values: one test per scalar form, chosen by the type system.
 
-use otel_traced::opentelemetry::{StringValue, Value};
+use otel_traced::opentelemetry::{Array, StringValue, Value};
 use otel_traced::testing::capture;
 use otel_traced::{AsAttribute, traced};
 use otel_traced_tests::{attribute, own_keys, string};
@@ -231,17 +231,20 @@ fn attr_keeps_the_native_type_of_a_scalar() {
     assert_eq!(attribute(span, "ratio"), Some(&Value::F64(0.5)));
 }
 
+#[derive(Debug)]
+struct Blob(#[expect(dead_code, reason = "read only through Debug")] Vec<u8>);
+
 #[traced]
-fn huge_debug(#[attr] payload: Vec<u8>) {}
+fn huge_debug(#[attr] payload: Blob) {}
 
 #[test]
 fn formatted_values_are_cut_at_4096_characters() {
-    let captured = capture(|| huge_debug(vec![7; 10_000]));
+    let captured = capture(|| huge_debug(Blob(vec![7; 10_000])));
     let Some(Value::String(text)) = attribute(&captured.spans()[0], "payload") else {
         panic!("payload not recorded as a string");
     };
     assert_eq!(text.as_str().chars().count(), 4096);
-    assert!(text.as_str().starts_with("[7, 7, 7"));
+    assert!(text.as_str().starts_with("Blob([7, 7, 7"));
 }
 
 // The secret parameters exist to be named, not used, and all of them are needed.
@@ -271,4 +274,55 @@ fn secret_named_parameters_are_skipped_unless_marked_attr() {
         ["max_tokens", "tokenizer", "keyboard", "access_token"]
     );
     assert_eq!(attribute(span, "access_token"), Some(&string("at")));
+}
+
+#[traced]
+fn arrays(ints: &[u32], flags: [bool; 2], names: Vec<String>, ratios: Vec<f64>, empty: Vec<i8>) {}
+
+#[test]
+fn slices_arrays_and_vecs_of_scalars_are_array_values() {
+    let captured = capture(|| {
+        arrays(
+            &[1, 2],
+            [true, false],
+            vec!["a".to_owned(), "b".to_owned()],
+            vec![0.5],
+            Vec::new(),
+        )
+    });
+    let span = &captured.spans()[0];
+    assert_eq!(
+        attribute(span, "ints"),
+        Some(&Value::Array(Array::I64(vec![1, 2])))
+    );
+    assert_eq!(
+        attribute(span, "flags"),
+        Some(&Value::Array(Array::Bool(vec![true, false])))
+    );
+    assert_eq!(
+        attribute(span, "names"),
+        Some(&Value::Array(Array::String(vec!["a".into(), "b".into()])))
+    );
+    assert_eq!(
+        attribute(span, "ratios"),
+        Some(&Value::Array(Array::F64(vec![0.5])))
+    );
+    assert_eq!(
+        attribute(span, "empty"),
+        Some(&Value::Array(Array::String(Vec::new())))
+    );
+}
+
+#[traced]
+fn wide_array(ids: Vec<u64>) {}
+
+#[test]
+fn an_array_with_a_u64_beyond_i64_is_an_array_of_decimal_strings() {
+    assert_eq!(
+        recorded("ids", || wide_array(vec![1, u64::MAX])),
+        Some(Value::Array(Array::String(vec![
+            "1".into(),
+            "18446744073709551615".into()
+        ])))
+    );
 }

@@ -1,0 +1,194 @@
+//! What a body does to its span: `record!`, `event!`, `set_status`, `in_span` and
+//! `in_span_async`.
+
+use otel_traced::opentelemetry::trace::Status;
+use otel_traced::opentelemetry::{KeyValue, Value};
+use otel_traced::sdk::trace::Sampler;
+use otel_traced::testing::{Capture, capture, capture_async};
+use otel_traced::{event, in_span, in_span_async, record, set_status, traced};
+use otel_traced_tests::{assert_child_of, attribute, own_keys, string};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+#[traced]
+fn lookup(key: &str, rows: u32) -> u32 {
+    let hit = key.starts_with("cached");
+    record!(cache.hit = hit, db.rows = rows * 2, "db.query.text" = %key, row_ids = ?[1, 2]);
+    record!(db.rows = rows * 3);
+    rows
+}
+
+#[test]
+fn record_sets_attributes_and_a_repeated_key_keeps_its_last_value() {
+    let captured = capture(|| lookup("cached:1", 5));
+    let span = &captured.spans()[0];
+    assert_eq!(
+        own_keys(span),
+        [
+            "key",
+            "rows",
+            "cache.hit",
+            "db.rows",
+            "db.query.text",
+            "row_ids"
+        ]
+    );
+    assert_eq!(attribute(span, "cache.hit"), Some(&Value::Bool(true)));
+    assert_eq!(attribute(span, "db.rows"), Some(&Value::I64(15)));
+    assert_eq!(attribute(span, "db.query.text"), Some(&string("cached:1")));
+    assert_eq!(attribute(span, "row_ids"), Some(&string("[1, 2]")));
+}
+
+#[traced]
+fn reset_rows(rows: u32) -> u32 {
+    record!(rows = 0);
+    rows
+}
+
+#[test]
+fn record_overwrites_a_recorded_parameter() {
+    let captured = capture(|| reset_rows(9));
+    let span = &captured.spans()[0];
+    assert_eq!(own_keys(span), ["rows"]);
+    assert_eq!(attribute(span, "rows"), Some(&Value::I64(0)));
+}
+
+#[traced]
+fn retrying(attempts: u32) {
+    for attempt in 1..=attempts {
+        event!("retry", attempt = attempt, reason = %"timeout");
+    }
+    event!("gave_up");
+}
+
+#[test]
+fn event_adds_events_with_fields() {
+    let captured = capture(|| retrying(2));
+    let events: Vec<(String, Vec<KeyValue>)> = captured.spans()[0]
+        .events
+        .iter()
+        .map(|e| (e.name.to_string(), e.attributes.clone()))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            (
+                "retry".to_owned(),
+                vec![
+                    KeyValue::new("attempt", 1),
+                    KeyValue::new("reason", "timeout")
+                ]
+            ),
+            (
+                "retry".to_owned(),
+                vec![
+                    KeyValue::new("attempt", 2),
+                    KeyValue::new("reason", "timeout")
+                ]
+            ),
+            ("gave_up".to_owned(), vec![]),
+        ]
+    );
+}
+
+static EVALUATED: AtomicUsize = AtomicUsize::new(0);
+
+fn counted(value: u32) -> u32 {
+    EVALUATED.fetch_add(1, Ordering::SeqCst);
+    value
+}
+
+#[traced]
+fn records_expensively() {
+    record!(expensive = counted(1));
+    event!("expensive", value = counted(2));
+}
+
+#[test]
+fn record_and_event_fields_are_not_evaluated_when_the_span_is_not_recording() {
+    Capture::new()
+        .sampler(Sampler::AlwaysOff)
+        .run(records_expensively);
+    records_expensively(); // outside any capture, nothing installed
+    assert_eq!(EVALUATED.load(Ordering::SeqCst), 0);
+    capture(records_expensively);
+    assert_eq!(EVALUATED.load(Ordering::SeqCst), 2);
+}
+
+#[traced]
+fn explicit_ok() -> Result<(), String> {
+    set_status(Status::Ok);
+    Err("handled upstream".to_owned())
+}
+
+#[traced]
+fn explicit_error(found: bool) -> Option<u8> {
+    if !found {
+        set_status(Status::error("not found"));
+    }
+    found.then_some(1)
+}
+
+#[test]
+fn set_status_wins_over_the_automatic_status() {
+    let captured = capture(|| {
+        let _ = explicit_ok();
+        explicit_error(false)
+    });
+    let spans = captured.spans();
+    assert_eq!(spans[0].status, Status::Ok);
+    assert_eq!(
+        spans[0].events.iter().map(|e| &*e.name).collect::<Vec<_>>(),
+        ["exception"],
+        "the error is still recorded as an event"
+    );
+    assert_eq!(spans[1].status, Status::error("not found"));
+}
+
+#[traced]
+fn import(rows: &[u32]) -> usize {
+    let valid = in_span("validate", || rows.iter().filter(|r| **r > 0).count());
+    in_span("store", || {
+        record!(stored = valid);
+        valid
+    })
+}
+
+#[test]
+fn in_span_opens_child_spans() {
+    let captured = capture(|| import(&[1, 0, 3]));
+    assert_eq!(*captured.output(), 2);
+    let parent = captured.find("import").unwrap();
+    let children = captured.children_of(parent);
+    let names: Vec<&str> = children.iter().map(|s| &*s.name).collect();
+    assert_eq!(names, ["validate", "store"]);
+    for child in &children {
+        assert_child_of(child, parent);
+        assert_eq!(
+            attribute(child, "code.file.path"),
+            Some(&string("tests/tests/body.rs"))
+        );
+    }
+    assert_eq!(attribute(children[1], "stored"), Some(&Value::I64(2)));
+    assert_eq!(children[0].instrumentation_scope.name(), "otel-traced");
+}
+
+async fn fetch(n: u32) -> u32 {
+    tokio::task::yield_now().await;
+    record!(fetched = n);
+    n
+}
+
+#[traced]
+async fn refresh() -> u32 {
+    in_span_async("fetch", fetch(4)).await + 1
+}
+
+#[tokio::test]
+async fn in_span_async_covers_a_future() {
+    let captured = capture_async(refresh()).await;
+    assert_eq!(*captured.output(), 5);
+    let parent = captured.find("refresh").unwrap();
+    let child = captured.find("fetch").unwrap();
+    assert_child_of(child, parent);
+    assert_eq!(attribute(child, "fetched"), Some(&Value::I64(4)));
+}

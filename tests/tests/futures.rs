@@ -1,0 +1,175 @@
+//! Functions that return futures: `-> impl Future`, boxed futures, `#[async_trait]`
+//! methods, and trait default methods.
+
+use otel_traced::opentelemetry::Value;
+use otel_traced::opentelemetry::trace::Status;
+use otel_traced::testing::{capture, capture_async};
+use otel_traced::traced;
+use otel_traced_tests::{assert_child_of, attribute, own_keys, string};
+use std::future::Future;
+use std::pin::Pin;
+use std::time::SystemTime;
+
+#[traced]
+fn fetch_later(id: u32) -> impl Future<Output = u32> {
+    let doubled = id * 2;
+    async move {
+        tokio::task::yield_now().await;
+        step().await;
+        doubled
+    }
+}
+
+#[traced]
+async fn step() {}
+
+#[tokio::test]
+async fn an_impl_future_is_instrumented_from_the_call_to_its_completion() {
+    let captured = capture_async(async {
+        let future = fetch_later(21);
+        let created = SystemTime::now();
+        tokio::task::yield_now().await;
+        (future.await, created)
+    })
+    .await;
+    let (value, created) = *captured.output();
+    assert_eq!(value, 42);
+    let span = captured.find("fetch_later").unwrap();
+    assert!(span.start_time <= created, "the span opens at the call");
+    assert_eq!(attribute(span, "id"), Some(&Value::I64(21)));
+    assert_child_of(captured.find("step").unwrap(), span);
+}
+
+#[traced]
+fn load(id: u32) -> impl Future<Output = Result<u32, std::io::Error>> + Send {
+    async move {
+        if id == 0 {
+            Err(std::io::Error::other("no such id"))
+        } else {
+            Ok(id)
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_impl_future_of_a_result_records_its_error() {
+    let captured = capture_async(async { (load(0).await.is_err(), load(1).await.is_ok()) }).await;
+    assert_eq!(*captured.output(), (true, true));
+    assert_eq!(captured.spans()[0].status, Status::error("no such id"));
+    assert_eq!(captured.spans()[1].status, Status::Unset);
+}
+
+#[traced]
+fn boxed(id: u32) -> Pin<Box<dyn Future<Output = u32> + Send>> {
+    let future = async move { id + 1 };
+    Box::pin(future)
+}
+
+#[tokio::test]
+async fn a_boxed_future_is_instrumented() {
+    // Called inside the capture: the span opens at the call, not at the first poll.
+    let captured = capture_async(async { boxed(1).await }).await;
+    assert_eq!(*captured.output(), 2);
+    assert_eq!(own_keys(&captured.spans()[0]), ["id"]);
+}
+
+#[tokio::test]
+async fn a_dropped_returned_future_ends_its_span_as_cancelled() {
+    let captured = capture_async(async {
+        drop(fetch_later(1));
+    })
+    .await;
+    let span = &captured.spans()[0];
+    assert_eq!(span.name, "fetch_later");
+    assert_eq!(
+        attribute(span, "otel_traced.cancelled"),
+        Some(&Value::Bool(true))
+    );
+}
+
+#[derive(Debug)]
+struct NotFound(u64);
+
+impl std::fmt::Display for NotFound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "user {} not found", self.0)
+    }
+}
+
+impl std::error::Error for NotFound {}
+
+#[async_trait::async_trait]
+trait UserStore {
+    async fn name(&self, id: u64) -> Result<String, NotFound>;
+}
+
+struct Memory;
+
+#[async_trait::async_trait]
+impl UserStore for Memory {
+    #[traced]
+    async fn name(&self, id: u64) -> Result<String, NotFound> {
+        tokio::task::yield_now().await;
+        step().await;
+        if id == 1 {
+            Ok("ada".to_owned())
+        } else {
+            Err(NotFound(id))
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_async_trait_method_instruments_its_inner_future_and_records_its_err() {
+    let store: Box<dyn UserStore + Send + Sync> = Box::new(Memory);
+    let captured =
+        capture_async(async { (store.name(1).await.is_ok(), store.name(2).await.is_err()) }).await;
+    assert_eq!(*captured.output(), (true, true));
+    let spans: Vec<_> = captured
+        .spans()
+        .iter()
+        .filter(|s| s.name == "name")
+        .collect();
+    assert_eq!(spans.len(), 2);
+    assert_eq!(attribute(spans[0], "id"), Some(&Value::I64(1)));
+    assert_eq!(spans[0].status, Status::Unset);
+    assert_eq!(spans[1].status, Status::error("user 2 not found"));
+    assert_eq!(
+        attribute(spans[1], "error.type"),
+        Some(&string("futures::NotFound"))
+    );
+    let steps: Vec<_> = captured
+        .spans()
+        .iter()
+        .filter(|s| s.name == "step")
+        .collect();
+    assert_child_of(steps[0], spans[0]);
+    assert_child_of(steps[1], spans[1]);
+}
+
+trait Greeter {
+    fn name(&self) -> &str;
+
+    #[traced]
+    fn greet(&self, punctuation: char) -> String {
+        format!("hello {}{punctuation}", self.name())
+    }
+}
+
+struct Ada;
+
+impl Greeter for Ada {
+    fn name(&self) -> &str {
+        "ada"
+    }
+}
+
+#[test]
+fn a_trait_default_method_is_instrumented() {
+    let captured = capture(|| Ada.greet('!'));
+    assert_eq!(captured.output(), "hello ada!");
+    assert_eq!(
+        attribute(&captured.spans()[0], "punctuation"),
+        Some(&string("!"))
+    );
+}

@@ -1,0 +1,40 @@
+//! `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` cuts every string we record, in a binary of
+//! its own: the limit is read from the environment once per process.
+
+use otel_traced::opentelemetry::trace::Status;
+use otel_traced::opentelemetry::{Array, KeyValue, Value};
+use otel_traced::testing::capture;
+use otel_traced::{record, traced};
+use otel_traced_tests::{attribute, string};
+
+#[traced(attrs(note = %"ünïcödé text"))]
+fn long_values(text: &str, words: Vec<&str>, count: u64) -> Result<(), String> {
+    record!(recorded = "abcdefghij");
+    let _ = (text, words, count);
+    Err("a long error message".to_owned())
+}
+
+#[test]
+fn strings_are_cut_to_the_limit_in_characters() {
+    // SAFETY: this binary runs a single test, and sets the variable before any span
+    // (the only reader) exists.
+    unsafe { std::env::set_var("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "5") };
+    let captured = capture(|| long_values("0123456789", vec!["short", "longer words"], 1234567890));
+    let span = &captured.spans()[0];
+    assert_eq!(attribute(span, "text"), Some(&string("01234")));
+    assert_eq!(
+        attribute(span, "words"),
+        Some(&Value::Array(Array::String(vec![
+            "short".into(),
+            "longe".into()
+        ])))
+    );
+    assert_eq!(attribute(span, "count"), Some(&Value::I64(1_234_567_890)));
+    assert_eq!(attribute(span, "note"), Some(&string("ünïcö")));
+    assert_eq!(attribute(span, "recorded"), Some(&string("abcde")));
+    assert_eq!(span.status, Status::error("a lon"));
+    assert_eq!(
+        span.events[0].attributes[1],
+        KeyValue::new("exception.message", "a lon")
+    );
+}

@@ -1,0 +1,119 @@
+//! Panics inside instrumented code are recorded on the span and go on unwinding.
+
+use otel_traced::opentelemetry::trace::Status;
+use otel_traced::opentelemetry::{KeyValue, Value};
+use otel_traced::sdk::trace::SpanData;
+use otel_traced::testing::{capture, capture_async};
+use otel_traced::traced;
+use otel_traced_tests::{attribute, string};
+
+/// The panic's `exception` event attributes.
+fn exception(span: &SpanData) -> Vec<KeyValue> {
+    let events: Vec<_> = span.events.iter().collect();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].name, "exception");
+    events[0].attributes.clone()
+}
+
+const SYNC_PANIC_LINE: u32 = line!() + 3;
+#[traced]
+fn divide(a: u32, b: u32) -> u32 {
+    if b == 0 {
+        panic!("cannot divide {a} by zero")
+    }
+    a / b
+}
+
+#[traced]
+fn calculator(b: u32) -> u32 {
+    divide(10, b)
+}
+
+#[test]
+fn a_panic_in_a_sync_fn_is_recorded_with_its_message_and_location_and_still_unwinds() {
+    let captured = capture(|| std::panic::catch_unwind(|| calculator(0)));
+    let payload = captured
+        .output()
+        .as_ref()
+        .expect_err("the panic went on unwinding");
+    assert_eq!(
+        payload.downcast_ref::<String>().map(String::as_str),
+        Some("cannot divide 10 by zero")
+    );
+    for name in ["divide", "calculator"] {
+        let span = captured.find(name).unwrap();
+        assert_eq!(
+            span.status,
+            Status::error("cannot divide 10 by zero"),
+            "{name}"
+        );
+        assert_eq!(
+            attribute(span, "error.type"),
+            Some(&string("panic")),
+            "{name}"
+        );
+        assert_eq!(
+            exception(span),
+            [
+                KeyValue::new("exception.type", "panic"),
+                KeyValue::new("exception.message", "cannot divide 10 by zero"),
+                KeyValue::new("code.file.path", "tests/tests/panics.rs"),
+                KeyValue::new("code.line.number", i64::from(SYNC_PANIC_LINE)),
+                KeyValue::new("code.column.number", 17),
+            ],
+            "{name}: the location reaches every span the panic unwinds through"
+        );
+    }
+}
+
+#[traced]
+async fn async_divide(a: u32, b: u32) -> u32 {
+    tokio::task::yield_now().await;
+    if b == 0 {
+        panic!("async division by zero");
+    }
+    a / b
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_in_an_async_fn_polled_by_tokio_is_recorded_and_surfaces_as_a_join_error() {
+    let captured = capture_async(async {
+        let task = tokio::spawn(
+            otel_traced::opentelemetry::context::FutureExt::with_current_context(async_divide(
+                1, 0,
+            )),
+        );
+        task.await
+    })
+    .await;
+    let error = captured.output().as_ref().expect_err("the task panicked");
+    assert!(error.is_panic());
+    let span = captured.find("async_divide").unwrap();
+    assert_eq!(span.status, Status::error("async division by zero"));
+    let event = exception(span);
+    assert_eq!(
+        event[1],
+        KeyValue::new("exception.message", "async division by zero")
+    );
+    assert_eq!(
+        event[2],
+        KeyValue::new("code.file.path", "tests/tests/panics.rs")
+    );
+    assert_eq!(attribute(span, "a"), Some(&Value::I64(1)));
+    assert_eq!(attribute(span, "otel_traced.cancelled"), None);
+}
+
+#[traced]
+fn panics_with_a_value() {
+    std::panic::panic_any(42_u8);
+}
+
+#[test]
+fn a_panic_without_a_string_payload_says_so() {
+    let captured = capture(|| std::panic::catch_unwind(panics_with_a_value).is_err());
+    assert!(*captured.output());
+    assert_eq!(
+        captured.spans()[0].status,
+        Status::error("panic with a non-string payload")
+    );
+}
