@@ -15,7 +15,20 @@ fn exception(span: &SpanData) -> Vec<KeyValue> {
     events[0].attributes.clone()
 }
 
-const SYNC_PANIC_LINE: u32 = line!() + 3;
+/// Line and column (1-based) of the first `panic!` in this file whose message
+/// starts with `message`: where the recorded location must point.
+fn location_of_panic(message: &str) -> (i64, i64) {
+    let needle = format!("panic!(\"{message}");
+    include_str!("panics.rs")
+        .lines()
+        .enumerate()
+        .find_map(|(index, line)| {
+            let column = line.find(&needle)?;
+            Some((index as i64 + 1, column as i64 + 1))
+        })
+        .expect("the panic is in this file")
+}
+
 #[traced]
 fn divide(a: u32, b: u32) -> u32 {
     if b == 0 {
@@ -31,6 +44,7 @@ fn calculator(b: u32) -> u32 {
 
 #[test]
 fn a_panic_in_a_sync_fn_is_recorded_with_its_message_and_location_and_still_unwinds() {
+    let (line, column) = location_of_panic("cannot divide");
     let captured = capture(|| std::panic::catch_unwind(|| calculator(0)));
     let payload = captured
         .output()
@@ -58,8 +72,8 @@ fn a_panic_in_a_sync_fn_is_recorded_with_its_message_and_location_and_still_unwi
                 KeyValue::new("exception.type", "panic"),
                 KeyValue::new("exception.message", "cannot divide 10 by zero"),
                 KeyValue::new("code.file.path", "tests/tests/panics.rs"),
-                KeyValue::new("code.line.number", i64::from(SYNC_PANIC_LINE)),
-                KeyValue::new("code.column.number", 17),
+                KeyValue::new("code.line.number", line),
+                KeyValue::new("code.column.number", column),
             ],
             "{name}: the location reaches every span the panic unwinds through"
         );
