@@ -7,6 +7,7 @@ use crate::check::{Probe, Recorded};
 use crate::parse::{Shape, TracedFn, boxed_async_block};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned as _;
 use syn::visit_mut::VisitMut;
 
 pub(crate) fn expand(traced: TracedFn, recorded: &[Recorded]) -> TokenStream {
@@ -93,7 +94,7 @@ fn open_span(traced: &TracedFn, recorded: &[Recorded], private: &TokenStream) ->
     let file = quote_spanned!(ident.span()=> ::core::file!());
     let line = quote_spanned!(ident.span()=> ::core::line!());
     let parent = match &options.parent {
-        Some(expr) => quote!(#private::parent(&(#expr))),
+        Some(expr) => quote_spanned!(expr.span()=> #private::parent(&(#expr))),
         None => quote!(#private::Parent::Current),
     };
     let call = match traced.shape {
@@ -103,8 +104,11 @@ fn open_span(traced: &TracedFn, recorded: &[Recorded], private: &TokenStream) ->
     let links = if options.links.is_empty() {
         quote!(::std::vec::Vec::new)
     } else {
-        let links = &options.links;
-        quote!(|| #private::links([#(#private::link(&(#links))),*]))
+        let links = options
+            .links
+            .iter()
+            .map(|link| quote_spanned!(link.span()=> #private::link(&(#link))));
+        quote!(|| #private::links([#(#links),*]))
     };
     let records = recorded
         .iter()
@@ -197,12 +201,18 @@ fn outcome(traced: &TracedFn, private: &TokenStream) -> Option<TokenStream> {
     if !traced.result_like {
         return record_return(quote!(__otel_output));
     }
-    let ok = record_return(quote!(__otel_value)).map(|record| {
-        quote!(if let ::core::result::Result::Ok(__otel_value) = &__otel_output { #record })
-    });
+    // Spanned at the return type: that is what `err` wrongly calls a `Result`.
+    let returned = match &traced.function.sig.output {
+        syn::ReturnType::Type(_, ty) => ty.span(),
+        syn::ReturnType::Default => traced.function.sig.ident.span(),
+    };
+    let outcome = quote_spanned!(returned=> #private::ResultLike::as_result(&__otel_output));
+    let ok = record_return(quote!(__otel_value)).map(
+        |record| quote!(if let ::core::result::Result::Ok(__otel_value) = #outcome { #record }),
+    );
     let err = traced.records_err.then(|| {
         quote! {
-            if let ::core::result::Result::Err(__otel_error) = &__otel_output {
+            if let ::core::result::Result::Err(__otel_error) = #outcome {
                 __otel_handle.record_error(|| {
                     #[allow(unused_imports)]
                     use #private::{ViaError as _, ViaSharedErrorRef as _, ViaErrorRef as _, ViaDisplay as _, ViaDebug as _, ViaTypeName as _};

@@ -90,14 +90,11 @@ impl Parse for Key {
 impl Parse for Field {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let key: Key = input.parse()?;
-        input.parse::<Token![=]>().map_err(|error| {
-            syn::Error::new(
-                error.span(),
-                format!(
-                    "expected `=` after `{}`: fields are written `key = value`",
-                    key.name
-                ),
-            )
+        input.parse::<Token![=]>().map_err(|_| {
+            key.error(format_args!(
+                "expected `=` after `{}`: fields are written `key = value`",
+                key.name
+            ))
         })?;
         let format = if input.peek(Token![%]) {
             input.parse::<Token![%]>()?;

@@ -71,8 +71,8 @@ pub mod __private {
     pub use crate::current::{add_event_current, record_current};
     pub use crate::future::Instrumented;
     pub use crate::outcome::{
-        ErrorProbe, ErrorReport, ViaDebug, ViaDisplay, ViaError, ViaErrorRef, ViaSharedErrorRef,
-        ViaTypeName,
+        ErrorProbe, ErrorReport, ResultLike, ViaDebug, ViaDisplay, ViaError, ViaErrorRef,
+        ViaSharedErrorRef, ViaTypeName,
     };
     pub use crate::span::{ActiveSpan, Attributes, SpanHandle};
     pub use crate::value::{

@@ -53,6 +53,29 @@ impl ErrorReport {
     }
 }
 
+/// A produced value whose outcome is recorded as a result: `Result` itself, named
+/// through any alias. A type that is not one, under `err`, fails to compile here.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`err` records the `Err` of a `Result`, but this function produces `{Self}`",
+    label = "not a `Result`",
+    note = "remove `err`, or return a `Result`"
+)]
+pub trait ResultLike {
+    type Ok;
+    type Err;
+    fn as_result(&self) -> Result<&Self::Ok, &Self::Err>;
+}
+
+impl<T, E> ResultLike for Result<T, E> {
+    type Ok = T;
+    type Err = E;
+    #[inline]
+    fn as_result(&self) -> Result<&T, &E> {
+        self.as_ref()
+    }
+}
+
 /// Probe wrapping a returned error; the expansion calls `__otel_error` on
 /// `&&&&&&ErrorProbe(&error)`.
 #[doc(hidden)]

@@ -1,0 +1,8 @@
+use otel_traced::traced;
+
+#[traced(link = id)]
+fn linked(id: u64) {}
+
+fn main() {
+    linked(1);
+}
