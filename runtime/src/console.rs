@@ -6,14 +6,14 @@
 //! thread: printing never slows the annotated code.
 
 use crate::processor::LastValueWins;
-use crate::render::{format_duration, render_trees};
+use crate::render::{Style, format_duration, render_trees};
 use crate::route::lock;
 use opentelemetry::trace::{SpanId, TraceId};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, SpanData, SpanExporter};
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::io::Write;
+use std::io::{IsTerminal as _, Write};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -41,6 +41,7 @@ const MAX_PENDING_TRACES: usize = 1024;
 pub struct ConsoleExporter {
     pending: Mutex<PendingTraces>,
     out: Mutex<Box<dyn Write + Send>>,
+    colour: bool,
 }
 
 impl fmt::Debug for ConsoleExporter {
@@ -100,17 +101,29 @@ impl PendingTraces {
 }
 
 impl ConsoleExporter {
-    /// A console exporter writing to standard output.
+    /// A console exporter writing to standard output, in colour when that is a
+    /// terminal and `NO_COLOR` is not set.
     pub fn new() -> Self {
-        ConsoleExporter::with_writer(std::io::stdout())
+        let colour = wants_colour(
+            std::io::stdout().is_terminal(),
+            std::env::var_os("NO_COLOR"),
+        );
+        ConsoleExporter::with_writer(std::io::stdout()).with_colour(colour)
     }
 
-    /// A console exporter writing to `out`.
+    /// A console exporter writing to `out`, without colour.
     pub fn with_writer(out: impl Write + Send + 'static) -> Self {
         ConsoleExporter {
             pending: Mutex::default(),
             out: Mutex::new(Box::new(out)),
+            colour: false,
         }
+    }
+
+    /// Turns ANSI colours on or off.
+    pub fn with_colour(mut self, colour: bool) -> Self {
+        self.colour = colour;
+        self
     }
 
     fn print(&self, traces: Vec<Vec<SpanData>>) {
@@ -120,7 +133,12 @@ impl ConsoleExporter {
         let mut text = String::new();
         for spans in traces {
             text.push_str(&trace_header(&spans));
-            text.push_str(&render_trees(&spans, true));
+            text.push_str(&render_trees(
+                &spans,
+                Style::Waterfall {
+                    colour: self.colour,
+                },
+            ));
         }
         // A closed or broken output must not take the exporter down: the trace is
         // lost, the application goes on.
@@ -143,6 +161,12 @@ pub(crate) fn batch_processor() -> LastValueWins<BatchSpanProcessor> {
             )
             .build(),
     )
+}
+
+/// Colour only on a terminal, and never when `NO_COLOR` is set to anything but the
+/// empty string (<https://no-color.org>).
+fn wants_colour(is_terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    is_terminal && no_color.is_none_or(|value| value.is_empty())
 }
 
 /// `trace <id>  <total duration>`: what a reader needs to find the trace elsewhere.
@@ -181,5 +205,18 @@ impl SpanExporter for ConsoleExporter {
         let rest = lock(&self.pending).drain();
         self.print(rest);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wants_colour;
+
+    #[test]
+    fn colour_needs_a_terminal_and_no_no_color() {
+        assert!(wants_colour(true, None));
+        assert!(wants_colour(true, Some("".into())));
+        assert!(!wants_colour(true, Some("1".into())));
+        assert!(!wants_colour(false, None));
     }
 }

@@ -1,18 +1,76 @@
-//! Renders ended spans as indented trees, one per root: the console exporter prints
-//! them with durations, `Captured::tree` returns them without (so tests can compare
-//! them exactly).
+//! Renders ended spans as trees, one per root. Two styles: the waterfall the
+//! console prints (aligned durations, a bar placed and sized by time, colour on a
+//! terminal), and the plain tree `Captured::tree` returns (no timings, so tests can
+//! compare it exactly).
 
 use opentelemetry::trace::{SpanId, SpanKind, Status};
 use opentelemetry::{Array, KeyValue, Value};
 use opentelemetry_sdk::trace::SpanData;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
+
+/// How spans are rendered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Style {
+    /// One line per span: tree, name, status, attributes.
+    #[cfg_attr(
+        not(feature = "testing"),
+        allow(dead_code, reason = "used by testing only")
+    )]
+    Plain,
+    /// The console waterfall; `colour` adds ANSI colours.
+    #[cfg_attr(
+        not(feature = "console"),
+        allow(dead_code, reason = "used by the console only")
+    )]
+    Waterfall { colour: bool },
+}
+
+/// Cells of the waterfall bar that stand for a whole trace's duration.
+const BAR_WIDTH: usize = 32;
+
+/// ANSI escapes used by the coloured waterfall.
+const RED: &str = "\x1b[31m";
+const CYAN: &str = "\x1b[36m";
+const DIM: &str = "\x1b[2m";
+const BOLD: &str = "\x1b[1m";
+const RESET: &str = "\x1b[0m";
 
 /// Renders `spans` as trees: a span whose parent is not among them is a root. Roots,
-/// and the children of each span, appear in start order. `with_timings` adds each
-/// span's duration (left out where the text must be deterministic).
-pub(crate) fn render_trees(spans: &[SpanData], with_timings: bool) -> String {
+/// and the children of each span, appear in start order.
+pub(crate) fn render_trees(spans: &[SpanData], style: Style) -> String {
+    let rows = rows(spans);
+    match style {
+        Style::Plain => rows.iter().fold(String::new(), |mut out, row| {
+            out.push_str(&row.label());
+            push_outcome(row.span, false, &mut out);
+            out.push('\n');
+            out
+        }),
+        Style::Waterfall { colour } => waterfall(&rows, colour),
+    }
+}
+
+/// One line of a rendered tree: the span and the branch glyphs before its name.
+struct Row<'a> {
+    prefix: String,
+    span: &'a SpanData,
+}
+
+impl Row<'_> {
+    /// Tree glyphs, name and (when not internal) kind.
+    fn label(&self) -> String {
+        let mut label = format!("{}{}", self.prefix, self.span.name);
+        if let Some(kind) = kind_label(&self.span.span_kind) {
+            let _ = write!(label, " ({kind})");
+        }
+        label
+    }
+}
+
+/// The rows of every tree in `spans`, in display order.
+fn rows(spans: &[SpanData]) -> Vec<Row<'_>> {
     let present: HashSet<SpanId> = spans.iter().map(|s| s.span_context.span_id()).collect();
     let mut children: HashMap<SpanId, Vec<&SpanData>> = HashMap::new();
     let mut roots = Vec::new();
@@ -27,67 +85,132 @@ pub(crate) fn render_trees(spans: &[SpanData], with_timings: bool) -> String {
         siblings.sort_by_key(|span| span.start_time);
     }
     roots.sort_by_key(|span| span.start_time);
-    let tree = Tree {
-        children,
-        with_timings,
-    };
-    let mut out = String::new();
+    let mut rows = Vec::with_capacity(spans.len());
     for root in roots {
-        tree.render(root, "", None, &mut out);
+        push_rows(root, "", None, &children, &mut rows);
+    }
+    rows
+}
+
+/// Adds `span` and its descendants. `is_last` is `None` for a root, otherwise
+/// whether the span is its parent's last child (which decides the branch glyph and
+/// the indent of its children).
+fn push_rows<'a>(
+    span: &'a SpanData,
+    indent: &str,
+    is_last: Option<bool>,
+    children: &HashMap<SpanId, Vec<&'a SpanData>>,
+    rows: &mut Vec<Row<'a>>,
+) {
+    let (branch, child_indent) = match is_last {
+        None => ("", String::new()),
+        Some(true) => ("└─ ", format!("{indent}   ")),
+        Some(false) => ("├─ ", format!("{indent}│  ")),
+    };
+    rows.push(Row {
+        prefix: format!("{indent}{branch}"),
+        span,
+    });
+    let own = children
+        .get(&span.span_context.span_id())
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    for (index, child) in own.iter().enumerate() {
+        push_rows(
+            child,
+            &child_indent,
+            Some(index + 1 == own.len()),
+            children,
+            rows,
+        );
+    }
+}
+
+/// The waterfall: labels padded to one width, durations right-aligned, and a bar
+/// whose offset and length are the span's start and duration relative to its tree.
+fn waterfall(rows: &[Row<'_>], colour: bool) -> String {
+    let width = rows
+        .iter()
+        .map(|row| row.label().chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    let mut window = (SystemTime::UNIX_EPOCH, Duration::ZERO);
+    for row in rows {
+        if row.prefix.is_empty() {
+            window = (row.span.start_time, elapsed(row.span));
+        }
+        let failed = matches!(row.span.status, Status::Error { .. });
+        let label = row.label();
+        let padding = " ".repeat(width - label.chars().count());
+        let duration = format!("{:>10}", format_duration(elapsed(row.span)));
+        let bar = bar(row.span, window);
+        let line_start = out.len();
+        if colour {
+            let bar_colour = if failed { RED } else { CYAN };
+            let name_colour = if failed { RED } else { BOLD };
+            let _ = write!(
+                out,
+                "{name_colour}{label}{RESET}{padding}  {DIM}{duration}{RESET}  {bar_colour}{bar}{RESET}"
+            );
+        } else {
+            let _ = write!(out, "{label}{padding}  {duration}  {bar}");
+        }
+        push_outcome(row.span, colour, &mut out);
+        // The bar's blank tail is trailing space on a line with nothing after it.
+        let line_end = line_start + out[line_start..].trim_end().len();
+        out.truncate(line_end);
+        out.push('\n');
     }
     out
 }
 
-struct Tree<'a> {
-    children: HashMap<SpanId, Vec<&'a SpanData>>,
-    with_timings: bool,
-}
-
-impl Tree<'_> {
-    /// `is_last` is `None` for a root, otherwise whether the span is its parent's
-    /// last child (which decides the branch glyph and the indent of its children).
-    fn render(&self, span: &SpanData, indent: &str, is_last: Option<bool>, out: &mut String) {
-        let (branch, child_indent) = match is_last {
-            None => ("", String::new()),
-            Some(true) => ("└─ ", format!("{indent}   ")),
-            Some(false) => ("├─ ", format!("{indent}│  ")),
-        };
-        out.push_str(indent);
-        out.push_str(branch);
-        describe(span, self.with_timings, out);
-        out.push('\n');
-        let children = self
-            .children
-            .get(&span.span_context.span_id())
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        for (index, child) in children.iter().enumerate() {
-            let last = index + 1 == children.len();
-            self.render(child, &child_indent, Some(last), out);
+/// `BAR_WIDTH` cells: blank before the span starts, filled while it runs (at least
+/// one cell, so every span shows).
+fn bar(span: &SpanData, (start, total): (SystemTime, Duration)) -> String {
+    let total = total.as_secs_f64();
+    let fraction = |duration: Duration| {
+        if total > 0.0 {
+            duration.as_secs_f64() / total
+        } else {
+            0.0
         }
-    }
+    };
+    let offset = span.start_time.duration_since(start).unwrap_or_default();
+    let lead = ((fraction(offset) * BAR_WIDTH as f64) as usize).min(BAR_WIDTH - 1);
+    let filled =
+        ((fraction(elapsed(span)) * BAR_WIDTH as f64).round() as usize).clamp(1, BAR_WIDTH - lead);
+    format!(
+        "{}{}{}",
+        " ".repeat(lead),
+        "█".repeat(filled),
+        " ".repeat(BAR_WIDTH - lead - filled)
+    )
 }
 
-/// One span's line: name, kind, duration, status and its own attributes (the
-/// `code.*` ones are left out: they repeat what the name says).
-fn describe(span: &SpanData, with_timings: bool, out: &mut String) {
-    out.push_str(&span.name);
-    if let Some(kind) = kind_label(&span.span_kind) {
-        let _ = write!(out, " ({kind})");
-    }
-    if with_timings {
-        let elapsed = span
-            .end_time
-            .duration_since(span.start_time)
-            .unwrap_or_default();
-        let _ = write!(out, "  {}", format_duration(elapsed));
-    }
+fn elapsed(span: &SpanData) -> Duration {
+    span.end_time
+        .duration_since(span.start_time)
+        .unwrap_or_default()
+}
+
+/// Status and the span's own attributes (the `code.*` ones are left out: they
+/// repeat what the name says).
+fn push_outcome(span: &SpanData, colour: bool, out: &mut String) {
     match &span.status {
         Status::Unset => {}
         Status::Ok => out.push_str("  [ok]"),
-        Status::Error { description } if description.is_empty() => out.push_str("  [error]"),
         Status::Error { description } => {
-            let _ = write!(out, "  [error: {description}]");
+            let text = if description.is_empty() {
+                "[error]".to_owned()
+            } else {
+                format!("[error: {description}]")
+            };
+            if colour {
+                let _ = write!(out, "  {RED}{text}{RESET}");
+            } else {
+                let _ = write!(out, "  {text}");
+            }
         }
     }
     let shown: Vec<&KeyValue> = span
@@ -95,16 +218,20 @@ fn describe(span: &SpanData, with_timings: bool, out: &mut String) {
         .iter()
         .filter(|kv| !kv.key.as_str().starts_with("code."))
         .collect();
-    if !shown.is_empty() {
-        out.push_str("  {");
-        for (index, kv) in shown.iter().enumerate() {
-            if index > 0 {
-                out.push_str(", ");
-            }
-            let _ = write!(out, "{}=", kv.key);
-            write_value(&kv.value, out);
+    if shown.is_empty() {
+        return;
+    }
+    out.push_str(if colour { "  \x1b[2m{" } else { "  {" });
+    for (index, kv) in shown.iter().enumerate() {
+        if index > 0 {
+            out.push_str(", ");
         }
-        out.push('}');
+        let _ = write!(out, "{}=", kv.key);
+        write_value(&kv.value, out);
+    }
+    out.push('}');
+    if colour {
+        out.push_str(RESET);
     }
 }
 

@@ -21,7 +21,7 @@
 //! ```
 
 use crate::processor::LastValueWins;
-use crate::render::render_trees;
+use crate::render::{Style, render_trees};
 use crate::route::{CaptureRoute, lock};
 use opentelemetry::Context;
 use opentelemetry::context::FutureExt as _;
@@ -196,6 +196,6 @@ impl<R> Captured<R> {
     /// The console rendering of the captured traces, without timings: one line per
     /// span, indented under its parent, with status and attributes.
     pub fn tree(&self) -> String {
-        render_trees(&self.spans, false)
+        render_trees(&self.spans, Style::Plain)
     }
 }

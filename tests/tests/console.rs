@@ -1,11 +1,14 @@
-//! The console exporter: one tree per trace, printed when the trace's root ends.
+//! The console exporter: one waterfall per trace, printed when the trace's root ends.
 
 use otel_traced::ConsoleExporter;
-use otel_traced::sdk::trace::{SpanData, SpanExporter};
-use otel_traced::testing::capture;
-use otel_traced::traced;
+use otel_traced::opentelemetry::trace::{
+    SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState,
+};
+use otel_traced::opentelemetry::{InstrumentationScope, KeyValue};
+use otel_traced::sdk::trace::{SpanData, SpanEvents, SpanExporter, SpanLinks};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
 /// A writer the test can read back.
 #[derive(Clone, Default)]
@@ -27,92 +30,118 @@ impl Shared {
     }
 }
 
-#[traced]
-fn checkout(order: u32) -> Result<(), String> {
-    load_cart(order);
-    charge(order)
+const TRACE: TraceId = TraceId::from_bytes([7; 16]);
+
+/// A span of `TRACE` from `start_ms` to `end_ms` after a fixed instant.
+fn span(id: u8, parent: u8, name: &'static str, (start_ms, end_ms): (u64, u64)) -> SpanData {
+    let at = |ms| {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000) + Duration::from_millis(ms)
+    };
+    SpanData {
+        span_context: SpanContext::new(
+            TRACE,
+            SpanId::from_bytes([id; 8]),
+            TraceFlags::SAMPLED,
+            false,
+            TraceState::NONE,
+        ),
+        parent_span_id: if parent == 0 {
+            SpanId::INVALID
+        } else {
+            SpanId::from_bytes([parent; 8])
+        },
+        parent_span_is_remote: false,
+        span_kind: SpanKind::Internal,
+        name: name.into(),
+        start_time: at(start_ms),
+        end_time: at(end_ms),
+        attributes: vec![KeyValue::new("code.function.name", name)],
+        dropped_attributes_count: 0,
+        events: SpanEvents::default(),
+        links: SpanLinks::default(),
+        status: Status::Unset,
+        instrumentation_scope: InstrumentationScope::builder("test").build(),
+    }
 }
 
-#[traced]
-fn load_cart(order: u32) {
-    let _ = order;
-}
-
-#[traced]
-fn charge(amount: u32) -> Result<(), String> {
-    Err(format!("card declined for {amount}"))
+/// checkout (100 ms) with load_cart (first quarter) and a failing charge (second
+/// half), in the order they end.
+fn checkout_trace() -> Vec<SpanData> {
+    let mut charge = span(3, 1, "charge", (50, 100));
+    charge.status = Status::error("card declined");
+    charge.span_kind = SpanKind::Client;
+    charge.attributes.push(KeyValue::new("amount", 7));
+    let mut load = span(2, 1, "load_cart", (0, 25));
+    load.attributes.push(KeyValue::new("order", "A-1"));
+    vec![load, charge, span(1, 0, "checkout", (0, 100))]
 }
 
 fn export(exporter: &ConsoleExporter, spans: Vec<SpanData>) {
     futures::executor::block_on(exporter.export(spans)).expect("export succeeds");
 }
 
-/// Replaces the durations (`12 µs`, `1.50 ms`, `2.00 s`) so lines compare exactly.
-fn without_durations(text: &str) -> String {
-    text.lines()
-        .map(|line| {
-            let mut words: Vec<&str> = line.split("  ").collect();
-            for word in &mut words {
-                let is_duration = [" µs", " ms", " s"].iter().any(|unit| {
-                    word.strip_suffix(unit)
-                        .is_some_and(|number| number.parse::<f64>().is_ok())
-                });
-                if is_duration {
-                    *word = "<duration>";
-                }
-            }
-            words.join("  ")
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[test]
-fn a_trace_is_printed_as_a_tree_when_its_root_ends() {
-    let captured = capture(|| checkout(7));
-    let trace_id = captured.spans()[0].span_context.trace_id();
+fn a_trace_is_printed_as_a_waterfall_when_its_root_ends() {
     let out = Shared::default();
     let exporter = ConsoleExporter::with_writer(out.clone());
-    let mut spans = captured.spans().to_vec();
-    let root = spans.pop().expect("the root ends last");
-    assert_eq!(root.name, "checkout");
-
+    let mut spans = checkout_trace();
+    let root = spans.pop().unwrap();
     export(&exporter, spans);
     assert_eq!(out.text(), "", "nothing is printed before the root ends");
-
     export(&exporter, vec![root]);
+    let full = "█".repeat(32);
+    let quarter = "█".repeat(8);
+    let half = "█".repeat(16);
+    let blank = " ".repeat(16);
     assert_eq!(
-        without_durations(&out.text()),
+        out.text(),
         format!(
-            "\ntrace {trace_id}  <duration>\n\
-             checkout  <duration>  [error: card declined for 7]  {{order=7, error.type=\"alloc::string::String\"}}\n\
-             ├─ load_cart  <duration>  {{order=7}}\n\
-             └─ charge  <duration>  [error: card declined for 7]  {{amount=7, error.type=\"alloc::string::String\"}}"
+            "\ntrace 07070707070707070707070707070707  100.00 ms\n\
+             checkout             100.00 ms  {full}\n\
+             ├─ load_cart          25.00 ms  {quarter}                          {{order=\"A-1\"}}\n\
+             └─ charge (client)    50.00 ms  {blank}{half}  [error: card declined]  {{amount=7}}\n"
         )
     );
 }
 
 #[test]
+fn colour_marks_names_bars_and_errors_only_when_asked() {
+    let out = Shared::default();
+    let exporter = ConsoleExporter::with_writer(out.clone()).with_colour(true);
+    export(&exporter, checkout_trace());
+    let text = out.text();
+    assert!(text.contains("\x1b[1mcheckout\x1b[0m"), "{text:?}");
+    assert!(
+        text.contains("\x1b[31m└─ charge (client)\x1b[0m"),
+        "{text:?}"
+    );
+    assert!(
+        text.contains("\x1b[31m[error: card declined]\x1b[0m"),
+        "{text:?}"
+    );
+    assert!(
+        text.contains(&format!("\x1b[36m{}\x1b[0m", "█".repeat(32))),
+        "{text:?}"
+    );
+
+    let plain = Shared::default();
+    export(
+        &ConsoleExporter::with_writer(plain.clone()),
+        checkout_trace(),
+    );
+    assert!(!plain.text().contains('\x1b'));
+}
+
+#[test]
 fn shutdown_prints_traces_whose_root_never_ended() {
-    let captured = capture(|| checkout(1));
     let out = Shared::default();
     let exporter = ConsoleExporter::with_writer(out.clone());
-    let children: Vec<SpanData> = captured
-        .spans()
-        .iter()
-        .filter(|span| span.name != "checkout")
-        .cloned()
-        .collect();
-    export(&exporter, children);
+    let mut spans = checkout_trace();
+    spans.pop();
+    export(&exporter, spans);
     assert_eq!(out.text(), "");
     exporter.shutdown().expect("shutdown succeeds");
-    let text = without_durations(&out.text());
-    assert!(
-        text.contains("\nload_cart  <duration>  {order=1}\n"),
-        "{text}"
-    );
-    assert!(
-        text.contains("\ncharge  <duration>  [error: card declined for 1]"),
-        "{text}"
-    );
+    let text = out.text();
+    assert!(text.contains("\nload_cart "), "{text}");
+    assert!(text.contains("\ncharge (client) "), "{text}");
 }
