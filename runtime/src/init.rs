@@ -120,9 +120,19 @@ pub fn init() -> Result<Guard, InitError> {
     if sdk_disabled()? {
         return Ok(Guard { provider: None });
     }
+    // The console tree, exported from the batch processor's own thread, is the one
+    // exporter so far; a build without the `console` feature has nothing to install.
+    if !cfg!(feature = "console") {
+        return Err(InitError::NoExporter);
+    }
+    install(crate::console::batch_processor())
+}
+
+/// Installs a provider with `processor` as its only processor.
+fn install(processor: impl SpanProcessor + 'static) -> Result<Guard, InitError> {
     let provider = SdkTracerProvider::builder()
         .with_resource(Resource::builder().build())
-        .with_span_processor(default_processor()?)
+        .with_span_processor(processor)
         .build();
     match route::install(provider.clone()) {
         Ok(()) => Ok(Guard {
@@ -133,17 +143,6 @@ pub fn init() -> Result<Guard, InitError> {
             Err(InitError::AlreadyInitialized)
         }
     }
-}
-
-/// The console tree, exported from the batch processor's own thread.
-#[cfg(feature = "console")]
-fn default_processor() -> Result<impl SpanProcessor, InitError> {
-    Ok(crate::console::batch_processor())
-}
-
-#[cfg(not(feature = "console"))]
-fn default_processor() -> Result<opentelemetry_sdk::trace::SimpleSpanProcessor, InitError> {
-    Err(InitError::NoExporter)
 }
 
 /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` must be a number of characters, so that a

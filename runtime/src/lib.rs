@@ -20,7 +20,6 @@
 //! The README is the user guide; `docs/architecture.md` explains the design.
 
 mod callsite;
-#[cfg(feature = "console")]
 mod console;
 mod current;
 mod future;
@@ -28,7 +27,6 @@ mod init;
 mod outcome;
 mod panic;
 mod processor;
-#[cfg(any(feature = "console", feature = "testing"))]
 mod render;
 mod route;
 mod span;
@@ -50,7 +48,6 @@ pub use otel_traced_macros::record;
 /// [`record!`], evaluated only when the span is recording.
 pub use otel_traced_macros::event;
 
-#[cfg(feature = "console")]
 pub use console::ConsoleExporter;
 pub use current::{in_span, in_span_async, set_status};
 pub use future::Instrumented;
