@@ -171,48 +171,34 @@ impl<T: ScalarValue> ScalarValue for Vec<T> {
 /// `I64` or strings): all elements of one type, otherwise all as strings (an empty
 /// array too: its element type is unknown at run time).
 fn homogeneous(values: Vec<Value>) -> Array {
-    fn all<T>(values: &[Value], pick: impl Fn(&Value) -> Option<T>) -> Option<Vec<T>> {
-        if values.is_empty() {
-            return None;
-        }
-        values.iter().map(pick).collect()
+    /// `Array::$variant` of the values, if every one is a `Value::$variant`.
+    macro_rules! all_of {
+        ($variant:ident) => {
+            values
+                .iter()
+                .map(|value| match value {
+                    Value::$variant(item) => Some(item.clone()),
+                    _ => None,
+                })
+                .collect::<Option<Vec<_>>>()
+                .filter(|items| !items.is_empty())
+                .map(Array::$variant)
+        };
     }
-    if let Some(items) = all(&values, |v| {
-        if let Value::Bool(b) = v {
-            Some(*b)
-        } else {
-            None
-        }
-    }) {
-        return Array::Bool(items);
-    }
-    if let Some(items) = all(&values, |v| {
-        if let Value::I64(i) = v {
-            Some(*i)
-        } else {
-            None
-        }
-    }) {
-        return Array::I64(items);
-    }
-    if let Some(items) = all(&values, |v| {
-        if let Value::F64(f) = v {
-            Some(*f)
-        } else {
-            None
-        }
-    }) {
-        return Array::F64(items);
-    }
-    Array::String(
-        values
-            .into_iter()
-            .map(|value| match value {
-                Value::String(text) => text,
-                other => StringValue::from(other.to_string()),
-            })
-            .collect(),
-    )
+    all_of!(Bool)
+        .or_else(|| all_of!(I64))
+        .or_else(|| all_of!(F64))
+        .unwrap_or_else(|| {
+            Array::String(
+                values
+                    .into_iter()
+                    .map(|value| match value {
+                        Value::String(text) => text,
+                        other => StringValue::from(other.to_string()),
+                    })
+                    .collect(),
+            )
+        })
 }
 
 /// References and smart pointers to a scalar are that scalar (`Box<str>` and
