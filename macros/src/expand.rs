@@ -3,14 +3,15 @@
 //! default `::otel_traced::__private`), so it stays small and the runtime owns the
 //! behaviour.
 
-use crate::check::{Probe, Recorded};
+use crate::check::{Checked, Probe, Recorded, Warning};
 use crate::parse::{Shape, TracedFn, boxed_async_block};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned as _;
 use syn::visit_mut::VisitMut;
 
-pub(crate) fn expand(traced: TracedFn, recorded: &[Recorded]) -> TokenStream {
+pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
+    let recorded = &checked.recorded;
     let runtime = match &traced.options.krate {
         Some(path) => quote!(#path),
         None => quote!(::otel_traced),
@@ -63,7 +64,8 @@ pub(crate) fn expand(traced: TracedFn, recorded: &[Recorded]) -> TokenStream {
             }
         }
     };
-    *function.block = syn::parse_quote!({ #open #body });
+    let warnings = checked.warnings.iter().map(Warning::to_tokens);
+    *function.block = syn::parse_quote!({ #(#warnings)* #open #body });
     quote!(#function)
 }
 
@@ -133,21 +135,31 @@ fn open_span(traced: &TracedFn, recorded: &[Recorded], private: &TokenStream) ->
 }
 
 /// `record!(..)`: the fields set on the current span.
-pub(crate) fn expand_record(fields: &[Recorded]) -> TokenStream {
+pub(crate) fn expand_record(checked: &Checked) -> TokenStream {
     let private = quote!(::otel_traced::__private);
-    let records = fields.iter().map(|field| push_attribute(field, &private));
-    quote! {
+    let records = checked
+        .recorded
+        .iter()
+        .map(|field| push_attribute(field, &private));
+    let warnings = checked.warnings.iter().map(Warning::to_tokens);
+    quote! {{
+        #(#warnings)*
         #private::record_current(|__otel_attributes| { #(#records)* })
-    }
+    }}
 }
 
 /// `event!("name", ..)`: an event with the fields on the current span.
-pub(crate) fn expand_event(name: &syn::LitStr, fields: &[Recorded]) -> TokenStream {
+pub(crate) fn expand_event(name: &syn::LitStr, checked: &Checked) -> TokenStream {
     let private = quote!(::otel_traced::__private);
-    let records = fields.iter().map(|field| push_attribute(field, &private));
-    quote! {
+    let records = checked
+        .recorded
+        .iter()
+        .map(|field| push_attribute(field, &private));
+    let warnings = checked.warnings.iter().map(Warning::to_tokens);
+    quote! {{
+        #(#warnings)*
         #private::add_event_current(#name, |__otel_attributes| { #(#records)* })
-    }
+    }}
 }
 
 /// `__otel_attributes.push("key", value)` for one recorded value. Spanned at the

@@ -38,6 +38,15 @@ impl Key {
         }
     }
 
+    /// The span of the key's first token, where warnings about it point.
+    pub(crate) fn span(&self) -> Span {
+        self.tokens
+            .clone()
+            .into_iter()
+            .next()
+            .map_or_else(Span::call_site, |token| token.span())
+    }
+
     /// An error pointing at every token of the key.
     pub(crate) fn error(&self, message: impl std::fmt::Display) -> syn::Error {
         syn::Error::new_spanned(&self.tokens, message)

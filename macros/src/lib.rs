@@ -10,6 +10,7 @@ mod expand;
 mod fields;
 mod options;
 mod parse;
+mod registry;
 
 use proc_macro::TokenStream;
 
@@ -22,7 +23,7 @@ pub fn traced(args: TokenStream, item: TokenStream) -> TokenStream {
         Err(error) => return with_item(error, item),
     };
     match check::check(&parsed, errors) {
-        Ok(recorded) => expand::expand(parsed, &recorded).into(),
+        Ok(checked) => expand::expand(parsed, &checked).into(),
         Err(error) => {
             let function = parsed.function;
             with_item(error, quote::quote!(#function))
@@ -34,9 +35,9 @@ pub fn traced(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn record(input: TokenStream) -> TokenStream {
     syn::parse::<fields::Fields>(input)
-        .and_then(|fields| check::check_fields(&fields.0))
-        .map_or_else(syn::Error::into_compile_error, |fields| {
-            expand::expand_record(&fields)
+        .and_then(|fields| check::check_fields(None, &fields.0))
+        .map_or_else(syn::Error::into_compile_error, |checked| {
+            expand::expand_record(&checked)
         })
         .into()
 }
@@ -46,8 +47,8 @@ pub fn record(input: TokenStream) -> TokenStream {
 pub fn event(input: TokenStream) -> TokenStream {
     syn::parse::<fields::EventInput>(input)
         .and_then(|event| {
-            let fields = check::check_fields(&event.fields.0)?;
-            Ok(expand::expand_event(&event.name, &fields))
+            let checked = check::check_fields(Some(&event.name), &event.fields.0)?;
+            Ok(expand::expand_event(&event.name, &checked))
         })
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()

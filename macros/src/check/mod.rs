@@ -2,15 +2,17 @@
 //! annotation's mistakes are reported in one build. What passes is resolved into the
 //! plan `expand` turns into code: which parameters are recorded, under which keys.
 
+mod naming;
+
+pub(crate) use naming::Warning;
+
 use crate::fields::{Field, Format, Key};
 use crate::parse::{Errors, ParamMode, TracedFn};
+use naming::{Findings, NameKind, check_key, check_name};
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens as _;
+use syn::Ident;
 use syn::ext::IdentExt as _;
-use syn::{Ident, LitStr};
-
-/// The longest span name accepted, in bytes.
-const MAX_NAME_BYTES: usize = 255;
 
 /// Snake-case segments that mark a parameter as a secret (DESIGN §3).
 const SECRET_SEGMENTS: &[&str] = &[
@@ -81,39 +83,45 @@ impl Recorded {
     }
 }
 
-/// Checks `traced`, adding to the errors `parse` found, and returns the recording
-/// plan: which parameters are recorded, under which keys.
-pub(crate) fn check(traced: &TracedFn, mut errors: Errors) -> syn::Result<Vec<Recorded>> {
-    if let Some(name) = &traced.options.name {
-        check_span_name(name, &mut errors);
-    }
-    check_skip_list(traced, &mut errors);
-    let recorded = plan_recording(traced, &mut errors);
-    errors.finish().map(|()| recorded)
+/// What passed the checks: the recording plan, and the warnings to emit.
+pub(crate) struct Checked {
+    pub recorded: Vec<Recorded>,
+    pub warnings: Vec<Warning>,
 }
 
-fn check_span_name(name: &LitStr, errors: &mut Errors) {
-    let value = name.value();
-    let problem = if value.is_empty() {
-        Some(
-            "the span name is empty; give a name or remove `name =` to use the function's"
-                .to_owned(),
-        )
-    } else if value.len() > MAX_NAME_BYTES {
-        Some(format!(
-            "the span name is {} bytes long; the limit is {MAX_NAME_BYTES}",
-            value.len()
-        ))
-    } else if value.chars().any(char::is_control) {
-        Some("the span name contains a control character".to_owned())
-    } else if value.contains(['{', '}']) {
-        Some("the span name contains `{` or `}`: a formatted name has unbounded cardinality; use a fixed name and record the variable part as an attribute".to_owned())
-    } else {
-        None
+/// Checks `traced`, adding to the errors `parse` found, and returns the recording
+/// plan: which parameters are recorded, under which keys.
+pub(crate) fn check(traced: &TracedFn, errors: Errors) -> syn::Result<Checked> {
+    let mut findings = Findings {
+        errors,
+        warnings: Vec::new(),
     };
-    if let Some(problem) = problem {
-        errors.push(syn::Error::new(name.span(), problem));
+    if let Some(name) = &traced.options.name {
+        check_name(name, NameKind::Span, &mut findings.errors);
     }
+    check_skip_list(traced, &mut findings.errors);
+    let recorded = plan_recording(traced, &mut findings);
+    findings.errors.finish()?;
+    Ok(Checked {
+        recorded,
+        warnings: findings.warnings,
+    })
+}
+
+/// Checks the fields of `record!(..)` or `event!(..)` (and the event's name).
+pub(crate) fn check_fields(name: Option<&syn::LitStr>, fields: &[Field]) -> syn::Result<Checked> {
+    let mut findings = Findings::default();
+    if let Some(name) = name {
+        check_name(name, NameKind::Event, &mut findings.errors);
+    }
+    for field in fields {
+        check_key(&field.key, Some(field), &mut findings);
+    }
+    findings.errors.finish()?;
+    Ok(Checked {
+        recorded: fields.iter().map(Recorded::field).collect(),
+        warnings: findings.warnings,
+    })
 }
 
 /// Names in `skip(..)` must be parameters, each named once.
@@ -143,7 +151,7 @@ fn check_skip_list(traced: &TracedFn, errors: &mut Errors) {
 /// Decides what is recorded under which key: parameters, then `attrs(..)` fields.
 /// An explicit key (`#[attr]`, `attrs`) replaces the default recording of a
 /// parameter with the same name; two explicit declarations of one key are an error.
-fn plan_recording(traced: &TracedFn, errors: &mut Errors) -> Vec<Recorded> {
+fn plan_recording(traced: &TracedFn, findings: &mut Findings) -> Vec<Recorded> {
     let options = &traced.options;
     let mut explicit: Vec<Recorded> = Vec::new();
     let mut explicit_keys: Vec<String> = Vec::new();
@@ -167,7 +175,7 @@ fn plan_recording(traced: &TracedFn, errors: &mut Errors) -> Vec<Recorded> {
             ParamMode::Skipped => {}
             ParamMode::Explicit { key, display } => {
                 if listed_in_skip {
-                    errors.push(syn::Error::new(
+                    findings.errors.push(syn::Error::new(
                         ident.span(),
                         format!(
                             "`{ident}` is both listed in `skip(..)` and marked `#[attr]`; keep one"
@@ -178,7 +186,7 @@ fn plan_recording(traced: &TracedFn, errors: &mut Errors) -> Vec<Recorded> {
                 let key = match key {
                     Some(literal) => {
                         let key = Key::from(literal);
-                        check_key(&key, errors);
+                        check_key(&key, None, findings);
                         key
                     }
                     None => Key::new(name, param.span),
@@ -194,7 +202,7 @@ fn plan_recording(traced: &TracedFn, errors: &mut Errors) -> Vec<Recorded> {
                     value: ident.to_token_stream(),
                     span: ident.span(),
                 };
-                declare(&key, recorded, errors);
+                declare(&key, recorded, &mut findings.errors);
             }
             ParamMode::Default => {
                 if listed_in_skip || options.skip_all.is_some() || is_secret_name(&name) {
@@ -210,44 +218,12 @@ fn plan_recording(traced: &TracedFn, errors: &mut Errors) -> Vec<Recorded> {
         }
     }
     for field in &options.attrs {
-        check_key(&field.key, errors);
-        declare(&field.key, Recorded::field(field), errors);
+        check_key(&field.key, Some(field), findings);
+        declare(&field.key, Recorded::field(field), &mut findings.errors);
     }
     defaults.retain(|default| !explicit_keys.contains(&default.key));
     defaults.extend(explicit);
     defaults
-}
-
-/// The fields of `record!(..)` or `event!(..)`, checked, as recorded values.
-pub(crate) fn check_fields(fields: &[Field]) -> syn::Result<Vec<Recorded>> {
-    let mut errors = Errors::default();
-    for field in fields {
-        check_key(&field.key, &mut errors);
-    }
-    errors.finish()?;
-    Ok(fields.iter().map(Recorded::field).collect())
-}
-
-/// The OpenTelemetry naming rules: lowercase `a-z0-9_` segments joined by single
-/// dots, outside the reserved `otel.` namespace.
-fn check_key(key: &Key, errors: &mut Errors) {
-    let value = &key.name;
-    let well_formed = !value.is_empty()
-        && value.split('.').all(|segment| {
-            !segment.is_empty()
-                && segment
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        });
-    if !well_formed {
-        errors.push(key.error(format!(
-            "`{value}` is not a valid attribute key: use lowercase `a-z`, `0-9` and `_`, in segments joined by single dots (e.g. `order.item_count`)"
-        )));
-    } else if value == "otel" || value.starts_with("otel.") {
-        errors.push(key.error(format!(
-            "`{value}` is in the `otel.` namespace, which OpenTelemetry reserves; choose another key"
-        )));
-    }
 }
 
 /// A parameter whose name suggests a secret is not recorded by default (DESIGN §3).

@@ -1,0 +1,320 @@
+//! The naming checks of DESIGN §5: span and event names, attribute keys against the
+//! OpenTelemetry naming rules and the semantic-conventions registry, and literal
+//! values against the registry's types and enum values.
+//!
+//! Mistakes are errors; what may be intended but is probably wrong (a deprecated
+//! key, a near miss of a registry key, an unknown enum value) is a warning. Stable
+//! Rust has no warning API for procedural macros, so a warning is the use of a
+//! `#[deprecated]` item whose note is the message, spanned at the offending token:
+//! the compiler prints it as a `deprecated` lint, which `#![deny(deprecated)]` turns
+//! into an error like any other.
+
+use crate::fields::{Field, Format, Key};
+use crate::parse::Errors;
+use crate::registry::{self, Deprecation, Lookup, Type};
+use proc_macro2::{Span, TokenStream};
+use quote::quote_spanned;
+use syn::{Expr, Lit, LitStr, UnOp};
+
+/// The longest span or event name accepted, in bytes.
+const MAX_NAME_BYTES: usize = 255;
+
+/// A warning, emitted by the expansion as the use of a deprecated item.
+pub(crate) struct Warning {
+    kind: WarningKind,
+    message: String,
+    span: Span,
+}
+
+#[derive(Clone, Copy)]
+enum WarningKind {
+    DeprecatedKey,
+    UnknownKey,
+    UnknownValue,
+}
+
+impl Warning {
+    /// The statement that makes the compiler print this warning at its token.
+    pub(crate) fn to_tokens(&self) -> TokenStream {
+        let item = syn::Ident::new(
+            match self.kind {
+                WarningKind::DeprecatedKey => "deprecated_attribute_key",
+                WarningKind::UnknownKey => "unknown_attribute_key",
+                WarningKind::UnknownValue => "unknown_attribute_value",
+            },
+            self.span,
+        );
+        let message = &self.message;
+        quote_spanned! {self.span=>
+            {
+                #[deprecated(note = #message)]
+                #[allow(non_camel_case_types)]
+                struct #item;
+                let _ = #item;
+            }
+        }
+    }
+}
+
+/// What checks collect: errors (the build fails) and warnings.
+#[derive(Default)]
+pub(crate) struct Findings {
+    pub errors: Errors,
+    pub warnings: Vec<Warning>,
+}
+
+impl Findings {
+    fn warn(&mut self, kind: WarningKind, span: Span, message: String) {
+        self.warnings.push(Warning {
+            kind,
+            message,
+            span,
+        });
+    }
+}
+
+/// Which name is checked.
+#[derive(Clone, Copy)]
+pub(crate) enum NameKind {
+    /// `name = ".."` of `#[traced]`.
+    Span,
+    /// The name of `event!("..")`.
+    Event,
+}
+
+/// A span name (`name = ..`) or an event name (`event!("..")`): fixed, readable
+/// text of bounded length, without the braces of a formatted name.
+pub(crate) fn check_name(name: &LitStr, kind: NameKind, errors: &mut Errors) {
+    let value = name.value();
+    let what = match kind {
+        NameKind::Span => "span name",
+        NameKind::Event => "event name",
+    };
+    let problem = if value.is_empty() {
+        Some(match kind {
+            NameKind::Span => {
+                format!("the {what} is empty; give a name or remove `name =` to use the function's")
+            }
+            NameKind::Event => format!("the {what} is empty; name the event"),
+        })
+    } else if value.len() > MAX_NAME_BYTES {
+        Some(format!(
+            "the {what} is {} bytes long; the limit is {MAX_NAME_BYTES}",
+            value.len()
+        ))
+    } else if value.chars().any(char::is_control) {
+        Some(format!("the {what} contains a control character"))
+    } else if value.contains(['{', '}']) {
+        Some(format!(
+            "the {what} contains `{{` or `}}`: a formatted name has unbounded cardinality; use a fixed name and record the variable part as an attribute"
+        ))
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
+        errors.push(syn::Error::new(name.span(), problem));
+    }
+}
+
+/// Checks a key and, when the field gives one, its value: the naming rules, the
+/// reserved namespace, deprecation, near misses, and literal types and enum values.
+pub(crate) fn check_key(key: &Key, field: Option<&Field>, findings: &mut Findings) {
+    if !well_formed(&key.name) {
+        findings.errors.push(key.error(format_args!(
+            "`{}` is not a valid attribute key: use lowercase `a-z`, `0-9` and `_`, in segments joined by single dots (e.g. `order.item_count`)",
+            key.name
+        )));
+        return;
+    }
+    if key.name == "otel" || key.name.starts_with("otel.") {
+        findings.errors.push(key.error(format_args!(
+            "`{}` is in the `otel.` namespace, which OpenTelemetry reserves; choose another key",
+            key.name
+        )));
+        return;
+    }
+    let attribute = match registry::lookup(&key.name) {
+        Lookup::Known(attribute) | Lookup::Template(attribute) => attribute,
+        Lookup::Unknown => {
+            if let Some(candidate) = registry::suggestion(&key.name) {
+                findings.warn(
+                    WarningKind::UnknownKey,
+                    key.span(),
+                    format!(
+                        "`{}` is not in the semantic conventions registry; did you mean `{candidate}`?",
+                        key.name
+                    ),
+                );
+            }
+            return;
+        }
+    };
+    match attribute.deprecated {
+        Some(Deprecation::RenamedTo(replacement)) => findings.warn(
+            WarningKind::DeprecatedKey,
+            key.span(),
+            format!(
+                "`{}` is deprecated in the semantic conventions: use `{replacement}`",
+                key.name
+            ),
+        ),
+        Some(Deprecation::Obsolete(reason)) => findings.warn(
+            WarningKind::DeprecatedKey,
+            key.span(),
+            format!(
+                "`{}` is deprecated in the semantic conventions ({reason})",
+                key.name
+            ),
+        ),
+        None => {}
+    }
+    if let Some(field) = field {
+        check_value(&key.name, attribute, field, findings);
+    }
+}
+
+/// Lowercase `a-z0-9_` segments joined by single dots; under a template prefix
+/// (`http.request.header.`) the suffix may also hold `-`, as header names do.
+fn well_formed(key: &str) -> bool {
+    let (fixed, suffix) = match registry::template_for(key) {
+        Some(template) => key.split_at(template.key.len() + 1),
+        None => (key, ""),
+    };
+    let segments_ok = |text: &str, extra: u8| {
+        text.split('.').all(|segment| {
+            !segment.is_empty()
+                && segment.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == extra
+                })
+        })
+    };
+    let fixed = fixed.strip_suffix('.').unwrap_or(fixed);
+    segments_ok(fixed, b'_') && (suffix.is_empty() || segments_ok(suffix, b'-'))
+}
+
+/// What a field's value is, as far as the syntax tells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Written {
+    Str,
+    Int,
+    Float,
+    Bool,
+    Array(Element),
+    /// `%value` or `?value`: text.
+    Formatted,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Element {
+    Str,
+    Int,
+    Float,
+    Bool,
+}
+
+impl Written {
+    fn describe(self) -> &'static str {
+        match self {
+            Written::Str => "a string literal",
+            Written::Int => "an integer literal",
+            Written::Float => "a floating-point literal",
+            Written::Bool => "a boolean literal",
+            Written::Array(_) => "an array literal of another element type",
+            Written::Formatted => "text (`%` and `?` record their value formatted)",
+        }
+    }
+
+    fn fits(self, ty: Type) -> bool {
+        match ty {
+            Type::Any => true,
+            Type::String | Type::TemplateString | Type::EnumString => {
+                matches!(self, Written::Str | Written::Formatted)
+            }
+            Type::Int | Type::EnumInt => self == Written::Int,
+            Type::Double => self == Written::Float,
+            Type::Boolean => self == Written::Bool,
+            Type::StringArray | Type::TemplateStringArray => self == Written::Array(Element::Str),
+            Type::IntArray => self == Written::Array(Element::Int),
+        }
+    }
+}
+
+/// The written type of a field, and its literal text for enum checks; `None` for
+/// an expression whose type only the compiler knows.
+fn written(field: &Field) -> Option<(Written, Option<String>)> {
+    if field.format != Format::Typed {
+        return Some((Written::Formatted, None));
+    }
+    literal(&field.value)
+}
+
+fn literal(expr: &Expr) -> Option<(Written, Option<String>)> {
+    match expr {
+        Expr::Lit(literal) => match &literal.lit {
+            Lit::Str(text) => Some((Written::Str, Some(text.value()))),
+            Lit::Int(number) => Some((Written::Int, Some(number.base10_digits().to_owned()))),
+            Lit::Float(_) => Some((Written::Float, None)),
+            Lit::Bool(_) => Some((Written::Bool, None)),
+            _ => None,
+        },
+        Expr::Unary(unary) if matches!(unary.op, UnOp::Neg(_)) => match literal(&unary.expr)? {
+            (Written::Int, Some(digits)) => Some((Written::Int, Some(format!("-{digits}")))),
+            (Written::Float, _) => Some((Written::Float, None)),
+            _ => None,
+        },
+        Expr::Array(array) => {
+            let mut elements = array.elems.iter().map(literal);
+            let (first, _) = elements.next()??;
+            let element = match first {
+                Written::Str => Element::Str,
+                Written::Int => Element::Int,
+                Written::Float => Element::Float,
+                Written::Bool => Element::Bool,
+                _ => return None,
+            };
+            elements
+                .all(|other| other.is_some_and(|(written, _)| written == first))
+                .then_some((Written::Array(element), None))
+        }
+        Expr::Group(group) => literal(&group.expr),
+        Expr::Paren(paren) => literal(&paren.expr),
+        _ => None,
+    }
+}
+
+/// A literal whose type contradicts the registry is an error; a literal outside an
+/// enum's known values is a warning (the spec keeps enums open).
+fn check_value(key: &str, attribute: &registry::Attribute, field: &Field, findings: &mut Findings) {
+    let Some((written, text)) = written(field) else {
+        return;
+    };
+    if !written.fits(attribute.ty) {
+        findings.errors.push(syn::Error::new_spanned(
+            &field.value,
+            format!(
+                "`{key}` is {} in the semantic conventions, but this is {}; record {} instead",
+                attribute.ty.describe(),
+                written.describe(),
+                attribute.ty.describe(),
+            ),
+        ));
+        return;
+    }
+    let (Some(text), false) = (text, attribute.values.is_empty()) else {
+        return;
+    };
+    if attribute.values.contains(&text.as_str()) {
+        return;
+    }
+    let hint = registry::closest(&text, attribute.values)
+        .map(|value| format!("; did you mean `{value}`?"))
+        .unwrap_or_default();
+    findings.warn(
+        WarningKind::UnknownValue,
+        syn::spanned::Spanned::span(&field.value),
+        format!(
+            "`{text}` is not a known value of `{key}` (known: {}){hint}",
+            attribute.values.join(", ")
+        ),
+    );
+}

@@ -1,0 +1,239 @@
+//! The semantic-conventions attribute registry (v1.44.0), vendored into the macro
+//! crate so that keys are checked while compiling: which keys exist, their types,
+//! their known enum values and which are deprecated. `table.rs` is generated; see
+//! `macros/registry/README.md`.
+
+mod table;
+
+use table::ATTRIBUTES;
+
+/// A key's value type in the registry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Type {
+    String,
+    Int,
+    Double,
+    Boolean,
+    /// A complex value (a map or a list of them).
+    Any,
+    StringArray,
+    IntArray,
+    /// A prefix: the keys are `prefix.<suffix>`, holding strings.
+    TemplateString,
+    /// A prefix: the keys are `prefix.<suffix>`, holding string arrays.
+    TemplateStringArray,
+    /// A string with known values (the set is open: others are allowed).
+    EnumString,
+    /// An integer with known values.
+    EnumInt,
+}
+
+impl Type {
+    /// How diagnostics name the type.
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            Type::String | Type::TemplateString | Type::EnumString => "a string",
+            Type::Int | Type::EnumInt => "an integer",
+            Type::Double => "a floating-point number",
+            Type::Boolean => "a boolean",
+            Type::Any => "a structured value",
+            Type::StringArray | Type::TemplateStringArray => "an array of strings",
+            Type::IntArray => "an array of integers",
+        }
+    }
+
+    fn is_template(self) -> bool {
+        matches!(self, Type::TemplateString | Type::TemplateStringArray)
+    }
+}
+
+/// Why a key is deprecated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Deprecation {
+    /// Renamed: use this key instead.
+    RenamedTo(&'static str),
+    /// Deprecated without a replacement; the registry's reason.
+    Obsolete(&'static str),
+}
+
+/// One registry key.
+#[derive(Debug)]
+pub(crate) struct Attribute {
+    pub key: &'static str,
+    pub ty: Type,
+    /// The known values of an enum type (empty otherwise).
+    pub values: &'static [&'static str],
+    pub deprecated: Option<Deprecation>,
+}
+
+/// What the registry says about a key.
+#[derive(Debug)]
+pub(crate) enum Lookup {
+    /// The key is in the registry.
+    Known(&'static Attribute),
+    /// The key is `template.<suffix>` of a template key; the suffix follows the
+    /// template's rules (lowercase, `-` allowed).
+    Template(&'static Attribute),
+    /// Not in the registry (a custom key).
+    Unknown,
+}
+
+/// Looks `key` up: exactly, or under a template prefix.
+pub(crate) fn lookup(key: &str) -> Lookup {
+    if let Ok(index) = ATTRIBUTES.binary_search_by(|attribute| attribute.key.cmp(key)) {
+        return Lookup::Known(&ATTRIBUTES[index]);
+    }
+    template_for(key).map_or(Lookup::Unknown, Lookup::Template)
+}
+
+/// The template key whose prefix `key` extends (`http.request.header.x-id` for
+/// `http.request.header`).
+pub(crate) fn template_for(key: &str) -> Option<&'static Attribute> {
+    ATTRIBUTES.iter().find(|attribute| {
+        attribute.ty.is_template()
+            && key.len() > attribute.key.len() + 1
+            && key.starts_with(attribute.key)
+            && key.as_bytes()[attribute.key.len()] == b'.'
+    })
+}
+
+/// The registry key closest to `key` within two edits, for "did you mean"; `None`
+/// when there is none, or when `key` has no namespace (a plain name such as `rows`
+/// is clearly a key of the user's own).
+pub(crate) fn suggestion(key: &str) -> Option<&'static str> {
+    if !key.contains('.') {
+        return None;
+    }
+    ATTRIBUTES
+        .iter()
+        .filter(|attribute| !attribute.ty.is_template() && attribute.deprecated.is_none())
+        .map(|attribute| (edit_distance(key, attribute.key, 2), attribute.key))
+        .filter_map(|(distance, candidate)| distance.map(|d| (d, candidate)))
+        .min()
+        .map(|(_, candidate)| candidate)
+}
+
+/// The value of `candidates` closest to `value` within two edits (`GET` for
+/// `GTE`).
+pub(crate) fn closest(value: &str, candidates: &[&'static str]) -> Option<&'static str> {
+    candidates
+        .iter()
+        .filter_map(|candidate| edit_distance(value, candidate, 2).map(|d| (d, *candidate)))
+        .min()
+        .map(|(_, candidate)| candidate)
+}
+
+/// Levenshtein distance between `a` and `b` if it is at most `limit`.
+fn edit_distance(a: &str, b: &str, limit: usize) -> Option<usize> {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len().abs_diff(b.len()) > limit {
+        return None;
+    }
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, &ca) in a.iter().enumerate() {
+        let mut current = vec![i + 1; b.len() + 1];
+        for (j, &cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != cb);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        if current.iter().min().is_some_and(|&best| best > limit) {
+            return None;
+        }
+        previous = current;
+    }
+    previous
+        .last()
+        .copied()
+        .filter(|&distance| distance <= limit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The generated table holds exactly the vendored TSV: every key, its type,
+    /// enum values and deprecation.
+    #[test]
+    fn the_table_holds_every_key_of_the_vendored_registry() {
+        let source = include_str!("../../registry/attributes.tsv");
+        let rows: Vec<&str> = source.lines().skip(1).collect();
+        assert_eq!(rows.len(), 940);
+        assert_eq!(ATTRIBUTES.len(), rows.len());
+        for (row, attribute) in rows.iter().zip(ATTRIBUTES) {
+            let columns: Vec<&str> = row.split('\t').collect();
+            let [key, ty, _stability, replacement, values, brief] = columns[..] else {
+                panic!("malformed row {row}");
+            };
+            assert_eq!(attribute.key, key);
+            let expected_type = match ty {
+                "string" => Type::String,
+                "int" => Type::Int,
+                "double" => Type::Double,
+                "boolean" => Type::Boolean,
+                "any" => Type::Any,
+                "string[]" => Type::StringArray,
+                "int[]" => Type::IntArray,
+                "template_string" => Type::TemplateString,
+                "template_string[]" => Type::TemplateStringArray,
+                "enum:string" => Type::EnumString,
+                "enum:int" => Type::EnumInt,
+                other => panic!("unknown type {other}"),
+            };
+            assert_eq!(attribute.ty, expected_type, "{key}");
+            let expected_values: Vec<&str> = if values.is_empty() {
+                Vec::new()
+            } else {
+                values.split(',').collect()
+            };
+            assert_eq!(attribute.values, expected_values, "{key}");
+            let expected_deprecation = match replacement {
+                "" => None,
+                "-" => Some(Deprecation::Obsolete(brief)),
+                renamed => Some(Deprecation::RenamedTo(renamed)),
+            };
+            assert_eq!(attribute.deprecated, expected_deprecation, "{key}");
+        }
+        let deprecated = ATTRIBUTES.iter().filter(|a| a.deprecated.is_some()).count();
+        assert_eq!(deprecated, 206);
+    }
+
+    #[test]
+    fn lookups_find_keys_templates_and_nothing_else() {
+        assert!(
+            matches!(lookup("http.request.method"), Lookup::Known(a) if a.ty == Type::EnumString)
+        );
+        assert!(matches!(
+            lookup("http.request.header.x-request-id"),
+            Lookup::Template(a) if a.key == "http.request.header"
+        ));
+        assert!(matches!(lookup("http.request.header"), Lookup::Known(_)));
+        assert!(matches!(lookup("order.id"), Lookup::Unknown));
+        assert!(matches!(
+            lookup("code.filepath"),
+            Lookup::Known(Attribute {
+                deprecated: Some(Deprecation::RenamedTo("code.file.path")),
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn suggestions_are_within_two_edits_of_a_current_key() {
+        assert_eq!(
+            suggestion("http.request.methd"),
+            Some("http.request.method")
+        );
+        assert_eq!(suggestion("http.response.status"), None, "five edits away");
+        assert_eq!(suggestion("url.ful"), Some("url.full"));
+        assert_eq!(suggestion("order.id"), None);
+        assert_eq!(suggestion("rows"), None, "no namespace: a custom key");
+    }
+
+    #[test]
+    fn edit_distance_counts_insertions_deletions_and_substitutions() {
+        assert_eq!(edit_distance("kitten", "sitting", 3), Some(3));
+        assert_eq!(edit_distance("kitten", "sitting", 2), None);
+        assert_eq!(edit_distance("same", "same", 2), Some(0));
+        assert_eq!(edit_distance("ab", "ba", 2), Some(2));
+    }
+}
