@@ -120,9 +120,20 @@ pub(crate) fn check_name(name: &LitStr, kind: NameKind, errors: &mut Errors) {
 /// reserved namespace, deprecation, near misses, and literal types and enum values.
 pub(crate) fn check_key(key: &Key, field: Option<&Field>, findings: &mut Findings) {
     if !well_formed(&key.name) {
+        let template = registry::template_for(&key.name);
+        let rule = match template {
+            Some(template) => format!(
+                "after the template prefix `{}.` use lowercase `a-z`, `0-9`, `_` and `-`",
+                template.key
+            ),
+            None => {
+                "use lowercase `a-z`, `0-9` and `_`, in segments joined by single dots".to_owned()
+            }
+        };
         findings.errors.push(key.error(format_args!(
-            "`{}` is not a valid attribute key: use lowercase `a-z`, `0-9` and `_`, in segments joined by single dots (e.g. `order.item_count`)",
-            key.name
+            "`{}` is not a valid attribute key: {rule}, such as `{}`",
+            key.name,
+            normalized(&key.name, template.is_some())
         )));
         return;
     }
@@ -190,6 +201,28 @@ fn well_formed(key: &str) -> bool {
     };
     let fixed = fixed.strip_suffix('.').unwrap_or(fixed);
     segments_ok(fixed, b'_') && (suffix.is_empty() || segments_ok(suffix, b'-'))
+}
+
+/// `key` brought within the rules, to show the user a key that would pass:
+/// lowercase, other characters replaced by `_` (by `-` after a template prefix,
+/// where `-` may stay), empty segments dropped.
+fn normalized(key: &str, template: bool) -> String {
+    let lower = key.to_lowercase();
+    lower
+        .split('.')
+        .filter(|segment| !segment.is_empty())
+        .map(|segment| {
+            segment
+                .chars()
+                .map(|c| match c {
+                    'a'..='z' | '0'..='9' | '_' => c,
+                    '-' if template => c,
+                    _ => '_',
+                })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// What a field's value is, as far as the syntax tells.

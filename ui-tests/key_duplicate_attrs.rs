@@ -1,0 +1,8 @@
+#![allow(unused_variables)]
+
+use otel_traced::traced;
+
+#[traced(attrs(order.id = 1, order.id = 2))]
+fn f() {}
+
+fn main() {}

@@ -1,0 +1,10 @@
+#![allow(unused_variables)]
+
+use otel_traced::{record, traced};
+
+#[traced]
+fn f() {
+    record!(otel.scope.name = "x");
+}
+
+fn main() {}

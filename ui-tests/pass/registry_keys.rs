@@ -1,0 +1,43 @@
+//! Correct code compiles without a single warning: registry keys with values of
+//! their types, template keys, custom keys, and every value form.
+#![deny(warnings)]
+
+use otel_traced::{event, record, traced};
+
+#[derive(Debug)]
+struct Order {
+    id: u64,
+    lines: Vec<u32>,
+}
+
+#[traced(
+    name = "orders.place",
+    attrs(
+        http.request.method = "GET",
+        http.response.status_code = 200,
+        url.full = "https://example.com/orders",
+        server.port = 8080,
+        app.jank.threshold = 0.5,
+        "http.request.header.x-request-id" = ["abc"],
+        process.command_args = ["serve", "--port", "8080"],
+        order.id = order.id,
+        order.line_count = order.lines.len(),
+        order.summary = %order.id,
+        order.debug = ?order,
+        custom_flag = true,
+    )
+)]
+fn place(order: &Order, #[attr("user.id")] user: u64, #[attr("db.query.text", display)] query: &str) -> u64 {
+    record!(db.response.returned_rows = -1, cache.hit = false, "messaging.destination.name" = "orders");
+    event!("placed", http.response.status_code = 201, reason = %"ok", lines = ?order.lines);
+    let _ = (user, query);
+    order.id
+}
+
+fn main() {
+    let order = Order {
+        id: 7,
+        lines: vec![1, 2],
+    };
+    assert_eq!(place(&order, 1, "SELECT 1"), 7);
+}

@@ -1,0 +1,10 @@
+// A warning of the macro, made an error so that its output is pinned.
+#![deny(deprecated)]
+#![allow(unused_variables)]
+
+use otel_traced::traced;
+
+#[traced(attrs(http.request.methd = "GET"))]
+fn f() {}
+
+fn main() {}
