@@ -3,7 +3,7 @@
 //! default `::otel_traced::__private`), so it stays small and the runtime owns the
 //! behaviour.
 
-use crate::check::{Checked, Probe, Recorded, Warning};
+use crate::check::{Checked, Kind, Probe, Recorded, Warning};
 use crate::parse::{Shape, TracedFn, boxed_async_block};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
@@ -115,8 +115,9 @@ fn open_span(traced: &TracedFn, recorded: &[Recorded], private: &TokenStream) ->
     let records = recorded
         .iter()
         .map(|recorded| push_attribute(recorded, private));
+    let catalog = catalog_entry(traced, recorded, private);
     quote! {
-        static __OTEL_TRACED_CALLSITE: #private::Callsite = #private::Callsite::new(#private::SpanMeta {
+        static __OTEL_TRACED_META: #private::SpanMeta = #private::SpanMeta {
             name: #name,
             kind: #private::SpanKind::#kind,
             root: #root,
@@ -127,9 +128,62 @@ fn open_span(traced: &TracedFn, recorded: &[Recorded], private: &TokenStream) ->
             scope_name: match ::core::option_env!("CARGO_PKG_NAME") { ::core::option::Option::Some(name) => name, ::core::option::Option::None => "unknown" },
             scope_version: match ::core::option_env!("CARGO_PKG_VERSION") { ::core::option::Option::Some(version) => version, ::core::option::Option::None => "" },
             max_attributes: #max_attributes,
-        });
+        };
+        static __OTEL_TRACED_CALLSITE: #private::Callsite = #private::Callsite::new(&__OTEL_TRACED_META);
+        #catalog
         let __otel_span = __OTEL_TRACED_CALLSITE.start(#parent, #private::CallKind::#call, #links, |__otel_attributes| {
             #(#records)*
+        });
+    }
+}
+
+/// The span catalog's entry for the function: its metadata and the kind of value
+/// of every key it records (dropped by the runtime without the `catalog` feature).
+fn catalog_entry(traced: &TracedFn, recorded: &[Recorded], private: &TokenStream) -> TokenStream {
+    let kind = |kind: &Kind| match kind {
+        Kind::Declared(variant) => {
+            let variant = format_ident!("{variant}");
+            quote!(::core::option::Option::Some(#private::ValueKind::#variant))
+        }
+        Kind::OfType { ty, by_default } => {
+            let kind = if *by_default {
+                quote!(#private::KindOf::<#ty>::BY_DEFAULT)
+            } else {
+                quote!(::core::option::Option::Some(#private::KindOf::<#ty>::KIND))
+            };
+            quote! {{
+                #[allow(unused_imports)]
+                use #private::UnknownKind as _;
+                #kind
+            }}
+        }
+        Kind::Unknown => quote!(::core::option::Option::Some(#private::ValueKind::Unknown)),
+        Kind::NotRecorded => quote!(::core::option::Option::None),
+    };
+    let mut attributes: Vec<TokenStream> = recorded
+        .iter()
+        .map(|recorded| {
+            let key = &recorded.key;
+            let kind = kind(&recorded.kind);
+            quote!((#key, #kind))
+        })
+        .collect();
+    if traced.records_err {
+        attributes.push(quote!((
+            "error.type",
+            ::core::option::Option::Some(#private::ValueKind::String)
+        )));
+    }
+    if traced.options.ret.is_some() {
+        attributes.push(quote!((
+            "return.value",
+            ::core::option::Option::Some(#private::ValueKind::Unknown)
+        )));
+    }
+    quote! {
+        #private::catalog_entry!(#private::CatalogEntry {
+            meta: &__OTEL_TRACED_META,
+            attributes: &[#(#attributes),*],
         });
     }
 }

@@ -23,6 +23,8 @@ pub(crate) enum ParamMode {
 pub(crate) struct Param {
     /// The binding name; `None` for a pattern (`(a, b): (u8, u8)`) or `_`.
     pub ident: Option<Ident>,
+    /// The parameter's type as written.
+    pub ty: Type,
     pub mode: ParamMode,
     /// Where diagnostics about this parameter point.
     pub span: Span,
@@ -176,7 +178,12 @@ fn take_params(function: &mut ItemFn, errors: &mut Errors) -> Vec<Param> {
             }
         }
         typed.attrs = kept;
-        params.push(Param { ident, mode, span });
+        params.push(Param {
+            ident,
+            ty: (*typed.ty).clone(),
+            mode,
+            span,
+        });
     }
     params
 }

@@ -41,7 +41,7 @@ pub struct SpanMeta {
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct Callsite {
-    meta: SpanMeta,
+    meta: &'static SpanMeta,
     tracers: TracerCache,
 }
 
@@ -162,7 +162,7 @@ const CODE_ATTRIBUTES: usize = 3;
 
 impl Callsite {
     #[doc(hidden)]
-    pub const fn new(meta: SpanMeta) -> Self {
+    pub const fn new(meta: &'static SpanMeta) -> Self {
         Callsite {
             meta,
             tracers: TracerCache::new(),

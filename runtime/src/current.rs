@@ -31,7 +31,7 @@ pub fn set_status(status: Status) {
 
 /// The call site behind `in_span`: one for the whole crate, its scope this crate's,
 /// since a function cannot see its caller's crate name.
-static IN_SPAN: Callsite = Callsite::new(SpanMeta {
+static IN_SPAN: Callsite = Callsite::new(&SpanMeta {
     name: "in_span",
     kind: SpanKind::Internal,
     root: false,

@@ -20,6 +20,8 @@
 //! The README is the user guide; `docs/architecture.md` explains the design.
 
 mod callsite;
+#[cfg(feature = "catalog")]
+pub mod catalog;
 mod console;
 mod current;
 mod future;
@@ -50,6 +52,14 @@ pub use otel_traced_macros::event;
 
 pub use console::ConsoleExporter;
 pub use current::{in_span, in_span_async, set_status};
+
+/// Every annotated function of the program, sorted by function path: its span's
+/// name, kind, location and attribute keys. See [`catalog::check`] and
+/// [`catalog::markdown`].
+#[cfg(feature = "catalog")]
+pub fn catalog() -> Vec<&'static catalog::Entry> {
+    catalog::entries()
+}
 pub use future::Instrumented;
 pub use init::{Guard, InitError, ShutdownError, init};
 pub use value::AsAttribute;
@@ -62,9 +72,14 @@ pub use opentelemetry_sdk as sdk;
 /// What expansions of `#[traced]` call. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
+    /// Registers a call site's entry in the span catalog; nothing without the
+    /// `catalog` feature.
+    pub use crate::__otel_traced_catalog_entry as catalog_entry;
     pub use crate::callsite::{
         CallKind, Callsite, LinkTarget, Parent, ParentTarget, SpanMeta, link, links, parent,
     };
+    #[cfg(feature = "catalog")]
+    pub use crate::catalog::{CATALOG, Entry as CatalogEntry};
     pub use crate::current::{add_event_current, record_current};
     pub use crate::future::Instrumented;
     pub use crate::outcome::{
@@ -73,9 +88,11 @@ pub mod __private {
     };
     pub use crate::span::{ActiveSpan, Attributes, SpanHandle};
     pub use crate::value::{
-        Arg, Explicit, ExplicitDisplay, RecordedValue, ViaAsAttribute, ViaFallback, ViaFormat,
-        ViaScalar,
+        Arg, Explicit, ExplicitDisplay, KindOf, RecordedValue, UnknownKind, ValueKind,
+        ViaAsAttribute, ViaFallback, ViaFormat, ViaScalar,
     };
+    #[cfg(feature = "catalog")]
+    pub use linkme;
     pub use opentelemetry::Value;
     pub use opentelemetry::trace::SpanKind;
 
@@ -88,4 +105,24 @@ pub mod __private {
     pub fn debug(value: &(impl ::core::fmt::Debug + ?Sized)) -> Option<Value> {
         Some(crate::value::formatted(format_args!("{value:?}")))
     }
+}
+
+/// Puts an entry into the span catalog (the `catalog` feature is on).
+#[cfg(feature = "catalog")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __otel_traced_catalog_entry {
+    ($entry:expr) => {
+        #[$crate::__private::linkme::distributed_slice($crate::__private::CATALOG)]
+        #[linkme(crate = $crate::__private::linkme)]
+        static __OTEL_TRACED_CATALOG_ENTRY: $crate::__private::CatalogEntry = $entry;
+    };
+}
+
+/// Without the `catalog` feature, entries are dropped unread.
+#[cfg(not(feature = "catalog"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __otel_traced_catalog_entry {
+    ($entry:expr) => {};
 }

@@ -54,16 +54,88 @@ impl<T: AsAttribute + ?Sized> AsAttribute for &mut T {
     }
 }
 
+/// The type of value an attribute holds, as the span catalog describes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum ValueKind {
+    /// A boolean.
+    Bool,
+    /// An integer (`i64`; wider integers beyond it are recorded as their text).
+    Int,
+    /// A floating-point number.
+    Double,
+    /// A string.
+    String,
+    /// An array of booleans.
+    BoolArray,
+    /// An array of integers.
+    IntArray,
+    /// An array of floating-point numbers.
+    DoubleArray,
+    /// An array of strings.
+    StringArray,
+    /// Decided at run time (`AsAttribute`, a generic parameter, an expression).
+    Unknown,
+}
+
+impl fmt::Display for ValueKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ValueKind::Bool => "bool",
+            ValueKind::Int => "int",
+            ValueKind::Double => "double",
+            ValueKind::String => "string",
+            ValueKind::BoolArray => "bool[]",
+            ValueKind::IntArray => "int[]",
+            ValueKind::DoubleArray => "double[]",
+            ValueKind::StringArray => "string[]",
+            ValueKind::Unknown => "unknown",
+        })
+    }
+}
+
 /// The built-in scalars: the types recorded by default with their native type.
 /// `None` means "absent" (an `Option` that holds nothing).
 #[doc(hidden)]
 pub trait ScalarValue {
+    /// The kind of value recorded (wide integers count as `Int`, though one beyond
+    /// `i64` is recorded as its decimal string).
+    const KIND: ValueKind;
+    /// The kind of an array of this scalar.
+    const ARRAY_KIND: ValueKind = ValueKind::Unknown;
     fn scalar_value(&self) -> Option<Value>;
 }
+
+/// The kind a parameter of type `T` is recorded with, known at compile time for
+/// the built-in scalars and `Unknown` otherwise: an inherent constant applies when
+/// its bound holds, and the trait constant of [`UnknownKind`] fills in when not.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct KindOf<T: ?Sized>(std::marker::PhantomData<T>);
+
+impl<T: ScalarValue + ?Sized> KindOf<T> {
+    /// The kind of a recorded value of this type.
+    pub const KIND: ValueKind = T::KIND;
+    /// Whether a parameter of this type is recorded by default, and as what.
+    pub const BY_DEFAULT: Option<ValueKind> = Some(T::KIND);
+}
+
+/// The fallback of [`KindOf`]: a type that is not a built-in scalar is recorded
+/// by default only if it implements `AsAttribute`, which a constant cannot tell, so
+/// the catalog lists it only when it is recorded explicitly.
+#[doc(hidden)]
+pub trait UnknownKind {
+    const KIND: ValueKind = ValueKind::Unknown;
+    const BY_DEFAULT: Option<ValueKind> = None;
+}
+
+impl<T: ?Sized> UnknownKind for KindOf<T> {}
 
 macro_rules! scalar_via_i64 {
     ($($ty:ty),*) => {$(
         impl ScalarValue for $ty {
+            const KIND: ValueKind = ValueKind::Int;
+            const ARRAY_KIND: ValueKind = ValueKind::IntArray;
             #[inline]
             fn scalar_value(&self) -> Option<Value> {
                 Some(Value::I64(i64::from(*self)))
@@ -78,6 +150,8 @@ scalar_via_i64!(i8, i16, i32, i64, u8, u16, u32);
 macro_rules! scalar_wide_integer {
     ($($ty:ty),*) => {$(
         impl ScalarValue for $ty {
+            const KIND: ValueKind = ValueKind::Int;
+            const ARRAY_KIND: ValueKind = ValueKind::IntArray;
             #[inline]
             fn scalar_value(&self) -> Option<Value> {
                 Some(match i64::try_from(*self) {
@@ -91,6 +165,8 @@ macro_rules! scalar_wide_integer {
 scalar_wide_integer!(u64, u128, i128, usize, isize);
 
 impl ScalarValue for bool {
+    const KIND: ValueKind = ValueKind::Bool;
+    const ARRAY_KIND: ValueKind = ValueKind::BoolArray;
     #[inline]
     fn scalar_value(&self) -> Option<Value> {
         Some(Value::Bool(*self))
@@ -98,6 +174,8 @@ impl ScalarValue for bool {
 }
 
 impl ScalarValue for f64 {
+    const KIND: ValueKind = ValueKind::Double;
+    const ARRAY_KIND: ValueKind = ValueKind::DoubleArray;
     #[inline]
     fn scalar_value(&self) -> Option<Value> {
         Some(Value::F64(*self))
@@ -105,6 +183,8 @@ impl ScalarValue for f64 {
 }
 
 impl ScalarValue for f32 {
+    const KIND: ValueKind = ValueKind::Double;
+    const ARRAY_KIND: ValueKind = ValueKind::DoubleArray;
     #[inline]
     fn scalar_value(&self) -> Option<Value> {
         Some(Value::F64(f64::from(*self)))
@@ -112,12 +192,16 @@ impl ScalarValue for f32 {
 }
 
 impl ScalarValue for char {
+    const KIND: ValueKind = ValueKind::String;
+    const ARRAY_KIND: ValueKind = ValueKind::StringArray;
     fn scalar_value(&self) -> Option<Value> {
         Some(Value::String(StringValue::from(self.to_string())))
     }
 }
 
 impl ScalarValue for str {
+    const KIND: ValueKind = ValueKind::String;
+    const ARRAY_KIND: ValueKind = ValueKind::StringArray;
     #[inline]
     fn scalar_value(&self) -> Option<Value> {
         Some(Value::String(StringValue::from(self.to_owned())))
@@ -125,6 +209,8 @@ impl ScalarValue for str {
 }
 
 impl ScalarValue for String {
+    const KIND: ValueKind = ValueKind::String;
+    const ARRAY_KIND: ValueKind = ValueKind::StringArray;
     #[inline]
     fn scalar_value(&self) -> Option<Value> {
         self.as_str().scalar_value()
@@ -132,6 +218,8 @@ impl ScalarValue for String {
 }
 
 impl ScalarValue for Cow<'_, str> {
+    const KIND: ValueKind = ValueKind::String;
+    const ARRAY_KIND: ValueKind = ValueKind::StringArray;
     #[inline]
     fn scalar_value(&self) -> Option<Value> {
         (**self).scalar_value()
@@ -139,6 +227,8 @@ impl ScalarValue for Cow<'_, str> {
 }
 
 impl<T: ScalarValue> ScalarValue for Option<T> {
+    const KIND: ValueKind = T::KIND;
+    const ARRAY_KIND: ValueKind = T::ARRAY_KIND;
     #[inline]
     fn scalar_value(&self) -> Option<Value> {
         self.as_ref().and_then(ScalarValue::scalar_value)
@@ -149,6 +239,7 @@ impl<T: ScalarValue> ScalarValue for Option<T> {
 /// so integers that do not all fit `i64` make an array of decimal strings, and an
 /// element with no value (an empty `Option`) makes the whole array absent.
 impl<T: ScalarValue> ScalarValue for [T] {
+    const KIND: ValueKind = T::ARRAY_KIND;
     fn scalar_value(&self) -> Option<Value> {
         let values: Option<Vec<Value>> = self.iter().map(ScalarValue::scalar_value).collect();
         Some(Value::Array(homogeneous(values?)))
@@ -156,12 +247,14 @@ impl<T: ScalarValue> ScalarValue for [T] {
 }
 
 impl<T: ScalarValue, const N: usize> ScalarValue for [T; N] {
+    const KIND: ValueKind = T::ARRAY_KIND;
     fn scalar_value(&self) -> Option<Value> {
         self.as_slice().scalar_value()
     }
 }
 
 impl<T: ScalarValue> ScalarValue for Vec<T> {
+    const KIND: ValueKind = T::ARRAY_KIND;
     fn scalar_value(&self) -> Option<Value> {
         self.as_slice().scalar_value()
     }
@@ -206,6 +299,8 @@ fn homogeneous(values: Vec<Value>) -> Array {
 macro_rules! scalar_through_pointer {
     ($($pointer:ty),*) => {$(
         impl<T: ScalarValue + ?Sized> ScalarValue for $pointer {
+            const KIND: ValueKind = T::KIND;
+            const ARRAY_KIND: ValueKind = T::ARRAY_KIND;
             #[inline]
             fn scalar_value(&self) -> Option<Value> {
                 (**self).scalar_value()

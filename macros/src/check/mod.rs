@@ -7,8 +7,8 @@ mod naming;
 pub(crate) use naming::Warning;
 
 use crate::fields::{Field, Format, Key};
-use crate::parse::{Errors, ParamMode, TracedFn};
-use naming::{Findings, NameKind, check_key, check_name};
+use crate::parse::{Errors, Param, ParamMode, TracedFn};
+use naming::{Findings, NameKind, check_key, check_name, declared_kind};
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens as _;
 use syn::Ident;
@@ -70,6 +70,25 @@ pub(crate) struct Recorded {
     pub probe: Probe,
     pub value: TokenStream,
     pub span: Span,
+    /// The kind of value the span catalog lists for the key.
+    pub kind: Kind,
+}
+
+/// How the catalog learns a recorded value's kind.
+pub(crate) enum Kind {
+    /// Known from the syntax or the registry: a `ValueKind` variant's name.
+    Declared(&'static str),
+    /// The kind the type system gives this parameter type; `by_default` for a
+    /// parameter recorded only if its type is a scalar.
+    OfType {
+        ty: Box<syn::Type>,
+        by_default: bool,
+    },
+    /// Known only at run time.
+    Unknown,
+    /// Not recorded: a parameter recorded by default whose type cannot be a
+    /// scalar there (a generic parameter, `impl Trait`).
+    NotRecorded,
 }
 
 impl Recorded {
@@ -79,8 +98,69 @@ impl Recorded {
             probe: field.format.into(),
             value: field.value.to_token_stream(),
             span: syn::spanned::Spanned::span(&field.value),
+            kind: declared_kind(&field.key.name, Some(field)).map_or(Kind::Unknown, Kind::Declared),
         }
     }
+
+    fn parameter(
+        key: String,
+        probe: Probe,
+        param: &Param,
+        ident: &Ident,
+        traced: &TracedFn,
+    ) -> Self {
+        let kind = if nameable(&param.ty, &traced.function.sig.generics) {
+            Kind::OfType {
+                ty: Box::new(param.ty.clone()),
+                by_default: probe == Probe::Default,
+            }
+        } else if probe == Probe::Default {
+            Kind::NotRecorded
+        } else {
+            declared_kind(&key, None).map_or(Kind::Unknown, Kind::Declared)
+        };
+        Recorded {
+            key,
+            probe,
+            value: ident.to_token_stream(),
+            span: ident.span(),
+            kind,
+        }
+    }
+}
+
+/// Whether `ty` can be named in an item nested in the function (the catalog's
+/// `static`): not when it mentions `impl Trait`, `Self`, `_` or the function's own
+/// generic parameters, which nested items cannot see.
+fn nameable(ty: &syn::Type, generics: &syn::Generics) -> bool {
+    struct Visitor<'a> {
+        generics: &'a syn::Generics,
+        nameable: bool,
+    }
+    impl<'ast> syn::visit::Visit<'ast> for Visitor<'_> {
+        fn visit_type(&mut self, ty: &'ast syn::Type) {
+            if matches!(ty, syn::Type::ImplTrait(_) | syn::Type::Infer(_)) {
+                self.nameable = false;
+            }
+            syn::visit::visit_type(self, ty);
+        }
+        fn visit_ident(&mut self, ident: &'ast Ident) {
+            let generic = self.generics.params.iter().any(|param| match param {
+                syn::GenericParam::Type(param) => param.ident == *ident,
+                syn::GenericParam::Const(param) => param.ident == *ident,
+                syn::GenericParam::Lifetime(param) => param.lifetime.ident == *ident,
+            });
+            if generic || ident == "Self" {
+                self.nameable = false;
+            }
+        }
+    }
+    let mut visitor = Visitor {
+        generics,
+        nameable: true,
+    };
+    syn::visit::Visit::visit_type(&mut visitor, ty);
+    visitor.nameable
 }
 
 /// What passed the checks: the recording plan, and the warnings to emit.
@@ -196,24 +276,20 @@ fn plan_recording(traced: &TracedFn, findings: &mut Findings) -> Vec<Recorded> {
                 } else {
                     Probe::Explicit
                 };
-                let recorded = Recorded {
-                    key: key.name.clone(),
-                    probe,
-                    value: ident.to_token_stream(),
-                    span: ident.span(),
-                };
+                let recorded = Recorded::parameter(key.name.clone(), probe, param, ident, traced);
                 declare(&key, recorded, &mut findings.errors);
             }
             ParamMode::Default => {
                 if listed_in_skip || options.skip_all.is_some() || is_secret_name(&name) {
                     continue;
                 }
-                defaults.push(Recorded {
-                    key: name,
-                    probe: Probe::Default,
-                    value: ident.to_token_stream(),
-                    span: ident.span(),
-                });
+                defaults.push(Recorded::parameter(
+                    name,
+                    Probe::Default,
+                    param,
+                    ident,
+                    traced,
+                ));
             }
         }
     }

@@ -225,6 +225,35 @@ fn normalized(key: &str, template: bool) -> String {
         .join(".")
 }
 
+/// The kind of value the catalog lists for `key`: what a field's literal or format
+/// says, else the registry's type for the key; `None` when only the compiler knows.
+pub(crate) fn declared_kind(key: &str, field: Option<&Field>) -> Option<&'static str> {
+    if let Some((written, _)) = field.and_then(written) {
+        return Some(match written {
+            Written::Str | Written::Formatted => "String",
+            Written::Int => "Int",
+            Written::Float => "Double",
+            Written::Bool => "Bool",
+            Written::Array(Element::Str) => "StringArray",
+            Written::Array(Element::Int) => "IntArray",
+            Written::Array(Element::Float) => "DoubleArray",
+            Written::Array(Element::Bool) => "BoolArray",
+        });
+    }
+    let (Lookup::Known(attribute) | Lookup::Template(attribute)) = registry::lookup(key) else {
+        return None;
+    };
+    match attribute.ty {
+        Type::String | Type::TemplateString | Type::EnumString => Some("String"),
+        Type::Int | Type::EnumInt => Some("Int"),
+        Type::Double => Some("Double"),
+        Type::Boolean => Some("Bool"),
+        Type::StringArray | Type::TemplateStringArray => Some("StringArray"),
+        Type::IntArray => Some("IntArray"),
+        Type::Any => None,
+    }
+}
+
 /// What a field's value is, as far as the syntax tells.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Written {

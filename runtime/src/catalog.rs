@@ -1,0 +1,180 @@
+//! The span catalog: every annotated function of the program, with its span's name,
+//! kind, location and attribute keys, gathered at link time (feature `catalog`).
+//!
+//! Each expansion of `#[traced]` puts one [`Entry`] into a `linkme` distributed
+//! slice: plain `static` data the linker collects from every crate of the binary, so
+//! listing it costs nothing until asked and runs no code before `main` (which is why
+//! `linkme` was chosen over `inventory`, whose registration runs constructors at
+//! start-up).
+//!
+//! ```
+//! for entry in otel_traced::catalog() {
+//!     println!("{} ({}) at {}:{}", entry.name(), entry.function(), entry.file(), entry.line());
+//! }
+//! let conflicts = otel_traced::catalog::check();
+//! assert!(conflicts.is_empty(), "{conflicts:?}");
+//! ```
+
+use crate::callsite::SpanMeta;
+pub use crate::value::ValueKind;
+use opentelemetry::trace::SpanKind;
+use std::collections::BTreeMap;
+use std::fmt::{self, Write as _};
+
+/// One annotated function, as the catalog lists it.
+#[derive(Debug)]
+pub struct Entry {
+    #[doc(hidden)]
+    pub meta: &'static SpanMeta,
+    /// `None` for a parameter that the type system does not record by default.
+    #[doc(hidden)]
+    pub attributes: &'static [(&'static str, Option<ValueKind>)],
+}
+
+impl Entry {
+    /// The span name.
+    pub fn name(&self) -> &'static str {
+        self.meta.name
+    }
+
+    /// The span kind.
+    pub fn kind(&self) -> SpanKind {
+        self.meta.kind.clone()
+    }
+
+    /// The function: `module::path::name`.
+    pub fn function(&self) -> &'static str {
+        self.meta.function
+    }
+
+    /// The source file of the function.
+    pub fn file(&self) -> &'static str {
+        self.meta.file
+    }
+
+    /// The line of the function's name in its file.
+    pub fn line(&self) -> u32 {
+        self.meta.line
+    }
+
+    /// The attribute keys the function records besides the code attributes, with
+    /// the kind of value each holds.
+    pub fn attributes(&self) -> Vec<(&'static str, ValueKind)> {
+        self.attributes
+            .iter()
+            .filter_map(|&(key, kind)| Some((key, kind?)))
+            .collect()
+    }
+}
+
+/// Where expansions put their entries.
+#[doc(hidden)]
+#[linkme::distributed_slice]
+pub static CATALOG: [Entry];
+
+/// Every entry, sorted by function path, then line.
+pub(crate) fn entries() -> Vec<&'static Entry> {
+    let mut entries: Vec<&'static Entry> = CATALOG.iter().collect();
+    entries.sort_by_key(|entry| (entry.function(), entry.line()));
+    entries
+}
+
+/// A disagreement between annotated functions that a dashboard would suffer from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Conflict {
+    /// One span name used by functions with different span kinds.
+    SpanKind {
+        /// The span name.
+        name: &'static str,
+        /// Each function using it, with its kind.
+        uses: Vec<(&'static str, SpanKind)>,
+    },
+    /// One attribute key recorded with different kinds of value.
+    ValueKind {
+        /// The attribute key.
+        key: &'static str,
+        /// Each function recording it, with the kind it records.
+        uses: Vec<(&'static str, ValueKind)>,
+    },
+}
+
+impl fmt::Display for Conflict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Conflict::SpanKind { name, uses } => {
+                write!(f, "span `{name}` has different kinds:")?;
+                for (function, kind) in uses {
+                    write!(f, " {function} ({kind:?})")?;
+                }
+            }
+            Conflict::ValueKind { key, uses } => {
+                write!(f, "attribute `{key}` holds different kinds of value:")?;
+                for (function, kind) in uses {
+                    write!(f, " {function} ({kind})")?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reports one span name used with different kinds, and one key recorded with
+/// conflicting value kinds (values whose kind is decided at run time do not
+/// conflict). Run it in a test to keep a service's telemetry consistent.
+pub fn check() -> Vec<Conflict> {
+    let entries = entries();
+    let mut span_kinds: BTreeMap<&'static str, Vec<(&'static str, SpanKind)>> = BTreeMap::new();
+    let mut value_kinds: BTreeMap<&'static str, Vec<(&'static str, ValueKind)>> = BTreeMap::new();
+    for entry in &entries {
+        span_kinds
+            .entry(entry.name())
+            .or_default()
+            .push((entry.function(), entry.kind()));
+        for (key, kind) in entry.attributes() {
+            if kind != ValueKind::Unknown {
+                value_kinds
+                    .entry(key)
+                    .or_default()
+                    .push((entry.function(), kind));
+            }
+        }
+    }
+    let mut conflicts = Vec::new();
+    for (name, uses) in span_kinds {
+        if uses.iter().any(|(_, kind)| *kind != uses[0].1) {
+            conflicts.push(Conflict::SpanKind { name, uses });
+        }
+    }
+    for (key, uses) in value_kinds {
+        if uses.iter().any(|(_, kind)| *kind != uses[0].1) {
+            conflicts.push(Conflict::ValueKind { key, uses });
+        }
+    }
+    conflicts
+}
+
+/// The catalog as a Markdown table: span, kind, function, location, attributes.
+pub fn markdown() -> String {
+    let mut out = String::from(
+        "| span | kind | function | location | attributes |\n| --- | --- | --- | --- | --- |\n",
+    );
+    for entry in entries() {
+        let attributes: Vec<String> = entry
+            .attributes()
+            .iter()
+            .map(|(key, kind)| format!("`{key}`: {kind}"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "| `{}` | {:?} | `{}` | {}:{} | {} |",
+            entry.name(),
+            entry.kind(),
+            entry.function(),
+            entry.file(),
+            entry.line(),
+            attributes.join(", ")
+        );
+    }
+    out
+}

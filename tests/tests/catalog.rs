@@ -1,0 +1,149 @@
+//! The span catalog: what every annotated function of this binary declares, and the
+//! two conflicts `catalog::check()` reports.
+
+use otel_traced::catalog::{Conflict, ValueKind};
+use otel_traced::opentelemetry::trace::SpanKind;
+use otel_traced::traced;
+
+#[derive(Debug)]
+struct Cart;
+
+type Quantity = u32;
+
+#[traced(name = "orders.place", kind = server, attrs(http.request.method = "POST", order.note = %"rush", url.full = url))]
+fn place(
+    order_id: u64,
+    customer: &str,
+    quantity: Quantity,
+    #[attr] cart: &Cart,
+    url: &str,
+    tags: Vec<String>,
+    unrecorded: &Cart,
+) -> Result<(), String> {
+    let _ = (order_id, customer, quantity, cart, url, tags, unrecorded);
+    Ok(())
+}
+
+#[traced]
+fn generic<T>(value: T, flag: bool) -> T {
+    let _ = flag;
+    value
+}
+
+// The two conflicts: one span name with two kinds, one key with two value kinds.
+#[traced(name = "orders.place", kind = client)]
+fn place_remotely(order_id: &str) {
+    let _ = order_id;
+}
+
+#[traced(ret)]
+fn total(order_id: u64) -> u64 {
+    order_id
+}
+
+/// The line (1-based) of this file that starts with `start`.
+fn line_of(start: &str) -> u32 {
+    let index = include_str!("catalog.rs")
+        .lines()
+        .position(|line| line.starts_with(start))
+        .expect("the line is in this file");
+    u32::try_from(index).unwrap() + 1
+}
+
+fn entry(function: &str) -> &'static otel_traced::catalog::Entry {
+    otel_traced::catalog()
+        .into_iter()
+        .find(|entry| entry.function() == function)
+        .unwrap_or_else(|| panic!("{function} is in the catalog"))
+}
+
+#[test]
+fn every_annotated_function_is_listed_with_its_metadata() {
+    let functions: Vec<&str> = otel_traced::catalog()
+        .iter()
+        .map(|e| e.function())
+        .collect();
+    assert_eq!(
+        functions,
+        [
+            "catalog::generic",
+            "catalog::place",
+            "catalog::place_remotely",
+            "catalog::total"
+        ]
+    );
+    let place = entry("catalog::place");
+    assert_eq!(place.name(), "orders.place");
+    assert_eq!(place.kind(), SpanKind::Server);
+    assert_eq!(place.file(), "tests/tests/catalog.rs");
+    assert_eq!(place.line(), line_of("fn place("));
+    assert_eq!(
+        place.attributes(),
+        [
+            ("order_id", ValueKind::Int),
+            ("customer", ValueKind::String),
+            ("quantity", ValueKind::Int),
+            ("url", ValueKind::String),
+            ("tags", ValueKind::StringArray),
+            ("cart", ValueKind::Unknown),
+            ("http.request.method", ValueKind::String),
+            ("order.note", ValueKind::String),
+            ("url.full", ValueKind::String),
+            ("error.type", ValueKind::String),
+        ]
+    );
+    assert_eq!(
+        entry("catalog::generic").attributes(),
+        [("flag", ValueKind::Bool)],
+        "a generic parameter is not recorded, so not listed"
+    );
+    assert_eq!(
+        entry("catalog::total").attributes(),
+        [
+            ("order_id", ValueKind::Int),
+            ("return.value", ValueKind::Unknown)
+        ]
+    );
+}
+
+#[test]
+fn check_reports_a_span_name_with_two_kinds_and_a_key_with_two_value_kinds() {
+    assert_eq!(
+        otel_traced::catalog::check(),
+        [
+            Conflict::SpanKind {
+                name: "orders.place",
+                uses: vec![
+                    ("catalog::place", SpanKind::Server),
+                    ("catalog::place_remotely", SpanKind::Client),
+                ],
+            },
+            Conflict::ValueKind {
+                key: "order_id",
+                uses: vec![
+                    ("catalog::place", ValueKind::Int),
+                    ("catalog::place_remotely", ValueKind::String),
+                    ("catalog::total", ValueKind::Int),
+                ],
+            },
+        ]
+    );
+}
+
+#[test]
+fn the_catalog_renders_as_a_markdown_table() {
+    let table = otel_traced::catalog::markdown();
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(
+        lines[0],
+        "| span | kind | function | location | attributes |"
+    );
+    assert_eq!(lines.len(), 2 + 4);
+    assert_eq!(
+        lines[5],
+        format!(
+            "| `total` | Internal | `catalog::total` | tests/tests/catalog.rs:{} | `order_id`: int, `return.value`: unknown |",
+            line_of("fn total(")
+        )
+    );
+}
