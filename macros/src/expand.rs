@@ -188,31 +188,23 @@ fn catalog_entry(traced: &TracedFn, recorded: &[Recorded], private: &TokenStream
     }
 }
 
-/// `record!(..)`: the fields set on the current span.
-pub(crate) fn expand_record(checked: &Checked) -> TokenStream {
+/// `record!(..)` (no event name) or `event!("name", ..)`: the fields set on, or
+/// added as an event to, the current span.
+pub(crate) fn expand_fields(event: Option<&syn::LitStr>, checked: &Checked) -> TokenStream {
     let private = quote!(::otel_traced::__private);
     let records = checked
         .recorded
         .iter()
         .map(|field| push_attribute(field, &private));
+    let fields = quote!(|__otel_attributes| { #(#records)* });
+    let call = match event {
+        None => quote!(#private::record_current(#fields)),
+        Some(name) => quote!(#private::add_event_current(#name, #fields)),
+    };
     let warnings = checked.warnings.iter().map(Warning::to_tokens);
     quote! {{
         #(#warnings)*
-        #private::record_current(|__otel_attributes| { #(#records)* })
-    }}
-}
-
-/// `event!("name", ..)`: an event with the fields on the current span.
-pub(crate) fn expand_event(name: &syn::LitStr, checked: &Checked) -> TokenStream {
-    let private = quote!(::otel_traced::__private);
-    let records = checked
-        .recorded
-        .iter()
-        .map(|field| push_attribute(field, &private));
-    let warnings = checked.warnings.iter().map(Warning::to_tokens);
-    quote! {{
-        #(#warnings)*
-        #private::add_event_current(#name, |__otel_attributes| { #(#records)* })
+        #call
     }}
 }
 

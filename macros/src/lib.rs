@@ -37,7 +37,7 @@ pub fn record(input: TokenStream) -> TokenStream {
     syn::parse::<fields::Fields>(input)
         .and_then(|fields| check::check_fields(None, &fields.0))
         .map_or_else(syn::Error::into_compile_error, |checked| {
-            expand::expand_record(&checked)
+            expand::expand_fields(None, &checked)
         })
         .into()
 }
@@ -48,7 +48,7 @@ pub fn event(input: TokenStream) -> TokenStream {
     syn::parse::<fields::EventInput>(input)
         .and_then(|event| {
             let checked = check::check_fields(Some(&event.name), &event.fields.0)?;
-            Ok(expand::expand_event(&event.name, &checked))
+            Ok(expand::expand_fields(Some(&event.name), &checked))
         })
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()

@@ -164,32 +164,25 @@ macro_rules! scalar_wide_integer {
 }
 scalar_wide_integer!(u64, u128, i128, usize, isize);
 
-impl ScalarValue for bool {
-    const KIND: ValueKind = ValueKind::Bool;
-    const ARRAY_KIND: ValueKind = ValueKind::BoolArray;
-    #[inline]
-    fn scalar_value(&self) -> Option<Value> {
-        Some(Value::Bool(*self))
-    }
+/// Scalars with a value type of their own: `bool`, and floats as `f64`.
+macro_rules! scalar_direct {
+    ($($ty:ty => $kind:ident, $array_kind:ident, $value:ident($convert:expr)),*) => {$(
+        impl ScalarValue for $ty {
+            const KIND: ValueKind = ValueKind::$kind;
+            const ARRAY_KIND: ValueKind = ValueKind::$array_kind;
+            #[inline]
+            fn scalar_value(&self) -> Option<Value> {
+                let convert: fn($ty) -> _ = $convert;
+                Some(Value::$value(convert(*self)))
+            }
+        }
+    )*};
 }
-
-impl ScalarValue for f64 {
-    const KIND: ValueKind = ValueKind::Double;
-    const ARRAY_KIND: ValueKind = ValueKind::DoubleArray;
-    #[inline]
-    fn scalar_value(&self) -> Option<Value> {
-        Some(Value::F64(*self))
-    }
-}
-
-impl ScalarValue for f32 {
-    const KIND: ValueKind = ValueKind::Double;
-    const ARRAY_KIND: ValueKind = ValueKind::DoubleArray;
-    #[inline]
-    fn scalar_value(&self) -> Option<Value> {
-        Some(Value::F64(f64::from(*self)))
-    }
-}
+scalar_direct!(
+    bool => Bool, BoolArray, Bool(|b| b),
+    f64 => Double, DoubleArray, F64(|f| f),
+    f32 => Double, DoubleArray, F64(f64::from)
+);
 
 impl ScalarValue for char {
     const KIND: ValueKind = ValueKind::String;
