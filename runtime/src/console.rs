@@ -3,28 +3,18 @@
 //! Spans end children first, so the exporter holds the spans of each trace until its
 //! local root (a span with no parent, or a remote one) ends, then prints the whole
 //! tree at once. It runs behind the SDK's batch processor, on the processor's own
-//! thread: printing never slows the annotated code.
+//! thread (see `init.rs`): printing never slows the annotated code.
 
-use crate::processor::LastValueWins;
 use crate::render::{Style, format_duration, render_trees};
 use crate::route::lock;
 use opentelemetry::trace::{SpanId, TraceId};
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, SpanData, SpanExporter};
+use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io::{IsTerminal as _, Write};
 use std::sync::Mutex;
 use std::time::Duration;
-
-/// How long finished spans wait before the console prints them: short, so a tree
-/// appears about when its request ends (the SDK's default is 5 seconds).
-const EXPORT_DELAY: Duration = Duration::from_millis(100);
-
-/// Spans the batch queue holds before it drops new ones. The SDK's default (2048)
-/// dropped spans in tight loops on two cores; this holds a burst of that size many
-/// times over for a few MiB.
-const MAX_QUEUE_SIZE: usize = 65_536;
 
 /// Traces held at most while waiting for their roots; past that the oldest is
 /// printed as it is, so a root that never ends cannot grow memory without bound.
@@ -146,21 +136,6 @@ impl ConsoleExporter {
         let _ = out.write_all(text.as_bytes());
         let _ = out.flush();
     }
-}
-
-/// The console exporter behind the SDK's batch processor, which runs it on a thread
-/// of its own.
-pub(crate) fn batch_processor() -> LastValueWins<BatchSpanProcessor> {
-    LastValueWins(
-        BatchSpanProcessor::builder(ConsoleExporter::new())
-            .with_batch_config(
-                BatchConfigBuilder::default()
-                    .with_max_queue_size(MAX_QUEUE_SIZE)
-                    .with_scheduled_delay(EXPORT_DELAY)
-                    .build(),
-            )
-            .build(),
-    )
 }
 
 /// Colour only on a terminal, and never when `NO_COLOR` is set to anything but the

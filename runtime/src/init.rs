@@ -1,15 +1,32 @@
 //! `init()` and its [`Guard`]: installing the provider our spans go to, and taking it
 //! down again without losing what was accepted or hanging the application.
 
+use crate::config::{Config, Destination, ProcessorFactory, Propagator, Settings};
+use crate::processor::{BoxedProcessor, Counted, CountedExporter, LastValueWins, SpanCounters};
 use crate::route;
+use opentelemetry::KeyValue;
+use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
+use opentelemetry_resource_detectors::{
+    HostResourceDetector, OsResourceDetector, ProcessResourceDetector,
+};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkError;
-use opentelemetry_sdk::trace::{SdkTracerProvider, SpanProcessor};
+use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
+use opentelemetry_sdk::resource::{ResourceDetector, TelemetryResourceDetector};
+use opentelemetry_sdk::trace::SdkTracerProvider;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long dropping a [`Guard`] waits for the last spans to be exported.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The console prints a tree about when its request ends, not after the
+/// specification's 5 s export delay.
+const CONSOLE_EXPORT_DELAY: Duration = Duration::from_millis(100);
+
+/// The specification's export delay, for exporters that send over the network.
+const EXPORT_DELAY: Duration = Duration::from_secs(5);
 
 /// Why [`init`] could not install a provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,8 +35,9 @@ pub enum InitError {
     /// A [`Guard`] from an earlier `init()` is still alive. Drop it first, or keep
     /// using it: there is one provider per process.
     AlreadyInitialized,
-    /// This build has no exporter to send spans to: enable the `console` feature.
-    NoExporter,
+    /// The configuration needs an exporter this build does not have: enable the
+    /// feature it names.
+    MissingFeature(&'static str),
     /// An `OTEL_*` variable holds a value we do not accept.
     InvalidVariable {
         /// The variable's name.
@@ -29,6 +47,9 @@ pub enum InitError {
         /// What it accepts.
         accepted: &'static str,
     },
+    /// The OTLP exporter could not be built (an endpoint it cannot use, a
+    /// certificate it cannot read).
+    Exporter(String),
 }
 
 impl fmt::Display for InitError {
@@ -37,28 +58,30 @@ impl fmt::Display for InitError {
             InitError::AlreadyInitialized => f.write_str(
                 "otel-traced is already initialised: drop the Guard of the first init() before calling it again",
             ),
-            InitError::NoExporter => f.write_str(
-                "otel-traced was built without an exporter: enable its `console` feature",
+            InitError::MissingFeature(feature) => write!(
+                f,
+                "this configuration needs the `{feature}` feature of otel-traced: enable it in Cargo.toml"
             ),
             InitError::InvalidVariable {
                 name,
                 value,
                 accepted,
             } => write!(f, "{name}={value:?} is not valid: it accepts {accepted}"),
+            InitError::Exporter(reason) => write!(f, "the OTLP exporter could not be set up: {reason}"),
         }
     }
 }
 
 impl std::error::Error for InitError {}
 
-/// Why [`Guard::shutdown`] did not complete cleanly. The provider is shut down
-/// either way; this says what may have been lost.
+/// Why [`Guard::shutdown`] or [`Guard::force_flush`] did not complete cleanly.
+/// The provider is shut down either way; this says what may have been lost.
 #[derive(Debug)]
 pub struct ShutdownError(OTelSdkError);
 
 impl fmt::Display for ShutdownError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "shutting down the tracer provider failed: {}", self.0)
+        write!(f, "exporting the last spans failed: {}", self.0)
     }
 }
 
@@ -75,9 +98,25 @@ impl std::error::Error for ShutdownError {
 #[derive(Debug)]
 pub struct Guard {
     provider: Option<SdkTracerProvider>,
+    counters: Arc<SpanCounters>,
 }
 
 impl Guard {
+    /// Exports every span ended so far, waiting for the exporter.
+    pub fn force_flush(&self) -> Result<(), ShutdownError> {
+        match &self.provider {
+            Some(provider) => provider.force_flush().map_err(ShutdownError),
+            None => Ok(()),
+        }
+    }
+
+    /// Spans accepted but not exported: dropped from a full queue, or lost to an
+    /// export that failed. Exact after [`Guard::force_flush`] or shutdown; before,
+    /// it also counts spans still waiting in the queue.
+    pub fn dropped_spans(&self) -> u64 {
+        self.counters.unexported()
+    }
+
     /// Flushes and shuts down now, saying whether everything queued was exported.
     pub fn shutdown(mut self) -> Result<(), ShutdownError> {
         self.shut_down()
@@ -89,9 +128,16 @@ impl Guard {
         };
         // Uninstall first, so no new span reaches a provider that is shutting down.
         route::uninstall();
-        provider
+        let result = provider
             .shutdown_with_timeout(SHUTDOWN_TIMEOUT)
-            .map_err(ShutdownError)
+            .map_err(ShutdownError);
+        let dropped = self.dropped_spans();
+        if dropped > 0 {
+            eprintln!(
+                "otel-traced: {dropped} span(s) were not exported (a full queue or a failed export); raise OTEL_BSP_MAX_QUEUE_SIZE or check the exporter's endpoint"
+            );
+        }
+        result
     }
 }
 
@@ -103,10 +149,11 @@ impl Drop for Guard {
     }
 }
 
-/// Installs the provider our spans go to: the readable console tree, unless
-/// `OTEL_SDK_DISABLED=true`, in which case annotated functions cost one atomic load
-/// and record nothing. The service is named by `OTEL_SERVICE_NAME` (and
-/// `OTEL_RESOURCE_ATTRIBUTES`).
+/// Installs the provider our spans go to, configured by the standard `OTEL_*`
+/// variables ([`Config::from_env`]): OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` or
+/// `OTEL_TRACES_EXPORTER=otlp` says so, otherwise the readable console waterfall.
+/// With `OTEL_SDK_DISABLED=true` nothing is installed and annotated functions cost
+/// one atomic load.
 ///
 /// ```no_run
 /// fn main() -> Result<(), otel_traced::InitError> {
@@ -116,64 +163,125 @@ impl Drop for Guard {
 /// }
 /// ```
 pub fn init() -> Result<Guard, InitError> {
-    check_value_length_limit()?;
-    if sdk_disabled()? {
-        return Ok(Guard { provider: None });
-    }
-    // The console tree, exported from the batch processor's own thread, is the one
-    // exporter so far; a build without the `console` feature has nothing to install.
-    if !cfg!(feature = "console") {
-        return Err(InitError::NoExporter);
-    }
-    install(crate::console::batch_processor())
+    Config::from_env().install()
 }
 
-/// Installs a provider with `processor` as its only processor.
-fn install(processor: impl SpanProcessor + 'static) -> Result<Guard, InitError> {
-    let provider = SdkTracerProvider::builder()
-        .with_resource(Resource::builder().build())
-        .with_span_processor(processor)
-        .build();
-    match route::install(provider.clone()) {
-        Ok(()) => Ok(Guard {
-            provider: Some(provider),
-        }),
-        Err(unused) => {
-            let _ = unused.shutdown_with_timeout(SHUTDOWN_TIMEOUT);
-            Err(InitError::AlreadyInitialized)
+/// Installs resolved settings; the one way in, from [`Config::install`].
+pub(crate) fn install(
+    settings: Settings,
+    custom: Option<ProcessorFactory>,
+) -> Result<Guard, InitError> {
+    crate::value::set_value_length_limit(settings.value_length_limit);
+    let counters = Arc::new(SpanCounters::default());
+    if settings.disabled {
+        return Ok(Guard {
+            provider: None,
+            counters,
+        });
+    }
+    let processor = match settings.destination {
+        Destination::None => None,
+        Destination::Console => {
+            if !cfg!(feature = "console") {
+                return Err(InitError::MissingFeature("console"));
+            }
+            let exporter = CountedExporter {
+                inner: crate::console::ConsoleExporter::new(),
+                counters: Arc::clone(&counters),
+            };
+            Some(crate::processor::batch(
+                exporter,
+                settings.batch,
+                CONSOLE_EXPORT_DELAY,
+            ))
         }
+        Destination::Otlp(otlp) => Some(otlp_processor(otlp, settings.batch, &counters)?),
+        Destination::Custom => custom.map(|factory| factory(settings.batch, Arc::clone(&counters))),
+    };
+    let mut builder = SdkTracerProvider::builder()
+        .with_resource(resource(settings.resource))
+        .with_sampler(settings.sampler);
+    if let Some(processor) = processor {
+        builder = builder.with_span_processor(Counted {
+            inner: LastValueWins(processor),
+            counters: Arc::clone(&counters),
+        });
     }
+    let provider = builder.build();
+    if route::install(provider.clone()).is_err() {
+        let _ = provider.shutdown_with_timeout(SHUTDOWN_TIMEOUT);
+        return Err(InitError::AlreadyInitialized);
+    }
+    install_propagators(&settings.propagators);
+    Ok(Guard {
+        provider: Some(provider),
+        counters,
+    })
 }
 
-/// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` must be a number of characters, so that a
-/// typo does not silently leave values unlimited.
-fn check_value_length_limit() -> Result<(), InitError> {
-    let name = crate::value::VALUE_LENGTH_LIMIT_VARIABLE;
-    match std::env::var(name) {
-        Ok(value) if crate::value::parse_length_limit(&value).is_err() => {
-            Err(InitError::InvalidVariable {
-                name,
-                value,
-                accepted: "a whole number of characters (0 or more)",
+#[cfg(feature = "otlp")]
+fn otlp_processor(
+    otlp: crate::config::OtlpSettings,
+    batch: crate::config::BatchSettings,
+    counters: &Arc<SpanCounters>,
+) -> Result<BoxedProcessor, InitError> {
+    let exporter = crate::otlp::exporter(otlp, batch.export_timeout)?;
+    Ok(crate::processor::batch(
+        CountedExporter {
+            inner: exporter,
+            counters: Arc::clone(counters),
+        },
+        batch,
+        EXPORT_DELAY,
+    ))
+}
+
+#[cfg(not(feature = "otlp"))]
+fn otlp_processor(
+    _otlp: crate::config::OtlpSettings,
+    _batch: crate::config::BatchSettings,
+    _counters: &Arc<SpanCounters>,
+) -> Result<BoxedProcessor, InitError> {
+    Err(InitError::MissingFeature("otlp"))
+}
+
+/// The resource: the SDK's `telemetry.sdk.*`, host, OS and process attributes
+/// from the well-kept detectors, then the configured attributes, which win.
+fn resource(configured: Vec<KeyValue>) -> Resource {
+    let detectors: [Box<dyn ResourceDetector>; 4] = [
+        Box::new(TelemetryResourceDetector),
+        Box::new(HostResourceDetector::default()),
+        Box::new(OsResourceDetector),
+        Box::new(ProcessResourceDetector),
+    ];
+    let has_service_name = configured
+        .iter()
+        .any(|kv| kv.key.as_str() == "service.name");
+    let mut builder = Resource::builder_empty().with_detectors(&detectors);
+    if !has_service_name {
+        // The specification's default: `unknown_service:` and the executable.
+        let executable = std::env::current_exe()
+            .ok()
+            .and_then(|path| {
+                path.file_name()
+                    .map(|name| name.to_string_lossy().into_owned())
             })
-        }
-        _ => Ok(()),
+            .unwrap_or_default();
+        builder = builder.with_service_name(format!("unknown_service:{executable}"));
     }
+    builder.with_attributes(configured).build()
 }
 
-/// `OTEL_SDK_DISABLED`: `true` or `false` (any case), default `false`.
-fn sdk_disabled() -> Result<bool, InitError> {
-    const NAME: &str = "OTEL_SDK_DISABLED";
-    match std::env::var(NAME) {
-        Err(_) => Ok(false),
-        Ok(value) if value.trim().eq_ignore_ascii_case("true") => Ok(true),
-        Ok(value) if value.trim().eq_ignore_ascii_case("false") || value.trim().is_empty() => {
-            Ok(false)
-        }
-        Ok(value) => Err(InitError::InvalidVariable {
-            name: NAME,
-            value,
-            accepted: "true or false",
-        }),
-    }
+/// Sets the global propagator that `#[traced_rpc]` and other instrumentation use.
+fn install_propagators(propagators: &[Propagator]) {
+    let propagators: Vec<Box<dyn TextMapPropagator + Send + Sync>> = propagators
+        .iter()
+        .map(|propagator| -> Box<dyn TextMapPropagator + Send + Sync> {
+            match propagator {
+                Propagator::TraceContext => Box::new(TraceContextPropagator::new()),
+                Propagator::Baggage => Box::new(BaggagePropagator::new()),
+            }
+        })
+        .collect();
+    opentelemetry::global::set_text_map_propagator(TextMapCompositePropagator::new(propagators));
 }

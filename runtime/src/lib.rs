@@ -22,10 +22,13 @@
 mod callsite;
 #[cfg(feature = "catalog")]
 pub mod catalog;
+mod config;
 mod console;
 mod current;
 mod future;
 mod init;
+#[cfg(feature = "otlp")]
+mod otlp;
 mod outcome;
 mod panic;
 mod processor;
@@ -60,6 +63,7 @@ pub use current::{in_span, in_span_async, set_status};
 pub fn catalog() -> Vec<&'static catalog::Entry> {
     catalog::entries()
 }
+pub use config::{Config, Exporter, Propagator, Protocol};
 pub use future::Instrumented;
 pub use init::{Guard, InitError, ShutdownError, init};
 pub use value::AsAttribute;

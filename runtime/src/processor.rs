@@ -3,11 +3,141 @@
 //! existing attribute should overwrite"): the SDK appends instead, so `record!` of a
 //! key the function already recorded would otherwise export both.
 
+use crate::config::BatchSettings;
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
+use opentelemetry_sdk::trace::{
+    BatchConfigBuilder, BatchSpanProcessor, Span, SpanData, SpanExporter, SpanProcessor,
+};
 use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+/// Any processor, boxed, so that exporters of every type fit one provider builder.
+#[derive(Debug)]
+pub(crate) struct BoxedProcessor(Box<dyn SpanProcessor>);
+
+impl SpanProcessor for BoxedProcessor {
+    fn on_start(&self, span: &mut Span, context: &Context) {
+        self.0.on_start(span, context);
+    }
+
+    fn on_end(&self, span: SpanData) {
+        self.0.on_end(span);
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.0.force_flush()
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.0.shutdown_with_timeout(timeout)
+    }
+
+    fn set_resource(&mut self, resource: &opentelemetry_sdk::Resource) {
+        self.0.set_resource(resource);
+    }
+}
+
+/// The SDK's batch processor (on its own thread) around `exporter`, with our
+/// settings applied explicitly (the SDK's defaults read the process environment,
+/// which `Config::from_vars` must not). That processor does not bound an export's
+/// time; the OTLP exporter enforces `export_timeout` itself.
+pub(crate) fn batch(
+    exporter: impl SpanExporter + 'static,
+    settings: BatchSettings,
+    default_delay: Duration,
+) -> BoxedProcessor {
+    let config = BatchConfigBuilder::default()
+        .with_max_queue_size(settings.max_queue_size)
+        .with_scheduled_delay(settings.scheduled_delay.unwrap_or(default_delay))
+        .with_max_export_batch_size(settings.max_export_batch_size)
+        .build();
+    BoxedProcessor(Box::new(
+        BatchSpanProcessor::builder(exporter)
+            .with_batch_config(config)
+            .build(),
+    ))
+}
+
+/// Spans accepted (ended and handed to the pipeline) and spans exported, so that
+/// `Guard::dropped_spans` can say what was lost (the batch processor's own counter
+/// is private).
+#[derive(Debug, Default)]
+pub(crate) struct SpanCounters {
+    accepted: AtomicU64,
+    exported: AtomicU64,
+}
+
+impl SpanCounters {
+    /// Spans accepted but not exported: exact once the pipeline was flushed or shut
+    /// down, and including spans still queued before that.
+    pub(crate) fn unexported(&self) -> u64 {
+        let accepted = self.accepted.load(Ordering::Acquire);
+        accepted.saturating_sub(self.exported.load(Ordering::Acquire))
+    }
+}
+
+/// Counts the spans the pipeline accepts.
+#[derive(Debug)]
+pub(crate) struct Counted<P> {
+    pub inner: P,
+    pub counters: Arc<SpanCounters>,
+}
+
+impl<P: SpanProcessor> SpanProcessor for Counted<P> {
+    fn on_start(&self, span: &mut Span, context: &Context) {
+        self.inner.on_start(span, context);
+    }
+
+    fn on_end(&self, span: SpanData) {
+        self.counters.accepted.fetch_add(1, Ordering::Relaxed);
+        self.inner.on_end(span);
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.inner.force_flush()
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn set_resource(&mut self, resource: &opentelemetry_sdk::Resource) {
+        self.inner.set_resource(resource);
+    }
+}
+
+/// Counts the spans an exporter delivered.
+#[derive(Debug)]
+pub(crate) struct CountedExporter<E> {
+    pub inner: E,
+    pub counters: Arc<SpanCounters>,
+}
+
+impl<E: SpanExporter> SpanExporter for CountedExporter<E> {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        let spans = batch.len() as u64;
+        let result = self.inner.export(batch).await;
+        if result.is_ok() {
+            self.counters.exported.fetch_add(spans, Ordering::Relaxed);
+        }
+        result
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.inner.force_flush()
+    }
+
+    fn set_resource(&mut self, resource: &opentelemetry_sdk::Resource) {
+        self.inner.set_resource(resource);
+    }
+}
 
 /// Forwards every span to `P` with each attribute key present once, holding its
 /// last value at the position of its first.

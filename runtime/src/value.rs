@@ -14,7 +14,8 @@ use opentelemetry::{Array, StringValue, Value};
 use std::borrow::Cow;
 use std::fmt::{self, Debug, Display, Write as _};
 use std::rc::Rc;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Strings we format with `Debug` or `Display` are cut at this many characters, so
 /// that one large argument cannot bloat a span.
@@ -428,13 +429,29 @@ impl RecordedValue for Option<Value> {
 pub(crate) const VALUE_LENGTH_LIMIT_VARIABLE: &str = "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT";
 
 /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, in characters as the specification counts
-/// them; no limit when unset. Read once; `init()` rejects a value that is not a
-/// number, so an invalid one never silently applies.
-static VALUE_LENGTH_LIMIT: LazyLock<Option<usize>> = LazyLock::new(|| {
-    std::env::var(VALUE_LENGTH_LIMIT_VARIABLE)
-        .ok()
-        .and_then(|value| parse_length_limit(&value).ok().flatten())
-});
+/// them: set by `install` from its configuration, or read from the environment the
+/// first time a value is recorded without one (a test capture, say).
+static VALUE_LENGTH_LIMIT: AtomicUsize = AtomicUsize::new(NOT_CONFIGURED);
+const NOT_CONFIGURED: usize = usize::MAX;
+const NO_LIMIT: usize = usize::MAX - 1;
+
+pub(crate) fn set_value_length_limit(limit: Option<usize>) {
+    VALUE_LENGTH_LIMIT.store(limit.unwrap_or(NO_LIMIT).min(NO_LIMIT), Ordering::Relaxed);
+}
+
+fn value_length_limit() -> Option<usize> {
+    match VALUE_LENGTH_LIMIT.load(Ordering::Relaxed) {
+        NOT_CONFIGURED => {
+            let from_env = std::env::var(VALUE_LENGTH_LIMIT_VARIABLE)
+                .ok()
+                .and_then(|value| parse_length_limit(&value).ok().flatten());
+            set_value_length_limit(from_env);
+            from_env
+        }
+        NO_LIMIT => None,
+        limit => Some(limit),
+    }
+}
 
 /// Parses a length limit: a non-negative integer, or empty for none.
 pub(crate) fn parse_length_limit(value: &str) -> Result<Option<usize>, std::num::ParseIntError> {
@@ -448,7 +465,7 @@ pub(crate) fn parse_length_limit(value: &str) -> Result<Option<usize>, std::num:
 /// Cuts string values (and each string of a string array) to the value length
 /// limit; other values pass unchanged.
 pub(crate) fn within_length_limit(value: Value) -> Value {
-    let Some(limit) = *VALUE_LENGTH_LIMIT else {
+    let Some(limit) = value_length_limit() else {
         return value;
     };
     let cut = |text: StringValue| match text.as_str().char_indices().nth(limit) {

@@ -1,0 +1,545 @@
+//! [`Config`]: what `init()` installs, from the standard `OTEL_*` variables and
+//! builder calls (which win over the variables).
+
+mod vars;
+
+use crate::init::InitError;
+use opentelemetry::KeyValue;
+use opentelemetry_sdk::trace::{Sampler, SpanExporter};
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+use vars::{Variable, Vars};
+
+/// Spans the batch queue holds before it drops new ones. The specification's 2048
+/// dropped spans in tight loops on two cores (DESIGN §7); this holds a burst of that
+/// size many times over for a few MiB. `OTEL_BSP_MAX_QUEUE_SIZE` overrides it.
+const DEFAULT_MAX_QUEUE_SIZE: usize = 65_536;
+
+/// Where spans are exported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Exporter {
+    /// OTLP to a Collector, Jaeger or Tempo. `endpoint: None` takes
+    /// `OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT`, else the protocol's default.
+    Otlp {
+        /// The endpoint URL; for HTTP, the full URL of the traces path.
+        endpoint: Option<String>,
+        /// The OTLP transport.
+        protocol: Protocol,
+    },
+    /// The readable console waterfall.
+    Console,
+    /// Nothing: spans are recorded (samplers and processors run) but not exported.
+    None,
+}
+
+/// The OTLP transport.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    /// gRPC (tonic), port 4317 by default.
+    Grpc,
+    /// HTTP with protobuf bodies, port 4318 by default: the specification's default.
+    HttpProtobuf,
+}
+
+/// A context propagator (`OTEL_PROPAGATORS`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Propagator {
+    /// W3C Trace Context: `traceparent` and `tracestate`.
+    TraceContext,
+    /// W3C Baggage: `baggage`.
+    Baggage,
+}
+
+/// OTLP payload compression.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Compression {
+    Gzip,
+}
+
+/// Batch span processor settings (`OTEL_BSP_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct BatchSettings {
+    pub max_queue_size: usize,
+    /// `None`: the destination's default (5 s for OTLP as the specification says;
+    /// 100 ms for the console, so a tree appears about when its request ends).
+    pub scheduled_delay: Option<Duration>,
+    pub max_export_batch_size: usize,
+    pub export_timeout: Duration,
+}
+
+/// Everything the OTLP exporter needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct OtlpSettings {
+    pub endpoint: String,
+    pub protocol: Protocol,
+    pub headers: Vec<(String, String)>,
+    pub timeout: Duration,
+    pub compression: Option<Compression>,
+    pub certificate: Option<PathBuf>,
+}
+
+/// Where the resolved configuration sends spans.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Destination {
+    Console,
+    None,
+    Otlp(OtlpSettings),
+    /// The exporter given to [`Config::span_exporter`].
+    Custom,
+}
+
+/// The configuration with every variable read and checked.
+#[derive(Debug)]
+pub(crate) struct Settings {
+    pub disabled: bool,
+    pub destination: Destination,
+    pub sampler: Sampler,
+    pub resource: Vec<KeyValue>,
+    pub batch: BatchSettings,
+    pub propagators: Vec<Propagator>,
+    pub value_length_limit: Option<usize>,
+}
+
+/// Builds the processor around the exporter given to [`Config::span_exporter`],
+/// counting what it exports.
+pub(crate) type ProcessorFactory = Box<
+    dyn FnOnce(
+            BatchSettings,
+            std::sync::Arc<crate::processor::SpanCounters>,
+        ) -> crate::processor::BoxedProcessor
+        + Send,
+>;
+
+/// What `init()` installs: read from the `OTEL_*` variables, adjusted by builder
+/// calls, installed by [`Config::install`].
+///
+/// ```no_run
+/// use otel_traced::{Config, Exporter, Protocol};
+///
+/// let _guard = Config::from_env()
+///     .service_name("checkout")
+///     .exporter(Exporter::Otlp { endpoint: None, protocol: Protocol::Grpc })
+///     .install()?;
+/// # Ok::<(), otel_traced::InitError>(())
+/// ```
+pub struct Config {
+    vars: Vars,
+    service_name: Option<String>,
+    resource: Vec<KeyValue>,
+    exporter: Option<Exporter>,
+    custom_exporter: Option<ProcessorFactory>,
+    sampler: Option<Sampler>,
+    propagators: Option<Vec<Propagator>>,
+    max_queue_size: Option<usize>,
+    scheduled_delay: Option<Duration>,
+    max_export_batch_size: Option<usize>,
+    export_timeout: Option<Duration>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("vars", &self.vars)
+            .field("service_name", &self.service_name)
+            .field("exporter", &self.exporter)
+            .field("custom_exporter", &self.custom_exporter.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// The configuration of the process's `OTEL_*` variables. Never fails: a bad
+    /// value is reported by [`Config::install`].
+    pub fn from_env() -> Self {
+        Config::with_vars(Vars::from_env())
+    }
+
+    /// The configuration of the given variables instead of the environment, for
+    /// tests and for embedding.
+    pub fn from_vars<K: Into<String>, V: Into<String>>(
+        vars: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        Config::with_vars(Vars::from_pairs(vars))
+    }
+
+    fn with_vars(vars: Vars) -> Self {
+        Config {
+            vars,
+            service_name: None,
+            resource: Vec::new(),
+            exporter: None,
+            custom_exporter: None,
+            sampler: None,
+            propagators: None,
+            max_queue_size: None,
+            scheduled_delay: None,
+            max_export_batch_size: None,
+            export_timeout: None,
+        }
+    }
+
+    /// The service name (`service.name`), over `OTEL_SERVICE_NAME`.
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.service_name = Some(name.into());
+        self
+    }
+
+    /// A resource attribute, over `OTEL_RESOURCE_ATTRIBUTES` (`service.version`,
+    /// `deployment.environment.name`, ...).
+    pub fn resource_attribute(
+        mut self,
+        key: impl Into<opentelemetry::Key>,
+        value: impl Into<opentelemetry::Value>,
+    ) -> Self {
+        self.resource.push(KeyValue::new(key, value));
+        self
+    }
+
+    /// Where spans go, over `OTEL_TRACES_EXPORTER` and the endpoint variables.
+    pub fn exporter(mut self, exporter: Exporter) -> Self {
+        self.exporter = Some(exporter);
+        self
+    }
+
+    /// Exports through any SDK exporter, behind the batch processor.
+    pub fn span_exporter(mut self, exporter: impl SpanExporter + 'static) -> Self {
+        self.custom_exporter = Some(Box::new(move |batch, counters| {
+            crate::processor::batch(
+                crate::processor::CountedExporter {
+                    inner: exporter,
+                    counters,
+                },
+                batch,
+                Duration::from_secs(5),
+            )
+        }));
+        self
+    }
+
+    /// The sampler, over `OTEL_TRACES_SAMPLER`.
+    pub fn sampler(mut self, sampler: Sampler) -> Self {
+        self.sampler = Some(sampler);
+        self
+    }
+
+    /// The propagators `init()` installs globally, over `OTEL_PROPAGATORS`.
+    pub fn propagators(mut self, propagators: impl IntoIterator<Item = Propagator>) -> Self {
+        self.propagators = Some(propagators.into_iter().collect());
+        self
+    }
+
+    /// Spans queued for export at most, over `OTEL_BSP_MAX_QUEUE_SIZE`.
+    pub fn max_queue_size(mut self, spans: usize) -> Self {
+        self.max_queue_size = Some(spans);
+        self
+    }
+
+    /// Delay between two exports, over `OTEL_BSP_SCHEDULE_DELAY`.
+    pub fn scheduled_delay(mut self, delay: Duration) -> Self {
+        self.scheduled_delay = Some(delay);
+        self
+    }
+
+    /// Spans per export at most, over `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`.
+    pub fn max_export_batch_size(mut self, spans: usize) -> Self {
+        self.max_export_batch_size = Some(spans);
+        self
+    }
+
+    /// Time one export may take, over `OTEL_BSP_EXPORT_TIMEOUT`.
+    pub fn export_timeout(mut self, timeout: Duration) -> Self {
+        self.export_timeout = Some(timeout);
+        self
+    }
+
+    /// Installs the configuration: see [`crate::init`].
+    pub fn install(mut self) -> Result<crate::Guard, InitError> {
+        let settings = self.settings()?;
+        crate::init::install(settings, self.custom_exporter.take())
+    }
+
+    /// Reads and checks every variable, applying the builder calls over them.
+    pub(crate) fn settings(&self) -> Result<Settings, InitError> {
+        let vars = &self.vars;
+        let disabled = match vars.get("OTEL_SDK_DISABLED") {
+            Some(variable) => variable.boolean()?,
+            None => false,
+        };
+        Ok(Settings {
+            disabled,
+            destination: self.destination()?,
+            sampler: match &self.sampler {
+                Some(sampler) => sampler.clone(),
+                None => sampler(vars)?,
+            },
+            resource: self.resource_attributes()?,
+            batch: self.batch()?,
+            propagators: match &self.propagators {
+                Some(propagators) => propagators.clone(),
+                None => propagators(vars)?,
+            },
+            value_length_limit: match vars.get(crate::value::VALUE_LENGTH_LIMIT_VARIABLE) {
+                Some(variable) => Some(variable.count("a whole number of characters (0 or more)")?),
+                None => None,
+            },
+        })
+    }
+
+    fn destination(&self) -> Result<Destination, InitError> {
+        let vars = &self.vars;
+        let endpoint_set = vars
+            .first(&[
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+            ])
+            .is_some();
+        let exporter = match &self.exporter {
+            Some(exporter) => exporter.clone(),
+            None if self.custom_exporter.is_some() => return Ok(Destination::Custom),
+            None => match vars.get("OTEL_TRACES_EXPORTER") {
+                Some(variable) => traces_exporter(variable, vars)?,
+                None if endpoint_set => Exporter::Otlp {
+                    endpoint: None,
+                    protocol: protocol(vars)?,
+                },
+                None => Exporter::Console,
+            },
+        };
+        Ok(match exporter {
+            Exporter::Console => Destination::Console,
+            Exporter::None => Destination::None,
+            Exporter::Otlp { endpoint, protocol } => {
+                Destination::Otlp(otlp_settings(vars, endpoint, protocol)?)
+            }
+        })
+    }
+
+    fn resource_attributes(&self) -> Result<Vec<KeyValue>, InitError> {
+        let vars = &self.vars;
+        let mut attributes: Vec<KeyValue> = match vars.get("OTEL_RESOURCE_ATTRIBUTES") {
+            Some(variable) => variable
+                .pairs()?
+                .into_iter()
+                .map(|(key, value)| KeyValue::new(key, value))
+                .collect(),
+            None => Vec::new(),
+        };
+        let service_name = self
+            .service_name
+            .clone()
+            .or_else(|| vars.get("OTEL_SERVICE_NAME").map(|v| v.value.to_owned()));
+        if let Some(name) = service_name {
+            attributes.push(KeyValue::new("service.name", name));
+        }
+        attributes.extend(self.resource.iter().cloned());
+        Ok(attributes)
+    }
+
+    fn batch(&self) -> Result<BatchSettings, InitError> {
+        let vars = &self.vars;
+        let count = |name: &'static str, default: usize| -> Result<usize, InitError> {
+            match vars.get(name) {
+                Some(variable) => match variable.count("a whole number greater than 0")? {
+                    0 => Err(variable.invalid("a whole number greater than 0")),
+                    count => Ok(count),
+                },
+                None => Ok(default),
+            }
+        };
+        let millis = |name: &'static str, default: u64| match vars.get(name) {
+            Some(variable) => variable.millis(),
+            None => Ok(Duration::from_millis(default)),
+        };
+        let batch = BatchSettings {
+            max_queue_size: match self.max_queue_size {
+                Some(size) => size,
+                None => count("OTEL_BSP_MAX_QUEUE_SIZE", DEFAULT_MAX_QUEUE_SIZE)?,
+            },
+            scheduled_delay: match (self.scheduled_delay, vars.get("OTEL_BSP_SCHEDULE_DELAY")) {
+                (Some(delay), _) => Some(delay),
+                (None, Some(variable)) => Some(variable.millis()?),
+                (None, None) => None,
+            },
+            max_export_batch_size: match self.max_export_batch_size {
+                Some(size) => size,
+                None => count("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 512)?,
+            },
+            export_timeout: match self.export_timeout {
+                Some(timeout) => timeout,
+                None => millis("OTEL_BSP_EXPORT_TIMEOUT", 30_000)?,
+            },
+        };
+        // As the specification says, a batch larger than the queue is cut to it.
+        Ok(BatchSettings {
+            max_export_batch_size: batch.max_export_batch_size.min(batch.max_queue_size),
+            ..batch
+        })
+    }
+}
+
+fn traces_exporter(variable: Variable<'_>, vars: &Vars) -> Result<Exporter, InitError> {
+    const ACCEPTED: &str = "otlp, console or none";
+    let [name] = variable.list()[..] else {
+        return Err(variable.invalid(ACCEPTED));
+    };
+    let single = Variable {
+        name: variable.name,
+        value: name,
+    };
+    match single.choice(&[("otlp", 0), ("console", 1), ("none", 2)], ACCEPTED)? {
+        0 => Ok(Exporter::Otlp {
+            endpoint: None,
+            protocol: protocol(vars)?,
+        }),
+        1 => Ok(Exporter::Console),
+        _ => Ok(Exporter::None),
+    }
+}
+
+fn protocol(vars: &Vars) -> Result<Protocol, InitError> {
+    match vars.first(&[
+        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+    ]) {
+        Some(variable) => variable.choice(
+            &[
+                ("grpc", Protocol::Grpc),
+                ("http/protobuf", Protocol::HttpProtobuf),
+            ],
+            "grpc or http/protobuf",
+        ),
+        None => Ok(Protocol::HttpProtobuf),
+    }
+}
+
+/// The OTLP settings: a signal-specific variable (`OTEL_EXPORTER_OTLP_TRACES_*`)
+/// before the general one, then the specification's default.
+fn otlp_settings(
+    vars: &Vars,
+    endpoint: Option<String>,
+    protocol: Protocol,
+) -> Result<OtlpSettings, InitError> {
+    let endpoint = match endpoint {
+        Some(endpoint) => endpoint,
+        None => endpoint_from_vars(vars, protocol)?,
+    };
+    let headers = match vars.first(&[
+        "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+        "OTEL_EXPORTER_OTLP_HEADERS",
+    ]) {
+        Some(variable) => variable.pairs()?,
+        None => Vec::new(),
+    };
+    let timeout = match vars.first(&[
+        "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+        "OTEL_EXPORTER_OTLP_TIMEOUT",
+    ]) {
+        Some(variable) => variable.millis()?,
+        None => Duration::from_secs(10),
+    };
+    let compression = match vars.first(&[
+        "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
+        "OTEL_EXPORTER_OTLP_COMPRESSION",
+    ]) {
+        Some(variable) => variable.choice(
+            &[("gzip", Some(Compression::Gzip)), ("none", None)],
+            "gzip or none",
+        )?,
+        None => None,
+    };
+    let certificate = match vars.first(&[
+        "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+        "OTEL_EXPORTER_OTLP_CERTIFICATE",
+    ]) {
+        Some(variable) => {
+            let path = PathBuf::from(variable.value);
+            if !path.is_file() {
+                return Err(variable.invalid("the path of a readable PEM certificate file"));
+            }
+            Some(path)
+        }
+        None => None,
+    };
+    Ok(OtlpSettings {
+        endpoint,
+        protocol,
+        headers,
+        timeout,
+        compression,
+        certificate,
+    })
+}
+
+/// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is used as it is; the general
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` gets `/v1/traces` appended for HTTP, as the
+/// specification says.
+fn endpoint_from_vars(vars: &Vars, protocol: Protocol) -> Result<String, InitError> {
+    const ACCEPTED: &str = "an http:// or https:// URL";
+    let valid = |variable: Variable<'_>| {
+        let url = variable.value;
+        if (url.starts_with("http://") || url.starts_with("https://"))
+            && url.len() > "https://".len()
+        {
+            Ok(url.to_owned())
+        } else {
+            Err(variable.invalid(ACCEPTED))
+        }
+    };
+    if let Some(variable) = vars.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
+        return valid(variable);
+    }
+    if let Some(variable) = vars.get("OTEL_EXPORTER_OTLP_ENDPOINT") {
+        let base = valid(variable)?;
+        return Ok(match protocol {
+            Protocol::Grpc => base,
+            Protocol::HttpProtobuf => format!("{}/v1/traces", base.trim_end_matches('/')),
+        });
+    }
+    Ok(match protocol {
+        Protocol::Grpc => "http://localhost:4317".to_owned(),
+        Protocol::HttpProtobuf => "http://localhost:4318/v1/traces".to_owned(),
+    })
+}
+
+fn sampler(vars: &Vars) -> Result<Sampler, InitError> {
+    const NAMES: &str = "always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio";
+    let ratio = || match vars.get("OTEL_TRACES_SAMPLER_ARG") {
+        Some(variable) => match variable.value.parse::<f64>() {
+            Ok(ratio) if (0.0..=1.0).contains(&ratio) => Ok(ratio),
+            _ => Err(variable.invalid("a ratio from 0 to 1, such as 0.25")),
+        },
+        None => Ok(1.0),
+    };
+    let Some(variable) = vars.get("OTEL_TRACES_SAMPLER") else {
+        return Ok(Sampler::ParentBased(Box::new(Sampler::AlwaysOn)));
+    };
+    let root = match variable.value.to_ascii_lowercase().as_str() {
+        "always_on" => return Ok(Sampler::AlwaysOn),
+        "always_off" => return Ok(Sampler::AlwaysOff),
+        "traceidratio" => return Ok(Sampler::TraceIdRatioBased(ratio()?)),
+        "parentbased_always_on" => Sampler::AlwaysOn,
+        "parentbased_always_off" => Sampler::AlwaysOff,
+        "parentbased_traceidratio" => Sampler::TraceIdRatioBased(ratio()?),
+        _ => return Err(variable.invalid(NAMES)),
+    };
+    Ok(Sampler::ParentBased(Box::new(root)))
+}
+
+fn propagators(vars: &Vars) -> Result<Vec<Propagator>, InitError> {
+    const ACCEPTED: &str = "a comma-separated list of tracecontext, baggage and none";
+    let Some(variable) = vars.get("OTEL_PROPAGATORS") else {
+        return Ok(vec![Propagator::TraceContext, Propagator::Baggage]);
+    };
+    let mut propagators = Vec::new();
+    for name in variable.list() {
+        match name.to_ascii_lowercase().as_str() {
+            "tracecontext" => propagators.push(Propagator::TraceContext),
+            "baggage" => propagators.push(Propagator::Baggage),
+            "none" => {}
+            _ => return Err(variable.invalid(ACCEPTED)),
+        }
+    }
+    propagators.dedup();
+    Ok(propagators)
+}

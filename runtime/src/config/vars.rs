@@ -1,0 +1,165 @@
+//! The `OTEL_*` variables: each read with the specification's meaning and default,
+//! and a bad value turned into an `InitError` that names the variable, the value and
+//! what it accepts.
+
+use crate::init::InitError;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// The variables `init()` reads, snapshotted from the environment (or given).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Vars(BTreeMap<String, String>);
+
+impl Vars {
+    pub(crate) fn from_env() -> Self {
+        Vars(
+            std::env::vars()
+                .filter(|(name, _)| name.starts_with("OTEL_"))
+                .collect(),
+        )
+    }
+
+    pub(crate) fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        Vars(
+            pairs
+                .into_iter()
+                .map(|(name, value)| (name.into(), value.into()))
+                .collect(),
+        )
+    }
+
+    /// The value of `name`, trimmed; an empty value counts as unset, as the
+    /// specification says.
+    pub(crate) fn get(&self, name: &'static str) -> Option<Variable<'_>> {
+        let value = self.0.get(name)?.trim();
+        (!value.is_empty()).then_some(Variable { name, value })
+    }
+
+    /// The first of `names` that is set (a signal-specific variable before the
+    /// general one).
+    pub(crate) fn first(&self, names: &[&'static str]) -> Option<Variable<'_>> {
+        names.iter().find_map(|name| self.get(name))
+    }
+}
+
+/// One set variable, for parsing with errors that name it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Variable<'a> {
+    pub name: &'static str,
+    pub value: &'a str,
+}
+
+impl Variable<'_> {
+    /// The error for this value, saying what is accepted.
+    pub(crate) fn invalid(&self, accepted: &'static str) -> InitError {
+        InitError::InvalidVariable {
+            name: self.name,
+            value: self.value.to_owned(),
+            accepted,
+        }
+    }
+
+    pub(crate) fn boolean(&self) -> Result<bool, InitError> {
+        match self.value.to_ascii_lowercase().as_str() {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err(self.invalid("true or false")),
+        }
+    }
+
+    /// A whole number of milliseconds.
+    pub(crate) fn millis(&self) -> Result<Duration, InitError> {
+        self.value
+            .parse::<u64>()
+            .map(Duration::from_millis)
+            .map_err(|_| self.invalid("a whole number of milliseconds"))
+    }
+
+    pub(crate) fn count(&self, accepted: &'static str) -> Result<usize, InitError> {
+        self.value
+            .parse::<usize>()
+            .map_err(|_| self.invalid(accepted))
+    }
+
+    /// One of `choices`, in any case.
+    pub(crate) fn choice<T: Copy>(
+        &self,
+        choices: &[(&str, T)],
+        accepted: &'static str,
+    ) -> Result<T, InitError> {
+        let lower = self.value.to_ascii_lowercase();
+        choices
+            .iter()
+            .find(|(name, _)| *name == lower)
+            .map(|(_, choice)| *choice)
+            .ok_or_else(|| self.invalid(accepted))
+    }
+
+    /// A comma-separated list of trimmed, non-empty items.
+    pub(crate) fn list(&self) -> Vec<&str> {
+        self.value
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .collect()
+    }
+
+    /// `key=value` pairs separated by commas, values percent-decoded (the W3C
+    /// Baggage format `OTEL_RESOURCE_ATTRIBUTES` and `OTEL_EXPORTER_OTLP_HEADERS`
+    /// use).
+    pub(crate) fn pairs(&self) -> Result<Vec<(String, String)>, InitError> {
+        const ACCEPTED: &str = "comma-separated key=value pairs, values percent-encoded";
+        self.list()
+            .into_iter()
+            .map(|pair| {
+                let (key, value) = pair.split_once('=').ok_or_else(|| self.invalid(ACCEPTED))?;
+                let key = key.trim();
+                if key.is_empty() {
+                    return Err(self.invalid(ACCEPTED));
+                }
+                let value = percent_decode(value.trim()).ok_or_else(|| self.invalid(ACCEPTED))?;
+                Ok((key.to_owned(), value))
+            })
+            .collect()
+    }
+}
+
+/// Decodes `%XX` escapes; `None` for a malformed escape or bytes that are not UTF-8.
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'%' {
+            let hex = text.get(index + 1..index + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            index += 3;
+        } else {
+            out.push(bytes[index]);
+            index += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_decoding_accepts_escapes_and_rejects_broken_ones() {
+        assert_eq!(percent_decode("a%20b%2Cc").as_deref(), Some("a b,c"));
+        assert_eq!(percent_decode("plain").as_deref(), Some("plain"));
+        assert_eq!(percent_decode("bad%2"), None);
+        assert_eq!(percent_decode("bad%zz"), None);
+        assert_eq!(percent_decode("%ff"), None, "not UTF-8");
+    }
+
+    #[test]
+    fn empty_values_count_as_unset() {
+        let vars = Vars::from_pairs([("OTEL_SERVICE_NAME", "  ")]);
+        assert!(vars.get("OTEL_SERVICE_NAME").is_none());
+    }
+}
