@@ -543,3 +543,6 @@ fn propagators(vars: &Vars) -> Result<Vec<Propagator>, InitError> {
     propagators.dedup();
     Ok(propagators)
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,325 @@
+//! Every variable of DESIGN §6: its effect on the resolved settings, and the error
+//! for each bad value.
+
+use super::*;
+
+fn settings(vars: &[(&str, &str)]) -> Settings {
+    Config::from_vars(vars.iter().copied())
+        .settings()
+        .expect("valid variables")
+}
+
+fn error(vars: &[(&str, &str)]) -> String {
+    Config::from_vars(vars.iter().copied())
+        .settings()
+        .expect_err("an invalid variable")
+        .to_string()
+}
+
+fn otlp(vars: &[(&str, &str)]) -> OtlpSettings {
+    match settings(vars).destination {
+        Destination::Otlp(otlp) => otlp,
+        other => panic!("expected OTLP, got {other:?}"),
+    }
+}
+
+#[test]
+fn defaults_are_the_console_parent_based_always_on_and_w3c_propagators() {
+    let settings = settings(&[]);
+    assert!(!settings.disabled);
+    assert_eq!(settings.destination, Destination::Console);
+    assert_eq!(
+        format!("{:?}", settings.sampler),
+        format!("{:?}", Sampler::ParentBased(Box::new(Sampler::AlwaysOn)))
+    );
+    assert_eq!(
+        settings.propagators,
+        [Propagator::TraceContext, Propagator::Baggage]
+    );
+    assert_eq!(
+        settings.batch,
+        BatchSettings {
+            max_queue_size: 65_536,
+            scheduled_delay: None,
+            max_export_batch_size: 512,
+            export_timeout: Duration::from_secs(30),
+        }
+    );
+    assert_eq!(settings.value_length_limit, None);
+    assert!(settings.resource.is_empty());
+}
+
+#[test]
+fn sdk_disabled() {
+    assert!(settings(&[("OTEL_SDK_DISABLED", "true")]).disabled);
+    assert!(settings(&[("OTEL_SDK_DISABLED", "TRUE")]).disabled);
+    assert!(!settings(&[("OTEL_SDK_DISABLED", "false")]).disabled);
+    assert_eq!(
+        error(&[("OTEL_SDK_DISABLED", "yes")]),
+        "OTEL_SDK_DISABLED=\"yes\" is not valid: it accepts true or false"
+    );
+}
+
+#[test]
+fn service_name_and_resource_attributes() {
+    let resource = settings(&[
+        ("OTEL_SERVICE_NAME", "checkout"),
+        (
+            "OTEL_RESOURCE_ATTRIBUTES",
+            "service.version=1.2.3,deployment.environment.name=prod%20eu",
+        ),
+    ])
+    .resource;
+    assert_eq!(
+        resource,
+        [
+            KeyValue::new("service.version", "1.2.3"),
+            KeyValue::new("deployment.environment.name", "prod eu"),
+            KeyValue::new("service.name", "checkout"),
+        ]
+    );
+    let builder_wins = Config::from_vars([("OTEL_SERVICE_NAME", "from-env")])
+        .service_name("from-builder")
+        .resource_attribute("service.version", "2.0")
+        .settings()
+        .unwrap()
+        .resource;
+    assert_eq!(
+        builder_wins,
+        [
+            KeyValue::new("service.name", "from-builder"),
+            KeyValue::new("service.version", "2.0"),
+        ]
+    );
+    assert_eq!(
+        error(&[("OTEL_RESOURCE_ATTRIBUTES", "novalue")]),
+        "OTEL_RESOURCE_ATTRIBUTES=\"novalue\" is not valid: it accepts comma-separated key=value pairs, values percent-encoded"
+    );
+}
+
+#[test]
+fn traces_exporter() {
+    assert_eq!(
+        settings(&[("OTEL_TRACES_EXPORTER", "none")]).destination,
+        Destination::None
+    );
+    assert_eq!(
+        settings(&[("OTEL_TRACES_EXPORTER", "console")]).destination,
+        Destination::Console
+    );
+    assert_eq!(
+        otlp(&[("OTEL_TRACES_EXPORTER", "otlp")]).endpoint,
+        "http://localhost:4318/v1/traces"
+    );
+    assert_eq!(
+        error(&[("OTEL_TRACES_EXPORTER", "zipkin")]),
+        "OTEL_TRACES_EXPORTER=\"zipkin\" is not valid: it accepts otlp, console or none"
+    );
+    assert_eq!(
+        error(&[("OTEL_TRACES_EXPORTER", "otlp,console")]),
+        "OTEL_TRACES_EXPORTER=\"otlp,console\" is not valid: it accepts otlp, console or none"
+    );
+    let builder_wins = Config::from_vars([("OTEL_TRACES_EXPORTER", "otlp")])
+        .exporter(Exporter::None)
+        .settings()
+        .unwrap();
+    assert_eq!(builder_wins.destination, Destination::None);
+}
+
+#[test]
+fn an_endpoint_alone_selects_otlp_and_the_protocol_decides_the_path() {
+    let http = otlp(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318/")]);
+    assert_eq!(http.protocol, Protocol::HttpProtobuf);
+    assert_eq!(http.endpoint, "http://collector:4318/v1/traces");
+    let grpc = otlp(&[
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+    ]);
+    assert_eq!(grpc.protocol, Protocol::Grpc);
+    assert_eq!(grpc.endpoint, "http://collector:4317");
+    let specific = otlp(&[
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://general:4318"),
+        (
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            "https://traces.example:443/custom",
+        ),
+    ]);
+    assert_eq!(specific.endpoint, "https://traces.example:443/custom");
+    assert_eq!(
+        otlp(&[
+            ("OTEL_TRACES_EXPORTER", "otlp"),
+            ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "grpc")
+        ])
+        .endpoint,
+        "http://localhost:4317"
+    );
+    assert_eq!(
+        error(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318")]),
+        "OTEL_EXPORTER_OTLP_ENDPOINT=\"collector:4318\" is not valid: it accepts an http:// or https:// URL"
+    );
+    assert_eq!(
+        error(&[
+            ("OTEL_TRACES_EXPORTER", "otlp"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")
+        ]),
+        "OTEL_EXPORTER_OTLP_PROTOCOL=\"http/json\" is not valid: it accepts grpc or http/protobuf"
+    );
+}
+
+#[test]
+fn headers_compression_timeout_and_certificate() {
+    let settings = otlp(&[
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"),
+        (
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            "api-key=secret%3D1,tenant=acme",
+        ),
+        ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
+        ("OTEL_EXPORTER_OTLP_TIMEOUT", "2500"),
+        ("OTEL_EXPORTER_OTLP_CERTIFICATE", "Cargo.toml"),
+    ]);
+    assert_eq!(
+        settings.headers,
+        [
+            ("api-key".to_owned(), "secret=1".to_owned()),
+            ("tenant".to_owned(), "acme".to_owned())
+        ]
+    );
+    assert_eq!(settings.compression, Some(Compression::Gzip));
+    assert_eq!(settings.timeout, Duration::from_millis(2500));
+    assert_eq!(settings.certificate, Some(PathBuf::from("Cargo.toml")));
+    let specific = otlp(&[
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"),
+        ("OTEL_EXPORTER_OTLP_TIMEOUT", "2500"),
+        ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "100"),
+        ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
+        ("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "none"),
+    ]);
+    assert_eq!(specific.timeout, Duration::from_millis(100));
+    assert_eq!(specific.compression, None);
+    let base = [("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318")];
+    let with = |name, value| -> String {
+        let mut vars = base.to_vec();
+        vars.push((name, value));
+        error(&vars)
+    };
+    assert_eq!(
+        with("OTEL_EXPORTER_OTLP_HEADERS", "broken"),
+        "OTEL_EXPORTER_OTLP_HEADERS=\"broken\" is not valid: it accepts comma-separated key=value pairs, values percent-encoded"
+    );
+    assert_eq!(
+        with("OTEL_EXPORTER_OTLP_COMPRESSION", "zstd"),
+        "OTEL_EXPORTER_OTLP_COMPRESSION=\"zstd\" is not valid: it accepts gzip or none"
+    );
+    assert_eq!(
+        with("OTEL_EXPORTER_OTLP_TIMEOUT", "10s"),
+        "OTEL_EXPORTER_OTLP_TIMEOUT=\"10s\" is not valid: it accepts a whole number of milliseconds"
+    );
+    assert_eq!(
+        with("OTEL_EXPORTER_OTLP_CERTIFICATE", "/no/such/cert.pem"),
+        "OTEL_EXPORTER_OTLP_CERTIFICATE=\"/no/such/cert.pem\" is not valid: it accepts the path of a readable PEM certificate file"
+    );
+}
+
+#[test]
+fn samplers() {
+    let sampler = |name: &str, arg: Option<&str>| {
+        let mut vars = vec![("OTEL_TRACES_SAMPLER", name)];
+        vars.extend(arg.map(|arg| ("OTEL_TRACES_SAMPLER_ARG", arg)));
+        format!("{:?}", settings(&vars).sampler)
+    };
+    let debug = |sampler: Sampler| format!("{sampler:?}");
+    assert_eq!(sampler("always_on", None), debug(Sampler::AlwaysOn));
+    assert_eq!(sampler("always_off", None), debug(Sampler::AlwaysOff));
+    assert_eq!(
+        sampler("traceidratio", Some("0.25")),
+        debug(Sampler::TraceIdRatioBased(0.25))
+    );
+    assert_eq!(
+        sampler("traceidratio", None),
+        debug(Sampler::TraceIdRatioBased(1.0))
+    );
+    assert_eq!(
+        sampler("parentbased_always_on", None),
+        debug(Sampler::ParentBased(Box::new(Sampler::AlwaysOn)))
+    );
+    assert_eq!(
+        sampler("parentbased_always_off", None),
+        debug(Sampler::ParentBased(Box::new(Sampler::AlwaysOff)))
+    );
+    assert_eq!(
+        sampler("parentbased_traceidratio", Some("0.5")),
+        debug(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(
+            0.5
+        ))))
+    );
+    assert_eq!(
+        error(&[("OTEL_TRACES_SAMPLER", "ratio")]),
+        "OTEL_TRACES_SAMPLER=\"ratio\" is not valid: it accepts always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio"
+    );
+    assert_eq!(
+        error(&[
+            ("OTEL_TRACES_SAMPLER", "traceidratio"),
+            ("OTEL_TRACES_SAMPLER_ARG", "1.5")
+        ]),
+        "OTEL_TRACES_SAMPLER_ARG=\"1.5\" is not valid: it accepts a ratio from 0 to 1, such as 0.25"
+    );
+}
+
+#[test]
+fn propagators_variable() {
+    assert_eq!(
+        settings(&[("OTEL_PROPAGATORS", "baggage")]).propagators,
+        [Propagator::Baggage]
+    );
+    assert!(
+        settings(&[("OTEL_PROPAGATORS", "none")])
+            .propagators
+            .is_empty()
+    );
+    assert_eq!(
+        error(&[("OTEL_PROPAGATORS", "tracecontext,b3")]),
+        "OTEL_PROPAGATORS=\"tracecontext,b3\" is not valid: it accepts a comma-separated list of tracecontext, baggage and none"
+    );
+}
+
+#[test]
+fn batch_processor_variables() {
+    let batch = settings(&[
+        ("OTEL_BSP_MAX_QUEUE_SIZE", "1000"),
+        ("OTEL_BSP_SCHEDULE_DELAY", "250"),
+        ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "2000"),
+        ("OTEL_BSP_EXPORT_TIMEOUT", "1500"),
+    ])
+    .batch;
+    assert_eq!(
+        batch,
+        BatchSettings {
+            max_queue_size: 1000,
+            scheduled_delay: Some(Duration::from_millis(250)),
+            max_export_batch_size: 1000,
+            export_timeout: Duration::from_millis(1500),
+        },
+        "a batch larger than the queue is cut to it"
+    );
+    assert_eq!(
+        error(&[("OTEL_BSP_MAX_QUEUE_SIZE", "0")]),
+        "OTEL_BSP_MAX_QUEUE_SIZE=\"0\" is not valid: it accepts a whole number greater than 0"
+    );
+    assert_eq!(
+        error(&[("OTEL_BSP_SCHEDULE_DELAY", "soon")]),
+        "OTEL_BSP_SCHEDULE_DELAY=\"soon\" is not valid: it accepts a whole number of milliseconds"
+    );
+}
+
+#[test]
+fn attribute_value_length_limit() {
+    assert_eq!(
+        settings(&[("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "64")]).value_length_limit,
+        Some(64)
+    );
+    assert_eq!(
+        error(&[("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "-1")]),
+        "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT=\"-1\" is not valid: it accepts a whole number of characters (0 or more)"
+    );
+}
