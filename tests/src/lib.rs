@@ -1,4 +1,7 @@
-//! Helpers shared by the integration tests: reading attributes off captured spans.
+//! Helpers shared by the integration tests: reading attributes off captured spans,
+//! and an in-process OTLP receiver.
+
+pub mod receiver;
 
 use otel_traced::opentelemetry::Value;
 use otel_traced::sdk::trace::SpanData;

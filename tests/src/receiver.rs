@@ -1,0 +1,287 @@
+//! An OTLP receiver inside the test process, on 127.0.0.1: gRPC on the official
+//! `opentelemetry-proto` tonic service, or HTTP/protobuf on hyper decoding the same
+//! messages. It keeps every export request it accepts, and can be told to answer
+//! slowly or with errors, or be stopped and started again on the same port.
+
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+    TraceService, TraceServiceServer,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::trace::v1::Span;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+/// How the receiver answers an export.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Behaviour {
+    /// Keep the spans, answer OK.
+    Accept,
+    /// Keep the spans, answer OK after this long.
+    Slow(Duration),
+    /// Keep nothing, answer with an error (gRPC UNAVAILABLE / HTTP 503).
+    Fail,
+}
+
+/// The transport the receiver speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    /// OTLP/gRPC.
+    Grpc,
+    /// OTLP over HTTP with protobuf bodies.
+    Http,
+}
+
+#[derive(Debug)]
+struct State {
+    requests: Mutex<Vec<ExportTraceServiceRequest>>,
+    behaviour: Mutex<Behaviour>,
+}
+
+impl State {
+    /// Applies the behaviour to one request; `false` means "answer with an error".
+    async fn receive(&self, request: ExportTraceServiceRequest) -> bool {
+        let behaviour = *self
+            .behaviour
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match behaviour {
+            Behaviour::Fail => return false,
+            Behaviour::Slow(delay) => tokio::time::sleep(delay).await,
+            Behaviour::Accept => {}
+        }
+        self.requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(request);
+        true
+    }
+}
+
+/// A running receiver; dropping it stops it.
+#[derive(Debug)]
+pub struct Receiver {
+    transport: Transport,
+    address: SocketAddr,
+    state: Arc<State>,
+    server: Option<(
+        tokio::sync::oneshot::Sender<()>,
+        std::thread::JoinHandle<()>,
+    )>,
+}
+
+impl Receiver {
+    /// Starts a receiver on a free port of 127.0.0.1.
+    pub fn start(transport: Transport) -> Receiver {
+        let state = Arc::new(State {
+            requests: Mutex::default(),
+            behaviour: Mutex::new(Behaviour::Accept),
+        });
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let address = listener.local_addr().expect("a bound address");
+        let mut receiver = Receiver {
+            transport,
+            address,
+            state,
+            server: None,
+        };
+        receiver.serve(listener);
+        receiver
+    }
+
+    /// The endpoint to configure: the server for gRPC, the traces URL for HTTP.
+    pub fn endpoint(&self) -> String {
+        match self.transport {
+            Transport::Grpc => format!("http://{}", self.address),
+            Transport::Http => format!("http://{}/v1/traces", self.address),
+        }
+    }
+
+    /// Changes how the receiver answers from now on.
+    pub fn set_behaviour(&self, behaviour: Behaviour) {
+        *self
+            .state
+            .behaviour
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = behaviour;
+    }
+
+    /// Every request received so far.
+    pub fn requests(&self) -> Vec<ExportTraceServiceRequest> {
+        self.state
+            .requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Every span received so far.
+    pub fn spans(&self) -> Vec<Span> {
+        self.requests()
+            .into_iter()
+            .flat_map(|request| request.resource_spans)
+            .flat_map(|resource| resource.scope_spans)
+            .flat_map(|scope| scope.spans)
+            .collect()
+    }
+
+    /// Waits until at least `count` spans arrived, or `timeout` passed.
+    pub fn wait_for_spans(&self, count: usize, timeout: Duration) -> Vec<Span> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let spans = self.spans();
+            if spans.len() >= count || Instant::now() >= deadline {
+                return spans;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Stops listening (the port stays reserved for [`Receiver::restart`]).
+    pub fn stop(&mut self) {
+        if let Some((stop, thread)) = self.server.take() {
+            let _ = stop.send(());
+            let _ = thread.join();
+        }
+    }
+
+    /// Listens again on the same port.
+    pub fn restart(&mut self) {
+        self.stop();
+        let listener = std::net::TcpListener::bind(self.address).expect("the same port again");
+        self.serve(listener);
+    }
+
+    fn serve(&mut self, listener: std::net::TcpListener) {
+        listener
+            .set_nonblocking(true)
+            .expect("a non-blocking listener");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let state = Arc::clone(&self.state);
+        let transport = self.transport;
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("a runtime for the receiver");
+            runtime.block_on(async move {
+                let listener =
+                    tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
+                match transport {
+                    Transport::Grpc => serve_grpc(listener, state, stopped).await,
+                    Transport::Http => serve_http(listener, state, stopped).await,
+                }
+            });
+        });
+        self.server = Some((stop, thread));
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+struct GrpcService(Arc<State>);
+
+#[tonic::async_trait]
+impl TraceService for GrpcService {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportTraceServiceRequest>,
+    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        if self.0.receive(request.into_inner()).await {
+            Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
+        } else {
+            Err(tonic::Status::unavailable("the test receiver refuses"))
+        }
+    }
+}
+
+async fn serve_grpc(
+    listener: tokio::net::TcpListener,
+    state: Arc<State>,
+    stopped: tokio::sync::oneshot::Receiver<()>,
+) {
+    let _ = tonic::transport::Server::builder()
+        .add_service(TraceServiceServer::new(GrpcService(state)))
+        .serve_with_incoming_shutdown(
+            tonic::transport::server::TcpIncoming::from(listener),
+            async {
+                let _ = stopped.await;
+            },
+        )
+        .await;
+}
+
+async fn serve_http(
+    listener: tokio::net::TcpListener,
+    state: Arc<State>,
+    mut stopped: tokio::sync::oneshot::Receiver<()>,
+) {
+    use http_body_util::BodyExt as _;
+    use prost::Message as _;
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = &mut stopped => return,
+        };
+        let Ok((stream, _)) = accepted else { continue };
+        let state = Arc::clone(&state);
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(
+                move |request: hyper::Request<hyper::body::Incoming>| {
+                    let state = Arc::clone(&state);
+                    async move {
+                        let body = request.into_body().collect().await?.to_bytes();
+                        let status = match ExportTraceServiceRequest::decode(body) {
+                            Ok(export) => {
+                                if state.receive(export).await {
+                                    200
+                                } else {
+                                    503
+                                }
+                            }
+                            Err(_) => 400,
+                        };
+                        let response = ExportTraceServiceResponse::default().encode_to_vec();
+                        Ok::<_, hyper::Error>(
+                            hyper::Response::builder()
+                                .status(status)
+                                .header("content-type", "application/x-protobuf")
+                                .body(http_body_util::Full::new(hyper::body::Bytes::from(
+                                    response,
+                                )))
+                                .expect("a valid response"),
+                        )
+                    }
+                },
+            );
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+/// The string value of an attribute of a received span or resource.
+pub fn string_attribute<'a>(attributes: &'a [KeyValue], key: &str) -> Option<&'a str> {
+    match value(attributes, key)? {
+        any_value::Value::StringValue(text) => Some(text),
+        _ => None,
+    }
+}
+
+/// The value of an attribute of a received span or resource.
+pub fn value<'a>(attributes: &'a [KeyValue], key: &str) -> Option<&'a any_value::Value> {
+    attributes
+        .iter()
+        .find(|kv| kv.key == key)
+        .and_then(|kv| kv.value.as_ref())
+        .and_then(|AnyValue { value }| value.as_ref())
+}

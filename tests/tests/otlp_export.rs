@@ -1,0 +1,163 @@
+//! End to end: annotated calls exported over OTLP, gRPC and HTTP/protobuf, to a
+//! receiver in this process, and what arrived checked field by field. One test
+//! runs both protocols in turn: `init` installs a process-wide provider.
+
+use opentelemetry_proto::tonic::common::v1::any_value::Value;
+use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
+use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
+use otel_traced::{Config, traced};
+use otel_traced_tests::receiver::{Receiver, Transport, string_attribute, value};
+
+#[derive(Debug)]
+struct Declined;
+
+impl std::fmt::Display for Declined {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("card declined")
+    }
+}
+
+impl std::error::Error for Declined {}
+
+#[traced(kind = server, attrs(http.request.method = "POST"))]
+fn checkout(order_id: u64, customer: &str) -> Result<(), Declined> {
+    reserve(order_id, 2.5);
+    charge(customer)
+}
+
+#[traced]
+fn reserve(order_id: u64, weight: f64) {
+    let _ = (order_id, weight);
+}
+
+#[traced(kind = client)]
+fn charge(customer: &str) -> Result<(), Declined> {
+    let _ = customer;
+    Err(Declined)
+}
+
+fn export_to(transport: Transport) {
+    let receiver = Receiver::start(transport);
+    let protocol = match transport {
+        Transport::Grpc => "grpc",
+        Transport::Http => "http/protobuf",
+    };
+    let guard = Config::from_vars([
+        (
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            receiver.endpoint().as_str(),
+        ),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
+        ("OTEL_SERVICE_NAME", "shop"),
+        (
+            "OTEL_RESOURCE_ATTRIBUTES",
+            "service.version=1.4.2,deployment.environment.name=test",
+        ),
+        ("OTEL_BSP_SCHEDULE_DELAY", "50"),
+    ])
+    .install()
+    .expect("OTLP configured");
+    let _ = checkout(42, "ada");
+    guard.shutdown().expect("everything exported");
+    let spans = receiver.spans();
+    assert_eq!(spans.len(), 3, "{transport:?}: {spans:#?}");
+
+    let find = |name: &str| spans.iter().find(|s| s.name == name).expect(name);
+    let (root, reserve, charge) = (find("checkout"), find("reserve"), find("charge"));
+    assert_eq!(root.trace_id.len(), 16);
+    assert!(
+        root.parent_span_id.is_empty(),
+        "{transport:?}: checkout is a root"
+    );
+    for child in [reserve, charge] {
+        assert_eq!(child.trace_id, root.trace_id, "{transport:?}");
+        assert_eq!(child.parent_span_id, root.span_id, "{transport:?}");
+    }
+    assert_eq!(root.kind, SpanKind::Server as i32);
+    assert_eq!(reserve.kind, SpanKind::Internal as i32);
+    assert_eq!(charge.kind, SpanKind::Client as i32);
+
+    assert_eq!(
+        value(&root.attributes, "order_id"),
+        Some(&Value::IntValue(42))
+    );
+    assert_eq!(string_attribute(&root.attributes, "customer"), Some("ada"));
+    assert_eq!(
+        string_attribute(&root.attributes, "http.request.method"),
+        Some("POST")
+    );
+    assert_eq!(
+        value(&reserve.attributes, "weight"),
+        Some(&Value::DoubleValue(2.5))
+    );
+    assert_eq!(
+        string_attribute(&root.attributes, "code.function.name"),
+        Some("otlp_export::checkout")
+    );
+
+    let status = charge.status.as_ref().expect("a status");
+    assert_eq!(status.code, StatusCode::Error as i32);
+    assert_eq!(status.message, "card declined");
+    assert_eq!(
+        string_attribute(&charge.attributes, "error.type"),
+        Some("otlp_export::Declined")
+    );
+    assert_eq!(charge.events.len(), 1);
+    assert_eq!(charge.events[0].name, "exception");
+    assert_eq!(
+        string_attribute(&charge.events[0].attributes, "exception.message"),
+        Some("card declined")
+    );
+    assert_eq!(
+        reserve.status.as_ref().map(|s| s.code),
+        Some(StatusCode::Unset as i32)
+    );
+
+    let request = &receiver.requests()[0];
+    let resource = request.resource_spans[0]
+        .resource
+        .as_ref()
+        .expect("a resource");
+    let attributes = &resource.attributes;
+    assert_eq!(string_attribute(attributes, "service.name"), Some("shop"));
+    assert_eq!(
+        string_attribute(attributes, "service.version"),
+        Some("1.4.2")
+    );
+    assert_eq!(
+        string_attribute(attributes, "deployment.environment.name"),
+        Some("test")
+    );
+    assert_eq!(
+        string_attribute(attributes, "telemetry.sdk.language"),
+        Some("rust")
+    );
+    assert_eq!(
+        string_attribute(attributes, "telemetry.sdk.name"),
+        Some("opentelemetry")
+    );
+    assert!(
+        string_attribute(attributes, "host.name").is_some(),
+        "host detector"
+    );
+    assert!(
+        value(attributes, "process.pid").is_some(),
+        "process detector"
+    );
+    let scope = request.resource_spans[0].scope_spans[0]
+        .scope
+        .as_ref()
+        .expect("a scope");
+    assert_eq!(scope.name, "otel-traced-tests");
+}
+
+#[test]
+fn annotated_calls_arrive_over_grpc_and_http_protobuf() {
+    export_to(Transport::Grpc);
+    export_to(Transport::Http);
+    // Nothing else may remain installed: a later init succeeds.
+    let guard = Config::from_vars([("OTEL_TRACES_EXPORTER", "none")])
+        .install()
+        .expect("installed again");
+    drop(guard);
+}
