@@ -1,0 +1,163 @@
+//! Faults between the application and its collector, over both protocols: nobody
+//! listening, a slow receiver, a receiver that starts late, and a full queue. The
+//! application's calls never wait on export, shutdown returns within its bound,
+//! and what is lost is counted. One test: `init` is process-wide.
+
+use otel_traced::{Config, Guard, traced};
+use otel_traced_tests::receiver::{Behaviour, Receiver, Transport};
+use std::time::{Duration, Instant};
+
+#[traced]
+fn work(item: u64) -> u64 {
+    item
+}
+
+/// Installs OTLP export to `endpoint` with `extra` variables.
+fn install(transport: Transport, endpoint: &str, extra: &[(&str, &str)]) -> Guard {
+    let protocol = match transport {
+        Transport::Grpc => "grpc",
+        Transport::Http => "http/protobuf",
+    };
+    let mut vars = vec![
+        ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", endpoint),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
+        ("OTEL_BSP_SCHEDULE_DELAY", "20"),
+    ];
+    vars.extend_from_slice(extra);
+    Config::from_vars(vars).install().expect("OTLP configured")
+}
+
+/// Calls `work` `count` times and returns how long that took: export must never
+/// make the application wait, whatever the collector does.
+fn calls(count: u64) -> Duration {
+    let started = Instant::now();
+    for item in 0..count {
+        work(item);
+    }
+    started.elapsed()
+}
+
+/// A bound no healthy call loop comes near and a blocked one cannot meet.
+const CALLS_BOUND: Duration = Duration::from_secs(2);
+/// The guard's shutdown timeout (5 s) and a margin.
+const SHUTDOWN_BOUND: Duration = Duration::from_secs(7);
+
+fn nobody_listening(transport: Transport) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let endpoint = match transport {
+        Transport::Grpc => format!("http://127.0.0.1:{port}"),
+        Transport::Http => format!("http://127.0.0.1:{port}/v1/traces"),
+    };
+    let guard = install(
+        transport,
+        &endpoint,
+        &[("OTEL_EXPORTER_OTLP_TIMEOUT", "300")],
+    );
+    assert!(
+        calls(1_000) < CALLS_BOUND,
+        "{transport:?}: calls waited on export"
+    );
+    let started = Instant::now();
+    let _ = guard.force_flush();
+    let dropped = guard.dropped_spans();
+    let _ = guard.shutdown();
+    assert!(
+        started.elapsed() < SHUTDOWN_BOUND,
+        "{transport:?}: shutdown hung"
+    );
+    assert_eq!(
+        dropped, 1_000,
+        "{transport:?}: every span lost, and counted"
+    );
+}
+
+fn slow_receiver(transport: Transport) {
+    let receiver = Receiver::start(transport);
+    receiver.set_behaviour(Behaviour::Slow(Duration::from_millis(800)));
+    let guard = install(
+        transport,
+        &receiver.endpoint(),
+        &[("OTEL_EXPORTER_OTLP_TIMEOUT", "5000")],
+    );
+    calls(50);
+    std::thread::sleep(Duration::from_millis(100)); // an export is now in flight
+    assert!(
+        calls(200) < CALLS_BOUND,
+        "{transport:?}: calls waited on a slow export"
+    );
+    let started = Instant::now();
+    guard.shutdown().expect("slow, but within the timeout");
+    assert!(
+        started.elapsed() < SHUTDOWN_BOUND,
+        "{transport:?}: shutdown hung"
+    );
+    assert_eq!(
+        receiver.spans().len(),
+        250,
+        "{transport:?}: every span delivered"
+    );
+}
+
+fn receiver_starts_late(transport: Transport) {
+    let mut receiver = Receiver::start(transport);
+    receiver.stop();
+    let guard = install(
+        transport,
+        &receiver.endpoint(),
+        &[("OTEL_EXPORTER_OTLP_TIMEOUT", "300")],
+    );
+    calls(10);
+    std::thread::sleep(Duration::from_millis(200)); // exported into the void
+    receiver.restart();
+    calls(20);
+    guard.force_flush().expect("the receiver is up");
+    let arrived = receiver.wait_for_spans(20, Duration::from_secs(5));
+    assert_eq!(arrived.len(), 20, "{transport:?}: later spans arrive");
+    assert_eq!(
+        guard.dropped_spans(),
+        10,
+        "{transport:?}: the early ones are counted"
+    );
+    guard.shutdown().expect("a clean shutdown");
+}
+
+fn queue_overflow(transport: Transport) {
+    let receiver = Receiver::start(transport);
+    receiver.set_behaviour(Behaviour::Slow(Duration::from_millis(200)));
+    let guard = install(
+        transport,
+        &receiver.endpoint(),
+        &[
+            ("OTEL_BSP_MAX_QUEUE_SIZE", "16"),
+            ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "16"),
+        ],
+    );
+    assert!(
+        calls(2_000) < CALLS_BOUND,
+        "{transport:?}: a full queue blocked calls"
+    );
+    guard.force_flush().expect("the receiver is up");
+    let dropped = guard.dropped_spans();
+    guard.shutdown().expect("a clean shutdown");
+    let received = receiver.spans().len() as u64;
+    assert!(dropped > 0, "{transport:?}: a 16-span queue overflowed");
+    assert_eq!(
+        received + dropped,
+        2_000,
+        "{transport:?}: drops are counted, not hidden"
+    );
+}
+
+#[test]
+fn the_application_survives_every_collector_fault() {
+    for transport in [Transport::Grpc, Transport::Http] {
+        nobody_listening(transport);
+        slow_receiver(transport);
+        receiver_starts_late(transport);
+        queue_overflow(transport);
+    }
+}
