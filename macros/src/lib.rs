@@ -6,6 +6,7 @@
 //! `attrs(..)`, `record!` and `event!` share.
 
 mod check;
+mod entry;
 mod expand;
 mod fields;
 mod options;
@@ -29,6 +30,14 @@ pub fn traced(args: TokenStream, item: TokenStream) -> TokenStream {
             with_item(error, quote::quote!(#function))
         }
     }
+}
+
+/// Initialises tracing around `main`. Documented in `otel-traced`.
+#[proc_macro_attribute]
+pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
+    entry::expand(args.into(), item.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }
 
 /// Sets attributes on the current span. Documented in `otel-traced`.

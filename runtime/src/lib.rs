@@ -43,6 +43,18 @@ mod value;
 /// option.
 pub use otel_traced_macros::traced;
 
+/// Initialises tracing for the whole of `main`: `init()` before the body, the
+/// guard flushing when it returns. A bad configuration is a clear message and exit
+/// code 1. Works on `fn main` and with `#[tokio::main]`, above or below it.
+///
+/// ```no_run
+/// #[otel_traced::main]
+/// fn main() {
+///     // annotated code runs here
+/// }
+/// ```
+pub use otel_traced_macros::main;
+
 /// Sets attributes on the current span: `record!(cache.hit = true, db.rows = n)`.
 /// Keys are dotted names or string literals; `%value` records `Display`, `?value`
 /// `Debug`. Setting a key again replaces its value. Values are evaluated only when
@@ -99,6 +111,18 @@ pub mod __private {
     pub use linkme;
     pub use opentelemetry::Value;
     pub use opentelemetry::trace::SpanKind;
+
+    /// What `#[otel_traced::main]` runs first: `init()`, or a clear message and
+    /// exit code 1 when the configuration is wrong.
+    pub fn init_for_main() -> crate::Guard {
+        match crate::init() {
+            Ok(guard) => guard,
+            Err(error) => {
+                eprintln!("otel-traced: tracing could not be initialised: {error}");
+                std::process::exit(1);
+            }
+        }
+    }
 
     /// Formats a value with `Display` (`attrs(key = %value)`, `record!`, `event!`).
     pub fn display(value: &(impl ::core::fmt::Display + ?Sized)) -> Option<Value> {

@@ -1,0 +1,72 @@
+//! `#[otel_traced::main]` in each placement, exporting over gRPC and HTTP to the
+//! in-process receiver: the program exits on its own (no deadlock at shutdown) and
+//! its spans arrive. A bad configuration exits with a message and code 1.
+
+use otel_traced_tests::receiver::{Receiver, Transport};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Runs `program` with `vars` only, killing it if it has not exited in time.
+fn run(program: &str, vars: &[(&str, &str)]) -> Output {
+    let mut child = Command::new(program)
+        .env_clear()
+        .envs(vars.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the program starts");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child
+        .try_wait()
+        .expect("the program can be waited on")
+        .is_none()
+    {
+        if Instant::now() > deadline {
+            child.kill().expect("a hung program can be killed");
+            panic!("{program} did not exit: a deadlock at shutdown");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("the output")
+}
+
+const PROGRAMS: [&str; 3] = [
+    env!("CARGO_BIN_EXE_main_sync"),
+    env!("CARGO_BIN_EXE_main_above_tokio"),
+    env!("CARGO_BIN_EXE_main_below_tokio"),
+];
+
+#[test]
+fn every_placement_exports_and_exits_over_both_protocols() {
+    for (transport, protocol) in [
+        (Transport::Grpc, "grpc"),
+        (Transport::Http, "http/protobuf"),
+    ] {
+        for program in PROGRAMS {
+            let receiver = Receiver::start(transport);
+            let output = run(
+                program,
+                &[
+                    ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", &receiver.endpoint()),
+                    ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
+                    ("OTEL_SERVICE_NAME", "main-attribute"),
+                ],
+            );
+            assert!(output.status.success(), "{program}: {output:?}");
+            let names: Vec<String> = receiver.spans().into_iter().map(|s| s.name).collect();
+            assert_eq!(names, ["step", "step", "step"], "{program} over {protocol}");
+        }
+    }
+}
+
+#[test]
+fn a_bad_configuration_exits_with_a_message_and_code_1() {
+    for program in PROGRAMS {
+        let output = run(program, &[("OTEL_TRACES_SAMPLER", "sometimes")]);
+        assert_eq!(output.status.code(), Some(1), "{program}");
+        assert_eq!(
+            String::from_utf8_lossy(&output.stderr),
+            "otel-traced: tracing could not be initialised: OTEL_TRACES_SAMPLER=\"sometimes\" is not valid: it accepts always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio\n"
+        );
+    }
+}

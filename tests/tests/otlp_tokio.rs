@@ -1,0 +1,36 @@
+//! A guard shut down inside a current-thread tokio runtime (`#[tokio::test]`)
+//! returns, over gRPC and HTTP: export never runs on the application's runtime
+//! (opentelemetry-rust issue 2583).
+
+use otel_traced::{Config, traced};
+use otel_traced_tests::receiver::{Receiver, Transport};
+
+#[traced]
+async fn handle(request: u32) -> u32 {
+    tokio::task::yield_now().await;
+    request
+}
+
+#[tokio::test]
+async fn shutdown_inside_a_current_thread_runtime_does_not_deadlock() {
+    for (transport, protocol) in [
+        (Transport::Grpc, "grpc"),
+        (Transport::Http, "http/protobuf"),
+    ] {
+        let receiver = Receiver::start(transport);
+        let guard = Config::from_vars([
+            (
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                receiver.endpoint().as_str(),
+            ),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
+        ])
+        .install()
+        .expect("OTLP configured");
+        for request in 0..5 {
+            handle(request).await;
+        }
+        guard.shutdown().expect("exported from inside the runtime");
+        assert_eq!(receiver.spans().len(), 5, "{protocol}");
+    }
+}
