@@ -35,9 +35,11 @@ pub fn traced(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Initialises tracing around `main`. Documented in `otel-traced`.
 #[proc_macro_attribute]
 pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
-    entry::expand(args.into(), item.into())
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    let item = proc_macro2::TokenStream::from(item);
+    match entry::expand(args.into(), item.clone()) {
+        Ok(expanded) => expanded.into(),
+        Err(error) => with_item(error, item),
+    }
 }
 
 /// Sets attributes on the current span. Documented in `otel-traced`.
