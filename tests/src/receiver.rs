@@ -76,12 +76,17 @@ pub struct Receiver {
 impl Receiver {
     /// Starts a receiver on a free port of 127.0.0.1.
     pub fn start(transport: Transport) -> Receiver {
+        Receiver::start_at(transport, "127.0.0.1:0").expect("a free port")
+    }
+
+    /// Starts a receiver on `address` (`127.0.0.1:4318`, say).
+    pub fn start_at(transport: Transport, address: &str) -> std::io::Result<Receiver> {
+        let listener = std::net::TcpListener::bind(address)?;
         let state = Arc::new(State {
             requests: Mutex::default(),
             behaviour: Mutex::new(Behaviour::Accept),
         });
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-        let address = listener.local_addr().expect("a bound address");
+        let address = listener.local_addr()?;
         let mut receiver = Receiver {
             transport,
             address,
@@ -89,7 +94,7 @@ impl Receiver {
             server: None,
         };
         receiver.serve(listener);
-        receiver
+        Ok(receiver)
     }
 
     /// The endpoint to configure: the server for gRPC, the traces URL for HTTP.
