@@ -5,13 +5,12 @@
 //! a span copies no strings, and the call site caches its tracer.
 
 use crate::route::{CaptureRoute, TracerCache};
-use crate::span::{ActiveSpan, Attributes};
+use crate::span::{ActiveSpan, Attributes, OpenedSpan};
 use opentelemetry::baggage::{Baggage, BaggageExt as _};
 use opentelemetry::trace::{
     Link, SpanBuilder, SpanContext, SpanKind, TraceContextExt, Tracer as _, TracerProvider as _,
 };
 use opentelemetry::{Context, InstrumentationScope, Key, KeyValue};
-use opentelemetry_sdk::trace::Span as SdkSpan;
 use std::borrow::Cow;
 
 /// What the macro knows about an annotated function.
@@ -233,28 +232,27 @@ impl Callsite {
         let Some(mut span) = span else {
             return ActiveSpan::disabled();
         };
-        if opentelemetry::trace::Span::is_recording(&span) {
+        if span.is_recording() {
             record(&mut Attributes::opening(&mut span));
         }
-        ActiveSpan::new(parent.with_span(span), call)
+        ActiveSpan::new(span.into_context(&parent), call)
     }
 
     /// Builds the span with the tracer of its destination, or `None` when it has
     /// none (nothing installed, and not inside a capture).
-    fn build(&'static self, start: SpanStart, parent: &Context) -> Option<SdkSpan> {
+    fn build(&'static self, start: SpanStart, parent: &Context) -> Option<OpenedSpan> {
         match CaptureRoute::for_parent(parent) {
             Some(route) => {
                 let tracer = route.provider().tracer_with_scope(self.scope());
-                let span = tracer.build_with_context(self.builder(start), parent);
+                let span = OpenedSpan::Sdk(tracer.build_with_context(self.builder(start), parent));
                 if !parent.span().span_context().is_valid() {
-                    route.register_root(opentelemetry::trace::Span::span_context(&span));
+                    route.register_root(span.span_context());
                 }
                 Some(span)
             }
-            None => self.tracers.with_tracer(
-                || self.scope(),
-                |tracer| tracer.build_with_context(self.builder(start), parent),
-            ),
+            None => self
+                .tracers
+                .build(|| self.scope(), self.builder(start), parent),
         }
     }
 

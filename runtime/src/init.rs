@@ -97,6 +97,9 @@ impl std::error::Error for ShutdownError {
 #[must_use = "dropping the guard shuts tracing down at once"]
 #[derive(Debug)]
 pub struct Guard {
+    /// Whether this guard installed a destination that its drop must uninstall.
+    installed: bool,
+    /// Our provider, to shut down; `None` for the global one (the application's).
     provider: Option<SdkTracerProvider>,
     counters: Arc<SpanCounters>,
 }
@@ -123,11 +126,13 @@ impl Guard {
     }
 
     fn shut_down(&mut self) -> Result<(), ShutdownError> {
+        // Uninstall first, so no new span reaches a provider that is shutting down.
+        if std::mem::take(&mut self.installed) {
+            route::uninstall();
+        }
         let Some(provider) = self.provider.take() else {
             return Ok(());
         };
-        // Uninstall first, so no new span reaches a provider that is shutting down.
-        route::uninstall();
         let result = provider
             .shutdown_with_timeout(SHUTDOWN_TIMEOUT)
             .map_err(ShutdownError);
@@ -175,6 +180,7 @@ pub(crate) fn install(
     let counters = Arc::new(SpanCounters::default());
     if settings.disabled {
         return Ok(Guard {
+            installed: false,
             provider: None,
             counters,
         });
@@ -208,14 +214,37 @@ pub(crate) fn install(
         });
     }
     let provider = builder.build();
-    if route::install(provider.clone()).is_err() {
+    if route::install(route::Destination::Ours(provider.clone())).is_err() {
         let _ = provider.shutdown_with_timeout(SHUTDOWN_TIMEOUT);
         return Err(InitError::AlreadyInitialized);
     }
     install_propagators(&settings.propagators);
     Ok(Guard {
+        installed: true,
         provider: Some(provider),
         counters,
+    })
+}
+
+/// Sends our spans to whatever `opentelemetry::global` holds, for applications
+/// that build and install their own provider (and exporters, and propagators). The
+/// guard stops that when dropped, but does not shut the application's provider
+/// down: it is theirs. `dropped_spans()` is always 0 here, as we see none of it.
+///
+/// ```no_run
+/// use otel_traced::sdk::trace::SdkTracerProvider;
+///
+/// let provider = SdkTracerProvider::builder().build();
+/// otel_traced::opentelemetry::global::set_tracer_provider(provider.clone());
+/// let _guard = otel_traced::use_global_provider()?;
+/// # Ok::<(), otel_traced::InitError>(())
+/// ```
+pub fn use_global_provider() -> Result<Guard, InitError> {
+    route::install(route::Destination::Global).map_err(|_| InitError::AlreadyInitialized)?;
+    Ok(Guard {
+        installed: true,
+        provider: None,
+        counters: Arc::default(),
     })
 }
 

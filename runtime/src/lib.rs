@@ -77,7 +77,7 @@ pub fn catalog() -> Vec<&'static catalog::Entry> {
 }
 pub use config::{Config, Exporter, Propagator, Protocol};
 pub use future::Instrumented;
-pub use init::{Guard, InitError, ShutdownError, init};
+pub use init::{Guard, InitError, ShutdownError, init, use_global_provider};
 pub use value::AsAttribute;
 
 /// The OpenTelemetry API crate, at the version this crate is built on.

@@ -6,7 +6,10 @@
 //! live capture adds [`CAPTURE_UNIT`]. When it reads zero, an annotated function runs
 //! its body and nothing else.
 
-use opentelemetry::trace::{SpanContext, TraceContextExt, TraceId, TracerProvider as _};
+use crate::span::OpenedSpan;
+use opentelemetry::trace::{
+    SpanBuilder, SpanContext, TraceContextExt, TraceId, Tracer as _, TracerProvider as _,
+};
 use opentelemetry::{Context, InstrumentationScope};
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 use std::collections::HashMap;
@@ -23,8 +26,18 @@ static ENABLED: AtomicUsize = AtomicUsize::new(0);
 /// that the provider they cached is no longer the installed one.
 static GENERATION: AtomicU64 = AtomicU64::new(0);
 
-/// The installed provider, tagged with the generation it was installed under.
-static INSTALLED: RwLock<Option<(u64, SdkTracerProvider)>> = RwLock::new(None);
+/// Where spans not routed to a capture go, tagged with the generation it was
+/// installed under.
+static INSTALLED: RwLock<Option<(u64, Destination)>> = RwLock::new(None);
+
+/// What `init()` or `use_global_provider()` installed.
+#[derive(Debug)]
+pub(crate) enum Destination {
+    /// Our own provider, built from the configuration.
+    Ours(SdkTracerProvider),
+    /// Whatever `opentelemetry::global` holds, which the application set up.
+    Global,
+}
 
 /// Root traces started inside a capture, so that a span continuing one of them from
 /// a bare `SpanContext` (a server reading `traceparent`, an explicit `parent =`) is
@@ -43,68 +56,96 @@ fn captures_active() -> bool {
     ENABLED.load(Ordering::Relaxed) >= CAPTURE_UNIT
 }
 
-/// Makes `provider` the destination of every span not routed to a capture. Fails,
-/// returning the provider, when one is installed already.
-pub(crate) fn install(provider: SdkTracerProvider) -> Result<(), SdkTracerProvider> {
+/// Makes `destination` where every span not routed to a capture goes. Fails,
+/// returning it, when something is installed already.
+pub(crate) fn install(destination: Destination) -> Result<(), Destination> {
     let mut installed = INSTALLED.write().unwrap_or_else(PoisonError::into_inner);
     if installed.is_some() {
-        return Err(provider);
+        return Err(destination);
     }
     crate::panic::install_location_hook();
     let generation = GENERATION.fetch_add(1, Ordering::AcqRel) + 1;
-    *installed = Some((generation, provider));
+    *installed = Some((generation, destination));
     ENABLED.fetch_or(INSTALLED_BIT, Ordering::Release);
     Ok(())
 }
 
-/// Removes the installed provider and returns it for shutdown. Spans started from now
-/// on go nowhere; spans already running keep their tracer and reach the old provider
-/// only if it is still running when they end.
-pub(crate) fn uninstall() -> Option<SdkTracerProvider> {
+/// Removes what is installed. Spans started from now on go nowhere; spans already
+/// running keep their tracer and reach the old provider only if it is still running
+/// when they end.
+pub(crate) fn uninstall() {
     let mut installed = INSTALLED.write().unwrap_or_else(PoisonError::into_inner);
-    let (_, provider) = installed.take()?;
-    GENERATION.fetch_add(1, Ordering::AcqRel);
-    ENABLED.fetch_and(!INSTALLED_BIT, Ordering::Release);
-    Some(provider)
+    if installed.take().is_some() {
+        GENERATION.fetch_add(1, Ordering::AcqRel);
+        ENABLED.fetch_and(!INSTALLED_BIT, Ordering::Release);
+    }
 }
 
 /// A call site's tracer for the installed provider, rebuilt when the provider changes.
 ///
 /// A tracer holds an `Arc` of its instrumentation scope, so building one per span
 /// would allocate; the cache builds it once per call site and provider generation.
+/// With the global provider there is nothing to cache: each span asks
+/// `opentelemetry::global` for its tracer.
 #[derive(Debug)]
-pub(crate) struct TracerCache(RwLock<Option<(u64, SdkTracer)>>);
+pub(crate) struct TracerCache(RwLock<Option<(u64, CachedTracer)>>);
+
+#[derive(Debug)]
+enum CachedTracer {
+    Ours(SdkTracer),
+    Global,
+}
 
 impl TracerCache {
     pub(crate) const fn new() -> Self {
         TracerCache(RwLock::new(None))
     }
 
-    /// Runs `use_tracer` with this call site's tracer for the installed provider, or
-    /// returns `None` when no provider is installed.
-    pub(crate) fn with_tracer<R>(
+    /// Opens a span with this call site's tracer for what is installed, or returns
+    /// `None` when nothing is.
+    pub(crate) fn build(
         &self,
         scope: impl FnOnce() -> InstrumentationScope,
-        use_tracer: impl FnOnce(&SdkTracer) -> R,
-    ) -> Option<R> {
+        builder: SpanBuilder,
+        parent: &Context,
+    ) -> Option<OpenedSpan> {
         let generation = GENERATION.load(Ordering::Acquire);
         {
             let cached = self.0.read().unwrap_or_else(PoisonError::into_inner);
             if let Some((cached_generation, tracer)) = cached.as_ref()
                 && *cached_generation == generation
             {
-                return Some(use_tracer(tracer));
+                return Some(open(tracer, scope, builder, parent));
             }
         }
-        let tracer = {
-            let installed = INSTALLED.read().unwrap_or_else(PoisonError::into_inner);
-            let (installed_generation, provider) = installed.as_ref()?;
-            let tracer = provider.tracer_with_scope(scope());
-            let mut cached = self.0.write().unwrap_or_else(PoisonError::into_inner);
-            *cached = Some((*installed_generation, tracer.clone()));
-            tracer
+        let installed = INSTALLED.read().unwrap_or_else(PoisonError::into_inner);
+        let (installed_generation, destination) = installed.as_ref()?;
+        let scope = scope();
+        let tracer = match destination {
+            Destination::Ours(provider) => {
+                CachedTracer::Ours(provider.tracer_with_scope(scope.clone()))
+            }
+            Destination::Global => CachedTracer::Global,
         };
-        Some(use_tracer(&tracer))
+        let mut cached = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        let (_, tracer) = cached.insert((*installed_generation, tracer));
+        Some(open(tracer, || scope, builder, parent))
+    }
+}
+
+fn open(
+    tracer: &CachedTracer,
+    scope: impl FnOnce() -> InstrumentationScope,
+    builder: SpanBuilder,
+    parent: &Context,
+) -> OpenedSpan {
+    match tracer {
+        CachedTracer::Ours(tracer) => OpenedSpan::Sdk(tracer.build_with_context(builder, parent)),
+        CachedTracer::Global => OpenedSpan::Global(
+            opentelemetry::global::tracer_provider()
+                .tracer_with_scope(scope())
+                .build_with_context(builder, parent),
+        ),
     }
 }
 

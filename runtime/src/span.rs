@@ -4,7 +4,8 @@ use crate::callsite::CallKind;
 use crate::outcome::ErrorReport;
 use crate::panic::PanicReport;
 use crate::value::within_length_limit;
-use opentelemetry::trace::{Span as _, SpanRef, Status, TraceContextExt as _};
+use opentelemetry::global::BoxedSpan;
+use opentelemetry::trace::{Span as _, SpanContext, SpanRef, Status, TraceContextExt as _};
 use opentelemetry::{Context, ContextGuard, Key, KeyValue, Value};
 use opentelemetry_sdk::trace::Span as SdkSpan;
 use std::panic::{self, AssertUnwindSafe};
@@ -18,11 +19,54 @@ const RETURN_VALUE: Key = Key::from_static_str("return.value");
 /// `error.type` and `exception.type` of a panic.
 const PANIC: &str = "panic";
 
+/// A span just opened, before it is shared through a context: the SDK's own, or
+/// the boxed span of the global provider the application installed.
+#[derive(Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "it lives on the stack between opening and sharing; boxing the SDK span would cost an allocation per span"
+)]
+pub(crate) enum OpenedSpan {
+    Sdk(SdkSpan),
+    Global(BoxedSpan),
+}
+
+impl OpenedSpan {
+    pub(crate) fn is_recording(&self) -> bool {
+        match self {
+            OpenedSpan::Sdk(span) => span.is_recording(),
+            OpenedSpan::Global(span) => span.is_recording(),
+        }
+    }
+
+    pub(crate) fn span_context(&self) -> &SpanContext {
+        match self {
+            OpenedSpan::Sdk(span) => span.span_context(),
+            OpenedSpan::Global(span) => span.span_context(),
+        }
+    }
+
+    fn set_attribute(&mut self, attribute: KeyValue) {
+        match self {
+            OpenedSpan::Sdk(span) => span.set_attribute(attribute),
+            OpenedSpan::Global(span) => span.set_attribute(attribute),
+        }
+    }
+
+    /// The child of `parent` that holds this span.
+    pub(crate) fn into_context(self, parent: &Context) -> Context {
+        match self {
+            OpenedSpan::Sdk(span) => parent.with_span(span),
+            OpenedSpan::Global(span) => parent.with_span(span),
+        }
+    }
+}
+
 /// Where recorded attributes go: straight into a span being opened (not yet shared,
 /// so no lock), or into a list applied to a running span in one step.
 #[derive(Debug)]
 enum Target<'a> {
-    Opening(&'a mut SdkSpan),
+    Opening(&'a mut OpenedSpan),
     List(&'a mut Vec<KeyValue>),
 }
 
@@ -35,7 +79,7 @@ pub struct Attributes<'a> {
 }
 
 impl<'a> Attributes<'a> {
-    pub(crate) fn opening(span: &'a mut SdkSpan) -> Self {
+    pub(crate) fn opening(span: &'a mut OpenedSpan) -> Self {
         Attributes {
             target: Target::Opening(span),
         }

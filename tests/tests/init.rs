@@ -11,8 +11,8 @@ fn has_span() -> bool {
 }
 
 fn set_disabled(value: Option<&str>) {
-    // SAFETY: this binary runs a single test, so no other thread reads the
-    // environment while it changes.
+    // SAFETY: the tests of this binary hold `SERIAL`, and only they read the
+    // environment, so none reads it while it changes.
     unsafe {
         match value {
             Some(value) => std::env::set_var("OTEL_SDK_DISABLED", value),
@@ -21,8 +21,14 @@ fn set_disabled(value: Option<&str>) {
     }
 }
 
+/// The tests of this binary install a process-wide provider: one at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn init_installs_once_per_guard_and_honours_sdk_disabled() {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     assert!(!has_span(), "nothing installed yet");
 
     let guard = otel_traced::init().expect("first init");
@@ -65,4 +71,48 @@ fn init_installs_once_per_guard_and_honours_sdk_disabled() {
     );
     // SAFETY: as for `set_disabled`.
     unsafe { std::env::remove_var("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT") };
+}
+
+/// What the global propagator writes for the current context, which holds a span
+/// and one baggage entry.
+#[traced]
+fn injected_headers() -> Vec<String> {
+    use otel_traced::opentelemetry::baggage::BaggageExt as _;
+    use otel_traced::opentelemetry::global;
+    let context = Context::current_with_baggage([otel_traced::opentelemetry::KeyValue::new(
+        "user.id", "ada",
+    )]);
+    let mut headers = std::collections::HashMap::new();
+    global::get_text_map_propagator(|propagator| {
+        propagator.inject_context(&context, &mut headers);
+    });
+    let mut names: Vec<String> = headers.into_keys().collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn otel_propagators_sets_the_global_propagator() {
+    // Runs after the test above or before it: each part installs and drops its own.
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for (value, expected) in [
+        // The SDK's trace-context propagator writes `tracestate` even when empty.
+        (
+            "tracecontext,baggage",
+            vec!["baggage", "traceparent", "tracestate"],
+        ),
+        ("baggage", vec!["baggage"]),
+        ("none", vec![]),
+    ] {
+        let guard = otel_traced::Config::from_vars([
+            ("OTEL_PROPAGATORS", value),
+            ("OTEL_TRACES_EXPORTER", "none"),
+        ])
+        .install()
+        .expect("installed");
+        assert_eq!(injected_headers(), expected, "OTEL_PROPAGATORS={value}");
+        drop(guard);
+    }
 }

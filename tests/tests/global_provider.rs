@@ -1,0 +1,67 @@
+//! `use_global_provider()`: an application that builds its own provider gets our
+//! spans through `opentelemetry::global`, until the guard is dropped.
+
+use otel_traced::opentelemetry::{Context, KeyValue, global};
+use otel_traced::sdk::error::OTelSdkResult;
+use otel_traced::sdk::trace::{SdkTracerProvider, Span, SpanData, SpanProcessor};
+use otel_traced::{InitError, traced};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The application's own processor, keeping what ends.
+#[derive(Debug, Clone, Default)]
+struct Kept(Arc<Mutex<Vec<SpanData>>>);
+
+impl SpanProcessor for Kept {
+    fn on_start(&self, _span: &mut Span, _context: &Context) {}
+    fn on_end(&self, span: SpanData) {
+        self.0.lock().unwrap().push(span);
+    }
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+        Ok(())
+    }
+}
+
+#[traced]
+fn outer(order_id: u64) {
+    inner("x");
+    let _ = order_id;
+}
+
+#[traced]
+fn inner(tag: &str) {
+    let _ = tag;
+}
+
+#[test]
+fn spans_go_to_the_applications_global_provider_while_the_guard_lives() {
+    let kept = Kept::default();
+    let provider = SdkTracerProvider::builder()
+        .with_span_processor(kept.clone())
+        .build();
+    global::set_tracer_provider(provider.clone());
+
+    let guard = otel_traced::use_global_provider().expect("installed");
+    assert_eq!(
+        otel_traced::init().err(),
+        Some(InitError::AlreadyInitialized),
+        "one destination at a time"
+    );
+    outer(7);
+    drop(guard);
+    outer(8); // after the guard: recorded nowhere
+
+    let spans = kept.0.lock().unwrap().clone();
+    let names: Vec<&str> = spans.iter().map(|s| &*s.name).collect();
+    assert_eq!(names, ["inner", "outer"]);
+    assert_eq!(spans[0].parent_span_id, spans[1].span_context.span_id());
+    assert!(spans[1].attributes.contains(&KeyValue::new("order_id", 7)));
+    assert!(spans[0].attributes.contains(&KeyValue::new("tag", "x")));
+    assert_eq!(spans[1].instrumentation_scope.name(), "otel-traced-tests");
+    provider
+        .shutdown()
+        .expect("the application's provider is still running");
+}
