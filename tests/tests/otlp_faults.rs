@@ -111,7 +111,11 @@ fn receiver_starts_late(transport: Transport) {
         &[("OTEL_EXPORTER_OTLP_TIMEOUT", "300")],
     );
     calls(10);
-    std::thread::sleep(Duration::from_millis(200)); // exported into the void
+    // Exported into the void: the flush waits until that export has failed.
+    assert!(
+        guard.force_flush().is_err(),
+        "{transport:?}: nobody was listening"
+    );
     receiver.restart();
     calls(20);
     guard.force_flush().expect("the receiver is up");

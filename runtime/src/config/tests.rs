@@ -310,6 +310,49 @@ fn batch_processor_variables() {
         error(&[("OTEL_BSP_SCHEDULE_DELAY", "soon")]),
         "OTEL_BSP_SCHEDULE_DELAY=\"soon\" is not valid: it accepts a whole number of milliseconds"
     );
+    assert_eq!(
+        error(&[("OTEL_BSP_EXPORT_TIMEOUT", "1.5")]),
+        "OTEL_BSP_EXPORT_TIMEOUT=\"1.5\" is not valid: it accepts a whole number of milliseconds"
+    );
+    assert_eq!(
+        error(&[("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "many")]),
+        "OTEL_BSP_MAX_EXPORT_BATCH_SIZE=\"many\" is not valid: it accepts a whole number greater than 0"
+    );
+}
+
+#[test]
+fn signal_specific_variables_are_checked_like_the_general_ones() {
+    assert_eq!(
+        error(&[("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "ftp://collector")]),
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=\"ftp://collector\" is not valid: it accepts an http:// or https:// URL"
+    );
+    assert_eq!(
+        error(&[
+            ("OTEL_TRACES_EXPORTER", "otlp"),
+            ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "udp")
+        ]),
+        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=\"udp\" is not valid: it accepts grpc or http/protobuf"
+    );
+    let base = ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318");
+    assert_eq!(
+        error(&[base, ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "a=%zz")]),
+        "OTEL_EXPORTER_OTLP_TRACES_HEADERS=\"a=%zz\" is not valid: it accepts comma-separated key=value pairs, values percent-encoded"
+    );
+    assert_eq!(
+        error(&[base, ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "fast")]),
+        "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT=\"fast\" is not valid: it accepts a whole number of milliseconds"
+    );
+    assert_eq!(
+        error(&[base, ("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "brotli")]),
+        "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION=\"brotli\" is not valid: it accepts gzip or none"
+    );
+    assert_eq!(
+        error(&[
+            base,
+            ("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "missing.pem")
+        ]),
+        "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE=\"missing.pem\" is not valid: it accepts the path of a readable PEM certificate file"
+    );
 }
 
 #[test]
