@@ -11,7 +11,7 @@ use opentelemetry_resource_detectors::{
 };
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkError;
-use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
+use opentelemetry_sdk::propagation::BaggagePropagator;
 use opentelemetry_sdk::resource::{ResourceDetector, TelemetryResourceDetector};
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use std::fmt;
@@ -307,7 +307,9 @@ fn install_propagators(propagators: &[Propagator]) {
         .iter()
         .map(|propagator| -> Box<dyn TextMapPropagator + Send + Sync> {
             match propagator {
-                Propagator::TraceContext => Box::new(TraceContextPropagator::new()),
+                Propagator::TraceContext => {
+                    Box::new(crate::propagation::TraceContextPropagator::new())
+                }
                 Propagator::Baggage => Box::new(BaggagePropagator::new()),
             }
         })

@@ -32,6 +32,7 @@ mod otlp;
 mod outcome;
 mod panic;
 mod processor;
+pub mod propagation;
 mod render;
 mod route;
 mod span;

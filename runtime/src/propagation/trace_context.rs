@@ -1,0 +1,241 @@
+//! W3C Trace Context, Level 2, to the letter: `traceparent` and `tracestate`.
+//!
+//! The upstream `TraceContextPropagator` of opentelemetry 0.33 accepts malformed
+//! `traceparent` values, takes the first of duplicated headers, reads one of several
+//! `tracestate` headers, does not enforce the `tracestate` rules, drops the Level 2
+//! random flag and sends an empty `tracestate`. This one follows the specification:
+//!
+//! - `traceparent`: one header; version `00` is exactly
+//!   `00-<32 hex>-<16 hex>-<2 hex>`, lowercase, ids not all zero; a later version is
+//!   read by its first four fields and may carry more after a `-`; version `ff` is
+//!   invalid. Anything else, or two `traceparent` headers, and the context is not
+//!   continued (a new trace starts).
+//! - `tracestate`: every header, joined with commas; at most 32 list members, each
+//!   `key=value` with the key rules for simple and `tenant@system` keys and the
+//!   value rules, no key twice. An invalid `tracestate` is dropped and the
+//!   `traceparent` is kept.
+//! - Flags are kept as received (sampled, and random of Level 2); the injector writes
+//!   `tracestate` only when it is not empty.
+
+use opentelemetry::Context;
+use opentelemetry::propagation::text_map_propagator::FieldIter;
+use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
+use opentelemetry::trace::{
+    SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState,
+};
+
+const TRACEPARENT: &str = "traceparent";
+const TRACESTATE: &str = "tracestate";
+
+/// The most list members a `tracestate` may hold.
+const MAX_MEMBERS: usize = 32;
+
+/// W3C Trace Context (Level 2) propagator; `OTEL_PROPAGATORS=tracecontext` installs
+/// it globally.
+///
+/// ```
+/// use otel_traced::opentelemetry::propagation::TextMapPropagator as _;
+/// use otel_traced::opentelemetry::trace::TraceContextExt as _;
+/// use std::collections::HashMap;
+///
+/// let headers = HashMap::from([(
+///     "traceparent".to_owned(),
+///     "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned(),
+/// )]);
+/// let context = otel_traced::propagation::TraceContextPropagator::new().extract(&headers);
+/// assert!(context.span().span_context().is_sampled());
+/// ```
+#[derive(Clone, Debug)]
+pub struct TraceContextPropagator {
+    fields: [String; 2],
+}
+
+impl Default for TraceContextPropagator {
+    fn default() -> Self {
+        TraceContextPropagator::new()
+    }
+}
+
+impl TraceContextPropagator {
+    /// A W3C Trace Context propagator.
+    pub fn new() -> Self {
+        TraceContextPropagator {
+            fields: [TRACEPARENT.to_owned(), TRACESTATE.to_owned()],
+        }
+    }
+}
+
+impl TextMapPropagator for TraceContextPropagator {
+    fn inject_context(&self, context: &Context, injector: &mut dyn Injector) {
+        let span = context.span();
+        let span_context = span.span_context();
+        if !span_context.is_valid() {
+            return;
+        }
+        injector.set(
+            TRACEPARENT,
+            format!(
+                "00-{}-{}-{:02x}",
+                span_context.trace_id(),
+                span_context.span_id(),
+                span_context.trace_flags().to_u8()
+            ),
+        );
+        let trace_state = span_context.trace_state().header();
+        if !trace_state.is_empty() {
+            injector.set(TRACESTATE, trace_state);
+        }
+    }
+
+    fn extract_with_context(&self, context: &Context, extractor: &dyn Extractor) -> Context {
+        let Some(mut span_context) = extract(extractor) else {
+            return context.clone();
+        };
+        if let Some(trace_state) = extractor
+            .get_all(TRACESTATE)
+            .and_then(|values| trace_state(&values))
+        {
+            span_context = SpanContext::new(
+                span_context.trace_id(),
+                span_context.span_id(),
+                span_context.trace_flags(),
+                true,
+                trace_state,
+            );
+        }
+        context.with_remote_span_context(span_context)
+    }
+
+    fn fields(&self) -> FieldIter<'_> {
+        FieldIter::new(&self.fields)
+    }
+}
+
+/// The remote span context of a valid, single `traceparent`.
+fn extract(extractor: &dyn Extractor) -> Option<SpanContext> {
+    let values = extractor.get_all(TRACEPARENT)?;
+    let [value] = values[..] else {
+        return None; // absent, or duplicated: invalid
+    };
+    let (trace_id, span_id, flags) = traceparent(value.trim_matches([' ', '\t']))?;
+    Some(SpanContext::new(
+        trace_id,
+        span_id,
+        flags,
+        true,
+        TraceState::NONE,
+    ))
+}
+
+/// Parses a `traceparent` value.
+pub(crate) fn traceparent(value: &str) -> Option<(TraceId, SpanId, TraceFlags)> {
+    let bytes = value.as_bytes();
+    if bytes.len() < 55 {
+        return None;
+    }
+    let version = hex_field(&value[0..2])?;
+    let separators = [2, 35, 52];
+    if separators.iter().any(|&index| bytes[index] != b'-') || version == 0xff {
+        return None;
+    }
+    if version == 0 && bytes.len() != 55 {
+        return None;
+    }
+    if version > 0 && bytes.len() > 55 && bytes[55] != b'-' {
+        return None;
+    }
+    let trace_id = u128::from_str_radix(lower_hex(&value[3..35])?, 16).ok()?;
+    let span_id = u64::from_str_radix(lower_hex(&value[36..52])?, 16).ok()?;
+    let flags = hex_field(&value[53..55])?;
+    if trace_id == 0 || span_id == 0 {
+        return None;
+    }
+    Some((
+        TraceId::from(trace_id),
+        SpanId::from(span_id),
+        TraceFlags::new(flags),
+    ))
+}
+
+/// `text` if it is all lowercase hexadecimal digits.
+fn lower_hex(text: &str) -> Option<&str> {
+    text.bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        .then_some(text)
+}
+
+fn hex_field(text: &str) -> Option<u8> {
+    u8::from_str_radix(lower_hex(text)?, 16).ok()
+}
+
+/// Combines every `tracestate` header and parses the list; `None` when it breaks a
+/// rule (it is then dropped) or is empty.
+pub(crate) fn trace_state(headers: &[&str]) -> Option<TraceState> {
+    let combined = headers.join(",");
+    let mut members: Vec<(&str, &str)> = Vec::new();
+    for member in combined.split(',') {
+        let member = member.trim_matches([' ', '\t']);
+        if member.is_empty() {
+            continue;
+        }
+        let (key, value) = member.split_once('=')?;
+        if !valid_key(key) || !valid_value(value) || members.iter().any(|(k, _)| *k == key) {
+            return None;
+        }
+        members.push((key, value));
+        if members.len() > MAX_MEMBERS {
+            return None;
+        }
+    }
+    if members.is_empty() {
+        return None;
+    }
+    TraceState::from_key_value(members).ok()
+}
+
+/// `simple-key = lcalpha 0*255(lcalpha / DIGIT / "_" / "-" / "*" / "/")`, or
+/// `tenant-id "@" system-id` with `tenant-id = (lcalpha / DIGIT) 0*240(..)` and
+/// `system-id = lcalpha 0*13(..)`.
+fn valid_key(key: &str) -> bool {
+    let rest_ok = |text: &str| {
+        text.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-' | b'*' | b'/')
+        })
+    };
+    match key.split_once('@') {
+        None => {
+            let Some(first) = key.bytes().next() else {
+                return false;
+            };
+            key.len() <= 256 && first.is_ascii_lowercase() && rest_ok(&key[1..])
+        }
+        Some((tenant, system)) => {
+            let (Some(tenant_first), Some(system_first)) =
+                (tenant.bytes().next(), system.bytes().next())
+            else {
+                return false;
+            };
+            tenant.len() <= 241
+                && system.len() <= 14
+                && (tenant_first.is_ascii_lowercase() || tenant_first.is_ascii_digit())
+                && system_first.is_ascii_lowercase()
+                && rest_ok(&tenant[1..])
+                && rest_ok(&system[1..])
+        }
+    }
+}
+
+/// `value = 0*255(chr) nblk-chr`, `chr = %x20 / nblk-chr`,
+/// `nblk-chr = %x21-2B / %x2D-3C / %x3E-7E`: 1 to 256 printable characters without
+/// `,` or `=`, not ending in a space.
+fn valid_value(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    let nonblank = |b: u8| matches!(b, 0x21..=0x2b | 0x2d..=0x3c | 0x3e..=0x7e);
+    !bytes.is_empty()
+        && bytes.len() <= 256
+        && bytes.iter().all(|&b| b == b' ' || nonblank(b))
+        && nonblank(bytes[bytes.len() - 1])
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,254 @@
+//! The rules of W3C Trace Context Level 2, case by case (the valid examples are
+//! the specification's own).
+
+use super::*;
+
+/// Headers as a server receives them: a name may repeat.
+struct Headers<'a>(Vec<(&'a str, &'a str)>);
+
+impl Extractor for Headers<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| *v)
+    }
+    fn keys(&self) -> Vec<&str> {
+        self.0.iter().map(|(k, _)| *k).collect()
+    }
+    fn get_all(&self, key: &str) -> Option<Vec<&str>> {
+        let values: Vec<&str> = self
+            .0
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| *v)
+            .collect();
+        (!values.is_empty()).then_some(values)
+    }
+}
+
+const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+const PARENT_ID: &str = "00f067aa0ba902b7";
+
+fn extracted(headers: &[(&str, &str)]) -> SpanContext {
+    TraceContextPropagator::new()
+        .extract(&Headers(headers.to_vec()))
+        .span()
+        .span_context()
+        .clone()
+}
+
+fn valid(traceparent: &str) -> bool {
+    extracted(&[("traceparent", traceparent)]).is_valid()
+}
+
+#[test]
+fn the_specifications_traceparent_is_continued_as_a_remote_parent() {
+    let context = extracted(&[(
+        "traceparent",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    )]);
+    assert!(context.is_valid());
+    assert!(context.is_remote());
+    assert!(context.is_sampled());
+    assert_eq!(context.trace_id().to_string(), TRACE_ID);
+    assert_eq!(context.span_id().to_string(), PARENT_ID);
+    assert!(!extracted(&[("traceparent", &format!("00-{TRACE_ID}-{PARENT_ID}-00"))]).is_sampled());
+}
+
+#[test]
+fn the_level_2_random_flag_is_kept() {
+    let context = extracted(&[("traceparent", &format!("00-{TRACE_ID}-{PARENT_ID}-03"))]);
+    assert_eq!(context.trace_flags().to_u8(), 0x03);
+}
+
+#[test]
+fn a_later_version_is_read_by_its_first_four_fields() {
+    assert!(valid(&format!("01-{TRACE_ID}-{PARENT_ID}-01")));
+    assert!(valid(&format!(
+        "cc-{TRACE_ID}-{PARENT_ID}-01-what-the-future-adds"
+    )));
+    assert!(
+        !valid(&format!("cc-{TRACE_ID}-{PARENT_ID}-01x")),
+        "more without a dash"
+    );
+}
+
+#[test]
+fn malformed_traceparents_start_a_new_trace() {
+    let cases = [
+        (
+            "uppercase hex",
+            format!("00-{}-{PARENT_ID}-01", TRACE_ID.to_uppercase()),
+        ),
+        ("version ff", format!("ff-{TRACE_ID}-{PARENT_ID}-01")),
+        (
+            "all-zero trace id",
+            format!("00-{}-{PARENT_ID}-01", "0".repeat(32)),
+        ),
+        (
+            "all-zero parent id",
+            format!("00-{TRACE_ID}-{}-01", "0".repeat(16)),
+        ),
+        (
+            "parent id too short",
+            format!("00-{TRACE_ID}-{}-01", &PARENT_ID[1..]),
+        ),
+        (
+            "parent id too long",
+            format!("00-{TRACE_ID}-{PARENT_ID}0-01"),
+        ),
+        (
+            "trace id too short",
+            format!("00-{}-{PARENT_ID}-01", &TRACE_ID[1..]),
+        ),
+        ("version too long", format!("000-{TRACE_ID}-{PARENT_ID}-01")),
+        ("version too short", format!("0-{TRACE_ID}-{PARENT_ID}-01")),
+        ("flags too long", format!("00-{TRACE_ID}-{PARENT_ID}-001")),
+        ("flags too short", format!("00-{TRACE_ID}-{PARENT_ID}-1")),
+        (
+            "version 00 with more",
+            format!("00-{TRACE_ID}-{PARENT_ID}-01-extra"),
+        ),
+        ("wrong separator", format!("00_{TRACE_ID}-{PARENT_ID}-01")),
+        ("not hex", format!("00-{}g-{PARENT_ID}-01", &TRACE_ID[1..])),
+        ("empty", String::new()),
+        ("non-ASCII", format!("00-{TRACE_ID}-{PARENT_ID}-0é")),
+    ];
+    for (case, traceparent) in cases {
+        assert!(!valid(&traceparent), "{case}: {traceparent}");
+    }
+}
+
+#[test]
+fn two_traceparent_headers_are_invalid() {
+    let context = extracted(&[
+        ("traceparent", &format!("00-{TRACE_ID}-{PARENT_ID}-01")),
+        ("traceparent", &format!("00-{TRACE_ID}-{PARENT_ID}-01")),
+    ]);
+    assert!(!context.is_valid());
+}
+
+fn state(headers: &[&str]) -> Option<String> {
+    let mut all = vec![("traceparent", format!("00-{TRACE_ID}-{PARENT_ID}-01"))];
+    all.extend(headers.iter().map(|h| ("tracestate", (*h).to_owned())));
+    let borrowed: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let context = extracted(&borrowed);
+    assert!(
+        context.is_valid(),
+        "an invalid tracestate never drops the traceparent"
+    );
+    let header = context.trace_state().header();
+    (!header.is_empty()).then_some(header)
+}
+
+#[test]
+fn tracestate_headers_are_combined_in_order() {
+    assert_eq!(
+        state(&["rojo=00f067aa0ba902b7", "congo=t61rcWkgMzE"]).as_deref(),
+        Some("rojo=00f067aa0ba902b7,congo=t61rcWkgMzE")
+    );
+    assert_eq!(
+        state(&[" , rojo=1 ,, congo=2 ,"]).as_deref(),
+        Some("rojo=1,congo=2"),
+        "empty members and optional white space are allowed"
+    );
+}
+
+#[test]
+fn keys_follow_the_simple_and_multi_tenant_rules() {
+    assert!(state(&["fw529a3039@dt=x"]).is_some());
+    assert!(
+        state(&["0tenant@sys=x"]).is_some(),
+        "a tenant id may start with a digit"
+    );
+    assert!(state(&["a_-*/b=x"]).is_some());
+    assert!(state(&[&format!("{}=x", "a".repeat(256))]).is_some());
+    for invalid in [
+        "Upper=x".to_owned(),
+        "1key=x".to_owned(),
+        "k y=x".to_owned(),
+        format!("{}=x", "a".repeat(257)),
+        format!("{}@sys=x", "t".repeat(242)),
+        format!("tenant@{}=x", "s".repeat(15)),
+        "tenant@1sys=x".to_owned(),
+        "@sys=x".to_owned(),
+        "tenant@=x".to_owned(),
+    ] {
+        assert_eq!(state(&[&invalid]), None, "{invalid}");
+    }
+}
+
+#[test]
+fn values_follow_their_rules() {
+    assert!(state(&["k=a value with spaces"]).is_some());
+    // White space around a member is the list's optional white space, not the value's.
+    assert_eq!(state(&["k=trailing "]).as_deref(), Some("k=trailing"));
+    assert!(state(&[&format!("k={}", "v".repeat(256))]).is_some());
+    for invalid in [
+        "foo=".to_owned(),
+        "k=has=equals".to_owned(),
+        format!("k={}", "v".repeat(257)),
+        "k=tab\there".to_owned(),
+        "novalue".to_owned(),
+    ] {
+        assert_eq!(state(&[&invalid]), None, "{invalid}");
+    }
+}
+
+#[test]
+fn at_most_32_members_and_no_key_twice() {
+    let members = |count: usize| {
+        (0..count)
+            .map(|i| format!("k{i}=v"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    assert!(state(&[&members(32)]).is_some());
+    assert_eq!(state(&[&members(33)]), None);
+    assert_eq!(state(&["a=1,b=2,a=3"]), None);
+    assert_eq!(state(&["a=1", "a=2"]), None, "duplicates across headers");
+}
+
+#[test]
+fn injection_writes_traceparent_and_only_a_non_empty_tracestate() {
+    let propagator = TraceContextPropagator::new();
+    let span_context = SpanContext::new(
+        TraceId::from_hex(TRACE_ID).unwrap(),
+        SpanId::from_hex(PARENT_ID).unwrap(),
+        TraceFlags::new(0x03),
+        false,
+        TraceState::NONE,
+    );
+    let mut headers = std::collections::HashMap::new();
+    propagator.inject_context(
+        &Context::new().with_remote_span_context(span_context.clone()),
+        &mut headers,
+    );
+    assert_eq!(
+        headers,
+        std::collections::HashMap::from([(
+            "traceparent".to_owned(),
+            format!("00-{TRACE_ID}-{PARENT_ID}-03")
+        )])
+    );
+    let with_state = SpanContext::new(
+        span_context.trace_id(),
+        span_context.span_id(),
+        span_context.trace_flags(),
+        false,
+        TraceState::from_key_value([("rojo", "1")]).unwrap(),
+    );
+    let mut headers = std::collections::HashMap::new();
+    propagator.inject_context(
+        &Context::new().with_remote_span_context(with_state),
+        &mut headers,
+    );
+    assert_eq!(
+        headers.get("tracestate").map(String::as_str),
+        Some("rojo=1")
+    );
+    let mut headers = std::collections::HashMap::<String, String>::new();
+    propagator.inject_context(&Context::new(), &mut headers);
+    assert!(headers.is_empty(), "no span, nothing injected");
+}
