@@ -2,7 +2,7 @@
 //! down again without losing what was accepted or hanging the application.
 
 use crate::config::{Config, Destination, ProcessorFactory, Propagator, Settings};
-use crate::processor::{BoxedProcessor, Counted, CountedExporter, LastValueWins, SpanCounters};
+use crate::processor::{BoxedProcessor, CountedExporter, Ended, SpanCounters};
 use crate::route;
 use opentelemetry::KeyValue;
 use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
@@ -208,9 +208,9 @@ pub(crate) fn install(
         .with_resource(resource(settings.resource))
         .with_sampler(settings.sampler);
     if let Some(processor) = processor {
-        builder = builder.with_span_processor(Counted {
-            inner: LastValueWins(processor),
-            counters: Arc::clone(&counters),
+        builder = builder.with_span_processor(Ended {
+            inner: processor,
+            counters: Some(Arc::clone(&counters)),
         });
     }
     let provider = builder.build();

@@ -1,7 +1,10 @@
-//! A span processor wrapper that makes a key set twice on a span keep its last
-//! value, as the specification asks ("setting an attribute with the same key as an
-//! existing attribute should overwrite"): the SDK appends instead, so `record!` of a
-//! key the function already recorded would otherwise export both.
+//! The processing pipeline around the SDK's processors and exporters.
+//!
+//! A key set twice on a span keeps its last value, as the specification asks
+//! ("setting an attribute with the same key as an existing attribute should
+//! overwrite"): the SDK appends instead, so `record!` of a key the function already
+//! recorded would otherwise export both. Spans are counted as they are accepted and
+//! as they are exported, so that what was lost can be said.
 
 use crate::config::BatchSettings;
 use opentelemetry::{Context, KeyValue};
@@ -79,36 +82,6 @@ impl SpanCounters {
     }
 }
 
-/// Counts the spans the pipeline accepts.
-#[derive(Debug)]
-pub(crate) struct Counted<P> {
-    pub inner: P,
-    pub counters: Arc<SpanCounters>,
-}
-
-impl<P: SpanProcessor> SpanProcessor for Counted<P> {
-    fn on_start(&self, span: &mut Span, context: &Context) {
-        self.inner.on_start(span, context);
-    }
-
-    fn on_end(&self, span: SpanData) {
-        self.counters.accepted.fetch_add(1, Ordering::Relaxed);
-        self.inner.on_end(span);
-    }
-
-    fn force_flush(&self) -> OTelSdkResult {
-        self.inner.force_flush()
-    }
-
-    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        self.inner.shutdown_with_timeout(timeout)
-    }
-
-    fn set_resource(&mut self, resource: &opentelemetry_sdk::Resource) {
-        self.inner.set_resource(resource);
-    }
-}
-
 /// Counts the spans an exporter delivered.
 #[derive(Debug)]
 pub(crate) struct CountedExporter<E> {
@@ -139,31 +112,38 @@ impl<E: SpanExporter> SpanExporter for CountedExporter<E> {
     }
 }
 
-/// Forwards every span to `P` with each attribute key present once, holding its
-/// last value at the position of its first.
+/// What every ended span goes through before the processor `P`: each attribute
+/// key kept once, with its last value at the position of its first, and, with
+/// counters, the span counted as accepted.
 #[derive(Debug)]
-pub(crate) struct LastValueWins<P>(pub P);
+pub(crate) struct Ended<P> {
+    pub inner: P,
+    pub counters: Option<Arc<SpanCounters>>,
+}
 
-impl<P: SpanProcessor> SpanProcessor for LastValueWins<P> {
+impl<P: SpanProcessor> SpanProcessor for Ended<P> {
     fn on_start(&self, span: &mut Span, context: &Context) {
-        self.0.on_start(span, context);
+        self.inner.on_start(span, context);
     }
 
     fn on_end(&self, mut span: SpanData) {
+        if let Some(counters) = &self.counters {
+            counters.accepted.fetch_add(1, Ordering::Relaxed);
+        }
         keep_last_values(&mut span.attributes);
-        self.0.on_end(span);
+        self.inner.on_end(span);
     }
 
     fn force_flush(&self) -> OTelSdkResult {
-        self.0.force_flush()
+        self.inner.force_flush()
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        self.0.shutdown_with_timeout(timeout)
+        self.inner.shutdown_with_timeout(timeout)
     }
 
     fn set_resource(&mut self, resource: &opentelemetry_sdk::Resource) {
-        self.0.set_resource(resource);
+        self.inner.set_resource(resource);
     }
 }
 

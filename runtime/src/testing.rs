@@ -20,7 +20,7 @@
 //! assert_eq!(captured.tree(), "add  {a=2, b=3}\n");
 //! ```
 
-use crate::processor::LastValueWins;
+use crate::processor::Ended;
 use crate::render::{Style, render_trees};
 use crate::route::{CaptureRoute, lock};
 use opentelemetry::Context;
@@ -101,9 +101,12 @@ impl OpenCapture {
         let spans = Arc::new(Mutex::new(Vec::new()));
         let provider = SdkTracerProvider::builder()
             .with_sampler(sampler)
-            .with_span_processor(LastValueWins(CaptureProcessor {
-                spans: Arc::clone(&spans),
-            }))
+            .with_span_processor(Ended {
+                inner: CaptureProcessor {
+                    spans: Arc::clone(&spans),
+                },
+                counters: None,
+            })
             .build();
         OpenCapture {
             route: CaptureRoute::open(provider),
