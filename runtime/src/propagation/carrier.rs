@@ -1,0 +1,331 @@
+//! Carriers: where propagated context is read from and written to.
+//!
+//! [`Extract`] and [`Inject`] are what `#[traced_rpc]` asks of a carrier; any type
+//! can implement them (a message queue's header map, say). They are bridged to
+//! OpenTelemetry's `Extractor`/`Injector` both ways, so propagators work on our
+//! carriers and our code on theirs. `get_all` is implemented here for every carrier
+//! rather than through the upstream `HeaderExtractor`, whose `get_all` drops values
+//! that are not visible ASCII: a header value that is valid UTF-8 is kept.
+
+use opentelemetry::propagation::{Extractor, Injector};
+use std::collections::HashMap;
+
+/// A carrier context is extracted from (the server side of a boundary).
+pub trait Extract {
+    /// Every value of `key` (a header may repeat), in order; empty when absent.
+    /// Keys are compared case-insensitively where the carrier's protocol says so.
+    fn get_all(&self, key: &str) -> Vec<&str>;
+
+    /// Every key present.
+    fn keys(&self) -> Vec<&str>;
+}
+
+/// A carrier context is injected into (the client side of a boundary).
+pub trait Inject {
+    /// Sets `key` to `value`, replacing what it held.
+    fn set(&mut self, key: &str, value: String);
+}
+
+impl<T: Extract + ?Sized> Extract for &T {
+    fn get_all(&self, key: &str) -> Vec<&str> {
+        (**self).get_all(key)
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        (**self).keys()
+    }
+}
+
+impl<T: Extract + ?Sized> Extract for &mut T {
+    fn get_all(&self, key: &str) -> Vec<&str> {
+        (**self).get_all(key)
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        (**self).keys()
+    }
+}
+
+impl<T: Inject + ?Sized> Inject for &mut T {
+    fn set(&mut self, key: &str, value: String) {
+        (**self).set(key, value);
+    }
+}
+
+/// Our carrier as an OpenTelemetry `Extractor`, for propagators.
+#[derive(Debug)]
+pub struct AsExtractor<'a, E: ?Sized>(pub &'a E);
+
+impl<E: Extract + ?Sized> Extractor for AsExtractor<'_, E> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get_all(key).into_iter().next()
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys()
+    }
+
+    fn get_all(&self, key: &str) -> Option<Vec<&str>> {
+        let values = self.0.get_all(key);
+        (!values.is_empty()).then_some(values)
+    }
+}
+
+/// Our carrier as an OpenTelemetry `Injector`, for propagators.
+#[derive(Debug)]
+pub struct AsInjector<'a, I: ?Sized>(pub &'a mut I);
+
+impl<I: Inject + ?Sized> Injector for AsInjector<'_, I> {
+    fn set(&mut self, key: &str, value: String) {
+        self.0.set(key, value);
+    }
+}
+
+/// An OpenTelemetry `Extractor` as our carrier.
+#[derive(Debug)]
+pub struct FromExtractor<'a, E: ?Sized>(pub &'a E);
+
+impl<E: Extractor + ?Sized> Extract for FromExtractor<'_, E> {
+    fn get_all(&self, key: &str) -> Vec<&str> {
+        self.0.get_all(key).unwrap_or_default()
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys()
+    }
+}
+
+/// An OpenTelemetry `Injector` as our carrier.
+#[derive(Debug)]
+pub struct FromInjector<'a, I: ?Sized>(pub &'a mut I);
+
+impl<I: Injector + ?Sized> Inject for FromInjector<'_, I> {
+    fn set(&mut self, key: &str, value: String) {
+        self.0.set(key, value);
+    }
+}
+
+/// A map of headers, keys compared case-insensitively (HTTP's rule, and what
+/// message systems that copy HTTP headers expect).
+impl<S: std::hash::BuildHasher> Extract for HashMap<String, String, S> {
+    fn get_all(&self, key: &str) -> Vec<&str> {
+        self.iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case(key))
+            .map(|(_, value)| value.as_str())
+            .collect()
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.keys().map(String::as_str).collect()
+    }
+}
+
+impl<S: std::hash::BuildHasher> Inject for HashMap<String, String, S> {
+    fn set(&mut self, key: &str, value: String) {
+        self.retain(|name, _| !name.eq_ignore_ascii_case(key));
+        self.insert(key.to_owned(), value);
+    }
+}
+
+/// Message headers as Kafka-style clients hold them: names with byte values. A
+/// value that is not UTF-8 is not a propagation header and is skipped.
+impl Extract for Vec<(String, Vec<u8>)> {
+    fn get_all(&self, key: &str) -> Vec<&str> {
+        self.iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case(key))
+            .filter_map(|(_, value)| std::str::from_utf8(value).ok())
+            .collect()
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.iter().map(|(name, _)| name.as_str()).collect()
+    }
+}
+
+impl Inject for Vec<(String, Vec<u8>)> {
+    fn set(&mut self, key: &str, value: String) {
+        self.retain(|(name, _)| !name.eq_ignore_ascii_case(key));
+        self.push((key.to_owned(), value.into_bytes()));
+    }
+}
+
+#[cfg(feature = "http")]
+mod http_carriers {
+    use super::{Extract, Inject};
+
+    /// HTTP headers; a value that is not UTF-8 is skipped, one that is but holds
+    /// non-ASCII characters is kept.
+    impl Extract for http::HeaderMap {
+        fn get_all(&self, key: &str) -> Vec<&str> {
+            http::HeaderMap::get_all(self, key)
+                .iter()
+                .filter_map(|value| std::str::from_utf8(value.as_bytes()).ok())
+                .collect()
+        }
+
+        fn keys(&self) -> Vec<&str> {
+            http::HeaderMap::keys(self)
+                .map(http::HeaderName::as_str)
+                .collect()
+        }
+    }
+
+    /// A header the `http` crate cannot hold (an invalid name or value) is not
+    /// set: propagation headers we write are always valid.
+    impl Inject for http::HeaderMap {
+        fn set(&mut self, key: &str, value: String) {
+            if let (Ok(name), Ok(value)) = (
+                http::HeaderName::from_bytes(key.as_bytes()),
+                http::HeaderValue::from_str(&value),
+            ) {
+                self.insert(name, value);
+            }
+        }
+    }
+
+    impl<B> Extract for http::Request<B> {
+        fn get_all(&self, key: &str) -> Vec<&str> {
+            Extract::get_all(self.headers(), key)
+        }
+
+        fn keys(&self) -> Vec<&str> {
+            Extract::keys(self.headers())
+        }
+    }
+
+    impl<B> Inject for http::Request<B> {
+        fn set(&mut self, key: &str, value: String) {
+            Inject::set(self.headers_mut(), key, value);
+        }
+    }
+}
+
+#[cfg(feature = "tonic")]
+mod tonic_carriers {
+    use super::{Extract, Inject};
+    use tonic::metadata::{KeyAndValueRef, MetadataKey, MetadataMap, MetadataValue};
+
+    /// gRPC metadata (ASCII entries; binary `-bin` entries carry no propagation).
+    impl Extract for MetadataMap {
+        fn get_all(&self, key: &str) -> Vec<&str> {
+            MetadataMap::get_all(self, key)
+                .iter()
+                .filter_map(|value| std::str::from_utf8(value.as_encoded_bytes()).ok())
+                .collect()
+        }
+
+        fn keys(&self) -> Vec<&str> {
+            self.iter()
+                .filter_map(|entry| match entry {
+                    KeyAndValueRef::Ascii(key, _) => Some(key.as_str()),
+                    KeyAndValueRef::Binary(_, _) => None,
+                })
+                .collect()
+        }
+    }
+
+    impl Inject for MetadataMap {
+        fn set(&mut self, key: &str, value: String) {
+            if let (Ok(key), Ok(value)) = (
+                MetadataKey::from_bytes(key.to_ascii_lowercase().as_bytes()),
+                MetadataValue::try_from(value.as_str()),
+            ) {
+                self.insert(key, value);
+            }
+        }
+    }
+
+    impl<T> Extract for tonic::Request<T> {
+        fn get_all(&self, key: &str) -> Vec<&str> {
+            Extract::get_all(self.metadata(), key)
+        }
+
+        fn keys(&self) -> Vec<&str> {
+            Extract::keys(self.metadata())
+        }
+    }
+
+    impl<T> Inject for tonic::Request<T> {
+        fn set(&mut self, key: &str, value: String) {
+            Inject::set(self.metadata_mut(), key, value);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::propagation::TraceContextPropagator;
+    use opentelemetry::propagation::TextMapPropagator as _;
+
+    const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+    #[test]
+    fn a_hash_map_is_a_case_insensitive_carrier() {
+        let mut headers: HashMap<String, String> = HashMap::new();
+        headers.insert("TraceParent".to_owned(), TRACEPARENT.to_owned());
+        assert_eq!(Extract::get_all(&headers, "traceparent"), [TRACEPARENT]);
+        Inject::set(&mut headers, "traceparent", "other".to_owned());
+        assert_eq!(
+            headers.len(),
+            1,
+            "setting a key replaces it whatever its case"
+        );
+        assert_eq!(Extract::get_all(&headers, "TRACEPARENT"), ["other"]);
+    }
+
+    #[test]
+    fn message_headers_skip_values_that_are_not_utf8() {
+        let mut headers: Vec<(String, Vec<u8>)> = vec![
+            ("traceparent".to_owned(), TRACEPARENT.as_bytes().to_vec()),
+            ("baggage".to_owned(), vec![0xff, 0xfe]),
+        ];
+        assert_eq!(Extract::get_all(&headers, "traceparent"), [TRACEPARENT]);
+        assert!(Extract::get_all(&headers, "baggage").is_empty());
+        Inject::set(&mut headers, "baggage", "k=v".to_owned());
+        assert_eq!(Extract::get_all(&headers, "baggage"), ["k=v"]);
+        assert_eq!(headers.len(), 2);
+    }
+
+    #[test]
+    fn propagators_read_and_write_our_carriers_through_the_bridges() {
+        let incoming: HashMap<String, String> =
+            HashMap::from([("traceparent".to_owned(), TRACEPARENT.to_owned())]);
+        let propagator = TraceContextPropagator::new();
+        let context = propagator.extract(&AsExtractor(&incoming));
+        let mut outgoing: Vec<(String, Vec<u8>)> = Vec::new();
+        propagator.inject_context(&context, &mut AsInjector(&mut outgoing));
+        assert_eq!(
+            outgoing,
+            [("traceparent".to_owned(), TRACEPARENT.as_bytes().to_vec())]
+        );
+        let back = FromExtractor(&AsExtractor(&incoming));
+        assert_eq!(back.get_all("traceparent"), [TRACEPARENT]);
+    }
+
+    #[cfg(feature = "http")]
+    #[test]
+    fn http_headers_keep_non_ascii_utf8_values_and_every_repeat() {
+        let mut headers = http::HeaderMap::new();
+        headers.append(
+            "baggage",
+            http::HeaderValue::from_bytes("user=zoë".as_bytes()).unwrap(),
+        );
+        headers.append("baggage", http::HeaderValue::from_static("tenant=acme"));
+        assert_eq!(
+            Extract::get_all(&headers, "baggage"),
+            ["user=zoë", "tenant=acme"]
+        );
+        Inject::set(&mut headers, "baggage", "only=one".to_owned());
+        assert_eq!(Extract::get_all(&headers, "baggage"), ["only=one"]);
+    }
+
+    #[cfg(feature = "tonic")]
+    #[test]
+    fn grpc_metadata_is_a_carrier() {
+        let mut request = tonic::Request::new(());
+        Inject::set(&mut request, "traceparent", TRACEPARENT.to_owned());
+        assert_eq!(Extract::get_all(&request, "traceparent"), [TRACEPARENT]);
+        assert_eq!(Extract::keys(&request), ["traceparent"]);
+    }
+}
