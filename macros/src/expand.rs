@@ -116,6 +116,13 @@ fn open_span(traced: &TracedFn, recorded: &[Recorded], private: &TokenStream) ->
         .iter()
         .map(|recorded| push_attribute(recorded, private));
     let catalog = catalog_entry(traced, recorded, private);
+    let sample = match &options.sample {
+        Some(hint) => {
+            let variant = format_ident!("{}", capitalised(&hint.to_string()));
+            quote!(::core::option::Option::Some(#private::SampleHint::#variant))
+        }
+        None => quote!(::core::option::Option::None),
+    };
     quote! {
         static __OTEL_TRACED_META: #private::SpanMeta = #private::SpanMeta {
             name: #name,
@@ -128,6 +135,7 @@ fn open_span(traced: &TracedFn, recorded: &[Recorded], private: &TokenStream) ->
             scope_name: match ::core::option_env!("CARGO_PKG_NAME") { ::core::option::Option::Some(name) => name, ::core::option::Option::None => "unknown" },
             scope_version: match ::core::option_env!("CARGO_PKG_VERSION") { ::core::option::Option::Some(version) => version, ::core::option::Option::None => "" },
             max_attributes: #max_attributes,
+            sample: #sample,
         };
         static __OTEL_TRACED_CALLSITE: #private::Callsite = #private::Callsite::new(&__OTEL_TRACED_META);
         #catalog

@@ -29,12 +29,14 @@ pub(crate) struct Options {
     pub attrs: Vec<Field>,
     /// `crate = path`: where the runtime crate is, when it was renamed.
     pub krate: Option<syn::Path>,
+    /// `sample = always | never`.
+    pub sample: Option<Ident>,
 }
 
 /// The option names, in the order the error for an unknown one lists them.
 const OPTIONS: &[&str] = &[
     "name", "kind", "root", "parent", "link", "code", "skip", "skip_all", "ret", "err", "attrs",
-    "crate",
+    "sample", "crate",
 ];
 
 /// The span kinds `kind = ..` accepts.
@@ -145,6 +147,7 @@ impl Options {
             ("err", RawValue::Assigned(expr)) => self.err = Some(bool_literal(expr)?.value),
             ("attrs", RawValue::List(tokens)) => self.attrs = syn::parse2::<Fields>(tokens)?.0,
             ("crate", RawValue::Assigned(expr)) => self.krate = Some(path(expr)?),
+            ("sample", RawValue::Assigned(expr)) => self.sample = Some(sample(expr)?),
             (known, _) if OPTIONS.contains(&known) => {
                 return Err(syn::Error::new(ident.span(), usage(known)));
             }
@@ -176,6 +179,7 @@ fn usage(option: &str) -> String {
         "ret" => "ret",
         "err" => "err` or `err = false",
         "attrs" => "attrs(key.name = value, other = %display, debugged = ?value)",
+        "sample" => "sample = always` or `sample = never",
         _ => "crate = path::to::otel_traced",
     };
     format!("`{option}` is written `{form}`")
@@ -216,6 +220,19 @@ fn kind(expr: Expr) -> syn::Result<Ident> {
             format!("unknown span kind; expected one of: {}", KINDS.join(", ")),
         )),
     }
+}
+
+fn sample(expr: Expr) -> syn::Result<Ident> {
+    if let Expr::Path(path) = &expr
+        && let Some(ident) = path.path.get_ident()
+        && (ident == "always" || ident == "never")
+    {
+        return Ok(ident.clone());
+    }
+    Err(syn::Error::new_spanned(
+        expr,
+        "`sample` is `always` (record this span whatever the sampler says) or `never`",
+    ))
 }
 
 fn path(expr: Expr) -> syn::Result<syn::Path> {

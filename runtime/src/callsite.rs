@@ -5,6 +5,7 @@
 //! a span copies no strings, and the call site caches its tracer.
 
 use crate::route::{CaptureRoute, TracerCache};
+use crate::sampling::SampleHint;
 use crate::span::{ActiveSpan, Attributes, OpenedSpan};
 use opentelemetry::baggage::{Baggage, BaggageExt as _};
 use opentelemetry::trace::{
@@ -34,6 +35,8 @@ pub struct SpanMeta {
     /// How many attributes the function records at most beside the code attributes,
     /// so the span's attribute vector is allocated once at its final size.
     pub max_attributes: usize,
+    /// `sample = always | never`.
+    pub sample: Option<SampleHint>,
 }
 
 /// One annotated function: its metadata and its cached tracer.
@@ -213,20 +216,25 @@ impl Callsite {
         call: CallKind,
         record: impl FnOnce(&mut Attributes<'_>),
     ) -> ActiveSpan {
-        let (span, parent) = match parent {
-            Parent::Current if self.meta.root => {
-                let root = Context::map_current(root_context);
-                (self.build(start, &root), root)
-            }
-            Parent::Current => {
-                // The span is built while the current context is borrowed, but user
-                // code (`record`) runs only after the borrow ends.
+        let (span, parent) = match (parent, self.meta.sample) {
+            (Parent::Current, None) if !self.meta.root => {
+                // The common case, without cloning the current context: the span is
+                // built while it is borrowed, and user code (`record`) runs only
+                // after the borrow ends.
                 let span = Context::map_current(|current| self.build(start, current));
                 (span, Context::current())
             }
-            Parent::Context(explicit) => {
-                let explicit = explicit.into_owned();
-                (self.build(start, &explicit), explicit)
+            (parent, hint) => {
+                let mut context = match parent {
+                    Parent::Current if self.meta.root => Context::map_current(root_context),
+                    Parent::Current => Context::current(),
+                    Parent::Context(explicit) => explicit.into_owned(),
+                };
+                if let Some(hint) = hint {
+                    // The sampler reads the hint here; the span's context inherits it.
+                    context = context.with_value(hint);
+                }
+                (self.build(start, &context), context)
             }
         };
         let Some(mut span) = span else {

@@ -42,6 +42,7 @@ static IN_SPAN: Callsite = Callsite::new(&SpanMeta {
     scope_name: env!("CARGO_PKG_NAME"),
     scope_version: env!("CARGO_PKG_VERSION"),
     max_attributes: 2,
+    sample: None,
 });
 
 /// Runs `body` in a child span named `name`, for a block that deserves its own span

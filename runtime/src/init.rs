@@ -4,6 +4,7 @@
 use crate::config::{Config, Destination, ProcessorFactory, Propagator, Settings};
 use crate::processor::{BoxedProcessor, CountedExporter, Ended, SpanCounters};
 use crate::route;
+use crate::sampling::HintedSampler;
 use opentelemetry::KeyValue;
 use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
 use opentelemetry_resource_detectors::{
@@ -206,7 +207,7 @@ pub(crate) fn install(
     };
     let mut builder = SdkTracerProvider::builder()
         .with_resource(resource(settings.resource))
-        .with_sampler(settings.sampler);
+        .with_sampler(HintedSampler(Box::new(settings.sampler)));
     if let Some(processor) = processor {
         builder = builder.with_span_processor(Ended {
             inner: processor,

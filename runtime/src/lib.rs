@@ -35,6 +35,7 @@ mod processor;
 pub mod propagation;
 mod render;
 mod route;
+mod sampling;
 mod span;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -103,6 +104,7 @@ pub mod __private {
         ErrorProbe, ErrorReport, ResultLike, ViaDebug, ViaDisplay, ViaError, ViaErrorRef,
         ViaSharedErrorRef, ViaTypeName,
     };
+    pub use crate::sampling::SampleHint;
     pub use crate::span::{ActiveSpan, Attributes, SpanHandle};
     pub use crate::value::{
         Arg, Explicit, ExplicitDisplay, KindOf, RecordedValue, UnknownKind, ValueKind,

@@ -23,6 +23,7 @@
 use crate::processor::Ended;
 use crate::render::{Style, render_trees};
 use crate::route::{CaptureRoute, lock};
+use crate::sampling::HintedSampler;
 use opentelemetry::Context;
 use opentelemetry::context::FutureExt as _;
 use opentelemetry_sdk::error::OTelSdkResult;
@@ -100,7 +101,7 @@ impl OpenCapture {
     fn open(sampler: Box<dyn ShouldSample>) -> Self {
         let spans = Arc::new(Mutex::new(Vec::new()));
         let provider = SdkTracerProvider::builder()
-            .with_sampler(sampler)
+            .with_sampler(HintedSampler(sampler))
             .with_span_processor(Ended {
                 inner: CaptureProcessor {
                     spans: Arc::clone(&spans),
