@@ -116,6 +116,20 @@ fn open_span(traced: &TracedFn, recorded: &[Recorded], private: &TokenStream) ->
         .iter()
         .map(|recorded| push_attribute(recorded, private));
     let catalog = catalog_entry(traced, recorded, private);
+    let set_baggage = if options.set_baggage.is_empty() {
+        TokenStream::new()
+    } else {
+        let entries = options.set_baggage.iter().map(|field| {
+            let key = &field.key.name;
+            let value = &field.value;
+            let text = match field.format {
+                crate::fields::Format::Debug => quote!(::std::format!("{:?}", #value)),
+                _ => quote!(::std::string::ToString::to_string(&(#value))),
+            };
+            quote!(#private::KeyValue::new(#key, #text))
+        });
+        quote!(.with_baggage(::std::vec![#(#entries),*]))
+    };
     let sample = match &options.sample {
         Some(hint) => {
             let variant = format_ident!("{}", capitalised(&hint.to_string()));
@@ -141,7 +155,7 @@ fn open_span(traced: &TracedFn, recorded: &[Recorded], private: &TokenStream) ->
         #catalog
         let __otel_span = __OTEL_TRACED_CALLSITE.start(#parent, #private::CallKind::#call, #links, |__otel_attributes| {
             #(#records)*
-        });
+        })#set_baggage;
     }
 }
 
@@ -239,6 +253,7 @@ fn probe(
         Probe::Explicit => quote!(Explicit),
         Probe::ExplicitDisplay => quote!(ExplicitDisplay),
         Probe::Display => return quote_spanned!(span=> #private::display(&(#value))),
+        Probe::Baggage => return quote_spanned!(span=> #private::baggage_value(#value)),
         Probe::Debug => return quote_spanned!(span=> #private::debug(&(#value))),
     };
     quote_spanned! {span=>

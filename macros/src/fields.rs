@@ -126,6 +126,45 @@ impl Parse for Fields {
     }
 }
 
+/// One entry of `baggage(..)`: a baggage key, recorded under itself or, after
+/// `=>`, under an attribute key.
+pub(crate) struct BaggageEntry {
+    pub source: Key,
+    pub key: Key,
+    /// Whether the attribute key was given with `=>`.
+    pub renamed: bool,
+}
+
+impl Parse for BaggageEntry {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let source: Key = input.parse()?;
+        if input.peek(Token![=>]) {
+            input.parse::<Token![=>]>()?;
+            let key = input.parse()?;
+            return Ok(BaggageEntry {
+                source,
+                key,
+                renamed: true,
+            });
+        }
+        Ok(BaggageEntry {
+            key: source.clone(),
+            source,
+            renamed: false,
+        })
+    }
+}
+
+/// The entries of `baggage(..)`.
+pub(crate) struct BaggageEntries(pub Vec<BaggageEntry>);
+
+impl Parse for BaggageEntries {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let entries = Punctuated::<BaggageEntry, Token![,]>::parse_terminated(input)?;
+        Ok(BaggageEntries(entries.into_iter().collect()))
+    }
+}
+
 /// `event!("name", key = value, ..)`.
 pub(crate) struct EventInput {
     pub name: LitStr,

@@ -1,7 +1,7 @@
 //! The arguments of `#[traced(..)]`, as typed options. Every mistake found here is
 //! collected, so one build reports all of them.
 
-use crate::fields::{Field, Fields};
+use crate::fields::{BaggageEntries, BaggageEntry, Field, Fields};
 use crate::parse::Errors;
 use proc_macro2::{Span, TokenStream};
 use syn::ext::IdentExt as _;
@@ -31,12 +31,29 @@ pub(crate) struct Options {
     pub krate: Option<syn::Path>,
     /// `sample = always | never`.
     pub sample: Option<Ident>,
+    /// `baggage(..)`: baggage entries recorded as attributes.
+    pub baggage: Vec<BaggageEntry>,
+    /// `set_baggage(..)`: entries added to the baggage the body runs with.
+    pub set_baggage: Vec<Field>,
 }
 
 /// The option names, in the order the error for an unknown one lists them.
 const OPTIONS: &[&str] = &[
-    "name", "kind", "root", "parent", "link", "code", "skip", "skip_all", "ret", "err", "attrs",
-    "sample", "crate",
+    "name",
+    "kind",
+    "root",
+    "parent",
+    "link",
+    "code",
+    "skip",
+    "skip_all",
+    "ret",
+    "err",
+    "attrs",
+    "sample",
+    "baggage",
+    "set_baggage",
+    "crate",
 ];
 
 /// The span kinds `kind = ..` accepts.
@@ -148,6 +165,12 @@ impl Options {
             ("attrs", RawValue::List(tokens)) => self.attrs = syn::parse2::<Fields>(tokens)?.0,
             ("crate", RawValue::Assigned(expr)) => self.krate = Some(path(expr)?),
             ("sample", RawValue::Assigned(expr)) => self.sample = Some(sample(expr)?),
+            ("baggage", RawValue::List(tokens)) => {
+                self.baggage = syn::parse2::<BaggageEntries>(tokens)?.0;
+            }
+            ("set_baggage", RawValue::List(tokens)) => {
+                self.set_baggage = syn::parse2::<Fields>(tokens)?.0;
+            }
             (known, _) if OPTIONS.contains(&known) => {
                 return Err(syn::Error::new(ident.span(), usage(known)));
             }
@@ -180,6 +203,8 @@ fn usage(option: &str) -> String {
         "err" => "err` or `err = false",
         "attrs" => "attrs(key.name = value, other = %display, debugged = ?value)",
         "sample" => "sample = always` or `sample = never",
+        "baggage" => "baggage(user.id, \"user-id\" => user.id)",
+        "set_baggage" => "set_baggage(user.id = id)",
         _ => "crate = path::to::otel_traced",
     };
     format!("`{option}` is written `{form}`")

@@ -19,6 +19,7 @@
 //!
 //! The README is the user guide; `docs/architecture.md` explains the design.
 
+pub mod baggage;
 mod callsite;
 #[cfg(feature = "catalog")]
 pub mod catalog;
@@ -93,6 +94,7 @@ pub mod __private {
     /// Registers a call site's entry in the span catalog; nothing without the
     /// `catalog` feature.
     pub use crate::__otel_traced_catalog_entry as catalog_entry;
+    pub use crate::baggage::attribute_value as baggage_value;
     pub use crate::callsite::{
         CallKind, Callsite, LinkTarget, Parent, ParentTarget, SpanMeta, link, links, parent,
     };
@@ -112,8 +114,8 @@ pub mod __private {
     };
     #[cfg(feature = "catalog")]
     pub use linkme;
-    pub use opentelemetry::Value;
     pub use opentelemetry::trace::SpanKind;
+    pub use opentelemetry::{KeyValue, Value};
 
     /// What `#[otel_traced::main]` runs first: `init()`, or a clear message and
     /// exit code 1 when the configuration is wrong.

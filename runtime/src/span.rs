@@ -212,6 +212,9 @@ fn truncated(description: String) -> String {
 pub struct ActiveSpan {
     handle: SpanHandle,
     call: CallKind,
+    /// What the body runs under when it differs from the span's own context (the
+    /// baggage of `set_baggage` added); never ended here.
+    current: Option<Context>,
 }
 
 impl ActiveSpan {
@@ -219,6 +222,7 @@ impl ActiveSpan {
         ActiveSpan {
             handle: SpanHandle { context: None },
             call: CallKind::Sync,
+            current: None,
         }
     }
 
@@ -228,16 +232,28 @@ impl ActiveSpan {
                 context: Some(context),
             },
             call,
+            current: None,
         }
     }
 
     /// Makes the span's context current until the guard is dropped.
     #[inline]
     pub fn enter(&self) -> Option<ContextGuard> {
-        self.handle
-            .context
+        self.current
             .as_ref()
+            .or(self.handle.context.as_ref())
             .map(|context| context.clone().attach())
+    }
+
+    /// Runs the body with `entries` added to the baggage (`set_baggage`), whether
+    /// or not a span is recorded: baggage propagates on its own.
+    pub fn with_baggage(mut self, entries: Vec<KeyValue>) -> Self {
+        let current = match &self.handle.context {
+            Some(context) => crate::baggage::added(context, entries),
+            None => Context::map_current(|current| crate::baggage::added(current, entries)),
+        };
+        self.current = Some(current);
+        self
     }
 
     /// The handle for recording the call's outcome; async expansions clone it into

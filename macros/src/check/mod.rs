@@ -6,7 +6,7 @@ mod naming;
 
 pub(crate) use naming::Warning;
 
-use crate::fields::{Field, Format, Key};
+use crate::fields::{BaggageEntry, Field, Format, Key};
 use crate::parse::{Errors, Param, ParamMode, TracedFn};
 use naming::{Findings, NameKind, check_key, check_name, declared_kind};
 use proc_macro2::{Span, TokenStream};
@@ -51,6 +51,21 @@ pub(crate) enum Probe {
     Display,
     /// `?value`: `Debug`.
     Debug,
+    /// `baggage(..)`: the current baggage's entry named by `value` (a literal).
+    Baggage,
+}
+
+impl Recorded {
+    fn baggage(entry: &BaggageEntry) -> Self {
+        let source = &entry.source.name;
+        Recorded {
+            key: entry.key.name.clone(),
+            probe: Probe::Baggage,
+            value: quote::quote!(#source),
+            span: entry.source.span(),
+            kind: Kind::Declared("String"),
+        }
+    }
 }
 
 impl From<Format> for Probe {
@@ -297,9 +312,41 @@ fn plan_recording(traced: &TracedFn, findings: &mut Findings) -> Vec<Recorded> {
         check_key(&field.key, Some(field), findings);
         declare(&field.key, Recorded::field(field), &mut findings.errors);
     }
+    for entry in &options.baggage {
+        check_baggage_key(&entry.source, &mut findings.errors);
+        if !entry.renamed && !naming::is_valid_key(&entry.key.name) {
+            findings.errors.push(entry.key.error(format_args!(
+                "baggage key `{}` is not a valid attribute key: record it under another, `baggage(\"{}\" => {})`",
+                entry.source.name,
+                entry.source.name,
+                naming::normalized(&entry.source.name, false)
+            )));
+            continue;
+        }
+        check_key(&entry.key, None, findings);
+        declare(&entry.key, Recorded::baggage(entry), &mut findings.errors);
+    }
+    for field in &options.set_baggage {
+        check_baggage_key(&field.key, &mut findings.errors);
+    }
     defaults.retain(|default| !explicit_keys.contains(&default.key));
     defaults.extend(explicit);
     defaults
+}
+
+/// A W3C Baggage key: a token, visible ASCII without separators.
+fn check_baggage_key(key: &Key, errors: &mut Errors) {
+    let valid = !key.name.is_empty()
+        && key
+            .name
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !b"\"(),/:;<=>?@[\\]{}".contains(&b));
+    if !valid {
+        errors.push(key.error(format_args!(
+            "`{}` is not a valid baggage key: W3C Baggage keys are visible ASCII without separators such as `,`, `;`, `=` or spaces",
+            key.name
+        )));
+    }
 }
 
 /// A parameter whose name suggests a secret is not recorded by default (DESIGN §3).

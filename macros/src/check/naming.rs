@@ -184,6 +184,11 @@ pub(crate) fn check_key(key: &Key, field: Option<&Field>, findings: &mut Finding
     }
 }
 
+/// Whether `key` follows the naming rules.
+pub(crate) fn is_valid_key(key: &str) -> bool {
+    well_formed(key)
+}
+
 /// Lowercase `a-z0-9_` segments joined by single dots; under a template prefix
 /// (`http.request.header.`) the suffix may also hold `-`, as header names do.
 fn well_formed(key: &str) -> bool {
@@ -206,7 +211,7 @@ fn well_formed(key: &str) -> bool {
 /// `key` brought within the rules, to show the user a key that would pass:
 /// lowercase, other characters replaced by `_` (by `-` after a template prefix,
 /// where `-` may stay), empty segments dropped.
-fn normalized(key: &str, template: bool) -> String {
+pub(crate) fn normalized(key: &str, template: bool) -> String {
     let lower = key.to_lowercase();
     lower
         .split('.')

@@ -1,0 +1,110 @@
+//! Baggage: `baggage(..)` records entries of the current baggage, `set_baggage(..)`
+//! adds entries for the body and everything it calls, `baggage::{get, with}`.
+
+use otel_traced::baggage;
+use otel_traced::opentelemetry::Value;
+use otel_traced::testing::capture;
+use otel_traced::traced;
+use otel_traced_tests::{attribute, own_keys, string};
+
+#[traced(baggage(user.id, tenant, "session-id" => session.id))]
+fn handler(path: &str) -> Option<String> {
+    let _ = path;
+    baggage::get("user.id")
+}
+
+#[test]
+fn baggage_entries_are_recorded_under_their_keys_and_only_those_named() {
+    let entries = [
+        ("user.id", "ada"),
+        ("session-id", "s-1"),
+        ("credit_card", "4111 1111 1111 1111"),
+    ];
+    let captured = capture(|| baggage::with(entries, || handler("/cart")));
+    assert_eq!(captured.output().as_deref(), Some("ada"));
+    let span = &captured.spans()[0];
+    assert_eq!(own_keys(span), ["path", "user.id", "session.id"]);
+    assert_eq!(attribute(span, "user.id"), Some(&string("ada")));
+    assert_eq!(attribute(span, "session.id"), Some(&string("s-1")));
+    assert_eq!(
+        attribute(span, "tenant"),
+        None,
+        "absent entries record nothing"
+    );
+    assert_eq!(
+        attribute(span, "credit_card"),
+        None,
+        "unnamed entries are never recorded"
+    );
+}
+
+#[traced(set_baggage(user.id = user, "request-id" = %request))]
+fn login(user: &str, request: u64) -> (Option<String>, Option<String>, Option<String>) {
+    (
+        baggage::get("user.id"),
+        baggage::get("request-id"),
+        downstream(),
+    )
+}
+
+#[traced(baggage(user.id))]
+fn downstream() -> Option<String> {
+    baggage::get("user.id")
+}
+
+#[test]
+fn set_baggage_reaches_the_body_and_everything_it_calls() {
+    let captured = capture(|| login("grace", 7));
+    assert_eq!(
+        *captured.output(),
+        (
+            Some("grace".to_owned()),
+            Some("7".to_owned()),
+            Some("grace".to_owned())
+        )
+    );
+    let downstream = captured.find("downstream").unwrap();
+    assert_eq!(attribute(downstream, "user.id"), Some(&string("grace")));
+    assert_eq!(baggage::get("user.id"), None, "only inside the call");
+}
+
+#[test]
+fn set_baggage_works_without_tracing_installed() {
+    // Outside any capture and with nothing installed: no span, but baggage still
+    // propagates to what the body calls.
+    assert_eq!(login("ada", 1).2.as_deref(), Some("ada"));
+}
+
+#[traced(set_baggage(tier = "gold"))]
+async fn priced() -> Option<String> {
+    tokio::task::yield_now().await;
+    baggage::get("tier")
+}
+
+#[tokio::test]
+async fn set_baggage_holds_across_awaits() {
+    assert_eq!(priced().await.as_deref(), Some("gold"));
+}
+
+#[test]
+fn the_w3c_limit_of_64_entries_holds() {
+    let many: Vec<(String, String)> = (0..70).map(|i| (format!("k{i}"), "v".to_owned())).collect();
+    baggage::with(many, || {
+        assert!(baggage::get("k63").is_some());
+        assert_eq!(baggage::get("k64"), None, "entries beyond 64 are not added");
+    });
+}
+
+#[traced(baggage(retries))]
+fn typed(attempt: u8) {
+    let _ = attempt;
+}
+
+#[test]
+fn baggage_values_are_strings() {
+    let captured = capture(|| baggage::with([("retries", "3")], || typed(1)));
+    assert_eq!(
+        attribute(&captured.spans()[0], "retries"),
+        Some(&Value::String("3".into()))
+    );
+}
