@@ -28,6 +28,8 @@ mod console;
 mod current;
 mod future;
 mod init;
+#[cfg(feature = "log")]
+pub mod log;
 #[cfg(feature = "otlp")]
 mod otlp;
 mod outcome;

@@ -1,0 +1,78 @@
+//! Log correlation (feature `log`): every record of the `log` crate emitted inside
+//! a span carries its `trace_id` and `span_id`, so logs and traces join in ELK,
+//! Loki or any backend (query the trace id, get its log lines).
+//!
+//! ```
+//! struct Stderr;
+//! impl log::Log for Stderr {
+//!     fn enabled(&self, _: &log::Metadata<'_>) -> bool { true }
+//!     fn log(&self, record: &log::Record<'_>) { eprintln!("{}", record.args()) }
+//!     fn flush(&self) {}
+//! }
+//! let logger = Box::leak(Box::new(otel_traced::log::with_trace_context(Stderr)));
+//! log::set_logger(logger).unwrap();
+//! ```
+
+use ::log::kv::{Error, Key, Source, Value, VisitSource};
+use ::log::{Log, Metadata, Record};
+use opentelemetry::Context;
+use opentelemetry::trace::TraceContextExt as _;
+
+/// Wraps `inner` so that each record emitted inside a span reaches it with
+/// `trace_id` and `span_id` (lowercase hex) added to its key-values. Outside a span
+/// records pass unchanged.
+pub fn with_trace_context<L: Log>(inner: L) -> TraceContextLogger<L> {
+    TraceContextLogger { inner }
+}
+
+/// A logger adding the current span's ids to every record; see
+/// [`with_trace_context`].
+#[derive(Debug)]
+pub struct TraceContextLogger<L> {
+    inner: L,
+}
+
+impl<L: Log> Log for TraceContextLogger<L> {
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        self.inner.enabled(metadata)
+    }
+
+    fn log(&self, record: &Record<'_>) {
+        let span_context = Context::map_current(|context| context.span().span_context().clone());
+        if !span_context.is_valid() {
+            self.inner.log(record);
+            return;
+        }
+        let trace_id = span_context.trace_id().to_string();
+        let span_id = span_context.span_id().to_string();
+        let ids = [
+            ("trace_id", trace_id.as_str()),
+            ("span_id", span_id.as_str()),
+        ];
+        let key_values = Chained(record.key_values(), &ids);
+        self.inner
+            .log(&record.to_builder().key_values(&key_values).build());
+    }
+
+    fn flush(&self) {
+        self.inner.flush();
+    }
+}
+
+/// The record's own key-values, then ours.
+struct Chained<'a>(&'a dyn Source, &'a dyn Source);
+
+impl Source for Chained<'_> {
+    fn visit<'kvs>(&'kvs self, visitor: &mut dyn VisitSource<'kvs>) -> Result<(), Error> {
+        self.0.visit(visitor)?;
+        self.1.visit(visitor)
+    }
+
+    fn get(&self, key: Key<'_>) -> Option<Value<'_>> {
+        self.0.get(key.clone()).or_else(|| self.1.get(key))
+    }
+
+    fn count(&self) -> usize {
+        self.0.count() + self.1.count()
+    }
+}
