@@ -5,8 +5,11 @@ use otel_traced::testing::capture;
 use otel_traced::traced;
 use std::sync::Mutex;
 
-/// A logger keeping each record's message and key-values as text.
-struct Kept(Mutex<Vec<(String, Vec<(String, String)>)>>);
+/// A record as text: its message and its key-values.
+type KeptRecord = (String, Vec<(String, String)>);
+
+/// A logger keeping each record as text.
+struct Kept(Mutex<Vec<KeptRecord>>);
 
 impl log::Log for Kept {
     fn enabled(&self, _: &log::Metadata<'_>) -> bool {
