@@ -128,18 +128,13 @@ impl SpanHandle {
     pub fn record_error(&self, report: impl FnOnce() -> ErrorReport) {
         self.if_recording(|span| {
             let report = report();
-            span.set_attribute(KeyValue::new(ERROR_TYPE, report.type_name));
-            span.add_event(
-                "exception",
-                vec![
-                    KeyValue::new(EXCEPTION_TYPE, report.type_name),
-                    KeyValue::new(
-                        EXCEPTION_MESSAGE,
-                        within_length_limit(report.message.into()),
-                    ),
-                ],
+            record_exception(
+                &span,
+                report.type_name,
+                report.message,
+                report.description,
+                Vec::new(),
             );
-            span.set_status(Status::error(truncated(report.description)));
         });
     }
 
@@ -158,24 +153,20 @@ impl SpanHandle {
     /// the location where it is known.
     pub(crate) fn record_panic(&self, report: &PanicReport) {
         self.if_recording(|span| {
-            let mut event = vec![
-                KeyValue::new(EXCEPTION_TYPE, PANIC),
-                KeyValue::new(
-                    EXCEPTION_MESSAGE,
-                    within_length_limit(report.message.clone().into()),
-                ),
-            ];
-            if let Some(location) = &report.location {
-                event.push(KeyValue::new("code.file.path", location.file.clone()));
-                event.push(KeyValue::new("code.line.number", i64::from(location.line)));
-                event.push(KeyValue::new(
-                    "code.column.number",
-                    i64::from(location.column),
-                ));
-            }
-            span.set_attribute(KeyValue::new(ERROR_TYPE, PANIC));
-            span.add_event("exception", event);
-            span.set_status(Status::error(truncated(report.message.clone())));
+            let location = report.location.as_ref().map_or_else(Vec::new, |location| {
+                vec![
+                    KeyValue::new("code.file.path", location.file.clone()),
+                    KeyValue::new("code.line.number", i64::from(location.line)),
+                    KeyValue::new("code.column.number", i64::from(location.column)),
+                ]
+            });
+            record_exception(
+                &span,
+                PANIC,
+                report.message.clone(),
+                report.message.clone(),
+                location,
+            );
         });
     }
 
@@ -192,6 +183,26 @@ impl SpanHandle {
             }
         }
     }
+}
+
+/// The exception conventions, for returned errors and panics alike: `error.type`,
+/// an `exception` event (type, message, and `extra` such as a location) and status
+/// Error with `description`, strings within the value length limit.
+fn record_exception(
+    span: &SpanRef<'_>,
+    error_type: &'static str,
+    message: String,
+    description: String,
+    extra: Vec<KeyValue>,
+) {
+    span.set_attribute(KeyValue::new(ERROR_TYPE, error_type));
+    let mut event = vec![
+        KeyValue::new(EXCEPTION_TYPE, error_type),
+        KeyValue::new(EXCEPTION_MESSAGE, within_length_limit(message.into())),
+    ];
+    event.extend(extra);
+    span.add_event("exception", event);
+    span.set_status(Status::error(truncated(description)));
 }
 
 /// A status description within the value length limit.
