@@ -279,10 +279,7 @@ impl Config {
                 Some(propagators) => propagators.clone(),
                 None => propagators(vars)?,
             },
-            value_length_limit: match vars.get(crate::value::VALUE_LENGTH_LIMIT_VARIABLE) {
-                Some(variable) => Some(variable.count("a whole number of characters (0 or more)")?),
-                None => None,
-            },
+            value_length_limit: value_length_limit(vars)?,
         })
     }
 
@@ -376,6 +373,20 @@ impl Config {
             ..batch
         })
     }
+}
+
+/// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`: characters kept of each string value.
+fn value_length_limit(vars: &Vars) -> Result<Option<usize>, InitError> {
+    vars.get(crate::value::VALUE_LENGTH_LIMIT_VARIABLE)
+        .map(|variable| variable.count("a whole number of characters (0 or more)"))
+        .transpose()
+}
+
+/// The limit of the process environment, for values recorded before any install
+/// (a test capture, say); an invalid value means no limit here, and `install`
+/// reports it.
+pub(crate) fn value_length_limit_from_env() -> Option<usize> {
+    value_length_limit(&Vars::from_env()).ok().flatten()
 }
 
 fn traces_exporter(variable: Variable<'_>, vars: &Vars) -> Result<Exporter, InitError> {

@@ -442,24 +442,13 @@ pub(crate) fn set_value_length_limit(limit: Option<usize>) {
 fn value_length_limit() -> Option<usize> {
     match VALUE_LENGTH_LIMIT.load(Ordering::Relaxed) {
         NOT_CONFIGURED => {
-            let from_env = std::env::var(VALUE_LENGTH_LIMIT_VARIABLE)
-                .ok()
-                .and_then(|value| parse_length_limit(&value).ok().flatten());
+            let from_env = crate::config::value_length_limit_from_env();
             set_value_length_limit(from_env);
             from_env
         }
         NO_LIMIT => None,
         limit => Some(limit),
     }
-}
-
-/// Parses a length limit: a non-negative integer, or empty for none.
-pub(crate) fn parse_length_limit(value: &str) -> Result<Option<usize>, std::num::ParseIntError> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Ok(None);
-    }
-    value.parse().map(Some)
 }
 
 /// Cuts string values (and each string of a string array) to the value length
