@@ -3,7 +3,7 @@
 //! default `::otel_traced::__private`), so it stays small and the runtime owns the
 //! behaviour.
 
-use crate::check::{Checked, Kind, Probe, Recorded, Warning};
+use crate::check::{Access, Boundary, Checked, Kind, Probe, Protocol, Recorded, Side, Warning};
 use crate::parse::{Shape, TracedFn, boxed_async_block};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
@@ -17,10 +17,11 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
         None => quote!(::otel_traced),
     };
     let private = quote!(#runtime::__private);
-    let open = open_span(&traced, recorded, &private);
+    let boundary = checked.boundary.as_ref();
+    let open = open_span(&traced, recorded, boundary, &private);
     let mut function = traced.function.clone();
     let statements = &function.block.stmts;
-    let outcome = outcome(&traced, &private);
+    let outcome = outcome(&traced, boundary.is_some(), &private);
     let body = match traced.shape {
         Shape::Sync => {
             let typed = typed_body(&function.sig.output, statements);
@@ -70,29 +71,42 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
 }
 
 /// The call site's `static` and the `start` call that opens the span, recording
-/// the arguments and `attrs(..)`.
-fn open_span(traced: &TracedFn, recorded: &[Recorded], private: &TokenStream) -> TokenStream {
+/// the arguments and `attrs(..)`; for a boundary, the `serve` or `call` that
+/// extracts or injects the context too.
+fn open_span(
+    traced: &TracedFn,
+    recorded: &[Recorded],
+    boundary: Option<&Boundary>,
+    private: &TokenStream,
+) -> TokenStream {
     let options = &traced.options;
     let ident = &traced.function.sig.ident;
-    let name = options
-        .name
-        .as_ref()
-        .map_or_else(|| ident.to_string(), syn::LitStr::value);
-    let kind = format_ident!(
-        "{}",
-        capitalised(
-            &options
-                .kind
-                .as_ref()
-                .map_or("internal".to_owned(), ToString::to_string)
-        )
-    );
+    let name = match (boundary, &options.name) {
+        (Some(boundary), _) => boundary.static_name(),
+        (None, Some(name)) => name.value(),
+        (None, None) => ident.to_string(),
+    };
+    let kind = match boundary.map(|boundary| boundary.side) {
+        Some(Side::Server) => format_ident!("Server"),
+        Some(Side::Client) => format_ident!("Client"),
+        None => format_ident!(
+            "{}",
+            capitalised(
+                &options
+                    .kind
+                    .as_ref()
+                    .map_or("internal".to_owned(), ToString::to_string)
+            )
+        ),
+    };
     let root = options.root.is_some();
     let code = options.code.as_ref().is_none_or(|literal| literal.value);
     // Room for everything the span may record: arguments and fields, `error.type`
-    // and `return.value`.
-    let max_attributes =
-        recorded.len() + usize::from(traced.records_err) + usize::from(options.ret.is_some());
+    // and `return.value`, and a boundary's status code (and its legacy twin).
+    let max_attributes = recorded.len()
+        + usize::from(traced.records_err || boundary.is_some())
+        + usize::from(options.ret.is_some())
+        + if boundary.is_some() { 2 } else { 0 };
     let file = quote_spanned!(ident.span()=> ::core::file!());
     let line = quote_spanned!(ident.span()=> ::core::line!());
     let parent = match &options.parent {
@@ -137,7 +151,7 @@ fn open_span(traced: &TracedFn, recorded: &[Recorded], private: &TokenStream) ->
         }
         None => quote!(::core::option::Option::None),
     };
-    quote! {
+    let statics = quote! {
         static __OTEL_TRACED_META: #private::SpanMeta = #private::SpanMeta {
             name: #name,
             kind: #private::SpanKind::#kind,
@@ -153,9 +167,90 @@ fn open_span(traced: &TracedFn, recorded: &[Recorded], private: &TokenStream) ->
         };
         static __OTEL_TRACED_CALLSITE: #private::Callsite = #private::Callsite::new(&__OTEL_TRACED_META);
         #catalog
-        let __otel_span = __OTEL_TRACED_CALLSITE.start(#parent, #private::CallKind::#call, #links, |__otel_attributes| {
-            #(#records)*
-        })#set_baggage;
+    };
+    let record = quote!(|__otel_attributes| { #(#records)* });
+    let call = quote!(#private::CallKind::#call);
+    let start = match boundary {
+        None => quote! {
+            let __otel_span = __OTEL_TRACED_CALLSITE.start(#parent, #call, #links, #record)#set_baggage;
+        },
+        Some(boundary) => open_boundary(
+            boundary,
+            &parent,
+            &call,
+            &links,
+            &record,
+            &set_baggage,
+            private,
+        ),
+    };
+    quote!(#statics #start)
+}
+
+/// The `static` describing a boundary and the call that opens its span: `serve`
+/// extracting the caller's context from the carrier, or `call` then `inject`
+/// writing the call's context into it before the body runs.
+fn open_boundary(
+    boundary: &Boundary,
+    parent: &TokenStream,
+    call: &TokenStream,
+    links: &TokenStream,
+    record: &TokenStream,
+    set_baggage: &TokenStream,
+    private: &TokenStream,
+) -> TokenStream {
+    let cow = |text: &Option<String>| match text {
+        Some(text) => quote!(::core::option::Option::Some(::std::borrow::Cow::Borrowed(#text))),
+        None => quote!(::core::option::Option::None),
+    };
+    let protocol = match &boundary.protocol {
+        Protocol::Grpc { method } => quote! {
+            #private::Protocol::Grpc { method: ::std::borrow::Cow::Borrowed(#method) }
+        },
+        Protocol::Http { route, template } => {
+            let route = cow(route);
+            let template = cow(template);
+            quote!(#private::Protocol::Http { route: #route, template: #template })
+        }
+    };
+    let side = match boundary.side {
+        Side::Server => quote!(Server),
+        Side::Client => quote!(Client),
+    };
+    let carrier = &boundary.carrier.ident;
+    let meta = quote! {
+        static __OTEL_TRACED_RPC: #private::RpcMeta = #private::RpcMeta {
+            side: #private::Side::#side,
+            protocol: #protocol,
+        };
+    };
+    match boundary.side {
+        Side::Server => quote! {
+            #meta
+            let __otel_span = __OTEL_TRACED_CALLSITE.serve(&__OTEL_TRACED_RPC, &#carrier, #call, #links, #record)#set_baggage;
+        },
+        Side::Client => {
+            let server = match &boundary.server {
+                Some(server) => quote_spanned! {server.span()=>
+                    ::core::option::Option::Some(::core::convert::AsRef::<str>::as_ref(&(#server)))
+                },
+                None => quote!(::core::option::Option::None),
+            };
+            let (rebind, target) = match boundary.carrier.access {
+                // `check` rejects a shared carrier on a client.
+                Access::Exclusive | Access::Shared => (TokenStream::new(), quote!(&mut *#carrier)),
+                Access::Owned { mutable: true } => (TokenStream::new(), quote!(&mut #carrier)),
+                Access::Owned { mutable: false } => {
+                    (quote!(let mut #carrier = #carrier;), quote!(&mut #carrier))
+                }
+            };
+            quote! {
+                #meta
+                #rebind
+                let __otel_span = __OTEL_TRACED_CALLSITE.call(&__OTEL_TRACED_RPC, &#carrier, #server, #parent, #call, #links, #record)#set_baggage;
+                __otel_span.inject(#target);
+            }
+        }
     }
 }
 
@@ -266,11 +361,13 @@ fn probe(
 }
 
 /// What is recorded about the produced value `__otel_output` through
-/// `__otel_handle` (a `&SpanHandle` the caller binds): the error of an `Err` (unless `err = false`) and, with `ret`,
-/// the value (the `Ok` value of a result). `None` when nothing is.
-fn outcome(traced: &TracedFn, private: &TokenStream) -> Option<TokenStream> {
+/// `__otel_handle` (a `&SpanHandle` the caller binds): the error of an `Err` (unless
+/// `err = false`), with `ret` the value (the `Ok` value of a result), and for a
+/// boundary its reply (a gRPC status, an HTTP status code), which takes the place
+/// of the error when the error is a status. `None` when nothing is recorded.
+fn outcome(traced: &TracedFn, boundary: bool, private: &TokenStream) -> Option<TokenStream> {
     let ret = traced.options.ret;
-    if !traced.records_err && ret.is_none() {
+    if !traced.records_err && ret.is_none() && !boundary {
         return None;
     }
     let record_return = |value: TokenStream| {
@@ -279,8 +376,20 @@ fn outcome(traced: &TracedFn, private: &TokenStream) -> Option<TokenStream> {
             quote!(__otel_handle.record_return(|| #probe);)
         })
     };
+    let reply = |value: TokenStream, failed: bool| {
+        boundary.then(|| {
+            quote! {{
+                #[allow(unused_imports)]
+                use #private::{ViaReply as _, ViaNoReply as _};
+                let __otel_reply = (&&#private::ReplyProbe(#value)).__otel_reply();
+                __otel_handle.record_reply(&__OTEL_TRACED_RPC, __otel_reply, #failed);
+            }}
+        })
+    };
     if !traced.result_like {
-        return record_return(quote!(__otel_output));
+        let returned = record_return(quote!(__otel_output));
+        let reply = reply(quote!(&__otel_output), false);
+        return Some(quote!(#returned #reply));
     }
     // Spanned at the return type: that is what `err` wrongly calls a `Result`.
     let returned = match &traced.function.sig.output {
@@ -288,21 +397,41 @@ fn outcome(traced: &TracedFn, private: &TokenStream) -> Option<TokenStream> {
         syn::ReturnType::Default => traced.function.sig.ident.span(),
     };
     let outcome = quote_spanned!(returned=> #private::ResultLike::as_result(&__otel_output));
-    let ok = record_return(quote!(__otel_value)).map(
-        |record| quote!(if let ::core::result::Result::Ok(__otel_value) = #outcome { #record }),
-    );
-    let err = traced.records_err.then(|| {
+    let record_ok = record_return(quote!(__otel_value));
+    let reply_ok = reply(quote!(__otel_value), false);
+    let record_error = traced.records_err.then(|| {
         quote! {
-            if let ::core::result::Result::Err(__otel_error) = #outcome {
-                __otel_handle.record_error(|| {
-                    #[allow(unused_imports)]
-                    use #private::{ViaError as _, ViaSharedErrorRef as _, ViaErrorRef as _, ViaDisplay as _, ViaDebug as _, ViaTypeName as _};
-                    (&&&&&&#private::ErrorProbe(__otel_error)).__otel_error()
-                });
-            }
+            __otel_handle.record_error(|| {
+                #[allow(unused_imports)]
+                use #private::{ViaError as _, ViaSharedErrorRef as _, ViaErrorRef as _, ViaDisplay as _, ViaDebug as _, ViaTypeName as _};
+                (&&&&&&#private::ErrorProbe(__otel_error)).__otel_error()
+            });
         }
     });
-    Some(quote!(#ok #err))
+    let on_err = if boundary {
+        // An error that is a status is the reply; any other is recorded as
+        // `#[traced]` records errors.
+        quote! {{
+            #[allow(unused_imports)]
+            use #private::{ViaReply as _, ViaNoReply as _};
+            let __otel_reply = (&&#private::ReplyProbe(__otel_error)).__otel_reply();
+            if __otel_reply.is_none() {
+                #record_error
+            }
+            __otel_handle.record_reply(&__OTEL_TRACED_RPC, __otel_reply, true);
+        }}
+    } else {
+        quote!(#record_error)
+    };
+    Some(quote! {
+        match #outcome {
+            ::core::result::Result::Ok(__otel_value) => {
+                #record_ok
+                #reply_ok
+            }
+            ::core::result::Result::Err(__otel_error) => { #on_err }
+        }
+    })
 }
 
 /// The future that ends `__otel_span` when `future` completes, recording the

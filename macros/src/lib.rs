@@ -18,8 +18,19 @@ use proc_macro::TokenStream;
 /// Instruments a function: each call becomes a span. Documented in `otel-traced`.
 #[proc_macro_attribute]
 pub fn traced(args: TokenStream, item: TokenStream) -> TokenStream {
+    instrument(args, item, options::Macro::Traced)
+}
+
+/// Instruments a gRPC or HTTP boundary, server or client. Documented in
+/// `otel-traced`.
+#[proc_macro_attribute]
+pub fn traced_rpc(args: TokenStream, item: TokenStream) -> TokenStream {
+    instrument(args, item, options::Macro::TracedRpc)
+}
+
+fn instrument(args: TokenStream, item: TokenStream, which: options::Macro) -> TokenStream {
     let item = proc_macro2::TokenStream::from(item);
-    let (parsed, errors) = match parse::parse(args.into(), item.clone()) {
+    let (parsed, errors) = match parse::parse(args.into(), item.clone(), which) {
         Ok(parsed) => parsed,
         Err(error) => return with_item(error, item),
     };

@@ -35,6 +35,26 @@ pub(crate) struct Options {
     pub baggage: Vec<BaggageEntry>,
     /// `set_baggage(..)`: entries added to the baggage the body runs with.
     pub set_baggage: Vec<Field>,
+    /// The boundary options of `#[traced_rpc]`; `None` under `#[traced]`.
+    pub rpc: Option<RpcOptions>,
+}
+
+/// The options only `#[traced_rpc]` takes (DESIGN §4), as written; `check` decides
+/// what they mean together.
+#[derive(Default)]
+pub(crate) struct RpcOptions {
+    /// The side flag: `server` or `client`, where it was written.
+    pub side: Option<Ident>,
+    /// The protocol flag: `grpc` or `http`.
+    pub protocol: Option<Ident>,
+    pub service: Option<LitStr>,
+    pub method: Option<LitStr>,
+    pub route: Option<LitStr>,
+    pub template: Option<LitStr>,
+    /// `server = "host:port"` (or an expression) on a client.
+    pub server: Option<Expr>,
+    /// `carrier = param`.
+    pub carrier: Option<Ident>,
 }
 
 /// The option names, in the order the error for an unknown one lists them.
@@ -56,18 +76,54 @@ const OPTIONS: &[&str] = &[
     "crate",
 ];
 
+/// The options `#[traced_rpc]` adds.
+const RPC_OPTIONS: &[&str] = &[
+    "server", "client", "grpc", "http", "service", "method", "route", "template", "carrier",
+];
+
+/// The options `#[traced_rpc]` does not take, because the boundary decides them.
+const NOT_RPC_OPTIONS: &[(&str, &str)] = &[
+    (
+        "name",
+        "the span name of `#[traced_rpc]` follows the conventions: it comes from `service`/`method` (gRPC) or the method and `route`/`template` (HTTP)",
+    ),
+    (
+        "kind",
+        "the span kind of `#[traced_rpc]` is its side: write `server` (the default) or `client`",
+    ),
+];
+
 /// The span kinds `kind = ..` accepts.
 const KINDS: &[&str] = &["internal", "server", "client", "producer", "consumer"];
 
-/// Parses the arguments of `#[traced(..)]`, adding what is wrong to `errors`.
-pub(crate) fn parse_options(args: TokenStream, errors: &mut Errors) -> Options {
-    match syn::parse2::<OptionList>(args) {
-        Ok(list) => list.into_options(errors),
-        Err(error) => {
-            errors.push(error);
-            Options::default()
+/// Which attribute the options are of.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Macro {
+    Traced,
+    TracedRpc,
+}
+
+impl Macro {
+    pub(crate) fn attribute(self) -> &'static str {
+        match self {
+            Macro::Traced => "#[traced]",
+            Macro::TracedRpc => "#[traced_rpc]",
         }
     }
+}
+
+/// Parses the arguments of `#[traced(..)]` or `#[traced_rpc(..)]`, adding what is
+/// wrong to `errors`.
+pub(crate) fn parse_options(args: TokenStream, which: Macro, errors: &mut Errors) -> Options {
+    let mut options = Options {
+        rpc: (which == Macro::TracedRpc).then(RpcOptions::default),
+        ..Options::default()
+    };
+    match syn::parse2::<OptionList>(args) {
+        Ok(list) => list.apply_to(&mut options, errors),
+        Err(error) => errors.push(error),
+    }
+    options
 }
 
 /// One `key`, `key = value` or `key(..)` argument, before it is interpreted.
@@ -108,8 +164,7 @@ impl Parse for RawOption {
 }
 
 impl OptionList {
-    fn into_options(self, errors: &mut Errors) -> Options {
-        let mut options = Options::default();
+    fn apply_to(self, options: &mut Options, errors: &mut Errors) {
         let mut seen: Vec<String> = Vec::new();
         for raw in self.0 {
             let key = raw.key.to_string();
@@ -137,12 +192,19 @@ impl OptionList {
                 "`skip_all` already skips every parameter; remove `skip(..)` or `skip_all`",
             ));
         }
-        options
     }
 }
 
 impl Options {
     fn apply(&mut self, key: &str, raw: RawOption) -> syn::Result<()> {
+        if let Some(rpc) = &mut self.rpc {
+            if let Some((_, why)) = NOT_RPC_OPTIONS.iter().find(|(name, _)| *name == key) {
+                return Err(syn::Error::new(raw.key.span(), why));
+            }
+            if RPC_OPTIONS.contains(&key) {
+                return rpc.apply(key, raw);
+            }
+        }
         let RawOption { key: ident, value } = raw;
         match (key, value) {
             ("name", RawValue::Assigned(expr)) => self.name = Some(string_literal(expr)?),
@@ -175,16 +237,89 @@ impl Options {
                 return Err(syn::Error::new(ident.span(), usage(known)));
             }
             (unknown, _) => {
-                return Err(syn::Error::new(
-                    ident.span(),
-                    format!(
-                        "unknown option `{unknown}`; `#[traced]` accepts: {}",
+                let accepted = match &self.rpc {
+                    Some(_) => format!(
+                        "`#[traced_rpc]` accepts: {}, and every option of `#[traced]` but `name` and `kind`: {}",
+                        RPC_OPTIONS.join(", "),
                         OPTIONS.join(", ")
                     ),
+                    None => format!("`#[traced]` accepts: {}", OPTIONS.join(", ")),
+                };
+                return Err(syn::Error::new(
+                    ident.span(),
+                    format!("unknown option `{unknown}`; {accepted}"),
                 ));
             }
         }
         Ok(())
+    }
+}
+
+impl RpcOptions {
+    fn apply(&mut self, key: &str, raw: RawOption) -> syn::Result<()> {
+        let RawOption { key: ident, value } = raw;
+        let flag = |slot: &mut Option<Ident>, other: &str| match slot {
+            Some(first) => Err(syn::Error::new(
+                ident.span(),
+                format!("`{first}` and `{ident}` exclude each other; keep one (`{other}`)"),
+            )),
+            None => {
+                *slot = Some(ident.clone());
+                Ok(())
+            }
+        };
+        match (key, value) {
+            ("server" | "client", RawValue::Flag) => {
+                flag(&mut self.side, "the side: `server` or `client`")?;
+            }
+            ("grpc" | "http", RawValue::Flag) => {
+                flag(&mut self.protocol, "the protocol: `grpc` or `http`")?;
+            }
+            ("service", RawValue::Assigned(expr)) => self.service = Some(literal(expr, key)?),
+            ("method", RawValue::Assigned(expr)) => self.method = Some(literal(expr, key)?),
+            ("route", RawValue::Assigned(expr)) => self.route = Some(literal(expr, key)?),
+            ("template", RawValue::Assigned(expr)) => self.template = Some(literal(expr, key)?),
+            ("server", RawValue::Assigned(expr)) => self.server = Some(expr),
+            ("carrier", RawValue::Assigned(Expr::Path(path)))
+                if path.path.get_ident().is_some() =>
+            {
+                self.carrier = path.path.get_ident().cloned();
+            }
+            (known, _) => return Err(syn::Error::new(ident.span(), rpc_usage(known))),
+        }
+        Ok(())
+    }
+}
+
+/// How a `#[traced_rpc]` option is written, for one written the wrong way.
+fn rpc_usage(option: &str) -> String {
+    let form = match option {
+        "server" => "server` (the side), or on a client `server = \"host:port\"",
+        "client" => "client",
+        "grpc" => "grpc",
+        "http" => "http",
+        "service" => "service = \"package.Service\"",
+        "method" => "method = \"Method\"",
+        "route" => "route = \"/users/{id}\"",
+        "template" => "template = \"/users/{id}\"",
+        _ => "carrier = parameter_name",
+    };
+    format!("`{option}` is written `{form}`")
+}
+
+/// A string literal option of `#[traced_rpc]`: known at compile time, so checked.
+fn literal(expr: Expr, option: &str) -> syn::Result<LitStr> {
+    match expr {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(literal),
+            ..
+        }) => Ok(literal),
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!(
+                "`{option}` takes a string literal: it names the operation and is checked at compile time"
+            ),
+        )),
     }
 }
 

@@ -4,7 +4,7 @@
 //!
 //! Every mistake found here is collected, so one build reports all of them.
 
-use crate::options::{Options, parse_options};
+use crate::options::{Macro, Options, parse_options};
 use proc_macro2::{Span, TokenStream};
 use syn::parse::ParseStream;
 use syn::spanned::Spanned;
@@ -28,6 +28,8 @@ pub(crate) struct Param {
     pub mode: ParamMode,
     /// Where diagnostics about this parameter point.
     pub span: Span,
+    /// Bound with `mut`.
+    pub mutable: bool,
 }
 
 /// What a call of the function is, which decides where its span ends.
@@ -67,16 +69,18 @@ pub(crate) struct TracedFn {
 pub(crate) fn parse(
     args: TokenStream,
     item: TokenStream,
+    which: Macro,
 ) -> Result<(TracedFn, Errors), syn::Error> {
+    let attribute = which.attribute();
     let Ok(mut function) = syn::parse2::<ItemFn>(item.clone()) else {
-        return Err(not_a_function(item));
+        return Err(not_a_function(item, attribute));
     };
     let mut errors = Errors::default();
-    let options = parse_options(args, &mut errors);
+    let options = parse_options(args, which, &mut errors);
     if let Some(constness) = &function.sig.constness {
         errors.push(syn::Error::new(
             constness.span(),
-            "`#[traced]` cannot instrument a `const fn`: a span cannot be opened at compile time; remove `const` or `#[traced]`",
+            format!("`{attribute}` cannot instrument a `const fn`: a span cannot be opened at compile time; remove `const` or `{attribute}`"),
         ));
     }
     let params = take_params(&mut function, &mut errors);
@@ -110,7 +114,7 @@ impl Errors {
     }
 }
 
-fn not_a_function(item: TokenStream) -> syn::Error {
+fn not_a_function(item: TokenStream, attribute: &str) -> syn::Error {
     let what = match syn::parse2::<syn::Item>(item.clone()) {
         Ok(syn::Item::Struct(_)) => "a struct",
         Ok(syn::Item::Enum(_)) => "an enum",
@@ -124,14 +128,16 @@ fn not_a_function(item: TokenStream) -> syn::Error {
         _ if syn::parse2::<syn::TraitItemFn>(item.clone()).is_ok() => {
             return syn::Error::new_spanned(
                 item,
-                "`#[traced]` needs a function body: put it on the implementations of this trait method, or give the method a default body",
+                format!(
+                    "`{attribute}` needs a function body: put it on the implementations of this trait method, or give the method a default body"
+                ),
             );
         }
         _ => "this item",
     };
     syn::Error::new_spanned(
         item,
-        format!("`#[traced]` can only instrument a function, not {what}"),
+        format!("`{attribute}` can only instrument a function, not {what}"),
     )
 }
 
@@ -142,9 +148,11 @@ fn take_params(function: &mut ItemFn, errors: &mut Errors) -> Vec<Param> {
         let FnArg::Typed(typed) = input else {
             continue;
         };
-        let ident = match &*typed.pat {
-            Pat::Ident(binding) if binding.subpat.is_none() => Some(binding.ident.clone()),
-            _ => None,
+        let (ident, mutable) = match &*typed.pat {
+            Pat::Ident(binding) if binding.subpat.is_none() => {
+                (Some(binding.ident.clone()), binding.mutability.is_some())
+            }
+            _ => (None, false),
         };
         let span = typed.pat.span();
         let mut mode = ParamMode::Default;
@@ -183,6 +191,7 @@ fn take_params(function: &mut ItemFn, errors: &mut Errors) -> Vec<Param> {
             ty: (*typed.ty).clone(),
             mode,
             span,
+            mutable,
         });
     }
     params

@@ -107,11 +107,12 @@ pub fn parent<T: ParentTarget + ?Sized>(target: &T) -> Parent<'_> {
     target.as_parent()
 }
 
-/// What varies per call when a span is built: its name (fixed but for `in_span`)
-/// and its links.
-struct SpanStart {
-    name: &'static str,
-    links: Vec<Link>,
+/// What varies per call when a span is built: its name (fixed but for `in_span`
+/// and boundaries), its links, and the attributes a boundary gives from the start.
+pub(crate) struct SpanStart {
+    pub name: Cow<'static, str>,
+    pub links: Vec<Link>,
+    pub attributes: Vec<KeyValue>,
 }
 
 /// What `link = ..` accepts (borrowed, as `parent = ..`).
@@ -200,8 +201,9 @@ impl Callsite {
         }
         self.start_enabled(
             SpanStart {
-                name,
+                name: Cow::Borrowed(name),
                 links: links(),
+                attributes: Vec::new(),
             },
             parent,
             call,
@@ -209,7 +211,12 @@ impl Callsite {
         )
     }
 
-    fn start_enabled(
+    /// The span's metadata.
+    pub(crate) fn meta(&self) -> &'static SpanMeta {
+        self.meta
+    }
+
+    pub(crate) fn start_enabled(
         &'static self,
         start: SpanStart,
         parent: Parent<'_>,
@@ -272,7 +279,9 @@ impl Callsite {
 
     fn builder(&self, start: SpanStart) -> SpanBuilder {
         let meta = &self.meta;
-        let capacity = meta.max_attributes + if meta.code { CODE_ATTRIBUTES } else { 0 };
+        let capacity = meta.max_attributes
+            + start.attributes.len()
+            + if meta.code { CODE_ATTRIBUTES } else { 0 };
         let mut attributes = Vec::with_capacity(capacity);
         if meta.code {
             attributes.push(KeyValue::new(
@@ -288,6 +297,7 @@ impl Callsite {
                 i64::from(meta.line),
             ));
         }
+        attributes.extend(start.attributes);
         let mut builder = SpanBuilder::from_name(start.name).with_kind(meta.kind.clone());
         if !start.links.is_empty() {
             builder.links = Some(start.links);
@@ -303,19 +313,24 @@ impl Callsite {
 /// entries that are not about the trace (baggage, the capture route) carry over.
 fn root_context(current: &Context) -> Context {
     let baggage = current.baggage();
-    let mut root = if baggage.is_empty() {
-        Context::new()
-    } else {
-        // `Baggage` is not `Clone`; rebuilding it from its entries is.
-        Context::new().with_baggage(
-            baggage
-                .iter()
-                .map(|(key, entry)| (key.clone(), entry.clone()))
-                .collect::<Baggage>(),
-        )
-    };
-    if let Some(route) = current.get::<CaptureRoute>() {
-        root = root.with_value(route.clone());
+    let root = boundary_base(current);
+    if baggage.is_empty() {
+        return root;
     }
-    root
+    // `Baggage` is not `Clone`; rebuilding it from its entries is.
+    root.with_baggage(
+        baggage
+            .iter()
+            .map(|(key, entry)| (key.clone(), entry.clone()))
+            .collect::<Baggage>(),
+    )
+}
+
+/// An empty context but for the capture route of `current`: what a new trace or
+/// a context extracted from a request starts from, so that tests capture it.
+pub(crate) fn boundary_base(current: &Context) -> Context {
+    match current.get::<CaptureRoute>() {
+        Some(route) => Context::new().with_value(route.clone()),
+        None => Context::new(),
+    }
 }

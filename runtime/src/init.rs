@@ -316,4 +316,5 @@ fn install_propagators(propagators: &[Propagator]) {
         })
         .collect();
     opentelemetry::global::set_text_map_propagator(TextMapCompositePropagator::new(propagators));
+    crate::propagation::mark_configured();
 }

@@ -38,6 +38,7 @@ mod processor;
 pub mod propagation;
 mod render;
 mod route;
+pub mod rpc;
 mod sampling;
 mod span;
 #[cfg(feature = "testing")]
@@ -47,6 +48,11 @@ mod value;
 /// Instruments a function: each call becomes a span. See the README for every
 /// option.
 pub use otel_traced_macros::traced;
+
+/// Instruments a gRPC or HTTP boundary, server or client: the server continues the
+/// caller's trace from the request's headers, the client writes its context into
+/// them, and both follow the RPC and HTTP semantic conventions. See the README.
+pub use otel_traced_macros::traced_rpc;
 
 /// Initialises tracing for the whole of `main`: `init()` before the body, the
 /// guard flushing when it returns. A bad configuration is a clear message and exit
@@ -108,6 +114,7 @@ pub mod __private {
         ErrorProbe, ErrorReport, ResultLike, ViaDebug, ViaDisplay, ViaError, ViaErrorRef,
         ViaSharedErrorRef, ViaTypeName,
     };
+    pub use crate::rpc::{Protocol, ReplyProbe, RpcMeta, Side, ViaNoReply, ViaReply};
     pub use crate::sampling::SampleHint;
     pub use crate::span::{ActiveSpan, Attributes, SpanHandle};
     pub use crate::value::{

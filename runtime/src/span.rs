@@ -148,6 +148,17 @@ impl SpanHandle {
         });
     }
 
+    /// Records how a boundary call ended (`#[traced_rpc]`): its gRPC or HTTP
+    /// status, see `rpc::record_reply`.
+    pub fn record_reply(
+        &self,
+        rpc: &crate::rpc::RpcMeta,
+        reply: Option<crate::rpc::Reply<'_>>,
+        failed: bool,
+    ) {
+        self.if_recording(|span| crate::rpc::record_reply(&span, rpc, reply, failed));
+    }
+
     /// Records a panic caught around the body or a poll: status Error with its
     /// message, `error.type = "panic"`, and an `exception` event with the message and
     /// the location where it is known.
@@ -237,6 +248,20 @@ impl ActiveSpan {
         }
     }
 
+    /// No span, but `context` (extracted from a request) is what the body runs
+    /// under, so its trace and baggage pass through.
+    pub(crate) fn passthrough(context: Context) -> Self {
+        Self::disabled().or_passthrough(context)
+    }
+
+    /// This span, or when none is recorded, [`ActiveSpan::passthrough`].
+    pub(crate) fn or_passthrough(mut self, context: Context) -> Self {
+        if self.handle.context.is_none() {
+            self.current = Some(context);
+        }
+        self
+    }
+
     pub(crate) fn new(context: Context, call: CallKind) -> Self {
         ActiveSpan {
             handle: SpanHandle {
@@ -250,16 +275,18 @@ impl ActiveSpan {
     /// Makes the span's context current until the guard is dropped.
     #[inline]
     pub fn enter(&self) -> Option<ContextGuard> {
-        self.current
-            .as_ref()
-            .or(self.handle.context.as_ref())
-            .map(|context| context.clone().attach())
+        self.body_context().map(|context| context.clone().attach())
+    }
+
+    /// The context the body runs under, when it is not simply the current one.
+    pub(crate) fn body_context(&self) -> Option<&Context> {
+        self.current.as_ref().or(self.handle.context.as_ref())
     }
 
     /// Runs the body with `entries` added to the baggage (`set_baggage`), whether
     /// or not a span is recorded: baggage propagates on its own.
     pub fn with_baggage(mut self, entries: Vec<KeyValue>) -> Self {
-        let current = match &self.handle.context {
+        let current = match self.body_context() {
             Some(context) => crate::baggage::added(context, entries),
             None => Context::map_current(|current| crate::baggage::added(current, entries)),
         };

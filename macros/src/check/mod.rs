@@ -3,8 +3,10 @@
 //! plan `expand` turns into code: which parameters are recorded, under which keys.
 
 mod naming;
+mod rpc;
 
 pub(crate) use naming::Warning;
+pub(crate) use rpc::{Access, Boundary, Protocol, Side};
 
 use crate::fields::{BaggageEntry, Field, Format, Key};
 use crate::parse::{Errors, Param, ParamMode, TracedFn};
@@ -182,6 +184,8 @@ fn nameable(ty: &syn::Type, generics: &syn::Generics) -> bool {
 pub(crate) struct Checked {
     pub recorded: Vec<Recorded>,
     pub warnings: Vec<Warning>,
+    /// The boundary of `#[traced_rpc]`.
+    pub boundary: Option<Boundary>,
 }
 
 /// Checks `traced`, adding to the errors `parse` found, and returns the recording
@@ -195,11 +199,18 @@ pub(crate) fn check(traced: &TracedFn, errors: Errors) -> syn::Result<Checked> {
         check_name(name, NameKind::Span, &mut findings.errors);
     }
     check_skip_list(traced, &mut findings.errors);
-    let recorded = plan_recording(traced, &mut findings);
+    let boundary = traced
+        .options
+        .rpc
+        .as_ref()
+        .and_then(|rpc| rpc::check_boundary(traced, rpc, &mut findings.errors));
+    let carrier = boundary.as_ref().map(|boundary| &boundary.carrier.ident);
+    let recorded = plan_recording(traced, carrier, &mut findings);
     findings.errors.finish()?;
     Ok(Checked {
         recorded,
         warnings: findings.warnings,
+        boundary,
     })
 }
 
@@ -216,6 +227,7 @@ pub(crate) fn check_fields(name: Option<&syn::LitStr>, fields: &[Field]) -> syn:
     Ok(Checked {
         recorded: fields.iter().map(Recorded::field).collect(),
         warnings: findings.warnings,
+        boundary: None,
     })
 }
 
@@ -246,7 +258,12 @@ fn check_skip_list(traced: &TracedFn, errors: &mut Errors) {
 /// Decides what is recorded under which key: parameters, then `attrs(..)` fields.
 /// An explicit key (`#[attr]`, `attrs`) replaces the default recording of a
 /// parameter with the same name; two explicit declarations of one key are an error.
-fn plan_recording(traced: &TracedFn, findings: &mut Findings) -> Vec<Recorded> {
+/// A boundary's carrier (its request) is not a value to record.
+fn plan_recording(
+    traced: &TracedFn,
+    carrier: Option<&Ident>,
+    findings: &mut Findings,
+) -> Vec<Recorded> {
     let options = &traced.options;
     let mut explicit: Vec<Recorded> = Vec::new();
     let mut explicit_keys: Vec<String> = Vec::new();
@@ -295,7 +312,11 @@ fn plan_recording(traced: &TracedFn, findings: &mut Findings) -> Vec<Recorded> {
                 declare(&key, recorded, &mut findings.errors);
             }
             ParamMode::Default => {
-                if listed_in_skip || options.skip_all.is_some() || is_secret_name(&name) {
+                if listed_in_skip
+                    || options.skip_all.is_some()
+                    || is_secret_name(&name)
+                    || carrier == Some(ident)
+                {
                     continue;
                 }
                 defaults.push(Recorded::parameter(

@@ -11,6 +11,11 @@ use opentelemetry::propagation::{Extractor, Injector};
 use std::collections::HashMap;
 
 /// A carrier context is extracted from (the server side of a boundary).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a carrier context can be extracted from",
+    label = "not a carrier",
+    note = "a server reads the caller's context from an `http::Request`, `http::HeaderMap`, `tonic::Request` or `tonic::metadata::MetadataMap` (features `http`, `tonic`), or any type implementing `otel_traced::propagation::Extract`"
+)]
 pub trait Extract {
     /// Every value of `key` (a header may repeat), in order; empty when absent.
     /// Keys are compared case-insensitively where the carrier's protocol says so.
@@ -18,12 +23,46 @@ pub trait Extract {
 
     /// Every key present.
     fn keys(&self) -> Vec<&str>;
+
+    /// What the carrier knows of its request (an `http::Request` its method and
+    /// URI), for the HTTP conventions; nothing by default.
+    fn target(&self) -> RequestTarget<'_> {
+        RequestTarget::default()
+    }
 }
 
 /// A carrier context is injected into (the client side of a boundary).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a carrier context can be injected into",
+    label = "not a carrier",
+    note = "a client writes its context into an `http::Request`, `http::HeaderMap`, `tonic::Request` or `tonic::metadata::MetadataMap` (features `http`, `tonic`), or any type implementing `otel_traced::propagation::Inject`"
+)]
 pub trait Inject {
     /// Sets `key` to `value`, replacing what it held.
     fn set(&mut self, key: &str, value: String);
+
+    /// What the carrier knows of its request (an `http::Request` its method and
+    /// URI), for the HTTP conventions; nothing by default.
+    fn target(&self) -> RequestTarget<'_> {
+        RequestTarget::default()
+    }
+}
+
+/// The parts of a request the HTTP conventions record, as far as a carrier knows
+/// them; a header map alone knows none.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RequestTarget<'a> {
+    /// The request method as sent (`GET`, `POST`, ...).
+    pub method: Option<&'a str>,
+    /// `http` or `https`, when the URI is absolute.
+    pub scheme: Option<&'a str>,
+    /// `host` or `host:port`: the URI's authority, or the `Host` header.
+    pub authority: Option<&'a str>,
+    /// The URI path.
+    pub path: Option<&'a str>,
+    /// The URI query, without `?`.
+    pub query: Option<&'a str>,
 }
 
 impl<T: Extract + ?Sized> Extract for &T {
@@ -33,6 +72,10 @@ impl<T: Extract + ?Sized> Extract for &T {
 
     fn keys(&self) -> Vec<&str> {
         (**self).keys()
+    }
+
+    fn target(&self) -> RequestTarget<'_> {
+        (**self).target()
     }
 }
 
@@ -44,11 +87,19 @@ impl<T: Extract + ?Sized> Extract for &mut T {
     fn keys(&self) -> Vec<&str> {
         (**self).keys()
     }
+
+    fn target(&self) -> RequestTarget<'_> {
+        (**self).target()
+    }
 }
 
 impl<T: Inject + ?Sized> Inject for &mut T {
     fn set(&mut self, key: &str, value: String) {
         (**self).set(key, value);
+    }
+
+    fn target(&self) -> RequestTarget<'_> {
+        (**self).target()
     }
 }
 
@@ -151,7 +202,7 @@ impl Inject for Vec<(String, Vec<u8>)> {
 
 #[cfg(feature = "http")]
 mod http_carriers {
-    use super::{Extract, Inject};
+    use super::{Extract, Inject, RequestTarget};
 
     /// HTTP headers; a value that is not UTF-8 is skipped, one that is but holds
     /// non-ASCII characters is kept.
@@ -191,11 +242,41 @@ mod http_carriers {
         fn keys(&self) -> Vec<&str> {
             Extract::keys(self.headers())
         }
+
+        fn target(&self) -> RequestTarget<'_> {
+            request_target(self)
+        }
     }
 
     impl<B> Inject for http::Request<B> {
         fn set(&mut self, key: &str, value: String) {
             Inject::set(self.headers_mut(), key, value);
+        }
+
+        fn target(&self) -> RequestTarget<'_> {
+            request_target(self)
+        }
+    }
+
+    /// A request's method and URI; a server sees an origin-form URI (`/path?q`),
+    /// so its authority comes from the `Host` header.
+    fn request_target<B>(request: &http::Request<B>) -> RequestTarget<'_> {
+        let uri = request.uri();
+        let host = || {
+            request
+                .headers()
+                .get(http::header::HOST)
+                .and_then(|host| host.to_str().ok())
+        };
+        RequestTarget {
+            method: Some(request.method().as_str()),
+            scheme: uri.scheme_str(),
+            authority: uri
+                .authority()
+                .map(http::uri::Authority::as_str)
+                .or_else(host),
+            path: Some(uri.path()),
+            query: uri.query(),
         }
     }
 }

@@ -7,5 +7,42 @@
 mod carrier;
 mod trace_context;
 
-pub use carrier::{AsExtractor, AsInjector, Extract, FromExtractor, FromInjector, Inject};
+pub use carrier::{
+    AsExtractor, AsInjector, Extract, FromExtractor, FromInjector, Inject, RequestTarget,
+};
 pub use trace_context::TraceContextPropagator;
+
+use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
+use std::sync::LazyLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set once `init()` installed the configured propagators (`OTEL_PROPAGATORS`, even
+/// `none`): from then on the global propagator is used as it is.
+static CONFIGURED: AtomicBool = AtomicBool::new(false);
+
+/// W3C Trace Context and Baggage: the specification's default propagators.
+static DEFAULT: LazyLock<TextMapCompositePropagator> = LazyLock::new(|| {
+    TextMapCompositePropagator::new(vec![
+        Box::new(TraceContextPropagator::new()),
+        Box::new(opentelemetry_sdk::propagation::BaggagePropagator::new()),
+    ])
+});
+
+/// Records that `init()` installed the global propagator.
+pub(crate) fn mark_configured() {
+    CONFIGURED.store(true, Ordering::Release);
+}
+
+/// Runs `f` with the propagator boundaries use: the global one, or the W3C
+/// default when nothing configured it (no `init()`, and the application set none),
+/// so that a trace crosses services even before tracing is set up.
+pub(crate) fn with_propagator<R>(mut f: impl FnMut(&dyn TextMapPropagator) -> R) -> R {
+    let unset = opentelemetry::global::get_text_map_propagator(|global| {
+        !CONFIGURED.load(Ordering::Acquire) && global.fields().next().is_none()
+    });
+    if unset {
+        f(&*DEFAULT)
+    } else {
+        opentelemetry::global::get_text_map_propagator(f)
+    }
+}

@@ -1,0 +1,394 @@
+//! The boundary of `#[traced_rpc]` (DESIGN §4): side, protocol, the names the
+//! conventions build from `service`/`method` or `route`/`template`, and the
+//! carrier parameter. Every mistake is reported at its token.
+
+use super::naming::{NameKind, check_name};
+use crate::options::RpcOptions;
+use crate::parse::{Errors, Param, TracedFn};
+use proc_macro2::Span;
+use syn::{Expr, Ident, LitStr, Type};
+
+/// Which end of the boundary the function is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    Server,
+    Client,
+}
+
+/// The protocol and the names the span is given.
+pub(crate) enum Protocol {
+    /// `pkg.Service/Method`: the span name and `rpc.method`.
+    Grpc { method: String },
+    Http {
+        route: Option<String>,
+        template: Option<String>,
+    },
+}
+
+/// How the expansion reaches the carrier parameter.
+pub(crate) enum Access {
+    /// `&T`: read only, enough for a server.
+    Shared,
+    /// `&mut T`.
+    Exclusive,
+    /// Owned; `mutable` when bound with `mut`.
+    Owned { mutable: bool },
+}
+
+/// The carrier parameter.
+pub(crate) struct Carrier {
+    pub ident: Ident,
+    pub access: Access,
+}
+
+/// What `#[traced_rpc]` expands to, beside what `#[traced]` does.
+pub(crate) struct Boundary {
+    pub side: Side,
+    pub protocol: Protocol,
+    pub carrier: Carrier,
+    /// `server = ..` of a client.
+    pub server: Option<Expr>,
+}
+
+impl Boundary {
+    /// The span name the call site records (a gRPC span's name; an HTTP span's is
+    /// completed with the method at run time).
+    pub(crate) fn static_name(&self) -> String {
+        match &self.protocol {
+            Protocol::Grpc { method } => method.clone(),
+            Protocol::Http { route, template } => route
+                .as_ref()
+                .or(template.as_ref())
+                .cloned()
+                .unwrap_or_else(|| "HTTP".to_owned()),
+        }
+    }
+}
+
+/// Checks the boundary options; `None` when a mistake leaves no boundary to expand
+/// (the errors say why).
+pub(crate) fn check_boundary(
+    traced: &TracedFn,
+    rpc: &RpcOptions,
+    errors: &mut Errors,
+) -> Option<Boundary> {
+    let side = match &rpc.side {
+        Some(flag) if flag == "client" => Side::Client,
+        _ => Side::Server,
+    };
+    let http = rpc.protocol.as_ref().is_some_and(|flag| flag == "http");
+    let misplaced = |literal: &Option<LitStr>, option: &str, only: &str, errors: &mut Errors| {
+        if let Some(literal) = literal {
+            errors.push(syn::Error::new(
+                literal.span(),
+                format!("`{option}` is only for {only}"),
+            ));
+        }
+    };
+    if http {
+        misplaced(
+            &rpc.service,
+            "service",
+            "gRPC: HTTP spans are named by `route` (server) or `template` (client)",
+            errors,
+        );
+        misplaced(
+            &rpc.method,
+            "method",
+            "gRPC: an HTTP method comes from the request",
+            errors,
+        );
+    } else {
+        misplaced(&rpc.route, "route", "HTTP servers (`http`)", errors);
+        misplaced(
+            &rpc.template,
+            "template",
+            "HTTP clients (`client, http`)",
+            errors,
+        );
+    }
+    match side {
+        Side::Server => {
+            if http {
+                misplaced(
+                    &rpc.template,
+                    "template",
+                    "HTTP clients (`client, http`); a server names its route with `route`",
+                    errors,
+                );
+            }
+            if let Some(server) = &rpc.server {
+                errors.push(syn::Error::new_spanned(
+                    server,
+                    "`server = ..` names the server a client calls; it is only for `client`",
+                ));
+            }
+            let options = &traced.options;
+            if let Some(parent) = &options.parent {
+                errors.push(syn::Error::new_spanned(
+                    parent,
+                    "a server's parent is the context extracted from its request; `parent` is only for clients",
+                ));
+            }
+            if let Some(root) = options.root {
+                errors.push(syn::Error::new(
+                    root,
+                    "a server continues the trace of its request (or starts one when it has none); `root` is only for clients",
+                ));
+            }
+        }
+        Side::Client => {
+            if http {
+                misplaced(
+                    &rpc.route,
+                    "route",
+                    "HTTP servers; a client names its URL template with `template`",
+                    errors,
+                );
+            }
+        }
+    }
+    if let Some(Expr::Lit(syn::ExprLit {
+        lit: syn::Lit::Str(server),
+        ..
+    })) = &rpc.server
+    {
+        check_server(server, errors);
+    }
+    let protocol = if http {
+        for path in [&rpc.route, &rpc.template].into_iter().flatten() {
+            check_path_template(path, errors);
+        }
+        Protocol::Http {
+            route: rpc.route.as_ref().map(LitStr::value),
+            template: rpc.template.as_ref().map(LitStr::value),
+        }
+    } else {
+        grpc_method(traced, rpc, errors)?
+    };
+    let carrier = carrier(traced, rpc.carrier.as_ref(), side, errors)?;
+    Some(Boundary {
+        side,
+        protocol,
+        carrier,
+        server: rpc.server.clone(),
+    })
+}
+
+/// `service/method`, checked: the service is required, dotted identifiers; the
+/// method an identifier, by default the function's name in UpperCamelCase.
+fn grpc_method(traced: &TracedFn, rpc: &RpcOptions, errors: &mut Errors) -> Option<Protocol> {
+    let Some(service) = &rpc.service else {
+        errors.push(syn::Error::new(
+            Span::call_site(),
+            "a gRPC boundary needs its service: add `service = \"package.Service\"` (as in the .proto file), or `http` for an HTTP boundary",
+        ));
+        return None;
+    };
+    let name = service.value();
+    if name.is_empty() || !name.split('.').all(is_identifier) {
+        errors.push(syn::Error::new(
+            service.span(),
+            format!("`{name}` is not a gRPC service name: dot-separated identifiers, the package then the service, such as `shop.v1.Inventory`"),
+        ));
+        return None;
+    }
+    let method = match &rpc.method {
+        Some(method) => {
+            let value = method.value();
+            if !is_identifier(&value) {
+                errors.push(syn::Error::new(
+                    method.span(),
+                    format!("`{value}` is not a gRPC method name: an identifier such as `Reserve`, as in the .proto file"),
+                ));
+                return None;
+            }
+            value
+        }
+        None => upper_camel_case(&traced.function.sig.ident),
+    };
+    let full = format!("{name}/{method}");
+    check_name(&LitStr::new(&full, service.span()), NameKind::Span, errors);
+    Some(Protocol::Grpc { method: full })
+}
+
+fn is_identifier(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// `reserve_stock` → `ReserveStock`, the usual .proto spelling of a method.
+fn upper_camel_case(ident: &Ident) -> String {
+    let name = syn::ext::IdentExt::unraw(ident).to_string();
+    name.split('_')
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let mut chars = part.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_ascii_uppercase().to_string() + chars.as_str()
+            })
+        })
+        .collect()
+}
+
+/// A route or URL template: an absolute path whose variable parts are `{name}`
+/// (or `{*name}` for the rest of the path), no query, no fragment, low
+/// cardinality by construction.
+fn check_path_template(path: &LitStr, errors: &mut Errors) {
+    let value = path.value();
+    let problem = if !value.starts_with('/') {
+        Some("it must start with `/`".to_owned())
+    } else if let Some(bad) = value
+        .chars()
+        .find(|c| c.is_whitespace() || c.is_control() || matches!(c, '?' | '#'))
+    {
+        Some(format!(
+            "it contains {bad:?}: a template is a path only, without spaces, query or fragment"
+        ))
+    } else {
+        template_variables_problem(&value)
+    };
+    if let Some(problem) = problem {
+        errors.push(syn::Error::new(
+            path.span(),
+            format!("`{value}` is not a path template: {problem}, as in `/users/{{id}}`"),
+        ));
+    }
+}
+
+/// What is wrong with the `{..}` parts of a template, if anything.
+fn template_variables_problem(template: &str) -> Option<String> {
+    let mut rest = template;
+    while let Some(open) = rest.find(['{', '}']) {
+        if rest[open..].starts_with('}') {
+            return Some("a `}` closes nothing".to_owned());
+        }
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            return Some("a `{` is not closed".to_owned());
+        };
+        let name = &after[..close];
+        let name = name.strip_prefix('*').unwrap_or(name);
+        if !is_identifier(name) {
+            return Some(format!(
+                "`{{{}}}` does not name a variable",
+                &after[..close]
+            ));
+        }
+        rest = &after[close + 1..];
+    }
+    None
+}
+
+/// `server = "host:port"` written as a literal must be one.
+fn check_server(server: &LitStr, errors: &mut Errors) {
+    let value = server.value();
+    let port = value
+        .rsplit_once(':')
+        .filter(|(host, _)| !host.is_empty() && !host.contains(char::is_whitespace))
+        .and_then(|(_, port)| port.parse::<u16>().ok());
+    if port.is_none() {
+        errors.push(syn::Error::new(
+            server.span(),
+            format!("`{value}` is not `host:port`: the server a client calls, such as `inventory:50051` or `[::1]:50051`"),
+        ));
+    }
+}
+
+/// The carrier: `carrier = param`, or the one parameter whose type is written as
+/// a request, a header map or gRPC metadata.
+fn carrier(
+    traced: &TracedFn,
+    named: Option<&Ident>,
+    side: Side,
+    errors: &mut Errors,
+) -> Option<Carrier> {
+    let param = match named {
+        Some(name) => {
+            let found = traced
+                .params
+                .iter()
+                .find(|param| param.ident.as_ref() == Some(name));
+            if found.is_none() {
+                errors.push(syn::Error::new(
+                    name.span(),
+                    format!("`{name}` is not a parameter of `{}`; `carrier = ..` names the parameter that holds the request's headers", traced.function.sig.ident),
+                ));
+            }
+            found?
+        }
+        None => {
+            let candidates: Vec<&Param> = traced
+                .params
+                .iter()
+                .filter(|param| param.ident.is_some() && is_carrier_type(&param.ty))
+                .collect();
+            match *candidates.as_slice() {
+                [one] => one,
+                [] => {
+                    let what = match side {
+                        Side::Server => "extract the caller's context from",
+                        Side::Client => "inject the call's context into",
+                    };
+                    errors.push(syn::Error::new(
+                        traced.function.sig.ident.span(),
+                        format!("no parameter to {what}: none is a `Request<..>`, `HeaderMap` or `MetadataMap`; name the one that carries the headers with `carrier = param`"),
+                    ));
+                    return None;
+                }
+                [first, second, ..] => {
+                    errors.push(syn::Error::new(
+                        second.span,
+                        format!(
+                            "`{}` and `{}` could both carry the headers; say which with `carrier = {}`",
+                            display(first),
+                            display(second),
+                            display(first)
+                        ),
+                    ));
+                    return None;
+                }
+            }
+        }
+    };
+    let ident = param.ident.clone()?;
+    let access = match &param.ty {
+        Type::Reference(reference) if reference.mutability.is_some() => Access::Exclusive,
+        Type::Reference(reference) if side == Side::Client => {
+            errors.push(syn::Error::new_spanned(
+                reference,
+                format!("a client writes the call's context into its carrier, so `{ident}` cannot be a shared reference: take it by value or as `&mut`"),
+            ));
+            return None;
+        }
+        Type::Reference(_) => Access::Shared,
+        _ => Access::Owned {
+            mutable: param.mutable,
+        },
+    };
+    Some(Carrier { ident, access })
+}
+
+fn display(param: &Param) -> String {
+    param
+        .ident
+        .as_ref()
+        .map_or_else(|| "_".to_owned(), ToString::to_string)
+}
+
+/// `..Request<..>`, `..HeaderMap` or `..MetadataMap`, behind `&`/`&mut` or not.
+fn is_carrier_type(ty: &Type) -> bool {
+    match ty {
+        Type::Reference(reference) => is_carrier_type(&reference.elem),
+        Type::Path(path) => path.path.segments.last().is_some_and(|last| {
+            (last.ident == "Request"
+                && matches!(last.arguments, syn::PathArguments::AngleBracketed(_)))
+                || last.ident == "HeaderMap"
+                || last.ident == "MetadataMap"
+        }),
+        _ => false,
+    }
+}

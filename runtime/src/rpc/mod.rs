@@ -1,0 +1,62 @@
+//! Boundaries between services: the spans of `#[traced_rpc]` and of the tower
+//! layers, which must be the same spans for the same request.
+//!
+//! `open` names a boundary span and gives it the attributes samplers must see (the
+//! RPC and HTTP conventions of semconv v1.44), continuing or propagating the trace
+//! through the request's carrier; `reply` records how the call ended, from a gRPC
+//! status or an HTTP status code.
+
+mod open;
+mod reply;
+
+use std::borrow::Cow;
+
+pub(crate) use reply::record_reply;
+pub use reply::{HasReply, Reply};
+#[doc(hidden)]
+pub use reply::{ReplyProbe, ViaNoReply, ViaReply};
+
+/// Which end of a boundary a span is.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// Receives the request: continues the caller's trace (span kind Server).
+    Server,
+    /// Sends the request: propagates its own context (span kind Client).
+    Client,
+}
+
+/// The protocol of a boundary and what identifies the operation.
+#[doc(hidden)]
+#[derive(Clone, Debug)]
+pub enum Protocol {
+    /// gRPC: `method` is the full `pkg.Service/Method`.
+    Grpc { method: Cow<'static, str> },
+    /// HTTP: the server's route template, the client's URL template.
+    Http {
+        route: Option<Cow<'static, str>>,
+        template: Option<Cow<'static, str>>,
+    },
+}
+
+/// A boundary, as `#[traced_rpc]` declares it (a `static`) or a layer sees it.
+#[doc(hidden)]
+#[derive(Clone, Debug)]
+pub struct RpcMeta {
+    pub side: Side,
+    pub protocol: Protocol,
+}
+
+/// Whether `OTEL_SEMCONV_STABILITY_OPT_IN` asks for the deprecated RPC attributes
+/// beside the current ones (`rpc/dup`), for backends that only know the old ones.
+/// Read once: instrumentation must not change its output mid-process.
+fn emits_legacy_rpc() -> bool {
+    static LEGACY: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *LEGACY.get_or_init(|| {
+        std::env::var("OTEL_SEMCONV_STABILITY_OPT_IN").is_ok_and(|value| {
+            value
+                .split(',')
+                .any(|entry| entry.trim().eq_ignore_ascii_case("rpc/dup"))
+        })
+    })
+}

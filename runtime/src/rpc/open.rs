@@ -1,0 +1,342 @@
+//! Opening a boundary span: its name and the attributes samplers see, the context
+//! extracted from the request on the server, and the context injected into it on
+//! the client.
+
+use super::{Protocol, RpcMeta, Side, emits_legacy_rpc};
+use crate::callsite::{CallKind, Callsite, Parent, SpanStart, boundary_base};
+use crate::propagation::{
+    AsExtractor, AsInjector, Extract, Inject, RequestTarget, with_propagator,
+};
+use crate::span::{ActiveSpan, Attributes};
+use opentelemetry::trace::Link;
+use opentelemetry::{Context, KeyValue, Value};
+use std::borrow::Cow;
+
+/// The methods HTTP defines (semconv's `http.request.method` values); any other is
+/// recorded as `_OTHER`, the original in `http.request.method_original`.
+const KNOWN_METHODS: [&str; 10] = [
+    "CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE", "QUERY",
+];
+
+/// Query parameters whose values are credentials, redacted in `url.full` as the
+/// HTTP conventions ask.
+const SECRET_QUERY_KEYS: [&str; 4] = ["AWSAccessKeyId", "Signature", "sig", "X-Goog-Signature"];
+
+impl Callsite {
+    /// Opens the server span of a boundary: a child of the context the global
+    /// propagator extracts from `carrier` (a new trace when it holds none), whose
+    /// baggage the body sees. Without a destination the extracted context is still
+    /// current in the body, so the trace passes through untraced services.
+    pub fn serve<C: Extract + ?Sized>(
+        &'static self,
+        rpc: &RpcMeta,
+        carrier: &C,
+        call: CallKind,
+        links: impl FnOnce() -> Vec<Link>,
+        record: impl FnOnce(&mut Attributes<'_>),
+    ) -> ActiveSpan {
+        let extracted = Context::map_current(|current| extract(current, carrier));
+        if !crate::route::is_enabled() {
+            return ActiveSpan::passthrough(extracted);
+        }
+        let target = carrier.target();
+        let start = SpanStart {
+            name: span_name(rpc, self.meta().name, &target),
+            links: links(),
+            attributes: attributes(rpc, &target, None),
+        };
+        self.start_enabled(
+            start,
+            Parent::Context(Cow::Borrowed(&extracted)),
+            call,
+            record,
+        )
+        .or_passthrough(extracted)
+    }
+
+    /// Opens the client span of a boundary, a child of `parent`; the caller
+    /// injects its context into the request with [`ActiveSpan::inject`] once the
+    /// baggage the body adds is known. `server` is `server = "host:port"`.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the expansion's one call; each argument is one option"
+    )]
+    pub fn call<C: Inject + ?Sized>(
+        &'static self,
+        rpc: &RpcMeta,
+        carrier: &C,
+        server: Option<&str>,
+        parent: Parent<'_>,
+        call: CallKind,
+        links: impl FnOnce() -> Vec<Link>,
+        record: impl FnOnce(&mut Attributes<'_>),
+    ) -> ActiveSpan {
+        if !crate::route::is_enabled() {
+            return ActiveSpan::disabled();
+        }
+        let target = carrier.target();
+        let start = SpanStart {
+            name: span_name(rpc, self.meta().name, &target),
+            links: links(),
+            attributes: attributes(rpc, &target, server),
+        };
+        self.start_enabled(start, parent, call, record)
+    }
+}
+
+impl ActiveSpan {
+    /// Writes the context the body runs under (the client span, the baggage) into
+    /// `carrier` with the global propagator, before the request leaves.
+    pub fn inject<C: Inject + ?Sized>(&self, carrier: &mut C) {
+        let mut injector = AsInjector(carrier);
+        match self.body_context() {
+            Some(context) => inject(context, &mut injector),
+            None => Context::map_current(|current| inject(current, &mut injector)),
+        }
+    }
+}
+
+fn inject(context: &Context, injector: &mut dyn opentelemetry::propagation::Injector) {
+    with_propagator(|propagator| propagator.inject_context(context, injector));
+}
+
+/// The context a server continues: what the global propagator finds in `carrier`
+/// over a context that keeps nothing of the current one but the capture route, so
+/// that an invalid `traceparent` starts a new trace, as W3C says, rather than
+/// continuing whatever span happens to be current.
+pub(crate) fn extract<C: Extract + ?Sized>(current: &Context, carrier: &C) -> Context {
+    let base = boundary_base(current);
+    with_propagator(|propagator| propagator.extract_with_context(&base, &AsExtractor(carrier)))
+}
+
+/// The span name of the conventions: `pkg.Service/Method` for gRPC (the call
+/// site's name); `{method} {route}` for an HTTP server, `{method}` or `{method}
+/// {url.template}` for a client, `HTTP` standing for a method that is unknown or
+/// not standard.
+pub(crate) fn span_name(
+    rpc: &RpcMeta,
+    grpc_name: &'static str,
+    target: &RequestTarget<'_>,
+) -> Cow<'static, str> {
+    match &rpc.protocol {
+        Protocol::Grpc { method } => match method {
+            Cow::Borrowed(_) => Cow::Borrowed(grpc_name),
+            Cow::Owned(method) => Cow::Owned(method.clone()),
+        },
+        Protocol::Http { route, template } => {
+            let method = standard_method(target.method).unwrap_or("HTTP");
+            let path = match rpc.side {
+                Side::Server => route,
+                Side::Client => template,
+            };
+            match path {
+                Some(path) => Cow::Owned(format!("{method} {path}")),
+                None => Cow::Borrowed(method),
+            }
+        }
+    }
+}
+
+/// The attributes a boundary span has from its start.
+pub(crate) fn attributes(
+    rpc: &RpcMeta,
+    target: &RequestTarget<'_>,
+    server: Option<&str>,
+) -> Vec<KeyValue> {
+    let mut attributes = Vec::with_capacity(6);
+    match &rpc.protocol {
+        Protocol::Grpc { method } => {
+            attributes.push(KeyValue::new("rpc.system.name", "grpc"));
+            attributes.push(KeyValue::new("rpc.method", Value::from(method.clone())));
+            if emits_legacy_rpc() {
+                attributes.push(KeyValue::new("rpc.system", "grpc"));
+                if let Some((service, _)) = method.rsplit_once('/') {
+                    attributes.push(KeyValue::new("rpc.service", service.to_owned()));
+                }
+            }
+            if rpc.side == Side::Client
+                && let Some((address, port)) = server.and_then(split_host_port)
+            {
+                push_server(&mut attributes, address, port);
+            }
+        }
+        Protocol::Http { route, template } => {
+            push_method(&mut attributes, target.method);
+            match rpc.side {
+                Side::Server => {
+                    if let Some(route) = route {
+                        attributes.push(KeyValue::new("http.route", Value::from(route.clone())));
+                    }
+                    if let Some(path) = target.path {
+                        attributes.push(KeyValue::new("url.path", path.to_owned()));
+                    }
+                    let scheme = target.scheme.unwrap_or("http");
+                    attributes.push(KeyValue::new("url.scheme", scheme.to_owned()));
+                }
+                Side::Client => {
+                    if let Some(url) = full_url(target) {
+                        attributes.push(KeyValue::new("url.full", url));
+                    }
+                    let authority = server.or(target.authority);
+                    if let Some((address, port)) = authority.and_then(split_host_port) {
+                        let port = port.or(match target.scheme {
+                            Some("https") => Some(443),
+                            Some("http") => Some(80),
+                            _ => None,
+                        });
+                        push_server(&mut attributes, address, port);
+                    }
+                    if let Some(template) = template {
+                        attributes
+                            .push(KeyValue::new("url.template", Value::from(template.clone())));
+                    }
+                }
+            }
+        }
+    }
+    attributes
+}
+
+fn standard_method(method: Option<&str>) -> Option<&'static str> {
+    let method = method?;
+    KNOWN_METHODS.iter().copied().find(|known| *known == method)
+}
+
+fn push_method(attributes: &mut Vec<KeyValue>, method: Option<&str>) {
+    match (standard_method(method), method) {
+        (Some(known), _) => attributes.push(KeyValue::new("http.request.method", known)),
+        (None, original) => {
+            attributes.push(KeyValue::new("http.request.method", "_OTHER"));
+            if let Some(original) = original {
+                attributes.push(KeyValue::new(
+                    "http.request.method_original",
+                    original.to_owned(),
+                ));
+            }
+        }
+    }
+}
+
+fn push_server(attributes: &mut Vec<KeyValue>, address: &str, port: Option<u16>) {
+    attributes.push(KeyValue::new("server.address", address.to_owned()));
+    if let Some(port) = port {
+        attributes.push(KeyValue::new("server.port", i64::from(port)));
+    }
+}
+
+/// `host`, `host:port`, `[v6]` or `[v6]:port` (user information dropped) as the
+/// address and port the conventions record; `None` when there is no host.
+pub(crate) fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
+    let host_port = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, rest)| rest);
+    let (host, port) = if let Some(rest) = host_port.strip_prefix('[') {
+        let (host, after) = rest.split_once(']')?;
+        (host, after.strip_prefix(':'))
+    } else {
+        match host_port.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (host_port, None),
+        }
+    };
+    if host.is_empty() {
+        return None;
+    }
+    Some((host, port.and_then(|port| port.parse().ok())))
+}
+
+/// `url.full` of a client request: absolute, without user information, with the
+/// values of credential query parameters replaced by `REDACTED`.
+fn full_url(target: &RequestTarget<'_>) -> Option<String> {
+    let scheme = target.scheme?;
+    let authority = target.authority?;
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, rest)| rest);
+    let mut url = format!("{scheme}://{host}{}", target.path.unwrap_or("/"));
+    if let Some(query) = target.query {
+        url.push('?');
+        for (index, pair) in query.split('&').enumerate() {
+            if index > 0 {
+                url.push('&');
+            }
+            match pair.split_once('=') {
+                Some((key, _)) if SECRET_QUERY_KEYS.contains(&key) => {
+                    url.push_str(key);
+                    url.push_str("=REDACTED");
+                }
+                _ => url.push_str(pair),
+            }
+        }
+    }
+    Some(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target<'a>(
+        method: &'a str,
+        scheme: Option<&'a str>,
+        authority: &'a str,
+    ) -> RequestTarget<'a> {
+        RequestTarget {
+            method: Some(method),
+            scheme,
+            authority: Some(authority),
+            path: Some("/users/7"),
+            query: Some("page=2&sig=abc"),
+        }
+    }
+
+    fn http(side: Side, route: Option<&'static str>) -> RpcMeta {
+        RpcMeta {
+            side,
+            protocol: Protocol::Http {
+                route: route.map(Cow::Borrowed),
+                template: route.map(Cow::Borrowed),
+            },
+        }
+    }
+
+    #[test]
+    fn http_span_names_use_the_method_and_the_route_or_template() {
+        let request = target("GET", None, "shop");
+        let server = http(Side::Server, Some("/users/{id}"));
+        assert_eq!(span_name(&server, "", &request), "GET /users/{id}");
+        assert_eq!(span_name(&http(Side::Client, None), "", &request), "GET");
+        let odd = target("BREW", None, "shop");
+        assert_eq!(span_name(&server, "", &odd), "HTTP /users/{id}");
+    }
+
+    #[test]
+    fn a_non_standard_method_is_other_with_the_original_kept() {
+        let attributes = attributes(&http(Side::Server, None), &target("BREW", None, "s"), None);
+        assert!(attributes.contains(&KeyValue::new("http.request.method", "_OTHER")));
+        assert!(attributes.contains(&KeyValue::new("http.request.method_original", "BREW")));
+    }
+
+    #[test]
+    fn client_urls_lose_user_information_and_credentials() {
+        let request = target("GET", Some("https"), "ada:pw@api.example.com");
+        let attributes = attributes(&http(Side::Client, None), &request, None);
+        assert!(attributes.contains(&KeyValue::new(
+            "url.full",
+            "https://api.example.com/users/7?page=2&sig=REDACTED"
+        )));
+        assert!(attributes.contains(&KeyValue::new("server.address", "api.example.com")));
+        assert!(attributes.contains(&KeyValue::new("server.port", 443)));
+    }
+
+    #[test]
+    fn authorities_split_into_address_and_port() {
+        assert_eq!(split_host_port("shop:50051"), Some(("shop", Some(50051))));
+        assert_eq!(split_host_port("[::1]:8080"), Some(("::1", Some(8080))));
+        assert_eq!(split_host_port("[::1]"), Some(("::1", None)));
+        assert_eq!(split_host_port("shop"), Some(("shop", None)));
+        assert_eq!(split_host_port("shop:http"), Some(("shop", None)));
+        assert_eq!(split_host_port(":80"), None);
+        assert_eq!(split_host_port("[::1"), None);
+    }
+}

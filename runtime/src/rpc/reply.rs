@@ -1,0 +1,251 @@
+//! How a boundary call ended: the gRPC status or HTTP status code of its reply, as
+//! attributes and span status by the conventions (semconv v1.44).
+//!
+//! The expansion finds the reply in what the function produced by autoref
+//! specialisation (as `value.rs` does for arguments): a type implementing
+//! [`HasReply`] gives one; any other type gives none, and its errors are recorded
+//! as `#[traced]` records them.
+
+use super::{Protocol, RpcMeta, Side, emits_legacy_rpc};
+use opentelemetry::KeyValue;
+use opentelemetry::trace::{SpanRef, Status};
+
+/// The gRPC status codes by number, as the conventions name them.
+const GRPC_CODES: [&str; 17] = [
+    "OK",
+    "CANCELLED",
+    "UNKNOWN",
+    "INVALID_ARGUMENT",
+    "DEADLINE_EXCEEDED",
+    "NOT_FOUND",
+    "ALREADY_EXISTS",
+    "PERMISSION_DENIED",
+    "RESOURCE_EXHAUSTED",
+    "FAILED_PRECONDITION",
+    "ABORTED",
+    "OUT_OF_RANGE",
+    "UNIMPLEMENTED",
+    "INTERNAL",
+    "UNAVAILABLE",
+    "DATA_LOSS",
+    "UNAUTHENTICATED",
+];
+
+/// The codes that make a gRPC *server* span an error: the server's own faults,
+/// not the caller's (semconv: UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED,
+/// INTERNAL, UNAVAILABLE, DATA_LOSS).
+const GRPC_SERVER_ERRORS: [i32; 6] = [2, 4, 12, 13, 14, 15];
+
+/// What a reply says about the call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reply<'a> {
+    /// A gRPC status: its code and message.
+    Grpc {
+        /// The status code's number (0 is OK).
+        code: i32,
+        /// The status message, the span status description on error.
+        message: &'a str,
+    },
+    /// An HTTP response's status code.
+    Http {
+        /// The status code.
+        status: u16,
+    },
+}
+
+impl Reply<'_> {
+    /// The reply of a successful gRPC call.
+    pub const GRPC_OK: Reply<'static> = Reply::Grpc {
+        code: 0,
+        message: "",
+    };
+}
+
+/// A value that carries the outcome of a boundary call: a gRPC status or response,
+/// an HTTP response or status code. Implement it for your own reply types.
+pub trait HasReply {
+    /// The status this value reports.
+    fn reply(&self) -> Reply<'_>;
+}
+
+impl<T: HasReply + ?Sized> HasReply for &T {
+    fn reply(&self) -> Reply<'_> {
+        (**self).reply()
+    }
+}
+
+#[cfg(feature = "tonic")]
+impl HasReply for tonic::Status {
+    fn reply(&self) -> Reply<'_> {
+        Reply::Grpc {
+            code: self.code() as i32,
+            message: self.message(),
+        }
+    }
+}
+
+#[cfg(feature = "tonic")]
+impl<T> HasReply for tonic::Response<T> {
+    fn reply(&self) -> Reply<'_> {
+        Reply::GRPC_OK
+    }
+}
+
+#[cfg(feature = "http")]
+impl HasReply for http::StatusCode {
+    fn reply(&self) -> Reply<'_> {
+        Reply::Http {
+            status: self.as_u16(),
+        }
+    }
+}
+
+#[cfg(feature = "http")]
+impl<B> HasReply for http::Response<B> {
+    fn reply(&self) -> Reply<'_> {
+        Reply::Http {
+            status: self.status().as_u16(),
+        }
+    }
+}
+
+/// A status code with a body, as axum handlers return them.
+#[cfg(feature = "http")]
+impl<T> HasReply for (http::StatusCode, T) {
+    fn reply(&self) -> Reply<'_> {
+        self.0.reply()
+    }
+}
+
+/// Wraps what a boundary function produced; the expansion calls `__otel_reply` on
+/// `&&ReplyProbe(&value)`.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct ReplyProbe<'a, T: ?Sized>(pub &'a T);
+
+/// Chosen when the value reports a status.
+#[doc(hidden)]
+pub trait ViaReply<'a> {
+    fn __otel_reply(&self) -> Option<Reply<'a>>;
+}
+
+impl<'a, T: HasReply + ?Sized> ViaReply<'a> for &ReplyProbe<'a, T> {
+    #[inline]
+    fn __otel_reply(&self) -> Option<Reply<'a>> {
+        Some(self.0.reply())
+    }
+}
+
+/// Chosen for any other value: no status is known from it.
+#[doc(hidden)]
+pub trait ViaNoReply<'a> {
+    fn __otel_reply(&self) -> Option<Reply<'a>>;
+}
+
+impl<'a, T: ?Sized> ViaNoReply<'a> for ReplyProbe<'a, T> {
+    #[inline]
+    fn __otel_reply(&self) -> Option<Reply<'a>> {
+        None
+    }
+}
+
+/// Records the reply of a boundary call on its span. `failed` says the function
+/// returned an `Err`: without a reply in it, the error was recorded as
+/// `#[traced]` records errors and no status code is made up; a gRPC call that
+/// returned `Ok` without a status is `OK`.
+pub(crate) fn record_reply(
+    span: &SpanRef<'_>,
+    rpc: &RpcMeta,
+    reply: Option<Reply<'_>>,
+    failed: bool,
+) {
+    match (&rpc.protocol, reply) {
+        (Protocol::Grpc { .. }, Some(Reply::Grpc { code, message })) => {
+            record_grpc(span, rpc.side, code, message);
+        }
+        (Protocol::Grpc { .. }, None) if !failed => record_grpc(span, rpc.side, 0, ""),
+        (Protocol::Http { .. }, Some(Reply::Http { status })) => {
+            record_http(span, rpc.side, status);
+        }
+        _ => {}
+    }
+}
+
+/// The name of a gRPC status code; codes outside the protocol's are `UNKNOWN`, as
+/// gRPC itself treats them.
+pub(crate) fn grpc_code_name(code: i32) -> &'static str {
+    usize::try_from(code)
+        .ok()
+        .and_then(|index| GRPC_CODES.get(index))
+        .copied()
+        .unwrap_or("UNKNOWN")
+}
+
+fn record_grpc(span: &SpanRef<'_>, side: Side, code: i32, message: &str) {
+    let name = grpc_code_name(code);
+    span.set_attribute(KeyValue::new("rpc.response.status_code", name));
+    if emits_legacy_rpc() {
+        span.set_attribute(KeyValue::new("rpc.grpc.status_code", i64::from(code)));
+    }
+    let error = match side {
+        Side::Client => code != 0,
+        Side::Server => GRPC_SERVER_ERRORS.contains(&code),
+    };
+    if error {
+        span.set_attribute(KeyValue::new("error.type", name));
+        span.set_status(Status::error(message.to_owned()));
+    }
+}
+
+fn record_http(span: &SpanRef<'_>, side: Side, status: u16) {
+    span.set_attribute(KeyValue::new(
+        "http.response.status_code",
+        i64::from(status),
+    ));
+    // A code outside 100..=599 is not HTTP: an error on either side.
+    let invalid = !(100..=599).contains(&status);
+    let error = invalid
+        || match side {
+            Side::Server => status >= 500,
+            Side::Client => status >= 400,
+        };
+    if error {
+        span.set_attribute(KeyValue::new("error.type", status.to_string()));
+        span.set_status(Status::error(""));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_codes_are_named_and_unknown_numbers_are_unknown() {
+        assert_eq!(grpc_code_name(0), "OK");
+        assert_eq!(grpc_code_name(4), "DEADLINE_EXCEEDED");
+        assert_eq!(grpc_code_name(16), "UNAUTHENTICATED");
+        assert_eq!(grpc_code_name(17), "UNKNOWN");
+        assert_eq!(grpc_code_name(-1), "UNKNOWN");
+    }
+
+    #[cfg(all(feature = "tonic", feature = "http"))]
+    #[test]
+    #[allow(clippy::needless_borrow, reason = "the expansion's autoref probe, as written")]
+    fn replies_are_found_by_type_and_other_values_have_none() {
+        let status = tonic::Status::not_found("no such sku");
+        assert_eq!(
+            (&&ReplyProbe(&status)).__otel_reply(),
+            Some(Reply::Grpc {
+                code: 5,
+                message: "no such sku"
+            })
+        );
+        let response = http::Response::builder().status(503).body(()).unwrap();
+        assert_eq!(
+            (&&ReplyProbe(&response)).__otel_reply(),
+            Some(Reply::Http { status: 503 })
+        );
+        let text = String::from("not a reply");
+        assert_eq!((&&ReplyProbe(&text)).__otel_reply(), None);
+    }
+}

@@ -1,0 +1,314 @@
+//! `#[traced_rpc]` on its own, the carriers built by hand: names, kinds, the
+//! attributes of the conventions, extraction and injection, and status mapping.
+
+use otel_traced::opentelemetry::Value;
+use otel_traced::opentelemetry::trace::{SpanKind, Status};
+use otel_traced::testing::capture;
+use otel_traced::{baggage, traced, traced_rpc};
+use otel_traced_tests::{attribute, own_keys, string};
+use tonic::{Code, Request, Response};
+
+const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+const PARENT_ID: &str = "00f067aa0ba902b7";
+const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+fn grpc_request(headers: &[(&'static str, &'static str)]) -> Request<String> {
+    let mut request = Request::new("sku-1".to_owned());
+    for (key, value) in headers {
+        request
+            .metadata_mut()
+            .append(*key, value.parse().expect("a valid metadata value"));
+    }
+    request
+}
+
+#[traced_rpc(service = "shop.v1.Inventory")]
+async fn reserve(request: Request<String>) -> Result<Response<u32>, tonic::Status> {
+    match request.into_inner().as_str() {
+        "missing" => Err(tonic::Status::not_found("no such sku")),
+        "broken" => Err(tonic::Status::internal("stock table unreadable")),
+        _ => Ok(Response::new(
+            baggage::get("tenant").map_or(0, |t| t.len() as u32),
+        )),
+    }
+}
+
+fn run_reserve(
+    request: Request<String>,
+) -> otel_traced::testing::Captured<Result<Response<u32>, tonic::Status>> {
+    capture(|| futures::executor::block_on(reserve(request)))
+}
+
+#[test]
+fn a_grpc_server_continues_the_callers_trace_by_the_conventions() {
+    let captured = run_reserve(grpc_request(&[
+        ("traceparent", TRACEPARENT),
+        ("baggage", "tenant=acme"),
+    ]));
+    assert_eq!(
+        captured.output().as_ref().map(|r| *r.get_ref()).ok(),
+        Some(4),
+        "the request's baggage is current in the body"
+    );
+    let span = &captured.spans()[0];
+    assert_eq!(span.name, "shop.v1.Inventory/Reserve");
+    assert_eq!(span.span_kind, SpanKind::Server);
+    assert_eq!(span.span_context.trace_id().to_string(), TRACE_ID);
+    assert_eq!(span.parent_span_id.to_string(), PARENT_ID);
+    assert!(span.parent_span_is_remote);
+    assert_eq!(
+        own_keys(span),
+        ["rpc.system.name", "rpc.method", "rpc.response.status_code"]
+    );
+    assert_eq!(attribute(span, "rpc.system.name"), Some(&string("grpc")));
+    assert_eq!(
+        attribute(span, "rpc.method"),
+        Some(&string("shop.v1.Inventory/Reserve"))
+    );
+    assert_eq!(
+        attribute(span, "rpc.response.status_code"),
+        Some(&string("OK"))
+    );
+    assert_eq!(span.status, Status::Unset);
+}
+
+#[test]
+fn a_grpc_server_error_is_an_error_only_for_the_servers_own_faults() {
+    let captured =
+        run_reserve(grpc_request(&[("traceparent", TRACEPARENT)]).map(|_| "missing".to_owned()));
+    let span = &captured.spans()[0];
+    assert_eq!(
+        attribute(span, "rpc.response.status_code"),
+        Some(&string("NOT_FOUND"))
+    );
+    assert_eq!(
+        span.status,
+        Status::Unset,
+        "NOT_FOUND is the caller's problem"
+    );
+    assert_eq!(attribute(span, "error.type"), None);
+    assert!(span.events.is_empty(), "a status is not an exception");
+
+    let captured = run_reserve(grpc_request(&[]).map(|_| "broken".to_owned()));
+    let span = &captured.spans()[0];
+    assert_eq!(
+        attribute(span, "rpc.response.status_code"),
+        Some(&string("INTERNAL"))
+    );
+    assert_eq!(attribute(span, "error.type"), Some(&string("INTERNAL")));
+    assert_eq!(span.status, Status::error("stock table unreadable"));
+}
+
+#[test]
+fn an_invalid_traceparent_starts_a_new_trace_and_an_invalid_tracestate_is_dropped() {
+    let captured = run_reserve(grpc_request(&[(
+        "traceparent",
+        "00-xyz-00f067aa0ba902b7-01",
+    )]));
+    let span = &captured.spans()[0];
+    assert_ne!(span.span_context.trace_id().to_string(), TRACE_ID);
+    assert!(!span.parent_span_is_remote);
+    assert_eq!(span.parent_span_id.to_string(), "0000000000000000");
+
+    let captured = run_reserve(grpc_request(&[
+        ("traceparent", TRACEPARENT),
+        ("tracestate", "bad key=1"),
+    ]));
+    let span = &captured.spans()[0];
+    assert_eq!(span.parent_span_id.to_string(), PARENT_ID);
+    assert_eq!(span.span_context.trace_state().header(), "");
+}
+
+#[traced_rpc(
+    client,
+    service = "shop.v1.Inventory",
+    method = "Reserve",
+    server = "inventory:50051"
+)]
+fn call_reserve(request: Request<String>) -> Result<Response<String>, tonic::Status> {
+    let traceparent = request
+        .metadata()
+        .get("traceparent")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    traceparent
+        .ok_or_else(|| tonic::Status::unavailable("nothing injected"))
+        .map(Response::new)
+}
+
+#[test]
+fn a_grpc_client_injects_its_own_context_before_the_body() {
+    let captured = capture(|| call_reserve(Request::new("sku".to_owned())));
+    let span = &captured.spans()[0];
+    let sent = captured
+        .output()
+        .as_ref()
+        .expect("a traceparent was injected")
+        .get_ref();
+    assert_eq!(
+        *sent,
+        format!(
+            "00-{}-{}-01",
+            span.span_context.trace_id(),
+            span.span_context.span_id()
+        )
+    );
+    assert_eq!(span.name, "shop.v1.Inventory/Reserve");
+    assert_eq!(span.span_kind, SpanKind::Client);
+    assert_eq!(
+        attribute(span, "server.address"),
+        Some(&string("inventory"))
+    );
+    assert_eq!(attribute(span, "server.port"), Some(&Value::I64(50051)));
+    assert_eq!(
+        attribute(span, "rpc.response.status_code"),
+        Some(&string("OK"))
+    );
+}
+
+#[traced_rpc(client, service = "shop.v1.Inventory", server = "inventory:50051")]
+fn check(request: Request<Code>) -> Result<Response<()>, tonic::Status> {
+    let code = *request.get_ref();
+    Err(tonic::Status::new(code, "refused"))
+}
+
+#[test]
+fn every_non_ok_code_is_an_error_on_the_client() {
+    for code in [Code::NotFound, Code::InvalidArgument, Code::Unavailable] {
+        let captured = capture(|| check(Request::new(code)));
+        let span = &captured.spans()[0];
+        assert_eq!(span.status, Status::error("refused"), "{code:?}");
+        assert!(attribute(span, "error.type").is_some(), "{code:?}");
+    }
+}
+
+#[derive(Debug)]
+struct Unreachable;
+
+impl std::fmt::Display for Unreachable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("inventory unreachable")
+    }
+}
+
+impl std::error::Error for Unreachable {}
+
+#[traced_rpc(client, service = "shop.v1.Inventory", method = "Reserve")]
+fn failing_call(request: Request<()>) -> Result<Response<()>, Unreachable> {
+    let _ = request;
+    Err(Unreachable)
+}
+
+#[test]
+fn an_error_that_is_not_a_status_is_recorded_as_traced_records_errors() {
+    let captured = capture(|| failing_call(Request::new(())));
+    let span = &captured.spans()[0];
+    assert_eq!(attribute(span, "rpc.response.status_code"), None);
+    assert_eq!(
+        attribute(span, "error.type"),
+        Some(&string("rpc_attribute::Unreachable"))
+    );
+    assert_eq!(span.status, Status::error("inventory unreachable"));
+}
+
+#[traced_rpc(http, route = "/users/{id}")]
+fn get_user(request: http::Request<()>, id: u64) -> http::Response<String> {
+    let status = if id == 0 { 500 } else { 200 };
+    let _ = request;
+    http::Response::builder()
+        .status(status)
+        .body(inner(id))
+        .expect("a valid response")
+}
+
+#[traced]
+fn inner(id: u64) -> String {
+    id.to_string()
+}
+
+#[test]
+fn an_http_server_span_is_named_by_method_and_route() {
+    let request = http::Request::get("/users/7?full=1")
+        .header("traceparent", TRACEPARENT)
+        .body(())
+        .unwrap();
+    let captured = capture(|| get_user(request, 7));
+    let span = captured.find("GET /users/{id}").expect("the server span");
+    assert_eq!(span.span_kind, SpanKind::Server);
+    assert_eq!(
+        own_keys(span),
+        [
+            "http.request.method",
+            "http.route",
+            "url.path",
+            "url.scheme",
+            "id",
+            "http.response.status_code"
+        ]
+    );
+    assert_eq!(attribute(span, "url.path"), Some(&string("/users/7")));
+    assert_eq!(
+        attribute(span, "http.response.status_code"),
+        Some(&Value::I64(200))
+    );
+    assert_eq!(span.parent_span_id.to_string(), PARENT_ID);
+    let child = captured.find("inner").expect("the body's span");
+    otel_traced_tests::assert_child_of(child, span);
+
+    let request = http::Request::post("/users/0").body(()).unwrap();
+    let captured = capture(|| get_user(request, 0));
+    let span = &captured.find("POST /users/{id}").expect("the server span");
+    assert_eq!(attribute(span, "error.type"), Some(&string("500")));
+    assert_eq!(span.status, Status::error(""));
+}
+
+#[traced_rpc(client, http, template = "/users/{id}")]
+fn fetch_user(mut request: http::Request<()>) -> http::StatusCode {
+    request.headers_mut().insert("x-seen", "1".parse().unwrap());
+    if request.headers().contains_key("traceparent") {
+        http::StatusCode::NOT_FOUND
+    } else {
+        http::StatusCode::OK
+    }
+}
+
+#[test]
+fn an_http_client_records_the_url_and_counts_4xx_as_errors() {
+    let request = http::Request::get("https://ada:pw@api.example.com/users/7")
+        .body(())
+        .unwrap();
+    let captured = capture(|| fetch_user(request));
+    assert_eq!(
+        *captured.output(),
+        http::StatusCode::NOT_FOUND,
+        "injected before the body"
+    );
+    let span = &captured.spans()[0];
+    assert_eq!(span.name, "GET /users/{id}");
+    assert_eq!(span.span_kind, SpanKind::Client);
+    assert_eq!(
+        attribute(span, "url.full"),
+        Some(&string("https://api.example.com/users/7"))
+    );
+    assert_eq!(
+        attribute(span, "server.address"),
+        Some(&string("api.example.com"))
+    );
+    assert_eq!(attribute(span, "server.port"), Some(&Value::I64(443)));
+    assert_eq!(
+        attribute(span, "url.template"),
+        Some(&string("/users/{id}"))
+    );
+    assert_eq!(
+        attribute(span, "http.response.status_code"),
+        Some(&Value::I64(404))
+    );
+    assert_eq!(attribute(span, "error.type"), Some(&string("404")));
+}
+
+#[test]
+fn without_a_destination_the_trace_and_baggage_pass_through() {
+    let request = grpc_request(&[("traceparent", TRACEPARENT), ("baggage", "tenant=acme")]);
+    let reply = futures::executor::block_on(reserve(request)).expect("served");
+    assert_eq!(*reply.get_ref(), 4);
+}
