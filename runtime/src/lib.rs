@@ -43,6 +43,8 @@ mod sampling;
 mod span;
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(feature = "http")]
+pub mod tower;
 mod value;
 
 /// Instruments a function: each call becomes a span. See the README for every

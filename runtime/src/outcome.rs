@@ -44,7 +44,7 @@ impl ErrorReport {
         }
     }
 
-    fn from_text<E>(description: String) -> Self {
+    pub(crate) fn from_text<E>(description: String) -> Self {
         ErrorReport {
             type_name: std::any::type_name::<E>(),
             message: description.clone(),

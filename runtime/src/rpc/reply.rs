@@ -230,7 +230,10 @@ mod tests {
 
     #[cfg(all(feature = "tonic", feature = "http"))]
     #[test]
-    #[allow(clippy::needless_borrow, reason = "the expansion's autoref probe, as written")]
+    #[allow(
+        clippy::needless_borrow,
+        reason = "the expansion's autoref probe, as written"
+    )]
     fn replies_are_found_by_type_and_other_values_have_none() {
         let status = tonic::Status::not_found("no such sku");
         assert_eq!(

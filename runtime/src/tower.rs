@@ -1,0 +1,451 @@
+//! Tower layers giving whole servers and clients the boundary spans of
+//! `#[traced_rpc]`, as Go's otelhttp handler and otelgrpc interceptors do: one
+//! layer on an axum or hyper server, a tonic server or channel, a hyper client.
+//!
+//! A layer sees the final response, so handlers returning `impl IntoResponse` get
+//! their status code, and the span ends when the response body ends: a gRPC
+//! status travels in the trailers, and a stream is part of its call.
+
+use crate::callsite::{CallKind, Callsite, Parent, SpanMeta};
+use crate::outcome::ErrorReport;
+use crate::rpc::{Protocol, Reply, RpcMeta, Side};
+use crate::span::ActiveSpan;
+use http_body::{Body, Frame, SizeHint};
+use opentelemetry::trace::SpanKind;
+use pin_project::{pin_project, pinned_drop};
+use std::borrow::Cow;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll, ready};
+
+/// The call sites of the layers' spans: their names and attributes come from each
+/// request, their scope is otel-traced's own.
+static SERVER: Callsite = Callsite::new(&layer_meta(SpanKind::Server));
+static CLIENT: Callsite = Callsite::new(&layer_meta(SpanKind::Client));
+
+const fn layer_meta(kind: SpanKind) -> SpanMeta {
+    SpanMeta {
+        name: "",
+        kind,
+        root: false,
+        function: "",
+        file: "",
+        line: 0,
+        code: false,
+        scope_name: env!("CARGO_PKG_NAME"),
+        scope_version: env!("CARGO_PKG_VERSION"),
+        // The reply's status code, its legacy twin and `error.type`.
+        max_attributes: 3,
+        sample: None,
+    }
+}
+
+/// Finds the route template of a server request (`/users/{id}`), such as axum's
+/// `MatchedPath`; the layer cannot know it otherwise.
+type RouteOf = Arc<dyn Fn(&http::Extensions) -> Option<String> + Send + Sync>;
+
+/// HTTP server or client spans for every request through a tower service.
+///
+/// ```
+/// # #[cfg(feature = "http")] {
+/// use otel_traced::tower::HttpLayer;
+/// let server = HttpLayer::server(); // around an axum Router or a hyper service
+/// let client = HttpLayer::client(); // around a hyper-util client
+/// # let _ = (server, client); }
+/// ```
+#[derive(Clone)]
+pub struct HttpLayer {
+    side: Side,
+    route: Option<RouteOf>,
+}
+
+impl HttpLayer {
+    /// Spans of the requests a server receives (kind Server), continuing the
+    /// callers' traces.
+    pub fn server() -> Self {
+        HttpLayer {
+            side: Side::Server,
+            route: None,
+        }
+    }
+
+    /// Spans of the requests a client sends (kind Client), their context injected
+    /// into the headers.
+    pub fn client() -> Self {
+        HttpLayer {
+            side: Side::Client,
+            route: None,
+        }
+    }
+
+    /// How a server finds a request's route template, recorded as `http.route`
+    /// and in the span name. With axum:
+    /// `.route(|extensions| extensions.get::<MatchedPath>().map(|path| path.as_str().to_owned()))`,
+    /// and the layer added with `Router::route_layer`, after routing.
+    pub fn route(
+        mut self,
+        route: impl Fn(&http::Extensions) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.route = Some(Arc::new(route));
+        self
+    }
+}
+
+impl fmt::Debug for HttpLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpLayer")
+            .field("side", &self.side)
+            .field("route", &self.route.as_ref().map(|_| ".."))
+            .finish()
+    }
+}
+
+/// gRPC server or client spans for every call through a tower service: a tonic
+/// server (`Server::builder().layer(..)`) or a tonic channel
+/// (`ServiceBuilder::new().layer(..).service(channel)`).
+#[derive(Clone, Copy, Debug)]
+pub struct GrpcLayer {
+    side: Side,
+}
+
+impl GrpcLayer {
+    /// Spans of the calls a server receives.
+    pub fn server() -> Self {
+        GrpcLayer { side: Side::Server }
+    }
+
+    /// Spans of the calls a client makes.
+    pub fn client() -> Self {
+        GrpcLayer { side: Side::Client }
+    }
+}
+
+/// What a layer instruments.
+#[derive(Clone)]
+enum Boundary {
+    Http { side: Side, route: Option<RouteOf> },
+    Grpc { side: Side },
+}
+
+impl Boundary {
+    /// The boundary of one request: a gRPC method from the path
+    /// (`/pkg.Service/Method`), an HTTP route from the configured finder.
+    fn meta<B>(&self, request: &http::Request<B>) -> RpcMeta {
+        match self {
+            Boundary::Http { side, route } => RpcMeta {
+                side: *side,
+                protocol: Protocol::Http {
+                    route: route
+                        .as_ref()
+                        .and_then(|route| route(request.extensions()))
+                        .map(Cow::Owned),
+                    template: None,
+                },
+            },
+            Boundary::Grpc { side } => RpcMeta {
+                side: *side,
+                protocol: Protocol::Grpc {
+                    method: Cow::Owned(grpc_method(request.uri().path())),
+                },
+            },
+        }
+    }
+}
+
+/// `pkg.Service/Method` of a gRPC path; `_OTHER` for a path that is not one, so
+/// that arbitrary paths sent to a server cannot make arbitrary span names.
+fn grpc_method(path: &str) -> String {
+    let well_formed = path.strip_prefix('/').and_then(|method| {
+        let (service, name) = method.split_once('/')?;
+        let part = |text: &str| {
+            !text.is_empty()
+                && text
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+        };
+        (part(service) && part(name)).then_some(method)
+    });
+    well_formed.unwrap_or("_OTHER").to_owned()
+}
+
+impl<S> tower_layer::Layer<S> for HttpLayer {
+    type Service = Traced<S>;
+
+    fn layer(&self, inner: S) -> Traced<S> {
+        Traced {
+            inner,
+            boundary: Boundary::Http {
+                side: self.side,
+                route: self.route.clone(),
+            },
+        }
+    }
+}
+
+impl<S> tower_layer::Layer<S> for GrpcLayer {
+    type Service = Traced<S>;
+
+    fn layer(&self, inner: S) -> Traced<S> {
+        Traced {
+            inner,
+            boundary: Boundary::Grpc { side: self.side },
+        }
+    }
+}
+
+/// A service whose calls are boundary spans; made by [`HttpLayer`] or
+/// [`GrpcLayer`].
+#[derive(Clone)]
+pub struct Traced<S> {
+    inner: S,
+    boundary: Boundary,
+}
+
+impl<S: fmt::Debug> fmt::Debug for Traced<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Traced")
+            .field("inner", &self.inner)
+            .finish()
+    }
+}
+
+impl<S, B, R> tower_service::Service<http::Request<B>> for Traced<S>
+where
+    S: tower_service::Service<http::Request<B>, Response = http::Response<R>>,
+    S::Error: fmt::Display,
+{
+    type Response = http::Response<TracedBody<R>>;
+    type Error = S::Error;
+    type Future = TracedFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        let rpc = self.boundary.meta(&request);
+        let span = match rpc.side {
+            Side::Server => SERVER.serve(&rpc, &request, CallKind::Future, Vec::new, |_| {}),
+            Side::Client => {
+                let span = CLIENT.call(
+                    &rpc,
+                    &request,
+                    None,
+                    Parent::Current,
+                    CallKind::Future,
+                    Vec::new,
+                    |_| {},
+                );
+                span.inject(&mut request);
+                span
+            }
+        };
+        let inner = {
+            let _current = span.enter();
+            self.inner.call(request)
+        };
+        TracedFuture {
+            inner,
+            span: Some(span),
+            rpc,
+        }
+    }
+}
+
+/// The response future of a [`Traced`] service: its span is current while it is
+/// polled, and moves into the response body.
+#[pin_project]
+#[derive(Debug)]
+pub struct TracedFuture<F> {
+    #[pin]
+    inner: F,
+    span: Option<ActiveSpan>,
+    rpc: RpcMeta,
+}
+
+impl<F, R, E> Future for TracedFuture<F>
+where
+    F: Future<Output = Result<http::Response<R>, E>>,
+    E: fmt::Display,
+{
+    type Output = Result<http::Response<TracedBody<R>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let output = {
+            let _current = this.span.as_ref().and_then(ActiveSpan::enter);
+            ready!(this.inner.poll(cx))
+        };
+        let Some(mut span) = this.span.take() else {
+            // Polled after completion: the inner future decides what that means.
+            return Poll::Ready(output.map(|response| response.map(TracedBody::untraced)));
+        };
+        match output {
+            Ok(response) => {
+                let awaiting_trailers = match &this.rpc.protocol {
+                    Protocol::Http { .. } => {
+                        let status = response.status().as_u16();
+                        span.handle()
+                            .record_reply(this.rpc, Some(Reply::Http { status }), false);
+                        None
+                    }
+                    Protocol::Grpc { .. } => match grpc_status(response.headers()) {
+                        // A trailers-only response: the status is in the headers.
+                        Some((code, message)) => {
+                            record_grpc(&span, this.rpc, code, &message);
+                            None
+                        }
+                        None => Some(this.rpc.clone()),
+                    },
+                };
+                Poll::Ready(Ok(response.map(|body| TracedBody {
+                    inner: body,
+                    span: Some(span),
+                    awaiting_trailers,
+                })))
+            }
+            Err(error) => {
+                span.handle().record_error(|| {
+                    ErrorReport::from_text::<E>(crate::value::format_bounded(format_args!(
+                        "{error}"
+                    )))
+                });
+                span.finish();
+                Poll::Ready(Err(error))
+            }
+        }
+    }
+}
+
+/// The `grpc-status` and `grpc-message` of headers or trailers.
+fn grpc_status(headers: &http::HeaderMap) -> Option<(i32, String)> {
+    let code = headers
+        .get("grpc-status")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    let message = headers
+        .get("grpc-message")
+        .and_then(|message| message.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    Some((code, message))
+}
+
+fn record_grpc(span: &ActiveSpan, rpc: &RpcMeta, code: i32, message: &str) {
+    span.handle()
+        .record_reply(rpc, Some(Reply::Grpc { code, message }), false);
+}
+
+/// A response body whose end ends the span; a gRPC status in its trailers is
+/// recorded first.
+#[pin_project(PinnedDrop)]
+#[derive(Debug)]
+pub struct TracedBody<B> {
+    #[pin]
+    inner: B,
+    span: Option<ActiveSpan>,
+    /// The gRPC call whose status is still to come, in the trailers.
+    awaiting_trailers: Option<RpcMeta>,
+}
+
+impl<B> TracedBody<B> {
+    fn untraced(inner: B) -> Self {
+        TracedBody {
+            inner,
+            span: None,
+            awaiting_trailers: None,
+        }
+    }
+}
+
+impl<B> Body for TracedBody<B>
+where
+    B: Body,
+    B::Error: fmt::Display,
+{
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let this = self.project();
+        let frame = {
+            let _current = this.span.as_ref().and_then(ActiveSpan::enter);
+            ready!(this.inner.poll_frame(cx))
+        };
+        let Some(span) = this.span.as_mut() else {
+            return Poll::Ready(frame);
+        };
+        match &frame {
+            Some(Ok(data)) => {
+                if let (Some(trailers), Some(rpc)) =
+                    (data.trailers_ref(), this.awaiting_trailers.as_ref())
+                    && let Some((code, message)) = grpc_status(trailers)
+                {
+                    record_grpc(span, rpc, code, &message);
+                    *this.awaiting_trailers = None;
+                }
+                return Poll::Ready(frame);
+            }
+            Some(Err(error)) => {
+                span.handle().record_error(|| {
+                    ErrorReport::from_text::<B::Error>(crate::value::format_bounded(format_args!(
+                        "{error}"
+                    )))
+                });
+            }
+            None => {
+                if let Some(rpc) = this.awaiting_trailers.take() {
+                    // gRPC treats a call that ends without a status as UNKNOWN.
+                    record_grpc(span, &rpc, 2, "the response ended without a grpc-status");
+                }
+            }
+        }
+        span.finish();
+        *this.span = None;
+        Poll::Ready(frame)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+#[pinned_drop]
+impl<B> PinnedDrop for TracedBody<B> {
+    /// A body dropped before its end (the peer went away) still ends its span,
+    /// without marking it cancelled: the response was given.
+    fn drop(self: Pin<&mut Self>) {
+        if let Some(span) = self.project().span.as_mut() {
+            span.finish();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grpc_method;
+
+    #[test]
+    fn grpc_paths_name_their_method_and_nothing_else_does() {
+        assert_eq!(
+            grpc_method("/shop.v1.Inventory/Reserve"),
+            "shop.v1.Inventory/Reserve"
+        );
+        assert_eq!(grpc_method("/index.html"), "_OTHER");
+        assert_eq!(grpc_method("/a/b/c"), "_OTHER");
+        assert_eq!(grpc_method("/shop.Inventory/"), "_OTHER");
+        assert_eq!(grpc_method(""), "_OTHER");
+    }
+}

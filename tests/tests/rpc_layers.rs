@@ -1,0 +1,111 @@
+//! The tower layers give the same spans as `#[traced_rpc]` for the same request.
+
+use http_body_util::BodyExt as _;
+use otel_traced::sdk::trace::SpanData;
+use otel_traced::testing::capture;
+use otel_traced::tower::HttpLayer;
+use otel_traced::traced_rpc;
+use std::convert::Infallible;
+use std::future::{Ready, ready};
+use std::task::{Context, Poll};
+use tower_layer::Layer as _;
+use tower_service::Service;
+
+const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+/// What a boundary span is, beside its ids and times.
+fn shape(span: &SpanData) -> (String, String, Vec<String>, String, String) {
+    let mut attributes: Vec<String> = span
+        .attributes
+        .iter()
+        .map(|kv| format!("{}={}", kv.key, kv.value))
+        .collect();
+    attributes.sort();
+    (
+        span.name.to_string(),
+        format!("{:?}", span.span_kind),
+        attributes,
+        format!("{:?}", span.status),
+        format!("{}/{}", span.span_context.trace_id(), span.parent_span_id),
+    )
+}
+
+fn request(method: &str, path: &str) -> http::Request<String> {
+    http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("traceparent", TRACEPARENT)
+        .body(String::new())
+        .unwrap()
+}
+
+fn user_response(path: &str) -> http::Response<String> {
+    let status = if path.ends_with("/0") { 503 } else { 200 };
+    http::Response::builder()
+        .status(status)
+        .body("ada".to_owned())
+        .unwrap()
+}
+
+#[traced_rpc(http, route = "/users/{id}", code = false)]
+fn get_user(request: http::Request<String>) -> http::Response<String> {
+    user_response(request.uri().path())
+}
+
+/// The same handler as a plain tower service.
+#[derive(Clone)]
+struct Users;
+
+impl Service<http::Request<String>> for Users {
+    type Response = http::Response<String>;
+    type Error = Infallible;
+    type Future = Ready<Result<http::Response<String>, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<String>) -> Self::Future {
+        ready(Ok(user_response(request.uri().path())))
+    }
+}
+
+fn through_layer<S, B>(mut service: S, request: http::Request<String>) -> Vec<u8>
+where
+    S: Service<http::Request<String>, Response = http::Response<B>>,
+    S::Error: std::fmt::Debug,
+    B: http_body::Body,
+    B::Error: std::fmt::Debug,
+{
+    futures::executor::block_on(async {
+        let response = service.call(request).await.expect("served");
+        response
+            .into_body()
+            .collect()
+            .await
+            .expect("a body")
+            .to_bytes()
+            .to_vec()
+    })
+}
+
+#[test]
+fn the_http_layer_and_the_attribute_give_identical_spans() {
+    for (method, path) in [
+        ("GET", "/users/7"),
+        ("DELETE", "/users/0"),
+        ("BREW", "/users/1"),
+    ] {
+        let by_attribute = capture(|| get_user(request(method, path)));
+        let layer = HttpLayer::server().route(|_| Some("/users/{id}".to_owned()));
+        let by_layer = capture(|| through_layer(layer.layer(Users), request(method, path)));
+        assert_eq!(by_layer.output(), b"ada");
+        assert_eq!(by_attribute.spans().len(), 1);
+        assert_eq!(by_layer.spans().len(), 1);
+        assert_eq!(
+            shape(&by_layer.spans()[0]),
+            shape(&by_attribute.spans()[0]),
+            "{method} {path}"
+        );
+    }
+}
