@@ -12,7 +12,6 @@ use opentelemetry_resource_detectors::{
 };
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkError;
-use opentelemetry_sdk::propagation::BaggagePropagator;
 use opentelemetry_sdk::resource::{ResourceDetector, TelemetryResourceDetector};
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use std::fmt;
@@ -311,7 +310,7 @@ fn install_propagators(propagators: &[Propagator]) {
                 Propagator::TraceContext => {
                     Box::new(crate::propagation::TraceContextPropagator::new())
                 }
-                Propagator::Baggage => Box::new(BaggagePropagator::new()),
+                Propagator::Baggage => Box::new(crate::propagation::BaggagePropagator::new()),
             }
         })
         .collect();
