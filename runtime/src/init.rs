@@ -12,7 +12,6 @@ use opentelemetry_resource_detectors::{
 };
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkError;
-use opentelemetry_sdk::propagation::BaggagePropagator;
 use opentelemetry_sdk::resource::{ResourceDetector, TelemetryResourceDetector};
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use std::fmt;
@@ -27,6 +26,7 @@ const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 const CONSOLE_EXPORT_DELAY: Duration = Duration::from_millis(100);
 
 /// The specification's export delay, for exporters that send over the network.
+#[cfg(feature = "otlp")]
 const EXPORT_DELAY: Duration = Duration::from_secs(5);
 
 /// Why [`init`] could not install a provider.
@@ -311,7 +311,7 @@ fn install_propagators(propagators: &[Propagator]) {
                 Propagator::TraceContext => {
                     Box::new(crate::propagation::TraceContextPropagator::new())
                 }
-                Propagator::Baggage => Box::new(BaggagePropagator::new()),
+                Propagator::Baggage => Box::new(crate::propagation::BaggagePropagator::new()),
             }
         })
         .collect();

@@ -1,12 +1,15 @@
 //! Context propagation across process boundaries.
 //!
 //! [`Extract`] and [`Inject`] are the carriers a boundary reads and writes;
-//! [`TraceContextPropagator`] is our W3C Trace Context propagator, the one
-//! `OTEL_PROPAGATORS=tracecontext` (the default) installs globally.
+//! [`TraceContextPropagator`] and [`BaggagePropagator`] are our W3C Trace Context
+//! and W3C Baggage propagators, the ones `OTEL_PROPAGATORS=tracecontext,baggage`
+//! (the default) installs globally.
 
+mod baggage;
 mod carrier;
 mod trace_context;
 
+pub use baggage::BaggagePropagator;
 pub use carrier::{
     AsExtractor, AsInjector, Extract, FromExtractor, FromInjector, Inject, RequestTarget,
 };
@@ -24,7 +27,7 @@ static CONFIGURED: AtomicBool = AtomicBool::new(false);
 static DEFAULT: LazyLock<TextMapCompositePropagator> = LazyLock::new(|| {
     TextMapCompositePropagator::new(vec![
         Box::new(TraceContextPropagator::new()),
-        Box::new(opentelemetry_sdk::propagation::BaggagePropagator::new()),
+        Box::new(BaggagePropagator::new()),
     ])
 });
 

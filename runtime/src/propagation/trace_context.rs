@@ -130,7 +130,9 @@ fn extract(extractor: &dyn Extractor) -> Option<SpanContext> {
 /// Parses a `traceparent` value.
 pub(crate) fn traceparent(value: &str) -> Option<(TraceId, SpanId, TraceFlags)> {
     let bytes = value.as_bytes();
-    if bytes.len() < 55 {
+    // Non-ASCII is never valid here, and would make the slices below cut a
+    // character in two.
+    if bytes.len() < 55 || !value.is_ascii() {
         return None;
     }
     let version = hex_field(&value[0..2])?;

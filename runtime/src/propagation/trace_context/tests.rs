@@ -114,6 +114,10 @@ fn malformed_traceparents_start_a_new_trace() {
         ("not hex", format!("00-{}g-{PARENT_ID}-01", &TRACE_ID[1..])),
         ("empty", String::new()),
         ("non-ASCII", format!("00-{TRACE_ID}-{PARENT_ID}-0é")),
+        (
+            "a character across the version's end",
+            format!("a€{}", "0".repeat(53)),
+        ),
     ];
     for (case, traceparent) in cases {
         assert!(!valid(&traceparent), "{case}: {traceparent}");
