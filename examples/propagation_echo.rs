@@ -1,0 +1,95 @@
+//! An interop service for cross-language propagation tests, in the shape the W3C
+//! Trace Context test suite drives.
+//!
+//! ```text
+//! PORT=5000 cargo run --example propagation_echo
+//! ```
+//!
+//! It listens on `127.0.0.1:$PORT` (default 5000). `POST /` takes a JSON array of
+//! `{"url": "...", "arguments": [...]}`; inside a server span continued from the
+//! request's `traceparent`/`tracestate` (and `baggage`), it sends `POST url` with
+//! the JSON of `arguments` as body and the propagated headers, one client span
+//! (so one new parent id) per call, waits for each answer, then answers 200. A
+//! body that is not such an array is a 400.
+//!
+//! Extraction and injection follow W3C Trace Context Level 2 through otel-traced's
+//! own propagator (invalid `traceparent`: a new trace; invalid `tracestate`:
+//! dropped; duplicate `traceparent` headers: invalid; several `tracestate` headers:
+//! combined). The console shows each request's spans.
+
+use axum::body::Bytes;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::routing::post;
+use http_body_util::Full;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use otel_traced::traced_rpc;
+use serde::Deserialize;
+
+/// The largest request body read: the suite's bodies are small.
+const MAX_BODY: usize = 1 << 20;
+
+type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+/// One call to make.
+#[derive(Deserialize)]
+struct Call {
+    url: String,
+    #[serde(default)]
+    arguments: serde_json::Value,
+}
+
+#[otel_traced::main]
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let port = match std::env::var("PORT") {
+        Ok(port) => port.parse().map_err(|_| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("PORT must be a port number, not {port:?}"),
+            )
+        })?,
+        Err(_) => 5000,
+    };
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    eprintln!("propagation_echo listening on http://127.0.0.1:{port}/");
+    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+    let app = axum::Router::new().route(
+        "/",
+        post(move |request: Request| echo(request, client.clone())),
+    );
+    axum::serve(listener, app).await
+}
+
+/// Continues the caller's trace and makes each call it asks for.
+#[traced_rpc(http, route = "/", carrier = request)]
+async fn echo(request: Request, client: HttpClient) -> StatusCode {
+    let Ok(body) = axum::body::to_bytes(request.into_body(), MAX_BODY).await else {
+        return StatusCode::PAYLOAD_TOO_LARGE;
+    };
+    let Ok(calls) = serde_json::from_slice::<Vec<Call>>(&body) else {
+        return StatusCode::BAD_REQUEST;
+    };
+    for call in calls {
+        let request = http::Request::post(call.url.as_str())
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(Full::from(call.arguments.to_string()));
+        match request {
+            // A failed call is recorded on its span; the others still go out.
+            Ok(request) => drop(forward(request, &client).await),
+            Err(error) => eprintln!("skipping {:?}: {error}", call.url),
+        }
+    }
+    StatusCode::OK
+}
+
+/// One outgoing call: a client span whose context goes into the request headers.
+#[traced_rpc(client, http)]
+async fn forward(
+    request: http::Request<Full<Bytes>>,
+    client: &HttpClient,
+) -> Result<StatusCode, hyper_util::client::legacy::Error> {
+    Ok(client.request(request).await?.status())
+}
