@@ -2,7 +2,9 @@
 //!
 //! Spans end children first, so the exporter holds the spans of each trace until its
 //! local root (a span with no parent, or a remote one) ends, then prints the whole
-//! tree at once. It runs behind the SDK's batch processor, on the processor's own
+//! tree at once. A server span whose remote parent is a client span of this same
+//! process (a gateway calling a service in one binary, as the tour does) is not a
+//! local root: it waits for its caller, so one request prints as one tree. It runs behind the SDK's batch processor, on the processor's own
 //! thread (see `init.rs`): printing never slows the annotated code.
 
 use crate::render::{Style, format_duration, render_trees};
@@ -10,15 +12,76 @@ use crate::route::lock;
 use opentelemetry::trace::{SpanId, TraceId};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+use std::collections::HashSet;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io::{IsTerminal as _, Write};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// Traces held at most while waiting for their roots; past that the oldest is
 /// printed as it is, so a root that never ends cannot grow memory without bound.
 const MAX_PENDING_TRACES: usize = 1024;
+
+/// Span ids remembered at most as sent by this process; the oldest are forgotten
+/// first (their server spans then print as trees of their own).
+const MAX_SENT_SPANS: usize = 4096;
+
+/// Whether a console exporter exists, so that outgoing span ids are worth noting.
+static NOTING_SENT: AtomicBool = AtomicBool::new(false);
+
+/// The span ids this process injected into outgoing requests.
+static SENT: Mutex<SentSpans> = Mutex::new(SentSpans {
+    ids: None,
+    order: VecDeque::new(),
+});
+
+#[derive(Debug)]
+struct SentSpans {
+    ids: Option<HashSet<SpanId>>,
+    order: VecDeque<SpanId>,
+}
+
+/// Notes that `span_id` was injected into an outgoing request, when a console
+/// exporter may print its callee's span.
+pub(crate) fn note_sent(span_id: SpanId) {
+    if !NOTING_SENT.load(Ordering::Relaxed) || span_id == SpanId::INVALID {
+        return;
+    }
+    let mut sent = lock(&SENT);
+    if sent.ids.get_or_insert_with(HashSet::new).insert(span_id) {
+        sent.order.push_back(span_id);
+    }
+    while sent.order.len() > MAX_SENT_SPANS {
+        if let Some(oldest) = sent.order.pop_front()
+            && let Some(ids) = &mut sent.ids
+        {
+            ids.remove(&oldest);
+        }
+    }
+}
+
+fn was_sent_here(span_id: SpanId) -> bool {
+    lock(&SENT)
+        .ids
+        .as_ref()
+        .is_some_and(|ids| ids.contains(&span_id))
+}
+
+/// Forgets the sent span ids of a printed trace.
+fn forget_sent(spans: &[SpanData]) {
+    let mut sent = lock(&SENT);
+    let SentSpans { ids, order } = &mut *sent;
+    let Some(ids) = ids else { return };
+    let mut removed = false;
+    for span in spans {
+        removed |= ids.remove(&span.span_context.span_id());
+    }
+    if removed {
+        order.retain(|id| ids.contains(id));
+    }
+}
 
 /// Prints each trace as an indented tree with durations and status.
 ///
@@ -57,7 +120,8 @@ impl PendingTraces {
     /// ended) or that must be printed to stay within [`MAX_PENDING_TRACES`].
     fn add(&mut self, span: SpanData) -> Vec<Vec<SpanData>> {
         let trace_id = span.span_context.trace_id();
-        let is_local_root = span.parent_span_id == SpanId::INVALID || span.parent_span_is_remote;
+        let is_local_root = span.parent_span_id == SpanId::INVALID
+            || (span.parent_span_is_remote && !was_sent_here(span.parent_span_id));
         let trace = self.spans.entry(trace_id).or_insert_with(|| {
             self.arrival.push_back(trace_id);
             Vec::new()
@@ -103,6 +167,7 @@ impl ConsoleExporter {
 
     /// A console exporter writing to `out`, without colour.
     pub fn with_writer(out: impl Write + Send + 'static) -> Self {
+        NOTING_SENT.store(true, Ordering::Relaxed);
         ConsoleExporter {
             pending: Mutex::default(),
             out: Mutex::new(Box::new(out)),
@@ -122,6 +187,7 @@ impl ConsoleExporter {
         }
         let mut text = String::new();
         for spans in traces {
+            forget_sent(&spans);
             text.push_str(&trace_header(&spans));
             text.push_str(&render_trees(
                 &spans,

@@ -1,7 +1,8 @@
 //! Helpers shared by the integration tests: reading attributes off captured spans,
-//! and an in-process OTLP receiver.
+//! an in-process OTLP receiver, and the generated `shop.v1` gRPC service.
 
 pub mod receiver;
+pub mod shop_proto;
 
 use otel_traced::opentelemetry::Value;
 use otel_traced::sdk::trace::SpanData;

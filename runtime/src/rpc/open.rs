@@ -8,7 +8,7 @@ use crate::propagation::{
     AsExtractor, AsInjector, Extract, Inject, RequestTarget, with_propagator,
 };
 use crate::span::{ActiveSpan, Attributes};
-use opentelemetry::trace::Link;
+use opentelemetry::trace::{Link, TraceContextExt as _};
 use opentelemetry::{Context, KeyValue, Value};
 use std::borrow::Cow;
 
@@ -45,13 +45,18 @@ impl Callsite {
             links: links(),
             attributes: attributes(rpc, &target, None),
         };
-        self.start_enabled(
-            start,
-            Parent::Context(Cow::Borrowed(&extracted)),
-            call,
-            record,
-        )
-        .or_passthrough(extracted)
+        let span = {
+            // Current while the arguments are recorded, so `baggage(..)` reads the
+            // request's baggage.
+            let _request = extracted.clone().attach();
+            self.start_enabled(
+                start,
+                Parent::Context(Cow::Borrowed(&extracted)),
+                call,
+                record,
+            )
+        };
+        span.or_passthrough(extracted)
     }
 
     /// Opens the client span of a boundary, a child of `parent`; the caller
@@ -90,7 +95,10 @@ impl ActiveSpan {
     pub fn inject<C: Inject + ?Sized>(&self, carrier: &mut C) {
         let mut injector = AsInjector(carrier);
         match self.body_context() {
-            Some(context) => inject(context, &mut injector),
+            Some(context) => {
+                crate::console::note_sent(context.span().span_context().span_id());
+                inject(context, &mut injector);
+            }
             None => Context::map_current(|current| inject(current, &mut injector)),
         }
     }
