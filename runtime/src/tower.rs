@@ -319,7 +319,8 @@ where
     }
 }
 
-/// The `grpc-status` and `grpc-message` of headers or trailers.
+/// The `grpc-status` and `grpc-message` (percent-encoded on the wire) of headers
+/// or trailers.
 fn grpc_status(headers: &http::HeaderMap) -> Option<(i32, String)> {
     let code = headers
         .get("grpc-status")?
@@ -331,9 +332,14 @@ fn grpc_status(headers: &http::HeaderMap) -> Option<(i32, String)> {
     let message = headers
         .get("grpc-message")
         .and_then(|message| message.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+        .map(crate::propagation::percent_decode)
+        .unwrap_or_default();
     Some((code, message))
+}
+
+/// gRPC treats a call that ends without a status as UNKNOWN.
+fn record_missing_status(span: &ActiveSpan, rpc: &RpcMeta) {
+    record_grpc(span, rpc, 2, "the response ended without a grpc-status");
 }
 
 fn record_grpc(span: &ActiveSpan, rpc: &RpcMeta, code: i32, message: &str) {
@@ -375,10 +381,10 @@ where
         self: Pin<&mut Self>,
         cx: &mut TaskContext<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
-        let this = self.project();
+        let mut this = self.project();
         let frame = {
             let _current = this.span.as_ref().and_then(ActiveSpan::enter);
-            ready!(this.inner.poll_frame(cx))
+            ready!(this.inner.as_mut().poll_frame(cx))
         };
         let Some(span) = this.span.as_mut() else {
             return Poll::Ready(frame);
@@ -392,7 +398,14 @@ where
                     record_grpc(span, rpc, code, &message);
                     *this.awaiting_trailers = None;
                 }
-                return Poll::Ready(frame);
+                // The span ends with the last frame, not at the poll after it: the
+                // peer may have the whole response (and act on it) before then.
+                if !data.is_trailers() && !this.inner.is_end_stream() {
+                    return Poll::Ready(frame);
+                }
+                if let Some(rpc) = this.awaiting_trailers.take() {
+                    record_missing_status(span, &rpc);
+                }
             }
             Some(Err(error)) => {
                 span.handle().record_error(|| {
@@ -403,8 +416,7 @@ where
             }
             None => {
                 if let Some(rpc) = this.awaiting_trailers.take() {
-                    // gRPC treats a call that ends without a status as UNKNOWN.
-                    record_grpc(span, &rpc, 2, "the response ended without a grpc-status");
+                    record_missing_status(span, &rpc);
                 }
             }
         }

@@ -222,8 +222,9 @@ fn is_baggage_octet(byte: u8) -> bool {
 }
 
 /// Decodes the `%XX` escapes of `value`; a `%` without two hex digits after it is
-/// kept, and octets that are not UTF-8 become U+FFFD.
-fn percent_decode(value: &str) -> String {
+/// kept, and octets that are not UTF-8 become U+FFFD. (gRPC's `grpc-message` is
+/// encoded the same way.)
+pub(crate) fn percent_decode(value: &str) -> String {
     let mut decoded = Vec::with_capacity(value.len());
     let mut rest = value.as_bytes();
     while let Some((&byte, tail)) = rest.split_first() {

@@ -10,6 +10,8 @@ mod carrier;
 mod trace_context;
 
 pub use baggage::BaggagePropagator;
+#[cfg(feature = "http")]
+pub(crate) use baggage::percent_decode;
 pub use carrier::{
     AsExtractor, AsInjector, Extract, FromExtractor, FromInjector, Inject, RequestTarget,
 };

@@ -1,0 +1,441 @@
+//! Boundaries over real connections on 127.0.0.1, in one test process: a hyper
+//! client calls an axum gateway, which calls a tonic service, which calls its own
+//! `#[traced]` functions. One trace id across every tier, correct parents and
+//! kinds, the conventions' attributes and status for each outcome, the client's
+//! baggage in the server's body, and the gRPC layer giving the attribute's spans.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Request};
+use axum::http::StatusCode;
+use http_body_util::{BodyExt as _, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use otel_traced::opentelemetry::Value;
+use otel_traced::opentelemetry::trace::{SpanKind, Status};
+use otel_traced::sdk::trace::SpanData;
+use otel_traced::testing::{Captured, capture};
+use otel_traced::tower::GrpcLayer;
+use otel_traced::{baggage, traced, traced_rpc};
+use otel_traced_tests::shop_proto::inventory_client::InventoryClient;
+use otel_traced_tests::shop_proto::inventory_server::{Inventory, InventoryServer};
+use otel_traced_tests::shop_proto::{ReserveReply, ReserveRequest, StockUpdate, WatchRequest};
+use otel_traced_tests::{assert_child_of, attribute, string};
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+use tonic::transport::Channel;
+use tonic::transport::server::TcpIncoming;
+use tonic::{Code, Response};
+
+type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+/// The inventory, annotated: `sku` decides the outcome (`code-N` answers status N).
+struct AnnotatedShop;
+
+#[tonic::async_trait]
+impl Inventory for AnnotatedShop {
+    #[traced_rpc(service = "shop.v1.Inventory", code = false)]
+    async fn reserve(
+        &self,
+        request: tonic::Request<ReserveRequest>,
+    ) -> Result<Response<ReserveReply>, tonic::Status> {
+        answer(request.into_inner())
+    }
+
+    type WatchStream = futures::stream::Empty<Result<StockUpdate, tonic::Status>>;
+
+    async fn watch(
+        &self,
+        request: tonic::Request<WatchRequest>,
+    ) -> Result<Response<Self::WatchStream>, tonic::Status> {
+        drop(request);
+        Err(tonic::Status::unimplemented("not watched here"))
+    }
+}
+
+/// The same inventory without annotation, for the layer.
+struct PlainShop;
+
+#[tonic::async_trait]
+impl Inventory for PlainShop {
+    async fn reserve(
+        &self,
+        request: tonic::Request<ReserveRequest>,
+    ) -> Result<Response<ReserveReply>, tonic::Status> {
+        answer(request.into_inner())
+    }
+
+    type WatchStream = futures::stream::Empty<Result<StockUpdate, tonic::Status>>;
+
+    async fn watch(
+        &self,
+        request: tonic::Request<WatchRequest>,
+    ) -> Result<Response<Self::WatchStream>, tonic::Status> {
+        drop(request);
+        Err(tonic::Status::unimplemented("not watched here"))
+    }
+}
+
+fn answer(request: ReserveRequest) -> Result<Response<ReserveReply>, tonic::Status> {
+    if let Some(code) = request.sku.strip_prefix("code-") {
+        let code = Code::from_i32(code.parse().unwrap_or(2));
+        return Err(tonic::Status::new(code, format!("answered {code:?}")));
+    }
+    let remaining = take_stock(&request.sku, request.quantity)
+        .map_err(|error| tonic::Status::failed_precondition(error.to_string()))?;
+    let user = baggage::get("user.id").unwrap_or_default();
+    Ok(Response::new(ReserveReply {
+        reservation_id: format!("{user}:{}", request.sku),
+        remaining,
+    }))
+}
+
+#[derive(Debug)]
+struct OutOfStock;
+
+impl std::fmt::Display for OutOfStock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("out of stock")
+    }
+}
+
+impl std::error::Error for OutOfStock {}
+
+#[traced]
+fn take_stock(sku: &str, quantity: u32) -> Result<u32, OutOfStock> {
+    match sku {
+        "piano" => Err(OutOfStock),
+        _ => Ok(10 - quantity),
+    }
+}
+
+async fn start_inventory<S: Inventory>(shop: S, layered: bool) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
+    let address = listener.local_addr().expect("bound");
+    let incoming = TcpIncoming::from(listener);
+    let service = InventoryServer::new(shop);
+    if layered {
+        tokio::spawn(
+            tonic::transport::Server::builder()
+                .layer(GrpcLayer::server())
+                .add_service(service)
+                .serve_with_incoming(incoming),
+        );
+    } else {
+        tokio::spawn(
+            tonic::transport::Server::builder()
+                .add_service(service)
+                .serve_with_incoming(incoming),
+        );
+    }
+    address
+}
+
+#[traced_rpc(client, service = "shop.v1.Inventory", method = "Reserve", server = address)]
+async fn reserve(
+    mut inventory: InventoryClient<Channel>,
+    request: tonic::Request<ReserveRequest>,
+    #[skip] address: &str,
+) -> Result<Response<ReserveReply>, tonic::Status> {
+    inventory.reserve(request).await
+}
+
+#[traced_rpc(http, route = "/orders/{sku}", carrier = request)]
+async fn place_order(
+    request: Request,
+    sku: String,
+    #[skip] inventory: InventoryClient<Channel>,
+    #[skip] address: String,
+) -> (StatusCode, String) {
+    drop(request);
+    let reservation = tonic::Request::new(ReserveRequest { sku, quantity: 1 });
+    match reserve(inventory, reservation, &address).await {
+        Ok(reply) => (StatusCode::CREATED, reply.into_inner().reservation_id),
+        Err(status) if status.code() == Code::FailedPrecondition => {
+            (StatusCode::CONFLICT, status.message().to_owned())
+        }
+        Err(status) => (StatusCode::BAD_GATEWAY, status.message().to_owned()),
+    }
+}
+
+async fn start_gateway(inventory: SocketAddr) -> SocketAddr {
+    let channel = Channel::from_shared(format!("http://{inventory}"))
+        .expect("a valid URI")
+        .connect_lazy();
+    let app = axum::Router::new().route(
+        "/orders/{sku}",
+        axum::routing::post(move |Path(sku): Path<String>, request: Request| {
+            place_order(
+                request,
+                sku,
+                InventoryClient::new(channel.clone()),
+                inventory.to_string(),
+            )
+        }),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
+    let address = listener.local_addr().expect("bound");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    address
+}
+
+#[traced(root, set_baggage(user.id = user))]
+async fn customer_visit(
+    #[skip] gateway: SocketAddr,
+    user: &str,
+    sku: &str,
+) -> (StatusCode, String) {
+    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+    let request = http::Request::post(format!("http://{gateway}/orders/{sku}"))
+        .body(Full::default())
+        .expect("a valid request");
+    send(request, &client)
+        .await
+        .unwrap_or((StatusCode::BAD_GATEWAY, String::new()))
+}
+
+#[traced_rpc(client, http, template = "/orders/{sku}")]
+async fn send(
+    request: http::Request<Full<Bytes>>,
+    client: &HttpClient,
+) -> Result<(StatusCode, String), Box<dyn std::error::Error + Send + Sync>> {
+    let response = client.request(request).await?;
+    let status = response.status();
+    let body = response.into_body().collect().await?.to_bytes();
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+/// Runs `visit` on a fresh multi-threaded runtime inside a capture.
+fn captured<R>(visit: impl AsyncFnOnce() -> R) -> Captured<R> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    capture(|| runtime.block_on(visit()))
+}
+
+fn span<'a, R>(captured: &'a Captured<R>, name: &str, kind: SpanKind) -> &'a SpanData {
+    captured
+        .spans()
+        .iter()
+        .find(|span| span.name == name && span.span_kind == kind)
+        .unwrap_or_else(|| panic!("no {kind:?} span `{name}` in\n{}", captured.tree()))
+}
+
+#[test]
+fn one_trace_crosses_client_gateway_service_and_internal_calls() {
+    let captured = captured(async || {
+        let inventory = start_inventory(AnnotatedShop, false).await;
+        let gateway = start_gateway(inventory).await;
+        customer_visit(gateway, "ada", "book").await
+    });
+    assert_eq!(
+        *captured.output(),
+        (StatusCode::CREATED, "ada:book".to_owned()),
+        "the client's baggage reached the service's body"
+    );
+    let visit = span(&captured, "customer_visit", SpanKind::Internal);
+    let http_client = span(&captured, "POST /orders/{sku}", SpanKind::Client);
+    let http_server = span(&captured, "POST /orders/{sku}", SpanKind::Server);
+    let grpc_client = span(&captured, "shop.v1.Inventory/Reserve", SpanKind::Client);
+    let grpc_server = span(&captured, "shop.v1.Inventory/Reserve", SpanKind::Server);
+    let internal = span(&captured, "take_stock", SpanKind::Internal);
+    assert_eq!(captured.spans().len(), 6, "{}", captured.tree());
+    assert_child_of(http_client, visit);
+    assert_child_of(http_server, http_client);
+    assert_child_of(grpc_client, http_server);
+    assert_child_of(grpc_server, grpc_client);
+    assert_child_of(internal, grpc_server);
+    assert!(http_server.parent_span_is_remote && grpc_server.parent_span_is_remote);
+
+    assert_eq!(
+        attribute(http_client, "http.response.status_code"),
+        Some(&Value::I64(201))
+    );
+    assert_eq!(
+        attribute(http_client, "url.full"),
+        Some(&string(&format!(
+            "http://{}/orders/book",
+            attribute(http_client, "server.address")
+                .map(|a| format!("{a}:{}", attribute(http_client, "server.port").unwrap()))
+                .unwrap()
+        )))
+    );
+    assert_eq!(
+        attribute(http_server, "http.route"),
+        Some(&string("/orders/{sku}"))
+    );
+    assert_eq!(
+        attribute(http_server, "url.path"),
+        Some(&string("/orders/book"))
+    );
+    assert_eq!(
+        attribute(http_server, "http.response.status_code"),
+        Some(&Value::I64(201))
+    );
+    for grpc in [grpc_client, grpc_server] {
+        assert_eq!(attribute(grpc, "rpc.system.name"), Some(&string("grpc")));
+        assert_eq!(
+            attribute(grpc, "rpc.method"),
+            Some(&string("shop.v1.Inventory/Reserve"))
+        );
+        assert_eq!(
+            attribute(grpc, "rpc.response.status_code"),
+            Some(&string("OK"))
+        );
+        assert_eq!(grpc.status, Status::Unset);
+    }
+    assert_eq!(
+        attribute(grpc_client, "server.address"),
+        Some(&string("127.0.0.1"))
+    );
+}
+
+#[test]
+fn an_application_error_is_recorded_on_every_tier_by_its_conventions() {
+    let captured = captured(async || {
+        let inventory = start_inventory(AnnotatedShop, false).await;
+        let gateway = start_gateway(inventory).await;
+        customer_visit(gateway, "grace", "piano").await
+    });
+    assert_eq!(captured.output().0, StatusCode::CONFLICT);
+    let internal = span(&captured, "take_stock", SpanKind::Internal);
+    assert_eq!(internal.status, Status::error("out of stock"));
+    let grpc_server = span(&captured, "shop.v1.Inventory/Reserve", SpanKind::Server);
+    assert_eq!(
+        attribute(grpc_server, "rpc.response.status_code"),
+        Some(&string("FAILED_PRECONDITION"))
+    );
+    assert_eq!(grpc_server.status, Status::Unset, "the caller's problem");
+    let grpc_client = span(&captured, "shop.v1.Inventory/Reserve", SpanKind::Client);
+    assert_eq!(grpc_client.status, Status::error("out of stock"));
+    assert_eq!(
+        attribute(grpc_client, "error.type"),
+        Some(&string("FAILED_PRECONDITION"))
+    );
+    let http_server = span(&captured, "POST /orders/{sku}", SpanKind::Server);
+    assert_eq!(
+        http_server.status,
+        Status::Unset,
+        "a 4xx is not a server error"
+    );
+    let http_client = span(&captured, "POST /orders/{sku}", SpanKind::Client);
+    assert_eq!(attribute(http_client, "error.type"), Some(&string("409")));
+}
+
+/// The codes that are the server's own fault (semconv's list for gRPC servers).
+const SERVER_FAULTS: [Code; 6] = [
+    Code::Unknown,
+    Code::DeadlineExceeded,
+    Code::Unimplemented,
+    Code::Internal,
+    Code::Unavailable,
+    Code::DataLoss,
+];
+
+/// The code's name as the conventions write it.
+fn code_name(code: Code) -> String {
+    let debug = format!("{code:?}");
+    let mut name = String::new();
+    for (index, c) in debug.chars().enumerate() {
+        if c.is_uppercase() && index > 0 {
+            name.push('_');
+        }
+        name.push(c.to_ascii_uppercase());
+    }
+    name.replace("O_K", "OK")
+}
+
+async fn call_inventory(
+    address: SocketAddr,
+    sku: String,
+) -> Result<Response<ReserveReply>, tonic::Status> {
+    let channel = Channel::from_shared(format!("http://{address}"))
+        .expect("a valid URI")
+        .connect_lazy();
+    let request = tonic::Request::new(ReserveRequest { sku, quantity: 1 });
+    reserve(InventoryClient::new(channel), request, &address.to_string()).await
+}
+
+#[test]
+fn every_grpc_status_class_has_its_status_on_client_and_server() {
+    for number in 1..=16 {
+        let code = Code::from_i32(number);
+        let captured = captured(async || {
+            let address = start_inventory(AnnotatedShop, false).await;
+            call_inventory(address, format!("code-{number}")).await
+        });
+        let reply = captured.output().as_ref().expect_err("an error status");
+        assert_eq!(reply.code(), code);
+        let name = code_name(code);
+        let client = span(&captured, "shop.v1.Inventory/Reserve", SpanKind::Client);
+        let server = span(&captured, "shop.v1.Inventory/Reserve", SpanKind::Server);
+        assert_child_of(server, client);
+        for span in [client, server] {
+            assert_eq!(
+                attribute(span, "rpc.response.status_code"),
+                Some(&string(&name)),
+                "{name}"
+            );
+        }
+        let message = format!("answered {code:?}");
+        assert_eq!(
+            client.status,
+            Status::error(message.clone()),
+            "{name}: any non-OK code fails the client"
+        );
+        assert_eq!(attribute(client, "error.type"), Some(&string(&name)));
+        if SERVER_FAULTS.contains(&code) {
+            assert_eq!(
+                server.status,
+                Status::error(message),
+                "{name} is the server's fault"
+            );
+            assert_eq!(attribute(server, "error.type"), Some(&string(&name)));
+        } else {
+            assert_eq!(
+                server.status,
+                Status::Unset,
+                "{name} is the caller's problem"
+            );
+            assert_eq!(attribute(server, "error.type"), None, "{name}");
+        }
+    }
+}
+
+/// A server span as the attribute and the layer both make it, without ids and times.
+fn server_shape(
+    captured: &Captured<Result<Response<ReserveReply>, tonic::Status>>,
+) -> (String, Vec<String>, Status) {
+    let server = span(captured, "shop.v1.Inventory/Reserve", SpanKind::Server);
+    let mut attributes: Vec<String> = server
+        .attributes
+        .iter()
+        .map(|kv| format!("{}={}", kv.key, kv.value))
+        .collect();
+    attributes.sort();
+    (server.name.to_string(), attributes, server.status.clone())
+}
+
+#[test]
+fn the_grpc_layer_and_the_attribute_give_identical_server_spans() {
+    for sku in ["book", "piano", "code-5", "code-13"] {
+        let by_attribute = captured(async || {
+            let address = start_inventory(AnnotatedShop, false).await;
+            call_inventory(address, sku.to_owned()).await
+        });
+        let by_layer = captured(async || {
+            let address = start_inventory(PlainShop, true).await;
+            call_inventory(address, sku.to_owned()).await
+        });
+        assert_eq!(
+            server_shape(&by_layer),
+            server_shape(&by_attribute),
+            "{sku}"
+        );
+        let layered = span(&by_layer, "shop.v1.Inventory/Reserve", SpanKind::Server);
+        let client = span(&by_layer, "shop.v1.Inventory/Reserve", SpanKind::Client);
+        assert_child_of(layered, client);
+    }
+}
