@@ -312,3 +312,173 @@ fn without_a_destination_the_trace_and_baggage_pass_through() {
     let reply = futures::executor::block_on(reserve(request)).expect("served");
     assert_eq!(*reply.get_ref(), 4);
 }
+
+#[traced_rpc(http, route = "/items")]
+fn list_items(headers: &http::HeaderMap) -> Vec<(String, String)> {
+    let _ = headers;
+    let mut seen: Vec<(String, String)> = otel_traced::opentelemetry::Context::map_current(|cx| {
+        use otel_traced::opentelemetry::baggage::BaggageExt as _;
+        cx.baggage()
+            .iter()
+            .map(|(key, (value, _))| (key.to_string(), value.to_string()))
+            .collect()
+    });
+    seen.sort();
+    seen
+}
+
+/// A case: its name, the headers, whether the trace is continued, the tracestate
+/// kept and the baggage kept.
+type HeaderCase = (
+    &'static str,
+    Vec<(&'static str, String)>,
+    bool,
+    &'static str,
+    Vec<(&'static str, &'static str)>,
+);
+
+/// What a server made of one request's headers.
+struct Seen {
+    continued: bool,
+    tracestate: String,
+    baggage: Vec<(String, String)>,
+}
+
+fn serve_headers(headers: &[(&str, String)]) -> Seen {
+    let mut map = http::HeaderMap::new();
+    for (name, value) in headers {
+        map.append(
+            http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            http::HeaderValue::from_str(value).unwrap(),
+        );
+    }
+    let captured = capture(|| list_items(&map));
+    let span = &captured.spans()[0];
+    Seen {
+        continued: span.parent_span_id.to_string() == PARENT_ID
+            && span.span_context.trace_id().to_string() == TRACE_ID,
+        tracestate: span.span_context.trace_state().header(),
+        baggage: captured.output().clone(),
+    }
+}
+
+#[test]
+fn malformed_oversized_and_conflicting_headers_are_handled_as_the_specifications_say() {
+    let tp = || ("traceparent", TRACEPARENT.to_owned());
+    let pairs = |n: usize| {
+        (0..n)
+            .map(|i| format!("k{i}=v"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let cases: Vec<HeaderCase> = vec![
+        ("valid", vec![tp()], true, "", vec![]),
+        (
+            "two traceparent headers",
+            vec![tp(), tp()],
+            false,
+            "",
+            vec![],
+        ),
+        (
+            "uppercase traceparent",
+            vec![("traceparent", TRACEPARENT.to_uppercase())],
+            false,
+            "",
+            vec![],
+        ),
+        (
+            "a later version with more fields",
+            vec![(
+                "traceparent",
+                format!("cc{}-what-the-future-holds", &TRACEPARENT[2..]),
+            )],
+            true,
+            "",
+            vec![],
+        ),
+        (
+            "an oversized traceparent",
+            vec![(
+                "traceparent",
+                format!("{TRACEPARENT}{}", "0".repeat(10_000)),
+            )],
+            false,
+            "",
+            vec![],
+        ),
+        (
+            "tracestate headers combined",
+            vec![
+                tp(),
+                ("tracestate", "a=1".into()),
+                ("tracestate", "b=2".into()),
+            ],
+            true,
+            "a=1,b=2",
+            vec![],
+        ),
+        (
+            "33 tracestate members: dropped, traceparent kept",
+            vec![tp(), ("tracestate", pairs(33))],
+            true,
+            "",
+            vec![],
+        ),
+        (
+            "a duplicate tracestate key: dropped",
+            vec![tp(), ("tracestate", "a=1,a=2".into())],
+            true,
+            "",
+            vec![],
+        ),
+        (
+            "an invalid tracestate value: dropped",
+            vec![tp(), ("tracestate", "foo=".into())],
+            true,
+            "",
+            vec![],
+        ),
+        (
+            "baggage without a traceparent",
+            vec![("baggage", "user.id=ada".into())],
+            false,
+            "",
+            vec![("user.id", "ada")],
+        ),
+        (
+            "an invalid baggage member is ignored, the others kept",
+            vec![tp(), ("baggage", "good=1,bad key=2,also=%20x".into())],
+            true,
+            "",
+            vec![("also", " x"), ("good", "1")],
+        ),
+        (
+            "baggage headers combined",
+            vec![tp(), ("baggage", "a=1".into()), ("baggage", "b=2".into())],
+            true,
+            "",
+            vec![("a", "1"), ("b", "2")],
+        ),
+        (
+            "oversized baggage keeps what fits in 8192 bytes",
+            vec![
+                tp(),
+                ("baggage", format!("first=1,huge={}", "x".repeat(9000))),
+            ],
+            true,
+            "",
+            vec![("first", "1")],
+        ),
+    ];
+    for (case, headers, continued, tracestate, baggage) in cases {
+        let seen = serve_headers(&headers);
+        assert_eq!(seen.continued, continued, "{case}: continued");
+        assert_eq!(seen.tracestate, tracestate, "{case}: tracestate");
+        let expected: Vec<(String, String)> = baggage
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        assert_eq!(seen.baggage, expected, "{case}: baggage");
+    }
+}
