@@ -105,28 +105,49 @@ impl fmt::Debug for HttpLayer {
 /// gRPC server or client spans for every call through a tower service: a tonic
 /// server (`Server::builder().layer(..)`) or a tonic channel
 /// (`ServiceBuilder::new().layer(..).service(channel)`).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct GrpcLayer {
     side: Side,
+    server: Option<Arc<str>>,
 }
 
 impl GrpcLayer {
     /// Spans of the calls a server receives.
     pub fn server() -> Self {
-        GrpcLayer { side: Side::Server }
+        GrpcLayer {
+            side: Side::Server,
+            server: None,
+        }
     }
 
     /// Spans of the calls a client makes.
     pub fn client() -> Self {
-        GrpcLayer { side: Side::Client }
+        GrpcLayer {
+            side: Side::Client,
+            server: None,
+        }
+    }
+
+    /// The `host:port` a client's channel calls, recorded as `server.address` and
+    /// `server.port`: a tonic channel adds its origin to requests only below the
+    /// layer, so the layer cannot read it from them.
+    pub fn calling(mut self, server: impl Into<String>) -> Self {
+        self.server = Some(Arc::from(server.into()));
+        self
     }
 }
 
 /// What a layer instruments.
 #[derive(Clone)]
 enum Boundary {
-    Http { side: Side, route: Option<RouteOf> },
-    Grpc { side: Side },
+    Http {
+        side: Side,
+        route: Option<RouteOf>,
+    },
+    Grpc {
+        side: Side,
+        server: Option<Arc<str>>,
+    },
 }
 
 impl Boundary {
@@ -144,7 +165,7 @@ impl Boundary {
                     template: None,
                 },
             },
-            Boundary::Grpc { side } => RpcMeta {
+            Boundary::Grpc { side, .. } => RpcMeta {
                 side: *side,
                 protocol: Protocol::Grpc {
                     method: Cow::Owned(grpc_method(request.uri().path())),
@@ -190,7 +211,10 @@ impl<S> tower_layer::Layer<S> for GrpcLayer {
     fn layer(&self, inner: S) -> Traced<S> {
         Traced {
             inner,
-            boundary: Boundary::Grpc { side: self.side },
+            boundary: Boundary::Grpc {
+                side: self.side,
+                server: self.server.clone(),
+            },
         }
     }
 }
@@ -229,10 +253,14 @@ where
         let span = match rpc.side {
             Side::Server => SERVER.serve(&rpc, &request, CallKind::Future, Vec::new, |_| {}),
             Side::Client => {
+                let server = match &self.boundary {
+                    Boundary::Grpc { server, .. } => server.as_deref(),
+                    Boundary::Http { .. } => None,
+                };
                 let span = CLIENT.call(
                     &rpc,
                     &request,
-                    None,
+                    server,
                     Parent::Current,
                     CallKind::Future,
                     Vec::new,

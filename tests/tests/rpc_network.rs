@@ -439,3 +439,58 @@ fn the_grpc_layer_and_the_attribute_give_identical_server_spans() {
         assert_child_of(layered, client);
     }
 }
+
+/// A client span as the attribute and the layer both make it (each test calls a
+/// server of its own, so the port is left out).
+fn client_shape(
+    captured: &Captured<Result<Response<ReserveReply>, tonic::Status>>,
+) -> (String, Vec<String>, Status) {
+    let client = span(captured, "shop.v1.Inventory/Reserve", SpanKind::Client);
+    let mut attributes: Vec<String> = client
+        .attributes
+        .iter()
+        .filter(|kv| !kv.key.as_str().starts_with("code.") && kv.key.as_str() != "server.port")
+        .map(|kv| format!("{}={}", kv.key, kv.value))
+        .collect();
+    attributes.sort();
+    (client.name.to_string(), attributes, client.status.clone())
+}
+
+#[traced(root)]
+async fn layered_call(
+    address: SocketAddr,
+    sku: String,
+) -> Result<Response<ReserveReply>, tonic::Status> {
+    use tower_layer::Layer as _;
+    let channel = Channel::from_shared(format!("http://{address}"))
+        .expect("a valid URI")
+        .connect_lazy();
+    let layer = GrpcLayer::client().calling(address.to_string());
+    let mut inventory = InventoryClient::new(layer.layer(channel));
+    inventory
+        .reserve(tonic::Request::new(ReserveRequest { sku, quantity: 1 }))
+        .await
+}
+
+#[test]
+fn the_grpc_client_layer_and_the_attribute_give_identical_client_spans() {
+    for sku in ["book", "code-5", "code-13"] {
+        let by_attribute = captured(async || {
+            let address = start_inventory(AnnotatedShop, false).await;
+            call_inventory(address, sku.to_owned()).await
+        });
+        let by_layer = captured(async || {
+            let address = start_inventory(AnnotatedShop, false).await;
+            layered_call(address, sku.to_owned()).await
+        });
+        assert_eq!(
+            client_shape(&by_layer),
+            client_shape(&by_attribute),
+            "{sku}"
+        );
+        let client = span(&by_layer, "shop.v1.Inventory/Reserve", SpanKind::Client);
+        let server = span(&by_layer, "shop.v1.Inventory/Reserve", SpanKind::Server);
+        assert_child_of(server, client);
+        assert!(matches!(attribute(client, "server.port"), Some(Value::I64(port)) if *port > 0));
+    }
+}

@@ -163,7 +163,7 @@ pub(crate) fn attributes(
                 }
             }
             if rpc.side == Side::Client
-                && let Some((address, port)) = server.and_then(split_host_port)
+                && let Some((address, port)) = server.or(target.authority).and_then(split_host_port)
             {
                 push_server(&mut attributes, address, port);
             }
