@@ -218,6 +218,9 @@ fn open_boundary(
         Side::Client => quote!(Client),
     };
     let carrier = &boundary.carrier.ident;
+    // Spanned at the carrier parameter, so that a type that is not a carrier
+    // (`Extract`, `Inject`) is reported there.
+    let borrowed = quote_spanned!(carrier.span()=> &#carrier);
     let meta = quote! {
         static __OTEL_TRACED_RPC: #private::RpcMeta = #private::RpcMeta {
             side: #private::Side::#side,
@@ -227,7 +230,7 @@ fn open_boundary(
     match boundary.side {
         Side::Server => quote! {
             #meta
-            let __otel_span = __OTEL_TRACED_CALLSITE.serve(&__OTEL_TRACED_RPC, &#carrier, #call, #links, #record)#set_baggage;
+            let __otel_span = __OTEL_TRACED_CALLSITE.serve(&__OTEL_TRACED_RPC, #borrowed, #call, #links, #record)#set_baggage;
         },
         Side::Client => {
             let server = match &boundary.server {
@@ -238,16 +241,23 @@ fn open_boundary(
             };
             let (rebind, target) = match boundary.carrier.access {
                 // `check` rejects a shared carrier on a client.
-                Access::Exclusive | Access::Shared => (TokenStream::new(), quote!(&mut *#carrier)),
-                Access::Owned { mutable: true } => (TokenStream::new(), quote!(&mut #carrier)),
-                Access::Owned { mutable: false } => {
-                    (quote!(let mut #carrier = #carrier;), quote!(&mut #carrier))
-                }
+                Access::Exclusive | Access::Shared => (
+                    TokenStream::new(),
+                    quote_spanned!(carrier.span()=> &mut *#carrier),
+                ),
+                Access::Owned { mutable: true } => (
+                    TokenStream::new(),
+                    quote_spanned!(carrier.span()=> &mut #carrier),
+                ),
+                Access::Owned { mutable: false } => (
+                    quote!(let mut #carrier = #carrier;),
+                    quote_spanned!(carrier.span()=> &mut #carrier),
+                ),
             };
             quote! {
                 #meta
                 #rebind
-                let __otel_span = __OTEL_TRACED_CALLSITE.call(&__OTEL_TRACED_RPC, &#carrier, #server, #parent, #call, #links, #record)#set_baggage;
+                let __otel_span = __OTEL_TRACED_CALLSITE.call(&__OTEL_TRACED_RPC, #borrowed, #server, #parent, #call, #links, #record)#set_baggage;
                 __otel_span.inject(#target);
             }
         }

@@ -55,6 +55,15 @@ pub(crate) struct RpcOptions {
     pub server: Option<Expr>,
     /// `carrier = param`.
     pub carrier: Option<Ident>,
+    /// `server` and `client` were both written, or one was miswritten: the
+    /// side-specific checks would only repeat that mistake.
+    pub side_in_doubt: bool,
+    /// `grpc` and `http` were both written, or one was miswritten.
+    pub protocol_in_doubt: bool,
+    /// `service = ..` was written, even with a value that was refused.
+    pub service_written: bool,
+    /// An unknown option was written (perhaps a misspelled `service`).
+    pub unknown_written: bool,
 }
 
 /// The option names, in the order the error for an unknown one lists them.
@@ -85,11 +94,11 @@ const RPC_OPTIONS: &[&str] = &[
 const NOT_RPC_OPTIONS: &[(&str, &str)] = &[
     (
         "name",
-        "the span name of `#[traced_rpc]` follows the conventions: it comes from `service`/`method` (gRPC) or the method and `route`/`template` (HTTP)",
+        "`#[traced_rpc]` names its span by the conventions, from `service`/`method` (gRPC) or the request method and `route`/`template` (HTTP); remove `name =`",
     ),
     (
         "kind",
-        "the span kind of `#[traced_rpc]` is its side: write `server` (the default) or `client`",
+        "the span kind of `#[traced_rpc]` is its side; remove `kind =` and write `client` for a client (`server` is the default)",
     ),
 ];
 
@@ -168,14 +177,20 @@ impl OptionList {
         let mut seen: Vec<String> = Vec::new();
         for raw in self.0 {
             let key = raw.key.to_string();
-            if seen.contains(&key) && key != "link" {
+            // Under `#[traced_rpc]`, the side flag `server` and a client's `server =
+            // ".."` are two options that share a name.
+            let seen_as = match (&raw.value, options.rpc.is_some()) {
+                (RawValue::Assigned(_), true) if key == "server" => "server =".to_owned(),
+                _ => key.clone(),
+            };
+            if seen.contains(&seen_as) && key != "link" {
                 errors.push(syn::Error::new(
                     raw.key.span(),
                     format!("option `{key}` is given twice; keep one"),
                 ));
                 continue;
             }
-            seen.push(key.clone());
+            seen.push(seen_as);
             if let Err(error) = options.apply(&key, raw) {
                 errors.push(error);
             }
@@ -237,12 +252,15 @@ impl Options {
                 return Err(syn::Error::new(ident.span(), usage(known)));
             }
             (unknown, _) => {
-                let accepted = match &self.rpc {
-                    Some(_) => format!(
-                        "`#[traced_rpc]` accepts: {}, and every option of `#[traced]` but `name` and `kind`: {}",
-                        RPC_OPTIONS.join(", "),
-                        OPTIONS.join(", ")
-                    ),
+                let accepted = match &mut self.rpc {
+                    Some(rpc) => {
+                        rpc.unknown_written = true;
+                        let traced = OPTIONS.iter().filter(|option| {
+                            !NOT_RPC_OPTIONS.iter().any(|(name, _)| name == *option)
+                        });
+                        let all: Vec<&str> = RPC_OPTIONS.iter().chain(traced).copied().collect();
+                        format!("`#[traced_rpc]` accepts: {}", all.join(", "))
+                    }
                     None => format!("`#[traced]` accepts: {}", OPTIONS.join(", ")),
                 };
                 return Err(syn::Error::new(
@@ -258,11 +276,16 @@ impl Options {
 impl RpcOptions {
     fn apply(&mut self, key: &str, raw: RawOption) -> syn::Result<()> {
         let RawOption { key: ident, value } = raw;
-        let flag = |slot: &mut Option<Ident>, other: &str| match slot {
-            Some(first) => Err(syn::Error::new(
-                ident.span(),
-                format!("`{first}` and `{ident}` exclude each other; keep one (`{other}`)"),
-            )),
+        let flag = |slot: &mut Option<Ident>, conflict: &mut bool, what: &str| match slot {
+            Some(first) => {
+                *conflict = true;
+                Err(syn::Error::new(
+                    ident.span(),
+                    format!(
+                        "`{first}` and `{ident}` exclude each other: a boundary has one {what}; keep `{first}` or `{ident}`"
+                    ),
+                ))
+            }
             None => {
                 *slot = Some(ident.clone());
                 Ok(())
@@ -270,12 +293,18 @@ impl RpcOptions {
         };
         match (key, value) {
             ("server" | "client", RawValue::Flag) => {
-                flag(&mut self.side, "the side: `server` or `client`")?;
+                flag(&mut self.side, &mut self.side_in_doubt, "side")?;
             }
             ("grpc" | "http", RawValue::Flag) => {
-                flag(&mut self.protocol, "the protocol: `grpc` or `http`")?;
+                flag(&mut self.protocol, &mut self.protocol_in_doubt, "protocol")?;
             }
-            ("service", RawValue::Assigned(expr)) => self.service = Some(literal(expr, key)?),
+            ("service", value) => {
+                self.service_written = true;
+                match value {
+                    RawValue::Assigned(expr) => self.service = Some(literal(expr, key)?),
+                    _ => return Err(syn::Error::new(ident.span(), rpc_usage(key))),
+                }
+            }
             ("method", RawValue::Assigned(expr)) => self.method = Some(literal(expr, key)?),
             ("route", RawValue::Assigned(expr)) => self.route = Some(literal(expr, key)?),
             ("template", RawValue::Assigned(expr)) => self.template = Some(literal(expr, key)?),
@@ -285,7 +314,14 @@ impl RpcOptions {
             {
                 self.carrier = path.path.get_ident().cloned();
             }
-            (known, _) => return Err(syn::Error::new(ident.span(), rpc_usage(known))),
+            (known, _) => {
+                match known {
+                    "server" | "client" => self.side_in_doubt = true,
+                    "grpc" | "http" => self.protocol_in_doubt = true,
+                    _ => {}
+                }
+                return Err(syn::Error::new(ident.span(), rpc_usage(known)));
+            }
         }
         Ok(())
     }

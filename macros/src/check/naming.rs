@@ -17,7 +17,7 @@ use quote::quote_spanned;
 use syn::{Expr, Lit, LitStr, UnOp};
 
 /// The longest span or event name accepted, in bytes.
-const MAX_NAME_BYTES: usize = 255;
+pub(crate) const MAX_NAME_BYTES: usize = 255;
 
 /// A warning, emitted by the expansion as the use of a deprecated item.
 pub(crate) struct Warning {

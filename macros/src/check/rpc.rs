@@ -2,7 +2,7 @@
 //! conventions build from `service`/`method` or `route`/`template`, and the
 //! carrier parameter. Every mistake is reported at its token.
 
-use super::naming::{NameKind, check_name};
+use super::naming::{MAX_NAME_BYTES, NameKind, check_name};
 use crate::options::RpcOptions;
 use crate::parse::{Errors, Param, TracedFn};
 use proc_macro2::Span;
@@ -85,7 +85,11 @@ pub(crate) fn check_boundary(
             ));
         }
     };
-    if http {
+    // After `grpc, http` (or `server, client`), or a miswritten flag, the checks
+    // that depend on the protocol (or the side) would only repeat that mistake.
+    let protocol_known = !rpc.protocol_in_doubt;
+    let side_known = !rpc.side_in_doubt;
+    if protocol_known && http {
         misplaced(
             &rpc.service,
             "service",
@@ -98,7 +102,7 @@ pub(crate) fn check_boundary(
             "gRPC: an HTTP method comes from the request",
             errors,
         );
-    } else {
+    } else if protocol_known {
         misplaced(&rpc.route, "route", "HTTP servers (`http`)", errors);
         misplaced(
             &rpc.template,
@@ -108,8 +112,9 @@ pub(crate) fn check_boundary(
         );
     }
     match side {
+        _ if !side_known => {}
         Side::Server => {
-            if http {
+            if http && protocol_known {
                 misplaced(
                     &rpc.template,
                     "template",
@@ -138,7 +143,7 @@ pub(crate) fn check_boundary(
             }
         }
         Side::Client => {
-            if http {
+            if http && protocol_known {
                 misplaced(
                     &rpc.route,
                     "route",
@@ -155,21 +160,28 @@ pub(crate) fn check_boundary(
     {
         check_server(server, errors);
     }
-    let protocol = if http {
+    let protocol = if !protocol_known {
+        None
+    } else if http {
         for path in [&rpc.route, &rpc.template].into_iter().flatten() {
             check_path_template(path, errors);
         }
-        Protocol::Http {
+        Some(Protocol::Http {
             route: rpc.route.as_ref().map(LitStr::value),
             template: rpc.template.as_ref().map(LitStr::value),
-        }
+        })
     } else {
-        grpc_method(traced, rpc, errors)?
+        grpc_method(traced, rpc, errors)
     };
-    let carrier = carrier(traced, rpc.carrier.as_ref(), side, errors)?;
+    let carrier = carrier(
+        traced,
+        rpc.carrier.as_ref(),
+        side_known.then_some(side),
+        errors,
+    )?;
     Some(Boundary {
         side,
-        protocol,
+        protocol: protocol?,
         carrier,
         server: rpc.server.clone(),
     })
@@ -179,14 +191,29 @@ pub(crate) fn check_boundary(
 /// method an identifier, by default the function's name in UpperCamelCase.
 fn grpc_method(traced: &TracedFn, rpc: &RpcOptions, errors: &mut Errors) -> Option<Protocol> {
     let Some(service) = &rpc.service else {
-        errors.push(syn::Error::new(
-            Span::call_site(),
-            "a gRPC boundary needs its service: add `service = \"package.Service\"` (as in the .proto file), or `http` for an HTTP boundary",
-        ));
+        // A refused `service = ..` or an unknown (perhaps misspelled) option was
+        // reported already.
+        if !rpc.service_written && !rpc.unknown_written {
+            let at = rpc
+                .protocol
+                .as_ref()
+                .map_or_else(Span::call_site, Ident::span);
+            errors.push(syn::Error::new(
+                at,
+                "a gRPC boundary needs its service: add `service = \"package.Service\"` (as in the .proto file), or `http` for an HTTP boundary",
+            ));
+        }
         return None;
     };
     let name = service.value();
-    if name.is_empty() || !name.split('.').all(is_identifier) {
+    if name.is_empty() {
+        errors.push(syn::Error::new(
+            service.span(),
+            "the gRPC service name is empty: write the package then the service, as in the .proto file, such as `shop.v1.Inventory`",
+        ));
+        return None;
+    }
+    if !name.split('.').all(is_identifier) {
         errors.push(syn::Error::new(
             service.span(),
             format!("`{name}` is not a gRPC service name: dot-separated identifiers, the package then the service, such as `shop.v1.Inventory`"),
@@ -196,6 +223,13 @@ fn grpc_method(traced: &TracedFn, rpc: &RpcOptions, errors: &mut Errors) -> Opti
     let method = match &rpc.method {
         Some(method) => {
             let value = method.value();
+            if value.is_empty() {
+                errors.push(syn::Error::new(
+                    method.span(),
+                    "the gRPC method name is empty: write it as in the .proto file, such as `Reserve`, or remove `method =` to use the function's name in UpperCamelCase",
+                ));
+                return None;
+            }
             if !is_identifier(&value) {
                 errors.push(syn::Error::new(
                     method.span(),
@@ -208,6 +242,18 @@ fn grpc_method(traced: &TracedFn, rpc: &RpcOptions, errors: &mut Errors) -> Opti
         None => upper_camel_case(&traced.function.sig.ident),
     };
     let full = format!("{name}/{method}");
+    // Service and method are identifiers, so the span name can only break the
+    // span-name rules by its length; say which name that is.
+    if full.len() > MAX_NAME_BYTES {
+        errors.push(syn::Error::new(
+            service.span(),
+            format!(
+                "the span name `{full}` is {} bytes long; the limit is {MAX_NAME_BYTES}: shorten the service or the method name",
+                full.len()
+            ),
+        ));
+        return None;
+    }
     check_name(&LitStr::new(&full, service.span()), NameKind::Span, errors);
     Some(Protocol::Grpc { method: full })
 }
@@ -241,20 +287,19 @@ fn check_path_template(path: &LitStr, errors: &mut Errors) {
     let value = path.value();
     let problem = if !value.starts_with('/') {
         Some("it must start with `/`".to_owned())
-    } else if let Some(bad) = value
-        .chars()
-        .find(|c| c.is_whitespace() || c.is_control() || matches!(c, '?' | '#'))
-    {
-        Some(format!(
-            "it contains {bad:?}: a template is a path only, without spaces, query or fragment"
-        ))
+    } else if value.contains('?') {
+        Some("a query (`?..`) is not part of it".to_owned())
+    } else if value.contains('#') {
+        Some("a fragment (`#..`) is not part of it".to_owned())
+    } else if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        Some("it contains whitespace or a control character".to_owned())
     } else {
         template_variables_problem(&value)
     };
     if let Some(problem) = problem {
         errors.push(syn::Error::new(
             path.span(),
-            format!("`{value}` is not a path template: {problem}, as in `/users/{{id}}`"),
+            format!("`{value}` is not a path template: {problem} (a template is an absolute path whose variable parts are `{{name}}`, such as `/users/{{id}}` or `/files/{{*path}}`)"),
         ));
     }
 }
@@ -299,11 +344,12 @@ fn check_server(server: &LitStr, errors: &mut Errors) {
 }
 
 /// The carrier: `carrier = param`, or the one parameter whose type is written as
-/// a request, a header map or gRPC metadata.
+/// a request, a header map or gRPC metadata. `side` is `None` when it is in doubt
+/// (`server, client`, or a miswritten flag), which was reported.
 fn carrier(
     traced: &TracedFn,
     named: Option<&Ident>,
-    side: Side,
+    side: Option<Side>,
     errors: &mut Errors,
 ) -> Option<Carrier> {
     let param = match named {
@@ -330,8 +376,8 @@ fn carrier(
                 [one] => one,
                 [] => {
                     let what = match side {
-                        Side::Server => "extract the caller's context from",
-                        Side::Client => "inject the call's context into",
+                        Some(Side::Client) => "inject the call's context into",
+                        _ => "extract the caller's context from",
                     };
                     errors.push(syn::Error::new(
                         traced.function.sig.ident.span(),
@@ -357,7 +403,7 @@ fn carrier(
     let ident = param.ident.clone()?;
     let access = match &param.ty {
         Type::Reference(reference) if reference.mutability.is_some() => Access::Exclusive,
-        Type::Reference(reference) if side == Side::Client => {
+        Type::Reference(reference) if side == Some(Side::Client) => {
             errors.push(syn::Error::new_spanned(
                 reference,
                 format!("a client writes the call's context into its carrier, so `{ident}` cannot be a shared reference: take it by value or as `&mut`"),

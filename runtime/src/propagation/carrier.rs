@@ -12,9 +12,9 @@ use std::collections::HashMap;
 
 /// A carrier context is extracted from (the server side of a boundary).
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a carrier context can be extracted from",
-    label = "not a carrier",
-    note = "a server reads the caller's context from an `http::Request`, `http::HeaderMap`, `tonic::Request` or `tonic::metadata::MetadataMap` (features `http`, `tonic`), or any type implementing `otel_traced::propagation::Extract`"
+    message = "`{Self}` is not a carrier to extract the caller's context from",
+    label = "not a carrier: it does not implement `Extract`",
+    note = "a server reads the caller's context from an `http::Request`, `http::HeaderMap`, `tonic::Request` or `tonic::metadata::MetadataMap` (features `http`, `tonic`), or any type implementing `otel_traced::propagation::Extract`; name the parameter that holds the request's headers with `carrier = ..`"
 )]
 pub trait Extract {
     /// Every value of `key` (a header may repeat), in order; empty when absent.
@@ -33,9 +33,9 @@ pub trait Extract {
 
 /// A carrier context is injected into (the client side of a boundary).
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a carrier context can be injected into",
-    label = "not a carrier",
-    note = "a client writes its context into an `http::Request`, `http::HeaderMap`, `tonic::Request` or `tonic::metadata::MetadataMap` (features `http`, `tonic`), or any type implementing `otel_traced::propagation::Inject`"
+    message = "`{Self}` is not a carrier to inject the call's context into",
+    label = "not a carrier: it does not implement `Inject`",
+    note = "a client writes its context into an `http::Request`, `http::HeaderMap`, `tonic::Request` or `tonic::metadata::MetadataMap` (features `http`, `tonic`), or any type implementing `otel_traced::propagation::Inject`; name the parameter that holds the call's headers with `carrier = ..`"
 )]
 pub trait Inject {
     /// Sets `key` to `value`, replacing what it held.

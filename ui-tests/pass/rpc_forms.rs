@@ -1,0 +1,120 @@
+//! Every form of `#[traced_rpc]` compiles without a single warning: gRPC and HTTP,
+//! server and client, sync and async, carriers found by type or named with
+//! `carrier =`, owned (`mut` or not), `&` on a server and `&mut` on a client, and
+//! `server =` as a literal or an expression.
+#![deny(warnings)]
+
+use std::collections::HashMap;
+
+use futures::executor::block_on;
+use otel_traced::opentelemetry::Context;
+use otel_traced::traced_rpc;
+use tonic::metadata::MetadataMap;
+use tonic::{Request, Response, Status};
+
+#[traced_rpc(service = "shop.v1.Inventory")]
+async fn reserve(request: Request<String>) -> Result<Response<u32>, Status> {
+    Ok(Response::new(request.into_inner().len() as u32))
+}
+
+#[traced_rpc(server, grpc, service = "shop.v1.Inventory", method = "Release")]
+fn release(mut request: Request<u32>) -> Result<Response<()>, Status> {
+    request.metadata_mut().remove("x-debug");
+    Ok(Response::new(()))
+}
+
+#[traced_rpc(service = "shop.v1.Inventory", carrier = metadata)]
+fn count(metadata: &MetadataMap, sku: &str) -> u32 {
+    metadata.len() as u32 + sku.len() as u32
+}
+
+struct InventoryClient {
+    address: String,
+}
+
+impl InventoryClient {
+    #[traced_rpc(client, service = "shop.v1.Inventory", method = "Reserve", server = self.address)]
+    async fn reserve(&self, request: Request<String>) -> Result<Response<u32>, Status> {
+        Ok(Response::new(request.get_ref().len() as u32))
+    }
+}
+
+struct Target<'a> {
+    address: &'a String,
+}
+
+#[traced_rpc(client, service = "shop.v1.Inventory", server = target.address)]
+fn release_at(target: &Target<'_>, request: Request<u32>) -> Result<Response<()>, Status> {
+    let _ = request.into_inner();
+    Ok(Response::new(()))
+}
+
+#[traced_rpc(client, service = "shop.v1.Inventory", server = "inventory:50051", root)]
+fn restock(mut request: Request<u32>) -> Result<Response<()>, Status> {
+    *request.get_mut() += 1;
+    Ok(Response::new(()))
+}
+
+#[traced_rpc(client, service = "shop.v1.Inventory", method = "Count", parent = context, carrier = metadata)]
+fn count_remote(context: &Context, metadata: &mut MetadataMap) -> u32 {
+    metadata.len() as u32
+}
+
+#[traced_rpc(http, route = "/users/{id}/files/{*path}")]
+fn get_file(request: &http::Request<()>, id: u64) -> http::Response<String> {
+    let _ = request;
+    http::Response::new(id.to_string())
+}
+
+#[traced_rpc(http, route = "/users")]
+async fn list_users(request: http::Request<()>) -> http::StatusCode {
+    drop(request);
+    http::StatusCode::OK
+}
+
+#[traced_rpc(client, http, template = "/users/{id}")]
+async fn fetch_user(headers: &mut http::HeaderMap, id: u64) -> http::StatusCode {
+    if headers.contains_key("traceparent") && id > 0 {
+        http::StatusCode::OK
+    } else {
+        http::StatusCode::NOT_FOUND
+    }
+}
+
+#[traced_rpc(client, http)]
+fn send(request: http::Request<()>) -> http::StatusCode {
+    let _ = request;
+    http::StatusCode::NO_CONTENT
+}
+
+#[traced_rpc(client, http, carrier = headers)]
+fn publish(headers: HashMap<String, String>, topic: &str) -> usize {
+    headers.len() + topic.len()
+}
+
+fn main() {
+    block_on(reserve(Request::new("sku".to_owned()))).expect("reserved");
+    release(Request::new(1)).expect("released");
+    assert_eq!(count(&MetadataMap::new(), "ab"), 2);
+    let client = InventoryClient {
+        address: "inventory:50051".to_owned(),
+    };
+    block_on(client.reserve(Request::new("sku".to_owned()))).expect("reserved");
+    release_at(
+        &Target {
+            address: &client.address,
+        },
+        Request::new(1),
+    )
+    .expect("released");
+    restock(Request::new(1)).expect("restocked");
+    let _ = count_remote(&Context::current(), &mut MetadataMap::new());
+    let request = http::Request::get("/users/7/files/a/b").body(()).unwrap();
+    assert_eq!(get_file(&request, 7).into_body(), "7");
+    let request = http::Request::get("/users").body(()).unwrap();
+    assert_eq!(block_on(list_users(request)), http::StatusCode::OK);
+    let _ = block_on(fetch_user(&mut http::HeaderMap::new(), 7));
+    let request = http::Request::post("http://users:8080/users").body(()).unwrap();
+    assert_eq!(send(request), http::StatusCode::NO_CONTENT);
+    let _ = publish(HashMap::new(), "orders");
+}

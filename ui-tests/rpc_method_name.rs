@@ -1,0 +1,16 @@
+//! A gRPC method is an identifier, as in the .proto file.
+#![allow(unused_variables)]
+
+use otel_traced::traced_rpc;
+use tonic::Request;
+
+#[traced_rpc(service = "shop.v1.Inventory", method = "Inventory/Reserve")]
+fn with_slash(request: Request<()>) {}
+
+#[traced_rpc(service = "shop.v1.Inventory", method = "")]
+fn empty(request: Request<()>) {}
+
+#[traced_rpc(service = "shop.v1.Inventory", method = "reserve-stock")]
+fn dashed(request: Request<()>) {}
+
+fn main() {}

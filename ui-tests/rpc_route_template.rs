@@ -1,0 +1,28 @@
+//! `route` and `template` are checked path templates: an absolute path whose
+//! variable parts are `{name}` (or `{*rest}`), without query or fragment.
+#![allow(unused_variables)]
+
+use otel_traced::traced_rpc;
+
+#[traced_rpc(http, route = "users/{id}")]
+fn no_leading_slash(request: http::Request<()>) {}
+
+#[traced_rpc(http, route = "/users/{id")]
+fn unclosed(request: http::Request<()>) {}
+
+#[traced_rpc(http, route = "/users/id}")]
+fn closes_nothing(request: http::Request<()>) {}
+
+#[traced_rpc(http, route = "/users?id={id}")]
+fn with_query(request: http::Request<()>) {}
+
+#[traced_rpc(http, route = "/users/{}")]
+fn empty_variable(request: http::Request<()>) {}
+
+#[traced_rpc(http, route = "/users/{id} ")]
+fn trailing_space(request: http::Request<()>) {}
+
+#[traced_rpc(client, http, template = "/users/{user-id}")]
+fn dash_in_variable(request: http::Request<()>) {}
+
+fn main() {}

@@ -1,0 +1,16 @@
+//! `server = ".."` written as a literal is checked as `host:port`.
+#![allow(unused_variables)]
+
+use otel_traced::traced_rpc;
+use tonic::Request;
+
+#[traced_rpc(client, service = "shop.v1.Inventory", server = "inventory")]
+fn no_port(request: Request<()>) {}
+
+#[traced_rpc(client, service = "shop.v1.Inventory", server = "inventory:grpc")]
+fn port_not_a_number(request: Request<()>) {}
+
+#[traced_rpc(client, service = "shop.v1.Inventory", server = ":50051")]
+fn no_host(request: Request<()>) {}
+
+fn main() {}
