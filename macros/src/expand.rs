@@ -54,6 +54,37 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
                 #returned
             }
         }
+        Shape::ReturnsStream { boxed } => {
+            let typed = typed_body(&function.sig.output, statements);
+            let rpc = match boundary {
+                Some(_) => quote!(::core::option::Option::Some(&__OTEL_TRACED_RPC)),
+                None => quote!(::core::option::Option::None),
+            };
+            let stream = quote! {
+                #private::InstrumentedStream::new(
+                    __otel_span,
+                    __otel_stream,
+                    |__otel_handle: &#private::SpanHandle, __otel_item| {
+                        #[allow(unused_imports)]
+                        use #private::{ViaItemReply as _, ViaItemError as _, ViaItem as _};
+                        (&&&#private::ItemProbe(__otel_item)).__otel_item(__otel_handle, #rpc)
+                    },
+                    #rpc,
+                )
+            };
+            let returned = if boxed {
+                quote!(::std::boxed::Box::pin(#stream))
+            } else {
+                stream
+            };
+            quote! {
+                let __otel_stream = {
+                    let __otel_current = __otel_span.enter();
+                    __otel_span.handle().catch_panic(move || #typed)
+                };
+                #returned
+            }
+        }
         Shape::AsyncTrait => {
             let inner = boxed_async_block(&function.block)
                 .expect("the shape was recognised from this block");

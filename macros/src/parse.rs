@@ -42,6 +42,9 @@ pub(crate) enum Shape {
     /// A function returning a future (`impl Future<Output = ..>`, or a boxed
     /// `dyn Future`): the span opens at the call and covers the returned future.
     ReturnsFuture { boxed: bool },
+    /// A function returning a stream (`impl Stream<Item = ..>`, or a boxed `dyn
+    /// Stream`): the span opens at the call and lasts until the stream ends.
+    ReturnsStream { boxed: bool },
     /// What `#[async_trait]` makes of an `async fn`: a boxed `dyn Future` built by a
     /// final `Box::pin(async move { .. })`, whose inner future is instrumented.
     AsyncTrait,
@@ -253,6 +256,14 @@ fn shape(function: &ItemFn) -> (Shape, Option<Type>) {
     {
         return (Shape::ReturnsFuture { boxed: false }, output);
     }
+    if let Type::ImplTrait(bounds) = returned
+        && has_bound(&bounds.bounds, "Stream")
+    {
+        return (Shape::ReturnsStream { boxed: false }, None);
+    }
+    if boxed_trait_object(returned).is_some_and(|object| has_bound(&object.bounds, "Stream")) {
+        return (Shape::ReturnsStream { boxed: true }, None);
+    }
     if let Some(output) = boxed_future_output(returned) {
         let shape = if boxed_async_block(&function.block).is_some() {
             Shape::AsyncTrait
@@ -291,12 +302,28 @@ fn future_output<'a>(
 
 /// `Pin<Box<dyn Future<Output = T> + ..>>`: `Some(output)`.
 fn boxed_future_output(ty: &Type) -> Option<Option<Type>> {
+    future_output(&boxed_trait_object(ty)?.bounds)
+}
+
+/// The `dyn ..` of `Pin<Box<dyn ..>>`.
+fn boxed_trait_object(ty: &Type) -> Option<&syn::TypeTraitObject> {
     let pinned = single_type_argument(ty, "Pin")?;
-    let boxed = single_type_argument(pinned, "Box")?;
-    let Type::TraitObject(object) = boxed else {
-        return None;
-    };
-    future_output(&object.bounds)
+    match single_type_argument(pinned, "Box")? {
+        Type::TraitObject(object) => Some(object),
+        _ => None,
+    }
+}
+
+/// Whether one of `bounds` is a trait whose path ends in `name`.
+fn has_bound<'a>(bounds: impl IntoIterator<Item = &'a syn::TypeParamBound>, name: &str) -> bool {
+    bounds.into_iter().any(|bound| match bound {
+        syn::TypeParamBound::Trait(bound) => bound
+            .path
+            .segments
+            .last()
+            .is_some_and(|last| last.ident == name),
+        _ => false,
+    })
 }
 
 /// `T` of a path type `Name<T>`.

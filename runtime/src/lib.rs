@@ -41,6 +41,7 @@ mod route;
 pub mod rpc;
 mod sampling;
 mod span;
+mod stream;
 #[cfg(feature = "testing")]
 pub mod testing;
 #[cfg(feature = "http")]
@@ -119,6 +120,7 @@ pub mod __private {
     pub use crate::rpc::{Protocol, ReplyProbe, RpcMeta, Side, ViaNoReply, ViaReply};
     pub use crate::sampling::SampleHint;
     pub use crate::span::{ActiveSpan, Attributes, SpanHandle};
+    pub use crate::stream::{InstrumentedStream, ItemProbe, ViaItem, ViaItemError, ViaItemReply};
     pub use crate::value::{
         Arg, Explicit, ExplicitDisplay, KindOf, RecordedValue, UnknownKind, ValueKind,
         ViaAsAttribute, ViaFallback, ViaFormat, ViaScalar,

@@ -148,6 +148,11 @@ impl SpanHandle {
         });
     }
 
+    /// Sets one attribute (a stream's message count) if the span is recording.
+    pub(crate) fn record_attribute(&self, attribute: KeyValue) {
+        self.if_recording(|span| span.set_attribute(attribute));
+    }
+
     /// Records how a boundary call ended (`#[traced_rpc]`): its gRPC or HTTP
     /// status, see `rpc::record_reply`.
     pub fn record_reply(

@@ -248,6 +248,13 @@ fn one_trace_crosses_client_gateway_service_and_internal_calls() {
     assert_child_of(grpc_server, grpc_client);
     assert_child_of(internal, grpc_server);
     assert!(http_server.parent_span_is_remote && grpc_server.parent_span_is_remote);
+    assert!(
+        captured
+            .spans()
+            .iter()
+            .all(|span| attribute(span, "user.id").is_none()),
+        "baggage becomes an attribute only where `baggage(..)` names it"
+    );
 
     assert_eq!(
         attribute(http_client, "http.response.status_code"),
@@ -493,4 +500,108 @@ fn the_grpc_client_layer_and_the_attribute_give_identical_client_spans() {
         assert_child_of(server, client);
         assert!(matches!(attribute(client, "server.port"), Some(Value::I64(port)) if *port > 0));
     }
+}
+
+/// The HTTP layers on a real axum server (the route from axum's `MatchedPath`) and
+/// a hyper client, against the attribute's spans for the same request.
+#[test]
+fn the_http_layers_and_the_attribute_give_identical_spans_over_the_network() {
+    use axum::extract::MatchedPath;
+    use otel_traced::tower::HttpLayer;
+    use tower_layer::Layer as _;
+    use tower_service::Service as _;
+
+    async fn layered_gateway() -> SocketAddr {
+        let app = axum::Router::new()
+            .route(
+                "/orders/{sku}",
+                axum::routing::post(|| async { (StatusCode::CREATED, "reserved") }),
+            )
+            .route_layer(HttpLayer::server().route(|extensions| {
+                extensions
+                    .get::<MatchedPath>()
+                    .map(|path| path.as_str().to_owned())
+            }));
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
+        let address = listener.local_addr().expect("bound");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        address
+    }
+
+    #[traced_rpc(http, route = "/orders/{sku}", carrier = request, code = false)]
+    async fn annotated(request: Request) -> (StatusCode, &'static str) {
+        drop(request);
+        (StatusCode::CREATED, "reserved")
+    }
+
+    async fn annotated_gateway() -> SocketAddr {
+        let app = axum::Router::new().route("/orders/{sku}", axum::routing::post(annotated));
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
+        let address = listener.local_addr().expect("bound");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        address
+    }
+
+    #[traced(root)]
+    async fn layered_client(gateway: SocketAddr) -> StatusCode {
+        let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+        let mut client = HttpLayer::client().layer(client);
+        let request = http::Request::post(format!("http://{gateway}/orders/book"))
+            .body(Full::default())
+            .expect("a valid request");
+        let response = client.call(request).await.expect("an answer");
+        let status = response.status();
+        response.into_body().collect().await.expect("a body");
+        status
+    }
+
+    #[traced(root)]
+    async fn annotated_client(gateway: SocketAddr) -> StatusCode {
+        let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+        let request = http::Request::post(format!("http://{gateway}/orders/book"))
+            .body(Full::default())
+            .expect("a valid request");
+        plain_send(request, &client).await.expect("an answer")
+    }
+
+    #[traced_rpc(client, http, code = false)]
+    async fn plain_send(
+        request: http::Request<Full<Bytes>>,
+        client: &HttpClient,
+    ) -> Result<StatusCode, hyper_util::client::legacy::Error> {
+        Ok(client.request(request).await?.status())
+    }
+
+    /// Name, kind, attributes but the port, and status.
+    fn shape(span: &SpanData) -> (String, String, Vec<String>, Status) {
+        let mut attributes: Vec<String> = span
+            .attributes
+            .iter()
+            .filter(|kv| !matches!(kv.key.as_str(), "server.port" | "url.full"))
+            .map(|kv| format!("{}={}", kv.key, kv.value))
+            .collect();
+        attributes.sort();
+        (
+            span.name.to_string(),
+            format!("{:?}", span.span_kind),
+            attributes,
+            span.status.clone(),
+        )
+    }
+
+    let by_layers = captured(async || layered_client(layered_gateway().await).await);
+    let by_attributes = captured(async || annotated_client(annotated_gateway().await).await);
+    assert_eq!(*by_layers.output(), StatusCode::CREATED);
+    assert_eq!(*by_attributes.output(), StatusCode::CREATED);
+    for (name, kind) in [
+        ("POST", SpanKind::Client),
+        ("POST /orders/{sku}", SpanKind::Server),
+    ] {
+        let layered = span(&by_layers, name, kind.clone());
+        let annotated = span(&by_attributes, name, kind.clone());
+        assert_eq!(shape(layered), shape(annotated), "{kind:?}");
+    }
+    let client = span(&by_layers, "POST", SpanKind::Client);
+    let server = span(&by_layers, "POST /orders/{sku}", SpanKind::Server);
+    assert_child_of(server, client);
 }

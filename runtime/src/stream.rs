@@ -1,0 +1,145 @@
+//! The stream returned by an instrumented function (`-> impl Stream`): its span
+//! stays open until the stream ends or is dropped, as the call lasts that long.
+//!
+//! Each item is polled with the span current (panics recorded, as for futures) and
+//! counted; at the end the count is recorded as `otel_traced.messages`. An `Err`
+//! item is recorded as it is produced: a status (a `tonic::Status` on a gRPC
+//! stream) as the call's reply, any other error as `#[traced]` records errors.
+
+use crate::outcome::ErrorReport;
+use crate::rpc::{HasReply, Reply, RpcMeta};
+use crate::span::{ActiveSpan, SpanHandle};
+use futures_core::Stream;
+use opentelemetry::KeyValue;
+use pin_project::pin_project;
+use std::fmt::Display;
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll};
+
+/// Items streamed, recorded when the stream ends.
+const MESSAGES: &str = "otel_traced.messages";
+
+/// Wraps the stream an instrumented function returns; `inspect` records what an
+/// item says about the call (the expansion's item probe).
+#[pin_project]
+#[derive(Debug)]
+#[must_use = "streams do nothing unless polled"]
+pub struct InstrumentedStream<S, F> {
+    #[pin]
+    inner: S,
+    span: ActiveSpan,
+    inspect: F,
+    /// The boundary, for `#[traced_rpc]`.
+    rpc: Option<&'static RpcMeta>,
+    messages: u64,
+    /// An item reported a failed call.
+    failed: bool,
+}
+
+impl<S: Stream, F: FnMut(&SpanHandle, &S::Item) -> bool> InstrumentedStream<S, F> {
+    #[doc(hidden)]
+    #[inline]
+    pub fn new(span: ActiveSpan, inner: S, inspect: F, rpc: Option<&'static RpcMeta>) -> Self {
+        InstrumentedStream {
+            inner,
+            span,
+            inspect,
+            rpc,
+            messages: 0,
+            failed: false,
+        }
+    }
+}
+
+impl<S: Stream, F: FnMut(&SpanHandle, &S::Item) -> bool> Stream for InstrumentedStream<S, F> {
+    type Item = S::Item;
+
+    fn poll_next(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<Option<S::Item>> {
+        let this = self.project();
+        let _current = this.span.enter();
+        let inner = this.inner;
+        let item = std::task::ready!(this.span.handle().catch_panic(|| inner.poll_next(task)));
+        match &item {
+            Some(item) => {
+                *this.messages += 1;
+                *this.failed |= (this.inspect)(this.span.handle(), item);
+            }
+            None => {
+                let handle = this.span.handle();
+                handle.record_attribute(KeyValue::new(
+                    MESSAGES,
+                    i64::try_from(*this.messages).unwrap_or(i64::MAX),
+                ));
+                if let Some(rpc) = this.rpc
+                    && !*this.failed
+                {
+                    handle.record_reply(rpc, None, false);
+                }
+                this.span.finish();
+            }
+        }
+        Poll::Ready(item)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+}
+
+/// Wraps a streamed item; the expansion calls `__otel_item` on
+/// `&&&ItemProbe(&item)`, which returns whether the item reported a failure.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct ItemProbe<'a, T>(pub &'a T);
+
+/// An `Err` holding a status: the call's reply.
+#[doc(hidden)]
+pub trait ViaItemReply {
+    fn __otel_item(&self, handle: &SpanHandle, rpc: Option<&RpcMeta>) -> bool;
+}
+
+impl<T, E: HasReply> ViaItemReply for &&ItemProbe<'_, Result<T, E>> {
+    fn __otel_item(&self, handle: &SpanHandle, rpc: Option<&RpcMeta>) -> bool {
+        let Err(error) = self.0 else { return false };
+        match rpc {
+            Some(rpc) => handle.record_reply(rpc, Some(error.reply()), true),
+            // In a `#[traced]` stream a status is an error like any other.
+            None => handle.record_error(|| {
+                let description = match error.reply() {
+                    Reply::Grpc { message, .. } => message.to_owned(),
+                    Reply::Http { status } => status.to_string(),
+                };
+                ErrorReport::from_text::<E>(description)
+            }),
+        }
+        true
+    }
+}
+
+/// Any other `Err`: recorded as `#[traced]` records errors.
+#[doc(hidden)]
+pub trait ViaItemError {
+    fn __otel_item(&self, handle: &SpanHandle, rpc: Option<&RpcMeta>) -> bool;
+}
+
+impl<T, E: Display> ViaItemError for &ItemProbe<'_, Result<T, E>> {
+    fn __otel_item(&self, handle: &SpanHandle, _rpc: Option<&RpcMeta>) -> bool {
+        let Err(error) = self.0 else { return false };
+        handle.record_error(|| {
+            ErrorReport::from_text::<E>(crate::value::format_bounded(format_args!("{error}")))
+        });
+        true
+    }
+}
+
+/// Any other item: a message, nothing to record.
+#[doc(hidden)]
+pub trait ViaItem {
+    fn __otel_item(&self, handle: &SpanHandle, rpc: Option<&RpcMeta>) -> bool;
+}
+
+impl<T> ViaItem for ItemProbe<'_, T> {
+    fn __otel_item(&self, _handle: &SpanHandle, _rpc: Option<&RpcMeta>) -> bool {
+        false
+    }
+}

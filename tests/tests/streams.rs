@@ -1,0 +1,135 @@
+//! Functions returning streams: the span lasts until the stream ends or is
+//! dropped, counts the messages, and records an `Err` item as the call's outcome.
+
+use futures::StreamExt as _;
+use futures::stream::{self, Stream};
+use otel_traced::opentelemetry::Value;
+use otel_traced::opentelemetry::trace::Status;
+use otel_traced::testing::capture;
+use otel_traced::{traced, traced_rpc};
+use otel_traced_tests::{assert_child_of, attribute, string};
+use std::pin::Pin;
+
+#[traced]
+fn countdown(from: u32) -> impl Stream<Item = u32> {
+    stream::iter((1..=from).rev()).map(|n| {
+        tick(n);
+        n
+    })
+}
+
+#[traced]
+fn tick(n: u32) -> u32 {
+    n
+}
+
+#[test]
+fn a_stream_span_lasts_until_the_stream_ends_and_counts_its_messages() {
+    let captured = capture(|| futures::executor::block_on(countdown(3).collect::<Vec<_>>()));
+    assert_eq!(*captured.output(), [3, 2, 1]);
+    let span = captured.find("countdown").expect("the stream's span");
+    assert_eq!(
+        attribute(span, "otel_traced.messages"),
+        Some(&Value::I64(3))
+    );
+    assert_eq!(attribute(span, "otel_traced.cancelled"), None);
+    let ticks = captured.children_of(span);
+    assert_eq!(ticks.len(), 3, "items are produced inside the span");
+    for tick in ticks {
+        assert_child_of(tick, span);
+        assert!(tick.end_time <= span.end_time);
+    }
+}
+
+#[test]
+fn a_stream_dropped_before_its_end_is_cancelled() {
+    let captured = capture(|| {
+        futures::executor::block_on(async {
+            let mut stream = Box::pin(countdown(5));
+            stream.next().await
+        })
+    });
+    assert_eq!(*captured.output(), Some(5));
+    let span = captured.find("countdown").expect("the stream's span");
+    assert_eq!(
+        attribute(span, "otel_traced.cancelled"),
+        Some(&Value::Bool(true))
+    );
+}
+
+#[traced_rpc(
+    client,
+    service = "shop.v1.Inventory",
+    method = "Watch",
+    server = "inventory:50051"
+)]
+fn watch(
+    request: tonic::Request<u32>,
+) -> Pin<Box<dyn Stream<Item = Result<u32, tonic::Status>> + Send>> {
+    let failing = *request.get_ref() == 0;
+    let updates = vec![Ok(9), Ok(8)];
+    let end = failing.then(|| Err(tonic::Status::unavailable("inventory restarting")));
+    Box::pin(stream::iter(updates.into_iter().chain(end)))
+}
+
+#[test]
+fn a_grpc_stream_ends_ok_or_with_the_status_of_its_err_item() {
+    let captured =
+        capture(|| futures::executor::block_on(watch(tonic::Request::new(1)).collect::<Vec<_>>()));
+    assert_eq!(captured.output().len(), 2);
+    let span = &captured.spans()[0];
+    assert_eq!(span.name, "shop.v1.Inventory/Watch");
+    assert_eq!(
+        attribute(span, "otel_traced.messages"),
+        Some(&Value::I64(2))
+    );
+    assert_eq!(
+        attribute(span, "rpc.response.status_code"),
+        Some(&string("OK"))
+    );
+    assert_eq!(span.status, Status::Unset);
+
+    let captured =
+        capture(|| futures::executor::block_on(watch(tonic::Request::new(0)).collect::<Vec<_>>()));
+    let span = &captured.spans()[0];
+    assert_eq!(
+        attribute(span, "otel_traced.messages"),
+        Some(&Value::I64(3))
+    );
+    assert_eq!(
+        attribute(span, "rpc.response.status_code"),
+        Some(&string("UNAVAILABLE"))
+    );
+    assert_eq!(attribute(span, "error.type"), Some(&string("UNAVAILABLE")));
+    assert_eq!(span.status, Status::error("inventory restarting"));
+}
+
+#[derive(Debug)]
+struct Corrupt;
+
+impl std::fmt::Display for Corrupt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("corrupt record")
+    }
+}
+
+#[traced]
+fn records() -> impl Stream<Item = Result<u8, Corrupt>> {
+    stream::iter([Ok(1), Err(Corrupt), Ok(2)])
+}
+
+#[test]
+fn an_err_item_of_a_traced_stream_is_recorded_as_an_error() {
+    let captured = capture(|| futures::executor::block_on(records().collect::<Vec<_>>()));
+    assert_eq!(captured.output().len(), 3);
+    let span = &captured.spans()[0];
+    assert_eq!(
+        attribute(span, "error.type"),
+        Some(&string("streams::Corrupt"))
+    );
+    assert_eq!(span.status, Status::error("corrupt record"));
+    assert_eq!(
+        attribute(span, "otel_traced.messages"),
+        Some(&Value::I64(3))
+    );
+}
