@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: reading attributes off captured spans,
 //! an in-process OTLP receiver, and the generated `shop.v1` gRPC service.
 
+pub mod load;
 pub mod receiver;
 pub mod shop_proto;
 

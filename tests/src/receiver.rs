@@ -24,6 +24,9 @@ pub enum Behaviour {
     Slow(Duration),
     /// Keep nothing, answer with an error (gRPC UNAVAILABLE / HTTP 503).
     Fail,
+    /// Count the spans without keeping them, answer OK: for loads that would not
+    /// fit in memory as requests.
+    Count,
 }
 
 /// The transport the receiver speaks.
@@ -39,6 +42,8 @@ pub enum Transport {
 struct State {
     requests: Mutex<Vec<ExportTraceServiceRequest>>,
     behaviour: Mutex<Behaviour>,
+    /// Spans received under [`Behaviour::Count`].
+    counted: std::sync::atomic::AtomicU64,
 }
 
 impl State {
@@ -52,6 +57,17 @@ impl State {
             Behaviour::Fail => return false,
             Behaviour::Slow(delay) => tokio::time::sleep(delay).await,
             Behaviour::Accept => {}
+            Behaviour::Count => {
+                let spans = request
+                    .resource_spans
+                    .iter()
+                    .flat_map(|resource| &resource.scope_spans)
+                    .map(|scope| scope.spans.len() as u64)
+                    .sum();
+                self.counted
+                    .fetch_add(spans, std::sync::atomic::Ordering::Relaxed);
+                return true;
+            }
         }
         self.requests
             .lock()
@@ -85,6 +101,7 @@ impl Receiver {
         let state = Arc::new(State {
             requests: Mutex::default(),
             behaviour: Mutex::new(Behaviour::Accept),
+            counted: std::sync::atomic::AtomicU64::new(0),
         });
         let address = listener.local_addr()?;
         let mut receiver = Receiver {
@@ -112,6 +129,13 @@ impl Receiver {
             .behaviour
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = behaviour;
+    }
+
+    /// Spans received under [`Behaviour::Count`].
+    pub fn counted(&self) -> u64 {
+        self.state
+            .counted
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Every request received so far.
@@ -289,4 +313,73 @@ pub fn value<'a>(attributes: &'a [KeyValue], key: &str) -> Option<&'a any_value:
         .find(|kv| kv.key == key)
         .and_then(|kv| kv.value.as_ref())
         .and_then(|AnyValue { value }| value.as_ref())
+}
+
+/// A TCP peer at a collector's address that is not a collector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hostility {
+    /// Reads the request and answers bytes that are neither HTTP/1.1 nor HTTP/2.
+    Garbage,
+    /// Reads part of the request and closes the connection with data unread, so the
+    /// kernel resets it mid-export.
+    Reset,
+}
+
+/// A running hostile peer; dropping it stops it.
+#[derive(Debug)]
+pub struct HostilePeer {
+    address: SocketAddr,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl HostilePeer {
+    /// Starts a peer on a free port of 127.0.0.1.
+    pub fn start(hostility: Hostility) -> HostilePeer {
+        use std::io::{Read as _, Write as _};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let address = listener.local_addr().expect("bound");
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopping = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stopping.load(std::sync::atomic::Ordering::Relaxed) {
+                    return;
+                }
+                let Ok(mut stream) = stream else { continue };
+                let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+                let mut buffer = [0_u8; 16];
+                let _ = stream.read(&mut buffer);
+                if hostility == Hostility::Garbage {
+                    let _ = stream.write_all(b"\x00\xff\x13 not a collector \xfe\r\n\r\n\x07");
+                }
+                // Dropped with the rest of the request unread: for `Reset`, the
+                // kernel answers with a reset.
+            }
+        });
+        HostilePeer {
+            address,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// The endpoint to configure, as [`Receiver::endpoint`] gives it.
+    pub fn endpoint(&self, transport: Transport) -> String {
+        match transport {
+            Transport::Grpc => format!("http://{}", self.address),
+            Transport::Http => format!("http://{}/v1/traces", self.address),
+        }
+    }
+}
+
+impl Drop for HostilePeer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        // Wakes the accept loop so that it sees the flag.
+        let _ = std::net::TcpStream::connect(self.address);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }

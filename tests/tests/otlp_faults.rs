@@ -1,10 +1,12 @@
 //! Faults between the application and its collector, over both protocols: nobody
-//! listening, a slow receiver, a receiver that starts late, and a full queue. The
+//! listening, a slow receiver, a receiver that starts late, one that answers with
+//! errors, a peer answering garbage, a connection reset mid-export, and a full
+//! queue. The
 //! application's calls never wait on export, shutdown returns within its bound,
 //! and what is lost is counted. One test: `init` is process-wide.
 
 use otel_traced::{Config, Guard, traced};
-use otel_traced_tests::receiver::{Behaviour, Receiver, Transport};
+use otel_traced_tests::receiver::{Behaviour, HostilePeer, Hostility, Receiver, Transport};
 use std::time::{Duration, Instant};
 
 #[traced]
@@ -156,12 +158,72 @@ fn queue_overflow(transport: Transport) {
     );
 }
 
+fn receiver_refuses(transport: Transport) {
+    let receiver = Receiver::start(transport);
+    receiver.set_behaviour(Behaviour::Fail);
+    let guard = install(
+        transport,
+        &receiver.endpoint(),
+        &[("OTEL_EXPORTER_OTLP_TIMEOUT", "1000")],
+    );
+    calls(30);
+    assert!(
+        guard.force_flush().is_err(),
+        "{transport:?}: the receiver refused"
+    );
+    receiver.set_behaviour(Behaviour::Accept);
+    calls(40);
+    guard.force_flush().expect("the receiver accepts again");
+    assert_eq!(
+        receiver.spans().len(),
+        40,
+        "{transport:?}: later spans arrive"
+    );
+    assert_eq!(
+        guard.dropped_spans(),
+        30,
+        "{transport:?}: refused spans counted"
+    );
+    guard.shutdown().expect("a clean shutdown");
+}
+
+fn hostile_peer(transport: Transport, hostility: Hostility) {
+    let peer = HostilePeer::start(hostility);
+    let guard = install(
+        transport,
+        &peer.endpoint(transport),
+        &[("OTEL_EXPORTER_OTLP_TIMEOUT", "500")],
+    );
+    assert!(
+        calls(500) < CALLS_BOUND,
+        "{transport:?} {hostility:?}: calls waited on export"
+    );
+    let started = Instant::now();
+    assert!(
+        guard.force_flush().is_err(),
+        "{transport:?} {hostility:?}: nothing was delivered"
+    );
+    let dropped = guard.dropped_spans();
+    let _ = guard.shutdown();
+    assert!(
+        started.elapsed() < SHUTDOWN_BOUND,
+        "{transport:?} {hostility:?}: flush and shutdown hung"
+    );
+    assert_eq!(
+        dropped, 500,
+        "{transport:?} {hostility:?}: every span lost, and counted"
+    );
+}
+
 #[test]
 fn the_application_survives_every_collector_fault() {
     for transport in [Transport::Grpc, Transport::Http] {
         nobody_listening(transport);
         slow_receiver(transport);
         receiver_starts_late(transport);
+        receiver_refuses(transport);
+        hostile_peer(transport, Hostility::Garbage);
+        hostile_peer(transport, Hostility::Reset);
         queue_overflow(transport);
     }
 }

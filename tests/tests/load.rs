@@ -1,0 +1,27 @@
+//! The load run, small: 16 threads (half sync calls, half async tasks) with OTLP
+//! export to the in-process receiver. With a queue sized for the load nothing is
+//! lost; with a small one, what is lost is counted exactly. The full-size run is the
+//! `load` binary.
+
+use otel_traced_tests::load::{Load, run};
+
+#[test]
+fn under_load_nothing_is_lost_unless_the_queue_overflows_and_then_it_is_counted() {
+    let sized = run(Load {
+        threads: 16,
+        spans: 32_000,
+        queue: 32_000,
+    });
+    assert_eq!(sized.sent, 32_000);
+    assert_eq!(sized.exported, 32_000, "{sized:?}");
+    assert_eq!(sized.dropped, 0, "{sized:?}");
+
+    let small = run(Load {
+        threads: 16,
+        spans: 32_000,
+        queue: 64,
+    });
+    assert_eq!(small.sent, 32_000);
+    assert!(small.dropped > 0, "a 64-span queue overflows: {small:?}");
+    assert_eq!(small.exported + small.dropped, small.sent, "{small:?}");
+}
