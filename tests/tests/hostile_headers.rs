@@ -1610,10 +1610,21 @@ fn extracting_from_64_kib_headers_is_bounded_work() {
     fuzz("bounded work", headers, |seen, headers| {
         let carriers = Carriers::new(&headers);
         let mut timings = Vec::new();
+        // Over the bound, measured twice more and the fastest kept: a blow-up is
+        // slow every time, a thread the scheduler set aside once is not.
         let mut time = |kind: &'static str, extract: &dyn Fn() -> Context| {
             let start = Instant::now();
             let context = extract();
-            timings.push((kind, start.elapsed()));
+            let mut elapsed = start.elapsed();
+            for _ in 0..2 {
+                if elapsed < BOUND {
+                    break;
+                }
+                let start = Instant::now();
+                extract();
+                elapsed = elapsed.min(start.elapsed());
+            }
+            timings.push((kind, elapsed));
             context
         };
         let contexts = [
