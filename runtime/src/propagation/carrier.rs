@@ -454,6 +454,12 @@ mod tests {
             Extract::get_all(&headers, "baggage"),
             ["user=zoë", "tenant=acme"]
         );
+        headers.append("baggage", http::HeaderValue::from_bytes(b"k=\xff").unwrap());
+        assert_eq!(
+            Extract::get_all(&headers, "baggage"),
+            ["user=zoë", "tenant=acme", NOT_UTF8],
+            "a value that is not UTF-8 is still a value"
+        );
         Inject::set(&mut headers, "baggage", "only=one".to_owned());
         assert_eq!(Extract::get_all(&headers, "baggage"), ["only=one"]);
     }
@@ -465,5 +471,12 @@ mod tests {
         Inject::set(&mut request, "traceparent", TRACEPARENT.to_owned());
         assert_eq!(Extract::get_all(&request, "traceparent"), [TRACEPARENT]);
         assert_eq!(Extract::keys(&request), ["traceparent"]);
+        let value = tonic::metadata::MetadataValue::try_from(&b"\xe2"[..]).unwrap();
+        request.metadata_mut().append("traceparent", value);
+        assert_eq!(
+            Extract::get_all(&request, "traceparent"),
+            [TRACEPARENT, NOT_UTF8],
+            "a value that is not UTF-8 is still a value"
+        );
     }
 }
