@@ -5,7 +5,8 @@
 //! OpenTelemetry's `Extractor`/`Injector` both ways, so propagators work on our
 //! carriers and our code on theirs. `get_all` is implemented here for every carrier
 //! rather than through the upstream `HeaderExtractor`, whose `get_all` drops values
-//! that are not visible ASCII: a header value that is valid UTF-8 is kept.
+//! that are not visible ASCII: a header value that is valid UTF-8 is kept, and one
+//! that is not reads as [`NOT_UTF8`].
 
 use opentelemetry::propagation::{Extractor, Injector};
 use std::collections::HashMap;
@@ -19,6 +20,8 @@ use std::collections::HashMap;
 pub trait Extract {
     /// Every value of `key` (a header may repeat), in order; empty when absent.
     /// Keys are compared case-insensitively where the carrier's protocol says so.
+    /// A value that is not text is still a value: the carriers here give
+    /// [`NOT_UTF8`] for it.
     fn get_all(&self, key: &str) -> Vec<&str>;
 
     /// Every key present.
@@ -103,6 +106,19 @@ impl<T: Inject + ?Sized> Inject for &mut T {
     }
 }
 
+/// What a carrier's `get_all` gives for a value that is not UTF-8: U+FFFD, the
+/// replacement character, valid in no propagation header. Skipping the value
+/// instead would hide it: a valid `traceparent` beside one that is not UTF-8 would
+/// look like the only one and be continued, where two make both invalid; a
+/// `tracestate` would lose a header and pass as valid. In a `baggage` list it is a
+/// member that is dropped alone.
+pub const NOT_UTF8: &str = "\u{FFFD}";
+
+/// A carrier's value as text, [`NOT_UTF8`] when it is not UTF-8.
+fn text(value: &[u8]) -> &str {
+    std::str::from_utf8(value).unwrap_or(NOT_UTF8)
+}
+
 /// Our carrier as an OpenTelemetry `Extractor`, for propagators.
 #[derive(Debug)]
 pub struct AsExtractor<'a, E: ?Sized>(pub &'a E);
@@ -179,12 +195,12 @@ impl<S: std::hash::BuildHasher> Inject for HashMap<String, String, S> {
 }
 
 /// Message headers as Kafka-style clients hold them: names with byte values. A
-/// value that is not UTF-8 is not a propagation header and is skipped.
+/// value that is not UTF-8 reads as [`NOT_UTF8`].
 impl Extract for Vec<(String, Vec<u8>)> {
     fn get_all(&self, key: &str) -> Vec<&str> {
         self.iter()
             .filter(|(name, _)| name.eq_ignore_ascii_case(key))
-            .filter_map(|(_, value)| std::str::from_utf8(value).ok())
+            .map(|(_, value)| text(value))
             .collect()
     }
 
@@ -202,15 +218,15 @@ impl Inject for Vec<(String, Vec<u8>)> {
 
 #[cfg(feature = "http")]
 mod http_carriers {
-    use super::{Extract, Inject, RequestTarget};
+    use super::{Extract, Inject, RequestTarget, text};
 
-    /// HTTP headers; a value that is not UTF-8 is skipped, one that is but holds
-    /// non-ASCII characters is kept.
+    /// HTTP headers; a value that is not UTF-8 reads as [`NOT_UTF8`](super::NOT_UTF8),
+    /// one that is but holds non-ASCII characters is kept.
     impl Extract for http::HeaderMap {
         fn get_all(&self, key: &str) -> Vec<&str> {
             http::HeaderMap::get_all(self, key)
                 .iter()
-                .filter_map(|value| std::str::from_utf8(value.as_bytes()).ok())
+                .map(|value| text(value.as_bytes()))
                 .collect()
         }
 
@@ -283,15 +299,16 @@ mod http_carriers {
 
 #[cfg(feature = "tonic")]
 mod tonic_carriers {
-    use super::{Extract, Inject};
+    use super::{Extract, Inject, text};
     use tonic::metadata::{KeyAndValueRef, MetadataKey, MetadataMap, MetadataValue};
 
-    /// gRPC metadata (ASCII entries; binary `-bin` entries carry no propagation).
+    /// gRPC metadata (ASCII entries; binary `-bin` entries carry no propagation); a
+    /// value that is not UTF-8 reads as [`NOT_UTF8`](super::NOT_UTF8).
     impl Extract for MetadataMap {
         fn get_all(&self, key: &str) -> Vec<&str> {
             MetadataMap::get_all(self, key)
                 .iter()
-                .filter_map(|value| std::str::from_utf8(value.as_encoded_bytes()).ok())
+                .map(|value| text(value.as_encoded_bytes()))
                 .collect()
         }
 
@@ -356,13 +373,13 @@ mod tests {
     }
 
     #[test]
-    fn message_headers_skip_values_that_are_not_utf8() {
+    fn message_headers_read_values_that_are_not_utf8_as_the_replacement_character() {
         let mut headers: Vec<(String, Vec<u8>)> = vec![
             ("traceparent".to_owned(), TRACEPARENT.as_bytes().to_vec()),
             ("baggage".to_owned(), vec![0xff, 0xfe]),
         ];
         assert_eq!(Extract::get_all(&headers, "traceparent"), [TRACEPARENT]);
-        assert!(Extract::get_all(&headers, "baggage").is_empty());
+        assert_eq!(Extract::get_all(&headers, "baggage"), [NOT_UTF8]);
         Inject::set(&mut headers, "baggage", "k=v".to_owned());
         assert_eq!(Extract::get_all(&headers, "baggage"), ["k=v"]);
         assert_eq!(headers.len(), 2);
@@ -384,6 +401,46 @@ mod tests {
         assert_eq!(back.get_all("traceparent"), [TRACEPARENT]);
     }
 
+    /// Found by tests/tests/hostile_headers.rs: a second `traceparent` or a
+    /// `tracestate` that is not UTF-8 was skipped, and the remaining valid one used.
+    #[test]
+    fn a_header_that_is_not_utf8_still_counts_and_is_invalid() {
+        use crate::propagation::BaggagePropagator;
+        use opentelemetry::baggage::BaggageExt as _;
+        use opentelemetry::trace::TraceContextExt as _;
+
+        let mut not_utf8 = TRACEPARENT.as_bytes().to_vec();
+        not_utf8.insert(0, 0xe2);
+        let twice: Vec<(String, Vec<u8>)> = vec![
+            ("traceparent".to_owned(), TRACEPARENT.as_bytes().to_vec()),
+            ("traceparent".to_owned(), not_utf8),
+        ];
+        let context = TraceContextPropagator::new().extract(&AsExtractor(&twice));
+        assert!(
+            !context.span().span_context().is_valid(),
+            "two traceparent headers are invalid"
+        );
+
+        let state: Vec<(String, Vec<u8>)> = vec![
+            ("traceparent".to_owned(), TRACEPARENT.as_bytes().to_vec()),
+            ("tracestate".to_owned(), b"a=1".to_vec()),
+            ("tracestate".to_owned(), b"b=\xff".to_vec()),
+            ("baggage".to_owned(), b"k=v".to_vec()),
+            ("baggage".to_owned(), b"l=\xff".to_vec()),
+        ];
+        let context = TraceContextPropagator::new().extract(&AsExtractor(&state));
+        let span = context.span();
+        assert!(span.span_context().is_valid());
+        assert_eq!(
+            span.span_context().trace_state().header(),
+            "",
+            "an invalid tracestate is dropped whole"
+        );
+        let context = BaggagePropagator::new().extract(&AsExtractor(&state));
+        let baggage: Vec<_> = context.baggage().iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(baggage, ["k"], "an invalid baggage member is dropped alone");
+    }
+
     #[cfg(feature = "http")]
     #[test]
     fn http_headers_keep_non_ascii_utf8_values_and_every_repeat() {
@@ -397,6 +454,12 @@ mod tests {
             Extract::get_all(&headers, "baggage"),
             ["user=zoë", "tenant=acme"]
         );
+        headers.append("baggage", http::HeaderValue::from_bytes(b"k=\xff").unwrap());
+        assert_eq!(
+            Extract::get_all(&headers, "baggage"),
+            ["user=zoë", "tenant=acme", NOT_UTF8],
+            "a value that is not UTF-8 is still a value"
+        );
         Inject::set(&mut headers, "baggage", "only=one".to_owned());
         assert_eq!(Extract::get_all(&headers, "baggage"), ["only=one"]);
     }
@@ -408,5 +471,12 @@ mod tests {
         Inject::set(&mut request, "traceparent", TRACEPARENT.to_owned());
         assert_eq!(Extract::get_all(&request, "traceparent"), [TRACEPARENT]);
         assert_eq!(Extract::keys(&request), ["traceparent"]);
+        let value = tonic::metadata::MetadataValue::try_from(&b"\xe2"[..]).unwrap();
+        request.metadata_mut().append("traceparent", value);
+        assert_eq!(
+            Extract::get_all(&request, "traceparent"),
+            [TRACEPARENT, NOT_UTF8],
+            "a value that is not UTF-8 is still a value"
+        );
     }
 }

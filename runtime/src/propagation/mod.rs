@@ -13,7 +13,7 @@ pub use baggage::BaggagePropagator;
 #[cfg(feature = "http")]
 pub(crate) use baggage::percent_decode;
 pub use carrier::{
-    AsExtractor, AsInjector, Extract, FromExtractor, FromInjector, Inject, RequestTarget,
+    AsExtractor, AsInjector, Extract, FromExtractor, FromInjector, Inject, NOT_UTF8, RequestTarget,
 };
 pub use trace_context::TraceContextPropagator;
 

@@ -13,7 +13,8 @@
 //! - `tracestate`: every header, joined with commas; at most 32 list members, each
 //!   `key=value` with the key rules for simple and `tenant@system` keys and the
 //!   value rules, no key twice. An invalid `tracestate` is dropped and the
-//!   `traceparent` is kept.
+//!   `traceparent` is kept. (A member whose system id has 14 characters is valid but
+//!   more than OpenTelemetry's `TraceState` holds: that member alone is dropped.)
 //! - Flags are kept as received (sampled, and random of Level 2); the injector writes
 //!   `tracestate` only when it is not empty.
 
@@ -192,7 +193,13 @@ pub(crate) fn trace_state(headers: &[&str]) -> Option<TraceState> {
     if members.is_empty() {
         return None;
     }
-    TraceState::from_key_value(members).ok()
+    // OpenTelemetry's `TraceState` refuses a valid key whose system id has the 14
+    // characters the specification allows (it takes at most 13): it cannot hold
+    // that member, so that member alone is dropped, not the whole list.
+    let held = members
+        .into_iter()
+        .filter(|(key, value)| TraceState::from_key_value([(key, value)]).is_ok());
+    TraceState::from_key_value(held).ok()
 }
 
 /// `simple-key = lcalpha 0*255(lcalpha / DIGIT / "_" / "-" / "*" / "/")`, or

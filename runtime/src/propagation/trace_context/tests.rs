@@ -184,6 +184,27 @@ fn keys_follow_the_simple_and_multi_tenant_rules() {
 }
 
 #[test]
+fn a_system_id_of_14_characters_is_valid_but_only_that_member_is_dropped() {
+    // Found by tests/tests/hostile_headers.rs: OpenTelemetry's `TraceState` takes at
+    // most 13 characters after `@`, and refused the whole list.
+    assert_eq!(
+        state(&["tenant@abcdefghijklm=x"]).as_deref(),
+        Some("tenant@abcdefghijklm=x"),
+        "13 characters"
+    );
+    assert_eq!(
+        state(&["a=1,tenant@abcdefghijklmn=2", "b=3"]).as_deref(),
+        Some("a=1,b=3"),
+        "14 characters: valid, the other members kept"
+    );
+    assert_eq!(
+        state(&["a=1,tenant@abcdefghijklmno=2"]),
+        None,
+        "15 characters: invalid, the whole list dropped"
+    );
+}
+
+#[test]
 fn values_follow_their_rules() {
     assert!(state(&["k=a value with spaces"]).is_some());
     // White space around a member is the list's optional white space, not the value's.
