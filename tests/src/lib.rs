@@ -48,3 +48,35 @@ pub fn assert_child_of(child: &SpanData, parent: &SpanData) {
 pub fn string(text: &str) -> Value {
     Value::String(text.to_owned().into())
 }
+
+/// What two ways of making the same span (a layer and the attribute, say) must
+/// agree on: everything but ids and times.
+#[derive(Debug, PartialEq)]
+pub struct Shape {
+    /// The span name.
+    pub name: String,
+    /// The span kind.
+    pub kind: String,
+    /// The attributes as sorted `key=value` texts, without `code.*`.
+    pub attributes: Vec<String>,
+    /// The status.
+    pub status: String,
+}
+
+/// The [`Shape`] of `span`, leaving out the attributes in `except` (those that
+/// differ by construction, such as the port of each test's own server).
+pub fn shape(span: &SpanData, except: &[&str]) -> Shape {
+    let mut attributes: Vec<String> = span
+        .attributes
+        .iter()
+        .filter(|kv| !kv.key.as_str().starts_with("code.") && !except.contains(&kv.key.as_str()))
+        .map(|kv| format!("{}={}", kv.key, kv.value))
+        .collect();
+    attributes.sort();
+    Shape {
+        name: span.name.to_string(),
+        kind: format!("{:?}", span.span_kind),
+        attributes,
+        status: format!("{:?}", span.status),
+    }
+}

@@ -1,10 +1,10 @@
 //! The tower layers give the same spans as `#[traced_rpc]` for the same request.
 
 use http_body_util::BodyExt as _;
-use otel_traced::sdk::trace::SpanData;
 use otel_traced::testing::capture;
 use otel_traced::tower::HttpLayer;
 use otel_traced::traced_rpc;
+use otel_traced_tests::shape;
 use std::convert::Infallible;
 use std::future::{Ready, ready};
 use std::task::{Context, Poll};
@@ -12,23 +12,6 @@ use tower_layer::Layer as _;
 use tower_service::Service;
 
 const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-
-/// What a boundary span is, beside its ids and times.
-fn shape(span: &SpanData) -> (String, String, Vec<String>, String, String) {
-    let mut attributes: Vec<String> = span
-        .attributes
-        .iter()
-        .map(|kv| format!("{}={}", kv.key, kv.value))
-        .collect();
-    attributes.sort();
-    (
-        span.name.to_string(),
-        format!("{:?}", span.span_kind),
-        attributes,
-        format!("{:?}", span.status),
-        format!("{}/{}", span.span_context.trace_id(), span.parent_span_id),
-    )
-}
 
 fn request(method: &str, path: &str) -> http::Request<String> {
     http::Request::builder()
@@ -102,9 +85,19 @@ fn the_http_layer_and_the_attribute_give_identical_spans() {
         assert_eq!(by_layer.output(), b"ada");
         assert_eq!(by_attribute.spans().len(), 1);
         assert_eq!(by_layer.spans().len(), 1);
+        let (layered, annotated) = (&by_layer.spans()[0], &by_attribute.spans()[0]);
         assert_eq!(
-            shape(&by_layer.spans()[0]),
-            shape(&by_attribute.spans()[0]),
+            shape(layered, &[]),
+            shape(annotated, &[]),
+            "{method} {path}"
+        );
+        assert_eq!(
+            layered.parent_span_id, annotated.parent_span_id,
+            "{method} {path}"
+        );
+        assert_eq!(
+            layered.span_context.trace_id(),
+            annotated.span_context.trace_id(),
             "{method} {path}"
         );
     }

@@ -20,7 +20,7 @@ use otel_traced::{baggage, traced, traced_rpc};
 use otel_traced_tests::shop_proto::inventory_client::InventoryClient;
 use otel_traced_tests::shop_proto::inventory_server::{Inventory, InventoryServer};
 use otel_traced_tests::shop_proto::{ReserveReply, ReserveRequest, StockUpdate, WatchRequest};
-use otel_traced_tests::{assert_child_of, attribute, string};
+use otel_traced_tests::{Shape, assert_child_of, attribute, shape, string};
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tonic::transport::Channel;
@@ -411,18 +411,16 @@ fn every_grpc_status_class_has_its_status_on_client_and_server() {
     }
 }
 
-/// A server span as the attribute and the layer both make it, without ids and times.
-fn server_shape(
+/// The `Reserve` span of `kind` as the attribute and the layer both make it (each
+/// test calls a server of its own, so the port is left out).
+fn reserve_shape(
     captured: &Captured<Result<Response<ReserveReply>, tonic::Status>>,
-) -> (String, Vec<String>, Status) {
-    let server = span(captured, "shop.v1.Inventory/Reserve", SpanKind::Server);
-    let mut attributes: Vec<String> = server
-        .attributes
-        .iter()
-        .map(|kv| format!("{}={}", kv.key, kv.value))
-        .collect();
-    attributes.sort();
-    (server.name.to_string(), attributes, server.status.clone())
+    kind: SpanKind,
+) -> Shape {
+    shape(
+        span(captured, "shop.v1.Inventory/Reserve", kind),
+        &["server.port"],
+    )
 }
 
 #[test]
@@ -437,30 +435,14 @@ fn the_grpc_layer_and_the_attribute_give_identical_server_spans() {
             call_inventory(address, sku.to_owned()).await
         });
         assert_eq!(
-            server_shape(&by_layer),
-            server_shape(&by_attribute),
+            reserve_shape(&by_layer, SpanKind::Server),
+            reserve_shape(&by_attribute, SpanKind::Server),
             "{sku}"
         );
         let layered = span(&by_layer, "shop.v1.Inventory/Reserve", SpanKind::Server);
         let client = span(&by_layer, "shop.v1.Inventory/Reserve", SpanKind::Client);
         assert_child_of(layered, client);
     }
-}
-
-/// A client span as the attribute and the layer both make it (each test calls a
-/// server of its own, so the port is left out).
-fn client_shape(
-    captured: &Captured<Result<Response<ReserveReply>, tonic::Status>>,
-) -> (String, Vec<String>, Status) {
-    let client = span(captured, "shop.v1.Inventory/Reserve", SpanKind::Client);
-    let mut attributes: Vec<String> = client
-        .attributes
-        .iter()
-        .filter(|kv| !kv.key.as_str().starts_with("code.") && kv.key.as_str() != "server.port")
-        .map(|kv| format!("{}={}", kv.key, kv.value))
-        .collect();
-    attributes.sort();
-    (client.name.to_string(), attributes, client.status.clone())
 }
 
 #[traced(root)]
@@ -491,8 +473,8 @@ fn the_grpc_client_layer_and_the_attribute_give_identical_client_spans() {
             layered_call(address, sku.to_owned()).await
         });
         assert_eq!(
-            client_shape(&by_layer),
-            client_shape(&by_attribute),
+            reserve_shape(&by_layer, SpanKind::Client),
+            reserve_shape(&by_attribute, SpanKind::Client),
             "{sku}"
         );
         let client = span(&by_layer, "shop.v1.Inventory/Reserve", SpanKind::Client);
@@ -572,23 +554,6 @@ fn the_http_layers_and_the_attribute_give_identical_spans_over_the_network() {
         Ok(client.request(request).await?.status())
     }
 
-    /// Name, kind, attributes but the port, and status.
-    fn shape(span: &SpanData) -> (String, String, Vec<String>, Status) {
-        let mut attributes: Vec<String> = span
-            .attributes
-            .iter()
-            .filter(|kv| !matches!(kv.key.as_str(), "server.port" | "url.full"))
-            .map(|kv| format!("{}={}", kv.key, kv.value))
-            .collect();
-        attributes.sort();
-        (
-            span.name.to_string(),
-            format!("{:?}", span.span_kind),
-            attributes,
-            span.status.clone(),
-        )
-    }
-
     let by_layers = captured(async || layered_client(layered_gateway().await).await);
     let by_attributes = captured(async || annotated_client(annotated_gateway().await).await);
     assert_eq!(*by_layers.output(), StatusCode::CREATED);
@@ -599,7 +564,12 @@ fn the_http_layers_and_the_attribute_give_identical_spans_over_the_network() {
     ] {
         let layered = span(&by_layers, name, kind.clone());
         let annotated = span(&by_attributes, name, kind.clone());
-        assert_eq!(shape(layered), shape(annotated), "{kind:?}");
+        let except = ["server.port", "url.full"];
+        assert_eq!(
+            shape(layered, &except),
+            shape(annotated, &except),
+            "{kind:?}"
+        );
     }
     let client = span(&by_layers, "POST", SpanKind::Client);
     let server = span(&by_layers, "POST /orders/{sku}", SpanKind::Server);
