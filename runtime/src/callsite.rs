@@ -211,11 +211,6 @@ impl Callsite {
         )
     }
 
-    /// The span's metadata.
-    pub(crate) fn meta(&self) -> &'static SpanMeta {
-        self.meta
-    }
-
     pub(crate) fn start_enabled(
         &'static self,
         start: SpanStart,

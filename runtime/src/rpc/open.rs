@@ -41,7 +41,7 @@ impl Callsite {
         }
         let target = carrier.target();
         let start = SpanStart {
-            name: span_name(rpc, self.meta().name, &target),
+            name: span_name(rpc, &target),
             links: links(),
             attributes: attributes(rpc, &target, None),
         };
@@ -81,7 +81,7 @@ impl Callsite {
         }
         let target = carrier.target();
         let start = SpanStart {
-            name: span_name(rpc, self.meta().name, &target),
+            name: span_name(rpc, &target),
             links: links(),
             attributes: attributes(rpc, &target, server),
         };
@@ -117,20 +117,13 @@ pub(crate) fn extract<C: Extract + ?Sized>(current: &Context, carrier: &C) -> Co
     with_propagator(|propagator| propagator.extract_with_context(&base, &AsExtractor(carrier)))
 }
 
-/// The span name of the conventions: `pkg.Service/Method` for gRPC (the call
-/// site's name); `{method} {route}` for an HTTP server, `{method}` or `{method}
+/// The span name of the conventions: `pkg.Service/Method` for gRPC; `{method} {route}` for an HTTP server, `{method}` or `{method}
 /// {url.template}` for a client, `HTTP` standing for a method that is unknown or
 /// not standard.
-pub(crate) fn span_name(
-    rpc: &RpcMeta,
-    grpc_name: &'static str,
-    target: &RequestTarget<'_>,
-) -> Cow<'static, str> {
+pub(crate) fn span_name(rpc: &RpcMeta, target: &RequestTarget<'_>) -> Cow<'static, str> {
     match &rpc.protocol {
-        Protocol::Grpc { method } => match method {
-            Cow::Borrowed(_) => Cow::Borrowed(grpc_name),
-            Cow::Owned(method) => Cow::Owned(method.clone()),
-        },
+        // Borrowed from the call site's `static` for the attribute: no copy.
+        Protocol::Grpc { method } => method.clone(),
         Protocol::Http { route, template } => {
             let method = standard_method(target.method).unwrap_or("HTTP");
             let path = match rpc.side {
@@ -312,10 +305,10 @@ mod tests {
     fn http_span_names_use_the_method_and_the_route_or_template() {
         let request = target("GET", None, "shop");
         let server = http(Side::Server, Some("/users/{id}"));
-        assert_eq!(span_name(&server, "", &request), "GET /users/{id}");
-        assert_eq!(span_name(&http(Side::Client, None), "", &request), "GET");
+        assert_eq!(span_name(&server, &request), "GET /users/{id}");
+        assert_eq!(span_name(&http(Side::Client, None), &request), "GET");
         let odd = target("BREW", None, "shop");
-        assert_eq!(span_name(&server, "", &odd), "HTTP /users/{id}");
+        assert_eq!(span_name(&server, &odd), "HTTP /users/{id}");
     }
 
     #[test]
