@@ -8,9 +8,7 @@ use crate::route::{CaptureRoute, TracerCache};
 use crate::sampling::SampleHint;
 use crate::span::{ActiveSpan, Attributes, OpenedSpan};
 use opentelemetry::baggage::{Baggage, BaggageExt as _};
-use opentelemetry::trace::{
-    Link, SpanBuilder, SpanContext, SpanKind, TraceContextExt, Tracer as _, TracerProvider as _,
-};
+use opentelemetry::trace::{Link, SpanBuilder, SpanContext, SpanKind, TraceContextExt};
 use opentelemetry::{Context, InstrumentationScope, Key, KeyValue};
 use std::borrow::Cow;
 
@@ -251,19 +249,8 @@ impl Callsite {
     /// Builds the span with the tracer of its destination, or `None` when it has
     /// none (nothing installed, and not inside a capture).
     fn build(&'static self, start: SpanStart, parent: &Context) -> Option<OpenedSpan> {
-        match CaptureRoute::for_parent(parent) {
-            Some(route) => {
-                let tracer = route.provider().tracer_with_scope(self.scope());
-                let span = OpenedSpan::Sdk(tracer.build_with_context(self.builder(start), parent));
-                if !parent.span().span_context().is_valid() {
-                    route.register_root(span.span_context());
-                }
-                Some(span)
-            }
-            None => self
-                .tracers
-                .build(|| self.scope(), self.builder(start), parent),
-        }
+        self.tracers
+            .open(|| self.scope(), self.builder(start), parent)
     }
 
     fn scope(&self) -> InstrumentationScope {

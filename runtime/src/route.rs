@@ -101,9 +101,28 @@ impl TracerCache {
         TracerCache(RwLock::new(None))
     }
 
+    /// Opens a span where `parent` leads: into the capture it belongs to, else
+    /// with this call site's tracer for what is installed; `None` when neither.
+    pub(crate) fn open(
+        &self,
+        scope: impl Fn() -> InstrumentationScope,
+        builder: SpanBuilder,
+        parent: &Context,
+    ) -> Option<OpenedSpan> {
+        let Some(route) = CaptureRoute::for_parent(parent) else {
+            return self.build(scope, builder, parent);
+        };
+        let tracer = route.provider().tracer_with_scope(scope());
+        let span = OpenedSpan::Sdk(tracer.build_with_context(builder, parent));
+        if !parent.span().span_context().is_valid() {
+            route.register_root(span.span_context());
+        }
+        Some(span)
+    }
+
     /// Opens a span with this call site's tracer for what is installed, or returns
     /// `None` when nothing is.
-    pub(crate) fn build(
+    fn build(
         &self,
         scope: impl FnOnce() -> InstrumentationScope,
         builder: SpanBuilder,
