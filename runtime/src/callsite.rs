@@ -8,7 +8,7 @@ use crate::route::{CaptureRoute, TracerCache};
 use crate::sampling::SampleHint;
 use crate::span::{ActiveSpan, Attributes, OpenedSpan};
 use opentelemetry::baggage::{Baggage, BaggageExt as _};
-use opentelemetry::trace::{Link, SpanBuilder, SpanContext, SpanKind, TraceContextExt};
+use opentelemetry::trace::{Link, Span as _, SpanBuilder, SpanContext, SpanKind, TraceContextExt};
 use opentelemetry::{Context, InstrumentationScope, Key, KeyValue};
 use std::borrow::Cow;
 

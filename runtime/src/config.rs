@@ -1,10 +1,14 @@
 //! [`Config`]: what `init()` installs, from the standard `OTEL_*` variables and
 //! builder calls (which win over the variables).
 
+mod logs;
+mod otlp;
 mod vars;
 
 use crate::init::InitError;
+pub(crate) use logs::{ExceptionSignal, LogsDestination};
 use opentelemetry::KeyValue;
+use opentelemetry_sdk::logs::LogExporter;
 use opentelemetry_sdk::trace::{Sampler, SpanExporter};
 use std::fmt;
 use std::path::PathBuf;
@@ -99,6 +103,8 @@ pub(crate) struct Settings {
     pub batch: BatchSettings,
     pub propagators: Vec<Propagator>,
     pub value_length_limit: Option<usize>,
+    pub logs: LogsDestination,
+    pub exception_signal: ExceptionSignal,
 }
 
 /// Builds the processor around the exporter given to [`Config::span_exporter`],
@@ -110,6 +116,10 @@ pub(crate) type ProcessorFactory = Box<
         ) -> crate::processor::BoxedProcessor
         + Send,
 >;
+
+/// Builds the log processor around the exporter given to [`Config::log_exporter`].
+pub(crate) type LogProcessorFactory =
+    Box<dyn FnOnce(BatchSettings) -> opentelemetry_sdk::logs::BatchLogProcessor + Send>;
 
 /// What `init()` installs: read from the `OTEL_*` variables, adjusted by builder
 /// calls, installed by [`Config::install`].
@@ -129,6 +139,7 @@ pub struct Config {
     resource: Vec<KeyValue>,
     exporter: Option<Exporter>,
     custom_exporter: Option<ProcessorFactory>,
+    custom_log_exporter: Option<LogProcessorFactory>,
     sampler: Option<Sampler>,
     propagators: Option<Vec<Propagator>>,
     max_queue_size: Option<usize>,
@@ -144,6 +155,7 @@ impl fmt::Debug for Config {
             .field("service_name", &self.service_name)
             .field("exporter", &self.exporter)
             .field("custom_exporter", &self.custom_exporter.is_some())
+            .field("custom_log_exporter", &self.custom_log_exporter.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -170,6 +182,7 @@ impl Config {
             resource: Vec::new(),
             exporter: None,
             custom_exporter: None,
+            custom_log_exporter: None,
             sampler: None,
             propagators: None,
             max_queue_size: None,
@@ -217,6 +230,16 @@ impl Config {
         self
     }
 
+    /// Exports log records (of the `log` and `tracing` bridges, and exceptions
+    /// recorded as logs) through any SDK log exporter, behind a batch processor with
+    /// the span batch settings; over `OTEL_LOGS_EXPORTER`.
+    pub fn log_exporter(mut self, exporter: impl LogExporter + 'static) -> Self {
+        self.custom_log_exporter = Some(Box::new(move |batch| {
+            crate::logs::batch(exporter, batch, Duration::from_secs(5))
+        }));
+        self
+    }
+
     /// The sampler, over `OTEL_TRACES_SAMPLER`.
     pub fn sampler(mut self, sampler: Sampler) -> Self {
         self.sampler = Some(sampler);
@@ -256,7 +279,11 @@ impl Config {
     /// Installs the configuration: see [`crate::init`].
     pub fn install(mut self) -> Result<crate::Guard, InitError> {
         let settings = self.settings()?;
-        crate::init::install(settings, self.custom_exporter.take())
+        crate::init::install(
+            settings,
+            self.custom_exporter.take(),
+            self.custom_log_exporter.take(),
+        )
     }
 
     /// Reads and checks every variable, applying the builder calls over them.
@@ -266,9 +293,14 @@ impl Config {
             Some(variable) => variable.boolean()?,
             None => false,
         };
+        let destination = self.destination()?;
+        let logs = match self.custom_log_exporter {
+            Some(_) => LogsDestination::Custom,
+            None => logs::destination(vars, &destination)?,
+        };
         Ok(Settings {
             disabled,
-            destination: self.destination()?,
+            destination,
             sampler: match &self.sampler {
                 Some(sampler) => sampler.clone(),
                 None => sampler(vars)?,
@@ -280,6 +312,8 @@ impl Config {
                 None => propagators(vars)?,
             },
             value_length_limit: value_length_limit(vars)?,
+            logs,
+            exception_signal: logs::exception_signal(vars)?,
         })
     }
 
@@ -298,7 +332,7 @@ impl Config {
                 Some(variable) => traces_exporter(variable, vars)?,
                 None if endpoint_set => Exporter::Otlp {
                     endpoint: None,
-                    protocol: protocol(vars)?,
+                    protocol: otlp::protocol(vars, &otlp::TRACES)?,
                 },
                 None => Exporter::Console,
             },
@@ -307,7 +341,7 @@ impl Config {
             Exporter::Console => Destination::Console,
             Exporter::None => Destination::None,
             Exporter::Otlp { endpoint, protocol } => {
-                Destination::Otlp(otlp_settings(vars, endpoint, protocol)?)
+                Destination::Otlp(otlp::settings(vars, &otlp::TRACES, endpoint, protocol)?)
             }
         })
     }
@@ -401,116 +435,11 @@ fn traces_exporter(variable: Variable<'_>, vars: &Vars) -> Result<Exporter, Init
     match single.choice(&[("otlp", 0), ("console", 1), ("none", 2)], ACCEPTED)? {
         0 => Ok(Exporter::Otlp {
             endpoint: None,
-            protocol: protocol(vars)?,
+            protocol: otlp::protocol(vars, &otlp::TRACES)?,
         }),
         1 => Ok(Exporter::Console),
         _ => Ok(Exporter::None),
     }
-}
-
-fn protocol(vars: &Vars) -> Result<Protocol, InitError> {
-    match vars.first(&[
-        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
-        "OTEL_EXPORTER_OTLP_PROTOCOL",
-    ]) {
-        Some(variable) => variable.choice(
-            &[
-                ("grpc", Protocol::Grpc),
-                ("http/protobuf", Protocol::HttpProtobuf),
-            ],
-            "grpc or http/protobuf",
-        ),
-        None => Ok(Protocol::HttpProtobuf),
-    }
-}
-
-/// The OTLP settings: a signal-specific variable (`OTEL_EXPORTER_OTLP_TRACES_*`)
-/// before the general one, then the specification's default.
-fn otlp_settings(
-    vars: &Vars,
-    endpoint: Option<String>,
-    protocol: Protocol,
-) -> Result<OtlpSettings, InitError> {
-    let endpoint = match endpoint {
-        Some(endpoint) => endpoint,
-        None => endpoint_from_vars(vars, protocol)?,
-    };
-    let headers = match vars.first(&[
-        "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
-        "OTEL_EXPORTER_OTLP_HEADERS",
-    ]) {
-        Some(variable) => variable.pairs()?,
-        None => Vec::new(),
-    };
-    let timeout = match vars.first(&[
-        "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
-        "OTEL_EXPORTER_OTLP_TIMEOUT",
-    ]) {
-        Some(variable) => variable.millis()?,
-        None => Duration::from_secs(10),
-    };
-    let compression = match vars.first(&[
-        "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
-        "OTEL_EXPORTER_OTLP_COMPRESSION",
-    ]) {
-        Some(variable) => variable.choice(
-            &[("gzip", Some(Compression::Gzip)), ("none", None)],
-            "gzip or none",
-        )?,
-        None => None,
-    };
-    let certificate = match vars.first(&[
-        "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
-        "OTEL_EXPORTER_OTLP_CERTIFICATE",
-    ]) {
-        Some(variable) => {
-            let path = PathBuf::from(variable.value);
-            if !path.is_file() {
-                return Err(variable.invalid("the path of a readable PEM certificate file"));
-            }
-            Some(path)
-        }
-        None => None,
-    };
-    Ok(OtlpSettings {
-        endpoint,
-        protocol,
-        headers,
-        timeout,
-        compression,
-        certificate,
-    })
-}
-
-/// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is used as it is; the general
-/// `OTEL_EXPORTER_OTLP_ENDPOINT` gets `/v1/traces` appended for HTTP, as the
-/// specification says.
-fn endpoint_from_vars(vars: &Vars, protocol: Protocol) -> Result<String, InitError> {
-    const ACCEPTED: &str = "an http:// or https:// URL";
-    let valid = |variable: Variable<'_>| {
-        let url = variable.value;
-        if (url.starts_with("http://") || url.starts_with("https://"))
-            && url.len() > "https://".len()
-        {
-            Ok(url.to_owned())
-        } else {
-            Err(variable.invalid(ACCEPTED))
-        }
-    };
-    if let Some(variable) = vars.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
-        return valid(variable);
-    }
-    if let Some(variable) = vars.get("OTEL_EXPORTER_OTLP_ENDPOINT") {
-        let base = valid(variable)?;
-        return Ok(match protocol {
-            Protocol::Grpc => base,
-            Protocol::HttpProtobuf => format!("{}/v1/traces", base.trim_end_matches('/')),
-        });
-    }
-    Ok(match protocol {
-        Protocol::Grpc => "http://localhost:4317".to_owned(),
-        Protocol::HttpProtobuf => "http://localhost:4318/v1/traces".to_owned(),
-    })
 }
 
 fn sampler(vars: &Vars) -> Result<Sampler, InitError> {

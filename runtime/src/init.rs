@@ -1,7 +1,10 @@
 //! `init()` and its [`Guard`]: installing the provider our spans go to, and taking it
 //! down again without losing what was accepted or hanging the application.
 
-use crate::config::{Config, Destination, ProcessorFactory, Propagator, Settings};
+use crate::config::{
+    Config, Destination, ExceptionSignal, LogProcessorFactory, LogsDestination, ProcessorFactory,
+    Propagator, Settings,
+};
 use crate::processor::{BoxedProcessor, CountedExporter, Ended, SpanCounters};
 use crate::route;
 use crate::sampling::HintedSampler;
@@ -12,6 +15,7 @@ use opentelemetry_resource_detectors::{
 };
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkError;
+use opentelemetry_sdk::logs::{BatchLogProcessor, SdkLoggerProvider};
 use opentelemetry_sdk::resource::{ResourceDetector, TelemetryResourceDetector};
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use std::fmt;
@@ -102,12 +106,17 @@ pub struct Guard {
     installed: bool,
     /// Our provider, to shut down; `None` for the global one (the application's).
     provider: Option<SdkTracerProvider>,
+    /// The logs pipeline, when logs are exported.
+    logs: Option<SdkLoggerProvider>,
     counters: Arc<SpanCounters>,
 }
 
 impl Guard {
     /// Exports every span ended so far, waiting for the exporter.
     pub fn force_flush(&self) -> Result<(), ShutdownError> {
+        if let Some(logs) = &self.logs {
+            logs.force_flush().map_err(ShutdownError)?;
+        }
         match &self.provider {
             Some(provider) => provider.force_flush().map_err(ShutdownError),
             None => Ok(()),
@@ -130,13 +139,20 @@ impl Guard {
         // Uninstall first, so no new span reaches a provider that is shutting down.
         if std::mem::take(&mut self.installed) {
             route::uninstall();
+            crate::logs::uninstall();
         }
+        // Both pipelines shut down, whatever the first one says.
+        let logs = self.logs.take().map_or(Ok(()), |logs| {
+            logs.shutdown_with_timeout(SHUTDOWN_TIMEOUT)
+                .map_err(ShutdownError)
+        });
         let Some(provider) = self.provider.take() else {
-            return Ok(());
+            return logs;
         };
         let result = provider
             .shutdown_with_timeout(SHUTDOWN_TIMEOUT)
-            .map_err(ShutdownError);
+            .map_err(ShutdownError)
+            .and(logs);
         let dropped = self.dropped_spans();
         if dropped > 0 {
             eprintln!(
@@ -176,6 +192,7 @@ pub fn init() -> Result<Guard, InitError> {
 pub(crate) fn install(
     settings: Settings,
     custom: Option<ProcessorFactory>,
+    custom_logs: Option<LogProcessorFactory>,
 ) -> Result<Guard, InitError> {
     crate::value::set_value_length_limit(settings.value_length_limit);
     let counters = Arc::new(SpanCounters::default());
@@ -183,6 +200,7 @@ pub(crate) fn install(
         return Ok(Guard {
             installed: false,
             provider: None,
+            logs: None,
             counters,
         });
     }
@@ -205,8 +223,10 @@ pub(crate) fn install(
         Destination::Otlp(otlp) => Some(otlp_processor(otlp, settings.batch, &counters)?),
         Destination::Custom => custom.map(|factory| factory(settings.batch, Arc::clone(&counters))),
     };
+    let resource = resource(settings.resource);
+    let logs = logs_provider(settings.logs, custom_logs, settings.batch, resource.clone())?;
     let mut builder = SdkTracerProvider::builder()
-        .with_resource(resource(settings.resource))
+        .with_resource(resource)
         .with_sampler(HintedSampler(Box::new(settings.sampler)));
     if let Some(processor) = processor {
         builder = builder.with_span_processor(Ended {
@@ -217,12 +237,23 @@ pub(crate) fn install(
     let provider = builder.build();
     if route::install(route::Destination::Ours(provider.clone())).is_err() {
         let _ = provider.shutdown_with_timeout(SHUTDOWN_TIMEOUT);
+        if let Some(logs) = logs {
+            let _ = logs.shutdown_with_timeout(SHUTDOWN_TIMEOUT);
+        }
         return Err(InitError::AlreadyInitialized);
+    }
+    match &logs {
+        Some(logs) => crate::logs::install(logs, settings.exception_signal),
+        None if settings.exception_signal != ExceptionSignal::SpanEvent => eprintln!(
+            "otel-traced: OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN asks for exception log records, but no logs are exported (OTEL_LOGS_EXPORTER, or OTLP for spans): exceptions stay span events"
+        ),
+        None => {}
     }
     install_propagators(&settings.propagators);
     Ok(Guard {
         installed: true,
         provider: Some(provider),
+        logs,
         counters,
     })
 }
@@ -245,6 +276,7 @@ pub fn use_global_provider() -> Result<Guard, InitError> {
     Ok(Guard {
         installed: true,
         provider: None,
+        logs: None,
         counters: Arc::default(),
     })
 }
@@ -264,6 +296,43 @@ fn otlp_processor(
         batch,
         EXPORT_DELAY,
     ))
+}
+
+/// The logs pipeline of the configuration, if it exports logs.
+fn logs_provider(
+    destination: LogsDestination,
+    custom: Option<LogProcessorFactory>,
+    batch: crate::config::BatchSettings,
+    resource: Resource,
+) -> Result<Option<SdkLoggerProvider>, InitError> {
+    let processor = match (destination, custom) {
+        (LogsDestination::None, _) | (LogsDestination::Custom, None) => return Ok(None),
+        (LogsDestination::Custom, Some(factory)) => factory(batch),
+        (LogsDestination::Otlp(otlp), _) => otlp_log_processor(otlp, batch)?,
+    };
+    Ok(Some(
+        SdkLoggerProvider::builder()
+            .with_resource(resource)
+            .with_log_processor(processor)
+            .build(),
+    ))
+}
+
+#[cfg(feature = "otlp")]
+fn otlp_log_processor(
+    otlp: crate::config::OtlpSettings,
+    batch: crate::config::BatchSettings,
+) -> Result<BatchLogProcessor, InitError> {
+    let exporter = crate::otlp::log_exporter(otlp, batch.export_timeout)?;
+    Ok(crate::logs::batch(exporter, batch, EXPORT_DELAY))
+}
+
+#[cfg(not(feature = "otlp"))]
+fn otlp_log_processor(
+    _otlp: crate::config::OtlpSettings,
+    _batch: crate::config::BatchSettings,
+) -> Result<BatchLogProcessor, InitError> {
+    Err(InitError::MissingFeature("otlp"))
 }
 
 #[cfg(not(feature = "otlp"))]

@@ -30,6 +30,7 @@ mod future;
 mod init;
 #[cfg(feature = "log")]
 pub mod log;
+mod logs;
 #[cfg(feature = "otlp")]
 mod otlp;
 mod outcome;
@@ -46,6 +47,8 @@ mod stream;
 pub mod testing;
 #[cfg(feature = "http")]
 pub mod tower;
+#[cfg(feature = "tracing")]
+pub mod tracing;
 mod value;
 
 /// Instruments a function: each call becomes a span. See the README for every

@@ -20,7 +20,8 @@ use opentelemetry::trace::TraceContextExt as _;
 
 /// Wraps `inner` so that each record emitted inside a span reaches it with
 /// `trace_id` and `span_id` (lowercase hex) added to its key-values. Outside a span
-/// records pass unchanged.
+/// records pass unchanged. When `init()` exports logs (OTLP), every record is also
+/// exported through `opentelemetry-appender-log`, linked to the current span.
 pub fn with_trace_context<L: Log>(inner: L) -> TraceContextLogger<L> {
     TraceContextLogger { inner }
 }
@@ -38,6 +39,7 @@ impl<L: Log> Log for TraceContextLogger<L> {
     }
 
     fn log(&self, record: &Record<'_>) {
+        crate::logs::export_log_record(record);
         let span_context = Context::map_current(|context| context.span().span_context().clone());
         if !span_context.is_valid() {
             self.inner.log(record);

@@ -10,9 +10,11 @@
 
 use crate::config::{Compression, OtlpSettings, Protocol};
 use crate::init::InitError;
-use opentelemetry_otlp::{WithExportConfig as _, WithHttpConfig as _, WithTonicConfig as _};
+use opentelemetry::InstrumentationScope;
+use opentelemetry_otlp::{WithExportConfig, WithHttpConfig, WithTonicConfig};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::logs::{LogBatch, LogExporter, SdkLogRecord};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use rustls::pki_types::pem::PemObject as _;
 use std::collections::HashMap;
@@ -20,83 +22,159 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
-/// What the export thread is asked to do.
-enum Request {
-    Export(Vec<SpanData>, oneshot::Sender<OTelSdkResult>),
+/// What an export thread is asked to do with batches of type `B`.
+enum Request<B> {
+    Export(B, oneshot::Sender<OTelSdkResult>),
     SetResource(Resource),
     Shutdown(std::sync::mpsc::Sender<OTelSdkResult>),
 }
 
-/// The OTLP exporter, running on its own thread and runtime.
-#[derive(Debug)]
-pub(crate) struct OtlpExporter {
-    requests: mpsc::UnboundedSender<Request>,
+/// An opentelemetry-otlp exporter of one signal, as its export thread drives it:
+/// batches arrive owned, since they cross threads.
+trait Signal: Sized + 'static {
+    type Batch: Send + 'static;
+    /// The export thread's name.
+    const THREAD: &'static str;
+
+    fn build(settings: &OtlpSettings) -> Result<Self, InitError>;
+    fn export(&self, batch: Self::Batch) -> impl Future<Output = OTelSdkResult>;
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult;
+    fn set_resource(&mut self, resource: &Resource);
 }
 
-/// Starts the export thread and builds the OTLP exporter on it (tonic builds its
-/// channel inside a runtime). One export is cut off after `export_timeout`
-/// (`OTEL_BSP_EXPORT_TIMEOUT`) or the OTLP request timeout, whichever is shorter.
-pub(crate) fn exporter(
-    settings: OtlpSettings,
-    export_timeout: Duration,
-) -> Result<OtlpExporter, InitError> {
-    let (requests, mut incoming) = mpsc::unbounded_channel::<Request>();
-    let (built, outcome) = std::sync::mpsc::channel::<Result<(), InitError>>();
-    let timeout = settings.timeout.min(export_timeout);
-    std::thread::Builder::new()
-        .name("otel-traced-export".to_owned())
-        .spawn(move || {
-            let runtime = match tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(runtime) => runtime,
-                Err(error) => {
-                    let _ = built.send(Err(InitError::Exporter(format!(
-                        "the export thread could not start a runtime: {error}"
-                    ))));
-                    return;
-                }
-            };
-            runtime.block_on(async move {
-                let mut exporter = match build(&settings) {
-                    Ok(exporter) => {
-                        let _ = built.send(Ok(()));
-                        exporter
-                    }
+impl Signal for opentelemetry_otlp::SpanExporter {
+    type Batch = Vec<SpanData>;
+    const THREAD: &'static str = "otel-traced-export";
+
+    fn build(settings: &OtlpSettings) -> Result<Self, InitError> {
+        let builder = opentelemetry_otlp::SpanExporter::builder();
+        match settings.protocol {
+            Protocol::Grpc => grpc(builder.with_tonic(), settings)?.build(),
+            Protocol::HttpProtobuf => http(builder.with_http(), settings)?.build(),
+        }
+        .map_err(|error| InitError::Exporter(error.to_string()))
+    }
+
+    fn export(&self, batch: Vec<SpanData>) -> impl Future<Output = OTelSdkResult> {
+        SpanExporter::export(self, batch)
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        SpanExporter::shutdown_with_timeout(self, timeout)
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        SpanExporter::set_resource(self, resource);
+    }
+}
+
+/// Log records with their scopes, owned: a `LogBatch` only borrows them.
+type OwnedLogBatch = Vec<(SdkLogRecord, InstrumentationScope)>;
+
+impl Signal for opentelemetry_otlp::LogExporter {
+    type Batch = OwnedLogBatch;
+    const THREAD: &'static str = "otel-traced-export-logs";
+
+    fn build(settings: &OtlpSettings) -> Result<Self, InitError> {
+        let builder = opentelemetry_otlp::LogExporter::builder();
+        match settings.protocol {
+            Protocol::Grpc => grpc(builder.with_tonic(), settings)?.build(),
+            Protocol::HttpProtobuf => http(builder.with_http(), settings)?.build(),
+        }
+        .map_err(|error| InitError::Exporter(error.to_string()))
+    }
+
+    async fn export(&self, batch: OwnedLogBatch) -> OTelSdkResult {
+        let borrowed: Vec<(&SdkLogRecord, &InstrumentationScope)> = batch
+            .iter()
+            .map(|(record, scope)| (record, scope))
+            .collect();
+        LogExporter::export(self, LogBatch::new(&borrowed)).await
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        LogExporter::shutdown_with_timeout(self, timeout)
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        LogExporter::set_resource(self, resource);
+    }
+}
+
+/// The sending end of an export thread.
+#[derive(Debug)]
+struct Relay<B> {
+    requests: mpsc::UnboundedSender<Request<B>>,
+}
+
+impl<B> Relay<B> {
+    /// Starts the export thread of signal `S` and builds its exporter there (tonic
+    /// builds its channel inside a runtime). One export is cut off after
+    /// `export_timeout` (`OTEL_BSP_EXPORT_TIMEOUT`) or the OTLP request timeout,
+    /// whichever is shorter.
+    fn start<S: Signal<Batch = B>>(
+        settings: OtlpSettings,
+        export_timeout: Duration,
+    ) -> Result<Self, InitError>
+    where
+        B: Send + 'static,
+    {
+        let (requests, mut incoming) = mpsc::unbounded_channel::<Request<B>>();
+        let (built, outcome) = std::sync::mpsc::channel::<Result<(), InitError>>();
+        let timeout = settings.timeout.min(export_timeout);
+        std::thread::Builder::new()
+            .name(S::THREAD.to_owned())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
                     Err(error) => {
-                        let _ = built.send(Err(error));
+                        let _ = built.send(Err(InitError::Exporter(format!(
+                            "the export thread could not start a runtime: {error}"
+                        ))));
                         return;
                     }
                 };
-                while let Some(request) = incoming.recv().await {
-                    match request {
-                        Request::Export(batch, reply) => {
-                            let result = tokio::time::timeout(timeout, exporter.export(batch))
-                                .await
-                                .unwrap_or(Err(OTelSdkError::Timeout(timeout)));
-                            let _ = reply.send(result);
+                runtime.block_on(async move {
+                    let mut exporter = match S::build(&settings) {
+                        Ok(exporter) => {
+                            let _ = built.send(Ok(()));
+                            exporter
                         }
-                        Request::SetResource(resource) => exporter.set_resource(&resource),
-                        Request::Shutdown(reply) => {
-                            let _ = reply.send(exporter.shutdown_with_timeout(timeout));
-                            break;
+                        Err(error) => {
+                            let _ = built.send(Err(error));
+                            return;
+                        }
+                    };
+                    while let Some(request) = incoming.recv().await {
+                        match request {
+                            Request::Export(batch, reply) => {
+                                let result = tokio::time::timeout(timeout, exporter.export(batch))
+                                    .await
+                                    .unwrap_or(Err(OTelSdkError::Timeout(timeout)));
+                                let _ = reply.send(result);
+                            }
+                            Request::SetResource(resource) => exporter.set_resource(&resource),
+                            Request::Shutdown(reply) => {
+                                let _ = reply.send(exporter.shutdown_with_timeout(timeout));
+                                break;
+                            }
                         }
                     }
-                }
-            });
-        })
-        .map_err(|error| {
-            InitError::Exporter(format!("the export thread could not start: {error}"))
-        })?;
-    outcome.recv().map_err(|_| {
-        InitError::Exporter("the export thread stopped while starting".to_owned())
-    })??;
-    Ok(OtlpExporter { requests })
-}
+                });
+            })
+            .map_err(|error| {
+                InitError::Exporter(format!("the export thread could not start: {error}"))
+            })?;
+        outcome.recv().map_err(|_| {
+            InitError::Exporter("the export thread stopped while starting".to_owned())
+        })??;
+        Ok(Relay { requests })
+    }
 
-impl SpanExporter for OtlpExporter {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+    async fn export(&self, batch: B) -> OTelSdkResult {
         let (reply, answer) = oneshot::channel();
         self.requests
             .send(Request::Export(batch, reply))
@@ -116,65 +194,121 @@ impl SpanExporter for OtlpExporter {
             .unwrap_or(Err(OTelSdkError::Timeout(timeout)))
     }
 
-    fn set_resource(&mut self, resource: &Resource) {
+    fn set_resource(&self, resource: &Resource) {
         let _ = self.requests.send(Request::SetResource(resource.clone()));
     }
 }
 
-/// The opentelemetry-otlp exporter for `settings`, every value set explicitly.
-fn build(settings: &OtlpSettings) -> Result<opentelemetry_otlp::SpanExporter, InitError> {
-    let failed =
-        |error: opentelemetry_otlp::ExporterBuildError| InitError::Exporter(error.to_string());
-    let compression = settings
-        .compression
-        .map(|Compression::Gzip| opentelemetry_otlp::Compression::Gzip);
-    match settings.protocol {
-        Protocol::Grpc => {
-            let mut metadata = tonic::metadata::MetadataMap::new();
-            for (key, value) in &settings.headers {
-                let key =
-                    tonic::metadata::MetadataKey::from_bytes(key.to_ascii_lowercase().as_bytes())
-                        .map_err(|_| {
-                        InitError::Exporter(format!("`{key}` is not a valid gRPC header name"))
-                    })?;
-                let value = value.parse().map_err(|_| {
-                    InitError::Exporter(format!("the value of header `{key}` is not valid"))
-                })?;
-                metadata.insert(key, value);
-            }
-            let mut builder = opentelemetry_otlp::SpanExporter::builder()
-                .with_tonic()
-                .with_endpoint(settings.endpoint.clone())
-                .with_timeout(settings.timeout)
-                .with_metadata(metadata);
-            if let Some(compression) = compression {
-                builder = builder.with_compression(compression);
-            }
-            if settings.endpoint.starts_with("https://") {
-                let mut tls = tonic::transport::ClientTlsConfig::new().with_webpki_roots();
-                if let Some(path) = &settings.certificate {
-                    tls = tls.ca_certificate(tonic::transport::Certificate::from_pem(read(path)?));
-                }
-                builder = builder.with_tls_config(tls);
-            }
-            builder.build().map_err(failed)
-        }
-        Protocol::HttpProtobuf => {
-            let client = http_client(settings)?;
-            let headers: HashMap<String, String> = settings.headers.iter().cloned().collect();
-            let mut builder = opentelemetry_otlp::SpanExporter::builder()
-                .with_http()
-                .with_http_client(client)
-                .with_endpoint(settings.endpoint.clone())
-                .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-                .with_timeout(settings.timeout)
-                .with_headers(headers);
-            if let Some(compression) = compression {
-                builder = builder.with_compression(compression);
-            }
-            builder.build().map_err(failed)
-        }
+/// The OTLP span exporter, running on its own thread and runtime.
+#[derive(Debug)]
+pub(crate) struct OtlpExporter(Relay<Vec<SpanData>>);
+
+/// Starts the span export thread; see [`Relay::start`].
+pub(crate) fn exporter(
+    settings: OtlpSettings,
+    export_timeout: Duration,
+) -> Result<OtlpExporter, InitError> {
+    Relay::start::<opentelemetry_otlp::SpanExporter>(settings, export_timeout).map(OtlpExporter)
+}
+
+impl SpanExporter for OtlpExporter {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        self.0.export(batch).await
     }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.0.shutdown_with_timeout(timeout)
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.0.set_resource(resource);
+    }
+}
+
+/// The OTLP log exporter, running on its own thread and runtime.
+#[derive(Debug)]
+pub(crate) struct OtlpLogExporter(Relay<OwnedLogBatch>);
+
+/// Starts the log export thread; see [`Relay::start`].
+pub(crate) fn log_exporter(
+    settings: OtlpSettings,
+    export_timeout: Duration,
+) -> Result<OtlpLogExporter, InitError> {
+    Relay::start::<opentelemetry_otlp::LogExporter>(settings, export_timeout).map(OtlpLogExporter)
+}
+
+impl LogExporter for OtlpLogExporter {
+    async fn export(&self, batch: LogBatch<'_>) -> OTelSdkResult {
+        let owned = batch
+            .iter()
+            .map(|(record, scope)| (record.clone(), scope.clone()))
+            .collect();
+        self.0.export(owned).await
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.0.shutdown_with_timeout(timeout)
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.0.set_resource(resource);
+    }
+}
+
+fn compression(settings: &OtlpSettings) -> Option<opentelemetry_otlp::Compression> {
+    settings
+        .compression
+        .map(|Compression::Gzip| opentelemetry_otlp::Compression::Gzip)
+}
+
+/// A gRPC exporter builder of either signal, every setting applied explicitly.
+fn grpc<B: WithExportConfig + WithTonicConfig>(
+    builder: B,
+    settings: &OtlpSettings,
+) -> Result<B, InitError> {
+    let mut metadata = tonic::metadata::MetadataMap::new();
+    for (key, value) in &settings.headers {
+        let key = tonic::metadata::MetadataKey::from_bytes(key.to_ascii_lowercase().as_bytes())
+            .map_err(|_| InitError::Exporter(format!("`{key}` is not a valid gRPC header name")))?;
+        let value = value.parse().map_err(|_| {
+            InitError::Exporter(format!("the value of header `{key}` is not valid"))
+        })?;
+        metadata.insert(key, value);
+    }
+    let mut builder = builder
+        .with_endpoint(settings.endpoint.clone())
+        .with_timeout(settings.timeout)
+        .with_metadata(metadata);
+    if let Some(compression) = compression(settings) {
+        builder = builder.with_compression(compression);
+    }
+    if settings.endpoint.starts_with("https://") {
+        let mut tls = tonic::transport::ClientTlsConfig::new().with_webpki_roots();
+        if let Some(path) = &settings.certificate {
+            tls = tls.ca_certificate(tonic::transport::Certificate::from_pem(read(path)?));
+        }
+        builder = builder.with_tls_config(tls);
+    }
+    Ok(builder)
+}
+
+/// An HTTP/protobuf exporter builder of either signal, every setting applied
+/// explicitly.
+fn http<B: WithExportConfig + WithHttpConfig>(
+    builder: B,
+    settings: &OtlpSettings,
+) -> Result<B, InitError> {
+    let headers: HashMap<String, String> = settings.headers.iter().cloned().collect();
+    let mut builder = builder
+        .with_http_client(http_client(settings)?)
+        .with_endpoint(settings.endpoint.clone())
+        .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+        .with_timeout(settings.timeout)
+        .with_headers(headers);
+    if let Some(compression) = compression(settings) {
+        builder = builder.with_compression(compression);
+    }
+    Ok(builder)
 }
 
 /// The reqwest client for HTTP/protobuf: TLS through rustls with the `ring`

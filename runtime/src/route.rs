@@ -8,7 +8,7 @@
 
 use crate::span::OpenedSpan;
 use opentelemetry::trace::{
-    SpanBuilder, SpanContext, TraceContextExt, TraceId, Tracer as _, TracerProvider as _,
+    Span as _, SpanBuilder, SpanContext, TraceContextExt, TraceId, Tracer as _, TracerProvider as _,
 };
 use opentelemetry::{Context, InstrumentationScope};
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};

@@ -31,34 +31,66 @@ pub(crate) enum OpenedSpan {
     Global(BoxedSpan),
 }
 
-impl OpenedSpan {
-    pub(crate) fn is_recording(&self) -> bool {
-        match self {
-            OpenedSpan::Sdk(span) => span.is_recording(),
-            OpenedSpan::Global(span) => span.is_recording(),
+/// Runs `$body` with `$span` bound to whichever span `$opened` holds.
+macro_rules! each_span {
+    ($opened:expr, $span:ident => $body:expr) => {
+        match $opened {
+            OpenedSpan::Sdk($span) => $body,
+            OpenedSpan::Global($span) => $body,
         }
+    };
+}
+
+/// The span API over both kinds, so that other tracers (the `tracing` bridge)
+/// can hand our spans out.
+impl opentelemetry::trace::Span for OpenedSpan {
+    fn add_event_with_timestamp<T>(
+        &mut self,
+        name: T,
+        timestamp: std::time::SystemTime,
+        attributes: Vec<KeyValue>,
+    ) where
+        T: Into<std::borrow::Cow<'static, str>>,
+    {
+        each_span!(self, span => span.add_event_with_timestamp(name, timestamp, attributes));
     }
 
-    pub(crate) fn span_context(&self) -> &SpanContext {
-        match self {
-            OpenedSpan::Sdk(span) => span.span_context(),
-            OpenedSpan::Global(span) => span.span_context(),
-        }
+    fn span_context(&self) -> &SpanContext {
+        each_span!(self, span => span.span_context())
+    }
+
+    fn is_recording(&self) -> bool {
+        each_span!(self, span => span.is_recording())
     }
 
     fn set_attribute(&mut self, attribute: KeyValue) {
-        match self {
-            OpenedSpan::Sdk(span) => span.set_attribute(attribute),
-            OpenedSpan::Global(span) => span.set_attribute(attribute),
-        }
+        each_span!(self, span => span.set_attribute(attribute));
     }
 
+    fn set_status(&mut self, status: Status) {
+        each_span!(self, span => span.set_status(status));
+    }
+
+    fn update_name<T>(&mut self, new_name: T)
+    where
+        T: Into<std::borrow::Cow<'static, str>>,
+    {
+        each_span!(self, span => span.update_name(new_name));
+    }
+
+    fn add_link(&mut self, span_context: SpanContext, attributes: Vec<KeyValue>) {
+        each_span!(self, span => span.add_link(span_context, attributes));
+    }
+
+    fn end_with_timestamp(&mut self, timestamp: std::time::SystemTime) {
+        each_span!(self, span => span.end_with_timestamp(timestamp));
+    }
+}
+
+impl OpenedSpan {
     /// The child of `parent` that holds this span.
     pub(crate) fn into_context(self, parent: &Context) -> Context {
-        match self {
-            OpenedSpan::Sdk(span) => parent.with_span(span),
-            OpenedSpan::Global(span) => parent.with_span(span),
-        }
+        each_span!(self, span => parent.with_span(span))
     }
 }
 
@@ -202,8 +234,10 @@ impl SpanHandle {
 }
 
 /// The exception conventions, for returned errors and panics alike: `error.type`,
-/// an `exception` event (type, message, and `extra` such as a location) and status
-/// Error with `description`, strings within the value length limit.
+/// status Error with `description`, and the exception (type, message, and `extra`
+/// such as a location) as a span event, a log record linked to the span, or both,
+/// as `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN` chose; strings within the value
+/// length limit.
 fn record_exception(
     span: &SpanRef<'_>,
     error_type: &'static str,
@@ -212,12 +246,18 @@ fn record_exception(
     extra: Vec<KeyValue>,
 ) {
     span.set_attribute(KeyValue::new(ERROR_TYPE, error_type));
-    let mut event = vec![
+    let mut exception = vec![
         KeyValue::new(EXCEPTION_TYPE, error_type),
         KeyValue::new(EXCEPTION_MESSAGE, within_length_limit(message.into())),
     ];
-    event.extend(extra);
-    span.add_event("exception", event);
+    exception.extend(extra);
+    let (as_event, as_log) = crate::logs::exception_targets();
+    if as_log {
+        crate::logs::emit_exception(span.span_context(), &exception);
+    }
+    if as_event {
+        span.add_event("exception", exception);
+    }
     span.set_status(Status::error(truncated(description)));
 }
 

@@ -1,8 +1,15 @@
 //! An OTLP receiver inside the test process, on 127.0.0.1: gRPC on the official
 //! `opentelemetry-proto` tonic service, or HTTP/protobuf on hyper decoding the same
 //! messages. It keeps every export request it accepts, and can be told to answer
-//! slowly or with errors, or be stopped and started again on the same port.
+//! slowly or with errors, or be stopped and started again on the same port. Logs
+//! (`/v1/logs`, the gRPC logs service) are always accepted and kept.
 
+use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
+    LogsService, LogsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
 };
@@ -10,6 +17,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -41,12 +49,20 @@ pub enum Transport {
 #[derive(Debug)]
 struct State {
     requests: Mutex<Vec<ExportTraceServiceRequest>>,
+    logs: Mutex<Vec<ExportLogsServiceRequest>>,
     behaviour: Mutex<Behaviour>,
     /// Spans received under [`Behaviour::Count`].
     counted: std::sync::atomic::AtomicU64,
 }
 
 impl State {
+    fn keep_logs(&self, request: ExportLogsServiceRequest) {
+        self.logs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(request);
+    }
+
     /// Applies the behaviour to one request; `false` means "answer with an error".
     async fn receive(&self, request: ExportTraceServiceRequest) -> bool {
         let behaviour = *self
@@ -77,6 +93,17 @@ impl State {
     }
 }
 
+fn protobuf_response(
+    status: u16,
+    body: Vec<u8>,
+) -> hyper::Response<http_body_util::Full<hyper::body::Bytes>> {
+    hyper::Response::builder()
+        .status(status)
+        .header("content-type", "application/x-protobuf")
+        .body(http_body_util::Full::new(hyper::body::Bytes::from(body)))
+        .expect("a valid response")
+}
+
 /// A running receiver; dropping it stops it.
 #[derive(Debug)]
 pub struct Receiver {
@@ -100,6 +127,7 @@ impl Receiver {
         let listener = std::net::TcpListener::bind(address)?;
         let state = Arc::new(State {
             requests: Mutex::default(),
+            logs: Mutex::default(),
             behaviour: Mutex::new(Behaviour::Accept),
             counted: std::sync::atomic::AtomicU64::new(0),
         });
@@ -155,6 +183,31 @@ impl Receiver {
             .flat_map(|resource| resource.scope_spans)
             .flat_map(|scope| scope.spans)
             .collect()
+    }
+
+    /// Every log record received so far.
+    pub fn log_records(&self) -> Vec<LogRecord> {
+        self.state
+            .logs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .flat_map(|request| &request.resource_logs)
+            .flat_map(|resource| &resource.scope_logs)
+            .flat_map(|scope| scope.log_records.clone())
+            .collect()
+    }
+
+    /// Waits until at least `count` log records arrived, or `timeout` passed.
+    pub fn wait_for_log_records(&self, count: usize, timeout: Duration) -> Vec<LogRecord> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let records = self.log_records();
+            if records.len() >= count || Instant::now() >= deadline {
+                return records;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// Waits until at least `count` spans arrived, or `timeout` passed.
@@ -232,13 +285,25 @@ impl TraceService for GrpcService {
     }
 }
 
+#[tonic::async_trait]
+impl LogsService for GrpcService {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportLogsServiceRequest>,
+    ) -> Result<tonic::Response<ExportLogsServiceResponse>, tonic::Status> {
+        self.0.keep_logs(request.into_inner());
+        Ok(tonic::Response::new(ExportLogsServiceResponse::default()))
+    }
+}
+
 async fn serve_grpc(
     listener: tokio::net::TcpListener,
     state: Arc<State>,
     stopped: tokio::sync::oneshot::Receiver<()>,
 ) {
     let _ = tonic::transport::Server::builder()
-        .add_service(TraceServiceServer::new(GrpcService(state)))
+        .add_service(TraceServiceServer::new(GrpcService(Arc::clone(&state))))
+        .add_service(LogsServiceServer::new(GrpcService(state)))
         .serve_with_incoming_shutdown(
             tonic::transport::server::TcpIncoming::from(listener),
             async {
@@ -267,7 +332,19 @@ async fn serve_http(
                 move |request: hyper::Request<hyper::body::Incoming>| {
                     let state = Arc::clone(&state);
                     async move {
+                        let logs = request.uri().path() == "/v1/logs";
                         let body = request.into_body().collect().await?.to_bytes();
+                        if logs {
+                            let status = match ExportLogsServiceRequest::decode(body) {
+                                Ok(export) => {
+                                    state.keep_logs(export);
+                                    200
+                                }
+                                Err(_) => 400,
+                            };
+                            let response = ExportLogsServiceResponse::default().encode_to_vec();
+                            return Ok(protobuf_response(status, response));
+                        }
                         let status = match ExportTraceServiceRequest::decode(body) {
                             Ok(export) => {
                                 if state.receive(export).await {
@@ -279,15 +356,7 @@ async fn serve_http(
                             Err(_) => 400,
                         };
                         let response = ExportTraceServiceResponse::default().encode_to_vec();
-                        Ok::<_, hyper::Error>(
-                            hyper::Response::builder()
-                                .status(status)
-                                .header("content-type", "application/x-protobuf")
-                                .body(http_body_util::Full::new(hyper::body::Bytes::from(
-                                    response,
-                                )))
-                                .expect("a valid response"),
-                        )
+                        Ok::<_, hyper::Error>(protobuf_response(status, response))
                     }
                 },
             );

@@ -366,3 +366,107 @@ fn attribute_value_length_limit() {
         "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT=\"-1\" is not valid: it accepts a whole number of characters (0 or more)"
     );
 }
+
+fn logs_endpoint(vars: &[(&str, &str)]) -> (String, Protocol) {
+    match settings(vars).logs {
+        LogsDestination::Otlp(otlp) => (otlp.endpoint, otlp.protocol),
+        other => panic!("expected OTLP logs, got {other:?}"),
+    }
+}
+
+#[test]
+fn logs_go_beside_spans_sent_over_otlp_unless_told_otherwise() {
+    assert_eq!(settings(&[]).logs, LogsDestination::None, "the console");
+    assert_eq!(
+        logs_endpoint(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318/")]),
+        (
+            "http://collector:4318/v1/logs".to_owned(),
+            Protocol::HttpProtobuf
+        )
+    );
+    assert_eq!(
+        logs_endpoint(&[(
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            "http://collector:4318/v1/traces"
+        )]),
+        (
+            "http://collector:4318/v1/logs".to_owned(),
+            Protocol::HttpProtobuf
+        ),
+        "beside a signal-specific traces endpoint"
+    );
+    assert_eq!(
+        logs_endpoint(&[
+            (
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                "http://collector:4317"
+            ),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ]),
+        ("http://collector:4317".to_owned(), Protocol::Grpc)
+    );
+    let builder = Config::from_vars([("OTEL_EXPORTER_OTLP_LOGS_TIMEOUT", "250")])
+        .exporter(Exporter::Otlp {
+            endpoint: Some("https://tempo:4317".to_owned()),
+            protocol: Protocol::Grpc,
+        })
+        .settings()
+        .expect("valid");
+    match builder.logs {
+        LogsDestination::Otlp(otlp) => {
+            assert_eq!(otlp.endpoint, "https://tempo:4317");
+            assert_eq!(otlp.protocol, Protocol::Grpc);
+            assert_eq!(otlp.timeout, Duration::from_millis(250));
+        }
+        other => panic!("expected OTLP logs, got {other:?}"),
+    }
+    assert_eq!(
+        logs_endpoint(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
+            (
+                "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+                "http://loki:3100/otlp/v1/logs"
+            ),
+        ]),
+        (
+            "http://loki:3100/otlp/v1/logs".to_owned(),
+            Protocol::HttpProtobuf
+        ),
+        "the logs endpoint wins"
+    );
+    assert_eq!(
+        logs_endpoint(&[("OTEL_LOGS_EXPORTER", "otlp")]),
+        (
+            "http://localhost:4318/v1/logs".to_owned(),
+            Protocol::HttpProtobuf
+        ),
+        "asked for while spans print on the console"
+    );
+    assert_eq!(
+        settings(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
+            ("OTEL_LOGS_EXPORTER", "none"),
+        ])
+        .logs,
+        LogsDestination::None
+    );
+    assert_eq!(
+        error(&[("OTEL_LOGS_EXPORTER", "console")]),
+        "OTEL_LOGS_EXPORTER=\"console\" is not valid: it accepts otlp or none (without OTLP, your own logger prints the lines)"
+    );
+}
+
+#[test]
+fn exception_signal_opt_in() {
+    let signal =
+        |value: &str| settings(&[("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", value)]).exception_signal;
+    assert_eq!(settings(&[]).exception_signal, ExceptionSignal::SpanEvent);
+    assert_eq!(signal("logs"), ExceptionSignal::Log);
+    assert_eq!(signal("logs/dup"), ExceptionSignal::Both);
+    assert_eq!(signal("logs, logs/dup"), ExceptionSignal::Both);
+    assert_eq!(signal("logs/dup,logs"), ExceptionSignal::Both);
+    assert_eq!(
+        error(&[("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "events")]),
+        "OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN=\"events\" is not valid: it accepts logs or logs/dup"
+    );
+}

@@ -1,0 +1,79 @@
+//! Where log records go (`OTEL_LOGS_EXPORTER` and the OTLP logs variables), and
+//! how exceptions are recorded (`OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN`).
+
+use super::otlp::{self, LOGS};
+use super::vars::Vars;
+use super::{Destination, OtlpSettings};
+use crate::init::InitError;
+
+/// Where the resolved configuration sends log records: those of the `log` and
+/// `tracing` bridges, and exceptions recorded as logs.
+#[derive(Debug, PartialEq)]
+pub(crate) enum LogsDestination {
+    /// No logs pipeline: the application's own logger prints its lines.
+    None,
+    Otlp(OtlpSettings),
+    /// The exporter given to [`super::Config::log_exporter`].
+    Custom,
+}
+
+/// How a returned error or a panic is recorded beside the span's status, as
+/// semantic conventions v1.44 let instrumentations choose.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum ExceptionSignal {
+    /// An `exception` span event (the variable unset): what backends show today.
+    #[default]
+    SpanEvent,
+    /// An `exception` log record linked to the span (`logs`).
+    Log,
+    /// Both (`logs/dup`), while backends move from one to the other.
+    Both,
+}
+
+/// Logs are exported when `OTEL_LOGS_EXPORTER=otlp` says so, or, when it is
+/// unset, as soon as spans go over OTLP or a logs endpoint is given: to the same
+/// collector as the spans unless the logs variables say otherwise.
+pub(crate) fn destination(vars: &Vars, traces: &Destination) -> Result<LogsDestination, InitError> {
+    let exported = match vars.get("OTEL_LOGS_EXPORTER") {
+        Some(variable) => variable.choice(
+            &[("otlp", true), ("none", false)],
+            "otlp or none (without OTLP, your own logger prints the lines)",
+        )?,
+        None => matches!(traces, Destination::Otlp(_)) || vars.get(LOGS.endpoint).is_some(),
+    };
+    if !exported {
+        return Ok(LogsDestination::None);
+    }
+    // Beside spans sent over OTLP: their protocol and collector, unless logs have
+    // variables of their own.
+    let traces = match traces {
+        Destination::Otlp(traces) => Some(traces),
+        _ => None,
+    };
+    let protocol = match traces {
+        Some(traces) if !LOGS.has_own_protocol(vars) => traces.protocol,
+        _ => otlp::protocol(vars, &LOGS)?,
+    };
+    let endpoint = traces
+        .filter(|traces| traces.protocol == protocol && !LOGS.has_endpoint(vars))
+        .map(otlp::logs_endpoint_beside);
+    let settings = otlp::settings(vars, &LOGS, endpoint, protocol)?;
+    Ok(LogsDestination::Otlp(settings))
+}
+
+pub(crate) fn exception_signal(vars: &Vars) -> Result<ExceptionSignal, InitError> {
+    const ACCEPTED: &str = "logs or logs/dup";
+    let Some(variable) = vars.get("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN") else {
+        return Ok(ExceptionSignal::SpanEvent);
+    };
+    let mut signal = ExceptionSignal::SpanEvent;
+    for entry in variable.list() {
+        signal = match entry.to_ascii_lowercase().as_str() {
+            "logs/dup" => ExceptionSignal::Both,
+            "logs" if signal != ExceptionSignal::Both => ExceptionSignal::Log,
+            "logs" => signal,
+            _ => return Err(variable.invalid(ACCEPTED)),
+        };
+    }
+    Ok(signal)
+}

@@ -1,0 +1,197 @@
+//! The OTLP exporter settings of one signal (traces or logs): its own
+//! `OTEL_EXPORTER_OTLP_{SIGNAL}_*` variable before the general one, then the
+//! specification's default.
+
+use super::vars::{Variable, Vars};
+use super::{Compression, OtlpSettings, Protocol};
+use crate::init::InitError;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The variables of one signal, each signal-specific name before the general one.
+#[derive(Debug)]
+pub(crate) struct SignalVariables {
+    pub endpoint: &'static str,
+    /// Appended to the general endpoint for HTTP.
+    path: &'static str,
+    protocol: [&'static str; 2],
+    headers: [&'static str; 2],
+    timeout: [&'static str; 2],
+    compression: [&'static str; 2],
+    certificate: [&'static str; 2],
+}
+
+/// The general variables, for the names the signals share.
+const GENERAL_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
+pub(crate) const TRACES: SignalVariables = SignalVariables {
+    endpoint: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    path: "/v1/traces",
+    protocol: [
+        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+    ],
+    headers: [
+        "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+        "OTEL_EXPORTER_OTLP_HEADERS",
+    ],
+    timeout: [
+        "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+        "OTEL_EXPORTER_OTLP_TIMEOUT",
+    ],
+    compression: [
+        "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
+        "OTEL_EXPORTER_OTLP_COMPRESSION",
+    ],
+    certificate: [
+        "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+        "OTEL_EXPORTER_OTLP_CERTIFICATE",
+    ],
+};
+
+pub(crate) const LOGS: SignalVariables = SignalVariables {
+    endpoint: "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+    path: "/v1/logs",
+    protocol: [
+        "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL",
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+    ],
+    headers: [
+        "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
+        "OTEL_EXPORTER_OTLP_HEADERS",
+    ],
+    timeout: [
+        "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT",
+        "OTEL_EXPORTER_OTLP_TIMEOUT",
+    ],
+    compression: [
+        "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION",
+        "OTEL_EXPORTER_OTLP_COMPRESSION",
+    ],
+    certificate: [
+        "OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE",
+        "OTEL_EXPORTER_OTLP_CERTIFICATE",
+    ],
+};
+
+impl SignalVariables {
+    /// Whether the signal's own protocol variable is set (it then wins over the
+    /// protocol another signal was given by a builder call).
+    pub(crate) fn has_own_protocol(&self, vars: &Vars) -> bool {
+        vars.get(self.protocol[0]).is_some()
+    }
+
+    /// Whether an endpoint variable applies to this signal.
+    pub(crate) fn has_endpoint(&self, vars: &Vars) -> bool {
+        vars.first(&[self.endpoint, GENERAL_ENDPOINT]).is_some()
+    }
+}
+
+pub(crate) fn protocol(vars: &Vars, signal: &SignalVariables) -> Result<Protocol, InitError> {
+    match vars.first(&signal.protocol) {
+        Some(variable) => variable.choice(
+            &[
+                ("grpc", Protocol::Grpc),
+                ("http/protobuf", Protocol::HttpProtobuf),
+            ],
+            "grpc or http/protobuf",
+        ),
+        None => Ok(Protocol::HttpProtobuf),
+    }
+}
+
+/// The settings of `signal`; `endpoint` is one given by a builder call.
+pub(crate) fn settings(
+    vars: &Vars,
+    signal: &SignalVariables,
+    endpoint: Option<String>,
+    protocol: Protocol,
+) -> Result<OtlpSettings, InitError> {
+    let endpoint = match endpoint {
+        Some(endpoint) => endpoint,
+        None => endpoint_from_vars(vars, signal, protocol)?,
+    };
+    let headers = match vars.first(&signal.headers) {
+        Some(variable) => variable.pairs()?,
+        None => Vec::new(),
+    };
+    let timeout = match vars.first(&signal.timeout) {
+        Some(variable) => variable.millis()?,
+        None => Duration::from_secs(10),
+    };
+    let compression = match vars.first(&signal.compression) {
+        Some(variable) => variable.choice(
+            &[("gzip", Some(Compression::Gzip)), ("none", None)],
+            "gzip or none",
+        )?,
+        None => None,
+    };
+    let certificate = match vars.first(&signal.certificate) {
+        Some(variable) => {
+            let path = PathBuf::from(variable.value);
+            if !path.is_file() {
+                return Err(variable.invalid("the path of a readable PEM certificate file"));
+            }
+            Some(path)
+        }
+        None => None,
+    };
+    Ok(OtlpSettings {
+        endpoint,
+        protocol,
+        headers,
+        timeout,
+        compression,
+        certificate,
+    })
+}
+
+/// The signal's own endpoint variable is used as it is; the general
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` gets the signal's path (`/v1/traces`,
+/// `/v1/logs`) appended for HTTP, as the specification says.
+fn endpoint_from_vars(
+    vars: &Vars,
+    signal: &SignalVariables,
+    protocol: Protocol,
+) -> Result<String, InitError> {
+    const ACCEPTED: &str = "an http:// or https:// URL";
+    let valid = |variable: Variable<'_>| {
+        let url = variable.value;
+        if (url.starts_with("http://") || url.starts_with("https://"))
+            && url.len() > "https://".len()
+        {
+            Ok(url.to_owned())
+        } else {
+            Err(variable.invalid(ACCEPTED))
+        }
+    };
+    if let Some(variable) = vars.get(signal.endpoint) {
+        return valid(variable);
+    }
+    if let Some(variable) = vars.get(GENERAL_ENDPOINT) {
+        let base = valid(variable)?;
+        return Ok(match protocol {
+            Protocol::Grpc => base,
+            Protocol::HttpProtobuf => format!("{}{}", base.trim_end_matches('/'), signal.path),
+        });
+    }
+    Ok(match protocol {
+        Protocol::Grpc => "http://localhost:4317".to_owned(),
+        Protocol::HttpProtobuf => format!("http://localhost:4318{}", signal.path),
+    })
+}
+
+/// The logs endpoint of a collector that traces were sent to by a builder call or
+/// their own variable: the same address, with the logs path for HTTP.
+pub(crate) fn logs_endpoint_beside(traces: &OtlpSettings) -> String {
+    match traces.protocol {
+        Protocol::Grpc => traces.endpoint.clone(),
+        Protocol::HttpProtobuf => {
+            let base = traces
+                .endpoint
+                .strip_suffix(TRACES.path)
+                .unwrap_or(&traces.endpoint);
+            format!("{}{}", base.trim_end_matches('/'), LOGS.path)
+        }
+    }
+}

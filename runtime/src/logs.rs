@@ -1,0 +1,159 @@
+//! The OpenTelemetry logs pipeline `init()` installs beside the spans: where the
+//! `log` and `tracing` bridges send records, and where exceptions go when
+//! `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN` asks for log records.
+//!
+//! Bridges look the pipeline up on each record rather than holding a provider, so
+//! a logger set once in `main` works whether it was set before or after `init()`,
+//! and stops exporting when the guard is dropped.
+
+use crate::config::{BatchSettings, ExceptionSignal};
+use opentelemetry::logs::{AnyValue, LogRecord as _, Logger as _, LoggerProvider as _, Severity};
+use opentelemetry::trace::SpanContext;
+use opentelemetry::{InstrumentationScope, KeyValue, Value};
+use opentelemetry_sdk::logs::{
+    BatchConfigBuilder, BatchLogProcessor, LogExporter, SdkLogger, SdkLoggerProvider,
+};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{PoisonError, RwLock};
+use std::time::Duration;
+
+/// The installed pipeline's loggers; `None` when nothing exports logs.
+static INSTALLED: RwLock<Option<Loggers>> = RwLock::new(None);
+
+/// How exceptions are recorded, as [`ExceptionSignal`] discriminants. Only ever
+/// other than `SpanEvent` while a pipeline is installed: exceptions are never
+/// traded for records that go nowhere.
+static EXCEPTION_SIGNAL: AtomicU8 = AtomicU8::new(SPAN_EVENT);
+const SPAN_EVENT: u8 = 0;
+const LOG: u8 = 1;
+const BOTH: u8 = 2;
+
+/// One logger per source, so that backends can tell the records apart by scope.
+struct Loggers {
+    /// Exceptions recorded by annotated functions.
+    exceptions: SdkLogger,
+    #[cfg(feature = "log")]
+    log: opentelemetry_appender_log::OpenTelemetryLogBridge<SdkLoggerProvider, SdkLogger>,
+    #[cfg(feature = "tracing")]
+    tracing: opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge<
+        SdkLoggerProvider,
+        SdkLogger,
+    >,
+}
+
+/// The SDK's batch log processor (on its own thread) around `exporter`, with the
+/// span batch settings applied explicitly (the SDK's defaults read the process
+/// environment, which `Config::from_vars` must not).
+pub(crate) fn batch(
+    exporter: impl LogExporter + 'static,
+    settings: BatchSettings,
+    default_delay: Duration,
+) -> BatchLogProcessor {
+    let config = BatchConfigBuilder::default()
+        .with_max_queue_size(settings.max_queue_size)
+        .with_scheduled_delay(settings.scheduled_delay.unwrap_or(default_delay))
+        .with_max_export_batch_size(settings.max_export_batch_size)
+        .build();
+    BatchLogProcessor::builder(exporter)
+        .with_batch_config(config)
+        .build()
+}
+
+/// Makes `provider` where bridged records and exception records go.
+pub(crate) fn install(provider: &SdkLoggerProvider, exceptions: ExceptionSignal) {
+    let scope = |name: &'static str| {
+        InstrumentationScope::builder(name)
+            .with_version(env!("CARGO_PKG_VERSION"))
+            .build()
+    };
+    let loggers = Loggers {
+        exceptions: provider.logger_with_scope(scope("otel-traced")),
+        #[cfg(feature = "log")]
+        log: opentelemetry_appender_log::OpenTelemetryLogBridge::new(provider),
+        #[cfg(feature = "tracing")]
+        tracing: opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge::new(provider),
+    };
+    *INSTALLED.write().unwrap_or_else(PoisonError::into_inner) = Some(loggers);
+    let signal = match exceptions {
+        ExceptionSignal::SpanEvent => SPAN_EVENT,
+        ExceptionSignal::Log => LOG,
+        ExceptionSignal::Both => BOTH,
+    };
+    EXCEPTION_SIGNAL.store(signal, Ordering::Release);
+}
+
+/// Stops sending records to the pipeline; exceptions are span events again.
+pub(crate) fn uninstall() {
+    EXCEPTION_SIGNAL.store(SPAN_EVENT, Ordering::Release);
+    INSTALLED
+        .write()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
+}
+
+/// Where an exception goes: `(as a span event, as a log record)`.
+pub(crate) fn exception_targets() -> (bool, bool) {
+    match EXCEPTION_SIGNAL.load(Ordering::Acquire) {
+        LOG => (false, true),
+        BOTH => (true, true),
+        _ => (true, false),
+    }
+}
+
+/// Emits the exception log record of the conventions (event name `exception`,
+/// severity ERROR, the `exception.*` attributes), linked to the span it ended.
+pub(crate) fn emit_exception(span: &SpanContext, attributes: &[KeyValue]) {
+    with_loggers(|loggers| {
+        let mut record = loggers.exceptions.create_log_record();
+        record.set_event_name("exception");
+        record.set_severity_number(Severity::Error);
+        record.set_severity_text("ERROR");
+        record.set_trace_context(span.trace_id(), span.span_id(), Some(span.trace_flags()));
+        record.add_attributes(
+            attributes
+                .iter()
+                .map(|attribute| (attribute.key.clone(), any_value(&attribute.value))),
+        );
+        loggers.exceptions.emit(record);
+    });
+}
+
+/// Exports a record of the `log` crate through `opentelemetry-appender-log`; the
+/// SDK links it to the current span.
+#[cfg(feature = "log")]
+pub(crate) fn export_log_record(record: &::log::Record<'_>) {
+    with_loggers(|loggers| ::log::Log::log(&loggers.log, record));
+}
+
+/// Runs `export` with the `opentelemetry-appender-tracing` bridge, if logs are
+/// exported.
+#[cfg(feature = "tracing")]
+pub(crate) fn with_tracing_bridge(
+    export: impl FnOnce(
+        &opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge<
+            SdkLoggerProvider,
+            SdkLogger,
+        >,
+    ),
+) {
+    with_loggers(|loggers| export(&loggers.tracing));
+}
+
+/// A span attribute's value as a log attribute's.
+fn any_value(value: &Value) -> AnyValue {
+    match value {
+        Value::Bool(value) => AnyValue::Boolean(*value),
+        Value::I64(value) => AnyValue::Int(*value),
+        Value::F64(value) => AnyValue::Double(*value),
+        Value::String(value) => AnyValue::String(value.clone()),
+        // Arrays and any later kinds: their text.
+        other => AnyValue::String(other.to_string().into()),
+    }
+}
+
+fn with_loggers(f: impl FnOnce(&Loggers)) {
+    let installed = INSTALLED.read().unwrap_or_else(PoisonError::into_inner);
+    if let Some(loggers) = installed.as_ref() {
+        f(loggers);
+    }
+}

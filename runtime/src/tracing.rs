@@ -1,0 +1,229 @@
+//! One tree with the `tracing` crate (feature `tracing`).
+//!
+//! Libraries such as hyper, tonic, sqlx and reqwest middleware emit `tracing`
+//! spans. [`layer`] puts a `tracing-opentelemetry` layer on our provider, with
+//! context activation: a `tracing` span opened inside a `#[traced]` call is its
+//! child, and a `#[traced]` call inside an entered `tracing` span is that span's
+//! child. One trace id, either way round. Events of `tracing` are exported as log
+//! records with their trace context when `init()` exports logs, and
+//! [`with_trace_ids`] prints the ids in each formatted line.
+//!
+//! ```no_run
+//! let _guard = otel_traced::init()?;
+//! otel_traced::tracing::install()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use crate::route::TracerCache;
+use crate::span::OpenedSpan;
+use opentelemetry::global::BoxedTracer;
+use opentelemetry::trace::noop::NoopTracer;
+use opentelemetry::trace::{SpanBuilder, TraceContextExt as _, Tracer};
+use opentelemetry::{Context, InstrumentationScope};
+use std::fmt;
+use std::sync::LazyLock;
+use tracing_core::{Event, Subscriber};
+use tracing_subscriber::Layer;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt as _;
+
+/// The layer that joins `tracing` to otel-traced: `tracing` spans become spans
+/// of the provider `init()` installed (or of the running test capture), parented
+/// both ways with ours; `tracing` events are exported as log records when logs are.
+/// Works whether it is built before or after `init()`.
+///
+/// ```no_run
+/// use tracing_subscriber::layer::SubscriberExt as _;
+///
+/// let subscriber = tracing_subscriber::registry().with(otel_traced::tracing::layer());
+/// tracing::subscriber::set_global_default(subscriber)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn layer<S>() -> impl Layer<S>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    tracing_opentelemetry::layer()
+        .with_tracer(BridgeTracer)
+        .with_context_activation(true)
+        .and_then(ExportEvents)
+}
+
+/// Sets the global `tracing` subscriber in one call: [`layer`], and lines on
+/// stderr with their trace ids ([`with_trace_ids`]), filtered by `RUST_LOG`
+/// (`info` when unset; directives such as `info,hyper=warn`).
+pub fn install() -> Result<(), InstallError> {
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(directives) if !directives.trim().is_empty() => directives
+            .parse::<Targets>()
+            .map_err(|error| InstallError::Filter(format!("RUST_LOG={directives:?}: {error}")))?,
+        _ => Targets::new().with_default(LevelFilter::INFO),
+    };
+    let lines = tracing_subscriber::fmt::layer()
+        .event_format(with_trace_ids(tracing_subscriber::fmt::format()))
+        .with_writer(std::io::stderr);
+    tracing_subscriber::registry()
+        .with(layer())
+        .with(lines)
+        .with(filter)
+        .try_init()
+        .map_err(|_| InstallError::AlreadySet)
+}
+
+/// Why [`install`] set no subscriber.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InstallError {
+    /// `RUST_LOG` holds directives `tracing-subscriber` cannot read.
+    Filter(String),
+    /// A global `tracing` subscriber was set already: add [`layer`] to it instead.
+    AlreadySet,
+}
+
+impl fmt::Display for InstallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InstallError::Filter(reason) => write!(
+                f,
+                "{reason}; write directives such as `info` or `info,hyper=warn`"
+            ),
+            InstallError::AlreadySet => f.write_str(
+                "a global tracing subscriber is already set: add otel_traced::tracing::layer() to it instead of calling install()",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for InstallError {}
+
+/// The tracer `tracing-opentelemetry` opens its spans with: they go where ours go.
+#[derive(Clone, Copy, Debug)]
+struct BridgeTracer;
+
+/// Its tracer for the installed provider, like a call site's.
+static TRACERS: TracerCache = TracerCache::new();
+
+/// Spans opened while nothing records: they keep their parent's span context,
+/// so a context carried through `tracing` spans still propagates.
+static NOWHERE: LazyLock<BoxedTracer> =
+    LazyLock::new(|| BoxedTracer::new(Box::new(NoopTracer::new())));
+
+impl Tracer for BridgeTracer {
+    type Span = OpenedSpan;
+
+    fn build_with_context(&self, builder: SpanBuilder, parent: &Context) -> OpenedSpan {
+        let opened = if crate::route::is_enabled() {
+            TRACERS.open(scope, builder, parent)
+        } else {
+            None
+        };
+        opened.unwrap_or_else(|| {
+            OpenedSpan::Global(NOWHERE.build_with_context(SpanBuilder::from_name(""), parent))
+        })
+    }
+}
+
+/// The instrumentation scope of spans that came from `tracing`.
+fn scope() -> InstrumentationScope {
+    InstrumentationScope::builder("otel_traced::tracing")
+        .with_version(env!("CARGO_PKG_VERSION"))
+        .build()
+}
+
+/// Hands `tracing` events to `opentelemetry-appender-tracing` while logs are
+/// exported.
+struct ExportEvents;
+
+impl<S> Layer<S> for ExportEvents
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_event(&self, event: &Event<'_>, ctx: tracing_subscriber::layer::Context<'_, S>) {
+        crate::logs::with_tracing_bridge(|bridge| bridge.on_event(event, ctx));
+    }
+}
+
+/// Wraps an event format so that each line written inside a span ends with
+/// ` trace_id=… span_id=…` (lowercase hex), the ids logs and traces join on.
+///
+/// ```no_run
+/// use tracing_subscriber::layer::SubscriberExt as _;
+///
+/// let lines = tracing_subscriber::fmt::layer()
+///     .event_format(otel_traced::tracing::with_trace_ids(tracing_subscriber::fmt::format()));
+/// let subscriber = tracing_subscriber::registry()
+///     .with(otel_traced::tracing::layer())
+///     .with(lines);
+/// tracing::subscriber::set_global_default(subscriber)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn with_trace_ids<F>(format: F) -> WithTraceIds<F> {
+    WithTraceIds { format }
+}
+
+/// An event format adding the current span's ids; see [`with_trace_ids`].
+#[derive(Debug, Clone)]
+pub struct WithTraceIds<F> {
+    format: F,
+}
+
+impl<S, N, F> FormatEvent<S, N> for WithTraceIds<F>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+    F: FormatEvent<S, N>,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let span = Context::map_current(|current| current.span().span_context().clone());
+        if !span.is_valid() {
+            return self.format.format_event(ctx, writer, event);
+        }
+        let mut line = NewlineHeld {
+            out: &mut writer,
+            newline: false,
+        };
+        self.format
+            .format_event(ctx, Writer::new(&mut line), event)?;
+        let newline = if line.newline { "\n" } else { "" };
+        write!(
+            writer,
+            " trace_id={} span_id={}{newline}",
+            span.trace_id(),
+            span.span_id()
+        )
+    }
+}
+
+/// Passes text through but holds back a final newline, so the ids land on the
+/// line rather than after it.
+struct NewlineHeld<'a, 'w> {
+    out: &'a mut Writer<'w>,
+    newline: bool,
+}
+
+impl fmt::Write for NewlineHeld<'_, '_> {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        if text.is_empty() {
+            return Ok(());
+        }
+        if std::mem::take(&mut self.newline) {
+            self.out.write_char('\n')?;
+        }
+        match text.strip_suffix('\n') {
+            Some(head) => {
+                self.newline = true;
+                self.out.write_str(head)
+            }
+            None => self.out.write_str(text),
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! With OTLP configured, records of the `log` crate and events of `tracing` reach
+//! the collector as log records linked to the span they were emitted in, and
+//! exceptions follow `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN`. The logger, the
+//! `tracing` subscriber and `init()` are process-wide: the tests take turns.
+
+use opentelemetry_proto::tonic::common::v1::any_value;
+use opentelemetry_proto::tonic::logs::v1::LogRecord;
+use opentelemetry_proto::tonic::trace::v1::Span;
+use otel_traced::{Config, Guard, traced};
+use otel_traced_tests::receiver::{Receiver, Transport, string_attribute, value};
+use std::sync::{Mutex, MutexGuard, Once};
+use std::time::Duration;
+
+#[derive(Debug)]
+struct OutOfStock;
+
+impl std::fmt::Display for OutOfStock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("out of stock")
+    }
+}
+
+impl std::error::Error for OutOfStock {}
+
+#[traced]
+fn checkout(order: u64) {
+    log::info!(order; "checking out");
+    tracing::info!(order, "reserving");
+}
+
+#[traced]
+fn reserve(sku: &str) -> Result<(), OutOfStock> {
+    let _ = sku;
+    Err(OutOfStock)
+}
+
+/// A `log` logger printing nothing: only the export is under test here.
+struct Silent;
+
+impl log::Log for Silent {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+
+    fn log(&self, _: &log::Record<'_>) {}
+
+    fn flush(&self) {}
+}
+
+/// Takes this test's turn, with the `log` logger and the `tracing` subscriber
+/// set once for the process.
+fn turn() -> MutexGuard<'static, ()> {
+    static TURN: Mutex<()> = Mutex::new(());
+    static SET_UP: Once = Once::new();
+    SET_UP.call_once(|| {
+        log::set_logger(Box::leak(Box::new(otel_traced::log::with_trace_context(
+            Silent,
+        ))))
+        .expect("the only logger");
+        log::set_max_level(log::LevelFilter::Info);
+        otel_traced::tracing::install().expect("the only subscriber");
+        assert_eq!(
+            otel_traced::tracing::install(),
+            Err(otel_traced::tracing::InstallError::AlreadySet)
+        );
+    });
+    TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Spans and logs both to `receiver`, as a user would configure it: the traces
+/// endpoint only (logs go beside), plus `extra` variables.
+fn install(receiver: &Receiver, transport: Transport, extra: &[(&str, &str)]) -> Guard {
+    let protocol = match transport {
+        Transport::Grpc => "grpc",
+        Transport::Http => "http/protobuf",
+    };
+    let endpoint = receiver.endpoint();
+    let mut vars = vec![
+        ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", endpoint.as_str()),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
+        ("OTEL_BSP_SCHEDULE_DELAY", "50"),
+    ];
+    vars.extend_from_slice(extra);
+    Config::from_vars(vars).install().expect("OTLP configured")
+}
+
+fn span<'a>(spans: &'a [Span], name: &str) -> &'a Span {
+    spans
+        .iter()
+        .find(|span| span.name == name)
+        .unwrap_or_else(|| panic!("no span {name} in {spans:#?}"))
+}
+
+fn body(record: &LogRecord) -> &str {
+    match record.body.as_ref().and_then(|body| body.value.as_ref()) {
+        Some(any_value::Value::StringValue(text)) => text,
+        _ => "",
+    }
+}
+
+fn exception_records(records: &[LogRecord]) -> Vec<&LogRecord> {
+    records
+        .iter()
+        .filter(|record| record.event_name == "exception")
+        .collect()
+}
+
+#[test]
+fn log_records_and_tracing_events_arrive_linked_to_their_span_over_both_protocols() {
+    let _turn = turn();
+    for transport in [Transport::Grpc, Transport::Http] {
+        let receiver = Receiver::start(transport);
+        let guard = install(&receiver, transport, &[]);
+        log::info!("outside any span");
+        checkout(42);
+        guard.shutdown().expect("everything exported");
+
+        let spans = receiver.spans();
+        let checkout = span(&spans, "checkout");
+        let records = receiver.log_records();
+        assert_eq!(records.len(), 3, "{transport:?}: {records:#?}");
+        let find = |text: &str| {
+            records
+                .iter()
+                .find(|record| body(record) == text)
+                .unwrap_or_else(|| panic!("{transport:?}: no record {text:?} in {records:#?}"))
+        };
+        let outside = find("outside any span");
+        assert!(outside.trace_id.is_empty(), "{transport:?}: {outside:#?}");
+        assert!(outside.span_id.is_empty(), "{transport:?}: {outside:#?}");
+        for inside in [find("checking out"), find("reserving")] {
+            assert_eq!(inside.trace_id, checkout.trace_id, "{transport:?}");
+            assert_eq!(inside.span_id, checkout.span_id, "{transport:?}");
+            assert_eq!(
+                value(&inside.attributes, "order"),
+                Some(&any_value::Value::IntValue(42)),
+                "{transport:?}: {inside:#?}"
+            );
+            assert_eq!(inside.severity_text, "INFO");
+        }
+    }
+}
+
+/// The span `reserve` and the exception log records after one failing call,
+/// under `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN` (and any `extra` variables).
+fn failing_call(opt_in: Option<&str>, extra: &[(&str, &str)]) -> (Span, Vec<LogRecord>) {
+    let receiver = Receiver::start(Transport::Grpc);
+    let mut vars = extra.to_vec();
+    if let Some(opt_in) = opt_in {
+        vars.push(("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", opt_in));
+    }
+    let guard = install(&receiver, Transport::Grpc, &vars);
+    let _ = reserve("sku-1");
+    guard.shutdown().expect("everything exported");
+    let spans = receiver.wait_for_spans(1, Duration::from_secs(5));
+    let records = receiver.log_records();
+    (span(&spans, "reserve").clone(), records)
+}
+
+fn exception_events(span: &Span) -> usize {
+    span.events
+        .iter()
+        .filter(|event| event.name == "exception")
+        .count()
+}
+
+/// The exception record of the conventions, linked to the span that failed.
+fn assert_exception_record_of(span: &Span, records: &[LogRecord]) {
+    let exceptions = exception_records(records);
+    assert_eq!(exceptions.len(), 1, "{records:#?}");
+    let record = exceptions[0];
+    assert_eq!(record.trace_id, span.trace_id);
+    assert_eq!(record.span_id, span.span_id);
+    assert_eq!(record.severity_text, "ERROR");
+    assert_eq!(record.severity_number, 17, "SEVERITY_NUMBER_ERROR");
+    assert_eq!(
+        string_attribute(&record.attributes, "exception.type"),
+        Some("logs_export::OutOfStock")
+    );
+    assert_eq!(
+        string_attribute(&record.attributes, "exception.message"),
+        Some("out of stock")
+    );
+}
+
+#[test]
+fn exceptions_are_span_events_when_the_opt_in_is_unset() {
+    let _turn = turn();
+    let (span, records) = failing_call(None, &[]);
+    assert_eq!(exception_events(&span), 1);
+    assert!(exception_records(&records).is_empty(), "{records:#?}");
+    assert_eq!(
+        string_attribute(&span.attributes, "error.type"),
+        Some("logs_export::OutOfStock")
+    );
+}
+
+#[test]
+fn exceptions_are_log_records_linked_to_the_span_under_logs() {
+    let _turn = turn();
+    let (span, records) = failing_call(Some("logs"), &[]);
+    assert_eq!(exception_events(&span), 0, "{span:#?}");
+    assert_exception_record_of(&span, &records);
+    assert_eq!(
+        span.status.as_ref().map(|status| status.message.as_str()),
+        Some("out of stock"),
+        "the span's status does not depend on the signal"
+    );
+}
+
+#[test]
+fn exceptions_are_both_under_logs_dup() {
+    let _turn = turn();
+    let (span, records) = failing_call(Some("logs/dup"), &[]);
+    assert_eq!(exception_events(&span), 1, "{span:#?}");
+    assert_exception_record_of(&span, &records);
+}
+
+#[test]
+fn exceptions_stay_span_events_when_no_logs_are_exported() {
+    let _turn = turn();
+    let (span, records) = failing_call(Some("logs"), &[("OTEL_LOGS_EXPORTER", "none")]);
+    assert_eq!(
+        exception_events(&span),
+        1,
+        "not traded for records that go nowhere"
+    );
+    assert!(records.is_empty(), "{records:#?}");
+}

@@ -1,0 +1,137 @@
+//! One tree with the `tracing` crate: a `tracing` span opened inside a `#[traced]`
+//! call is its child, a `#[traced]` call inside an entered `tracing` span is that
+//! span's child, sync and async; formatted lines carry the ids of the span they
+//! were written in. Each test sets its subscriber for its own thread only.
+
+use otel_traced::testing::{capture, capture_async};
+use otel_traced::traced;
+use otel_traced_tests::assert_child_of;
+use std::sync::{Arc, Mutex};
+use tracing::Instrument as _;
+use tracing_subscriber::layer::SubscriberExt as _;
+
+#[traced]
+fn load_cart(cart_id: u64) -> usize {
+    let query = tracing::info_span!("SELECT carts", db.system.name = "postgresql");
+    let _entered = query.enter();
+    price(cart_id)
+}
+
+#[traced]
+fn price(cart_id: u64) -> usize {
+    tracing::info!(cart_id, "pricing");
+    3
+}
+
+#[traced]
+async fn ship(order_id: u64) -> u64 {
+    order_id
+}
+
+fn bridged()
+-> impl tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a> + Send + Sync {
+    tracing_subscriber::registry().with(otel_traced::tracing::layer())
+}
+
+#[test]
+fn a_tracing_span_inside_a_traced_call_and_a_traced_call_inside_it_form_one_tree() {
+    let captured = tracing::subscriber::with_default(bridged(), || capture(|| load_cart(7)));
+    assert_eq!(*captured.output(), 3);
+    let (outer, query, inner) = (
+        captured.find("load_cart").expect("the traced call"),
+        captured.find("SELECT carts").expect("the tracing span"),
+        captured.find("price").expect("the traced call inside it"),
+    );
+    assert_eq!(captured.spans().len(), 3, "{}", captured.tree());
+    assert_child_of(query, outer);
+    assert_child_of(inner, query);
+    assert_eq!(query.span_context.trace_id(), outer.span_context.trace_id());
+    assert_eq!(inner.span_context.trace_id(), outer.span_context.trace_id());
+    assert_eq!(
+        otel_traced_tests::attribute(query, "db.system.name"),
+        Some(&otel_traced::opentelemetry::Value::from("postgresql"))
+    );
+}
+
+#[test]
+fn a_traced_call_inside_a_root_tracing_span_is_its_child() {
+    let captured = tracing::subscriber::with_default(bridged(), || {
+        capture(|| tracing::info_span!("GET /cart").in_scope(|| price(1)))
+    });
+    let (request, inner) = (
+        captured.find("GET /cart").expect("the tracing span"),
+        captured.find("price").expect("the traced call"),
+    );
+    assert_eq!(
+        request.parent_span_id,
+        otel_traced::opentelemetry::trace::SpanId::INVALID,
+        "the tracing span is the root"
+    );
+    assert_child_of(inner, request);
+}
+
+#[test]
+fn an_async_traced_call_inside_an_instrumented_future_is_its_child() {
+    let subscriber = bridged();
+    let captured = tracing::subscriber::with_default(subscriber, || {
+        futures::executor::block_on(capture_async(async {
+            ship(9).instrument(tracing::info_span!("worker")).await
+        }))
+    });
+    assert_eq!(*captured.output(), 9);
+    let (worker, shipped) = (
+        captured.find("worker").expect("the tracing span"),
+        captured.find("ship").expect("the traced call"),
+    );
+    assert_child_of(shipped, worker);
+}
+
+/// Lines written by the `fmt` layer, kept in memory.
+#[derive(Clone, Default)]
+struct Lines(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Lines {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().write(bytes)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn formatted_lines_inside_a_span_end_with_its_ids_and_others_carry_none() {
+    let lines = Lines::default();
+    let writer = lines.clone();
+    let format = tracing_subscriber::fmt::format()
+        .without_time()
+        .with_target(false);
+    let subscriber = bridged().with(
+        tracing_subscriber::fmt::layer()
+            .event_format(otel_traced::tracing::with_trace_ids(format))
+            .with_writer(move || writer.clone()),
+    );
+    let captured = tracing::subscriber::with_default(subscriber, || {
+        tracing::info!("before any span");
+        let captured = capture(|| price(5));
+        tracing::warn!("after it");
+        captured
+    });
+    let span = captured.find("price").expect("the traced call");
+    let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    let written: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        written,
+        [
+            " INFO before any span".to_owned(),
+            format!(
+                " INFO pricing cart_id=5 trace_id={} span_id={}",
+                span.span_context.trace_id(),
+                span.span_context.span_id()
+            ),
+            " WARN after it".to_owned(),
+        ],
+        "{text}"
+    );
+}
