@@ -151,7 +151,12 @@ fn any_value(value: &Value) -> AnyValue {
     }
 }
 
+/// Runs `f` with the installed loggers, unless there are none or this is an
+/// export thread (see `route::mark_export_thread`).
 fn with_loggers(f: impl FnOnce(&Loggers)) {
+    if crate::route::on_export_thread() {
+        return;
+    }
     let installed = INSTALLED.read().unwrap_or_else(PoisonError::into_inner);
     if let Some(loggers) = installed.as_ref() {
         f(loggers);

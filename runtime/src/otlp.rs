@@ -125,6 +125,7 @@ impl<B> Relay<B> {
         std::thread::Builder::new()
             .name(S::THREAD.to_owned())
             .spawn(move || {
+                crate::route::mark_export_thread();
                 let runtime = match tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()

@@ -45,6 +45,27 @@ pub(crate) enum Destination {
 static CAPTURED_TRACES: LazyLock<Mutex<HashMap<TraceId, Weak<CaptureSink>>>> =
     LazyLock::new(Mutex::default);
 
+thread_local! {
+    /// Set on our export threads; see [`mark_export_thread`].
+    static EXPORT_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks the current thread as one of our export threads. What the network
+/// clients emit on it (`tracing` spans and events of hyper, h2 and tonic, `log`
+/// records of rustls) is never recorded: exporting it would make more to export,
+/// for ever. A flag of the thread rather than the SDK's suppressed context: that
+/// context did not hold on these threads in our tests, where the contexts that
+/// `tracing` spans attach and detach across polls of interleaved tasks replace it
+/// (`tests/tests/logs_export.rs` counts what arrives).
+pub(crate) fn mark_export_thread() {
+    EXPORT_THREAD.with(|exporting| exporting.set(true));
+}
+
+/// Whether this is one of our export threads.
+pub(crate) fn on_export_thread() -> bool {
+    EXPORT_THREAD.with(std::cell::Cell::get)
+}
+
 /// Could any span be recorded? One relaxed load: the whole cost of an annotated
 /// function while nothing is installed.
 #[inline(always)]

@@ -116,7 +116,7 @@ impl Tracer for BridgeTracer {
     type Span = OpenedSpan;
 
     fn build_with_context(&self, builder: SpanBuilder, parent: &Context) -> OpenedSpan {
-        let opened = if crate::route::is_enabled() {
+        let opened = if crate::route::is_enabled() && !crate::route::on_export_thread() {
             TRACERS.open(scope, builder, parent)
         } else {
             None

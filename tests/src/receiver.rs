@@ -245,8 +245,15 @@ impl Receiver {
         let state = Arc::clone(&self.state);
         let transport = self.transport;
         let thread = std::thread::spawn(move || {
+            // A collector runs in a process of its own: what its server libraries
+            // emit (`tracing` spans and events of hyper, h2, tonic) must not reach
+            // the pipeline under test through the process's global subscriber.
+            let silent =
+                || tracing::subscriber::set_default(tracing::subscriber::NoSubscriber::default());
+            let _silent = silent();
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
+                .on_thread_start(move || std::mem::forget(silent()))
                 .enable_all()
                 .build()
                 .expect("a runtime for the receiver");

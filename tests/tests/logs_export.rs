@@ -10,6 +10,7 @@ use otel_traced::{Config, Guard, traced};
 use otel_traced_tests::receiver::{Receiver, Transport, string_attribute, value};
 use std::sync::{Mutex, MutexGuard, Once};
 use std::time::Duration;
+use tracing_subscriber::layer::SubscriberExt as _;
 
 #[derive(Debug)]
 struct OutOfStock;
@@ -58,11 +59,13 @@ fn turn() -> MutexGuard<'static, ()> {
         ))))
         .expect("the only logger");
         log::set_max_level(log::LevelFilter::Info);
-        otel_traced::tracing::install().expect("the only subscriber");
-        assert_eq!(
-            otel_traced::tracing::install(),
-            Err(otel_traced::tracing::InstallError::AlreadySet)
-        );
+        // Every level, so that the HTTP and gRPC clients' own events while they
+        // export would be exported in turn if the export thread did not suppress
+        // them: the exact counts below say they are not.
+        let subscriber = tracing_subscriber::registry()
+            .with(otel_traced::tracing::layer())
+            .with(tracing_subscriber::filter::LevelFilter::TRACE);
+        tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
     });
     TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
@@ -113,9 +116,13 @@ fn log_records_and_tracing_events_arrive_linked_to_their_span_over_both_protocol
         let guard = install(&receiver, transport, &[]);
         log::info!("outside any span");
         checkout(42);
+        // One export of each signal before the last, so that what the clients
+        // emit while exporting would have a later export to travel in.
+        guard.force_flush().expect("exported");
         guard.shutdown().expect("everything exported");
 
         let spans = receiver.spans();
+        assert_eq!(spans.len(), 1, "{transport:?}: {spans:#?}");
         let checkout = span(&spans, "checkout");
         let records = receiver.log_records();
         assert_eq!(records.len(), 3, "{transport:?}: {records:#?}");

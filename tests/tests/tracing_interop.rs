@@ -135,3 +135,12 @@ fn formatted_lines_inside_a_span_end_with_its_ids_and_others_carry_none() {
         "{text}"
     );
 }
+
+#[test]
+fn install_sets_the_global_subscriber_once() {
+    otel_traced::tracing::install().expect("the first global subscriber");
+    assert_eq!(
+        otel_traced::tracing::install(),
+        Err(otel_traced::tracing::InstallError::AlreadySet)
+    );
+}
