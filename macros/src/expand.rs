@@ -3,7 +3,9 @@
 //! default `::otel_traced::__private`), so it stays small and the runtime owns the
 //! behaviour.
 
-use crate::check::{Access, Boundary, Checked, Kind, Probe, Protocol, Recorded, Side, Warning};
+use crate::check::{
+    Access, Boundary, Checked, Kind, Operation, Probe, Protocol, Recorded, Side, Warning,
+};
 use crate::parse::{Shape, TracedFn, boxed_async_block};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
@@ -117,9 +119,8 @@ fn open_span(
         (None, Some(name)) => name.value(),
         (None, None) => ident.to_string(),
     };
-    let kind = match boundary.map(|boundary| boundary.side) {
-        Some(Side::Server) => format_ident!("Server"),
-        Some(Side::Client) => format_ident!("Client"),
+    let kind = match boundary {
+        Some(boundary) => format_ident!("{}", boundary.span_kind()),
         None => format_ident!(
             "{}",
             capitalised(
@@ -243,48 +244,122 @@ fn open_boundary(
             let template = cow(template);
             quote!(#private::Protocol::Http { route: #route, template: #template })
         }
+        Protocol::Messaging {
+            operation,
+            system,
+            destination,
+        } => {
+            let variant = format_ident!("{}", operation.variant());
+            let destination = cow(destination);
+            let name = boundary.static_name();
+            quote! {
+                #private::Protocol::Messaging {
+                    operation: #private::Operation::#variant,
+                    system: ::std::borrow::Cow::Borrowed(#system),
+                    destination: #destination,
+                    name: ::std::borrow::Cow::Borrowed(#name),
+                }
+            }
+        }
     };
     let side = match boundary.side {
         Side::Server => quote!(Server),
         Side::Client => quote!(Client),
     };
-    let carrier = &boundary.carrier.ident;
-    // Spanned at the carrier parameter, so that a type that is not a carrier
-    // (`Extract`, `Inject`) is reported there.
-    let borrowed = quote_spanned!(carrier.span()=> &#carrier);
     let meta = quote! {
         static __OTEL_TRACED_RPC: #private::RpcMeta = #private::RpcMeta {
             side: #private::Side::#side,
             protocol: #protocol,
         };
     };
-    match boundary.side {
-        Side::Server => quote! {
+    let Some(carrier) = &boundary.carrier else {
+        // A messaging `receive` or `settle` without headers: nothing to link to.
+        return quote! {
+            #meta
+            let __otel_span = __OTEL_TRACED_CALLSITE.message(&__OTEL_TRACED_RPC, #parent, #call, #links, #record)#set_baggage;
+        };
+    };
+    let ident = &carrier.ident;
+    // Spanned at the carrier parameter, so that a type that is not a carrier
+    // (`Extract`, `Inject`) is reported there.
+    let borrowed = quote_spanned!(ident.span()=> &#ident);
+    match (&boundary.protocol, boundary.side) {
+        (Protocol::Messaging { operation, .. }, _) if *operation == Operation::Process => quote! {
+            #meta
+            let __otel_span = __OTEL_TRACED_CALLSITE.consume(&__OTEL_TRACED_RPC, #borrowed, #call, #links, #record)#set_baggage;
+        },
+        (Protocol::Messaging { operation, .. }, _) if !operation.produces() => quote! {
+            #meta
+            let __otel_span = __OTEL_TRACED_CALLSITE.message(
+                &__OTEL_TRACED_RPC,
+                #parent,
+                #call,
+                || {
+                    let mut __otel_links = (#links)();
+                    __otel_links.extend(#private::creation_link(#borrowed));
+                    __otel_links
+                },
+                #record,
+            )#set_baggage;
+        },
+        (_, Side::Server) => quote! {
             #meta
             let __otel_span = __OTEL_TRACED_CALLSITE.serve(&__OTEL_TRACED_RPC, #borrowed, #call, #links, #record)#set_baggage;
         },
-        Side::Client => {
+        (_, Side::Client) => {
             let server = match &boundary.server {
                 Some(server) => quote_spanned! {server.span()=>
                     ::core::option::Option::Some(::core::convert::AsRef::<str>::as_ref(&(#server)))
                 },
                 None => quote!(::core::option::Option::None),
             };
-            let (rebind, target) = match boundary.carrier.access {
+            let (rebind, target) = match carrier.access {
                 // `check` rejects a shared carrier on a client.
                 Access::Exclusive | Access::Shared => (
                     TokenStream::new(),
-                    quote_spanned!(carrier.span()=> &mut *#carrier),
+                    quote_spanned!(ident.span()=> &mut *#ident),
                 ),
                 Access::Owned { mutable: true } => (
                     TokenStream::new(),
-                    quote_spanned!(carrier.span()=> &mut #carrier),
+                    quote_spanned!(ident.span()=> &mut #ident),
                 ),
                 Access::Owned { mutable: false } => (
-                    quote!(let mut #carrier = #carrier;),
-                    quote_spanned!(carrier.span()=> &mut #carrier),
+                    quote!(let mut #ident = #ident;),
+                    quote_spanned!(ident.span()=> &mut #ident),
                 ),
             };
+            if matches!(
+                boundary.protocol,
+                Protocol::Messaging {
+                    operation: Operation::Send,
+                    ..
+                }
+            ) {
+                // A message that already carries its creation context (from a
+                // `create` span, or forwarded) keeps it: `send` links to it.
+                return quote! {
+                    #meta
+                    #rebind
+                    let __otel_created = #private::creation_link(#borrowed);
+                    let __otel_fresh = __otel_created.is_none();
+                    let __otel_span = __OTEL_TRACED_CALLSITE.call(
+                        &__OTEL_TRACED_RPC,
+                        #borrowed,
+                        #server,
+                        #parent,
+                        #call,
+                        || {
+                            let mut __otel_links = (#links)();
+                            __otel_links.extend(__otel_created);
+                            __otel_links
+                        },
+                        #record,
+                    )#set_baggage;
+                    if __otel_fresh {
+                        __otel_span.inject(#target);
+                    }
+                };
+            }
             quote! {
                 #meta
                 #rebind

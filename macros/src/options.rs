@@ -45,8 +45,15 @@ pub(crate) struct Options {
 pub(crate) struct RpcOptions {
     /// The side flag: `server` or `client`, where it was written.
     pub side: Option<Ident>,
-    /// The protocol flag: `grpc` or `http`.
+    /// The protocol flag: `grpc`, `http` or `messaging`.
     pub protocol: Option<Ident>,
+    /// The messaging operation flag: `create`, `send`, `receive`, `process` or
+    /// `settle`.
+    pub operation: Option<Ident>,
+    /// `system = "kafka"` of a messaging boundary.
+    pub system: Option<LitStr>,
+    /// `destination = "orders"` of a messaging boundary.
+    pub destination: Option<LitStr>,
     pub service: Option<LitStr>,
     pub method: Option<LitStr>,
     pub route: Option<LitStr>,
@@ -58,8 +65,10 @@ pub(crate) struct RpcOptions {
     /// `server` and `client` were both written, or one was miswritten: the
     /// side-specific checks would only repeat that mistake.
     pub side_in_doubt: bool,
-    /// `grpc` and `http` were both written, or one was miswritten.
+    /// Two protocols were written, or one was miswritten.
     pub protocol_in_doubt: bool,
+    /// Two messaging operations were written, or one was miswritten.
+    pub operation_in_doubt: bool,
     /// `service = ..` was written, even with a value that was refused.
     pub service_written: bool,
     /// An unknown option was written (perhaps a misspelled `service`).
@@ -87,7 +96,23 @@ const OPTIONS: &[&str] = &[
 
 /// The options `#[traced_rpc]` adds.
 const RPC_OPTIONS: &[&str] = &[
-    "server", "client", "grpc", "http", "service", "method", "route", "template", "carrier",
+    "server",
+    "client",
+    "grpc",
+    "http",
+    "messaging",
+    "service",
+    "method",
+    "route",
+    "template",
+    "create",
+    "send",
+    "receive",
+    "process",
+    "settle",
+    "system",
+    "destination",
+    "carrier",
 ];
 
 /// The options `#[traced_rpc]` does not take, because the boundary decides them.
@@ -295,8 +320,19 @@ impl RpcOptions {
             ("server" | "client", RawValue::Flag) => {
                 flag(&mut self.side, &mut self.side_in_doubt, "side")?;
             }
-            ("grpc" | "http", RawValue::Flag) => {
+            ("grpc" | "http" | "messaging", RawValue::Flag) => {
                 flag(&mut self.protocol, &mut self.protocol_in_doubt, "protocol")?;
+            }
+            ("create" | "send" | "receive" | "process" | "settle", RawValue::Flag) => {
+                flag(
+                    &mut self.operation,
+                    &mut self.operation_in_doubt,
+                    "messaging operation",
+                )?;
+            }
+            ("system", RawValue::Assigned(expr)) => self.system = Some(literal(expr, key)?),
+            ("destination", RawValue::Assigned(expr)) => {
+                self.destination = Some(literal(expr, key)?);
             }
             ("service", value) => {
                 self.service_written = true;
@@ -317,7 +353,10 @@ impl RpcOptions {
             (known, _) => {
                 match known {
                     "server" | "client" => self.side_in_doubt = true,
-                    "grpc" | "http" => self.protocol_in_doubt = true,
+                    "grpc" | "http" | "messaging" => self.protocol_in_doubt = true,
+                    "create" | "send" | "receive" | "process" | "settle" => {
+                        self.operation_in_doubt = true;
+                    }
                     _ => {}
                 }
                 return Err(syn::Error::new(ident.span(), rpc_usage(known)));
@@ -338,6 +377,10 @@ fn rpc_usage(option: &str) -> String {
         "method" => "method = \"Method\"",
         "route" => "route = \"/users/{id}\"",
         "template" => "template = \"/users/{id}\"",
+        "messaging" => "messaging",
+        "create" | "send" | "receive" | "process" | "settle" => option,
+        "system" => "system = \"kafka\"",
+        "destination" => "destination = \"orders\"",
         _ => "carrier = parameter_name",
     };
     format!("`{option}` is written `{form}`")

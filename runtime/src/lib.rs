@@ -120,7 +120,9 @@ pub mod __private {
         ErrorProbe, ErrorReport, ResultLike, ViaDebug, ViaDisplay, ViaError, ViaErrorRef,
         ViaSharedErrorRef, ViaTypeName,
     };
-    pub use crate::rpc::{Protocol, ReplyProbe, RpcMeta, Side, ViaNoReply, ViaReply};
+    pub use crate::rpc::{
+        Operation, Protocol, ReplyProbe, RpcMeta, Side, ViaNoReply, ViaReply, creation_link,
+    };
     pub use crate::sampling::SampleHint;
     pub use crate::span::{ActiveSpan, Attributes, SpanHandle};
     pub use crate::stream::{InstrumentedStream, ItemProbe, ViaItem, ViaItemError, ViaItemReply};

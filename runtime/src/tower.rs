@@ -327,6 +327,8 @@ where
                         }
                         None => Some(this.rpc.clone()),
                     },
+                    // The layers build only HTTP and gRPC boundaries.
+                    Protocol::Messaging { .. } => None,
                 };
                 Poll::Ready(Ok(response.map(|body| TracedBody {
                     inner: body,

@@ -1,7 +1,8 @@
 //! Every form of `#[traced_rpc]` compiles without a single warning: gRPC and HTTP,
 //! server and client, sync and async, carriers found by type or named with
 //! `carrier =`, owned (`mut` or not), `&` on a server and `&mut` on a client, and
-//! `server =` as a literal or an expression.
+//! `server =` as a literal or an expression; every messaging operation over both
+//! kinds of message headers.
 #![deny(warnings)]
 
 use std::collections::HashMap;
@@ -117,4 +118,41 @@ fn main() {
     let request = http::Request::post("http://users:8080/users").body(()).unwrap();
     assert_eq!(send(request), http::StatusCode::NO_CONTENT);
     let _ = publish(HashMap::new(), "orders");
+    messaging();
+}
+
+/// Message headers of both kinds, every messaging operation.
+type Headers = HashMap<String, String>;
+
+#[otel_traced::traced_rpc(messaging, create, system = "kafka", destination = "orders", carrier = headers)]
+fn create_message(body: &str, headers: Headers) -> (Headers, String) {
+    (headers, body.to_owned())
+}
+
+#[otel_traced::traced_rpc(messaging, send, system = "kafka", destination = "orders", carrier = headers)]
+async fn send_message(headers: &mut Vec<(String, Vec<u8>)>, body: &str) -> usize {
+    headers.len() + body.len()
+}
+
+#[otel_traced::traced_rpc(messaging, receive, system = "aws_sqs")]
+fn receive_messages(batch: u32) -> Vec<Headers> {
+    vec![Headers::new(); batch as usize]
+}
+
+#[otel_traced::traced_rpc(messaging, process, system = "rabbitmq", destination = "print jobs", carrier = headers)]
+async fn process_message(headers: Headers) -> Result<(), std::io::Error> {
+    drop(headers);
+    Ok(())
+}
+
+#[otel_traced::traced_rpc(messaging, settle, system = "kafka", destination = "orders", carrier = headers)]
+fn settle_message(headers: &Headers) {}
+
+fn messaging() {
+    let (headers, body) = create_message("one lamp", Headers::new());
+    let mut raw = vec![];
+    block_on(send_message(&mut raw, &body));
+    receive_messages(1);
+    block_on(process_message(headers.clone())).unwrap();
+    settle_message(&headers);
 }

@@ -2,9 +2,11 @@
 //! annotation's mistakes are reported in one build. What passes is resolved into the
 //! plan `expand` turns into code: which parameters are recorded, under which keys.
 
+mod messaging;
 mod naming;
 mod rpc;
 
+pub(crate) use messaging::Operation;
 pub(crate) use naming::Warning;
 pub(crate) use rpc::{Access, Boundary, Protocol, Side};
 
@@ -204,7 +206,10 @@ pub(crate) fn check(traced: &TracedFn, errors: Errors) -> syn::Result<Checked> {
         .rpc
         .as_ref()
         .and_then(|rpc| rpc::check_boundary(traced, rpc, &mut findings.errors));
-    let carrier = boundary.as_ref().map(|boundary| &boundary.carrier.ident);
+    let carrier = boundary
+        .as_ref()
+        .and_then(|boundary| boundary.carrier.as_ref())
+        .map(|carrier| &carrier.ident);
     let recorded = plan_recording(traced, carrier, &mut findings);
     findings.errors.finish()?;
     Ok(Checked {

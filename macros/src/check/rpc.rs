@@ -2,6 +2,7 @@
 //! conventions build from `service`/`method` or `route`/`template`, and the
 //! carrier parameter. Every mistake is reported at its token.
 
+use super::messaging::{Operation, check_messaging, messaging_name};
 use super::naming::{MAX_NAME_BYTES, NameKind, check_name};
 use crate::options::RpcOptions;
 use crate::parse::{Errors, Param, TracedFn};
@@ -22,6 +23,13 @@ pub(crate) enum Protocol {
     Http {
         route: Option<String>,
         template: Option<String>,
+    },
+    /// `{operation} {destination}`: the span name; the system and destination
+    /// become attributes.
+    Messaging {
+        operation: Operation,
+        system: String,
+        destination: Option<String>,
     },
 }
 
@@ -45,12 +53,26 @@ pub(crate) struct Carrier {
 pub(crate) struct Boundary {
     pub side: Side,
     pub protocol: Protocol,
-    pub carrier: Carrier,
+    /// Always there for gRPC and HTTP; optional for a messaging `receive` or
+    /// `settle`, which only link to the message's creation context.
+    pub carrier: Option<Carrier>,
     /// `server = ..` of a client.
     pub server: Option<Expr>,
 }
 
 impl Boundary {
+    /// The span kind: the side, or for messaging what the operation does.
+    pub(crate) fn span_kind(&self) -> &'static str {
+        match (&self.protocol, self.side) {
+            (Protocol::Messaging { operation, .. }, _) if operation.produces() => "Producer",
+            (Protocol::Messaging { operation, .. }, _) if *operation == Operation::Process => {
+                "Consumer"
+            }
+            (_, Side::Server) => "Server",
+            (_, Side::Client) => "Client",
+        }
+    }
+
     /// The span name the call site records (a gRPC span's name; an HTTP span's is
     /// completed with the method at run time).
     pub(crate) fn static_name(&self) -> String {
@@ -61,6 +83,11 @@ impl Boundary {
                 .or(template.as_ref())
                 .cloned()
                 .unwrap_or_else(|| "HTTP".to_owned()),
+            Protocol::Messaging {
+                operation,
+                destination,
+                ..
+            } => messaging_name(*operation, destination.as_deref()),
         }
     }
 }
@@ -72,6 +99,25 @@ pub(crate) fn check_boundary(
     rpc: &RpcOptions,
     errors: &mut Errors,
 ) -> Option<Boundary> {
+    if !rpc.protocol_in_doubt
+        && let Some(messaging) = rpc.protocol.as_ref().filter(|flag| *flag == "messaging")
+    {
+        return check_messaging(traced, rpc, messaging, errors);
+    }
+    if let Some(operation) = &rpc.operation {
+        errors.push(syn::Error::new(
+            operation.span(),
+            format!("`{operation}` is a messaging operation: add `messaging` (and `system = \"..\"`) for a messaging boundary, or remove it"),
+        ));
+    }
+    for (literal, option) in [(&rpc.system, "system"), (&rpc.destination, "destination")] {
+        if let Some(literal) = literal {
+            errors.push(syn::Error::new(
+                literal.span(),
+                format!("`{option}` is only for messaging boundaries (`messaging`)"),
+            ));
+        }
+    }
     let side = match &rpc.side {
         Some(flag) if flag == "client" => Side::Client,
         _ => Side::Server,
@@ -182,7 +228,7 @@ pub(crate) fn check_boundary(
     Some(Boundary {
         side,
         protocol: protocol?,
-        carrier,
+        carrier: Some(carrier),
         server: rpc.server.clone(),
     })
 }
@@ -193,7 +239,10 @@ fn grpc_method(traced: &TracedFn, rpc: &RpcOptions, errors: &mut Errors) -> Opti
     let Some(service) = &rpc.service else {
         // A refused `service = ..` or an unknown (perhaps misspelled) option was
         // reported already.
-        if !rpc.service_written && !rpc.unknown_written {
+        // Nor is it missing when messaging options say the boundary was meant
+        // to be one (reported too).
+        let meant_messaging = rpc.operation.is_some() || rpc.system.is_some();
+        if !rpc.service_written && !rpc.unknown_written && !meant_messaging {
             let at = rpc
                 .protocol
                 .as_ref()
@@ -346,7 +395,7 @@ fn check_server(server: &LitStr, errors: &mut Errors) {
 /// The carrier: `carrier = param`, or the one parameter whose type is written as
 /// a request, a header map or gRPC metadata. `side` is `None` when it is in doubt
 /// (`server, client`, or a miswritten flag), which was reported.
-fn carrier(
+pub(super) fn carrier(
     traced: &TracedFn,
     named: Option<&Ident>,
     side: Option<Side>,
@@ -406,7 +455,7 @@ fn carrier(
         Type::Reference(reference) if side == Some(Side::Client) => {
             errors.push(syn::Error::new_spanned(
                 reference,
-                format!("a client writes the call's context into its carrier, so `{ident}` cannot be a shared reference: take it by value or as `&mut`"),
+                format!("the context is written into `{ident}`, so it cannot be a shared reference: take it by value or as `&mut`"),
             ));
             return None;
         }

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a carrier to extract the caller's context from",
     label = "not a carrier: it does not implement `Extract`",
-    note = "a server reads the caller's context from an `http::Request`, `http::HeaderMap`, `tonic::Request` or `tonic::metadata::MetadataMap` (features `http`, `tonic`), or any type implementing `otel_traced::propagation::Extract`; name the parameter that holds the request's headers with `carrier = ..`"
+    note = "a server reads the caller's context from an `http::Request`, `http::HeaderMap`, `tonic::Request` or `tonic::metadata::MetadataMap` (features `http`, `tonic`), a consumer from message headers (`HashMap<String, String>`, `Vec<(String, Vec<u8>)>`), or any type implementing `otel_traced::propagation::Extract`; name the parameter that holds the headers with `carrier = ..`"
 )]
 pub trait Extract {
     /// Every value of `key` (a header may repeat), in order; empty when absent.
@@ -38,7 +38,7 @@ pub trait Extract {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a carrier to inject the call's context into",
     label = "not a carrier: it does not implement `Inject`",
-    note = "a client writes its context into an `http::Request`, `http::HeaderMap`, `tonic::Request` or `tonic::metadata::MetadataMap` (features `http`, `tonic`), or any type implementing `otel_traced::propagation::Inject`; name the parameter that holds the call's headers with `carrier = ..`"
+    note = "a client writes its context into an `http::Request`, `http::HeaderMap`, `tonic::Request` or `tonic::metadata::MetadataMap` (features `http`, `tonic`), a producer into message headers (`HashMap<String, String>`, `Vec<(String, Vec<u8>)>`), or any type implementing `otel_traced::propagation::Inject`; name the parameter that holds the headers with `carrier = ..`"
 )]
 pub trait Inject {
     /// Sets `key` to `value`, replacing what it held.

@@ -3,14 +3,15 @@
 //!
 //! `open` names a boundary span and gives it the attributes samplers must see (the
 //! RPC and HTTP conventions of semconv v1.44), continuing or propagating the trace
-//! through the request's carrier; `reply` records how the call ended, from a gRPC
-//! status or an HTTP status code.
+//! through the request's carrier (or a message's headers); `reply` records how the
+//! call ended, from a gRPC status or an HTTP status code.
 
 mod open;
 mod reply;
 
 use std::borrow::Cow;
 
+pub use open::creation_link;
 pub(crate) use reply::record_reply;
 pub use reply::{HasReply, Reply};
 #[doc(hidden)]
@@ -37,6 +38,44 @@ pub enum Protocol {
         route: Option<Cow<'static, str>>,
         template: Option<Cow<'static, str>>,
     },
+    /// Messaging (DESIGN §9): `name` is the span name, `{operation} {destination}`.
+    Messaging {
+        operation: Operation,
+        system: Cow<'static, str>,
+        destination: Option<Cow<'static, str>>,
+        name: Cow<'static, str>,
+    },
+}
+
+/// A messaging operation: `messaging.operation.type` of semconv v1.44.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    /// A message is created (PRODUCER); its context goes into the message.
+    Create,
+    /// Messages are sent to the intermediary (PRODUCER); the context goes into the
+    /// message when no `create` span gave it one.
+    Send,
+    /// Messages are pulled by the application (CLIENT).
+    Receive,
+    /// A message is handled (CONSUMER).
+    Process,
+    /// Messages are acknowledged, rejected or otherwise settled (CLIENT).
+    Settle,
+}
+
+impl Operation {
+    /// The value of `messaging.operation.type` (and, lacking a system-specific
+    /// name, of `messaging.operation.name`).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Operation::Create => "create",
+            Operation::Send => "send",
+            Operation::Receive => "receive",
+            Operation::Process => "process",
+            Operation::Settle => "settle",
+        }
+    }
 }
 
 /// A boundary, as `#[traced_rpc]` declares it (a `static`) or a layer sees it.

@@ -89,6 +89,82 @@ impl Callsite {
     }
 }
 
+impl Callsite {
+    /// Opens the span of a messaging `process` (CONSUMER): a child of the current
+    /// span when there is one, else of the message's creation context, which it
+    /// links to either way (semconv v1.44: "Process" spans link to the creation
+    /// context of the message they handle, and may use it as their parent for a
+    /// single message when processing happens in the scope of no other span).
+    pub fn consume<C: Extract + ?Sized>(
+        &'static self,
+        rpc: &RpcMeta,
+        carrier: &C,
+        call: CallKind,
+        links: impl FnOnce() -> Vec<Link>,
+        record: impl FnOnce(&mut Attributes<'_>),
+    ) -> ActiveSpan {
+        let (ambient, created) = Context::map_current(|current| {
+            let ambient = current.span().span_context().is_valid();
+            (ambient, extract(current, carrier))
+        });
+        let parent = if ambient {
+            Context::current()
+        } else {
+            created.clone()
+        };
+        if !crate::route::is_enabled() {
+            return ActiveSpan::passthrough(parent);
+        }
+        let mut links = links();
+        let creation = created.span().span_context().clone();
+        if creation.is_valid() {
+            links.push(Link::with_context(creation));
+        }
+        let target = RequestTarget::default();
+        let start = SpanStart {
+            name: span_name(rpc, &target),
+            links,
+            attributes: attributes(rpc, &target, None),
+        };
+        let span = {
+            // The message's baggage is current while the arguments are recorded.
+            let _message = parent.clone().attach();
+            self.start_enabled(start, Parent::Context(Cow::Borrowed(&parent)), call, record)
+        };
+        span.or_passthrough(parent)
+    }
+
+    /// Opens the span of a messaging `receive` or `settle` (CLIENT), a child of
+    /// `parent`; `links` holds the messages' creation contexts where known.
+    pub fn message(
+        &'static self,
+        rpc: &RpcMeta,
+        parent: Parent<'_>,
+        call: CallKind,
+        links: impl FnOnce() -> Vec<Link>,
+        record: impl FnOnce(&mut Attributes<'_>),
+    ) -> ActiveSpan {
+        if !crate::route::is_enabled() {
+            return ActiveSpan::disabled();
+        }
+        let target = RequestTarget::default();
+        let start = SpanStart {
+            name: span_name(rpc, &target),
+            links: links(),
+            attributes: attributes(rpc, &target, None),
+        };
+        self.start_enabled(start, parent, call, record)
+    }
+}
+
+/// The link to the creation context a message's headers carry, if they carry a
+/// valid one (read with the global propagator).
+pub fn creation_link<C: Extract + ?Sized>(headers: &C) -> Option<Link> {
+    let created = Context::map_current(|current| extract(current, headers));
+    let creation = created.span().span_context().clone();
+    creation.is_valid().then(|| Link::with_context(creation))
+}
+
 impl ActiveSpan {
     /// Writes the context the body runs under (the client span, the baggage) into
     /// `carrier` with the global propagator, before the request leaves.
@@ -124,6 +200,7 @@ pub(crate) fn span_name(rpc: &RpcMeta, target: &RequestTarget<'_>) -> Cow<'stati
     match &rpc.protocol {
         // Borrowed from the call site's `static` for the attribute: no copy.
         Protocol::Grpc { method } => method.clone(),
+        Protocol::Messaging { name, .. } => name.clone(),
         Protocol::Http { route, template } => {
             let method = standard_method(target.method).unwrap_or("HTTP");
             let path = match rpc.side {
@@ -146,6 +223,25 @@ pub(crate) fn attributes(
 ) -> Vec<KeyValue> {
     let mut attributes = Vec::with_capacity(6);
     match &rpc.protocol {
+        Protocol::Messaging {
+            operation,
+            system,
+            destination,
+            ..
+        } => {
+            attributes.push(KeyValue::new(
+                "messaging.system",
+                Value::from(system.clone()),
+            ));
+            attributes.push(KeyValue::new("messaging.operation.type", operation.name()));
+            attributes.push(KeyValue::new("messaging.operation.name", operation.name()));
+            if let Some(destination) = destination {
+                attributes.push(KeyValue::new(
+                    "messaging.destination.name",
+                    Value::from(destination.clone()),
+                ));
+            }
+        }
         Protocol::Grpc { method } => {
             attributes.push(KeyValue::new("rpc.system.name", "grpc"));
             attributes.push(KeyValue::new("rpc.method", Value::from(method.clone())));

@@ -1,0 +1,70 @@
+//! A producer and a consumer joined by an in-process queue (a tokio channel carrying
+//! headers and a payload), traced as messaging boundaries: the producer's `create`
+//! span writes its context into the message's headers, `send` links to it, and the
+//! consumer's `process` span continues it: producer and consumer share one trace
+//! id. The console prints the consumer's part under that id once it has run (the
+//! producer's request ended before the message was handled).
+//!
+//! ```text
+//! cargo run -p otel-traced-examples --example queue
+//! ```
+
+use otel_traced::{traced, traced_rpc};
+use std::collections::HashMap;
+use tokio::sync::mpsc;
+
+type Headers = HashMap<String, String>;
+
+/// What travels through the queue.
+#[derive(Debug)]
+struct Message {
+    headers: Headers,
+    payload: String,
+}
+
+#[traced_rpc(messaging, create, system = "tokio", destination = "orders", carrier = headers)]
+fn create(headers: Headers, payload: &str) -> Message {
+    Message {
+        headers,
+        payload: payload.to_owned(),
+    }
+}
+
+#[traced_rpc(messaging, send, system = "tokio", destination = "orders", carrier = headers, skip(queue, payload))]
+async fn send(queue: &mpsc::Sender<Message>, mut headers: Headers, payload: String) {
+    // A closed queue is the consumer's shutdown; the message goes nowhere.
+    let _ = queue.send(Message { headers, payload }).await;
+}
+
+#[traced]
+async fn place_order(queue: &mpsc::Sender<Message>, order_id: u64) {
+    let message = create(Headers::new(), &format!("order {order_id}"));
+    send(queue, message.headers, message.payload).await;
+}
+
+#[traced_rpc(messaging, process, system = "tokio", destination = "orders", carrier = headers)]
+async fn process(headers: Headers, payload: String) -> usize {
+    reserve_stock(&payload).await
+}
+
+#[traced]
+async fn reserve_stock(order: &str) -> usize {
+    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    order.len()
+}
+
+#[otel_traced::main]
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let (queue, mut incoming) = mpsc::channel::<Message>(16);
+    let consumer = tokio::spawn(async move {
+        while let Some(message) = incoming.recv().await {
+            process(message.headers, message.payload).await;
+        }
+    });
+    for order_id in [42, 43] {
+        place_order(&queue, order_id).await;
+    }
+    drop(queue);
+    let _ = consumer.await;
+}

@@ -1,0 +1,234 @@
+//! Messaging boundaries (DESIGN §9): `#[traced_rpc(messaging, send, system =
+//! "kafka", destination = "orders", carrier = headers)]`. The operation decides
+//! the span kind and what is done with the message's headers; the span name is
+//! `{operation} {destination}`, as semantic conventions v1.44 name messaging spans.
+
+use super::naming::{NameKind, check_name};
+use super::rpc::{Boundary, Protocol, Side, carrier};
+use crate::options::RpcOptions;
+use crate::parse::{Errors, TracedFn};
+use syn::{Ident, LitStr};
+
+/// `messaging.operation.type` of semconv v1.44.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Operation {
+    Create,
+    Send,
+    Receive,
+    Process,
+    Settle,
+}
+
+impl Operation {
+    fn from_flag(flag: &Ident) -> Self {
+        match flag.to_string().as_str() {
+            "create" => Operation::Create,
+            "send" => Operation::Send,
+            "receive" => Operation::Receive,
+            "process" => Operation::Process,
+            _ => Operation::Settle,
+        }
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Operation::Create => "create",
+            Operation::Send => "send",
+            Operation::Receive => "receive",
+            Operation::Process => "process",
+            Operation::Settle => "settle",
+        }
+    }
+
+    /// The runtime's variant of the same name.
+    pub(crate) fn variant(self) -> &'static str {
+        match self {
+            Operation::Create => "Create",
+            Operation::Send => "Send",
+            Operation::Receive => "Receive",
+            Operation::Process => "Process",
+            Operation::Settle => "Settle",
+        }
+    }
+
+    /// Producers write the creation context into the message's headers.
+    pub(crate) fn produces(self) -> bool {
+        matches!(self, Operation::Create | Operation::Send)
+    }
+}
+
+/// The span name of the conventions: `{operation} {destination}`, or the operation
+/// alone when the destination is not known.
+pub(crate) fn messaging_name(operation: Operation, destination: Option<&str>) -> String {
+    match destination {
+        Some(destination) => format!("{} {destination}", operation.name()),
+        None => operation.name().to_owned(),
+    }
+}
+
+/// Checks a messaging boundary; `messaging` is the protocol flag.
+pub(crate) fn check_messaging(
+    traced: &TracedFn,
+    rpc: &RpcOptions,
+    messaging: &Ident,
+    errors: &mut Errors,
+) -> Option<Boundary> {
+    if let Some(side) = &rpc.side {
+        errors.push(syn::Error::new(
+            side.span(),
+            format!("the side of a messaging boundary is its operation (`send` produces, `process` consumes, ..); remove `{side}`"),
+        ));
+    }
+    for (literal, option) in [
+        (&rpc.service, "service"),
+        (&rpc.method, "method"),
+        (&rpc.route, "route"),
+        (&rpc.template, "template"),
+    ] {
+        if let Some(literal) = literal {
+            errors.push(syn::Error::new(
+                literal.span(),
+                format!("`{option}` is only for gRPC and HTTP boundaries; a messaging span is named by its operation and `destination`"),
+            ));
+        }
+    }
+    if let Some(server) = &rpc.server {
+        errors.push(syn::Error::new_spanned(
+            server,
+            "`server = ..` is only for gRPC and HTTP clients",
+        ));
+    }
+    let operation = match &rpc.operation {
+        Some(flag) => Some(Operation::from_flag(flag)),
+        None => {
+            if !rpc.operation_in_doubt {
+                errors.push(syn::Error::new(
+                    messaging.span(),
+                    "a messaging boundary needs its operation: add one of `create`, `send`, `receive`, `process`, `settle`",
+                ));
+            }
+            None
+        }
+    };
+    let system = match &rpc.system {
+        Some(system) => check_system(system, errors),
+        None => {
+            errors.push(syn::Error::new(
+                messaging.span(),
+                "a messaging boundary needs its system: add `system = \"kafka\"` (or rabbitmq, aws_sqs, pulsar, ..: `messaging.system`)",
+            ));
+            None
+        }
+    };
+    let destination = rpc
+        .destination
+        .as_ref()
+        .and_then(|destination| check_destination(destination, errors));
+    let operation = operation?;
+    if operation == Operation::Process {
+        let options = &traced.options;
+        if let Some(parent) = &options.parent {
+            errors.push(syn::Error::new_spanned(
+                parent,
+                "a `process` span's parent is the current span, or else the message's creation context; `parent` is not for `process`",
+            ));
+        }
+        if let Some(root) = options.root {
+            errors.push(syn::Error::new(
+                root,
+                "a `process` span continues the message's trace; `root` is not for `process`",
+            ));
+        }
+    }
+    if let Some(destination) = &rpc.destination {
+        let name = messaging_name(operation, Some(&destination.value()));
+        check_name(
+            &LitStr::new(&name, destination.span()),
+            NameKind::Span,
+            errors,
+        );
+    }
+    let carrier = match &rpc.carrier {
+        Some(named) => {
+            // A producer writes into its carrier; a consumer only reads.
+            let side = if operation.produces() {
+                Side::Client
+            } else {
+                Side::Server
+            };
+            Some(carrier(traced, Some(named), Some(side), errors)?)
+        }
+        None if operation.produces() || operation == Operation::Process => {
+            let what = if operation.produces() {
+                "writes the message's creation context into its headers"
+            } else {
+                "continues the message's creation context from its headers"
+            };
+            errors.push(syn::Error::new(
+                rpc.operation
+                    .as_ref()
+                    .map_or_else(|| messaging.span(), Ident::span),
+                format!(
+                    "`{}` {what}: name the parameter that holds them with `carrier = headers`",
+                    operation.name()
+                ),
+            ));
+            return None;
+        }
+        None => None,
+    };
+    Some(Boundary {
+        side: match operation {
+            Operation::Process => Side::Server,
+            _ => Side::Client,
+        },
+        protocol: Protocol::Messaging {
+            operation,
+            system: system?,
+            destination: match (&rpc.destination, destination) {
+                (Some(_), None) => return None,
+                (_, destination) => destination,
+            },
+        },
+        carrier,
+        server: None,
+    })
+}
+
+/// `messaging.system`: a lowercase name such as `kafka` or `aws_sqs`.
+fn check_system(system: &LitStr, errors: &mut Errors) -> Option<String> {
+    let value = system.value();
+    let valid = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.');
+    if valid {
+        return Some(value);
+    }
+    errors.push(syn::Error::new(
+        system.span(),
+        format!("`{value}` is not a messaging system name: lowercase letters, digits, `_` and `.`, such as `kafka`, `rabbitmq` or `aws_sqs`"),
+    ));
+    None
+}
+
+/// A destination names a queue or topic, not one message: known when compiling,
+/// so the span name stays of low cardinality.
+fn check_destination(destination: &LitStr, errors: &mut Errors) -> Option<String> {
+    let value = destination.value();
+    let problem = if value.trim().is_empty() {
+        "the destination name is empty".to_owned()
+    } else if value.chars().any(char::is_control) {
+        format!(
+            "`{}` is not a destination name: it contains a control character",
+            value.escape_debug()
+        )
+    } else {
+        return Some(value);
+    };
+    errors.push(syn::Error::new(
+        destination.span(),
+        format!("{problem}; name the queue or topic, such as `orders`"),
+    ));
+    None
+}

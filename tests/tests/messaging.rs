@@ -1,0 +1,224 @@
+//! Messaging boundaries (DESIGN §9): every operation's span name, kind and
+//! attributes; the creation context travelling in the message's headers; `process`
+//! parented to it (or to the current span, linking to it), `send` linking to a
+//! `create` span's context, `receive` and `settle` linking to the messages.
+
+use otel_traced::opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceId};
+use otel_traced::propagation::Extract;
+use otel_traced::sdk::trace::SpanData;
+use otel_traced::testing::capture;
+use otel_traced::{traced, traced_rpc};
+use otel_traced_tests::{assert_child_of, attribute, string};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+type Headers = HashMap<String, String>;
+
+#[derive(Clone, Debug)]
+struct Message {
+    headers: Headers,
+    body: String,
+}
+
+/// The consumer side reads a message's headers through the message itself.
+impl Extract for Message {
+    fn get_all(&self, key: &str) -> Vec<&str> {
+        self.headers.get_all(key)
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        Extract::keys(&self.headers)
+    }
+}
+
+type Queue = Mutex<Vec<Message>>;
+
+#[traced_rpc(messaging, create, system = "kafka", destination = "orders", carrier = headers)]
+fn create(body: &str, headers: Headers) -> Message {
+    Message {
+        headers,
+        body: body.to_owned(),
+    }
+}
+
+#[traced_rpc(messaging, send, system = "kafka", destination = "orders", carrier = headers, skip(queue, body))]
+fn send(queue: &Queue, mut headers: Headers, body: String) {
+    queue.lock().unwrap().push(Message { headers, body });
+}
+
+#[traced_rpc(messaging, receive, system = "kafka", destination = "orders", carrier = message, skip(queue))]
+fn receive(queue: &Queue, message: &Message) -> usize {
+    queue.lock().unwrap().len()
+}
+
+#[traced_rpc(messaging, process, system = "kafka", destination = "orders", carrier = message)]
+fn process(message: &Message) -> usize {
+    inventory(message.body.len())
+}
+
+#[traced]
+fn inventory(units: usize) -> usize {
+    units
+}
+
+#[traced_rpc(messaging, settle, system = "kafka", destination = "orders", carrier = message)]
+fn acknowledge(message: &Message) {
+    let _ = message;
+}
+
+#[traced_rpc(messaging, receive, system = "rabbitmq")]
+fn poll(queue: &Queue) -> Option<Message> {
+    queue.lock().unwrap().pop()
+}
+
+#[traced(skip(queue))]
+fn checkout(queue: &Queue, order: &str) {
+    let message = create(order, Headers::new());
+    send(queue, message.headers, message.body);
+}
+
+#[traced(skip(queue))]
+fn place_order(queue: &Queue, order: &str) {
+    send(queue, Headers::new(), order.to_owned());
+}
+
+#[traced(skip(queue))]
+fn worker_loop(queue: &Queue) -> usize {
+    let message = queue.lock().unwrap().pop().expect("a message");
+    receive(queue, &message);
+    let units = process(&message);
+    acknowledge(&message);
+    units
+}
+
+fn find<'a>(spans: &'a [SpanData], name: &str) -> &'a SpanData {
+    spans
+        .iter()
+        .find(|span| span.name == name)
+        .unwrap_or_else(|| panic!("no span {name}"))
+}
+
+fn assert_messaging(span: &SpanData, kind: SpanKind, operation: &str) {
+    assert_eq!(span.span_kind, kind, "{}", span.name);
+    assert_eq!(attribute(span, "messaging.system"), Some(&string("kafka")));
+    assert_eq!(
+        attribute(span, "messaging.operation.type"),
+        Some(&string(operation))
+    );
+    assert_eq!(
+        attribute(span, "messaging.operation.name"),
+        Some(&string(operation))
+    );
+    assert_eq!(
+        attribute(span, "messaging.destination.name"),
+        Some(&string("orders"))
+    );
+}
+
+type Ids = (TraceId, SpanId);
+
+fn ids(context: &SpanContext) -> Ids {
+    (context.trace_id(), context.span_id())
+}
+
+/// The spans `span` links to (a link read from headers is remote; the ids match).
+fn linked_to(span: &SpanData) -> Vec<Ids> {
+    span.links
+        .iter()
+        .map(|link| ids(&link.span_context))
+        .collect()
+}
+
+#[test]
+fn create_send_then_process_with_no_span_around_it_form_one_trace() {
+    let queue = Queue::default();
+    let captured = capture(|| {
+        checkout(&queue, "4 lamps");
+        // The consumer, with no span of its own around it.
+        let message = queue.lock().unwrap().pop().expect("a message");
+        process(&message)
+    });
+    assert_eq!(*captured.output(), 7);
+    let spans = captured.spans();
+    let (checkout, create, send, process, inventory) = (
+        find(spans, "checkout"),
+        find(spans, "create orders"),
+        find(spans, "send orders"),
+        find(spans, "process orders"),
+        find(spans, "inventory"),
+    );
+    assert_messaging(create, SpanKind::Producer, "create");
+    assert_messaging(send, SpanKind::Producer, "send");
+    assert_messaging(process, SpanKind::Consumer, "process");
+    assert_child_of(create, checkout);
+    assert_child_of(send, checkout);
+    // The message carries the create span's context; send links to it rather
+    // than replacing it.
+    assert_eq!(linked_to(send), [ids(&create.span_context)]);
+    assert_child_of(process, create);
+    assert_eq!(linked_to(process), [ids(&create.span_context)]);
+    assert_child_of(inventory, process);
+    let trace: Vec<TraceId> = spans
+        .iter()
+        .map(|span| span.span_context.trace_id())
+        .collect();
+    assert!(trace.iter().all(|id| *id == trace[0]), "one trace");
+    assert_eq!(spans.len(), 5, "{}", captured.tree());
+}
+
+#[test]
+fn a_message_sent_without_create_carries_the_send_span() {
+    let queue = Queue::default();
+    let captured = capture(|| {
+        place_order(&queue, "a kettle");
+        let message = queue.lock().unwrap().pop().expect("a message");
+        process(&message)
+    });
+    let spans = captured.spans();
+    let (send, process) = (find(spans, "send orders"), find(spans, "process orders"));
+    assert!(send.links.is_empty());
+    assert_child_of(process, send);
+    assert_eq!(linked_to(process), [ids(&send.span_context)]);
+}
+
+#[test]
+fn inside_a_worker_span_receive_process_and_settle_are_its_children_linked_to_the_message() {
+    let queue = Queue::default();
+    let producer = capture(|| place_order(&queue, "a piano"));
+    let send = find(producer.spans(), "send orders").span_context.clone();
+    let consumer = capture(|| worker_loop(&queue));
+    let spans = consumer.spans();
+    let worker = find(spans, "worker_loop");
+    let (receive, process, settle) = (
+        find(spans, "receive orders"),
+        find(spans, "process orders"),
+        find(spans, "settle orders"),
+    );
+    assert_messaging(receive, SpanKind::Client, "receive");
+    assert_messaging(process, SpanKind::Consumer, "process");
+    assert_messaging(settle, SpanKind::Client, "settle");
+    for span in [receive, process, settle] {
+        assert_child_of(span, worker);
+        assert_eq!(linked_to(span), [ids(&send)], "{}", span.name);
+    }
+    assert_ne!(
+        worker.span_context.trace_id(),
+        send.trace_id(),
+        "the worker's own trace, linked to the producer's"
+    );
+}
+
+#[test]
+fn a_receive_without_headers_is_named_by_its_operation_alone() {
+    let queue = Queue::default();
+    let captured = capture(|| poll(&queue));
+    assert!(captured.output().is_none());
+    let span = find(captured.spans(), "receive");
+    assert_eq!(span.span_kind, SpanKind::Client);
+    assert_eq!(
+        attribute(span, "messaging.system"),
+        Some(&string("rabbitmq"))
+    );
+    assert_eq!(attribute(span, "messaging.destination.name"), None);
+    assert!(span.links.is_empty());
+}

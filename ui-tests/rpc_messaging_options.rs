@@ -1,0 +1,31 @@
+//! A messaging boundary needs its operation and system; its side is its operation,
+//! and the gRPC and HTTP options are not for it.
+#![allow(unused_variables)]
+
+use otel_traced::traced_rpc;
+use std::collections::HashMap;
+
+type Headers = HashMap<String, String>;
+
+#[traced_rpc(messaging, system = "kafka", carrier = headers)]
+fn no_operation(headers: &mut Headers) {}
+
+#[traced_rpc(messaging, send, carrier = headers)]
+fn no_system(headers: &mut Headers) {}
+
+#[traced_rpc(messaging, send, system = "Apache Kafka", carrier = headers)]
+fn bad_system(headers: &mut Headers) {}
+
+#[traced_rpc(messaging, send, receive, system = "kafka", carrier = headers)]
+fn two_operations(headers: &mut Headers) {}
+
+#[traced_rpc(messaging, client, send, system = "kafka", service = "shop.Orders", carrier = headers)]
+fn rpc_options(headers: &mut Headers) {}
+
+#[traced_rpc(messaging, send, system = "kafka", destination = "", carrier = headers)]
+fn empty_destination(headers: &mut Headers) {}
+
+#[traced_rpc(send, system = "kafka", destination = "orders")]
+fn operation_without_messaging(request: http::Request<()>) {}
+
+fn main() {}
