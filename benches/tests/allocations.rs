@@ -28,7 +28,7 @@ const EXPECTED: &[(&str, &str, &str, u64)] = &[
     ("async", "recording", "traced", 4),
     ("sync", "recording", "traced_with_code", 4),
     ("nested3", "recording", "traced", 12),
-    ("attributes8", "recording", "traced", 9),
+    ("attributes8", "recording", "traced", 6),
     ("polls_1", "recording", "traced", 4),
     ("polls_100", "recording", "traced", 4),
     ("unsampled_parent", "recording", "traced", 3),
