@@ -111,9 +111,10 @@ const PEERS: [Peer; 4] = [
 ];
 
 /// The cases of one state, in the order the suite runs them: the sync and async
-/// call of every peer (and the bare call while nothing is installed); when
-/// recording, also the default `#[traced]`, nesting, eight attributes, 1 and 100
-/// polls (each with the bare call), and the call under an unsampled parent.
+/// call of every peer (and the bare call while nothing is installed, the default
+/// `#[traced]` once something is); when recording, also nesting, eight attributes,
+/// 1 and 100 polls (each with the bare call), and the call under an unsampled
+/// parent.
 pub fn cases(state: State) -> Vec<Case> {
     let case = |workload, peer| Case {
         state,
@@ -126,9 +127,11 @@ pub fn cases(state: State) -> Vec<Case> {
             cases.push(case(workload, Peer::Bare));
         }
         cases.extend(PEERS.map(|peer| case(workload, peer)));
+        if workload == Workload::Sync && state != State::NotInitialised {
+            cases.push(case(workload, Peer::TracedWithCode));
+        }
     }
     if state == State::Recording {
-        cases.push(case(Workload::Sync, Peer::TracedWithCode));
         for workload in [
             Workload::Nested,
             Workload::Attributes8,
@@ -138,8 +141,9 @@ pub fn cases(state: State) -> Vec<Case> {
             cases.push(case(workload, Peer::Bare));
             cases.extend(PEERS.map(|peer| case(workload, peer)));
         }
-        cases.push(case(Workload::UnsampledParent, Peer::OpenTelemetry));
-        cases.push(case(Workload::UnsampledParent, Peer::Traced));
+        for peer in [Peer::OpenTelemetry, Peer::Traced, Peer::TracedWithCode] {
+            cases.push(case(Workload::UnsampledParent, peer));
+        }
     }
     cases
 }

@@ -103,6 +103,7 @@ impl TracerCache {
 
     /// Opens a span where `parent` leads: into the capture it belongs to, else
     /// with this call site's tracer for what is installed; `None` when neither.
+    #[inline]
     pub(crate) fn open(
         &self,
         scope: impl Fn() -> InstrumentationScope,
@@ -122,6 +123,7 @@ impl TracerCache {
 
     /// Opens a span with this call site's tracer for what is installed, or returns
     /// `None` when nothing is.
+    #[inline]
     fn build(
         &self,
         scope: impl FnOnce() -> InstrumentationScope,
@@ -152,6 +154,7 @@ impl TracerCache {
     }
 }
 
+#[inline]
 fn open(
     tracer: &CachedTracer,
     scope: impl FnOnce() -> InstrumentationScope,
