@@ -3,7 +3,7 @@
 //! to the end, divided by the calls. Prints tab-separated lines:
 //! `peer  cpu_ns_per_span` (the median of a few rounds).
 //!
-//! `cargo run --release -p otel-traced-benches --bin cpu-per-span [CALLS]`
+//! `cargo run --release -p otel-traced-benches --bin cpu-per-span [CALLS [PEER...]]`
 
 use otel_traced_benches::{Case, Installed, Peer, State, Workload};
 use std::time::Duration;
@@ -29,6 +29,7 @@ fn main() {
         .nth(1)
         .map(|calls| calls.parse().expect("CALLS is a number"))
         .unwrap_or(DEFAULT_CALLS);
+    let only: Vec<String> = std::env::args().skip(2).collect();
     let installed = Installed::new(State::Recording);
     println!("peer\tcpu_ns_per_span");
     for peer in [
@@ -39,6 +40,9 @@ fn main() {
         Peer::Traced,
         Peer::TracedWithCode,
     ] {
+        if !only.is_empty() && !only.iter().any(|name| name == peer.name()) {
+            continue;
+        }
         let case = Case {
             state: State::Recording,
             workload: Workload::Sync,
