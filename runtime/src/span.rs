@@ -312,9 +312,10 @@ impl ActiveSpan {
     }
 
     /// Ends the span of a call that completed.
+    #[inline]
     pub(crate) fn finish(&mut self) {
         if let Some(context) = self.handle.context.take() {
-            context.span().end();
+            end_finished(context);
         }
     }
 }
@@ -330,6 +331,12 @@ impl Drop for ActiveSpan {
             end_dropped(context, current, self.call);
         }
     }
+}
+
+/// Ends the span of a call that completed (out of line: the check stays in the poll).
+#[inline(never)]
+fn end_finished(context: Context) {
+    context.span().end();
 }
 
 /// Ends the span of an [`ActiveSpan`] dropped while it still held it, and drops
