@@ -232,11 +232,13 @@ impl Callsite {
             parent = parent.with_value(hint);
         }
         let (builder, code_after) = self.builder(start, &parent);
-        let Some(mut span) = self.tracers.open(|| self.scope(), builder, &parent) else {
+        // Worked on in place: the SDK span is large, and each move copies it.
+        let mut opened = self.tracers.open(|| self.scope(), builder, &parent);
+        let Some(span) = opened.as_mut() else {
             return ActiveSpan::disabled();
         };
         if !span.is_recording() {
-            return unrecorded(&span, parent, explicit);
+            return unrecorded(span, parent, explicit);
         }
         if code_after {
             for attribute in self.code_attributes() {
@@ -245,8 +247,11 @@ impl Callsite {
         }
         // User code (argument and `attrs(..)` expressions) runs only now, with no
         // borrow of the current context held.
-        record(&mut Attributes::opening(&mut span));
-        ActiveSpan::new(span.into_context(&parent), call)
+        record(&mut Attributes::opening(span));
+        match opened {
+            Some(span) => ActiveSpan::new(span.into_context(&parent), call),
+            None => ActiveSpan::disabled(),
+        }
     }
 
     fn scope(&self) -> InstrumentationScope {
