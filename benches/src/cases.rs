@@ -36,6 +36,8 @@ pub enum Peer {
     Bare,
     /// Hand-written OpenTelemetry API code.
     OpenTelemetry,
+    /// The same with the three `code.*` attributes of the default `#[traced]`.
+    OpenTelemetryWithCode,
     /// `#[tracing::instrument]` with `tracing-opentelemetry`.
     Tracing,
     /// `#[fastrace::trace]` with the arguments as properties.
@@ -52,6 +54,7 @@ impl Peer {
         match self {
             Peer::Bare => "bare",
             Peer::OpenTelemetry => "opentelemetry",
+            Peer::OpenTelemetryWithCode => "opentelemetry_with_code",
             Peer::Tracing => "tracing",
             Peer::Fastrace => "fastrace",
             Peer::Traced => "traced",
@@ -128,6 +131,7 @@ pub fn cases(state: State) -> Vec<Case> {
         }
         cases.extend(PEERS.map(|peer| case(workload, peer)));
         if workload == Workload::Sync && state != State::NotInitialised {
+            cases.push(case(workload, Peer::OpenTelemetryWithCode));
             cases.push(case(workload, Peer::TracedWithCode));
         }
     }
@@ -141,7 +145,12 @@ pub fn cases(state: State) -> Vec<Case> {
             cases.push(case(workload, Peer::Bare));
             cases.extend(PEERS.map(|peer| case(workload, peer)));
         }
-        for peer in [Peer::OpenTelemetry, Peer::Traced, Peer::TracedWithCode] {
+        for peer in [
+            Peer::OpenTelemetry,
+            Peer::OpenTelemetryWithCode,
+            Peer::Traced,
+            Peer::TracedWithCode,
+        ] {
             cases.push(case(Workload::UnsampledParent, peer));
         }
     }
@@ -207,6 +216,11 @@ impl Case {
             Peer::OpenTelemetry => with_tracer!(installed, |tracer| {
                 repeat(iters, |id, name| open_telemetry::work(tracer, id, name));
             }),
+            Peer::OpenTelemetryWithCode => with_tracer!(installed, |tracer| {
+                repeat(iters, |id, name| {
+                    open_telemetry::work_with_code(tracer, id, name)
+                });
+            }),
             Peer::Tracing => repeat(iters, tracing::work),
             Peer::Fastrace => repeat(iters, fastrace::work),
             Peer::Traced => repeat(iters, traced::work),
@@ -217,11 +231,13 @@ impl Case {
     fn async_calls(&self, installed: &Installed, iters: u64) {
         match self.peer {
             Peer::Bare => repeat_async(iters, bare::work_async),
-            Peer::OpenTelemetry => with_tracer!(installed, |tracer| {
-                repeat_async(iters, |id, name| {
-                    open_telemetry::work_async(tracer, id, name)
-                });
-            }),
+            Peer::OpenTelemetry | Peer::OpenTelemetryWithCode => {
+                with_tracer!(installed, |tracer| {
+                    repeat_async(iters, |id, name| {
+                        open_telemetry::work_async(tracer, id, name)
+                    });
+                })
+            }
             Peer::Tracing => repeat_async(iters, tracing::work_async),
             Peer::Fastrace => repeat_async(iters, fastrace::work_async),
             Peer::Traced | Peer::TracedWithCode => repeat_async(iters, traced::work_async),
@@ -231,9 +247,11 @@ impl Case {
     fn nested_calls(&self, installed: &Installed, iters: u64) {
         match self.peer {
             Peer::Bare => repeat(iters, bare::nested),
-            Peer::OpenTelemetry => with_tracer!(installed, |tracer| {
-                repeat(iters, |id, name| open_telemetry::nested(tracer, id, name));
-            }),
+            Peer::OpenTelemetry | Peer::OpenTelemetryWithCode => {
+                with_tracer!(installed, |tracer| {
+                    repeat(iters, |id, name| open_telemetry::nested(tracer, id, name));
+                })
+            }
             Peer::Tracing => repeat(iters, tracing::nested),
             Peer::Fastrace => repeat(iters, fastrace::nested),
             Peer::Traced | Peer::TracedWithCode => repeat(iters, traced::nested),
@@ -244,11 +262,13 @@ impl Case {
         let (c, d, e, f, point) = black_box((-3_i64, true, 1.5_f64, 7_u32, &POINT));
         match self.peer {
             Peer::Bare => repeat(iters, |a, b| bare::attributes8(a, b, c, d, e, f, b, point)),
-            Peer::OpenTelemetry => with_tracer!(installed, |tracer| {
-                repeat(iters, |a, b| {
-                    open_telemetry::attributes8(tracer, a, b, c, d, e, f, b, point)
-                });
-            }),
+            Peer::OpenTelemetry | Peer::OpenTelemetryWithCode => {
+                with_tracer!(installed, |tracer| {
+                    repeat(iters, |a, b| {
+                        open_telemetry::attributes8(tracer, a, b, c, d, e, f, b, point)
+                    });
+                })
+            }
             Peer::Tracing => repeat(iters, |a, b| {
                 tracing::attributes8(a, b, c, d, e, f, b, point)
             }),
@@ -269,11 +289,13 @@ impl Case {
         let polls = black_box(polls);
         match self.peer {
             Peer::Bare => repeat_async(iters, |id, name| bare::polled(id, name, polls)),
-            Peer::OpenTelemetry => with_tracer!(installed, |tracer| {
-                repeat_async(iters, |id, name| {
-                    open_telemetry::polled(tracer, id, name, polls)
-                });
-            }),
+            Peer::OpenTelemetry | Peer::OpenTelemetryWithCode => {
+                with_tracer!(installed, |tracer| {
+                    repeat_async(iters, |id, name| {
+                        open_telemetry::polled(tracer, id, name, polls)
+                    });
+                })
+            }
             Peer::Tracing => repeat_async(iters, |id, name| tracing::polled(id, name, polls)),
             Peer::Fastrace => repeat_async(iters, |id, name| fastrace::polled(id, name, polls)),
             Peer::Traced | Peer::TracedWithCode => {

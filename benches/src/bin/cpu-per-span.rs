@@ -35,6 +35,7 @@ fn main() {
     for peer in [
         Peer::Bare,
         Peer::OpenTelemetry,
+        Peer::OpenTelemetryWithCode,
         Peer::Tracing,
         Peer::Fastrace,
         Peer::Traced,
