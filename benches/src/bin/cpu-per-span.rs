@@ -1,7 +1,7 @@
 //! Total CPU per span while recording, the export worker included (DESIGN §7):
 //! the process's CPU time (every thread) over many calls of the sync case, flushed
 //! to the end, divided by the calls. Prints tab-separated lines:
-//! `peer  cpu_ns_per_span` (the median of a few rounds).
+//! `peer  cpu_ns_per_span` (the median of a few rounds, taken peer after peer).
 //!
 //! `cargo run --release -p otel-traced-benches --bin cpu-per-span [CALLS [PEER...]]`
 
@@ -31,8 +31,7 @@ fn main() {
         .unwrap_or(DEFAULT_CALLS);
     let only: Vec<String> = std::env::args().skip(2).collect();
     let installed = Installed::new(State::Recording);
-    println!("peer\tcpu_ns_per_span");
-    for peer in [
+    let cases: Vec<Case> = [
         Peer::Bare,
         Peer::OpenTelemetry,
         Peer::OpenTelemetryWithCode,
@@ -40,27 +39,34 @@ fn main() {
         Peer::Fastrace,
         Peer::Traced,
         Peer::TracedWithCode,
-    ] {
-        if !only.is_empty() && !only.iter().any(|name| name == peer.name()) {
-            continue;
-        }
-        let case = Case {
-            state: State::Recording,
-            workload: Workload::Sync,
-            peer,
-        };
+    ]
+    .into_iter()
+    .filter(|peer| only.is_empty() || only.iter().any(|name| name == peer.name()))
+    .map(|peer| Case {
+        state: State::Recording,
+        workload: Workload::Sync,
+        peer,
+    })
+    .collect();
+    for case in &cases {
         case.run(&installed, calls / 10);
         installed.flush();
-        let mut rounds: Vec<f64> = (0..ROUNDS)
-            .map(|_| {
-                let start = process_cpu_time();
-                case.run(&installed, calls);
-                installed.flush();
-                (process_cpu_time() - start).as_nanos() as f64 / calls as f64
-            })
-            .collect();
+    }
+    // Round by round over every peer, so that none is measured only after the others
+    // left the heap in some state.
+    let mut rounds = vec![Vec::with_capacity(ROUNDS); cases.len()];
+    for _ in 0..ROUNDS {
+        for (case, rounds) in cases.iter().zip(&mut rounds) {
+            let start = process_cpu_time();
+            case.run(&installed, calls);
+            installed.flush();
+            rounds.push((process_cpu_time() - start).as_nanos() as f64 / calls as f64);
+        }
+    }
+    println!("peer\tcpu_ns_per_span");
+    for (case, mut rounds) in cases.iter().zip(rounds) {
         rounds.sort_by(f64::total_cmp);
-        println!("{}\t{:.1}", peer.name(), rounds[ROUNDS / 2]);
+        println!("{}\t{:.1}", case.peer.name(), rounds[ROUNDS / 2]);
     }
     let dropped = installed.dropped_spans();
     if dropped > 0 {
