@@ -209,6 +209,9 @@ impl Callsite {
         )
     }
 
+    /// Out of line: the expansion keeps only the check of [`Callsite::start_named`],
+    /// so a call with nothing installed stays a small function.
+    #[inline(never)]
     pub(crate) fn start_enabled(
         &'static self,
         start: SpanStart,
@@ -216,41 +219,39 @@ impl Callsite {
         call: CallKind,
         record: impl FnOnce(&mut Attributes<'_>),
     ) -> ActiveSpan {
-        let (span, parent) = match (parent, self.meta.sample) {
-            (Parent::Current, None) if !self.meta.root => {
-                // The common case, without cloning the current context: the span is
-                // built while it is borrowed, and user code (`record`) runs only
-                // after the borrow ends.
-                let span = Context::map_current(|current| self.build(start, current));
-                (span, Context::current())
-            }
-            (parent, hint) => {
-                let mut context = match parent {
-                    Parent::Current if self.meta.root => Context::map_current(root_context),
-                    Parent::Current => Context::current(),
-                    Parent::Context(explicit) => explicit.into_owned(),
-                };
-                if let Some(hint) = hint {
-                    // The sampler reads the hint here; the span's context inherits it.
-                    context = context.with_value(hint);
-                }
-                (self.build(start, &context), context)
-            }
+        let explicit = matches!(parent, Parent::Context(_));
+        let mut parent = match parent {
+            Parent::Current if self.meta.root => Context::map_current(root_context),
+            // Two reference counts at most (none for a root): cheaper than building
+            // the span inside `Context::map_current` and moving it out.
+            Parent::Current => Context::current(),
+            Parent::Context(explicit) => explicit.into_owned(),
         };
-        let Some(mut span) = span else {
+        if let Some(hint) = self.meta.sample {
+            // The sampler reads the hint here; the span's context inherits it.
+            parent = parent.with_value(hint);
+        }
+        let (builder, code_after) = self.builder(start, &parent);
+        // Worked on in place: the SDK span is large, and each move copies it.
+        let mut opened = self.tracers.open(|| self.scope(), builder, &parent);
+        let Some(span) = opened.as_mut() else {
             return ActiveSpan::disabled();
         };
-        if span.is_recording() {
-            record(&mut Attributes::opening(&mut span));
+        if !span.is_recording() {
+            return unrecorded(span, parent, explicit);
         }
-        ActiveSpan::new(span.into_context(&parent), call)
-    }
-
-    /// Builds the span with the tracer of its destination, or `None` when it has
-    /// none (nothing installed, and not inside a capture).
-    fn build(&'static self, start: SpanStart, parent: &Context) -> Option<OpenedSpan> {
-        self.tracers
-            .open(|| self.scope(), self.builder(start), parent)
+        if code_after {
+            for attribute in self.code_attributes() {
+                span.set_attribute(attribute);
+            }
+        }
+        // User code (argument and `attrs(..)` expressions) runs only now, with no
+        // borrow of the current context held.
+        record(&mut Attributes::opening(span));
+        match opened {
+            Some(span) => ActiveSpan::new(span.into_context(&parent), call),
+            None => ActiveSpan::disabled(),
+        }
     }
 
     fn scope(&self) -> InstrumentationScope {
@@ -259,36 +260,89 @@ impl Callsite {
             .build()
     }
 
-    fn builder(&self, start: SpanStart) -> SpanBuilder {
+    /// The span's builder, and whether the code attributes are left for after the
+    /// sampler decided. The sampler sees a boundary's attributes and, but under a
+    /// local parent that was not sampled, the code attributes; the function's own
+    /// are recorded after it decided, if the span records. Under such a parent a
+    /// parent-based sampler (the default) drops the span whatever it sees, so
+    /// nothing is allocated for it; were it recorded all the same, the code
+    /// attributes are added then.
+    fn builder(&self, start: SpanStart, parent: &Context) -> (SpanBuilder, bool) {
         let meta = &self.meta;
-        let capacity = meta.max_attributes
-            + start.attributes.len()
-            + if meta.code { CODE_ATTRIBUTES } else { 0 };
-        let mut attributes = Vec::with_capacity(capacity);
-        if meta.code {
-            attributes.push(KeyValue::new(
-                Key::from_static_str("code.function.name"),
-                meta.function,
-            ));
-            attributes.push(KeyValue::new(
-                Key::from_static_str("code.file.path"),
-                meta.file,
-            ));
-            attributes.push(KeyValue::new(
-                Key::from_static_str("code.line.number"),
-                i64::from(meta.line),
-            ));
-        }
-        attributes.extend(start.attributes);
         let mut builder = SpanBuilder::from_name(start.name).with_kind(meta.kind.clone());
         if !start.links.is_empty() {
             builder.links = Some(start.links);
         }
+        let likely_dropped = {
+            let parent = parent.span();
+            let parent = parent.span_context();
+            parent.is_valid() && !parent.is_remote() && !parent.is_sampled()
+        };
+        let code_first = meta.code && (!likely_dropped || !start.attributes.is_empty());
+        let code_after = meta.code && !code_first;
+        let before_sampling = start.attributes.len() + if code_first { CODE_ATTRIBUTES } else { 0 };
+        let capacity =
+            before_sampling + meta.max_attributes + if code_after { CODE_ATTRIBUTES } else { 0 };
+        if before_sampling == 0 && likely_dropped {
+            // Nothing for the sampler, and no vector for a span that is dropped; the
+            // SDK's grows as attributes are recorded if it is not.
+            return (builder, code_after);
+        }
+        // Otherwise the vector is allocated at its exact size, even for a span that
+        // may be sampled out: freed on the export thread, a vector of a size the
+        // allocator keeps in lock-free bins (glibc: up to 128 bytes, two attributes)
+        // does not contend with the threads making spans, as a grown one does.
+        let mut attributes = Vec::with_capacity(capacity);
+        if code_first {
+            attributes.extend(self.code_attributes());
+        }
+        attributes.extend(start.attributes);
         // Set directly rather than through `with_attributes`, which collects and so
         // would not promise to keep the reserved capacity.
         builder.attributes = Some(attributes);
-        builder
+        (builder, code_after)
     }
+
+    /// `code.function.name`, `code.file.path`, `code.line.number`.
+    fn code_attributes(&self) -> [KeyValue; CODE_ATTRIBUTES] {
+        let meta = &self.meta;
+        [
+            KeyValue::new(Key::from_static_str("code.function.name"), meta.function),
+            KeyValue::new(Key::from_static_str("code.file.path"), meta.file),
+            KeyValue::new(
+                Key::from_static_str("code.line.number"),
+                i64::from(meta.line),
+            ),
+        ]
+    }
+}
+
+/// What the body of a span that was sampled out runs under. When its parent is a
+/// local span that was not sampled either, in the same trace and trace state,
+/// nothing needs creating: what runs below sees that parent and decides the same
+/// way (the body runs under it, an explicit one made current). Otherwise a context
+/// with the new span context but not the span (nothing records into it, and
+/// nothing is left to end): one allocation, where a context holding the SDK's span
+/// would box it too.
+fn unrecorded(span: &OpenedSpan, parent: Context, explicit: bool) -> ActiveSpan {
+    let span_context = span.span_context();
+    let parent_span = parent.span();
+    let parent_context = parent_span.span_context();
+    let nothing_to_carry = parent_context.is_valid()
+        && !parent_context.is_remote()
+        && !parent_context.is_sampled()
+        && !span_context.is_sampled()
+        && parent_context.trace_id() == span_context.trace_id()
+        && parent_context.trace_state() == span_context.trace_state()
+        && parent.get::<SampleHint>().is_none();
+    if nothing_to_carry {
+        return if explicit {
+            ActiveSpan::passthrough(parent)
+        } else {
+            ActiveSpan::disabled()
+        };
+    }
+    ActiveSpan::passthrough(parent.with_remote_span_context(span_context.clone()))
 }
 
 /// The parent context of a `root` span: no span, so a new trace starts, but the

@@ -147,14 +147,18 @@ impl<P: SpanProcessor> SpanProcessor for Ended<P> {
     }
 }
 
+/// Lists up to this long are checked for repeated keys pair by pair: for the few
+/// attributes a span usually has, that is cheaper than hashing every key, and it
+/// allocates nothing (this runs for every span, on the thread that ends it).
+const PAIRWISE_UP_TO: usize = 16;
+
 /// Removes repeated keys, keeping each key's last value at its first position. A
-/// list without repeats (the usual case) is left untouched after one pass.
+/// list without repeats (the usual case) is left untouched.
 fn keep_last_values(attributes: &mut Vec<KeyValue>) {
-    let mut seen = HashSet::with_capacity(attributes.len());
-    if attributes.iter().all(|kv| seen.insert(kv.key.clone())) {
+    if !has_repeated_keys(attributes) {
         return;
     }
-    let mut kept: Vec<KeyValue> = Vec::with_capacity(seen.len());
+    let mut kept: Vec<KeyValue> = Vec::with_capacity(attributes.len());
     for attribute in attributes.drain(..) {
         match kept
             .iter_mut()
@@ -165,6 +169,32 @@ fn keep_last_values(attributes: &mut Vec<KeyValue>) {
         }
     }
     *attributes = kept;
+}
+
+fn has_repeated_keys(attributes: &[KeyValue]) -> bool {
+    if attributes.len() > PAIRWISE_UP_TO {
+        let mut seen = HashSet::with_capacity(attributes.len());
+        return !attributes.iter().all(|kv| seen.insert(&kv.key));
+    }
+    // Pair by pair on a fingerprint of each key, which tells most keys apart in one
+    // comparison; only equal fingerprints compare the keys.
+    let mut prints = [0_u32; PAIRWISE_UP_TO];
+    for (print, attribute) in prints.iter_mut().zip(attributes) {
+        *print = fingerprint(attribute.key.as_str());
+    }
+    (1..attributes.len()).any(|later| {
+        (0..later).any(|earlier| {
+            prints[earlier] == prints[later] && attributes[earlier].key == attributes[later].key
+        })
+    })
+}
+
+/// A key's length and first and last bytes.
+#[inline]
+fn fingerprint(key: &str) -> u32 {
+    let bytes = key.as_bytes();
+    let edge = |byte: Option<&u8>| u32::from(byte.copied().unwrap_or(0));
+    (bytes.len() as u32) << 16 | edge(bytes.first()) << 8 | edge(bytes.last())
 }
 
 #[cfg(test)]
@@ -190,6 +220,21 @@ mod tests {
                 KeyValue::new("c", 4)
             ]
         );
+    }
+
+    #[test]
+    fn long_lists_are_deduplicated_too() {
+        let mut attributes: Vec<KeyValue> =
+            (0..40).map(|i| KeyValue::new(format!("k{i}"), i)).collect();
+        attributes.push(KeyValue::new("k3", -3));
+        keep_last_values(&mut attributes);
+        assert_eq!(attributes.len(), 40);
+        assert_eq!(attributes[3], KeyValue::new("k3", -3));
+        let mut distinct: Vec<KeyValue> =
+            (0..40).map(|i| KeyValue::new(format!("k{i}"), i)).collect();
+        let before = distinct.clone();
+        keep_last_values(&mut distinct);
+        assert_eq!(distinct, before);
     }
 
     #[test]

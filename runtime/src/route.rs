@@ -124,6 +124,7 @@ impl TracerCache {
 
     /// Opens a span where `parent` leads: into the capture it belongs to, else
     /// with this call site's tracer for what is installed; `None` when neither.
+    #[inline]
     pub(crate) fn open(
         &self,
         scope: impl Fn() -> InstrumentationScope,
@@ -143,6 +144,7 @@ impl TracerCache {
 
     /// Opens a span with this call site's tracer for what is installed, or returns
     /// `None` when nothing is.
+    #[inline]
     fn build(
         &self,
         scope: impl FnOnce() -> InstrumentationScope,
@@ -173,6 +175,7 @@ impl TracerCache {
     }
 }
 
+#[inline]
 fn open(
     tracer: &CachedTracer,
     scope: impl FnOnce() -> InstrumentationScope,

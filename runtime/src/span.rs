@@ -8,6 +8,7 @@ use opentelemetry::global::BoxedSpan;
 use opentelemetry::trace::{Span as _, SpanContext, SpanRef, Status, TraceContextExt as _};
 use opentelemetry::{Context, ContextGuard, Key, KeyValue, Value};
 use opentelemetry_sdk::trace::Span as SdkSpan;
+use std::mem::ManuallyDrop;
 use std::panic::{self, AssertUnwindSafe};
 
 /// Set on a span whose future was dropped before it completed.
@@ -89,6 +90,7 @@ impl opentelemetry::trace::Span for OpenedSpan {
 
 impl OpenedSpan {
     /// The child of `parent` that holds this span.
+    #[inline]
     pub(crate) fn into_context(self, parent: &Context) -> Context {
         each_span!(self, span => parent.with_span(span))
     }
@@ -277,19 +279,21 @@ fn truncated(description: String) -> String {
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct ActiveSpan {
-    handle: SpanHandle,
+    // Both contexts are dropped by `ActiveSpan`'s own `Drop`, which takes them: the
+    // compiler's drop glue is then only that, small enough to inline and fold away.
+    handle: ManuallyDrop<SpanHandle>,
     call: CallKind,
     /// What the body runs under when it differs from the span's own context (the
     /// baggage of `set_baggage` added); never ended here.
-    current: Option<Context>,
+    current: ManuallyDrop<Option<Context>>,
 }
 
 impl ActiveSpan {
     pub(crate) const fn disabled() -> Self {
         ActiveSpan {
-            handle: SpanHandle { context: None },
+            handle: ManuallyDrop::new(SpanHandle { context: None }),
             call: CallKind::Sync,
-            current: None,
+            current: ManuallyDrop::new(None),
         }
     }
 
@@ -302,18 +306,18 @@ impl ActiveSpan {
     /// This span, or when none is recorded, [`ActiveSpan::passthrough`].
     pub(crate) fn or_passthrough(mut self, context: Context) -> Self {
         if self.handle.context.is_none() {
-            self.current = Some(context);
+            *self.current = Some(context);
         }
         self
     }
 
     pub(crate) fn new(context: Context, call: CallKind) -> Self {
         ActiveSpan {
-            handle: SpanHandle {
+            handle: ManuallyDrop::new(SpanHandle {
                 context: Some(context),
-            },
+            }),
             call,
-            current: None,
+            current: ManuallyDrop::new(None),
         }
     }
 
@@ -324,6 +328,7 @@ impl ActiveSpan {
     }
 
     /// The context the body runs under, when it is not simply the current one.
+    #[inline]
     pub(crate) fn body_context(&self) -> Option<&Context> {
         self.current.as_ref().or(self.handle.context.as_ref())
     }
@@ -335,7 +340,7 @@ impl ActiveSpan {
             Some(context) => crate::baggage::added(context, entries),
             None => Context::map_current(|current| crate::baggage::added(current, entries)),
         };
-        self.current = Some(current);
+        *self.current = Some(current);
         self
     }
 
@@ -347,24 +352,44 @@ impl ActiveSpan {
     }
 
     /// Ends the span of a call that completed.
+    #[inline]
     pub(crate) fn finish(&mut self) {
         if let Some(context) = self.handle.context.take() {
-            context.span().end();
+            end_finished(context);
         }
     }
 }
 
 impl Drop for ActiveSpan {
+    /// Inlined, and leaving both contexts taken, so that the drop of a call with no
+    /// span (nothing installed) folds away to nothing in the expansion.
+    #[inline]
     fn drop(&mut self) {
-        let Some(context) = self.handle.context.take() else {
-            return;
-        };
-        let span = context.span();
-        // A panic was recorded where it was caught; only a cancelled future still
-        // needs marking here.
-        if !std::thread::panicking() && self.call == CallKind::Future {
-            span.set_attribute(KeyValue::new(CANCELLED, true));
+        let context = self.handle.context.take();
+        let current = self.current.take();
+        if context.is_some() || current.is_some() {
+            end_dropped(context, current, self.call);
         }
-        span.end();
     }
+}
+
+/// Ends the span of a call that completed (out of line: the check stays in the poll).
+#[inline(never)]
+fn end_finished(context: Context) {
+    context.span().end();
+}
+
+/// Ends the span of an [`ActiveSpan`] dropped while it still held it, and drops
+/// the contexts it held.
+#[inline(never)]
+fn end_dropped(context: Option<Context>, current: Option<Context>, call: CallKind) {
+    drop(current);
+    let Some(context) = context else { return };
+    let span = context.span();
+    // A panic was recorded where it was caught; only a cancelled future still
+    // needs marking here.
+    if !std::thread::panicking() && call == CallKind::Future {
+        span.set_attribute(KeyValue::new(CANCELLED, true));
+    }
+    span.end();
 }

@@ -439,24 +439,35 @@ pub(crate) fn set_value_length_limit(limit: Option<usize>) {
     VALUE_LENGTH_LIMIT.store(limit.unwrap_or(NO_LIMIT).min(NO_LIMIT), Ordering::Relaxed);
 }
 
+#[inline]
 fn value_length_limit() -> Option<usize> {
     match VALUE_LENGTH_LIMIT.load(Ordering::Relaxed) {
-        NOT_CONFIGURED => {
-            let from_env = crate::config::value_length_limit_from_env();
-            set_value_length_limit(from_env);
-            from_env
-        }
+        NOT_CONFIGURED => value_length_limit_from_env(),
         NO_LIMIT => None,
         limit => Some(limit),
     }
 }
 
+/// The limit read from the environment the first time one is needed.
+#[cold]
+fn value_length_limit_from_env() -> Option<usize> {
+    let from_env = crate::config::value_length_limit_from_env();
+    set_value_length_limit(from_env);
+    from_env
+}
+
 /// Cuts string values (and each string of a string array) to the value length
-/// limit; other values pass unchanged.
+/// limit; other values pass unchanged. Inlined: without a limit (the default) it is
+/// one load and a branch per recorded value.
+#[inline]
 pub(crate) fn within_length_limit(value: Value) -> Value {
-    let Some(limit) = value_length_limit() else {
-        return value;
-    };
+    match value_length_limit() {
+        None => value,
+        Some(limit) => cut_to(value, limit),
+    }
+}
+
+fn cut_to(value: Value, limit: usize) -> Value {
     let cut = |text: StringValue| match text.as_str().char_indices().nth(limit) {
         Some((end, _)) => StringValue::from(text.as_str()[..end].to_owned()),
         None => text,
@@ -476,31 +487,106 @@ pub(crate) fn formatted(args: fmt::Arguments<'_>) -> Value {
     Value::String(StringValue::from(format_bounded(args)))
 }
 
+/// Formatted text up to this many bytes is built on the stack and then allocated
+/// once, at its exact size (a `String` grown piece by piece allocates three or four
+/// times for a small struct's `Debug`, the last time to shrink it into a value).
+const INLINE_BYTES: usize = 256;
+
 /// Formats `args`, keeping at most [`MAX_FORMATTED_CHARS`] characters and stopping
 /// the formatter as soon as the limit is reached (a huge `Debug` output costs no more
 /// than the kept part).
 pub(crate) fn format_bounded(args: fmt::Arguments<'_>) -> String {
-    struct Bounded {
-        text: String,
-        chars: usize,
-    }
-    impl fmt::Write for Bounded {
-        fn write_str(&mut self, piece: &str) -> fmt::Result {
-            for ch in piece.chars() {
-                if self.chars == MAX_FORMATTED_CHARS {
-                    return Err(fmt::Error);
-                }
-                self.text.push(ch);
-                self.chars += 1;
-            }
-            Ok(())
-        }
-    }
     let mut out = Bounded {
-        text: String::new(),
+        inline: [0; INLINE_BYTES],
+        len: 0,
+        spilled: String::new(),
         chars: 0,
     };
     // An error here only means the limit was reached: what fits is kept.
     let _ = out.write_fmt(args);
-    out.text
+    out.finish()
+}
+
+/// The writer of [`format_bounded`]: the text on the stack while it fits, in
+/// `spilled` once it does not.
+struct Bounded {
+    inline: [u8; INLINE_BYTES],
+    len: usize,
+    spilled: String,
+    chars: usize,
+}
+
+impl Bounded {
+    fn finish(self) -> String {
+        if self.spilled.capacity() > 0 {
+            return self.spilled;
+        }
+        std::str::from_utf8(&self.inline[..self.len])
+            .expect("only whole characters are copied")
+            .to_owned()
+    }
+}
+
+impl fmt::Write for Bounded {
+    fn write_str(&mut self, piece: &str) -> fmt::Result {
+        // The part of `piece` within the limit, cut at a character boundary. A
+        // piece of no more bytes than the room left fits whole (a character is one
+        // byte at least).
+        let room = MAX_FORMATTED_CHARS - self.chars;
+        let end = if piece.len() <= room {
+            self.chars += piece.chars().count();
+            piece.len()
+        } else {
+            let end = piece
+                .char_indices()
+                .nth(room)
+                .map_or(piece.len(), |(index, _)| index);
+            self.chars += piece[..end].chars().count();
+            end
+        };
+        let kept = &piece[..end];
+        if self.spilled.capacity() == 0 && self.len + kept.len() <= INLINE_BYTES {
+            self.inline[self.len..self.len + kept.len()].copy_from_slice(kept.as_bytes());
+            self.len += kept.len();
+        } else {
+            if self.spilled.capacity() == 0 {
+                let so_far = std::str::from_utf8(&self.inline[..self.len])
+                    .expect("only whole characters are copied");
+                self.spilled = String::with_capacity(2 * (self.len + kept.len()));
+                self.spilled.push_str(so_far);
+            }
+            self.spilled.push_str(kept);
+        }
+        if end < piece.len() {
+            return Err(fmt::Error);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{INLINE_BYTES, MAX_FORMATTED_CHARS, format_bounded};
+
+    #[test]
+    fn short_text_is_formatted_whole() {
+        assert_eq!(format_bounded(format_args!("{:?}", (1, "é"))), "(1, \"é\")");
+    }
+
+    #[test]
+    fn text_longer_than_the_stack_buffer_is_kept_whole() {
+        let long = "ü".repeat(INLINE_BYTES); // twice the buffer, in two-byte characters
+        assert_eq!(
+            format_bounded(format_args!("<{long}>")),
+            format!("<{long}>")
+        );
+    }
+
+    #[test]
+    fn text_is_cut_at_the_limit_on_a_character_boundary() {
+        let long = "é".repeat(MAX_FORMATTED_CHARS + 10);
+        let text = format_bounded(format_args!("a{long}"));
+        assert_eq!(text.chars().count(), MAX_FORMATTED_CHARS);
+        assert!(text.starts_with("aé"));
+    }
 }

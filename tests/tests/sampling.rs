@@ -87,3 +87,74 @@ fn a_forced_span_under_an_unsampled_parent_keeps_the_parents_trace() {
         "it names its (unexported) parent"
     );
 }
+
+#[traced]
+fn located(amount: u64) -> u64 {
+    amount
+}
+
+#[test]
+fn a_span_recorded_under_an_unsampled_local_parent_has_its_code_attributes_first() {
+    use otel_traced::opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+    // Under such a parent the code attributes are left out of what the sampler
+    // sees (a parent-based one drops the span anyway); a sampler that records it
+    // all the same still gets them, in their usual place.
+    let captured = Capture::new().sampler(Sampler::AlwaysOn).run(|| {
+        let parent = SpanContext::new(
+            TraceId::from(7_u128),
+            SpanId::from(7_u64),
+            TraceFlags::default(),
+            false,
+            TraceState::NONE,
+        );
+        let _parent = Context::current().with_remote_span_context(parent).attach();
+        located(3)
+    });
+    let span = captured.find("located").expect("recorded by AlwaysOn");
+    let keys: Vec<&str> = span.attributes.iter().map(|kv| kv.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "code.function.name",
+            "code.file.path",
+            "code.line.number",
+            "amount"
+        ]
+    );
+    assert_eq!(span.parent_span_id, SpanId::from(7_u64));
+}
+
+#[test]
+fn under_an_unsampled_local_parent_nothing_is_recorded_and_the_trace_goes_on() {
+    use otel_traced::opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+    let sampler = Sampler::ParentBased(Box::new(Sampler::AlwaysOn));
+    let captured = Capture::new().sampler(sampler).run(|| {
+        let parent = SpanContext::new(
+            TraceId::from(9_u128),
+            SpanId::from(9_u64),
+            TraceFlags::default(),
+            false,
+            TraceState::NONE,
+        );
+        let _parent = Context::current().with_remote_span_context(parent).attach();
+        (located(1), probe_trace())
+    });
+    assert!(captured.spans().is_empty());
+    let (_, (trace_id, sampled)) = captured.output();
+    assert_eq!(
+        *trace_id,
+        TraceId::from(9_u128),
+        "the body runs in the parent's trace"
+    );
+    assert!(!sampled);
+}
+
+#[traced]
+fn probe_trace() -> (otel_traced::opentelemetry::trace::TraceId, bool) {
+    let current = Context::current();
+    let span = current.span();
+    (
+        span.span_context().trace_id(),
+        span.span_context().is_sampled(),
+    )
+}
