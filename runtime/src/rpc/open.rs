@@ -39,24 +39,8 @@ impl Callsite {
         if !crate::route::is_enabled() {
             return ActiveSpan::passthrough(extracted);
         }
-        let target = carrier.target();
-        let start = SpanStart {
-            name: span_name(rpc, &target),
-            links: links(),
-            attributes: attributes(rpc, &target, None),
-        };
-        let span = {
-            // Current while the arguments are recorded, so `baggage(..)` reads the
-            // request's baggage.
-            let _request = extracted.clone().attach();
-            self.start_enabled(
-                start,
-                Parent::Context(Cow::Borrowed(&extracted)),
-                call,
-                record,
-            )
-        };
-        span.or_passthrough(extracted)
+        let start = boundary_start(rpc, &carrier.target(), None, links());
+        self.start_under(start, extracted, call, record)
     }
 
     /// Opens the client span of a boundary, a child of `parent`; the caller
@@ -79,17 +63,10 @@ impl Callsite {
         if !crate::route::is_enabled() {
             return ActiveSpan::disabled();
         }
-        let target = carrier.target();
-        let start = SpanStart {
-            name: span_name(rpc, &target),
-            links: links(),
-            attributes: attributes(rpc, &target, server),
-        };
+        let start = boundary_start(rpc, &carrier.target(), server, links());
         self.start_enabled(start, parent, call, record)
     }
-}
 
-impl Callsite {
     /// Opens the span of a messaging `process` (CONSUMER): a child of the current
     /// span when there is one, else of the message's creation context, which it
     /// links to either way (semconv v1.44: "Process" spans link to the creation
@@ -116,22 +93,9 @@ impl Callsite {
             return ActiveSpan::passthrough(parent);
         }
         let mut links = links();
-        let creation = created.span().span_context().clone();
-        if creation.is_valid() {
-            links.push(Link::with_context(creation));
-        }
-        let target = RequestTarget::default();
-        let start = SpanStart {
-            name: span_name(rpc, &target),
-            links,
-            attributes: attributes(rpc, &target, None),
-        };
-        let span = {
-            // The message's baggage is current while the arguments are recorded.
-            let _message = parent.clone().attach();
-            self.start_enabled(start, Parent::Context(Cow::Borrowed(&parent)), call, record)
-        };
-        span.or_passthrough(parent)
+        links.extend(link_to(&created));
+        let start = boundary_start(rpc, &RequestTarget::default(), None, links);
+        self.start_under(start, parent, call, record)
     }
 
     /// Opens the span of a messaging `receive` or `settle` (CLIENT), a child of
@@ -147,22 +111,53 @@ impl Callsite {
         if !crate::route::is_enabled() {
             return ActiveSpan::disabled();
         }
-        let target = RequestTarget::default();
-        let start = SpanStart {
-            name: span_name(rpc, &target),
-            links: links(),
-            attributes: attributes(rpc, &target, None),
-        };
+        let start = boundary_start(rpc, &RequestTarget::default(), None, links());
         self.start_enabled(start, parent, call, record)
     }
+
+    /// Starts a span under `parent`, a context read from a request or a message,
+    /// which is current while the arguments are recorded (so `baggage(..)` reads
+    /// its baggage) and stays the body's context when nothing records.
+    fn start_under(
+        &'static self,
+        start: SpanStart,
+        parent: Context,
+        call: CallKind,
+        record: impl FnOnce(&mut Attributes<'_>),
+    ) -> ActiveSpan {
+        let span = {
+            let _parent = parent.clone().attach();
+            self.start_enabled(start, Parent::Context(Cow::Borrowed(&parent)), call, record)
+        };
+        span.or_passthrough(parent)
+    }
+}
+
+/// The start of a boundary span: its name by the conventions, the attributes
+/// samplers see, and its links.
+fn boundary_start(
+    rpc: &RpcMeta,
+    target: &RequestTarget<'_>,
+    server: Option<&str>,
+    links: Vec<Link>,
+) -> SpanStart {
+    SpanStart {
+        name: span_name(rpc, target),
+        links,
+        attributes: attributes(rpc, target, server),
+    }
+}
+
+/// A link to the span `context` holds, if it is valid.
+fn link_to(context: &Context) -> Option<Link> {
+    let span = context.span().span_context().clone();
+    span.is_valid().then(|| Link::with_context(span))
 }
 
 /// The link to the creation context a message's headers carry, if they carry a
 /// valid one (read with the global propagator).
 pub fn creation_link<C: Extract + ?Sized>(headers: &C) -> Option<Link> {
-    let created = Context::map_current(|current| extract(current, headers));
-    let creation = created.span().span_context().clone();
-    creation.is_valid().then(|| Link::with_context(creation))
+    link_to(&Context::map_current(|current| extract(current, headers)))
 }
 
 impl ActiveSpan {
