@@ -17,6 +17,9 @@ fn root_with_value() {}
 #[traced(skip = "a")]
 fn skip_without_list(a: u8) {}
 
+#[traced(metrics = true)]
+fn metrics_with_value() {}
+
 #[traced(name =)]
 fn missing_value() {}
 

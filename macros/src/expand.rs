@@ -27,11 +27,17 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
     let body = match traced.shape {
         Shape::Sync => {
             let typed = typed_body(&function.sig.output, statements);
+            let sync_outcome = outcome.as_ref().map(|outcome| {
+                quote! {
+                    let __otel_output_ref = &__otel_output;
+                    #outcome
+                }
+            });
             quote! {
                 let __otel_current = __otel_span.enter();
                 let __otel_handle = __otel_span.handle();
                 let __otel_output = __otel_handle.catch_panic(move || #typed);
-                #outcome
+                #sync_outcome
                 __otel_output
             }
         }
@@ -66,7 +72,7 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
                 #private::InstrumentedStream::new(
                     __otel_span,
                     __otel_stream,
-                    |__otel_handle: &#private::SpanHandle, __otel_item| {
+                    |__otel_handle: &mut #private::SpanHandle, __otel_item| {
                         #[allow(unused_imports)]
                         use #private::{ViaItemReply as _, ViaItemError as _, ViaItem as _};
                         (&&&#private::ItemProbe(__otel_item)).__otel_item(__otel_handle, #rpc)
@@ -183,6 +189,7 @@ fn open_span(
         }
         None => quote!(::core::option::Option::None),
     };
+    let metrics = options.metrics;
     let statics = quote! {
         static __OTEL_TRACED_META: #private::SpanMeta = #private::SpanMeta {
             name: #name,
@@ -196,6 +203,7 @@ fn open_span(
             scope_version: match ::core::option_env!("CARGO_PKG_VERSION") { ::core::option::Option::Some(version) => version, ::core::option::Option::None => "" },
             max_attributes: #max_attributes,
             sample: #sample,
+            metrics: #metrics,
         };
         static __OTEL_TRACED_CALLSITE: #private::Callsite = #private::Callsite::new(&__OTEL_TRACED_META);
         #catalog
@@ -204,7 +212,8 @@ fn open_span(
     let call = quote!(#private::CallKind::#call);
     let start = match boundary {
         None => quote! {
-            let __otel_span = __OTEL_TRACED_CALLSITE.start(#parent, #call, #links, #record)#set_baggage;
+            #[allow(unused_mut)]
+            let mut __otel_span = __OTEL_TRACED_CALLSITE.start(#parent, #call, #links, #record)#set_baggage;
         },
         Some(boundary) => open_boundary(
             boundary,
@@ -276,7 +285,7 @@ fn open_boundary(
         // A messaging `receive` or `settle` without headers: nothing to link to.
         return quote! {
             #meta
-            let __otel_span = __OTEL_TRACED_CALLSITE.message(&__OTEL_TRACED_RPC, #parent, #call, #links, #record)#set_baggage;
+            #[allow(unused_mut)] let mut __otel_span = __OTEL_TRACED_CALLSITE.message(&__OTEL_TRACED_RPC, #parent, #call, #links, #record)#set_baggage;
         };
     };
     let ident = &carrier.ident;
@@ -286,11 +295,11 @@ fn open_boundary(
     match (&boundary.protocol, boundary.side) {
         (Protocol::Messaging { operation, .. }, _) if *operation == Operation::Process => quote! {
             #meta
-            let __otel_span = __OTEL_TRACED_CALLSITE.consume(&__OTEL_TRACED_RPC, #borrowed, #call, #links, #record)#set_baggage;
+            #[allow(unused_mut)] let mut __otel_span = __OTEL_TRACED_CALLSITE.consume(&__OTEL_TRACED_RPC, #borrowed, #call, #links, #record)#set_baggage;
         },
         (Protocol::Messaging { operation, .. }, _) if !operation.produces() => quote! {
             #meta
-            let __otel_span = __OTEL_TRACED_CALLSITE.message(
+            #[allow(unused_mut)] let mut __otel_span = __OTEL_TRACED_CALLSITE.message(
                 &__OTEL_TRACED_RPC,
                 #parent,
                 #call,
@@ -304,7 +313,7 @@ fn open_boundary(
         },
         (_, Side::Server) => quote! {
             #meta
-            let __otel_span = __OTEL_TRACED_CALLSITE.serve(&__OTEL_TRACED_RPC, #borrowed, #call, #links, #record)#set_baggage;
+            #[allow(unused_mut)] let mut __otel_span = __OTEL_TRACED_CALLSITE.serve(&__OTEL_TRACED_RPC, #borrowed, #call, #links, #record)#set_baggage;
         },
         (_, Side::Client) => {
             let server = match &boundary.server {
@@ -342,7 +351,7 @@ fn open_boundary(
                     #rebind
                     let __otel_created = #private::creation_link(#borrowed);
                     let __otel_fresh = __otel_created.is_none();
-                    let __otel_span = __OTEL_TRACED_CALLSITE.call(
+                    #[allow(unused_mut)] let mut __otel_span = __OTEL_TRACED_CALLSITE.call(
                         &__OTEL_TRACED_RPC,
                         #borrowed,
                         #server,
@@ -363,7 +372,7 @@ fn open_boundary(
             quote! {
                 #meta
                 #rebind
-                let __otel_span = __OTEL_TRACED_CALLSITE.call(&__OTEL_TRACED_RPC, #borrowed, #server, #parent, #call, #links, #record)#set_baggage;
+                #[allow(unused_mut)] let mut __otel_span = __OTEL_TRACED_CALLSITE.call(&__OTEL_TRACED_RPC, #borrowed, #server, #parent, #call, #links, #record)#set_baggage;
                 __otel_span.inject(#target);
             }
         }
@@ -476,8 +485,8 @@ fn probe(
     }
 }
 
-/// What is recorded about the produced value `__otel_output` through
-/// `__otel_handle` (a `&SpanHandle` the caller binds): the error of an `Err` (unless
+/// What is recorded about the produced value, borrowed as `__otel_output_ref`,
+/// through `__otel_handle` (a `&mut SpanHandle` the caller binds): the error of an `Err` (unless
 /// `err = false`), with `ret` the value (the `Ok` value of a result), and for a
 /// boundary its reply (a gRPC status, an HTTP status code), which takes the place
 /// of the error when the error is a status. `None` when nothing is recorded.
@@ -503,8 +512,8 @@ fn outcome(traced: &TracedFn, boundary: bool, private: &TokenStream) -> Option<T
         })
     };
     if !traced.result_like {
-        let returned = record_return(quote!(__otel_output));
-        let reply = reply(quote!(&__otel_output), false);
+        let returned = record_return(quote!((*__otel_output_ref)));
+        let reply = reply(quote!(__otel_output_ref), false);
         return Some(quote!(#returned #reply));
     }
     // Spanned at the return type: that is what `err` wrongly calls a `Result`.
@@ -512,12 +521,12 @@ fn outcome(traced: &TracedFn, boundary: bool, private: &TokenStream) -> Option<T
         syn::ReturnType::Type(_, ty) => ty.span(),
         syn::ReturnType::Default => traced.function.sig.ident.span(),
     };
-    let outcome = quote_spanned!(returned=> #private::ResultLike::as_result(&__otel_output));
+    let outcome = quote_spanned!(returned=> #private::ResultLike::as_result(__otel_output_ref));
     let record_ok = record_return(quote!(__otel_value));
     let reply_ok = reply(quote!(__otel_value), false);
     let record_error = traced.records_err.then(|| {
         quote! {
-            __otel_handle.record_error(|| {
+            __otel_handle.record_error(#private::type_name_of(__otel_error), || {
                 #[allow(unused_imports)]
                 use #private::{ViaError as _, ViaSharedErrorRef as _, ViaErrorRef as _, ViaDisplay as _, ViaDebug as _, ViaTypeName as _};
                 (&&&&&&#private::ErrorProbe(__otel_error)).__otel_error()
@@ -557,18 +566,14 @@ fn instrumented(
     outcome: Option<&TokenStream>,
     private: &TokenStream,
 ) -> TokenStream {
-    let Some(outcome) = outcome else {
-        return quote!(#private::Instrumented::new(__otel_span, #future));
-    };
-    quote! {{
-        let __otel_recorder = ::core::clone::Clone::clone(__otel_span.handle());
-        #private::Instrumented::new(__otel_span, async move {
-            let __otel_output = #future.await;
-            let __otel_handle = &__otel_recorder;
-            #outcome
-            __otel_output
-        })
-    }}
+    match outcome {
+        None => quote!(#private::Instrumented::new(__otel_span, #future)),
+        Some(outcome) => quote! {
+            #private::Instrumented::with_outcome(__otel_span, #future, |__otel_handle, __otel_output_ref| {
+                #outcome
+            })
+        },
+    }
 }
 
 /// The body, given the declared output type by an unreachable typed `return`, so

@@ -31,6 +31,8 @@ pub(crate) struct Options {
     pub krate: Option<syn::Path>,
     /// `sample = always | never`.
     pub sample: Option<Ident>,
+    /// `metrics`: record `otel_traced.function.duration`.
+    pub metrics: bool,
     /// `baggage(..)`: baggage entries recorded as attributes.
     pub baggage: Vec<BaggageEntry>,
     /// `set_baggage(..)`: entries added to the baggage the body runs with.
@@ -89,6 +91,7 @@ const OPTIONS: &[&str] = &[
     "err",
     "attrs",
     "sample",
+    "metrics",
     "baggage",
     "set_baggage",
     "crate",
@@ -124,6 +127,10 @@ const NOT_RPC_OPTIONS: &[(&str, &str)] = &[
     (
         "kind",
         "the span kind of `#[traced_rpc]` is its side; remove `kind =` and write `client` for a client (`server` is the default)",
+    ),
+    (
+        "metrics",
+        "a boundary always records the duration histogram of its conventions (`http.server.request.duration`, `rpc.client.call.duration`, ..) when metrics are exported; remove `metrics`",
     ),
 ];
 
@@ -267,6 +274,7 @@ impl Options {
             ("attrs", RawValue::List(tokens)) => self.attrs = syn::parse2::<Fields>(tokens)?.0,
             ("crate", RawValue::Assigned(expr)) => self.krate = Some(path(expr)?),
             ("sample", RawValue::Assigned(expr)) => self.sample = Some(sample(expr)?),
+            ("metrics", RawValue::Flag) => self.metrics = true,
             ("baggage", RawValue::List(tokens)) => {
                 self.baggage = syn::parse2::<BaggageEntries>(tokens)?.0;
             }
@@ -417,6 +425,7 @@ fn usage(option: &str) -> String {
         "err" => "err` or `err = false",
         "attrs" => "attrs(key.name = value, other = %display, debugged = ?value)",
         "sample" => "sample = always` or `sample = never",
+        "metrics" => "metrics",
         "baggage" => "baggage(user.id, \"user-id\" => user.id)",
         "set_baggage" => "set_baggage(user.id = id)",
         _ => "crate = path::to::otel_traced",

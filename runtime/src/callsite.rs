@@ -4,13 +4,16 @@
 //! knows at compile time (name, kind, code location, scope) lives there, so opening
 //! a span copies no strings, and the call site caches its tracer.
 
+use crate::calls::CallCounts;
 use crate::route::{CaptureRoute, TracerCache};
 use crate::sampling::SampleHint;
 use crate::span::{ActiveSpan, Attributes, OpenedSpan};
+use crate::tally::Tally;
 use opentelemetry::baggage::{Baggage, BaggageExt as _};
 use opentelemetry::trace::{Link, Span as _, SpanBuilder, SpanContext, SpanKind, TraceContextExt};
 use opentelemetry::{Context, InstrumentationScope, Key, KeyValue};
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 /// What the macro knows about an annotated function.
 #[doc(hidden)]
@@ -35,6 +38,8 @@ pub struct SpanMeta {
     pub max_attributes: usize,
     /// `sample = always | never`.
     pub sample: Option<SampleHint>,
+    /// `metrics`: record `otel_traced.function.duration`.
+    pub metrics: bool,
 }
 
 /// One annotated function: its metadata and its cached tracer.
@@ -43,6 +48,8 @@ pub struct SpanMeta {
 pub struct Callsite {
     meta: &'static SpanMeta,
     tracers: TracerCache,
+    /// The outcome counters of the function's span name, found on first use.
+    counts: OnceLock<&'static CallCounts>,
 }
 
 /// Where a span's parent comes from (`parent = ..` takes a `&Context`, a `Context`
@@ -106,11 +113,13 @@ pub fn parent<T: ParentTarget + ?Sized>(target: &T) -> Parent<'_> {
 }
 
 /// What varies per call when a span is built: its name (fixed but for `in_span`
-/// and boundaries), its links, and the attributes a boundary gives from the start.
+/// and boundaries), its links, the attributes a boundary gives from the start,
+/// and the call's tally (its counters, its timing if measured).
 pub(crate) struct SpanStart {
     pub name: Cow<'static, str>,
     pub links: Vec<Link>,
     pub attributes: Vec<KeyValue>,
+    pub tally: Tally,
 }
 
 /// What `link = ..` accepts (borrowed, as `parent = ..`).
@@ -159,6 +168,16 @@ pub fn links<const N: usize>(targets: [SpanContext; N]) -> Vec<Link> {
         .collect()
 }
 
+/// A [`SpanStart`] as the span is built from it; its tally waits in the
+/// [`ActiveSpan`].
+struct Opening {
+    name: Cow<'static, str>,
+    links: Vec<Link>,
+    attributes: Vec<KeyValue>,
+    /// The counters the sampler sees.
+    counts: &'static CallCounts,
+}
+
 const CODE_ATTRIBUTES: usize = 3;
 
 impl Callsite {
@@ -167,7 +186,15 @@ impl Callsite {
         Callsite {
             meta,
             tracers: TracerCache::new(),
+            counts: OnceLock::new(),
         }
+    }
+
+    /// The outcome counters of this call site's operation.
+    #[inline]
+    pub(crate) fn counts(&self) -> &'static CallCounts {
+        self.counts
+            .get_or_init(|| crate::calls::counts_for(self.meta.name))
     }
 
     /// Opens the span of one call. `links` runs only when a span may be recorded
@@ -197,11 +224,18 @@ impl Callsite {
         if !crate::route::is_enabled() {
             return ActiveSpan::disabled();
         }
+        // `in_span` names its spans at run time: each name is an operation.
+        let counts = if std::ptr::eq(name, self.meta.name) {
+            self.counts()
+        } else {
+            crate::calls::counts_for(name)
+        };
         self.start_enabled(
             SpanStart {
                 name: Cow::Borrowed(name),
                 links: links(),
                 attributes: Vec::new(),
+                tally: Tally::new(counts, crate::metrics::time_function(self.meta)),
             },
             parent,
             call,
@@ -219,6 +253,31 @@ impl Callsite {
         call: CallKind,
         record: impl FnOnce(&mut Attributes<'_>),
     ) -> ActiveSpan {
+        let SpanStart {
+            name,
+            links,
+            attributes,
+            tally,
+        } = start;
+        let opening = Opening {
+            name,
+            links,
+            attributes,
+            counts: tally.counts(),
+        };
+        self.open(opening, parent, call, record).with_tally(tally)
+    }
+
+    /// Opens the span of [`Callsite::start_enabled`].
+    #[inline]
+    fn open(
+        &'static self,
+        start: Opening,
+        parent: Parent<'_>,
+        call: CallKind,
+        record: impl FnOnce(&mut Attributes<'_>),
+    ) -> ActiveSpan {
+        let counts = start.counts;
         let explicit = matches!(parent, Parent::Context(_));
         let mut parent = match parent {
             Parent::Current if self.meta.root => Context::map_current(root_context),
@@ -233,7 +292,9 @@ impl Callsite {
         }
         let (builder, code_after) = self.builder(start, &parent);
         // Worked on in place: the SDK span is large, and each move copies it.
-        let mut opened = self.tracers.open(|| self.scope(), builder, &parent);
+        let mut opened = crate::calls::while_opening(counts, || {
+            self.tracers.open(|| self.scope(), builder, &parent)
+        });
         let Some(span) = opened.as_mut() else {
             return ActiveSpan::disabled();
         };
@@ -267,7 +328,7 @@ impl Callsite {
     /// parent-based sampler (the default) drops the span whatever it sees, so
     /// nothing is allocated for it; were it recorded all the same, the code
     /// attributes are added then.
-    fn builder(&self, start: SpanStart, parent: &Context) -> (SpanBuilder, bool) {
+    fn builder(&self, start: Opening, parent: &Context) -> (SpanBuilder, bool) {
         let meta = &self.meta;
         let mut builder = SpanBuilder::from_name(start.name).with_kind(meta.kind.clone());
         if !start.links.is_empty() {

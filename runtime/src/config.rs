@@ -2,11 +2,16 @@
 //! builder calls (which win over the variables).
 
 mod logs;
+mod metrics;
 mod otlp;
 mod vars;
 
 use crate::init::InitError;
+use crate::sampling::adaptive::AdaptiveSampler;
 pub(crate) use logs::{ExceptionSignal, LogsDestination};
+#[cfg(any(feature = "metrics", test))]
+pub(crate) use metrics::MetricsDestination;
+pub(crate) use metrics::MetricsSettings;
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::logs::LogExporter;
 use opentelemetry_sdk::trace::{Sampler, SpanExporter};
@@ -105,6 +110,7 @@ pub(crate) struct Settings {
     pub value_length_limit: Option<usize>,
     pub logs: LogsDestination,
     pub exception_signal: ExceptionSignal,
+    pub metrics: MetricsSettings,
 }
 
 /// Builds the processor around the exporter given to [`Config::span_exporter`],
@@ -141,6 +147,7 @@ pub struct Config {
     custom_exporter: Option<ProcessorFactory>,
     custom_log_exporter: Option<LogProcessorFactory>,
     sampler: Option<Sampler>,
+    function_metrics: Option<bool>,
     propagators: Option<Vec<Propagator>>,
     max_queue_size: Option<usize>,
     scheduled_delay: Option<Duration>,
@@ -184,6 +191,7 @@ impl Config {
             custom_exporter: None,
             custom_log_exporter: None,
             sampler: None,
+            function_metrics: None,
             propagators: None,
             max_queue_size: None,
             scheduled_delay: None,
@@ -240,7 +248,15 @@ impl Config {
         self
     }
 
-    /// The sampler, over `OTEL_TRACES_SAMPLER`.
+    /// Whether every annotated function records `otel_traced.function.duration`,
+    /// not only those with `#[traced(metrics)]`, over `OTEL_TRACED_FUNCTION_METRICS`.
+    pub fn function_metrics(mut self, all: bool) -> Self {
+        self.function_metrics = Some(all);
+        self
+    }
+
+    /// The sampler, over `OTEL_TRACES_SAMPLER`; `AdaptiveSampler::new(..).into()`
+    /// for the adaptive one.
     pub fn sampler(mut self, sampler: Sampler) -> Self {
         self.sampler = Some(sampler);
         self
@@ -300,7 +316,6 @@ impl Config {
         };
         Ok(Settings {
             disabled,
-            destination,
             sampler: match &self.sampler {
                 Some(sampler) => sampler.clone(),
                 None => sampler(vars)?,
@@ -312,8 +327,10 @@ impl Config {
                 None => propagators(vars)?,
             },
             value_length_limit: value_length_limit(vars)?,
-            logs,
             exception_signal: logs::exception_signal(vars)?,
+            metrics: metrics::settings(vars, &destination, self.function_metrics)?,
+            logs,
+            destination,
         })
     }
 
@@ -443,13 +460,13 @@ fn traces_exporter(variable: Variable<'_>, vars: &Vars) -> Result<Exporter, Init
 }
 
 fn sampler(vars: &Vars) -> Result<Sampler, InitError> {
-    const NAMES: &str = "always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio";
-    let ratio = || match vars.get("OTEL_TRACES_SAMPLER_ARG") {
+    const NAMES: &str = "always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio or otel_traced_adaptive";
+    let ratio = |default: f64| match vars.get("OTEL_TRACES_SAMPLER_ARG") {
         Some(variable) => match variable.value.parse::<f64>() {
             Ok(ratio) if (0.0..=1.0).contains(&ratio) => Ok(ratio),
             _ => Err(variable.invalid("a ratio from 0 to 1, such as 0.25")),
         },
-        None => Ok(1.0),
+        None => Ok(default),
     };
     let Some(variable) = vars.get("OTEL_TRACES_SAMPLER") else {
         return Ok(Sampler::ParentBased(Box::new(Sampler::AlwaysOn)));
@@ -457,13 +474,50 @@ fn sampler(vars: &Vars) -> Result<Sampler, InitError> {
     let root = match variable.value.to_ascii_lowercase().as_str() {
         "always_on" => return Ok(Sampler::AlwaysOn),
         "always_off" => return Ok(Sampler::AlwaysOff),
-        "traceidratio" => return Ok(Sampler::TraceIdRatioBased(ratio()?)),
+        "traceidratio" => return Ok(Sampler::TraceIdRatioBased(ratio(1.0)?)),
         "parentbased_always_on" => Sampler::AlwaysOn,
         "parentbased_always_off" => Sampler::AlwaysOff,
-        "parentbased_traceidratio" => Sampler::TraceIdRatioBased(ratio()?),
+        "parentbased_traceidratio" => Sampler::TraceIdRatioBased(ratio(1.0)?),
+        "otel_traced_adaptive" => {
+            let base = ratio(crate::sampling::adaptive::DEFAULT_RATIO)?;
+            return Ok(adaptive_sampler(vars, base)?.into());
+        }
         _ => return Err(variable.invalid(NAMES)),
     };
     Ok(Sampler::ParentBased(Box::new(root)))
+}
+
+/// The adaptive sampler's parameters from their `OTEL_TRACED_SAMPLER_*` variables.
+fn adaptive_sampler(vars: &Vars, base: f64) -> Result<AdaptiveSampler, InitError> {
+    let mut sampler = AdaptiveSampler::new(base);
+    if let Some(variable) = vars.get("OTEL_TRACED_SAMPLER_FIRST") {
+        let first = variable.count("a whole number of calls (0 or more)")?;
+        sampler = sampler.first(u64::try_from(first).unwrap_or(u64::MAX));
+    }
+    if let Some(variable) = vars.get("OTEL_TRACED_SAMPLER_INTERVAL") {
+        match variable.millis()? {
+            Duration::ZERO => return Err(variable.invalid("a number of milliseconds above 0")),
+            interval => sampler = sampler.interval(interval),
+        }
+    }
+    if let Some(variable) = vars.get("OTEL_TRACED_SAMPLER_ERROR_THRESHOLD") {
+        match variable.value.parse::<f64>() {
+            Ok(threshold) if (0.0..=1.0).contains(&threshold) => {
+                sampler = sampler.error_threshold(threshold);
+            }
+            _ => return Err(variable.invalid("a share of failed calls from 0 to 1, such as 0.05")),
+        }
+    }
+    if let Some(variable) = vars.get("OTEL_TRACED_SAMPLER_MIN_CALLS") {
+        match variable.count("a whole number of calls above 0")? {
+            0 => return Err(variable.invalid("a whole number of calls above 0")),
+            calls => sampler = sampler.min_calls(u64::try_from(calls).unwrap_or(u64::MAX)),
+        }
+    }
+    if let Some(variable) = vars.get("OTEL_TRACED_SAMPLER_COOLDOWN") {
+        sampler = sampler.cooldown(variable.millis()?);
+    }
+    Ok(sampler)
 }
 
 fn propagators(vars: &Vars) -> Result<Vec<Propagator>, InitError> {

@@ -43,6 +43,7 @@ static IN_SPAN: Callsite = Callsite::new(&SpanMeta {
     scope_version: env!("CARGO_PKG_VERSION"),
     max_attributes: 2,
     sample: None,
+    metrics: false,
 });
 
 /// Runs `body` in a child span named `name`, for a block that deserves its own span
@@ -58,7 +59,7 @@ static IN_SPAN: Callsite = Callsite::new(&SpanMeta {
 /// ```
 #[track_caller]
 pub fn in_span<R>(name: &'static str, body: impl FnOnce() -> R) -> R {
-    let span = open_in_span(name, CallKind::Sync);
+    let mut span = open_in_span(name, CallKind::Sync);
     let _current = span.enter();
     span.handle().catch_panic(body)
 }

@@ -1,34 +1,76 @@
 //! The future of an instrumented `async fn`.
 
-use crate::span::ActiveSpan;
+use crate::span::{ActiveSpan, SpanHandle};
 use pin_project::pin_project;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
 /// Polls `inner` with its span's context current, whichever thread polls it, and
-/// ends the span when `inner` completes. A panic in a poll is recorded on the span
+/// when `inner` completes records its outcome (`outcome` sees the output: an
+/// error, a reply) and ends the span. A panic in a poll is recorded on the span
 /// and goes on unwinding. Dropped before that, it ends the span with
 /// `otel_traced.cancelled = true` (through [`ActiveSpan`]'s drop). Each poll costs a
 /// context attach and detach: no allocation.
 #[pin_project]
 #[derive(Debug)]
 #[must_use = "futures do nothing unless polled"]
-pub struct Instrumented<F> {
+pub struct Instrumented<F, O = NoOutcome> {
     #[pin]
     inner: F,
     span: ActiveSpan,
+    outcome: Option<O>,
+}
+
+/// The outcome recorder of a future whose output says nothing about its outcome.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoOutcome;
+
+/// Records what a future's output says about how the call ended.
+#[doc(hidden)]
+pub trait RecordOutcome<T> {
+    fn record(self, handle: &mut SpanHandle, output: &T);
+}
+
+impl<T> RecordOutcome<T> for NoOutcome {
+    #[inline]
+    fn record(self, _handle: &mut SpanHandle, _output: &T) {}
+}
+
+impl<T, O: FnOnce(&mut SpanHandle, &T)> RecordOutcome<T> for O {
+    #[inline]
+    fn record(self, handle: &mut SpanHandle, output: &T) {
+        self(handle, output);
+    }
 }
 
 impl<F> Instrumented<F> {
     #[doc(hidden)]
     #[inline]
     pub fn new(span: ActiveSpan, inner: F) -> Self {
-        Instrumented { inner, span }
+        Instrumented {
+            inner,
+            span,
+            outcome: Some(NoOutcome),
+        }
     }
 }
 
-impl<F: Future> Future for Instrumented<F> {
+impl<F: Future, O: FnOnce(&mut SpanHandle, &F::Output)> Instrumented<F, O> {
+    /// The future of a call whose output `outcome` records (its error, its reply).
+    #[doc(hidden)]
+    #[inline]
+    pub fn with_outcome(span: ActiveSpan, inner: F, outcome: O) -> Self {
+        Instrumented {
+            inner,
+            span,
+            outcome: Some(outcome),
+        }
+    }
+}
+
+impl<F: Future, O: RecordOutcome<F::Output>> Future for Instrumented<F, O> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<Self::Output> {
@@ -36,6 +78,9 @@ impl<F: Future> Future for Instrumented<F> {
         let _current = this.span.enter();
         let inner = this.inner;
         let output = std::task::ready!(this.span.handle().catch_panic(|| inner.poll(task)));
+        if let Some(outcome) = this.outcome.take() {
+            outcome.record(this.span.handle(), &output);
+        }
         this.span.finish();
         Poll::Ready(output)
     }

@@ -108,6 +108,8 @@ pub struct Guard {
     provider: Option<SdkTracerProvider>,
     /// The logs pipeline, when logs are exported.
     logs: Option<SdkLoggerProvider>,
+    /// The metrics pipeline, when metrics are exported.
+    metrics: Option<crate::metrics::Pipeline>,
     counters: Arc<SpanCounters>,
 }
 
@@ -116,6 +118,9 @@ impl Guard {
     pub fn force_flush(&self) -> Result<(), ShutdownError> {
         if let Some(logs) = &self.logs {
             logs.force_flush().map_err(ShutdownError)?;
+        }
+        if let Some(metrics) = &self.metrics {
+            metrics.force_flush().map_err(ShutdownError)?;
         }
         match &self.provider {
             Some(provider) => provider.force_flush().map_err(ShutdownError),
@@ -141,11 +146,18 @@ impl Guard {
             route::uninstall();
             crate::logs::uninstall();
         }
-        // Both pipelines shut down, whatever the first one says.
-        let logs = self.logs.take().map_or(Ok(()), |logs| {
-            logs.shutdown_with_timeout(SHUTDOWN_TIMEOUT)
-                .map_err(ShutdownError)
+        // Every pipeline shuts down, whatever the others say.
+        let metrics = self.metrics.take().map_or(Ok(()), |metrics| {
+            metrics.shutdown(SHUTDOWN_TIMEOUT).map_err(ShutdownError)
         });
+        let logs = self
+            .logs
+            .take()
+            .map_or(Ok(()), |logs| {
+                logs.shutdown_with_timeout(SHUTDOWN_TIMEOUT)
+                    .map_err(ShutdownError)
+            })
+            .and(metrics);
         let Some(provider) = self.provider.take() else {
             return logs;
         };
@@ -201,6 +213,7 @@ pub(crate) fn install(
             installed: false,
             provider: None,
             logs: None,
+            metrics: None,
             counters,
         });
     }
@@ -225,6 +238,7 @@ pub(crate) fn install(
     };
     let resource = resource(settings.resource);
     let logs = logs_provider(settings.logs, custom_logs, settings.batch, resource.clone())?;
+    let metrics = crate::metrics::Pipeline::start(&settings.metrics, resource.clone())?;
     let mut builder = SdkTracerProvider::builder()
         .with_resource(resource)
         .with_sampler(HintedSampler(Box::new(settings.sampler)));
@@ -240,7 +254,13 @@ pub(crate) fn install(
         if let Some(logs) = logs {
             let _ = logs.shutdown_with_timeout(SHUTDOWN_TIMEOUT);
         }
+        if let Some(metrics) = metrics {
+            let _ = metrics.shutdown(SHUTDOWN_TIMEOUT);
+        }
         return Err(InitError::AlreadyInitialized);
+    }
+    if let Some(metrics) = &metrics {
+        metrics.install(settings.metrics.all_functions);
     }
     match &logs {
         Some(logs) => crate::logs::install(logs, settings.exception_signal),
@@ -254,6 +274,7 @@ pub(crate) fn install(
         installed: true,
         provider: Some(provider),
         logs,
+        metrics,
         counters,
     })
 }
@@ -277,6 +298,7 @@ pub fn use_global_provider() -> Result<Guard, InitError> {
         installed: true,
         provider: None,
         logs: None,
+        metrics: None,
         counters: Arc::default(),
     })
 }

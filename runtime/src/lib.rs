@@ -20,6 +20,7 @@
 //! The README is the user guide; `docs/architecture.md` explains the design.
 
 pub mod baggage;
+mod calls;
 mod callsite;
 #[cfg(feature = "catalog")]
 pub mod catalog;
@@ -31,6 +32,11 @@ mod init;
 #[cfg(feature = "log")]
 pub mod log;
 mod logs;
+#[cfg(feature = "metrics")]
+mod metrics;
+#[cfg(not(feature = "metrics"))]
+#[path = "metrics_off.rs"]
+mod metrics;
 #[cfg(feature = "otlp")]
 mod otlp;
 mod outcome;
@@ -43,6 +49,7 @@ pub mod rpc;
 mod sampling;
 mod span;
 mod stream;
+mod tally;
 #[cfg(feature = "testing")]
 pub mod testing;
 #[cfg(feature = "http")]
@@ -95,6 +102,7 @@ pub fn catalog() -> Vec<&'static catalog::Entry> {
 pub use config::{Config, Exporter, Propagator, Protocol};
 pub use future::Instrumented;
 pub use init::{Guard, InitError, ShutdownError, init, use_global_provider};
+pub use sampling::adaptive::AdaptiveSampler;
 pub use value::AsAttribute;
 
 /// The OpenTelemetry API crate, at the version this crate is built on.
@@ -115,10 +123,10 @@ pub mod __private {
     #[cfg(feature = "catalog")]
     pub use crate::catalog::{CATALOG, Entry as CatalogEntry};
     pub use crate::current::{add_event_current, record_current};
-    pub use crate::future::Instrumented;
+    pub use crate::future::{Instrumented, NoOutcome};
     pub use crate::outcome::{
         ErrorProbe, ErrorReport, ResultLike, ViaDebug, ViaDisplay, ViaError, ViaErrorRef,
-        ViaSharedErrorRef, ViaTypeName,
+        ViaSharedErrorRef, ViaTypeName, type_name_of,
     };
     pub use crate::rpc::{
         Operation, Protocol, ReplyProbe, RpcMeta, Side, ViaNoReply, ViaReply, creation_link,

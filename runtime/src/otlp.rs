@@ -354,3 +354,85 @@ fn read(path: &std::path::Path) -> Result<Vec<u8>, InitError> {
         InitError::Exporter(format!("{} could not be read: {error}", path.display()))
     })
 }
+
+/// The OTLP metric exporter. An export only lends its metrics, so they cannot be
+/// handed to an export thread as spans and logs are; the SDK's periodic reader
+/// exports from a thread of its own (never the application's), and there this
+/// exporter drives the OTLP client in a current-thread runtime of its own, each
+/// export cut off after the OTLP timeout.
+#[cfg(feature = "metrics")]
+#[derive(Debug)]
+pub(crate) struct OtlpMetricExporter {
+    /// `None` once dropped (see `Drop`).
+    runtime: Option<tokio::runtime::Runtime>,
+    inner: opentelemetry_otlp::MetricExporter,
+    timeout: Duration,
+}
+
+#[cfg(feature = "metrics")]
+pub(crate) fn metric_exporter(settings: &OtlpSettings) -> Result<OtlpMetricExporter, InitError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| {
+            InitError::Exporter(format!(
+                "the metrics exporter could not start a runtime: {error}"
+            ))
+        })?;
+    let inner = {
+        // tonic builds its channel inside a runtime.
+        let _runtime = runtime.enter();
+        let builder = opentelemetry_otlp::MetricExporter::builder();
+        match settings.protocol {
+            Protocol::Grpc => grpc(builder.with_tonic(), settings)?.build(),
+            Protocol::HttpProtobuf => http(builder.with_http(), settings)?.build(),
+        }
+        .map_err(|error| InitError::Exporter(error.to_string()))?
+    };
+    Ok(OtlpMetricExporter {
+        runtime: Some(runtime),
+        inner,
+        timeout: settings.timeout,
+    })
+}
+
+#[cfg(feature = "metrics")]
+impl opentelemetry_sdk::metrics::exporter::PushMetricExporter for OtlpMetricExporter {
+    async fn export(
+        &self,
+        metrics: &opentelemetry_sdk::metrics::data::ResourceMetrics,
+    ) -> OTelSdkResult {
+        crate::route::mark_export_thread();
+        let Some(runtime) = &self.runtime else {
+            return Err(OTelSdkError::AlreadyShutdown);
+        };
+        runtime.block_on(async {
+            tokio::time::timeout(self.timeout, self.inner.export(metrics))
+                .await
+                .unwrap_or(Err(OTelSdkError::Timeout(self.timeout)))
+        })
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.inner.force_flush()
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn temporality(&self) -> opentelemetry_sdk::metrics::Temporality {
+        self.inner.temporality()
+    }
+}
+
+/// The last reference may go on a thread of the application's runtime, where
+/// dropping a runtime panics: this one is shut down without waiting instead.
+#[cfg(feature = "metrics")]
+impl Drop for OtlpMetricExporter {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}

@@ -130,3 +130,11 @@ impl<E> ViaTypeName for ErrorProbe<'_, E> {
         ErrorReport::from_text::<E>(std::any::type_name::<E>().to_owned())
     }
 }
+
+/// The type name of an error, for the call's outcome: known without formatting
+/// the error, so it is noted also when the span does not record.
+#[doc(hidden)]
+#[inline]
+pub fn type_name_of<E: ?Sized>(_error: &E) -> &'static str {
+    std::any::type_name::<E>()
+}

@@ -57,6 +57,7 @@ thread_local! {
 /// context did not hold on these threads in our tests, where the contexts that
 /// `tracing` spans attach and detach across polls of interleaved tasks replace it
 /// (`tests/tests/logs_export.rs` counts what arrives).
+#[cfg(feature = "otlp")]
 pub(crate) fn mark_export_thread() {
     EXPORT_THREAD.with(|exporting| exporting.set(true));
 }

@@ -3,6 +3,7 @@
 use crate::callsite::CallKind;
 use crate::outcome::ErrorReport;
 use crate::panic::PanicReport;
+use crate::tally::{Failure, Tally};
 use crate::value::within_length_limit;
 use opentelemetry::global::BoxedSpan;
 use opentelemetry::trace::{Span as _, SpanContext, SpanRef, Status, TraceContextExt as _};
@@ -138,12 +139,14 @@ impl<'a> Attributes<'a> {
     }
 }
 
-/// A shared handle on the span of the running call, for recording its outcome.
-/// Empty when nothing records (not initialised, or no destination).
+/// A handle on the span of the running call, for recording its outcome: into the
+/// span when it records, into the call's tally (outcome counters, duration
+/// metrics) whenever one is kept. Empty when nothing is installed.
 #[doc(hidden)]
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct SpanHandle {
     context: Option<Context>,
+    tally: Option<Tally>,
 }
 
 impl SpanHandle {
@@ -156,10 +159,13 @@ impl SpanHandle {
         }
     }
 
-    /// Records an error returned by the function: status Error with its description,
-    /// `error.type`, and an `exception` event. `report` runs only when the span is
-    /// recording.
-    pub fn record_error(&self, report: impl FnOnce() -> ErrorReport) {
+    /// Records an error returned by the function, of type `type_name`: the call
+    /// failed; on a recording span, status Error with its description, `error.type`,
+    /// and an `exception` event. `report` runs only when the span is recording.
+    pub fn record_error(&mut self, type_name: &'static str, report: impl FnOnce() -> ErrorReport) {
+        if let Some(tally) = &mut self.tally {
+            tally.fail(Failure::Named(type_name));
+        }
         self.if_recording(|span| {
             let report = report();
             record_exception(
@@ -190,18 +196,24 @@ impl SpanHandle {
     /// Records how a boundary call ended (`#[traced_rpc]`): its gRPC or HTTP
     /// status, see `rpc::record_reply`.
     pub fn record_reply(
-        &self,
+        &mut self,
         rpc: &crate::rpc::RpcMeta,
         reply: Option<crate::rpc::Reply<'_>>,
         failed: bool,
     ) {
+        if let Some(tally) = &mut self.tally {
+            crate::rpc::tally_reply(tally, rpc, reply.as_ref(), failed);
+        }
         self.if_recording(|span| crate::rpc::record_reply(&span, rpc, reply, failed));
     }
 
     /// Records a panic caught around the body or a poll: status Error with its
     /// message, `error.type = "panic"`, and an `exception` event with the message and
     /// the location where it is known.
-    pub(crate) fn record_panic(&self, report: &PanicReport) {
+    pub(crate) fn record_panic(&mut self, report: &PanicReport) {
+        if let Some(tally) = &mut self.tally {
+            tally.fail(Failure::Named(PANIC));
+        }
         self.if_recording(|span| {
             let location = report.location.as_ref().map_or_else(Vec::new, |location| {
                 vec![
@@ -222,7 +234,7 @@ impl SpanHandle {
 
     /// Runs `body`, recording a panic on the span before it goes on unwinding.
     #[inline]
-    pub fn catch_panic<R>(&self, body: impl FnOnce() -> R) -> R {
+    pub fn catch_panic<R>(&mut self, body: impl FnOnce() -> R) -> R {
         match panic::catch_unwind(AssertUnwindSafe(body)) {
             Ok(output) => output,
             Err(payload) => {
@@ -291,7 +303,10 @@ pub struct ActiveSpan {
 impl ActiveSpan {
     pub(crate) const fn disabled() -> Self {
         ActiveSpan {
-            handle: ManuallyDrop::new(SpanHandle { context: None }),
+            handle: ManuallyDrop::new(SpanHandle {
+                context: None,
+                tally: None,
+            }),
             call: CallKind::Sync,
             current: ManuallyDrop::new(None),
         }
@@ -315,10 +330,17 @@ impl ActiveSpan {
         ActiveSpan {
             handle: ManuallyDrop::new(SpanHandle {
                 context: Some(context),
+                tally: None,
             }),
             call,
             current: ManuallyDrop::new(None),
         }
+    }
+
+    /// Keeps `tally` for this call: counted, and measured, when it ends.
+    pub(crate) fn with_tally(mut self, tally: Tally) -> Self {
+        self.handle.tally = Some(tally);
+        self
     }
 
     /// Makes the span's context current until the guard is dropped.
@@ -344,18 +366,19 @@ impl ActiveSpan {
         self
     }
 
-    /// The handle for recording the call's outcome; async expansions clone it into
-    /// the body's future.
+    /// The handle for recording the call's outcome.
     #[inline]
-    pub fn handle(&self) -> &SpanHandle {
-        &self.handle
+    pub fn handle(&mut self) -> &mut SpanHandle {
+        &mut self.handle
     }
 
     /// Ends the span of a call that completed.
     #[inline]
     pub(crate) fn finish(&mut self) {
-        if let Some(context) = self.handle.context.take() {
-            end_finished(context);
+        let context = self.handle.context.take();
+        let tally = self.handle.tally.take();
+        if context.is_some() || tally.is_some() {
+            end_finished(context, tally);
         }
     }
 }
@@ -367,29 +390,45 @@ impl Drop for ActiveSpan {
     fn drop(&mut self) {
         let context = self.handle.context.take();
         let current = self.current.take();
-        if context.is_some() || current.is_some() {
-            end_dropped(context, current, self.call);
+        let tally = self.handle.tally.take();
+        if context.is_some() || current.is_some() || tally.is_some() {
+            end_dropped(context, current, tally, self.call);
         }
     }
 }
 
-/// Ends the span of a call that completed (out of line: the check stays in the poll).
+/// Ends the span of a call that completed and settles its tally (out of line: the
+/// check stays in the poll).
 #[inline(never)]
-fn end_finished(context: Context) {
-    context.span().end();
+fn end_finished(context: Option<Context>, tally: Option<Tally>) {
+    if let Some(context) = context {
+        context.span().end();
+    }
+    if let Some(tally) = tally {
+        tally.settle();
+    }
 }
 
-/// Ends the span of an [`ActiveSpan`] dropped while it still held it, and drops
-/// the contexts it held.
+/// Ends the span of an [`ActiveSpan`] dropped while it still held it, settles its
+/// tally, and drops the contexts it held.
 #[inline(never)]
-fn end_dropped(context: Option<Context>, current: Option<Context>, call: CallKind) {
+fn end_dropped(
+    context: Option<Context>,
+    current: Option<Context>,
+    tally: Option<Tally>,
+    call: CallKind,
+) {
     drop(current);
-    let Some(context) = context else { return };
-    let span = context.span();
-    // A panic was recorded where it was caught; only a cancelled future still
-    // needs marking here.
-    if !std::thread::panicking() && call == CallKind::Future {
-        span.set_attribute(KeyValue::new(CANCELLED, true));
+    if let Some(context) = context {
+        let span = context.span();
+        // A panic was recorded where it was caught; only a cancelled future still
+        // needs marking here.
+        if !std::thread::panicking() && call == CallKind::Future {
+            span.set_attribute(KeyValue::new(CANCELLED, true));
+        }
+        span.end();
     }
-    span.end();
+    if let Some(tally) = tally {
+        tally.settle();
+    }
 }

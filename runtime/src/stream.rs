@@ -36,7 +36,7 @@ pub struct InstrumentedStream<S, F> {
     failed: bool,
 }
 
-impl<S: Stream, F: FnMut(&SpanHandle, &S::Item) -> bool> InstrumentedStream<S, F> {
+impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> bool> InstrumentedStream<S, F> {
     #[doc(hidden)]
     #[inline]
     pub fn new(span: ActiveSpan, inner: S, inspect: F, rpc: Option<&'static RpcMeta>) -> Self {
@@ -51,7 +51,7 @@ impl<S: Stream, F: FnMut(&SpanHandle, &S::Item) -> bool> InstrumentedStream<S, F
     }
 }
 
-impl<S: Stream, F: FnMut(&SpanHandle, &S::Item) -> bool> Stream for InstrumentedStream<S, F> {
+impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> bool> Stream for InstrumentedStream<S, F> {
     type Item = S::Item;
 
     fn poll_next(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<Option<S::Item>> {
@@ -95,16 +95,16 @@ pub struct ItemProbe<'a, T>(pub &'a T);
 /// An `Err` holding a status: the call's reply.
 #[doc(hidden)]
 pub trait ViaItemReply {
-    fn __otel_item(&self, handle: &SpanHandle, rpc: Option<&RpcMeta>) -> bool;
+    fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> bool;
 }
 
 impl<T, E: HasReply> ViaItemReply for &&ItemProbe<'_, Result<T, E>> {
-    fn __otel_item(&self, handle: &SpanHandle, rpc: Option<&RpcMeta>) -> bool {
+    fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> bool {
         let Err(error) = self.0 else { return false };
         match rpc {
             Some(rpc) => handle.record_reply(rpc, Some(error.reply()), true),
             // In a `#[traced]` stream a status is an error like any other.
-            None => handle.record_error(|| {
+            None => handle.record_error(std::any::type_name::<E>(), || {
                 let description = match error.reply() {
                     Reply::Grpc { message, .. } => message.to_owned(),
                     Reply::Http { status } => status.to_string(),
@@ -119,13 +119,13 @@ impl<T, E: HasReply> ViaItemReply for &&ItemProbe<'_, Result<T, E>> {
 /// Any other `Err`: recorded as `#[traced]` records errors.
 #[doc(hidden)]
 pub trait ViaItemError {
-    fn __otel_item(&self, handle: &SpanHandle, rpc: Option<&RpcMeta>) -> bool;
+    fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> bool;
 }
 
 impl<T, E: Display> ViaItemError for &ItemProbe<'_, Result<T, E>> {
-    fn __otel_item(&self, handle: &SpanHandle, _rpc: Option<&RpcMeta>) -> bool {
+    fn __otel_item(&self, handle: &mut SpanHandle, _rpc: Option<&RpcMeta>) -> bool {
         let Err(error) = self.0 else { return false };
-        handle.record_error(|| {
+        handle.record_error(std::any::type_name::<E>(), || {
             ErrorReport::from_text::<E>(crate::value::format_bounded(format_args!("{error}")))
         });
         true
@@ -135,11 +135,11 @@ impl<T, E: Display> ViaItemError for &ItemProbe<'_, Result<T, E>> {
 /// Any other item: a message, nothing to record.
 #[doc(hidden)]
 pub trait ViaItem {
-    fn __otel_item(&self, handle: &SpanHandle, rpc: Option<&RpcMeta>) -> bool;
+    fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> bool;
 }
 
 impl<T> ViaItem for ItemProbe<'_, T> {
-    fn __otel_item(&self, _handle: &SpanHandle, _rpc: Option<&RpcMeta>) -> bool {
+    fn __otel_item(&self, _handle: &mut SpanHandle, _rpc: Option<&RpcMeta>) -> bool {
         false
     }
 }

@@ -39,6 +39,7 @@ const fn layer_meta(kind: SpanKind) -> SpanMeta {
         // The reply's status code, its legacy twin and `error.type`.
         max_attributes: 3,
         sample: None,
+        metrics: false,
     }
 }
 
@@ -322,7 +323,7 @@ where
                     Protocol::Grpc { .. } => match grpc_status(response.headers()) {
                         // A trailers-only response: the status is in the headers.
                         Some((code, message)) => {
-                            record_grpc(&span, this.rpc, code, &message);
+                            record_grpc(&mut span, this.rpc, code, &message);
                             None
                         }
                         None => Some(this.rpc.clone()),
@@ -337,7 +338,7 @@ where
                 })))
             }
             Err(error) => {
-                span.handle().record_error(|| {
+                span.handle().record_error(std::any::type_name::<E>(), || {
                     ErrorReport::from_text::<E>(crate::value::format_bounded(format_args!(
                         "{error}"
                     )))
@@ -368,11 +369,11 @@ fn grpc_status(headers: &http::HeaderMap) -> Option<(i32, String)> {
 }
 
 /// gRPC treats a call that ends without a status as UNKNOWN.
-fn record_missing_status(span: &ActiveSpan, rpc: &RpcMeta) {
+fn record_missing_status(span: &mut ActiveSpan, rpc: &RpcMeta) {
     record_grpc(span, rpc, 2, "the response ended without a grpc-status");
 }
 
-fn record_grpc(span: &ActiveSpan, rpc: &RpcMeta, code: i32, message: &str) {
+fn record_grpc(span: &mut ActiveSpan, rpc: &RpcMeta, code: i32, message: &str) {
     span.handle()
         .record_reply(rpc, Some(Reply::Grpc { code, message }), false);
 }
@@ -438,11 +439,12 @@ where
                 }
             }
             Some(Err(error)) => {
-                span.handle().record_error(|| {
-                    ErrorReport::from_text::<B::Error>(crate::value::format_bounded(format_args!(
-                        "{error}"
-                    )))
-                });
+                span.handle()
+                    .record_error(std::any::type_name::<B::Error>(), || {
+                        ErrorReport::from_text::<B::Error>(crate::value::format_bounded(
+                            format_args!("{error}"),
+                        ))
+                    });
             }
             None => {
                 if let Some(rpc) = this.awaiting_trailers.take() {

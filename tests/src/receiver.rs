@@ -2,13 +2,20 @@
 //! `opentelemetry-proto` tonic service, or HTTP/protobuf on hyper decoding the same
 //! messages. It keeps every export request it accepts, and can be told to answer
 //! slowly or with errors, or be stopped and started again on the same port. Logs
-//! (`/v1/logs`, the gRPC logs service) are always accepted and kept.
+//! and metrics (`/v1/logs`, `/v1/metrics`, their gRPC services) are always
+//! accepted and kept.
 
 use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
     LogsService, LogsServiceServer,
 };
 use opentelemetry_proto::tonic::collector::logs::v1::{
     ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
+    MetricsService, MetricsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
 };
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
@@ -50,6 +57,7 @@ pub enum Transport {
 struct State {
     requests: Mutex<Vec<ExportTraceServiceRequest>>,
     logs: Mutex<Vec<ExportLogsServiceRequest>>,
+    metrics: Mutex<Vec<ExportMetricsServiceRequest>>,
     behaviour: Mutex<Behaviour>,
     /// Spans received under [`Behaviour::Count`].
     counted: std::sync::atomic::AtomicU64,
@@ -58,6 +66,13 @@ struct State {
 impl State {
     fn keep_logs(&self, request: ExportLogsServiceRequest) {
         self.logs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(request);
+    }
+
+    fn keep_metrics(&self, request: ExportMetricsServiceRequest) {
+        self.metrics
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(request);
@@ -128,6 +143,7 @@ impl Receiver {
         let state = Arc::new(State {
             requests: Mutex::default(),
             logs: Mutex::default(),
+            metrics: Mutex::default(),
             behaviour: Mutex::new(Behaviour::Accept),
             counted: std::sync::atomic::AtomicU64::new(0),
         });
@@ -196,6 +212,15 @@ impl Receiver {
             .flat_map(|resource| &resource.scope_logs)
             .flat_map(|scope| scope.log_records.clone())
             .collect()
+    }
+
+    /// Every metrics export request received so far, in order.
+    pub fn metrics_requests(&self) -> Vec<ExportMetricsServiceRequest> {
+        self.state
+            .metrics
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Waits until at least `count` log records arrived, or `timeout` passed.
@@ -303,6 +328,17 @@ impl LogsService for GrpcService {
     }
 }
 
+#[tonic::async_trait]
+impl MetricsService for GrpcService {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportMetricsServiceRequest>,
+    ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
+        self.0.keep_metrics(request.into_inner());
+        Ok(tonic::Response::new(ExportMetricsServiceResponse::default()))
+    }
+}
+
 async fn serve_grpc(
     listener: tokio::net::TcpListener,
     state: Arc<State>,
@@ -310,7 +346,8 @@ async fn serve_grpc(
 ) {
     let _ = tonic::transport::Server::builder()
         .add_service(TraceServiceServer::new(GrpcService(Arc::clone(&state))))
-        .add_service(LogsServiceServer::new(GrpcService(state)))
+        .add_service(LogsServiceServer::new(GrpcService(Arc::clone(&state))))
+        .add_service(MetricsServiceServer::new(GrpcService(state)))
         .serve_with_incoming_shutdown(
             tonic::transport::server::TcpIncoming::from(listener),
             async {
@@ -340,7 +377,19 @@ async fn serve_http(
                     let state = Arc::clone(&state);
                     async move {
                         let logs = request.uri().path() == "/v1/logs";
+                        let metrics = request.uri().path() == "/v1/metrics";
                         let body = request.into_body().collect().await?.to_bytes();
+                        if metrics {
+                            let status = match ExportMetricsServiceRequest::decode(body) {
+                                Ok(export) => {
+                                    state.keep_metrics(export);
+                                    200
+                                }
+                                Err(_) => 400,
+                            };
+                            let response = ExportMetricsServiceResponse::default().encode_to_vec();
+                            return Ok(protobuf_response(status, response));
+                        }
                         if logs {
                             let status = match ExportLogsServiceRequest::decode(body) {
                                 Ok(export) => {

@@ -66,7 +66,7 @@ fn a_bad_configuration_exits_with_a_message_and_code_1() {
         assert_eq!(output.status.code(), Some(1), "{program}");
         assert_eq!(
             String::from_utf8_lossy(&output.stderr),
-            "otel-traced: tracing could not be initialised: OTEL_TRACES_SAMPLER=\"sometimes\" is not valid: it accepts always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio\n"
+            "otel-traced: tracing could not be initialised: OTEL_TRACES_SAMPLER=\"sometimes\" is not valid: it accepts always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio or otel_traced_adaptive\n"
         );
     }
 }

@@ -44,21 +44,13 @@ pub(crate) fn destination(vars: &Vars, traces: &Destination) -> Result<LogsDesti
     if !exported {
         return Ok(LogsDestination::None);
     }
-    // Beside spans sent over OTLP: their protocol and collector, unless logs have
-    // variables of their own.
     let traces = match traces {
         Destination::Otlp(traces) => Some(traces),
         _ => None,
     };
-    let protocol = match traces {
-        Some(traces) if !LOGS.has_own_protocol(vars) => traces.protocol,
-        _ => otlp::protocol(vars, &LOGS)?,
-    };
-    let endpoint = traces
-        .filter(|traces| traces.protocol == protocol && !LOGS.has_endpoint(vars))
-        .map(otlp::logs_endpoint_beside);
-    let settings = otlp::settings(vars, &LOGS, endpoint, protocol)?;
-    Ok(LogsDestination::Otlp(settings))
+    Ok(LogsDestination::Otlp(otlp::settings_beside(
+        vars, &LOGS, traces,
+    )?))
 }
 
 pub(crate) fn exception_signal(vars: &Vars) -> Result<ExceptionSignal, InitError> {

@@ -1,4 +1,4 @@
-//! The OTLP exporter settings of one signal (traces or logs): its own
+//! The OTLP exporter settings of one signal (traces, logs or metrics): its own
 //! `OTEL_EXPORTER_OTLP_{SIGNAL}_*` variable before the general one, then the
 //! specification's default.
 
@@ -70,6 +70,31 @@ pub(crate) const LOGS: SignalVariables = SignalVariables {
     ],
     certificate: [
         "OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE",
+        "OTEL_EXPORTER_OTLP_CERTIFICATE",
+    ],
+};
+
+pub(crate) const METRICS: SignalVariables = SignalVariables {
+    endpoint: "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+    path: "/v1/metrics",
+    protocol: [
+        "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+    ],
+    headers: [
+        "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
+        "OTEL_EXPORTER_OTLP_HEADERS",
+    ],
+    timeout: [
+        "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT",
+        "OTEL_EXPORTER_OTLP_TIMEOUT",
+    ],
+    compression: [
+        "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION",
+        "OTEL_EXPORTER_OTLP_COMPRESSION",
+    ],
+    certificate: [
+        "OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE",
         "OTEL_EXPORTER_OTLP_CERTIFICATE",
     ],
 };
@@ -181,9 +206,10 @@ fn endpoint_from_vars(
     })
 }
 
-/// The logs endpoint of a collector that traces were sent to by a builder call or
-/// their own variable: the same address, with the logs path for HTTP.
-pub(crate) fn logs_endpoint_beside(traces: &OtlpSettings) -> String {
+/// The endpoint of `signal` on the collector that traces were sent to by a
+/// builder call or their own variable: the same address, with the signal's path
+/// for HTTP.
+pub(crate) fn endpoint_beside(traces: &OtlpSettings, signal: &SignalVariables) -> String {
     match traces.protocol {
         Protocol::Grpc => traces.endpoint.clone(),
         Protocol::HttpProtobuf => {
@@ -191,7 +217,24 @@ pub(crate) fn logs_endpoint_beside(traces: &OtlpSettings) -> String {
                 .endpoint
                 .strip_suffix(TRACES.path)
                 .unwrap_or(&traces.endpoint);
-            format!("{}{}", base.trim_end_matches('/'), LOGS.path)
+            format!("{}{}", base.trim_end_matches('/'), signal.path)
         }
     }
+}
+
+/// The settings of a signal sent beside spans going over OTLP: their protocol and
+/// collector, unless the signal has variables of its own.
+pub(crate) fn settings_beside(
+    vars: &Vars,
+    signal: &SignalVariables,
+    traces: Option<&OtlpSettings>,
+) -> Result<OtlpSettings, InitError> {
+    let protocol = match traces {
+        Some(traces) if !signal.has_own_protocol(vars) => traces.protocol,
+        _ => protocol(vars, signal)?,
+    };
+    let endpoint = traces
+        .filter(|traces| traces.protocol == protocol && !signal.has_endpoint(vars))
+        .map(|traces| endpoint_beside(traces, signal));
+    settings(vars, signal, endpoint, protocol)
 }

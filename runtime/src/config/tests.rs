@@ -255,7 +255,7 @@ fn samplers() {
     );
     assert_eq!(
         error(&[("OTEL_TRACES_SAMPLER", "ratio")]),
-        "OTEL_TRACES_SAMPLER=\"ratio\" is not valid: it accepts always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio"
+        "OTEL_TRACES_SAMPLER=\"ratio\" is not valid: it accepts always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio or otel_traced_adaptive"
     );
     assert_eq!(
         error(&[
@@ -468,5 +468,114 @@ fn exception_signal_opt_in() {
     assert_eq!(
         error(&[("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "events")]),
         "OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN=\"events\" is not valid: it accepts logs or logs/dup"
+    );
+}
+
+#[test]
+fn the_adaptive_sampler_and_its_variables() {
+    use crate::AdaptiveSampler;
+    use std::time::Duration;
+    let debug = |sampler: Sampler| format!("{sampler:?}");
+    assert_eq!(
+        format!(
+            "{:?}",
+            settings(&[("OTEL_TRACES_SAMPLER", "otel_traced_adaptive")]).sampler
+        ),
+        debug(AdaptiveSampler::new(0.1).into()),
+        "defaults: base ratio 0.1"
+    );
+    let configured = settings(&[
+        ("OTEL_TRACES_SAMPLER", "OTEL_TRACED_ADAPTIVE"),
+        ("OTEL_TRACES_SAMPLER_ARG", "0.25"),
+        ("OTEL_TRACED_SAMPLER_FIRST", "3"),
+        ("OTEL_TRACED_SAMPLER_INTERVAL", "5000"),
+        ("OTEL_TRACED_SAMPLER_ERROR_THRESHOLD", "0.5"),
+        ("OTEL_TRACED_SAMPLER_MIN_CALLS", "7"),
+        ("OTEL_TRACED_SAMPLER_COOLDOWN", "9000"),
+    ]);
+    assert_eq!(
+        format!("{:?}", configured.sampler),
+        debug(
+            AdaptiveSampler::new(0.25)
+                .first(3)
+                .interval(Duration::from_secs(5))
+                .error_threshold(0.5)
+                .min_calls(7)
+                .cooldown(Duration::from_secs(9))
+                .into()
+        )
+    );
+    let adaptive = |name: &'static str, value: &'static str| {
+        error(&[
+            ("OTEL_TRACES_SAMPLER", "otel_traced_adaptive"),
+            (name, value),
+        ])
+    };
+    assert_eq!(
+        adaptive("OTEL_TRACED_SAMPLER_ERROR_THRESHOLD", "5%"),
+        "OTEL_TRACED_SAMPLER_ERROR_THRESHOLD=\"5%\" is not valid: it accepts a share of failed calls from 0 to 1, such as 0.05"
+    );
+    assert_eq!(
+        adaptive("OTEL_TRACED_SAMPLER_MIN_CALLS", "0"),
+        "OTEL_TRACED_SAMPLER_MIN_CALLS=\"0\" is not valid: it accepts a whole number of calls above 0"
+    );
+    assert_eq!(
+        adaptive("OTEL_TRACED_SAMPLER_INTERVAL", "0"),
+        "OTEL_TRACED_SAMPLER_INTERVAL=\"0\" is not valid: it accepts a number of milliseconds above 0"
+    );
+    assert_eq!(
+        adaptive("OTEL_TRACES_SAMPLER_ARG", "2"),
+        "OTEL_TRACES_SAMPLER_ARG=\"2\" is not valid: it accepts a ratio from 0 to 1, such as 0.25"
+    );
+}
+
+#[test]
+fn metrics_follow_the_spans_unless_told_otherwise() {
+    use crate::config::MetricsDestination;
+    let metrics = |vars: &[(&'static str, &'static str)]| settings(vars).metrics;
+    assert_eq!(metrics(&[]).destination, MetricsDestination::Console);
+    assert_eq!(
+        metrics(&[("OTEL_TRACES_EXPORTER", "none")]).destination,
+        MetricsDestination::None
+    );
+    let MetricsDestination::Otlp(otlp) = metrics(&[(
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "http://collector:4318/v1/traces",
+    )])
+    .destination
+    else {
+        panic!("beside OTLP spans, metrics go over OTLP");
+    };
+    assert_eq!(otlp.endpoint, "http://collector:4318/v1/metrics");
+    let MetricsDestination::Otlp(otlp) = metrics(&[
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+    ])
+    .destination
+    else {
+        panic!("beside OTLP spans, metrics go over OTLP");
+    };
+    assert_eq!(otlp.endpoint, "http://collector:4317");
+    assert_eq!(
+        metrics(&[("OTEL_METRICS_EXPORTER", "none")]).destination,
+        MetricsDestination::None
+    );
+    let settings = metrics(&[
+        ("OTEL_METRICS_EXPORTER", "console"),
+        ("OTEL_TRACES_EXPORTER", "none"),
+        ("OTEL_METRIC_EXPORT_INTERVAL", "1500"),
+        ("OTEL_TRACED_FUNCTION_METRICS", "true"),
+    ]);
+    assert_eq!(settings.destination, MetricsDestination::Console);
+    assert_eq!(settings.interval, std::time::Duration::from_millis(1500));
+    assert!(settings.all_functions);
+    assert!(!metrics(&[]).all_functions);
+    assert_eq!(
+        error(&[("OTEL_METRICS_EXPORTER", "prometheus")]),
+        "OTEL_METRICS_EXPORTER=\"prometheus\" is not valid: it accepts otlp, console or none"
+    );
+    assert_eq!(
+        error(&[("OTEL_TRACED_FUNCTION_METRICS", "yes")]),
+        "OTEL_TRACED_FUNCTION_METRICS=\"yes\" is not valid: it accepts true or false"
     );
 }

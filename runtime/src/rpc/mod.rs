@@ -12,10 +12,10 @@ mod reply;
 use std::borrow::Cow;
 
 pub use open::creation_link;
-pub(crate) use reply::record_reply;
 pub use reply::{HasReply, Reply};
 #[doc(hidden)]
 pub use reply::{ReplyProbe, ViaNoReply, ViaReply};
+pub(crate) use reply::{record_reply, tally_reply};
 
 /// Which end of a boundary a span is.
 #[doc(hidden)]

@@ -8,6 +8,7 @@ use crate::propagation::{
     AsExtractor, AsInjector, Extract, Inject, RequestTarget, with_propagator,
 };
 use crate::span::{ActiveSpan, Attributes};
+use crate::tally::Tally;
 use opentelemetry::trace::{Link, TraceContextExt as _};
 use opentelemetry::{Context, KeyValue, Value};
 use std::borrow::Cow;
@@ -39,7 +40,7 @@ impl Callsite {
         if !crate::route::is_enabled() {
             return ActiveSpan::passthrough(extracted);
         }
-        let start = boundary_start(rpc, &carrier.target(), None, links());
+        let start = self.boundary_start(rpc, &carrier.target(), None, links());
         self.start_under(start, extracted, call, record)
     }
 
@@ -63,7 +64,7 @@ impl Callsite {
         if !crate::route::is_enabled() {
             return ActiveSpan::disabled();
         }
-        let start = boundary_start(rpc, &carrier.target(), server, links());
+        let start = self.boundary_start(rpc, &carrier.target(), server, links());
         self.start_enabled(start, parent, call, record)
     }
 
@@ -94,7 +95,7 @@ impl Callsite {
         }
         let mut links = links();
         links.extend(link_to(&created));
-        let start = boundary_start(rpc, &RequestTarget::default(), None, links);
+        let start = self.boundary_start(rpc, &RequestTarget::default(), None, links);
         self.start_under(start, parent, call, record)
     }
 
@@ -111,7 +112,7 @@ impl Callsite {
         if !crate::route::is_enabled() {
             return ActiveSpan::disabled();
         }
-        let start = boundary_start(rpc, &RequestTarget::default(), None, links());
+        let start = self.boundary_start(rpc, &RequestTarget::default(), None, links());
         self.start_enabled(start, parent, call, record)
     }
 
@@ -131,20 +132,24 @@ impl Callsite {
         };
         span.or_passthrough(parent)
     }
-}
 
-/// The start of a boundary span: its name by the conventions, the attributes
-/// samplers see, and its links.
-fn boundary_start(
-    rpc: &RpcMeta,
-    target: &RequestTarget<'_>,
-    server: Option<&str>,
-    links: Vec<Link>,
-) -> SpanStart {
-    SpanStart {
-        name: span_name(rpc, target),
-        links,
-        attributes: attributes(rpc, target, server),
+    /// The start of a boundary span: its name by the conventions, the attributes
+    /// samplers see, its links, and its tally (its duration is measured from here).
+    fn boundary_start(
+        &'static self,
+        rpc: &RpcMeta,
+        target: &RequestTarget<'_>,
+        server: Option<&str>,
+        links: Vec<Link>,
+    ) -> SpanStart {
+        let attributes = attributes(rpc, target, server);
+        let timing = crate::metrics::time_boundary(rpc, &attributes);
+        SpanStart {
+            name: span_name(rpc, target),
+            links,
+            attributes,
+            tally: Tally::new(self.counts(), timing),
+        }
     }
 }
 

@@ -7,8 +7,9 @@
 //! as `#[traced]` records them.
 
 use super::{Protocol, RpcMeta, Side, emits_legacy_rpc};
-use opentelemetry::KeyValue;
+use crate::tally::{Failure, Tally};
 use opentelemetry::trace::{SpanRef, Status};
+use opentelemetry::{Key, KeyValue};
 
 /// The gRPC status codes by number, as the conventions name them.
 const GRPC_CODES: [&str; 17] = [
@@ -171,6 +172,41 @@ pub(crate) fn record_reply(
     }
 }
 
+/// Notes how a boundary call ended in its tally, by the same rules as
+/// [`record_reply`]: the status its duration histogram carries, and whether the
+/// call failed.
+pub(crate) fn tally_reply(
+    tally: &mut Tally,
+    rpc: &RpcMeta,
+    reply: Option<&Reply<'_>>,
+    failed: bool,
+) {
+    match (&rpc.protocol, reply) {
+        (Protocol::Grpc { .. }, Some(Reply::Grpc { code, .. })) => {
+            tally_grpc(tally, rpc.side, *code)
+        }
+        (Protocol::Grpc { .. }, None) if !failed => tally_grpc(tally, rpc.side, 0),
+        (Protocol::Http { .. }, Some(Reply::Http { status })) => {
+            tally.reply(KeyValue::new(HTTP_STATUS_CODE, i64::from(*status)));
+            if http_failed(rpc.side, *status) {
+                tally.fail(Failure::HttpStatus(*status));
+            }
+        }
+        _ => {}
+    }
+}
+
+const HTTP_STATUS_CODE: Key = Key::from_static_str("http.response.status_code");
+const RPC_STATUS_CODE: Key = Key::from_static_str("rpc.response.status_code");
+
+fn tally_grpc(tally: &mut Tally, side: Side, code: i32) {
+    let name = grpc_code_name(code);
+    tally.reply(KeyValue::new(RPC_STATUS_CODE, name));
+    if grpc_failed(side, code) {
+        tally.fail(Failure::Named(name));
+    }
+}
+
 /// The name of a gRPC status code; codes outside the protocol's are `UNKNOWN`, as
 /// gRPC itself treats them.
 pub(crate) fn grpc_code_name(code: i32) -> &'static str {
@@ -181,35 +217,40 @@ pub(crate) fn grpc_code_name(code: i32) -> &'static str {
         .unwrap_or("UNKNOWN")
 }
 
+/// Whether a gRPC status is an error on this side: any but OK for a client, only
+/// those that are the server's fault for a server (the gRPC conventions).
+fn grpc_failed(side: Side, code: i32) -> bool {
+    match side {
+        Side::Client => code != 0,
+        Side::Server => GRPC_SERVER_ERRORS.contains(&code),
+    }
+}
+
+/// Whether an HTTP status code is an error on this side: 5xx for a server, 4xx
+/// and 5xx for a client; a code outside 100..=599 is not HTTP, an error on both.
+fn http_failed(side: Side, status: u16) -> bool {
+    !(100..=599).contains(&status)
+        || match side {
+            Side::Server => status >= 500,
+            Side::Client => status >= 400,
+        }
+}
+
 fn record_grpc(span: &SpanRef<'_>, side: Side, code: i32, message: &str) {
     let name = grpc_code_name(code);
-    span.set_attribute(KeyValue::new("rpc.response.status_code", name));
+    span.set_attribute(KeyValue::new(RPC_STATUS_CODE, name));
     if emits_legacy_rpc() {
         span.set_attribute(KeyValue::new("rpc.grpc.status_code", i64::from(code)));
     }
-    let error = match side {
-        Side::Client => code != 0,
-        Side::Server => GRPC_SERVER_ERRORS.contains(&code),
-    };
-    if error {
+    if grpc_failed(side, code) {
         span.set_attribute(KeyValue::new("error.type", name));
         span.set_status(Status::error(message.to_owned()));
     }
 }
 
 fn record_http(span: &SpanRef<'_>, side: Side, status: u16) {
-    span.set_attribute(KeyValue::new(
-        "http.response.status_code",
-        i64::from(status),
-    ));
-    // A code outside 100..=599 is not HTTP: an error on either side.
-    let invalid = !(100..=599).contains(&status);
-    let error = invalid
-        || match side {
-            Side::Server => status >= 500,
-            Side::Client => status >= 400,
-        };
-    if error {
+    span.set_attribute(KeyValue::new(HTTP_STATUS_CODE, i64::from(status)));
+    if http_failed(side, status) {
         span.set_attribute(KeyValue::new("error.type", status.to_string()));
         span.set_status(Status::error(""));
     }

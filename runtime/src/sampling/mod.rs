@@ -11,6 +11,8 @@
 //! is not: a backend shows it as the root of what it received, with a parent id it
 //! never got.
 
+pub(crate) mod adaptive;
+
 use opentelemetry::trace::{Link, SpanKind, TraceContextExt as _, TraceId, TraceState};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::trace::{SamplingDecision, SamplingResult, ShouldSample};

@@ -1,0 +1,139 @@
+//! Per-operation call counters: every call of an annotated function or boundary,
+//! sampled or not, counted with its outcome (DESIGN §10, §11).
+//!
+//! Counters are kept per span name, the unit the adaptive sampler decides for, in
+//! a registry that lives as long as the process: a call site finds its counters
+//! once and keeps a `&'static` to them, so counting a call is two relaxed atomic
+//! additions at most. The adaptive sampler reads the error rates here, and keeps
+//! its per-operation window beside them.
+
+use crate::sampling::adaptive::Window;
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{LazyLock, PoisonError, RwLock};
+
+/// Distinct span names given counters of their own; the names beyond share one set
+/// (`OVERFLOW_NAME`), so that spans named from unbounded input (spans made through
+/// the `tracing` bridge, say) cannot grow the registry without limit.
+const MAX_OPERATIONS: usize = 4096;
+
+/// What the operations beyond [`MAX_OPERATIONS`] are counted as.
+const OVERFLOW_NAME: &str = "_OTHER";
+
+/// The counters of one operation (one span name).
+#[derive(Debug, Default)]
+pub(crate) struct CallCounts {
+    calls: AtomicU64,
+    errors: AtomicU64,
+    /// The adaptive sampler's state for this operation.
+    pub(crate) window: Window,
+}
+
+impl CallCounts {
+    /// Counts one call that ended, failed or not.
+    #[inline]
+    pub(crate) fn count(&self, failed: bool) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        if failed {
+            self.errors.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Calls ended so far, and how many of them failed.
+    #[inline]
+    pub(crate) fn totals(&self) -> (u64, u64) {
+        (
+            self.calls.load(Ordering::Relaxed),
+            self.errors.load(Ordering::Relaxed),
+        )
+    }
+}
+
+static REGISTRY: LazyLock<RwLock<HashMap<Box<str>, &'static CallCounts>>> =
+    LazyLock::new(RwLock::default);
+
+/// The counters of the operation named `name`, made on first use.
+pub(crate) fn counts_for(name: &str) -> &'static CallCounts {
+    if let Some(counts) = REGISTRY
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(name)
+    {
+        return counts;
+    }
+    let mut registry = REGISTRY.write().unwrap_or_else(PoisonError::into_inner);
+    if let Some(counts) = registry.get(name) {
+        return counts;
+    }
+    let name = if registry.len() < MAX_OPERATIONS {
+        name
+    } else {
+        OVERFLOW_NAME
+    };
+    registry
+        .entry(name.into())
+        // Leaked on purpose: one small block per operation name, for the process's
+        // lifetime, so that call sites hold plain references to it.
+        .or_insert_with(|| Box::leak(Box::default()))
+}
+
+thread_local! {
+    /// The counters of the span this thread is opening, while its sampler decides:
+    /// the sampler only sees the span's name, and looking that up per span would
+    /// cost more than the whole decision may.
+    static OPENING: Cell<Option<&'static CallCounts>> = const { Cell::new(None) };
+}
+
+/// Runs `open` (which builds a span) with `counts` as the counters its sampler sees.
+#[inline]
+pub(crate) fn while_opening<R>(counts: &'static CallCounts, open: impl FnOnce() -> R) -> R {
+    struct Restore(Option<&'static CallCounts>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            OPENING.with(|opening| opening.set(self.0));
+        }
+    }
+    let _restore = Restore(OPENING.with(|opening| opening.replace(Some(counts))));
+    open()
+}
+
+/// The counters of the span being sampled: those its call site handed over, else
+/// (a span opened by other code on our provider) those of its name.
+#[inline]
+pub(crate) fn counts_of_span(name: &str) -> &'static CallCounts {
+    OPENING.with(Cell::get).unwrap_or_else(|| counts_for(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_set_of_counters_per_name() {
+        let first = counts_for("calls.tests.same");
+        let second = counts_for("calls.tests.same");
+        assert!(std::ptr::eq(first, second));
+        assert!(!std::ptr::eq(first, counts_for("calls.tests.other")));
+    }
+
+    #[test]
+    fn the_call_site_counters_win_while_opening() {
+        let site = counts_for("calls.tests.site");
+        let seen = while_opening(site, || counts_of_span("calls.tests.elsewhere"));
+        assert!(std::ptr::eq(seen, site));
+        assert!(std::ptr::eq(
+            counts_of_span("calls.tests.elsewhere"),
+            counts_for("calls.tests.elsewhere")
+        ));
+    }
+
+    #[test]
+    fn counts_calls_and_failures() {
+        let counts = counts_for("calls.tests.count");
+        counts.count(false);
+        counts.count(true);
+        counts.count(true);
+        assert_eq!(counts.totals(), (3, 2));
+    }
+}

@@ -1,0 +1,92 @@
+//! Where the metrics of the annotations go (`OTEL_METRICS_EXPORTER`, the OTLP
+//! metrics variables, `OTEL_METRIC_EXPORT_INTERVAL`) and which functions record
+//! `otel_traced.function.duration` (`OTEL_TRACED_FUNCTION_METRICS`).
+
+use super::otlp::{self, METRICS};
+use super::vars::Vars;
+use super::{Destination, OtlpSettings};
+use crate::init::InitError;
+use std::time::Duration;
+
+/// Where the resolved configuration sends metrics.
+#[derive(Debug, PartialEq)]
+pub(crate) enum MetricsDestination {
+    /// No metrics pipeline: nothing is measured.
+    None,
+    /// A summary on the console when the guard shuts down.
+    Console,
+    Otlp(OtlpSettings),
+}
+
+/// The metrics settings, every variable read and checked.
+#[derive(Debug, PartialEq)]
+pub(crate) struct MetricsSettings {
+    pub destination: MetricsDestination,
+    /// Between two exports (`OTEL_METRIC_EXPORT_INTERVAL`, the specification's 60 s).
+    pub interval: Duration,
+    /// Every annotated function records its duration, not only `#[traced(metrics)]`.
+    pub all_functions: bool,
+}
+
+/// Metrics go where `OTEL_METRICS_EXPORTER` says (`otlp`, `console` or `none`);
+/// unset, they follow the spans: over OTLP to the same collector (unless the
+/// metrics variables say otherwise), a summary on the console beside the console
+/// waterfall, none when spans go nowhere or to an exporter of the application's.
+pub(crate) fn settings(
+    vars: &Vars,
+    traces: &Destination,
+    all_functions: Option<bool>,
+) -> Result<MetricsSettings, InitError> {
+    const ACCEPTED: &str = "otlp, console or none";
+    let kind = match vars.get("OTEL_METRICS_EXPORTER") {
+        Some(variable) => variable.choice(
+            &[
+                ("otlp", Kind::Otlp),
+                ("console", Kind::Console),
+                ("none", Kind::None),
+            ],
+            ACCEPTED,
+        )?,
+        None if vars.get(METRICS.endpoint).is_some() => Kind::Otlp,
+        None => match traces {
+            Destination::Otlp(_) => Kind::Otlp,
+            Destination::Console => Kind::Console,
+            Destination::None | Destination::Custom => Kind::None,
+        },
+    };
+    let destination = match kind {
+        Kind::None => MetricsDestination::None,
+        Kind::Console => MetricsDestination::Console,
+        Kind::Otlp => {
+            let traces = match traces {
+                Destination::Otlp(traces) => Some(traces),
+                _ => None,
+            };
+            MetricsDestination::Otlp(otlp::settings_beside(vars, &METRICS, traces)?)
+        }
+    };
+    let interval = match vars.get("OTEL_METRIC_EXPORT_INTERVAL") {
+        Some(variable) => match variable.millis()? {
+            Duration::ZERO => return Err(variable.invalid("a number of milliseconds above 0")),
+            interval => interval,
+        },
+        None => Duration::from_secs(60),
+    };
+    let all_functions = match (all_functions, vars.get("OTEL_TRACED_FUNCTION_METRICS")) {
+        (Some(all), _) => all,
+        (None, Some(variable)) => variable.boolean()?,
+        (None, None) => false,
+    };
+    Ok(MetricsSettings {
+        destination,
+        interval,
+        all_functions,
+    })
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    None,
+    Console,
+    Otlp,
+}

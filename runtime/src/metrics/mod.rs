@@ -1,0 +1,296 @@
+//! RED metrics from the annotations (DESIGN §10, feature `metrics`): the
+//! duration histograms of the HTTP and RPC conventions for boundaries, and
+//! `otel_traced.function.duration` for `#[traced(metrics)]` functions (every
+//! function with `OTEL_TRACED_FUNCTION_METRICS=true`), through the metrics SDK.
+//!
+//! A call's duration is measured whether or not its span is sampled, so rates,
+//! error counts and latencies are exact. The instruments live in one `static`
+//! beside a word of state, so a call with no metrics installed pays one relaxed
+//! load, and a measured one a clock read at each end and the SDK's histogram update.
+
+mod console;
+
+use crate::callsite::SpanMeta;
+use crate::config::{MetricsDestination, MetricsSettings, OtlpSettings};
+use crate::init::InitError;
+use crate::rpc::{Protocol, RpcMeta, Side};
+use crate::tally::Failure;
+use console::ConsoleMetrics;
+use opentelemetry::metrics::{Histogram, MeterProvider as _};
+use opentelemetry::{InstrumentationScope, Key, KeyValue};
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{PoisonError, RwLock};
+use std::time::{Duration, Instant};
+
+/// The bucket boundaries the HTTP and RPC conventions advise for durations in
+/// seconds, used for every histogram here.
+const DURATION_BUCKETS: [f64; 14] = [
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+];
+
+const CODE_FUNCTION_NAME: Key = Key::from_static_str("code.function.name");
+const ERROR_TYPE: Key = Key::from_static_str("error.type");
+
+/// Set while instruments are installed.
+const INSTALLED_BIT: u8 = 1;
+/// Set when every function records its duration.
+const ALL_FUNCTIONS_BIT: u8 = 2;
+
+static STATE: AtomicU8 = AtomicU8::new(0);
+static INSTRUMENTS: RwLock<Option<Instruments>> = RwLock::new(None);
+
+/// The histograms, one per [`Instrument`].
+#[derive(Debug)]
+struct Instruments([Histogram<f64>; Instrument::ALL.len()]);
+
+/// What a histogram measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Instrument {
+    Function,
+    HttpServer,
+    HttpClient,
+    RpcServer,
+    RpcClient,
+}
+
+impl Instrument {
+    const ALL: [Instrument; 5] = [
+        Instrument::Function,
+        Instrument::HttpServer,
+        Instrument::HttpClient,
+        Instrument::RpcServer,
+        Instrument::RpcClient,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Instrument::Function => "otel_traced.function.duration",
+            Instrument::HttpServer => "http.server.request.duration",
+            Instrument::HttpClient => "http.client.request.duration",
+            Instrument::RpcServer => "rpc.server.call.duration",
+            Instrument::RpcClient => "rpc.client.call.duration",
+        }
+    }
+
+    fn description(self) -> &'static str {
+        match self {
+            Instrument::Function => "Duration of calls of an annotated function.",
+            Instrument::HttpServer => "Duration of HTTP server requests.",
+            Instrument::HttpClient => "Duration of HTTP client requests.",
+            Instrument::RpcServer => {
+                "Measures the duration of an incoming Remote Procedure Call (RPC)."
+            }
+            Instrument::RpcClient => {
+                "Measures the duration of an outgoing Remote Procedure Call (RPC)."
+            }
+        }
+    }
+
+    /// The attributes of the boundary span's start that the metric carries too
+    /// (the conventions' required and recommended ones; the reply's status and
+    /// `error.type` are added when the call ends).
+    fn keeps(self, key: &str) -> bool {
+        let kept: &[&str] = match self {
+            Instrument::Function => &[],
+            Instrument::HttpServer => &["http.request.method", "url.scheme", "http.route"],
+            Instrument::HttpClient => &[
+                "http.request.method",
+                "server.address",
+                "server.port",
+                "url.template",
+            ],
+            Instrument::RpcServer => &["rpc.system.name", "rpc.method"],
+            Instrument::RpcClient => &[
+                "rpc.system.name",
+                "rpc.method",
+                "server.address",
+                "server.port",
+            ],
+        };
+        kept.contains(&key)
+    }
+
+    fn of(rpc: &RpcMeta) -> Option<Self> {
+        match (&rpc.protocol, rpc.side) {
+            (Protocol::Http { .. }, Side::Server) => Some(Instrument::HttpServer),
+            (Protocol::Http { .. }, Side::Client) => Some(Instrument::HttpClient),
+            (Protocol::Grpc { .. }, Side::Server) => Some(Instrument::RpcServer),
+            (Protocol::Grpc { .. }, Side::Client) => Some(Instrument::RpcClient),
+            (Protocol::Messaging { .. }, _) => None,
+        }
+    }
+}
+
+/// A call being measured: when it started and what it records into.
+#[derive(Debug)]
+pub(crate) struct Timing {
+    start: Instant,
+    measured: Measured,
+}
+
+#[derive(Debug)]
+enum Measured {
+    /// `otel_traced.function.duration` of the function named so.
+    Function(&'static str),
+    /// A boundary's histogram with the attributes it keeps from the span's start.
+    Boundary(Instrument, Vec<KeyValue>),
+}
+
+/// The metrics pipeline `init()` builds: a meter provider with a periodic reader
+/// exporting where the settings say.
+#[derive(Debug)]
+pub(crate) struct Pipeline(SdkMeterProvider);
+
+impl Pipeline {
+    /// The pipeline of `settings`, if metrics are exported at all.
+    pub(crate) fn start(
+        settings: &MetricsSettings,
+        resource: Resource,
+    ) -> Result<Option<Self>, InitError> {
+        let builder = SdkMeterProvider::builder().with_resource(resource);
+        let builder = match &settings.destination {
+            MetricsDestination::None => return Ok(None),
+            // Only the export at shutdown prints.
+            MetricsDestination::Console => builder.with_reader(
+                PeriodicReader::builder(ConsoleMetrics)
+                    .with_interval(CONSOLE_INTERVAL)
+                    .build(),
+            ),
+            MetricsDestination::Otlp(otlp) => {
+                builder.with_reader(otlp_reader(otlp, settings.interval)?)
+            }
+        };
+        Ok(Some(Pipeline(builder.build())))
+    }
+
+    /// Makes the annotations record into this pipeline.
+    pub(crate) fn install(&self, all_functions: bool) {
+        install(&self.0, all_functions);
+    }
+
+    pub(crate) fn force_flush(&self) -> OTelSdkResult {
+        self.0.force_flush()
+    }
+
+    /// Stops measuring, then exports what was measured and shuts down.
+    pub(crate) fn shutdown(self, timeout: Duration) -> OTelSdkResult {
+        uninstall();
+        self.0.shutdown_with_timeout(timeout)
+    }
+}
+
+/// So long that the console's summary prints only at shutdown.
+const CONSOLE_INTERVAL: Duration = Duration::from_secs(60 * 60 * 24 * 365);
+
+#[cfg(feature = "otlp")]
+fn otlp_reader(
+    settings: &OtlpSettings,
+    interval: Duration,
+) -> Result<PeriodicReader<crate::otlp::OtlpMetricExporter>, InitError> {
+    let exporter = crate::otlp::metric_exporter(settings)?;
+    Ok(PeriodicReader::builder(exporter)
+        .with_interval(interval)
+        .build())
+}
+
+#[cfg(not(feature = "otlp"))]
+fn otlp_reader(
+    _settings: &OtlpSettings,
+    _interval: Duration,
+) -> Result<PeriodicReader<ConsoleMetrics>, InitError> {
+    Err(InitError::MissingFeature("otlp"))
+}
+
+/// Creates the instruments on `provider`; from now on calls are measured.
+fn install(provider: &SdkMeterProvider, all_functions: bool) {
+    let scope = InstrumentationScope::builder(env!("CARGO_PKG_NAME"))
+        .with_version(env!("CARGO_PKG_VERSION"))
+        .build();
+    let meter = provider.meter_with_scope(scope);
+    let instruments = Instrument::ALL.map(|instrument| {
+        meter
+            .f64_histogram(instrument.name())
+            .with_unit("s")
+            .with_description(instrument.description())
+            .with_boundaries(DURATION_BUCKETS.to_vec())
+            .build()
+    });
+    *INSTRUMENTS.write().unwrap_or_else(PoisonError::into_inner) = Some(Instruments(instruments));
+    let all = if all_functions { ALL_FUNCTIONS_BIT } else { 0 };
+    STATE.store(INSTALLED_BIT | all, Ordering::Release);
+}
+
+/// Stops measuring; calls running now record nothing when they end.
+fn uninstall() {
+    STATE.store(0, Ordering::Release);
+    INSTRUMENTS
+        .write()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
+}
+
+/// The timing of a call of `meta`'s function, if its duration is recorded.
+#[inline]
+pub(crate) fn time_function(meta: &SpanMeta) -> Option<Timing> {
+    let state = STATE.load(Ordering::Relaxed);
+    if state & INSTALLED_BIT == 0 || (!meta.metrics && state & ALL_FUNCTIONS_BIT == 0) {
+        return None;
+    }
+    Some(Timing {
+        start: Instant::now(),
+        measured: Measured::Function(meta.function),
+    })
+}
+
+/// The timing of a boundary call whose span starts with `attributes`, if the
+/// boundary has a duration histogram and metrics are installed.
+pub(crate) fn time_boundary(rpc: &RpcMeta, attributes: &[KeyValue]) -> Option<Timing> {
+    if STATE.load(Ordering::Relaxed) & INSTALLED_BIT == 0 {
+        return None;
+    }
+    let instrument = Instrument::of(rpc)?;
+    let mut kept = Vec::with_capacity(attributes.len() + 2);
+    kept.extend(
+        attributes
+            .iter()
+            .filter(|attribute| instrument.keeps(attribute.key.as_str()))
+            .cloned(),
+    );
+    Some(Timing {
+        start: Instant::now(),
+        measured: Measured::Boundary(instrument, kept),
+    })
+}
+
+/// Records the duration of a call that ended, with its failure and, for a
+/// boundary, its reply status.
+pub(crate) fn record(timing: Timing, failure: Option<Failure>, reply: Option<KeyValue>) {
+    let seconds = timing.start.elapsed().as_secs_f64();
+    let instruments = INSTRUMENTS.read().unwrap_or_else(PoisonError::into_inner);
+    let Some(Instruments(histograms)) = instruments.as_ref() else {
+        return;
+    };
+    let histogram = |instrument: Instrument| &histograms[instrument as usize];
+    match timing.measured {
+        Measured::Function(function) => {
+            let function = KeyValue::new(CODE_FUNCTION_NAME, function);
+            match failure {
+                None => histogram(Instrument::Function).record(seconds, &[function]),
+                Some(failure) => histogram(Instrument::Function).record(
+                    seconds,
+                    &[function, KeyValue::new(ERROR_TYPE, failure.value())],
+                ),
+            }
+        }
+        Measured::Boundary(instrument, mut attributes) => {
+            attributes.extend(reply);
+            if let Some(failure) = failure {
+                attributes.push(KeyValue::new(ERROR_TYPE, failure.value()));
+            }
+            histogram(instrument).record(seconds, &attributes);
+        }
+    }
+}

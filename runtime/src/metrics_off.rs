@@ -1,0 +1,55 @@
+//! Without the `metrics` feature nothing is measured: the calls the rest of the
+//! runtime makes cost nothing.
+
+use crate::callsite::SpanMeta;
+use crate::config::MetricsSettings;
+use crate::init::InitError;
+use crate::rpc::RpcMeta;
+use crate::tally::Failure;
+use opentelemetry::KeyValue;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::error::OTelSdkResult;
+use std::time::Duration;
+
+/// Never made: no call is timed.
+#[derive(Debug)]
+pub(crate) enum Timing {}
+
+#[inline]
+pub(crate) fn time_function(_meta: &SpanMeta) -> Option<Timing> {
+    None
+}
+
+#[inline]
+pub(crate) fn time_boundary(_rpc: &RpcMeta, _attributes: &[KeyValue]) -> Option<Timing> {
+    None
+}
+
+pub(crate) fn record(timing: Timing, _failure: Option<Failure>, _reply: Option<KeyValue>) {
+    match timing {}
+}
+
+/// Never made: there is no metrics pipeline.
+#[derive(Debug)]
+pub(crate) enum Pipeline {}
+
+impl Pipeline {
+    pub(crate) fn start(
+        _settings: &MetricsSettings,
+        _resource: Resource,
+    ) -> Result<Option<Self>, InitError> {
+        Ok(None)
+    }
+
+    pub(crate) fn install(&self, _all_functions: bool) {
+        match *self {}
+    }
+
+    pub(crate) fn force_flush(&self) -> OTelSdkResult {
+        match *self {}
+    }
+
+    pub(crate) fn shutdown(self, _timeout: Duration) -> OTelSdkResult {
+        match self {}
+    }
+}

@@ -1,0 +1,422 @@
+//! The adaptive sampler (DESIGN §11): new and rare operations are always seen,
+//! frequent ones are sampled at a base ratio, and an operation whose calls start
+//! failing is sampled in full until it has been healthy for a while.
+//!
+//! It decides for roots; [`From<AdaptiveSampler> for Sampler`] makes it the root
+//! sampler of a parent-based one, so that a trace is kept or dropped as a whole.
+//! Per operation (span name) and per interval, the first `first` roots are
+//! sampled, then the ratio applies, decided on the trace id as `traceidratio`
+//! does (so services sharing the ratio keep the same traces). The error rate comes
+//! from the per-operation outcome counters (`calls.rs`), which every call of an
+//! annotated function feeds, sampled or not: once the calls of the current
+//! interval number at least `min_calls` and the share that failed is above
+//! `error_threshold`, every root of that operation is sampled until `cooldown`
+//! after the rate was last seen above the threshold. Spans that other code opens
+//! on our provider (through the `tracing` bridge, say) get the first-calls and
+//! ratio rules; their outcomes are not known, so they are never raised.
+//!
+//! The state is a handful of atomics per operation, updated without locks;
+//! concurrent decisions may let a few more than `first` through when an interval
+//! begins, never fewer.
+
+use crate::calls::{self, CallCounts};
+use opentelemetry::trace::{Link, SpanKind, TraceContextExt as _, TraceId, TraceState};
+use opentelemetry::{Context, KeyValue};
+use opentelemetry_sdk::trace::{Sampler, SamplingDecision, SamplingResult, ShouldSample};
+#[cfg(test)]
+use std::sync::Arc;
+use std::sync::LazyLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// The adaptive sampler's parameters. Every one has a default and a variable
+/// (read by `init()` and `Config::from_env` with `OTEL_TRACES_SAMPLER=otel_traced_adaptive`).
+///
+/// ```
+/// use otel_traced::AdaptiveSampler;
+/// use std::time::Duration;
+///
+/// let sampler = AdaptiveSampler::new(0.05)
+///     .first(20)
+///     .interval(Duration::from_secs(30))
+///     .error_threshold(0.1);
+/// let _config = otel_traced::Config::from_env().sampler(sampler.into());
+/// ```
+#[derive(Clone, Debug)]
+pub struct AdaptiveSampler {
+    /// Ratio bound of `traceidratio`: `ratio * 2^63`.
+    ratio_bound: u64,
+    first: u64,
+    interval_nanos: u64,
+    error_threshold: f64,
+    min_calls: u64,
+    cooldown_nanos: u64,
+    clock: Clock,
+}
+
+/// Defaults, as the README lists them with their variables.
+impl Default for AdaptiveSampler {
+    fn default() -> Self {
+        AdaptiveSampler {
+            ratio_bound: ratio_bound(DEFAULT_RATIO),
+            first: 10,
+            interval_nanos: nanos(Duration::from_secs(60)),
+            error_threshold: 0.05,
+            min_calls: 20,
+            cooldown_nanos: nanos(Duration::from_secs(60)),
+            clock: Clock::Monotonic,
+        }
+    }
+}
+
+/// The base ratio when `OTEL_TRACES_SAMPLER_ARG` is not set.
+pub(crate) const DEFAULT_RATIO: f64 = 0.1;
+
+impl AdaptiveSampler {
+    /// Samples `ratio` (0 to 1, clamped) of the roots of an operation once its
+    /// first calls of the interval were sampled (`OTEL_TRACES_SAMPLER_ARG`,
+    /// default 0.1).
+    pub fn new(ratio: f64) -> Self {
+        AdaptiveSampler {
+            ratio_bound: ratio_bound(ratio),
+            ..Self::default()
+        }
+    }
+
+    /// Roots sampled per operation and interval before the ratio applies
+    /// (`OTEL_TRACED_SAMPLER_FIRST`, default 10).
+    pub fn first(mut self, first: u64) -> Self {
+        self.first = first;
+        self
+    }
+
+    /// The interval the first calls and the error rate are counted over
+    /// (`OTEL_TRACED_SAMPLER_INTERVAL`, milliseconds, default 60 s).
+    pub fn interval(mut self, interval: Duration) -> Self {
+        self.interval_nanos = nanos(interval).max(1);
+        self
+    }
+
+    /// The share of failed calls above which an operation is sampled in full
+    /// (`OTEL_TRACED_SAMPLER_ERROR_THRESHOLD`, default 0.05).
+    pub fn error_threshold(mut self, threshold: f64) -> Self {
+        self.error_threshold = threshold;
+        self
+    }
+
+    /// Calls of the interval needed before its error rate counts, so that one
+    /// failure among two calls does not raise an operation
+    /// (`OTEL_TRACED_SAMPLER_MIN_CALLS`, default 20).
+    pub fn min_calls(mut self, calls: u64) -> Self {
+        self.min_calls = calls.max(1);
+        self
+    }
+
+    /// How long an operation stays sampled in full after its error rate was last
+    /// seen above the threshold (`OTEL_TRACED_SAMPLER_COOLDOWN`, milliseconds,
+    /// default 60 s).
+    pub fn cooldown(mut self, cooldown: Duration) -> Self {
+        self.cooldown_nanos = nanos(cooldown);
+        self
+    }
+
+    /// Decides for a root of the operation `counts` at `now`.
+    #[inline]
+    fn samples(&self, counts: &CallCounts, trace_id: TraceId, now: u64) -> bool {
+        let window = &counts.window;
+        let interval = now / self.interval_nanos + 1;
+        if window.interval.load(Ordering::Relaxed) != interval {
+            window.begin(interval, counts);
+        }
+        if self.raised(counts, now) {
+            return true;
+        }
+        if window.firsts.load(Ordering::Relaxed) < self.first
+            && window.firsts.fetch_add(1, Ordering::Relaxed) < self.first
+        {
+            return true;
+        }
+        // `traceidratio`'s rule, so that services sharing a ratio agree.
+        let random =
+            u64::from_be_bytes(trace_id.to_bytes()[8..].try_into().unwrap_or_default()) >> 1;
+        random < self.ratio_bound
+    }
+
+    /// Whether the operation is sampled in full: its error rate over the interval
+    /// is above the threshold now, or was within the cool-down.
+    #[inline]
+    fn raised(&self, counts: &CallCounts, now: u64) -> bool {
+        let window = &counts.window;
+        let (calls, errors) = counts.totals();
+        let calls = calls.saturating_sub(window.calls_before.load(Ordering::Relaxed));
+        let errors = errors.saturating_sub(window.errors_before.load(Ordering::Relaxed));
+        #[allow(
+            clippy::cast_precision_loss,
+            reason = "a rate: 2^52 calls are exact enough"
+        )]
+        if calls >= self.min_calls && errors as f64 > self.error_threshold * calls as f64 {
+            window
+                .raised_until
+                .store(now.saturating_add(self.cooldown_nanos), Ordering::Relaxed);
+            return true;
+        }
+        now < window.raised_until.load(Ordering::Relaxed)
+    }
+
+    /// A sampler on a clock the test moves.
+    #[cfg(test)]
+    fn on_clock(mut self, clock: Arc<AtomicU64>) -> Self {
+        self.clock = Clock::Manual(clock);
+        self
+    }
+}
+
+/// The parent-based sampler with this one deciding for roots: what
+/// `OTEL_TRACES_SAMPLER=otel_traced_adaptive` installs.
+impl From<AdaptiveSampler> for Sampler {
+    fn from(adaptive: AdaptiveSampler) -> Self {
+        Sampler::ParentBased(Box::new(adaptive))
+    }
+}
+
+impl ShouldSample for AdaptiveSampler {
+    fn should_sample(
+        &self,
+        parent_context: Option<&Context>,
+        trace_id: TraceId,
+        name: &str,
+        _span_kind: &SpanKind,
+        _attributes: &[KeyValue],
+        _links: &[Link],
+    ) -> SamplingResult {
+        let counts = calls::counts_of_span(name);
+        let decision = if self.samples(counts, trace_id, self.clock.now()) {
+            SamplingDecision::RecordAndSample
+        } else {
+            SamplingDecision::Drop
+        };
+        SamplingResult {
+            decision,
+            attributes: Vec::new(),
+            trace_state: parent_context.map_or(TraceState::NONE, |context| {
+                context.span().span_context().trace_state().clone()
+            }),
+        }
+    }
+}
+
+/// One operation's sampling state, beside its outcome counters.
+#[derive(Debug, Default)]
+pub(crate) struct Window {
+    /// The interval (numbered from 1) the fields below are for; 0 before any.
+    interval: AtomicU64,
+    /// Roots sampled as first calls in this interval.
+    firsts: AtomicU64,
+    /// The operation's calls and errors when the interval began.
+    calls_before: AtomicU64,
+    errors_before: AtomicU64,
+    /// Until when (clock nanoseconds) every root is sampled.
+    raised_until: AtomicU64,
+}
+
+impl Window {
+    /// Starts `interval`, unless another thread just did.
+    #[cold]
+    fn begin(&self, interval: u64, counts: &CallCounts) {
+        let seen = self.interval.load(Ordering::Relaxed);
+        if seen >= interval
+            || self
+                .interval
+                .compare_exchange(seen, interval, Ordering::AcqRel, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        let (calls, errors) = counts.totals();
+        self.calls_before.store(calls, Ordering::Relaxed);
+        self.errors_before.store(errors, Ordering::Relaxed);
+        self.firsts.store(0, Ordering::Relaxed);
+    }
+}
+
+/// Where the sampler reads the time: one monotonic origin for the process, since
+/// the per-operation state is shared by every sampler.
+#[derive(Clone, Debug)]
+enum Clock {
+    Monotonic,
+    #[cfg(test)]
+    Manual(Arc<AtomicU64>),
+}
+
+static ORIGIN: LazyLock<Instant> = LazyLock::new(Instant::now);
+
+impl Clock {
+    #[inline]
+    fn now(&self) -> u64 {
+        match self {
+            Clock::Monotonic => nanos(ORIGIN.elapsed()),
+            #[cfg(test)]
+            Clock::Manual(now) => now.load(Ordering::Relaxed),
+        }
+    }
+}
+
+fn nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// `traceidratio`'s bound for `ratio`: trace ids whose low 63 bits are below it
+/// are sampled.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_precision_loss,
+    reason = "the ratio is clamped to 0..=1, so the product fits"
+)]
+fn ratio_bound(ratio: f64) -> u64 {
+    let ratio = if ratio.is_nan() {
+        0.0
+    } else {
+        ratio.clamp(0.0, 1.0)
+    };
+    if ratio >= 1.0 {
+        return u64::MAX;
+    }
+    (ratio * (1u64 << 63) as f64) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECOND: u64 = 1_000_000_000;
+
+    /// Trace ids from a fixed-seed xorshift generator: the same every run.
+    struct TraceIds(u64);
+
+    impl Iterator for TraceIds {
+        type Item = TraceId;
+        fn next(&mut self) -> Option<TraceId> {
+            let mut next = || {
+                self.0 ^= self.0 << 13;
+                self.0 ^= self.0 >> 7;
+                self.0 ^= self.0 << 17;
+                self.0
+            };
+            let high = u128::from(next());
+            Some(TraceId::from((high << 64) | u128::from(next())))
+        }
+    }
+
+    struct Setup {
+        sampler: AdaptiveSampler,
+        clock: Arc<AtomicU64>,
+        counts: &'static CallCounts,
+        ids: TraceIds,
+    }
+
+    impl Setup {
+        fn new(operation: &str) -> Self {
+            let clock = Arc::new(AtomicU64::new(1));
+            let sampler = AdaptiveSampler::new(0.1)
+                .first(10)
+                .interval(Duration::from_secs(10))
+                .error_threshold(0.2)
+                .min_calls(20)
+                .cooldown(Duration::from_secs(30))
+                .on_clock(Arc::clone(&clock));
+            Setup {
+                sampler,
+                clock,
+                counts: calls::counts_for(operation),
+                ids: TraceIds(0x2545_f491_4f6c_dd1d),
+            }
+        }
+
+        /// Roots sampled out of `roots` decisions; each root is a call that
+        /// ends, failing when `failing`.
+        fn sampled(&mut self, roots: usize, failing: bool) -> usize {
+            let now = self.clock.load(Ordering::Relaxed);
+            let mut sampled = 0;
+            for _ in 0..roots {
+                let trace_id = self.ids.next().unwrap_or(TraceId::INVALID);
+                sampled += usize::from(self.sampler.samples(self.counts, trace_id, now));
+                self.counts.count(failing);
+            }
+            sampled
+        }
+
+        fn advance(&self, seconds: u64) {
+            self.clock.fetch_add(seconds * SECOND, Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn samples_the_first_calls_of_each_interval_then_the_ratio() {
+        let mut setup = Setup::new("adaptive.tests.first");
+        assert_eq!(
+            setup.sampled(10, false),
+            10,
+            "the first 10 of a new operation"
+        );
+        // 10,000 roots at 0.1 from fixed trace ids: 1,000 expected; the bound is
+        // three standard deviations (30) and a margin, and the ids never change.
+        let sampled = setup.sampled(10_000, false);
+        assert!((900..=1100).contains(&sampled), "{sampled} of 10000 at 0.1");
+        setup.advance(10);
+        assert_eq!(
+            setup.sampled(10, false),
+            10,
+            "the first 10 of the next interval"
+        );
+        assert!(setup.sampled(1000, false) < 150);
+    }
+
+    #[test]
+    fn raises_a_failing_operation_to_every_call_until_the_cool_down_ends() {
+        let mut setup = Setup::new("adaptive.tests.errors");
+        setup.sampled(10, false);
+        assert!(setup.sampled(500, false) < 80, "healthy: about the ratio");
+        setup.advance(10);
+        setup.sampled(10, false);
+        // Below the threshold (0.2): 1 call in 10 fails.
+        for _ in 0..50 {
+            setup.sampled(9, false);
+            setup.sampled(1, true);
+        }
+        assert!(
+            setup.sampled(500, false) < 80,
+            "0.1 errors is not above 0.2"
+        );
+        setup.advance(10);
+        setup.sampled(10, false);
+        // Above: every call fails once 20 were seen.
+        setup.sampled(30, true);
+        assert_eq!(setup.sampled(1000, true), 1000, "failing: every root");
+        // Healthy again in a new interval: still raised within the cool-down.
+        setup.advance(10);
+        assert_eq!(setup.sampled(1000, false), 1000, "cooling down: every root");
+        setup.advance(19);
+        assert_eq!(
+            setup.sampled(100, false),
+            100,
+            "29 s after: still cooling down"
+        );
+        setup.advance(2);
+        setup.sampled(10, false);
+        let sampled = setup.sampled(1000, false);
+        assert!(
+            (60..=140).contains(&sampled),
+            "back to the ratio: {sampled}"
+        );
+    }
+
+    #[test]
+    fn the_ratio_bound_matches_traceidratio() {
+        assert_eq!(ratio_bound(0.0), 0);
+        assert_eq!(ratio_bound(1.0), u64::MAX);
+        assert_eq!(ratio_bound(0.5), 1 << 62);
+        assert_eq!(ratio_bound(f64::NAN), 0);
+        assert_eq!(ratio_bound(7.0), u64::MAX);
+    }
+}

@@ -1,0 +1,73 @@
+//! How one call ended, kept beside its span for the per-operation outcome counters
+//! and the duration metrics: both see every call, whether its span records or not.
+
+use crate::calls::CallCounts;
+use crate::metrics::Timing;
+use opentelemetry::KeyValue;
+
+/// Why a call failed, as `error.type` says it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// A returned error's type name, a gRPC status name, or `panic`.
+    Named(&'static str),
+    /// An HTTP status code that is an error on this side.
+    HttpStatus(u16),
+}
+
+impl Failure {
+    /// The value of `error.type` (of the duration metrics).
+    #[cfg(feature = "metrics")]
+    pub(crate) fn value(self) -> opentelemetry::Value {
+        match self {
+            Failure::Named(name) => opentelemetry::Value::from(name),
+            Failure::HttpStatus(status) => opentelemetry::Value::from(status.to_string()),
+        }
+    }
+}
+
+/// One call's outcome so far.
+#[derive(Debug)]
+pub(crate) struct Tally {
+    counts: &'static CallCounts,
+    /// The first failure seen: a returned error, a failed reply, a panic.
+    failure: Option<Failure>,
+    /// A boundary's reply status (`http.response.status_code`,
+    /// `rpc.response.status_code`), for its duration histogram.
+    reply: Option<KeyValue>,
+    /// When the call started, if its duration is recorded.
+    timing: Option<Timing>,
+}
+
+impl Tally {
+    pub(crate) fn new(counts: &'static CallCounts, timing: Option<Timing>) -> Self {
+        Tally {
+            counts,
+            failure: None,
+            reply: None,
+            timing,
+        }
+    }
+
+    /// The counters this call counts in.
+    pub(crate) fn counts(&self) -> &'static CallCounts {
+        self.counts
+    }
+
+    /// Notes a failure; the first one is the call's.
+    pub(crate) fn fail(&mut self, failure: Failure) {
+        self.failure.get_or_insert(failure);
+    }
+
+    /// Notes a boundary's reply status.
+    pub(crate) fn reply(&mut self, status: KeyValue) {
+        self.reply = Some(status);
+    }
+
+    /// Counts the call and records its duration: it has ended.
+    pub(crate) fn settle(self) {
+        self.counts.count(self.failure.is_some());
+        if let Some(timing) = self.timing {
+            crate::metrics::record(timing, self.failure, self.reply);
+        }
+    }
+}

@@ -1,0 +1,353 @@
+//! RED metrics from the annotations (DESIGN §10), exported over OTLP to the
+//! in-process receiver: the function and boundary duration histograms with the
+//! conventions' names, units, buckets and attributes, and counts equal to the
+//! calls made, also when no span was sampled. `init()` is process-wide: the tests
+//! take turns.
+
+use opentelemetry_proto::tonic::common::v1::any_value;
+use opentelemetry_proto::tonic::metrics::v1::{HistogramDataPoint, Metric, metric};
+use otel_traced::{Config, traced, traced_rpc};
+use otel_traced_tests::receiver::{Receiver, Transport};
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use tonic::{Request, Response};
+
+/// The bucket boundaries the HTTP and RPC conventions advise, in seconds.
+const ADVISED_BUCKETS: [f64; 14] = [
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+];
+
+#[derive(Debug)]
+struct Declined;
+
+impl std::fmt::Display for Declined {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("card declined")
+    }
+}
+
+impl std::error::Error for Declined {}
+
+#[traced(metrics)]
+fn charge(amount: u64) -> Result<u64, Declined> {
+    if amount.is_multiple_of(3) {
+        Err(Declined)
+    } else {
+        Ok(amount)
+    }
+}
+
+#[traced(metrics)]
+async fn ship(parcel: u64) -> Result<(), Declined> {
+    tokio::task::yield_now().await;
+    if parcel == 0 { Err(Declined) } else { Ok(()) }
+}
+
+#[traced(metrics)]
+fn explode() {
+    panic!("boom");
+}
+
+#[traced]
+fn unmeasured() {}
+
+#[traced_rpc(http, route = "/users/{id}")]
+fn get_user(request: &http::Request<()>, id: u64) -> http::Response<()> {
+    let _ = request;
+    let status = if id == 0 { 500 } else { 200 };
+    http::Response::builder()
+        .status(status)
+        .body(())
+        .expect("a response")
+}
+
+#[traced_rpc(service = "shop.v1.Inventory")]
+fn reserve(request: Request<&'static str>) -> Result<Response<u32>, tonic::Status> {
+    match *request.get_ref() {
+        "missing" => Err(tonic::Status::not_found("no such sku")),
+        "broken" => Err(tonic::Status::internal("stock table unreadable")),
+        _ => Ok(Response::new(1)),
+    }
+}
+
+#[traced_rpc(
+    client,
+    service = "shop.v1.Inventory",
+    method = "Reserve",
+    server = "inventory:50051"
+)]
+fn call_reserve(request: Request<()>) -> Result<Response<()>, tonic::Status> {
+    let _ = request;
+    Err(tonic::Status::unavailable("down"))
+}
+
+fn turn() -> MutexGuard<'static, ()> {
+    static TURN: Mutex<()> = Mutex::new(());
+    TURN.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The data points of the histogram `name` in the last export (cumulative, so it
+/// holds every call), keyed by their attributes; and the metric itself.
+fn histogram(receiver: &Receiver, name: &str) -> (Metric, Vec<(Attributes, HistogramDataPoint)>) {
+    let requests = receiver.metrics_requests();
+    let metric = requests
+        .iter()
+        .rev()
+        .flat_map(|request| &request.resource_metrics)
+        .flat_map(|resource| &resource.scope_metrics)
+        .flat_map(|scope| &scope.metrics)
+        .find(|metric| metric.name == name)
+        .unwrap_or_else(|| panic!("no {name} among {} export(s)", requests.len()))
+        .clone();
+    let Some(metric::Data::Histogram(data)) = &metric.data else {
+        panic!("{name} is not a histogram: {:?}", metric.data);
+    };
+    let points = data
+        .data_points
+        .iter()
+        .map(|point| (attributes(&point.attributes), point.clone()))
+        .collect();
+    (metric, points)
+}
+
+type Attributes = BTreeMap<String, String>;
+
+fn attributes(attributes: &[opentelemetry_proto::tonic::common::v1::KeyValue]) -> Attributes {
+    attributes
+        .iter()
+        .map(|attribute| {
+            let value = match attribute
+                .value
+                .as_ref()
+                .and_then(|value| value.value.as_ref())
+            {
+                Some(any_value::Value::StringValue(text)) => text.clone(),
+                Some(any_value::Value::IntValue(number)) => number.to_string(),
+                other => format!("{other:?}"),
+            };
+            (attribute.key.clone(), value)
+        })
+        .collect()
+}
+
+fn expected(pairs: &[(&str, &str)]) -> Attributes {
+    pairs
+        .iter()
+        .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+        .collect()
+}
+
+/// The count of the point with exactly these attributes, 0 when there is none.
+fn count(points: &[(Attributes, HistogramDataPoint)], pairs: &[(&str, &str)]) -> u64 {
+    let wanted = expected(pairs);
+    points
+        .iter()
+        .filter(|(attributes, _)| *attributes == wanted)
+        .map(|(_, point)| point.count)
+        .sum()
+}
+
+fn install(
+    receiver: &Receiver,
+    protocol: &str,
+    extra: &[(&'static str, &'static str)],
+) -> otel_traced::Guard {
+    let endpoint = receiver.endpoint();
+    let mut vars = vec![
+        // Metrics go beside the spans: the same collector, their own path.
+        ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT".to_owned(), endpoint),
+        (
+            "OTEL_EXPORTER_OTLP_PROTOCOL".to_owned(),
+            protocol.to_owned(),
+        ),
+        ("OTEL_BSP_SCHEDULE_DELAY".to_owned(), "50".to_owned()),
+    ];
+    vars.extend(
+        extra
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned())),
+    );
+    Config::from_vars(vars).install().expect("installs")
+}
+
+#[test]
+fn function_and_boundary_histograms_count_every_call_even_unsampled() {
+    let _turn = turn();
+    let receiver = Receiver::start(Transport::Grpc);
+    // Nothing is sampled: the metrics must count every call all the same.
+    let guard = install(&receiver, "grpc", &[("OTEL_TRACES_SAMPLER", "always_off")]);
+    for amount in 0..7 {
+        let _ = charge(amount);
+    }
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime")
+        .block_on(async {
+            for parcel in 0..4 {
+                let _ = ship(parcel).await;
+            }
+        });
+    assert!(std::panic::catch_unwind(explode).is_err());
+    unmeasured();
+    let request = http::Request::get("http://shop.test/users/7")
+        .body(())
+        .expect("a request");
+    for id in [1, 0, 2] {
+        let _ = get_user(&request, id);
+    }
+    for sku in ["ok", "missing", "broken", "ok"] {
+        let _ = reserve(Request::new(sku));
+    }
+    let _ = call_reserve(Request::new(()));
+    guard.shutdown().expect("a clean shutdown");
+    assert!(
+        receiver.spans().is_empty(),
+        "always_off: no span is exported"
+    );
+
+    let (metric, functions) = histogram(&receiver, "otel_traced.function.duration");
+    assert_eq!(metric.unit, "s");
+    let function = |name: &str| format!("metrics_export::{name}");
+    let charge_fn = function("charge");
+    assert_eq!(count(&functions, &[("code.function.name", &charge_fn)]), 4);
+    assert_eq!(
+        count(
+            &functions,
+            &[
+                ("code.function.name", &charge_fn),
+                ("error.type", "metrics_export::Declined")
+            ]
+        ),
+        3,
+        "amounts 0, 3 and 6 are declined"
+    );
+    let ship_fn = function("ship");
+    assert_eq!(count(&functions, &[("code.function.name", &ship_fn)]), 3);
+    assert_eq!(
+        count(
+            &functions,
+            &[
+                ("code.function.name", &ship_fn),
+                ("error.type", "metrics_export::Declined")
+            ]
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &functions,
+            &[
+                ("code.function.name", &function("explode")),
+                ("error.type", "panic")
+            ]
+        ),
+        1
+    );
+    assert_eq!(
+        functions.len(),
+        5,
+        "only `metrics` functions are measured: {functions:?}"
+    );
+    let (_, point) = &functions[0];
+    assert_eq!(point.explicit_bounds, ADVISED_BUCKETS);
+
+    let (metric, http) = histogram(&receiver, "http.server.request.duration");
+    assert_eq!(metric.unit, "s");
+    let route = [
+        ("http.request.method", "GET"),
+        ("http.route", "/users/{id}"),
+        ("url.scheme", "http"),
+    ];
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut all = route.to_vec();
+        all.extend_from_slice(extra);
+        all
+    };
+    assert_eq!(
+        count(&http, &with(&[("http.response.status_code", "200")])),
+        2
+    );
+    assert_eq!(
+        count(
+            &http,
+            &with(&[("http.response.status_code", "500"), ("error.type", "500")])
+        ),
+        1
+    );
+    assert_eq!(http.len(), 2, "{http:?}");
+    assert_eq!(http[0].1.explicit_bounds, ADVISED_BUCKETS);
+
+    let (metric, rpc) = histogram(&receiver, "rpc.server.call.duration");
+    assert_eq!(metric.unit, "s");
+    let method = [
+        ("rpc.method", "shop.v1.Inventory/Reserve"),
+        ("rpc.system.name", "grpc"),
+    ];
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut all = method.to_vec();
+        all.extend_from_slice(extra);
+        all
+    };
+    assert_eq!(count(&rpc, &with(&[("rpc.response.status_code", "OK")])), 2);
+    assert_eq!(
+        count(&rpc, &with(&[("rpc.response.status_code", "NOT_FOUND")])),
+        1,
+        "NOT_FOUND is the caller's error, not the server's"
+    );
+    assert_eq!(
+        count(
+            &rpc,
+            &with(&[
+                ("rpc.response.status_code", "INTERNAL"),
+                ("error.type", "INTERNAL")
+            ])
+        ),
+        1
+    );
+
+    let (_, client) = histogram(&receiver, "rpc.client.call.duration");
+    assert_eq!(
+        count(
+            &client,
+            &[
+                ("error.type", "UNAVAILABLE"),
+                ("rpc.method", "shop.v1.Inventory/Reserve"),
+                ("rpc.response.status_code", "UNAVAILABLE"),
+                ("rpc.system.name", "grpc"),
+                ("server.address", "inventory"),
+                ("server.port", "50051"),
+            ]
+        ),
+        1
+    );
+}
+
+#[test]
+fn every_function_is_measured_when_the_variable_says_so_over_http() {
+    let _turn = turn();
+    let receiver = Receiver::start(Transport::Http);
+    let guard = install(
+        &receiver,
+        "http/protobuf",
+        &[
+            ("OTEL_TRACED_FUNCTION_METRICS", "true"),
+            ("OTEL_TRACES_SAMPLER", "traceidratio"),
+            ("OTEL_TRACES_SAMPLER_ARG", "0.5"),
+        ],
+    );
+    for _ in 0..25 {
+        unmeasured();
+    }
+    guard.shutdown().expect("a clean shutdown");
+    let sampled = receiver.spans().len();
+    assert!(sampled < 25, "about half sampled, {sampled} were");
+    let (_, functions) = histogram(&receiver, "otel_traced.function.duration");
+    assert_eq!(
+        count(
+            &functions,
+            &[("code.function.name", "metrics_export::unmeasured")]
+        ),
+        25,
+        "every call, sampled or not"
+    );
+}

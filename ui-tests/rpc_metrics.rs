@@ -1,0 +1,10 @@
+//! `#[traced_rpc]` refuses `metrics`: a boundary always records the duration
+//! histogram of its conventions when metrics are exported.
+#![allow(unused_variables)]
+
+use otel_traced::traced_rpc;
+
+#[traced_rpc(http, route = "/users", metrics)]
+fn list(request: &http::Request<()>) {}
+
+fn main() {}
