@@ -127,6 +127,17 @@ pub(crate) type ProcessorFactory = Box<
 pub(crate) type LogProcessorFactory =
     Box<dyn FnOnce(BatchSettings) -> opentelemetry_sdk::logs::BatchLogProcessor + Send>;
 
+/// Adds a periodic reader exporting to the exporter given to
+/// [`Config::metric_exporter`], every interval.
+#[cfg(feature = "metrics")]
+pub(crate) type MetricReaderFactory = Box<
+    dyn FnOnce(
+            opentelemetry_sdk::metrics::MeterProviderBuilder,
+            Duration,
+        ) -> opentelemetry_sdk::metrics::MeterProviderBuilder
+        + Send,
+>;
+
 /// What `init()` installs: read from the `OTEL_*` variables, adjusted by builder
 /// calls, installed by [`Config::install`].
 ///
@@ -146,6 +157,8 @@ pub struct Config {
     exporter: Option<Exporter>,
     custom_exporter: Option<ProcessorFactory>,
     custom_log_exporter: Option<LogProcessorFactory>,
+    #[cfg(feature = "metrics")]
+    custom_metric_exporter: Option<MetricReaderFactory>,
     sampler: Option<Sampler>,
     function_metrics: Option<bool>,
     propagators: Option<Vec<Propagator>>,
@@ -190,6 +203,8 @@ impl Config {
             exporter: None,
             custom_exporter: None,
             custom_log_exporter: None,
+            #[cfg(feature = "metrics")]
+            custom_metric_exporter: None,
             sampler: None,
             function_metrics: None,
             propagators: None,
@@ -248,6 +263,24 @@ impl Config {
         self
     }
 
+    /// Exports the metrics of the annotations to `exporter` (any metrics SDK push
+    /// exporter: a Prometheus bridge, an in-memory one in tests) every
+    /// `OTEL_METRIC_EXPORT_INTERVAL`, instead of where `OTEL_METRICS_EXPORTER` says.
+    #[cfg(feature = "metrics")]
+    pub fn metric_exporter(
+        mut self,
+        exporter: impl opentelemetry_sdk::metrics::exporter::PushMetricExporter,
+    ) -> Self {
+        self.custom_metric_exporter = Some(Box::new(move |builder, interval| {
+            builder.with_reader(
+                opentelemetry_sdk::metrics::PeriodicReader::builder(exporter)
+                    .with_interval(interval)
+                    .build(),
+            )
+        }));
+        self
+    }
+
     /// Whether every annotated function records `otel_traced.function.duration`,
     /// not only those with `#[traced(metrics)]`, over `OTEL_TRACED_FUNCTION_METRICS`.
     pub fn function_metrics(mut self, all: bool) -> Self {
@@ -295,11 +328,23 @@ impl Config {
     /// Installs the configuration: see [`crate::init`].
     pub fn install(mut self) -> Result<crate::Guard, InitError> {
         let settings = self.settings()?;
+        #[cfg(feature = "metrics")]
+        let custom_metrics = self.custom_metric_exporter.take();
+        #[cfg(not(feature = "metrics"))]
+        let custom_metrics = None;
         crate::init::install(
             settings,
             self.custom_exporter.take(),
             self.custom_log_exporter.take(),
+            custom_metrics,
         )
+    }
+
+    fn has_custom_metric_exporter(&self) -> bool {
+        #[cfg(feature = "metrics")]
+        return self.custom_metric_exporter.is_some();
+        #[cfg(not(feature = "metrics"))]
+        false
     }
 
     /// Reads and checks every variable, applying the builder calls over them.
@@ -328,7 +373,12 @@ impl Config {
             },
             value_length_limit: value_length_limit(vars)?,
             exception_signal: logs::exception_signal(vars)?,
-            metrics: metrics::settings(vars, &destination, self.function_metrics)?,
+            metrics: metrics::settings(
+                vars,
+                &destination,
+                self.function_metrics,
+                self.has_custom_metric_exporter(),
+            )?,
             logs,
             destination,
         })

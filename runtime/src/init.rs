@@ -205,6 +205,7 @@ pub(crate) fn install(
     settings: Settings,
     custom: Option<ProcessorFactory>,
     custom_logs: Option<LogProcessorFactory>,
+    custom_metrics: Option<crate::metrics::MetricReaderFactory>,
 ) -> Result<Guard, InitError> {
     crate::value::set_value_length_limit(settings.value_length_limit);
     let counters = Arc::new(SpanCounters::default());
@@ -238,7 +239,8 @@ pub(crate) fn install(
     };
     let resource = resource(settings.resource);
     let logs = logs_provider(settings.logs, custom_logs, settings.batch, resource.clone())?;
-    let metrics = crate::metrics::Pipeline::start(&settings.metrics, resource.clone())?;
+    let metrics =
+        crate::metrics::Pipeline::start(&settings.metrics, custom_metrics, resource.clone())?;
     let mut builder = SdkTracerProvider::builder()
         .with_resource(resource)
         .with_sampler(HintedSampler(Box::new(settings.sampler)));

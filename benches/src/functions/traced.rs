@@ -19,6 +19,13 @@ pub fn work_with_code(id: u64, name: &str) -> u64 {
     body(id, name)
 }
 
+/// The trivial function recording `otel_traced.function.duration` too.
+#[inline(never)]
+#[traced(code = false, metrics)]
+pub fn work_metrics(id: u64, name: &str) -> u64 {
+    body(id, name)
+}
+
 /// The trivial function, as an `async fn`.
 #[inline(never)]
 #[traced(code = false)]

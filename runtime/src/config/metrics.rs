@@ -16,6 +16,8 @@ pub(crate) enum MetricsDestination {
     /// A summary on the console when the guard shuts down.
     Console,
     Otlp(OtlpSettings),
+    /// The exporter given to [`super::Config::metric_exporter`].
+    Custom,
 }
 
 /// The metrics settings, every variable read and checked.
@@ -36,9 +38,11 @@ pub(crate) fn settings(
     vars: &Vars,
     traces: &Destination,
     all_functions: Option<bool>,
+    custom: bool,
 ) -> Result<MetricsSettings, InitError> {
     const ACCEPTED: &str = "otlp, console or none";
     let kind = match vars.get("OTEL_METRICS_EXPORTER") {
+        _ if custom => Kind::Custom,
         Some(variable) => variable.choice(
             &[
                 ("otlp", Kind::Otlp),
@@ -56,6 +60,7 @@ pub(crate) fn settings(
     };
     let destination = match kind {
         Kind::None => MetricsDestination::None,
+        Kind::Custom => MetricsDestination::Custom,
         Kind::Console => MetricsDestination::Console,
         Kind::Otlp => {
             let traces = match traces {
@@ -87,6 +92,7 @@ pub(crate) fn settings(
 #[derive(Clone, Copy)]
 enum Kind {
     None,
+    Custom,
     Console,
     Otlp,
 }

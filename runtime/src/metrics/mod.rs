@@ -11,6 +11,7 @@
 mod console;
 
 use crate::callsite::SpanMeta;
+pub(crate) use crate::config::MetricReaderFactory;
 use crate::config::{MetricsDestination, MetricsSettings, OtlpSettings};
 use crate::init::InitError;
 use crate::rpc::{Protocol, RpcMeta, Side};
@@ -148,11 +149,16 @@ impl Pipeline {
     /// The pipeline of `settings`, if metrics are exported at all.
     pub(crate) fn start(
         settings: &MetricsSettings,
+        custom: Option<MetricReaderFactory>,
         resource: Resource,
     ) -> Result<Option<Self>, InitError> {
         let builder = SdkMeterProvider::builder().with_resource(resource);
         let builder = match &settings.destination {
             MetricsDestination::None => return Ok(None),
+            MetricsDestination::Custom => match custom {
+                Some(factory) => factory(builder, settings.interval),
+                None => return Ok(None),
+            },
             // Only the export at shutdown prints.
             MetricsDestination::Console => builder.with_reader(
                 PeriodicReader::builder(ConsoleMetrics)
