@@ -1,7 +1,9 @@
 //! Per-operation call counters: every call of an annotated function or boundary,
 //! sampled or not, counted with its outcome (DESIGN §10, §11).
 //!
-//! Counters are kept per span name, the unit the adaptive sampler decides for, in
+//! Calls are counted once something reads the counts (an adaptive sampler was
+//! made), and, whatever reads them, when their duration is measured. Counters
+//! are kept per span name, the unit the adaptive sampler decides for, in
 //! a registry that lives as long as the process: a call site finds its counters
 //! once and keeps a `&'static` to them, so counting a call is two relaxed atomic
 //! additions at most. The adaptive sampler reads the error rates here, and keeps
@@ -10,7 +12,7 @@
 use crate::sampling::adaptive::Window;
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{LazyLock, PoisonError, RwLock};
 
 /// Distinct span names given counters of their own; the names beyond share one set
@@ -48,6 +50,21 @@ impl CallCounts {
             self.errors.load(Ordering::Relaxed),
         )
     }
+}
+
+/// Set once an adaptive sampler exists: until then nothing reads the counts, and
+/// sampled-out calls do not pay for them.
+static COUNTING: AtomicBool = AtomicBool::new(false);
+
+/// Makes every call counted from now on.
+pub(crate) fn count_calls() {
+    COUNTING.store(true, Ordering::Relaxed);
+}
+
+/// Whether calls are counted.
+#[inline]
+pub(crate) fn counting() -> bool {
+    COUNTING.load(Ordering::Relaxed)
 }
 
 static REGISTRY: LazyLock<RwLock<HashMap<Box<str>, &'static CallCounts>>> =

@@ -5,6 +5,7 @@
 //! a span copies no strings, and the call site caches its tracer.
 
 use crate::calls::CallCounts;
+use crate::metrics::SiteSeries;
 use crate::route::{CaptureRoute, TracerCache};
 use crate::sampling::SampleHint;
 use crate::span::{ActiveSpan, Attributes, OpenedSpan};
@@ -50,6 +51,8 @@ pub struct Callsite {
     tracers: TracerCache,
     /// The outcome counters of the function's span name, found on first use.
     counts: OnceLock<&'static CallCounts>,
+    /// Its `otel_traced.function.duration` series, when measured.
+    series: SiteSeries,
 }
 
 /// Where a span's parent comes from (`parent = ..` takes a `&Context`, a `Context`
@@ -119,7 +122,8 @@ pub(crate) struct SpanStart {
     pub name: Cow<'static, str>,
     pub links: Vec<Link>,
     pub attributes: Vec<KeyValue>,
-    pub tally: Tally,
+    /// `None` when nothing counts or measures calls.
+    pub tally: Option<Tally>,
 }
 
 /// What `link = ..` accepts (borrowed, as `parent = ..`).
@@ -174,8 +178,8 @@ struct Opening {
     name: Cow<'static, str>,
     links: Vec<Link>,
     attributes: Vec<KeyValue>,
-    /// The counters the sampler sees.
-    counts: &'static CallCounts,
+    /// The counters the sampler sees, when calls are counted.
+    counts: Option<&'static CallCounts>,
 }
 
 const CODE_ATTRIBUTES: usize = 3;
@@ -187,6 +191,7 @@ impl Callsite {
             meta,
             tracers: TracerCache::new(),
             counts: OnceLock::new(),
+            series: SiteSeries::new(),
         }
     }
 
@@ -225,17 +230,20 @@ impl Callsite {
             return ActiveSpan::disabled();
         }
         // `in_span` names its spans at run time: each name is an operation.
-        let counts = if std::ptr::eq(name, self.meta.name) {
-            self.counts()
-        } else {
-            crate::calls::counts_for(name)
+        let counts = || {
+            if std::ptr::eq(name, self.meta.name) {
+                self.counts()
+            } else {
+                crate::calls::counts_for(name)
+            }
         };
+        let timing = crate::metrics::time_function(self.meta, &self.series);
         self.start_enabled(
             SpanStart {
                 name: Cow::Borrowed(name),
                 links: links(),
                 attributes: Vec::new(),
-                tally: Tally::new(counts, crate::metrics::time_function(self.meta)),
+                tally: Tally::for_call(counts, timing),
             },
             parent,
             call,
@@ -263,9 +271,11 @@ impl Callsite {
             name,
             links,
             attributes,
-            counts: tally.counts(),
+            counts: tally.as_ref().and_then(Tally::counts),
         };
-        self.open(opening, parent, call, record).with_tally(tally)
+        let mut span = self.open(opening, parent, call, record);
+        span.set_tally(tally);
+        span
     }
 
     /// Opens the span of [`Callsite::start_enabled`].
@@ -292,9 +302,11 @@ impl Callsite {
         }
         let (builder, code_after) = self.builder(start, &parent);
         // Worked on in place: the SDK span is large, and each move copies it.
-        let mut opened = crate::calls::while_opening(counts, || {
-            self.tracers.open(|| self.scope(), builder, &parent)
-        });
+        let open = || self.tracers.open(|| self.scope(), builder, &parent);
+        let mut opened = match counts {
+            Some(counts) => crate::calls::while_opening(counts, open),
+            None => open(),
+        };
         let Some(span) = opened.as_mut() else {
             return ActiveSpan::disabled();
         };

@@ -338,9 +338,9 @@ impl ActiveSpan {
     }
 
     /// Keeps `tally` for this call: counted, and measured, when it ends.
-    pub(crate) fn with_tally(mut self, tally: Tally) -> Self {
-        self.handle.tally = Some(tally);
-        self
+    #[inline]
+    pub(crate) fn set_tally(&mut self, tally: Option<Tally>) {
+        self.handle.tally = tally;
     }
 
     /// Makes the span's context current until the guard is dropped.
@@ -375,24 +375,20 @@ impl ActiveSpan {
     /// Ends the span of a call that completed.
     #[inline]
     pub(crate) fn finish(&mut self) {
-        let context = self.handle.context.take();
-        let tally = self.handle.tally.take();
-        if context.is_some() || tally.is_some() {
-            end_finished(context, tally);
+        if self.handle.context.is_some() || self.handle.tally.is_some() {
+            end_finished(self);
         }
     }
 }
 
 impl Drop for ActiveSpan {
-    /// Inlined, and leaving both contexts taken, so that the drop of a call with no
-    /// span (nothing installed) folds away to nothing in the expansion.
+    /// Inlined, and only checks: the drop of a call with no span (nothing
+    /// installed) folds away to nothing in the expansion, and one with a span moves
+    /// nothing before the out-of-line end.
     #[inline]
     fn drop(&mut self) {
-        let context = self.handle.context.take();
-        let current = self.current.take();
-        let tally = self.handle.tally.take();
-        if context.is_some() || current.is_some() || tally.is_some() {
-            end_dropped(context, current, tally, self.call);
+        if self.handle.context.is_some() || self.current.is_some() || self.handle.tally.is_some() {
+            end_dropped(self);
         }
     }
 }
@@ -400,35 +396,30 @@ impl Drop for ActiveSpan {
 /// Ends the span of a call that completed and settles its tally (out of line: the
 /// check stays in the poll).
 #[inline(never)]
-fn end_finished(context: Option<Context>, tally: Option<Tally>) {
-    if let Some(context) = context {
+fn end_finished(span: &mut ActiveSpan) {
+    if let Some(context) = span.handle.context.take() {
         context.span().end();
     }
-    if let Some(tally) = tally {
+    if let Some(tally) = span.handle.tally.take() {
         tally.settle();
     }
 }
 
 /// Ends the span of an [`ActiveSpan`] dropped while it still held it, settles its
-/// tally, and drops the contexts it held.
+/// tally, and drops the contexts it held, leaving them all taken.
 #[inline(never)]
-fn end_dropped(
-    context: Option<Context>,
-    current: Option<Context>,
-    tally: Option<Tally>,
-    call: CallKind,
-) {
-    drop(current);
-    if let Some(context) = context {
+fn end_dropped(active: &mut ActiveSpan) {
+    drop(active.current.take());
+    if let Some(context) = active.handle.context.take() {
         let span = context.span();
         // A panic was recorded where it was caught; only a cancelled future still
         // needs marking here.
-        if !std::thread::panicking() && call == CallKind::Future {
+        if !std::thread::panicking() && active.call == CallKind::Future {
             span.set_attribute(KeyValue::new(CANCELLED, true));
         }
         span.end();
     }
-    if let Some(tally) = tally {
+    if let Some(tally) = active.handle.tally.take() {
         tally.settle();
     }
 }

@@ -3,7 +3,6 @@
 
 use crate::calls::CallCounts;
 use crate::metrics::Timing;
-use opentelemetry::KeyValue;
 
 /// Why a call failed, as `error.type` says it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,31 +24,54 @@ impl Failure {
     }
 }
 
+/// A boundary's reply status, kept small: the attribute is made only when a
+/// duration is recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ReplyCode {
+    /// `http.response.status_code`.
+    Http(u16),
+    /// `rpc.response.status_code`, by the code's name.
+    Grpc(i32),
+}
+
 /// One call's outcome so far.
 #[derive(Debug)]
 pub(crate) struct Tally {
-    counts: &'static CallCounts,
+    /// The operation's counters, when calls are counted.
+    counts: Option<&'static CallCounts>,
     /// The first failure seen: a returned error, a failed reply, a panic.
     failure: Option<Failure>,
     /// A boundary's reply status (`http.response.status_code`,
     /// `rpc.response.status_code`), for its duration histogram.
-    reply: Option<KeyValue>,
+    reply: Option<ReplyCode>,
     /// When the call started, if its duration is recorded.
     timing: Option<Timing>,
 }
 
 impl Tally {
-    pub(crate) fn new(counts: &'static CallCounts, timing: Option<Timing>) -> Self {
-        Tally {
-            counts,
+    /// The tally of a call of the operation `counts` gives, if anything counts or
+    /// measures calls: an adaptive sampler reads the counts, `timing` is the
+    /// call's when its duration is recorded. Otherwise none, and the call costs
+    /// nothing more.
+    #[inline]
+    pub(crate) fn for_call(
+        counts: impl FnOnce() -> &'static CallCounts,
+        timing: Option<Timing>,
+    ) -> Option<Self> {
+        let counting = crate::calls::counting();
+        if timing.is_none() && !counting {
+            return None;
+        }
+        Some(Tally {
+            counts: counting.then(counts),
             failure: None,
             reply: None,
             timing,
-        }
+        })
     }
 
-    /// The counters this call counts in.
-    pub(crate) fn counts(&self) -> &'static CallCounts {
+    /// The counters this call counts in, when calls are counted.
+    pub(crate) fn counts(&self) -> Option<&'static CallCounts> {
         self.counts
     }
 
@@ -59,13 +81,15 @@ impl Tally {
     }
 
     /// Notes a boundary's reply status.
-    pub(crate) fn reply(&mut self, status: KeyValue) {
+    pub(crate) fn reply(&mut self, status: ReplyCode) {
         self.reply = Some(status);
     }
 
     /// Counts the call and records its duration: it has ended.
     pub(crate) fn settle(self) {
-        self.counts.count(self.failure.is_some());
+        if let Some(counts) = self.counts {
+            counts.count(self.failure.is_some());
+        }
         if let Some(timing) = self.timing {
             crate::metrics::record(timing, self.failure, self.reply);
         }

@@ -148,7 +148,7 @@ impl Callsite {
             name: span_name(rpc, target),
             links,
             attributes,
-            tally: Tally::new(self.counts(), timing),
+            tally: Tally::for_call(|| self.counts(), timing),
         }
     }
 }

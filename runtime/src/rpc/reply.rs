@@ -7,7 +7,7 @@
 //! as `#[traced]` records them.
 
 use super::{Protocol, RpcMeta, Side, emits_legacy_rpc};
-use crate::tally::{Failure, Tally};
+use crate::tally::{Failure, ReplyCode, Tally};
 use opentelemetry::trace::{SpanRef, Status};
 use opentelemetry::{Key, KeyValue};
 
@@ -187,7 +187,7 @@ pub(crate) fn tally_reply(
         }
         (Protocol::Grpc { .. }, None) if !failed => tally_grpc(tally, rpc.side, 0),
         (Protocol::Http { .. }, Some(Reply::Http { status })) => {
-            tally.reply(KeyValue::new(HTTP_STATUS_CODE, i64::from(*status)));
+            tally.reply(ReplyCode::Http(*status));
             if http_failed(rpc.side, *status) {
                 tally.fail(Failure::HttpStatus(*status));
             }
@@ -196,14 +196,13 @@ pub(crate) fn tally_reply(
     }
 }
 
-const HTTP_STATUS_CODE: Key = Key::from_static_str("http.response.status_code");
-const RPC_STATUS_CODE: Key = Key::from_static_str("rpc.response.status_code");
+pub(crate) const HTTP_STATUS_CODE: Key = Key::from_static_str("http.response.status_code");
+pub(crate) const RPC_STATUS_CODE: Key = Key::from_static_str("rpc.response.status_code");
 
 fn tally_grpc(tally: &mut Tally, side: Side, code: i32) {
-    let name = grpc_code_name(code);
-    tally.reply(KeyValue::new(RPC_STATUS_CODE, name));
+    tally.reply(ReplyCode::Grpc(code));
     if grpc_failed(side, code) {
-        tally.fail(Failure::Named(name));
+        tally.fail(Failure::Named(grpc_code_name(code)));
     }
 }
 

@@ -25,9 +25,8 @@ use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::trace::{Sampler, SamplingDecision, SamplingResult, ShouldSample};
 #[cfg(test)]
 use std::sync::Arc;
-use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The adaptive sampler's parameters. Every one has a default and a variable
 /// (read by `init()` and `Config::from_env` with `OTEL_TRACES_SAMPLER=otel_traced_adaptive`).
@@ -47,23 +46,26 @@ pub struct AdaptiveSampler {
     /// Ratio bound of `traceidratio`: `ratio * 2^63`.
     ratio_bound: u64,
     first: u64,
-    interval_nanos: u64,
-    error_threshold: f64,
+    interval_ticks: u64,
+    /// `error_threshold` in millionths, compared in integers.
+    error_threshold_ppm: u64,
     min_calls: u64,
-    cooldown_nanos: u64,
+    cooldown_ticks: u64,
     clock: Clock,
 }
 
 /// Defaults, as the README lists them with their variables.
 impl Default for AdaptiveSampler {
     fn default() -> Self {
+        // From now on every call feeds the counters this sampler reads.
+        calls::count_calls();
         AdaptiveSampler {
             ratio_bound: ratio_bound(DEFAULT_RATIO),
             first: 10,
-            interval_nanos: nanos(Duration::from_secs(60)),
-            error_threshold: 0.05,
+            interval_ticks: ticks(Duration::from_secs(60)),
+            error_threshold_ppm: parts_per_million(0.05),
             min_calls: 20,
-            cooldown_nanos: nanos(Duration::from_secs(60)),
+            cooldown_ticks: ticks(Duration::from_secs(60)),
             clock: Clock::Monotonic,
         }
     }
@@ -93,14 +95,14 @@ impl AdaptiveSampler {
     /// The interval the first calls and the error rate are counted over
     /// (`OTEL_TRACED_SAMPLER_INTERVAL`, milliseconds, default 60 s).
     pub fn interval(mut self, interval: Duration) -> Self {
-        self.interval_nanos = nanos(interval).max(1);
+        self.interval_ticks = ticks(interval).max(1);
         self
     }
 
     /// The share of failed calls above which an operation is sampled in full
     /// (`OTEL_TRACED_SAMPLER_ERROR_THRESHOLD`, default 0.05).
     pub fn error_threshold(mut self, threshold: f64) -> Self {
-        self.error_threshold = threshold;
+        self.error_threshold_ppm = parts_per_million(threshold);
         self
     }
 
@@ -116,7 +118,7 @@ impl AdaptiveSampler {
     /// seen above the threshold (`OTEL_TRACED_SAMPLER_COOLDOWN`, milliseconds,
     /// default 60 s).
     pub fn cooldown(mut self, cooldown: Duration) -> Self {
-        self.cooldown_nanos = nanos(cooldown);
+        self.cooldown_ticks = ticks(cooldown);
         self
     }
 
@@ -124,9 +126,8 @@ impl AdaptiveSampler {
     #[inline]
     fn samples(&self, counts: &CallCounts, trace_id: TraceId, now: u64) -> bool {
         let window = &counts.window;
-        let interval = now / self.interval_nanos + 1;
-        if window.interval.load(Ordering::Relaxed) != interval {
-            window.begin(interval, counts);
+        if now >= window.ends.load(Ordering::Relaxed) {
+            window.begin(now, self.interval_ticks, counts);
         }
         if self.raised(counts, now) {
             return true;
@@ -150,14 +151,12 @@ impl AdaptiveSampler {
         let (calls, errors) = counts.totals();
         let calls = calls.saturating_sub(window.calls_before.load(Ordering::Relaxed));
         let errors = errors.saturating_sub(window.errors_before.load(Ordering::Relaxed));
-        #[allow(
-            clippy::cast_precision_loss,
-            reason = "a rate: 2^52 calls are exact enough"
-        )]
-        if calls >= self.min_calls && errors as f64 > self.error_threshold * calls as f64 {
+        if calls >= self.min_calls
+            && errors.saturating_mul(1_000_000) > self.error_threshold_ppm.saturating_mul(calls)
+        {
             window
                 .raised_until
-                .store(now.saturating_add(self.cooldown_nanos), Ordering::Relaxed);
+                .store(now.saturating_add(self.cooldown_ticks), Ordering::Relaxed);
             return true;
         }
         now < window.raised_until.load(Ordering::Relaxed)
@@ -205,29 +204,36 @@ impl ShouldSample for AdaptiveSampler {
     }
 }
 
-/// One operation's sampling state, beside its outcome counters.
+/// One operation's sampling state, beside its outcome counters. An interval
+/// starts at the operation's first root after the previous one ended, so that
+/// deciding compares the time with a deadline (no division per root).
 #[derive(Debug, Default)]
 pub(crate) struct Window {
-    /// The interval (numbered from 1) the fields below are for; 0 before any.
-    interval: AtomicU64,
+    /// When (clock ticks) the current interval ends; 0 before the first.
+    ends: AtomicU64,
     /// Roots sampled as first calls in this interval.
     firsts: AtomicU64,
     /// The operation's calls and errors when the interval began.
     calls_before: AtomicU64,
     errors_before: AtomicU64,
-    /// Until when (clock nanoseconds) every root is sampled.
+    /// Until when (clock ticks) every root is sampled.
     raised_until: AtomicU64,
 }
 
 impl Window {
-    /// Starts `interval`, unless another thread just did.
+    /// Starts an interval at `now`, unless another thread just did.
     #[cold]
-    fn begin(&self, interval: u64, counts: &CallCounts) {
-        let seen = self.interval.load(Ordering::Relaxed);
-        if seen >= interval
+    fn begin(&self, now: u64, length: u64, counts: &CallCounts) {
+        let ended = self.ends.load(Ordering::Relaxed);
+        if now < ended
             || self
-                .interval
-                .compare_exchange(seen, interval, Ordering::AcqRel, Ordering::Relaxed)
+                .ends
+                .compare_exchange(
+                    ended,
+                    now.saturating_add(length),
+                    Ordering::AcqRel,
+                    Ordering::Relaxed,
+                )
                 .is_err()
         {
             return;
@@ -239,8 +245,11 @@ impl Window {
     }
 }
 
-/// Where the sampler reads the time: one monotonic origin for the process, since
-/// the per-operation state is shared by every sampler.
+/// Where the sampler reads the time, in ticks (`coarsetime`'s fixed-point
+/// seconds): the system's coarse monotonic clock, a few milliseconds fine, which
+/// intervals and cool-downs of seconds need, and which a root decision can afford
+/// (a read of memory the kernel updates, where a precise clock read costs more
+/// than the whole decision may).
 #[derive(Clone, Debug)]
 enum Clock {
     Monotonic,
@@ -248,21 +257,35 @@ enum Clock {
     Manual(Arc<AtomicU64>),
 }
 
-static ORIGIN: LazyLock<Instant> = LazyLock::new(Instant::now);
-
 impl Clock {
     #[inline]
     fn now(&self) -> u64 {
         match self {
-            Clock::Monotonic => nanos(ORIGIN.elapsed()),
+            Clock::Monotonic => coarsetime::Instant::now_without_cache_update().as_ticks(),
             #[cfg(test)]
             Clock::Manual(now) => now.load(Ordering::Relaxed),
         }
     }
 }
 
-fn nanos(duration: Duration) -> u64 {
-    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
+/// `share` (0 to 1, clamped) in millionths.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "clamped to 0..=1 first, so the product fits"
+)]
+fn parts_per_million(share: f64) -> u64 {
+    let share = if share.is_nan() {
+        0.0
+    } else {
+        share.clamp(0.0, 1.0)
+    };
+    (share * 1_000_000.0).round() as u64
+}
+
+/// `duration` in the clock's ticks.
+fn ticks(duration: Duration) -> u64 {
+    coarsetime::Duration::from(duration).as_ticks()
 }
 
 /// `traceidratio`'s bound for `ratio`: trace ids whose low 63 bits are below it
@@ -288,8 +311,6 @@ fn ratio_bound(ratio: f64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const SECOND: u64 = 1_000_000_000;
 
     /// Trace ids from a fixed-seed xorshift generator: the same every run.
     struct TraceIds(u64);
@@ -347,7 +368,8 @@ mod tests {
         }
 
         fn advance(&self, seconds: u64) {
-            self.clock.fetch_add(seconds * SECOND, Ordering::Relaxed);
+            self.clock
+                .fetch_add(ticks(Duration::from_secs(seconds)), Ordering::Relaxed);
         }
     }
 
