@@ -146,25 +146,21 @@ impl Guard {
             route::uninstall();
             crate::logs::uninstall();
         }
-        // Every pipeline shuts down, whatever the others say.
+        // Every pipeline shuts down, whatever the others say; metrics last, so the
+        // console's summary follows the last waterfalls.
+        let traces = self.provider.take().map_or(Ok(()), |provider| {
+            provider
+                .shutdown_with_timeout(SHUTDOWN_TIMEOUT)
+                .map_err(ShutdownError)
+        });
+        let logs = self.logs.take().map_or(Ok(()), |logs| {
+            logs.shutdown_with_timeout(SHUTDOWN_TIMEOUT)
+                .map_err(ShutdownError)
+        });
         let metrics = self.metrics.take().map_or(Ok(()), |metrics| {
             metrics.shutdown(SHUTDOWN_TIMEOUT).map_err(ShutdownError)
         });
-        let logs = self
-            .logs
-            .take()
-            .map_or(Ok(()), |logs| {
-                logs.shutdown_with_timeout(SHUTDOWN_TIMEOUT)
-                    .map_err(ShutdownError)
-            })
-            .and(metrics);
-        let Some(provider) = self.provider.take() else {
-            return logs;
-        };
-        let result = provider
-            .shutdown_with_timeout(SHUTDOWN_TIMEOUT)
-            .map_err(ShutdownError)
-            .and(logs);
+        let result = traces.and(logs).and(metrics);
         let dropped = self.dropped_spans();
         if dropped > 0 {
             eprintln!(

@@ -48,18 +48,23 @@ fn summary(metrics: &ResourceMetrics) -> String {
                 if point.count() == 0 {
                     continue;
                 }
-                let attributes = point
+                let mut attributes: Vec<String> = point
                     .attributes()
                     .map(|attribute| format!("{}={}", attribute.key, attribute.value))
-                    .collect::<Vec<_>>()
-                    .join(" ");
+                    .collect();
+                // The SDK keeps attributes in no fixed order: sorted, series line up.
+                attributes.sort_unstable();
+                let attributes = attributes.join(" ");
+                let calls = match point.count() {
+                    1 => "1 call".to_owned(),
+                    count => format!("{count} calls"),
+                };
                 #[allow(clippy::cast_precision_loss, reason = "a mean for reading")]
                 let mean = point.sum() / point.count() as f64;
                 let _ = writeln!(
                     lines,
-                    "  {} {{{attributes}}}: {} calls, mean {}, max {}",
+                    "  {} {{{attributes}}}: {calls}, mean {}, max {}",
                     metric.name(),
-                    point.count(),
                     seconds(mean),
                     seconds(point.max().unwrap_or(mean)),
                 );

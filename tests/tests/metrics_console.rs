@@ -1,0 +1,47 @@
+//! The console's metrics: with the console exporter (the default), a summary of
+//! every measured series prints when the guard shuts down, and nothing when
+//! nothing was measured.
+
+use std::process::Command;
+
+fn run(vars: &[(&str, &str)]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_main_sync"))
+        .env_clear()
+        .envs(vars.iter().copied())
+        .output()
+        .expect("the program runs");
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8(output.stdout).expect("UTF-8 output")
+}
+
+#[test]
+fn a_summary_prints_at_shutdown_with_every_call_counted() {
+    // `main_sync` calls `step` 3 times; the variable measures every function.
+    let stdout = run(&[("NO_COLOR", "1"), ("OTEL_TRACED_FUNCTION_METRICS", "true")]);
+    let summary = stdout
+        .split_once("metrics of this run:\n")
+        .map(|(_, summary)| summary)
+        .unwrap_or_else(|| panic!("no summary in {stdout:?}"));
+    let lines: Vec<&str> = summary.lines().collect();
+    assert_eq!(lines.len(), 1, "{summary}");
+    assert!(
+        lines[0].starts_with(
+            "  otel_traced.function.duration {code.function.name=main_sync::step}: 3 calls, mean "
+        ),
+        "{}",
+        lines[0]
+    );
+}
+
+#[test]
+fn nothing_prints_when_nothing_was_measured() {
+    let stdout = run(&[("NO_COLOR", "1")]);
+    assert!(stdout.contains("step"), "the waterfall prints: {stdout:?}");
+    assert!(!stdout.contains("metrics of this run"), "{stdout:?}");
+    let stdout = run(&[
+        ("NO_COLOR", "1"),
+        ("OTEL_TRACED_FUNCTION_METRICS", "true"),
+        ("OTEL_METRICS_EXPORTER", "none"),
+    ]);
+    assert!(!stdout.contains("metrics of this run"), "{stdout:?}");
+}
