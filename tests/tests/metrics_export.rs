@@ -81,6 +81,14 @@ fn call_reserve(request: Request<()>) -> Result<Response<()>, tonic::Status> {
     Err(tonic::Status::unavailable("down"))
 }
 
+#[traced_rpc(client, http, template = "/users/{id}")]
+fn fetch_user(request: http::Request<()>) -> http::StatusCode {
+    match request.uri().path() {
+        "/users/0" => http::StatusCode::NOT_FOUND,
+        _ => http::StatusCode::OK,
+    }
+}
+
 fn turn() -> MutexGuard<'static, ()> {
     static TURN: Mutex<()> = Mutex::new(());
     TURN.lock().unwrap_or_else(PoisonError::into_inner)
@@ -199,6 +207,12 @@ fn function_and_boundary_histograms_count_every_call_even_unsampled() {
         let _ = reserve(Request::new(sku));
     }
     let _ = call_reserve(Request::new(()));
+    for id in [0, 1, 2] {
+        let request = http::Request::get(format!("https://users.test/users/{id}"))
+            .body(())
+            .expect("a request");
+        let _ = fetch_user(request);
+    }
     guard.shutdown().expect("a clean shutdown");
     assert!(
         receiver.spans().is_empty(),
@@ -319,6 +333,32 @@ fn function_and_boundary_histograms_count_every_call_even_unsampled() {
             ]
         ),
         1
+    );
+
+    let (metric, http_client) = histogram(&receiver, "http.client.request.duration");
+    assert_eq!(metric.unit, "s");
+    let request = [
+        ("http.request.method", "GET"),
+        ("server.address", "users.test"),
+        ("server.port", "443"),
+        ("url.template", "/users/{id}"),
+    ];
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut all = request.to_vec();
+        all.extend_from_slice(extra);
+        all
+    };
+    assert_eq!(
+        count(&http_client, &with(&[("http.response.status_code", "200")])),
+        2
+    );
+    assert_eq!(
+        count(
+            &http_client,
+            &with(&[("http.response.status_code", "404"), ("error.type", "404")])
+        ),
+        1,
+        "4xx is an error on a client"
     );
 }
 
