@@ -229,6 +229,20 @@ impl Callsite {
         if !crate::route::is_enabled() {
             return ActiveSpan::disabled();
         }
+        self.start_function(name, parent, call, links, record)
+    }
+
+    /// Out of line: the expansion keeps only the check of [`Callsite::start_named`],
+    /// so a call with nothing installed stays a small function.
+    #[inline(never)]
+    fn start_function(
+        &'static self,
+        name: &'static str,
+        parent: Parent<'_>,
+        call: CallKind,
+        links: impl FnOnce() -> Vec<Link>,
+        record: impl FnOnce(&mut Attributes<'_>),
+    ) -> ActiveSpan {
         // `in_span` names its spans at run time: each name is an operation.
         let counts = || {
             if std::ptr::eq(name, self.meta.name) {
@@ -251,9 +265,9 @@ impl Callsite {
         )
     }
 
-    /// Out of line: the expansion keeps only the check of [`Callsite::start_named`],
-    /// so a call with nothing installed stays a small function.
-    #[inline(never)]
+    /// Opens the span of a call that may be recorded: inlined into the out-of-line
+    /// openers of functions and boundaries.
+    #[inline]
     pub(crate) fn start_enabled(
         &'static self,
         start: SpanStart,
