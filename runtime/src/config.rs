@@ -12,6 +12,8 @@ pub(crate) use logs::{ExceptionSignal, LogsDestination};
 #[cfg(any(feature = "metrics", test))]
 pub(crate) use metrics::MetricsDestination;
 pub(crate) use metrics::MetricsSettings;
+#[cfg(feature = "metrics")]
+pub(crate) use metrics::Temporality;
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::logs::LogExporter;
 use opentelemetry_sdk::trace::{Sampler, SpanExporter};

@@ -370,7 +370,16 @@ pub(crate) struct OtlpMetricExporter {
 }
 
 #[cfg(feature = "metrics")]
-pub(crate) fn metric_exporter(settings: &OtlpSettings) -> Result<OtlpMetricExporter, InitError> {
+pub(crate) fn metric_exporter(
+    settings: &OtlpSettings,
+    temporality: crate::config::Temporality,
+) -> Result<OtlpMetricExporter, InitError> {
+    use crate::config::Temporality;
+    let temporality = match temporality {
+        Temporality::Cumulative => opentelemetry_sdk::metrics::Temporality::Cumulative,
+        Temporality::Delta => opentelemetry_sdk::metrics::Temporality::Delta,
+        Temporality::LowMemory => opentelemetry_sdk::metrics::Temporality::LowMemory,
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -382,7 +391,7 @@ pub(crate) fn metric_exporter(settings: &OtlpSettings) -> Result<OtlpMetricExpor
     let inner = {
         // tonic builds its channel inside a runtime.
         let _runtime = runtime.enter();
-        let builder = opentelemetry_otlp::MetricExporter::builder();
+        let builder = opentelemetry_otlp::MetricExporter::builder().with_temporality(temporality);
         match settings.protocol {
             Protocol::Grpc => grpc(builder.with_tonic(), settings)?.build(),
             Protocol::HttpProtobuf => http(builder.with_http(), settings)?.build(),

@@ -5,7 +5,9 @@
 //! take turns.
 
 use opentelemetry_proto::tonic::common::v1::any_value;
-use opentelemetry_proto::tonic::metrics::v1::{HistogramDataPoint, Metric, metric};
+use opentelemetry_proto::tonic::metrics::v1::{
+    AggregationTemporality, HistogramDataPoint, Metric, metric,
+};
 use otel_traced::{Config, traced, traced_rpc};
 use otel_traced_tests::receiver::{Receiver, Transport};
 use std::collections::BTreeMap;
@@ -97,6 +99,20 @@ fn turn() -> MutexGuard<'static, ()> {
 /// The data points of the histogram `name` in the last export (cumulative, so it
 /// holds every call), keyed by their attributes; and the metric itself.
 fn histogram(receiver: &Receiver, name: &str) -> (Metric, Vec<(Attributes, HistogramDataPoint)>) {
+    let (metric, points, temporality) = histogram_as(receiver, name);
+    assert_eq!(temporality, AggregationTemporality::Cumulative, "{name}");
+    (metric, points)
+}
+
+/// [`histogram`] with the temporality the export says.
+fn histogram_as(
+    receiver: &Receiver,
+    name: &str,
+) -> (
+    Metric,
+    Vec<(Attributes, HistogramDataPoint)>,
+    AggregationTemporality,
+) {
     let requests = receiver.metrics_requests();
     let metric = requests
         .iter()
@@ -115,7 +131,9 @@ fn histogram(receiver: &Receiver, name: &str) -> (Metric, Vec<(Attributes, Histo
         .iter()
         .map(|point| (attributes(&point.attributes), point.clone()))
         .collect();
-    (metric, points)
+    let temporality = AggregationTemporality::try_from(data.aggregation_temporality)
+        .unwrap_or(AggregationTemporality::Unspecified);
+    (metric, points, temporality)
 }
 
 type Attributes = BTreeMap<String, String>;
@@ -389,5 +407,26 @@ fn every_function_is_measured_when_the_variable_says_so_over_http() {
         ),
         25,
         "every call, sampled or not"
+    );
+}
+
+#[test]
+fn delta_temporality_when_the_collector_asks_for_it() {
+    let _turn = turn();
+    let receiver = Receiver::start(Transport::Grpc);
+    let guard = install(
+        &receiver,
+        "grpc",
+        &[("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "delta")],
+    );
+    for amount in [1, 2, 3] {
+        let _ = charge(amount);
+    }
+    guard.shutdown().expect("a clean shutdown");
+    let (_, points, temporality) = histogram_as(&receiver, "otel_traced.function.duration");
+    assert_eq!(temporality, AggregationTemporality::Delta);
+    assert_eq!(
+        count(&points, &[("code.function.name", "metrics_export::charge")]),
+        2
     );
 }

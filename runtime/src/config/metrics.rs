@@ -28,6 +28,20 @@ pub(crate) struct MetricsSettings {
     pub interval: Duration,
     /// Every annotated function records its duration, not only `#[traced(metrics)]`.
     pub all_functions: bool,
+    /// What OTLP exports carry (`OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`).
+    pub temporality: Temporality,
+}
+
+/// The aggregation temporality OTLP exports ask for, as the specification names
+/// the choices: `cumulative` (the default, what Prometheus-style backends want),
+/// `delta` (what some vendors want), `lowmemory` (delta for counters and
+/// histograms: what ours are).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Temporality {
+    #[default]
+    Cumulative,
+    Delta,
+    LowMemory,
 }
 
 /// Metrics go where `OTEL_METRICS_EXPORTER` says (`otlp`, `console` or `none`);
@@ -82,10 +96,22 @@ pub(crate) fn settings(
         (None, Some(variable)) => variable.boolean()?,
         (None, None) => false,
     };
+    let temporality = match vars.get("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE") {
+        Some(variable) => variable.choice(
+            &[
+                ("cumulative", Temporality::Cumulative),
+                ("delta", Temporality::Delta),
+                ("lowmemory", Temporality::LowMemory),
+            ],
+            "cumulative, delta or lowmemory",
+        )?,
+        None => Temporality::Cumulative,
+    };
     Ok(MetricsSettings {
         destination,
         interval,
         all_functions,
+        temporality,
     })
 }
 

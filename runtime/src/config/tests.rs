@@ -574,6 +574,16 @@ fn metrics_follow_the_spans_unless_told_otherwise() {
         error(&[("OTEL_METRICS_EXPORTER", "prometheus")]),
         "OTEL_METRICS_EXPORTER=\"prometheus\" is not valid: it accepts otlp, console or none"
     );
+    use crate::config::metrics::Temporality;
+    assert_eq!(metrics(&[]).temporality, Temporality::Cumulative);
+    assert_eq!(
+        metrics(&[("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "Delta")]).temporality,
+        Temporality::Delta
+    );
+    assert_eq!(
+        error(&[("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "gauge")]),
+        "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=\"gauge\" is not valid: it accepts cumulative, delta or lowmemory"
+    );
     assert_eq!(
         error(&[("OTEL_TRACED_FUNCTION_METRICS", "yes")]),
         "OTEL_TRACED_FUNCTION_METRICS=\"yes\" is not valid: it accepts true or false"

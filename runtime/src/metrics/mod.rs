@@ -12,7 +12,7 @@ mod console;
 
 use crate::callsite::SpanMeta;
 pub(crate) use crate::config::MetricReaderFactory;
-use crate::config::{MetricsDestination, MetricsSettings, OtlpSettings};
+use crate::config::{MetricsDestination, MetricsSettings, OtlpSettings, Temporality};
 use crate::init::InitError;
 use crate::rpc::{HTTP_STATUS_CODE, RPC_STATUS_CODE, grpc_code_name};
 use crate::rpc::{Protocol, RpcMeta, Side};
@@ -220,7 +220,7 @@ impl Pipeline {
                     .build(),
             ),
             MetricsDestination::Otlp(otlp) => {
-                builder.with_reader(otlp_reader(otlp, settings.interval)?)
+                builder.with_reader(otlp_reader(otlp, settings.interval, settings.temporality)?)
             }
         };
         Ok(Some(Pipeline(builder.build())))
@@ -249,8 +249,9 @@ const CONSOLE_INTERVAL: Duration = Duration::from_secs(60 * 60 * 24 * 365);
 fn otlp_reader(
     settings: &OtlpSettings,
     interval: Duration,
+    temporality: Temporality,
 ) -> Result<PeriodicReader<crate::otlp::OtlpMetricExporter>, InitError> {
-    let exporter = crate::otlp::metric_exporter(settings)?;
+    let exporter = crate::otlp::metric_exporter(settings, temporality)?;
     Ok(PeriodicReader::builder(exporter)
         .with_interval(interval)
         .build())
@@ -260,6 +261,7 @@ fn otlp_reader(
 fn otlp_reader(
     _settings: &OtlpSettings,
     _interval: Duration,
+    _temporality: Temporality,
 ) -> Result<PeriodicReader<ConsoleMetrics>, InitError> {
     Err(InitError::MissingFeature("otlp"))
 }
