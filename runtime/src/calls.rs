@@ -2,9 +2,9 @@
 //! sampled or not, counted with its outcome (DESIGN §10, §11).
 //!
 //! Calls are counted once something reads the counts (an adaptive sampler was
-//! made), and, whatever reads them, when their duration is measured. Counters
-//! are kept per span name, the unit the adaptive sampler decides for, in
-//! a registry that lives as long as the process: a call site finds its counters
+//! made; until then a sampled-out call does not pay for them). Counters are kept
+//! per span name, the unit the adaptive sampler decides for, in a registry that
+//! lives as long as the process: a call site finds its counters
 //! once and keeps a `&'static` to them, so counting a call is two relaxed atomic
 //! additions at most. The adaptive sampler reads the error rates here, and keeps
 //! its per-operation window beside them.
