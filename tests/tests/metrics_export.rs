@@ -163,6 +163,14 @@ fn expected(pairs: &[(&str, &str)]) -> Attributes {
         .collect()
 }
 
+/// `common` and then `extra`: a series' attributes.
+fn joined<'a>(
+    common: &[(&'a str, &'a str)],
+    extra: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
+    common.iter().chain(extra).copied().collect()
+}
+
 /// The count of the point with exactly these attributes, 0 when there is none.
 fn count(points: &[(Attributes, HistogramDataPoint)], pairs: &[(&str, &str)]) -> u64 {
     let wanted = expected(pairs);
@@ -290,11 +298,7 @@ fn function_and_boundary_histograms_count_every_call_even_unsampled() {
         ("http.route", "/users/{id}"),
         ("url.scheme", "http"),
     ];
-    let with = |extra: &[(&'static str, &'static str)]| {
-        let mut all = route.to_vec();
-        all.extend_from_slice(extra);
-        all
-    };
+    let with = |extra: &[(&'static str, &'static str)]| joined(&route, extra);
     assert_eq!(
         count(&http, &with(&[("http.response.status_code", "200")])),
         2
@@ -315,11 +319,7 @@ fn function_and_boundary_histograms_count_every_call_even_unsampled() {
         ("rpc.method", "shop.v1.Inventory/Reserve"),
         ("rpc.system.name", "grpc"),
     ];
-    let with = |extra: &[(&'static str, &'static str)]| {
-        let mut all = method.to_vec();
-        all.extend_from_slice(extra);
-        all
-    };
+    let with = |extra: &[(&'static str, &'static str)]| joined(&method, extra);
     assert_eq!(count(&rpc, &with(&[("rpc.response.status_code", "OK")])), 2);
     assert_eq!(
         count(&rpc, &with(&[("rpc.response.status_code", "NOT_FOUND")])),
@@ -361,11 +361,7 @@ fn function_and_boundary_histograms_count_every_call_even_unsampled() {
         ("server.port", "443"),
         ("url.template", "/users/{id}"),
     ];
-    let with = |extra: &[(&'static str, &'static str)]| {
-        let mut all = request.to_vec();
-        all.extend_from_slice(extra);
-        all
-    };
+    let with = |extra: &[(&'static str, &'static str)]| joined(&request, extra);
     assert_eq!(
         count(&http_client, &with(&[("http.response.status_code", "200")])),
         2

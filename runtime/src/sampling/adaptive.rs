@@ -275,12 +275,16 @@ impl Clock {
     reason = "clamped to 0..=1 first, so the product fits"
 )]
 fn parts_per_million(share: f64) -> u64 {
-    let share = if share.is_nan() {
+    (clamped_share(share) * 1_000_000.0).round() as u64
+}
+
+/// `share` within 0..=1; NaN counts as 0.
+fn clamped_share(share: f64) -> f64 {
+    if share.is_nan() {
         0.0
     } else {
         share.clamp(0.0, 1.0)
-    };
-    (share * 1_000_000.0).round() as u64
+    }
 }
 
 /// `duration` in the clock's ticks.
@@ -297,11 +301,7 @@ fn ticks(duration: Duration) -> u64 {
     reason = "the ratio is clamped to 0..=1, so the product fits"
 )]
 fn ratio_bound(ratio: f64) -> u64 {
-    let ratio = if ratio.is_nan() {
-        0.0
-    } else {
-        ratio.clamp(0.0, 1.0)
-    };
+    let ratio = clamped_share(ratio);
     if ratio >= 1.0 {
         return u64::MAX;
     }
