@@ -243,15 +243,21 @@ impl Callsite {
         links: impl FnOnce() -> Vec<Link>,
         record: impl FnOnce(&mut Attributes<'_>),
     ) -> ActiveSpan {
-        // `in_span` names its spans at run time: each name is an operation.
+        // `in_span` names its spans at run time: each name is an operation, and
+        // none is an annotated function, whose duration the metrics record.
+        let annotated = std::ptr::eq(name, self.meta.name);
         let counts = || {
-            if std::ptr::eq(name, self.meta.name) {
+            if annotated {
                 self.counts()
             } else {
                 crate::calls::counts_for(name)
             }
         };
-        let timing = crate::metrics::time_function(self.meta, &self.series);
+        let timing = if annotated {
+            crate::metrics::time_function(self.meta, &self.series)
+        } else {
+            None
+        };
         self.start_enabled(
             SpanStart {
                 name: Cow::Borrowed(name),

@@ -392,6 +392,8 @@ fn every_function_is_measured_when_the_variable_says_so_over_http() {
     for _ in 0..25 {
         unmeasured();
     }
+    // Not an annotated function: no series of its own.
+    otel_traced::in_span("adhoc", || ());
     guard.shutdown().expect("a clean shutdown");
     let sampled = receiver.spans().len();
     assert!(sampled < 25, "about half sampled, {sampled} were");
@@ -404,6 +406,7 @@ fn every_function_is_measured_when_the_variable_says_so_over_http() {
         25,
         "every call, sampled or not"
     );
+    assert_eq!(functions.len(), 1, "{functions:?}");
 }
 
 #[test]
