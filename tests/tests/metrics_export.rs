@@ -91,6 +91,34 @@ fn fetch_user(request: http::Request<()>) -> http::StatusCode {
     }
 }
 
+/// An HTTP service answering 503 for user 0, to wrap in the tower layer.
+struct Users;
+
+impl tower_service::Service<http::Request<()>> for Users {
+    type Response = http::Response<String>;
+    type Error = std::convert::Infallible;
+    type Future = std::future::Ready<Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<()>) -> Self::Future {
+        let status = if request.uri().path() == "/layered/0" {
+            503
+        } else {
+            200
+        };
+        std::future::ready(Ok(http::Response::builder()
+            .status(status)
+            .body(String::new())
+            .expect("a response")))
+    }
+}
+
 fn turn() -> MutexGuard<'static, ()> {
     static TURN: Mutex<()> = Mutex::new(());
     TURN.lock().unwrap_or_else(PoisonError::into_inner)
@@ -233,6 +261,17 @@ fn function_and_boundary_histograms_count_every_call_even_unsampled() {
         let _ = reserve(Request::new(sku));
     }
     let _ = call_reserve(Request::new(()));
+    for path in ["/layered/0", "/layered/1"] {
+        use tower_layer::Layer as _;
+        use tower_service::Service as _;
+        let mut layered = otel_traced::tower::HttpLayer::server()
+            .route(|_| Some("/layered/{id}".to_owned()))
+            .layer(Users);
+        let request = http::Request::get(path).body(()).expect("a request");
+        let response = futures::executor::block_on(layered.call(request)).expect("served");
+        // The layer's span, and its measure, end with the response body.
+        drop(response);
+    }
     for id in [0, 1, 2] {
         let request = http::Request::get(format!("https://users.test/users/{id}"))
             .body(())
@@ -310,7 +349,30 @@ fn function_and_boundary_histograms_count_every_call_even_unsampled() {
         ),
         1
     );
-    assert_eq!(http.len(), 2, "{http:?}");
+    let layered = [
+        ("http.request.method", "GET"),
+        ("http.route", "/layered/{id}"),
+        ("url.scheme", "http"),
+    ];
+    assert_eq!(
+        count(
+            &http,
+            &joined(&layered, &[("http.response.status_code", "200")])
+        ),
+        1,
+        "the tower layer measures as the attribute does"
+    );
+    assert_eq!(
+        count(
+            &http,
+            &joined(
+                &layered,
+                &[("http.response.status_code", "503"), ("error.type", "503")]
+            )
+        ),
+        1
+    );
+    assert_eq!(http.len(), 4, "{http:?}");
     assert_eq!(http[0].1.explicit_bounds, ADVISED_BUCKETS);
 
     let (metric, rpc) = histogram(&receiver, "rpc.server.call.duration");
