@@ -397,11 +397,12 @@ impl Drop for ActiveSpan {
 /// check stays in the poll).
 #[inline(never)]
 fn end_finished(span: &mut ActiveSpan) {
+    let ended = span.handle.tally.as_ref().and_then(Tally::ended);
     if let Some(context) = span.handle.context.take() {
         context.span().end();
     }
     if let Some(tally) = span.handle.tally.take() {
-        tally.settle();
+        tally.settle(ended);
     }
 }
 
@@ -409,6 +410,7 @@ fn end_finished(span: &mut ActiveSpan) {
 /// tally, and drops the contexts it held, leaving them all taken.
 #[inline(never)]
 fn end_dropped(active: &mut ActiveSpan) {
+    let ended = active.handle.tally.as_ref().and_then(Tally::ended);
     drop(active.current.take());
     if let Some(context) = active.handle.context.take() {
         let span = context.span();
@@ -420,6 +422,6 @@ fn end_dropped(active: &mut ActiveSpan) {
         span.end();
     }
     if let Some(tally) = active.handle.tally.take() {
-        tally.settle();
+        tally.settle(ended);
     }
 }

@@ -2,7 +2,7 @@
 //! and the duration metrics: both see every call, whether its span records or not.
 
 use crate::calls::CallCounts;
-use crate::metrics::Timing;
+use crate::metrics::{Stamp, Timing};
 
 /// Why a call failed, as `error.type` says it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,12 +86,21 @@ impl Tally {
     }
 
     /// Counts the call and records its duration: it has ended.
-    pub(crate) fn settle(self) {
+    /// The time the call ended, if its duration is recorded: read first thing
+    /// when it ends, so that the clock's latency overlaps the span's ending.
+    #[inline]
+    pub(crate) fn ended(&self) -> Option<Stamp> {
+        self.timing.as_ref().map(crate::metrics::stamp)
+    }
+
+    /// Counts the call and records its duration up to `ended` (from
+    /// [`Tally::ended`]): it has ended.
+    pub(crate) fn settle(self, ended: Option<Stamp>) {
         if let Some(counts) = self.counts {
             counts.count(self.failure.is_some());
         }
-        if let Some(timing) = self.timing {
-            crate::metrics::record(timing, self.failure, self.reply);
+        if let (Some(timing), Some(ended)) = (self.timing, ended) {
+            crate::metrics::record(timing, ended, self.failure, self.reply);
         }
     }
 }

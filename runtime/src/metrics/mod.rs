@@ -131,6 +131,15 @@ impl Instrument {
     }
 }
 
+/// A point in time on the clock durations are measured with.
+pub(crate) type Stamp = Instant;
+
+/// The time now, for a call measured with `timing`.
+#[inline]
+pub(crate) fn stamp(_timing: &Timing) -> Stamp {
+    Instant::now()
+}
+
 /// A call being measured: when it started and what it records into.
 #[derive(Debug)]
 pub(crate) struct Timing {
@@ -332,8 +341,13 @@ pub(crate) fn time_boundary(rpc: &RpcMeta, attributes: &[KeyValue]) -> Option<Ti
 
 /// Records the duration of a call that ended, with its failure and, for a
 /// boundary, its reply status.
-pub(crate) fn record(timing: Timing, failure: Option<Failure>, reply: Option<ReplyCode>) {
-    let seconds = timing.start.elapsed().as_secs_f64();
+pub(crate) fn record(
+    timing: Timing,
+    ended: Stamp,
+    failure: Option<Failure>,
+    reply: Option<ReplyCode>,
+) {
+    let seconds = ended.duration_since(timing.start).as_secs_f64();
     if let (Measured::Function(function, series), None) = (&timing.measured, failure) {
         series.record(seconds, function);
         return;
