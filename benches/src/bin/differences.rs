@@ -1,0 +1,76 @@
+//! Issue 10's costs as differences between two variants of the sync call, each
+//! pair measured interleaved (DESIGN §10, §11): what `#[traced(metrics)]` adds to
+//! `#[traced]`, sampled out and recording, and what the adaptive sampler's decision
+//! costs beside `traceidratio` (both at ratio 0, past the adaptive sampler's first
+//! calls). On a shared machine the speed drifts by tens of percent over seconds, so
+//! two criterion groups timed one after the other cannot resolve a difference of
+//! 20 ns; batches of the two variants taken in turn, the fastest batch of each
+//! kept, can. Prints tab-separated lines under a header: `case  ns_per_call`.
+//!
+//! `cargo run --release -p otel-traced-benches --bin differences [ROUNDS]`
+
+use opentelemetry_sdk::trace::Sampler;
+use otel_traced::AdaptiveSampler;
+use otel_traced_benches::functions::traced::{work, work_metrics};
+use otel_traced_benches::state::install_traced;
+use std::hint::black_box;
+use std::time::Instant;
+
+const DEFAULT_ROUNDS: usize = 20;
+const CALLS_PER_BATCH: u32 = 100_000;
+
+/// The time of one call of `call`, over a batch.
+fn batch(call: fn(u64, &str) -> u64) -> f64 {
+    let start = Instant::now();
+    for _ in 0..CALLS_PER_BATCH {
+        black_box(call(black_box(7), black_box("ada")));
+    }
+    start.elapsed().as_secs_f64() * 1e9 / f64::from(CALLS_PER_BATCH)
+}
+
+fn main() {
+    let rounds = std::env::args()
+        .nth(1)
+        .map(|rounds| rounds.parse().expect("ROUNDS is a number"))
+        .unwrap_or(DEFAULT_ROUNDS);
+    println!("case\tns_per_call");
+    for (state, sampler) in [
+        ("always_off", Sampler::AlwaysOff),
+        (
+            "recording",
+            Sampler::ParentBased(Box::new(Sampler::AlwaysOn)),
+        ),
+    ] {
+        let guard = install_traced(sampler, true);
+        let (mut plain, mut measured) = (f64::MAX, f64::MAX);
+        for _ in 0..rounds {
+            plain = plain.min(batch(work));
+            guard.force_flush().expect("the no-op exporters never fail");
+            measured = measured.min(batch(work_metrics));
+            guard.force_flush().expect("the no-op exporters never fail");
+        }
+        println!("metrics/{state}/traced\t{plain:.1}");
+        println!("metrics/{state}/traced_metrics\t{measured:.1}");
+        drop(guard);
+    }
+    // One install at a time: the two samplers take turns, installed per batch.
+    let samplers = || {
+        [
+            ("ratio_0", Sampler::TraceIdRatioBased(0.0)),
+            ("adaptive_0", AdaptiveSampler::new(0.0).into()),
+        ]
+    };
+    let mut fastest = [f64::MAX; 2];
+    for _ in 0..rounds {
+        for (slot, (_, sampler)) in samplers().into_iter().enumerate() {
+            let guard = install_traced(sampler, false);
+            // Past the adaptive sampler's first calls of the interval.
+            batch(work);
+            fastest[slot] = fastest[slot].min(batch(work));
+            drop(guard);
+        }
+    }
+    for ((state, _), ns) in samplers().into_iter().zip(fastest) {
+        println!("sampling/{state}/traced\t{ns:.1}");
+    }
+}
