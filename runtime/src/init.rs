@@ -235,7 +235,7 @@ pub(crate) fn install(
     };
     let resource = resource(settings.resource);
     let logs = logs_provider(settings.logs, custom_logs, settings.batch, resource.clone())?;
-    let metrics =
+    let mut metrics =
         crate::metrics::Pipeline::start(&settings.metrics, custom_metrics, resource.clone())?;
     let mut builder = SdkTracerProvider::builder()
         .with_resource(resource)
@@ -257,7 +257,7 @@ pub(crate) fn install(
         }
         return Err(InitError::AlreadyInitialized);
     }
-    if let Some(metrics) = &metrics {
+    if let Some(metrics) = &mut metrics {
         metrics.install(settings.metrics.all_functions);
     }
     match &logs {

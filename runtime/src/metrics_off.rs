@@ -68,7 +68,7 @@ impl Pipeline {
         Ok(None)
     }
 
-    pub(crate) fn install(&self, _all_functions: bool) {
+    pub(crate) fn install(&mut self, _all_functions: bool) {
         match *self {}
     }
 

@@ -480,7 +480,15 @@ fn delta_temporality_when_the_collector_asks_for_it() {
         "grpc",
         &[("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "delta")],
     );
-    for amount in [1, 2, 3] {
+    let _ = charge(1);
+    // A second init() fails, and its own pipeline, taken down, stops nothing of
+    // the first's.
+    let second = Config::from_vars([("OTEL_METRICS_EXPORTER", "console")]).install();
+    assert!(matches!(
+        second,
+        Err(otel_traced::InitError::AlreadyInitialized)
+    ));
+    for amount in [2, 3] {
         let _ = charge(amount);
     }
     guard.shutdown().expect("a clean shutdown");

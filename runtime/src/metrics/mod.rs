@@ -206,7 +206,12 @@ impl SiteSeries {
 /// The metrics pipeline `init()` builds: a meter provider with a periodic reader
 /// exporting where the settings say.
 #[derive(Debug)]
-pub(crate) struct Pipeline(SdkMeterProvider);
+pub(crate) struct Pipeline {
+    provider: SdkMeterProvider,
+    /// Whether the annotations record into it: only then does its shutdown stop
+    /// them (a pipeline built by an `init()` that failed must not stop another's).
+    installed: bool,
+}
 
 impl Pipeline {
     /// The pipeline of `settings`, if metrics are exported at all.
@@ -232,22 +237,29 @@ impl Pipeline {
                 builder.with_reader(otlp_reader(otlp, settings.interval, settings.temporality)?)
             }
         };
-        Ok(Some(Pipeline(builder.build())))
+        Ok(Some(Pipeline {
+            provider: builder.build(),
+            installed: false,
+        }))
     }
 
     /// Makes the annotations record into this pipeline.
-    pub(crate) fn install(&self, all_functions: bool) {
-        install(&self.0, all_functions);
+    pub(crate) fn install(&mut self, all_functions: bool) {
+        install(&self.provider, all_functions);
+        self.installed = true;
     }
 
     pub(crate) fn force_flush(&self) -> OTelSdkResult {
-        self.0.force_flush()
+        self.provider.force_flush()
     }
 
-    /// Stops measuring, then exports what was measured and shuts down.
+    /// Stops measuring if this pipeline was measured into, then exports what was
+    /// measured and shuts down.
     pub(crate) fn shutdown(self, timeout: Duration) -> OTelSdkResult {
-        uninstall();
-        self.0.shutdown_with_timeout(timeout)
+        if self.installed {
+            uninstall();
+        }
+        self.provider.shutdown_with_timeout(timeout)
     }
 }
 
