@@ -143,7 +143,7 @@ impl<'a> Attributes<'a> {
 /// span when it records, into the call's tally (outcome counters, duration
 /// metrics) whenever one is kept. Empty when nothing is installed.
 #[doc(hidden)]
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SpanHandle {
     context: Option<Context>,
     tally: Option<Tally>,
