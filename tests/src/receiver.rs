@@ -64,20 +64,6 @@ struct State {
 }
 
 impl State {
-    fn keep_logs(&self, request: ExportLogsServiceRequest) {
-        self.logs
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(request);
-    }
-
-    fn keep_metrics(&self, request: ExportMetricsServiceRequest) {
-        self.metrics
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(request);
-    }
-
     /// Applies the behaviour to one request; `false` means "answer with an error".
     async fn receive(&self, request: ExportTraceServiceRequest) -> bool {
         let behaviour = *self
@@ -106,6 +92,29 @@ impl State {
             .push(request);
         true
     }
+}
+
+/// Keeps one request of the signals always accepted (logs, metrics).
+fn keep<T>(list: &Mutex<Vec<T>>, request: T) {
+    list.lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(request);
+}
+
+/// The HTTP answer to an export of a signal always accepted: the request decoded
+/// as `Request` and kept (400 when it does not decode), an empty `Response`.
+fn kept<Request: prost::Message + Default, Response: prost::Message + Default>(
+    body: hyper::body::Bytes,
+    list: &Mutex<Vec<Request>>,
+) -> hyper::Response<http_body_util::Full<hyper::body::Bytes>> {
+    let status = match Request::decode(body) {
+        Ok(export) => {
+            keep(list, export);
+            200
+        }
+        Err(_) => 400,
+    };
+    protobuf_response(status, Response::default().encode_to_vec())
 }
 
 fn protobuf_response(
@@ -323,7 +332,7 @@ impl LogsService for GrpcService {
         &self,
         request: tonic::Request<ExportLogsServiceRequest>,
     ) -> Result<tonic::Response<ExportLogsServiceResponse>, tonic::Status> {
-        self.0.keep_logs(request.into_inner());
+        keep(&self.0.logs, request.into_inner());
         Ok(tonic::Response::new(ExportLogsServiceResponse::default()))
     }
 }
@@ -334,7 +343,7 @@ impl MetricsService for GrpcService {
         &self,
         request: tonic::Request<ExportMetricsServiceRequest>,
     ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
-        self.0.keep_metrics(request.into_inner());
+        keep(&self.0.metrics, request.into_inner());
         Ok(tonic::Response::new(ExportMetricsServiceResponse::default()))
     }
 }
@@ -380,26 +389,13 @@ async fn serve_http(
                         let metrics = request.uri().path() == "/v1/metrics";
                         let body = request.into_body().collect().await?.to_bytes();
                         if metrics {
-                            let status = match ExportMetricsServiceRequest::decode(body) {
-                                Ok(export) => {
-                                    state.keep_metrics(export);
-                                    200
-                                }
-                                Err(_) => 400,
-                            };
-                            let response = ExportMetricsServiceResponse::default().encode_to_vec();
-                            return Ok(protobuf_response(status, response));
+                            return Ok(kept::<_, ExportMetricsServiceResponse>(
+                                body,
+                                &state.metrics,
+                            ));
                         }
                         if logs {
-                            let status = match ExportLogsServiceRequest::decode(body) {
-                                Ok(export) => {
-                                    state.keep_logs(export);
-                                    200
-                                }
-                                Err(_) => 400,
-                            };
-                            let response = ExportLogsServiceResponse::default().encode_to_vec();
-                            return Ok(protobuf_response(status, response));
+                            return Ok(kept::<_, ExportLogsServiceResponse>(body, &state.logs));
                         }
                         let status = match ExportTraceServiceRequest::decode(body) {
                             Ok(export) => {
