@@ -8,12 +8,14 @@ use crate::calls::CallCounts;
 use crate::metrics::SiteSeries;
 use crate::route::{CaptureRoute, TracerCache};
 use crate::sampling::SampleHint;
+use crate::sampling::early::Proposal;
 use crate::span::{ActiveSpan, Attributes, OpenedSpan};
 use crate::tally::Tally;
 use opentelemetry::baggage::{Baggage, BaggageExt as _};
 use opentelemetry::trace::{Link, Span as _, SpanBuilder, SpanContext, SpanKind, TraceContextExt};
 use opentelemetry::{Context, InstrumentationScope, Key, KeyValue};
 use std::borrow::Cow;
+use std::mem::ManuallyDrop;
 use std::sync::OnceLock;
 
 /// What the macro knows about an annotated function.
@@ -320,9 +322,9 @@ impl Callsite {
             // The sampler reads the hint here; the span's context inherits it.
             parent = parent.with_value(hint);
         }
-        let (builder, code_after) = self.builder(start, &parent);
+        let proposal = self.proposal(start);
         // Worked on in place: the SDK span is large, and each move copies it.
-        let open = || self.tracers.open(|| self.scope(), builder, &parent);
+        let open = || self.tracers.open(|| self.scope(), proposal, &parent);
         let mut opened = match counts {
             Some(counts) => crate::calls::while_opening(counts, open),
             None => open(),
@@ -332,11 +334,6 @@ impl Callsite {
         };
         if !span.is_recording() {
             return unrecorded(span, parent, explicit);
-        }
-        if code_after {
-            for attribute in self.code_attributes() {
-                span.set_attribute(attribute);
-            }
         }
         // User code (argument and `attrs(..)` expressions) runs only now, with no
         // borrow of the current context held.
@@ -353,60 +350,111 @@ impl Callsite {
             .build()
     }
 
-    /// The span's builder, and whether the code attributes are left for after the
-    /// sampler decided. The sampler sees a boundary's attributes and, but under a
-    /// local parent that was not sampled, the code attributes; the function's own
-    /// are recorded after it decided, if the span records. Under such a parent a
-    /// parent-based sampler (the default) drops the span whatever it sees, so
-    /// nothing is allocated for it; were it recorded all the same, the code
-    /// attributes are added then.
-    fn builder(&self, start: Opening, parent: &Context) -> (SpanBuilder, bool) {
-        let meta = &self.meta;
-        let mut builder = SpanBuilder::from_name(start.name).with_kind(meta.kind.clone());
-        if !start.links.is_empty() {
-            builder.links = Some(start.links);
-        }
-        let likely_dropped = {
-            let parent = parent.span();
-            let parent = parent.span_context();
-            parent.is_valid() && !parent.is_remote() && !parent.is_sampled()
+    /// The span as its sampler sees it, with the code attributes and a
+    /// boundary's.
+    fn proposal(&self, start: Opening) -> Proposed {
+        let meta = self.meta;
+        let code = if meta.code { CODE_ATTRIBUTES } else { 0 };
+        let capacity = code + start.attributes.len() + meta.max_attributes;
+        let attributes = if meta.code && !start.attributes.is_empty() {
+            let mut attributes = Vec::with_capacity(capacity);
+            attributes.extend(meta.code_attributes());
+            attributes.extend(start.attributes);
+            attributes
+        } else {
+            start.attributes
         };
-        let code_first = meta.code && (!likely_dropped || !start.attributes.is_empty());
-        let code_after = meta.code && !code_first;
-        let before_sampling = start.attributes.len() + if code_first { CODE_ATTRIBUTES } else { 0 };
-        let capacity =
-            before_sampling + meta.max_attributes + if code_after { CODE_ATTRIBUTES } else { 0 };
-        if before_sampling == 0 && likely_dropped {
-            // Nothing for the sampler, and no vector for a span that is dropped; the
-            // SDK's grows as attributes are recorded if it is not.
-            return (builder, code_after);
+        Proposed {
+            meta,
+            name: start.name,
+            links: start.links,
+            attributes,
+            capacity,
         }
-        // Otherwise the vector is allocated at its exact size, even for a span that
-        // may be sampled out: freed on the export thread, a vector of a size the
-        // allocator keeps in lock-free bins (glibc: up to 128 bytes, two attributes)
-        // does not contend with the threads making spans, as a grown one does.
-        let mut attributes = Vec::with_capacity(capacity);
-        if code_first {
-            attributes.extend(self.code_attributes());
-        }
-        attributes.extend(start.attributes);
-        // Set directly rather than through `with_attributes`, which collects and so
-        // would not promise to keep the reserved capacity.
-        builder.attributes = Some(attributes);
-        (builder, code_after)
     }
+}
 
+impl SpanMeta {
     /// `code.function.name`, `code.file.path`, `code.line.number`.
     fn code_attributes(&self) -> [KeyValue; CODE_ATTRIBUTES] {
-        let meta = &self.meta;
         [
-            KeyValue::new(Key::from_static_str("code.function.name"), meta.function),
-            KeyValue::new(Key::from_static_str("code.file.path"), meta.file),
+            KeyValue::new(Key::from_static_str("code.function.name"), self.function),
+            KeyValue::new(Key::from_static_str("code.file.path"), self.file),
             KeyValue::new(
                 Key::from_static_str("code.line.number"),
-                i64::from(meta.line),
+                i64::from(self.line),
             ),
         ]
+    }
+}
+
+/// A span of a call site as its sampler sees it (`sampling/early.rs`). Nothing is
+/// allocated for the attributes of a function's span before the sampler kept it:
+/// its code attributes wait on the stack. The span's vector is then allocated once
+/// at its final size: freed on the export thread, a vector of a size the allocator
+/// keeps in lock-free bins (glibc: up to 128 bytes, two attributes) does not
+/// contend with the threads making spans, as a grown one does.
+struct Proposed {
+    meta: &'static SpanMeta,
+    name: Cow<'static, str>,
+    links: Vec<Link>,
+    /// A boundary's attributes, the code attributes first; empty for a function.
+    attributes: Vec<KeyValue>,
+    /// How many attributes the span holds at most.
+    capacity: usize,
+}
+
+impl Proposed {
+    /// Whether the code attributes are still to be added (a function's span).
+    fn code_waits(&self) -> bool {
+        self.meta.code && self.attributes.is_empty()
+    }
+}
+
+impl Proposal for Proposed {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn kind(&self) -> &SpanKind {
+        &self.meta.kind
+    }
+
+    fn links(&self) -> &[Link] {
+        &self.links
+    }
+
+    fn with_attributes<R>(&self, decide: impl FnOnce(&[KeyValue]) -> R) -> R {
+        if self.code_waits() {
+            // Static strings and an integer: nothing to free, and their drop glue
+            // (a hundred instructions) would run for nothing.
+            decide(&*ManuallyDrop::new(self.meta.code_attributes()))
+        } else {
+            decide(&self.attributes)
+        }
+    }
+
+    fn into_builder(self) -> SpanBuilder {
+        let code_waits = self.code_waits();
+        let Proposed {
+            meta,
+            name,
+            links,
+            mut attributes,
+            capacity,
+        } = self;
+        attributes.reserve_exact(capacity.saturating_sub(attributes.len()));
+        if code_waits {
+            attributes.extend(meta.code_attributes());
+        }
+        let mut builder = SpanBuilder::from_name(name).with_kind(meta.kind.clone());
+        if !links.is_empty() {
+            builder.links = Some(links);
+        }
+        // Set directly rather than through `with_attributes`, which collects and
+        // so would not promise to keep the reserved capacity.
+        builder.attributes = Some(attributes);
+        builder
     }
 }
 

@@ -7,7 +7,6 @@ use crate::config::{
 };
 use crate::processor::{BoxedProcessor, CountedExporter, Ended, SpanCounters};
 use crate::route;
-use crate::sampling::HintedSampler;
 use opentelemetry::KeyValue;
 use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
 use opentelemetry_resource_detectors::{
@@ -237,9 +236,8 @@ pub(crate) fn install(
     let logs = logs_provider(settings.logs, custom_logs, settings.batch, resource.clone())?;
     let mut metrics =
         crate::metrics::Pipeline::start(&settings.metrics, custom_metrics, resource.clone())?;
-    let mut builder = SdkTracerProvider::builder()
-        .with_resource(resource)
-        .with_sampler(HintedSampler(Box::new(settings.sampler)));
+    let (builder, sampler) = crate::sampling::provider_builder(Box::new(settings.sampler));
+    let mut builder = builder.with_resource(resource);
     if let Some(processor) = processor {
         builder = builder.with_span_processor(Ended {
             inner: processor,
@@ -247,7 +245,7 @@ pub(crate) fn install(
         });
     }
     let provider = builder.build();
-    if route::install(route::Destination::Ours(provider.clone())).is_err() {
+    if route::install(route::Destination::Ours(provider.clone(), sampler)).is_err() {
         let _ = provider.shutdown_with_timeout(SHUTDOWN_TIMEOUT);
         if let Some(logs) = logs {
             let _ = logs.shutdown_with_timeout(SHUTDOWN_TIMEOUT);

@@ -6,9 +6,11 @@
 //! live capture adds [`CAPTURE_UNIT`]. When it reads zero, an annotated function runs
 //! its body and nothing else.
 
+use crate::sampling::HintedSampler;
+use crate::sampling::early::{self, Proposal};
 use crate::span::OpenedSpan;
 use opentelemetry::trace::{
-    Span as _, SpanBuilder, SpanContext, TraceContextExt, TraceId, Tracer as _, TracerProvider as _,
+    Span as _, SpanContext, TraceContextExt, TraceId, Tracer as _, TracerProvider as _,
 };
 use opentelemetry::{Context, InstrumentationScope};
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
@@ -33,8 +35,9 @@ static INSTALLED: RwLock<Option<(u64, Destination)>> = RwLock::new(None);
 /// What `init()` or `use_global_provider()` installed.
 #[derive(Debug)]
 pub(crate) enum Destination {
-    /// Our own provider, built from the configuration.
-    Ours(SdkTracerProvider),
+    /// Our own provider, built from the configuration, and its sampler, which
+    /// decides spans before the provider builds them.
+    Ours(SdkTracerProvider, HintedSampler),
     /// Whatever `opentelemetry::global` holds, which the application set up.
     Global,
 }
@@ -114,7 +117,7 @@ pub(crate) struct TracerCache(RwLock<Option<(u64, CachedTracer)>>);
 
 #[derive(Debug)]
 enum CachedTracer {
-    Ours(SdkTracer),
+    Ours(SdkTracer, HintedSampler),
     Global,
 }
 
@@ -129,14 +132,14 @@ impl TracerCache {
     pub(crate) fn open(
         &self,
         scope: impl Fn() -> InstrumentationScope,
-        builder: SpanBuilder,
+        proposal: impl Proposal,
         parent: &Context,
     ) -> Option<OpenedSpan> {
         let Some(route) = CaptureRoute::for_parent(parent) else {
-            return self.build(scope, builder, parent);
+            return self.build(scope, proposal, parent);
         };
-        let tracer = route.provider().tracer_with_scope(scope());
-        let span = OpenedSpan::Sdk(tracer.build_with_context(builder, parent));
+        let tracer = route.0.provider.tracer_with_scope(scope());
+        let span = early::open(&tracer, &route.0.sampler, proposal, parent);
         if !parent.span().span_context().is_valid() {
             route.register_root(span.span_context());
         }
@@ -149,7 +152,7 @@ impl TracerCache {
     fn build(
         &self,
         scope: impl FnOnce() -> InstrumentationScope,
-        builder: SpanBuilder,
+        proposal: impl Proposal,
         parent: &Context,
     ) -> Option<OpenedSpan> {
         let generation = GENERATION.load(Ordering::Acquire);
@@ -158,21 +161,21 @@ impl TracerCache {
             if let Some((cached_generation, tracer)) = cached.as_ref()
                 && *cached_generation == generation
             {
-                return Some(open(tracer, scope, builder, parent));
+                return Some(open(tracer, scope, proposal, parent));
             }
         }
         let installed = INSTALLED.read().unwrap_or_else(PoisonError::into_inner);
         let (installed_generation, destination) = installed.as_ref()?;
         let scope = scope();
         let tracer = match destination {
-            Destination::Ours(provider) => {
-                CachedTracer::Ours(provider.tracer_with_scope(scope.clone()))
+            Destination::Ours(provider, sampler) => {
+                CachedTracer::Ours(provider.tracer_with_scope(scope.clone()), sampler.clone())
             }
             Destination::Global => CachedTracer::Global,
         };
         let mut cached = self.0.write().unwrap_or_else(PoisonError::into_inner);
         let (_, tracer) = cached.insert((*installed_generation, tracer));
-        Some(open(tracer, || scope, builder, parent))
+        Some(open(tracer, || scope, proposal, parent))
     }
 }
 
@@ -180,15 +183,15 @@ impl TracerCache {
 fn open(
     tracer: &CachedTracer,
     scope: impl FnOnce() -> InstrumentationScope,
-    builder: SpanBuilder,
+    proposal: impl Proposal,
     parent: &Context,
 ) -> OpenedSpan {
     match tracer {
-        CachedTracer::Ours(tracer) => OpenedSpan::Sdk(tracer.build_with_context(builder, parent)),
+        CachedTracer::Ours(tracer, sampler) => early::open(tracer, sampler, proposal, parent),
         CachedTracer::Global => OpenedSpan::Global(
             opentelemetry::global::tracer_provider()
                 .tracer_with_scope(scope())
-                .build_with_context(builder, parent),
+                .build_with_context(proposal.into_builder(), parent),
         ),
     }
 }
@@ -197,7 +200,8 @@ fn open(
 /// pushes ended spans into `spans`) and the root traces it started.
 #[derive(Debug)]
 pub(crate) struct CaptureSink {
-    pub(crate) provider: SdkTracerProvider,
+    provider: SdkTracerProvider,
+    sampler: HintedSampler,
     traces: Mutex<Vec<TraceId>>,
 }
 
@@ -209,11 +213,12 @@ pub(crate) struct CaptureRoute(Arc<CaptureSink>);
 impl CaptureRoute {
     /// Registers a new capture; it stays active until [`CaptureRoute::close`].
     #[cfg(feature = "testing")]
-    pub(crate) fn open(provider: SdkTracerProvider) -> Self {
+    pub(crate) fn open(provider: SdkTracerProvider, sampler: HintedSampler) -> Self {
         crate::panic::install_location_hook();
         ENABLED.fetch_add(CAPTURE_UNIT, Ordering::AcqRel);
         CaptureRoute(Arc::new(CaptureSink {
             provider,
+            sampler,
             traces: Mutex::default(),
         }))
     }
@@ -229,10 +234,6 @@ impl CaptureRoute {
         }
         drop(registry);
         ENABLED.fetch_sub(CAPTURE_UNIT, Ordering::AcqRel);
-    }
-
-    pub(crate) fn provider(&self) -> &SdkTracerProvider {
-        &self.0.provider
     }
 
     /// The capture that a span with this parent belongs to, if any: the route the

@@ -21,8 +21,10 @@ const RETURN_VALUE: Key = Key::from_static_str("return.value");
 /// `error.type` and `exception.type` of a panic.
 const PANIC: &str = "panic";
 
-/// A span just opened, before it is shared through a context: the SDK's own, or
-/// the boxed span of the global provider the application installed.
+/// A span just opened, before it is shared through a context: the SDK's own, the
+/// boxed span of the global provider the application installed, or only the span
+/// context of one our sampler dropped before the SDK built anything
+/// (`sampling/early.rs`), which records nothing and has nothing to end.
 #[derive(Debug)]
 #[allow(
     clippy::large_enum_variant,
@@ -31,14 +33,21 @@ const PANIC: &str = "panic";
 pub(crate) enum OpenedSpan {
     Sdk(SdkSpan),
     Global(BoxedSpan),
+    Unsampled(SpanContext),
 }
 
-/// Runs `$body` with `$span` bound to whichever span `$opened` holds.
+/// Runs `$body` with `$span` bound to whichever span `$opened` holds, or
+/// `$unsampled` with `$context` bound to the span context of a dropped one (by
+/// default nothing: it records nothing).
 macro_rules! each_span {
     ($opened:expr, $span:ident => $body:expr) => {
+        each_span!($opened, $span => $body, _ => {})
+    };
+    ($opened:expr, $span:ident => $body:expr, $context:pat => $unsampled:expr) => {
         match $opened {
             OpenedSpan::Sdk($span) => $body,
             OpenedSpan::Global($span) => $body,
+            OpenedSpan::Unsampled($context) => $unsampled,
         }
     };
 }
@@ -58,11 +67,11 @@ impl opentelemetry::trace::Span for OpenedSpan {
     }
 
     fn span_context(&self) -> &SpanContext {
-        each_span!(self, span => span.span_context())
+        each_span!(self, span => span.span_context(), context => context)
     }
 
     fn is_recording(&self) -> bool {
-        each_span!(self, span => span.is_recording())
+        each_span!(self, span => span.is_recording(), _ => false)
     }
 
     fn set_attribute(&mut self, attribute: KeyValue) {
@@ -93,7 +102,11 @@ impl OpenedSpan {
     /// The child of `parent` that holds this span.
     #[inline]
     pub(crate) fn into_context(self, parent: &Context) -> Context {
-        each_span!(self, span => parent.with_span(span))
+        each_span!(
+            self,
+            span => parent.with_span(span),
+            context => parent.with_remote_span_context(context)
+        )
     }
 }
 

@@ -23,13 +23,10 @@
 use crate::processor::Ended;
 use crate::render::{Style, render_trees};
 use crate::route::{CaptureRoute, lock};
-use crate::sampling::HintedSampler;
 use opentelemetry::Context;
 use opentelemetry::context::FutureExt as _;
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{
-    Sampler, SdkTracerProvider, ShouldSample, Span, SpanData, SpanProcessor,
-};
+use opentelemetry_sdk::trace::{Sampler, ShouldSample, Span, SpanData, SpanProcessor};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -100,8 +97,8 @@ struct OpenCapture {
 impl OpenCapture {
     fn open(sampler: Box<dyn ShouldSample>) -> Self {
         let spans = Arc::new(Mutex::new(Vec::new()));
-        let provider = SdkTracerProvider::builder()
-            .with_sampler(HintedSampler(sampler))
+        let (builder, sampler) = crate::sampling::provider_builder(sampler);
+        let provider = builder
             .with_span_processor(Ended {
                 inner: CaptureProcessor {
                     spans: Arc::clone(&spans),
@@ -110,7 +107,7 @@ impl OpenCapture {
             })
             .build();
         OpenCapture {
-            route: CaptureRoute::open(provider),
+            route: CaptureRoute::open(provider, sampler),
             spans,
         }
     }

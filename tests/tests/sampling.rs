@@ -1,9 +1,11 @@
 //! `sample = always | never`: per-function hints over the configured sampler,
 //! followed by descendants, under parent-based and non-parent-based samplers.
 
-use otel_traced::opentelemetry::Context;
-use otel_traced::opentelemetry::trace::TraceContextExt;
-use otel_traced::sdk::trace::Sampler;
+use otel_traced::opentelemetry::trace::{
+    Link, SpanId, SpanKind, TraceContextExt, TraceId, TraceState,
+};
+use otel_traced::opentelemetry::{Context, KeyValue};
+use otel_traced::sdk::trace::{Sampler, SamplingDecision, SamplingResult, ShouldSample};
 use otel_traced::testing::Capture;
 use otel_traced::traced;
 
@@ -95,7 +97,7 @@ fn located(amount: u64) -> u64 {
 
 #[test]
 fn a_span_recorded_under_an_unsampled_local_parent_has_its_code_attributes_first() {
-    use otel_traced::opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+    use otel_traced::opentelemetry::trace::{SpanContext, TraceFlags};
     // Under such a parent the code attributes are left out of what the sampler
     // sees (a parent-based one drops the span anyway); a sampler that records it
     // all the same still gets them, in their usual place.
@@ -126,7 +128,7 @@ fn a_span_recorded_under_an_unsampled_local_parent_has_its_code_attributes_first
 
 #[test]
 fn under_an_unsampled_local_parent_nothing_is_recorded_and_the_trace_goes_on() {
-    use otel_traced::opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+    use otel_traced::opentelemetry::trace::{SpanContext, TraceFlags};
     let sampler = Sampler::ParentBased(Box::new(Sampler::AlwaysOn));
     let captured = Capture::new().sampler(sampler).run(|| {
         let parent = SpanContext::new(
@@ -150,11 +152,150 @@ fn under_an_unsampled_local_parent_nothing_is_recorded_and_the_trace_goes_on() {
 }
 
 #[traced]
-fn probe_trace() -> (otel_traced::opentelemetry::trace::TraceId, bool) {
+fn probe_trace() -> (TraceId, bool) {
     let current = Context::current();
     let span = current.span();
     (
         span.span_context().trace_id(),
         span.span_context().is_sampled(),
     )
+}
+
+/// A sampler that keeps the spans whose name starts with `kept`, marks the trace
+/// state of every decision, and remembers what it was asked.
+#[derive(Clone, Debug, Default)]
+struct Asked(std::sync::Arc<std::sync::Mutex<Vec<(String, TraceId)>>>);
+
+impl ShouldSample for Asked {
+    fn should_sample(
+        &self,
+        _parent: Option<&Context>,
+        trace_id: TraceId,
+        name: &str,
+        _kind: &SpanKind,
+        _attributes: &[KeyValue],
+        _links: &[Link],
+    ) -> SamplingResult {
+        self.0.lock().unwrap().push((name.to_owned(), trace_id));
+        let decision = if name.starts_with("kept") {
+            SamplingDecision::RecordAndSample
+        } else {
+            SamplingDecision::Drop
+        };
+        SamplingResult {
+            decision,
+            attributes: Vec::new(),
+            trace_state: TraceState::from_key_value([("asked", name)]).unwrap(),
+        }
+    }
+}
+
+impl Asked {
+    fn questions(&self) -> Vec<(String, TraceId)> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+/// What the body of a span sees of its own span context.
+#[derive(Debug, PartialEq)]
+struct Seen {
+    trace_id: TraceId,
+    span_id: SpanId,
+    sampled: bool,
+    trace_state: String,
+}
+
+fn seen() -> Seen {
+    let current = Context::current();
+    let span = current.span();
+    let context = span.span_context();
+    Seen {
+        trace_id: context.trace_id(),
+        span_id: context.span_id(),
+        sampled: context.is_sampled(),
+        trace_state: context.trace_state().header(),
+    }
+}
+
+#[traced]
+fn kept_root() -> (Seen, Seen) {
+    (seen(), dropped_child())
+}
+
+#[traced]
+fn dropped_child() -> Seen {
+    seen()
+}
+
+#[traced]
+fn dropped_root() -> (Seen, Seen) {
+    (seen(), kept_child())
+}
+
+#[traced]
+fn kept_child() -> Seen {
+    seen()
+}
+
+#[test]
+fn the_sampler_is_asked_once_per_span_and_its_trace_id_is_the_spans() {
+    let asked = Asked::default();
+    let captured = Capture::new().sampler(asked.clone()).run(kept_root);
+    let (root, child) = captured.output();
+    assert_eq!(
+        asked.questions(),
+        [
+            ("kept_root".to_owned(), root.trace_id),
+            ("dropped_child".to_owned(), root.trace_id)
+        ]
+    );
+    let [span] = captured.spans() else {
+        panic!("only the kept root is exported: {:?}", captured.spans());
+    };
+    assert_eq!(span.name, "kept_root");
+    assert_eq!(span.span_context.trace_id(), root.trace_id);
+    assert_eq!(span.span_context.span_id(), root.span_id);
+    assert_eq!(span.span_context.trace_state().header(), "asked=kept_root");
+    assert!(root.sampled);
+    // The dropped child still carries a context of its own through its body: the
+    // same trace, a new span id, not sampled, the trace state its decision gave.
+    assert_eq!(child.trace_id, root.trace_id);
+    assert_ne!(child.span_id, root.span_id);
+    assert_ne!(child.span_id, SpanId::INVALID);
+    assert!(!child.sampled);
+    assert_eq!(child.trace_state, "asked=dropped_child");
+}
+
+#[test]
+fn a_span_kept_under_a_dropped_root_is_in_the_roots_trace_and_names_it() {
+    let asked = Asked::default();
+    let captured = Capture::new().sampler(asked.clone()).run(|| {
+        let first = dropped_root();
+        let second = dropped_root();
+        (first, second)
+    });
+    let ((root, child), (second_root, _)) = captured.output();
+    assert_ne!(root.trace_id, TraceId::INVALID);
+    assert_ne!(
+        root.trace_id, second_root.trace_id,
+        "each root gets a trace of its own"
+    );
+    assert!(!root.sampled);
+    assert_eq!(root.trace_state, "asked=dropped_root");
+    assert_eq!(
+        asked.questions(),
+        [
+            ("dropped_root".to_owned(), root.trace_id),
+            ("kept_child".to_owned(), root.trace_id),
+            ("dropped_root".to_owned(), second_root.trace_id),
+            ("kept_child".to_owned(), second_root.trace_id)
+        ]
+    );
+    let kept: Vec<_> = captured.spans().iter().map(|s| &s.name).collect();
+    assert_eq!(kept, ["kept_child", "kept_child"]);
+    let span = captured.find("kept_child").expect("kept");
+    assert_eq!(span.span_context.trace_id(), root.trace_id);
+    assert_eq!(span.span_context.span_id(), child.span_id);
+    assert_eq!(span.parent_span_id, root.span_id);
+    assert!(child.sampled);
 }

@@ -12,10 +12,14 @@
 //! never got.
 
 pub(crate) mod adaptive;
+pub(crate) mod early;
 
 use opentelemetry::trace::{Link, SpanKind, TraceContextExt as _, TraceId, TraceState};
 use opentelemetry::{Context, KeyValue};
-use opentelemetry_sdk::trace::{SamplingDecision, SamplingResult, ShouldSample};
+use opentelemetry_sdk::trace::{
+    SamplingDecision, SamplingResult, ShouldSample, TracerProviderBuilder,
+};
+use std::sync::Arc;
 
 /// A function's sampling hint.
 #[doc(hidden)]
@@ -28,11 +32,46 @@ pub enum SampleHint {
 }
 
 /// The configured sampler, with the hints of annotated functions applied first.
+/// Clones share the sampler: the provider holds one, and spans are decided ahead
+/// of it ([`early`]) with another, so that a stateful sampler sees every span once.
 #[derive(Clone, Debug)]
-pub(crate) struct HintedSampler(pub Box<dyn ShouldSample>);
+pub(crate) struct HintedSampler(Arc<dyn ShouldSample>);
 
+/// A provider builder deciding with `sampler` and its hints, and the sampler to
+/// decide ahead of it with ([`early::open`]).
+pub(crate) fn provider_builder(
+    sampler: Box<dyn ShouldSample>,
+) -> (TracerProviderBuilder, HintedSampler) {
+    let hinted = HintedSampler(Arc::from(sampler));
+    let builder = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_sampler(hinted.clone())
+        .with_id_generator(early::DecidedIds::default());
+    (builder, hinted)
+}
+
+/// What the provider asks: the decision made ahead for the span it is building,
+/// if [`early::open`] made one, else a decision now.
 impl ShouldSample for HintedSampler {
     fn should_sample(
+        &self,
+        parent_context: Option<&Context>,
+        trace_id: TraceId,
+        name: &str,
+        span_kind: &SpanKind,
+        attributes: &[KeyValue],
+        links: &[Link],
+    ) -> SamplingResult {
+        match early::take_decided() {
+            Some(decided) => decided,
+            None => self.decide(parent_context, trace_id, name, span_kind, attributes, links),
+        }
+    }
+}
+
+impl HintedSampler {
+    /// The hint of the parent context if it carries one, else the configured
+    /// sampler's decision.
+    pub(crate) fn decide(
         &self,
         parent_context: Option<&Context>,
         trace_id: TraceId,

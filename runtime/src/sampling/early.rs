@@ -1,0 +1,153 @@
+//! Deciding before the SDK builds a span (DESIGN §7 allows it): the SDK asks its
+//! sampler only once it has built a span, ids and tracer references included, so
+//! a span that is dropped would cost most of what a recorded one does before
+//! anything is known. Our providers keep their sampler beside them; a span opened
+//! on one is decided here first.
+//!
+//! Dropped: we make the span context the SDK would have made (its ids, not
+//! sampled, the sampler's trace state) and the SDK is not called at all.
+//! Recorded: the SDK builds the span, and must not decide again (a stateful
+//! sampler, the adaptive one, would count the call twice, and a new root would get
+//! another trace id, so a ratio sampler would keep the square of its ratio). The
+//! decision and the trace id it was made on wait in thread-locals that the
+//! provider's sampler ([`HintedSampler`]) and id generator ([`DecidedIds`]) take
+//! from during that one synchronous build, and that are emptied after it whatever
+//! happened.
+
+use super::HintedSampler;
+use crate::span::OpenedSpan;
+use opentelemetry::trace::{
+    Link, SpanBuilder, SpanContext, SpanId, SpanKind, TraceContextExt as _, TraceFlags, TraceId,
+    Tracer as _,
+};
+use opentelemetry::{Context, KeyValue};
+use opentelemetry_sdk::trace::{
+    IdGenerator, RandomIdGenerator, SamplingDecision, SamplingResult, SdkTracer,
+};
+use std::cell::Cell;
+
+thread_local! {
+    /// The decision for the span being built on this thread, if made ahead.
+    static DECIDED: Cell<Option<SamplingResult>> = const { Cell::new(None) };
+    /// The trace id of the root being built on this thread, if decided ahead.
+    static DECIDED_TRACE_ID: Cell<Option<TraceId>> = const { Cell::new(None) };
+}
+
+/// The decision made ahead for the span the SDK is building on this thread.
+pub(super) fn take_decided() -> Option<SamplingResult> {
+    DECIDED.take()
+}
+
+/// Our providers' id generator: the SDK's random ids, but the trace id a root was
+/// sampled on when it was decided ahead.
+#[derive(Debug, Default)]
+pub(crate) struct DecidedIds(RandomIdGenerator);
+
+impl IdGenerator for DecidedIds {
+    fn new_trace_id(&self) -> TraceId {
+        DECIDED_TRACE_ID
+            .take()
+            .unwrap_or_else(|| self.0.new_trace_id())
+    }
+
+    fn new_span_id(&self) -> SpanId {
+        self.0.new_span_id()
+    }
+}
+
+/// A span about to open, as its sampler sees it, and the builder it becomes once
+/// kept: an annotated function's is small and allocates nothing for its
+/// attributes before that (`Callsite`'s), `tracing`'s arrives as a builder.
+pub(crate) trait Proposal {
+    fn name(&self) -> &str;
+    fn kind(&self) -> &SpanKind;
+    fn links(&self) -> &[Link];
+    /// Runs `decide` with the attributes known at the start.
+    fn with_attributes<R>(&self, decide: impl FnOnce(&[KeyValue]) -> R) -> R;
+    fn into_builder(self) -> SpanBuilder;
+}
+
+impl Proposal for SpanBuilder {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn kind(&self) -> &SpanKind {
+        self.span_kind.as_ref().unwrap_or(&SpanKind::Internal)
+    }
+
+    fn links(&self) -> &[Link] {
+        self.links.as_deref().unwrap_or_default()
+    }
+
+    fn with_attributes<R>(&self, decide: impl FnOnce(&[KeyValue]) -> R) -> R {
+        decide(self.attributes.as_deref().unwrap_or_default())
+    }
+
+    fn into_builder(self) -> SpanBuilder {
+        self
+    }
+}
+
+/// Opens a span on `tracer`, whose provider samples with `sampler`, deciding first.
+#[inline]
+pub(crate) fn open(
+    tracer: &SdkTracer,
+    sampler: &HintedSampler,
+    proposal: impl Proposal,
+    parent: &Context,
+) -> OpenedSpan {
+    if parent.is_telemetry_suppressed() {
+        // The SDK makes an invalid span there, without sampling.
+        return OpenedSpan::Sdk(tracer.build_with_context(proposal.into_builder(), parent));
+    }
+    let ids = RandomIdGenerator::default();
+    let inherited = {
+        let parent = parent.span();
+        let parent = parent.span_context();
+        parent.is_valid().then(|| parent.trace_id())
+    };
+    let trace_id = inherited.unwrap_or_else(|| ids.new_trace_id());
+    let result = proposal.with_attributes(|attributes| {
+        sampler.decide(
+            Some(parent),
+            trace_id,
+            proposal.name(),
+            proposal.kind(),
+            attributes,
+            proposal.links(),
+        )
+    });
+    if result.decision == SamplingDecision::Drop {
+        return OpenedSpan::Unsampled(SpanContext::new(
+            trace_id,
+            ids.new_span_id(),
+            TraceFlags::default(),
+            false,
+            result.trace_state,
+        ));
+    }
+    let builder = proposal.into_builder();
+    let _handed = Handoff::new(result, inherited.is_none().then_some(trace_id));
+    OpenedSpan::Sdk(tracer.build_with_context(builder, parent))
+}
+
+/// The decision and trace id handed to the SDK's build, taken back when it ends
+/// (also by unwinding from a span processor's `on_start`), so that nothing is
+/// left for the next span built on this thread.
+struct Handoff;
+
+impl Handoff {
+    fn new(decided: SamplingResult, root_trace_id: Option<TraceId>) -> Self {
+        DECIDED.set(Some(decided));
+        DECIDED_TRACE_ID.set(root_trace_id);
+        Handoff
+    }
+}
+
+impl Drop for Handoff {
+    fn drop(&mut self) {
+        DECIDED.take();
+        DECIDED_TRACE_ID.take();
+    }
+}
