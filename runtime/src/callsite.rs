@@ -443,7 +443,11 @@ impl Proposal for Proposed {
             mut attributes,
             capacity,
         } = self;
-        attributes.reserve_exact(capacity.saturating_sub(attributes.len()));
+        if attributes.is_empty() {
+            attributes = Vec::with_capacity(capacity);
+        } else {
+            attributes.reserve_exact(capacity.saturating_sub(attributes.len()));
+        }
         if code_waits {
             attributes.extend(meta.code_attributes());
         }

@@ -97,8 +97,9 @@ pub(crate) fn open(
     proposal: impl Proposal,
     parent: &Context,
 ) -> OpenedSpan {
-    if parent.is_telemetry_suppressed() {
-        // The SDK makes an invalid span there, without sampling.
+    if sampler.records_surely(parent) || parent.is_telemetry_suppressed() {
+        // Nothing to save by deciding first; under a suppressed context the SDK
+        // makes an invalid span, without sampling.
         return OpenedSpan::Sdk(tracer.build_with_context(proposal.into_builder(), parent));
     }
     let ids = RandomIdGenerator::default();

@@ -35,14 +35,49 @@ pub enum SampleHint {
 /// Clones share the sampler: the provider holds one, and spans are decided ahead
 /// of it ([`early`]) with another, so that a stateful sampler sees every span once.
 #[derive(Clone, Debug)]
-pub(crate) struct HintedSampler(Arc<dyn ShouldSample>);
+pub(crate) struct HintedSampler {
+    sampler: Arc<dyn ShouldSample>,
+    records: Records,
+}
+
+/// Which spans the configured sampler is known to record without being asked.
+/// Deciding ahead of the SDK ([`early`]) saves most of a dropped span's cost but
+/// adds to a recorded one's (the decision is handed over); where the span is
+/// known to be recorded, the SDK decides alone, as without us.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Records {
+    /// `always_on`.
+    Every,
+    /// `parentbased_always_on`, the default: roots and children of sampled
+    /// parents.
+    UnlessParentUnsampled,
+    /// Anything else: to be asked.
+    Unknown,
+}
+
+impl Records {
+    /// The SDK's samplers do not expose what a parent-based one wraps, but their
+    /// `Debug` names it. A sampler of another type that printed the same would
+    /// only be asked by the SDK rather than ahead of it, and it would decide the
+    /// same.
+    fn of(sampler: &dyn ShouldSample) -> Self {
+        match format!("{sampler:?}").as_str() {
+            "AlwaysOn" => Records::Every,
+            "ParentBased(AlwaysOn)" => Records::UnlessParentUnsampled,
+            _ => Records::Unknown,
+        }
+    }
+}
 
 /// A provider builder deciding with `sampler` and its hints, and the sampler to
 /// decide ahead of it with ([`early::open`]).
 pub(crate) fn provider_builder(
     sampler: Box<dyn ShouldSample>,
 ) -> (TracerProviderBuilder, HintedSampler) {
-    let hinted = HintedSampler(Arc::from(sampler));
+    let hinted = HintedSampler {
+        records: Records::of(sampler.as_ref()),
+        sampler: Arc::from(sampler),
+    };
     let builder = opentelemetry_sdk::trace::SdkTracerProvider::builder()
         .with_sampler(hinted.clone())
         .with_id_generator(early::DecidedIds::default());
@@ -69,6 +104,21 @@ impl ShouldSample for HintedSampler {
 }
 
 impl HintedSampler {
+    /// Whether a span under `parent` is known to be recorded (but for a hint, which
+    /// the provider's own decision honours all the same).
+    #[inline]
+    pub(crate) fn records_surely(&self, parent: &Context) -> bool {
+        match self.records {
+            Records::Every => true,
+            Records::UnlessParentUnsampled => {
+                let parent = parent.span();
+                let parent = parent.span_context();
+                !parent.is_valid() || parent.is_sampled()
+            }
+            Records::Unknown => false,
+        }
+    }
+
     /// The hint of the parent context if it carries one, else the configured
     /// sampler's decision.
     pub(crate) fn decide(
@@ -85,7 +135,7 @@ impl HintedSampler {
             Some(SampleHint::Always) => SamplingDecision::RecordAndSample,
             Some(SampleHint::Never) => SamplingDecision::Drop,
             None => {
-                return self.0.should_sample(
+                return self.sampler.should_sample(
                     parent_context,
                     trace_id,
                     name,
@@ -102,6 +152,31 @@ impl HintedSampler {
             decision,
             attributes: Vec::new(),
             trace_state,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Records;
+    use opentelemetry_sdk::trace::Sampler;
+
+    #[test]
+    fn the_samplers_known_to_record_are_recognised_and_no_other() {
+        let records = |sampler: Sampler| Records::of(&sampler);
+        assert_eq!(records(Sampler::AlwaysOn), Records::Every);
+        assert_eq!(
+            records(Sampler::ParentBased(Box::new(Sampler::AlwaysOn))),
+            Records::UnlessParentUnsampled
+        );
+        for unknown in [
+            Sampler::AlwaysOff,
+            Sampler::TraceIdRatioBased(1.0),
+            Sampler::ParentBased(Box::new(Sampler::AlwaysOff)),
+            Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(0.5))),
+            crate::AdaptiveSampler::new(0.5).into(),
+        ] {
+            assert_eq!(records(unknown), Records::Unknown);
         }
     }
 }
