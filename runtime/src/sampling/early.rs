@@ -89,8 +89,10 @@ impl Proposal for SpanBuilder {
     }
 }
 
-/// Opens a span on `tracer`, whose provider samples with `sampler`, deciding first.
-#[inline]
+/// Opens a span on `tracer`, whose provider samples with `sampler`, deciding first
+/// where that can save anything. Inlined, so that a span the SDK builds alone is
+/// built where it is used (it is large, and each move copies it).
+#[inline(always)]
 pub(crate) fn open(
     tracer: &SdkTracer,
     sampler: &HintedSampler,
@@ -102,6 +104,16 @@ pub(crate) fn open(
         // makes an invalid span, without sampling.
         return OpenedSpan::Sdk(tracer.build_with_context(proposal.into_builder(), parent));
     }
+    decide_first(tracer, sampler, proposal, parent)
+}
+
+/// The span decided here: dropped, or handed to the SDK with its decision.
+fn decide_first(
+    tracer: &SdkTracer,
+    sampler: &HintedSampler,
+    proposal: impl Proposal,
+    parent: &Context,
+) -> OpenedSpan {
     let ids = RandomIdGenerator::default();
     let inherited = {
         let parent = parent.span();

@@ -43,28 +43,32 @@ pub(crate) struct HintedSampler {
 /// Which spans the configured sampler is known to record without being asked.
 /// Deciding ahead of the SDK ([`early`]) saves most of a dropped span's cost but
 /// adds to a recorded one's (the decision is handed over); where the span is
-/// known to be recorded, the SDK decides alone, as without us.
+/// known to be recorded, the SDK decides alone, as without us. A wrong guess
+/// costs speed, never a decision: the SDK then asks the sampler itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Records {
     /// `always_on`.
     Every,
-    /// `parentbased_always_on`, the default: roots and children of sampled
-    /// parents.
-    UnlessParentUnsampled,
+    /// Parent-based: every child of a sampled parent; every root too when the
+    /// root sampler is `always_on` (`parentbased_always_on`, the default).
+    ChildrenOfSampled { roots: bool },
     /// Anything else: to be asked.
     Unknown,
 }
 
 impl Records {
     /// The SDK's samplers do not expose what a parent-based one wraps, but their
-    /// `Debug` names it. A sampler of another type that printed the same would
-    /// only be asked by the SDK rather than ahead of it, and it would decide the
-    /// same.
+    /// `Debug` names it.
     fn of(sampler: &dyn ShouldSample) -> Self {
-        match format!("{sampler:?}").as_str() {
-            "AlwaysOn" => Records::Every,
-            "ParentBased(AlwaysOn)" => Records::UnlessParentUnsampled,
-            _ => Records::Unknown,
+        let name = format!("{sampler:?}");
+        if name == "AlwaysOn" {
+            return Records::Every;
+        }
+        match name.strip_prefix("ParentBased(") {
+            Some(root) => Records::ChildrenOfSampled {
+                roots: root == "AlwaysOn)",
+            },
+            None => Records::Unknown,
         }
     }
 }
@@ -110,10 +114,14 @@ impl HintedSampler {
     pub(crate) fn records_surely(&self, parent: &Context) -> bool {
         match self.records {
             Records::Every => true,
-            Records::UnlessParentUnsampled => {
+            Records::ChildrenOfSampled { roots } => {
                 let parent = parent.span();
                 let parent = parent.span_context();
-                !parent.is_valid() || parent.is_sampled()
+                if parent.is_valid() {
+                    parent.is_sampled()
+                } else {
+                    roots
+                }
             }
             Records::Unknown => false,
         }
@@ -167,15 +175,19 @@ mod tests {
         assert_eq!(records(Sampler::AlwaysOn), Records::Every);
         assert_eq!(
             records(Sampler::ParentBased(Box::new(Sampler::AlwaysOn))),
-            Records::UnlessParentUnsampled
+            Records::ChildrenOfSampled { roots: true }
         );
-        for unknown in [
-            Sampler::AlwaysOff,
-            Sampler::TraceIdRatioBased(1.0),
+        for parent_based in [
             Sampler::ParentBased(Box::new(Sampler::AlwaysOff)),
             Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(0.5))),
             crate::AdaptiveSampler::new(0.5).into(),
         ] {
+            assert_eq!(
+                records(parent_based),
+                Records::ChildrenOfSampled { roots: false }
+            );
+        }
+        for unknown in [Sampler::AlwaysOff, Sampler::TraceIdRatioBased(1.0)] {
             assert_eq!(records(unknown), Records::Unknown);
         }
     }
