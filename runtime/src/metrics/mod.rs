@@ -8,6 +8,7 @@
 //! beside a word of state, so a call with no metrics installed pays one relaxed
 //! load, and a measured one a clock read at each end and the SDK's histogram update.
 
+mod clock;
 mod console;
 
 use crate::callsite::SpanMeta;
@@ -17,8 +18,8 @@ use crate::init::InitError;
 use crate::rpc::{HTTP_STATUS_CODE, RPC_STATUS_CODE, grpc_code_name};
 use crate::rpc::{Protocol, RpcMeta, Side};
 use crate::tally::{Failure, ReplyCode};
+pub(crate) use clock::Stamp;
 use console::ConsoleMetrics;
-use fastant::Instant;
 use opentelemetry::metrics::{BoundHistogram, Histogram, MeterProvider as _};
 use opentelemetry::{InstrumentationScope, Key, KeyValue};
 use opentelemetry_sdk::Resource;
@@ -131,19 +132,16 @@ impl Instrument {
     }
 }
 
-/// A point in time on the clock durations are measured with.
-pub(crate) type Stamp = Instant;
-
 /// The time now, for a call measured with `timing`.
 #[inline]
 pub(crate) fn stamp(_timing: &Timing) -> Stamp {
-    Instant::now()
+    Stamp::now()
 }
 
 /// A call being measured: when it started and what it records into.
 #[derive(Debug)]
 pub(crate) struct Timing {
-    start: Instant,
+    start: Stamp,
     measured: Measured,
 }
 
@@ -326,7 +324,7 @@ pub(crate) fn time_function(meta: &SpanMeta, series: &'static SiteSeries) -> Opt
         return None;
     }
     Some(Timing {
-        start: Instant::now(),
+        start: Stamp::now(),
         measured: Measured::Function(meta.function, series),
     })
 }
@@ -346,7 +344,7 @@ pub(crate) fn time_boundary(rpc: &RpcMeta, attributes: &[KeyValue]) -> Option<Ti
             .cloned(),
     );
     Some(Timing {
-        start: Instant::now(),
+        start: Stamp::now(),
         measured: Measured::Boundary(instrument, kept),
     })
 }
@@ -359,7 +357,7 @@ pub(crate) fn record(
     failure: Option<Failure>,
     reply: Option<ReplyCode>,
 ) {
-    let seconds = ended.duration_since(timing.start).as_secs_f64();
+    let seconds = ended.seconds_since(timing.start);
     if let (Measured::Function(function, series), None) = (&timing.measured, failure) {
         series.record(seconds, function);
         return;

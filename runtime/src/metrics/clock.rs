@@ -1,0 +1,93 @@
+//! The clock call durations are measured with: the CPU's time-stamp counter read
+//! through `fastant` (the clock `fastrace` uses), which checks that the counter is
+//! stable across cores and falls back to the system clock where it is not.
+//!
+//! A duration is the difference of two raw readings times one factor. `fastant`'s
+//! own conversion (`duration_since`, then seconds) goes through a `Duration` and
+//! two float-integer conversions and a division: about 20 ns a call here, a third of
+//! what a measured call may cost (DESIGN §10). Its readings keep their counter
+//! private but hash it as it is, which is how they are read raw; the factor is
+//! `fastant`'s own, taken once from how far it moves a reading for a known time.
+
+use fastant::Instant;
+use std::hash::{Hash, Hasher};
+use std::sync::LazyLock;
+use std::time::Duration;
+
+/// A reading of the clock, in its own units.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Stamp(u64);
+
+impl Stamp {
+    #[inline]
+    pub(crate) fn now() -> Self {
+        Stamp(raw(Instant::now()))
+    }
+
+    /// The seconds from `earlier` to this reading (0 if it was not earlier).
+    #[inline]
+    pub(crate) fn seconds_since(self, earlier: Stamp) -> f64 {
+        self.0.saturating_sub(earlier.0) as f64 * *SECONDS_PER_UNIT
+    }
+}
+
+/// The time a reading unit stands for: `fastant` moves a reading by that many
+/// units for this span of time (long, so that its rounding does not matter).
+static SECONDS_PER_UNIT: LazyLock<f64> = LazyLock::new(|| {
+    const SPAN: Duration = Duration::from_secs(1_000);
+    let base = Instant::now();
+    match base.checked_add(SPAN) {
+        Some(later) if raw(later) > raw(base) => {
+            SPAN.as_secs_f64() / (raw(later) - raw(base)) as f64
+        }
+        // A counter 1 000 s from its end: nanoseconds, as the fallback counts.
+        _ => 1e-9,
+    }
+});
+
+/// The counter inside a reading, as its `Hash` writes it.
+#[inline]
+fn raw(reading: Instant) -> u64 {
+    let mut counter = Counter(0);
+    reading.hash(&mut counter);
+    counter.0
+}
+
+/// Keeps the one `u64` a reading hashes.
+struct Counter(u64);
+
+impl Hasher for Counter {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, _bytes: &[u8]) {
+        // A reading hashes one `u64`, through `write_u64`.
+    }
+
+    fn write_u64(&mut self, counter: u64) {
+        self.0 = counter;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Instant, Stamp, raw};
+    use std::time::Duration;
+
+    #[test]
+    fn durations_agree_with_fastants_own() {
+        let start = Instant::now();
+        let stamp = Stamp(raw(start));
+        std::thread::sleep(Duration::from_millis(20));
+        let end = Instant::now();
+        let ours = Stamp(raw(end)).seconds_since(stamp);
+        let theirs = end.duration_since(start).as_secs_f64();
+        assert!(
+            (ours - theirs).abs() < 1e-6,
+            "ours {ours} s, fastant's {theirs} s"
+        );
+        assert!(ours >= 0.02, "{ours} s for a 20 ms sleep");
+        assert_eq!(stamp.seconds_since(Stamp(raw(end))), 0.0, "never negative");
+    }
+}
