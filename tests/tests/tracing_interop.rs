@@ -3,7 +3,12 @@
 //! span's child, sync and async; formatted lines carry the ids of the span they
 //! were written in. Each test sets its subscriber for its own thread only.
 
-use otel_traced::testing::{capture, capture_async};
+use otel_traced::opentelemetry::trace::{
+    Link, SpanKind, TraceContextExt as _, TraceId, TraceState,
+};
+use otel_traced::opentelemetry::{Context, KeyValue};
+use otel_traced::sdk::trace::{SamplingDecision, SamplingResult, ShouldSample};
+use otel_traced::testing::{Capture, capture, capture_async};
 use otel_traced::traced;
 use otel_traced_tests::assert_child_of;
 use std::sync::{Arc, Mutex};
@@ -143,4 +148,52 @@ fn install_sets_the_global_subscriber_once() {
         otel_traced::tracing::install(),
         Err(otel_traced::tracing::InstallError::AlreadySet)
     );
+}
+
+/// Keeps the traced calls and drops the `tracing` spans.
+#[derive(Clone, Debug)]
+struct DropsTracingSpans;
+
+impl ShouldSample for DropsTracingSpans {
+    fn should_sample(
+        &self,
+        _parent: Option<&Context>,
+        _trace_id: TraceId,
+        name: &str,
+        _kind: &SpanKind,
+        _attributes: &[KeyValue],
+        _links: &[Link],
+    ) -> SamplingResult {
+        SamplingResult {
+            decision: if name == "GET /cart" {
+                SamplingDecision::Drop
+            } else {
+                SamplingDecision::RecordAndSample
+            },
+            attributes: Vec::new(),
+            trace_state: TraceState::NONE,
+        }
+    }
+}
+
+#[test]
+fn a_dropped_tracing_span_still_carries_its_trace_to_the_calls_inside_it() {
+    let captured = tracing::subscriber::with_default(bridged(), || {
+        Capture::new().sampler(DropsTracingSpans).run(|| {
+            tracing::info_span!("GET /cart").in_scope(|| {
+                let request = Context::current().span().span_context().clone();
+                price(1);
+                request
+            })
+        })
+    });
+    let request = captured.output();
+    assert!(request.is_valid(), "the dropped span has a span context");
+    assert!(!request.is_sampled());
+    let [inner] = captured.spans() else {
+        panic!("only the traced call: {}", captured.tree());
+    };
+    assert_eq!(inner.name, "price");
+    assert_eq!(inner.span_context.trace_id(), request.trace_id());
+    assert_eq!(inner.parent_span_id, request.span_id());
 }
