@@ -5,7 +5,7 @@ use crate::config::{
     Config, Destination, ExceptionSignal, LogProcessorFactory, LogsDestination, ProcessorFactory,
     Propagator, Settings,
 };
-use crate::processor::{BoxedProcessor, CountedExporter, Ended, SpanCounters};
+use crate::processor::{Accepted, BoxedProcessor, CountedExporter, SpanCounters};
 use crate::route;
 use opentelemetry::KeyValue;
 use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
@@ -239,9 +239,9 @@ pub(crate) fn install(
     let (builder, sampler) = crate::sampling::provider_builder(Box::new(settings.sampler));
     let mut builder = builder.with_resource(resource);
     if let Some(processor) = processor {
-        builder = builder.with_span_processor(Ended {
+        builder = builder.with_span_processor(Accepted {
             inner: processor,
-            counters: Some(Arc::clone(&counters)),
+            counters: Arc::clone(&counters),
         });
     }
     let provider = builder.build();

@@ -3,8 +3,10 @@
 //! A key set twice on a span keeps its last value, as the specification asks
 //! ("setting an attribute with the same key as an existing attribute should
 //! overwrite"): the SDK appends instead, so `record!` of a key the function already
-//! recorded would otherwise export both. Spans are counted as they are accepted and
-//! as they are exported, so that what was lost can be said.
+//! recorded would otherwise export both. That is settled where spans are exported
+//! (on the export thread, not on the threads that end spans) and where a test
+//! capture keeps them. Spans are counted as they are accepted and as they are
+//! exported, so that what was lost can be said.
 
 use crate::config::BatchSettings;
 use opentelemetry::{Context, KeyValue};
@@ -82,15 +84,19 @@ impl SpanCounters {
     }
 }
 
-/// Counts the spans an exporter delivered.
+/// An exporter behind our pipeline.
 #[derive(Debug)]
 pub(crate) struct CountedExporter<E> {
     pub inner: E,
     pub counters: Arc<SpanCounters>,
 }
 
+/// Counts the spans an exporter delivered, each attribute key kept once first.
 impl<E: SpanExporter> SpanExporter for CountedExporter<E> {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+    async fn export(&self, mut batch: Vec<SpanData>) -> OTelSdkResult {
+        for span in &mut batch {
+            keep_last_values(&mut span.attributes);
+        }
         let spans = batch.len() as u64;
         let result = self.inner.export(batch).await;
         if result.is_ok() {
@@ -112,25 +118,20 @@ impl<E: SpanExporter> SpanExporter for CountedExporter<E> {
     }
 }
 
-/// What every ended span goes through before the processor `P`: each attribute
-/// key kept once, with its last value at the position of its first, and, with
-/// counters, the span counted as accepted.
+/// Counts every ended span as accepted before the processor `P` takes it.
 #[derive(Debug)]
-pub(crate) struct Ended<P> {
+pub(crate) struct Accepted<P> {
     pub inner: P,
-    pub counters: Option<Arc<SpanCounters>>,
+    pub counters: Arc<SpanCounters>,
 }
 
-impl<P: SpanProcessor> SpanProcessor for Ended<P> {
+impl<P: SpanProcessor> SpanProcessor for Accepted<P> {
     fn on_start(&self, span: &mut Span, context: &Context) {
         self.inner.on_start(span, context);
     }
 
-    fn on_end(&self, mut span: SpanData) {
-        if let Some(counters) = &self.counters {
-            counters.accepted.fetch_add(1, Ordering::Relaxed);
-        }
-        keep_last_values(&mut span.attributes);
+    fn on_end(&self, span: SpanData) {
+        self.counters.accepted.fetch_add(1, Ordering::Relaxed);
         self.inner.on_end(span);
     }
 
@@ -149,12 +150,12 @@ impl<P: SpanProcessor> SpanProcessor for Ended<P> {
 
 /// Lists up to this long are checked for repeated keys pair by pair: for the few
 /// attributes a span usually has, that is cheaper than hashing every key, and it
-/// allocates nothing (this runs for every span, on the thread that ends it).
+/// allocates nothing (this runs for every span exported).
 const PAIRWISE_UP_TO: usize = 16;
 
 /// Removes repeated keys, keeping each key's last value at its first position. A
 /// list without repeats (the usual case) is left untouched.
-fn keep_last_values(attributes: &mut Vec<KeyValue>) {
+pub(crate) fn keep_last_values(attributes: &mut Vec<KeyValue>) {
     if !has_repeated_keys(attributes) {
         return;
     }

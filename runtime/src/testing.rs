@@ -20,7 +20,7 @@
 //! assert_eq!(captured.tree(), "add  {a=2, b=3}\n");
 //! ```
 
-use crate::processor::Ended;
+use crate::processor::keep_last_values;
 use crate::render::{Style, render_trees};
 use crate::route::{CaptureRoute, lock};
 use opentelemetry::Context;
@@ -99,11 +99,8 @@ impl OpenCapture {
         let spans = Arc::new(Mutex::new(Vec::new()));
         let (builder, sampler) = crate::sampling::provider_builder(sampler);
         let provider = builder
-            .with_span_processor(Ended {
-                inner: CaptureProcessor {
-                    spans: Arc::clone(&spans),
-                },
-                counters: None,
+            .with_span_processor(CaptureProcessor {
+                spans: Arc::clone(&spans),
             })
             .build();
         OpenCapture {
@@ -129,7 +126,8 @@ impl Drop for OpenCapture {
     }
 }
 
-/// Records every ended span of the capture, on the thread that ended it.
+/// Records every ended span of the capture, on the thread that ended it, each
+/// attribute key kept once (as our exporters do).
 #[derive(Debug)]
 struct CaptureProcessor {
     spans: Arc<Mutex<Vec<SpanData>>>,
@@ -138,7 +136,8 @@ struct CaptureProcessor {
 impl SpanProcessor for CaptureProcessor {
     fn on_start(&self, _span: &mut Span, _context: &Context) {}
 
-    fn on_end(&self, span: SpanData) {
+    fn on_end(&self, mut span: SpanData) {
+        keep_last_values(&mut span.attributes);
         lock(&self.spans).push(span);
     }
 

@@ -5,7 +5,7 @@
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
-use otel_traced::{Config, traced};
+use otel_traced::{Config, record, traced};
 use otel_traced_tests::receiver::{Receiver, Transport, string_attribute, value};
 
 #[derive(Debug)]
@@ -27,7 +27,9 @@ fn checkout(order_id: u64, customer: &str) -> Result<(), Declined> {
 
 #[traced]
 fn reserve(order_id: u64, weight: f64) {
-    let _ = (order_id, weight);
+    let _ = order_id;
+    // Recorded again: the export keeps the last value, once.
+    record!(weight = weight * 2.0);
 }
 
 #[traced(kind = client)]
@@ -88,7 +90,17 @@ fn export_to(transport: Transport) {
     );
     assert_eq!(
         value(&reserve.attributes, "weight"),
-        Some(&Value::DoubleValue(2.5))
+        Some(&Value::DoubleValue(5.0)),
+        "{transport:?}: the value recorded last"
+    );
+    assert_eq!(
+        reserve
+            .attributes
+            .iter()
+            .filter(|attribute| attribute.key == "weight")
+            .count(),
+        1,
+        "{transport:?}: a key recorded twice is exported once"
     );
     assert_eq!(
         string_attribute(&root.attributes, "code.function.name"),
