@@ -315,23 +315,30 @@ pub struct ActiveSpan {
 
 impl ActiveSpan {
     pub(crate) const fn disabled() -> Self {
+        Self::without_span(None)
+    }
+
+    /// No span, but `context` (extracted from a request) is what the body runs
+    /// under, so its trace and baggage pass through.
+    pub(crate) fn passthrough(context: Context) -> Self {
+        Self::without_span(Some(context))
+    }
+
+    /// Built in place rather than as `disabled().or_passthrough(..)`: a move of
+    /// the whole value copies it.
+    const fn without_span(current: Option<Context>) -> Self {
         ActiveSpan {
             handle: ManuallyDrop::new(SpanHandle {
                 context: None,
                 tally: None,
             }),
             call: CallKind::Sync,
-            current: ManuallyDrop::new(None),
+            current: ManuallyDrop::new(current),
         }
     }
 
-    /// No span, but `context` (extracted from a request) is what the body runs
-    /// under, so its trace and baggage pass through.
-    pub(crate) fn passthrough(context: Context) -> Self {
-        Self::disabled().or_passthrough(context)
-    }
-
     /// This span, or when none is recorded, [`ActiveSpan::passthrough`].
+    #[inline]
     pub(crate) fn or_passthrough(mut self, context: Context) -> Self {
         if self.handle.context.is_none() {
             *self.current = Some(context);
