@@ -12,7 +12,9 @@ use std::panic::{self, Location};
 use std::sync::Once;
 
 thread_local! {
-    /// Where the last panic on this thread started, as our hook saw it.
+    /// Where the last panic on this thread started, as our hook saw it. Reached
+    /// with `try_with`: a panic while the thread's locals are being destroyed (in
+    /// code another one's destructor runs) must not make our hook panic too.
     static LAST_LOCATION: RefCell<Option<PanicLocation>> = const { RefCell::new(None) };
 }
 
@@ -43,7 +45,7 @@ pub(crate) fn install_location_hook() {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
             if let Some(location) = info.location() {
-                LAST_LOCATION.with(|last| *last.borrow_mut() = Some(location.into()));
+                let _ = LAST_LOCATION.try_with(|last| *last.borrow_mut() = Some(location.into()));
             }
             previous(info);
         }));
@@ -69,12 +71,15 @@ impl PanicReport {
         } else {
             "panic with a non-string payload".to_owned()
         };
-        let location = LAST_LOCATION.with(|last| last.borrow_mut().take());
+        let location = LAST_LOCATION
+            .try_with(|last| last.borrow_mut().take())
+            .ok()
+            .flatten();
         PanicReport { message, location }
     }
 
     /// Hands the location back to the enclosing spans of the same unwind.
     pub(crate) fn restore(self) {
-        LAST_LOCATION.with(|last| *last.borrow_mut() = self.location);
+        let _ = LAST_LOCATION.try_with(|last| *last.borrow_mut() = self.location);
     }
 }

@@ -33,9 +33,13 @@ thread_local! {
     static DECIDED_TRACE_ID: Cell<Option<TraceId>> = const { Cell::new(None) };
 }
 
+// Reached with `try_with`: a span opened while the thread's locals are being
+// destroyed (from another one's destructor) finds nothing handed over, and the
+// SDK decides itself, rather than panicking.
+
 /// The decision made ahead for the span the SDK is building on this thread.
 pub(super) fn take_decided() -> Option<SamplingResult> {
-    DECIDED.take()
+    DECIDED.try_with(Cell::take).ok().flatten()
 }
 
 /// Our providers' id generator: the SDK's random ids, but the trace id a root was
@@ -46,7 +50,9 @@ pub(crate) struct DecidedIds(RandomIdGenerator);
 impl IdGenerator for DecidedIds {
     fn new_trace_id(&self) -> TraceId {
         DECIDED_TRACE_ID
-            .take()
+            .try_with(Cell::take)
+            .ok()
+            .flatten()
             .unwrap_or_else(|| self.0.new_trace_id())
     }
 
@@ -152,15 +158,15 @@ struct Handoff;
 
 impl Handoff {
     fn new(decided: SamplingResult, root_trace_id: Option<TraceId>) -> Self {
-        DECIDED.set(Some(decided));
-        DECIDED_TRACE_ID.set(root_trace_id);
+        let _ = DECIDED.try_with(|cell| cell.set(Some(decided)));
+        let _ = DECIDED_TRACE_ID.try_with(|cell| cell.set(root_trace_id));
         Handoff
     }
 }
 
 impl Drop for Handoff {
     fn drop(&mut self) {
-        DECIDED.take();
-        DECIDED_TRACE_ID.take();
+        let _ = DECIDED.try_with(Cell::take);
+        let _ = DECIDED_TRACE_ID.try_with(Cell::take);
     }
 }
