@@ -140,10 +140,12 @@ impl TracerCache {
         };
         let tracer = route.0.provider.tracer_with_scope(scope());
         let span = early::open(&tracer, &route.0.sampler, proposal, parent);
-        if !parent.span().span_context().is_valid() {
+        if let Some(span) = &span
+            && !parent.span().span_context().is_valid()
+        {
             route.register_root(span.span_context());
         }
-        Some(span)
+        span
     }
 
     /// Opens a span with this call site's tracer for what is installed, or returns
@@ -161,7 +163,7 @@ impl TracerCache {
             if let Some((cached_generation, tracer)) = cached.as_ref()
                 && *cached_generation == generation
             {
-                return Some(open(tracer, scope, proposal, parent));
+                return open(tracer, scope, proposal, parent);
             }
         }
         let installed = INSTALLED.read().unwrap_or_else(PoisonError::into_inner);
@@ -175,24 +177,26 @@ impl TracerCache {
         };
         let mut cached = self.0.write().unwrap_or_else(PoisonError::into_inner);
         let (_, tracer) = cached.insert((*installed_generation, tracer));
-        Some(open(tracer, || scope, proposal, parent))
+        open(tracer, || scope, proposal, parent)
     }
 }
 
+/// The span `tracer` opens: always `Some`, in the shape the route returns, so that
+/// the span is written once into the caller's slot (see `early::open`).
 #[inline]
 fn open(
     tracer: &CachedTracer,
     scope: impl FnOnce() -> InstrumentationScope,
     proposal: impl Proposal,
     parent: &Context,
-) -> OpenedSpan {
+) -> Option<OpenedSpan> {
     match tracer {
         CachedTracer::Ours(tracer, sampler) => early::open(tracer, sampler, proposal, parent),
-        CachedTracer::Global => OpenedSpan::Global(
+        CachedTracer::Global => Some(OpenedSpan::Global(
             opentelemetry::global::tracer_provider()
                 .tracer_with_scope(scope())
                 .build_with_context(proposal.into_builder(), parent),
-        ),
+        )),
     }
 }
 

@@ -97,18 +97,23 @@ impl Proposal for SpanBuilder {
 
 /// Opens a span on `tracer`, whose provider samples with `sampler`, deciding first
 /// where that can save anything. Inlined, so that a span the SDK builds alone is
-/// built where it is used (it is large, and each move copies it).
+/// built where it is used (it is large, and each move copies it); for the same
+/// reason it is returned as the route returns it, always `Some`, so that it is
+/// written once into the caller's slot instead of being moved into an `Option`
+/// there.
 #[inline(always)]
 pub(crate) fn open(
     tracer: &SdkTracer,
     sampler: &HintedSampler,
     proposal: impl Proposal,
     parent: &Context,
-) -> OpenedSpan {
+) -> Option<OpenedSpan> {
     if sampler.records_surely(parent) || parent.is_telemetry_suppressed() {
         // Nothing to save by deciding first; under a suppressed context the SDK
         // makes an invalid span, without sampling.
-        return OpenedSpan::Sdk(tracer.build_with_context(proposal.into_builder(), parent));
+        return Some(OpenedSpan::Sdk(
+            tracer.build_with_context(proposal.into_builder(), parent),
+        ));
     }
     decide_first(tracer, sampler, proposal, parent)
 }
@@ -119,7 +124,7 @@ fn decide_first(
     sampler: &HintedSampler,
     proposal: impl Proposal,
     parent: &Context,
-) -> OpenedSpan {
+) -> Option<OpenedSpan> {
     let ids = RandomIdGenerator::default();
     let inherited = {
         let parent = parent.span();
@@ -138,17 +143,17 @@ fn decide_first(
         )
     });
     if result.decision == SamplingDecision::Drop {
-        return OpenedSpan::Unsampled(SpanContext::new(
+        return Some(OpenedSpan::Unsampled(SpanContext::new(
             trace_id,
             ids.new_span_id(),
             TraceFlags::default(),
             false,
             result.trace_state,
-        ));
+        )));
     }
     let builder = proposal.into_builder();
     let _handed = Handoff::new(result, inherited.is_none().then_some(trace_id));
-    OpenedSpan::Sdk(tracer.build_with_context(builder, parent))
+    Some(OpenedSpan::Sdk(tracer.build_with_context(builder, parent)))
 }
 
 /// The decision and trace id handed to the SDK's build, taken back when it ends
