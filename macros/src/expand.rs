@@ -34,7 +34,7 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
                 }
             });
             quote! {
-                let __otel_current = __otel_span.enter();
+                let __otel_current = __otel_span.enter_once();
                 let __otel_handle = __otel_span.handle();
                 let __otel_output = __otel_handle.catch_panic(move || #typed);
                 #sync_outcome

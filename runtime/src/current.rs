@@ -60,7 +60,7 @@ static IN_SPAN: Callsite = Callsite::new(&SpanMeta {
 #[track_caller]
 pub fn in_span<R>(name: &'static str, body: impl FnOnce() -> R) -> R {
     let mut span = open_in_span(name, CallKind::Sync);
-    let _current = span.enter();
+    let _current = span.enter_once();
     span.handle().catch_panic(body)
 }
 

@@ -369,6 +369,18 @@ impl ActiveSpan {
         self.body_context().map(|context| context.clone().attach())
     }
 
+    /// [`ActiveSpan::enter`] for a body entered once (a synchronous call): a
+    /// context only the body runs under (a span sampled out, baggage added) is
+    /// moved into the guard rather than cloned, two atomic reference-count updates
+    /// fewer (about 14 ns on the machine of DESIGN §7).
+    #[inline]
+    pub fn enter_once(&mut self) -> Option<ContextGuard> {
+        match self.current.take() {
+            Some(current) => Some(current.attach()),
+            None => self.enter(),
+        }
+    }
+
     /// The context the body runs under, when it is not simply the current one.
     #[inline]
     pub(crate) fn body_context(&self) -> Option<&Context> {

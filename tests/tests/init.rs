@@ -113,3 +113,61 @@ fn otel_propagators_sets_the_global_propagator() {
         drop(guard);
     }
 }
+
+/// Keeps the names of the spans it is given.
+#[derive(Clone, Debug, Default)]
+struct Names(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl otel_traced::sdk::trace::SpanExporter for Names {
+    async fn export(
+        &self,
+        batch: Vec<otel_traced::sdk::trace::SpanData>,
+    ) -> otel_traced::sdk::error::OTelSdkResult {
+        let mut names = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        names.extend(batch.into_iter().map(|span| span.name.into_owned()));
+        Ok(())
+    }
+}
+
+impl Names {
+    fn taken(&self) -> Vec<String> {
+        std::mem::take(
+            &mut *self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+}
+
+#[traced]
+fn checkout() {}
+
+#[test]
+fn a_call_sites_spans_follow_each_installed_provider() {
+    // A call site keeps the tracer of the first provider it saw apart from later
+    // ones (`route::TracerCache`): each installation must still get its own spans.
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let exporters = [Names::default(), Names::default(), Names::default()];
+    for exporter in &exporters {
+        let guard = otel_traced::Config::from_vars([("OTEL_TRACES_SAMPLER", "always_on")])
+            .span_exporter(exporter.clone())
+            .install()
+            .expect("installed");
+        checkout();
+        guard.shutdown().expect("a clean shutdown");
+    }
+    checkout(); // nothing installed: recorded nowhere
+    for (installation, exporter) in exporters.iter().enumerate() {
+        assert_eq!(
+            exporter.taken(),
+            ["checkout"],
+            "installation {installation}"
+        );
+    }
+}
