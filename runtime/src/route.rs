@@ -171,11 +171,25 @@ impl TracerCache {
         parent: &Context,
     ) -> Option<OpenedSpan> {
         let generation = GENERATION.load(Ordering::Acquire);
-        if let Some((first_generation, tracer)) = self.first.get()
-            && *first_generation == generation
-        {
-            return open(tracer, scope, proposal, parent);
+        match self.first.get() {
+            Some((first_generation, tracer)) if *first_generation == generation => {
+                open(tracer, scope, proposal, parent)
+            }
+            _ => self.build_otherwise(generation, scope, proposal, parent),
         }
+    }
+
+    /// [`TracerCache::build`] with a later installation's tracer, or after the
+    /// provider changed: out of line, so that the common path inlines one opening.
+    #[cold]
+    #[inline(never)]
+    fn build_otherwise(
+        &self,
+        generation: u64,
+        scope: impl FnOnce() -> InstrumentationScope,
+        proposal: impl Proposal,
+        parent: &Context,
+    ) -> Option<OpenedSpan> {
         {
             let later = self.later.read().unwrap_or_else(PoisonError::into_inner);
             if let Some((later_generation, tracer)) = later.as_ref()
