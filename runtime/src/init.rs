@@ -98,6 +98,12 @@ impl std::error::Error for ShutdownError {
 /// Keeps the installed provider alive. Dropping it (or calling
 /// [`Guard::shutdown`]) exports what is queued, within 5 seconds at most, and
 /// uninstalls the provider; spans of calls still running then are lost.
+///
+/// `init()` may be called again afterwards. The first provider's memory is then
+/// kept until the process ends, though nothing uses it: annotated functions read
+/// its tracer without a lock, which cannot tell when the last reader is done. Most
+/// of it is the batch queue, sized by `OTEL_BSP_MAX_QUEUE_SIZE` at about 360 bytes
+/// a span (about 24 MB at the default 65 536); later providers are freed.
 #[must_use = "dropping the guard shuts tracing down at once"]
 #[derive(Debug)]
 pub struct Guard {

@@ -116,9 +116,11 @@ pub(crate) fn uninstall() {
 /// The tracer of the first provider a call site sees is kept where one load reads
 /// it: a process installs once, and a read lock costs two atomic read-modify-writes
 /// per span (about 14 ns on the two-core machine of DESIGN §7). The tracers of later
-/// installations (tests, a re-initialised process) are kept behind a lock; the first
-/// one then stays in place, unused, with its provider's memory (not its threads:
-/// the provider was shut down when it was uninstalled).
+/// installations (tests, a re-initialised process) are kept behind a lock, and
+/// replaced when the provider changes again; the first one stays in place, unused,
+/// keeping its provider's memory (not its threads: it was shut down when it was
+/// uninstalled). Nothing can free it safely without making every read pay for
+/// knowing when the last one ended; `Guard` documents the cost.
 #[derive(Debug)]
 pub(crate) struct TracerCache {
     first: OnceLock<(u64, CachedTracer)>,
