@@ -351,7 +351,10 @@ impl Callsite {
     }
 
     /// The span as its sampler sees it, with the code attributes and a
-    /// boundary's.
+    /// boundary's. Always inlined: out of line, its parts went through memory
+    /// field by field and were read back whole, which stalls the processor on
+    /// store forwarding (about 8 ns a span sampled out, seen with `perf`).
+    #[inline(always)]
     fn proposal(&self, start: Opening) -> Proposed {
         let meta = self.meta;
         let code = if meta.code { CODE_ATTRIBUTES } else { 0 };
@@ -471,8 +474,8 @@ impl Proposal for Proposed {
 /// with the new span context but not the span (nothing records into it, and
 /// nothing is left to end): one allocation, where a context holding the SDK's span
 /// would box it too.
-fn unrecorded(span: &OpenedSpan, parent: Context, explicit: bool) -> ActiveSpan {
-    let span_context = span.span_context();
+fn unrecorded(span: &mut OpenedSpan, parent: Context, explicit: bool) -> ActiveSpan {
+    let span_context = span.take_span_context();
     let parent_span = parent.span();
     let parent_context = parent_span.span_context();
     let nothing_to_carry = parent_context.is_valid()
@@ -489,7 +492,7 @@ fn unrecorded(span: &OpenedSpan, parent: Context, explicit: bool) -> ActiveSpan 
             ActiveSpan::disabled()
         };
     }
-    ActiveSpan::passthrough(parent.with_remote_span_context(span_context.clone()))
+    ActiveSpan::passthrough(parent.with_remote_span_context(span_context))
 }
 
 /// The parent context of a `root` span: no span, so a new trace starts, but the

@@ -36,6 +36,18 @@ pub(crate) enum OpenedSpan {
     Unsampled(SpanContext),
 }
 
+impl OpenedSpan {
+    /// The span context, moved out when the span is only that (a span dropped
+    /// before the SDK built it), else copied.
+    #[inline]
+    pub(crate) fn take_span_context(&mut self) -> SpanContext {
+        match self {
+            OpenedSpan::Unsampled(context) => std::mem::replace(context, SpanContext::NONE),
+            span => span.span_context().clone(),
+        }
+    }
+}
+
 /// Runs `$body` with `$span` bound to whichever span `$opened` holds, or
 /// `$unsampled` with `$context` bound to the span context of a dropped one (by
 /// default nothing: it records nothing).
