@@ -295,16 +295,17 @@ impl Callsite {
             attributes,
             counts: tally.as_ref().and_then(Tally::counts),
         };
-        let mut span = self.open(opening, parent, call, record);
-        span.set_tally(tally);
-        span
+        self.open(opening, tally, parent, call, record)
     }
 
-    /// Opens the span of [`Callsite::start_enabled`].
+    /// Opens the span of [`Callsite::start_enabled`], which keeps `tally`: built
+    /// once where it is returned (a value set after would take a copy of the
+    /// whole `ActiveSpan`).
     #[inline]
     fn open(
         &'static self,
         start: Opening,
+        tally: Option<Tally>,
         parent: Parent<'_>,
         call: CallKind,
         record: impl FnOnce(&mut Attributes<'_>),
@@ -330,17 +331,17 @@ impl Callsite {
             None => open(),
         };
         let Some(span) = opened.as_mut() else {
-            return ActiveSpan::disabled();
+            return ActiveSpan::without_span(None, tally);
         };
         if !span.is_recording() {
-            return unrecorded(span, parent, explicit);
+            return unrecorded(span, parent, explicit, tally);
         }
         // User code (argument and `attrs(..)` expressions) runs only now, with no
         // borrow of the current context held.
         record(&mut Attributes::opening(span));
         match opened {
-            Some(span) => ActiveSpan::new(span.into_context(&parent), call),
-            None => ActiveSpan::disabled(),
+            Some(span) => ActiveSpan::new(span.into_context(&parent), call, tally),
+            None => ActiveSpan::without_span(None, tally),
         }
     }
 
@@ -474,7 +475,12 @@ impl Proposal for Proposed {
 /// with the new span context but not the span (nothing records into it, and
 /// nothing is left to end): one allocation, where a context holding the SDK's span
 /// would box it too.
-fn unrecorded(span: &mut OpenedSpan, parent: Context, explicit: bool) -> ActiveSpan {
+fn unrecorded(
+    span: &mut OpenedSpan,
+    parent: Context,
+    explicit: bool,
+    tally: Option<Tally>,
+) -> ActiveSpan {
     let span_context = span.take_span_context();
     let parent_span = parent.span();
     let parent_context = parent_span.span_context();
@@ -486,13 +492,10 @@ fn unrecorded(span: &mut OpenedSpan, parent: Context, explicit: bool) -> ActiveS
         && parent_context.trace_state() == span_context.trace_state()
         && parent.get::<SampleHint>().is_none();
     if nothing_to_carry {
-        return if explicit {
-            ActiveSpan::passthrough(parent)
-        } else {
-            ActiveSpan::disabled()
-        };
+        let current = explicit.then_some(parent);
+        return ActiveSpan::without_span(current, tally);
     }
-    ActiveSpan::passthrough(parent.with_remote_span_context(span_context))
+    ActiveSpan::without_span(Some(parent.with_remote_span_context(span_context)), tally)
 }
 
 /// The parent context of a `root` span: no span, so a new trace starts, but the

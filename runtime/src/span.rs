@@ -327,22 +327,23 @@ pub struct ActiveSpan {
 
 impl ActiveSpan {
     pub(crate) const fn disabled() -> Self {
-        Self::without_span(None)
+        Self::without_span(None, None)
     }
 
     /// No span, but `context` (extracted from a request) is what the body runs
     /// under, so its trace and baggage pass through.
     pub(crate) fn passthrough(context: Context) -> Self {
-        Self::without_span(Some(context))
+        Self::without_span(Some(context), None)
     }
 
-    /// Built in place rather than as `disabled().or_passthrough(..)`: a move of
-    /// the whole value copies it.
-    const fn without_span(current: Option<Context>) -> Self {
+    /// No span; the body runs under `current` when there is one, and the call
+    /// keeps `tally`. Built in place rather than as `disabled().or_passthrough(..)`:
+    /// a move of the whole value copies it.
+    pub(crate) const fn without_span(current: Option<Context>, tally: Option<Tally>) -> Self {
         ActiveSpan {
             handle: ManuallyDrop::new(SpanHandle {
                 context: None,
-                tally: None,
+                tally,
             }),
             call: CallKind::Sync,
             current: ManuallyDrop::new(current),
@@ -358,21 +359,15 @@ impl ActiveSpan {
         self
     }
 
-    pub(crate) fn new(context: Context, call: CallKind) -> Self {
+    pub(crate) fn new(context: Context, call: CallKind, tally: Option<Tally>) -> Self {
         ActiveSpan {
             handle: ManuallyDrop::new(SpanHandle {
                 context: Some(context),
-                tally: None,
+                tally,
             }),
             call,
             current: ManuallyDrop::new(None),
         }
-    }
-
-    /// Keeps `tally` for this call: counted, and measured, when it ends.
-    #[inline]
-    pub(crate) fn set_tally(&mut self, tally: Option<Tally>) {
-        self.handle.tally = tally;
     }
 
     /// Makes the span's context current until the guard is dropped.
