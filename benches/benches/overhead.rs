@@ -7,13 +7,31 @@
 //! drain, untimed (their CPU is what the `cpu-per-span` binary adds). The defaults
 //! fit the whole suite in a few minutes on two cores; criterion's own flags
 //! (`--warm-up-time`, `--measurement-time`, `--sample-size`, a filter) win.
+//!
+//! `OTEL_TRACED_BENCH_STATE=<state>` runs one state only. `scripts/bench-report`
+//! runs each in a process of its own, as an application installs once: a call
+//! site reads the tracer of the first provider it saw with one load, and those of
+//! later installations behind a lock (`route::TracerCache`), which would otherwise
+//! add about 15 ns to every state after the first installed one.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use otel_traced_benches::{Installed, State, cases::cases};
 use std::time::{Duration, Instant};
 
+/// The states to run: `OTEL_TRACED_BENCH_STATE`'s, else all of them.
+fn states() -> Vec<State> {
+    let Ok(name) = std::env::var("OTEL_TRACED_BENCH_STATE") else {
+        return State::ALL.to_vec();
+    };
+    let state = State::ALL.into_iter().find(|state| state.name() == name);
+    let names = State::ALL.map(State::name).join(", ");
+    vec![state.unwrap_or_else(|| {
+        panic!("OTEL_TRACED_BENCH_STATE={name:?} is not a state: one of {names}")
+    })]
+}
+
 fn overhead(criterion: &mut Criterion) {
-    for state in State::ALL {
+    for state in states() {
         let installed = Installed::new(state);
         let cases = cases(state);
         // Consecutive cases of one workload share a criterion group.

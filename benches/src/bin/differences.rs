@@ -5,7 +5,10 @@
 //! calls). On a shared machine the speed drifts by tens of percent over seconds, so
 //! two criterion groups timed one after the other cannot resolve a difference of
 //! 20 ns; batches of the two variants taken in turn, the fastest batch of each
-//! kept, can. Prints tab-separated lines under a header: `case  ns_per_call`.
+//! kept, can. Both variants of a pair run under the same installation, or are
+//! installed the same way, so that what the tracer cache's path costs after a
+//! first installation (a lock, `route::TracerCache`) is on both sides alike.
+//! Prints tab-separated lines under a header: `case  ns_per_call`.
 //!
 //! `cargo run --release -p otel-traced-benches --bin differences [ROUNDS]`
 
