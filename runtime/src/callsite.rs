@@ -174,16 +174,6 @@ pub fn links<const N: usize>(targets: [SpanContext; N]) -> Vec<Link> {
         .collect()
 }
 
-/// A [`SpanStart`] as the span is built from it; its tally waits in the
-/// [`ActiveSpan`].
-struct Opening {
-    name: Cow<'static, str>,
-    links: Vec<Link>,
-    attributes: Vec<KeyValue>,
-    /// The counters the sampler sees, when calls are counted.
-    counts: Option<&'static CallCounts>,
-}
-
 const CODE_ATTRIBUTES: usize = 3;
 
 impl Callsite {
@@ -260,17 +250,11 @@ impl Callsite {
         } else {
             None
         };
-        self.start_enabled(
-            SpanStart {
-                name: Cow::Borrowed(name),
-                links: links(),
-                attributes: Vec::new(),
-                tally: Tally::for_call(counts, timing),
-            },
-            parent,
-            call,
-            record,
-        )
+        // The tally first: the vectors made after it go straight into the proposal
+        // rather than through a copy read back at once (a stall, seen with `perf`).
+        let tally = Tally::for_call(counts, timing);
+        let proposal = self.proposal(Cow::Borrowed(name), links(), Vec::new());
+        self.open(proposal, tally, parent, call, record)
     }
 
     /// Opens the span of a call that may be recorded: inlined into the out-of-line
@@ -289,28 +273,23 @@ impl Callsite {
             attributes,
             tally,
         } = start;
-        let opening = Opening {
-            name,
-            links,
-            attributes,
-            counts: tally.as_ref().and_then(Tally::counts),
-        };
-        self.open(opening, tally, parent, call, record)
+        let proposal = self.proposal(name, links, attributes);
+        self.open(proposal, tally, parent, call, record)
     }
 
-    /// Opens the span of [`Callsite::start_enabled`], which keeps `tally`: built
-    /// once where it is returned (a value set after would take a copy of the
-    /// whole `ActiveSpan`).
+    /// Opens the span `proposal` describes, for a call that keeps `tally` (whose
+    /// counters the sampler sees): built once where it is returned (a value set
+    /// after would take a copy of the whole `ActiveSpan`).
     #[inline]
     fn open(
         &'static self,
-        start: Opening,
+        proposal: Proposed,
         tally: Option<Tally>,
         parent: Parent<'_>,
         call: CallKind,
         record: impl FnOnce(&mut Attributes<'_>),
     ) -> ActiveSpan {
-        let counts = start.counts;
+        let counts = tally.as_ref().and_then(Tally::counts);
         let explicit = matches!(parent, Parent::Context(_));
         let mut parent = match parent {
             Parent::Current if self.meta.root => Context::map_current(root_context),
@@ -323,7 +302,6 @@ impl Callsite {
             // The sampler reads the hint here; the span's context inherits it.
             parent = parent.with_value(hint);
         }
-        let proposal = self.proposal(start);
         // Worked on in place: the SDK span is large, and each move copies it.
         let open = || self.tracers.open(|| self.scope(), proposal, &parent);
         let mut opened = match counts {
@@ -352,26 +330,32 @@ impl Callsite {
     }
 
     /// The span as its sampler sees it, with the code attributes and a
-    /// boundary's. Always inlined: out of line, its parts went through memory
+    /// boundary's (`attributes`). Always inlined, and built straight from its
+    /// parts: out of line, or from a struct of them, its parts went through memory
     /// field by field and were read back whole, which stalls the processor on
     /// store forwarding (about 8 ns a span sampled out, seen with `perf`).
     #[inline(always)]
-    fn proposal(&self, start: Opening) -> Proposed {
+    fn proposal(
+        &self,
+        name: Cow<'static, str>,
+        links: Vec<Link>,
+        attributes: Vec<KeyValue>,
+    ) -> Proposed {
         let meta = self.meta;
         let code = if meta.code { CODE_ATTRIBUTES } else { 0 };
-        let capacity = code + start.attributes.len() + meta.max_attributes;
-        let attributes = if meta.code && !start.attributes.is_empty() {
-            let mut attributes = Vec::with_capacity(capacity);
-            attributes.extend(meta.code_attributes());
-            attributes.extend(start.attributes);
-            attributes
+        let capacity = code + attributes.len() + meta.max_attributes;
+        let attributes = if meta.code && !attributes.is_empty() {
+            let mut with_code = Vec::with_capacity(capacity);
+            with_code.extend(meta.code_attributes());
+            with_code.extend(attributes);
+            with_code
         } else {
-            start.attributes
+            attributes
         };
         Proposed {
             meta,
-            name: start.name,
-            links: start.links,
+            name,
+            links,
             attributes,
             capacity,
         }
