@@ -18,7 +18,7 @@ use super::HintedSampler;
 use crate::span::OpenedSpan;
 use opentelemetry::trace::{
     Link, SpanBuilder, SpanContext, SpanId, SpanKind, TraceContextExt as _, TraceFlags, TraceId,
-    Tracer as _,
+    TraceState, Tracer as _,
 };
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::trace::{
@@ -143,12 +143,21 @@ fn decide_first(
         )
     });
     if result.decision == SamplingDecision::Drop {
+        // An empty trace state (most often the case) is written as the constant
+        // rather than moved out of the sampler's result: moving it reads back at
+        // once what the sampler has just written in pieces, which stalls the
+        // processor on store forwarding (about 4 ns here, seen with `perf`).
+        let trace_state = if result.trace_state == TraceState::NONE {
+            TraceState::NONE
+        } else {
+            result.trace_state
+        };
         return Some(OpenedSpan::Unsampled(SpanContext::new(
             trace_id,
             ids.new_span_id(),
             TraceFlags::default(),
             false,
-            result.trace_state,
+            trace_state,
         )));
     }
     let builder = proposal.into_builder();
