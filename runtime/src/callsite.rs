@@ -117,9 +117,10 @@ pub fn parent<T: ParentTarget + ?Sized>(target: &T) -> Parent<'_> {
     target.as_parent()
 }
 
-/// What varies per call when a span is built: its name (fixed but for `in_span`
-/// and boundaries), its links, the attributes a boundary gives from the start,
-/// and the call's tally (its counters, its timing if measured).
+/// What varies per call when a boundary's span is built (`rpc/open.rs`): its
+/// name, its links, the attributes it gives from the start, and the call's tally
+/// (its counters, its timing if measured). A function's opener passes these
+/// straight to [`Callsite::proposal`] instead.
 pub(crate) struct SpanStart {
     pub name: Cow<'static, str>,
     pub links: Vec<Link>,
@@ -257,8 +258,8 @@ impl Callsite {
         self.open(proposal, tally, parent, call, record)
     }
 
-    /// Opens the span of a call that may be recorded: inlined into the out-of-line
-    /// openers of functions and boundaries.
+    /// Opens the span of a boundary call that may be recorded: inlined into the
+    /// out-of-line openers of `rpc/open.rs`.
     #[inline]
     pub(crate) fn start_enabled(
         &'static self,
