@@ -42,13 +42,25 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
             }
         }
         Shape::Async => {
+            // The span stays a local of the function's future, borrowed by the
+            // wrapper: moving it into the wrapper would copy it (see `Instrumented`).
             let typed = typed_body(&function.sig.output, statements);
-            let future = instrumented(quote!(async move #typed), outcome.as_ref(), &private);
+            let future = instrumented(
+                quote!(&mut __otel_span),
+                quote!(async move #typed),
+                outcome.as_ref(),
+                &private,
+            );
             quote!(#future.await)
         }
         Shape::ReturnsFuture { boxed } => {
             let typed = typed_body(&function.sig.output, statements);
-            let future = instrumented(quote!(__otel_future), outcome.as_ref(), &private);
+            let future = instrumented(
+                quote!(__otel_span),
+                quote!(__otel_future),
+                outcome.as_ref(),
+                &private,
+            );
             let returned = if boxed {
                 quote!(::std::boxed::Box::pin(#future))
             } else {
@@ -96,7 +108,12 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
         Shape::AsyncTrait => {
             let inner = boxed_async_block(&function.block)
                 .expect("the shape was recognised from this block");
-            let future = instrumented(quote!(#inner), outcome.as_ref(), &private);
+            let future = instrumented(
+                quote!(__otel_span),
+                quote!(#inner),
+                outcome.as_ref(),
+                &private,
+            );
             let before = &statements[..statements.len() - 1];
             quote! {
                 #(#before)*
@@ -559,17 +576,18 @@ fn outcome(traced: &TracedFn, boundary: bool, private: &TokenStream) -> Option<T
     })
 }
 
-/// The future that ends `__otel_span` when `future` completes, recording the
-/// outcome first when there is one to record.
+/// The future that ends the span (`span`: `__otel_span` or a borrow of it) when
+/// `future` completes, recording the outcome first when there is one to record.
 fn instrumented(
+    span: TokenStream,
     future: TokenStream,
     outcome: Option<&TokenStream>,
     private: &TokenStream,
 ) -> TokenStream {
     match outcome {
-        None => quote!(#private::Instrumented::new(__otel_span, #future)),
+        None => quote!(#private::Instrumented::new(#span, #future)),
         Some(outcome) => quote! {
-            #private::Instrumented::with_outcome(__otel_span, #future, |__otel_handle, __otel_output_ref| {
+            #private::Instrumented::with_outcome(#span, #future, |__otel_handle, __otel_output_ref| {
                 #outcome
             })
         },
