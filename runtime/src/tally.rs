@@ -85,7 +85,6 @@ impl Tally {
         self.reply = Some(status);
     }
 
-    /// Counts the call and records its duration: it has ended.
     /// The time the call ended, if its duration is recorded: read first thing
     /// when it ends, so that the clock's latency overlaps the span's ending.
     #[inline]
