@@ -10,9 +10,10 @@ use std::task::{Context as TaskContext, Poll};
 /// Polls `inner` with its span's context current, whichever thread polls it, and
 /// when `inner` completes records its outcome (`outcome` sees the output: an
 /// error, a reply) and ends the span. A panic in a poll is recorded on the span
-/// and goes on unwinding. Dropped before that, it ends the span with
-/// `otel_traced.cancelled = true` (through [`ActiveSpan`]'s drop). Each poll costs a
-/// context attach and detach: no allocation.
+/// and goes on unwinding. Dropped before that, the span ends with
+/// `otel_traced.cancelled = true` when its [`ActiveSpan`] is dropped: with this
+/// future, or with the `async fn`'s future that lends it. Each poll costs a context
+/// attach and detach: no allocation.
 ///
 /// `S` holds the span: owned, or, for an `async fn`, borrowed from a local of the
 /// function's own future. The local is written where the future keeps it, while a
