@@ -26,16 +26,15 @@ use opentelemetry_sdk::trace::{
 };
 use std::cell::Cell;
 
+// Reached with `try_with`: a span opened while the thread's locals are being
+// destroyed (from another one's destructor) finds nothing handed over, and the
+// SDK decides itself, rather than panicking.
 thread_local! {
     /// The decision for the span being built on this thread, if made ahead.
     static DECIDED: Cell<Option<SamplingResult>> = const { Cell::new(None) };
     /// The trace id of the root being built on this thread, if decided ahead.
     static DECIDED_TRACE_ID: Cell<Option<TraceId>> = const { Cell::new(None) };
 }
-
-// Reached with `try_with`: a span opened while the thread's locals are being
-// destroyed (from another one's destructor) finds nothing handed over, and the
-// SDK decides itself, rather than panicking.
 
 /// The decision made ahead for the span the SDK is building on this thread.
 pub(super) fn take_decided() -> Option<SamplingResult> {
