@@ -697,7 +697,8 @@ fn trim_ows(text: &str) -> &str {
     text.trim_matches([' ', '\t'])
 }
 
-/// W3C Trace Context: the ids and flags of a valid `traceparent` value.
+/// W3C Trace Context: the ids and the known flags of a valid `traceparent` value
+/// (sampled and random for version `00`, sampled alone for a later one).
 fn model_traceparent(value: &str) -> Option<(u128, u64, u8)> {
     let value = trim_ows(value);
     if !value.is_ascii() {
@@ -721,7 +722,8 @@ fn model_traceparent(value: &str) -> Option<(u128, u64, u8)> {
     }
     let trace_id = u128::from_str_radix(trace_id, 16).ok()?;
     let span_id = u64::from_str_radix(span_id, 16).ok()?;
-    let flags = u8::from_str_radix(flags, 16).ok()?;
+    let known = if *version == "00" { 0x03 } else { 0x01 };
+    let flags = u8::from_str_radix(flags, 16).ok()? & known;
     (trace_id != 0 && span_id != 0).then_some((trace_id, span_id, flags))
 }
 

@@ -15,8 +15,10 @@
 //!   value rules, no key twice. An invalid `tracestate` is dropped and the
 //!   `traceparent` is kept. (A member whose system id has 14 characters is valid but
 //!   more than OpenTelemetry's `TraceState` holds: that member alone is dropped.)
-//! - Flags are kept as received (sampled, and random of Level 2); the injector writes
-//!   `tracestate` only when it is not empty.
+//! - Flags: version `00` keeps the two it defines (sampled, and random of Level 2),
+//!   a later version only sampled, as the specification says to read one; the
+//!   reserved bits are zeroed both ways, so a parent's unknown flags are not passed
+//!   on. The injector writes `tracestate` only when it is not empty.
 
 use opentelemetry::Context;
 use opentelemetry::propagation::text_map_propagator::FieldIter;
@@ -27,6 +29,12 @@ use opentelemetry::trace::{
 
 const TRACEPARENT: &str = "traceparent";
 const TRACESTATE: &str = "tracestate";
+
+/// The flags version `00` defines: sampled (`01`) and random (`02`); the others
+/// are reserved, and sent as zero.
+const VERSION_00_FLAGS: u8 = 0x03;
+/// The flag read from a later version: only sampled has a meaning known here.
+const LATER_VERSION_FLAGS: u8 = 0x01;
 
 /// The most list members a `tracestate` may hold.
 const MAX_MEMBERS: usize = 32;
@@ -79,7 +87,7 @@ impl TextMapPropagator for TraceContextPropagator {
                 "00-{}-{}-{:02x}",
                 span_context.trace_id(),
                 span_context.span_id(),
-                span_context.trace_flags().to_u8()
+                span_context.trace_flags().to_u8() & VERSION_00_FLAGS
             ),
         );
         let trace_state = span_context.trace_state().header();
@@ -149,7 +157,12 @@ pub(crate) fn traceparent(value: &str) -> Option<(TraceId, SpanId, TraceFlags)> 
     }
     let trace_id = u128::from_str_radix(lower_hex(&value[3..35])?, 16).ok()?;
     let span_id = u64::from_str_radix(lower_hex(&value[36..52])?, 16).ok()?;
-    let flags = hex_field(&value[53..55])?;
+    let known_flags = if version == 0 {
+        VERSION_00_FLAGS
+    } else {
+        LATER_VERSION_FLAGS
+    };
+    let flags = hex_field(&value[53..55])? & known_flags;
     if trace_id == 0 || span_id == 0 {
         return None;
     }

@@ -63,6 +63,37 @@ fn the_level_2_random_flag_is_kept() {
 }
 
 #[test]
+fn reserved_flags_are_zeroed_and_a_later_version_gives_only_sampled() {
+    let flags = |traceparent: String| {
+        extracted(&[("traceparent", &traceparent)])
+            .trace_flags()
+            .to_u8()
+    };
+    assert_eq!(flags(format!("00-{TRACE_ID}-{PARENT_ID}-ff")), 0x03);
+    assert_eq!(flags(format!("00-{TRACE_ID}-{PARENT_ID}-fc")), 0x00);
+    assert_eq!(flags(format!("cc-{TRACE_ID}-{PARENT_ID}-ff-more")), 0x01);
+    assert_eq!(flags(format!("01-{TRACE_ID}-{PARENT_ID}-02")), 0x00);
+
+    // A span context made elsewhere with reserved bits set is sent without them.
+    let span_context = SpanContext::new(
+        TraceId::from_hex(TRACE_ID).unwrap(),
+        SpanId::from_hex(PARENT_ID).unwrap(),
+        TraceFlags::new(0xfd),
+        false,
+        TraceState::NONE,
+    );
+    let mut headers = std::collections::HashMap::new();
+    TraceContextPropagator::new().inject_context(
+        &Context::new().with_remote_span_context(span_context),
+        &mut headers,
+    );
+    assert_eq!(
+        headers.get("traceparent"),
+        Some(&format!("00-{TRACE_ID}-{PARENT_ID}-01"))
+    );
+}
+
+#[test]
 fn a_later_version_is_read_by_its_first_four_fields() {
     assert!(valid(&format!("01-{TRACE_ID}-{PARENT_ID}-01")));
     assert!(valid(&format!(
