@@ -27,6 +27,9 @@ use vars::{Variable, Vars};
 /// size many times over for a few MiB. `OTEL_BSP_MAX_QUEUE_SIZE` overrides it.
 const DEFAULT_MAX_QUEUE_SIZE: usize = 65_536;
 
+/// The shortest export delay and timeout a builder call sets: 0 cannot work.
+const LEAST_DURATION: Duration = Duration::from_millis(1);
+
 /// Where spans are exported.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Exporter {
@@ -303,25 +306,26 @@ impl Config {
         self
     }
 
-    /// Spans queued for export at most, over `OTEL_BSP_MAX_QUEUE_SIZE`.
+    /// Spans queued for export at most, over `OTEL_BSP_MAX_QUEUE_SIZE` (at least 1).
     pub fn max_queue_size(mut self, spans: usize) -> Self {
         self.max_queue_size = Some(spans);
         self
     }
 
-    /// Delay between two exports, over `OTEL_BSP_SCHEDULE_DELAY`.
+    /// Delay between two exports, over `OTEL_BSP_SCHEDULE_DELAY` (at least 1 ms).
     pub fn scheduled_delay(mut self, delay: Duration) -> Self {
         self.scheduled_delay = Some(delay);
         self
     }
 
-    /// Spans per export at most, over `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`.
+    /// Spans per export at most, over `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` (at least 1,
+    /// at most the queue's size).
     pub fn max_export_batch_size(mut self, spans: usize) -> Self {
         self.max_export_batch_size = Some(spans);
         self
     }
 
-    /// Time one export may take, over `OTEL_BSP_EXPORT_TIMEOUT`.
+    /// Time one export may take, over `OTEL_BSP_EXPORT_TIMEOUT` (at least 1 ms).
     pub fn export_timeout(mut self, timeout: Duration) -> Self {
         self.export_timeout = Some(timeout);
         self
@@ -352,6 +356,7 @@ impl Config {
     /// Reads and checks every variable, applying the builder calls over them.
     pub(crate) fn settings(&self) -> Result<Settings, InitError> {
         let vars = &self.vars;
+        vars.check_unicode()?;
         let disabled = match vars.get("OTEL_SDK_DISABLED") {
             Some(variable) => variable.boolean()?,
             None => false,
@@ -448,7 +453,7 @@ impl Config {
             }
         };
         let millis = |name: &'static str, default: u64| match vars.get(name) {
-            Some(variable) => variable.millis(),
+            Some(variable) => variable.positive_millis(),
             None => Ok(Duration::from_millis(default)),
         };
         let batch = BatchSettings {
@@ -458,7 +463,7 @@ impl Config {
             },
             scheduled_delay: match (self.scheduled_delay, vars.get("OTEL_BSP_SCHEDULE_DELAY")) {
                 (Some(delay), _) => Some(delay),
-                (None, Some(variable)) => Some(variable.millis()?),
+                (None, Some(variable)) => Some(variable.positive_millis()?),
                 (None, None) => None,
             },
             max_export_batch_size: match self.max_export_batch_size {
@@ -470,10 +475,15 @@ impl Config {
                 None => millis("OTEL_BSP_EXPORT_TIMEOUT", 30_000)?,
             },
         };
-        // As the specification says, a batch larger than the queue is cut to it.
+        // A builder's 0 would make the queue drop every span, the export thread spin
+        // or every export time out: the least that works is taken instead. As the
+        // specification says, a batch larger than the queue is cut to it.
+        let max_queue_size = batch.max_queue_size.max(1);
         Ok(BatchSettings {
-            max_export_batch_size: batch.max_export_batch_size.min(batch.max_queue_size),
-            ..batch
+            max_queue_size,
+            scheduled_delay: batch.scheduled_delay.map(|delay| delay.max(LEAST_DURATION)),
+            max_export_batch_size: batch.max_export_batch_size.clamp(1, max_queue_size),
+            export_timeout: batch.export_timeout.max(LEAST_DURATION),
         })
     }
 }
@@ -547,10 +557,7 @@ fn adaptive_sampler(vars: &Vars, base: f64) -> Result<AdaptiveSampler, InitError
         sampler = sampler.first(u64::try_from(first).unwrap_or(u64::MAX));
     }
     if let Some(variable) = vars.get("OTEL_TRACED_SAMPLER_INTERVAL") {
-        match variable.millis()? {
-            Duration::ZERO => return Err(variable.invalid("a number of milliseconds above 0")),
-            interval => sampler = sampler.interval(interval),
-        }
+        sampler = sampler.interval(variable.positive_millis()?);
     }
     if let Some(variable) = vars.get("OTEL_TRACED_SAMPLER_ERROR_THRESHOLD") {
         match variable.value.parse::<f64>() {

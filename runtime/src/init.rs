@@ -13,13 +13,13 @@ use opentelemetry_resource_detectors::{
     HostResourceDetector, OsResourceDetector, ProcessResourceDetector,
 };
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::error::OTelSdkError;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::logs::{BatchLogProcessor, SdkLoggerProvider};
 use opentelemetry_sdk::resource::{ResourceDetector, TelemetryResourceDetector};
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long dropping a [`Guard`] waits for the last spans to be exported.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -51,6 +51,12 @@ pub enum InitError {
         /// What it accepts.
         accepted: &'static str,
     },
+    /// An `OTEL_*` variable of the environment is not valid UTF-8, so it cannot be
+    /// read.
+    NotUnicode {
+        /// The variable's name (invalid bytes shown as `\u{FFFD}`).
+        name: String,
+    },
     /// The OTLP exporter could not be built (an endpoint it cannot use, a
     /// certificate it cannot read).
     Exporter(String),
@@ -71,6 +77,10 @@ impl fmt::Display for InitError {
                 value,
                 accepted,
             } => write!(f, "{name}={value:?} is not valid: it accepts {accepted}"),
+            InitError::NotUnicode { name } => write!(
+                f,
+                "{name} is not valid UTF-8: set it to UTF-8 text, or unset it"
+            ),
             InitError::Exporter(reason) => write!(f, "the OTLP exporter could not be set up: {reason}"),
         }
     }
@@ -78,25 +88,48 @@ impl fmt::Display for InitError {
 
 impl std::error::Error for InitError {}
 
-/// Why [`Guard::shutdown`] or [`Guard::force_flush`] did not complete cleanly.
-/// The provider is shut down either way; this says what may have been lost.
+/// Why [`Guard::shutdown`] or [`Guard::force_flush`] did not complete cleanly: each
+/// signal (spans, logs, metrics) whose export failed, with the SDK's reason. The
+/// pipelines are shut down either way; this says what may have been lost.
 #[derive(Debug)]
-pub struct ShutdownError(OTelSdkError);
+pub struct ShutdownError(Vec<(&'static str, OTelSdkError)>);
+
+impl ShutdownError {
+    /// The failures of `results`, each named by its signal, if there are any.
+    fn of(results: [(&'static str, OTelSdkResult); 3]) -> Result<(), ShutdownError> {
+        let failures: Vec<_> = results
+            .into_iter()
+            .filter_map(|(signal, result)| result.err().map(|error| (signal, error)))
+            .collect();
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(ShutdownError(failures))
+        }
+    }
+}
 
 impl fmt::Display for ShutdownError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "exporting the last spans failed: {}", self.0)
+        for (index, (signal, error)) in self.0.iter().enumerate() {
+            let separator = if index == 0 { "" } else { "; " };
+            write!(f, "{separator}exporting the last {signal} failed: {error}")?;
+        }
+        Ok(())
     }
 }
 
 impl std::error::Error for ShutdownError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.0)
+        self.0
+            .first()
+            .map(|(_, error)| error as &(dyn std::error::Error + 'static))
     }
 }
 
 /// Keeps the installed provider alive. Dropping it (or calling
-/// [`Guard::shutdown`]) exports what is queued, within 5 seconds at most, and
+/// [`Guard::shutdown`]) exports what is queued, within 5 seconds at most for all
+/// its pipelines together, and
 /// uninstalls the provider; spans of calls still running then are lost.
 ///
 /// `init()` may be called again afterwards. The first provider's memory is then
@@ -120,18 +153,29 @@ pub struct Guard {
 }
 
 impl Guard {
-    /// Exports every span ended so far, waiting for the exporter.
+    /// Exports every span, log record and measurement so far, waiting for the
+    /// exporters; each signal is flushed whatever the others' exports say.
     pub fn force_flush(&self) -> Result<(), ShutdownError> {
-        if let Some(logs) = &self.logs {
-            logs.force_flush().map_err(ShutdownError)?;
-        }
-        if let Some(metrics) = &self.metrics {
-            metrics.force_flush().map_err(ShutdownError)?;
-        }
-        match &self.provider {
-            Some(provider) => provider.force_flush().map_err(ShutdownError),
-            None => Ok(()),
-        }
+        ShutdownError::of([
+            (
+                "spans",
+                self.provider
+                    .as_ref()
+                    .map_or(Ok(()), SdkTracerProvider::force_flush),
+            ),
+            (
+                "log records",
+                self.logs
+                    .as_ref()
+                    .map_or(Ok(()), SdkLoggerProvider::force_flush),
+            ),
+            (
+                "metrics",
+                self.metrics
+                    .as_ref()
+                    .map_or(Ok(()), |metrics| metrics.force_flush(SHUTDOWN_TIMEOUT)),
+            ),
+        ])
     }
 
     /// Spans accepted but not exported: dropped from a full queue, or lost to an
@@ -151,22 +195,30 @@ impl Guard {
         if std::mem::take(&mut self.installed) {
             route::uninstall();
             crate::logs::uninstall();
+            crate::value::forget_value_length_limit();
         }
-        // Every pipeline shuts down, whatever the others say; metrics last, so the
-        // console's summary follows the last waterfalls.
-        let traces = self.provider.take().map_or(Ok(()), |provider| {
-            provider
-                .shutdown_with_timeout(SHUTDOWN_TIMEOUT)
-                .map_err(ShutdownError)
-        });
-        let logs = self.logs.take().map_or(Ok(()), |logs| {
-            logs.shutdown_with_timeout(SHUTDOWN_TIMEOUT)
-                .map_err(ShutdownError)
-        });
-        let metrics = self.metrics.take().map_or(Ok(()), |metrics| {
-            metrics.shutdown(SHUTDOWN_TIMEOUT).map_err(ShutdownError)
-        });
-        let result = traces.and(logs).and(metrics);
+        // Every pipeline shuts down, whatever the others say, within one deadline
+        // for all three; metrics last, so the console's summary follows the last
+        // waterfalls.
+        let deadline = Instant::now() + SHUTDOWN_TIMEOUT;
+        let left = || deadline.saturating_duration_since(Instant::now());
+        let traces = self
+            .provider
+            .take()
+            .map_or(Ok(()), |provider| provider.shutdown_with_timeout(left()));
+        let logs = self
+            .logs
+            .take()
+            .map_or(Ok(()), |logs| logs.shutdown_with_timeout(left()));
+        let metrics = self
+            .metrics
+            .take()
+            .map_or(Ok(()), |metrics| metrics.shutdown(left()));
+        let result = ShutdownError::of([
+            ("spans", traces),
+            ("log records", logs),
+            ("metrics", metrics),
+        ]);
         let dropped = self.dropped_spans();
         if dropped > 0 {
             eprintln!(
@@ -209,7 +261,6 @@ pub(crate) fn install(
     custom_logs: Option<LogProcessorFactory>,
     custom_metrics: Option<crate::metrics::MetricReaderFactory>,
 ) -> Result<Guard, InitError> {
-    crate::value::set_value_length_limit(settings.value_length_limit);
     let counters = Arc::new(SpanCounters::default());
     if settings.disabled {
         return Ok(Guard {
@@ -262,6 +313,8 @@ pub(crate) fn install(
         }
         return Err(InitError::AlreadyInitialized);
     }
+    // Only now: an `init()` refused above must not change the installed one's limit.
+    crate::value::set_value_length_limit(settings.value_length_limit);
     if let Some(metrics) = &mut metrics {
         metrics.install(settings.metrics.all_functions);
     }

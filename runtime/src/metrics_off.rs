@@ -72,7 +72,7 @@ impl Pipeline {
         match *self {}
     }
 
-    pub(crate) fn force_flush(&self) -> OTelSdkResult {
+    pub(crate) fn force_flush(&self, _timeout: Duration) -> OTelSdkResult {
         match *self {}
     }
 

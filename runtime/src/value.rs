@@ -439,6 +439,12 @@ pub(crate) fn set_value_length_limit(limit: Option<usize>) {
     VALUE_LENGTH_LIMIT.store(limit.unwrap_or(NO_LIMIT).min(NO_LIMIT), Ordering::Relaxed);
 }
 
+/// Back to no configured limit, when the installation that set one is taken down:
+/// the environment's applies again, as before any install.
+pub(crate) fn forget_value_length_limit() {
+    VALUE_LENGTH_LIMIT.store(NOT_CONFIGURED, Ordering::Relaxed);
+}
+
 #[inline]
 fn value_length_limit() -> Option<usize> {
     match VALUE_LENGTH_LIMIT.load(Ordering::Relaxed) {

@@ -71,6 +71,71 @@ fn init_installs_once_per_guard_and_honours_sdk_disabled() {
     );
     // SAFETY: as for `set_disabled`.
     unsafe { std::env::remove_var("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT") };
+
+    // SAFETY: as for `set_disabled`.
+    unsafe {
+        use std::os::unix::ffi::OsStringExt as _;
+        std::env::set_var(
+            "OTEL_SERVICE_NAME",
+            std::ffi::OsString::from_vec(b"checkout-\xff".to_vec()),
+        );
+    }
+    let error = otel_traced::init().expect_err("a value that is not UTF-8");
+    assert_eq!(
+        error,
+        InitError::NotUnicode {
+            name: "OTEL_SERVICE_NAME".to_owned()
+        }
+    );
+    assert_eq!(
+        error.to_string(),
+        "OTEL_SERVICE_NAME is not valid UTF-8: set it to UTF-8 text, or unset it"
+    );
+    // SAFETY: as for `set_disabled`.
+    unsafe { std::env::remove_var("OTEL_SERVICE_NAME") };
+}
+
+#[traced]
+fn records(text: &str) -> usize {
+    text.len()
+}
+
+#[test]
+fn a_refused_init_leaves_the_installed_value_length_limit_alone() {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let recorded = || {
+        let captured = otel_traced::testing::capture(|| records("abcdef"));
+        captured
+            .find("records")
+            .expect("the span")
+            .attributes
+            .clone()
+    };
+    let guard = otel_traced::init().expect("init without a limit");
+    // SAFETY: as for `set_disabled`.
+    unsafe { std::env::set_var("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "3") };
+    assert_eq!(
+        otel_traced::init().err(),
+        Some(InitError::AlreadyInitialized)
+    );
+    assert!(
+        recorded().contains(&otel_traced::opentelemetry::KeyValue::new("text", "abcdef")),
+        "the installed configuration has no limit: {:?}",
+        recorded()
+    );
+    drop(guard);
+    assert!(
+        recorded().contains(&otel_traced::opentelemetry::KeyValue::new("text", "abc")),
+        "once the guard is gone, the environment's limit applies: {:?}",
+        recorded()
+    );
+    // SAFETY: as for `set_disabled`.
+    unsafe { std::env::remove_var("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT") };
+    // The limit read from the environment is kept until an install replaces it.
+    drop(otel_traced::init().expect("init without a limit"));
+    assert!(recorded().contains(&otel_traced::opentelemetry::KeyValue::new("text", "abcdef")));
 }
 
 /// What the global propagator writes for the current context, which holds a span

@@ -1,7 +1,7 @@
 //! Faults between the application and its collector, over both protocols: nobody
 //! listening, a slow receiver, a receiver that starts late, one that answers with
-//! errors, a peer answering garbage, a connection reset mid-export, and a full
-//! queue. The
+//! errors, a peer answering garbage, a connection reset mid-export, a full queue,
+//! and one that never answers any signal. The
 //! application's calls never wait on export, shutdown returns within its bound,
 //! and what is lost is counted. One test: `init` is process-wide.
 
@@ -215,6 +215,46 @@ fn hostile_peer(transport: Transport, hostility: Hostility) {
     );
 }
 
+/// A collector that accepts connections and never answers, for spans, log records
+/// and metrics at once: the guard's 5 s bound holds for the three pipelines
+/// together, not for each.
+fn never_answers() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        // Held open, never read: every export waits for its own timeout.
+        let connections: Vec<_> = listener.incoming().collect();
+        drop(connections);
+    });
+    let guard = Config::from_vars([
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+        ("OTEL_EXPORTER_OTLP_TIMEOUT", "30000"),
+        ("OTEL_TRACES_EXPORTER", "otlp"),
+        ("OTEL_LOGS_EXPORTER", "otlp"),
+        ("OTEL_METRICS_EXPORTER", "otlp"),
+        ("OTEL_TRACED_FUNCTION_METRICS", "true"),
+        ("OTEL_BSP_SCHEDULE_DELAY", "20"),
+    ])
+    .install()
+    .expect("OTLP configured");
+    assert!(calls(100) < CALLS_BOUND, "calls waited on export");
+    std::thread::sleep(Duration::from_millis(100)); // a span export is now stuck
+    let started = Instant::now();
+    let error = guard.shutdown().expect_err("nothing was delivered");
+    assert!(
+        started.elapsed() < SHUTDOWN_BOUND,
+        "shutdown took {:?}",
+        started.elapsed()
+    );
+    let error = error.to_string();
+    assert!(
+        error.contains("exporting the last spans failed")
+            && error.contains("exporting the last metrics failed"),
+        "each failed signal is named: {error}"
+    );
+}
+
 #[test]
 fn the_application_survives_every_collector_fault() {
     for transport in [Transport::Grpc, Transport::Http] {
@@ -226,4 +266,5 @@ fn the_application_survives_every_collector_fault() {
         hostile_peer(transport, Hostility::Reset);
         queue_overflow(transport);
     }
+    never_answers();
 }

@@ -85,10 +85,7 @@ pub(crate) fn settings(
         }
     };
     let interval = match vars.get("OTEL_METRIC_EXPORT_INTERVAL") {
-        Some(variable) => match variable.millis()? {
-            Duration::ZERO => return Err(variable.invalid("a number of milliseconds above 0")),
-            interval => interval,
-        },
+        Some(variable) => variable.positive_millis()?,
         None => Duration::from_secs(60),
     };
     let all_functions = match (all_functions, vars.get("OTEL_TRACED_FUNCTION_METRICS")) {

@@ -141,7 +141,7 @@ pub(crate) fn settings(
         None => Vec::new(),
     };
     let timeout = match vars.first(&signal.timeout) {
-        Some(variable) => variable.millis()?,
+        Some(variable) => variable.positive_millis()?,
         None => Duration::from_secs(10),
     };
     let compression = match vars.first(&signal.compression) {

@@ -213,7 +213,7 @@ fn headers_compression_timeout_and_certificate() {
     );
     assert_eq!(
         with("OTEL_EXPORTER_OTLP_TIMEOUT", "10s"),
-        "OTEL_EXPORTER_OTLP_TIMEOUT=\"10s\" is not valid: it accepts a whole number of milliseconds"
+        "OTEL_EXPORTER_OTLP_TIMEOUT=\"10s\" is not valid: it accepts a whole number of milliseconds above 0"
     );
     assert_eq!(
         with("OTEL_EXPORTER_OTLP_CERTIFICATE", "/no/such/cert.pem"),
@@ -308,15 +308,55 @@ fn batch_processor_variables() {
     );
     assert_eq!(
         error(&[("OTEL_BSP_SCHEDULE_DELAY", "soon")]),
-        "OTEL_BSP_SCHEDULE_DELAY=\"soon\" is not valid: it accepts a whole number of milliseconds"
+        "OTEL_BSP_SCHEDULE_DELAY=\"soon\" is not valid: it accepts a whole number of milliseconds above 0"
     );
     assert_eq!(
         error(&[("OTEL_BSP_EXPORT_TIMEOUT", "1.5")]),
-        "OTEL_BSP_EXPORT_TIMEOUT=\"1.5\" is not valid: it accepts a whole number of milliseconds"
+        "OTEL_BSP_EXPORT_TIMEOUT=\"1.5\" is not valid: it accepts a whole number of milliseconds above 0"
     );
     assert_eq!(
         error(&[("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "many")]),
         "OTEL_BSP_MAX_EXPORT_BATCH_SIZE=\"many\" is not valid: it accepts a whole number greater than 0"
+    );
+}
+
+#[test]
+fn a_delay_or_timeout_of_zero_is_refused() {
+    // 0 would make the export thread spin, or every export time out at once.
+    for name in [
+        "OTEL_BSP_SCHEDULE_DELAY",
+        "OTEL_BSP_EXPORT_TIMEOUT",
+        "OTEL_EXPORTER_OTLP_TIMEOUT",
+        "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+    ] {
+        let mut vars = vec![(name, "0")];
+        if name.starts_with("OTEL_EXPORTER_OTLP") {
+            vars.push(("OTEL_TRACES_EXPORTER", "otlp"));
+        }
+        assert_eq!(
+            error(&vars),
+            format!("{name}=\"0\" is not valid: it accepts a whole number of milliseconds above 0")
+        );
+    }
+}
+
+#[test]
+fn builder_values_too_small_to_export_are_raised_to_the_least_that_works() {
+    let settings = Config::from_vars(Vec::<(String, String)>::new())
+        .max_queue_size(0)
+        .max_export_batch_size(0)
+        .scheduled_delay(Duration::ZERO)
+        .export_timeout(Duration::ZERO)
+        .settings()
+        .unwrap();
+    assert_eq!(
+        settings.batch,
+        BatchSettings {
+            max_queue_size: 1,
+            scheduled_delay: Some(Duration::from_millis(1)),
+            max_export_batch_size: 1,
+            export_timeout: Duration::from_millis(1),
+        }
     );
 }
 
@@ -340,7 +380,7 @@ fn signal_specific_variables_are_checked_like_the_general_ones() {
     );
     assert_eq!(
         error(&[base, ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "fast")]),
-        "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT=\"fast\" is not valid: it accepts a whole number of milliseconds"
+        "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT=\"fast\" is not valid: it accepts a whole number of milliseconds above 0"
     );
     assert_eq!(
         error(&[base, ("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "brotli")]),
@@ -521,7 +561,7 @@ fn the_adaptive_sampler_and_its_variables() {
     );
     assert_eq!(
         adaptive("OTEL_TRACED_SAMPLER_INTERVAL", "0"),
-        "OTEL_TRACED_SAMPLER_INTERVAL=\"0\" is not valid: it accepts a number of milliseconds above 0"
+        "OTEL_TRACED_SAMPLER_INTERVAL=\"0\" is not valid: it accepts a whole number of milliseconds above 0"
     );
     assert_eq!(
         adaptive("OTEL_TRACES_SAMPLER_ARG", "2"),

@@ -8,32 +8,59 @@ use std::time::Duration;
 
 /// The variables `init()` reads, snapshotted from the environment (or given).
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Vars(BTreeMap<String, String>);
+pub(crate) struct Vars {
+    values: BTreeMap<String, String>,
+    /// The first `OTEL_*` variable of the environment whose value is not UTF-8,
+    /// its name written lossily: `install` reports it.
+    not_unicode: Option<String>,
+}
 
 impl Vars {
+    /// The `OTEL_*` variables of the process. `std::env::vars` would panic on a
+    /// value that is not UTF-8; such a variable is kept aside and reported instead.
     pub(crate) fn from_env() -> Self {
-        Vars(
-            std::env::vars()
-                .filter(|(name, _)| name.starts_with("OTEL_"))
-                .collect(),
-        )
+        let mut vars = Vars::default();
+        for (name, value) in std::env::vars_os() {
+            if !name.as_encoded_bytes().starts_with(b"OTEL_") {
+                continue;
+            }
+            match (name.into_string(), value.into_string()) {
+                (Ok(name), Ok(value)) => {
+                    vars.values.insert(name, value);
+                }
+                (name, _) => {
+                    let name = name.unwrap_or_else(|name| name.to_string_lossy().into_owned());
+                    vars.not_unicode.get_or_insert(name);
+                }
+            }
+        }
+        vars
     }
 
     pub(crate) fn from_pairs<K: Into<String>, V: Into<String>>(
         pairs: impl IntoIterator<Item = (K, V)>,
     ) -> Self {
-        Vars(
-            pairs
+        Vars {
+            values: pairs
                 .into_iter()
                 .map(|(name, value)| (name.into(), value.into()))
                 .collect(),
-        )
+            not_unicode: None,
+        }
+    }
+
+    /// An error if a variable could not be read as text.
+    pub(crate) fn check_unicode(&self) -> Result<(), InitError> {
+        match &self.not_unicode {
+            Some(name) => Err(InitError::NotUnicode { name: name.clone() }),
+            None => Ok(()),
+        }
     }
 
     /// The value of `name`, trimmed; an empty value counts as unset, as the
     /// specification says.
     pub(crate) fn get(&self, name: &'static str) -> Option<Variable<'_>> {
-        let value = self.0.get(name)?.trim();
+        let value = self.values.get(name)?.trim();
         (!value.is_empty()).then_some(Variable { name, value })
     }
 
@@ -75,6 +102,16 @@ impl Variable<'_> {
             .parse::<u64>()
             .map(Duration::from_millis)
             .map_err(|_| self.invalid("a whole number of milliseconds"))
+    }
+
+    /// A whole number of milliseconds above 0: a delay or a timeout of 0 would make
+    /// the export thread spin or every export fail.
+    pub(crate) fn positive_millis(&self) -> Result<Duration, InitError> {
+        const ACCEPTED: &str = "a whole number of milliseconds above 0";
+        match self.value.parse::<u64>() {
+            Ok(0) | Err(_) => Err(self.invalid(ACCEPTED)),
+            Ok(millis) => Ok(Duration::from_millis(millis)),
+        }
     }
 
     pub(crate) fn count(&self, accepted: &'static str) -> Result<usize, InitError> {

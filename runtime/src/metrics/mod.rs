@@ -23,7 +23,7 @@ use console::ConsoleMetrics;
 use opentelemetry::metrics::{BoundHistogram, Histogram, MeterProvider as _};
 use opentelemetry::{InstrumentationScope, Key, KeyValue};
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use std::sync::atomic::{AtomicPtr, AtomicU8, AtomicU64, Ordering};
 use std::sync::{PoisonError, RwLock};
@@ -247,18 +247,42 @@ impl Pipeline {
         self.installed = true;
     }
 
-    pub(crate) fn force_flush(&self) -> OTelSdkResult {
-        self.provider.force_flush()
+    /// Exports what was measured so far, waiting `timeout` at most.
+    pub(crate) fn force_flush(&self, timeout: Duration) -> OTelSdkResult {
+        within(timeout, &self.provider, SdkMeterProvider::force_flush)
     }
 
     /// Stops measuring if this pipeline was measured into, then exports what was
-    /// measured and shuts down.
+    /// measured and shuts down, waiting `timeout` at most.
     pub(crate) fn shutdown(self, timeout: Duration) -> OTelSdkResult {
         if self.installed {
             uninstall();
         }
-        self.provider.shutdown_with_timeout(timeout)
+        within(timeout, &self.provider, SdkMeterProvider::shutdown)
     }
+}
+
+/// Runs `step` on `provider` on a thread of its own and waits `timeout` at most:
+/// the SDK's periodic reader waits for its exporter 5 s on shutdown whatever it is
+/// told, and without a limit on a flush. A step still running after `timeout` ends
+/// on its own; the caller goes on.
+fn within(
+    timeout: Duration,
+    provider: &SdkMeterProvider,
+    step: fn(&SdkMeterProvider) -> OTelSdkResult,
+) -> OTelSdkResult {
+    let provider = provider.clone();
+    let (done, result) = std::sync::mpsc::sync_channel(1);
+    std::thread::Builder::new()
+        .name("otel-traced-metrics-stop".to_owned())
+        .spawn(move || {
+            // The receiver is gone when the caller stopped waiting: nothing to tell.
+            let _ = done.send(step(&provider));
+        })
+        .map_err(|error| OTelSdkError::InternalFailure(error.to_string()))?;
+    result
+        .recv_timeout(timeout)
+        .unwrap_or(Err(OTelSdkError::Timeout(timeout)))
 }
 
 /// So long that the console's summary prints only at shutdown.
