@@ -8,7 +8,7 @@
 
 use crate::callsite::{CallKind, Callsite, Parent, SpanMeta};
 use crate::outcome::ErrorReport;
-use crate::rpc::{Protocol, Reply, RpcMeta, Side};
+use crate::rpc::{GRPC_UNKNOWN, Protocol, Reply, RpcMeta, Side};
 use crate::span::ActiveSpan;
 use http_body::{Body, Frame, SizeHint};
 use opentelemetry::trace::SpanKind;
@@ -326,7 +326,10 @@ where
                             record_grpc(&mut span, this.rpc, code, &message);
                             None
                         }
-                        None => Some(this.rpc.clone()),
+                        None => Some(AwaitedStatus {
+                            rpc: this.rpc.clone(),
+                            http_status: response.status(),
+                        }),
                     },
                     // The layers build only HTTP and gRPC boundaries.
                     Protocol::Messaging { .. } => None,
@@ -351,15 +354,9 @@ where
 }
 
 /// The `grpc-status` and `grpc-message` (percent-encoded on the wire) of headers
-/// or trailers.
+/// or trailers, if there is a `grpc-status`.
 fn grpc_status(headers: &http::HeaderMap) -> Option<(i32, String)> {
-    let code = headers
-        .get("grpc-status")?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
+    let code = grpc_code(headers.get("grpc-status")?.as_bytes());
     let message = headers
         .get("grpc-message")
         .and_then(|message| message.to_str().ok())
@@ -368,9 +365,41 @@ fn grpc_status(headers: &http::HeaderMap) -> Option<(i32, String)> {
     Some((code, message))
 }
 
-/// gRPC treats a call that ends without a status as UNKNOWN.
-fn record_missing_status(span: &mut ActiveSpan, rpc: &RpcMeta) {
-    record_grpc(span, rpc, 2, "the response ended without a grpc-status");
+/// A `grpc-status` value as gRPC reads it (tonic's `Code::from_bytes`): the code's
+/// one or two ASCII digits, nothing else; any other value is UNKNOWN, so that the
+/// span says what the application is told.
+fn grpc_code(value: &[u8]) -> i32 {
+    match value {
+        [digit @ b'0'..=b'9'] => i32::from(digit - b'0'),
+        [b'1', digit @ b'0'..=b'6'] => 10 + i32::from(digit - b'0'),
+        _ => GRPC_UNKNOWN,
+    }
+}
+
+/// A gRPC response whose status is still to come, in the trailers.
+#[derive(Debug)]
+struct AwaitedStatus {
+    rpc: RpcMeta,
+    /// The response's HTTP status, which gives the code if no status comes.
+    http_status: http::StatusCode,
+}
+
+/// A call that ends without a `grpc-status` gets the code gRPC's HTTP mapping
+/// gives its HTTP status (as tonic tells the application), UNKNOWN for the rest.
+fn record_missing_status(span: &mut ActiveSpan, awaited: &AwaitedStatus) {
+    let code = match awaited.http_status.as_u16() {
+        400 => 13,                   // INTERNAL
+        401 => 16,                   // UNAUTHENTICATED
+        403 => 7,                    // PERMISSION_DENIED
+        404 => 12,                   // UNIMPLEMENTED
+        429 | 502 | 503 | 504 => 14, // UNAVAILABLE
+        _ => GRPC_UNKNOWN,
+    };
+    let message = format!(
+        "the response ended without a grpc-status (HTTP {})",
+        awaited.http_status.as_u16()
+    );
+    record_grpc(span, &awaited.rpc, code, &message);
 }
 
 fn record_grpc(span: &mut ActiveSpan, rpc: &RpcMeta, code: i32, message: &str) {
@@ -387,7 +416,7 @@ pub struct TracedBody<B> {
     inner: B,
     span: Option<ActiveSpan>,
     /// The gRPC call whose status is still to come, in the trailers.
-    awaiting_trailers: Option<RpcMeta>,
+    awaiting_trailers: Option<AwaitedStatus>,
 }
 
 impl<B> TracedBody<B> {
@@ -422,11 +451,11 @@ where
         };
         match &frame {
             Some(Ok(data)) => {
-                if let (Some(trailers), Some(rpc)) =
+                if let (Some(trailers), Some(awaited)) =
                     (data.trailers_ref(), this.awaiting_trailers.as_ref())
                     && let Some((code, message)) = grpc_status(trailers)
                 {
-                    record_grpc(span, rpc, code, &message);
+                    record_grpc(span, &awaited.rpc, code, &message);
                     *this.awaiting_trailers = None;
                 }
                 // The span ends with the last frame, not at the poll after it: the
@@ -434,8 +463,8 @@ where
                 if !data.is_trailers() && !this.inner.is_end_stream() {
                     return Poll::Ready(frame);
                 }
-                if let Some(rpc) = this.awaiting_trailers.take() {
-                    record_missing_status(span, &rpc);
+                if let Some(awaited) = this.awaiting_trailers.take() {
+                    record_missing_status(span, &awaited);
                 }
             }
             Some(Err(error)) => {
@@ -447,8 +476,8 @@ where
                     });
             }
             None => {
-                if let Some(rpc) = this.awaiting_trailers.take() {
-                    record_missing_status(span, &rpc);
+                if let Some(awaited) = this.awaiting_trailers.take() {
+                    record_missing_status(span, &awaited);
                 }
             }
         }
@@ -479,7 +508,33 @@ impl<B> PinnedDrop for TracedBody<B> {
 
 #[cfg(test)]
 mod tests {
-    use super::grpc_method;
+    use super::{GRPC_UNKNOWN, grpc_code, grpc_method};
+
+    #[test]
+    fn grpc_status_values_are_read_as_tonic_reads_them() {
+        assert_eq!(grpc_code(b"0"), 0);
+        assert_eq!(grpc_code(b"9"), 9);
+        assert_eq!(grpc_code(b"10"), 10);
+        assert_eq!(grpc_code(b"16"), 16);
+        for odd in [
+            &b"17"[..],
+            b"00",
+            b"+0",
+            b"-0",
+            b" 5",
+            b"5 ",
+            b"",
+            b"0x1",
+            b"123",
+        ] {
+            assert_eq!(
+                grpc_code(odd),
+                GRPC_UNKNOWN,
+                "{:?}",
+                String::from_utf8_lossy(odd)
+            );
+        }
+    }
 
     #[test]
     fn grpc_paths_name_their_method_and_nothing_else_does() {

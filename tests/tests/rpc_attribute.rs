@@ -241,12 +241,14 @@ fn an_http_server_span_is_named_by_method_and_route() {
             "http.request.method",
             "http.route",
             "url.path",
+            "url.query",
             "url.scheme",
             "id",
             "http.response.status_code"
         ]
     );
     assert_eq!(attribute(span, "url.path"), Some(&string("/users/7")));
+    assert_eq!(attribute(span, "url.query"), Some(&string("full=1")));
     assert_eq!(
         attribute(span, "http.response.status_code"),
         Some(&Value::I64(200))
@@ -255,9 +257,16 @@ fn an_http_server_span_is_named_by_method_and_route() {
     let child = captured.find("inner").expect("the body's span");
     otel_traced_tests::assert_child_of(child, span);
 
-    let request = http::Request::post("/users/0").body(()).unwrap();
+    let request = http::Request::post("/users/0?sig=abc&page=2")
+        .body(())
+        .unwrap();
     let captured = capture(|| get_user(request, 0));
     let span = &captured.find("POST /users/{id}").expect("the server span");
+    assert_eq!(
+        attribute(span, "url.query"),
+        Some(&string("sig=REDACTED&page=2")),
+        "credentials in the query are redacted"
+    );
     assert_eq!(attribute(span, "error.type"), Some(&string("500")));
     assert_eq!(span.status, Status::error(""));
 }
@@ -288,7 +297,7 @@ fn an_http_client_records_the_url_and_counts_4xx_as_errors() {
     assert_eq!(span.span_kind, SpanKind::Client);
     assert_eq!(
         attribute(span, "url.full"),
-        Some(&string("https://api.example.com/users/7"))
+        Some(&string("https://REDACTED:REDACTED@api.example.com/users/7"))
     );
     assert_eq!(
         attribute(span, "server.address"),

@@ -102,3 +102,58 @@ fn the_http_layer_and_the_attribute_give_identical_spans() {
         );
     }
 }
+
+/// A gRPC peer that answers with an HTTP status and no `grpc-status` at all (a
+/// proxy's error page, say).
+#[derive(Clone)]
+struct NoGrpcStatus(u16);
+
+impl Service<http::Request<String>> for NoGrpcStatus {
+    type Response = http::Response<String>;
+    type Error = Infallible;
+    type Future = Ready<Result<http::Response<String>, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: http::Request<String>) -> Self::Future {
+        ready(Ok(http::Response::builder()
+            .status(self.0)
+            .body("upstream unavailable".to_owned())
+            .unwrap()))
+    }
+}
+
+#[test]
+fn a_grpc_reply_without_a_status_takes_the_code_grpc_gives_its_http_status() {
+    use otel_traced::tower::GrpcLayer;
+    for (status, code) in [
+        (503, "UNAVAILABLE"),
+        (404, "UNIMPLEMENTED"),
+        (401, "UNAUTHENTICATED"),
+        (200, "UNKNOWN"),
+    ] {
+        let layer = GrpcLayer::client().calling("http://inventory:50051");
+        let captured = capture(|| {
+            through_layer(
+                layer.layer(NoGrpcStatus(status)),
+                request("POST", "/shop.Inventory/Reserve"),
+            )
+        });
+        let span = captured.find("shop.Inventory/Reserve").expect("the span");
+        assert_eq!(
+            otel_traced_tests::attribute(span, "rpc.response.status_code"),
+            Some(&otel_traced_tests::string(code)),
+            "HTTP {status}: {:?}",
+            shape(span, &[])
+        );
+        assert_eq!(
+            span.status,
+            otel_traced::opentelemetry::trace::Status::error(format!(
+                "the response ended without a grpc-status (HTTP {status})"
+            )),
+            "HTTP {status}"
+        );
+    }
+}

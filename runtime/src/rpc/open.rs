@@ -267,6 +267,12 @@ pub(crate) fn attributes(
                     if let Some(path) = target.path {
                         attributes.push(KeyValue::new("url.path", path.to_owned()));
                     }
+                    // Conditionally required: when the request had one.
+                    if let Some(query) = target.query {
+                        let mut redacted = String::with_capacity(query.len());
+                        push_redacted_query(&mut redacted, query);
+                        attributes.push(KeyValue::new("url.query", redacted));
+                    }
                     let scheme = target.scheme.unwrap_or("http");
                     attributes.push(KeyValue::new("url.scheme", scheme.to_owned()));
                 }
@@ -342,31 +348,42 @@ pub(crate) fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
     Some((host, port.and_then(|port| port.parse().ok())))
 }
 
-/// `url.full` of a client request: absolute, without user information, with the
-/// values of credential query parameters replaced by `REDACTED`.
+/// `url.full` of a client request: absolute, user information written
+/// `REDACTED:REDACTED@` as the conventions ask, the values of credential query
+/// parameters replaced by `REDACTED`.
 fn full_url(target: &RequestTarget<'_>) -> Option<String> {
     let scheme = target.scheme?;
     let authority = target.authority?;
-    let host = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, rest)| rest);
-    let mut url = format!("{scheme}://{host}{}", target.path.unwrap_or("/"));
+    let mut url = format!("{scheme}://");
+    match authority.rsplit_once('@') {
+        Some((_, host)) => {
+            url.push_str("REDACTED:REDACTED@");
+            url.push_str(host);
+        }
+        None => url.push_str(authority),
+    }
+    url.push_str(target.path.unwrap_or("/"));
     if let Some(query) = target.query {
         url.push('?');
-        for (index, pair) in query.split('&').enumerate() {
-            if index > 0 {
-                url.push('&');
-            }
-            match pair.split_once('=') {
-                Some((key, _)) if SECRET_QUERY_KEYS.contains(&key) => {
-                    url.push_str(key);
-                    url.push_str("=REDACTED");
-                }
-                _ => url.push_str(pair),
-            }
-        }
+        push_redacted_query(&mut url, query);
     }
     Some(url)
+}
+
+/// `query` with the values of credential parameters replaced by `REDACTED`.
+fn push_redacted_query(url: &mut String, query: &str) {
+    for (index, pair) in query.split('&').enumerate() {
+        if index > 0 {
+            url.push('&');
+        }
+        match pair.split_once('=') {
+            Some((key, _)) if SECRET_QUERY_KEYS.contains(&key) => {
+                url.push_str(key);
+                url.push_str("=REDACTED");
+            }
+            _ => url.push_str(pair),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -415,12 +432,12 @@ mod tests {
     }
 
     #[test]
-    fn client_urls_lose_user_information_and_credentials() {
+    fn client_urls_have_user_information_and_credentials_redacted() {
         let request = target("GET", Some("https"), "ada:pw@api.example.com");
         let attributes = attributes(&http(Side::Client, None), &request, None);
         assert!(attributes.contains(&KeyValue::new(
             "url.full",
-            "https://api.example.com/users/7?page=2&sig=REDACTED"
+            "https://REDACTED:REDACTED@api.example.com/users/7?page=2&sig=REDACTED"
         )));
         assert!(attributes.contains(&KeyValue::new("server.address", "api.example.com")));
         assert!(attributes.contains(&KeyValue::new("server.port", 443)));

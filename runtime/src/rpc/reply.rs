@@ -32,6 +32,9 @@ const GRPC_CODES: [&str; 17] = [
     "UNAUTHENTICATED",
 ];
 
+/// UNKNOWN, the code gRPC gives a status it cannot read.
+pub(crate) const GRPC_UNKNOWN: i32 = 2;
+
 /// The codes that make a gRPC *server* span an error: the server's own faults,
 /// not the caller's (semconv: UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED,
 /// INTERNAL, UNAVAILABLE, DATA_LOSS).
@@ -200,9 +203,20 @@ pub(crate) const HTTP_STATUS_CODE: Key = Key::from_static_str("http.response.sta
 pub(crate) const RPC_STATUS_CODE: Key = Key::from_static_str("rpc.response.status_code");
 
 fn tally_grpc(tally: &mut Tally, side: Side, code: i32) {
+    let code = known_grpc_code(code);
     tally.reply(ReplyCode::Grpc(code));
     if grpc_failed(side, code) {
         tally.fail(Failure::Named(grpc_code_name(code)));
+    }
+}
+
+/// A gRPC status code as gRPC reads it: one outside the protocol's (0 to 16) is
+/// UNKNOWN, also for whether it failed and for the numeric legacy attribute.
+fn known_grpc_code(code: i32) -> i32 {
+    if usize::try_from(code).is_ok_and(|index| index < GRPC_CODES.len()) {
+        code
+    } else {
+        GRPC_UNKNOWN
     }
 }
 
@@ -236,6 +250,7 @@ fn http_failed(side: Side, status: u16) -> bool {
 }
 
 fn record_grpc(span: &SpanRef<'_>, side: Side, code: i32, message: &str) {
+    let code = known_grpc_code(code);
     let name = grpc_code_name(code);
     span.set_attribute(KeyValue::new(RPC_STATUS_CODE, name));
     if emits_legacy_rpc() {
@@ -266,6 +281,15 @@ mod tests {
         assert_eq!(grpc_code_name(16), "UNAUTHENTICATED");
         assert_eq!(grpc_code_name(17), "UNKNOWN");
         assert_eq!(grpc_code_name(-1), "UNKNOWN");
+    }
+
+    #[test]
+    fn a_code_outside_the_protocol_is_unknown_and_a_server_fault() {
+        assert_eq!(known_grpc_code(17), GRPC_UNKNOWN);
+        assert_eq!(known_grpc_code(-1), GRPC_UNKNOWN);
+        assert_eq!(known_grpc_code(16), 16);
+        assert!(grpc_failed(Side::Server, known_grpc_code(17)));
+        assert!(!grpc_failed(Side::Server, known_grpc_code(5)));
     }
 
     #[cfg(all(feature = "tonic", feature = "http"))]
