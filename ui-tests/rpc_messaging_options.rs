@@ -25,6 +25,12 @@ fn rpc_options(headers: &mut Headers) {}
 #[traced_rpc(messaging, send, system = "kafka", destination = "", carrier = headers)]
 fn empty_destination(headers: &mut Headers) {}
 
+#[traced_rpc(messaging, send, system = "kafka", destination = "orders", server = "broker:9092", carrier = headers)]
+fn server_option(headers: &mut Headers) {}
+
+#[traced_rpc(messaging, send, system = "kafka", destination = "orders\tnew", carrier = headers)]
+fn control_character_in_destination(headers: &mut Headers) {}
+
 #[traced_rpc(send, system = "kafka", destination = "orders")]
 fn operation_without_messaging(request: http::Request<()>) {}
 

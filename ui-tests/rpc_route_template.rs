@@ -16,6 +16,9 @@ fn closes_nothing(request: http::Request<()>) {}
 #[traced_rpc(http, route = "/users?id={id}")]
 fn with_query(request: http::Request<()>) {}
 
+#[traced_rpc(http, route = "/users/{id}#profile")]
+fn with_fragment(request: http::Request<()>) {}
+
 #[traced_rpc(http, route = "/users/{}")]
 fn empty_variable(request: http::Request<()>) {}
 

@@ -114,11 +114,7 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
                 outcome.as_ref(),
                 &private,
             );
-            let before = &statements[..statements.len() - 1];
-            quote! {
-                #(#before)*
-                ::std::boxed::Box::pin(#future)
-            }
+            quote!(::std::boxed::Box::pin(#future))
         }
     };
     let warnings = checked.warnings.iter().map(Warning::to_tokens);

@@ -23,8 +23,9 @@ pub(crate) struct Options {
     pub skip_all: Option<Span>,
     /// `ret`: record the returned value.
     pub ret: Option<Span>,
-    /// `err` (true) or `err = false`: record, or not, a returned `Err`.
-    pub err: Option<bool>,
+    /// `err` (true) or `err = false`: record, or not, a returned `Err`; with the
+    /// option's span.
+    pub err: Option<(bool, Span)>,
     /// `attrs(key = value, ..)`.
     pub attrs: Vec<Field>,
     /// `crate = path`: where the runtime crate is, when it was renamed.
@@ -269,8 +270,10 @@ impl Options {
             }
             ("skip_all", RawValue::Flag) => self.skip_all = Some(ident.span()),
             ("ret", RawValue::Flag) => self.ret = Some(ident.span()),
-            ("err", RawValue::Flag) => self.err = Some(true),
-            ("err", RawValue::Assigned(expr)) => self.err = Some(bool_literal(expr)?.value),
+            ("err", RawValue::Flag) => self.err = Some((true, ident.span())),
+            ("err", RawValue::Assigned(expr)) => {
+                self.err = Some((bool_literal(expr)?.value, ident.span()));
+            }
             ("attrs", RawValue::List(tokens)) => self.attrs = syn::parse2::<Fields>(tokens)?.0,
             ("crate", RawValue::Assigned(expr)) => self.krate = Some(path(expr)?),
             ("sample", RawValue::Assigned(expr)) => self.sample = Some(sample(expr)?),

@@ -86,11 +86,23 @@ pub(crate) fn parse(
             format!("`{attribute}` cannot instrument a `const fn`: a span cannot be opened at compile time; remove `const` or `{attribute}`"),
         ));
     }
+    if let syn::ReturnType::Type(_, output) = &function.sig.output
+        && let syn::Type::Never(never) = &**output
+    {
+        errors.push(syn::Error::new(
+            never.span(),
+            format!("`{attribute}` cannot instrument a function that never returns (`-> !`): its span would only end if it panicked; annotate the functions it calls instead"),
+        ));
+    }
     let params = take_params(&mut function, &mut errors);
     let (shape, produced) = shape(&function);
-    let result_like = options.err == Some(true) || produced.as_ref().is_some_and(is_result);
+    if let Shape::ReturnsStream { .. } = shape {
+        reject_on_streams(&options, &mut errors);
+    }
+    let recording_err = options.err.map(|(recording, _)| recording);
+    let result_like = recording_err == Some(true) || produced.as_ref().is_some_and(is_result);
     let traced = TracedFn {
-        records_err: result_like && options.err != Some(false),
+        records_err: result_like && recording_err != Some(false),
         result_like,
         options,
         function,
@@ -144,6 +156,33 @@ fn not_a_function(item: TokenStream, attribute: &str) -> syn::Error {
     )
 }
 
+/// `ret` and `err` do not apply to a function returning a stream: its items are
+/// counted, not recorded, and each `Err` item is recorded as it is produced.
+fn reject_on_streams(options: &Options, errors: &mut Errors) {
+    if let Some(span) = options.ret {
+        errors.push(syn::Error::new(
+            span,
+            "`ret` does not apply to a function returning a stream: its items are counted (`otel_traced.messages`), not recorded; remove `ret`",
+        ));
+    }
+    if let Some((_, span)) = options.err {
+        errors.push(syn::Error::new(
+            span,
+            "`err` does not apply to a function returning a stream: each `Err` item is recorded as the stream produces it; remove `err`",
+        ));
+    }
+}
+
+/// Whether `ident` is the name `#[async_trait]` gives a parameter written as a
+/// pattern or `_` (`__arg0`, `__arg1`, ..): such a parameter is not recorded, as
+/// it would not be without `#[async_trait]`.
+fn is_async_trait_positional(ident: &syn::Ident) -> bool {
+    ident
+        .to_string()
+        .strip_prefix("__arg")
+        .is_some_and(|index| !index.is_empty() && index.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// Reads and removes `#[skip]` and `#[attr(..)]` from every parameter.
 fn take_params(function: &mut ItemFn, errors: &mut Errors) -> Vec<Param> {
     let mut params = Vec::new();
@@ -152,7 +191,9 @@ fn take_params(function: &mut ItemFn, errors: &mut Errors) -> Vec<Param> {
             continue;
         };
         let (ident, mutable) = match &*typed.pat {
-            Pat::Ident(binding) if binding.subpat.is_none() => {
+            Pat::Ident(binding)
+                if binding.subpat.is_none() && !is_async_trait_positional(&binding.ident) =>
+            {
                 (Some(binding.ident.clone()), binding.mutability.is_some())
             }
             _ => (None, false),
@@ -342,10 +383,11 @@ fn single_type_argument<'a>(ty: &'a Type, name: &str) -> Option<&'a Type> {
     })
 }
 
-/// The `async` block of a final `Box::pin(async move { .. })`, as `#[async_trait]`
-/// writes it.
+/// The `async` block of a body that is only `Box::pin(async move { .. })`, as
+/// `#[async_trait]` writes it. A body with statements before it is a function
+/// returning a boxed future, whose statements run in its span at the call.
 pub(crate) fn boxed_async_block(block: &syn::Block) -> Option<&syn::ExprAsync> {
-    let Some(syn::Stmt::Expr(Expr::Call(call), None)) = block.stmts.last() else {
+    let [syn::Stmt::Expr(Expr::Call(call), None)] = &block.stmts[..] else {
         return None;
     };
     let Expr::Path(function) = &*call.func else {

@@ -30,6 +30,20 @@ fn generic<T>(value: T, flag: bool) -> T {
     value
 }
 
+/// A method of a generic impl: the catalog's entry cannot name the impl's
+/// parameters (its `static` is an item of its own), so a parameter of such a type
+/// is not listed, as a function's own generic one is not; the others keep their
+/// kinds, whatever their lifetimes.
+struct Shelf<'a, T>(Vec<(T, &'a str)>);
+
+impl<'a, T: std::fmt::Debug> Shelf<'a, T> {
+    #[traced]
+    fn stock(&mut self, item: T, label: &'a str, count: u32) {
+        let _ = count;
+        self.0.push((item, label));
+    }
+}
+
 // The two conflicts: one span name with two kinds, one key with two value kinds.
 #[traced(name = "orders.place", kind = client)]
 fn place_remotely(order_id: &str) {
@@ -69,6 +83,7 @@ fn every_annotated_function_is_listed_with_its_metadata() {
             "catalog::generic",
             "catalog::place",
             "catalog::place_remotely",
+            "catalog::stock",
             "catalog::total"
         ]
     );
@@ -96,6 +111,14 @@ fn every_annotated_function_is_listed_with_its_metadata() {
         entry("catalog::generic").attributes(),
         [("flag", ValueKind::Bool)],
         "a generic parameter is not recorded, so not listed"
+    );
+    let mut shelf = Shelf(Vec::new());
+    shelf.stock('x', "spare", 1);
+    assert_eq!(shelf.0, [('x', "spare")], "the method runs as written");
+    assert_eq!(
+        entry("catalog::stock").attributes(),
+        [("label", ValueKind::String), ("count", ValueKind::Int)],
+        "a parameter of the impl's type parameter is not listed"
     );
     assert_eq!(
         entry("catalog::total").attributes(),
@@ -138,9 +161,9 @@ fn the_catalog_renders_as_a_markdown_table() {
         lines[0],
         "| span | kind | function | location | attributes |"
     );
-    assert_eq!(lines.len(), 2 + 4);
+    assert_eq!(lines.len(), 2 + 5);
     assert_eq!(
-        lines[5],
+        lines[6],
         format!(
             "| `total` | Internal | `catalog::total` | tests/tests/catalog.rs:{} | `order_id`: int, `return.value`: unknown |",
             line_of("fn total(")

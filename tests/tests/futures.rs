@@ -67,10 +67,38 @@ fn boxed(id: u32) -> Pin<Box<dyn Future<Output = u32> + Send>> {
 
 #[tokio::test]
 async fn a_boxed_future_is_instrumented() {
-    // Called inside the capture: the span opens at the call, not at the first poll.
-    let captured = capture_async(async { boxed(1).await }).await;
+    let captured = capture_async(async {
+        let future = boxed(1);
+        let created = SystemTime::now();
+        tokio::task::yield_now().await;
+        (future.await, created)
+    })
+    .await;
+    let (value, created) = *captured.output();
+    assert_eq!(value, 2);
+    let span = &captured.spans()[0];
+    assert_eq!(own_keys(span), ["id"]);
+    assert!(span.start_time <= created, "the span opens at the call");
+}
+
+#[traced]
+fn size_of(id: u32) -> u32 {
+    id
+}
+
+/// Written as `#[async_trait]` writes a method, but with work before the future.
+#[traced]
+fn prepared(id: u32) -> Pin<Box<dyn Future<Output = u32> + Send>> {
+    let size = size_of(id);
+    Box::pin(async move { size + 1 })
+}
+
+#[tokio::test]
+async fn the_statements_before_a_boxed_async_block_run_in_the_span() {
+    let captured = capture_async(async { prepared(1).await }).await;
     assert_eq!(*captured.output(), 2);
-    assert_eq!(own_keys(&captured.spans()[0]), ["id"]);
+    let span = captured.find("prepared").expect("the function's span");
+    assert_child_of(captured.find("size_of").expect("the call's span"), span);
 }
 
 #[tokio::test]
@@ -117,6 +145,29 @@ impl UserStore for Memory {
             Err(NotFound(id))
         }
     }
+}
+
+#[async_trait::async_trait]
+trait Audit {
+    async fn note(&self, event: &str, _: u32);
+}
+
+#[async_trait::async_trait]
+impl Audit for Memory {
+    #[traced]
+    async fn note(&self, event: &str, _: u32) {
+        let _ = event;
+    }
+}
+
+#[tokio::test]
+async fn an_async_trait_method_records_no_parameter_written_as_a_pattern() {
+    // `#[async_trait]` names the `_` parameter `__arg2`: still not recorded.
+    let captured = capture_async(async { Memory.note("restock", 7).await }).await;
+    assert_eq!(
+        own_keys(captured.find("note").expect("the span")),
+        ["event"]
+    );
 }
 
 #[tokio::test]

@@ -140,8 +140,10 @@ pub(crate) fn check_messaging(
             ));
         }
     }
-    if let Some(destination) = &rpc.destination {
-        let name = messaging_name(operation, Some(&destination.value()));
+    // The span name is checked only for a valid destination: an invalid one is
+    // already reported, once.
+    if let (Some(destination), Some(value)) = (&rpc.destination, &destination) {
+        let name = messaging_name(operation, Some(value));
         check_name(
             &LitStr::new(&name, destination.span()),
             NameKind::Span,

@@ -130,7 +130,7 @@ impl Recorded {
     ) -> Self {
         let kind = if nameable(&param.ty, &traced.function.sig.generics) {
             Kind::OfType {
-                ty: Box::new(param.ty.clone()),
+                ty: Box::new(with_static_lifetimes(&param.ty)),
                 by_default: probe == Probe::Default,
             }
         } else if probe == Probe::Default {
@@ -149,8 +149,11 @@ impl Recorded {
 }
 
 /// Whether `ty` can be named in an item nested in the function (the catalog's
-/// `static`): not when it mentions `impl Trait`, `Self`, `_` or the function's own
-/// generic parameters, which nested items cannot see.
+/// `static`): not when it mentions `impl Trait`, `Self`, `_`, the function's own
+/// type or const parameters, or what looks like one of its impl's or trait's (a
+/// name such as `T`, `K2` or `ID`: the macro does not see the impl, and a nested
+/// item cannot use its parameters). Lifetimes do not matter: the catalog names the
+/// type with every lifetime `'static` ([`with_static_lifetimes`]).
 fn nameable(ty: &syn::Type, generics: &syn::Generics) -> bool {
     struct Visitor<'a> {
         generics: &'a syn::Generics,
@@ -161,13 +164,23 @@ fn nameable(ty: &syn::Type, generics: &syn::Generics) -> bool {
             if matches!(ty, syn::Type::ImplTrait(_) | syn::Type::Infer(_)) {
                 self.nameable = false;
             }
+            if let syn::Type::Path(path) = ty
+                && path.qself.is_none()
+                && let Some(ident) = path.path.get_ident()
+                && looks_like_a_type_parameter(ident)
+            {
+                self.nameable = false;
+            }
             syn::visit::visit_type(self, ty);
+        }
+        fn visit_lifetime(&mut self, _: &'ast syn::Lifetime) {
+            // Made `'static` in the catalog's copy of the type.
         }
         fn visit_ident(&mut self, ident: &'ast Ident) {
             let generic = self.generics.params.iter().any(|param| match param {
                 syn::GenericParam::Type(param) => param.ident == *ident,
                 syn::GenericParam::Const(param) => param.ident == *ident,
-                syn::GenericParam::Lifetime(param) => param.lifetime.ident == *ident,
+                syn::GenericParam::Lifetime(_) => false,
             });
             if generic || ident == "Self" {
                 self.nameable = false;
@@ -180,6 +193,32 @@ fn nameable(ty: &syn::Type, generics: &syn::Generics) -> bool {
     };
     syn::visit::Visit::visit_type(&mut visitor, ty);
     visitor.nameable
+}
+
+/// A name written as type parameters usually are: at most two characters, capital
+/// letters and digits, starting with a letter (`T`, `K`, `T2`, `ID`).
+fn looks_like_a_type_parameter(ident: &Ident) -> bool {
+    let name = ident.to_string();
+    name.len() <= 2
+        && name.starts_with(|c: char| c.is_ascii_uppercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
+/// `ty` with every lifetime `'static`, so that an item nested in the function can
+/// name it: the lifetimes of the function, its impl or its trait are not in scope
+/// there, and they do not change the kind of value.
+fn with_static_lifetimes(ty: &syn::Type) -> syn::Type {
+    struct Eraser;
+    impl syn::visit_mut::VisitMut for Eraser {
+        fn visit_lifetime_mut(&mut self, lifetime: &mut syn::Lifetime) {
+            *lifetime = syn::Lifetime::new("'static", lifetime.span());
+        }
+    }
+    let mut ty = ty.clone();
+    syn::visit_mut::VisitMut::visit_type_mut(&mut Eraser, &mut ty);
+    ty
 }
 
 /// What passed the checks: the recording plan, and the warnings to emit.
