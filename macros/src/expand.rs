@@ -203,8 +203,9 @@ fn open_span(
         None => quote!(::core::option::Option::None),
     };
     let metrics = options.metrics;
-    let statics = quote! {
-        static __OTEL_TRACED_META: #private::SpanMeta = #private::SpanMeta {
+    let meta = |kind: &proc_macro2::Ident| {
+        quote! {
+            #private::SpanMeta {
             name: #name,
             kind: #private::SpanKind::#kind,
             root: #root,
@@ -217,8 +218,35 @@ fn open_span(
             max_attributes: #max_attributes,
             sample: #sample,
             metrics: #metrics,
-        };
+            }
+        }
+    };
+    let main_meta = meta(&kind);
+    // A `send` whose message already carries its creation context (from a `create`
+    // span) is a CLIENT span, not the PRODUCER its context would otherwise make it
+    // (messaging conventions v1.44): a call site of its own, chosen at the call.
+    let forwarding = match boundary {
+        Some(Boundary {
+            protocol:
+                Protocol::Messaging {
+                    operation: Operation::Send,
+                    ..
+                },
+            ..
+        }) => {
+            let forwarding_meta = meta(&format_ident!("Client"));
+            quote! {
+                static __OTEL_TRACED_FORWARDING_META: #private::SpanMeta = #forwarding_meta;
+                static __OTEL_TRACED_FORWARDING_CALLSITE: #private::Callsite =
+                    #private::Callsite::new(&__OTEL_TRACED_FORWARDING_META);
+            }
+        }
+        _ => TokenStream::new(),
+    };
+    let statics = quote! {
+        static __OTEL_TRACED_META: #private::SpanMeta = #main_meta;
         static __OTEL_TRACED_CALLSITE: #private::Callsite = #private::Callsite::new(&__OTEL_TRACED_META);
+        #forwarding
         #catalog
     };
     let record = quote!(|__otel_attributes| { #(#records)* });
@@ -364,7 +392,12 @@ fn open_boundary(
                     #rebind
                     let __otel_created = #private::creation_link(#borrowed);
                     let __otel_fresh = __otel_created.is_none();
-                    #[allow(unused_mut)] let mut __otel_span = __OTEL_TRACED_CALLSITE.call(
+                    let __otel_callsite = if __otel_fresh {
+                        &__OTEL_TRACED_CALLSITE
+                    } else {
+                        &__OTEL_TRACED_FORWARDING_CALLSITE
+                    };
+                    #[allow(unused_mut)] let mut __otel_span = __otel_callsite.call(
                         &__OTEL_TRACED_RPC,
                         #borrowed,
                         #server,

@@ -148,7 +148,9 @@ fn create_send_then_process_with_no_span_around_it_form_one_trace() {
         find(spans, "inventory"),
     );
     assert_messaging(create, SpanKind::Producer, "create");
-    assert_messaging(send, SpanKind::Producer, "send");
+    // Its context is not the message's creation context (create's is): CLIENT,
+    // as the messaging conventions say for such a `send`.
+    assert_messaging(send, SpanKind::Client, "send");
     assert_messaging(process, SpanKind::Consumer, "process");
     assert_child_of(create, checkout);
     assert_child_of(send, checkout);
@@ -176,6 +178,7 @@ fn a_message_sent_without_create_carries_the_send_span() {
     });
     let spans = captured.spans();
     let (send, process) = (find(spans, "send orders"), find(spans, "process orders"));
+    assert_messaging(send, SpanKind::Producer, "send");
     assert!(send.links.is_empty());
     assert_child_of(process, send);
     assert_eq!(linked_to(process), [ids(&send.span_context)]);

@@ -61,7 +61,9 @@ pub(crate) struct Boundary {
 }
 
 impl Boundary {
-    /// The span kind: the side, or for messaging what the operation does.
+    /// The span kind: the side, or for messaging what the operation does (a `send`
+    /// whose message already has a creation context is CLIENT instead, decided at
+    /// the call).
     pub(crate) fn span_kind(&self) -> &'static str {
         match (&self.protocol, self.side) {
             (Protocol::Messaging { operation, .. }, _) if operation.produces() => "Producer",

@@ -56,7 +56,8 @@ pub enum Operation {
     /// A message is created (PRODUCER); its context goes into the message.
     Create,
     /// Messages are sent to the intermediary (PRODUCER); the context goes into the
-    /// message when no `create` span gave it one.
+    /// message when no `create` span gave it one, and when one did the span is a
+    /// CLIENT span.
     Send,
     /// Messages are pulled by the application (CLIENT).
     Receive,
