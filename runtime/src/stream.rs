@@ -2,7 +2,8 @@
 //! stays open until the stream ends or is dropped, as the call lasts that long.
 //!
 //! Each item is polled with the span current (panics recorded, as for futures) and
-//! counted; at the end the count is recorded as `otel_traced.messages`. An `Err`
+//! counted; at the end, or when the stream is dropped before it, the count is
+//! recorded as `otel_traced.messages`. An `Err`
 //! item is recorded as it is produced: a status (a `tonic::Status` on a gRPC
 //! stream) as the call's reply, any other error as `#[traced]` records errors.
 
@@ -11,7 +12,7 @@ use crate::rpc::{HasReply, Reply, RpcMeta};
 use crate::span::{ActiveSpan, SpanHandle};
 use futures_core::Stream;
 use opentelemetry::KeyValue;
-use pin_project::pin_project;
+use pin_project::{pin_project, pinned_drop};
 use std::fmt::Display;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
@@ -21,7 +22,7 @@ const MESSAGES: &str = "otel_traced.messages";
 
 /// Wraps the stream an instrumented function returns; `inspect` records what an
 /// item says about the call (the expansion's item probe).
-#[pin_project]
+#[pin_project(PinnedDrop)]
 #[derive(Debug)]
 #[must_use = "streams do nothing unless polled"]
 pub struct InstrumentedStream<S, F> {
@@ -65,11 +66,8 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> bool> Stream for Instrume
                 *this.failed |= (this.inspect)(this.span.handle(), item);
             }
             None => {
+                record_messages(this.span, *this.messages);
                 let handle = this.span.handle();
-                handle.record_attribute(KeyValue::new(
-                    MESSAGES,
-                    i64::try_from(*this.messages).unwrap_or(i64::MAX),
-                ));
                 if let Some(rpc) = this.rpc
                     && !*this.failed
                 {
@@ -84,6 +82,24 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> bool> Stream for Instrume
     fn size_hint(&self) -> (usize, Option<usize>) {
         self.inner.size_hint()
     }
+}
+
+/// A stream dropped before its end still says how many items it gave; its span
+/// then ends as a dropped future's does (`otel_traced.cancelled`).
+#[pinned_drop]
+impl<S, F> PinnedDrop for InstrumentedStream<S, F> {
+    fn drop(self: Pin<&mut Self>) {
+        let this = self.project();
+        // Nothing is recorded into a span that already ended.
+        record_messages(this.span, *this.messages);
+    }
+}
+
+fn record_messages(span: &mut ActiveSpan, messages: u64) {
+    span.handle().record_attribute(KeyValue::new(
+        MESSAGES,
+        i64::try_from(messages).unwrap_or(i64::MAX),
+    ));
 }
 
 /// Wraps a streamed item; the expansion calls `__otel_item` on

@@ -1538,6 +1538,14 @@ fn check_layer(
                 })
         });
         prop_assert_eq!(&*span.name, method.unwrap_or("_OTHER"));
+        let original = string_attribute(span, "rpc.method_original");
+        prop_assert_eq!(
+            original.as_deref(),
+            method
+                .is_none()
+                .then(|| path.strip_prefix('/').unwrap_or(path)),
+            "the path is kept as sent when it names no method"
+        );
         seen.note("layer: a gRPC method", method.is_some());
         let code = string_attribute(span, "rpc.response.status_code").unwrap_or_default();
         seen.note(

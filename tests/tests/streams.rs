@@ -33,6 +33,15 @@ fn a_stream_span_lasts_until_the_stream_ends_and_counts_its_messages() {
         Some(&Value::I64(3))
     );
     assert_eq!(attribute(span, "otel_traced.cancelled"), None);
+    let counts = span
+        .attributes
+        .iter()
+        .filter(|kv| kv.key.as_str() == "otel_traced.messages")
+        .count();
+    assert_eq!(
+        counts, 1,
+        "counted once, not again when the stream is dropped"
+    );
     let ticks = captured.children_of(span);
     assert_eq!(ticks.len(), 3, "items are produced inside the span");
     for tick in ticks {
@@ -54,6 +63,11 @@ fn a_stream_dropped_before_its_end_is_cancelled() {
     assert_eq!(
         attribute(span, "otel_traced.cancelled"),
         Some(&Value::Bool(true))
+    );
+    assert_eq!(
+        attribute(span, "otel_traced.messages"),
+        Some(&Value::I64(1)),
+        "the items given before the drop are counted"
     );
 }
 

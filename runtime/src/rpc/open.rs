@@ -245,6 +245,13 @@ pub(crate) fn attributes(
         Protocol::Grpc { method } => {
             attributes.push(KeyValue::new("rpc.system.name", "grpc"));
             attributes.push(KeyValue::new("rpc.method", Value::from(method.clone())));
+            // A path that names no method (the layers' `_OTHER`) is kept as sent.
+            if method == "_OTHER"
+                && let Some(path) = target.path
+            {
+                let original = path.strip_prefix('/').unwrap_or(path);
+                attributes.push(KeyValue::new("rpc.method_original", original.to_owned()));
+            }
             if emits_legacy_rpc() {
                 attributes.push(KeyValue::new("rpc.system", "grpc"));
                 if let Some((service, _)) = method.rsplit_once('/') {
@@ -441,6 +448,26 @@ mod tests {
         )));
         assert!(attributes.contains(&KeyValue::new("server.address", "api.example.com")));
         assert!(attributes.contains(&KeyValue::new("server.port", 443)));
+    }
+
+    #[test]
+    fn a_grpc_path_that_names_no_method_is_kept_as_the_original() {
+        let grpc = |method: &'static str| RpcMeta {
+            side: Side::Server,
+            protocol: Protocol::Grpc {
+                method: Cow::Borrowed(method),
+            },
+        };
+        let request = target("POST", None, "shop");
+        let other = attributes(&grpc("_OTHER"), &request, None);
+        assert!(other.contains(&KeyValue::new("rpc.method", "_OTHER")));
+        assert!(other.contains(&KeyValue::new("rpc.method_original", "users/7")));
+        let known = attributes(&grpc("shop.Users/Get"), &request, None);
+        assert!(
+            !known
+                .iter()
+                .any(|attribute| attribute.key.as_str() == "rpc.method_original")
+        );
     }
 
     #[test]
