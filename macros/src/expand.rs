@@ -501,8 +501,11 @@ pub(crate) fn expand_fields(event: Option<&syn::LitStr>, checked: &Checked) -> T
 fn push_attribute(recorded: &Recorded, private: &TokenStream) -> TokenStream {
     let key = &recorded.key;
     let value = probe(recorded.probe, &recorded.value, recorded.span, private);
+    // The vector's name keeps the expansion's own span: spanned at the user's
+    // tokens, it would not resolve when those come from a `macro_rules!` caller.
+    let attributes = quote!(__otel_attributes);
     quote_spanned! {recorded.span=>
-        __otel_attributes.push(#key, #value);
+        #attributes.push(#key, #value);
     }
 }
 
@@ -567,7 +570,8 @@ fn outcome(traced: &TracedFn, boundary: bool, private: &TokenStream) -> Option<T
         syn::ReturnType::Type(_, ty) => ty.span(),
         syn::ReturnType::Default => traced.function.sig.ident.span(),
     };
-    let outcome = quote_spanned!(returned=> #private::ResultLike::as_result(__otel_output_ref));
+    let output_ref = quote!(__otel_output_ref);
+    let outcome = quote_spanned!(returned=> #private::ResultLike::as_result(#output_ref));
     let record_ok = record_return(quote!(__otel_value));
     let reply_ok = reply(quote!(__otel_value), false);
     let record_error = traced.records_err.then(|| {

@@ -510,3 +510,27 @@ async fn borrows_coercions_and_impl_trait_behave_as_without_the_macro() {
     assert_eq!(own_keys(captured.find("shown").unwrap()), ["times"]);
     assert_eq!(own_keys(captured.find("restock").unwrap()), ["amount"]);
 }
+
+/// Functions written by a `macro_rules!` macro, their parameters and types passed
+/// in: the expansion's own names must not take the hygiene of the caller's tokens.
+macro_rules! lookup_fn {
+    ($name:ident, $param:ident: $ty:ty) => {
+        #[traced(ret)]
+        fn $name($param: $ty) -> Result<$ty, String> {
+            otel_traced::record!(lookup.kind = "cache");
+            Ok($param)
+        }
+    };
+}
+
+lookup_fn!(lookup_by_id, id: u64);
+
+#[test]
+fn a_function_written_by_a_macro_records_what_it_is_given() {
+    let captured = capture(|| lookup_by_id(7));
+    assert_eq!(*captured.output(), Ok(7));
+    let span = captured.find("lookup_by_id").expect("the span");
+    assert_eq!(attribute(span, "id"), Some(&Value::I64(7)));
+    assert_eq!(attribute(span, "return.value"), Some(&Value::I64(7)));
+    assert_eq!(attribute(span, "lookup.kind"), Some(&string("cache")));
+}
