@@ -299,6 +299,14 @@ fn http<B: WithExportConfig + WithHttpConfig>(
     builder: B,
     settings: &OtlpSettings,
 ) -> Result<B, InitError> {
+    // Checked here: the exporter would drop a header it cannot send, silently.
+    for (key, value) in &settings.headers {
+        reqwest::header::HeaderName::from_bytes(key.as_bytes())
+            .map_err(|_| InitError::Exporter(format!("`{key}` is not a valid HTTP header name")))?;
+        reqwest::header::HeaderValue::from_str(value).map_err(|_| {
+            InitError::Exporter(format!("the value of header `{key}` is not valid"))
+        })?;
+    }
     let headers: HashMap<String, String> = settings.headers.iter().cloned().collect();
     let mut builder = builder
         .with_http_client(http_client(settings)?)

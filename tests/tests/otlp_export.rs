@@ -1,6 +1,7 @@
 //! End to end: annotated calls exported over OTLP, gRPC and HTTP/protobuf, to a
 //! receiver in this process, and what arrived checked field by field. One test
-//! runs both protocols in turn: `init` installs a process-wide provider.
+//! runs both protocols in turn: `init` installs a process-wide provider (the other
+//! installs nothing: its configuration is refused first).
 
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
@@ -172,4 +173,25 @@ fn annotated_calls_arrive_over_grpc_and_http_protobuf() {
         .install()
         .expect("installed again");
     drop(guard);
+}
+
+#[test]
+fn a_header_that_cannot_be_sent_is_an_init_error_over_both_protocols() {
+    for protocol in ["grpc", "http/protobuf"] {
+        let error = Config::from_vars([
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
+            // Percent-decoded, the value holds a line break: no HTTP header can.
+            ("OTEL_EXPORTER_OTLP_HEADERS", "x-tenant=blue%0Agreen"),
+        ])
+        .install()
+        .expect_err("a header that cannot be sent");
+        assert_eq!(
+            error,
+            otel_traced::InitError::Exporter(
+                "the value of header `x-tenant` is not valid".to_owned()
+            ),
+            "{protocol}"
+        );
+    }
 }
