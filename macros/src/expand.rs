@@ -501,9 +501,13 @@ pub(crate) fn expand_fields(event: Option<&syn::LitStr>, checked: &Checked) -> T
 fn push_attribute(recorded: &Recorded, private: &TokenStream) -> TokenStream {
     let key = &recorded.key;
     let value = probe(recorded.probe, &recorded.value, recorded.span, private);
-    // The vector's name keeps the expansion's own span: spanned at the user's
-    // tokens, it would not resolve when those come from a `macro_rules!` caller.
-    let attributes = quote!(__otel_attributes);
+    // The vector's name resolves where the expansion's own names do (spanned at
+    // the user's tokens, it would not when they come from a `macro_rules!`
+    // caller), and is located at them for diagnostics.
+    let attributes = proc_macro2::Ident::new(
+        "__otel_attributes",
+        proc_macro2::Span::call_site().located_at(recorded.span),
+    );
     quote_spanned! {recorded.span=>
         #attributes.push(#key, #value);
     }
@@ -570,7 +574,12 @@ fn outcome(traced: &TracedFn, boundary: bool, private: &TokenStream) -> Option<T
         syn::ReturnType::Type(_, ty) => ty.span(),
         syn::ReturnType::Default => traced.function.sig.ident.span(),
     };
-    let output_ref = quote!(__otel_output_ref);
+    // Resolved as the expansion's own names, located at the return type, which
+    // the error for a type that is not a `Result` points at.
+    let output_ref = proc_macro2::Ident::new(
+        "__otel_output_ref",
+        proc_macro2::Span::call_site().located_at(returned),
+    );
     let outcome = quote_spanned!(returned=> #private::ResultLike::as_result(#output_ref));
     let record_ok = record_return(quote!(__otel_value));
     let reply_ok = reply(quote!(__otel_value), false);

@@ -410,9 +410,9 @@ pub struct Unrecordable;
 /// The result of a probe that the expansion can record.
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
-    message = "this value cannot be recorded as an attribute: its type implements neither `Debug`, `Display` nor `otel_traced::AsAttribute`",
-    label = "needs `Debug`, `Display` or `otel_traced::AsAttribute`",
-    note = "derive `Debug`, record it with `Display` (`#[attr(display)]`, or `%value` in `attrs(..)`), implement `otel_traced::AsAttribute`, or do not record it"
+    message = "this value cannot be recorded as an attribute: its type lacks the trait its recording uses (`Debug` or `otel_traced::AsAttribute`; `Display` for `#[attr(display)]`)",
+    label = "needs `Debug` or `otel_traced::AsAttribute` (with `display`: `Display`)",
+    note = "derive `Debug`, record it with `Display` (`#[attr(display)]`, or `%value` in `attrs(..)`) if it has one, implement `otel_traced::AsAttribute`, or do not record it"
 )]
 pub trait RecordedValue {
     fn into_recorded(self) -> Option<Value>;
