@@ -3,7 +3,7 @@
 
 use otel_traced::opentelemetry::Value;
 use otel_traced::opentelemetry::trace::Status;
-use otel_traced::testing::{capture, capture_async};
+use otel_traced::testing::{Captured, capture, capture_async};
 use otel_traced::traced;
 use otel_traced_tests::{assert_child_of, attribute, own_keys, string};
 use std::future::Future;
@@ -23,15 +23,23 @@ fn fetch_later(id: u32) -> impl Future<Output = u32> {
 #[traced]
 async fn step() {}
 
-#[tokio::test]
-async fn an_impl_future_is_instrumented_from_the_call_to_its_completion() {
-    let captured = capture_async(async {
-        let future = fetch_later(21);
+/// Calls `call` in a capture, notes the time, yields, then awaits the future the
+/// call returned: a span that opens at the call started before that time.
+async fn called_then_awaited<F: Future>(
+    call: impl FnOnce() -> F,
+) -> Captured<(F::Output, SystemTime)> {
+    capture_async(async {
+        let future = call();
         let created = SystemTime::now();
         tokio::task::yield_now().await;
         (future.await, created)
     })
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn an_impl_future_is_instrumented_from_the_call_to_its_completion() {
+    let captured = called_then_awaited(|| fetch_later(21)).await;
     let (value, created) = *captured.output();
     assert_eq!(value, 42);
     let span = captured.find("fetch_later").unwrap();
@@ -67,13 +75,7 @@ fn boxed(id: u32) -> Pin<Box<dyn Future<Output = u32> + Send>> {
 
 #[tokio::test]
 async fn a_boxed_future_is_instrumented() {
-    let captured = capture_async(async {
-        let future = boxed(1);
-        let created = SystemTime::now();
-        tokio::task::yield_now().await;
-        (future.await, created)
-    })
-    .await;
+    let captured = called_then_awaited(|| boxed(1)).await;
     let (value, created) = *captured.output();
     assert_eq!(value, 2);
     let span = &captured.spans()[0];

@@ -35,11 +35,11 @@ fn get_user(request: http::Request<String>) -> http::Response<String> {
     user_response(request.uri().path())
 }
 
-/// The same handler as a plain tower service.
+/// A plain tower service answering each request with what its function makes of the path.
 #[derive(Clone)]
-struct Users;
+struct Replies<F>(F);
 
-impl Service<http::Request<String>> for Users {
+impl<F: Fn(&str) -> http::Response<String>> Service<http::Request<String>> for Replies<F> {
     type Response = http::Response<String>;
     type Error = Infallible;
     type Future = Ready<Result<http::Response<String>, Infallible>>;
@@ -49,7 +49,7 @@ impl Service<http::Request<String>> for Users {
     }
 
     fn call(&mut self, request: http::Request<String>) -> Self::Future {
-        ready(Ok(user_response(request.uri().path())))
+        ready(Ok((self.0)(request.uri().path())))
     }
 }
 
@@ -81,7 +81,8 @@ fn the_http_layer_and_the_attribute_give_identical_spans() {
     ] {
         let by_attribute = capture(|| get_user(request(method, path)));
         let layer = HttpLayer::server().route(|_| Some("/users/{id}".to_owned()));
-        let by_layer = capture(|| through_layer(layer.layer(Users), request(method, path)));
+        let by_layer =
+            capture(|| through_layer(layer.layer(Replies(user_response)), request(method, path)));
         assert_eq!(by_layer.output(), b"ada");
         assert_eq!(by_attribute.spans().len(), 1);
         assert_eq!(by_layer.spans().len(), 1);
@@ -103,28 +104,6 @@ fn the_http_layer_and_the_attribute_give_identical_spans() {
     }
 }
 
-/// A gRPC peer that answers with an HTTP status and no `grpc-status` at all (a
-/// proxy's error page, say).
-#[derive(Clone)]
-struct NoGrpcStatus(u16);
-
-impl Service<http::Request<String>> for NoGrpcStatus {
-    type Response = http::Response<String>;
-    type Error = Infallible;
-    type Future = Ready<Result<http::Response<String>, Infallible>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, _: http::Request<String>) -> Self::Future {
-        ready(Ok(http::Response::builder()
-            .status(self.0)
-            .body("upstream unavailable".to_owned())
-            .unwrap()))
-    }
-}
-
 #[test]
 fn a_grpc_reply_without_a_status_takes_the_code_grpc_gives_its_http_status() {
     use otel_traced::tower::GrpcLayer;
@@ -137,7 +116,13 @@ fn a_grpc_reply_without_a_status_takes_the_code_grpc_gives_its_http_status() {
         let layer = GrpcLayer::client().calling("http://inventory:50051");
         let captured = capture(|| {
             through_layer(
-                layer.layer(NoGrpcStatus(status)),
+                // A proxy's error page, say: an HTTP status and no `grpc-status`.
+                layer.layer(Replies(move |_: &str| {
+                    http::Response::builder()
+                        .status(status)
+                        .body("upstream unavailable".to_owned())
+                        .unwrap()
+                })),
                 request("POST", "/shop.Inventory/Reserve"),
             )
         });

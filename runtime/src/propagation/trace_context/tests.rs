@@ -38,6 +38,23 @@ fn extracted(headers: &[(&str, &str)]) -> SpanContext {
         .clone()
 }
 
+/// The headers the propagator writes for a span context with `flags` and `state`.
+fn injected(flags: u8, state: TraceState) -> std::collections::HashMap<String, String> {
+    let span_context = SpanContext::new(
+        TraceId::from_hex(TRACE_ID).unwrap(),
+        SpanId::from_hex(PARENT_ID).unwrap(),
+        TraceFlags::new(flags),
+        false,
+        state,
+    );
+    let mut headers = std::collections::HashMap::new();
+    TraceContextPropagator::new().inject_context(
+        &Context::new().with_remote_span_context(span_context),
+        &mut headers,
+    );
+    headers
+}
+
 fn valid(traceparent: &str) -> bool {
     extracted(&[("traceparent", traceparent)]).is_valid()
 }
@@ -75,20 +92,8 @@ fn reserved_flags_are_zeroed_and_a_later_version_gives_only_sampled() {
     assert_eq!(flags(format!("01-{TRACE_ID}-{PARENT_ID}-02")), 0x00);
 
     // A span context made elsewhere with reserved bits set is sent without them.
-    let span_context = SpanContext::new(
-        TraceId::from_hex(TRACE_ID).unwrap(),
-        SpanId::from_hex(PARENT_ID).unwrap(),
-        TraceFlags::new(0xfd),
-        false,
-        TraceState::NONE,
-    );
-    let mut headers = std::collections::HashMap::new();
-    TraceContextPropagator::new().inject_context(
-        &Context::new().with_remote_span_context(span_context),
-        &mut headers,
-    );
     assert_eq!(
-        headers.get("traceparent"),
+        injected(0xfd, TraceState::NONE).get("traceparent"),
         Some(&format!("00-{TRACE_ID}-{PARENT_ID}-01"))
     );
 }
@@ -268,43 +273,20 @@ fn at_most_32_members_and_no_key_twice() {
 
 #[test]
 fn injection_writes_traceparent_and_only_a_non_empty_tracestate() {
-    let propagator = TraceContextPropagator::new();
-    let span_context = SpanContext::new(
-        TraceId::from_hex(TRACE_ID).unwrap(),
-        SpanId::from_hex(PARENT_ID).unwrap(),
-        TraceFlags::new(0x03),
-        false,
-        TraceState::NONE,
-    );
-    let mut headers = std::collections::HashMap::new();
-    propagator.inject_context(
-        &Context::new().with_remote_span_context(span_context.clone()),
-        &mut headers,
-    );
     assert_eq!(
-        headers,
+        injected(0x03, TraceState::NONE),
         std::collections::HashMap::from([(
             "traceparent".to_owned(),
             format!("00-{TRACE_ID}-{PARENT_ID}-03")
         )])
     );
-    let with_state = SpanContext::new(
-        span_context.trace_id(),
-        span_context.span_id(),
-        span_context.trace_flags(),
-        false,
-        TraceState::from_key_value([("rojo", "1")]).unwrap(),
-    );
-    let mut headers = std::collections::HashMap::new();
-    propagator.inject_context(
-        &Context::new().with_remote_span_context(with_state),
-        &mut headers,
-    );
     assert_eq!(
-        headers.get("tracestate").map(String::as_str),
+        injected(0x03, TraceState::from_key_value([("rojo", "1")]).unwrap())
+            .get("tracestate")
+            .map(String::as_str),
         Some("rojo=1")
     );
     let mut headers = std::collections::HashMap::<String, String>::new();
-    propagator.inject_context(&Context::new(), &mut headers);
+    TraceContextPropagator::new().inject_context(&Context::new(), &mut headers);
     assert!(headers.is_empty(), "no span, nothing injected");
 }
