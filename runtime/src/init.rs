@@ -129,8 +129,8 @@ impl std::error::Error for ShutdownError {
 
 /// Keeps the installed provider alive. Dropping it (or calling
 /// [`Guard::shutdown`]) exports what is queued, within 5 seconds at most for all
-/// its pipelines together, and
-/// uninstalls the provider; spans of calls still running then are lost.
+/// its pipelines together, and uninstalls the provider; spans of calls still
+/// running then are lost.
 ///
 /// `init()` may be called again afterwards. The first provider's memory is then
 /// kept until the process ends, though nothing uses it: annotated functions read
