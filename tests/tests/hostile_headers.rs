@@ -641,10 +641,17 @@ trait Raw {
     fn raw(&self, name: &str) -> Vec<Vec<u8>>;
 }
 
+/// A map's values of `name` in any case, names differing only in case taken in
+/// byte order (a map has no order of its own).
 impl Raw for HashMap<String, String> {
     fn raw(&self, name: &str) -> Vec<Vec<u8>> {
-        self.iter()
+        let mut found: Vec<(&String, &String)> = self
+            .iter()
             .filter(|(key, _)| key.eq_ignore_ascii_case(name))
+            .collect();
+        found.sort();
+        found
+            .into_iter()
             .map(|(_, value)| value.clone().into_bytes())
             .collect()
     }

@@ -176,10 +176,16 @@ impl<I: Injector + ?Sized> Inject for FromInjector<'_, I> {
 /// message systems that copy HTTP headers expect).
 impl<S: std::hash::BuildHasher> Extract for HashMap<String, String, S> {
     fn get_all(&self, key: &str) -> Vec<&str> {
-        self.iter()
+        let mut found: Vec<(&str, &str)> = self
+            .iter()
             .filter(|(name, _)| name.eq_ignore_ascii_case(key))
-            .map(|(_, value)| value.as_str())
-            .collect()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        // A map has no order: names differing only in case are taken in byte
+        // order, so that one map always gives one result (combined `tracestate`
+        // members, which of two baggage values wins).
+        found.sort_unstable_by_key(|(name, _)| *name);
+        found.into_iter().map(|(_, value)| value).collect()
     }
 
     fn keys(&self) -> Vec<&str> {
@@ -370,6 +376,19 @@ mod tests {
             "setting a key replaces it whatever its case"
         );
         assert_eq!(Extract::get_all(&headers, "TRACEPARENT"), ["other"]);
+    }
+
+    #[test]
+    fn a_hash_map_gives_names_differing_in_case_in_one_order() {
+        let headers: HashMap<String, String> = HashMap::from([
+            ("tracestate".to_owned(), "lower=1".to_owned()),
+            ("TraceState".to_owned(), "mixed=2".to_owned()),
+            ("TRACESTATE".to_owned(), "upper=3".to_owned()),
+        ]);
+        assert_eq!(
+            Extract::get_all(&headers, "tracestate"),
+            ["upper=3", "mixed=2", "lower=1"]
+        );
     }
 
     #[test]
