@@ -48,6 +48,8 @@ mod route;
 pub mod rpc;
 mod sampling;
 mod span;
+#[cfg(feature = "tokio")]
+mod spawn;
 mod stream;
 mod tally;
 #[cfg(feature = "testing")]
@@ -91,6 +93,8 @@ pub use otel_traced_macros::event;
 
 pub use console::ConsoleExporter;
 pub use current::{in_span, in_span_async, set_status};
+#[cfg(feature = "tokio")]
+pub use spawn::spawn;
 
 /// Every annotated function of the program, sorted by function path: its span's
 /// name, kind, location and attribute keys. See [`catalog::check`] and

@@ -352,3 +352,36 @@ fn children_of_an_unsampled_parent_are_not_sampled_under_parent_based() {
     assert!(!*captured.output());
     assert!(captured.spans().is_empty());
 }
+
+#[otel_traced::traced]
+async fn refresh(id: u64) -> u64 {
+    tokio::task::yield_now().await;
+    id
+}
+
+#[otel_traced::traced]
+async fn handle_with_refresh(id: u64) -> (u64, bool) {
+    let spawned = otel_traced::spawn(refresh(id)).await.expect("the task ran");
+    let plain = tokio::spawn(async {
+        use otel_traced::opentelemetry::trace::TraceContextExt as _;
+        otel_traced::opentelemetry::Context::current().has_active_span()
+    })
+    .await
+    .expect("the task ran");
+    (spawned, plain)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_spawned_by_otel_traced_spawn_continues_the_trace() {
+    let captured = otel_traced::testing::capture_async(handle_with_refresh(7)).await;
+    assert_eq!(
+        *captured.output(),
+        (7, false),
+        "a plain tokio::spawn starts with no span"
+    );
+    let parent = captured
+        .find("handle_with_refresh")
+        .expect("the caller's span");
+    let child = captured.find("refresh").expect("the task's span");
+    otel_traced_tests::assert_child_of(child, parent);
+}

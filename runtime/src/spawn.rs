@@ -1,0 +1,40 @@
+//! `otel_traced::spawn`: a tokio task that runs under the context of the code that
+//! spawns it, so that what it traces is part of the caller's trace (DESIGN §3).
+//! `tokio::spawn` alone starts the task under an empty context: its spans would be
+//! new traces.
+
+use opentelemetry::context::FutureExt as _;
+use std::future::Future;
+
+/// Spawns `future` on the current tokio runtime under the current context: spans it
+/// opens are children of the span current here, carry its baggage, and a test
+/// capture sees them.
+///
+/// # Panics
+///
+/// Outside a tokio runtime, as `tokio::spawn` does.
+///
+/// ```
+/// #[otel_traced::traced]
+/// async fn refresh(id: u64) -> u64 {
+///     id
+/// }
+///
+/// #[otel_traced::traced]
+/// async fn handle(id: u64) -> u64 {
+///     // `refresh`'s span is a child of `handle`'s, on another task.
+///     otel_traced::spawn(refresh(id)).await.expect("the task ran")
+/// }
+///
+/// let runtime = tokio::runtime::Builder::new_current_thread()
+///     .build()
+///     .expect("a runtime");
+/// assert_eq!(runtime.block_on(handle(7)), 7);
+/// ```
+pub fn spawn<F>(future: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    tokio::spawn(future.with_current_context())
+}
