@@ -257,7 +257,10 @@ impl SpanHandle {
         });
     }
 
-    /// Runs `body`, recording a panic on the span before it goes on unwinding.
+    /// Runs `body`, recording a panic on the span and ending it before the panic
+    /// goes on unwinding: the call ended there. A future whose poll panicked and
+    /// that is dropped later (a caller caught the panic) is then not taken for a
+    /// cancelled one.
     #[inline]
     pub fn catch_panic<R>(&mut self, body: impl FnOnce() -> R) -> R {
         match panic::catch_unwind(AssertUnwindSafe(body)) {
@@ -265,6 +268,9 @@ impl SpanHandle {
             Err(payload) => {
                 let report = PanicReport::take(&*payload);
                 self.record_panic(&report);
+                if let Some(context) = self.context.take() {
+                    context.span().end();
+                }
                 report.restore();
                 panic::resume_unwind(payload)
             }
@@ -311,8 +317,9 @@ fn truncated(description: String) -> String {
 /// The span of one call of an annotated function; it ends the span when dropped.
 ///
 /// Ending happens exactly once: on [`ActiveSpan::finish`] for a future that
-/// completed, or on drop, which covers returns, early returns, panics (status Error)
-/// and futures dropped before completion (`otel_traced.cancelled = true`).
+/// completed, where a panic is caught ([`SpanHandle::catch_panic`], status Error),
+/// or on drop, which covers returns, early returns and futures dropped before
+/// completion (`otel_traced.cancelled = true`).
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct ActiveSpan {
@@ -453,9 +460,10 @@ fn end_dropped(active: &mut ActiveSpan) {
     drop(active.current.take());
     if let Some(context) = active.handle.context.take() {
         let span = context.span();
-        // A panic was recorded where it was caught; only a cancelled future still
-        // needs marking here.
-        if !std::thread::panicking() && active.call == CallKind::Future {
+        // A call that panicked ended where the panic was caught: a future that
+        // still holds its span neither completed nor panicked, so it was cancelled
+        // (dropped, also while another future's panic unwinds past it).
+        if active.call == CallKind::Future {
             span.set_attribute(KeyValue::new(CANCELLED, true));
         }
         span.end();

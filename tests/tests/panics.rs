@@ -131,3 +131,61 @@ fn a_panic_without_a_string_payload_says_so() {
         Status::error("panic with a non-string payload")
     );
 }
+
+#[traced]
+async fn fails_after_a_yield() {
+    tokio::task::yield_now().await;
+    panic!("failed after a yield");
+}
+
+#[traced]
+async fn waits_forever() {
+    std::future::pending::<()>().await;
+}
+
+/// A function returning a future: its span lives in the wrapper it returns, which
+/// outlives a panic its caller catches.
+#[traced]
+fn fails_later() -> impl std::future::Future<Output = ()> {
+    async {
+        tokio::task::yield_now().await;
+        panic!("failed later");
+    }
+}
+
+#[test]
+fn a_future_whose_panic_was_caught_is_not_taken_for_a_cancelled_one() {
+    use futures::FutureExt as _;
+    let captured = capture(|| {
+        let future = std::panic::AssertUnwindSafe(fails_later()).catch_unwind();
+        // The caller catches the panic and drops the future afterwards.
+        futures::executor::block_on(future).is_err()
+    });
+    assert!(*captured.output(), "the panic reached the caller");
+    let span = captured.find("fails_later").unwrap();
+    assert_eq!(span.status, Status::error("failed later"));
+    assert_eq!(attribute(span, "otel_traced.cancelled"), None);
+}
+
+#[test]
+fn a_future_dropped_while_another_panics_is_cancelled() {
+    let captured = capture(|| {
+        std::panic::catch_unwind(|| {
+            futures::executor::block_on(async {
+                futures::join!(waits_forever(), fails_after_a_yield());
+            });
+        })
+        .is_err()
+    });
+    assert!(*captured.output());
+    let waiting = captured.find("waits_forever").unwrap();
+    assert_eq!(
+        attribute(waiting, "otel_traced.cancelled"),
+        Some(&Value::Bool(true)),
+        "it never completed: dropped by its sibling's panic"
+    );
+    assert_eq!(waiting.status, Status::Unset);
+    let failing = captured.find("fails_after_a_yield").unwrap();
+    assert_eq!(attribute(failing, "otel_traced.cancelled"), None);
+    assert_eq!(failing.status, Status::error("failed after a yield"));
+}
