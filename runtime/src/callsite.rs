@@ -97,10 +97,17 @@ impl ParentTarget for Context {
 }
 
 impl ParentTarget for SpanContext {
+    /// The current context with this span context as the parent. An invalid one
+    /// (read from a message that carried none) is no parent: the span starts a new
+    /// trace, keeping the baggage, as `root` does. As a parent it would count as
+    /// one not sampled, and a parent-based sampler would drop the whole call.
     fn as_parent(&self) -> Parent<'_> {
-        Parent::Context(Cow::Owned(
-            Context::current().with_remote_span_context(self.clone()),
-        ))
+        let context = if self.is_valid() {
+            Context::current().with_remote_span_context(self.clone())
+        } else {
+            Context::map_current(root_context)
+        };
+        Parent::Context(Cow::Owned(context))
     }
 }
 

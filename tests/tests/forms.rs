@@ -410,6 +410,30 @@ fn parent_takes_a_context_or_a_span_context() {
     assert_child_of(captured.find("child_of_span_context").unwrap(), parent);
 }
 
+#[traced]
+fn continues_a_message_without_context() -> SpanContext {
+    // What a consumer reads from headers that carried no `traceparent`.
+    child_of_span_context(SpanContext::empty_context());
+    Context::current().span().span_context().clone()
+}
+
+#[test]
+fn an_invalid_span_context_as_parent_starts_a_new_trace() {
+    let captured = capture(continues_a_message_without_context);
+    let child = captured
+        .find("child_of_span_context")
+        .expect("recorded, not dropped as the child of an unsampled parent");
+    assert_eq!(
+        child.parent_span_id,
+        otel_traced::opentelemetry::trace::SpanId::INVALID
+    );
+    assert_ne!(
+        child.span_context.trace_id(),
+        captured.output().trace_id(),
+        "a trace of its own"
+    );
+}
+
 struct Inventory {
     count: u32,
     label: String,
