@@ -419,7 +419,12 @@ fn continues_a_message_without_context() -> SpanContext {
 
 #[test]
 fn an_invalid_span_context_as_parent_starts_a_new_trace() {
-    let captured = capture(continues_a_message_without_context);
+    // The default sampler's kind: the SDK's parent-based one takes any span in the
+    // parent context, valid or not, for a parent.
+    use otel_traced::sdk::trace::Sampler;
+    let captured = otel_traced::testing::Capture::new()
+        .sampler(Sampler::ParentBased(Box::new(Sampler::AlwaysOn)))
+        .run(continues_a_message_without_context);
     let child = captured
         .find("child_of_span_context")
         .expect("recorded, not dropped as the child of an unsampled parent");
