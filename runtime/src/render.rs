@@ -6,6 +6,7 @@
 use opentelemetry::trace::{SpanId, SpanKind, Status};
 use opentelemetry::{Array, KeyValue, Value};
 use opentelemetry_sdk::trace::SpanData;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
@@ -61,7 +62,7 @@ struct Row<'a> {
 impl Row<'_> {
     /// Tree glyphs, name and (when not internal) kind.
     fn label(&self) -> String {
-        let mut label = format!("{}{}", self.prefix, self.span.name);
+        let mut label = format!("{}{}", self.prefix, printable(&self.span.name));
         if let Some(kind) = kind_label(&self.span.span_kind) {
             let _ = write!(label, " ({kind})");
         }
@@ -204,7 +205,7 @@ fn push_outcome(span: &SpanData, colour: bool, out: &mut String) {
             let text = if description.is_empty() {
                 "[error]".to_owned()
             } else {
-                format!("[error: {description}]")
+                format!("[error: {}]", printable(description))
             };
             if colour {
                 let _ = write!(out, "  {RED}{text}{RESET}");
@@ -226,13 +227,31 @@ fn push_outcome(span: &SpanData, colour: bool, out: &mut String) {
         if index > 0 {
             out.push_str(", ");
         }
-        let _ = write!(out, "{}=", kv.key);
+        let _ = write!(out, "{}=", printable(kv.key.as_str()));
         write_value(&kv.value, out);
     }
     out.push('}');
     if colour {
         out.push_str(RESET);
     }
+}
+
+/// `text` with its control characters escaped (`\n`, `\u{1b}`): a span name, key or
+/// status description may come from a peer (a gRPC status message), and must
+/// neither break the tree's lines nor reach the terminal as escape sequences.
+fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut escaped = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            escaped.extend(c.escape_default());
+        } else {
+            escaped.push(c);
+        }
+    }
+    Cow::Owned(escaped)
 }
 
 fn kind_label(kind: &SpanKind) -> Option<&'static str> {

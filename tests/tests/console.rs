@@ -105,6 +105,32 @@ fn a_trace_is_printed_as_a_waterfall_when_its_root_ends() {
 }
 
 #[test]
+fn control_characters_from_a_peer_are_escaped_not_printed() {
+    let out = Shared::default();
+    let exporter = ConsoleExporter::with_writer(out.clone());
+    let mut call = span(1, 0, "call", (0, 10));
+    // A status message as a remote server may send it.
+    call.status = Status::error("first\nsecond \u{1b}[31mred");
+    call.attributes.push(KeyValue::new("odd\tkey", 1));
+    export(&exporter, vec![call]);
+    let text = out.text();
+    assert!(
+        !text.contains('\u{1b}'),
+        "no escape sequence reaches the terminal: {text:?}"
+    );
+    assert_eq!(
+        text.lines().count(),
+        3,
+        "the header, the span, no broken line: {text:?}"
+    );
+    assert!(
+        text.contains(r"[error: first\nsecond \u{1b}[31mred]"),
+        "{text:?}"
+    );
+    assert!(text.contains(r"{odd\tkey=1}"), "{text:?}");
+}
+
+#[test]
 fn colour_marks_names_bars_and_errors_only_when_asked() {
     let out = Shared::default();
     let exporter = ConsoleExporter::with_writer(out.clone()).with_colour(true);
