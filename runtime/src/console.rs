@@ -18,11 +18,20 @@ use std::fmt;
 use std::io::{IsTerminal as _, Write};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Traces held at most while waiting for their roots; past that the oldest is
-/// printed as it is, so a root that never ends cannot grow memory without bound.
+/// printed as it is, so roots that never end cannot grow memory without bound.
 const MAX_PENDING_TRACES: usize = 1024;
+
+/// Spans held at most, all pending traces together: one trace whose root never
+/// ends (a worker loop with a span per job) is printed in parts rather than held.
+const MAX_PENDING_SPANS: usize = 65_536;
+
+/// How long a trace waits for its local root before it is printed as it is: the
+/// root may never end in this process (a long-lived span, one whose parent was not
+/// sampled), and a quiet program would otherwise show the trace only at exit.
+const MAX_WAIT: Duration = Duration::from_secs(30);
 
 /// Span ids remembered at most as sent by this process; the oldest are forgotten
 /// first (their server spans then print as trees of their own).
@@ -112,44 +121,55 @@ impl Default for ConsoleExporter {
 #[derive(Debug, Default)]
 struct PendingTraces {
     spans: HashMap<TraceId, Vec<SpanData>>,
-    arrival: VecDeque<TraceId>,
+    /// The pending traces, oldest first, with when their first span arrived.
+    arrival: VecDeque<(TraceId, Instant)>,
+    /// The spans held, all traces together.
+    held: usize,
 }
 
 impl PendingTraces {
-    /// Adds an ended span; returns the traces that are complete (their local root
-    /// ended) or that must be printed to stay within [`MAX_PENDING_TRACES`].
-    fn add(&mut self, span: SpanData) -> Vec<Vec<SpanData>> {
+    /// Adds a span that ended (it arrived `now`); returns the traces that are
+    /// complete (their local root ended) or that must be printed as they are: held
+    /// longer than [`MAX_WAIT`], or past [`MAX_PENDING_TRACES`] or
+    /// [`MAX_PENDING_SPANS`].
+    fn add(&mut self, span: SpanData, now: Instant) -> Vec<Vec<SpanData>> {
         let trace_id = span.span_context.trace_id();
         let is_local_root = span.parent_span_id == SpanId::INVALID
             || (span.parent_span_is_remote && !was_sent_here(span.parent_span_id));
         let trace = self.spans.entry(trace_id).or_insert_with(|| {
-            self.arrival.push_back(trace_id);
+            self.arrival.push_back((trace_id, now));
             Vec::new()
         });
         trace.push(span);
+        self.held += 1;
         let mut ready = Vec::new();
         if is_local_root {
             ready.extend(self.remove(trace_id));
         }
-        while self.spans.len() > MAX_PENDING_TRACES {
-            let Some(oldest) = self.arrival.pop_front() else {
+        while let Some(&(oldest, arrived)) = self.arrival.front() {
+            let overdue = now.saturating_duration_since(arrived) > MAX_WAIT;
+            if !overdue && self.spans.len() <= MAX_PENDING_TRACES && self.held <= MAX_PENDING_SPANS
+            {
                 break;
-            };
-            ready.extend(self.spans.remove(&oldest));
+            }
+            ready.extend(self.remove(oldest));
         }
         ready
     }
 
     fn remove(&mut self, trace_id: TraceId) -> Option<Vec<SpanData>> {
-        self.arrival.retain(|pending| *pending != trace_id);
-        self.spans.remove(&trace_id)
+        self.arrival.retain(|(pending, _)| *pending != trace_id);
+        let spans = self.spans.remove(&trace_id)?;
+        self.held -= spans.len();
+        Some(spans)
     }
 
     fn drain(&mut self) -> Vec<Vec<SpanData>> {
         let order = std::mem::take(&mut self.arrival);
+        self.held = 0;
         order
             .into_iter()
-            .filter_map(|id| self.spans.remove(&id))
+            .filter_map(|(id, _)| self.spans.remove(&id))
             .collect()
     }
 }
@@ -231,10 +251,11 @@ impl SpanExporter for ConsoleExporter {
         batch: Vec<SpanData>,
     ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
         let ready: Vec<Vec<SpanData>> = {
+            let now = Instant::now();
             let mut pending = lock(&self.pending);
             batch
                 .into_iter()
-                .flat_map(|span| pending.add(span))
+                .flat_map(|span| pending.add(span, now))
                 .collect()
         };
         self.print(ready);
@@ -251,7 +272,73 @@ impl SpanExporter for ConsoleExporter {
 
 #[cfg(test)]
 mod tests {
-    use super::wants_colour;
+    use super::{MAX_PENDING_SPANS, MAX_WAIT, PendingTraces, wants_colour};
+    use opentelemetry::InstrumentationScope;
+    use opentelemetry::trace::{
+        SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState,
+    };
+    use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
+    use std::time::{Duration, Instant, SystemTime};
+
+    /// A span of trace `trace` whose parent (never exported) is not a root here.
+    fn orphan(trace: u8, id: u64) -> SpanData {
+        SpanData {
+            span_context: SpanContext::new(
+                TraceId::from_bytes([trace; 16]),
+                SpanId::from(id + 1),
+                TraceFlags::SAMPLED,
+                false,
+                TraceState::NONE,
+            ),
+            parent_span_id: SpanId::from(u64::MAX),
+            parent_span_is_remote: false,
+            span_kind: SpanKind::Internal,
+            name: "job".into(),
+            start_time: SystemTime::UNIX_EPOCH,
+            end_time: SystemTime::UNIX_EPOCH,
+            attributes: Vec::new(),
+            dropped_attributes_count: 0,
+            events: SpanEvents::default(),
+            links: SpanLinks::default(),
+            status: Status::Unset,
+            instrumentation_scope: InstrumentationScope::builder("test").build(),
+        }
+    }
+
+    #[test]
+    fn a_trace_whose_root_never_comes_is_printed_after_a_while() {
+        let mut pending = PendingTraces::default();
+        let start = Instant::now();
+        assert!(pending.add(orphan(1, 1), start).is_empty());
+        assert!(pending.add(orphan(2, 1), start + MAX_WAIT / 2).is_empty());
+        let ready = pending.add(orphan(2, 2), start + MAX_WAIT + Duration::from_secs(1));
+        assert_eq!(ready.len(), 1, "only the overdue trace");
+        assert_eq!(
+            ready[0][0].span_context.trace_id(),
+            TraceId::from_bytes([1; 16])
+        );
+        assert_eq!(pending.drain().into_iter().flatten().count(), 2);
+    }
+
+    #[test]
+    fn one_endless_trace_is_printed_in_parts_within_the_span_bound() {
+        let mut pending = PendingTraces::default();
+        let now = Instant::now();
+        let mut printed = 0;
+        for id in 0..=MAX_PENDING_SPANS as u64 {
+            printed += pending
+                .add(orphan(1, id), now)
+                .into_iter()
+                .map(|trace| trace.len())
+                .sum::<usize>();
+        }
+        assert_eq!(
+            printed,
+            MAX_PENDING_SPANS + 1,
+            "held no more than the bound"
+        );
+        assert_eq!(pending.held, 0);
+    }
 
     #[test]
     fn colour_needs_a_terminal_and_no_no_color() {
