@@ -15,7 +15,7 @@ use opentelemetry::trace::{
 use opentelemetry::{Context, InstrumentationScope};
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError, RwLock, Weak};
 
 const INSTALLED_BIT: usize = 1;
@@ -247,6 +247,9 @@ pub(crate) struct CaptureSink {
     provider: SdkTracerProvider,
     sampler: HintedSampler,
     traces: Mutex<Vec<TraceId>>,
+    /// Set when the capture ends: contexts that still carry the route (a task
+    /// that outlived the call) then send their spans elsewhere.
+    closed: AtomicBool,
 }
 
 /// The context entry that sends spans to a capture; every context derived from the
@@ -264,6 +267,7 @@ impl CaptureRoute {
             provider,
             sampler,
             traces: Mutex::default(),
+            closed: AtomicBool::new(false),
         }))
     }
 
@@ -271,6 +275,7 @@ impl CaptureRoute {
     /// wherever they would have gone without it.
     #[cfg(feature = "testing")]
     pub(crate) fn close(&self) {
+        self.0.closed.store(true, Ordering::Release);
         let traces = std::mem::take(&mut *lock(&self.0.traces));
         let mut registry = lock(&CAPTURED_TRACES);
         for trace_id in traces {
@@ -287,7 +292,7 @@ impl CaptureRoute {
             return None;
         }
         if let Some(route) = parent.get::<CaptureRoute>() {
-            return Some(route.clone());
+            return (!route.is_closed()).then(|| route.clone());
         }
         let span_context = parent.span().span_context().clone();
         if !span_context.is_valid() {
@@ -299,10 +304,14 @@ impl CaptureRoute {
             .map(CaptureRoute)
     }
 
+    fn is_closed(&self) -> bool {
+        self.0.closed.load(Ordering::Acquire)
+    }
+
     /// Remembers a trace this capture started, so spans continuing it from a bare
     /// span context find their way back here.
     pub(crate) fn register_root(&self, root: &SpanContext) {
-        if !root.is_valid() {
+        if !root.is_valid() || self.is_closed() {
             return;
         }
         lock(&self.0.traces).push(root.trace_id());

@@ -199,3 +199,45 @@ impl<R> Captured<R> {
         render_trees(&self.spans, Style::Plain)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::OpenCapture;
+    use crate::route::CaptureRoute;
+    use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId};
+    use opentelemetry_sdk::trace::Sampler;
+
+    #[test]
+    fn a_context_that_outlives_its_capture_no_longer_leads_to_it() {
+        let ended = OpenCapture::open(Box::new(Sampler::AlwaysOn));
+        let leftover = ended.context();
+        // Another capture keeps the routing on, as parallel tests do.
+        let running = OpenCapture::open(Box::new(Sampler::AlwaysOn));
+        assert!(
+            CaptureRoute::for_parent(&leftover).is_some(),
+            "open: it leads there"
+        );
+        let route = leftover.get::<CaptureRoute>().expect("the route").clone();
+        let _ = ended.close(());
+        assert!(
+            CaptureRoute::for_parent(&leftover).is_none(),
+            "closed: spans go where they would without it"
+        );
+        // A root registered after the close would never be forgotten.
+        let root = SpanContext::new(
+            TraceId::from(7),
+            SpanId::from(7),
+            TraceFlags::SAMPLED,
+            false,
+            Default::default(),
+        );
+        route.register_root(&root);
+        // A bare span context of that trace finds a capture through the registry.
+        let continued = opentelemetry::Context::new().with_remote_span_context(root);
+        assert!(
+            CaptureRoute::for_parent(&continued).is_none(),
+            "the closed capture registered nothing"
+        );
+        drop(running);
+    }
+}
