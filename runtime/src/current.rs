@@ -26,7 +26,7 @@ use std::panic::Location;
 /// }
 /// ```
 pub fn set_status(status: Status) {
-    Context::map_current(|current| current.span().set_status(status));
+    Context::map_current(|current| crate::status::set_explicit(&current.span(), status));
 }
 
 /// The call site behind `in_span`: one for the whole crate, its scope this crate's,

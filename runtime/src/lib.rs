@@ -50,6 +50,7 @@ mod sampling;
 mod span;
 #[cfg(feature = "tokio")]
 mod spawn;
+mod status;
 mod stream;
 mod tally;
 #[cfg(feature = "testing")]

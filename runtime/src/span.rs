@@ -303,7 +303,7 @@ fn record_exception(
     if as_event {
         span.add_event("exception", exception);
     }
-    span.set_status(Status::error(truncated(description)));
+    crate::status::set_automatic_error(span, truncated(description));
 }
 
 /// A status description within the value length limit.

@@ -128,10 +128,19 @@ fn explicit_error(found: bool) -> Option<u8> {
     found.then_some(1)
 }
 
+/// An explicit Error, then a returned error whose description sorts after it:
+/// the SDK alone would keep the returned one.
+#[traced]
+fn explicit_error_then_err() -> Result<(), String> {
+    set_status(Status::error("access denied"));
+    Err("timeout while checking".to_owned())
+}
+
 #[test]
 fn set_status_wins_over_the_automatic_status() {
     let captured = capture(|| {
         let _ = explicit_ok();
+        let _ = explicit_error_then_err();
         explicit_error(false)
     });
     let spans = captured.spans();
@@ -141,7 +150,13 @@ fn set_status_wins_over_the_automatic_status() {
         ["exception"],
         "the error is still recorded as an event"
     );
-    assert_eq!(spans[1].status, Status::error("not found"));
+    assert_eq!(spans[1].status, Status::error("access denied"));
+    assert_eq!(
+        spans[1].events.iter().map(|e| &*e.name).collect::<Vec<_>>(),
+        ["exception"],
+        "the returned error is still recorded as an event"
+    );
+    assert_eq!(spans[2].status, Status::error("not found"));
 }
 
 #[traced]

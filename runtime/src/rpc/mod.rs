@@ -13,7 +13,10 @@ use std::borrow::Cow;
 
 pub use open::creation_link;
 #[cfg(feature = "metrics")]
-pub(crate) use reply::{GRPC_UNKNOWN, HTTP_STATUS_CODE, RPC_STATUS_CODE, grpc_code_name};
+#[cfg(feature = "http")]
+pub(crate) use reply::GRPC_UNKNOWN;
+#[cfg(feature = "metrics")]
+pub(crate) use reply::{HTTP_STATUS_CODE, RPC_STATUS_CODE, grpc_code_name};
 pub use reply::{HasReply, Reply};
 #[doc(hidden)]
 pub use reply::{ReplyProbe, ViaNoReply, ViaReply};
