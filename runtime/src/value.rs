@@ -508,10 +508,24 @@ pub(crate) fn format_bounded(args: fmt::Arguments<'_>) -> String {
         spilled: String::new(),
         chars: 0,
     };
-    // An error here only means the limit was reached: what fits is kept.
-    let _ = out.write_fmt(args);
+    // An error here only means the limit was reached: what fits is kept. A
+    // `Display` or `Debug` that panics must not turn instrumentation into a panic
+    // the program would not have had (uninstrumented, nothing formats the value):
+    // the value then says so instead.
+    let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| out.write_fmt(args)));
+    if let Err(payload) = written {
+        // Consumed here, so that its location is not given to a later panic.
+        drop(crate::panic::PanicReport::take(&*payload));
+        out.spilled.clear();
+        out.len = 0;
+        out.chars = 0;
+        let _ = out.write_str(FORMATTING_PANICKED);
+    }
     out.finish()
 }
+
+/// The text of a value whose `Display` or `Debug` panicked while it was recorded.
+const FORMATTING_PANICKED: &str = "<formatting panicked>";
 
 /// The writer of [`format_bounded`]: the text on the stack while it fits, in
 /// `spilled` once it does not.

@@ -359,3 +359,39 @@ fn the_whole_secret_name_table_is_skipped_and_near_misses_are_recorded() {
         ["keychain", "author", "tokens_used", "key_id", "api_version"]
     );
 }
+
+/// A type whose formatting panics: recording it must not make the call panic.
+struct Explosive;
+
+impl std::fmt::Debug for Explosive {
+    fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        panic!("Debug of Explosive")
+    }
+}
+
+impl std::fmt::Display for Explosive {
+    fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        panic!("Display of Explosive")
+    }
+}
+
+#[traced]
+fn handles(#[attr] item: &Explosive) -> Result<u8, Explosive> {
+    let _ = item;
+    Err(Explosive)
+}
+
+#[test]
+fn a_value_whose_formatting_panics_is_recorded_as_such_and_the_call_goes_on() {
+    let captured = capture(|| handles(&Explosive).is_err());
+    assert!(*captured.output(), "the call returned as written");
+    let span = captured.find("handles").expect("the span");
+    assert_eq!(
+        attribute(span, "item"),
+        Some(&Value::from("<formatting panicked>"))
+    );
+    assert_eq!(
+        span.status,
+        otel_traced::opentelemetry::trace::Status::error("<formatting panicked>")
+    );
+}
