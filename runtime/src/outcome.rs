@@ -8,7 +8,7 @@
 
 use crate::value::format_bounded;
 use std::error::Error;
-use std::fmt::{Debug, Display};
+use std::fmt::{self, Debug, Display};
 
 /// Sources followed at most, in case a hand-written `source()` loops.
 const MAX_SOURCES: usize = 32;
@@ -29,14 +29,11 @@ pub struct ErrorReport {
 impl ErrorReport {
     fn from_error<E>(error: &(dyn Error + '_)) -> Self {
         let description = format_bounded(format_args!("{error}"));
-        let mut message = description.clone();
-        let mut source = error.source();
-        for _ in 0..MAX_SOURCES {
-            let Some(cause) = source else { break };
-            message.push_str(": ");
-            message.push_str(&format_bounded(format_args!("{cause}")));
-            source = cause.source();
-        }
+        let message = match error.source() {
+            None => description.clone(),
+            // The whole chain within one bound, as any formatted value.
+            Some(_) => format_bounded(format_args!("{}", Chain(error))),
+        };
         ErrorReport {
             type_name: std::any::type_name::<E>(),
             description,
@@ -50,6 +47,22 @@ impl ErrorReport {
             message: description.clone(),
             description,
         }
+    }
+}
+
+/// An error and its `source()` chain (up to [`MAX_SOURCES`] causes), joined by ": ".
+struct Chain<'a, 'e>(&'a (dyn Error + 'e));
+
+impl Display for Chain<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        for _ in 0..MAX_SOURCES {
+            let Some(cause) = source else { break };
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
     }
 }
 

@@ -249,3 +249,56 @@ fn a_panic_ends_the_span_with_status_error_and_keeps_unwinding() {
     assert!(matches!(span.status, Status::Error { .. }));
     assert_eq!(attribute(span, "message"), Some(&Value::from("boom")));
 }
+
+/// An error whose every link prints 3 000 characters.
+#[derive(Debug)]
+struct Verbose(u8);
+
+impl fmt::Display for Verbose {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&"v".repeat(3_000))
+    }
+}
+
+impl Error for Verbose {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        // Ten links in all, each one the next's source.
+        const CHAIN: [Verbose; 10] = [
+            Verbose(1),
+            Verbose(2),
+            Verbose(3),
+            Verbose(4),
+            Verbose(5),
+            Verbose(6),
+            Verbose(7),
+            Verbose(8),
+            Verbose(9),
+            Verbose(10),
+        ];
+        CHAIN
+            .get(usize::from(self.0))
+            .map(|next| next as &(dyn Error + 'static))
+    }
+}
+
+#[traced]
+fn verbose() -> Result<(), Verbose> {
+    Err(Verbose(0))
+}
+
+#[test]
+fn the_whole_source_chain_is_kept_within_the_formatting_bound() {
+    let captured = capture(verbose);
+    let span = &captured.spans()[0];
+    let message = exception(span)
+        .into_iter()
+        .find(|kv| kv.key.as_str() == "exception.message")
+        .map(|kv| kv.value.to_string())
+        .expect("a message");
+    assert_eq!(
+        message.chars().count(),
+        4096,
+        "cut as one formatted value is (README: 4096 characters)"
+    );
+    assert!(message.starts_with(&format!("{}: v", "v".repeat(3_000))));
+}
