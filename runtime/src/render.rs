@@ -280,13 +280,31 @@ fn write_value(value: &Value, out: &mut String) {
     }
 }
 
+/// µs below a millisecond, ms below a second, s above; the unit is chosen on the
+/// rounded figure, so 999.7 µs reads `1.00 ms`, not `1000 µs`.
 pub(crate) fn format_duration(elapsed: Duration) -> String {
     let micros = elapsed.as_secs_f64() * 1e6;
-    if micros < 1_000.0 {
+    let millis = micros / 1e3;
+    if micros.round() < 1_000.0 {
         format!("{micros:.0} µs")
-    } else if micros < 1_000_000.0 {
-        format!("{:.2} ms", micros / 1e3)
+    } else if (millis * 100.0).round() < 100_000.0 {
+        format!("{millis:.2} ms")
     } else {
         format!("{:.2} s", micros / 1e6)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_take_the_unit_of_their_rounded_figure() {
+        assert_eq!(format_duration(Duration::from_nanos(999_400)), "999 µs");
+        assert_eq!(format_duration(Duration::from_nanos(999_700)), "1.00 ms");
+        assert_eq!(format_duration(Duration::from_micros(25_000)), "25.00 ms");
+        assert_eq!(format_duration(Duration::from_micros(999_996)), "1.00 s");
+        assert_eq!(format_duration(Duration::from_millis(2_500)), "2.50 s");
     }
 }
