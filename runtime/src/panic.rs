@@ -12,10 +12,20 @@ use std::panic::{self, Location};
 use std::sync::Once;
 
 thread_local! {
-    /// Where the last panic on this thread started, as our hook saw it. Reached
-    /// with `try_with`: a panic while the thread's locals are being destroyed (in
-    /// code another one's destructor runs) must not make our hook panic too.
-    static LAST_LOCATION: RefCell<Option<PanicLocation>> = const { RefCell::new(None) };
+    /// The last panic on this thread as our hook saw it: its message (when the
+    /// payload is text) and where it started. Reached with `try_with`: a panic
+    /// while the thread's locals are being destroyed (in code another one's
+    /// destructor runs) must not make our hook panic too.
+    static LAST_PANIC: RefCell<Option<SeenPanic>> = const { RefCell::new(None) };
+}
+
+/// A panic our hook saw: a caught payload with the same message is that panic.
+/// A panic that reaches a span without passing the hook (`resume_unwind`, or a
+/// hook set after ours) then does not get the location of an earlier one.
+#[derive(Debug)]
+struct SeenPanic {
+    message: Option<String>,
+    location: PanicLocation,
 }
 
 /// Source location of a panic.
@@ -45,7 +55,11 @@ pub(crate) fn install_location_hook() {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
             if let Some(location) = info.location() {
-                let _ = LAST_LOCATION.try_with(|last| *last.borrow_mut() = Some(location.into()));
+                let seen = SeenPanic {
+                    message: info.payload_as_str().map(str::to_owned),
+                    location: location.into(),
+                };
+                let _ = LAST_PANIC.try_with(|last| *last.borrow_mut() = Some(seen));
             }
             previous(info);
         }));
@@ -57,6 +71,8 @@ pub(crate) fn install_location_hook() {
 pub(crate) struct PanicReport {
     pub message: String,
     pub location: Option<PanicLocation>,
+    /// The payload's text, as the hook records it, for [`PanicReport::restore`].
+    text: Option<String>,
 }
 
 impl PanicReport {
@@ -64,22 +80,32 @@ impl PanicReport {
     /// is not reported again for an unrelated panic; [`PanicReport::restore`] puts it
     /// back before the panic resumes, for the spans further out.
     pub(crate) fn take(payload: &(dyn Any + Send)) -> Self {
-        let message = if let Some(text) = payload.downcast_ref::<&'static str>() {
-            (*text).to_owned()
-        } else if let Some(text) = payload.downcast_ref::<String>() {
-            text.clone()
+        let text = if let Some(text) = payload.downcast_ref::<&'static str>() {
+            Some((*text).to_owned())
         } else {
-            "panic with a non-string payload".to_owned()
+            payload.downcast_ref::<String>().cloned()
         };
-        let location = LAST_LOCATION
+        let location = LAST_PANIC
             .try_with(|last| last.borrow_mut().take())
             .ok()
-            .flatten();
-        PanicReport { message, location }
+            .flatten()
+            .filter(|seen| seen.message == text)
+            .map(|seen| seen.location);
+        PanicReport {
+            message: text
+                .clone()
+                .unwrap_or_else(|| "panic with a non-string payload".to_owned()),
+            location,
+            text,
+        }
     }
 
     /// Hands the location back to the enclosing spans of the same unwind.
     pub(crate) fn restore(self) {
-        let _ = LAST_LOCATION.try_with(|last| *last.borrow_mut() = self.location);
+        let seen = self.location.map(|location| SeenPanic {
+            message: self.text,
+            location,
+        });
+        let _ = LAST_PANIC.try_with(|last| *last.borrow_mut() = seen);
     }
 }

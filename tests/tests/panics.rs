@@ -189,3 +189,26 @@ fn a_future_dropped_while_another_panics_is_cancelled() {
     assert_eq!(attribute(failing, "otel_traced.cancelled"), None);
     assert_eq!(failing.status, Status::error("failed after a yield"));
 }
+
+#[traced]
+fn reraises(payload: &'static str) {
+    // Unwinds without a panic hook running, as re-raising a caught panic does.
+    std::panic::resume_unwind(Box::new(payload));
+}
+
+#[test]
+fn a_panic_that_skipped_the_hook_gets_no_location_of_an_earlier_one() {
+    let captured = capture(|| {
+        // An earlier panic, caught outside any span: the hook saw it.
+        let _ = std::panic::catch_unwind(|| panic!("earlier, unrelated"));
+        std::panic::catch_unwind(|| reraises("re-raised")).is_err()
+    });
+    assert!(*captured.output());
+    let span = captured.find("reraises").unwrap();
+    assert_eq!(span.status, Status::error("re-raised"));
+    let event = exception(span);
+    assert!(
+        !event.iter().any(|kv| kv.key.as_str() == "code.file.path"),
+        "{event:?}"
+    );
+}
