@@ -88,42 +88,56 @@ fn rows(spans: &[SpanData]) -> Vec<Row<'_>> {
     roots.sort_by_key(|span| span.start_time);
     let mut rows = Vec::with_capacity(spans.len());
     for root in roots {
-        push_rows(root, "", None, &children, &mut rows);
+        push_tree(root, &children, &mut rows);
     }
     rows
 }
 
-/// Adds `span` and its descendants. `is_last` is `None` for a root, otherwise
-/// whether the span is its parent's last child (which decides the branch glyph and
-/// the indent of its children).
-fn push_rows<'a>(
-    span: &'a SpanData,
-    indent: &str,
-    is_last: Option<bool>,
+/// Levels of nesting drawn as indentation; deeper spans keep that indentation and
+/// say their depth, so a deep recursion renders in linear space.
+const MAX_DRAWN_DEPTH: usize = 32;
+
+/// Adds the tree under `root`, depth first, children in start order. Iterative: a
+/// recursion thousands of calls deep renders without that many frames on the
+/// export thread's stack.
+fn push_tree<'a>(
+    root: &'a SpanData,
     children: &HashMap<SpanId, Vec<&'a SpanData>>,
     rows: &mut Vec<Row<'a>>,
 ) {
-    let (branch, child_indent) = match is_last {
-        None => ("", String::new()),
-        Some(true) => ("└─ ", format!("{indent}   ")),
-        Some(false) => ("├─ ", format!("{indent}│  ")),
-    };
-    rows.push(Row {
-        prefix: format!("{indent}{branch}"),
-        span,
-    });
-    let own = children
-        .get(&span.span_context.span_id())
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    for (index, child) in own.iter().enumerate() {
-        push_rows(
-            child,
-            &child_indent,
-            Some(index + 1 == own.len()),
-            children,
-            rows,
-        );
+    // A span to draw, the indent of its line, whether it is its parent's last
+    // child (`None` for the root), and its depth.
+    let mut stack: Vec<(&SpanData, String, Option<bool>, usize)> =
+        vec![(root, String::new(), None, 0)];
+    while let Some((span, indent, is_last, depth)) = stack.pop() {
+        let branch = match is_last {
+            None => "",
+            Some(true) => "└─ ",
+            Some(false) => "├─ ",
+        };
+        let (prefix, child_indent) = if depth <= MAX_DRAWN_DEPTH {
+            let child_indent = match is_last {
+                None => String::new(),
+                Some(true) => format!("{indent}   "),
+                Some(false) => format!("{indent}│  "),
+            };
+            (format!("{indent}{branch}"), child_indent)
+        } else {
+            (format!("{indent}{branch}[depth {depth}] "), indent.clone())
+        };
+        rows.push(Row { prefix, span });
+        let own = children
+            .get(&span.span_context.span_id())
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for (index, child) in own.iter().enumerate().rev() {
+            stack.push((
+                child,
+                child_indent.clone(),
+                Some(index + 1 == own.len()),
+                depth + 1,
+            ));
+        }
     }
 }
 
@@ -296,8 +310,54 @@ pub(crate) fn format_duration(elapsed: Duration) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::format_duration;
-    use std::time::Duration;
+    use super::{MAX_DRAWN_DEPTH, Style, format_duration, render_trees};
+    use opentelemetry::InstrumentationScope;
+    use opentelemetry::trace::{
+        SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState,
+    };
+    use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
+    use std::time::{Duration, SystemTime};
+
+    /// Span `id` (from 1), the child of span `id - 1`.
+    fn nested(id: u64) -> SpanData {
+        SpanData {
+            span_context: SpanContext::new(
+                TraceId::from(1),
+                SpanId::from(id),
+                TraceFlags::SAMPLED,
+                false,
+                TraceState::NONE,
+            ),
+            parent_span_id: SpanId::from(id - 1),
+            parent_span_is_remote: false,
+            span_kind: SpanKind::Internal,
+            name: "recurse".into(),
+            start_time: SystemTime::UNIX_EPOCH,
+            end_time: SystemTime::UNIX_EPOCH,
+            attributes: Vec::new(),
+            dropped_attributes_count: 0,
+            events: SpanEvents::default(),
+            links: SpanLinks::default(),
+            status: Status::Unset,
+            instrumentation_scope: InstrumentationScope::builder("test").build(),
+        }
+    }
+
+    #[test]
+    fn a_deep_recursion_renders_in_linear_space_without_deep_frames() {
+        // Deep enough that a recursive walk would overflow a thread's stack.
+        let spans: Vec<SpanData> = (1..=200_000).map(nested).collect();
+        let text = render_trees(&spans, Style::Plain);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 200_000);
+        let widest = lines.iter().map(|line| line.chars().count()).max().unwrap();
+        assert!(widest < 3 * MAX_DRAWN_DEPTH + 40, "{widest} characters");
+        assert!(
+            lines[199_999].ends_with("[depth 199999] recurse"),
+            "{}",
+            lines[199_999]
+        );
+    }
 
     #[test]
     fn durations_take_the_unit_of_their_rounded_figure() {
