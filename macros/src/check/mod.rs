@@ -345,7 +345,11 @@ fn plan_recording(
                         check_key(&key, None, findings);
                         key
                     }
-                    None => Key::new(name, param.span),
+                    None => {
+                        let key = Key::new(name, param.span);
+                        naming::check_parameter_key(&key, findings);
+                        key
+                    }
                 };
                 let probe = if *display {
                     Probe::ExplicitDisplay
@@ -363,6 +367,7 @@ fn plan_recording(
                 {
                     continue;
                 }
+                naming::check_parameter_key(&Key::new(name.clone(), param.span), findings);
                 defaults.push(Recorded::parameter(
                     name,
                     Probe::Default,

@@ -29,6 +29,7 @@ pub(crate) struct Warning {
 #[derive(Clone, Copy)]
 enum WarningKind {
     DeprecatedKey,
+    InvalidKey,
     UnknownKey,
     UnknownValue,
 }
@@ -39,6 +40,7 @@ impl Warning {
         let item = syn::Ident::new(
             match self.kind {
                 WarningKind::DeprecatedKey => "deprecated_attribute_key",
+                WarningKind::InvalidKey => "invalid_attribute_key",
                 WarningKind::UnknownKey => "unknown_attribute_key",
                 WarningKind::UnknownValue => "unknown_attribute_value",
             },
@@ -187,6 +189,24 @@ pub(crate) fn check_key(key: &Key, field: Option<&Field>, findings: &mut Finding
 /// Whether `key` follows the naming rules.
 pub(crate) fn is_valid_key(key: &str) -> bool {
     well_formed(key)
+}
+
+/// A key taken from a parameter's name. The name is valid Rust but may not be a
+/// valid key (a `#[allow(non_snake_case)]` or non-ASCII name): a warning, since the
+/// code compiled before and the fix is one attribute.
+pub(crate) fn check_parameter_key(key: &Key, findings: &mut Findings) {
+    if well_formed(&key.name) {
+        return;
+    }
+    findings.warn(
+        WarningKind::InvalidKey,
+        key.span(),
+        format!(
+            "parameter `{name}` is recorded under the key `{name}`, which is not a valid attribute key (lowercase `a-z`, `0-9` and `_`): name its key with `#[attr(\"{normalized}\")]`, or `#[skip]` it",
+            name = key.name,
+            normalized = normalized(&key.name, false)
+        ),
+    );
 }
 
 /// Lowercase `a-z0-9_` segments joined by single dots; under a template prefix

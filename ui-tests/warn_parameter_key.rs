@@ -1,0 +1,13 @@
+// A warning of the macro, made an error so that its output is pinned.
+#![deny(deprecated)]
+#![allow(unused_variables, non_snake_case)]
+
+use otel_traced::traced;
+
+#[traced]
+fn by_name(userID: u64) {}
+
+#[traced]
+fn explicit(#[attr] größe: u32) {}
+
+fn main() {}
