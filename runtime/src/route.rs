@@ -7,13 +7,15 @@
 //! its body and nothing else.
 
 use crate::sampling::HintedSampler;
+use crate::sampling::SampleHint;
 use crate::sampling::early::{self, Proposal};
 use crate::span::OpenedSpan;
 use opentelemetry::trace::{
-    Span as _, SpanContext, TraceContextExt, TraceId, Tracer as _, TracerProvider as _,
+    Span as _, SpanContext, TraceContextExt, TraceFlags, TraceId, TraceState, Tracer as _,
+    TracerProvider as _,
 };
 use opentelemetry::{Context, InstrumentationScope};
-use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
+use opentelemetry_sdk::trace::{IdGenerator as _, RandomIdGenerator, SdkTracer, SdkTracerProvider};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError, RwLock, Weak};
@@ -232,12 +234,38 @@ fn open(
 ) -> Option<OpenedSpan> {
     match tracer {
         CachedTracer::Ours(tracer, sampler) => early::open(tracer, sampler, proposal, parent),
+        CachedTracer::Global if parent.get::<SampleHint>() == Some(&SampleHint::Never) => {
+            Some(never_sampled(parent))
+        }
         CachedTracer::Global => Some(OpenedSpan::Global(
             opentelemetry::global::tracer_provider()
                 .tracer_with_scope(scope())
                 .build_with_context(proposal.into_builder(), parent),
         )),
     }
+}
+
+/// `sample = never` on the application's own provider, whose sampler cannot see
+/// the hint: the span is dropped here, as our sampler would drop it, with new ids
+/// in the parent's trace (or a new one) and not sampled, so what runs below
+/// inherits the decision. (`sample = always` cannot be forced on a foreign
+/// provider: its sampler decides.)
+fn never_sampled(parent: &Context) -> OpenedSpan {
+    let ids = RandomIdGenerator::default();
+    let parent = parent.span();
+    let parent = parent.span_context();
+    let (trace_id, trace_state) = if parent.is_valid() {
+        (parent.trace_id(), parent.trace_state().clone())
+    } else {
+        (ids.new_trace_id(), TraceState::NONE)
+    };
+    OpenedSpan::Unsampled(SpanContext::new(
+        trace_id,
+        ids.new_span_id(),
+        TraceFlags::default(),
+        false,
+        trace_state,
+    ))
 }
 
 /// What a capture collects: its own provider (with its sampler and a processor that

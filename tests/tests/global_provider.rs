@@ -36,6 +36,12 @@ fn inner(tag: &str) {
     let _ = tag;
 }
 
+/// A health check: never recorded, nor anything it calls.
+#[traced(sample = never)]
+fn health() {
+    inner("health");
+}
+
 #[test]
 fn spans_go_to_the_applications_global_provider_while_the_guard_lives() {
     let kept = Kept::default();
@@ -51,12 +57,13 @@ fn spans_go_to_the_applications_global_provider_while_the_guard_lives() {
         "one destination at a time"
     );
     outer(7);
+    health();
     drop(guard);
     outer(8); // after the guard: recorded nowhere
 
     let spans = kept.0.lock().unwrap().clone();
     let names: Vec<&str> = spans.iter().map(|s| &*s.name).collect();
-    assert_eq!(names, ["inner", "outer"]);
+    assert_eq!(names, ["inner", "outer"], "`sample = never` holds here too");
     assert_eq!(spans[0].parent_span_id, spans[1].span_context.span_id());
     assert!(spans[1].attributes.contains(&KeyValue::new("order_id", 7)));
     assert!(spans[0].attributes.contains(&KeyValue::new("tag", "x")));
