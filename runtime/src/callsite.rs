@@ -202,6 +202,18 @@ impl Callsite {
             .get_or_init(|| crate::calls::counts_for(self.meta.name))
     }
 
+    /// The counters of the operation named `name` (DESIGN §11: by span name): this
+    /// call site's own when that is its span name, else looked up per call, for a
+    /// boundary whose span name holds the HTTP method or is known only per request
+    /// (the tower layers).
+    pub(crate) fn counts_named(&self, name: &str) -> &'static CallCounts {
+        if name == self.meta.name {
+            self.counts()
+        } else {
+            crate::calls::counts_for(name)
+        }
+    }
+
     /// Opens the span of one call. `links` runs only when a span may be recorded
     /// (the sampler sees the links); `record` only when the span is recording, so
     /// attribute expressions are neither evaluated nor formatted otherwise.

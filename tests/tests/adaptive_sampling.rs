@@ -87,3 +87,33 @@ fn children_follow_their_root() {
     // although their children, never roots, would be "first calls" of their own.
     assert_eq!(captured.spans().len(), 5 * 11);
 }
+
+#[otel_traced::traced_rpc(http, route = "/carts/{id}", code = false)]
+fn cart(request: http::Request<()>) -> http::StatusCode {
+    let _ = request;
+    http::StatusCode::OK
+}
+
+#[test]
+fn each_method_of_a_route_is_an_operation_of_its_own() {
+    let captured = Capture::new().sampler(sampler()).run(|| {
+        for method in ["GET", "DELETE"] {
+            for _ in 0..20 {
+                let request = http::Request::builder()
+                    .method(method)
+                    .uri("/carts/7")
+                    .body(())
+                    .unwrap();
+                cart(request);
+            }
+        }
+    });
+    let names: Vec<&str> = captured.spans().iter().map(|span| &*span.name).collect();
+    let count = |name: &str| names.iter().filter(|sampled| **sampled == name).count();
+    assert_eq!(count("GET /carts/{id}"), 5, "{names:?}");
+    assert_eq!(
+        count("DELETE /carts/{id}"),
+        5,
+        "its own first calls, not GET's: {names:?}"
+    );
+}

@@ -144,11 +144,13 @@ impl Callsite {
     ) -> SpanStart {
         let attributes = attributes(rpc, target, server);
         let timing = crate::metrics::time_boundary(rpc, &attributes);
+        let name = span_name(rpc, target);
+        let tally = Tally::for_call(|| self.counts_named(&name), timing);
         SpanStart {
-            name: span_name(rpc, target),
+            name,
             links,
             attributes,
-            tally: Tally::for_call(|| self.counts(), timing),
+            tally,
         }
     }
 }
