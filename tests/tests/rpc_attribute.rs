@@ -257,6 +257,33 @@ fn an_http_server_span_is_named_by_method_and_route() {
     let child = captured.find("inner").expect("the body's span");
     otel_traced_tests::assert_child_of(child, span);
 
+    let behind_tls = |forwarding: (&str, &str)| {
+        let request = http::Request::get("/users/7")
+            .header(forwarding.0, forwarding.1)
+            .body(())
+            .unwrap();
+        let captured = capture(|| get_user(request, 7));
+        let span = captured.find("GET /users/{id}").expect("the server span");
+        attribute(span, "url.scheme").cloned()
+    };
+    assert_eq!(
+        behind_tls(("x-forwarded-proto", "https")),
+        Some(string("https"))
+    );
+    assert_eq!(
+        behind_tls((
+            "forwarded",
+            "for=192.0.2.60;proto=HTTPS;by=203.0.113.43, proto=http"
+        )),
+        Some(string("https")),
+        "the first hop's"
+    );
+    assert_eq!(
+        behind_tls(("x-forwarded-proto", "gopher")),
+        Some(string("http")),
+        "only http and https are taken"
+    );
+
     let request = http::Request::post("/users/0?sig=abc&page=2")
         .body(())
         .unwrap();

@@ -280,8 +280,35 @@ mod http_carriers {
         }
     }
 
+    /// The scheme of the original request, which a server behind a TLS proxy
+    /// learns only from the proxy (`Forwarded: proto=`, else `X-Forwarded-Proto`),
+    /// as the HTTP conventions say to use. Only `http` and `https` are taken: a
+    /// client must not choose the values of a metric's attribute.
+    fn forwarded_scheme(headers: &http::HeaderMap) -> Option<&'static str> {
+        let forwarded = || {
+            let value = headers.get(http::header::FORWARDED)?.to_str().ok()?;
+            // The first hop's `proto`: elements are `,`-separated, pairs `;`.
+            value.split([',', ';']).find_map(|pair| {
+                let (name, proto) = pair.split_once('=')?;
+                name.trim()
+                    .eq_ignore_ascii_case("proto")
+                    .then(|| proto.trim().trim_matches('"'))
+            })
+        };
+        let x_forwarded = || {
+            let value = headers.get("x-forwarded-proto")?.to_str().ok()?;
+            value.split(',').next().map(str::trim)
+        };
+        match forwarded().or_else(x_forwarded)? {
+            proto if proto.eq_ignore_ascii_case("https") => Some("https"),
+            proto if proto.eq_ignore_ascii_case("http") => Some("http"),
+            _ => None,
+        }
+    }
+
     /// A request's method and URI; a server sees an origin-form URI (`/path?q`),
-    /// so its authority comes from the `Host` header.
+    /// so its authority comes from the `Host` header and its scheme from a proxy's
+    /// headers.
     fn request_target<B>(request: &http::Request<B>) -> RequestTarget<'_> {
         let uri = request.uri();
         let host = || {
@@ -292,7 +319,9 @@ mod http_carriers {
         };
         RequestTarget {
             method: Some(request.method().as_str()),
-            scheme: uri.scheme_str(),
+            scheme: uri
+                .scheme_str()
+                .or_else(|| forwarded_scheme(request.headers())),
             authority: uri
                 .authority()
                 .map(http::uri::Authority::as_str)
