@@ -468,10 +468,12 @@ fn catalog_entry(traced: &TracedFn, recorded: &[Recorded], private: &TokenStream
             ::core::option::Option::Some(#private::ValueKind::Unknown)
         )));
     }
+    let boundary = traced.options.rpc.is_some();
     quote! {
         #private::catalog_entry!(#private::CatalogEntry {
             meta: &__OTEL_TRACED_META,
             attributes: &[#(#attributes),*],
+            boundary: #boundary,
         });
     }
 }

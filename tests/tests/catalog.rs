@@ -44,6 +44,23 @@ impl<'a, T: std::fmt::Debug> Shelf<'a, T> {
     }
 }
 
+/// Both sides of one gRPC method, as a gateway that also serves it holds them: one
+/// span name, client and server, and no conflict.
+#[otel_traced::traced_rpc(service = "shop.v1.Inventory", method = "Reserve")]
+fn serve_reserve(request: tonic::Request<u32>) -> Result<tonic::Response<u32>, tonic::Status> {
+    Ok(tonic::Response::new(request.into_inner()))
+}
+
+#[otel_traced::traced_rpc(
+    client,
+    service = "shop.v1.Inventory",
+    method = "Reserve",
+    server = "inventory:50051"
+)]
+fn call_reserve(request: tonic::Request<u32>) -> Result<u32, tonic::Status> {
+    Ok(*request.get_ref())
+}
+
 // The two conflicts: one span name with two kinds, one key with two value kinds.
 #[traced(name = "orders.place", kind = client)]
 fn place_remotely(order_id: &str) {
@@ -80,9 +97,11 @@ fn every_annotated_function_is_listed_with_its_metadata() {
     assert_eq!(
         functions,
         [
+            "catalog::call_reserve",
             "catalog::generic",
             "catalog::place",
             "catalog::place_remotely",
+            "catalog::serve_reserve",
             "catalog::stock",
             "catalog::total"
         ]
@@ -131,6 +150,13 @@ fn every_annotated_function_is_listed_with_its_metadata() {
 
 #[test]
 fn check_reports_a_span_name_with_two_kinds_and_a_key_with_two_value_kinds() {
+    // The two sides of the boundary run as written, and are no conflict below.
+    assert_eq!(call_reserve(tonic::Request::new(3)).ok(), Some(3));
+    assert!(serve_reserve(tonic::Request::new(3)).is_ok());
+    assert_eq!(
+        entry("catalog::call_reserve").name(),
+        entry("catalog::serve_reserve").name()
+    );
     assert_eq!(
         otel_traced::catalog::check(),
         [
@@ -161,9 +187,9 @@ fn the_catalog_renders_as_a_markdown_table() {
         lines[0],
         "| span | kind | function | location | attributes |"
     );
-    assert_eq!(lines.len(), 2 + 5);
+    assert_eq!(lines.len(), 2 + 7);
     assert_eq!(
-        lines[6],
+        lines[8],
         format!(
             "| `total` | Internal | `catalog::total` | tests/tests/catalog.rs:{} | `order_id`: int, `return.value`: unknown |",
             line_of("fn total(")
