@@ -12,22 +12,21 @@
 
 mod shop;
 
-use otel_traced::{Config, Exporter, Protocol};
+use otel_traced::Config;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut config = Config::from_env();
-    if std::env::var_os("OTEL_SERVICE_NAME").is_none() {
-        config = config.service_name("shop");
-    }
-    if std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT").is_none()
-        && std::env::var_os("OTEL_TRACES_EXPORTER").is_none()
-    {
-        config = config.exporter(Exporter::Otlp {
-            endpoint: None,
-            protocol: Protocol::HttpProtobuf,
-        });
-    }
+    // Defaults first, the environment after: a variable that is set wins, and the
+    // endpoint and protocol stay the variables' (or the specification's).
+    let defaults = [
+        ("OTEL_TRACES_EXPORTER", "otlp"),
+        ("OTEL_SERVICE_NAME", "shop"),
+    ]
+    .map(|(name, value)| (name.to_owned(), value.to_owned()));
+    let config =
+        Config::from_vars(defaults.into_iter().chain(std::env::vars_os().filter_map(
+            |(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)),
+        )));
     let guard = config.install()?;
     shop::two_orders().await;
     guard.force_flush()?;

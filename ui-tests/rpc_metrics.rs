@@ -1,5 +1,5 @@
-//! `#[traced_rpc]` refuses `metrics`: a boundary always records the duration
-//! histogram of its conventions when metrics are exported.
+//! `#[traced_rpc]` refuses `metrics` on a gRPC or HTTP boundary: it always records
+//! the duration histogram of its conventions when metrics are exported.
 #![allow(unused_variables)]
 
 use otel_traced::traced_rpc;

@@ -202,7 +202,7 @@ fn open_span(
         }
         None => quote!(::core::option::Option::None),
     };
-    let metrics = options.metrics;
+    let metrics = options.metrics.is_some();
     let meta = |kind: &proc_macro2::Ident| {
         quote! {
             #private::SpanMeta {

@@ -33,7 +33,7 @@ pub(crate) struct Options {
     /// `sample = always | never`.
     pub sample: Option<Ident>,
     /// `metrics`: record `otel_traced.function.duration`.
-    pub metrics: bool,
+    pub metrics: Option<Span>,
     /// `baggage(..)`: baggage entries recorded as attributes.
     pub baggage: Vec<BaggageEntry>,
     /// `set_baggage(..)`: entries added to the baggage the body runs with.
@@ -128,10 +128,6 @@ const NOT_RPC_OPTIONS: &[(&str, &str)] = &[
     (
         "kind",
         "the span kind of `#[traced_rpc]` is its side; remove `kind =` and write `client` for a client (`server` is the default)",
-    ),
-    (
-        "metrics",
-        "a boundary always records the duration histogram of its conventions (`http.server.request.duration`, `rpc.client.call.duration`, ..) when metrics are exported; remove `metrics`",
     ),
 ];
 
@@ -277,7 +273,7 @@ impl Options {
             ("attrs", RawValue::List(tokens)) => self.attrs = syn::parse2::<Fields>(tokens)?.0,
             ("crate", RawValue::Assigned(expr)) => self.krate = Some(path(expr)?),
             ("sample", RawValue::Assigned(expr)) => self.sample = Some(sample(expr)?),
-            ("metrics", RawValue::Flag) => self.metrics = true,
+            ("metrics", RawValue::Flag) => self.metrics = Some(ident.span()),
             ("baggage", RawValue::List(tokens)) => {
                 self.baggage = syn::parse2::<BaggageEntries>(tokens)?.0;
             }

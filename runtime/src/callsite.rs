@@ -202,6 +202,23 @@ impl Callsite {
             .get_or_init(|| crate::calls::counts_for(self.meta.name))
     }
 
+    /// The timing of a boundary call, when its duration is recorded: its
+    /// conventions' histogram for gRPC and HTTP. The messaging conventions' own
+    /// metrics are not recorded, so a messaging boundary is measured as a function
+    /// (`otel_traced.function.duration`, with `metrics` or for every function).
+    pub(crate) fn time_boundary(
+        &'static self,
+        rpc: &crate::rpc::RpcMeta,
+        attributes: &[KeyValue],
+    ) -> Option<crate::metrics::Timing> {
+        match rpc.protocol {
+            crate::rpc::Protocol::Messaging { .. } => {
+                crate::metrics::time_function(self.meta, &self.series)
+            }
+            _ => crate::metrics::time_boundary(rpc, attributes),
+        }
+    }
+
     /// The counters of the operation named `name` (DESIGN §11: by span name): this
     /// call site's own when that is its span name, else looked up per call, for a
     /// boundary whose span name holds the HTTP method or is known only per request
@@ -258,13 +275,7 @@ impl Callsite {
         // `in_span` names its spans at run time: each name is an operation, and
         // none is an annotated function, whose duration the metrics record.
         let annotated = std::ptr::eq(name, self.meta.name);
-        let counts = || {
-            if annotated {
-                self.counts()
-            } else {
-                crate::calls::counts_for(name)
-            }
-        };
+        let counts = || self.counts_named(name);
         let timing = if annotated {
             crate::metrics::time_function(self.meta, &self.series)
         } else {

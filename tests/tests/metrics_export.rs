@@ -502,3 +502,47 @@ fn delta_temporality_when_the_collector_asks_for_it() {
         2
     );
 }
+
+/// A consumer: its conventions' metrics are not recorded, so `metrics` measures it
+/// as a function.
+#[traced_rpc(
+    messaging,
+    process,
+    system = "kafka",
+    destination = "orders",
+    carrier = headers,
+    metrics
+)]
+fn handle_order(headers: &std::collections::HashMap<String, String>) -> Result<(), String> {
+    match headers.get("order") {
+        Some(_) => Ok(()),
+        None => Err("no order".to_owned()),
+    }
+}
+
+#[test]
+fn a_messaging_boundary_with_metrics_is_measured_as_a_function() {
+    let _turn = turn();
+    let receiver = Receiver::start(Transport::Grpc);
+    let guard = install(&receiver, "grpc", &[("OTEL_TRACES_SAMPLER", "always_off")]);
+    let order = std::collections::HashMap::from([("order".to_owned(), "A-1".to_owned())]);
+    for _ in 0..3 {
+        handle_order(&order).expect("handled");
+    }
+    let _ = handle_order(&std::collections::HashMap::new());
+    guard.shutdown().expect("a clean shutdown");
+    let (_, functions) = histogram(&receiver, "otel_traced.function.duration");
+    let function = "metrics_export::handle_order";
+    assert_eq!(count(&functions, &[("code.function.name", function)]), 3);
+    assert_eq!(
+        count(
+            &functions,
+            &[
+                ("code.function.name", function),
+                ("error.type", "alloc::string::String")
+            ]
+        ),
+        1,
+        "{functions:?}"
+    );
+}

@@ -120,6 +120,12 @@ pub(crate) fn check_boundary(
             ));
         }
     }
+    if let Some(metrics) = traced.options.metrics {
+        errors.push(syn::Error::new(
+            metrics,
+            "a gRPC or HTTP boundary always records the duration histogram of its conventions (`http.server.request.duration`, `rpc.client.call.duration`, ..) when metrics are exported; remove `metrics`",
+        ));
+    }
     let side = match &rpc.side {
         Some(flag) if flag == "client" => Side::Client,
         _ => Side::Server,
