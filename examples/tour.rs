@@ -42,11 +42,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let inventory = TcpListener::bind("127.0.0.1:0").await?;
     let inventory_address = inventory.local_addr()?.to_string();
-    tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(InventoryServer::new(Shop))
-            .serve_with_incoming(TcpIncoming::from(inventory)),
-    );
+    let inventory_server = tonic::transport::Server::builder()
+        .add_service(InventoryServer::new(Shop))
+        .serve_with_incoming(TcpIncoming::from(inventory));
+    tokio::spawn(async move {
+        if let Err(error) = inventory_server.await {
+            eprintln!("the inventory stopped: {error}");
+        }
+    });
 
     let channel = Channel::from_shared(format!("http://{inventory_address}"))?.connect_lazy();
     let gateway = TcpListener::bind("127.0.0.1:0").await?;
@@ -59,7 +62,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             async move { place_order(request, sku, inventory, &address).await }
         }),
     );
-    tokio::spawn(async move { axum::serve(gateway, app).await });
+    tokio::spawn(async move {
+        if let Err(error) = axum::serve(gateway, app).await {
+            eprintln!("the gateway stopped: {error}");
+        }
+    });
 
     let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
     for (user, sku) in [("ada", "book"), ("grace", "piano"), ("linus", "lamp")] {
@@ -82,9 +89,12 @@ async fn customer_visit(
     user: &str,
     sku: &str,
 ) -> StatusCode {
-    let request = http::Request::post(format!("http://{gateway}/orders/{sku}"))
-        .body(Full::default())
-        .expect("a valid request");
+    // A sku that cannot be in a URI is the client's mistake, not a panic.
+    let Ok(request) =
+        http::Request::post(format!("http://{gateway}/orders/{sku}")).body(Full::default())
+    else {
+        return StatusCode::BAD_REQUEST;
+    };
     send(request, client)
         .await
         .unwrap_or(StatusCode::BAD_GATEWAY)
