@@ -415,6 +415,29 @@ fn open_boundary(
                     }
                 };
             }
+            if matches!(
+                boundary.protocol,
+                Protocol::Messaging {
+                    operation: Operation::Create,
+                    ..
+                }
+            ) {
+                // A creation context the user already put in the message is kept,
+                // and no `create` span is made (messaging conventions v1.44).
+                return quote! {
+                    #meta
+                    #rebind
+                    let __otel_fresh = #private::creation_link(#borrowed).is_none();
+                    #[allow(unused_mut)] let mut __otel_span = (if __otel_fresh {
+                        __OTEL_TRACED_CALLSITE.call(&__OTEL_TRACED_RPC, #borrowed, #server, #parent, #call, #links, #record)
+                    } else {
+                        #private::ActiveSpan::none()
+                    })#set_baggage;
+                    if __otel_fresh {
+                        __otel_span.inject(#target);
+                    }
+                };
+            }
             quote! {
                 #meta
                 #rebind

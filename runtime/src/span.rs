@@ -337,6 +337,13 @@ impl ActiveSpan {
         Self::without_span(None, None)
     }
 
+    /// No span: the body runs under the current context. For the expansion of a
+    /// `create` whose message already carries a creation context, which makes none.
+    #[doc(hidden)]
+    pub const fn none() -> Self {
+        Self::disabled()
+    }
+
     /// No span, but `context` (extracted from a request) is what the body runs
     /// under, so its trace and baggage pass through.
     pub(crate) fn passthrough(context: Context) -> Self {

@@ -169,6 +169,27 @@ fn create_send_then_process_with_no_span_around_it_form_one_trace() {
 }
 
 #[test]
+fn create_keeps_a_creation_context_the_user_put_in_the_message() {
+    let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let headers = Headers::from([("traceparent".to_owned(), traceparent.to_owned())]);
+    let captured = capture(|| create("a chair", headers));
+    assert_eq!(
+        captured
+            .output()
+            .headers
+            .get("traceparent")
+            .map(String::as_str),
+        Some(traceparent),
+        "the user's creation context, unchanged"
+    );
+    assert!(
+        captured.find("create orders").is_none(),
+        "no create span: {}",
+        captured.tree()
+    );
+}
+
+#[test]
 fn a_message_sent_without_create_carries_the_send_span() {
     let queue = Queue::default();
     let captured = capture(|| {
