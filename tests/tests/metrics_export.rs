@@ -332,10 +332,12 @@ fn function_and_boundary_histograms_count_every_call_even_unsampled() {
 
     let (metric, http) = histogram(&receiver, "http.server.request.duration");
     assert_eq!(metric.unit, "s");
+    // `http::Request` defaults to HTTP/1.1.
     let route = [
         ("http.request.method", "GET"),
         ("http.route", "/users/{id}"),
         ("url.scheme", "http"),
+        ("network.protocol.version", "1.1"),
     ];
     let with = |extra: &[(&'static str, &'static str)]| joined(&route, extra);
     assert_eq!(
@@ -353,6 +355,7 @@ fn function_and_boundary_histograms_count_every_call_even_unsampled() {
         ("http.request.method", "GET"),
         ("http.route", "/layered/{id}"),
         ("url.scheme", "http"),
+        ("network.protocol.version", "1.1"),
     ];
     assert_eq!(
         count(
@@ -422,6 +425,7 @@ fn function_and_boundary_histograms_count_every_call_even_unsampled() {
         ("server.address", "users.test"),
         ("server.port", "443"),
         ("url.template", "/users/{id}"),
+        ("network.protocol.version", "1.1"),
     ];
     let with = |extra: &[(&'static str, &'static str)]| joined(&request, extra);
     assert_eq!(

@@ -243,6 +243,7 @@ fn an_http_server_span_is_named_by_method_and_route() {
             "url.path",
             "url.query",
             "url.scheme",
+            "network.protocol.version",
             "id",
             "http.response.status_code"
         ]

@@ -103,12 +103,18 @@ impl Instrument {
     fn keeps(self, key: &str) -> bool {
         let kept: &[&str] = match self {
             Instrument::Function => &[],
-            Instrument::HttpServer => &["http.request.method", "url.scheme", "http.route"],
+            Instrument::HttpServer => &[
+                "http.request.method",
+                "url.scheme",
+                "http.route",
+                "network.protocol.version",
+            ],
             Instrument::HttpClient => &[
                 "http.request.method",
                 "server.address",
                 "server.port",
                 "url.template",
+                "network.protocol.version",
             ],
             Instrument::RpcServer => &["rpc.system.name", "rpc.method"],
             Instrument::RpcClient => &[

@@ -66,6 +66,9 @@ pub struct RequestTarget<'a> {
     pub path: Option<&'a str>,
     /// The URI query, without `?`.
     pub query: Option<&'a str>,
+    /// The HTTP version the request was made with (`1.1`, `2`):
+    /// `network.protocol.version`.
+    pub protocol_version: Option<&'a str>,
 }
 
 impl<T: Extract + ?Sized> Extract for &T {
@@ -328,6 +331,19 @@ mod http_carriers {
                 .or_else(host),
             path: Some(uri.path()),
             query: uri.query(),
+            protocol_version: protocol_version(request.version()),
+        }
+    }
+
+    /// `network.protocol.version` as the HTTP conventions write it.
+    fn protocol_version(version: http::Version) -> Option<&'static str> {
+        match version {
+            http::Version::HTTP_09 => Some("0.9"),
+            http::Version::HTTP_10 => Some("1.0"),
+            http::Version::HTTP_11 => Some("1.1"),
+            http::Version::HTTP_2 => Some("2"),
+            http::Version::HTTP_3 => Some("3"),
+            _ => None,
         }
     }
 }

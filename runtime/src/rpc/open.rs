@@ -304,6 +304,12 @@ pub(crate) fn attributes(
                     }
                 }
             }
+            if let Some(version) = target.protocol_version {
+                attributes.push(KeyValue::new(
+                    "network.protocol.version",
+                    version.to_owned(),
+                ));
+            }
         }
     }
     attributes
@@ -410,6 +416,7 @@ mod tests {
             authority: Some(authority),
             path: Some("/users/7"),
             query: Some("page=2&sig=abc"),
+            protocol_version: None,
         }
     }
 
