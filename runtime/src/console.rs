@@ -273,36 +273,13 @@ impl SpanExporter for ConsoleExporter {
 #[cfg(test)]
 mod tests {
     use super::{MAX_PENDING_SPANS, MAX_WAIT, PendingTraces, wants_colour};
-    use opentelemetry::InstrumentationScope;
-    use opentelemetry::trace::{
-        SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState,
-    };
-    use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
-    use std::time::{Duration, Instant, SystemTime};
+    use opentelemetry::trace::TraceId;
+    use opentelemetry_sdk::trace::SpanData;
+    use std::time::{Duration, Instant};
 
     /// A span of trace `trace` whose parent (never exported) is not a root here.
     fn orphan(trace: u8, id: u64) -> SpanData {
-        SpanData {
-            span_context: SpanContext::new(
-                TraceId::from_bytes([trace; 16]),
-                SpanId::from(id + 1),
-                TraceFlags::SAMPLED,
-                false,
-                TraceState::NONE,
-            ),
-            parent_span_id: SpanId::from(u64::MAX),
-            parent_span_is_remote: false,
-            span_kind: SpanKind::Internal,
-            name: "job".into(),
-            start_time: SystemTime::UNIX_EPOCH,
-            end_time: SystemTime::UNIX_EPOCH,
-            attributes: Vec::new(),
-            dropped_attributes_count: 0,
-            events: SpanEvents::default(),
-            links: SpanLinks::default(),
-            status: Status::Unset,
-            instrumentation_scope: InstrumentationScope::builder("test").build(),
-        }
+        crate::render::tests::span(u128::from(trace), id + 1, u64::MAX, "job")
     }
 
     #[test]
@@ -313,10 +290,7 @@ mod tests {
         assert!(pending.add(orphan(2, 1), start + MAX_WAIT / 2).is_empty());
         let ready = pending.add(orphan(2, 2), start + MAX_WAIT + Duration::from_secs(1));
         assert_eq!(ready.len(), 1, "only the overdue trace");
-        assert_eq!(
-            ready[0][0].span_context.trace_id(),
-            TraceId::from_bytes([1; 16])
-        );
+        assert_eq!(ready[0][0].span_context.trace_id(), TraceId::from(1));
         assert_eq!(pending.drain().into_iter().flatten().count(), 2);
     }
 

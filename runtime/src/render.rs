@@ -309,7 +309,7 @@ pub(crate) fn format_duration(elapsed: Duration) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::{MAX_DRAWN_DEPTH, Style, format_duration, render_trees};
     use opentelemetry::InstrumentationScope;
     use opentelemetry::trace::{
@@ -318,20 +318,20 @@ mod tests {
     use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
     use std::time::{Duration, SystemTime};
 
-    /// Span `id` (from 1), the child of span `id - 1`.
-    fn nested(id: u64) -> SpanData {
+    /// A span of trace `trace` named `name`, with its ids; no times, no attributes.
+    pub(crate) fn span(trace: u128, id: u64, parent: u64, name: &'static str) -> SpanData {
         SpanData {
             span_context: SpanContext::new(
-                TraceId::from(1),
+                TraceId::from(trace),
                 SpanId::from(id),
                 TraceFlags::SAMPLED,
                 false,
                 TraceState::NONE,
             ),
-            parent_span_id: SpanId::from(id - 1),
+            parent_span_id: SpanId::from(parent),
             parent_span_is_remote: false,
             span_kind: SpanKind::Internal,
-            name: "recurse".into(),
+            name: name.into(),
             start_time: SystemTime::UNIX_EPOCH,
             end_time: SystemTime::UNIX_EPOCH,
             attributes: Vec::new(),
@@ -346,7 +346,10 @@ mod tests {
     #[test]
     fn a_deep_recursion_renders_in_linear_space_without_deep_frames() {
         // Deep enough that a recursive walk would overflow a thread's stack.
-        let spans: Vec<SpanData> = (1..=200_000).map(nested).collect();
+        // Span `id`, the child of span `id - 1` (0: none, the root).
+        let spans: Vec<SpanData> = (1..=200_000)
+            .map(|id| span(1, id, id - 1, "recurse"))
+            .collect();
         let text = render_trees(&spans, Style::Plain);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 200_000);
