@@ -378,71 +378,65 @@ fn open_boundary(
                     quote_spanned!(ident.span()=> &mut #ident),
                 ),
             };
-            if matches!(
-                boundary.protocol,
-                Protocol::Messaging {
-                    operation: Operation::Send,
-                    ..
+            let operation = match &boundary.protocol {
+                Protocol::Messaging { operation, .. } => Some(*operation),
+                _ => None,
+            };
+            match operation {
+                Some(Operation::Send) => {
+                    // A message that already carries its creation context (from a
+                    // `create` span, or forwarded) keeps it: `send` links to it.
+                    quote! {
+                        #meta
+                        #rebind
+                        let __otel_created = #private::creation_link(#borrowed);
+                        let __otel_fresh = __otel_created.is_none();
+                        let __otel_callsite = if __otel_fresh {
+                            &__OTEL_TRACED_CALLSITE
+                        } else {
+                            &__OTEL_TRACED_FORWARDING_CALLSITE
+                        };
+                        #[allow(unused_mut)] let mut __otel_span = __otel_callsite.call(
+                            &__OTEL_TRACED_RPC,
+                            #borrowed,
+                            #server,
+                            #parent,
+                            #call,
+                            || {
+                                let mut __otel_links = (#links)();
+                                __otel_links.extend(__otel_created);
+                                __otel_links
+                            },
+                            #record,
+                        )#set_baggage;
+                        if __otel_fresh {
+                            __otel_span.inject(#target);
+                        }
+                    }
                 }
-            ) {
-                // A message that already carries its creation context (from a
-                // `create` span, or forwarded) keeps it: `send` links to it.
-                return quote! {
+                Some(Operation::Create) => {
+                    // A creation context the user already put in the message is kept,
+                    // and no `create` span is made (messaging conventions v1.44).
+                    quote! {
+                        #meta
+                        #rebind
+                        let __otel_fresh = #private::creation_link(#borrowed).is_none();
+                        #[allow(unused_mut)] let mut __otel_span = (if __otel_fresh {
+                            __OTEL_TRACED_CALLSITE.call(&__OTEL_TRACED_RPC, #borrowed, #server, #parent, #call, #links, #record)
+                        } else {
+                            #private::ActiveSpan::disabled()
+                        })#set_baggage;
+                        if __otel_fresh {
+                            __otel_span.inject(#target);
+                        }
+                    }
+                }
+                _ => quote! {
                     #meta
                     #rebind
-                    let __otel_created = #private::creation_link(#borrowed);
-                    let __otel_fresh = __otel_created.is_none();
-                    let __otel_callsite = if __otel_fresh {
-                        &__OTEL_TRACED_CALLSITE
-                    } else {
-                        &__OTEL_TRACED_FORWARDING_CALLSITE
-                    };
-                    #[allow(unused_mut)] let mut __otel_span = __otel_callsite.call(
-                        &__OTEL_TRACED_RPC,
-                        #borrowed,
-                        #server,
-                        #parent,
-                        #call,
-                        || {
-                            let mut __otel_links = (#links)();
-                            __otel_links.extend(__otel_created);
-                            __otel_links
-                        },
-                        #record,
-                    )#set_baggage;
-                    if __otel_fresh {
-                        __otel_span.inject(#target);
-                    }
-                };
-            }
-            if matches!(
-                boundary.protocol,
-                Protocol::Messaging {
-                    operation: Operation::Create,
-                    ..
-                }
-            ) {
-                // A creation context the user already put in the message is kept,
-                // and no `create` span is made (messaging conventions v1.44).
-                return quote! {
-                    #meta
-                    #rebind
-                    let __otel_fresh = #private::creation_link(#borrowed).is_none();
-                    #[allow(unused_mut)] let mut __otel_span = (if __otel_fresh {
-                        __OTEL_TRACED_CALLSITE.call(&__OTEL_TRACED_RPC, #borrowed, #server, #parent, #call, #links, #record)
-                    } else {
-                        #private::ActiveSpan::none()
-                    })#set_baggage;
-                    if __otel_fresh {
-                        __otel_span.inject(#target);
-                    }
-                };
-            }
-            quote! {
-                #meta
-                #rebind
-                #[allow(unused_mut)] let mut __otel_span = __OTEL_TRACED_CALLSITE.call(&__OTEL_TRACED_RPC, #borrowed, #server, #parent, #call, #links, #record)#set_baggage;
-                __otel_span.inject(#target);
+                    #[allow(unused_mut)] let mut __otel_span = __OTEL_TRACED_CALLSITE.call(&__OTEL_TRACED_RPC, #borrowed, #server, #parent, #call, #links, #record)#set_baggage;
+                    __otel_span.inject(#target);
+                },
             }
         }
     }

@@ -333,15 +333,12 @@ pub struct ActiveSpan {
 }
 
 impl ActiveSpan {
-    pub(crate) const fn disabled() -> Self {
-        Self::without_span(None, None)
-    }
-
-    /// No span: the body runs under the current context. For the expansion of a
-    /// `create` whose message already carries a creation context, which makes none.
+    /// No span: the body runs under the current context (nothing installed, or
+    /// the expansion of a `create` whose message already carries a creation
+    /// context, which makes none).
     #[doc(hidden)]
-    pub const fn none() -> Self {
-        Self::disabled()
+    pub const fn disabled() -> Self {
+        Self::without_span(None, None)
     }
 
     /// No span, but `context` (extracted from a request) is what the body runs
