@@ -3,12 +3,15 @@
 //! span writes its context into the message's headers, `send` links to it, and the
 //! consumer's `process` span continues it: producer and consumer share one trace
 //! id. The console prints the consumer's part under that id once it has run (the
-//! producer's request ended before the message was handled).
+//! producer's request ended before the message was handled). A second queue
+//! carries restocking notices sent and handled as batches (`batch = messages`):
+//! one span for each batch, the consumer's linked to the producer's.
 //!
 //! ```text
 //! cargo run -p otel-traced-examples --example queue
 //! ```
 
+use otel_traced::propagation::{Extract, Inject};
 use otel_traced::{traced, traced_rpc};
 use std::collections::HashMap;
 use tokio::sync::mpsc;
@@ -20,6 +23,23 @@ type Headers = HashMap<String, String>;
 struct Message {
     headers: Headers,
     payload: String,
+}
+
+/// A batch is read and written message by message, through each one's headers.
+impl Extract for Message {
+    fn get_all(&self, key: &str) -> Vec<&str> {
+        self.headers.get_all(key)
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        Extract::keys(&self.headers)
+    }
+}
+
+impl Inject for Message {
+    fn set(&mut self, key: &str, value: String) {
+        self.headers.set(key, value);
+    }
 }
 
 #[traced_rpc(messaging, create, system = "tokio", destination = "orders", carrier = headers)]
@@ -53,6 +73,18 @@ async fn reserve_stock(order: &str) -> usize {
     order.len()
 }
 
+#[traced_rpc(messaging, send, system = "tokio", destination = "restock", batch = notices, skip(queue))]
+async fn send_restocks(queue: &mpsc::Sender<Message>, notices: Vec<Message>) {
+    for notice in notices {
+        let _ = queue.send(notice).await;
+    }
+}
+
+#[traced_rpc(messaging, process, system = "tokio", destination = "restock", batch = notices)]
+async fn restock(notices: &[Message]) -> usize {
+    notices.iter().map(|notice| notice.payload.len()).sum()
+}
+
 #[otel_traced::main]
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -62,9 +94,22 @@ async fn main() {
             process(message.headers, message.payload).await;
         }
     });
+    let (restocks, mut notices) = mpsc::channel::<Message>(16);
+    let restocker = tokio::spawn(async move {
+        let mut batch = Vec::new();
+        while notices.recv_many(&mut batch, 16).await > 0 {
+            restock(&batch).await;
+            batch.clear();
+        }
+    });
     for order_id in [42, 43] {
         place_order(&queue, order_id).await;
     }
-    drop(queue);
-    let _ = consumer.await;
+    let batch = ["lamp", "desk"].map(|sku| Message {
+        headers: Headers::new(),
+        payload: format!("restock {sku}"),
+    });
+    send_restocks(&restocks, batch.into()).await;
+    drop((queue, restocks));
+    let _ = tokio::join!(consumer, restocker);
 }

@@ -4,7 +4,7 @@
 //! behaviour.
 
 use crate::check::{
-    Access, Boundary, Checked, Kind, Operation, Probe, Protocol, Recorded, Side, Warning,
+    Access, Boundary, Carrier, Checked, Kind, Operation, Probe, Protocol, Recorded, Side, Warning,
 };
 use crate::parse::{Shape, TracedFn, boxed_async_block};
 use proc_macro2::TokenStream;
@@ -154,10 +154,14 @@ fn open_span(
     let code = options.code.as_ref().is_none_or(|literal| literal.value);
     // Room for everything the span may record: arguments and fields, `error.type`
     // and `return.value`, and a boundary's status code (and its legacy twin).
+    let batch = boundary
+        .and_then(|boundary| boundary.carrier.as_ref())
+        .filter(|carrier| carrier.batch);
     let max_attributes = recorded.len()
         + usize::from(traced.records_err || boundary.is_some())
         + usize::from(options.ret.is_some())
-        + if boundary.is_some() { 2 } else { 0 };
+        + if boundary.is_some() { 2 } else { 0 }
+        + usize::from(batch.is_some());
     let file = quote_spanned!(ident.span()=> ::core::file!());
     let line = quote_spanned!(ident.span()=> ::core::line!());
     let parent = match &options.parent {
@@ -177,9 +181,15 @@ fn open_span(
             .map(|link| quote_spanned!(link.span()=> #private::link(&(#link))));
         quote!(|| #private::links([#(#links),*]))
     };
-    let records = recorded
-        .iter()
-        .map(|recorded| push_attribute(recorded, private));
+    let count = batch.map(|batch| {
+        let messages = batch.shared();
+        quote!(__otel_attributes.push("messaging.batch.message_count", #private::batch_count(#messages));)
+    });
+    let records = count.into_iter().chain(
+        recorded
+            .iter()
+            .map(|recorded| push_attribute(recorded, private)),
+    );
     let catalog = catalog_entry(traced, recorded, private);
     let set_baggage = if options.set_baggage.is_empty() {
         TokenStream::new()
@@ -333,11 +343,25 @@ fn open_boundary(
     // Spanned at the carrier parameter, so that a type that is not a carrier
     // (`Extract`, `Inject`) is reported there.
     let borrowed = quote_spanned!(ident.span()=> &#ident);
+    // The links to the messages' creation contexts: the one the carrier holds, or
+    // one per message of a batch.
+    let creation_links = if carrier.batch {
+        let messages = carrier.shared();
+        quote!(#private::batch_links(#messages))
+    } else {
+        quote!(#private::creation_link(#borrowed))
+    };
     match (&boundary.protocol, boundary.side) {
-        (Protocol::Messaging { operation, .. }, _) if *operation == Operation::Process => quote! {
-            #meta
-            #[allow(unused_mut)] let mut __otel_span = __OTEL_TRACED_CALLSITE.consume(&__OTEL_TRACED_RPC, #borrowed, #call, #links, #record)#set_baggage;
-        },
+        (Protocol::Messaging { operation, .. }, _)
+            if *operation == Operation::Process && !carrier.batch =>
+        {
+            quote! {
+                #meta
+                #[allow(unused_mut)] let mut __otel_span = __OTEL_TRACED_CALLSITE.consume(&__OTEL_TRACED_RPC, #borrowed, #call, #links, #record)#set_baggage;
+            }
+        }
+        // A batch `process` links to its messages and is parented by the current
+        // span only: a batch has no one creation context to continue.
         (Protocol::Messaging { operation, .. }, _) if !operation.produces() => quote! {
             #meta
             #[allow(unused_mut)] let mut __otel_span = __OTEL_TRACED_CALLSITE.message(
@@ -346,7 +370,7 @@ fn open_boundary(
                 #call,
                 || {
                     let mut __otel_links = (#links)();
-                    __otel_links.extend(#private::creation_link(#borrowed));
+                    __otel_links.extend(#creation_links);
                     __otel_links
                 },
                 #record,
@@ -385,21 +409,35 @@ fn open_boundary(
             match operation {
                 Some(Operation::Send) => {
                     // A message that already carries its creation context (from a
-                    // `create` span, or forwarded) keeps it: `send` links to it.
+                    // `create` span, or forwarded) keeps it: `send` links to it, and
+                    // is a PRODUCER only if its context becomes some message's.
+                    let (created, inject) = if carrier.batch {
+                        let messages = carrier.shared();
+                        (
+                            quote!(#private::batch_creation(#messages)),
+                            quote!(inject_fresh(#target)),
+                        )
+                    } else {
+                        (
+                            quote!({
+                                let __otel_created = #creation_links;
+                                let __otel_fresh = __otel_created.is_none();
+                                (__otel_created, __otel_fresh)
+                            }),
+                            quote!(inject(#target)),
+                        )
+                    };
                     quote! {
                         #meta
                         #rebind
-                        let __otel_created = #private::creation_link(#borrowed);
-                        let __otel_fresh = __otel_created.is_none();
+                        let (__otel_created, __otel_fresh) = #created;
                         let __otel_callsite = if __otel_fresh {
                             &__OTEL_TRACED_CALLSITE
                         } else {
                             &__OTEL_TRACED_FORWARDING_CALLSITE
                         };
-                        #[allow(unused_mut)] let mut __otel_span = __otel_callsite.call(
+                        #[allow(unused_mut)] let mut __otel_span = __otel_callsite.message(
                             &__OTEL_TRACED_RPC,
-                            #borrowed,
-                            #server,
                             #parent,
                             #call,
                             || {
@@ -410,7 +448,7 @@ fn open_boundary(
                             #record,
                         )#set_baggage;
                         if __otel_fresh {
-                            __otel_span.inject(#target);
+                            __otel_span.#inject;
                         }
                     }
                 }
@@ -438,6 +476,20 @@ fn open_boundary(
                     __otel_span.inject(#target);
                 },
             }
+        }
+    }
+}
+
+impl Carrier {
+    /// A shared borrow of a batch's messages, which `&T: IntoIterator` walks
+    /// whether the parameter is owned or a reference (`Vec<M>`, `&[M]`, ..).
+    /// Spanned at the parameter, so that a type that is no batch of carriers is
+    /// reported there.
+    fn shared(&self) -> TokenStream {
+        let ident = &self.ident;
+        match self.access {
+            Access::Shared | Access::Exclusive => quote_spanned!(ident.span()=> &*#ident),
+            Access::Owned { .. } => quote_spanned!(ident.span()=> &#ident),
         }
     }
 }

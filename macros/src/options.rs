@@ -65,6 +65,8 @@ pub(crate) struct RpcOptions {
     pub server: Option<Expr>,
     /// `carrier = param`.
     pub carrier: Option<Ident>,
+    /// `batch = param` of a messaging boundary: the messages of a batch operation.
+    pub batch: Option<Ident>,
     /// `server` and `client` were both written, or one was miswritten: the
     /// side-specific checks would only repeat that mistake.
     pub side_in_doubt: bool,
@@ -117,6 +119,7 @@ const RPC_OPTIONS: &[&str] = &[
     "system",
     "destination",
     "carrier",
+    "batch",
 ];
 
 /// The options `#[traced_rpc]` does not take, because the boundary decides them.
@@ -357,6 +360,9 @@ impl RpcOptions {
             {
                 self.carrier = path.path.get_ident().cloned();
             }
+            ("batch", RawValue::Assigned(Expr::Path(path))) if path.path.get_ident().is_some() => {
+                self.batch = path.path.get_ident().cloned();
+            }
             (known, _) => {
                 match known {
                     "server" | "client" => self.side_in_doubt = true,
@@ -388,6 +394,7 @@ fn rpc_usage(option: &str) -> String {
         "create" | "send" | "receive" | "process" | "settle" => option,
         "system" => "system = \"kafka\"",
         "destination" => "destination = \"orders\"",
+        "batch" => "batch = parameter_name",
         _ => "carrier = parameter_name",
     };
     format!("`{option}` is written `{form}`")

@@ -233,18 +233,49 @@ fn push_outcome(span: &SpanData, colour: bool, out: &mut String) {
         .iter()
         .filter(|kv| !kv.key.as_str().starts_with("code."))
         .collect();
-    if shown.is_empty() {
+    if !shown.is_empty() {
+        out.push_str(if colour { "  \x1b[2m{" } else { "  {" });
+        for (index, kv) in shown.iter().enumerate() {
+            if index > 0 {
+                out.push_str(", ");
+            }
+            let _ = write!(out, "{}=", printable(kv.key.as_str()));
+            write_value(&kv.value, out);
+        }
+        out.push('}');
+        if colour {
+            out.push_str(RESET);
+        }
+    }
+    push_links(span, colour, out);
+}
+
+/// Links shown on a line of their own.
+const SHOWN_LINKS: usize = 3;
+
+/// The spans `span` links to (a message's producer, a batch's messages), as
+/// `trace/span` ids that find them in the console's other trees or a backend.
+fn push_links(span: &SpanData, colour: bool, out: &mut String) {
+    let (links, dropped) = (&span.links.links, span.links.dropped_count);
+    if links.is_empty() && dropped == 0 {
         return;
     }
-    out.push_str(if colour { "  \x1b[2m{" } else { "  {" });
-    for (index, kv) in shown.iter().enumerate() {
+    out.push_str(if colour {
+        "  \x1b[2mlinks: "
+    } else {
+        "  links: "
+    });
+    for (index, link) in links.iter().take(SHOWN_LINKS).enumerate() {
         if index > 0 {
             out.push_str(", ");
         }
-        let _ = write!(out, "{}=", printable(kv.key.as_str()));
-        write_value(&kv.value, out);
+        let context = &link.span_context;
+        let _ = write!(out, "{}/{}", context.trace_id(), context.span_id());
     }
-    out.push('}');
+    let more = links.len().saturating_sub(SHOWN_LINKS) as u64 + u64::from(dropped);
+    if more > 0 {
+        let _ = write!(out, " (+{more} more)");
+    }
     if colour {
         out.push_str(RESET);
     }
@@ -359,6 +390,28 @@ pub(crate) mod tests {
             lines[199_999].ends_with("[depth 199999] recurse"),
             "{}",
             lines[199_999]
+        );
+    }
+
+    #[test]
+    fn links_are_shown_as_ids_the_first_three_then_how_many_more() {
+        let linked = |trace: u128, id: u64| {
+            opentelemetry::trace::Link::with_context(span(trace, id, 0, "producer").span_context)
+        };
+        let mut batch = span(9, 1, 0, "process orders");
+        batch.links.links = (1..=4).map(|id| linked(0xabc, id)).collect();
+        batch.links.dropped_count = 2;
+        let mut single = span(9, 2, 0, "process orders");
+        single.links.links.push(linked(0xdef, 0x10));
+        let text = render_trees(&[batch, single], Style::Plain);
+        let trace = "00000000000000000000000000000abc";
+        assert_eq!(
+            text,
+            format!(
+                "process orders  links: {trace}/0000000000000001, {trace}/0000000000000002, \
+                 {trace}/0000000000000003 (+3 more)\n\
+                 process orders  links: 00000000000000000000000000000def/0000000000000010\n"
+            )
         );
     }
 

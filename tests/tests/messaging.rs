@@ -1,10 +1,12 @@
 //! Messaging boundaries (DESIGN §9): every operation's span name, kind and
 //! attributes; the creation context travelling in the message's headers; `process`
 //! parented to it (or to the current span, linking to it), `send` linking to a
-//! `create` span's context, `receive` and `settle` linking to the messages.
+//! `create` span's context, `receive` and `settle` linking to the messages; the
+//! same operations over a batch (`batch = messages`), linking to every message.
 
+use otel_traced::opentelemetry::Value;
 use otel_traced::opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceId};
-use otel_traced::propagation::Extract;
+use otel_traced::propagation::{Extract, Inject};
 use otel_traced::sdk::trace::SpanData;
 use otel_traced::testing::capture;
 use otel_traced::{traced, traced_rpc};
@@ -28,6 +30,13 @@ impl Extract for Message {
 
     fn keys(&self) -> Vec<&str> {
         Extract::keys(&self.headers)
+    }
+}
+
+/// A batch producer writes into each message's headers.
+impl Inject for Message {
+    fn set(&mut self, key: &str, value: String) {
+        self.headers.set(key, value);
     }
 }
 
@@ -89,6 +98,57 @@ fn worker_loop(queue: &Queue) -> usize {
     let units = process(&message);
     acknowledge(&message);
     units
+}
+
+#[traced_rpc(messaging, send, system = "kafka", destination = "orders", batch = messages, skip(queue))]
+fn send_batch(queue: &Queue, messages: Vec<Message>) {
+    queue.lock().unwrap().extend(messages);
+}
+
+#[traced_rpc(messaging, send, system = "kafka", destination = "orders", batch = messages)]
+fn send_in_place(messages: &mut [Message]) {
+    let _ = messages;
+}
+
+#[traced_rpc(messaging, process, system = "kafka", destination = "orders", batch = messages)]
+fn process_batch(messages: &[Message]) -> usize {
+    inventory(messages.len())
+}
+
+#[traced_rpc(messaging, receive, system = "kafka", destination = "orders", batch = messages)]
+fn receive_batch(messages: &mut Vec<Message>) -> usize {
+    messages.len()
+}
+
+#[traced_rpc(messaging, settle, system = "kafka", destination = "orders", batch = messages)]
+fn settle_batch(messages: Vec<Message>) -> usize {
+    messages.len()
+}
+
+fn message(body: &str) -> Message {
+    Message {
+        headers: Headers::new(),
+        body: body.to_owned(),
+    }
+}
+
+/// The trace and span a message's `traceparent` names.
+fn carried(message: &Message) -> Option<Ids> {
+    let traceparent = message.headers.get("traceparent")?;
+    let fields: Vec<&str> = traceparent.split('-').collect();
+    Some((
+        TraceId::from_hex(fields[1]).ok()?,
+        SpanId::from_hex(fields[2]).ok()?,
+    ))
+}
+
+fn assert_count(span: &SpanData, count: i64) {
+    assert_eq!(
+        attribute(span, "messaging.batch.message_count"),
+        Some(&Value::I64(count)),
+        "{}",
+        span.name
+    );
 }
 
 fn find<'a>(spans: &'a [SpanData], name: &str) -> &'a SpanData {
@@ -245,4 +305,127 @@ fn a_receive_without_headers_is_named_by_its_operation_alone() {
     );
     assert_eq!(attribute(span, "messaging.destination.name"), None);
     assert!(span.links.is_empty());
+}
+
+#[test]
+fn a_batch_send_links_to_the_creation_contexts_and_gives_its_own_to_the_other_messages() {
+    let queue = Queue::default();
+    let captured = capture(|| {
+        let created = create("a lamp", Headers::new());
+        send_batch(&queue, vec![message("a desk"), created, message("a rug")]);
+    });
+    let spans = captured.spans();
+    let (create, send) = (find(spans, "create orders"), find(spans, "send orders"));
+    // Two messages take its context as their creation context: a PRODUCER.
+    assert_messaging(send, SpanKind::Producer, "send");
+    assert_count(send, 3);
+    assert_eq!(linked_to(send), [ids(&create.span_context)]);
+    let sent: Vec<Option<Ids>> = queue.lock().unwrap().iter().map(carried).collect();
+    let (send, create) = (
+        Some(ids(&send.span_context)),
+        Some(ids(&create.span_context)),
+    );
+    assert_eq!(
+        sent,
+        [send, create, send],
+        "the created message keeps its context"
+    );
+}
+
+#[test]
+fn a_batch_send_of_created_messages_only_is_a_client_span_that_changes_none() {
+    let mut messages = Vec::new();
+    let producer = capture(|| {
+        messages = vec![
+            create("a lamp", Headers::new()),
+            create("a sofa", Headers::new()),
+        ];
+    });
+    let before: Vec<Option<Ids>> = messages.iter().map(carried).collect();
+    let captured = capture(|| send_in_place(&mut messages));
+    let send = find(captured.spans(), "send orders");
+    assert_messaging(send, SpanKind::Client, "send");
+    assert_count(send, 2);
+    let created: Vec<Ids> = producer
+        .spans()
+        .iter()
+        .map(|span| ids(&span.span_context))
+        .collect();
+    assert_eq!(linked_to(send), created);
+    assert_eq!(messages.iter().map(carried).collect::<Vec<_>>(), before);
+}
+
+#[test]
+fn a_batch_process_with_no_span_around_it_is_a_root_linked_to_every_message() {
+    let queue = Queue::default();
+    let first = capture(|| place_order(&queue, "a bed"));
+    let second = capture(|| place_order(&queue, "a cot"));
+    let mut batch = queue.lock().unwrap().clone();
+    batch.push(message("untraced"));
+    let captured = capture(|| process_batch(&batch));
+    assert_eq!(*captured.output(), 3);
+    let spans = captured.spans();
+    let (process, inventory) = (find(spans, "process orders"), find(spans, "inventory"));
+    assert_messaging(process, SpanKind::Consumer, "process");
+    assert_count(process, 3);
+    assert_eq!(
+        process.parent_span_id,
+        SpanId::INVALID,
+        "a batch has no one parent"
+    );
+    let senders: Vec<Ids> = [&first, &second]
+        .iter()
+        .map(|producer| ids(&find(producer.spans(), "send orders").span_context))
+        .collect();
+    assert_eq!(
+        linked_to(process),
+        senders,
+        "the untraced message links nowhere"
+    );
+    assert_ne!(process.span_context.trace_id(), senders[0].0);
+    assert_child_of(inventory, process);
+}
+
+#[test]
+fn batch_receive_and_settle_inside_a_worker_span_are_its_children_linked_to_the_messages() {
+    let queue = Queue::default();
+    let producer = capture(|| place_order(&queue, "a vase"));
+    let send = ids(&find(producer.spans(), "send orders").span_context);
+    let mut batch = queue.lock().unwrap().clone();
+    let consumer = capture(|| {
+        worker(|| {
+            receive_batch(&mut batch);
+            process_batch(&batch);
+            settle_batch(batch)
+        })
+    });
+    let spans = consumer.spans();
+    let worker = find(spans, "worker");
+    for (name, kind, operation) in [
+        ("receive orders", SpanKind::Client, "receive"),
+        ("process orders", SpanKind::Consumer, "process"),
+        ("settle orders", SpanKind::Client, "settle"),
+    ] {
+        let span = find(spans, name);
+        assert_messaging(span, kind, operation);
+        assert_count(span, 1);
+        assert_child_of(span, worker);
+        assert_eq!(linked_to(span), [send], "{name}");
+    }
+}
+
+#[test]
+fn an_empty_batch_counts_no_message_and_links_nowhere() {
+    let captured = capture(|| process_batch(&[]) + settle_batch(Vec::new()));
+    assert_eq!(*captured.output(), 0);
+    for name in ["process orders", "settle orders"] {
+        let span = find(captured.spans(), name);
+        assert_count(span, 0);
+        assert!(span.links.is_empty(), "{name}");
+    }
+}
+
+#[traced]
+fn worker<R>(body: impl FnOnce() -> R) -> R {
+    body()
 }

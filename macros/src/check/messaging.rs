@@ -1,7 +1,8 @@
 //! Messaging boundaries (DESIGN §9): `#[traced_rpc(messaging, send, system =
-//! "kafka", destination = "orders", carrier = headers)]`. The operation decides
-//! the span kind and what is done with the message's headers; the span name is
-//! `{operation} {destination}`, as semantic conventions v1.44 name messaging spans.
+//! "kafka", destination = "orders", carrier = headers)]`, or `batch = messages` for
+//! an operation on a batch. The operation decides the span kind and what is done
+//! with the message's headers; the span name is `{operation} {destination}`, as
+//! semantic conventions v1.44 name messaging spans.
 
 use super::naming::{NameKind, check_name};
 use super::rpc::{Boundary, Protocol, Side, carrier};
@@ -150,16 +151,29 @@ pub(crate) fn check_messaging(
             errors,
         );
     }
-    let carrier = match &rpc.carrier {
-        Some(named) => {
-            // A producer writes into its carrier; a consumer only reads.
-            let side = if operation.produces() {
-                Side::Client
-            } else {
-                Side::Server
-            };
-            Some(carrier(traced, Some(named), Some(side), errors)?)
-        }
+    if let (Some(_), Some(batch)) = (&rpc.carrier, &rpc.batch) {
+        errors.push(syn::Error::new(
+            batch.span(),
+            "`carrier` names one message's headers and `batch` the messages of a batch operation: keep one",
+        ));
+        return None;
+    }
+    if let (Operation::Create, Some(batch)) = (operation, &rpc.batch) {
+        errors.push(syn::Error::new(
+            batch.span(),
+            "a `create` span accounts for one message (messaging conventions v1.44): create each message with its own call, and `send` the batch with `batch = ..`",
+        ));
+        return None;
+    }
+    // A producer writes into its messages; a consumer only reads.
+    let side = if operation.produces() {
+        Side::Client
+    } else {
+        Side::Server
+    };
+    let batch = rpc.batch.is_some();
+    let carrier = match rpc.carrier.as_ref().or(rpc.batch.as_ref()) {
+        Some(named) => Some(carrier(traced, Some(named), Some(side), batch, errors)?),
         None if operation.produces() || operation == Operation::Process => {
             let what = if operation.produces() {
                 "writes the message's creation context into its headers"
@@ -171,7 +185,7 @@ pub(crate) fn check_messaging(
                     .as_ref()
                     .map_or_else(|| messaging.span(), Ident::span),
                 format!(
-                    "`{}` {what}: name the parameter that holds them with `carrier = headers`",
+                    "`{}` {what}: name the parameter that holds them with `carrier = headers` (or the messages of a batch with `batch = messages`)",
                     operation.name()
                 ),
             ));

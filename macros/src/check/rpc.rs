@@ -47,6 +47,9 @@ pub(crate) enum Access {
 pub(crate) struct Carrier {
     pub ident: Ident,
     pub access: Access,
+    /// `batch = ..`: the parameter holds the messages of a batch, each with its
+    /// headers, rather than one message's headers.
+    pub batch: bool,
 }
 
 /// What `#[traced_rpc]` expands to, beside what `#[traced]` does.
@@ -119,6 +122,12 @@ pub(crate) fn check_boundary(
                 format!("`{option}` is only for messaging boundaries (`messaging`)"),
             ));
         }
+    }
+    if let Some(batch) = &rpc.batch {
+        errors.push(syn::Error::new(
+            batch.span(),
+            "`batch = ..` is only for messaging boundaries; a gRPC or HTTP request is named with `carrier = ..`",
+        ));
     }
     if let Some(metrics) = traced.options.metrics {
         errors.push(syn::Error::new(
@@ -231,6 +240,7 @@ pub(crate) fn check_boundary(
         traced,
         rpc.carrier.as_ref(),
         side_known.then_some(side),
+        false,
         errors,
     )?;
     Some(Boundary {
@@ -407,6 +417,7 @@ pub(super) fn carrier(
     traced: &TracedFn,
     named: Option<&Ident>,
     side: Option<Side>,
+    batch: bool,
     errors: &mut Errors,
 ) -> Option<Carrier> {
     let param = match named {
@@ -416,9 +427,14 @@ pub(super) fn carrier(
                 .iter()
                 .find(|param| param.ident.as_ref() == Some(name));
             if found.is_none() {
+                let (option, holds) = if batch {
+                    ("batch", "the messages")
+                } else {
+                    ("carrier", "the request's headers")
+                };
                 errors.push(syn::Error::new(
                     name.span(),
-                    format!("`{name}` is not a parameter of `{}`; `carrier = ..` names the parameter that holds the request's headers", traced.function.sig.ident),
+                    format!("`{name}` is not a parameter of `{}`; `{option} = ..` names the parameter that holds {holds}", traced.function.sig.ident),
                 ));
             }
             found?
@@ -472,7 +488,11 @@ pub(super) fn carrier(
             mutable: param.mutable,
         },
     };
-    Some(Carrier { ident, access })
+    Some(Carrier {
+        ident,
+        access,
+        batch,
+    })
 }
 
 fn display(param: &Param) -> String {

@@ -6,11 +6,13 @@
 //! through the request's carrier (or a message's headers); `reply` records how the
 //! call ended, from a gRPC status or an HTTP status code.
 
+mod batch;
 mod open;
 mod reply;
 
 use std::borrow::Cow;
 
+pub use batch::{batch_count, batch_creation, batch_links};
 pub use open::creation_link;
 #[cfg(feature = "metrics")]
 #[cfg(feature = "http")]

@@ -99,8 +99,9 @@ impl Callsite {
         self.start_under(start, parent, call, record)
     }
 
-    /// Opens the span of a messaging `receive` or `settle` (CLIENT), a child of
-    /// `parent`; `links` holds the messages' creation contexts where known.
+    /// Opens the span of a messaging operation that takes its parent from the
+    /// caller, not from a message: `send`, `receive`, `settle`, and `process` over a
+    /// batch; `links` holds the messages' creation contexts where known.
     pub fn message(
         &'static self,
         rpc: &RpcMeta,

@@ -1,0 +1,30 @@
+//! `batch = messages` names the messages of a batch operation: on messaging
+//! boundaries only, not beside `carrier`, not for `create` (one message each), a
+//! parameter of the function, written to by `send` (so not shared), and a batch
+//! of carriers.
+#![allow(unused_variables)]
+
+use otel_traced::traced_rpc;
+use std::collections::HashMap;
+
+type Headers = HashMap<String, String>;
+
+#[traced_rpc(messaging, create, system = "kafka", destination = "orders", batch = messages)]
+fn create(messages: Vec<Headers>) {}
+
+#[traced_rpc(messaging, process, system = "kafka", destination = "orders", carrier = headers, batch = messages)]
+fn both(headers: &Headers, messages: &[Headers]) {}
+
+#[traced_rpc(http, route = "/orders", batch = messages)]
+fn http(request: http::Request<()>, messages: &[Headers]) {}
+
+#[traced_rpc(messaging, process, system = "kafka", destination = "orders", batch = mesages)]
+fn misspelt(messages: &[Headers]) {}
+
+#[traced_rpc(messaging, send, system = "kafka", destination = "orders", batch = messages)]
+fn shared(messages: &[Headers]) {}
+
+#[traced_rpc(messaging, process, system = "kafka", destination = "orders", batch = messages)]
+fn not_a_batch(messages: &Headers) {}
+
+fn main() {}
