@@ -202,23 +202,6 @@ impl Callsite {
             .get_or_init(|| crate::calls::counts_for(self.meta.name))
     }
 
-    /// The timing of a boundary call, when its duration is recorded: its
-    /// conventions' histogram for gRPC and HTTP. The messaging conventions' own
-    /// metrics are not recorded, so a messaging boundary is measured as a function
-    /// (`otel_traced.function.duration`, with `metrics` or for every function).
-    pub(crate) fn time_boundary(
-        &'static self,
-        rpc: &crate::rpc::RpcMeta,
-        attributes: &[KeyValue],
-    ) -> Option<crate::metrics::Timing> {
-        match rpc.protocol {
-            crate::rpc::Protocol::Messaging { .. } => {
-                crate::metrics::time_function(self.meta, &self.series)
-            }
-            _ => crate::metrics::time_boundary(rpc, attributes),
-        }
-    }
-
     /// The counters of the operation named `name` (DESIGN §11: by span name): this
     /// call site's own when that is its span name, else looked up per call, for a
     /// boundary whose span name holds the HTTP method or is known only per request

@@ -507,16 +507,8 @@ fn delta_temporality_when_the_collector_asks_for_it() {
     );
 }
 
-/// A consumer: its conventions' metrics are not recorded, so `metrics` measures it
-/// as a function.
-#[traced_rpc(
-    messaging,
-    process,
-    system = "kafka",
-    destination = "orders",
-    carrier = headers,
-    metrics
-)]
+/// A consumer and a producer: each records its conventions' duration histogram.
+#[traced_rpc(messaging, process, system = "kafka", destination = "orders", carrier = headers)]
 fn handle_order(headers: &std::collections::HashMap<String, String>) -> Result<(), String> {
     match headers.get("order") {
         Some(_) => Ok(()),
@@ -524,8 +516,13 @@ fn handle_order(headers: &std::collections::HashMap<String, String>) -> Result<(
     }
 }
 
+#[traced_rpc(messaging, send, system = "kafka", destination = "orders", batch = batch)]
+fn send_orders(batch: &mut [std::collections::HashMap<String, String>]) {
+    let _ = batch;
+}
+
 #[test]
-fn a_messaging_boundary_with_metrics_is_measured_as_a_function() {
+fn messaging_boundaries_record_their_conventions_histograms_even_unsampled() {
     let _turn = turn();
     let receiver = Receiver::start(Transport::Grpc);
     let guard = install(&receiver, "grpc", &[("OTEL_TRACES_SAMPLER", "always_off")]);
@@ -534,19 +531,26 @@ fn a_messaging_boundary_with_metrics_is_measured_as_a_function() {
         handle_order(&order).expect("handled");
     }
     let _ = handle_order(&std::collections::HashMap::new());
+    send_orders(&mut [order.clone(), order]);
     guard.shutdown().expect("a clean shutdown");
-    let (_, functions) = histogram(&receiver, "otel_traced.function.duration");
-    let function = "metrics_export::handle_order";
-    assert_eq!(count(&functions, &[("code.function.name", function)]), 3);
-    assert_eq!(
-        count(
-            &functions,
-            &[
-                ("code.function.name", function),
-                ("error.type", "alloc::string::String")
-            ]
-        ),
-        1,
-        "{functions:?}"
-    );
+    let consumer = [
+        ("messaging.system", "kafka"),
+        ("messaging.operation.name", "process"),
+        ("messaging.destination.name", "orders"),
+    ];
+    let (metric, processed) = histogram(&receiver, "messaging.process.duration");
+    assert_eq!(metric.unit, "s");
+    assert_eq!(count(&processed, &consumer), 3, "{processed:?}");
+    let failed = joined(&consumer, &[("error.type", "alloc::string::String")]);
+    assert_eq!(count(&processed, &failed), 1, "{processed:?}");
+    assert_eq!(processed.len(), 2, "two series: {processed:?}");
+    let (metric, sent) = histogram(&receiver, "messaging.client.operation.duration");
+    assert_eq!(metric.unit, "s");
+    let producer = [
+        ("messaging.system", "kafka"),
+        ("messaging.operation.name", "send"),
+        ("messaging.operation.type", "send"),
+        ("messaging.destination.name", "orders"),
+    ];
+    assert_eq!(count(&sent, &producer), 1, "one batch, one call: {sent:?}");
 }

@@ -1,5 +1,5 @@
 //! RED metrics from the annotations (DESIGN §10, feature `metrics`): the
-//! duration histograms of the HTTP and RPC conventions for boundaries, and
+//! duration histograms of the HTTP, RPC and messaging conventions for boundaries, and
 //! `otel_traced.function.duration` for `#[traced(metrics)]` functions (every
 //! function with `OTEL_TRACED_FUNCTION_METRICS=true`), through the metrics SDK.
 //!
@@ -16,7 +16,7 @@ pub(crate) use crate::config::MetricReaderFactory;
 use crate::config::{MetricsDestination, MetricsSettings, OtlpSettings, Temporality};
 use crate::init::InitError;
 use crate::rpc::{HTTP_STATUS_CODE, RPC_STATUS_CODE, grpc_code_name};
-use crate::rpc::{Protocol, RpcMeta, Side};
+use crate::rpc::{Operation, Protocol, RpcMeta, Side};
 use crate::tally::{Failure, ReplyCode};
 pub(crate) use clock::Stamp;
 use console::ConsoleMetrics;
@@ -29,8 +29,8 @@ use std::sync::atomic::{AtomicPtr, AtomicU8, AtomicU64, Ordering};
 use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
 
-/// The bucket boundaries the HTTP and RPC conventions advise for durations in
-/// seconds, used for every histogram here.
+/// The bucket boundaries the HTTP, RPC and messaging conventions advise for
+/// durations in seconds, used for every histogram here.
 const DURATION_BUCKETS: [f64; 14] = [
     0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
 ];
@@ -62,15 +62,20 @@ enum Instrument {
     HttpClient,
     RpcServer,
     RpcClient,
+    /// Every messaging operation but `process`: `send`, `receive`, ..
+    MessagingClient,
+    MessagingProcess,
 }
 
 impl Instrument {
-    const ALL: [Instrument; 5] = [
+    const ALL: [Instrument; 7] = [
         Instrument::Function,
         Instrument::HttpServer,
         Instrument::HttpClient,
         Instrument::RpcServer,
         Instrument::RpcClient,
+        Instrument::MessagingClient,
+        Instrument::MessagingProcess,
     ];
 
     fn name(self) -> &'static str {
@@ -80,6 +85,8 @@ impl Instrument {
             Instrument::HttpClient => "http.client.request.duration",
             Instrument::RpcServer => "rpc.server.call.duration",
             Instrument::RpcClient => "rpc.client.call.duration",
+            Instrument::MessagingClient => "messaging.client.operation.duration",
+            Instrument::MessagingProcess => "messaging.process.duration",
         }
     }
 
@@ -94,6 +101,10 @@ impl Instrument {
             Instrument::RpcClient => {
                 "Measures the duration of an outgoing Remote Procedure Call (RPC)."
             }
+            Instrument::MessagingClient => {
+                "Duration of messaging operation initiated by a producer or consumer client."
+            }
+            Instrument::MessagingProcess => "Duration of processing operation.",
         }
     }
 
@@ -123,17 +134,35 @@ impl Instrument {
                 "server.address",
                 "server.port",
             ],
+            Instrument::MessagingClient => &[
+                "messaging.system",
+                "messaging.operation.name",
+                "messaging.operation.type",
+                "messaging.destination.name",
+            ],
+            Instrument::MessagingProcess => &[
+                "messaging.system",
+                "messaging.operation.name",
+                "messaging.destination.name",
+            ],
         };
         kept.contains(&key)
     }
 
-    fn of(rpc: &RpcMeta) -> Option<Self> {
+    fn of(rpc: &RpcMeta) -> Self {
         match (&rpc.protocol, rpc.side) {
-            (Protocol::Http { .. }, Side::Server) => Some(Instrument::HttpServer),
-            (Protocol::Http { .. }, Side::Client) => Some(Instrument::HttpClient),
-            (Protocol::Grpc { .. }, Side::Server) => Some(Instrument::RpcServer),
-            (Protocol::Grpc { .. }, Side::Client) => Some(Instrument::RpcClient),
-            (Protocol::Messaging { .. }, _) => None,
+            (Protocol::Http { .. }, Side::Server) => Instrument::HttpServer,
+            (Protocol::Http { .. }, Side::Client) => Instrument::HttpClient,
+            (Protocol::Grpc { .. }, Side::Server) => Instrument::RpcServer,
+            (Protocol::Grpc { .. }, Side::Client) => Instrument::RpcClient,
+            (
+                Protocol::Messaging {
+                    operation: Operation::Process,
+                    ..
+                },
+                _,
+            ) => Instrument::MessagingProcess,
+            (Protocol::Messaging { .. }, _) => Instrument::MessagingClient,
         }
     }
 }
@@ -359,13 +388,13 @@ pub(crate) fn time_function(meta: &SpanMeta, series: &'static SiteSeries) -> Opt
     })
 }
 
-/// The timing of a boundary call whose span starts with `attributes`, if the
-/// boundary has a duration histogram and metrics are installed.
+/// The timing of a boundary call whose span starts with `attributes`, if metrics
+/// are installed: every boundary has its conventions' duration histogram.
 pub(crate) fn time_boundary(rpc: &RpcMeta, attributes: &[KeyValue]) -> Option<Timing> {
     if STATE.load(Ordering::Relaxed) & INSTALLED_BIT == 0 {
         return None;
     }
-    let instrument = Instrument::of(rpc)?;
+    let instrument = Instrument::of(rpc);
     let mut kept = Vec::with_capacity(attributes.len() + 2);
     kept.extend(
         attributes

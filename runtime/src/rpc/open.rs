@@ -144,7 +144,7 @@ impl Callsite {
         links: Vec<Link>,
     ) -> SpanStart {
         let attributes = attributes(rpc, target, server);
-        let timing = self.time_boundary(rpc, &attributes);
+        let timing = crate::metrics::time_boundary(rpc, &attributes);
         let name = span_name(rpc, target);
         let tally = Tally::for_call(|| self.counts_named(&name), timing);
         SpanStart {
