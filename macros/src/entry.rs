@@ -11,12 +11,7 @@ use quote::quote;
 use syn::ItemFn;
 
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
-    if !args.is_empty() {
-        return Err(syn::Error::new_spanned(
-            args,
-            "`#[otel_traced::main]` takes no arguments: configure it with the OTEL_* variables",
-        ));
-    }
+    let runtime = runtime(args)?;
     let mut function: ItemFn = syn::parse2(item).map_err(|error| {
         syn::Error::new(error.span(), "`#[otel_traced::main]` goes on `fn main`")
     })?;
@@ -27,8 +22,27 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         ));
     }
     let guard: syn::Stmt = syn::parse_quote! {
-        let __otel_traced_guard = ::otel_traced::__private::init_for_main();
+        let __otel_traced_guard = #runtime::__private::init_for_main();
     };
     function.block.stmts.insert(0, guard);
     Ok(quote!(#function))
+}
+
+/// The runtime's path: `::otel_traced`, or `crate = path` for a crate that renamed
+/// the dependency or reaches it through a re-export, the only argument.
+fn runtime(args: TokenStream) -> syn::Result<syn::Path> {
+    if args.is_empty() {
+        return Ok(syn::parse_quote!(::otel_traced));
+    }
+    let refused = || {
+        syn::Error::new_spanned(
+            &args,
+            "`#[otel_traced::main]` takes no arguments but `crate = path` (configure it with the OTEL_* variables)",
+        )
+    };
+    let syn::MetaNameValue { path, value, .. } = syn::parse2(args.clone()).map_err(|_| refused())?;
+    match value {
+        syn::Expr::Path(runtime) if path.is_ident("crate") => Ok(runtime.path),
+        _ => Err(refused()),
+    }
 }

@@ -549,8 +549,12 @@ fn catalog_entry(traced: &TracedFn, recorded: &[Recorded], private: &TokenStream
 
 /// `record!(..)` (no event name) or `event!("name", ..)`: the fields set on, or
 /// added as an event to, the current span.
-pub(crate) fn expand_fields(event: Option<&syn::LitStr>, checked: &Checked) -> TokenStream {
-    let private = quote!(::otel_traced::__private);
+pub(crate) fn expand_fields(
+    runtime: &TokenStream,
+    event: Option<&syn::LitStr>,
+    checked: &Checked,
+) -> TokenStream {
+    let private = quote!(#runtime::__private);
     let records = checked
         .recorded
         .iter()

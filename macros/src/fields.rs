@@ -4,12 +4,24 @@
 //! (`"http.request.header.x-id"`); a value is an expression, optionally behind `%`
 //! (record it with `Display`) or `?` (with `Debug`).
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::ToTokens as _;
 use syn::ext::IdentExt as _;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{Expr, Ident, LitStr, Token};
+
+/// The runtime's path and the fields of a `record!`/`event!` call: the runtime's
+/// macros pass their `$crate` first, then `;`, so the expansion reaches the runtime
+/// from a crate that renamed it or reaches it through a re-export.
+pub(crate) fn split_runtime(input: TokenStream) -> (TokenStream, TokenStream) {
+    let mut tokens = input.into_iter();
+    let runtime = tokens
+        .by_ref()
+        .take_while(|token| !matches!(token, TokenTree::Punct(punct) if punct.as_char() == ';'))
+        .collect();
+    (runtime, tokens.collect())
+}
 
 /// How a field's value becomes an attribute value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -53,24 +53,29 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
-/// Sets attributes on the current span. Documented in `otel-traced`.
+/// Sets attributes on the current span. Documented in `otel-traced`, whose
+/// `record!` calls it with its own path first (`$crate;`), so that the expansion
+/// names the runtime however the user's crate reaches it.
 #[proc_macro]
 pub fn record(input: TokenStream) -> TokenStream {
-    syn::parse::<fields::Fields>(input)
+    let (runtime, input) = fields::split_runtime(input.into());
+    syn::parse2::<fields::Fields>(input)
         .and_then(|fields| check::check_fields(None, &fields.0))
         .map_or_else(syn::Error::into_compile_error, |checked| {
-            expand::expand_fields(None, &checked)
+            expand::expand_fields(&runtime, None, &checked)
         })
         .into()
 }
 
-/// Adds an event to the current span. Documented in `otel-traced`.
+/// Adds an event to the current span. Documented in `otel-traced`; called as
+/// `record` is.
 #[proc_macro]
 pub fn event(input: TokenStream) -> TokenStream {
-    syn::parse::<fields::EventInput>(input)
+    let (runtime, input) = fields::split_runtime(input.into());
+    syn::parse2::<fields::EventInput>(input)
         .and_then(|event| {
             let checked = check::check_fields(Some(&event.name), &event.fields.0)?;
-            Ok(expand::expand_fields(Some(&event.name), &checked))
+            Ok(expand::expand_fields(&runtime, Some(&event.name), &checked))
         })
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()

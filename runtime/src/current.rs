@@ -117,3 +117,45 @@ pub fn add_event_current(name: &'static str, record: impl FnOnce(&mut Attributes
     record(&mut Attributes::list(&mut list));
     span.add_event(name, list);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::in_span;
+    use crate::AsAttribute;
+    use crate::testing::capture;
+    use opentelemetry::{KeyValue, Value};
+
+    /// Recorded through this crate's `AsAttribute`.
+    #[derive(Debug)]
+    struct Sku(i64);
+
+    impl AsAttribute for Sku {
+        fn as_attribute(&self) -> Value {
+            Value::I64(self.0)
+        }
+    }
+
+    /// The macros reach the runtime through `$crate`, whatever a crate calls it (a
+    /// renamed dependency, a re-export). Here `::otel_traced` is another build of
+    /// this crate (the tests' own dependency), whose `AsAttribute` `Sku` does not
+    /// implement: reached that way, `Sku` would be recorded by `Debug`.
+    #[test]
+    fn record_and_event_reach_the_runtime_they_belong_to() {
+        let captured = capture(|| {
+            in_span("work", || {
+                crate::record!(item.sku = Sku(7));
+                crate::event!("retry", item.sku = Sku(8));
+            });
+        });
+        let span = captured.find("work").expect("the span");
+        assert!(
+            span.attributes
+                .contains(&KeyValue::new("item.sku", Value::I64(7))),
+            "{:?}",
+            span.attributes
+        );
+        let event = span.events.first().expect("the event");
+        assert_eq!(event.name, "retry");
+        assert_eq!(event.attributes, [KeyValue::new("item.sku", 8_i64)]);
+    }
+}

@@ -86,11 +86,21 @@ pub use otel_traced_macros::main;
 /// Keys are dotted names or string literals; `%value` records `Display`, `?value`
 /// `Debug`. Setting a key again replaces its value. Values are evaluated only when
 /// the span is recording.
-pub use otel_traced_macros::record;
+#[macro_export]
+macro_rules! record {
+    ($($fields:tt)*) => {
+        $crate::__private::record!($crate; $($fields)*)
+    };
+}
 
 /// Adds an event to the current span: `event!("retry", attempt = n)`, fields as in
 /// [`record!`], evaluated only when the span is recording.
-pub use otel_traced_macros::event;
+#[macro_export]
+macro_rules! event {
+    ($($input:tt)*) => {
+        $crate::__private::event!($crate; $($input)*)
+    };
+}
 
 pub use console::ConsoleExporter;
 pub use current::{in_span, in_span_async, set_status};
@@ -148,6 +158,9 @@ pub mod __private {
     pub use linkme;
     pub use opentelemetry::trace::SpanKind;
     pub use opentelemetry::{KeyValue, Value};
+    /// The procedural halves of `record!` and `event!`, which take the runtime's
+    /// path first.
+    pub use otel_traced_macros::{event, record};
 
     /// What `#[otel_traced::main]` runs first: `init()`, or a clear message and
     /// exit code 1 when the configuration is wrong.
