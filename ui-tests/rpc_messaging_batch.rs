@@ -1,7 +1,7 @@
-//! `batch = messages` names the messages of a batch operation: on messaging
-//! boundaries only, not beside `carrier`, not for `create` (one message each), a
-//! parameter of the function, written to by `send` (so not shared), and a batch
-//! of carriers.
+//! `batch = messages` names the messages of a batch operation: written with a
+//! parameter name, on messaging boundaries only, not beside `carrier`, not for
+//! `create` (one message each), a parameter of the function, written to by `send`
+//! (so not shared), not a buffer a `receive` fills, and a batch of carriers.
 #![allow(unused_variables)]
 
 use otel_traced::traced_rpc;
@@ -26,5 +26,11 @@ fn shared(messages: &[Headers]) {}
 
 #[traced_rpc(messaging, process, system = "kafka", destination = "orders", batch = messages)]
 fn not_a_batch(messages: &Headers) {}
+
+#[traced_rpc(messaging, process, system = "kafka", destination = "orders", batch)]
+fn flag(messages: &[Headers]) {}
+
+#[traced_rpc(messaging, receive, system = "kafka", destination = "orders", batch = messages)]
+fn buffer(messages: &mut Vec<Headers>) {}
 
 fn main() {}

@@ -40,7 +40,8 @@ fn runtime(args: TokenStream) -> syn::Result<syn::Path> {
             "`#[otel_traced::main]` takes no arguments but `crate = path` (configure it with the OTEL_* variables)",
         )
     };
-    let syn::MetaNameValue { path, value, .. } = syn::parse2(args.clone()).map_err(|_| refused())?;
+    let syn::MetaNameValue { path, value, .. } =
+        syn::parse2(args.clone()).map_err(|_| refused())?;
     match value {
         syn::Expr::Path(runtime) if path.is_ident("crate") => Ok(runtime.path),
         _ => Err(refused()),

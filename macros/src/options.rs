@@ -74,6 +74,8 @@ pub(crate) struct RpcOptions {
     pub protocol_in_doubt: bool,
     /// Two messaging operations were written, or one was miswritten.
     pub operation_in_doubt: bool,
+    /// `carrier` or `batch` was miswritten (not `= parameter_name`).
+    pub carrier_in_doubt: bool,
     /// `service = ..` was written, even with a value that was refused.
     pub service_written: bool,
     /// An unknown option was written (perhaps a misspelled `service`).
@@ -131,6 +133,10 @@ const NOT_RPC_OPTIONS: &[(&str, &str)] = &[
     (
         "kind",
         "the span kind of `#[traced_rpc]` is its side; remove `kind =` and write `client` for a client (`server` is the default)",
+    ),
+    (
+        "metrics",
+        "a boundary always records the duration histogram of its conventions (`http.server.request.duration`, `rpc.client.call.duration`, `messaging.process.duration`, ..) when metrics are exported; remove `metrics`",
     ),
 ];
 
@@ -370,6 +376,7 @@ impl RpcOptions {
                     "create" | "send" | "receive" | "process" | "settle" => {
                         self.operation_in_doubt = true;
                     }
+                    "carrier" | "batch" => self.carrier_in_doubt = true,
                     _ => {}
                 }
                 return Err(syn::Error::new(ident.span(), rpc_usage(known)));

@@ -46,6 +46,12 @@ pub(crate) fn render_trees(spans: &[SpanData], style: Style) -> String {
         Style::Plain => rows.iter().fold(String::new(), |mut out, row| {
             out.push_str(&row.label());
             push_outcome(row.span, false, &mut out);
+            // Linked ids are random: the plain tree, compared exactly in tests,
+            // counts the links.
+            let links = row.span.links.len() as u64 + u64::from(row.span.links.dropped_count);
+            if links > 0 {
+                let _ = write!(out, "  links: {links}");
+            }
             out.push('\n');
             out
         }),
@@ -172,6 +178,7 @@ fn waterfall(rows: &[Row<'_>], colour: bool) -> String {
             let _ = write!(out, "{label}{padding}  {duration}  {bar}");
         }
         push_outcome(row.span, colour, &mut out);
+        push_links(row.span, colour, &mut out);
         // The bar's blank tail is trailing space on a line with nothing after it.
         let line_end = line_start + out[line_start..].trim_end().len();
         out.truncate(line_end);
@@ -247,10 +254,9 @@ fn push_outcome(span: &SpanData, colour: bool, out: &mut String) {
             out.push_str(RESET);
         }
     }
-    push_links(span, colour, out);
 }
 
-/// Links shown on a line of their own.
+/// The links a waterfall line shows by their ids; it counts the others.
 const SHOWN_LINKS: usize = 3;
 
 /// The spans `span` links to (a message's producer, a batch's messages), as
@@ -261,14 +267,12 @@ fn push_links(span: &SpanData, colour: bool, out: &mut String) {
         return;
     }
     out.push_str(if colour {
-        "  \x1b[2mlinks: "
+        "  \x1b[2mlinks:"
     } else {
-        "  links: "
+        "  links:"
     });
     for (index, link) in links.iter().take(SHOWN_LINKS).enumerate() {
-        if index > 0 {
-            out.push_str(", ");
-        }
+        out.push_str(if index > 0 { ", " } else { " " });
         let context = &link.span_context;
         let _ = write!(out, "{}/{}", context.trace_id(), context.span_id());
     }
@@ -394,7 +398,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn links_are_shown_as_ids_the_first_three_then_how_many_more() {
+    fn the_waterfall_shows_three_links_by_their_ids_then_how_many_more() {
         let linked = |trace: u128, id: u64| {
             opentelemetry::trace::Link::with_context(span(trace, id, 0, "producer").span_context)
         };
@@ -403,15 +407,31 @@ pub(crate) mod tests {
         batch.links.dropped_count = 2;
         let mut single = span(9, 2, 0, "process orders");
         single.links.links.push(linked(0xdef, 0x10));
-        let text = render_trees(&[batch, single], Style::Plain);
+        let mut dropped = span(9, 3, 0, "process orders");
+        dropped.links.dropped_count = 1;
+        let spans = [batch, single, dropped];
+        let waterfall = render_trees(&spans, Style::Waterfall { colour: false });
         let trace = "00000000000000000000000000000abc";
+        let shown: Vec<&str> = waterfall
+            .lines()
+            .map(|line| line.split_once("  links: ").expect("links").1)
+            .collect();
         assert_eq!(
-            text,
-            format!(
-                "process orders  links: {trace}/0000000000000001, {trace}/0000000000000002, \
-                 {trace}/0000000000000003 (+3 more)\n\
-                 process orders  links: 00000000000000000000000000000def/0000000000000010\n"
-            )
+            shown,
+            [
+                format!(
+                    "{trace}/0000000000000001, {trace}/0000000000000002, \
+                     {trace}/0000000000000003 (+3 more)"
+                )
+                .as_str(),
+                "00000000000000000000000000000def/0000000000000010",
+                "(+1 more)",
+            ]
+        );
+        assert_eq!(
+            render_trees(&spans, Style::Plain),
+            "process orders  links: 6\nprocess orders  links: 1\nprocess orders  links: 1\n",
+            "the plain tree counts them: its ids would differ every run"
         );
     }
 

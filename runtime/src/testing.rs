@@ -194,7 +194,8 @@ impl<R> Captured<R> {
     }
 
     /// The console rendering of the captured traces, without timings: one line per
-    /// span, indented under its parent, with status and attributes.
+    /// span, indented under its parent, with status, attributes and how many links
+    /// it has (their ids differ from run to run).
     pub fn tree(&self) -> String {
         render_trees(&self.spans, Style::Plain)
     }

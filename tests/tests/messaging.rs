@@ -116,13 +116,13 @@ fn process_batch(messages: &[Message]) -> usize {
 }
 
 #[traced_rpc(messaging, receive, system = "kafka", destination = "orders", batch = messages)]
-fn receive_batch(messages: &mut Vec<Message>) -> usize {
+fn receive_batch(messages: &[Message]) -> usize {
     messages.len()
 }
 
 #[traced_rpc(messaging, settle, system = "kafka", destination = "orders", batch = messages)]
-fn settle_batch(messages: Vec<Message>) -> usize {
-    messages.len()
+fn settle_batch(mut messages: Vec<Message>) -> usize {
+    messages.drain(..).count()
 }
 
 fn message(body: &str) -> Message {
@@ -391,10 +391,10 @@ fn batch_receive_and_settle_inside_a_worker_span_are_its_children_linked_to_the_
     let queue = Queue::default();
     let producer = capture(|| place_order(&queue, "a vase"));
     let send = ids(&find(producer.spans(), "send orders").span_context);
-    let mut batch = queue.lock().unwrap().clone();
+    let batch = queue.lock().unwrap().clone();
     let consumer = capture(|| {
         worker(|| {
-            receive_batch(&mut batch);
+            receive_batch(&batch);
             process_batch(&batch);
             settle_batch(batch)
         })

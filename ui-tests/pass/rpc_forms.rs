@@ -2,7 +2,8 @@
 //! server and client, sync and async, carriers found by type or named with
 //! `carrier =`, owned (`mut` or not), `&` on a server and `&mut` on a client, and
 //! `server =` as a literal or an expression; every messaging operation over both
-//! kinds of message headers.
+//! kinds of message headers, alone or as a batch (owned, `mut`, boxed, an array,
+//! `&` and `&mut`, in a method, with `root` and `parent` on a batch `process`).
 #![deny(warnings)]
 
 use std::collections::HashMap;
@@ -148,6 +149,40 @@ async fn process_message(headers: Headers) -> Result<(), std::io::Error> {
 #[otel_traced::traced_rpc(messaging, settle, system = "kafka", destination = "orders", carrier = headers)]
 fn settle_message(headers: &Headers) {}
 
+#[otel_traced::traced_rpc(messaging, send, system = "kafka", destination = "orders", batch = batch)]
+async fn send_batch(mut batch: Vec<Headers>) -> usize {
+    batch.drain(..).count()
+}
+
+#[otel_traced::traced_rpc(messaging, send, system = "kafka", destination = "orders", batch = batch)]
+fn send_boxed(batch: Box<[Headers]>) -> usize {
+    batch.len()
+}
+
+#[otel_traced::traced_rpc(messaging, receive, system = "kafka", destination = "orders", batch = batch)]
+fn receive_batch(batch: &[Headers]) -> usize {
+    batch.len()
+}
+
+#[otel_traced::traced_rpc(messaging, process, system = "kafka", destination = "orders", batch = batch, root)]
+fn process_array(batch: [Headers; 2]) -> usize {
+    batch.len()
+}
+
+#[otel_traced::traced_rpc(messaging, settle, system = "kafka", destination = "orders", batch = batch)]
+fn settle_batch(batch: &mut Vec<Headers>) {
+    batch.clear();
+}
+
+struct Worker;
+
+impl Worker {
+    #[otel_traced::traced_rpc(messaging, process, system = "kafka", destination = "orders", batch = batch, parent = context)]
+    async fn process_raw(&self, context: &Context, batch: &[Vec<(String, Vec<u8>)>]) -> usize {
+        batch.len()
+    }
+}
+
 fn messaging() {
     let (headers, body) = create_message("one lamp", Headers::new());
     let mut raw = vec![];
@@ -155,4 +190,12 @@ fn messaging() {
     receive_messages(1);
     block_on(process_message(headers.clone())).unwrap();
     settle_message(&headers);
+    let mut batch = vec![headers.clone(), Headers::new()];
+    assert_eq!(receive_batch(&batch), 2);
+    assert_eq!(process_array([headers.clone(), Headers::new()]), 2);
+    settle_batch(&mut batch);
+    assert_eq!(send_boxed(vec![headers.clone()].into_boxed_slice()), 1);
+    assert_eq!(block_on(send_batch(vec![headers])), 1);
+    let processed = block_on(Worker.process_raw(&Context::current(), &[raw]));
+    assert_eq!(processed, 1);
 }

@@ -5,7 +5,7 @@
 //! semantic conventions v1.44 name messaging spans.
 
 use super::naming::{NameKind, check_name};
-use super::rpc::{Boundary, Protocol, Side, carrier};
+use super::rpc::{Access, Boundary, Protocol, Side, carrier};
 use crate::options::RpcOptions;
 use crate::parse::{Errors, TracedFn};
 use syn::{Ident, LitStr};
@@ -126,7 +126,9 @@ pub(crate) fn check_messaging(
         .as_ref()
         .and_then(|destination| check_destination(destination, errors));
     let operation = operation?;
-    if operation == Operation::Process {
+    // A batch has no one creation context: its `process` takes a parent as any
+    // span does.
+    if operation == Operation::Process && rpc.batch.is_none() {
         let options = &traced.options;
         if let Some(parent) = &options.parent {
             errors.push(syn::Error::new_spanned(
@@ -173,8 +175,23 @@ pub(crate) fn check_messaging(
     };
     let batch = rpc.batch.is_some();
     let carrier = match rpc.carrier.as_ref().or(rpc.batch.as_ref()) {
-        Some(named) => Some(carrier(traced, Some(named), Some(side), batch, errors)?),
-        None if operation.produces() || operation == Operation::Process => {
+        Some(named) => {
+            let carrier = carrier(traced, Some(named), Some(side), batch, errors)?;
+            if batch
+                && operation == Operation::Receive
+                && matches!(carrier.access, Access::Exclusive)
+            {
+                errors.push(syn::Error::new(
+                    named.span(),
+                    format!("a `receive` links to its messages when it starts, so `{named}` cannot be a buffer the call fills (`&mut`): annotate the function that is given what was received (`&[M]`, `Vec<M>`)"),
+                ));
+                return None;
+            }
+            Some(carrier)
+        }
+        None if (operation.produces() || operation == Operation::Process)
+            && !rpc.carrier_in_doubt =>
+        {
             let what = if operation.produces() {
                 "writes the message's creation context into its headers"
             } else {

@@ -104,12 +104,6 @@ pub(crate) fn check_boundary(
     rpc: &RpcOptions,
     errors: &mut Errors,
 ) -> Option<Boundary> {
-    if let Some(metrics) = traced.options.metrics {
-        errors.push(syn::Error::new(
-            metrics,
-            "a boundary always records the duration histogram of its conventions (`http.server.request.duration`, `rpc.client.call.duration`, `messaging.process.duration`, ..) when metrics are exported; remove `metrics`",
-        ));
-    }
     if !rpc.protocol_in_doubt
         && let Some(messaging) = rpc.protocol.as_ref().filter(|flag| *flag == "messaging")
     {
