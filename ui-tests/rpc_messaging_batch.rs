@@ -2,6 +2,7 @@
 //! parameter name, on messaging boundaries only, not beside `carrier`, not for
 //! `create` (one message each), a parameter of the function, written to by `send`
 //! (so not shared), not a buffer a `receive` fills, and a batch of carriers.
+//! `batch = return`: only on a `receive` that returns its messages, alone.
 #![allow(unused_variables)]
 
 use otel_traced::traced_rpc;
@@ -32,5 +33,23 @@ fn flag(messages: &[Headers]) {}
 
 #[traced_rpc(messaging, receive, system = "kafka", destination = "orders", batch = messages)]
 fn buffer(messages: &mut Vec<Headers>) {}
+
+#[traced_rpc(messaging, send, system = "kafka", destination = "orders", batch = return)]
+fn send_returned() -> Vec<Headers> {
+    Vec::new()
+}
+
+#[traced_rpc(messaging, receive, system = "kafka", destination = "orders", batch = return)]
+fn returns_nothing() {}
+
+#[traced_rpc(messaging, receive, system = "kafka", destination = "orders", carrier = headers, batch = return)]
+fn returned_and_carrier(headers: &Headers) -> Vec<Headers> {
+    Vec::new()
+}
+
+#[traced_rpc(messaging, receive, system = "kafka", destination = "orders", batch = return)]
+fn returns_no_messages() -> Result<u32, std::io::Error> {
+    Ok(0)
+}
 
 fn main() {}

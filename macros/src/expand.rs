@@ -23,7 +23,7 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
     let open = open_span(&traced, recorded, boundary, &private);
     let mut function = traced.function.clone();
     let statements = &function.block.stmts;
-    let outcome = outcome(&traced, boundary.is_some(), &private);
+    let outcome = outcome(&traced, boundary, &private);
     let body = match traced.shape {
         Shape::Sync => {
             let typed = typed_body(&function.sig.output, statements);
@@ -161,7 +161,7 @@ fn open_span(
         + usize::from(traced.records_err || boundary.is_some())
         + usize::from(options.ret.is_some())
         + if boundary.is_some() { 2 } else { 0 }
-        + usize::from(batch.is_some());
+        + usize::from(batch.is_some() || boundary.is_some_and(|boundary| boundary.returns_batch));
     let file = quote_spanned!(ident.span()=> ::core::file!());
     let line = quote_spanned!(ident.span()=> ::core::line!());
     let parent = match &options.parent {
@@ -183,7 +183,7 @@ fn open_span(
     };
     let count = batch.map(|batch| {
         let messages = batch.shared();
-        quote!(__otel_attributes.push("messaging.batch.message_count", #private::batch_count(#messages));)
+        quote!(__otel_attributes.push(#private::BATCH_MESSAGE_COUNT, #private::batch_count(#messages));)
     });
     let records = count.into_iter().chain(
         recorded
@@ -618,11 +618,33 @@ fn probe(
 /// `err = false`), with `ret` the value (the `Ok` value of a result), and for a
 /// boundary its reply (a gRPC status, an HTTP status code), which takes the place
 /// of the error when the error is a status. `None` when nothing is recorded.
-fn outcome(traced: &TracedFn, boundary: bool, private: &TokenStream) -> Option<TokenStream> {
+fn outcome(
+    traced: &TracedFn,
+    boundary: Option<&Boundary>,
+    private: &TokenStream,
+) -> Option<TokenStream> {
     let ret = traced.options.ret;
+    let received_batch = boundary.is_some_and(|boundary| boundary.returns_batch);
+    let boundary = boundary.is_some();
     if !traced.records_err && ret.is_none() && !boundary {
         return None;
     }
+    // Spanned at the return type: that is what `err` wrongly calls a `Result`, and
+    // what `batch = return` wrongly takes for messages.
+    let returned = match &traced.function.sig.output {
+        syn::ReturnType::Type(_, ty) => ty.span(),
+        syn::ReturnType::Default => traced.function.sig.ident.span(),
+    };
+    // A `receive` with `batch = return`: the messages it returned (or its `Ok`).
+    // Named where the expansion's own names resolve and located at the return
+    // type, which the error for a type that holds no messages points at.
+    let received = |value: &str| {
+        received_batch.then(|| {
+            let value =
+                proc_macro2::Ident::new(value, proc_macro2::Span::call_site().located_at(returned));
+            quote_spanned!(returned=> __otel_handle.record_received(#value);)
+        })
+    };
     let record_return = |value: TokenStream| {
         ret.map(|span| {
             let probe = probe(Probe::Explicit, &value, span, private);
@@ -640,15 +662,11 @@ fn outcome(traced: &TracedFn, boundary: bool, private: &TokenStream) -> Option<T
         })
     };
     if !traced.result_like {
-        let returned = record_return(quote!((*__otel_output_ref)));
+        let record = record_return(quote!((*__otel_output_ref)));
         let reply = reply(quote!(__otel_output_ref), false);
-        return Some(quote!(#returned #reply));
+        let received = received("__otel_output_ref");
+        return Some(quote!(#record #reply #received));
     }
-    // Spanned at the return type: that is what `err` wrongly calls a `Result`.
-    let returned = match &traced.function.sig.output {
-        syn::ReturnType::Type(_, ty) => ty.span(),
-        syn::ReturnType::Default => traced.function.sig.ident.span(),
-    };
     // Resolved as the expansion's own names, located at the return type, which
     // the error for a type that is not a `Result` points at.
     let output_ref = proc_macro2::Ident::new(
@@ -658,6 +676,7 @@ fn outcome(traced: &TracedFn, boundary: bool, private: &TokenStream) -> Option<T
     let outcome = quote_spanned!(returned=> #private::ResultLike::as_result(#output_ref));
     let record_ok = record_return(quote!(__otel_value));
     let reply_ok = reply(quote!(__otel_value), false);
+    let received_ok = received("__otel_value");
     let record_error = traced.records_err.then(|| {
         quote! {
             __otel_handle.record_error(#private::type_name_of(__otel_error), || {
@@ -687,6 +706,7 @@ fn outcome(traced: &TracedFn, boundary: bool, private: &TokenStream) -> Option<T
             ::core::result::Result::Ok(__otel_value) => {
                 #record_ok
                 #reply_ok
+                #received_ok
             }
             ::core::result::Result::Err(__otel_error) => { #on_err }
         }

@@ -67,6 +67,8 @@ pub(crate) struct RpcOptions {
     pub carrier: Option<Ident>,
     /// `batch = param` of a messaging boundary: the messages of a batch operation.
     pub batch: Option<Ident>,
+    /// `batch = return` of a messaging `receive`: the messages it returns.
+    pub batch_returned: Option<Span>,
     /// `server` and `client` were both written, or one was miswritten: the
     /// side-specific checks would only repeat that mistake.
     pub side_in_doubt: bool,
@@ -369,6 +371,9 @@ impl RpcOptions {
             ("batch", RawValue::Assigned(Expr::Path(path))) if path.path.get_ident().is_some() => {
                 self.batch = path.path.get_ident().cloned();
             }
+            ("batch", RawValue::Assigned(Expr::Return(returned))) if returned.expr.is_none() => {
+                self.batch_returned = Some(returned.return_token.span);
+            }
             (known, _) => {
                 match known {
                     "server" | "client" => self.side_in_doubt = true,
@@ -401,7 +406,7 @@ fn rpc_usage(option: &str) -> String {
         "create" | "send" | "receive" | "process" | "settle" => option,
         "system" => "system = \"kafka\"",
         "destination" => "destination = \"orders\"",
-        "batch" => "batch = parameter_name",
+        "batch" => "batch = parameter_name` or, on a `receive`, `batch = return",
         _ => "carrier = parameter_name",
     };
     format!("`{option}` is written `{form}`")

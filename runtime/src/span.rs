@@ -176,7 +176,7 @@ pub struct SpanHandle {
 
 impl SpanHandle {
     /// Runs `record` on the span if it is recording.
-    fn if_recording(&self, record: impl FnOnce(SpanRef<'_>)) {
+    pub(crate) fn if_recording(&self, record: impl FnOnce(SpanRef<'_>)) {
         let Some(context) = &self.context else { return };
         let span = context.span();
         if span.is_recording() {

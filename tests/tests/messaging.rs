@@ -5,7 +5,7 @@
 //! same operations over a batch (`batch = messages`), linking to every message.
 
 use otel_traced::opentelemetry::Value;
-use otel_traced::opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceId};
+use otel_traced::opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status, TraceId};
 use otel_traced::propagation::{Extract, Inject};
 use otel_traced::sdk::trace::SpanData;
 use otel_traced::testing::capture;
@@ -118,6 +118,21 @@ fn process_batch(messages: &[Message]) -> usize {
 #[traced_rpc(messaging, receive, system = "kafka", destination = "orders", batch = messages)]
 fn receive_batch(messages: &[Message]) -> usize {
     messages.len()
+}
+
+#[traced_rpc(messaging, receive, system = "kafka", destination = "orders", batch = return, skip(queue))]
+fn poll_batch(queue: &Queue, most: usize) -> Vec<Message> {
+    let mut queue = queue.lock().unwrap();
+    let taken = queue.len().min(most);
+    queue.drain(..taken).collect()
+}
+
+#[traced_rpc(messaging, receive, system = "kafka", destination = "orders", batch = return, skip(queue))]
+async fn try_poll(queue: &Queue) -> Result<Vec<Message>, String> {
+    match std::mem::take(&mut *queue.lock().unwrap()) {
+        batch if batch.is_empty() => Err("nothing to receive".to_owned()),
+        batch => Ok(batch),
+    }
 }
 
 #[traced_rpc(messaging, settle, system = "kafka", destination = "orders", batch = messages)]
@@ -428,4 +443,50 @@ fn an_empty_batch_counts_no_message_and_links_nowhere() {
 #[traced]
 fn worker<R>(body: impl FnOnce() -> R) -> R {
     body()
+}
+
+#[test]
+fn a_receive_links_to_the_messages_it_returns() {
+    let queue = Queue::default();
+    let first = capture(|| place_order(&queue, "a stool"));
+    let second = capture(|| place_order(&queue, "a shelf"));
+    queue.lock().unwrap().push(message("untraced"));
+    let senders: Vec<Ids> = [&first, &second]
+        .iter()
+        .map(|producer| ids(&find(producer.spans(), "send orders").span_context))
+        .collect();
+    let captured = capture(|| poll_batch(&queue, 16));
+    assert_eq!(captured.output().len(), 3);
+    let receive = find(captured.spans(), "receive orders");
+    assert_messaging(receive, SpanKind::Client, "receive");
+    assert_count(receive, 3);
+    assert_eq!(
+        linked_to(receive),
+        senders,
+        "the untraced message links nowhere"
+    );
+    let empty = capture(|| poll_batch(&queue, 16));
+    let receive = find(empty.spans(), "receive orders");
+    assert_count(receive, 0);
+    assert!(receive.links.is_empty());
+}
+
+#[test]
+fn an_async_receive_links_to_the_messages_of_its_ok_and_records_an_err() {
+    let queue = Queue::default();
+    let producer = capture(|| place_order(&queue, "a clock"));
+    let send = ids(&find(producer.spans(), "send orders").span_context);
+    let captured = capture(|| futures::executor::block_on(try_poll(&queue)));
+    let receive = find(captured.spans(), "receive orders");
+    assert_count(receive, 1);
+    assert_eq!(linked_to(receive), [send]);
+    let failed = capture(|| futures::executor::block_on(try_poll(&queue)));
+    let receive = find(failed.spans(), "receive orders");
+    assert!(
+        matches!(receive.status, Status::Error { .. }),
+        "{:?}",
+        receive.status
+    );
+    assert_eq!(attribute(receive, "messaging.batch.message_count"), None);
+    assert!(receive.links.is_empty());
 }

@@ -3,7 +3,8 @@
 //! `carrier =`, owned (`mut` or not), `&` on a server and `&mut` on a client, and
 //! `server =` as a literal or an expression; every messaging operation over both
 //! kinds of message headers, alone or as a batch (owned, `mut`, boxed, an array,
-//! `&` and `&mut`, in a method, with `root` and `parent` on a batch `process`).
+//! `&` and `&mut`, in a method, with `root` and `parent` on a batch `process`, and
+//! `batch = return` on a `receive`).
 #![deny(warnings)]
 
 use std::collections::HashMap;
@@ -181,6 +182,11 @@ impl Worker {
     async fn process_raw(&self, context: &Context, batch: &[Vec<(String, Vec<u8>)>]) -> usize {
         batch.len()
     }
+
+    #[otel_traced::traced_rpc(messaging, receive, system = "kafka", destination = "orders", batch = return)]
+    async fn receive_returned(&self, most: usize) -> Result<Vec<Headers>, std::io::Error> {
+        Ok(vec![Headers::new(); most])
+    }
 }
 
 fn messaging() {
@@ -198,4 +204,5 @@ fn messaging() {
     assert_eq!(block_on(send_batch(vec![headers])), 1);
     let processed = block_on(Worker.process_raw(&Context::current(), &[raw]));
     assert_eq!(processed, 1);
+    assert_eq!(block_on(Worker.receive_returned(2)).unwrap().len(), 2);
 }

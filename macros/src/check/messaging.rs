@@ -7,7 +7,7 @@
 use super::naming::{NameKind, check_name};
 use super::rpc::{Access, Boundary, Protocol, Side, carrier};
 use crate::options::RpcOptions;
-use crate::parse::{Errors, TracedFn};
+use crate::parse::{Errors, Shape, TracedFn};
 use syn::{Ident, LitStr};
 
 /// `messaging.operation.type` of semconv v1.44.
@@ -153,6 +153,29 @@ pub(crate) fn check_messaging(
             errors,
         );
     }
+    if let Some(returned) = rpc.batch_returned {
+        let problem = if operation != Operation::Receive {
+            Some(
+                "only a `receive` takes its messages from what it returns; name the parameter that holds them with `batch = messages`",
+            )
+        } else if rpc.carrier.is_some() || rpc.batch.is_some() {
+            Some(
+                "`batch = return` takes the messages from what the call returns: remove `carrier`/`batch = ..`, or this",
+            )
+        } else if matches!(traced.function.sig.output, syn::ReturnType::Default) {
+            Some(
+                "`batch = return` takes the messages from what the call returns, and it returns nothing",
+            )
+        } else if matches!(traced.shape, Shape::ReturnsStream { .. }) {
+            Some("`batch = return` links to the messages a call returns, not to a stream's items")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            errors.push(syn::Error::new(returned, problem));
+            return None;
+        }
+    }
     if let (Some(_), Some(batch)) = (&rpc.carrier, &rpc.batch) {
         errors.push(syn::Error::new(
             batch.span(),
@@ -183,7 +206,7 @@ pub(crate) fn check_messaging(
             {
                 errors.push(syn::Error::new(
                     named.span(),
-                    format!("a `receive` links to its messages when it starts, so `{named}` cannot be a buffer the call fills (`&mut`): annotate the function that is given what was received (`&[M]`, `Vec<M>`)"),
+                    format!("a `receive` reads `batch = {named}` when it starts, so it cannot be a buffer the call fills (`&mut`): return the messages received and write `batch = return`"),
                 ));
                 return None;
             }
@@ -225,6 +248,7 @@ pub(crate) fn check_messaging(
         },
         carrier,
         server: None,
+        returns_batch: rpc.batch_returned.is_some(),
     })
 }
 

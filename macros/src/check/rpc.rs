@@ -61,6 +61,8 @@ pub(crate) struct Boundary {
     pub carrier: Option<Carrier>,
     /// `server = ..` of a client.
     pub server: Option<Expr>,
+    /// `batch = return`: a messaging `receive` links to the messages it returns.
+    pub returns_batch: bool,
 }
 
 impl Boundary {
@@ -123,9 +125,9 @@ pub(crate) fn check_boundary(
             ));
         }
     }
-    if let Some(batch) = &rpc.batch {
+    if let Some(batch) = rpc.batch.as_ref().map(Ident::span).or(rpc.batch_returned) {
         errors.push(syn::Error::new(
-            batch.span(),
+            batch,
             "`batch = ..` is only for messaging boundaries; a gRPC or HTTP request is named with `carrier = ..`",
         ));
     }
@@ -242,6 +244,7 @@ pub(crate) fn check_boundary(
         protocol: protocol?,
         carrier: Some(carrier),
         server: rpc.server.clone(),
+        returns_batch: false,
     })
 }
 

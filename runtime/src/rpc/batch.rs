@@ -5,9 +5,9 @@
 
 use super::open::creation_link;
 use crate::propagation::{Extract, Inject};
-use crate::span::ActiveSpan;
-use opentelemetry::Value;
+use crate::span::{ActiveSpan, SpanHandle};
 use opentelemetry::trace::Link;
+use opentelemetry::{KeyValue, Value};
 
 /// The links of a batch operation: one to the creation context each message
 /// carries (a message without one has none to link to).
@@ -36,10 +36,34 @@ pub fn batch_creation<'a, M: Extract + ?Sized + 'a>(
     (links, fresh)
 }
 
+/// `messaging.batch.message_count`.
+pub const BATCH_MESSAGE_COUNT: &str = "messaging.batch.message_count";
+
 /// `messaging.batch.message_count`: how many messages the operation accounts for.
 pub fn batch_count<I: IntoIterator>(messages: I) -> Option<Value> {
     let count = messages.into_iter().count();
     Some(Value::I64(i64::try_from(count).unwrap_or(i64::MAX)))
+}
+
+impl SpanHandle {
+    /// Counts the messages a `receive` returned (`batch = return`) and links its
+    /// span to their creation contexts, if the span is recording (links added after
+    /// the start, as the conventions allow for `receive`).
+    pub fn record_received<'a, M: Extract + ?Sized + 'a>(
+        &self,
+        messages: impl IntoIterator<Item = &'a M>,
+    ) {
+        self.if_recording(|span| {
+            let mut count = 0_i64;
+            for message in messages {
+                count = count.saturating_add(1);
+                if let Some(link) = creation_link(message) {
+                    span.add_link(link.span_context, link.attributes);
+                }
+            }
+            span.set_attribute(KeyValue::new(BATCH_MESSAGE_COUNT, count));
+        });
+    }
 }
 
 impl ActiveSpan {
