@@ -153,7 +153,8 @@ fn open_span(
     let root = options.root.is_some();
     let code = options.code.as_ref().is_none_or(|literal| literal.value);
     // Room for everything the span may record: arguments and fields, `error.type`
-    // and `return.value`, and a boundary's status code (and its legacy twin).
+    // and `return.value`, a boundary's status code (and its legacy twin), and a
+    // messaging batch's message count.
     let batch = boundary
         .and_then(|boundary| boundary.carrier.as_ref())
         .filter(|carrier| carrier.batch);
