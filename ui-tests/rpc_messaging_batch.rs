@@ -52,4 +52,17 @@ fn returns_no_messages() -> Result<u32, std::io::Error> {
     Ok(0)
 }
 
+#[traced_rpc(messaging, receive, system = "kafka", destination = "orders", batch = return)]
+fn returns_unit() -> () {}
+
+#[traced_rpc(http, route = "/orders", batch = return)]
+fn http_returned(request: http::Request<()>) -> Vec<Headers> {
+    Vec::new()
+}
+
+#[traced_rpc(messaging, receive, system = "kafka", destination = "orders", batch = return)]
+fn returns_stream() -> impl futures::Stream<Item = Headers> {
+    futures::stream::empty()
+}
+
 fn main() {}

@@ -636,16 +636,18 @@ fn outcome(
         syn::ReturnType::Type(_, ty) => ty.span(),
         syn::ReturnType::Default => traced.function.sig.ident.span(),
     };
-    // A `receive` with `batch = return`: the messages it returned (or its `Ok`).
-    // Named where the expansion's own names resolve and located at the return
-    // type, which the error for a type that holds no messages points at.
-    let received = |value: &str| {
-        received_batch.then(|| {
-            let value =
-                proc_macro2::Ident::new(value, proc_macro2::Span::call_site().located_at(returned));
-            quote_spanned!(returned=> __otel_handle.record_received(#value);)
-        })
-    };
+    // A `receive` with `batch = return`: the messages it returned (a `Result`'s
+    // `Ok`), through a trait named at the return type, which the error for a type
+    // that holds no messages points at; the output's name resolves where the
+    // expansion's own names do.
+    let received = received_batch.then(|| {
+        let record = quote_spanned!(returned=> #private::ReceivedMessages::record_received);
+        let output = proc_macro2::Ident::new(
+            "__otel_output_ref",
+            proc_macro2::Span::call_site().located_at(returned),
+        );
+        quote!(#record(#output, __otel_handle);)
+    });
     let record_return = |value: TokenStream| {
         ret.map(|span| {
             let probe = probe(Probe::Explicit, &value, span, private);
@@ -665,7 +667,6 @@ fn outcome(
     if !traced.result_like {
         let record = record_return(quote!((*__otel_output_ref)));
         let reply = reply(quote!(__otel_output_ref), false);
-        let received = received("__otel_output_ref");
         return Some(quote!(#record #reply #received));
     }
     // Resolved as the expansion's own names, located at the return type, which
@@ -677,7 +678,6 @@ fn outcome(
     let outcome = quote_spanned!(returned=> #private::ResultLike::as_result(#output_ref));
     let record_ok = record_return(quote!(__otel_value));
     let reply_ok = reply(quote!(__otel_value), false);
-    let received_ok = received("__otel_value");
     let record_error = traced.records_err.then(|| {
         quote! {
             __otel_handle.record_error(#private::type_name_of(__otel_error), || {
@@ -703,11 +703,11 @@ fn outcome(
         quote!(#record_error)
     };
     Some(quote! {
+        #received
         match #outcome {
             ::core::result::Result::Ok(__otel_value) => {
                 #record_ok
                 #reply_ok
-                #received_ok
             }
             ::core::result::Result::Err(__otel_error) => { #on_err }
         }

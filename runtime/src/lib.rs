@@ -144,8 +144,8 @@ pub mod __private {
         ViaSharedErrorRef, ViaTypeName, type_name_of,
     };
     pub use crate::rpc::{
-        BATCH_MESSAGE_COUNT, Operation, Protocol, ReplyProbe, RpcMeta, Side, ViaNoReply, ViaReply,
-        batch_count, batch_creation, batch_links, creation_link,
+        BATCH_MESSAGE_COUNT, Operation, Protocol, ReceivedMessages, ReplyProbe, RpcMeta, Side,
+        ViaNoReply, ViaReply, batch_count, batch_creation, batch_links, creation_link,
     };
     pub use crate::sampling::SampleHint;
     pub use crate::span::{ActiveSpan, Attributes, SpanHandle};

@@ -554,6 +554,18 @@ macro_rules! lookup_fn {
 
 lookup_fn!(lookup_by_id, id: u64);
 
+/// A `receive` written by a macro, its return type passed in.
+macro_rules! receive_fn {
+    ($name:ident -> $ret:ty) => {
+        #[otel_traced::traced_rpc(messaging, receive, system = "kafka", destination = "orders", batch = return)]
+        fn $name(most: usize) -> $ret {
+            vec![std::collections::HashMap::<String, String>::new(); most]
+        }
+    };
+}
+
+receive_fn!(receive_headers -> Vec<std::collections::HashMap<String, String>>);
+
 #[test]
 fn a_function_written_by_a_macro_records_what_it_is_given() {
     let captured = capture(|| lookup_by_id(7));
@@ -562,4 +574,10 @@ fn a_function_written_by_a_macro_records_what_it_is_given() {
     assert_eq!(attribute(span, "id"), Some(&Value::I64(7)));
     assert_eq!(attribute(span, "return.value"), Some(&Value::I64(7)));
     assert_eq!(attribute(span, "lookup.kind"), Some(&string("cache")));
+    let captured = capture(|| receive_headers(2));
+    let span = captured.find("receive orders").expect("the receive span");
+    assert_eq!(
+        attribute(span, "messaging.batch.message_count"),
+        Some(&Value::I64(2))
+    );
 }

@@ -135,6 +135,25 @@ async fn try_poll(queue: &Queue) -> Result<Vec<Message>, String> {
     }
 }
 
+/// A consumer that hands out a view of its own buffer.
+struct Consumer {
+    buffer: Vec<Message>,
+}
+
+impl Consumer {
+    #[traced_rpc(messaging, receive, system = "kafka", destination = "orders", batch = return, skip(queue))]
+    fn poll(&mut self, queue: &Queue) -> &[Message] {
+        self.buffer = std::mem::take(&mut *queue.lock().unwrap());
+        &self.buffer
+    }
+
+    #[traced_rpc(messaging, receive, system = "kafka", destination = "orders", batch = return, skip(queue))]
+    fn poll_timed_out(&mut self, queue: &Queue) -> Option<Vec<Message>> {
+        let batch = std::mem::take(&mut *queue.lock().unwrap());
+        (!batch.is_empty()).then_some(batch)
+    }
+}
+
 #[traced_rpc(messaging, settle, system = "kafka", destination = "orders", batch = messages)]
 fn settle_batch(mut messages: Vec<Message>) -> usize {
     messages.drain(..).count()
@@ -488,5 +507,23 @@ fn an_async_receive_links_to_the_messages_of_its_ok_and_records_an_err() {
         receive.status
     );
     assert_eq!(attribute(receive, "messaging.batch.message_count"), None);
+    assert!(receive.links.is_empty());
+}
+
+#[test]
+fn a_receive_returning_its_buffer_or_an_option_counts_and_links_what_it_returns() {
+    let queue = Queue::default();
+    let producer = capture(|| place_order(&queue, "a bench"));
+    let send = ids(&find(producer.spans(), "send orders").span_context);
+    let mut consumer = Consumer { buffer: Vec::new() };
+    let captured = capture(|| consumer.poll(&queue).len());
+    assert_eq!(*captured.output(), 1);
+    let receive = find(captured.spans(), "receive orders");
+    assert_count(receive, 1);
+    assert_eq!(linked_to(receive), [send]);
+    let timed_out = capture(|| consumer.poll_timed_out(&queue));
+    assert!(timed_out.output().is_none());
+    let receive = find(timed_out.spans(), "receive orders");
+    assert_count(receive, 0);
     assert!(receive.links.is_empty());
 }

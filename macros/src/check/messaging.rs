@@ -154,7 +154,11 @@ pub(crate) fn check_messaging(
         );
     }
     if let Some(returned) = rpc.batch_returned {
-        let problem = if operation != Operation::Receive {
+        let problem = if operation == Operation::Create {
+            Some(
+                "a `create` span accounts for one message (messaging conventions v1.44): `batch = return` is for a `receive`",
+            )
+        } else if operation != Operation::Receive {
             Some(
                 "only a `receive` takes its messages from what it returns; name the parameter that holds them with `batch = messages`",
             )

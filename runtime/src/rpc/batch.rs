@@ -8,6 +8,7 @@ use crate::propagation::{Extract, Inject};
 use crate::span::{ActiveSpan, SpanHandle};
 use opentelemetry::trace::Link;
 use opentelemetry::{KeyValue, Value};
+use std::collections::VecDeque;
 
 /// The links of a batch operation: one to the creation context each message
 /// carries (a message without one has none to link to).
@@ -45,24 +46,96 @@ pub fn batch_count<I: IntoIterator>(messages: I) -> Option<Value> {
     Some(Value::I64(i64::try_from(count).unwrap_or(i64::MAX)))
 }
 
+/// What a `receive` with `batch = return` returns: its messages, which its span
+/// counts and links to (their creation contexts) when the call ends, as the
+/// conventions allow for `receive`. A `Result` holds them in its `Ok` (an `Err`
+/// received nothing to count); an `Option` holds a batch or none.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` holds no messages for `batch = return`",
+    label = "not the messages a `receive` returns",
+    note = "a `receive` with `batch = return` returns what it received: a `Vec<M>`, `&[M]`, `VecDeque<M>`, `[M; N]`, an `Option` or the `Ok` of a `Result` of one, whose messages implement `otel_traced::propagation::Extract`; otherwise name a parameter with `batch = messages`"
+)]
+pub trait ReceivedMessages {
+    /// Counts the messages into the span of `handle` and links it to them, if the
+    /// span is recording.
+    fn record_received(&self, handle: &SpanHandle);
+}
+
 impl SpanHandle {
-    /// Counts the messages a `receive` returned (`batch = return`) and links its
-    /// span to their creation contexts, if the span is recording (links added after
-    /// the start, as the conventions allow for `receive`).
-    pub fn record_received<'a, M: Extract + ?Sized + 'a>(
-        &self,
-        messages: impl IntoIterator<Item = &'a M>,
-    ) {
+    /// Counts the messages whose creation links (if any) `links` gives, and adds
+    /// the links, if the span is recording.
+    fn record_messages(&self, links: impl Iterator<Item = Option<Link>>) {
         self.if_recording(|span| {
             let mut count = 0_i64;
-            for message in messages {
+            for link in links {
                 count = count.saturating_add(1);
-                if let Some(link) = creation_link(message) {
+                if let Some(link) = link {
                     span.add_link(link.span_context, link.attributes);
                 }
             }
             span.set_attribute(KeyValue::new(BATCH_MESSAGE_COUNT, count));
         });
+    }
+}
+
+impl<M: Extract> ReceivedMessages for [M] {
+    fn record_received(&self, handle: &SpanHandle) {
+        handle.record_messages(self.iter().map(creation_link));
+    }
+}
+
+impl<M: Extract, const N: usize> ReceivedMessages for [M; N] {
+    fn record_received(&self, handle: &SpanHandle) {
+        handle.record_messages(self.iter().map(creation_link));
+    }
+}
+
+impl<M: Extract> ReceivedMessages for Vec<M> {
+    fn record_received(&self, handle: &SpanHandle) {
+        handle.record_messages(self.iter().map(creation_link));
+    }
+}
+
+impl<M: Extract> ReceivedMessages for VecDeque<M> {
+    fn record_received(&self, handle: &SpanHandle) {
+        handle.record_messages(self.iter().map(creation_link));
+    }
+}
+
+impl<T: ReceivedMessages + ?Sized> ReceivedMessages for &T {
+    fn record_received(&self, handle: &SpanHandle) {
+        (**self).record_received(handle);
+    }
+}
+
+impl<T: ReceivedMessages + ?Sized> ReceivedMessages for &mut T {
+    fn record_received(&self, handle: &SpanHandle) {
+        (**self).record_received(handle);
+    }
+}
+
+impl<T: ReceivedMessages + ?Sized> ReceivedMessages for Box<T> {
+    fn record_received(&self, handle: &SpanHandle) {
+        (**self).record_received(handle);
+    }
+}
+
+/// `None`: a receive that got no message (a poll that timed out) counts 0.
+impl<T: ReceivedMessages> ReceivedMessages for Option<T> {
+    fn record_received(&self, handle: &SpanHandle) {
+        match self {
+            Some(messages) => messages.record_received(handle),
+            None => handle.record_messages(std::iter::empty()),
+        }
+    }
+}
+
+/// An `Err` received nothing to count; its error is recorded as any error is.
+impl<T: ReceivedMessages, E> ReceivedMessages for Result<T, E> {
+    fn record_received(&self, handle: &SpanHandle) {
+        if let Ok(messages) = self {
+            messages.record_received(handle);
+        }
     }
 }
 

@@ -12,7 +12,7 @@ mod reply;
 
 use std::borrow::Cow;
 
-pub use batch::{BATCH_MESSAGE_COUNT, batch_count, batch_creation, batch_links};
+pub use batch::{BATCH_MESSAGE_COUNT, ReceivedMessages, batch_count, batch_creation, batch_links};
 pub use open::creation_link;
 #[cfg(feature = "metrics")]
 #[cfg(feature = "http")]
