@@ -1,6 +1,7 @@
 //! Context propagation across process boundaries.
 //!
-//! [`Extract`] and [`Inject`] are the carriers a boundary reads and writes;
+//! [`Extract`] and [`Inject`] are the carriers a boundary reads and writes, and
+//! [`MessageBatch`] the messages of a batch operation (`batch = messages`);
 //! [`TraceContextPropagator`] and [`BaggagePropagator`] are our W3C Trace Context
 //! and W3C Baggage propagators, the ones `OTEL_PROPAGATORS=tracecontext,baggage`
 //! (the default) installs globally.
@@ -9,6 +10,7 @@ mod baggage;
 mod carrier;
 mod trace_context;
 
+pub use crate::rpc::MessageBatch;
 pub use baggage::BaggagePropagator;
 #[cfg(feature = "http")]
 pub(crate) use baggage::percent_decode;

@@ -10,24 +10,99 @@ use opentelemetry::trace::Link;
 use opentelemetry::{KeyValue, Value};
 use std::collections::VecDeque;
 
+/// The messages of a batch operation (`batch = messages`), each carrying its
+/// headers: a slice, array, `Vec`, `VecDeque` or box of carriers, the parameter
+/// given by value or by reference.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a batch of messages",
+    label = "not a batch of messages",
+    note = "`batch = ..` names a `Vec<M>`, `&[M]`, `&mut [M]`, `VecDeque<M>`, `[M; N]` or `Box<[M]>` whose messages implement `otel_traced::propagation::Extract` (and `Inject` for a `send`); one message's headers are named with `carrier = ..`"
+)]
+pub trait MessageBatch {
+    /// One message: its headers, or a message type implementing the carrier traits.
+    type Message: Extract;
+
+    /// The messages, in order.
+    fn messages(&self) -> impl Iterator<Item = &Self::Message>;
+
+    /// The messages, in order, to write into.
+    fn messages_mut(&mut self) -> impl Iterator<Item = &mut Self::Message>;
+}
+
+impl<M: Extract> MessageBatch for [M] {
+    type Message = M;
+
+    fn messages(&self) -> impl Iterator<Item = &M> {
+        self.iter()
+    }
+
+    fn messages_mut(&mut self) -> impl Iterator<Item = &mut M> {
+        self.iter_mut()
+    }
+}
+
+impl<M: Extract, const N: usize> MessageBatch for [M; N] {
+    type Message = M;
+
+    fn messages(&self) -> impl Iterator<Item = &M> {
+        self.iter()
+    }
+
+    fn messages_mut(&mut self) -> impl Iterator<Item = &mut M> {
+        self.iter_mut()
+    }
+}
+
+impl<M: Extract> MessageBatch for Vec<M> {
+    type Message = M;
+
+    fn messages(&self) -> impl Iterator<Item = &M> {
+        self.iter()
+    }
+
+    fn messages_mut(&mut self) -> impl Iterator<Item = &mut M> {
+        self.iter_mut()
+    }
+}
+
+impl<M: Extract> MessageBatch for VecDeque<M> {
+    type Message = M;
+
+    fn messages(&self) -> impl Iterator<Item = &M> {
+        self.iter()
+    }
+
+    fn messages_mut(&mut self) -> impl Iterator<Item = &mut M> {
+        self.iter_mut()
+    }
+}
+
+impl<B: MessageBatch + ?Sized> MessageBatch for Box<B> {
+    type Message = B::Message;
+
+    fn messages(&self) -> impl Iterator<Item = &B::Message> {
+        (**self).messages()
+    }
+
+    fn messages_mut(&mut self) -> impl Iterator<Item = &mut B::Message> {
+        (**self).messages_mut()
+    }
+}
+
 /// The links of a batch operation: one to the creation context each message
 /// carries (a message without one has none to link to).
-pub fn batch_links<'a, M: Extract + ?Sized + 'a>(
-    messages: impl IntoIterator<Item = &'a M>,
-) -> Vec<Link> {
-    messages.into_iter().filter_map(creation_link).collect()
+pub fn batch_links<B: MessageBatch + ?Sized>(batch: &B) -> Vec<Link> {
+    batch.messages().filter_map(creation_link).collect()
 }
 
 /// What a batch `send` needs before its span opens: the links to the creation
 /// contexts the messages already carry, and whether any message carries none, in
 /// which case the `send` span's own context becomes its creation context (and the
 /// span is a PRODUCER; with none fresh it is a CLIENT).
-pub fn batch_creation<'a, M: Extract + ?Sized + 'a>(
-    messages: impl IntoIterator<Item = &'a M>,
-) -> (Vec<Link>, bool) {
+pub fn batch_creation<B: MessageBatch + ?Sized>(batch: &B) -> (Vec<Link>, bool) {
     let mut fresh = false;
-    let links = messages
-        .into_iter()
+    let links = batch
+        .messages()
         .filter_map(|message| {
             let link = creation_link(message);
             fresh |= link.is_none();
@@ -41,8 +116,8 @@ pub fn batch_creation<'a, M: Extract + ?Sized + 'a>(
 pub const BATCH_MESSAGE_COUNT: &str = "messaging.batch.message_count";
 
 /// `messaging.batch.message_count`: how many messages the operation accounts for.
-pub fn batch_count<I: IntoIterator>(messages: I) -> Option<Value> {
-    let count = messages.into_iter().count();
+pub fn batch_count<B: MessageBatch + ?Sized>(batch: &B) -> Option<Value> {
+    let count = batch.messages().count();
     Some(Value::I64(i64::try_from(count).unwrap_or(i64::MAX)))
 }
 
@@ -80,25 +155,25 @@ impl SpanHandle {
 
 impl<M: Extract> ReceivedMessages for [M] {
     fn record_received(&self, handle: &SpanHandle) {
-        handle.record_messages(self.iter().map(creation_link));
+        handle.record_messages(self.messages().map(creation_link));
     }
 }
 
 impl<M: Extract, const N: usize> ReceivedMessages for [M; N] {
     fn record_received(&self, handle: &SpanHandle) {
-        handle.record_messages(self.iter().map(creation_link));
+        handle.record_messages(self.messages().map(creation_link));
     }
 }
 
 impl<M: Extract> ReceivedMessages for Vec<M> {
     fn record_received(&self, handle: &SpanHandle) {
-        handle.record_messages(self.iter().map(creation_link));
+        handle.record_messages(self.messages().map(creation_link));
     }
 }
 
 impl<M: Extract> ReceivedMessages for VecDeque<M> {
     fn record_received(&self, handle: &SpanHandle) {
-        handle.record_messages(self.iter().map(creation_link));
+        handle.record_messages(self.messages().map(creation_link));
     }
 }
 
@@ -143,11 +218,11 @@ impl ActiveSpan {
     /// Writes the context the body runs under into every message of the batch that
     /// carries no creation context yet; the others keep theirs (from a `create`
     /// span, or put there by the user), as the conventions ask.
-    pub fn inject_fresh<'a, M: Extract + Inject + ?Sized + 'a>(
-        &self,
-        messages: impl IntoIterator<Item = &'a mut M>,
-    ) {
-        for message in messages {
+    pub fn inject_fresh<B: MessageBatch + ?Sized>(&self, batch: &mut B)
+    where
+        B::Message: Inject,
+    {
+        for message in batch.messages_mut() {
             if creation_link(&*message).is_none() {
                 self.inject(message);
             }

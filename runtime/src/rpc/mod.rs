@@ -12,7 +12,9 @@ mod reply;
 
 use std::borrow::Cow;
 
-pub use batch::{BATCH_MESSAGE_COUNT, ReceivedMessages, batch_count, batch_creation, batch_links};
+pub use batch::{
+    BATCH_MESSAGE_COUNT, MessageBatch, ReceivedMessages, batch_count, batch_creation, batch_links,
+};
 pub use open::creation_link;
 #[cfg(feature = "metrics")]
 #[cfg(feature = "http")]
