@@ -416,7 +416,7 @@ fn open_boundary(
                         let messages = carrier.shared();
                         (
                             quote!(#private::batch_creation(#messages)),
-                            quote!(inject_fresh(#target)),
+                            quote!(inject_fresh(#target, __otel_fresh)),
                         )
                     } else {
                         (
@@ -432,7 +432,8 @@ fn open_boundary(
                         #meta
                         #rebind
                         let (__otel_created, __otel_fresh) = #created;
-                        let __otel_callsite = if __otel_fresh {
+                        let __otel_any_fresh = ::core::convert::Into::<bool>::into(__otel_fresh);
+                        let __otel_callsite = if __otel_any_fresh {
                             &__OTEL_TRACED_CALLSITE
                         } else {
                             &__OTEL_TRACED_FORWARDING_CALLSITE
@@ -448,7 +449,7 @@ fn open_boundary(
                             },
                             #record,
                         )#set_baggage;
-                        if __otel_fresh {
+                        if __otel_any_fresh {
                             __otel_span.#inject;
                         }
                     }

@@ -527,3 +527,16 @@ fn a_receive_returning_its_buffer_or_an_option_counts_and_links_what_it_returns(
     assert_count(receive, 0);
     assert!(receive.links.is_empty());
 }
+
+#[test]
+fn a_batch_send_of_new_messages_gives_each_its_context() {
+    let queue = Queue::default();
+    let captured = capture(|| send_batch(&queue, vec![message("a mat"), message("a jug")]));
+    let send = find(captured.spans(), "send orders");
+    assert_messaging(send, SpanKind::Producer, "send");
+    assert_count(send, 2);
+    assert!(send.links.is_empty());
+    let sent: Vec<Option<Ids>> = queue.lock().unwrap().iter().map(carried).collect();
+    let own = Some(ids(&send.span_context));
+    assert_eq!(sent, [own, own]);
+}

@@ -95,20 +95,41 @@ pub fn batch_links<B: MessageBatch + ?Sized>(batch: &B) -> Vec<Link> {
     batch.messages().filter_map(creation_link).collect()
 }
 
+/// Which messages of a batch `send` carry no creation context yet: those take the
+/// `send` span's own context as theirs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fresh {
+    /// Every message carries one (or there is none): the span is a CLIENT.
+    None,
+    /// Some do, some do not.
+    Some,
+    /// None carries one: each takes the span's context, no need to look again.
+    All,
+}
+
+/// Whether any message takes the span's context (the span is then a PRODUCER).
+impl From<Fresh> for bool {
+    fn from(fresh: Fresh) -> bool {
+        fresh != Fresh::None
+    }
+}
+
 /// What a batch `send` needs before its span opens: the links to the creation
-/// contexts the messages already carry, and whether any message carries none, in
-/// which case the `send` span's own context becomes its creation context (and the
-/// span is a PRODUCER; with none fresh it is a CLIENT).
-pub fn batch_creation<B: MessageBatch + ?Sized>(batch: &B) -> (Vec<Link>, bool) {
-    let mut fresh = false;
-    let links = batch
+/// contexts the messages already carry, and which messages carry none.
+pub fn batch_creation<B: MessageBatch + ?Sized>(batch: &B) -> (Vec<Link>, Fresh) {
+    let mut messages = 0_usize;
+    let links: Vec<Link> = batch
         .messages()
         .filter_map(|message| {
-            let link = creation_link(message);
-            fresh |= link.is_none();
-            link
+            messages += 1;
+            creation_link(message)
         })
         .collect();
+    let fresh = match (links.len(), messages) {
+        (carried, total) if carried == total => Fresh::None,
+        (0, _) => Fresh::All,
+        _ => Fresh::Some,
+    };
     (links, fresh)
 }
 
@@ -218,12 +239,13 @@ impl ActiveSpan {
     /// Writes the context the body runs under into every message of the batch that
     /// carries no creation context yet; the others keep theirs (from a `create`
     /// span, or put there by the user), as the conventions ask.
-    pub fn inject_fresh<B: MessageBatch + ?Sized>(&self, batch: &mut B)
+    pub fn inject_fresh<B: MessageBatch + ?Sized>(&self, batch: &mut B, fresh: Fresh)
     where
         B::Message: Inject,
     {
         for message in batch.messages_mut() {
-            if creation_link(&*message).is_none() {
+            // Read again only in a batch that mixes both.
+            if fresh == Fresh::All || creation_link(&*message).is_none() {
                 self.inject(message);
             }
         }
