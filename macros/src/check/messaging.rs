@@ -153,45 +153,8 @@ pub(crate) fn check_messaging(
             errors,
         );
     }
-    if let Some(returned) = rpc.batch_returned {
-        let problem = if operation == Operation::Create {
-            Some(
-                "a `create` span accounts for one message (messaging conventions v1.44): `batch = return` is for a `receive`",
-            )
-        } else if operation != Operation::Receive {
-            Some(
-                "only a `receive` takes its messages from what it returns; name the parameter that holds them with `batch = messages`",
-            )
-        } else if rpc.carrier.is_some() || rpc.batch.is_some() {
-            Some(
-                "`batch = return` takes the messages from what the call returns: remove `carrier`/`batch = ..`, or this",
-            )
-        } else if matches!(traced.function.sig.output, syn::ReturnType::Default) {
-            Some(
-                "`batch = return` takes the messages from what the call returns, and it returns nothing",
-            )
-        } else if matches!(traced.shape, Shape::ReturnsStream { .. }) {
-            Some("`batch = return` links to the messages a call returns, not to a stream's items")
-        } else {
-            None
-        };
-        if let Some(problem) = problem {
-            errors.push(syn::Error::new(returned, problem));
-            return None;
-        }
-    }
-    if let (Some(_), Some(batch)) = (&rpc.carrier, &rpc.batch) {
-        errors.push(syn::Error::new(
-            batch.span(),
-            "`carrier` names one message's headers and `batch` the messages of a batch operation: keep one",
-        ));
-        return None;
-    }
-    if let (Operation::Create, Some(batch)) = (operation, &rpc.batch) {
-        errors.push(syn::Error::new(
-            batch.span(),
-            "a `create` span accounts for one message (messaging conventions v1.44): create each message with its own call, and `send` the batch with `batch = ..`",
-        ));
+    if let Some(refused) = refused_batch(traced, rpc, operation) {
+        errors.push(refused);
         return None;
     }
     // A producer writes into its messages; a consumer only reads.
@@ -253,6 +216,41 @@ pub(crate) fn check_messaging(
         carrier,
         server: None,
         returns_batch: rpc.batch_returned.is_some(),
+    })
+}
+
+/// What is wrong with `batch = ..` given the operation and the other options, if
+/// anything: `batch = return` only on a `receive` that returns something, neither
+/// form beside `carrier` nor on a `create` (one message each).
+fn refused_batch(traced: &TracedFn, rpc: &RpcOptions, operation: Operation) -> Option<syn::Error> {
+    if let Some(returned) = rpc.batch_returned {
+        let problem = if operation == Operation::Create {
+            "a `create` span accounts for one message (messaging conventions v1.44): `batch = return` is for a `receive`"
+        } else if operation != Operation::Receive {
+            "only a `receive` takes its messages from what it returns; name the parameter that holds them with `batch = messages`"
+        } else if rpc.carrier.is_some() || rpc.batch.is_some() {
+            "`batch = return` takes the messages from what the call returns: remove `carrier`/`batch = ..`, or this"
+        } else if matches!(traced.function.sig.output, syn::ReturnType::Default) {
+            "`batch = return` takes the messages from what the call returns, and it returns nothing"
+        } else if matches!(traced.shape, Shape::ReturnsStream { .. }) {
+            "`batch = return` links to the messages a call returns, not to a stream's items"
+        } else {
+            return None;
+        };
+        return Some(syn::Error::new(returned, problem));
+    }
+    let batch = rpc.batch.as_ref()?;
+    if rpc.carrier.is_some() {
+        return Some(syn::Error::new(
+            batch.span(),
+            "`carrier` names one message's headers and `batch` the messages of a batch operation: keep one",
+        ));
+    }
+    (operation == Operation::Create).then(|| {
+        syn::Error::new(
+            batch.span(),
+            "a `create` span accounts for one message (messaging conventions v1.44): create each message with its own call, and `send` the batch with `batch = ..`",
+        )
     })
 }
 
