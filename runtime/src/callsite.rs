@@ -255,6 +255,9 @@ impl Callsite {
         links: impl FnOnce() -> Vec<Link>,
         record: impl FnOnce(&mut Attributes<'_>),
     ) -> ActiveSpan {
+        if !crate::thread_exit::context_reachable() {
+            return ActiveSpan::disabled();
+        }
         // `in_span` names its spans at run time: each name is an operation, and
         // none is an annotated function, whose duration the metrics record.
         let annotated = std::ptr::eq(name, self.meta.name);

@@ -26,6 +26,9 @@ use std::panic::Location;
 /// }
 /// ```
 pub fn set_status(status: Status) {
+    if !crate::thread_exit::context_reachable() {
+        return;
+    }
     Context::map_current(|current| crate::status::set_explicit(&current.span(), status));
 }
 
@@ -92,6 +95,9 @@ fn open_in_span(name: &'static str, call: CallKind) -> crate::span::ActiveSpan {
 /// is recording, and a key set again replaces the earlier value when the span ends.
 #[doc(hidden)]
 pub fn record_current(record: impl FnOnce(&mut Attributes<'_>)) {
+    if !crate::thread_exit::context_reachable() {
+        return;
+    }
     // A clone rather than a borrow of the current context: `record` is user code and
     // may itself enter spans.
     let current = Context::current();
@@ -108,6 +114,9 @@ pub fn record_current(record: impl FnOnce(&mut Attributes<'_>)) {
 /// the span is recording.
 #[doc(hidden)]
 pub fn add_event_current(name: &'static str, record: impl FnOnce(&mut Attributes<'_>)) {
+    if !crate::thread_exit::context_reachable() {
+        return;
+    }
     let current = Context::current();
     let span = current.span();
     if !span.is_recording() {

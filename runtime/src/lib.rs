@@ -55,6 +55,7 @@ mod stream;
 mod tally;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod thread_exit;
 #[cfg(feature = "http")]
 pub mod tower;
 #[cfg(feature = "tracing")]

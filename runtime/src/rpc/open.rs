@@ -36,6 +36,9 @@ impl Callsite {
         links: impl FnOnce() -> Vec<Link>,
         record: impl FnOnce(&mut Attributes<'_>),
     ) -> ActiveSpan {
+        if !crate::thread_exit::context_reachable() {
+            return ActiveSpan::disabled();
+        }
         let extracted = Context::map_current(|current| extract(current, carrier));
         if !crate::route::is_enabled() {
             return ActiveSpan::passthrough(extracted);
@@ -61,7 +64,7 @@ impl Callsite {
         links: impl FnOnce() -> Vec<Link>,
         record: impl FnOnce(&mut Attributes<'_>),
     ) -> ActiveSpan {
-        if !crate::route::is_enabled() {
+        if !crate::route::is_enabled() || !crate::thread_exit::context_reachable() {
             return ActiveSpan::disabled();
         }
         let start = self.boundary_start(rpc, &carrier.target(), server, links());
@@ -81,6 +84,9 @@ impl Callsite {
         links: impl FnOnce() -> Vec<Link>,
         record: impl FnOnce(&mut Attributes<'_>),
     ) -> ActiveSpan {
+        if !crate::thread_exit::context_reachable() {
+            return ActiveSpan::disabled();
+        }
         let (ambient, created) = Context::map_current(|current| {
             let ambient = current.span().span_context().is_valid();
             (ambient, extract(current, carrier))
@@ -110,7 +116,7 @@ impl Callsite {
         links: impl FnOnce() -> Vec<Link>,
         record: impl FnOnce(&mut Attributes<'_>),
     ) -> ActiveSpan {
-        if !crate::route::is_enabled() {
+        if !crate::route::is_enabled() || !crate::thread_exit::context_reachable() {
             return ActiveSpan::disabled();
         }
         let start = self.boundary_start(rpc, &RequestTarget::default(), None, links());
@@ -165,6 +171,9 @@ fn link_to(context: &Context) -> Option<Link> {
 /// The link to the creation context a message's headers carry, if they carry a
 /// valid one (read with the global propagator).
 pub fn creation_link<C: Extract + ?Sized>(headers: &C) -> Option<Link> {
+    if !crate::thread_exit::context_reachable() {
+        return None;
+    }
     link_to(&Context::map_current(|current| extract(current, headers)))
 }
 
@@ -178,7 +187,10 @@ impl ActiveSpan {
                 crate::console::note_sent(context.span().span_context().span_id());
                 inject(context, &mut injector);
             }
-            None => Context::map_current(|current| inject(current, &mut injector)),
+            None if crate::thread_exit::context_reachable() => {
+                Context::map_current(|current| inject(current, &mut injector));
+            }
+            None => {}
         }
     }
 }

@@ -1,0 +1,32 @@
+//! Whether this thread can still reach OpenTelemetry's current context.
+//!
+//! A thread-local's destructor may call annotated code while its thread exits,
+//! after the API's current-context thread-local is gone: reaching it then panics,
+//! and a panic in a destructor aborts the process. Such a call runs untraced
+//! instead, as it would without the annotation.
+
+use opentelemetry::Context;
+
+/// Alive as long as the API's thread-local context is: made after it (its
+/// initialiser reaches the context first), so destroyed before it, a thread's
+/// locals being destroyed last made, first destroyed (glibc's and Rust's own
+/// destructor lists both run in that order).
+struct Reachable;
+
+impl Drop for Reachable {
+    /// Having a destructor is what lets the thread-local be seen as destroyed.
+    fn drop(&mut self) {}
+}
+
+thread_local! {
+    static REACHABLE: Reachable = {
+        Context::map_current(|_| ());
+        Reachable
+    };
+}
+
+/// Whether the current context can be reached on this thread: false once the
+/// thread's locals are being destroyed.
+pub(crate) fn context_reachable() -> bool {
+    REACHABLE.try_with(|_| ()).is_ok()
+}

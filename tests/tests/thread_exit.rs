@@ -1,0 +1,92 @@
+//! A traced call made by a thread-local's destructor while its thread exits, after
+//! OpenTelemetry's current context is gone, runs untraced instead of aborting the
+//! process (reaching the context then panics, and a panic in a destructor aborts).
+//! The scenario runs in a child process: what it guards against is an abort.
+
+use otel_traced::sdk::error::OTelSdkResult;
+use otel_traced::sdk::trace::{SpanData, SpanExporter};
+use otel_traced::traced;
+use std::process::Command;
+use std::sync::{Arc, Mutex, PoisonError};
+
+const CHILD: &str = "OTEL_TRACED_THREAD_EXIT_CHILD";
+
+#[traced]
+fn flush(pending: u64) -> u64 {
+    otel_traced::record!(flush.pending = pending);
+    otel_traced::event!("flushed");
+    otel_traced::set_status(otel_traced::opentelemetry::trace::Status::Ok);
+    pending
+}
+
+/// Flushes when its thread exits, as a thread-local pool or buffer would.
+struct FlushOnExit;
+
+impl Drop for FlushOnExit {
+    fn drop(&mut self) {
+        assert_eq!(flush(3), 3, "the call still runs");
+    }
+}
+
+thread_local! {
+    static FLUSH_ON_EXIT: FlushOnExit = const { FlushOnExit };
+}
+
+/// Keeps the names of the spans it is given.
+#[derive(Clone, Debug, Default)]
+struct Names(Arc<Mutex<Vec<String>>>);
+
+impl SpanExporter for Names {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        let mut names = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        names.extend(batch.into_iter().map(|span| span.name.into_owned()));
+        Ok(())
+    }
+}
+
+/// The thread makes its flusher first (so that it is destroyed last, after the
+/// API's context), then makes a traced call, then exits.
+fn child() {
+    let names = Names::default();
+    let guard = otel_traced::Config::from_vars([("OTEL_TRACES_SAMPLER", "always_on")])
+        .span_exporter(names.clone())
+        .install()
+        .expect("installed");
+    std::thread::spawn(|| {
+        FLUSH_ON_EXIT.with(|_| ());
+        assert_eq!(flush(1), 1);
+    })
+    .join()
+    .expect("the thread exits cleanly");
+    guard.shutdown().expect("a clean shutdown");
+    let names = names.0.lock().unwrap_or_else(PoisonError::into_inner);
+    assert_eq!(
+        *names,
+        ["flush"],
+        "the call made while the thread lived is traced, the one made on its exit is not"
+    );
+}
+
+#[test]
+fn a_traced_call_from_a_thread_local_destructor_runs_untraced() {
+    if std::env::var_os(CHILD).is_some() {
+        child();
+        return;
+    }
+    let output = Command::new(std::env::current_exe().expect("the test binary"))
+        .args([
+            "--exact",
+            "a_traced_call_from_a_thread_local_destructor_runs_untraced",
+            "--test-threads=1",
+        ])
+        .env(CHILD, "1")
+        .output()
+        .expect("the child runs");
+    assert!(
+        output.status.success(),
+        "the child failed ({}):\n{}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
