@@ -42,6 +42,11 @@ fn send_returned() -> Vec<Headers> {
 #[traced_rpc(messaging, receive, system = "kafka", destination = "orders", batch = return)]
 fn returns_nothing() {}
 
+#[traced_rpc(messaging, create, system = "kafka", destination = "orders", batch = return)]
+fn create_returned() -> Vec<Headers> {
+    Vec::new()
+}
+
 #[traced_rpc(messaging, receive, system = "kafka", destination = "orders", carrier = headers, batch = return)]
 fn returned_and_carrier(headers: &Headers) -> Vec<Headers> {
     Vec::new()
