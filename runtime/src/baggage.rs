@@ -18,7 +18,10 @@ use opentelemetry::{Context, Key, KeyValue, StringValue, Value};
 /// });
 /// ```
 pub fn get(key: &str) -> Option<String> {
-    Context::map_current(|context| context.baggage().get(key).map(|value| value.to_string()))
+    crate::thread_exit::map_current(|context| {
+        context.baggage().get(key).map(|value| value.to_string())
+    })
+    .flatten()
 }
 
 /// Runs `body` in the current context with `entries` added to its baggage
@@ -32,7 +35,11 @@ where
         .into_iter()
         .map(|(key, value)| KeyValue::new(key, Value::String(value.into())))
         .collect();
-    let _current = Context::map_current(|current| added(current, entries)).attach();
+    // A thread exiting past its current context runs `body` without the entries.
+    let Some(context) = crate::thread_exit::map_current(|current| added(current, entries)) else {
+        return body();
+    };
+    let _current = context.attach();
     body()
 }
 
@@ -54,10 +61,11 @@ pub(crate) fn added(context: &Context, entries: Vec<KeyValue>) -> Context {
 /// (`baggage(..)`).
 #[doc(hidden)]
 pub fn attribute_value(key: &str) -> Option<Value> {
-    Context::map_current(|context| {
+    crate::thread_exit::map_current(|context| {
         context
             .baggage()
             .get(key)
             .map(|value| Value::String(value.clone()))
     })
+    .flatten()
 }

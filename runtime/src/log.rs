@@ -15,8 +15,7 @@
 
 use ::log::kv::{Error, Key, Source, Value, VisitSource};
 use ::log::{Log, Metadata, Record};
-use opentelemetry::Context;
-use opentelemetry::trace::TraceContextExt as _;
+use opentelemetry::trace::{SpanContext, TraceContextExt as _};
 
 /// Wraps `inner` so that each record emitted inside a span reaches it with
 /// `trace_id` and `span_id` (lowercase hex) added to its key-values. Outside a span
@@ -40,11 +39,12 @@ impl<L: Log> Log for TraceContextLogger<L> {
 
     fn log(&self, record: &Record<'_>) {
         crate::logs::export_log_record(record);
-        let span_context = Context::map_current(|context| context.span().span_context().clone());
-        if !span_context.is_valid() {
+        let span_context =
+            crate::thread_exit::map_current(|context| context.span().span_context().clone());
+        let Some(span_context) = span_context.filter(SpanContext::is_valid) else {
             self.inner.log(record);
             return;
-        }
+        };
         let trace_id = span_context.trace_id().to_string();
         let span_id = span_context.span_id().to_string();
         let ids = [

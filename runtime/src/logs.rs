@@ -151,10 +151,11 @@ fn any_value(value: &Value) -> AnyValue {
     }
 }
 
-/// Runs `f` with the installed loggers, unless there are none or this is an
-/// export thread (see `route::mark_export_thread`).
+/// Runs `f` with the installed loggers, unless there are none, this is an export
+/// thread (see `route::mark_export_thread`), or the thread is exiting past the
+/// current context the SDK reads for a record's trace context (`thread_exit`).
 fn with_loggers(f: impl FnOnce(&Loggers)) {
-    if crate::route::on_export_thread() {
+    if crate::route::on_export_thread() || !crate::thread_exit::context_reachable() {
         return;
     }
     let installed = INSTALLED.read().unwrap_or_else(PoisonError::into_inner);

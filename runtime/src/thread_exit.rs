@@ -30,3 +30,8 @@ thread_local! {
 pub(crate) fn context_reachable() -> bool {
     REACHABLE.try_with(|_| ()).is_ok()
 }
+
+/// `read` on the current context, if it can be reached.
+pub(crate) fn map_current<T>(read: impl FnOnce(&Context) -> T) -> Option<T> {
+    context_reachable().then(|| Context::map_current(read))
+}

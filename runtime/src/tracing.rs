@@ -18,7 +18,7 @@ use crate::route::TracerCache;
 use crate::span::OpenedSpan;
 use opentelemetry::global::BoxedTracer;
 use opentelemetry::trace::noop::NoopTracer;
-use opentelemetry::trace::{SpanBuilder, TraceContextExt as _, Tracer};
+use opentelemetry::trace::{SpanBuilder, SpanContext, TraceContextExt as _, Tracer};
 use opentelemetry::{Context, InstrumentationScope};
 use std::fmt;
 use std::sync::LazyLock;
@@ -183,10 +183,10 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        let span = Context::map_current(|current| current.span().span_context().clone());
-        if !span.is_valid() {
+        let span = crate::thread_exit::map_current(|current| current.span().span_context().clone());
+        let Some(span) = span.filter(SpanContext::is_valid) else {
             return self.format.format_event(ctx, writer, event);
-        }
+        };
         let mut line = NewlineHeld {
             out: &mut writer,
             newline: false,

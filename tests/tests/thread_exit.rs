@@ -1,7 +1,8 @@
 //! A traced call made by a thread-local's destructor while its thread exits, after
 //! OpenTelemetry's current context is gone, runs untraced instead of aborting the
-//! process (reaching the context then panics, and a panic in a destructor aborts).
-//! The scenario runs in a child process: what it guards against is an abort.
+//! process (reaching the context then panics, and a panic in a destructor aborts);
+//! so do a log record through our logger and the baggage functions there. The
+//! scenario runs in a child process: what it guards against is an abort.
 
 use otel_traced::sdk::error::OTelSdkResult;
 use otel_traced::sdk::trace::{SpanData, SpanExporter};
@@ -16,7 +17,31 @@ fn flush(pending: u64) -> u64 {
     otel_traced::record!(flush.pending = pending);
     otel_traced::event!("flushed");
     otel_traced::set_status(otel_traced::opentelemetry::trace::Status::Ok);
+    log::info!("flushing {pending}");
+    otel_traced::baggage::with([("tenant", "acme")], || {
+        otel_traced::baggage::get("tenant");
+    });
     pending
+}
+
+/// Counts the records it is given, and those that carry a trace id.
+struct Counted;
+
+static RECORDS: Mutex<(usize, usize)> = Mutex::new((0, 0));
+
+impl log::Log for Counted {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        let traced = record.key_values().get("trace_id".into()).is_some();
+        let mut records = RECORDS.lock().unwrap_or_else(PoisonError::into_inner);
+        records.0 += 1;
+        records.1 += usize::from(traced);
+    }
+
+    fn flush(&self) {}
 }
 
 /// Flushes when its thread exits, as a thread-local pool or buffer would.
@@ -47,6 +72,9 @@ impl SpanExporter for Names {
 /// The thread makes its flusher first (so that it is destroyed last, after the
 /// API's context), then makes a traced call, then exits.
 fn child() {
+    let logger = Box::leak(Box::new(otel_traced::log::with_trace_context(Counted)));
+    log::set_logger(logger).expect("the only logger");
+    log::set_max_level(log::LevelFilter::Info);
     let names = Names::default();
     let guard = otel_traced::Config::from_vars([("OTEL_TRACES_SAMPLER", "always_on")])
         .span_exporter(names.clone())
@@ -64,6 +92,12 @@ fn child() {
         *names,
         ["flush"],
         "the call made while the thread lived is traced, the one made on its exit is not"
+    );
+    let records = *RECORDS.lock().unwrap_or_else(PoisonError::into_inner);
+    assert_eq!(
+        records,
+        (2, 1),
+        "both calls log, only the first with its trace id"
     );
 }
 
