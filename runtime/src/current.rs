@@ -4,8 +4,8 @@
 use crate::callsite::{CallKind, Callsite, Parent, SpanMeta};
 use crate::future::Instrumented;
 use crate::span::Attributes;
+use opentelemetry::KeyValue;
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _};
-use opentelemetry::{Context, KeyValue};
 use std::future::IntoFuture;
 use std::panic::Location;
 
@@ -26,10 +26,9 @@ use std::panic::Location;
 /// }
 /// ```
 pub fn set_status(status: Status) {
-    if !crate::thread_exit::context_reachable() {
-        return;
-    }
-    Context::map_current(|current| crate::status::set_explicit(&current.span(), status));
+    crate::thread_exit::map_current(|current| {
+        crate::status::set_explicit(&current.span(), status);
+    });
 }
 
 /// The call site behind `in_span`: one for the whole crate, its scope this crate's,
@@ -95,12 +94,11 @@ fn open_in_span(name: &'static str, call: CallKind) -> crate::span::ActiveSpan {
 /// is recording, and a key set again replaces the earlier value when the span ends.
 #[doc(hidden)]
 pub fn record_current(record: impl FnOnce(&mut Attributes<'_>)) {
-    if !crate::thread_exit::context_reachable() {
-        return;
-    }
     // A clone rather than a borrow of the current context: `record` is user code and
     // may itself enter spans.
-    let current = Context::current();
+    let Some(current) = crate::thread_exit::current() else {
+        return;
+    };
     let span = current.span();
     if !span.is_recording() {
         return;
@@ -114,10 +112,9 @@ pub fn record_current(record: impl FnOnce(&mut Attributes<'_>)) {
 /// the span is recording.
 #[doc(hidden)]
 pub fn add_event_current(name: &'static str, record: impl FnOnce(&mut Attributes<'_>)) {
-    if !crate::thread_exit::context_reachable() {
+    let Some(current) = crate::thread_exit::current() else {
         return;
-    }
-    let current = Context::current();
+    };
     let span = current.span();
     if !span.is_recording() {
         return;

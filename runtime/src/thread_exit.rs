@@ -31,6 +31,11 @@ pub(crate) fn context_reachable() -> bool {
     REACHABLE.try_with(|_| ()).is_ok()
 }
 
+/// The current context, if it can be reached.
+pub(crate) fn current() -> Option<Context> {
+    context_reachable().then(Context::current)
+}
+
 /// `read` on the current context, if it can be reached.
 pub(crate) fn map_current<T>(read: impl FnOnce(&Context) -> T) -> Option<T> {
     context_reachable().then(|| Context::map_current(read))

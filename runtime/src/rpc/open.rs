@@ -36,10 +36,10 @@ impl Callsite {
         links: impl FnOnce() -> Vec<Link>,
         record: impl FnOnce(&mut Attributes<'_>),
     ) -> ActiveSpan {
-        if !crate::thread_exit::context_reachable() {
+        let Some(extracted) = crate::thread_exit::map_current(|current| extract(current, carrier))
+        else {
             return ActiveSpan::disabled();
-        }
-        let extracted = Context::map_current(|current| extract(current, carrier));
+        };
         if !crate::route::is_enabled() {
             return ActiveSpan::passthrough(extracted);
         }
@@ -84,13 +84,12 @@ impl Callsite {
         links: impl FnOnce() -> Vec<Link>,
         record: impl FnOnce(&mut Attributes<'_>),
     ) -> ActiveSpan {
-        if !crate::thread_exit::context_reachable() {
-            return ActiveSpan::disabled();
-        }
-        let (ambient, created) = Context::map_current(|current| {
+        let Some((ambient, created)) = crate::thread_exit::map_current(|current| {
             let ambient = current.span().span_context().is_valid();
             (ambient, extract(current, carrier))
-        });
+        }) else {
+            return ActiveSpan::disabled();
+        };
         let parent = if ambient {
             Context::current()
         } else {
@@ -171,10 +170,8 @@ fn link_to(context: &Context) -> Option<Link> {
 /// The link to the creation context a message's headers carry, if they carry a
 /// valid one (read with the global propagator).
 pub fn creation_link<C: Extract + ?Sized>(headers: &C) -> Option<Link> {
-    if !crate::thread_exit::context_reachable() {
-        return None;
-    }
-    link_to(&Context::map_current(|current| extract(current, headers)))
+    crate::thread_exit::map_current(|current| extract(current, headers))
+        .and_then(|created| link_to(&created))
 }
 
 impl ActiveSpan {
@@ -187,10 +184,9 @@ impl ActiveSpan {
                 crate::console::note_sent(context.span().span_context().span_id());
                 inject(context, &mut injector);
             }
-            None if crate::thread_exit::context_reachable() => {
-                Context::map_current(|current| inject(current, &mut injector));
+            None => {
+                crate::thread_exit::map_current(|current| inject(current, &mut injector));
             }
-            None => {}
         }
     }
 }
