@@ -182,9 +182,9 @@ fn open_span(
             .map(|link| quote_spanned!(link.span()=> #private::link(&(#link))));
         quote!(|| #private::links([#(#links),*]))
     };
-    let count = batch.map(|batch| {
-        let messages = batch.shared();
-        quote!(__otel_attributes.push(#private::BATCH_MESSAGE_COUNT, #private::batch_count(#messages));)
+    // `__otel_messages`: the batch's size, counted before the span opens.
+    let count = batch.map(|_| {
+        quote!(__otel_attributes.push(#private::BATCH_MESSAGE_COUNT, #private::message_count(__otel_messages));)
     });
     let records = count.into_iter().chain(
         recorded
@@ -267,17 +267,47 @@ fn open_span(
             #[allow(unused_mut)]
             let mut __otel_span = __OTEL_TRACED_CALLSITE.start(#parent, #call, #links, #record)#set_baggage;
         },
-        Some(boundary) => open_boundary(
-            boundary,
-            &parent,
-            &call,
-            &links,
-            &record,
-            &set_baggage,
-            private,
-        ),
+        Some(boundary) => {
+            let open = open_boundary(
+                boundary,
+                &parent,
+                &call,
+                &links,
+                &record,
+                &set_baggage,
+                private,
+            );
+            count_messages(boundary, open, private)
+        }
     };
     quote!(#statics #start)
+}
+
+/// `open`, the opening of a messaging boundary's span, with the count of the
+/// messages its call handles, for the conventions' message counts: one for a
+/// carrier, a batch's size (taken before the span opens, which also records it).
+/// A `batch = return` counts what it returns when it ends; the runtime keeps the
+/// count only for the operations that have one.
+fn count_messages(boundary: &Boundary, open: TokenStream, private: &TokenStream) -> TokenStream {
+    let Some(carrier) = boundary.carrier.as_ref() else {
+        return open;
+    };
+    if !matches!(boundary.protocol, Protocol::Messaging { .. }) {
+        return open;
+    }
+    if carrier.batch {
+        let messages = carrier.shared();
+        quote! {
+            let __otel_messages = #private::batch_len(#messages);
+            #open
+            __otel_span.handle().count_messages(__otel_messages);
+        }
+    } else {
+        quote! {
+            #open
+            __otel_span.handle().count_messages(1);
+        }
+    }
 }
 
 /// The `static` describing a boundary and the call that opens its span: `serve`

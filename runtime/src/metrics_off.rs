@@ -15,6 +15,12 @@ use std::time::Duration;
 #[derive(Debug)]
 pub(crate) enum Timing {}
 
+impl Timing {
+    pub(crate) fn count_messages(&mut self, _count: u64) {
+        match *self {}
+    }
+}
+
 /// Nothing to keep per call site.
 #[derive(Debug)]
 pub(crate) struct SiteSeries;

@@ -213,6 +213,14 @@ impl SpanHandle {
         });
     }
 
+    /// Notes how many messages a messaging call sent or consumed, for the
+    /// conventions' message counts (whether or not the span records).
+    pub fn count_messages(&mut self, count: usize) {
+        if let Some(tally) = &mut self.tally {
+            tally.count_messages(count);
+        }
+    }
+
     /// Sets one attribute (a stream's message count) if the span is recording.
     pub(crate) fn record_attribute(&self, attribute: KeyValue) {
         self.if_recording(|span| span.set_attribute(attribute));

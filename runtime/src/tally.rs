@@ -85,6 +85,13 @@ impl Tally {
         self.reply = Some(status);
     }
 
+    /// Notes how many messages a messaging call sent or consumed.
+    pub(crate) fn count_messages(&mut self, count: usize) {
+        if let Some(timing) = &mut self.timing {
+            timing.count_messages(u64::try_from(count).unwrap_or(u64::MAX));
+        }
+    }
+
     /// The time the call ended, if its duration is recorded: read first thing
     /// when it ends, so that the clock's latency overlaps the span's ending.
     #[inline]

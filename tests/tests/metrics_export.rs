@@ -6,7 +6,7 @@
 
 use opentelemetry_proto::tonic::common::v1::any_value;
 use opentelemetry_proto::tonic::metrics::v1::{
-    AggregationTemporality, HistogramDataPoint, Metric, metric,
+    AggregationTemporality, HistogramDataPoint, Metric, NumberDataPoint, metric, number_data_point,
 };
 use otel_traced::{Config, traced, traced_rpc};
 use otel_traced_tests::receiver::{Receiver, Transport};
@@ -207,6 +207,36 @@ fn count(points: &[(Attributes, HistogramDataPoint)], pairs: &[(&str, &str)]) ->
         .filter(|(attributes, _)| *attributes == wanted)
         .map(|(_, point)| point.count)
         .sum()
+}
+
+/// The data points of the monotonic sum `name` in the last export, keyed by their
+/// attributes, with their integer values; and the metric itself.
+fn counter(receiver: &Receiver, name: &str) -> (Metric, Vec<(Attributes, i64)>) {
+    let requests = receiver.metrics_requests();
+    let metric = requests
+        .iter()
+        .rev()
+        .flat_map(|request| &request.resource_metrics)
+        .flat_map(|resource| &resource.scope_metrics)
+        .flat_map(|scope| &scope.metrics)
+        .find(|metric| metric.name == name)
+        .unwrap_or_else(|| panic!("no {name} among {} export(s)", requests.len()))
+        .clone();
+    let Some(metric::Data::Sum(sum)) = &metric.data else {
+        panic!("{name} is not a sum: {:?}", metric.data);
+    };
+    assert!(sum.is_monotonic, "{name} is a counter");
+    let points = sum
+        .data_points
+        .iter()
+        .map(|point: &NumberDataPoint| {
+            let Some(number_data_point::Value::AsInt(value)) = point.value else {
+                panic!("{name} counts in integers: {point:?}");
+            };
+            (attributes(&point.attributes), value)
+        })
+        .collect();
+    (metric, points)
 }
 
 fn install(
@@ -519,6 +549,86 @@ fn handle_order(headers: &std::collections::HashMap<String, String>) -> Result<(
 #[traced_rpc(messaging, send, system = "kafka", destination = "orders", batch = batch)]
 fn send_orders(batch: &mut [std::collections::HashMap<String, String>]) {
     let _ = batch;
+}
+
+/// A pull consumer: what it receives is counted as consumed there, not again
+/// when each message is processed.
+#[traced_rpc(messaging, receive, system = "kafka", destination = "restock", batch = return)]
+fn poll_restock(available: usize) -> Vec<std::collections::HashMap<String, String>> {
+    vec![std::collections::HashMap::new(); available]
+}
+
+#[traced_rpc(messaging, process, system = "kafka", destination = "restock", carrier = headers)]
+fn handle_restock(headers: &std::collections::HashMap<String, String>) {
+    let _ = headers;
+}
+
+#[traced_rpc(messaging, send, system = "kafka", destination = "orders", carrier = headers)]
+fn send_order(headers: &mut std::collections::HashMap<String, String>) -> Result<(), String> {
+    match headers.contains_key("order") {
+        true => Ok(()),
+        false => Err("no order".to_owned()),
+    }
+}
+
+#[test]
+fn messaging_boundaries_count_the_messages_sent_and_consumed_once() {
+    let _turn = turn();
+    let receiver = Receiver::start(Transport::Grpc);
+    let guard = install(&receiver, "grpc", &[("OTEL_TRACES_SAMPLER", "always_off")]);
+    let mut order = std::collections::HashMap::from([("order".to_owned(), "A-1".to_owned())]);
+    // Pushed to the application: `process` counts each delivery.
+    handle_order(&order).expect("handled");
+    let _ = handle_order(&std::collections::HashMap::new());
+    send_orders(&mut [order.clone(), order.clone(), order.clone()]);
+    send_order(&mut order).expect("sent");
+    let _ = send_order(&mut std::collections::HashMap::new());
+    // Pulled: `receive` counts them, `process` does not count them again.
+    for message in poll_restock(2).iter().chain(&poll_restock(3)) {
+        handle_restock(message);
+    }
+    let _ = poll_restock(0);
+    guard.shutdown().expect("a clean shutdown");
+
+    let (metric, sent) = counter(&receiver, "messaging.client.sent.messages");
+    assert_eq!(metric.unit, "{message}");
+    let producer = [
+        ("messaging.system", "kafka"),
+        ("messaging.operation.name", "send"),
+        ("messaging.destination.name", "orders"),
+    ];
+    let failed = joined(&producer, &[("error.type", "alloc::string::String")]);
+    assert_eq!(
+        sorted(sent),
+        sorted(vec![(expected(&producer), 4), (expected(&failed), 1)]),
+        "three in a batch and one alone sent, one failed",
+    );
+    let (metric, consumed) = counter(&receiver, "messaging.client.consumed.messages");
+    assert_eq!(metric.unit, "{message}");
+    let pushed = [
+        ("messaging.system", "kafka"),
+        ("messaging.operation.name", "process"),
+        ("messaging.destination.name", "orders"),
+    ];
+    let pulled = [
+        ("messaging.system", "kafka"),
+        ("messaging.operation.name", "receive"),
+        ("messaging.destination.name", "restock"),
+    ];
+    let failed = joined(&pushed, &[("error.type", "alloc::string::String")]);
+    assert_eq!(
+        sorted(consumed),
+        sorted(vec![
+            (expected(&pushed), 1),
+            (expected(&failed), 1),
+            (expected(&pulled), 5),
+        ]),
+    );
+}
+
+fn sorted(mut points: Vec<(Attributes, i64)>) -> Vec<(Attributes, i64)> {
+    points.sort();
+    points
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! RED metrics from the annotations (DESIGN §10, feature `metrics`): the
-//! duration histograms of the HTTP, RPC and messaging conventions for boundaries, and
+//! duration histograms of the HTTP, RPC and messaging conventions for boundaries, the
+//! messaging conventions' counts of messages sent and consumed, and
 //! `otel_traced.function.duration` for `#[traced(metrics)]` functions (every
 //! function with `OTEL_TRACED_FUNCTION_METRICS=true`), through the metrics SDK.
 //!
@@ -20,11 +21,12 @@ use crate::rpc::{Operation, Protocol, RpcMeta, Side};
 use crate::tally::{Failure, ReplyCode};
 pub(crate) use clock::Stamp;
 use console::ConsoleMetrics;
-use opentelemetry::metrics::{BoundHistogram, Histogram, MeterProvider as _};
+use opentelemetry::metrics::{BoundHistogram, Counter, Histogram, MeterProvider as _};
 use opentelemetry::{InstrumentationScope, Key, KeyValue};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::{AtomicPtr, AtomicU8, AtomicU64, Ordering};
 use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
@@ -37,6 +39,8 @@ const DURATION_BUCKETS: [f64; 14] = [
 
 const CODE_FUNCTION_NAME: Key = Key::from_static_str("code.function.name");
 const ERROR_TYPE: Key = Key::from_static_str("error.type");
+/// Carried by a messaging operation's duration, not by its message counts.
+const MESSAGING_OPERATION_TYPE: &str = "messaging.operation.type";
 
 /// Set while instruments are installed.
 const INSTALLED_BIT: u8 = 1;
@@ -50,9 +54,13 @@ static INSTRUMENTS: RwLock<Option<(u64, Instruments)>> = RwLock::new(None);
 /// the instruments of one generation.
 static GENERATION: AtomicU64 = AtomicU64::new(0);
 
-/// The histograms, one per [`Instrument`].
+/// The histograms, one per [`Instrument`], and the message counters, one per
+/// [`MessageCounter`].
 #[derive(Debug)]
-struct Instruments([Histogram<f64>; Instrument::ALL.len()]);
+struct Instruments {
+    histograms: [Histogram<f64>; Instrument::ALL.len()],
+    counters: [Counter<u64>; MessageCounter::ALL.len()],
+}
 
 /// What a histogram measures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -167,6 +175,88 @@ impl Instrument {
     }
 }
 
+/// A messaging count of the conventions v1.44: how many messages calls accounted
+/// for, with the attributes of the operation's duration but its type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MessageCounter {
+    /// `send` counts the messages it attempted to send, failed or not.
+    Sent,
+    /// `receive` counts the messages it delivered to the application; `process`
+    /// too when nothing receives them first ("once per message delivery").
+    Consumed,
+}
+
+impl MessageCounter {
+    const ALL: [MessageCounter; 2] = [MessageCounter::Sent, MessageCounter::Consumed];
+
+    fn name(self) -> &'static str {
+        match self {
+            MessageCounter::Sent => "messaging.client.sent.messages",
+            MessageCounter::Consumed => "messaging.client.consumed.messages",
+        }
+    }
+
+    fn description(self) -> &'static str {
+        match self {
+            MessageCounter::Sent => "Number of messages producer attempted to send to the broker.",
+            MessageCounter::Consumed => {
+                "Number of messages that were delivered to the application."
+            }
+        }
+    }
+
+    /// The count a call of the messaging operation `operation` on `destination`
+    /// of `system` adds to, if any. A `receive` notes that the destination's
+    /// messages are pulled, so that their `process` does not count them again:
+    /// the conventions count a delivery once, when it is received if a `receive`
+    /// is instrumented. A pull consumer receives before it processes, so its first
+    /// `process` already finds the note.
+    fn of(operation: Operation, system: &str, destination: Option<&str>) -> Option<Self> {
+        match operation {
+            Operation::Send => Some(MessageCounter::Sent),
+            Operation::Receive => {
+                note_pulled(system, destination);
+                Some(MessageCounter::Consumed)
+            }
+            Operation::Process => {
+                (!is_pulled(system, destination)).then_some(MessageCounter::Consumed)
+            }
+            Operation::Create | Operation::Settle => None,
+        }
+    }
+}
+
+/// The messaging systems and destinations a `receive` pulled from in this process.
+static PULLED: RwLock<Vec<(String, Option<String>)>> = RwLock::new(Vec::new());
+/// Whether `PULLED` holds any: until then a `process` takes no lock.
+static ANY_PULLED: AtomicBool = AtomicBool::new(false);
+
+fn is_pulled(system: &str, destination: Option<&str>) -> bool {
+    ANY_PULLED.load(Ordering::Acquire)
+        && holds(
+            &PULLED.read().unwrap_or_else(PoisonError::into_inner),
+            system,
+            destination,
+        )
+}
+
+fn note_pulled(system: &str, destination: Option<&str>) {
+    if is_pulled(system, destination) {
+        return;
+    }
+    let mut pulled = PULLED.write().unwrap_or_else(PoisonError::into_inner);
+    if !holds(&pulled, system, destination) {
+        pulled.push((system.to_owned(), destination.map(str::to_owned)));
+    }
+    ANY_PULLED.store(true, Ordering::Release);
+}
+
+fn holds(pulled: &[(String, Option<String>)], system: &str, destination: Option<&str>) -> bool {
+    pulled.iter().any(|(pulled_system, pulled_destination)| {
+        pulled_system == system && pulled_destination.as_deref() == destination
+    })
+}
+
 /// The time now, for a call measured with `timing`.
 #[inline]
 pub(crate) fn stamp(_timing: &Timing) -> Stamp {
@@ -187,6 +277,24 @@ enum Measured {
     Function(&'static str, &'static SiteSeries),
     /// A boundary's histogram with the attributes it keeps from the span's start.
     Boundary(Instrument, Vec<KeyValue>),
+    /// A messaging boundary's histogram, as a boundary's, and the count of
+    /// messages it adds to: how many, once the call says (a call that handles no
+    /// message it knows of, a `receive` without headers, adds nothing).
+    Messaging {
+        instrument: Instrument,
+        attributes: Vec<KeyValue>,
+        counter: MessageCounter,
+        messages: Option<u64>,
+    },
+}
+
+impl Timing {
+    /// Notes how many messages the call sent or consumed.
+    pub(crate) fn count_messages(&mut self, count: u64) {
+        if let Measured::Messaging { messages, .. } = &mut self.measured {
+            *messages = Some(count);
+        }
+    }
 }
 
 /// A call site's `otel_traced.function.duration` series of successful calls,
@@ -222,7 +330,7 @@ impl SiteSeries {
             return;
         }
         let instruments = INSTRUMENTS.read().unwrap_or_else(PoisonError::into_inner);
-        let Some((generation, Instruments(histograms))) = instruments.as_ref() else {
+        let Some((generation, Instruments { histograms, .. })) = instruments.as_ref() else {
             return;
         };
         let series = histograms[Instrument::Function as usize]
@@ -350,7 +458,7 @@ fn install(provider: &SdkMeterProvider, all_functions: bool) {
         .with_version(env!("CARGO_PKG_VERSION"))
         .build();
     let meter = provider.meter_with_scope(scope);
-    let instruments = Instrument::ALL.map(|instrument| {
+    let histograms = Instrument::ALL.map(|instrument| {
         meter
             .f64_histogram(instrument.name())
             .with_unit("s")
@@ -358,9 +466,22 @@ fn install(provider: &SdkMeterProvider, all_functions: bool) {
             .with_boundaries(DURATION_BUCKETS.to_vec())
             .build()
     });
+    let counters = MessageCounter::ALL.map(|counter| {
+        meter
+            .u64_counter(counter.name())
+            .with_unit("{message}")
+            .with_description(counter.description())
+            .build()
+    });
     let mut installed = INSTRUMENTS.write().unwrap_or_else(PoisonError::into_inner);
     let generation = GENERATION.fetch_add(1, Ordering::AcqRel) + 1;
-    *installed = Some((generation, Instruments(instruments)));
+    *installed = Some((
+        generation,
+        Instruments {
+            histograms,
+            counters,
+        },
+    ));
     drop(installed);
     let all = if all_functions { ALL_FUNCTIONS_BIT } else { 0 };
     STATE.store(INSTALLED_BIT | all, Ordering::Release);
@@ -402,9 +523,27 @@ pub(crate) fn time_boundary(rpc: &RpcMeta, attributes: &[KeyValue]) -> Option<Ti
             .filter(|attribute| instrument.keeps(attribute.key.as_str()))
             .cloned(),
     );
+    let counter = match &rpc.protocol {
+        Protocol::Messaging {
+            operation,
+            system,
+            destination,
+            ..
+        } => MessageCounter::of(*operation, system, destination.as_deref()),
+        _ => None,
+    };
+    let measured = match counter {
+        Some(counter) => Measured::Messaging {
+            instrument,
+            attributes: kept,
+            counter,
+            messages: None,
+        },
+        None => Measured::Boundary(instrument, kept),
+    };
     Some(Timing {
         start: Stamp::now(),
-        measured: Measured::Boundary(instrument, kept),
+        measured,
     })
 }
 
@@ -422,10 +561,10 @@ pub(crate) fn record(
         return;
     }
     let instruments = INSTRUMENTS.read().unwrap_or_else(PoisonError::into_inner);
-    let Some((_, Instruments(histograms))) = instruments.as_ref() else {
+    let Some((_, instruments)) = instruments.as_ref() else {
         return;
     };
-    let histogram = |instrument: Instrument| &histograms[instrument as usize];
+    let histogram = |instrument: Instrument| &instruments.histograms[instrument as usize];
     match timing.measured {
         Measured::Function(function, _) => {
             let mut attributes = vec![KeyValue::new(CODE_FUNCTION_NAME, function)];
@@ -441,6 +580,22 @@ pub(crate) fn record(
                 attributes.push(KeyValue::new(ERROR_TYPE, failure.value()));
             }
             histogram(instrument).record(seconds, &attributes);
+        }
+        Measured::Messaging {
+            instrument,
+            mut attributes,
+            counter,
+            messages,
+        } => {
+            if let Some(failure) = failure {
+                attributes.push(KeyValue::new(ERROR_TYPE, failure.value()));
+            }
+            histogram(instrument).record(seconds, &attributes);
+            if let Some(messages) = messages {
+                // The counts' attributes are the duration's but the operation type.
+                attributes.retain(|attribute| attribute.key.as_str() != MESSAGING_OPERATION_TYPE);
+                instruments.counters[counter as usize].add(messages, &attributes);
+            }
         }
     }
 }

@@ -136,10 +136,14 @@ pub fn batch_creation<B: MessageBatch + ?Sized>(batch: &B) -> (Vec<Link>, Fresh)
 /// `messaging.batch.message_count`.
 pub const BATCH_MESSAGE_COUNT: &str = "messaging.batch.message_count";
 
-/// `messaging.batch.message_count`: how many messages the operation accounts for.
-pub fn batch_count<B: MessageBatch + ?Sized>(batch: &B) -> Option<Value> {
-    let count = batch.messages().count();
-    Some(Value::I64(i64::try_from(count).unwrap_or(i64::MAX)))
+/// How many messages a batch holds.
+pub fn batch_len<B: MessageBatch + ?Sized>(batch: &B) -> usize {
+    batch.messages().count()
+}
+
+/// `messaging.batch.message_count` of a batch of `count` messages.
+pub fn message_count(count: usize) -> Option<Value> {
+    Some(Value::I64(count_value(count)))
 }
 
 /// What a `receive` with `batch = return` returns: its messages, which its span
@@ -152,83 +156,91 @@ pub fn batch_count<B: MessageBatch + ?Sized>(batch: &B) -> Option<Value> {
     note = "a `receive` with `batch = return` returns what it received: a `Vec<M>`, `&[M]`, `VecDeque<M>`, `[M; N]`, an `Option` or the `Ok` of a `Result` of one, whose messages implement `otel_traced::propagation::Extract`; otherwise name a parameter with `batch = messages`"
 )]
 pub trait ReceivedMessages {
-    /// Counts the messages into the span of `handle` and links it to them, if the
-    /// span is recording.
-    fn record_received(&self, handle: &SpanHandle);
+    /// Counts the messages into the call's message count and, if the span of
+    /// `handle` is recording, into the span, linked to them.
+    fn record_received(&self, handle: &mut SpanHandle);
 }
 
 impl SpanHandle {
-    /// Counts the messages whose creation links (if any) `links` gives, and adds
-    /// the links, if the span is recording.
-    fn record_messages(&self, links: impl Iterator<Item = Option<Link>>) {
+    /// Counts the messages of `batch` and, if the span is recording, adds the
+    /// links to their creation contexts.
+    fn record_messages<B: MessageBatch + ?Sized>(&mut self, batch: &B) {
+        let count = batch_len(batch);
+        self.count_messages(count);
         self.if_recording(|span| {
-            let mut count = 0_i64;
-            for link in links {
-                count = count.saturating_add(1);
-                if let Some(link) = link {
-                    span.add_link(link.span_context, link.attributes);
-                }
+            for link in batch.messages().filter_map(creation_link) {
+                span.add_link(link.span_context, link.attributes);
             }
-            span.set_attribute(KeyValue::new(BATCH_MESSAGE_COUNT, count));
+            span.set_attribute(KeyValue::new(BATCH_MESSAGE_COUNT, count_value(count)));
         });
+    }
+
+    /// Counts a `receive` that got no message.
+    fn record_no_messages(&mut self) {
+        self.count_messages(0);
+        self.if_recording(|span| span.set_attribute(KeyValue::new(BATCH_MESSAGE_COUNT, 0_i64)));
     }
 }
 
+fn count_value(count: usize) -> i64 {
+    i64::try_from(count).unwrap_or(i64::MAX)
+}
+
 impl<M: Extract> ReceivedMessages for [M] {
-    fn record_received(&self, handle: &SpanHandle) {
-        handle.record_messages(self.messages().map(creation_link));
+    fn record_received(&self, handle: &mut SpanHandle) {
+        handle.record_messages(self);
     }
 }
 
 impl<M: Extract, const N: usize> ReceivedMessages for [M; N] {
-    fn record_received(&self, handle: &SpanHandle) {
-        handle.record_messages(self.messages().map(creation_link));
+    fn record_received(&self, handle: &mut SpanHandle) {
+        handle.record_messages(self);
     }
 }
 
 impl<M: Extract> ReceivedMessages for Vec<M> {
-    fn record_received(&self, handle: &SpanHandle) {
-        handle.record_messages(self.messages().map(creation_link));
+    fn record_received(&self, handle: &mut SpanHandle) {
+        handle.record_messages(self);
     }
 }
 
 impl<M: Extract> ReceivedMessages for VecDeque<M> {
-    fn record_received(&self, handle: &SpanHandle) {
-        handle.record_messages(self.messages().map(creation_link));
+    fn record_received(&self, handle: &mut SpanHandle) {
+        handle.record_messages(self);
     }
 }
 
 impl<T: ReceivedMessages + ?Sized> ReceivedMessages for &T {
-    fn record_received(&self, handle: &SpanHandle) {
+    fn record_received(&self, handle: &mut SpanHandle) {
         (**self).record_received(handle);
     }
 }
 
 impl<T: ReceivedMessages + ?Sized> ReceivedMessages for &mut T {
-    fn record_received(&self, handle: &SpanHandle) {
+    fn record_received(&self, handle: &mut SpanHandle) {
         (**self).record_received(handle);
     }
 }
 
 impl<T: ReceivedMessages + ?Sized> ReceivedMessages for Box<T> {
-    fn record_received(&self, handle: &SpanHandle) {
+    fn record_received(&self, handle: &mut SpanHandle) {
         (**self).record_received(handle);
     }
 }
 
 /// `None`: a receive that got no message (a poll that timed out) counts 0.
 impl<T: ReceivedMessages> ReceivedMessages for Option<T> {
-    fn record_received(&self, handle: &SpanHandle) {
+    fn record_received(&self, handle: &mut SpanHandle) {
         match self {
             Some(messages) => messages.record_received(handle),
-            None => handle.record_messages(std::iter::empty()),
+            None => handle.record_no_messages(),
         }
     }
 }
 
 /// An `Err` received nothing to count; its error is recorded as any error is.
 impl<T: ReceivedMessages, E> ReceivedMessages for Result<T, E> {
-    fn record_received(&self, handle: &SpanHandle) {
+    fn record_received(&self, handle: &mut SpanHandle) {
         if let Ok(messages) = self {
             messages.record_received(handle);
         }

@@ -13,7 +13,8 @@ mod reply;
 use std::borrow::Cow;
 
 pub use batch::{
-    BATCH_MESSAGE_COUNT, MessageBatch, ReceivedMessages, batch_count, batch_creation, batch_links,
+    BATCH_MESSAGE_COUNT, MessageBatch, ReceivedMessages, batch_creation, batch_len, batch_links,
+    message_count,
 };
 pub use open::creation_link;
 #[cfg(feature = "metrics")]
