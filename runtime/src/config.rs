@@ -106,7 +106,6 @@ pub(crate) enum Destination {
 /// The configuration with every variable read and checked.
 #[derive(Debug)]
 pub(crate) struct Settings {
-    pub disabled: bool,
     pub destination: Destination,
     pub sampler: Sampler,
     pub resource: Vec<KeyValue>,
@@ -333,6 +332,11 @@ impl Config {
 
     /// Installs the configuration: see [`crate::init`].
     pub fn install(mut self) -> Result<crate::Guard, InitError> {
+        // A kill switch: nothing else is read, so a value the SDK would refuse
+        // elsewhere (a certificate path only production has) cannot fail start-up.
+        if self.sdk_disabled()? {
+            return Ok(crate::Guard::disabled());
+        }
         let settings = self.settings()?;
         #[cfg(feature = "metrics")]
         let custom_metrics = self.custom_metric_exporter.take();
@@ -353,21 +357,24 @@ impl Config {
         false
     }
 
+    /// Whether `OTEL_SDK_DISABLED` turns everything off.
+    pub(crate) fn sdk_disabled(&self) -> Result<bool, InitError> {
+        match self.vars.get("OTEL_SDK_DISABLED") {
+            Some(variable) => variable.boolean(),
+            None => Ok(false),
+        }
+    }
+
     /// Reads and checks every variable, applying the builder calls over them.
     pub(crate) fn settings(&self) -> Result<Settings, InitError> {
         let vars = &self.vars;
         vars.check_unicode()?;
-        let disabled = match vars.get("OTEL_SDK_DISABLED") {
-            Some(variable) => variable.boolean()?,
-            None => false,
-        };
         let destination = self.destination()?;
         let logs = match self.custom_log_exporter {
             Some(_) => LogsDestination::Custom,
             None => logs::destination(vars, &destination)?,
         };
         Ok(Settings {
-            disabled,
             sampler: match &self.sampler {
                 Some(sampler) => sampler.clone(),
                 None => sampler(vars)?,

@@ -153,6 +153,17 @@ pub struct Guard {
 }
 
 impl Guard {
+    /// The guard of an `init()` that installed nothing (`OTEL_SDK_DISABLED`).
+    pub(crate) fn disabled() -> Self {
+        Guard {
+            installed: false,
+            provider: None,
+            logs: None,
+            metrics: None,
+            counters: Arc::default(),
+        }
+    }
+
     /// Exports every span, log record and measurement so far, waiting for the
     /// exporters; each signal is flushed whatever the others' exports say.
     pub fn force_flush(&self) -> Result<(), ShutdownError> {
@@ -262,15 +273,6 @@ pub(crate) fn install(
     custom_metrics: Option<crate::metrics::MetricReaderFactory>,
 ) -> Result<Guard, InitError> {
     let counters = Arc::new(SpanCounters::default());
-    if settings.disabled {
-        return Ok(Guard {
-            installed: false,
-            provider: None,
-            logs: None,
-            metrics: None,
-            counters,
-        });
-    }
     let processor = match settings.destination {
         Destination::None => None,
         Destination::Console => {

@@ -396,21 +396,32 @@ pub(crate) fn metric_exporter(
                 "the metrics exporter could not start a runtime: {error}"
             ))
         })?;
-    let inner = {
+    let built = {
         // tonic builds its channel inside a runtime.
         let _runtime = runtime.enter();
         let builder = opentelemetry_otlp::MetricExporter::builder().with_temporality(temporality);
         match settings.protocol {
-            Protocol::Grpc => grpc(builder.with_tonic(), settings)?.build(),
-            Protocol::HttpProtobuf => http(builder.with_http(), settings)?.build(),
+            Protocol::Grpc => grpc(builder.with_tonic(), settings).map(|builder| builder.build()),
+            Protocol::HttpProtobuf => {
+                http(builder.with_http(), settings).map(|builder| builder.build())
+            }
         }
-        .map_err(|error| InitError::Exporter(error.to_string()))?
     };
-    Ok(OtlpMetricExporter {
-        runtime: Some(runtime),
-        inner,
-        timeout: settings.timeout,
-    })
+    let failure = match built {
+        Ok(Ok(inner)) => {
+            return Ok(OtlpMetricExporter {
+                runtime: Some(runtime),
+                inner,
+                timeout: settings.timeout,
+            });
+        }
+        Ok(Err(error)) => InitError::Exporter(error.to_string()),
+        Err(error) => error,
+    };
+    // `init()` may run inside the application's runtime, where dropping ours
+    // would panic: shut down without waiting, as `Drop` below does.
+    runtime.shutdown_background();
+    Err(failure)
 }
 
 #[cfg(feature = "metrics")]

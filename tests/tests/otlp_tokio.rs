@@ -34,3 +34,21 @@ async fn shutdown_inside_a_current_thread_runtime_does_not_deadlock() {
         assert_eq!(receiver.spans().len(), 5, "{protocol}");
     }
 }
+
+/// `init()` inside the application's runtime, with a metrics exporter that cannot
+/// be built: an error, not a panic from dropping the exporter's own runtime there.
+#[tokio::test]
+async fn a_metrics_exporter_that_cannot_be_built_is_an_error_inside_a_runtime() {
+    let result = Config::from_vars([
+        ("OTEL_TRACES_EXPORTER", "none"),
+        ("OTEL_METRICS_EXPORTER", "otlp"),
+        (
+            "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+            "http://127.0.0.1:4318/v1/metrics",
+        ),
+        ("OTEL_EXPORTER_OTLP_HEADERS", "x-tenant=%0A"),
+    ])
+    .install();
+    let error = result.expect_err("a header value HTTP cannot send");
+    assert!(error.to_string().contains("header `x-tenant`"), "{error}");
+}

@@ -25,8 +25,12 @@ fn otlp(vars: &[(&str, &str)]) -> OtlpSettings {
 
 #[test]
 fn defaults_are_the_console_parent_based_always_on_and_w3c_propagators() {
+    assert!(
+        !Config::from_vars(Vec::<(&str, &str)>::new())
+            .sdk_disabled()
+            .expect("valid")
+    );
     let settings = settings(&[]);
-    assert!(!settings.disabled);
     assert_eq!(settings.destination, Destination::Console);
     assert_eq!(
         format!("{:?}", settings.sampler),
@@ -51,13 +55,28 @@ fn defaults_are_the_console_parent_based_always_on_and_w3c_propagators() {
 
 #[test]
 fn sdk_disabled() {
-    assert!(settings(&[("OTEL_SDK_DISABLED", "true")]).disabled);
-    assert!(settings(&[("OTEL_SDK_DISABLED", "TRUE")]).disabled);
-    assert!(!settings(&[("OTEL_SDK_DISABLED", "false")]).disabled);
+    let disabled = |value: &str| Config::from_vars([("OTEL_SDK_DISABLED", value)]).sdk_disabled();
+    assert!(disabled("true").expect("valid"));
+    assert!(disabled("TRUE").expect("valid"));
+    assert!(!disabled("false").expect("valid"));
     assert_eq!(
-        error(&[("OTEL_SDK_DISABLED", "yes")]),
+        disabled("yes").expect_err("invalid").to_string(),
         "OTEL_SDK_DISABLED=\"yes\" is not valid: it accepts true or false"
     );
+}
+
+#[test]
+fn a_disabled_sdk_reads_no_other_variable() {
+    // The kill switch works whatever else the environment holds.
+    let guard = Config::from_vars([
+        ("OTEL_SDK_DISABLED", "true"),
+        ("OTEL_TRACES_SAMPLER", "parentbased_jaeger_remote"),
+        ("OTEL_EXPORTER_OTLP_CERTIFICATE", "/only/in/production.pem"),
+    ])
+    .install()
+    .expect("a disabled SDK installs nothing and fails on nothing");
+    assert_eq!(guard.dropped_spans(), 0);
+    guard.shutdown().expect("nothing to shut down");
 }
 
 #[test]
