@@ -223,7 +223,10 @@ pub(crate) fn endpoint_beside(traces: &OtlpSettings, signal: &SignalVariables) -
 }
 
 /// The settings of a signal sent beside spans going over OTLP: their protocol and
-/// collector, unless the signal has variables of its own.
+/// collector, unless the signal has variables of its own. Sent to the traces'
+/// collector, it also takes what that collector needs and the signal's variables
+/// (nor the general ones) do not set: the traces' headers (an API key),
+/// certificate, timeout and compression.
 pub(crate) fn settings_beside(
     vars: &Vars,
     signal: &SignalVariables,
@@ -233,8 +236,26 @@ pub(crate) fn settings_beside(
         Some(traces) if !signal.has_own_protocol(vars) => traces.protocol,
         _ => protocol(vars, signal)?,
     };
-    let endpoint = traces
-        .filter(|traces| traces.protocol == protocol && !signal.has_endpoint(vars))
-        .map(|traces| endpoint_beside(traces, signal));
-    settings(vars, signal, endpoint, protocol)
+    let beside = traces.filter(|traces| traces.protocol == protocol && !signal.has_endpoint(vars));
+    let mut own = settings(
+        vars,
+        signal,
+        beside.map(|traces| endpoint_beside(traces, signal)),
+        protocol,
+    )?;
+    if let Some(traces) = beside {
+        if vars.first(&signal.headers).is_none() {
+            own.headers.clone_from(&traces.headers);
+        }
+        if vars.first(&signal.certificate).is_none() {
+            own.certificate.clone_from(&traces.certificate);
+        }
+        if vars.first(&signal.timeout).is_none() {
+            own.timeout = traces.timeout;
+        }
+        if vars.first(&signal.compression).is_none() {
+            own.compression = traces.compression;
+        }
+    }
+    Ok(own)
 }

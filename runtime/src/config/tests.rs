@@ -606,6 +606,57 @@ fn metrics_follow_the_spans_unless_told_otherwise() {
         panic!("beside OTLP spans, metrics go over OTLP");
     };
     assert_eq!(otlp.endpoint, "http://collector:4318/v1/metrics");
+    // Beside the traces' collector, with what it needs (an API key, its timeout)
+    // unless the signal's own variables say otherwise.
+    let certificate = std::env::temp_dir().join("otel-traced-beside-ca.pem");
+    std::fs::write(&certificate, "not read while configuring").expect("writable");
+    let vars = [
+        (
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            "https://api.vendor.example/v1/traces",
+        ),
+        ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "x-api-key=K"),
+        ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "2500"),
+        ("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "gzip"),
+        (
+            "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+            certificate.to_str().expect("a UTF-8 path"),
+        ),
+        ("OTEL_EXPORTER_OTLP_LOGS_TIMEOUT", "700"),
+    ];
+    let all = settings(&vars);
+    let (MetricsDestination::Otlp(metrics_beside), LogsDestination::Otlp(logs)) =
+        (all.metrics.destination, all.logs)
+    else {
+        panic!("beside OTLP spans, metrics and logs go over OTLP");
+    };
+    for beside in [&metrics_beside, &logs] {
+        assert_eq!(beside.headers, [("x-api-key".to_owned(), "K".to_owned())]);
+        assert_eq!(beside.certificate.as_deref(), Some(certificate.as_path()));
+        assert_eq!(beside.compression, Some(Compression::Gzip));
+    }
+    assert_eq!(
+        metrics_beside.endpoint,
+        "https://api.vendor.example/v1/metrics"
+    );
+    assert_eq!(metrics_beside.timeout, Duration::from_millis(2500));
+    assert_eq!(logs.timeout, Duration::from_millis(700), "the logs' own");
+    let elsewhere = settings(&[
+        vars[0],
+        vars[1],
+        (
+            "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+            "https://metrics.example/v1/metrics",
+        ),
+    ]);
+    let MetricsDestination::Otlp(elsewhere) = elsewhere.metrics.destination else {
+        panic!("metrics over OTLP");
+    };
+    assert!(
+        elsewhere.headers.is_empty(),
+        "another collector: not its key"
+    );
+    let _ = std::fs::remove_file(certificate);
     let MetricsDestination::Otlp(otlp) = metrics(&[
         ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"),
         ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
