@@ -1,4 +1,4 @@
-//! `server = ".."` written as a literal is checked as `host:port`.
+//! `server = ".."` written as a literal is checked as `host:port` or an HTTP URL.
 #![allow(unused_variables)]
 
 use otel_traced::traced_rpc;
@@ -12,5 +12,8 @@ fn port_not_a_number(request: Request<()>) {}
 
 #[traced_rpc(client, service = "shop.v1.Inventory", server = ":50051")]
 fn no_host(request: Request<()>) {}
+
+#[traced_rpc(client, service = "shop.v1.Inventory", server = "grpc://inventory")]
+fn not_a_url_scheme(request: Request<()>) {}
 
 fn main() {}

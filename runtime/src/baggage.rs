@@ -57,6 +57,18 @@ pub(crate) fn added(context: &Context, entries: Vec<KeyValue>) -> Context {
     context.with_baggage(baggage)
 }
 
+/// `context` with the entries of `carried` (a message's baggage) added to its
+/// baggage, theirs winning over entries of the same keys, properties kept.
+pub(crate) fn merged(context: &Context, carried: &Baggage) -> Context {
+    let baggage: Baggage = context
+        .baggage()
+        .iter()
+        .chain(carried.iter())
+        .map(|(key, entry)| (key.clone(), entry.clone()))
+        .collect();
+    context.with_baggage(baggage)
+}
+
 /// The value of baggage entry `key` of the current context, as an attribute value
 /// (`baggage(..)`).
 #[doc(hidden)]

@@ -1544,7 +1544,9 @@ fn check_layer(
                             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
                 })
         });
-        prop_assert_eq!(&*span.name, method.unwrap_or("_OTHER"));
+        prop_assert_eq!(&*span.name, method.unwrap_or("grpc"));
+        let recorded_method = string_attribute(span, "rpc.method");
+        prop_assert_eq!(recorded_method.as_deref(), Some(method.unwrap_or("_OTHER")));
         let original = string_attribute(span, "rpc.method_original");
         prop_assert_eq!(
             original.as_deref(),

@@ -326,6 +326,42 @@ fn inside_a_worker_span_receive_process_and_settle_are_its_children_linked_to_th
     );
 }
 
+#[traced_rpc(messaging, process, system = "kafka", destination = "orders", carrier = message)]
+fn process_for_tenant(message: &Message) -> (Option<String>, Option<String>) {
+    let _ = message;
+    (
+        otel_traced::baggage::get("tenant"),
+        otel_traced::baggage::get("region"),
+    )
+}
+
+#[traced(skip(message))]
+fn tenant_worker(message: &Message) -> (Option<String>, Option<String>) {
+    process_for_tenant(message)
+}
+
+#[test]
+fn inside_a_worker_span_process_still_carries_the_messages_baggage() {
+    let queue = Queue::default();
+    let _ = capture(|| {
+        otel_traced::baggage::with([("tenant", "acme")], || place_order(&queue, "a piano"))
+    });
+    let message = queue.lock().unwrap().pop().expect("sent");
+    assert!(message.headers.contains_key("baggage"), "{message:?}");
+    let consumer = capture(|| {
+        otel_traced::baggage::with([("region", "eu"), ("tenant", "the worker's")], || {
+            tenant_worker(&message)
+        })
+    });
+    assert_eq!(
+        consumer.output(),
+        &(Some("acme".to_owned()), Some("eu".to_owned())),
+        "the message's entries win, the worker's others stay"
+    );
+    let process = find(consumer.spans(), "process orders");
+    assert_child_of(process, find(consumer.spans(), "tenant_worker"));
+}
+
 #[test]
 fn a_receive_without_headers_is_named_by_its_operation_alone() {
     let queue = Queue::default();

@@ -166,6 +166,28 @@ fn a_grpc_client_injects_its_own_context_before_the_body() {
     );
 }
 
+/// The server written as tonic endpoints are: a URL, its scheme implying the port.
+#[traced_rpc(
+    client,
+    service = "shop.v1.Inventory",
+    server = "https://inventory.shop"
+)]
+fn call_by_url(request: Request<()>) -> Result<Response<()>, tonic::Status> {
+    let _ = request;
+    Ok(Response::new(()))
+}
+
+#[test]
+fn a_server_written_as_a_url_records_its_host_and_port() {
+    let captured = capture(|| call_by_url(Request::new(())));
+    let span = &captured.spans()[0];
+    assert_eq!(
+        attribute(span, "server.address"),
+        Some(&string("inventory.shop"))
+    );
+    assert_eq!(attribute(span, "server.port"), Some(&Value::I64(443)));
+}
+
 #[traced_rpc(client, service = "shop.v1.Inventory", server = "inventory:50051")]
 fn check(request: Request<Code>) -> Result<Response<()>, tonic::Status> {
     let code = *request.get_ref();

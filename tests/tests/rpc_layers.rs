@@ -127,6 +127,15 @@ fn a_grpc_reply_without_a_status_takes_the_code_grpc_gives_its_http_status() {
             )
         });
         let span = captured.find("shop.Inventory/Reserve").expect("the span");
+        // Told as a tonic endpoint URL: its host and port.
+        assert_eq!(
+            otel_traced_tests::attribute(span, "server.address"),
+            Some(&otel_traced_tests::string("inventory"))
+        );
+        assert_eq!(
+            otel_traced_tests::attribute(span, "server.port"),
+            Some(&otel_traced::opentelemetry::Value::I64(50051))
+        );
         assert_eq!(
             otel_traced_tests::attribute(span, "rpc.response.status_code"),
             Some(&otel_traced_tests::string(code)),

@@ -392,17 +392,37 @@ fn template_variables_problem(template: &str) -> Option<String> {
     None
 }
 
-/// `server = "host:port"` written as a literal must be one.
+/// `server = "host:port"` written as a literal must be one, or a URL naming the
+/// server (`http://inventory:50051`, as tonic endpoints are written; its scheme
+/// implies the port when none is written).
 fn check_server(server: &LitStr, errors: &mut Errors) {
     let value = server.value();
-    let port = value
-        .rsplit_once(':')
-        .filter(|(host, _)| !host.is_empty() && !host.contains(char::is_whitespace))
-        .and_then(|(_, port)| port.parse::<u16>().ok());
-    if port.is_none() {
+    let (with_scheme, authority) = match value.split_once("://") {
+        Some((scheme, rest))
+            if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") =>
+        {
+            (true, rest.split('/').next().unwrap_or(rest))
+        }
+        _ => (false, value.as_str()),
+    };
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(rest) => match rest.split_once(']') {
+            Some((host, "")) => (host, None),
+            Some((host, after)) => (host, Some(after.strip_prefix(':').unwrap_or(after))),
+            None => ("", None),
+        },
+        None => match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    let valid = !host.is_empty()
+        && !host.contains(|c: char| c.is_whitespace() || c == '/')
+        && port.map_or(with_scheme, |port| port.parse::<u16>().is_ok());
+    if !valid {
         errors.push(syn::Error::new(
             server.span(),
-            format!("`{value}` is not `host:port`: the server a client calls, such as `inventory:50051` or `[::1]:50051`"),
+            format!("`{value}` is not `host:port`: the server a client calls, such as `inventory:50051`, `[::1]:50051` or `https://inventory`"),
         ));
     }
 }

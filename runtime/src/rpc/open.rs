@@ -9,6 +9,7 @@ use crate::propagation::{
 };
 use crate::span::{ActiveSpan, Attributes};
 use crate::tally::Tally;
+use opentelemetry::baggage::BaggageExt as _;
 use opentelemetry::trace::{Link, TraceContextExt as _};
 use opentelemetry::{Context, KeyValue, Value};
 use std::borrow::Cow;
@@ -75,7 +76,8 @@ impl Callsite {
     /// span when there is one, else of the message's creation context, which it
     /// links to either way (semconv v1.44: "Process" spans link to the creation
     /// context of the message they handle, and may use it as their parent for a
-    /// single message when processing happens in the scope of no other span).
+    /// single message when processing happens in the scope of no other span). The
+    /// body sees the message's baggage either way.
     pub fn consume<C: Extract + ?Sized>(
         &'static self,
         rpc: &RpcMeta,
@@ -84,16 +86,20 @@ impl Callsite {
         links: impl FnOnce() -> Vec<Link>,
         record: impl FnOnce(&mut Attributes<'_>),
     ) -> ActiveSpan {
-        let Some((ambient, created)) = crate::thread_exit::map_current(|current| {
-            let ambient = current.span().span_context().is_valid();
-            (ambient, extract(current, carrier))
+        // Under a current span, the message's baggage (a tenant its producer set)
+        // still reaches the handler: the message carried it for this call.
+        let Some((parent, created)) = crate::thread_exit::map_current(|current| {
+            let created = extract(current, carrier);
+            let parent = if !current.span().span_context().is_valid() {
+                created.clone()
+            } else if created.baggage().is_empty() {
+                current.clone()
+            } else {
+                crate::baggage::merged(current, created.baggage())
+            };
+            (parent, created)
         }) else {
             return ActiveSpan::disabled();
-        };
-        let parent = if ambient {
-            Context::current()
-        } else {
-            created.clone()
         };
         if !crate::route::is_enabled() {
             return ActiveSpan::passthrough(parent);
@@ -204,11 +210,14 @@ pub(crate) fn extract<C: Extract + ?Sized>(current: &Context, carrier: &C) -> Co
     with_propagator(|propagator| propagator.extract_with_context(&base, &AsExtractor(carrier)))
 }
 
-/// The span name of the conventions: `pkg.Service/Method` for gRPC; `{method} {route}` for an HTTP server, `{method}` or `{method}
+/// The span name of the conventions: `pkg.Service/Method` for gRPC (`grpc` when
+/// the method is not known); `{method} {route}` for an HTTP server, `{method}` or `{method}
 /// {url.template}` for a client, `HTTP` standing for a method that is unknown or
 /// not standard.
 pub(crate) fn span_name(rpc: &RpcMeta, target: &RequestTarget<'_>) -> Cow<'static, str> {
     match &rpc.protocol {
+        // A method the layer cannot name: the system's name (conventions v1.44).
+        Protocol::Grpc { method } if method == "_OTHER" => Cow::Borrowed("grpc"),
         // Borrowed from the call site's `static` for the attribute: no copy.
         Protocol::Grpc { method } => method.clone(),
         Protocol::Messaging { name, .. } => name.clone(),
@@ -270,7 +279,7 @@ pub(crate) fn attributes(
                 }
             }
             if rpc.side == Side::Client
-                && let Some((address, port)) = server.or(target.authority).and_then(split_host_port)
+                && let Some((address, port)) = server_host_port(server, target)
             {
                 push_server(&mut attributes, address, port);
             }
@@ -298,13 +307,7 @@ pub(crate) fn attributes(
                     if let Some(url) = full_url(target) {
                         attributes.push(KeyValue::new("url.full", url));
                     }
-                    let authority = server.or(target.authority);
-                    if let Some((address, port)) = authority.and_then(split_host_port) {
-                        let port = port.or(match target.scheme {
-                            Some("https") => Some(443),
-                            Some("http") => Some(80),
-                            _ => None,
-                        });
+                    if let Some((address, port)) = server_host_port(server, target) {
                         push_server(&mut attributes, address, port);
                     }
                     if let Some(template) = template {
@@ -349,6 +352,30 @@ fn push_server(attributes: &mut Vec<KeyValue>, address: &str, port: Option<u16>)
     if let Some(port) = port {
         attributes.push(KeyValue::new("server.port", i64::from(port)));
     }
+}
+
+/// The server a client calls: the one it was told (`server = ..`, a layer's
+/// `calling(..)`), which may be written as a URL (`http://inventory:50051`, as
+/// tonic endpoints are), or else the request's authority; the port the scheme
+/// implies when none is written.
+fn server_host_port<'a>(
+    server: Option<&'a str>,
+    target: &RequestTarget<'a>,
+) -> Option<(&'a str, Option<u16>)> {
+    let (scheme, authority) = match server {
+        Some(server) => match server.split_once("://") {
+            Some((scheme, rest)) => (Some(scheme), rest.split('/').next().unwrap_or(rest)),
+            None => (None, server),
+        },
+        None => (target.scheme, target.authority?),
+    };
+    let (host, port) = split_host_port(authority)?;
+    let port = port.or(match scheme.or(target.scheme) {
+        Some(scheme) if scheme.eq_ignore_ascii_case("https") => Some(443),
+        Some(scheme) if scheme.eq_ignore_ascii_case("http") => Some(80),
+        _ => None,
+    });
+    Some((host, port))
 }
 
 /// `host`, `host:port`, `[v6]` or `[v6]:port` (user information dropped) as the
