@@ -47,11 +47,18 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
             let typed = typed_body(&function.sig.output, statements);
             let future = instrumented(
                 quote!(&mut __otel_span),
-                quote!(async move #typed),
+                quote!(__otel_body),
                 outcome.as_ref(),
                 &private,
             );
-            quote!(#future.await)
+            // An `async fn` may return a future (a `JoinHandle`): clippy's lint
+            // against async blocks that yield one skips `async fn`s, not the block
+            // their body becomes here.
+            quote! {
+                #[allow(clippy::async_yields_async)]
+                let __otel_body = async move #typed;
+                #future.await
+            }
         }
         Shape::ReturnsFuture { boxed } => {
             let typed = typed_body(&function.sig.output, statements);
@@ -66,11 +73,17 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
             } else {
                 future
             };
-            quote! {
-                let __otel_future = {
+            let future = held_to(
+                quote! {{
                     let __otel_current = __otel_span.enter();
                     __otel_span.handle().catch_panic(move || #typed)
-                };
+                }},
+                quote!(output_is),
+                &traced,
+                &private,
+            );
+            quote! {
+                let __otel_future = #future;
                 #returned
             }
         }
@@ -97,11 +110,17 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
             } else {
                 stream
             };
-            quote! {
-                let __otel_stream = {
+            let opened = held_to(
+                quote! {{
                     let __otel_current = __otel_span.enter();
                     __otel_span.handle().catch_panic(move || #typed)
-                };
+                }},
+                quote!(items_are),
+                &traced,
+                &private,
+            );
+            quote! {
+                let __otel_stream = #opened;
                 #returned
             }
         }
@@ -110,7 +129,7 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
                 .expect("the shape was recognised from this block");
             let future = instrumented(
                 quote!(__otel_span),
-                quote!(#inner),
+                held_to(quote!(#inner), quote!(output_is), &traced, &private),
                 outcome.as_ref(),
                 &private,
             );
@@ -133,10 +152,12 @@ fn open_span(
 ) -> TokenStream {
     let options = &traced.options;
     let ident = &traced.function.sig.ident;
+    // `r#type` is the function `type`.
+    let function_name = syn::ext::IdentExt::unraw(ident).to_string();
     let name = match (boundary, &options.name) {
         (Some(boundary), _) => boundary.static_name(),
         (None, Some(name)) => name.value(),
-        (None, None) => ident.to_string(),
+        (None, None) => function_name.clone(),
     };
     let kind = match boundary {
         Some(boundary) => format_ident!("{}", boundary.span_kind()),
@@ -220,7 +241,7 @@ fn open_span(
             name: #name,
             kind: #private::SpanKind::#kind,
             root: #root,
-            function: ::core::concat!(::core::module_path!(), "::", ::core::stringify!(#ident)),
+            function: ::core::concat!(::core::module_path!(), "::", #function_name),
             file: #file,
             line: #line,
             code: #code,
@@ -554,7 +575,8 @@ fn catalog_entry(traced: &TracedFn, recorded: &[Recorded], private: &TokenStream
         .map(|recorded| {
             let key = &recorded.key;
             let kind = kind(&recorded.kind);
-            quote!((#key, #kind))
+            let cfg = &recorded.cfg;
+            quote!(#(#cfg)* (#key, #kind))
         })
         .collect();
     if traced.records_err {
@@ -615,8 +637,9 @@ fn push_attribute(recorded: &Recorded, private: &TokenStream) -> TokenStream {
         "__otel_attributes",
         proc_macro2::Span::call_site().located_at(recorded.span),
     );
+    let cfg = &recorded.cfg;
     quote_spanned! {recorded.span=>
-        #attributes.push(#key, #value);
+        #(#cfg)* #attributes.push(#key, #value);
     }
 }
 
@@ -763,11 +786,26 @@ fn instrumented(
     }
 }
 
-/// The body, given the declared output type by an unreachable typed `return`, so
-/// coercions inside it (`&String` to `&str`, `Box<T>` to `Box<dyn Trait>`) and the
-/// error type are known where the body is checked, as they would be without the
-/// macro. Every `impl Trait` in the type becomes `_`.
-fn typed_body(output: &syn::ReturnType, statements: &[syn::Stmt]) -> TokenStream {
+/// `value`, a future or stream the body made, held to what the signature says it
+/// outputs or yields (`holder`: the runtime's `output_is` or `items_are`), where
+/// it says.
+fn held_to(
+    value: TokenStream,
+    holder: TokenStream,
+    traced: &TracedFn,
+    private: &TokenStream,
+) -> TokenStream {
+    match &traced.yielded {
+        Some(yielded) => {
+            let yielded = inferred(yielded);
+            quote!(#private::#holder::<#yielded, _>(#value))
+        }
+        None => value,
+    }
+}
+
+/// `ty` with every `impl Trait` in it `_`: nameable where a type is inferred.
+fn inferred(ty: &syn::Type) -> syn::Type {
     struct ImplToInferred;
     impl VisitMut for ImplToInferred {
         fn visit_type_mut(&mut self, ty: &mut syn::Type) {
@@ -778,13 +816,19 @@ fn typed_body(output: &syn::ReturnType, statements: &[syn::Stmt]) -> TokenStream
             }
         }
     }
+    let mut ty = ty.clone();
+    ImplToInferred.visit_type_mut(&mut ty);
+    ty
+}
+
+/// The body, given the declared output type by an unreachable typed `return`, so
+/// coercions inside it (`&String` to `&str`, `Box<T>` to `Box<dyn Trait>`) and the
+/// error type are known where the body is checked, as they would be without the
+/// macro. Every `impl Trait` in the type becomes `_`.
+fn typed_body(output: &syn::ReturnType, statements: &[syn::Stmt]) -> TokenStream {
     let output: syn::Type = match output {
         syn::ReturnType::Default => syn::parse_quote!(()),
-        syn::ReturnType::Type(_, ty) => {
-            let mut ty = (**ty).clone();
-            ImplToInferred.visit_type_mut(&mut ty);
-            ty
-        }
+        syn::ReturnType::Type(_, ty) => inferred(ty),
     };
     quote! {{
         #[allow(

@@ -30,6 +30,9 @@ pub(crate) struct Param {
     pub span: Span,
     /// Bound with `mut`.
     pub mutable: bool,
+    /// Its `#[cfg(..)]` attributes: a parameter configured out has no binding, so
+    /// what records it is configured out with it.
+    pub cfg: Vec<syn::Attribute>,
 }
 
 /// What a call of the function is, which decides where its span ends.
@@ -63,6 +66,11 @@ pub(crate) struct TracedFn {
     pub records_err: bool,
     /// Whether the produced value is written as a `Result` (or `err` says it is).
     pub result_like: bool,
+    /// What a returned future outputs or a returned stream yields, where the
+    /// signature writes it: the body's future or stream is held to it before the
+    /// expansion inspects its output, as the return type would hold it without
+    /// the macro (an `Ok(..)` whose error type only the signature says).
+    pub yielded: Option<Type>,
 }
 
 /// Parses the attribute's arguments and the function it is on, returning the
@@ -96,6 +104,14 @@ pub(crate) fn parse(
     }
     let params = take_params(&mut function, &mut errors);
     let (shape, produced) = shape(&function);
+    let yielded = match shape {
+        Shape::ReturnsFuture { .. } | Shape::AsyncTrait => produced.clone(),
+        Shape::ReturnsStream { .. } => match &function.sig.output {
+            syn::ReturnType::Type(_, returned) => stream_item(returned),
+            syn::ReturnType::Default => None,
+        },
+        Shape::Sync | Shape::Async => None,
+    };
     if let Shape::ReturnsStream { .. } = shape {
         reject_on_streams(&options, &mut errors);
     }
@@ -108,6 +124,7 @@ pub(crate) fn parse(
         function,
         params,
         shape,
+        yielded,
     };
     Ok((traced, errors))
 }
@@ -229,6 +246,11 @@ fn take_params(function: &mut ItemFn, errors: &mut Errors) -> Vec<Param> {
                 Err(error) => errors.push(error),
             }
         }
+        let cfg = kept
+            .iter()
+            .filter(|attribute| attribute.path().is_ident("cfg"))
+            .cloned()
+            .collect();
         typed.attrs = kept;
         params.push(Param {
             ident,
@@ -236,6 +258,7 @@ fn take_params(function: &mut ItemFn, errors: &mut Errors) -> Vec<Param> {
             mode,
             span,
             mutable,
+            cfg,
         });
     }
     params
@@ -302,10 +325,15 @@ fn shape(function: &ItemFn) -> (Shape, Option<Type>) {
     {
         return (Shape::ReturnsStream { boxed: false }, None);
     }
-    if boxed_trait_object(returned).is_some_and(|object| has_bound(&object.bounds, "Stream")) {
+    if boxed_trait_object(returned).is_some_and(|object| has_bound(&object.bounds, "Stream"))
+        || boxed_alias(returned, &["BoxStream", "LocalBoxStream"]).is_some()
+    {
         return (Shape::ReturnsStream { boxed: true }, None);
     }
-    if let Some(output) = boxed_future_output(returned) {
+    let boxed_output = boxed_future_output(returned).or_else(|| {
+        boxed_alias(returned, &["BoxFuture", "LocalBoxFuture"]).map(|output| output.cloned())
+    });
+    if let Some(output) = boxed_output {
         let shape = if boxed_async_block(&function.block).is_some() {
             Shape::AsyncTrait
         } else {
@@ -321,24 +349,65 @@ fn shape(function: &ItemFn) -> (Shape, Option<Type>) {
 fn future_output<'a>(
     bounds: impl IntoIterator<Item = &'a syn::TypeParamBound>,
 ) -> Option<Option<Type>> {
+    associated_type(bounds, "Future", "Output")
+}
+
+/// For bounds containing `Trait<Name = T>`: `Some(Some(T))`; for a bare `Trait`:
+/// `Some(None)`; without it: `None`.
+fn associated_type<'a>(
+    bounds: impl IntoIterator<Item = &'a syn::TypeParamBound>,
+    name: &str,
+    associated: &str,
+) -> Option<Option<Type>> {
     bounds.into_iter().find_map(|bound| {
         let syn::TypeParamBound::Trait(bound) = bound else {
             return None;
         };
         let last = bound.path.segments.last()?;
-        if last.ident != "Future" {
+        if last.ident != name {
             return None;
         }
         let syn::PathArguments::AngleBracketed(arguments) = &last.arguments else {
             return Some(None);
         };
         Some(arguments.args.iter().find_map(|argument| match argument {
-            syn::GenericArgument::AssocType(assoc) if assoc.ident == "Output" => {
+            syn::GenericArgument::AssocType(assoc) if assoc.ident == associated => {
                 Some(assoc.ty.clone())
             }
             _ => None,
         }))
     })
+}
+
+/// The `Item` of a returned stream where it is written: `impl Stream<Item = T>`,
+/// `Pin<Box<dyn Stream<Item = T>>>`, `BoxStream<'_, T>`.
+fn stream_item(returned: &Type) -> Option<Type> {
+    let bounds = match returned {
+        Type::ImplTrait(bounds) => &bounds.bounds,
+        _ => match boxed_trait_object(returned) {
+            Some(object) => &object.bounds,
+            None => return boxed_alias(returned, &["BoxStream", "LocalBoxStream"])?.cloned(),
+        },
+    };
+    associated_type(bounds, "Stream", "Item").flatten()
+}
+
+/// For the `futures` crate's boxed aliases named in `names` (`BoxFuture<'a, T>`,
+/// `BoxStream<'a, T>`, their `Local` twins): `Some(T)`, `Some(None)` when no type
+/// is written.
+fn boxed_alias<'a>(ty: &'a Type, names: &[&str]) -> Option<Option<&'a Type>> {
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    if !names.iter().any(|name| last.ident == name) {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(arguments) = &last.arguments else {
+        return Some(None);
+    };
+    Some(arguments.args.iter().find_map(|argument| match argument {
+        syn::GenericArgument::Type(inner) => Some(inner),
+        _ => None,
+    }))
 }
 
 /// `Pin<Box<dyn Future<Output = T> + ..>>`: `Some(output)`.

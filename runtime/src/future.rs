@@ -7,6 +7,15 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
+/// `future`, its output held to `T`: the expansion's hold on a returned future's
+/// output where the signature writes it (`impl Future<Output = T>`), which the
+/// return type would give it without the macro.
+#[doc(hidden)]
+#[inline(always)]
+pub fn output_is<T, F: Future<Output = T>>(future: F) -> F {
+    future
+}
+
 /// Polls `inner` with its span's context current, whichever thread polls it, and
 /// when `inner` completes records its outcome (`outcome` sees the output: an
 /// error, a reply) and ends the span. A panic in a poll is recorded on the span

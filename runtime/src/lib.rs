@@ -139,7 +139,7 @@ pub mod __private {
     #[cfg(feature = "catalog")]
     pub use crate::catalog::{CATALOG, Entry as CatalogEntry};
     pub use crate::current::{add_event_current, record_current};
-    pub use crate::future::{Instrumented, NoOutcome};
+    pub use crate::future::{Instrumented, NoOutcome, output_is};
     pub use crate::outcome::{
         ErrorProbe, ErrorReport, ResultLike, ViaDebug, ViaDisplay, ViaError, ViaErrorRef,
         ViaSharedErrorRef, ViaTypeName, type_name_of,
@@ -150,7 +150,9 @@ pub mod __private {
     };
     pub use crate::sampling::SampleHint;
     pub use crate::span::{ActiveSpan, Attributes, SpanHandle};
-    pub use crate::stream::{InstrumentedStream, ItemProbe, ViaItem, ViaItemError, ViaItemReply};
+    pub use crate::stream::{
+        InstrumentedStream, ItemProbe, ViaItem, ViaItemError, ViaItemReply, items_are,
+    };
     pub use crate::value::{
         Arg, Explicit, ExplicitDisplay, KindOf, RecordedValue, UnknownKind, ValueKind,
         ViaAsAttribute, ViaFallback, ViaFormat, ViaScalar,

@@ -20,6 +20,14 @@ use std::task::{Context as TaskContext, Poll};
 /// Items streamed, recorded when the stream ends.
 const MESSAGES: &str = "otel_traced.messages";
 
+/// `stream`, its items held to `T`: the expansion's hold on a returned stream's
+/// items where the signature writes them (`impl Stream<Item = T>`).
+#[doc(hidden)]
+#[inline(always)]
+pub fn items_are<T, S: Stream<Item = T>>(stream: S) -> S {
+    stream
+}
+
 /// Wraps the stream an instrumented function returns; `inspect` records what an
 /// item says about the call (the expansion's item probe).
 #[pin_project(PinnedDrop)]

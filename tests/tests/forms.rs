@@ -581,3 +581,30 @@ fn a_function_written_by_a_macro_records_what_it_is_given() {
         Some(&Value::I64(2))
     );
 }
+
+/// A parameter configured out has no binding to record; one configured in is
+/// recorded as any other.
+#[traced]
+fn configured(#[cfg(not(test))] hidden: u32, #[cfg(test)] kept: u32, shown: u32) -> u32 {
+    kept + shown
+}
+
+/// `r#type` is the function `type`, its parameter `r#in` the key `in`.
+#[traced]
+fn r#type(r#in: u32) -> u32 {
+    r#in
+}
+
+#[test]
+fn configured_parameters_and_raw_identifiers() {
+    let captured = capture(|| configured(1, 2));
+    let span = captured.find("configured").expect("the span");
+    assert_eq!(own_keys(span), ["kept", "shown"]);
+    let captured = capture(|| r#type(3));
+    let span = captured.find("type").expect("named without `r#`");
+    assert_eq!(
+        attribute(span, "code.function.name"),
+        Some(&string("forms::type"))
+    );
+    assert_eq!(attribute(span, "in"), Some(&Value::I64(3)));
+}

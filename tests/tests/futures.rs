@@ -226,3 +226,118 @@ fn a_trait_default_method_is_instrumented() {
         Some(&string("!"))
     );
 }
+
+/// An `async fn` that returns a future: clippy's `async_yields_async` (denied by
+/// default) must not fire on the expansion (this file is linted by CI).
+#[traced]
+async fn spawn_doubling(value: u32) -> tokio::task::JoinHandle<u32> {
+    tokio::spawn(async move { value * 2 })
+}
+
+/// The error type of the `Ok` below is only written in the signature: the body's
+/// future is held to it before the expansion looks at the output.
+#[traced]
+fn parse_later(
+    text: &'static str,
+) -> impl Future<Output = Result<u32, Box<dyn std::error::Error + Send + Sync>>> {
+    async move {
+        let number: u32 = text.parse()?;
+        Ok(number)
+    }
+}
+
+/// The `futures` crate's aliases are futures and streams too.
+#[traced]
+fn boxed_alias(id: u32) -> futures::future::BoxFuture<'static, Result<u32, String>> {
+    Box::pin(async move {
+        tokio::task::yield_now().await;
+        if id == 0 {
+            Err("no id".to_owned())
+        } else {
+            Ok(id)
+        }
+    })
+}
+
+#[traced]
+fn boxed_by_method(id: u32) -> futures::future::BoxFuture<'static, u32> {
+    use futures::FutureExt as _;
+    async move { id + 1 }.boxed()
+}
+
+#[traced]
+fn numbers(most: u32) -> impl futures::Stream<Item = Result<u32, std::io::Error>> {
+    use futures::StreamExt as _;
+    futures::stream::iter(0..most).map(Ok)
+}
+
+#[traced]
+fn boxed_numbers(most: u32) -> futures::stream::BoxStream<'static, u32> {
+    use futures::StreamExt as _;
+    futures::stream::iter(0..most).boxed()
+}
+
+#[tokio::test]
+async fn futures_and_streams_whose_types_only_the_signature_writes() {
+    use futures::StreamExt as _;
+    let captured = capture_async(async {
+        let handle = spawn_doubling(4).await;
+        let parsed = (
+            parse_later("12").await.ok(),
+            parse_later("x").await.is_err(),
+        );
+        let aliased = (
+            boxed_alias(0).await,
+            boxed_alias(3).await,
+            boxed_by_method(1).await,
+        );
+        let streamed: Vec<_> = numbers(2).collect().await;
+        let boxed_streamed: Vec<_> = boxed_numbers(3).collect().await;
+        (
+            handle.await.ok(),
+            parsed,
+            aliased,
+            streamed.len(),
+            boxed_streamed,
+        )
+    })
+    .await;
+    assert_eq!(
+        *captured.output(),
+        (
+            Some(8),
+            (Some(12), true),
+            (Err("no id".to_owned()), Ok(3), 2),
+            2,
+            vec![0, 1, 2]
+        )
+    );
+    let statuses = |name: &str| -> Vec<Status> {
+        captured
+            .spans()
+            .iter()
+            .filter(|span| span.name == name)
+            .map(|span| span.status.clone())
+            .collect()
+    };
+    assert_eq!(
+        statuses("parse_later"),
+        [
+            Status::Unset,
+            Status::error("invalid digit found in string")
+        ]
+    );
+    assert_eq!(
+        statuses("boxed_alias"),
+        [Status::error("no id"), Status::Unset],
+        "a BoxFuture's span covers the future: it sees its error"
+    );
+    let boxed = captured.find("boxed_by_method").expect("the span");
+    let streamed = captured.find("boxed_numbers").expect("the span");
+    assert_eq!(
+        attribute(streamed, "otel_traced.messages"),
+        Some(&Value::I64(3)),
+        "a BoxStream's span lasts until the stream ends"
+    );
+    assert!(boxed.end_time >= boxed.start_time);
+}

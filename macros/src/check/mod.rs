@@ -68,6 +68,7 @@ impl Recorded {
             value: quote::quote!(#source),
             span: entry.source.span(),
             kind: Kind::Declared("String"),
+            cfg: Vec::new(),
         }
     }
 }
@@ -91,6 +92,8 @@ pub(crate) struct Recorded {
     pub span: Span,
     /// The kind of value the span catalog lists for the key.
     pub kind: Kind,
+    /// A parameter's `#[cfg(..)]` attributes, which the recording carries too.
+    pub cfg: Vec<syn::Attribute>,
 }
 
 /// How the catalog learns a recorded value's kind.
@@ -118,6 +121,7 @@ impl Recorded {
             value: field.value.to_token_stream(),
             span: syn::spanned::Spanned::span(&field.value),
             kind: declared_kind(&field.key.name, Some(field)).map_or(Kind::Unknown, Kind::Declared),
+            cfg: Vec::new(),
         }
     }
 
@@ -144,6 +148,7 @@ impl Recorded {
             value: ident.to_token_stream(),
             span: ident.span(),
             kind,
+            cfg: param.cfg.clone(),
         }
     }
 }
