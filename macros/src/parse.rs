@@ -94,6 +94,16 @@ pub(crate) fn parse(
             format!("`{attribute}` cannot instrument a `const fn`: a span cannot be opened at compile time; remove `const` or `{attribute}`"),
         ));
     }
+    if let Some(track_caller) = function
+        .attrs
+        .iter()
+        .find(|attribute| attribute.path().is_ident("track_caller"))
+    {
+        errors.push(syn::Error::new_spanned(
+            track_caller,
+            format!("`{attribute}` cannot keep `#[track_caller]`: the body runs in a closure that catches its panics for the span, and a closure does not track its caller (so panics would point inside the function); remove one of them"),
+        ));
+    }
     if let syn::ReturnType::Type(_, output) = &function.sig.output
         && let syn::Type::Never(never) = &**output
     {
