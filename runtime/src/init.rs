@@ -209,22 +209,30 @@ impl Guard {
             crate::value::forget_value_length_limit();
         }
         // Every pipeline shuts down, whatever the others say, within one deadline
-        // for all three; metrics last, so the console's summary follows the last
-        // waterfalls.
+        // for all three. Logs and metrics drain on threads of their own beside the
+        // spans, so that a span export stuck on the collector does not leave them
+        // no time; the console's metrics summary waits for the spans, so that it
+        // follows the last waterfalls.
         let deadline = Instant::now() + SHUTDOWN_TIMEOUT;
         let left = || deadline.saturating_duration_since(Instant::now());
+        let logs = self.logs.take().map(|logs| {
+            let budget = left();
+            crate::background::start("otel-traced-logs-stop", move || {
+                logs.shutdown_with_timeout(budget)
+            })
+        });
+        let (metrics_now, metrics_after_spans) = match self.metrics.take() {
+            Some(metrics) if metrics.summarises_at_shutdown() => (None, Some(metrics)),
+            metrics => (metrics.map(crate::metrics::Pipeline::start_shutdown), None),
+        };
         let traces = self
             .provider
             .take()
             .map_or(Ok(()), |provider| provider.shutdown_with_timeout(left()));
-        let logs = self
-            .logs
-            .take()
-            .map_or(Ok(()), |logs| logs.shutdown_with_timeout(left()));
-        let metrics = self
-            .metrics
-            .take()
-            .map_or(Ok(()), |metrics| metrics.shutdown(left()));
+        let logs = logs.map_or(Ok(()), |logs| logs.wait_until(deadline));
+        let metrics = metrics_now
+            .or_else(|| metrics_after_spans.map(crate::metrics::Pipeline::start_shutdown))
+            .map_or(Ok(()), |metrics| metrics.wait_until(deadline));
         let result = ShutdownError::of([
             ("spans", traces),
             ("log records", logs),
@@ -311,7 +319,9 @@ pub(crate) fn install(
             let _ = logs.shutdown_with_timeout(SHUTDOWN_TIMEOUT);
         }
         if let Some(metrics) = metrics {
-            let _ = metrics.shutdown(SHUTDOWN_TIMEOUT);
+            let _ = metrics
+                .start_shutdown()
+                .wait_until(Instant::now() + SHUTDOWN_TIMEOUT);
         }
         return Err(InitError::AlreadyInitialized);
     }

@@ -19,6 +19,7 @@
 //!
 //! The README is the user guide; `docs/architecture.md` explains the design.
 
+mod background;
 pub mod baggage;
 mod calls;
 mod callsite;

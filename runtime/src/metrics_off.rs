@@ -78,11 +78,15 @@ impl Pipeline {
         match *self {}
     }
 
+    pub(crate) fn summarises_at_shutdown(&self) -> bool {
+        match *self {}
+    }
+
     pub(crate) fn force_flush(&self, _timeout: Duration) -> OTelSdkResult {
         match *self {}
     }
 
-    pub(crate) fn shutdown(self, _timeout: Duration) -> OTelSdkResult {
+    pub(crate) fn start_shutdown(self) -> crate::background::Pending {
         match self {}
     }
 }

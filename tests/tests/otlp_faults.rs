@@ -255,6 +255,59 @@ fn never_answers() {
     );
 }
 
+/// Spans go to a collector that never answers, metrics and logs to one that
+/// works: the spans' stuck export does not take the others' time at shutdown.
+fn spans_stuck_while_metrics_and_logs_are_delivered() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let stuck = format!("http://{}/v1/traces", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let connections: Vec<_> = listener.incoming().collect();
+        drop(connections);
+    });
+    let receiver = Receiver::start(Transport::Http);
+    let working = receiver.endpoint();
+    let metrics_endpoint = format!("{}/v1/metrics", working.trim_end_matches("/v1/traces"));
+    let logs_endpoint = format!("{}/v1/logs", working.trim_end_matches("/v1/traces"));
+    let guard = Config::from_vars([
+        ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", stuck.as_str()),
+        (
+            "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+            metrics_endpoint.as_str(),
+        ),
+        ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", logs_endpoint.as_str()),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+        ("OTEL_EXPORTER_OTLP_TIMEOUT", "30000"),
+        ("OTEL_TRACED_FUNCTION_METRICS", "true"),
+        ("OTEL_BSP_SCHEDULE_DELAY", "20"),
+    ])
+    .install()
+    .expect("OTLP configured");
+    assert!(calls(100) < CALLS_BOUND, "calls waited on export");
+    std::thread::sleep(Duration::from_millis(100)); // a span export is now stuck
+    let started = Instant::now();
+    let error = guard.shutdown().expect_err("the spans were not delivered");
+    assert!(
+        started.elapsed() < SHUTDOWN_BOUND,
+        "{:?}",
+        started.elapsed()
+    );
+    let error = error.to_string();
+    assert!(
+        error.contains("exporting the last spans failed")
+            && !error.contains("metrics")
+            && !error.contains("log records"),
+        "only the spans failed: {error}"
+    );
+    let measured = receiver
+        .metrics_requests()
+        .iter()
+        .flat_map(|request| &request.resource_metrics)
+        .flat_map(|resource| &resource.scope_metrics)
+        .flat_map(|scope| &scope.metrics)
+        .any(|metric| metric.name == "otel_traced.function.duration");
+    assert!(measured, "the metrics were exported at shutdown");
+}
+
 #[test]
 fn the_application_survives_every_collector_fault() {
     for transport in [Transport::Grpc, Transport::Http] {
@@ -267,4 +320,5 @@ fn the_application_survives_every_collector_fault() {
         queue_overflow(transport);
     }
     never_answers();
+    spans_stuck_while_metrics_and_logs_are_delivered();
 }

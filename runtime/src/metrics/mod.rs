@@ -24,12 +24,12 @@ use console::ConsoleMetrics;
 use opentelemetry::metrics::{BoundHistogram, Counter, Histogram, MeterProvider as _};
 use opentelemetry::{InstrumentationScope, Key, KeyValue};
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::{AtomicPtr, AtomicU8, AtomicU64, Ordering};
 use std::sync::{PoisonError, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The bucket boundaries the HTTP, RPC and messaging conventions advise for
 /// durations in seconds, used for every histogram here.
@@ -349,9 +349,13 @@ impl SiteSeries {
 #[derive(Debug)]
 pub(crate) struct Pipeline {
     provider: SdkMeterProvider,
-    /// Whether the annotations record into it: only then does its shutdown stop
-    /// them (a pipeline built by an `init()` that failed must not stop another's).
-    installed: bool,
+    /// The generation of the instruments the annotations record into, once this
+    /// pipeline installed them: only then does its shutdown stop them, and only
+    /// while they are still its own (a pipeline built by an `init()` that failed,
+    /// or an old guard dropped after a new `init()`, must not stop another's).
+    installed: Option<u64>,
+    /// Whether its exporter prints a summary at shutdown (the console).
+    summarises: bool,
 }
 
 impl Pipeline {
@@ -380,52 +384,39 @@ impl Pipeline {
         };
         Ok(Some(Pipeline {
             provider: builder.build(),
-            installed: false,
+            installed: None,
+            summarises: settings.destination == MetricsDestination::Console,
         }))
     }
 
     /// Makes the annotations record into this pipeline.
     pub(crate) fn install(&mut self, all_functions: bool) {
-        install(&self.provider, all_functions);
-        self.installed = true;
+        self.installed = Some(install(&self.provider, all_functions));
     }
 
-    /// Exports what was measured so far, waiting `timeout` at most.
+    /// Whether its shutdown prints a summary (which should follow the spans').
+    pub(crate) fn summarises_at_shutdown(&self) -> bool {
+        self.summarises
+    }
+
+    /// Exports what was measured so far, waiting `timeout` at most: the SDK's
+    /// periodic reader sets no limit on a flush.
     pub(crate) fn force_flush(&self, timeout: Duration) -> OTelSdkResult {
-        within(timeout, &self.provider, SdkMeterProvider::force_flush)
+        let provider = self.provider.clone();
+        crate::background::start("otel-traced-metrics-flush", move || provider.force_flush())
+            .wait_until(Instant::now() + timeout)
     }
 
-    /// Stops measuring if this pipeline was measured into, then exports what was
-    /// measured and shuts down, waiting `timeout` at most.
-    pub(crate) fn shutdown(self, timeout: Duration) -> OTelSdkResult {
-        if self.installed {
-            uninstall();
+    /// Stops measuring if this pipeline was measured into, then starts exporting
+    /// what was measured and shutting down, on a thread of its own: the SDK's
+    /// periodic reader waits for its exporter 5 s on shutdown whatever it is told.
+    pub(crate) fn start_shutdown(self) -> crate::background::Pending {
+        if let Some(generation) = self.installed {
+            uninstall(generation);
         }
-        within(timeout, &self.provider, SdkMeterProvider::shutdown)
+        let provider = self.provider;
+        crate::background::start("otel-traced-metrics-stop", move || provider.shutdown())
     }
-}
-
-/// Runs `step` on `provider` on a thread of its own and waits `timeout` at most:
-/// the SDK's periodic reader waits for its exporter 5 s on shutdown whatever it is
-/// told, and without a limit on a flush. A step still running after `timeout` ends
-/// on its own; the caller goes on.
-fn within(
-    timeout: Duration,
-    provider: &SdkMeterProvider,
-    step: fn(&SdkMeterProvider) -> OTelSdkResult,
-) -> OTelSdkResult {
-    let provider = provider.clone();
-    let (done, result) = std::sync::mpsc::sync_channel(1);
-    std::thread::Builder::new()
-        .name("otel-traced-metrics-stop".to_owned())
-        .spawn(move || {
-            // The receiver is gone when the caller stopped waiting: nothing to tell.
-            let _ = done.send(step(&provider));
-        })
-        .map_err(|error| OTelSdkError::InternalFailure(error.to_string()))?;
-    result
-        .recv_timeout(timeout)
-        .unwrap_or(Err(OTelSdkError::Timeout(timeout)))
 }
 
 /// So long that the console's summary prints only at shutdown.
@@ -452,8 +443,9 @@ fn otlp_reader(
     Err(InitError::MissingFeature("otlp"))
 }
 
-/// Creates the instruments on `provider`; from now on calls are measured.
-fn install(provider: &SdkMeterProvider, all_functions: bool) {
+/// Creates the instruments on `provider`; from now on calls are measured. Returns
+/// their generation.
+fn install(provider: &SdkMeterProvider, all_functions: bool) -> u64 {
     let scope = InstrumentationScope::builder(env!("CARGO_PKG_NAME"))
         .with_version(env!("CARGO_PKG_VERSION"))
         .build();
@@ -485,12 +477,20 @@ fn install(provider: &SdkMeterProvider, all_functions: bool) {
     drop(installed);
     let all = if all_functions { ALL_FUNCTIONS_BIT } else { 0 };
     STATE.store(INSTALLED_BIT | all, Ordering::Release);
+    generation
 }
 
-/// Stops measuring; calls running now record nothing when they end.
-fn uninstall() {
-    STATE.store(0, Ordering::Release);
+/// Stops measuring into the instruments of `generation`, if they are still the
+/// installed ones; calls running now record nothing when they end.
+fn uninstall(generation: u64) {
     let mut installed = INSTRUMENTS.write().unwrap_or_else(PoisonError::into_inner);
+    if installed
+        .as_ref()
+        .is_none_or(|(current, _)| *current != generation)
+    {
+        return;
+    }
+    STATE.store(0, Ordering::Release);
     GENERATION.fetch_add(1, Ordering::AcqRel);
     installed.take();
 }
@@ -597,5 +597,23 @@ pub(crate) fn record(
                 instruments.counters[counter as usize].add(messages, &attributes);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{INSTALLED_BIT, STATE, install, uninstall};
+    use opentelemetry_sdk::metrics::SdkMeterProvider;
+    use std::sync::atomic::Ordering;
+
+    #[test]
+    fn an_old_pipelines_shutdown_leaves_a_newer_ones_instruments() {
+        // An old guard dropped after a new `init()` (a reload) stops nothing of it.
+        let old = install(&SdkMeterProvider::builder().build(), false);
+        let new = install(&SdkMeterProvider::builder().build(), false);
+        uninstall(old);
+        assert_ne!(STATE.load(Ordering::Relaxed) & INSTALLED_BIT, 0);
+        uninstall(new);
+        assert_eq!(STATE.load(Ordering::Relaxed), 0);
     }
 }

@@ -1,0 +1,38 @@
+//! Steps the guard waits for a bounded time (a pipeline's flush or shutdown), run
+//! on a thread of their own: several drain at once within one deadline, and one that
+//! overruns it (an SDK shutdown waiting on a stuck export) is left to end on its
+//! own while the caller goes on.
+
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use std::sync::mpsc::{Receiver, sync_channel};
+use std::time::Instant;
+
+/// A step started by [`start`], whose result is awaited with [`Pending::wait_until`].
+#[derive(Debug)]
+pub(crate) struct Pending(Result<Receiver<OTelSdkResult>, OTelSdkError>);
+
+/// Starts `step` on a thread named `name`.
+pub(crate) fn start(name: &str, step: impl FnOnce() -> OTelSdkResult + Send + 'static) -> Pending {
+    let (done, result) = sync_channel(1);
+    let started = std::thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(move || {
+            // The receiver is gone when the caller stopped waiting: nothing to tell.
+            let _ = done.send(step());
+        });
+    Pending(
+        started
+            .map(|_| result)
+            .map_err(|error| OTelSdkError::InternalFailure(error.to_string())),
+    )
+}
+
+impl Pending {
+    /// The step's result, waiting until `deadline` at most.
+    pub(crate) fn wait_until(self, deadline: Instant) -> OTelSdkResult {
+        let left = deadline.saturating_duration_since(Instant::now());
+        self.0?
+            .recv_timeout(left)
+            .unwrap_or(Err(OTelSdkError::Timeout(left)))
+    }
+}
