@@ -40,6 +40,8 @@ mod metrics;
 mod metrics;
 #[cfg(feature = "otlp")]
 mod otlp;
+#[cfg(feature = "otlp")]
+mod outage;
 mod outcome;
 mod panic;
 mod processor;

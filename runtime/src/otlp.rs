@@ -10,6 +10,7 @@
 
 use crate::config::{Compression, OtlpSettings, Protocol};
 use crate::init::InitError;
+use crate::outage::Outage;
 use opentelemetry::InstrumentationScope;
 use opentelemetry_otlp::{WithExportConfig, WithHttpConfig, WithTonicConfig};
 use opentelemetry_sdk::Resource;
@@ -35,6 +36,8 @@ trait Signal: Sized + 'static {
     type Batch: Send + 'static;
     /// The export thread's name.
     const THREAD: &'static str;
+    /// What it exports, as an outage is said.
+    const SIGNAL: &'static str;
 
     fn build(settings: &OtlpSettings) -> Result<Self, InitError>;
     fn export(&self, batch: Self::Batch) -> impl Future<Output = OTelSdkResult>;
@@ -45,6 +48,7 @@ trait Signal: Sized + 'static {
 impl Signal for opentelemetry_otlp::SpanExporter {
     type Batch = Vec<SpanData>;
     const THREAD: &'static str = "otel-traced-export";
+    const SIGNAL: &'static str = "spans";
 
     fn build(settings: &OtlpSettings) -> Result<Self, InitError> {
         let builder = opentelemetry_otlp::SpanExporter::builder();
@@ -74,6 +78,7 @@ type OwnedLogBatch = Vec<(SdkLogRecord, InstrumentationScope)>;
 impl Signal for opentelemetry_otlp::LogExporter {
     type Batch = OwnedLogBatch;
     const THREAD: &'static str = "otel-traced-export-logs";
+    const SIGNAL: &'static str = "log records";
 
     fn build(settings: &OtlpSettings) -> Result<Self, InitError> {
         let builder = opentelemetry_otlp::LogExporter::builder();
@@ -149,12 +154,14 @@ impl<B> Relay<B> {
                             return;
                         }
                     };
+                    let outage = Outage::new(S::SIGNAL, &settings);
                     while let Some(request) = incoming.recv().await {
                         match request {
                             Request::Export(batch, reply) => {
                                 let result = tokio::time::timeout(timeout, exporter.export(batch))
                                     .await
                                     .unwrap_or(Err(OTelSdkError::Timeout(timeout)));
+                                outage.note(&result);
                                 let _ = reply.send(result);
                             }
                             Request::SetResource(resource) => exporter.set_resource(&resource),
@@ -375,6 +382,7 @@ pub(crate) struct OtlpMetricExporter {
     runtime: Option<tokio::runtime::Runtime>,
     inner: opentelemetry_otlp::MetricExporter,
     timeout: Duration,
+    outage: Outage,
 }
 
 #[cfg(feature = "metrics")]
@@ -413,6 +421,7 @@ pub(crate) fn metric_exporter(
                 runtime: Some(runtime),
                 inner,
                 timeout: settings.timeout,
+                outage: Outage::new("metrics", settings),
             });
         }
         Ok(Err(error)) => InitError::Exporter(error.to_string()),
@@ -434,11 +443,13 @@ impl opentelemetry_sdk::metrics::exporter::PushMetricExporter for OtlpMetricExpo
         let Some(runtime) = &self.runtime else {
             return Err(OTelSdkError::AlreadyShutdown);
         };
-        runtime.block_on(async {
+        let result = runtime.block_on(async {
             tokio::time::timeout(self.timeout, self.inner.export(metrics))
                 .await
                 .unwrap_or(Err(OTelSdkError::Timeout(self.timeout)))
-        })
+        });
+        self.outage.note(&result);
+        result
     }
 
     fn force_flush(&self) -> OTelSdkResult {

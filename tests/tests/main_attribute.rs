@@ -70,3 +70,27 @@ fn a_bad_configuration_exits_with_a_message_and_code_1() {
         );
     }
 }
+
+/// A collector that refuses the export: the outage is said on stderr, once, with
+/// the endpoint and protocol, and the lost spans are counted at exit.
+#[test]
+fn a_failing_export_is_said_once_with_what_to_check() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("its address")
+        .port();
+    let endpoint = format!("http://127.0.0.1:{port}/v1/traces");
+    let output = run(
+        env!("CARGO_BIN_EXE_main_sync"),
+        &[
+            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", &endpoint),
+            ("OTEL_METRICS_EXPORTER", "none"),
+        ],
+    );
+    assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let said = format!("otel-traced: exporting spans to {endpoint} over http/protobuf failed: ");
+    assert_eq!(stderr.matches(&said).count(), 1, "{stderr}");
+    assert!(stderr.contains("span(s) were not exported"), "{stderr}");
+}

@@ -1,0 +1,117 @@
+//! Export failures, said on stderr when an outage starts: without this a
+//! collector that refuses everything (a wrong port, a backend that takes no
+//! metrics) loses data in silence until the guard's count at exit. Said once per
+//! outage: the first failure after a success, or after the start.
+
+use crate::config::{OtlpSettings, Protocol};
+use opentelemetry_sdk::error::OTelSdkResult;
+use std::io::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// One OTLP pipeline's export outcomes.
+#[derive(Debug)]
+pub(crate) struct Outage {
+    /// What is exported: `spans`, `log records`, `metrics`.
+    signal: &'static str,
+    endpoint: String,
+    protocol: Protocol,
+    /// Whether the last export failed (and the outage was said).
+    failing: AtomicBool,
+}
+
+impl Outage {
+    pub(crate) fn new(signal: &'static str, settings: &OtlpSettings) -> Self {
+        Outage {
+            signal,
+            endpoint: settings.endpoint.clone(),
+            protocol: settings.protocol,
+            failing: AtomicBool::new(false),
+        }
+    }
+
+    /// Notes an export's result, saying the first failure of an outage.
+    pub(crate) fn note(&self, result: &OTelSdkResult) {
+        match result {
+            Ok(()) => self.failing.store(false, Ordering::Relaxed),
+            Err(error) => {
+                if !self.failing.swap(true, Ordering::Relaxed) {
+                    // A closed stderr loses the line, not the application.
+                    let _ = writeln!(std::io::stderr(), "otel-traced: {}", self.said(error));
+                }
+            }
+        }
+    }
+
+    fn said(&self, error: &dyn std::fmt::Display) -> String {
+        let Outage {
+            signal,
+            endpoint,
+            protocol,
+            ..
+        } = self;
+        let (protocol, other_port, other) = match protocol {
+            Protocol::Grpc => ("grpc", ":4318", "http/protobuf"),
+            Protocol::HttpProtobuf => ("http/protobuf", ":4317", "grpc"),
+        };
+        let port_hint = if endpoint
+            .split('/')
+            .nth(2)
+            .is_some_and(|authority| authority.ends_with(other_port))
+        {
+            format!(
+                " (port {} is where collectors take OTLP {other}: set OTEL_EXPORTER_OTLP_PROTOCOL={other} or use the {protocol} port)",
+                &other_port[1..]
+            )
+        } else {
+            String::new()
+        };
+        format!(
+            "exporting {signal} to {endpoint} over {protocol} failed: {error}{port_hint}; {signal} are lost until an export succeeds (said once per outage)"
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Outage;
+    use crate::config::{OtlpSettings, Protocol};
+    use std::time::Duration;
+
+    fn outage(endpoint: &str, protocol: Protocol) -> Outage {
+        Outage::new(
+            "spans",
+            &OtlpSettings {
+                endpoint: endpoint.to_owned(),
+                protocol,
+                headers: Vec::new(),
+                timeout: Duration::from_secs(10),
+                compression: None,
+                certificate: None,
+            },
+        )
+    }
+
+    #[test]
+    fn the_message_says_what_failed_and_suspects_a_port_of_the_other_protocol() {
+        assert_eq!(
+            outage("http://collector:4317/v1/traces", Protocol::HttpProtobuf).said(&"refused"),
+            "exporting spans to http://collector:4317/v1/traces over http/protobuf failed: refused (port 4317 is where collectors take OTLP grpc: set OTEL_EXPORTER_OTLP_PROTOCOL=grpc or use the http/protobuf port); spans are lost until an export succeeds (said once per outage)"
+        );
+        assert_eq!(
+            outage("http://collector:4317", Protocol::Grpc).said(&"unavailable"),
+            "exporting spans to http://collector:4317 over grpc failed: unavailable; spans are lost until an export succeeds (said once per outage)"
+        );
+    }
+
+    #[test]
+    fn an_outage_is_said_once_until_an_export_succeeds() {
+        let outage = outage("http://collector:4318/v1/traces", Protocol::HttpProtobuf);
+        let failed = Err(opentelemetry_sdk::error::OTelSdkError::InternalFailure(
+            "refused".to_owned(),
+        ));
+        outage.note(&failed);
+        assert!(outage.failing.load(std::sync::atomic::Ordering::Relaxed));
+        outage.note(&Ok(()));
+        assert!(!outage.failing.load(std::sync::atomic::Ordering::Relaxed));
+    }
+}
