@@ -252,6 +252,9 @@ fn inner(id: u64) -> String {
 fn an_http_server_span_is_named_by_method_and_route() {
     let request = http::Request::get("/users/7?full=1")
         .header("traceparent", TRACEPARENT)
+        .header("host", "shop.example:8443")
+        .header("user-agent", "curl/8.5.0")
+        .header("x-forwarded-for", "203.0.113.9, 10.0.0.2")
         .body(())
         .unwrap();
     let captured = capture(|| get_user(request, 7));
@@ -265,11 +268,48 @@ fn an_http_server_span_is_named_by_method_and_route() {
             "url.path",
             "url.query",
             "url.scheme",
+            "server.address",
+            "server.port",
+            "client.address",
+            "user_agent.original",
             "network.protocol.version",
             "id",
             "http.response.status_code"
         ]
     );
+    assert_eq!(
+        attribute(span, "server.address"),
+        Some(&string("shop.example"))
+    );
+    assert_eq!(attribute(span, "server.port"), Some(&Value::I64(8443)));
+    assert_eq!(
+        attribute(span, "client.address"),
+        Some(&string("203.0.113.9")),
+        "the first hop's client"
+    );
+    assert_eq!(
+        attribute(span, "user_agent.original"),
+        Some(&string("curl/8.5.0"))
+    );
+    let client_of = |forwarded: &str| {
+        let request = http::Request::get("/users/7")
+            .header("forwarded", forwarded)
+            .body(())
+            .unwrap();
+        let captured = capture(|| get_user(request, 7));
+        let span = captured.find("GET /users/{id}").expect("the server span");
+        attribute(span, "client.address").cloned()
+    };
+    assert_eq!(
+        client_of("for=\"[2001:db8:cafe::17]:4711\";proto=https, for=10.0.0.2"),
+        Some(string("2001:db8:cafe::17"))
+    );
+    assert_eq!(
+        client_of("For=192.0.2.43:47011"),
+        Some(string("192.0.2.43"))
+    );
+    assert_eq!(client_of("for=_hidden, for=10.0.0.2"), None, "obfuscated");
+    assert_eq!(client_of("proto=https"), None);
     assert_eq!(attribute(span, "url.path"), Some(&string("/users/7")));
     assert_eq!(attribute(span, "url.query"), Some(&string("full=1")));
     assert_eq!(

@@ -69,6 +69,11 @@ pub struct RequestTarget<'a> {
     /// The HTTP version the request was made with (`1.1`, `2`):
     /// `network.protocol.version`.
     pub protocol_version: Option<&'a str>,
+    /// The `User-Agent` header: `user_agent.original`.
+    pub user_agent: Option<&'a str>,
+    /// The original client as a proxy tells it (`Forwarded: for=`, else the first
+    /// `X-Forwarded-For`): `client.address` on a server.
+    pub forwarded_for: Option<&'a str>,
 }
 
 impl<T: Extract + ?Sized> Extract for &T {
@@ -332,7 +337,43 @@ mod http_carriers {
             path: Some(uri.path()),
             query: uri.query(),
             protocol_version: protocol_version(request.version()),
+            user_agent: request
+                .headers()
+                .get(http::header::USER_AGENT)
+                .and_then(|agent| agent.to_str().ok()),
+            forwarded_for: forwarded_for(request.headers()),
         }
+    }
+
+    /// The first hop's client, as a proxy says it: `Forwarded: for=` (its node
+    /// unquoted and without a port: `"[2001:db8::17]:4711"` is `2001:db8::17`),
+    /// else the first address of `X-Forwarded-For`. Obfuscated and unknown nodes
+    /// (`_hidden`, `unknown`) name no address.
+    fn forwarded_for(headers: &http::HeaderMap) -> Option<&str> {
+        let forwarded = || {
+            let value = headers.get(http::header::FORWARDED)?.to_str().ok()?;
+            let first_hop = value.split(',').next()?;
+            first_hop.split(';').find_map(|pair| {
+                let (name, node) = pair.split_once('=')?;
+                name.trim()
+                    .eq_ignore_ascii_case("for")
+                    .then(|| node.trim().trim_matches('"'))
+            })
+        };
+        let x_forwarded = || {
+            let value = headers.get("x-forwarded-for")?.to_str().ok()?;
+            value.split(',').next().map(str::trim)
+        };
+        let node = forwarded().or_else(x_forwarded)?;
+        let address = match node.strip_prefix('[') {
+            Some(bracketed) => bracketed.split(']').next()?,
+            // An IPv4 address or a name, with a port or not (a bare IPv6 address
+            // has several colons and no port).
+            None if node.matches(':').count() == 1 => node.split(':').next()?,
+            None => node,
+        };
+        (!address.is_empty() && !address.starts_with('_') && address != "unknown")
+            .then_some(address)
     }
 
     /// `network.protocol.version` as the HTTP conventions write it.

@@ -302,6 +302,16 @@ pub(crate) fn attributes(
                     }
                     let scheme = target.scheme.unwrap_or("http");
                     attributes.push(KeyValue::new("url.scheme", scheme.to_owned()));
+                    // The local server as the request names it (`Host`).
+                    if let Some((address, port)) = server_host_port(None, target) {
+                        push_server(&mut attributes, address, port);
+                    }
+                    if let Some(client) = target.forwarded_for {
+                        attributes.push(KeyValue::new("client.address", client.to_owned()));
+                    }
+                    if let Some(agent) = target.user_agent {
+                        attributes.push(KeyValue::new("user_agent.original", agent.to_owned()));
+                    }
                 }
                 Side::Client => {
                     if let Some(url) = full_url(target) {
@@ -452,7 +462,7 @@ mod tests {
             authority: Some(authority),
             path: Some("/users/7"),
             query: Some("page=2&sig=abc"),
-            protocol_version: None,
+            ..RequestTarget::default()
         }
     }
 
