@@ -277,22 +277,27 @@ enum Measured {
     Function(&'static str, &'static SiteSeries),
     /// A boundary's histogram with the attributes it keeps from the span's start.
     Boundary(Instrument, Vec<KeyValue>),
-    /// A messaging boundary's histogram, as a boundary's, and the count of
-    /// messages it adds to: how many, once the call says (a call that handles no
-    /// message it knows of, a `receive` without headers, adds nothing).
-    Messaging {
-        instrument: Instrument,
-        attributes: Vec<KeyValue>,
-        counter: MessageCounter,
-        messages: Option<u64>,
-    },
+    /// A messaging boundary's histogram and message count; boxed, so that every
+    /// call's tally stays as small as the others need (it is moved with the span).
+    Messaging(Box<MessagingTiming>),
+}
+
+/// A messaging boundary's histogram, as a boundary's, and the count of messages
+/// it adds to: how many, once the call says (a call that handles no message it
+/// knows of, a `receive` without headers, adds nothing).
+#[derive(Debug)]
+struct MessagingTiming {
+    instrument: Instrument,
+    attributes: Vec<KeyValue>,
+    counter: MessageCounter,
+    messages: Option<u64>,
 }
 
 impl Timing {
     /// Notes how many messages the call sent or consumed.
     pub(crate) fn count_messages(&mut self, count: u64) {
-        if let Measured::Messaging { messages, .. } = &mut self.measured {
-            *messages = Some(count);
+        if let Measured::Messaging(messaging) = &mut self.measured {
+            messaging.messages = Some(count);
         }
     }
 }
@@ -533,12 +538,12 @@ pub(crate) fn time_boundary(rpc: &RpcMeta, attributes: &[KeyValue]) -> Option<Ti
         _ => None,
     };
     let measured = match counter {
-        Some(counter) => Measured::Messaging {
+        Some(counter) => Measured::Messaging(Box::new(MessagingTiming {
             instrument,
             attributes: kept,
             counter,
             messages: None,
-        },
+        })),
         None => Measured::Boundary(instrument, kept),
     };
     Some(Timing {
@@ -581,12 +586,13 @@ pub(crate) fn record(
             }
             histogram(instrument).record(seconds, &attributes);
         }
-        Measured::Messaging {
-            instrument,
-            mut attributes,
-            counter,
-            messages,
-        } => {
+        Measured::Messaging(messaging) => {
+            let MessagingTiming {
+                instrument,
+                mut attributes,
+                counter,
+                messages,
+            } = *messaging;
             if let Some(failure) = failure {
                 attributes.push(KeyValue::new(ERROR_TYPE, failure.value()));
             }
