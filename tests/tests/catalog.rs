@@ -44,6 +44,35 @@ impl<'a, T: std::fmt::Debug> Shelf<'a, T> {
     }
 }
 
+/// A method of an impl with an associated type and a const parameter, and a
+/// parameter whose type binds its own lifetime: the catalog's entry names none of
+/// the impl's parameters and keeps the `for<'a>`.
+trait Repo {
+    type Id: Copy;
+}
+
+struct Rows;
+
+impl Repo for Rows {
+    type Id = u64;
+}
+
+struct Store<R: Repo, const N: usize>(std::marker::PhantomData<R>);
+
+impl<R: Repo, const N: usize> Store<R, N> {
+    #[traced]
+    fn fetch(
+        &self,
+        id: R::Id,
+        page: [u8; N],
+        check: &dyn for<'a> Fn(&'a str) -> bool,
+        limit: u32,
+    ) -> bool {
+        let _ = (id, page);
+        check("row") && limit > 0
+    }
+}
+
 /// Both sides of one gRPC method, as a gateway that also serves it holds them: one
 /// span name, client and server, and no conflict.
 #[otel_traced::traced_rpc(service = "shop.v1.Inventory", method = "Reserve")]
@@ -98,6 +127,7 @@ fn every_annotated_function_is_listed_with_its_metadata() {
         functions,
         [
             "catalog::call_reserve",
+            "catalog::fetch",
             "catalog::generic",
             "catalog::place",
             "catalog::place_remotely",
@@ -138,6 +168,13 @@ fn every_annotated_function_is_listed_with_its_metadata() {
         entry("catalog::stock").attributes(),
         [("label", ValueKind::String), ("count", ValueKind::Int)],
         "a parameter of the impl's type parameter is not listed"
+    );
+    let store: Store<Rows, 2> = Store(std::marker::PhantomData);
+    assert!(store.fetch(7, [0; 2], &|row| !row.is_empty(), 3));
+    assert_eq!(
+        entry("catalog::fetch").attributes(),
+        [("limit", ValueKind::Int)],
+        "the impl's parameters are not named, a scalar is listed"
     );
     assert_eq!(
         entry("catalog::total").attributes(),
@@ -187,9 +224,9 @@ fn the_catalog_renders_as_a_markdown_table() {
         lines[0],
         "| span | kind | function | location | attributes |"
     );
-    assert_eq!(lines.len(), 2 + 7);
+    assert_eq!(lines.len(), 2 + 8);
     assert_eq!(
-        lines[8],
+        lines[9],
         format!(
             "| `total` | Internal | `catalog::total` | tests/tests/catalog.rs:{} | `order_id`: int, `return.value`: unknown |",
             line_of("fn total(")

@@ -169,14 +169,25 @@ fn nameable(ty: &syn::Type, generics: &syn::Generics) -> bool {
             if matches!(ty, syn::Type::ImplTrait(_) | syn::Type::Infer(_)) {
                 self.nameable = false;
             }
+            // `T`, and `R::Id` (an associated type of one).
             if let syn::Type::Path(path) = ty
                 && path.qself.is_none()
-                && let Some(ident) = path.path.get_ident()
-                && looks_like_a_type_parameter(ident)
+                && let Some(first) = path.path.segments.first()
+                && looks_like_a_type_parameter(&first.ident)
             {
                 self.nameable = false;
             }
             syn::visit::visit_type(self, ty);
+        }
+        fn visit_expr_path(&mut self, path: &'ast syn::ExprPath) {
+            // A const parameter in an array length or a generic argument: `[u8; N]`.
+            if path.qself.is_none()
+                && let Some(first) = path.path.segments.first()
+                && looks_like_a_type_parameter(&first.ident)
+            {
+                self.nameable = false;
+            }
+            syn::visit::visit_expr_path(self, path);
         }
         fn visit_lifetime(&mut self, _: &'ast syn::Lifetime) {
             // Made `'static` in the catalog's copy of the type.
@@ -214,15 +225,49 @@ fn looks_like_a_type_parameter(ident: &Ident) -> bool {
 /// `ty` with every lifetime `'static`, so that an item nested in the function can
 /// name it: the lifetimes of the function, its impl or its trait are not in scope
 /// there, and they do not change the kind of value.
+/// A lifetime a `for<'a>` binds stays: it is the type's own, not the function's.
 fn with_static_lifetimes(ty: &syn::Type) -> syn::Type {
-    struct Eraser;
-    impl syn::visit_mut::VisitMut for Eraser {
+    use syn::visit_mut::VisitMut;
+    /// The lifetimes bound by the `for<..>`s around the one being visited.
+    struct Eraser(Vec<syn::Ident>);
+    impl Eraser {
+        fn within(&mut self, bound: Option<&syn::BoundLifetimes>, visit: impl FnOnce(&mut Self)) {
+            let depth = self.0.len();
+            if let Some(bound) = bound {
+                self.0
+                    .extend(bound.lifetimes.iter().filter_map(|param| match param {
+                        syn::GenericParam::Lifetime(param) => Some(param.lifetime.ident.clone()),
+                        _ => None,
+                    }));
+            }
+            visit(self);
+            self.0.truncate(depth);
+        }
+    }
+    impl VisitMut for Eraser {
         fn visit_lifetime_mut(&mut self, lifetime: &mut syn::Lifetime) {
-            *lifetime = syn::Lifetime::new("'static", lifetime.span());
+            if !self.0.contains(&lifetime.ident) {
+                *lifetime = syn::Lifetime::new("'static", lifetime.span());
+            }
+        }
+        fn visit_bound_lifetimes_mut(&mut self, _: &mut syn::BoundLifetimes) {
+            // The binder itself: its lifetimes are kept.
+        }
+        fn visit_type_bare_fn_mut(&mut self, function: &mut syn::TypeBareFn) {
+            let bound = function.lifetimes.clone();
+            self.within(bound.as_ref(), |eraser| {
+                syn::visit_mut::visit_type_bare_fn_mut(eraser, function);
+            });
+        }
+        fn visit_trait_bound_mut(&mut self, trait_bound: &mut syn::TraitBound) {
+            let bound = trait_bound.lifetimes.clone();
+            self.within(bound.as_ref(), |eraser| {
+                syn::visit_mut::visit_trait_bound_mut(eraser, trait_bound);
+            });
         }
     }
     let mut ty = ty.clone();
-    syn::visit_mut::VisitMut::visit_type_mut(&mut Eraser, &mut ty);
+    Eraser(Vec::new()).visit_type_mut(&mut ty);
     ty
 }
 
