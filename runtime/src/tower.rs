@@ -407,6 +407,9 @@ fn record_grpc(span: &mut ActiveSpan, rpc: &RpcMeta, code: i32, message: &str) {
         .record_reply(rpc, Some(Reply::Grpc { code, message }), false);
 }
 
+/// `CANCELLED`: the call was given up.
+const GRPC_CANCELLED: i32 = 1;
+
 /// A response body whose end ends the span; a gRPC status in its trailers is
 /// recorded first.
 #[pin_project(PinnedDrop)]
@@ -498,9 +501,16 @@ where
 #[pinned_drop]
 impl<B> PinnedDrop for TracedBody<B> {
     /// A body dropped before its end (the peer went away) still ends its span,
-    /// without marking it cancelled: the response was given.
+    /// without marking it cancelled: the response was given. A gRPC call whose
+    /// status was still to come ends CANCELLED, as gRPC tells both sides of a
+    /// stream given up (an error on the client only).
     fn drop(self: Pin<&mut Self>) {
-        if let Some(span) = self.project().span.as_mut() {
+        let this = self.project();
+        if let Some(span) = this.span.as_mut() {
+            if let Some(awaited) = this.awaiting_trailers.take() {
+                let message = "the stream was dropped before its status";
+                record_grpc(span, &awaited.rpc, GRPC_CANCELLED, message);
+            }
             span.finish();
         }
     }

@@ -151,3 +151,39 @@ fn a_grpc_reply_without_a_status_takes_the_code_grpc_gives_its_http_status() {
         );
     }
 }
+
+#[test]
+fn a_grpc_stream_dropped_before_its_status_ends_cancelled() {
+    use otel_traced::tower::GrpcLayer;
+    for (layer, error) in [(GrpcLayer::client(), true), (GrpcLayer::server(), false)] {
+        let captured = capture(|| {
+            let mut service = layer.layer(Replies(|_: &str| {
+                // Headers sent, the status to come in the trailers.
+                http::Response::builder()
+                    .status(200)
+                    .body("a first message".to_owned())
+                    .unwrap()
+            }));
+            futures::executor::block_on(async {
+                let response = service
+                    .call(request("POST", "/shop.Inventory/Watch"))
+                    .await
+                    .expect("served");
+                drop(response.into_body());
+            });
+        });
+        let span = captured.find("shop.Inventory/Watch").expect("the span");
+        assert_eq!(
+            otel_traced_tests::attribute(span, "rpc.response.status_code"),
+            Some(&otel_traced_tests::string("CANCELLED"))
+        );
+        let expected = if error {
+            otel_traced::opentelemetry::trace::Status::error(
+                "the stream was dropped before its status",
+            )
+        } else {
+            otel_traced::opentelemetry::trace::Status::Unset
+        };
+        assert_eq!(span.status, expected, "an error on the client only");
+    }
+}
