@@ -110,6 +110,7 @@ impl fmt::Debug for HttpLayer {
 pub struct GrpcLayer {
     side: Side,
     server: Option<Arc<str>>,
+    services: Option<Arc<[String]>>,
 }
 
 impl GrpcLayer {
@@ -118,6 +119,7 @@ impl GrpcLayer {
         GrpcLayer {
             side: Side::Server,
             server: None,
+            services: None,
         }
     }
 
@@ -126,7 +128,24 @@ impl GrpcLayer {
         GrpcLayer {
             side: Side::Client,
             server: None,
+            services: None,
         }
+    }
+
+    /// The services a server serves (`pkg.Service`, a tonic server's
+    /// `NamedService::NAME`): a call of any other is `_OTHER` (its path kept in
+    /// `rpc.method_original`, its span named `grpc`), as the conventions ask for a
+    /// method the server does not know. Without it, any well-formed path is taken
+    /// as a method, and a client sending made-up ones makes a span name, a metric
+    /// series and an adaptive-sampling operation of each.
+    ///
+    /// ```
+    /// let layer = otel_traced::tower::GrpcLayer::server().serving(["shop.v1.Inventory"]);
+    /// # let _ = layer;
+    /// ```
+    pub fn serving(mut self, services: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.services = Some(services.into_iter().map(Into::into).collect());
+        self
     }
 
     /// The `host:port` a client's channel calls, recorded as `server.address` and
@@ -148,6 +167,7 @@ enum Boundary {
     Grpc {
         side: Side,
         server: Option<Arc<str>>,
+        services: Option<Arc<[String]>>,
     },
 }
 
@@ -166,10 +186,10 @@ impl Boundary {
                     template: None,
                 },
             },
-            Boundary::Grpc { side, .. } => RpcMeta {
+            Boundary::Grpc { side, services, .. } => RpcMeta {
                 side: *side,
                 protocol: Protocol::Grpc {
-                    method: Cow::Owned(grpc_method(request.uri().path())),
+                    method: Cow::Owned(grpc_method(request.uri().path(), services.as_deref())),
                 },
             },
         }
@@ -177,8 +197,9 @@ impl Boundary {
 }
 
 /// `pkg.Service/Method` of a gRPC path; `_OTHER` for a path that is not one, so
-/// that arbitrary paths sent to a server cannot make arbitrary span names.
-fn grpc_method(path: &str) -> String {
+/// that arbitrary paths sent to a server cannot make arbitrary span names, and for
+/// a service not among `services` when they are known.
+fn grpc_method(path: &str, services: Option<&[String]>) -> String {
     let well_formed = path.strip_prefix('/').and_then(|method| {
         let (service, name) = method.split_once('/')?;
         let part = |text: &str| {
@@ -187,7 +208,8 @@ fn grpc_method(path: &str) -> String {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
         };
-        (part(service) && part(name)).then_some(method)
+        let served = services.is_none_or(|services| services.iter().any(|known| known == service));
+        (part(service) && part(name) && served).then_some(method)
     });
     well_formed.unwrap_or("_OTHER").to_owned()
 }
@@ -215,6 +237,7 @@ impl<S> tower_layer::Layer<S> for GrpcLayer {
             boundary: Boundary::Grpc {
                 side: self.side,
                 server: self.server.clone(),
+                services: self.services.clone(),
             },
         }
     }
@@ -549,12 +572,22 @@ mod tests {
     #[test]
     fn grpc_paths_name_their_method_and_nothing_else_does() {
         assert_eq!(
-            grpc_method("/shop.v1.Inventory/Reserve"),
+            grpc_method("/shop.v1.Inventory/Reserve", None),
             "shop.v1.Inventory/Reserve"
         );
-        assert_eq!(grpc_method("/index.html"), "_OTHER");
-        assert_eq!(grpc_method("/a/b/c"), "_OTHER");
-        assert_eq!(grpc_method("/shop.Inventory/"), "_OTHER");
-        assert_eq!(grpc_method(""), "_OTHER");
+        assert_eq!(grpc_method("/index.html", None), "_OTHER");
+        assert_eq!(grpc_method("/a/b/c", None), "_OTHER");
+        assert_eq!(grpc_method("/shop.Inventory/", None), "_OTHER");
+        assert_eq!(grpc_method("", None), "_OTHER");
+        let served = ["shop.v1.Inventory".to_owned()];
+        assert_eq!(
+            grpc_method("/shop.v1.Inventory/Reserve", Some(&served)),
+            "shop.v1.Inventory/Reserve"
+        );
+        assert_eq!(
+            grpc_method("/shop.v1.Scanner/Probe1", Some(&served)),
+            "_OTHER",
+            "a service the server does not serve"
+        );
     }
 }
