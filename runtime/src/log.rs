@@ -11,6 +11,8 @@
 //! }
 //! let logger = Box::leak(Box::new(otel_traced::log::with_trace_context(Stderr)));
 //! log::set_logger(logger).unwrap();
+//! // The `log` crate drops every record until a maximum level is set.
+//! log::set_max_level(log::LevelFilter::Info);
 //! ```
 
 use ::log::kv::{Error, Key, Source, Value, VisitSource};
@@ -19,8 +21,9 @@ use opentelemetry::trace::{SpanContext, TraceContextExt as _};
 
 /// Wraps `inner` so that each record emitted inside a span reaches it with
 /// `trace_id` and `span_id` (lowercase hex) added to its key-values. Outside a span
-/// records pass unchanged. When `init()` exports logs (OTLP), every record is also
-/// exported through `opentelemetry-appender-log`, linked to the current span.
+/// records pass unchanged. When `init()` exports logs (OTLP), every record `inner`
+/// is enabled for is also exported through `opentelemetry-appender-log`, linked to
+/// the current span.
 pub fn with_trace_context<L: Log>(inner: L) -> TraceContextLogger<L> {
     TraceContextLogger { inner }
 }
@@ -38,6 +41,12 @@ impl<L: Log> Log for TraceContextLogger<L> {
     }
 
     fn log(&self, record: &Record<'_>) {
+        // The `log` macros ask only the global maximum level: a record the inner
+        // logger filters out (env_logger's `RUST_LOG=info,sqlx=warn`) is neither
+        // printed nor exported.
+        if !self.inner.enabled(record.metadata()) {
+            return;
+        }
         crate::logs::export_log_record(record);
         let span_context =
             crate::thread_exit::map_current(|context| context.span().span_context().clone());

@@ -14,11 +14,11 @@ use opentelemetry_sdk::logs::{
     BatchConfigBuilder, BatchLogProcessor, LogExporter, SdkLogger, SdkLoggerProvider,
 };
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 /// The installed pipeline's loggers; `None` when nothing exports logs.
-static INSTALLED: RwLock<Option<Loggers>> = RwLock::new(None);
+static INSTALLED: RwLock<Option<Arc<Loggers>>> = RwLock::new(None);
 
 /// How exceptions are recorded, as [`ExceptionSignal`] discriminants. Only ever
 /// other than `SpanEvent` while a pipeline is installed: exceptions are never
@@ -73,7 +73,7 @@ pub(crate) fn install(provider: &SdkLoggerProvider, exceptions: ExceptionSignal)
         #[cfg(feature = "tracing")]
         tracing: opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge::new(provider),
     };
-    *INSTALLED.write().unwrap_or_else(PoisonError::into_inner) = Some(loggers);
+    *INSTALLED.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(loggers));
     let signal = match exceptions {
         ExceptionSignal::SpanEvent => SPAN_EVENT,
         ExceptionSignal::Log => LOG,
@@ -158,8 +158,14 @@ fn with_loggers(f: impl FnOnce(&Loggers)) {
     if crate::route::on_export_thread() || !crate::thread_exit::context_reachable() {
         return;
     }
-    let installed = INSTALLED.read().unwrap_or_else(PoisonError::into_inner);
-    if let Some(loggers) = installed.as_ref() {
-        f(loggers);
+    // Taken out of the lock: the bridges format the user's values, which may log
+    // in turn, and a second read of the lock behind a waiting writer (a guard
+    // shutting down) would deadlock.
+    let installed = INSTALLED
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    if let Some(loggers) = installed {
+        f(&loggers);
     }
 }

@@ -29,7 +29,6 @@ use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::registry::LookupSpan;
-use tracing_subscriber::util::SubscriberInitExt as _;
 
 /// The layer that joins `tracing` to otel-traced: `tracing` spans become spans
 /// of the provider `init()` installed (or of the running test capture), parented
@@ -66,11 +65,15 @@ pub fn install() -> Result<(), InstallError> {
     let lines = tracing_subscriber::fmt::layer()
         .event_format(with_trace_ids(tracing_subscriber::fmt::format()))
         .with_writer(std::io::stderr);
-    tracing_subscriber::registry()
+    let subscriber = tracing_subscriber::registry()
         .with(layer())
         .with(lines)
-        .with(filter)
-        .try_init()
+        .with(filter);
+    // Not `try_init`: with tracing-subscriber's `tracing-log` feature (on in its
+    // defaults, so in many dependency graphs) it also takes the `log` crate's
+    // logger, failing after setting the subscriber when one is set (our
+    // `log::with_trace_context`, say) and taking its place when none is.
+    tracing_core::dispatcher::set_global_default(tracing_core::Dispatch::new(subscriber))
         .map_err(|_| InstallError::AlreadySet)
 }
 

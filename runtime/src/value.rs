@@ -454,12 +454,22 @@ fn value_length_limit() -> Option<usize> {
     }
 }
 
-/// The limit read from the environment the first time one is needed.
+/// The limit read from the environment the first time one is needed; kept only
+/// if no installation set one meanwhile (a value recorded while `init()` runs).
 #[cold]
 fn value_length_limit_from_env() -> Option<usize> {
     let from_env = crate::config::value_length_limit_from_env();
-    set_value_length_limit(from_env);
-    from_env
+    let kept = VALUE_LENGTH_LIMIT.compare_exchange(
+        NOT_CONFIGURED,
+        from_env.unwrap_or(NO_LIMIT).min(NO_LIMIT),
+        Ordering::Relaxed,
+        Ordering::Relaxed,
+    );
+    match kept {
+        Ok(_) | Err(NOT_CONFIGURED) => from_env,
+        Err(NO_LIMIT) => None,
+        Err(configured) => Some(configured),
+    }
 }
 
 /// Cuts string values (and each string of a string array) to the value length

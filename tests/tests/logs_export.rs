@@ -35,12 +35,14 @@ fn reserve(sku: &str) -> Result<(), OutOfStock> {
     Err(OutOfStock)
 }
 
-/// A `log` logger printing nothing: only the export is under test here.
+/// A `log` logger printing nothing (only the export is under test here), and not
+/// enabled for the target `noisy`, as env_logger is for a directive such as
+/// `noisy=warn`.
 struct Silent;
 
 impl log::Log for Silent {
-    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
-        true
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        metadata.target() != "noisy"
     }
 
     fn log(&self, _: &log::Record<'_>) {}
@@ -115,6 +117,7 @@ fn log_records_and_tracing_events_arrive_linked_to_their_span_over_both_protocol
         let receiver = Receiver::start(transport);
         let guard = install(&receiver, transport, &[]);
         log::info!("outside any span");
+        log::info!(target: "noisy", "filtered out by the logger: not exported either");
         checkout(42);
         // One export of each signal before the last, so that what the clients
         // emit while exporting would have a later export to travel in.
