@@ -63,7 +63,9 @@ impl Capture {
     }
 
     /// Decides sampling with `sampler`, e.g. `Sampler::AlwaysOff` to check that
-    /// nothing is evaluated for spans that are not recorded.
+    /// nothing is evaluated for spans that are not recorded. It decides for every
+    /// span as given: an `AdaptiveSampler` goes in as `Sampler::from(adaptive)`,
+    /// parent-based as `init()` installs it.
     pub fn sampler(mut self, sampler: impl ShouldSample + 'static) -> Self {
         self.sampler = Box::new(sampler);
         self

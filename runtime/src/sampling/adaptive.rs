@@ -41,6 +41,11 @@ use std::time::Duration;
 ///     .error_threshold(0.1);
 /// let _config = otel_traced::Config::from_env().sampler(sampler.into());
 /// ```
+///
+/// As a `ShouldSample` of its own it decides every span by its name, children
+/// too; `.into()` makes it the parent-based `Sampler` that decides for roots only,
+/// which is what `Config::sampler` takes and what a test capture should be given
+/// (`Capture::new().sampler(Sampler::from(adaptive))`).
 #[derive(Clone, Debug)]
 pub struct AdaptiveSampler {
     /// Ratio bound of `traceidratio`: `ratio * 2^63`.
