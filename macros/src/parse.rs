@@ -114,13 +114,15 @@ pub(crate) fn parse(
     }
     let params = take_params(&mut function, &mut errors);
     let (shape, produced) = shape(&function);
-    let yielded = match shape {
-        Shape::ReturnsFuture { .. } | Shape::AsyncTrait => produced.clone(),
-        Shape::ReturnsStream { .. } => match &function.sig.output {
-            syn::ReturnType::Type(_, returned) => stream_item(returned),
-            syn::ReturnType::Default => None,
-        },
-        Shape::Sync | Shape::Async => None,
+    // A boxed return type, written out or an alias, types the body's future or
+    // stream itself; an `impl Trait` does not, nor does the `async` block that
+    // `AsyncTrait` takes out of its box.
+    let yielded = match (shape, &function.sig.output) {
+        (Shape::ReturnsFuture { boxed: false } | Shape::AsyncTrait, _) => produced.clone(),
+        (Shape::ReturnsStream { boxed: false }, syn::ReturnType::Type(_, returned)) => {
+            stream_item(returned)
+        }
+        _ => None,
     };
     if let Shape::ReturnsStream { .. } = shape {
         reject_on_streams(&options, &mut errors);
@@ -340,10 +342,12 @@ fn shape(function: &ItemFn) -> (Shape, Option<Type>) {
     {
         return (Shape::ReturnsStream { boxed: true }, None);
     }
-    let boxed_output = boxed_future_output(returned).or_else(|| {
-        boxed_alias(returned, &["BoxFuture", "LocalBoxFuture"]).map(|output| output.cloned())
-    });
-    if let Some(output) = boxed_output {
+    // Typed by the alias, not opened up as `#[async_trait]`'s block: what the
+    // alias outputs is only known through it.
+    if let Some(output) = boxed_alias(returned, &["BoxFuture", "LocalBoxFuture"]) {
+        return (Shape::ReturnsFuture { boxed: true }, Some(output.clone()));
+    }
+    if let Some(output) = boxed_future_output(returned) {
         let shape = if boxed_async_block(&function.block).is_some() {
             Shape::AsyncTrait
         } else {
@@ -389,35 +393,34 @@ fn associated_type<'a>(
     })
 }
 
-/// The `Item` of a returned stream where it is written: `impl Stream<Item = T>`,
-/// `Pin<Box<dyn Stream<Item = T>>>`, `BoxStream<'_, T>`.
+/// The `Item` of a returned `impl Stream<Item = T>`.
 fn stream_item(returned: &Type) -> Option<Type> {
-    let bounds = match returned {
-        Type::ImplTrait(bounds) => &bounds.bounds,
-        _ => match boxed_trait_object(returned) {
-            Some(object) => &object.bounds,
-            None => return boxed_alias(returned, &["BoxStream", "LocalBoxStream"])?.cloned(),
-        },
+    let Type::ImplTrait(bounds) = returned else {
+        return None;
     };
-    associated_type(bounds, "Stream", "Item").flatten()
+    associated_type(&bounds.bounds, "Stream", "Item").flatten()
 }
 
-/// For the `futures` crate's boxed aliases named in `names` (`BoxFuture<'a, T>`,
-/// `BoxStream<'a, T>`, their `Local` twins): `Some(T)`, `Some(None)` when no type
-/// is written.
-fn boxed_alias<'a>(ty: &'a Type, names: &[&str]) -> Option<Option<&'a Type>> {
+/// `T` of the `futures` crate's boxed aliases named in `names`, written as that
+/// crate writes them: `BoxFuture<'a, T>` (a pinned box whose output is `T`),
+/// `BoxStream<'a, T>`, their `Local` twins. Other aliases of these names
+/// (tonic's `BoxFuture<T, E>`) are not taken for them.
+fn boxed_alias<'a>(ty: &'a Type, names: &[&str]) -> Option<&'a Type> {
     let Type::Path(path) = ty else { return None };
     let last = path.path.segments.last()?;
     if !names.iter().any(|name| last.ident == name) {
         return None;
     }
     let syn::PathArguments::AngleBracketed(arguments) = &last.arguments else {
-        return Some(None);
+        return None;
     };
-    Some(arguments.args.iter().find_map(|argument| match argument {
-        syn::GenericArgument::Type(inner) => Some(inner),
+    match arguments.args.iter().collect::<Vec<_>>()[..] {
+        [
+            syn::GenericArgument::Lifetime(_),
+            syn::GenericArgument::Type(output),
+        ] => Some(output),
         _ => None,
-    }))
+    }
 }
 
 /// `Pin<Box<dyn Future<Output = T> + ..>>`: `Some(output)`.

@@ -563,6 +563,17 @@ fn handle_restock(headers: &std::collections::HashMap<String, String>) {
     let _ = headers;
 }
 
+/// A `receive` that names no message counts nothing: its `process` counts.
+#[traced_rpc(messaging, receive, system = "kafka", destination = "alerts")]
+fn poll_alert() -> Option<std::collections::HashMap<String, String>> {
+    Some(std::collections::HashMap::new())
+}
+
+#[traced_rpc(messaging, process, system = "kafka", destination = "alerts", carrier = headers)]
+fn handle_alert(headers: &std::collections::HashMap<String, String>) {
+    let _ = headers;
+}
+
 #[traced_rpc(messaging, send, system = "kafka", destination = "orders", carrier = headers)]
 fn send_order(headers: &mut std::collections::HashMap<String, String>) -> Result<(), String> {
     match headers.contains_key("order") {
@@ -588,6 +599,9 @@ fn messaging_boundaries_count_the_messages_sent_and_consumed_once() {
         handle_restock(message);
     }
     let _ = poll_restock(0);
+    if let Some(alert) = poll_alert() {
+        handle_alert(&alert);
+    }
     guard.shutdown().expect("a clean shutdown");
 
     let (metric, sent) = counter(&receiver, "messaging.client.sent.messages");
@@ -616,12 +630,18 @@ fn messaging_boundaries_count_the_messages_sent_and_consumed_once() {
         ("messaging.destination.name", "restock"),
     ];
     let failed = joined(&pushed, &[("error.type", "alloc::string::String")]);
+    let alert = [
+        ("messaging.system", "kafka"),
+        ("messaging.operation.name", "process"),
+        ("messaging.destination.name", "alerts"),
+    ];
     assert_eq!(
         sorted(consumed),
         sorted(vec![
             (expected(&pushed), 1),
             (expected(&failed), 1),
             (expected(&pulled), 5),
+            (expected(&alert), 1),
         ]),
     );
 }

@@ -26,6 +26,7 @@ use opentelemetry::{InstrumentationScope, Key, KeyValue};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
+use std::borrow::Cow;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::{AtomicPtr, AtomicU8, AtomicU64, Ordering};
 use std::sync::{PoisonError, RwLock};
@@ -206,18 +207,12 @@ impl MessageCounter {
     }
 
     /// The count a call of the messaging operation `operation` on `destination`
-    /// of `system` adds to, if any. A `receive` notes that the destination's
-    /// messages are pulled, so that their `process` does not count them again:
-    /// the conventions count a delivery once, when it is received if a `receive`
-    /// is instrumented. A pull consumer receives before it processes, so its first
-    /// `process` already finds the note.
+    /// of `system` adds to, if any. A `process` of what a `receive` counted does
+    /// not count it again (see [`MessagingTiming::count`]).
     fn of(operation: Operation, system: &str, destination: Option<&str>) -> Option<Self> {
         match operation {
             Operation::Send => Some(MessageCounter::Sent),
-            Operation::Receive => {
-                note_pulled(system, destination);
-                Some(MessageCounter::Consumed)
-            }
+            Operation::Receive => Some(MessageCounter::Consumed),
             Operation::Process => {
                 (!is_pulled(system, destination)).then_some(MessageCounter::Consumed)
             }
@@ -291,13 +286,30 @@ struct MessagingTiming {
     attributes: Vec<KeyValue>,
     counter: MessageCounter,
     messages: Option<u64>,
+    /// A `receive`'s system and destination, noted as pulled once it counts.
+    receives: Option<(Cow<'static, str>, Option<Cow<'static, str>>)>,
+}
+
+impl MessagingTiming {
+    /// Notes how many messages the call sent or consumed. A `receive` that counts
+    /// messages notes its destination as pulled, so that their `process` does not
+    /// count them again: the conventions count a delivery once, where it is
+    /// received when a `receive` is instrumented. A pull consumer receives before
+    /// it processes, so its first `process` finds the note. (A `receive` that
+    /// names no message counts nothing and leaves the `process` counting.)
+    fn count(&mut self, count: u64) {
+        self.messages = Some(count);
+        if let Some((system, destination)) = self.receives.take() {
+            note_pulled(&system, destination.as_deref());
+        }
+    }
 }
 
 impl Timing {
     /// Notes how many messages the call sent or consumed.
     pub(crate) fn count_messages(&mut self, count: u64) {
         if let Measured::Messaging(messaging) = &mut self.measured {
-            messaging.messages = Some(count);
+            messaging.count(count);
         }
     }
 }
@@ -528,23 +540,24 @@ pub(crate) fn time_boundary(rpc: &RpcMeta, attributes: &[KeyValue]) -> Option<Ti
             .filter(|attribute| instrument.keeps(attribute.key.as_str()))
             .cloned(),
     );
-    let counter = match &rpc.protocol {
+    let measured = match &rpc.protocol {
         Protocol::Messaging {
             operation,
             system,
             destination,
             ..
-        } => MessageCounter::of(*operation, system, destination.as_deref()),
-        _ => None,
-    };
-    let measured = match counter {
-        Some(counter) => Measured::Messaging(Box::new(MessagingTiming {
-            instrument,
-            attributes: kept,
-            counter,
-            messages: None,
-        })),
-        None => Measured::Boundary(instrument, kept),
+        } => match MessageCounter::of(*operation, system, destination.as_deref()) {
+            Some(counter) => Measured::Messaging(Box::new(MessagingTiming {
+                instrument,
+                attributes: kept,
+                counter,
+                messages: None,
+                receives: (*operation == Operation::Receive)
+                    .then(|| (system.clone(), destination.clone())),
+            })),
+            None => Measured::Boundary(instrument, kept),
+        },
+        _ => Measured::Boundary(instrument, kept),
     };
     Some(Timing {
         start: Stamp::now(),
@@ -592,12 +605,14 @@ pub(crate) fn record(
                 mut attributes,
                 counter,
                 messages,
+                ..
             } = *messaging;
             if let Some(failure) = failure {
                 attributes.push(KeyValue::new(ERROR_TYPE, failure.value()));
             }
             histogram(instrument).record(seconds, &attributes);
-            if let Some(messages) = messages {
+            // A poll that got nothing makes no series of zeros.
+            if let Some(messages) = messages.filter(|messages| *messages > 0) {
                 // The counts' attributes are the duration's but the operation type.
                 attributes.retain(|attribute| attribute.key.as_str() != MESSAGING_OPERATION_TYPE);
                 instruments.counters[counter as usize].add(messages, &attributes);
