@@ -16,4 +16,7 @@ fn no_host(request: Request<()>) {}
 #[traced_rpc(client, service = "shop.v1.Inventory", server = "grpc://inventory")]
 fn not_a_url_scheme(request: Request<()>) {}
 
+#[traced_rpc(client, service = "shop.v1.Inventory", server = "[::1]50051")]
+fn no_colon_before_the_port(request: Request<()>) {}
+
 fn main() {}

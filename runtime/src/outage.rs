@@ -23,7 +23,7 @@ impl Outage {
     pub(crate) fn new(signal: &'static str, settings: &OtlpSettings) -> Self {
         Outage {
             signal,
-            endpoint: settings.endpoint.clone(),
+            endpoint: without_secrets(&settings.endpoint),
             protocol: settings.protocol,
             failing: AtomicBool::new(false),
         }
@@ -71,9 +71,28 @@ impl Outage {
     }
 }
 
+/// `endpoint` as it may be printed: user information and the query (where a
+/// token may be) left out.
+fn without_secrets(endpoint: &str) -> String {
+    let endpoint = endpoint.split(['?', '#']).next().unwrap_or(endpoint);
+    match endpoint.split_once("://") {
+        Some((scheme, rest)) => match rest.split_once('/') {
+            Some((authority, path)) => format!("{scheme}://{}/{path}", host_of(authority)),
+            None => format!("{scheme}://{}", host_of(rest)),
+        },
+        None => endpoint.to_owned(),
+    }
+}
+
+fn host_of(authority: &str) -> &str {
+    authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Outage;
+    use super::{Outage, without_secrets};
     use crate::config::{OtlpSettings, Protocol};
     use std::time::Duration;
 
@@ -100,6 +119,18 @@ mod tests {
         assert_eq!(
             outage("http://collector:4317", Protocol::Grpc).said(&"unavailable"),
             "exporting spans to http://collector:4317 over grpc failed: unavailable; spans are lost until an export succeeds (said once per outage)"
+        );
+    }
+
+    #[test]
+    fn an_endpoint_is_said_without_its_secrets() {
+        assert_eq!(
+            without_secrets("https://user:key@collector:4318/v1/traces?token=abc"),
+            "https://collector:4318/v1/traces"
+        );
+        assert_eq!(
+            without_secrets("http://collector:4317"),
+            "http://collector:4317"
         );
     }
 

@@ -310,6 +310,20 @@ fn an_http_server_span_is_named_by_method_and_route() {
     );
     assert_eq!(client_of("for=_hidden, for=10.0.0.2"), None, "obfuscated");
     assert_eq!(client_of("proto=https"), None);
+    // Behind a proxy, the server the client asked for, with the port its scheme
+    // implies.
+    let request = http::Request::get("/users/7")
+        .header("host", "app:8080")
+        .header("forwarded", "host=shop.example;proto=https")
+        .body(())
+        .unwrap();
+    let proxied = capture(|| get_user(request, 7));
+    let proxied = proxied.find("GET /users/{id}").expect("the server span");
+    assert_eq!(
+        attribute(proxied, "server.address"),
+        Some(&string("shop.example"))
+    );
+    assert_eq!(attribute(proxied, "server.port"), Some(&Value::I64(443)));
     assert_eq!(attribute(span, "url.path"), Some(&string("/users/7")));
     assert_eq!(attribute(span, "url.query"), Some(&string("full=1")));
     assert_eq!(

@@ -401,14 +401,18 @@ fn check_server(server: &LitStr, errors: &mut Errors) {
         Some((scheme, rest))
             if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") =>
         {
-            (true, rest.split('/').next().unwrap_or(rest))
+            (true, rest.split(['/', '?', '#']).next().unwrap_or(rest))
         }
         _ => (false, value.as_str()),
     };
     let (host, port) = match authority.strip_prefix('[') {
         Some(rest) => match rest.split_once(']') {
             Some((host, "")) => (host, None),
-            Some((host, after)) => (host, Some(after.strip_prefix(':').unwrap_or(after))),
+            // `[::1]50051` has no port: `]` is followed by `:` or nothing.
+            Some((host, after)) => match after.strip_prefix(':') {
+                Some(port) => (host, Some(port)),
+                None => ("", None),
+            },
             None => ("", None),
         },
         None => match authority.rsplit_once(':') {

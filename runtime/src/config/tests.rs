@@ -608,7 +608,8 @@ fn metrics_follow_the_spans_unless_told_otherwise() {
     assert_eq!(otlp.endpoint, "http://collector:4318/v1/metrics");
     // Beside the traces' collector, with what it needs (an API key, its timeout)
     // unless the signal's own variables say otherwise.
-    let certificate = std::env::temp_dir().join("otel-traced-beside-ca.pem");
+    let certificate =
+        std::env::temp_dir().join(format!("otel-traced-beside-ca-{}.pem", std::process::id()));
     std::fs::write(&certificate, "not read while configuring").expect("writable");
     let vars = [
         (

@@ -74,6 +74,9 @@ pub struct RequestTarget<'a> {
     /// The original client as a proxy tells it (`Forwarded: for=`, else the first
     /// `X-Forwarded-For`): `client.address` on a server.
     pub forwarded_for: Option<&'a str>,
+    /// The original host as a proxy tells it (`Forwarded: host=`, else
+    /// `X-Forwarded-Host`): a server's `server.address` before its own `Host`.
+    pub forwarded_host: Option<&'a str>,
 }
 
 impl<T: Extract + ?Sized> Extract for &T {
@@ -288,26 +291,36 @@ mod http_carriers {
         }
     }
 
-    /// The scheme of the original request, which a server behind a TLS proxy
-    /// learns only from the proxy (`Forwarded: proto=`, else `X-Forwarded-Proto`),
-    /// as the HTTP conventions say to use. Only `http` and `https` are taken: a
-    /// client must not choose the values of a metric's attribute.
-    fn forwarded_scheme(headers: &http::HeaderMap) -> Option<&'static str> {
-        let forwarded = || {
+    /// What the first proxy says of the original request: parameter `name` of the
+    /// first element of `Forwarded` (RFC 7239), else the first entry of the
+    /// de-facto `x_forwarded` header, as the HTTP conventions say to read them.
+    fn forwarded<'h>(
+        headers: &'h http::HeaderMap,
+        name: &str,
+        x_forwarded: &str,
+    ) -> Option<&'h str> {
+        let standard = || {
             let value = headers.get(http::header::FORWARDED)?.to_str().ok()?;
-            // The first hop's `proto`: elements are `,`-separated, pairs `;`.
-            value.split([',', ';']).find_map(|pair| {
-                let (name, proto) = pair.split_once('=')?;
-                name.trim()
-                    .eq_ignore_ascii_case("proto")
-                    .then(|| proto.trim().trim_matches('"'))
+            let first_hop = value.split(',').next()?;
+            first_hop.split(';').find_map(|pair| {
+                let (key, value) = pair.split_once('=')?;
+                key.trim()
+                    .eq_ignore_ascii_case(name)
+                    .then(|| value.trim().trim_matches('"'))
             })
         };
-        let x_forwarded = || {
-            let value = headers.get("x-forwarded-proto")?.to_str().ok()?;
+        let de_facto = || {
+            let value = headers.get(x_forwarded)?.to_str().ok()?;
             value.split(',').next().map(str::trim)
         };
-        match forwarded().or_else(x_forwarded)? {
+        standard().or_else(de_facto)
+    }
+
+    /// The scheme of the original request, which a server behind a TLS proxy
+    /// learns only from the proxy. Only `http` and `https` are taken: a client
+    /// must not choose the values of a metric's attribute.
+    fn forwarded_scheme(headers: &http::HeaderMap) -> Option<&'static str> {
+        match forwarded(headers, "proto", "x-forwarded-proto")? {
             proto if proto.eq_ignore_ascii_case("https") => Some("https"),
             proto if proto.eq_ignore_ascii_case("http") => Some("http"),
             _ => None,
@@ -342,6 +355,8 @@ mod http_carriers {
                 .get(http::header::USER_AGENT)
                 .and_then(|agent| agent.to_str().ok()),
             forwarded_for: forwarded_for(request.headers()),
+            forwarded_host: forwarded(request.headers(), "host", "x-forwarded-host")
+                .filter(|host| !host.is_empty()),
         }
     }
 
@@ -350,21 +365,7 @@ mod http_carriers {
     /// else the first address of `X-Forwarded-For`. Obfuscated and unknown nodes
     /// (`_hidden`, `unknown`) name no address.
     fn forwarded_for(headers: &http::HeaderMap) -> Option<&str> {
-        let forwarded = || {
-            let value = headers.get(http::header::FORWARDED)?.to_str().ok()?;
-            let first_hop = value.split(',').next()?;
-            first_hop.split(';').find_map(|pair| {
-                let (name, node) = pair.split_once('=')?;
-                name.trim()
-                    .eq_ignore_ascii_case("for")
-                    .then(|| node.trim().trim_matches('"'))
-            })
-        };
-        let x_forwarded = || {
-            let value = headers.get("x-forwarded-for")?.to_str().ok()?;
-            value.split(',').next().map(str::trim)
-        };
-        let node = forwarded().or_else(x_forwarded)?;
+        let node = forwarded(headers, "for", "x-forwarded-for")?;
         let address = match node.strip_prefix('[') {
             Some(bracketed) => bracketed.split(']').next()?,
             // An IPv4 address or a name, with a port or not (a bare IPv6 address

@@ -137,11 +137,13 @@ pub fn batch_creation<B: MessageBatch + ?Sized>(batch: &B) -> (Vec<Link>, Fresh)
 pub const BATCH_MESSAGE_COUNT: &str = "messaging.batch.message_count";
 
 /// How many messages a batch holds.
+#[doc(hidden)]
 pub fn batch_len<B: MessageBatch + ?Sized>(batch: &B) -> usize {
     batch.messages().count()
 }
 
 /// `messaging.batch.message_count` of a batch of `count` messages.
+#[doc(hidden)]
 pub fn message_count(count: usize) -> Option<Value> {
     Some(Value::I64(count_value(count)))
 }

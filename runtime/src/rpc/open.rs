@@ -241,7 +241,12 @@ pub(crate) fn attributes(
     target: &RequestTarget<'_>,
     server: Option<&str>,
 ) -> Vec<KeyValue> {
-    let mut attributes = Vec::with_capacity(6);
+    // Room for every attribute of the side and protocol: one allocation.
+    let capacity = match (&rpc.protocol, rpc.side) {
+        (Protocol::Http { .. }, Side::Server) => 12,
+        _ => 6,
+    };
+    let mut attributes = Vec::with_capacity(capacity);
     match &rpc.protocol {
         Protocol::Messaging {
             operation,
@@ -302,8 +307,15 @@ pub(crate) fn attributes(
                     }
                     let scheme = target.scheme.unwrap_or("http");
                     attributes.push(KeyValue::new("url.scheme", scheme.to_owned()));
-                    // The local server as the request names it (`Host`).
-                    if let Some((address, port)) = server_host_port(None, target) {
+                    // The server the client asked for: as a proxy says it, else as
+                    // the request names it (`Host`); the port the recorded scheme
+                    // implies when none is written.
+                    let asked = RequestTarget {
+                        scheme: Some(scheme),
+                        authority: target.forwarded_host.or(target.authority),
+                        ..*target
+                    };
+                    if let Some((address, port)) = server_host_port(None, &asked) {
                         push_server(&mut attributes, address, port);
                     }
                     if let Some(client) = target.forwarded_for {
@@ -374,7 +386,10 @@ fn server_host_port<'a>(
 ) -> Option<(&'a str, Option<u16>)> {
     let (scheme, authority) = match server {
         Some(server) => match server.split_once("://") {
-            Some((scheme, rest)) => (Some(scheme), rest.split('/').next().unwrap_or(rest)),
+            Some((scheme, rest)) => (
+                Some(scheme),
+                rest.split(['/', '?', '#']).next().unwrap_or(rest),
+            ),
             None => (None, server),
         },
         None => (target.scheme, target.authority?),
