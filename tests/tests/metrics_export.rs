@@ -132,6 +132,20 @@ fn histogram(receiver: &Receiver, name: &str) -> (Metric, Vec<(Attributes, Histo
     (metric, points)
 }
 
+/// The metric `name` as the last export that holds it says it.
+fn last_export_of(receiver: &Receiver, name: &str) -> Metric {
+    let requests = receiver.metrics_requests();
+    requests
+        .iter()
+        .rev()
+        .flat_map(|request| &request.resource_metrics)
+        .flat_map(|resource| &resource.scope_metrics)
+        .flat_map(|scope| &scope.metrics)
+        .find(|metric| metric.name == name)
+        .unwrap_or_else(|| panic!("no {name} among {} export(s)", requests.len()))
+        .clone()
+}
+
 /// [`histogram`] with the temporality the export says.
 fn histogram_as(
     receiver: &Receiver,
@@ -141,16 +155,7 @@ fn histogram_as(
     Vec<(Attributes, HistogramDataPoint)>,
     AggregationTemporality,
 ) {
-    let requests = receiver.metrics_requests();
-    let metric = requests
-        .iter()
-        .rev()
-        .flat_map(|request| &request.resource_metrics)
-        .flat_map(|resource| &resource.scope_metrics)
-        .flat_map(|scope| &scope.metrics)
-        .find(|metric| metric.name == name)
-        .unwrap_or_else(|| panic!("no {name} among {} export(s)", requests.len()))
-        .clone();
+    let metric = last_export_of(receiver, name);
     let Some(metric::Data::Histogram(data)) = &metric.data else {
         panic!("{name} is not a histogram: {:?}", metric.data);
     };
@@ -212,16 +217,7 @@ fn count(points: &[(Attributes, HistogramDataPoint)], pairs: &[(&str, &str)]) ->
 /// The data points of the monotonic sum `name` in the last export, keyed by their
 /// attributes, with their integer values; and the metric itself.
 fn counter(receiver: &Receiver, name: &str) -> (Metric, Vec<(Attributes, i64)>) {
-    let requests = receiver.metrics_requests();
-    let metric = requests
-        .iter()
-        .rev()
-        .flat_map(|request| &request.resource_metrics)
-        .flat_map(|resource| &resource.scope_metrics)
-        .flat_map(|scope| &scope.metrics)
-        .find(|metric| metric.name == name)
-        .unwrap_or_else(|| panic!("no {name} among {} export(s)", requests.len()))
-        .clone();
+    let metric = last_export_of(receiver, name);
     let Some(metric::Data::Sum(sum)) = &metric.data else {
         panic!("{name} is not a sum: {:?}", metric.data);
     };

@@ -215,10 +215,8 @@ fn hostile_peer(transport: Transport, hostility: Hostility) {
     );
 }
 
-/// A collector that accepts connections and never answers, for spans, log records
-/// and metrics at once: the guard's 5 s bound holds for the three pipelines
-/// together, not for each.
-fn never_answers() {
+/// The address of a collector that accepts connections and never answers them.
+fn silent_collector() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     std::thread::spawn(move || {
@@ -226,6 +224,14 @@ fn never_answers() {
         let connections: Vec<_> = listener.incoming().collect();
         drop(connections);
     });
+    endpoint
+}
+
+/// A collector that accepts connections and never answers, for spans, log records
+/// and metrics at once: the guard's 5 s bound holds for the three pipelines
+/// together, not for each.
+fn never_answers() {
+    let endpoint = silent_collector();
     let guard = Config::from_vars([
         ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
         ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
@@ -258,12 +264,7 @@ fn never_answers() {
 /// Spans go to a collector that never answers, metrics and logs to one that
 /// works: the spans' stuck export does not take the others' time at shutdown.
 fn spans_stuck_while_metrics_and_logs_are_delivered() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let stuck = format!("http://{}/v1/traces", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let connections: Vec<_> = listener.incoming().collect();
-        drop(connections);
-    });
+    let stuck = format!("{}/v1/traces", silent_collector());
     let receiver = Receiver::start(Transport::Http);
     let working = receiver.endpoint();
     let metrics_endpoint = format!("{}/v1/metrics", working.trim_end_matches("/v1/traces"));
