@@ -24,8 +24,13 @@ use vars::{Variable, Vars};
 
 /// Spans the batch queue holds before it drops new ones. The specification's 2048
 /// dropped spans in tight loops on two cores (DESIGN §7); this holds a burst of that
-/// size many times over for a few MiB. `OTEL_BSP_MAX_QUEUE_SIZE` overrides it.
+/// size many times over for about 24 MB. `OTEL_BSP_MAX_QUEUE_SIZE` overrides it.
 const DEFAULT_MAX_QUEUE_SIZE: usize = 65_536;
+
+/// The largest queue taken: the SDK allocates the whole queue when it starts (about
+/// 360 bytes a span), so a mistyped size would take gigabytes, or abort the
+/// process when the allocation fails, rather than say what is wrong.
+const MAX_QUEUE_SIZE_LIMIT: usize = 1 << 20;
 
 /// The shortest export delay and timeout a builder call sets: 0 cannot work.
 const LEAST_DURATION: Duration = Duration::from_millis(1);
@@ -305,7 +310,9 @@ impl Config {
         self
     }
 
-    /// Spans queued for export at most, over `OTEL_BSP_MAX_QUEUE_SIZE` (at least 1).
+    /// Spans queued for export at most, over `OTEL_BSP_MAX_QUEUE_SIZE` (at least 1,
+    /// at most 1 048 576: the queue is allocated when `init()` starts, about 360
+    /// bytes a span).
     pub fn max_queue_size(mut self, spans: usize) -> Self {
         self.max_queue_size = Some(spans);
         self
@@ -464,9 +471,16 @@ impl Config {
             None => Ok(Duration::from_millis(default)),
         };
         let batch = BatchSettings {
-            max_queue_size: match self.max_queue_size {
-                Some(size) => size,
-                None => count("OTEL_BSP_MAX_QUEUE_SIZE", DEFAULT_MAX_QUEUE_SIZE)?,
+            max_queue_size: match (self.max_queue_size, vars.get("OTEL_BSP_MAX_QUEUE_SIZE")) {
+                (Some(size), _) => size.clamp(1, MAX_QUEUE_SIZE_LIMIT),
+                (None, Some(variable)) => {
+                    const ACCEPTED: &str = "a whole number from 1 to 1048576 (the queue is allocated at start, about 360 bytes a span)";
+                    match variable.count(ACCEPTED)? {
+                        size @ 1..=MAX_QUEUE_SIZE_LIMIT => size,
+                        _ => return Err(variable.invalid(ACCEPTED)),
+                    }
+                }
+                (None, None) => DEFAULT_MAX_QUEUE_SIZE,
             },
             scheduled_delay: match (self.scheduled_delay, vars.get("OTEL_BSP_SCHEDULE_DELAY")) {
                 (Some(delay), _) => Some(delay),

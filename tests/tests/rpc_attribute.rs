@@ -595,3 +595,34 @@ fn malformed_oversized_and_conflicting_headers_are_handled_as_the_specifications
         assert_eq!(seen.baggage, expected, "{case}: baggage");
     }
 }
+
+/// A gateway forwarding the headers it received, written as such.
+#[traced_rpc(client, http)]
+fn forward(request: http::Request<()>) -> http::HeaderMap {
+    request.headers().clone()
+}
+
+#[test]
+fn a_client_replaces_the_propagation_headers_a_gateway_copied() {
+    let request = http::Request::get("http://inventory/items")
+        .header("traceparent", TRACEPARENT)
+        .header("tracestate", "vendor=stale")
+        .header("baggage", "tenant=old")
+        .header("x-request-id", "kept")
+        .body(())
+        .unwrap();
+    let captured = capture(|| forward(request));
+    let span = &captured.spans()[0];
+    let sent = captured.output();
+    assert_eq!(
+        sent["traceparent"],
+        format!(
+            "00-{}-{}-01",
+            span.span_context.trace_id(),
+            span.span_context.span_id()
+        )
+    );
+    assert_eq!(sent.get("tracestate"), None, "the call's own: none");
+    assert_eq!(sent.get("baggage"), None, "the call's own: none");
+    assert_eq!(sent["x-request-id"], "kept");
+}

@@ -321,9 +321,23 @@ fn batch_processor_variables() {
         },
         "a batch larger than the queue is cut to it"
     );
+    for size in ["0", "10000000"] {
+        assert_eq!(
+            error(&[("OTEL_BSP_MAX_QUEUE_SIZE", size)]),
+            format!(
+                "OTEL_BSP_MAX_QUEUE_SIZE=\"{size}\" is not valid: it accepts a whole number from 1 to 1048576 (the queue is allocated at start, about 360 bytes a span)"
+            )
+        );
+    }
     assert_eq!(
-        error(&[("OTEL_BSP_MAX_QUEUE_SIZE", "0")]),
-        "OTEL_BSP_MAX_QUEUE_SIZE=\"0\" is not valid: it accepts a whole number greater than 0"
+        Config::from_vars(Vec::<(&str, &str)>::new())
+            .max_queue_size(usize::MAX)
+            .settings()
+            .expect("valid")
+            .batch
+            .max_queue_size,
+        1 << 20,
+        "a builder's size is kept within the bound"
     );
     assert_eq!(
         error(&[("OTEL_BSP_SCHEDULE_DELAY", "soon")]),

@@ -44,6 +44,15 @@ pub trait Inject {
     /// Sets `key` to `value`, replacing what it held.
     fn set(&mut self, key: &str, value: String);
 
+    /// Removes every value of `key`. Before a context is written, the fields the
+    /// propagators write are removed, so that a `tracestate` or `baggage` copied
+    /// from an incoming request (a gateway forwarding headers) does not travel
+    /// beside a new `traceparent`. A carrier that cannot remove leaves them (the
+    /// default).
+    fn remove(&mut self, key: &str) {
+        let _ = key;
+    }
+
     /// What the carrier knows of its request (an `http::Request` its method and
     /// URI), for the HTTP conventions; nothing by default.
     fn target(&self) -> RequestTarget<'_> {
@@ -110,6 +119,10 @@ impl<T: Extract + ?Sized> Extract for &mut T {
 impl<T: Inject + ?Sized> Inject for &mut T {
     fn set(&mut self, key: &str, value: String) {
         (**self).set(key, value);
+    }
+
+    fn remove(&mut self, key: &str) {
+        (**self).remove(key);
     }
 
     fn target(&self) -> RequestTarget<'_> {
@@ -206,8 +219,12 @@ impl<S: std::hash::BuildHasher> Extract for HashMap<String, String, S> {
 
 impl<S: std::hash::BuildHasher> Inject for HashMap<String, String, S> {
     fn set(&mut self, key: &str, value: String) {
-        self.retain(|name, _| !name.eq_ignore_ascii_case(key));
+        Inject::remove(self, key);
         self.insert(key.to_owned(), value);
+    }
+
+    fn remove(&mut self, key: &str) {
+        self.retain(|name, _| !name.eq_ignore_ascii_case(key));
     }
 }
 
@@ -228,8 +245,12 @@ impl Extract for Vec<(String, Vec<u8>)> {
 
 impl Inject for Vec<(String, Vec<u8>)> {
     fn set(&mut self, key: &str, value: String) {
-        self.retain(|(name, _)| !name.eq_ignore_ascii_case(key));
+        Inject::remove(self, key);
         self.push((key.to_owned(), value.into_bytes()));
+    }
+
+    fn remove(&mut self, key: &str) {
+        self.retain(|(name, _)| !name.eq_ignore_ascii_case(key));
     }
 }
 
@@ -265,6 +286,12 @@ mod http_carriers {
                 self.insert(name, value);
             }
         }
+
+        fn remove(&mut self, key: &str) {
+            if let Ok(name) = http::HeaderName::from_bytes(key.as_bytes()) {
+                http::HeaderMap::remove(self, name);
+            }
+        }
     }
 
     impl<B> Extract for http::Request<B> {
@@ -284,6 +311,10 @@ mod http_carriers {
     impl<B> Inject for http::Request<B> {
         fn set(&mut self, key: &str, value: String) {
             Inject::set(self.headers_mut(), key, value);
+        }
+
+        fn remove(&mut self, key: &str) {
+            Inject::remove(self.headers_mut(), key);
         }
 
         fn target(&self) -> RequestTarget<'_> {
@@ -424,6 +455,10 @@ mod tonic_carriers {
                 self.insert(key, value);
             }
         }
+
+        fn remove(&mut self, key: &str) {
+            MetadataMap::remove(self, key.to_ascii_lowercase().as_str());
+        }
     }
 
     impl<T> Extract for tonic::Request<T> {
@@ -439,6 +474,10 @@ mod tonic_carriers {
     impl<T> Inject for tonic::Request<T> {
         fn set(&mut self, key: &str, value: String) {
             Inject::set(self.metadata_mut(), key, value);
+        }
+
+        fn remove(&mut self, key: &str) {
+            Inject::remove(self.metadata_mut(), key);
         }
     }
 }

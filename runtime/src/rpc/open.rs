@@ -197,8 +197,19 @@ impl ActiveSpan {
     }
 }
 
-fn inject(context: &Context, injector: &mut dyn opentelemetry::propagation::Injector) {
-    with_propagator(|propagator| propagator.inject_context(context, injector));
+/// Writes `context` with the global propagator. A context with a span replaces
+/// every field the propagator writes, so that what the carrier held (a gateway's
+/// copy of the incoming headers) does not travel beside it; one without leaves the
+/// carrier as it is, whatever the application put there.
+fn inject<C: Inject + ?Sized>(context: &Context, injector: &mut AsInjector<'_, C>) {
+    with_propagator(|propagator| {
+        if context.span().span_context().is_valid() {
+            for field in propagator.fields() {
+                injector.0.remove(field);
+            }
+        }
+        propagator.inject_context(context, injector);
+    });
 }
 
 /// The context a server continues: what the global propagator finds in `carrier`
@@ -465,6 +476,21 @@ fn push_redacted_query(url: &mut String, query: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn without_a_span_a_carrier_keeps_the_context_it_holds() {
+        // Nothing traced here: what the application put in the headers stays.
+        let mut headers = std::collections::HashMap::from([
+            (
+                "traceparent".to_owned(),
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned(),
+            ),
+            ("tracestate".to_owned(), "vendor=kept".to_owned()),
+        ]);
+        let before = headers.clone();
+        ActiveSpan::disabled().inject(&mut headers);
+        assert_eq!(headers, before);
+    }
 
     fn target<'a>(
         method: &'a str,
