@@ -44,11 +44,10 @@ pub trait Inject {
     /// Sets `key` to `value`, replacing what it held.
     fn set(&mut self, key: &str, value: String);
 
-    /// Removes every value of `key`. Before a context is written, the fields the
-    /// propagators write are removed, so that a `tracestate` or `baggage` copied
-    /// from an incoming request (a gateway forwarding headers) does not travel
-    /// beside a new `traceparent`. A carrier that cannot remove leaves them (the
-    /// default).
+    /// Removes every value of `key`. Before a span's context is written, the
+    /// fields that describe a span are removed, so that a `tracestate` copied from
+    /// an incoming request (a gateway forwarding headers) does not travel beside a
+    /// new `traceparent`. A carrier that cannot remove leaves them (the default).
     fn remove(&mut self, key: &str) {
         let _ = key;
     }

@@ -198,14 +198,18 @@ impl ActiveSpan {
 }
 
 /// Writes `context` with the global propagator. A context with a span replaces
-/// every field the propagator writes, so that what the carrier held (a gateway's
-/// copy of the incoming headers) does not travel beside it; one without leaves the
+/// the fields that describe the span (`traceparent`, `tracestate`, another
+/// propagator's), so that what the carrier held (a gateway's copy of the incoming
+/// headers) does not travel beside it; `baggage` is the application's to forward
+/// and stays unless the context has its own. A context without a span leaves the
 /// carrier as it is, whatever the application put there.
 fn inject<C: Inject + ?Sized>(context: &Context, injector: &mut AsInjector<'_, C>) {
     with_propagator(|propagator| {
         if context.span().span_context().is_valid() {
             for field in propagator.fields() {
-                injector.0.remove(field);
+                if !field.eq_ignore_ascii_case("baggage") {
+                    injector.0.remove(field);
+                }
             }
         }
         propagator.inject_context(context, injector);
