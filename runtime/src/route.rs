@@ -313,27 +313,41 @@ impl CaptureRoute {
         ENABLED.fetch_sub(CAPTURE_UNIT, Ordering::AcqRel);
     }
 
-    /// The capture that a span with this parent belongs to, if any: the route the
-    /// parent context carries, or the capture that started the parent's trace.
+    /// The capture that a span with this parent belongs to, if any: the capture
+    /// that started the parent's trace, else the open route the parent context
+    /// carries. The trace's own capture comes first: a server task started inside
+    /// one test's capture (its accept loop carries that route) serves the requests
+    /// of other tests, whose traces are theirs.
     pub(crate) fn for_parent(parent: &Context) -> Option<CaptureRoute> {
         if !captures_active() {
             return None;
         }
-        if let Some(route) = parent.get::<CaptureRoute>() {
-            return (!route.is_closed()).then(|| route.clone());
-        }
         let span_context = parent.span().span_context().clone();
-        if !span_context.is_valid() {
-            return None;
-        }
-        lock(&CAPTURED_TRACES)
-            .get(&span_context.trace_id())
-            .and_then(Weak::upgrade)
-            .map(CaptureRoute)
+        let started = span_context
+            .is_valid()
+            .then(|| {
+                lock(&CAPTURED_TRACES)
+                    .get(&span_context.trace_id())
+                    .and_then(Weak::upgrade)
+                    .map(CaptureRoute)
+            })
+            .flatten();
+        started.or_else(|| {
+            parent
+                .get::<CaptureRoute>()
+                .filter(|route| !route.is_closed())
+                .cloned()
+        })
     }
 
     fn is_closed(&self) -> bool {
         self.0.closed.load(Ordering::Acquire)
+    }
+
+    /// Whether both routes lead to one capture.
+    #[cfg(test)]
+    pub(crate) fn is(&self, other: &CaptureRoute) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
     }
 
     /// Remembers a trace this capture started, so spans continuing it from a bare

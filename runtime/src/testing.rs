@@ -243,4 +243,29 @@ mod tests {
         );
         drop(running);
     }
+
+    #[test]
+    fn a_trace_goes_to_the_capture_that_started_it_whatever_route_the_context_carries() {
+        // A server task started inside one test's capture carries its route; a
+        // request of another test's trace reaches it.
+        let serving = OpenCapture::open(Box::new(Sampler::AlwaysOn));
+        let calling = OpenCapture::open(Box::new(Sampler::AlwaysOn));
+        let calling_route = calling
+            .context()
+            .get::<CaptureRoute>()
+            .expect("the route")
+            .clone();
+        let call = SpanContext::new(
+            TraceId::from(11),
+            SpanId::from(11),
+            TraceFlags::SAMPLED,
+            true,
+            Default::default(),
+        );
+        calling_route.register_root(&call);
+        let request = serving.context().with_remote_span_context(call);
+        let route = CaptureRoute::for_parent(&request).expect("a capture");
+        assert!(route.is(&calling_route), "the calling test's capture");
+        drop((serving, calling));
+    }
 }
