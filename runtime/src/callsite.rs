@@ -312,8 +312,8 @@ impl Callsite {
             Parent::Current if self.meta.root => Context::map_current(root_context),
             // Two reference counts at most (none for a root): cheaper than building
             // the span inside `Context::map_current` and moving it out.
-            Parent::Current => Context::current(),
-            Parent::Context(explicit) => explicit.into_owned(),
+            Parent::Current => without_invalid_span(Context::current()),
+            Parent::Context(explicit) => without_invalid_span(explicit.into_owned()),
         };
         if let Some(hint) = self.meta.sample {
             // The sampler reads the hint here; the span's context inherits it.
@@ -485,9 +485,13 @@ fn unrecorded(
     let span_context = span.take_span_context();
     let parent_span = parent.span();
     let parent_context = parent_span.span_context();
+    // Under a parent that records without being sampled (a sampler's RecordOnly),
+    // the body must not run in the parent's context: its `record!` and
+    // `set_status` would change the parent.
     let nothing_to_carry = parent_context.is_valid()
         && !parent_context.is_remote()
         && !parent_context.is_sampled()
+        && !parent_span.is_recording()
         && !span_context.is_sampled()
         && parent_context.trace_id() == span_context.trace_id()
         && parent_context.trace_state() == span_context.trace_state()
@@ -501,6 +505,20 @@ fn unrecorded(
 
 /// The parent context of a `root` span: no span, so a new trace starts, but the
 /// entries that are not about the trace (baggage, the capture route) carry over.
+/// `context`, or a root context keeping its baggage when the span it holds is
+/// invalid: a no-op span of the global API (`opentelemetry::global::tracer` with no
+/// provider there, middleware continuing no trace) is no parent. The SDK's
+/// parent-based sampler would take it for one not sampled and drop the whole call
+/// under it; the specification's (and Java's) treat it as no parent.
+#[inline]
+fn without_invalid_span(context: Context) -> Context {
+    if context.has_active_span() && !context.span().span_context().is_valid() {
+        root_context(&context)
+    } else {
+        context
+    }
+}
+
 fn root_context(current: &Context) -> Context {
     let baggage = current.baggage();
     let root = boundary_base(current);

@@ -299,3 +299,80 @@ fn a_span_kept_under_a_dropped_root_is_in_the_roots_trace_and_names_it() {
     assert_eq!(span.parent_span_id, root.span_id);
     assert!(child.sampled);
 }
+
+/// A no-op span of the global API is current (a library using
+/// `opentelemetry::global::tracer` where no provider is set there): it is no
+/// parent, so a parent-based sampler does not drop what runs under it.
+#[test]
+fn a_no_op_span_of_the_global_api_is_no_parent() {
+    use otel_traced::opentelemetry::trace::noop::NoopSpan;
+    let captured = Capture::new()
+        .sampler(Sampler::ParentBased(Box::new(Sampler::AlwaysOn)))
+        .run(|| {
+            let _noop = Context::current().with_span(NoopSpan::DEFAULT).attach();
+            ledger(3)
+        });
+    assert_eq!(*captured.output(), 3);
+    let span = captured.find("ledger").expect("recorded as a root");
+    assert_eq!(span.parent_span_id, SpanId::INVALID);
+}
+
+/// Records roots without sampling them, drops their children: a parent that
+/// records without being sampled.
+#[derive(Debug, Clone)]
+struct RecordOnlyRoots;
+
+impl ShouldSample for RecordOnlyRoots {
+    fn should_sample(
+        &self,
+        parent: Option<&Context>,
+        _trace_id: TraceId,
+        name: &str,
+        _kind: &SpanKind,
+        _attributes: &[KeyValue],
+        _links: &[Link],
+    ) -> SamplingResult {
+        let has_parent = parent.is_some_and(|parent| parent.span().span_context().is_valid());
+        let _ = name;
+        let decision = if has_parent {
+            SamplingDecision::Drop
+        } else {
+            SamplingDecision::RecordOnly
+        };
+        SamplingResult {
+            decision,
+            attributes: Vec::new(),
+            trace_state: TraceState::NONE,
+        }
+    }
+}
+
+#[traced]
+fn recorded_only() {
+    unsampled_child();
+}
+
+#[traced]
+fn unsampled_child() {
+    otel_traced::record!(child.note = "mine");
+}
+
+#[test]
+fn a_unsampled_childs_record_does_not_reach_a_parent_that_records_unsampled() {
+    let captured = Capture::new().sampler(RecordOnlyRoots).run(recorded_only);
+    let parent = captured
+        .find("recorded_only")
+        .expect("the capture keeps a span that records");
+    assert!(
+        !parent.span_context.is_sampled(),
+        "recorded, not sampled: {parent:?}"
+    );
+    assert!(
+        parent
+            .attributes
+            .iter()
+            .all(|attribute| attribute.key.as_str() != "child.note"),
+        "the child's record stayed out of its parent: {parent:?}"
+    );
+    assert!(captured.find("unsampled_child").is_none());
+}
