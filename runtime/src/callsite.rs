@@ -312,8 +312,16 @@ impl Callsite {
             Parent::Current if self.meta.root => Context::map_current(root_context),
             // Two reference counts at most (none for a root): cheaper than building
             // the span inside `Context::map_current` and moving it out.
-            Parent::Current => without_invalid_span(Context::current()),
-            Parent::Context(explicit) => without_invalid_span(explicit.into_owned()),
+            Parent::Current => {
+                let current = Context::current();
+                if holds_invalid_span(&current) {
+                    root_context(&current)
+                } else {
+                    current
+                }
+            }
+            Parent::Context(explicit) if holds_invalid_span(&explicit) => root_context(&explicit),
+            Parent::Context(explicit) => explicit.into_owned(),
         };
         if let Some(hint) = self.meta.sample {
             // The sampler reads the hint here; the span's context inherits it.
@@ -505,18 +513,14 @@ fn unrecorded(
 
 /// The parent context of a `root` span: no span, so a new trace starts, but the
 /// entries that are not about the trace (baggage, the capture route) carry over.
-/// `context`, or a root context keeping its baggage when the span it holds is
-/// invalid: a no-op span of the global API (`opentelemetry::global::tracer` with no
-/// provider there, middleware continuing no trace) is no parent. The SDK's
-/// parent-based sampler would take it for one not sampled and drop the whole call
-/// under it; the specification's (and Java's) treat it as no parent.
-#[inline]
-fn without_invalid_span(context: Context) -> Context {
-    if context.has_active_span() && !context.span().span_context().is_valid() {
-        root_context(&context)
-    } else {
-        context
-    }
+/// Whether `context` holds a span that is invalid: a no-op span of the global API
+/// (`opentelemetry::global::tracer` with no provider there, middleware continuing
+/// no trace). That is no parent: the SDK's parent-based sampler would take it for
+/// one not sampled and drop the whole call under it, where the specification's
+/// (and Java's) treat it as none; the call starts a root, keeping the baggage.
+#[inline(always)]
+fn holds_invalid_span(context: &Context) -> bool {
+    context.has_active_span() && !context.span().span_context().is_valid()
 }
 
 fn root_context(current: &Context) -> Context {
