@@ -21,8 +21,7 @@ pub fn traced(args: TokenStream, item: TokenStream) -> TokenStream {
     instrument(args, item, options::Macro::Traced)
 }
 
-/// Instruments a gRPC or HTTP boundary, server or client. Documented in
-/// `otel-traced`.
+/// Instruments a gRPC, HTTP or messaging boundary. Documented in `otel-traced`.
 #[proc_macro_attribute]
 pub fn traced_rpc(args: TokenStream, item: TokenStream) -> TokenStream {
     instrument(args, item, options::Macro::TracedRpc)

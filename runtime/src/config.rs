@@ -48,7 +48,7 @@ pub enum Exporter {
     },
     /// The readable console waterfall.
     Console,
-    /// Nothing: spans are recorded (samplers and processors run) but not exported.
+    /// Nothing: spans are sampled and built but not processed or exported.
     None,
 }
 

@@ -69,9 +69,10 @@ mod value;
 /// option.
 pub use otel_traced_macros::traced;
 
-/// Instruments a gRPC or HTTP boundary, server or client: the server continues the
-/// caller's trace from the request's headers, the client writes its context into
-/// them, and both follow the RPC and HTTP semantic conventions. See the README.
+/// Instruments a gRPC, HTTP or messaging boundary, server or client: the server
+/// (or consumer) continues the caller's trace from the request's (or message's)
+/// headers, the client (or producer) writes its context into them, and both follow
+/// the RPC, HTTP and messaging semantic conventions. See the README.
 pub use otel_traced_macros::traced_rpc;
 
 /// Initialises tracing for the whole of `main`: `init()` before the body, the

@@ -1,5 +1,6 @@
-//! The console's metrics: a summary of every histogram when the guard shuts
-//! down (the reader's interval is set so long that only the last export prints).
+//! The console's metrics: a summary of every histogram and message count when the
+//! guard shuts down (the reader's interval is set so long that only the last
+//! export prints).
 
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::metrics::Temporality;

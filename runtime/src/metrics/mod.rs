@@ -292,14 +292,16 @@ struct MessagingTiming {
 
 impl MessagingTiming {
     /// Notes how many messages the call sent or consumed. A `receive` that counts
-    /// messages notes its destination as pulled, so that their `process` does not
+    /// messages (one at least) notes its destination as pulled, so that their `process` does not
     /// count them again: the conventions count a delivery once, where it is
     /// received when a `receive` is instrumented. A pull consumer receives before
     /// it processes, so its first `process` finds the note. (A `receive` that
     /// names no message counts nothing and leaves the `process` counting.)
     fn count(&mut self, count: u64) {
         self.messages = Some(count);
-        if let Some((system, destination)) = self.receives.take() {
+        if count > 0
+            && let Some((system, destination)) = self.receives.take()
+        {
             note_pulled(&system, destination.as_deref());
         }
     }
