@@ -10,8 +10,10 @@ use opentelemetry::Context;
 /// Alive as long as the API's thread-local context is: made after it (its
 /// initialiser reaches the context first), so destroyed before it, a thread's
 /// locals being destroyed last made, first destroyed (glibc's and Rust's own
-/// destructor lists both run in that order).
-struct Reachable;
+/// destructor lists both run in that order). Made first while the thread exits
+/// (other code reached the context while it lived, none of ours), after the
+/// API's context is gone, it says so instead.
+struct Reachable(bool);
 
 impl Drop for Reachable {
     /// Having a destructor is what lets the thread-local be seen as destroyed.
@@ -19,16 +21,17 @@ impl Drop for Reachable {
 }
 
 thread_local! {
-    static REACHABLE: Reachable = {
-        Context::map_current(|_| ());
-        Reachable
-    };
+    static REACHABLE: Reachable = Reachable(
+        // The API panics on a context destroyed: caught here, inside the
+        // destructor that called us, rather than aborting the process.
+        std::panic::catch_unwind(|| Context::map_current(|_| ())).is_ok(),
+    );
 }
 
 /// Whether the current context can be reached on this thread: false once the
 /// thread's locals are being destroyed.
 pub(crate) fn context_reachable() -> bool {
-    REACHABLE.try_with(|_| ()).is_ok()
+    REACHABLE.try_with(|reachable| reachable.0).unwrap_or(false)
 }
 
 /// The current context, if it can be reached.

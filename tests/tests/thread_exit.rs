@@ -86,6 +86,14 @@ fn child() {
     })
     .join()
     .expect("the thread exits cleanly");
+    // Only other code reached the context while this thread lived: our check is
+    // made first on exit, after the API's context is gone.
+    std::thread::spawn(|| {
+        FLUSH_ON_EXIT.with(|_| ());
+        let _ = otel_traced::opentelemetry::Context::current();
+    })
+    .join()
+    .expect("the thread exits cleanly");
     guard.shutdown().expect("a clean shutdown");
     let names = names.0.lock().unwrap_or_else(PoisonError::into_inner);
     assert_eq!(
@@ -96,8 +104,8 @@ fn child() {
     let records = *RECORDS.lock().unwrap_or_else(PoisonError::into_inner);
     assert_eq!(
         records,
-        (2, 1),
-        "both calls log, only the first with its trace id"
+        (3, 1),
+        "every call logs, only the one made while its thread lived with its trace id"
     );
 }
 
