@@ -215,6 +215,22 @@ fn hostile_peer(transport: Transport, hostility: Hostility) {
     );
 }
 
+/// Calls `work` while `guard`'s spans go to a collector that never answers, lets
+/// an export get stuck, then shuts down: within the bound, with an error, whose text
+/// is returned.
+fn shut_down_with_spans_stuck(guard: Guard) -> String {
+    assert!(calls(100) < CALLS_BOUND, "calls waited on export");
+    std::thread::sleep(Duration::from_millis(100)); // a span export is now stuck
+    let started = Instant::now();
+    let error = guard.shutdown().expect_err("the spans were not delivered");
+    assert!(
+        started.elapsed() < SHUTDOWN_BOUND,
+        "shutdown took {:?}",
+        started.elapsed()
+    );
+    error.to_string()
+}
+
 /// The address of a collector that accepts connections and never answers them.
 fn silent_collector() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -244,16 +260,7 @@ fn never_answers() {
     ])
     .install()
     .expect("OTLP configured");
-    assert!(calls(100) < CALLS_BOUND, "calls waited on export");
-    std::thread::sleep(Duration::from_millis(100)); // a span export is now stuck
-    let started = Instant::now();
-    let error = guard.shutdown().expect_err("nothing was delivered");
-    assert!(
-        started.elapsed() < SHUTDOWN_BOUND,
-        "shutdown took {:?}",
-        started.elapsed()
-    );
-    let error = error.to_string();
+    let error = shut_down_with_spans_stuck(guard);
     assert!(
         error.contains("exporting the last spans failed")
             && error.contains("exporting the last metrics failed"),
@@ -283,16 +290,7 @@ fn spans_stuck_while_metrics_and_logs_are_delivered() {
     ])
     .install()
     .expect("OTLP configured");
-    assert!(calls(100) < CALLS_BOUND, "calls waited on export");
-    std::thread::sleep(Duration::from_millis(100)); // a span export is now stuck
-    let started = Instant::now();
-    let error = guard.shutdown().expect_err("the spans were not delivered");
-    assert!(
-        started.elapsed() < SHUTDOWN_BOUND,
-        "{:?}",
-        started.elapsed()
-    );
-    let error = error.to_string();
+    let error = shut_down_with_spans_stuck(guard);
     assert!(
         error.contains("exporting the last spans failed")
             && !error.contains("metrics")
