@@ -327,13 +327,12 @@ impl ShouldSample for RecordOnlyRoots {
         &self,
         parent: Option<&Context>,
         _trace_id: TraceId,
-        name: &str,
+        _name: &str,
         _kind: &SpanKind,
         _attributes: &[KeyValue],
         _links: &[Link],
     ) -> SamplingResult {
         let has_parent = parent.is_some_and(|parent| parent.span().span_context().is_valid());
-        let _ = name;
         let decision = if has_parent {
             SamplingDecision::Drop
         } else {
