@@ -38,6 +38,7 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
                 let __otel_handle = __otel_span.handle();
                 let __otel_output = __otel_handle.catch_panic(move || #typed);
                 #sync_outcome
+                __otel_handle.leave(__otel_current);
                 __otel_output
             }
         }

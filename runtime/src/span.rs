@@ -265,6 +265,21 @@ impl SpanHandle {
         });
     }
 
+    /// Leaves the context a sync call's body ran in (`current`, from
+    /// [`ActiveSpan::enter_once`]), noting first that the call returned: its
+    /// duration ends before the context is restored rather than after, so that
+    /// reading the clock overlaps that work. Only when a context was entered: a
+    /// call that entered none (nothing installed) checks nothing more.
+    #[inline]
+    pub fn leave(&mut self, current: Option<ContextGuard>) {
+        if let Some(guard) = current {
+            if let Some(tally) = &mut self.tally {
+                tally.returned();
+            }
+            drop(guard);
+        }
+    }
+
     /// Runs `body`, recording a panic on the span and ending it before the panic
     /// goes on unwinding: the call ended there. A future whose poll panicked and
     /// that is dropped later (a caller caught the panic) is then not taken for a
@@ -459,9 +474,10 @@ fn end_finished(span: &mut ActiveSpan) {
     if let Some(context) = span.handle.context.take() {
         context.span().end();
     }
-    if let Some(tally) = span.handle.tally.take() {
+    if let Some(tally) = &mut span.handle.tally {
         tally.settle(ended);
     }
+    span.handle.tally = None;
 }
 
 /// Ends the span of an [`ActiveSpan`] dropped while it still held it, settles its
@@ -480,7 +496,8 @@ fn end_dropped(active: &mut ActiveSpan) {
         }
         span.end();
     }
-    if let Some(tally) = active.handle.tally.take() {
+    if let Some(tally) = &mut active.handle.tally {
         tally.settle(ended);
     }
+    active.handle.tally = None;
 }

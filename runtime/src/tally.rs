@@ -95,20 +95,31 @@ impl Tally {
         }
     }
 
-    /// The time the call ended, if its duration is recorded: read first thing
-    /// when it ends, so that the clock's latency overlaps the span's ending.
+    /// Notes that the call's body returned, if its duration is recorded.
+    #[inline]
+    pub(crate) fn returned(&mut self) {
+        if let Some(timing) = &mut self.timing {
+            crate::metrics::note_returned(timing);
+        }
+    }
+
+    /// The time the call ended, if its duration is recorded: when its body
+    /// returned if that was noted, else now, read first thing when it ends, so
+    /// that the clock's latency overlaps the span's ending.
     #[inline]
     pub(crate) fn ended(&self) -> Option<Stamp> {
-        self.timing.as_ref().map(crate::metrics::stamp)
+        self.timing.as_ref().map(crate::metrics::end_of)
     }
 
     /// Counts the call and records its duration up to `ended` (from
-    /// [`Tally::ended`]): it has ended.
-    pub(crate) fn settle(self, ended: Option<Stamp>) {
+    /// [`Tally::ended`]): it has ended. Settled where it lies, the tally is then
+    /// only dropped: moving it out first (80 bytes) and reading it back at once
+    /// stalled the measured call's end.
+    pub(crate) fn settle(&mut self, ended: Option<Stamp>) {
         if let Some(counts) = self.counts {
             counts.count(self.failure.is_some());
         }
-        if let (Some(timing), Some(ended)) = (self.timing, ended) {
+        if let (Some(timing), Some(ended)) = (&mut self.timing, ended) {
             crate::metrics::record(timing, ended, self.failure, self.reply);
         }
     }

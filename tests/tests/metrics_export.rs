@@ -680,3 +680,79 @@ fn messaging_boundaries_record_their_conventions_histograms_even_unsampled() {
     ];
     assert_eq!(count(&sent, &producer), 1, "one batch, one call: {sent:?}");
 }
+
+/// Takes `millis` at least, and fails when told to.
+#[traced(metrics)]
+fn pause(millis: u64, fail: bool) -> Result<(), Declined> {
+    std::thread::sleep(std::time::Duration::from_millis(millis));
+    if fail { Err(Declined) } else { Ok(()) }
+}
+
+/// The same, as an `async fn`.
+#[traced(metrics)]
+async fn pause_async(millis: u64) {
+    tokio::task::yield_now().await;
+    std::thread::sleep(std::time::Duration::from_millis(millis));
+}
+
+/// Asserts that the `calls` durations of `point` each took `millis` at least: the
+/// minimum, the sum, and no call in a bucket below.
+fn assert_took_at_least(point: &HistogramDataPoint, calls: u64, millis: u64) {
+    let seconds = millis as f64 / 1e3;
+    assert_eq!(point.count, calls, "{point:?}");
+    assert!(point.min.is_some_and(|min| min >= seconds), "{point:?}");
+    assert!(
+        point.sum.is_some_and(|sum| sum >= seconds * calls as f64),
+        "{point:?}"
+    );
+    let below = ADVISED_BUCKETS
+        .iter()
+        .filter(|bound| **bound < seconds)
+        .count();
+    assert!(
+        point.bucket_counts[..below].iter().all(|count| *count == 0),
+        "no call under {seconds} s: {point:?}"
+    );
+}
+
+#[test]
+fn durations_span_the_whole_body_sampled_or_not() {
+    let _turn = turn();
+    let receiver = Receiver::start(Transport::Grpc);
+    let guard = install(
+        &receiver,
+        "grpc",
+        &[
+            ("OTEL_TRACES_SAMPLER", "traceidratio"),
+            ("OTEL_TRACES_SAMPLER_ARG", "0.5"),
+        ],
+    );
+    for _ in 0..4 {
+        pause(30, false).expect("not told to fail");
+    }
+    pause(30, true).expect_err("told to fail");
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime")
+        .block_on(async {
+            for _ in 0..2 {
+                pause_async(30).await;
+            }
+        });
+    guard.shutdown().expect("a clean shutdown");
+    let (_, points) = histogram(&receiver, "otel_traced.function.duration");
+    let point = |pairs: &[(&str, &str)]| {
+        let wanted = expected(pairs);
+        points
+            .iter()
+            .find(|(attributes, _)| *attributes == wanted)
+            .map(|(_, point)| point.clone())
+            .unwrap_or_else(|| panic!("no series {wanted:?} among {points:?}"))
+    };
+    let name = ("code.function.name", "metrics_export::pause");
+    assert_took_at_least(&point(&[name]), 4, 30);
+    let failed = [name, ("error.type", "metrics_export::Declined")];
+    assert_took_at_least(&point(&failed), 1, 30);
+    let name = ("code.function.name", "metrics_export::pause_async");
+    assert_took_at_least(&point(&[name]), 2, 30);
+}

@@ -252,16 +252,27 @@ fn holds(pulled: &[(String, Option<String>)], system: &str, destination: Option<
     })
 }
 
-/// The time now, for a call measured with `timing`.
+/// When the call measured with `timing` ended: when its body returned, if that
+/// was noted, else now.
 #[inline]
-pub(crate) fn stamp(_timing: &Timing) -> Stamp {
-    Stamp::now()
+pub(crate) fn end_of(timing: &Timing) -> Stamp {
+    timing.returned.unwrap_or_else(Stamp::now)
+}
+
+/// Notes that the body of the call measured with `timing` returned. Read before
+/// the call's context is restored, the clock's latency (a dozen ns here) overlaps
+/// that work instead of delaying the histogram's update that waits for it.
+#[inline]
+pub(crate) fn note_returned(timing: &mut Timing) {
+    timing.returned = Some(Stamp::now());
 }
 
 /// A call being measured: when it started and what it records into.
 #[derive(Debug)]
 pub(crate) struct Timing {
     start: Stamp,
+    /// When its body returned, if a sync call noted it.
+    returned: Option<Stamp>,
     measured: Measured,
 }
 
@@ -338,16 +349,21 @@ impl SiteSeries {
     }
 
     /// Records a successful call of `function`, binding the series first when the
-    /// pipeline changed.
+    /// pipeline changed (out of line: once per call site and pipeline).
+    #[inline]
     fn record(&self, seconds: f64, function: &'static str) {
         let generation = GENERATION.load(Ordering::Acquire);
-        // SAFETY: the pointer is null or comes from `Box::leak` below: never freed.
-        if let Some(bound) = unsafe { self.0.load(Ordering::Acquire).as_ref() }
-            && bound.generation == generation
-        {
-            bound.series.record(seconds);
-            return;
+        // SAFETY: the pointer is null or comes from `Box::leak` in `bind_and_record`:
+        // never freed.
+        match unsafe { self.0.load(Ordering::Acquire).as_ref() } {
+            Some(bound) if bound.generation == generation => bound.series.record(seconds),
+            _ => self.bind_and_record(seconds, function),
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn bind_and_record(&self, seconds: f64, function: &'static str) {
         let instruments = INSTRUMENTS.read().unwrap_or_else(PoisonError::into_inner);
         let Some((generation, Instruments { histograms, .. })) = instruments.as_ref() else {
             return;
@@ -524,6 +540,7 @@ pub(crate) fn time_function(meta: &SpanMeta, series: &'static SiteSeries) -> Opt
     }
     Some(Timing {
         start: Stamp::now(),
+        returned: None,
         measured: Measured::Function(meta.function, series),
     })
 }
@@ -563,35 +580,51 @@ pub(crate) fn time_boundary(rpc: &RpcMeta, attributes: &[KeyValue]) -> Option<Ti
     };
     Some(Timing {
         start: Stamp::now(),
+        returned: None,
         measured,
     })
 }
 
 /// Records the duration of a call that ended, with its failure and, for a
-/// boundary, its reply status.
+/// boundary, its reply status. A boundary's attributes are taken out of `timing`.
+/// Inlined: a function's successful call, the common case, goes straight to its
+/// call site's series; anything that needs attributes made goes out of line.
+#[inline]
 pub(crate) fn record(
-    timing: Timing,
+    timing: &mut Timing,
     ended: Stamp,
     failure: Option<Failure>,
     reply: Option<ReplyCode>,
 ) {
     let seconds = ended.seconds_since(timing.start);
-    if let (Measured::Function(function, series), None) = (&timing.measured, failure) {
-        series.record(seconds, function);
-        return;
+    match (&timing.measured, failure) {
+        (Measured::Function(function, series), None) => series.record(seconds, function),
+        _ => record_with_attributes(timing, seconds, failure, reply),
     }
+}
+
+/// Records `seconds` of a failed function call or of a boundary call, with the
+/// attributes that say which.
+#[inline(never)]
+fn record_with_attributes(
+    timing: &mut Timing,
+    seconds: f64,
+    failure: Option<Failure>,
+    reply: Option<ReplyCode>,
+) {
     let instruments = INSTRUMENTS.read().unwrap_or_else(PoisonError::into_inner);
     let Some((_, instruments)) = instruments.as_ref() else {
         return;
     };
     let histogram = |instrument: Instrument| &instruments.histograms[instrument as usize];
-    match timing.measured {
+    match &mut timing.measured {
         Measured::Function(function, _) => {
-            let mut attributes = vec![KeyValue::new(CODE_FUNCTION_NAME, function)];
+            let mut attributes = vec![KeyValue::new(CODE_FUNCTION_NAME, *function)];
             attributes.extend(failure.map(|failure| KeyValue::new(ERROR_TYPE, failure.value())));
             histogram(Instrument::Function).record(seconds, &attributes);
         }
-        Measured::Boundary(instrument, mut attributes) => {
+        Measured::Boundary(instrument, attributes) => {
+            let mut attributes = std::mem::take(attributes);
             attributes.extend(reply.map(|reply| match reply {
                 ReplyCode::Http(status) => KeyValue::new(HTTP_STATUS_CODE, i64::from(status)),
                 ReplyCode::Grpc(code) => KeyValue::new(RPC_STATUS_CODE, grpc_code_name(code)),
@@ -599,25 +632,19 @@ pub(crate) fn record(
             if let Some(failure) = failure {
                 attributes.push(KeyValue::new(ERROR_TYPE, failure.value()));
             }
-            histogram(instrument).record(seconds, &attributes);
+            histogram(*instrument).record(seconds, &attributes);
         }
         Measured::Messaging(messaging) => {
-            let MessagingTiming {
-                instrument,
-                mut attributes,
-                counter,
-                messages,
-                ..
-            } = *messaging;
+            let mut attributes = std::mem::take(&mut messaging.attributes);
             if let Some(failure) = failure {
                 attributes.push(KeyValue::new(ERROR_TYPE, failure.value()));
             }
-            histogram(instrument).record(seconds, &attributes);
+            histogram(messaging.instrument).record(seconds, &attributes);
             // A poll that got nothing makes no series of zeros.
-            if let Some(messages) = messages.filter(|messages| *messages > 0) {
+            if let Some(messages) = messaging.messages.filter(|messages| *messages > 0) {
                 // The counts' attributes are the duration's but the operation type.
                 attributes.retain(|attribute| attribute.key.as_str() != MESSAGING_OPERATION_TYPE);
-                instruments.counters[counter as usize].add(messages, &attributes);
+                instruments.counters[messaging.counter as usize].add(messages, &attributes);
             }
         }
     }
