@@ -11,7 +11,8 @@ use std::panic::Location;
 
 /// Sets the status of the current span. An explicit decision wins over the
 /// automatic one: after `set_status(Status::Ok)` a returned error still adds its
-/// `exception` event but leaves the status `Ok`.
+/// `exception` event but leaves the status `Ok`. Of two decisions, the last one
+/// counts (an `Ok` can become an Error again).
 ///
 /// ```
 /// use otel_traced::{opentelemetry::trace::Status, set_status, traced};

@@ -3,6 +3,7 @@
 use crate::callsite::CallKind;
 use crate::outcome::ErrorReport;
 use crate::panic::PanicReport;
+use crate::status::StatusKept;
 use crate::tally::{Failure, Tally};
 use crate::value::within_length_limit;
 use opentelemetry::global::BoxedSpan;
@@ -111,12 +112,14 @@ impl opentelemetry::trace::Span for OpenedSpan {
 }
 
 impl OpenedSpan {
-    /// The child of `parent` that holds this span.
+    /// The child of `parent` that holds this span, keeping the statuses set on it
+    /// until it ends (`status.rs`). Wrapped only here, as it is shared: the span
+    /// is moved a few times before, each move a copy of the SDK's whole span.
     #[inline]
     pub(crate) fn into_context(self, parent: &Context) -> Context {
         each_span!(
             self,
-            span => parent.with_span(span),
+            span => parent.with_span(StatusKept::new(span)),
             context => parent.with_remote_span_context(context)
         )
     }
@@ -326,7 +329,7 @@ fn record_exception(
     if as_event {
         span.add_event("exception", exception);
     }
-    crate::status::set_automatic_error(span, truncated(description));
+    span.set_status(Status::error(truncated(description)));
 }
 
 /// A status description within the value length limit.

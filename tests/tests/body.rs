@@ -136,11 +136,23 @@ fn explicit_error_then_err() -> Result<(), String> {
     Err("timeout while checking".to_owned())
 }
 
+/// Two decisions: the last one counts, though the SDK alone keeps the Error whose
+/// description sorts last, and Ok over any Error.
+#[traced]
+fn changes_its_mind() -> Result<(), String> {
+    set_status(Status::error("unreachable upstream"));
+    set_status(Status::error("retried: rate limited"));
+    set_status(Status::Ok);
+    set_status(Status::error("quota exceeded"));
+    Err("upstream said no".to_owned())
+}
+
 #[test]
 fn set_status_wins_over_the_automatic_status() {
     let captured = capture(|| {
         let _ = explicit_ok();
         let _ = explicit_error_then_err();
+        let _ = changes_its_mind();
         explicit_error(false)
     });
     let spans = captured.spans();
@@ -156,7 +168,8 @@ fn set_status_wins_over_the_automatic_status() {
         ["exception"],
         "the returned error is still recorded as an event"
     );
-    assert_eq!(spans[2].status, Status::error("not found"));
+    assert_eq!(spans[2].status, Status::error("quota exceeded"));
+    assert_eq!(spans[3].status, Status::error("not found"));
 }
 
 #[traced]

@@ -147,3 +147,23 @@ fn an_err_item_of_a_traced_stream_is_recorded_as_an_error() {
         Some(&Value::I64(3))
     );
 }
+
+/// Decides the call failed before any item, then yields two `Err` items whose
+/// description sorts after the decision's.
+#[traced]
+fn flagged_records() -> impl Stream<Item = Result<u8, Corrupt>> {
+    otel_traced::set_status(Status::error("a flagged batch"));
+    stream::iter([Err(Corrupt), Ok(1), Err(Corrupt)])
+}
+
+#[test]
+fn the_bodys_status_wins_over_every_err_item() {
+    let captured = capture(|| futures::executor::block_on(flagged_records().collect::<Vec<_>>()));
+    let span = &captured.spans()[0];
+    assert_eq!(span.status, Status::error("a flagged batch"));
+    assert_eq!(
+        attribute(span, "error.type"),
+        Some(&string("streams::Corrupt")),
+        "the items' error is still recorded"
+    );
+}

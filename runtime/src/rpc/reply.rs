@@ -8,7 +8,7 @@
 
 use super::{Protocol, RpcMeta, Side, emits_legacy_rpc};
 use crate::tally::{Failure, ReplyCode, Tally};
-use opentelemetry::trace::SpanRef;
+use opentelemetry::trace::{SpanRef, Status};
 use opentelemetry::{Key, KeyValue};
 
 /// The gRPC status codes by number, as the conventions name them.
@@ -258,7 +258,7 @@ fn record_grpc(span: &SpanRef<'_>, side: Side, code: i32, message: &str) {
     }
     if grpc_failed(side, code) {
         span.set_attribute(KeyValue::new("error.type", name));
-        crate::status::set_automatic_error(span, message.to_owned());
+        span.set_status(Status::error(message.to_owned()));
     }
 }
 
@@ -266,7 +266,7 @@ fn record_http(span: &SpanRef<'_>, side: Side, status: u16) {
     span.set_attribute(KeyValue::new(HTTP_STATUS_CODE, i64::from(status)));
     if http_failed(side, status) {
         span.set_attribute(KeyValue::new("error.type", status.to_string()));
-        crate::status::set_automatic_error(span, String::new());
+        span.set_status(Status::error(""));
     }
 }
 
