@@ -10,6 +10,7 @@ use opentelemetry::global::BoxedSpan;
 use opentelemetry::trace::{Span as _, SpanContext, SpanRef, Status, TraceContextExt as _};
 use opentelemetry::{Context, ContextGuard, Key, KeyValue, Value};
 use opentelemetry_sdk::trace::Span as SdkSpan;
+use std::any::Any;
 use std::mem::ManuallyDrop;
 use std::panic::{self, AssertUnwindSafe};
 
@@ -291,16 +292,41 @@ impl SpanHandle {
     pub fn catch_panic<R>(&mut self, body: impl FnOnce() -> R) -> R {
         match panic::catch_unwind(AssertUnwindSafe(body)) {
             Ok(output) => output,
-            Err(payload) => {
-                let report = PanicReport::take(&*payload);
-                self.record_panic(&report);
-                if let Some(context) = self.context.take() {
-                    context.span().end();
-                }
-                report.restore();
-                panic::resume_unwind(payload)
-            }
+            Err(payload) => self.end_panicked(payload),
         }
+    }
+
+    /// Runs `record`, the recording of the call's outcome, on this handle: see
+    /// [`recording_user_code`].
+    #[inline]
+    pub fn record_outcome(&mut self, record: impl FnOnce(&mut SpanHandle)) {
+        recording_user_code(|| record(self));
+    }
+
+    /// Records the panic `payload` on the span, ends it, and goes on unwinding:
+    /// the call ended there.
+    #[cold]
+    fn end_panicked(&mut self, payload: Box<dyn Any + Send>) -> ! {
+        let report = PanicReport::take(&*payload);
+        self.record_panic(&report);
+        if let Some(context) = self.context.take() {
+            context.span().end();
+        }
+        report.restore();
+        panic::resume_unwind(payload)
+    }
+}
+
+/// Runs `record`, a recording that runs user code the call itself would not run
+/// uninstrumented (a value's `AsAttribute`, an `attrs(..)` expression). A panic
+/// there is not let out: instrumentation must not make a panic the program would
+/// not have had (as a `Debug` that panics records a placeholder, `value.rs`). The
+/// panic hook has already reported it; the span keeps what was recorded before.
+#[inline]
+pub(crate) fn recording_user_code(record: impl FnOnce()) {
+    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(record)) {
+        // Consumed here, so that its location is not given to a later panic.
+        drop(PanicReport::take(&*payload));
     }
 }
 

@@ -212,3 +212,56 @@ fn a_panic_that_skipped_the_hook_gets_no_location_of_an_earlier_one() {
         "{event:?}"
     );
 }
+
+/// A value whose attribute cannot be made: its `AsAttribute` panics.
+struct Unrecordable;
+
+impl otel_traced::AsAttribute for Unrecordable {
+    fn as_attribute(&self) -> Value {
+        panic!("no attribute for this one")
+    }
+}
+
+/// Records `value` when its span opens, then `count` (after it: not reached).
+#[traced]
+fn takes_unrecordable(value: Unrecordable, count: u8) -> u8 {
+    let _ = value;
+    count + 1
+}
+
+/// Records what it returns when the call's outcome is recorded.
+#[traced(ret)]
+fn returns_unrecordable() -> Unrecordable {
+    Unrecordable
+}
+
+#[traced(ret)]
+async fn returns_unrecordable_async() -> Unrecordable {
+    tokio::task::yield_now().await;
+    Unrecordable
+}
+
+#[test]
+fn a_panic_while_recording_a_value_does_not_become_the_programs() {
+    let captured = capture(|| {
+        let sum = takes_unrecordable(Unrecordable, 1);
+        let _ = returns_unrecordable();
+        let _ = futures::executor::block_on(returns_unrecordable_async());
+        sum
+    });
+    assert_eq!(*captured.output(), 2, "the body ran and returned");
+    let opened = captured.find("takes_unrecordable").expect("its span");
+    assert_eq!(attribute(opened, "value"), None);
+    assert_eq!(opened.status, Status::Unset);
+    for name in ["returns_unrecordable", "returns_unrecordable_async"] {
+        let spans: Vec<_> = captured
+            .spans()
+            .iter()
+            .filter(|span| span.name == name)
+            .collect();
+        assert_eq!(spans.len(), 1, "{name} ended once");
+        assert_eq!(attribute(spans[0], "return.value"), None, "{name}");
+        assert_eq!(spans[0].status, Status::Unset, "{name}");
+        assert_eq!(attribute(spans[0], "otel_traced.cancelled"), None, "{name}");
+    }
+}
