@@ -20,6 +20,10 @@ use std::sync::{LazyLock, PoisonError, RwLock};
 /// the `tracing` bridge, say) cannot grow the registry without limit.
 const MAX_OPERATIONS: usize = 4096;
 
+/// Longer span names are counted as [`OVERFLOW_NAME`]: the names kept live as long
+/// as the process.
+const MAX_NAME_BYTES: usize = 256;
+
 /// What the operations beyond [`MAX_OPERATIONS`] are counted as.
 const OVERFLOW_NAME: &str = "_OTHER";
 
@@ -67,32 +71,69 @@ pub(crate) fn counting() -> bool {
     COUNTING.load(Ordering::Relaxed)
 }
 
-static REGISTRY: LazyLock<RwLock<HashMap<Box<str>, &'static CallCounts>>> =
-    LazyLock::new(RwLock::default);
+static REGISTRY: LazyLock<Registry> = LazyLock::new(|| Registry::new(MAX_OPERATIONS));
 
 /// The counters of the operation named `name`, made on first use.
 pub(crate) fn counts_for(name: &str) -> &'static CallCounts {
-    if let Some(counts) = REGISTRY
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(name)
-    {
-        return counts;
+    REGISTRY.counts_for(name)
+}
+
+/// The counters by operation name, `capacity` names at most.
+#[derive(Debug)]
+struct Registry {
+    operations: RwLock<HashMap<Box<str>, &'static CallCounts>>,
+    capacity: usize,
+}
+
+impl Registry {
+    fn new(capacity: usize) -> Self {
+        Registry {
+            operations: RwLock::default(),
+            capacity,
+        }
     }
-    let mut registry = REGISTRY.write().unwrap_or_else(PoisonError::into_inner);
-    if let Some(counts) = registry.get(name) {
-        return counts;
+
+    fn counts_for(&self, name: &str) -> &'static CallCounts {
+        let name = if name.len() <= MAX_NAME_BYTES {
+            name
+        } else {
+            OVERFLOW_NAME
+        };
+        {
+            let operations = self
+                .operations
+                .read()
+                .unwrap_or_else(PoisonError::into_inner);
+            if let Some(counts) = operations.get(name) {
+                return counts;
+            }
+            // Full: a new name shares the overflow's counters, found under the read
+            // lock; else every span of a new name (a scanner's made-up paths) would
+            // take the write lock, one thread at a time.
+            if operations.len() >= self.capacity
+                && let Some(counts) = operations.get(OVERFLOW_NAME)
+            {
+                return counts;
+            }
+        }
+        let mut operations = self
+            .operations
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(counts) = operations.get(name) {
+            return counts;
+        }
+        let name = if operations.len() < self.capacity {
+            name
+        } else {
+            OVERFLOW_NAME
+        };
+        operations
+            .entry(name.into())
+            // Leaked on purpose: one small block per operation name, for the
+            // process's lifetime, so that call sites hold plain references to it.
+            .or_insert_with(|| Box::leak(Box::default()))
     }
-    let name = if registry.len() < MAX_OPERATIONS {
-        name
-    } else {
-        OVERFLOW_NAME
-    };
-    registry
-        .entry(name.into())
-        // Leaked on purpose: one small block per operation name, for the process's
-        // lifetime, so that call sites hold plain references to it.
-        .or_insert_with(|| Box::leak(Box::default()))
 }
 
 thread_local! {
@@ -142,6 +183,36 @@ mod tests {
         assert!(std::ptr::eq(
             counts_of_span("calls.tests.elsewhere"),
             counts_for("calls.tests.elsewhere")
+        ));
+    }
+
+    #[test]
+    fn a_full_registry_counts_new_and_long_names_as_other_without_the_write_lock() {
+        let registry: &'static Registry = Box::leak(Box::new(Registry::new(2)));
+        let first = registry.counts_for("first");
+        registry.counts_for("second");
+        let other = registry.counts_for("third");
+        assert!(std::ptr::eq(registry.counts_for("fourth"), other));
+        assert!(std::ptr::eq(registry.counts_for("first"), first));
+        // Once full, a new name is answered while another reader holds the lock:
+        // taking the write lock would wait for it.
+        let reading = registry.operations.read().expect("not poisoned");
+        let (sender, answer) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = sender.send(std::ptr::from_ref(registry.counts_for("fifth")) as usize);
+        });
+        let answered = answer.recv_timeout(std::time::Duration::from_secs(10));
+        drop(reading);
+        assert_eq!(answered, Ok(std::ptr::from_ref(other) as usize));
+        let roomy = Registry::new(10);
+        let long = "n".repeat(MAX_NAME_BYTES + 1);
+        assert!(std::ptr::eq(
+            roomy.counts_for(&long),
+            roomy.counts_for(OVERFLOW_NAME)
+        ));
+        assert!(!std::ptr::eq(
+            roomy.counts_for(&long[..MAX_NAME_BYTES]),
+            roomy.counts_for(OVERFLOW_NAME)
         ));
     }
 

@@ -9,7 +9,7 @@
 
 use crate::render::{Style, format_duration, render_trees};
 use crate::route::lock;
-use opentelemetry::trace::{SpanId, TraceId};
+use opentelemetry::trace::{SpanContext, SpanId, TraceId};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use std::collections::HashSet;
@@ -52,12 +52,15 @@ struct SentSpans {
     order: VecDeque<SpanId>,
 }
 
-/// Notes that `span_id` was injected into an outgoing request, when a console
-/// exporter may print its callee's span.
-pub(crate) fn note_sent(span_id: SpanId) {
-    if !NOTING_SENT.load(Ordering::Relaxed) || span_id == SpanId::INVALID {
+/// Notes that the span of `span_context` was injected into an outgoing request,
+/// when a console exporter may print its callee's span. Only a sampled span: one
+/// that is not never reaches the console to be forgotten, and would only push
+/// the spans that do out of the bounded set.
+pub(crate) fn note_sent(span_context: &SpanContext) {
+    if !NOTING_SENT.load(Ordering::Relaxed) || !span_context.is_sampled() {
         return;
     }
+    let span_id = span_context.span_id();
     let mut sent = lock(&SENT);
     if sent.ids.get_or_insert_with(HashSet::new).insert(span_id) {
         sent.order.push_back(span_id);
@@ -157,10 +160,13 @@ impl PendingTraces {
         ready
     }
 
+    /// Takes a trace out to be printed. Its spans are no longer callers to wait
+    /// for: a callee's span that ends after them (in the same batch too) is a root.
     fn remove(&mut self, trace_id: TraceId) -> Option<Vec<SpanData>> {
         self.arrival.retain(|(pending, _)| *pending != trace_id);
         let spans = self.spans.remove(&trace_id)?;
         self.held -= spans.len();
+        forget_sent(&spans);
         Some(spans)
     }
 
@@ -170,6 +176,7 @@ impl PendingTraces {
         order
             .into_iter()
             .filter_map(|(id, _)| self.spans.remove(&id))
+            .inspect(|spans| forget_sent(spans))
             .collect()
     }
 }
@@ -207,7 +214,6 @@ impl ConsoleExporter {
         }
         let mut text = String::new();
         for spans in traces {
-            forget_sent(&spans);
             text.push_str(&trace_header(&spans));
             text.push_str(&render_trees(
                 &spans,
@@ -272,9 +278,13 @@ impl SpanExporter for ConsoleExporter {
 
 #[cfg(test)]
 mod tests {
-    use super::{MAX_PENDING_SPANS, MAX_WAIT, PendingTraces, wants_colour};
-    use opentelemetry::trace::TraceId;
+    use super::{
+        MAX_PENDING_SPANS, MAX_WAIT, NOTING_SENT, PendingTraces, note_sent, wants_colour,
+        was_sent_here,
+    };
+    use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
     use opentelemetry_sdk::trace::SpanData;
+    use std::sync::atomic::Ordering;
     use std::time::{Duration, Instant};
 
     /// A span of trace `trace` whose parent (never exported) is not a root here.
@@ -312,6 +322,39 @@ mod tests {
             "held no more than the bound"
         );
         assert_eq!(pending.held, 0);
+    }
+
+    #[test]
+    fn a_callee_ending_after_its_callers_trace_in_one_batch_is_printed_at_once() {
+        // A gateway's call timed out: its root and client span end, then the
+        // server span it called, all in one batch.
+        NOTING_SENT.store(true, Ordering::Relaxed);
+        let root = crate::render::tests::span(7, 1, 0, "gateway");
+        let client = crate::render::tests::span(7, 2, 1, "call");
+        let mut server = crate::render::tests::span(7, 3, 2, "serve");
+        server.parent_span_is_remote = true;
+        note_sent(&client.span_context);
+        let mut pending = PendingTraces::default();
+        let now = Instant::now();
+        assert!(pending.add(client, now).is_empty());
+        assert_eq!(pending.add(root, now).len(), 1, "the gateway's trace");
+        let ready = pending.add(server, now);
+        assert_eq!(ready.len(), 1, "the server's span, a root here now");
+        assert_eq!(ready[0][0].name, "serve");
+    }
+
+    #[test]
+    fn a_sampled_out_span_is_not_noted_as_sent() {
+        NOTING_SENT.store(true, Ordering::Relaxed);
+        let sampled_out = SpanContext::new(
+            TraceId::from(8),
+            SpanId::from(0x5a3d_0ff1),
+            TraceFlags::default(),
+            false,
+            TraceState::NONE,
+        );
+        note_sent(&sampled_out);
+        assert!(!was_sent_here(SpanId::from(0x5a3d_0ff1)));
     }
 
     #[test]

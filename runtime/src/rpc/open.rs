@@ -187,7 +187,7 @@ impl ActiveSpan {
         let mut injector = AsInjector(carrier);
         match self.body_context() {
             Some(context) => {
-                crate::console::note_sent(context.span().span_context().span_id());
+                crate::console::note_sent(context.span().span_context());
                 inject(context, &mut injector);
             }
             None => {
