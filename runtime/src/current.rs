@@ -11,8 +11,9 @@ use std::panic::Location;
 
 /// Sets the status of the current span. An explicit decision wins over the
 /// automatic one: after `set_status(Status::Ok)` a returned error still adds its
-/// `exception` event but leaves the status `Ok`. Of two decisions, the last one
-/// counts (an `Ok` can become an Error again).
+/// `exception` event but leaves the status `Ok`. As the API specifies, of two
+/// Errors the last one counts, `Ok` is final, and `Unset` is ignored. (On spans of
+/// ours: a span another tracer made keeps its own rules.)
 ///
 /// ```
 /// use otel_traced::{opentelemetry::trace::Status, set_status, traced};

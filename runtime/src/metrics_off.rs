@@ -49,7 +49,7 @@ pub(crate) fn end_of(timing: &Timing) -> Stamp {
     match *timing {}
 }
 
-pub(crate) fn note_returned(timing: &mut Timing) {
+pub(crate) fn note_end(timing: &mut Timing) {
     match *timing {}
 }
 

@@ -270,15 +270,16 @@ impl SpanHandle {
     }
 
     /// Leaves the context a sync call's body ran in (`current`, from
-    /// [`ActiveSpan::enter_once`]), noting first that the call returned: its
-    /// duration ends before the context is restored rather than after, so that
-    /// reading the clock overlaps that work. Only when a context was entered: a
-    /// call that entered none (nothing installed) checks nothing more.
+    /// [`ActiveSpan::enter_once`]), once its outcome is recorded, noting first
+    /// that the call ended: its duration ends before the context is restored rather
+    /// than after, so that reading the clock overlaps that work. Only when a
+    /// context was entered: a call that entered none (nothing installed) checks
+    /// nothing more, and its duration ends when its span does.
     #[inline]
     pub fn leave(&mut self, current: Option<ContextGuard>) {
         if let Some(guard) = current {
             if let Some(tally) = &mut self.tally {
-                tally.returned();
+                tally.note_end();
             }
             drop(guard);
         }

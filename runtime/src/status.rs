@@ -1,7 +1,7 @@
 //! The status a body sets with [`crate::set_status`] wins over the automatic one (a
-//! returned error, a panic, a failed reply: DESIGN §3), and of two it sets, the last
-//! one counts (the API's "only the value of the last call will be recorded"). The
-//! SDK keeps the greater of two statuses (Ok over Error over Unset) and, of two
+//! returned error, a panic, a failed reply: DESIGN §3), under the API's rules for
+//! setting a status: only the last call counts, but `Ok` is final and `Unset` is
+//! ignored. The SDK keeps the greater of two statuses (Ok over Error over Unset) and, of two
 //! Errors, the one whose description sorts last, and cannot take one back: an
 //! explicit Error would lose to an automatic one that sorts after it, also one
 //! set earlier (a stream's `Err` item). So our spans keep what is set on them
@@ -21,13 +21,25 @@ thread_local! {
 
 /// Sets `status` on `span` as the body's own decision.
 pub(crate) fn set_explicit(span: &SpanRef<'_>, status: Status) {
-    EXPLICIT.set(true);
-    span.set_status(status);
-    EXPLICIT.set(false);
+    deciding(|| span.set_status(status));
 }
 
-/// A span that keeps the statuses set on it until it ends: the body's last
-/// decision if it made one, else the greatest of the others, as the SDK would.
+/// Runs `set` with the statuses it sets taken for the body's decisions. The flag
+/// is restored, not cleared, when `set` returns or unwinds: another tracer's span
+/// may call back into `set_status`, or panic.
+fn deciding(set: impl FnOnce()) {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            EXPLICIT.set(self.0);
+        }
+    }
+    let _restore = Restore(EXPLICIT.replace(true));
+    set();
+}
+
+/// A span that keeps the statuses set on it until it ends: the body's decision if
+/// it made one, else the greatest of the others, as the SDK would.
 #[derive(Debug)]
 pub(crate) struct StatusKept<S: Span> {
     span: S,
@@ -81,8 +93,11 @@ impl<S: Span> Span for StatusKept<S> {
 
     fn set_status(&mut self, status: Status) {
         if EXPLICIT.get() {
-            self.status = status;
-            self.decided = true;
+            let is_final = self.decided && self.status == Status::Ok;
+            if status != Status::Unset && !is_final {
+                self.status = status;
+                self.decided = true;
+            }
         } else if !self.decided && status > self.status {
             self.status = status;
         }
@@ -115,7 +130,7 @@ impl<S: Span> Drop for StatusKept<S> {
 
 #[cfg(test)]
 mod tests {
-    use super::{EXPLICIT, StatusKept};
+    use super::{StatusKept, deciding};
     use opentelemetry::trace::{Span, Status, Tracer, TracerProvider};
     use opentelemetry_sdk::trace::{SdkTracerProvider, Span as SdkSpan};
 
@@ -130,26 +145,31 @@ mod tests {
     }
 
     fn explicitly(span: &mut StatusKept<SdkSpan>, status: Status) {
-        EXPLICIT.set(true);
-        span.set_status(status);
-        EXPLICIT.set(false);
+        deciding(|| span.set_status(status));
     }
 
     #[test]
-    fn the_last_decision_wins_over_everything_else() {
+    fn the_last_error_decided_wins_over_everything_else() {
         let status = applied(|span| {
             span.set_status(Status::error("zz automatic, before"));
             explicitly(span, Status::error("ab first"));
             explicitly(span, Status::error("aa second"));
+            explicitly(span, Status::Unset);
             span.set_status(Status::error("zz automatic, after"));
             span.set_status(Status::Ok);
         });
         assert_eq!(status, Status::error("aa second"));
+    }
+
+    #[test]
+    fn a_decided_ok_is_final() {
         let status = applied(|span| {
+            explicitly(span, Status::error("before"));
             explicitly(span, Status::Ok);
-            explicitly(span, Status::error("changed its mind"));
+            explicitly(span, Status::error("after"));
+            span.set_status(Status::error("automatic"));
         });
-        assert_eq!(status, Status::error("changed its mind"));
+        assert_eq!(status, Status::Ok);
     }
 
     #[test]
@@ -161,5 +181,22 @@ mod tests {
         assert_eq!(status, Status::error("b"));
         assert_eq!(applied(|span| span.set_status(Status::Ok)), Status::Ok);
         assert_eq!(applied(|_| ()), Status::Unset);
+    }
+
+    #[test]
+    fn the_flag_is_restored_when_setting_unwinds() {
+        let unwound = std::panic::catch_unwind(|| deciding(|| panic!("a tracer's span")));
+        assert!(unwound.is_err());
+        let status = applied(|span| {
+            explicitly(span, Status::Ok);
+            span.set_status(Status::error("not a decision"));
+        });
+        assert_eq!(status, Status::Ok);
+        let status = applied(|span| span.set_status(Status::error("automatic")));
+        assert_eq!(
+            status,
+            Status::error("automatic"),
+            "taken for an automatic one"
+        );
     }
 }

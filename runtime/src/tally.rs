@@ -95,17 +95,17 @@ impl Tally {
         }
     }
 
-    /// Notes that the call's body returned, if its duration is recorded.
+    /// Notes that the call ended, if its duration is recorded.
     #[inline]
-    pub(crate) fn returned(&mut self) {
+    pub(crate) fn note_end(&mut self) {
         if let Some(timing) = &mut self.timing {
-            crate::metrics::note_returned(timing);
+            crate::metrics::note_end(timing);
         }
     }
 
-    /// The time the call ended, if its duration is recorded: when its body
-    /// returned if that was noted, else now, read first thing when it ends, so
-    /// that the clock's latency overlaps the span's ending.
+    /// The time the call ended, if its duration is recorded: as noted, else now,
+    /// read first thing when it ends, so that the clock's latency overlaps the
+    /// span's ending.
     #[inline]
     pub(crate) fn ended(&self) -> Option<Stamp> {
         self.timing.as_ref().map(crate::metrics::end_of)

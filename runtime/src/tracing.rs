@@ -16,6 +16,7 @@
 
 use crate::route::TracerCache;
 use crate::span::OpenedSpan;
+use crate::status::StatusKept;
 use opentelemetry::global::BoxedTracer;
 use opentelemetry::trace::noop::NoopTracer;
 use opentelemetry::trace::{SpanBuilder, SpanContext, TraceContextExt as _, Tracer};
@@ -115,18 +116,20 @@ static TRACERS: TracerCache = TracerCache::new();
 static NOWHERE: LazyLock<BoxedTracer> =
     LazyLock::new(|| BoxedTracer::new(Box::new(NoopTracer::new())));
 
+/// Its spans keep their statuses as ours do (`status.rs`): `tracing-opentelemetry`
+/// puts them in contexts itself, so `set_status` in a `tracing` span decides too.
 impl Tracer for BridgeTracer {
-    type Span = OpenedSpan;
+    type Span = StatusKept<OpenedSpan>;
 
-    fn build_with_context(&self, builder: SpanBuilder, parent: &Context) -> OpenedSpan {
+    fn build_with_context(&self, builder: SpanBuilder, parent: &Context) -> Self::Span {
         let opened = if crate::route::is_enabled() && !crate::route::on_export_thread() {
             TRACERS.open(scope, builder, parent)
         } else {
             None
         };
-        opened.unwrap_or_else(|| {
+        StatusKept::new(opened.unwrap_or_else(|| {
             OpenedSpan::Global(NOWHERE.build_with_context(SpanBuilder::from_name(""), parent))
-        })
+        }))
     }
 }
 

@@ -136,14 +136,21 @@ fn explicit_error_then_err() -> Result<(), String> {
     Err("timeout while checking".to_owned())
 }
 
-/// Two decisions: the last one counts, though the SDK alone keeps the Error whose
-/// description sorts last, and Ok over any Error.
+/// Two Errors decided: the last one counts, though the SDK alone keeps the one
+/// whose description sorts last; an `Unset` decides nothing (the API's rules).
 #[traced]
 fn changes_its_mind() -> Result<(), String> {
     set_status(Status::error("unreachable upstream"));
     set_status(Status::error("retried: rate limited"));
+    set_status(Status::Unset);
+    Err("upstream said no".to_owned())
+}
+
+/// `Ok` is final (the API's rules), also over a later decision.
+#[traced]
+fn ok_then_error() -> Result<(), String> {
     set_status(Status::Ok);
-    set_status(Status::error("quota exceeded"));
+    set_status(Status::error("second thoughts"));
     Err("upstream said no".to_owned())
 }
 
@@ -153,6 +160,7 @@ fn set_status_wins_over_the_automatic_status() {
         let _ = explicit_ok();
         let _ = explicit_error_then_err();
         let _ = changes_its_mind();
+        let _ = ok_then_error();
         explicit_error(false)
     });
     let spans = captured.spans();
@@ -168,8 +176,9 @@ fn set_status_wins_over_the_automatic_status() {
         ["exception"],
         "the returned error is still recorded as an event"
     );
-    assert_eq!(spans[2].status, Status::error("quota exceeded"));
-    assert_eq!(spans[3].status, Status::error("not found"));
+    assert_eq!(spans[2].status, Status::error("retried: rate limited"));
+    assert_eq!(spans[3].status, Status::Ok);
+    assert_eq!(spans[4].status, Status::error("not found"));
 }
 
 #[traced]

@@ -718,41 +718,36 @@ fn assert_took_at_least(point: &HistogramDataPoint, calls: u64, millis: u64) {
 #[test]
 fn durations_span_the_whole_body_sampled_or_not() {
     let _turn = turn();
-    let receiver = Receiver::start(Transport::Grpc);
-    let guard = install(
-        &receiver,
-        "grpc",
-        &[
-            ("OTEL_TRACES_SAMPLER", "traceidratio"),
-            ("OTEL_TRACES_SAMPLER_ARG", "0.5"),
-        ],
-    );
-    for _ in 0..4 {
-        pause(30, false).expect("not told to fail");
+    for sampler in ["always_on", "always_off"] {
+        let receiver = Receiver::start(Transport::Grpc);
+        let guard = install(&receiver, "grpc", &[("OTEL_TRACES_SAMPLER", sampler)]);
+        for _ in 0..4 {
+            pause(30, false).expect("not told to fail");
+        }
+        pause(30, true).expect_err("told to fail");
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime")
+            .block_on(async {
+                for _ in 0..2 {
+                    pause_async(30).await;
+                }
+            });
+        guard.shutdown().expect("a clean shutdown");
+        let (_, points) = histogram(&receiver, "otel_traced.function.duration");
+        let point = |pairs: &[(&str, &str)]| {
+            let wanted = expected(pairs);
+            points
+                .iter()
+                .find(|(attributes, _)| *attributes == wanted)
+                .map(|(_, point)| point.clone())
+                .unwrap_or_else(|| panic!("{sampler}: no series {wanted:?} among {points:?}"))
+        };
+        let name = ("code.function.name", "metrics_export::pause");
+        assert_took_at_least(&point(&[name]), 4, 30);
+        let failed = [name, ("error.type", "metrics_export::Declined")];
+        assert_took_at_least(&point(&failed), 1, 30);
+        let name = ("code.function.name", "metrics_export::pause_async");
+        assert_took_at_least(&point(&[name]), 2, 30);
     }
-    pause(30, true).expect_err("told to fail");
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("a runtime")
-        .block_on(async {
-            for _ in 0..2 {
-                pause_async(30).await;
-            }
-        });
-    guard.shutdown().expect("a clean shutdown");
-    let (_, points) = histogram(&receiver, "otel_traced.function.duration");
-    let point = |pairs: &[(&str, &str)]| {
-        let wanted = expected(pairs);
-        points
-            .iter()
-            .find(|(attributes, _)| *attributes == wanted)
-            .map(|(_, point)| point.clone())
-            .unwrap_or_else(|| panic!("no series {wanted:?} among {points:?}"))
-    };
-    let name = ("code.function.name", "metrics_export::pause");
-    assert_took_at_least(&point(&[name]), 4, 30);
-    let failed = [name, ("error.type", "metrics_export::Declined")];
-    assert_took_at_least(&point(&failed), 1, 30);
-    let name = ("code.function.name", "metrics_export::pause_async");
-    assert_took_at_least(&point(&[name]), 2, 30);
 }

@@ -4,7 +4,7 @@
 //! were written in. Each test sets its subscriber for its own thread only.
 
 use otel_traced::opentelemetry::trace::{
-    Link, SpanKind, TraceContextExt as _, TraceId, TraceState,
+    Link, SpanKind, Status, TraceContextExt as _, TraceId, TraceState,
 };
 use otel_traced::opentelemetry::{Context, KeyValue};
 use otel_traced::sdk::trace::{SamplingDecision, SamplingResult, ShouldSample};
@@ -196,4 +196,20 @@ fn a_dropped_tracing_span_still_carries_its_trace_to_the_calls_inside_it() {
     assert_eq!(inner.name, "price");
     assert_eq!(inner.span_context.trace_id(), request.trace_id());
     assert_eq!(inner.parent_span_id, request.span_id());
+}
+
+/// Decides its `tracing` span failed, then the span's fields set another status.
+#[traced]
+fn authorize() {
+    let check = tracing::info_span!("check", otel.status_description = tracing::field::Empty);
+    let _entered = check.enter();
+    otel_traced::set_status(Status::error("access denied"));
+    check.record("otel.status_description", "upstream timeout");
+}
+
+#[test]
+fn set_status_in_a_tracing_span_wins_over_the_status_its_fields_set() {
+    let captured = tracing::subscriber::with_default(bridged(), || capture(authorize));
+    let check = captured.find("check").expect("the tracing span");
+    assert_eq!(check.status, Status::error("access denied"));
 }

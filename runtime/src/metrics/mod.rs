@@ -252,27 +252,26 @@ fn holds(pulled: &[(String, Option<String>)], system: &str, destination: Option<
     })
 }
 
-/// When the call measured with `timing` ended: when its body returned, if that
-/// was noted, else now.
+/// When the call measured with `timing` ended: as noted, else now.
 #[inline]
 pub(crate) fn end_of(timing: &Timing) -> Stamp {
-    timing.returned.unwrap_or_else(Stamp::now)
+    timing.noted_end.unwrap_or_else(Stamp::now)
 }
 
-/// Notes that the body of the call measured with `timing` returned. Read before
-/// the call's context is restored, the clock's latency (a dozen ns here) overlaps
-/// that work instead of delaying the histogram's update that waits for it.
+/// Notes that the call measured with `timing` ended. Read before the call's
+/// context is restored, the clock's latency (a dozen ns here) overlaps that work
+/// instead of delaying the histogram's update that waits for it.
 #[inline]
-pub(crate) fn note_returned(timing: &mut Timing) {
-    timing.returned = Some(Stamp::now());
+pub(crate) fn note_end(timing: &mut Timing) {
+    timing.noted_end = Some(Stamp::now());
 }
 
 /// A call being measured: when it started and what it records into.
 #[derive(Debug)]
 pub(crate) struct Timing {
     start: Stamp,
-    /// When its body returned, if a sync call noted it.
-    returned: Option<Stamp>,
+    /// When it ended, if a sync call noted it (`SpanHandle::leave`).
+    noted_end: Option<Stamp>,
     measured: Measured,
 }
 
@@ -540,7 +539,7 @@ pub(crate) fn time_function(meta: &SpanMeta, series: &'static SiteSeries) -> Opt
     }
     Some(Timing {
         start: Stamp::now(),
-        returned: None,
+        noted_end: None,
         measured: Measured::Function(meta.function, series),
     })
 }
@@ -580,7 +579,7 @@ pub(crate) fn time_boundary(rpc: &RpcMeta, attributes: &[KeyValue]) -> Option<Ti
     };
     Some(Timing {
         start: Stamp::now(),
-        returned: None,
+        noted_end: None,
         measured,
     })
 }
