@@ -6,6 +6,12 @@
 //! process (a gateway calling a service in one binary, as the tour does) is not a
 //! local root: it waits for its caller, so one request prints as one tree. It runs behind the SDK's batch processor, on the processor's own
 //! thread (see `init.rs`): printing never slows the annotated code.
+//!
+//! A trace whose root does not come is printed as it is after a while, by a thread
+//! of the exporter's own that looks once a second: the batch processor calls the
+//! exporter only with spans, and a quiet program would otherwise show it only at
+//! exit. Spans that end after their trace was printed (a task spawned with the
+//! request's context) follow shortly, together, as the rest of that trace.
 
 use crate::render::{Style, format_duration, render_trees};
 use crate::route::lock;
@@ -16,8 +22,8 @@ use std::collections::HashSet;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io::{IsTerminal as _, Write};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
 /// Traces held at most while waiting for their roots; past that the oldest is
@@ -32,6 +38,16 @@ const MAX_PENDING_SPANS: usize = 65_536;
 /// root may never end in this process (a long-lived span, one whose parent was not
 /// sampled), and a quiet program would otherwise show the trace only at exit.
 const MAX_WAIT: Duration = Duration::from_secs(30);
+
+/// How long spans of a trace printed already wait for more of its spans: those
+/// that end together print together.
+const LATE_WAIT: Duration = Duration::from_secs(1);
+
+/// How often the exporter's thread looks for traces to print.
+const WATCH_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Printed traces remembered at most, for the spans that come after them.
+const MAX_PRINTED_TRACES: usize = 1024;
 
 /// Span ids remembered at most as sent by this process; the oldest are forgotten
 /// first (their server spans then print as trees of their own).
@@ -104,9 +120,16 @@ fn forget_sent(spans: &[SpanData]) {
 /// let exporter = otel_traced::ConsoleExporter::with_writer(std::io::stderr());
 /// ```
 pub struct ConsoleExporter {
+    printer: Arc<Printer>,
+    /// Started with the first export: an exporter never used starts no thread.
+    watching: Once,
+}
+
+/// What the exporter and its thread share.
+struct Printer {
     pending: Mutex<PendingTraces>,
     out: Mutex<Box<dyn Write + Send>>,
-    colour: bool,
+    colour: AtomicBool,
 }
 
 impl fmt::Debug for ConsoleExporter {
@@ -123,11 +146,21 @@ impl Default for ConsoleExporter {
 
 #[derive(Debug, Default)]
 struct PendingTraces {
-    spans: HashMap<TraceId, Vec<SpanData>>,
+    spans: HashMap<TraceId, Held>,
     /// The pending traces, oldest first, with when their first span arrived.
     arrival: VecDeque<(TraceId, Instant)>,
     /// The spans held, all traces together.
     held: usize,
+    /// The traces printed last, oldest first.
+    printed: VecDeque<TraceId>,
+}
+
+/// The spans of a pending trace, and when they arrived.
+#[derive(Debug)]
+struct Held {
+    spans: Vec<SpanData>,
+    first: Instant,
+    last: Instant,
 }
 
 impl PendingTraces {
@@ -139,11 +172,16 @@ impl PendingTraces {
         let trace_id = span.span_context.trace_id();
         let is_local_root = span.parent_span_id == SpanId::INVALID
             || (span.parent_span_is_remote && !was_sent_here(span.parent_span_id));
-        let trace = self.spans.entry(trace_id).or_insert_with(|| {
+        let held = self.spans.entry(trace_id).or_insert_with(|| {
             self.arrival.push_back((trace_id, now));
-            Vec::new()
+            Held {
+                spans: Vec::new(),
+                first: now,
+                last: now,
+            }
         });
-        trace.push(span);
+        held.spans.push(span);
+        held.last = now;
         self.held += 1;
         let mut ready = Vec::new();
         if is_local_root {
@@ -160,13 +198,40 @@ impl PendingTraces {
         ready
     }
 
+    /// Takes out the traces due `now` without a span arriving: held longer than
+    /// [`MAX_WAIT`], or the late spans of a printed trace once none came for
+    /// [`LATE_WAIT`].
+    fn overdue(&mut self, now: Instant) -> Vec<Vec<SpanData>> {
+        let due: Vec<TraceId> = self
+            .arrival
+            .iter()
+            .filter(|(trace_id, _)| {
+                self.spans.get(trace_id).is_some_and(|held| {
+                    now.saturating_duration_since(held.first) > MAX_WAIT
+                        || (self.printed.contains(trace_id)
+                            && now.saturating_duration_since(held.last) > LATE_WAIT)
+                })
+            })
+            .map(|(trace_id, _)| *trace_id)
+            .collect();
+        due.into_iter()
+            .filter_map(|trace_id| self.remove(trace_id))
+            .collect()
+    }
+
     /// Takes a trace out to be printed. Its spans are no longer callers to wait
     /// for: a callee's span that ends after them (in the same batch too) is a root.
     fn remove(&mut self, trace_id: TraceId) -> Option<Vec<SpanData>> {
         self.arrival.retain(|(pending, _)| *pending != trace_id);
-        let spans = self.spans.remove(&trace_id)?;
+        let Held { spans, .. } = self.spans.remove(&trace_id)?;
         self.held -= spans.len();
         forget_sent(&spans);
+        if !self.printed.contains(&trace_id) {
+            if self.printed.len() == MAX_PRINTED_TRACES {
+                self.printed.pop_front();
+            }
+            self.printed.push_back(trace_id);
+        }
         Some(spans)
     }
 
@@ -176,6 +241,7 @@ impl PendingTraces {
         order
             .into_iter()
             .filter_map(|(id, _)| self.spans.remove(&id))
+            .map(|held| held.spans)
             .inspect(|spans| forget_sent(spans))
             .collect()
     }
@@ -196,18 +262,44 @@ impl ConsoleExporter {
     pub fn with_writer(out: impl Write + Send + 'static) -> Self {
         NOTING_SENT.store(true, Ordering::Relaxed);
         ConsoleExporter {
-            pending: Mutex::default(),
-            out: Mutex::new(Box::new(out)),
-            colour: false,
+            printer: Arc::new(Printer {
+                pending: Mutex::default(),
+                out: Mutex::new(Box::new(out)),
+                colour: AtomicBool::new(false),
+            }),
+            watching: Once::new(),
         }
     }
 
     /// Turns ANSI colours on or off.
-    pub fn with_colour(mut self, colour: bool) -> Self {
-        self.colour = colour;
+    pub fn with_colour(self, colour: bool) -> Self {
+        self.printer.colour.store(colour, Ordering::Relaxed);
         self
     }
 
+    /// Starts the thread that prints what is due without a span arriving, once.
+    /// It ends when the exporter is dropped. Without it (no thread could be
+    /// started), such traces wait for the next span or the shutdown.
+    fn watch(&self) {
+        self.watching.call_once(|| {
+            let printer = Arc::downgrade(&self.printer);
+            let _ = std::thread::Builder::new()
+                .name("otel-traced-console".to_owned())
+                .spawn(move || {
+                    loop {
+                        std::thread::sleep(WATCH_INTERVAL);
+                        let Some(printer) = printer.upgrade() else {
+                            return;
+                        };
+                        let due = lock(&printer.pending).overdue(Instant::now());
+                        printer.print(due);
+                    }
+                });
+        });
+    }
+}
+
+impl Printer {
     fn print(&self, traces: Vec<Vec<SpanData>>) {
         if traces.is_empty() {
             return;
@@ -218,7 +310,7 @@ impl ConsoleExporter {
             text.push_str(&render_trees(
                 &spans,
                 Style::Waterfall {
-                    colour: self.colour,
+                    colour: self.colour.load(Ordering::Relaxed),
                 },
             ));
         }
@@ -256,22 +348,23 @@ impl SpanExporter for ConsoleExporter {
         &self,
         batch: Vec<SpanData>,
     ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
+        self.watch();
         let ready: Vec<Vec<SpanData>> = {
             let now = Instant::now();
-            let mut pending = lock(&self.pending);
+            let mut pending = lock(&self.printer.pending);
             batch
                 .into_iter()
                 .flat_map(|span| pending.add(span, now))
                 .collect()
         };
-        self.print(ready);
+        self.printer.print(ready);
         std::future::ready(Ok(()))
     }
 
     /// Prints the traces whose roots had not ended, so nothing accepted is lost.
     fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
-        let rest = lock(&self.pending).drain();
-        self.print(rest);
+        let rest = lock(&self.printer.pending).drain();
+        self.printer.print(rest);
         Ok(())
     }
 }
@@ -279,12 +372,15 @@ impl SpanExporter for ConsoleExporter {
 #[cfg(test)]
 mod tests {
     use super::{
-        MAX_PENDING_SPANS, MAX_WAIT, NOTING_SENT, PendingTraces, note_sent, wants_colour,
-        was_sent_here,
+        ConsoleExporter, LATE_WAIT, MAX_PENDING_SPANS, MAX_WAIT, NOTING_SENT, PendingTraces, lock,
+        note_sent, wants_colour, was_sent_here,
     };
     use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
     use opentelemetry_sdk::trace::SpanData;
+    use std::future::Future as _;
     use std::sync::atomic::Ordering;
+    use std::sync::{Arc, Mutex};
+    use std::task::Poll;
     use std::time::{Duration, Instant};
 
     /// A span of trace `trace` whose parent (never exported) is not a root here.
@@ -341,6 +437,79 @@ mod tests {
         let ready = pending.add(server, now);
         assert_eq!(ready.len(), 1, "the server's span, a root here now");
         assert_eq!(ready[0][0].name, "serve");
+    }
+
+    #[test]
+    fn a_trace_due_is_taken_out_without_a_span_arriving() {
+        let mut pending = PendingTraces::default();
+        let start = Instant::now();
+        assert!(pending.add(orphan(3, 1), start).is_empty());
+        assert!(pending.overdue(start + MAX_WAIT / 2).is_empty());
+        let due = pending.overdue(start + MAX_WAIT + Duration::from_secs(1));
+        assert_eq!(due.len(), 1);
+        assert_eq!(pending.held, 0);
+    }
+
+    #[test]
+    fn spans_ending_after_their_trace_was_printed_follow_together() {
+        let mut pending = PendingTraces::default();
+        let start = Instant::now();
+        let root = crate::render::tests::span(4, 1, 0, "request");
+        assert_eq!(pending.add(root, start).len(), 1, "printed with its root");
+        // A task spawned with the request's context ends later, its child first.
+        let task = crate::render::tests::span(4, 2, 1, "task");
+        let step = crate::render::tests::span(4, 3, 2, "step");
+        let later = start + Duration::from_secs(5);
+        assert!(pending.add(step, later).is_empty());
+        assert!(pending.add(task, later + LATE_WAIT / 2).is_empty());
+        assert!(
+            pending.overdue(later + LATE_WAIT).is_empty(),
+            "the task came since"
+        );
+        let due = pending.overdue(later + LATE_WAIT * 2);
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].len(), 2, "together");
+        // A trace not printed before waits for its root as long as ever.
+        assert!(pending.add(orphan(5, 1), later).is_empty());
+        assert!(pending.overdue(later + LATE_WAIT * 2).is_empty());
+    }
+
+    #[test]
+    fn the_exporters_thread_prints_late_spans_without_another_export() {
+        use opentelemetry_sdk::trace::SpanExporter as _;
+        #[derive(Clone, Default)]
+        struct Shared(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Shared {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                lock(&self.0).extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let out = Shared::default();
+        let exporter = ConsoleExporter::with_writer(out.clone());
+        let root = crate::render::tests::span(6, 1, 0, "request");
+        let late = crate::render::tests::span(6, 2, 1, "late task");
+        // The console's export is done when it returns.
+        let export = |span| {
+            let mut export = std::pin::pin!(exporter.export(vec![span]));
+            let mut task = std::task::Context::from_waker(std::task::Waker::noop());
+            assert!(matches!(
+                export.as_mut().poll(&mut task),
+                Poll::Ready(Ok(()))
+            ));
+        };
+        export(root);
+        export(late);
+        let printed = || String::from_utf8_lossy(&lock(&out.0)).into_owned();
+        assert!(!printed().contains("late task"), "held a moment");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !printed().contains("late task") && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(printed().contains("late task"), "{}", printed());
     }
 
     #[test]
