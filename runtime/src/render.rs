@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
+use unicode_width::UnicodeWidthStr as _;
 
 /// How spans are rendered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -149,10 +150,11 @@ fn push_tree<'a>(
 
 /// The waterfall: labels padded to one width, durations right-aligned, and a bar
 /// whose offset and length are the span's start and duration relative to its tree.
+/// Widths are the terminal's columns: a CJK character takes two.
 fn waterfall(rows: &[Row<'_>], colour: bool) -> String {
     let width = rows
         .iter()
-        .map(|row| row.label().chars().count())
+        .map(|row| row.label().width())
         .max()
         .unwrap_or(0);
     let mut out = String::new();
@@ -163,7 +165,7 @@ fn waterfall(rows: &[Row<'_>], colour: bool) -> String {
         }
         let failed = matches!(row.span.status, Status::Error { .. });
         let label = row.label();
-        let padding = " ".repeat(width - label.chars().count());
+        let padding = " ".repeat(width.saturating_sub(label.width()));
         let duration = format!("{:>10}", format_duration(elapsed(row.span)));
         let bar = bar(row.span, window);
         let line_start = out.len();
@@ -289,18 +291,30 @@ fn push_links(span: &SpanData, colour: bool, out: &mut String) {
 /// status description may come from a peer (a gRPC status message), and must
 /// neither break the tree's lines nor reach the terminal as escape sequences.
 fn printable(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
+    if !text.chars().any(is_unprintable) {
         return Cow::Borrowed(text);
     }
     let mut escaped = String::with_capacity(text.len() + 8);
     for c in text.chars() {
-        if c.is_control() {
+        if is_unprintable(c) {
             escaped.extend(c.escape_default());
         } else {
             escaped.push(c);
         }
     }
     Cow::Owned(escaped)
+}
+
+/// Control characters, and the format characters that break a line or reorder
+/// what follows on a terminal (line and paragraph separators, bidirectional marks,
+/// overrides and isolates): a peer's text could use them to disguise a line.
+fn is_unprintable(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{200e}' | '\u{200f}' | '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+        )
 }
 
 fn kind_label(kind: &SpanKind) -> Option<&'static str> {
@@ -345,13 +359,14 @@ pub(crate) fn format_duration(elapsed: Duration) -> String {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use super::{MAX_DRAWN_DEPTH, Style, format_duration, render_trees};
+    use super::{MAX_DRAWN_DEPTH, Style, format_duration, printable, render_trees};
     use opentelemetry::InstrumentationScope;
     use opentelemetry::trace::{
         SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState,
     };
     use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
     use std::time::{Duration, SystemTime};
+    use unicode_width::UnicodeWidthStr as _;
 
     /// A span of trace `trace` named `name`, with its ids; no times, no attributes.
     pub(crate) fn span(trace: u128, id: u64, parent: u64, name: &'static str) -> SpanData {
@@ -433,6 +448,32 @@ pub(crate) mod tests {
             "process orders  links: 6\nprocess orders  links: 1\nprocess orders  links: 1\n",
             "the plain tree counts them: its ids would differ every run"
         );
+    }
+
+    #[test]
+    fn wide_characters_keep_the_waterfall_aligned() {
+        let root = span(1, 1, 0, "下单");
+        let child = span(1, 2, 1, "check");
+        let text = render_trees(&[root, child], Style::Waterfall { colour: false });
+        let columns: Vec<usize> = text
+            .lines()
+            .map(|line| {
+                let unit_at = line.find(" µs").expect("a duration after the label");
+                line[..unit_at].width()
+            })
+            .collect();
+        assert_eq!(columns.len(), 2, "{text}");
+        assert_eq!(
+            columns[0], columns[1],
+            "labels padded to one width:\n{text}"
+        );
+    }
+
+    #[test]
+    fn characters_that_reorder_or_break_a_line_are_escaped() {
+        let spoofed = "pay\u{202e}gnp.exe\u{2028}ok";
+        assert_eq!(printable(spoofed), "pay\\u{202e}gnp.exe\\u{2028}ok");
+        assert_eq!(printable("订单 ✓"), "订单 ✓", "other text is kept as it is");
     }
 
     #[test]
