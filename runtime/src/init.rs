@@ -441,7 +441,7 @@ fn resource(configured: Vec<KeyValue>) -> Resource {
         Box::new(TelemetryResourceDetector),
         Box::new(HostResourceDetector::default()),
         Box::new(OsResourceDetector),
-        Box::new(ProcessResourceDetector),
+        Box::new(ProcessWithoutArguments),
     ];
     let has_service_name = configured
         .iter()
@@ -449,16 +449,45 @@ fn resource(configured: Vec<KeyValue>) -> Resource {
     let mut builder = Resource::builder_empty().with_detectors(&detectors);
     if !has_service_name {
         // The specification's default: `unknown_service:` and the executable.
-        let executable = std::env::current_exe()
-            .ok()
-            .and_then(|path| {
-                path.file_name()
-                    .map(|name| name.to_string_lossy().into_owned())
-            })
-            .unwrap_or_default();
-        builder = builder.with_service_name(format!("unknown_service:{executable}"));
+        builder = builder.with_service_name(format!("unknown_service:{}", executable_name()));
     }
     builder.with_attributes(configured).build()
+}
+
+/// The process detector's attributes but the command's arguments
+/// (`process.command_args`), which can hold secrets (a password passed as a flag)
+/// and would go with every span to the collector: the executable's name and how
+/// many arguments there were instead (`process.executable.name`,
+/// `process.args_count`). `OTEL_RESOURCE_ATTRIBUTES` can add what else is wanted.
+#[derive(Debug)]
+struct ProcessWithoutArguments;
+
+impl ResourceDetector for ProcessWithoutArguments {
+    fn detect(&self) -> Resource {
+        let detected = ProcessResourceDetector.detect();
+        let kept = detected
+            .iter()
+            .filter(|(key, _)| key.as_str() != "process.command_args")
+            .map(|(key, value)| KeyValue::new(key.clone(), value.clone()));
+        let arguments = i64::try_from(std::env::args_os().count()).unwrap_or(i64::MAX);
+        Resource::builder_empty()
+            .with_attributes(kept.chain([
+                KeyValue::new("process.executable.name", executable_name()),
+                KeyValue::new("process.args_count", arguments),
+            ]))
+            .build()
+    }
+}
+
+/// The file name of this process's executable, empty when it cannot be known.
+fn executable_name() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|path| {
+            path.file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+        })
+        .unwrap_or_default()
 }
 
 /// Sets the global propagator that `#[traced_rpc]` and other instrumentation use.

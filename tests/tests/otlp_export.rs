@@ -157,6 +157,16 @@ fn export_to(transport: Transport) {
         value(attributes, "process.pid").is_some(),
         "process detector"
     );
+    assert_eq!(
+        value(attributes, "process.command_args"),
+        None,
+        "arguments can hold secrets"
+    );
+    assert!(
+        string_attribute(attributes, "process.executable.name")
+            .is_some_and(|name| name.starts_with("otlp_export"))
+    );
+    assert!(value(attributes, "process.args_count").is_some());
     let scope = request.resource_spans[0].scope_spans[0]
         .scope
         .as_ref()
