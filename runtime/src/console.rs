@@ -189,13 +189,26 @@ impl PendingTraces {
         }
         while let Some(&(oldest, arrived)) = self.arrival.front() {
             let overdue = now.saturating_duration_since(arrived) > MAX_WAIT;
-            if !overdue && self.spans.len() <= MAX_PENDING_TRACES && self.held <= MAX_PENDING_SPANS
-            {
+            let due = if overdue || self.spans.len() > MAX_PENDING_TRACES {
+                oldest
+            } else if self.held > MAX_PENDING_SPANS {
+                // The trace holding the most spans goes first: an endless one,
+                // rather than the requests in flight beside it.
+                self.largest().unwrap_or(oldest)
+            } else {
                 break;
-            }
-            ready.extend(self.remove(oldest));
+            };
+            ready.extend(self.remove(due));
         }
         ready
+    }
+
+    /// The pending trace with the most spans.
+    fn largest(&self) -> Option<TraceId> {
+        self.spans
+            .iter()
+            .max_by_key(|(_, held)| held.spans.len())
+            .map(|(trace_id, _)| *trace_id)
     }
 
     /// Takes out the traces due `now` without a span arriving: held longer than
@@ -437,6 +450,21 @@ mod tests {
         let ready = pending.add(server, now);
         assert_eq!(ready.len(), 1, "the server's span, a root here now");
         assert_eq!(ready[0][0].name, "serve");
+    }
+
+    #[test]
+    fn past_the_span_bound_the_largest_trace_is_printed_first() {
+        let mut pending = PendingTraces::default();
+        let now = Instant::now();
+        // A request in flight, then an endless worker trace beside it.
+        assert!(pending.add(orphan(9, 1), now).is_empty());
+        let mut printed = Vec::new();
+        for id in 0..MAX_PENDING_SPANS as u64 {
+            printed.extend(pending.add(orphan(10, id), now));
+        }
+        assert_eq!(printed.len(), 1, "one part of the worker's trace");
+        assert_eq!(printed[0][0].span_context.trace_id(), TraceId::from(10));
+        assert_eq!(pending.held, 1, "the request is still waiting for its root");
     }
 
     #[test]
