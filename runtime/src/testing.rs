@@ -5,7 +5,10 @@
 //! context (on any thread or task it is handed to) and every span continuing one of
 //! the capture's traces from a bare span context goes there, and nowhere else. So
 //! captures in tests running in parallel see only their own spans, whatever else the
-//! process initialised, and spans are recorded synchronously as they end.
+//! process initialised, and spans are recorded synchronously as they end. When the
+//! call returns, the capture waits for the work it handed on (a task it spawned, a
+//! thread given its context, a response body dropped later) up to [`SETTLE`]: until
+//! no context made from the capture's lives and no span of its traces is running.
 //!
 //! ```
 //! use otel_traced::traced;
@@ -28,8 +31,14 @@ use opentelemetry::context::FutureExt as _;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{Sampler, ShouldSample, Span, SpanData, SpanProcessor};
 use std::future::Future;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, Weak};
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+/// How long a capture waits, once its call returned, for work it handed on: work
+/// given to another task or thread ends soon after the call; a context or span
+/// kept longer (by a server started inside the capture, say) is not waited for.
+pub const SETTLE: Duration = Duration::from_secs(2);
 
 /// Runs `call` and returns its output with every span of the traces it started.
 pub fn capture<R>(call: impl FnOnce() -> R) -> Captured<R> {
@@ -73,18 +82,34 @@ impl Capture {
 
     /// Runs `call` inside the capture.
     pub fn run<R>(self, call: impl FnOnce() -> R) -> Captured<R> {
-        let capture = OpenCapture::open(self.sampler);
+        let (capture, context) = OpenCapture::open(self.sampler);
         let output = {
-            let _current = capture.context().attach();
+            let _current = context.attach();
             call()
         };
+        let deadline = Instant::now() + SETTLE;
+        while !capture.settled() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
         capture.close(output)
     }
 
     /// Awaits `future` inside the capture (its context is current on every poll).
     pub async fn run_async<F: Future>(self, future: F) -> Captured<F::Output> {
-        let capture = OpenCapture::open(self.sampler);
-        let output = future.with_context(capture.context()).await;
+        let (capture, context) = OpenCapture::open(self.sampler);
+        let output = future.with_context(context).await;
+        // Yielding, not blocking: the spans still running may be on this thread's
+        // runtime, waiting for its turn.
+        let deadline = Instant::now() + SETTLE;
+        std::future::poll_fn(|task| {
+            if capture.settled() || Instant::now() >= deadline {
+                Poll::Ready(())
+            } else {
+                task.waker().wake_by_ref();
+                Poll::Pending
+            }
+        })
+        .await;
         capture.close(output)
     }
 }
@@ -93,30 +118,57 @@ impl Capture {
 /// not leave the capture registered.
 struct OpenCapture {
     route: CaptureRoute,
-    spans: Arc<Mutex<Vec<SpanData>>>,
+    recorded: Arc<Mutex<Recorded>>,
+    /// Alive while a context made from the capture's lives.
+    carried: Weak<Carried>,
+}
+
+/// A value of the capture's context, so of every context made from it: a task
+/// spawned or a thread started with one may still open spans of the capture (an
+/// `async fn`'s span opens at its first poll).
+#[derive(Debug)]
+struct Carried;
+
+/// What a capture's processor saw.
+#[derive(Debug, Default)]
+struct Recorded {
+    /// The spans that ended, in that order.
+    spans: Vec<SpanData>,
+    /// Spans started and not ended yet.
+    running: usize,
 }
 
 impl OpenCapture {
-    fn open(sampler: Box<dyn ShouldSample>) -> Self {
-        let spans = Arc::new(Mutex::new(Vec::new()));
+    /// The capture, and the context its call runs in.
+    fn open(sampler: Box<dyn ShouldSample>) -> (Self, Context) {
+        let recorded = Arc::new(Mutex::new(Recorded::default()));
         let (builder, sampler) = crate::sampling::provider_builder(sampler);
         let provider = builder
             .with_span_processor(CaptureProcessor {
-                spans: Arc::clone(&spans),
+                recorded: Arc::clone(&recorded),
             })
             .build();
-        OpenCapture {
-            route: CaptureRoute::open(provider, sampler),
-            spans,
-        }
+        let route = CaptureRoute::open(provider, sampler);
+        let carried = Arc::new(Carried);
+        let context = Context::new()
+            .with_value(route.clone())
+            .with_value(Arc::clone(&carried));
+        let capture = OpenCapture {
+            route,
+            recorded,
+            carried: Arc::downgrade(&carried),
+        };
+        (capture, context)
     }
 
-    fn context(&self) -> Context {
-        Context::new().with_value(self.route.clone())
+    /// Whether the work the call handed on is done: no context made from the
+    /// capture's lives, and every span started in the capture has ended.
+    fn settled(&self) -> bool {
+        self.carried.strong_count() == 0 && lock(&self.recorded).running == 0
     }
 
     fn close<R>(self, output: R) -> Captured<R> {
-        let spans = std::mem::take(&mut *lock(&self.spans));
+        let spans = std::mem::take(&mut lock(&self.recorded).spans);
         drop(self);
         Captured { output, spans }
     }
@@ -129,18 +181,22 @@ impl Drop for OpenCapture {
 }
 
 /// Records every ended span of the capture, on the thread that ended it, each
-/// attribute key kept once (as our exporters do).
+/// attribute key kept once (as our exporters do), and counts those still running.
 #[derive(Debug)]
 struct CaptureProcessor {
-    spans: Arc<Mutex<Vec<SpanData>>>,
+    recorded: Arc<Mutex<Recorded>>,
 }
 
 impl SpanProcessor for CaptureProcessor {
-    fn on_start(&self, _span: &mut Span, _context: &Context) {}
+    fn on_start(&self, _span: &mut Span, _context: &Context) {
+        lock(&self.recorded).running += 1;
+    }
 
     fn on_end(&self, mut span: SpanData) {
         keep_last_values(&mut span.attributes);
-        lock(&self.spans).push(span);
+        let mut recorded = lock(&self.recorded);
+        recorded.running = recorded.running.saturating_sub(1);
+        recorded.spans.push(span);
     }
 
     fn force_flush(&self) -> OTelSdkResult {
@@ -212,8 +268,7 @@ mod tests {
 
     #[test]
     fn a_context_that_outlives_its_capture_no_longer_leads_to_it() {
-        let ended = OpenCapture::open(Box::new(Sampler::AlwaysOn));
-        let leftover = ended.context();
+        let (ended, leftover) = OpenCapture::open(Box::new(Sampler::AlwaysOn));
         // Another capture keeps the routing on, as parallel tests do.
         let running = OpenCapture::open(Box::new(Sampler::AlwaysOn));
         assert!(
@@ -248,10 +303,9 @@ mod tests {
     fn a_trace_goes_to_the_capture_that_started_it_whatever_route_the_context_carries() {
         // A server task started inside one test's capture carries its route; a
         // request of another test's trace reaches it.
-        let serving = OpenCapture::open(Box::new(Sampler::AlwaysOn));
-        let calling = OpenCapture::open(Box::new(Sampler::AlwaysOn));
-        let calling_route = calling
-            .context()
+        let (serving, serving_context) = OpenCapture::open(Box::new(Sampler::AlwaysOn));
+        let (calling, calling_context) = OpenCapture::open(Box::new(Sampler::AlwaysOn));
+        let calling_route = calling_context
             .get::<CaptureRoute>()
             .expect("the route")
             .clone();
@@ -263,7 +317,7 @@ mod tests {
             Default::default(),
         );
         calling_route.register_root(&call);
-        let request = serving.context().with_remote_span_context(call);
+        let request = serving_context.with_remote_span_context(call);
         let route = CaptureRoute::for_parent(&request).expect("a capture");
         assert!(route.is(&calling_route), "the calling test's capture");
         drop((serving, calling));

@@ -385,3 +385,64 @@ async fn a_task_spawned_by_otel_traced_spawn_continues_the_trace() {
     let child = captured.find("refresh").expect("the task's span");
     otel_traced_tests::assert_child_of(child, parent);
 }
+
+#[otel_traced::traced]
+async fn follow_up(id: u64) -> u64 {
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    id
+}
+
+/// Answers at once, leaving follow-up work to a task of its own.
+#[otel_traced::traced]
+async fn answer_then_follow_up(id: u64) -> u64 {
+    drop(otel_traced::spawn(follow_up(id)));
+    id
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_capture_holds_the_spans_of_work_that_ends_after_its_call() {
+    let captured = capture_async(answer_then_follow_up(3)).await;
+    let parent = captured
+        .find("answer_then_follow_up")
+        .expect("the call's span");
+    let spawned = captured
+        .find("follow_up")
+        .expect("the spawned task's span, ended after the call returned");
+    assert_child_of(spawned, parent);
+    // The same, synchronously: a thread carrying the context.
+    let captured = capture(|| {
+        let context = Context::current();
+        thread::spawn(move || {
+            let _current = context.attach();
+            thread::sleep(std::time::Duration::from_millis(50));
+            in_thread()
+        });
+    });
+    assert!(captured.find("in_thread").is_some(), "{}", captured.tree());
+}
+
+#[traced]
+fn in_thread() {}
+
+#[test]
+fn a_capture_does_not_wait_long_for_a_span_left_running() {
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let started = std::time::Instant::now();
+    let captured = capture(|| {
+        let context = Context::current();
+        thread::spawn(move || {
+            let _current = context.attach();
+            otel_traced::in_span("left running", || {
+                // Released when the capture returned, or after 10 s if it waited.
+                let _ = released.recv_timeout(std::time::Duration::from_secs(10));
+            });
+        });
+    });
+    let waited = started.elapsed();
+    drop(release);
+    assert!(captured.find("left running").is_none());
+    assert!(
+        waited < otel_traced::testing::SETTLE + std::time::Duration::from_secs(3),
+        "{waited:?}"
+    );
+}
