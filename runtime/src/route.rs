@@ -303,9 +303,11 @@ impl CaptureRoute {
     /// wherever they would have gone without it.
     #[cfg(feature = "testing")]
     pub(crate) fn close(&self) {
+        // Under the registry's lock, as `register_root` checks: a root started on
+        // another thread meanwhile is either forgotten here or not registered.
+        let mut registry = lock(&CAPTURED_TRACES);
         self.0.closed.store(true, Ordering::Release);
         let traces = std::mem::take(&mut *lock(&self.0.traces));
-        let mut registry = lock(&CAPTURED_TRACES);
         for trace_id in traces {
             registry.remove(&trace_id);
         }
@@ -315,9 +317,11 @@ impl CaptureRoute {
 
     /// The capture that a span with this parent belongs to, if any: the capture
     /// that started the parent's trace, else the open route the parent context
-    /// carries. The trace's own capture comes first: a server task started inside
-    /// one test's capture (its accept loop carries that route) serves the requests
-    /// of other tests, whose traces are theirs.
+    /// carries, else the current context's (a parent given explicitly, such as a
+    /// context extracted from a test's hand-written headers, carries none). The
+    /// trace's own capture comes first: a server task started inside one test's
+    /// capture (its accept loop carries that route) serves the requests of other
+    /// tests, whose traces are theirs.
     pub(crate) fn for_parent(parent: &Context) -> Option<CaptureRoute> {
         if !captures_active() {
             return None;
@@ -330,14 +334,18 @@ impl CaptureRoute {
                     .get(&span_context.trace_id())
                     .and_then(Weak::upgrade)
                     .map(CaptureRoute)
+                    .filter(|route| !route.is_closed())
             })
             .flatten();
-        started.or_else(|| {
-            parent
+        let open = |context: &Context| {
+            context
                 .get::<CaptureRoute>()
                 .filter(|route| !route.is_closed())
                 .cloned()
-        })
+        };
+        started
+            .or_else(|| open(parent))
+            .or_else(|| crate::thread_exit::map_current(open).flatten())
     }
 
     fn is_closed(&self) -> bool {
@@ -353,11 +361,15 @@ impl CaptureRoute {
     /// Remembers a trace this capture started, so spans continuing it from a bare
     /// span context find their way back here.
     pub(crate) fn register_root(&self, root: &SpanContext) {
-        if !root.is_valid() || self.is_closed() {
+        if !root.is_valid() {
+            return;
+        }
+        let mut registry = lock(&CAPTURED_TRACES);
+        if self.is_closed() {
             return;
         }
         lock(&self.0.traces).push(root.trace_id());
-        lock(&CAPTURED_TRACES).insert(root.trace_id(), Arc::downgrade(&self.0));
+        registry.insert(root.trace_id(), Arc::downgrade(&self.0));
     }
 }
 

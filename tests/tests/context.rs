@@ -446,3 +446,27 @@ fn a_capture_does_not_wait_long_for_a_span_left_running() {
         "{waited:?}"
     );
 }
+
+/// Continues the trace of a request whose context a test wrote by hand.
+#[traced(parent = request)]
+fn handle_request(request: &Context) -> u8 {
+    let _ = request;
+    1
+}
+
+#[test]
+fn a_span_under_an_explicit_parent_from_outside_is_in_the_capture() {
+    use otel_traced::opentelemetry::trace::{TraceFlags, TraceId, TraceState};
+    let remote = otel_traced::opentelemetry::trace::SpanContext::new(
+        TraceId::from(0x5eed),
+        SpanId::from(0x5eed),
+        TraceFlags::SAMPLED,
+        true,
+        TraceState::NONE,
+    );
+    let request = Context::new().with_remote_span_context(remote);
+    let captured = capture(|| handle_request(&request));
+    let span = captured.find("handle_request").expect("captured");
+    assert_eq!(span.span_context.trace_id(), TraceId::from(0x5eed));
+    assert_eq!(span.parent_span_id, SpanId::from(0x5eed));
+}
