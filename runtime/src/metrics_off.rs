@@ -19,6 +19,11 @@ impl Timing {
     pub(crate) fn count_messages(&mut self, _count: u64) {
         match *self {}
     }
+
+    #[cfg(feature = "http")]
+    pub(crate) fn update_attribute(&mut self, _attribute: KeyValue) {
+        match *self {}
+    }
 }
 
 /// Nothing to keep per call site.

@@ -225,6 +225,17 @@ impl SpanHandle {
         }
     }
 
+    #[cfg(feature = "http")]
+    /// Sets `attribute`, learnt after the call started (the protocol version an
+    /// HTTP client negotiated), on the span if it records and on the call's
+    /// duration if its instrument keeps it.
+    pub(crate) fn update_attribute(&mut self, attribute: KeyValue) {
+        if let Some(tally) = &mut self.tally {
+            tally.update_attribute(attribute.clone());
+        }
+        self.record_attribute(attribute);
+    }
+
     /// Sets one attribute (a stream's message count) if the span is recording.
     pub(crate) fn record_attribute(&self, attribute: KeyValue) {
         self.if_recording(|span| span.set_attribute(attribute));

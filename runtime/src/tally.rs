@@ -88,6 +88,14 @@ impl Tally {
         self.reply = Some(status);
     }
 
+    #[cfg(feature = "http")]
+    /// Sets an attribute of the call's duration learnt after it started.
+    pub(crate) fn update_attribute(&mut self, attribute: opentelemetry::KeyValue) {
+        if let Some(timing) = &mut self.timing {
+            timing.update_attribute(attribute);
+        }
+    }
+
     /// Notes how many messages a messaging call sent or consumed.
     pub(crate) fn count_messages(&mut self, count: usize) {
         if let Some(timing) = &mut self.timing {

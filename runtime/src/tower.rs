@@ -8,9 +8,11 @@
 
 use crate::callsite::{CallKind, Callsite, Parent, SpanMeta};
 use crate::outcome::ErrorReport;
+use crate::propagation::protocol_version;
 use crate::rpc::{GRPC_UNKNOWN, Protocol, Reply, RpcMeta, Side};
 use crate::span::ActiveSpan;
 use http_body::{Body, Frame, SizeHint};
+use opentelemetry::KeyValue;
 use opentelemetry::trace::SpanKind;
 use pin_project::{pin_project, pinned_drop};
 use std::borrow::Cow;
@@ -339,8 +341,17 @@ where
                 let awaiting_trailers = match &this.rpc.protocol {
                     Protocol::Http { .. } => {
                         let status = response.status().as_u16();
-                        span.handle()
-                            .record_reply(this.rpc, Some(Reply::Http { status }), false);
+                        let handle = span.handle();
+                        if this.rpc.side == Side::Client
+                            && let Some(version) = protocol_version(response.version())
+                        {
+                            // Negotiated (ALPN): the request's says what was asked.
+                            handle.update_attribute(KeyValue::new(
+                                "network.protocol.version",
+                                version,
+                            ));
+                        }
+                        handle.record_reply(this.rpc, Some(Reply::Http { status }), false);
                         None
                     }
                     Protocol::Grpc { .. } => match grpc_status(response.headers()) {

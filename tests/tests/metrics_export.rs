@@ -751,3 +751,71 @@ fn durations_span_the_whole_body_sampled_or_not() {
         assert_took_at_least(&point(&[name]), 2, 30);
     }
 }
+
+/// An HTTP connection that answers over HTTP/2 whatever version the request
+/// asked for, as a client negotiating through ALPN does.
+struct Negotiating;
+
+impl tower_service::Service<http::Request<()>> for Negotiating {
+    type Response = http::Response<String>;
+    type Error = std::convert::Infallible;
+    type Future = std::future::Ready<Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: http::Request<()>) -> Self::Future {
+        std::future::ready(Ok(http::Response::builder()
+            .version(http::Version::HTTP_2)
+            .body(String::new())
+            .expect("a response")))
+    }
+}
+
+#[test]
+fn an_http_client_records_the_protocol_version_it_negotiated() {
+    use tower_layer::Layer as _;
+    use tower_service::Service as _;
+    let _turn = turn();
+    let receiver = Receiver::start(Transport::Grpc);
+    let guard = install(&receiver, "grpc", &[]);
+    let mut client = otel_traced::tower::HttpLayer::client().layer(Negotiating);
+    let request = http::Request::get("https://stock.test/items/7")
+        .version(http::Version::HTTP_11)
+        .body(())
+        .expect("a request");
+    let response = futures::executor::block_on(client.call(request)).expect("answered");
+    drop(response);
+    guard.shutdown().expect("a clean shutdown");
+    let spans = receiver.spans();
+    let span = spans
+        .iter()
+        .find(|span| span.name == "GET")
+        .expect("the client span");
+    let versions: Vec<_> = span
+        .attributes
+        .iter()
+        .filter(|attribute| attribute.key == "network.protocol.version")
+        .map(|attribute| attributes(std::slice::from_ref(attribute)))
+        .collect();
+    assert_eq!(
+        versions,
+        [expected(&[("network.protocol.version", "2")])],
+        "once, negotiated: {:?}",
+        span.attributes
+    );
+    let (_, points) = histogram(&receiver, "http.client.request.duration");
+    assert_eq!(points.len(), 1, "{points:?}");
+    assert_eq!(
+        points[0]
+            .0
+            .get("network.protocol.version")
+            .map(String::as_str),
+        Some("2"),
+        "{points:?}"
+    );
+}

@@ -324,6 +324,25 @@ impl Timing {
             messaging.count(count);
         }
     }
+
+    #[cfg(feature = "http")]
+    /// Sets `attribute` among the duration's attributes in place of the value its
+    /// key had, when the instrument keeps that key: what the call learnt after it
+    /// started (the protocol version a client negotiated).
+    pub(crate) fn update_attribute(&mut self, attribute: KeyValue) {
+        let (instrument, attributes) = match &mut self.measured {
+            Measured::Boundary(instrument, attributes) => (*instrument, attributes),
+            Measured::Messaging(messaging) => (messaging.instrument, &mut messaging.attributes),
+            Measured::Function(..) => return,
+        };
+        if !instrument.keeps(attribute.key.as_str()) {
+            return;
+        }
+        match attributes.iter_mut().find(|kept| kept.key == attribute.key) {
+            Some(kept) => *kept = attribute,
+            None => attributes.push(attribute),
+        }
+    }
 }
 
 /// A call site's `otel_traced.function.duration` series of successful calls,

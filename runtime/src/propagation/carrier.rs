@@ -254,6 +254,9 @@ impl Inject for Vec<(String, Vec<u8>)> {
 }
 
 #[cfg(feature = "http")]
+pub(crate) use http_carriers::protocol_version;
+
+#[cfg(feature = "http")]
 mod http_carriers {
     use super::{Extract, Inject, RequestTarget, text};
 
@@ -408,7 +411,7 @@ mod http_carriers {
     }
 
     /// `network.protocol.version` as the HTTP conventions write it.
-    fn protocol_version(version: http::Version) -> Option<&'static str> {
+    pub(crate) fn protocol_version(version: http::Version) -> Option<&'static str> {
         match version {
             http::Version::HTTP_09 => Some("0.9"),
             http::Version::HTTP_10 => Some("1.0"),

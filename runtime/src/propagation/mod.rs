@@ -14,6 +14,8 @@ pub use crate::rpc::MessageBatch;
 pub use baggage::BaggagePropagator;
 #[cfg(feature = "http")]
 pub(crate) use baggage::percent_decode;
+#[cfg(feature = "http")]
+pub(crate) use carrier::protocol_version;
 pub use carrier::{
     AsExtractor, AsInjector, Extract, FromExtractor, FromInjector, Inject, NOT_UTF8, RequestTarget,
 };

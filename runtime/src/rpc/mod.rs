@@ -17,7 +17,6 @@ pub use batch::{
     message_count,
 };
 pub use open::creation_link;
-#[cfg(feature = "metrics")]
 #[cfg(feature = "http")]
 pub(crate) use reply::GRPC_UNKNOWN;
 #[cfg(feature = "metrics")]
