@@ -29,10 +29,8 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
             let typed = typed_body(&function.sig.output, statements);
             let sync_outcome = outcome.as_ref().map(|outcome| {
                 quote! {
-                    __otel_handle.record_outcome(|__otel_handle| {
-                        let __otel_output_ref = &__otel_output;
-                        #outcome
-                    });
+                    let __otel_output_ref = &__otel_output;
+                    #outcome
                 }
             });
             quote! {

@@ -101,8 +101,7 @@ impl<F: Future, O: RecordOutcome<F::Output>, S: BorrowMut<ActiveSpan>> Future
         let inner = this.inner;
         let output = std::task::ready!(span.handle().catch_panic(|| inner.poll(task)));
         if let Some(outcome) = this.outcome.take() {
-            span.handle()
-                .record_outcome(|handle| outcome.record(handle, &output));
+            outcome.record(span.handle(), &output);
         }
         span.finish();
         Poll::Ready(output)

@@ -5,7 +5,7 @@ use crate::outcome::ErrorReport;
 use crate::panic::PanicReport;
 use crate::status::StatusKept;
 use crate::tally::{Failure, Tally};
-use crate::value::within_length_limit;
+use crate::value::{FORMATTING_PANICKED, within_length_limit};
 use opentelemetry::global::BoxedSpan;
 use opentelemetry::trace::{Span as _, SpanContext, SpanRef, Status, TraceContextExt as _};
 use opentelemetry::{Context, ContextGuard, Key, KeyValue, Value};
@@ -196,7 +196,12 @@ impl SpanHandle {
             tally.fail(Failure::Named(type_name));
         }
         self.if_recording(|span| {
-            let report = report();
+            // The error's `source()` chain is user code.
+            let report = recording_user_code(report).unwrap_or_else(|| ErrorReport {
+                type_name,
+                description: FORMATTING_PANICKED.to_owned(),
+                message: FORMATTING_PANICKED.to_owned(),
+            });
             record_exception(
                 &span,
                 report.type_name,
@@ -211,7 +216,7 @@ impl SpanHandle {
     /// the span is recording.
     pub fn record_return(&self, value: impl FnOnce() -> Option<Value>) {
         self.if_recording(|span| {
-            if let Some(value) = value() {
+            if let Some(value) = recording_user_code(value).flatten() {
                 span.set_attribute(KeyValue::new(RETURN_VALUE, within_length_limit(value)));
             }
         });
@@ -308,13 +313,6 @@ impl SpanHandle {
         }
     }
 
-    /// Runs `record`, the recording of the call's outcome, on this handle: see
-    /// [`recording_user_code`].
-    #[inline]
-    pub fn record_outcome(&mut self, record: impl FnOnce(&mut SpanHandle)) {
-        recording_user_code(|| record(self));
-    }
-
     /// Records the panic `payload` on the span, ends it, and goes on unwinding:
     /// the call ended there.
     #[cold]
@@ -330,15 +328,20 @@ impl SpanHandle {
 }
 
 /// Runs `record`, a recording that runs user code the call itself would not run
-/// uninstrumented (a value's `AsAttribute`, an `attrs(..)` expression). A panic
-/// there is not let out: instrumentation must not make a panic the program would
-/// not have had (as a `Debug` that panics records a placeholder, `value.rs`). The
-/// panic hook has already reported it; the span keeps what was recorded before.
+/// uninstrumented (a value's `AsAttribute`, an `attrs(..)` expression, an error's
+/// `source()`): `None` if it panicked. The panic is not let out: instrumentation
+/// must not make a panic the program would not have had (as a `Debug` that panics
+/// records a placeholder, `value.rs`). The panic hook has already reported it; the
+/// span keeps what was recorded before, and the rest of the outcome is recorded.
 #[inline]
-pub(crate) fn recording_user_code(record: impl FnOnce()) {
-    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(record)) {
-        // Consumed here, so that its location is not given to a later panic.
-        drop(PanicReport::take(&*payload));
+pub(crate) fn recording_user_code<T>(record: impl FnOnce() -> T) -> Option<T> {
+    match panic::catch_unwind(AssertUnwindSafe(record)) {
+        Ok(recorded) => Some(recorded),
+        Err(payload) => {
+            // Consumed here, so that its location is not given to a later panic.
+            drop(PanicReport::take(&*payload));
+            None
+        }
     }
 }
 

@@ -535,7 +535,7 @@ pub(crate) fn format_bounded(args: fmt::Arguments<'_>) -> String {
 }
 
 /// The text of a value whose `Display` or `Debug` panicked while it was recorded.
-const FORMATTING_PANICKED: &str = "<formatting panicked>";
+pub(crate) const FORMATTING_PANICKED: &str = "<formatting panicked>";
 
 /// The writer of [`format_bounded`]: the text on the stack while it fits, in
 /// `spilled` once it does not.

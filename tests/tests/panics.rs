@@ -265,3 +265,36 @@ fn a_panic_while_recording_a_value_does_not_become_the_programs() {
         assert_eq!(attribute(spans[0], "otel_traced.cancelled"), None, "{name}");
     }
 }
+
+/// An error whose `source()` panics.
+#[derive(Debug)]
+struct Tangled;
+
+impl std::fmt::Display for Tangled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("tangled")
+    }
+}
+
+impl std::error::Error for Tangled {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        panic!("no source to give")
+    }
+}
+
+#[traced]
+fn fails_tangled() -> Result<(), Tangled> {
+    Err(Tangled)
+}
+
+#[test]
+fn a_panic_while_reporting_an_error_still_records_the_failure() {
+    let captured = capture(fails_tangled);
+    assert!(captured.output().is_err(), "returned, not unwound");
+    let span = captured.find("fails_tangled").expect("its span");
+    assert_eq!(
+        attribute(span, "error.type"),
+        Some(&string("panics::Tangled"))
+    );
+    assert_eq!(span.status, Status::error("<formatting panicked>"));
+}
