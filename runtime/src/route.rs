@@ -155,8 +155,8 @@ impl TracerCache {
         let Some(route) = CaptureRoute::for_parent(parent) else {
             return self.build(scope, proposal, parent);
         };
-        let tracer = route.0.provider.tracer_with_scope(scope());
-        let span = early::open(&tracer, &route.0.sampler, proposal, parent);
+        let tracer = route.sink.provider.tracer_with_scope(scope());
+        let span = early::open(&tracer, &route.sink.sampler, proposal, parent);
         if let Some(span) = &span
             && !parent.span().span_context().is_valid()
         {
@@ -281,9 +281,20 @@ pub(crate) struct CaptureSink {
 }
 
 /// The context entry that sends spans to a capture; every context derived from the
-/// capture's own carries it, across threads and tasks.
+/// capture's own carries it, across threads and tasks, and so do the contexts of
+/// new traces and extracted requests started under one (`callsite::boundary_base`).
 #[derive(Clone, Debug)]
-pub(crate) struct CaptureRoute(Arc<CaptureSink>);
+pub(crate) struct CaptureRoute {
+    sink: Arc<CaptureSink>,
+    /// Held by the routes in contexts, not by the capture's own: while one lives,
+    /// work the captured call handed on may still start spans (`testing.rs`).
+    /// Held, not read: its count is what tells.
+    _carried: Option<Arc<Carried>>,
+}
+
+/// See [`CaptureRoute::carried`].
+#[derive(Debug)]
+pub(crate) struct Carried;
 
 impl CaptureRoute {
     /// Registers a new capture; it stays active until [`CaptureRoute::close`].
@@ -291,12 +302,28 @@ impl CaptureRoute {
     pub(crate) fn open(provider: SdkTracerProvider, sampler: HintedSampler) -> Self {
         crate::panic::install_location_hook();
         ENABLED.fetch_add(CAPTURE_UNIT, Ordering::AcqRel);
-        CaptureRoute(Arc::new(CaptureSink {
-            provider,
-            sampler,
-            traces: Mutex::default(),
-            closed: AtomicBool::new(false),
-        }))
+        CaptureRoute {
+            sink: Arc::new(CaptureSink {
+                provider,
+                sampler,
+                traces: Mutex::default(),
+                closed: AtomicBool::new(false),
+            }),
+            _carried: None,
+        }
+    }
+
+    /// The route the capture's context carries, and what stays alive while a
+    /// context made from it (or a route copied from one) lives.
+    #[cfg(feature = "testing")]
+    pub(crate) fn carried(&self) -> (CaptureRoute, Weak<Carried>) {
+        let carried = Arc::new(Carried);
+        let alive = Arc::downgrade(&carried);
+        let route = CaptureRoute {
+            sink: Arc::clone(&self.sink),
+            _carried: Some(carried),
+        };
+        (route, alive)
     }
 
     /// Ends the capture: its traces are forgotten and spans of them started later go
@@ -306,8 +333,8 @@ impl CaptureRoute {
         // Under the registry's lock, as `register_root` checks: a root started on
         // another thread meanwhile is either forgotten here or not registered.
         let mut registry = lock(&CAPTURED_TRACES);
-        self.0.closed.store(true, Ordering::Release);
-        let traces = std::mem::take(&mut *lock(&self.0.traces));
+        self.sink.closed.store(true, Ordering::Release);
+        let traces = std::mem::take(&mut *lock(&self.sink.traces));
         for trace_id in traces {
             registry.remove(&trace_id);
         }
@@ -333,7 +360,10 @@ impl CaptureRoute {
                 lock(&CAPTURED_TRACES)
                     .get(&span_context.trace_id())
                     .and_then(Weak::upgrade)
-                    .map(CaptureRoute)
+                    .map(|sink| CaptureRoute {
+                        sink,
+                        _carried: None,
+                    })
                     .filter(|route| !route.is_closed())
             })
             .flatten();
@@ -349,13 +379,13 @@ impl CaptureRoute {
     }
 
     fn is_closed(&self) -> bool {
-        self.0.closed.load(Ordering::Acquire)
+        self.sink.closed.load(Ordering::Acquire)
     }
 
     /// Whether both routes lead to one capture.
     #[cfg(test)]
     pub(crate) fn is(&self, other: &CaptureRoute) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
+        Arc::ptr_eq(&self.sink, &other.sink)
     }
 
     /// Remembers a trace this capture started, so spans continuing it from a bare
@@ -368,8 +398,8 @@ impl CaptureRoute {
         if self.is_closed() {
             return;
         }
-        lock(&self.0.traces).push(root.trace_id());
-        registry.insert(root.trace_id(), Arc::downgrade(&self.0));
+        lock(&self.sink.traces).push(root.trace_id());
+        registry.insert(root.trace_id(), Arc::downgrade(&self.sink));
     }
 }
 

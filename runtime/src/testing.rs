@@ -25,7 +25,7 @@
 
 use crate::processor::keep_last_values;
 use crate::render::{Style, render_trees};
-use crate::route::{CaptureRoute, lock};
+use crate::route::{CaptureRoute, Carried, lock};
 use opentelemetry::Context;
 use opentelemetry::context::FutureExt as _;
 use opentelemetry_sdk::error::OTelSdkResult;
@@ -38,6 +38,8 @@ use std::time::{Duration, Instant};
 /// How long a capture waits, once its call returned, for work it handed on: work
 /// given to another task or thread ends soon after the call; a context or span
 /// kept longer (by a server started inside the capture, say) is not waited for.
+/// `capture` on a current-thread tokio runtime does not wait (what it would wait
+/// for runs on that thread): use `capture_async` there.
 pub const SETTLE: Duration = Duration::from_secs(2);
 
 /// Runs `call` and returns its output with every span of the traces it started.
@@ -87,9 +89,11 @@ impl Capture {
             let _current = context.attach();
             call()
         };
-        let deadline = Instant::now() + SETTLE;
-        while !capture.settled() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(1));
+        if !on_current_thread_runtime() {
+            let deadline = Instant::now() + SETTLE;
+            while !capture.settled() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(1));
+            }
         }
         capture.close(output)
     }
@@ -114,20 +118,31 @@ impl Capture {
     }
 }
 
+/// Whether this thread runs a current-thread tokio runtime: what the call handed
+/// on runs on it, so waiting here would only hold it up (`run_async` waits there).
+fn on_current_thread_runtime() -> bool {
+    #[cfg(feature = "tokio")]
+    {
+        tokio::runtime::Handle::try_current().is_ok_and(|runtime| {
+            runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread
+        })
+    }
+    #[cfg(not(feature = "tokio"))]
+    {
+        false
+    }
+}
+
 /// A capture between open and close; closing on drop too, so a panicking call does
 /// not leave the capture registered.
 struct OpenCapture {
     route: CaptureRoute,
     recorded: Arc<Mutex<Recorded>>,
-    /// Alive while a context made from the capture's lives.
+    /// Alive while a context made from the capture's lives: a task spawned or a
+    /// thread started with one may still open spans of the capture (an `async
+    /// fn`'s span opens at its first poll).
     carried: Weak<Carried>,
 }
-
-/// A value of the capture's context, so of every context made from it: a task
-/// spawned or a thread started with one may still open spans of the capture (an
-/// `async fn`'s span opens at its first poll).
-#[derive(Debug)]
-struct Carried;
 
 /// What a capture's processor saw.
 #[derive(Debug, Default)]
@@ -149,14 +164,12 @@ impl OpenCapture {
             })
             .build();
         let route = CaptureRoute::open(provider, sampler);
-        let carried = Arc::new(Carried);
-        let context = Context::new()
-            .with_value(route.clone())
-            .with_value(Arc::clone(&carried));
+        let (carried_route, carried) = route.carried();
+        let context = Context::new().with_value(carried_route);
         let capture = OpenCapture {
             route,
             recorded,
-            carried: Arc::downgrade(&carried),
+            carried,
         };
         (capture, context)
     }

@@ -399,6 +399,12 @@ async fn answer_then_follow_up(id: u64) -> u64 {
     id
 }
 
+#[otel_traced::traced(root)]
+async fn root_then_follow_up(id: u64) -> u64 {
+    drop(otel_traced::spawn(follow_up(id)));
+    id
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn a_capture_holds_the_spans_of_work_that_ends_after_its_call() {
     let captured = capture_async(answer_then_follow_up(3)).await;
@@ -409,7 +415,17 @@ async fn a_capture_holds_the_spans_of_work_that_ends_after_its_call() {
         .find("follow_up")
         .expect("the spawned task's span, ended after the call returned");
     assert_child_of(spawned, parent);
-    // The same, synchronously: a thread carrying the context.
+    // Under a root (a new trace's context, as a server's extracted one).
+    let captured = capture_async(root_then_follow_up(4)).await;
+    let parent = captured
+        .find("root_then_follow_up")
+        .expect("the root's span");
+    let spawned = captured.find("follow_up").expect("the spawned task's span");
+    assert_child_of(spawned, parent);
+}
+
+#[test]
+fn a_capture_holds_the_spans_of_a_thread_given_its_context() {
     let captured = capture(|| {
         let context = Context::current();
         thread::spawn(move || {
@@ -469,4 +485,16 @@ fn a_span_under_an_explicit_parent_from_outside_is_in_the_capture() {
     let span = captured.find("handle_request").expect("captured");
     assert_eq!(span.span_context.trace_id(), TraceId::from(0x5eed));
     assert_eq!(span.parent_span_id, SpanId::from(0x5eed));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_sync_capture_on_a_current_thread_runtime_does_not_hold_it_up() {
+    let started = std::time::Instant::now();
+    let captured = capture(|| drop(otel_traced::spawn(follow_up(5))));
+    assert!(
+        started.elapsed() < otel_traced::testing::SETTLE / 2,
+        "the task could not run while the capture waited: {:?}",
+        started.elapsed()
+    );
+    assert!(captured.spans().is_empty(), "{}", captured.tree());
 }
