@@ -5,7 +5,8 @@
 //! tree at once. A server span whose remote parent is a client span of this same
 //! process (a gateway calling a service in one binary, as the tour does) is not a
 //! local root: it waits for its caller, so one request prints as one tree. It runs behind the SDK's batch processor, on the processor's own
-//! thread (see `init.rs`): printing never slows the annotated code.
+//! thread (see `init.rs`), and on a thread of its own (below): printing never slows
+//! the annotated code.
 //!
 //! A trace whose root does not come is printed as it is after a while, by a thread
 //! of the exporter's own that looks once a second: the batch processor calls the
@@ -304,8 +305,7 @@ impl ConsoleExporter {
                         let Some(printer) = printer.upgrade() else {
                             return;
                         };
-                        let due = lock(&printer.pending).overdue(Instant::now());
-                        printer.print(due);
+                        printer.take_and_print(|pending| pending.overdue(Instant::now()));
                     }
                 });
         });
@@ -317,6 +317,23 @@ impl Printer {
         if traces.is_empty() {
             return;
         }
+        let text = self.render(traces);
+        write_out(&mut **lock(&self.out), &text);
+    }
+
+    /// Takes traces out with `take` and prints them, holding the output from
+    /// before the taking to after the writing: a shutdown that drains the rest
+    /// while the watcher prints what it took waits for it, so the process cannot
+    /// exit with traces taken out and not yet printed.
+    fn take_and_print(&self, take: impl FnOnce(&mut PendingTraces) -> Vec<Vec<SpanData>>) {
+        let mut out = lock(&self.out);
+        let traces = take(&mut lock(&self.pending));
+        if !traces.is_empty() {
+            write_out(&mut **out, &self.render(traces));
+        }
+    }
+
+    fn render(&self, traces: Vec<Vec<SpanData>>) -> String {
         let mut text = String::new();
         for spans in traces {
             text.push_str(&trace_header(&spans));
@@ -327,12 +344,15 @@ impl Printer {
                 },
             ));
         }
-        // A closed or broken output must not take the exporter down: the trace is
-        // lost, the application goes on.
-        let mut out = lock(&self.out);
-        let _ = out.write_all(text.as_bytes());
-        let _ = out.flush();
+        text
     }
+}
+
+/// Writes `text`. A closed or broken output must not take the exporter down: the
+/// trace is lost, the application goes on.
+fn write_out(out: &mut dyn Write, text: &str) {
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
 }
 
 /// Colour only on a terminal, and never when `NO_COLOR` is set to anything but the
@@ -376,8 +396,7 @@ impl SpanExporter for ConsoleExporter {
 
     /// Prints the traces whose roots had not ended, so nothing accepted is lost.
     fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
-        let rest = lock(&self.printer.pending).drain();
-        self.printer.print(rest);
+        self.printer.take_and_print(PendingTraces::drain);
         Ok(())
     }
 }

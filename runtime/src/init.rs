@@ -470,11 +470,14 @@ impl ResourceDetector for ProcessWithoutArguments {
             .filter(|(key, _)| key.as_str() != "process.command_args")
             .map(|(key, value)| KeyValue::new(key.clone(), value.clone()));
         let arguments = i64::try_from(std::env::args_os().count()).unwrap_or(i64::MAX);
+        let executable = Some(executable_name())
+            .filter(|name| !name.is_empty())
+            .map(|name| KeyValue::new("process.executable.name", name));
         Resource::builder_empty()
-            .with_attributes(kept.chain([
-                KeyValue::new("process.executable.name", executable_name()),
-                KeyValue::new("process.args_count", arguments),
-            ]))
+            .with_attributes(
+                kept.chain(executable)
+                    .chain([KeyValue::new("process.args_count", arguments)]),
+            )
             .build()
     }
 }

@@ -312,7 +312,12 @@ fn is_unprintable(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
-            '\u{200e}' | '\u{200f}' | '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}'
+            '\u{061c}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202a}'..='\u{202e}'
                 | '\u{2066}'..='\u{2069}'
         )
 }
@@ -471,8 +476,8 @@ pub(crate) mod tests {
 
     #[test]
     fn characters_that_reorder_or_break_a_line_are_escaped() {
-        let spoofed = "pay\u{202e}gnp.exe\u{2028}ok";
-        assert_eq!(printable(spoofed), "pay\\u{202e}gnp.exe\\u{2028}ok");
+        let spoofed = "pay\u{202e}gnp.exe\u{2028}ok\u{061c}";
+        assert_eq!(printable(spoofed), "pay\\u{202e}gnp.exe\\u{2028}ok\\u{61c}");
         assert_eq!(printable("订单 ✓"), "订单 ✓", "other text is kept as it is");
     }
 

@@ -296,6 +296,7 @@ where
                 span
             }
         };
+        let requested_version = request.version();
         let inner = {
             let _current = span.enter();
             self.inner.call(request)
@@ -304,6 +305,7 @@ where
             inner,
             span: Some(span),
             rpc,
+            requested_version,
         }
     }
 }
@@ -317,6 +319,8 @@ pub struct TracedFuture<F> {
     inner: F,
     span: Option<ActiveSpan>,
     rpc: RpcMeta,
+    /// The request's HTTP version, which its span starts with.
+    requested_version: http::Version,
 }
 
 impl<F, R, E> Future for TracedFuture<F>
@@ -343,6 +347,7 @@ where
                         let status = response.status().as_u16();
                         let handle = span.handle();
                         if this.rpc.side == Side::Client
+                            && response.version() != *this.requested_version
                             && let Some(version) = protocol_version(response.version())
                         {
                             // Negotiated (ALPN): the request's says what was asked.
