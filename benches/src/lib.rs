@@ -8,6 +8,7 @@
 
 pub mod alloc;
 pub mod cases;
+pub mod cpu;
 pub mod functions;
 pub mod state;
 

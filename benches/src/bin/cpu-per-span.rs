@@ -5,24 +5,11 @@
 //!
 //! `cargo run --release -p otel-traced-benches --bin cpu-per-span [CALLS [PEER...]]`
 
+use otel_traced_benches::cpu::cpu_time;
 use otel_traced_benches::{Case, Installed, Peer, State, Workload};
-use std::time::Duration;
 
 const DEFAULT_CALLS: u64 = 200_000;
 const ROUNDS: usize = 5;
-
-/// CPU time of the whole process so far.
-fn process_cpu_time() -> Duration {
-    let mut time = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `time` is a valid, writable timespec; the clock id is a constant the
-    // platform defines.
-    let result = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut time) };
-    assert_eq!(result, 0, "the process CPU clock is readable");
-    Duration::new(time.tv_sec as u64, time.tv_nsec as u32)
-}
 
 fn main() {
     let calls = std::env::args()
@@ -57,10 +44,12 @@ fn main() {
     let mut rounds = vec![Vec::with_capacity(ROUNDS); cases.len()];
     for _ in 0..ROUNDS {
         for (case, rounds) in cases.iter().zip(&mut rounds) {
-            let start = process_cpu_time();
+            let start = cpu_time(libc::CLOCK_PROCESS_CPUTIME_ID);
             case.run(&installed, calls);
             installed.flush();
-            rounds.push((process_cpu_time() - start).as_nanos() as f64 / calls as f64);
+            rounds.push(
+                (cpu_time(libc::CLOCK_PROCESS_CPUTIME_ID) - start).as_nanos() as f64 / calls as f64,
+            );
         }
     }
     println!("peer\tcpu_ns_per_span");

@@ -5,7 +5,10 @@
 //! calls). On a shared machine the speed drifts by tens of percent over seconds, so
 //! two criterion groups timed one after the other cannot resolve a difference of
 //! 20 ns; batches of the two variants taken in turn, the fastest batch of each
-//! kept, can. Both variants of a pair run under the same installation, or are
+//! kept, can. Each batch is timed in the calling thread's CPU time: with spans
+//! recorded, the export worker takes a core from the calls now and then, which
+//! swung a recording pair's wall-clock difference by tens of ns between runs (the
+//! metrics path runs on the calling thread only). Both variants of a pair run under the same installation, or are
 //! installed the same way, so that what the tracer cache's path costs after a
 //! first installation (a lock, `route::TracerCache`) is on both sides alike.
 //! Prints tab-separated lines under a header: `case  ns_per_call`.
@@ -14,21 +17,24 @@
 
 use opentelemetry_sdk::trace::Sampler;
 use otel_traced::AdaptiveSampler;
+use otel_traced_benches::cpu::cpu_time;
 use otel_traced_benches::functions::traced::{work, work_metrics};
 use otel_traced_benches::state::install_traced;
 use std::hint::black_box;
-use std::time::Instant;
 
 const DEFAULT_ROUNDS: usize = 20;
 const CALLS_PER_BATCH: u32 = 100_000;
 
-/// The time of one call of `call`, over a batch.
+/// The time of one call of `call`, over a batch: CPU time of this thread, so that
+/// the export worker sharing the two cores (busy with a recording pair's spans)
+/// does not count when it takes the core from the calls.
 fn batch(call: fn(u64, &str) -> u64) -> f64 {
-    let start = Instant::now();
+    let start = cpu_time(libc::CLOCK_THREAD_CPUTIME_ID);
     for _ in 0..CALLS_PER_BATCH {
         black_box(call(black_box(7), black_box("ada")));
     }
-    start.elapsed().as_secs_f64() * 1e9 / f64::from(CALLS_PER_BATCH)
+    let spent = cpu_time(libc::CLOCK_THREAD_CPUTIME_ID) - start;
+    spent.as_secs_f64() * 1e9 / f64::from(CALLS_PER_BATCH)
 }
 
 fn main() {
