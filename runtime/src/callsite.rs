@@ -341,7 +341,7 @@ impl Callsite {
         }
         // User code (argument and `attrs(..)` expressions) runs only now, with no
         // borrow of the current context held.
-        crate::span::recording_user_code(|| record(&mut Attributes::opening(span)));
+        crate::panic::contained(|| record(&mut Attributes::opening(span)));
         match opened {
             Some(span) => ActiveSpan::new(span.into_context(&parent), call, tally),
             None => ActiveSpan::without_span(None, tally),

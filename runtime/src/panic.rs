@@ -109,3 +109,21 @@ impl PanicReport {
         let _ = LAST_PANIC.try_with(|last| *last.borrow_mut() = seen);
     }
 }
+
+/// Runs `run`, user code that instrumentation runs and the call itself would not
+/// uninstrumented (a value's `Debug` or `AsAttribute`, an `attrs(..)` expression,
+/// an error's `source()`): `None` if it panicked. The panic is not let out:
+/// instrumentation must not make a panic the program would not have had. The panic
+/// hook has already reported it; what was recorded before stays, and the rest of
+/// the recording goes on.
+#[inline]
+pub(crate) fn contained<T>(run: impl FnOnce() -> T) -> Option<T> {
+    match panic::catch_unwind(panic::AssertUnwindSafe(run)) {
+        Ok(done) => Some(done),
+        Err(payload) => {
+            // Consumed here, so that its location is not given to a later panic.
+            drop(PanicReport::take(&*payload));
+            None
+        }
+    }
+}

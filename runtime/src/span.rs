@@ -10,7 +10,6 @@ use opentelemetry::global::BoxedSpan;
 use opentelemetry::trace::{Span as _, SpanContext, SpanRef, Status, TraceContextExt as _};
 use opentelemetry::{Context, ContextGuard, Key, KeyValue, Value};
 use opentelemetry_sdk::trace::Span as SdkSpan;
-use std::any::Any;
 use std::mem::ManuallyDrop;
 use std::panic::{self, AssertUnwindSafe};
 
@@ -197,7 +196,7 @@ impl SpanHandle {
         }
         self.if_recording(|span| {
             // The error's `source()` chain is user code.
-            let report = recording_user_code(report).unwrap_or_else(|| ErrorReport {
+            let report = crate::panic::contained(report).unwrap_or_else(|| ErrorReport {
                 type_name,
                 description: FORMATTING_PANICKED.to_owned(),
                 message: FORMATTING_PANICKED.to_owned(),
@@ -216,7 +215,7 @@ impl SpanHandle {
     /// the span is recording.
     pub fn record_return(&self, value: impl FnOnce() -> Option<Value>) {
         self.if_recording(|span| {
-            if let Some(value) = recording_user_code(value).flatten() {
+            if let Some(value) = crate::panic::contained(value).flatten() {
                 span.set_attribute(KeyValue::new(RETURN_VALUE, within_length_limit(value)));
             }
         });
@@ -309,38 +308,15 @@ impl SpanHandle {
     pub fn catch_panic<R>(&mut self, body: impl FnOnce() -> R) -> R {
         match panic::catch_unwind(AssertUnwindSafe(body)) {
             Ok(output) => output,
-            Err(payload) => self.end_panicked(payload),
-        }
-    }
-
-    /// Records the panic `payload` on the span, ends it, and goes on unwinding:
-    /// the call ended there.
-    #[cold]
-    fn end_panicked(&mut self, payload: Box<dyn Any + Send>) -> ! {
-        let report = PanicReport::take(&*payload);
-        self.record_panic(&report);
-        if let Some(context) = self.context.take() {
-            context.span().end();
-        }
-        report.restore();
-        panic::resume_unwind(payload)
-    }
-}
-
-/// Runs `record`, a recording that runs user code the call itself would not run
-/// uninstrumented (a value's `AsAttribute`, an `attrs(..)` expression, an error's
-/// `source()`): `None` if it panicked. The panic is not let out: instrumentation
-/// must not make a panic the program would not have had (as a `Debug` that panics
-/// records a placeholder, `value.rs`). The panic hook has already reported it; the
-/// span keeps what was recorded before, and the rest of the outcome is recorded.
-#[inline]
-pub(crate) fn recording_user_code<T>(record: impl FnOnce() -> T) -> Option<T> {
-    match panic::catch_unwind(AssertUnwindSafe(record)) {
-        Ok(recorded) => Some(recorded),
-        Err(payload) => {
-            // Consumed here, so that its location is not given to a later panic.
-            drop(PanicReport::take(&*payload));
-            None
+            Err(payload) => {
+                let report = PanicReport::take(&*payload);
+                self.record_panic(&report);
+                if let Some(context) = self.context.take() {
+                    context.span().end();
+                }
+                report.restore();
+                panic::resume_unwind(payload)
+            }
         }
     }
 }

@@ -522,10 +522,7 @@ pub(crate) fn format_bounded(args: fmt::Arguments<'_>) -> String {
     // `Display` or `Debug` that panics must not turn instrumentation into a panic
     // the program would not have had (uninstrumented, nothing formats the value):
     // the value then says so instead.
-    let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| out.write_fmt(args)));
-    if let Err(payload) = written {
-        // Consumed here, so that its location is not given to a later panic.
-        drop(crate::panic::PanicReport::take(&*payload));
+    if crate::panic::contained(|| out.write_fmt(args)).is_none() {
         out.spilled.clear();
         out.len = 0;
         out.chars = 0;
