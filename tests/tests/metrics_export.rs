@@ -91,10 +91,10 @@ fn fetch_user(request: http::Request<()>) -> http::StatusCode {
     }
 }
 
-/// An HTTP service answering 503 for user 0, to wrap in the tower layer.
-struct Users;
+/// An HTTP service to wrap in the tower layers: its function answers each request.
+struct Answering(fn(&http::Request<()>) -> http::Response<String>);
 
-impl tower_service::Service<http::Request<()>> for Users {
+impl tower_service::Service<http::Request<()>> for Answering {
     type Response = http::Response<String>;
     type Error = std::convert::Infallible;
     type Future = std::future::Ready<Result<Self::Response, Self::Error>>;
@@ -107,16 +107,21 @@ impl tower_service::Service<http::Request<()>> for Users {
     }
 
     fn call(&mut self, request: http::Request<()>) -> Self::Future {
-        let status = if request.uri().path() == "/layered/0" {
-            503
-        } else {
-            200
-        };
-        std::future::ready(Ok(http::Response::builder()
-            .status(status)
-            .body(String::new())
-            .expect("a response")))
+        std::future::ready(Ok((self.0)(&request)))
     }
+}
+
+/// 503 for user 0.
+fn users(request: &http::Request<()>) -> http::Response<String> {
+    let status = if request.uri().path() == "/layered/0" {
+        503
+    } else {
+        200
+    };
+    http::Response::builder()
+        .status(status)
+        .body(String::new())
+        .expect("a response")
 }
 
 fn turn() -> MutexGuard<'static, ()> {
@@ -292,7 +297,7 @@ fn function_and_boundary_histograms_count_every_call_even_unsampled() {
         use tower_service::Service as _;
         let mut layered = otel_traced::tower::HttpLayer::server()
             .route(|_| Some("/layered/{id}".to_owned()))
-            .layer(Users);
+            .layer(Answering(users));
         let request = http::Request::get(path).body(()).expect("a request");
         let response = futures::executor::block_on(layered.call(request)).expect("served");
         // The layer's span, and its measure, end with the response body.
@@ -752,28 +757,13 @@ fn durations_span_the_whole_body_sampled_or_not() {
     }
 }
 
-/// An HTTP connection that answers over HTTP/2 whatever version the request
-/// asked for, as a client negotiating through ALPN does.
-struct Negotiating;
-
-impl tower_service::Service<http::Request<()>> for Negotiating {
-    type Response = http::Response<String>;
-    type Error = std::convert::Infallible;
-    type Future = std::future::Ready<Result<Self::Response, Self::Error>>;
-
-    fn poll_ready(
-        &mut self,
-        _: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Result<(), Self::Error>> {
-        std::task::Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, _: http::Request<()>) -> Self::Future {
-        std::future::ready(Ok(http::Response::builder()
-            .version(http::Version::HTTP_2)
-            .body(String::new())
-            .expect("a response")))
-    }
+/// Answers over HTTP/2 whatever version the request asked for, as a connection
+/// negotiated through ALPN does.
+fn over_http2(_: &http::Request<()>) -> http::Response<String> {
+    http::Response::builder()
+        .version(http::Version::HTTP_2)
+        .body(String::new())
+        .expect("a response")
 }
 
 #[test]
@@ -783,7 +773,7 @@ fn an_http_client_records_the_protocol_version_it_negotiated() {
     let _turn = turn();
     let receiver = Receiver::start(Transport::Grpc);
     let guard = install(&receiver, "grpc", &[]);
-    let mut client = otel_traced::tower::HttpLayer::client().layer(Negotiating);
+    let mut client = otel_traced::tower::HttpLayer::client().layer(Answering(over_http2));
     let request = http::Request::get("https://stock.test/items/7")
         .version(http::Version::HTTP_11)
         .body(())
