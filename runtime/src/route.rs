@@ -292,9 +292,22 @@ pub(crate) struct CaptureRoute {
     _carried: Option<Arc<Carried>>,
 }
 
-/// See [`CaptureRoute::carried`].
-#[derive(Debug)]
-pub(crate) struct Carried;
+/// See [`CaptureRoute::carried`]; tells the capture when the last of its kind goes.
+pub(crate) struct Carried {
+    gone: Box<dyn Fn() + Send + Sync>,
+}
+
+impl Drop for Carried {
+    fn drop(&mut self) {
+        (self.gone)();
+    }
+}
+
+impl std::fmt::Debug for Carried {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Carried")
+    }
+}
 
 impl CaptureRoute {
     /// Registers a new capture; it stays active until [`CaptureRoute::close`].
@@ -314,10 +327,16 @@ impl CaptureRoute {
     }
 
     /// The route the capture's context carries, and what stays alive while a
-    /// context made from it (or a route copied from one) lives.
+    /// context made from it (or a route copied from one) lives; `gone` is called
+    /// when the last one is dropped.
     #[cfg(feature = "testing")]
-    pub(crate) fn carried(&self) -> (CaptureRoute, Weak<Carried>) {
-        let carried = Arc::new(Carried);
+    pub(crate) fn carried(
+        &self,
+        gone: impl Fn() + Send + Sync + 'static,
+    ) -> (CaptureRoute, Weak<Carried>) {
+        let carried = Arc::new(Carried {
+            gone: Box::new(gone),
+        });
         let alive = Arc::downgrade(&carried);
         let route = CaptureRoute {
             sink: Arc::clone(&self.sink),

@@ -23,6 +23,8 @@
 //! assert_eq!(captured.tree(), "add  {a=2, b=3}\n");
 //! ```
 
+mod settle;
+
 use crate::processor::keep_last_values;
 use crate::render::{Style, render_trees};
 use crate::route::{CaptureRoute, Carried, lock};
@@ -30,9 +32,9 @@ use opentelemetry::Context;
 use opentelemetry::context::FutureExt as _;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{Sampler, ShouldSample, Span, SpanData, SpanProcessor};
+use settle::Settling;
 use std::future::Future;
 use std::sync::{Arc, Mutex, Weak};
-use std::task::Poll;
 use std::time::{Duration, Instant};
 
 /// How long a capture waits, once its call returned, for work it handed on: work
@@ -91,9 +93,7 @@ impl Capture {
         };
         if !on_current_thread_runtime() {
             let deadline = Instant::now() + SETTLE;
-            while !capture.settled() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(1));
-            }
+            capture.settling.wait(deadline, || capture.settled());
         }
         capture.close(output)
     }
@@ -102,18 +102,11 @@ impl Capture {
     pub async fn run_async<F: Future>(self, future: F) -> Captured<F::Output> {
         let (capture, context) = OpenCapture::open(self.sampler);
         let output = future.with_context(context).await;
-        // Yielding, not blocking: the spans still running may be on this thread's
+        // Awaiting, not blocking: the spans still running may be on this thread's
         // runtime, waiting for its turn.
         let deadline = Instant::now() + SETTLE;
-        std::future::poll_fn(|task| {
-            if capture.settled() || Instant::now() >= deadline {
-                Poll::Ready(())
-            } else {
-                task.waker().wake_by_ref();
-                Poll::Pending
-            }
-        })
-        .await;
+        let settling = Arc::clone(&capture.settling);
+        settling.wait_async(deadline, || capture.settled()).await;
         capture.close(output)
     }
 }
@@ -138,6 +131,8 @@ fn on_current_thread_runtime() -> bool {
 struct OpenCapture {
     route: CaptureRoute,
     recorded: Arc<Mutex<Recorded>>,
+    /// Woken when a span of the capture ends or the last context carrying it goes.
+    settling: Arc<Settling>,
     /// Alive while a context made from the capture's lives: a task spawned or a
     /// thread started with one may still open spans of the capture (an `async
     /// fn`'s span opens at its first poll).
@@ -157,18 +152,24 @@ impl OpenCapture {
     /// The capture, and the context its call runs in.
     fn open(sampler: Box<dyn ShouldSample>) -> (Self, Context) {
         let recorded = Arc::new(Mutex::new(Recorded::default()));
+        let settling = Arc::new(Settling::default());
         let (builder, sampler) = crate::sampling::provider_builder(sampler);
         let provider = builder
             .with_span_processor(CaptureProcessor {
                 recorded: Arc::clone(&recorded),
+                settling: Arc::clone(&settling),
             })
             .build();
         let route = CaptureRoute::open(provider, sampler);
-        let (carried_route, carried) = route.carried();
+        let (carried_route, carried) = route.carried({
+            let settling = Arc::clone(&settling);
+            move || settling.changed()
+        });
         let context = Context::new().with_value(carried_route);
         let capture = OpenCapture {
             route,
             recorded,
+            settling,
             carried,
         };
         (capture, context)
@@ -198,6 +199,7 @@ impl Drop for OpenCapture {
 #[derive(Debug)]
 struct CaptureProcessor {
     recorded: Arc<Mutex<Recorded>>,
+    settling: Arc<Settling>,
 }
 
 impl SpanProcessor for CaptureProcessor {
@@ -210,6 +212,11 @@ impl SpanProcessor for CaptureProcessor {
         let mut recorded = lock(&self.recorded);
         recorded.running = recorded.running.saturating_sub(1);
         recorded.spans.push(span);
+        let none_running = recorded.running == 0;
+        drop(recorded);
+        if none_running {
+            self.settling.changed();
+        }
     }
 
     fn force_flush(&self) -> OTelSdkResult {
