@@ -29,7 +29,7 @@ use std::panic::Location;
 /// ```
 pub fn set_status(status: Status) {
     crate::thread_exit::map_current(|current| {
-        crate::status::set_explicit(&current.span(), status);
+        crate::kept::set_explicit(&current.span(), status);
     });
 }
 

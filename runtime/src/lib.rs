@@ -30,6 +30,7 @@ mod console;
 mod current;
 mod future;
 mod init;
+mod kept;
 #[cfg(feature = "log")]
 pub mod log;
 mod logs;
@@ -53,7 +54,6 @@ mod sampling;
 mod span;
 #[cfg(feature = "tokio")]
 mod spawn;
-mod status;
 mod stream;
 mod tally;
 #[cfg(feature = "testing")]

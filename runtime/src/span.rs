@@ -1,9 +1,9 @@
 //! A span while its function runs: recording into it and ending it exactly once.
 
 use crate::callsite::CallKind;
+use crate::kept::Kept;
 use crate::outcome::ErrorReport;
 use crate::panic::PanicReport;
-use crate::status::StatusKept;
 use crate::tally::{Failure, Tally};
 use crate::value::{FORMATTING_PANICKED, within_length_limit};
 use opentelemetry::global::BoxedSpan;
@@ -119,7 +119,7 @@ impl OpenedSpan {
     pub(crate) fn into_context(self, parent: &Context) -> Context {
         each_span!(
             self,
-            span => parent.with_span(StatusKept::new(span)),
+            span => parent.with_span(Kept::new(span)),
             context => parent.with_remote_span_context(context)
         )
     }

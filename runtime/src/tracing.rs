@@ -14,9 +14,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use crate::kept::Kept;
 use crate::route::TracerCache;
 use crate::span::OpenedSpan;
-use crate::status::StatusKept;
 use opentelemetry::global::BoxedTracer;
 use opentelemetry::trace::noop::NoopTracer;
 use opentelemetry::trace::{SpanBuilder, SpanContext, TraceContextExt as _, Tracer};
@@ -119,7 +119,7 @@ static NOWHERE: LazyLock<BoxedTracer> =
 /// Its spans keep their statuses as ours do (`status.rs`): `tracing-opentelemetry`
 /// puts them in contexts itself, so `set_status` in a `tracing` span decides too.
 impl Tracer for BridgeTracer {
-    type Span = StatusKept<OpenedSpan>;
+    type Span = Kept<OpenedSpan>;
 
     fn build_with_context(&self, builder: SpanBuilder, parent: &Context) -> Self::Span {
         let opened = if crate::route::is_enabled() && !crate::route::on_export_thread() {
@@ -127,7 +127,7 @@ impl Tracer for BridgeTracer {
         } else {
             None
         };
-        StatusKept::new(opened.unwrap_or_else(|| {
+        Kept::new(opened.unwrap_or_else(|| {
             OpenedSpan::Global(NOWHERE.build_with_context(SpanBuilder::from_name(""), parent))
         }))
     }

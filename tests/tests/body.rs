@@ -39,6 +39,37 @@ fn record_sets_attributes_and_a_repeated_key_keeps_its_last_value() {
 }
 
 #[traced]
+fn import_rows(rows: u64) -> Result<(), std::io::Error> {
+    for row in 0..rows {
+        record!(import.row = row);
+    }
+    Err(std::io::Error::other("the last row is bad"))
+}
+
+#[test]
+fn a_key_recorded_in_a_loop_does_not_crowd_out_the_outcome() {
+    // Past the SDK's limit of 128 attributes had each value taken a place.
+    let captured = capture(|| import_rows(200));
+    let span = &captured.spans()[0];
+    assert_eq!(attribute(span, "import.row"), Some(&Value::I64(199)));
+    assert_eq!(
+        attribute(span, "error.type"),
+        Some(&string("std::io::error::Error"))
+    );
+    assert_eq!(
+        own_keys(span),
+        ["rows", "import.row", "error.type"],
+        "one value a key"
+    );
+    assert_eq!(span.dropped_attributes_count, 0);
+    assert!(
+        matches!(span.status, Status::Error { .. }),
+        "{:?}",
+        span.status
+    );
+}
+
+#[traced]
 fn reset_rows(rows: u32) -> u32 {
     record!(rows = 0);
     rows

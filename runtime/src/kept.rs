@@ -1,12 +1,20 @@
+//! Our spans keep what is set on them late until they end ([`Kept`]), where the
+//! SDK's span would take it at once and keep the wrong thing.
+//!
 //! The status a body sets with [`crate::set_status`] wins over the automatic one (a
 //! returned error, a panic, a failed reply: DESIGN §3), under the API's rules for
 //! setting a status: only the last call counts, but `Ok` is final and `Unset` is
 //! ignored. The SDK keeps the greater of two statuses (Ok over Error over Unset) and, of two
 //! Errors, the one whose description sorts last, and cannot take one back: an
 //! explicit Error would lose to an automatic one that sorts after it, also one
-//! set earlier (a stream's `Err` item). So our spans keep what is set on them
-//! ([`StatusKept`]) and hand the SDK one status when they end.
+//! set earlier (a stream's `Err` item). So the span hands the SDK one status when
+//! it ends.
+//!
+//! Attributes set again are the other thing ([`late`]).
 
+mod late;
+
+use late::LateAttributes;
 use opentelemetry::KeyValue;
 use opentelemetry::trace::{Span, SpanContext, SpanRef, Status};
 use std::borrow::Cow;
@@ -38,27 +46,34 @@ fn deciding(set: impl FnOnce()) {
     set();
 }
 
-/// A span that keeps the statuses set on it until it ends: the body's decision if
-/// it made one, else the greatest of the others, as the SDK would.
+/// A span that keeps the statuses set on it until it ends (the body's decision if
+/// it made one, else the greatest of the others, as the SDK would) and the values
+/// of keys set again late.
 #[derive(Debug)]
-pub(crate) struct StatusKept<S: Span> {
+pub(crate) struct Kept<S: Span> {
     span: S,
     status: Status,
     /// Whether `status` is the body's decision.
     decided: bool,
+    attributes: LateAttributes,
 }
 
-impl<S: Span> StatusKept<S> {
+impl<S: Span> Kept<S> {
     pub(crate) fn new(span: S) -> Self {
-        StatusKept {
+        Kept {
             span,
             status: Status::Unset,
             decided: false,
+            attributes: LateAttributes::default(),
         }
     }
 
-    /// Hands the kept status to the span, once.
+    /// Hands the kept attributes and status to the span, once.
     fn apply(&mut self) {
+        let attributes = self.attributes.take();
+        if !attributes.is_empty() {
+            self.span.set_attributes(attributes);
+        }
         let status = std::mem::take(&mut self.status);
         if status != Status::Unset {
             self.span.set_status(status);
@@ -66,7 +81,7 @@ impl<S: Span> StatusKept<S> {
     }
 }
 
-impl<S: Span> Span for StatusKept<S> {
+impl<S: Span> Span for Kept<S> {
     fn add_event_with_timestamp<T>(
         &mut self,
         name: T,
@@ -88,7 +103,9 @@ impl<S: Span> Span for StatusKept<S> {
     }
 
     fn set_attribute(&mut self, attribute: KeyValue) {
-        self.span.set_attribute(attribute);
+        if let Some(attribute) = self.attributes.set(attribute) {
+            self.span.set_attribute(attribute);
+        }
     }
 
     fn set_status(&mut self, status: Status) {
@@ -120,7 +137,7 @@ impl<S: Span> Span for StatusKept<S> {
     }
 }
 
-impl<S: Span> Drop for StatusKept<S> {
+impl<S: Span> Drop for Kept<S> {
     /// A span dropped without being ended ends as it drops (the SDK's does): with
     /// its status. One that ended has nothing left to apply.
     fn drop(&mut self) {
@@ -130,21 +147,21 @@ impl<S: Span> Drop for StatusKept<S> {
 
 #[cfg(test)]
 mod tests {
-    use super::{StatusKept, deciding};
+    use super::{Kept, deciding};
     use opentelemetry::trace::{Span, Status, Tracer, TracerProvider};
     use opentelemetry_sdk::trace::{SdkTracerProvider, Span as SdkSpan};
 
     /// The status the SDK's span holds once `set` ran and the kept one was applied.
-    fn applied(set: impl FnOnce(&mut StatusKept<SdkSpan>)) -> Status {
+    fn applied(set: impl FnOnce(&mut Kept<SdkSpan>)) -> Status {
         let provider = SdkTracerProvider::builder().build();
-        let mut span = StatusKept::new(provider.tracer("test").start("span"));
+        let mut span = Kept::new(provider.tracer("test").start("span"));
         set(&mut span);
         span.apply();
         let data = span.span.exported_data().expect("a recording span");
         data.status
     }
 
-    fn explicitly(span: &mut StatusKept<SdkSpan>, status: Status) {
+    fn explicitly(span: &mut Kept<SdkSpan>, status: Status) {
         deciding(|| span.set_status(status));
     }
 
