@@ -5,10 +5,12 @@
 //! overwrite"): the SDK appends instead, so `record!` of a key the function already
 //! recorded would otherwise export both. That is settled where spans are exported
 //! (on the export thread, not on the threads that end spans) and where a test
-//! capture keeps them. Spans are counted as they are accepted and as they are
-//! exported, so that what was lost can be said.
+//! capture keeps them, and so is the value length limit for strings set through
+//! the API or taken from requests. Spans are counted as they are accepted and as
+//! they are exported, so that what was lost can be said.
 
 use crate::config::BatchSettings;
+use crate::value::cut_span_to_length_limit;
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{
@@ -91,11 +93,13 @@ pub(crate) struct CountedExporter<E> {
     pub counters: Arc<SpanCounters>,
 }
 
-/// Counts the spans an exporter delivered, each attribute key kept once first.
+/// Counts the spans an exporter delivered, each attribute key kept once and every
+/// string cut to the value length limit first.
 impl<E: SpanExporter> SpanExporter for CountedExporter<E> {
     async fn export(&self, mut batch: Vec<SpanData>) -> OTelSdkResult {
         for span in &mut batch {
             keep_last_values(&mut span.attributes);
+            cut_span_to_length_limit(span);
         }
         let spans = batch.len() as u64;
         let result = self.inner.export(batch).await;

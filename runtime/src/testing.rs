@@ -28,6 +28,7 @@ mod settle;
 use crate::processor::keep_last_values;
 use crate::render::{Style, render_trees};
 use crate::route::{CaptureRoute, Carried, lock};
+use crate::value::cut_span_to_length_limit;
 use opentelemetry::Context;
 use opentelemetry::context::FutureExt as _;
 use opentelemetry_sdk::error::OTelSdkResult;
@@ -195,7 +196,8 @@ impl Drop for OpenCapture {
 }
 
 /// Records every ended span of the capture, on the thread that ended it, each
-/// attribute key kept once (as our exporters do), and counts those still running.
+/// attribute key kept once and strings cut to the value length limit (as our
+/// exporters do), and counts those still running.
 #[derive(Debug)]
 struct CaptureProcessor {
     recorded: Arc<Mutex<Recorded>>,
@@ -209,6 +211,7 @@ impl SpanProcessor for CaptureProcessor {
 
     fn on_end(&self, mut span: SpanData) {
         keep_last_values(&mut span.attributes);
+        cut_span_to_length_limit(&mut span);
         let mut recorded = lock(&self.recorded);
         recorded.running = recorded.running.saturating_sub(1);
         recorded.spans.push(span);

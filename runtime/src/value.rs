@@ -10,7 +10,9 @@
 //! `Debug`/`Display`, and a generic `T` without bounds falls through to "not
 //! recorded" (or to a compile error under `#[attr]`).
 
-use opentelemetry::{Array, StringValue, Value};
+use opentelemetry::trace::Status;
+use opentelemetry::{Array, KeyValue, StringValue, Value};
+use opentelemetry_sdk::trace::SpanData;
 use std::borrow::Cow;
 use std::fmt::{self, Debug, Display, Write as _};
 use std::rc::Rc;
@@ -483,9 +485,43 @@ pub(crate) fn within_length_limit(value: Value) -> Value {
     }
 }
 
+/// Cuts every string a span carries to the value length limit, where our pipelines
+/// export it and where a capture keeps it: what a request brought (a user agent, a
+/// path, a gRPC status message), a type name, what code set through the API. Values
+/// `#[traced]` records were cut as they were recorded (which spares holding them
+/// whole, and serves an application's own provider too).
+pub(crate) fn cut_span_to_length_limit(span: &mut SpanData) {
+    let Some(limit) = value_length_limit() else {
+        return;
+    };
+    let cut_all = |attributes: &mut Vec<KeyValue>| {
+        for attribute in attributes {
+            let value = std::mem::replace(&mut attribute.value, Value::Bool(false));
+            attribute.value = cut_to(value, limit);
+        }
+    };
+    cut_all(&mut span.attributes);
+    for event in &mut span.events.events {
+        cut_all(&mut event.attributes);
+    }
+    for link in &mut span.links.links {
+        cut_all(&mut link.attributes);
+    }
+    if let Status::Error { description } = &mut span.status
+        && let Some(end) = cut_end(description, limit)
+    {
+        description.to_mut().truncate(end);
+    }
+}
+
+/// Where `text` is cut to `limit` characters, if it is longer.
+fn cut_end(text: &str, limit: usize) -> Option<usize> {
+    text.char_indices().nth(limit).map(|(end, _)| end)
+}
+
 fn cut_to(value: Value, limit: usize) -> Value {
-    let cut = |text: StringValue| match text.as_str().char_indices().nth(limit) {
-        Some((end, _)) => StringValue::from(text.as_str()[..end].to_owned()),
+    let cut = |text: StringValue| match cut_end(text.as_str(), limit) {
+        Some(end) => StringValue::from(text.as_str()[..end].to_owned()),
         None => text,
     };
     match value {

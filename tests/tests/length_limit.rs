@@ -10,6 +10,9 @@ use otel_traced_tests::{attribute, string};
 #[traced(attrs(note = %"ünïcödé text"))]
 fn long_values(text: &str, words: Vec<&str>, count: u64) -> Result<(), String> {
     record!(recorded = "abcdefghij");
+    otel_traced::opentelemetry::trace::get_active_span(|span| {
+        span.set_attribute(KeyValue::new("through.the.api", "0123456789"));
+    });
     let _ = (text, words, count);
     Err("a long error message".to_owned())
 }
@@ -36,5 +39,16 @@ fn strings_are_cut_to_the_limit_in_characters() {
     assert_eq!(
         span.events[0].attributes[1],
         KeyValue::new("exception.message", "a lon")
+    );
+    // Strings the function did not record itself are cut where spans are kept.
+    assert_eq!(attribute(span, "through.the.api"), Some(&string("01234")));
+    assert_eq!(attribute(span, "error.type"), Some(&string("alloc")));
+    assert_eq!(
+        attribute(span, "code.function.name"),
+        Some(&string("lengt"))
+    );
+    assert_eq!(
+        span.events[0].attributes[0],
+        KeyValue::new("exception.type", "alloc")
     );
 }
