@@ -100,12 +100,16 @@ impl ParentTarget for SpanContext {
     /// The current context with this span context as the parent. An invalid one
     /// (read from a message that carried none) is no parent: the span starts a new
     /// trace, keeping the baggage, as `root` does. As a parent it would count as
-    /// one not sampled, and a parent-based sampler would drop the whole call.
+    /// one not sampled, and a parent-based sampler would drop the whole call. On a
+    /// thread whose context is gone (`thread_exit.rs`), without the current one:
+    /// nothing opens there.
     fn as_parent(&self) -> Parent<'_> {
         let context = if self.is_valid() {
-            Context::current().with_remote_span_context(self.clone())
+            crate::thread_exit::current()
+                .unwrap_or_default()
+                .with_remote_span_context(self.clone())
         } else {
-            Context::map_current(root_context)
+            crate::thread_exit::map_current(root_context).unwrap_or_default()
         };
         Parent::Context(Cow::Owned(context))
     }

@@ -449,13 +449,18 @@ impl ActiveSpan {
     }
 
     /// Runs the body with `entries` added to the baggage (`set_baggage`), whether
-    /// or not a span is recorded: baggage propagates on its own.
+    /// or not a span is recorded: baggage propagates on its own. Not on a thread
+    /// whose context is gone (`thread_exit.rs`): the body runs as it is.
     pub fn with_baggage(mut self, entries: Vec<KeyValue>) -> Self {
         let current = match self.body_context() {
-            Some(context) => crate::baggage::added(context, entries),
-            None => Context::map_current(|current| crate::baggage::added(current, entries)),
+            Some(context) => Some(crate::baggage::added(context, entries)),
+            None => {
+                crate::thread_exit::map_current(|current| crate::baggage::added(current, entries))
+            }
         };
-        *self.current = Some(current);
+        if current.is_some() {
+            *self.current = current;
+        }
         self
     }
 

@@ -1,7 +1,8 @@
 //! A traced call made by a thread-local's destructor while its thread exits, after
 //! OpenTelemetry's current context is gone, runs untraced instead of aborting the
 //! process (reaching the context then panics, and a panic in a destructor aborts);
-//! so do a log record through our logger and the baggage functions there. The
+//! so do a log record through our logger, the baggage functions and `set_baggage`,
+//! and a parent given as a span context there. The
 //! scenario runs in a child process: what it guards against is an abort.
 
 use otel_traced::sdk::error::OTelSdkResult;
@@ -12,8 +13,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 const CHILD: &str = "OTEL_TRACED_THREAD_EXIT_CHILD";
 
-#[traced]
+#[traced(set_baggage(flush.tenant = "acme"))]
 fn flush(pending: u64) -> u64 {
+    continued(&otel_traced::opentelemetry::trace::SpanContext::NONE);
     otel_traced::record!(flush.pending = pending);
     otel_traced::event!("flushed");
     otel_traced::set_status(otel_traced::opentelemetry::trace::Status::Ok);
@@ -22,6 +24,12 @@ fn flush(pending: u64) -> u64 {
         otel_traced::baggage::get("tenant");
     });
     pending
+}
+
+/// A call continuing a span context (one a message carried, say).
+#[traced(parent = carried)]
+fn continued(carried: &otel_traced::opentelemetry::trace::SpanContext) {
+    let _ = carried;
 }
 
 /// Counts the records it is given, and those that carry a trace id.
@@ -98,7 +106,7 @@ fn child() {
     let names = names.0.lock().unwrap_or_else(PoisonError::into_inner);
     assert_eq!(
         *names,
-        ["flush"],
+        ["continued", "flush"],
         "the call made while the thread lived is traced, the one made on its exit is not"
     );
     let records = *RECORDS.lock().unwrap_or_else(PoisonError::into_inner);
