@@ -76,7 +76,7 @@ pub(crate) enum Compression {
     Gzip,
 }
 
-/// Batch span processor settings (`OTEL_BSP_*`).
+/// Batch processor settings: spans' (`OTEL_BSP_*`) or logs' (`OTEL_BLRP_*`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct BatchSettings {
     pub max_queue_size: usize,
@@ -115,6 +115,8 @@ pub(crate) struct Settings {
     pub sampler: Sampler,
     pub resource: Vec<KeyValue>,
     pub batch: BatchSettings,
+    /// The log batch processor's (`OTEL_BLRP_*`).
+    pub log_batch: BatchSettings,
     pub propagators: Vec<Propagator>,
     pub value_length_limit: Option<usize>,
     pub logs: LogsDestination,
@@ -171,11 +173,44 @@ pub struct Config {
     sampler: Option<Sampler>,
     function_metrics: Option<bool>,
     propagators: Option<Vec<Propagator>>,
+    /// The span batch processor's builder calls.
+    span_batch: BatchChoices,
+}
+
+/// A batch processor's settings as builder calls chose them, over its variables.
+#[derive(Clone, Copy, Debug, Default)]
+struct BatchChoices {
     max_queue_size: Option<usize>,
     scheduled_delay: Option<Duration>,
     max_export_batch_size: Option<usize>,
     export_timeout: Option<Duration>,
 }
+
+/// The variables of one batch processor.
+struct BatchVariables {
+    max_queue_size: &'static str,
+    /// What the queue size accepts, said when a value is not that.
+    queue_accepts: &'static str,
+    schedule_delay: &'static str,
+    max_export_batch_size: &'static str,
+    export_timeout: &'static str,
+}
+
+const SPAN_BATCH: BatchVariables = BatchVariables {
+    max_queue_size: "OTEL_BSP_MAX_QUEUE_SIZE",
+    queue_accepts: "a whole number from 1 to 1048576 (the queue is allocated at start, about 360 bytes a span)",
+    schedule_delay: "OTEL_BSP_SCHEDULE_DELAY",
+    max_export_batch_size: "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+    export_timeout: "OTEL_BSP_EXPORT_TIMEOUT",
+};
+
+const LOG_BATCH: BatchVariables = BatchVariables {
+    max_queue_size: "OTEL_BLRP_MAX_QUEUE_SIZE",
+    queue_accepts: "a whole number from 1 to 1048576 (the queue is allocated at start)",
+    schedule_delay: "OTEL_BLRP_SCHEDULE_DELAY",
+    max_export_batch_size: "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE",
+    export_timeout: "OTEL_BLRP_EXPORT_TIMEOUT",
+};
 
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -217,10 +252,7 @@ impl Config {
             sampler: None,
             function_metrics: None,
             propagators: None,
-            max_queue_size: None,
-            scheduled_delay: None,
-            max_export_batch_size: None,
-            export_timeout: None,
+            span_batch: BatchChoices::default(),
         }
     }
 
@@ -263,12 +295,10 @@ impl Config {
     }
 
     /// Exports log records (of the `log` and `tracing` bridges, and exceptions
-    /// recorded as logs) through any SDK log exporter, behind a batch processor with
-    /// the span batch settings; over `OTEL_LOGS_EXPORTER`.
+    /// recorded as logs) through any SDK log exporter, behind a batch processor set
+    /// by `OTEL_BLRP_*`; over `OTEL_LOGS_EXPORTER`.
     pub fn log_exporter(mut self, exporter: impl LogExporter + 'static) -> Self {
-        self.custom_log_exporter = Some(Box::new(move |batch| {
-            crate::logs::batch(exporter, batch, Duration::from_secs(5))
-        }));
+        self.custom_log_exporter = Some(Box::new(move |batch| crate::logs::batch(exporter, batch)));
         self
     }
 
@@ -314,26 +344,26 @@ impl Config {
     /// at most 1 048 576: the queue is allocated when `init()` starts, about 360
     /// bytes a span).
     pub fn max_queue_size(mut self, spans: usize) -> Self {
-        self.max_queue_size = Some(spans);
+        self.span_batch.max_queue_size = Some(spans);
         self
     }
 
     /// Delay between two exports, over `OTEL_BSP_SCHEDULE_DELAY` (at least 1 ms).
     pub fn scheduled_delay(mut self, delay: Duration) -> Self {
-        self.scheduled_delay = Some(delay);
+        self.span_batch.scheduled_delay = Some(delay);
         self
     }
 
     /// Spans per export at most, over `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` (at least 1,
     /// at most the queue's size).
     pub fn max_export_batch_size(mut self, spans: usize) -> Self {
-        self.max_export_batch_size = Some(spans);
+        self.span_batch.max_export_batch_size = Some(spans);
         self
     }
 
     /// Time one export may take, over `OTEL_BSP_EXPORT_TIMEOUT` (at least 1 ms).
     pub fn export_timeout(mut self, timeout: Duration) -> Self {
-        self.export_timeout = Some(timeout);
+        self.span_batch.export_timeout = Some(timeout);
         self
     }
 
@@ -387,7 +417,8 @@ impl Config {
                 None => sampler(vars)?,
             },
             resource: self.resource_attributes()?,
-            batch: self.batch()?,
+            batch: self.batch(&SPAN_BATCH, self.span_batch)?,
+            log_batch: self.batch(&LOG_BATCH, BatchChoices::default())?,
             propagators: match &self.propagators {
                 Some(propagators) => propagators.clone(),
                 None => propagators(vars)?,
@@ -455,7 +486,12 @@ impl Config {
         Ok(attributes)
     }
 
-    fn batch(&self) -> Result<BatchSettings, InitError> {
+    /// One batch processor's settings: the builder's choices over its variables.
+    fn batch(
+        &self,
+        variables: &BatchVariables,
+        chosen: BatchChoices,
+    ) -> Result<BatchSettings, InitError> {
         let vars = &self.vars;
         let count = |name: &'static str, default: usize| -> Result<usize, InitError> {
             match vars.get(name) {
@@ -471,29 +507,26 @@ impl Config {
             None => Ok(Duration::from_millis(default)),
         };
         let batch = BatchSettings {
-            max_queue_size: match (self.max_queue_size, vars.get("OTEL_BSP_MAX_QUEUE_SIZE")) {
+            max_queue_size: match (chosen.max_queue_size, vars.get(variables.max_queue_size)) {
                 (Some(size), _) => size.clamp(1, MAX_QUEUE_SIZE_LIMIT),
-                (None, Some(variable)) => {
-                    const ACCEPTED: &str = "a whole number from 1 to 1048576 (the queue is allocated at start, about 360 bytes a span)";
-                    match variable.count(ACCEPTED)? {
-                        size @ 1..=MAX_QUEUE_SIZE_LIMIT => size,
-                        _ => return Err(variable.invalid(ACCEPTED)),
-                    }
-                }
+                (None, Some(variable)) => match variable.count(variables.queue_accepts)? {
+                    size @ 1..=MAX_QUEUE_SIZE_LIMIT => size,
+                    _ => return Err(variable.invalid(variables.queue_accepts)),
+                },
                 (None, None) => DEFAULT_MAX_QUEUE_SIZE,
             },
-            scheduled_delay: match (self.scheduled_delay, vars.get("OTEL_BSP_SCHEDULE_DELAY")) {
+            scheduled_delay: match (chosen.scheduled_delay, vars.get(variables.schedule_delay)) {
                 (Some(delay), _) => Some(delay),
                 (None, Some(variable)) => Some(variable.positive_millis()?),
                 (None, None) => None,
             },
-            max_export_batch_size: match self.max_export_batch_size {
+            max_export_batch_size: match chosen.max_export_batch_size {
                 Some(size) => size,
-                None => count("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 512)?,
+                None => count(variables.max_export_batch_size, 512)?,
             },
-            export_timeout: match self.export_timeout {
+            export_timeout: match chosen.export_timeout {
                 Some(timeout) => timeout,
-                None => millis("OTEL_BSP_EXPORT_TIMEOUT", 30_000)?,
+                None => millis(variables.export_timeout, 30_000)?,
             },
         };
         // A builder's 0 would make the queue drop every span, the export thread spin

@@ -301,7 +301,12 @@ pub(crate) fn install(
         Destination::Custom => custom.map(|factory| factory(settings.batch, Arc::clone(&counters))),
     };
     let resource = resource(settings.resource);
-    let logs = logs_provider(settings.logs, custom_logs, settings.batch, resource.clone())?;
+    let logs = logs_provider(
+        settings.logs,
+        custom_logs,
+        settings.log_batch,
+        resource.clone(),
+    )?;
     let mut metrics =
         crate::metrics::Pipeline::start(&settings.metrics, custom_metrics, resource.clone())?;
     let (builder, sampler) = crate::sampling::provider_builder(Box::new(settings.sampler));
@@ -414,7 +419,7 @@ fn otlp_log_processor(
     batch: crate::config::BatchSettings,
 ) -> Result<BatchLogProcessor, InitError> {
     let exporter = crate::otlp::log_exporter(otlp, batch.export_timeout)?;
-    Ok(crate::logs::batch(exporter, batch, EXPORT_DELAY))
+    Ok(crate::logs::batch(exporter, batch))
 }
 
 #[cfg(not(feature = "otlp"))]

@@ -41,17 +41,20 @@ struct Loggers {
     >,
 }
 
-/// The SDK's batch log processor (on its own thread) around `exporter`, with the
-/// span batch settings applied explicitly (the SDK's defaults read the process
+/// The specification's delay between two exports of logs, unless
+/// `OTEL_BLRP_SCHEDULE_DELAY` says otherwise.
+const EXPORT_DELAY: Duration = Duration::from_secs(1);
+
+/// The SDK's batch log processor (on its own thread) around `exporter`, with our
+/// `OTEL_BLRP_*` settings applied explicitly (the SDK's defaults read the process
 /// environment, which `Config::from_vars` must not).
 pub(crate) fn batch(
     exporter: impl LogExporter + 'static,
     settings: BatchSettings,
-    default_delay: Duration,
 ) -> BatchLogProcessor {
     let config = BatchConfigBuilder::default()
         .with_max_queue_size(settings.max_queue_size)
-        .with_scheduled_delay(settings.scheduled_delay.unwrap_or(default_delay))
+        .with_scheduled_delay(settings.scheduled_delay.unwrap_or(EXPORT_DELAY))
         .with_max_export_batch_size(settings.max_export_batch_size)
         .build();
     BatchLogProcessor::builder(exporter)

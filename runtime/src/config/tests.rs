@@ -354,6 +354,43 @@ fn batch_processor_variables() {
 }
 
 #[test]
+fn the_log_batch_processor_has_variables_of_its_own() {
+    let settings = settings(&[
+        ("OTEL_BSP_MAX_QUEUE_SIZE", "1000"),
+        ("OTEL_BLRP_MAX_QUEUE_SIZE", "4096"),
+        ("OTEL_BLRP_SCHEDULE_DELAY", "200"),
+        ("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "256"),
+        ("OTEL_BLRP_EXPORT_TIMEOUT", "2500"),
+    ]);
+    assert_eq!(
+        settings.log_batch,
+        BatchSettings {
+            max_queue_size: 4096,
+            scheduled_delay: Some(Duration::from_millis(200)),
+            max_export_batch_size: 256,
+            export_timeout: Duration::from_millis(2500),
+        }
+    );
+    assert_eq!(settings.batch.max_queue_size, 1000, "the spans' own");
+    let chosen = Config::from_vars(Vec::<(&str, &str)>::new())
+        .max_queue_size(10)
+        .settings()
+        .expect("valid");
+    assert_eq!(
+        chosen.log_batch.max_queue_size, 65_536,
+        "the builder's calls are the spans'"
+    );
+    assert_eq!(
+        error(&[("OTEL_BLRP_MAX_QUEUE_SIZE", "0")]),
+        "OTEL_BLRP_MAX_QUEUE_SIZE=\"0\" is not valid: it accepts a whole number from 1 to 1048576 (the queue is allocated at start)"
+    );
+    assert_eq!(
+        error(&[("OTEL_BLRP_SCHEDULE_DELAY", "soon")]),
+        "OTEL_BLRP_SCHEDULE_DELAY=\"soon\" is not valid: it accepts a whole number of milliseconds above 0"
+    );
+}
+
+#[test]
 fn a_delay_or_timeout_of_zero_is_refused() {
     // 0 would make the export thread spin, or every export time out at once.
     for name in [
