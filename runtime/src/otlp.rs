@@ -115,8 +115,8 @@ struct Relay<B> {
 impl<B> Relay<B> {
     /// Starts the export thread of signal `S` and builds its exporter there (tonic
     /// builds its channel inside a runtime). One export is cut off after
-    /// `export_timeout` (`OTEL_BSP_EXPORT_TIMEOUT`) or the OTLP request timeout,
-    /// whichever is shorter.
+    /// `export_timeout` (`OTEL_BSP_EXPORT_TIMEOUT`, for logs
+    /// `OTEL_BLRP_EXPORT_TIMEOUT`) or the OTLP request timeout, whichever is shorter.
     fn start<S: Signal<Batch = B>>(
         settings: OtlpSettings,
         export_timeout: Duration,
