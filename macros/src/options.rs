@@ -269,8 +269,14 @@ impl Options {
             ("link", RawValue::Assigned(expr)) => self.links.push(expr),
             ("code", RawValue::Assigned(expr)) => self.code = Some(bool_literal(expr)?),
             ("skip", RawValue::List(tokens)) => {
+                // `self` too, as `tracing` users write it: never recorded anyway.
                 let names = syn::parse::Parser::parse2(
-                    Punctuated::<Ident, Token![,]>::parse_terminated,
+                    |input: ParseStream<'_>| {
+                        Punctuated::<Ident, Token![,]>::parse_terminated_with(
+                            input,
+                            Ident::parse_any,
+                        )
+                    },
                     tokens,
                 )?;
                 self.skip = names.into_iter().collect();

@@ -103,6 +103,13 @@ impl Account {
         self.balance
     }
 
+    /// `skip(self)`, as `tracing` users write it.
+    #[traced(skip(self, note))]
+    fn withdraw(&mut self, amount: i64, note: &str) {
+        let _ = note;
+        self.balance -= amount;
+    }
+
     #[traced]
     async fn audit(&self, year: u16) -> i64 {
         let _ = year;
@@ -115,6 +122,8 @@ fn methods_with_every_receiver_record_their_parameters_but_not_self() {
     let captured = capture(|| {
         let mut account = Account { balance: 10 };
         account.deposit(5);
+        account.withdraw(1, "fee");
+        account.deposit(1);
         let balance = account.balance("EUR");
         let closed = account.close();
         let boxed = Box::new(Account { balance: 1 }).close_boxed();
@@ -122,8 +131,19 @@ fn methods_with_every_receiver_record_their_parameters_but_not_self() {
     });
     assert_eq!(*captured.output(), (15, 15, 1));
     let names: Vec<&str> = captured.spans().iter().map(|s| &*s.name).collect();
-    assert_eq!(names, ["deposit", "balance", "close", "close_boxed"]);
+    assert_eq!(
+        names,
+        [
+            "deposit",
+            "withdraw",
+            "deposit",
+            "balance",
+            "close",
+            "close_boxed"
+        ]
+    );
     assert_eq!(own_keys(captured.find("deposit").unwrap()), ["amount"]);
+    assert_eq!(own_keys(captured.find("withdraw").unwrap()), ["amount"]);
     assert_eq!(
         attribute(captured.find("balance").unwrap(), "currency"),
         Some(&string("EUR"))

@@ -333,7 +333,12 @@ fn check_skip_list(traced: &TracedFn, errors: &mut Errors) {
         .filter_map(|p| p.ident.as_ref())
         .collect();
     let skip = &traced.options.skip;
+    let receiver = traced.function.sig.receiver().is_some();
     for (index, skipped) in skip.iter().enumerate() {
+        if skipped == "self" && receiver {
+            // Never recorded: listing it changes nothing.
+            continue;
+        }
         if skip[..index].contains(skipped) {
             errors.push(syn::Error::new(
                 skipped.span(),
