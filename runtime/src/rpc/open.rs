@@ -394,7 +394,7 @@ fn push_server(attributes: &mut Vec<KeyValue>, address: &str, port: Option<u16>)
 /// The server a client calls: the one it was told (`server = ..`, a layer's
 /// `calling(..)`), which may be written as a URL (`http://inventory:50051`, as
 /// tonic endpoints are), or else the request's authority; the port the scheme
-/// implies when none is written.
+/// implies when none is written (none when what is written is not a port).
 fn server_host_port<'a>(
     server: Option<&'a str>,
     target: &RequestTarget<'a>,
@@ -409,18 +409,21 @@ fn server_host_port<'a>(
         },
         None => (target.scheme, target.authority?),
     };
-    let (host, port) = split_host_port(authority)?;
-    let port = port.or(match scheme.or(target.scheme) {
-        Some(scheme) if scheme.eq_ignore_ascii_case("https") => Some(443),
-        Some(scheme) if scheme.eq_ignore_ascii_case("http") => Some(80),
-        _ => None,
-    });
+    let (host, written) = split_host_port(authority)?;
+    let port = match written {
+        Some(written) => written.parse().ok(),
+        None => match scheme.or(target.scheme) {
+            Some(scheme) if scheme.eq_ignore_ascii_case("https") => Some(443),
+            Some(scheme) if scheme.eq_ignore_ascii_case("http") => Some(80),
+            _ => None,
+        },
+    };
     Some((host, port))
 }
 
 /// `host`, `host:port`, `[v6]` or `[v6]:port` (user information dropped) as the
-/// address and port the conventions record; `None` when there is no host.
-pub(crate) fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
+/// address and the port as written; `None` when there is no host.
+fn split_host_port(authority: &str) -> Option<(&str, Option<&str>)> {
     let host_port = authority
         .rsplit_once('@')
         .map_or(authority, |(_, rest)| rest);
@@ -436,7 +439,7 @@ pub(crate) fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
     if host.is_empty() {
         return None;
     }
-    Some((host, port.and_then(|port| port.parse().ok())))
+    Some((host, port))
 }
 
 /// `url.full` of a client request: absolute, user information written
@@ -572,12 +575,25 @@ mod tests {
 
     #[test]
     fn authorities_split_into_address_and_port() {
-        assert_eq!(split_host_port("shop:50051"), Some(("shop", Some(50051))));
-        assert_eq!(split_host_port("[::1]:8080"), Some(("::1", Some(8080))));
+        assert_eq!(split_host_port("shop:50051"), Some(("shop", Some("50051"))));
+        assert_eq!(split_host_port("[::1]:8080"), Some(("::1", Some("8080"))));
         assert_eq!(split_host_port("[::1]"), Some(("::1", None)));
         assert_eq!(split_host_port("shop"), Some(("shop", None)));
-        assert_eq!(split_host_port("shop:http"), Some(("shop", None)));
+        assert_eq!(split_host_port("shop:http"), Some(("shop", Some("http"))));
         assert_eq!(split_host_port(":80"), None);
         assert_eq!(split_host_port("[::1"), None);
+    }
+
+    #[test]
+    fn a_port_written_wrong_is_no_port_rather_than_the_schemes() {
+        let port = |authority| server_host_port(None, &target("GET", Some("http"), authority));
+        assert_eq!(port("shop"), Some(("shop", Some(80))));
+        assert_eq!(port("shop:8080"), Some(("shop", Some(8080))));
+        assert_eq!(port("shop:99999"), Some(("shop", None)));
+        assert_eq!(port("shop:abc"), Some(("shop", None)));
+        assert_eq!(
+            server_host_port(Some("https://shop:x1"), &target("GET", None, "")),
+            Some(("shop", None))
+        );
     }
 }
