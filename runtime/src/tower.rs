@@ -139,7 +139,8 @@ impl GrpcLayer {
     /// `rpc.method_original`, its span named `grpc`), as the conventions ask for a
     /// method the server does not know. Without it, any well-formed path is taken
     /// as a method, and a client sending made-up ones makes a span name, a metric
-    /// series and an adaptive-sampling operation of each.
+    /// series and an adaptive-sampling operation of each. A method a served service
+    /// does not have is `_OTHER` once tonic answers UNIMPLEMENTED for it.
     ///
     /// ```
     /// let layer = otel_traced::tower::GrpcLayer::server().serving(["shop.v1.Inventory"]);
@@ -362,6 +363,9 @@ where
                     Protocol::Grpc { .. } => match grpc_status(response.headers()) {
                         // A trailers-only response: the status is in the headers.
                         Some((code, message)) => {
+                            if is_unknown_method_answer(this.rpc, code, &message) {
+                                relabel_as_unknown_method(&mut span, this.rpc);
+                            }
                             record_grpc(&mut span, this.rpc, code, &message);
                             None
                         }
@@ -448,6 +452,33 @@ fn record_grpc(span: &mut ActiveSpan, rpc: &RpcMeta, code: i32, message: &str) {
 
 /// `CANCELLED`: the call was given up.
 const GRPC_CANCELLED: i32 = 1;
+
+/// `UNIMPLEMENTED`: the server has no such method.
+const GRPC_UNIMPLEMENTED: i32 = 12;
+
+/// Whether a server's trailers-only answer is tonic's to a path naming a method
+/// its service does not have: UNIMPLEMENTED, and no message (a handler refusing a
+/// method it has says why).
+fn is_unknown_method_answer(rpc: &RpcMeta, code: i32, message: &str) -> bool {
+    rpc.side == Side::Server
+        && code == GRPC_UNIMPLEMENTED
+        && message.is_empty()
+        && matches!(&rpc.protocol, Protocol::Grpc { method } if method != "_OTHER")
+}
+
+/// A call of a method the server does not have is `_OTHER`, its path kept in
+/// `rpc.method_original` and its span named `grpc`, as a path naming no served
+/// service is: made-up methods of a served service make no span names or duration
+/// series of their own.
+fn relabel_as_unknown_method(span: &mut ActiveSpan, rpc: &RpcMeta) {
+    let Protocol::Grpc { method } = &rpc.protocol else {
+        return;
+    };
+    let handle = span.handle();
+    handle.update_attribute(KeyValue::new("rpc.method", "_OTHER"));
+    handle.record_attribute(KeyValue::new("rpc.method_original", method.to_string()));
+    handle.if_recording(|span| span.update_name("grpc"));
+}
 
 /// A response body whose end ends the span; a gRPC status in its trailers is
 /// recorded first.

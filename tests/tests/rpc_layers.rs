@@ -187,3 +187,48 @@ fn a_grpc_stream_dropped_before_its_status_ends_cancelled() {
         assert_eq!(span.status, expected, "an error on the client only");
     }
 }
+
+#[test]
+fn a_method_the_served_service_does_not_have_is_other() {
+    use otel_traced::tower::GrpcLayer;
+    use otel_traced_tests::{attribute, string};
+    let layer = GrpcLayer::server().serving(["shop.Inventory"]);
+    let captured = capture(|| {
+        for (path, message) in [
+            // tonic's answer to a method its service does not have.
+            ("/shop.Inventory/Zz1", None),
+            // A handler refusing a method it has, and saying why.
+            ("/shop.Inventory/Export", Some("not in this region")),
+        ] {
+            let reply = move |_: &str| {
+                let mut response = http::Response::builder()
+                    .status(200)
+                    .header("content-type", "application/grpc")
+                    .header("grpc-status", "12");
+                if let Some(message) = message {
+                    response = response.header("grpc-message", message);
+                }
+                response.body(String::new()).unwrap()
+            };
+            through_layer(layer.layer(Replies(reply)), request("POST", path));
+        }
+    });
+    let unknown = captured.find("grpc").expect("the unknown method's span");
+    assert_eq!(attribute(unknown, "rpc.method"), Some(&string("_OTHER")));
+    assert_eq!(
+        attribute(unknown, "rpc.method_original"),
+        Some(&string("shop.Inventory/Zz1"))
+    );
+    assert_eq!(
+        attribute(unknown, "rpc.response.status_code"),
+        Some(&string("UNIMPLEMENTED"))
+    );
+    let refused = captured
+        .find("shop.Inventory/Export")
+        .expect("a method the server has keeps its name");
+    assert_eq!(
+        attribute(refused, "rpc.method"),
+        Some(&string("shop.Inventory/Export"))
+    );
+    assert_eq!(attribute(refused, "rpc.method_original"), None);
+}
