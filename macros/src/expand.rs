@@ -709,13 +709,16 @@ fn outcome(
             quote!(__otel_handle.record_return(|| #probe);)
         })
     };
+    // A response carrying a stream has no status yet (`StreamingProbe`).
     let reply = |value: TokenStream, failed: bool| {
         boundary.then(|| {
             quote! {{
                 #[allow(unused_imports)]
-                use #private::{ViaReply as _, ViaNoReply as _};
-                let __otel_reply = (&&#private::ReplyProbe(#value)).__otel_reply();
-                __otel_handle.record_reply(&__OTEL_TRACED_RPC, __otel_reply, #failed);
+                use #private::{ViaReply as _, ViaNoReply as _, ViaStreaming as _, ViaWhole as _};
+                if !(&&#private::StreamingProbe(#value)).__otel_streams() {
+                    let __otel_reply = (&&#private::ReplyProbe(#value)).__otel_reply();
+                    __otel_handle.record_reply(&__OTEL_TRACED_RPC, __otel_reply, #failed);
+                }
             }}
         })
     };

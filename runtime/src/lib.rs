@@ -150,7 +150,8 @@ pub mod __private {
     };
     pub use crate::rpc::{
         BATCH_MESSAGE_COUNT, Operation, Protocol, ReceivedMessages, ReplyProbe, RpcMeta, Side,
-        ViaNoReply, ViaReply, batch_creation, batch_len, batch_links, creation_link, message_count,
+        StreamingProbe, ViaNoReply, ViaReply, ViaStreaming, ViaWhole, batch_creation, batch_len,
+        batch_links, creation_link, message_count,
     };
     pub use crate::sampling::SampleHint;
     pub use crate::span::{ActiveSpan, Attributes, SpanHandle};

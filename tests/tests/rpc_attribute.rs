@@ -39,6 +39,32 @@ fn run_reserve(
     capture(|| futures::executor::block_on(reserve(request)))
 }
 
+/// A server-streaming handler: its status comes at the stream's end.
+type Stock = futures::stream::Iter<std::vec::IntoIter<Result<u32, tonic::Status>>>;
+
+#[traced_rpc(service = "shop.v1.Inventory")]
+async fn watch(request: Request<String>) -> Result<Response<Stock>, tonic::Status> {
+    let _ = request;
+    Ok(Response::new(futures::stream::iter(vec![
+        Ok(1),
+        Err(tonic::Status::internal("the feed broke")),
+    ])))
+}
+
+#[test]
+fn a_response_carrying_a_stream_says_no_status_it_does_not_know_yet() {
+    let captured = capture(|| futures::executor::block_on(watch(grpc_request(&[]))));
+    let span = captured.find("shop.v1.Inventory/Watch").expect("the span");
+    assert_eq!(attribute(span, "rpc.response.status_code"), None);
+    assert_eq!(span.status, Status::Unset);
+    // A response carrying a message is the whole call's.
+    let captured = run_reserve(grpc_request(&[]));
+    assert_eq!(
+        attribute(&captured.spans()[0], "rpc.response.status_code"),
+        Some(&string("OK"))
+    );
+}
+
 #[test]
 fn a_grpc_server_continues_the_callers_trace_by_the_conventions() {
     let captured = run_reserve(grpc_request(&[

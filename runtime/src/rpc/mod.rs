@@ -23,7 +23,7 @@ pub(crate) use reply::GRPC_UNKNOWN;
 pub(crate) use reply::{HTTP_STATUS_CODE, RPC_STATUS_CODE, grpc_code_name};
 pub use reply::{HasReply, Reply};
 #[doc(hidden)]
-pub use reply::{ReplyProbe, ViaNoReply, ViaReply};
+pub use reply::{ReplyProbe, StreamingProbe, ViaNoReply, ViaReply, ViaStreaming, ViaWhole};
 pub(crate) use reply::{record_reply, tally_reply};
 
 /// Which end of a boundary a span is.

@@ -153,6 +153,42 @@ impl<'a, T: ?Sized> ViaNoReply<'a> for ReplyProbe<'a, T> {
     }
 }
 
+/// Wraps what a boundary function produced; the expansion calls `__otel_streams`
+/// on `&&StreamingProbe(&value)` before it looks for a reply: a tonic response
+/// carrying a stream (a server-streaming handler's, a client's `Streaming`) says
+/// OK only as the call starts, its status coming at the stream's end, so no
+/// status is recorded from it (`GrpcLayer` sees the whole call).
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct StreamingProbe<'a, T: ?Sized>(pub &'a T);
+
+/// Chosen for a tonic response carrying a stream.
+#[doc(hidden)]
+pub trait ViaStreaming {
+    fn __otel_streams(&self) -> bool;
+}
+
+#[cfg(feature = "tonic")]
+impl<S: futures_core::Stream> ViaStreaming for &StreamingProbe<'_, tonic::Response<S>> {
+    #[inline]
+    fn __otel_streams(&self) -> bool {
+        true
+    }
+}
+
+/// Chosen for any other value.
+#[doc(hidden)]
+pub trait ViaWhole {
+    fn __otel_streams(&self) -> bool;
+}
+
+impl<T: ?Sized> ViaWhole for StreamingProbe<'_, T> {
+    #[inline]
+    fn __otel_streams(&self) -> bool {
+        false
+    }
+}
+
 /// Records the reply of a boundary call on its span. `failed` says the function
 /// returned an `Err`: without a reply in it, the error was recorded as
 /// `#[traced]` records errors and no status code is made up; a gRPC call that
