@@ -5,10 +5,11 @@
 //! counted; at the end, or when the stream is dropped before it, the count is
 //! recorded as `otel_traced.messages`. An `Err`
 //! item is recorded as it is produced: a status (a `tonic::Status` on a gRPC
-//! stream) as the call's reply, any other error as `#[traced]` records errors.
+//! stream) as the call's reply, any other error as `#[traced]` records errors. A
+//! gRPC stream dropped before its status ends CANCELLED.
 
 use crate::outcome::ErrorReport;
-use crate::rpc::{HasReply, Reply, RpcMeta};
+use crate::rpc::{HasReply, Protocol, Reply, RpcMeta, STREAM_GIVEN_UP};
 use crate::span::{ActiveSpan, SpanHandle};
 use futures_core::Stream;
 use opentelemetry::KeyValue;
@@ -93,13 +94,22 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> bool> Stream for Instrume
 }
 
 /// A stream dropped before its end still says how many items it gave; its span
-/// then ends as a dropped future's does (`otel_traced.cancelled`).
+/// then ends as a dropped future's does (`otel_traced.cancelled`), and a gRPC
+/// call whose status had not come ends CANCELLED, as `GrpcLayer` ends it.
 #[pinned_drop]
 impl<S, F> PinnedDrop for InstrumentedStream<S, F> {
     fn drop(self: Pin<&mut Self>) {
         let this = self.project();
         // Nothing is recorded into a span that already ended.
         record_messages(this.span, *this.messages);
+        if let Some(rpc) = this.rpc
+            && matches!(rpc.protocol, Protocol::Grpc { .. })
+            && !*this.failed
+        {
+            this.span
+                .handle()
+                .record_reply(rpc, Some(STREAM_GIVEN_UP), false);
+        }
     }
 }
 

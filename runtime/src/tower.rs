@@ -9,7 +9,7 @@
 use crate::callsite::{CallKind, Callsite, Parent, SpanMeta};
 use crate::outcome::ErrorReport;
 use crate::propagation::protocol_version;
-use crate::rpc::{GRPC_UNKNOWN, Protocol, Reply, RpcMeta, Side};
+use crate::rpc::{GRPC_UNKNOWN, Protocol, Reply, RpcMeta, STREAM_GIVEN_UP, Side};
 use crate::span::ActiveSpan;
 use http_body::{Body, Frame, SizeHint};
 use opentelemetry::KeyValue;
@@ -450,9 +450,6 @@ fn record_grpc(span: &mut ActiveSpan, rpc: &RpcMeta, code: i32, message: &str) {
         .record_reply(rpc, Some(Reply::Grpc { code, message }), false);
 }
 
-/// `CANCELLED`: the call was given up.
-const GRPC_CANCELLED: i32 = 1;
-
 /// `UNIMPLEMENTED`: the server has no such method.
 const GRPC_UNIMPLEMENTED: i32 = 12;
 
@@ -578,8 +575,8 @@ impl<B> PinnedDrop for TracedBody<B> {
         let this = self.project();
         if let Some(span) = this.span.as_mut() {
             if let Some(awaited) = this.awaiting_trailers.take() {
-                let message = "the stream was dropped before its status";
-                record_grpc(span, &awaited.rpc, GRPC_CANCELLED, message);
+                span.handle()
+                    .record_reply(&awaited.rpc, Some(STREAM_GIVEN_UP), false);
             }
             span.finish();
         }

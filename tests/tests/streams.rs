@@ -167,3 +167,26 @@ fn the_bodys_status_wins_over_every_err_item() {
         "the items' error is still recorded"
     );
 }
+
+#[test]
+fn a_grpc_stream_dropped_before_its_status_ends_cancelled_as_the_layer_ends_it() {
+    let captured = capture(|| {
+        futures::executor::block_on(watch(tonic::Request::new(1)).take(1).collect::<Vec<_>>())
+    });
+    assert_eq!(captured.output().len(), 1);
+    let span = &captured.spans()[0];
+    assert_eq!(
+        attribute(span, "rpc.response.status_code"),
+        Some(&string("CANCELLED"))
+    );
+    assert_eq!(attribute(span, "error.type"), Some(&string("CANCELLED")));
+    assert_eq!(
+        span.status,
+        Status::error("the stream was dropped before its status"),
+        "an error on a client"
+    );
+    assert_eq!(
+        attribute(span, "otel_traced.messages"),
+        Some(&Value::I64(1))
+    );
+}

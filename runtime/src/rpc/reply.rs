@@ -32,8 +32,18 @@ const GRPC_CODES: [&str; 17] = [
     "UNAUTHENTICATED",
 ];
 
+/// `CANCELLED`: the call was given up.
+const GRPC_CANCELLED: i32 = 1;
+
 /// UNKNOWN, the code gRPC gives a status it cannot read.
 pub(crate) const GRPC_UNKNOWN: i32 = 2;
+
+/// A gRPC call whose stream was dropped before its status came ends CANCELLED, as
+/// gRPC tells both sides of a stream given up (an error on the client only).
+pub(crate) const STREAM_GIVEN_UP: Reply<'static> = Reply::Grpc {
+    code: GRPC_CANCELLED,
+    message: "the stream was dropped before its status",
+};
 
 /// The codes that make a gRPC *server* span an error: the server's own faults,
 /// not the caller's (semconv: UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED,
