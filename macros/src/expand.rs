@@ -191,6 +191,7 @@ fn open_span(
         Some(expr) => quote_spanned!(expr.span()=> #private::parent(&(#expr))),
         None => quote!(#private::Parent::Current),
     };
+    let evaluates_parent = options.parent.is_some();
     let call = match traced.shape {
         Shape::Sync => quote!(Sync),
         _ => quote!(Future),
@@ -285,14 +286,24 @@ fn open_span(
     let record = quote!(|__otel_attributes| { #(#records)* });
     let call = quote!(#private::CallKind::#call);
     let start = match boundary {
-        None => quote! {
+        None => {
+            let opening = when_enabled(
+                quote!(__OTEL_TRACED_CALLSITE.start(#parent, #call, #links, #record)),
+                evaluates_parent,
+                private,
+            );
+            quote! {
             #[allow(unused_mut)]
-            let mut __otel_span = __OTEL_TRACED_CALLSITE.start(#parent, #call, #links, #record)#set_baggage;
-        },
+            let mut __otel_span = #opening #set_baggage;
+            }
+        }
         Some(boundary) => {
             let open = open_boundary(
                 boundary,
-                &parent,
+                &OpenerParent {
+                    tokens: parent,
+                    evaluated: evaluates_parent,
+                },
                 &call,
                 &links,
                 &record,
@@ -337,7 +348,7 @@ fn count_messages(boundary: &Boundary, open: TokenStream, private: &TokenStream)
 /// writing the call's context into it before the body runs.
 fn open_boundary(
     boundary: &Boundary,
-    parent: &TokenStream,
+    parent: &OpenerParent,
     call: &TokenStream,
     links: &TokenStream,
     record: &TokenStream,
@@ -348,6 +359,9 @@ fn open_boundary(
         Some(text) => quote!(::core::option::Option::Some(::std::borrow::Cow::Borrowed(#text))),
         None => quote!(::core::option::Option::None),
     };
+    let gated = parent.evaluated || boundary.server.is_some();
+    let opened = |opening: TokenStream| when_enabled(opening, gated, private);
+    let parent = &parent.tokens;
     let protocol = match &boundary.protocol {
         Protocol::Grpc { method } => quote! {
             #private::Protocol::Grpc { method: ::std::borrow::Cow::Borrowed(#method) }
@@ -387,9 +401,12 @@ fn open_boundary(
     };
     let Some(carrier) = &boundary.carrier else {
         // A messaging `receive` or `settle` without headers: nothing to link to.
+        let opening = opened(
+            quote!(__OTEL_TRACED_CALLSITE.message(&__OTEL_TRACED_RPC, #parent, #call, #links, #record)),
+        );
         return quote! {
             #meta
-            #[allow(unused_mut)] let mut __otel_span = __OTEL_TRACED_CALLSITE.message(&__OTEL_TRACED_RPC, #parent, #call, #links, #record)#set_baggage;
+            #[allow(unused_mut)] let mut __otel_span = #opening #set_baggage;
         };
     };
     let ident = &carrier.ident;
@@ -415,20 +432,25 @@ fn open_boundary(
         }
         // A batch `process` links to its messages and is parented by the current
         // span only: a batch has no one creation context to continue.
-        (Protocol::Messaging { operation, .. }, _) if !operation.produces() => quote! {
-            #meta
-            #[allow(unused_mut)] let mut __otel_span = __OTEL_TRACED_CALLSITE.message(
-                &__OTEL_TRACED_RPC,
-                #parent,
-                #call,
-                || {
-                    let mut __otel_links = (#links)();
-                    __otel_links.extend(#creation_links);
-                    __otel_links
-                },
-                #record,
-            )#set_baggage;
-        },
+        (Protocol::Messaging { operation, .. }, _) if !operation.produces() => {
+            let opening = opened(quote! {
+                __OTEL_TRACED_CALLSITE.message(
+                    &__OTEL_TRACED_RPC,
+                    #parent,
+                    #call,
+                    || {
+                        let mut __otel_links = (#links)();
+                        __otel_links.extend(#creation_links);
+                        __otel_links
+                    },
+                    #record,
+                )
+            });
+            quote! {
+                #meta
+                #[allow(unused_mut)] let mut __otel_span = #opening #set_baggage;
+            }
+        }
         (_, Side::Server) => quote! {
             #meta
             #[allow(unused_mut)] let mut __otel_span = __OTEL_TRACED_CALLSITE.serve(&__OTEL_TRACED_RPC, #borrowed, #call, #links, #record)#set_baggage;
@@ -480,6 +502,19 @@ fn open_boundary(
                             quote!(inject(#target)),
                         )
                     };
+                    let opening = opened(quote! {
+                        __otel_callsite.message(
+                            &__OTEL_TRACED_RPC,
+                            #parent,
+                            #call,
+                            || {
+                                let mut __otel_links = (#links)();
+                                __otel_links.extend(__otel_created);
+                                __otel_links
+                            },
+                            #record,
+                        )
+                    });
                     quote! {
                         #meta
                         #rebind
@@ -490,17 +525,7 @@ fn open_boundary(
                         } else {
                             &__OTEL_TRACED_FORWARDING_CALLSITE
                         };
-                        #[allow(unused_mut)] let mut __otel_span = __otel_callsite.message(
-                            &__OTEL_TRACED_RPC,
-                            #parent,
-                            #call,
-                            || {
-                                let mut __otel_links = (#links)();
-                                __otel_links.extend(__otel_created);
-                                __otel_links
-                            },
-                            #record,
-                        )#set_baggage;
+                        #[allow(unused_mut)] let mut __otel_span = #opening #set_baggage;
                         if __otel_any_fresh {
                             __otel_span.#inject;
                         }
@@ -509,12 +534,15 @@ fn open_boundary(
                 Some(Operation::Create) => {
                     // A creation context the user already put in the message is kept,
                     // and no `create` span is made (messaging conventions v1.44).
+                    let opening = opened(quote! {
+                        __OTEL_TRACED_CALLSITE.call(&__OTEL_TRACED_RPC, #borrowed, #server, #parent, #call, #links, #record)
+                    });
                     quote! {
                         #meta
                         #rebind
                         let __otel_fresh = #private::creation_link(#borrowed).is_none();
                         #[allow(unused_mut)] let mut __otel_span = (if __otel_fresh {
-                            __OTEL_TRACED_CALLSITE.call(&__OTEL_TRACED_RPC, #borrowed, #server, #parent, #call, #links, #record)
+                            #opening
                         } else {
                             #private::ActiveSpan::disabled()
                         })#set_baggage;
@@ -523,12 +551,17 @@ fn open_boundary(
                         }
                     }
                 }
-                _ => quote! {
-                    #meta
-                    #rebind
-                    #[allow(unused_mut)] let mut __otel_span = __OTEL_TRACED_CALLSITE.call(&__OTEL_TRACED_RPC, #borrowed, #server, #parent, #call, #links, #record)#set_baggage;
-                    __otel_span.inject(#target);
-                },
+                _ => {
+                    let opening = opened(quote! {
+                        __OTEL_TRACED_CALLSITE.call(&__OTEL_TRACED_RPC, #borrowed, #server, #parent, #call, #links, #record)
+                    });
+                    quote! {
+                        #meta
+                        #rebind
+                        #[allow(unused_mut)] let mut __otel_span = #opening #set_baggage;
+                        __otel_span.inject(#target);
+                    }
+                }
             }
         }
     }
@@ -848,6 +881,25 @@ fn typed_body(output: &syn::ReturnType, statements: &[syn::Stmt]) -> TokenStream
         }
         #(#statements)*
     }}
+}
+
+/// The `parent =` option as the openers take it.
+struct OpenerParent {
+    tokens: TokenStream,
+    /// Whether it evaluates the user's expression (else it is the current context).
+    evaluated: bool,
+}
+
+/// `opening`, the expression that opens the span, evaluated only while something
+/// is installed when it evaluates a `parent =` or `server =` expression of the
+/// user's: the openers return a disabled span otherwise anyway, and nothing is
+/// evaluated for a call that cannot be recorded (DESIGN §3).
+fn when_enabled(opening: TokenStream, gated: bool, private: &TokenStream) -> TokenStream {
+    if gated {
+        quote!((if #private::enabled() { #opening } else { #private::ActiveSpan::disabled() }))
+    } else {
+        opening
+    }
 }
 
 fn capitalised(word: &str) -> String {

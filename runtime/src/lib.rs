@@ -148,6 +148,9 @@ pub mod __private {
         ErrorProbe, ErrorReport, ResultLike, ViaDebug, ViaDisplay, ViaError, ViaErrorRef,
         ViaSharedErrorRef, ViaTypeName, type_name_of,
     };
+    /// Whether any span could be recorded: the expansion evaluates `parent =` and
+    /// `server =` only then.
+    pub use crate::route::is_enabled as enabled;
     pub use crate::rpc::{
         BATCH_MESSAGE_COUNT, Operation, Protocol, ReceivedMessages, ReplyProbe, RpcMeta, Side,
         StreamingProbe, ViaNoReply, ViaReply, ViaStreaming, ViaWhole, batch_creation, batch_len,

@@ -75,7 +75,7 @@ pub(crate) fn on_export_thread() -> bool {
 /// Could any span be recorded? One relaxed load: the whole cost of an annotated
 /// function while nothing is installed.
 #[inline(always)]
-pub(crate) fn is_enabled() -> bool {
+pub fn is_enabled() -> bool {
     ENABLED.load(Ordering::Relaxed) != 0
 }
 
