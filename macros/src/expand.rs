@@ -27,6 +27,19 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
     let body = match traced.shape {
         Shape::Sync => {
             let typed = typed_body(&function.sig.output, statements);
+            let typed = match &traced.returned_closure {
+                // The returned closure's signature, handed on to the body's tail.
+                Some(signature) => quote! {{
+                    #[inline(always)]
+                    fn __otel_returns_closure<__OtelR: #signature, __OtelF: ::core::ops::FnOnce() -> __OtelR>(
+                        body: __OtelF,
+                    ) -> __OtelF {
+                        body
+                    }
+                    __otel_returns_closure(move || #typed)
+                }},
+                None => quote!(move || #typed),
+            };
             let sync_outcome = outcome.as_ref().map(|outcome| {
                 quote! {
                     let __otel_output_ref = &__otel_output;
@@ -36,7 +49,7 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
             quote! {
                 let __otel_current = __otel_span.enter_once();
                 let __otel_handle = __otel_span.handle();
-                let __otel_output = __otel_handle.catch_panic(move || #typed);
+                let __otel_output = __otel_handle.catch_panic(#typed);
                 #sync_outcome
                 __otel_handle.leave(__otel_current);
                 __otel_output

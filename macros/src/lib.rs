@@ -6,6 +6,7 @@
 //! `attrs(..)`, `record!` and `event!` share.
 
 mod check;
+mod closure;
 mod entry;
 mod expand;
 mod fields;

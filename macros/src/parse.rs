@@ -71,6 +71,9 @@ pub(crate) struct TracedFn {
     /// expansion inspects its output, as the return type would hold it without
     /// the macro (an `Ok(..)` whose error type only the signature says).
     pub yielded: Option<Type>,
+    /// The signature of a closure a sync function returns (`-> impl Fn(&str) ->
+    /// usize`), for the body's closure to hand on (`closure.rs`).
+    pub returned_closure: Option<syn::TraitBound>,
 }
 
 /// Parses the attribute's arguments and the function it is on, returning the
@@ -129,6 +132,10 @@ pub(crate) fn parse(
     }
     let recording_err = options.err.map(|(recording, _)| recording);
     let result_like = recording_err == Some(true) || produced.as_ref().is_some_and(is_result);
+    let returned_closure = match shape {
+        Shape::Sync => crate::closure::returned_closure(&function.sig.output),
+        _ => None,
+    };
     let traced = TracedFn {
         records_err: result_like && recording_err != Some(false),
         result_like,
@@ -137,6 +144,7 @@ pub(crate) fn parse(
         params,
         shape,
         yielded,
+        returned_closure,
     };
     Ok((traced, errors))
 }

@@ -628,3 +628,30 @@ fn configured_parameters_and_raw_identifiers() {
     );
     assert_eq!(attribute(span, "in"), Some(&Value::I64(3)));
 }
+
+/// Returns a closure whose parameter types come from the signature.
+#[traced]
+fn measurer(unit: u32) -> impl Fn(&str) -> usize {
+    move |text| text.len() * unit as usize
+}
+
+#[traced]
+fn counter(start: u64) -> impl FnMut() -> u64 + Send {
+    let mut next = start;
+    move || {
+        next += 1;
+        next
+    }
+}
+
+#[test]
+fn a_returned_closure_takes_its_parameter_types_from_the_signature() {
+    let captured = capture(|| {
+        let measure = measurer(2);
+        let mut count = counter(9);
+        (measure("abc"), count(), count())
+    });
+    assert_eq!(*captured.output(), (6, 10, 11));
+    let names: Vec<&str> = captured.spans().iter().map(|s| &*s.name).collect();
+    assert_eq!(names, ["measurer", "counter"]);
+}

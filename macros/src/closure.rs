@@ -1,0 +1,117 @@
+//! A function returning a closure (`-> impl Fn(&str) -> usize`): without the
+//! macro, the returned closure takes its parameter types from that signature
+//! (`|s| s.len()`). The expansion runs the body inside a closure of its own, whose
+//! output the signature no longer types, so the closure's signature is handed on
+//! through a local function bound by it. A local function cannot name the generic
+//! parameters or lifetimes around it, so that is done only for signatures written
+//! in types that certainly are not generic parameters; for the others the closure
+//! needs its parameter types written, as the README says.
+
+use syn::visit::Visit;
+use syn::{ReturnType, TraitBound, Type, TypeParamBound};
+
+/// The `Fn`, `FnMut` or `FnOnce` bound of a returned `impl Trait` whose types are
+/// all nameable in a local function, if there is one.
+pub(crate) fn returned_closure(output: &ReturnType) -> Option<TraitBound> {
+    let ReturnType::Type(_, returned) = output else {
+        return None;
+    };
+    let Type::ImplTrait(returned) = &**returned else {
+        return None;
+    };
+    returned.bounds.iter().find_map(|bound| match bound {
+        TypeParamBound::Trait(bound) if is_closure_trait(bound) && nameable(bound) => {
+            Some(bound.clone())
+        }
+        _ => None,
+    })
+}
+
+fn is_closure_trait(bound: &TraitBound) -> bool {
+    bound.lifetimes.is_none()
+        && bound.path.segments.len() == 1
+        && matches!(
+            bound.path.segments[0].arguments,
+            syn::PathArguments::Parenthesized(_)
+        )
+        && ["Fn", "FnMut", "FnOnce"]
+            .iter()
+            .any(|name| bound.path.segments[0].ident == name)
+}
+
+/// Types a signature may be written in to be named in a local function: the
+/// primitive ones and the prelude's containers of them.
+const NAMEABLE: [&str; 22] = [
+    "bool", "char", "str", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64",
+    "i128", "isize", "f32", "f64", "String", "Vec", "Option", "Result", "Box",
+];
+
+/// Whether every type in `bound` is built of [`NAMEABLE`] ones, by reference,
+/// slice or tuple, and every lifetime elided or `'static`.
+fn nameable(bound: &TraitBound) -> bool {
+    struct Nameable(bool);
+    impl Visit<'_> for Nameable {
+        fn visit_type(&mut self, ty: &Type) {
+            match ty {
+                Type::Path(path) if path.qself.is_none() => {
+                    let known = path.path.leading_colon.is_none()
+                        && path.path.segments.len() == 1
+                        && NAMEABLE
+                            .iter()
+                            .any(|name| path.path.segments[0].ident == name);
+                    self.0 &= known;
+                }
+                Type::Reference(_) | Type::Slice(_) | Type::Tuple(_) | Type::Paren(_) => {}
+                _ => self.0 = false,
+            }
+            syn::visit::visit_type(self, ty);
+        }
+
+        fn visit_lifetime(&mut self, lifetime: &syn::Lifetime) {
+            self.0 &= lifetime.ident == "static";
+        }
+    }
+    let mut nameable = Nameable(true);
+    nameable.visit_trait_bound(bound);
+    nameable.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::returned_closure;
+    use quote::ToTokens as _;
+
+    fn bound(output: &str) -> Option<String> {
+        let output: syn::ReturnType = syn::parse_str(output).expect("a return type");
+        returned_closure(&output).map(|bound| bound.to_token_stream().to_string())
+    }
+
+    #[test]
+    fn closures_of_nameable_types_are_handed_their_signature() {
+        assert_eq!(
+            bound("-> impl Fn(&str) -> usize"),
+            Some("Fn (& str) -> usize".to_owned())
+        );
+        assert_eq!(
+            bound("-> impl FnMut(u64, &[u8]) -> Option<Vec<String>> + Send + 'static"),
+            Some("FnMut (u64 , & [u8]) -> Option < Vec < String > >".to_owned())
+        );
+        assert!(bound("-> impl FnOnce() + Send").is_some());
+    }
+
+    #[test]
+    fn what_a_local_function_may_not_name_is_left_alone() {
+        for output in [
+            "-> impl Fn(T) -> T",
+            "-> impl Fn(&'a str) -> usize",
+            "-> impl Fn(Request) -> Response",
+            "-> impl Fn(Self) -> u8",
+            "-> impl Iterator<Item = u8>",
+            "-> Box<dyn Fn(&str) -> usize>",
+            "-> impl for<'a> Fn(&'a str) -> usize",
+            "-> impl Fn(std::string::String)",
+        ] {
+            assert_eq!(bound(output), None, "{output}");
+        }
+    }
+}
