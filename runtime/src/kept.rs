@@ -139,7 +139,8 @@ impl<S: Span> Span for Kept<S> {
 
 impl<S: Span> Drop for Kept<S> {
     /// A span dropped without being ended ends as it drops (the SDK's does): with
-    /// its status. One that ended has nothing left to apply.
+    /// its status and the attributes kept aside. One that ended has nothing left
+    /// to apply.
     fn drop(&mut self) {
         self.apply();
     }

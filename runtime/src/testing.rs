@@ -106,8 +106,10 @@ impl Capture {
         // Awaiting, not blocking: the spans still running may be on this thread's
         // runtime, waiting for its turn.
         let deadline = Instant::now() + SETTLE;
-        let settling = Arc::clone(&capture.settling);
-        settling.wait_async(deadline, || capture.settled()).await;
+        capture
+            .settling
+            .wait_async(deadline, || capture.settled())
+            .await;
         capture.close(output)
     }
 }
