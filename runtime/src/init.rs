@@ -203,10 +203,10 @@ impl Guard {
 
     fn shut_down(&mut self) -> Result<(), ShutdownError> {
         // Uninstall first, so no new span reaches a provider that is shutting down.
-        if std::mem::take(&mut self.installed) {
+        let installed = std::mem::take(&mut self.installed);
+        if installed {
             route::uninstall();
             crate::logs::uninstall();
-            crate::value::forget_value_length_limit();
         }
         // Every pipeline shuts down, whatever the others say, within one deadline
         // for all three. Logs and metrics drain on threads of their own beside the
@@ -238,6 +238,10 @@ impl Guard {
             ("log records", logs),
             ("metrics", metrics),
         ]);
+        // Only now: the spans flushed above were cut to this installation's limit.
+        if installed {
+            crate::value::forget_value_length_limit();
+        }
         let dropped = self.dropped_spans();
         if dropped > 0 {
             eprintln!(

@@ -179,32 +179,40 @@ fn otel_propagators_sets_the_global_propagator() {
     }
 }
 
-/// Keeps the names of the spans it is given.
+/// Keeps the spans it is given.
 #[derive(Clone, Debug, Default)]
-struct Names(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+struct Names(std::sync::Arc<std::sync::Mutex<Vec<otel_traced::sdk::trace::SpanData>>>);
 
 impl otel_traced::sdk::trace::SpanExporter for Names {
     async fn export(
         &self,
         batch: Vec<otel_traced::sdk::trace::SpanData>,
     ) -> otel_traced::sdk::error::OTelSdkResult {
-        let mut names = self
+        let mut spans = self
             .0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        names.extend(batch.into_iter().map(|span| span.name.into_owned()));
+        spans.extend(batch);
         Ok(())
     }
 }
 
 impl Names {
-    fn taken(&self) -> Vec<String> {
+    fn taken_spans(&self) -> Vec<otel_traced::sdk::trace::SpanData> {
         std::mem::take(
             &mut *self
                 .0
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         )
+    }
+
+    fn taken(&self) -> Vec<String> {
+        let spans = self.taken_spans();
+        spans
+            .into_iter()
+            .map(|span| span.name.into_owned())
+            .collect()
     }
 }
 
@@ -235,4 +243,40 @@ fn a_call_sites_spans_follow_each_installed_provider() {
             "installation {installation}"
         );
     }
+}
+
+/// Sets an attribute through the API, as code inside a traced call may.
+#[traced]
+fn sets_through_the_api() {
+    otel_traced::opentelemetry::trace::get_active_span(|span| {
+        span.set_attribute(otel_traced::opentelemetry::KeyValue::new(
+            "through.the.api",
+            "0123456789",
+        ));
+    });
+}
+
+#[test]
+fn spans_flushed_by_a_shutdown_are_cut_to_the_installed_length_limit() {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let exporter = Names::default();
+    let guard = otel_traced::Config::from_vars([
+        ("OTEL_TRACES_SAMPLER", "always_on"),
+        ("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "4"),
+    ])
+    .span_exporter(exporter.clone())
+    .install()
+    .expect("installed");
+    sets_through_the_api();
+    // Still queued: the shutdown's flush exports it.
+    guard.shutdown().expect("a clean shutdown");
+    let spans = exporter.taken_spans();
+    let value = spans[0]
+        .attributes
+        .iter()
+        .find(|attribute| attribute.key.as_str() == "through.the.api")
+        .map(|attribute| attribute.value.clone());
+    assert_eq!(value, Some("0123".into()), "{spans:#?}");
 }
