@@ -102,9 +102,12 @@ impl<S, F> PinnedDrop for InstrumentedStream<S, F> {
         let this = self.project();
         // Nothing is recorded into a span that already ended.
         record_messages(this.span, *this.messages);
+        // Not while a panic unwinds: one in a poll was recorded as the call's
+        // outcome, and a call given up by another's panic has no reply either.
         if let Some(rpc) = this.rpc
             && matches!(rpc.protocol, Protocol::Grpc { .. })
             && !*this.failed
+            && !std::thread::panicking()
         {
             this.span
                 .handle()

@@ -809,3 +809,61 @@ fn an_http_client_records_the_protocol_version_it_negotiated() {
         "{points:?}"
     );
 }
+
+/// A server stream's updates, the second of which the client's code panics on
+/// when asked to.
+#[traced_rpc(
+    client,
+    service = "shop.v1.Inventory",
+    method = "Watch",
+    server = "inventory:50051"
+)]
+fn watch(
+    request: Request<bool>,
+) -> std::pin::Pin<Box<dyn futures::Stream<Item = Result<u32, tonic::Status>> + Send>> {
+    use futures::StreamExt as _;
+    let panics = *request.get_ref();
+    Box::pin(futures::stream::iter([9, 8, 7]).map(move |update| {
+        assert!(!(panics && update == 8), "a corrupt update");
+        Ok(update)
+    }))
+}
+
+#[test]
+fn a_stream_given_up_is_cancelled_and_one_that_panicked_is_the_panic() {
+    use futures::StreamExt as _;
+    let _turn = turn();
+    let receiver = Receiver::start(Transport::Grpc);
+    let guard = install(&receiver, "grpc", &[]);
+    let first = |panics| futures::executor::block_on(watch(Request::new(panics)).take(1).count());
+    assert_eq!(first(false), 1);
+    let panicked = std::panic::catch_unwind(|| {
+        futures::executor::block_on(watch(Request::new(true)).take(2).count())
+    });
+    assert!(panicked.is_err());
+    guard.shutdown().expect("a clean shutdown");
+    let (_, calls) = histogram(&receiver, "rpc.client.call.duration");
+    let watch = [
+        ("rpc.method", "shop.v1.Inventory/Watch"),
+        ("rpc.system.name", "grpc"),
+        ("server.address", "inventory"),
+        ("server.port", "50051"),
+    ];
+    let with = |extra: &[(&'static str, &'static str)]| joined(&watch, extra);
+    assert_eq!(
+        count(
+            &calls,
+            &with(&[
+                ("rpc.response.status_code", "CANCELLED"),
+                ("error.type", "CANCELLED")
+            ])
+        ),
+        1,
+        "{calls:#?}"
+    );
+    assert_eq!(
+        count(&calls, &with(&[("error.type", "panic")])),
+        1,
+        "no status code beside the panic: {calls:#?}"
+    );
+}
