@@ -410,7 +410,8 @@ fn server_host_port<'a>(
         None => (target.scheme, target.authority?),
     };
     let (host, written) = split_host_port(authority)?;
-    let port = match written {
+    // An empty port is the scheme's (RFC 3986 §6.2.3: `http://shop:/`).
+    let port = match written.filter(|written| !written.is_empty()) {
         Some(written) => written.parse().ok(),
         None => match scheme.or(target.scheme) {
             Some(scheme) if scheme.eq_ignore_ascii_case("https") => Some(443),
@@ -591,6 +592,11 @@ mod tests {
         assert_eq!(port("shop:8080"), Some(("shop", Some(8080))));
         assert_eq!(port("shop:99999"), Some(("shop", None)));
         assert_eq!(port("shop:abc"), Some(("shop", None)));
+        assert_eq!(
+            port("shop:"),
+            Some(("shop", Some(80))),
+            "empty: the scheme's"
+        );
         assert_eq!(
             server_host_port(Some("https://shop:x1"), &target("GET", None, "")),
             Some(("shop", None))
