@@ -135,12 +135,14 @@ impl GrpcLayer {
     }
 
     /// The services a server serves (`pkg.Service`, a tonic server's
-    /// `NamedService::NAME`): a call of any other is `_OTHER` (its path kept in
-    /// `rpc.method_original`, its span named `grpc`), as the conventions ask for a
-    /// method the server does not know. Without it, any well-formed path is taken
-    /// as a method, and a client sending made-up ones makes a span name, a metric
-    /// series and an adaptive-sampling operation of each. A method a served service
-    /// does not have is `_OTHER` once tonic answers UNIMPLEMENTED for it.
+    /// `NamedService::NAME`), or its methods (`pkg.Service/Method`): a call of any
+    /// other is `_OTHER` (its path kept in `rpc.method_original`, its span named
+    /// `grpc`), as the conventions ask for a method the server does not know.
+    /// Without it, any well-formed path is taken as a method, and a client sending
+    /// made-up ones makes a span name, a metric series and an adaptive-sampling
+    /// operation of each. Under a service listed whole, a made-up method is
+    /// `_OTHER` once tonic answers UNIMPLEMENTED for it, but was sampled and counted
+    /// under the name it came with: list the methods to spare that too.
     ///
     /// ```
     /// let layer = otel_traced::tower::GrpcLayer::server().serving(["shop.v1.Inventory"]);
@@ -211,7 +213,11 @@ fn grpc_method(path: &str, services: Option<&[String]>) -> String {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
         };
-        let served = services.is_none_or(|services| services.iter().any(|known| known == service));
+        let served = services.is_none_or(|services| {
+            services
+                .iter()
+                .any(|known| known == service || known == method)
+        });
         (part(service) && part(name) && served).then_some(method)
     });
     well_formed.unwrap_or("_OTHER").to_owned()
@@ -632,6 +638,19 @@ mod tests {
             grpc_method("/shop.v1.Scanner/Probe1", Some(&served)),
             "_OTHER",
             "a service the server does not serve"
+        );
+        let methods = [
+            "shop.v1.Inventory/Reserve".to_owned(),
+            "shop.v1.Inventory/Watch".to_owned(),
+        ];
+        assert_eq!(
+            grpc_method("/shop.v1.Inventory/Watch", Some(&methods)),
+            "shop.v1.Inventory/Watch"
+        );
+        assert_eq!(
+            grpc_method("/shop.v1.Inventory/Zz1", Some(&methods)),
+            "_OTHER",
+            "a method the server does not serve"
         );
     }
 }
