@@ -4,7 +4,7 @@
 //! output the signature no longer types, so the closure's signature is handed on
 //! through a local function bound by it. A local function cannot name the generic
 //! parameters or lifetimes around it, so that is done only for signatures written
-//! in types that certainly are not generic parameters; for the others the closure
+//! in the standard library's types; for the others the closure
 //! needs its parameter types written, as the README says.
 
 use syn::visit::Visit;
@@ -39,15 +39,9 @@ fn is_closure_trait(bound: &TraitBound) -> bool {
             .any(|name| bound.path.segments[0].ident == name)
 }
 
-/// Types a signature may be written in to be named in a local function: the
-/// primitive ones and the prelude's containers of them.
-const NAMEABLE: [&str; 22] = [
-    "bool", "char", "str", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64",
-    "i128", "isize", "f32", "f64", "String", "Vec", "Option", "Result", "Box",
-];
-
-/// Whether every type in `bound` is built of [`NAMEABLE`] ones, by reference,
-/// slice or tuple, and every lifetime elided or `'static`.
+/// Whether every type in `bound` is built of the standard library's
+/// (`std_types.rs`), by reference, slice or tuple, and every lifetime elided or
+/// `'static`.
 fn nameable(bound: &TraitBound) -> bool {
     struct Nameable(bool);
     impl Visit<'_> for Nameable {
@@ -56,9 +50,7 @@ fn nameable(bound: &TraitBound) -> bool {
                 Type::Path(path) if path.qself.is_none() => {
                     let known = path.path.leading_colon.is_none()
                         && path.path.segments.len() == 1
-                        && NAMEABLE
-                            .iter()
-                            .any(|name| path.path.segments[0].ident == name);
+                        && crate::std_types::is_std_type(&path.path.segments[0].ident);
                     self.0 &= known;
                 }
                 Type::Reference(_) | Type::Slice(_) | Type::Tuple(_) | Type::Paren(_) => {}

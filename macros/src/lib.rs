@@ -13,6 +13,7 @@ mod fields;
 mod options;
 mod parse;
 mod registry;
+mod std_types;
 
 use proc_macro::TokenStream;
 

@@ -44,6 +44,18 @@ impl<'a, T: std::fmt::Debug> Shelf<'a, T> {
     }
 }
 
+/// A method of an impl whose parameter has a name like any type's: in a method,
+/// only the standard library's types and paths from a module are named.
+struct Bin<Item>(Vec<Item>);
+
+impl<Item: std::fmt::Debug> Bin<Item> {
+    #[traced]
+    fn put(&mut self, item: Item, note: &str, quantity: Quantity, origin: std::string::String) {
+        let _ = (note, quantity, origin);
+        self.0.push(item);
+    }
+}
+
 /// A method of an impl with an associated type and a const parameter, and a
 /// parameter whose type binds its own lifetime: the catalog's entry names none of
 /// the impl's parameters and keeps the `for<'a>`.
@@ -131,6 +143,7 @@ fn every_annotated_function_is_listed_with_its_metadata() {
             "catalog::generic",
             "catalog::place",
             "catalog::place_remotely",
+            "catalog::put",
             "catalog::serve_reserve",
             "catalog::stock",
             "catalog::total"
@@ -168,6 +181,14 @@ fn every_annotated_function_is_listed_with_its_metadata() {
         entry("catalog::stock").attributes(),
         [("label", ValueKind::String), ("count", ValueKind::Int)],
         "a parameter of the impl's type parameter is not listed"
+    );
+    let mut bin = Bin(Vec::new());
+    bin.put('x', "spare", 2, "dock 4".to_owned());
+    assert_eq!(bin.0, ['x'], "the method runs as written");
+    assert_eq!(
+        entry("catalog::put").attributes(),
+        [("note", ValueKind::String), ("origin", ValueKind::String)],
+        "the impl's parameter and a name that may be one (an alias here) are not listed"
     );
     let store: Store<Rows, 2> = Store(std::marker::PhantomData);
     assert!(store.fetch(7, [0; 2], &|row| !row.is_empty(), 3));
@@ -224,9 +245,9 @@ fn the_catalog_renders_as_a_markdown_table() {
         lines[0],
         "| span | kind | function | location | attributes |"
     );
-    assert_eq!(lines.len(), 2 + 8);
+    assert_eq!(lines.len(), 2 + 9);
     assert_eq!(
-        lines[9],
+        lines[10],
         format!(
             "| `total` | Internal | `catalog::total` | tests/tests/catalog.rs:{} | `order_id`: int, `return.value`: unknown |",
             line_of("fn total(")
