@@ -405,36 +405,31 @@ async fn root_then_follow_up(id: u64) -> u64 {
     id
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn a_capture_holds_the_spans_of_work_that_ends_after_its_call() {
-    let captured = capture_async(answer_then_follow_up(3)).await;
-    let parent = captured
-        .find("answer_then_follow_up")
-        .expect("the call's span");
+/// Asserts that the capture holds the span of the follow-up that `call` spawned,
+/// ended after the call returned, as a child of the call's.
+fn assert_followed_up<R>(captured: &otel_traced::testing::Captured<R>, call: &str) {
+    let parent = captured.find(call).expect("the call's span");
     let spawned = captured
         .find("follow_up")
         .expect("the spawned task's span, ended after the call returned");
     assert_child_of(spawned, parent);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_capture_holds_the_spans_of_work_that_ends_after_its_call() {
+    let captured = capture_async(answer_then_follow_up(3)).await;
+    assert_followed_up(&captured, "answer_then_follow_up");
     // Under a root (a new trace's context, as a server's extracted one).
     let captured = capture_async(root_then_follow_up(4)).await;
-    let parent = captured
-        .find("root_then_follow_up")
-        .expect("the root's span");
-    let spawned = captured.find("follow_up").expect("the spawned task's span");
-    assert_child_of(spawned, parent);
+    assert_followed_up(&captured, "root_then_follow_up");
 }
 
 #[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn a_capture_waits_asleep_so_that_a_paused_clock_advances_for_the_work_handed_on() {
     let started = std::time::Instant::now();
     let captured = capture_async(answer_then_follow_up(8)).await;
-    let parent = captured
-        .find("answer_then_follow_up")
-        .expect("the call's span");
-    let spawned = captured
-        .find("follow_up")
-        .expect("the task's span: its sleep passed while the capture waited");
-    assert_child_of(spawned, parent);
+    // Its 50 ms sleep passed while the capture waited.
+    assert_followed_up(&captured, "answer_then_follow_up");
     assert!(
         started.elapsed() < otel_traced::testing::SETTLE / 2,
         "{:?}",
