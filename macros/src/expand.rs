@@ -27,6 +27,8 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
     let body = match traced.shape {
         Shape::Sync => {
             let typed = typed_body(&function.sig.output, statements);
+            let rebound = rebound_params(&traced.params);
+            let typed = quote!({ #rebound #typed });
             let typed = match &traced.returned_closure {
                 // The returned closure's signature, handed on to the body's tail.
                 Some(signature) => quote! {{
@@ -894,6 +896,24 @@ fn typed_body(output: &syn::ReturnType, statements: &[syn::Stmt]) -> TokenStream
         }
         #(#statements)*
     }}
+}
+
+/// The parameters bound again, in their order, at the start of a sync body's
+/// closure: it then owns every one (also those the body does not use, which it
+/// would not capture) and drops them as the function would, after the body's
+/// locals, last declared first, and while the span is current. A parameter bound
+/// `mut` or by a pattern stays where it is (captured as the body uses it).
+fn rebound_params(params: &[crate::parse::Param]) -> TokenStream {
+    let rebound = params
+        .iter()
+        .filter(|param| !param.mutable)
+        .filter_map(|param| {
+            let ident = param.ident.as_ref()?;
+            let cfg = &param.cfg;
+            // Unused by the body, a parameter is still used: recorded, or moved here.
+        Some(quote! { #(#cfg)* #[allow(unused_variables)] let #ident = #ident; })
+        });
+    quote!(#(#rebound)*)
 }
 
 /// The `parent =` option as the openers take it.

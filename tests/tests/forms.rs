@@ -655,3 +655,53 @@ fn a_returned_closure_takes_its_parameter_types_from_the_signature() {
     let names: Vec<&str> = captured.spans().iter().map(|s| &*s.name).collect();
     assert_eq!(names, ["measurer", "counter"]);
 }
+
+/// Notes, as it is dropped, its name and whether a span was current.
+struct Loud {
+    name: &'static str,
+    dropped: std::sync::Arc<std::sync::Mutex<Vec<(&'static str, bool)>>>,
+}
+
+impl Drop for Loud {
+    fn drop(&mut self) {
+        let in_a_span = Context::current().has_active_span();
+        let mut dropped = self
+            .dropped
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        dropped.push((self.name, in_a_span));
+    }
+}
+
+#[traced]
+fn hand_over(first: Loud, second: Loud, _permit: Loud) -> &'static str {
+    let local = Loud {
+        name: "local",
+        dropped: std::sync::Arc::clone(&first.dropped),
+    };
+    let _ = &local;
+    second.name
+}
+
+#[test]
+fn parameters_are_dropped_as_without_the_macro_and_while_the_span_is_current() {
+    let dropped = std::sync::Arc::default();
+    let loud = |name| Loud {
+        name,
+        dropped: std::sync::Arc::clone(&dropped),
+    };
+    let captured = capture(|| hand_over(loud("first"), loud("second"), loud("permit")));
+    assert_eq!(*captured.output(), "second");
+    assert_eq!(
+        *dropped
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+        [
+            ("local", true),
+            ("permit", true),
+            ("second", true),
+            ("first", true)
+        ],
+        "the body's locals, then the parameters, last declared first"
+    );
+}
