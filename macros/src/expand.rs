@@ -911,7 +911,7 @@ fn rebound_params(params: &[crate::parse::Param]) -> TokenStream {
             let ident = param.ident.as_ref()?;
             let cfg = &param.cfg;
             // Unused by the body, a parameter is still used: recorded, or moved here.
-        Some(quote! { #(#cfg)* #[allow(unused_variables)] let #ident = #ident; })
+            Some(quote! { #(#cfg)* #[allow(unused_variables)] let #ident = #ident; })
         });
     quote!(#(#rebound)*)
 }
