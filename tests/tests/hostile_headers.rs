@@ -1510,6 +1510,14 @@ fn check_layer(
         let code = i32::from(tonic::Code::from_bytes(value.as_bytes()));
         GRPC_CODES[usize::try_from(code).expect("a code of the protocol")]
     });
+    // tonic's answer to a method a service does not have: a server takes the
+    // method it named for `_OTHER` then.
+    let unknown_method_answer = !in_trailers
+        && expected_code == "UNIMPLEMENTED"
+        && status
+            .get("grpc-message")
+            .and_then(|message| message.to_str().ok())
+            .is_none_or(str::is_empty);
     let replier = if in_trailers {
         Replier {
             headers: http::HeaderMap::new(),
@@ -1521,7 +1529,10 @@ fn check_layer(
             trailers: None,
         }
     };
-    for layer in [GrpcLayer::server(), GrpcLayer::client().calling(calling)] {
+    for (layer, serving) in [
+        (GrpcLayer::server(), true),
+        (GrpcLayer::client().calling(calling), false),
+    ] {
         let mut request = http::Request::new(());
         *request.uri_mut() = uri.clone();
         *request.headers_mut() = header_map(headers);
@@ -1544,13 +1555,18 @@ fn check_layer(
                             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
                 })
         });
-        prop_assert_eq!(&*span.name, method.unwrap_or("grpc"));
+        let known = method.filter(|_| !(serving && unknown_method_answer));
+        seen.note(
+            "layer: a server's method relabelled",
+            method.is_some() && known.is_none(),
+        );
+        prop_assert_eq!(&*span.name, known.unwrap_or("grpc"));
         let recorded_method = string_attribute(span, "rpc.method");
-        prop_assert_eq!(recorded_method.as_deref(), Some(method.unwrap_or("_OTHER")));
+        prop_assert_eq!(recorded_method.as_deref(), Some(known.unwrap_or("_OTHER")));
         let original = string_attribute(span, "rpc.method_original");
         prop_assert_eq!(
             original.as_deref(),
-            method
+            known
                 .is_none()
                 .then(|| path.strip_prefix('/').unwrap_or(path)),
             "the path is kept as sent when it names no method"
@@ -1565,6 +1581,29 @@ fn check_layer(
         check_server_address(span)?;
     }
     Ok(())
+}
+
+/// The layer's model for the inputs the fuzzer rarely draws: tonic's answer to a
+/// method a served service does not have (UNIMPLEMENTED, no message, in the
+/// headers), which a server relabels, and the same status said otherwise.
+#[test]
+fn the_layer_model_holds_for_an_unimplemented_answer() {
+    let seen = Seen::default();
+    let status = |message: Option<&str>| {
+        let mut status = vec![Header::new("grpc-status", b"12".to_vec())];
+        status.extend(message.map(|message| Header::new("grpc-message", message.into())));
+        status
+    };
+    for (message, in_trailers) in [(None, false), (Some("not here"), false), (None, true)] {
+        check_layer(&seen, "/a.B/C", &[], &status(message), in_trailers, "a")
+            .unwrap_or_else(|error| panic!("{message:?}, in trailers {in_trailers}: {error}"));
+    }
+    assert!(
+        seen.summary()
+            .contains("layer: a server's method relabelled: 1"),
+        "{}",
+        seen.summary()
+    );
 }
 
 #[test]
