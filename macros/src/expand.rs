@@ -61,6 +61,7 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
             // The span stays a local of the function's future, borrowed by the
             // wrapper: moving it into the wrapper would copy it (see `Instrumented`).
             let typed = typed_body(&function.sig.output, statements);
+            let rebound = rebound_params(&traced.params);
             let future = instrumented(
                 quote!(&mut __otel_span),
                 quote!(__otel_body),
@@ -72,7 +73,7 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
             // their body becomes here.
             quote! {
                 #[allow(clippy::async_yields_async)]
-                let __otel_body = async move #typed;
+                let __otel_body = async move { #rebound #typed };
                 #future.await
             }
         }
@@ -899,10 +900,11 @@ fn typed_body(output: &syn::ReturnType, statements: &[syn::Stmt]) -> TokenStream
 }
 
 /// The parameters bound again, in their order, at the start of a sync body's
-/// closure: it then owns every one (also those the body does not use, which it
-/// would not capture) and drops them as the function would, after the body's
-/// locals, last declared first, and while the span is current. A parameter bound
-/// `mut` or by a pattern stays where it is (captured as the body uses it).
+/// closure or an `async fn` body's block: it then owns every one (also those the
+/// body does not use, which it would not capture) and drops them as the function
+/// would, after the body's locals, last declared first, and while the span is
+/// current. A parameter bound `mut` or by a pattern stays where it is (captured as
+/// the body uses it).
 fn rebound_params(params: &[crate::parse::Param]) -> TokenStream {
     let rebound = params
         .iter()

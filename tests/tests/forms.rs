@@ -705,3 +705,42 @@ fn parameters_are_dropped_as_without_the_macro_and_while_the_span_is_current() {
         "the body's locals, then the parameters, last declared first"
     );
 }
+
+#[traced]
+async fn hand_over_later(first: Loud, second: Loud, _permit: Loud) -> &'static str {
+    let local = Loud {
+        name: "local",
+        dropped: std::sync::Arc::clone(&first.dropped),
+    };
+    std::future::ready(()).await;
+    let _ = &local;
+    second.name
+}
+
+#[tokio::test]
+async fn an_async_fns_parameters_are_dropped_as_without_the_macro_too() {
+    let dropped = std::sync::Arc::default();
+    let loud = |name| Loud {
+        name,
+        dropped: std::sync::Arc::clone(&dropped),
+    };
+    let captured = capture_async(hand_over_later(
+        loud("first"),
+        loud("second"),
+        loud("permit"),
+    ))
+    .await;
+    assert_eq!(*captured.output(), "second");
+    assert_eq!(
+        *dropped
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+        [
+            ("local", true),
+            ("permit", true),
+            ("second", true),
+            ("first", true)
+        ],
+        "the body's locals, then the parameters, last declared first"
+    );
+}
