@@ -659,59 +659,73 @@ fn a_returned_closure_takes_its_parameter_types_from_the_signature() {
 /// Notes, as it is dropped, its name and whether a span was current.
 struct Loud {
     name: &'static str,
-    dropped: std::sync::Arc<std::sync::Mutex<Vec<(&'static str, bool)>>>,
+    drops: Drops,
 }
 
 impl Drop for Loud {
     fn drop(&mut self) {
         let in_a_span = Context::current().has_active_span();
-        let mut dropped = self
-            .dropped
+        self.drops.lock().push((self.name, in_a_span));
+    }
+}
+
+/// What the `Loud` values made by one test noted as they were dropped.
+#[derive(Clone, Default)]
+struct Drops(std::sync::Arc<std::sync::Mutex<Vec<(&'static str, bool)>>>);
+
+impl Drops {
+    fn loud(&self, name: &'static str) -> Loud {
+        Loud {
+            name,
+            drops: self.clone(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(&'static str, bool)>> {
+        self.0
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        dropped.push((self.name, in_a_span));
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The order a function without the macro drops `hand_over`'s values in.
+    fn assert_as_without_the_macro(&self) {
+        assert_eq!(
+            *self.lock(),
+            [
+                ("local", true),
+                ("permit", true),
+                ("second", true),
+                ("first", true)
+            ],
+            "the body's locals, then the parameters, last declared first"
+        );
     }
 }
 
 #[traced]
 fn hand_over(first: Loud, second: Loud, _permit: Loud) -> &'static str {
-    let local = Loud {
-        name: "local",
-        dropped: std::sync::Arc::clone(&first.dropped),
-    };
+    let local = first.drops.loud("local");
     let _ = &local;
     second.name
 }
 
 #[test]
 fn parameters_are_dropped_as_without_the_macro_and_while_the_span_is_current() {
-    let dropped = std::sync::Arc::default();
-    let loud = |name| Loud {
-        name,
-        dropped: std::sync::Arc::clone(&dropped),
-    };
-    let captured = capture(|| hand_over(loud("first"), loud("second"), loud("permit")));
+    let drops = Drops::default();
+    let captured = capture(|| {
+        hand_over(
+            drops.loud("first"),
+            drops.loud("second"),
+            drops.loud("permit"),
+        )
+    });
     assert_eq!(*captured.output(), "second");
-    assert_eq!(
-        *dropped
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner),
-        [
-            ("local", true),
-            ("permit", true),
-            ("second", true),
-            ("first", true)
-        ],
-        "the body's locals, then the parameters, last declared first"
-    );
+    drops.assert_as_without_the_macro();
 }
 
 #[traced]
 async fn hand_over_later(first: Loud, second: Loud, _permit: Loud) -> &'static str {
-    let local = Loud {
-        name: "local",
-        dropped: std::sync::Arc::clone(&first.dropped),
-    };
+    let local = first.drops.loud("local");
     std::future::ready(()).await;
     let _ = &local;
     second.name
@@ -719,28 +733,13 @@ async fn hand_over_later(first: Loud, second: Loud, _permit: Loud) -> &'static s
 
 #[tokio::test]
 async fn an_async_fns_parameters_are_dropped_as_without_the_macro_too() {
-    let dropped = std::sync::Arc::default();
-    let loud = |name| Loud {
-        name,
-        dropped: std::sync::Arc::clone(&dropped),
-    };
-    let captured = capture_async(hand_over_later(
-        loud("first"),
-        loud("second"),
-        loud("permit"),
-    ))
-    .await;
-    assert_eq!(*captured.output(), "second");
-    assert_eq!(
-        *dropped
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner),
-        [
-            ("local", true),
-            ("permit", true),
-            ("second", true),
-            ("first", true)
-        ],
-        "the body's locals, then the parameters, last declared first"
+    let drops = Drops::default();
+    let later = hand_over_later(
+        drops.loud("first"),
+        drops.loud("second"),
+        drops.loud("permit"),
     );
+    let captured = capture_async(later).await;
+    assert_eq!(*captured.output(), "second");
+    drops.assert_as_without_the_macro();
 }
