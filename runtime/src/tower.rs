@@ -369,9 +369,7 @@ where
                     Protocol::Grpc { .. } => match grpc_status(response.headers()) {
                         // A trailers-only response: the status is in the headers.
                         Some((code, message)) => {
-                            if is_unknown_method_answer(this.rpc, code, &message) {
-                                relabel_as_unknown_method(&mut span, this.rpc);
-                            }
+                            relabel_an_unknown_method(&mut span, this.rpc, code, &message);
                             record_grpc(&mut span, this.rpc, code, &message);
                             None
                         }
@@ -459,24 +457,19 @@ fn record_grpc(span: &mut ActiveSpan, rpc: &RpcMeta, code: i32, message: &str) {
 /// `UNIMPLEMENTED`: the server has no such method.
 const GRPC_UNIMPLEMENTED: i32 = 12;
 
-/// Whether a server's trailers-only answer is tonic's to a path naming a method
-/// its service does not have: UNIMPLEMENTED, and no message (a handler refusing a
-/// method it has says why).
-fn is_unknown_method_answer(rpc: &RpcMeta, code: i32, message: &str) -> bool {
-    rpc.side == Side::Server
-        && code == GRPC_UNIMPLEMENTED
-        && message.is_empty()
-        && matches!(&rpc.protocol, Protocol::Grpc { method } if method != "_OTHER")
-}
-
-/// A call of a method the server does not have is `_OTHER`, its path kept in
-/// `rpc.method_original` and its span named `grpc`, as a path naming no served
-/// service is: made-up methods of a served service make no span names or duration
-/// series of their own.
-fn relabel_as_unknown_method(span: &mut ActiveSpan, rpc: &RpcMeta) {
+/// A server's trailers-only answer UNIMPLEMENTED without a message is tonic's to a
+/// path naming a method its service does not have (a handler refusing a method it
+/// has says why). Such a call is `_OTHER`, its path kept in `rpc.method_original`
+/// and its span named `grpc`, as a path naming no served service is: made-up
+/// methods of a served service make no span names or duration series of their own.
+fn relabel_an_unknown_method(span: &mut ActiveSpan, rpc: &RpcMeta, code: i32, message: &str) {
     let Protocol::Grpc { method } = &rpc.protocol else {
         return;
     };
+    let answered_unknown = code == GRPC_UNIMPLEMENTED && message.is_empty();
+    if rpc.side != Side::Server || !answered_unknown || method == "_OTHER" {
+        return;
+    }
     let handle = span.handle();
     handle.update_attribute(KeyValue::new("rpc.method", "_OTHER"));
     handle.record_attribute(KeyValue::new("rpc.method_original", method.to_string()));
