@@ -22,12 +22,21 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
     let boundary = checked.boundary.as_ref();
     let open = open_span(&traced, recorded, boundary, &private);
     let mut function = traced.function.clone();
+    if traced.shape != Shape::AsyncTrait {
+        unbind_mut(&mut function.sig, &traced.params);
+    }
     let statements = &function.block.stmts;
     let outcome = outcome(&traced, boundary, &private);
+    // A client writes its context into the carrier: a `mut` there is needed without
+    // the macro, so never reported unused.
+    let written = boundary
+        .filter(|boundary| boundary.side == Side::Client)
+        .and_then(|boundary| boundary.carrier.as_ref())
+        .map(|carrier| &carrier.ident);
+    let rebound = rebound_params(&traced.params, written);
     let body = match traced.shape {
         Shape::Sync => {
             let typed = typed_body(&function.sig.output, statements);
-            let rebound = rebound_params(&traced.params);
             let typed = quote!({ #rebound #typed });
             let typed = match &traced.returned_closure {
                 // The returned closure's signature, handed on to the body's tail.
@@ -61,7 +70,6 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
             // The span stays a local of the function's future, borrowed by the
             // wrapper: moving it into the wrapper would copy it (see `Instrumented`).
             let typed = typed_body(&function.sig.output, statements);
-            let rebound = rebound_params(&traced.params);
             let future = instrumented(
                 quote!(&mut __otel_span),
                 quote!(__otel_body),
@@ -93,7 +101,7 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
             let future = held_to(
                 quote! {{
                     let __otel_current = __otel_span.enter();
-                    __otel_span.handle().catch_panic(move || #typed)
+                    __otel_span.handle().catch_panic(move || { #rebound #typed })
                 }},
                 quote!(output_is),
                 &traced,
@@ -130,7 +138,7 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
             let opened = held_to(
                 quote! {{
                     let __otel_current = __otel_span.enter();
-                    __otel_span.handle().catch_panic(move || #typed)
+                    __otel_span.handle().catch_panic(move || { #rebound #typed })
                 }},
                 quote!(items_are),
                 &traced,
@@ -484,11 +492,8 @@ fn open_boundary(
                     TokenStream::new(),
                     quote_spanned!(ident.span()=> &mut *#ident),
                 ),
-                Access::Owned { mutable: true } => (
-                    TokenStream::new(),
-                    quote_spanned!(ident.span()=> &mut #ident),
-                ),
-                Access::Owned { mutable: false } => (
+                // The signature's `mut`, if any, went to the body's binding.
+                Access::Owned => (
                     quote!(let mut #ident = #ident;),
                     quote_spanned!(ident.span()=> &mut #ident),
                 ),
@@ -592,7 +597,7 @@ impl Carrier {
         let ident = &self.ident;
         match self.access {
             Access::Shared | Access::Exclusive => quote_spanned!(ident.span()=> &*#ident),
-            Access::Owned { .. } => quote_spanned!(ident.span()=> &#ident),
+            Access::Owned => quote_spanned!(ident.span()=> &#ident),
         }
     }
 }
@@ -899,23 +904,46 @@ fn typed_body(output: &syn::ReturnType, statements: &[syn::Stmt]) -> TokenStream
     }}
 }
 
-/// The parameters bound again, in their order, at the start of a sync body's
-/// closure or an `async fn` body's block: it then owns every one (also those the
-/// body does not use, which it would not capture) and drops them as the function
-/// would, after the body's locals, last declared first, and while the span is
-/// current. A parameter bound `mut` or by a pattern stays where it is (captured as
-/// the body uses it).
-fn rebound_params(params: &[crate::parse::Param]) -> TokenStream {
-    let rebound = params
-        .iter()
-        .filter(|param| !param.mutable)
-        .filter_map(|param| {
-            let ident = param.ident.as_ref()?;
-            let cfg = &param.cfg;
-            // Unused by the body, a parameter is still used: recorded, or moved here.
-            Some(quote! { #(#cfg)* #[allow(unused_variables)] let #ident = #ident; })
-        });
+/// The parameters bound again, in their order, where the body starts (a sync
+/// body's closure, an `async fn` body's block, the closure making a returned future
+/// or stream): it then owns every one (also those the body does not use, which it
+/// would not capture) and drops them as the function would, after the body's
+/// locals, last declared first, and while the span is current. A parameter's `mut`
+/// is moved here from the signature ([`unbind_mut`]), with its span: the compiler
+/// still says so when it is not needed, except of a client's carrier (`written`),
+/// which the macro writes into. A parameter bound by a pattern stays where it is
+/// (captured as the body uses it).
+fn rebound_params(params: &[crate::parse::Param], written: Option<&syn::Ident>) -> TokenStream {
+    let rebound = params.iter().filter_map(|param| {
+        let ident = param.ident.as_ref()?;
+        let cfg = &param.cfg;
+        let mutability = &param.mutability;
+        // Unused by the body, a parameter is still used: recorded, or moved here.
+        let allowed = if written == Some(ident) {
+            quote!(unused_variables, unused_mut)
+        } else {
+            quote!(unused_variables)
+        };
+        Some(quote! { #(#cfg)* #[allow(#allowed)] let #mutability #ident = #ident; })
+    });
     quote!(#(#rebound)*)
+}
+
+/// Takes `mut` off the signature's parameters that [`rebound_params`] binds again:
+/// it binds them `mut` where the body starts, and the signature's would be unused.
+fn unbind_mut(signature: &mut syn::Signature, params: &[crate::parse::Param]) {
+    let typed = signature.inputs.iter_mut().filter_map(|input| match input {
+        syn::FnArg::Typed(typed) => Some(typed),
+        syn::FnArg::Receiver(_) => None,
+    });
+    // `take_params` made one `Param` of each typed input, in order.
+    for (typed, param) in typed.zip(params) {
+        if let syn::Pat::Ident(binding) = &mut *typed.pat
+            && param.ident.is_some()
+        {
+            binding.mutability = None;
+        }
+    }
 }
 
 /// The `parent =` option as the openers take it.

@@ -28,8 +28,9 @@ pub(crate) struct Param {
     pub mode: ParamMode,
     /// Where diagnostics about this parameter point.
     pub span: Span,
-    /// Bound with `mut`.
-    pub mutable: bool,
+    /// Its `mut`, when bound with one: the expansion moves it from the signature to
+    /// where the body binds the parameter again.
+    pub mutability: Option<syn::Token![mut]>,
     /// Its `#[cfg(..)]` attributes: a parameter configured out has no binding, so
     /// what records it is configured out with it.
     pub cfg: Vec<syn::Attribute>,
@@ -227,13 +228,13 @@ fn take_params(function: &mut ItemFn, errors: &mut Errors) -> Vec<Param> {
         let FnArg::Typed(typed) = input else {
             continue;
         };
-        let (ident, mutable) = match &*typed.pat {
+        let (ident, mutability) = match &*typed.pat {
             Pat::Ident(binding)
                 if binding.subpat.is_none() && !is_async_trait_positional(&binding.ident) =>
             {
-                (Some(binding.ident.clone()), binding.mutability.is_some())
+                (Some(binding.ident.clone()), binding.mutability)
             }
-            _ => (None, false),
+            _ => (None, None),
         };
         let span = typed.pat.span();
         let mut mode = ParamMode::Default;
@@ -277,7 +278,7 @@ fn take_params(function: &mut ItemFn, errors: &mut Errors) -> Vec<Param> {
             ty: (*typed.ty).clone(),
             mode,
             span,
-            mutable,
+            mutability,
             cfg,
         });
     }

@@ -702,11 +702,18 @@ impl Drops {
     }
 }
 
+impl Loud {
+    /// Its name, through `&mut self`: a parameter bound `mut` to call it.
+    fn name(&mut self) -> &'static str {
+        self.name
+    }
+}
+
 #[traced]
-fn hand_over(first: Loud, second: Loud, _permit: Loud) -> &'static str {
+fn hand_over(first: Loud, mut second: Loud, _permit: Loud) -> &'static str {
     let local = first.drops.loud("local");
     let _ = &local;
-    second.name
+    second.name()
 }
 
 #[test]
@@ -724,11 +731,11 @@ fn parameters_are_dropped_as_without_the_macro_and_while_the_span_is_current() {
 }
 
 #[traced]
-async fn hand_over_later(first: Loud, second: Loud, _permit: Loud) -> &'static str {
+async fn hand_over_later(first: Loud, mut second: Loud, _permit: Loud) -> &'static str {
     let local = first.drops.loud("local");
     std::future::ready(()).await;
     let _ = &local;
-    second.name
+    second.name()
 }
 
 #[tokio::test]
@@ -742,4 +749,43 @@ async fn an_async_fns_parameters_are_dropped_as_without_the_macro_too() {
     let captured = capture_async(later).await;
     assert_eq!(*captured.output(), "second");
     drops.assert_as_without_the_macro();
+}
+
+#[traced]
+fn hand_over_soon(
+    first: Loud,
+    mut second: Loud,
+    _permit: Loud,
+) -> impl std::future::Future<Output = &'static str> {
+    let local = first.drops.loud("local");
+    let _ = &local;
+    async move { second.name() }
+}
+
+#[tokio::test]
+async fn parameters_of_a_function_returning_a_future_are_dropped_as_without_the_macro() {
+    let drops = Drops::default();
+    let captured = capture_async(async {
+        let soon = hand_over_soon(
+            drops.loud("first"),
+            drops.loud("second"),
+            drops.loud("permit"),
+        );
+        drops.lock().push(("returned", false));
+        soon.await
+    })
+    .await;
+    assert_eq!(*captured.output(), "second");
+    assert_eq!(
+        *drops.lock(),
+        [
+            ("local", true),
+            ("permit", true),
+            ("first", true),
+            ("returned", false),
+            ("second", true),
+        ],
+        "the body's locals, then the parameters the future does not own, last \
+         declared first, all while the span is current; then the future's own"
+    );
 }

@@ -39,8 +39,8 @@ pub(crate) enum Access {
     Shared,
     /// `&mut T`.
     Exclusive,
-    /// Owned; `mutable` when bound with `mut`.
-    Owned { mutable: bool },
+    /// Owned (bound again `mut` to be written into).
+    Owned,
 }
 
 /// The carrier parameter.
@@ -505,9 +505,7 @@ pub(super) fn carrier(
             return None;
         }
         Type::Reference(_) => Access::Shared,
-        _ => Access::Owned {
-            mutable: param.mutable,
-        },
+        _ => Access::Owned,
     };
     Some(Carrier {
         ident,
