@@ -311,6 +311,10 @@ impl SpanHandle {
             Err(payload) => {
                 let report = PanicReport::take(&*payload);
                 self.record_panic(&report);
+                // Its duration ends here too, not when the future is dropped.
+                if let Some(tally) = &mut self.tally {
+                    tally.note_end();
+                }
                 if let Some(context) = self.context.take() {
                     context.span().end();
                 }

@@ -42,7 +42,7 @@ pub struct InstrumentedStream<S, F> {
     /// The boundary, for `#[traced_rpc]`.
     rpc: Option<&'static RpcMeta>,
     messages: u64,
-    /// An item reported a failed call.
+    /// An item reported a failed call, or a poll panicked.
     failed: bool,
 }
 
@@ -68,7 +68,13 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> bool> Stream for Instrume
         let this = self.project();
         let _current = this.span.enter();
         let inner = this.inner;
-        let item = std::task::ready!(this.span.handle().catch_panic(|| inner.poll_next(task)));
+        // Failed until the poll returns: a panic in it is the call's outcome, and
+        // the stream dropped after it (a runtime catches the panic first) then
+        // adds no CANCELLED beside it.
+        let failed = std::mem::replace(this.failed, true);
+        let polled = this.span.handle().catch_panic(|| inner.poll_next(task));
+        *this.failed = failed;
+        let item = std::task::ready!(polled);
         match &item {
             Some(item) => {
                 *this.messages += 1;
@@ -102,8 +108,8 @@ impl<S, F> PinnedDrop for InstrumentedStream<S, F> {
         let this = self.project();
         // Nothing is recorded into a span that already ended.
         record_messages(this.span, *this.messages);
-        // Not while a panic unwinds: one in a poll was recorded as the call's
-        // outcome, and a call given up by another's panic has no reply either.
+        // Not after a panic in a poll (recorded as the call's outcome), nor while
+        // one unwinds: a call given up by another's panic has no reply either.
         if let Some(rpc) = this.rpc
             && matches!(rpc.protocol, Protocol::Grpc { .. })
             && !*this.failed

@@ -283,7 +283,7 @@ where
 
     fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
         let rpc = self.boundary.meta(&request);
-        let span = match rpc.side {
+        let mut span = match rpc.side {
             Side::Server => SERVER.serve(&rpc, &request, CallKind::Future, Vec::new, |_| {}),
             Side::Client => {
                 let server = match &self.boundary {
@@ -306,7 +306,8 @@ where
         let requested_version = request.version();
         let inner = {
             let _current = span.enter();
-            self.inner.call(request)
+            let service = &mut self.inner;
+            poll_catching(Some(&mut span), || service.call(request))
         };
         TracedFuture {
             inner,
@@ -341,7 +342,8 @@ where
         let this = self.project();
         let output = {
             let _current = this.span.as_ref().and_then(ActiveSpan::enter);
-            ready!(this.inner.poll(cx))
+            let inner = this.inner;
+            ready!(poll_catching(this.span.as_mut(), || inner.poll(cx)))
         };
         let Some(mut span) = this.span.take() else {
             // Polled after completion: the inner future decides what that means.
@@ -397,6 +399,17 @@ where
                 Poll::Ready(Err(error))
             }
         }
+    }
+}
+
+/// Calls the service, or polls its future or body, under `span`, recording a panic
+/// there and ending the span before it goes on unwinding, as `#[traced]` does:
+/// tokio catches a handler's panic and drops the connection's future after it,
+/// which would otherwise be taken for a cancelled call that did not fail.
+fn poll_catching<T>(span: Option<&mut ActiveSpan>, poll: impl FnOnce() -> T) -> T {
+    match span {
+        Some(span) => span.handle().catch_panic(poll),
+        None => poll(),
     }
 }
 
@@ -513,7 +526,13 @@ where
         let mut this = self.project();
         let frame = {
             let _current = this.span.as_ref().and_then(ActiveSpan::enter);
-            ready!(this.inner.as_mut().poll_frame(cx))
+            let inner = this.inner.as_mut();
+            // Put aside while the body polls: a panic there is the call's outcome,
+            // and the body dropped after it then adds no CANCELLED beside it.
+            let awaiting = this.awaiting_trailers.take();
+            let polled = poll_catching(this.span.as_mut(), || inner.poll_frame(cx));
+            *this.awaiting_trailers = awaiting;
+            ready!(polled)
         };
         let Some(span) = this.span.as_mut() else {
             return Poll::Ready(frame);

@@ -841,6 +841,13 @@ fn a_stream_given_up_is_cancelled_and_one_that_panicked_is_the_panic() {
         futures::executor::block_on(watch(Request::new(true)).take(2).count())
     });
     assert!(panicked.is_err());
+    // As a runtime's task: the panic caught first, the stream dropped after it.
+    let mut stream = watch(Request::new(true));
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        futures::executor::block_on(stream.by_ref().take(2).count())
+    }));
+    assert!(panicked.is_err());
+    drop(stream);
     guard.shutdown().expect("a clean shutdown");
     let (_, calls) = histogram(&receiver, "rpc.client.call.duration");
     let watch = [
@@ -863,7 +870,41 @@ fn a_stream_given_up_is_cancelled_and_one_that_panicked_is_the_panic() {
     );
     assert_eq!(
         count(&calls, &with(&[("error.type", "panic")])),
-        1,
+        2,
         "no status code beside the panic: {calls:#?}"
     );
+}
+
+/// Its future panics on its first poll (an `async fn`'s own future would drop its
+/// span as the panic unwinds; this one is kept in the future returned).
+#[traced(metrics)]
+fn collapse() -> impl std::future::Future<Output = ()> {
+    async { panic!("collapsed") }
+}
+
+#[test]
+fn a_panicked_calls_duration_ends_at_the_panic_not_when_its_future_is_dropped() {
+    use futures::FutureExt as _;
+    let _turn = turn();
+    let receiver = Receiver::start(Transport::Grpc);
+    let guard = install(&receiver, "grpc", &[]);
+    let mut future = Box::pin(collapse());
+    let waker = std::task::Waker::noop();
+    let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        future.poll_unpin(&mut std::task::Context::from_waker(waker))
+    }));
+    assert!(polled.is_err(), "the panic went on");
+    // Kept a while by whatever caught the panic.
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    drop(future);
+    guard.shutdown().expect("a clean shutdown");
+    let (_, points) = histogram(&receiver, "otel_traced.function.duration");
+    let [(attributes, point)] = &points[..] else {
+        panic!("one series: {points:?}");
+    };
+    assert_eq!(
+        attributes.get("error.type").map(String::as_str),
+        Some("panic")
+    );
+    assert!(point.sum.is_some_and(|sum| sum < 0.05), "{point:?}");
 }

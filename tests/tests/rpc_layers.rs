@@ -232,3 +232,84 @@ fn a_method_the_served_service_does_not_have_is_other() {
     );
     assert_eq!(attribute(refused, "rpc.method_original"), None);
 }
+
+/// A service that panics where it is told to: in `call`, or in its future's poll
+/// (where an axum or tonic handler runs).
+#[derive(Clone, Copy)]
+struct Panics {
+    in_call: bool,
+}
+
+impl Service<http::Request<String>> for Panics {
+    type Response = http::Response<String>;
+    type Error = Infallible;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<http::Response<String>, Infallible>> + Send>,
+    >;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: http::Request<String>) -> Self::Future {
+        assert!(!self.in_call, "out of stock in call");
+        Box::pin(async { panic!("out of stock in poll") })
+    }
+}
+
+#[test]
+fn a_panic_behind_a_layer_is_the_calls_outcome_not_a_cancellation() {
+    use otel_traced::opentelemetry::trace::Status;
+    use otel_traced::tower::GrpcLayer;
+    use otel_traced_tests::{attribute, string};
+    let grpc = ("POST", "/shop.Inventory/Reserve");
+    let http = ("GET", "/users/7");
+    let (in_poll, in_call) = (Panics { in_call: false }, Panics { in_call: true });
+    let cases = [
+        (
+            http,
+            HttpLayer::server().layer(in_poll),
+            "out of stock in poll",
+        ),
+        (
+            http,
+            HttpLayer::server().layer(in_call),
+            "out of stock in call",
+        ),
+        (
+            http,
+            HttpLayer::client().layer(in_poll),
+            "out of stock in poll",
+        ),
+        (
+            grpc,
+            GrpcLayer::server().layer(in_poll),
+            "out of stock in poll",
+        ),
+        (
+            grpc,
+            GrpcLayer::client().layer(in_call),
+            "out of stock in call",
+        ),
+    ];
+    for ((method, path), mut service, message) in cases {
+        let captured = capture(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .expect("a runtime");
+            // As a server's connection task: tokio catches the panic, then drops
+            // the future (not while unwinding).
+            let answer = runtime.block_on(async move {
+                tokio::spawn(async move { service.call(request(method, path)).await }).await
+            });
+            answer.expect_err("the panic").is_panic()
+        });
+        assert!(*captured.output());
+        let [span] = captured.spans() else {
+            panic!("one span: {:#?}", captured.spans());
+        };
+        assert_eq!(attribute(span, "error.type"), Some(&string("panic")));
+        assert_eq!(attribute(span, "otel_traced.cancelled"), None);
+        assert_eq!(span.status, Status::error(message), "{path}");
+    }
+}

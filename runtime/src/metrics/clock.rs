@@ -1,6 +1,10 @@
 //! The clock call durations are measured with: the CPU's time-stamp counter read
 //! through `fastant` (the clock `fastrace` uses), which checks that the counter is
-//! stable across cores and falls back to the system clock where it is not.
+//! stable across cores. Where it is not (no such counter, as on aarch64 or macOS,
+//! or a VM's that is not invariant), `fastant` falls back to the system clock,
+//! which steps when the time is set (NTP, an administrator), so a duration could
+//! come out 0 or hours long; there the monotonic clock is read instead, in the
+//! nanoseconds `fastant`'s fallback counts.
 //!
 //! A duration is the difference of two raw readings times one factor. `fastant`'s
 //! own conversion (`duration_since`, then seconds) goes through a `Duration` and
@@ -24,7 +28,19 @@ pub(crate) struct Stamp(NonZeroU64);
 impl Stamp {
     #[inline]
     pub(crate) fn now() -> Self {
-        Stamp::of(Instant::now())
+        // One load, which `Instant::now` makes as well (and the compiler merges).
+        if fastant::is_tsc_available() {
+            Stamp::of(Instant::now())
+        } else {
+            Stamp::monotonic()
+        }
+    }
+
+    /// Nanoseconds of the monotonic clock since its first reading here.
+    fn monotonic() -> Self {
+        static START: LazyLock<std::time::Instant> = LazyLock::new(std::time::Instant::now);
+        let nanos = u64::try_from(START.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        Stamp(NonZeroU64::new(nanos).unwrap_or(NonZeroU64::MIN))
     }
 
     #[inline]
@@ -45,9 +61,13 @@ impl Stamp {
 }
 
 /// The time a reading unit stands for: `fastant` moves a reading by that many
-/// units for this span of time (long, so that its rounding does not matter).
+/// units for this span of time (long, so that its rounding does not matter); a
+/// nanosecond without the counter.
 static SECONDS_PER_UNIT: LazyLock<f64> = LazyLock::new(|| {
     const SPAN: Duration = Duration::from_secs(1_000);
+    if !fastant::is_tsc_available() {
+        return 1e-9;
+    }
     let base = Instant::now();
     match base.checked_add(SPAN) {
         Some(later) if raw(later) > raw(base) => {
@@ -103,5 +123,19 @@ mod tests {
         );
         assert!(ours >= 0.02, "{ours} s for a 20 ms sleep");
         assert_eq!(stamp.seconds_since(later), 0.0, "never negative");
+    }
+
+    #[test]
+    fn without_the_counter_durations_are_the_monotonic_clocks_nanoseconds() {
+        let start = std::time::Instant::now();
+        let stamp = Stamp::monotonic();
+        std::thread::sleep(Duration::from_millis(20));
+        let later = Stamp::monotonic();
+        let elapsed = start.elapsed().as_secs_f64();
+        let ours = (later.0.get() - stamp.0.get()) as f64 * 1e-9;
+        assert!(
+            (0.02..=elapsed).contains(&ours),
+            "{ours} s for a 20 ms sleep, {elapsed} s around it"
+        );
     }
 }
