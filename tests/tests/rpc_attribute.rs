@@ -386,6 +386,17 @@ fn an_http_server_span_is_named_by_method_and_route() {
         Some(string("http")),
         "only http and https are taken"
     );
+    // The scheme a client wrote into its request (HTTP/2's `:scheme`, an absolute
+    // URI) is taken the same way: it is a metric's attribute.
+    for (uri, scheme) in [
+        ("a1://shop/users/7", "http"),
+        ("HTTPS://shop/users/7", "https"),
+    ] {
+        let request = http::Request::get(uri).body(()).unwrap();
+        let captured = capture(|| get_user(request, 7));
+        let span = captured.find("GET /users/{id}").expect("the server span");
+        assert_eq!(attribute(span, "url.scheme"), Some(&string(scheme)), "{uri}");
+    }
 
     let request = http::Request::post("/users/0?sig=abc&page=2")
         .body(())

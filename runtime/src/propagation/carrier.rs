@@ -350,13 +350,21 @@ mod http_carriers {
     }
 
     /// The scheme of the original request, which a server behind a TLS proxy
-    /// learns only from the proxy. Only `http` and `https` are taken: a client
-    /// must not choose the values of a metric's attribute.
+    /// learns only from the proxy.
     fn forwarded_scheme(headers: &http::HeaderMap) -> Option<&'static str> {
-        match forwarded(headers, "proto", "x-forwarded-proto")? {
-            proto if proto.eq_ignore_ascii_case("https") => Some("https"),
-            proto if proto.eq_ignore_ascii_case("http") => Some("http"),
-            _ => None,
+        web_scheme(forwarded(headers, "proto", "x-forwarded-proto")?)
+    }
+
+    /// `http` or `https`, whatever their case; nothing else. A server's request
+    /// says its scheme as the client chose it (HTTP/2's `:scheme`, an absolute
+    /// URI), and a client must not choose the values of a metric's attribute.
+    fn web_scheme(scheme: &str) -> Option<&'static str> {
+        if scheme.eq_ignore_ascii_case("https") {
+            Some("https")
+        } else if scheme.eq_ignore_ascii_case("http") {
+            Some("http")
+        } else {
+            None
         }
     }
 
@@ -375,6 +383,7 @@ mod http_carriers {
             method: Some(request.method().as_str()),
             scheme: uri
                 .scheme_str()
+                .and_then(web_scheme)
                 .or_else(|| forwarded_scheme(request.headers())),
             authority: uri
                 .authority()
