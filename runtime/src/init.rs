@@ -46,7 +46,8 @@ pub enum InitError {
     InvalidVariable {
         /// The variable's name.
         name: &'static str,
-        /// The value it holds.
+        /// The value it holds (the values of `OTEL_EXPORTER_OTLP_*HEADERS`, API keys,
+        /// shown as `<hidden>`).
         value: String,
         /// What it accepts.
         accepted: &'static str,

@@ -137,7 +137,7 @@ pub(crate) fn settings(
         None => endpoint_from_vars(vars, signal, protocol)?,
     };
     let headers = match vars.first(&signal.headers) {
-        Some(variable) => variable.pairs()?,
+        Some(variable) => variable.secret_pairs()?,
         None => Vec::new(),
     };
     let timeout = match vars.first(&signal.timeout) {

@@ -224,7 +224,15 @@ fn headers_compression_timeout_and_certificate() {
     };
     assert_eq!(
         with("OTEL_EXPORTER_OTLP_HEADERS", "broken"),
-        "OTEL_EXPORTER_OTLP_HEADERS=\"broken\" is not valid: it accepts comma-separated key=value pairs, values percent-encoded"
+        "OTEL_EXPORTER_OTLP_HEADERS=\"<hidden>\" is not valid: it accepts comma-separated key=value pairs, values percent-encoded"
+    );
+    assert_eq!(
+        with(
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            "x-api-key=s3cr3t, dataset,x-team=%zz"
+        ),
+        "OTEL_EXPORTER_OTLP_HEADERS=\"x-api-key=<hidden>,<hidden>,x-team=<hidden>\" is not valid: it accepts comma-separated key=value pairs, values percent-encoded",
+        "the headers' values are secrets (API keys): never shown"
     );
     assert_eq!(
         with("OTEL_EXPORTER_OTLP_COMPRESSION", "zstd"),
@@ -446,7 +454,7 @@ fn signal_specific_variables_are_checked_like_the_general_ones() {
     let base = ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318");
     assert_eq!(
         error(&[base, ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "a=%zz")]),
-        "OTEL_EXPORTER_OTLP_TRACES_HEADERS=\"a=%zz\" is not valid: it accepts comma-separated key=value pairs, values percent-encoded"
+        "OTEL_EXPORTER_OTLP_TRACES_HEADERS=\"a=<hidden>\" is not valid: it accepts comma-separated key=value pairs, values percent-encoded"
     );
     assert_eq!(
         error(&[base, ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "fast")]),

@@ -147,21 +147,42 @@ impl Variable<'_> {
     /// Baggage format `OTEL_RESOURCE_ATTRIBUTES` and `OTEL_EXPORTER_OTLP_HEADERS`
     /// use).
     pub(crate) fn pairs(&self) -> Result<Vec<(String, String)>, InitError> {
-        const ACCEPTED: &str = "comma-separated key=value pairs, values percent-encoded";
         self.list()
             .into_iter()
             .map(|pair| {
-                let (key, value) = pair.split_once('=').ok_or_else(|| self.invalid(ACCEPTED))?;
+                let (key, value) = pair.split_once('=').ok_or_else(|| self.invalid(PAIRS))?;
                 let key = key.trim();
                 if key.is_empty() {
-                    return Err(self.invalid(ACCEPTED));
+                    return Err(self.invalid(PAIRS));
                 }
-                let value = percent_decode(value.trim()).ok_or_else(|| self.invalid(ACCEPTED))?;
+                let value = percent_decode(value.trim()).ok_or_else(|| self.invalid(PAIRS))?;
                 Ok((key.to_owned(), value))
             })
             .collect()
     }
+
+    /// [`Variable::pairs`] of a variable whose values are secrets (the headers of
+    /// OTLP exports carry API keys): its error shows the keys only, and errors are
+    /// printed and logged.
+    pub(crate) fn secret_pairs(&self) -> Result<Vec<(String, String)>, InitError> {
+        self.pairs().map_err(|_| InitError::InvalidVariable {
+            name: self.name,
+            value: self
+                .value
+                .split(',')
+                .map(|pair| match pair.split_once('=') {
+                    Some((key, _)) => format!("{}=<hidden>", key.trim()),
+                    None => "<hidden>".to_owned(),
+                })
+                .collect::<Vec<_>>()
+                .join(","),
+            accepted: PAIRS,
+        })
+    }
 }
+
+/// What [`Variable::pairs`] accepts.
+const PAIRS: &str = "comma-separated key=value pairs, values percent-encoded";
 
 /// Decodes `%XX` escapes; `None` for a malformed escape or bytes that are not UTF-8.
 fn percent_decode(text: &str) -> Option<String> {
