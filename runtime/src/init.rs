@@ -90,31 +90,57 @@ impl fmt::Display for InitError {
 impl std::error::Error for InitError {}
 
 /// Why [`Guard::shutdown`] or [`Guard::force_flush`] did not complete cleanly: each
-/// signal (spans, logs, metrics) whose export failed, with the SDK's reason. The
-/// pipelines are shut down either way; this says what may have been lost.
+/// signal (spans, logs, metrics) whose export failed, with the SDK's reason, and at
+/// shutdown the spans that were accepted but never exported. The pipelines are
+/// shut down either way; this says what may have been lost.
 #[derive(Debug)]
-pub struct ShutdownError(Vec<(&'static str, OTelSdkError)>);
+pub struct ShutdownError {
+    failures: Vec<(&'static str, OTelSdkError)>,
+    /// Spans accepted but not exported, counted at shutdown (0 after a flush).
+    dropped_spans: u64,
+}
 
 impl ShutdownError {
-    /// The failures of `results`, each named by its signal, if there are any.
-    fn of(results: [(&'static str, OTelSdkResult); 3]) -> Result<(), ShutdownError> {
+    /// The failures of `results`, each named by its signal, and the spans
+    /// `dropped`, if there are any.
+    fn of(
+        results: [(&'static str, OTelSdkResult); 3],
+        dropped_spans: u64,
+    ) -> Result<(), ShutdownError> {
         let failures: Vec<_> = results
             .into_iter()
             .filter_map(|(signal, result)| result.err().map(|error| (signal, error)))
             .collect();
-        if failures.is_empty() {
+        if failures.is_empty() && dropped_spans == 0 {
             Ok(())
         } else {
-            Err(ShutdownError(failures))
+            Err(ShutdownError {
+                failures,
+                dropped_spans,
+            })
         }
+    }
+
+    /// Spans accepted but never exported (dropped from a full queue, lost to a
+    /// failed export), as [`Guard::dropped_spans`] counted them at shutdown.
+    pub fn dropped_spans(&self) -> u64 {
+        self.dropped_spans
     }
 }
 
 impl fmt::Display for ShutdownError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (index, (signal, error)) in self.0.iter().enumerate() {
+        for (index, (signal, error)) in self.failures.iter().enumerate() {
             let separator = if index == 0 { "" } else { "; " };
             write!(f, "{separator}exporting the last {signal} failed: {error}")?;
+        }
+        if self.dropped_spans > 0 {
+            let separator = if self.failures.is_empty() { "" } else { "; " };
+            write!(
+                f,
+                "{separator}{} span(s) were not exported (a full queue or a failed export): raise OTEL_BSP_MAX_QUEUE_SIZE or check the exporter's endpoint",
+                self.dropped_spans
+            )?;
         }
         Ok(())
     }
@@ -122,7 +148,7 @@ impl fmt::Display for ShutdownError {
 
 impl std::error::Error for ShutdownError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.0
+        self.failures
             .first()
             .map(|(_, error)| error as &(dyn std::error::Error + 'static))
     }
@@ -168,26 +194,29 @@ impl Guard {
     /// Exports every span, log record and measurement so far, waiting for the
     /// exporters; each signal is flushed whatever the others' exports say.
     pub fn force_flush(&self) -> Result<(), ShutdownError> {
-        ShutdownError::of([
-            (
-                "spans",
-                self.provider
-                    .as_ref()
-                    .map_or(Ok(()), SdkTracerProvider::force_flush),
-            ),
-            (
-                "log records",
-                self.logs
-                    .as_ref()
-                    .map_or(Ok(()), SdkLoggerProvider::force_flush),
-            ),
-            (
-                "metrics",
-                self.metrics
-                    .as_ref()
-                    .map_or(Ok(()), |metrics| metrics.force_flush(SHUTDOWN_TIMEOUT)),
-            ),
-        ])
+        ShutdownError::of(
+            [
+                (
+                    "spans",
+                    self.provider
+                        .as_ref()
+                        .map_or(Ok(()), SdkTracerProvider::force_flush),
+                ),
+                (
+                    "log records",
+                    self.logs
+                        .as_ref()
+                        .map_or(Ok(()), SdkLoggerProvider::force_flush),
+                ),
+                (
+                    "metrics",
+                    self.metrics
+                        .as_ref()
+                        .map_or(Ok(()), |metrics| metrics.force_flush(SHUTDOWN_TIMEOUT)),
+                ),
+            ],
+            0,
+        )
     }
 
     /// Spans accepted but not exported: dropped from a full queue, or lost to an
@@ -197,12 +226,22 @@ impl Guard {
         self.counters.unexported()
     }
 
-    /// Flushes and shuts down now, saying whether everything queued was exported.
+    /// Flushes and shuts down now, saying whether everything accepted was
+    /// exported: an error names the exports that failed and counts the spans lost.
+    /// Dropping the guard does the same and prints the error on stderr.
     pub fn shutdown(mut self) -> Result<(), ShutdownError> {
         self.shut_down()
     }
 
     fn shut_down(&mut self) -> Result<(), ShutdownError> {
+        if !self.installed
+            && self.provider.is_none()
+            && self.logs.is_none()
+            && self.metrics.is_none()
+        {
+            // Shut down already (`shutdown`, then the drop), or nothing installed.
+            return Ok(());
+        }
         // Uninstall first, so no new span reaches a provider that is shutting down.
         let installed = std::mem::take(&mut self.installed);
         if installed {
@@ -234,22 +273,18 @@ impl Guard {
         let metrics = metrics_now
             .or_else(|| metrics_after_spans.map(crate::metrics::Pipeline::start_shutdown))
             .map_or(Ok(()), |metrics| metrics.wait_until(deadline));
-        let result = ShutdownError::of([
-            ("spans", traces),
-            ("log records", logs),
-            ("metrics", metrics),
-        ]);
         // Only now: the spans flushed above were cut to this installation's limit.
         if installed {
             crate::value::forget_value_length_limit();
         }
-        let dropped = self.dropped_spans();
-        if dropped > 0 {
-            eprintln!(
-                "otel-traced: {dropped} span(s) were not exported (a full queue or a failed export); raise OTEL_BSP_MAX_QUEUE_SIZE or check the exporter's endpoint"
-            );
-        }
-        result
+        ShutdownError::of(
+            [
+                ("spans", traces),
+                ("log records", logs),
+                ("metrics", metrics),
+            ],
+            self.dropped_spans(),
+        )
     }
 }
 

@@ -93,4 +93,25 @@ fn a_failing_export_is_said_once_with_what_to_check() {
     let said = format!("otel-traced: exporting spans to {endpoint} over http/protobuf failed: ");
     assert_eq!(stderr.matches(&said).count(), 1, "{stderr}");
     assert!(stderr.contains("span(s) were not exported"), "{stderr}");
+
+    // `Guard::shutdown` says it in its error, and the guard's drop after it says
+    // nothing more.
+    let output = run(
+        env!("CARGO_BIN_EXE_shutdown"),
+        &[
+            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", &endpoint),
+            ("OTEL_METRICS_EXPORTER", "none"),
+        ],
+    );
+    assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.matches("span(s) were not exported").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("shutdown: 3 span(s) were not exported"),
+        "{stderr}"
+    );
 }

@@ -128,7 +128,8 @@ fn receiver_starts_late(transport: Transport) {
         10,
         "{transport:?}: the early ones are counted"
     );
-    guard.shutdown().expect("a clean shutdown");
+    let error = guard.shutdown().expect_err("the early spans were lost");
+    assert_eq!(error.dropped_spans(), 10, "{transport:?}: {error}");
 }
 
 fn queue_overflow(transport: Transport) {
@@ -148,7 +149,16 @@ fn queue_overflow(transport: Transport) {
     );
     guard.force_flush().expect("the receiver is up");
     let dropped = guard.dropped_spans();
-    guard.shutdown().expect("a clean shutdown");
+    let error = guard
+        .shutdown()
+        .expect_err("the spans dropped from the full queue");
+    assert_eq!(error.dropped_spans(), dropped, "{transport:?}: {error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with(&format!("{dropped} span(s) were not exported")),
+        "{transport:?}: {error}"
+    );
     let received = receiver.spans().len() as u64;
     assert!(dropped > 0, "{transport:?}: a 16-span queue overflowed");
     assert_eq!(
@@ -184,7 +194,10 @@ fn receiver_refuses(transport: Transport) {
         30,
         "{transport:?}: refused spans counted"
     );
-    guard.shutdown().expect("a clean shutdown");
+    let error = guard
+        .shutdown()
+        .expect_err("the refused spans were never exported");
+    assert_eq!(error.dropped_spans(), 30, "{transport:?}: {error}");
 }
 
 fn hostile_peer(transport: Transport, hostility: Hostility) {

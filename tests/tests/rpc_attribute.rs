@@ -395,7 +395,11 @@ fn an_http_server_span_is_named_by_method_and_route() {
         let request = http::Request::get(uri).body(()).unwrap();
         let captured = capture(|| get_user(request, 7));
         let span = captured.find("GET /users/{id}").expect("the server span");
-        assert_eq!(attribute(span, "url.scheme"), Some(&string(scheme)), "{uri}");
+        assert_eq!(
+            attribute(span, "url.scheme"),
+            Some(&string(scheme)),
+            "{uri}"
+        );
     }
 
     let request = http::Request::post("/users/0?sig=abc&page=2")
