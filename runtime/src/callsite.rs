@@ -341,7 +341,7 @@ impl Callsite {
             return ActiveSpan::without_span(None, tally);
         };
         if !span.is_recording() {
-            return unrecorded(span, parent, explicit, tally);
+            return unrecorded(span, parent, explicit || call == CallKind::Future, tally);
         }
         // User code (argument and `attrs(..)` expressions) runs only now, with no
         // borrow of the current context held.
@@ -484,14 +484,16 @@ impl Proposal for Proposed {
 /// What the body of a span that was sampled out runs under. When its parent is a
 /// local span that was not sampled either, in the same trace and trace state,
 /// nothing needs creating: what runs below sees that parent and decides the same
-/// way (the body runs under it, an explicit one made current). Otherwise a context
+/// way (a sync body runs under it where it is; the parent is `carried`, made
+/// current, when it was given explicitly or the body is a future, polled later
+/// wherever its caller polls it). Otherwise a context
 /// with the new span context but not the span (nothing records into it, and
 /// nothing is left to end): one allocation, where a context holding the SDK's span
 /// would box it too.
 fn unrecorded(
     span: &mut OpenedSpan,
     parent: Context,
-    explicit: bool,
+    carried: bool,
     tally: Option<Tally>,
 ) -> ActiveSpan {
     let span_context = span.take_span_context();
@@ -509,7 +511,7 @@ fn unrecorded(
         && parent_context.trace_state() == span_context.trace_state()
         && parent.get::<SampleHint>().is_none();
     if nothing_to_carry {
-        let current = explicit.then_some(parent);
+        let current = carried.then_some(parent);
         return ActiveSpan::without_span(current, tally);
     }
     ActiveSpan::without_span(Some(parent.with_remote_span_context(span_context)), tally)

@@ -408,10 +408,13 @@ impl ActiveSpan {
         }
     }
 
-    /// This span, or when none is recorded, [`ActiveSpan::passthrough`].
+    /// This span, or when there is none and no context for the body either (nothing
+    /// installed, or an unsampled parent carried on), [`ActiveSpan::passthrough`].
+    /// A span sampled out keeps the context holding its span context: what its
+    /// body calls is decided under it, not as a new root.
     #[inline]
     pub(crate) fn or_passthrough(mut self, context: Context) -> Self {
-        if self.handle.context.is_none() {
+        if self.handle.context.is_none() && self.current.is_none() {
             *self.current = Some(context);
         }
         self

@@ -375,3 +375,56 @@ fn a_unsampled_childs_record_does_not_reach_a_parent_that_records_unsampled() {
     );
     assert!(captured.find("unsampled_child").is_none());
 }
+
+/// A health check, never sampled, at a server boundary.
+#[otel_traced::traced_rpc(server, http, route = "/healthz", sample = never)]
+fn healthz(request: http::Request<()>) -> http::StatusCode {
+    let _ = request;
+    if probe() {
+        http::StatusCode::OK
+    } else {
+        http::StatusCode::NO_CONTENT
+    }
+}
+
+#[test]
+fn a_server_span_sampled_out_keeps_its_descendants_out_too() {
+    // No `traceparent`: the server's span starts the trace, and is dropped; what
+    // its body calls runs under it and is dropped with it, not a root of its own.
+    let captured = Capture::new().run(|| healthz(http::Request::get("/healthz").body(()).unwrap()));
+    assert_eq!(captured.tree(), "", "nothing recorded");
+    assert_eq!(
+        *captured.output(),
+        http::StatusCode::NO_CONTENT,
+        "probe saw it unsampled"
+    );
+}
+
+/// Returns a future, whose child span opens when it is polled.
+#[traced]
+fn refresh() -> impl std::future::Future<Output = bool> {
+    async { probe() }
+}
+
+#[test]
+fn a_future_sampled_out_under_an_unsampled_local_parent_carries_that_parent() {
+    use otel_traced::opentelemetry::trace::{SpanContext, TraceFlags};
+    let sampler = Sampler::ParentBased(Box::new(Sampler::AlwaysOn));
+    let captured = Capture::new().sampler(sampler).run(|| {
+        let parent = SpanContext::new(
+            TraceId::from(9_u128),
+            SpanId::from(9_u64),
+            TraceFlags::default(),
+            false,
+            TraceState::NONE,
+        );
+        let future = {
+            let _parent = Context::current().with_remote_span_context(parent).attach();
+            refresh()
+        };
+        // Polled elsewhere, outside the parent: the parent's decision goes with it.
+        futures::executor::block_on(future)
+    });
+    assert_eq!(captured.tree(), "", "nothing recorded");
+    assert!(!*captured.output(), "probe ran under the unsampled parent");
+}

@@ -306,7 +306,7 @@ mod http_carriers {
         }
 
         fn target(&self) -> RequestTarget<'_> {
-            request_target(self)
+            request_target(self, true)
         }
     }
 
@@ -320,7 +320,7 @@ mod http_carriers {
         }
 
         fn target(&self) -> RequestTarget<'_> {
-            request_target(self)
+            request_target(self, false)
         }
     }
 
@@ -370,9 +370,14 @@ mod http_carriers {
 
     /// A request's method and URI; a server sees an origin-form URI (`/path?q`),
     /// so its authority comes from the `Host` header and its scheme from a proxy's
-    /// headers.
-    fn request_target<B>(request: &http::Request<B>) -> RequestTarget<'_> {
+    /// headers. A request `received` names its scheme as its client chose it, so
+    /// only `http` and `https` are taken from it ([`web_scheme`]).
+    fn request_target<B>(request: &http::Request<B>, received: bool) -> RequestTarget<'_> {
         let uri = request.uri();
+        let scheme = match uri.scheme_str() {
+            Some(scheme) if received => web_scheme(scheme),
+            scheme => scheme,
+        };
         let host = || {
             request
                 .headers()
@@ -381,10 +386,7 @@ mod http_carriers {
         };
         RequestTarget {
             method: Some(request.method().as_str()),
-            scheme: uri
-                .scheme_str()
-                .and_then(web_scheme)
-                .or_else(|| forwarded_scheme(request.headers())),
+            scheme: scheme.or_else(|| forwarded_scheme(request.headers())),
             authority: uri
                 .authority()
                 .map(http::uri::Authority::as_str)
