@@ -78,7 +78,19 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> bool> Stream for Instrume
         match &item {
             Some(item) => {
                 *this.messages += 1;
-                *this.failed |= (this.inspect)(this.span.handle(), item);
+                let failed = (this.inspect)(this.span.handle(), item);
+                *this.failed |= failed;
+                // A gRPC call's error status ends it: tonic sends it as the trailers
+                // and polls no more, a client's stream ends after it, and a caller
+                // stops at it (`try_next()?`). Not a call given up, then.
+                if failed
+                    && this
+                        .rpc
+                        .is_some_and(|rpc| matches!(rpc.protocol, Protocol::Grpc { .. }))
+                {
+                    record_messages(this.span, *this.messages);
+                    this.span.finish();
+                }
             }
             None => {
                 record_messages(this.span, *this.messages);
