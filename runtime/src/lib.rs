@@ -159,7 +159,7 @@ pub mod __private {
     pub use crate::sampling::SampleHint;
     pub use crate::span::{ActiveSpan, Attributes, SpanHandle};
     pub use crate::stream::{
-        InstrumentedStream, ItemProbe, ViaItem, ViaItemError, ViaItemReply, items_are,
+        InstrumentedStream, ItemProbe, ViaItem, ViaItemDebug, ViaItemError, ViaItemReply, items_are,
     };
     pub use crate::value::{
         Arg, Explicit, ExplicitDisplay, KindOf, RecordedValue, UnknownKind, ValueKind,

@@ -142,7 +142,7 @@ fn record_messages(span: &mut ActiveSpan, messages: u64) {
 }
 
 /// Wraps a streamed item; the expansion calls `__otel_item` on
-/// `&&&ItemProbe(&item)`, which returns whether the item reported a failure.
+/// `&&&&ItemProbe(&item)`, which returns whether the item reported a failure.
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct ItemProbe<'a, T>(pub &'a T);
@@ -153,7 +153,7 @@ pub trait ViaItemReply {
     fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> bool;
 }
 
-impl<T, E: HasReply> ViaItemReply for &&ItemProbe<'_, Result<T, E>> {
+impl<T, E: HasReply> ViaItemReply for &&&ItemProbe<'_, Result<T, E>> {
     fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> bool {
         let Err(error) = self.0 else { return false };
         match rpc {
@@ -177,11 +177,27 @@ pub trait ViaItemError {
     fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> bool;
 }
 
-impl<T, E: Display> ViaItemError for &ItemProbe<'_, Result<T, E>> {
+impl<T, E: Display> ViaItemError for &&ItemProbe<'_, Result<T, E>> {
     fn __otel_item(&self, handle: &mut SpanHandle, _rpc: Option<&RpcMeta>) -> bool {
         let Err(error) = self.0 else { return false };
         handle.record_error(std::any::type_name::<E>(), || {
             ErrorReport::from_text::<E>(crate::value::format_bounded(format_args!("{error}")))
+        });
+        true
+    }
+}
+
+/// An `Err` that only has `Debug`: recorded with that, as a function's error is.
+#[doc(hidden)]
+pub trait ViaItemDebug {
+    fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> bool;
+}
+
+impl<T, E: std::fmt::Debug> ViaItemDebug for &ItemProbe<'_, Result<T, E>> {
+    fn __otel_item(&self, handle: &mut SpanHandle, _rpc: Option<&RpcMeta>) -> bool {
+        let Err(error) = self.0 else { return false };
+        handle.record_error(std::any::type_name::<E>(), || {
+            ErrorReport::from_text::<E>(crate::value::format_bounded(format_args!("{error:?}")))
         });
         true
     }

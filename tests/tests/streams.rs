@@ -167,6 +167,29 @@ fn an_err_item_of_a_traced_stream_is_recorded_as_an_error() {
     );
 }
 
+/// An error type with `Debug` only.
+#[derive(Debug)]
+struct Truncated {
+    at: u32,
+}
+
+#[traced]
+fn raw_records() -> impl Stream<Item = Result<u8, Truncated>> {
+    stream::iter([Ok(1), Err(Truncated { at: 7 })])
+}
+
+#[test]
+fn an_err_item_with_debug_only_is_recorded_with_it() {
+    let captured = capture(|| futures::executor::block_on(raw_records().collect::<Vec<_>>()));
+    assert_eq!(captured.output().len(), 2);
+    let span = &captured.spans()[0];
+    assert_eq!(
+        attribute(span, "error.type"),
+        Some(&string("streams::Truncated"))
+    );
+    assert_eq!(span.status, Status::error("Truncated { at: 7 }"));
+}
+
 /// Decides the call failed before any item, then yields two `Err` items whose
 /// description sorts after the decision's.
 #[traced]
