@@ -192,7 +192,8 @@ impl Guard {
     }
 
     /// Exports every span, log record and measurement so far, waiting for the
-    /// exporters; each signal is flushed whatever the others' exports say.
+    /// exporters; each signal is flushed whatever the others' exports say. The
+    /// console's metrics summary is not printed here: it is the run's, at shutdown.
     pub fn force_flush(&self) -> Result<(), ShutdownError> {
         ShutdownError::of(
             [
@@ -212,6 +213,8 @@ impl Guard {
                     "metrics",
                     self.metrics
                         .as_ref()
+                        // The console's summary is the whole run's, printed at shutdown.
+                        .filter(|metrics| !metrics.summarises_at_shutdown())
                         .map_or(Ok(()), |metrics| metrics.force_flush(SHUTDOWN_TIMEOUT)),
                 ),
             ],

@@ -97,7 +97,7 @@ fn a_failing_export_is_said_once_with_what_to_check() {
     // `Guard::shutdown` says it in its error, and the guard's drop after it says
     // nothing more.
     let output = run(
-        env!("CARGO_BIN_EXE_shutdown"),
+        env!("CARGO_BIN_EXE_flush_then_shutdown"),
         &[
             ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", &endpoint),
             ("OTEL_METRICS_EXPORTER", "none"),

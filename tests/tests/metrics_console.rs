@@ -5,7 +5,11 @@
 use std::process::Command;
 
 fn run(vars: &[(&str, &str)]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_main_sync"))
+    run_program(env!("CARGO_BIN_EXE_main_sync"), vars)
+}
+
+fn run_program(program: &str, vars: &[(&str, &str)]) -> String {
+    let output = Command::new(program)
         .env_clear()
         .envs(vars.iter().copied())
         .output()
@@ -44,4 +48,17 @@ fn nothing_prints_when_nothing_was_measured() {
         ("OTEL_METRICS_EXPORTER", "none"),
     ]);
     assert!(!stdout.contains("metrics of this run"), "{stdout:?}");
+}
+
+#[test]
+fn a_flush_prints_no_summary_only_the_shutdown_does() {
+    let stdout = run_program(
+        env!("CARGO_BIN_EXE_flush_then_shutdown"),
+        &[("NO_COLOR", "1"), ("OTEL_TRACED_FUNCTION_METRICS", "true")],
+    );
+    assert_eq!(stdout.matches("metrics of this run").count(), 1, "{stdout}");
+    assert!(
+        stdout.contains("flush_then_shutdown::step}: 3 calls"),
+        "{stdout}"
+    );
 }

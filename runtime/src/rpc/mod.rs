@@ -12,10 +12,11 @@ mod reply;
 
 use std::borrow::Cow;
 
-pub use batch::{
-    BATCH_MESSAGE_COUNT, MessageBatch, ReceivedMessages, batch_creation, batch_len, batch_links,
-    message_count,
-};
+pub use batch::{MessageBatch, ReceivedMessages};
+// The expansion's helpers, reached through `__private`.
+#[doc(hidden)]
+pub use batch::{BATCH_MESSAGE_COUNT, batch_creation, batch_len, batch_links, message_count};
+#[doc(hidden)]
 pub use open::creation_link;
 #[cfg(feature = "http")]
 pub(crate) use reply::GRPC_UNKNOWN;

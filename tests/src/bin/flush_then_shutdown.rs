@@ -1,5 +1,6 @@
-//! Shuts down through `Guard::shutdown` (after which the guard is dropped, as
-//! `shutdown` takes it), printing its error: what reaches stderr is checked.
+//! Flushes once, then shuts down through `Guard::shutdown` (after which the guard
+//! is dropped, as `shutdown` takes it), printing its error: what reaches stdout
+//! and stderr is checked.
 
 use otel_traced::traced;
 
@@ -12,6 +13,9 @@ fn main() {
     let guard = otel_traced::init().expect("the environment configures tracing");
     for number in 0..3 {
         step(number);
+    }
+    if let Err(error) = guard.force_flush() {
+        eprintln!("flush: {error}");
     }
     if let Err(error) = guard.shutdown() {
         eprintln!("shutdown: {error}");
