@@ -361,7 +361,9 @@ impl Config {
         self
     }
 
-    /// Time one export may take, over `OTEL_BSP_EXPORT_TIMEOUT` (at least 1 ms).
+    /// Time one OTLP export of spans may take, over `OTEL_BSP_EXPORT_TIMEOUT` (at
+    /// least 1 ms). An exporter of `span_exporter` is not cut off: the SDK's batch
+    /// processor bounds no export, only a shutdown's (5 s).
     pub fn export_timeout(mut self, timeout: Duration) -> Self {
         self.span_batch.export_timeout = Some(timeout);
         self

@@ -10,7 +10,7 @@
 
 use crate::config::{Compression, OtlpSettings, Protocol};
 use crate::init::InitError;
-use crate::outage::Outage;
+use crate::outage::{Cause, Outage};
 use opentelemetry::InstrumentationScope;
 use opentelemetry_otlp::{WithExportConfig, WithHttpConfig, WithTonicConfig};
 use opentelemetry_sdk::Resource;
@@ -39,7 +39,8 @@ trait Signal: Sized + 'static {
     /// What it exports, as an outage is said.
     const SIGNAL: &'static str;
 
-    fn build(settings: &OtlpSettings) -> Result<Self, InitError>;
+    /// The exporter; its HTTP client notes why a request failed in `cause`.
+    fn build(settings: &OtlpSettings, cause: Cause) -> Result<Self, InitError>;
     fn export(&self, batch: Self::Batch) -> impl Future<Output = OTelSdkResult>;
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult;
     fn set_resource(&mut self, resource: &Resource);
@@ -50,11 +51,11 @@ impl Signal for opentelemetry_otlp::SpanExporter {
     const THREAD: &'static str = "otel-traced-export";
     const SIGNAL: &'static str = "spans";
 
-    fn build(settings: &OtlpSettings) -> Result<Self, InitError> {
+    fn build(settings: &OtlpSettings, cause: Cause) -> Result<Self, InitError> {
         let builder = opentelemetry_otlp::SpanExporter::builder();
         match settings.protocol {
             Protocol::Grpc => grpc(builder.with_tonic(), settings)?.build(),
-            Protocol::HttpProtobuf => http(builder.with_http(), settings)?.build(),
+            Protocol::HttpProtobuf => http(builder.with_http(), settings, cause)?.build(),
         }
         .map_err(|error| InitError::Exporter(error.to_string()))
     }
@@ -80,11 +81,11 @@ impl Signal for opentelemetry_otlp::LogExporter {
     const THREAD: &'static str = "otel-traced-export-logs";
     const SIGNAL: &'static str = "log records";
 
-    fn build(settings: &OtlpSettings) -> Result<Self, InitError> {
+    fn build(settings: &OtlpSettings, cause: Cause) -> Result<Self, InitError> {
         let builder = opentelemetry_otlp::LogExporter::builder();
         match settings.protocol {
             Protocol::Grpc => grpc(builder.with_tonic(), settings)?.build(),
-            Protocol::HttpProtobuf => http(builder.with_http(), settings)?.build(),
+            Protocol::HttpProtobuf => http(builder.with_http(), settings, cause)?.build(),
         }
         .map_err(|error| InitError::Exporter(error.to_string()))
     }
@@ -144,7 +145,8 @@ impl<B> Relay<B> {
                     }
                 };
                 runtime.block_on(async move {
-                    let mut exporter = match S::build(&settings) {
+                    let outage = Outage::new(S::SIGNAL, &settings);
+                    let mut exporter = match S::build(&settings, outage.cause()) {
                         Ok(exporter) => {
                             let _ = built.send(Ok(()));
                             exporter
@@ -154,7 +156,6 @@ impl<B> Relay<B> {
                             return;
                         }
                     };
-                    let outage = Outage::new(S::SIGNAL, &settings);
                     while let Some(request) = incoming.recv().await {
                         match request {
                             Request::Export(batch, reply) => {
@@ -293,7 +294,8 @@ fn grpc<B: WithExportConfig + WithTonicConfig>(
     if settings.endpoint.starts_with("https://") {
         let mut tls = tonic::transport::ClientTlsConfig::new().with_webpki_roots();
         if let Some(path) = &settings.certificate {
-            tls = tls.ca_certificate(tonic::transport::Certificate::from_pem(read(path)?));
+            let (pem, _) = certificates(path)?;
+            tls = tls.ca_certificate(tonic::transport::Certificate::from_pem(pem));
         }
         builder = builder.with_tls_config(tls);
     }
@@ -305,6 +307,7 @@ fn grpc<B: WithExportConfig + WithTonicConfig>(
 fn http<B: WithExportConfig + WithHttpConfig>(
     builder: B,
     settings: &OtlpSettings,
+    cause: Cause,
 ) -> Result<B, InitError> {
     // Checked here: the exporter would drop a header it cannot send, silently.
     for (key, value) in &settings.headers {
@@ -316,7 +319,10 @@ fn http<B: WithExportConfig + WithHttpConfig>(
     }
     let headers: HashMap<String, String> = settings.headers.iter().cloned().collect();
     let mut builder = builder
-        .with_http_client(http_client(settings)?)
+        .with_http_client(Reporting {
+            client: http_client(settings)?,
+            cause,
+        })
         .with_endpoint(settings.endpoint.clone())
         .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
         .with_timeout(settings.timeout)
@@ -327,21 +333,51 @@ fn http<B: WithExportConfig + WithHttpConfig>(
     Ok(builder)
 }
 
+/// The HTTP client of an exporter, which notes why a request failed (the
+/// exporter's error says only "network error").
+#[derive(Debug)]
+struct Reporting {
+    client: reqwest::Client,
+    cause: Cause,
+}
+
+impl opentelemetry_http::HttpClient for Reporting {
+    // The trait is `async_trait`'s; this is its signature written out.
+    fn send_bytes<'client, 'sent>(
+        &'client self,
+        request: opentelemetry_http::Request<opentelemetry_http::Bytes>,
+    ) -> std::pin::Pin<
+        Box<
+            dyn Future<
+                    Output = Result<
+                        opentelemetry_http::Response<opentelemetry_http::Bytes>,
+                        opentelemetry_http::HttpError,
+                    >,
+                > + Send
+                + 'sent,
+        >,
+    >
+    where
+        'client: 'sent,
+        Self: 'sent,
+    {
+        Box::pin(async move {
+            let sent = self.client.send_bytes(request).await;
+            if let Err(error) = &sent {
+                self.cause.note(&**error);
+            }
+            sent
+        })
+    }
+}
+
 /// The reqwest client for HTTP/protobuf: TLS through rustls with the `ring`
 /// provider, trusting the webpki roots and the configured certificate.
 fn http_client(settings: &OtlpSettings) -> Result<reqwest::Client, InitError> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(path) = &settings.certificate {
-        let pem = read(path)?;
-        let certificates = rustls::pki_types::CertificateDer::pem_slice_iter(&pem)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|error| {
-                InitError::Exporter(format!(
-                    "{} holds no PEM certificate: {error}",
-                    path.display()
-                ))
-            })?;
+        let (_, certificates) = certificates(path)?;
         for certificate in certificates {
             roots
                 .add(certificate)
@@ -364,10 +400,27 @@ fn http_client(settings: &OtlpSettings) -> Result<reqwest::Client, InitError> {
         })
 }
 
-fn read(path: &std::path::Path) -> Result<Vec<u8>, InitError> {
-    std::fs::read(path).map_err(|error| {
+/// The certificates of the PEM file at `path` (`OTEL_EXPORTER_OTLP_CERTIFICATE`),
+/// and the file. One without any (a key, a DER file) is an error: it would be taken
+/// for no certificate at all, and the exports fail later with a TLS error.
+fn certificates(
+    path: &std::path::Path,
+) -> Result<(Vec<u8>, Vec<rustls::pki_types::CertificateDer<'static>>), InitError> {
+    let pem = std::fs::read(path).map_err(|error| {
         InitError::Exporter(format!("{} could not be read: {error}", path.display()))
-    })
+    })?;
+    let certificates = rustls::pki_types::CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| {
+            InitError::Exporter(format!("{} is not valid PEM: {error}", path.display()))
+        })?;
+    if certificates.is_empty() {
+        return Err(InitError::Exporter(format!(
+            "{} holds no PEM certificate (-----BEGIN CERTIFICATE-----): give the CA's certificate, in PEM",
+            path.display()
+        )));
+    }
+    Ok((pem, certificates))
 }
 
 /// The OTLP metric exporter. An export only lends its metrics, so they cannot be
@@ -404,6 +457,7 @@ pub(crate) fn metric_exporter(
                 "the metrics exporter could not start a runtime: {error}"
             ))
         })?;
+    let outage = Outage::new("metrics", settings);
     let built = {
         // tonic builds its channel inside a runtime.
         let _runtime = runtime.enter();
@@ -411,7 +465,7 @@ pub(crate) fn metric_exporter(
         match settings.protocol {
             Protocol::Grpc => grpc(builder.with_tonic(), settings).map(|builder| builder.build()),
             Protocol::HttpProtobuf => {
-                http(builder.with_http(), settings).map(|builder| builder.build())
+                http(builder.with_http(), settings, outage.cause()).map(|builder| builder.build())
             }
         }
     };
@@ -421,7 +475,7 @@ pub(crate) fn metric_exporter(
                 runtime: Some(runtime),
                 inner,
                 timeout: settings.timeout,
-                outage: Outage::new("metrics", settings),
+                outage,
             });
         }
         Ok(Err(error)) => InitError::Exporter(error.to_string()),

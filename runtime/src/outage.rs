@@ -7,6 +7,38 @@ use crate::config::{OtlpSettings, Protocol};
 use opentelemetry_sdk::error::OTelSdkResult;
 use std::io::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// Why the last HTTP request of an export failed, as its client said it:
+/// opentelemetry-otlp reduces every failure to send one to "network error", and a
+/// refused connection, a name that does not resolve and a certificate no root
+/// vouches for call for different fixes.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Cause(Arc<Mutex<Option<String>>>);
+
+impl Cause {
+    /// Notes `error`'s causes, its own message left out (reqwest's names the URL,
+    /// which may hold a secret; the outage says the endpoint without it).
+    pub(crate) fn note(&self, error: &(dyn std::error::Error + 'static)) {
+        let mut said = String::new();
+        let mut source = error.source();
+        while let Some(cause) = source {
+            if !said.is_empty() {
+                said.push_str(": ");
+            }
+            said.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        if said.is_empty() {
+            said = error.to_string();
+        }
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(said);
+    }
+
+    fn take(&self) -> Option<String> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+}
 
 /// One OTLP pipeline's export outcomes.
 #[derive(Debug)]
@@ -17,6 +49,8 @@ pub(crate) struct Outage {
     protocol: Protocol,
     /// Whether the last export failed (and the outage was said).
     failing: AtomicBool,
+    /// Why the last HTTP request failed, when the exporter's error does not say.
+    cause: Cause,
 }
 
 impl Outage {
@@ -26,19 +60,36 @@ impl Outage {
             endpoint: without_secrets(&settings.endpoint),
             protocol: settings.protocol,
             failing: AtomicBool::new(false),
+            cause: Cause::default(),
         }
+    }
+
+    /// Where the exporter's HTTP client notes why a request failed.
+    pub(crate) fn cause(&self) -> Cause {
+        self.cause.clone()
     }
 
     /// Notes an export's result, saying the first failure of an outage.
     pub(crate) fn note(&self, result: &OTelSdkResult) {
+        let cause = self.cause.take();
         match result {
             Ok(()) => self.failing.store(false, Ordering::Relaxed),
             Err(error) => {
                 if !self.failing.swap(true, Ordering::Relaxed) {
+                    let said = self.said_with(error, cause.as_deref());
                     // A closed stderr loses the line, not the application.
-                    let _ = writeln!(std::io::stderr(), "otel-traced: {}", self.said(error));
+                    let _ = writeln!(std::io::stderr(), "otel-traced: {said}");
                 }
             }
+        }
+    }
+
+    /// [`Outage::said`] of `error`, with the `cause` the HTTP client gave and what
+    /// to do about it.
+    fn said_with(&self, error: &dyn std::fmt::Display, cause: Option<&str>) -> String {
+        match cause {
+            Some(cause) => self.said(&format_args!("{error} ({cause}){}", tls_hint(cause))),
+            None => self.said(error),
         }
     }
 
@@ -68,6 +119,15 @@ impl Outage {
         format!(
             "exporting {signal} to {endpoint} over {protocol} failed: {error}{port_hint}; {signal} are lost until an export succeeds (said once per outage)"
         )
+    }
+}
+
+/// What to do about a certificate the client did not trust, when `cause` says so.
+fn tls_hint(cause: &str) -> &'static str {
+    if cause.contains("certificate") {
+        " (a collector whose certificate a private CA signed: set OTEL_EXPORTER_OTLP_CERTIFICATE to that CA's PEM file)"
+    } else {
+        ""
     }
 }
 
@@ -120,6 +180,44 @@ mod tests {
             outage("http://collector:4317", Protocol::Grpc).said(&"unavailable"),
             "exporting spans to http://collector:4317 over grpc failed: unavailable; spans are lost until an export succeeds (said once per outage)"
         );
+    }
+
+    /// An error whose message names the URL, caused by a chain of others.
+    #[derive(Debug)]
+    struct Failed(&'static str, Option<Box<Failed>>);
+
+    impl std::fmt::Display for Failed {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Failed {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|cause| cause as _)
+        }
+    }
+
+    #[test]
+    fn an_http_failure_is_said_with_the_clients_reason_and_what_to_do() {
+        let outage = outage("https://collector:4318/v1/traces", Protocol::HttpProtobuf);
+        let cause = outage.cause();
+        cause.note(&Failed(
+            "error sending request for url (https://user:key@collector:4318/v1/traces)",
+            Some(Box::new(Failed(
+                "client error (Connect)",
+                Some(Box::new(Failed(
+                    "invalid peer certificate: UnknownIssuer",
+                    None,
+                ))),
+            ))),
+        ));
+        let cause = cause.take();
+        assert_eq!(
+            outage.said_with(&"HTTP export failed: network error", cause.as_deref()),
+            "exporting spans to https://collector:4318/v1/traces over http/protobuf failed: HTTP export failed: network error (client error (Connect): invalid peer certificate: UnknownIssuer) (a collector whose certificate a private CA signed: set OTEL_EXPORTER_OTLP_CERTIFICATE to that CA's PEM file); spans are lost until an export succeeds (said once per outage)"
+        );
+        assert_eq!(outage.cause().take(), None, "taken once");
     }
 
     #[test]

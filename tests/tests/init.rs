@@ -280,3 +280,39 @@ fn spans_flushed_by_a_shutdown_are_cut_to_the_installed_length_limit() {
         .map(|attribute| attribute.value.clone());
     assert_eq!(value, Some("0123".into()), "{spans:#?}");
 }
+
+#[test]
+fn a_certificate_file_without_a_certificate_is_refused_at_init() {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let path =
+        std::env::temp_dir().join(format!("otel-traced-key-only-{}.pem", std::process::id()));
+    std::fs::write(
+        &path,
+        "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n",
+    )
+    .expect("a temporary file");
+    for protocol in ["grpc", "http/protobuf"] {
+        let error = otel_traced::Config::from_vars([
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4317"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
+            (
+                "OTEL_EXPORTER_OTLP_CERTIFICATE",
+                path.to_str().expect("UTF-8"),
+            ),
+            ("OTEL_METRICS_EXPORTER", "none"),
+        ])
+        .install()
+        .expect_err("a key is no certificate");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "the OTLP exporter could not be set up: {} holds no PEM certificate (-----BEGIN CERTIFICATE-----): give the CA's certificate, in PEM",
+                path.display()
+            ),
+            "{protocol}"
+        );
+    }
+    let _ = std::fs::remove_file(&path);
+}

@@ -92,6 +92,10 @@ fn a_failing_export_is_said_once_with_what_to_check() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     let said = format!("otel-traced: exporting spans to {endpoint} over http/protobuf failed: ");
     assert_eq!(stderr.matches(&said).count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("HTTP export failed: network error (client error (Connect): tcp connect error: Connection refused"),
+        "the client's own reason, which the exporter's error leaves out: {stderr}"
+    );
     assert!(stderr.contains("span(s) were not exported"), "{stderr}");
 
     // `Guard::shutdown` says it in its error, and the guard's drop after it says
