@@ -116,9 +116,35 @@ impl Outage {
         } else {
             String::new()
         };
+        let status_hint = status_hint(&error.to_string(), self.signal);
         format!(
-            "exporting {signal} to {endpoint} over {protocol} failed: {error}{port_hint}; {signal} are lost until an export succeeds (said once per outage)"
+            "exporting {signal} to {endpoint} over {protocol} failed: {error}{port_hint}{status_hint}; {signal} are lost until an export succeeds (said once per outage)"
         )
+    }
+}
+
+/// What to do about an answer of the collector that `error` reports: no OTLP at
+/// that path, or credentials refused.
+fn status_hint(error: &str, signal: &str) -> String {
+    const REFUSED: [&str; 4] = [
+        "status code: 401",
+        "status code: 403",
+        "gRPC code: Unauthenticated",
+        "gRPC code: PermissionDenied",
+    ];
+    if error.contains("status code: 404") {
+        let (path, variable) = match signal {
+            "spans" => ("traces", "TRACES"),
+            "log records" => ("logs", "LOGS"),
+            _ => ("metrics", "METRICS"),
+        };
+        format!(
+            " (nothing takes OTLP there: OTEL_EXPORTER_OTLP_ENDPOINT is the collector's base URL, /v1/{path} is appended; OTEL_EXPORTER_OTLP_{variable}_ENDPOINT is used as it is)"
+        )
+    } else if REFUSED.iter().any(|refusal| error.contains(refusal)) {
+        " (the collector refused the credentials: set them with OTEL_EXPORTER_OTLP_HEADERS, such as `authorization=Bearer%20<token>`)".to_owned()
+    } else {
+        String::new()
     }
 }
 
@@ -179,6 +205,34 @@ mod tests {
         assert_eq!(
             outage("http://collector:4317", Protocol::Grpc).said(&"unavailable"),
             "exporting spans to http://collector:4317 over grpc failed: unavailable; spans are lost until an export succeeds (said once per outage)"
+        );
+    }
+
+    #[test]
+    fn a_wrong_path_or_refused_credentials_are_said_with_what_to_set() {
+        let http = outage(
+            "http://collector:4318/v1/traces/v1/traces",
+            Protocol::HttpProtobuf,
+        );
+        assert!(
+            http.said(&"HTTP export failed with status code: 404")
+                .contains("failed: HTTP export failed with status code: 404 (nothing takes OTLP there: OTEL_EXPORTER_OTLP_ENDPOINT is the collector's base URL, /v1/traces is appended; OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is used as it is); spans are lost")
+        );
+        let grpc = outage("http://collector:4317", Protocol::Grpc);
+        for refused in [
+            "HTTP export failed with status code: 401",
+            "TonicTracesClient export failed with gRPC code: Unauthenticated",
+        ] {
+            assert!(
+                grpc.said(&refused)
+                    .contains("(the collector refused the credentials: set them with OTEL_EXPORTER_OTLP_HEADERS"),
+                "{refused}"
+            );
+        }
+        assert!(
+            !grpc
+                .said(&"TonicTracesClient export failed with gRPC code: Unavailable")
+                .contains(" (the")
         );
     }
 
