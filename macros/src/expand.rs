@@ -216,9 +216,17 @@ fn open_span(
         None => quote!(#private::Parent::Current),
     };
     let evaluates_parent = options.parent.is_some();
-    let call = match traced.shape {
-        Shape::Sync => quote!(Sync),
-        _ => quote!(Future),
+    let grpc_side = boundary
+        .filter(|boundary| matches!(boundary.protocol, Protocol::Grpc { .. }))
+        .map(|boundary| match boundary.side {
+            Side::Server => quote!(Server),
+            Side::Client => quote!(Client),
+        });
+    let call = match (traced.shape, grpc_side) {
+        (Shape::Sync, _) => quote!(Sync),
+        // A stream given up ends CANCELLED through its own wrapper.
+        (Shape::ReturnsStream { .. }, _) | (_, None) => quote!(Future),
+        (_, Some(side)) => quote!(GrpcCall(#private::Side::#side)),
     };
     let links = if options.links.is_empty() {
         quote!(::std::vec::Vec::new)

@@ -77,6 +77,10 @@ pub enum CallKind {
     /// The future of an `async fn`: dropped before it completes, its span is
     /// marked `otel_traced.cancelled`.
     Future,
+    /// The future of a gRPC call, which dropped before it completes ends CANCELLED
+    /// too, as gRPC tells both sides of a call given up (an error on the client
+    /// only), in its span and its duration's series.
+    GrpcCall(crate::rpc::Side),
 }
 
 /// What `parent = ..` accepts (the expansion borrows the expression, so a
@@ -338,17 +342,17 @@ impl Callsite {
             None => open(),
         };
         let Some(span) = opened.as_mut() else {
-            return ActiveSpan::without_span(None, tally);
+            return ActiveSpan::without_span(None, call, tally);
         };
         if !span.is_recording() {
-            return unrecorded(span, parent, explicit || call == CallKind::Future, tally);
+            return unrecorded(span, parent, explicit, call, tally);
         }
         // User code (argument and `attrs(..)` expressions) runs only now, with no
         // borrow of the current context held.
         crate::panic::contained(|| record(&mut Attributes::opening(span)));
         match opened {
             Some(span) => ActiveSpan::new(span.into_context(&parent), call, tally),
-            None => ActiveSpan::without_span(None, tally),
+            None => ActiveSpan::without_span(None, call, tally),
         }
     }
 
@@ -484,7 +488,7 @@ impl Proposal for Proposed {
 /// What the body of a span that was sampled out runs under. When its parent is a
 /// local span that was not sampled either, in the same trace and trace state,
 /// nothing needs creating: what runs below sees that parent and decides the same
-/// way (a sync body runs under it where it is; the parent is `carried`, made
+/// way (a sync body runs under it where it is; the parent is carried, made
 /// current, when it was given explicitly or the body is a future, polled later
 /// wherever its caller polls it). Otherwise a context
 /// with the new span context but not the span (nothing records into it, and
@@ -493,7 +497,8 @@ impl Proposal for Proposed {
 fn unrecorded(
     span: &mut OpenedSpan,
     parent: Context,
-    carried: bool,
+    explicit: bool,
+    call: CallKind,
     tally: Option<Tally>,
 ) -> ActiveSpan {
     let span_context = span.take_span_context();
@@ -511,10 +516,15 @@ fn unrecorded(
         && parent_context.trace_state() == span_context.trace_state()
         && parent.get::<SampleHint>().is_none();
     if nothing_to_carry {
+        let carried = explicit || call != CallKind::Sync;
         let current = carried.then_some(parent);
-        return ActiveSpan::without_span(current, tally);
+        return ActiveSpan::without_span(current, call, tally);
     }
-    ActiveSpan::without_span(Some(parent.with_remote_span_context(span_context)), tally)
+    ActiveSpan::without_span(
+        Some(parent.with_remote_span_context(span_context)),
+        call,
+        tally,
+    )
 }
 
 /// The parent context of a `root` span: no span, so a new trace starts, but the

@@ -178,6 +178,15 @@ pub struct SpanHandle {
 }
 
 impl SpanHandle {
+    /// Whether the call's tally noted a failure already.
+    pub(crate) fn tally_failed(&self) -> bool {
+        self.tally.as_ref().is_some_and(Tally::failed)
+    }
+
+    pub(crate) fn tally_mut(&mut self) -> Option<&mut Tally> {
+        self.tally.as_mut()
+    }
+
     /// Runs `record` on the span if it is recording.
     pub(crate) fn if_recording(&self, record: impl FnOnce(SpanRef<'_>)) {
         let Some(context) = &self.context else { return };
@@ -385,25 +394,29 @@ impl ActiveSpan {
     /// context, which makes none).
     #[doc(hidden)]
     pub const fn disabled() -> Self {
-        Self::without_span(None, None)
+        Self::without_span(None, CallKind::Sync, None)
     }
 
     /// No span, but `context` (extracted from a request) is what the body runs
     /// under, so its trace and baggage pass through.
     pub(crate) fn passthrough(context: Context) -> Self {
-        Self::without_span(Some(context), None)
+        Self::without_span(Some(context), CallKind::Sync, None)
     }
 
     /// No span; the body runs under `current` when there is one, and the call
     /// keeps `tally`. Built in place rather than as `disabled().or_passthrough(..)`:
     /// a move of the whole value copies it.
-    pub(crate) const fn without_span(current: Option<Context>, tally: Option<Tally>) -> Self {
+    pub(crate) const fn without_span(
+        current: Option<Context>,
+        call: CallKind,
+        tally: Option<Tally>,
+    ) -> Self {
         ActiveSpan {
             handle: ManuallyDrop::new(SpanHandle {
                 context: None,
                 tally,
             }),
-            call: CallKind::Sync,
+            call,
             current: ManuallyDrop::new(current),
         }
     }
@@ -518,12 +531,18 @@ fn end_finished(span: &mut ActiveSpan) {
 fn end_dropped(active: &mut ActiveSpan) {
     let ended = active.handle.tally.as_ref().and_then(Tally::ended);
     drop(active.current.take());
+    // Not while another call's panic unwinds past it: that is no reply either.
+    if let CallKind::GrpcCall(side) = active.call
+        && !std::thread::panicking()
+    {
+        crate::rpc::record_given_up(&mut active.handle, side);
+    }
     if let Some(context) = active.handle.context.take() {
         let span = context.span();
         // A call that panicked ended where the panic was caught: a future that
         // still holds its span neither completed nor panicked, so it was cancelled
         // (dropped, also while another future's panic unwinds past it).
-        if active.call == CallKind::Future {
+        if active.call != CallKind::Sync {
             span.set_attribute(KeyValue::new(CANCELLED, true));
         }
         span.end();

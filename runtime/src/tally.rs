@@ -78,6 +78,11 @@ impl Tally {
         self.counts
     }
 
+    /// Whether a failure was noted.
+    pub(crate) fn failed(&self) -> bool {
+        self.failure.is_some()
+    }
+
     /// Notes a failure; the first one is the call's.
     pub(crate) fn fail(&mut self, failure: Failure) {
         self.failure.get_or_insert(failure);

@@ -283,8 +283,12 @@ where
 
     fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
         let rpc = self.boundary.meta(&request);
+        let call = match rpc.protocol {
+            Protocol::Grpc { .. } => CallKind::GrpcCall(rpc.side),
+            _ => CallKind::Future,
+        };
         let mut span = match rpc.side {
-            Side::Server => SERVER.serve(&rpc, &request, CallKind::Future, Vec::new, |_| {}),
+            Side::Server => SERVER.serve(&rpc, &request, call, Vec::new, |_| {}),
             Side::Client => {
                 let server = match &self.boundary {
                     Boundary::Grpc { server, .. } => server.as_deref(),
@@ -295,7 +299,7 @@ where
                     &request,
                     server,
                     Parent::Current,
-                    CallKind::Future,
+                    call,
                     Vec::new,
                     |_| {},
                 );

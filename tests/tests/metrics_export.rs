@@ -914,3 +914,78 @@ fn a_panicked_calls_duration_ends_at_the_panic_not_when_its_future_is_dropped() 
         "{until_caught} s until the panic was caught: {point:?}"
     );
 }
+
+/// Waits for a reply that never comes.
+#[traced_rpc(
+    client,
+    service = "shop.v1.Inventory",
+    method = "Hold",
+    server = "inventory:50051"
+)]
+async fn hold(request: Request<()>) -> Result<Response<()>, tonic::Status> {
+    let _ = request;
+    std::future::pending().await
+}
+
+/// A service whose reply never comes.
+#[derive(Clone, Copy)]
+struct Silent;
+
+impl tower_service::Service<http::Request<()>> for Silent {
+    type Response = http::Response<String>;
+    type Error = std::convert::Infallible;
+    type Future = std::future::Pending<Result<http::Response<String>, std::convert::Infallible>>;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: http::Request<()>) -> Self::Future {
+        std::future::pending()
+    }
+}
+
+#[test]
+fn a_grpc_call_given_up_is_measured_cancelled_sampled_or_not() {
+    use futures::FutureExt as _;
+    use tower_layer::Layer as _;
+    use tower_service::Service as _;
+    let _turn = turn();
+    for sampler in ["always_on", "always_off"] {
+        let receiver = Receiver::start(Transport::Grpc);
+        let guard = install(&receiver, "grpc", &[("OTEL_TRACES_SAMPLER", sampler)]);
+        let mut task = std::task::Context::from_waker(std::task::Waker::noop());
+        let mut call = Box::pin(hold(Request::new(())));
+        assert!(call.poll_unpin(&mut task).is_pending());
+        drop(call);
+        let request = http::Request::post("/shop.v1.Inventory/Hold")
+            .body(())
+            .expect("a request");
+        let mut served = otel_traced::tower::GrpcLayer::server()
+            .layer(Silent)
+            .call(request);
+        assert!(served.poll_unpin(&mut task).is_pending());
+        drop(served);
+        guard.shutdown().expect("a clean shutdown");
+        let cancelled = [
+            ("rpc.method", "shop.v1.Inventory/Hold"),
+            ("rpc.response.status_code", "CANCELLED"),
+            ("rpc.system.name", "grpc"),
+        ];
+        let (_, calls) = histogram(&receiver, "rpc.client.call.duration");
+        let client = joined(
+            &cancelled,
+            &[
+                ("error.type", "CANCELLED"),
+                ("server.address", "inventory"),
+                ("server.port", "50051"),
+            ],
+        );
+        assert_eq!(count(&calls, &client), 1, "{sampler}: {calls:#?}");
+        let (_, served) = histogram(&receiver, "rpc.server.call.duration");
+        assert_eq!(count(&served, &cancelled), 1, "{sampler}: {served:#?}");
+    }
+}

@@ -667,3 +667,61 @@ fn a_client_replaces_the_propagation_headers_a_gateway_copied() {
     assert_eq!(sent["baggage"], "tenant=old", "forwarded baggage stays");
     assert_eq!(sent["x-request-id"], "kept");
 }
+
+/// Waits for a reply that never comes.
+#[traced_rpc(
+    client,
+    service = "shop.v1.Inventory",
+    method = "Reserve",
+    server = "inventory:50051"
+)]
+async fn reserve_forever(request: Request<()>) -> Result<Response<()>, tonic::Status> {
+    let _ = request;
+    std::future::pending().await
+}
+
+/// Serves a call whose reply never comes.
+#[traced_rpc(service = "shop.v1.Inventory", method = "Reserve")]
+async fn serve_forever(request: Request<()>) -> Result<Response<()>, tonic::Status> {
+    let _ = request;
+    std::future::pending().await
+}
+
+#[test]
+fn a_grpc_call_dropped_before_its_reply_ends_cancelled() {
+    use futures::FutureExt as _;
+    let captured = capture(|| {
+        let mut client = Box::pin(reserve_forever(Request::new(())));
+        let mut server = Box::pin(serve_forever(Request::new(())));
+        let mut task = std::task::Context::from_waker(std::task::Waker::noop());
+        assert!(client.poll_unpin(&mut task).is_pending());
+        assert!(server.poll_unpin(&mut task).is_pending());
+        // Given up: a timeout, a client that went away.
+    });
+    let client = captured.find("shop.v1.Inventory/Reserve").expect("a span");
+    let [client, server] = [SpanKind::Client, SpanKind::Server].map(|kind| {
+        captured
+            .spans()
+            .iter()
+            .find(|span| span.span_kind == kind)
+            .unwrap_or_else(|| panic!("a {kind:?} span: {client:?}"))
+    });
+    for span in [client, server] {
+        assert_eq!(
+            attribute(span, "rpc.response.status_code"),
+            Some(&string("CANCELLED"))
+        );
+        assert_eq!(
+            attribute(span, "otel_traced.cancelled"),
+            Some(&Value::Bool(true))
+        );
+    }
+    assert_eq!(attribute(client, "error.type"), Some(&string("CANCELLED")));
+    assert_eq!(
+        client.status,
+        Status::error("the call was dropped before its reply"),
+        "an error on the client only"
+    );
+    assert_eq!(attribute(server, "error.type"), None);
+    assert_eq!(server.status, Status::Unset);
+}

@@ -25,7 +25,7 @@ pub(crate) use reply::{HTTP_STATUS_CODE, RPC_STATUS_CODE, grpc_code_name};
 pub use reply::{HasReply, Reply};
 #[doc(hidden)]
 pub use reply::{ReplyProbe, StreamingProbe, ViaNoReply, ViaReply, ViaStreaming, ViaWhole};
-pub(crate) use reply::{STREAM_GIVEN_UP, record_reply, tally_reply};
+pub(crate) use reply::{STREAM_GIVEN_UP, record_given_up, record_reply, tally_reply};
 
 /// Which end of a boundary a span is.
 #[doc(hidden)]

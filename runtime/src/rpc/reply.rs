@@ -45,6 +45,12 @@ pub(crate) const STREAM_GIVEN_UP: Reply<'static> = Reply::Grpc {
     message: "the stream was dropped before its status",
 };
 
+/// A gRPC call whose future was dropped before its reply ends CANCELLED likewise.
+const CALL_GIVEN_UP: Reply<'static> = Reply::Grpc {
+    code: GRPC_CANCELLED,
+    message: "the call was dropped before its reply",
+};
+
 /// The codes that make a gRPC *server* span an error: the server's own faults,
 /// not the caller's (semconv: UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED,
 /// INTERNAL, UNAVAILABLE, DATA_LOSS).
@@ -243,6 +249,21 @@ pub(crate) fn tally_reply(
         }
         _ => {}
     }
+}
+
+/// A gRPC call dropped before its reply, unless it failed already (its poll
+/// panicked): CANCELLED, in its span and its tally.
+pub(crate) fn record_given_up(handle: &mut crate::span::SpanHandle, side: Side) {
+    if handle.tally_failed() {
+        return;
+    }
+    let Reply::Grpc { code, message } = CALL_GIVEN_UP else {
+        unreachable!("a gRPC reply")
+    };
+    if let Some(tally) = handle.tally_mut() {
+        tally_grpc(tally, side, code);
+    }
+    handle.if_recording(|span| record_grpc(&span, side, code, message));
 }
 
 pub(crate) const HTTP_STATUS_CODE: Key = Key::from_static_str("http.response.status_code");
