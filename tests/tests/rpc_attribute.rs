@@ -725,3 +725,64 @@ fn a_grpc_call_dropped_before_its_reply_ends_cancelled() {
     assert_eq!(attribute(server, "error.type"), None);
     assert_eq!(server.status, Status::Unset);
 }
+
+/// Headers whose reads and writes are traced themselves (a decoding helper with
+/// `#[traced]`): our code calls them while it reads or writes the context.
+struct TracedHeaders(Vec<(String, String)>);
+
+#[traced]
+fn decode(value: &str) -> &str {
+    value
+}
+
+impl otel_traced::propagation::Extract for TracedHeaders {
+    fn get_all(&self, key: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(name, _)| name == key)
+            .map(|(_, value)| decode(value))
+            .collect()
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.iter().map(|(name, _)| decode(name)).collect()
+    }
+}
+
+impl otel_traced::propagation::Inject for TracedHeaders {
+    fn set(&mut self, key: &str, value: String) {
+        let value = decode(&value).to_owned();
+        self.0.push((key.to_owned(), value));
+    }
+}
+
+#[traced_rpc(server, service = "shop.v1.Inventory", method = "Count", carrier = headers)]
+fn count(headers: &TracedHeaders) -> Result<Response<u32>, tonic::Status> {
+    Ok(Response::new(headers.0.len() as u32))
+}
+
+#[traced_rpc(client, service = "shop.v1.Inventory", method = "Count", carrier = headers)]
+fn call_count(headers: &mut TracedHeaders) -> usize {
+    headers.0.len()
+}
+
+#[test]
+fn a_carrier_whose_own_code_is_traced_is_read_and_written() {
+    let captured = capture(|| {
+        let mut headers = TracedHeaders(Vec::new());
+        let sent = call_count(&mut headers);
+        count(&headers).map(|reply| (sent, reply.into_inner()))
+    });
+    assert_eq!(
+        captured.output().as_ref().ok(),
+        Some(&(1, 1)),
+        "traceparent"
+    );
+    let client = captured.find("shop.v1.Inventory/Count").expect("spans");
+    let server = captured
+        .spans()
+        .iter()
+        .find(|span| span.span_kind == SpanKind::Server)
+        .expect("the server's span");
+    assert_eq!(server.parent_span_id, client.span_context.span_id());
+}

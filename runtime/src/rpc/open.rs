@@ -37,10 +37,12 @@ impl Callsite {
         links: impl FnOnce() -> Vec<Link>,
         record: impl FnOnce(&mut Attributes<'_>),
     ) -> ActiveSpan {
-        let Some(extracted) = crate::thread_exit::map_current(|current| extract(current, carrier))
-        else {
+        // Read from a clone: the carrier's and the propagator's code run meanwhile,
+        // and a context they attach (a traced helper) needs the current one free.
+        let Some(current) = crate::thread_exit::current() else {
             return ActiveSpan::disabled();
         };
+        let extracted = extract(&current, carrier);
         if !crate::route::is_enabled() {
             return ActiveSpan::passthrough(extracted);
         }
@@ -88,18 +90,17 @@ impl Callsite {
     ) -> ActiveSpan {
         // Under a current span, the message's baggage (a tenant its producer set)
         // still reaches the handler: the message carried it for this call.
-        let Some((parent, created)) = crate::thread_exit::map_current(|current| {
-            let created = extract(current, carrier);
-            let parent = if !current.span().span_context().is_valid() {
-                created.clone()
-            } else if created.baggage().is_empty() {
-                current.clone()
-            } else {
-                crate::baggage::merged(current, created.baggage())
-            };
-            (parent, created)
-        }) else {
+        // Read from a clone, as `serve` reads.
+        let Some(current) = crate::thread_exit::current() else {
             return ActiveSpan::disabled();
+        };
+        let created = extract(&current, carrier);
+        let parent = if !current.span().span_context().is_valid() {
+            created.clone()
+        } else if created.baggage().is_empty() {
+            current
+        } else {
+            crate::baggage::merged(&current, created.baggage())
         };
         if !crate::route::is_enabled() {
             return ActiveSpan::passthrough(parent);
@@ -176,8 +177,9 @@ fn link_to(context: &Context) -> Option<Link> {
 /// The link to the creation context a message's headers carry, if they carry a
 /// valid one (read with the global propagator).
 pub fn creation_link<C: Extract + ?Sized>(headers: &C) -> Option<Link> {
-    crate::thread_exit::map_current(|current| extract(current, headers))
-        .and_then(|created| link_to(&created))
+    // Read from a clone, as `serve` reads.
+    let current = crate::thread_exit::current()?;
+    link_to(&extract(&current, headers))
 }
 
 impl ActiveSpan {
@@ -191,7 +193,10 @@ impl ActiveSpan {
                 inject(context, &mut injector);
             }
             None => {
-                crate::thread_exit::map_current(|current| inject(current, &mut injector));
+                // Written from a clone: the carrier's code runs meanwhile.
+                if let Some(current) = crate::thread_exit::current() {
+                    inject(&current, &mut injector);
+                }
             }
         }
     }
