@@ -342,7 +342,9 @@ fn shape(function: &ItemFn) -> (Shape, Option<Type>) {
         return (Shape::ReturnsFuture { boxed: false }, output);
     }
     if let Type::ImplTrait(bounds) = returned
-        && has_bound(&bounds.bounds, "Stream")
+        && STREAMS
+            .iter()
+            .any(|stream| has_bound(&bounds.bounds, stream))
     {
         return (Shape::ReturnsStream { boxed: false }, None);
     }
@@ -367,12 +369,25 @@ fn shape(function: &ItemFn) -> (Shape, Option<Type>) {
     (Shape::Sync, Some(returned.clone()))
 }
 
-/// For bounds containing `Future<Output = T>`: `Some(Some(T))`; for a bare
-/// `Future`: `Some(None)`; without a `Future` bound: `None`.
+/// The traits a returned `impl ..` is a future by (`FusedFuture` is one, for
+/// `select!`), and those it is a stream by.
+const FUTURES: [&str; 2] = ["Future", "FusedFuture"];
+const STREAMS: [&str; 2] = ["Stream", "FusedStream"];
+
+/// For bounds containing `Future<Output = T>` (or `FusedFuture<..>`):
+/// `Some(Some(T))`; for a bare `Future`: `Some(None)`; without a `Future` bound:
+/// `None`.
 fn future_output<'a>(
-    bounds: impl IntoIterator<Item = &'a syn::TypeParamBound>,
+    bounds: impl IntoIterator<Item = &'a syn::TypeParamBound> + Clone,
 ) -> Option<Option<Type>> {
-    associated_type(bounds, "Future", "Output")
+    let named = |name| associated_type(bounds.clone(), name, "Output");
+    // The one that names the output, if any does.
+    let found: Vec<_> = FUTURES.into_iter().filter_map(named).collect();
+    found
+        .iter()
+        .find(|output| output.is_some())
+        .or(found.first())
+        .cloned()
 }
 
 /// For bounds containing `Trait<Name = T>`: `Some(Some(T))`; for a bare `Trait`:
@@ -407,7 +422,9 @@ fn stream_item(returned: &Type) -> Option<Type> {
     let Type::ImplTrait(bounds) = returned else {
         return None;
     };
-    associated_type(&bounds.bounds, "Stream", "Item").flatten()
+    STREAMS
+        .into_iter()
+        .find_map(|stream| associated_type(&bounds.bounds, stream, "Item").flatten())
 }
 
 /// `T` of the `futures` crate's boxed aliases named in `names`, written as that

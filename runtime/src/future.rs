@@ -89,6 +89,16 @@ impl<F: Future, O: FnOnce(&mut SpanHandle, &F::Output), S: BorrowMut<ActiveSpan>
     }
 }
 
+/// Fused as the future it wraps is: `-> impl FusedFuture<Output = ..>` (for
+/// `select!`) compiles annotated.
+impl<F: futures_core::FusedFuture, O: RecordOutcome<F::Output>, S: BorrowMut<ActiveSpan>>
+    futures_core::FusedFuture for Instrumented<F, O, S>
+{
+    fn is_terminated(&self) -> bool {
+        self.inner.is_terminated()
+    }
+}
+
 impl<F: Future, O: RecordOutcome<F::Output>, S: BorrowMut<ActiveSpan>> Future
     for Instrumented<F, O, S>
 {

@@ -61,6 +61,16 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> bool> InstrumentedStream<
     }
 }
 
+/// Fused as the stream it wraps is: `-> impl FusedStream<Item = ..>` compiles
+/// annotated.
+impl<S: futures_core::FusedStream, F: FnMut(&mut SpanHandle, &S::Item) -> bool>
+    futures_core::FusedStream for InstrumentedStream<S, F>
+{
+    fn is_terminated(&self) -> bool {
+        self.inner.is_terminated()
+    }
+}
+
 impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> bool> Stream for InstrumentedStream<S, F> {
     type Item = S::Item;
 

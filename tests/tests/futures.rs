@@ -376,3 +376,62 @@ async fn futures_and_streams_whose_types_only_the_signature_writes() {
     );
     assert_child_of(captured.find("step").expect("the future's own call"), boxed);
 }
+
+/// A fused future, as `select!` in a loop wants one.
+#[traced]
+fn fused_fetch(id: u32) -> impl futures::future::FusedFuture<Output = u32> {
+    use futures::FutureExt as _;
+    async move {
+        step().await;
+        id
+    }
+    .fuse()
+}
+
+/// A fused future that is `Send` too.
+#[traced]
+fn fused_beside(id: u32) -> impl futures::future::FusedFuture<Output = u32> + Send {
+    use futures::FutureExt as _;
+    std::future::ready(id).fuse()
+}
+
+/// A fused stream.
+#[traced]
+fn fused_ids() -> impl futures::stream::FusedStream<Item = u32> {
+    use futures::StreamExt as _;
+    futures::stream::iter([1, 2]).fuse()
+}
+
+#[tokio::test]
+async fn fused_futures_and_streams_are_instrumented_to_their_end_and_stay_fused() {
+    use futures::future::FusedFuture as _;
+    use futures::stream::{FusedStream as _, StreamExt as _};
+    let captured = capture_async(async {
+        let mut future = Box::pin(fused_fetch(7));
+        let created = SystemTime::now();
+        tokio::task::yield_now().await;
+        let id = (&mut future).await;
+        assert!(future.is_terminated(), "fused: terminated once complete");
+        let mut ids = Box::pin(fused_ids());
+        let all: Vec<u32> = (&mut ids).collect().await;
+        assert!(ids.is_terminated());
+        ((id + fused_beside(1).await, all), created)
+    })
+    .await;
+    assert_eq!(captured.output().0, (8, vec![1, 2]));
+    let fetch = captured.find("fused_fetch").expect("its span");
+    assert!(
+        fetch.start_time <= captured.output().1,
+        "the span opens at the call"
+    );
+    assert_child_of(captured.find("step").expect("the step"), fetch);
+    assert_eq!(
+        attribute(
+            captured.find("fused_ids").expect("its span"),
+            "otel_traced.messages"
+        ),
+        Some(&Value::I64(2)),
+        "a stream: its span lasts to its end"
+    );
+    assert!(captured.find("fused_beside").is_some());
+}
