@@ -21,6 +21,7 @@
 
 mod background;
 pub mod baggage;
+mod batches;
 mod calls;
 mod callsite;
 #[cfg(feature = "catalog")]

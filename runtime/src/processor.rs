@@ -94,17 +94,28 @@ pub(crate) struct CountedExporter<E> {
 }
 
 /// Counts the spans an exporter delivered, each attribute key kept once and every
-/// string cut to the value length limit first.
+/// string cut to the value length limit first, in requests a collector takes
+/// ([`crate::batches`]).
 impl<E: SpanExporter> SpanExporter for CountedExporter<E> {
     async fn export(&self, mut batch: Vec<SpanData>) -> OTelSdkResult {
         for span in &mut batch {
             keep_last_values(&mut span.attributes);
             cut_span_to_length_limit(span);
         }
-        let spans = batch.len() as u64;
-        let result = self.inner.export(batch).await;
-        if result.is_ok() {
-            self.counters.exported.fetch_add(spans, Ordering::Relaxed);
+        // One request, unless its spans weigh more than a collector takes at once.
+        let mut result = Ok(());
+        for part in crate::batches::split(batch, crate::batches::BUDGET) {
+            let spans = part.len() as u64;
+            match self.inner.export(part).await {
+                Ok(()) => {
+                    self.counters.exported.fetch_add(spans, Ordering::Relaxed);
+                }
+                Err(error) => {
+                    if result.is_ok() {
+                        result = Err(error);
+                    }
+                }
+            }
         }
         result
     }

@@ -174,10 +174,49 @@ fn export_to(transport: Transport) {
     assert_eq!(scope.name, "otel-traced-tests");
 }
 
+/// Records what it is given whole (no value length limit is set).
+#[traced]
+fn upload(body: &str) -> usize {
+    body.len()
+}
+
+/// Spans heavier together than a collector takes in one request (gRPC's 4 MiB)
+/// arrive all the same: the batch goes out in several requests.
+fn heavy_spans_to(transport: Transport) {
+    let receiver = Receiver::start(transport);
+    let protocol = match transport {
+        Transport::Grpc => "grpc",
+        Transport::Http => "http/protobuf",
+    };
+    let guard = Config::from_vars([
+        (
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            receiver.endpoint().as_str(),
+        ),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
+        // One batch, exported at shutdown.
+        ("OTEL_BSP_SCHEDULE_DELAY", "60000"),
+    ])
+    .install()
+    .expect("OTLP configured");
+    let body = "x".repeat(1 << 20);
+    for _ in 0..6 {
+        upload(&body);
+    }
+    guard.shutdown().expect("everything exported");
+    let spans = receiver.spans();
+    assert_eq!(spans.len(), 6, "{transport:?}");
+    assert!(spans.iter().all(|span| {
+        string_attribute(&span.attributes, "body").is_some_and(|recorded| recorded.len() == 1 << 20)
+    }));
+}
+
 #[test]
 fn annotated_calls_arrive_over_grpc_and_http_protobuf() {
     export_to(Transport::Grpc);
     export_to(Transport::Http);
+    heavy_spans_to(Transport::Grpc);
+    heavy_spans_to(Transport::Http);
     // Nothing else may remain installed: a later init succeeds.
     let guard = Config::from_vars([("OTEL_TRACES_EXPORTER", "none")])
         .install()
