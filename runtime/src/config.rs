@@ -129,14 +129,19 @@ pub(crate) struct Settings {
 pub(crate) type ProcessorFactory = Box<
     dyn FnOnce(
             BatchSettings,
-            std::sync::Arc<crate::processor::SpanCounters>,
+            std::sync::Arc<crate::processor::Counters>,
         ) -> crate::processor::BoxedProcessor
         + Send,
 >;
 
 /// Builds the log processor around the exporter given to [`Config::log_exporter`].
-pub(crate) type LogProcessorFactory =
-    Box<dyn FnOnce(BatchSettings) -> opentelemetry_sdk::logs::BatchLogProcessor + Send>;
+pub(crate) type LogProcessorFactory = Box<
+    dyn FnOnce(
+            BatchSettings,
+            &std::sync::Arc<crate::processor::Counters>,
+        ) -> crate::logs::CountedLogs
+        + Send,
+>;
 
 /// Adds a periodic reader exporting to the exporter given to
 /// [`Config::metric_exporter`], every interval.
@@ -298,7 +303,9 @@ impl Config {
     /// recorded as logs) through any SDK log exporter, behind a batch processor set
     /// by `OTEL_BLRP_*`; over `OTEL_LOGS_EXPORTER`.
     pub fn log_exporter(mut self, exporter: impl LogExporter + 'static) -> Self {
-        self.custom_log_exporter = Some(Box::new(move |batch| crate::logs::batch(exporter, batch)));
+        self.custom_log_exporter = Some(Box::new(move |batch, counters| {
+            crate::logs::batch(exporter, batch, counters)
+        }));
         self
     }
 

@@ -5,7 +5,8 @@ use crate::config::{
     Config, Destination, ExceptionSignal, LogProcessorFactory, LogsDestination, ProcessorFactory,
     Propagator, Settings,
 };
-use crate::processor::{Accepted, BoxedProcessor, CountedExporter, SpanCounters};
+use crate::logs::CountedLogs;
+use crate::processor::{Accepted, BoxedProcessor, CountedExporter, Counters};
 use crate::route;
 use opentelemetry::KeyValue;
 use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
@@ -14,7 +15,7 @@ use opentelemetry_resource_detectors::{
 };
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
-use opentelemetry_sdk::logs::{BatchLogProcessor, SdkLoggerProvider};
+use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::resource::{ResourceDetector, TelemetryResourceDetector};
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use std::fmt;
@@ -96,8 +97,16 @@ impl std::error::Error for InitError {}
 #[derive(Debug)]
 pub struct ShutdownError {
     failures: Vec<(&'static str, OTelSdkError)>,
-    /// Spans accepted but not exported, counted at shutdown (0 after a flush).
-    dropped_spans: u64,
+    /// Spans and log records accepted but not exported, counted at shutdown (0
+    /// after a flush).
+    dropped: Dropped,
+}
+
+/// What a shutdown counted as lost.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Dropped {
+    spans: u64,
+    log_records: u64,
 }
 
 impl ShutdownError {
@@ -105,26 +114,29 @@ impl ShutdownError {
     /// `dropped`, if there are any.
     fn of(
         results: [(&'static str, OTelSdkResult); 3],
-        dropped_spans: u64,
+        dropped: Dropped,
     ) -> Result<(), ShutdownError> {
         let failures: Vec<_> = results
             .into_iter()
             .filter_map(|(signal, result)| result.err().map(|error| (signal, error)))
             .collect();
-        if failures.is_empty() && dropped_spans == 0 {
+        if failures.is_empty() && dropped == Dropped::default() {
             Ok(())
         } else {
-            Err(ShutdownError {
-                failures,
-                dropped_spans,
-            })
+            Err(ShutdownError { failures, dropped })
         }
     }
 
     /// Spans accepted but never exported (dropped from a full queue, lost to a
     /// failed export), as [`Guard::dropped_spans`] counted them at shutdown.
     pub fn dropped_spans(&self) -> u64 {
-        self.dropped_spans
+        self.dropped.spans
+    }
+
+    /// Log records accepted but never exported, as
+    /// [`Guard::dropped_log_records`] counted them at shutdown.
+    pub fn dropped_log_records(&self) -> u64 {
+        self.dropped.log_records
     }
 }
 
@@ -134,13 +146,22 @@ impl fmt::Display for ShutdownError {
             let separator = if index == 0 { "" } else { "; " };
             write!(f, "{separator}exporting the last {signal} failed: {error}")?;
         }
-        if self.dropped_spans > 0 {
-            let separator = if self.failures.is_empty() { "" } else { "; " };
-            write!(
-                f,
-                "{separator}{} span(s) were not exported (a full queue or a failed export): raise OTEL_BSP_MAX_QUEUE_SIZE or check the exporter's endpoint",
-                self.dropped_spans
-            )?;
+        let mut separator = if self.failures.is_empty() { "" } else { "; " };
+        for (count, what, queue) in [
+            (self.dropped.spans, "span(s)", "OTEL_BSP_MAX_QUEUE_SIZE"),
+            (
+                self.dropped.log_records,
+                "log record(s)",
+                "OTEL_BLRP_MAX_QUEUE_SIZE",
+            ),
+        ] {
+            if count > 0 {
+                write!(
+                    f,
+                    "{separator}{count} {what} were not exported (a full queue or a failed export): raise {queue} or check the exporter's endpoint"
+                )?;
+                separator = "; ";
+            }
         }
         Ok(())
     }
@@ -176,7 +197,9 @@ pub struct Guard {
     logs: Option<SdkLoggerProvider>,
     /// The metrics pipeline, when metrics are exported.
     metrics: Option<crate::metrics::Pipeline>,
-    counters: Arc<SpanCounters>,
+    counters: Arc<Counters>,
+    /// The log records' counters (none accepted when no logs are exported).
+    log_counters: Arc<Counters>,
 }
 
 impl Guard {
@@ -188,6 +211,7 @@ impl Guard {
             logs: None,
             metrics: None,
             counters: Arc::default(),
+            log_counters: Arc::default(),
         }
     }
 
@@ -218,7 +242,7 @@ impl Guard {
                         .map_or(Ok(()), |metrics| metrics.force_flush(SHUTDOWN_TIMEOUT)),
                 ),
             ],
-            0,
+            Dropped::default(),
         )
     }
 
@@ -227,6 +251,12 @@ impl Guard {
     /// it also counts spans still waiting in the queue.
     pub fn dropped_spans(&self) -> u64 {
         self.counters.unexported()
+    }
+
+    /// Log records (of the `log` and `tracing` bridges, exception records) accepted
+    /// but not exported, as [`Guard::dropped_spans`] counts spans.
+    pub fn dropped_log_records(&self) -> u64 {
+        self.log_counters.unexported()
     }
 
     /// Flushes and shuts down now, saying whether everything accepted was
@@ -286,7 +316,10 @@ impl Guard {
                 ("log records", logs),
                 ("metrics", metrics),
             ],
-            self.dropped_spans(),
+            Dropped {
+                spans: self.dropped_spans(),
+                log_records: self.dropped_log_records(),
+            },
         )
     }
 }
@@ -323,7 +356,7 @@ pub(crate) fn install(
     custom_logs: Option<LogProcessorFactory>,
     custom_metrics: Option<crate::metrics::MetricReaderFactory>,
 ) -> Result<Guard, InitError> {
-    let counters = Arc::new(SpanCounters::default());
+    let counters = Arc::new(Counters::default());
     let processor = match settings.destination {
         Destination::None => None,
         Destination::Console => {
@@ -344,11 +377,13 @@ pub(crate) fn install(
         Destination::Custom => custom.map(|factory| factory(settings.batch, Arc::clone(&counters))),
     };
     let resource = resource(settings.resource);
+    let log_counters = Arc::new(Counters::default());
     let logs = logs_provider(
         settings.logs,
         custom_logs,
         settings.log_batch,
         resource.clone(),
+        &log_counters,
     )?;
     let mut metrics =
         crate::metrics::Pipeline::start(&settings.metrics, custom_metrics, resource.clone())?;
@@ -392,6 +427,7 @@ pub(crate) fn install(
         logs,
         metrics,
         counters,
+        log_counters,
     })
 }
 
@@ -416,6 +452,7 @@ pub fn use_global_provider() -> Result<Guard, InitError> {
         logs: None,
         metrics: None,
         counters: Arc::default(),
+        log_counters: Arc::default(),
     })
 }
 
@@ -423,7 +460,7 @@ pub fn use_global_provider() -> Result<Guard, InitError> {
 fn otlp_processor(
     otlp: crate::config::OtlpSettings,
     batch: crate::config::BatchSettings,
-    counters: &Arc<SpanCounters>,
+    counters: &Arc<Counters>,
 ) -> Result<BoxedProcessor, InitError> {
     let exporter = crate::otlp::exporter(otlp, batch.export_timeout)?;
     Ok(crate::processor::batch(
@@ -442,11 +479,12 @@ fn logs_provider(
     custom: Option<LogProcessorFactory>,
     batch: crate::config::BatchSettings,
     resource: Resource,
+    counters: &Arc<Counters>,
 ) -> Result<Option<SdkLoggerProvider>, InitError> {
     let processor = match (destination, custom) {
         (LogsDestination::None, _) | (LogsDestination::Custom, None) => return Ok(None),
-        (LogsDestination::Custom, Some(factory)) => factory(batch),
-        (LogsDestination::Otlp(otlp), _) => otlp_log_processor(otlp, batch)?,
+        (LogsDestination::Custom, Some(factory)) => factory(batch, counters),
+        (LogsDestination::Otlp(otlp), _) => otlp_log_processor(otlp, batch, counters)?,
     };
     Ok(Some(
         SdkLoggerProvider::builder()
@@ -460,16 +498,18 @@ fn logs_provider(
 fn otlp_log_processor(
     otlp: crate::config::OtlpSettings,
     batch: crate::config::BatchSettings,
-) -> Result<BatchLogProcessor, InitError> {
+    counters: &Arc<Counters>,
+) -> Result<CountedLogs, InitError> {
     let exporter = crate::otlp::log_exporter(otlp, batch.export_timeout)?;
-    Ok(crate::logs::batch(exporter, batch))
+    Ok(crate::logs::batch(exporter, batch, counters))
 }
 
 #[cfg(not(feature = "otlp"))]
 fn otlp_log_processor(
     _otlp: crate::config::OtlpSettings,
     _batch: crate::config::BatchSettings,
-) -> Result<BatchLogProcessor, InitError> {
+    _counters: &Arc<Counters>,
+) -> Result<CountedLogs, InitError> {
     Err(InitError::MissingFeature("otlp"))
 }
 
@@ -477,7 +517,7 @@ fn otlp_log_processor(
 fn otlp_processor(
     _otlp: crate::config::OtlpSettings,
     _batch: crate::config::BatchSettings,
-    _counters: &Arc<SpanCounters>,
+    _counters: &Arc<Counters>,
 ) -> Result<BoxedProcessor, InitError> {
     Err(InitError::MissingFeature("otlp"))
 }

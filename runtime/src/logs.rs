@@ -7,11 +7,15 @@
 //! and stops exporting when the guard is dropped.
 
 use crate::config::{BatchSettings, ExceptionSignal};
+use crate::processor::Counters;
 use opentelemetry::logs::{AnyValue, LogRecord as _, Logger as _, LoggerProvider as _, Severity};
 use opentelemetry::trace::SpanContext;
 use opentelemetry::{InstrumentationScope, KeyValue, Value};
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::logs::{
-    BatchConfigBuilder, BatchLogProcessor, LogExporter, SdkLogger, SdkLoggerProvider,
+    BatchConfigBuilder, BatchLogProcessor, LogBatch, LogExporter, LogProcessor, SdkLogRecord,
+    SdkLogger, SdkLoggerProvider,
 };
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
@@ -47,19 +51,80 @@ const EXPORT_DELAY: Duration = Duration::from_secs(1);
 
 /// The SDK's batch log processor (on its own thread) around `exporter`, with our
 /// `OTEL_BLRP_*` settings applied explicitly (the SDK's defaults read the process
-/// environment, which `Config::from_vars` must not).
+/// environment, which `Config::from_vars` must not), its records counted as
+/// accepted and as exported: those a full queue drops are otherwise lost unsaid.
 pub(crate) fn batch(
     exporter: impl LogExporter + 'static,
     settings: BatchSettings,
-) -> BatchLogProcessor {
+    counters: &Arc<Counters>,
+) -> CountedLogs {
     let config = BatchConfigBuilder::default()
         .with_max_queue_size(settings.max_queue_size)
         .with_scheduled_delay(settings.scheduled_delay.unwrap_or(EXPORT_DELAY))
         .with_max_export_batch_size(settings.max_export_batch_size)
         .build();
-    BatchLogProcessor::builder(exporter)
-        .with_batch_config(config)
-        .build()
+    let exporter = CountedLogExporter {
+        inner: exporter,
+        counters: Arc::clone(counters),
+    };
+    CountedLogs {
+        inner: BatchLogProcessor::builder(exporter)
+            .with_batch_config(config)
+            .build(),
+        counters: Arc::clone(counters),
+    }
+}
+
+/// The batch log processor, counting the records it is given.
+#[derive(Debug)]
+pub(crate) struct CountedLogs {
+    inner: BatchLogProcessor,
+    counters: Arc<Counters>,
+}
+
+impl LogProcessor for CountedLogs {
+    fn emit(&self, record: &mut SdkLogRecord, scope: &InstrumentationScope) {
+        self.counters.accept(1);
+        self.inner.emit(record, scope);
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.inner.force_flush()
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.inner.set_resource(resource);
+    }
+}
+
+/// An exporter of log records, counting those it delivered.
+#[derive(Debug)]
+struct CountedLogExporter<E> {
+    inner: E,
+    counters: Arc<Counters>,
+}
+
+impl<E: LogExporter> LogExporter for CountedLogExporter<E> {
+    async fn export(&self, batch: LogBatch<'_>) -> OTelSdkResult {
+        let records = batch.iter().count() as u64;
+        let result = self.inner.export(batch).await;
+        if result.is_ok() {
+            self.counters.exported(records);
+        }
+        result
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.inner.set_resource(resource);
+    }
 }
 
 /// Makes `provider` where bridged records and exception records go.

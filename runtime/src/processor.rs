@@ -68,16 +68,24 @@ pub(crate) fn batch(
     ))
 }
 
-/// Spans accepted (ended and handed to the pipeline) and spans exported, so that
-/// `Guard::dropped_spans` can say what was lost (the batch processor's own counter
-/// is private).
+/// Spans (or log records) accepted, handed to the pipeline, and exported, so that
+/// `Guard::dropped_spans` can say what was lost (the batch processors' own
+/// counters are private).
 #[derive(Debug, Default)]
-pub(crate) struct SpanCounters {
+pub(crate) struct Counters {
     accepted: AtomicU64,
     exported: AtomicU64,
 }
 
-impl SpanCounters {
+impl Counters {
+    pub(crate) fn accept(&self, count: u64) {
+        self.accepted.fetch_add(count, Ordering::Relaxed);
+    }
+
+    pub(crate) fn exported(&self, count: u64) {
+        self.exported.fetch_add(count, Ordering::Relaxed);
+    }
+
     /// Spans accepted but not exported: exact once the pipeline was flushed or shut
     /// down, and including spans still queued before that.
     pub(crate) fn unexported(&self) -> u64 {
@@ -90,7 +98,7 @@ impl SpanCounters {
 #[derive(Debug)]
 pub(crate) struct CountedExporter<E> {
     pub inner: E,
-    pub counters: Arc<SpanCounters>,
+    pub counters: Arc<Counters>,
 }
 
 /// Counts the spans an exporter delivered, each attribute key kept once and every
@@ -108,7 +116,7 @@ impl<E: SpanExporter> SpanExporter for CountedExporter<E> {
             let spans = part.len() as u64;
             match self.inner.export(part).await {
                 Ok(()) => {
-                    self.counters.exported.fetch_add(spans, Ordering::Relaxed);
+                    self.counters.exported(spans);
                 }
                 Err(error) => {
                     if result.is_ok() {
@@ -137,7 +145,7 @@ impl<E: SpanExporter> SpanExporter for CountedExporter<E> {
 #[derive(Debug)]
 pub(crate) struct Accepted<P> {
     pub inner: P,
-    pub counters: Arc<SpanCounters>,
+    pub counters: Arc<Counters>,
 }
 
 impl<P: SpanProcessor> SpanProcessor for Accepted<P> {
@@ -146,7 +154,7 @@ impl<P: SpanProcessor> SpanProcessor for Accepted<P> {
     }
 
     fn on_end(&self, span: SpanData) {
-        self.counters.accepted.fetch_add(1, Ordering::Relaxed);
+        self.counters.accept(1);
         self.inner.on_end(span);
     }
 

@@ -237,3 +237,40 @@ fn exceptions_stay_span_events_when_no_logs_are_exported() {
     );
     assert!(records.is_empty(), "{records:#?}");
 }
+
+#[test]
+fn log_records_a_full_queue_drops_are_counted_and_said_at_shutdown() {
+    let _turn = turn();
+    let receiver = Receiver::start(Transport::Grpc);
+    receiver.set_behaviour(otel_traced_tests::receiver::Behaviour::Slow(
+        Duration::from_millis(200),
+    ));
+    let guard = install(
+        &receiver,
+        Transport::Grpc,
+        &[
+            ("OTEL_BLRP_MAX_QUEUE_SIZE", "4"),
+            ("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "4"),
+            ("OTEL_BLRP_SCHEDULE_DELAY", "10"),
+        ],
+    );
+    for number in 0..200 {
+        log::info!(number; "a record of a busy loop");
+    }
+    let error = guard
+        .shutdown()
+        .expect_err("a queue of 4 dropped some of 200");
+    let dropped = error.dropped_log_records();
+    assert!(dropped > 0, "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains(&format!("{dropped} log record(s) were not exported")),
+        "{error}"
+    );
+    assert_eq!(
+        receiver.log_records().len() as u64 + dropped,
+        200,
+        "every record exported or counted"
+    );
+}
