@@ -919,37 +919,44 @@ fn typed_body(output: &syn::ReturnType, statements: &[syn::Stmt]) -> TokenStream
 /// locals, last declared first, and while the span is current. A parameter's `mut`
 /// is moved here from the signature ([`unbind_mut`]), with its span: the compiler
 /// still says so when it is not needed, except of a client's carrier (`written`),
-/// which the macro writes into. A parameter bound by a pattern stays where it is
+/// which the macro writes into. One bound by a pattern or `ref` stays where it is
 /// (captured as the body uses it).
 fn rebound_params(params: &[crate::parse::Param], written: Option<&syn::Ident>) -> TokenStream {
+    use crate::parse::Rebinding;
     let rebound = params.iter().filter_map(|param| {
         let ident = param.ident.as_ref()?;
         let cfg = &param.cfg;
-        let mutability = &param.mutability;
         // Unused by the body, a parameter is still used: recorded, or moved here.
-        let allowed = if written == Some(ident) {
-            quote!(unused_variables, unused_mut)
-        } else {
-            quote!(unused_variables)
+        let (mutability, allowed) = match &param.rebinding {
+            Rebinding::None => return None,
+            Rebinding::Plain => (None, quote!(unused_variables)),
+            Rebinding::Mut(mutability) if written != Some(ident) => {
+                (Some(quote!(#mutability)), quote!(unused_variables))
+            }
+            Rebinding::Mut(_) | Rebinding::MutKept => {
+                (Some(quote!(mut)), quote!(unused_variables, unused_mut))
+            }
         };
         Some(quote! { #(#cfg)* #[allow(#allowed)] let #mutability #ident = #ident; })
     });
     quote!(#(#rebound)*)
 }
 
-/// Takes `mut` off the signature's parameters that [`rebound_params`] binds again:
-/// it binds them `mut` where the body starts, and the signature's would be unused.
+/// Takes `mut` off the signature's parameters whose `mut` [`rebound_params`] moves
+/// to where the body starts; one the attribute's expressions may need stays, its
+/// lint quieted (the body's binding is `mut` too).
 fn unbind_mut(signature: &mut syn::Signature, params: &[crate::parse::Param]) {
+    use crate::parse::Rebinding;
     let typed = signature.inputs.iter_mut().filter_map(|input| match input {
         syn::FnArg::Typed(typed) => Some(typed),
         syn::FnArg::Receiver(_) => None,
     });
     // `take_params` made one `Param` of each typed input, in order.
     for (typed, param) in typed.zip(params) {
-        if let syn::Pat::Ident(binding) = &mut *typed.pat
-            && param.ident.is_some()
-        {
-            binding.mutability = None;
+        match (&mut *typed.pat, &param.rebinding) {
+            (syn::Pat::Ident(binding), Rebinding::Mut(_)) => binding.mutability = None,
+            (_, Rebinding::MutKept) => typed.attrs.push(syn::parse_quote!(#[allow(unused_mut)])),
+            _ => {}
         }
     }
 }

@@ -28,12 +28,27 @@ pub(crate) struct Param {
     pub mode: ParamMode,
     /// Where diagnostics about this parameter point.
     pub span: Span,
-    /// Its `mut`, when bound with one: the expansion moves it from the signature to
-    /// where the body binds the parameter again.
-    pub mutability: Option<syn::Token![mut]>,
+    /// How the body binds it again where it starts.
+    pub rebinding: Rebinding,
     /// Its `#[cfg(..)]` attributes: a parameter configured out has no binding, so
     /// what records it is configured out with it.
     pub cfg: Vec<syn::Attribute>,
+}
+
+/// How the expansion binds a parameter again where the body starts, so that the
+/// body owns it and drops it as the function would (`expand::rebound_params`).
+pub(crate) enum Rebinding {
+    /// Not at all: bound by a pattern, by `ref`, or `_`.
+    None,
+    /// `let name = name;`.
+    Plain,
+    /// `let mut name = name;`, the signature's `mut` moved there with its span (so
+    /// an unneeded one is still reported on the parameter).
+    Mut(syn::Token![mut]),
+    /// `let mut name = name;`, the signature keeping its `mut` as well: the
+    /// attribute's own expressions name the parameter, and may change it before the
+    /// body runs.
+    MutKept,
 }
 
 /// What a call of the function is, which decides where its span ends.
@@ -91,7 +106,7 @@ pub(crate) fn parse(
         return Err(not_a_function(item, attribute));
     };
     let mut errors = Errors::default();
-    let options = parse_options(args, which, &mut errors);
+    let options = parse_options(args.clone(), which, &mut errors);
     if let Some(constness) = &function.sig.constness {
         errors.push(syn::Error::new(
             constness.span(),
@@ -116,7 +131,7 @@ pub(crate) fn parse(
             format!("`{attribute}` cannot instrument a function that never returns (`-> !`): its span would only end if it panicked; annotate the functions it calls instead"),
         ));
     }
-    let params = take_params(&mut function, &mut errors);
+    let params = take_params(&mut function, &args, &mut errors);
     let (shape, produced) = shape(&function);
     // A boxed return type, written out or an alias, types the body's future or
     // stream itself; an `impl Trait` does not, nor does the `async` block that
@@ -222,19 +237,25 @@ fn is_async_trait_positional(ident: &syn::Ident) -> bool {
 }
 
 /// Reads and removes `#[skip]` and `#[attr(..)]` from every parameter.
-fn take_params(function: &mut ItemFn, errors: &mut Errors) -> Vec<Param> {
+fn take_params(function: &mut ItemFn, args: &TokenStream, errors: &mut Errors) -> Vec<Param> {
     let mut params = Vec::new();
     for input in &mut function.sig.inputs {
         let FnArg::Typed(typed) = input else {
             continue;
         };
-        let (ident, mutability) = match &*typed.pat {
+        let (ident, rebinding) = match &*typed.pat {
             Pat::Ident(binding)
                 if binding.subpat.is_none() && !is_async_trait_positional(&binding.ident) =>
             {
-                (Some(binding.ident.clone()), binding.mutability)
+                let rebinding = match binding.mutability {
+                    _ if binding.by_ref.is_some() => Rebinding::None,
+                    None => Rebinding::Plain,
+                    Some(_) if mentions(args, &binding.ident) => Rebinding::MutKept,
+                    Some(mutability) => Rebinding::Mut(mutability),
+                };
+                (Some(binding.ident.clone()), rebinding)
             }
-            _ => (None, None),
+            _ => (None, Rebinding::None),
         };
         let span = typed.pat.span();
         let mut mode = ParamMode::Default;
@@ -278,11 +299,21 @@ fn take_params(function: &mut ItemFn, errors: &mut Errors) -> Vec<Param> {
             ty: (*typed.ty).clone(),
             mode,
             span,
-            mutability,
+            rebinding,
             cfg,
         });
     }
     params
+}
+
+/// Whether `tokens` (the attribute's arguments) name `ident` anywhere.
+fn mentions(tokens: &TokenStream, ident: &Ident) -> bool {
+    let name = syn::ext::IdentExt::unraw(ident);
+    tokens.clone().into_iter().any(|token| match token {
+        proc_macro2::TokenTree::Ident(found) => syn::ext::IdentExt::unraw(&found) == name,
+        proc_macro2::TokenTree::Group(group) => mentions(&group.stream(), ident),
+        _ => false,
+    })
 }
 
 /// `#[attr]`, `#[attr("key")]`, `#[attr(display)]` or `#[attr("key", display)]`.

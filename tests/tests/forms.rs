@@ -789,3 +789,27 @@ async fn parameters_of_a_function_returning_a_future_are_dropped_as_without_the_
          declared first, all while the span is current; then the future's own"
     );
 }
+
+/// Takes the first item in the attribute's own expression, before the body runs.
+#[traced(attrs(first = items.next().unwrap_or_default()))]
+fn rest(mut items: std::vec::IntoIter<u64>) -> Vec<u64> {
+    items.collect()
+}
+
+/// Bound by `ref mut`: the body changes the parameter through the reference.
+#[traced]
+#[allow(clippy::toplevel_ref_arg, reason = "the form under test")]
+fn filled(ref mut buffer: Vec<u8>, byte: u8) -> usize {
+    buffer.push(byte);
+    buffer.len()
+}
+
+#[test]
+fn parameters_the_attribute_changes_or_binds_by_reference_keep_their_binding() {
+    let captured = capture(|| (rest(vec![4, 5, 6].into_iter()), filled(vec![1], 2)));
+    assert_eq!(*captured.output(), (vec![5, 6], 2));
+    let rest = captured.find("rest").expect("its span");
+    assert_eq!(attribute(rest, "first"), Some(&Value::I64(4)));
+    let filled = captured.find("filled").expect("its span");
+    assert_eq!(attribute(filled, "byte"), Some(&Value::I64(2)));
+}
