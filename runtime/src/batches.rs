@@ -8,6 +8,7 @@
 //! several requests instead, so that only a span too large by itself is lost.
 
 use opentelemetry::{Array, KeyValue, Value};
+use opentelemetry_sdk::error::OTelSdkError;
 use opentelemetry_sdk::trace::SpanData;
 
 /// What one request may weigh, estimated: under the 4 MiB default, with room for
@@ -36,57 +37,74 @@ pub(crate) fn split(batch: Vec<SpanData>, budget: usize) -> Vec<Vec<SpanData>> {
     parts
 }
 
-/// About what `span` weighs encoded: its strings, and a few bytes for each field
-/// and number (an upper bound for the numbers, close for the strings).
+/// Whether an export failed because its request was too large for the collector
+/// (gRPC's RESOURCE_EXHAUSTED or OUT_OF_RANGE, HTTP's 413), so that the next
+/// request may still go through; any other failure (the collector down) would
+/// fail the next the same way.
+pub(crate) fn refused_as_too_large(error: &OTelSdkError) -> bool {
+    let said = error.to_string();
+    ["ResourceExhausted", "OutOfRange", "status code: 413"]
+        .iter()
+        .any(|refusal| said.contains(refusal))
+}
+
+/// At least what `span` weighs encoded in protobuf: its strings, and for each
+/// field its tag and length prefix, each number at its widest (an upper bound
+/// everywhere but in the strings, where it is exact).
 fn weight(span: &SpanData) -> usize {
-    const SPAN: usize = 96; // ids, times, kind, status code, flags
-    const ENTRY: usize = 24; // an event's or a link's own fields
+    const SPAN: usize = 96; // ids, times, kind, status code, flags, its own prefix
+    const EVENT: usize = 24; // time, name and attribute prefixes, dropped count
+    const LINK: usize = 56; // trace and span ids, flags, prefixes, dropped count
     SPAN + span.name.len()
         + attributes(&span.attributes)
         + span
             .events
             .iter()
-            .map(|event| ENTRY + event.name.len() + attributes(&event.attributes))
+            .map(|event| EVENT + event.name.len() + attributes(&event.attributes))
             .sum::<usize>()
         + span
             .links
             .iter()
             .map(|link| {
-                ENTRY
-                    + link.span_context.trace_state().header().len()
-                    + attributes(&link.attributes)
+                LINK + link.span_context.trace_state().header().len() + attributes(&link.attributes)
             })
             .sum::<usize>()
         + match &span.status {
-            opentelemetry::trace::Status::Error { description } => description.len(),
+            opentelemetry::trace::Status::Error { description } => 8 + description.len(),
             _ => 0,
         }
 }
 
+/// A key-value pair's prefixes and tags: the pair's, the key's, the value's and
+/// its variant's, each length at most 5 bytes.
+const PAIR: usize = 20;
+/// An array element's own message around its value: tag and length, then the
+/// value's tag (and a string's length).
+const ELEMENT: usize = 8;
+
 fn attributes(attributes: &[KeyValue]) -> usize {
-    const FIELD: usize = 12;
     attributes
         .iter()
-        .map(|attribute| FIELD + attribute.key.as_str().len() + value(&attribute.value))
+        .map(|attribute| PAIR + attribute.key.as_str().len() + value(&attribute.value))
         .sum()
 }
 
 fn value(value: &Value) -> usize {
-    const NUMBER: usize = 11;
+    const NUMBER: usize = 10; // a varint at its widest; a double takes 8
     match value {
         Value::String(text) => text.as_str().len(),
         Value::Array(Array::String(texts)) => {
-            texts.iter().map(|text| 2 + text.as_str().len()).sum()
+            texts.iter().map(|text| ELEMENT + text.as_str().len()).sum()
         }
-        Value::Array(Array::Bool(values)) => 2 * values.len(),
-        Value::Array(Array::I64(values)) => NUMBER * values.len(),
-        Value::Array(Array::F64(values)) => NUMBER * values.len(),
+        Value::Array(Array::Bool(values)) => (ELEMENT + 1) * values.len(),
+        Value::Array(Array::I64(values)) => (ELEMENT + NUMBER) * values.len(),
+        Value::Array(Array::F64(values)) => (ELEMENT + NUMBER) * values.len(),
         _ => NUMBER,
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::split;
     use opentelemetry::KeyValue;
     use opentelemetry::trace::{SpanContext, SpanKind, Status};
@@ -94,7 +112,8 @@ mod tests {
     use std::borrow::Cow;
     use std::time::SystemTime;
 
-    fn span(name: &'static str, text: usize) -> SpanData {
+    /// A span named `name` recording a string of `text` bytes.
+    pub(crate) fn span(name: &'static str, text: usize) -> SpanData {
         SpanData {
             span_context: SpanContext::empty_context(),
             parent_span_id: opentelemetry::trace::SpanId::INVALID,
@@ -117,6 +136,80 @@ mod tests {
             .iter()
             .map(|part| part.iter().map(|span| &*span.name).collect())
             .collect()
+    }
+
+    /// Spans of every kind of content, at sizes where a byte per item shows.
+    fn varied() -> Vec<SpanData> {
+        use opentelemetry::trace::{Event, Link, SpanId, TraceFlags, TraceId, TraceState};
+        use opentelemetry::{Array, StringValue, Value};
+        let with = |attributes: Vec<KeyValue>| SpanData {
+            attributes,
+            ..span("varied", 0)
+        };
+        let many = |value: Value| with(vec![KeyValue::new("values", value)]);
+        let context = SpanContext::new(
+            TraceId::from(u128::MAX),
+            SpanId::from(u64::MAX),
+            TraceFlags::SAMPLED,
+            true,
+            TraceState::from_key_value([("vendor", "a-long-enough-state")]).unwrap(),
+        );
+        let pairs = |count: usize| {
+            (0..count)
+                .map(|index| KeyValue::new(format!("k{index}"), -1_i64))
+                .collect::<Vec<_>>()
+        };
+        let mut linked = span("linked", 0);
+        linked.links.links = (0..500)
+            .map(|_| Link::new(context.clone(), pairs(2), 0))
+            .collect();
+        let mut evented = span("evented", 0);
+        evented.events.events = (0..500)
+            .map(|index| Event::new("e", SystemTime::UNIX_EPOCH, pairs(index % 3), 0))
+            .collect();
+        evented.status = Status::error("x".repeat(300));
+        vec![
+            many(Value::Array(Array::Bool(vec![true; 100_000]))),
+            many(Value::Array(Array::I64(vec![i64::MIN; 100_000]))),
+            many(Value::Array(Array::F64(vec![-1.5; 100_000]))),
+            many(Value::Array(Array::String(vec![
+                StringValue::from("");
+                100_000
+            ]))),
+            many(Value::Array(Array::String(vec![
+                StringValue::from(
+                    "x".repeat(300)
+                );
+                1_000
+            ]))),
+            with(pairs(10_000)),
+            with(vec![KeyValue::new("body", "x".repeat(5 << 20))]),
+            linked,
+            evented,
+        ]
+    }
+
+    #[test]
+    fn the_estimate_is_never_under_the_encoded_size() {
+        use prost::Message as _;
+        for span in varied() {
+            let estimated = super::weight(&span);
+            let encoded = opentelemetry_proto::tonic::trace::v1::Span::from(span.clone()).encoded_len()
+                // Its own tag and length in the request.
+                + 6;
+            assert!(
+                estimated >= encoded,
+                "{} with {} attributes, {} links, {} events: {estimated} < {encoded}",
+                span.name,
+                span.attributes.len(),
+                span.links.len(),
+                span.events.len()
+            );
+            assert!(
+                estimated <= 3 * encoded,
+                "not too far over either: {estimated} for {encoded}"
+            );
+        }
     }
 
     #[test]

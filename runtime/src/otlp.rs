@@ -291,10 +291,15 @@ fn grpc<B: WithExportConfig + WithTonicConfig>(
     if let Some(compression) = compression(settings) {
         builder = builder.with_compression(compression);
     }
+    // Checked whatever the scheme: a file that holds no certificate is a mistake
+    // to say now, not when the endpoint turns to https.
+    let certificate = match &settings.certificate {
+        Some(path) => Some(certificates(path)?.0),
+        None => None,
+    };
     if settings.endpoint.starts_with("https://") {
         let mut tls = tonic::transport::ClientTlsConfig::new().with_webpki_roots();
-        if let Some(path) = &settings.certificate {
-            let (pem, _) = certificates(path)?;
+        if let Some(pem) = certificate {
             tls = tls.ca_certificate(tonic::transport::Certificate::from_pem(pem));
         }
         builder = builder.with_tls_config(tls);

@@ -148,9 +148,10 @@ fn status_hint(error: &str, signal: &str) -> String {
     }
 }
 
-/// What to do about a certificate the client did not trust, when `cause` says so.
+/// What to do about a certificate no trusted root vouches for, when `cause` says
+/// so (an expired one, or one for another name, is the collector's to mend).
 fn tls_hint(cause: &str) -> &'static str {
-    if cause.contains("certificate") {
+    if cause.contains("UnknownIssuer") {
         " (a collector whose certificate a private CA signed: set OTEL_EXPORTER_OTLP_CERTIFICATE to that CA's PEM file)"
     } else {
         ""

@@ -111,16 +111,20 @@ impl<E: SpanExporter> SpanExporter for CountedExporter<E> {
             cut_span_to_length_limit(span);
         }
         // One request, unless its spans weigh more than a collector takes at once.
+        // After a part that failed for another reason than its size (the collector
+        // down), the rest is not tried: each would wait out its own timeout.
         let mut result = Ok(());
         for part in crate::batches::split(batch, crate::batches::BUDGET) {
             let spans = part.len() as u64;
             match self.inner.export(part).await {
-                Ok(()) => {
-                    self.counters.exported(spans);
-                }
+                Ok(()) => self.counters.exported(spans),
                 Err(error) => {
+                    let too_large = crate::batches::refused_as_too_large(&error);
                     if result.is_ok() {
                         result = Err(error);
+                    }
+                    if !too_large {
+                        break;
                     }
                 }
             }
@@ -223,8 +227,74 @@ fn fingerprint(key: &str) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use super::keep_last_values;
+    use super::{CountedExporter, Counters, keep_last_values};
     use opentelemetry::KeyValue;
+    use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+    use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+    use std::sync::{Arc, Mutex};
+
+    /// Takes requests, failing those whose first span is named in `fails` with
+    /// `error`; remembers the requests' first spans.
+    #[derive(Debug)]
+    struct Collector {
+        fails: &'static [&'static str],
+        error: &'static str,
+        requests: Mutex<Vec<String>>,
+    }
+
+    impl SpanExporter for Collector {
+        async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+            let first = batch[0].name.to_string();
+            self.requests.lock().unwrap().push(first.clone());
+            if self.fails.contains(&first.as_str()) {
+                Err(OTelSdkError::InternalFailure(self.error.to_owned()))
+            } else {
+                Ok(())
+            }
+        }
+    }
+
+    /// Exports one batch of three spans of 2 MiB each (three requests) through a
+    /// counting exporter; the spans counted as exported, and the requests made.
+    fn export_heavy(fails: &'static [&'static str], error: &'static str) -> (u64, Vec<String>) {
+        use crate::batches::tests::span;
+        let counters = Arc::new(Counters::default());
+        counters.accept(3);
+        let exporter = CountedExporter {
+            inner: Collector {
+                fails,
+                error,
+                requests: Mutex::default(),
+            },
+            counters: Arc::clone(&counters),
+        };
+        let batch = vec![span("a", 2 << 20), span("b", 2 << 20), span("c", 2 << 20)];
+        let mut export = std::pin::pin!(exporter.export(batch));
+        let polled = std::future::Future::poll(
+            export.as_mut(),
+            &mut std::task::Context::from_waker(std::task::Waker::noop()),
+        );
+        assert!(polled.is_ready(), "the exporter answers at once");
+        let requests = exporter.inner.requests.lock().unwrap().clone();
+        (3 - counters.unexported(), requests)
+    }
+
+    #[test]
+    fn a_request_refused_as_too_large_loses_itself_only() {
+        let (exported, requests) = export_heavy(
+            &["b"],
+            "TonicTracesClient export failed with gRPC code: ResourceExhausted",
+        );
+        assert_eq!(requests, ["a", "b", "c"]);
+        assert_eq!(exported, 2);
+    }
+
+    #[test]
+    fn after_a_request_failed_otherwise_the_rest_is_not_tried() {
+        let (exported, requests) = export_heavy(&["a"], "HTTP export failed: network error");
+        assert_eq!(requests, ["a"], "each would wait out its own timeout");
+        assert_eq!(exported, 0);
+    }
 
     #[test]
     fn a_repeated_key_keeps_its_last_value_at_its_first_position() {

@@ -46,7 +46,7 @@ pub struct InstrumentedStream<S, F> {
     failed: bool,
 }
 
-impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> bool> InstrumentedStream<S, F> {
+impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> Item> InstrumentedStream<S, F> {
     #[doc(hidden)]
     #[inline]
     pub fn new(span: ActiveSpan, inner: S, inspect: F, rpc: Option<&'static RpcMeta>) -> Self {
@@ -63,7 +63,7 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> bool> InstrumentedStream<
 
 /// Fused as the stream it wraps is: `-> impl FusedStream<Item = ..>` compiles
 /// annotated.
-impl<S: futures_core::FusedStream, F: FnMut(&mut SpanHandle, &S::Item) -> bool>
+impl<S: futures_core::FusedStream, F: FnMut(&mut SpanHandle, &S::Item) -> Item>
     futures_core::FusedStream for InstrumentedStream<S, F>
 {
     fn is_terminated(&self) -> bool {
@@ -71,7 +71,7 @@ impl<S: futures_core::FusedStream, F: FnMut(&mut SpanHandle, &S::Item) -> bool>
     }
 }
 
-impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> bool> Stream for InstrumentedStream<S, F> {
+impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> Item> Stream for InstrumentedStream<S, F> {
     type Item = S::Item;
 
     fn poll_next(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<Option<S::Item>> {
@@ -88,12 +88,13 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> bool> Stream for Instrume
         match &item {
             Some(item) => {
                 *this.messages += 1;
-                let failed = (this.inspect)(this.span.handle(), item);
-                *this.failed |= failed;
+                let item = (this.inspect)(this.span.handle(), item);
+                *this.failed |= item != Item::Message;
                 // A gRPC call's error status ends it: tonic sends it as the trailers
                 // and polls no more, a client's stream ends after it, and a caller
-                // stops at it (`try_next()?`). Not a call given up, then.
-                if failed
+                // stops at it (`try_next()?`). Not a call given up, then. (An error
+                // of another type may be followed by more items.)
+                if item == Item::Status
                     && this
                         .rpc
                         .is_some_and(|rpc| matches!(rpc.protocol, Protocol::Grpc { .. }))
@@ -152,75 +153,98 @@ fn record_messages(span: &mut ActiveSpan, messages: u64) {
 }
 
 /// Wraps a streamed item; the expansion calls `__otel_item` on
-/// `&&&&ItemProbe(&item)`, which returns whether the item reported a failure.
+/// `&&&&ItemProbe(&item)`, which says what the item was.
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct ItemProbe<'a, T>(pub &'a T);
 
+/// What a streamed item was, as its probe recorded it.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Item {
+    /// A message: nothing recorded.
+    Message,
+    /// An error, recorded as a function's error is.
+    Error,
+    /// A status (a gRPC `Status`), recorded as the call's reply.
+    Status,
+}
+
 /// An `Err` holding a status: the call's reply.
 #[doc(hidden)]
 pub trait ViaItemReply {
-    fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> bool;
+    fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> Item;
 }
 
 impl<T, E: HasReply> ViaItemReply for &&&ItemProbe<'_, Result<T, E>> {
-    fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> bool {
-        let Err(error) = self.0 else { return false };
+    fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> Item {
+        let Err(error) = self.0 else {
+            return Item::Message;
+        };
         match rpc {
-            Some(rpc) => handle.record_reply(rpc, Some(error.reply()), true),
+            Some(rpc) => {
+                handle.record_reply(rpc, Some(error.reply()), true);
+                Item::Status
+            }
             // In a `#[traced]` stream a status is an error like any other.
-            None => handle.record_error(std::any::type_name::<E>(), || {
-                let description = match error.reply() {
-                    Reply::Grpc { message, .. } => message.to_owned(),
-                    Reply::Http { status } => status.to_string(),
-                };
-                ErrorReport::from_text::<E>(description)
-            }),
+            None => {
+                handle.record_error(std::any::type_name::<E>(), || {
+                    let description = match error.reply() {
+                        Reply::Grpc { message, .. } => message.to_owned(),
+                        Reply::Http { status } => status.to_string(),
+                    };
+                    ErrorReport::from_text::<E>(description)
+                });
+                Item::Error
+            }
         }
-        true
     }
 }
 
 /// Any other `Err`: recorded as `#[traced]` records errors.
 #[doc(hidden)]
 pub trait ViaItemError {
-    fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> bool;
+    fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> Item;
 }
 
 impl<T, E: Display> ViaItemError for &&ItemProbe<'_, Result<T, E>> {
-    fn __otel_item(&self, handle: &mut SpanHandle, _rpc: Option<&RpcMeta>) -> bool {
-        let Err(error) = self.0 else { return false };
+    fn __otel_item(&self, handle: &mut SpanHandle, _rpc: Option<&RpcMeta>) -> Item {
+        let Err(error) = self.0 else {
+            return Item::Message;
+        };
         handle.record_error(std::any::type_name::<E>(), || {
             ErrorReport::from_text::<E>(crate::value::format_bounded(format_args!("{error}")))
         });
-        true
+        Item::Error
     }
 }
 
 /// An `Err` that only has `Debug`: recorded with that, as a function's error is.
 #[doc(hidden)]
 pub trait ViaItemDebug {
-    fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> bool;
+    fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> Item;
 }
 
 impl<T, E: std::fmt::Debug> ViaItemDebug for &ItemProbe<'_, Result<T, E>> {
-    fn __otel_item(&self, handle: &mut SpanHandle, _rpc: Option<&RpcMeta>) -> bool {
-        let Err(error) = self.0 else { return false };
+    fn __otel_item(&self, handle: &mut SpanHandle, _rpc: Option<&RpcMeta>) -> Item {
+        let Err(error) = self.0 else {
+            return Item::Message;
+        };
         handle.record_error(std::any::type_name::<E>(), || {
             ErrorReport::from_text::<E>(crate::value::format_bounded(format_args!("{error:?}")))
         });
-        true
+        Item::Error
     }
 }
 
 /// Any other item: a message, nothing to record.
 #[doc(hidden)]
 pub trait ViaItem {
-    fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> bool;
+    fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> Item;
 }
 
 impl<T> ViaItem for ItemProbe<'_, T> {
-    fn __otel_item(&self, _handle: &mut SpanHandle, _rpc: Option<&RpcMeta>) -> bool {
-        false
+    fn __otel_item(&self, _handle: &mut SpanHandle, _rpc: Option<&RpcMeta>) -> Item {
+        Item::Message
     }
 }

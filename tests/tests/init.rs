@@ -293,9 +293,14 @@ fn a_certificate_file_without_a_certificate_is_refused_at_init() {
         "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n",
     )
     .expect("a temporary file");
-    for protocol in ["grpc", "http/protobuf"] {
+    for (protocol, endpoint) in [
+        ("grpc", "https://collector:4317"),
+        ("grpc", "http://collector:4317"),
+        ("http/protobuf", "https://collector:4318"),
+        ("http/protobuf", "http://collector:4318"),
+    ] {
         let error = otel_traced::Config::from_vars([
-            ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4317"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
             ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
             (
                 "OTEL_EXPORTER_OTLP_CERTIFICATE",
@@ -311,7 +316,7 @@ fn a_certificate_file_without_a_certificate_is_refused_at_init() {
                 "the OTLP exporter could not be set up: {} holds no PEM certificate (-----BEGIN CERTIFICATE-----): give the CA's certificate, in PEM",
                 path.display()
             ),
-            "{protocol}"
+            "{protocol} {endpoint}"
         );
     }
     let _ = std::fs::remove_file(&path);

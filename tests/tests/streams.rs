@@ -235,3 +235,42 @@ fn a_grpc_stream_dropped_before_its_status_ends_cancelled_as_the_layer_ends_it()
         Some(&Value::I64(1))
     );
 }
+
+/// A recoverable error of the client's own, between two updates.
+#[derive(Debug)]
+struct Hiccup;
+
+impl std::fmt::Display for Hiccup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a hiccup")
+    }
+}
+
+#[traced_rpc(
+    client,
+    service = "shop.v1.Inventory",
+    method = "Tail",
+    server = "inventory:50051"
+)]
+fn tail(request: tonic::Request<()>) -> Pin<Box<dyn Stream<Item = Result<u32, Hiccup>> + Send>> {
+    let _ = request;
+    Box::pin(stream::iter([Ok(1), Err(Hiccup), Ok(2)]))
+}
+
+#[test]
+fn a_grpc_stream_goes_on_past_an_error_that_is_no_status() {
+    let captured =
+        capture(|| futures::executor::block_on(tail(tonic::Request::new(())).collect::<Vec<_>>()));
+    assert_eq!(captured.output().len(), 3);
+    let span = &captured.spans()[0];
+    assert_eq!(
+        attribute(span, "otel_traced.messages"),
+        Some(&Value::I64(3)),
+        "the span lasts to the stream's end"
+    );
+    assert_eq!(
+        attribute(span, "error.type"),
+        Some(&string("streams::Hiccup"))
+    );
+    assert_eq!(attribute(span, "otel_traced.cancelled"), None);
+}

@@ -234,6 +234,17 @@ fn headers_compression_timeout_and_certificate() {
         "OTEL_EXPORTER_OTLP_HEADERS=\"x-api-key=<hidden>,<hidden>,x-team=<hidden>\" is not valid: it accepts comma-separated key=value pairs, values percent-encoded",
         "the headers' values are secrets (API keys): never shown"
     );
+    let config = Config::from_vars([
+        ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "x-api-key=s3cr3t"),
+        ("OTEL_SERVICE_NAME", "shop"),
+    ]);
+    let printed = format!("{config:?}");
+    assert!(
+        printed.contains("\"OTEL_EXPORTER_OTLP_TRACES_HEADERS\": \"x-api-key=<hidden>\"")
+            && printed.contains("\"OTEL_SERVICE_NAME\": \"shop\"")
+            && !printed.contains("s3cr3t"),
+        "{printed}"
+    );
     assert_eq!(
         with("OTEL_EXPORTER_OTLP_COMPRESSION", "zstd"),
         "OTEL_EXPORTER_OTLP_COMPRESSION=\"zstd\" is not valid: it accepts gzip or none"

@@ -7,12 +7,43 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// The variables `init()` reads, snapshotted from the environment (or given).
-#[derive(Clone, Debug, Default)]
+/// Printed (`Config`'s `Debug`) with the values of the headers variables hidden:
+/// they carry API keys.
+#[derive(Clone, Default)]
 pub(crate) struct Vars {
     values: BTreeMap<String, String>,
     /// The first `OTEL_*` variable of the environment whose value is not UTF-8,
     /// its name written lossily: `install` reports it.
     not_unicode: Option<String>,
+}
+
+impl std::fmt::Debug for Vars {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = self.values.iter().map(|(name, value)| {
+            let value = if name.ends_with("_HEADERS") {
+                hidden(value)
+            } else {
+                value.clone()
+            };
+            (name, value)
+        });
+        f.debug_struct("Vars")
+            .field("values", &shown.collect::<BTreeMap<_, _>>())
+            .field("not_unicode", &self.not_unicode)
+            .finish()
+    }
+}
+
+/// `key=value` pairs as they may be printed: the keys, each value `<hidden>`.
+fn hidden(pairs: &str) -> String {
+    pairs
+        .split(',')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) => format!("{}=<hidden>", key.trim()),
+            None => "<hidden>".to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 impl Vars {
@@ -167,15 +198,7 @@ impl Variable<'_> {
     pub(crate) fn secret_pairs(&self) -> Result<Vec<(String, String)>, InitError> {
         self.pairs().map_err(|_| InitError::InvalidVariable {
             name: self.name,
-            value: self
-                .value
-                .split(',')
-                .map(|pair| match pair.split_once('=') {
-                    Some((key, _)) => format!("{}=<hidden>", key.trim()),
-                    None => "<hidden>".to_owned(),
-                })
-                .collect::<Vec<_>>()
-                .join(","),
+            value: hidden(self.value),
             accepted: PAIRS,
         })
     }
