@@ -39,27 +39,40 @@ fn charge(customer: &str) -> Result<(), Declined> {
     Err(Declined)
 }
 
-fn export_to(transport: Transport) {
-    let receiver = Receiver::start(transport);
+/// Installs OTLP export of spans to `receiver` over `transport`, with `extra`
+/// variables.
+fn install(
+    receiver: &Receiver,
+    transport: Transport,
+    extra: &[(&str, &str)],
+) -> otel_traced::Guard {
     let protocol = match transport {
         Transport::Grpc => "grpc",
         Transport::Http => "http/protobuf",
     };
-    let guard = Config::from_vars([
-        (
-            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-            receiver.endpoint().as_str(),
-        ),
+    let endpoint = receiver.endpoint();
+    let mut vars = vec![
+        ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", endpoint.as_str()),
         ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
-        ("OTEL_SERVICE_NAME", "shop"),
-        (
-            "OTEL_RESOURCE_ATTRIBUTES",
-            "service.version=1.4.2,deployment.environment.name=test",
-        ),
-        ("OTEL_BSP_SCHEDULE_DELAY", "50"),
-    ])
-    .install()
-    .expect("OTLP configured");
+    ];
+    vars.extend_from_slice(extra);
+    Config::from_vars(vars).install().expect("OTLP configured")
+}
+
+fn export_to(transport: Transport) {
+    let receiver = Receiver::start(transport);
+    let guard = install(
+        &receiver,
+        transport,
+        &[
+            ("OTEL_SERVICE_NAME", "shop"),
+            (
+                "OTEL_RESOURCE_ATTRIBUTES",
+                "service.version=1.4.2,deployment.environment.name=test",
+            ),
+            ("OTEL_BSP_SCHEDULE_DELAY", "50"),
+        ],
+    );
     let _ = checkout(42, "ada");
     guard.shutdown().expect("everything exported");
     let spans = receiver.spans();
@@ -184,21 +197,12 @@ fn upload(body: &str) -> usize {
 /// arrive all the same: the batch goes out in several requests.
 fn heavy_spans_to(transport: Transport) {
     let receiver = Receiver::start(transport);
-    let protocol = match transport {
-        Transport::Grpc => "grpc",
-        Transport::Http => "http/protobuf",
-    };
-    let guard = Config::from_vars([
-        (
-            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-            receiver.endpoint().as_str(),
-        ),
-        ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
-        // One batch, exported at shutdown.
-        ("OTEL_BSP_SCHEDULE_DELAY", "60000"),
-    ])
-    .install()
-    .expect("OTLP configured");
+    // One batch, exported at shutdown.
+    let guard = install(
+        &receiver,
+        transport,
+        &[("OTEL_BSP_SCHEDULE_DELAY", "60000")],
+    );
     let body = "x".repeat(1 << 20);
     for _ in 0..6 {
         upload(&body);

@@ -95,21 +95,27 @@ fn located(amount: u64) -> u64 {
     amount
 }
 
+/// The current context with a local parent span that was not sampled, in trace
+/// and span `id`.
+fn under_an_unsampled_local_parent(id: u8) -> Context {
+    use otel_traced::opentelemetry::trace::{SpanContext, TraceFlags};
+    let parent = SpanContext::new(
+        TraceId::from(u128::from(id)),
+        SpanId::from(u64::from(id)),
+        TraceFlags::default(),
+        false,
+        TraceState::NONE,
+    );
+    Context::current().with_remote_span_context(parent)
+}
+
 #[test]
 fn a_span_recorded_under_an_unsampled_local_parent_has_its_code_attributes_first() {
-    use otel_traced::opentelemetry::trace::{SpanContext, TraceFlags};
     // Under such a parent the code attributes are left out of what the sampler
     // sees (a parent-based one drops the span anyway); a sampler that records it
     // all the same still gets them, in their usual place.
     let captured = Capture::new().sampler(Sampler::AlwaysOn).run(|| {
-        let parent = SpanContext::new(
-            TraceId::from(7_u128),
-            SpanId::from(7_u64),
-            TraceFlags::default(),
-            false,
-            TraceState::NONE,
-        );
-        let _parent = Context::current().with_remote_span_context(parent).attach();
+        let _parent = under_an_unsampled_local_parent(7).attach();
         located(3)
     });
     let span = captured.find("located").expect("recorded by AlwaysOn");
@@ -128,17 +134,9 @@ fn a_span_recorded_under_an_unsampled_local_parent_has_its_code_attributes_first
 
 #[test]
 fn under_an_unsampled_local_parent_nothing_is_recorded_and_the_trace_goes_on() {
-    use otel_traced::opentelemetry::trace::{SpanContext, TraceFlags};
     let sampler = Sampler::ParentBased(Box::new(Sampler::AlwaysOn));
     let captured = Capture::new().sampler(sampler).run(|| {
-        let parent = SpanContext::new(
-            TraceId::from(9_u128),
-            SpanId::from(9_u64),
-            TraceFlags::default(),
-            false,
-            TraceState::NONE,
-        );
-        let _parent = Context::current().with_remote_span_context(parent).attach();
+        let _parent = under_an_unsampled_local_parent(9).attach();
         (located(1), probe_trace())
     });
     assert!(captured.spans().is_empty());
@@ -408,18 +406,10 @@ fn refresh() -> impl std::future::Future<Output = bool> {
 
 #[test]
 fn a_future_sampled_out_under_an_unsampled_local_parent_carries_that_parent() {
-    use otel_traced::opentelemetry::trace::{SpanContext, TraceFlags};
     let sampler = Sampler::ParentBased(Box::new(Sampler::AlwaysOn));
     let captured = Capture::new().sampler(sampler).run(|| {
-        let parent = SpanContext::new(
-            TraceId::from(9_u128),
-            SpanId::from(9_u64),
-            TraceFlags::default(),
-            false,
-            TraceState::NONE,
-        );
         let future = {
-            let _parent = Context::current().with_remote_span_context(parent).attach();
+            let _parent = under_an_unsampled_local_parent(9).attach();
             refresh()
         };
         // Polled elsewhere, outside the parent: the parent's decision goes with it.

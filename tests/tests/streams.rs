@@ -103,19 +103,22 @@ fn a_grpc_stream_ends_ok_or_with_the_status_of_its_err_item() {
     );
     assert_eq!(span.status, Status::Unset);
 
+    let ended_unavailable = |span: &otel_traced::sdk::trace::SpanData| {
+        assert_eq!(
+            attribute(span, "otel_traced.messages"),
+            Some(&Value::I64(3))
+        );
+        assert_eq!(
+            attribute(span, "rpc.response.status_code"),
+            Some(&string("UNAVAILABLE"))
+        );
+        assert_eq!(attribute(span, "error.type"), Some(&string("UNAVAILABLE")));
+        assert_eq!(span.status, Status::error("inventory restarting"));
+        assert_eq!(attribute(span, "otel_traced.cancelled"), None);
+    };
     let captured =
         capture(|| futures::executor::block_on(watch(tonic::Request::new(0)).collect::<Vec<_>>()));
-    let span = &captured.spans()[0];
-    assert_eq!(
-        attribute(span, "otel_traced.messages"),
-        Some(&Value::I64(3))
-    );
-    assert_eq!(
-        attribute(span, "rpc.response.status_code"),
-        Some(&string("UNAVAILABLE"))
-    );
-    assert_eq!(attribute(span, "error.type"), Some(&string("UNAVAILABLE")));
-    assert_eq!(span.status, Status::error("inventory restarting"));
+    ended_unavailable(&captured.spans()[0]);
 
     // Read up to its error status and dropped there, as tonic and `try_next()?`
     // leave it: the call ended with that status, it was not given up.
@@ -124,17 +127,7 @@ fn a_grpc_stream_ends_ok_or_with_the_status_of_its_err_item() {
         futures::executor::block_on(watch(tonic::Request::new(0)).try_collect::<Vec<_>>())
     });
     assert!(captured.output().is_err());
-    let span = &captured.spans()[0];
-    assert_eq!(attribute(span, "otel_traced.cancelled"), None);
-    assert_eq!(
-        attribute(span, "otel_traced.messages"),
-        Some(&Value::I64(3))
-    );
-    assert_eq!(
-        attribute(span, "rpc.response.status_code"),
-        Some(&string("UNAVAILABLE"))
-    );
-    assert_eq!(span.status, Status::error("inventory restarting"));
+    ended_unavailable(&captured.spans()[0]);
 }
 
 #[derive(Debug)]
