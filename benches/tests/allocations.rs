@@ -73,4 +73,20 @@ fn otel_traced_allocates_exactly_this_per_call() {
         .map(|&(workload, state, peer, count)| (workload.to_owned(), state, peer, count))
         .collect();
     assert_eq!(observed, expected);
+
+    // `OTEL_SDK_DISABLED=true` is the not-initialised path (DESIGN §7): nothing
+    // is installed. Here, after every state: nothing else installs meanwhile.
+    let disabled = otel_traced::Config::from_vars([("OTEL_SDK_DISABLED", "true")])
+        .install()
+        .expect("disabled");
+    let installed = Installed::new(State::NotInitialised);
+    for case in cases(State::NotInitialised) {
+        if !matches!(case.peer, Peer::Traced) {
+            continue;
+        }
+        case.run(&installed, WARM_UP_CALLS);
+        let allocations = alloc::count(|| case.run(&installed, COUNTED_CALLS));
+        assert_eq!(allocations, 0, "{case:?} with OTEL_SDK_DISABLED=true");
+    }
+    drop(disabled);
 }

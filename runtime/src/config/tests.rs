@@ -770,3 +770,37 @@ fn metrics_follow_the_spans_unless_told_otherwise() {
         "OTEL_TRACED_FUNCTION_METRICS=\"yes\" is not valid: it accepts true or false"
     );
 }
+
+#[test]
+fn builder_calls_win_over_their_variables_even_a_bad_one() {
+    use opentelemetry_sdk::trace::Sampler;
+    let built = |vars: &[(&str, &str)]| {
+        Config::from_vars(vars.iter().copied())
+            .sampler(Sampler::TraceIdRatioBased(0.5))
+            .propagators([Propagator::TraceContext])
+            .function_metrics(false)
+            .settings()
+            .expect("the builder's values, not the variables'")
+    };
+    for vars in [
+        [
+            ("OTEL_TRACES_SAMPLER", "always_off"),
+            ("OTEL_PROPAGATORS", "none"),
+            ("OTEL_TRACED_FUNCTION_METRICS", "true"),
+        ],
+        [
+            ("OTEL_TRACES_SAMPLER", "sometimes"),
+            ("OTEL_PROPAGATORS", "b3"),
+            ("OTEL_TRACED_FUNCTION_METRICS", "true"),
+        ],
+    ] {
+        let settings = built(&vars);
+        assert_eq!(
+            format!("{:?}", settings.sampler),
+            format!("{:?}", Sampler::TraceIdRatioBased(0.5)),
+            "{vars:?}"
+        );
+        assert_eq!(settings.propagators, [Propagator::TraceContext], "{vars:?}");
+        assert!(!settings.metrics.all_functions, "{vars:?}");
+    }
+}
