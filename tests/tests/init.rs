@@ -321,3 +321,38 @@ fn a_certificate_file_without_a_certificate_is_refused_at_init() {
     }
     let _ = std::fs::remove_file(&path);
 }
+
+#[traced]
+fn captured_call() {
+    checkout();
+}
+
+#[test]
+fn a_capture_and_the_installed_pipeline_keep_their_spans_apart() {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let exporter = Names::default();
+    let guard = otel_traced::Config::from_vars([("OTEL_TRACES_SAMPLER", "always_on")])
+        .span_exporter(exporter.clone())
+        .install()
+        .expect("installed");
+    // Captures on other threads meanwhile, and calls outside any capture.
+    let captures: Vec<_> = (0..4)
+        .map(|_| std::thread::spawn(|| otel_traced::testing::capture(captured_call)))
+        .collect();
+    checkout();
+    let captured = otel_traced::testing::capture(captured_call);
+    checkout();
+    for capture in captures {
+        let capture = capture.join().expect("the capture ran");
+        assert_eq!(capture.tree(), "captured_call\n└─ checkout\n");
+    }
+    assert_eq!(captured.tree(), "captured_call\n└─ checkout\n");
+    guard.shutdown().expect("a clean shutdown");
+    assert_eq!(
+        exporter.taken(),
+        ["checkout", "checkout"],
+        "the installed pipeline gets the calls outside the captures, and only them"
+    );
+}
