@@ -786,3 +786,45 @@ fn a_carrier_whose_own_code_is_traced_is_read_and_written() {
         .expect("the server's span");
     assert_eq!(server.parent_span_id, client.span_context.span_id());
 }
+
+/// A handler called inside a span of this process (a server in a test, a
+/// dispatcher): the request decides its parent, not the span current here.
+#[traced]
+fn dispatch(request: Request<String>) -> Result<Response<u32>, tonic::Status> {
+    futures::executor::block_on(reserve(request))
+}
+
+#[test]
+fn a_server_continues_the_request_not_the_span_current_where_it_runs() {
+    for headers in [
+        &[][..],
+        &[("traceparent", "00-xyz-00f067aa0ba902b7-01")][..],
+        &[("traceparent", TRACEPARENT)][..],
+    ] {
+        let captured = capture(|| dispatch(grpc_request(headers)));
+        let dispatch = captured.find("dispatch").expect("the local span");
+        let server = captured
+            .spans()
+            .iter()
+            .find(|span| span.span_kind == SpanKind::Server)
+            .expect("the server's span");
+        if headers
+            .first()
+            .is_some_and(|(_, value)| *value == TRACEPARENT)
+        {
+            assert_eq!(server.parent_span_id.to_string(), PARENT_ID);
+            assert_eq!(server.span_context.trace_id().to_string(), TRACE_ID);
+        } else {
+            assert_eq!(
+                server.parent_span_id.to_string(),
+                "0000000000000000",
+                "{headers:?}: a new root"
+            );
+            assert_ne!(
+                server.span_context.trace_id(),
+                dispatch.span_context.trace_id(),
+                "{headers:?}: a trace of its own"
+            );
+        }
+    }
+}

@@ -418,3 +418,108 @@ fn a_future_sampled_out_under_an_unsampled_local_parent_carries_that_parent() {
     assert_eq!(captured.tree(), "", "nothing recorded");
     assert!(!*captured.output(), "probe ran under the unsampled parent");
 }
+
+/// A sampler that drops everything and remembers, per span name, the attribute keys
+/// and the links it was shown.
+#[derive(Clone, Debug, Default)]
+struct Shown(std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<String>, usize)>>>);
+
+impl ShouldSample for Shown {
+    fn should_sample(
+        &self,
+        _parent: Option<&Context>,
+        _trace_id: TraceId,
+        name: &str,
+        _kind: &SpanKind,
+        attributes: &[KeyValue],
+        links: &[Link],
+    ) -> SamplingResult {
+        let keys = attributes.iter().map(|kv| kv.key.to_string()).collect();
+        self.0
+            .lock()
+            .unwrap()
+            .push((name.to_owned(), keys, links.len()));
+        SamplingResult {
+            decision: SamplingDecision::Drop,
+            attributes: Vec::new(),
+            trace_state: TraceState::NONE,
+        }
+    }
+}
+
+#[otel_traced::traced_rpc(http, route = "/orders/{id}")]
+fn get_order(request: http::Request<()>) -> http::StatusCode {
+    let _ = request;
+    http::StatusCode::OK
+}
+
+#[otel_traced::traced_rpc(
+    client,
+    service = "shop.v1.Inventory",
+    method = "Reserve",
+    server = "inventory:50051"
+)]
+fn call_inventory(request: tonic::Request<()>) -> Result<tonic::Response<()>, tonic::Status> {
+    let _ = request;
+    Ok(tonic::Response::new(()))
+}
+
+#[otel_traced::traced_rpc(messaging, process, system = "kafka", destination = "orders", carrier = headers)]
+fn handle(headers: &std::collections::HashMap<String, String>) {
+    let _ = headers;
+}
+
+#[test]
+fn samplers_see_the_boundary_attributes_and_links_when_the_span_is_created() {
+    let shown = Shown::default();
+    let message = std::collections::HashMap::from([(
+        "traceparent".to_owned(),
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned(),
+    )]);
+    Capture::new().sampler(shown.clone()).run(|| {
+        get_order(
+            http::Request::get("/orders/7")
+                .header("host", "shop:8080")
+                .body(())
+                .unwrap(),
+        );
+        let _ = call_inventory(tonic::Request::new(()));
+        handle(&message);
+    });
+    let shown = shown.0.lock().unwrap().clone();
+    let keys = |name: &str| {
+        shown
+            .iter()
+            .find(|(asked, _, _)| asked == name)
+            .unwrap_or_else(|| panic!("{name} not asked: {shown:?}"))
+            .clone()
+    };
+    let (_, server, _) = keys("GET /orders/{id}");
+    for key in [
+        "http.request.method",
+        "http.route",
+        "url.path",
+        "url.scheme",
+        "server.address",
+    ] {
+        assert!(server.iter().any(|k| k == key), "{key} in {server:?}");
+    }
+    let (_, client, _) = keys("shop.v1.Inventory/Reserve");
+    for key in [
+        "rpc.system.name",
+        "rpc.method",
+        "server.address",
+        "server.port",
+    ] {
+        assert!(client.iter().any(|k| k == key), "{key} in {client:?}");
+    }
+    let (_, consumer, links) = keys("process orders");
+    for key in [
+        "messaging.system",
+        "messaging.operation.type",
+        "messaging.destination.name",
+    ] {
+        assert!(consumer.iter().any(|k| k == key), "{key} in {consumer:?}");
+    }
+    assert_eq!(links, 1, "the message's creation context, as a link");
+}
