@@ -422,7 +422,10 @@ fn a_future_sampled_out_under_an_unsampled_local_parent_carries_that_parent() {
 /// A sampler that drops everything and remembers, per span name, the attribute keys
 /// and the links it was shown.
 #[derive(Clone, Debug, Default)]
-struct Shown(std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<String>, usize)>>>);
+struct Shown(std::sync::Arc<std::sync::Mutex<Vec<Question>>>);
+
+/// A span's name, the attribute keys and the number of links its sampler was shown.
+type Question = (String, Vec<String>, usize);
 
 impl ShouldSample for Shown {
     fn should_sample(
