@@ -78,6 +78,9 @@ pub(crate) struct RpcOptions {
     pub operation_in_doubt: bool,
     /// `carrier` or `batch` was miswritten (not `= parameter_name`).
     pub carrier_in_doubt: bool,
+    /// `system` was miswritten (not `= "literal"`): a missing system would only
+    /// repeat that mistake.
+    pub system_in_doubt: bool,
     /// `service = ..` was written, even with a value that was refused.
     pub service_written: bool,
     /// An unknown option was written (perhaps a misspelled `service`).
@@ -388,6 +391,7 @@ impl RpcOptions {
                         self.operation_in_doubt = true;
                     }
                     "carrier" | "batch" => self.carrier_in_doubt = true,
+                    "system" => self.system_in_doubt = true,
                     _ => {}
                 }
                 return Err(syn::Error::new(ident.span(), rpc_usage(known)));

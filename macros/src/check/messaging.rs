@@ -114,10 +114,12 @@ pub(crate) fn check_messaging(
     let system = match &rpc.system {
         Some(system) => check_system(system, errors),
         None => {
-            errors.push(syn::Error::new(
-                messaging.span(),
-                "a messaging boundary needs its system: add `system = \"kafka\"` (or rabbitmq, aws_sqs, pulsar, ..: `messaging.system`)",
-            ));
+            if !rpc.system_in_doubt {
+                errors.push(syn::Error::new(
+                    messaging.span(),
+                    "a messaging boundary needs its system: add `system = \"kafka\"` (or rabbitmq, aws_sqs, pulsar, ..: `messaging.system`)",
+                ));
+            }
             None
         }
     };

@@ -99,18 +99,8 @@ impl Boundary {
     }
 }
 
-/// Checks the boundary options; `None` when a mistake leaves no boundary to expand
-/// (the errors say why).
-pub(crate) fn check_boundary(
-    traced: &TracedFn,
-    rpc: &RpcOptions,
-    errors: &mut Errors,
-) -> Option<Boundary> {
-    if !rpc.protocol_in_doubt
-        && let Some(messaging) = rpc.protocol.as_ref().filter(|flag| *flag == "messaging")
-    {
-        return check_messaging(traced, rpc, messaging, errors);
-    }
+/// The messaging options written on a gRPC or HTTP boundary, each an error.
+fn messaging_options_elsewhere(rpc: &RpcOptions, errors: &mut Errors) {
     if let Some(operation) = &rpc.operation {
         errors.push(syn::Error::new(
             operation.span(),
@@ -130,6 +120,25 @@ pub(crate) fn check_boundary(
             batch,
             "`batch = ..` is only for messaging boundaries; a gRPC or HTTP request is named with `carrier = ..`",
         ));
+    }
+}
+
+/// Checks the boundary options; `None` when a mistake leaves no boundary to expand
+/// (the errors say why).
+pub(crate) fn check_boundary(
+    traced: &TracedFn,
+    rpc: &RpcOptions,
+    errors: &mut Errors,
+) -> Option<Boundary> {
+    if !rpc.protocol_in_doubt
+        && let Some(messaging) = rpc.protocol.as_ref().filter(|flag| *flag == "messaging")
+    {
+        return check_messaging(traced, rpc, messaging, errors);
+    }
+    // A protocol written wrong may have been `messaging`: its options are then no
+    // mistake of their own.
+    if !rpc.protocol_in_doubt {
+        messaging_options_elsewhere(rpc, errors);
     }
     let side = match &rpc.side {
         Some(flag) if flag == "client" => Side::Client,
