@@ -170,12 +170,27 @@ fn an_attrs_key_replaces_the_default_recording_of_a_parameter() {
     assert_eq!(attribute(span, "user"), Some(&string("ada")));
 }
 
-/// The runtime under another name, as a crate that re-exports it would have it.
+/// The runtime under another name, as a crate that re-exports it would have it;
+/// its expansion helpers with one of them noting that it was reached this way.
 mod support {
-    pub use otel_traced as telemetry;
+    pub mod telemetry {
+        pub mod __private {
+            pub use otel_traced::__private::*;
+            use std::sync::atomic::{AtomicBool, Ordering};
+
+            pub static REACHED: AtomicBool = AtomicBool::new(false);
+
+            /// Shadows the runtime's, which the expansion calls before it
+            /// evaluates `parent = ..`.
+            pub fn enabled() -> bool {
+                REACHED.store(true, Ordering::SeqCst);
+                otel_traced::__private::enabled()
+            }
+        }
+    }
 }
 
-#[traced(crate = support::telemetry)]
+#[traced(crate = support::telemetry, parent = otel_traced::opentelemetry::Context::current())]
 fn through_a_renamed_runtime(n: u8) -> u8 {
     n
 }
@@ -184,4 +199,8 @@ fn through_a_renamed_runtime(n: u8) -> u8 {
 fn crate_names_the_runtime_path() {
     let captured = capture(|| through_a_renamed_runtime(4));
     assert_eq!(attribute(&captured.spans()[0], "n"), Some(&Value::I64(4)));
+    assert!(
+        support::telemetry::__private::REACHED.load(std::sync::atomic::Ordering::SeqCst),
+        "the expansion went through the path it was given"
+    );
 }

@@ -220,6 +220,23 @@ fn as_attribute_types_are_recorded_by_default_and_win_over_debug() {
     assert_eq!(attribute(span, "explicit"), Some(&string("C-3")));
 }
 
+impl std::fmt::Display for Sku {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("display text that must not be used")
+    }
+}
+
+#[traced]
+fn as_attribute_shown(#[attr(display)] shown: Sku, #[attr("sku.named", display)] named: &Sku) {}
+
+#[test]
+fn as_attribute_wins_over_display_too() {
+    let captured = capture(|| as_attribute_shown(Sku("D-4"), &Sku("E-5")));
+    let span = &captured.spans()[0];
+    assert_eq!(attribute(span, "shown"), Some(&string("D-4")));
+    assert_eq!(attribute(span, "sku.named"), Some(&string("E-5")));
+}
+
 #[traced]
 fn explicit_scalar(#[attr("retry.count")] count: u8, #[attr(display)] ratio: f64) {}
 

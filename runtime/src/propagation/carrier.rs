@@ -557,6 +557,26 @@ mod tests {
         );
         let back = FromExtractor(&AsExtractor(&incoming));
         assert_eq!(back.get_all("traceparent"), [TRACEPARENT]);
+        assert_eq!(back.keys(), ["traceparent"]);
+        // An OpenTelemetry injector (here the API's own `HashMap` one) written as our
+        // carrier, and read back through both bridges.
+        let mut theirs: HashMap<String, String> = HashMap::new();
+        Inject::set(
+            &mut FromInjector(&mut theirs),
+            "traceparent",
+            TRACEPARENT.to_owned(),
+        );
+        assert_eq!(
+            theirs.get("traceparent").map(String::as_str),
+            Some(TRACEPARENT)
+        );
+        let context = propagator.extract(&AsExtractor(&FromExtractor(&theirs)));
+        let mut again: Vec<(String, Vec<u8>)> = Vec::new();
+        propagator.inject_context(
+            &context,
+            &mut AsInjector(&mut FromInjector(&mut AsInjector(&mut again))),
+        );
+        assert_eq!(again, outgoing, "the same context through every bridge");
     }
 
     /// Found by tests/tests/hostile_headers.rs: a second `traceparent` or a
