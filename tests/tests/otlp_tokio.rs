@@ -32,6 +32,35 @@ async fn shutdown_inside_a_current_thread_runtime_does_not_deadlock() {
         }
         guard.shutdown().expect("exported from inside the runtime");
         assert_eq!(receiver.spans().len(), 5, "{protocol}");
+
+        // A collector that takes the connection and never answers: the shutdown
+        // still returns within its bound (5 s), here too.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+        let endpoint = match transport {
+            Transport::Grpc => format!("http://{}", silent.local_addr().expect("its address")),
+            Transport::Http => format!(
+                "http://{}/v1/traces",
+                silent.local_addr().expect("its address")
+            ),
+        };
+        let guard = Config::from_vars([
+            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", endpoint.as_str()),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
+        ])
+        .install()
+        .expect("OTLP configured");
+        for request in 0..5 {
+            handle(request).await;
+        }
+        let started = std::time::Instant::now();
+        let error = guard.shutdown().expect_err("nothing was delivered");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(7),
+            "{protocol}: shut down in {:?}",
+            started.elapsed()
+        );
+        assert_eq!(error.dropped_spans(), 5, "{protocol}: {error}");
+        drop(silent);
     }
 }
 
