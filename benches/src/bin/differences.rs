@@ -11,6 +11,10 @@
 //! metrics path runs on the calling thread only). Both variants of a pair run under the same installation, or are
 //! installed the same way, so that what the tracer cache's path costs after a
 //! first installation (a lock, `route::TracerCache`) is on both sides alike.
+//! What counting every call costs (the per-call-site counters the adaptive sampler
+//! reads, DESIGN §10) is the third pair: calls are counted from the first adaptive
+//! sampler to the process's end, so each of its batches runs in a process of its
+//! own, counting or not, in turn.
 //! Prints tab-separated lines under a header: `case  ns_per_call`.
 //!
 //! `cargo run --release -p otel-traced-benches --bin differences [ROUNDS]`
@@ -37,12 +41,64 @@ fn batch(call: fn(u64, &str) -> u64) -> f64 {
     spent.as_secs_f64() * 1e9 / f64::from(CALLS_PER_BATCH)
 }
 
+/// The argument that makes this binary one batch of the counters' pair: a
+/// process of its own, since calls are counted from the first adaptive sampler on
+/// to the process's end.
+const COUNTERS_BATCH: &str = "--counters-batch";
+
+/// One batch of the sync call under `traceidratio` 0, its calls counted or not
+/// (an adaptive sampler made, as an application that configures one does), after
+/// a batch that warms it up: printed as ns a call.
+fn counters_batch(counted: bool) {
+    if counted {
+        let _made = AdaptiveSampler::new(0.0);
+    }
+    let guard = install_traced(Sampler::TraceIdRatioBased(0.0), false);
+    batch(work);
+    println!("{:.1}", batch(work));
+    drop(guard);
+}
+
+/// What counting calls costs: the fastest of `rounds` batches in processes that
+/// count and processes that do not, taken in turn.
+fn counters(rounds: usize) -> [f64; 2] {
+    let program = std::env::current_exe().expect("this binary's path");
+    let mut fastest = [f64::MAX; 2];
+    for _ in 0..rounds {
+        for (slot, counted) in [false, true].into_iter().enumerate() {
+            let output = std::process::Command::new(&program)
+                .args([
+                    COUNTERS_BATCH,
+                    if counted { "counted" } else { "uncounted" },
+                ])
+                .output()
+                .expect("a batch in a process of its own");
+            let ns: f64 = String::from_utf8_lossy(&output.stdout)
+                .trim()
+                .parse()
+                .expect("the batch's ns a call");
+            fastest[slot] = fastest[slot].min(ns);
+        }
+    }
+    fastest
+}
+
 fn main() {
-    let rounds = std::env::args()
-        .nth(1)
+    let mut args = std::env::args().skip(1);
+    let first = args.next();
+    if first.as_deref() == Some(COUNTERS_BATCH) {
+        counters_batch(args.next().as_deref() == Some("counted"));
+        return;
+    }
+    let rounds = first
         .map(|rounds| rounds.parse().expect("ROUNDS is a number"))
         .unwrap_or(DEFAULT_ROUNDS);
     println!("case\tns_per_call");
+    // First: the counters' pair runs in processes of its own, this one not yet
+    // counting.
+    let [uncounted, counted] = counters(rounds);
+    println!("counters/ratio_0/uncounted\t{uncounted:.1}");
+    println!("counters/ratio_0/counted\t{counted:.1}");
     for (state, sampler) in [
         ("always_off", Sampler::AlwaysOff),
         (
