@@ -56,6 +56,7 @@ fn weight(span: &SpanData) -> usize {
     const EVENT: usize = 24; // time, name and attribute prefixes, dropped count
     const LINK: usize = 56; // trace and span ids, flags, prefixes, dropped count
     SPAN + span.name.len()
+        + span.span_context.trace_state().header().len()
         + attributes(&span.attributes)
         + span
             .events
@@ -168,6 +169,19 @@ pub(crate) mod tests {
             .map(|index| Event::new("e", SystemTime::UNIX_EPOCH, pairs(index % 3), 0))
             .collect();
         evented.status = Status::error("x".repeat(300));
+        let stated = SpanData {
+            span_context: SpanContext::new(
+                TraceId::from(u128::MAX),
+                SpanId::from(u64::MAX),
+                TraceFlags::SAMPLED,
+                false,
+                TraceState::from_key_value(
+                    (0..32).map(|index| (format!("vendor{index}"), "v".repeat(256))),
+                )
+                .unwrap(),
+            ),
+            ..span("stated", 0)
+        };
         vec![
             many(Value::Array(Array::Bool(vec![true; 100_000]))),
             many(Value::Array(Array::I64(vec![i64::MIN; 100_000]))),
@@ -186,6 +200,7 @@ pub(crate) mod tests {
             with(vec![KeyValue::new("body", "x".repeat(5 << 20))]),
             linked,
             evented,
+            stated,
         ]
     }
 
