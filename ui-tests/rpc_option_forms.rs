@@ -32,6 +32,9 @@ fn operation_with_value(headers: &mut HashMap<String, String>) {}
 #[traced_rpc(messaging, send, system, destination = "orders", carrier = headers)]
 fn system_without_value(headers: &mut HashMap<String, String>) {}
 
+#[traced_rpc(messaging, send, system = kafka, destination = "orders", carrier = headers)]
+fn system_not_a_literal(headers: &mut HashMap<String, String>) {}
+
 #[traced_rpc(messaging, send, system = "kafka", destination, carrier = headers)]
 fn destination_without_value(headers: &mut HashMap<String, String>) {}
 

@@ -74,6 +74,9 @@ pub(crate) struct RpcOptions {
     pub side_in_doubt: bool,
     /// Two protocols were written, or one was miswritten.
     pub protocol_in_doubt: bool,
+    /// `messaging` was miswritten or written with another protocol: the messaging
+    /// options are then no mistake of their own.
+    pub messaging_in_doubt: bool,
     /// Two messaging operations were written, or one was miswritten.
     pub operation_in_doubt: bool,
     /// `carrier` or `batch` was miswritten (not `= parameter_name`).
@@ -348,7 +351,17 @@ impl RpcOptions {
                 flag(&mut self.side, &mut self.side_in_doubt, "side")?;
             }
             ("grpc" | "http" | "messaging", RawValue::Flag) => {
-                flag(&mut self.protocol, &mut self.protocol_in_doubt, "protocol")?;
+                let messaging_among = key == "messaging"
+                    || self
+                        .protocol
+                        .as_ref()
+                        .is_some_and(|first| first == "messaging");
+                if let Err(conflict) =
+                    flag(&mut self.protocol, &mut self.protocol_in_doubt, "protocol")
+                {
+                    self.messaging_in_doubt |= messaging_among;
+                    return Err(conflict);
+                }
             }
             ("create" | "send" | "receive" | "process" | "settle", RawValue::Flag) => {
                 flag(
@@ -357,7 +370,13 @@ impl RpcOptions {
                     "messaging operation",
                 )?;
             }
-            ("system", RawValue::Assigned(expr)) => self.system = Some(literal(expr, key)?),
+            ("system", RawValue::Assigned(expr)) => match literal(expr, key) {
+                Ok(system) => self.system = Some(system),
+                Err(not_literal) => {
+                    self.system_in_doubt = true;
+                    return Err(not_literal);
+                }
+            },
             ("destination", RawValue::Assigned(expr)) => {
                 self.destination = Some(literal(expr, key)?);
             }
@@ -386,7 +405,11 @@ impl RpcOptions {
             (known, _) => {
                 match known {
                     "server" | "client" => self.side_in_doubt = true,
-                    "grpc" | "http" | "messaging" => self.protocol_in_doubt = true,
+                    "grpc" | "http" => self.protocol_in_doubt = true,
+                    "messaging" => {
+                        self.protocol_in_doubt = true;
+                        self.messaging_in_doubt = true;
+                    }
                     "create" | "send" | "receive" | "process" | "settle" => {
                         self.operation_in_doubt = true;
                     }
@@ -429,12 +452,16 @@ fn literal(expr: Expr, option: &str) -> syn::Result<LitStr> {
             lit: syn::Lit::Str(literal),
             ..
         }) => Ok(literal),
-        other => Err(syn::Error::new_spanned(
-            other,
-            format!(
-                "`{option}` takes a string literal: it names the operation and is checked at compile time"
-            ),
-        )),
+        other => {
+            let why = match option {
+                "system" => "a boundary's system is known when compiling and checked then",
+                _ => "it names the operation and is checked at compile time",
+            };
+            Err(syn::Error::new_spanned(
+                other,
+                format!("`{option}` takes a string literal: {why}"),
+            ))
+        }
     }
 }
 

@@ -135,9 +135,7 @@ pub(crate) fn check_boundary(
     {
         return check_messaging(traced, rpc, messaging, errors);
     }
-    // A protocol written wrong may have been `messaging`: its options are then no
-    // mistake of their own.
-    if !rpc.protocol_in_doubt {
+    if !rpc.messaging_in_doubt {
         messaging_options_elsewhere(rpc, errors);
     }
     let side = match &rpc.side {
