@@ -42,8 +42,10 @@ pub struct InstrumentedStream<S, F> {
     /// The boundary, for `#[traced_rpc]`.
     rpc: Option<&'static RpcMeta>,
     messages: u64,
-    /// An item reported a failed call, or a poll panicked.
-    failed: bool,
+    /// The call's outcome is recorded: a status came (its reply), or a poll
+    /// panicked. An error of another type is no outcome: more items may follow,
+    /// and the call still ends OK or given up.
+    concluded: bool,
 }
 
 impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> Item> InstrumentedStream<S, F> {
@@ -56,7 +58,7 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> Item> InstrumentedStream<
             inspect,
             rpc,
             messages: 0,
-            failed: false,
+            concluded: false,
         }
     }
 }
@@ -78,18 +80,18 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> Item> Stream for Instrume
         let this = self.project();
         let _current = this.span.enter();
         let inner = this.inner;
-        // Failed until the poll returns: a panic in it is the call's outcome, and
-        // the stream dropped after it (a runtime catches the panic first) then
+        // Concluded until the poll returns: a panic in it is the call's outcome,
+        // and the stream dropped after it (a runtime catches the panic first) then
         // adds no CANCELLED beside it.
-        let failed = std::mem::replace(this.failed, true);
+        let concluded = std::mem::replace(this.concluded, true);
         let polled = this.span.handle().catch_panic(|| inner.poll_next(task));
-        *this.failed = failed;
+        *this.concluded = concluded;
         let item = std::task::ready!(polled);
         match &item {
             Some(item) => {
                 *this.messages += 1;
                 let item = (this.inspect)(this.span.handle(), item);
-                *this.failed |= item != Item::Message;
+                *this.concluded |= item == Item::Status;
                 // A gRPC call's error status ends it: tonic sends it as the trailers
                 // and polls no more, a client's stream ends after it, and a caller
                 // stops at it (`try_next()?`). Not a call given up, then. (An error
@@ -107,7 +109,7 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> Item> Stream for Instrume
                 record_messages(this.span, *this.messages);
                 let handle = this.span.handle();
                 if let Some(rpc) = this.rpc
-                    && !*this.failed
+                    && !*this.concluded
                 {
                     handle.record_reply(rpc, None, false);
                 }
@@ -135,7 +137,7 @@ impl<S, F> PinnedDrop for InstrumentedStream<S, F> {
         // one unwinds: a call given up by another's panic has no reply either.
         if let Some(rpc) = this.rpc
             && matches!(rpc.protocol, Protocol::Grpc { .. })
-            && !*this.failed
+            && !*this.concluded
             && !std::thread::panicking()
         {
             this.span

@@ -266,4 +266,30 @@ fn a_grpc_stream_goes_on_past_an_error_that_is_no_status() {
         Some(&string("streams::Hiccup"))
     );
     assert_eq!(attribute(span, "otel_traced.cancelled"), None);
+    assert_eq!(
+        attribute(span, "rpc.response.status_code"),
+        Some(&string("OK")),
+        "its end is the call's OK status"
+    );
+}
+
+#[test]
+fn a_grpc_stream_given_up_after_an_error_that_is_no_status_ends_cancelled() {
+    let captured = capture(|| {
+        futures::executor::block_on(async {
+            let mut updates = tail(tonic::Request::new(()));
+            assert!(updates.next().await.is_some_and(|update| update.is_ok()));
+            assert!(updates.next().await.is_some_and(|update| update.is_err()));
+        })
+    });
+    let span = &captured.spans()[0];
+    assert_eq!(
+        attribute(span, "rpc.response.status_code"),
+        Some(&string("CANCELLED"))
+    );
+    assert_eq!(attribute(span, "error.type"), Some(&string("CANCELLED")));
+    assert_eq!(
+        attribute(span, "otel_traced.messages"),
+        Some(&Value::I64(2))
+    );
 }
