@@ -15,6 +15,12 @@ async fn later(mut count: u64) -> u64 {
     count
 }
 
+// Named in the options, but in no expression that could change them.
+#[traced(name = "lookup", attrs(shop.order.id = 1_u64, shop.order.lines = lines.len()))]
+fn lookup(mut id: u64, mut name: u64, lines: Vec<u8>) -> u64 {
+    id + name
+}
+
 #[traced_rpc(client, http)]
 fn fetch(mut request: http::Request<()>) -> http::StatusCode {
     let _ = request.uri();

@@ -42,6 +42,19 @@ pub(crate) struct Options {
     pub rpc: Option<RpcOptions>,
 }
 
+impl Options {
+    /// The expressions among the options, which run before the body: `parent`,
+    /// `link`, `attrs` and `set_baggage` values, a client's `server`.
+    pub(crate) fn expressions(&self) -> impl Iterator<Item = &Expr> {
+        let fields = self.attrs.iter().chain(&self.set_baggage);
+        self.parent
+            .iter()
+            .chain(&self.links)
+            .chain(fields.map(|field| &field.value))
+            .chain(self.rpc.iter().filter_map(|rpc| rpc.server.as_ref()))
+    }
+}
+
 /// The options only `#[traced_rpc]` takes (DESIGN §4), as written; `check` decides
 /// what they mean together.
 #[derive(Default)]

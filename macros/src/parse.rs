@@ -106,7 +106,7 @@ pub(crate) fn parse(
         return Err(not_a_function(item, attribute));
     };
     let mut errors = Errors::default();
-    let options = parse_options(args.clone(), which, &mut errors);
+    let options = parse_options(args, which, &mut errors);
     if let Some(constness) = &function.sig.constness {
         errors.push(syn::Error::new(
             constness.span(),
@@ -131,7 +131,11 @@ pub(crate) fn parse(
             format!("`{attribute}` cannot instrument a function that never returns (`-> !`): its span would only end if it panicked; annotate the functions it calls instead"),
         ));
     }
-    let params = take_params(&mut function, &args, &mut errors);
+    let expressions: TokenStream = options
+        .expressions()
+        .map(quote::ToTokens::to_token_stream)
+        .collect();
+    let params = take_params(&mut function, &expressions, &mut errors);
     let (shape, produced) = shape(&function);
     // A boxed return type, written out or an alias, types the body's future or
     // stream itself; an `impl Trait` does not, nor does the `async` block that
@@ -236,8 +240,13 @@ fn is_async_trait_positional(ident: &syn::Ident) -> bool {
         .is_some_and(|index| !index.is_empty() && index.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// Reads and removes `#[skip]` and `#[attr(..)]` from every parameter.
-fn take_params(function: &mut ItemFn, args: &TokenStream, errors: &mut Errors) -> Vec<Param> {
+/// Reads and removes `#[skip]` and `#[attr(..)]` from every parameter;
+/// `expressions` are the attribute's, which may change a `mut` one.
+fn take_params(
+    function: &mut ItemFn,
+    expressions: &TokenStream,
+    errors: &mut Errors,
+) -> Vec<Param> {
     let mut params = Vec::new();
     for input in &mut function.sig.inputs {
         let FnArg::Typed(typed) = input else {
@@ -250,7 +259,7 @@ fn take_params(function: &mut ItemFn, args: &TokenStream, errors: &mut Errors) -
                 let rebinding = match binding.mutability {
                     _ if binding.by_ref.is_some() => Rebinding::None,
                     None => Rebinding::Plain,
-                    Some(_) if mentions(args, &binding.ident) => Rebinding::MutKept,
+                    Some(_) if mentions(expressions, &binding.ident) => Rebinding::MutKept,
                     Some(mutability) => Rebinding::Mut(mutability),
                 };
                 (Some(binding.ident.clone()), rebinding)
@@ -306,13 +315,22 @@ fn take_params(function: &mut ItemFn, args: &TokenStream, errors: &mut Errors) -
     params
 }
 
-/// Whether `tokens` (the attribute's arguments) name `ident` anywhere.
+/// Whether `tokens` (expressions) name `ident` as a variable: not as a field or
+/// method (`request.id`) nor a path's later segment (`Kind::id`).
 fn mentions(tokens: &TokenStream, ident: &Ident) -> bool {
     let name = syn::ext::IdentExt::unraw(ident);
-    tokens.clone().into_iter().any(|token| match token {
-        proc_macro2::TokenTree::Ident(found) => syn::ext::IdentExt::unraw(&found) == name,
-        proc_macro2::TokenTree::Group(group) => mentions(&group.stream(), ident),
-        _ => false,
+    let mut after_separator = false;
+    tokens.clone().into_iter().any(|token| {
+        let named = match &token {
+            proc_macro2::TokenTree::Ident(found) => {
+                !after_separator && syn::ext::IdentExt::unraw(found) == name
+            }
+            proc_macro2::TokenTree::Group(group) => mentions(&group.stream(), ident),
+            _ => false,
+        };
+        after_separator =
+            matches!(&token, proc_macro2::TokenTree::Punct(punct) if matches!(punct.as_char(), '.' | ':'));
+        named
     })
 }
 
