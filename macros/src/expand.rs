@@ -22,9 +22,7 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
     let boundary = checked.boundary.as_ref();
     let open = open_span(&traced, recorded, boundary, &private);
     let mut function = traced.function.clone();
-    if traced.shape != Shape::AsyncTrait {
-        unbind_mut(&mut function.sig, &traced.params);
-    }
+    unbind_mut(&mut function.sig, &traced.params, traced.shape);
     let statements = &function.block.stmts;
     let outcome = outcome(&traced, boundary, &private);
     // A client writes its context into the carrier: a `mut` there is needed without
@@ -150,8 +148,10 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
             }
         }
         Shape::AsyncTrait => {
-            let inner = boxed_async_block(&function.block)
-                .expect("the shape was recognised from this block");
+            let mut inner = boxed_async_block(&function.block)
+                .expect("the shape was recognised from this block")
+                .clone();
+            quiet_moved_mut(&mut inner.block, &traced.params);
             let future = instrumented(
                 quote!(__otel_span),
                 held_to(quote!(#inner), quote!(output_is), &traced, &private),
@@ -943,9 +943,11 @@ fn rebound_params(params: &[crate::parse::Param], written: Option<&syn::Ident>) 
 }
 
 /// Takes `mut` off the signature's parameters whose `mut` [`rebound_params`] moves
-/// to where the body starts; one the attribute's expressions may need stays, its
-/// lint quieted (the body's binding is `mut` too).
-fn unbind_mut(signature: &mut syn::Signature, params: &[crate::parse::Param]) {
+/// to where the body starts; one the attribute's expressions may need stays (or
+/// comes back, where `#[async_trait]` moved it into its block), its lint quieted
+/// (the body's binding is `mut` too). `#[async_trait]`'s block is not rebound: its
+/// own bindings stand.
+fn unbind_mut(signature: &mut syn::Signature, params: &[crate::parse::Param], shape: Shape) {
     use crate::parse::Rebinding;
     let typed = signature.inputs.iter_mut().filter_map(|input| match input {
         syn::FnArg::Typed(typed) => Some(typed),
@@ -954,9 +956,32 @@ fn unbind_mut(signature: &mut syn::Signature, params: &[crate::parse::Param]) {
     // `take_params` made one `Param` of each typed input, in order.
     for (typed, param) in typed.zip(params) {
         match (&mut *typed.pat, &param.rebinding) {
-            (syn::Pat::Ident(binding), Rebinding::Mut(_)) => binding.mutability = None,
-            (_, Rebinding::MutKept) => typed.attrs.push(syn::parse_quote!(#[allow(unused_mut)])),
+            (syn::Pat::Ident(binding), Rebinding::Mut(_)) if shape != Shape::AsyncTrait => {
+                binding.mutability = None;
+            }
+            (syn::Pat::Ident(binding), Rebinding::MutKept) => {
+                binding.mutability.get_or_insert_with(Default::default);
+                typed.attrs.push(syn::parse_quote!(#[allow(unused_mut)]));
+            }
             _ => {}
+        }
+    }
+}
+
+/// Quiets `#[async_trait]`'s `let mut name = name;` of a parameter whose `mut`
+/// the signature got back ([`unbind_mut`]): the attribute's expressions may be
+/// what needs it, as [`rebound_params`] quiets its own binding.
+fn quiet_moved_mut(block: &mut syn::Block, params: &[crate::parse::Param]) {
+    let kept: Vec<&syn::Ident> = params
+        .iter()
+        .filter(|param| matches!(param.rebinding, crate::parse::Rebinding::MutKept))
+        .filter_map(|param| param.ident.as_ref())
+        .collect();
+    for statement in &mut block.stmts {
+        if crate::parse::moved_mut(statement).is_some_and(|moved| kept.contains(&moved))
+            && let syn::Stmt::Local(local) = statement
+        {
+            local.attrs.push(syn::parse_quote!(#[allow(unused_mut)]));
         }
     }
 }

@@ -47,7 +47,8 @@ pub(crate) enum Rebinding {
     Mut(syn::Token![mut]),
     /// `let mut name = name;`, the signature keeping its `mut` as well: the
     /// attribute's own expressions name the parameter, and may change it before the
-    /// body runs.
+    /// body runs. (Under `#[async_trait]`, which moved the `mut` into its block,
+    /// the signature gets it back.)
     MutKept,
 }
 
@@ -135,8 +136,8 @@ pub(crate) fn parse(
         .expressions()
         .map(quote::ToTokens::to_token_stream)
         .collect();
-    let params = take_params(&mut function, &expressions, &mut errors);
     let (shape, produced) = shape(&function);
+    let params = take_params(&mut function, &expressions, &mut errors);
     // A boxed return type, written out or an alias, types the body's future or
     // stream itself; an `impl Trait` does not, nor does the `async` block that
     // `AsyncTrait` takes out of its box.
@@ -247,6 +248,7 @@ fn take_params(
     expressions: &TokenStream,
     errors: &mut Errors,
 ) -> Vec<Param> {
+    let moved_mut = async_trait_mut_params(&function.block);
     let mut params = Vec::new();
     for input in &mut function.sig.inputs {
         let FnArg::Typed(typed) = input else {
@@ -256,10 +258,12 @@ fn take_params(
             Pat::Ident(binding)
                 if binding.subpat.is_none() && !is_async_trait_positional(&binding.ident) =>
             {
+                let named = || mentions(expressions, &binding.ident);
                 let rebinding = match binding.mutability {
                     _ if binding.by_ref.is_some() => Rebinding::None,
+                    None if moved_mut.contains(&binding.ident) && named() => Rebinding::MutKept,
                     None => Rebinding::Plain,
-                    Some(_) if mentions(expressions, &binding.ident) => Rebinding::MutKept,
+                    Some(_) if named() => Rebinding::MutKept,
                     Some(mutability) => Rebinding::Mut(mutability),
                 };
                 (Some(binding.ident.clone()), rebinding)
@@ -313,6 +317,37 @@ fn take_params(
         });
     }
     params
+}
+
+/// The parameters whose `mut` `#[async_trait]` moved into its block; none
+/// outside its shape.
+fn async_trait_mut_params(block: &syn::Block) -> Vec<Ident> {
+    boxed_async_block(block).map_or_else(Vec::new, |inner| {
+        inner
+            .block
+            .stmts
+            .iter()
+            .filter_map(moved_mut)
+            .cloned()
+            .collect()
+    })
+}
+
+/// The parameter `statement` binds `mut` where `#[async_trait]` moved it
+/// (`let mut name = name;`).
+pub(crate) fn moved_mut(statement: &syn::Stmt) -> Option<&Ident> {
+    let syn::Stmt::Local(syn::Local {
+        pat: Pat::Ident(binding),
+        init: Some(init),
+        ..
+    }) = statement
+    else {
+        return None;
+    };
+    let Expr::Path(moved) = &*init.expr else {
+        return None;
+    };
+    (binding.mutability.is_some() && moved.path.is_ident(&binding.ident)).then_some(&binding.ident)
 }
 
 /// Whether `tokens` (expressions) name `ident` as a variable: not as a field or

@@ -162,6 +162,29 @@ impl Audit for Memory {
     }
 }
 
+#[async_trait::async_trait]
+trait Queue {
+    async fn rest(&self, items: Vec<u64>) -> Vec<u64>;
+}
+
+#[async_trait::async_trait]
+impl Queue for Memory {
+    /// `#[async_trait]` moves the `mut` into its block; the attribute's own
+    /// expression, which runs before it, needs it too.
+    #[traced(attrs(last = items.pop().unwrap_or_default()))]
+    async fn rest(&self, mut items: Vec<u64>) -> Vec<u64> {
+        items
+    }
+}
+
+#[tokio::test]
+async fn an_async_trait_method_whose_attribute_changes_a_mut_parameter_compiles() {
+    let captured = capture_async(async { Memory.rest(vec![4, 5]).await }).await;
+    assert_eq!(*captured.output(), [4]);
+    let span = captured.find("rest").expect("the span");
+    assert_eq!(attribute(span, "last"), Some(&Value::I64(5)));
+}
+
 #[tokio::test]
 async fn an_async_trait_method_records_no_parameter_written_as_a_pattern() {
     // `#[async_trait]` names the `_` parameter `__arg2`: still not recorded.
