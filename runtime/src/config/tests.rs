@@ -791,7 +791,7 @@ fn builder_calls_win_over_their_variables_even_a_bad_one() {
         [
             ("OTEL_TRACES_SAMPLER", "sometimes"),
             ("OTEL_PROPAGATORS", "b3"),
-            ("OTEL_TRACED_FUNCTION_METRICS", "true"),
+            ("OTEL_TRACED_FUNCTION_METRICS", "yes"),
         ],
     ] {
         let settings = built(&vars);
