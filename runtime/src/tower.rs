@@ -459,6 +459,12 @@ fn record_missing_status(span: &mut ActiveSpan, awaited: &AwaitedStatus) {
         429 | 502 | 503 | 504 => 14, // UNAVAILABLE
         _ => GRPC_UNKNOWN,
     };
+    // A 404 without a status is a router's answer to a path it has no route
+    // for (axum's, with tonic's routes merged in): as unknown a method as
+    // tonic's UNIMPLEMENTED without a message.
+    if code == GRPC_UNIMPLEMENTED {
+        relabel_an_unknown_method(span, &awaited.rpc, code, "");
+    }
     let message = format!(
         "the response ended without a grpc-status (HTTP {})",
         awaited.http_status.as_u16()

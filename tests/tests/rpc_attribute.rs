@@ -350,6 +350,20 @@ fn an_http_server_span_is_named_by_method_and_route() {
         Some(&string("shop.example"))
     );
     assert_eq!(attribute(proxied, "server.port"), Some(&Value::I64(443)));
+    // Without one, no port is implied by a scheme nothing gave: the server may
+    // terminate TLS itself.
+    let request = http::Request::get("/users/7")
+        .header("host", "shop.example")
+        .body(())
+        .unwrap();
+    let direct = capture(|| get_user(request, 7));
+    let direct = direct.find("GET /users/{id}").expect("the server span");
+    assert_eq!(
+        attribute(direct, "server.address"),
+        Some(&string("shop.example"))
+    );
+    assert_eq!(attribute(direct, "url.scheme"), Some(&string("http")));
+    assert_eq!(attribute(direct, "server.port"), None);
     assert_eq!(attribute(span, "url.path"), Some(&string("/users/7")));
     assert_eq!(attribute(span, "url.query"), Some(&string("full=1")));
     assert_eq!(

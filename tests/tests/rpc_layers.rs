@@ -199,8 +199,16 @@ fn a_method_the_served_service_does_not_have_is_other() {
             ("/shop.Inventory/Zz1", None),
             // A handler refusing a method it has, and saying why.
             ("/shop.Inventory/Export", Some("not in this region")),
+            // A router's answer to a path it has no route for: no gRPC status.
+            ("/shop.Inventory/Zz2", None),
         ] {
-            let reply = move |_: &str| {
+            let reply = move |path: &str| {
+                if path.ends_with("Zz2") {
+                    return http::Response::builder()
+                        .status(404)
+                        .body(String::new())
+                        .unwrap();
+                }
                 let mut response = http::Response::builder()
                     .status(200)
                     .header("content-type", "application/grpc")
@@ -213,16 +221,23 @@ fn a_method_the_served_service_does_not_have_is_other() {
             through_layer(layer.layer(Replies(reply)), request("POST", path));
         }
     });
-    let unknown = captured.find("grpc").expect("the unknown method's span");
-    assert_eq!(attribute(unknown, "rpc.method"), Some(&string("_OTHER")));
-    assert_eq!(
-        attribute(unknown, "rpc.method_original"),
-        Some(&string("shop.Inventory/Zz1"))
-    );
-    assert_eq!(
-        attribute(unknown, "rpc.response.status_code"),
-        Some(&string("UNIMPLEMENTED"))
-    );
+    let unknown: Vec<_> = captured
+        .spans()
+        .iter()
+        .filter(|span| span.name == "grpc")
+        .collect();
+    assert_eq!(unknown.len(), 2, "{:?}", captured.spans());
+    for (span, path) in unknown.into_iter().zip(["Zz1", "Zz2"]) {
+        assert_eq!(attribute(span, "rpc.method"), Some(&string("_OTHER")));
+        assert_eq!(
+            attribute(span, "rpc.method_original"),
+            Some(&string(&format!("shop.Inventory/{path}")))
+        );
+        assert_eq!(
+            attribute(span, "rpc.response.status_code"),
+            Some(&string("UNIMPLEMENTED"))
+        );
+    }
     let refused = captured
         .find("shop.Inventory/Export")
         .expect("a method the server has keeps its name");
@@ -312,4 +327,44 @@ fn a_panic_behind_a_layer_is_the_calls_outcome_not_a_cancellation() {
         assert_eq!(attribute(span, "otel_traced.cancelled"), None);
         assert_eq!(span.status, Status::error(message), "{path}");
     }
+}
+
+#[test]
+fn a_grpc_server_records_the_server_its_client_asked_for() {
+    use otel_traced::tower::GrpcLayer;
+    use otel_traced_tests::{attribute, string};
+    let ok = |_: &str| {
+        http::Response::builder()
+            .status(200)
+            .header("grpc-status", "0")
+            .body(String::new())
+            .unwrap()
+    };
+    let captured = capture(|| {
+        for uri in [
+            // hyper puts HTTP/2's `:scheme` and `:authority` into the URI.
+            "http://inventory:50051/shop.Inventory/Reserve",
+            "/shop.Inventory/Reserve",
+        ] {
+            let mut request = request("POST", "/");
+            *request.uri_mut() = uri.parse().unwrap();
+            through_layer(GrpcLayer::server().layer(Replies(ok)), request);
+        }
+    });
+    let spans: Vec<_> = captured
+        .spans()
+        .iter()
+        .filter(|span| span.name == "shop.Inventory/Reserve")
+        .collect();
+    assert_eq!(spans.len(), 2);
+    assert_eq!(
+        attribute(spans[0], "server.address"),
+        Some(&string("inventory"))
+    );
+    assert_eq!(
+        attribute(spans[0], "server.port"),
+        Some(&otel_traced::opentelemetry::Value::I64(50051))
+    );
+    assert_eq!(attribute(spans[1], "server.address"), None, "none asked");
+    assert_eq!(attribute(spans[1], "server.port"), None);
 }

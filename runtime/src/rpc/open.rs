@@ -303,9 +303,9 @@ pub(crate) fn attributes(
                     attributes.push(KeyValue::new("rpc.service", service.to_owned()));
                 }
             }
-            if rpc.side == Side::Client
-                && let Some((address, port)) = server_host_port(server, target)
-            {
+            // A client's the server it calls; a server's as the client asked for
+            // it (`:authority`).
+            if let Some((address, port)) = server_host_port(server, target) {
                 push_server(&mut attributes, address, port);
             }
         }
@@ -325,13 +325,15 @@ pub(crate) fn attributes(
                         push_redacted_query(&mut redacted, query);
                         attributes.push(KeyValue::new("url.query", redacted));
                     }
+                    // Required: `http` when nothing says (an HTTP/1.1 request
+                    // names no scheme)..
                     let scheme = target.scheme.unwrap_or("http");
                     attributes.push(KeyValue::new("url.scheme", scheme.to_owned()));
                     // The server the client asked for: as a proxy says it, else as
-                    // the request names it (`Host`); the port the recorded scheme
-                    // implies when none is written.
+                    // the request names it (`Host`); the port a known scheme
+                    // implies when none is written (..but no port is implied by
+                    // that guess: a server may terminate TLS itself).
                     let asked = RequestTarget {
-                        scheme: Some(scheme),
                         authority: target.forwarded_host.or(target.authority),
                         ..*target
                     };
