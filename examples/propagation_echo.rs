@@ -90,6 +90,6 @@ async fn echo(request: Request, client: HttpClient) -> StatusCode {
 async fn forward(
     request: http::Request<Full<Bytes>>,
     client: &HttpClient,
-) -> Result<StatusCode, hyper_util::client::legacy::Error> {
-    Ok(client.request(request).await?.status())
+) -> Result<http::Response<hyper::body::Incoming>, hyper_util::client::legacy::Error> {
+    client.request(request).await
 }

@@ -97,16 +97,18 @@ async fn customer_visit(
     };
     send(request, client)
         .await
-        .unwrap_or(StatusCode::BAD_GATEWAY)
+        .map_or(StatusCode::BAD_GATEWAY, |response| response.status())
 }
 
 /// The outgoing HTTP call: a client span, its context injected into the headers.
+/// The response, not only its status, is returned: the span records the HTTP
+/// version it came in, the one the connection negotiated.
 #[traced_rpc(client, http, template = "/orders/{sku}")]
 async fn send(
     request: http::Request<Full<Bytes>>,
     client: &HttpClient,
-) -> Result<StatusCode, hyper_util::client::legacy::Error> {
-    Ok(client.request(request).await?.status())
+) -> Result<http::Response<hyper::body::Incoming>, hyper_util::client::legacy::Error> {
+    client.request(request).await
 }
 
 // ---- Tier 2: the HTTP gateway --------------------------------------------------

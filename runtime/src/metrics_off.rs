@@ -20,7 +20,6 @@ impl Timing {
         match *self {}
     }
 
-    #[cfg(feature = "http")]
     pub(crate) fn update_attribute(&mut self, _attribute: KeyValue) {
         match *self {}
     }

@@ -238,7 +238,6 @@ impl SpanHandle {
         }
     }
 
-    #[cfg(feature = "http")]
     /// Sets `attribute`, learnt after the call started (the protocol version an
     /// HTTP client negotiated), on the span if it records and on the call's
     /// duration if its instrument keeps it.
@@ -262,6 +261,15 @@ impl SpanHandle {
         reply: Option<crate::rpc::Reply<'_>>,
         failed: bool,
     ) {
+        // A client learns its HTTP version from the reply: the one negotiated.
+        if rpc.side == crate::rpc::Side::Client
+            && let Some(crate::rpc::Reply::Http {
+                version: Some(version),
+                ..
+            }) = reply
+        {
+            self.update_attribute(KeyValue::new("network.protocol.version", version));
+        }
         if let Some(tally) = &mut self.tally {
             crate::rpc::tally_reply(tally, rpc, reply.as_ref(), failed);
         }

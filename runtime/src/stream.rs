@@ -193,7 +193,7 @@ impl<T, E: HasReply> ViaItemReply for &&&ItemProbe<'_, Result<T, E>> {
                 handle.record_error(std::any::type_name::<E>(), || {
                     let description = match error.reply() {
                         Reply::Grpc { message, .. } => message.to_owned(),
-                        Reply::Http { status } => status.to_string(),
+                        Reply::Http { status, .. } => status.to_string(),
                     };
                     ErrorReport::from_text::<E>(description)
                 });

@@ -93,7 +93,6 @@ impl Tally {
         self.reply = Some(status);
     }
 
-    #[cfg(feature = "http")]
     /// Sets an attribute of the call's duration learnt after it started.
     pub(crate) fn update_attribute(&mut self, attribute: opentelemetry::KeyValue) {
         if let Some(timing) = &mut self.timing {

@@ -307,7 +307,6 @@ where
                 span
             }
         };
-        let requested_version = request.version();
         let inner = {
             let _current = span.enter();
             let service = &mut self.inner;
@@ -317,7 +316,6 @@ where
             inner,
             span: Some(span),
             rpc,
-            requested_version,
         }
     }
 }
@@ -331,8 +329,6 @@ pub struct TracedFuture<F> {
     inner: F,
     span: Option<ActiveSpan>,
     rpc: RpcMeta,
-    /// The request's HTTP version, which its span starts with.
-    requested_version: http::Version,
 }
 
 impl<F, R, E> Future for TracedFuture<F>
@@ -357,19 +353,11 @@ where
             Ok(response) => {
                 let awaiting_trailers = match &this.rpc.protocol {
                     Protocol::Http { .. } => {
-                        let status = response.status().as_u16();
-                        let handle = span.handle();
-                        if this.rpc.side == Side::Client
-                            && response.version() != *this.requested_version
-                            && let Some(version) = protocol_version(response.version())
-                        {
-                            // Negotiated (ALPN): the request's says what was asked.
-                            handle.update_attribute(KeyValue::new(
-                                "network.protocol.version",
-                                version,
-                            ));
-                        }
-                        handle.record_reply(this.rpc, Some(Reply::Http { status }), false);
+                        let reply = Reply::Http {
+                            status: response.status().as_u16(),
+                            version: protocol_version(response.version()),
+                        };
+                        span.handle().record_reply(this.rpc, Some(reply), false);
                         None
                     }
                     Protocol::Grpc { .. } => match grpc_status(response.headers()) {

@@ -83,12 +83,19 @@ fn call_reserve(request: Request<()>) -> Result<Response<()>, tonic::Status> {
     Err(tonic::Status::unavailable("down"))
 }
 
+/// Answered over HTTP/2, as a client negotiates it (ALPN) for a request that
+/// says HTTP/1.1: the reply's version is recorded.
 #[traced_rpc(client, http, template = "/users/{id}")]
-fn fetch_user(request: http::Request<()>) -> http::StatusCode {
-    match request.uri().path() {
+fn fetch_user(request: http::Request<()>) -> http::Response<()> {
+    let status = match request.uri().path() {
         "/users/0" => http::StatusCode::NOT_FOUND,
         _ => http::StatusCode::OK,
-    }
+    };
+    http::Response::builder()
+        .status(status)
+        .version(http::Version::HTTP_2)
+        .body(())
+        .unwrap()
 }
 
 /// An HTTP service to wrap in the tower layers: its function answers each request.
@@ -456,7 +463,7 @@ fn function_and_boundary_histograms_count_every_call_even_unsampled() {
         ("server.address", "users.test"),
         ("server.port", "443"),
         ("url.template", "/users/{id}"),
-        ("network.protocol.version", "1.1"),
+        ("network.protocol.version", "2"),
     ];
     let with = |extra: &[(&'static str, &'static str)]| joined(&request, extra);
     assert_eq!(

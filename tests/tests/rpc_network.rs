@@ -543,15 +543,18 @@ fn the_http_layers_and_the_attribute_give_identical_spans_over_the_network() {
         let request = http::Request::post(format!("http://{gateway}/orders/book"))
             .body(Full::default())
             .expect("a valid request");
-        plain_send(request, &client).await.expect("an answer")
+        let response = plain_send(request, &client).await.expect("an answer");
+        let status = response.status();
+        response.into_body().collect().await.expect("a body");
+        status
     }
 
     #[traced_rpc(client, http, code = false)]
     async fn plain_send(
         request: http::Request<Full<Bytes>>,
         client: &HttpClient,
-    ) -> Result<StatusCode, hyper_util::client::legacy::Error> {
-        Ok(client.request(request).await?.status())
+    ) -> Result<http::Response<hyper::body::Incoming>, hyper_util::client::legacy::Error> {
+        client.request(request).await
     }
 
     let by_layers = captured(async || layered_client(layered_gateway().await).await);

@@ -325,7 +325,6 @@ impl Timing {
         }
     }
 
-    #[cfg(feature = "http")]
     /// Sets `attribute` among the duration's attributes in place of the value its
     /// key had, when the instrument keeps that key: what the call learnt after it
     /// started (the protocol version a client negotiated).

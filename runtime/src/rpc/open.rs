@@ -303,9 +303,12 @@ pub(crate) fn attributes(
                     attributes.push(KeyValue::new("rpc.service", service.to_owned()));
                 }
             }
-            // A client's the server it calls; a server's as the client asked for
-            // it (`:authority`).
-            if let Some((address, port)) = server_host_port(server, target) {
+            // A client's only: a server's would be HTTP/2's `:authority`, which
+            // a tonic handler does not see (the layer would record what the
+            // attribute cannot, and their spans should not differ).
+            if rpc.side == Side::Client
+                && let Some((address, port)) = server_host_port(server, target)
+            {
                 push_server(&mut attributes, address, port);
             }
         }
@@ -360,7 +363,11 @@ pub(crate) fn attributes(
                     }
                 }
             }
-            if let Some(version) = target.protocol_version {
+            // A server's as the request came; a client's from its reply (the
+            // request says what was asked, not what was negotiated).
+            if rpc.side == Side::Server
+                && let Some(version) = target.protocol_version
+            {
                 attributes.push(KeyValue::new(
                     "network.protocol.version",
                     version.to_owned(),

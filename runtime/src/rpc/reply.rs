@@ -70,6 +70,10 @@ pub enum Reply<'a> {
     Http {
         /// The status code.
         status: u16,
+        /// The HTTP version the response came in (`"1.1"`, `"2"`), where it is
+        /// known: a client's `network.protocol.version`, which its request does
+        /// not say when the version is negotiated (ALPN).
+        version: Option<&'static str>,
     },
 }
 
@@ -116,6 +120,7 @@ impl HasReply for http::StatusCode {
     fn reply(&self) -> Reply<'_> {
         Reply::Http {
             status: self.as_u16(),
+            version: None,
         }
     }
 }
@@ -125,6 +130,7 @@ impl<B> HasReply for http::Response<B> {
     fn reply(&self) -> Reply<'_> {
         Reply::Http {
             status: self.status().as_u16(),
+            version: crate::propagation::protocol_version(self.version()),
         }
     }
 }
@@ -220,7 +226,7 @@ pub(crate) fn record_reply(
             record_grpc(span, rpc.side, code, message);
         }
         (Protocol::Grpc { .. }, None) if !failed => record_grpc(span, rpc.side, 0, ""),
-        (Protocol::Http { .. }, Some(Reply::Http { status })) => {
+        (Protocol::Http { .. }, Some(Reply::Http { status, .. })) => {
             record_http(span, rpc.side, status);
         }
         _ => {}
@@ -241,7 +247,7 @@ pub(crate) fn tally_reply(
             tally_grpc(tally, rpc.side, *code)
         }
         (Protocol::Grpc { .. }, None) if !failed => tally_grpc(tally, rpc.side, 0),
-        (Protocol::Http { .. }, Some(Reply::Http { status })) => {
+        (Protocol::Http { .. }, Some(Reply::Http { status, .. })) => {
             tally.reply(ReplyCode::Http(*status));
             if http_failed(rpc.side, *status) {
                 tally.fail(Failure::HttpStatus(*status));
@@ -374,10 +380,17 @@ mod tests {
                 message: "no such sku"
             })
         );
-        let response = http::Response::builder().status(503).body(()).unwrap();
+        let response = http::Response::builder()
+            .status(503)
+            .version(http::Version::HTTP_2)
+            .body(())
+            .unwrap();
         assert_eq!(
             (&&ReplyProbe(&response)).__otel_reply(),
-            Some(Reply::Http { status: 503 })
+            Some(Reply::Http {
+                status: 503,
+                version: Some("2")
+            })
         );
         let text = String::from("not a reply");
         assert_eq!((&&ReplyProbe(&text)).__otel_reply(), None);
