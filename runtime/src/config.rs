@@ -413,8 +413,15 @@ impl Config {
 
     /// Reads and checks every variable, applying the builder calls over them.
     pub(crate) fn settings(&self) -> Result<Settings, InitError> {
+        let read = self.read_settings();
+        // A variable read that was not text is the error, whatever was made of
+        // its lossy value.
+        self.vars.check_unicode()?;
+        read
+    }
+
+    fn read_settings(&self) -> Result<Settings, InitError> {
         let vars = &self.vars;
-        vars.check_unicode()?;
         let destination = self.destination()?;
         let logs = match self.custom_log_exporter {
             Some(_) => LogsDestination::Custom,
@@ -428,10 +435,10 @@ impl Config {
             resource: self.resource_attributes()?,
             batch: self.batch(&SPAN_BATCH, self.span_batch)?,
             log_batch: self.batch(&LOG_BATCH, BatchChoices::default())?,
-            propagators: match &self.propagators {
+            propagators: once_each(match &self.propagators {
                 Some(propagators) => propagators.clone(),
                 None => propagators(vars)?,
-            },
+            }),
             value_length_limit: value_length_limit(vars)?,
             exception_signal: logs::exception_signal(vars)?,
             metrics: metrics::settings(
@@ -656,8 +663,19 @@ fn propagators(vars: &Vars) -> Result<Vec<Propagator>, InitError> {
             _ => return Err(variable.invalid(ACCEPTED)),
         }
     }
-    propagators.dedup();
     Ok(propagators)
+}
+
+/// `propagators` with each registered once, where it first appears, as the
+/// specification asks (`tracecontext,baggage,tracecontext`).
+fn once_each(propagators: Vec<Propagator>) -> Vec<Propagator> {
+    let mut unique = Vec::with_capacity(propagators.len());
+    for propagator in propagators {
+        if !unique.contains(&propagator) {
+            unique.push(propagator);
+        }
+    }
+    unique
 }
 
 #[cfg(test)]

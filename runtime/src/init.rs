@@ -536,8 +536,7 @@ fn resource(configured: Vec<KeyValue>) -> Resource {
         .any(|kv| kv.key.as_str() == "service.name");
     let mut builder = Resource::builder_empty().with_detectors(&detectors);
     if !has_service_name {
-        // The specification's default: `unknown_service:` and the executable.
-        builder = builder.with_service_name(format!("unknown_service:{}", executable_name()));
+        builder = builder.with_service_name(unknown_service(&executable_name()));
     }
     builder.with_attributes(configured).build()
 }
@@ -571,6 +570,16 @@ impl ResourceDetector for ProcessWithoutArguments {
 }
 
 /// The file name of this process's executable, empty when it cannot be known.
+/// The conventions' default service name: `unknown_service:` and the
+/// executable's name, or `unknown_service` alone when the name is not known.
+fn unknown_service(executable: &str) -> String {
+    if executable.is_empty() {
+        "unknown_service".to_owned()
+    } else {
+        format!("unknown_service:{executable}")
+    }
+}
+
 fn executable_name() -> String {
     std::env::current_exe()
         .ok()
@@ -596,4 +605,13 @@ fn install_propagators(propagators: &[Propagator]) {
         .collect();
     opentelemetry::global::set_text_map_propagator(TextMapCompositePropagator::new(propagators));
     crate::propagation::mark_configured();
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_default_service_name_names_the_executable_where_it_is_known() {
+        assert_eq!(super::unknown_service("shop"), "unknown_service:shop");
+        assert_eq!(super::unknown_service(""), "unknown_service");
+    }
 }

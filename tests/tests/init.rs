@@ -93,6 +93,20 @@ fn init_installs_once_per_guard_and_honours_sdk_disabled() {
     );
     // SAFETY: as for `set_disabled`.
     unsafe { std::env::remove_var("OTEL_SERVICE_NAME") };
+
+    // Another SDK's variable that is not UTF-8 is none of ours.
+    // SAFETY: as for `set_disabled`.
+    unsafe {
+        use std::os::unix::ffi::OsStringExt as _;
+        std::env::set_var(
+            "OTEL_PYTHON_LOG_LEVEL",
+            std::ffi::OsString::from_vec(b"\xff".to_vec()),
+        );
+    }
+    let guard = otel_traced::init().expect("a variable not read is no error");
+    guard.shutdown().expect("a clean shutdown");
+    // SAFETY: as for `set_disabled`.
+    unsafe { std::env::remove_var("OTEL_PYTHON_LOG_LEVEL") };
 }
 
 #[traced]

@@ -133,7 +133,11 @@ pub(crate) fn settings(
     protocol: Protocol,
 ) -> Result<OtlpSettings, InitError> {
     let endpoint = match endpoint {
-        Some(endpoint) => endpoint,
+        Some(endpoint) => endpoint_url(&endpoint).ok_or_else(|| {
+            InitError::Exporter(format!(
+                "the endpoint {endpoint:?} given to the builder is not {ENDPOINT_ACCEPTED}"
+            ))
+        })?,
         None => endpoint_from_vars(vars, signal, protocol)?,
     };
     let headers = match vars.first(&signal.headers) {
@@ -179,16 +183,8 @@ fn endpoint_from_vars(
     signal: &SignalVariables,
     protocol: Protocol,
 ) -> Result<String, InitError> {
-    const ACCEPTED: &str = "an http:// or https:// URL";
     let valid = |variable: Variable<'_>| {
-        let url = variable.value;
-        if (url.starts_with("http://") || url.starts_with("https://"))
-            && url.len() > "https://".len()
-        {
-            Ok(url.to_owned())
-        } else {
-            Err(variable.invalid(ACCEPTED))
-        }
+        endpoint_url(variable.value).ok_or(variable.invalid(ENDPOINT_ACCEPTED))
     };
     if let Some(variable) = vars.get(signal.endpoint) {
         return valid(variable);
@@ -204,6 +200,19 @@ fn endpoint_from_vars(
         Protocol::Grpc => "http://localhost:4317".to_owned(),
         Protocol::HttpProtobuf => format!("http://localhost:4318{}", signal.path),
     })
+}
+
+/// What an endpoint is written as.
+const ENDPOINT_ACCEPTED: &str = "an http:// or https:// URL";
+
+/// `url` as an endpoint: an `http://` or `https://` URL naming a host, its scheme
+/// in lower case (the exporter sets TLS up by it); `None` for anything else (the
+/// exporter would fail every export, or take it for another host).
+fn endpoint_url(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let web = scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https");
+    (web && !rest.is_empty() && !rest.starts_with('/'))
+        .then(|| format!("{}://{rest}", scheme.to_ascii_lowercase()))
 }
 
 /// The endpoint of `signal` on the collector that traces were sent to by a
@@ -232,11 +241,14 @@ pub(crate) fn settings_beside(
     signal: &SignalVariables,
     traces: Option<&OtlpSettings>,
 ) -> Result<OtlpSettings, InitError> {
-    let protocol = match traces {
+    // Only a signal going to the traces' collector takes their protocol: one with
+    // an endpoint of its own takes its own variables' (or the default).
+    let beside = traces.filter(|_| !signal.has_endpoint(vars));
+    let protocol = match beside {
         Some(traces) if !signal.has_own_protocol(vars) => traces.protocol,
         _ => protocol(vars, signal)?,
     };
-    let beside = traces.filter(|traces| traces.protocol == protocol && !signal.has_endpoint(vars));
+    let beside = beside.filter(|traces| traces.protocol == protocol);
     let mut own = settings(
         vars,
         signal,

@@ -316,6 +316,23 @@ fn propagators_variable() {
             .is_empty()
     );
     assert_eq!(
+        settings(&[("OTEL_PROPAGATORS", "tracecontext,baggage,tracecontext")]).propagators,
+        [Propagator::TraceContext, Propagator::Baggage],
+        "each once, wherever it repeats"
+    );
+    let given = Config::from_vars(Vec::<(&str, &str)>::new())
+        .propagators([
+            Propagator::Baggage,
+            Propagator::TraceContext,
+            Propagator::Baggage,
+        ])
+        .settings()
+        .expect("valid");
+    assert_eq!(
+        given.propagators,
+        [Propagator::Baggage, Propagator::TraceContext]
+    );
+    assert_eq!(
         error(&[("OTEL_PROPAGATORS", "tracecontext,b3")]),
         "OTEL_PROPAGATORS=\"tracecontext,b3\" is not valid: it accepts a comma-separated list of tracecontext, baggage and none"
     );
@@ -450,6 +467,46 @@ fn builder_values_too_small_to_export_are_raised_to_the_least_that_works() {
 }
 
 #[test]
+fn endpoints_are_urls_naming_a_host_and_their_scheme_is_read_in_any_case() {
+    assert_eq!(
+        otlp(&[("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://a")]).endpoint,
+        "http://a",
+        "a short host"
+    );
+    assert_eq!(
+        otlp(&[(
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            "HTTPS://Tempo:4318/v1/traces"
+        )])
+        .endpoint,
+        "https://Tempo:4318/v1/traces",
+        "the scheme in lower case, for the exporter's TLS"
+    );
+    for nameless in ["http://", "https:///v1/traces"] {
+        assert_eq!(
+            error(&[("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", nameless)]),
+            format!(
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT={nameless:?} is not valid: it accepts an http:// or https:// URL"
+            )
+        );
+    }
+    // A builder's endpoint is checked too: without a scheme, the exporter would
+    // make it https:// without the certificate asked for.
+    let built = Config::from_vars(Vec::<(&str, &str)>::new())
+        .exporter(Exporter::Otlp {
+            endpoint: Some("collector:4317".to_owned()),
+            protocol: Protocol::Grpc,
+        })
+        .settings()
+        .expect_err("no URL")
+        .to_string();
+    assert_eq!(
+        built,
+        "the OTLP exporter could not be set up: the endpoint \"collector:4317\" given to the builder is not an http:// or https:// URL"
+    );
+}
+
+#[test]
 fn signal_specific_variables_are_checked_like_the_general_ones() {
     assert_eq!(
         error(&[("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "ftp://collector")]),
@@ -562,6 +619,31 @@ fn logs_go_beside_spans_sent_over_otlp_unless_told_otherwise() {
             Protocol::HttpProtobuf
         ),
         "the logs endpoint wins"
+    );
+    // Sent elsewhere, logs take their own protocol, not the traces'.
+    assert_eq!(
+        logs_endpoint(&[
+            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://tempo:4317"),
+            ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "grpc"),
+            (
+                "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+                "http://loki:3100/otlp/v1/logs"
+            ),
+        ]),
+        (
+            "http://loki:3100/otlp/v1/logs".to_owned(),
+            Protocol::HttpProtobuf
+        ),
+        "the default protocol"
+    );
+    assert_eq!(
+        logs_endpoint(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+            ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/protobuf"),
+        ]),
+        ("http://collector:4317".to_owned(), Protocol::Grpc),
+        "the general protocol, with the general endpoint"
     );
     assert_eq!(
         logs_endpoint(&[("OTEL_LOGS_EXPORTER", "otlp")]),

@@ -3,7 +3,8 @@
 //! what it accepts.
 
 use crate::init::InitError;
-use std::collections::BTreeMap;
+use std::cell::Cell;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 /// The variables `init()` reads, snapshotted from the environment (or given).
@@ -12,9 +13,12 @@ use std::time::Duration;
 #[derive(Clone, Default)]
 pub(crate) struct Vars {
     values: BTreeMap<String, String>,
-    /// The first `OTEL_*` variable of the environment whose value is not UTF-8,
-    /// its name written lossily: `install` reports it.
-    not_unicode: Option<String>,
+    /// The `OTEL_*` variables of the environment whose values are not UTF-8
+    /// (kept in `values` written lossily): an error once one is read, while one
+    /// this crate does not read (another SDK's) is no concern of its own.
+    not_unicode: BTreeSet<String>,
+    /// The first of them read, which [`Vars::check_unicode`] reports.
+    read_not_unicode: Cell<Option<&'static str>>,
 }
 
 impl std::fmt::Debug for Vars {
@@ -30,7 +34,7 @@ impl std::fmt::Debug for Vars {
         f.debug_struct("Vars")
             .field("values", &shown.collect::<BTreeMap<_, _>>())
             .field("not_unicode", &self.not_unicode)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -48,22 +52,22 @@ fn hidden(pairs: &str) -> String {
 
 impl Vars {
     /// The `OTEL_*` variables of the process. `std::env::vars` would panic on a
-    /// value that is not UTF-8; such a variable is kept aside and reported instead.
+    /// value that is not UTF-8; such a variable is noted, and reported if read (a
+    /// name that is not UTF-8 is none this crate reads).
     pub(crate) fn from_env() -> Self {
         let mut vars = Vars::default();
         for (name, value) in std::env::vars_os() {
-            if !name.as_encoded_bytes().starts_with(b"OTEL_") {
+            let Ok(name) = name.into_string() else {
+                continue;
+            };
+            if !name.starts_with("OTEL_") {
                 continue;
             }
-            match (name.into_string(), value.into_string()) {
-                (Ok(name), Ok(value)) => {
-                    vars.values.insert(name, value);
-                }
-                (name, _) => {
-                    let name = name.unwrap_or_else(|name| name.to_string_lossy().into_owned());
-                    vars.not_unicode.get_or_insert(name);
-                }
-            }
+            let value = value.into_string().unwrap_or_else(|value| {
+                vars.not_unicode.insert(name.clone());
+                value.to_string_lossy().into_owned()
+            });
+            vars.values.insert(name, value);
         }
         vars
     }
@@ -76,14 +80,16 @@ impl Vars {
                 .into_iter()
                 .map(|(name, value)| (name.into(), value.into()))
                 .collect(),
-            not_unicode: None,
+            ..Vars::default()
         }
     }
 
-    /// An error if a variable could not be read as text.
+    /// An error if a variable read so far could not be read as text.
     pub(crate) fn check_unicode(&self) -> Result<(), InitError> {
-        match &self.not_unicode {
-            Some(name) => Err(InitError::NotUnicode { name: name.clone() }),
+        match self.read_not_unicode.get() {
+            Some(name) => Err(InitError::NotUnicode {
+                name: name.to_owned(),
+            }),
             None => Ok(()),
         }
     }
@@ -91,6 +97,9 @@ impl Vars {
     /// The value of `name`, trimmed; an empty value counts as unset, as the
     /// specification says.
     pub(crate) fn get(&self, name: &'static str) -> Option<Variable<'_>> {
+        if self.read_not_unicode.get().is_none() && self.not_unicode.contains(name) {
+            self.read_not_unicode.set(Some(name));
+        }
         let value = self.values.get(name)?.trim();
         (!value.is_empty()).then_some(Variable { name, value })
     }
@@ -214,7 +223,10 @@ fn percent_decode(text: &str) -> Option<String> {
     let mut index = 0;
     while index < bytes.len() {
         if bytes[index] == b'%' {
-            let hex = text.get(index + 1..index + 3)?;
+            // Two hex digits: `from_str_radix` alone would take `%+A`.
+            let hex = text
+                .get(index + 1..index + 3)
+                .filter(|hex| hex.bytes().all(|byte| byte.is_ascii_hexdigit()))?;
             out.push(u8::from_str_radix(hex, 16).ok()?);
             index += 3;
         } else {
@@ -235,7 +247,29 @@ mod tests {
         assert_eq!(percent_decode("plain").as_deref(), Some("plain"));
         assert_eq!(percent_decode("bad%2"), None);
         assert_eq!(percent_decode("bad%zz"), None);
+        assert_eq!(percent_decode("bad%+A"), None, "a sign is no digit");
         assert_eq!(percent_decode("%ff"), None, "not UTF-8");
+    }
+
+    #[test]
+    fn a_value_that_is_not_text_is_an_error_once_read() {
+        let mut vars = Vars::from_pairs([
+            ("OTEL_SERVICE_NAME", "shop\u{FFFD}"),
+            ("OTEL_PYTHON_LOG_LEVEL", "\u{FFFD}"),
+        ]);
+        vars.not_unicode
+            .extend(["OTEL_SERVICE_NAME", "OTEL_PYTHON_LOG_LEVEL"].map(str::to_owned));
+        assert!(vars.check_unicode().is_ok(), "nothing read yet");
+        assert!(vars.get("OTEL_TRACES_SAMPLER").is_none());
+        assert!(vars.check_unicode().is_ok(), "another SDK's is no concern");
+        vars.get("OTEL_SERVICE_NAME");
+        assert_eq!(
+            vars.check_unicode().map_err(|error| error.to_string()),
+            Err(InitError::NotUnicode {
+                name: "OTEL_SERVICE_NAME".to_owned()
+            }
+            .to_string())
+        );
     }
 
     #[test]
