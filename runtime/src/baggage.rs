@@ -45,28 +45,41 @@ where
 
 /// `context` with `entries` added to its baggage.
 pub(crate) fn added(context: &Context, entries: Vec<KeyValue>) -> Context {
-    let existing = context.baggage();
-    let mut baggage: Baggage = existing
-        .iter()
-        .map(|(key, entry)| (key.clone(), entry.clone()))
-        .collect();
+    let mut baggage = copied(context.baggage());
     for KeyValue { key, value, .. } in entries {
-        // An entry beyond the W3C limits is not added; the others stay.
+        // An entry beyond the W3C limits is not added; the others stay. The
+        // entry it replaces goes either way: a value left stale would travel on.
+        baggage.remove(&key);
         let _ = baggage.insert(key, StringValue::from(value.as_str().into_owned()));
     }
     context.with_baggage(baggage)
 }
 
 /// `context` with the entries of `carried` (a message's baggage) added to its
-/// baggage, theirs winning over entries of the same keys, properties kept.
+/// baggage, theirs winning over entries of the same keys, properties kept. Theirs
+/// go in first: within the W3C limits already, they all stay, and the current
+/// entries that no longer fit are the ones left out (the last in key order, the
+/// same on every run).
 pub(crate) fn merged(context: &Context, carried: &Baggage) -> Context {
-    let baggage: Baggage = context
+    let mut baggage = copied(carried);
+    let mut current: Vec<_> = context
         .baggage()
         .iter()
-        .chain(carried.iter())
-        .map(|(key, entry)| (key.clone(), entry.clone()))
+        .filter(|(key, _)| carried.get(key).is_none())
         .collect();
+    current.sort_unstable_by(|(one, _), (other, _)| one.as_str().cmp(other.as_str()));
+    for (key, (value, metadata)) in current {
+        let _ = baggage.insert_with_metadata(key.clone(), value.clone(), metadata.clone());
+    }
     context.with_baggage(baggage)
+}
+
+/// A copy of `baggage`, properties kept (`Baggage` is not `Clone`).
+fn copied(baggage: &Baggage) -> Baggage {
+    baggage
+        .iter()
+        .map(|(key, entry)| (key.clone(), entry.clone()))
+        .collect()
 }
 
 /// The value of baggage entry `key` of the current context, as an attribute value
@@ -80,4 +93,51 @@ pub fn attribute_value(key: &str) -> Option<Value> {
             .map(|value| Value::String(value.clone()))
     })
     .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn baggage_of(entries: impl IntoIterator<Item = (String, String)>) -> Baggage {
+        entries
+            .into_iter()
+            .map(|(key, value)| KeyValue::new(key, value))
+            .collect()
+    }
+
+    #[test]
+    fn a_value_too_large_to_replace_an_entry_leaves_it_out_rather_than_stale() {
+        let context = Context::new().with_baggage(baggage_of([
+            ("big".to_owned(), "x".repeat(8000)),
+            ("tenant".to_owned(), "old".to_owned()),
+        ]));
+        let replaced = added(&context, vec![KeyValue::new("tenant", "y".repeat(300))]);
+        assert_eq!(replaced.baggage().get("tenant"), None);
+        assert!(replaced.baggage().get("big").is_some(), "the others stay");
+        let fitting = added(&context, vec![KeyValue::new("tenant", "new")]);
+        assert_eq!(
+            fitting.baggage().get("tenant").map(StringValue::as_str),
+            Some("new")
+        );
+    }
+
+    #[test]
+    fn a_messages_baggage_wins_over_a_full_current_one() {
+        let full = baggage_of((0..64).map(|index| (format!("k{index:02}"), "v".to_owned())));
+        let context = Context::new().with_baggage(full);
+        let carried = baggage_of([
+            ("tenant".to_owned(), "acme".to_owned()),
+            ("k00".to_owned(), "theirs".to_owned()),
+        ]);
+        for _ in 0..5 {
+            let merged = merged(&context, &carried);
+            let baggage = merged.baggage();
+            assert_eq!(baggage.get("tenant").map(StringValue::as_str), Some("acme"));
+            assert_eq!(baggage.get("k00").map(StringValue::as_str), Some("theirs"));
+            assert_eq!(baggage.len(), 64);
+            assert!(baggage.get("k62").is_some(), "the first in key order kept");
+            assert_eq!(baggage.get("k63"), None, "the last left out, every time");
+        }
+    }
 }

@@ -133,8 +133,9 @@ impl<T: Inject + ?Sized> Inject for &mut T {
 /// replacement character, valid in no propagation header. Skipping the value
 /// instead would hide it: a valid `traceparent` beside one that is not UTF-8 would
 /// look like the only one and be continued, where two make both invalid; a
-/// `tracestate` would lose a header and pass as valid. In a `baggage` list it is a
-/// member that is dropped alone.
+/// `tracestate` would lose a header and pass as valid. A `baggage` header that is
+/// not UTF-8 is one invalid member: its valid members go with it (the carriers
+/// give text, and bytes past UTF-8 are never valid baggage).
 pub const NOT_UTF8: &str = "\u{FFFD}";
 
 /// A carrier's value as text, [`NOT_UTF8`] when it is not UTF-8.
@@ -278,14 +279,20 @@ mod http_carriers {
     }
 
     /// A header the `http` crate cannot hold (an invalid name or value) is not
-    /// set: propagation headers we write are always valid.
+    /// set, and what the key held is removed all the same (a value left would be
+    /// stale): propagation headers we write are always valid.
     impl Inject for http::HeaderMap {
         fn set(&mut self, key: &str, value: String) {
-            if let (Ok(name), Ok(value)) = (
-                http::HeaderName::from_bytes(key.as_bytes()),
-                http::HeaderValue::from_str(&value),
-            ) {
-                self.insert(name, value);
+            let Ok(name) = http::HeaderName::from_bytes(key.as_bytes()) else {
+                return;
+            };
+            match http::HeaderValue::from_str(&value) {
+                Ok(value) => {
+                    self.insert(name, value);
+                }
+                Err(_) => {
+                    http::HeaderMap::remove(self, name);
+                }
             }
         }
 
@@ -437,7 +444,7 @@ mod http_carriers {
 #[cfg(feature = "tonic")]
 mod tonic_carriers {
     use super::{Extract, Inject, text};
-    use tonic::metadata::{KeyAndValueRef, MetadataKey, MetadataMap, MetadataValue};
+    use tonic::metadata::{KeyRef, MetadataKey, MetadataMap, MetadataValue};
 
     /// gRPC metadata (ASCII entries; binary `-bin` entries carry no propagation); a
     /// value that is not UTF-8 reads as [`NOT_UTF8`](super::NOT_UTF8).
@@ -449,23 +456,33 @@ mod tonic_carriers {
                 .collect()
         }
 
+        /// Each key once, as the other carriers list them (`iter` gives a key
+        /// once per value).
         fn keys(&self) -> Vec<&str> {
-            self.iter()
-                .filter_map(|entry| match entry {
-                    KeyAndValueRef::Ascii(key, _) => Some(key.as_str()),
-                    KeyAndValueRef::Binary(_, _) => None,
+            MetadataMap::keys(self)
+                .filter_map(|key| match key {
+                    KeyRef::Ascii(key) => Some(key.as_str()),
+                    KeyRef::Binary(_) => None,
                 })
                 .collect()
         }
     }
 
+    /// As for `http::HeaderMap`: an invalid value is not set, and the key's old
+    /// value goes.
     impl Inject for MetadataMap {
         fn set(&mut self, key: &str, value: String) {
-            if let (Ok(key), Ok(value)) = (
-                MetadataKey::from_bytes(key.to_ascii_lowercase().as_bytes()),
-                MetadataValue::try_from(value.as_str()),
-            ) {
-                self.insert(key, value);
+            let key = key.to_ascii_lowercase();
+            let Ok(name) = MetadataKey::from_bytes(key.as_bytes()) else {
+                return;
+            };
+            match MetadataValue::try_from(value.as_str()) {
+                Ok(value) => {
+                    self.insert(name, value);
+                }
+                Err(_) => {
+                    MetadataMap::remove(self, key.as_str());
+                }
             }
         }
 
@@ -640,6 +657,13 @@ mod tests {
         );
         Inject::set(&mut headers, "baggage", "only=one".to_owned());
         assert_eq!(Extract::get_all(&headers, "baggage"), ["only=one"]);
+        headers.insert("x", http::HeaderValue::from_static("1"));
+        Inject::set(&mut headers, "baggage", "a\nb".to_owned());
+        assert!(
+            Extract::get_all(&headers, "baggage").is_empty(),
+            "a value the map cannot hold replaces the old one with none"
+        );
+        assert_eq!(Extract::get_all(&headers, "x"), ["1"], "the rest stays");
     }
 
     #[cfg(feature = "tonic")]
@@ -655,6 +679,14 @@ mod tests {
             Extract::get_all(&request, "traceparent"),
             [TRACEPARENT, NOT_UTF8],
             "a value that is not UTF-8 is still a value"
+        );
+        assert_eq!(Extract::keys(&request), ["traceparent"], "each key once");
+        let metadata = request.metadata_mut();
+        Inject::set(metadata, "baggage", "k=v".to_owned());
+        Inject::set(metadata, "baggage", "a\nb".to_owned());
+        assert!(
+            Extract::get_all(&*metadata, "baggage").is_empty(),
+            "not left stale"
         );
     }
 }

@@ -90,7 +90,7 @@ impl TextMapPropagator for TraceContextPropagator {
                 span_context.trace_flags().to_u8() & VERSION_00_FLAGS
             ),
         );
-        let trace_state = span_context.trace_state().header();
+        let trace_state = sendable_trace_state(span_context.trace_state());
         if !trace_state.is_empty() {
             injector.set(TRACESTATE, trace_state);
         }
@@ -213,6 +213,35 @@ pub(crate) fn trace_state(headers: &[&str]) -> Option<TraceState> {
         .into_iter()
         .filter(|(key, value)| TraceState::from_key_value([(key, value)]).is_ok());
     TraceState::from_key_value(held).ok()
+}
+
+/// The `tracestate` header of `state`, with only the members a W3C parser takes:
+/// OpenTelemetry's `TraceState` holds what the specification refuses (a key
+/// starting with a digit, an empty value, control characters; set by a sampler or
+/// an attached context), and one such member would make the receiver drop the
+/// whole list, every other vendor's members with it. At most 32 members, each key
+/// once, in order.
+fn sendable_trace_state(state: &TraceState) -> String {
+    let mut header = String::new();
+    let mut kept = 0;
+    for (key, value) in state {
+        let repeated = || {
+            header
+                .split(',')
+                .any(|member| member.split_once('=').is_some_and(|(seen, _)| seen == key))
+        };
+        if kept == MAX_MEMBERS || !valid_key(key) || !valid_value(value) || repeated() {
+            continue;
+        }
+        if kept > 0 {
+            header.push(',');
+        }
+        header.push_str(key);
+        header.push('=');
+        header.push_str(value);
+        kept += 1;
+    }
+    header
 }
 
 /// `simple-key = lcalpha 0*255(lcalpha / DIGIT / "_" / "-" / "*" / "/")`, or

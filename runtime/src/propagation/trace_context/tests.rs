@@ -290,3 +290,32 @@ fn injection_writes_traceparent_and_only_a_non_empty_tracestate() {
     TraceContextPropagator::new().inject_context(&Context::new(), &mut headers);
     assert!(headers.is_empty(), "no span, nothing injected");
 }
+
+#[test]
+fn injection_leaves_out_the_members_a_w3c_parser_would_drop_the_list_for() {
+    // `TraceState` takes them; the specification does not.
+    let state = TraceState::from_key_value([
+        ("ok", "1"),
+        ("1bad", "x"),
+        ("empty", ""),
+        ("ctl", "a\u{1}b"),
+        ("last", "2"),
+    ])
+    .unwrap();
+    let sent = injected(0x01, state);
+    assert_eq!(
+        sent.get("tracestate").map(String::as_str),
+        Some("ok=1,last=2")
+    );
+    let extractor: std::collections::HashMap<String, String> = sent;
+    let read = TraceContextPropagator::new().extract(&extractor);
+    assert_eq!(
+        read.span().span_context().trace_state().header(),
+        "ok=1,last=2"
+    );
+    let only_bad = TraceState::from_key_value([("1bad", "x")]).unwrap();
+    assert_eq!(injected(0x01, only_bad).get("tracestate"), None);
+    let many = TraceState::from_key_value((0..40).map(|index| (format!("k{index}"), "v"))).unwrap();
+    let sent = injected(0x01, many);
+    assert_eq!(sent["tracestate"].split(',').count(), 32, "at most 32");
+}
