@@ -380,7 +380,14 @@ impl Config {
     pub fn install(mut self) -> Result<crate::Guard, InitError> {
         // A kill switch: nothing else is read, so a value the SDK would refuse
         // elsewhere (a certificate path only production has) cannot fail start-up.
+        // But for the propagators, which the specification leaves to
+        // `OTEL_PROPAGATORS`: a value refused there is the default.
         if self.sdk_disabled()? {
+            let chosen = match &self.propagators {
+                Some(propagators) => propagators.clone(),
+                None => propagators(&self.vars).unwrap_or_else(|_| DEFAULT_PROPAGATORS.to_vec()),
+            };
+            crate::init::install_propagators(&once_each(chosen));
             return Ok(crate::Guard::disabled());
         }
         let settings = self.settings()?;
@@ -649,10 +656,13 @@ fn adaptive_sampler(vars: &Vars, base: f64) -> Result<AdaptiveSampler, InitError
     Ok(sampler)
 }
 
+/// The specification's default propagators.
+const DEFAULT_PROPAGATORS: [Propagator; 2] = [Propagator::TraceContext, Propagator::Baggage];
+
 fn propagators(vars: &Vars) -> Result<Vec<Propagator>, InitError> {
     const ACCEPTED: &str = "a comma-separated list of tracecontext, baggage and none";
     let Some(variable) = vars.get("OTEL_PROPAGATORS") else {
-        return Ok(vec![Propagator::TraceContext, Propagator::Baggage]);
+        return Ok(DEFAULT_PROPAGATORS.to_vec());
     };
     let mut propagators = Vec::new();
     for name in variable.list() {

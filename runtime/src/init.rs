@@ -591,7 +591,7 @@ fn executable_name() -> String {
 }
 
 /// Sets the global propagator that `#[traced_rpc]` and other instrumentation use.
-fn install_propagators(propagators: &[Propagator]) {
+pub(crate) fn install_propagators(propagators: &[Propagator]) {
     let propagators: Vec<Box<dyn TextMapPropagator + Send + Sync>> = propagators
         .iter()
         .map(|propagator| -> Box<dyn TextMapPropagator + Send + Sync> {

@@ -191,6 +191,27 @@ fn otel_propagators_sets_the_global_propagator() {
         assert_eq!(injected_headers(), expected, "OTEL_PROPAGATORS={value}");
         drop(guard);
     }
+    // `OTEL_SDK_DISABLED` leaves the propagators to `OTEL_PROPAGATORS`, as the
+    // specification says (no span opens, so only baggage is written); a value
+    // refused is the default, the kill switch failing on nothing.
+    for (value, expected) in [
+        ("baggage", vec!["baggage"]),
+        ("none", vec![]),
+        ("b3", vec!["baggage"]),
+    ] {
+        let guard = otel_traced::Config::from_vars([
+            ("OTEL_SDK_DISABLED", "true"),
+            ("OTEL_PROPAGATORS", value),
+        ])
+        .install()
+        .expect("installed");
+        assert_eq!(
+            injected_headers(),
+            expected,
+            "disabled, OTEL_PROPAGATORS={value}"
+        );
+        drop(guard);
+    }
 }
 
 /// Keeps the spans it is given.
