@@ -16,7 +16,7 @@ pub(crate) use metrics::MetricsSettings;
 pub(crate) use metrics::Temporality;
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::logs::LogExporter;
-use opentelemetry_sdk::trace::{Sampler, SpanExporter};
+use opentelemetry_sdk::trace::{Sampler, SpanExporter, SpanLimits};
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -119,6 +119,7 @@ pub(crate) struct Settings {
     pub log_batch: BatchSettings,
     pub propagators: Vec<Propagator>,
     pub value_length_limit: Option<usize>,
+    pub span_limits: SpanLimits,
     pub logs: LogsDestination,
     pub exception_signal: ExceptionSignal,
     pub metrics: MetricsSettings,
@@ -447,6 +448,7 @@ impl Config {
                 None => propagators(vars)?,
             }),
             value_length_limit: value_length_limit(vars)?,
+            span_limits: span_limits(vars)?,
             exception_signal: logs::exception_signal(vars)?,
             metrics: metrics::settings(
                 vars,
@@ -565,11 +567,51 @@ impl Config {
     }
 }
 
-/// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`: characters kept of each string value.
+/// `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT`, else the general
+/// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`: characters kept of each string value of a
+/// span (the only attributes we cut).
 fn value_length_limit(vars: &Vars) -> Result<Option<usize>, InitError> {
-    vars.get(crate::value::VALUE_LENGTH_LIMIT_VARIABLE)
-        .map(|variable| variable.count("a whole number of characters (0 or more)"))
-        .transpose()
+    vars.first(&[
+        "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+        "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+    ])
+    .map(|variable| variable.count("a whole number of characters (0 or more)"))
+    .transpose()
+}
+
+/// `OTEL_SPAN_{ATTRIBUTE,EVENT,LINK}_COUNT_LIMIT` and
+/// `OTEL_{EVENT,LINK}_ATTRIBUTE_COUNT_LIMIT`, the attribute counts over the
+/// general `OTEL_ATTRIBUTE_COUNT_LIMIT` (each 128 by default). Read here rather
+/// than left to the SDK, which reads the process environment whatever
+/// `Config::from_vars` was given, and takes a bad value for the default silently.
+fn span_limits(vars: &Vars) -> Result<SpanLimits, InitError> {
+    const GENERAL: &str = "OTEL_ATTRIBUTE_COUNT_LIMIT";
+    let defaults = SpanLimits::default();
+    let count = |names: &[&'static str], default: u32| match vars.first(names) {
+        Some(variable) => variable
+            .count("a whole number (0 or more)")
+            .map(|count| u32::try_from(count).unwrap_or(u32::MAX)),
+        None => Ok(default),
+    };
+    Ok(SpanLimits {
+        max_attributes_per_span: count(
+            &["OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", GENERAL],
+            defaults.max_attributes_per_span,
+        )?,
+        max_events_per_span: count(
+            &["OTEL_SPAN_EVENT_COUNT_LIMIT"],
+            defaults.max_events_per_span,
+        )?,
+        max_links_per_span: count(&["OTEL_SPAN_LINK_COUNT_LIMIT"], defaults.max_links_per_span)?,
+        max_attributes_per_event: count(
+            &["OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT", GENERAL],
+            defaults.max_attributes_per_event,
+        )?,
+        max_attributes_per_link: count(
+            &["OTEL_LINK_ATTRIBUTE_COUNT_LIMIT", GENERAL],
+            defaults.max_attributes_per_link,
+        )?,
+    })
 }
 
 /// The limit of the process environment, for values recorded before any install

@@ -388,7 +388,9 @@ pub(crate) fn install(
     let mut metrics =
         crate::metrics::Pipeline::start(&settings.metrics, custom_metrics, resource.clone())?;
     let (builder, sampler) = crate::sampling::provider_builder(Box::new(settings.sampler));
-    let mut builder = builder.with_resource(resource);
+    let mut builder = builder
+        .with_resource(resource)
+        .with_span_limits(settings.span_limits);
     if let Some(processor) = processor {
         builder = builder.with_span_processor(Accepted {
             inner: processor,

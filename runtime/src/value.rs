@@ -427,9 +427,6 @@ impl RecordedValue for Option<Value> {
     }
 }
 
-/// The variable that limits the length of every string attribute we record.
-pub(crate) const VALUE_LENGTH_LIMIT_VARIABLE: &str = "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT";
-
 /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, in characters as the specification counts
 /// them: set by `install` from its configuration, or read from the environment the
 /// first time a value is recorded without one (a test capture, say).

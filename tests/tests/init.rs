@@ -280,6 +280,48 @@ fn a_call_sites_spans_follow_each_installed_provider() {
     }
 }
 
+/// Three attributes and three events.
+#[traced(attrs(order.lines = 3_i64, order.total = 30_i64))]
+fn busy(sku: &str) {
+    otel_traced::event!("reserved");
+    otel_traced::event!("paid");
+    otel_traced::event!("shipped");
+    let _ = sku;
+}
+
+#[test]
+fn span_limits_come_from_the_configuration_not_the_process_environment() {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    // The SDK would read these from the process environment itself.
+    // SAFETY: as for `set_disabled`.
+    unsafe { std::env::set_var("OTEL_SPAN_EVENT_COUNT_LIMIT", "100") };
+    let exporter = Names::default();
+    let guard = otel_traced::Config::from_vars([
+        ("OTEL_ATTRIBUTE_COUNT_LIMIT", "2"),
+        ("OTEL_SPAN_EVENT_COUNT_LIMIT", "1"),
+    ])
+    .span_exporter(exporter.clone())
+    .install()
+    .expect("installed");
+    busy("book");
+    guard.shutdown().expect("a clean shutdown");
+    // SAFETY: as for `set_disabled`.
+    unsafe { std::env::remove_var("OTEL_SPAN_EVENT_COUNT_LIMIT") };
+    let spans = exporter.taken_spans();
+    let span = spans
+        .iter()
+        .find(|span| span.name == "busy")
+        .expect("its span");
+    // Six: `code.function.name`, `code.file.path`, `code.line.number`, `sku` and
+    // the two of `attrs`; the first two kept.
+    assert_eq!(span.attributes.len(), 2, "{:?}", span.attributes);
+    assert_eq!(span.dropped_attributes_count, 4);
+    assert_eq!(span.events.len(), 1, "{:?}", span.events);
+    assert_eq!(span.events.dropped_count, 2);
+}
+
 /// Sets an attribute through the API, as code inside a traced call may.
 #[traced]
 fn sets_through_the_api() {

@@ -548,6 +548,15 @@ fn attribute_value_length_limit() {
         Some(64)
     );
     assert_eq!(
+        settings(&[
+            ("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "64"),
+            ("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", "16"),
+        ])
+        .value_length_limit,
+        Some(16),
+        "the span's own wins"
+    );
+    assert_eq!(
         error(&[("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "-1")]),
         "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT=\"-1\" is not valid: it accepts a whole number of characters (0 or more)"
     );
@@ -885,4 +894,39 @@ fn builder_calls_win_over_their_variables_even_a_bad_one() {
         assert_eq!(settings.propagators, [Propagator::TraceContext], "{vars:?}");
         assert!(!settings.metrics.all_functions, "{vars:?}");
     }
+}
+
+#[test]
+fn span_count_limits_each_over_the_general_attribute_count() {
+    let limits = |vars: &[(&str, &str)]| {
+        let limits = settings(vars).span_limits;
+        [
+            limits.max_attributes_per_span,
+            limits.max_events_per_span,
+            limits.max_links_per_span,
+            limits.max_attributes_per_event,
+            limits.max_attributes_per_link,
+        ]
+    };
+    assert_eq!(limits(&[]), [128; 5], "the specification's defaults");
+    assert_eq!(
+        limits(&[("OTEL_ATTRIBUTE_COUNT_LIMIT", "10")]),
+        [10, 128, 128, 10, 10],
+        "the general one counts attributes"
+    );
+    assert_eq!(
+        limits(&[
+            ("OTEL_ATTRIBUTE_COUNT_LIMIT", "10"),
+            ("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "20"),
+            ("OTEL_SPAN_EVENT_COUNT_LIMIT", "3"),
+            ("OTEL_SPAN_LINK_COUNT_LIMIT", "4"),
+            ("OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT", "5"),
+            ("OTEL_LINK_ATTRIBUTE_COUNT_LIMIT", "99999999999"),
+        ]),
+        [20, 3, 4, 5, u32::MAX]
+    );
+    assert_eq!(
+        error(&[("OTEL_SPAN_LINK_COUNT_LIMIT", "many")]),
+        "OTEL_SPAN_LINK_COUNT_LIMIT=\"many\" is not valid: it accepts a whole number (0 or more)"
+    );
 }
