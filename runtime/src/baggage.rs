@@ -45,11 +45,18 @@ where
 
 /// `context` with `entries` added to its baggage.
 pub(crate) fn added(context: &Context, entries: Vec<KeyValue>) -> Context {
-    let mut baggage = copied(context.baggage());
+    // The entries replaced go either way: one whose new value breaks the W3C
+    // limits is not added, and the old value left would travel on stale. (Left
+    // out of the copy rather than removed: `Baggage::remove` keeps counting their
+    // bytes against the limit.)
+    let mut baggage: Baggage = context
+        .baggage()
+        .iter()
+        .filter(|(key, _)| !entries.iter().any(|entry| entry.key == **key))
+        .map(|(key, entry)| (key.clone(), entry.clone()))
+        .collect();
     for KeyValue { key, value, .. } in entries {
-        // An entry beyond the W3C limits is not added; the others stay. The
-        // entry it replaces goes either way: a value left stale would travel on.
-        baggage.remove(&key);
+        // An entry beyond the W3C limits is not added; the others stay.
         let _ = baggage.insert(key, StringValue::from(value.as_str().into_owned()));
     }
     context.with_baggage(baggage)
@@ -61,7 +68,10 @@ pub(crate) fn added(context: &Context, entries: Vec<KeyValue>) -> Context {
 /// entries that no longer fit are the ones left out (the last in key order, the
 /// same on every run).
 pub(crate) fn merged(context: &Context, carried: &Baggage) -> Context {
-    let mut baggage = copied(carried);
+    let mut baggage: Baggage = carried
+        .iter()
+        .map(|(key, entry)| (key.clone(), entry.clone()))
+        .collect();
     let mut current: Vec<_> = context
         .baggage()
         .iter()
@@ -72,14 +82,6 @@ pub(crate) fn merged(context: &Context, carried: &Baggage) -> Context {
         let _ = baggage.insert_with_metadata(key.clone(), value.clone(), metadata.clone());
     }
     context.with_baggage(baggage)
-}
-
-/// A copy of `baggage`, properties kept (`Baggage` is not `Clone`).
-fn copied(baggage: &Baggage) -> Baggage {
-    baggage
-        .iter()
-        .map(|(key, entry)| (key.clone(), entry.clone()))
-        .collect()
 }
 
 /// The value of baggage entry `key` of the current context, as an attribute value
@@ -118,6 +120,17 @@ mod tests {
         let fitting = added(&context, vec![KeyValue::new("tenant", "new")]);
         assert_eq!(
             fitting.baggage().get("tenant").map(StringValue::as_str),
+            Some("new")
+        );
+        // At the limit, a value of the same size replaces the old one.
+        let full = Context::new().with_baggage(baggage_of([
+            ("big".to_owned(), "x".repeat(8192 - 3 - 1 - 10 - 1)),
+            ("tenant".to_owned(), "old".to_owned()),
+        ]));
+        assert!(full.baggage().get("tenant").is_some(), "8192 bytes fit");
+        let replaced = added(&full, vec![KeyValue::new("tenant", "new")]);
+        assert_eq!(
+            replaced.baggage().get("tenant").map(StringValue::as_str),
             Some("new")
         );
     }

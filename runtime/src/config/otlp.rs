@@ -106,6 +106,11 @@ impl SignalVariables {
         vars.get(self.protocol[0]).is_some()
     }
 
+    /// Whether the signal's own endpoint variable is set.
+    pub(crate) fn has_own_endpoint(&self, vars: &Vars) -> bool {
+        vars.get(self.endpoint).is_some()
+    }
+
     /// Whether an endpoint variable applies to this signal.
     pub(crate) fn has_endpoint(&self, vars: &Vars) -> bool {
         vars.first(&[self.endpoint, GENERAL_ENDPOINT]).is_some()
@@ -241,14 +246,16 @@ pub(crate) fn settings_beside(
     signal: &SignalVariables,
     traces: Option<&OtlpSettings>,
 ) -> Result<OtlpSettings, InitError> {
-    // Only a signal going to the traces' collector takes their protocol: one with
-    // an endpoint of its own takes its own variables' (or the default).
-    let beside = traces.filter(|_| !signal.has_endpoint(vars));
-    let protocol = match beside {
-        Some(traces) if !signal.has_own_protocol(vars) => traces.protocol,
+    // A signal with an endpoint variable of its own goes elsewhere: it takes its
+    // own protocol variables' (or the default), not the traces'. One sent to the
+    // general endpoint goes where the traces go, as they go.
+    let protocol = match traces {
+        Some(traces) if !signal.has_own_endpoint(vars) && !signal.has_own_protocol(vars) => {
+            traces.protocol
+        }
         _ => protocol(vars, signal)?,
     };
-    let beside = beside.filter(|traces| traces.protocol == protocol);
+    let beside = traces.filter(|traces| traces.protocol == protocol && !signal.has_endpoint(vars));
     let mut own = settings(
         vars,
         signal,
