@@ -272,6 +272,7 @@ impl<S, B, R> tower_service::Service<http::Request<B>> for Traced<S>
 where
     S: tower_service::Service<http::Request<B>, Response = http::Response<R>>,
     S::Error: fmt::Display,
+    R: Body,
 {
     type Response = http::Response<TracedBody<R>>;
     type Error = S::Error;
@@ -335,6 +336,7 @@ impl<F, R, E> Future for TracedFuture<F>
 where
     F: Future<Output = Result<http::Response<R>, E>>,
     E: fmt::Display,
+    R: Body,
 {
     type Output = Result<http::Response<TracedBody<R>>, E>;
 
@@ -367,10 +369,20 @@ where
                             record_grpc(&mut span, this.rpc, code, &message);
                             None
                         }
-                        None => Some(AwaitedStatus {
-                            rpc: this.rpc.clone(),
-                            http_status: response.status(),
-                        }),
+                        None => {
+                            let awaited = AwaitedStatus {
+                                rpc: this.rpc.clone(),
+                                http_status: response.status(),
+                            };
+                            // A body already at its end (a router's bare 404) is
+                            // never polled: hyper sends the end and drops it.
+                            if response.body().is_end_stream() {
+                                record_missing_status(&mut span, &awaited);
+                                None
+                            } else {
+                                Some(awaited)
+                            }
+                        }
                     },
                     // The layers build only HTTP and gRPC boundaries.
                     Protocol::Messaging { .. } => None,

@@ -328,3 +328,30 @@ fn a_panic_behind_a_layer_is_the_calls_outcome_not_a_cancellation() {
         assert_eq!(span.status, Status::error(message), "{path}");
     }
 }
+
+#[test]
+fn a_bare_404_dropped_unread_still_names_an_unknown_method() {
+    use otel_traced::tower::GrpcLayer;
+    use otel_traced_tests::{attribute, string};
+    use tower_service::Service as _;
+    // hyper's h2 server sends the end of an empty body and drops it unpolled.
+    let captured = capture(|| {
+        let mut service = GrpcLayer::server().layer(Replies(|_: &str| {
+            http::Response::builder()
+                .status(404)
+                .body(String::new())
+                .unwrap()
+        }));
+        let response =
+            futures::executor::block_on(service.call(request("POST", "/shop.Inventory/Zz3")))
+                .expect("served");
+        assert!(http_body::Body::is_end_stream(response.body()));
+        drop(response);
+    });
+    let span = captured.find("grpc").expect("the unknown method's span");
+    assert_eq!(attribute(span, "rpc.method"), Some(&string("_OTHER")));
+    assert_eq!(
+        attribute(span, "rpc.response.status_code"),
+        Some(&string("UNIMPLEMENTED"))
+    );
+}
