@@ -258,18 +258,16 @@ impl SpanHandle {
     pub fn record_reply(
         &mut self,
         rpc: &crate::rpc::RpcMeta,
-        reply: Option<crate::rpc::Reply<'_>>,
+        answer: Option<crate::rpc::Answer<'_>>,
         failed: bool,
     ) {
         // A client learns its HTTP version from the reply: the one negotiated.
         if rpc.side == crate::rpc::Side::Client
-            && let Some(crate::rpc::Reply::Http {
-                version: Some(version),
-                ..
-            }) = reply
+            && let Some(version) = answer.and_then(|answer| answer.version)
         {
             self.update_attribute(KeyValue::new("network.protocol.version", version));
         }
+        let reply = answer.map(|answer| answer.reply);
         if let Some(tally) = &mut self.tally {
             crate::rpc::tally_reply(tally, rpc, reply.as_ref(), failed);
         }

@@ -142,7 +142,7 @@ impl<S, F> PinnedDrop for InstrumentedStream<S, F> {
         {
             this.span
                 .handle()
-                .record_reply(rpc, Some(STREAM_GIVEN_UP), false);
+                .record_reply(rpc, Some(STREAM_GIVEN_UP.into()), false);
         }
     }
 }
@@ -185,7 +185,7 @@ impl<T, E: HasReply> ViaItemReply for &&&ItemProbe<'_, Result<T, E>> {
         };
         match rpc {
             Some(rpc) => {
-                handle.record_reply(rpc, Some(error.reply()), true);
+                handle.record_reply(rpc, Some(error.reply().into()), true);
                 Item::Status
             }
             // In a `#[traced]` stream a status is an error like any other.
@@ -193,7 +193,7 @@ impl<T, E: HasReply> ViaItemReply for &&&ItemProbe<'_, Result<T, E>> {
                 handle.record_error(std::any::type_name::<E>(), || {
                     let description = match error.reply() {
                         Reply::Grpc { message, .. } => message.to_owned(),
-                        Reply::Http { status, .. } => status.to_string(),
+                        Reply::Http { status } => status.to_string(),
                     };
                     ErrorReport::from_text::<E>(description)
                 });

@@ -9,7 +9,7 @@
 use crate::callsite::{CallKind, Callsite, Parent, SpanMeta};
 use crate::outcome::ErrorReport;
 use crate::propagation::protocol_version;
-use crate::rpc::{GRPC_UNKNOWN, Protocol, Reply, RpcMeta, STREAM_GIVEN_UP, Side};
+use crate::rpc::{Answer, GRPC_UNKNOWN, Protocol, Reply, RpcMeta, STREAM_GIVEN_UP, Side};
 use crate::span::ActiveSpan;
 use http_body::{Body, Frame, SizeHint};
 use opentelemetry::KeyValue;
@@ -355,11 +355,13 @@ where
             Ok(response) => {
                 let awaiting_trailers = match &this.rpc.protocol {
                     Protocol::Http { .. } => {
-                        let reply = Reply::Http {
-                            status: response.status().as_u16(),
+                        let answer = Answer {
+                            reply: Reply::Http {
+                                status: response.status().as_u16(),
+                            },
                             version: protocol_version(response.version()),
                         };
-                        span.handle().record_reply(this.rpc, Some(reply), false);
+                        span.handle().record_reply(this.rpc, Some(answer), false);
                         None
                     }
                     Protocol::Grpc { .. } => match grpc_status(response.headers()) {
@@ -474,7 +476,7 @@ fn record_missing_status(span: &mut ActiveSpan, awaited: &AwaitedStatus) {
 
 fn record_grpc(span: &mut ActiveSpan, rpc: &RpcMeta, code: i32, message: &str) {
     span.handle()
-        .record_reply(rpc, Some(Reply::Grpc { code, message }), false);
+        .record_reply(rpc, Some(Reply::Grpc { code, message }.into()), false);
 }
 
 /// `UNIMPLEMENTED`: the server has no such method.
@@ -604,7 +606,7 @@ impl<B> PinnedDrop for TracedBody<B> {
         if let Some(span) = this.span.as_mut() {
             if let Some(awaited) = this.awaiting_trailers.take() {
                 span.handle()
-                    .record_reply(&awaited.rpc, Some(STREAM_GIVEN_UP), false);
+                    .record_reply(&awaited.rpc, Some(STREAM_GIVEN_UP.into()), false);
             }
             span.finish();
         }

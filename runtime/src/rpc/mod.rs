@@ -20,11 +20,11 @@ pub use batch::{BATCH_MESSAGE_COUNT, batch_creation, batch_len, batch_links, mes
 pub use open::creation_link;
 #[cfg(feature = "http")]
 pub(crate) use reply::GRPC_UNKNOWN;
+#[doc(hidden)]
+pub use reply::{Answer, ReplyProbe, StreamingProbe, ViaNoReply, ViaReply, ViaStreaming, ViaWhole};
 #[cfg(feature = "metrics")]
 pub(crate) use reply::{HTTP_STATUS_CODE, RPC_STATUS_CODE, grpc_code_name};
 pub use reply::{HasReply, Reply};
-#[doc(hidden)]
-pub use reply::{ReplyProbe, StreamingProbe, ViaNoReply, ViaReply, ViaStreaming, ViaWhole};
 pub(crate) use reply::{STREAM_GIVEN_UP, record_given_up, record_reply, tally_reply};
 
 /// Which end of a boundary a span is.

@@ -70,11 +70,25 @@ pub enum Reply<'a> {
     Http {
         /// The status code.
         status: u16,
-        /// The HTTP version the response came in (`"1.1"`, `"2"`), where it is
-        /// known: a client's `network.protocol.version`, which its request does
-        /// not say when the version is negotiated (ALPN).
-        version: Option<&'static str>,
     },
+}
+
+/// What a boundary's reply says: its status, and the HTTP version it came in
+/// where that is known ([`HasReply::protocol_version`]).
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Answer<'a> {
+    pub reply: Reply<'a>,
+    pub version: Option<&'static str>,
+}
+
+impl<'a> From<Reply<'a>> for Answer<'a> {
+    fn from(reply: Reply<'a>) -> Self {
+        Answer {
+            reply,
+            version: None,
+        }
+    }
 }
 
 impl Reply<'_> {
@@ -86,15 +100,48 @@ impl Reply<'_> {
 }
 
 /// A value that carries the outcome of a boundary call: a gRPC status or response,
-/// an HTTP response or status code. Implement it for your own reply types.
+/// an HTTP response or status code. Implement it for your own reply types:
+///
+/// ```
+/// use otel_traced::rpc::{HasReply, Reply};
+///
+/// /// What a client library answers with.
+/// struct Fetched {
+///     status: u16,
+///     over_http2: bool,
+/// }
+///
+/// impl HasReply for Fetched {
+///     fn reply(&self) -> Reply<'_> {
+///         Reply::Http {
+///             status: self.status,
+///         }
+///     }
+///
+///     fn protocol_version(&self) -> Option<&'static str> {
+///         Some(if self.over_http2 { "2" } else { "1.1" })
+///     }
+/// }
+/// ```
 pub trait HasReply {
     /// The status this value reports.
     fn reply(&self) -> Reply<'_>;
+
+    /// The HTTP version the reply came in (`"1.1"`, `"2"`), where the value knows
+    /// it: a client records it as `network.protocol.version`, the version its
+    /// connection negotiated (ALPN), which its request does not say.
+    fn protocol_version(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 impl<T: HasReply + ?Sized> HasReply for &T {
     fn reply(&self) -> Reply<'_> {
         (**self).reply()
+    }
+
+    fn protocol_version(&self) -> Option<&'static str> {
+        (**self).protocol_version()
     }
 }
 
@@ -120,7 +167,6 @@ impl HasReply for http::StatusCode {
     fn reply(&self) -> Reply<'_> {
         Reply::Http {
             status: self.as_u16(),
-            version: None,
         }
     }
 }
@@ -130,8 +176,11 @@ impl<B> HasReply for http::Response<B> {
     fn reply(&self) -> Reply<'_> {
         Reply::Http {
             status: self.status().as_u16(),
-            version: crate::propagation::protocol_version(self.version()),
         }
+    }
+
+    fn protocol_version(&self) -> Option<&'static str> {
+        crate::propagation::protocol_version(self.version())
     }
 }
 
@@ -152,25 +201,28 @@ pub struct ReplyProbe<'a, T: ?Sized>(pub &'a T);
 /// Chosen when the value reports a status.
 #[doc(hidden)]
 pub trait ViaReply<'a> {
-    fn __otel_reply(&self) -> Option<Reply<'a>>;
+    fn __otel_reply(&self) -> Option<Answer<'a>>;
 }
 
 impl<'a, T: HasReply + ?Sized> ViaReply<'a> for &ReplyProbe<'a, T> {
     #[inline]
-    fn __otel_reply(&self) -> Option<Reply<'a>> {
-        Some(self.0.reply())
+    fn __otel_reply(&self) -> Option<Answer<'a>> {
+        Some(Answer {
+            reply: self.0.reply(),
+            version: self.0.protocol_version(),
+        })
     }
 }
 
 /// Chosen for any other value: no status is known from it.
 #[doc(hidden)]
 pub trait ViaNoReply<'a> {
-    fn __otel_reply(&self) -> Option<Reply<'a>>;
+    fn __otel_reply(&self) -> Option<Answer<'a>>;
 }
 
 impl<'a, T: ?Sized> ViaNoReply<'a> for ReplyProbe<'a, T> {
     #[inline]
-    fn __otel_reply(&self) -> Option<Reply<'a>> {
+    fn __otel_reply(&self) -> Option<Answer<'a>> {
         None
     }
 }
@@ -226,7 +278,7 @@ pub(crate) fn record_reply(
             record_grpc(span, rpc.side, code, message);
         }
         (Protocol::Grpc { .. }, None) if !failed => record_grpc(span, rpc.side, 0, ""),
-        (Protocol::Http { .. }, Some(Reply::Http { status, .. })) => {
+        (Protocol::Http { .. }, Some(Reply::Http { status })) => {
             record_http(span, rpc.side, status);
         }
         _ => {}
@@ -247,7 +299,7 @@ pub(crate) fn tally_reply(
             tally_grpc(tally, rpc.side, *code)
         }
         (Protocol::Grpc { .. }, None) if !failed => tally_grpc(tally, rpc.side, 0),
-        (Protocol::Http { .. }, Some(Reply::Http { status, .. })) => {
+        (Protocol::Http { .. }, Some(Reply::Http { status })) => {
             tally.reply(ReplyCode::Http(*status));
             if http_failed(rpc.side, *status) {
                 tally.fail(Failure::HttpStatus(*status));
@@ -375,10 +427,13 @@ mod tests {
         let status = tonic::Status::not_found("no such sku");
         assert_eq!(
             (&&ReplyProbe(&status)).__otel_reply(),
-            Some(Reply::Grpc {
-                code: 5,
-                message: "no such sku"
-            })
+            Some(
+                Reply::Grpc {
+                    code: 5,
+                    message: "no such sku"
+                }
+                .into()
+            )
         );
         let response = http::Response::builder()
             .status(503)
@@ -387,8 +442,8 @@ mod tests {
             .unwrap();
         assert_eq!(
             (&&ReplyProbe(&response)).__otel_reply(),
-            Some(Reply::Http {
-                status: 503,
+            Some(Answer {
+                reply: Reply::Http { status: 503 },
                 version: Some("2")
             })
         );
