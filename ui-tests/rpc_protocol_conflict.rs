@@ -18,4 +18,8 @@ fn put_order(request: tonic::Request<()>) {}
 #[traced_rpc(messaging, grpc, send, system = "kafka", destination = "orders")]
 fn send_order(request: tonic::Request<()>) {}
 
+// Nor beside another protocol written the wrong way.
+#[traced_rpc(messaging, send, system = "kafka", destination = "orders", grpc = true)]
+fn resend_order(request: tonic::Request<()>) {}
+
 fn main() {}

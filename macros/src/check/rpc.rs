@@ -135,7 +135,14 @@ pub(crate) fn check_boundary(
     {
         return check_messaging(traced, rpc, messaging, errors);
     }
-    if !rpc.messaging_in_doubt {
+    // A messaging boundary written beside a protocol in doubt: its options are
+    // no mistake of their own.
+    let messaging_written = rpc.messaging_in_doubt
+        || rpc
+            .protocol
+            .as_ref()
+            .is_some_and(|flag| flag == "messaging");
+    if !messaging_written {
         messaging_options_elsewhere(rpc, errors);
     }
     let side = match &rpc.side {
