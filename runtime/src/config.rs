@@ -382,13 +382,22 @@ impl Config {
         // A kill switch: nothing else is read, so a value the SDK would refuse
         // elsewhere (a certificate path only production has) cannot fail start-up.
         // But for the propagators, which the specification leaves to
-        // `OTEL_PROPAGATORS`: a value refused there is the default.
-        if self.sdk_disabled()? {
-            let chosen = match &self.propagators {
-                Some(propagators) => propagators.clone(),
-                None => propagators(&self.vars).unwrap_or_else(|_| DEFAULT_PROPAGATORS.to_vec()),
-            };
-            crate::init::install_propagators(&once_each(chosen));
+        // `OTEL_PROPAGATORS`: a value refused there is the default. (Not over
+        // those of an installation that lives: a disabled one stands in the way
+        // of nothing.)
+        let disabled = self.sdk_disabled();
+        // A variable that is not text is that error, not its lossy value's.
+        self.vars.check_unicode()?;
+        if disabled? {
+            if !crate::route::is_installed() {
+                let chosen = match &self.propagators {
+                    Some(propagators) => propagators.clone(),
+                    None => {
+                        propagators(&self.vars).unwrap_or_else(|_| DEFAULT_PROPAGATORS.to_vec())
+                    }
+                };
+                crate::init::install_propagators(&once_each(chosen));
+            }
             return Ok(crate::Guard::disabled());
         }
         let settings = self.settings()?;

@@ -79,6 +79,11 @@ pub fn is_enabled() -> bool {
     ENABLED.load(Ordering::Relaxed) != 0
 }
 
+/// Whether a provider is installed (a `Guard` lives).
+pub(crate) fn is_installed() -> bool {
+    ENABLED.load(Ordering::Acquire) & INSTALLED_BIT != 0
+}
+
 fn captures_active() -> bool {
     ENABLED.load(Ordering::Relaxed) >= CAPTURE_UNIT
 }

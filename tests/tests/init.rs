@@ -93,6 +93,22 @@ fn init_installs_once_per_guard_and_honours_sdk_disabled() {
     );
     // SAFETY: as for `set_disabled`.
     unsafe { std::env::remove_var("OTEL_SERVICE_NAME") };
+    // The kill switch too: that error, not its lossy value's.
+    // SAFETY: as for `set_disabled`.
+    unsafe {
+        use std::os::unix::ffi::OsStringExt as _;
+        std::env::set_var(
+            "OTEL_SDK_DISABLED",
+            std::ffi::OsString::from_vec(b"tru\xff".to_vec()),
+        );
+    }
+    assert_eq!(
+        otel_traced::init().err(),
+        Some(InitError::NotUnicode {
+            name: "OTEL_SDK_DISABLED".to_owned()
+        })
+    );
+    set_disabled(None);
 
     // Another SDK's variable that is not UTF-8 is none of ours.
     // SAFETY: as for `set_disabled`.
@@ -212,6 +228,22 @@ fn otel_propagators_sets_the_global_propagator() {
         );
         drop(guard);
     }
+    // Not over those of an installation that lives.
+    let live = otel_traced::Config::from_vars([
+        ("OTEL_PROPAGATORS", "tracecontext"),
+        ("OTEL_TRACES_EXPORTER", "none"),
+    ])
+    .install()
+    .expect("installed");
+    let disabled = otel_traced::Config::from_vars([
+        ("OTEL_SDK_DISABLED", "true"),
+        ("OTEL_PROPAGATORS", "none"),
+    ])
+    .install()
+    .expect("a disabled installation stands in the way of nothing");
+    assert_eq!(injected_headers(), ["traceparent"]);
+    drop(disabled);
+    drop(live);
 }
 
 /// Keeps the spans it is given.
