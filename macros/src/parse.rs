@@ -353,18 +353,25 @@ pub(crate) fn moved_mut(statement: &syn::Stmt) -> Option<&Ident> {
 /// Whether `tokens` (expressions) name `ident` as a variable: not as a field or
 /// method (`request.id`) nor a path's later segment (`Kind::id`).
 fn mentions(tokens: &TokenStream, ident: &Ident) -> bool {
+    use proc_macro2::{Spacing, TokenTree};
     let name = syn::ext::IdentExt::unraw(ident);
+    // After `.` or `::`; a single `:` (a struct literal's field) is followed by
+    // an expression.
     let mut after_separator = false;
+    let mut after_joint_colon = false;
     tokens.clone().into_iter().any(|token| {
         let named = match &token {
-            proc_macro2::TokenTree::Ident(found) => {
-                !after_separator && syn::ext::IdentExt::unraw(found) == name
-            }
-            proc_macro2::TokenTree::Group(group) => mentions(&group.stream(), ident),
+            TokenTree::Ident(found) => !after_separator && syn::ext::IdentExt::unraw(found) == name,
+            TokenTree::Group(group) => mentions(&group.stream(), ident),
             _ => false,
         };
-        after_separator =
-            matches!(&token, proc_macro2::TokenTree::Punct(punct) if matches!(punct.as_char(), '.' | ':'));
+        (after_separator, after_joint_colon) = match &token {
+            TokenTree::Punct(punct) if punct.as_char() == '.' => (true, false),
+            TokenTree::Punct(punct) if punct.as_char() == ':' => {
+                (after_joint_colon, punct.spacing() == Spacing::Joint)
+            }
+            _ => (false, false),
+        };
         named
     })
 }

@@ -796,6 +796,17 @@ fn rest(mut items: std::vec::IntoIter<u64>) -> Vec<u64> {
     items.collect()
 }
 
+/// What [`popped`]'s attribute builds.
+struct Popped {
+    last: Option<u64>,
+}
+
+/// Named after a struct literal's `:`, changed before the body runs.
+#[traced(attrs(last = Popped { last: items.pop() }.last.unwrap_or_default()))]
+fn popped(mut items: Vec<u64>) -> Vec<u64> {
+    items
+}
+
 /// Bound by `ref mut`: the body changes the parameter through the reference.
 #[traced]
 #[allow(clippy::toplevel_ref_arg, reason = "the form under test")]
@@ -806,8 +817,16 @@ fn filled(ref mut buffer: Vec<u8>, byte: u8) -> usize {
 
 #[test]
 fn parameters_the_attribute_changes_or_binds_by_reference_keep_their_binding() {
-    let captured = capture(|| (rest(vec![4, 5, 6].into_iter()), filled(vec![1], 2)));
-    assert_eq!(*captured.output(), (vec![5, 6], 2));
+    let captured = capture(|| {
+        (
+            rest(vec![4, 5, 6].into_iter()),
+            filled(vec![1], 2),
+            popped(vec![7, 8]),
+        )
+    });
+    assert_eq!(*captured.output(), (vec![5, 6], 2, vec![7]));
+    let popped = captured.find("popped").expect("its span");
+    assert_eq!(attribute(popped, "last"), Some(&Value::I64(8)));
     let rest = captured.find("rest").expect("its span");
     assert_eq!(attribute(rest, "first"), Some(&Value::I64(4)));
     let filled = captured.find("filled").expect("its span");
