@@ -571,7 +571,6 @@ impl ResourceDetector for ProcessWithoutArguments {
     }
 }
 
-/// The file name of this process's executable, empty when it cannot be known.
 /// The conventions' default service name: `unknown_service:` and the
 /// executable's name, or `unknown_service` alone when the name is not known.
 fn unknown_service(executable: &str) -> String {
@@ -582,6 +581,7 @@ fn unknown_service(executable: &str) -> String {
     }
 }
 
+/// The file name of this process's executable, empty when it cannot be known.
 fn executable_name() -> String {
     std::env::current_exe()
         .ok()

@@ -427,7 +427,8 @@ impl RecordedValue for Option<Value> {
     }
 }
 
-/// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, in characters as the specification counts
+/// `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT` (or the general
+/// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`), in characters as the specification counts
 /// them: set by `install` from its configuration, or read from the environment the
 /// first time a value is recorded without one (a test capture, say).
 static VALUE_LENGTH_LIMIT: AtomicUsize = AtomicUsize::new(NOT_CONFIGURED);

@@ -27,7 +27,7 @@ use otel_traced_benches::state::install_traced;
 use std::hint::black_box;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const DEFAULT_ROUNDS: usize = 20;
 const CALLS_PER_BATCH: u32 = 100_000;
@@ -82,7 +82,7 @@ const BATCH_DEADLINE: Duration = Duration::from_secs(60);
 /// One [`counters_batch`] in a child process: its ns a call, or a panic that says
 /// what the child did instead (failed, hung, printed something else).
 fn batch_in_a_process(program: &Path, counted: bool) -> f64 {
-    let mut child = Command::new(program)
+    let child = Command::new(program)
         .args([
             COUNTERS_BATCH,
             if counted { "counted" } else { "uncounted" },
@@ -91,16 +91,20 @@ fn batch_in_a_process(program: &Path, counted: bool) -> f64 {
         .stderr(Stdio::piped())
         .spawn()
         .expect("a batch in a process of its own");
-    let started = Instant::now();
-    while child.try_wait().expect("the batch's process").is_none() {
-        if started.elapsed() > BATCH_DEADLINE {
-            // Killing may race the child's own end; either way it is over.
-            let _ = child.kill();
-            panic!("a counters batch ran over {BATCH_DEADLINE:?} and was killed");
+    let pid = child.id();
+    // Its output read as it comes (a full pipe would stop it), on a thread of
+    // its own, so that a hung child can be given up on.
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || done.send(child.wait_with_output()));
+    let Ok(output) = finished.recv_timeout(BATCH_DEADLINE) else {
+        if let Ok(pid) = libc::pid_t::try_from(pid) {
+            // SAFETY: `kill` with a pid and a signal touches no memory of ours;
+            // the child, not yet waited for, still holds its pid.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
         }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let output = child.wait_with_output().expect("the batch's output");
+        panic!("a counters batch ran over {BATCH_DEADLINE:?} and was killed");
+    };
+    let output = output.expect("the batch's output");
     let printed = String::from_utf8_lossy(&output.stdout);
     let said = String::from_utf8_lossy(&output.stderr);
     assert!(

@@ -216,8 +216,13 @@ const ENDPOINT_ACCEPTED: &str = "an http:// or https:// URL";
 fn endpoint_url(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
     let web = scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https");
-    (web && !rest.is_empty() && !rest.starts_with('/'))
-        .then(|| format!("{}://{rest}", scheme.to_ascii_lowercase()))
+    // The host: before a port, a path, a query; after any user information.
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let has_host = !host_port.is_empty() && !host_port.starts_with(':');
+    (web && has_host).then(|| format!("{}://{rest}", scheme.to_ascii_lowercase()))
 }
 
 /// The endpoint of `signal` on the collector that traces were sent to by a

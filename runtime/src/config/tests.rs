@@ -482,7 +482,12 @@ fn endpoints_are_urls_naming_a_host_and_their_scheme_is_read_in_any_case() {
         "https://Tempo:4318/v1/traces",
         "the scheme in lower case, for the exporter's TLS"
     );
-    for nameless in ["http://", "https:///v1/traces"] {
+    for nameless in [
+        "http://",
+        "https:///v1/traces",
+        "http://:4317",
+        "http://user@:4318/",
+    ] {
         assert_eq!(
             error(&[("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", nameless)]),
             format!(
