@@ -131,7 +131,7 @@ impl AdaptiveSampler {
     #[inline]
     fn samples(&self, counts: &CallCounts, trace_id: TraceId, now: u64) -> bool {
         let window = &counts.window;
-        if now >= window.ends.load(Ordering::Relaxed) {
+        if now.saturating_sub(window.began.load(Ordering::Relaxed)) >= self.interval_ticks {
             window.begin(now, self.interval_ticks, counts);
         }
         if self.raised(counts, now) {
@@ -159,12 +159,16 @@ impl AdaptiveSampler {
         if calls >= self.min_calls
             && errors.saturating_mul(1_000_000) > self.error_threshold_ppm.saturating_mul(calls)
         {
+            // The latest sighting wins, whichever thread read the clock last.
             window
-                .raised_until
-                .store(now.saturating_add(self.cooldown_ticks), Ordering::Relaxed);
+                .raised_at
+                .fetch_max(now.saturating_add(1), Ordering::Relaxed);
             return true;
         }
-        now < window.raised_until.load(Ordering::Relaxed)
+        match window.raised_at.load(Ordering::Relaxed) {
+            NEVER_RAISED => false,
+            raised_at => now.saturating_sub(raised_at - 1) < self.cooldown_ticks,
+        }
     }
 
     /// A sampler on a clock the test moves.
@@ -210,35 +214,37 @@ impl ShouldSample for AdaptiveSampler {
 }
 
 /// One operation's sampling state, beside its outcome counters. An interval
-/// starts at the operation's first root after the previous one ended, so that
-/// deciding compares the time with a deadline (no division per root).
+/// starts at the operation's first root after the previous one ended. The state
+/// says when things happened, not deadlines, so that each sampler reading it
+/// (one after another installation, each with its own parameters) measures its
+/// own interval and cool-down from them.
 #[derive(Debug, Default)]
 pub(crate) struct Window {
-    /// When (clock ticks) the current interval ends; 0 before the first.
-    ends: AtomicU64,
+    /// When (clock ticks) the current interval began; 0, the clock's start, before
+    /// the first (counts and firsts are then all 0, as at an interval's start).
+    began: AtomicU64,
     /// Roots sampled as first calls in this interval.
     firsts: AtomicU64,
     /// The operation's calls and errors when the interval began.
     calls_before: AtomicU64,
     errors_before: AtomicU64,
-    /// Until when (clock ticks) every root is sampled.
-    raised_until: AtomicU64,
+    /// When (clock ticks, plus one) the error rate was last seen above a
+    /// threshold; [`NEVER_RAISED`] before.
+    raised_at: AtomicU64,
 }
+
+/// [`Window::raised_at`] of an operation whose error rate was never raised.
+const NEVER_RAISED: u64 = 0;
 
 impl Window {
     /// Starts an interval at `now`, unless another thread just did.
     #[cold]
     fn begin(&self, now: u64, length: u64, counts: &CallCounts) {
-        let ended = self.ends.load(Ordering::Relaxed);
-        if now < ended
+        let began = self.began.load(Ordering::Relaxed);
+        if now.saturating_sub(began) < length
             || self
-                .ends
-                .compare_exchange(
-                    ended,
-                    now.saturating_add(length),
-                    Ordering::AcqRel,
-                    Ordering::Relaxed,
-                )
+                .began
+                .compare_exchange(began, now, Ordering::AcqRel, Ordering::Relaxed)
                 .is_err()
         {
             return;
@@ -376,6 +382,37 @@ mod tests {
             self.clock
                 .fetch_add(ticks(Duration::from_secs(seconds)), Ordering::Relaxed);
         }
+    }
+
+    #[test]
+    fn a_later_sampler_measures_its_own_interval_and_cool_down_from_the_shared_state() {
+        // A first installation's sampler, an hour long, then a second one's.
+        let mut setup = Setup::new("adaptive.tests.handover");
+        setup.sampler = AdaptiveSampler::new(0.0)
+            .first(10)
+            .interval(Duration::from_secs(3600))
+            .error_threshold(0.2)
+            .min_calls(20)
+            .cooldown(Duration::from_secs(3600))
+            .on_clock(Arc::clone(&setup.clock));
+        setup.advance(3600);
+        assert_eq!(setup.sampled(10, false), 10, "the hour's first");
+        setup.sampled(20, true);
+        assert_eq!(setup.sampled(5, false), 5, "raised, for an hour");
+        setup.sampler = AdaptiveSampler::new(0.0)
+            .first(10)
+            .interval(Duration::from_secs(10))
+            .error_threshold(0.2)
+            .min_calls(20)
+            .cooldown(Duration::ZERO)
+            .on_clock(Arc::clone(&setup.clock));
+        setup.advance(11);
+        assert_eq!(
+            setup.sampled(10, false),
+            10,
+            "its own interval has passed: the first 10 again"
+        );
+        assert_eq!(setup.sampled(10, false), 0, "no cool-down of its own");
     }
 
     #[test]
