@@ -527,19 +527,19 @@ fn unrecorded(
     )
 }
 
-/// The parent context of a `root` span: no span, so a new trace starts, but the
-/// entries that are not about the trace (baggage, the capture route) carry over.
 /// Whether `context` holds a span that is invalid: a no-op span of the global API
 /// (`opentelemetry::global::tracer` with no provider there, middleware continuing
 /// no trace). That is no parent: the SDK's parent-based sampler would take it for
 /// one not sampled and drop the whole call under it, where the specification's
 /// (and Java's) treat it as none; the call starts a root, keeping the baggage.
 #[inline(always)]
-fn holds_invalid_span(context: &Context) -> bool {
+pub(crate) fn holds_invalid_span(context: &Context) -> bool {
     context.has_active_span() && !context.span().span_context().is_valid()
 }
 
-fn root_context(current: &Context) -> Context {
+/// The parent context of a `root` span: no span, so a new trace starts, but the
+/// entries that are not about the trace (baggage, the capture route) carry over.
+pub(crate) fn root_context(current: &Context) -> Context {
     let baggage = current.baggage();
     let root = boundary_base(current);
     if baggage.is_empty() {

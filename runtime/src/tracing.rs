@@ -123,6 +123,14 @@ impl Tracer for BridgeTracer {
 
     fn build_with_context(&self, builder: SpanBuilder, parent: &Context) -> Self::Span {
         let opened = if crate::route::is_enabled() && !crate::route::on_export_thread() {
+            // A no-op span of the global API is no parent, as for our own spans.
+            let rooted;
+            let parent = if crate::callsite::holds_invalid_span(parent) {
+                rooted = crate::callsite::root_context(parent);
+                &rooted
+            } else {
+                parent
+            };
             TRACERS.open(scope, builder, parent)
         } else {
             None

@@ -59,6 +59,26 @@ fn a_tracing_span_inside_a_traced_call_and_a_traced_call_inside_it_form_one_tree
 }
 
 #[test]
+fn a_tracing_span_under_a_no_op_span_of_the_global_api_is_a_root_as_ours_are() {
+    use otel_traced::opentelemetry::trace::noop::NoopSpan;
+    use otel_traced::sdk::trace::Sampler;
+    let captured = tracing::subscriber::with_default(bridged(), || {
+        Capture::new()
+            .sampler(Sampler::ParentBased(Box::new(Sampler::AlwaysOn)))
+            .run(|| {
+                let _no_op = Context::current().with_span(NoopSpan::DEFAULT).attach();
+                tracing::info_span!("GET /cart").in_scope(|| price(1))
+            })
+    });
+    let request = captured.find("GET /cart").expect("recorded, not dropped");
+    assert_eq!(
+        request.parent_span_id,
+        otel_traced::opentelemetry::trace::SpanId::INVALID
+    );
+    assert_child_of(captured.find("price").expect("the traced call"), request);
+}
+
+#[test]
 fn a_traced_call_inside_a_root_tracing_span_is_its_child() {
     let captured = tracing::subscriber::with_default(bridged(), || {
         capture(|| tracing::info_span!("GET /cart").in_scope(|| price(1)))
