@@ -117,3 +117,38 @@ fn each_method_of_a_route_is_an_operation_of_its_own() {
         "its own first calls, not GET's: {names:?}"
     );
 }
+
+/// An HTTP server continuing its caller's trace.
+#[otel_traced::traced_rpc(server, http, route = "/adaptive/orders")]
+fn orders(request: http::Request<()>) -> http::StatusCode {
+    let _ = request;
+    http::StatusCode::OK
+}
+
+#[test]
+fn a_remote_caller_that_sampled_nothing_uses_up_no_first_call() {
+    let request = |traceparent: Option<&str>| {
+        let mut request = http::Request::get("/adaptive/orders");
+        if let Some(traceparent) = traceparent {
+            request = request.header("traceparent", traceparent);
+        }
+        request.body(()).unwrap()
+    };
+    let captured = Capture::new().sampler(sampler()).run(|| {
+        for _ in 0..5 {
+            orders(request(Some(
+                "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00",
+            )));
+        }
+        for _ in 0..5 {
+            orders(request(None));
+        }
+    });
+    let recorded = captured.spans();
+    assert_eq!(recorded.len(), 5, "the 5 roots, the first of the interval");
+    assert!(
+        recorded
+            .iter()
+            .all(|span| span.parent_span_id == otel_traced::opentelemetry::trace::SpanId::INVALID)
+    );
+}

@@ -526,3 +526,38 @@ fn samplers_see_the_boundary_attributes_and_links_when_the_span_is_created() {
     }
     assert_eq!(links, 1, "the message's creation context, as a link");
 }
+
+/// An HTTP server continuing its caller's trace.
+#[otel_traced::traced_rpc(server, http, route = "/orders")]
+fn orders(request: http::Request<()>) -> http::StatusCode {
+    let _ = request;
+    http::StatusCode::OK
+}
+
+/// A request carrying a caller's context, sampled there or not.
+fn from_caller(sampled: bool) -> http::Request<()> {
+    let flags = if sampled { "01" } else { "00" };
+    http::Request::get("/orders")
+        .header(
+            "traceparent",
+            format!("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-{flags}"),
+        )
+        .body(())
+        .unwrap()
+}
+
+#[test]
+fn a_remote_callers_sampled_flag_decides_under_a_parent_based_sampler() {
+    let on = || Sampler::ParentBased(Box::new(Sampler::AlwaysOn));
+    let dropped = Capture::new()
+        .sampler(on())
+        .run(|| orders(from_caller(false)));
+    assert_eq!(dropped.tree(), "", "the caller did not sample it");
+    let off = Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(0.0)));
+    let kept = Capture::new()
+        .sampler(off)
+        .run(|| orders(from_caller(true)));
+    let span = kept.find("GET /orders").expect("the caller sampled it");
+    assert_eq!(span.parent_span_id.to_string(), "b7ad6b7169203331");
+    assert!(span.parent_span_is_remote);
+}
