@@ -18,7 +18,7 @@ use crate::render::{Style, format_duration, render_trees};
 use crate::route::lock;
 use opentelemetry::trace::{SpanContext, SpanId, TraceId};
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanExporter};
 use std::collections::HashSet;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -169,7 +169,14 @@ impl PendingTraces {
     /// complete (their local root ended) or that must be printed as they are: held
     /// longer than [`MAX_WAIT`], or past [`MAX_PENDING_TRACES`] or
     /// [`MAX_PENDING_SPANS`].
-    fn add(&mut self, span: SpanData, now: Instant) -> Vec<Vec<SpanData>> {
+    fn add(&mut self, mut span: SpanData, now: Instant) -> Vec<Vec<SpanData>> {
+        // What the tree never shows is not held while the trace waits: events
+        // (exception messages, `tracing` events with their fields) and the links'
+        // attributes, up to 128 of each per span.
+        span.events = SpanEvents::default();
+        for link in &mut span.links.links {
+            link.attributes = Vec::new();
+        }
         let trace_id = span.span_context.trace_id();
         let is_local_root = span.parent_span_id == SpanId::INVALID
             || (span.parent_span_is_remote && !was_sent_here(span.parent_span_id));
@@ -430,6 +437,31 @@ mod tests {
         assert_eq!(ready.len(), 1, "only the overdue trace");
         assert_eq!(ready[0][0].span_context.trace_id(), TraceId::from(1));
         assert_eq!(pending.drain().into_iter().flatten().count(), 2);
+    }
+
+    #[test]
+    fn a_waiting_trace_holds_no_events_nor_link_attributes() {
+        let mut pending = PendingTraces::default();
+        let mut span = orphan(3, 1);
+        span.events.events = vec![opentelemetry::trace::Event::new(
+            "exception",
+            std::time::SystemTime::UNIX_EPOCH,
+            vec![opentelemetry::KeyValue::new(
+                "exception.message",
+                "x".repeat(4096),
+            )],
+            0,
+        )];
+        span.links.links = vec![opentelemetry::trace::Link::new(
+            SpanContext::empty_context(),
+            vec![opentelemetry::KeyValue::new("messaging.message.id", "m1")],
+            0,
+        )];
+        assert!(pending.add(span, Instant::now()).is_empty());
+        let held = pending.drain().into_iter().flatten().next().expect("held");
+        assert!(held.events.is_empty());
+        assert_eq!(held.links.len(), 1, "links are shown, counted");
+        assert!(held.links.links[0].attributes.is_empty());
     }
 
     #[test]

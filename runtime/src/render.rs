@@ -148,6 +148,10 @@ fn push_tree<'a>(
     }
 }
 
+/// Columns labels are padded to at most: a longer one (a span named at run time
+/// from a request's path) overflows its own line rather than pad every other.
+const MAX_LABEL_COLUMNS: usize = 100;
+
 /// The waterfall: labels padded to one width, durations right-aligned, and a bar
 /// whose offset and length are the span's start and duration relative to its tree.
 /// Widths are the terminal's columns: a CJK character takes two.
@@ -156,7 +160,8 @@ fn waterfall(rows: &[Row<'_>], colour: bool) -> String {
         .iter()
         .map(|row| row.label().width())
         .max()
-        .unwrap_or(0);
+        .unwrap_or(0)
+        .min(MAX_LABEL_COLUMNS);
     let mut out = String::new();
     let mut window = (SystemTime::UNIX_EPOCH, Duration::ZERO);
     for row in rows {
@@ -364,7 +369,9 @@ pub(crate) fn format_duration(elapsed: Duration) -> String {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use super::{MAX_DRAWN_DEPTH, Style, format_duration, printable, render_trees};
+    use super::{
+        MAX_DRAWN_DEPTH, MAX_LABEL_COLUMNS, Style, format_duration, printable, render_trees,
+    };
     use opentelemetry::InstrumentationScope;
     use opentelemetry::trace::{
         SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState,
@@ -488,5 +495,19 @@ pub(crate) mod tests {
         assert_eq!(format_duration(Duration::from_micros(25_000)), "25.00 ms");
         assert_eq!(format_duration(Duration::from_micros(999_996)), "1.00 s");
         assert_eq!(format_duration(Duration::from_millis(2_500)), "2.50 s");
+    }
+
+    #[test]
+    fn a_very_long_name_pads_no_other_line() {
+        let long: &'static str = Box::leak("x".repeat(100_000).into_boxed_str());
+        let mut spans = vec![span(1, 1, 0, long)];
+        spans.extend((2..1_002).map(|id| span(1, id, 1, "child")));
+        let text = render_trees(&spans, Style::Waterfall { colour: false });
+        let widest_other = text.lines().skip(1).map(str::len).max().unwrap_or(0);
+        assert!(
+            widest_other < MAX_LABEL_COLUMNS + 80,
+            "{widest_other} bytes on a child's line"
+        );
+        assert!(text.lines().next().is_some_and(|line| line.contains(long)));
     }
 }
