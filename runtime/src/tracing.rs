@@ -162,7 +162,9 @@ where
 }
 
 /// Wraps an event format so that each line written inside a span ends with
-/// ` trace_id=… span_id=…` (lowercase hex), the ids logs and traces join on.
+/// ` trace_id=… span_id=…` (lowercase hex), the ids logs and traces join on; a
+/// JSON line (`fmt::format().json()`) gets them as two more fields,
+/// `"trace_id":"…","span_id":"…"`.
 ///
 /// ```no_run
 /// use tracing_subscriber::layer::SubscriberExt as _;
@@ -201,43 +203,58 @@ where
         let Some(span) = span.filter(SpanContext::is_valid) else {
             return self.format.format_event(ctx, writer, event);
         };
-        let mut line = NewlineHeld {
-            out: &mut writer,
-            newline: false,
+        let mut format = |line: &mut String| {
+            line.clear();
+            self.format.format_event(ctx, Writer::new(line), event)?;
+            write_with_ids(&mut writer, line, &span)
         };
-        self.format
-            .format_event(ctx, Writer::new(&mut line), event)?;
-        let newline = if line.newline { "\n" } else { "" };
-        write!(
-            writer,
-            " trace_id={} span_id={}{newline}",
-            span.trace_id(),
-            span.span_id()
-        )
+        // The thread's buffer, unless an event is formatted inside this one's
+        // formatting (a `Debug` that logs) or the thread is exiting.
+        let reused = LINE.try_with(|kept| {
+            let mut line = kept.try_borrow_mut().ok()?;
+            let formatted = format(&mut line);
+            if line.capacity() > MAX_KEPT_LINE {
+                *line = String::new();
+            }
+            Some(formatted)
+        });
+        match reused {
+            Ok(Some(formatted)) => formatted,
+            _ => format(&mut String::new()),
+        }
     }
 }
 
-/// Passes text through but holds back a final newline, so the ids land on the
-/// line rather than after it.
-struct NewlineHeld<'a, 'w> {
-    out: &'a mut Writer<'w>,
-    newline: bool,
+thread_local! {
+    /// The line being formatted, kept between events so that formatting one
+    /// allocates nothing once the buffer has grown to fit the lines.
+    static LINE: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
 }
 
-impl fmt::Write for NewlineHeld<'_, '_> {
-    fn write_str(&mut self, text: &str) -> fmt::Result {
-        if text.is_empty() {
-            return Ok(());
+/// A line buffer larger than this is not kept for the next event.
+const MAX_KEPT_LINE: usize = 64 << 10;
+
+/// `line` with `span`'s ids: inside a JSON object as two more fields (a JSON line,
+/// which log pipelines parse, stays one), else at the end of its text, before its
+/// trailing newlines (the pretty format ends with a blank line).
+fn write_with_ids(writer: &mut Writer<'_>, line: &str, span: &SpanContext) -> fmt::Result {
+    let text = line.trim_end_matches('\n');
+    let newlines = &line[text.len()..];
+    let (trace_id, span_id) = (span.trace_id(), span.span_id());
+    match text
+        .strip_prefix('{')
+        .and_then(|inner| inner.strip_suffix('}'))
+    {
+        Some(fields) => {
+            let comma = if fields.trim().is_empty() { "" } else { "," };
+            write!(
+                writer,
+                "{{{fields}{comma}\"trace_id\":\"{trace_id}\",\"span_id\":\"{span_id}\"}}{newlines}"
+            )
         }
-        if std::mem::take(&mut self.newline) {
-            self.out.write_char('\n')?;
-        }
-        match text.strip_suffix('\n') {
-            Some(head) => {
-                self.newline = true;
-                self.out.write_str(head)
-            }
-            None => self.out.write_str(text),
-        }
+        None => write!(
+            writer,
+            "{text} trace_id={trace_id} span_id={span_id}{newlines}"
+        ),
     }
 }

@@ -161,6 +161,57 @@ fn formatted_lines_inside_a_span_end_with_its_ids_and_others_carry_none() {
     );
 }
 
+/// A format writing what `fmt::format().json()` writes: one JSON object a line
+/// (or, `pretty`, text ending with a blank line as the pretty format does).
+struct Shaped {
+    pretty: bool,
+}
+
+impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for Shaped
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        _: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut writer: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        let level = event.metadata().level();
+        if self.pretty {
+            write!(writer, "  {level}\n    pricing\n\n")
+        } else {
+            writeln!(writer, "{{\"level\":\"{level}\"}}")
+        }
+    }
+}
+
+#[test]
+fn a_json_line_gets_the_ids_as_fields_and_a_pretty_one_before_its_blank_line() {
+    for pretty in [false, true] {
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = bridged().with(
+            tracing_subscriber::fmt::layer()
+                .event_format(otel_traced::tracing::with_trace_ids(Shaped { pretty }))
+                .with_writer(move || writer.clone()),
+        );
+        let captured = tracing::subscriber::with_default(subscriber, || capture(|| price(5)));
+        let span = captured.find("price").expect("the traced call");
+        let (trace_id, span_id) = (span.span_context.trace_id(), span.span_context.span_id());
+        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        let expected = if pretty {
+            format!("  INFO\n    pricing trace_id={trace_id} span_id={span_id}\n\n")
+        } else {
+            format!(
+                "{{\"level\":\"INFO\",\"trace_id\":\"{trace_id}\",\"span_id\":\"{span_id}\"}}\n"
+            )
+        };
+        assert_eq!(text, expected);
+    }
+}
+
 #[test]
 fn install_sets_the_global_subscriber_once() {
     otel_traced::tracing::install().expect("the first global subscriber");
