@@ -364,7 +364,7 @@ fn write_out(out: &mut dyn Write, text: &str) {
 
 /// Colour only on a terminal, and never when `NO_COLOR` is set to anything but the
 /// empty string (<https://no-color.org>).
-fn wants_colour(is_terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+pub(crate) fn wants_colour(is_terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
     is_terminal && no_color.is_none_or(|value| value.is_empty())
 }
 

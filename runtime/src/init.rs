@@ -276,10 +276,13 @@ impl Guard {
             return Ok(());
         }
         // Uninstall first, so no new span reaches a provider that is shutting down.
+        // The loggers before the route: a new `init()`, which can only install
+        // once the route is free, then installs its loggers after ours are gone,
+        // not before (ours would take its away).
         let installed = std::mem::take(&mut self.installed);
         if installed {
-            route::uninstall();
             crate::logs::uninstall();
+            route::uninstall();
         }
         // Every pipeline shuts down, whatever the others say, within one deadline
         // for all three. Logs and metrics drain on threads of their own beside the
@@ -307,7 +310,8 @@ impl Guard {
             .or_else(|| metrics_after_spans.map(crate::metrics::Pipeline::start_shutdown))
             .map_or(Ok(()), |metrics| metrics.wait_until(deadline));
         // Only now: the spans flushed above were cut to this installation's limit.
-        if installed {
+        // Unless a new installation came meanwhile: the limit is its own now.
+        if installed && !route::is_installed() {
             crate::value::forget_value_length_limit();
         }
         ShutdownError::of(

@@ -63,9 +63,17 @@ pub fn install() -> Result<(), InstallError> {
             .map_err(|error| InstallError::Filter(format!("RUST_LOG={directives:?}: {error}")))?,
         _ => Targets::new().with_default(LevelFilter::INFO),
     };
-    let lines = tracing_subscriber::fmt::layer()
+    let mut lines = tracing_subscriber::fmt::layer()
         .event_format(with_trace_ids(tracing_subscriber::fmt::format()))
         .with_writer(std::io::stderr);
+    // Colour, where tracing-subscriber's `ansi` feature gives it, only on a
+    // terminal, as the console's (`with_ansi(true)` without that feature panics).
+    if !crate::console::wants_colour(
+        std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        std::env::var_os("NO_COLOR"),
+    ) {
+        lines = lines.with_ansi(false);
+    }
     let subscriber = tracing_subscriber::registry()
         .with(layer())
         .with(lines)
