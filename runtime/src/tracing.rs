@@ -57,12 +57,7 @@ where
 /// stderr with their trace ids ([`with_trace_ids`]), filtered by `RUST_LOG`
 /// (`info` when unset; directives such as `info,hyper=warn`).
 pub fn install() -> Result<(), InstallError> {
-    let filter = match std::env::var("RUST_LOG") {
-        Ok(directives) if !directives.trim().is_empty() => directives
-            .parse::<Targets>()
-            .map_err(|error| InstallError::Filter(format!("RUST_LOG={directives:?}: {error}")))?,
-        _ => Targets::new().with_default(LevelFilter::INFO),
-    };
+    let filter = filter_from(std::env::var("RUST_LOG").ok().as_deref())?;
     let mut lines = tracing_subscriber::fmt::layer()
         .event_format(with_trace_ids(tracing_subscriber::fmt::format()))
         .with_writer(std::io::stderr);
@@ -84,6 +79,16 @@ pub fn install() -> Result<(), InstallError> {
     // `log::with_trace_context`, say) and taking its place when none is.
     tracing_core::dispatcher::set_global_default(tracing_core::Dispatch::new(subscriber))
         .map_err(|_| InstallError::AlreadySet)
+}
+
+/// The filter of `RUST_LOG`'s `directives`: `info` when unset or blank.
+fn filter_from(directives: Option<&str>) -> Result<Targets, InstallError> {
+    match directives {
+        Some(directives) if !directives.trim().is_empty() => directives
+            .parse::<Targets>()
+            .map_err(|error| InstallError::Filter(format!("RUST_LOG={directives:?}: {error}"))),
+        _ => Ok(Targets::new().with_default(LevelFilter::INFO)),
+    }
 }
 
 /// Why [`install`] set no subscriber.
@@ -264,5 +269,30 @@ fn write_with_ids(writer: &mut Writer<'_>, line: &str, span: &SpanContext) -> fm
             writer,
             "{text} trace_id={trace_id} span_id={span_id}{newlines}"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{InstallError, filter_from};
+    use tracing_core::Level;
+
+    #[test]
+    fn rust_log_directives_filter_and_a_bad_one_says_how_they_are_written() {
+        for unset in [None, Some(""), Some("  ")] {
+            let filter = filter_from(unset).expect("the default");
+            assert!(filter.would_enable("any", &Level::INFO));
+            assert!(!filter.would_enable("any", &Level::DEBUG));
+        }
+        let filter = filter_from(Some("warn,h2=debug")).expect("valid directives");
+        assert!(filter.would_enable("h2::codec", &Level::DEBUG));
+        assert!(!filter.would_enable("hyper", &Level::INFO));
+        let Err(InstallError::Filter(reason)) = filter_from(Some("info,=nonsense=")) else {
+            panic!("invalid directives are an error");
+        };
+        assert!(
+            reason.starts_with("RUST_LOG=\"info,=nonsense=\": "),
+            "{reason}"
+        );
     }
 }

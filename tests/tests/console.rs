@@ -112,12 +112,20 @@ fn control_characters_from_a_peer_are_escaped_not_printed() {
     // A status message as a remote server may send it.
     call.status = Status::error("first\nsecond \u{1b}[31mred");
     call.attributes.push(KeyValue::new("odd\tkey", 1));
+    // A value from a request (a header), with a one-character CSI too.
+    call.attributes.push(KeyValue::new(
+        "user_agent.original",
+        "curl\u{1b}]0;title\u{7}\u{9b}2J",
+    ));
+    // A name made at run time (`otel.name` through the `tracing` bridge).
+    call.name = "GET /\u{1b}[2Jcart".into();
     export(&exporter, vec![call]);
     let text = out.text();
     assert!(
-        !text.contains('\u{1b}'),
+        !text.contains(['\u{1b}', '\u{9b}', '\u{7}']),
         "no escape sequence reaches the terminal: {text:?}"
     );
+    assert!(text.contains(r"GET /\u{1b}[2Jcart"), "{text:?}");
     assert_eq!(
         text.lines().count(),
         3,
@@ -127,7 +135,10 @@ fn control_characters_from_a_peer_are_escaped_not_printed() {
         text.contains(r"[error: first\nsecond \u{1b}[31mred]"),
         "{text:?}"
     );
-    assert!(text.contains(r"{odd\tkey=1}"), "{text:?}");
+    assert!(
+        text.contains(r#"{odd\tkey=1, user_agent.original="curl\u{1b}]0;title\u{7}\u{9b}2J"}"#),
+        "{text:?}"
+    );
 }
 
 #[test]

@@ -118,6 +118,8 @@ fn log_records_and_tracing_events_arrive_linked_to_their_span_over_both_protocol
         let guard = install(&receiver, transport, &[]);
         log::info!("outside any span");
         log::info!(target: "noisy", "filtered out by the logger: not exported either");
+        log::warn!("stock low");
+        tracing::error!("payment gateway slow");
         checkout(42);
         // One export of each signal before the last, so that what the clients
         // emit while exporting would have a later export to travel in.
@@ -128,7 +130,7 @@ fn log_records_and_tracing_events_arrive_linked_to_their_span_over_both_protocol
         assert_eq!(spans.len(), 1, "{transport:?}: {spans:#?}");
         let checkout = span(&spans, "checkout");
         let records = receiver.log_records();
-        assert_eq!(records.len(), 3, "{transport:?}: {records:#?}");
+        assert_eq!(records.len(), 5, "{transport:?}: {records:#?}");
         let find = |text: &str| {
             records
                 .iter()
@@ -147,6 +149,19 @@ fn log_records_and_tracing_events_arrive_linked_to_their_span_over_both_protocol
                 "{transport:?}: {inside:#?}"
             );
             assert_eq!(inside.severity_text, "INFO");
+            assert_eq!(inside.severity_number, 9, "INFO");
+        }
+        // Both bridges map levels to the data model's severity numbers.
+        for (text, severity, number) in [
+            ("stock low", "WARN", 13),
+            ("payment gateway slow", "ERROR", 17),
+        ] {
+            let record = find(text);
+            assert_eq!(
+                (record.severity_text.as_str(), record.severity_number),
+                (severity, number),
+                "{transport:?}: {record:#?}"
+            );
         }
     }
 }
