@@ -241,6 +241,16 @@ pub(crate) fn endpoint_beside(traces: &OtlpSettings, signal: &SignalVariables) -
     }
 }
 
+/// Whether `signal` goes to the general endpoint and the traces went there too
+/// (theirs neither a variable of their own nor a builder's).
+fn to_general_as_traces(vars: &Vars, signal: &SignalVariables, traces: &OtlpSettings) -> bool {
+    signal.has_endpoint(vars)
+        && !signal.has_own_endpoint(vars)
+        && !TRACES.has_own_endpoint(vars)
+        && endpoint_from_vars(vars, &TRACES, traces.protocol)
+            .is_ok_and(|general| general == traces.endpoint)
+}
+
 /// The settings of a signal sent beside spans going over OTLP: their protocol and
 /// collector, unless the signal has variables of its own. Sent to the traces'
 /// collector, it also takes what that collector needs and the signal's variables
@@ -251,11 +261,19 @@ pub(crate) fn settings_beside(
     signal: &SignalVariables,
     traces: Option<&OtlpSettings>,
 ) -> Result<OtlpSettings, InitError> {
-    // A signal with an endpoint variable of its own goes elsewhere: it takes its
-    // own protocol variables' (or the default), not the traces'. One sent to the
-    // general endpoint goes where the traces go, as they go.
+    // Beside the traces (no endpoint variable applies to the signal), their
+    // protocol, a builder's too, unless the signal's own variable says another.
+    // Sent to the general endpoint the traces went to as well, theirs unless a
+    // protocol variable applies. Anywhere else, the signal's variables or the
+    // default, as the specification says.
     let protocol = match traces {
-        Some(traces) if !signal.has_own_endpoint(vars) && !signal.has_own_protocol(vars) => {
+        Some(traces) if !signal.has_endpoint(vars) && !signal.has_own_protocol(vars) => {
+            traces.protocol
+        }
+        Some(traces)
+            if vars.first(&signal.protocol).is_none()
+                && to_general_as_traces(vars, signal, traces) =>
+        {
             traces.protocol
         }
         _ => protocol(vars, signal)?,

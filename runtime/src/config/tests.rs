@@ -650,6 +650,42 @@ fn logs_go_beside_spans_sent_over_otlp_unless_told_otherwise() {
         ),
         "the default protocol"
     );
+    assert_eq!(
+        logs_endpoint(&[
+            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://tempo:4317"),
+            ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "grpc"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
+        ]),
+        (
+            "http://collector:4318/v1/logs".to_owned(),
+            Protocol::HttpProtobuf
+        ),
+        "to the general endpoint, not the traces' collector: the default"
+    );
+    assert_eq!(
+        logs_endpoint(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+            ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/protobuf"),
+        ]),
+        ("http://collector:4317".to_owned(), Protocol::Grpc),
+        "the general protocol variable applies to logs"
+    );
+    // Beside a builder's traces, their protocol over the general variable's.
+    let built = Config::from_vars([("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")])
+        .exporter(Exporter::Otlp {
+            endpoint: Some("https://tempo:4317".to_owned()),
+            protocol: Protocol::Grpc,
+        })
+        .settings()
+        .expect("valid");
+    match built.logs {
+        LogsDestination::Otlp(otlp) => assert_eq!(
+            (otlp.endpoint.as_str(), otlp.protocol),
+            ("https://tempo:4317", Protocol::Grpc)
+        ),
+        other => panic!("expected OTLP logs, got {other:?}"),
+    }
     // Sent to the general endpoint, as the traces are: their protocol, even one
     // a builder call gave.
     let built = Config::from_vars([("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317")])
