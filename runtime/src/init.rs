@@ -311,8 +311,8 @@ impl Guard {
             .map_or(Ok(()), |metrics| metrics.wait_until(deadline));
         // Only now: the spans flushed above were cut to this installation's limit.
         // Unless a new installation came meanwhile: the limit is its own now.
-        if installed && !route::is_installed() {
-            crate::value::forget_value_length_limit();
+        if installed {
+            route::unless_installed(crate::value::forget_value_length_limit);
         }
         ShutdownError::of(
             [
@@ -452,6 +452,8 @@ pub(crate) fn install(
 /// ```
 pub fn use_global_provider() -> Result<Guard, InitError> {
     route::install(route::Destination::Global).map_err(|_| InitError::AlreadyInitialized)?;
+    // The environment's limit, not one a guard still shutting down left.
+    crate::value::forget_value_length_limit();
     Ok(Guard {
         installed: true,
         provider: None,

@@ -79,6 +79,15 @@ pub fn is_enabled() -> bool {
     ENABLED.load(Ordering::Relaxed) != 0
 }
 
+/// Runs `f` unless something is installed, holding the installation's lock so
+/// that nothing is installed while it runs.
+pub(crate) fn unless_installed(f: impl FnOnce()) {
+    let installed = INSTALLED.read().unwrap_or_else(PoisonError::into_inner);
+    if installed.is_none() {
+        f();
+    }
+}
+
 /// Whether a provider is installed (a `Guard` lives).
 pub(crate) fn is_installed() -> bool {
     ENABLED.load(Ordering::Acquire) & INSTALLED_BIT != 0

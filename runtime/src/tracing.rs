@@ -58,15 +58,20 @@ where
 /// (`info` when unset; directives such as `info,hyper=warn`).
 pub fn install() -> Result<(), InstallError> {
     let filter = filter_from(std::env::var("RUST_LOG").ok().as_deref())?;
-    let mut lines = tracing_subscriber::fmt::layer()
-        .event_format(with_trace_ids(tracing_subscriber::fmt::format()))
-        .with_writer(std::io::stderr);
     // Colour, where tracing-subscriber's `ansi` feature gives it, only on a
-    // terminal, as the console's (`with_ansi(true)` without that feature panics).
-    if !crate::console::wants_colour(
+    // terminal, as the console's. Set on the format too: lines inside a span are
+    // formatted into a buffer, whose writer says no colour.
+    let colour = crate::console::wants_colour(
         std::io::IsTerminal::is_terminal(&std::io::stderr()),
         std::env::var_os("NO_COLOR"),
-    ) {
+    );
+    let mut lines = tracing_subscriber::fmt::layer()
+        .event_format(with_trace_ids(
+            tracing_subscriber::fmt::format().with_ansi(colour),
+        ))
+        .with_writer(std::io::stderr);
+    if !colour {
+        // (`with_ansi(true)` would panic without that feature.)
         lines = lines.with_ansi(false);
     }
     let subscriber = tracing_subscriber::registry()
@@ -177,7 +182,8 @@ where
 /// Wraps an event format so that each line written inside a span ends with
 /// ` trace_id=… span_id=…` (lowercase hex), the ids logs and traces join on; a
 /// JSON line (`fmt::format().json()`) gets them as two more fields,
-/// `"trace_id":"…","span_id":"…"`.
+/// `"trace_id":"…","span_id":"…"`. A line inside a span is formatted into a
+/// buffer first, so colour there needs the format's own `with_ansi(true)`.
 ///
 /// ```no_run
 /// use tracing_subscriber::layer::SubscriberExt as _;
