@@ -355,22 +355,28 @@ pub(crate) fn moved_mut(statement: &syn::Stmt) -> Option<&Ident> {
 fn mentions(tokens: &TokenStream, ident: &Ident) -> bool {
     use proc_macro2::{Spacing, TokenTree};
     let name = syn::ext::IdentExt::unraw(ident);
-    // After `.` or `::`; a single `:` (a struct literal's field) is followed by
-    // an expression.
+    // After `.` or `::`; a single `:` (a struct literal's field) and `..` (a
+    // range, a struct update) are followed by an expression.
     let mut after_separator = false;
-    let mut after_joint_colon = false;
+    let mut after_joint = None;
     tokens.clone().into_iter().any(|token| {
         let named = match &token {
             TokenTree::Ident(found) => !after_separator && syn::ext::IdentExt::unraw(found) == name,
             TokenTree::Group(group) => mentions(&group.stream(), ident),
             _ => false,
         };
-        (after_separator, after_joint_colon) = match &token {
-            TokenTree::Punct(punct) if punct.as_char() == '.' => (true, false),
-            TokenTree::Punct(punct) if punct.as_char() == ':' => {
-                (after_joint_colon, punct.spacing() == Spacing::Joint)
+        (after_separator, after_joint) = match &token {
+            TokenTree::Punct(punct) if matches!(punct.as_char(), '.' | ':') => {
+                let second = after_joint == Some(punct.as_char());
+                let separator = match punct.as_char() {
+                    '.' => !second,
+                    _ => second,
+                };
+                let joint =
+                    (punct.spacing() == Spacing::Joint && !second).then_some(punct.as_char());
+                (separator, joint)
             }
-            _ => (false, false),
+            _ => (false, None),
         };
         named
     })

@@ -49,12 +49,9 @@ pub(crate) fn added(context: &Context, entries: Vec<KeyValue>) -> Context {
     // limits is not added, and the old value left would travel on stale. (Left
     // out of the copy rather than removed: `Baggage::remove` keeps counting their
     // bytes against the limit.)
-    let mut baggage: Baggage = context
-        .baggage()
-        .iter()
-        .filter(|(key, _)| !entries.iter().any(|entry| entry.key == **key))
-        .map(|(key, entry)| (key.clone(), entry.clone()))
-        .collect();
+    let mut baggage = copied(context.baggage(), |key| {
+        !entries.iter().any(|entry| entry.key == *key)
+    });
     for KeyValue { key, value, .. } in entries {
         // An entry beyond the W3C limits is not added; the others stay.
         let _ = baggage.insert(key, StringValue::from(value.as_str().into_owned()));
@@ -68,10 +65,7 @@ pub(crate) fn added(context: &Context, entries: Vec<KeyValue>) -> Context {
 /// entries that no longer fit are the ones left out (the last in key order, the
 /// same on every run).
 pub(crate) fn merged(context: &Context, carried: &Baggage) -> Context {
-    let mut baggage: Baggage = carried
-        .iter()
-        .map(|(key, entry)| (key.clone(), entry.clone()))
-        .collect();
+    let mut baggage = copied(carried, |_| true);
     let mut current: Vec<_> = context
         .baggage()
         .iter()
@@ -82,6 +76,16 @@ pub(crate) fn merged(context: &Context, carried: &Baggage) -> Context {
         let _ = baggage.insert_with_metadata(key.clone(), value.clone(), metadata.clone());
     }
     context.with_baggage(baggage)
+}
+
+/// The entries of `baggage` whose keys `keep` takes, properties kept (`Baggage`
+/// is not `Clone`).
+pub(crate) fn copied(baggage: &Baggage, keep: impl Fn(&Key) -> bool) -> Baggage {
+    baggage
+        .iter()
+        .filter(|(key, _)| keep(key))
+        .map(|(key, entry)| (key.clone(), entry.clone()))
+        .collect()
 }
 
 /// The value of baggage entry `key` of the current context, as an attribute value

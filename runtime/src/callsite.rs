@@ -11,7 +11,7 @@ use crate::sampling::SampleHint;
 use crate::sampling::early::Proposal;
 use crate::span::{ActiveSpan, Attributes, OpenedSpan};
 use crate::tally::Tally;
-use opentelemetry::baggage::{Baggage, BaggageExt as _};
+use opentelemetry::baggage::BaggageExt as _;
 use opentelemetry::trace::{Link, Span as _, SpanBuilder, SpanContext, SpanKind, TraceContextExt};
 use opentelemetry::{Context, InstrumentationScope, Key, KeyValue};
 use std::borrow::Cow;
@@ -545,13 +545,7 @@ pub(crate) fn root_context(current: &Context) -> Context {
     if baggage.is_empty() {
         return root;
     }
-    // `Baggage` is not `Clone`; rebuilding it from its entries is.
-    root.with_baggage(
-        baggage
-            .iter()
-            .map(|(key, entry)| (key.clone(), entry.clone()))
-            .collect::<Baggage>(),
-    )
+    root.with_baggage(crate::baggage::copied(baggage, |_| true))
 }
 
 /// An empty context but for the capture route of `current`: what a new trace or

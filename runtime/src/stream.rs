@@ -9,7 +9,7 @@
 //! gRPC stream dropped before its status ends CANCELLED.
 
 use crate::outcome::ErrorReport;
-use crate::rpc::{HasReply, Protocol, Reply, RpcMeta, STREAM_GIVEN_UP};
+use crate::rpc::{Answer, HasReply, Protocol, Reply, RpcMeta, STREAM_GIVEN_UP};
 use crate::span::{ActiveSpan, SpanHandle};
 use futures_core::Stream;
 use opentelemetry::KeyValue;
@@ -185,7 +185,7 @@ impl<T, E: HasReply> ViaItemReply for &&&ItemProbe<'_, Result<T, E>> {
         };
         match rpc {
             Some(rpc) => {
-                handle.record_reply(rpc, Some(error.reply().into()), true);
+                handle.record_reply(rpc, Some(Answer::of(error)), true);
                 Item::Status
             }
             // In a `#[traced]` stream a status is an error like any other.

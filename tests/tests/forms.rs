@@ -807,6 +807,12 @@ fn popped(mut items: Vec<u64>) -> Vec<u64> {
     items
 }
 
+/// Named after a range's `..`, changed before the body runs.
+#[traced(attrs(span = (0..items.pop().unwrap_or_default()).count()))]
+fn ranged(mut items: Vec<u64>) -> Vec<u64> {
+    items
+}
+
 /// Bound by `ref mut`: the body changes the parameter through the reference.
 #[traced]
 #[allow(clippy::toplevel_ref_arg, reason = "the form under test")]
@@ -822,9 +828,12 @@ fn parameters_the_attribute_changes_or_binds_by_reference_keep_their_binding() {
             rest(vec![4, 5, 6].into_iter()),
             filled(vec![1], 2),
             popped(vec![7, 8]),
+            ranged(vec![1, 3]),
         )
     });
-    assert_eq!(*captured.output(), (vec![5, 6], 2, vec![7]));
+    assert_eq!(*captured.output(), (vec![5, 6], 2, vec![7], vec![1]));
+    let ranged = captured.find("ranged").expect("its span");
+    assert_eq!(attribute(ranged, "span"), Some(&Value::I64(3)));
     let popped = captured.find("popped").expect("its span");
     assert_eq!(attribute(popped, "last"), Some(&Value::I64(8)));
     let rest = captured.find("rest").expect("its span");

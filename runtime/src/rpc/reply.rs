@@ -82,6 +82,16 @@ pub struct Answer<'a> {
     pub version: Option<&'static str>,
 }
 
+impl<'a> Answer<'a> {
+    /// What `value` says: its reply, and the version it came in.
+    pub fn of<T: HasReply + ?Sized>(value: &'a T) -> Self {
+        Answer {
+            reply: value.reply(),
+            version: value.protocol_version(),
+        }
+    }
+}
+
 impl<'a> From<Reply<'a>> for Answer<'a> {
     fn from(reply: Reply<'a>) -> Self {
         Answer {
@@ -207,10 +217,7 @@ pub trait ViaReply<'a> {
 impl<'a, T: HasReply + ?Sized> ViaReply<'a> for &ReplyProbe<'a, T> {
     #[inline]
     fn __otel_reply(&self) -> Option<Answer<'a>> {
-        Some(Answer {
-            reply: self.0.reply(),
-            version: self.0.protocol_version(),
-        })
+        Some(Answer::of(self.0))
     }
 }
 
