@@ -743,6 +743,10 @@ fn outcome(
 ) -> Option<TokenStream> {
     let ret = traced.options.ret;
     let received_batch = boundary.is_some_and(|boundary| boundary.returns_batch);
+    // gRPC and HTTP calls end with a reply (a status); a messaging call's error,
+    // even one that is a gRPC status, is an error as `#[traced]` records them.
+    let replies =
+        boundary.is_some_and(|boundary| !matches!(boundary.protocol, Protocol::Messaging { .. }));
     let boundary = boundary.is_some();
     if !traced.records_err && ret.is_none() && !boundary {
         return None;
@@ -773,7 +777,7 @@ fn outcome(
     };
     // A response carrying a stream has no status yet (`StreamingProbe`).
     let reply = |value: TokenStream, failed: bool| {
-        boundary.then(|| {
+        replies.then(|| {
             quote! {{
                 #[allow(unused_imports)]
                 use #private::{ViaReply as _, ViaNoReply as _, ViaStreaming as _, ViaWhole as _};
@@ -807,7 +811,7 @@ fn outcome(
             });
         }
     });
-    let on_err = if boundary {
+    let on_err = if replies {
         // An error that is a status is the reply; any other is recorded as
         // `#[traced]` records errors.
         quote! {{

@@ -184,12 +184,13 @@ impl<T, E: HasReply> ViaItemReply for &&&ItemProbe<'_, Result<T, E>> {
             return Item::Message;
         };
         match rpc {
-            Some(rpc) => {
+            Some(rpc) if !matches!(rpc.protocol, Protocol::Messaging { .. }) => {
                 handle.record_reply(rpc, Some(Answer::of(error)), true);
                 Item::Status
             }
-            // In a `#[traced]` stream a status is an error like any other.
-            None => {
+            // In a `#[traced]` stream, or a messaging one, a status is an error
+            // like any other.
+            _ => {
                 handle.record_error(std::any::type_name::<E>(), || {
                     let description = match error.reply() {
                         Reply::Grpc { message, .. } => message.to_owned(),

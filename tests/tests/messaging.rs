@@ -576,3 +576,30 @@ fn a_batch_send_of_new_messages_gives_each_its_context() {
     let own = Some(ids(&send.span_context));
     assert_eq!(sent, [own, own]);
 }
+
+/// A handler failing with what its gRPC call returned.
+#[traced_rpc(messaging, process, system = "kafka", destination = "payments", carrier = message)]
+fn charge(message: &Message) -> Result<(), tonic::Status> {
+    let _ = message;
+    Err(tonic::Status::unavailable("the card service is down"))
+}
+
+#[test]
+fn a_messaging_call_failing_with_a_grpc_status_records_the_error() {
+    let message = Message {
+        headers: Headers::new(),
+        body: String::new(),
+    };
+    let captured = capture(|| charge(&message));
+    let span = captured.find("process payments").expect("the span");
+    assert_eq!(
+        span.status,
+        Status::error(
+            "code: 'The service is currently unavailable', message: \"the card service is down\""
+        )
+    );
+    assert_eq!(
+        attribute(span, "error.type"),
+        Some(&string("tonic::status::Status"))
+    );
+}
