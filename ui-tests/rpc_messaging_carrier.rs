@@ -24,4 +24,8 @@ fn reparented(headers: &Headers, context: &Context) {}
 #[traced_rpc(messaging, send, system = "kafka", destination = "orders", carrier = headers)]
 fn not_headers(headers: &mut u32) {}
 
+// The buffer a single-message `receive` fills holds no message when it starts.
+#[traced_rpc(messaging, receive, system = "kafka", destination = "orders", carrier = message)]
+fn receive_into(message: &mut Headers) {}
+
 fn main() {}

@@ -169,13 +169,11 @@ pub(crate) fn check_messaging(
     let carrier = match rpc.carrier.as_ref().or(rpc.batch.as_ref()) {
         Some(named) => {
             let carrier = carrier(traced, Some(named), Some(side), batch, errors)?;
-            if batch
-                && operation == Operation::Receive
-                && matches!(carrier.access, Access::Exclusive)
-            {
+            if operation == Operation::Receive && matches!(carrier.access, Access::Exclusive) {
+                let option = if batch { "batch" } else { "carrier" };
                 errors.push(syn::Error::new(
                     named.span(),
-                    format!("a `receive` reads `batch = {named}` when it starts, so it cannot be a buffer the call fills (`&mut`): return the messages received and write `batch = return`"),
+                    format!("a `receive` reads `{option} = {named}` when it starts, so it cannot be a buffer the call fills (`&mut`): return the messages received (a `Vec`, say) and write `batch = return`"),
                 ));
                 return None;
             }
