@@ -65,9 +65,13 @@ pub(crate) fn added(context: &Context, entries: Vec<KeyValue>) -> Context {
 /// entries that no longer fit are the ones left out (the last in key order, the
 /// same on every run).
 pub(crate) fn merged(context: &Context, carried: &Baggage) -> Context {
+    context.with_baggage(merged_baggage(context.baggage(), carried))
+}
+
+/// `current` with the entries of `carried`, theirs winning; see [`merged`].
+pub(crate) fn merged_baggage(current: &Baggage, carried: &Baggage) -> Baggage {
     let mut baggage = copied(carried, |_| true);
-    let mut current: Vec<_> = context
-        .baggage()
+    let mut current: Vec<_> = current
         .iter()
         .filter(|(key, _)| carried.get(key).is_none())
         .collect();
@@ -75,7 +79,7 @@ pub(crate) fn merged(context: &Context, carried: &Baggage) -> Context {
     for (key, (value, metadata)) in current {
         let _ = baggage.insert_with_metadata(key.clone(), value.clone(), metadata.clone());
     }
-    context.with_baggage(baggage)
+    baggage
 }
 
 /// The entries of `baggage` whose keys `keep` takes, properties kept (`Baggage`

@@ -360,6 +360,17 @@ fn inside_a_worker_span_process_still_carries_the_messages_baggage() {
     );
     let process = find(consumer.spans(), "process orders");
     assert_child_of(process, find(consumer.spans(), "tenant_worker"));
+    // Outside any span too: the message's context is the parent, the worker's
+    // baggage stays under the message's.
+    let alone = capture(|| {
+        otel_traced::baggage::with([("region", "eu"), ("tenant", "the worker's")], || {
+            process_for_tenant(&message)
+        })
+    });
+    assert_eq!(
+        alone.output(),
+        &(Some("acme".to_owned()), Some("eu".to_owned()))
+    );
 }
 
 #[test]

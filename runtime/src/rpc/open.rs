@@ -96,7 +96,15 @@ impl Callsite {
         };
         let created = extract(&current, carrier);
         let parent = if !current.span().span_context().is_valid() {
-            created.clone()
+            // The message's context, and the worker's baggage under its own.
+            if current.baggage().is_empty() {
+                created.clone()
+            } else {
+                created.with_baggage(crate::baggage::merged_baggage(
+                    current.baggage(),
+                    created.baggage(),
+                ))
+            }
         } else if created.baggage().is_empty() {
             current
         } else {
