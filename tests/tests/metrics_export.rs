@@ -582,6 +582,18 @@ fn handle_alert(headers: &std::collections::HashMap<String, String>) {
     let _ = headers;
 }
 
+/// A consumer of several queues names none when it pulls; each message's
+/// `process` names its own.
+#[traced_rpc(messaging, receive, system = "rabbitmq", batch = return)]
+fn poll_queues(available: usize) -> Vec<std::collections::HashMap<String, String>> {
+    vec![std::collections::HashMap::new(); available]
+}
+
+#[traced_rpc(messaging, process, system = "rabbitmq", destination = "invoices", carrier = headers)]
+fn handle_invoice(headers: &std::collections::HashMap<String, String>) {
+    let _ = headers;
+}
+
 #[traced_rpc(messaging, send, system = "kafka", destination = "orders", carrier = headers)]
 fn send_order(headers: &mut std::collections::HashMap<String, String>) -> Result<(), String> {
     match headers.contains_key("order") {
@@ -609,6 +621,9 @@ fn messaging_boundaries_count_the_messages_sent_and_consumed_once() {
     let _ = poll_restock(0);
     if let Some(alert) = poll_alert() {
         handle_alert(&alert);
+    }
+    for message in poll_queues(2) {
+        handle_invoice(&message);
     }
     guard.shutdown().expect("a clean shutdown");
 
@@ -643,6 +658,10 @@ fn messaging_boundaries_count_the_messages_sent_and_consumed_once() {
         ("messaging.operation.name", "process"),
         ("messaging.destination.name", "alerts"),
     ];
+    let queues = [
+        ("messaging.system", "rabbitmq"),
+        ("messaging.operation.name", "receive"),
+    ];
     assert_eq!(
         sorted(consumed),
         sorted(vec![
@@ -650,7 +669,9 @@ fn messaging_boundaries_count_the_messages_sent_and_consumed_once() {
             (expected(&failed), 1),
             (expected(&pulled), 5),
             (expected(&alert), 1),
+            (expected(&queues), 2),
         ]),
+        "each delivery counted once, where it was received"
     );
 }
 

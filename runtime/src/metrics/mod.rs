@@ -226,30 +226,41 @@ static PULLED: RwLock<Vec<(String, Option<String>)>> = RwLock::new(Vec::new());
 /// Whether `PULLED` holds any: until then a `process` takes no lock.
 static ANY_PULLED: AtomicBool = AtomicBool::new(false);
 
+/// Whether a `receive` counted the messages a `process` of `system` and
+/// `destination` handles: one of the same destination, or where either names
+/// none (a consumer of several topics, which README suggests writes none), one of
+/// the same system.
 fn is_pulled(system: &str, destination: Option<&str>) -> bool {
     ANY_PULLED.load(Ordering::Acquire)
-        && holds(
-            &PULLED.read().unwrap_or_else(PoisonError::into_inner),
-            system,
-            destination,
-        )
+        && PULLED
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .any(|(pulled_system, pulled_destination)| {
+                pulled_system == system
+                    && match (pulled_destination.as_deref(), destination) {
+                        (Some(pulled), Some(processed)) => pulled == processed,
+                        _ => true,
+                    }
+            })
 }
 
 fn note_pulled(system: &str, destination: Option<&str>) {
-    if is_pulled(system, destination) {
+    let noted = |pulled: &[(String, Option<String>)]| {
+        pulled.iter().any(|(pulled_system, pulled_destination)| {
+            pulled_system == system && pulled_destination.as_deref() == destination
+        })
+    };
+    if ANY_PULLED.load(Ordering::Acquire)
+        && noted(&PULLED.read().unwrap_or_else(PoisonError::into_inner))
+    {
         return;
     }
     let mut pulled = PULLED.write().unwrap_or_else(PoisonError::into_inner);
-    if !holds(&pulled, system, destination) {
+    if !noted(&pulled) {
         pulled.push((system.to_owned(), destination.map(str::to_owned)));
     }
     ANY_PULLED.store(true, Ordering::Release);
-}
-
-fn holds(pulled: &[(String, Option<String>)], system: &str, destination: Option<&str>) -> bool {
-    pulled.iter().any(|(pulled_system, pulled_destination)| {
-        pulled_system == system && pulled_destination.as_deref() == destination
-    })
 }
 
 /// When the call measured with `timing` ended: as noted, else now.
