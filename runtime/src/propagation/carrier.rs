@@ -238,8 +238,14 @@ impl Extract for Vec<(String, Vec<u8>)> {
             .collect()
     }
 
+    /// Each name once, in the order first seen (a repeated header is one key to
+    /// the other carriers too).
     fn keys(&self) -> Vec<&str> {
-        self.iter().map(|(name, _)| name.as_str()).collect()
+        let mut seen = std::collections::HashSet::with_capacity(self.len());
+        self.iter()
+            .map(|(name, _)| name.as_str())
+            .filter(|name| seen.insert(*name))
+            .collect()
     }
 }
 
@@ -615,6 +621,7 @@ mod tests {
             !context.span().span_context().is_valid(),
             "two traceparent headers are invalid"
         );
+        assert_eq!(Extract::keys(&twice), ["traceparent"], "each name once");
 
         let state: Vec<(String, Vec<u8>)> = vec![
             ("traceparent".to_owned(), TRACEPARENT.as_bytes().to_vec()),
