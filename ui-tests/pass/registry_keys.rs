@@ -25,6 +25,14 @@ struct Order {
         order.summary = %order.id,
         order.debug = ?order,
         custom_flag = true,
+        // The application's own values of `error.type`, whose only known one is
+        // `_OTHER`; a key without a dot is the application's even where the
+        // registry holds one (`state`, deprecated); near keys of other
+        // namespaces are no slips.
+        error.type = "timeout",
+        state = "open",
+        job.name = "nightly",
+        test.id = 7,
     )
 )]
 fn place(order: &Order, #[attr("user.id")] user: u64, #[attr("db.query.text", display)] query: &str) -> u64 {

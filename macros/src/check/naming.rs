@@ -146,8 +146,22 @@ pub(crate) fn check_key(key: &Key, field: Option<&Field>, findings: &mut Finding
         )));
         return;
     }
-    let attribute = match registry::lookup(&key.name) {
-        Lookup::Known(attribute) | Lookup::Template(attribute) => attribute,
+    // A key without a dot is the user's own, whatever the registry holds under
+    // that name (`state`, deprecated there).
+    if !key.name.contains('.') {
+        return;
+    }
+    let (attribute, suffix) = match registry::lookup(&key.name) {
+        Lookup::Known(attribute) if attribute.ty.is_template() => {
+            findings.errors.push(key.error(format_args!(
+                "`{0}` is a template in the semantic conventions: its keys are `{0}.<name>`, such as `{0}.{1}`",
+                key.name,
+                template_example(attribute.key)
+            )));
+            return;
+        }
+        Lookup::Known(attribute) => (attribute, ""),
+        Lookup::Template(attribute) => (attribute, &key.name[attribute.key.len()..]),
         Lookup::Unknown => {
             if let Some(candidate) = registry::suggestion(&key.name) {
                 findings.warn(
@@ -167,7 +181,7 @@ pub(crate) fn check_key(key: &Key, field: Option<&Field>, findings: &mut Finding
             WarningKind::DeprecatedKey,
             key.span(),
             format!(
-                "`{}` is deprecated in the semantic conventions: use `{replacement}`",
+                "`{}` is deprecated in the semantic conventions: use `{replacement}{suffix}`",
                 key.name
             ),
         ),
@@ -183,6 +197,16 @@ pub(crate) fn check_key(key: &Key, field: Option<&Field>, findings: &mut Finding
     }
     if let Some(field) = field {
         check_value(&key.name, attribute, field, findings);
+    }
+}
+
+/// A name to show after a template prefix: a header's for headers and metadata,
+/// a label's otherwise.
+fn template_example(template: &str) -> &'static str {
+    if template.ends_with(".header") || template.ends_with(".metadata") {
+        "x-request-id"
+    } else {
+        "app"
     }
 }
 
@@ -213,7 +237,7 @@ pub(crate) fn check_parameter_key(key: &Key, findings: &mut Findings) {
 /// (`http.request.header.`) the suffix may also hold `-`, as header names do.
 fn well_formed(key: &str) -> bool {
     let (fixed, suffix) = match registry::template_for(key) {
-        Some(template) => key.split_at(template.key.len() + 1),
+        Some(template) => (&key[..template.key.len()], &key[template.key.len() + 1..]),
         None => (key, ""),
     };
     let segments_ok = |text: &str, extra: u8| {
@@ -224,7 +248,6 @@ fn well_formed(key: &str) -> bool {
                 })
         })
     };
-    let fixed = fixed.strip_suffix('.').unwrap_or(fixed);
     segments_ok(fixed, b'_') && (suffix.is_empty() || segments_ok(suffix, b'-'))
 }
 
@@ -387,7 +410,9 @@ fn check_value(key: &str, attribute: &registry::Attribute, field: &Field, findin
         ));
         return;
     }
-    let (Some(text), false) = (text, attribute.values.is_empty()) else {
+    // An enum whose only known value is `_OTHER` (`error.type`) lists no values
+    // to hold a literal to: its values are the application's.
+    let (Some(text), false) = (text, matches!(attribute.values, [] | ["_OTHER"])) else {
         return;
     };
     if attribute.values.contains(&text.as_str()) {

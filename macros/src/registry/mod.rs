@@ -42,7 +42,7 @@ impl Type {
         }
     }
 
-    fn is_template(self) -> bool {
+    pub(crate) fn is_template(self) -> bool {
         matches!(self, Type::TemplateString | Type::TemplateStringArray)
     }
 }
@@ -97,16 +97,21 @@ pub(crate) fn template_for(key: &str) -> Option<&'static Attribute> {
     })
 }
 
-/// The registry key closest to `key` within two edits, for "did you mean"; `None`
-/// when there is none, or when `key` has no namespace (a plain name such as `rows`
-/// is clearly a key of the user's own).
+/// The registry key closest to `key` within two edits and in its namespace, for
+/// "did you mean"; `None` when there is none, or when `key` has no namespace (a
+/// plain name such as `rows` is clearly a key of the user's own). Another
+/// namespace's near key (`os.name` for `job.name`) is no likely slip.
 pub(crate) fn suggestion(key: &str) -> Option<&'static str> {
-    if !key.contains('.') {
-        return None;
-    }
+    let (namespace, _) = key.split_once('.')?;
     ATTRIBUTES
         .iter()
         .filter(|attribute| !attribute.ty.is_template() && attribute.deprecated.is_none())
+        .filter(|attribute| {
+            attribute
+                .key
+                .split_once('.')
+                .is_some_and(|(own, _)| own == namespace)
+        })
         .map(|attribute| (edit_distance(key, attribute.key, 2), attribute.key))
         .filter_map(|(distance, candidate)| distance.map(|d| (d, candidate)))
         .min()
