@@ -319,6 +319,16 @@ pub(crate) fn check(traced: &TracedFn, errors: Errors) -> syn::Result<Checked> {
         .rpc
         .as_ref()
         .and_then(|rpc| rpc::check_boundary(traced, rpc, &mut findings.errors));
+    // A messaging system is a value of `messaging.system`: one the registry does
+    // not know (`kafak`) is worth a word, as any attribute's literal is.
+    if let Some(system) = boundary
+        .as_ref()
+        .filter(|boundary| matches!(boundary.protocol, Protocol::Messaging { .. }))
+        .and(traced.options.rpc.as_ref())
+        .and_then(|rpc| rpc.system.as_ref())
+    {
+        naming::check_known_value("messaging.system", system, &mut findings);
+    }
     let carrier = boundary
         .as_ref()
         .and_then(|boundary| boundary.carrier.as_ref())

@@ -410,20 +410,50 @@ fn check_value(key: &str, attribute: &registry::Attribute, field: &Field, findin
         ));
         return;
     }
+    if let Some(text) = text {
+        warn_unknown_value(
+            key,
+            attribute,
+            &text,
+            syn::spanned::Spanned::span(&field.value),
+            findings,
+        );
+    }
+}
+
+/// `literal` as a value of the registry's enum `key` (a messaging boundary's
+/// `system`): a warning when it is a near miss of a known one (`kafak`). Values
+/// beyond the list are common there (an in-process queue, NATS), and the
+/// conventions keep it open.
+pub(crate) fn check_known_value(key: &str, literal: &LitStr, findings: &mut Findings) {
+    let value = literal.value();
+    if let Lookup::Known(attribute) = registry::lookup(key)
+        && registry::closest(&value, attribute.values).is_some()
+    {
+        warn_unknown_value(key, attribute, &value, literal.span(), findings);
+    }
+}
+
+/// A literal outside an enum's known values is a warning (the spec keeps enums
+/// open), with the nearest known one.
+fn warn_unknown_value(
+    key: &str,
+    attribute: &registry::Attribute,
+    text: &str,
+    span: Span,
+    findings: &mut Findings,
+) {
     // An enum whose only known value is `_OTHER` (`error.type`) lists no values
     // to hold a literal to: its values are the application's.
-    let (Some(text), false) = (text, matches!(attribute.values, [] | ["_OTHER"])) else {
-        return;
-    };
-    if attribute.values.contains(&text.as_str()) {
+    if matches!(attribute.values, [] | ["_OTHER"]) || attribute.values.contains(&text) {
         return;
     }
-    let hint = registry::closest(&text, attribute.values)
+    let hint = registry::closest(text, attribute.values)
         .map(|value| format!("; did you mean `{value}`?"))
         .unwrap_or_default();
     findings.warn(
         WarningKind::UnknownValue,
-        syn::spanned::Spanned::span(&field.value),
+        span,
         format!(
             "`{text}` is not a known value of `{key}` (known: {}){hint}",
             attribute.values.join(", ")

@@ -1,0 +1,16 @@
+// A warning of the macro, made an error so that its output is pinned: a messaging
+// system the registry does not know, with the nearest it does.
+#![deny(deprecated)]
+#![allow(unused_variables)]
+
+use otel_traced::traced_rpc;
+use std::collections::HashMap;
+
+#[traced_rpc(messaging, process, system = "kafak", destination = "orders", carrier = headers)]
+fn process(headers: &HashMap<String, String>) {}
+
+// One of the application's own, no near miss: nothing to say.
+#[traced_rpc(messaging, process, system = "nats", destination = "orders", carrier = headers)]
+fn process_nats(headers: &HashMap<String, String>) {}
+
+fn main() {}
