@@ -30,6 +30,10 @@ struct Order {
         // registry holds one (`state`, deprecated); near keys of other
         // namespaces are no slips.
         error.type = "timeout",
+        // Template keys as their briefs write them: a label with its prefix, an
+        // environment variable's name.
+        "k8s.pod.label.mycompany.io/arch" = "arm64",
+        "process.environment_variable.USER" = "ada",
         state = "open",
         job.name = "nightly",
         test.id = 7,

@@ -124,8 +124,12 @@ pub(crate) fn check_key(key: &Key, field: Option<&Field>, findings: &mut Finding
     if !well_formed(&key.name) {
         let template = registry::template_for(&key.name);
         let rule = match template {
+            Some(template) if names_headers(template.key) => format!(
+                "after the template prefix `{}.` use lowercase `a-z`, `0-9`, `_` and `-`, as header names are normalised",
+                template.key
+            ),
             Some(template) => format!(
-                "after the template prefix `{}.` use lowercase `a-z`, `0-9`, `_` and `-`",
+                "after the template prefix `{}.` use letters, digits, `_`, `-` and `/`, in segments joined by single dots",
                 template.key
             ),
             None => {
@@ -203,7 +207,7 @@ pub(crate) fn check_key(key: &Key, field: Option<&Field>, findings: &mut Finding
 /// A name to show after a template prefix: a header's for headers and metadata,
 /// a label's otherwise.
 fn template_example(template: &str) -> &'static str {
-    if template.ends_with(".header") || template.ends_with(".metadata") {
+    if names_headers(template) {
         "x-request-id"
     } else {
         "app"
@@ -233,22 +237,35 @@ pub(crate) fn check_parameter_key(key: &Key, findings: &mut Findings) {
     );
 }
 
-/// Lowercase `a-z0-9_` segments joined by single dots; under a template prefix
-/// (`http.request.header.`) the suffix may also hold `-`, as header names do.
+/// Lowercase `a-z0-9_` segments joined by single dots. Under a template prefix
+/// the suffix names what the template's brief says: a header (`http.request.header.`,
+/// also gRPC metadata), lowercase as the conventions normalise them, with `-`; a
+/// Kubernetes label or annotation (`mycompany.io/arch`) or an environment variable
+/// (`USER`) as it is written, with letters of either case, `-` and `/`.
 fn well_formed(key: &str) -> bool {
-    let (fixed, suffix) = match registry::template_for(key) {
-        Some(template) => (&key[..template.key.len()], &key[template.key.len() + 1..]),
-        None => (key, ""),
+    let segments_ok = |text: &str, allowed: &dyn Fn(u8) -> bool| {
+        text.split('.')
+            .all(|segment| !segment.is_empty() && segment.bytes().all(allowed))
     };
-    let segments_ok = |text: &str, extra: u8| {
-        text.split('.').all(|segment| {
-            !segment.is_empty()
-                && segment.bytes().all(|b| {
-                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == extra
-                })
+    let lowercase = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_';
+    let Some(template) = registry::template_for(key) else {
+        return segments_ok(key, &lowercase);
+    };
+    let (fixed, suffix) = (&key[..template.key.len()], &key[template.key.len() + 1..]);
+    let suffix_ok = if names_headers(template.key) {
+        segments_ok(suffix, &|b| lowercase(b) || b == b'-')
+    } else {
+        segments_ok(suffix, &|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'/')
         })
     };
-    segments_ok(fixed, b'_') && (suffix.is_empty() || segments_ok(suffix, b'-'))
+    segments_ok(fixed, &lowercase) && suffix_ok
+}
+
+/// Whether a template's keys name headers (HTTP's, gRPC's metadata), which the
+/// conventions write in lowercase.
+fn names_headers(template: &str) -> bool {
+    template.ends_with(".header") || template.ends_with(".metadata")
 }
 
 /// `key` brought within the rules, to show the user a key that would pass:
