@@ -416,12 +416,19 @@ fn check_value(key: &str, attribute: &registry::Attribute, field: &Field, findin
         return;
     };
     if !written.fits(attribute.ty) {
+        let an_array_key = matches!(
+            attribute.ty,
+            Type::StringArray | Type::TemplateStringArray | Type::IntArray
+        );
+        let this = match written {
+            Written::Array(_) if !an_array_key => "an array literal",
+            _ => written.describe(),
+        };
         findings.errors.push(syn::Error::new_spanned(
             &field.value,
             format!(
-                "`{key}` is {} in the semantic conventions, but this is {}; record {} instead",
+                "`{key}` is {} in the semantic conventions, but this is {this}; record {} instead",
                 attribute.ty.describe(),
-                written.describe(),
                 attribute.ty.describe(),
             ),
         ));
