@@ -5,4 +5,8 @@ use otel_traced::traced;
 #[traced(attrs("order." = 1))]
 fn f() {}
 
+// What would pass is a template's key, not its prefix alone.
+#[traced(attrs("http.request.header." = ["x"]))]
+fn g() {}
+
 fn main() {}

@@ -734,8 +734,9 @@ fn probe(
 /// What is recorded about the produced value, borrowed as `__otel_output_ref`,
 /// through `__otel_handle` (a `&mut SpanHandle` the caller binds): the error of an `Err` (unless
 /// `err = false`), with `ret` the value (the `Ok` value of a result), and for a
-/// boundary its reply (a gRPC status, an HTTP status code), which takes the place
-/// of the error when the error is a status. `None` when nothing is recorded.
+/// gRPC or HTTP boundary its reply (a gRPC status, an HTTP status code), which
+/// takes the place of the error when the error is a status. `None` when nothing
+/// is recorded.
 fn outcome(
     traced: &TracedFn,
     boundary: Option<&Boundary>,

@@ -108,6 +108,16 @@ fn place_remotely(order_id: &str) {
     let _ = order_id;
 }
 
+/// A key without a dot is the application's own: `state` here is not the
+/// registry's deprecated string, so these two are no conflict.
+#[traced(attrs(state = level))]
+fn at_level(level: i64) {
+    let _ = level;
+}
+
+#[traced(attrs(state = 3))]
+fn at_three() {}
+
 #[traced(ret)]
 fn total(order_id: u64) -> u64 {
     order_id
@@ -138,6 +148,8 @@ fn every_annotated_function_is_listed_with_its_metadata() {
     assert_eq!(
         functions,
         [
+            "catalog::at_level",
+            "catalog::at_three",
             "catalog::call_reserve",
             "catalog::fetch",
             "catalog::generic",
@@ -245,9 +257,9 @@ fn the_catalog_renders_as_a_markdown_table() {
         lines[0],
         "| span | kind | function | location | attributes |"
     );
-    assert_eq!(lines.len(), 2 + 9);
+    assert_eq!(lines.len(), 2 + 11);
     assert_eq!(
-        lines[10],
+        lines[12],
         format!(
             "| `total` | Internal | `catalog::total` | tests/tests/catalog.rs:{} | `order_id`: int, `return.value`: unknown |",
             line_of("fn total(")

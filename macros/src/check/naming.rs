@@ -136,10 +136,17 @@ pub(crate) fn check_key(key: &Key, field: Option<&Field>, findings: &mut Finding
                 "use lowercase `a-z`, `0-9` and `_`, in segments joined by single dots".to_owned()
             }
         };
+        // A key that would pass: never a template's prefix alone (`order.`
+        // would make `order`, `http.request.header.` a prefix).
+        let mut suggested = normalized(&key.name, template.is_some());
+        if let Lookup::Known(attribute) = registry::lookup(&suggested)
+            && attribute.ty.is_template()
+        {
+            suggested = format!("{suggested}.{}", template_example(attribute.key));
+        }
         findings.errors.push(key.error(format_args!(
-            "`{}` is not a valid attribute key: {rule}, such as `{}`",
+            "`{}` is not a valid attribute key: {rule}, such as `{suggested}`",
             key.name,
-            normalized(&key.name, template.is_some())
         )));
         return;
     }
@@ -150,17 +157,20 @@ pub(crate) fn check_key(key: &Key, field: Option<&Field>, findings: &mut Finding
         )));
         return;
     }
-    // A key without a dot is the user's own, whatever the registry holds under
-    // that name (`state`, deprecated there).
-    if !key.name.contains('.') {
+    if is_own_key(&key.name) {
         return;
     }
     let (attribute, suffix) = match registry::lookup(&key.name) {
         Lookup::Known(attribute) if attribute.ty.is_template() => {
+            // Pointing at the replacement of a deprecated one.
+            let template = match attribute.deprecated {
+                Some(Deprecation::RenamedTo(replacement)) => replacement,
+                _ => attribute.key,
+            };
             findings.errors.push(key.error(format_args!(
-                "`{0}` is a template in the semantic conventions: its keys are `{0}.<name>`, such as `{0}.{1}`",
+                "`{}` is a template in the semantic conventions: its keys are `{template}.<name>`, such as `{template}.{}`",
                 key.name,
-                template_example(attribute.key)
+                template_example(template)
             )));
             return;
         }
@@ -202,6 +212,12 @@ pub(crate) fn check_key(key: &Key, field: Option<&Field>, findings: &mut Finding
     if let Some(field) = field {
         check_value(&key.name, attribute, field, findings);
     }
+}
+
+/// Whether `key` is the application's own whatever the registry holds under that
+/// name: a key without a dot (`state`, deprecated there).
+fn is_own_key(key: &str) -> bool {
+    !key.contains('.')
 }
 
 /// A name to show after a template prefix: a header's for headers and metadata,
@@ -304,6 +320,9 @@ pub(crate) fn declared_kind(key: &str, field: Option<&Field>) -> Option<&'static
             Written::Array(Element::Float) => "DoubleArray",
             Written::Array(Element::Bool) => "BoolArray",
         });
+    }
+    if is_own_key(key) {
+        return None;
     }
     let (Lookup::Known(attribute) | Lookup::Template(attribute)) = registry::lookup(key) else {
         return None;
@@ -446,13 +465,15 @@ fn check_value(key: &str, attribute: &registry::Attribute, field: &Field, findin
 }
 
 /// `literal` as a value of the registry's enum `key` (a messaging boundary's
-/// `system`): a warning when it is a near miss of a known one (`kafak`). Values
+/// `system`): a warning when it is a near miss of a known one (`kafak`), within one
+/// edit for a name of four characters or fewer (two make `jms` of `sqs`). Values
 /// beyond the list are common there (an in-process queue, NATS), and the
 /// conventions keep it open.
 pub(crate) fn check_known_value(key: &str, literal: &LitStr, findings: &mut Findings) {
     let value = literal.value();
+    let limit = if value.chars().count() <= 4 { 1 } else { 2 };
     if let Lookup::Known(attribute) = registry::lookup(key)
-        && registry::closest(&value, attribute.values).is_some()
+        && registry::closest_within(&value, attribute.values, limit).is_some()
     {
         warn_unknown_value(key, attribute, &value, literal.span(), findings);
     }

@@ -97,23 +97,24 @@ pub(crate) fn template_for(key: &str) -> Option<&'static Attribute> {
     })
 }
 
-/// The registry key closest to `key` within two edits and in its namespace, for
-/// "did you mean"; `None` when there is none, or when `key` has no namespace (a
-/// plain name such as `rows` is clearly a key of the user's own). Another
-/// namespace's near key (`os.name` for `job.name`) is no likely slip.
+/// The registry key closest to `key` for "did you mean": within two edits in its
+/// namespace, within one in another (`htp.request.method`); `None` when there is
+/// none, or when `key` has no namespace (a plain name such as `rows` is clearly a
+/// key of the user's own). Another namespace's key two edits away (`os.name` for
+/// `job.name`) is no likely slip.
 pub(crate) fn suggestion(key: &str) -> Option<&'static str> {
     let (namespace, _) = key.split_once('.')?;
     ATTRIBUTES
         .iter()
         .filter(|attribute| !attribute.ty.is_template() && attribute.deprecated.is_none())
-        .filter(|attribute| {
-            attribute
+        .filter_map(|attribute| {
+            let same_namespace = attribute
                 .key
                 .split_once('.')
-                .is_some_and(|(own, _)| own == namespace)
+                .is_some_and(|(own, _)| own == namespace);
+            let limit = if same_namespace { 2 } else { 1 };
+            edit_distance(key, attribute.key, limit).map(|distance| (distance, attribute.key))
         })
-        .map(|attribute| (edit_distance(key, attribute.key, 2), attribute.key))
-        .filter_map(|(distance, candidate)| distance.map(|d| (d, candidate)))
         .min()
         .map(|(_, candidate)| candidate)
 }
@@ -121,9 +122,18 @@ pub(crate) fn suggestion(key: &str) -> Option<&'static str> {
 /// The value of `candidates` closest to `value` within two edits (`GET` for
 /// `GTE`).
 pub(crate) fn closest(value: &str, candidates: &[&'static str]) -> Option<&'static str> {
+    closest_within(value, candidates, 2)
+}
+
+/// The value of `candidates` closest to `value` within `limit` edits.
+pub(crate) fn closest_within(
+    value: &str,
+    candidates: &[&'static str],
+    limit: usize,
+) -> Option<&'static str> {
     candidates
         .iter()
-        .filter_map(|candidate| edit_distance(value, candidate, 2).map(|d| (d, *candidate)))
+        .filter_map(|candidate| edit_distance(value, candidate, limit).map(|d| (d, *candidate)))
         .min()
         .map(|(_, candidate)| candidate)
 }
@@ -230,6 +240,13 @@ mod tests {
         );
         assert_eq!(suggestion("http.response.status"), None, "five edits away");
         assert_eq!(suggestion("url.ful"), Some("url.full"));
+        assert_eq!(
+            suggestion("htp.request.method"),
+            Some("http.request.method"),
+            "one edit away in another namespace"
+        );
+        assert_eq!(suggestion("job.name"), None, "two from `os.name`: no slip");
+        assert_eq!(suggestion("test.id"), None);
         assert_eq!(suggestion("order.id"), None);
         assert_eq!(suggestion("rows"), None, "no namespace: a custom key");
     }
