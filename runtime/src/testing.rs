@@ -116,17 +116,12 @@ impl Capture {
 
 /// Whether this thread runs a current-thread tokio runtime: what the call handed
 /// on runs on it, so waiting here would only hold it up (`run_async` waits there).
+/// (The `testing` feature brings tokio in for this: without it, a capture in a
+/// `#[tokio::test]` held its runtime's only thread for the whole wait.)
 fn on_current_thread_runtime() -> bool {
-    #[cfg(feature = "tokio")]
-    {
-        tokio::runtime::Handle::try_current().is_ok_and(|runtime| {
-            runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread
-        })
-    }
-    #[cfg(not(feature = "tokio"))]
-    {
-        false
-    }
+    tokio::runtime::Handle::try_current().is_ok_and(|runtime| {
+        runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread
+    })
 }
 
 /// A capture between open and close; closing on drop too, so a panicking call does
