@@ -154,6 +154,22 @@ fn fails_later() -> impl std::future::Future<Output = ()> {
 }
 
 #[test]
+fn after_a_poll_that_panicked_no_span_is_left_current_and_the_span_ended_once() {
+    use futures::FutureExt as _;
+    use otel_traced::opentelemetry::trace::TraceContextExt as _;
+    let captured = capture(|| {
+        let caught =
+            futures::executor::block_on(std::panic::AssertUnwindSafe(fails_later()).catch_unwind());
+        (
+            caught.is_err(),
+            otel_traced::opentelemetry::Context::current().has_active_span(),
+        )
+    });
+    assert_eq!(*captured.output(), (true, false));
+    assert_eq!(captured.spans().len(), 1, "{:?}", captured.spans());
+}
+
+#[test]
 fn a_future_whose_panic_was_caught_is_not_taken_for_a_cancelled_one() {
     use futures::FutureExt as _;
     let captured = capture(|| {
