@@ -336,34 +336,33 @@ fn an_http_server_span_is_named_by_method_and_route() {
     );
     assert_eq!(client_of("for=_hidden, for=10.0.0.2"), None, "obfuscated");
     assert_eq!(client_of("proto=https"), None);
-    // Behind a proxy, the server the client asked for, with the port its scheme
-    // implies.
-    let request = http::Request::get("/users/7")
-        .header("host", "app:8080")
-        .header("forwarded", "host=shop.example;proto=https")
-        .body(())
-        .unwrap();
-    let proxied = capture(|| get_user(request, 7));
-    let proxied = proxied.find("GET /users/{id}").expect("the server span");
+    // The server the client asked for: its address, port and scheme.
+    let server_of = |headers: &[(&str, &str)]| {
+        let mut request = http::Request::get("/users/7");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let captured = capture(|| get_user(request.body(()).unwrap(), 7));
+        let span = captured.find("GET /users/{id}").expect("the server span");
+        ["server.address", "server.port", "url.scheme"].map(|key| attribute(span, key).cloned())
+    };
     assert_eq!(
-        attribute(proxied, "server.address"),
-        Some(&string("shop.example"))
+        server_of(&[
+            ("host", "app:8080"),
+            ("forwarded", "host=shop.example;proto=https")
+        ]),
+        [
+            Some(string("shop.example")),
+            Some(Value::I64(443)),
+            Some(string("https"))
+        ],
+        "behind a proxy, with the port its scheme implies"
     );
-    assert_eq!(attribute(proxied, "server.port"), Some(&Value::I64(443)));
-    // Without one, no port is implied by a scheme nothing gave: the server may
-    // terminate TLS itself.
-    let request = http::Request::get("/users/7")
-        .header("host", "shop.example")
-        .body(())
-        .unwrap();
-    let direct = capture(|| get_user(request, 7));
-    let direct = direct.find("GET /users/{id}").expect("the server span");
     assert_eq!(
-        attribute(direct, "server.address"),
-        Some(&string("shop.example"))
+        server_of(&[("host", "shop.example")]),
+        [Some(string("shop.example")), None, Some(string("http"))],
+        "no port implied by a scheme nothing gave: the server may terminate TLS itself"
     );
-    assert_eq!(attribute(direct, "url.scheme"), Some(&string("http")));
-    assert_eq!(attribute(direct, "server.port"), None);
     assert_eq!(attribute(span, "url.path"), Some(&string("/users/7")));
     assert_eq!(attribute(span, "url.query"), Some(&string("full=1")));
     assert_eq!(

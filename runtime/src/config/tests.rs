@@ -567,6 +567,22 @@ fn attribute_value_length_limit() {
     );
 }
 
+/// The logs' endpoint and protocol beside traces a builder call sends over gRPC
+/// (to `endpoint`, or where the variables say).
+fn logs_of_grpc_traces(vars: &[(&str, &str)], endpoint: Option<&str>) -> (String, Protocol) {
+    let built = Config::from_vars(vars.iter().copied())
+        .exporter(Exporter::Otlp {
+            endpoint: endpoint.map(str::to_owned),
+            protocol: Protocol::Grpc,
+        })
+        .settings()
+        .expect("valid");
+    match built.logs {
+        LogsDestination::Otlp(otlp) => (otlp.endpoint, otlp.protocol),
+        other => panic!("expected OTLP logs, got {other:?}"),
+    }
+}
+
 fn logs_endpoint(vars: &[(&str, &str)]) -> (String, Protocol) {
     match settings(vars).logs {
         LogsDestination::Otlp(otlp) => (otlp.endpoint, otlp.protocol),
@@ -672,36 +688,22 @@ fn logs_go_beside_spans_sent_over_otlp_unless_told_otherwise() {
         "the general protocol variable applies to logs"
     );
     // Beside a builder's traces, their protocol over the general variable's.
-    let built = Config::from_vars([("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")])
-        .exporter(Exporter::Otlp {
-            endpoint: Some("https://tempo:4317".to_owned()),
-            protocol: Protocol::Grpc,
-        })
-        .settings()
-        .expect("valid");
-    match built.logs {
-        LogsDestination::Otlp(otlp) => assert_eq!(
-            (otlp.endpoint.as_str(), otlp.protocol),
-            ("https://tempo:4317", Protocol::Grpc)
+    assert_eq!(
+        logs_of_grpc_traces(
+            &[("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")],
+            Some("https://tempo:4317")
         ),
-        other => panic!("expected OTLP logs, got {other:?}"),
-    }
+        ("https://tempo:4317".to_owned(), Protocol::Grpc)
+    );
     // Sent to the general endpoint, as the traces are: their protocol, even one
     // a builder call gave.
-    let built = Config::from_vars([("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317")])
-        .exporter(Exporter::Otlp {
-            endpoint: None,
-            protocol: Protocol::Grpc,
-        })
-        .settings()
-        .expect("valid");
-    match built.logs {
-        LogsDestination::Otlp(otlp) => assert_eq!(
-            (otlp.endpoint.as_str(), otlp.protocol),
-            ("http://collector:4317", Protocol::Grpc)
+    assert_eq!(
+        logs_of_grpc_traces(
+            &[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317")],
+            None
         ),
-        other => panic!("expected OTLP logs, got {other:?}"),
-    }
+        ("http://collector:4317".to_owned(), Protocol::Grpc)
+    );
     assert_eq!(
         logs_endpoint(&[("OTEL_LOGS_EXPORTER", "otlp")]),
         (
