@@ -9,4 +9,8 @@ fn f() {}
 #[traced(attrs("http.request.header." = ["x"]))]
 fn g() {}
 
+// A deprecated template's: its replacement's key.
+#[traced(attrs("container.labels." = "x"))]
+fn h() {}
+
 fn main() {}

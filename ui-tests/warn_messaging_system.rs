@@ -17,4 +17,7 @@ fn process_nats(headers: &HashMap<String, String>) {}
 #[traced_rpc(messaging, process, system = "zmq", destination = "orders", carrier = headers)]
 fn process_zmq(headers: &HashMap<String, String>) {}
 
+#[traced_rpc(messaging, process, system = "ems", destination = "orders", carrier = headers)]
+fn process_ems(headers: &HashMap<String, String>) {}
+
 fn main() {}

@@ -36,6 +36,7 @@ struct Order {
         "process.environment_variable.USER" = "ada",
         state = "open",
         job.name = "nightly",
+        post.id = 1,
         test.id = 7,
     )
 )]

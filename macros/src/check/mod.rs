@@ -478,7 +478,7 @@ fn plan_recording(
                 "baggage key `{}` is not a valid attribute key: record it under another, `baggage(\"{}\" => {})`",
                 entry.source.name,
                 entry.source.name,
-                naming::normalized(&entry.source.name, false)
+                naming::normalized(&entry.source.name, None)
             )));
             continue;
         }

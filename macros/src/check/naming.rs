@@ -122,28 +122,29 @@ pub(crate) fn check_name(name: &LitStr, kind: NameKind, errors: &mut Errors) {
 /// reserved namespace, deprecation, near misses, and literal types and enum values.
 pub(crate) fn check_key(key: &Key, field: Option<&Field>, findings: &mut Findings) {
     if !well_formed(&key.name) {
-        let template = registry::template_for(&key.name);
+        let mut template = registry::template_for(&key.name).map(|template| template.key);
+        // A key that would pass: never a template's prefix alone (`order.`
+        // would make `order`, `http.request.header.` a prefix), nor a deprecated
+        // one's.
+        let mut suggested = normalized(&key.name, template);
+        if let Lookup::Known(attribute) = registry::lookup(&suggested)
+            && attribute.ty.is_template()
+        {
+            let current = current_name(attribute);
+            suggested = format!("{current}.{}", template_example(current));
+            template = Some(current);
+        }
         let rule = match template {
-            Some(template) if names_headers(template.key) => format!(
-                "after the template prefix `{}.` use lowercase `a-z`, `0-9`, `_` and `-`, as header names are normalised",
-                template.key
+            Some(template) if lowercase_suffix(template) => format!(
+                "after the template prefix `{template}.` use lowercase `a-z`, `0-9`, `_` and `-`, as the conventions write these names"
             ),
             Some(template) => format!(
-                "after the template prefix `{}.` use letters, digits, `_`, `-` and `/`, in segments joined by single dots",
-                template.key
+                "after the template prefix `{template}.` use letters, digits, `_`, `-` and `/`, in segments joined by single dots"
             ),
             None => {
                 "use lowercase `a-z`, `0-9` and `_`, in segments joined by single dots".to_owned()
             }
         };
-        // A key that would pass: never a template's prefix alone (`order.`
-        // would make `order`, `http.request.header.` a prefix).
-        let mut suggested = normalized(&key.name, template.is_some());
-        if let Lookup::Known(attribute) = registry::lookup(&suggested)
-            && attribute.ty.is_template()
-        {
-            suggested = format!("{suggested}.{}", template_example(attribute.key));
-        }
         findings.errors.push(key.error(format_args!(
             "`{}` is not a valid attribute key: {rule}, such as `{suggested}`",
             key.name,
@@ -163,10 +164,7 @@ pub(crate) fn check_key(key: &Key, field: Option<&Field>, findings: &mut Finding
     let (attribute, suffix) = match registry::lookup(&key.name) {
         Lookup::Known(attribute) if attribute.ty.is_template() => {
             // Pointing at the replacement of a deprecated one.
-            let template = match attribute.deprecated {
-                Some(Deprecation::RenamedTo(replacement)) => replacement,
-                _ => attribute.key,
-            };
+            let template = current_name(attribute);
             findings.errors.push(key.error(format_args!(
                 "`{}` is a template in the semantic conventions: its keys are `{template}.<name>`, such as `{template}.{}`",
                 key.name,
@@ -214,6 +212,14 @@ pub(crate) fn check_key(key: &Key, field: Option<&Field>, findings: &mut Finding
     }
 }
 
+/// The name to use for `attribute`: its replacement when it was renamed.
+fn current_name(attribute: &registry::Attribute) -> &'static str {
+    match attribute.deprecated {
+        Some(Deprecation::RenamedTo(replacement)) => replacement,
+        _ => attribute.key,
+    }
+}
+
 /// Whether `key` is the application's own whatever the registry holds under that
 /// name: a key without a dot (`state`, deprecated there).
 fn is_own_key(key: &str) -> bool {
@@ -223,7 +229,7 @@ fn is_own_key(key: &str) -> bool {
 /// A name to show after a template prefix: a header's for headers and metadata,
 /// a label's otherwise.
 fn template_example(template: &str) -> &'static str {
-    if names_headers(template) {
+    if template.ends_with(".header") || template.ends_with(".metadata") {
         "x-request-id"
     } else {
         "app"
@@ -248,7 +254,7 @@ pub(crate) fn check_parameter_key(key: &Key, findings: &mut Findings) {
         format!(
             "parameter `{name}` is recorded under the key `{name}`, which is not a valid attribute key (lowercase `a-z`, `0-9` and `_`): name its key with `#[attr(\"{normalized}\")]`, or `#[skip]` it",
             name = key.name,
-            normalized = normalized(&key.name, false)
+            normalized = normalized(&key.name, None)
         ),
     );
 }
@@ -268,7 +274,7 @@ fn well_formed(key: &str) -> bool {
         return segments_ok(key, &lowercase);
     };
     let (fixed, suffix) = (&key[..template.key.len()], &key[template.key.len() + 1..]);
-    let suffix_ok = if names_headers(template.key) {
+    let suffix_ok = if lowercase_suffix(template.key) {
         segments_ok(suffix, &|b| lowercase(b) || b == b'-')
     } else {
         segments_ok(suffix, &|b| {
@@ -278,26 +284,37 @@ fn well_formed(key: &str) -> bool {
     segments_ok(fixed, &lowercase) && suffix_ok
 }
 
-/// Whether a template's keys name headers (HTTP's, gRPC's metadata), which the
-/// conventions write in lowercase.
-fn names_headers(template: &str) -> bool {
-    template.ends_with(".header") || template.ends_with(".metadata")
+/// Whether a template's keys name what the conventions write in lowercase:
+/// headers (HTTP's, gRPC's metadata, normalised so) and GCE labels (lowercase only
+/// there). Other templates name what is written as it is: a Kubernetes label
+/// (`mycompany.io/arch`), an environment variable (`USER`), a query parameter.
+fn lowercase_suffix(template: &str) -> bool {
+    template.ends_with(".header")
+        || template.ends_with(".metadata")
+        || template == "gcp.gce.instance.labels"
 }
 
 /// `key` brought within the rules, to show the user a key that would pass:
 /// lowercase, other characters replaced by `_` (by `-` after a template prefix,
 /// where `-` may stay), empty segments dropped.
-pub(crate) fn normalized(key: &str, template: bool) -> String {
-    let lower = key.to_lowercase();
-    lower
-        .split('.')
+pub(crate) fn normalized(key: &str, template: Option<&str>) -> String {
+    // Under a template whose names are written as they are, their case and `/`
+    // stay: `Arch` is another label than `arch`.
+    let as_written = template.is_some_and(|template| !lowercase_suffix(template));
+    let key = if as_written {
+        key.to_owned()
+    } else {
+        key.to_lowercase()
+    };
+    key.split('.')
         .filter(|segment| !segment.is_empty())
         .map(|segment| {
             segment
                 .chars()
                 .map(|c| match c {
                     'a'..='z' | '0'..='9' | '_' => c,
-                    '-' if template => c,
+                    '-' if template.is_some() => c,
+                    'A'..='Z' | '/' if as_written => c,
                     _ => '_',
                 })
                 .collect::<String>()
@@ -465,13 +482,19 @@ fn check_value(key: &str, attribute: &registry::Attribute, field: &Field, findin
 }
 
 /// `literal` as a value of the registry's enum `key` (a messaging boundary's
-/// `system`): a warning when it is a near miss of a known one (`kafak`), within one
-/// edit for a name of four characters or fewer (two make `jms` of `sqs`). Values
+/// `system`): a warning when it is a near miss of a known one (`kafak`): within two
+/// edits, one for a name of four characters, none for a shorter one (`sqs`, `ems`
+/// are near `jms`). Values
 /// beyond the list are common there (an in-process queue, NATS), and the
 /// conventions keep it open.
 pub(crate) fn check_known_value(key: &str, literal: &LitStr, findings: &mut Findings) {
     let value = literal.value();
-    let limit = if value.chars().count() <= 4 { 1 } else { 2 };
+    // None for three characters or fewer (`ems` is one edit from `jms`).
+    let limit = match value.chars().count() {
+        0..=3 => return,
+        4 => 1,
+        _ => 2,
+    };
     if let Lookup::Known(attribute) = registry::lookup(key)
         && registry::closest_within(&value, attribute.values, limit).is_some()
     {

@@ -72,7 +72,7 @@ pub(crate) enum Lookup {
     /// The key is in the registry.
     Known(&'static Attribute),
     /// The key is `template.<suffix>` of a template key; the suffix follows the
-    /// template's rules (lowercase, `-` allowed).
+    /// template's rules (`check::naming::well_formed`).
     Template(&'static Attribute),
     /// Not in the registry (a custom key).
     Unknown,
@@ -112,6 +112,11 @@ pub(crate) fn suggestion(key: &str) -> Option<&'static str> {
                 .key
                 .split_once('.')
                 .is_some_and(|(own, _)| own == namespace);
+            // Across namespaces, only a letter missing or doubled (`htp`): one
+            // swapped makes other words of their own (`post.id`, `gpu.mode`).
+            if !same_namespace && key.len() == attribute.key.len() {
+                return None;
+            }
             let limit = if same_namespace { 2 } else { 1 };
             edit_distance(key, attribute.key, limit).map(|distance| (distance, attribute.key))
         })
@@ -246,6 +251,8 @@ mod tests {
             "one edit away in another namespace"
         );
         assert_eq!(suggestion("job.name"), None, "two from `os.name`: no slip");
+        assert_eq!(suggestion("post.id"), None, "one swapped from `host.id`");
+        assert_eq!(suggestion("gpu.mode"), None);
         assert_eq!(suggestion("test.id"), None);
         assert_eq!(suggestion("order.id"), None);
         assert_eq!(suggestion("rows"), None, "no namespace: a custom key");
