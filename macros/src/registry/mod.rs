@@ -112,7 +112,7 @@ pub(crate) fn suggestion(key: &str) -> Option<&'static str> {
                 .key
                 .split_once('.')
                 .is_some_and(|(own, _)| own == namespace);
-            // Across namespaces, only a letter missing or doubled (`htp`): one
+            // Across namespaces, only a letter missing or added (`htp`): one
             // swapped makes other words of their own (`post.id`, `gpu.mode`).
             if !same_namespace && key.len() == attribute.key.len() {
                 return None;
