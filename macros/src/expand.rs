@@ -472,7 +472,7 @@ fn open_boundary(
                     #call,
                     || {
                         let mut __otel_links = (#links)();
-                        __otel_links.extend(#creation_links);
+                        ::core::iter::Extend::extend(&mut __otel_links, #creation_links);
                         __otel_links
                     },
                     #record,
@@ -538,7 +538,7 @@ fn open_boundary(
                             #call,
                             || {
                                 let mut __otel_links = (#links)();
-                                __otel_links.extend(__otel_created);
+                                ::core::iter::Extend::extend(&mut __otel_links, __otel_created);
                                 __otel_links
                             },
                             #record,
@@ -701,8 +701,9 @@ fn push_attribute(recorded: &Recorded, private: &TokenStream) -> TokenStream {
         proc_macro2::Span::call_site().located_at(recorded.span),
     );
     let cfg = &recorded.cfg;
+    // Recording a `_`-named parameter is no use of it either.
     quote_spanned! {recorded.span=>
-        #(#cfg)* #attributes.push(#key, #value);
+        #(#cfg)* #[allow(clippy::used_underscore_binding)] #attributes.push(#key, #value);
     }
 }
 
@@ -907,7 +908,9 @@ fn typed_body(output: &syn::ReturnType, statements: &[syn::Stmt]) -> TokenStream
             clippy::diverging_sub_expression,
             clippy::empty_loop,
             clippy::let_unit_value,
-            clippy::let_with_type_underscore
+            clippy::let_with_type_underscore,
+            clippy::type_complexity,
+            clippy::borrowed_box
         )]
         if false {
             let __otel_output: #output = loop {};
@@ -942,7 +945,13 @@ fn rebound_params(params: &[crate::parse::Param], written: Option<&syn::Ident>) 
                 (Some(quote!(mut)), quote!(unused_variables, unused_mut))
             }
         };
-        Some(quote! { #(#cfg)* #[allow(#allowed)] let #mutability #ident = #ident; })
+        // Moving a `_`-named parameter here is no use of it (clippy's pedantic
+        // `used_underscore_binding` would take it for one).
+        Some(quote! {
+            #(#cfg)*
+            #[allow(#allowed, clippy::used_underscore_binding)]
+            let #mutability #ident = #ident;
+        })
     });
     quote!(#(#rebound)*)
 }

@@ -1,4 +1,6 @@
 //! Every function form and option of `#[traced]`, checked on captured spans.
+// The expansion's own bindings of `_`-named parameters are no use of them.
+#![warn(clippy::used_underscore_binding)]
 
 use otel_traced::opentelemetry::trace::{SpanContext, SpanKind, Status, TraceContextExt};
 use otel_traced::opentelemetry::{Context, Value};
@@ -840,4 +842,27 @@ fn parameters_the_attribute_changes_or_binds_by_reference_keep_their_binding() {
     assert_eq!(attribute(rest, "first"), Some(&Value::I64(4)));
     let filled = captured.find("filled").expect("its span");
     assert_eq!(attribute(filled, "byte"), Some(&Value::I64(2)));
+}
+
+/// A trait method returning a type clippy finds complex: it spares a trait impl's
+/// signature, and the expansion's copy of that type is spared as well.
+trait Grid {
+    #[allow(clippy::type_complexity, reason = "the form under test")]
+    fn cells(&self) -> Vec<Vec<Box<(u32, u32, u32, u32)>>>;
+}
+
+struct Board;
+
+impl Grid for Board {
+    #[traced]
+    fn cells(&self) -> Vec<Vec<Box<(u32, u32, u32, u32)>>> {
+        vec![vec![Box::new((1, 2, 3, 4))]]
+    }
+}
+
+#[test]
+fn a_trait_method_with_a_complex_return_type_is_instrumented() {
+    let captured = capture(|| Board.cells().len());
+    assert_eq!(*captured.output(), 1);
+    assert!(captured.find("cells").is_some());
 }
