@@ -390,13 +390,10 @@ impl Config {
         self.vars.check_unicode()?;
         if disabled? {
             if !crate::route::is_installed() {
-                let chosen = match &self.propagators {
-                    Some(propagators) => propagators.clone(),
-                    None => {
-                        propagators(&self.vars).unwrap_or_else(|_| DEFAULT_PROPAGATORS.to_vec())
-                    }
-                };
-                crate::init::install_propagators(&once_each(chosen));
+                let chosen = self
+                    .chosen_propagators()
+                    .unwrap_or_else(|_| DEFAULT_PROPAGATORS.to_vec());
+                crate::init::install_propagators(&chosen);
             }
             return Ok(crate::Guard::disabled());
         }
@@ -428,6 +425,14 @@ impl Config {
         }
     }
 
+    /// The propagators the builder call or `OTEL_PROPAGATORS` chooses, each once.
+    fn chosen_propagators(&self) -> Result<Vec<Propagator>, InitError> {
+        Ok(once_each(match &self.propagators {
+            Some(propagators) => propagators.clone(),
+            None => propagators(&self.vars)?,
+        }))
+    }
+
     /// Reads and checks every variable, applying the builder calls over them.
     pub(crate) fn settings(&self) -> Result<Settings, InitError> {
         let read = self.read_settings();
@@ -452,10 +457,7 @@ impl Config {
             resource: self.resource_attributes()?,
             batch: self.batch(&SPAN_BATCH, self.span_batch)?,
             log_batch: self.batch(&LOG_BATCH, BatchChoices::default())?,
-            propagators: once_each(match &self.propagators {
-                Some(propagators) => propagators.clone(),
-                None => propagators(vars)?,
-            }),
+            propagators: self.chosen_propagators()?,
             value_length_limit: value_length_limit(vars)?,
             span_limits: span_limits(vars)?,
             exception_signal: logs::exception_signal(vars)?,

@@ -337,13 +337,13 @@ pub(crate) fn attributes(
                         attributes.push(KeyValue::new("url.query", redacted));
                     }
                     // Required: `http` when nothing says (an HTTP/1.1 request
-                    // names no scheme)..
+                    // names no scheme).
                     let scheme = target.scheme.unwrap_or("http");
                     attributes.push(KeyValue::new("url.scheme", scheme.to_owned()));
                     // The server the client asked for: as a proxy says it, else as
                     // the request names it (`Host`); the port a known scheme
-                    // implies when none is written (..but no port is implied by
-                    // that guess: a server may terminate TLS itself).
+                    // implies when none is written, but none from the guess above:
+                    // a server may terminate TLS itself.
                     let asked = RequestTarget {
                         authority: target.forwarded_host.or(target.authority),
                         ..*target
