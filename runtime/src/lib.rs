@@ -146,8 +146,8 @@ pub mod __private {
     pub use crate::current::{add_event_current, record_current};
     pub use crate::future::{Instrumented, NoOutcome, output_is};
     pub use crate::outcome::{
-        ErrorProbe, ErrorReport, ResultLike, ViaDebug, ViaDisplay, ViaError, ViaErrorRef,
-        ViaSharedErrorRef, ViaTypeName, type_name_of,
+        ErrorProbe, ErrorReport, ResultLike, ResultProbe, ViaDebug, ViaDisplay, ViaError,
+        ViaErrorRef, ViaOtherResult, ViaResult, ViaSharedErrorRef, ViaTypeName, type_name_of,
     };
     /// Whether any span could be recorded: the expansion evaluates `parent =` and
     /// `server =` only then.

@@ -7,6 +7,7 @@
 //! the type's name.
 
 use crate::value::format_bounded;
+use std::convert::Infallible;
 use std::error::Error;
 use std::fmt::{self, Debug, Display};
 
@@ -86,6 +87,45 @@ impl<T, E> ResultLike for Result<T, E> {
     #[inline]
     fn as_result(&self) -> Result<&T, &E> {
         self.as_ref()
+    }
+}
+
+/// Wraps a produced value written as a `Result` where `err` is not given: the
+/// expansion calls `__otel_result` on `&ResultProbe(&value)`, which gives the
+/// outcome of `std`'s `Result` (through any alias) and `None` for another type of
+/// that name (an application's own `Result` enum), recorded then as any other
+/// value instead of failing to compile.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct ResultProbe<'a, R: ?Sized>(pub &'a R);
+
+/// Chosen for `std`'s `Result`.
+#[doc(hidden)]
+pub trait ViaResult<'a> {
+    type Ok;
+    type Err;
+    fn __otel_result(&self) -> Option<Result<&'a Self::Ok, &'a Self::Err>>;
+}
+
+impl<'a, T, E> ViaResult<'a> for ResultProbe<'a, Result<T, E>> {
+    type Ok = T;
+    type Err = E;
+    #[inline]
+    fn __otel_result(&self) -> Option<Result<&'a T, &'a E>> {
+        Some(self.0.as_ref())
+    }
+}
+
+/// Chosen for any other type named `Result`: no outcome is read from it.
+#[doc(hidden)]
+pub trait ViaOtherResult {
+    fn __otel_result(&self) -> Option<Result<&'static Infallible, &'static Infallible>>;
+}
+
+impl<R: ?Sized> ViaOtherResult for &ResultProbe<'_, R> {
+    #[inline]
+    fn __otel_result(&self) -> Option<Result<&'static Infallible, &'static Infallible>> {
+        None
     }
 }
 

@@ -216,6 +216,60 @@ fn a_path_ending_in_result_is_recognised_and_other_aliases_are_not() {
     assert_eq!(captured.spans()[1].status, Status::error("disk full"));
 }
 
+/// An application's own type that happens to be named `Result`.
+mod verdict {
+    #[derive(Debug)]
+    pub enum Result {
+        Pass,
+        Fail(&'static str),
+    }
+}
+
+#[traced(ret)]
+fn judged(pass: bool) -> verdict::Result {
+    if pass {
+        verdict::Result::Pass
+    } else {
+        verdict::Result::Fail("too slow")
+    }
+}
+
+#[traced(ret, err = false)]
+async fn judged_later() -> verdict::Result {
+    verdict::Result::Fail("later")
+}
+
+#[tokio::test]
+async fn a_type_only_named_result_is_recorded_as_any_value() {
+    // No `Err` is read from it: its value is the return value, the status unset.
+    let captured =
+        capture_async(async { (judged(true), judged(false), judged_later().await) }).await;
+    assert!(matches!(
+        captured.output(),
+        (verdict::Result::Pass, verdict::Result::Fail("too slow"), verdict::Result::Fail(later))
+            if *later == "later"
+    ));
+    let spans = captured.spans();
+    let returned: Vec<_> = spans
+        .iter()
+        .map(|span| {
+            (
+                attribute(span, "return.value"),
+                attribute(span, "error.type"),
+                &span.status,
+            )
+        })
+        .collect();
+    assert_eq!(
+        returned,
+        [
+            (Some(&string("Pass")), None, &Status::Unset),
+            (Some(&string("Fail(\"too slow\")")), None, &Status::Unset),
+            (Some(&string("Fail(\"later\")")), None, &Status::Unset),
+        ]
+    );
+}
+
 #[traced]
 async fn fetch(fail: bool) -> Result<&'static str, Timeout> {
     std::future::ready(()).await;
