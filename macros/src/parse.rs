@@ -285,7 +285,7 @@ fn take_params(
             } else if attribute.path().is_ident("attr") {
                 explicit_mode(&attribute)
             } else {
-                kept.push(attribute);
+                kept.push(expectation_allowed(attribute));
                 continue;
             };
             match parsed {
@@ -317,6 +317,19 @@ fn take_params(
         });
     }
     params
+}
+
+/// A parameter's `#[expect(..)]` as `#[allow(..)]`, other attributes as they
+/// are: the expansion uses every parameter it binds (it moves or records it),
+/// which leaves an expectation such as `unused_variables` unfulfilled, a warning
+/// the user could not silence.
+fn expectation_allowed(mut attribute: syn::Attribute) -> syn::Attribute {
+    if let syn::Meta::List(list) = &mut attribute.meta
+        && list.path.is_ident("expect")
+    {
+        list.path = Ident::new("allow", list.path.span()).into();
+    }
+    attribute
 }
 
 /// The parameters whose `mut` `#[async_trait]` moved into its block; none

@@ -309,8 +309,20 @@ fn skip_marked(a: u8, #[skip] b: u8) -> u8 {
     a + b
 }
 
+/// The expansion records `unused`: an expectation that the body leaves it unused
+/// must not turn into an unfulfilled one (a warning, denied in CI).
+#[traced]
+fn expects_an_unused_parameter(
+    #[expect(unused_variables, reason = "kept for the signature")] unused: u8,
+    #[skip]
+    #[expect(unused_variables, reason = "kept for the signature")]
+    skipped: u8,
+) {
+}
+
 #[test]
 fn skip_options_and_the_skip_attribute() {
+    capture(|| expects_an_unused_parameter(1, 2));
     let captured = capture(|| {
         skip_listed(1, 2, 3, 4);
         skip_everything(1, "x");
