@@ -30,6 +30,7 @@ pub(crate) struct Warning {
 enum WarningKind {
     DeprecatedKey,
     InvalidKey,
+    NamespaceKey,
     UnknownKey,
     UnknownValue,
 }
@@ -41,6 +42,7 @@ impl Warning {
             match self.kind {
                 WarningKind::DeprecatedKey => "deprecated_attribute_key",
                 WarningKind::InvalidKey => "invalid_attribute_key",
+                WarningKind::NamespaceKey => "attribute_key_is_a_namespace",
                 WarningKind::UnknownKey => "unknown_attribute_key",
                 WarningKind::UnknownValue => "unknown_attribute_value",
             },
@@ -175,7 +177,16 @@ pub(crate) fn check_key(key: &Key, field: Option<&Field>, findings: &mut Finding
         Lookup::Known(attribute) => (attribute, ""),
         Lookup::Template(attribute) => (attribute, &key.name[attribute.key.len()..]),
         Lookup::Unknown => {
-            if let Some(candidate) = registry::suggestion(&key.name) {
+            if let Some(member) = registry::namespace_member(&key.name) {
+                findings.warn(
+                    WarningKind::NamespaceKey,
+                    key.span(),
+                    format!(
+                        "`{}` is a namespace in the semantic conventions (`{member}` is one of its keys), and a key should not coincide with a namespace; choose another key",
+                        key.name
+                    ),
+                );
+            } else if let Some(candidate) = registry::suggestion(&key.name) {
                 findings.warn(
                     WarningKind::UnknownKey,
                     key.span(),

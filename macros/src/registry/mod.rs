@@ -97,6 +97,26 @@ pub(crate) fn template_for(key: &str) -> Option<&'static Attribute> {
     })
 }
 
+/// A registry key inside the namespace `key` names (`http.request.method` for
+/// `http.request`), a current one where there is one; `None` when `key` is no
+/// namespace of the registry. A key should not coincide with a namespace.
+pub(crate) fn namespace_member(key: &str) -> Option<&'static str> {
+    let inside = |attribute: &&Attribute| {
+        attribute.key.len() > key.len()
+            && attribute.key.starts_with(key)
+            && attribute.key.as_bytes()[key.len()] == b'.'
+    };
+    let mut members = ATTRIBUTES.iter().filter(inside);
+    let first = members.next()?;
+    Some(
+        std::iter::once(first)
+            .chain(members)
+            .find(|attribute| attribute.deprecated.is_none())
+            .unwrap_or(first)
+            .key,
+    )
+}
+
 /// The registry key closest to `key` for "did you mean": within two edits in its
 /// namespace, within one in another (`htp.request.method`); `None` when there is
 /// none, or when `key` has no namespace (a plain name such as `rows` is clearly a
@@ -235,6 +255,23 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn a_namespace_names_a_current_member_and_a_key_or_a_partial_segment_none() {
+        assert_eq!(
+            namespace_member("http.request"),
+            Some("http.request.body.size")
+        );
+        assert_eq!(namespace_member("http.request.method"), None);
+        assert_eq!(namespace_member("http.req"), None);
+        assert_eq!(namespace_member("order"), None);
+        // Only deprecated keys left in it: one of them.
+        assert_eq!(
+            namespace_member("db.cassandra"),
+            Some("db.cassandra.consistency_level")
+        );
+        assert_eq!(namespace_member("code"), Some("code.column.number"));
     }
 
     #[test]
