@@ -331,7 +331,7 @@ impl Guard {
 impl Drop for Guard {
     fn drop(&mut self) {
         if let Err(error) = self.shut_down() {
-            eprintln!("otel-traced: {error}");
+            crate::tell(format_args!("{error}"));
         }
     }
 }
@@ -421,9 +421,11 @@ pub(crate) fn install(
     }
     match &logs {
         Some(logs) => crate::logs::install(logs, settings.exception_signal),
-        None if settings.exception_signal != ExceptionSignal::SpanEvent => eprintln!(
-            "otel-traced: OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN asks for exception log records, but no logs are exported (OTEL_LOGS_EXPORTER, or OTLP for spans): exceptions stay span events"
-        ),
+        None if settings.exception_signal != ExceptionSignal::SpanEvent => {
+            crate::tell(format_args!(
+                "OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN asks for exception log records, but no logs are exported (OTEL_LOGS_EXPORTER, or OTLP for spans): exceptions stay span events"
+            ))
+        }
         None => {}
     }
     install_propagators(&settings.propagators);

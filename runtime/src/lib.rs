@@ -66,6 +66,14 @@ pub mod tower;
 pub mod tracing;
 mod value;
 
+/// Writes a line of ours to stderr: a closed stderr (a pipe whose reader is gone)
+/// loses the line, not the application, where `eprintln!` would panic (and abort
+/// a process already unwinding when a guard drops).
+pub(crate) fn tell(message: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "otel-traced: {message}");
+}
+
 /// Instruments a function: each call becomes a span. See the README for every
 /// option.
 pub use otel_traced_macros::traced;
@@ -180,7 +188,7 @@ pub mod __private {
         match crate::init() {
             Ok(guard) => guard,
             Err(error) => {
-                eprintln!("otel-traced: tracing could not be initialised: {error}");
+                crate::tell(format_args!("tracing could not be initialised: {error}"));
                 std::process::exit(1);
             }
         }

@@ -5,7 +5,6 @@
 
 use crate::config::{OtlpSettings, Protocol};
 use opentelemetry_sdk::error::OTelSdkResult;
-use std::io::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -77,8 +76,7 @@ impl Outage {
             Err(error) => {
                 if !self.failing.swap(true, Ordering::Relaxed) {
                     let said = self.said_with(error, cause.as_deref());
-                    // A closed stderr loses the line, not the application.
-                    let _ = writeln!(std::io::stderr(), "otel-traced: {said}");
+                    crate::tell(format_args!("{said}"));
                 }
             }
         }

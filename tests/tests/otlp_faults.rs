@@ -3,10 +3,13 @@
 //! errors, a peer answering garbage, a connection reset mid-export, a full queue,
 //! and one that never answers any signal. The
 //! application's calls never wait on export, shutdown returns within its bound,
-//! and what is lost is counted. One test: `init` is process-wide.
+//! and what is lost is counted. One test installs (`init` is process-wide); the other
+//! installs in a child process whose stderr is closed.
 
 use otel_traced::{Config, Guard, traced};
 use otel_traced_tests::receiver::{Behaviour, HostilePeer, Hostility, Receiver, Transport};
+use std::io::Write as _;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 #[traced]
@@ -333,4 +336,58 @@ fn the_application_survives_every_collector_fault() {
     }
     never_answers();
     spans_stuck_while_metrics_and_logs_are_delivered();
+}
+
+/// Set in the child process of `a_closed_stderr_loses_the_report_not_the_process`.
+const CLOSED_STDERR_CHILD: &str = "OTEL_TRACED_TEST_CLOSED_STDERR";
+
+/// What the child prints once its guard dropped without taking the process down.
+const SURVIVED: &str = "the guard dropped, the process lives";
+
+#[test]
+fn a_closed_stderr_loses_the_report_not_the_process() {
+    if std::env::var_os(CLOSED_STDERR_CHILD).is_some() {
+        // Once the parent has closed the pipe, every write to stderr fails.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while writeln!(std::io::stderr(), "waiting for stderr to close").is_ok() {
+            assert!(Instant::now() < deadline, "stderr was never closed");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let endpoint = format!("http://127.0.0.1:{port}/v1/traces");
+        let guard = install(
+            Transport::Http,
+            &endpoint,
+            &[("OTEL_EXPORTER_OTLP_TIMEOUT", "300")],
+        );
+        calls(10);
+        // The spans were lost: the guard says so on stderr, which is gone.
+        drop(guard);
+        println!("{SURVIVED}");
+        return;
+    }
+    let mut child = Command::new(std::env::current_exe().expect("the test binary"))
+        .args([
+            "--exact",
+            "a_closed_stderr_loses_the_report_not_the_process",
+            "--test-threads=1",
+            "--nocapture",
+        ])
+        .env(CLOSED_STDERR_CHILD, "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the child runs");
+    drop(child.stderr.take());
+    let output = child.wait_with_output().expect("the child ends");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains(SURVIVED),
+        "the child failed ({}):\n{stdout}",
+        output.status
+    );
 }
