@@ -4,7 +4,7 @@
 //! own while the caller goes on.
 
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
-use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, sync_channel};
 use std::time::Instant;
 
 /// A step started by [`start`], whose result is awaited with [`Pending::wait_until`].
@@ -28,11 +28,23 @@ pub(crate) fn start(name: &str, step: impl FnOnce() -> OTelSdkResult + Send + 's
 }
 
 impl Pending {
+    /// A step that could not start, failed with `error`.
+    #[cfg(feature = "metrics")]
+    pub(crate) fn failed(error: OTelSdkError) -> Self {
+        Pending(Err(error))
+    }
+
     /// The step's result, waiting until `deadline` at most.
     pub(crate) fn wait_until(self, deadline: Instant) -> OTelSdkResult {
-        let left = deadline.saturating_duration_since(Instant::now());
+        let waited = Instant::now();
+        let left = deadline.saturating_duration_since(waited);
         self.0?
             .recv_timeout(left)
-            .unwrap_or(Err(OTelSdkError::Timeout(left)))
+            .unwrap_or_else(|error| match error {
+                RecvTimeoutError::Timeout => Err(OTelSdkError::Timeout(waited.elapsed())),
+                RecvTimeoutError::Disconnected => Err(OTelSdkError::InternalFailure(
+                    "the exporter's step ended without a result (it panicked)".to_owned(),
+                )),
+            })
     }
 }

@@ -216,33 +216,43 @@ impl Guard {
     }
 
     /// Exports every span, log record and measurement so far, waiting for the
-    /// exporters; each signal is flushed whatever the others' exports say. The
-    /// console's metrics summary is not printed here: it is the run's, at shutdown.
+    /// exporters, the three at once within one deadline (the span and log
+    /// processors' own 5 s); each signal is flushed whatever the others' exports
+    /// say. An error also counts what was lost since the previous flush, by
+    /// exports of the processors' own schedule too (whose failures the SDK's flush
+    /// does not see). The console's metrics summary is not printed here: it is the
+    /// run's, at shutdown.
     pub fn force_flush(&self) -> Result<(), ShutdownError> {
+        let deadline = Instant::now() + SHUTDOWN_TIMEOUT;
+        let logs = self.logs.clone().map(|logs| {
+            crate::background::start("otel-traced-logs-flush", move || logs.force_flush())
+        });
+        let metrics = self
+            .metrics
+            .as_ref()
+            // The console's summary is the whole run's, printed at shutdown.
+            .filter(|metrics| !metrics.summarises_at_shutdown())
+            .map(crate::metrics::Pipeline::start_flush);
+        let spans = self
+            .provider
+            .as_ref()
+            .map_or(Ok(()), SdkTracerProvider::force_flush);
         ShutdownError::of(
             [
-                (
-                    "spans",
-                    self.provider
-                        .as_ref()
-                        .map_or(Ok(()), SdkTracerProvider::force_flush),
-                ),
+                ("spans", spans),
                 (
                     "log records",
-                    self.logs
-                        .as_ref()
-                        .map_or(Ok(()), SdkLoggerProvider::force_flush),
+                    logs.map_or(Ok(()), |logs| logs.wait_until(deadline)),
                 ),
                 (
                     "metrics",
-                    self.metrics
-                        .as_ref()
-                        // The console's summary is the whole run's, printed at shutdown.
-                        .filter(|metrics| !metrics.summarises_at_shutdown())
-                        .map_or(Ok(()), |metrics| metrics.force_flush(SHUTDOWN_TIMEOUT)),
+                    metrics.map_or(Ok(()), |metrics| metrics.wait_until(deadline)),
                 ),
             ],
-            Dropped::default(),
+            Dropped {
+                spans: self.counters.unexported_since_flushed(),
+                log_records: self.log_counters.unexported_since_flushed(),
+            },
         )
     }
 

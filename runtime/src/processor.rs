@@ -75,6 +75,8 @@ pub(crate) fn batch(
 pub(crate) struct Counters {
     accepted: AtomicU64,
     exported: AtomicU64,
+    /// What [`Counters::unexported_since_flushed`] last answered.
+    flushed_unexported: AtomicU64,
 }
 
 impl Counters {
@@ -91,6 +93,14 @@ impl Counters {
     pub(crate) fn unexported(&self) -> u64 {
         let accepted = self.accepted.load(Ordering::Acquire);
         accepted.saturating_sub(self.exported.load(Ordering::Acquire))
+    }
+
+    /// Spans lost since the previous call, read once the pipeline was flushed: a
+    /// flush reports what was lost since the last one, so that one outage does
+    /// not make every later flush an error.
+    pub(crate) fn unexported_since_flushed(&self) -> u64 {
+        let unexported = self.unexported();
+        unexported.saturating_sub(self.flushed_unexported.swap(unexported, Ordering::AcqRel))
     }
 }
 

@@ -66,17 +66,22 @@ fn nobody_listening(transport: Transport) {
         calls(1_000) < CALLS_BOUND,
         "{transport:?}: calls waited on export"
     );
+    // The processor's own schedule (20 ms) exports, and fails, before the flush:
+    // the flush, with nothing left to export, still reports what was lost.
+    std::thread::sleep(Duration::from_millis(500));
     let started = Instant::now();
-    let _ = guard.force_flush();
+    let flushed = guard.force_flush().map_err(|error| error.dropped_spans());
+    let flushed_again = guard.force_flush().map_err(|error| error.dropped_spans());
     let dropped = guard.dropped_spans();
-    let _ = guard.shutdown();
+    let shut_down = guard.shutdown().map_err(|error| error.dropped_spans());
     assert!(
         started.elapsed() < SHUTDOWN_BOUND,
         "{transport:?}: shutdown hung"
     );
     assert_eq!(
-        dropped, 1_000,
-        "{transport:?}: every span lost, and counted"
+        (flushed, flushed_again, dropped, shut_down),
+        (Err(1_000), Ok(()), 1_000, Err(1_000)),
+        "{transport:?}: every span lost, and counted: by the flush after it, and at shutdown"
     );
 }
 
@@ -150,8 +155,11 @@ fn queue_overflow(transport: Transport) {
         calls(2_000) < CALLS_BOUND,
         "{transport:?}: a full queue blocked calls"
     );
-    guard.force_flush().expect("the receiver is up");
+    let flushed = guard
+        .force_flush()
+        .expect_err("the receiver is up, but spans were dropped from the full queue");
     let dropped = guard.dropped_spans();
+    assert_eq!(flushed.dropped_spans(), dropped, "{transport:?}: {flushed}");
     let error = guard
         .shutdown()
         .expect_err("the spans dropped from the full queue");

@@ -24,13 +24,13 @@ use console::ConsoleMetrics;
 use opentelemetry::metrics::{BoundHistogram, Counter, Histogram, MeterProvider as _};
 use opentelemetry::{InstrumentationScope, Key, KeyValue};
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::error::OTelSdkError;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use std::borrow::Cow;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::{AtomicPtr, AtomicU8, AtomicU64, Ordering};
-use std::sync::{PoisonError, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
 
 /// The bucket boundaries the HTTP, RPC and messaging conventions advise for
 /// durations in seconds, used for every histogram here.
@@ -419,6 +419,8 @@ pub(crate) struct Pipeline {
     installed: Option<u64>,
     /// Whether its exporter prints a summary at shutdown (the console).
     summarises: bool,
+    /// Set while a flush waits for the exporter ([`Pipeline::start_flush`]).
+    flushing: Arc<AtomicBool>,
 }
 
 impl Pipeline {
@@ -449,6 +451,7 @@ impl Pipeline {
             provider: builder.build(),
             installed: None,
             summarises: settings.destination == MetricsDestination::Console,
+            flushing: Arc::default(),
         }))
     }
 
@@ -462,12 +465,30 @@ impl Pipeline {
         self.summarises
     }
 
-    /// Exports what was measured so far, waiting `timeout` at most: the SDK's
-    /// periodic reader sets no limit on a flush.
-    pub(crate) fn force_flush(&self, timeout: Duration) -> OTelSdkResult {
+    /// Starts exporting what was measured so far, on a thread of its own: the
+    /// SDK's periodic reader sets no limit on a flush. One flush at a time: while
+    /// an earlier one still waits for the exporter, another is refused rather
+    /// than queued behind it (each would hold a thread, and run a whole export
+    /// later, ahead of the shutdown's).
+    pub(crate) fn start_flush(&self) -> crate::background::Pending {
+        if self.flushing.swap(true, Ordering::AcqRel) {
+            return crate::background::Pending::failed(OTelSdkError::InternalFailure(
+                "an earlier flush of the metrics still waits for the exporter".to_owned(),
+            ));
+        }
+        /// Clears the flag when the flush ends, also by a panic.
+        struct Flushed(Arc<AtomicBool>);
+        impl Drop for Flushed {
+            fn drop(&mut self) {
+                self.0.store(false, Ordering::Release);
+            }
+        }
         let provider = self.provider.clone();
-        crate::background::start("otel-traced-metrics-flush", move || provider.force_flush())
-            .wait_until(Instant::now() + timeout)
+        let flushed = Flushed(Arc::clone(&self.flushing));
+        crate::background::start("otel-traced-metrics-flush", move || {
+            let _flushed = flushed;
+            provider.force_flush()
+        })
     }
 
     /// Stops measuring if this pipeline was measured into, then starts exporting
