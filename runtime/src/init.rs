@@ -128,7 +128,8 @@ impl ShutdownError {
     }
 
     /// Spans accepted but never exported (dropped from a full queue, lost to a
-    /// failed export), as [`Guard::dropped_spans`] counted them at shutdown.
+    /// failed export), as [`Guard::dropped_spans`] counted them at shutdown; from
+    /// [`Guard::force_flush`], those lost since the previous flush.
     pub fn dropped_spans(&self) -> u64 {
         self.dropped.spans
     }
