@@ -222,11 +222,19 @@ fn check(request: Request<Code>) -> Result<Response<()>, tonic::Status> {
 
 #[test]
 fn every_non_ok_code_is_an_error_on_the_client() {
-    for code in [Code::NotFound, Code::InvalidArgument, Code::Unavailable] {
+    for (code, name) in [
+        (Code::NotFound, "NOT_FOUND"),
+        (Code::InvalidArgument, "INVALID_ARGUMENT"),
+        (Code::Unavailable, "UNAVAILABLE"),
+    ] {
         let captured = capture(|| check(Request::new(code)));
         let span = &captured.spans()[0];
         assert_eq!(span.status, Status::error("refused"), "{code:?}");
-        assert!(attribute(span, "error.type").is_some(), "{code:?}");
+        assert_eq!(attribute(span, "error.type"), Some(&string(name)));
+        assert_eq!(
+            attribute(span, "rpc.response.status_code"),
+            Some(&string(name))
+        );
     }
 }
 

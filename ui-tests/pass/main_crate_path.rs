@@ -1,6 +1,7 @@
 //! `#[otel_traced::main(crate = path)]` reaches the runtime through `path`, as a
 //! crate that renamed the dependency or reaches it through a re-export needs: here
 //! a stand-in whose `init_for_main` notes that it ran.
+#![deny(warnings)]
 
 mod stand_in {
     pub mod __private {
