@@ -777,13 +777,16 @@ fn outcome(
             quote!(__otel_handle.record_return(|| #probe);)
         })
     };
-    // A response carrying a stream has no status yet (`StreamingProbe`).
+    // A response carrying a stream has no status yet (`StreamingProbe`), nor a
+    // duration: the call goes on in its stream.
     let reply = |value: TokenStream, failed: bool| {
         replies.then(|| {
             quote! {{
                 #[allow(unused_imports)]
                 use #private::{ViaReply as _, ViaNoReply as _, ViaStreaming as _, ViaWhole as _};
-                if !(&&#private::StreamingProbe(#value)).__otel_streams() {
+                if (&&#private::StreamingProbe(#value)).__otel_streams() {
+                    __otel_handle.record_streaming();
+                } else {
                     let __otel_reply = (&&#private::ReplyProbe(#value)).__otel_reply();
                     __otel_handle.record_reply(&__OTEL_TRACED_RPC, __otel_reply, #failed);
                 }

@@ -274,6 +274,16 @@ impl SpanHandle {
         self.if_recording(|span| crate::rpc::record_reply(&span, rpc, reply, failed));
     }
 
+    /// Records that a boundary's response carries a stream (`#[traced_rpc]`): its
+    /// status comes at the stream's end, after this call, so no duration is
+    /// recorded for it (it would measure only the call's start, in the series of
+    /// whole calls); `GrpcLayer` measures the whole call.
+    pub fn record_streaming(&mut self) {
+        if let Some(tally) = &mut self.tally {
+            tally.untimed();
+        }
+    }
+
     /// Records a panic caught around the body or a poll: status Error with its
     /// message, `error.type = "panic"`, and an `exception` event with the message and
     /// the location where it is known.

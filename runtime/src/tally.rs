@@ -88,6 +88,12 @@ impl Tally {
         self.failure.get_or_insert(failure);
     }
 
+    /// Records no duration for this call: it ends before what it measures does
+    /// (a response whose stream carries the status at its end).
+    pub(crate) fn untimed(&mut self) {
+        self.timing = None;
+    }
+
     /// Notes a boundary's reply status.
     pub(crate) fn reply(&mut self, status: ReplyCode) {
         self.reply = Some(status);

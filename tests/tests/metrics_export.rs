@@ -72,6 +72,15 @@ fn reserve(request: Request<&'static str>) -> Result<Response<u32>, tonic::Statu
     }
 }
 
+/// A server-streaming handler: the call goes on in the stream it returns.
+#[traced_rpc(service = "shop.v1.Inventory")]
+fn watch_stock(
+    request: Request<()>,
+) -> Result<Response<futures::stream::Iter<std::vec::IntoIter<u32>>>, tonic::Status> {
+    let _ = request;
+    Ok(Response::new(futures::stream::iter(vec![1, 2])))
+}
+
 #[traced_rpc(
     client,
     service = "shop.v1.Inventory",
@@ -299,6 +308,7 @@ fn function_and_boundary_histograms_count_every_call_even_unsampled() {
         let _ = reserve(Request::new(sku));
     }
     let _ = call_reserve(Request::new(()));
+    let _ = watch_stock(Request::new(()));
     for path in ["/layered/0", "/layered/1"] {
         use tower_layer::Layer as _;
         use tower_service::Service as _;
@@ -424,6 +434,12 @@ fn function_and_boundary_histograms_count_every_call_even_unsampled() {
     ];
     let with = |extra: &[(&'static str, &'static str)]| joined(&method, extra);
     assert_eq!(count(&rpc, &with(&[("rpc.response.status_code", "OK")])), 2);
+    assert!(
+        rpc.iter().all(|(attributes, _)| !attributes
+            .get("rpc.method")
+            .is_some_and(|method| method.ends_with("/WatchStock"))),
+        "a streaming response's call goes on in its stream: its start is no call's duration: {rpc:?}"
+    );
     assert_eq!(
         count(&rpc, &with(&[("rpc.response.status_code", "NOT_FOUND")])),
         1,
