@@ -98,8 +98,8 @@ fn a_failing_export_is_said_once_with_what_to_check() {
     );
     assert!(stderr.contains("span(s) were not exported"), "{stderr}");
 
-    // `Guard::shutdown` says it in its error, and the guard's drop after it says
-    // nothing more.
+    // The flush's error counts what it lost, `Guard::shutdown` the whole run's in
+    // its error, and the guard's drop after it says nothing more.
     let output = run(
         env!("CARGO_BIN_EXE_flush_then_shutdown"),
         &[
@@ -111,7 +111,14 @@ fn a_failing_export_is_said_once_with_what_to_check() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(
         stderr.matches("span(s) were not exported").count(),
-        1,
+        2,
+        "{stderr}"
+    );
+    assert!(
+        stderr
+            .lines()
+            .any(|line| line.starts_with("flush: ")
+                && line.contains("; 3 span(s) were not exported")),
         "{stderr}"
     );
     assert!(
