@@ -481,11 +481,32 @@ fn an_http_client_records_the_url_and_counts_4xx_as_errors() {
     assert_eq!(attribute(span, "error.type"), Some(&string("404")));
 }
 
+/// The span context the body runs under: trace id, span id, remote.
+#[traced_rpc(service = "shop.v1.Inventory")]
+async fn peek(request: Request<String>) -> Result<Response<(String, String, bool)>, tonic::Status> {
+    let _ = request;
+    use otel_traced::opentelemetry::trace::TraceContextExt as _;
+    let current = otel_traced::opentelemetry::Context::current();
+    let seen = current.span().span_context().clone();
+    Ok(Response::new((
+        seen.trace_id().to_string(),
+        seen.span_id().to_string(),
+        seen.is_remote(),
+    )))
+}
+
 #[test]
 fn without_a_destination_the_trace_and_baggage_pass_through() {
     let request = grpc_request(&[("traceparent", TRACEPARENT), ("baggage", "tenant=acme")]);
     let reply = futures::executor::block_on(reserve(request)).expect("served");
     assert_eq!(*reply.get_ref(), 4);
+    let request = grpc_request(&[("traceparent", TRACEPARENT)]);
+    let reply = futures::executor::block_on(peek(request)).expect("served");
+    assert_eq!(
+        *reply.get_ref(),
+        (TRACE_ID.to_owned(), PARENT_ID.to_owned(), true),
+        "the body runs under the caller's span"
+    );
 }
 
 #[traced_rpc(http, route = "/items")]
