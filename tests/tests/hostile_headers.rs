@@ -87,9 +87,15 @@ impl Seen {
 
 /// Runs `test` over `FUZZ_CASES` inputs of `strategy` (256 by default); with
 /// `FUZZ_SECONDS`, batch after batch until that many seconds are spent. A failure
-/// is shrunk and reported with its minimal input.
-fn fuzz<S>(name: &str, strategy: S, test: impl Fn(&Seen, S::Value) -> Result<(), TestCaseError>)
-where
+/// is shrunk and reported with its minimal input. Over 256 cases or more, every
+/// path of `reached` must have been noted (each is taken a dozen times or more in
+/// 256 cases): a generator that drifted away from one would pass untested.
+fn fuzz<S>(
+    name: &str,
+    reached: &[&str],
+    strategy: S,
+    test: impl Fn(&Seen, S::Value) -> Result<(), TestCaseError>,
+) where
     S: Strategy,
     S::Value: Debug,
 {
@@ -118,6 +124,16 @@ where
         start.elapsed().as_secs_f64(),
         seen.summary()
     );
+    if total >= 256 {
+        let reached_paths: Vec<&str> = seen.counts.lock().unwrap().keys().copied().collect();
+        for path in reached {
+            assert!(
+                reached_paths.contains(path),
+                "{name}: no input reached \"{path}\" ({})",
+                seen.summary()
+            );
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------
@@ -1049,7 +1065,13 @@ fn check_extraction<C: Extract + Raw>(kind: &str, carrier: &C) -> Result<(), Tes
 
 #[test]
 fn extraction_through_every_carrier_follows_the_specifications() {
-    fuzz("extraction", headers(), |seen, headers| {
+    let reached = [
+        "parent continued",
+        "baggage kept",
+        "a value not UTF-8",
+        "a value over 8 KiB",
+    ];
+    fuzz("extraction", &reached, headers(), |seen, headers| {
         let carriers = Carriers::new(&headers);
         note_headers(seen, &headers);
         let context = extract_all(&carriers.raw);
@@ -1127,23 +1149,29 @@ fn check_server_span(
 
 #[test]
 fn traced_rpc_servers_continue_only_a_single_valid_traceparent() {
-    fuzz("traced_rpc servers", headers(), |seen, headers| {
-        let map = header_map(&headers);
-        note_headers(seen, &headers);
-        let parent = model_parent(&map.raw("traceparent"));
-        seen.note("parent continued", parent.is_some());
-        let tracestate = model_tracestate(&map.raw("tracestate"));
+    let reached = ["parent continued", "a value over 8 KiB"];
+    fuzz(
+        "traced_rpc servers",
+        &reached,
+        headers(),
+        |seen, headers| {
+            let map = header_map(&headers);
+            note_headers(seen, &headers);
+            let parent = model_parent(&map.raw("traceparent"));
+            seen.note("parent continued", parent.is_some());
+            let tracestate = model_tracestate(&map.raw("tracestate"));
 
-        let captured = capture(|| http_server(&map));
-        prop_assert_eq!(*captured.output(), http::StatusCode::OK);
-        check_server_span("http", captured.spans(), parent, &tracestate)?;
+            let captured = capture(|| http_server(&map));
+            prop_assert_eq!(*captured.output(), http::StatusCode::OK);
+            check_server_span("http", captured.spans(), parent, &tracestate)?;
 
-        let request = grpc_request(&map);
-        let captured = capture(|| grpc_server(request));
-        prop_assert!(captured.output().is_ok());
-        check_server_span("grpc", captured.spans(), parent, &tracestate)?;
-        Ok(())
-    });
+            let request = grpc_request(&map);
+            let captured = capture(|| grpc_server(request));
+            prop_assert!(captured.output().is_ok());
+            check_server_span("grpc", captured.spans(), parent, &tracestate)?;
+            Ok(())
+        },
+    );
 }
 
 // ---------------------------------------------------------------------------------
@@ -1608,7 +1636,14 @@ fn the_layer_model_holds_for_an_unimplemented_answer() {
 
 #[test]
 fn the_runtime_helpers_never_panic_on_arbitrary_requests() {
-    fuzz("runtime helpers", call(), |seen, call| {
+    let reached = [
+        "client: url.full",
+        "client: server.address",
+        "layer: a gRPC method",
+        "layer: a status other than OK and UNKNOWN",
+        "server: address recorded",
+    ];
+    fuzz("runtime helpers", &reached, call(), |seen, call| {
         match call {
             Call::HttpClient(target, headers) => check_http_client(seen, &target, &headers)?,
             Call::Server(server) => {
@@ -1672,7 +1707,7 @@ fn extracting_from_64_kib_headers_is_bounded_work() {
             .map(|(name, value)| Header::new(name, value))
             .collect::<Vec<_>>()
     });
-    fuzz("bounded work", headers, |seen, headers| {
+    fuzz("bounded work", &[], headers, |seen, headers| {
         let carriers = Carriers::new(&headers);
         let mut timings = Vec::new();
         // Over the bound, measured twice more and the fastest kept: a blow-up is
