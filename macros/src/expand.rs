@@ -793,10 +793,10 @@ fn outcome(
             }}
         })
     };
-    let record_whole = record_return(quote!((*__otel_output_ref)));
-    let reply_whole = reply(quote!(__otel_output_ref), false);
     if !traced.result_like {
-        return Some(quote!(#record_whole #reply_whole #received));
+        let record = record_return(quote!((*__otel_output_ref)));
+        let reply = reply(quote!(__otel_output_ref), false);
+        return Some(quote!(#record #reply #received));
     }
     // Resolved as the expansion's own names, located at the return type, which
     // the error for a type that is not a `Result` points at.
@@ -805,29 +805,16 @@ fn outcome(
         proc_macro2::Span::call_site().located_at(returned),
     );
     // Under `err` the produced value must be a `Result`; a type only named so
-    // (an application's own `Result` enum) is recorded as any other value.
-    let (outcome, ok, err, other) = if matches!(traced.options.err, Some((true, _))) {
-        let outcome = quote_spanned!(returned=> #private::ResultLike::as_result(#output_ref));
-        let ok = quote!(::core::result::Result::Ok(__otel_value));
-        let err = quote!(::core::result::Result::Err(__otel_error));
-        (outcome, ok, err, None)
+    // (an application's own `Result` enum) is recorded as any other value, as the
+    // `Ok` the probe makes of it.
+    let outcome = if matches!(traced.options.err, Some((true, _))) {
+        quote_spanned!(returned=> #private::ResultLike::as_result(#output_ref))
     } else {
-        let outcome = quote! {{
+        quote! {{
             #[allow(unused_imports)]
             use #private::{ViaResult as _, ViaOtherResult as _};
             (&#private::ResultProbe(#output_ref)).__otel_result()
-        }};
-        let other = quote!(::core::option::Option::None => { #record_whole #reply_whole });
-        (
-            outcome,
-            quote!(::core::option::Option::Some(::core::result::Result::Ok(
-                __otel_value
-            ))),
-            quote!(::core::option::Option::Some(::core::result::Result::Err(
-                __otel_error
-            ))),
-            Some(other),
-        )
+        }}
     };
     let record_ok = record_return(quote!(__otel_value));
     let reply_ok = reply(quote!(__otel_value), false);
@@ -858,12 +845,11 @@ fn outcome(
     Some(quote! {
         #received
         match #outcome {
-            #ok => {
+            ::core::result::Result::Ok(__otel_value) => {
                 #record_ok
                 #reply_ok
             }
-            #err => { #on_err }
-            #other
+            ::core::result::Result::Err(__otel_error) => { #on_err }
         }
     })
 }

@@ -92,9 +92,10 @@ impl<T, E> ResultLike for Result<T, E> {
 
 /// Wraps a produced value written as a `Result` where `err` is not given: the
 /// expansion calls `__otel_result` on `&ResultProbe(&value)`, which gives the
-/// outcome of `std`'s `Result` (through any alias) and `None` for another type of
-/// that name (an application's own `Result` enum), recorded then as any other
-/// value instead of failing to compile.
+/// outcome of `std`'s `Result` (through any alias), and for another type of that
+/// name (an application's own `Result` enum) the whole value as an `Ok`, recorded
+/// then as any other value instead of failing to compile. One shape for both, so
+/// that only the chosen one's arms are compiled.
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct ResultProbe<'a, R: ?Sized>(pub &'a R);
@@ -104,28 +105,28 @@ pub struct ResultProbe<'a, R: ?Sized>(pub &'a R);
 pub trait ViaResult<'a> {
     type Ok;
     type Err;
-    fn __otel_result(&self) -> Option<Result<&'a Self::Ok, &'a Self::Err>>;
+    fn __otel_result(&self) -> Result<&'a Self::Ok, &'a Self::Err>;
 }
 
 impl<'a, T, E> ViaResult<'a> for ResultProbe<'a, Result<T, E>> {
     type Ok = T;
     type Err = E;
     #[inline]
-    fn __otel_result(&self) -> Option<Result<&'a T, &'a E>> {
-        Some(self.0.as_ref())
+    fn __otel_result(&self) -> Result<&'a T, &'a E> {
+        self.0.as_ref()
     }
 }
 
-/// Chosen for any other type named `Result`: no outcome is read from it.
+/// Chosen for any other type named `Result`: the whole value, never an error.
 #[doc(hidden)]
-pub trait ViaOtherResult {
-    fn __otel_result(&self) -> Option<Result<&'static Infallible, &'static Infallible>>;
+pub trait ViaOtherResult<'a, R: ?Sized> {
+    fn __otel_result(&self) -> Result<&'a R, &'a Infallible>;
 }
 
-impl<R: ?Sized> ViaOtherResult for &ResultProbe<'_, R> {
+impl<'a, R: ?Sized> ViaOtherResult<'a, R> for &ResultProbe<'a, R> {
     #[inline]
-    fn __otel_result(&self) -> Option<Result<&'static Infallible, &'static Infallible>> {
-        None
+    fn __otel_result(&self) -> Result<&'a R, &'a Infallible> {
+        Ok(self.0)
     }
 }
 

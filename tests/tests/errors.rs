@@ -270,6 +270,30 @@ async fn a_type_only_named_result_is_recorded_as_any_value() {
     );
 }
 
+/// Recorded through `AsAttribute`, with no `Debug`.
+struct OrderId(i64);
+
+impl otel_traced::AsAttribute for OrderId {
+    fn as_attribute(&self) -> Value {
+        Value::I64(self.0)
+    }
+}
+
+#[traced(ret)]
+fn place_order() -> Result<OrderId, std::io::Error> {
+    Ok(OrderId(7))
+}
+
+#[test]
+fn ret_records_the_ok_value_of_a_result_that_is_not_debug() {
+    let captured = capture(|| place_order().map(|id| id.0).ok());
+    assert_eq!(*captured.output(), Some(7));
+    assert_eq!(
+        attribute(&captured.spans()[0], "return.value"),
+        Some(&Value::I64(7))
+    );
+}
+
 #[traced]
 async fn fetch(fail: bool) -> Result<&'static str, Timeout> {
     std::future::ready(()).await;
