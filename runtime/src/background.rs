@@ -9,7 +9,7 @@ use std::time::Instant;
 
 /// A step started by [`start`], whose result is awaited with [`Pending::wait_until`].
 #[derive(Debug)]
-pub(crate) struct Pending(Result<Receiver<OTelSdkResult>, OTelSdkError>);
+pub(crate) struct Pending(Result<(Receiver<OTelSdkResult>, Instant), OTelSdkError>);
 
 /// Starts `step` on a thread named `name`.
 pub(crate) fn start(name: &str, step: impl FnOnce() -> OTelSdkResult + Send + 'static) -> Pending {
@@ -22,7 +22,7 @@ pub(crate) fn start(name: &str, step: impl FnOnce() -> OTelSdkResult + Send + 's
         });
     Pending(
         started
-            .map(|_| result)
+            .map(|_| (result, Instant::now()))
             .map_err(|error| OTelSdkError::InternalFailure(error.to_string())),
     )
 }
@@ -36,12 +36,14 @@ impl Pending {
 
     /// The step's result, waiting until `deadline` at most.
     pub(crate) fn wait_until(self, deadline: Instant) -> OTelSdkResult {
-        let waited = Instant::now();
-        let left = deadline.saturating_duration_since(waited);
-        self.0?
+        let (result, started) = self.0?;
+        let left = deadline.saturating_duration_since(Instant::now());
+        result
             .recv_timeout(left)
             .unwrap_or_else(|error| match error {
-                RecvTimeoutError::Timeout => Err(OTelSdkError::Timeout(waited.elapsed())),
+                // How long the step ran, not what was left of the deadline
+                // (nothing, when the steps waited for before it took it all).
+                RecvTimeoutError::Timeout => Err(OTelSdkError::Timeout(started.elapsed())),
                 RecvTimeoutError::Disconnected => Err(OTelSdkError::InternalFailure(
                     "the exporter's step ended without a result (it panicked)".to_owned(),
                 )),

@@ -91,18 +91,19 @@ impl fmt::Display for InitError {
 impl std::error::Error for InitError {}
 
 /// Why [`Guard::shutdown`] or [`Guard::force_flush`] did not complete cleanly: each
-/// signal (spans, logs, metrics) whose export failed, with the SDK's reason, and at
-/// shutdown the spans that were accepted but never exported. The pipelines are
-/// shut down either way; this says what may have been lost.
+/// signal (spans, logs, metrics) whose export failed, with the SDK's reason, and
+/// the spans and log records accepted but never exported (at shutdown, the run's;
+/// from a flush, those lost since a previous flush reported any). The pipelines
+/// are shut down either way; this says what may have been lost.
 #[derive(Debug)]
 pub struct ShutdownError {
     failures: Vec<(&'static str, OTelSdkError)>,
-    /// Spans and log records accepted but not exported, counted at shutdown (0
-    /// after a flush).
+    /// Spans and log records accepted but not exported: the run's at shutdown,
+    /// those lost since the previous report after a flush.
     dropped: Dropped,
 }
 
-/// What a shutdown counted as lost.
+/// What a shutdown or a flush counted as lost.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Dropped {
     spans: u64,
@@ -129,13 +130,13 @@ impl ShutdownError {
 
     /// Spans accepted but never exported (dropped from a full queue, lost to a
     /// failed export), as [`Guard::dropped_spans`] counted them at shutdown; from
-    /// [`Guard::force_flush`], those lost since the previous flush.
+    /// [`Guard::force_flush`], those lost since a previous flush reported any.
     pub fn dropped_spans(&self) -> u64 {
         self.dropped.spans
     }
 
-    /// Log records accepted but never exported, as
-    /// [`Guard::dropped_log_records`] counted them at shutdown.
+    /// Log records accepted but never exported, counted as
+    /// [`ShutdownError::dropped_spans`] counts spans.
     pub fn dropped_log_records(&self) -> u64 {
         self.dropped.log_records
     }
@@ -219,12 +220,17 @@ impl Guard {
     /// Exports every span, log record and measurement so far, waiting for the
     /// exporters, the three at once within one deadline (the span and log
     /// processors' own 5 s); each signal is flushed whatever the others' exports
-    /// say. An error also counts what was lost since the previous flush, by
-    /// exports of the processors' own schedule too (whose failures the SDK's flush
-    /// does not see). The console's metrics summary is not printed here: it is the
-    /// run's, at shutdown.
+    /// say; a metrics flush while an earlier one still waits for the exporter is
+    /// an error at once (one at a time). An error also counts the spans and log
+    /// records accepted before the flush and lost since a previous flush reported
+    /// any, by exports of the processors' own schedule too (whose failures the
+    /// SDK's flush does not see); under traffic, a loss may show only at a later
+    /// flush or at shutdown. The console's metrics summary is not printed here: it
+    /// is the run's, at shutdown.
     pub fn force_flush(&self) -> Result<(), ShutdownError> {
         let deadline = Instant::now() + SHUTDOWN_TIMEOUT;
+        let (spans_accepted, log_records_accepted) =
+            (self.counters.accepted(), self.log_counters.accepted());
         let logs = self.logs.clone().map(|logs| {
             crate::background::start("otel-traced-logs-flush", move || logs.force_flush())
         });
@@ -251,8 +257,8 @@ impl Guard {
                 ),
             ],
             Dropped {
-                spans: self.counters.unexported_since_flushed(),
-                log_records: self.log_counters.unexported_since_flushed(),
+                spans: self.counters.lost_since_flushed(spans_accepted),
+                log_records: self.log_counters.lost_since_flushed(log_records_accepted),
             },
         )
     }

@@ -75,7 +75,7 @@ pub(crate) fn batch(
 pub(crate) struct Counters {
     accepted: AtomicU64,
     exported: AtomicU64,
-    /// What [`Counters::unexported_since_flushed`] last answered.
+    /// The most [`Counters::lost_since_flushed`] has seen lost.
     flushed_unexported: AtomicU64,
 }
 
@@ -95,12 +95,19 @@ impl Counters {
         accepted.saturating_sub(self.exported.load(Ordering::Acquire))
     }
 
-    /// Spans lost since the previous call, read once the pipeline was flushed: a
-    /// flush reports what was lost since the last one, so that one outage does
-    /// not make every later flush an error.
-    pub(crate) fn unexported_since_flushed(&self) -> u64 {
-        let unexported = self.unexported();
-        unexported.saturating_sub(self.flushed_unexported.swap(unexported, Ordering::AcqRel))
+    /// Spans accepted so far: what a flush starting now must export.
+    pub(crate) fn accepted(&self) -> u64 {
+        self.accepted.load(Ordering::Acquire)
+    }
+
+    /// Spans lost since a previous flush reported any, once a flush of the
+    /// `accepted` spans ended: those of them not exported (spans ended while it
+    /// ran are no loss yet). Each loss is reported once, so that one outage does
+    /// not make every later flush an error. Spans of later calls exported during
+    /// the flush can make a loss show only at a later quiet flush, or at shutdown.
+    pub(crate) fn lost_since_flushed(&self, accepted: u64) -> u64 {
+        let lost = accepted.saturating_sub(self.exported.load(Ordering::Acquire));
+        lost.saturating_sub(self.flushed_unexported.fetch_max(lost, Ordering::AcqRel))
     }
 }
 
@@ -242,6 +249,24 @@ mod tests {
     use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
     use opentelemetry_sdk::trace::{SpanData, SpanExporter};
     use std::sync::{Arc, Mutex};
+
+    #[test]
+    fn a_flush_counts_each_loss_once_and_no_span_ended_while_it_ran() {
+        let counters = Counters::default();
+        counters.accept(10);
+        let before_flush = counters.accepted();
+        counters.accept(5); // ended while the flush ran
+        counters.exported(8);
+        assert_eq!(counters.lost_since_flushed(before_flush), 2);
+        counters.exported(5);
+        assert_eq!(
+            counters.lost_since_flushed(counters.accepted()),
+            0,
+            "said once"
+        );
+        counters.accept(3);
+        assert_eq!(counters.lost_since_flushed(counters.accepted()), 3);
+    }
 
     /// Takes requests, failing those whose first span is named in `fails` with
     /// `error`; remembers the requests' first spans.
