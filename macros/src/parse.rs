@@ -319,15 +319,27 @@ fn take_params(
     params
 }
 
-/// A parameter's `#[expect(..)]` as `#[allow(..)]`, other attributes as they
-/// are: the expansion uses every parameter it binds (it moves or records it),
-/// which leaves an expectation such as `unused_variables` unfulfilled, a warning
-/// the user could not silence.
+/// A parameter's `#[expect(..)]` as `#[allow(..)]` (also under `cfg_attr`), other
+/// attributes as they are: the expansion uses every parameter it binds (it moves
+/// or records it), which leaves an expectation such as `unused_variables`
+/// unfulfilled, a warning the user could not silence.
 fn expectation_allowed(mut attribute: syn::Attribute) -> syn::Attribute {
-    if let syn::Meta::List(list) = &mut attribute.meta
-        && list.path.is_ident("expect")
-    {
-        list.path = Ident::new("allow", list.path.span()).into();
+    if let syn::Meta::List(list) = &mut attribute.meta {
+        if list.path.is_ident("expect") {
+            list.path = Ident::new("allow", list.path.span()).into();
+        } else if list.path.is_ident("cfg_attr") {
+            // `cfg_attr(condition, expect(..), ..)`: the attributes it adds are
+            // the lists after the condition.
+            list.tokens = std::mem::take(&mut list.tokens)
+                .into_iter()
+                .map(|token| match token {
+                    proc_macro2::TokenTree::Ident(ident) if ident == "expect" => {
+                        proc_macro2::TokenTree::Ident(Ident::new("allow", ident.span()))
+                    }
+                    token => token,
+                })
+                .collect();
+        }
     }
     attribute
 }
