@@ -5,8 +5,9 @@ pub mod load;
 pub mod receiver;
 pub mod shop_proto;
 
-use otel_traced::opentelemetry::Value;
-use otel_traced::sdk::trace::SpanData;
+use otel_traced::opentelemetry::trace::{Link, SpanKind, TraceId, TraceState};
+use otel_traced::opentelemetry::{Context, KeyValue, Value};
+use otel_traced::sdk::trace::{SamplingDecision, SamplingResult, ShouldSample, SpanData};
 
 /// The value recorded under `key`, if any.
 pub fn attribute<'a>(span: &'a SpanData, key: &str) -> Option<&'a Value> {
@@ -78,5 +79,37 @@ pub fn shape(span: &SpanData, except: &[&str]) -> Shape {
         kind: format!("{:?}", span.span_kind),
         attributes,
         status: format!("{:?}", span.status),
+    }
+}
+
+/// A sampler deciding by span name alone, whatever the parent: the span named
+/// `name` is sampled when `sampled`, every other span when not.
+#[derive(Clone, Debug)]
+pub struct SamplesByName {
+    /// The span decided apart from the others.
+    pub name: &'static str,
+    /// Whether that span is sampled (and the others dropped), or the reverse.
+    pub sampled: bool,
+}
+
+impl ShouldSample for SamplesByName {
+    fn should_sample(
+        &self,
+        _parent: Option<&Context>,
+        _trace_id: TraceId,
+        name: &str,
+        _kind: &SpanKind,
+        _attributes: &[KeyValue],
+        _links: &[Link],
+    ) -> SamplingResult {
+        SamplingResult {
+            decision: if (name == self.name) == self.sampled {
+                SamplingDecision::RecordAndSample
+            } else {
+                SamplingDecision::Drop
+            },
+            attributes: Vec::new(),
+            trace_state: TraceState::NONE,
+        }
     }
 }

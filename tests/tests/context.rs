@@ -1,14 +1,12 @@
 //! Context: parents across `.await` and threads, concurrency, capture isolation,
 //! cancellation and sampling.
 
-use otel_traced::opentelemetry::trace::{
-    Link, SpanContext, SpanId, SpanKind, TraceContextExt, TraceId, TraceState,
-};
-use otel_traced::opentelemetry::{Context, KeyValue, Value};
-use otel_traced::sdk::trace::{Sampler, SamplingDecision, SamplingResult, ShouldSample};
+use otel_traced::opentelemetry::trace::{SpanContext, SpanId, TraceContextExt};
+use otel_traced::opentelemetry::{Context, Value};
+use otel_traced::sdk::trace::Sampler;
 use otel_traced::testing::{Capture, capture, capture_async};
 use otel_traced::{AsAttribute, traced};
-use otel_traced_tests::{assert_child_of, attribute};
+use otel_traced_tests::{SamplesByName, assert_child_of, attribute};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -349,37 +347,15 @@ fn child_of_unsampled() -> SpanContext {
     Context::current().span().span_context().clone()
 }
 
-/// Samples the child alone, as a root: a child that lost its unsampled parent
-/// would be kept.
-#[derive(Debug, Clone)]
-struct ChildAsRoot;
-
-impl ShouldSample for ChildAsRoot {
-    fn should_sample(
-        &self,
-        _parent: Option<&Context>,
-        _trace_id: TraceId,
-        name: &str,
-        _kind: &SpanKind,
-        _attributes: &[KeyValue],
-        _links: &[Link],
-    ) -> SamplingResult {
-        SamplingResult {
-            decision: if name == "child_of_unsampled" {
-                SamplingDecision::RecordAndSample
-            } else {
-                SamplingDecision::Drop
-            },
-            attributes: Vec::new(),
-            trace_state: TraceState::default(),
-        }
-    }
-}
-
 #[test]
 fn children_of_an_unsampled_parent_are_not_sampled_under_parent_based() {
     let captured = Capture::new()
-        .sampler(Sampler::ParentBased(Box::new(ChildAsRoot)))
+        // The child alone is sampled as a root: one that lost its unsampled
+        // parent would be kept.
+        .sampler(Sampler::ParentBased(Box::new(SamplesByName {
+            name: "child_of_unsampled",
+            sampled: true,
+        })))
         .run(unsampled_parent);
     let (parent, child) = captured.output();
     assert!(parent.is_valid() && child.is_valid());

@@ -3,14 +3,11 @@
 //! span's child, sync and async; formatted lines carry the ids of the span they
 //! were written in. Each test sets its subscriber for its own thread only.
 
-use otel_traced::opentelemetry::trace::{
-    Link, SpanKind, Status, TraceContextExt as _, TraceId, TraceState,
-};
-use otel_traced::opentelemetry::{Context, KeyValue};
-use otel_traced::sdk::trace::{SamplingDecision, SamplingResult, ShouldSample};
+use otel_traced::opentelemetry::Context;
+use otel_traced::opentelemetry::trace::{Status, TraceContextExt as _};
 use otel_traced::testing::{Capture, capture, capture_async};
 use otel_traced::traced;
-use otel_traced_tests::assert_child_of;
+use otel_traced_tests::{SamplesByName, assert_child_of};
 use std::sync::{Arc, Mutex};
 use tracing::Instrument as _;
 use tracing_subscriber::layer::SubscriberExt as _;
@@ -221,42 +218,22 @@ fn install_sets_the_global_subscriber_once() {
     );
 }
 
-/// Keeps the traced calls and drops the `tracing` spans.
-#[derive(Clone, Debug)]
-struct DropsTracingSpans;
-
-impl ShouldSample for DropsTracingSpans {
-    fn should_sample(
-        &self,
-        _parent: Option<&Context>,
-        _trace_id: TraceId,
-        name: &str,
-        _kind: &SpanKind,
-        _attributes: &[KeyValue],
-        _links: &[Link],
-    ) -> SamplingResult {
-        SamplingResult {
-            decision: if name == "GET /cart" {
-                SamplingDecision::Drop
-            } else {
-                SamplingDecision::RecordAndSample
-            },
-            attributes: Vec::new(),
-            trace_state: TraceState::NONE,
-        }
-    }
-}
-
 #[test]
 fn a_dropped_tracing_span_still_carries_its_trace_to_the_calls_inside_it() {
     let captured = tracing::subscriber::with_default(bridged(), || {
-        Capture::new().sampler(DropsTracingSpans).run(|| {
-            tracing::info_span!("GET /cart").in_scope(|| {
-                let request = Context::current().span().span_context().clone();
-                price(1);
-                request
+        Capture::new()
+            .sampler(SamplesByName {
+                // Keeps the traced calls and drops the `tracing` spans.
+                name: "GET /cart",
+                sampled: false,
             })
-        })
+            .run(|| {
+                tracing::info_span!("GET /cart").in_scope(|| {
+                    let request = Context::current().span().span_context().clone();
+                    price(1);
+                    request
+                })
+            })
     });
     let request = captured.output();
     assert!(request.is_valid(), "the dropped span has a span context");
