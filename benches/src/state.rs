@@ -296,9 +296,9 @@ fn unsampled_parent() -> Context {
     ))
 }
 
-/// Flushes otel-traced's pipelines. Spans dropped from a full queue (criterion's
-/// tight loops outrun the worker) make the flush an error that only counts them
-/// (`State::dropped_spans` reports them); a failed export would be a bug here.
+/// Flushes otel-traced's pipelines. Spans dropped from a full queue, should a
+/// loop outrun the worker, make the flush an error that only counts them
+/// (`Installed::dropped_spans` reports them); a failed export would be a bug here.
 pub fn flush_traced(guard: &otel_traced::Guard) {
     if let Err(error) = guard.force_flush() {
         assert!(

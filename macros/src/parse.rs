@@ -328,20 +328,49 @@ fn expectation_allowed(mut attribute: syn::Attribute) -> syn::Attribute {
         if list.path.is_ident("expect") {
             list.path = Ident::new("allow", list.path.span()).into();
         } else if list.path.is_ident("cfg_attr") {
-            // `cfg_attr(condition, expect(..), ..)`: the attributes it adds are
-            // the lists after the condition.
-            list.tokens = std::mem::take(&mut list.tokens)
-                .into_iter()
-                .map(|token| match token {
-                    proc_macro2::TokenTree::Ident(ident) if ident == "expect" => {
-                        proc_macro2::TokenTree::Ident(Ident::new("allow", ident.span()))
-                    }
-                    token => token,
-                })
-                .collect();
+            list.tokens = cfg_attr_expectations_allowed(std::mem::take(&mut list.tokens));
         }
     }
     attribute
+}
+
+/// The arguments of `cfg_attr(condition, attribute, ..)` with each `expect(..)`
+/// among the attributes as `allow(..)`, nested `cfg_attr`s' too; the condition
+/// and paths such as `tool::expect` are left as they are.
+fn cfg_attr_expectations_allowed(arguments: TokenStream) -> TokenStream {
+    use proc_macro2::TokenTree;
+    let tokens: Vec<TokenTree> = arguments.into_iter().collect();
+    let mut past_condition = false;
+    let mut rewritten = Vec::with_capacity(tokens.len());
+    for (index, token) in tokens.iter().enumerate() {
+        let after_path_separator = index > 0
+            && matches!(&tokens[index - 1], TokenTree::Punct(punct) if punct.as_char() == ':');
+        let attribute_start = past_condition && !after_path_separator;
+        let token = match token {
+            TokenTree::Punct(punct) if punct.as_char() == ',' => {
+                past_condition = true;
+                token.clone()
+            }
+            TokenTree::Ident(ident) if attribute_start && ident == "expect" => {
+                TokenTree::Ident(Ident::new("allow", ident.span()))
+            }
+            TokenTree::Group(group)
+                if attribute_start
+                    && index > 0
+                    && matches!(&tokens[index - 1], TokenTree::Ident(ident) if ident == "cfg_attr") =>
+            {
+                let mut nested = proc_macro2::Group::new(
+                    group.delimiter(),
+                    cfg_attr_expectations_allowed(group.stream()),
+                );
+                nested.set_span(group.span());
+                TokenTree::Group(nested)
+            }
+            token => token.clone(),
+        };
+        rewritten.push(token);
+    }
+    rewritten.into_iter().collect()
 }
 
 /// The parameters whose `mut` `#[async_trait]` moved into its block; none

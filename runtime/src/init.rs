@@ -93,13 +93,13 @@ impl std::error::Error for InitError {}
 /// Why [`Guard::shutdown`] or [`Guard::force_flush`] did not complete cleanly: each
 /// signal (spans, logs, metrics) whose export failed, with the SDK's reason, and
 /// the spans and log records accepted but never exported (at shutdown, the run's;
-/// from a flush, those lost since a previous flush reported any). The pipelines
-/// are shut down either way; this says what may have been lost.
+/// from a flush, those lost since the previous flush). A shutdown shuts the
+/// pipelines down either way; this says what may have been lost.
 #[derive(Debug)]
 pub struct ShutdownError {
     failures: Vec<(&'static str, OTelSdkError)>,
     /// Spans and log records accepted but not exported: the run's at shutdown,
-    /// those lost since the previous report after a flush.
+    /// those lost since the previous flush after a flush.
     dropped: Dropped,
 }
 
@@ -130,7 +130,7 @@ impl ShutdownError {
 
     /// Spans accepted but never exported (dropped from a full queue, lost to a
     /// failed export), as [`Guard::dropped_spans`] counted them at shutdown; from
-    /// [`Guard::force_flush`], those lost since a previous flush reported any.
+    /// [`Guard::force_flush`], those lost since the previous flush.
     pub fn dropped_spans(&self) -> u64 {
         self.dropped.spans
     }
@@ -222,10 +222,10 @@ impl Guard {
     /// processors' own 5 s); each signal is flushed whatever the others' exports
     /// say; a metrics flush while an earlier one still waits for the exporter is
     /// an error at once (one at a time). An error also counts the spans and log
-    /// records accepted before the flush and lost since a previous flush reported
-    /// any, by exports of the processors' own schedule too (whose failures the
-    /// SDK's flush does not see); under traffic, a loss may show only at a later
-    /// flush or at shutdown. The console's metrics summary is not printed here: it
+    /// records accepted before the flush and lost since the previous flush, by
+    /// exports of the processors' own schedule too (whose failures the SDK's flush
+    /// does not see): an estimate while spans flow on (a loss may show at a later
+    /// flush, or twice), exact once calls have stopped, as at shutdown. The console's metrics summary is not printed here: it
     /// is the run's, at shutdown.
     pub fn force_flush(&self) -> Result<(), ShutdownError> {
         let deadline = Instant::now() + SHUTDOWN_TIMEOUT;

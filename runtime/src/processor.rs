@@ -75,7 +75,7 @@ pub(crate) fn batch(
 pub(crate) struct Counters {
     accepted: AtomicU64,
     exported: AtomicU64,
-    /// The most [`Counters::lost_since_flushed`] has seen lost.
+    /// What [`Counters::lost_since_flushed`] last saw lost.
     flushed_unexported: AtomicU64,
 }
 
@@ -100,14 +100,16 @@ impl Counters {
         self.accepted.load(Ordering::Acquire)
     }
 
-    /// Spans lost since a previous flush reported any, once a flush of the
-    /// `accepted` spans ended: those of them not exported (spans ended while it
-    /// ran are no loss yet). Each loss is reported once, so that one outage does
-    /// not make every later flush an error. Spans of later calls exported during
-    /// the flush can make a loss show only at a later quiet flush, or at shutdown.
+    /// Spans lost since the previous flush, once a flush of the `accepted` spans
+    /// ended: those of them not exported (spans ended while it ran are no loss
+    /// yet), less what the previous flush saw lost, so that one outage does not
+    /// make every later flush an error. An estimate where spans flow on: those of
+    /// later calls exported during the flush hide a loss until a quieter flush,
+    /// which may then count it again, and a flush that timed out counts spans
+    /// still on their way; shutdown's count is the exact one.
     pub(crate) fn lost_since_flushed(&self, accepted: u64) -> u64 {
         let lost = accepted.saturating_sub(self.exported.load(Ordering::Acquire));
-        lost.saturating_sub(self.flushed_unexported.fetch_max(lost, Ordering::AcqRel))
+        lost.saturating_sub(self.flushed_unexported.swap(lost, Ordering::AcqRel))
     }
 }
 
@@ -266,6 +268,15 @@ mod tests {
         );
         counters.accept(3);
         assert_eq!(counters.lost_since_flushed(counters.accepted()), 3);
+        // Spans counted lost by a flush that timed out, exported after it: the
+        // next loss is counted whole, not hidden behind them.
+        let counters = Counters::default();
+        counters.accept(1_000);
+        assert_eq!(counters.lost_since_flushed(counters.accepted()), 1_000);
+        counters.exported(1_000);
+        assert_eq!(counters.lost_since_flushed(counters.accepted()), 0);
+        counters.accept(300);
+        assert_eq!(counters.lost_since_flushed(counters.accepted()), 300);
     }
 
     /// Takes requests, failing those whose first span is named in `fails` with

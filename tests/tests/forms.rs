@@ -318,12 +318,13 @@ fn expects_an_unused_parameter(
     #[expect(unused_variables, reason = "kept for the signature")]
     skipped: u8,
     #[cfg_attr(test, expect(unused_variables, reason = "kept for the signature"))] conditional: u8,
+    #[cfg_attr(test, cfg_attr(test, expect(unused_variables)))] nested: u8,
 ) {
 }
 
 #[test]
 fn skip_options_and_the_skip_attribute() {
-    capture(|| expects_an_unused_parameter(1, 2, 3));
+    capture(|| expects_an_unused_parameter(1, 2, 3, 4));
     let captured = capture(|| {
         skip_listed(1, 2, 3, 4);
         skip_everything(1, "x");
