@@ -225,8 +225,8 @@ impl Guard {
     /// records accepted before the flush and lost since the previous flush, by
     /// exports of the processors' own schedule too (whose failures the SDK's flush
     /// does not see): an estimate while spans flow on (a loss may show at a later
-    /// flush, or twice), exact once calls have stopped, as at shutdown. The console's metrics summary is not printed here: it
-    /// is the run's, at shutdown.
+    /// flush, or twice), exact once calls have stopped, as at shutdown. The
+    /// console's metrics summary is not printed here: it is the run's, at shutdown.
     pub fn force_flush(&self) -> Result<(), ShutdownError> {
         let deadline = Instant::now() + SHUTDOWN_TIMEOUT;
         let (spans_accepted, log_records_accepted) =

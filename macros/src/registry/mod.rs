@@ -89,32 +89,31 @@ pub(crate) fn lookup(key: &str) -> Lookup {
 /// The template key whose prefix `key` extends (`http.request.header.x-id` for
 /// `http.request.header`).
 pub(crate) fn template_for(key: &str) -> Option<&'static Attribute> {
-    ATTRIBUTES.iter().find(|attribute| {
-        attribute.ty.is_template()
-            && key.len() > attribute.key.len() + 1
-            && key.starts_with(attribute.key)
-            && key.as_bytes()[attribute.key.len()] == b'.'
-    })
+    ATTRIBUTES
+        .iter()
+        .find(|attribute| attribute.ty.is_template() && is_inside(key, attribute.key))
+}
+
+/// Whether `key` is `namespace.<something>`.
+fn is_inside(key: &str, namespace: &str) -> bool {
+    key.len() > namespace.len() + 1
+        && key.starts_with(namespace)
+        && key.as_bytes()[namespace.len()] == b'.'
 }
 
 /// A registry key inside the namespace `key` names (`http.request.method` for
 /// `http.request`), a current one where there is one; `None` when `key` is no
 /// namespace of the registry. A key should not coincide with a namespace.
 pub(crate) fn namespace_member(key: &str) -> Option<&'static str> {
-    let inside = |attribute: &&Attribute| {
-        attribute.key.len() > key.len()
-            && attribute.key.starts_with(key)
-            && attribute.key.as_bytes()[key.len()] == b'.'
-    };
-    let mut members = ATTRIBUTES.iter().filter(inside);
-    let first = members.next()?;
-    Some(
-        std::iter::once(first)
-            .chain(members)
-            .find(|attribute| attribute.deprecated.is_none())
-            .unwrap_or(first)
-            .key,
-    )
+    let mut members = ATTRIBUTES
+        .iter()
+        .filter(|attribute| is_inside(attribute.key, key));
+    let current = members
+        .clone()
+        .find(|attribute| attribute.deprecated.is_none());
+    current
+        .or_else(|| members.next())
+        .map(|attribute| attribute.key)
 }
 
 /// The registry key closest to `key` for "did you mean": within two edits in its
