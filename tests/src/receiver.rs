@@ -3,7 +3,8 @@
 //! messages. It keeps every export request it accepts, and can be told to answer
 //! slowly or with errors, or be stopped and started again on the same port. Logs
 //! and metrics (`/v1/logs`, `/v1/metrics`, their gRPC services) are always
-//! accepted and kept.
+//! accepted and kept. It takes gzip bodies, as a collector does, and keeps the
+//! headers each traces export came with, to check what the exporter sent.
 
 use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
     LogsService, LogsServiceServer,
@@ -56,6 +57,8 @@ pub enum Transport {
 #[derive(Debug)]
 struct State {
     requests: Mutex<Vec<ExportTraceServiceRequest>>,
+    /// The headers (gRPC: metadata) of every traces export, kept or not.
+    headers: Mutex<Vec<http::HeaderMap>>,
     logs: Mutex<Vec<ExportLogsServiceRequest>>,
     metrics: Mutex<Vec<ExportMetricsServiceRequest>>,
     behaviour: Mutex<Behaviour>,
@@ -65,7 +68,8 @@ struct State {
 
 impl State {
     /// Applies the behaviour to one request; `false` means "answer with an error".
-    async fn receive(&self, request: ExportTraceServiceRequest) -> bool {
+    async fn receive(&self, headers: http::HeaderMap, request: ExportTraceServiceRequest) -> bool {
+        keep(&self.headers, headers);
         let behaviour = *self
             .behaviour
             .lock()
@@ -128,6 +132,23 @@ fn protobuf_response(
         .expect("a valid response")
 }
 
+/// `body` as its `content-encoding` (none or gzip) says; `None` when it does not
+/// decode, or names another encoding.
+fn decoded(headers: &http::HeaderMap, body: hyper::body::Bytes) -> Option<hyper::body::Bytes> {
+    use std::io::Read as _;
+    match headers.get(http::header::CONTENT_ENCODING) {
+        None => Some(body),
+        Some(encoding) if encoding == "gzip" => {
+            let mut plain = Vec::new();
+            flate2::read::GzDecoder::new(&body[..])
+                .read_to_end(&mut plain)
+                .ok()?;
+            Some(plain.into())
+        }
+        Some(_) => None,
+    }
+}
+
 /// A running receiver; dropping it stops it.
 #[derive(Debug)]
 pub struct Receiver {
@@ -151,6 +172,7 @@ impl Receiver {
         let listener = std::net::TcpListener::bind(address)?;
         let state = Arc::new(State {
             requests: Mutex::default(),
+            headers: Mutex::default(),
             logs: Mutex::default(),
             metrics: Mutex::default(),
             behaviour: Mutex::new(Behaviour::Accept),
@@ -195,6 +217,16 @@ impl Receiver {
     pub fn requests(&self) -> Vec<ExportTraceServiceRequest> {
         self.state
             .requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The headers of every traces export received so far, in order: HTTP
+    /// headers, or gRPC metadata with its reserved headers (`grpc-encoding`).
+    pub fn trace_headers(&self) -> Vec<http::HeaderMap> {
+        self.state
+            .headers
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
@@ -318,7 +350,8 @@ impl TraceService for GrpcService {
         &self,
         request: tonic::Request<ExportTraceServiceRequest>,
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
-        if self.0.receive(request.into_inner()).await {
+        let headers = request.metadata().clone().into_headers();
+        if self.0.receive(headers, request.into_inner()).await {
             Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
         } else {
             Err(tonic::Status::unavailable("the test receiver refuses"))
@@ -354,7 +387,10 @@ async fn serve_grpc(
     stopped: tokio::sync::oneshot::Receiver<()>,
 ) {
     let _ = tonic::transport::Server::builder()
-        .add_service(TraceServiceServer::new(GrpcService(Arc::clone(&state))))
+        .add_service(
+            TraceServiceServer::new(GrpcService(Arc::clone(&state)))
+                .accept_compressed(tonic::codec::CompressionEncoding::Gzip),
+        )
         .add_service(LogsServiceServer::new(GrpcService(Arc::clone(&state))))
         .add_service(MetricsServiceServer::new(GrpcService(state)))
         .serve_with_incoming_shutdown(
@@ -387,7 +423,11 @@ async fn serve_http(
                     async move {
                         let logs = request.uri().path() == "/v1/logs";
                         let metrics = request.uri().path() == "/v1/metrics";
+                        let headers = request.headers().clone();
                         let body = request.into_body().collect().await?.to_bytes();
+                        let Some(body) = decoded(&headers, body) else {
+                            return Ok(protobuf_response(400, Vec::new()));
+                        };
                         if metrics {
                             return Ok(kept::<_, ExportMetricsServiceResponse>(
                                 body,
@@ -399,7 +439,7 @@ async fn serve_http(
                         }
                         let status = match ExportTraceServiceRequest::decode(body) {
                             Ok(export) => {
-                                if state.receive(export).await {
+                                if state.receive(headers, export).await {
                                     200
                                 } else {
                                     503

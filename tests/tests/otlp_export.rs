@@ -1,7 +1,8 @@
 //! End to end: annotated calls exported over OTLP, gRPC and HTTP/protobuf, to a
 //! receiver in this process, and what arrived checked field by field. One test
 //! runs both protocols in turn: `init` installs a process-wide provider (the other
-//! installs nothing: its configuration is refused first).
+//! installs nothing: its configuration is refused first). The exporters' headers
+//! and gzip compression are checked as the receiver got them.
 
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
@@ -71,12 +72,32 @@ fn export_to(transport: Transport) {
                 "service.version=1.4.2,deployment.environment.name=test",
             ),
             ("OTEL_BSP_SCHEDULE_DELAY", "50"),
+            (
+                "OTEL_EXPORTER_OTLP_HEADERS",
+                "x-tenant=blue,Authorization=Bearer%20s3cret",
+            ),
+            ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
         ],
     );
     let _ = checkout(42, "ada");
     guard.shutdown().expect("everything exported");
     let spans = receiver.spans();
     assert_eq!(spans.len(), 3, "{transport:?}: {spans:#?}");
+    let encoding = match transport {
+        Transport::Grpc => "grpc-encoding",
+        Transport::Http => "content-encoding",
+    };
+    let sent = receiver.trace_headers();
+    assert!(!sent.is_empty());
+    for headers in sent {
+        assert_eq!(headers.get("x-tenant").unwrap(), "blue", "{transport:?}");
+        assert_eq!(
+            headers.get("authorization").unwrap(),
+            "Bearer s3cret",
+            "{transport:?}: percent-decoded"
+        );
+        assert_eq!(headers.get(encoding).unwrap(), "gzip", "{transport:?}");
+    }
 
     let find = |name: &str| spans.iter().find(|s| s.name == name).expect(name);
     let (root, reserve, charge) = (find("checkout"), find("reserve"), find("charge"));
@@ -210,6 +231,14 @@ fn heavy_spans_to(transport: Transport) {
     guard.shutdown().expect("everything exported");
     let spans = receiver.spans();
     assert_eq!(spans.len(), 6, "{transport:?}");
+    // Two spans of 1 MiB weigh under the 3 MiB a request may, three over.
+    let sizes: Vec<usize> = receiver
+        .requests()
+        .iter()
+        .map(prost::Message::encoded_len)
+        .collect();
+    assert_eq!(sizes.len(), 3, "{transport:?}: {sizes:?}");
+    assert!(sizes.iter().all(|&size| size < 4 << 20), "{sizes:?}");
     assert!(spans.iter().all(|span| {
         string_attribute(&span.attributes, "body").is_some_and(|recorded| recorded.len() == 1 << 20)
     }));
