@@ -70,15 +70,22 @@ impl Outage {
 
     /// Notes an export's result, saying the first failure of an outage.
     pub(crate) fn note(&self, result: &OTelSdkResult) {
+        if let Some(said) = self.to_say(result) {
+            crate::tell(format_args!("{said}"));
+        }
+    }
+
+    /// What [`Outage::note`] says of `result`: the first failure of an outage,
+    /// nothing for the failures after it, nor for a success, which ends it.
+    fn to_say(&self, result: &OTelSdkResult) -> Option<String> {
         let cause = self.cause.take();
         match result {
-            Ok(()) => self.failing.store(false, Ordering::Relaxed),
-            Err(error) => {
-                if !self.failing.swap(true, Ordering::Relaxed) {
-                    let said = self.said_with(error, cause.as_deref());
-                    crate::tell(format_args!("{said}"));
-                }
+            Ok(()) => {
+                self.failing.store(false, Ordering::Relaxed);
+                None
             }
+            Err(error) => (!self.failing.swap(true, Ordering::Relaxed))
+                .then(|| self.said_with(error, cause.as_deref())),
         }
     }
 
@@ -291,9 +298,14 @@ mod tests {
         let failed = Err(opentelemetry_sdk::error::OTelSdkError::InternalFailure(
             "refused".to_owned(),
         ));
-        outage.note(&failed);
-        assert!(outage.failing.load(std::sync::atomic::Ordering::Relaxed));
-        outage.note(&Ok(()));
-        assert!(!outage.failing.load(std::sync::atomic::Ordering::Relaxed));
+        let said = "exporting spans to http://collector:4318/v1/traces over http/protobuf failed: Operation failed: refused; spans are lost until an export succeeds (said once per outage)";
+        assert_eq!(outage.to_say(&failed).as_deref(), Some(said));
+        assert_eq!(outage.to_say(&failed), None, "the same outage");
+        assert_eq!(outage.to_say(&Ok(())), None);
+        assert_eq!(
+            outage.to_say(&failed).as_deref(),
+            Some(said),
+            "a new outage"
+        );
     }
 }

@@ -276,6 +276,20 @@ impl Receiver {
         }
     }
 
+    /// Waits until at least `count` traces exports arrived (kept, refused or, under
+    /// [`Behaviour::Slow`], not yet answered), or `timeout` passed; returns how many
+    /// did.
+    pub fn wait_for_exports(&self, count: usize, timeout: Duration) -> usize {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let arrived = self.trace_headers().len();
+            if arrived >= count || Instant::now() >= deadline {
+                return arrived;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Waits until at least `count` spans arrived, or `timeout` passed.
     pub fn wait_for_spans(&self, count: usize, timeout: Duration) -> Vec<Span> {
         let deadline = Instant::now() + timeout;

@@ -94,7 +94,11 @@ fn slow_receiver(transport: Transport) {
         &[("OTEL_EXPORTER_OTLP_TIMEOUT", "5000")],
     );
     calls(50);
-    std::thread::sleep(Duration::from_millis(100)); // an export is now in flight
+    assert_eq!(
+        receiver.wait_for_exports(1, Duration::from_secs(5)),
+        1,
+        "{transport:?}: an export is now in flight"
+    );
     assert!(
         calls(200) < CALLS_BOUND,
         "{transport:?}: calls waited on a slow export"
@@ -240,11 +244,14 @@ fn hostile_peer(transport: Transport, hostility: Hostility) {
 }
 
 /// Calls `work` while `guard`'s spans go to a collector that never answers, lets
-/// an export get stuck, then shuts down: within the bound, with an error, whose text
-/// is returned.
-fn shut_down_with_spans_stuck(guard: Guard) -> String {
+/// an export get stuck (the collector took its connection), then shuts down:
+/// within the bound, with an error, whose text is returned.
+fn shut_down_with_spans_stuck(guard: Guard, collector: &SilentCollector) -> String {
     assert!(calls(100) < CALLS_BOUND, "calls waited on export");
-    std::thread::sleep(Duration::from_millis(100)); // a span export is now stuck
+    collector
+        .connected
+        .recv_timeout(Duration::from_secs(5))
+        .expect("a span export is now stuck");
     let started = Instant::now();
     let error = guard.shutdown().expect_err("the spans were not delivered");
     assert!(
@@ -255,25 +262,38 @@ fn shut_down_with_spans_stuck(guard: Guard) -> String {
     error.to_string()
 }
 
-/// The address of a collector that accepts connections and never answers them.
-fn silent_collector() -> String {
+/// A collector that accepts connections and never answers them.
+struct SilentCollector {
+    endpoint: String,
+    /// One message per connection accepted.
+    connected: std::sync::mpsc::Receiver<()>,
+}
+
+fn silent_collector() -> SilentCollector {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let (connect, connected) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         // Held open, never read: every export waits for its own timeout.
-        let connections: Vec<_> = listener.incoming().collect();
-        drop(connections);
+        let mut connections = Vec::new();
+        for connection in listener.incoming() {
+            connections.push(connection);
+            let _ = connect.send(());
+        }
     });
-    endpoint
+    SilentCollector {
+        endpoint,
+        connected,
+    }
 }
 
 /// A collector that accepts connections and never answers, for spans, log records
 /// and metrics at once: the guard's 5 s bound holds for the three pipelines
 /// together, not for each.
 fn never_answers() {
-    let endpoint = silent_collector();
+    let collector = silent_collector();
     let guard = Config::from_vars([
-        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", collector.endpoint.as_str()),
         ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
         ("OTEL_EXPORTER_OTLP_TIMEOUT", "30000"),
         ("OTEL_TRACES_EXPORTER", "otlp"),
@@ -284,7 +304,7 @@ fn never_answers() {
     ])
     .install()
     .expect("OTLP configured");
-    let error = shut_down_with_spans_stuck(guard);
+    let error = shut_down_with_spans_stuck(guard, &collector);
     assert!(
         error.contains("exporting the last spans failed")
             && error.contains("exporting the last metrics failed"),
@@ -295,7 +315,8 @@ fn never_answers() {
 /// Spans go to a collector that never answers, metrics and logs to one that
 /// works: the spans' stuck export does not take the others' time at shutdown.
 fn spans_stuck_while_metrics_and_logs_are_delivered() {
-    let stuck = format!("{}/v1/traces", silent_collector());
+    let collector = silent_collector();
+    let stuck = format!("{}/v1/traces", collector.endpoint);
     let receiver = Receiver::start(Transport::Http);
     let working = receiver.endpoint();
     let metrics_endpoint = format!("{}/v1/metrics", working.trim_end_matches("/v1/traces"));
@@ -314,7 +335,7 @@ fn spans_stuck_while_metrics_and_logs_are_delivered() {
     ])
     .install()
     .expect("OTLP configured");
-    let error = shut_down_with_spans_stuck(guard);
+    let error = shut_down_with_spans_stuck(guard, &collector);
     assert!(
         error.contains("exporting the last spans failed")
             && !error.contains("metrics")
