@@ -787,7 +787,8 @@ fn outcome(
                 if (&&#private::StreamingProbe(#value)).__otel_streams() {
                     __otel_handle.record_streaming();
                 } else {
-                    let __otel_reply = (&&#private::ReplyProbe(#value)).__otel_reply();
+                    let __otel_reply = __OTEL_TRACED_RPC
+                        .own_reply((&&#private::ReplyProbe(#value)).__otel_reply());
                     __otel_handle.record_reply(&__OTEL_TRACED_RPC, __otel_reply, #failed);
                 }
             }}
@@ -833,7 +834,8 @@ fn outcome(
         quote! {{
             #[allow(unused_imports)]
             use #private::{ViaReply as _, ViaNoReply as _};
-            let __otel_reply = (&&#private::ReplyProbe(__otel_error)).__otel_reply();
+            let __otel_reply = __OTEL_TRACED_RPC
+                .own_reply((&&#private::ReplyProbe(__otel_error)).__otel_reply());
             if __otel_reply.is_none() {
                 #record_error
             }

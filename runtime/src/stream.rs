@@ -126,13 +126,20 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> Item> Stream for Instrume
 
 /// A stream dropped before its end still says how many items it gave; its span
 /// then ends as a dropped future's does (`otel_traced.cancelled`), and a gRPC
-/// call whose status had not come ends CANCELLED, as `GrpcLayer` ends it.
+/// call whose status had not come ends CANCELLED, as `GrpcLayer` ends it. One
+/// whose outcome came (an HTTP status item, a panic) ends as it would at its end.
 #[pinned_drop]
 impl<S, F> PinnedDrop for InstrumentedStream<S, F> {
     fn drop(self: Pin<&mut Self>) {
         let this = self.project();
         // Nothing is recorded into a span that already ended.
         record_messages(this.span, *this.messages);
+        // An HTTP stream dropped at its status (`try_next()?`) was not given up:
+        // it ends as it would at its end.
+        if *this.concluded && !std::thread::panicking() {
+            this.span.finish();
+            return;
+        }
         // Not after a panic in a poll (recorded as the call's outcome), nor while
         // one unwinds: a call given up by another's panic has no reply either.
         if let Some(rpc) = this.rpc
@@ -183,14 +190,14 @@ impl<T, E: HasReply> ViaItemReply for &&&ItemProbe<'_, Result<T, E>> {
         let Err(error) = self.0 else {
             return Item::Message;
         };
-        match rpc {
-            Some(rpc) if !matches!(rpc.protocol, Protocol::Messaging { .. }) => {
-                handle.record_reply(rpc, Some(Answer::of(error)), true);
+        match rpc.and_then(|rpc| Some((rpc, rpc.own_reply(Some(Answer::of(error)))?))) {
+            Some((rpc, answer)) => {
+                handle.record_reply(rpc, Some(answer), true);
                 Item::Status
             }
             // In a `#[traced]` stream, or a messaging one, a status is an error
-            // like any other.
-            _ => {
+            // like any other, as is one of another protocol.
+            None => {
                 handle.record_error(std::any::type_name::<E>(), || {
                     let description = match error.reply() {
                         Reply::Grpc { message, .. } => message.to_owned(),

@@ -407,6 +407,19 @@ fn an_http_server_span_is_named_by_method_and_route() {
         Some(string("http")),
         "only http and https are taken"
     );
+    // Over HTTP/2 the URI names the scheme of the last hop (`:scheme`): behind a
+    // proxy terminating TLS, `http`; the proxy's header says the client's.
+    let request = http::Request::get("http://shop.example/users/7")
+        .header("x-forwarded-proto", "https")
+        .body(())
+        .unwrap();
+    let captured = capture(|| get_user(request, 7));
+    let span = captured.find("GET /users/{id}").expect("the server span");
+    assert_eq!(
+        ["url.scheme", "server.port"].map(|key| attribute(span, key).cloned()),
+        [Some(string("https")), Some(Value::I64(443))],
+        "the original client's scheme, and the port it implies"
+    );
     // The scheme a client wrote into its request (HTTP/2's `:scheme`, an absolute
     // URI) is taken the same way: it is a metric's attribute.
     for (uri, scheme) in [
@@ -869,4 +882,32 @@ fn a_server_continues_the_request_not_the_span_current_where_it_runs() {
             );
         }
     }
+}
+
+/// A gRPC call failing with a status of the other protocol: an HTTP backend's.
+#[traced_rpc(
+    client,
+    service = "shop.v1.Inventory",
+    method = "Lookup",
+    server = "inventory:50051"
+)]
+fn lookup(request: tonic::Request<()>) -> Result<u32, http::StatusCode> {
+    let _ = request;
+    Err(http::StatusCode::BAD_GATEWAY)
+}
+
+#[test]
+fn an_err_with_a_status_of_another_protocol_is_recorded_as_an_error() {
+    let captured = capture(|| lookup(tonic::Request::new(())));
+    let span = &captured.spans()[0];
+    assert_eq!(
+        attribute(span, "error.type"),
+        Some(&string("http::status::StatusCode"))
+    );
+    assert_eq!(span.status, Status::error("502 Bad Gateway"));
+    assert_eq!(
+        ["rpc.response.status_code", "http.response.status_code"].map(|key| attribute(span, key)),
+        [None, None],
+        "no reply of the call's own"
+    );
 }

@@ -296,3 +296,76 @@ fn a_grpc_stream_given_up_after_an_error_that_is_no_status_ends_cancelled() {
     });
     assert_given_up(&captured.spans()[0], 2);
 }
+
+/// Pages of an HTTP listing, fetched one request after another until a request
+/// fails.
+#[traced_rpc(client, http, template = "/items")]
+fn pages(request: http::Request<()>) -> impl Stream<Item = Result<u32, http::StatusCode>> {
+    let _ = request;
+    stream::iter([Ok(1), Ok(2), Err(http::StatusCode::SERVICE_UNAVAILABLE)])
+}
+
+#[test]
+fn an_http_stream_dropped_at_its_status_ended_with_it() {
+    let captured = capture(|| {
+        use futures::TryStreamExt as _;
+        let request = http::Request::get("http://shop/items").body(()).unwrap();
+        futures::executor::block_on(pages(request).try_collect::<Vec<_>>())
+    });
+    assert_eq!(
+        *captured.output(),
+        Err(http::StatusCode::SERVICE_UNAVAILABLE)
+    );
+    let span = &captured.spans()[0];
+    assert_eq!(
+        attribute(span, "http.response.status_code"),
+        Some(&Value::I64(503))
+    );
+    assert_eq!(attribute(span, "error.type"), Some(&string("503")));
+    assert!(matches!(span.status, Status::Error { .. }), "{span:?}");
+    assert_eq!(
+        attribute(span, "otel_traced.cancelled"),
+        None,
+        "dropped after its status: not given up"
+    );
+    assert_eq!(
+        attribute(span, "otel_traced.messages"),
+        Some(&Value::I64(3))
+    );
+}
+
+/// A gRPC stream relaying an HTTP backend's failure between two updates.
+#[traced_rpc(
+    client,
+    service = "shop.v1.Inventory",
+    method = "Relay",
+    server = "inventory:50051"
+)]
+fn relay(
+    request: tonic::Request<()>,
+) -> Pin<Box<dyn Stream<Item = Result<u32, http::StatusCode>> + Send>> {
+    let _ = request;
+    Box::pin(stream::iter([
+        Ok(1),
+        Err(http::StatusCode::BAD_GATEWAY),
+        Ok(2),
+    ]))
+}
+
+#[test]
+fn a_status_of_another_protocol_is_an_error_not_the_calls_reply() {
+    let captured =
+        capture(|| futures::executor::block_on(relay(tonic::Request::new(())).collect::<Vec<_>>()));
+    let span = &captured.spans()[0];
+    assert_eq!(
+        attribute(span, "error.type"),
+        Some(&string("http::status::StatusCode"))
+    );
+    assert_eq!(span.status, Status::error("502"));
+    assert_eq!(
+        attribute(span, "rpc.response.status_code"),
+        Some(&string("OK")),
+        "the call's own status, at its end"
+    );
+    assert_eq!(attribute(span, "http.response.status_code"), None);
+}

@@ -381,15 +381,19 @@ mod http_carriers {
         }
     }
 
-    /// A request's method and URI; a server sees an origin-form URI (`/path?q`),
-    /// so its authority comes from the `Host` header and its scheme from a proxy's
-    /// headers. A request `received` names its scheme as its client chose it, so
-    /// only `http` and `https` are taken from it ([`web_scheme`]).
+    /// A request's method and URI; over HTTP/1.1 a server sees an origin-form URI
+    /// (`/path?q`), so its authority comes from the `Host` header. A request
+    /// `received` takes its scheme from a proxy's headers first, as the conventions
+    /// ask (the original client's): over HTTP/2 the URI holds the `:scheme` of the
+    /// hop from a TLS-terminating proxy, `http`. What its client wrote is only taken
+    /// as `http` or `https` ([`web_scheme`]).
     fn request_target<B>(request: &http::Request<B>, received: bool) -> RequestTarget<'_> {
         let uri = request.uri();
-        let scheme = match uri.scheme_str() {
-            Some(scheme) if received => web_scheme(scheme),
-            scheme => scheme,
+        let scheme = if received {
+            forwarded_scheme(request.headers()).or_else(|| uri.scheme_str().and_then(web_scheme))
+        } else {
+            uri.scheme_str()
+                .or_else(|| forwarded_scheme(request.headers()))
         };
         let host = || {
             request
@@ -399,7 +403,7 @@ mod http_carriers {
         };
         RequestTarget {
             method: Some(request.method().as_str()),
-            scheme: scheme.or_else(|| forwarded_scheme(request.headers())),
+            scheme,
             authority: uri
                 .authority()
                 .map(http::uri::Authority::as_str)

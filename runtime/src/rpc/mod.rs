@@ -97,6 +97,23 @@ pub struct RpcMeta {
     pub protocol: Protocol,
 }
 
+impl RpcMeta {
+    /// `answer` when it is a reply of this boundary's protocol: a gRPC call's
+    /// `Err(http::StatusCode)` (an HTTP call's `tonic::Status`) says nothing of its
+    /// own reply, and is recorded as any other error.
+    #[doc(hidden)]
+    #[inline]
+    pub fn own_reply<'a>(&self, answer: Option<Answer<'a>>) -> Option<Answer<'a>> {
+        answer.filter(|answer| {
+            matches!(
+                (&self.protocol, &answer.reply),
+                (Protocol::Grpc { .. }, Reply::Grpc { .. })
+                    | (Protocol::Http { .. }, Reply::Http { .. })
+            )
+        })
+    }
+}
+
 /// Whether `OTEL_SEMCONV_STABILITY_OPT_IN` asks for the deprecated RPC attributes
 /// beside the current ones (`rpc/dup`), for backends that only know the old ones.
 /// Read once: instrumentation must not change its output mid-process.
