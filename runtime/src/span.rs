@@ -460,10 +460,15 @@ impl ActiveSpan {
         }
     }
 
-    /// Makes the span's context current until the guard is dropped.
+    /// Makes the span's context current until the guard is dropped. Not on a
+    /// thread whose context is gone (a thread-local's destructor polling a future):
+    /// the body runs as it is. Checked here too, not only where spans open: a
+    /// thread that only resumes futures opened elsewhere reaches the context first
+    /// here, and the check must be made while the context lives (`thread_exit.rs`).
     #[inline]
     pub fn enter(&self) -> Option<ContextGuard> {
-        self.body_context().map(|context| context.clone().attach())
+        let context = self.body_context()?;
+        crate::thread_exit::context_reachable().then(|| context.clone().attach())
     }
 
     /// [`ActiveSpan::enter`] for a body entered once (a synchronous call): a

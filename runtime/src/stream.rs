@@ -15,6 +15,7 @@ use futures_core::Stream;
 use opentelemetry::KeyValue;
 use pin_project::{pin_project, pinned_drop};
 use std::fmt::Display;
+use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
@@ -35,8 +36,9 @@ pub fn items_are<T, S: Stream<Item = T>>(stream: S) -> S {
 #[derive(Debug)]
 #[must_use = "streams do nothing unless polled"]
 pub struct InstrumentedStream<S, F> {
+    /// Dropped by the stream's own drop, with the span current.
     #[pin]
-    inner: S,
+    inner: ManuallyDrop<S>,
     span: ActiveSpan,
     inspect: F,
     /// The boundary, for `#[traced_rpc]`.
@@ -53,7 +55,7 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> Item> InstrumentedStream<
     #[inline]
     pub fn new(span: ActiveSpan, inner: S, inspect: F, rpc: Option<&'static RpcMeta>) -> Self {
         InstrumentedStream {
-            inner,
+            inner: ManuallyDrop::new(inner),
             span,
             inspect,
             rpc,
@@ -79,7 +81,9 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> Item> Stream for Instrume
     fn poll_next(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<Option<S::Item>> {
         let this = self.project();
         let _current = this.span.enter();
-        let inner = this.inner;
+        // SAFETY: `inner` is pinned as the `ManuallyDrop` holding it is, which is
+        // never moved, and only dropped in place (in the drop below).
+        let inner = unsafe { this.inner.map_unchecked_mut(|inner| &mut **inner) };
         // Concluded until the poll returns: a panic in it is the call's outcome,
         // and the stream dropped after it (a runtime catches the panic first) then
         // adds no CANCELLED beside it.
@@ -128,10 +132,18 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> Item> Stream for Instrume
 /// then ends as a dropped future's does (`otel_traced.cancelled`), and a gRPC
 /// call whose status had not come ends CANCELLED, as `GrpcLayer` ends it. One
 /// whose outcome came (an HTTP status item, a panic) ends as it would at its end.
+/// What the stream's body still held is dropped with the span current, as the body
+/// would have dropped it.
 #[pinned_drop]
 impl<S, F> PinnedDrop for InstrumentedStream<S, F> {
     fn drop(self: Pin<&mut Self>) {
         let this = self.project();
+        {
+            let _current = this.span.enter();
+            // SAFETY: dropped in place, where it was pinned, and never used again:
+            // the `ManuallyDrop` left behind drops nothing.
+            unsafe { ManuallyDrop::drop(this.inner.get_unchecked_mut()) }
+        }
         // Nothing is recorded into a span that already ended.
         record_messages(this.span, *this.messages);
         // An HTTP stream dropped at its status (`try_next()?`) was not given up:

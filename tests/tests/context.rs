@@ -266,6 +266,75 @@ async fn a_dropped_future_ends_its_span_once_marked_cancelled() {
     );
 }
 
+/// Returns a connection to its pool when dropped, in a span of its own.
+struct Connection;
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        release();
+    }
+}
+
+#[traced]
+fn release() {}
+
+#[traced]
+async fn query_forever(connection: Connection) {
+    let _held = Connection;
+    let _ = &connection;
+    std::future::pending::<()>().await;
+}
+
+#[traced]
+fn query_later(connection: Connection) -> impl std::future::Future<Output = ()> {
+    async move {
+        let _ = &connection;
+        std::future::pending::<()>().await;
+    }
+}
+
+#[traced]
+fn rows(connection: Connection) -> impl futures::Stream<Item = u8> {
+    futures::stream::once(async move {
+        let _ = &connection;
+        std::future::pending::<u8>().await
+    })
+}
+
+#[tokio::test]
+async fn a_given_up_call_drops_what_its_body_held_with_its_span_current() {
+    let captured = capture_async(async {
+        let mut forever = Box::pin(query_forever(Connection));
+        assert!(futures::poll!(forever.as_mut()).is_pending());
+        drop(forever);
+        let mut later = Box::pin(query_later(Connection));
+        assert!(futures::poll!(later.as_mut()).is_pending());
+        drop(later);
+        let mut stream = Box::pin(rows(Connection));
+        assert!(futures::poll!(futures::StreamExt::next(&mut stream)).is_pending());
+        drop(stream);
+    })
+    .await;
+    for (call, connections) in [("query_forever", 2), ("query_later", 1), ("rows", 1)] {
+        let span = captured.find(call).expect(call);
+        assert_eq!(
+            attribute(span, "otel_traced.cancelled"),
+            Some(&Value::Bool(true)),
+            "{call}"
+        );
+        let released = captured.children_of(span);
+        assert_eq!(
+            released.len(),
+            connections,
+            "{call}: {:#?}",
+            captured.spans()
+        );
+        for child in released {
+            assert_eq!(child.name, "release");
+        }
+    }
+}
+
 /// Counts how often it is formatted or converted: the side effect that must not
 /// happen for a span that is not recorded.
 struct Counted(Arc<AtomicUsize>);

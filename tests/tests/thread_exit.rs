@@ -2,8 +2,9 @@
 //! OpenTelemetry's current context is gone, runs untraced instead of aborting the
 //! process (reaching the context then panics, and a panic in a destructor aborts);
 //! so do a log record through our logger, the baggage functions and `set_baggage`,
-//! and a parent given as a span context there. The
-//! scenario runs in a child process: what it guards against is an abort.
+//! and a parent given as a span context there; also on a thread that only polled a
+//! future opened elsewhere. The scenario runs in a child process: what it guards
+//! against is an abort.
 
 use otel_traced::sdk::error::OTelSdkResult;
 use otel_traced::sdk::trace::{SpanData, SpanExporter};
@@ -25,6 +26,18 @@ fn flush(pending: u64) -> u64 {
     });
     pending
 }
+
+/// A call whose span opens where it is called, and whose future may be polled on
+/// another thread.
+#[traced]
+fn flush_later(pending: u64) -> impl std::future::Future<Output = u64> + Send {
+    async move { pending }
+}
+
+/// Panics seen by the hook: the API's, when a check made too late reaches a
+/// context already gone (caught, but said on stderr, and an abort under
+/// `panic = "abort"`).
+static PANICS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// A call continuing a span context (one a message carried, say).
 #[traced(parent = carried)]
@@ -88,6 +101,9 @@ fn child() {
         .span_exporter(names.clone())
         .install()
         .expect("installed");
+    std::panic::set_hook(Box::new(|_| {
+        PANICS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }));
     std::thread::spawn(|| {
         FLUSH_ON_EXIT.with(|_| ());
         assert_eq!(flush(1), 1);
@@ -102,17 +118,33 @@ fn child() {
     })
     .join()
     .expect("the thread exits cleanly");
+    // A thread that only resumes a future opened elsewhere reaches the context
+    // first through the span's poll: the check is made there, while the context
+    // lives, and the call on exit runs untraced without the API's panic.
+    let later = flush_later(2);
+    let panics = PANICS.load(std::sync::atomic::Ordering::SeqCst);
+    std::thread::spawn(move || {
+        FLUSH_ON_EXIT.with(|_| ());
+        assert_eq!(futures::executor::block_on(later), 2);
+    })
+    .join()
+    .expect("the thread exits cleanly");
+    assert_eq!(
+        PANICS.load(std::sync::atomic::Ordering::SeqCst),
+        panics,
+        "no panic on the exit of a thread that only polled"
+    );
     guard.shutdown().expect("a clean shutdown");
     let names = names.0.lock().unwrap_or_else(PoisonError::into_inner);
     assert_eq!(
         *names,
-        ["continued", "flush"],
-        "the call made while the thread lived is traced, the one made on its exit is not"
+        ["continued", "flush", "flush_later"],
+        "the calls made while the threads lived are traced, those made on their exit are not"
     );
     let records = *RECORDS.lock().unwrap_or_else(PoisonError::into_inner);
     assert_eq!(
         records,
-        (3, 1),
+        (4, 1),
         "every call logs, only the one made while its thread lived with its trace id"
     );
 }
