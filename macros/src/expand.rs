@@ -253,9 +253,13 @@ fn open_span(
         let entries = options.set_baggage.iter().map(|field| {
             let key = &field.key.name;
             let value = &field.value;
+            // Bounded, and a `Display` or `Debug` that panics says so, as for
+            // attributes: formatting must not make the call panic.
             let text = match field.format {
-                crate::fields::Format::Debug => quote!(::std::format!("{:?}", #value)),
-                _ => quote!(::std::string::ToString::to_string(&(#value))),
+                crate::fields::Format::Debug => {
+                    quote!(#private::format_bounded(::core::format_args!("{:?}", #value)))
+                }
+                _ => quote!(#private::format_bounded(::core::format_args!("{}", #value))),
             };
             quote!(#private::KeyValue::new(#key, #text))
         });

@@ -172,7 +172,7 @@ pub mod __private {
     };
     pub use crate::value::{
         Arg, Explicit, ExplicitDisplay, KindOf, RecordedValue, UnknownKind, ValueKind,
-        ViaAsAttribute, ViaFallback, ViaFormat, ViaScalar,
+        ViaAsAttribute, ViaFallback, ViaFormat, ViaScalar, format_bounded,
     };
     #[cfg(feature = "catalog")]
     pub use linkme;

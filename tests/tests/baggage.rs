@@ -86,6 +86,33 @@ async fn set_baggage_holds_across_awaits() {
     assert_eq!(priced().await.as_deref(), Some("gold"));
 }
 
+/// A tenant whose `Display` panics (a bug of its own).
+struct Broken;
+
+impl std::fmt::Display for Broken {
+    fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        panic!("no tenant to show")
+    }
+}
+
+#[traced(set_baggage(tenant = %tenant, plan = ?plan))]
+fn billed(tenant: Broken, plan: &str) -> (Option<String>, Option<String>) {
+    let _ = tenant;
+    (baggage::get("tenant"), baggage::get("plan"))
+}
+
+#[test]
+fn set_baggage_formats_as_attributes_do_a_panic_and_a_huge_value_contained() {
+    let captured = capture(|| billed(Broken, &"p".repeat(10_000)));
+    let (tenant, plan) = captured.output();
+    assert_eq!(tenant.as_deref(), Some("<formatting panicked>"));
+    // `Debug` of a string: its quotes, then the cut at 4096 characters.
+    let plan = plan.as_deref().expect("a value within the W3C limit");
+    assert!(plan.starts_with("\"ppp"), "{plan}");
+    assert!(plan.chars().count() <= 4_100, "{}", plan.len());
+    assert!(captured.find("billed").is_some(), "the call ran");
+}
+
 #[test]
 fn the_w3c_limit_of_64_entries_holds() {
     let many: Vec<(String, String)> = (0..70).map(|i| (format!("k{i}"), "v".to_owned())).collect();
