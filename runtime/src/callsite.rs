@@ -548,11 +548,18 @@ pub(crate) fn root_context(current: &Context) -> Context {
     root.with_baggage(crate::baggage::copied(baggage, |_| true))
 }
 
-/// An empty context but for the capture route of `current`: what a new trace or
-/// a context extracted from a request starts from, so that tests capture it.
+/// An empty context but for the capture route of `current` and its suppression of
+/// telemetry: what a new trace or a context extracted from a request starts from,
+/// so that tests capture it, and so that code run by the export itself (an
+/// exporter's own traced helper) stays untraced rather than feeding the export.
 pub(crate) fn boundary_base(current: &Context) -> Context {
-    match current.get::<CaptureRoute>() {
+    let base = match current.get::<CaptureRoute>() {
         Some(route) => Context::new().with_value(route.clone()),
         None => Context::new(),
+    };
+    if current.is_telemetry_suppressed() {
+        base.with_telemetry_suppressed()
+    } else {
+        base
     }
 }

@@ -312,6 +312,44 @@ fn a_call_sites_spans_follow_each_installed_provider() {
     }
 }
 
+/// An exporter whose own code is traced: a helper starting its own trace.
+#[derive(Clone, Debug, Default)]
+struct Relaying(Names);
+
+#[traced(root)]
+fn relay(spans: usize) -> usize {
+    spans
+}
+
+impl otel_traced::sdk::trace::SpanExporter for Relaying {
+    async fn export(
+        &self,
+        batch: Vec<otel_traced::sdk::trace::SpanData>,
+    ) -> otel_traced::sdk::error::OTelSdkResult {
+        relay(batch.len());
+        self.0.export(batch).await
+    }
+}
+
+#[test]
+fn an_exporters_own_traced_code_is_not_exported_even_as_a_root() {
+    // The export runs with telemetry suppressed: a span of its own would feed the
+    // next export, one per batch, for ever.
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let exporter = Relaying::default();
+    let guard = otel_traced::Config::from_vars([("OTEL_TRACES_SAMPLER", "always_on")])
+        .span_exporter(exporter.clone())
+        .install()
+        .expect("installed");
+    checkout();
+    guard.force_flush().expect("exported");
+    checkout();
+    guard.shutdown().expect("a clean shutdown");
+    assert_eq!(exporter.0.taken(), ["checkout", "checkout"]);
+}
+
 /// Three attributes and three events.
 #[traced(attrs(order.lines = 3_i64, order.total = 30_i64))]
 fn busy(sku: &str) {
