@@ -420,15 +420,24 @@ fn poll_catching<T>(span: Option<&mut ActiveSpan>, poll: impl FnOnce() -> T) -> 
 }
 
 /// The `grpc-status` and `grpc-message` (percent-encoded on the wire) of headers
-/// or trailers, if there is a `grpc-status`.
+/// or trailers, if there is a `grpc-status`, as tonic reads them: a message that
+/// is not UTF-8 once decoded makes the status UNKNOWN, which is what the
+/// application is told.
 fn grpc_status(headers: &http::HeaderMap) -> Option<(i32, String)> {
     let code = grpc_code(headers.get("grpc-status")?.as_bytes());
-    let message = headers
-        .get("grpc-message")
-        .and_then(|message| message.to_str().ok())
-        .map(crate::propagation::percent_decode)
-        .unwrap_or_default();
-    Some((code, message))
+    let Some(message) = headers.get("grpc-message") else {
+        return Some((code, String::new()));
+    };
+    match String::from_utf8(crate::propagation::percent_decoded(message.as_bytes())) {
+        Ok(message) => Some((code, message)),
+        Err(error) => Some((
+            GRPC_UNKNOWN,
+            format!(
+                "Error deserializing status message header: {}",
+                error.utf8_error()
+            ),
+        )),
+    }
 }
 
 /// A `grpc-status` value as gRPC reads it (tonic's `Code::from_bytes`): the code's

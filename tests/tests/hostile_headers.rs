@@ -1534,9 +1534,8 @@ fn check_layer(
     let status = header_map(status);
     // What tonic tells the application: the span must say the same. The reply is
     // HTTP 200, so a missing status is UNKNOWN.
-    let expected_code = status.get("grpc-status").map_or("UNKNOWN", |value| {
-        let code = i32::from(tonic::Code::from_bytes(value.as_bytes()));
-        GRPC_CODES[usize::try_from(code).expect("a code of the protocol")]
+    let expected_code = tonic::Status::from_header_map(&status).map_or("UNKNOWN", |told| {
+        GRPC_CODES[usize::try_from(i32::from(told.code())).expect("a code of the protocol")]
     });
     // tonic's answer to a method a service does not have: a server takes the
     // method it named for `_OTHER` then.

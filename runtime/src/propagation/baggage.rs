@@ -222,11 +222,16 @@ fn is_baggage_octet(byte: u8) -> bool {
 }
 
 /// Decodes the `%XX` escapes of `value`; a `%` without two hex digits after it is
-/// kept, and octets that are not UTF-8 become U+FFFD. (gRPC's `grpc-message` is
-/// encoded the same way.)
+/// kept, and octets that are not UTF-8 become U+FFFD.
 pub(crate) fn percent_decode(value: &str) -> String {
+    String::from_utf8_lossy(&percent_decoded(value.as_bytes())).into_owned()
+}
+
+/// The octets of `value` with its `%XX` escapes decoded; a `%` without two hex
+/// digits after it is kept. (gRPC's `grpc-message` is encoded the same way.)
+pub(crate) fn percent_decoded(value: &[u8]) -> Vec<u8> {
     let mut decoded = Vec::with_capacity(value.len());
-    let mut rest = value.as_bytes();
+    let mut rest = value;
     while let Some((&byte, tail)) = rest.split_first() {
         if byte == b'%'
             && let [high, low, after @ ..] = tail
@@ -239,7 +244,7 @@ pub(crate) fn percent_decode(value: &str) -> String {
             rest = tail;
         }
     }
-    String::from_utf8_lossy(&decoded).into_owned()
+    decoded
 }
 
 fn hex_digit(byte: u8) -> Option<u8> {

@@ -13,7 +13,7 @@ mod trace_context;
 pub use crate::rpc::MessageBatch;
 pub use baggage::BaggagePropagator;
 #[cfg(feature = "http")]
-pub(crate) use baggage::percent_decode;
+pub(crate) use baggage::percent_decoded;
 #[cfg(feature = "http")]
 pub(crate) use carrier::protocol_version;
 pub use carrier::{
