@@ -86,7 +86,10 @@ impl HttpLayer {
     /// How a server finds a request's route template, recorded as `http.route`
     /// and in the span name. With axum:
     /// `.route(|extensions| extensions.get::<MatchedPath>().map(|path| path.as_str().to_owned()))`,
-    /// and the layer added with `Router::route_layer`, after routing.
+    /// and the layer added with `Router::route_layer`, after routing, on the
+    /// outermost router after its `nest` calls: inside a nested router the request
+    /// reaches the layer with the nest's prefix stripped, and `url.path` would lack
+    /// it.
     pub fn route(
         mut self,
         route: impl Fn(&http::Extensions) -> Option<String> + Send + Sync + 'static,
