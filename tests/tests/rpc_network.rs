@@ -582,3 +582,41 @@ fn the_http_layers_and_the_attribute_give_identical_spans_over_the_network() {
     let server = span(&by_layers, "POST /orders/{sku}", SpanKind::Server);
     assert_child_of(server, client);
 }
+
+/// The HTTP layer on the outermost axum router, after `nest`, as its docs say: it
+/// sees the whole path (a nested router's own layers see it without the prefix)
+/// and the whole matched route.
+#[tokio::test]
+async fn the_http_layer_after_nest_sees_the_whole_path() {
+    use axum::extract::MatchedPath;
+    use otel_traced::tower::HttpLayer;
+    use tower_service::Service as _;
+    let users = axum::Router::new().route("/{id}", axum::routing::get(|| async { "ada" }));
+    let mut app =
+        axum::Router::new()
+            .nest("/api/users", users)
+            .route_layer(HttpLayer::server().route(|extensions| {
+                extensions
+                    .get::<MatchedPath>()
+                    .map(|path| path.as_str().to_owned())
+            }));
+    let captured = otel_traced::testing::capture_async(async move {
+        let request = http::Request::get("/api/users/7")
+            .body(axum::body::Body::empty())
+            .expect("a request");
+        let response = app.call(request).await.expect("infallible");
+        let status = response.status();
+        response.into_body().collect().await.expect("a body");
+        status
+    })
+    .await;
+    assert_eq!(*captured.output(), StatusCode::OK);
+    let span = captured
+        .find("GET /api/users/{id}")
+        .expect("the layer's span, named by the whole route");
+    assert_eq!(attribute(span, "url.path"), Some(&string("/api/users/7")));
+    assert_eq!(
+        attribute(span, "http.route"),
+        Some(&string("/api/users/{id}"))
+    );
+}
