@@ -101,19 +101,20 @@ impl ParentTarget for Context {
 }
 
 impl ParentTarget for SpanContext {
-    /// The current context with this span context as the parent. An invalid one
-    /// (read from a message that carried none) is no parent: the span starts a new
-    /// trace, keeping the baggage, as `root` does. As a parent it would count as
-    /// one not sampled, and a parent-based sampler would drop the whole call. On a
-    /// thread whose context is gone (`thread_exit.rs`), without the current one:
-    /// nothing opens there.
+    /// This span context as the parent, with the current context's baggage: the
+    /// span continues another trace, so, as for `root`, nothing about the current
+    /// one carries over (a caller's `sample = never` is for its own descendants,
+    /// not for a message's trace). An invalid one (read from a message that
+    /// carried none) is no parent: the span starts a new trace, as `root` does. As
+    /// a parent it would count as one not sampled, and a parent-based sampler would
+    /// drop the whole call. On a thread whose context is gone (`thread_exit.rs`),
+    /// without the current one: nothing opens there.
     fn as_parent(&self) -> Parent<'_> {
+        let base = crate::thread_exit::map_current(root_context).unwrap_or_default();
         let context = if self.is_valid() {
-            crate::thread_exit::current()
-                .unwrap_or_default()
-                .with_remote_span_context(self.clone())
+            base.with_remote_span_context(self.clone())
         } else {
-            crate::thread_exit::map_current(root_context).unwrap_or_default()
+            base
         };
         Parent::Context(Cow::Owned(context))
     }

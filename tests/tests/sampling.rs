@@ -2,7 +2,7 @@
 //! followed by descendants, under parent-based and non-parent-based samplers.
 
 use otel_traced::opentelemetry::trace::{
-    Link, SpanId, SpanKind, TraceContextExt, TraceId, TraceState,
+    Link, SpanContext, SpanId, SpanKind, TraceContextExt, TraceFlags, TraceId, TraceState,
 };
 use otel_traced::opentelemetry::{Context, KeyValue};
 use otel_traced::sdk::trace::{Sampler, SamplingDecision, SamplingResult, ShouldSample};
@@ -383,6 +383,38 @@ fn healthz(request: http::Request<()>) -> http::StatusCode {
     } else {
         http::StatusCode::NO_CONTENT
     }
+}
+
+/// A consumer loop kept out of traces, handling a message of a trace its producer
+/// sampled.
+#[traced(sample = never)]
+fn consume(carried: SpanContext) -> bool {
+    handle_order(&carried)
+}
+
+#[traced(parent = carried)]
+fn handle_order(carried: &SpanContext) -> bool {
+    let _ = carried;
+    probe()
+}
+
+#[test]
+fn a_callers_hint_does_not_reach_a_span_continuing_another_trace() {
+    let carried = SpanContext::new(
+        TraceId::from(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736),
+        SpanId::from(0x00f0_67aa_0ba9_02b7),
+        TraceFlags::SAMPLED,
+        true,
+        TraceState::default(),
+    );
+    let captured = Capture::new().run(|| consume(carried.clone()));
+    assert!(*captured.output(), "the message's trace is sampled");
+    let handle = captured
+        .find("handle_order")
+        .expect("kept, as its producer's trace is");
+    assert_eq!(handle.span_context.trace_id(), carried.trace_id());
+    assert_eq!(handle.parent_span_id, carried.span_id());
+    assert!(captured.find("consume").is_none(), "the loop itself is not");
 }
 
 #[test]
