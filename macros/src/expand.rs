@@ -253,17 +253,14 @@ fn open_span(
         let entries = options.set_baggage.iter().map(|field| {
             let key = &field.key.name;
             let value = &field.value;
-            // Bounded, and a `Display` or `Debug` that panics says so, as for
-            // attributes: formatting must not make the call panic.
+            // Left out when its `Display` or `Debug` panics (`set_baggage_entry`).
             let text = match field.format {
-                crate::fields::Format::Debug => {
-                    quote!(#private::format_bounded(::core::format_args!("{:?}", #value)))
-                }
-                _ => quote!(#private::format_bounded(::core::format_args!("{}", #value))),
+                crate::fields::Format::Debug => quote!(::core::format_args!("{:?}", #value)),
+                _ => quote!(::core::format_args!("{}", #value)),
             };
-            quote!(#private::KeyValue::new(#key, #text))
+            quote!(#private::set_baggage_entry(#key, #text))
         });
-        quote!(.with_baggage(::std::vec![#(#entries),*]))
+        quote!(.with_baggage([#(#entries),*].into_iter().flatten().collect()))
     };
     let sample = match &options.sample {
         Some(hint) => {
@@ -791,8 +788,7 @@ fn outcome(
                 if (&&#private::StreamingProbe(#value)).__otel_streams() {
                     __otel_handle.record_streaming();
                 } else {
-                    let __otel_reply = __OTEL_TRACED_RPC
-                        .own_reply((&&#private::ReplyProbe(#value)).__otel_reply());
+                    let __otel_reply = (&&#private::ReplyProbe(#value)).__otel_reply();
                     __otel_handle.record_reply(&__OTEL_TRACED_RPC, __otel_reply, #failed);
                 }
             }}
@@ -833,8 +829,8 @@ fn outcome(
         }
     });
     let on_err = if replies {
-        // An error that is a status is the reply; any other is recorded as
-        // `#[traced]` records errors.
+        // An error that is a status of the call's protocol is the reply; any other
+        // is recorded as `#[traced]` records errors.
         quote! {{
             #[allow(unused_imports)]
             use #private::{ViaReply as _, ViaNoReply as _};

@@ -105,6 +105,16 @@ pub fn attribute_value(key: &str) -> Option<Value> {
     .flatten()
 }
 
+/// A `set_baggage` entry, its `value` formatted whole; none when its `Display` or
+/// `Debug` panics: a value made up in its place would travel to every service
+/// downstream, and instrumentation must not make the call panic. The W3C limits
+/// then apply as to any entry.
+#[doc(hidden)]
+pub fn set_baggage_entry(key: impl Into<Key>, value: std::fmt::Arguments<'_>) -> Option<KeyValue> {
+    let text = crate::panic::contained(|| value.to_string())?;
+    Some(KeyValue::new(key, text))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

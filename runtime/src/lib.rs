@@ -145,7 +145,7 @@ pub mod __private {
     /// Registers a call site's entry in the span catalog; nothing without the
     /// `catalog` feature.
     pub use crate::__otel_traced_catalog_entry as catalog_entry;
-    pub use crate::baggage::attribute_value as baggage_value;
+    pub use crate::baggage::{attribute_value as baggage_value, set_baggage_entry};
     pub use crate::callsite::{
         CallKind, Callsite, LinkTarget, Parent, ParentTarget, SpanMeta, link, links, parent,
     };
@@ -172,7 +172,7 @@ pub mod __private {
     };
     pub use crate::value::{
         Arg, Explicit, ExplicitDisplay, KindOf, RecordedValue, UnknownKind, ValueKind,
-        ViaAsAttribute, ViaFallback, ViaFormat, ViaScalar, format_bounded,
+        ViaAsAttribute, ViaFallback, ViaFormat, ViaScalar,
     };
     #[cfg(feature = "catalog")]
     pub use linkme;

@@ -514,9 +514,15 @@ impl ActiveSpan {
     /// Ends the span of a call that completed.
     #[inline]
     pub(crate) fn finish(&mut self) {
-        if self.handle.context.is_some() || self.handle.tally.is_some() {
+        if self.is_open() {
             end_finished(self);
         }
+    }
+
+    /// Whether the call's span or its tally is still to end.
+    #[inline]
+    pub(crate) fn is_open(&self) -> bool {
+        self.handle.context.is_some() || self.handle.tally.is_some()
     }
 }
 

@@ -138,31 +138,34 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> Item> Stream for Instrume
 impl<S, F> PinnedDrop for InstrumentedStream<S, F> {
     fn drop(self: Pin<&mut Self>) {
         let this = self.project();
-        {
-            let _current = this.span.enter();
-            // SAFETY: dropped in place, where it was pinned, and never used again:
-            // the `ManuallyDrop` left behind drops nothing.
-            unsafe { ManuallyDrop::drop(this.inner.get_unchecked_mut()) }
-        }
         // Nothing is recorded into a span that already ended.
         record_messages(this.span, *this.messages);
-        // An HTTP stream dropped at its status (`try_next()?`) was not given up:
-        // it ends as it would at its end.
         if *this.concluded && !std::thread::panicking() {
+            // An HTTP stream dropped at its status (`try_next()?`) was not given
+            // up: it ends as it would at its end.
             this.span.finish();
-            return;
-        }
-        // Not after a panic in a poll (recorded as the call's outcome), nor while
-        // one unwinds: a call given up by another's panic has no reply either.
-        if let Some(rpc) = this.rpc
+        } else if let Some(rpc) = this.rpc
             && matches!(rpc.protocol, Protocol::Grpc { .. })
             && !*this.concluded
             && !std::thread::panicking()
         {
+            // Not after a panic in a poll (recorded as the call's outcome), nor
+            // while one unwinds: a call given up by another's panic has no reply
+            // either.
             this.span
                 .handle()
                 .record_reply(rpc, Some(STREAM_GIVEN_UP.into()), false);
         }
+        // Last, so that a drop that panics takes nothing of the above with it; a
+        // stream given up, its span still open, drops it under that span.
+        let _current = if this.span.is_open() {
+            this.span.enter()
+        } else {
+            None
+        };
+        // SAFETY: dropped in place, where it was pinned, and never used again: the
+        // `ManuallyDrop` left behind drops nothing.
+        unsafe { ManuallyDrop::drop(this.inner.get_unchecked_mut()) }
     }
 }
 

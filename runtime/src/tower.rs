@@ -367,7 +367,7 @@ where
                         span.handle().record_reply(this.rpc, Some(answer), false);
                         None
                     }
-                    Protocol::Grpc { .. } => match grpc_status(response.headers()) {
+                    Protocol::Grpc { .. } => match grpc_status(response.headers(), this.rpc.side) {
                         // A trailers-only response: the status is in the headers.
                         Some((code, message)) => {
                             relabel_an_unknown_method(&mut span, this.rpc, code, &message);
@@ -423,23 +423,24 @@ fn poll_catching<T>(span: Option<&mut ActiveSpan>, poll: impl FnOnce() -> T) -> 
 }
 
 /// The `grpc-status` and `grpc-message` (percent-encoded on the wire) of headers
-/// or trailers, if there is a `grpc-status`, as tonic reads them: a message that
-/// is not UTF-8 once decoded makes the status UNKNOWN, which is what the
-/// application is told.
-fn grpc_status(headers: &http::HeaderMap) -> Option<(i32, String)> {
+/// or trailers, if there is a `grpc-status`, as tonic reads them on `side`: on a
+/// client, a message that is not UTF-8 once decoded makes the status UNKNOWN,
+/// which is what the application is told; a server's span keeps the code it sent.
+fn grpc_status(headers: &http::HeaderMap, side: Side) -> Option<(i32, String)> {
     let code = grpc_code(headers.get("grpc-status")?.as_bytes());
     let Some(message) = headers.get("grpc-message") else {
         return Some((code, String::new()));
     };
     match String::from_utf8(crate::propagation::percent_decoded(message.as_bytes())) {
         Ok(message) => Some((code, message)),
-        Err(error) => Some((
+        Err(error) if side == Side::Client => Some((
             GRPC_UNKNOWN,
             format!(
                 "Error deserializing status message header: {}",
                 error.utf8_error()
             ),
         )),
+        Err(error) => Some((code, String::from_utf8_lossy(error.as_bytes()).into_owned())),
     }
 }
 
@@ -565,7 +566,7 @@ where
             Some(Ok(data)) => {
                 if let (Some(trailers), Some(awaited)) =
                     (data.trailers_ref(), this.awaiting_trailers.as_ref())
-                    && let Some((code, message)) = grpc_status(trailers)
+                    && let Some((code, message)) = grpc_status(trailers, awaited.rpc.side)
                 {
                     record_grpc(span, &awaited.rpc, code, &message);
                     *this.awaiting_trailers = None;

@@ -544,9 +544,8 @@ const INLINE_BYTES: usize = 256;
 
 /// Formats `args`, keeping at most [`MAX_FORMATTED_CHARS`] characters and stopping
 /// the formatter as soon as the limit is reached (a huge `Debug` output costs no more
-/// than the kept part). The expansion formats `set_baggage` values with it.
-#[doc(hidden)]
-pub fn format_bounded(args: fmt::Arguments<'_>) -> String {
+/// than the kept part).
+pub(crate) fn format_bounded(args: fmt::Arguments<'_>) -> String {
     let mut out = Bounded {
         inline: [0; INLINE_BYTES],
         len: 0,

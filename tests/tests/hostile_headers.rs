@@ -1532,19 +1532,23 @@ fn check_layer(
     };
     let path = uri.path();
     let status = header_map(status);
-    // What tonic tells the application: the span must say the same. The reply is
-    // HTTP 200, so a missing status is UNKNOWN.
-    let expected_code = tonic::Status::from_header_map(&status).map_or("UNKNOWN", |told| {
-        GRPC_CODES[usize::try_from(i32::from(told.code())).expect("a code of the protocol")]
+    // The reply is HTTP 200, so a missing status is UNKNOWN. A client's span says
+    // what tonic tells the application (UNKNOWN for a message that is not UTF-8
+    // once decoded); a server's, the code it sent.
+    let name = |code: tonic::Code| {
+        GRPC_CODES[usize::try_from(i32::from(code)).expect("a code of the protocol")]
+    };
+    let told = tonic::Status::from_header_map(&status).map_or("UNKNOWN", |told| name(told.code()));
+    let sent = status.get("grpc-status").map_or("UNKNOWN", |value| {
+        name(tonic::Code::from_bytes(value.as_bytes()))
     });
     // tonic's answer to a method a service does not have: a server takes the
     // method it named for `_OTHER` then.
     let unknown_method_answer = !in_trailers
-        && expected_code == "UNIMPLEMENTED"
+        && sent == "UNIMPLEMENTED"
         && status
             .get("grpc-message")
-            .and_then(|message| message.to_str().ok())
-            .is_none_or(str::is_empty);
+            .is_none_or(http::HeaderValue::is_empty);
     let replier = if in_trailers {
         Replier {
             headers: http::HeaderMap::new(),
@@ -1604,7 +1608,7 @@ fn check_layer(
             "layer: a status other than OK and UNKNOWN",
             code != "OK" && code != "UNKNOWN",
         );
-        prop_assert_eq!(&code, expected_code);
+        prop_assert_eq!(&code, if serving { sent } else { told });
         check_server_address(span)?;
     }
     Ok(())
@@ -1631,6 +1635,24 @@ fn the_layer_model_holds_for_an_unimplemented_answer() {
         "{}",
         seen.summary()
     );
+}
+
+/// The layer's model for a `grpc-message` that is not UTF-8 once decoded, escaped
+/// or raw: a client is told UNKNOWN, a server's span keeps the code it sent; and
+/// for raw UTF-8, which tonic takes as it is.
+#[test]
+fn the_layer_model_holds_for_messages_escaped_or_raw() {
+    let seen = Seen::default();
+    for message in [&b"%FF"[..], b"\xff", "é".as_bytes()] {
+        for in_trailers in [false, true] {
+            let status = [
+                Header::new("grpc-status", b"5".to_vec()),
+                Header::new("grpc-message", message.to_vec()),
+            ];
+            check_layer(&seen, "/a.B/C", &[], &status, in_trailers, "a")
+                .unwrap_or_else(|error| panic!("{message:?}, in trailers {in_trailers}: {error}"));
+        }
+    }
 }
 
 #[test]

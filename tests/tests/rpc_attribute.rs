@@ -911,3 +911,22 @@ fn an_err_with_a_status_of_another_protocol_is_recorded_as_an_error() {
         "no reply of the call's own"
     );
 }
+
+#[test]
+fn a_client_request_takes_no_scheme_from_a_forwarded_header() {
+    // A reverse proxy sending on, in origin form, the header it adds upstream: it
+    // says how the request reached the proxy, not how it leaves.
+    let request = http::Request::get("/items")
+        .header("host", "inventory")
+        .header("x-forwarded-proto", "https")
+        .body(())
+        .unwrap();
+    let captured = capture(|| forward(request));
+    let span = &captured.spans()[0];
+    assert_eq!(
+        ["url.scheme", "url.full", "server.port"].map(|key| attribute(span, key).cloned()),
+        [None, None, None],
+        "{:?}",
+        span.attributes
+    );
+}

@@ -386,14 +386,15 @@ mod http_carriers {
     /// `received` takes its scheme from a proxy's headers first, as the conventions
     /// ask (the original client's): over HTTP/2 the URI holds the `:scheme` of the
     /// hop from a TLS-terminating proxy, `http`. What its client wrote is only taken
-    /// as `http` or `https` ([`web_scheme`]).
+    /// as `http` or `https` ([`web_scheme`]). A request sent takes its own URI's: a
+    /// proxy's header it forwards says how the request reached the proxy, not how
+    /// it leaves.
     fn request_target<B>(request: &http::Request<B>, received: bool) -> RequestTarget<'_> {
         let uri = request.uri();
         let scheme = if received {
             forwarded_scheme(request.headers()).or_else(|| uri.scheme_str().and_then(web_scheme))
         } else {
             uri.scheme_str()
-                .or_else(|| forwarded_scheme(request.headers()))
         };
         let host = || {
             request
