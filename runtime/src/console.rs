@@ -1,8 +1,9 @@
 //! The console exporter: the default destination, one readable tree per trace.
 //!
 //! Spans end children first, so the exporter holds the spans of each trace until its
-//! local root (a span with no parent, or a remote one) ends, then prints the whole
-//! tree at once. A server span whose remote parent is a client span of this same
+//! local root (a span with no parent, or a remote one) ends, then prints that root's
+//! tree at once (a trace may have several here: a service called twice in one trace
+//! prints each call's tree when it ends). A server span whose remote parent is a client span of this same
 //! process (a gateway calling a service in one binary, as the tour does) is not a
 //! local root: it waits for its caller, so one request prints as one tree. It runs behind the SDK's batch processor, on the processor's own
 //! thread (see `init.rs`), and on a thread of its own (below): printing never slows
@@ -49,6 +50,11 @@ const WATCH_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Printed traces remembered at most, for the spans that come after them.
 const MAX_PRINTED_TRACES: usize = 1024;
+
+/// Span ids remembered at most for a printed trace, to tell its late spans from
+/// those of another local root of the trace still running; past that, every span
+/// of the trace that comes is taken for a late one.
+const MAX_PRINTED_IDS: usize = 128;
 
 /// Span ids remembered at most as sent by this process; the oldest are forgotten
 /// first (their server spans then print as trees of their own).
@@ -152,8 +158,9 @@ struct PendingTraces {
     arrival: VecDeque<(TraceId, Instant)>,
     /// The spans held, all traces together.
     held: usize,
-    /// The traces printed last, oldest first.
-    printed: VecDeque<TraceId>,
+    /// The traces printed last, oldest first, with the ids of their spans printed
+    /// (`None` past [`MAX_PRINTED_IDS`]).
+    printed: VecDeque<(TraceId, Option<HashSet<SpanId>>)>,
 }
 
 /// The spans of a pending trace, and when they arrived.
@@ -188,12 +195,13 @@ impl PendingTraces {
                 last: now,
             }
         });
+        let span_id = span.span_context.span_id();
         held.spans.push(span);
         held.last = now;
         self.held += 1;
         let mut ready = Vec::new();
         if is_local_root {
-            ready.extend(self.remove(trace_id));
+            ready.extend(self.take(trace_id, |span| span.span_context.span_id() == span_id));
         }
         while let Some(&(oldest, arrived)) = self.arrival.front() {
             let overdue = now.saturating_duration_since(arrived) > MAX_WAIT;
@@ -220,40 +228,102 @@ impl PendingTraces {
     }
 
     /// Takes out the traces due `now` without a span arriving: held longer than
-    /// [`MAX_WAIT`], or the late spans of a printed trace once none came for
-    /// [`LATE_WAIT`].
+    /// [`MAX_WAIT`], or the late spans of a printed trace (children of its spans
+    /// printed, and theirs) once none came for [`LATE_WAIT`]; the spans of another
+    /// local root of the trace, still running, wait for it.
     fn overdue(&mut self, now: Instant) -> Vec<Vec<SpanData>> {
-        let due: Vec<TraceId> = self
-            .arrival
-            .iter()
-            .filter(|(trace_id, _)| {
-                self.spans.get(trace_id).is_some_and(|held| {
-                    now.saturating_duration_since(held.first) > MAX_WAIT
-                        || (self.printed.contains(trace_id)
-                            && now.saturating_duration_since(held.last) > LATE_WAIT)
-                })
-            })
-            .map(|(trace_id, _)| *trace_id)
-            .collect();
-        due.into_iter()
+        let mut waited = Vec::new();
+        let mut quiet = Vec::new();
+        for (trace_id, _) in &self.arrival {
+            let Some(held) = self.spans.get(trace_id) else {
+                continue;
+            };
+            if now.saturating_duration_since(held.first) > MAX_WAIT {
+                waited.push(*trace_id);
+            } else if now.saturating_duration_since(held.last) > LATE_WAIT {
+                quiet.push(*trace_id);
+            }
+        }
+        let mut due: Vec<Vec<SpanData>> = waited
+            .into_iter()
             .filter_map(|trace_id| self.remove(trace_id))
-            .collect()
+            .collect();
+        for trace_id in quiet {
+            let Some(printed) = self.printed_ids(trace_id) else {
+                continue;
+            };
+            let late = self.take(trace_id, |span| {
+                printed
+                    .as_ref()
+                    .is_none_or(|ids| ids.contains(&span.parent_span_id))
+            });
+            due.extend(late);
+        }
+        due
     }
 
-    /// Takes a trace out to be printed. Its spans are no longer callers to wait
-    /// for: a callee's span that ends after them (in the same batch too) is a root.
+    /// The ids printed of `trace_id`, if it was printed: `Some(None)` when there
+    /// were too many to keep.
+    fn printed_ids(&self, trace_id: TraceId) -> Option<Option<HashSet<SpanId>>> {
+        self.printed
+            .iter()
+            .find(|(printed, _)| *printed == trace_id)
+            .map(|(_, ids)| ids.clone())
+    }
+
+    /// Takes a whole trace out to be printed.
     fn remove(&mut self, trace_id: TraceId) -> Option<Vec<SpanData>> {
-        self.arrival.retain(|(pending, _)| *pending != trace_id);
-        let Held { spans, .. } = self.spans.remove(&trace_id)?;
-        self.held -= spans.len();
-        forget_sent(&spans);
-        if !self.printed.contains(&trace_id) {
-            if self.printed.len() == MAX_PRINTED_TRACES {
-                self.printed.pop_front();
-            }
-            self.printed.push_back(trace_id);
+        self.take(trace_id, |_| true)
+    }
+
+    /// Takes out of `trace_id` the spans `is_top` picks and every span held under
+    /// them, to be printed; the trace stays pending while other spans remain. The
+    /// spans taken are no longer callers to wait for: a callee's span that ends
+    /// after them (in the same batch too) is a root.
+    fn take(
+        &mut self,
+        trace_id: TraceId,
+        is_top: impl Fn(&SpanData) -> bool,
+    ) -> Option<Vec<SpanData>> {
+        let held = self.spans.get_mut(&trace_id)?;
+        let (taken, rest) = subtrees(std::mem::take(&mut held.spans), is_top);
+        held.spans = rest;
+        if held.spans.is_empty() {
+            self.spans.remove(&trace_id);
+            self.arrival.retain(|(pending, _)| *pending != trace_id);
         }
-        Some(spans)
+        if taken.is_empty() {
+            return None;
+        }
+        self.held -= taken.len();
+        forget_sent(&taken);
+        self.note_printed(trace_id, &taken);
+        Some(taken)
+    }
+
+    /// Remembers the ids of `spans`, printed, for the late spans of `trace_id`.
+    fn note_printed(&mut self, trace_id: TraceId, spans: &[SpanData]) {
+        let index = match self
+            .printed
+            .iter()
+            .position(|(printed, _)| *printed == trace_id)
+        {
+            Some(index) => index,
+            None => {
+                if self.printed.len() == MAX_PRINTED_TRACES {
+                    self.printed.pop_front();
+                }
+                self.printed.push_back((trace_id, Some(HashSet::new())));
+                self.printed.len() - 1
+            }
+        };
+        let ids = &mut self.printed[index].1;
+        if let Some(known) = ids {
+            known.extend(spans.iter().map(|span| span.span_context.span_id()));
+            if known.len() > MAX_PRINTED_IDS {
+                *ids = None;
+            }
+        }
     }
 
     fn drain(&mut self) -> Vec<Vec<SpanData>> {
@@ -266,6 +336,38 @@ impl PendingTraces {
             .inspect(|spans| forget_sent(spans))
             .collect()
     }
+}
+
+/// `spans` split into those `is_top` picks with every span under them, and the
+/// rest, each in the order given.
+fn subtrees(
+    spans: Vec<SpanData>,
+    is_top: impl Fn(&SpanData) -> bool,
+) -> (Vec<SpanData>, Vec<SpanData>) {
+    let mut children: HashMap<SpanId, Vec<usize>> = HashMap::new();
+    for (index, span) in spans.iter().enumerate() {
+        children.entry(span.parent_span_id).or_default().push(index);
+    }
+    let mut picked = vec![false; spans.len()];
+    let mut to_visit: Vec<usize> = (0..spans.len())
+        .filter(|&index| is_top(&spans[index]))
+        .collect();
+    while let Some(index) = to_visit.pop() {
+        if std::mem::replace(&mut picked[index], true) {
+            continue;
+        }
+        if let Some(under) = children.get(&spans[index].span_context.span_id()) {
+            to_visit.extend(under);
+        }
+    }
+    let (taken, rest): (Vec<_>, Vec<_>) = spans
+        .into_iter()
+        .zip(picked)
+        .partition(|(_, picked)| *picked);
+    (
+        taken.into_iter().map(|(span, _)| span).collect(),
+        rest.into_iter().map(|(span, _)| span).collect(),
+    )
 }
 
 impl ConsoleExporter {
@@ -551,6 +653,51 @@ mod tests {
         // A trace not printed before waits for its root as long as ever.
         assert!(pending.add(orphan(5, 1), later).is_empty());
         assert!(pending.overdue(later + LATE_WAIT * 2).is_empty());
+    }
+
+    /// A server span of trace 6 continuing remote span `caller`: a local root.
+    fn served(id: u64, caller: u64) -> SpanData {
+        let mut span = crate::render::tests::span(6, id, caller, "serve");
+        span.parent_span_is_remote = true;
+        span
+    }
+
+    #[test]
+    fn two_local_roots_of_one_trace_print_each_its_own_tree() {
+        let mut pending = PendingTraces::default();
+        let start = Instant::now();
+        // Two calls of one trace served at once (a retry beside the first try),
+        // each with a child.
+        let (first, second) = (served(10, 1), served(20, 2));
+        assert!(
+            pending
+                .add(crate::render::tests::span(6, 21, 20, "query"), start)
+                .is_empty()
+        );
+        assert!(
+            pending
+                .add(crate::render::tests::span(6, 11, 10, "query"), start)
+                .is_empty()
+        );
+        let ready = pending.add(first, start);
+        assert_eq!(ready.len(), 1);
+        let ids = |trace: &[SpanData]| -> Vec<u64> {
+            let mut ids: Vec<u64> = trace
+                .iter()
+                .map(|span| u64::from_be_bytes(span.span_context.span_id().to_bytes()))
+                .collect();
+            ids.sort_unstable();
+            ids
+        };
+        assert_eq!(ids(&ready[0]), [10, 11], "the first call's tree alone");
+        // The second call's child is no late span of the first: it waits for its
+        // own root however quiet the trace is.
+        assert!(pending.overdue(start + LATE_WAIT * 3).is_empty());
+        let ready = pending.add(second, start + LATE_WAIT * 4);
+        assert_eq!(ready.len(), 1);
+        assert_eq!(ids(&ready[0]), [20, 21], "the second call's tree");
+        assert_eq!(pending.held, 0);
+        assert!(pending.spans.is_empty());
     }
 
     #[test]
