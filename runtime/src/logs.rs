@@ -222,6 +222,9 @@ fn any_value(value: &Value) -> AnyValue {
 /// Runs `f` with the installed loggers, unless there are none, this is an export
 /// thread (see `route::mark_export_thread`), or the thread is exiting past the
 /// current context the SDK reads for a record's trace context (`thread_exit`).
+/// The SDK takes any current span for a record's trace context: under a no-op span
+/// (the global API's with no provider there, which no trace continues), `f` runs
+/// without it, and the record carries no ids rather than zeros.
 fn with_loggers(f: impl FnOnce(&Loggers)) {
     if crate::route::on_export_thread() || !crate::thread_exit::context_reachable() {
         return;
@@ -233,7 +236,11 @@ fn with_loggers(f: impl FnOnce(&Loggers)) {
         .read()
         .unwrap_or_else(PoisonError::into_inner)
         .clone();
-    if let Some(loggers) = installed {
-        f(&loggers);
-    }
+    let Some(loggers) = installed else { return };
+    let no_op = opentelemetry::Context::map_current(|current| {
+        crate::callsite::holds_invalid_span(current)
+            .then(|| crate::callsite::boundary_base(current))
+    });
+    let _without_it = no_op.map(opentelemetry::Context::attach);
+    f(&loggers);
 }

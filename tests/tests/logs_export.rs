@@ -117,6 +117,16 @@ fn log_records_and_tracing_events_arrive_linked_to_their_span_over_both_protocol
         let receiver = Receiver::start(transport);
         let guard = install(&receiver, transport, &[]);
         log::info!("outside any span");
+        {
+            // A no-op span of the global API (no provider there): no trace.
+            use otel_traced::opentelemetry::trace::{TraceContextExt as _, Tracer as _};
+            let no_op = otel_traced::opentelemetry::global::tracer("middleware").start("no-op");
+            let _no_op = otel_traced::opentelemetry::Context::current()
+                .with_span(no_op)
+                .attach();
+            log::info!("under a no-op span");
+            tracing::info!("an event under a no-op span");
+        }
         log::info!(target: "noisy", "filtered out by the logger: not exported either");
         log::warn!("stock low");
         tracing::error!("payment gateway slow");
@@ -130,16 +140,21 @@ fn log_records_and_tracing_events_arrive_linked_to_their_span_over_both_protocol
         assert_eq!(spans.len(), 1, "{transport:?}: {spans:#?}");
         let checkout = span(&spans, "checkout");
         let records = receiver.log_records();
-        assert_eq!(records.len(), 5, "{transport:?}: {records:#?}");
+        assert_eq!(records.len(), 7, "{transport:?}: {records:#?}");
         let find = |text: &str| {
             records
                 .iter()
                 .find(|record| body(record) == text)
                 .unwrap_or_else(|| panic!("{transport:?}: no record {text:?} in {records:#?}"))
         };
-        let outside = find("outside any span");
-        assert!(outside.trace_id.is_empty(), "{transport:?}: {outside:#?}");
-        assert!(outside.span_id.is_empty(), "{transport:?}: {outside:#?}");
+        for outside in [
+            find("outside any span"),
+            find("under a no-op span"),
+            find("an event under a no-op span"),
+        ] {
+            assert!(outside.trace_id.is_empty(), "{transport:?}: {outside:#?}");
+            assert!(outside.span_id.is_empty(), "{transport:?}: {outside:#?}");
+        }
         for inside in [find("checking out"), find("reserving")] {
             assert_eq!(inside.trace_id, checkout.trace_id, "{transport:?}");
             assert_eq!(inside.span_id, checkout.span_id, "{transport:?}");
