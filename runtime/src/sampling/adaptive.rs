@@ -13,7 +13,9 @@
 //! `error_threshold`, every root of that operation is sampled until `cooldown`
 //! after the rate was last seen above the threshold. Spans that other code opens
 //! on our provider (through the `tracing` bridge, say) get the first-calls and
-//! ratio rules; their outcomes are not known, so they are never raised.
+//! ratio rules; their outcomes are not known, so they raise nothing themselves
+//! (under the name of an annotated call, they share its counters and are raised
+//! with it).
 //!
 //! The state is a handful of atomics per operation, updated without locks;
 //! concurrent decisions may let a few more than `first` through when an interval
