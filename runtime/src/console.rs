@@ -2,8 +2,9 @@
 //!
 //! Spans end children first, so the exporter holds the spans of each trace until its
 //! local root (a span with no parent, or a remote one) ends, then prints that root's
-//! tree at once (a trace may have several here: a service called twice in one trace
-//! prints each call's tree when it ends). A server span whose remote parent is a client span of this same
+//! tree at once: a trace may reach the process twice at once (a retry beside the
+//! first try), and the other call's spans wait for their own root, or follow as late
+//! spans do. (A trace holding more than [`MAX_SPLIT_SPANS`] prints whole, as it is.) A server span whose remote parent is a client span of this same
 //! process (a gateway calling a service in one binary, as the tour does) is not a
 //! local root: it waits for its caller, so one request prints as one tree. It runs behind the SDK's batch processor, on the processor's own
 //! thread (see `init.rs`), and on a thread of its own (below): printing never slows
@@ -51,10 +52,10 @@ const WATCH_INTERVAL: Duration = Duration::from_secs(1);
 /// Printed traces remembered at most, for the spans that come after them.
 const MAX_PRINTED_TRACES: usize = 1024;
 
-/// Span ids remembered at most for a printed trace, to tell its late spans from
-/// those of another local root of the trace still running; past that, every span
-/// of the trace that comes is taken for a late one.
-const MAX_PRINTED_IDS: usize = 128;
+/// Spans of a trace held at most for a local root to take only its own tree out
+/// of them: a busy trace (many calls at once, late spans piling up) is printed
+/// whole past that, so each root costs at most this many spans looked at.
+const MAX_SPLIT_SPANS: usize = 256;
 
 /// Span ids remembered at most as sent by this process; the oldest are forgotten
 /// first (their server spans then print as trees of their own).
@@ -158,9 +159,8 @@ struct PendingTraces {
     arrival: VecDeque<(TraceId, Instant)>,
     /// The spans held, all traces together.
     held: usize,
-    /// The traces printed last, oldest first, with the ids of their spans printed
-    /// (`None` past [`MAX_PRINTED_IDS`]).
-    printed: VecDeque<(TraceId, Option<HashSet<SpanId>>)>,
+    /// The traces printed last, oldest first.
+    printed: VecDeque<TraceId>,
 }
 
 /// The spans of a pending trace, and when they arrived.
@@ -201,7 +201,7 @@ impl PendingTraces {
         self.held += 1;
         let mut ready = Vec::new();
         if is_local_root {
-            ready.extend(self.take(trace_id, |span| span.span_context.span_id() == span_id));
+            ready.extend(self.take_tree(trace_id, span_id));
         }
         while let Some(&(oldest, arrived)) = self.arrival.front() {
             let overdue = now.saturating_duration_since(arrived) > MAX_WAIT;
@@ -228,101 +228,63 @@ impl PendingTraces {
     }
 
     /// Takes out the traces due `now` without a span arriving: held longer than
-    /// [`MAX_WAIT`], or the late spans of a printed trace (children of its spans
-    /// printed, and theirs) once none came for [`LATE_WAIT`]; the spans of another
-    /// local root of the trace, still running, wait for it.
+    /// [`MAX_WAIT`], or the late spans of a printed trace once none came for
+    /// [`LATE_WAIT`].
     fn overdue(&mut self, now: Instant) -> Vec<Vec<SpanData>> {
-        let mut waited = Vec::new();
-        let mut quiet = Vec::new();
-        for (trace_id, _) in &self.arrival {
-            let Some(held) = self.spans.get(trace_id) else {
-                continue;
-            };
-            if now.saturating_duration_since(held.first) > MAX_WAIT {
-                waited.push(*trace_id);
-            } else if now.saturating_duration_since(held.last) > LATE_WAIT {
-                quiet.push(*trace_id);
-            }
-        }
-        let mut due: Vec<Vec<SpanData>> = waited
-            .into_iter()
-            .filter_map(|trace_id| self.remove(trace_id))
+        let due: Vec<TraceId> = self
+            .arrival
+            .iter()
+            .filter(|(trace_id, _)| {
+                self.spans.get(trace_id).is_some_and(|held| {
+                    now.saturating_duration_since(held.first) > MAX_WAIT
+                        || (self.printed.contains(trace_id)
+                            && now.saturating_duration_since(held.last) > LATE_WAIT)
+                })
+            })
+            .map(|(trace_id, _)| *trace_id)
             .collect();
-        for trace_id in quiet {
-            let Some(printed) = self.printed_ids(trace_id) else {
-                continue;
-            };
-            let late = self.take(trace_id, |span| {
-                printed
-                    .as_ref()
-                    .is_none_or(|ids| ids.contains(&span.parent_span_id))
-            });
-            due.extend(late);
-        }
-        due
+        due.into_iter()
+            .filter_map(|trace_id| self.remove(trace_id))
+            .collect()
     }
 
-    /// The ids printed of `trace_id`, if it was printed: `Some(None)` when there
-    /// were too many to keep.
-    fn printed_ids(&self, trace_id: TraceId) -> Option<Option<HashSet<SpanId>>> {
-        self.printed
-            .iter()
-            .find(|(printed, _)| *printed == trace_id)
-            .map(|(_, ids)| ids.clone())
-    }
-
-    /// Takes a whole trace out to be printed.
-    fn remove(&mut self, trace_id: TraceId) -> Option<Vec<SpanData>> {
-        self.take(trace_id, |_| true)
-    }
-
-    /// Takes out of `trace_id` the spans `is_top` picks and every span held under
-    /// them, to be printed; the trace stays pending while other spans remain. The
-    /// spans taken are no longer callers to wait for: a callee's span that ends
-    /// after them (in the same batch too) is a root.
-    fn take(
-        &mut self,
-        trace_id: TraceId,
-        is_top: impl Fn(&SpanData) -> bool,
-    ) -> Option<Vec<SpanData>> {
+    /// Takes out the tree of local root `root` to be printed, the rest of its trace
+    /// left pending (the spans of another call of the trace still running); the
+    /// whole trace when it holds more than [`MAX_SPLIT_SPANS`].
+    fn take_tree(&mut self, trace_id: TraceId, root: SpanId) -> Option<Vec<SpanData>> {
         let held = self.spans.get_mut(&trace_id)?;
-        let (taken, rest) = subtrees(std::mem::take(&mut held.spans), is_top);
+        if held.spans.len() > MAX_SPLIT_SPANS {
+            return self.remove(trace_id);
+        }
+        let (tree, rest) = tree_of(std::mem::take(&mut held.spans), root);
+        if rest.is_empty() {
+            held.spans = tree;
+            return self.remove(trace_id);
+        }
         held.spans = rest;
-        if held.spans.is_empty() {
-            self.spans.remove(&trace_id);
-            self.arrival.retain(|(pending, _)| *pending != trace_id);
-        }
-        if taken.is_empty() {
-            return None;
-        }
-        self.held -= taken.len();
-        forget_sent(&taken);
-        self.note_printed(trace_id, &taken);
-        Some(taken)
+        self.held -= tree.len();
+        self.note_printed(trace_id, &tree);
+        Some(tree)
     }
 
-    /// Remembers the ids of `spans`, printed, for the late spans of `trace_id`.
+    /// Takes a trace out to be printed.
+    fn remove(&mut self, trace_id: TraceId) -> Option<Vec<SpanData>> {
+        self.arrival.retain(|(pending, _)| *pending != trace_id);
+        let Held { spans, .. } = self.spans.remove(&trace_id)?;
+        self.held -= spans.len();
+        self.note_printed(trace_id, &spans);
+        Some(spans)
+    }
+
+    /// Notes `spans` of `trace_id` printed. They are no longer callers to wait
+    /// for: a callee's span that ends after them (in the same batch too) is a root.
     fn note_printed(&mut self, trace_id: TraceId, spans: &[SpanData]) {
-        let index = match self
-            .printed
-            .iter()
-            .position(|(printed, _)| *printed == trace_id)
-        {
-            Some(index) => index,
-            None => {
-                if self.printed.len() == MAX_PRINTED_TRACES {
-                    self.printed.pop_front();
-                }
-                self.printed.push_back((trace_id, Some(HashSet::new())));
-                self.printed.len() - 1
+        forget_sent(spans);
+        if !self.printed.contains(&trace_id) {
+            if self.printed.len() == MAX_PRINTED_TRACES {
+                self.printed.pop_front();
             }
-        };
-        let ids = &mut self.printed[index].1;
-        if let Some(known) = ids {
-            known.extend(spans.iter().map(|span| span.span_context.span_id()));
-            if known.len() > MAX_PRINTED_IDS {
-                *ids = None;
-            }
+            self.printed.push_back(trace_id);
         }
     }
 
@@ -338,36 +300,26 @@ impl PendingTraces {
     }
 }
 
-/// `spans` split into those `is_top` picks with every span under them, and the
-/// rest, each in the order given.
-fn subtrees(
-    spans: Vec<SpanData>,
-    is_top: impl Fn(&SpanData) -> bool,
-) -> (Vec<SpanData>, Vec<SpanData>) {
-    let mut children: HashMap<SpanId, Vec<usize>> = HashMap::new();
-    for (index, span) in spans.iter().enumerate() {
-        children.entry(span.parent_span_id).or_default().push(index);
-    }
-    let mut picked = vec![false; spans.len()];
-    let mut to_visit: Vec<usize> = (0..spans.len())
-        .filter(|&index| is_top(&spans[index]))
-        .collect();
-    while let Some(index) = to_visit.pop() {
-        if std::mem::replace(&mut picked[index], true) {
-            continue;
+/// `spans` split into the tree of `root` (it and every span under it, level by
+/// level) and the rest, in the order given.
+fn tree_of(spans: Vec<SpanData>, root: SpanId) -> (Vec<SpanData>, Vec<SpanData>) {
+    let mut in_tree = HashSet::from([root]);
+    let mut tree = Vec::new();
+    let mut rest = spans;
+    // A pass per level of the tree, each over the spans not yet taken: at most
+    // [`MAX_SPLIT_SPANS`] of them.
+    loop {
+        let (under, others): (Vec<SpanData>, Vec<SpanData>) = rest.into_iter().partition(|span| {
+            in_tree.contains(&span.span_context.span_id()) || in_tree.contains(&span.parent_span_id)
+        });
+        rest = others;
+        if under.is_empty() {
+            break;
         }
-        if let Some(under) = children.get(&spans[index].span_context.span_id()) {
-            to_visit.extend(under);
-        }
+        in_tree.extend(under.iter().map(|span| span.span_context.span_id()));
+        tree.extend(under);
     }
-    let (taken, rest): (Vec<_>, Vec<_>) = spans
-        .into_iter()
-        .zip(picked)
-        .partition(|(_, picked)| *picked);
-    (
-        taken.into_iter().map(|(span, _)| span).collect(),
-        rest.into_iter().map(|(span, _)| span).collect(),
-    )
+    (tree, rest)
 }
 
 impl ConsoleExporter {
@@ -513,8 +465,8 @@ impl SpanExporter for ConsoleExporter {
 #[cfg(test)]
 mod tests {
     use super::{
-        ConsoleExporter, LATE_WAIT, MAX_PENDING_SPANS, MAX_WAIT, NOTING_SENT, PendingTraces, lock,
-        note_sent, wants_colour, was_sent_here,
+        ConsoleExporter, LATE_WAIT, MAX_PENDING_SPANS, MAX_SPLIT_SPANS, MAX_WAIT, NOTING_SENT,
+        PendingTraces, lock, note_sent, wants_colour, was_sent_here,
     };
     use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
     use opentelemetry_sdk::trace::SpanData;
@@ -655,11 +607,21 @@ mod tests {
         assert!(pending.overdue(later + LATE_WAIT * 2).is_empty());
     }
 
-    /// A server span of trace 6 continuing remote span `caller`: a local root.
+    /// A server span of trace 6 continuing a remote span `caller` that no test
+    /// notes as sent here: a local root.
     fn served(id: u64, caller: u64) -> SpanData {
         let mut span = crate::render::tests::span(6, id, caller, "serve");
         span.parent_span_is_remote = true;
         span
+    }
+
+    fn ids(trace: &[SpanData]) -> Vec<u64> {
+        let mut ids: Vec<u64> = trace
+            .iter()
+            .map(|span| u64::from_be_bytes(span.span_context.span_id().to_bytes()))
+            .collect();
+        ids.sort_unstable();
+        ids
     }
 
     #[test]
@@ -667,37 +629,37 @@ mod tests {
         let mut pending = PendingTraces::default();
         let start = Instant::now();
         // Two calls of one trace served at once (a retry beside the first try),
-        // each with a child.
-        let (first, second) = (served(10, 1), served(20, 2));
-        assert!(
-            pending
-                .add(crate::render::tests::span(6, 21, 20, "query"), start)
-                .is_empty()
-        );
-        assert!(
-            pending
-                .add(crate::render::tests::span(6, 11, 10, "query"), start)
-                .is_empty()
-        );
+        // each with a child, one with a grandchild.
+        let (first, second) = (served(610, 601), served(620, 602));
+        let span = crate::render::tests::span;
+        assert!(pending.add(span(6, 622, 621, "row"), start).is_empty());
+        assert!(pending.add(span(6, 621, 620, "query"), start).is_empty());
+        assert!(pending.add(span(6, 611, 610, "query"), start).is_empty());
         let ready = pending.add(first, start);
         assert_eq!(ready.len(), 1);
-        let ids = |trace: &[SpanData]| -> Vec<u64> {
-            let mut ids: Vec<u64> = trace
-                .iter()
-                .map(|span| u64::from_be_bytes(span.span_context.span_id().to_bytes()))
-                .collect();
-            ids.sort_unstable();
-            ids
-        };
-        assert_eq!(ids(&ready[0]), [10, 11], "the first call's tree alone");
-        // The second call's child is no late span of the first: it waits for its
-        // own root however quiet the trace is.
-        assert!(pending.overdue(start + LATE_WAIT * 3).is_empty());
-        let ready = pending.add(second, start + LATE_WAIT * 4);
+        assert_eq!(ids(&ready[0]), [610, 611], "the first call's tree alone");
+        let ready = pending.add(second, start + LATE_WAIT / 2);
         assert_eq!(ready.len(), 1);
-        assert_eq!(ids(&ready[0]), [20, 21], "the second call's tree");
+        assert_eq!(
+            ids(&ready[0]),
+            [620, 621, 622],
+            "the second call's whole tree"
+        );
         assert_eq!(pending.held, 0);
-        assert!(pending.spans.is_empty());
+        assert!(pending.spans.is_empty() && pending.arrival.is_empty());
+    }
+
+    #[test]
+    fn a_busy_trace_prints_whole_past_the_split_bound() {
+        let mut pending = PendingTraces::default();
+        let now = Instant::now();
+        for id in 0..=MAX_SPLIT_SPANS as u64 {
+            assert!(pending.add(orphan(6, 1_000 + id), now).is_empty());
+        }
+        let ready = pending.add(served(630, 603), now);
+        assert_eq!(ready.len(), 1);
+        assert_eq!(ready[0].len(), MAX_SPLIT_SPANS + 2, "as it is, whole");
+        assert_eq!(pending.held, 0);
     }
 
     #[test]
