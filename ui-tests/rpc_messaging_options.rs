@@ -1,5 +1,6 @@
 //! A messaging boundary needs its operation and system; its side is its operation,
-//! and the gRPC and HTTP options are not for it.
+//! and the gRPC and HTTP options are not for it, nor its options for them; the
+//! system's name of its operation is checked too.
 #![allow(unused_variables)]
 
 use otel_traced::traced_rpc;
@@ -33,5 +34,11 @@ fn control_character_in_destination(headers: &mut Headers) {}
 
 #[traced_rpc(send, system = "kafka", destination = "orders")]
 fn operation_without_messaging(request: http::Request<()>) {}
+
+#[traced_rpc(messaging, settle, operation_name = "basic ack", system = "rabbitmq", destination = "orders", carrier = headers)]
+fn bad_operation_name(headers: &Headers) {}
+
+#[traced_rpc(http, operation_name = "ack")]
+fn operation_name_elsewhere(request: http::Request<()>) {}
 
 fn main() {}

@@ -406,6 +406,7 @@ fn open_boundary(
         }
         Protocol::Messaging {
             operation,
+            operation_name,
             system,
             destination,
         } => {
@@ -415,6 +416,7 @@ fn open_boundary(
             quote! {
                 #private::Protocol::Messaging {
                     operation: #private::Operation::#variant,
+                    operation_name: ::std::borrow::Cow::Borrowed(#operation_name),
                     system: ::std::borrow::Cow::Borrowed(#system),
                     destination: #destination,
                     name: ::std::borrow::Cow::Borrowed(#name),

@@ -70,6 +70,9 @@ pub(crate) struct RpcOptions {
     pub system: Option<LitStr>,
     /// `destination = "orders"` of a messaging boundary.
     pub destination: Option<LitStr>,
+    /// `operation_name = "ack"` of a messaging boundary: the system's own name of
+    /// the operation (`messaging.operation.name`), its type's by default.
+    pub operation_name: Option<LitStr>,
     pub service: Option<LitStr>,
     pub method: Option<LitStr>,
     pub route: Option<LitStr>,
@@ -141,6 +144,7 @@ const RPC_OPTIONS: &[&str] = &[
     "settle",
     "system",
     "destination",
+    "operation_name",
     "carrier",
     "batch",
 ];
@@ -393,6 +397,9 @@ impl RpcOptions {
             ("destination", RawValue::Assigned(expr)) => {
                 self.destination = Some(literal(expr, key)?);
             }
+            ("operation_name", RawValue::Assigned(expr)) => {
+                self.operation_name = Some(literal(expr, key)?);
+            }
             ("service", value) => {
                 self.service_written = true;
                 match value {
@@ -452,6 +459,7 @@ fn rpc_usage(option: &str) -> String {
         "create" | "send" | "receive" | "process" | "settle" => option,
         "system" => "system = \"kafka\"",
         "destination" => "destination = \"orders\"",
+        "operation_name" => "operation_name = \"ack\"",
         "batch" => "batch = parameter_name` or, on a `receive`, `batch = return",
         _ => "carrier = parameter_name",
     };

@@ -70,7 +70,16 @@ fn inventory(units: usize) -> usize {
     units
 }
 
-#[traced_rpc(messaging, settle, system = "kafka", destination = "orders", carrier = message)]
+/// A settlement the system calls `ack`: its `messaging.operation.name`, and the
+/// span's name.
+#[traced_rpc(
+    messaging,
+    settle,
+    operation_name = "ack",
+    system = "kafka",
+    destination = "orders",
+    carrier = message
+)]
 fn acknowledge(message: &Message) {
     let _ = message;
 }
@@ -199,9 +208,12 @@ fn assert_messaging(span: &SpanData, kind: SpanKind, operation: &str) {
         attribute(span, "messaging.operation.type"),
         Some(&string(operation))
     );
+    // The span is named `{messaging.operation.name} {destination}`.
+    let (name, destination) = span.name.split_once(' ').expect("a destination");
+    assert_eq!(destination, "orders");
     assert_eq!(
         attribute(span, "messaging.operation.name"),
-        Some(&string(operation))
+        Some(&string(name))
     );
     assert_eq!(
         attribute(span, "messaging.destination.name"),
@@ -310,7 +322,7 @@ fn inside_a_worker_span_receive_process_and_settle_are_its_children_linked_to_th
     let (receive, process, settle) = (
         find(spans, "receive orders"),
         find(spans, "process orders"),
-        find(spans, "settle orders"),
+        find(spans, "ack orders"),
     );
     assert_messaging(receive, SpanKind::Client, "receive");
     assert_messaging(process, SpanKind::Consumer, "process");

@@ -58,12 +58,12 @@ impl Operation {
     }
 }
 
-/// The span name of the conventions: `{operation} {destination}`, or the operation
-/// alone when the destination is not known.
-pub(crate) fn messaging_name(operation: Operation, destination: Option<&str>) -> String {
+/// The span name of the conventions: `{messaging.operation.name} {destination}`,
+/// or the operation's name alone when the destination is not known.
+pub(crate) fn messaging_name(operation_name: &str, destination: Option<&str>) -> String {
     match destination {
-        Some(destination) => format!("{} {destination}", operation.name()),
-        None => operation.name().to_owned(),
+        Some(destination) => format!("{operation_name} {destination}"),
+        None => operation_name.to_owned(),
     }
 }
 
@@ -127,7 +127,16 @@ pub(crate) fn check_messaging(
         .destination
         .as_ref()
         .and_then(|destination| check_destination(destination, errors));
+    let operation_name = rpc
+        .operation_name
+        .as_ref()
+        .map(|name| check_operation_name(name, errors));
     let operation = operation?;
+    // `None` for an invalid name, already reported.
+    let operation_name = match operation_name {
+        Some(checked) => checked,
+        None => Some(operation.name().to_owned()),
+    };
     // A batch has no one creation context: its `process` takes a parent as any
     // span does.
     if operation == Operation::Process && rpc.batch.is_none() {
@@ -147,8 +156,10 @@ pub(crate) fn check_messaging(
     }
     // The span name is checked only for a valid destination: an invalid one is
     // already reported, once.
-    if let (Some(destination), Some(value)) = (&rpc.destination, &destination) {
-        let name = messaging_name(operation, Some(value));
+    if let (Some(destination), Some(value), Some(operation_name)) =
+        (&rpc.destination, &destination, &operation_name)
+    {
+        let name = messaging_name(operation_name, Some(value));
         check_name(
             &LitStr::new(&name, destination.span()),
             NameKind::Span,
@@ -207,6 +218,7 @@ pub(crate) fn check_messaging(
         },
         protocol: Protocol::Messaging {
             operation,
+            operation_name: operation_name?,
             system: system?,
             destination: match (&rpc.destination, destination) {
                 (Some(_), None) => return None,
@@ -267,6 +279,27 @@ fn check_system(system: &LitStr, errors: &mut Errors) -> Option<String> {
     errors.push(syn::Error::new(
         system.span(),
         format!("`{value}` is not a messaging system name: lowercase letters, digits, `_` and `.`, such as `kafka`, `rabbitmq` or `aws_sqs`"),
+    ));
+    None
+}
+
+/// `messaging.operation.name`: the system's own name of the operation, such as
+/// `ack`, `poll` or `ReceiveMessage`, known when compiling (it names the span).
+fn check_operation_name(name: &LitStr, errors: &mut Errors) -> Option<String> {
+    let value = name.value();
+    let valid = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if valid {
+        return Some(value);
+    }
+    errors.push(syn::Error::new(
+        name.span(),
+        format!(
+            "`{}` is not a messaging operation name: letters, digits, `_`, `.` and `-`, such as `ack`, `poll` or `ReceiveMessage`",
+            value.escape_debug()
+        ),
     ));
     None
 }

@@ -24,10 +24,12 @@ pub(crate) enum Protocol {
         route: Option<String>,
         template: Option<String>,
     },
-    /// `{operation} {destination}`: the span name; the system and destination
-    /// become attributes.
+    /// `{operation_name} {destination}`: the span name; the system, the
+    /// operation's name and the destination become attributes.
     Messaging {
         operation: Operation,
+        /// `messaging.operation.name`: the option's, or the operation type's.
+        operation_name: String,
         system: String,
         destination: Option<String>,
     },
@@ -91,10 +93,10 @@ impl Boundary {
                 .cloned()
                 .unwrap_or_else(|| "HTTP".to_owned()),
             Protocol::Messaging {
-                operation,
+                operation_name,
                 destination,
                 ..
-            } => messaging_name(*operation, destination.as_deref()),
+            } => messaging_name(operation_name, destination.as_deref()),
         }
     }
 }
@@ -107,7 +109,11 @@ fn messaging_options_elsewhere(rpc: &RpcOptions, errors: &mut Errors) {
             format!("`{operation}` is a messaging operation: add `messaging` (and `system = \"..\"`) for a messaging boundary, or remove it"),
         ));
     }
-    for (literal, option) in [(&rpc.system, "system"), (&rpc.destination, "destination")] {
+    for (literal, option) in [
+        (&rpc.system, "system"),
+        (&rpc.destination, "destination"),
+        (&rpc.operation_name, "operation_name"),
+    ] {
         if let Some(literal) = literal {
             errors.push(syn::Error::new(
                 literal.span(),

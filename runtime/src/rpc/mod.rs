@@ -48,9 +48,12 @@ pub enum Protocol {
         route: Option<Cow<'static, str>>,
         template: Option<Cow<'static, str>>,
     },
-    /// Messaging (DESIGN §9): `name` is the span name, `{operation} {destination}`.
+    /// Messaging (DESIGN §9): `name` is the span name, `{operation_name}
+    /// {destination}`; `operation_name` is `messaging.operation.name`, the
+    /// system's own name of the operation (`ack`), its type's by default.
     Messaging {
         operation: Operation,
+        operation_name: Cow<'static, str>,
         system: Cow<'static, str>,
         destination: Option<Cow<'static, str>>,
         name: Cow<'static, str>,

@@ -278,6 +278,7 @@ pub(crate) fn attributes(
     match &rpc.protocol {
         Protocol::Messaging {
             operation,
+            operation_name,
             system,
             destination,
             ..
@@ -287,7 +288,10 @@ pub(crate) fn attributes(
                 Value::from(system.clone()),
             ));
             attributes.push(KeyValue::new("messaging.operation.type", operation.name()));
-            attributes.push(KeyValue::new("messaging.operation.name", operation.name()));
+            attributes.push(KeyValue::new(
+                "messaging.operation.name",
+                Value::from(operation_name.clone()),
+            ));
             if let Some(destination) = destination {
                 attributes.push(KeyValue::new(
                     "messaging.destination.name",
