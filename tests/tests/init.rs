@@ -286,6 +286,16 @@ impl Names {
 #[traced]
 fn checkout() {}
 
+/// Installs a pipeline sampling every span into `exporter`.
+fn installed_with(
+    exporter: impl otel_traced::sdk::trace::SpanExporter + 'static,
+) -> otel_traced::Guard {
+    otel_traced::Config::from_vars([("OTEL_TRACES_SAMPLER", "always_on")])
+        .span_exporter(exporter)
+        .install()
+        .expect("installed")
+}
+
 #[test]
 fn a_call_sites_spans_follow_each_installed_provider() {
     // A call site keeps the tracer of the first provider it saw apart from later
@@ -295,10 +305,7 @@ fn a_call_sites_spans_follow_each_installed_provider() {
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let exporters = [Names::default(), Names::default(), Names::default()];
     for exporter in &exporters {
-        let guard = otel_traced::Config::from_vars([("OTEL_TRACES_SAMPLER", "always_on")])
-            .span_exporter(exporter.clone())
-            .install()
-            .expect("installed");
+        let guard = installed_with(exporter.clone());
         checkout();
         guard.shutdown().expect("a clean shutdown");
     }
@@ -339,10 +346,7 @@ fn an_exporters_own_traced_code_is_not_exported_even_as_a_root() {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let exporter = Relaying::default();
-    let guard = otel_traced::Config::from_vars([("OTEL_TRACES_SAMPLER", "always_on")])
-        .span_exporter(exporter.clone())
-        .install()
-        .expect("installed");
+    let guard = installed_with(exporter.clone());
     checkout();
     guard.force_flush().expect("exported");
     checkout();
@@ -481,10 +485,7 @@ fn a_capture_and_the_installed_pipeline_keep_their_spans_apart() {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let exporter = Names::default();
-    let guard = otel_traced::Config::from_vars([("OTEL_TRACES_SAMPLER", "always_on")])
-        .span_exporter(exporter.clone())
-        .install()
-        .expect("installed");
+    let guard = installed_with(exporter.clone());
     // Captures on other threads meanwhile, and calls outside any capture.
     let captures: Vec<_> = (0..4)
         .map(|_| std::thread::spawn(|| otel_traced::testing::capture(captured_call)))
