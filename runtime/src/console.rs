@@ -4,11 +4,12 @@
 //! local root (a span with no parent, or a remote one) ends, then prints that root's
 //! tree at once: a trace may reach the process twice at once (a retry beside the
 //! first try), and the other call's spans wait for their own root, or follow as late
-//! spans do. (A trace holding more than [`MAX_SPLIT_SPANS`] prints whole, as it is.) A server span whose remote parent is a client span of this same
-//! process (a gateway calling a service in one binary, as the tour does) is not a
-//! local root: it waits for its caller, so one request prints as one tree. It runs behind the SDK's batch processor, on the processor's own
-//! thread (see `init.rs`), and on a thread of its own (below): printing never slows
-//! the annotated code.
+//! spans do (a trace holding more than [`MAX_SPLIT_SPANS`] prints whole, as it is).
+//! A server span whose remote parent is a client span of this same process (a
+//! gateway calling a service in one binary, as the tour does) is not a local root:
+//! it waits for its caller, so one request prints as one tree. It runs behind the
+//! SDK's batch processor, on the processor's own thread (see `init.rs`), and on a
+//! thread of its own (below): printing never slows the annotated code.
 //!
 //! A trace whose root does not come is printed as it is after a while, by a thread
 //! of the exporter's own that looks once a second: the batch processor calls the
