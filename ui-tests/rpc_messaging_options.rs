@@ -41,4 +41,7 @@ fn bad_operation_name(headers: &Headers) {}
 #[traced_rpc(http, operation_name = "ack")]
 fn operation_name_elsewhere(request: http::Request<()>) {}
 
+#[traced_rpc(messaging, settle, operation_name = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", system = "kafka", carrier = headers)]
+fn operation_name_too_long(headers: &Headers) {}
+
 fn main() {}

@@ -3,8 +3,10 @@
 //! Spans end children first, so the exporter holds the spans of each trace until its
 //! local root (a span with no parent, or a remote one) ends, then prints that root's
 //! tree at once: a trace may reach the process twice at once (a retry beside the
-//! first try), and the other call's spans wait for their own root, or follow as late
-//! spans do (a trace holding more than [`MAX_SPLIT_SPANS`] prints whole, as it is).
+//! first try), and the other call's spans wait for their own root while spans of
+//! the trace keep coming; after a second without any they print as late spans do,
+//! and the root then alone (a trace holding more than [`MAX_SPLIT_SPANS`] prints
+//! whole, as it is).
 //! A server span whose remote parent is a client span of this same process (a
 //! gateway calling a service in one binary, as the tour does) is not a local root:
 //! it waits for its caller, so one request prints as one tree. It runs behind the
@@ -55,7 +57,7 @@ const MAX_PRINTED_TRACES: usize = 1024;
 
 /// Spans of a trace held at most for a local root to take only its own tree out
 /// of them: a busy trace (many calls at once, late spans piling up) is printed
-/// whole past that, so each root costs at most this many spans looked at.
+/// whole past that, so each root costs at most a walk over this many spans.
 const MAX_SPLIT_SPANS: usize = 256;
 
 /// Span ids remembered at most as sent by this process; the oldest are forgotten
@@ -301,26 +303,33 @@ impl PendingTraces {
     }
 }
 
-/// `spans` split into the tree of `root` (it and every span under it, level by
-/// level) and the rest, in the order given.
+/// `spans` split into the tree of `root` (it and every span under it) and the
+/// rest, each in the order given: one walk down from the root.
 fn tree_of(spans: Vec<SpanData>, root: SpanId) -> (Vec<SpanData>, Vec<SpanData>) {
-    let mut in_tree = HashSet::from([root]);
-    let mut tree = Vec::new();
-    let mut rest = spans;
-    // A pass per level of the tree, each over the spans not yet taken: at most
-    // [`MAX_SPLIT_SPANS`] of them.
-    loop {
-        let (under, others): (Vec<SpanData>, Vec<SpanData>) = rest.into_iter().partition(|span| {
-            in_tree.contains(&span.span_context.span_id()) || in_tree.contains(&span.parent_span_id)
-        });
-        rest = others;
-        if under.is_empty() {
-            break;
-        }
-        in_tree.extend(under.iter().map(|span| span.span_context.span_id()));
-        tree.extend(under);
+    let mut children: HashMap<SpanId, Vec<usize>> = HashMap::new();
+    for (index, span) in spans.iter().enumerate() {
+        children.entry(span.parent_span_id).or_default().push(index);
     }
-    (tree, rest)
+    let mut in_tree = vec![false; spans.len()];
+    let mut to_visit: Vec<usize> = (0..spans.len())
+        .filter(|&index| spans[index].span_context.span_id() == root)
+        .collect();
+    while let Some(index) = to_visit.pop() {
+        if std::mem::replace(&mut in_tree[index], true) {
+            continue;
+        }
+        if let Some(under) = children.get(&spans[index].span_context.span_id()) {
+            to_visit.extend(under);
+        }
+    }
+    let (tree, rest): (Vec<_>, Vec<_>) = spans
+        .into_iter()
+        .zip(in_tree)
+        .partition(|(_, in_tree)| *in_tree);
+    (
+        tree.into_iter().map(|(span, _)| span).collect(),
+        rest.into_iter().map(|(span, _)| span).collect(),
+    )
 }
 
 impl ConsoleExporter {
@@ -648,6 +657,19 @@ mod tests {
         );
         assert_eq!(pending.held, 0);
         assert!(pending.spans.is_empty() && pending.arrival.is_empty());
+        // A second call quiet for longer than late spans wait: its spans print as
+        // late ones, its root then alone.
+        assert_eq!(pending.add(served(640, 604), start).len(), 1);
+        assert!(pending.add(span(6, 651, 650, "query"), start).is_empty());
+        let due = pending.overdue(start + LATE_WAIT * 2);
+        assert_eq!(
+            due.iter().map(|trace| ids(trace)).collect::<Vec<_>>(),
+            [[651]]
+        );
+        assert_eq!(
+            ids(&pending.add(served(650, 605), start + LATE_WAIT * 3)[0]),
+            [650]
+        );
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! Messaging boundaries (DESIGN §9): `#[traced_rpc(messaging, send, system =
 //! "kafka", destination = "orders", carrier = headers)]`, or `batch = messages` for
 //! an operation on a batch. The operation decides the span kind and what is done
-//! with the message's headers; the span name is `{operation} {destination}`, as
-//! semantic conventions v1.44 name messaging spans.
+//! with the message's headers; the span name is `{messaging.operation.name}
+//! {destination}` (the operation's type unless `operation_name = ".."` names it),
+//! as semantic conventions v1.44 name messaging spans.
 
 use super::naming::{NameKind, check_name};
 use super::rpc::{Access, Boundary, Protocol, Side, carrier};
@@ -154,17 +155,16 @@ pub(crate) fn check_messaging(
             ));
         }
     }
-    // The span name is checked only for a valid destination: an invalid one is
-    // already reported, once.
-    if let (Some(destination), Some(value), Some(operation_name)) =
-        (&rpc.destination, &destination, &operation_name)
+    // The span name is checked where it is written (the destination, else the
+    // operation's name; the operation alone names no span too long), and only
+    // when both parts are valid: an invalid one is already reported, once.
+    let written = rpc.destination.as_ref().or(rpc.operation_name.as_ref());
+    let destination_valid = rpc.destination.is_none() || destination.is_some();
+    if let (Some(written), Some(operation_name), true) =
+        (written, &operation_name, destination_valid)
     {
-        let name = messaging_name(operation_name, Some(value));
-        check_name(
-            &LitStr::new(&name, destination.span()),
-            NameKind::Span,
-            errors,
-        );
+        let name = messaging_name(operation_name, destination.as_deref());
+        check_name(&LitStr::new(&name, written.span()), NameKind::Span, errors);
     }
     if let Some(refused) = refused_batch(traced, rpc, operation) {
         errors.push(refused);
