@@ -101,8 +101,12 @@ fn child() {
         .span_exporter(names.clone())
         .install()
         .expect("installed");
-    std::panic::set_hook(Box::new(|_| {
+    // Counted, and still said: a failing assertion of the child shows in the
+    // parent's report.
+    let said = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |panic| {
         PANICS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        said(panic);
     }));
     std::thread::spawn(|| {
         FLUSH_ON_EXIT.with(|_| ());
