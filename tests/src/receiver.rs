@@ -149,6 +149,19 @@ fn decoded(headers: &http::HeaderMap, body: hyper::body::Bytes) -> Option<hyper:
     }
 }
 
+/// What `read` gives once it holds at least `count` items, or when `timeout` has
+/// passed: read every 10 ms.
+fn at_least<T>(count: usize, timeout: Duration, read: impl Fn() -> Vec<T>) -> Vec<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let items = read();
+        if items.len() >= count || Instant::now() >= deadline {
+            return items;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// A running receiver; dropping it stops it.
 #[derive(Debug)]
 pub struct Receiver {
@@ -266,40 +279,19 @@ impl Receiver {
 
     /// Waits until at least `count` log records arrived, or `timeout` passed.
     pub fn wait_for_log_records(&self, count: usize, timeout: Duration) -> Vec<LogRecord> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let records = self.log_records();
-            if records.len() >= count || Instant::now() >= deadline {
-                return records;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        at_least(count, timeout, || self.log_records())
     }
 
     /// Waits until at least `count` traces exports arrived (kept, refused or, under
     /// [`Behaviour::Slow`], not yet answered), or `timeout` passed; returns how many
     /// did.
     pub fn wait_for_exports(&self, count: usize, timeout: Duration) -> usize {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let arrived = self.trace_headers().len();
-            if arrived >= count || Instant::now() >= deadline {
-                return arrived;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        at_least(count, timeout, || self.trace_headers()).len()
     }
 
     /// Waits until at least `count` spans arrived, or `timeout` passed.
     pub fn wait_for_spans(&self, count: usize, timeout: Duration) -> Vec<Span> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let spans = self.spans();
-            if spans.len() >= count || Instant::now() >= deadline {
-                return spans;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        at_least(count, timeout, || self.spans())
     }
 
     /// Stops listening (the port stays reserved for [`Receiver::restart`]).
