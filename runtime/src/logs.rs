@@ -171,7 +171,7 @@ pub(crate) fn exception_targets() -> (bool, bool) {
 /// Emits the exception log record of the conventions (event name `exception`,
 /// severity ERROR, the `exception.*` attributes), linked to the span it ended.
 pub(crate) fn emit_exception(span: &SpanContext, attributes: &[KeyValue]) {
-    with_loggers(|loggers| {
+    with_loggers(None, |loggers| {
         let mut record = loggers.exceptions.create_log_record();
         record.set_event_name("exception");
         record.set_severity_number(Severity::Error);
@@ -190,13 +190,15 @@ pub(crate) fn emit_exception(span: &SpanContext, attributes: &[KeyValue]) {
 /// SDK links it to the current span.
 #[cfg(feature = "log")]
 pub(crate) fn export_log_record(record: &::log::Record<'_>) {
-    with_loggers(|loggers| ::log::Log::log(&loggers.log, record));
+    with_loggers(None, |loggers| ::log::Log::log(&loggers.log, record));
 }
 
 /// Runs `export` with the `opentelemetry-appender-tracing` bridge, if logs are
-/// exported.
+/// exported: under `context` when given (an event naming its span, or none, in
+/// place of the current one; see `tracing::EventParent`).
 #[cfg(feature = "tracing")]
 pub(crate) fn with_tracing_bridge(
+    context: Option<opentelemetry::Context>,
     export: impl FnOnce(
         &opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge<
             SdkLoggerProvider,
@@ -204,7 +206,7 @@ pub(crate) fn with_tracing_bridge(
         >,
     ),
 ) {
-    with_loggers(|loggers| export(&loggers.tracing));
+    with_loggers(context, |loggers| export(&loggers.tracing));
 }
 
 /// A span attribute's value as a log attribute's.
@@ -222,10 +224,11 @@ fn any_value(value: &Value) -> AnyValue {
 /// Runs `f` with the installed loggers, unless there are none, this is an export
 /// thread (see `route::mark_export_thread`), or the thread is exiting past the
 /// current context the SDK reads for a record's trace context (`thread_exit`).
-/// The SDK takes any current span for a record's trace context: under a no-op span
-/// (the global API's with no provider there, which no trace continues), `f` runs
-/// without it, and the record carries no ids rather than zeros.
-fn with_loggers(f: impl FnOnce(&Loggers)) {
+/// The SDK takes the current span for a record's trace context: `f` runs under
+/// `context` when given; else, under a no-op span (the global API's with no
+/// provider there, which no trace continues), without it, and the record carries
+/// no ids rather than zeros.
+fn with_loggers(context: Option<opentelemetry::Context>, f: impl FnOnce(&Loggers)) {
     if crate::route::on_export_thread() || !crate::thread_exit::context_reachable() {
         return;
     }
@@ -237,10 +240,12 @@ fn with_loggers(f: impl FnOnce(&Loggers)) {
         .unwrap_or_else(PoisonError::into_inner)
         .clone();
     let Some(loggers) = installed else { return };
-    let no_op = opentelemetry::Context::map_current(|current| {
-        crate::callsite::holds_invalid_span(current)
-            .then(|| crate::callsite::boundary_base(current))
+    let replaced = context.or_else(|| {
+        opentelemetry::Context::map_current(|current| {
+            crate::callsite::holds_invalid_span(current)
+                .then(|| crate::callsite::boundary_base(current))
+        })
     });
-    let _without_it = no_op.map(opentelemetry::Context::attach);
+    let _replaced = replaced.map(opentelemetry::Context::attach);
     f(&loggers);
 }

@@ -23,13 +23,14 @@ use opentelemetry::trace::{SpanBuilder, SpanContext, TraceContextExt as _, Trace
 use opentelemetry::{Context, InstrumentationScope};
 use std::fmt;
 use std::sync::LazyLock;
+use tracing_core::span::Id;
 use tracing_core::{Event, Subscriber};
 use tracing_subscriber::Layer;
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::layer::SubscriberExt as _;
-use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 /// The layer that joins `tracing` to otel-traced: `tracing` spans become spans
 /// of the provider `init()` installed (or of the running test capture), parented
@@ -50,6 +51,7 @@ where
     tracing_opentelemetry::layer()
         .with_tracer(BridgeTracer)
         .with_context_activation(true)
+        .and_then(KeepEnteredIds)
         .and_then(ExportEvents)
 }
 
@@ -166,6 +168,32 @@ fn scope() -> InstrumentationScope {
         .build()
 }
 
+/// Keeps, in each `tracing` span, the ids it got when first entered (where
+/// context activation builds it), for the events that name it as their parent
+/// (`info!(parent: &span, ..)`) while another span is the current one.
+/// Runs after `tracing-opentelemetry`'s layer, which made the span current.
+struct KeepEnteredIds;
+
+/// A `tracing` span's OpenTelemetry span context; see [`KeepEnteredIds`].
+struct EnteredIds(SpanContext);
+
+impl<S> Layer<S> for KeepEnteredIds
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_enter(&self, id: &Id, ctx: tracing_subscriber::layer::Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        if span.extensions().get::<EnteredIds>().is_some() {
+            return;
+        }
+        let entered =
+            crate::thread_exit::map_current(|current| current.span().span_context().clone());
+        if let Some(entered) = entered {
+            span.extensions_mut().insert(EnteredIds(entered));
+        }
+    }
+}
+
 /// Hands `tracing` events to `opentelemetry-appender-tracing` while logs are
 /// exported.
 struct ExportEvents;
@@ -175,15 +203,74 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_event(&self, event: &Event<'_>, ctx: tracing_subscriber::layer::Context<'_, S>) {
-        crate::logs::with_tracing_bridge(|bridge| bridge.on_event(event, ctx));
+        let context = EventParent::of(event, |id| ctx.span(id)).record_context();
+        crate::logs::with_tracing_bridge(context, |bridge| bridge.on_event(event, ctx));
+    }
+}
+
+/// The span an event is in, whose ids its line and its log record carry.
+enum EventParent {
+    /// The current one (`info!(..)`).
+    Current,
+    /// The one it names: `info!(parent: &span, ..)`, by the ids that span got when
+    /// first entered (none if it never was: it is built later), or none at all,
+    /// `info!(parent: None, ..)`.
+    Named(Option<SpanContext>),
+}
+
+impl EventParent {
+    fn of<'a, R: LookupSpan<'a> + 'a>(
+        event: &Event<'_>,
+        span: impl FnOnce(&Id) -> Option<SpanRef<'a, R>>,
+    ) -> Self {
+        match event.parent() {
+            Some(id) => EventParent::Named(span(id).and_then(|span| {
+                let extensions = span.extensions();
+                extensions
+                    .get::<EnteredIds>()
+                    .map(|entered| entered.0.clone())
+            })),
+            None if event.is_root() => EventParent::Named(None),
+            None => EventParent::Current,
+        }
+    }
+
+    /// The ids its line carries.
+    fn span_context(self) -> Option<SpanContext> {
+        match self {
+            EventParent::Current => {
+                crate::thread_exit::map_current(|current| current.span().span_context().clone())
+            }
+            EventParent::Named(span) => span,
+        }
+        .filter(SpanContext::is_valid)
+    }
+
+    /// The context its log record is emitted in when not the current one: the
+    /// named span's (its ids only) or none, with the current baggage and
+    /// suppression of telemetry.
+    fn record_context(self) -> Option<Context> {
+        let EventParent::Named(span) = self else {
+            return None;
+        };
+        Some(Context::map_current(|current| {
+            let base = crate::callsite::boundary_base(current);
+            match span.filter(SpanContext::is_valid) {
+                Some(span) => base.with_remote_span_context(span),
+                None => base,
+            }
+        }))
     }
 }
 
 /// Wraps an event format so that each line written inside a span ends with
 /// ` trace_id=… span_id=…` (lowercase hex), the ids logs and traces join on; a
 /// JSON line (`fmt::format().json()`) gets them as two more fields,
-/// `"trace_id":"…","span_id":"…"`. A line inside a span is formatted into a
-/// buffer first, so colour there needs the format's own `with_ansi(true)`.
+/// `"trace_id":"…","span_id":"…"`. An event naming its span carries that span's
+/// ids (`parent: &span`, once the span has been entered: it is built then) or
+/// none (`parent: None`), as its exported log record does. A line inside a span
+/// is formatted into a buffer first, so colour there needs the format's own
+/// `with_ansi(true)`.
 ///
 /// ```no_run
 /// use tracing_subscriber::layer::SubscriberExt as _;
@@ -200,7 +287,7 @@ pub fn with_trace_ids<F>(format: F) -> WithTraceIds<F> {
     WithTraceIds { format }
 }
 
-/// An event format adding the current span's ids; see [`with_trace_ids`].
+/// An event format adding the ids of the span an event is in; see [`with_trace_ids`].
 #[derive(Debug, Clone)]
 pub struct WithTraceIds<F> {
     format: F,
@@ -218,8 +305,7 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        let span = crate::thread_exit::map_current(|current| current.span().span_context().clone());
-        let Some(span) = span.filter(SpanContext::is_valid) else {
+        let Some(span) = EventParent::of(event, |id| ctx.span(id)).span_context() else {
             return self.format.format_event(ctx, writer, event);
         };
         let mut format = |line: &mut String| {

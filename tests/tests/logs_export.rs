@@ -27,6 +27,10 @@ impl std::error::Error for OutOfStock {}
 fn checkout(order: u64) {
     log::info!(order; "checking out");
     tracing::info!(order, "reserving");
+    tracing::info!(parent: None, "audited apart");
+    let payment = tracing::info_span!("payment");
+    payment.in_scope(|| {});
+    tracing::info!(parent: &payment, "charged");
 }
 
 #[traced]
@@ -137,10 +141,10 @@ fn log_records_and_tracing_events_arrive_linked_to_their_span_over_both_protocol
         guard.shutdown().expect("everything exported");
 
         let spans = receiver.spans();
-        assert_eq!(spans.len(), 1, "{transport:?}: {spans:#?}");
-        let checkout = span(&spans, "checkout");
+        assert_eq!(spans.len(), 2, "{transport:?}: {spans:#?}");
+        let (checkout, payment) = (span(&spans, "checkout"), span(&spans, "payment"));
         let records = receiver.log_records();
-        assert_eq!(records.len(), 7, "{transport:?}: {records:#?}");
+        assert_eq!(records.len(), 9, "{transport:?}: {records:#?}");
         let find = |text: &str| {
             records
                 .iter()
@@ -151,6 +155,7 @@ fn log_records_and_tracing_events_arrive_linked_to_their_span_over_both_protocol
             find("outside any span"),
             find("under a no-op span"),
             find("an event under a no-op span"),
+            find("audited apart"),
         ] {
             assert!(outside.trace_id.is_empty(), "{transport:?}: {outside:#?}");
             assert!(outside.span_id.is_empty(), "{transport:?}: {outside:#?}");
@@ -166,6 +171,10 @@ fn log_records_and_tracing_events_arrive_linked_to_their_span_over_both_protocol
             assert_eq!(inside.severity_text, "INFO");
             assert_eq!(inside.severity_number, 9, "INFO");
         }
+        // An event naming its span is that span's, not the current one's.
+        let charged = find("charged");
+        assert_eq!(charged.trace_id, payment.trace_id, "{transport:?}");
+        assert_eq!(charged.span_id, payment.span_id, "{transport:?}");
         // Both bridges map levels to the data model's severity numbers.
         for (text, severity, number) in [
             ("stock low", "WARN", 13),

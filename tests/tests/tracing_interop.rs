@@ -158,6 +158,61 @@ fn formatted_lines_inside_a_span_end_with_its_ids_and_others_carry_none() {
     );
 }
 
+/// Logs into a connection's span kept beside the call, into one never entered,
+/// on no span by choice, and into the call's own.
+#[traced]
+fn serve(connection: &tracing::Span, never_entered: &tracing::Span) {
+    tracing::info!(parent: connection, "served");
+    tracing::info!(parent: never_entered, "queued");
+    tracing::info!(parent: None, "audited");
+    tracing::info!("answered");
+}
+
+#[test]
+fn a_line_naming_its_span_carries_that_spans_ids_and_one_naming_none_carries_none() {
+    let lines = Lines::default();
+    let writer = lines.clone();
+    let format = tracing_subscriber::fmt::format()
+        .without_time()
+        .with_target(false);
+    let subscriber = bridged().with(
+        tracing_subscriber::fmt::layer()
+            .event_format(otel_traced::tracing::with_trace_ids(format))
+            .with_writer(move || writer.clone()),
+    );
+    let captured = tracing::subscriber::with_default(subscriber, || {
+        capture(|| {
+            let connection = tracing::info_span!("connection");
+            connection.in_scope(|| {});
+            let never_entered = tracing::info_span!("waiting");
+            serve(&connection, &never_entered);
+        })
+    });
+    let (connection, served) = (
+        captured.find("connection").expect("the tracing span"),
+        captured.find("serve").expect("the traced call"),
+    );
+    let ids = |span: &otel_traced::sdk::trace::SpanData| {
+        format!(
+            "trace_id={} span_id={}",
+            span.span_context.trace_id(),
+            span.span_context.span_id()
+        )
+    };
+    let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    let written: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        written,
+        [
+            format!(" INFO connection: served {}", ids(connection)),
+            " INFO waiting: queued".to_owned(),
+            " INFO audited".to_owned(),
+            format!(" INFO answered {}", ids(served)),
+        ],
+        "{text}"
+    );
+}
+
 /// A format writing what `fmt::format().json()` writes: one JSON object a line
 /// (or, `pretty`, text ending with a blank line as the pretty format does).
 struct Shaped {
