@@ -268,15 +268,19 @@ fn never_sampled(parent: &Context) -> OpenedSpan {
     let ids = RandomIdGenerator::default();
     let parent = parent.span();
     let parent = parent.span_context();
-    let (trace_id, trace_state) = if parent.is_valid() {
-        (parent.trace_id(), parent.trace_state().clone())
+    let (trace_id, flags, trace_state) = if parent.is_valid() {
+        (
+            parent.trace_id(),
+            crate::propagation::unsampled_child_flags(parent.trace_flags()),
+            parent.trace_state().clone(),
+        )
     } else {
-        (ids.new_trace_id(), TraceState::NONE)
+        (ids.new_trace_id(), TraceFlags::default(), TraceState::NONE)
     };
     OpenedSpan::Unsampled(SpanContext::new(
         trace_id,
         ids.new_span_id(),
-        TraceFlags::default(),
+        flags,
         false,
         trace_state,
     ))

@@ -724,9 +724,8 @@ fn trim_ows(text: &str) -> &str {
 /// (sampled and random for version `00`, sampled alone for a later one).
 fn model_traceparent(value: &str) -> Option<(u128, u64, u8)> {
     let value = trim_ows(value);
-    if !value.is_ascii() {
-        return None;
-    }
+    // (The first four fields are ASCII by the checks below; what a later version
+    // adds after them may hold anything.)
     let fields: Vec<&str> = value.splitn(5, '-').collect();
     let [version, trace_id, span_id, flags, rest @ ..] = &fields[..] else {
         return None;

@@ -593,3 +593,60 @@ fn a_remote_callers_sampled_flag_decides_under_a_parent_based_sampler() {
     assert_eq!(span.parent_span_id.to_string(), "b7ad6b7169203331");
     assert!(span.parent_span_is_remote);
 }
+
+/// The flags of the span this call runs in.
+#[traced]
+fn flags_here() -> u8 {
+    Context::current()
+        .span()
+        .span_context()
+        .trace_flags()
+        .to_u8()
+}
+
+#[traced(sample = never)]
+fn flags_here_never_sampled() -> u8 {
+    Context::current()
+        .span()
+        .span_context()
+        .trace_flags()
+        .to_u8()
+}
+
+/// A remote parent with `flags`, in the current context (which routes spans to the
+/// capture).
+fn remote_parent(flags: u8) -> Context {
+    Context::current().with_remote_span_context(SpanContext::new(
+        TraceId::from(7),
+        SpanId::from(9),
+        TraceFlags::new(flags),
+        true,
+        TraceState::NONE,
+    ))
+}
+
+#[test]
+fn a_span_not_sampled_passes_on_the_random_flag_as_its_parent_had_it() {
+    // Trace Context Level 2: the random flag (0x02) travels as received.
+    let sampler = || Sampler::ParentBased(Box::new(Sampler::AlwaysOn));
+    let flags_here: fn() -> u8 = flags_here;
+    let cases = [
+        (flags_here, 0x02, 0x02),
+        (flags_here, 0x00, 0x00),
+        (flags_here_never_sampled, 0x03, 0x02),
+        (flags_here_never_sampled, 0x01, 0x00),
+    ];
+    for (call, parent, expected) in cases {
+        let captured = Capture::new().sampler(sampler()).run(|| {
+            let _parent = remote_parent(parent).attach();
+            call()
+        });
+        assert_eq!(
+            *captured.output(),
+            expected,
+            "under a parent with {parent:#04x}: {}",
+            captured.tree()
+        );
+        assert_eq!(captured.tree(), "", "nothing sampled");
+    }
+}

@@ -126,13 +126,14 @@ fn baggage(headers: &[&str]) -> Option<Baggage> {
             break;
         }
         let member = member.trim_matches(OWS);
-        let Some((key, value, metadata)) = list_member(member) else {
-            continue; // empty or invalid: dropped
-        };
+        // Sized before it is parsed: an oversized member costs no decoding.
         let size = usize::from(members > 0) + member.len(); // a comma before all but the first
         if bytes + size > MAX_BYTES {
             continue;
         }
+        let Some((key, value, metadata)) = list_member(member) else {
+            continue; // empty or invalid: dropped
+        };
         members += 1;
         bytes += size;
         // Within the limits above, the entry always fits the `Baggage`'s own.
@@ -253,11 +254,13 @@ fn hex_digit(byte: u8) -> Option<u8> {
         .and_then(|digit| u8::try_from(digit).ok())
 }
 
-/// Escapes every byte of `value` that is not a baggage octet, and `%` and `=`.
+/// Escapes every byte of `value` that is not a baggage octet, and `%`, `=` and `+`
+/// (the specification allows escaping any: decoders that read values as form data,
+/// OpenTelemetry Python's `unquote_plus` among them, take a raw `+` for a space).
 fn percent_encode(value: &str) -> String {
     let mut encoded = String::with_capacity(value.len());
     for byte in value.bytes() {
-        if is_baggage_octet(byte) && !matches!(byte, b'%' | b'=') {
+        if is_baggage_octet(byte) && !matches!(byte, b'%' | b'=' | b'+') {
             encoded.push(char::from(byte));
         } else {
             // Writing to a `String` cannot fail.

@@ -20,6 +20,7 @@ pub use carrier::{
     AsExtractor, AsInjector, Extract, FromExtractor, FromInjector, Inject, NOT_UTF8, RequestTarget,
 };
 pub use trace_context::TraceContextPropagator;
+pub(crate) use trace_context::unsampled_child_flags;
 
 use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
 use std::sync::LazyLock;

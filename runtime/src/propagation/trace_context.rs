@@ -18,7 +18,8 @@
 //! - Flags: version `00` keeps the two it defines (sampled, and random of Level 2),
 //!   a later version only sampled, as the specification says to read one; the
 //!   reserved bits are zeroed both ways, so a parent's unknown flags are not passed
-//!   on. The injector writes `tracestate` only when it is not empty.
+//!   on; a span not sampled keeps its parent's random flag (the SDK drops it). The
+//!   injector writes `tracestate` only when it is not empty.
 
 use opentelemetry::Context;
 use opentelemetry::propagation::text_map_propagator::FieldIter;
@@ -35,6 +36,17 @@ const TRACESTATE: &str = "tracestate";
 const VERSION_00_FLAGS: u8 = 0x03;
 /// The flag read from a later version: only sampled has a meaning known here.
 const LATER_VERSION_FLAGS: u8 = 0x01;
+
+/// The random flag of Level 2: the trace id's right-most 7 bytes are random.
+const RANDOM_FLAG: u8 = 0x02;
+
+/// The flags of a span not sampled under a parent with `parent`'s flags: the
+/// random flag as the parent had it (Level 2: a participant continuing a trace
+/// sets it as received; the trace id is the parent's), and nothing else. The SDK
+/// gives a dropped span no flags at all.
+pub(crate) fn unsampled_child_flags(parent: TraceFlags) -> TraceFlags {
+    TraceFlags::new(parent.to_u8() & RANDOM_FLAG)
+}
 
 /// The most list members a `tracestate` may hold.
 const MAX_MEMBERS: usize = 32;
@@ -139,9 +151,10 @@ fn extract(extractor: &dyn Extractor) -> Option<SpanContext> {
 /// Parses a `traceparent` value.
 pub(crate) fn traceparent(value: &str) -> Option<(TraceId, SpanId, TraceFlags)> {
     let bytes = value.as_bytes();
-    // Non-ASCII is never valid here, and would make the slices below cut a
-    // character in two.
-    if bytes.len() < 55 || !value.is_ascii() {
+    // Non-ASCII is never valid in the four fields read here, and would make the
+    // slices below cut a character in two; what a later version adds after them
+    // is not read.
+    if bytes.len() < 55 || !bytes[..55].is_ascii() {
         return None;
     }
     let version = hex_field(&value[0..2])?;

@@ -70,6 +70,11 @@ pub(crate) trait Proposal {
     /// Runs `decide` with the attributes known at the start.
     fn with_attributes<R>(&self, decide: impl FnOnce(&[KeyValue]) -> R) -> R;
     fn into_builder(self) -> SpanBuilder;
+    /// Whether its own hint drops it (`sample = never`), whatever the parent: then
+    /// nothing is left for the SDK to decide.
+    fn dropped_by_hint(&self) -> bool {
+        false
+    }
 }
 
 impl Proposal for SpanBuilder {
@@ -107,7 +112,9 @@ pub(crate) fn open(
     proposal: impl Proposal,
     parent: &Context,
 ) -> Option<OpenedSpan> {
-    if sampler.records_surely(parent) || parent.is_telemetry_suppressed() {
+    if (sampler.records_surely(parent) && !proposal.dropped_by_hint())
+        || parent.is_telemetry_suppressed()
+    {
         // Nothing to save by deciding first; under a suppressed context the SDK
         // makes an invalid span, without sampling.
         return Some(OpenedSpan::Sdk(
@@ -128,9 +135,11 @@ fn decide_first(
     let inherited = {
         let parent = parent.span();
         let parent = parent.span_context();
-        parent.is_valid().then(|| parent.trace_id())
+        parent
+            .is_valid()
+            .then(|| (parent.trace_id(), parent.trace_flags()))
     };
-    let trace_id = inherited.unwrap_or_else(|| ids.new_trace_id());
+    let trace_id = inherited.map_or_else(|| ids.new_trace_id(), |(trace_id, _)| trace_id);
     let result = proposal.with_attributes(|attributes| {
         sampler.decide(
             Some(parent),
@@ -154,7 +163,9 @@ fn decide_first(
         return Some(OpenedSpan::Unsampled(SpanContext::new(
             trace_id,
             ids.new_span_id(),
-            TraceFlags::default(),
+            inherited.map_or_else(TraceFlags::default, |(_, flags)| {
+                crate::propagation::unsampled_child_flags(flags)
+            }),
             false,
             trace_state,
         )));

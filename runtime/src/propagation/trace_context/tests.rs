@@ -105,6 +105,10 @@ fn a_later_version_is_read_by_its_first_four_fields() {
         "cc-{TRACE_ID}-{PARENT_ID}-01-what-the-future-adds"
     )));
     assert!(
+        valid(&format!("cc-{TRACE_ID}-{PARENT_ID}-01-é")),
+        "what it adds is not read, whatever its characters"
+    );
+    assert!(
         !valid(&format!("cc-{TRACE_ID}-{PARENT_ID}-01x")),
         "more without a dash"
     );
