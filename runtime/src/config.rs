@@ -390,9 +390,10 @@ impl Config {
         self.vars.check_unicode()?;
         if disabled? {
             if !crate::route::is_installed() {
-                let chosen = self
-                    .chosen_propagators()
-                    .unwrap_or_else(|_| DEFAULT_PROPAGATORS.to_vec());
+                let (chosen, refused) = self.propagators_when_disabled();
+                if let Some(refused) = refused {
+                    crate::tell(format_args!("{refused}"));
+                }
                 crate::init::install_propagators(&chosen);
             }
             return Ok(crate::Guard::disabled());
@@ -422,6 +423,21 @@ impl Config {
         match self.vars.get("OTEL_SDK_DISABLED") {
             Some(variable) => variable.boolean(),
             None => Ok(false),
+        }
+    }
+
+    /// The propagators a disabled SDK installs: the chosen ones, or the default
+    /// with what to say when `OTEL_PROPAGATORS` is refused (the kill switch fails
+    /// on nothing, but the value is not silently replaced).
+    fn propagators_when_disabled(&self) -> (Vec<Propagator>, Option<String>) {
+        match self.chosen_propagators() {
+            Ok(chosen) => (chosen, None),
+            Err(refused) => (
+                DEFAULT_PROPAGATORS.to_vec(),
+                Some(format!(
+                    "{refused}; with OTEL_SDK_DISABLED=true the default propagators, tracecontext and baggage, are installed"
+                )),
+            ),
         }
     }
 
@@ -717,8 +733,13 @@ fn propagators(vars: &Vars) -> Result<Vec<Propagator>, InitError> {
     let Some(variable) = vars.get("OTEL_PROPAGATORS") else {
         return Ok(DEFAULT_PROPAGATORS.to_vec());
     };
+    let names = variable.list();
+    if names.is_empty() {
+        // Commas alone: neither unset nor `none`.
+        return Err(variable.invalid(ACCEPTED));
+    }
     let mut propagators = Vec::new();
-    for name in variable.list() {
+    for name in names {
         match name.to_ascii_lowercase().as_str() {
             "tracecontext" => propagators.push(Propagator::TraceContext),
             "baggage" => propagators.push(Propagator::Baggage),

@@ -447,6 +447,7 @@ pub(crate) struct OtlpMetricExporter {
 pub(crate) fn metric_exporter(
     settings: &OtlpSettings,
     temporality: crate::config::Temporality,
+    export_timeout: Duration,
 ) -> Result<OtlpMetricExporter, InitError> {
     use crate::config::Temporality;
     let temporality = match temporality {
@@ -479,7 +480,7 @@ pub(crate) fn metric_exporter(
             return Ok(OtlpMetricExporter {
                 runtime: Some(runtime),
                 inner,
-                timeout: settings.timeout,
+                timeout: settings.timeout.min(export_timeout),
                 outage,
             });
         }

@@ -26,6 +26,9 @@ pub(crate) struct MetricsSettings {
     pub destination: MetricsDestination,
     /// Between two exports (`OTEL_METRIC_EXPORT_INTERVAL`, the specification's 60 s).
     pub interval: Duration,
+    /// Time one OTLP export may take at most, over the OTLP timeout
+    /// (`OTEL_METRIC_EXPORT_TIMEOUT`, the specification's 30 s).
+    pub export_timeout: Duration,
     /// Every annotated function records its duration, not only `#[traced(metrics)]`.
     pub all_functions: bool,
     /// What OTLP exports carry (`OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`).
@@ -88,6 +91,10 @@ pub(crate) fn settings(
         Some(variable) => variable.positive_millis()?,
         None => Duration::from_secs(60),
     };
+    let export_timeout = match vars.get("OTEL_METRIC_EXPORT_TIMEOUT") {
+        Some(variable) => variable.positive_millis()?,
+        None => Duration::from_secs(30),
+    };
     let all_functions = match (all_functions, vars.get("OTEL_TRACED_FUNCTION_METRICS")) {
         (Some(all), _) => all,
         (None, Some(variable)) => variable.boolean()?,
@@ -107,6 +114,7 @@ pub(crate) fn settings(
     Ok(MetricsSettings {
         destination,
         interval,
+        export_timeout,
         all_functions,
         temporality,
     })

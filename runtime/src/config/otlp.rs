@@ -19,6 +19,8 @@ pub(crate) struct SignalVariables {
     timeout: [&'static str; 2],
     compression: [&'static str; 2],
     certificate: [&'static str; 2],
+    /// Whether a gRPC endpoint written without a scheme is called without TLS.
+    insecure: [&'static str; 2],
 }
 
 /// The general variables, for the names the signals share.
@@ -47,6 +49,10 @@ pub(crate) const TRACES: SignalVariables = SignalVariables {
         "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
         "OTEL_EXPORTER_OTLP_CERTIFICATE",
     ],
+    insecure: [
+        "OTEL_EXPORTER_OTLP_TRACES_INSECURE",
+        "OTEL_EXPORTER_OTLP_INSECURE",
+    ],
 };
 
 pub(crate) const LOGS: SignalVariables = SignalVariables {
@@ -72,6 +78,10 @@ pub(crate) const LOGS: SignalVariables = SignalVariables {
         "OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE",
         "OTEL_EXPORTER_OTLP_CERTIFICATE",
     ],
+    insecure: [
+        "OTEL_EXPORTER_OTLP_LOGS_INSECURE",
+        "OTEL_EXPORTER_OTLP_INSECURE",
+    ],
 };
 
 pub(crate) const METRICS: SignalVariables = SignalVariables {
@@ -96,6 +106,10 @@ pub(crate) const METRICS: SignalVariables = SignalVariables {
     certificate: [
         "OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE",
         "OTEL_EXPORTER_OTLP_CERTIFICATE",
+    ],
+    insecure: [
+        "OTEL_EXPORTER_OTLP_METRICS_INSECURE",
+        "OTEL_EXPORTER_OTLP_INSECURE",
     ],
 };
 
@@ -182,14 +196,30 @@ pub(crate) fn settings(
 
 /// The signal's own endpoint variable is used as it is; the general
 /// `OTEL_EXPORTER_OTLP_ENDPOINT` gets the signal's path (`/v1/traces`,
-/// `/v1/logs`) appended for HTTP, as the specification says.
+/// `/v1/logs`) appended for HTTP, as the specification says. For gRPC an endpoint
+/// may also be written `host:port`, as gRPC clients take it: `https://` unless
+/// `OTEL_EXPORTER_OTLP_[SIGNAL_]INSECURE` is true.
 fn endpoint_from_vars(
     vars: &Vars,
     signal: &SignalVariables,
     protocol: Protocol,
 ) -> Result<String, InitError> {
-    let valid = |variable: Variable<'_>| {
-        endpoint_url(variable.value).ok_or(variable.invalid(ENDPOINT_ACCEPTED))
+    let valid = |variable: Variable<'_>| match protocol {
+        Protocol::Grpc if !variable.value.contains("://") => {
+            let insecure = match vars.first(&signal.insecure) {
+                Some(insecure) => insecure.boolean()?,
+                None => false,
+            };
+            let scheme = if insecure { "http" } else { "https" };
+            endpoint_url(&format!("{scheme}://{}", variable.value))
+                .ok_or(variable.invalid(GRPC_ENDPOINT_ACCEPTED))
+        }
+        Protocol::Grpc => {
+            endpoint_url(variable.value).ok_or(variable.invalid(GRPC_ENDPOINT_ACCEPTED))
+        }
+        Protocol::HttpProtobuf => {
+            endpoint_url(variable.value).ok_or(variable.invalid(ENDPOINT_ACCEPTED))
+        }
     };
     if let Some(variable) = vars.get(signal.endpoint) {
         return valid(variable);
@@ -198,7 +228,7 @@ fn endpoint_from_vars(
         let base = valid(variable)?;
         return Ok(match protocol {
             Protocol::Grpc => base,
-            Protocol::HttpProtobuf => format!("{}{}", base.trim_end_matches('/'), signal.path),
+            Protocol::HttpProtobuf => with_signal_path(&base, None, signal.path),
         });
     }
     Ok(match protocol {
@@ -209,6 +239,25 @@ fn endpoint_from_vars(
 
 /// What an endpoint is written as.
 const ENDPOINT_ACCEPTED: &str = "an http:// or https:// URL";
+
+/// What a gRPC endpoint is written as.
+const GRPC_ENDPOINT_ACCEPTED: &str =
+    "an http:// or https:// URL, or host:port (https unless OTEL_EXPORTER_OTLP_INSECURE=true)";
+
+/// `url` with `path` appended to its path, after any trailing `/` and in place of
+/// a `replaced` path it ends with; its query and fragment (a tenant's
+/// `?key=..`) stay after the path.
+fn with_signal_path(url: &str, replaced: Option<&str>, path: &str) -> String {
+    let (location, query) = url.split_at(url.find(['?', '#']).unwrap_or(url.len()));
+    let mut base = location.trim_end_matches('/');
+    if let Some(replaced) = replaced {
+        base = base
+            .strip_suffix(replaced)
+            .unwrap_or(base)
+            .trim_end_matches('/');
+    }
+    format!("{base}{path}{query}")
+}
 
 /// `url` as an endpoint: an `http://` or `https://` URL naming a host, its scheme
 /// in lower case (the exporter sets TLS up by it); `None` for anything else (the
@@ -232,11 +281,7 @@ pub(crate) fn endpoint_beside(traces: &OtlpSettings, signal: &SignalVariables) -
     match traces.protocol {
         Protocol::Grpc => traces.endpoint.clone(),
         Protocol::HttpProtobuf => {
-            let base = traces
-                .endpoint
-                .strip_suffix(TRACES.path)
-                .unwrap_or(&traces.endpoint);
-            format!("{}{}", base.trim_end_matches('/'), signal.path)
+            with_signal_path(&traces.endpoint, Some(TRACES.path), signal.path)
         }
     }
 }

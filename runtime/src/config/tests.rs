@@ -146,6 +146,86 @@ fn traces_exporter() {
 }
 
 #[test]
+fn a_signal_path_goes_before_the_endpoints_query_and_replaces_the_traces_path() {
+    assert_eq!(
+        otlp(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "https://c:4318/?tenant=a")]).endpoint,
+        "https://c:4318/v1/traces?tenant=a"
+    );
+    assert_eq!(
+        otlp(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "https://c:4318/otlp#f")]).endpoint,
+        "https://c:4318/otlp/v1/traces#f"
+    );
+    for (traces, logs) in [
+        ("https://v/v1/traces?key=k", "https://v/v1/logs?key=k"),
+        (
+            "http://collector:4318/v1/traces/",
+            "http://collector:4318/v1/logs",
+        ),
+        (
+            "http://collector:4318/ingest",
+            "http://collector:4318/ingest/v1/logs",
+        ),
+    ] {
+        assert_eq!(
+            logs_endpoint(&[("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", traces)]).0,
+            logs,
+            "beside {traces}"
+        );
+    }
+}
+
+#[test]
+fn a_grpc_endpoint_may_be_host_and_port_with_tls_unless_insecure() {
+    let grpc = |extra: &[(&'static str, &'static str)]| {
+        let mut vars = vec![
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ];
+        vars.extend_from_slice(extra);
+        otlp(&vars).endpoint
+    };
+    assert_eq!(grpc(&[]), "https://collector:4317");
+    assert_eq!(
+        grpc(&[("OTEL_EXPORTER_OTLP_INSECURE", "true")]),
+        "http://collector:4317"
+    );
+    assert_eq!(
+        grpc(&[
+            ("OTEL_EXPORTER_OTLP_INSECURE", "true"),
+            ("OTEL_EXPORTER_OTLP_TRACES_INSECURE", "false")
+        ]),
+        "https://collector:4317",
+        "the signal's own variable first"
+    );
+    assert_eq!(
+        grpc(&[
+            ("OTEL_EXPORTER_OTLP_INSECURE", "true"),
+            (
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                "https://collector:4317"
+            )
+        ]),
+        "https://collector:4317",
+        "a scheme says it all"
+    );
+    assert_eq!(
+        error(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+            ("OTEL_EXPORTER_OTLP_INSECURE", "yes"),
+        ]),
+        "OTEL_EXPORTER_OTLP_INSECURE=\"yes\" is not valid: it accepts true or false"
+    );
+    assert_eq!(
+        error(&[
+            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", ":4317"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ]),
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=\":4317\" is not valid: it accepts an http:// or https:// URL, or host:port (https unless OTEL_EXPORTER_OTLP_INSECURE=true)"
+    );
+}
+
+#[test]
 fn an_endpoint_alone_selects_otlp_and_the_protocol_decides_the_path() {
     let http = otlp(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318/")]);
     assert_eq!(http.protocol, Protocol::HttpProtobuf);
@@ -335,6 +415,33 @@ fn propagators_variable() {
     assert_eq!(
         error(&[("OTEL_PROPAGATORS", "tracecontext,b3")]),
         "OTEL_PROPAGATORS=\"tracecontext,b3\" is not valid: it accepts a comma-separated list of tracecontext, baggage and none"
+    );
+    assert_eq!(
+        error(&[("OTEL_PROPAGATORS", " , ")]),
+        "OTEL_PROPAGATORS=\",\" is not valid: it accepts a comma-separated list of tracecontext, baggage and none",
+        "commas alone are neither unset nor none"
+    );
+}
+
+#[test]
+fn a_disabled_sdk_says_it_installs_the_default_propagators_over_a_refused_value() {
+    let disabled = |propagators: &str| {
+        Config::from_vars([
+            ("OTEL_SDK_DISABLED", "true"),
+            ("OTEL_PROPAGATORS", propagators),
+        ])
+        .propagators_when_disabled()
+    };
+    assert_eq!(disabled("baggage"), (vec![Propagator::Baggage], None));
+    assert_eq!(
+        disabled("b3"),
+        (
+            DEFAULT_PROPAGATORS.to_vec(),
+            Some(
+                "OTEL_PROPAGATORS=\"b3\" is not valid: it accepts a comma-separated list of tracecontext, baggage and none; with OTEL_SDK_DISABLED=true the default propagators, tracecontext and baggage, are installed"
+                    .to_owned()
+            )
+        )
     );
 }
 
@@ -890,6 +997,15 @@ fn metrics_follow_the_spans_unless_told_otherwise() {
     ]);
     assert_eq!(settings.destination, MetricsDestination::Console);
     assert_eq!(settings.interval, std::time::Duration::from_millis(1500));
+    assert_eq!(settings.export_timeout, std::time::Duration::from_secs(30));
+    assert_eq!(
+        metrics(&[("OTEL_METRIC_EXPORT_TIMEOUT", "2500")]).export_timeout,
+        std::time::Duration::from_millis(2500)
+    );
+    assert_eq!(
+        error(&[("OTEL_METRIC_EXPORT_TIMEOUT", "0")]),
+        "OTEL_METRIC_EXPORT_TIMEOUT=\"0\" is not valid: it accepts a whole number of milliseconds above 0"
+    );
     assert!(settings.all_functions);
     assert!(!metrics(&[]).all_functions);
     assert_eq!(

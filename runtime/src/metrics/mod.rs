@@ -14,7 +14,7 @@ mod console;
 
 use crate::callsite::SpanMeta;
 pub(crate) use crate::config::MetricReaderFactory;
-use crate::config::{MetricsDestination, MetricsSettings, OtlpSettings, Temporality};
+use crate::config::{MetricsDestination, MetricsSettings, OtlpSettings};
 use crate::init::InitError;
 use crate::rpc::{HTTP_STATUS_CODE, RPC_STATUS_CODE, grpc_code_name};
 use crate::rpc::{Operation, Protocol, RpcMeta, Side};
@@ -443,9 +443,7 @@ impl Pipeline {
                     .with_interval(CONSOLE_INTERVAL)
                     .build(),
             ),
-            MetricsDestination::Otlp(otlp) => {
-                builder.with_reader(otlp_reader(otlp, settings.interval, settings.temporality)?)
-            }
+            MetricsDestination::Otlp(otlp) => builder.with_reader(otlp_reader(otlp, settings)?),
         };
         Ok(Some(Pipeline {
             provider: builder.build(),
@@ -508,21 +506,19 @@ const CONSOLE_INTERVAL: Duration = Duration::from_secs(60 * 60 * 24 * 365);
 
 #[cfg(feature = "otlp")]
 fn otlp_reader(
-    settings: &OtlpSettings,
-    interval: Duration,
-    temporality: Temporality,
+    otlp: &OtlpSettings,
+    metrics: &MetricsSettings,
 ) -> Result<PeriodicReader<crate::otlp::OtlpMetricExporter>, InitError> {
-    let exporter = crate::otlp::metric_exporter(settings, temporality)?;
+    let exporter = crate::otlp::metric_exporter(otlp, metrics.temporality, metrics.export_timeout)?;
     Ok(PeriodicReader::builder(exporter)
-        .with_interval(interval)
+        .with_interval(metrics.interval)
         .build())
 }
 
 #[cfg(not(feature = "otlp"))]
 fn otlp_reader(
-    _settings: &OtlpSettings,
-    _interval: Duration,
-    _temporality: Temporality,
+    _otlp: &OtlpSettings,
+    _metrics: &MetricsSettings,
 ) -> Result<PeriodicReader<ConsoleMetrics>, InitError> {
     Err(InitError::MissingFeature("otlp"))
 }
