@@ -96,6 +96,16 @@ pub(crate) struct OtlpSettings {
     pub timeout: Duration,
     pub compression: Option<Compression>,
     pub certificate: Option<PathBuf>,
+    /// The certificate and key files a collector asking for mutual TLS is shown.
+    pub client_identity: Option<ClientIdentity>,
+}
+
+/// The PEM files of a client's TLS identity (`OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`
+/// and `OTEL_EXPORTER_OTLP_CLIENT_KEY`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ClientIdentity {
+    pub certificate: PathBuf,
+    pub key: PathBuf,
 }
 
 /// Where the resolved configuration sends spans.

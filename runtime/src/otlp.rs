@@ -8,7 +8,7 @@
 //! each batch over a channel and waits for the answer, which always comes within
 //! the export timeout. Application threads never wait on the network.
 
-use crate::config::{Compression, OtlpSettings, Protocol};
+use crate::config::{ClientIdentity, Compression, OtlpSettings, Protocol};
 use crate::init::InitError;
 use crate::outage::{Cause, Outage};
 use opentelemetry::InstrumentationScope;
@@ -294,13 +294,23 @@ fn grpc<B: WithExportConfig + WithTonicConfig>(
     // Checked whatever the scheme: a file that holds no certificate is a mistake
     // to say now, not when the endpoint turns to https.
     let certificate = match &settings.certificate {
-        Some(path) => Some(certificates(path)?.0),
+        Some(path) => Some(certificates(path, CA)?.0),
+        None => None,
+    };
+    let identity = match &settings.client_identity {
+        Some(identity) => Some(client_identity(identity)?),
         None => None,
     };
     if settings.endpoint.starts_with("https://") {
         let mut tls = tonic::transport::ClientTlsConfig::new().with_webpki_roots();
         if let Some(pem) = certificate {
             tls = tls.ca_certificate(tonic::transport::Certificate::from_pem(pem));
+        }
+        if let Some(identity) = identity {
+            tls = tls.identity(tonic::transport::Identity::from_pem(
+                identity.certificate_pem,
+                identity.key_pem,
+            ));
         }
         builder = builder.with_tls_config(tls);
     }
@@ -382,7 +392,7 @@ fn http_client(settings: &OtlpSettings) -> Result<reqwest::Client, InitError> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(path) = &settings.certificate {
-        let (_, certificates) = certificates(path)?;
+        let (_, certificates) = certificates(path, CA)?;
         for certificate in certificates {
             roots
                 .add(certificate)
@@ -394,8 +404,19 @@ fn http_client(settings: &OtlpSettings) -> Result<reqwest::Client, InitError> {
     ))
     .with_safe_default_protocol_versions()
     .map_err(|error| InitError::Exporter(error.to_string()))?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    .with_root_certificates(roots);
+    let tls = match &settings.client_identity {
+        Some(identity) => {
+            let identity = client_identity(identity)?;
+            tls.with_client_auth_cert(identity.chain, identity.key)
+                .map_err(|error| {
+                    InitError::Exporter(format!(
+                        "the client certificate and key cannot be used: {error}"
+                    ))
+                })?
+        }
+        None => tls.with_no_client_auth(),
+    };
     reqwest::Client::builder()
         .use_preconfigured_tls(tls)
         .timeout(settings.timeout)
@@ -405,11 +426,16 @@ fn http_client(settings: &OtlpSettings) -> Result<reqwest::Client, InitError> {
         })
 }
 
-/// The certificates of the PEM file at `path` (`OTEL_EXPORTER_OTLP_CERTIFICATE`),
-/// and the file. One without any (a key, a DER file) is an error: it would be taken
-/// for no certificate at all, and the exports fail later with a TLS error.
+/// Whose certificate a file given as `OTEL_EXPORTER_OTLP_CERTIFICATE` holds.
+const CA: &str = "the CA's certificate";
+
+/// The certificates of the PEM file at `path` (`OTEL_EXPORTER_OTLP_CERTIFICATE`,
+/// `whose` they are), and the file. One without any (a key, a DER file) is an
+/// error: it would be taken for no certificate at all, and the exports fail later
+/// with a TLS error.
 fn certificates(
     path: &std::path::Path,
+    whose: &str,
 ) -> Result<(Vec<u8>, Vec<rustls::pki_types::CertificateDer<'static>>), InitError> {
     let pem = std::fs::read(path).map_err(|error| {
         InitError::Exporter(format!("{} could not be read: {error}", path.display()))
@@ -421,11 +447,38 @@ fn certificates(
         })?;
     if certificates.is_empty() {
         return Err(InitError::Exporter(format!(
-            "{} holds no PEM certificate (-----BEGIN CERTIFICATE-----): give the CA's certificate, in PEM",
+            "{} holds no PEM certificate (-----BEGIN CERTIFICATE-----): give {whose}, in PEM",
             path.display()
         )));
     }
     Ok((pem, certificates))
+}
+
+/// A client's TLS identity, read and checked when the exporter is built: a file
+/// that holds no key would fail every handshake later.
+struct ReadIdentity {
+    certificate_pem: Vec<u8>,
+    key_pem: Vec<u8>,
+    chain: Vec<rustls::pki_types::CertificateDer<'static>>,
+    key: rustls::pki_types::PrivateKeyDer<'static>,
+}
+
+fn client_identity(identity: &ClientIdentity) -> Result<ReadIdentity, InitError> {
+    let (certificate_pem, chain) = certificates(&identity.certificate, "the client's certificate")?;
+    let path = identity.key.display();
+    let key_pem = std::fs::read(&identity.key)
+        .map_err(|error| InitError::Exporter(format!("{path} could not be read: {error}")))?;
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(&key_pem).map_err(|error| {
+        InitError::Exporter(format!(
+            "{path} holds no PEM private key ({error}): give the client's key, in PEM (PKCS#8, PKCS#1 or SEC1)"
+        ))
+    })?;
+    Ok(ReadIdentity {
+        certificate_pem,
+        key_pem,
+        chain,
+        key,
+    })
 }
 
 /// The OTLP metric exporter. An export only lends its metrics, so they cannot be

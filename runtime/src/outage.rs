@@ -198,6 +198,7 @@ mod tests {
                 timeout: Duration::from_secs(10),
                 compression: None,
                 certificate: None,
+                client_identity: None,
             },
         )
     }

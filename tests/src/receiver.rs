@@ -4,7 +4,8 @@
 //! slowly or with errors, or be stopped and started again on the same port. Logs
 //! and metrics (`/v1/logs`, `/v1/metrics`, their gRPC services) are always
 //! accepted and kept. It takes gzip bodies, as a collector does, and keeps the
-//! headers each traces export came with, to check what the exporter sent.
+//! headers each traces export came with, to check what the exporter sent. It can
+//! serve TLS and ask clients for a certificate ([`ServerTls`]).
 
 use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
     LogsService, LogsServiceServer,
@@ -162,10 +163,84 @@ fn at_least<T>(count: usize, timeout: Duration, read: impl Fn() -> Vec<T>) -> Ve
     }
 }
 
+/// The TLS a receiver serves: its certificate and key, and the CA whose
+/// certificate it asks every client for (mutual TLS), all PEM.
+#[derive(Clone, Debug)]
+pub struct ServerTls {
+    certificate: Vec<u8>,
+    key: Vec<u8>,
+    client_ca: Vec<u8>,
+}
+
+impl ServerTls {
+    /// The files of `tests/fixtures/mtls`: a server certificate for `localhost`
+    /// and `127.0.0.1`, signed by `ca.pem`, which signed `client.pem` too.
+    pub fn fixtures() -> ServerTls {
+        ServerTls {
+            certificate: fixture("server.pem"),
+            key: fixture("server-key.pem"),
+            client_ca: fixture("ca.pem"),
+        }
+    }
+
+    /// The rustls configuration of the HTTP side.
+    fn rustls(&self) -> rustls::ServerConfig {
+        use rustls::pki_types::pem::PemObject as _;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut roots = rustls::RootCertStore::empty();
+        for certificate in CertificateDer::pem_slice_iter(&self.client_ca) {
+            roots
+                .add(certificate.expect("a PEM CA"))
+                .expect("a CA certificate");
+        }
+        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+            Arc::new(roots),
+            Arc::clone(&provider),
+        )
+        .build()
+        .expect("a client verifier");
+        let chain = CertificateDer::pem_slice_iter(&self.certificate)
+            .collect::<Result<Vec<_>, _>>()
+            .expect("a PEM certificate");
+        rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(
+                chain,
+                PrivateKeyDer::from_pem_slice(&self.key).expect("a PEM key"),
+            )
+            .expect("a server certificate and its key")
+    }
+
+    /// The tonic configuration of the gRPC side.
+    fn tonic(&self) -> tonic::transport::ServerTlsConfig {
+        tonic::transport::ServerTlsConfig::new()
+            .identity(tonic::transport::Identity::from_pem(
+                &self.certificate,
+                &self.key,
+            ))
+            .client_ca_root(tonic::transport::Certificate::from_pem(&self.client_ca))
+    }
+}
+
+/// The path of a file of `tests/fixtures/mtls`.
+pub fn fixture_path(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/mtls")
+        .join(name)
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(fixture_path(name)).expect("the fixtures of tests/fixtures/mtls")
+}
+
 /// A running receiver; dropping it stops it.
 #[derive(Debug)]
 pub struct Receiver {
     transport: Transport,
+    tls: Option<ServerTls>,
     address: SocketAddr,
     state: Arc<State>,
     server: Option<(
@@ -182,6 +257,19 @@ impl Receiver {
 
     /// Starts a receiver on `address` (`127.0.0.1:4318`, say).
     pub fn start_at(transport: Transport, address: &str) -> std::io::Result<Receiver> {
+        Receiver::start_with(transport, address, None)
+    }
+
+    /// Starts a receiver serving `tls` on a free port of 127.0.0.1.
+    pub fn start_tls(transport: Transport, tls: ServerTls) -> Receiver {
+        Receiver::start_with(transport, "127.0.0.1:0", Some(tls)).expect("a free port")
+    }
+
+    fn start_with(
+        transport: Transport,
+        address: &str,
+        tls: Option<ServerTls>,
+    ) -> std::io::Result<Receiver> {
         let listener = std::net::TcpListener::bind(address)?;
         let state = Arc::new(State {
             requests: Mutex::default(),
@@ -194,6 +282,7 @@ impl Receiver {
         let address = listener.local_addr()?;
         let mut receiver = Receiver {
             transport,
+            tls,
             address,
             state,
             server: None,
@@ -202,11 +291,16 @@ impl Receiver {
         Ok(receiver)
     }
 
-    /// The endpoint to configure: the server for gRPC, the traces URL for HTTP.
+    /// The endpoint to configure: the server for gRPC, the traces URL for HTTP
+    /// (`https://localhost:..` when it serves TLS: its certificate names it).
     pub fn endpoint(&self) -> String {
+        let server = match self.tls {
+            Some(_) => format!("https://localhost:{}", self.address.port()),
+            None => format!("http://{}", self.address),
+        };
         match self.transport {
-            Transport::Grpc => format!("http://{}", self.address),
-            Transport::Http => format!("http://{}/v1/traces", self.address),
+            Transport::Grpc => server,
+            Transport::Http => format!("{server}/v1/traces"),
         }
     }
 
@@ -316,6 +410,7 @@ impl Receiver {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let state = Arc::clone(&self.state);
         let transport = self.transport;
+        let tls = self.tls.clone();
         let thread = std::thread::spawn(move || {
             // A collector runs in a process of its own: what its server libraries
             // emit (`tracing` spans and events of hyper, h2, tonic) must not reach
@@ -333,8 +428,8 @@ impl Receiver {
                 let listener =
                     tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
                 match transport {
-                    Transport::Grpc => serve_grpc(listener, state, stopped).await,
-                    Transport::Http => serve_http(listener, state, stopped).await,
+                    Transport::Grpc => serve_grpc(listener, tls, state, stopped).await,
+                    Transport::Http => serve_http(listener, tls, state, stopped).await,
                 }
             });
         });
@@ -389,10 +484,15 @@ impl MetricsService for GrpcService {
 
 async fn serve_grpc(
     listener: tokio::net::TcpListener,
+    tls: Option<ServerTls>,
     state: Arc<State>,
     stopped: tokio::sync::oneshot::Receiver<()>,
 ) {
-    let _ = tonic::transport::Server::builder()
+    let mut server = tonic::transport::Server::builder();
+    if let Some(tls) = tls {
+        server = server.tls_config(tls.tonic()).expect("a TLS configuration");
+    }
+    let _ = server
         .add_service(
             TraceServiceServer::new(GrpcService(Arc::clone(&state)))
                 .accept_compressed(tonic::codec::CompressionEncoding::Gzip),
@@ -410,11 +510,13 @@ async fn serve_grpc(
 
 async fn serve_http(
     listener: tokio::net::TcpListener,
+    tls: Option<ServerTls>,
     state: Arc<State>,
     mut stopped: tokio::sync::oneshot::Receiver<()>,
 ) {
     use http_body_util::BodyExt as _;
     use prost::Message as _;
+    let acceptor = tls.map(|tls| tokio_rustls::TlsAcceptor::from(Arc::new(tls.rustls())));
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -422,6 +524,7 @@ async fn serve_http(
         };
         let Ok((stream, _)) = accepted else { continue };
         let state = Arc::clone(&state);
+        let acceptor = acceptor.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(
                 move |request: hyper::Request<hyper::body::Incoming>| {
@@ -458,9 +561,23 @@ async fn serve_http(
                     }
                 },
             );
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                .await;
+            let connection = hyper::server::conn::http1::Builder::new();
+            let _ = match acceptor {
+                // A client without a certificate the CA signed fails here.
+                Some(acceptor) => match acceptor.accept(stream).await {
+                    Ok(stream) => {
+                        connection
+                            .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                            .await
+                    }
+                    Err(_) => return,
+                },
+                None => {
+                    connection
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                        .await
+                }
+            };
         });
     }
 }

@@ -434,6 +434,34 @@ fn spans_flushed_by_a_shutdown_are_cut_to_the_installed_length_limit() {
 }
 
 #[test]
+fn a_client_key_file_without_a_key_is_refused_at_init() {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let certificate = otel_traced_tests::receiver::fixture_path("client.pem");
+    let certificate = certificate.to_str().expect("a UTF-8 path");
+    for protocol in ["grpc", "http/protobuf"] {
+        let error = otel_traced::Config::from_vars([
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4318"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
+            ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", certificate),
+            // A certificate where the key should be.
+            ("OTEL_EXPORTER_OTLP_CLIENT_KEY", certificate),
+            ("OTEL_METRICS_EXPORTER", "none"),
+        ])
+        .install()
+        .expect_err("a certificate is no key");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "the OTLP exporter could not be set up: {certificate} holds no PEM private key (no items found): give the client's key, in PEM (PKCS#8, PKCS#1 or SEC1)"
+            ),
+            "{protocol}"
+        );
+    }
+}
+
+#[test]
 fn a_certificate_file_without_a_certificate_is_refused_at_init() {
     let _serial = SERIAL
         .lock()

@@ -8,7 +8,9 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use otel_traced::{Config, record, traced};
-use otel_traced_tests::receiver::{Receiver, Transport, string_attribute, value};
+use otel_traced_tests::receiver::{
+    Receiver, ServerTls, Transport, fixture_path, string_attribute, value,
+};
 
 #[derive(Debug)]
 struct Declined;
@@ -244,12 +246,48 @@ fn heavy_spans_to(transport: Transport) {
     }));
 }
 
+/// Mutual TLS: a receiver that asks every client for a certificate its CA signed
+/// gets the spans of an exporter given the client's certificate and key
+/// (`OTEL_EXPORTER_OTLP_CLIENT_*`), and nothing from one without them.
+fn mutual_tls_to(transport: Transport) {
+    let receiver = Receiver::start_tls(transport, ServerTls::fixtures());
+    let path = |name: &str| {
+        fixture_path(name)
+            .to_str()
+            .expect("a UTF-8 path")
+            .to_owned()
+    };
+    let (ca, certificate, key) = (path("ca.pem"), path("client.pem"), path("client-key.pem"));
+    for identified in [false, true] {
+        let mut extra = vec![
+            ("OTEL_EXPORTER_OTLP_CERTIFICATE", ca.as_str()),
+            ("OTEL_METRICS_EXPORTER", "none"),
+            ("OTEL_LOGS_EXPORTER", "none"),
+        ];
+        if identified {
+            extra.push(("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", &certificate));
+            extra.push(("OTEL_EXPORTER_OTLP_CLIENT_KEY", &key));
+        }
+        let guard = install(&receiver, transport, &extra);
+        reserve(7, 1.0);
+        let _ = guard.shutdown();
+        let expected = usize::from(identified);
+        assert_eq!(
+            receiver.spans().len(),
+            expected,
+            "{transport:?}, client certificate given: {identified}"
+        );
+    }
+}
+
 #[test]
 fn annotated_calls_arrive_over_grpc_and_http_protobuf() {
     export_to(Transport::Grpc);
     export_to(Transport::Http);
     heavy_spans_to(Transport::Grpc);
     heavy_spans_to(Transport::Http);
+    mutual_tls_to(Transport::Grpc);
+    mutual_tls_to(Transport::Http);
     // Nothing else may remain installed: a later init succeeds.
     let guard = Config::from_vars([("OTEL_TRACES_EXPORTER", "none")])
         .install()

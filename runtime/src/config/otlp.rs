@@ -3,7 +3,7 @@
 //! specification's default.
 
 use super::vars::{Variable, Vars};
-use super::{Compression, OtlpSettings, Protocol};
+use super::{ClientIdentity, Compression, OtlpSettings, Protocol};
 use crate::init::InitError;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -21,6 +21,9 @@ pub(crate) struct SignalVariables {
     certificate: [&'static str; 2],
     /// Whether a gRPC endpoint written without a scheme is called without TLS.
     insecure: [&'static str; 2],
+    /// The client's certificate and key, for mutual TLS.
+    client_certificate: [&'static str; 2],
+    client_key: [&'static str; 2],
 }
 
 /// The general variables, for the names the signals share.
@@ -53,6 +56,14 @@ pub(crate) const TRACES: SignalVariables = SignalVariables {
         "OTEL_EXPORTER_OTLP_TRACES_INSECURE",
         "OTEL_EXPORTER_OTLP_INSECURE",
     ],
+    client_certificate: [
+        "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
+        "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+    ],
+    client_key: [
+        "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY",
+        "OTEL_EXPORTER_OTLP_CLIENT_KEY",
+    ],
 };
 
 pub(crate) const LOGS: SignalVariables = SignalVariables {
@@ -82,6 +93,14 @@ pub(crate) const LOGS: SignalVariables = SignalVariables {
         "OTEL_EXPORTER_OTLP_LOGS_INSECURE",
         "OTEL_EXPORTER_OTLP_INSECURE",
     ],
+    client_certificate: [
+        "OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE",
+        "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+    ],
+    client_key: [
+        "OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY",
+        "OTEL_EXPORTER_OTLP_CLIENT_KEY",
+    ],
 };
 
 pub(crate) const METRICS: SignalVariables = SignalVariables {
@@ -110,6 +129,14 @@ pub(crate) const METRICS: SignalVariables = SignalVariables {
     insecure: [
         "OTEL_EXPORTER_OTLP_METRICS_INSECURE",
         "OTEL_EXPORTER_OTLP_INSECURE",
+    ],
+    client_certificate: [
+        "OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE",
+        "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+    ],
+    client_key: [
+        "OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY",
+        "OTEL_EXPORTER_OTLP_CLIENT_KEY",
     ],
 };
 
@@ -175,13 +202,7 @@ pub(crate) fn settings(
         None => None,
     };
     let certificate = match vars.first(&signal.certificate) {
-        Some(variable) => {
-            let path = PathBuf::from(variable.value);
-            if !path.is_file() {
-                return Err(variable.invalid("the path of a readable PEM certificate file"));
-            }
-            Some(path)
-        }
+        Some(variable) => Some(existing_file(variable, CERTIFICATE_FILE)?),
         None => None,
     };
     Ok(OtlpSettings {
@@ -191,7 +212,41 @@ pub(crate) fn settings(
         timeout,
         compression,
         certificate,
+        client_identity: client_identity(vars, signal)?,
     })
+}
+
+/// The client's certificate and key for mutual TLS: both variables or neither.
+fn client_identity(
+    vars: &Vars,
+    signal: &SignalVariables,
+) -> Result<Option<ClientIdentity>, InitError> {
+    match (
+        vars.first(&signal.client_certificate),
+        vars.first(&signal.client_key),
+    ) {
+        (None, None) => Ok(None),
+        (Some(certificate), Some(key)) => Ok(Some(ClientIdentity {
+            certificate: existing_file(certificate, CERTIFICATE_FILE)?,
+            key: existing_file(key, "the path of a readable PEM private key file")?,
+        })),
+        (Some(certificate), None) => Err(certificate.invalid(
+            "the path of the client's PEM certificate, set together with OTEL_EXPORTER_OTLP_[SIGNAL_]CLIENT_KEY (mutual TLS needs both)",
+        )),
+        (None, Some(key)) => Err(key.invalid(
+            "the path of the client's PEM private key, set together with OTEL_EXPORTER_OTLP_[SIGNAL_]CLIENT_CERTIFICATE (mutual TLS needs both)",
+        )),
+    }
+}
+
+/// The path a variable names, which must be a file; `accepted` says what file.
+fn existing_file(variable: Variable<'_>, accepted: &'static str) -> Result<PathBuf, InitError> {
+    let path = PathBuf::from(variable.value);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(variable.invalid(accepted))
+    }
 }
 
 /// The signal's own endpoint variable is used as it is; the general
@@ -236,6 +291,9 @@ fn endpoint_from_vars(
         Protocol::HttpProtobuf => format!("http://localhost:4318{}", signal.path),
     })
 }
+
+/// What a certificate variable names.
+const CERTIFICATE_FILE: &str = "the path of a readable PEM certificate file";
 
 /// What an endpoint is written as.
 const ENDPOINT_ACCEPTED: &str = "an http:// or https:// URL";
@@ -336,6 +394,11 @@ pub(crate) fn settings_beside(
         }
         if vars.first(&signal.certificate).is_none() {
             own.certificate.clone_from(&traces.certificate);
+        }
+        if vars.first(&signal.client_certificate).is_none()
+            && vars.first(&signal.client_key).is_none()
+        {
+            own.client_identity.clone_from(&traces.client_identity);
         }
         if vars.first(&signal.timeout).is_none() {
             own.timeout = traces.timeout;

@@ -340,6 +340,76 @@ fn headers_compression_timeout_and_certificate() {
 }
 
 #[test]
+fn a_client_certificate_and_its_key_are_set_together_each_signals_own_first() {
+    let base = [("OTEL_EXPORTER_OTLP_ENDPOINT", "https://c:4318")];
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut vars = base.to_vec();
+        vars.extend_from_slice(extra);
+        vars
+    };
+    let both = otlp(&with(&[
+        ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "Cargo.toml"),
+        ("OTEL_EXPORTER_OTLP_CLIENT_KEY", "src/lib.rs"),
+    ]));
+    assert_eq!(
+        both.client_identity,
+        Some(ClientIdentity {
+            certificate: PathBuf::from("Cargo.toml"),
+            key: PathBuf::from("src/lib.rs"),
+        })
+    );
+    let own = otlp(&with(&[
+        ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "Cargo.toml"),
+        ("OTEL_EXPORTER_OTLP_CLIENT_KEY", "src/lib.rs"),
+        ("OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", "src/init.rs"),
+    ]));
+    assert_eq!(
+        own.client_identity.map(|identity| identity.key),
+        Some(PathBuf::from("src/init.rs"))
+    );
+    assert_eq!(otlp(&base).client_identity, None);
+    assert_eq!(
+        error(&with(&[("OTEL_EXPORTER_OTLP_CLIENT_KEY", "src/lib.rs")])),
+        "OTEL_EXPORTER_OTLP_CLIENT_KEY=\"src/lib.rs\" is not valid: it accepts the path of the client's PEM private key, set together with OTEL_EXPORTER_OTLP_[SIGNAL_]CLIENT_CERTIFICATE (mutual TLS needs both)"
+    );
+    assert_eq!(
+        error(&with(&[(
+            "OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE",
+            "Cargo.toml"
+        )])),
+        "OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE=\"Cargo.toml\" is not valid: it accepts the path of the client's PEM certificate, set together with OTEL_EXPORTER_OTLP_[SIGNAL_]CLIENT_KEY (mutual TLS needs both)",
+        "checked for every signal"
+    );
+    assert_eq!(
+        error(&with(&[
+            ("OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE", "Cargo.toml"),
+            ("OTEL_EXPORTER_OTLP_CLIENT_KEY", "/no/such/key.pem"),
+        ])),
+        "OTEL_EXPORTER_OTLP_CLIENT_KEY=\"/no/such/key.pem\" is not valid: it accepts the path of a readable PEM private key file"
+    );
+    // Logs and metrics beside the traces show the collector the same identity.
+    let all = settings(&[
+        (
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            "https://c:4318/v1/traces",
+        ),
+        ("OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE", "Cargo.toml"),
+        ("OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", "src/lib.rs"),
+    ]);
+    let (MetricsDestination::Otlp(metrics), LogsDestination::Otlp(logs)) =
+        (all.metrics.destination, all.logs)
+    else {
+        panic!("beside OTLP spans, metrics and logs go over OTLP");
+    };
+    for beside in [metrics, logs] {
+        assert_eq!(
+            beside.client_identity.map(|identity| identity.key),
+            Some(PathBuf::from("src/lib.rs"))
+        );
+    }
+}
+
+#[test]
 fn samplers() {
     let sampler = |name: &str, arg: Option<&str>| {
         let mut vars = vec![("OTEL_TRACES_SAMPLER", name)];
