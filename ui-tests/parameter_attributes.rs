@@ -23,4 +23,10 @@ fn trailing(#[attr(display, extra)] a: u8) {}
 #[traced(skip(a))]
 fn skipped_and_recorded(#[attr] a: u8) {}
 
+#[traced]
+fn skipped_in_release(#[cfg_attr(not(debug_assertions), skip)] a: u8) {}
+
+#[traced]
+fn recorded_under_a_nested_condition(#[cfg_attr(unix, allow(unused), cfg_attr(test, attr("k")))] a: u8) {}
+
 fn main() {}

@@ -16,7 +16,7 @@ pub(crate) fn returned_closure(output: &ReturnType) -> Option<TraitBound> {
     let ReturnType::Type(_, returned) = output else {
         return None;
     };
-    let Type::ImplTrait(returned) = &**returned else {
+    let Type::ImplTrait(returned) = crate::parse::peeled(returned) else {
         return None;
     };
     returned.bounds.iter().find_map(|bound| match bound {
@@ -53,7 +53,11 @@ fn nameable(bound: &TraitBound) -> bool {
                         && crate::std_types::is_std_type(&path.path.segments[0].ident);
                     self.0 &= known;
                 }
-                Type::Reference(_) | Type::Slice(_) | Type::Tuple(_) | Type::Paren(_) => {}
+                Type::Reference(_)
+                | Type::Slice(_)
+                | Type::Tuple(_)
+                | Type::Paren(_)
+                | Type::Group(_) => {}
                 _ => self.0 = false,
             }
             syn::visit::visit_type(self, ty);

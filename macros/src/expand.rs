@@ -914,7 +914,10 @@ fn inferred(ty: &syn::Type) -> syn::Type {
 /// The body, given the declared output type by an unreachable typed `return`, so
 /// coercions inside it (`&String` to `&str`, `Box<T>` to `Box<dyn Trait>`) and the
 /// error type are known where the body is checked, as they would be without the
-/// macro. Every `impl Trait` in the type becomes `_`.
+/// macro. Every `impl Trait` in the type becomes `_`. The body's statements stay in
+/// a block of their own: the items and `use`s they declare are seen in the whole
+/// of their block, and must not change what the type names (`use Json::*` with a
+/// variant `String`, beside `-> Option<String>`).
 fn typed_body(output: &syn::ReturnType, statements: &[syn::Stmt]) -> TokenStream {
     let output: syn::Type = match output {
         syn::ReturnType::Default => syn::parse_quote!(()),
@@ -934,7 +937,7 @@ fn typed_body(output: &syn::ReturnType, statements: &[syn::Stmt]) -> TokenStream
             let __otel_output: #output = loop {};
             return __otel_output;
         }
-        #(#statements)*
+        { #(#statements)* }
     }}
 }
 

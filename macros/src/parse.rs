@@ -125,7 +125,7 @@ pub(crate) fn parse(
         ));
     }
     if let syn::ReturnType::Type(_, output) = &function.sig.output
-        && let syn::Type::Never(never) = &**output
+        && let syn::Type::Never(never) = peeled(output)
     {
         errors.push(syn::Error::new(
             never.span(),
@@ -285,6 +285,13 @@ fn take_params(
             } else if attribute.path().is_ident("attr") {
                 explicit_mode(&attribute)
             } else {
+                if let Some(conditional) = conditional_helper(&attribute) {
+                    errors.push(syn::Error::new_spanned(
+                        conditional,
+                        "`#[skip]` and `#[attr]` cannot be under `cfg_attr`: the macro reads them before `cfg` is decided (and the compiler would not know them); put the condition on the annotation instead, `#[cfg_attr(cond, traced(skip(name)))]` beside `#[cfg_attr(not(cond), traced)]`",
+                    ));
+                    continue;
+                }
                 kept.push(expectation_allowed(attribute));
                 continue;
             };
@@ -317,6 +324,32 @@ fn take_params(
         });
     }
     params
+}
+
+/// The `skip` or `attr(..)` among the attributes of a `cfg_attr(condition, ..)`,
+/// nested ones' too.
+fn conditional_helper(attribute: &syn::Attribute) -> Option<syn::Meta> {
+    fn within(meta: &syn::Meta) -> Option<syn::Meta> {
+        let syn::Meta::List(list) = meta else {
+            return None;
+        };
+        if !list.path.is_ident("cfg_attr") {
+            return None;
+        }
+        let arguments = list
+            .parse_args_with(
+                syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
+            )
+            .ok()?;
+        arguments.into_iter().skip(1).find_map(|inner| {
+            if inner.path().is_ident("skip") || inner.path().is_ident("attr") {
+                Some(inner)
+            } else {
+                within(&inner)
+            }
+        })
+    }
+    within(&attribute.meta)
 }
 
 /// A parameter's `#[expect(..)]` as `#[allow(..)]` (also under `cfg_attr`), other
@@ -479,7 +512,7 @@ fn explicit_mode(attribute: &syn::Attribute) -> syn::Result<ParamMode> {
 fn shape(function: &ItemFn) -> (Shape, Option<Type>) {
     let returned = match &function.sig.output {
         syn::ReturnType::Default => None,
-        syn::ReturnType::Type(_, ty) => Some(&**ty),
+        syn::ReturnType::Type(_, ty) => Some(peeled(ty)),
     };
     if function.sig.asyncness.is_some() {
         return (Shape::Async, returned.cloned());
@@ -568,9 +601,18 @@ fn associated_type<'a>(
     })
 }
 
+/// `ty` without the invisible group a `macro_rules!` fragment (`$ret:ty`) puts
+/// around it: what is written inside is what the macro reads.
+pub(crate) fn peeled(mut ty: &Type) -> &Type {
+    while let Type::Group(group) = ty {
+        ty = &group.elem;
+    }
+    ty
+}
+
 /// The `Item` of a returned `impl Stream<Item = T>`.
 fn stream_item(returned: &Type) -> Option<Type> {
-    let Type::ImplTrait(bounds) = returned else {
+    let Type::ImplTrait(bounds) = peeled(returned) else {
         return None;
     };
     STREAMS
@@ -583,7 +625,9 @@ fn stream_item(returned: &Type) -> Option<Type> {
 /// `BoxStream<'a, T>`, their `Local` twins. Other aliases of these names
 /// (tonic's `BoxFuture<T, E>`) are not taken for them.
 fn boxed_alias<'a>(ty: &'a Type, names: &[&str]) -> Option<&'a Type> {
-    let Type::Path(path) = ty else { return None };
+    let Type::Path(path) = peeled(ty) else {
+        return None;
+    };
     let last = path.path.segments.last()?;
     if !names.iter().any(|name| last.ident == name) {
         return None;
@@ -608,7 +652,7 @@ fn boxed_future_output(ty: &Type) -> Option<Option<Type>> {
 /// The `dyn ..` of `Pin<Box<dyn ..>>`.
 fn boxed_trait_object(ty: &Type) -> Option<&syn::TypeTraitObject> {
     let pinned = single_type_argument(ty, "Pin")?;
-    match single_type_argument(pinned, "Box")? {
+    match peeled(single_type_argument(pinned, "Box")?) {
         Type::TraitObject(object) => Some(object),
         _ => None,
     }
@@ -628,7 +672,9 @@ fn has_bound<'a>(bounds: impl IntoIterator<Item = &'a syn::TypeParamBound>, name
 
 /// `T` of a path type `Name<T>`.
 fn single_type_argument<'a>(ty: &'a Type, name: &str) -> Option<&'a Type> {
-    let Type::Path(path) = ty else { return None };
+    let Type::Path(path) = peeled(ty) else {
+        return None;
+    };
     let last = path.path.segments.last()?;
     if last.ident != name {
         return None;
@@ -669,7 +715,7 @@ pub(crate) fn boxed_async_block(block: &syn::Block) -> Option<&syn::ExprAsync> {
 
 /// Whether a type is written as a `Result` (its last path segment).
 fn is_result(ty: &Type) -> bool {
-    match ty {
+    match peeled(ty) {
         Type::Path(path) => path
             .path
             .segments

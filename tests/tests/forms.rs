@@ -618,6 +618,78 @@ fn a_function_written_by_a_macro_records_what_it_is_given() {
     );
 }
 
+/// A function written by a macro, its return type passed in as a fragment
+/// (which the macro sees inside an invisible group).
+macro_rules! returning_fn {
+    ($name:ident($param:ident) -> $ret:ty, $body:block) => {
+        #[traced]
+        fn $name($param: u32) -> $ret $body
+    };
+}
+
+returning_fn!(refuse(x) -> Result<u32, String>, { Err(format!("no {x}")) });
+returning_fn!(later(x) -> impl std::future::Future<Output = u32>, { async move { plain(x) } });
+returning_fn!(scaled(x) -> impl Fn(&str) -> usize, { move |s| s.len() * x as usize });
+
+#[tokio::test]
+async fn a_return_type_passed_to_a_macro_is_read_as_if_written_out() {
+    let captured = capture(|| refuse(3));
+    let span = captured.find("refuse").expect("the span");
+    assert_eq!(span.status, Status::error("no 3"), "an error recorded");
+    let captured = capture_async(async { later(4).await }).await;
+    assert_eq!(*captured.output(), 5);
+    let (later, inside) = (
+        captured.find("later").expect("the span"),
+        captured.find("plain").expect("the call in the future"),
+    );
+    assert_child_of(inside, later);
+    let captured = capture(|| scaled(2)("abc"));
+    assert_eq!(*captured.output(), 6);
+}
+
+/// A variant named as the prelude's `String`.
+enum Json {
+    Null,
+    String(String),
+}
+
+/// Items and `use`s of the body do not change what the signature names.
+#[traced]
+fn text(which: u8) -> Option<String> {
+    use Json::*;
+    let value = if which == 0 {
+        Null
+    } else {
+        String("a".to_owned())
+    };
+    match value {
+        String(text) => Some(text),
+        Null => None,
+    }
+}
+
+#[traced]
+async fn text_later(which: u8) -> Option<String> {
+    use Json::*;
+    match if which == 0 {
+        Null
+    } else {
+        String("b".to_owned())
+    } {
+        String(text) => Some(text),
+        Null => None,
+    }
+}
+
+#[tokio::test]
+async fn a_use_in_the_body_does_not_reach_the_return_type() {
+    assert_eq!(*capture(|| text(1)).output(), Some("a".to_owned()));
+    assert_eq!(
+        *capture_async(text_later(1)).await.output(),
+        Some("b".to_owned())
+    );
+}
+
 /// A parameter configured out has no binding to record; one configured in is
 /// recorded as any other.
 #[traced]

@@ -293,6 +293,17 @@ fn secret_named_parameters_are_skipped_unless_marked_attr() {
     assert_eq!(attribute(span, "access_token"), Some(&string("at")));
 }
 
+// Camel case, where the naming lint is allowed, names secrets too.
+#[allow(unused_variables, non_snake_case)]
+#[traced]
+fn camel_secrets(authToken: &str, APIKey: &str, dbPassword: &str, secretKey2: &str, user: &str) {}
+
+#[test]
+fn secret_names_in_camel_case_are_skipped_too() {
+    let captured = capture(|| camel_secrets("t", "k", "p", "s", "u"));
+    assert_eq!(own_keys(&captured.spans()[0]), ["user"]);
+}
+
 #[traced]
 fn arrays(ints: &[u32], flags: [bool; 2], names: Vec<String>, ratios: Vec<f64>, empty: Vec<i8>) {}
 

@@ -508,14 +508,44 @@ fn check_baggage_key(key: &Key, errors: &mut Errors) {
     }
 }
 
-/// A parameter whose name suggests a secret is not recorded by default (DESIGN §3).
+/// A parameter whose name suggests a secret is not recorded by default (DESIGN §3),
+/// written in snake case or, where the lint is allowed, camel case (`authToken`,
+/// `APIKey`).
 fn is_secret_name(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    let segments: Vec<&str> = name.split('_').filter(|s| !s.is_empty()).collect();
+    let segments = words(name);
     segments
         .iter()
-        .any(|segment| SECRET_SEGMENTS.contains(segment))
+        .any(|segment| SECRET_SEGMENTS.contains(&segment.as_str()))
         || segments
             .windows(2)
-            .any(|pair| SECRET_PAIRS.contains(&(pair[0], pair[1])))
+            .any(|pair| SECRET_PAIRS.contains(&(pair[0].as_str(), pair[1].as_str())))
+}
+
+/// The words of a name, in lower case: split at `_`, and where a capital follows a
+/// lowercase letter or digit (`authToken`) or starts a word after capitals
+/// (`APIKey`).
+fn words(name: &str) -> Vec<String> {
+    let chars: Vec<char> = name.chars().collect();
+    let mut words = Vec::new();
+    let mut word = String::new();
+    for (index, &c) in chars.iter().enumerate() {
+        let previous = index.checked_sub(1).map(|before| chars[before]);
+        let next = chars.get(index + 1);
+        let starts_word = c.is_uppercase()
+            && previous.is_some_and(|previous| {
+                previous.is_lowercase()
+                    || previous.is_ascii_digit()
+                    || (previous.is_uppercase() && next.is_some_and(|next| next.is_lowercase()))
+            });
+        if (c == '_' || starts_word) && !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        if c != '_' {
+            word.extend(c.to_lowercase());
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
 }

@@ -515,7 +515,7 @@ pub(super) fn carrier(
         }
     };
     let ident = param.ident.clone()?;
-    let access = match &param.ty {
+    let access = match crate::parse::peeled(&param.ty) {
         Type::Reference(reference) if reference.mutability.is_some() => Access::Exclusive,
         Type::Reference(reference) if side == Some(Side::Client) => {
             errors.push(syn::Error::new_spanned(
@@ -543,7 +543,7 @@ fn display(param: &Param) -> String {
 
 /// `..Request<..>`, `..HeaderMap` or `..MetadataMap`, behind `&`/`&mut` or not.
 fn is_carrier_type(ty: &Type) -> bool {
-    match ty {
+    match crate::parse::peeled(ty) {
         Type::Reference(reference) => is_carrier_type(&reference.elem),
         Type::Path(path) => path.path.segments.last().is_some_and(|last| {
             (last.ident == "Request"
