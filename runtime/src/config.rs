@@ -12,7 +12,7 @@ pub(crate) use logs::{ExceptionSignal, LogsDestination};
 #[cfg(any(feature = "metrics", test))]
 pub(crate) use metrics::MetricsDestination;
 pub(crate) use metrics::MetricsSettings;
-#[cfg(feature = "metrics")]
+#[cfg(all(feature = "metrics", feature = "otlp"))]
 pub(crate) use metrics::Temporality;
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::logs::LogExporter;
