@@ -3,14 +3,18 @@
 //!
 //! Works on `fn main` and on `async fn main` under `#[tokio::main]`, in either
 //! order: below `#[tokio::main]` it sees the `fn main` tokio wrote and puts the
-//! guard around the whole runtime; above it, it puts the guard inside the async
-//! body. Export runs on a thread of its own, so neither order can deadlock.
+//! guard around the whole runtime; above it, it moves itself below, for the same
+//! result: the runtime is dropped (its pending tasks ending their spans, as
+//! cancelled) before the guard flushes. Inside the async body the guard would
+//! flush first, and those spans would end after it, lost. Export runs on a thread
+//! of its own, so no order can deadlock.
 
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::ItemFn;
 
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    let runtime_given = !args.is_empty();
     let runtime = runtime(args)?;
     let mut function: ItemFn = syn::parse2(item).map_err(|error| {
         syn::Error::new(error.span(), "`#[otel_traced::main]` goes on `fn main`")
@@ -21,11 +25,36 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
             "`#[otel_traced::main]` goes on `fn main`; elsewhere call `otel_traced::init()` and keep its guard",
         ));
     }
+    if let Some(index) = function.attrs.iter().position(is_tokio_main) {
+        let tokio_main = function.attrs.remove(index);
+        let again = if runtime_given {
+            quote!(#[#runtime::main(crate = #runtime)])
+        } else {
+            quote!(#[#runtime::main])
+        };
+        return Ok(quote! {
+            #tokio_main
+            #again
+            #function
+        });
+    }
     let guard: syn::Stmt = syn::parse_quote! {
         let __otel_traced_guard = #runtime::__private::init_for_main();
     };
     function.block.stmts.insert(0, guard);
     Ok(quote!(#function))
+}
+
+/// `#[tokio::main]` (with its arguments), below this attribute on an `async fn
+/// main`: not expanded yet.
+fn is_tokio_main(attribute: &syn::Attribute) -> bool {
+    let segments: Vec<String> = attribute
+        .path()
+        .segments
+        .iter()
+        .map(|segment| segment.ident.to_string())
+        .collect();
+    segments == ["tokio", "main"]
 }
 
 /// The runtime's path: `::otel_traced`, or `crate = path` for a crate that renamed

@@ -446,10 +446,6 @@ impl Proposal for Proposed {
         &self.links
     }
 
-    fn dropped_by_hint(&self) -> bool {
-        self.meta.sample == Some(SampleHint::Never)
-    }
-
     fn with_attributes<R>(&self, decide: impl FnOnce(&[KeyValue]) -> R) -> R {
         if self.code_waits() {
             // Static strings and an integer: nothing to free, and their drop glue

@@ -171,34 +171,37 @@ pub(crate) fn exception_targets() -> (bool, bool) {
 /// Emits the exception log record of the conventions (event name `exception`,
 /// severity ERROR, the `exception.*` attributes), linked to the span it ended.
 pub(crate) fn emit_exception(span: &SpanContext, attributes: &[KeyValue]) {
-    with_loggers(None, |loggers| {
-        let mut record = loggers.exceptions.create_log_record();
-        record.set_event_name("exception");
-        record.set_severity_number(Severity::Error);
-        record.set_severity_text("ERROR");
-        record.set_trace_context(span.trace_id(), span.span_id(), Some(span.trace_flags()));
-        record.add_attributes(
-            attributes
-                .iter()
-                .map(|attribute| (attribute.key.clone(), any_value(&attribute.value))),
-        );
-        loggers.exceptions.emit(record);
-    });
+    with_loggers(
+        |_| None,
+        |loggers| {
+            let mut record = loggers.exceptions.create_log_record();
+            record.set_event_name("exception");
+            record.set_severity_number(Severity::Error);
+            record.set_severity_text("ERROR");
+            record.set_trace_context(span.trace_id(), span.span_id(), Some(span.trace_flags()));
+            record.add_attributes(
+                attributes
+                    .iter()
+                    .map(|attribute| (attribute.key.clone(), any_value(&attribute.value))),
+            );
+            loggers.exceptions.emit(record);
+        },
+    );
 }
 
 /// Exports a record of the `log` crate through `opentelemetry-appender-log`; the
 /// SDK links it to the current span.
 #[cfg(feature = "log")]
 pub(crate) fn export_log_record(record: &::log::Record<'_>) {
-    with_loggers(None, |loggers| ::log::Log::log(&loggers.log, record));
+    with_loggers(|_| None, |loggers| ::log::Log::log(&loggers.log, record));
 }
 
 /// Runs `export` with the `opentelemetry-appender-tracing` bridge, if logs are
-/// exported: under `context` when given (an event naming its span, or none, in
-/// place of the current one; see `tracing::EventParent`).
+/// exported: under the context `context` makes of the current one, if it makes one
+/// (an event naming its span; see `tracing::named_span`).
 #[cfg(feature = "tracing")]
 pub(crate) fn with_tracing_bridge(
-    context: Option<opentelemetry::Context>,
+    context: impl FnOnce(&opentelemetry::Context) -> Option<opentelemetry::Context>,
     export: impl FnOnce(
         &opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge<
             SdkLoggerProvider,
@@ -225,10 +228,13 @@ fn any_value(value: &Value) -> AnyValue {
 /// thread (see `route::mark_export_thread`), or the thread is exiting past the
 /// current context the SDK reads for a record's trace context (`thread_exit`).
 /// The SDK takes the current span for a record's trace context: `f` runs under
-/// `context` when given; else, under a no-op span (the global API's with no
-/// provider there, which no trace continues), without it, and the record carries
-/// no ids rather than zeros.
-fn with_loggers(context: Option<opentelemetry::Context>, f: impl FnOnce(&Loggers)) {
+/// the context `context` makes of the current one, if it makes one; else, under a
+/// no-op span (the global API's with no provider there, which no trace
+/// continues), without it, and the record carries no ids rather than zeros.
+fn with_loggers(
+    context: impl FnOnce(&opentelemetry::Context) -> Option<opentelemetry::Context>,
+    f: impl FnOnce(&Loggers),
+) {
     if crate::route::on_export_thread() || !crate::thread_exit::context_reachable() {
         return;
     }
@@ -240,8 +246,8 @@ fn with_loggers(context: Option<opentelemetry::Context>, f: impl FnOnce(&Loggers
         .unwrap_or_else(PoisonError::into_inner)
         .clone();
     let Some(loggers) = installed else { return };
-    let replaced = context.or_else(|| {
-        opentelemetry::Context::map_current(|current| {
+    let replaced = opentelemetry::Context::map_current(|current| {
+        context(current).or_else(|| {
             crate::callsite::holds_invalid_span(current)
                 .then(|| crate::callsite::boundary_base(current))
         })

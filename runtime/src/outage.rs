@@ -90,11 +90,14 @@ impl Outage {
     }
 
     /// [`Outage::said`] of `error`, with the `cause` the HTTP client gave and what
-    /// to do about it.
+    /// to do about a TLS failure either says (gRPC's error holds its own cause).
     fn said_with(&self, error: &dyn std::fmt::Display, cause: Option<&str>) -> String {
         match cause {
             Some(cause) => self.said(&format_args!("{error} ({cause}){}", tls_hint(cause))),
-            None => self.said(error),
+            None => {
+                let error = error.to_string();
+                self.said(&format_args!("{error}{}", tls_hint(&error)))
+            }
         }
     }
 
@@ -153,11 +156,14 @@ fn status_hint(error: &str, signal: &str) -> String {
     }
 }
 
-/// What to do about a certificate no trusted root vouches for, when `cause` says
-/// so (an expired one, or one for another name, is the collector's to mend).
+/// What to do about a certificate no trusted root vouches for, or a collector
+/// asking for one of ours, when `cause` says so (an expired one, or one for
+/// another name, is the collector's to mend).
 fn tls_hint(cause: &str) -> &'static str {
     if cause.contains("UnknownIssuer") {
         " (a collector whose certificate a private CA signed: set OTEL_EXPORTER_OTLP_CERTIFICATE to that CA's PEM file)"
+    } else if cause.contains("CertificateRequired") {
+        " (the collector asks for a client certificate: set OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY)"
     } else {
         ""
     }
@@ -279,6 +285,18 @@ mod tests {
             "exporting spans to https://collector:4318/v1/traces over http/protobuf failed: HTTP export failed: network error (client error (Connect): invalid peer certificate: UnknownIssuer) (a collector whose certificate a private CA signed: set OTEL_EXPORTER_OTLP_CERTIFICATE to that CA's PEM file); spans are lost until an export succeeds (said once per outage)"
         );
         assert_eq!(outage.cause().take(), None, "taken once");
+    }
+
+    #[test]
+    fn a_collector_asking_for_a_client_certificate_says_which_variables_give_it() {
+        let outage = outage("https://collector:4317", Protocol::Grpc);
+        assert_eq!(
+            outage.said_with(
+                &"export failed with gRPC code: Unknown: transport error: connection error: received fatal alert: CertificateRequired",
+                None
+            ),
+            "exporting spans to https://collector:4317 over grpc failed: export failed with gRPC code: Unknown: transport error: connection error: received fatal alert: CertificateRequired (the collector asks for a client certificate: set OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY); spans are lost until an export succeeds (said once per outage)"
+        );
     }
 
     #[test]

@@ -203,74 +203,43 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_event(&self, event: &Event<'_>, ctx: tracing_subscriber::layer::Context<'_, S>) {
-        let context = EventParent::of(event, |id| ctx.span(id)).record_context();
-        crate::logs::with_tracing_bridge(context, |bridge| bridge.on_event(event, ctx));
+        let named = named_span(event, |id| ctx.span(id));
+        crate::logs::with_tracing_bridge(
+            move |current| {
+                named.map(|span| {
+                    crate::callsite::boundary_base(current).with_remote_span_context(span)
+                })
+            },
+            |bridge| bridge.on_event(event, ctx),
+        );
     }
 }
 
-/// The span an event is in, whose ids its line and its log record carry.
-enum EventParent {
-    /// The current one (`info!(..)`).
-    Current,
-    /// The one it names: `info!(parent: &span, ..)`, by the ids that span got when
-    /// first entered (none if it never was: it is built later), or none at all,
-    /// `info!(parent: None, ..)`.
-    Named(Option<SpanContext>),
-}
-
-impl EventParent {
-    fn of<'a, R: LookupSpan<'a> + 'a>(
-        event: &Event<'_>,
-        span: impl FnOnce(&Id) -> Option<SpanRef<'a, R>>,
-    ) -> Self {
-        match event.parent() {
-            Some(id) => EventParent::Named(span(id).and_then(|span| {
-                let extensions = span.extensions();
-                extensions
-                    .get::<EnteredIds>()
-                    .map(|entered| entered.0.clone())
-            })),
-            None if event.is_root() => EventParent::Named(None),
-            None => EventParent::Current,
-        }
-    }
-
-    /// The ids its line carries.
-    fn span_context(self) -> Option<SpanContext> {
-        match self {
-            EventParent::Current => {
-                crate::thread_exit::map_current(|current| current.span().span_context().clone())
-            }
-            EventParent::Named(span) => span,
-        }
-        .filter(SpanContext::is_valid)
-    }
-
-    /// The context its log record is emitted in when not the current one: the
-    /// named span's (its ids only) or none, with the current baggage and
-    /// suppression of telemetry.
-    fn record_context(self) -> Option<Context> {
-        let EventParent::Named(span) = self else {
-            return None;
-        };
-        Some(Context::map_current(|current| {
-            let base = crate::callsite::boundary_base(current);
-            match span.filter(SpanContext::is_valid) {
-                Some(span) => base.with_remote_span_context(span),
-                None => base,
-            }
-        }))
-    }
+/// The ids of the span an event names, `info!(parent: &span, ..)`, when it is not
+/// the current one: those that span got when first entered, or, if it never was
+/// (it is built later), those of its nearest entered ancestor. `None` for any other
+/// event (`info!(..)`, and `parent: None`, as a span filtered out makes it too):
+/// it is in the current span, as DESIGN §1 has every line inside a call carry its
+/// ids.
+fn named_span<'a, R: LookupSpan<'a> + 'a>(
+    event: &Event<'_>,
+    span: impl FnOnce(&Id) -> Option<SpanRef<'a, R>>,
+) -> Option<SpanContext> {
+    span(event.parent()?)?.scope().find_map(|span| {
+        let extensions = span.extensions();
+        extensions
+            .get::<EnteredIds>()
+            .map(|entered| entered.0.clone())
+    })
 }
 
 /// Wraps an event format so that each line written inside a span ends with
 /// ` trace_id=… span_id=…` (lowercase hex), the ids logs and traces join on; a
 /// JSON line (`fmt::format().json()`) gets them as two more fields,
-/// `"trace_id":"…","span_id":"…"`. An event naming its span carries that span's
-/// ids (`parent: &span`, once the span has been entered: it is built then) or
-/// none (`parent: None`), as its exported log record does. A line inside a span
-/// is formatted into a buffer first, so colour there needs the format's own
-/// `with_ansi(true)`.
+/// `"trace_id":"…","span_id":"…"`. An event naming its span (`parent: &span`)
+/// carries that span's ids, as its exported log record does (see [`layer`]'s
+/// README section). A line inside a span is formatted into a buffer first, so
+/// colour there needs the format's own `with_ansi(true)`.
 ///
 /// ```no_run
 /// use tracing_subscriber::layer::SubscriberExt as _;
@@ -305,7 +274,10 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        let Some(span) = EventParent::of(event, |id| ctx.span(id)).span_context() else {
+        let span = named_span(event, |id| ctx.span(id)).or_else(|| {
+            crate::thread_exit::map_current(|current| current.span().span_context().clone())
+        });
+        let Some(span) = span.filter(SpanContext::is_valid) else {
             return self.format.format_event(ctx, writer, event);
         };
         let mut format = |line: &mut String| {

@@ -155,7 +155,6 @@ fn log_records_and_tracing_events_arrive_linked_to_their_span_over_both_protocol
             find("outside any span"),
             find("under a no-op span"),
             find("an event under a no-op span"),
-            find("audited apart"),
         ] {
             assert!(outside.trace_id.is_empty(), "{transport:?}: {outside:#?}");
             assert!(outside.span_id.is_empty(), "{transport:?}: {outside:#?}");
@@ -171,10 +170,13 @@ fn log_records_and_tracing_events_arrive_linked_to_their_span_over_both_protocol
             assert_eq!(inside.severity_text, "INFO");
             assert_eq!(inside.severity_number, 9, "INFO");
         }
-        // An event naming its span is that span's, not the current one's.
+        // An event naming its span is that span's, not the current one's; one
+        // naming none is the current one's, as any line inside the call.
         let charged = find("charged");
         assert_eq!(charged.trace_id, payment.trace_id, "{transport:?}");
         assert_eq!(charged.span_id, payment.span_id, "{transport:?}");
+        let audited = find("audited apart");
+        assert_eq!(audited.span_id, checkout.span_id, "{transport:?}");
         // Both bridges map levels to the data model's severity numbers.
         for (text, severity, number) in [
             ("stock low", "WARN", 13),

@@ -53,8 +53,16 @@ fn every_placement_exports_and_exits_over_both_protocols() {
                 ],
             );
             assert!(output.status.success(), "{program}: {output:?}");
-            let names: Vec<String> = receiver.spans().into_iter().map(|s| s.name).collect();
-            assert_eq!(names, ["step", "step", "step"], "{program} over {protocol}");
+            let mut names: Vec<String> = receiver.spans().into_iter().map(|s| s.name).collect();
+            names.sort();
+            // Under tokio, a task still pending at the end of `main` ends its span
+            // when the runtime drops it, before the guard flushes.
+            let expected: &[&str] = if program == PROGRAMS[0] {
+                &["step", "step", "step"]
+            } else {
+                &["linger", "step", "step", "step"]
+            };
+            assert_eq!(names, expected, "{program} over {protocol}");
         }
     }
 }

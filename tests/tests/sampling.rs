@@ -625,6 +625,12 @@ fn remote_parent(flags: u8) -> Context {
     ))
 }
 
+/// The flags of a call below a span hinted `never`.
+#[traced(sample = never)]
+fn flags_below_never_sampled() -> u8 {
+    flags_here()
+}
+
 #[test]
 fn a_span_not_sampled_passes_on_the_random_flag_as_its_parent_had_it() {
     // Trace Context Level 2: the random flag (0x02) travels as received.
@@ -636,8 +642,14 @@ fn a_span_not_sampled_passes_on_the_random_flag_as_its_parent_had_it() {
         (flags_here_never_sampled, 0x03, 0x02),
         (flags_here_never_sampled, 0x01, 0x00),
     ];
-    for (call, parent, expected) in cases {
-        let captured = Capture::new().sampler(sampler()).run(|| {
+    // Below a span hinted `never`, under a sampler that keeps everything else.
+    let below: fn() -> u8 = flags_below_never_sampled;
+    let all = cases
+        .into_iter()
+        .map(|case| (case, sampler()))
+        .chain([((below, 0x03, 0x02), Sampler::AlwaysOn)]);
+    for ((call, parent, expected), sampler) in all {
+        let captured = Capture::new().sampler(sampler).run(|| {
             let _parent = remote_parent(parent).attach();
             call()
         });

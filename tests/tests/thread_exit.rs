@@ -1,7 +1,8 @@
 //! A traced call made by a thread-local's destructor while its thread exits, after
 //! OpenTelemetry's current context is gone, runs untraced instead of aborting the
 //! process (reaching the context then panics, and a panic in a destructor aborts);
-//! so do a log record through our logger, the baggage functions and `set_baggage`,
+//! so do a log record through our logger, a `tracing` event naming its parent
+//! through our layer, the baggage functions and `set_baggage`,
 //! and a parent given as a span context there; also on a thread that only polled a
 //! future opened elsewhere. The scenario runs in a child process: what it guards
 //! against is an abort.
@@ -21,6 +22,7 @@ fn flush(pending: u64) -> u64 {
     otel_traced::event!("flushed");
     otel_traced::set_status(otel_traced::opentelemetry::trace::Status::Ok);
     log::info!("flushing {pending}");
+    tracing::info!(parent: None, "flushed apart");
     otel_traced::baggage::with([("tenant", "acme")], || {
         otel_traced::baggage::get("tenant");
     });
@@ -96,6 +98,11 @@ fn child() {
     let logger = Box::leak(Box::new(otel_traced::log::with_trace_context(Counted)));
     log::set_logger(logger).expect("the only logger");
     log::set_max_level(log::LevelFilter::Info);
+    {
+        use tracing_subscriber::layer::SubscriberExt as _;
+        let subscriber = tracing_subscriber::registry().with(otel_traced::tracing::layer());
+        tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
+    }
     let names = Names::default();
     let guard = otel_traced::Config::from_vars([("OTEL_TRACES_SAMPLER", "always_on")])
         .span_exporter(names.clone())

@@ -158,18 +158,20 @@ fn formatted_lines_inside_a_span_end_with_its_ids_and_others_carry_none() {
     );
 }
 
-/// Logs into a connection's span kept beside the call, into one never entered,
-/// on no span by choice, and into the call's own.
+/// Logs into a connection's span kept beside the call, into a child of it never
+/// entered (not built yet), into a span never entered with no parent, on no span
+/// (`parent: None`), and into the call's own.
 #[traced]
-fn serve(connection: &tracing::Span, never_entered: &tracing::Span) {
+fn serve(connection: &tracing::Span, never_entered: &tracing::Span, lone: &tracing::Span) {
     tracing::info!(parent: connection, "served");
     tracing::info!(parent: never_entered, "queued");
+    tracing::info!(parent: lone, "waited");
     tracing::info!(parent: None, "audited");
     tracing::info!("answered");
 }
 
 #[test]
-fn a_line_naming_its_span_carries_that_spans_ids_and_one_naming_none_carries_none() {
+fn a_line_naming_its_span_carries_that_spans_ids_or_its_nearest_entered_ancestors() {
     let lines = Lines::default();
     let writer = lines.clone();
     let format = tracing_subscriber::fmt::format()
@@ -184,8 +186,9 @@ fn a_line_naming_its_span_carries_that_spans_ids_and_one_naming_none_carries_non
         capture(|| {
             let connection = tracing::info_span!("connection");
             connection.in_scope(|| {});
-            let never_entered = tracing::info_span!("waiting");
-            serve(&connection, &never_entered);
+            let never_entered = tracing::info_span!(parent: &connection, "queue");
+            let lone = tracing::info_span!("lone");
+            serve(&connection, &never_entered, &lone);
         })
     });
     let (connection, served) = (
@@ -205,8 +208,9 @@ fn a_line_naming_its_span_carries_that_spans_ids_and_one_naming_none_carries_non
         written,
         [
             format!(" INFO connection: served {}", ids(connection)),
-            " INFO waiting: queued".to_owned(),
-            " INFO audited".to_owned(),
+            format!(" INFO connection:queue: queued {}", ids(connection)),
+            format!(" INFO lone: waited {}", ids(served)),
+            format!(" INFO audited {}", ids(served)),
             format!(" INFO answered {}", ids(served)),
         ],
         "{text}"

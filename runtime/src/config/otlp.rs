@@ -260,7 +260,7 @@ fn endpoint_from_vars(
     protocol: Protocol,
 ) -> Result<String, InitError> {
     let valid = |variable: Variable<'_>| match protocol {
-        Protocol::Grpc if !variable.value.contains("://") => {
+        Protocol::Grpc if !has_scheme(variable.value) => {
             let insecure = match vars.first(&signal.insecure) {
                 Some(insecure) => insecure.boolean()?,
                 None => false,
@@ -290,6 +290,13 @@ fn endpoint_from_vars(
         Protocol::Grpc => "http://localhost:4317".to_owned(),
         Protocol::HttpProtobuf => format!("http://localhost:4318{}", signal.path),
     })
+}
+
+/// Whether `url` starts with a scheme (`https://`): a `://` before any `/`, `?` or
+/// `#` (one in a query, `host:4317/p?next=http://x`, is not).
+fn has_scheme(url: &str) -> bool {
+    url.split_once("://")
+        .is_some_and(|(scheme, _)| !scheme.contains(['/', '?', '#']))
 }
 
 /// What a certificate variable names.

@@ -186,6 +186,18 @@ fn a_grpc_endpoint_may_be_host_and_port_with_tls_unless_insecure() {
     };
     assert_eq!(grpc(&[]), "https://collector:4317");
     assert_eq!(
+        otlp(&[
+            (
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                "collector:4317/p?next=http://x"
+            ),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ])
+        .endpoint,
+        "https://collector:4317/p?next=http://x",
+        "a scheme is only at the start"
+    );
+    assert_eq!(
         grpc(&[("OTEL_EXPORTER_OTLP_INSECURE", "true")]),
         "http://collector:4317"
     );

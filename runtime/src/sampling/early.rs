@@ -14,7 +14,7 @@
 //! from during that one synchronous build, and that are emptied after it whatever
 //! happened.
 
-use super::HintedSampler;
+use super::{HintedSampler, SampleHint};
 use crate::span::OpenedSpan;
 use opentelemetry::trace::{
     Link, SpanBuilder, SpanContext, SpanId, SpanKind, TraceContextExt as _, TraceFlags, TraceId,
@@ -70,11 +70,6 @@ pub(crate) trait Proposal {
     /// Runs `decide` with the attributes known at the start.
     fn with_attributes<R>(&self, decide: impl FnOnce(&[KeyValue]) -> R) -> R;
     fn into_builder(self) -> SpanBuilder;
-    /// Whether its own hint drops it (`sample = never`), whatever the parent: then
-    /// nothing is left for the SDK to decide.
-    fn dropped_by_hint(&self) -> bool {
-        false
-    }
 }
 
 impl Proposal for SpanBuilder {
@@ -112,7 +107,9 @@ pub(crate) fn open(
     proposal: impl Proposal,
     parent: &Context,
 ) -> Option<OpenedSpan> {
-    if (sampler.records_surely(parent) && !proposal.dropped_by_hint())
+    // A hint to drop (`sample = never`, the span's own or a caller's) leaves
+    // nothing for the SDK to decide: its drop would lose the parent's random flag.
+    if (sampler.records_surely(parent) && parent.get::<SampleHint>() != Some(&SampleHint::Never))
         || parent.is_telemetry_suppressed()
     {
         // Nothing to save by deciding first; under a suppressed context the SDK

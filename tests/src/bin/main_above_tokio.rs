@@ -1,5 +1,6 @@
-//! `#[otel_traced::main]` above `#[tokio::main]` on a current-thread runtime: the
-//! guard lives inside the async body and flushes there without deadlocking.
+//! `#[otel_traced::main]` above `#[tokio::main]` on a current-thread runtime: it
+//! moves itself below, so that the guard wraps the runtime as there, and a task
+//! still pending when `main` returns ends its span (cancelled) before the flush.
 
 use otel_traced::traced;
 
@@ -9,9 +10,17 @@ async fn step(number: u32) -> u32 {
     number
 }
 
+/// Never completes: its task is dropped with the runtime.
+#[traced]
+async fn linger() {
+    std::future::pending::<()>().await;
+}
+
 #[otel_traced::main]
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
+    tokio::spawn(linger());
+    tokio::task::yield_now().await;
     for number in 0..3 {
         step(number).await;
     }
