@@ -199,6 +199,9 @@ pub struct Guard {
     logs: Option<SdkLoggerProvider>,
     /// The metrics pipeline, when metrics are exported.
     metrics: Option<crate::metrics::Pipeline>,
+    /// Whether spans print to the console, whose last waterfalls the metrics
+    /// summary follows.
+    spans_to_console: bool,
     counters: Arc<Counters>,
     /// The log records' counters (none accepted when no logs are exported).
     log_counters: Arc<Counters>,
@@ -212,6 +215,7 @@ impl Guard {
             provider: None,
             logs: None,
             metrics: None,
+            spans_to_console: false,
             counters: Arc::default(),
             log_counters: Arc::default(),
         }
@@ -304,8 +308,8 @@ impl Guard {
         // Every pipeline shuts down, whatever the others say, within one deadline
         // for all three. Logs and metrics drain on threads of their own beside the
         // spans, so that a span export stuck on the collector does not leave them
-        // no time; the console's metrics summary waits for the spans, so that it
-        // follows the last waterfalls.
+        // no time; the console's metrics summary waits for spans printed on the
+        // console too, so that it follows the last waterfalls.
         let deadline = Instant::now() + SHUTDOWN_TIMEOUT;
         let left = || deadline.saturating_duration_since(Instant::now());
         let logs = self.logs.take().map(|logs| {
@@ -315,7 +319,9 @@ impl Guard {
             })
         });
         let (metrics_now, metrics_after_spans) = match self.metrics.take() {
-            Some(metrics) if metrics.summarises_at_shutdown() => (None, Some(metrics)),
+            Some(metrics) if metrics.summarises_at_shutdown() && self.spans_to_console => {
+                (None, Some(metrics))
+            }
             metrics => (metrics.map(crate::metrics::Pipeline::start_shutdown), None),
         };
         let traces = self
@@ -377,7 +383,15 @@ pub(crate) fn install(
     custom_logs: Option<LogProcessorFactory>,
     custom_metrics: Option<crate::metrics::MetricReaderFactory>,
 ) -> Result<Guard, InitError> {
+    // Refused before anything is built: a refused pipeline would be shut down,
+    // and with it the exporters it was given (one the installed pipeline shares
+    // too), after resource detection, threads and runtimes started for nothing.
+    // (Checked again when installing, for an `init()` racing this one.)
+    if route::is_installed() {
+        return Err(InitError::AlreadyInitialized);
+    }
     let counters = Arc::new(Counters::default());
+    let spans_to_console = matches!(settings.destination, Destination::Console);
     let processor = match settings.destination {
         Destination::None => None,
         Destination::Console => {
@@ -451,6 +465,7 @@ pub(crate) fn install(
         provider: Some(provider),
         logs,
         metrics,
+        spans_to_console,
         counters,
         log_counters,
     })
@@ -478,6 +493,7 @@ pub fn use_global_provider() -> Result<Guard, InitError> {
         provider: None,
         logs: None,
         metrics: None,
+        spans_to_console: false,
         counters: Arc::default(),
         log_counters: Arc::default(),
     })

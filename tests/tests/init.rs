@@ -296,6 +296,49 @@ fn installed_with(
         .expect("installed")
 }
 
+/// An exporter counting its shutdowns.
+#[derive(Clone, Debug, Default)]
+struct ShutDowns(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl otel_traced::sdk::trace::SpanExporter for ShutDowns {
+    async fn export(
+        &self,
+        _: Vec<otel_traced::sdk::trace::SpanData>,
+    ) -> otel_traced::sdk::error::OTelSdkResult {
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(
+        &self,
+        _: std::time::Duration,
+    ) -> otel_traced::sdk::error::OTelSdkResult {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+#[test]
+fn a_refused_install_leaves_the_exporters_it_was_given_alone() {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let guard = installed_with(Names::default());
+    let shared = ShutDowns::default();
+    assert_eq!(
+        otel_traced::Config::from_vars([("OTEL_TRACES_SAMPLER", "always_on")])
+            .span_exporter(shared.clone())
+            .install()
+            .err(),
+        Some(InitError::AlreadyInitialized)
+    );
+    assert_eq!(
+        shared.0.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "not shut down by a refused install"
+    );
+    guard.shutdown().expect("a clean shutdown");
+}
+
 #[test]
 fn a_call_sites_spans_follow_each_installed_provider() {
     // A call site keeps the tracer of the first provider it saw apart from later

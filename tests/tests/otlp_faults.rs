@@ -352,6 +352,29 @@ fn spans_stuck_while_metrics_and_logs_are_delivered() {
     assert!(measured, "the metrics were exported at shutdown");
 }
 
+/// Spans go to a collector that never answers, metrics to the console's summary:
+/// the summary does not wait for the stuck spans (it follows only spans printed on
+/// the console), so it is printed in time.
+fn spans_stuck_beside_the_console_summary() {
+    let collector = silent_collector();
+    let guard = Config::from_vars([
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", collector.endpoint.as_str()),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+        ("OTEL_EXPORTER_OTLP_TIMEOUT", "30000"),
+        ("OTEL_METRICS_EXPORTER", "console"),
+        ("OTEL_LOGS_EXPORTER", "none"),
+        ("OTEL_TRACED_FUNCTION_METRICS", "true"),
+        ("OTEL_BSP_SCHEDULE_DELAY", "20"),
+    ])
+    .install()
+    .expect("OTLP configured");
+    let error = shut_down_with_spans_stuck(guard, &collector);
+    assert!(
+        error.contains("exporting the last spans failed") && !error.contains("metrics"),
+        "only the spans failed: {error}"
+    );
+}
+
 #[test]
 fn the_application_survives_every_collector_fault() {
     for transport in [Transport::Grpc, Transport::Http] {
@@ -365,6 +388,7 @@ fn the_application_survives_every_collector_fault() {
     }
     never_answers();
     spans_stuck_while_metrics_and_logs_are_delivered();
+    spans_stuck_beside_the_console_summary();
 }
 
 /// Set in the child process of `a_closed_stderr_loses_the_report_not_the_process`.
