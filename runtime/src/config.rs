@@ -399,13 +399,15 @@ impl Config {
         // A variable that is not text is that error, not its lossy value's.
         self.vars.check_unicode()?;
         if disabled? {
-            if !crate::route::is_installed() {
+            // Under the route's lock: an `init()` installing meanwhile on another
+            // thread keeps its propagators.
+            crate::route::unless_installed(|| {
                 let (chosen, refused) = self.propagators_when_disabled();
                 if let Some(refused) = refused {
                     crate::tell(format_args!("{refused}"));
                 }
                 crate::init::install_propagators(&chosen);
-            }
+            });
             return Ok(crate::Guard::disabled());
         }
         let settings = self.settings()?;
