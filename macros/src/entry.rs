@@ -1,20 +1,21 @@
 //! `#[otel_traced::main]`: `init()` before the body of `main`, the guard dropped
 //! (flushing) when it returns.
 //!
-//! Works on `fn main` and on `async fn main` under `#[tokio::main]`, in either
-//! order: below `#[tokio::main]` it sees the `fn main` tokio wrote and puts the
-//! guard around the whole runtime; above it, it moves itself below, for the same
-//! result: the runtime is dropped (its pending tasks ending their spans, as
-//! cancelled) before the guard flushes. Inside the async body the guard would
-//! flush first, and those spans would end after it, lost. Export runs on a thread
-//! of its own, so no order can deadlock.
+//! Works on `fn main` and on `async fn main` under `#[tokio::main]` (or another
+//! runtime's `main` attribute), in either order: below it, it sees the `fn main`
+//! the runtime's attribute wrote and puts the guard around the whole runtime;
+//! above it, it makes the same: a `fn main` holding the guard calls the async body,
+//! made a function of its own under the runtime's attribute. Either way the
+//! runtime is dropped (its pending tasks ending their spans, as cancelled) before
+//! the guard flushes; inside the async body the guard would flush first, and those
+//! spans would end after it, lost. Export runs on a thread of its own, so no
+//! order can deadlock.
 
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::ItemFn;
 
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
-    let runtime_given = !args.is_empty();
     let runtime = runtime(args)?;
     let mut function: ItemFn = syn::parse2(item).map_err(|error| {
         syn::Error::new(error.span(), "`#[otel_traced::main]` goes on `fn main`")
@@ -25,18 +26,21 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
             "`#[otel_traced::main]` goes on `fn main`; elsewhere call `otel_traced::init()` and keep its guard",
         ));
     }
-    if let Some(index) = function.attrs.iter().position(is_tokio_main) {
-        let tokio_main = function.attrs.remove(index);
-        let again = if runtime_given {
-            quote!(#[#runtime::main(crate = #runtime)])
-        } else {
-            quote!(#[#runtime::main])
-        };
-        return Ok(quote! {
-            #tokio_main
-            #again
-            #function
+    if function.sig.asyncness.is_some()
+        && let Some(index) = function.attrs.iter().position(is_runtime_main)
+    {
+        let runtime_main = function.attrs.remove(index);
+        let mut body = function.clone();
+        body.attrs = vec![runtime_main];
+        body.vis = syn::Visibility::Inherited;
+        body.sig.ident = syn::Ident::new("__otel_traced_main", function.sig.ident.span());
+        function.sig.asyncness = None;
+        function.block = syn::parse_quote!({
+            let __otel_traced_guard = #runtime::__private::init_for_main();
+            #body
+            __otel_traced_main()
         });
+        return Ok(quote!(#function));
     }
     let guard: syn::Stmt = syn::parse_quote! {
         let __otel_traced_guard = #runtime::__private::init_for_main();
@@ -45,16 +49,15 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
     Ok(quote!(#function))
 }
 
-/// `#[tokio::main]` (with its arguments), below this attribute on an `async fn
-/// main`: not expanded yet.
-fn is_tokio_main(attribute: &syn::Attribute) -> bool {
-    let segments: Vec<String> = attribute
+/// A runtime's `main` attribute below this one on an `async fn main`, not
+/// expanded yet: `#[tokio::main(..)]`, `#[main]` imported from tokio, another
+/// runtime's (`#[actix_web::main]`): any path ending in `main`.
+fn is_runtime_main(attribute: &syn::Attribute) -> bool {
+    attribute
         .path()
         .segments
-        .iter()
-        .map(|segment| segment.ident.to_string())
-        .collect();
-    segments == ["tokio", "main"]
+        .last()
+        .is_some_and(|last| last.ident == "main")
 }
 
 /// The runtime's path: `::otel_traced`, or `crate = path` for a crate that renamed

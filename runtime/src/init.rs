@@ -199,9 +199,10 @@ pub struct Guard {
     logs: Option<SdkLoggerProvider>,
     /// The metrics pipeline, when metrics are exported.
     metrics: Option<crate::metrics::Pipeline>,
-    /// Whether spans print to the console, whose last waterfalls the metrics
-    /// summary follows.
-    spans_to_console: bool,
+    /// Whether spans go to an OTLP collector: the metrics summary follows the last
+    /// waterfalls of spans printed here (the console, or an exporter given that
+    /// may print), not an export stuck on a collector.
+    spans_to_collector: bool,
     counters: Arc<Counters>,
     /// The log records' counters (none accepted when no logs are exported).
     log_counters: Arc<Counters>,
@@ -215,7 +216,7 @@ impl Guard {
             provider: None,
             logs: None,
             metrics: None,
-            spans_to_console: false,
+            spans_to_collector: false,
             counters: Arc::default(),
             log_counters: Arc::default(),
         }
@@ -308,8 +309,8 @@ impl Guard {
         // Every pipeline shuts down, whatever the others say, within one deadline
         // for all three. Logs and metrics drain on threads of their own beside the
         // spans, so that a span export stuck on the collector does not leave them
-        // no time; the console's metrics summary waits for spans printed on the
-        // console too, so that it follows the last waterfalls.
+        // no time; the console's metrics summary waits for the spans (unless they
+        // go to a collector), so that it follows the last waterfalls.
         let deadline = Instant::now() + SHUTDOWN_TIMEOUT;
         let left = || deadline.saturating_duration_since(Instant::now());
         let logs = self.logs.take().map(|logs| {
@@ -319,7 +320,7 @@ impl Guard {
             })
         });
         let (metrics_now, metrics_after_spans) = match self.metrics.take() {
-            Some(metrics) if metrics.summarises_at_shutdown() && self.spans_to_console => {
+            Some(metrics) if metrics.summarises_at_shutdown() && !self.spans_to_collector => {
                 (None, Some(metrics))
             }
             metrics => (metrics.map(crate::metrics::Pipeline::start_shutdown), None),
@@ -391,7 +392,7 @@ pub(crate) fn install(
         return Err(InitError::AlreadyInitialized);
     }
     let counters = Arc::new(Counters::default());
-    let spans_to_console = matches!(settings.destination, Destination::Console);
+    let spans_to_collector = matches!(settings.destination, Destination::Otlp(_));
     let processor = match settings.destination {
         Destination::None => None,
         Destination::Console => {
@@ -465,7 +466,7 @@ pub(crate) fn install(
         provider: Some(provider),
         logs,
         metrics,
-        spans_to_console,
+        spans_to_collector,
         counters,
         log_counters,
     })
@@ -493,7 +494,7 @@ pub fn use_global_provider() -> Result<Guard, InitError> {
         provider: None,
         logs: None,
         metrics: None,
-        spans_to_console: false,
+        spans_to_collector: false,
         counters: Arc::default(),
         log_counters: Arc::default(),
     })

@@ -188,8 +188,14 @@ where
         }
         let entered =
             crate::thread_exit::map_current(|current| current.span().span_context().clone());
-        if let Some(entered) = entered {
-            span.extensions_mut().insert(EnteredIds(entered));
+        // Not an invalid one (a span entered while nothing recorded): events naming
+        // the span then take an ancestor's ids, or the current span's.
+        if let Some(entered) = entered.filter(SpanContext::is_valid) {
+            // Another thread entering it for the first time may have been first.
+            let mut extensions = span.extensions_mut();
+            if extensions.get_mut::<EnteredIds>().is_none() {
+                extensions.insert(EnteredIds(entered));
+            }
         }
     }
 }
@@ -203,12 +209,11 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_event(&self, event: &Event<'_>, ctx: tracing_subscriber::layer::Context<'_, S>) {
-        let named = named_span(event, |id| ctx.span(id));
+        let lookup = ctx.clone();
         crate::logs::with_tracing_bridge(
             move |current| {
-                named.map(|span| {
-                    crate::callsite::boundary_base(current).with_remote_span_context(span)
-                })
+                let named = named_span(event, |id| lookup.span(id))?;
+                Some(crate::callsite::root_context(current).with_remote_span_context(named))
             },
             |bridge| bridge.on_event(event, ctx),
         );
@@ -230,6 +235,7 @@ fn named_span<'a, R: LookupSpan<'a> + 'a>(
         extensions
             .get::<EnteredIds>()
             .map(|entered| entered.0.clone())
+            .filter(SpanContext::is_valid)
     })
 }
 

@@ -23,6 +23,9 @@ fn flush(pending: u64) -> u64 {
     otel_traced::set_status(otel_traced::opentelemetry::trace::Status::Ok);
     log::info!("flushing {pending}");
     tracing::info!(parent: None, "flushed apart");
+    if let Some(kept) = KEPT.get() {
+        tracing::info!(parent: kept, "flushed into a kept span");
+    }
     otel_traced::baggage::with([("tenant", "acme")], || {
         otel_traced::baggage::get("tenant");
     });
@@ -46,6 +49,9 @@ static PANICS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::
 fn continued(carried: &otel_traced::opentelemetry::trace::SpanContext) {
     let _ = carried;
 }
+
+/// A `tracing` span opened on the main thread, which the calls' events name.
+static KEPT: std::sync::OnceLock<tracing::Span> = std::sync::OnceLock::new();
 
 /// Counts the records it is given, and those that carry a trace id.
 struct Counted;
@@ -103,6 +109,7 @@ fn child() {
         let subscriber = tracing_subscriber::registry().with(otel_traced::tracing::layer());
         tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
     }
+    let _ = KEPT.set(tracing::info_span!("kept"));
     let names = Names::default();
     let guard = otel_traced::Config::from_vars([("OTEL_TRACES_SAMPLER", "always_on")])
         .span_exporter(names.clone())

@@ -1,0 +1,26 @@
+//! Above `#[tokio::main]`, `#[otel_traced::main(crate = path)]` reaches the runtime
+//! only through `path` (its `__private`, no `main` there), and initialises before
+//! the body runs.
+#![deny(warnings)]
+
+mod stand_in {
+    pub mod __private {
+        use std::sync::atomic::{AtomicBool, Ordering};
+
+        pub static INITIALISED: AtomicBool = AtomicBool::new(false);
+
+        pub fn init_for_main() {
+            INITIALISED.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
+#[otel_traced::main(crate = stand_in)]
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    tokio::task::yield_now().await;
+    assert!(
+        stand_in::__private::INITIALISED.load(std::sync::atomic::Ordering::SeqCst),
+        "main initialised through the path it was given"
+    );
+}
