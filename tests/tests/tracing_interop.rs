@@ -217,6 +217,26 @@ fn a_line_naming_its_span_carries_that_spans_ids_or_its_nearest_entered_ancestor
     );
 }
 
+#[test]
+fn a_span_entered_for_the_first_time_on_several_threads_at_once_is_entered_on_each() {
+    let subscriber = std::sync::Arc::new(bridged());
+    let dispatch = tracing::Dispatch::from(subscriber);
+    for _ in 0..200 {
+        let span = tracing::dispatcher::with_default(&dispatch, || tracing::info_span!("shared"));
+        let start = std::sync::Barrier::new(4);
+        std::thread::scope(|threads| {
+            for _ in 0..4 {
+                threads.spawn(|| {
+                    tracing::dispatcher::with_default(&dispatch, || {
+                        start.wait();
+                        let _entered = span.enter();
+                    });
+                });
+            }
+        });
+    }
+}
+
 /// A format writing what `fmt::format().json()` writes: one JSON object a line
 /// (or, `pretty`, text ending with a blank line as the pretty format does).
 struct Shaped {
