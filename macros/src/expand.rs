@@ -948,16 +948,33 @@ fn typed_body(output: &syn::ReturnType, statements: &[syn::Stmt]) -> TokenStream
 /// locals, last declared first, and while the span is current. A parameter's `mut`
 /// is moved here from the signature ([`unbind_mut`]), with its span: the compiler
 /// still says so when it is not needed, except of a client's carrier (`written`),
-/// which the macro writes into. One bound by a pattern or `ref` stays where it is
-/// (captured as the body uses it).
+/// which the macro writes into. A pattern or `_` is bound here from the name the
+/// signature gives it instead (`Rebinding::Pattern`); one bound by `ref` stays
+/// where it is (captured as the body uses it).
 fn rebound_params(params: &[crate::parse::Param], written: Option<&syn::Ident>) -> TokenStream {
     use crate::parse::Rebinding;
     let rebound = params.iter().filter_map(|param| {
-        let ident = param.ident.as_ref()?;
         let cfg = &param.cfg;
+        if let Rebinding::Pattern { pat, arg } = &param.rebinding {
+            // `_` keeps the value until the body ends, as the parameter would; a
+            // pattern's unused bindings are the user's to hear about, as without
+            // the macro.
+            return Some(match &**pat {
+                syn::Pat::Wild(_) => quote! {
+                    #(#cfg)*
+                    #[allow(unused_variables)]
+                    let #arg = #arg;
+                },
+                pat => quote! {
+                    #(#cfg)*
+                    let #pat = #arg;
+                },
+            });
+        }
+        let ident = param.ident.as_ref()?;
         // Unused by the body, a parameter is still used: recorded, or moved here.
         let (mutability, allowed) = match &param.rebinding {
-            Rebinding::None => return None,
+            Rebinding::None | Rebinding::Pattern { .. } => return None,
             Rebinding::Plain => (None, quote!(unused_variables)),
             Rebinding::Mut(mutability) if written != Some(ident) => {
                 (Some(quote!(#mutability)), quote!(unused_variables))

@@ -38,8 +38,14 @@ pub(crate) struct Param {
 /// How the expansion binds a parameter again where the body starts, so that the
 /// body owns it and drops it as the function would (`expand::rebound_params`).
 pub(crate) enum Rebinding {
-    /// Not at all: bound by a pattern, by `ref`, or `_`.
+    /// Not at all: bound by `ref` (the body borrows it where it stays), or by a
+    /// pattern under `#[async_trait]` (whose block binds it).
     None,
+    /// A pattern or `_`: the signature takes the value as `arg`, and the body binds
+    /// the pattern (`let (a, b) = __otel_arg1;`, `_` held as `arg` itself), so that
+    /// what it holds is dropped in its turn and in the span, as a named
+    /// parameter's is.
+    Pattern { pat: Box<Pat>, arg: Ident },
     /// `let name = name;`.
     Plain,
     /// `let mut name = name;`, the signature's `mut` moved there with its span (so
@@ -137,7 +143,7 @@ pub(crate) fn parse(
         .map(quote::ToTokens::to_token_stream)
         .collect();
     let (shape, produced) = shape(&function);
-    let params = take_params(&mut function, &expressions, &mut errors);
+    let params = take_params(&mut function, shape, &expressions, &mut errors);
     // A boxed return type, written out or an alias, types the body's future or
     // stream itself; an `impl Trait` does not, nor does the `async` block that
     // `AsyncTrait` takes out of its box.
@@ -245,15 +251,17 @@ fn is_async_trait_positional(ident: &syn::Ident) -> bool {
 /// `expressions` are the attribute's, which may change a `mut` one.
 fn take_params(
     function: &mut ItemFn,
+    shape: Shape,
     expressions: &TokenStream,
     errors: &mut Errors,
 ) -> Vec<Param> {
     let moved_mut = async_trait_mut_params(&function.block);
     let mut params = Vec::new();
-    for input in &mut function.sig.inputs {
+    for (index, input) in function.sig.inputs.iter_mut().enumerate() {
         let FnArg::Typed(typed) = input else {
             continue;
         };
+        let span = typed.pat.span();
         let (ident, rebinding) = match &*typed.pat {
             Pat::Ident(binding)
                 if binding.subpat.is_none() && !is_async_trait_positional(&binding.ident) =>
@@ -268,9 +276,15 @@ fn take_params(
                 };
                 (Some(binding.ident.clone()), rebinding)
             }
-            _ => (None, Rebinding::None),
+            Pat::Ident(_) => (None, Rebinding::None),
+            _ if shape == Shape::AsyncTrait => (None, Rebinding::None),
+            pattern => {
+                let arg = Ident::new(&format!("__otel_arg{index}"), span);
+                let pat = Box::new(pattern.clone());
+                *typed.pat = syn::parse_quote!(#arg);
+                (None, Rebinding::Pattern { pat, arg })
+            }
         };
-        let span = typed.pat.span();
         let mut mode = ParamMode::Default;
         let mut kept = Vec::new();
         for attribute in std::mem::take(&mut typed.attrs) {

@@ -826,6 +826,37 @@ async fn hand_over_later(first: Loud, mut second: Loud, _permit: Loud) -> &'stat
     second.name()
 }
 
+/// Parameters bound by `_` and by a pattern, one binding of which the body leaves
+/// unused.
+#[traced]
+fn hand_over_patterns(first: Loud, _: Loud, (used, _unused): (Loud, Loud)) -> &'static str {
+    let _ = &first;
+    used.name
+}
+
+#[test]
+fn parameters_bound_by_patterns_are_dropped_as_without_the_macro_too() {
+    let drops = Drops::default();
+    let captured = capture(|| {
+        hand_over_patterns(
+            drops.loud("first"),
+            drops.loud("ignored"),
+            (drops.loud("used"), drops.loud("unused")),
+        )
+    });
+    assert_eq!(*captured.output(), "used");
+    assert_eq!(
+        *drops.lock(),
+        [
+            ("unused", true),
+            ("used", true),
+            ("ignored", true),
+            ("first", true)
+        ],
+        "last declared first (in a pattern too), in the span"
+    );
+}
+
 #[tokio::test]
 async fn an_async_fns_parameters_are_dropped_as_without_the_macro_too() {
     let drops = Drops::default();
