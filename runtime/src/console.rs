@@ -334,12 +334,11 @@ fn tree_of(spans: Vec<SpanData>, root: SpanId) -> (Vec<SpanData>, Vec<SpanData>)
 
 impl ConsoleExporter {
     /// A console exporter writing to standard output, in colour when that is a
-    /// terminal and `NO_COLOR` is not set.
+    /// terminal (not `TERM=dumb`) and `NO_COLOR` is not set.
     pub fn new() -> Self {
-        let colour = wants_colour(
-            std::io::stdout().is_terminal(),
-            std::env::var_os("NO_COLOR"),
-        );
+        let colour = wants_colour(std::io::stdout().is_terminal(), |name| {
+            std::env::var_os(name)
+        });
         ConsoleExporter::with_writer(std::io::stdout()).with_colour(colour)
     }
 
@@ -426,10 +425,16 @@ fn write_out(out: &mut dyn Write, text: &str) {
     let _ = out.flush();
 }
 
-/// Colour only on a terminal, and never when `NO_COLOR` is set to anything but the
-/// empty string (<https://no-color.org>).
-pub(crate) fn wants_colour(is_terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
-    is_terminal && no_color.is_none_or(|value| value.is_empty())
+/// Colour only on a terminal that shows it (`TERM=dumb` does not: an editor's
+/// shell, some CI logs), and never when `NO_COLOR` is set to anything but the empty
+/// string (<https://no-color.org>); `var` reads the environment.
+pub(crate) fn wants_colour(
+    is_terminal: bool,
+    var: impl Fn(&str) -> Option<std::ffi::OsString>,
+) -> bool {
+    is_terminal
+        && var("NO_COLOR").is_none_or(|value| value.is_empty())
+        && var("TERM").is_none_or(|term| term != "dumb")
 }
 
 /// `trace <id>  <total duration>`: what a reader needs to find the trace elsewhere.
@@ -738,10 +743,21 @@ mod tests {
     }
 
     #[test]
-    fn colour_needs_a_terminal_and_no_no_color() {
-        assert!(wants_colour(true, None));
-        assert!(wants_colour(true, Some("".into())));
-        assert!(!wants_colour(true, Some("1".into())));
-        assert!(!wants_colour(false, None));
+    fn colour_needs_a_terminal_that_shows_it_and_no_no_color() {
+        let vars = |set: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                set.iter()
+                    .find(|(set, _)| *set == name)
+                    .map(|(_, value)| (*value).into())
+            }
+        };
+        assert!(wants_colour(true, vars(&[])));
+        assert!(wants_colour(
+            true,
+            vars(&[("NO_COLOR", ""), ("TERM", "xterm")])
+        ));
+        assert!(!wants_colour(true, vars(&[("NO_COLOR", "1")])));
+        assert!(!wants_colour(true, vars(&[("TERM", "dumb")])));
+        assert!(!wants_colour(false, vars(&[])));
     }
 }

@@ -233,7 +233,7 @@ fn push_outcome(span: &SpanData, colour: bool, out: &mut String) {
             let text = if description.is_empty() {
                 "[error]".to_owned()
             } else {
-                format!("[error: {}]", printable(description))
+                format!("[error: {}]", printable(&cut(description)))
             };
             if colour {
                 let _ = write!(out, "  {RED}{text}{RESET}");
@@ -292,10 +292,30 @@ fn push_links(span: &SpanData, colour: bool, out: &mut String) {
     }
 }
 
-/// `text` with its control characters escaped (`\n`, `\u{1b}`): a span name, key or
-/// status description may come from a peer (a gRPC status message), and must
-/// neither break the tree's lines nor reach the terminal as escape sequences.
-fn printable(text: &str) -> Cow<'_, str> {
+/// Characters of a value or status description a line shows: a 1 MiB request body
+/// recorded as an attribute must not print as a 1 MiB line (nor hold the terminal
+/// that long).
+const MAX_SHOWN_CHARS: usize = 200;
+
+/// Items of an array value a line shows.
+const MAX_SHOWN_ITEMS: usize = 8;
+
+/// `text`, cut after [`MAX_SHOWN_CHARS`] characters with how many more it holds.
+fn cut(text: &str) -> Cow<'_, str> {
+    match text.char_indices().nth(MAX_SHOWN_CHARS) {
+        None => Cow::Borrowed(text),
+        Some((end, _)) => {
+            let more = text[end..].chars().count();
+            Cow::Owned(format!("{}…(+{more} chars)", &text[..end]))
+        }
+    }
+}
+
+/// `text` with its control and format characters escaped (`\n`, `\u{1b}`,
+/// `\u{200b}`): a span name, key or status description may come from a peer (a
+/// gRPC status message), and must neither break the tree's lines, nor reach the
+/// terminal as escape sequences, nor hide what it says.
+pub(crate) fn printable(text: &str) -> Cow<'_, str> {
     if !text.chars().any(is_unprintable) {
         return Cow::Borrowed(text);
     }
@@ -310,20 +330,35 @@ fn printable(text: &str) -> Cow<'_, str> {
     Cow::Owned(escaped)
 }
 
-/// Control characters, and the format characters that break a line or reorder
-/// what follows on a terminal (line and paragraph separators, bidirectional marks,
-/// overrides and isolates): a peer's text could use them to disguise a line.
+/// Control characters, the line and paragraph separators, and the format
+/// characters (Unicode's `Cf`: bidirectional marks, overrides and isolates that
+/// reorder what follows, invisible ones such as zero-width spaces, soft hyphens
+/// and tags): a peer's text could use them to break or disguise a line.
 fn is_unprintable(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
-            '\u{061c}'
-                | '\u{200e}'
-                | '\u{200f}'
-                | '\u{2028}'
-                | '\u{2029}'
-                | '\u{202a}'..='\u{202e}'
-                | '\u{2066}'..='\u{2069}'
+            '\u{00ad}'
+                | '\u{0600}'..='\u{0605}'
+                | '\u{061c}'
+                | '\u{06dd}'
+                | '\u{070f}'
+                | '\u{0890}'..='\u{0891}'
+                | '\u{08e2}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{206f}'
+                | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}'
+                | '\u{110bd}'
+                | '\u{110cd}'
+                | '\u{13430}'..='\u{1343f}'
+                | '\u{1bca0}'..='\u{1bca3}'
+                | '\u{1d173}'..='\u{1d17a}'
+                | '\u{e0001}'
+                | '\u{e0020}'..='\u{e007f}'
         )
 }
 
@@ -337,40 +372,88 @@ fn kind_label(kind: &SpanKind) -> Option<&'static str> {
     }
 }
 
-/// Strings are quoted so that `"42"` and `42` read differently.
+/// Strings are quoted so that `"42"` and `42` read differently (and escaped, as
+/// Rust writes them), and cut as [`cut`] says; arrays show their first items.
 fn write_value(value: &Value, out: &mut String) {
     match value {
-        Value::String(text) => {
-            let _ = write!(out, "{:?}", text.as_str());
-        }
+        Value::String(text) => write_text(text.as_str(), out),
         Value::Array(Array::String(items)) => {
-            let quoted: Vec<String> = items.iter().map(|s| format!("{:?}", s.as_str())).collect();
-            let _ = write!(out, "[{}]", quoted.join(", "));
+            write_items(items, out, |item, out| write_text(item.as_str(), out));
         }
+        Value::Array(Array::Bool(items)) => write_items(items, out, |item, out| {
+            let _ = write!(out, "{item}");
+        }),
+        Value::Array(Array::I64(items)) => write_items(items, out, |item, out| {
+            let _ = write!(out, "{item}");
+        }),
+        Value::Array(Array::F64(items)) => write_items(items, out, |item, out| {
+            let _ = write!(out, "{item}");
+        }),
         other => {
             let _ = write!(out, "{other}");
         }
     }
 }
 
-/// µs below a millisecond, ms below a second, s above; the unit is chosen on the
-/// rounded figure, so 999.7 µs reads `1.00 ms`, not `1000 µs`.
+/// `text` quoted and escaped, cut after [`MAX_SHOWN_CHARS`] characters.
+fn write_text(text: &str, out: &mut String) {
+    match text.char_indices().nth(MAX_SHOWN_CHARS) {
+        None => {
+            let _ = write!(out, "{text:?}");
+        }
+        Some((end, _)) => {
+            let more = text[end..].chars().count();
+            let _ = write!(out, "{:?}…(+{more} chars)", &text[..end]);
+        }
+    }
+}
+
+/// `[a, b, ..]`: the first [`MAX_SHOWN_ITEMS`] items, and how many more there are.
+fn write_items<T>(items: &[T], out: &mut String, write_item: impl Fn(&T, &mut String)) {
+    out.push('[');
+    for (index, item) in items.iter().take(MAX_SHOWN_ITEMS).enumerate() {
+        if index > 0 {
+            out.push_str(", ");
+        }
+        write_item(item, out);
+    }
+    if let Some(more) = items
+        .len()
+        .checked_sub(MAX_SHOWN_ITEMS)
+        .filter(|more| *more > 0)
+    {
+        let _ = write!(out, ", …(+{more} more)");
+    }
+    out.push(']');
+}
+
+/// µs below a millisecond, ms below a second, s below 1000 s, then min below 1000
+/// min, then h (a long-lived root), so that it fits the waterfall's column; the
+/// unit is chosen on the rounded figure, so 999.7 µs reads `1.00 ms`, not
+/// `1000 µs`.
 pub(crate) fn format_duration(elapsed: Duration) -> String {
     let micros = elapsed.as_secs_f64() * 1e6;
     let millis = micros / 1e3;
+    let seconds = micros / 1e6;
+    let minutes = seconds / 60.0;
     if micros.round() < 1_000.0 {
         format!("{micros:.0} µs")
     } else if (millis * 100.0).round() < 100_000.0 {
         format!("{millis:.2} ms")
+    } else if (seconds * 100.0).round() < 100_000.0 {
+        format!("{seconds:.2} s")
+    } else if (minutes * 10.0).round() < 10_000.0 {
+        format!("{minutes:.1} min")
     } else {
-        format!("{:.2} s", micros / 1e6)
+        format!("{:.1} h", minutes / 60.0)
     }
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::{
-        MAX_DRAWN_DEPTH, MAX_LABEL_COLUMNS, Style, format_duration, printable, render_trees,
+        MAX_DRAWN_DEPTH, MAX_LABEL_COLUMNS, Style, cut, format_duration, printable, render_trees,
+        write_value,
     };
     use opentelemetry::InstrumentationScope;
     use opentelemetry::trace::{
@@ -486,6 +569,45 @@ pub(crate) mod tests {
         let spoofed = "pay\u{202e}gnp.exe\u{2028}ok\u{061c}";
         assert_eq!(printable(spoofed), "pay\\u{202e}gnp.exe\\u{2028}ok\\u{61c}");
         assert_eq!(printable("订单 ✓"), "订单 ✓", "other text is kept as it is");
+        assert_eq!(
+            printable("card\u{200b} declined\u{ad}\u{e0041}"),
+            "card\\u{200b} declined\\u{ad}\\u{e0041}",
+            "invisible format characters too"
+        );
+    }
+
+    #[test]
+    fn long_values_and_arrays_are_cut_on_their_line() {
+        use opentelemetry::{Array, StringValue, Value};
+        let shown = |value: Value| {
+            let mut out = String::new();
+            write_value(&value, &mut out);
+            out
+        };
+        let body = format!("{}é", "x".repeat(199));
+        assert_eq!(
+            shown(Value::from(body.clone())),
+            format!("{body:?}"),
+            "200 kept"
+        );
+        assert_eq!(
+            shown(Value::from(format!("{body}yz"))),
+            format!("{body:?}…(+2 chars)")
+        );
+        let items: Vec<i64> = (0..10).collect();
+        assert_eq!(
+            shown(Value::Array(Array::I64(items))),
+            "[0, 1, 2, 3, 4, 5, 6, 7, …(+2 more)]"
+        );
+        let strings = vec![StringValue::from("a\nb"); 2];
+        assert_eq!(
+            shown(Value::Array(Array::String(strings))),
+            r#"["a\nb", "a\nb"]"#
+        );
+        assert_eq!(
+            cut(&"é".repeat(201)),
+            format!("{}…(+1 chars)", "é".repeat(200))
+        );
     }
 
     #[test]
@@ -495,6 +617,11 @@ pub(crate) mod tests {
         assert_eq!(format_duration(Duration::from_micros(25_000)), "25.00 ms");
         assert_eq!(format_duration(Duration::from_micros(999_996)), "1.00 s");
         assert_eq!(format_duration(Duration::from_millis(2_500)), "2.50 s");
+        assert_eq!(format_duration(Duration::from_millis(999_994)), "999.99 s");
+        assert_eq!(format_duration(Duration::from_millis(999_996)), "16.7 min");
+        assert_eq!(format_duration(Duration::from_secs(59_990)), "999.8 min");
+        assert_eq!(format_duration(Duration::from_secs(59_998)), "16.7 h");
+        assert_eq!(format_duration(Duration::from_secs(1_000_000)), "277.8 h");
     }
 
     #[test]

@@ -65,7 +65,7 @@ pub fn install() -> Result<(), InstallError> {
     // formatted into a buffer, whose writer says no colour.
     let colour = crate::console::wants_colour(
         std::io::IsTerminal::is_terminal(&std::io::stderr()),
-        std::env::var_os("NO_COLOR"),
+        |name| std::env::var_os(name),
     );
     let mut lines = tracing_subscriber::fmt::layer()
         .event_format(with_trace_ids(

@@ -93,7 +93,13 @@ fn summary(metrics: &ResourceMetrics) -> String {
 /// order, and sorted, series line up.
 fn attributes<'a>(attributes: impl Iterator<Item = &'a opentelemetry::KeyValue>) -> String {
     let mut attributes: Vec<String> = attributes
-        .map(|attribute| format!("{}={}", attribute.key, attribute.value))
+        .map(|attribute| {
+            format!(
+                "{}={}",
+                crate::render::printable(attribute.key.as_str()),
+                crate::render::printable(&attribute.value.as_str())
+            )
+        })
         .collect();
     attributes.sort_unstable();
     attributes.join(" ")
