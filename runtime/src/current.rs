@@ -94,6 +94,9 @@ fn open_in_span(name: &'static str, call: CallKind) -> crate::span::ActiveSpan {
 
 /// Sets attributes on the current span (`record!`): `record` runs only when the span
 /// is recording, and a key set again replaces the earlier value when the span ends.
+/// A panic in it (a field's expression, an `AsAttribute`) is contained, as
+/// everywhere instrumentation runs user code: whether it ran depends on sampling,
+/// so it must not change what the call does; what was recorded before it stays.
 #[doc(hidden)]
 pub fn record_current(record: impl FnOnce(&mut Attributes<'_>)) {
     // A clone rather than a borrow of the current context: `record` is user code and
@@ -106,12 +109,12 @@ pub fn record_current(record: impl FnOnce(&mut Attributes<'_>)) {
         return;
     }
     let mut list = Vec::new();
-    record(&mut Attributes::list(&mut list));
+    crate::panic::contained(|| record(&mut Attributes::list(&mut list)));
     span.set_attributes(list);
 }
 
 /// Adds an event to the current span (`event!`); its fields are evaluated only when
-/// the span is recording.
+/// the span is recording (a panic in them contained, as [`record_current`]'s).
 #[doc(hidden)]
 pub fn add_event_current(name: &'static str, record: impl FnOnce(&mut Attributes<'_>)) {
     let Some(current) = crate::thread_exit::current() else {
@@ -122,7 +125,7 @@ pub fn add_event_current(name: &'static str, record: impl FnOnce(&mut Attributes
         return;
     }
     let mut list: Vec<KeyValue> = Vec::new();
-    record(&mut Attributes::list(&mut list));
+    crate::panic::contained(|| record(&mut Attributes::list(&mut list)));
     span.add_event(name, list);
 }
 

@@ -198,9 +198,15 @@ impl ScalarValue for char {
 impl ScalarValue for str {
     const KIND: ValueKind = ValueKind::String;
     const ARRAY_KIND: ValueKind = ValueKind::StringArray;
+    /// Cut to the value length limit before it is copied: a 100 MB body recorded
+    /// under a limit of 64 copies 64 characters.
     #[inline]
     fn scalar_value(&self) -> Option<Value> {
-        Some(Value::String(StringValue::from(self.to_owned())))
+        let kept = match value_length_limit().and_then(|limit| cut_end(self, limit)) {
+            Some(end) => &self[..end],
+            None => self,
+        };
+        Some(Value::String(StringValue::from(kept.to_owned())))
     }
 }
 
@@ -231,13 +237,22 @@ impl<T: ScalarValue> ScalarValue for Option<T> {
     }
 }
 
-/// Slices, arrays and `Vec`s of scalars are array values. An array holds one type,
-/// so integers that do not all fit `i64` make an array of decimal strings, and an
-/// element with no value (an empty `Option`) makes the whole array absent.
+/// Elements an array value keeps: a 1 MiB `&[u8]` body recorded whole would be a
+/// million integers, a span too heavy for any collector to take.
+const MAX_ARRAY_ITEMS: usize = 128;
+
+/// Slices, arrays and `Vec`s of scalars are array values, of their first
+/// [`MAX_ARRAY_ITEMS`] elements. An array holds one type, so integers that do not
+/// all fit `i64` make an array of decimal strings, and an element with no value (an
+/// empty `Option`) makes the whole array absent.
 impl<T: ScalarValue> ScalarValue for [T] {
     const KIND: ValueKind = T::ARRAY_KIND;
     fn scalar_value(&self) -> Option<Value> {
-        let values: Option<Vec<Value>> = self.iter().map(ScalarValue::scalar_value).collect();
+        let values: Option<Vec<Value>> = self
+            .iter()
+            .take(MAX_ARRAY_ITEMS)
+            .map(ScalarValue::scalar_value)
+            .collect();
         Some(Value::Array(homogeneous(values?)))
     }
 }

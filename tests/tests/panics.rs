@@ -314,3 +314,26 @@ fn a_panic_while_reporting_an_error_still_records_the_failure() {
     );
     assert_eq!(span.status, Status::error("<formatting panicked>"));
 }
+
+/// Records a value, then one whose expression panics (an index out of range), then
+/// adds an event whose field panics too.
+#[traced]
+fn records_past_a_panic(values: &[u64]) -> usize {
+    otel_traced::record!(first = values[0], missing = values[99]);
+    otel_traced::event!("looked up", missing = values[99]);
+    values.len()
+}
+
+#[test]
+fn a_panic_in_what_record_or_event_evaluates_stays_out_of_the_call() {
+    // Whether the fields are evaluated depends on sampling: their panic must not
+    // change what the call does.
+    let captured = capture(|| records_past_a_panic(&[5]));
+    assert_eq!(*captured.output(), 1);
+    let span = captured.find("records_past_a_panic").expect("the span");
+    assert_eq!(span.status, Status::Unset);
+    assert_eq!(attribute(span, "first"), Some(&Value::I64(5)), "kept");
+    assert_eq!(attribute(span, "missing"), None);
+    let events: Vec<&str> = span.events.iter().map(|event| &*event.name).collect();
+    assert_eq!(events, ["looked up"]);
+}

@@ -307,6 +307,28 @@ fn secret_names_in_camel_case_are_skipped_too() {
 #[traced]
 fn arrays(ints: &[u32], flags: [bool; 2], names: Vec<String>, ratios: Vec<f64>, empty: Vec<i8>) {}
 
+#[traced]
+fn upload(body: &[u8], ids: Vec<u64>) -> usize {
+    body.len() + ids.len()
+}
+
+#[test]
+fn an_array_value_keeps_its_first_128_elements() {
+    let body = vec![7u8; 1 << 20];
+    let ids: Vec<u64> = (0..129).collect();
+    let captured = capture(|| upload(&body, ids));
+    let span = &captured.spans()[0];
+    assert_eq!(
+        attribute(span, "body"),
+        Some(&Value::Array(Array::I64(vec![7; 128]))),
+        "a 1 MiB buffer is no million integers"
+    );
+    assert_eq!(
+        attribute(span, "ids"),
+        Some(&Value::Array(Array::I64((0..128).collect())))
+    );
+}
+
 #[test]
 fn slices_arrays_and_vecs_of_scalars_are_array_values() {
     let captured = capture(|| {
