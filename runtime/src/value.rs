@@ -202,12 +202,22 @@ impl ScalarValue for str {
     /// under a limit of 64 copies 64 characters.
     #[inline]
     fn scalar_value(&self) -> Option<Value> {
-        let kept = match value_length_limit().and_then(|limit| cut_end(self, limit)) {
-            Some(end) => &self[..end],
-            None => self,
-        };
-        Some(Value::String(StringValue::from(kept.to_owned())))
+        // Only a string longer in bytes than the limit in characters can be over it.
+        if let Some(limit) = value_length_limit()
+            && limit < self.len()
+        {
+            return Some(cut_copy(self, limit));
+        }
+        Some(Value::String(StringValue::from(self.to_owned())))
     }
+}
+
+/// The first `limit` characters of `text`, as a string value.
+#[cold]
+#[inline(never)]
+fn cut_copy(text: &str, limit: usize) -> Value {
+    let end = cut_end(text, limit).unwrap_or(text.len());
+    Value::String(StringValue::from(text[..end].to_owned()))
 }
 
 impl ScalarValue for String {
