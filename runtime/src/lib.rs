@@ -168,7 +168,8 @@ pub mod __private {
     pub use crate::sampling::SampleHint;
     pub use crate::span::{ActiveSpan, Attributes, SpanHandle};
     pub use crate::stream::{
-        InstrumentedStream, ItemProbe, ViaItem, ViaItemDebug, ViaItemError, ViaItemReply, items_are,
+        InstrumentedStream, ItemProbe, ViaItem, ViaItemDebug, ViaItemError, ViaItemErrorRef,
+        ViaItemReply, ViaItemSharedErrorRef, ViaItemStdError, items_are,
     };
     pub use crate::value::{
         Arg, Explicit, ExplicitDisplay, KindOf, RecordedValue, UnknownKind, ValueKind,

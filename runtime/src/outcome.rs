@@ -28,7 +28,7 @@ pub struct ErrorReport {
 }
 
 impl ErrorReport {
-    fn from_error<E>(error: &(dyn Error + '_)) -> Self {
+    pub(crate) fn from_error<E>(error: &(dyn Error + '_)) -> Self {
         let description = format_bounded(format_args!("{error}"));
         let message = match error.source() {
             None => description.clone(),

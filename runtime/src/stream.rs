@@ -14,7 +14,8 @@ use crate::span::{ActiveSpan, SpanHandle};
 use futures_core::Stream;
 use opentelemetry::KeyValue;
 use pin_project::{pin_project, pinned_drop};
-use std::fmt::Display;
+use std::error::Error;
+use std::fmt::{Debug, Display};
 use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
@@ -177,7 +178,8 @@ fn record_messages(span: &mut ActiveSpan, messages: u64) {
 }
 
 /// Wraps a streamed item; the expansion calls `__otel_item` on
-/// `&&&&ItemProbe(&item)`, which says what the item was.
+/// `&&&&&&&ItemProbe(&item)`, which says what the item was: the most specific
+/// level its type has wins.
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct ItemProbe<'a, T>(pub &'a T);
@@ -200,7 +202,7 @@ pub trait ViaItemReply {
     fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> Item;
 }
 
-impl<T, E: HasReply> ViaItemReply for &&&ItemProbe<'_, Result<T, E>> {
+impl<T, E: HasReply> ViaItemReply for &&&&&&ItemProbe<'_, Result<T, E>> {
     fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> Item {
         let Err(error) = self.0 else {
             return Item::Message;
@@ -226,41 +228,55 @@ impl<T, E: HasReply> ViaItemReply for &&&ItemProbe<'_, Result<T, E>> {
     }
 }
 
-/// Any other `Err`: recorded as `#[traced]` records errors.
-#[doc(hidden)]
-pub trait ViaItemError {
-    fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> Item;
+/// Any other `Err`: recorded as `#[traced]` records a function's error
+/// (`outcome.rs`), at the first level its type has: an `Error` with its `source()`
+/// chain (also behind `Box<dyn Error>` or `anyhow::Error`), then `Display`, then
+/// `Debug`.
+macro_rules! item_error_level {
+    ($level:ident, $receiver:ty, $bound:path, |$error:ident| $report:expr) => {
+        #[doc(hidden)]
+        pub trait $level {
+            fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> Item;
+        }
+        impl<T, E: $bound> $level for $receiver {
+            fn __otel_item(&self, handle: &mut SpanHandle, _rpc: Option<&RpcMeta>) -> Item {
+                let Err($error) = self.0 else {
+                    return Item::Message;
+                };
+                handle.record_error(std::any::type_name::<E>(), || $report);
+                Item::Error
+            }
+        }
+    };
 }
 
-impl<T, E: Display> ViaItemError for &&ItemProbe<'_, Result<T, E>> {
-    fn __otel_item(&self, handle: &mut SpanHandle, _rpc: Option<&RpcMeta>) -> Item {
-        let Err(error) = self.0 else {
-            return Item::Message;
-        };
-        handle.record_error(std::any::type_name::<E>(), || {
-            ErrorReport::from_text::<E>(crate::value::format_bounded(format_args!("{error}")))
-        });
-        Item::Error
-    }
-}
-
-/// An `Err` that only has `Debug`: recorded with that, as a function's error is.
-#[doc(hidden)]
-pub trait ViaItemDebug {
-    fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> Item;
-}
-
-impl<T, E: std::fmt::Debug> ViaItemDebug for &ItemProbe<'_, Result<T, E>> {
-    fn __otel_item(&self, handle: &mut SpanHandle, _rpc: Option<&RpcMeta>) -> Item {
-        let Err(error) = self.0 else {
-            return Item::Message;
-        };
-        handle.record_error(std::any::type_name::<E>(), || {
-            ErrorReport::from_text::<E>(crate::value::format_bounded(format_args!("{error:?}")))
-        });
-        Item::Error
-    }
-}
+item_error_level!(
+    ViaItemStdError,
+    &&&&&ItemProbe<'_, Result<T, E>>,
+    Error,
+    |error| ErrorReport::from_error::<E>(error)
+);
+item_error_level!(
+    ViaItemSharedErrorRef,
+    &&&&ItemProbe<'_, Result<T, E>>,
+    AsRef<dyn Error + Send + Sync + 'static>,
+    |error| ErrorReport::from_error::<E>(AsRef::<dyn Error + Send + Sync>::as_ref(error))
+);
+item_error_level!(
+    ViaItemErrorRef,
+    &&&ItemProbe<'_, Result<T, E>>,
+    AsRef<dyn Error + 'static>,
+    |error| ErrorReport::from_error::<E>(AsRef::<dyn Error>::as_ref(error))
+);
+item_error_level!(
+    ViaItemError,
+    &&ItemProbe<'_, Result<T, E>>,
+    Display,
+    |error| { ErrorReport::from_text::<E>(crate::value::format_bounded(format_args!("{error}"))) }
+);
+item_error_level!(ViaItemDebug, &ItemProbe<'_, Result<T, E>>, Debug, |error| {
+    ErrorReport::from_text::<E>(crate::value::format_bounded(format_args!("{error:?}")))
+});
 
 /// Any other item: a message, nothing to record.
 #[doc(hidden)]

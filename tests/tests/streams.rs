@@ -161,6 +161,65 @@ fn an_err_item_of_a_traced_stream_is_recorded_as_an_error() {
     );
 }
 
+impl std::error::Error for Corrupt {}
+
+/// An error with a source, as a function's error is recorded.
+#[derive(Debug)]
+struct ReadFailed(Corrupt);
+
+impl std::fmt::Display for ReadFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("read failed")
+    }
+}
+
+impl std::error::Error for ReadFailed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+#[traced]
+fn chained_records() -> impl Stream<Item = Result<u8, ReadFailed>> {
+    stream::iter([Ok(1), Err(ReadFailed(Corrupt))])
+}
+
+#[traced]
+fn boxed_records() -> impl Stream<Item = Result<u8, Box<dyn std::error::Error + Send + Sync>>> {
+    stream::iter([Err(Box::new(ReadFailed(Corrupt)) as Box<_>)])
+}
+
+/// The `exception.message` of a span's exception event.
+fn exception_message(span: &SpanData) -> Option<String> {
+    span.events
+        .iter()
+        .find(|event| event.name == "exception")?
+        .attributes
+        .iter()
+        .find(|attribute| attribute.key.as_str() == "exception.message")
+        .map(|attribute| attribute.value.to_string())
+}
+
+#[test]
+fn an_err_item_keeps_its_sources_as_a_functions_error_does() {
+    for captured in [
+        capture(|| {
+            futures::executor::block_on(chained_records().collect::<Vec<_>>());
+        }),
+        capture(|| {
+            futures::executor::block_on(boxed_records().collect::<Vec<_>>());
+        }),
+    ] {
+        let span = &captured.spans()[0];
+        assert_eq!(span.status, Status::error("read failed"));
+        assert_eq!(
+            exception_message(span).as_deref(),
+            Some("read failed: corrupt record"),
+            "{span:#?}"
+        );
+    }
+}
+
 /// An error type with `Debug` only.
 #[derive(Debug)]
 struct Truncated {
