@@ -958,20 +958,24 @@ fn rebound_params(params: &[crate::parse::Param], written: Option<&syn::Ident>) 
     use crate::parse::Rebinding;
     let rebound = params.iter().filter_map(|param| {
         let cfg = &param.cfg;
-        if let Rebinding::Pattern { pat, arg } = &param.rebinding {
-            // `_` keeps the value until the body ends, as the parameter would; a
-            // pattern's unused bindings are the user's to hear about, as without
-            // the macro.
-            return Some(match &**pat {
-                syn::Pat::Wild(_) => quote! {
+        if let Rebinding::Pattern { pat, arg, lints } = &param.rebinding {
+            // Moved in whole (a pattern's `_` parts too, which a closure would not
+            // capture), then bound: `_` keeps the value until the body ends, as
+            // the parameter would; a pattern's unused bindings are the user's to
+            // hear about (or silence on the parameter), as without the macro.
+            let bound = match &**pat {
+                syn::Pat::Wild(_) => None,
+                pat => Some(quote! {
                     #(#cfg)*
-                    #[allow(unused_variables)]
-                    let #arg = #arg;
-                },
-                pat => quote! {
-                    #(#cfg)*
+                    #(#lints)*
                     let #pat = #arg;
-                },
+                }),
+            };
+            return Some(quote! {
+                #(#cfg)*
+                #[allow(unused_variables)]
+                let #arg = #arg;
+                #bound
             });
         }
         let ident = param.ident.as_ref()?;

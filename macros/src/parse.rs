@@ -41,11 +41,17 @@ pub(crate) enum Rebinding {
     /// Not at all: bound by `ref` (the body borrows it where it stays), or by a
     /// pattern under `#[async_trait]` (whose block binds it).
     None,
-    /// A pattern or `_`: the signature takes the value as `arg`, and the body binds
-    /// the pattern (`let (a, b) = __otel_arg1;`, `_` held as `arg` itself), so that
-    /// what it holds is dropped in its turn and in the span, as a named
-    /// parameter's is.
-    Pattern { pat: Box<Pat>, arg: Ident },
+    /// A pattern or `_`: the signature takes the value as `arg`, and the body moves
+    /// it in and binds the pattern (`let (a, b) = __otel_arg1;`, with the
+    /// parameter's lint attributes, `lints`), so that what it holds is dropped in
+    /// its turn and in the span, as a named parameter's is. Not when the
+    /// attribute's own expressions name one of its bindings: they run before the
+    /// body, and see the parameters as the signature binds them.
+    Pattern {
+        pat: Box<Pat>,
+        arg: Ident,
+        lints: Vec<syn::Attribute>,
+    },
     /// `let name = name;`.
     Plain,
     /// `let mut name = name;`, the signature's `mut` moved there with its span (so
@@ -278,16 +284,31 @@ fn take_params(
             }
             Pat::Ident(_) => (None, Rebinding::None),
             _ if shape == Shape::AsyncTrait => (None, Rebinding::None),
+            pattern
+                if bindings(pattern)
+                    .iter()
+                    .any(|binding| mentions(expressions, binding)) =>
+            {
+                (None, Rebinding::None)
+            }
             pattern => {
-                let arg = Ident::new(&format!("__otel_arg{index}"), span);
+                // Named where the user's code cannot name it.
+                let arg = Ident::new(&format!("__otel_arg{index}"), Span::mixed_site());
                 let pat = Box::new(pattern.clone());
                 *typed.pat = syn::parse_quote!(#arg);
-                (None, Rebinding::Pattern { pat, arg })
+                let lints = Vec::new();
+                (None, Rebinding::Pattern { pat, arg, lints })
             }
         };
+        let mut rebinding = rebinding;
         let mut mode = ParamMode::Default;
         let mut kept = Vec::new();
         for attribute in std::mem::take(&mut typed.attrs) {
+            if let Rebinding::Pattern { lints, .. } = &mut rebinding
+                && is_lint(&attribute)
+            {
+                lints.push(attribute.clone());
+            }
             let parsed = if attribute.path().is_ident("skip") {
                 match attribute.meta {
                     syn::Meta::Path(_) => Ok(ParamMode::Skipped),
@@ -364,6 +385,28 @@ fn conditional_helper(attribute: &syn::Attribute) -> Option<syn::Meta> {
         })
     }
     within(&attribute.meta)
+}
+
+/// The names a pattern binds.
+fn bindings(pattern: &Pat) -> Vec<Ident> {
+    struct Bindings(Vec<Ident>);
+    impl<'ast> syn::visit::Visit<'ast> for Bindings {
+        fn visit_pat_ident(&mut self, binding: &'ast syn::PatIdent) {
+            self.0.push(binding.ident.clone());
+            syn::visit::visit_pat_ident(self, binding);
+        }
+    }
+    let mut found = Bindings(Vec::new());
+    syn::visit::Visit::visit_pat(&mut found, pattern);
+    found.0
+}
+
+/// Whether an attribute sets lint levels (`allow`, `expect`, .., or under
+/// `cfg_attr`): on a pattern parameter they are for its bindings.
+fn is_lint(attribute: &syn::Attribute) -> bool {
+    ["allow", "expect", "warn", "deny", "forbid", "cfg_attr"]
+        .iter()
+        .any(|lint| attribute.path().is_ident(lint))
 }
 
 /// A parameter's `#[expect(..)]` as `#[allow(..)]` (also under `cfg_attr`), other

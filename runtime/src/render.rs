@@ -301,7 +301,7 @@ const MAX_SHOWN_CHARS: usize = 200;
 const MAX_SHOWN_ITEMS: usize = 8;
 
 /// `text`, cut after [`MAX_SHOWN_CHARS`] characters with how many more it holds.
-fn cut(text: &str) -> Cow<'_, str> {
+pub(crate) fn cut(text: &str) -> Cow<'_, str> {
     match text.char_indices().nth(MAX_SHOWN_CHARS) {
         None => Cow::Borrowed(text),
         Some((end, _)) => {

@@ -254,7 +254,7 @@ const MAX_ARRAY_ITEMS: usize = 128;
 /// Slices, arrays and `Vec`s of scalars are array values, of their first
 /// [`MAX_ARRAY_ITEMS`] elements. An array holds one type, so integers that do not
 /// all fit `i64` make an array of decimal strings, and an element with no value (an
-/// empty `Option`) makes the whole array absent.
+/// empty `Option`) among those makes the whole array absent.
 impl<T: ScalarValue> ScalarValue for [T] {
     const KIND: ValueKind = T::ARRAY_KIND;
     fn scalar_value(&self) -> Option<Value> {

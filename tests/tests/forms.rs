@@ -826,12 +826,33 @@ async fn hand_over_later(first: Loud, mut second: Loud, _permit: Loud) -> &'stat
     second.name()
 }
 
-/// Parameters bound by `_` and by a pattern, one binding of which the body leaves
-/// unused.
+/// Parameters bound by `_` and by patterns, one binding of which the body leaves
+/// unused, one part of which is bound by `_`.
 #[traced]
-fn hand_over_patterns(first: Loud, _: Loud, (used, _unused): (Loud, Loud)) -> &'static str {
-    let _ = &first;
+fn hand_over_patterns(
+    first: Loud,
+    _: Loud,
+    (used, _unused): (Loud, Loud),
+    (tail, _): (Loud, Loud),
+) -> &'static str {
+    let _ = (&first, &tail);
     used.name
+}
+
+/// A pattern parameter named by the attribute's own expression, which runs before
+/// the body, and one whose lint attribute is for its bindings.
+#[traced(attrs(name.length = name.len()))]
+fn named((name, count): (String, u8), #[expect(unused_variables)] (a, b): (u8, u8)) -> u8 {
+    let _ = name;
+    count + a
+}
+
+#[test]
+fn a_pattern_parameter_is_seen_by_the_attributes_expressions_and_its_lints() {
+    let captured = capture(|| named(("abc".to_owned(), 1), (2, 3)));
+    assert_eq!(*captured.output(), 3);
+    let span = captured.find("named").expect("the span");
+    assert_eq!(attribute(span, "name.length"), Some(&Value::I64(3)));
 }
 
 #[test]
@@ -842,12 +863,15 @@ fn parameters_bound_by_patterns_are_dropped_as_without_the_macro_too() {
             drops.loud("first"),
             drops.loud("ignored"),
             (drops.loud("used"), drops.loud("unused")),
+            (drops.loud("tail"), drops.loud("rest")),
         )
     });
     assert_eq!(*captured.output(), "used");
     assert_eq!(
         *drops.lock(),
         [
+            ("tail", true),
+            ("rest", true),
             ("unused", true),
             ("used", true),
             ("ignored", true),

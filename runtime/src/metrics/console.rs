@@ -97,7 +97,7 @@ fn attributes<'a>(attributes: impl Iterator<Item = &'a opentelemetry::KeyValue>)
             format!(
                 "{}={}",
                 crate::render::printable(attribute.key.as_str()),
-                crate::render::printable(&attribute.value.as_str())
+                crate::render::printable(&crate::render::cut(&attribute.value.as_str()))
             )
         })
         .collect();
