@@ -109,7 +109,9 @@ impl AdaptiveSampler {
     /// The share of failed calls above which an operation is sampled in full
     /// (`OTEL_TRACED_SAMPLER_ERROR_THRESHOLD`, default 0.05).
     pub fn error_threshold(mut self, threshold: f64) -> Self {
-        self.error_threshold_ppm = parts_per_million(threshold);
+        // NaN (a rate computed from no calls) raises nothing, rather than all.
+        self.error_threshold_ppm =
+            parts_per_million(if threshold.is_nan() { 1.0 } else { threshold });
         self
     }
 
@@ -133,8 +135,16 @@ impl AdaptiveSampler {
     #[inline]
     fn samples(&self, counts: &CallCounts, trace_id: TraceId, now: u64) -> bool {
         let window = &counts.window;
-        if now.saturating_sub(window.began.load(Ordering::Relaxed)) >= self.interval_ticks {
-            window.begin(now, self.interval_ticks, counts);
+        if now.saturating_sub(window.began.load(Ordering::Relaxed)) >= self.interval_ticks
+            && let Some(closed) = window.begin(now, self.interval_ticks, counts)
+            && self.crossed(closed.calls, closed.errors)
+            && window.raised_at.load(Ordering::Relaxed) <= closed.began
+        {
+            // The interval just closed failed, and no root of it saw that: its
+            // calls ended after its last root (a burst decided at once). Seen now.
+            window
+                .raised_at
+                .fetch_max(now.saturating_add(1), Ordering::Relaxed);
         }
         if self.raised(counts, now) {
             return true;
@@ -158,9 +168,7 @@ impl AdaptiveSampler {
         let (calls, errors) = counts.totals();
         let calls = calls.saturating_sub(window.calls_before.load(Ordering::Relaxed));
         let errors = errors.saturating_sub(window.errors_before.load(Ordering::Relaxed));
-        if calls >= self.min_calls
-            && errors.saturating_mul(1_000_000) > self.error_threshold_ppm.saturating_mul(calls)
-        {
+        if self.crossed(calls, errors) {
             // The latest sighting wins, whichever thread read the clock last.
             window
                 .raised_at
@@ -171,6 +179,14 @@ impl AdaptiveSampler {
             NEVER_RAISED => false,
             raised_at => now.saturating_sub(raised_at - 1) < self.cooldown_ticks,
         }
+    }
+
+    /// Whether `errors` of `calls` are enough calls, and a share above the
+    /// threshold.
+    #[inline]
+    fn crossed(&self, calls: u64, errors: u64) -> bool {
+        calls >= self.min_calls
+            && errors.saturating_mul(1_000_000) > self.error_threshold_ppm.saturating_mul(calls)
     }
 
     /// A sampler on a clock the test moves.
@@ -239,9 +255,10 @@ pub(crate) struct Window {
 const NEVER_RAISED: u64 = 0;
 
 impl Window {
-    /// Starts an interval at `now`, unless another thread just did.
+    /// Starts an interval at `now`, unless another thread just did; returns the
+    /// interval it closed, when this thread started it.
     #[cold]
-    fn begin(&self, now: u64, length: u64, counts: &CallCounts) {
+    fn begin(&self, now: u64, length: u64, counts: &CallCounts) -> Option<Closed> {
         let began = self.began.load(Ordering::Relaxed);
         if now.saturating_sub(began) < length
             || self
@@ -249,13 +266,24 @@ impl Window {
                 .compare_exchange(began, now, Ordering::AcqRel, Ordering::Relaxed)
                 .is_err()
         {
-            return;
+            return None;
         }
         let (calls, errors) = counts.totals();
-        self.calls_before.store(calls, Ordering::Relaxed);
-        self.errors_before.store(errors, Ordering::Relaxed);
+        let closed = Closed {
+            began,
+            calls: calls.saturating_sub(self.calls_before.swap(calls, Ordering::Relaxed)),
+            errors: errors.saturating_sub(self.errors_before.swap(errors, Ordering::Relaxed)),
+        };
         self.firsts.store(0, Ordering::Relaxed);
+        Some(closed)
     }
+}
+
+/// An interval [`Window::begin`] closed: when it began, its calls and errors.
+struct Closed {
+    began: u64,
+    calls: u64,
+    errors: u64,
 }
 
 /// Where the sampler reads the time, in ticks (`coarsetime`'s fixed-point
@@ -415,6 +443,36 @@ mod tests {
             "its own interval has passed: the first 10 again"
         );
         assert_eq!(setup.sampled(10, false), 0, "no cool-down of its own");
+    }
+
+    #[test]
+    fn errors_that_ended_after_an_intervals_last_root_raise_the_next() {
+        // A burst: every root decided at once, every call failing after.
+        let mut setup = Setup::new("adaptive.tests.burst");
+        setup.advance(10);
+        let now = setup.clock.load(Ordering::Relaxed);
+        for _ in 0..50 {
+            let trace_id = setup.ids.next().unwrap_or(TraceId::INVALID);
+            setup.sampler.samples(setup.counts, trace_id, now);
+        }
+        for _ in 0..50 {
+            setup.counts.count(true);
+        }
+        setup.advance(10);
+        assert_eq!(
+            setup.sampled(100, false),
+            100,
+            "the closed interval failed: every root, within the cool-down"
+        );
+    }
+
+    #[test]
+    fn a_nan_error_threshold_raises_nothing() {
+        let mut setup = Setup::new("adaptive.tests.nan");
+        setup.sampler = setup.sampler.clone().error_threshold(f64::NAN);
+        setup.sampled(10, false);
+        setup.sampled(100, true);
+        assert!(setup.sampled(1000, true) < 150, "about the ratio");
     }
 
     #[test]
