@@ -70,15 +70,18 @@ impl Entry {
     }
 }
 
-/// Where expansions put their entries.
+/// Where expansions put their entries. Named with the crate's major version
+/// (0.1): linkme names the link section after the static, and two versions of the
+/// crate in one binary must not share one, which linkme refuses at run time.
 #[doc(hidden)]
 #[linkme::distributed_slice]
-pub static CATALOG: [Entry];
+pub static OTEL_TRACED_CATALOG_0_1: [Entry];
 
-/// Every entry, sorted by function path, then line.
+/// Every entry, sorted by function path, file, line, then span name: one order
+/// whatever the linker's (two `impl`s' `handle`, written by one macro on one line).
 pub(crate) fn entries() -> Vec<&'static Entry> {
-    let mut entries: Vec<&'static Entry> = CATALOG.iter().collect();
-    entries.sort_by_key(|entry| (entry.function(), entry.line()));
+    let mut entries: Vec<&'static Entry> = OTEL_TRACED_CATALOG_0_1.iter().collect();
+    entries.sort_by_key(|entry| (entry.function(), entry.file(), entry.line(), entry.name()));
     entries
 }
 
@@ -168,10 +171,16 @@ pub fn check() -> Vec<Conflict> {
     conflicts
 }
 
-/// `text` fit for a code span in a table cell: a `|` would end the cell and a
-/// backtick the code span.
-fn table_cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('`', "'")
+/// `text` as a code span in a table cell, as it is: a `|` escaped (it would end the
+/// cell), and fenced by one backtick more than the longest run of them in it.
+fn code_cell(text: &str) -> String {
+    let longest_run = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest_run + 1);
+    let padding = if longest_run > 0 { " " } else { "" };
+    format!(
+        "{fence}{padding}{}{padding}{fence}",
+        text.replace('|', "\\|")
+    )
 }
 
 /// The catalog as a Markdown table: span, kind, function, location, attributes.
@@ -187,12 +196,11 @@ pub fn markdown() -> String {
             .collect();
         let _ = writeln!(
             out,
-            "| `{}` | {:?} | `{}` | {}:{} | {} |",
-            table_cell(entry.name()),
+            "| {} | {:?} | {} | {} | {} |",
+            code_cell(entry.name()),
             entry.kind(),
-            entry.function(),
-            entry.file(),
-            entry.line(),
+            code_cell(entry.function()),
+            code_cell(&format!("{}:{}", entry.file(), entry.line())),
             attributes.join(", ")
         );
     }
@@ -201,10 +209,17 @@ pub fn markdown() -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::table_cell;
+    use super::code_cell;
 
     #[test]
-    fn a_name_cannot_break_its_table_cell() {
-        assert_eq!(table_cell("cache|miss `x`"), "cache\\|miss 'x'");
+    fn a_name_cannot_break_its_table_cell_and_reads_as_it_is() {
+        assert_eq!(code_cell("cache|miss"), "`cache\\|miss`");
+        assert_eq!(code_cell("say `x`"), "`` say `x` ``");
+        assert_eq!(code_cell("a``b"), "``` a``b ```");
+        assert_eq!(
+            code_cell(r"src\_x.rs:3"),
+            r"`src\_x.rs:3`",
+            "a path as it is"
+        );
     }
 }

@@ -150,7 +150,7 @@ pub mod __private {
         CallKind, Callsite, LinkTarget, Parent, ParentTarget, SpanMeta, link, links, parent,
     };
     #[cfg(feature = "catalog")]
-    pub use crate::catalog::{CATALOG, Entry as CatalogEntry};
+    pub use crate::catalog::{Entry as CatalogEntry, OTEL_TRACED_CATALOG_0_1};
     pub use crate::current::{add_event_current, record_current};
     pub use crate::future::{Instrumented, NoOutcome, output_is};
     pub use crate::outcome::{
@@ -212,7 +212,7 @@ pub mod __private {
 #[macro_export]
 macro_rules! __otel_traced_catalog_entry {
     ($entry:expr) => {
-        #[$crate::__private::linkme::distributed_slice($crate::__private::CATALOG)]
+        #[$crate::__private::linkme::distributed_slice($crate::__private::OTEL_TRACED_CATALOG_0_1)]
         #[linkme(crate = $crate::__private::linkme)]
         static __OTEL_TRACED_CATALOG_ENTRY: $crate::__private::CatalogEntry = $entry;
     };

@@ -261,7 +261,7 @@ fn the_catalog_renders_as_a_markdown_table() {
     assert_eq!(
         lines[12],
         format!(
-            "| `total` | Internal | `catalog::total` | tests/tests/catalog.rs:{} | `order_id`: int, `return.value`: unknown |",
+            "| `total` | Internal | `catalog::total` | `tests/tests/catalog.rs:{}` | `order_id`: int, `return.value`: unknown |",
             line_of("fn total(")
         )
     );
