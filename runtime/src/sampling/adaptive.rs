@@ -138,13 +138,15 @@ impl AdaptiveSampler {
         if now.saturating_sub(window.began.load(Ordering::Relaxed)) >= self.interval_ticks
             && let Some(closed) = window.begin(now, self.interval_ticks, counts)
             && self.crossed(closed.calls, closed.errors)
-            && window.raised_at.load(Ordering::Relaxed) <= closed.began
         {
-            // The interval just closed failed, and no root of it saw that: its
-            // calls ended after its last root (a burst decided at once). Seen now.
+            // The interval just closed failed as a whole, whatever its roots saw
+            // (calls may end after its last root: a burst decided at once): seen
+            // above the threshold when it ended, which, for an operation without
+            // roots for a while, is long ago and cools down at once.
+            let ended = closed.began.saturating_add(self.interval_ticks).min(now);
             window
                 .raised_at
-                .fetch_max(now.saturating_add(1), Ordering::Relaxed);
+                .fetch_max(ended.saturating_add(1), Ordering::Relaxed);
         }
         if self.raised(counts, now) {
             return true;
@@ -185,6 +187,9 @@ impl AdaptiveSampler {
     /// threshold.
     #[inline]
     fn crossed(&self, calls: u64, errors: u64) -> bool {
+        // Counted apart, a failure between the two reads may show more errors than
+        // calls: never above all of them.
+        let errors = errors.min(calls);
         calls >= self.min_calls
             && errors.saturating_mul(1_000_000) > self.error_threshold_ppm.saturating_mul(calls)
     }
@@ -467,6 +472,20 @@ mod tests {
     }
 
     #[test]
+    fn an_interval_that_failed_long_ago_raises_nothing_now() {
+        // Failing calls after the interval's only root, and the next root an hour on.
+        let mut setup = Setup::new("adaptive.tests.long_ago");
+        setup.advance(10);
+        setup.sampled(10, false);
+        for _ in 0..50 {
+            setup.counts.count(true);
+        }
+        setup.advance(3600);
+        setup.sampled(10, false);
+        assert!(setup.sampled(1000, false) < 150, "about the ratio");
+    }
+
+    #[test]
     fn a_nan_error_threshold_raises_nothing() {
         let mut setup = Setup::new("adaptive.tests.nan");
         setup.sampler = setup.sampler.clone().error_threshold(f64::NAN);
@@ -526,7 +545,9 @@ mod tests {
             100,
             "29 s after: still cooling down"
         );
-        setup.advance(2);
+        // The failing interval (20 s to 30 s) was seen above the threshold when it
+        // closed: the cool-down runs from then.
+        setup.advance(12);
         setup.sampled(10, false);
         let sampled = setup.sampled(1000, false);
         assert!(
