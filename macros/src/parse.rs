@@ -285,9 +285,9 @@ fn take_params(
             Pat::Ident(_) => (None, Rebinding::None),
             _ if shape == Shape::AsyncTrait => (None, Rebinding::None),
             pattern
-                if bindings(pattern)
-                    .iter()
-                    .any(|binding| mentions(expressions, binding)) =>
+                if bindings(pattern).iter().any(|binding| {
+                    mentions(expressions, binding) || formats(expressions, binding)
+                }) =>
             {
                 (None, Rebinding::None)
             }
@@ -401,12 +401,44 @@ fn bindings(pattern: &Pat) -> Vec<Ident> {
     found.0
 }
 
-/// Whether an attribute sets lint levels (`allow`, `expect`, .., or under
-/// `cfg_attr`): on a pattern parameter they are for its bindings.
+/// Whether a string literal among `tokens` names `binding` as a format argument
+/// (`format!("{name}")`, `"{name:?}"`), which [`mentions`] does not see.
+fn formats(tokens: &TokenStream, binding: &Ident) -> bool {
+    use proc_macro2::TokenTree;
+    let name = syn::ext::IdentExt::unraw(binding).to_string();
+    tokens.clone().into_iter().any(|token| match token {
+        TokenTree::Group(group) => formats(&group.stream(), binding),
+        TokenTree::Literal(literal) => {
+            let text = literal.to_string();
+            text.match_indices('{').any(|(start, _)| {
+                text[start + 1..]
+                    .strip_prefix(name.as_str())
+                    .is_some_and(|rest| rest.starts_with(['}', ':']))
+            })
+        }
+        _ => false,
+    })
+}
+
+/// Whether an attribute sets lint levels only (`allow`, `expect`, .., or those
+/// under `cfg_attr`): on a pattern parameter they are for its bindings.
 fn is_lint(attribute: &syn::Attribute) -> bool {
-    ["allow", "expect", "warn", "deny", "forbid", "cfg_attr"]
-        .iter()
-        .any(|lint| attribute.path().is_ident(lint))
+    const LEVELS: [&str; 5] = ["allow", "expect", "warn", "deny", "forbid"];
+    fn only_levels(meta: &syn::Meta) -> bool {
+        if LEVELS.iter().any(|level| meta.path().is_ident(level)) {
+            return true;
+        }
+        let syn::Meta::List(list) = meta else {
+            return false;
+        };
+        list.path.is_ident("cfg_attr")
+            && list
+                .parse_args_with(
+                    syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
+                )
+                .is_ok_and(|arguments| arguments.iter().skip(1).all(only_levels))
+    }
+    only_levels(&attribute.meta)
 }
 
 /// A parameter's `#[expect(..)]` as `#[allow(..)]` (also under `cfg_attr`), other

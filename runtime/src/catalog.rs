@@ -77,11 +77,20 @@ impl Entry {
 #[linkme::distributed_slice]
 pub static OTEL_TRACED_CATALOG_0_1: [Entry];
 
-/// Every entry, sorted by function path, file, line, then span name: one order
-/// whatever the linker's (two `impl`s' `handle`, written by one macro on one line).
+/// Every entry, sorted by function path, file, line, span name, then kind and
+/// attributes: one order whatever the linker's (two `impl`s' `handle`, written by
+/// one macro on one line, share all but the last).
 pub(crate) fn entries() -> Vec<&'static Entry> {
     let mut entries: Vec<&'static Entry> = OTEL_TRACED_CATALOG_0_1.iter().collect();
-    entries.sort_by_key(|entry| (entry.function(), entry.file(), entry.line(), entry.name()));
+    entries.sort_by_cached_key(|entry| {
+        (
+            entry.function(),
+            entry.file(),
+            entry.line(),
+            entry.name(),
+            format!("{:?} {:?}", entry.kind(), entry.attributes()),
+        )
+    });
     entries
 }
 
@@ -192,7 +201,7 @@ pub fn markdown() -> String {
         let attributes: Vec<String> = entry
             .attributes()
             .iter()
-            .map(|(key, kind)| format!("`{key}`: {kind}"))
+            .map(|(key, kind)| format!("{}: {kind}", code_cell(key)))
             .collect();
         let _ = writeln!(
             out,

@@ -169,7 +169,7 @@ pub mod __private {
     pub use crate::span::{ActiveSpan, Attributes, SpanHandle};
     pub use crate::stream::{
         InstrumentedStream, ItemProbe, ViaItem, ViaItemDebug, ViaItemError, ViaItemErrorRef,
-        ViaItemReply, ViaItemSharedErrorRef, ViaItemStdError, items_are,
+        ViaItemReply, ViaItemSharedErrorRef, ViaItemStdError, ViaItemTypeName, items_are,
     };
     pub use crate::value::{
         Arg, Explicit, ExplicitDisplay, KindOf, RecordedValue, UnknownKind, ValueKind,

@@ -136,13 +136,16 @@ impl<'a, R: ?Sized> ViaOtherResult<'a, R> for &ResultProbe<'a, R> {
 #[derive(Debug)]
 pub struct ErrorProbe<'a, E>(pub &'a E);
 
+/// (`for<'e>`, where given, names the lifetime of a boxed error, `Box<dyn Error + 'a>`
+/// borrowing from the call: method lookup does not look at lifetimes, so a level
+/// that required `'static` would be chosen, and then fail to compile.)
 macro_rules! error_level {
-    ($level:ident, $receiver:ty, $bound:path, |$error:ident| $report:expr) => {
+    ($level:ident, $receiver:ty, $bound:path, $(for<$lifetime:lifetime>,)? |$error:ident| $report:expr) => {
         #[doc(hidden)]
         pub trait $level {
             fn __otel_error(&self) -> ErrorReport;
         }
-        impl<E: $bound> $level for $receiver {
+        impl<$($lifetime,)? E: $bound> $level for $receiver {
             fn __otel_error(&self) -> ErrorReport {
                 let $error = self.0;
                 $report
@@ -157,14 +160,16 @@ error_level!(ViaError, &&&&&ErrorProbe<'_, E>, Error, |error| {
 error_level!(
     ViaSharedErrorRef,
     &&&&ErrorProbe<'_, E>,
-    AsRef<dyn Error + Send + Sync + 'static>,
-    |error| ErrorReport::from_error::<E>(AsRef::<dyn Error + Send + Sync>::as_ref(error))
+    AsRef<dyn Error + Send + Sync + 'e>,
+    for<'e>,
+    |error| ErrorReport::from_error::<E>(AsRef::<dyn Error + Send + Sync + 'e>::as_ref(error))
 );
 error_level!(
     ViaErrorRef,
     &&&ErrorProbe<'_, E>,
-    AsRef<dyn Error + 'static>,
-    |error| ErrorReport::from_error::<E>(AsRef::<dyn Error>::as_ref(error))
+    AsRef<dyn Error + 'e>,
+    for<'e>,
+    |error| ErrorReport::from_error::<E>(AsRef::<dyn Error + 'e>::as_ref(error))
 );
 error_level!(ViaDisplay, &&ErrorProbe<'_, E>, Display, |error| {
     ErrorReport::from_text::<E>(format_bounded(format_args!("{error}")))

@@ -178,7 +178,7 @@ fn record_messages(span: &mut ActiveSpan, messages: u64) {
 }
 
 /// Wraps a streamed item; the expansion calls `__otel_item` on
-/// `&&&&&&&ItemProbe(&item)`, which says what the item was: the most specific
+/// `&&&&&&&&ItemProbe(&item)`, which says what the item was: the most specific
 /// level its type has wins.
 #[doc(hidden)]
 #[derive(Debug)]
@@ -202,7 +202,7 @@ pub trait ViaItemReply {
     fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> Item;
 }
 
-impl<T, E: HasReply> ViaItemReply for &&&&&&ItemProbe<'_, Result<T, E>> {
+impl<T, E: HasReply> ViaItemReply for &&&&&&&ItemProbe<'_, Result<T, E>> {
     fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> Item {
         let Err(error) = self.0 else {
             return Item::Message;
@@ -232,13 +232,14 @@ impl<T, E: HasReply> ViaItemReply for &&&&&&ItemProbe<'_, Result<T, E>> {
 /// (`outcome.rs`), at the first level its type has: an `Error` with its `source()`
 /// chain (also behind `Box<dyn Error>` or `anyhow::Error`), then `Display`, then
 /// `Debug`.
+/// (`'e` as in `outcome.rs`'s levels: a boxed error borrowing from the call.)
 macro_rules! item_error_level {
-    ($level:ident, $receiver:ty, $bound:path, |$error:ident| $report:expr) => {
+    ($level:ident, $receiver:ty, $bound:path, $(for<$lifetime:lifetime>,)? |$error:ident| $report:expr) => {
         #[doc(hidden)]
         pub trait $level {
             fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> Item;
         }
-        impl<T, E: $bound> $level for $receiver {
+        impl<$($lifetime,)? T, E: $bound> $level for $receiver {
             fn __otel_item(&self, handle: &mut SpanHandle, _rpc: Option<&RpcMeta>) -> Item {
                 let Err($error) = self.0 else {
                     return Item::Message;
@@ -252,31 +253,57 @@ macro_rules! item_error_level {
 
 item_error_level!(
     ViaItemStdError,
-    &&&&&ItemProbe<'_, Result<T, E>>,
+    &&&&&&ItemProbe<'_, Result<T, E>>,
     Error,
     |error| ErrorReport::from_error::<E>(error)
 );
 item_error_level!(
     ViaItemSharedErrorRef,
-    &&&&ItemProbe<'_, Result<T, E>>,
-    AsRef<dyn Error + Send + Sync + 'static>,
-    |error| ErrorReport::from_error::<E>(AsRef::<dyn Error + Send + Sync>::as_ref(error))
+    &&&&&ItemProbe<'_, Result<T, E>>,
+    AsRef<dyn Error + Send + Sync + 'e>,
+    for<'e>,
+    |error| ErrorReport::from_error::<E>(AsRef::<dyn Error + Send + Sync + 'e>::as_ref(error))
 );
 item_error_level!(
     ViaItemErrorRef,
-    &&&ItemProbe<'_, Result<T, E>>,
-    AsRef<dyn Error + 'static>,
-    |error| ErrorReport::from_error::<E>(AsRef::<dyn Error>::as_ref(error))
+    &&&&ItemProbe<'_, Result<T, E>>,
+    AsRef<dyn Error + 'e>,
+    for<'e>,
+    |error| ErrorReport::from_error::<E>(AsRef::<dyn Error + 'e>::as_ref(error))
 );
 item_error_level!(
     ViaItemError,
-    &&ItemProbe<'_, Result<T, E>>,
+    &&&ItemProbe<'_, Result<T, E>>,
     Display,
     |error| { ErrorReport::from_text::<E>(crate::value::format_bounded(format_args!("{error}"))) }
 );
-item_error_level!(ViaItemDebug, &ItemProbe<'_, Result<T, E>>, Debug, |error| {
-    ErrorReport::from_text::<E>(crate::value::format_bounded(format_args!("{error:?}")))
-});
+item_error_level!(
+    ViaItemDebug,
+    &&ItemProbe<'_, Result<T, E>>,
+    Debug,
+    |error| {
+        ErrorReport::from_text::<E>(crate::value::format_bounded(format_args!("{error:?}")))
+    }
+);
+
+/// An `Err` with neither `Display` nor `Debug`: described by its type's name, as
+/// a function's error is.
+#[doc(hidden)]
+pub trait ViaItemTypeName {
+    fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> Item;
+}
+
+impl<T, E> ViaItemTypeName for &ItemProbe<'_, Result<T, E>> {
+    fn __otel_item(&self, handle: &mut SpanHandle, _rpc: Option<&RpcMeta>) -> Item {
+        if self.0.is_ok() {
+            return Item::Message;
+        }
+        handle.record_error(std::any::type_name::<E>(), || {
+            ErrorReport::from_text::<E>(std::any::type_name::<E>().to_owned())
+        });
+        Item::Error
+    }
+}
 
 /// Any other item: a message, nothing to record.
 #[doc(hidden)]

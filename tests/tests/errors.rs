@@ -380,3 +380,51 @@ fn the_whole_source_chain_is_kept_within_the_formatting_bound() {
     );
     assert!(message.starts_with(&format!("{}: v", "v".repeat(3_000))));
 }
+
+/// An error borrowing from the call's input.
+#[derive(Debug)]
+struct Unparsed<'a>(&'a str);
+
+impl std::fmt::Display for Unparsed<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot read {:?}", self.0)
+    }
+}
+
+impl std::error::Error for Unparsed<'_> {}
+
+/// A boxed error that is not `'static`.
+#[traced]
+fn parse_borrowed<'a>(text: &'a str) -> Result<u8, Box<dyn std::error::Error + Send + Sync + 'a>> {
+    text.parse::<u8>()
+        .map_err(|_| Box::new(Unparsed(text)) as Box<_>)
+}
+
+/// The same, as a stream's item.
+#[traced]
+fn parse_all<'a>(
+    texts: &'a [&'a str],
+) -> impl futures::Stream<Item = Result<u8, Box<dyn std::error::Error + 'a>>> + 'a {
+    futures::stream::iter(texts.iter().map(|text| {
+        text.parse::<u8>()
+            .map_err(|_| Box::new(Unparsed(text)) as Box<dyn std::error::Error + 'a>)
+    }))
+}
+
+#[test]
+fn a_boxed_error_borrowing_from_the_call_is_recorded_too() {
+    let captured = capture(|| parse_borrowed("x").is_err());
+    assert_eq!(
+        captured.spans()[0].status,
+        Status::error("cannot read \"x\"")
+    );
+    let texts = ["1", "y"];
+    let captured = capture(|| {
+        use futures::StreamExt as _;
+        futures::executor::block_on(parse_all(&texts).count())
+    });
+    assert_eq!(
+        captured.spans()[0].status,
+        Status::error("cannot read \"y\"")
+    );
+}

@@ -220,6 +220,26 @@ fn an_err_item_keeps_its_sources_as_a_functions_error_does() {
     }
 }
 
+/// An error type that cannot be printed at all.
+struct Opaque;
+
+#[traced]
+fn opaque_records() -> impl Stream<Item = Result<u8, Opaque>> {
+    stream::iter([Ok(1), Err(Opaque)])
+}
+
+#[test]
+fn an_err_item_that_cannot_be_printed_is_an_error_named_by_its_type() {
+    let captured = capture(|| futures::executor::block_on(opaque_records().count()));
+    assert_eq!(*captured.output(), 2);
+    let span = &captured.spans()[0];
+    assert_eq!(
+        attribute(span, "error.type"),
+        Some(&string("streams::Opaque"))
+    );
+    assert_eq!(span.status, Status::error("streams::Opaque"));
+}
+
 /// An error type with `Debug` only.
 #[derive(Debug)]
 struct Truncated {
