@@ -380,19 +380,18 @@ fn write_value(value: &Value, out: &mut String) {
         Value::Array(Array::String(items)) => {
             write_items(items, out, |item, out| write_text(item.as_str(), out));
         }
-        Value::Array(Array::Bool(items)) => write_items(items, out, |item, out| {
-            let _ = write!(out, "{item}");
-        }),
-        Value::Array(Array::I64(items)) => write_items(items, out, |item, out| {
-            let _ = write!(out, "{item}");
-        }),
-        Value::Array(Array::F64(items)) => write_items(items, out, |item, out| {
-            let _ = write!(out, "{item}");
-        }),
+        Value::Array(Array::Bool(items)) => write_items(items, out, write_shown),
+        Value::Array(Array::I64(items)) => write_items(items, out, write_shown),
+        Value::Array(Array::F64(items)) => write_items(items, out, write_shown),
         other => {
             let _ = write!(out, "{other}");
         }
     }
+}
+
+/// A number or boolean as it reads.
+fn write_shown(item: &impl std::fmt::Display, out: &mut String) {
+    let _ = write!(out, "{item}");
 }
 
 /// `text` quoted and escaped, cut after [`MAX_SHOWN_CHARS`] characters.

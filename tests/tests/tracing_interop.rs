@@ -122,8 +122,11 @@ impl std::io::Write for Lines {
     }
 }
 
-#[test]
-fn formatted_lines_inside_a_span_end_with_its_ids_and_others_carry_none() {
+/// The bridge with lines formatted (without time or target) into `Lines`.
+fn formatted() -> (
+    Lines,
+    impl tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+) {
     let lines = Lines::default();
     let writer = lines.clone();
     let format = tracing_subscriber::fmt::format()
@@ -134,6 +137,12 @@ fn formatted_lines_inside_a_span_end_with_its_ids_and_others_carry_none() {
             .event_format(otel_traced::tracing::with_trace_ids(format))
             .with_writer(move || writer.clone()),
     );
+    (lines, subscriber)
+}
+
+#[test]
+fn formatted_lines_inside_a_span_end_with_its_ids_and_others_carry_none() {
+    let (lines, subscriber) = formatted();
     let captured = tracing::subscriber::with_default(subscriber, || {
         tracing::info!("before any span");
         let captured = capture(|| price(5));
@@ -172,16 +181,7 @@ fn serve(connection: &tracing::Span, never_entered: &tracing::Span, lone: &traci
 
 #[test]
 fn a_line_naming_its_span_carries_that_spans_ids_or_its_nearest_entered_ancestors() {
-    let lines = Lines::default();
-    let writer = lines.clone();
-    let format = tracing_subscriber::fmt::format()
-        .without_time()
-        .with_target(false);
-    let subscriber = bridged().with(
-        tracing_subscriber::fmt::layer()
-            .event_format(otel_traced::tracing::with_trace_ids(format))
-            .with_writer(move || writer.clone()),
-    );
+    let (lines, subscriber) = formatted();
     let captured = tracing::subscriber::with_default(subscriber, || {
         capture(|| {
             let connection = tracing::info_span!("connection");
