@@ -17,7 +17,7 @@
 
 use ::log::kv::{Error, Key, Source, Value, VisitSource};
 use ::log::{Log, Metadata, Record};
-use opentelemetry::trace::{SpanContext, TraceContextExt as _};
+use opentelemetry::trace::SpanContext;
 
 /// Wraps `inner` so that each record emitted inside a span reaches it with
 /// `trace_id` and `span_id` (lowercase hex) added to its key-values. Outside a span
@@ -48,8 +48,7 @@ impl<L: Log> Log for TraceContextLogger<L> {
             return;
         }
         crate::logs::export_log_record(record);
-        let span_context =
-            crate::thread_exit::map_current(|context| context.span().span_context().clone());
+        let span_context = crate::thread_exit::current_span_context();
         let Some(span_context) = span_context.filter(SpanContext::is_valid) else {
             self.inner.log(record);
             return;

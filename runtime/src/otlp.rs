@@ -437,9 +437,7 @@ fn certificates(
     path: &std::path::Path,
     whose: &str,
 ) -> Result<(Vec<u8>, Vec<rustls::pki_types::CertificateDer<'static>>), InitError> {
-    let pem = std::fs::read(path).map_err(|error| {
-        InitError::Exporter(format!("{} could not be read: {error}", path.display()))
-    })?;
+    let pem = read(path)?;
     let certificates = rustls::pki_types::CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|error| {
@@ -454,6 +452,13 @@ fn certificates(
     Ok((pem, certificates))
 }
 
+/// The bytes of the file at `path` (a certificate, a key).
+fn read(path: &std::path::Path) -> Result<Vec<u8>, InitError> {
+    std::fs::read(path).map_err(|error| {
+        InitError::Exporter(format!("{} could not be read: {error}", path.display()))
+    })
+}
+
 /// A client's TLS identity, read and checked when the exporter is built: a file
 /// that holds no key would fail every handshake later.
 struct ReadIdentity {
@@ -465,9 +470,8 @@ struct ReadIdentity {
 
 fn client_identity(identity: &ClientIdentity) -> Result<ReadIdentity, InitError> {
     let (certificate_pem, chain) = certificates(&identity.certificate, "the client's certificate")?;
+    let key_pem = read(&identity.key)?;
     let path = identity.key.display();
-    let key_pem = std::fs::read(&identity.key)
-        .map_err(|error| InitError::Exporter(format!("{path} could not be read: {error}")))?;
     let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(&key_pem).map_err(|error| {
         InitError::Exporter(format!(
             "{path} holds no PEM private key ({error}): give the client's key, in PEM (PKCS#8, PKCS#1 or SEC1)"

@@ -39,6 +39,14 @@ pub(crate) fn current() -> Option<Context> {
     context_reachable().then(Context::current)
 }
 
+/// The span context of the current span, if the context can be reached: the ids
+/// a log line or record carries.
+#[cfg(any(feature = "log", feature = "tracing"))]
+pub(crate) fn current_span_context() -> Option<opentelemetry::trace::SpanContext> {
+    use opentelemetry::trace::TraceContextExt as _;
+    map_current(|current| current.span().span_context().clone())
+}
+
 /// `read` on the current context, if it can be reached.
 pub(crate) fn map_current<T>(read: impl FnOnce(&Context) -> T) -> Option<T> {
     context_reachable().then(|| Context::map_current(read))

@@ -186,8 +186,7 @@ where
         if span.extensions().get::<EnteredIds>().is_some() {
             return;
         }
-        let entered =
-            crate::thread_exit::map_current(|current| current.span().span_context().clone());
+        let entered = crate::thread_exit::current_span_context();
         // Not an invalid one (a span entered while nothing recorded): events naming
         // the span then take an ancestor's ids, or the current span's.
         if let Some(entered) = entered.filter(SpanContext::is_valid) {
@@ -280,9 +279,8 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        let span = named_span(event, |id| ctx.span(id)).or_else(|| {
-            crate::thread_exit::map_current(|current| current.span().span_context().clone())
-        });
+        let span =
+            named_span(event, |id| ctx.span(id)).or_else(crate::thread_exit::current_span_context);
         let Some(span) = span.filter(SpanContext::is_valid) else {
             return self.format.format_event(ctx, writer, event);
         };

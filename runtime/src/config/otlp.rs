@@ -259,22 +259,23 @@ fn endpoint_from_vars(
     signal: &SignalVariables,
     protocol: Protocol,
 ) -> Result<String, InitError> {
-    let valid = |variable: Variable<'_>| match protocol {
-        Protocol::Grpc if !has_scheme(variable.value) => {
-            let insecure = match vars.first(&signal.insecure) {
-                Some(insecure) => insecure.boolean()?,
-                None => false,
-            };
-            let scheme = if insecure { "http" } else { "https" };
-            endpoint_url(&format!("{scheme}://{}", variable.value))
-                .ok_or(variable.invalid(GRPC_ENDPOINT_ACCEPTED))
-        }
-        Protocol::Grpc => {
-            endpoint_url(variable.value).ok_or(variable.invalid(GRPC_ENDPOINT_ACCEPTED))
-        }
-        Protocol::HttpProtobuf => {
-            endpoint_url(variable.value).ok_or(variable.invalid(ENDPOINT_ACCEPTED))
-        }
+    let valid = |variable: Variable<'_>| {
+        let (url, accepted) = match protocol {
+            Protocol::Grpc if !has_scheme(variable.value) => {
+                let insecure = match vars.first(&signal.insecure) {
+                    Some(insecure) => insecure.boolean()?,
+                    None => false,
+                };
+                let scheme = if insecure { "http" } else { "https" };
+                (
+                    format!("{scheme}://{}", variable.value),
+                    GRPC_ENDPOINT_ACCEPTED,
+                )
+            }
+            Protocol::Grpc => (variable.value.to_owned(), GRPC_ENDPOINT_ACCEPTED),
+            Protocol::HttpProtobuf => (variable.value.to_owned(), ENDPOINT_ACCEPTED),
+        };
+        endpoint_url(&url).ok_or_else(|| variable.invalid(accepted))
     };
     if let Some(variable) = vars.get(signal.endpoint) {
         return valid(variable);
