@@ -45,15 +45,36 @@ pub trait AsAttribute {
     fn as_attribute(&self) -> Value;
 }
 
-impl<T: AsAttribute + ?Sized> AsAttribute for &T {
-    fn as_attribute(&self) -> Value {
-        (**self).as_attribute()
+/// References and smart pointers to a value are that value, as for the scalars.
+macro_rules! as_attribute_through_pointer {
+    ($($pointer:ty),*) => {$(
+        impl<T: AsAttribute + ?Sized> AsAttribute for $pointer {
+            fn as_attribute(&self) -> Value {
+                (**self).as_attribute()
+            }
+        }
+    )*};
+}
+as_attribute_through_pointer!(&T, &mut T, Box<T>, Rc<T>, Arc<T>);
+
+/// What the highest probe level records: an [`AsAttribute`] value, also inside an
+/// `Option` (nothing for `None`, as for an optional scalar).
+#[doc(hidden)]
+pub trait UserAttribute {
+    fn user_attribute(&self) -> Option<Value>;
+}
+
+impl<T: AsAttribute + ?Sized> UserAttribute for T {
+    #[inline]
+    fn user_attribute(&self) -> Option<Value> {
+        Some(self.as_attribute())
     }
 }
 
-impl<T: AsAttribute + ?Sized> AsAttribute for &mut T {
-    fn as_attribute(&self) -> Value {
-        (**self).as_attribute()
+impl<T: AsAttribute> UserAttribute for Option<T> {
+    #[inline]
+    fn user_attribute(&self) -> Option<Value> {
+        self.as_ref().map(AsAttribute::as_attribute)
     }
 }
 
@@ -184,8 +205,44 @@ macro_rules! scalar_direct {
 scalar_direct!(
     bool => Bool, BoolArray, Bool(|b| b),
     f64 => Double, DoubleArray, F64(|f| f),
-    f32 => Double, DoubleArray, F64(f64::from)
+    f32 => Double, DoubleArray, F64(decimal_widened)
 );
+
+/// An `f32` as the `f64` nearest its shortest decimal form: `0.1f32` is recorded as
+/// 0.1, the number written, not as 0.10000000149011612, its binary value widened.
+fn decimal_widened(value: f32) -> f64 {
+    let mut digits = ShortText {
+        bytes: [0; 24],
+        len: 0,
+    };
+    // `{:e}` is the shortest form that reads back as `value`: 16 bytes at most
+    // (`-1.17549435e-38`). Infinities and NaN widen as they are.
+    if !value.is_finite() || write!(digits, "{value:e}").is_err() {
+        return f64::from(value);
+    }
+    std::str::from_utf8(&digits.bytes[..digits.len])
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(f64::from(value))
+}
+
+/// A short text written on the stack.
+struct ShortText {
+    bytes: [u8; 24],
+    len: usize,
+}
+
+impl fmt::Write for ShortText {
+    fn write_str(&mut self, piece: &str) -> fmt::Result {
+        let end = self.len + piece.len();
+        self.bytes
+            .get_mut(self.len..end)
+            .ok_or(fmt::Error)?
+            .copy_from_slice(piece.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
 
 impl ScalarValue for char {
     const KIND: ValueKind = ValueKind::String;
@@ -377,10 +434,10 @@ pub trait ViaFallback {
 
 macro_rules! probe_levels {
     ($($probe:ident),*) => {$(
-        impl<T: AsAttribute + ?Sized> ViaAsAttribute for &&&$probe<'_, T> {
+        impl<T: UserAttribute + ?Sized> ViaAsAttribute for &&&$probe<'_, T> {
             #[inline]
             fn __otel_value(&self) -> Option<Value> {
-                Some(self.0.as_attribute())
+                self.0.user_attribute()
             }
         }
         impl<T: ScalarValue + ?Sized> ViaScalar for &&$probe<'_, T> {

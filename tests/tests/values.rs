@@ -96,6 +96,27 @@ fn floats_are_f64() {
 }
 
 #[traced]
+fn narrow_floats(a: f32, b: f32, c: f32, d: f32, e: &[f32]) {}
+
+#[test]
+fn an_f32_is_the_number_written_not_its_binary_value_widened() {
+    let captured = capture(|| narrow_floats(0.1, f32::MAX, -1e-45, f32::INFINITY, &[0.3, 2.5]));
+    let span = &captured.spans()[0];
+    assert_eq!(
+        attribute(span, "a"),
+        Some(&Value::F64(0.1)),
+        "not 0.10000000149011612"
+    );
+    assert_eq!(attribute(span, "b"), Some(&Value::F64(3.4028235e38)));
+    assert_eq!(attribute(span, "c"), Some(&Value::F64(-1e-45)));
+    assert_eq!(attribute(span, "d"), Some(&Value::F64(f64::INFINITY)));
+    assert_eq!(
+        attribute(span, "e"),
+        Some(&Value::Array(Array::F64(vec![0.3, 2.5])))
+    );
+}
+
+#[traced]
 fn character(c: char) {}
 
 #[test]
@@ -224,6 +245,38 @@ impl std::fmt::Display for Sku {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("display text that must not be used")
     }
+}
+
+#[traced]
+fn as_attribute_wrapped(
+    boxed: Box<Sku>,
+    shared: Arc<Sku>,
+    counted: Rc<Sku>,
+    present: Option<Sku>,
+    absent: Option<&Sku>,
+    #[attr] explicit: Option<Box<Sku>>,
+) {
+}
+
+#[test]
+fn as_attribute_types_are_recorded_through_pointers_and_options() {
+    let captured = capture(|| {
+        as_attribute_wrapped(
+            Box::new(Sku("F-6")),
+            Arc::new(Sku("G-7")),
+            Rc::new(Sku("H-8")),
+            Some(Sku("I-9")),
+            None,
+            Some(Box::new(Sku("J-10"))),
+        )
+    });
+    let span = &captured.spans()[0];
+    assert_eq!(attribute(span, "boxed"), Some(&string("F-6")));
+    assert_eq!(attribute(span, "shared"), Some(&string("G-7")));
+    assert_eq!(attribute(span, "counted"), Some(&string("H-8")));
+    assert_eq!(attribute(span, "present"), Some(&string("I-9")));
+    assert_eq!(attribute(span, "absent"), None);
+    assert_eq!(attribute(span, "explicit"), Some(&string("J-10")));
 }
 
 #[traced]
