@@ -8,6 +8,15 @@ pub mod shop_proto;
 use otel_traced::opentelemetry::trace::{Link, SpanKind, TraceId, TraceState};
 use otel_traced::opentelemetry::{Context, KeyValue, Value};
 use otel_traced::sdk::trace::{SamplingDecision, SamplingResult, ShouldSample, SpanData};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+/// The turn of a test that installs the process-wide pipeline (`init()`,
+/// `Config::install`): one at a time in a test binary, or one gets
+/// `AlreadyInitialized` while another holds its guard.
+pub fn installing_turn() -> MutexGuard<'static, ()> {
+    static TURN: Mutex<()> = Mutex::new(());
+    TURN.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// The value recorded under `key`, if any.
 pub fn attribute<'a>(span: &'a SpanData, key: &str) -> Option<&'a Value> {

@@ -30,6 +30,8 @@ pub struct Report {
     pub exported: u64,
     /// Spans the runtime counted as dropped (full queue or failed export).
     pub dropped: u64,
+    /// The dropped spans the shutdown reported (`None`: it reported none).
+    pub dropped_at_shutdown: Option<u64>,
     /// Calls per second over the calling phase.
     pub calls_per_second: f64,
     /// Median of one call, span included, in nanoseconds.
@@ -129,7 +131,7 @@ pub fn run(load: Load) -> Report {
     while guard.force_flush().is_err() && Instant::now() < flushing {}
     let dropped = guard.dropped_spans();
     let stopping = Instant::now();
-    let _ = guard.shutdown();
+    let dropped_at_shutdown = guard.shutdown().err().map(|error| error.dropped_spans());
     let shutdown = stopping.elapsed();
     let exported = receiver.counted();
 
@@ -146,6 +148,7 @@ pub fn run(load: Load) -> Report {
         sent,
         exported,
         dropped,
+        dropped_at_shutdown,
         calls_per_second: sent as f64 / calling.as_secs_f64(),
         p50_ns: percentile(0.50),
         p99_ns: percentile(0.99),

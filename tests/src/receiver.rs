@@ -388,7 +388,8 @@ impl Receiver {
         at_least(count, timeout, || self.spans())
     }
 
-    /// Stops listening (the port stays reserved for [`Receiver::restart`]).
+    /// Stops listening; [`Receiver::restart`] listens on the same port again (free
+    /// meanwhile: a test sharing the binary could be given it, if rarely).
     pub fn stop(&mut self) {
         if let Some((stop, thread)) = self.server.take() {
             let _ = stop.send(());
@@ -597,6 +598,40 @@ pub fn value<'a>(attributes: &'a [KeyValue], key: &str) -> Option<&'a any_value:
         .find(|kv| kv.key == key)
         .and_then(|kv| kv.value.as_ref())
         .and_then(|AnyValue { value }| value.as_ref())
+}
+
+/// A local port that refuses connections for as long as it lives: bound, never
+/// listening (a port freed instead could be handed to a receiver another test
+/// starts meanwhile, and the export would then succeed).
+#[derive(Debug)]
+pub struct RefusingPort(socket2::Socket);
+
+impl RefusingPort {
+    /// Binds a free port of 127.0.0.1.
+    pub fn new() -> Self {
+        let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+            .expect("a socket");
+        socket
+            .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
+            .expect("a free port");
+        RefusingPort(socket)
+    }
+
+    /// The port refused.
+    pub fn port(&self) -> u16 {
+        self.0
+            .local_addr()
+            .ok()
+            .and_then(|address| address.as_socket())
+            .expect("a bound IPv4 socket")
+            .port()
+    }
+}
+
+impl Default for RefusingPort {
+    fn default() -> Self {
+        RefusingPort::new()
+    }
 }
 
 /// A TCP peer at a collector's address that is not a collector.

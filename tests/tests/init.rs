@@ -11,7 +11,7 @@ fn has_span() -> bool {
 }
 
 fn set_disabled(value: Option<&str>) {
-    // SAFETY: the tests of this binary hold `SERIAL`, and only they read the
+    // SAFETY: the tests of this binary take `installing_turn()`, and only they read the
     // environment, so none reads it while it changes.
     unsafe {
         match value {
@@ -21,14 +21,9 @@ fn set_disabled(value: Option<&str>) {
     }
 }
 
-/// The tests of this binary install a process-wide provider: one at a time.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 #[test]
 fn init_installs_once_per_guard_and_honours_sdk_disabled() {
-    let _serial = SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _turn = otel_traced_tests::installing_turn();
     assert!(!has_span(), "nothing installed yet");
 
     let guard = otel_traced::init().expect("first init");
@@ -132,9 +127,7 @@ fn records(text: &str) -> usize {
 
 #[test]
 fn a_refused_init_leaves_the_installed_value_length_limit_alone() {
-    let _serial = SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _turn = otel_traced_tests::installing_turn();
     let recorded = || {
         let captured = otel_traced::testing::capture(|| records("abcdef"));
         captured
@@ -189,9 +182,7 @@ fn injected_headers() -> Vec<String> {
 #[test]
 fn otel_propagators_sets_the_global_propagator() {
     // Runs after the test above or before it: each part installs and drops its own.
-    let _serial = SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _turn = otel_traced_tests::installing_turn();
     for (value, expected) in [
         // Our W3C propagator writes `tracestate` only when it is not empty.
         ("tracecontext,baggage", vec!["baggage", "traceparent"]),
@@ -319,9 +310,7 @@ impl otel_traced::sdk::trace::SpanExporter for ShutDowns {
 
 #[test]
 fn a_refused_install_leaves_the_exporters_it_was_given_alone() {
-    let _serial = SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _turn = otel_traced_tests::installing_turn();
     let guard = installed_with(Names::default());
     let shared = ShutDowns::default();
     assert_eq!(
@@ -343,9 +332,7 @@ fn a_refused_install_leaves_the_exporters_it_was_given_alone() {
 fn a_call_sites_spans_follow_each_installed_provider() {
     // A call site keeps the tracer of the first provider it saw apart from later
     // ones (`route::TracerCache`): each installation must still get its own spans.
-    let _serial = SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _turn = otel_traced_tests::installing_turn();
     let exporters = [Names::default(), Names::default(), Names::default()];
     for exporter in &exporters {
         let guard = installed_with(exporter.clone());
@@ -385,9 +372,7 @@ impl otel_traced::sdk::trace::SpanExporter for Relaying {
 fn an_exporters_own_traced_code_is_not_exported_even_as_a_root() {
     // The export runs with telemetry suppressed: a span of its own would feed the
     // next export, one per batch, for ever.
-    let _serial = SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _turn = otel_traced_tests::installing_turn();
     let exporter = Relaying::default();
     let guard = installed_with(exporter.clone());
     checkout();
@@ -408,9 +393,7 @@ fn busy(sku: &str) {
 
 #[test]
 fn span_limits_come_from_the_configuration_not_the_process_environment() {
-    let _serial = SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _turn = otel_traced_tests::installing_turn();
     // The SDK would read these from the process environment itself.
     // SAFETY: as for `set_disabled`.
     unsafe { std::env::set_var("OTEL_SPAN_EVENT_COUNT_LIMIT", "100") };
@@ -453,9 +436,7 @@ fn sets_through_the_api() {
 
 #[test]
 fn spans_flushed_by_a_shutdown_are_cut_to_the_installed_length_limit() {
-    let _serial = SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _turn = otel_traced_tests::installing_turn();
     let exporter = Names::default();
     let guard = otel_traced::Config::from_vars([
         ("OTEL_TRACES_SAMPLER", "always_on"),
@@ -478,9 +459,7 @@ fn spans_flushed_by_a_shutdown_are_cut_to_the_installed_length_limit() {
 
 #[test]
 fn a_client_key_file_without_a_key_is_refused_at_init() {
-    let _serial = SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _turn = otel_traced_tests::installing_turn();
     let certificate = otel_traced_tests::receiver::fixture_path("client.pem");
     let certificate = certificate.to_str().expect("a UTF-8 path");
     for protocol in ["grpc", "http/protobuf"] {
@@ -506,9 +485,7 @@ fn a_client_key_file_without_a_key_is_refused_at_init() {
 
 #[test]
 fn a_certificate_file_without_a_certificate_is_refused_at_init() {
-    let _serial = SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _turn = otel_traced_tests::installing_turn();
     let path =
         std::env::temp_dir().join(format!("otel-traced-key-only-{}.pem", std::process::id()));
     std::fs::write(
@@ -552,9 +529,7 @@ fn captured_call() {
 
 #[test]
 fn a_capture_and_the_installed_pipeline_keep_their_spans_apart() {
-    let _serial = SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _turn = otel_traced_tests::installing_turn();
     let exporter = Names::default();
     let guard = installed_with(exporter.clone());
     // Captures on other threads meanwhile, and calls outside any capture.

@@ -15,6 +15,7 @@ fn under_load_nothing_is_lost_unless_the_queue_overflows_and_then_it_is_counted(
     // `sent` is the calls made (each ends one span), 32 000 by construction.
     assert_eq!(sized.exported, sized.sent, "{sized:?}");
     assert_eq!(sized.dropped, 0, "{sized:?}");
+    assert_eq!(sized.dropped_at_shutdown, None, "{sized:?}");
 
     let small = run(Load {
         threads: 16,
@@ -23,4 +24,5 @@ fn under_load_nothing_is_lost_unless_the_queue_overflows_and_then_it_is_counted(
     });
     assert!(small.dropped > 0, "a 64-span queue overflows: {small:?}");
     assert_eq!(small.exported + small.dropped, small.sent, "{small:?}");
+    assert_eq!(small.dropped_at_shutdown, Some(small.dropped), "{small:?}");
 }

@@ -8,7 +8,7 @@ use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use otel_traced::{Config, Guard, traced};
 use otel_traced_tests::receiver::{Receiver, Transport, string_attribute, value};
-use std::sync::{Mutex, MutexGuard, Once};
+use std::sync::{MutexGuard, Once};
 use std::time::Duration;
 use tracing_subscriber::layer::SubscriberExt as _;
 
@@ -57,7 +57,6 @@ impl log::Log for Silent {
 /// Takes this test's turn, with the `log` logger and the `tracing` subscriber
 /// set once for the process.
 fn turn() -> MutexGuard<'static, ()> {
-    static TURN: Mutex<()> = Mutex::new(());
     static SET_UP: Once = Once::new();
     SET_UP.call_once(|| {
         log::set_logger(Box::leak(Box::new(otel_traced::log::with_trace_context(
@@ -73,7 +72,7 @@ fn turn() -> MutexGuard<'static, ()> {
             .with(tracing_subscriber::filter::LevelFilter::TRACE);
         tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
     });
-    TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    otel_traced_tests::installing_turn()
 }
 
 /// Spans and logs both to `receiver`, as a user would configure it: the traces

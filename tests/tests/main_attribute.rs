@@ -83,11 +83,8 @@ fn a_bad_configuration_exits_with_a_message_and_code_1() {
 /// the endpoint and protocol, and the lost spans are counted at exit.
 #[test]
 fn a_failing_export_is_said_once_with_what_to_check() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("a free port")
-        .local_addr()
-        .expect("its address")
-        .port();
+    let refusing = otel_traced_tests::receiver::RefusingPort::new();
+    let port = refusing.port();
     let endpoint = format!("http://127.0.0.1:{port}/v1/traces");
     let output = run(
         env!("CARGO_BIN_EXE_main_sync"),

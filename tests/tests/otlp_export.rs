@@ -1,8 +1,8 @@
 //! End to end: annotated calls exported over OTLP, gRPC and HTTP/protobuf, to a
 //! receiver in this process, and what arrived checked field by field. One test
-//! runs both protocols in turn: `init` installs a process-wide provider (the other
-//! installs nothing: its configuration is refused first). The exporters' headers
-//! and gzip compression are checked as the receiver got them.
+//! runs both protocols in turn, and the tests take turns: `init` installs a
+//! process-wide provider. The exporters' headers and gzip compression are checked
+//! as the receiver got them.
 
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
@@ -270,7 +270,12 @@ fn mutual_tls_to(transport: Transport) {
         }
         let guard = install(&receiver, transport, &extra);
         reserve(7, 1.0);
-        let _ = guard.shutdown();
+        let shut_down = guard.shutdown().map_err(|error| error.dropped_spans());
+        assert_eq!(
+            shut_down,
+            if identified { Ok(()) } else { Err(1) },
+            "{transport:?}, client certificate given: {identified}"
+        );
         let expected = usize::from(identified);
         assert_eq!(
             receiver.spans().len(),
@@ -282,6 +287,7 @@ fn mutual_tls_to(transport: Transport) {
 
 #[test]
 fn annotated_calls_arrive_over_grpc_and_http_protobuf() {
+    let _turn = otel_traced_tests::installing_turn();
     export_to(Transport::Grpc);
     export_to(Transport::Http);
     heavy_spans_to(Transport::Grpc);
@@ -297,6 +303,7 @@ fn annotated_calls_arrive_over_grpc_and_http_protobuf() {
 
 #[test]
 fn a_header_that_cannot_be_sent_is_an_init_error_over_both_protocols() {
+    let _turn = otel_traced_tests::installing_turn();
     for protocol in ["grpc", "http/protobuf"] {
         let error = Config::from_vars([
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318"),

@@ -7,7 +7,9 @@
 //! installs in a child process whose stderr is closed.
 
 use otel_traced::{Config, Guard, traced};
-use otel_traced_tests::receiver::{Behaviour, HostilePeer, Hostility, Receiver, Transport};
+use otel_traced_tests::receiver::{
+    Behaviour, HostilePeer, Hostility, Receiver, RefusingPort, Transport,
+};
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -48,11 +50,8 @@ const CALLS_BOUND: Duration = Duration::from_secs(2);
 const SHUTDOWN_BOUND: Duration = Duration::from_secs(7);
 
 fn nobody_listening(transport: Transport) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let refusing = RefusingPort::new();
+    let port = refusing.port();
     let endpoint = match transport {
         Transport::Grpc => format!("http://127.0.0.1:{port}"),
         Transport::Http => format!("http://127.0.0.1:{port}/v1/traces"),
@@ -68,7 +67,10 @@ fn nobody_listening(transport: Transport) {
     );
     // The processor's own schedule (20 ms) exports, and fails, before the flush:
     // the flush, with nothing left to export, still reports what was lost.
-    std::thread::sleep(Duration::from_millis(500));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while guard.dropped_spans() < 1_000 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let started = Instant::now();
     let flushed = guard.force_flush().map_err(|error| error.dropped_spans());
     let flushed_again = guard.force_flush().map_err(|error| error.dropped_spans());
@@ -232,7 +234,7 @@ fn hostile_peer(transport: Transport, hostility: Hostility) {
         "{transport:?} {hostility:?}: nothing was delivered"
     );
     let dropped = guard.dropped_spans();
-    let _ = guard.shutdown();
+    let shut_down = guard.shutdown();
     assert!(
         started.elapsed() < SHUTDOWN_BOUND,
         "{transport:?} {hostility:?}: flush and shutdown hung"
@@ -240,6 +242,11 @@ fn hostile_peer(transport: Transport, hostility: Hostility) {
     assert_eq!(
         dropped, 500,
         "{transport:?} {hostility:?}: every span lost, and counted"
+    );
+    assert_eq!(
+        shut_down.map_err(|error| error.dropped_spans()),
+        Err(500),
+        "{transport:?} {hostility:?}: the shutdown says so"
     );
 }
 
@@ -412,11 +419,8 @@ fn a_closed_stderr_loses_the_report_not_the_process() {
             assert!(Instant::now() < deadline, "stderr was never closed");
             std::thread::sleep(Duration::from_millis(5));
         }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let refusing = RefusingPort::new();
+        let port = refusing.port();
         let endpoint = format!("http://127.0.0.1:{port}/v1/traces");
         let guard = install(
             Transport::Http,

@@ -12,7 +12,12 @@ async fn handle(request: u32) -> u32 {
 }
 
 #[tokio::test]
+#[expect(
+    clippy::await_holding_lock,
+    reason = "the lock only orders this binary's tests, each on a runtime of its own"
+)]
 async fn shutdown_inside_a_current_thread_runtime_does_not_deadlock() {
+    let _turn = otel_traced_tests::installing_turn();
     for (transport, protocol) in [
         (Transport::Grpc, "grpc"),
         (Transport::Http, "http/protobuf"),
@@ -68,6 +73,7 @@ async fn shutdown_inside_a_current_thread_runtime_does_not_deadlock() {
 /// be built: an error, not a panic from dropping the exporter's own runtime there.
 #[tokio::test]
 async fn a_metrics_exporter_that_cannot_be_built_is_an_error_inside_a_runtime() {
+    let _turn = otel_traced_tests::installing_turn();
     let result = Config::from_vars([
         ("OTEL_TRACES_EXPORTER", "none"),
         ("OTEL_METRICS_EXPORTER", "otlp"),

@@ -219,21 +219,62 @@ fn a_line_naming_its_span_carries_that_spans_ids_or_its_nearest_entered_ancestor
 
 #[test]
 fn a_span_entered_for_the_first_time_on_several_threads_at_once_is_entered_on_each() {
-    let subscriber = std::sync::Arc::new(bridged());
-    let dispatch = tracing::Dispatch::from(subscriber);
-    for _ in 0..200 {
-        let span = tracing::dispatcher::with_default(&dispatch, || tracing::info_span!("shared"));
-        let start = std::sync::Barrier::new(4);
-        std::thread::scope(|threads| {
-            for _ in 0..4 {
-                threads.spawn(|| {
-                    tracing::dispatcher::with_default(&dispatch, || {
-                        start.wait();
-                        let _entered = span.enter();
+    let (lines, subscriber) = formatted();
+    let dispatch = tracing::Dispatch::new(subscriber);
+    let rounds = tracing::dispatcher::with_default(&dispatch, || {
+        capture(|| {
+            let context = Context::current();
+            (0..200)
+                .map(|_| {
+                    let span = tracing::info_span!("shared");
+                    let start = std::sync::Barrier::new(4);
+                    let entered: Vec<_> = std::thread::scope(|threads| {
+                        let entering: Vec<_> = (0..4)
+                            .map(|_| {
+                                threads.spawn(|| {
+                                    let _attached = context.clone().attach();
+                                    tracing::dispatcher::with_default(&dispatch, || {
+                                        start.wait();
+                                        let _entered = span.enter();
+                                        Context::current().span().span_context().clone()
+                                    })
+                                })
+                            })
+                            .collect();
+                        entering
+                            .into_iter()
+                            .map(|thread| thread.join().unwrap())
+                            .collect()
                     });
-                });
-            }
-        });
+                    // Outside the span: the line takes the ids kept when it was entered.
+                    tracing::info!(parent: &span, "round");
+                    entered
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    let shared: Vec<_> = rounds
+        .spans()
+        .iter()
+        .filter(|span| span.name == "shared")
+        .collect();
+    assert_eq!(shared.len(), 200, "{}", rounds.tree());
+    let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    let written: Vec<&str> = text.lines().collect();
+    assert_eq!(written.len(), 200, "{text}");
+    for ((entered, span), line) in rounds.output().iter().zip(&shared).zip(written) {
+        assert!(
+            entered.iter().all(|ids| *ids == span.span_context),
+            "each thread entered the one span: {entered:?}"
+        );
+        assert_eq!(
+            line,
+            format!(
+                " INFO shared: round trace_id={} span_id={}",
+                span.span_context.trace_id(),
+                span.span_context.span_id()
+            )
+        );
     }
 }
 
