@@ -846,6 +846,11 @@ fn outcome(
                 #record_error
             }
             __otel_handle.record_reply(&__OTEL_TRACED_RPC, __otel_reply, true);
+            #[allow(unused_imports)]
+            use #private::{ViaStreaming as _, ViaWhole as _};
+            if (&&#private::StreamingProbe(#output_ref)).__otel_streams() {
+                __otel_handle.record_streaming();
+            }
         }}
     } else {
         quote!(#record_error)

@@ -558,11 +558,17 @@ fn end_finished(span: &mut ActiveSpan) {
 fn end_dropped(active: &mut ActiveSpan) {
     let ended = active.handle.tally.as_ref().and_then(Tally::ended);
     drop(active.current.take());
-    // Not while another call's panic unwinds past it: that is no reply either.
-    if let CallKind::GrpcCall(side) = active.call
-        && !std::thread::panicking()
-    {
-        crate::rpc::record_given_up(&mut active.handle, side);
+    match active.call {
+        // Not while another call's panic unwinds past it: that is no reply either.
+        CallKind::GrpcCall(side) if !std::thread::panicking() => {
+            crate::rpc::record_given_up(&mut active.handle, side);
+        }
+        CallKind::Future => {
+            if let Some(tally) = &mut active.handle.tally {
+                tally.fail(Failure::Cancelled);
+            }
+        }
+        CallKind::GrpcCall(_) | CallKind::Sync => {}
     }
     if let Some(context) = active.handle.context.take() {
         let span = context.span();

@@ -11,6 +11,11 @@ pub(crate) enum Failure {
     Named(&'static str),
     /// An HTTP status code that is an error on this side.
     HttpStatus(u16),
+    /// Given up (its future dropped) before it ended, but for a gRPC call, which
+    /// ends `CANCELLED`: its duration is no completed call's, so it is kept apart
+    /// (`error.type = "cancelled"`); the operation did not fail, so its counters
+    /// (the adaptive sampler's error rate) count no error.
+    Cancelled,
 }
 
 impl Failure {
@@ -20,6 +25,7 @@ impl Failure {
         match self {
             Failure::Named(name) => opentelemetry::Value::from(name),
             Failure::HttpStatus(status) => opentelemetry::Value::from(status.to_string()),
+            Failure::Cancelled => opentelemetry::Value::from("cancelled"),
         }
     }
 }
@@ -135,10 +141,30 @@ impl Tally {
     /// stalled the measured call's end.
     pub(crate) fn settle(&mut self, ended: Option<Stamp>) {
         if let Some(counts) = self.counts {
-            counts.count(self.failure.is_some());
+            counts.count(
+                self.failure
+                    .is_some_and(|failure| failure != Failure::Cancelled),
+            );
         }
         if let (Some(timing), Some(ended)) = (&mut self.timing, ended) {
             crate::metrics::record(timing, ended, self.failure, self.reply);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Failure, Tally};
+
+    #[test]
+    fn a_call_given_up_is_counted_as_a_call_not_as_an_error() {
+        crate::calls::count_calls();
+        let counts = || crate::calls::counts_for("tally.tests.given_up");
+        for failure in [Failure::Cancelled, Failure::Named("Declined")] {
+            let mut tally = Tally::for_call(counts, None).expect("calls are counted");
+            tally.fail(failure);
+            tally.settle(None);
+        }
+        assert_eq!(counts().totals(), (2, 1));
     }
 }

@@ -75,10 +75,12 @@ fn reserve(request: Request<&'static str>) -> Result<Response<u32>, tonic::Statu
 /// A server-streaming handler: the call goes on in the stream it returns.
 #[traced_rpc(service = "shop.v1.Inventory")]
 fn watch_stock(
-    request: Request<()>,
+    request: Request<&str>,
 ) -> Result<Response<futures::stream::Iter<std::vec::IntoIter<u32>>>, tonic::Status> {
-    let _ = request;
-    Ok(Response::new(futures::stream::iter(vec![1, 2])))
+    match *request.get_ref() {
+        "down" => Err(tonic::Status::unavailable("stock table down")),
+        _ => Ok(Response::new(futures::stream::iter(vec![1, 2]))),
+    }
 }
 
 #[traced_rpc(
@@ -303,7 +305,8 @@ fn function_and_boundary_histograms_count_every_call_even_unsampled() {
         let _ = reserve(Request::new(sku));
     }
     let _ = call_reserve(Request::new(()));
-    let _ = watch_stock(Request::new(()));
+    let _ = watch_stock(Request::new("sku-1"));
+    let _ = watch_stock(Request::new("down"));
     for path in ["/layered/0", "/layered/1"] {
         use tower_layer::Layer as _;
         use tower_service::Service as _;
@@ -433,7 +436,8 @@ fn function_and_boundary_histograms_count_every_call_even_unsampled() {
         rpc.iter().all(|(attributes, _)| !attributes
             .get("rpc.method")
             .is_some_and(|method| method.ends_with("/WatchStock"))),
-        "a streaming response's call goes on in its stream: its start is no call's duration: {rpc:?}"
+        "a streaming response's call goes on in its stream: its start is no call's duration, \
+         and its failures alone would make a series of errors: {rpc:?}"
     );
     assert_eq!(
         count(&rpc, &with(&[("rpc.response.status_code", "NOT_FOUND")])),
@@ -953,6 +957,55 @@ fn a_panicked_calls_duration_ends_at_the_panic_not_when_its_future_is_dropped() 
         point.sum.is_some_and(|sum| sum < until_caught + 0.05),
         "{until_caught} s until the panic was caught: {point:?}"
     );
+}
+
+/// Waits for a response that never comes.
+#[traced_rpc(client, http, template = "/stock/{sku}")]
+async fn poll_stock(request: http::Request<()>) -> http::Response<()> {
+    let _ = request;
+    std::future::pending().await
+}
+
+/// Waits for work that never comes.
+#[traced(metrics)]
+async fn next_job() -> u64 {
+    std::future::pending().await
+}
+
+#[test]
+fn an_http_or_function_call_given_up_is_measured_apart_as_cancelled() {
+    use futures::FutureExt as _;
+    let _turn = turn();
+    let receiver = Receiver::start(Transport::Grpc);
+    let guard = install(&receiver, "grpc", &[]);
+    let mut task = std::task::Context::from_waker(std::task::Waker::noop());
+    let request = http::Request::get("https://stock.test/stock/7")
+        .body(())
+        .expect("a request");
+    let mut call = Box::pin(poll_stock(request));
+    assert!(call.poll_unpin(&mut task).is_pending());
+    drop(call);
+    let mut waiting = Box::pin(next_job());
+    assert!(waiting.poll_unpin(&mut task).is_pending());
+    drop(waiting);
+    guard.shutdown().expect("a clean shutdown");
+    let (_, http) = histogram(&receiver, "http.client.request.duration");
+    let expected = [
+        ("error.type", "cancelled"),
+        ("http.request.method", "GET"),
+        ("server.address", "stock.test"),
+        ("server.port", "443"),
+        ("url.template", "/stock/{sku}"),
+    ];
+    assert_eq!(count(&http, &expected), 1, "{http:#?}");
+    assert_eq!(http.len(), 1, "{http:#?}");
+    let (_, functions) = histogram(&receiver, "otel_traced.function.duration");
+    let function = [
+        ("code.function.name", "metrics_export::next_job"),
+        ("error.type", "cancelled"),
+    ];
+    assert_eq!(count(&functions, &function), 1, "{functions:#?}");
+    assert_eq!(functions.len(), 1, "{functions:#?}");
 }
 
 /// Waits for a reply that never comes.

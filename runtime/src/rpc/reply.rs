@@ -257,6 +257,18 @@ impl<S: futures_core::Stream> ViaStreaming for &StreamingProbe<'_, tonic::Respon
     }
 }
 
+/// A call that returns such a response when it succeeds: one that failed is not
+/// timed either, or its series would hold the failures alone.
+#[cfg(feature = "tonic")]
+impl<S: futures_core::Stream, E> ViaStreaming
+    for &StreamingProbe<'_, Result<tonic::Response<S>, E>>
+{
+    #[inline]
+    fn __otel_streams(&self) -> bool {
+        true
+    }
+}
+
 /// Chosen for any other value.
 #[doc(hidden)]
 pub trait ViaWhole {
