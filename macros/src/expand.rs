@@ -788,10 +788,11 @@ fn outcome(
     // duration: the call goes on in its stream.
     let reply = |value: TokenStream, failed: bool| {
         replies.then(|| {
+            let streams = streams(&value, private);
             quote! {{
                 #[allow(unused_imports)]
-                use #private::{ViaReply as _, ViaNoReply as _, ViaStreaming as _, ViaWhole as _};
-                if (&&#private::StreamingProbe(#value)).__otel_streams() {
+                use #private::{ViaReply as _, ViaNoReply as _};
+                if #streams {
                     __otel_handle.record_streaming();
                 } else {
                     let __otel_reply = (&&#private::ReplyProbe(#value)).__otel_reply();
@@ -835,6 +836,7 @@ fn outcome(
         }
     });
     let on_err = if replies {
+        let streams_whole = streams(&quote!(#output_ref), private);
         // An error that is a status of the call's protocol is the reply; any other
         // is recorded as `#[traced]` records errors.
         quote! {{
@@ -846,9 +848,7 @@ fn outcome(
                 #record_error
             }
             __otel_handle.record_reply(&__OTEL_TRACED_RPC, __otel_reply, true);
-            #[allow(unused_imports)]
-            use #private::{ViaStreaming as _, ViaWhole as _};
-            if (&&#private::StreamingProbe(#output_ref)).__otel_streams() {
+            if #streams_whole {
                 __otel_handle.record_streaming();
             }
         }}
@@ -865,6 +865,16 @@ fn outcome(
             ::core::result::Result::Err(__otel_error) => { #on_err }
         }
     })
+}
+
+/// Whether `value` (a reference) is, or holds in its `Ok`, a stream of a gRPC
+/// call's messages: see `StreamingProbe`.
+fn streams(value: &TokenStream, private: &TokenStream) -> TokenStream {
+    quote! {{
+        #[allow(unused_imports)]
+        use #private::{ViaStreaming as _, ViaMessagesResult as _, ViaMessages as _, ViaWhole as _};
+        (&&&&#private::StreamingProbe(#value)).__otel_streams()
+    }}
 }
 
 /// The future that ends the span (`span`: `__otel_span` or a borrow of it) when

@@ -164,7 +164,17 @@ pub(crate) fn parse(
         reject_on_streams(&options, &mut errors);
     }
     let recording_err = options.err.map(|(recording, _)| recording);
-    let result_like = recording_err == Some(true) || produced.as_ref().is_some_and(is_result);
+    // A gRPC or HTTP boundary's outcome is its reply, also in the `Err` of a
+    // `Result` written through an alias (tonic's examples write `EchoResult<T>`): the
+    // probe that finds it reads the type, not its name, and takes any other value
+    // whole.
+    let replies = options.rpc.as_ref().is_some_and(|rpc| {
+        rpc.protocol
+            .as_ref()
+            .is_none_or(|protocol| protocol != "messaging")
+    });
+    let result_like =
+        recording_err == Some(true) || replies || produced.as_ref().is_some_and(is_result);
     let returned_closure = match shape {
         Shape::Sync => crate::closure::returned_closure(&function.sig.output),
         _ => None,

@@ -162,8 +162,8 @@ pub mod __private {
     pub use crate::route::is_enabled as enabled;
     pub use crate::rpc::{
         BATCH_MESSAGE_COUNT, Operation, Protocol, ReceivedMessages, ReplyProbe, RpcMeta, Side,
-        StreamingProbe, ViaNoReply, ViaReply, ViaStreaming, ViaWhole, batch_creation, batch_len,
-        batch_links, creation_link, message_count,
+        StreamingProbe, ViaMessages, ViaMessagesResult, ViaNoReply, ViaReply, ViaStreaming,
+        ViaWhole, batch_creation, batch_len, batch_links, creation_link, message_count,
     };
     pub use crate::sampling::SampleHint;
     pub use crate::span::{ActiveSpan, Attributes, SpanHandle};

@@ -65,6 +65,25 @@ fn a_response_carrying_a_stream_says_no_status_it_does_not_know_yet() {
     );
 }
 
+/// A client handing on the updates themselves (`.into_inner()`), as a stream of
+/// gRPC messages.
+#[traced_rpc(client, service = "shop.v1.Inventory", method = "Watch")]
+async fn watch_updates(
+    request: Request<String>,
+) -> Result<futures::stream::BoxStream<'static, Result<u32, tonic::Status>>, tonic::Status> {
+    let _ = request;
+    use futures::StreamExt as _;
+    Ok(futures::stream::iter(vec![Ok(1)]).boxed())
+}
+
+#[test]
+fn a_stream_of_grpc_messages_says_no_status_it_does_not_know_yet() {
+    let captured = capture(|| futures::executor::block_on(watch_updates(grpc_request(&[]))));
+    let span = captured.find("shop.v1.Inventory/Watch").expect("the span");
+    assert_eq!(attribute(span, "rpc.response.status_code"), None);
+    assert_eq!(span.status, Status::Unset);
+}
+
 #[test]
 fn a_grpc_server_continues_the_callers_trace_by_the_conventions() {
     let captured = run_reserve(grpc_request(&[
@@ -265,6 +284,98 @@ fn an_error_that_is_not_a_status_is_recorded_as_traced_records_errors() {
         Some(&string("rpc_attribute::Unreachable"))
     );
     assert_eq!(span.status, Status::error("inventory unreachable"));
+}
+
+/// tonic's examples name their handlers' `Result` so.
+type EchoResult<T> = Result<Response<T>, tonic::Status>;
+
+#[traced_rpc(service = "grpc.examples.echo.Echo")]
+async fn unary_echo(request: Request<String>) -> EchoResult<String> {
+    match request.into_inner().as_str() {
+        "boom" => Err(tonic::Status::internal("boom")),
+        "odd" => Err(tonic::Status::invalid_argument("odd")),
+        message => Ok(Response::new(message.to_owned())),
+    }
+}
+
+#[traced_rpc(client, service = "grpc.examples.echo.Echo", method = "UnaryEcho")]
+fn call_echo(request: Request<()>) -> EchoResult<()> {
+    let _ = request;
+    Err(tonic::Status::unavailable("no route"))
+}
+
+#[traced_rpc(client, service = "grpc.examples.echo.Echo", method = "UnaryEcho")]
+fn call_echo_boxed(request: Request<()>) -> Result<Response<()>, Box<tonic::Status>> {
+    let _ = request;
+    Err(Box::new(tonic::Status::not_found("no echo")))
+}
+
+/// An HTTP handler answering an error status in its `Err`, through an alias.
+type Reply = Result<http::Response<()>, http::StatusCode>;
+
+#[traced_rpc(http, route = "/orders")]
+fn list_orders(request: &http::Request<()>) -> Reply {
+    let _ = request;
+    Err(http::StatusCode::SERVICE_UNAVAILABLE)
+}
+
+#[test]
+fn a_result_written_through_an_alias_replies_as_one_written_out() {
+    let status = |text: &str| {
+        let captured =
+            capture(|| futures::executor::block_on(unary_echo(Request::new(text.to_owned()))));
+        let span = &captured.spans()[0];
+        (
+            attribute(span, "rpc.response.status_code").cloned(),
+            attribute(span, "error.type").cloned(),
+            span.status.clone(),
+        )
+    };
+    assert_eq!(
+        status("boom"),
+        (
+            Some(string("INTERNAL")),
+            Some(string("INTERNAL")),
+            Status::error("boom")
+        )
+    );
+    assert_eq!(
+        status("odd"),
+        (Some(string("INVALID_ARGUMENT")), None, Status::Unset),
+        "the caller's error, not the server's"
+    );
+    assert_eq!(status("hi"), (Some(string("OK")), None, Status::Unset));
+
+    let captured = capture(|| call_echo(Request::new(())));
+    let span = &captured.spans()[0];
+    assert_eq!(
+        attribute(span, "rpc.response.status_code"),
+        Some(&string("UNAVAILABLE"))
+    );
+    assert_eq!(span.status, Status::error("no route"));
+
+    let captured = capture(|| call_echo_boxed(Request::new(())));
+    let span = &captured.spans()[0];
+    assert_eq!(
+        attribute(span, "rpc.response.status_code"),
+        Some(&string("NOT_FOUND")),
+        "a boxed status is the status"
+    );
+    assert_eq!(attribute(span, "error.type"), Some(&string("NOT_FOUND")));
+
+    let request = http::Request::get("/orders").body(()).unwrap();
+    let captured = capture(|| list_orders(&request));
+    let span = &captured.spans()[0];
+    assert_eq!(
+        attribute(span, "http.response.status_code"),
+        Some(&Value::I64(503))
+    );
+    assert_eq!(attribute(span, "error.type"), Some(&string("503")));
+    assert!(
+        matches!(span.status, Status::Error { .. }),
+        "{:?}",
+        span.status
+    );
 }
 
 #[traced_rpc(http, route = "/users/{id}")]

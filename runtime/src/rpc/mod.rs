@@ -21,7 +21,10 @@ pub use open::creation_link;
 #[cfg(feature = "http")]
 pub(crate) use reply::GRPC_UNKNOWN;
 #[doc(hidden)]
-pub use reply::{Answer, ReplyProbe, StreamingProbe, ViaNoReply, ViaReply, ViaStreaming, ViaWhole};
+pub use reply::{
+    Answer, ReplyProbe, StreamingProbe, ViaMessages, ViaMessagesResult, ViaNoReply, ViaReply,
+    ViaStreaming, ViaWhole,
+};
 #[cfg(feature = "metrics")]
 pub(crate) use reply::{HTTP_STATUS_CODE, RPC_STATUS_CODE, grpc_code_name};
 pub use reply::{HasReply, Reply};

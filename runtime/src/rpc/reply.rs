@@ -145,15 +145,22 @@ pub trait HasReply {
     }
 }
 
-impl<T: HasReply + ?Sized> HasReply for &T {
-    fn reply(&self) -> Reply<'_> {
-        (**self).reply()
-    }
+/// A reply behind a reference or a pointer is that reply (`Box<tonic::Status>`,
+/// as clippy's `result_large_err` has errors boxed).
+macro_rules! reply_through_pointer {
+    ($($pointer:ty),*) => {$(
+        impl<T: HasReply + ?Sized> HasReply for $pointer {
+            fn reply(&self) -> Reply<'_> {
+                (**self).reply()
+            }
 
-    fn protocol_version(&self) -> Option<&'static str> {
-        (**self).protocol_version()
-    }
+            fn protocol_version(&self) -> Option<&'static str> {
+                (**self).protocol_version()
+            }
+        }
+    )*};
 }
+reply_through_pointer!(&T, Box<T>, std::sync::Arc<T>);
 
 #[cfg(feature = "tonic")]
 impl HasReply for tonic::Status {
@@ -235,33 +242,54 @@ impl<'a, T: ?Sized> ViaNoReply<'a> for ReplyProbe<'a, T> {
 }
 
 /// Wraps what a boundary function produced; the expansion calls `__otel_streams`
-/// on `&&StreamingProbe(&value)` before it looks for a reply: a tonic response
-/// carrying a stream (a server-streaming handler's, a client's `Streaming`) says
-/// OK only as the call starts, its status coming at the stream's end, so no
-/// status is recorded from it (`GrpcLayer` sees the whole call).
+/// on `&&&&StreamingProbe(&value)` before it looks for a reply: a gRPC call whose
+/// messages come in a stream (a tonic response carrying one, a server-streaming
+/// handler's; a client's `tonic::Streaming`, or any stream of `Result<_, Status>`
+/// items) says OK only as the call starts, its status coming at the stream's end,
+/// so no status is recorded from it, nor a duration (`GrpcLayer` sees the whole
+/// call). Probed on the whole output too (`Result<Response<S>, Status>`): such a
+/// method's failed calls are not timed either, or its series would hold the
+/// failures alone.
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct StreamingProbe<'a, T: ?Sized>(pub &'a T);
 
-/// Chosen for a tonic response carrying a stream.
+/// Chosen for a tonic response carrying a stream, or a `Result` holding one.
 #[doc(hidden)]
 pub trait ViaStreaming {
     fn __otel_streams(&self) -> bool;
 }
 
+/// Chosen for a `Result` holding a stream of gRPC messages. (A level of its own:
+/// `Result<S, E>` and `S` in one trait would overlap, as far as coherence knows.)
+#[doc(hidden)]
+pub trait ViaMessagesResult {
+    fn __otel_streams(&self) -> bool;
+}
+
+/// Chosen for a stream of gRPC messages.
+#[doc(hidden)]
+pub trait ViaMessages {
+    fn __otel_streams(&self) -> bool;
+}
+
+/// Chosen for any other value.
+#[doc(hidden)]
+pub trait ViaWhole {
+    fn __otel_streams(&self) -> bool;
+}
+
 #[cfg(feature = "tonic")]
-impl<S: futures_core::Stream> ViaStreaming for &StreamingProbe<'_, tonic::Response<S>> {
+impl<S: futures_core::Stream> ViaStreaming for &&&StreamingProbe<'_, tonic::Response<S>> {
     #[inline]
     fn __otel_streams(&self) -> bool {
         true
     }
 }
 
-/// A call that returns such a response when it succeeds: one that failed is not
-/// timed either, or its series would hold the failures alone.
 #[cfg(feature = "tonic")]
 impl<S: futures_core::Stream, E> ViaStreaming
-    for &StreamingProbe<'_, Result<tonic::Response<S>, E>>
+    for &&&StreamingProbe<'_, Result<tonic::Response<S>, E>>
 {
     #[inline]
     fn __otel_streams(&self) -> bool {
@@ -269,10 +297,26 @@ impl<S: futures_core::Stream, E> ViaStreaming
     }
 }
 
-/// Chosen for any other value.
-#[doc(hidden)]
-pub trait ViaWhole {
-    fn __otel_streams(&self) -> bool;
+#[cfg(feature = "tonic")]
+impl<S, T, E> ViaMessagesResult for &&StreamingProbe<'_, Result<S, E>>
+where
+    S: futures_core::Stream<Item = Result<T, tonic::Status>>,
+{
+    #[inline]
+    fn __otel_streams(&self) -> bool {
+        true
+    }
+}
+
+#[cfg(feature = "tonic")]
+impl<S, T> ViaMessages for &StreamingProbe<'_, S>
+where
+    S: futures_core::Stream<Item = Result<T, tonic::Status>> + ?Sized,
+{
+    #[inline]
+    fn __otel_streams(&self) -> bool {
+        true
+    }
 }
 
 impl<T: ?Sized> ViaWhole for StreamingProbe<'_, T> {
