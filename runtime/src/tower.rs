@@ -15,6 +15,7 @@ use http_body::{Body, Frame, SizeHint};
 use opentelemetry::KeyValue;
 use opentelemetry::trace::SpanKind;
 use pin_project::{pin_project, pinned_drop};
+use std::any::Any;
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
@@ -274,7 +275,7 @@ impl<S: fmt::Debug> fmt::Debug for Traced<S> {
 impl<S, B, R> tower_service::Service<http::Request<B>> for Traced<S>
 where
     S: tower_service::Service<http::Request<B>, Response = http::Response<R>>,
-    S::Error: fmt::Display,
+    S::Error: fmt::Display + 'static,
     R: Body,
 {
     type Response = http::Response<TracedBody<R>>;
@@ -338,7 +339,7 @@ pub struct TracedFuture<F> {
 impl<F, R, E> Future for TracedFuture<F>
 where
     F: Future<Output = Result<http::Response<R>, E>>,
-    E: fmt::Display,
+    E: fmt::Display + 'static,
     R: Body,
 {
     type Output = Result<http::Response<TracedBody<R>>, E>;
@@ -380,8 +381,13 @@ where
                                 http_status: response.status(),
                             };
                             // A body already at its end (a router's bare 404) is
-                            // never polled: hyper sends the end and drops it.
-                            if response.body().is_end_stream() {
+                            // never polled: hyper sends the end and drops it. A
+                            // status but 200 without a grpc-status is read from the
+                            // HTTP status, whatever the body (a proxy's 502 page):
+                            // gRPC clients map it so, the trailers are not awaited.
+                            if response.body().is_end_stream()
+                                || response.status() != http::StatusCode::OK
+                            {
                                 record_missing_status(&mut span, &awaited);
                                 None
                             } else {
@@ -399,11 +405,14 @@ where
                 })))
             }
             Err(error) => {
-                span.handle().record_error(std::any::type_name::<E>(), || {
-                    ErrorReport::from_text::<E>(crate::value::format_bounded(format_args!(
-                        "{error}"
-                    )))
-                });
+                if let Protocol::Grpc { .. } = this.rpc.protocol
+                    && let Some((code, message)) = grpc_status_of(&error)
+                {
+                    record_grpc(&mut span, this.rpc, code, &message);
+                    span.finish();
+                    return Poll::Ready(Err(error));
+                }
+                record_service_error(&mut span, &error);
                 span.finish();
                 Poll::Ready(Err(error))
             }
@@ -487,6 +496,54 @@ fn record_missing_status(span: &mut ActiveSpan, awaited: &AwaitedStatus) {
     record_grpc(span, &awaited.rpc, code, &message);
 }
 
+/// A service's error as tower stacks return it.
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Records a service's or a body's error as `#[traced]` records errors, but for
+/// a boxed one, whose type says nothing of the error: its `error.type` is
+/// `_OTHER`, the conventions' value for a type not known.
+fn record_service_error<E: fmt::Display + 'static>(span: &mut ActiveSpan, error: &E) {
+    let error_type = if (error as &dyn Any).is::<BoxError>() {
+        "_OTHER"
+    } else {
+        std::any::type_name::<E>()
+    };
+    span.handle().record_error(error_type, || ErrorReport {
+        type_name: error_type,
+        ..ErrorReport::from_text::<E>(crate::value::format_bounded(format_args!("{error}")))
+    });
+}
+
+/// The gRPC status tonic makes of a service's error (`Status::try_from_error`): a
+/// status, itself or among a boxed error's sources, a timeout (CANCELLED) or a
+/// connection that failed (UNAVAILABLE). `None` where tonic makes none.
+fn grpc_status_of(error: &dyn Any) -> Option<(i32, String)> {
+    #[cfg(feature = "tonic")]
+    {
+        let said =
+            |status: &tonic::Status| Some((status.code() as i32, status.message().to_owned()));
+        if let Some(status) = error.downcast_ref::<tonic::Status>() {
+            return said(status);
+        }
+        let boxed = error.downcast_ref::<BoxError>()?;
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&**boxed);
+        while let Some(error) = source {
+            if let Some(status) = error.downcast_ref::<tonic::Status>() {
+                return said(status);
+            }
+            if error.is::<tonic::TimeoutExpired>() {
+                return Some((tonic::Code::Cancelled as i32, error.to_string()));
+            }
+            if error.is::<tonic::ConnectError>() {
+                return Some((tonic::Code::Unavailable as i32, error.to_string()));
+            }
+            source = error.source();
+        }
+    }
+    let _ = error;
+    None
+}
+
 fn record_grpc(span: &mut ActiveSpan, rpc: &RpcMeta, code: i32, message: &str) {
     span.handle()
         .record_reply(rpc, Some(Reply::Grpc { code, message }.into()), false);
@@ -539,7 +596,7 @@ impl<B> TracedBody<B> {
 impl<B> Body for TracedBody<B>
 where
     B: Body,
-    B::Error: fmt::Display,
+    B::Error: fmt::Display + 'static,
 {
     type Data = B::Data;
     type Error = B::Error;
@@ -580,14 +637,7 @@ where
                     record_missing_status(span, &awaited);
                 }
             }
-            Some(Err(error)) => {
-                span.handle()
-                    .record_error(std::any::type_name::<B::Error>(), || {
-                        ErrorReport::from_text::<B::Error>(crate::value::format_bounded(
-                            format_args!("{error}"),
-                        ))
-                    });
-            }
+            Some(Err(error)) => record_service_error(span, error),
             None => {
                 if let Some(awaited) = this.awaiting_trailers.take() {
                     record_missing_status(span, &awaited);

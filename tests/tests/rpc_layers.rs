@@ -153,6 +153,127 @@ fn a_grpc_reply_without_a_status_takes_the_code_grpc_gives_its_http_status() {
 }
 
 #[test]
+fn a_grpc_reply_other_than_200_without_a_status_is_read_at_once_even_dropped_unread() {
+    use otel_traced::tower::GrpcLayer;
+    for (status, code) in [(502, "UNAVAILABLE"), (401, "UNAUTHENTICATED")] {
+        let layer = GrpcLayer::client().calling("http://inventory:50051");
+        let captured = capture(|| {
+            let mut service = layer.layer(Replies(move |_: &str| {
+                http::Response::builder()
+                    .status(status)
+                    .body("<html>bad gateway</html>".to_owned())
+                    .unwrap()
+            }));
+            // tonic fails to decode a page and drops it, unread.
+            futures::executor::block_on(async {
+                let response = service
+                    .call(request("POST", "/shop.Inventory/Reserve"))
+                    .await
+                    .expect("served");
+                drop(response);
+            });
+        });
+        let span = captured.find("shop.Inventory/Reserve").expect("the span");
+        assert_eq!(
+            otel_traced_tests::attribute(span, "rpc.response.status_code"),
+            Some(&otel_traced_tests::string(code)),
+            "HTTP {status}, not a call given up"
+        );
+    }
+}
+
+/// A tower stack's service failing with a boxed error, as load shedding, timeouts
+/// and handlers' statuses come out of one.
+struct Fails(fn() -> BoxError);
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl Service<http::Request<String>> for Fails {
+    type Response = http::Response<String>;
+    type Error = BoxError;
+    type Future = Ready<Result<http::Response<String>, Self::Error>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: http::Request<String>) -> Self::Future {
+        ready(Err((self.0)()))
+    }
+}
+
+/// An error whose source is a gRPC status.
+#[derive(Debug)]
+struct Wrapped(tonic::Status);
+
+impl std::fmt::Display for Wrapped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("wrapped")
+    }
+}
+
+impl std::error::Error for Wrapped {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+#[test]
+fn a_layers_service_error_is_the_status_tonic_makes_of_it() {
+    use otel_traced::opentelemetry::trace::Status;
+    use otel_traced::tower::GrpcLayer;
+    use otel_traced_tests::{attribute, string};
+    let cases: [(fn() -> BoxError, _, _, _); 4] = [
+        (
+            || Box::new(tonic::Status::resource_exhausted("shed")),
+            Some("RESOURCE_EXHAUSTED"),
+            None,
+            Status::Unset,
+        ),
+        (
+            || Box::new(Wrapped(tonic::Status::internal("broken"))),
+            Some("INTERNAL"),
+            Some("INTERNAL"),
+            Status::error("broken"),
+        ),
+        (
+            || Box::new(tonic::TimeoutExpired(())),
+            Some("CANCELLED"),
+            None,
+            Status::Unset,
+        ),
+        (
+            || "a stack's own failure".into(),
+            None,
+            Some("_OTHER"),
+            Status::error("a stack's own failure"),
+        ),
+    ];
+    for (error, code, error_type, status) in cases {
+        let captured = capture(|| {
+            let mut service = GrpcLayer::server().layer(Fails(error));
+            futures::executor::block_on(service.call(request("POST", "/shop.Inventory/Reserve")))
+                .expect_err("it fails")
+        });
+        let span = captured.find("shop.Inventory/Reserve").expect("the span");
+        assert_eq!(
+            (
+                attribute(span, "rpc.response.status_code"),
+                attribute(span, "error.type"),
+                &span.status
+            ),
+            (
+                code.map(string).as_ref(),
+                error_type.map(string).as_ref(),
+                &status
+            ),
+            "{}",
+            captured.output()
+        );
+    }
+}
+
+#[test]
 fn a_grpc_stream_dropped_before_its_status_ends_cancelled() {
     use otel_traced::tower::GrpcLayer;
     for (layer, error) in [(GrpcLayer::client(), true), (GrpcLayer::server(), false)] {
