@@ -1041,3 +1041,59 @@ fn a_client_request_takes_no_scheme_from_a_forwarded_header() {
         span.attributes
     );
 }
+
+/// Set in the child process of `the_known_methods_are_those_the_environment_lists`.
+const KNOWN_METHODS_CHILD: &str = "OTEL_TRACED_TEST_KNOWN_METHODS";
+
+#[traced_rpc(http, route = "/files")]
+fn files(request: &http::Request<()>) -> http::StatusCode {
+    let _ = request;
+    http::StatusCode::MULTI_STATUS
+}
+
+/// `OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS` is read once, from the process
+/// environment: a child process is given it.
+#[test]
+fn the_known_methods_are_those_the_environment_lists() {
+    if std::env::var_os(KNOWN_METHODS_CHILD).is_some() {
+        let seen = |method: &str| {
+            let request = http::Request::builder()
+                .method(method)
+                .uri("/files")
+                .body(())
+                .unwrap();
+            let captured = capture(|| files(&request));
+            let span = &captured.spans()[0];
+            (
+                span.name.to_string(),
+                attribute(span, "http.request.method").cloned(),
+            )
+        };
+        assert_eq!(
+            seen("PROPFIND"),
+            ("PROPFIND /files".to_owned(), Some(string("PROPFIND")))
+        );
+        assert_eq!(
+            seen("GET"),
+            ("HTTP /files".to_owned(), Some(string("_OTHER"))),
+            "the list replaces HTTP's own"
+        );
+        return;
+    }
+    let output = std::process::Command::new(std::env::current_exe().expect("the test binary"))
+        .args([
+            "--exact",
+            "the_known_methods_are_those_the_environment_lists",
+            "--test-threads=1",
+        ])
+        .env(KNOWN_METHODS_CHILD, "1")
+        .env("OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS", "PROPFIND, POST")
+        .output()
+        .expect("the child ran");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -15,10 +15,41 @@ use opentelemetry::{Context, KeyValue, Value};
 use std::borrow::Cow;
 
 /// The methods HTTP defines (semconv's `http.request.method` values); any other is
-/// recorded as `_OTHER`, the original in `http.request.method_original`.
+/// recorded as `_OTHER`, the original in `http.request.method_original`, unless
+/// `OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS` lists it.
 const KNOWN_METHODS: [&str; 10] = [
     "CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE", "QUERY",
 ];
+
+/// The methods recorded as they are: `OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS`
+/// (comma-separated, case-sensitive) replaces HTTP's own, as the conventions ask of
+/// an instrumentation that makes other methods `_OTHER` (a WebDAV server's
+/// `PROPFIND`). Read from the process environment once, as the output must not
+/// change mid-process.
+fn known_methods() -> &'static [&'static str] {
+    static KNOWN: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    KNOWN.get_or_init(|| {
+        known_methods_from(
+            std::env::var("OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS")
+                .ok()
+                .as_deref(),
+        )
+    })
+}
+
+/// The known methods a value of `OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS` gives
+/// (kept for the process's life), HTTP's own without one.
+fn known_methods_from(listed: Option<&str>) -> Vec<&'static str> {
+    let Some(listed) = listed else {
+        return KNOWN_METHODS.to_vec();
+    };
+    listed
+        .split(',')
+        .map(str::trim)
+        .filter(|method| !method.is_empty())
+        .map(|method| &*Box::leak(Box::<str>::from(method)))
+        .collect()
+}
 
 /// Query parameters whose values are credentials, redacted in `url.full` as the
 /// HTTP conventions ask.
@@ -392,7 +423,10 @@ pub(crate) fn attributes(
 
 fn standard_method(method: Option<&str>) -> Option<&'static str> {
     let method = method?;
-    KNOWN_METHODS.iter().copied().find(|known| *known == method)
+    known_methods()
+        .iter()
+        .copied()
+        .find(|known| *known == method)
 }
 
 fn push_method(attributes: &mut Vec<KeyValue>, method: Option<&str>) {
@@ -566,6 +600,16 @@ mod tests {
         let attributes = attributes(&http(Side::Server, None), &target("BREW", None, "s"), None);
         assert!(attributes.contains(&KeyValue::new("http.request.method", "_OTHER")));
         assert!(attributes.contains(&KeyValue::new("http.request.method_original", "BREW")));
+    }
+
+    #[test]
+    fn the_known_methods_listed_replace_https_own() {
+        assert_eq!(known_methods_from(None), KNOWN_METHODS);
+        assert_eq!(
+            known_methods_from(Some("GET, PROPFIND,,POST ")),
+            ["GET", "PROPFIND", "POST"]
+        );
+        assert_eq!(known_methods_from(Some("")), [""; 0]);
     }
 
     #[test]
