@@ -19,4 +19,7 @@ fn not_a_url_scheme(request: Request<()>) {}
 #[traced_rpc(client, service = "shop.v1.Inventory", server = "[::1]50051")]
 fn no_colon_before_the_port(request: Request<()>) {}
 
+#[traced_rpc(client, service = "shop.v1.Inventory", server = "fe80::1:50051")]
+fn ipv6_without_brackets(request: Request<()>) {}
+
 fn main() {}

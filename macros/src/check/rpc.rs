@@ -440,8 +440,10 @@ fn check_server(server: &LitStr, errors: &mut Errors) {
             None => (authority, None),
         },
     };
+    // A host holding `:` is an IPv6 address out of its brackets: `fe80::1:50051`
+    // reads as well as the address `fe80::1:50051` as `fe80::1` port 50051.
     let valid = !host.is_empty()
-        && !host.contains(|c: char| c.is_whitespace() || c == '/')
+        && !host.contains(|c: char| c.is_whitespace() || c == '/' || c == ':')
         && port.map_or(with_scheme, |port| port.parse::<u16>().is_ok());
     if !valid {
         errors.push(syn::Error::new(

@@ -492,7 +492,10 @@ fn split_host_port(authority: &str) -> Option<(&str, Option<&str>)> {
         let (host, after) = rest.split_once(']')?;
         (host, after.strip_prefix(':'))
     } else {
-        match host_port.rsplit_once(':') {
+        match host_port.split_once(':') {
+            // Two colons or more: an IPv6 address out of its brackets, which
+            // says no port that can be told from its last group.
+            Some((_, rest)) if rest.contains(':') => (host_port, None),
             Some((host, port)) => (host, Some(port)),
             None => (host_port, None),
         }
@@ -653,6 +656,11 @@ mod tests {
         assert_eq!(split_host_port("shop:http"), Some(("shop", Some("http"))));
         assert_eq!(split_host_port(":80"), None);
         assert_eq!(split_host_port("[::1"), None);
+        assert_eq!(split_host_port("::1"), Some(("::1", None)));
+        assert_eq!(
+            split_host_port("fe80::1:50051"),
+            Some(("fe80::1:50051", None))
+        );
     }
 
     #[test]
