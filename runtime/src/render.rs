@@ -153,7 +153,9 @@ fn push_tree<'a>(
 const MAX_LABEL_COLUMNS: usize = 100;
 
 /// The waterfall: labels padded to one width, durations right-aligned, and a bar
-/// whose offset and length are the span's start and duration relative to its tree.
+/// whose offset and length are the span's start and duration relative to the
+/// whole trace's (the header's): spans whose root never ended (printed at shutdown)
+/// and a task that outlived its root are placed in one timeline too.
 /// Widths are the terminal's columns: a CJK character takes two.
 fn waterfall(rows: &[Row<'_>], colour: bool) -> String {
     let width = rows
@@ -162,12 +164,14 @@ fn waterfall(rows: &[Row<'_>], colour: bool) -> String {
         .max()
         .unwrap_or(0)
         .min(MAX_LABEL_COLUMNS);
+    let start = rows.iter().map(|row| row.span.start_time).min();
+    let end = rows.iter().map(|row| row.span.end_time).max();
+    let window = match (start, end) {
+        (Some(start), Some(end)) => (start, end.duration_since(start).unwrap_or_default()),
+        _ => (SystemTime::UNIX_EPOCH, Duration::ZERO),
+    };
     let mut out = String::new();
-    let mut window = (SystemTime::UNIX_EPOCH, Duration::ZERO);
     for row in rows {
-        if row.prefix.is_empty() {
-            window = (row.span.start_time, elapsed(row.span));
-        }
         let failed = matches!(row.span.status, Status::Error { .. });
         let label = row.label();
         let padding = " ".repeat(width.saturating_sub(label.width()));

@@ -10,6 +10,30 @@ use otel_traced::opentelemetry::{Context, KeyValue, Value};
 use otel_traced::sdk::trace::{SamplingDecision, SamplingResult, ShouldSample, SpanData};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+/// The variable that tells a test it runs in the child process
+/// [`passes_in_a_child_process`] started.
+pub const CHILD: &str = "OTEL_TRACED_TEST_CHILD";
+
+/// Runs the test `name` of this test binary alone in a child process, with `env`
+/// added (for what is process-wide: a panic hook, a variable read once), and
+/// asserts that it passed. The test runs its own part when [`CHILD`] is set.
+pub fn passes_in_a_child_process(name: &str, env: &[(&str, &str)]) {
+    let output = std::process::Command::new(std::env::current_exe().expect("the test binary"))
+        .args(["--exact", name, "--test-threads=1"])
+        .env(CHILD, "1")
+        .envs(env.iter().copied())
+        .output()
+        .expect("the child runs");
+    // A child that found no test by this name would succeed too.
+    assert!(
+        output.status.success() && String::from_utf8_lossy(&output.stdout).contains("1 passed"),
+        "the child failed ({}):\n{}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// The turn of a test that installs the process-wide pipeline (`init()`,
 /// `Config::install`): one at a time in a test binary, or one gets
 /// `AlreadyInitialized` while another holds its guard.

@@ -337,3 +337,41 @@ fn a_panic_in_what_record_or_event_evaluates_stays_out_of_the_call() {
     let events: Vec<&str> = span.events.iter().map(|event| &*event.name).collect();
     assert_eq!(events, ["looked up"]);
 }
+
+/// The panic hook is the process's: the application may replace the one that
+/// chained ours, so a child process does.
+#[test]
+fn a_panic_is_recorded_whatever_hook_the_application_sets_after_ours() {
+    if std::env::var_os(otel_traced_tests::CHILD).is_none() {
+        otel_traced_tests::passes_in_a_child_process(
+            "a_panic_is_recorded_whatever_hook_the_application_sets_after_ours",
+            &[],
+        );
+        return;
+    }
+    // The first capture chains our hook; the application then replaces it.
+    let _ = capture(|| calculator(1));
+    std::panic::set_hook(Box::new(|_| {}));
+    let captured = capture(|| std::panic::catch_unwind(|| calculator(0)));
+    assert!(captured.output().is_err(), "the panic went on unwinding");
+    for name in ["divide", "calculator"] {
+        let span = captured.find(name).unwrap();
+        assert_eq!(span.status, Status::error("cannot divide 10 by zero"));
+        assert_eq!(attribute(span, "error.type"), Some(&string("panic")));
+        let exception = exception(span);
+        assert!(
+            exception.contains(&KeyValue::new(
+                "exception.message",
+                "cannot divide 10 by zero"
+            )),
+            "{exception:?}"
+        );
+        // Only the hook sees where a panic happened.
+        assert!(
+            !exception
+                .iter()
+                .any(|attribute| attribute.key.as_str() == "code.file.path"),
+            "{exception:?}"
+        );
+    }
+}

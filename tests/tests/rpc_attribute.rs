@@ -809,6 +809,36 @@ fn forward(request: http::Request<()>) -> http::HeaderMap {
     request.headers().clone()
 }
 
+/// An untraced service's handler calling the next one.
+#[traced_rpc(http, route = "/orders")]
+fn relay(request: &http::Request<()>) -> http::HeaderMap {
+    let _ = request;
+    forward(
+        http::Request::get("http://next.test/orders")
+            .body(())
+            .unwrap(),
+    )
+}
+
+#[test]
+fn without_init_a_service_passes_the_trace_and_baggage_on_unchanged() {
+    let request = http::Request::get("/orders")
+        .header("traceparent", TRACEPARENT)
+        .header("baggage", "tenant=acme")
+        .body(())
+        .unwrap();
+    // Outside any capture: nothing records, nothing is installed.
+    let sent = relay(&request);
+    assert_eq!(
+        sent.get("traceparent").map(|value| value.to_str().unwrap()),
+        Some(TRACEPARENT)
+    );
+    assert_eq!(
+        sent.get("baggage").map(|value| value.to_str().unwrap()),
+        Some("tenant=acme")
+    );
+}
+
 #[test]
 fn a_client_replaces_the_propagation_headers_a_gateway_copied() {
     let request = http::Request::get("http://inventory/items")
@@ -1042,9 +1072,6 @@ fn a_client_request_takes_no_scheme_from_a_forwarded_header() {
     );
 }
 
-/// Set in the child process of `the_known_methods_are_those_the_environment_lists`.
-const KNOWN_METHODS_CHILD: &str = "OTEL_TRACED_TEST_KNOWN_METHODS";
-
 #[traced_rpc(http, route = "/files")]
 fn files(request: &http::Request<()>) -> http::StatusCode {
     let _ = request;
@@ -1055,7 +1082,7 @@ fn files(request: &http::Request<()>) -> http::StatusCode {
 /// environment: a child process is given it.
 #[test]
 fn the_known_methods_are_those_the_environment_lists() {
-    if std::env::var_os(KNOWN_METHODS_CHILD).is_some() {
+    if std::env::var_os(otel_traced_tests::CHILD).is_some() {
         let seen = |method: &str| {
             let request = http::Request::builder()
                 .method(method)
@@ -1080,20 +1107,8 @@ fn the_known_methods_are_those_the_environment_lists() {
         );
         return;
     }
-    let output = std::process::Command::new(std::env::current_exe().expect("the test binary"))
-        .args([
-            "--exact",
-            "the_known_methods_are_those_the_environment_lists",
-            "--test-threads=1",
-        ])
-        .env(KNOWN_METHODS_CHILD, "1")
-        .env("OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS", "PROPFIND, POST")
-        .output()
-        .expect("the child ran");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success() && stdout.contains("1 passed"),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
+    otel_traced_tests::passes_in_a_child_process(
+        "the_known_methods_are_those_the_environment_lists",
+        &[("OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS", "PROPFIND, POST")],
     );
 }

@@ -78,14 +78,24 @@ fn hints_hold_inside_a_parent_based_sampler() {
     assert_eq!(names(sampler, request), ["ledger", "payment", "request"]);
 }
 
+/// A request that says what span it ran in, unsampled as it is.
+#[traced]
+fn request_in() -> SpanContext {
+    payment(5);
+    Context::current().span().span_context().clone()
+}
+
 #[test]
 fn a_forced_span_under_an_unsampled_parent_keeps_the_parents_trace() {
-    let captured = Capture::new().sampler(Sampler::AlwaysOff).run(request);
+    let captured = Capture::new().sampler(Sampler::AlwaysOff).run(request_in);
+    let parent = captured.output();
+    assert!(parent.is_valid() && !parent.is_sampled());
     let payment = captured.find("payment").expect("forced");
     assert!(payment.span_context.is_sampled());
-    assert_ne!(
+    assert_eq!(payment.span_context.trace_id(), parent.trace_id());
+    assert_eq!(
         payment.parent_span_id,
-        otel_traced::opentelemetry::trace::SpanId::INVALID,
+        parent.span_id(),
         "it names its (unexported) parent"
     );
 }

@@ -10,10 +10,7 @@
 use otel_traced::sdk::error::OTelSdkResult;
 use otel_traced::sdk::trace::{SpanData, SpanExporter};
 use otel_traced::traced;
-use std::process::Command;
 use std::sync::{Arc, Mutex, PoisonError};
-
-const CHILD: &str = "OTEL_TRACED_THREAD_EXIT_CHILD";
 
 #[traced(set_baggage(flush.tenant = "acme"))]
 fn flush(pending: u64) -> u64 {
@@ -169,25 +166,12 @@ fn child() {
 
 #[test]
 fn a_traced_call_from_a_thread_local_destructor_runs_untraced() {
-    if std::env::var_os(CHILD).is_some() {
+    if std::env::var_os(otel_traced_tests::CHILD).is_some() {
         child();
         return;
     }
-    let output = Command::new(std::env::current_exe().expect("the test binary"))
-        .args([
-            "--exact",
-            "a_traced_call_from_a_thread_local_destructor_runs_untraced",
-            "--test-threads=1",
-        ])
-        .env(CHILD, "1")
-        .output()
-        .expect("the child runs");
-    // A child that found no test by this name would succeed too.
-    assert!(
-        output.status.success() && String::from_utf8_lossy(&output.stdout).contains("1 passed"),
-        "the child failed ({}):\n{}{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
+    otel_traced_tests::passes_in_a_child_process(
+        "a_traced_call_from_a_thread_local_destructor_runs_untraced",
+        &[],
     );
 }
