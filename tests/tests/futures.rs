@@ -109,6 +109,7 @@ async fn a_dropped_returned_future_ends_its_span_as_cancelled() {
         drop(fetch_later(1));
     })
     .await;
+    assert_eq!(captured.spans().len(), 1, "ended once: {}", captured.tree());
     let span = &captured.spans()[0];
     assert_eq!(span.name, "fetch_later");
     assert_eq!(
@@ -457,4 +458,43 @@ async fn fused_futures_and_streams_are_instrumented_to_their_end_and_stay_fused(
         "a stream: its span lasts to its end"
     );
     assert!(captured.find("fused_beside").is_some());
+}
+
+#[traced]
+async fn settle(id: u32) -> u32 {
+    id
+}
+
+/// A future handed on, not run: the span of the call that made it ends at its
+/// return (the type is no future the macro sees).
+struct Deferred(Pin<Box<dyn Future<Output = u32> + Send>>);
+
+#[traced]
+fn creates(id: u32) -> Deferred {
+    Deferred(Box::pin(settle(id)))
+}
+
+#[traced]
+async fn awaits(future: Pin<Box<dyn Future<Output = u32> + Send>>) -> u32 {
+    future.await
+}
+
+/// An `async fn`'s span opens at its first poll (README; DESIGN §3 has it open at
+/// the call), so its parent is the span it is first polled in, not the one that
+/// created it.
+#[tokio::test]
+async fn an_async_fns_span_opens_at_its_first_poll_under_the_poller() {
+    let captured = capture_async(async {
+        let future = creates(7);
+        let created = SystemTime::now();
+        tokio::task::yield_now().await;
+        (awaits(future.0).await, created)
+    })
+    .await;
+    let (value, created) = *captured.output();
+    assert_eq!(value, 7);
+    let settled = captured.find("settle").unwrap();
+    assert_child_of(settled, captured.find("awaits").unwrap());
+    assert!(settled.start_time >= created, "opened when first polled");
+    assert!(captured.find("creates").unwrap().end_time <= created);
 }

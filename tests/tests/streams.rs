@@ -60,6 +60,11 @@ fn a_stream_dropped_before_its_end_is_cancelled() {
         })
     });
     assert_eq!(*captured.output(), Some(5));
+    assert_eq!(
+        captured.tree(),
+        "countdown  {from=5, otel_traced.messages=1, otel_traced.cancelled=true}\n└─ tick  {n=5}\n",
+        "each span ended once"
+    );
     let span = captured.find("countdown").expect("the stream's span");
     assert_eq!(
         attribute(span, "otel_traced.cancelled"),
