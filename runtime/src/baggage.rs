@@ -108,11 +108,27 @@ pub fn attribute_value(key: &str) -> Option<Value> {
 /// A `set_baggage` entry, its `value` formatted whole; none when its `Display` or
 /// `Debug` panics: a value made up in its place would travel to every service
 /// downstream, and instrumentation must not make the call panic. The W3C limits
-/// then apply as to any entry.
+/// then apply as to any entry; a value longer than the whole baggage may be
+/// (8192 bytes) is left out as soon as its formatting passes that, not formatted
+/// whole first.
 #[doc(hidden)]
 pub fn set_baggage_entry(key: impl Into<Key>, value: std::fmt::Arguments<'_>) -> Option<KeyValue> {
-    let text = crate::panic::contained(|| value.to_string())?;
-    Some(KeyValue::new(key, text))
+    let mut text = Capped(String::new());
+    crate::panic::contained(|| std::fmt::Write::write_fmt(&mut text, value))?.ok()?;
+    Some(KeyValue::new(key, text.0))
+}
+
+/// Text that fails to grow past what a baggage header holds.
+struct Capped(String);
+
+impl std::fmt::Write for Capped {
+    fn write_str(&mut self, piece: &str) -> std::fmt::Result {
+        if self.0.len() + piece.len() > crate::propagation::MAX_BAGGAGE_BYTES {
+            return Err(std::fmt::Error);
+        }
+        self.0.push_str(piece);
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -124,6 +140,29 @@ mod tests {
             .into_iter()
             .map(|(key, value)| KeyValue::new(key, value))
             .collect()
+    }
+
+    /// Writes `x` without end, counting the pieces asked for.
+    struct Endless(std::cell::Cell<usize>);
+
+    impl std::fmt::Display for Endless {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            loop {
+                self.0.set(self.0.get() + 1);
+                f.write_str("x")?;
+            }
+        }
+    }
+
+    #[test]
+    fn a_value_past_the_baggage_limit_is_left_out_without_being_formatted_whole() {
+        let endless = Endless(std::cell::Cell::new(0));
+        assert_eq!(set_baggage_entry("big", format_args!("{endless}")), None);
+        assert_eq!(endless.0.get(), 8193, "stopped at the limit");
+        assert_eq!(
+            set_baggage_entry("tenant", format_args!("{}", "a".repeat(8192))),
+            Some(KeyValue::new("tenant", "a".repeat(8192)))
+        );
     }
 
     #[test]

@@ -48,7 +48,7 @@ const BAGGAGE: &str = "baggage";
 const MAX_MEMBERS: usize = 64;
 
 /// The most bytes a `baggage` header must carry.
-const MAX_BYTES: usize = 8192;
+pub(crate) const MAX_BYTES: usize = 8192;
 
 /// Optional white space: spaces and horizontal tabs.
 const OWS: [char; 2] = [' ', '\t'];

@@ -12,6 +12,7 @@ mod trace_context;
 
 pub use crate::rpc::MessageBatch;
 pub use baggage::BaggagePropagator;
+pub(crate) use baggage::MAX_BYTES as MAX_BAGGAGE_BYTES;
 #[cfg(feature = "http")]
 pub(crate) use baggage::percent_decoded;
 #[cfg(feature = "http")]
