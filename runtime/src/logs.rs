@@ -179,11 +179,12 @@ pub(crate) fn emit_exception(span: &SpanContext, attributes: &[KeyValue]) {
             record.set_severity_number(Severity::Error);
             record.set_severity_text("ERROR");
             record.set_trace_context(span.trace_id(), span.span_id(), Some(span.trace_flags()));
-            record.add_attributes(
-                attributes
-                    .iter()
-                    .map(|attribute| (attribute.key.clone(), any_value(&attribute.value))),
-            );
+            // Cut as the span's are on their way out (a type name, a path): the
+            // logs SDK applies no value length limit.
+            record.add_attributes(attributes.iter().map(|attribute| {
+                let value = crate::value::within_length_limit(attribute.value.clone());
+                (attribute.key.clone(), any_value(&value))
+            }));
             loggers.exceptions.emit(record);
         },
     );

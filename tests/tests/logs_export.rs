@@ -259,6 +259,24 @@ fn exceptions_are_log_records_linked_to_the_span_under_logs() {
 }
 
 #[test]
+fn an_exception_record_is_cut_to_the_value_length_limit_as_its_span() {
+    let _turn = turn();
+    let (span, records) = failing_call(Some("logs"), &[("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "8")]);
+    let exceptions = exception_records(&records);
+    assert_eq!(exceptions.len(), 1, "{records:#?}");
+    assert_eq!(
+        string_attribute(&exceptions[0].attributes, "exception.type"),
+        Some("logs_exp"),
+        "{:#?}",
+        exceptions[0]
+    );
+    assert_eq!(
+        string_attribute(&span.attributes, "error.type"),
+        Some("logs_exp")
+    );
+}
+
+#[test]
 fn exceptions_are_both_under_logs_dup() {
     let _turn = turn();
     let (span, records) = failing_call(Some("logs/dup"), &[]);
