@@ -563,12 +563,16 @@ fn end_dropped(active: &mut ActiveSpan) {
         CallKind::GrpcCall(side) if !std::thread::panicking() => {
             crate::rpc::record_given_up(&mut active.handle, side);
         }
-        CallKind::Future => {
-            if let Some(tally) = &mut active.handle.tally {
+        // A stream given up may have its reply (a gRPC server's CANCELLED, which is
+        // no error): the reply says what happened.
+        CallKind::Future | CallKind::GrpcCall(_) => {
+            if let Some(tally) = &mut active.handle.tally
+                && !tally.replied()
+            {
                 tally.fail(Failure::Cancelled);
             }
         }
-        CallKind::GrpcCall(_) | CallKind::Sync => {}
+        CallKind::Sync => {}
     }
     if let Some(context) = active.handle.context.take() {
         let span = context.span();

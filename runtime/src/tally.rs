@@ -45,7 +45,8 @@ pub(crate) enum ReplyCode {
 pub(crate) struct Tally {
     /// The operation's counters, when calls are counted.
     counts: Option<&'static CallCounts>,
-    /// The first failure seen: a returned error, a failed reply, a panic.
+    /// The first failure seen: a returned error, a failed reply, a panic, a call
+    /// given up.
     failure: Option<Failure>,
     /// A boundary's reply status (`http.response.status_code`,
     /// `rpc.response.status_code`), for its duration histogram.
@@ -98,6 +99,11 @@ impl Tally {
     /// (a response whose stream carries the status at its end).
     pub(crate) fn untimed(&mut self) {
         self.timing = None;
+    }
+
+    /// Whether a boundary's reply status was noted.
+    pub(crate) fn replied(&self) -> bool {
+        self.reply.is_some()
     }
 
     /// Notes a boundary's reply status.

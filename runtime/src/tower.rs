@@ -406,7 +406,7 @@ where
             }
             Err(error) => {
                 if let Protocol::Grpc { .. } = this.rpc.protocol
-                    && let Some((code, message)) = grpc_status_of(&error)
+                    && let Some((code, message)) = grpc_status_of(&error, this.rpc.side)
                 {
                     record_grpc(&mut span, this.rpc, code, &message);
                     span.finish();
@@ -514,22 +514,35 @@ fn record_service_error<E: fmt::Display + 'static>(span: &mut ActiveSpan, error:
     });
 }
 
-/// The gRPC status tonic makes of a service's error (`Status::try_from_error`): a
-/// status, itself or among a boxed error's sources, a timeout (CANCELLED) or a
-/// connection that failed (UNAVAILABLE). `None` where tonic makes none.
-fn grpc_status_of(error: &dyn Any) -> Option<(i32, String)> {
+/// The gRPC status tonic makes of a service's error (`Status::from_error`): a
+/// status, itself or among the sources of a boxed error or of a channel's error,
+/// load shed (RESOURCE_EXHAUSTED), a timeout (CANCELLED) or a connection that
+/// failed (UNAVAILABLE). Any other error is UNKNOWN to a client's application;
+/// a server's is none (tonic resets the stream). The error's type is known only
+/// through `Any`: the layer's bound is `Display`.
+fn grpc_status_of(error: &(dyn Any + 'static), side: Side) -> Option<(i32, String)> {
     #[cfg(feature = "tonic")]
     {
-        let said =
-            |status: &tonic::Status| Some((status.code() as i32, status.message().to_owned()));
+        use std::error::Error;
+        let said = |status: &tonic::Status| (status.code() as i32, status.message().to_owned());
         if let Some(status) = error.downcast_ref::<tonic::Status>() {
-            return said(status);
+            return Some(said(status));
         }
-        let boxed = error.downcast_ref::<BoxError>()?;
-        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&**boxed);
+        let chain: Option<&(dyn Error + 'static)> =
+            if let Some(boxed) = error.downcast_ref::<BoxError>() {
+                Some(&**boxed)
+            } else if let Some(channel) = error.downcast_ref::<tonic::transport::Error>() {
+                Some(channel)
+            } else {
+                None
+            };
+        let mut source = chain;
         while let Some(error) = source {
             if let Some(status) = error.downcast_ref::<tonic::Status>() {
-                return said(status);
+                return Some(said(status));
+            }
+            if error.is::<::tower::load_shed::error::Overloaded>() {
+                return Some((tonic::Code::ResourceExhausted as i32, error.to_string()));
             }
             if error.is::<tonic::TimeoutExpired>() {
                 return Some((tonic::Code::Cancelled as i32, error.to_string()));
@@ -539,8 +552,12 @@ fn grpc_status_of(error: &dyn Any) -> Option<(i32, String)> {
             }
             source = error.source();
         }
+        if side == Side::Client {
+            let message = chain.map(ToString::to_string).unwrap_or_default();
+            return Some((GRPC_UNKNOWN, message));
+        }
     }
-    let _ = error;
+    let _ = (error, side);
     None
 }
 

@@ -78,6 +78,25 @@ impl<T: AsAttribute> UserAttribute for Option<T> {
     }
 }
 
+/// An `Option` of a value behind a reference or a pointer, as the scalars'.
+macro_rules! user_attribute_option_through_pointer {
+    ($($pointer:ty),*) => {$(
+        impl<T: AsAttribute> UserAttribute for $pointer {
+            #[inline]
+            fn user_attribute(&self) -> Option<Value> {
+                (**self).user_attribute()
+            }
+        }
+    )*};
+}
+user_attribute_option_through_pointer!(
+    &Option<T>,
+    &mut Option<T>,
+    Box<Option<T>>,
+    Rc<Option<T>>,
+    Arc<Option<T>>
+);
+
 /// The type of value an attribute holds, as the span catalog describes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -211,6 +230,10 @@ scalar_direct!(
 /// An `f32` as the `f64` nearest its shortest decimal form: `0.1f32` is recorded as
 /// 0.1, the number written, not as 0.10000000149011612, its binary value widened.
 fn decimal_widened(value: f32) -> f64 {
+    // An integer an `f32` holds exactly is that integer as an `f64`: no text needed.
+    if value.fract() == 0.0 && value.abs() < 16_777_216.0 {
+        return f64::from(value);
+    }
     let mut digits = ShortText {
         bytes: [0; 24],
         len: 0,

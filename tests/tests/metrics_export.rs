@@ -972,6 +972,15 @@ async fn next_job() -> u64 {
     std::future::pending().await
 }
 
+/// A server stream's updates.
+#[traced_rpc(service = "shop.v1.Inventory", method = "Follow")]
+fn follow(
+    request: Request<()>,
+) -> std::pin::Pin<Box<dyn futures::Stream<Item = Result<u32, tonic::Status>> + Send>> {
+    let _ = request;
+    Box::pin(futures::stream::iter([Ok(1), Ok(2)]))
+}
+
 #[test]
 fn an_http_or_function_call_given_up_is_measured_apart_as_cancelled() {
     use futures::FutureExt as _;
@@ -1006,6 +1015,27 @@ fn an_http_or_function_call_given_up_is_measured_apart_as_cancelled() {
     ];
     assert_eq!(count(&functions, &function), 1, "{functions:#?}");
     assert_eq!(functions.len(), 1, "{functions:#?}");
+}
+
+#[test]
+fn a_server_stream_given_up_is_cancelled_and_no_error() {
+    use futures::StreamExt as _;
+    let _turn = turn();
+    let receiver = Receiver::start(Transport::Grpc);
+    let guard = install(&receiver, "grpc", &[]);
+    assert_eq!(
+        futures::executor::block_on(follow(Request::new(())).take(1).count()),
+        1
+    );
+    guard.shutdown().expect("a clean shutdown");
+    let (_, served) = histogram(&receiver, "rpc.server.call.duration");
+    let cancelled = [
+        ("rpc.method", "shop.v1.Inventory/Follow"),
+        ("rpc.response.status_code", "CANCELLED"),
+        ("rpc.system.name", "grpc"),
+    ];
+    assert_eq!(count(&served, &cancelled), 1, "{served:#?}");
+    assert_eq!(served.len(), 1, "no error.type on the server: {served:#?}");
 }
 
 /// Waits for a reply that never comes.

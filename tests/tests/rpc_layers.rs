@@ -223,35 +223,71 @@ fn a_layers_service_error_is_the_status_tonic_makes_of_it() {
     use otel_traced::opentelemetry::trace::Status;
     use otel_traced::tower::GrpcLayer;
     use otel_traced_tests::{attribute, string};
-    let cases: [(fn() -> BoxError, _, _, _); 4] = [
+    let server = GrpcLayer::server;
+    let client = || GrpcLayer::client().calling("inventory:50051");
+    /// The layer, the error its service fails with, and what the span says.
+    type Case = (
+        fn() -> GrpcLayer,
+        fn() -> BoxError,
+        Option<&'static str>,
+        Option<&'static str>,
+        Status,
+    );
+    let cases: [Case; 7] = [
         (
+            server,
             || Box::new(tonic::Status::resource_exhausted("shed")),
             Some("RESOURCE_EXHAUSTED"),
             None,
             Status::Unset,
         ),
         (
+            server,
+            || Box::new(tower::load_shed::error::Overloaded::new()),
+            Some("RESOURCE_EXHAUSTED"),
+            None,
+            Status::Unset,
+        ),
+        (
+            server,
             || Box::new(Wrapped(tonic::Status::internal("broken"))),
             Some("INTERNAL"),
             Some("INTERNAL"),
             Status::error("broken"),
         ),
         (
+            server,
             || Box::new(tonic::TimeoutExpired(())),
             Some("CANCELLED"),
             None,
             Status::Unset,
         ),
         (
+            server,
             || "a stack's own failure".into(),
             None,
             Some("_OTHER"),
             Status::error("a stack's own failure"),
         ),
+        (
+            client,
+            || Box::new(tonic::ConnectError("refused".into())),
+            Some("UNAVAILABLE"),
+            Some("UNAVAILABLE"),
+            Status::error("refused"),
+        ),
+        // What tonic's client makes of any other error.
+        (
+            client,
+            || "a stack's own failure".into(),
+            Some("UNKNOWN"),
+            Some("UNKNOWN"),
+            Status::error("a stack's own failure"),
+        ),
     ];
-    for (error, code, error_type, status) in cases {
+    for (layer, error, code, error_type, status) in cases {
         let captured = capture(|| {
-            let mut service = GrpcLayer::server().layer(Fails(error));
+            let mut service = layer().layer(Fails(error));
             futures::executor::block_on(service.call(request("POST", "/shop.Inventory/Reserve")))
                 .expect_err("it fails")
         });

@@ -254,6 +254,7 @@ fn as_attribute_wrapped(
     counted: Rc<Sku>,
     present: Option<Sku>,
     absent: Option<&Sku>,
+    borrowed: &Option<Sku>,
     #[attr] explicit: Option<Box<Sku>>,
 ) {
 }
@@ -267,6 +268,7 @@ fn as_attribute_types_are_recorded_through_pointers_and_options() {
             Rc::new(Sku("H-8")),
             Some(Sku("I-9")),
             None,
+            &Some(Sku("K-11")),
             Some(Box::new(Sku("J-10"))),
         )
     });
@@ -276,6 +278,7 @@ fn as_attribute_types_are_recorded_through_pointers_and_options() {
     assert_eq!(attribute(span, "counted"), Some(&string("H-8")));
     assert_eq!(attribute(span, "present"), Some(&string("I-9")));
     assert_eq!(attribute(span, "absent"), None);
+    assert_eq!(attribute(span, "borrowed"), Some(&string("K-11")));
     assert_eq!(attribute(span, "explicit"), Some(&string("J-10")));
 }
 

@@ -38,17 +38,21 @@ fn known_methods() -> &'static [&'static str] {
 }
 
 /// The known methods a value of `OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS` gives
-/// (kept for the process's life), HTTP's own without one.
+/// (kept for the process's life), HTTP's own without one or with one that lists
+/// none (an empty variable is an unset one, as the configuration specification has
+/// it).
 fn known_methods_from(listed: Option<&str>) -> Vec<&'static str> {
-    let Some(listed) = listed else {
-        return KNOWN_METHODS.to_vec();
-    };
-    listed
-        .split(',')
+    let listed: Vec<&'static str> = listed
+        .into_iter()
+        .flat_map(|listed| listed.split(','))
         .map(str::trim)
         .filter(|method| !method.is_empty())
         .map(|method| &*Box::leak(Box::<str>::from(method)))
-        .collect()
+        .collect();
+    if listed.is_empty() {
+        return KNOWN_METHODS.to_vec();
+    }
+    listed
 }
 
 /// Query parameters whose values are credentials, redacted in `url.full` as the
@@ -612,7 +616,8 @@ mod tests {
             known_methods_from(Some("GET, PROPFIND,,POST ")),
             ["GET", "PROPFIND", "POST"]
         );
-        assert_eq!(known_methods_from(Some("")), [""; 0]);
+        assert_eq!(known_methods_from(Some("")), KNOWN_METHODS);
+        assert_eq!(known_methods_from(Some(" , ")), KNOWN_METHODS);
     }
 
     #[test]
