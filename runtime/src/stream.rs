@@ -49,6 +49,9 @@ pub struct InstrumentedStream<S, F> {
     /// panicked. An error of another type is no outcome: more items may follow,
     /// and the call still ends OK or given up.
     concluded: bool,
+    /// The span ended in a poll (the stream's end, a gRPC status): the body held
+    /// nothing more.
+    ended: bool,
 }
 
 impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> Item> InstrumentedStream<S, F> {
@@ -62,6 +65,7 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> Item> InstrumentedStream<
             rpc,
             messages: 0,
             concluded: false,
+            ended: false,
         }
     }
 }
@@ -108,6 +112,7 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> Item> Stream for Instrume
                 {
                     record_messages(this.span, *this.messages);
                     this.span.finish();
+                    *this.ended = true;
                 }
             }
             None => {
@@ -119,6 +124,7 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> Item> Stream for Instrume
                     handle.record_reply(rpc, None, false);
                 }
                 this.span.finish();
+                *this.ended = true;
             }
         }
         Poll::Ready(item)
@@ -133,22 +139,24 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> Item> Stream for Instrume
 /// then ends as a dropped future's does (`otel_traced.cancelled`), and a gRPC
 /// call whose status had not come ends CANCELLED, as `GrpcLayer` ends it. One
 /// whose outcome came (an HTTP status item, a panic) ends as it would at its end.
-/// What the stream's body still held is dropped with the span current, as the body
-/// would have dropped it.
+/// What the stream's body still held is dropped with the span's context current
+/// (also a span sampled out, or baggage alone), as the body would have dropped it,
+/// and before the span ends.
 #[pinned_drop]
 impl<S, F> PinnedDrop for InstrumentedStream<S, F> {
     fn drop(self: Pin<&mut Self>) {
         let this = self.project();
+        // Dropped in place even if what follows panics (ending the span runs the
+        // application's span processors): a pinned value is dropped before its
+        // memory goes.
+        let inner = DropInPlace(this.inner);
         // Nothing is recorded into a span that already ended.
         record_messages(this.span, *this.messages);
-        if *this.concluded && !std::thread::panicking() {
-            // An HTTP stream dropped at its status (`try_next()?`) was not given
-            // up: it ends as it would at its end.
-            this.span.finish();
-        } else if let Some(rpc) = this.rpc
+        let panicking = std::thread::panicking();
+        if let Some(rpc) = this.rpc
             && matches!(rpc.protocol, Protocol::Grpc { .. })
             && !*this.concluded
-            && !std::thread::panicking()
+            && !panicking
         {
             // Not after a panic in a poll (recorded as the call's outcome), nor
             // while one unwinds: a call given up by another's panic has no reply
@@ -157,16 +165,27 @@ impl<S, F> PinnedDrop for InstrumentedStream<S, F> {
                 .handle()
                 .record_reply(rpc, Some(STREAM_GIVEN_UP.into()), false);
         }
-        // Last, so that a drop that panics takes nothing of the above with it; a
-        // stream given up, its span still open, drops it under that span.
-        let _current = if this.span.is_open() {
-            this.span.enter()
-        } else {
-            None
-        };
-        // SAFETY: dropped in place, where it was pinned, and never used again: the
+        {
+            let _current = if *this.ended { None } else { this.span.enter() };
+            drop(inner);
+        }
+        if *this.concluded && !panicking {
+            // An HTTP stream dropped at its status (`try_next()?`) was not given
+            // up: it ends as it would at its end.
+            this.span.finish();
+        }
+    }
+}
+
+/// Drops a pinned `ManuallyDrop` in place when it goes, unwinding or not.
+struct DropInPlace<'a, S>(Pin<&'a mut ManuallyDrop<S>>);
+
+impl<S> Drop for DropInPlace<'_, S> {
+    fn drop(&mut self) {
+        // SAFETY: dropped in place, where it was pinned, once (this guard is the
+        // only one, made in the stream's own drop) and never used again: the
         // `ManuallyDrop` left behind drops nothing.
-        unsafe { ManuallyDrop::drop(this.inner.get_unchecked_mut()) }
+        unsafe { ManuallyDrop::drop(self.0.as_mut().get_unchecked_mut()) }
     }
 }
 

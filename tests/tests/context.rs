@@ -335,6 +335,64 @@ async fn a_given_up_call_drops_what_its_body_held_with_its_span_current() {
     }
 }
 
+#[traced(sample = never)]
+fn quiet_later(connection: Connection) -> impl std::future::Future<Output = ()> {
+    async move {
+        let _ = &connection;
+        std::future::pending::<()>().await;
+    }
+}
+
+#[traced(sample = never)]
+fn quiet_rows(connection: Connection) -> impl futures::Stream<Item = u8> {
+    futures::stream::once(async move {
+        let _ = &connection;
+        std::future::pending::<u8>().await
+    })
+}
+
+#[traced(set_baggage(tenant = "acme"))]
+fn tenant_rows(seen: Arc<std::sync::Mutex<Option<String>>>) -> impl futures::Stream<Item = u8> {
+    let held = TenantSeen(seen);
+    futures::stream::once(async move {
+        let _ = &held;
+        std::future::pending::<u8>().await
+    })
+}
+
+/// Notes the baggage's tenant when dropped.
+struct TenantSeen(Arc<std::sync::Mutex<Option<String>>>);
+
+impl Drop for TenantSeen {
+    fn drop(&mut self) {
+        *self.0.lock().unwrap() = otel_traced::baggage::get("tenant");
+    }
+}
+
+#[tokio::test]
+async fn a_given_up_stream_drops_what_its_body_held_in_its_context_sampled_or_not() {
+    let captured = capture_async(async {
+        let mut later = Box::pin(quiet_later(Connection));
+        assert!(futures::poll!(later.as_mut()).is_pending());
+        drop(later);
+        let mut stream = Box::pin(quiet_rows(Connection));
+        assert!(futures::poll!(futures::StreamExt::next(&mut stream)).is_pending());
+        drop(stream);
+    })
+    .await;
+    assert!(
+        captured.spans().is_empty(),
+        "what a span sampled out held is dropped under its hint: {}",
+        captured.tree()
+    );
+    // Nothing installed: the stream's context is its baggage alone.
+    let seen = Arc::new(std::sync::Mutex::new(None));
+    let mut stream = Box::pin(tenant_rows(Arc::clone(&seen)));
+    assert!(futures::poll!(futures::StreamExt::next(&mut stream)).is_pending());
+    drop(stream);
+    assert_eq!(seen.lock().unwrap().as_deref(), Some("acme"));
+}
+
 /// Counts how often it is formatted or converted: the side effect that must not
 /// happen for a span that is not recorded.
 struct Counted(Arc<AtomicUsize>);

@@ -44,6 +44,7 @@ fn health() {
 
 #[test]
 fn spans_go_to_the_applications_global_provider_while_the_guard_lives() {
+    let _turn = otel_traced_tests::installing_turn();
     let kept = Kept::default();
     let provider = SdkTracerProvider::builder()
         .with_span_processor(kept.clone())
@@ -71,4 +72,66 @@ fn spans_go_to_the_applications_global_provider_while_the_guard_lives() {
     provider
         .shutdown()
         .expect("the application's provider is still running");
+}
+
+/// An application's processor that panics as a span ends.
+#[derive(Debug)]
+struct Panics;
+
+impl SpanProcessor for Panics {
+    fn on_start(&self, _span: &mut Span, _context: &Context) {}
+    fn on_end(&self, _span: SpanData) {
+        panic!("the application's processor failed");
+    }
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+        Ok(())
+    }
+}
+
+/// Sets its flag when dropped.
+struct Flag(Arc<Mutex<bool>>);
+
+impl Drop for Flag {
+    fn drop(&mut self) {
+        *self.0.lock().unwrap() = true;
+    }
+}
+
+/// Pages answered NOT_FOUND first; then it waits, holding `flag`.
+#[otel_traced::traced_rpc(client, http)]
+fn pages(
+    request: http::Request<()>,
+    flag: Flag,
+) -> impl futures::Stream<Item = Result<u32, http::StatusCode>> {
+    use futures::StreamExt as _;
+    let _ = request;
+    futures::stream::iter([Err(http::StatusCode::NOT_FOUND)]).chain(futures::stream::once(
+        async move {
+            let _ = &flag;
+            std::future::pending().await
+        },
+    ))
+}
+
+#[test]
+fn a_stream_dropped_while_the_applications_processor_panics_still_drops_its_body() {
+    use futures::StreamExt as _;
+    let _turn = otel_traced_tests::installing_turn();
+    let provider = SdkTracerProvider::builder()
+        .with_span_processor(Panics)
+        .build();
+    global::set_tracer_provider(provider);
+    let guard = otel_traced::use_global_provider().expect("installed");
+    let dropped = Arc::new(Mutex::new(false));
+    let request = http::Request::get("http://pages.test/").body(()).unwrap();
+    let mut stream = Box::pin(pages(request, Flag(Arc::clone(&dropped))));
+    let first = futures::executor::block_on(stream.next());
+    assert_eq!(first, Some(Err(http::StatusCode::NOT_FOUND)));
+    let ended = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(stream)));
+    drop(guard);
+    assert!(ended.is_err(), "the processor's panic goes on");
+    assert!(*dropped.lock().unwrap(), "what the stream held was dropped");
 }
