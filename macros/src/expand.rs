@@ -31,7 +31,7 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
         .filter(|boundary| boundary.side == Side::Client)
         .and_then(|boundary| boundary.carrier.as_ref())
         .map(|carrier| &carrier.ident);
-    let rebound = rebound_params(&traced.params, written);
+    let rebound = rebound_params(&traced.params, written, function.sig.receiver());
     let body = match traced.shape {
         Shape::Sync => {
             let typed = typed_body(&function.sig.output, statements);
@@ -969,9 +969,22 @@ fn typed_body(output: &syn::ReturnType, statements: &[syn::Stmt]) -> TokenStream
 /// still says so when it is not needed, except of a client's carrier (`written`),
 /// which the macro writes into. A pattern or `_` is bound here from the name the
 /// signature gives it instead (`Rebinding::Pattern`); one bound by `ref` stays
-/// where it is (captured as the body uses it).
-fn rebound_params(params: &[crate::parse::Param], written: Option<&syn::Ident>) -> TokenStream {
+/// where it is (captured as the body uses it). A `self` taken by value is used
+/// whole (`let _ = &self;`): a body using only some of its fields would capture
+/// those alone, and the rest would be dropped after the span ended.
+fn rebound_params(
+    params: &[crate::parse::Param],
+    written: Option<&syn::Ident>,
+    receiver: Option<&syn::Receiver>,
+) -> TokenStream {
     use crate::parse::Rebinding;
+    let by_value = receiver.filter(|receiver| {
+        receiver.reference.is_none() && !matches!(*receiver.ty, syn::Type::Reference(_))
+    });
+    let whole_self = by_value.map(|receiver| {
+        let self_token = &receiver.self_token;
+        quote!(let _ = &#self_token;)
+    });
     let rebound = params.iter().filter_map(|param| {
         let cfg = &param.cfg;
         if let Rebinding::Pattern { pat, arg, lints } = &param.rebinding {
@@ -1014,7 +1027,7 @@ fn rebound_params(params: &[crate::parse::Param], written: Option<&syn::Ident>) 
             let #mutability #ident = #ident;
         })
     });
-    quote!(#(#rebound)*)
+    quote!(#whole_self #(#rebound)*)
 }
 
 /// Takes `mut` off the signature's parameters whose `mut` [`rebound_params`] moves

@@ -1008,3 +1008,47 @@ fn a_trait_method_with_a_complex_return_type_is_instrumented() {
     assert_eq!(*captured.output(), 1);
     assert!(captured.find("cells").is_some());
 }
+
+/// A job whose lease is released when it is dropped; `finish` reads its id only.
+struct Job {
+    id: u64,
+    #[expect(dead_code, reason = "held for its drop")]
+    lease: Loud,
+}
+
+impl Job {
+    #[traced]
+    fn finish(self) -> u64 {
+        self.id
+    }
+
+    #[traced]
+    async fn finish_later(self) -> u64 {
+        self.id
+    }
+}
+
+#[test]
+fn a_self_taken_by_value_is_dropped_whole_while_the_span_is_current() {
+    let drops = Drops::default();
+    let captured = capture(|| {
+        let job = Job {
+            id: 7,
+            lease: drops.loud("lease"),
+        };
+        let later = Job {
+            id: 8,
+            lease: drops.loud("later lease"),
+        };
+        (
+            job.finish(),
+            futures::executor::block_on(later.finish_later()),
+        )
+    });
+    assert_eq!(*captured.output(), (7, 8));
+    assert_eq!(
+        *drops.lock(),
+        [("lease", true), ("later lease", true)],
+        "the fields the body did not use go with the span current"
+    );
+}
