@@ -135,8 +135,21 @@ impl<F, O, S: BorrowMut<ActiveSpan>> PinnedDrop for Instrumented<F, O, S> {
             .outcome
             .is_some()
             .then(|| this.span.borrow_mut().enter());
-        // SAFETY: dropped in place, where it was pinned, and never used again: the
-        // `ManuallyDrop` left behind drops nothing.
-        unsafe { ManuallyDrop::drop(this.inner.get_unchecked_mut()) }
+        drop(DropInPlace(this.inner));
+    }
+}
+
+/// Drops a pinned `ManuallyDrop` in place when it goes, unwinding or not: made in
+/// the drop of the future or stream holding it, first, so that a panic in what that
+/// drop does before it (recording, entering a context) still drops it, as a pinned
+/// value must be before its memory goes.
+pub(crate) struct DropInPlace<'a, T>(pub(crate) Pin<&'a mut ManuallyDrop<T>>);
+
+impl<T> Drop for DropInPlace<'_, T> {
+    fn drop(&mut self) {
+        // SAFETY: dropped in place, where it was pinned, once (one guard is made, in
+        // the holder's own drop) and never used again: the `ManuallyDrop` left
+        // behind drops nothing.
+        unsafe { ManuallyDrop::drop(self.0.as_mut().get_unchecked_mut()) }
     }
 }

@@ -8,6 +8,7 @@
 //! stream) as the call's reply, any other error as `#[traced]` records errors. A
 //! gRPC stream dropped before its status ends CANCELLED.
 
+use crate::future::DropInPlace;
 use crate::outcome::ErrorReport;
 use crate::rpc::{Answer, HasReply, Protocol, Reply, RpcMeta, STREAM_GIVEN_UP};
 use crate::span::{ActiveSpan, SpanHandle};
@@ -85,16 +86,19 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> Item> Stream for Instrume
 
     fn poll_next(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<Option<S::Item>> {
         let this = self.project();
-        let _current = this.span.enter();
+        let _current = if *this.ended { None } else { this.span.enter() };
         // SAFETY: `inner` is pinned as the `ManuallyDrop` holding it is, which is
         // never moved, and only dropped in place (in the drop below).
         let inner = unsafe { this.inner.map_unchecked_mut(|inner| &mut **inner) };
         // Concluded until the poll returns: a panic in it is the call's outcome,
         // and the stream dropped after it (a runtime catches the panic first) then
         // adds no CANCELLED beside it.
+        // Ended too, should the poll panic: the span ends where it is caught.
         let concluded = std::mem::replace(this.concluded, true);
+        let ended = std::mem::replace(this.ended, true);
         let polled = this.span.handle().catch_panic(|| inner.poll_next(task));
         *this.concluded = concluded;
+        *this.ended = ended;
         let item = std::task::ready!(polled);
         match &item {
             Some(item) => {
@@ -146,9 +150,8 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> Item> Stream for Instrume
 impl<S, F> PinnedDrop for InstrumentedStream<S, F> {
     fn drop(self: Pin<&mut Self>) {
         let this = self.project();
-        // Dropped in place even if what follows panics (ending the span runs the
-        // application's span processors): a pinned value is dropped before its
-        // memory goes.
+        // Dropped in place even if what follows panics; before the span ends (which
+        // runs the application's span processors).
         let inner = DropInPlace(this.inner);
         // Nothing is recorded into a span that already ended.
         record_messages(this.span, *this.messages);
@@ -174,18 +177,6 @@ impl<S, F> PinnedDrop for InstrumentedStream<S, F> {
             // up: it ends as it would at its end.
             this.span.finish();
         }
-    }
-}
-
-/// Drops a pinned `ManuallyDrop` in place when it goes, unwinding or not.
-struct DropInPlace<'a, S>(Pin<&'a mut ManuallyDrop<S>>);
-
-impl<S> Drop for DropInPlace<'_, S> {
-    fn drop(&mut self) {
-        // SAFETY: dropped in place, where it was pinned, once (this guard is the
-        // only one, made in the stream's own drop) and never used again: the
-        // `ManuallyDrop` left behind drops nothing.
-        unsafe { ManuallyDrop::drop(self.0.as_mut().get_unchecked_mut()) }
     }
 }
 

@@ -516,22 +516,30 @@ fn record_service_error<E: fmt::Display + 'static>(span: &mut ActiveSpan, error:
 
 /// The gRPC status tonic makes of a service's error (`Status::from_error`): a
 /// status, itself or among the sources of a boxed error or of a channel's error,
-/// load shed (RESOURCE_EXHAUSTED), a timeout (CANCELLED) or a connection that
-/// failed (UNAVAILABLE). Any other error is UNKNOWN to a client's application;
-/// a server's is none (tonic resets the stream). The error's type is known only
-/// through `Any`: the layer's bound is `Display`.
-fn grpc_status_of(error: &(dyn Any + 'static), side: Side) -> Option<(i32, String)> {
+/// load shedding (RESOURCE_EXHAUSTED, as tonic's server answers it), a timeout
+/// (CANCELLED) or a connection that failed (UNAVAILABLE). Any other error is UNKNOWN
+/// to a client's application, with its text; a server's is none (tonic resets the
+/// stream). (`hyper` and `h2` errors, which tonic maps further, are UNKNOWN here.)
+/// The error's type is known only through `Any`: the layer's bound is `Display`.
+fn grpc_status_of<E: fmt::Display + 'static>(error: &E, side: Side) -> Option<(i32, String)> {
     #[cfg(feature = "tonic")]
     {
         use std::error::Error;
+        let error_any: &dyn Any = error;
         let said = |status: &tonic::Status| (status.code() as i32, status.message().to_owned());
-        if let Some(status) = error.downcast_ref::<tonic::Status>() {
+        if let Some(status) = error_any.downcast_ref::<tonic::Status>() {
             return Some(said(status));
         }
         let chain: Option<&(dyn Error + 'static)> =
-            if let Some(boxed) = error.downcast_ref::<BoxError>() {
+            if let Some(boxed) = error_any.downcast_ref::<BoxError>() {
+                if boxed.is::<::tower::load_shed::error::Overloaded>() {
+                    return Some((
+                        tonic::Code::ResourceExhausted as i32,
+                        "Too many active requests for the connection".to_owned(),
+                    ));
+                }
                 Some(&**boxed)
-            } else if let Some(channel) = error.downcast_ref::<tonic::transport::Error>() {
+            } else if let Some(channel) = error_any.downcast_ref::<tonic::transport::Error>() {
                 Some(channel)
             } else {
                 None
@@ -540,9 +548,6 @@ fn grpc_status_of(error: &(dyn Any + 'static), side: Side) -> Option<(i32, Strin
         while let Some(error) = source {
             if let Some(status) = error.downcast_ref::<tonic::Status>() {
                 return Some(said(status));
-            }
-            if error.is::<::tower::load_shed::error::Overloaded>() {
-                return Some((tonic::Code::ResourceExhausted as i32, error.to_string()));
             }
             if error.is::<tonic::TimeoutExpired>() {
                 return Some((tonic::Code::Cancelled as i32, error.to_string()));
@@ -553,7 +558,7 @@ fn grpc_status_of(error: &(dyn Any + 'static), side: Side) -> Option<(i32, Strin
             source = error.source();
         }
         if side == Side::Client {
-            let message = chain.map(ToString::to_string).unwrap_or_default();
+            let message = crate::value::format_bounded(format_args!("{error}"));
             return Some((GRPC_UNKNOWN, message));
         }
     }
@@ -654,7 +659,15 @@ where
                     record_missing_status(span, &awaited);
                 }
             }
-            Some(Err(error)) => record_service_error(span, error),
+            // A channel's body fails with the status tonic gives the application.
+            Some(Err(error)) => match this.awaiting_trailers.take().and_then(|awaited| {
+                grpc_status_of(error, awaited.rpc.side).map(|status| (awaited, status))
+            }) {
+                Some((awaited, (code, message))) => {
+                    record_grpc(span, &awaited.rpc, code, &message);
+                }
+                None => record_service_error(span, error),
+            },
             None => {
                 if let Some(awaited) = this.awaiting_trailers.take() {
                     record_missing_status(span, &awaited);

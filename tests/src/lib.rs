@@ -18,7 +18,14 @@ pub const CHILD: &str = "OTEL_TRACED_TEST_CHILD";
 /// added (for what is process-wide: a panic hook, a variable read once), and
 /// asserts that it passed. The test runs its own part when [`CHILD`] is set.
 pub fn passes_in_a_child_process(name: &str, env: &[(&str, &str)]) {
-    let output = std::process::Command::new(std::env::current_exe().expect("the test binary"))
+    let mut child = std::process::Command::new(std::env::current_exe().expect("the test binary"));
+    // The developer's own `OTEL_*` variables would change what the child does.
+    for (variable, _) in std::env::vars_os() {
+        if variable.to_string_lossy().starts_with("OTEL_") {
+            child.env_remove(variable);
+        }
+    }
+    let output = child
         .args(["--exact", name, "--test-threads=1"])
         .env(CHILD, "1")
         .envs(env.iter().copied())

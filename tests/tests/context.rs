@@ -393,6 +393,34 @@ async fn a_given_up_stream_drops_what_its_body_held_in_its_context_sampled_or_no
     assert_eq!(seen.lock().unwrap().as_deref(), Some("acme"));
 }
 
+#[traced(set_baggage(tenant = "acme"))]
+fn broken_rows(connection: Connection) -> impl futures::Stream<Item = u8> {
+    use futures::StreamExt as _;
+    futures::stream::iter([1]).map(move |_| {
+        let _ = &connection;
+        panic!("a corrupt row")
+    })
+}
+
+#[test]
+fn a_stream_whose_poll_panicked_drops_its_body_outside_its_ended_span() {
+    let captured = capture(|| {
+        let mut stream = Box::pin(broken_rows(Connection));
+        let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            futures::executor::block_on(futures::StreamExt::next(&mut stream))
+        }));
+        assert!(polled.is_err());
+        drop(stream);
+    });
+    let release = captured.find("release").expect("the connection's release");
+    assert_eq!(
+        release.parent_span_id,
+        SpanId::INVALID,
+        "not a child of the span that ended: {}",
+        captured.tree()
+    );
+}
+
 /// Counts how often it is formatted or converted: the side effect that must not
 /// happen for a span that is not recorded.
 struct Counted(Arc<AtomicUsize>);

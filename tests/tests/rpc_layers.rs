@@ -512,3 +512,75 @@ fn a_bare_404_dropped_unread_still_names_an_unknown_method() {
         Some(&string("UNIMPLEMENTED"))
     );
 }
+
+/// A response body cut off after its first message, as a channel's body reports
+/// it: with the status tonic gives the application.
+struct CutOff(bool);
+
+impl http_body::Body for CutOff {
+    type Data = prost::bytes::Bytes;
+    type Error = tonic::Status;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<prost::bytes::Bytes>, tonic::Status>>> {
+        if std::mem::replace(&mut self.0, true) {
+            return Poll::Ready(Some(Err(tonic::Status::unavailable("connection reset"))));
+        }
+        Poll::Ready(Some(Ok(http_body::Frame::data(
+            prost::bytes::Bytes::from_static(b"a first message"),
+        ))))
+    }
+}
+
+/// A channel whose response is cut off, or whose error is of a type of its own.
+struct Channel(bool);
+
+impl Service<http::Request<String>> for Channel {
+    type Response = http::Response<CutOff>;
+    type Error = std::io::Error;
+    type Future = Ready<Result<http::Response<CutOff>, std::io::Error>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: http::Request<String>) -> Self::Future {
+        ready(if self.0 {
+            Ok(http::Response::new(CutOff(false)))
+        } else {
+            Err(std::io::Error::other("no route to host"))
+        })
+    }
+}
+
+#[test]
+fn a_channels_failure_is_the_status_its_application_gets() {
+    use otel_traced::opentelemetry::trace::Status;
+    use otel_traced::tower::GrpcLayer;
+    use otel_traced_tests::{attribute, string};
+    for (answers, code, message) in [
+        (true, "UNAVAILABLE", "connection reset"),
+        (false, "UNKNOWN", "no route to host"),
+    ] {
+        let captured = capture(|| {
+            let mut service = GrpcLayer::client()
+                .calling("inventory:50051")
+                .layer(Channel(answers));
+            futures::executor::block_on(async {
+                match service.call(request("POST", "/shop.Inventory/Watch")).await {
+                    Ok(response) => response.into_body().collect().await.is_err(),
+                    Err(_) => true,
+                }
+            })
+        });
+        assert!(*captured.output(), "it failed");
+        let span = captured.find("shop.Inventory/Watch").expect("the span");
+        assert_eq!(
+            attribute(span, "rpc.response.status_code"),
+            Some(&string(code))
+        );
+        assert_eq!(span.status, Status::error(message));
+    }
+}
