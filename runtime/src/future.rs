@@ -128,6 +128,8 @@ impl<F: Future, O: RecordOutcome<F::Output>, S: BorrowMut<ActiveSpan>> Future
 impl<F, O, S: BorrowMut<ActiveSpan>> PinnedDrop for Instrumented<F, O, S> {
     fn drop(self: Pin<&mut Self>) {
         let this = self.project();
+        // SAFETY: the one guard of `inner`, which is not used after it.
+        let inner = unsafe { DropInPlace::new(this.inner) };
         // A call given up: what its body held is dropped with its span current (a
         // pooled connection returned, a guard's log line), as it would have been
         // by the body. A completed call's body held nothing more.
@@ -135,7 +137,7 @@ impl<F, O, S: BorrowMut<ActiveSpan>> PinnedDrop for Instrumented<F, O, S> {
             .outcome
             .is_some()
             .then(|| this.span.borrow_mut().enter());
-        drop(DropInPlace(this.inner));
+        drop(inner);
     }
 }
 
@@ -143,13 +145,21 @@ impl<F, O, S: BorrowMut<ActiveSpan>> PinnedDrop for Instrumented<F, O, S> {
 /// the drop of the future or stream holding it, first, so that a panic in what that
 /// drop does before it (recording, entering a context) still drops it, as a pinned
 /// value must be before its memory goes.
-pub(crate) struct DropInPlace<'a, T>(pub(crate) Pin<&'a mut ManuallyDrop<T>>);
+pub(crate) struct DropInPlace<'a, T>(Pin<&'a mut ManuallyDrop<T>>);
+
+impl<'a, T> DropInPlace<'a, T> {
+    /// # Safety
+    /// One guard is made of a value, in its holder's own drop, and the value is not
+    /// used after it.
+    pub(crate) unsafe fn new(value: Pin<&'a mut ManuallyDrop<T>>) -> Self {
+        DropInPlace(value)
+    }
+}
 
 impl<T> Drop for DropInPlace<'_, T> {
     fn drop(&mut self) {
-        // SAFETY: dropped in place, where it was pinned, once (one guard is made, in
-        // the holder's own drop) and never used again: the `ManuallyDrop` left
-        // behind drops nothing.
+        // SAFETY: dropped in place, where it was pinned, once (`new`'s contract)
+        // and never used again: the `ManuallyDrop` left behind drops nothing.
         unsafe { ManuallyDrop::drop(self.0.as_mut().get_unchecked_mut()) }
     }
 }

@@ -519,6 +519,12 @@ impl ActiveSpan {
         }
     }
 
+    /// Whether a span is recorded and has not ended.
+    #[inline]
+    pub(crate) fn records(&self) -> bool {
+        self.handle.context.is_some()
+    }
+
     /// Whether the call's span or its tally is still to end.
     #[inline]
     pub(crate) fn is_open(&self) -> bool {

@@ -50,8 +50,9 @@ pub struct InstrumentedStream<S, F> {
     /// panicked. An error of another type is no outcome: more items may follow,
     /// and the call still ends OK or given up.
     concluded: bool,
-    /// The span ended in a poll (the stream's end, a gRPC status): the body held
-    /// nothing more.
+    /// The recorded span ended in a poll (a gRPC status, a panic), or the stream
+    /// did: its context is no longer entered (the body's context, when no span is
+    /// recorded, still is).
     ended: bool,
 }
 
@@ -95,7 +96,7 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> Item> Stream for Instrume
         // adds no CANCELLED beside it.
         // Ended too, should the poll panic: the span ends where it is caught.
         let concluded = std::mem::replace(this.concluded, true);
-        let ended = std::mem::replace(this.ended, true);
+        let ended = std::mem::replace(this.ended, *this.ended || this.span.records());
         let polled = this.span.handle().catch_panic(|| inner.poll_next(task));
         *this.concluded = concluded;
         *this.ended = ended;
@@ -115,8 +116,8 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> Item> Stream for Instrume
                         .is_some_and(|rpc| matches!(rpc.protocol, Protocol::Grpc { .. }))
                 {
                     record_messages(this.span, *this.messages);
+                    *this.ended |= this.span.records();
                     this.span.finish();
-                    *this.ended = true;
                 }
             }
             None => {
@@ -152,7 +153,8 @@ impl<S, F> PinnedDrop for InstrumentedStream<S, F> {
         let this = self.project();
         // Dropped in place even if what follows panics; before the span ends (which
         // runs the application's span processors).
-        let inner = DropInPlace(this.inner);
+        // SAFETY: the one guard of `inner`, which is not used after it.
+        let inner = unsafe { DropInPlace::new(this.inner) };
         // Nothing is recorded into a span that already ended.
         record_messages(this.span, *this.messages);
         let panicking = std::thread::panicking();

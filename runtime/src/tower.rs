@@ -660,9 +660,13 @@ where
                 }
             }
             // A channel's body fails with the status tonic gives the application.
-            Some(Err(error)) => match this.awaiting_trailers.take().and_then(|awaited| {
-                grpc_status_of(error, awaited.rpc.side).map(|status| (awaited, status))
-            }) {
+            Some(Err(error)) => match this
+                .awaiting_trailers
+                .take()
+                .filter(|awaited| awaited.rpc.side == Side::Client)
+                .and_then(|awaited| {
+                    grpc_status_of(error, awaited.rpc.side).map(|status| (awaited, status))
+                }) {
                 Some((awaited, (code, message))) => {
                     record_grpc(span, &awaited.rpc, code, &message);
                 }

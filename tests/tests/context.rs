@@ -402,6 +402,28 @@ fn broken_rows(connection: Connection) -> impl futures::Stream<Item = u8> {
     })
 }
 
+#[traced(sample = never)]
+fn quiet_broken_rows(connection: Connection) -> impl futures::Stream<Item = u8> {
+    use futures::StreamExt as _;
+    futures::stream::iter([1]).map(move |_| {
+        let _ = &connection;
+        panic!("a corrupt row")
+    })
+}
+
+#[test]
+fn a_sampled_out_stream_whose_poll_panicked_drops_its_body_under_its_hint() {
+    let captured = capture(|| {
+        let mut stream = Box::pin(quiet_broken_rows(Connection));
+        let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            futures::executor::block_on(futures::StreamExt::next(&mut stream))
+        }));
+        assert!(polled.is_err());
+        drop(stream);
+    });
+    assert!(captured.spans().is_empty(), "{}", captured.tree());
+}
+
 #[test]
 fn a_stream_whose_poll_panicked_drops_its_body_outside_its_ended_span() {
     let captured = capture(|| {

@@ -584,3 +584,29 @@ fn a_channels_failure_is_the_status_its_application_gets() {
         assert_eq!(span.status, Status::error(message));
     }
 }
+
+/// A server's body failing mid-stream is no status it sent: hyper resets the stream.
+#[test]
+fn a_servers_body_failing_is_an_error_not_a_status() {
+    use otel_traced::opentelemetry::trace::Status;
+    use otel_traced::tower::GrpcLayer;
+    use otel_traced_tests::attribute;
+    let captured = capture(|| {
+        let mut service = GrpcLayer::server().layer(Channel(true));
+        futures::executor::block_on(async {
+            let response = service
+                .call(request("POST", "/shop.Inventory/Watch"))
+                .await
+                .expect("answered");
+            response.into_body().collect().await.is_err()
+        })
+    });
+    assert!(*captured.output(), "it failed");
+    let span = captured.find("shop.Inventory/Watch").expect("the span");
+    assert_eq!(attribute(span, "rpc.response.status_code"), None);
+    assert!(
+        matches!(&span.status, Status::Error { description } if description.contains("connection reset")),
+        "{:?}",
+        span.status
+    );
+}
