@@ -76,6 +76,15 @@ fn checkout_trace() -> Vec<SpanData> {
     vec![load, charge, span(1, 0, "checkout", (0, 100))]
 }
 
+/// The bars of `checkout_trace`'s load_cart and charge: the first quarter of the
+/// trace, its second half.
+fn checkout_bars() -> (String, String) {
+    (
+        format!("{}{}", "█".repeat(8), " ".repeat(24)),
+        format!("{}{}", " ".repeat(16), "█".repeat(16)),
+    )
+}
+
 fn export(exporter: &ConsoleExporter, spans: Vec<SpanData>) {
     futures::executor::block_on(exporter.export(spans)).expect("export succeeds");
 }
@@ -90,16 +99,14 @@ fn a_trace_is_printed_as_a_waterfall_when_its_root_ends() {
     assert_eq!(out.text(), "", "nothing is printed before the root ends");
     export(&exporter, vec![root]);
     let full = "█".repeat(32);
-    let quarter = "█".repeat(8);
-    let half = "█".repeat(16);
-    let blank = " ".repeat(16);
+    let (first_quarter, second_half) = checkout_bars();
     assert_eq!(
         out.text(),
         format!(
             "\ntrace 07070707070707070707070707070707  100.00 ms\n\
              checkout             100.00 ms  {full}\n\
-             ├─ load_cart          25.00 ms  {quarter}                          {{order=\"A-1\"}}\n\
-             └─ charge (client)    50.00 ms  {blank}{half}  [error: card declined]  {{amount=7}}\n"
+             ├─ load_cart          25.00 ms  {first_quarter}  {{order=\"A-1\"}}\n\
+             └─ charge (client)    50.00 ms  {second_half}  [error: card declined]  {{amount=7}}\n"
         )
     );
 }
@@ -179,15 +186,13 @@ fn shutdown_prints_traces_whose_root_never_ended() {
     assert_eq!(out.text(), "");
     exporter.shutdown().expect("shutdown succeeds");
     // Each span its own tree, placed in the trace's one timeline.
-    let quarter = "█".repeat(8);
-    let half = "█".repeat(16);
-    let blank = " ".repeat(16);
+    let (first_quarter, second_half) = checkout_bars();
     assert_eq!(
         out.text(),
         format!(
             "\ntrace 07070707070707070707070707070707  100.00 ms\n\
-             load_cart          25.00 ms  {quarter}                          {{order=\"A-1\"}}\n\
-             charge (client)    50.00 ms  {blank}{half}  [error: card declined]  {{amount=7}}\n"
+             load_cart          25.00 ms  {first_quarter}  {{order=\"A-1\"}}\n\
+             charge (client)    50.00 ms  {second_half}  [error: card declined]  {{amount=7}}\n"
         )
     );
 }
