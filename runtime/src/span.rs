@@ -575,7 +575,7 @@ fn end_dropped(active: &mut ActiveSpan) {
             if let Some(tally) = &mut active.handle.tally
                 && !tally.replied()
             {
-                tally.fail(Failure::Cancelled);
+                tally.fail(crate::tally::CANCELLED);
             }
         }
         CallKind::Sync => {}

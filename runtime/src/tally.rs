@@ -11,12 +11,15 @@ pub(crate) enum Failure {
     Named(&'static str),
     /// An HTTP status code that is an error on this side.
     HttpStatus(u16),
-    /// Given up (its future dropped) before it ended, but for a gRPC call, which
-    /// ends `CANCELLED`: its duration is no completed call's, so it is kept apart
-    /// (`error.type = "cancelled"`); the operation did not fail, so its counters
-    /// (the adaptive sampler's error rate) count no error.
-    Cancelled,
 }
+
+/// A call given up (its future dropped) before it ended, but for a gRPC call,
+/// which ends `CANCELLED`: its duration is no completed call's, so it is kept
+/// apart (`error.type = "cancelled"`); the operation did not fail, so its counters
+/// (the adaptive sampler's error rate) count no error. (A name, not a variant of
+/// its own: with a third variant, every annotated call's frame took two
+/// instructions more with nothing installed, callgrind says.)
+pub(crate) const CANCELLED: Failure = Failure::Named("cancelled");
 
 impl Failure {
     /// The value of `error.type` (of the duration metrics).
@@ -25,7 +28,6 @@ impl Failure {
         match self {
             Failure::Named(name) => opentelemetry::Value::from(name),
             Failure::HttpStatus(status) => opentelemetry::Value::from(status.to_string()),
-            Failure::Cancelled => opentelemetry::Value::from("cancelled"),
         }
     }
 }
@@ -149,10 +151,7 @@ impl Tally {
     /// stalled the measured call's end.
     pub(crate) fn settle(&mut self, ended: Option<Stamp>) {
         if let Some(counts) = self.counts {
-            counts.count(
-                self.failure
-                    .is_some_and(|failure| failure != Failure::Cancelled),
-            );
+            counts.count(self.failure.is_some_and(|failure| failure != CANCELLED));
         }
         if let (Some(timing), Some(ended)) = (&mut self.timing, ended) {
             crate::metrics::record(timing, ended, self.failure, self.reply);
@@ -162,13 +161,13 @@ impl Tally {
 
 #[cfg(test)]
 mod tests {
-    use super::{Failure, Tally};
+    use super::{CANCELLED, Failure, Tally};
 
     #[test]
     fn a_call_given_up_is_counted_as_a_call_not_as_an_error() {
         crate::calls::count_calls();
         let counts = || crate::calls::counts_for("tally.tests.given_up");
-        for failure in [Failure::Cancelled, Failure::Named("Declined")] {
+        for failure in [CANCELLED, Failure::Named("Declined")] {
             let mut tally = Tally::for_call(counts, None).expect("calls are counted");
             tally.fail(failure);
             tally.settle(None);
