@@ -405,14 +405,7 @@ where
                 })))
             }
             Err(error) => {
-                if let Protocol::Grpc { .. } = this.rpc.protocol
-                    && let Some((code, message)) = grpc_status_of(&error, this.rpc.side)
-                {
-                    record_grpc(&mut span, this.rpc, code, &message);
-                    span.finish();
-                    return Poll::Ready(Err(error));
-                }
-                record_service_error(&mut span, &error);
+                record_failure(&mut span, Some(this.rpc), &error);
                 span.finish();
                 Poll::Ready(Err(error))
             }
@@ -499,6 +492,22 @@ fn record_missing_status(span: &mut ActiveSpan, awaited: &AwaitedStatus) {
 /// A service's error as tower stacks return it.
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// Records a service's or a body's error: on a gRPC call (`grpc`), as the status
+/// tonic makes of it where it makes one; otherwise as [`record_service_error`].
+fn record_failure<E: fmt::Display + 'static>(
+    span: &mut ActiveSpan,
+    grpc: Option<&RpcMeta>,
+    error: &E,
+) {
+    let status = grpc
+        .filter(|rpc| matches!(rpc.protocol, Protocol::Grpc { .. }))
+        .and_then(|rpc| Some((rpc, grpc_status_of(error, rpc.side)?)));
+    match status {
+        Some((rpc, (code, message))) => record_grpc(span, rpc, code, &message),
+        None => record_service_error(span, error),
+    }
+}
+
 /// Records a service's or a body's error as `#[traced]` records errors, but for
 /// a boxed one, whose type says nothing of the error: its `error.type` is
 /// `_OTHER`, the conventions' value for a type not known.
@@ -530,7 +539,7 @@ fn grpc_status_of<E: fmt::Display + 'static>(error: &E, side: Side) -> Option<(i
         if let Some(status) = error_any.downcast_ref::<tonic::Status>() {
             return Some(said(status));
         }
-        let chain: Option<&(dyn Error + 'static)> =
+        let mut source: Option<&(dyn Error + 'static)> =
             if let Some(boxed) = error_any.downcast_ref::<BoxError>() {
                 if boxed.is::<::tower::load_shed::error::Overloaded>() {
                     return Some((
@@ -544,7 +553,6 @@ fn grpc_status_of<E: fmt::Display + 'static>(error: &E, side: Side) -> Option<(i
             } else {
                 None
             };
-        let mut source = chain;
         while let Some(error) = source {
             if let Some(status) = error.downcast_ref::<tonic::Status>() {
                 return Some(said(status));
@@ -659,19 +667,16 @@ where
                     record_missing_status(span, &awaited);
                 }
             }
-            // A channel's body fails with the status tonic gives the application.
-            Some(Err(error)) => match this
-                .awaiting_trailers
-                .take()
-                .filter(|awaited| awaited.rpc.side == Side::Client)
-                .and_then(|awaited| {
-                    grpc_status_of(error, awaited.rpc.side).map(|status| (awaited, status))
-                }) {
-                Some((awaited, (code, message))) => {
-                    record_grpc(span, &awaited.rpc, code, &message);
-                }
-                None => record_service_error(span, error),
-            },
+            // A channel's body fails with the status tonic gives the application; a
+            // server's failing body is no status it sent (hyper resets the stream).
+            Some(Err(error)) => {
+                let awaited = this.awaiting_trailers.take();
+                let client = awaited
+                    .as_ref()
+                    .map(|awaited| &awaited.rpc)
+                    .filter(|rpc| rpc.side == Side::Client);
+                record_failure(span, client, error);
+            }
             None => {
                 if let Some(awaited) = this.awaiting_trailers.take() {
                     record_missing_status(span, &awaited);
