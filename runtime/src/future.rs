@@ -115,7 +115,7 @@ impl<F: Future, O: RecordOutcome<F::Output>, S: BorrowMut<ActiveSpan>> Future
         // SAFETY: `inner` is pinned as the `ManuallyDrop` holding it is, which is
         // never moved, and only dropped in place (below).
         let inner = unsafe { this.inner.map_unchecked_mut(|inner| &mut **inner) };
-        let output = std::task::ready!(span.handle().catch_panic(|| inner.poll(task)));
+        let output = std::task::ready!(span.catch_panic(|| inner.poll(task)));
         if let Some(outcome) = this.outcome.take() {
             outcome.record(span.handle(), &output);
         }

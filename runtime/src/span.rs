@@ -333,20 +333,25 @@ impl SpanHandle {
     pub fn catch_panic<R>(&mut self, body: impl FnOnce() -> R) -> R {
         match panic::catch_unwind(AssertUnwindSafe(body)) {
             Ok(output) => output,
-            Err(payload) => {
-                let report = PanicReport::take(&*payload);
-                self.record_panic(&report);
-                // Its duration ends here too, not when the future is dropped.
-                if let Some(tally) = &mut self.tally {
-                    tally.note_end();
-                }
-                if let Some(context) = self.context.take() {
-                    context.span().end();
-                }
-                report.restore();
-                panic::resume_unwind(payload)
-            }
+            Err(payload) => self.end_panicked(payload),
         }
+    }
+
+    /// Records the panic whose `payload` was caught, ends the span and resumes
+    /// unwinding.
+    #[cold]
+    fn end_panicked(&mut self, payload: Box<dyn std::any::Any + Send>) -> ! {
+        let report = PanicReport::take(&*payload);
+        self.record_panic(&report);
+        // Its duration ends here too, not when the future is dropped.
+        if let Some(tally) = &mut self.tally {
+            tally.note_end();
+        }
+        if let Some(context) = self.context.take() {
+            context.span().end();
+        }
+        report.restore();
+        panic::resume_unwind(payload)
     }
 }
 
@@ -511,6 +516,30 @@ impl ActiveSpan {
         &mut self.handle
     }
 
+    /// [`SpanHandle::catch_panic`] for a poll of a future or stream, which outlives
+    /// the panic when its caller catches it: a recorded span the panic ended takes
+    /// the body's own context with it (its baggage beside the span), so that what
+    /// the body still holds, dropped later, is no child of a span that ended. A span
+    /// sampled out keeps it: its body is still dropped under its sampling hint.
+    #[inline]
+    pub(crate) fn catch_panic<R>(&mut self, body: impl FnOnce() -> R) -> R {
+        match panic::catch_unwind(AssertUnwindSafe(body)) {
+            Ok(output) => output,
+            Err(payload) => {
+                self.leave_ended_span();
+                self.handle.end_panicked(payload)
+            }
+        }
+    }
+
+    /// Drops the context the body runs under when it holds the recorded span, which
+    /// is ending: later polls and the drop of the body run under their caller's.
+    fn leave_ended_span(&mut self) {
+        if self.records() {
+            drop(self.current.take());
+        }
+    }
+
     /// Ends the span of a call that completed.
     #[inline]
     pub(crate) fn finish(&mut self) {
@@ -549,6 +578,7 @@ impl Drop for ActiveSpan {
 #[inline(never)]
 fn end_finished(span: &mut ActiveSpan) {
     let ended = span.handle.tally.as_ref().and_then(Tally::ended);
+    span.leave_ended_span();
     if let Some(context) = span.handle.context.take() {
         context.span().end();
     }

@@ -50,10 +50,6 @@ pub struct InstrumentedStream<S, F> {
     /// panicked. An error of another type is no outcome: more items may follow,
     /// and the call still ends OK or given up.
     concluded: bool,
-    /// The recorded span ended in a poll (a gRPC status, a panic), or the stream
-    /// did: its context is no longer entered (the body's context, when no span is
-    /// recorded, still is).
-    ended: bool,
 }
 
 impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> Item> InstrumentedStream<S, F> {
@@ -67,7 +63,6 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> Item> InstrumentedStream<
             rpc,
             messages: 0,
             concluded: false,
-            ended: false,
         }
     }
 }
@@ -87,19 +82,18 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> Item> Stream for Instrume
 
     fn poll_next(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<Option<S::Item>> {
         let this = self.project();
-        let _current = if *this.ended { None } else { this.span.enter() };
+        // Once its recorded span ended (a gRPC status, a panic), the stream's
+        // context is no longer entered (`ActiveSpan::catch_panic`, `finish`).
+        let _current = this.span.enter();
         // SAFETY: `inner` is pinned as the `ManuallyDrop` holding it is, which is
         // never moved, and only dropped in place (in the drop below).
         let inner = unsafe { this.inner.map_unchecked_mut(|inner| &mut **inner) };
         // Concluded until the poll returns: a panic in it is the call's outcome,
         // and the stream dropped after it (a runtime catches the panic first) then
         // adds no CANCELLED beside it.
-        // Ended too, should the poll panic: the span ends where it is caught.
         let concluded = std::mem::replace(this.concluded, true);
-        let ended = std::mem::replace(this.ended, *this.ended || this.span.records());
-        let polled = this.span.handle().catch_panic(|| inner.poll_next(task));
+        let polled = this.span.catch_panic(|| inner.poll_next(task));
         *this.concluded = concluded;
-        *this.ended = ended;
         let item = std::task::ready!(polled);
         match &item {
             Some(item) => {
@@ -116,7 +110,6 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> Item> Stream for Instrume
                         .is_some_and(|rpc| matches!(rpc.protocol, Protocol::Grpc { .. }))
                 {
                     record_messages(this.span, *this.messages);
-                    *this.ended |= this.span.records();
                     this.span.finish();
                 }
             }
@@ -129,7 +122,6 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> Item> Stream for Instrume
                     handle.record_reply(rpc, None, false);
                 }
                 this.span.finish();
-                *this.ended = true;
             }
         }
         Poll::Ready(item)
@@ -171,7 +163,7 @@ impl<S, F> PinnedDrop for InstrumentedStream<S, F> {
                 .record_reply(rpc, Some(STREAM_GIVEN_UP.into()), false);
         }
         {
-            let _current = if *this.ended { None } else { this.span.enter() };
+            let _current = this.span.enter();
             drop(inner);
         }
         if *this.concluded && !panicking {

@@ -419,7 +419,7 @@ where
 /// which would otherwise be taken for a cancelled call that did not fail.
 fn poll_catching<T>(span: Option<&mut ActiveSpan>, poll: impl FnOnce() -> T) -> T {
     match span {
-        Some(span) => span.handle().catch_panic(poll),
+        Some(span) => span.catch_panic(poll),
         None => poll(),
     }
 }

@@ -411,36 +411,56 @@ fn quiet_broken_rows(connection: Connection) -> impl futures::Stream<Item = u8> 
     })
 }
 
+#[traced(set_baggage(tenant = "acme"))]
+fn broken_query(connection: Connection) -> impl Future<Output = ()> {
+    std::future::poll_fn(move |_| {
+        let _ = &connection;
+        panic!("a corrupt row")
+    })
+}
+
+/// What is recorded when `open` makes a future or stream holding a [`Connection`],
+/// whose first poll (`poll`) panics, and which is dropped after its caller caught
+/// the panic.
+fn dropped_after_a_caught_panic<T>(
+    open: impl FnOnce() -> T,
+    poll: impl FnOnce(&mut T),
+) -> otel_traced::testing::Captured<()> {
+    capture(|| {
+        let mut held = open();
+        let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| poll(&mut held)));
+        assert!(polled.is_err());
+        drop(held);
+    })
+}
+
+fn poll_stream<S: futures::Stream + Unpin>(stream: &mut S) {
+    futures::executor::block_on(futures::StreamExt::next(stream));
+}
+
 #[test]
 fn a_sampled_out_stream_whose_poll_panicked_drops_its_body_under_its_hint() {
-    let captured = capture(|| {
-        let mut stream = Box::pin(quiet_broken_rows(Connection));
-        let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            futures::executor::block_on(futures::StreamExt::next(&mut stream))
-        }));
-        assert!(polled.is_err());
-        drop(stream);
-    });
+    let captured =
+        dropped_after_a_caught_panic(|| Box::pin(quiet_broken_rows(Connection)), poll_stream);
     assert!(captured.spans().is_empty(), "{}", captured.tree());
 }
 
 #[test]
-fn a_stream_whose_poll_panicked_drops_its_body_outside_its_ended_span() {
-    let captured = capture(|| {
-        let mut stream = Box::pin(broken_rows(Connection));
-        let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            futures::executor::block_on(futures::StreamExt::next(&mut stream))
-        }));
-        assert!(polled.is_err());
-        drop(stream);
-    });
-    let release = captured.find("release").expect("the connection's release");
-    assert_eq!(
-        release.parent_span_id,
-        SpanId::INVALID,
-        "not a child of the span that ended: {}",
-        captured.tree()
+fn a_stream_or_future_whose_poll_panicked_drops_its_body_outside_its_ended_span() {
+    let stream = dropped_after_a_caught_panic(|| Box::pin(broken_rows(Connection)), poll_stream);
+    let future = dropped_after_a_caught_panic(
+        || Box::pin(broken_query(Connection)),
+        |query| futures::executor::block_on(query),
     );
+    for captured in [stream, future] {
+        let release = captured.find("release").expect("the connection's release");
+        assert_eq!(
+            release.parent_span_id,
+            SpanId::INVALID,
+            "not a child of the span that ended: {}",
+            captured.tree()
+        );
+    }
 }
 
 /// Counts how often it is formatted or converted: the side effect that must not
