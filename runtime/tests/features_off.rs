@@ -24,6 +24,18 @@ fn a_configuration_needing_a_left_out_exporter_is_an_error_naming_its_feature() 
             .err(),
         Some(InitError::MissingFeature("otlp"))
     );
+    for exporter in ["otlp", "console"] {
+        assert_eq!(
+            Config::from_vars([
+                ("OTEL_TRACES_EXPORTER", "none"),
+                ("OTEL_METRICS_EXPORTER", exporter)
+            ])
+            .install()
+            .err(),
+            Some(InitError::MissingFeature("metrics")),
+            "metrics asked for by name: {exporter}"
+        );
+    }
     // Refused, nothing was installed: spans may go nowhere.
     let guard = Config::from_vars([("OTEL_TRACES_EXPORTER", "none")])
         .install()

@@ -51,6 +51,9 @@ pub(crate) enum Temporality {
 /// unset, they follow the spans: over OTLP to the same collector (unless the
 /// metrics variables say otherwise), a summary on the console beside the console
 /// waterfall, none when spans go nowhere or to an exporter of the application's.
+/// A build without the `metrics` feature measures nothing: metrics asked for by
+/// name there are a [`InitError::MissingFeature`], as a left-out exporter of spans
+/// is; following the spans, they go nowhere.
 pub(crate) fn settings(
     vars: &Vars,
     traces: &Destination,
@@ -75,7 +78,12 @@ pub(crate) fn settings(
             Destination::None | Destination::Custom => Kind::None,
         },
     };
+    let named = vars.get("OTEL_METRICS_EXPORTER").is_some();
+    if !cfg!(feature = "metrics") && named && matches!(kind, Kind::Otlp | Kind::Console) {
+        return Err(InitError::MissingFeature("metrics"));
+    }
     let destination = match kind {
+        _ if !cfg!(feature = "metrics") => MetricsDestination::None,
         Kind::None => MetricsDestination::None,
         Kind::Custom => MetricsDestination::Custom,
         Kind::Console => MetricsDestination::Console,
