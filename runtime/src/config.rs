@@ -129,6 +129,8 @@ pub(crate) struct Settings {
     pub log_batch: BatchSettings,
     pub propagators: Vec<Propagator>,
     pub value_length_limit: Option<usize>,
+    /// The exception log records' (`OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT`).
+    pub log_value_length_limit: Option<usize>,
     pub span_limits: SpanLimits,
     pub logs: LogsDestination,
     pub exception_signal: ExceptionSignal,
@@ -487,6 +489,7 @@ impl Config {
             log_batch: self.batch(&LOG_BATCH, BatchChoices::default())?,
             propagators: self.chosen_propagators()?,
             value_length_limit: value_length_limit(vars)?,
+            log_value_length_limit: logs::value_length_limit(vars)?,
             span_limits: span_limits(vars)?,
             exception_signal: logs::exception_signal(vars)?,
             metrics: metrics::settings(

@@ -452,7 +452,11 @@ pub(crate) fn install(
         metrics.install(settings.metrics.all_functions);
     }
     match &logs {
-        Some(logs) => crate::logs::install(logs, settings.exception_signal),
+        Some(logs) => crate::logs::install(
+            logs,
+            settings.exception_signal,
+            settings.log_value_length_limit,
+        ),
         None if settings.exception_signal != ExceptionSignal::SpanEvent => {
             crate::tell(format_args!(
                 "OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN asks for exception log records, but no logs are exported (OTEL_LOGS_EXPORTER, or OTLP for spans): exceptions stay span events"

@@ -36,6 +36,8 @@ const BOTH: u8 = 2;
 struct Loggers {
     /// Exceptions recorded by annotated functions.
     exceptions: SdkLogger,
+    /// Characters kept of each string of an exception record, if limited.
+    exception_value_length_limit: Option<usize>,
     #[cfg(feature = "log")]
     log: opentelemetry_appender_log::OpenTelemetryLogBridge<SdkLoggerProvider, SdkLogger>,
     #[cfg(feature = "tracing")]
@@ -127,8 +129,13 @@ impl<E: LogExporter> LogExporter for CountedLogExporter<E> {
     }
 }
 
-/// Makes `provider` where bridged records and exception records go.
-pub(crate) fn install(provider: &SdkLoggerProvider, exceptions: ExceptionSignal) {
+/// Makes `provider` where bridged records and exception records go, the strings of
+/// the latter cut to `value_length_limit` characters.
+pub(crate) fn install(
+    provider: &SdkLoggerProvider,
+    exceptions: ExceptionSignal,
+    value_length_limit: Option<usize>,
+) {
     let scope = |name: &'static str| {
         InstrumentationScope::builder(name)
             .with_version(env!("CARGO_PKG_VERSION"))
@@ -136,6 +143,7 @@ pub(crate) fn install(provider: &SdkLoggerProvider, exceptions: ExceptionSignal)
     };
     let loggers = Loggers {
         exceptions: provider.logger_with_scope(scope("otel-traced")),
+        exception_value_length_limit: value_length_limit,
         #[cfg(feature = "log")]
         log: opentelemetry_appender_log::OpenTelemetryLogBridge::new(provider),
         #[cfg(feature = "tracing")]
@@ -179,10 +187,13 @@ pub(crate) fn emit_exception(span: &SpanContext, attributes: &[KeyValue]) {
             record.set_severity_number(Severity::Error);
             record.set_severity_text("ERROR");
             record.set_trace_context(span.trace_id(), span.span_id(), Some(span.trace_flags()));
-            // Cut as the span's are on their way out (a type name, a path): the
-            // logs SDK applies no value length limit.
+            // Cut here (a message, a type name, a path): the logs SDK applies no
+            // value length limit.
             record.add_attributes(attributes.iter().map(|attribute| {
-                let value = crate::value::within_length_limit(attribute.value.clone());
+                let value = match loggers.exception_value_length_limit {
+                    Some(limit) => crate::value::cut_to(attribute.value.clone(), limit),
+                    None => attribute.value.clone(),
+                };
                 (attribute.key.clone(), any_value(&value))
             }));
             loggers.exceptions.emit(record);

@@ -359,7 +359,7 @@ impl SpanHandle {
 /// status Error with `description`, and the exception (type, message, and `extra`
 /// such as a location) as a span event, a log record linked to the span, or both,
 /// as `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN` chose; strings within the value
-/// length limit.
+/// length limit of each (a log record's is cut where it is emitted).
 fn record_exception(
     span: &SpanRef<'_>,
     error_type: &'static str,
@@ -370,7 +370,7 @@ fn record_exception(
     span.set_attribute(KeyValue::new(ERROR_TYPE, error_type));
     let mut exception = vec![
         KeyValue::new(EXCEPTION_TYPE, error_type),
-        KeyValue::new(EXCEPTION_MESSAGE, within_length_limit(message.into())),
+        KeyValue::new(EXCEPTION_MESSAGE, message),
     ];
     exception.extend(extra);
     let (as_event, as_log) = crate::logs::exception_targets();
@@ -378,6 +378,8 @@ fn record_exception(
         crate::logs::emit_exception(span.span_context(), &exception);
     }
     if as_event {
+        let message = &mut exception[1].value;
+        *message = within_length_limit(std::mem::replace(message, Value::Bool(false)));
         span.add_event("exception", exception);
     }
     span.set_status(Status::error(truncated(description)));

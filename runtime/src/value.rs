@@ -622,7 +622,8 @@ fn cut_end(text: &str, limit: usize) -> Option<usize> {
     text.char_indices().nth(limit).map(|(end, _)| end)
 }
 
-fn cut_to(value: Value, limit: usize) -> Value {
+/// `value`'s strings cut to `limit` characters; other values pass unchanged.
+pub(crate) fn cut_to(value: Value, limit: usize) -> Value {
     let cut = |text: StringValue| match cut_end(text.as_str(), limit) {
         Some(end) => StringValue::from(text.as_str()[..end].to_owned()),
         None => text,

@@ -259,7 +259,7 @@ fn exceptions_are_log_records_linked_to_the_span_under_logs() {
 }
 
 #[test]
-fn an_exception_record_is_cut_to_the_value_length_limit_as_its_span() {
+fn an_exception_record_is_cut_to_the_general_value_length_limit() {
     let _turn = turn();
     let (span, records) = failing_call(Some("logs"), &[("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "8")]);
     let exceptions = exception_records(&records);
@@ -273,6 +273,43 @@ fn an_exception_record_is_cut_to_the_value_length_limit_as_its_span() {
     assert_eq!(
         string_attribute(&span.attributes, "error.type"),
         Some("logs_exp")
+    );
+}
+
+#[test]
+fn an_exception_record_takes_the_log_records_limit_and_its_event_the_spans() {
+    let _turn = turn();
+    let (span, records) = failing_call(
+        Some("logs/dup"),
+        &[
+            ("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", "3"),
+            ("OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT", "6"),
+        ],
+    );
+    let exceptions = exception_records(&records);
+    assert_eq!(exceptions.len(), 1, "{records:#?}");
+    let attributes = &exceptions[0].attributes;
+    assert_eq!(
+        (
+            string_attribute(attributes, "exception.type"),
+            string_attribute(attributes, "exception.message"),
+        ),
+        (Some("logs_e"), Some("out of")),
+        "{:#?}",
+        exceptions[0]
+    );
+    let event = span
+        .events
+        .iter()
+        .find(|event| event.name == "exception")
+        .expect("the exception event");
+    assert_eq!(
+        (
+            string_attribute(&event.attributes, "exception.type"),
+            string_attribute(&event.attributes, "exception.message"),
+        ),
+        (Some("log"), Some("out")),
+        "{event:#?}"
     );
 }
 

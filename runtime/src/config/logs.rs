@@ -53,6 +53,19 @@ pub(crate) fn destination(vars: &Vars, traces: &Destination) -> Result<LogsDesti
     )?))
 }
 
+/// `OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT`, else the general
+/// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`: characters kept of each string value of
+/// the exception log records (the SDK applies no limit to log records: those of the
+/// bridges pass whole).
+pub(crate) fn value_length_limit(vars: &Vars) -> Result<Option<usize>, InitError> {
+    vars.first(&[
+        "OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+        "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+    ])
+    .map(|variable| variable.count("a whole number of characters (0 or more)"))
+    .transpose()
+}
+
 pub(crate) fn exception_signal(vars: &Vars) -> Result<ExceptionSignal, InitError> {
     const ACCEPTED: &str = "logs or logs/dup";
     let Some(variable) = vars.get("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN") else {

@@ -754,6 +754,27 @@ fn attribute_value_length_limit() {
         error(&[("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "-1")]),
         "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT=\"-1\" is not valid: it accepts a whole number of characters (0 or more)"
     );
+    let limits = |vars: &[(&str, &str)]| {
+        let settings = settings(vars);
+        (settings.value_length_limit, settings.log_value_length_limit)
+    };
+    assert_eq!(
+        limits(&[("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "64")]),
+        (Some(64), Some(64)),
+        "the general limit is both"
+    );
+    assert_eq!(
+        limits(&[
+            ("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "64"),
+            ("OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT", "8"),
+        ]),
+        (Some(64), Some(8)),
+        "the log records' own wins for them alone"
+    );
+    assert_eq!(
+        error(&[("OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT", "many")]),
+        "OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT=\"many\" is not valid: it accepts a whole number of characters (0 or more)"
+    );
 }
 
 /// The logs' endpoint and protocol beside traces a builder call sends over gRPC
