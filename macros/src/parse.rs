@@ -36,7 +36,7 @@ pub(crate) struct Param {
 }
 
 /// How the expansion binds a parameter again where the body starts, so that the
-/// body owns it and drops it as the function would (`expand::rebound_params`).
+/// body owns it and drops it as the function would (`expand::params::rebound_params`).
 pub(crate) enum Rebinding {
     /// Not at all: bound by `ref` (the body borrows it where it stays), or by a
     /// pattern under `#[async_trait]` (whose block binds it).

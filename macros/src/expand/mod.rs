@@ -1,0 +1,265 @@
+//! Code generation only: every decision was made by `check`. The generated code
+//! names everything by absolute path and calls only `<runtime>::__private` (by
+//! default `::otel_traced::__private`), so it stays small and the runtime owns the
+//! behaviour.
+//!
+//! `expand` writes the function back with its body in the shape it has (sync,
+//! `async`, returning a future or a stream, an `async-trait` method); the span's
+//! opening is `open`'s, a boundary's `rpc`'s, what the call's outcome records
+//! `outcome`'s, and the parameters' binding where the body starts `params`'.
+
+mod open;
+mod outcome;
+mod params;
+mod rpc;
+
+pub(crate) use open::expand_fields;
+use open::open_span;
+use params::{quiet_moved_mut, rebound_params, unbind_mut};
+
+use crate::check::{Checked, Side, Warning};
+use crate::parse::{Shape, TracedFn, boxed_async_block};
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::visit_mut::VisitMut;
+
+pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
+    let recorded = &checked.recorded;
+    let runtime = match &traced.options.krate {
+        Some(path) => quote!(#path),
+        None => quote!(::otel_traced),
+    };
+    let private = quote!(#runtime::__private);
+    let boundary = checked.boundary.as_ref();
+    let open = open_span(&traced, recorded, boundary, &private);
+    let mut function = traced.function.clone();
+    unbind_mut(&mut function.sig, &traced.params, traced.shape);
+    let statements = &function.block.stmts;
+    let outcome = outcome::recorded(&traced, boundary, &private);
+    // A client writes its context into the carrier: a `mut` there is needed without
+    // the macro, so never reported unused.
+    let written = boundary
+        .filter(|boundary| boundary.side == Side::Client)
+        .and_then(|boundary| boundary.carrier.as_ref())
+        .map(|carrier| &carrier.ident);
+    let rebound = rebound_params(&traced.params, written, function.sig.receiver());
+    let body = match traced.shape {
+        Shape::Sync => {
+            let typed = typed_body(&function.sig.output, statements);
+            let typed = quote!({ #rebound #typed });
+            let typed = match &traced.returned_closure {
+                // The returned closure's signature, handed on to the body's tail.
+                Some(signature) => quote! {{
+                    #[inline(always)]
+                    fn __otel_returns_closure<__OtelR: #signature, __OtelF: ::core::ops::FnOnce() -> __OtelR>(
+                        body: __OtelF,
+                    ) -> __OtelF {
+                        body
+                    }
+                    __otel_returns_closure(move || #typed)
+                }},
+                None => quote!(move || #typed),
+            };
+            let sync_outcome = outcome.as_ref().map(|outcome| {
+                quote! {
+                    let __otel_output_ref = &__otel_output;
+                    #outcome
+                }
+            });
+            quote! {
+                let __otel_current = __otel_span.enter_once();
+                let __otel_handle = __otel_span.handle();
+                let __otel_output = __otel_handle.catch_panic(#typed);
+                #sync_outcome
+                __otel_handle.leave(__otel_current);
+                __otel_output
+            }
+        }
+        Shape::Async => {
+            // The span stays a local of the function's future, borrowed by the
+            // wrapper: moving it into the wrapper would copy it (see `Instrumented`).
+            let typed = typed_body(&function.sig.output, statements);
+            let future = instrumented(
+                quote!(&mut __otel_span),
+                quote!(__otel_body),
+                outcome.as_ref(),
+                &private,
+            );
+            // An `async fn` may return a future (a `JoinHandle`): clippy's lint
+            // against async blocks that yield one skips `async fn`s, not the block
+            // their body becomes here.
+            quote! {
+                #[allow(clippy::async_yields_async)]
+                let __otel_body = async move { #rebound #typed };
+                #future.await
+            }
+        }
+        Shape::ReturnsFuture { boxed } => {
+            let typed = typed_body(&function.sig.output, statements);
+            let future = instrumented(
+                quote!(__otel_span),
+                quote!(__otel_future),
+                outcome.as_ref(),
+                &private,
+            );
+            let returned = if boxed {
+                quote!(::std::boxed::Box::pin(#future))
+            } else {
+                future
+            };
+            let future = held_to(
+                quote! {{
+                    let __otel_current = __otel_span.enter();
+                    __otel_span.handle().catch_panic(move || { #rebound #typed })
+                }},
+                quote!(output_is),
+                &traced,
+                &private,
+            );
+            quote! {
+                let __otel_future = #future;
+                #returned
+            }
+        }
+        Shape::ReturnsStream { boxed } => {
+            let typed = typed_body(&function.sig.output, statements);
+            let rpc = match boundary {
+                Some(_) => quote!(::core::option::Option::Some(&__OTEL_TRACED_RPC)),
+                None => quote!(::core::option::Option::None),
+            };
+            let stream = quote! {
+                #private::InstrumentedStream::new(
+                    __otel_span,
+                    __otel_stream,
+                    |__otel_handle: &mut #private::SpanHandle, __otel_item| {
+                        #[allow(unused_imports)]
+                        use #private::{
+                            ViaItemReply as _, ViaItemStdError as _, ViaItemSharedErrorRef as _,
+                            ViaItemErrorRef as _, ViaItemError as _, ViaItemDebug as _,
+                            ViaItemTypeName as _, ViaItem as _,
+                        };
+                        (&&&&&&&&#private::ItemProbe(__otel_item)).__otel_item(__otel_handle, #rpc)
+                    },
+                    #rpc,
+                )
+            };
+            let returned = if boxed {
+                quote!(::std::boxed::Box::pin(#stream))
+            } else {
+                stream
+            };
+            let opened = held_to(
+                quote! {{
+                    let __otel_current = __otel_span.enter();
+                    __otel_span.handle().catch_panic(move || { #rebound #typed })
+                }},
+                quote!(items_are),
+                &traced,
+                &private,
+            );
+            quote! {
+                let __otel_stream = #opened;
+                #returned
+            }
+        }
+        Shape::AsyncTrait => {
+            let mut inner = boxed_async_block(&function.block)
+                .expect("the shape was recognised from this block")
+                .clone();
+            quiet_moved_mut(&mut inner.block, &traced.params);
+            let future = instrumented(
+                quote!(__otel_span),
+                held_to(quote!(#inner), quote!(output_is), &traced, &private),
+                outcome.as_ref(),
+                &private,
+            );
+            quote!(::std::boxed::Box::pin(#future))
+        }
+    };
+    let warnings = checked.warnings.iter().map(Warning::to_tokens);
+    *function.block = syn::parse_quote!({ #(#warnings)* #open #body });
+    quote!(#function)
+}
+
+/// The future that ends the span (`span`: `__otel_span` or a borrow of it) when
+/// `future` completes, recording the outcome first when there is one to record.
+fn instrumented(
+    span: TokenStream,
+    future: TokenStream,
+    outcome: Option<&TokenStream>,
+    private: &TokenStream,
+) -> TokenStream {
+    match outcome {
+        None => quote!(#private::Instrumented::new(#span, #future)),
+        Some(outcome) => quote! {
+            #private::Instrumented::with_outcome(#span, #future, |__otel_handle, __otel_output_ref| {
+                #outcome
+            })
+        },
+    }
+}
+
+/// `value`, a future or stream the body made, held to what the signature says it
+/// outputs or yields (`holder`: the runtime's `output_is` or `items_are`), where
+/// it says.
+fn held_to(
+    value: TokenStream,
+    holder: TokenStream,
+    traced: &TracedFn,
+    private: &TokenStream,
+) -> TokenStream {
+    match &traced.yielded {
+        Some(yielded) => {
+            let yielded = inferred(yielded);
+            quote!(#private::#holder::<#yielded, _>(#value))
+        }
+        None => value,
+    }
+}
+
+/// `ty` with every `impl Trait` in it `_`: nameable where a type is inferred.
+fn inferred(ty: &syn::Type) -> syn::Type {
+    struct ImplToInferred;
+    impl VisitMut for ImplToInferred {
+        fn visit_type_mut(&mut self, ty: &mut syn::Type) {
+            if let syn::Type::ImplTrait(_) = ty {
+                *ty = syn::parse_quote!(_);
+            } else {
+                syn::visit_mut::visit_type_mut(self, ty);
+            }
+        }
+    }
+    let mut ty = ty.clone();
+    ImplToInferred.visit_type_mut(&mut ty);
+    ty
+}
+
+/// The body, given the declared output type by an unreachable typed `return`, so
+/// coercions inside it (`&String` to `&str`, `Box<T>` to `Box<dyn Trait>`) and the
+/// error type are known where the body is checked, as they would be without the
+/// macro. Every `impl Trait` in the type becomes `_`. The body's statements stay in
+/// a block of their own: the items and `use`s they declare are seen in the whole
+/// of their block, and must not change what the type names (`use Json::*` with a
+/// variant `String`, beside `-> Option<String>`).
+fn typed_body(output: &syn::ReturnType, statements: &[syn::Stmt]) -> TokenStream {
+    let output: syn::Type = match output {
+        syn::ReturnType::Default => syn::parse_quote!(()),
+        syn::ReturnType::Type(_, ty) => inferred(ty),
+    };
+    quote! {{
+        #[allow(
+            unreachable_code,
+            clippy::diverging_sub_expression,
+            clippy::empty_loop,
+            clippy::let_unit_value,
+            clippy::let_with_type_underscore,
+            clippy::type_complexity,
+            clippy::borrowed_box
+        )]
+        if false {
+            let __otel_output: #output = loop {};
+            return __otel_output;
+        }
+        { #(#statements)* }
+    }}
+}

@@ -1,0 +1,322 @@
+//! The span's opening: the call site's `static`s, the `start` call recording the
+//! arguments and `attrs(..)`, the catalog's entry, and the fields of `record!`
+//! and `event!`.
+
+use super::outcome::probe;
+use super::rpc::{count_messages, open_boundary};
+use crate::check::{Boundary, Checked, Kind, Operation, Protocol, Recorded, Side, Warning};
+use crate::parse::{Shape, TracedFn};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned as _;
+
+/// The call site's `static` and the `start` call that opens the span, recording
+/// the arguments and `attrs(..)`; for a boundary, the `serve` or `call` that
+/// extracts or injects the context too.
+pub(super) fn open_span(
+    traced: &TracedFn,
+    recorded: &[Recorded],
+    boundary: Option<&Boundary>,
+    private: &TokenStream,
+) -> TokenStream {
+    let options = &traced.options;
+    let ident = &traced.function.sig.ident;
+    // `r#type` is the function `type`.
+    let function_name = syn::ext::IdentExt::unraw(ident).to_string();
+    let name = match (boundary, &options.name) {
+        (Some(boundary), _) => boundary.static_name(),
+        (None, Some(name)) => name.value(),
+        (None, None) => function_name.clone(),
+    };
+    let kind = match boundary {
+        Some(boundary) => format_ident!("{}", boundary.span_kind()),
+        None => format_ident!(
+            "{}",
+            capitalised(
+                &options
+                    .kind
+                    .as_ref()
+                    .map_or("internal".to_owned(), ToString::to_string)
+            )
+        ),
+    };
+    let root = options.root.is_some();
+    let code = options.code.as_ref().is_none_or(|literal| literal.value);
+    // Room for everything the span may record: arguments and fields, `error.type`
+    // and `return.value`, a boundary's status code (and its legacy twin), and a
+    // messaging batch's message count.
+    let batch = boundary
+        .and_then(|boundary| boundary.carrier.as_ref())
+        .filter(|carrier| carrier.batch);
+    let max_attributes = recorded.len()
+        + usize::from(traced.records_err || boundary.is_some())
+        + usize::from(options.ret.is_some())
+        + if boundary.is_some() { 2 } else { 0 }
+        + usize::from(batch.is_some() || boundary.is_some_and(|boundary| boundary.returns_batch));
+    let file = quote_spanned!(ident.span()=> ::core::file!());
+    let line = quote_spanned!(ident.span()=> ::core::line!());
+    let parent = match &options.parent {
+        Some(expr) => quote_spanned!(expr.span()=> #private::parent(&(#expr))),
+        None => quote!(#private::Parent::Current),
+    };
+    let evaluates_parent = options.parent.is_some();
+    let grpc_side = boundary
+        .filter(|boundary| matches!(boundary.protocol, Protocol::Grpc { .. }))
+        .map(|boundary| match boundary.side {
+            Side::Server => quote!(Server),
+            Side::Client => quote!(Client),
+        });
+    let call = match (traced.shape, grpc_side) {
+        (Shape::Sync, _) => quote!(Sync),
+        // A stream given up ends CANCELLED through its own wrapper.
+        (Shape::ReturnsStream { .. }, _) | (_, None) => quote!(Future),
+        (_, Some(side)) => quote!(GrpcCall(#private::Side::#side)),
+    };
+    let links = if options.links.is_empty() {
+        quote!(::std::vec::Vec::new)
+    } else {
+        let links = options
+            .links
+            .iter()
+            .map(|link| quote_spanned!(link.span()=> #private::link(&(#link))));
+        quote!(|| #private::links([#(#links),*]))
+    };
+    // `__otel_messages`: the batch's size, counted before the span opens.
+    let count = batch.map(|_| {
+        quote!(__otel_attributes.push(#private::BATCH_MESSAGE_COUNT, #private::message_count(__otel_messages));)
+    });
+    let records = count.into_iter().chain(
+        recorded
+            .iter()
+            .map(|recorded| push_attribute(recorded, private)),
+    );
+    let catalog = catalog_entry(traced, recorded, private);
+    let set_baggage = if options.set_baggage.is_empty() {
+        TokenStream::new()
+    } else {
+        let entries = options.set_baggage.iter().map(|field| {
+            let key = &field.key.name;
+            let value = &field.value;
+            // Left out when its `Display` or `Debug` panics (`set_baggage_entry`).
+            let text = match field.format {
+                crate::fields::Format::Debug => quote!(::core::format_args!("{:?}", #value)),
+                _ => quote!(::core::format_args!("{}", #value)),
+            };
+            quote!(#private::set_baggage_entry(#key, #text))
+        });
+        quote!(.with_baggage([#(#entries),*].into_iter().flatten().collect()))
+    };
+    let sample = match &options.sample {
+        Some(hint) => {
+            let variant = format_ident!("{}", capitalised(&hint.to_string()));
+            quote!(::core::option::Option::Some(#private::SampleHint::#variant))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let metrics = options.metrics.is_some();
+    let meta = |kind: &proc_macro2::Ident| {
+        quote! {
+            #private::SpanMeta {
+            name: #name,
+            kind: #private::SpanKind::#kind,
+            root: #root,
+            function: ::core::concat!(::core::module_path!(), "::", #function_name),
+            file: #file,
+            line: #line,
+            code: #code,
+            scope_name: match ::core::option_env!("CARGO_PKG_NAME") { ::core::option::Option::Some(name) => name, ::core::option::Option::None => "unknown" },
+            scope_version: match ::core::option_env!("CARGO_PKG_VERSION") { ::core::option::Option::Some(version) => version, ::core::option::Option::None => "" },
+            max_attributes: #max_attributes,
+            sample: #sample,
+            metrics: #metrics,
+            }
+        }
+    };
+    let main_meta = meta(&kind);
+    // A `send` whose message already carries its creation context (from a `create`
+    // span) is a CLIENT span, not the PRODUCER its context would otherwise make it
+    // (messaging conventions v1.44): a call site of its own, chosen at the call.
+    let forwarding = match boundary {
+        Some(Boundary {
+            protocol:
+                Protocol::Messaging {
+                    operation: Operation::Send,
+                    ..
+                },
+            ..
+        }) => {
+            let forwarding_meta = meta(&format_ident!("Client"));
+            quote! {
+                static __OTEL_TRACED_FORWARDING_META: #private::SpanMeta = #forwarding_meta;
+                static __OTEL_TRACED_FORWARDING_CALLSITE: #private::Callsite =
+                    #private::Callsite::new(&__OTEL_TRACED_FORWARDING_META);
+            }
+        }
+        _ => TokenStream::new(),
+    };
+    let statics = quote! {
+        static __OTEL_TRACED_META: #private::SpanMeta = #main_meta;
+        static __OTEL_TRACED_CALLSITE: #private::Callsite = #private::Callsite::new(&__OTEL_TRACED_META);
+        #forwarding
+        #catalog
+    };
+    let record = quote!(|__otel_attributes| { #(#records)* });
+    let call = quote!(#private::CallKind::#call);
+    let start = match boundary {
+        None => {
+            let opening = when_enabled(
+                quote!(__OTEL_TRACED_CALLSITE.start(#parent, #call, #links, #record)),
+                evaluates_parent,
+                private,
+            );
+            quote! {
+            #[allow(unused_mut)]
+            let mut __otel_span = #opening #set_baggage;
+            }
+        }
+        Some(boundary) => {
+            let open = open_boundary(
+                boundary,
+                &OpenerParent {
+                    tokens: parent,
+                    evaluated: evaluates_parent,
+                },
+                &call,
+                &links,
+                &record,
+                &set_baggage,
+                private,
+            );
+            count_messages(boundary, open, private)
+        }
+    };
+    quote!(#statics #start)
+}
+
+/// The span catalog's entry for the function: its metadata and the kind of value
+/// of every key it records (dropped by the runtime without the `catalog` feature).
+fn catalog_entry(traced: &TracedFn, recorded: &[Recorded], private: &TokenStream) -> TokenStream {
+    let kind = |kind: &Kind| match kind {
+        Kind::Declared(variant) => {
+            let variant = format_ident!("{variant}");
+            quote!(::core::option::Option::Some(#private::ValueKind::#variant))
+        }
+        Kind::OfType { ty, by_default } => {
+            let kind = if *by_default {
+                quote!(#private::KindOf::<#ty>::BY_DEFAULT)
+            } else {
+                quote!(::core::option::Option::Some(#private::KindOf::<#ty>::KIND))
+            };
+            quote! {{
+                #[allow(unused_imports)]
+                use #private::UnknownKind as _;
+                #kind
+            }}
+        }
+        Kind::Unknown => quote!(::core::option::Option::Some(#private::ValueKind::Unknown)),
+        Kind::NotRecorded => quote!(::core::option::Option::None),
+    };
+    let mut attributes: Vec<TokenStream> = recorded
+        .iter()
+        .map(|recorded| {
+            let key = &recorded.key;
+            let kind = kind(&recorded.kind);
+            let cfg = &recorded.cfg;
+            quote!(#(#cfg)* (#key, #kind))
+        })
+        .collect();
+    if traced.records_err {
+        attributes.push(quote!((
+            "error.type",
+            ::core::option::Option::Some(#private::ValueKind::String)
+        )));
+    }
+    if traced.options.ret.is_some() {
+        attributes.push(quote!((
+            "return.value",
+            ::core::option::Option::Some(#private::ValueKind::Unknown)
+        )));
+    }
+    let boundary = traced.options.rpc.is_some();
+    quote! {
+        #private::catalog_entry!(#private::CatalogEntry {
+            meta: &__OTEL_TRACED_META,
+            attributes: &[#(#attributes),*],
+            boundary: #boundary,
+        });
+    }
+}
+
+/// `record!(..)` (no event name) or `event!("name", ..)`: the fields set on, or
+/// added as an event to, the current span.
+pub(crate) fn expand_fields(
+    runtime: &TokenStream,
+    event: Option<&syn::LitStr>,
+    checked: &Checked,
+) -> TokenStream {
+    let private = quote!(#runtime::__private);
+    let records = checked
+        .recorded
+        .iter()
+        .map(|field| push_attribute(field, &private));
+    let fields = quote!(|__otel_attributes| { #(#records)* });
+    let call = match event {
+        None => quote!(#private::record_current(#fields)),
+        Some(name) => quote!(#private::add_event_current(#name, #fields)),
+    };
+    let warnings = checked.warnings.iter().map(Warning::to_tokens);
+    quote! {{
+        #(#warnings)*
+        #call
+    }}
+}
+
+/// `__otel_attributes.push("key", value)` for one recorded value. Spanned at the
+/// value, so a type that cannot be recorded is reported there.
+fn push_attribute(recorded: &Recorded, private: &TokenStream) -> TokenStream {
+    let key = &recorded.key;
+    let value = probe(recorded.probe, &recorded.value, recorded.span, private);
+    // The vector's name resolves where the expansion's own names do (spanned at
+    // the user's tokens, it would not when they come from a `macro_rules!`
+    // caller), and is located at them for diagnostics.
+    let attributes = proc_macro2::Ident::new(
+        "__otel_attributes",
+        proc_macro2::Span::call_site().located_at(recorded.span),
+    );
+    let cfg = &recorded.cfg;
+    // Recording a `_`-named parameter is no use of it either.
+    quote_spanned! {recorded.span=>
+        #(#cfg)* #[allow(clippy::used_underscore_binding)] #attributes.push(#key, #value);
+    }
+}
+
+/// The `parent =` option as the openers take it.
+pub(super) struct OpenerParent {
+    pub(super) tokens: TokenStream,
+    /// Whether it evaluates the user's expression (else it is the current context).
+    pub(super) evaluated: bool,
+}
+
+/// `opening`, the expression that opens the span, evaluated only while something
+/// is installed when it evaluates a `parent =` or `server =` expression of the
+/// user's: the openers return a disabled span otherwise anyway, and nothing is
+/// evaluated for a call that cannot be recorded (DESIGN §3).
+pub(super) fn when_enabled(
+    opening: TokenStream,
+    gated: bool,
+    private: &TokenStream,
+) -> TokenStream {
+    if gated {
+        quote!((if #private::enabled() { #opening } else { #private::ActiveSpan::disabled() }))
+    } else {
+        opening
+    }
+}
+
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
+}
