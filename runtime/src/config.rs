@@ -665,14 +665,7 @@ pub(crate) fn value_length_limit_from_env() -> Option<usize> {
 
 fn traces_exporter(variable: Variable<'_>, vars: &Vars) -> Result<Exporter, InitError> {
     const ACCEPTED: &str = "otlp, console or none";
-    let [name] = variable.list()[..] else {
-        return Err(variable.invalid(ACCEPTED));
-    };
-    let single = Variable {
-        name: variable.name,
-        value: name,
-    };
-    match single.choice(&[("otlp", 0), ("console", 1), ("none", 2)], ACCEPTED)? {
+    match variable.exporter_choice(&[("otlp", 0), ("console", 1), ("none", 2)], ACCEPTED)? {
         0 => Ok(Exporter::Otlp {
             endpoint: None,
             protocol: otlp::protocol(vars, &otlp::TRACES)?,

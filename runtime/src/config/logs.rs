@@ -31,15 +31,16 @@ pub(crate) enum ExceptionSignal {
 }
 
 /// Logs are exported when `OTEL_LOGS_EXPORTER=otlp` says so, or, when it is
-/// unset, as soon as spans go over OTLP or a logs endpoint is given: to the same
-/// collector as the spans unless the logs variables say otherwise.
+/// unset, as soon as spans go over OTLP or an endpoint variable applies to logs
+/// (the general one too): to the same collector as the spans unless the logs
+/// variables say otherwise.
 pub(crate) fn destination(vars: &Vars, traces: &Destination) -> Result<LogsDestination, InitError> {
     let exported = match vars.get("OTEL_LOGS_EXPORTER") {
-        Some(variable) => variable.choice(
+        Some(variable) => variable.exporter_choice(
             &[("otlp", true), ("none", false)],
             "otlp or none (without OTLP, your own logger prints the lines)",
         )?,
-        None => matches!(traces, Destination::Otlp(_)) || vars.get(LOGS.endpoint).is_some(),
+        None => matches!(traces, Destination::Otlp(_)) || LOGS.has_endpoint(vars),
     };
     if !exported {
         return Ok(LogsDestination::None);

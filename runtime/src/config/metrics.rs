@@ -48,9 +48,11 @@ pub(crate) enum Temporality {
 }
 
 /// Metrics go where `OTEL_METRICS_EXPORTER` says (`otlp`, `console` or `none`);
-/// unset, they follow the spans: over OTLP to the same collector (unless the
-/// metrics variables say otherwise), a summary on the console beside the console
-/// waterfall, none when spans go nowhere or to an exporter of the application's.
+/// unset, over OTLP when an endpoint variable applies to them (the general one
+/// too: spans turned off or printed do not take a collector's metrics away), else
+/// they follow the spans: over OTLP to the same collector, a summary on the
+/// console beside the console waterfall, none when spans go nowhere or to an
+/// exporter of the application's.
 /// A build without the `metrics` feature measures nothing: metrics asked for by
 /// name there are a [`InitError::MissingFeature`], as a left-out exporter of spans
 /// is; following the spans, they go nowhere.
@@ -63,7 +65,7 @@ pub(crate) fn settings(
     const ACCEPTED: &str = "otlp, console or none";
     let kind = match vars.get("OTEL_METRICS_EXPORTER") {
         _ if custom => Kind::Custom,
-        Some(variable) => variable.choice(
+        Some(variable) => variable.exporter_choice(
             &[
                 ("otlp", Kind::Otlp),
                 ("console", Kind::Console),
@@ -71,7 +73,7 @@ pub(crate) fn settings(
             ],
             ACCEPTED,
         )?,
-        None if vars.get(METRICS.endpoint).is_some() => Kind::Otlp,
+        None if METRICS.has_endpoint(vars) => Kind::Otlp,
         None => match traces {
             Destination::Otlp(_) => Kind::Otlp,
             Destination::Console => Kind::Console,

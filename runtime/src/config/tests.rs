@@ -934,6 +934,20 @@ fn logs_go_beside_spans_sent_over_otlp_unless_told_otherwise() {
         error(&[("OTEL_LOGS_EXPORTER", "console")]),
         "OTEL_LOGS_EXPORTER=\"console\" is not valid: it accepts otlp or none (without OTLP, your own logger prints the lines)"
     );
+    let LogsDestination::Otlp(otlp) = settings(&[
+        ("OTEL_TRACES_EXPORTER", "none"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
+    ])
+    .logs
+    else {
+        panic!("the general endpoint applies to logs, whatever the spans do");
+    };
+    assert_eq!(otlp.endpoint, "http://collector:4318/v1/logs");
+    assert_eq!(
+        settings(&[("OTEL_LOGS_EXPORTER", " otlp , ")]).logs,
+        settings(&[("OTEL_LOGS_EXPORTER", "otlp")]).logs,
+        "a list of one, as the specification writes exporters"
+    );
 }
 
 #[test]
@@ -1092,6 +1106,26 @@ fn metrics_follow_the_spans_unless_told_otherwise() {
         metrics(&[("OTEL_METRICS_EXPORTER", "none")]).destination,
         MetricsDestination::None
     );
+    assert_eq!(
+        metrics(&[("OTEL_METRICS_EXPORTER", "none,")]).destination,
+        MetricsDestination::None,
+        "a list of one, as the specification writes exporters"
+    );
+    assert_eq!(
+        error(&[("OTEL_METRICS_EXPORTER", "otlp,console")]),
+        "OTEL_METRICS_EXPORTER=\"otlp,console\" is not valid: it accepts otlp, console or none"
+    );
+    for spans in ["none", "console"] {
+        let MetricsDestination::Otlp(otlp) = metrics(&[
+            ("OTEL_TRACES_EXPORTER", spans),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
+        ])
+        .destination
+        else {
+            panic!("the general endpoint applies to metrics, spans {spans}");
+        };
+        assert_eq!(otlp.endpoint, "http://collector:4318/v1/metrics");
+    }
     let settings = metrics(&[
         ("OTEL_METRICS_EXPORTER", "console"),
         ("OTEL_TRACES_EXPORTER", "none"),

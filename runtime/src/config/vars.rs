@@ -174,6 +174,25 @@ impl Variable<'_> {
             .ok_or_else(|| self.invalid(accepted))
     }
 
+    /// An exporter variable (`OTEL_{TRACES,METRICS,LOGS}_EXPORTER`): a
+    /// comma-separated list in the specification, here of one item (one exporter a
+    /// signal), which is one of `choices`: `otlp` and `otlp,` alike.
+    pub(crate) fn exporter_choice<T: Copy>(
+        &self,
+        choices: &[(&str, T)],
+        accepted: &'static str,
+    ) -> Result<T, InitError> {
+        let [item] = self.list()[..] else {
+            return Err(self.invalid(accepted));
+        };
+        let item = Variable {
+            name: self.name,
+            value: item,
+        };
+        item.choice(choices, accepted)
+            .map_err(|_| self.invalid(accepted))
+    }
+
     /// A comma-separated list of trimmed, non-empty items.
     pub(crate) fn list(&self) -> Vec<&str> {
         self.value
