@@ -274,7 +274,8 @@ impl Config {
         }
     }
 
-    /// The service name (`service.name`), over `OTEL_SERVICE_NAME`.
+    /// The service name (`service.name`), over `OTEL_SERVICE_NAME` and a
+    /// `service.name` given to [`Config::resource_attribute`].
     pub fn service_name(mut self, name: impl Into<String>) -> Self {
         self.service_name = Some(name.into());
         self
@@ -542,14 +543,17 @@ impl Config {
                 .collect(),
             None => Vec::new(),
         };
-        let service_name = self
-            .service_name
-            .clone()
-            .or_else(|| vars.get("OTEL_SERVICE_NAME").map(|v| v.value.to_owned()));
-        if let Some(name) = service_name {
-            attributes.push(KeyValue::new("service.name", name));
+        // Later wins: the variables, the service's own over the list; then the
+        // builder's calls, the service's own over the list, whatever their order.
+        if self.service_name.is_none()
+            && let Some(name) = vars.get("OTEL_SERVICE_NAME")
+        {
+            attributes.push(KeyValue::new("service.name", name.value.to_owned()));
         }
         attributes.extend(self.resource.iter().cloned());
+        if let Some(name) = &self.service_name {
+            attributes.push(KeyValue::new("service.name", name.clone()));
+        }
         Ok(attributes)
     }
 

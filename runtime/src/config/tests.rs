@@ -106,9 +106,34 @@ fn service_name_and_resource_attributes() {
     assert_eq!(
         builder_wins,
         [
-            KeyValue::new("service.name", "from-builder"),
             KeyValue::new("service.version", "2.0"),
+            KeyValue::new("service.name", "from-builder"),
         ]
+    );
+    // The last of a key wins in the resource: the service's own call, whatever
+    // the order; a builder's attribute over the variable.
+    let last_name = |config: Config| {
+        let resource = config.settings().unwrap().resource;
+        resource
+            .iter()
+            .rev()
+            .find(|attribute| attribute.key.as_str() == "service.name")
+            .map(|attribute| attribute.value.to_string())
+    };
+    assert_eq!(
+        last_name(
+            Config::from_vars([("OTEL_SERVICE_NAME", "from-env")])
+                .service_name("named")
+                .resource_attribute("service.name", "listed")
+        ),
+        Some("named".to_owned())
+    );
+    assert_eq!(
+        last_name(
+            Config::from_vars([("OTEL_SERVICE_NAME", "from-env")])
+                .resource_attribute("service.name", "listed")
+        ),
+        Some("listed".to_owned())
     );
     assert_eq!(
         error(&[("OTEL_RESOURCE_ATTRIBUTES", "novalue")]),
