@@ -1,4 +1,4 @@
-//! A function returning a closure (`-> impl Fn(&str) -> usize`): without the
+//! A function returning a closure (`-> impl Fn(&str) -> usize`, also an `async fn`): without the
 //! macro, the returned closure takes its parameter types from that signature
 //! (`|s| s.len()`). The expansion runs the body inside a closure of its own, whose
 //! output the signature no longer types, so the closure's signature is handed on

@@ -33,6 +33,11 @@ pub(crate) struct Param {
     /// Its `#[cfg(..)]` attributes: a parameter configured out has no binding, so
     /// what records it is configured out with it.
     pub cfg: Vec<syn::Attribute>,
+    /// Its lint attributes, for its binding where the body starts: as written on a
+    /// pattern's (whose bindings the user's lints are about), an `expect` as
+    /// `allow` on a name's (used by the expansion, it would be unfulfilled), so that
+    /// an `unused_mut` or `non_snake_case` allowed on the parameter holds there.
+    pub lints: Vec<syn::Attribute>,
 }
 
 /// How the expansion binds a parameter again where the body starts, so that the
@@ -43,15 +48,11 @@ pub(crate) enum Rebinding {
     None,
     /// A pattern or `_`: the signature takes the value as `arg`, and the body moves
     /// it in and binds the pattern (`let (a, b) = __otel_arg1;`, with the
-    /// parameter's lint attributes, `lints`), so that what it holds is dropped in
+    /// parameter's lint attributes), so that what it holds is dropped in
     /// its turn and in the span, as a named parameter's is. Not when the
     /// attribute's own expressions name one of its bindings: they run before the
     /// body, and see the parameters as the signature binds them.
-    Pattern {
-        pat: Box<Pat>,
-        arg: Ident,
-        lints: Vec<syn::Attribute>,
-    },
+    Pattern { pat: Box<Pat>, arg: Ident },
     /// `let name = name;`.
     Plain,
     /// `let mut name = name;`, the signature's `mut` moved there with its span (so
@@ -126,11 +127,14 @@ pub(crate) fn parse(
             format!("`{attribute}` cannot instrument a `const fn`: a span cannot be opened at compile time; remove `const` or `{attribute}`"),
         ));
     }
-    if let Some(track_caller) = function
-        .attrs
-        .iter()
-        .find(|attribute| attribute.path().is_ident("track_caller"))
-    {
+    let is_track_caller = |meta: &syn::Meta| meta.path().is_ident("track_caller");
+    if let Some(track_caller) = function.attrs.iter().find_map(|attribute| {
+        if is_track_caller(&attribute.meta) {
+            Some(attribute.meta.clone())
+        } else {
+            conditional(attribute, is_track_caller)
+        }
+    }) {
         errors.push(syn::Error::new_spanned(
             track_caller,
             format!("`{attribute}` cannot keep `#[track_caller]`: the body runs in a closure that catches its panics for the span, and a closure does not track its caller (so panics would point inside the function); remove one of them"),
@@ -143,6 +147,11 @@ pub(crate) fn parse(
             never.span(),
             format!("`{attribute}` cannot instrument a function that never returns (`-> !`): its span would only end if it panicked; annotate the functions it calls instead"),
         ));
+    }
+    for attribute in &mut function.attrs {
+        if expects_what_the_expansion_uses(attribute) {
+            *attribute = expectation_allowed(attribute.clone());
+        }
     }
     let expressions: TokenStream = options
         .expressions()
@@ -176,7 +185,7 @@ pub(crate) fn parse(
     let result_like =
         recording_err == Some(true) || replies || produced.as_ref().is_some_and(is_result);
     let returned_closure = match shape {
-        Shape::Sync => crate::closure::returned_closure(&function.sig.output),
+        Shape::Sync | Shape::Async => crate::closure::returned_closure(&function.sig.output),
         _ => None,
     };
     let traced = TracedFn {
@@ -306,18 +315,18 @@ fn take_params(
                 let arg = Ident::new(&format!("__otel_arg{index}"), Span::mixed_site());
                 let pat = Box::new(pattern.clone());
                 *typed.pat = syn::parse_quote!(#arg);
-                let lints = Vec::new();
-                (None, Rebinding::Pattern { pat, arg, lints })
+                (None, Rebinding::Pattern { pat, arg })
             }
         };
-        let mut rebinding = rebinding;
         let mut mode = ParamMode::Default;
         let mut kept = Vec::new();
+        let mut lints = Vec::new();
         for attribute in std::mem::take(&mut typed.attrs) {
-            if let Rebinding::Pattern { lints, .. } = &mut rebinding
-                && is_lint(&attribute)
-            {
-                lints.push(attribute.clone());
+            if is_lint(&attribute) {
+                lints.push(match rebinding {
+                    Rebinding::Pattern { .. } => attribute.clone(),
+                    _ => expectation_allowed(attribute.clone()),
+                });
             }
             let parsed = if attribute.path().is_ident("skip") {
                 match attribute.meta {
@@ -330,7 +339,9 @@ fn take_params(
             } else if attribute.path().is_ident("attr") {
                 explicit_mode(&attribute)
             } else {
-                if let Some(conditional) = conditional_helper(&attribute) {
+                let is_helper =
+                    |meta: &syn::Meta| meta.path().is_ident("skip") || meta.path().is_ident("attr");
+                if let Some(conditional) = conditional(&attribute, is_helper) {
                     errors.push(syn::Error::new_spanned(
                         conditional,
                         "`#[skip]` and `#[attr]` cannot be under `cfg_attr`: the macro reads them before `cfg` is decided (and the compiler would not know them); put the condition on the annotation instead, `#[cfg_attr(cond, traced(skip(name)))]` beside `#[cfg_attr(not(cond), traced)]`",
@@ -366,15 +377,19 @@ fn take_params(
             span,
             rebinding,
             cfg,
+            lints,
         });
     }
     params
 }
 
-/// The `skip` or `attr(..)` among the attributes of a `cfg_attr(condition, ..)`,
-/// nested ones' too.
-fn conditional_helper(attribute: &syn::Attribute) -> Option<syn::Meta> {
-    fn within(meta: &syn::Meta) -> Option<syn::Meta> {
+/// The attribute `wanted` finds among those of a `cfg_attr(condition, ..)`, nested
+/// ones' too (`#[skip]` under a condition, `#[track_caller]`).
+fn conditional(
+    attribute: &syn::Attribute,
+    wanted: impl Fn(&syn::Meta) -> bool,
+) -> Option<syn::Meta> {
+    fn within(meta: &syn::Meta, wanted: &dyn Fn(&syn::Meta) -> bool) -> Option<syn::Meta> {
         let syn::Meta::List(list) = meta else {
             return None;
         };
@@ -387,14 +402,14 @@ fn conditional_helper(attribute: &syn::Attribute) -> Option<syn::Meta> {
             )
             .ok()?;
         arguments.into_iter().skip(1).find_map(|inner| {
-            if inner.path().is_ident("skip") || inner.path().is_ident("attr") {
+            if wanted(&inner) {
                 Some(inner)
             } else {
-                within(&inner)
+                within(&inner, wanted)
             }
         })
     }
-    within(&attribute.meta)
+    within(&attribute.meta, &wanted)
 }
 
 /// The names a pattern binds.
@@ -449,6 +464,29 @@ fn is_lint(attribute: &syn::Attribute) -> bool {
                 .is_ok_and(|arguments| arguments.iter().skip(1).all(only_levels))
     }
     only_levels(&attribute.meta)
+}
+
+/// Whether `attribute` on the function sets the level of a lint about its
+/// parameters' use (`#[expect(unused_variables)]` for a parameter the signature
+/// keeps): the expansion moves or records every parameter, which would leave an
+/// expectation of it unfulfilled, so that one becomes an `allow` (an expectation
+/// of other lints alone stays one).
+fn expects_what_the_expansion_uses(attribute: &syn::Attribute) -> bool {
+    const USE_LINTS: [&str; 5] = [
+        "unused",
+        "unused_variables",
+        "unused_mut",
+        "needless_pass_by_value",
+        "unused_self",
+    ];
+    fn mentions(tokens: TokenStream) -> bool {
+        tokens.into_iter().any(|token| match token {
+            proc_macro2::TokenTree::Ident(ident) => USE_LINTS.iter().any(|lint| ident == lint),
+            proc_macro2::TokenTree::Group(group) => mentions(group.stream()),
+            _ => false,
+        })
+    }
+    is_lint(attribute) && mentions(quote::ToTokens::to_token_stream(&attribute.meta))
 }
 
 /// A parameter's `#[expect(..)]` as `#[allow(..)]` (also under `cfg_attr`), other

@@ -46,20 +46,8 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
     let body = match traced.shape {
         Shape::Sync => {
             let typed = typed_body(&function.sig.output, statements);
-            let typed = quote!({ #rebound #typed });
-            let typed = match &traced.returned_closure {
-                // The returned closure's signature, handed on to the body's tail.
-                Some(signature) => quote! {{
-                    #[inline(always)]
-                    fn __otel_returns_closure<__OtelR: #signature, __OtelF: ::core::ops::FnOnce() -> __OtelR>(
-                        body: __OtelF,
-                    ) -> __OtelF {
-                        body
-                    }
-                    __otel_returns_closure(move || #typed)
-                }},
-                None => quote!(move || #typed),
-            };
+            let typed = returning_closure(&traced, quote!({ #rebound #typed }));
+            let typed = quote!(move || #typed);
             let sync_outcome = outcome.as_ref().map(|outcome| {
                 quote! {
                     let __otel_output_ref = &__otel_output;
@@ -88,9 +76,10 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
             // An `async fn` may return a future (a `JoinHandle`): clippy's lint
             // against async blocks that yield one skips `async fn`s, not the block
             // their body becomes here.
+            let typed = returning_closure(&traced, quote!({ #rebound #typed }));
             quote! {
                 #[allow(clippy::async_yields_async)]
-                let __otel_body = async move { #rebound #typed };
+                let __otel_body = async move #typed;
                 #future.await
             }
         }
@@ -232,6 +221,23 @@ fn inferred(ty: &syn::Type) -> syn::Type {
     let mut ty = ty.clone();
     ImplToInferred.visit_type_mut(&mut ty);
     ty
+}
+
+/// The body's block, handed the signature of the closure the function returns,
+/// when there is one (`closure.rs`): passed through a local function bound by it,
+/// whose parameter types the closure at the block's tail as the return type
+/// would without the macro.
+fn returning_closure(traced: &TracedFn, body: TokenStream) -> TokenStream {
+    match &traced.returned_closure {
+        Some(signature) => quote! {{
+            #[inline(always)]
+            fn __otel_returns_closure<__OtelR: #signature>(closure: __OtelR) -> __OtelR {
+                closure
+            }
+            __otel_returns_closure(#body)
+        }},
+        None => body,
+    }
 }
 
 /// The body, given the declared output type by an unreachable typed `return`, so

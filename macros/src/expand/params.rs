@@ -32,7 +32,8 @@ pub(super) fn rebound_params(
     });
     let rebound = params.iter().filter_map(|param| {
         let cfg = &param.cfg;
-        if let Rebinding::Pattern { pat, arg, lints } = &param.rebinding {
+        let lints = &param.lints;
+        if let Rebinding::Pattern { pat, arg } = &param.rebinding {
             // Moved in whole (a pattern's `_` parts too, which a closure would not
             // capture), then bound: `_` keeps the value until the body ends, as
             // the parameter would; a pattern's unused bindings are the user's to
@@ -68,6 +69,7 @@ pub(super) fn rebound_params(
         // `used_underscore_binding` would take it for one).
         Some(quote! {
             #(#cfg)*
+            #(#lints)*
             #[allow(#allowed, clippy::used_underscore_binding)]
             let #mutability #ident = #ident;
         })
