@@ -17,12 +17,16 @@ use opentelemetry_sdk::logs::{
     BatchConfigBuilder, BatchLogProcessor, LogBatch, LogExporter, LogProcessor, SdkLogRecord,
     SdkLogger, SdkLoggerProvider,
 };
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 /// The installed pipeline's loggers; `None` when nothing exports logs.
 static INSTALLED: RwLock<Option<Arc<Loggers>>> = RwLock::new(None);
+
+/// Whether [`INSTALLED`] holds loggers: read first, so that a record while no
+/// logs are exported (the console's default) costs one load, not a lock.
+static EXPORTING: AtomicBool = AtomicBool::new(false);
 
 /// How exceptions are recorded, as [`ExceptionSignal`] discriminants. Only ever
 /// other than `SpanEvent` while a pipeline is installed: exceptions are never
@@ -150,6 +154,7 @@ pub(crate) fn install(
         tracing: opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge::new(provider),
     };
     *INSTALLED.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(loggers));
+    EXPORTING.store(true, Ordering::Release);
     let signal = match exceptions {
         ExceptionSignal::SpanEvent => SPAN_EVENT,
         ExceptionSignal::Log => LOG,
@@ -161,6 +166,7 @@ pub(crate) fn install(
 /// Stops sending records to the pipeline; exceptions are span events again.
 pub(crate) fn uninstall() {
     EXCEPTION_SIGNAL.store(SPAN_EVENT, Ordering::Release);
+    EXPORTING.store(false, Ordering::Release);
     INSTALLED
         .write()
         .unwrap_or_else(PoisonError::into_inner)
@@ -236,6 +242,12 @@ fn any_value(value: &Value) -> AnyValue {
     }
 }
 
+/// Whether a logs pipeline is installed: records of the bridges are exported.
+#[inline]
+pub(crate) fn exported() -> bool {
+    EXPORTING.load(Ordering::Acquire)
+}
+
 /// Runs `f` with the installed loggers, unless there are none, this is an export
 /// thread (see `route::mark_export_thread`), or the thread is exiting past the
 /// current context the SDK reads for a record's trace context (`thread_exit`).
@@ -247,7 +259,7 @@ fn with_loggers(
     context: impl FnOnce(&opentelemetry::Context) -> Option<opentelemetry::Context>,
     f: impl FnOnce(&Loggers),
 ) {
-    if crate::route::on_export_thread() || !crate::thread_exit::context_reachable() {
+    if !exported() || crate::route::on_export_thread() || !crate::thread_exit::context_reachable() {
         return;
     }
     // Taken out of the lock: the bridges format the user's values, which may log

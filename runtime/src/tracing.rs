@@ -51,8 +51,22 @@ where
     tracing_opentelemetry::layer()
         .with_tracer(BridgeTracer)
         .with_context_activation(true)
+        .with_filter(tracing_subscriber::filter::dynamic_filter_fn(
+            |metadata, _| span_event_or_span(metadata),
+        ))
         .and_then(KeepEnteredIds)
         .and_then(ExportEvents)
+}
+
+/// What `tracing-opentelemetry`'s layer is given: every span, and the events it
+/// makes span events of, unless logs are exported: an event below ERROR is then a
+/// log record alone ([`ExportEvents`]), as inside a `#[traced]` call, rather than
+/// both; an error is both, and makes its span's status Error. Asked at each event
+/// (a dynamic filter): logs are exported only while a pipeline is installed.
+fn span_event_or_span(metadata: &tracing_core::Metadata<'_>) -> bool {
+    !metadata.is_event()
+        || *metadata.level() == tracing_core::Level::ERROR
+        || !crate::logs::exported()
 }
 
 /// Sets the global `tracing` subscriber in one call: [`layer`], and lines on
@@ -322,9 +336,11 @@ fn write_with_ids(writer: &mut Writer<'_>, line: &str, span: &SpanContext) -> fm
     let text = line.trim_end_matches('\n');
     let newlines = &line[text.len()..];
     let (trace_id, span_id) = (span.trace_id(), span.span_id());
+    // A JSON object's fields start with a quoted name: `{retry}` is text.
     match text
         .strip_prefix('{')
         .and_then(|inner| inner.strip_suffix('}'))
+        .filter(|fields| fields.trim().is_empty() || fields.trim_start().starts_with('"'))
     {
         Some(fields) => {
             let comma = if fields.trim().is_empty() { "" } else { "," };
@@ -342,8 +358,35 @@ fn write_with_ids(writer: &mut Writer<'_>, line: &str, span: &SpanContext) -> fm
 
 #[cfg(test)]
 mod tests {
-    use super::{InstallError, filter_from};
+    use super::{InstallError, filter_from, write_with_ids};
+    use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
     use tracing_core::Level;
+    use tracing_subscriber::fmt::format::Writer;
+
+    #[test]
+    fn a_json_line_gets_the_ids_as_two_fields_and_a_braced_text_line_at_its_end() {
+        let span = SpanContext::new(
+            TraceId::from_hex("0af7651916cd43dd8448eb211c80319c").unwrap(),
+            SpanId::from_hex("b7ad6b7169203331").unwrap(),
+            TraceFlags::SAMPLED,
+            false,
+            TraceState::NONE,
+        );
+        let with_ids = |line: &str| {
+            let mut written = String::new();
+            write_with_ids(&mut Writer::new(&mut written), line, &span).unwrap();
+            written
+        };
+        assert_eq!(
+            with_ids("{\"message\":\"retry\"}\n"),
+            "{\"message\":\"retry\",\"trace_id\":\"0af7651916cd43dd8448eb211c80319c\",\"span_id\":\"b7ad6b7169203331\"}\n"
+        );
+        assert_eq!(
+            with_ids("{retry}\n"),
+            "{retry} trace_id=0af7651916cd43dd8448eb211c80319c span_id=b7ad6b7169203331\n",
+            "text between braces is no JSON object"
+        );
+    }
 
     #[test]
     fn rust_log_directives_filter_and_a_bad_one_says_how_they_are_written() {

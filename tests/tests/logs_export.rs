@@ -29,7 +29,10 @@ fn checkout(order: u64) {
     tracing::info!(order, "reserving");
     tracing::info!(parent: None, "audited apart");
     let payment = tracing::info_span!("payment");
-    payment.in_scope(|| {});
+    payment.in_scope(|| {
+        tracing::info!("card checked");
+        tracing::error!("card declined once");
+    });
     tracing::info!(parent: &payment, "charged");
 }
 
@@ -116,6 +119,9 @@ fn exception_records(records: &[LogRecord]) -> Vec<&LogRecord> {
 #[test]
 fn log_records_and_tracing_events_arrive_linked_to_their_span_over_both_protocols() {
     let _turn = turn();
+    // Its events seen first while no logs are exported (span events then): what
+    // they are is decided at each event, not once for its call site.
+    checkout(0);
     for transport in [Transport::Grpc, Transport::Http] {
         let receiver = Receiver::start(transport);
         let guard = install(&receiver, transport, &[]);
@@ -143,7 +149,7 @@ fn log_records_and_tracing_events_arrive_linked_to_their_span_over_both_protocol
         assert_eq!(spans.len(), 2, "{transport:?}: {spans:#?}");
         let (checkout, payment) = (span(&spans, "checkout"), span(&spans, "payment"));
         let records = receiver.log_records();
-        assert_eq!(records.len(), 9, "{transport:?}: {records:#?}");
+        assert_eq!(records.len(), 11, "{transport:?}: {records:#?}");
         let find = |text: &str| {
             records
                 .iter()
@@ -157,6 +163,26 @@ fn log_records_and_tracing_events_arrive_linked_to_their_span_over_both_protocol
         ] {
             assert!(outside.trace_id.is_empty(), "{transport:?}: {outside:#?}");
             assert!(outside.span_id.is_empty(), "{transport:?}: {outside:#?}");
+        }
+        // A `tracing` span's events are log records, not span events too; an
+        // error is both, and makes its span's status Error.
+        let span_events: Vec<&str> = payment
+            .events
+            .iter()
+            .map(|event| event.name.as_str())
+            .collect();
+        assert_eq!(
+            span_events,
+            ["card declined once"],
+            "{transport:?}: {payment:#?}"
+        );
+        assert_eq!(
+            payment.status.as_ref().map(|status| status.code),
+            Some(2),
+            "STATUS_CODE_ERROR: {payment:#?}"
+        );
+        for within in [find("card checked"), find("card declined once")] {
+            assert_eq!(within.span_id, payment.span_id, "{transport:?}");
         }
         for inside in [find("checking out"), find("reserving")] {
             assert_eq!(inside.trace_id, checkout.trace_id, "{transport:?}");
