@@ -127,14 +127,13 @@ pub(crate) fn parse(
             format!("`{attribute}` cannot instrument a `const fn`: a span cannot be opened at compile time; remove `const` or `{attribute}`"),
         ));
     }
-    let is_track_caller = |meta: &syn::Meta| meta.path().is_ident("track_caller");
-    if let Some(track_caller) = function.attrs.iter().find_map(|attribute| {
-        if is_track_caller(&attribute.meta) {
-            Some(attribute.meta.clone())
-        } else {
-            conditional(attribute, is_track_caller)
-        }
-    }) {
+    // (The compiler expands a `cfg_attr` on the function first: a conditional
+    // `track_caller` is found here too.)
+    if let Some(track_caller) = function
+        .attrs
+        .iter()
+        .find(|attribute| attribute.path().is_ident("track_caller"))
+    {
         errors.push(syn::Error::new_spanned(
             track_caller,
             format!("`{attribute}` cannot keep `#[track_caller]`: the body runs in a closure that catches its panics for the span, and a closure does not track its caller (so panics would point inside the function); remove one of them"),
@@ -148,11 +147,12 @@ pub(crate) fn parse(
             format!("`{attribute}` cannot instrument a function that never returns (`-> !`): its span would only end if it panicked; annotate the functions it calls instead"),
         ));
     }
-    for attribute in &mut function.attrs {
-        if expects_what_the_expansion_uses(attribute) {
-            *attribute = expectation_allowed(attribute.clone());
-        }
-    }
+    let still_expected: Vec<syn::Attribute> = function
+        .attrs
+        .iter_mut()
+        .filter_map(allow_expected_use_lints)
+        .collect();
+    function.attrs.extend(still_expected);
     let expressions: TokenStream = options
         .expressions()
         .map(quote::ToTokens::to_token_stream)
@@ -322,7 +322,8 @@ fn take_params(
         let mut kept = Vec::new();
         let mut lints = Vec::new();
         for attribute in std::mem::take(&mut typed.attrs) {
-            if is_lint(&attribute) {
+            // Not a `forbid`: the rebinding's own `allow` could not follow it.
+            if is_lint(&attribute) && !attribute.path().is_ident("forbid") {
                 lints.push(match rebinding {
                     Rebinding::Pattern { .. } => attribute.clone(),
                     _ => expectation_allowed(attribute.clone()),
@@ -339,9 +340,7 @@ fn take_params(
             } else if attribute.path().is_ident("attr") {
                 explicit_mode(&attribute)
             } else {
-                let is_helper =
-                    |meta: &syn::Meta| meta.path().is_ident("skip") || meta.path().is_ident("attr");
-                if let Some(conditional) = conditional(&attribute, is_helper) {
+                if let Some(conditional) = conditional_helper(&attribute) {
                     errors.push(syn::Error::new_spanned(
                         conditional,
                         "`#[skip]` and `#[attr]` cannot be under `cfg_attr`: the macro reads them before `cfg` is decided (and the compiler would not know them); put the condition on the annotation instead, `#[cfg_attr(cond, traced(skip(name)))]` beside `#[cfg_attr(not(cond), traced)]`",
@@ -383,13 +382,10 @@ fn take_params(
     params
 }
 
-/// The attribute `wanted` finds among those of a `cfg_attr(condition, ..)`, nested
-/// ones' too (`#[skip]` under a condition, `#[track_caller]`).
-fn conditional(
-    attribute: &syn::Attribute,
-    wanted: impl Fn(&syn::Meta) -> bool,
-) -> Option<syn::Meta> {
-    fn within(meta: &syn::Meta, wanted: &dyn Fn(&syn::Meta) -> bool) -> Option<syn::Meta> {
+/// The `skip` or `attr(..)` among the attributes of a `cfg_attr(condition, ..)`,
+/// nested ones' too.
+fn conditional_helper(attribute: &syn::Attribute) -> Option<syn::Meta> {
+    fn within(meta: &syn::Meta) -> Option<syn::Meta> {
         let syn::Meta::List(list) = meta else {
             return None;
         };
@@ -402,14 +398,14 @@ fn conditional(
             )
             .ok()?;
         arguments.into_iter().skip(1).find_map(|inner| {
-            if wanted(&inner) {
+            if inner.path().is_ident("skip") || inner.path().is_ident("attr") {
                 Some(inner)
             } else {
-                within(&inner, wanted)
+                within(&inner)
             }
         })
     }
-    within(&attribute.meta, &wanted)
+    within(&attribute.meta)
 }
 
 /// The names a pattern binds.
@@ -466,12 +462,13 @@ fn is_lint(attribute: &syn::Attribute) -> bool {
     only_levels(&attribute.meta)
 }
 
-/// Whether `attribute` on the function sets the level of a lint about its
-/// parameters' use (`#[expect(unused_variables)]` for a parameter the signature
-/// keeps): the expansion moves or records every parameter, which would leave an
-/// expectation of it unfulfilled, so that one becomes an `allow` (an expectation
-/// of other lints alone stays one).
-fn expects_what_the_expansion_uses(attribute: &syn::Attribute) -> bool {
+/// A function's `#[expect(..)]` of lints about its parameters' use
+/// (`unused_variables` for a parameter the signature keeps, `unused_mut`,
+/// clippy's `needless_pass_by_value` and `unused_self`) as `#[allow(..)]`: the
+/// expansion moves or records every parameter, which would leave them
+/// unfulfilled. The other lints of the same list stay expected. (The compiler
+/// expands a `cfg_attr` on the function before the macro sees it.)
+fn allow_expected_use_lints(attribute: &mut syn::Attribute) -> Option<syn::Attribute> {
     const USE_LINTS: [&str; 5] = [
         "unused",
         "unused_variables",
@@ -479,14 +476,32 @@ fn expects_what_the_expansion_uses(attribute: &syn::Attribute) -> bool {
         "needless_pass_by_value",
         "unused_self",
     ];
-    fn mentions(tokens: TokenStream) -> bool {
-        tokens.into_iter().any(|token| match token {
-            proc_macro2::TokenTree::Ident(ident) => USE_LINTS.iter().any(|lint| ident == lint),
-            proc_macro2::TokenTree::Group(group) => mentions(group.stream()),
-            _ => false,
-        })
+    let syn::Meta::List(list) = &attribute.meta else {
+        return None;
+    };
+    if !list.path.is_ident("expect") {
+        return None;
     }
-    is_lint(attribute) && mentions(quote::ToTokens::to_token_stream(&attribute.meta))
+    let arguments = list
+        .parse_args_with(syn::punctuated::Punctuated::<syn::Meta, Token![,]>::parse_terminated)
+        .ok()?;
+    let (reasons, lints): (Vec<_>, Vec<_>) = arguments
+        .into_iter()
+        .partition(|argument| matches!(argument, syn::Meta::NameValue(_)));
+    let (used, others): (Vec<_>, Vec<_>) = lints.into_iter().partition(|lint| {
+        lint.path()
+            .segments
+            .last()
+            .is_some_and(|segment| USE_LINTS.iter().any(|name| segment.ident == name))
+    });
+    if used.is_empty() {
+        return None;
+    }
+    let span = attribute.span();
+    let expected = (!others.is_empty())
+        .then(|| syn::parse_quote_spanned!(span=> #[expect(#(#others,)* #(#reasons),*)]));
+    *attribute = syn::parse_quote_spanned!(span=> #[allow(#(#used,)* #(#reasons),*)]);
+    expected
 }
 
 /// A parameter's `#[expect(..)]` as `#[allow(..)]` (also under `cfg_attr`), other

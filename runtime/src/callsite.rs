@@ -27,8 +27,8 @@ pub struct SpanMeta {
     pub kind: SpanKind,
     /// Starts a new trace instead of a child of the current context.
     pub root: bool,
-    /// `module_path!()::function`, recorded as `code.function.name`.
-    pub function: &'static str,
+    /// Recorded as `code.function.name`.
+    pub function: FunctionName,
     pub file: &'static str,
     pub line: u32,
     /// Record the `code.*` attributes (`code = false` turns them off).
@@ -43,6 +43,56 @@ pub struct SpanMeta {
     pub sample: Option<SampleHint>,
     /// `metrics`: record `otel_traced.function.duration`.
     pub metrics: bool,
+}
+
+/// `code.function.name`: the annotated function's path with the type or trait of
+/// the `impl` it is in (`shop::Cart<_>::add`, `<shop::Cart<_> as shop::Pay>::pay`),
+/// fully qualified as the conventions want it, and telling apart the methods of
+/// one name in one module. The macro does not see the `impl` a method is in: the
+/// path is read once from the type name of an item the expansion nests in the
+/// function, which the compiler writes with it.
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum FunctionName {
+    /// A name known as written.
+    Fixed(&'static str),
+    /// The type name of `item`, nested in the function: its path, `::item` after.
+    Nested {
+        item: fn() -> &'static str,
+        path: OnceLock<&'static str>,
+    },
+}
+
+impl FunctionName {
+    /// The name of the function `item` is nested in (`fn item() -> &'static str
+    /// { type_name_of_val(&item) }`).
+    #[doc(hidden)]
+    pub const fn nested(item: fn() -> &'static str) -> Self {
+        FunctionName::Nested {
+            item,
+            path: OnceLock::new(),
+        }
+    }
+
+    /// The function's path.
+    #[inline]
+    pub fn get(&self) -> &'static str {
+        match self {
+            FunctionName::Fixed(name) => name,
+            FunctionName::Nested { item, path } => path.get_or_init(|| enclosing_path(item())),
+        }
+    }
+}
+
+/// The path of what the item named `nested` is nested in: its last segment
+/// dropped, and those the body of an `async fn` or a closure adds
+/// (`{{closure}}`).
+fn enclosing_path(nested: &'static str) -> &'static str {
+    let mut path = nested.rsplit_once("::").map_or(nested, |(path, _)| path);
+    while let Some(outer) = path.strip_suffix("::{{closure}}") {
+        path = outer;
+    }
+    path
 }
 
 /// One annotated function: its metadata and its cached tracer.
@@ -400,7 +450,10 @@ impl SpanMeta {
     /// `code.function.name`, `code.file.path`, `code.line.number`.
     fn code_attributes(&self) -> [KeyValue; CODE_ATTRIBUTES] {
         [
-            KeyValue::new(Key::from_static_str("code.function.name"), self.function),
+            KeyValue::new(
+                Key::from_static_str("code.function.name"),
+                self.function.get(),
+            ),
             KeyValue::new(Key::from_static_str("code.file.path"), self.file),
             KeyValue::new(
                 Key::from_static_str("code.line.number"),

@@ -45,9 +45,10 @@ impl Entry {
         self.meta.kind.clone()
     }
 
-    /// The function: `module::path::name`.
+    /// The function: `module::path::name`, a method's with its type or trait
+    /// (`shop::Cart<_>::add`, `<shop::Cart<_> as shop::Pay>::pay`).
     pub fn function(&self) -> &'static str {
-        self.meta.function
+        self.meta.function.get()
     }
 
     /// The source file of the function.

@@ -35,11 +35,13 @@ pub fn set_status(status: Status) {
 
 /// The call site behind `in_span`: one for the whole crate, its scope this crate's,
 /// since a function cannot see its caller's crate name.
-static IN_SPAN: Callsite = Callsite::new(&SpanMeta {
+static IN_SPAN: Callsite = Callsite::new(&IN_SPAN_META);
+
+static IN_SPAN_META: SpanMeta = SpanMeta {
     name: "in_span",
     kind: SpanKind::Internal,
     root: false,
-    function: "otel_traced::in_span",
+    function: crate::callsite::FunctionName::Fixed("otel_traced::in_span"),
     file: file!(),
     line: line!(),
     code: false,
@@ -48,7 +50,7 @@ static IN_SPAN: Callsite = Callsite::new(&SpanMeta {
     max_attributes: 2,
     sample: None,
     metrics: false,
-});
+};
 
 /// Runs `body` in a child span named `name`, for a block that deserves its own span
 /// inside an instrumented function. The span records where it was opened

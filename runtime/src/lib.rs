@@ -147,7 +147,8 @@ pub mod __private {
     pub use crate::__otel_traced_catalog_entry as catalog_entry;
     pub use crate::baggage::{attribute_value as baggage_value, set_baggage_entry};
     pub use crate::callsite::{
-        CallKind, Callsite, LinkTarget, Parent, ParentTarget, SpanMeta, link, links, parent,
+        CallKind, Callsite, FunctionName, LinkTarget, Parent, ParentTarget, SpanMeta, link, links,
+        parent,
     };
     #[cfg(feature = "catalog")]
     pub use crate::catalog::{Entry as CatalogEntry, OTEL_TRACED_CATALOG_0_1};

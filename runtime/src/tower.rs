@@ -25,15 +25,17 @@ use std::task::{Context as TaskContext, Poll, ready};
 
 /// The call sites of the layers' spans: their names and attributes come from each
 /// request, their scope is otel-traced's own.
-static SERVER: Callsite = Callsite::new(&layer_meta(SpanKind::Server));
-static CLIENT: Callsite = Callsite::new(&layer_meta(SpanKind::Client));
+static SERVER: Callsite = Callsite::new(&SERVER_META);
+static CLIENT: Callsite = Callsite::new(&CLIENT_META);
+static SERVER_META: SpanMeta = layer_meta(SpanKind::Server);
+static CLIENT_META: SpanMeta = layer_meta(SpanKind::Client);
 
 const fn layer_meta(kind: SpanKind) -> SpanMeta {
     SpanMeta {
         name: "",
         kind,
         root: false,
-        function: "",
+        function: crate::callsite::FunctionName::Fixed(""),
         file: "",
         line: 0,
         code: false,

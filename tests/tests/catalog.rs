@@ -148,16 +148,16 @@ fn every_annotated_function_is_listed_with_its_metadata() {
     assert_eq!(
         functions,
         [
+            "catalog::Bin<_>::put",
+            "catalog::Shelf<'_, _>::stock",
+            "catalog::Store<_, N>::fetch",
             "catalog::at_level",
             "catalog::at_three",
             "catalog::call_reserve",
-            "catalog::fetch",
             "catalog::generic",
             "catalog::place",
             "catalog::place_remotely",
-            "catalog::put",
             "catalog::serve_reserve",
-            "catalog::stock",
             "catalog::total"
         ]
     );
@@ -190,7 +190,7 @@ fn every_annotated_function_is_listed_with_its_metadata() {
     shelf.stock('x', "spare", 1);
     assert_eq!(shelf.0, [('x', "spare")], "the method runs as written");
     assert_eq!(
-        entry("catalog::stock").attributes(),
+        entry("catalog::Shelf<'_, _>::stock").attributes(),
         [("label", ValueKind::String), ("count", ValueKind::Int)],
         "a parameter of the impl's type parameter is not listed"
     );
@@ -198,14 +198,14 @@ fn every_annotated_function_is_listed_with_its_metadata() {
     bin.put('x', "spare", 2, "dock 4".to_owned());
     assert_eq!(bin.0, ['x'], "the method runs as written");
     assert_eq!(
-        entry("catalog::put").attributes(),
+        entry("catalog::Bin<_>::put").attributes(),
         [("note", ValueKind::String), ("origin", ValueKind::String)],
         "the impl's parameter and a name that may be one (an alias here) are not listed"
     );
     let store: Store<Rows, 2> = Store(std::marker::PhantomData);
     assert!(store.fetch(7, [0; 2], &|row| !row.is_empty(), 3));
     assert_eq!(
-        entry("catalog::fetch").attributes(),
+        entry("catalog::Store<_, N>::fetch").attributes(),
         [("limit", ValueKind::Int)],
         "the impl's parameters are not named, a scalar is listed"
     );

@@ -154,7 +154,45 @@ fn methods_with_every_receiver_record_their_parameters_but_not_self() {
     assert!(own_keys(captured.find("close_boxed").unwrap()).is_empty());
     assert_eq!(
         attribute(captured.find("deposit").unwrap(), "code.function.name"),
-        Some(&string("forms::deposit"))
+        Some(&string("forms::Account::deposit"))
+    );
+}
+
+/// A method of the same name as `Account::deposit`, in the same module.
+struct Till;
+
+impl Till {
+    #[traced]
+    fn deposit(&self, amount: i64) -> i64 {
+        amount
+    }
+}
+
+#[tokio::test]
+async fn code_function_name_is_the_path_with_the_impl_type_or_trait() {
+    let captured = capture(|| {
+        Account { balance: 0 }.deposit(1);
+        Till.deposit(1);
+        English.greet("ada");
+    });
+    let names: Vec<_> = captured
+        .spans()
+        .iter()
+        .map(|span| attribute(span, "code.function.name").cloned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            Some(string("forms::Account::deposit")),
+            Some(string("forms::Till::deposit")),
+            Some(string("<forms::English as forms::Greeter>::greet")),
+        ]
+    );
+    let audited = capture_async(Account { balance: 3 }.audit(2025)).await;
+    assert_eq!(
+        attribute(audited.find("audit").unwrap(), "code.function.name"),
+        Some(&string("forms::Account::audit")),
+        "an async fn's body adds nothing to it"
     );
 }
 
@@ -723,6 +761,23 @@ fn measurer(unit: u32) -> impl Fn(&str) -> usize {
     move |text| text.len() * unit as usize
 }
 
+/// Gives its closure by `return`.
+#[traced]
+fn limiter(limits: &[usize]) -> impl Fn(&str) -> bool {
+    for &limit in limits {
+        if limit > 0 {
+            return move |text| text.len() <= limit;
+        }
+    }
+    panic!("no limit above 0")
+}
+
+/// An `async fn`'s closure, at the end of its body.
+#[traced]
+async fn async_measurer(unit: u32) -> impl Fn(&str) -> usize {
+    move |text| text.len() * unit as usize
+}
+
 #[traced]
 fn counter(start: u64) -> impl FnMut() -> u64 + Send {
     let mut next = start;
@@ -737,11 +792,28 @@ fn a_returned_closure_takes_its_parameter_types_from_the_signature() {
     let captured = capture(|| {
         let measure = measurer(2);
         let mut count = counter(9);
-        (measure("abc"), count(), count())
+        let limits = (limiter(&[0, 2])("abc"), limiter(&[2])("ab"));
+        let async_measure = futures::executor::block_on(async_measurer(3));
+        (
+            measure("abc"),
+            count(),
+            count(),
+            limits,
+            async_measure("ab"),
+        )
     });
-    assert_eq!(*captured.output(), (6, 10, 11));
+    assert_eq!(*captured.output(), (6, 10, 11, (false, true), 6));
     let names: Vec<&str> = captured.spans().iter().map(|s| &*s.name).collect();
-    assert_eq!(names, ["measurer", "counter"]);
+    assert_eq!(
+        names,
+        [
+            "measurer",
+            "counter",
+            "limiter",
+            "limiter",
+            "async_measurer"
+        ]
+    );
 }
 
 /// Notes, as it is dropped, its name and whether a span was current.

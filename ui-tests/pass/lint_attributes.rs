@@ -12,8 +12,13 @@ fn handle(id: u64, flags: u8) -> u64 {
 }
 
 #[traced]
-#[cfg_attr(all(), expect(unused_variables, reason = "under a condition too"))]
-fn handle_when(id: u64, flags: u8) -> u64 {
+#[expect(unused_variables, non_snake_case, reason = "a list: the others stay expected")]
+fn handle_listed(id: u64, #[skip] Flags: u8) -> u64 {
+    id
+}
+
+#[traced]
+fn forbidding(#[forbid(unused_variables)] id: u64) -> u64 {
     id
 }
 
@@ -38,7 +43,8 @@ async fn measurer() -> impl Fn(&str) -> usize {
 }
 
 fn main() {
-    let _ = (handle(1, 2), handle_when(1, 2), resize(3), fill(Vec::new()));
+    let _ = (handle(1, 2), handle_listed(1, 2), resize(3), fill(Vec::new()));
+    let _ = forbidding(4);
     let _ = measure(Vec::new());
     let _ = futures::executor::block_on(measurer())("four");
 }

@@ -46,8 +46,12 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
     let body = match traced.shape {
         Shape::Sync => {
             let typed = typed_body(&function.sig.output, statements);
-            let typed = returning_closure(&traced, quote!({ #rebound #typed }));
-            let typed = quote!(move || #typed);
+            // The body's closure returns the closure: its `return`s too.
+            let typed = returning_closure(
+                &traced,
+                Some(quote!(::core::ops::FnOnce() -> __OtelR)),
+                quote!(move || { #rebound #typed }),
+            );
             let sync_outcome = outcome.as_ref().map(|outcome| {
                 quote! {
                     let __otel_output_ref = &__otel_output;
@@ -76,7 +80,10 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
             // An `async fn` may return a future (a `JoinHandle`): clippy's lint
             // against async blocks that yield one skips `async fn`s, not the block
             // their body becomes here.
-            let typed = returning_closure(&traced, quote!({ #rebound #typed }));
+            // Only the block's tail: an `async` block's output takes no type from a
+            // bound on the future, so a closure given by `return` needs its
+            // parameter types written.
+            let typed = returning_closure(&traced, None, quote!({ #rebound #typed }));
             quote! {
                 #[allow(clippy::async_yields_async)]
                 let __otel_body = async move #typed;
@@ -223,21 +230,33 @@ fn inferred(ty: &syn::Type) -> syn::Type {
     ty
 }
 
-/// The body's block, handed the signature of the closure the function returns,
-/// when there is one (`closure.rs`): passed through a local function bound by it,
-/// whose parameter types the closure at the block's tail as the return type
-/// would without the macro.
-fn returning_closure(traced: &TracedFn, body: TokenStream) -> TokenStream {
-    match &traced.returned_closure {
-        Some(signature) => quote! {{
-            #[inline(always)]
-            fn __otel_returns_closure<__OtelR: #signature>(closure: __OtelR) -> __OtelR {
-                closure
-            }
-            __otel_returns_closure(#body)
-        }},
-        None => body,
-    }
+/// `body`, handed the signature of the closure the function returns, when there
+/// is one (`closure.rs`): passed through a local function whose `__OtelR` it bounds,
+/// which gives the closure its parameter types as the return type would without
+/// the macro. `body` is the closure itself, or, with `producing` (a bound naming
+/// `__OtelR`), what produces it (the body's closure).
+fn returning_closure(
+    traced: &TracedFn,
+    producing: Option<TokenStream>,
+    body: TokenStream,
+) -> TokenStream {
+    let Some(signature) = &traced.returned_closure else {
+        return body;
+    };
+    let (generics, ty) = match producing {
+        Some(producing) => (
+            quote!(<__OtelR: #signature, __OtelF: #producing>),
+            quote!(__OtelF),
+        ),
+        None => (quote!(<__OtelR: #signature>), quote!(__OtelR)),
+    };
+    quote! {{
+        #[inline(always)]
+        fn __otel_returns_closure #generics (body: #ty) -> #ty {
+            body
+        }
+        __otel_returns_closure(#body)
+    }}
 }
 
 /// The body, given the declared output type by an unreachable typed `return`, so

@@ -21,12 +21,11 @@ pub(super) fn open_span(
 ) -> TokenStream {
     let options = &traced.options;
     let ident = &traced.function.sig.ident;
-    // `r#type` is the function `type`.
-    let function_name = syn::ext::IdentExt::unraw(ident).to_string();
     let name = match (boundary, &options.name) {
         (Some(boundary), _) => boundary.static_name(),
         (None, Some(name)) => name.value(),
-        (None, None) => function_name.clone(),
+        // `r#type` is the function `type`.
+        (None, None) => syn::ext::IdentExt::unraw(ident).to_string(),
     };
     let kind = match boundary {
         Some(boundary) => format_ident!("{}", boundary.span_kind()),
@@ -120,7 +119,7 @@ pub(super) fn open_span(
             name: #name,
             kind: #private::SpanKind::#kind,
             root: #root,
-            function: ::core::concat!(::core::module_path!(), "::", #function_name),
+            function: #private::FunctionName::nested(__otel_function),
             file: #file,
             line: #line,
             code: #code,
@@ -155,6 +154,10 @@ pub(super) fn open_span(
         _ => TokenStream::new(),
     };
     let statics = quote! {
+        // Named by the compiler with the function's path, its impl's included.
+        fn __otel_function() -> &'static str {
+            ::core::any::type_name_of_val(&__otel_function)
+        }
         static __OTEL_TRACED_META: #private::SpanMeta = #main_meta;
         static __OTEL_TRACED_CALLSITE: #private::Callsite = #private::Callsite::new(&__OTEL_TRACED_META);
         #forwarding

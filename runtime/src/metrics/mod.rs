@@ -586,7 +586,7 @@ pub(crate) fn time_function(meta: &SpanMeta, series: &'static SiteSeries) -> Opt
     Some(Timing {
         start: Stamp::now(),
         noted_end: None,
-        measured: Measured::Function(meta.function, series),
+        measured: Measured::Function(meta.function.get(), series),
     })
 }
 
