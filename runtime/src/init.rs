@@ -459,7 +459,7 @@ pub(crate) fn install(
         ),
         None if settings.exception_signal != ExceptionSignal::SpanEvent => {
             crate::tell(format_args!(
-                "OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN asks for exception log records, but no logs are exported (OTEL_LOGS_EXPORTER, or OTLP for spans): exceptions stay span events"
+                "OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN asks for exception log records, but no logs are exported (OTEL_LOGS_EXPORTER, an OTLP endpoint, or OTLP for spans): exceptions stay span events"
             ))
         }
         None => {}

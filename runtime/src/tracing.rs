@@ -51,22 +51,56 @@ where
     tracing_opentelemetry::layer()
         .with_tracer(BridgeTracer)
         .with_context_activation(true)
-        .with_filter(tracing_subscriber::filter::dynamic_filter_fn(
-            |metadata, _| span_event_or_span(metadata),
-        ))
+        .with_filter(SpanEvents)
         .and_then(KeepEnteredIds)
         .and_then(ExportEvents)
 }
 
 /// What `tracing-opentelemetry`'s layer is given: every span, and the events it
-/// makes span events of, unless logs are exported: an event below ERROR is then a
-/// log record alone ([`ExportEvents`]), as inside a `#[traced]` call, rather than
-/// both; an error is both, and makes its span's status Error. Asked at each event
-/// (a dynamic filter): logs are exported only while a pipeline is installed.
-fn span_event_or_span(metadata: &tracing_core::Metadata<'_>) -> bool {
-    !metadata.is_event()
-        || *metadata.level() == tracing_core::Level::ERROR
-        || !crate::logs::exported()
+/// makes span events of, when they belong there. An event in the current span
+/// goes to the current `tracing` span, which is not the current span inside a
+/// `#[traced]` call made in it: such an event is no span event of the `tracing`
+/// span around the call (as inside a `#[traced]` call, it is a log record when
+/// logs are exported). And while logs are exported, an event is a log record alone
+/// ([`ExportEvents`]), not a span event as well, unless it makes its span's status
+/// Error or carries its exception (an ERROR, an `error` field, as
+/// `#[instrument(err)]` records one).
+struct SpanEvents;
+
+impl<S: Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::layer::Filter<S> for SpanEvents {
+    fn enabled(
+        &self,
+        _metadata: &tracing_core::Metadata<'_>,
+        _cx: &tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        true
+    }
+
+    fn event_enabled(
+        &self,
+        event: &Event<'_>,
+        cx: &tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        let metadata = event.metadata();
+        let failure = *metadata.level() == tracing_core::Level::ERROR
+            || metadata.fields().field("error").is_some();
+        if !failure && crate::logs::exported() {
+            return false;
+        }
+        if !event.is_contextual() {
+            // The span it names, or none.
+            return true;
+        }
+        let Some(span) = cx.lookup_current() else {
+            return true;
+        };
+        let extensions = span.extensions();
+        let Some(EnteredIds(entered)) = extensions.get::<EnteredIds>() else {
+            return true;
+        };
+        crate::thread_exit::current_span_context()
+            .is_some_and(|current| current.span_id() == entered.span_id())
+    }
 }
 
 /// Sets the global `tracing` subscriber in one call: [`layer`], and lines on

@@ -32,6 +32,8 @@ fn checkout(order: u64) {
     payment.in_scope(|| {
         tracing::info!("card checked");
         tracing::error!("card declined once");
+        // An `error` field, as `#[instrument(err(level = "warn"))]` records one.
+        tracing::warn!(error = "card expired");
     });
     tracing::info!(parent: &payment, "charged");
 }
@@ -149,7 +151,7 @@ fn log_records_and_tracing_events_arrive_linked_to_their_span_over_both_protocol
         assert_eq!(spans.len(), 2, "{transport:?}: {spans:#?}");
         let (checkout, payment) = (span(&spans, "checkout"), span(&spans, "payment"));
         let records = receiver.log_records();
-        assert_eq!(records.len(), 11, "{transport:?}: {records:#?}");
+        assert_eq!(records.len(), 12, "{transport:?}: {records:#?}");
         let find = |text: &str| {
             records
                 .iter()
@@ -165,7 +167,8 @@ fn log_records_and_tracing_events_arrive_linked_to_their_span_over_both_protocol
             assert!(outside.span_id.is_empty(), "{transport:?}: {outside:#?}");
         }
         // A `tracing` span's events are log records, not span events too; an
-        // error is both, and makes its span's status Error.
+        // error, or an event with an `error` field, is both, and makes its span's
+        // status Error.
         let span_events: Vec<&str> = payment
             .events
             .iter()
@@ -173,7 +176,7 @@ fn log_records_and_tracing_events_arrive_linked_to_their_span_over_both_protocol
             .collect();
         assert_eq!(
             span_events,
-            ["card declined once"],
+            ["card declined once", "exception"],
             "{transport:?}: {payment:#?}"
         );
         assert_eq!(

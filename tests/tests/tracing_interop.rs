@@ -16,6 +16,7 @@ use tracing_subscriber::layer::SubscriberExt as _;
 fn load_cart(cart_id: u64) -> usize {
     let query = tracing::info_span!("SELECT carts", db.system.name = "postgresql");
     let _entered = query.enter();
+    tracing::info!("query planned");
     price(cart_id)
 }
 
@@ -53,6 +54,9 @@ fn a_tracing_span_inside_a_traced_call_and_a_traced_call_inside_it_form_one_tree
         otel_traced_tests::attribute(query, "db.system.name"),
         Some(&otel_traced::opentelemetry::Value::from("postgresql"))
     );
+    // No logs exported: a `tracing` span's event is its span event.
+    let events: Vec<&str> = query.events.iter().map(|event| &*event.name).collect();
+    assert_eq!(events, ["query planned"]);
 }
 
 #[test]

@@ -40,7 +40,7 @@ pub(crate) fn destination(vars: &Vars, traces: &Destination) -> Result<LogsDesti
             &[("otlp", true), ("none", false)],
             "otlp or none (without OTLP, your own logger prints the lines)",
         )?,
-        None => matches!(traces, Destination::Otlp(_)) || LOGS.has_endpoint(vars),
+        None => matches!(traces, Destination::Otlp(_)) || LOGS.endpoint_asks_for_otlp(vars),
     };
     if !exported {
         return Ok(LogsDestination::None);

@@ -73,7 +73,7 @@ pub(crate) fn settings(
             ],
             ACCEPTED,
         )?,
-        None if METRICS.has_endpoint(vars) => Kind::Otlp,
+        None if METRICS.endpoint_asks_for_otlp(vars) => Kind::Otlp,
         None => match traces {
             Destination::Otlp(_) => Kind::Otlp,
             Destination::Console => Kind::Console,

@@ -156,6 +156,15 @@ impl SignalVariables {
     pub(crate) fn has_endpoint(&self, vars: &Vars) -> bool {
         vars.first(&[self.endpoint, GENERAL_ENDPOINT]).is_some()
     }
+
+    /// Whether an endpoint variable asks for this signal over OTLP when its
+    /// exporter variable is unset: its own, or the general one in a build that can
+    /// export over OTLP (a platform may set that one for every process: a build
+    /// without the `otlp` feature leaves the signal where it goes rather than
+    /// refuse to start).
+    pub(crate) fn endpoint_asks_for_otlp(&self, vars: &Vars) -> bool {
+        self.has_own_endpoint(vars) || (cfg!(feature = "otlp") && self.has_endpoint(vars))
+    }
 }
 
 pub(crate) fn protocol(vars: &Vars, signal: &SignalVariables) -> Result<Protocol, InitError> {
