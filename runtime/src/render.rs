@@ -69,7 +69,7 @@ struct Row<'a> {
 impl Row<'_> {
     /// Tree glyphs, name and (when not internal) kind.
     fn label(&self) -> String {
-        let mut label = format!("{}{}", self.prefix, printable(&self.span.name));
+        let mut label = format!("{}{}", self.prefix, printable(&cut(&self.span.name)));
         if let Some(kind) = kind_label(&self.span.span_kind) {
             let _ = write!(label, " ({kind})");
         }
@@ -94,8 +94,14 @@ fn rows(spans: &[SpanData]) -> Vec<Row<'_>> {
     }
     roots.sort_by_key(|span| span.start_time);
     let mut rows = Vec::with_capacity(spans.len());
+    let mut drawn = HashSet::with_capacity(spans.len());
     for root in roots {
-        push_tree(root, &children, &mut rows);
+        push_tree(root, &children, &mut drawn, &mut rows);
+    }
+    // Spans whose parents form a loop (ids a buggy or hostile peer chose) have no
+    // root: each is drawn as one, once.
+    for span in spans {
+        push_tree(span, &children, &mut drawn, &mut rows);
     }
     rows
 }
@@ -104,12 +110,14 @@ fn rows(spans: &[SpanData]) -> Vec<Row<'_>> {
 /// say their depth, so a deep recursion renders in linear space.
 const MAX_DRAWN_DEPTH: usize = 32;
 
-/// Adds the tree under `root`, depth first, children in start order. Iterative: a
-/// recursion thousands of calls deep renders without that many frames on the
-/// export thread's stack.
+/// Adds the tree under `root`, depth first, children in start order, leaving out
+/// the spans in `drawn` (a span whose parent id is its own, or a descendant's,
+/// would otherwise be drawn for ever). Iterative: a recursion thousands of calls
+/// deep renders without that many frames on the export thread's stack.
 fn push_tree<'a>(
     root: &'a SpanData,
     children: &HashMap<SpanId, Vec<&'a SpanData>>,
+    drawn: &mut HashSet<*const SpanData>,
     rows: &mut Vec<Row<'a>>,
 ) {
     // A span to draw, the indent of its line, whether it is its parent's last
@@ -117,6 +125,9 @@ fn push_tree<'a>(
     let mut stack: Vec<(&SpanData, String, Option<bool>, usize)> =
         vec![(root, String::new(), None, 0)];
     while let Some((span, indent, is_last, depth)) = stack.pop() {
+        if !drawn.insert(std::ptr::from_ref(span)) {
+            continue;
+        }
         let branch = match is_last {
             None => "",
             Some(true) => "└─ ",
@@ -209,10 +220,13 @@ fn bar(span: &SpanData, (start, total): (SystemTime, Duration)) -> String {
             0.0
         }
     };
-    let offset = span.start_time.duration_since(start).unwrap_or_default();
-    let lead = ((fraction(offset) * BAR_WIDTH as f64) as usize).min(BAR_WIDTH - 1);
-    let filled =
-        ((fraction(elapsed(span)) * BAR_WIDTH as f64).round() as usize).clamp(1, BAR_WIDTH - lead);
+    let cell =
+        |at: SystemTime| fraction(at.duration_since(start).unwrap_or_default()) * BAR_WIDTH as f64;
+    // The end's cell from the end's time (not the start's cell plus the length):
+    // spans that end together end in one cell, as a child ending with its parent.
+    let lead = (cell(span.start_time) as usize).min(BAR_WIDTH - 1);
+    let end = cell(span.end_time).round() as usize;
+    let filled = end.saturating_sub(lead).clamp(1, BAR_WIDTH - lead);
     format!(
         "{}{}{}",
         " ".repeat(lead),
@@ -257,7 +271,7 @@ fn push_outcome(span: &SpanData, colour: bool, out: &mut String) {
             if index > 0 {
                 out.push_str(", ");
             }
-            let _ = write!(out, "{}=", printable(kv.key.as_str()));
+            let _ = write!(out, "{}=", printable(&cut(kv.key.as_str())));
             write_value(&kv.value, out);
         }
         out.push('}');
@@ -398,16 +412,28 @@ fn write_shown(item: &impl std::fmt::Display, out: &mut String) {
     let _ = write!(out, "{item}");
 }
 
-/// `text` quoted and escaped, cut after [`MAX_SHOWN_CHARS`] characters.
+/// `text` quoted, cut after [`MAX_SHOWN_CHARS`] characters, its quotes,
+/// backslashes and [unprintable](is_unprintable) characters escaped. Not `{:?}`:
+/// that escapes combining marks too, and Hindi or Thai would read as `\u{94d}`.
 fn write_text(text: &str, out: &mut String) {
-    match text.char_indices().nth(MAX_SHOWN_CHARS) {
-        None => {
-            let _ = write!(out, "{text:?}");
+    let (shown, more) = match text.char_indices().nth(MAX_SHOWN_CHARS) {
+        None => (text, 0),
+        Some((end, _)) => (&text[..end], text[end..].chars().count()),
+    };
+    out.push('"');
+    for c in shown.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if is_unprintable(c) => out.extend(c.escape_default()),
+            c => out.push(c),
         }
-        Some((end, _)) => {
-            let more = text[end..].chars().count();
-            let _ = write!(out, "{:?}…(+{more} chars)", &text[..end]);
-        }
+    }
+    out.push('"');
+    if more > 0 {
+        let _ = write!(out, "…(+{more} chars)");
     }
 }
 
@@ -602,6 +628,11 @@ pub(crate) mod tests {
             shown(Value::Array(Array::I64(items))),
             "[0, 1, 2, 3, 4, 5, 6, 7, …(+2 more)]"
         );
+        assert_eq!(
+            shown(Value::from("नमस्ते \"q\" \\ \u{1b}[2J")),
+            r#""नमस्ते \"q\" \\ \u{1b}[2J""#,
+            "combining marks as written; quotes, backslashes and controls escaped"
+        );
         let strings = vec![StringValue::from("a\nb"); 2];
         assert_eq!(
             shown(Value::Array(Array::String(strings))),
@@ -638,6 +669,53 @@ pub(crate) mod tests {
             widest_other < MAX_LABEL_COLUMNS + 80,
             "{widest_other} bytes on a child's line"
         );
-        assert!(text.lines().next().is_some_and(|line| line.contains(long)));
+        let first = text.lines().next().unwrap_or_default();
+        assert!(
+            first.starts_with(&format!("{}…(+99800 chars)", "x".repeat(200))),
+            "a name is cut as values are: {}",
+            &first[..first.len().min(300)]
+        );
+    }
+
+    #[test]
+    fn a_child_ending_with_its_parent_ends_in_the_same_cell() {
+        let at = |millis: f64| SystemTime::UNIX_EPOCH + Duration::from_secs_f64(millis / 1000.0);
+        let timed = |id: u64, parent: u64, (start, end): (f64, f64)| {
+            let mut timed = span(1, id, parent, "step");
+            (timed.start_time, timed.end_time) = (at(start), at(end));
+            timed
+        };
+        // 32 cells of 1 ms.
+        let spans = [
+            timed(1, 0, (0.0, 32.0)),
+            timed(2, 1, (9.6, 16.0)),
+            timed(3, 2, (14.4, 16.0)),
+        ];
+        let text = render_trees(&spans, Style::Waterfall { colour: false });
+        let last_cell: Vec<Option<usize>> = text
+            .lines()
+            .map(|line| {
+                line.chars()
+                    .collect::<Vec<_>>()
+                    .iter()
+                    .rposition(|c| *c == '█')
+            })
+            .collect();
+        assert_eq!(last_cell[1], last_cell[2], "{text}");
+    }
+
+    #[test]
+    fn spans_whose_parents_loop_are_each_drawn_once() {
+        let spans = [
+            span(1, 5, 5, "own parent"),
+            span(1, 5, 0, "root"),
+            span(1, 7, 8, "a"),
+            span(1, 8, 7, "b"),
+        ];
+        let text = render_trees(&spans, Style::Plain);
+        assert_eq!(
+            text, "root\n└─ own parent\na\n└─ b\n",
+            "no span left out, none drawn twice"
+        );
     }
 }

@@ -6,7 +6,6 @@ use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::metrics::Temporality;
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData, ResourceMetrics};
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
-use std::fmt::Write as _;
 use std::io::Write as _;
 use std::time::Duration;
 
@@ -37,9 +36,11 @@ impl PushMetricExporter for ConsoleMetrics {
     }
 }
 
-/// The summary text, empty when nothing was measured.
+/// The summary text, empty when nothing was measured. Lines are sorted: the SDK
+/// keeps series in no fixed order, and sorted, one metric's series stand together
+/// in the same order every run.
 fn summary(metrics: &ResourceMetrics) -> String {
-    let mut lines = String::new();
+    let mut lines = Vec::new();
     for scope in metrics.scope_metrics() {
         for metric in scope.metrics() {
             match metric.data() {
@@ -54,14 +55,13 @@ fn summary(metrics: &ResourceMetrics) -> String {
                         };
                         #[allow(clippy::cast_precision_loss, reason = "a mean for reading")]
                         let mean = point.sum() / point.count() as f64;
-                        let _ = writeln!(
-                            lines,
-                            "  {} {{{}}}: {calls}, mean {}, max {}",
+                        lines.push(format!(
+                            "  {} {{{}}}: {calls}, mean {}, max {}\n",
                             metric.name(),
                             attributes(point.attributes()),
                             seconds(mean),
                             seconds(point.max().unwrap_or(mean)),
-                        );
+                        ));
                     }
                 }
                 // The messaging conventions' message counts.
@@ -71,12 +71,11 @@ fn summary(metrics: &ResourceMetrics) -> String {
                             1 => "1 message".to_owned(),
                             count => format!("{count} messages"),
                         };
-                        let _ = writeln!(
-                            lines,
-                            "  {} {{{}}}: {messages}",
+                        lines.push(format!(
+                            "  {} {{{}}}: {messages}\n",
                             metric.name(),
                             attributes(point.attributes()),
-                        );
+                        ));
                     }
                 }
                 _ => {}
@@ -84,9 +83,10 @@ fn summary(metrics: &ResourceMetrics) -> String {
         }
     }
     if lines.is_empty() {
-        return lines;
+        return String::new();
     }
-    format!("metrics of this run:\n{lines}")
+    lines.sort_unstable();
+    format!("metrics of this run:\n{}", lines.concat())
 }
 
 /// A series' attributes as `key=value`, sorted: the SDK keeps them in no fixed
@@ -105,15 +105,12 @@ fn attributes<'a>(attributes: impl Iterator<Item = &'a opentelemetry::KeyValue>)
     attributes.join(" ")
 }
 
-/// A duration in seconds, in the unit that reads best.
+/// A duration in seconds as the waterfall writes one (its unit chosen on the
+/// rounded figure); a figure no `Duration` holds (negative, from a user's own
+/// recording under our metric's name) as it is.
 fn seconds(seconds: f64) -> String {
-    if seconds >= 1.0 {
-        format!("{seconds:.2} s")
-    } else if seconds >= 1e-3 {
-        format!("{:.2} ms", seconds * 1e3)
-    } else {
-        format!("{:.1} µs", seconds * 1e6)
-    }
+    Duration::try_from_secs_f64(seconds)
+        .map_or_else(|_| format!("{seconds} s"), crate::render::format_duration)
 }
 
 #[cfg(test)]
@@ -163,19 +160,20 @@ mod tests {
         let orders = [KeyValue::new("messaging.destination.name", "orders")];
         duration.record(0.002, &orders);
         duration.record(0.004, &orders);
+        // Read as 1000.00 ms when the unit was chosen before rounding.
+        duration.record(0.999_999_6, &orders);
         sent.add(1, &[KeyValue::new("messaging.destination.name", "audit")]);
         sent.add(5, &orders);
         provider.shutdown().expect("shuts down");
         let summary = summaries.0.lock().expect("not poisoned").clone();
-        let mut lines: Vec<&str> = summary.lines().collect();
-        lines.sort_unstable();
+        let lines: Vec<&str> = summary.lines().collect();
         assert_eq!(
             lines,
             [
+                "metrics of this run:",
                 "  messaging.client.sent.messages {messaging.destination.name=audit}: 1 message",
                 "  messaging.client.sent.messages {messaging.destination.name=orders}: 5 messages",
-                "  messaging.process.duration {messaging.destination.name=orders}: 2 calls, mean 3.00 ms, max 4.00 ms",
-                "metrics of this run:",
+                "  messaging.process.duration {messaging.destination.name=orders}: 3 calls, mean 335.33 ms, max 1.00 s",
             ],
             "{summary}"
         );
