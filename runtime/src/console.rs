@@ -3,10 +3,8 @@
 //! Spans end children first, so the exporter holds the spans of each trace until its
 //! local root (a span with no parent, or a remote one) ends, then prints that root's
 //! tree at once: a trace may reach the process twice at once (a retry beside the
-//! first try), and the other call's spans wait for their own root while spans of
-//! the trace keep coming; after a second without any they print as late spans do,
-//! and the root then alone (a trace holding more than [`MAX_SPLIT_SPANS`] prints
-//! whole, as it is).
+//! first try), and the other call's spans wait for their own root (a trace
+//! holding more than [`MAX_SPLIT_SPANS`] prints whole, as it is).
 //! A server span whose remote parent is a client span of this same process (a
 //! gateway calling a service in one binary, as the tour does) is not a local root:
 //! it waits for its caller, so one request prints as one tree. It runs behind the
@@ -16,7 +14,7 @@
 //! A trace whose root does not come is printed as it is after a while, by a thread
 //! of the exporter's own that looks once a second: the batch processor calls the
 //! exporter only with spans, and a quiet program would otherwise show it only at
-//! exit. Spans that end after their trace was printed (a task spawned with the
+//! exit. Spans whose parent was printed already (a task spawned with the
 //! request's context) follow shortly, together, as the rest of that trace.
 
 use crate::render::{Style, format_duration, render_trees};
@@ -45,8 +43,8 @@ const MAX_PENDING_SPANS: usize = 65_536;
 /// sampled), and a quiet program would otherwise show the trace only at exit.
 const MAX_WAIT: Duration = Duration::from_secs(30);
 
-/// How long spans of a trace printed already wait for more of its spans: those
-/// that end together print together.
+/// How long spans whose parent was printed already wait for more of their trace's
+/// spans: those that end together print together.
 const LATE_WAIT: Duration = Duration::from_secs(1);
 
 /// How often the exporter's thread looks for traces to print.
@@ -54,6 +52,10 @@ const WATCH_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Printed traces remembered at most, for the spans that come after them.
 const MAX_PRINTED_TRACES: usize = 1024;
+
+/// Span ids of printed traces remembered at most, all traces together; the oldest
+/// traces are forgotten first (their late spans then wait [`MAX_WAIT`]).
+const MAX_PRINTED_SPANS: usize = 65_536;
 
 /// Spans of a trace held at most for a local root to take only its own tree out
 /// of them: a busy trace (many calls at once, late spans piling up) is printed
@@ -162,8 +164,53 @@ struct PendingTraces {
     arrival: VecDeque<(TraceId, Instant)>,
     /// The spans held, all traces together.
     held: usize,
-    /// The traces printed last, oldest first.
-    printed: VecDeque<TraceId>,
+    printed: PrintedSpans,
+}
+
+/// The spans printed of the traces printed last. A span ending after its trace
+/// printed is late when its parent was printed (a task spawned with the request's
+/// context), and follows shortly; one whose parent was not belongs to a call still
+/// running (a retry beside the first try) and waits for that call's root, rather
+/// than print as fragments each with its own timeline.
+#[derive(Debug, Default)]
+struct PrintedSpans {
+    ids: HashMap<TraceId, HashSet<SpanId>>,
+    /// The traces in `ids`, oldest first.
+    order: VecDeque<TraceId>,
+    /// The ids in `ids`, all traces together.
+    remembered: usize,
+}
+
+impl PrintedSpans {
+    fn note(&mut self, trace_id: TraceId, spans: &[SpanData]) {
+        let ids = self.ids.entry(trace_id).or_insert_with(|| {
+            self.order.push_back(trace_id);
+            HashSet::new()
+        });
+        for span in spans {
+            if ids.insert(span.span_context.span_id()) {
+                self.remembered += 1;
+            }
+        }
+        while self.order.len() > MAX_PRINTED_TRACES || self.remembered > MAX_PRINTED_SPANS {
+            let Some(oldest) = self.order.pop_front() else {
+                break;
+            };
+            if let Some(ids) = self.ids.remove(&oldest) {
+                self.remembered -= ids.len();
+            }
+        }
+    }
+
+    fn has_trace(&self, trace_id: TraceId) -> bool {
+        self.ids.contains_key(&trace_id)
+    }
+
+    fn has_span(&self, trace_id: TraceId, span_id: SpanId) -> bool {
+        self.ids
+            .get(&trace_id)
+            .is_some_and(|ids| ids.contains(&span_id))
+    }
 }
 
 /// The spans of a pending trace, and when they arrived.
@@ -230,24 +277,31 @@ impl PendingTraces {
             .map(|(trace_id, _)| *trace_id)
     }
 
-    /// Takes out the traces due `now` without a span arriving: held longer than
-    /// [`MAX_WAIT`], or the late spans of a printed trace once none came for
-    /// [`LATE_WAIT`].
+    /// Takes out what is due `now` without a span arriving: traces held longer
+    /// than [`MAX_WAIT`], whole, and the late spans of printed traces (with the
+    /// spans under them) once none of their trace came for [`LATE_WAIT`].
     fn overdue(&mut self, now: Instant) -> Vec<Vec<SpanData>> {
-        let due: Vec<TraceId> = self
+        let due: Vec<(TraceId, bool)> = self
             .arrival
             .iter()
-            .filter(|(trace_id, _)| {
-                self.spans.get(trace_id).is_some_and(|held| {
-                    now.saturating_duration_since(held.first) > MAX_WAIT
-                        || (self.printed.contains(trace_id)
-                            && now.saturating_duration_since(held.last) > LATE_WAIT)
-                })
+            .filter_map(|&(trace_id, _)| {
+                let held = self.spans.get(&trace_id)?;
+                if now.saturating_duration_since(held.first) > MAX_WAIT {
+                    Some((trace_id, true))
+                } else {
+                    let quiet = now.saturating_duration_since(held.last) > LATE_WAIT;
+                    (quiet && self.printed.has_trace(trace_id)).then_some((trace_id, false))
+                }
             })
-            .map(|(trace_id, _)| *trace_id)
             .collect();
         due.into_iter()
-            .filter_map(|trace_id| self.remove(trace_id))
+            .filter_map(|(trace_id, whole)| {
+                if whole {
+                    self.remove(trace_id)
+                } else {
+                    self.take_late(trace_id)
+                }
+            })
             .collect()
     }
 
@@ -255,19 +309,48 @@ impl PendingTraces {
     /// left pending (the spans of another call of the trace still running); the
     /// whole trace when it holds more than [`MAX_SPLIT_SPANS`].
     fn take_tree(&mut self, trace_id: TraceId, root: SpanId) -> Option<Vec<SpanData>> {
-        let held = self.spans.get_mut(&trace_id)?;
-        if held.spans.len() > MAX_SPLIT_SPANS {
+        if self.spans.get(&trace_id)?.spans.len() > MAX_SPLIT_SPANS {
             return self.remove(trace_id);
         }
-        let (tree, rest) = tree_of(std::mem::take(&mut held.spans), root);
+        self.take_trees(trace_id, |span| span.span_context.span_id() == root)
+    }
+
+    /// Takes out the held spans of `trace_id` whose parents were printed, each
+    /// with the spans under it.
+    fn take_late(&mut self, trace_id: TraceId) -> Option<Vec<SpanData>> {
+        let held = &self.spans.get(&trace_id)?.spans;
+        let late: HashSet<SpanId> = held
+            .iter()
+            .filter(|span| self.printed.has_span(trace_id, span.parent_span_id))
+            .map(|span| span.span_context.span_id())
+            .collect();
+        if late.is_empty() {
+            return None;
+        }
+        self.take_trees(trace_id, |span| late.contains(&span.span_context.span_id()))
+    }
+
+    /// Takes out the held spans of `trace_id` that `is_root` picks, with every
+    /// span under them, to be printed; `None` when it picks none.
+    fn take_trees(
+        &mut self,
+        trace_id: TraceId,
+        is_root: impl Fn(&SpanData) -> bool,
+    ) -> Option<Vec<SpanData>> {
+        let held = self.spans.get_mut(&trace_id)?;
+        let (trees, rest) = tree_of(std::mem::take(&mut held.spans), is_root);
+        if trees.is_empty() {
+            held.spans = rest;
+            return None;
+        }
         if rest.is_empty() {
-            held.spans = tree;
+            held.spans = trees;
             return self.remove(trace_id);
         }
         held.spans = rest;
-        self.held -= tree.len();
-        self.note_printed(trace_id, &tree);
-        Some(tree)
+        self.held -= trees.len();
+        self.note_printed(trace_id, &trees);
+        Some(trees)
     }
 
     /// Takes a trace out to be printed.
@@ -283,12 +366,7 @@ impl PendingTraces {
     /// for: a callee's span that ends after them (in the same batch too) is a root.
     fn note_printed(&mut self, trace_id: TraceId, spans: &[SpanData]) {
         forget_sent(spans);
-        if !self.printed.contains(&trace_id) {
-            if self.printed.len() == MAX_PRINTED_TRACES {
-                self.printed.pop_front();
-            }
-            self.printed.push_back(trace_id);
-        }
+        self.printed.note(trace_id, spans);
     }
 
     fn drain(&mut self) -> Vec<Vec<SpanData>> {
@@ -303,16 +381,19 @@ impl PendingTraces {
     }
 }
 
-/// `spans` split into the tree of `root` (it and every span under it) and the
-/// rest, each in the order given: one walk down from the root.
-fn tree_of(spans: Vec<SpanData>, root: SpanId) -> (Vec<SpanData>, Vec<SpanData>) {
+/// `spans` split into the trees of the spans `is_root` picks (each and every span
+/// under it) and the rest, each in the order given: one walk down from the roots.
+fn tree_of(
+    spans: Vec<SpanData>,
+    is_root: impl Fn(&SpanData) -> bool,
+) -> (Vec<SpanData>, Vec<SpanData>) {
     let mut children: HashMap<SpanId, Vec<usize>> = HashMap::new();
     for (index, span) in spans.iter().enumerate() {
         children.entry(span.parent_span_id).or_default().push(index);
     }
     let mut in_tree = vec![false; spans.len()];
     let mut to_visit: Vec<usize> = (0..spans.len())
-        .filter(|&index| spans[index].span_context.span_id() == root)
+        .filter(|&index| is_root(&spans[index]))
         .collect();
     while let Some(index) = to_visit.pop() {
         if std::mem::replace(&mut in_tree[index], true) {
@@ -662,19 +743,39 @@ mod tests {
         );
         assert_eq!(pending.held, 0);
         assert!(pending.spans.is_empty() && pending.arrival.is_empty());
-        // A second call quiet for longer than late spans wait: its spans print as
-        // late ones, its root then alone.
+        // A second call quiet for longer than late spans wait: its spans are
+        // not late (their parent was not printed), and wait for its root.
         assert_eq!(pending.add(served(640, 604), start).len(), 1);
+        assert!(pending.add(span(6, 652, 651, "row"), start).is_empty());
         assert!(pending.add(span(6, 651, 650, "query"), start).is_empty());
+        assert!(pending.overdue(start + LATE_WAIT * 2).is_empty());
+        let ready = pending.add(served(650, 605), start + LATE_WAIT * 3);
+        assert_eq!(ready.len(), 1);
+        assert_eq!(ids(&ready[0]), [650, 651, 652], "one tree, with its root");
+    }
+
+    #[test]
+    fn late_spans_print_apart_from_a_call_still_running() {
+        let mut pending = PendingTraces::default();
+        let start = Instant::now();
+        let span = crate::render::tests::span;
+        assert_eq!(pending.add(served(710, 701), start).len(), 1);
+        // A task spawned by the printed call ends, and a child of a second call
+        // still running.
+        assert!(pending.add(span(6, 712, 711, "step"), start).is_empty());
+        assert!(pending.add(span(6, 711, 710, "task"), start).is_empty());
+        assert!(pending.add(span(6, 721, 720, "query"), start).is_empty());
         let due = pending.overdue(start + LATE_WAIT * 2);
         assert_eq!(
             due.iter().map(|trace| ids(trace)).collect::<Vec<_>>(),
-            [[651]]
+            [[711, 712]],
+            "the task's tree"
         );
-        assert_eq!(
-            ids(&pending.add(served(650, 605), start + LATE_WAIT * 3)[0]),
-            [650]
-        );
+        assert_eq!(pending.held, 1);
+        assert!(pending.overdue(start + LATE_WAIT * 4).is_empty());
+        let ready = pending.add(served(720, 702), start + LATE_WAIT * 5);
+        assert_eq!(ids(&ready[0]), [720, 721]);
+        assert_eq!(pending.held, 0);
     }
 
     #[test]
