@@ -51,7 +51,7 @@ pub(crate) fn refused_as_too_large(error: &OTelSdkError) -> bool {
 /// At least what `span` weighs encoded in protobuf: its strings, and for each
 /// field its tag and length prefix, each number at its widest (an upper bound
 /// everywhere but in the strings, where it is exact).
-fn weight(span: &SpanData) -> usize {
+pub(crate) fn weight(span: &SpanData) -> usize {
     const SPAN: usize = 96; // ids, times, kind, status code, flags, its own prefix
     const EVENT: usize = 24; // time, name and attribute prefixes, dropped count
     const LINK: usize = 56; // trace and span ids, flags, prefixes, dropped count

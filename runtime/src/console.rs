@@ -17,6 +17,7 @@
 //! exit. Spans whose parent was printed already (a task spawned with the
 //! request's context) follow shortly, together, as the rest of that trace.
 
+use crate::batches::weight;
 use crate::render::{Style, format_duration, render_trees};
 use crate::route::lock;
 use opentelemetry::trace::{SpanContext, SpanId, TraceId};
@@ -38,6 +39,11 @@ const MAX_PENDING_TRACES: usize = 1024;
 /// ends (a worker loop with a span per job) is printed in parts rather than held.
 const MAX_PENDING_SPANS: usize = 65_536;
 
+/// What the spans held weigh at most (as an export request would, estimated by
+/// [`weight`]), all pending traces together: a trace whose spans carry large
+/// values (a request body recorded whole) is printed in parts rather than held.
+const MAX_PENDING_WEIGHT: usize = 64 << 20;
+
 /// How long a trace waits for its local root before it is printed as it is: the
 /// root may never end in this process (a long-lived span, one whose parent was not
 /// sampled), and a quiet program would otherwise show the trace only at exit.
@@ -53,8 +59,10 @@ const WATCH_INTERVAL: Duration = Duration::from_secs(1);
 /// Printed traces remembered at most, for the spans that come after them.
 const MAX_PRINTED_TRACES: usize = 1024;
 
-/// Span ids of printed traces remembered at most, all traces together; the oldest
-/// traces are forgotten first (their late spans then wait [`MAX_WAIT`]).
+/// Span ids of printed traces remembered at most, all traces together; the traces
+/// printed longest ago are forgotten first (their late spans then wait
+/// [`MAX_WAIT`]), and a trace holding more than half of them (an endless one,
+/// printed in parts) is not remembered, so that it cannot push out all others.
 const MAX_PRINTED_SPANS: usize = 65_536;
 
 /// Spans of a trace held at most for a local root to take only its own tree out
@@ -164,6 +172,8 @@ struct PendingTraces {
     arrival: VecDeque<(TraceId, Instant)>,
     /// The spans held, all traces together.
     held: usize,
+    /// What they weigh.
+    weight: usize,
     printed: PrintedSpans,
 }
 
@@ -175,7 +185,7 @@ struct PendingTraces {
 #[derive(Debug, Default)]
 struct PrintedSpans {
     ids: HashMap<TraceId, HashSet<SpanId>>,
-    /// The traces in `ids`, oldest first.
+    /// The traces in `ids`, the one printed longest ago first.
     order: VecDeque<TraceId>,
     /// The ids in `ids`, all traces together.
     remembered: usize,
@@ -183,14 +193,19 @@ struct PrintedSpans {
 
 impl PrintedSpans {
     fn note(&mut self, trace_id: TraceId, spans: &[SpanData]) {
-        let ids = self.ids.entry(trace_id).or_insert_with(|| {
-            self.order.push_back(trace_id);
-            HashSet::new()
-        });
+        // Printed last now: last to be forgotten.
+        self.order.retain(|printed| *printed != trace_id);
+        let ids = self.ids.entry(trace_id).or_default();
         for span in spans {
             if ids.insert(span.span_context.span_id()) {
                 self.remembered += 1;
             }
+        }
+        if ids.len() > MAX_PRINTED_SPANS / 2 {
+            self.remembered -= ids.len();
+            self.ids.remove(&trace_id);
+        } else {
+            self.order.push_back(trace_id);
         }
         while self.order.len() > MAX_PRINTED_TRACES || self.remembered > MAX_PRINTED_SPANS {
             let Some(oldest) = self.order.pop_front() else {
@@ -217,6 +232,8 @@ impl PrintedSpans {
 #[derive(Debug)]
 struct Held {
     spans: Vec<SpanData>,
+    /// What `spans` weigh.
+    weight: usize,
     first: Instant,
     last: Instant,
 }
@@ -224,8 +241,8 @@ struct Held {
 impl PendingTraces {
     /// Adds a span that ended (it arrived `now`); returns the traces that are
     /// complete (their local root ended) or that must be printed as they are: held
-    /// longer than [`MAX_WAIT`], or past [`MAX_PENDING_TRACES`] or
-    /// [`MAX_PENDING_SPANS`].
+    /// longer than [`MAX_WAIT`], or past [`MAX_PENDING_TRACES`],
+    /// [`MAX_PENDING_SPANS`] or [`MAX_PENDING_WEIGHT`].
     fn add(&mut self, mut span: SpanData, now: Instant) -> Vec<Vec<SpanData>> {
         // What the tree never shows is not held while the trace waits: events
         // (exception messages, `tracing` events with their fields) and the links'
@@ -241,14 +258,18 @@ impl PendingTraces {
             self.arrival.push_back((trace_id, now));
             Held {
                 spans: Vec::new(),
+                weight: 0,
                 first: now,
                 last: now,
             }
         });
         let span_id = span.span_context.span_id();
+        let span_weight = weight(&span);
         held.spans.push(span);
+        held.weight += span_weight;
         held.last = now;
         self.held += 1;
+        self.weight += span_weight;
         let mut ready = Vec::new();
         if is_local_root {
             ready.extend(self.take_tree(trace_id, span_id));
@@ -260,7 +281,9 @@ impl PendingTraces {
             } else if self.held > MAX_PENDING_SPANS {
                 // The trace holding the most spans goes first: an endless one,
                 // rather than the requests in flight beside it.
-                self.largest().unwrap_or(oldest)
+                self.largest(|held| held.spans.len()).unwrap_or(oldest)
+            } else if self.weight > MAX_PENDING_WEIGHT {
+                self.largest(|held| held.weight).unwrap_or(oldest)
             } else {
                 break;
             };
@@ -269,11 +292,11 @@ impl PendingTraces {
         ready
     }
 
-    /// The pending trace with the most spans.
-    fn largest(&self) -> Option<TraceId> {
+    /// The pending trace holding the most, as `size` measures.
+    fn largest(&self, size: impl Fn(&Held) -> usize) -> Option<TraceId> {
         self.spans
             .iter()
-            .max_by_key(|(_, held)| held.spans.len())
+            .max_by_key(|(_, held)| size(held))
             .map(|(trace_id, _)| *trace_id)
     }
 
@@ -347,8 +370,11 @@ impl PendingTraces {
             held.spans = trees;
             return self.remove(trace_id);
         }
+        let trees_weight = trees.iter().map(weight).sum::<usize>();
         held.spans = rest;
+        held.weight -= trees_weight;
         self.held -= trees.len();
+        self.weight -= trees_weight;
         self.note_printed(trace_id, &trees);
         Some(trees)
     }
@@ -356,8 +382,9 @@ impl PendingTraces {
     /// Takes a trace out to be printed.
     fn remove(&mut self, trace_id: TraceId) -> Option<Vec<SpanData>> {
         self.arrival.retain(|(pending, _)| *pending != trace_id);
-        let Held { spans, .. } = self.spans.remove(&trace_id)?;
+        let Held { spans, weight, .. } = self.spans.remove(&trace_id)?;
         self.held -= spans.len();
+        self.weight -= weight;
         self.note_printed(trace_id, &spans);
         Some(spans)
     }
@@ -372,6 +399,7 @@ impl PendingTraces {
     fn drain(&mut self) -> Vec<Vec<SpanData>> {
         let order = std::mem::take(&mut self.arrival);
         self.held = 0;
+        self.weight = 0;
         order
             .into_iter()
             .filter_map(|(id, _)| self.spans.remove(&id))
@@ -415,7 +443,8 @@ fn tree_of(
 
 impl ConsoleExporter {
     /// A console exporter writing to standard output, in colour when that is a
-    /// terminal (not `TERM=dumb`) and `NO_COLOR` is not set.
+    /// terminal (not `TERM=dumb`, no `CLICOLOR=0`) or `CLICOLOR_FORCE` is set, and
+    /// `NO_COLOR` is not.
     pub fn new() -> Self {
         let colour = wants_colour(std::io::stdout().is_terminal(), |name| {
             std::env::var_os(name)
@@ -507,15 +536,24 @@ fn write_out(out: &mut dyn Write, text: &str) {
 }
 
 /// Colour only on a terminal that shows it (`TERM=dumb` does not: an editor's
-/// shell, some CI logs), and never when `NO_COLOR` is set to anything but the empty
-/// string (<https://no-color.org>); `var` reads the environment.
+/// shell, some CI logs) unless `CLICOLOR=0`, or wherever `CLICOLOR_FORCE` asks for
+/// it (a CI log that renders colour), and never when `NO_COLOR` is set to anything
+/// but the empty string (<https://no-color.org>, <https://bixense.com/clicolors>);
+/// `var` reads the environment.
 pub(crate) fn wants_colour(
     is_terminal: bool,
     var: impl Fn(&str) -> Option<std::ffi::OsString>,
 ) -> bool {
+    let set = |name: &str| var(name).filter(|value| !value.is_empty());
+    if set("NO_COLOR").is_some() {
+        return false;
+    }
+    if set("CLICOLOR_FORCE").is_some_and(|value| value != "0") {
+        return true;
+    }
     is_terminal
-        && var("NO_COLOR").is_none_or(|value| value.is_empty())
         && var("TERM").is_none_or(|term| term != "dumb")
+        && set("CLICOLOR").is_none_or(|value| value != "0")
 }
 
 /// `trace <id>  <total duration>`: what a reader needs to find the trace elsewhere.
@@ -542,10 +580,14 @@ impl SpanExporter for ConsoleExporter {
         let ready: Vec<Vec<SpanData>> = {
             let now = Instant::now();
             let mut pending = lock(&self.printer.pending);
-            batch
+            let mut ready: Vec<Vec<SpanData>> = batch
                 .into_iter()
                 .flat_map(|span| pending.add(span, now))
-                .collect()
+                .collect();
+            // What is due without a span (the watcher's job), also here: where no
+            // thread could be started for it, it is not held until the shutdown.
+            ready.extend(pending.overdue(now));
+            ready
         };
         self.printer.print(ready);
         std::future::ready(Ok(()))
@@ -631,7 +673,7 @@ mod tests {
             MAX_PENDING_SPANS + 1,
             "held no more than the bound"
         );
-        assert_eq!(pending.held, 0);
+        assert_eq!((pending.held, pending.weight), (0, 0));
     }
 
     #[test]
@@ -651,6 +693,29 @@ mod tests {
         let ready = pending.add(server, now);
         assert_eq!(ready.len(), 1, "the server's span, a root here now");
         assert_eq!(ready[0][0].name, "serve");
+    }
+
+    #[test]
+    fn past_the_weight_bound_the_heaviest_trace_is_printed_first() {
+        let mut pending = PendingTraces::default();
+        let now = Instant::now();
+        // Many light requests in flight, then one whose spans carry 1 MiB bodies.
+        for trace in 1..=64 {
+            assert!(pending.add(orphan(trace, 1), now).is_empty());
+        }
+        let body = opentelemetry::KeyValue::new("http.request.body", "b".repeat(1 << 20));
+        let mut printed = Vec::new();
+        for id in 0..64 {
+            let mut heavy = orphan(200, id);
+            heavy.attributes.push(body.clone());
+            printed.extend(pending.add(heavy, now));
+        }
+        assert_eq!(printed.len(), 1, "the heavy trace");
+        assert_eq!(printed[0][0].span_context.trace_id(), TraceId::from(200));
+        assert_eq!(pending.held, 64 + 64 - printed[0].len());
+        assert!(pending.weight <= super::MAX_PENDING_WEIGHT);
+        assert_eq!(pending.drain().len(), 64, "the light ones wait on");
+        assert_eq!(pending.weight, 0);
     }
 
     #[test]
@@ -676,7 +741,7 @@ mod tests {
         assert!(pending.overdue(start + MAX_WAIT / 2).is_empty());
         let due = pending.overdue(start + MAX_WAIT + Duration::from_secs(1));
         assert_eq!(due.len(), 1);
-        assert_eq!(pending.held, 0);
+        assert_eq!((pending.held, pending.weight), (0, 0));
     }
 
     #[test]
@@ -741,7 +806,7 @@ mod tests {
             [620, 621, 622],
             "the second call's whole tree"
         );
-        assert_eq!(pending.held, 0);
+        assert_eq!((pending.held, pending.weight), (0, 0));
         assert!(pending.spans.is_empty() && pending.arrival.is_empty());
         // A second call quiet for longer than late spans wait: its spans are
         // not late (their parent was not printed), and wait for its root.
@@ -752,6 +817,23 @@ mod tests {
         let ready = pending.add(served(650, 605), start + LATE_WAIT * 3);
         assert_eq!(ready.len(), 1);
         assert_eq!(ids(&ready[0]), [650, 651, 652], "one tree, with its root");
+    }
+
+    #[test]
+    fn an_endless_trace_printed_in_parts_leaves_the_other_printed_traces_remembered() {
+        let mut pending = PendingTraces::default();
+        let now = Instant::now();
+        let request = crate::render::tests::span(11, 1, 0, "request");
+        assert_eq!(pending.add(request, now).len(), 1);
+        // A worker's endless trace, printed in parts past the span bound.
+        for id in 0..=MAX_PENDING_SPANS as u64 {
+            pending.add(orphan(12, id), now);
+        }
+        assert!(!pending.printed.has_trace(TraceId::from(12)));
+        // The request's spawned task follows a second later, as ever.
+        let task = crate::render::tests::span(11, 2, 1, "task");
+        assert!(pending.add(task, now).is_empty());
+        assert_eq!(pending.overdue(now + LATE_WAIT * 2).len(), 1);
     }
 
     #[test]
@@ -775,7 +857,7 @@ mod tests {
         assert!(pending.overdue(start + LATE_WAIT * 4).is_empty());
         let ready = pending.add(served(720, 702), start + LATE_WAIT * 5);
         assert_eq!(ids(&ready[0]), [720, 721]);
-        assert_eq!(pending.held, 0);
+        assert_eq!((pending.held, pending.weight), (0, 0));
     }
 
     #[test]
@@ -788,7 +870,7 @@ mod tests {
         let ready = pending.add(served(630, 603), now);
         assert_eq!(ready.len(), 1);
         assert_eq!(ready[0].len(), MAX_SPLIT_SPANS + 2, "as it is, whole");
-        assert_eq!(pending.held, 0);
+        assert_eq!((pending.held, pending.weight), (0, 0));
     }
 
     #[test]
@@ -860,5 +942,17 @@ mod tests {
         assert!(!wants_colour(true, vars(&[("NO_COLOR", "1")])));
         assert!(!wants_colour(true, vars(&[("TERM", "dumb")])));
         assert!(!wants_colour(false, vars(&[])));
+        assert!(!wants_colour(true, vars(&[("CLICOLOR", "0")])));
+        assert!(wants_colour(true, vars(&[("CLICOLOR", "1")])));
+        assert!(wants_colour(false, vars(&[("CLICOLOR_FORCE", "1")])));
+        assert!(wants_colour(
+            true,
+            vars(&[("CLICOLOR_FORCE", "1"), ("TERM", "dumb"), ("CLICOLOR", "0")])
+        ));
+        assert!(!wants_colour(false, vars(&[("CLICOLOR_FORCE", "0")])));
+        assert!(!wants_colour(
+            true,
+            vars(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")])
+        ));
     }
 }

@@ -101,7 +101,9 @@ fn rows(spans: &[SpanData]) -> Vec<Row<'_>> {
     // Spans whose parents form a loop (ids a buggy or hostile peer chose) have no
     // root: each is drawn as one, once.
     for span in spans {
-        push_tree(span, &children, &mut drawn, &mut rows);
+        if !drawn.contains(&std::ptr::from_ref(span)) {
+            push_tree(span, &children, &mut drawn, &mut rows);
+        }
     }
     rows
 }

@@ -25,7 +25,8 @@ fn a_configuration_needing_a_left_out_exporter_is_an_error_naming_its_feature() 
         Some(InitError::MissingFeature("otlp"))
     );
     // A general endpoint a platform sets for every process does not make a build
-    // without OTLP refuse to start: spans it was told to print go nowhere here.
+    // without OTLP refuse to start: its logs and metrics, which only follow that
+    // endpoint, go nowhere (spans, told to, too).
     let guard = Config::from_vars([
         ("OTEL_TRACES_EXPORTER", "none"),
         ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318"),
