@@ -147,12 +147,12 @@ pub(crate) fn parse(
             format!("`{attribute}` cannot instrument a function that never returns (`-> !`): its span would only end if it panicked; annotate the functions it calls instead"),
         ));
     }
-    let still_expected: Vec<syn::Attribute> = function
-        .attrs
-        .iter_mut()
-        .filter_map(allow_expected_use_lints)
+    // Each expectation left is put back where it was written: which of two
+    // levels given to one lint holds depends on their order.
+    function.attrs = std::mem::take(&mut function.attrs)
+        .into_iter()
+        .flat_map(allow_expected_use_lints)
         .collect();
-    function.attrs.extend(still_expected);
     let expressions: TokenStream = options
         .expressions()
         .map(quote::ToTokens::to_token_stream)
@@ -322,11 +322,11 @@ fn take_params(
         let mut kept = Vec::new();
         let mut lints = Vec::new();
         for attribute in std::mem::take(&mut typed.attrs) {
-            // Not a `forbid`: the rebinding's own `allow` could not follow it.
-            if is_lint(&attribute) && !attribute.path().is_ident("forbid") {
+            if is_lint(&attribute) {
                 lints.push(match rebinding {
+                    // Its `let` has no level of the expansion's own.
                     Rebinding::Pattern { .. } => attribute.clone(),
-                    _ => expectation_allowed(attribute.clone()),
+                    _ => levels_relaxed(attribute.clone()),
                 });
             }
             let parsed = if attribute.path().is_ident("skip") {
@@ -347,7 +347,7 @@ fn take_params(
                     ));
                     continue;
                 }
-                kept.push(expectation_allowed(attribute));
+                kept.push(levels_relaxed(attribute));
                 continue;
             };
             match parsed {
@@ -462,29 +462,35 @@ fn is_lint(attribute: &syn::Attribute) -> bool {
     only_levels(&attribute.meta)
 }
 
-/// A function's `#[expect(..)]` of lints about its parameters' use
-/// (`unused_variables` for a parameter the signature keeps, `unused_mut`,
-/// clippy's `needless_pass_by_value` and `unused_self`) as `#[allow(..)]`: the
-/// expansion moves or records every parameter, which would leave them
-/// unfulfilled. The other lints of the same list stay expected. (The compiler
+/// A function's `#[expect(..)]` of lints the expansion keeps from firing as
+/// `#[allow(..)]`, followed by an `#[expect(..)]` of the others of its list; any
+/// other attribute as it is. The expansion moves or records every parameter
+/// (`unused_variables` for a parameter the signature keeps, `unused_mut`, clippy's
+/// `needless_pass_by_value` and `unused_self`), awaits in every `async fn`
+/// (`unused_async`) and returns what the body's closure returned
+/// (`unnecessary_wraps`): expected, they would be unfulfilled. (The compiler
 /// expands a `cfg_attr` on the function before the macro sees it.)
-fn allow_expected_use_lints(attribute: &mut syn::Attribute) -> Option<syn::Attribute> {
-    const USE_LINTS: [&str; 5] = [
+fn allow_expected_use_lints(attribute: syn::Attribute) -> Vec<syn::Attribute> {
+    const USE_LINTS: [&str; 7] = [
         "unused",
         "unused_variables",
         "unused_mut",
         "needless_pass_by_value",
         "unused_self",
+        "unused_async",
+        "unnecessary_wraps",
     ];
     let syn::Meta::List(list) = &attribute.meta else {
-        return None;
+        return vec![attribute];
     };
     if !list.path.is_ident("expect") {
-        return None;
+        return vec![attribute];
     }
-    let arguments = list
-        .parse_args_with(syn::punctuated::Punctuated::<syn::Meta, Token![,]>::parse_terminated)
-        .ok()?;
+    let Ok(arguments) =
+        list.parse_args_with(syn::punctuated::Punctuated::<syn::Meta, Token![,]>::parse_terminated)
+    else {
+        return vec![attribute];
+    };
     let (reasons, lints): (Vec<_>, Vec<_>) = arguments
         .into_iter()
         .partition(|argument| matches!(argument, syn::Meta::NameValue(_)));
@@ -495,34 +501,51 @@ fn allow_expected_use_lints(attribute: &mut syn::Attribute) -> Option<syn::Attri
             .is_some_and(|segment| USE_LINTS.iter().any(|name| segment.ident == name))
     });
     if used.is_empty() {
-        return None;
+        return vec![attribute];
     }
     let span = attribute.span();
-    let expected = (!others.is_empty())
-        .then(|| syn::parse_quote_spanned!(span=> #[expect(#(#others,)* #(#reasons),*)]));
-    *attribute = syn::parse_quote_spanned!(span=> #[allow(#(#used,)* #(#reasons),*)]);
-    expected
+    let mut attributes = vec![syn::parse_quote_spanned!(span=> #[allow(#(#used,)* #(#reasons),*)])];
+    if !others.is_empty() {
+        attributes.push(syn::parse_quote_spanned!(span=> #[expect(#(#others,)* #(#reasons),*)]));
+    }
+    attributes
 }
 
-/// A parameter's `#[expect(..)]` as `#[allow(..)]` (also under `cfg_attr`), other
-/// attributes as they are: the expansion uses every parameter it binds (it moves
-/// or records it), which leaves an expectation such as `unused_variables`
-/// unfulfilled, a warning the user could not silence.
-fn expectation_allowed(mut attribute: syn::Attribute) -> syn::Attribute {
+/// A parameter's `#[expect(..)]` as `#[allow(..)]` and its `#[forbid(..)]` as
+/// `#[deny(..)]` (also under `cfg_attr`), other attributes as they are. The
+/// expansion uses every parameter it binds (it moves or records it), which leaves
+/// an expectation such as `unused_variables` unfulfilled, a warning the user could
+/// not silence; and its binding's own `allow` of that use cannot follow a
+/// `forbid` (E0453). A `deny` denies as much: nothing but the expansion's `allow`
+/// comes after it on a parameter.
+fn levels_relaxed(mut attribute: syn::Attribute) -> syn::Attribute {
     if let syn::Meta::List(list) = &mut attribute.meta {
-        if list.path.is_ident("expect") {
-            list.path = Ident::new("allow", list.path.span()).into();
+        if let Some(relaxed) = list.path.get_ident().and_then(relaxed_level) {
+            list.path = relaxed.into();
         } else if list.path.is_ident("cfg_attr") {
-            list.tokens = cfg_attr_expectations_allowed(std::mem::take(&mut list.tokens));
+            list.tokens = cfg_attr_levels_relaxed(std::mem::take(&mut list.tokens));
         }
     }
     attribute
 }
 
+/// `allow` for `expect`, `deny` for `forbid`, spanned as written.
+fn relaxed_level(level: &Ident) -> Option<Ident> {
+    let relaxed = if level == "expect" {
+        "allow"
+    } else if level == "forbid" {
+        "deny"
+    } else {
+        return None;
+    };
+    Some(Ident::new(relaxed, level.span()))
+}
+
 /// The arguments of `cfg_attr(condition, attribute, ..)` with each `expect(..)`
-/// among the attributes as `allow(..)`, nested `cfg_attr`s' too; the condition
-/// and paths such as `tool::expect` are left as they are.
-fn cfg_attr_expectations_allowed(arguments: TokenStream) -> TokenStream {
+/// among the attributes as `allow(..)` and each `forbid(..)` as `deny(..)`, nested
+/// `cfg_attr`s' too; the condition and paths such as `tool::expect` are left as
+/// they are.
+fn cfg_attr_levels_relaxed(arguments: TokenStream) -> TokenStream {
     use proc_macro2::TokenTree;
     let tokens: Vec<TokenTree> = arguments.into_iter().collect();
     let mut past_condition = false;
@@ -536,8 +559,8 @@ fn cfg_attr_expectations_allowed(arguments: TokenStream) -> TokenStream {
                 past_condition = true;
                 token.clone()
             }
-            TokenTree::Ident(ident) if attribute_start && ident == "expect" => {
-                TokenTree::Ident(Ident::new("allow", ident.span()))
+            TokenTree::Ident(ident) if attribute_start => {
+                TokenTree::Ident(relaxed_level(ident).unwrap_or_else(|| ident.clone()))
             }
             TokenTree::Group(group)
                 if attribute_start
@@ -546,7 +569,7 @@ fn cfg_attr_expectations_allowed(arguments: TokenStream) -> TokenStream {
             {
                 let mut nested = proc_macro2::Group::new(
                     group.delimiter(),
-                    cfg_attr_expectations_allowed(group.stream()),
+                    cfg_attr_levels_relaxed(group.stream()),
                 );
                 nested.set_span(group.span());
                 TokenTree::Group(nested)

@@ -86,13 +86,15 @@ impl FunctionName {
 
 /// The path of what the item named `nested` is nested in: its last segment
 /// dropped, and those the body of an `async fn` or a closure adds
-/// (`{{closure}}`).
+/// (`{{closure}}`), also in the middle: a function declared in the body of an
+/// annotated one is in the expansion's closure.
 fn enclosing_path(nested: &'static str) -> &'static str {
-    let mut path = nested.rsplit_once("::").map_or(nested, |(path, _)| path);
-    while let Some(outer) = path.strip_suffix("::{{closure}}") {
-        path = outer;
+    let path = nested.rsplit_once("::").map_or(nested, |(path, _)| path);
+    if !path.contains("::{{closure}}") {
+        return path;
     }
-    path
+    // Once per function, held as long as its static call site.
+    Box::leak(path.replace("::{{closure}}", "").into_boxed_str())
 }
 
 /// One annotated function: its metadata and its cached tracer.

@@ -194,6 +194,21 @@ async fn code_function_name_is_the_path_with_the_impl_type_or_trait() {
         Some(&string("forms::Account::audit")),
         "an async fn's body adds nothing to it"
     );
+    let nested = capture_async(checkout()).await;
+    assert_eq!(
+        attribute(nested.find("price").unwrap(), "code.function.name"),
+        Some(&string("forms::checkout::price")),
+        "a function declared in an annotated one's body is named as without it"
+    );
+}
+
+#[traced]
+async fn checkout() -> u64 {
+    #[traced]
+    fn price() -> u64 {
+        42
+    }
+    price()
 }
 
 #[tokio::test]
@@ -1123,4 +1138,25 @@ fn a_self_taken_by_value_is_dropped_whole_while_the_span_is_current() {
         [("lease", true), ("later lease", true)],
         "the fields the body did not use go with the span current"
     );
+}
+
+/// Clippy's lints that the expansion keeps from firing (its `async fn` awaits, its
+/// function returns what the body's closure returned) may be expected as without
+/// it: `cargo clippy -D warnings` checks these expectations.
+#[traced]
+#[expect(clippy::unused_async, reason = "async for its callers")]
+async fn ready_now() -> u64 {
+    7
+}
+
+#[traced]
+#[expect(clippy::unnecessary_wraps, reason = "fallible on other platforms")]
+fn parsed_here() -> Result<u64, String> {
+    Ok(7)
+}
+
+#[tokio::test]
+async fn expected_clippy_lints_of_the_body_hold() {
+    let captured = capture_async(async { (ready_now().await, parsed_here()) }).await;
+    assert_eq!(captured.tree(), "ready_now\nparsed_here\n");
 }

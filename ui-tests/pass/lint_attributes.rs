@@ -23,6 +23,18 @@ fn forbidding(#[forbid(unused_variables)] id: u64) -> u64 {
 }
 
 #[traced]
+fn forbidding_on_a_condition(#[cfg_attr(all(), forbid(unused_variables))] id: u64) -> u64 {
+    id
+}
+
+#[traced(attrs(buffer.capacity = buffer.capacity()))]
+fn forbidding_unused_mut(#[forbid(unused_mut)] mut buffer: Vec<u8>) -> usize {
+    buffer.push(1);
+    buffer.len()
+}
+
+
+#[traced]
 fn resize(#[allow(non_snake_case)] #[attr("n")] N: usize) -> usize {
     N
 }
@@ -44,7 +56,7 @@ async fn measurer() -> impl Fn(&str) -> usize {
 
 fn main() {
     let _ = (handle(1, 2), handle_listed(1, 2), resize(3), fill(Vec::new()));
-    let _ = forbidding(4);
+    let _ = (forbidding(4), forbidding_on_a_condition(4), forbidding_unused_mut(Vec::new()));
     let _ = measure(Vec::new());
     let _ = futures::executor::block_on(measurer())("four");
 }
