@@ -393,6 +393,54 @@ async fn a_given_up_stream_drops_what_its_body_held_in_its_context_sampled_or_no
     assert_eq!(seen.lock().unwrap().as_deref(), Some("acme"));
 }
 
+#[traced(sample = never)]
+fn quiet_finite_rows(connection: Connection) -> impl futures::Stream<Item = u8> {
+    use futures::StreamExt as _;
+    futures::stream::iter([1]).map(move |row| {
+        let _ = &connection;
+        row
+    })
+}
+
+#[traced(set_baggage(tenant = "acme"))]
+fn tenant_finite_rows(
+    seen: Arc<std::sync::Mutex<Option<String>>>,
+) -> impl futures::Stream<Item = u8> {
+    use futures::StreamExt as _;
+    let held = TenantSeen(seen);
+    futures::stream::iter([1]).map(move |row| {
+        let _ = &held;
+        row
+    })
+}
+
+#[test]
+fn a_stream_without_a_recorded_span_drops_its_body_in_its_context_after_its_end() {
+    let drained = |stream: &mut std::pin::Pin<Box<dyn futures::Stream<Item = u8>>>| {
+        let rows: Vec<u8> = futures::executor::block_on_stream(stream.as_mut()).collect();
+        assert_eq!(rows, [1]);
+    };
+    let captured = capture(|| {
+        let mut stream: std::pin::Pin<Box<dyn futures::Stream<Item = u8>>> =
+            Box::pin(quiet_finite_rows(Connection));
+        drained(&mut stream);
+        drop(stream);
+    });
+    assert!(
+        captured.spans().is_empty(),
+        "the connection's release is under the sampled-out hint: {}",
+        captured.tree()
+    );
+    // Nothing installed: the stream's context is its baggage alone.
+    let seen = Arc::new(std::sync::Mutex::new(None));
+    let mut stream: std::pin::Pin<Box<dyn futures::Stream<Item = u8>>> =
+        Box::pin(tenant_finite_rows(Arc::clone(&seen)));
+    drained(&mut stream);
+    assert_eq!(seen.lock().unwrap().as_deref(), None, "held until dropped");
+    drop(stream);
+    assert_eq!(seen.lock().unwrap().as_deref(), Some("acme"));
+}
+
 #[traced(set_baggage(tenant = "acme"))]
 fn broken_rows(connection: Connection) -> impl futures::Stream<Item = u8> {
     use futures::StreamExt as _;
