@@ -420,6 +420,11 @@ fn http_client(settings: &OtlpSettings) -> Result<reqwest::Client, InitError> {
     reqwest::Client::builder()
         .use_preconfigured_tls(tls)
         .timeout(settings.timeout)
+        // A redirect is a failed export the outage message names, not one to
+        // follow: reqwest would send the spans, and headers such as an API key
+        // (it strips only `authorization` and cookies), to the other host, and
+        // turn a 301's POST into a GET.
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|error| {
             InitError::Exporter(format!("the HTTP client could not be built: {error}"))

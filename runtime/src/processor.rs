@@ -164,7 +164,10 @@ impl<E: SpanExporter> SpanExporter for CountedExporter<E> {
     }
 }
 
-/// Counts every ended span as accepted before the processor `P` takes it.
+/// Counts every ended span as accepted before the processor `P` takes it; a span
+/// recorded but not sampled (a sampler's `RecordOnly`, for span processors of the
+/// user's own) is not exported, as the specification has it: the SDK's batch
+/// processor does not check.
 #[derive(Debug)]
 pub(crate) struct Accepted<P> {
     pub inner: P,
@@ -177,6 +180,9 @@ impl<P: SpanProcessor> SpanProcessor for Accepted<P> {
     }
 
     fn on_end(&self, span: SpanData) {
+        if !span.span_context.is_sampled() {
+            return;
+        }
         self.counters.accept(1);
         self.inner.on_end(span);
     }

@@ -304,6 +304,11 @@ impl Receiver {
         }
     }
 
+    /// The address it listens on.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
     /// Changes how the receiver answers from now on.
     pub fn set_behaviour(&self, behaviour: Behaviour) {
         *self
@@ -642,6 +647,10 @@ pub enum Hostility {
     /// Reads part of the request and closes the connection with data unread, so the
     /// kernel resets it mid-export.
     Reset,
+    /// Reads the whole request and answers `307 Temporary Redirect` to this
+    /// address's `/v1/traces`, over HTTP/1.1 (a misconfigured or hostile endpoint
+    /// sending the spans, and the request's API key, to another host).
+    Redirect(SocketAddr),
 }
 
 /// A running hostile peer; dropping it stops it.
@@ -669,8 +678,21 @@ impl HostilePeer {
                 let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
                 let mut buffer = [0_u8; 16];
                 let _ = stream.read(&mut buffer);
-                if hostility == Hostility::Garbage {
-                    let _ = stream.write_all(b"\x00\xff\x13 not a collector \xfe\r\n\r\n\x07");
+                match hostility {
+                    Hostility::Garbage => {
+                        let _ = stream.write_all(b"\x00\xff\x13 not a collector \xfe\r\n\r\n\x07");
+                    }
+                    Hostility::Reset => {}
+                    Hostility::Redirect(target) => {
+                        // The rest of the request read (until it pauses), so that
+                        // the answer is not lost to a reset.
+                        let mut rest = [0_u8; 4096];
+                        while stream.read(&mut rest).is_ok_and(|read| read > 0) {}
+                        let _ = write!(
+                            stream,
+                            "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://{target}/v1/traces\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                        );
+                    }
                 }
                 // Dropped with the rest of the request unread: for `Reset`, the
                 // kernel answers with a reset.

@@ -1,7 +1,7 @@
 //! Faults between the application and its collector, over both protocols: nobody
 //! listening, a slow receiver, a receiver that starts late, one that answers with
-//! errors, a peer answering garbage, a connection reset mid-export, a full queue,
-//! and one that never answers any signal. The
+//! errors, a peer answering garbage, a connection reset mid-export, a redirect
+//! elsewhere, a full queue, and one that never answers any signal. The
 //! application's calls never wait on export, shutdown returns within its bound,
 //! and what is lost is counted. One test installs (`init` is process-wide); the other
 //! installs in a child process whose stderr is closed.
@@ -250,6 +250,29 @@ fn hostile_peer(transport: Transport, hostility: Hostility) {
     );
 }
 
+/// A redirect from the endpoint is a failed export, not one to follow: the spans
+/// (and the request's headers, an API key among them) go nowhere else.
+fn redirected() {
+    let elsewhere = Receiver::start(Transport::Http);
+    let peer = HostilePeer::start(Hostility::Redirect(elsewhere.address()));
+    let guard = install(
+        Transport::Http,
+        &peer.endpoint(Transport::Http),
+        &[("OTEL_EXPORTER_OTLP_TIMEOUT", "1000")],
+    );
+    calls(20);
+    assert!(
+        guard.force_flush().is_err(),
+        "the redirect was not followed"
+    );
+    assert!(
+        elsewhere.spans().is_empty(),
+        "nothing sent where it pointed"
+    );
+    let error = guard.shutdown().expect_err("the spans were never exported");
+    assert_eq!(error.dropped_spans(), 20, "{error}");
+}
+
 /// Calls `work` while `guard`'s spans go to a collector that never answers, lets
 /// an export get stuck (the collector took its connection), then shuts down:
 /// within the bound, with an error, whose text is returned.
@@ -399,6 +422,7 @@ fn the_application_survives_every_collector_fault() {
         hostile_peer(transport, Hostility::Reset);
         queue_overflow(transport);
     }
+    redirected();
     never_answers();
     spans_stuck_while_metrics_and_logs_are_delivered();
     spans_stuck_beside_the_console_summary();
