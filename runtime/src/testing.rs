@@ -51,6 +51,11 @@ pub fn capture<R>(call: impl FnOnce() -> R) -> Captured<R> {
 }
 
 /// Awaits `future` and returns its output with every span of the traces it started.
+///
+/// A function whose span opens at the call (one returning `impl Future`, an
+/// `#[async_trait]` method, `in_span_async`) must be called inside:
+/// `capture_async(async { store.load(7).await })`; an `async fn`'s span opens at its
+/// first poll, inside the capture, wherever it is called.
 pub async fn capture_async<F: Future>(future: F) -> Captured<F::Output> {
     Capture::new().run_async(future).await
 }
