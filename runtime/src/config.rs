@@ -135,6 +135,8 @@ pub(crate) struct Settings {
     pub logs: LogsDestination,
     pub exception_signal: ExceptionSignal,
     pub metrics: MetricsSettings,
+    /// What the guard's shutdown and flush wait at most.
+    pub shutdown_timeout: Duration,
 }
 
 /// Builds the processor around the exporter given to [`Config::span_exporter`],
@@ -193,6 +195,7 @@ pub struct Config {
     propagators: Option<Vec<Propagator>>,
     /// The span batch processor's builder calls.
     span_batch: BatchChoices,
+    shutdown_timeout: Option<Duration>,
 }
 
 /// A batch processor's settings as builder calls chose them, over its variables.
@@ -271,6 +274,7 @@ impl Config {
             function_metrics: None,
             propagators: None,
             span_batch: BatchChoices::default(),
+            shutdown_timeout: None,
         }
     }
 
@@ -390,6 +394,15 @@ impl Config {
         self
     }
 
+    /// How long the guard's shutdown (and `force_flush`) waits for the last
+    /// exports, spans, log records and metrics together: 5 s by default. An OTLP
+    /// export that would outlast it (a slow collector, a retry) loses what it
+    /// carries, and the guard says how many spans.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = Some(timeout);
+        self
+    }
+
     /// Installs the configuration: see [`crate::init`].
     pub fn install(mut self) -> Result<crate::Guard, InitError> {
         // A kill switch: nothing else is read, so a value the SDK would refuse
@@ -501,6 +514,9 @@ impl Config {
             )?,
             logs,
             destination,
+            shutdown_timeout: self
+                .shutdown_timeout
+                .unwrap_or(crate::init::DEFAULT_SHUTDOWN_TIMEOUT),
         })
     }
 

@@ -22,8 +22,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// How long dropping a [`Guard`] waits for the last spans to be exported.
-const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long dropping a [`Guard`] waits for the last spans to be exported, unless
+/// [`Config::shutdown_timeout`](crate::Config::shutdown_timeout) says otherwise.
+pub(crate) const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The console prints a tree about when its request ends, not after the
 /// specification's 5 s export delay.
@@ -206,6 +207,8 @@ pub struct Guard {
     counters: Arc<Counters>,
     /// The log records' counters (none accepted when no logs are exported).
     log_counters: Arc<Counters>,
+    /// What a shutdown or flush waits at most.
+    shutdown_timeout: Duration,
 }
 
 impl Guard {
@@ -219,12 +222,13 @@ impl Guard {
             spans_to_collector: false,
             counters: Arc::default(),
             log_counters: Arc::default(),
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
         }
     }
 
     /// Exports every span, log record and measurement so far, waiting for the
-    /// exporters, the three at once within one deadline (the span and log
-    /// processors' own 5 s); each signal is flushed whatever the others' exports
+    /// exporters, the three at once within one deadline (the shutdown timeout, for
+    /// logs and metrics; the span processor's flush has its own, 5 s); each signal is flushed whatever the others' exports
     /// say; a metrics flush while an earlier one still waits for the exporter is
     /// an error at once (one at a time). An error also counts the spans and log
     /// records accepted before the flush and lost since the previous flush, by
@@ -233,7 +237,7 @@ impl Guard {
     /// flush, or twice), exact once calls have stopped, as at shutdown. The
     /// console's metrics summary is not printed here: it is the run's, at shutdown.
     pub fn force_flush(&self) -> Result<(), ShutdownError> {
-        let deadline = Instant::now() + SHUTDOWN_TIMEOUT;
+        let deadline = Instant::now() + self.shutdown_timeout;
         let (spans_accepted, log_records_accepted) =
             (self.counters.accepted(), self.log_counters.accepted());
         let logs = self.logs.clone().map(|logs| {
@@ -311,7 +315,7 @@ impl Guard {
         // spans, so that a span export stuck on the collector does not leave them
         // no time; the console's metrics summary waits for the spans (unless they
         // go to a collector), so that it follows the last waterfalls.
-        let deadline = Instant::now() + SHUTDOWN_TIMEOUT;
+        let deadline = Instant::now() + self.shutdown_timeout;
         let left = || deadline.saturating_duration_since(Instant::now());
         let logs = self.logs.take().map(|logs| {
             let budget = left();
@@ -435,14 +439,14 @@ pub(crate) fn install(
     }
     let provider = builder.build();
     if route::install(route::Destination::Ours(provider.clone(), sampler)).is_err() {
-        let _ = provider.shutdown_with_timeout(SHUTDOWN_TIMEOUT);
+        let _ = provider.shutdown_with_timeout(DEFAULT_SHUTDOWN_TIMEOUT);
         if let Some(logs) = logs {
-            let _ = logs.shutdown_with_timeout(SHUTDOWN_TIMEOUT);
+            let _ = logs.shutdown_with_timeout(DEFAULT_SHUTDOWN_TIMEOUT);
         }
         if let Some(metrics) = metrics {
             let _ = metrics
                 .start_shutdown()
-                .wait_until(Instant::now() + SHUTDOWN_TIMEOUT);
+                .wait_until(Instant::now() + DEFAULT_SHUTDOWN_TIMEOUT);
         }
         return Err(InitError::AlreadyInitialized);
     }
@@ -473,6 +477,7 @@ pub(crate) fn install(
         spans_to_collector,
         counters,
         log_counters,
+        shutdown_timeout: settings.shutdown_timeout,
     })
 }
 
@@ -501,6 +506,7 @@ pub fn use_global_provider() -> Result<Guard, InitError> {
         spans_to_collector: false,
         counters: Arc::default(),
         log_counters: Arc::default(),
+        shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
     })
 }
 

@@ -292,6 +292,36 @@ fn shut_down_with_spans_stuck(guard: Guard, collector: &SilentCollector) -> Stri
     error.to_string()
 }
 
+/// A shutdown timeout of the configuration's bounds the wait for a stuck export
+/// in its place of the default 5 s.
+fn shutdown_within_its_configured_timeout() {
+    let collector = silent_collector();
+    let guard = Config::from_vars([
+        (
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            collector.endpoint.as_str(),
+        ),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+        ("OTEL_EXPORTER_OTLP_TIMEOUT", "30000"),
+        ("OTEL_BSP_SCHEDULE_DELAY", "20"),
+    ])
+    .shutdown_timeout(Duration::from_millis(1500))
+    .install()
+    .expect("OTLP configured");
+    calls(10);
+    collector
+        .connected
+        .recv_timeout(Duration::from_secs(5))
+        .expect("a span export is now stuck");
+    let started = Instant::now();
+    let error = guard.shutdown().expect_err("the spans were not delivered");
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(1400) && took < Duration::from_secs(4),
+        "shutdown took {took:?}: {error}"
+    );
+}
+
 /// A collector that accepts connections and never answers them.
 struct SilentCollector {
     endpoint: String,
@@ -423,6 +453,7 @@ fn the_application_survives_every_collector_fault() {
         queue_overflow(transport);
     }
     redirected();
+    shutdown_within_its_configured_timeout();
     never_answers();
     spans_stuck_while_metrics_and_logs_are_delivered();
     spans_stuck_beside_the_console_summary();
