@@ -5,19 +5,22 @@
 //! request body or a document as an attribute (nothing cuts strings unless
 //! `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` says so) took the other spans of its batch
 //! down with it. A batch whose spans weigh more than [`BUDGET`] goes out in
-//! several requests instead, so that only a span too large by itself is lost.
+//! several requests instead, so that only a span too large by itself is lost. Log
+//! records likewise (a stack trace, a logged body; nothing cuts them).
 
+use opentelemetry::logs::AnyValue;
 use opentelemetry::{Array, KeyValue, Value};
-use opentelemetry_sdk::error::OTelSdkError;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::logs::SdkLogRecord;
 use opentelemetry_sdk::trace::SpanData;
 
 /// What one request may weigh, estimated: under the 4 MiB default, with room for
 /// the resource, the scope and the estimate's error.
 pub(crate) const BUDGET: usize = 3 << 20;
 
-/// `batch` as one request, or cut where its spans' weight passes [`budget`]; in
-/// order, every span in exactly one part.
-pub(crate) fn split(batch: Vec<SpanData>, budget: usize) -> Vec<Vec<SpanData>> {
+/// `batch` as one request, or cut where its items' `weight` passes `budget`; in
+/// order, every item in exactly one part.
+pub(crate) fn split<T>(batch: Vec<T>, budget: usize, weight: impl Fn(&T) -> usize) -> Vec<Vec<T>> {
     let weights: Vec<usize> = batch.iter().map(weight).collect();
     if weights.iter().sum::<usize>() <= budget {
         return vec![batch];
@@ -25,16 +28,44 @@ pub(crate) fn split(batch: Vec<SpanData>, budget: usize) -> Vec<Vec<SpanData>> {
     let mut parts = Vec::new();
     let mut part = Vec::new();
     let mut part_weight = 0;
-    for (span, weight) in batch.into_iter().zip(weights) {
+    for (item, weight) in batch.into_iter().zip(weights) {
         if !part.is_empty() && part_weight + weight > budget {
             parts.push(std::mem::take(&mut part));
             part_weight = 0;
         }
         part_weight += weight;
-        part.push(span);
+        part.push(item);
     }
     parts.push(part);
     parts
+}
+
+/// Exports `parts` in order, telling `delivered` the size of each part exported;
+/// the first failure is the result. After a part that failed for another reason
+/// than its size (the collector down), the rest is not tried: each would wait out
+/// its own timeout.
+pub(crate) async fn export_parts<T, F: Future<Output = OTelSdkResult>>(
+    parts: Vec<Vec<T>>,
+    mut export: impl FnMut(Vec<T>) -> F,
+    delivered: impl Fn(u64),
+) -> OTelSdkResult {
+    let mut result = Ok(());
+    for part in parts {
+        let items = part.len() as u64;
+        match export(part).await {
+            Ok(()) => delivered(items),
+            Err(error) => {
+                let too_large = refused_as_too_large(&error);
+                if result.is_ok() {
+                    result = Err(error);
+                }
+                if !too_large {
+                    break;
+                }
+            }
+        }
+    }
+    result
 }
 
 /// Whether an export failed because its request was too large for the collector
@@ -88,6 +119,47 @@ fn attributes(attributes: &[KeyValue]) -> usize {
         .iter()
         .map(|attribute| PAIR + attribute.key.as_str().len() + value(&attribute.value))
         .sum()
+}
+
+/// At least what `record` weighs encoded in protobuf, as [`weight`] estimates a
+/// span's: its strings and bytes exact, every prefix and number at its widest.
+pub(crate) fn log_weight(record: &SdkLogRecord) -> usize {
+    // Times, severity, flags, trace and span ids, their tags, its own prefix.
+    const RECORD: usize = 72;
+    RECORD
+        + record.event_name().map_or(0, str::len)
+        + record.severity_text().map_or(0, str::len)
+        + record.body().map_or(0, |body| ELEMENT + any_value(body))
+        + record
+            .attributes_iter()
+            .map(|(key, value)| PAIR + key.as_str().len() + any_value(value))
+            .sum::<usize>()
+}
+
+/// A log value's weight, nested lists and maps with their own messages' prefixes.
+fn any_value(value: &AnyValue) -> usize {
+    const NUMBER: usize = 10;
+    /// A list's or map's message and its prefix inside the value around it.
+    const NESTED: usize = 12;
+    match value {
+        AnyValue::String(text) => text.as_str().len(),
+        AnyValue::Bytes(bytes) => bytes.len(),
+        AnyValue::ListAny(items) => {
+            NESTED
+                + items
+                    .iter()
+                    .map(|item| ELEMENT + any_value(item))
+                    .sum::<usize>()
+        }
+        AnyValue::Map(entries) => {
+            NESTED
+                + entries
+                    .iter()
+                    .map(|(key, value)| PAIR + key.as_str().len() + any_value(value))
+                    .sum::<usize>()
+        }
+        _ => NUMBER,
+    }
 }
 
 fn value(value: &Value) -> usize {
@@ -228,8 +300,58 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_log_records_estimate_is_never_under_its_encoded_size() {
+        use opentelemetry::logs::{AnyValue, LogRecord as _};
+        use opentelemetry::trace::{SpanId, TraceFlags, TraceId};
+        use prost::Message as _;
+        let nested = |depth: usize| {
+            (0..depth).fold(AnyValue::from(-1_i64), |inner, _| {
+                AnyValue::ListAny(Box::new(vec![inner.clone(), inner]))
+            })
+        };
+        let map = |entries: usize| {
+            AnyValue::Map(Box::new(
+                (0..entries)
+                    .map(|index| (format!("key{index}").into(), AnyValue::from(1.5)))
+                    .collect(),
+            ))
+        };
+        let bodies = [
+            AnyValue::from("x".repeat(5 << 20)),
+            AnyValue::from(String::new()),
+            AnyValue::Bytes(Box::new(vec![0xff; 100_000])),
+            AnyValue::ListAny(Box::new(vec![AnyValue::from(""); 100_000])),
+            nested(12),
+            map(10_000),
+            AnyValue::ListAny(Box::new(vec![map(3); 1_000])),
+        ];
+        for body in bodies {
+            let mut record = crate::logs::tests::record(0);
+            record.set_body(body);
+            record.set_event_name("exception");
+            record.set_severity_text("ERROR");
+            record.set_severity_number(opentelemetry::logs::Severity::Error);
+            record.set_timestamp(std::time::SystemTime::now());
+            record.set_trace_context(
+                TraceId::from(u128::MAX),
+                SpanId::from(u64::MAX),
+                Some(TraceFlags::SAMPLED),
+            );
+            record.add_attributes((0..100).map(|index| (format!("k{index}"), nested(2))));
+            let estimated = super::log_weight(&record);
+            let encoded =
+                opentelemetry_proto::tonic::logs::v1::LogRecord::from(&record).encoded_len() + 6;
+            assert!(estimated >= encoded, "{estimated} < {encoded}");
+            assert!(
+                estimated <= 3 * encoded,
+                "not too far over either: {estimated} for {encoded}"
+            );
+        }
+    }
+
+    #[test]
     fn a_light_batch_is_one_request() {
-        let parts = split(vec![span("a", 10), span("b", 10)], 1_000);
+        let parts = split(vec![span("a", 10), span("b", 10)], 1_000, super::weight);
         assert_eq!(names(&parts), [["a", "b"]]);
     }
 
@@ -242,7 +364,7 @@ pub(crate) mod tests {
             span("huge", 5_000),
             span("d", 10),
         ];
-        let parts = split(batch, 1_000);
+        let parts = split(batch, 1_000, super::weight);
         assert_eq!(
             names(&parts),
             [vec!["a", "b"], vec!["c"], vec!["huge"], vec!["d"]]

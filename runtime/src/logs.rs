@@ -114,14 +114,20 @@ struct CountedLogExporter<E> {
     counters: Arc<Counters>,
 }
 
+/// Counts the log records an exporter delivered, in requests a collector takes
+/// ([`crate::batches`]).
 impl<E: LogExporter> LogExporter for CountedLogExporter<E> {
     async fn export(&self, batch: LogBatch<'_>) -> OTelSdkResult {
-        let records = batch.iter().count() as u64;
-        let result = self.inner.export(batch).await;
-        if result.is_ok() {
-            self.counters.exported(records);
-        }
-        result
+        let records: Vec<(&SdkLogRecord, &InstrumentationScope)> = batch.iter().collect();
+        let parts = crate::batches::split(records, crate::batches::BUDGET, |(record, _)| {
+            crate::batches::log_weight(record)
+        });
+        crate::batches::export_parts(
+            parts,
+            |part| async move { self.inner.export(LogBatch::new(&part)).await },
+            |records| self.counters.exported(records),
+        )
+        .await
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
@@ -278,4 +284,64 @@ fn with_loggers(
     });
     let _replaced = replaced.map(opentelemetry::Context::attach);
     f(&loggers);
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::CountedLogExporter;
+    use crate::processor::Counters;
+    use opentelemetry::InstrumentationScope;
+    use opentelemetry::logs::{LogRecord as _, Logger as _, LoggerProvider as _};
+    use opentelemetry_sdk::error::OTelSdkResult;
+    use opentelemetry_sdk::logs::{LogBatch, LogExporter, SdkLogRecord, SdkLoggerProvider};
+    use std::sync::{Arc, Mutex};
+
+    /// Remembers how many records each request held.
+    #[derive(Debug, Default)]
+    struct Requests(Mutex<Vec<usize>>);
+
+    impl LogExporter for Requests {
+        async fn export(&self, batch: LogBatch<'_>) -> OTelSdkResult {
+            self.0.lock().unwrap().push(batch.iter().count());
+            Ok(())
+        }
+    }
+
+    /// A record whose body is `text` bytes long.
+    pub(crate) fn record(text: usize) -> SdkLogRecord {
+        let mut record = SdkLoggerProvider::builder()
+            .build()
+            .logger("test")
+            .create_log_record();
+        record.set_body("x".repeat(text).into());
+        record.set_observed_timestamp(std::time::SystemTime::UNIX_EPOCH);
+        record
+    }
+
+    #[test]
+    fn heavy_log_records_go_out_in_requests_a_collector_takes() {
+        let counters = Arc::new(Counters::default());
+        counters.accept(4);
+        let exporter = CountedLogExporter {
+            inner: Requests::default(),
+            counters: Arc::clone(&counters),
+        };
+        let records = [
+            record(2 << 20),
+            record(2 << 20),
+            record(10),
+            record(2 << 20),
+        ];
+        let scope = InstrumentationScope::builder("test").build();
+        let batch: Vec<(&SdkLogRecord, &InstrumentationScope)> =
+            records.iter().map(|record| (record, &scope)).collect();
+        let mut export = std::pin::pin!(exporter.export(LogBatch::new(&batch)));
+        let polled = std::future::Future::poll(
+            export.as_mut(),
+            &mut std::task::Context::from_waker(std::task::Waker::noop()),
+        );
+        assert!(polled.is_ready(), "the exporter answers at once");
+        assert_eq!(*exporter.inner.0.lock().unwrap(), [1, 2, 1]);
+        assert_eq!(counters.unexported(), 0, "every record counted");
+    }
 }

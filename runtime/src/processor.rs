@@ -130,25 +130,13 @@ impl<E: SpanExporter> SpanExporter for CountedExporter<E> {
             cut_span_to_length_limit(span);
         }
         // One request, unless its spans weigh more than a collector takes at once.
-        // After a part that failed for another reason than its size (the collector
-        // down), the rest is not tried: each would wait out its own timeout.
-        let mut result = Ok(());
-        for part in crate::batches::split(batch, crate::batches::BUDGET) {
-            let spans = part.len() as u64;
-            match self.inner.export(part).await {
-                Ok(()) => self.counters.exported(spans),
-                Err(error) => {
-                    let too_large = crate::batches::refused_as_too_large(&error);
-                    if result.is_ok() {
-                        result = Err(error);
-                    }
-                    if !too_large {
-                        break;
-                    }
-                }
-            }
-        }
-        result
+        let parts = crate::batches::split(batch, crate::batches::BUDGET, crate::batches::weight);
+        crate::batches::export_parts(
+            parts,
+            |part| self.inner.export(part),
+            |spans| self.counters.exported(spans),
+        )
+        .await
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
