@@ -395,7 +395,11 @@ pub(crate) fn install(
     if route::is_installed() {
         return Err(InitError::AlreadyInitialized);
     }
-    let counters = Arc::new(Counters::default());
+    let counters = Arc::new(Counters::watching(crate::processor::Queue {
+        capacity: settings.batch.max_queue_size,
+        items: "spans",
+        variable: "OTEL_BSP_MAX_QUEUE_SIZE",
+    }));
     let spans_to_collector = matches!(settings.destination, Destination::Otlp(_));
     let processor = match settings.destination {
         Destination::None => None,
@@ -417,7 +421,11 @@ pub(crate) fn install(
         Destination::Custom => custom.map(|factory| factory(settings.batch, Arc::clone(&counters))),
     };
     let resource = resource(settings.resource);
-    let log_counters = Arc::new(Counters::default());
+    let log_counters = Arc::new(Counters::watching(crate::processor::Queue {
+        capacity: settings.log_batch.max_queue_size,
+        items: "log records",
+        variable: "OTEL_BLRP_MAX_QUEUE_SIZE",
+    }));
     let logs = logs_provider(
         settings.logs,
         custom_logs,

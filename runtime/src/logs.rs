@@ -119,6 +119,7 @@ struct CountedLogExporter<E> {
 impl<E: LogExporter> LogExporter for CountedLogExporter<E> {
     async fn export(&self, batch: LogBatch<'_>) -> OTelSdkResult {
         let records: Vec<(&SdkLogRecord, &InstrumentationScope)> = batch.iter().collect();
+        self.counters.given(records.len() as u64);
         let parts = crate::batches::split(records, crate::batches::BUDGET, |(record, _)| {
             crate::batches::log_weight(record)
         });

@@ -18,7 +18,7 @@ use opentelemetry_sdk::trace::{
 };
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Any processor, boxed, so that exporters of every type fit one provider builder.
@@ -77,9 +77,81 @@ pub(crate) struct Counters {
     exported: AtomicU64,
     /// What [`Counters::lost_since_flushed`] last saw lost.
     flushed_unexported: AtomicU64,
+    /// Handed to the exporter so far.
+    given: AtomicU64,
+    /// Dropped from the full queue, as far as [`Counters::given`] could tell.
+    overflowed: AtomicU64,
+    /// Whether the overflow going on was said.
+    overflow_said: AtomicBool,
+    /// The queue watched for overflows; none, no watch.
+    queue: Option<Queue>,
 }
 
+/// A batch processor's queue: full, it drops what ends, which its processor counts
+/// in private and says nothing of while the application runs.
+#[derive(Debug)]
+pub(crate) struct Queue {
+    /// Its size.
+    pub capacity: usize,
+    /// What it holds, as said: `spans`, `log records`.
+    pub items: &'static str,
+    /// The variable that sizes it.
+    pub variable: &'static str,
+}
+
+/// Items on their way into a queue when a batch leaves it (ended on other threads
+/// between being counted and being queued): more waiting than the queue holds
+/// and these is an overflow.
+const IN_FLIGHT: u64 = 256;
+
 impl Counters {
+    /// Counters of a pipeline whose `queue` is watched.
+    pub(crate) fn watching(queue: Queue) -> Self {
+        Counters {
+            queue: Some(queue),
+            ..Counters::default()
+        }
+    }
+
+    /// Notes `count` items handed to the exporter, and says once an overflow of
+    /// the queue they came from: more accepted and not handed on than it holds,
+    /// at the moment a batch leaves it, were dropped. Called by the processor's
+    /// one export thread.
+    pub(crate) fn given(&self, count: u64) {
+        if let Some(said) = self.overflow(count) {
+            crate::tell(format_args!("{said}"));
+        }
+    }
+
+    /// What [`Counters::given`] says: the first overflow of an episode, which ends
+    /// when the queue is half empty again.
+    fn overflow(&self, count: u64) -> Option<String> {
+        let given = self.given.fetch_add(count, Ordering::AcqRel) + count;
+        let queue = self.queue.as_ref()?;
+        let waiting = self
+            .accepted
+            .load(Ordering::Acquire)
+            .saturating_sub(given)
+            .saturating_sub(self.overflowed.load(Ordering::Acquire));
+        let capacity = queue.capacity as u64;
+        let Some(dropped) = waiting.checked_sub(capacity + IN_FLIGHT).filter(|d| *d > 0) else {
+            if waiting < capacity / 2 {
+                self.overflow_said.store(false, Ordering::Release);
+            }
+            return None;
+        };
+        self.overflowed.fetch_add(dropped, Ordering::AcqRel);
+        if self.overflow_said.swap(true, Ordering::AcqRel) {
+            return None;
+        }
+        let Queue {
+            items, variable, ..
+        } = queue;
+        Some(format!(
+            "at least {dropped} {items} were dropped: the export queue ({variable}={capacity}) was full, {items} ending faster than they were exported; raise {variable}, or sample fewer (said again when it overflows after it emptied)"
+        ))
+    }
+
     pub(crate) fn accept(&self, count: u64) {
         self.accepted.fetch_add(count, Ordering::Relaxed);
     }
@@ -125,6 +197,7 @@ pub(crate) struct CountedExporter<E> {
 /// ([`crate::batches`]).
 impl<E: SpanExporter> SpanExporter for CountedExporter<E> {
     async fn export(&self, mut batch: Vec<SpanData>) -> OTelSdkResult {
+        self.counters.given(batch.len() as u64);
         for span in &mut batch {
             keep_last_values(&mut span.attributes);
             cut_span_to_length_limit(span);
@@ -245,6 +318,35 @@ mod tests {
     use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
     use opentelemetry_sdk::trace::{SpanData, SpanExporter};
     use std::sync::{Arc, Mutex};
+
+    #[test]
+    fn an_overflowing_queue_is_said_once_an_episode() {
+        let counters = Counters::watching(super::Queue {
+            capacity: 1_000,
+            items: "spans",
+            variable: "OTEL_BSP_MAX_QUEUE_SIZE",
+        });
+        counters.accept(1_000);
+        assert_eq!(counters.overflow(500), None, "a full queue, nothing lost");
+        counters.accept(2_000);
+        let said = counters.overflow(500).expect("an overflow");
+        assert!(
+            said.starts_with("at least 744 spans were dropped: the export queue (OTEL_BSP_MAX_QUEUE_SIZE=1000) was full"),
+            "{said}"
+        );
+        counters.accept(2_000);
+        assert_eq!(counters.overflow(500), None, "said once");
+        // Drained: the next overflow is said again.
+        assert_eq!(counters.overflow(1_000), None);
+        assert_eq!(counters.overflow(1_000), None);
+        counters.accept(3_000);
+        assert!(counters.overflow(100).is_some());
+        assert_eq!(
+            Counters::default().overflow(1_000_000),
+            None,
+            "an unwatched queue"
+        );
+    }
 
     #[test]
     fn a_flush_counts_each_loss_once_and_no_span_ended_while_it_ran() {
