@@ -326,7 +326,7 @@ fn take_params(
                 lints.push(match rebinding {
                     // Its `let` has no level of the expansion's own.
                     Rebinding::Pattern { .. } => attribute.clone(),
-                    _ => levels_relaxed(attribute.clone()),
+                    _ => levels_relaxed(attribute.clone(), true),
                 });
             }
             let parsed = if attribute.path().is_ident("skip") {
@@ -347,7 +347,10 @@ fn take_params(
                     ));
                     continue;
                 }
-                kept.push(levels_relaxed(attribute));
+                // The signature's copy keeps a `forbid` (a user's `allow` after it
+                // stays E0453), but where the expansion adds its own `allow`.
+                let forbids = matches!(rebinding, Rebinding::MutKept);
+                kept.push(levels_relaxed(attribute, forbids));
                 continue;
             };
             match parsed {
@@ -511,29 +514,34 @@ fn allow_expected_use_lints(attribute: syn::Attribute) -> Vec<syn::Attribute> {
     attributes
 }
 
-/// A parameter's `#[expect(..)]` as `#[allow(..)]` and its `#[forbid(..)]` as
-/// `#[deny(..)]` (also under `cfg_attr`), other attributes as they are. The
-/// expansion uses every parameter it binds (it moves or records it), which leaves
-/// an expectation such as `unused_variables` unfulfilled, a warning the user could
-/// not silence; and its binding's own `allow` of that use cannot follow a
-/// `forbid` (E0453). A `deny` denies as much: nothing but the expansion's `allow`
-/// comes after it on a parameter.
-fn levels_relaxed(mut attribute: syn::Attribute) -> syn::Attribute {
+/// A parameter's `#[expect(..)]` as `#[allow(..)]` and, with `forbids`, its
+/// `#[forbid(..)]` as `#[deny(..)]` (also under `cfg_attr`), other attributes as
+/// they are. The expansion uses every parameter it binds (it moves or records it),
+/// which leaves an expectation such as `unused_variables` unfulfilled, a warning
+/// the user could not silence; and an `allow` the expansion puts after the
+/// parameter's levels (on its rebinding, on a kept `mut`) cannot follow a `forbid`
+/// (E0453). The user's levels come before it, and a `deny` denies as much.
+fn levels_relaxed(mut attribute: syn::Attribute, forbids: bool) -> syn::Attribute {
     if let syn::Meta::List(list) = &mut attribute.meta {
-        if let Some(relaxed) = list.path.get_ident().and_then(relaxed_level) {
+        if let Some(relaxed) = list
+            .path
+            .get_ident()
+            .and_then(|level| relaxed_level(level, forbids))
+        {
             list.path = relaxed.into();
         } else if list.path.is_ident("cfg_attr") {
-            list.tokens = cfg_attr_levels_relaxed(std::mem::take(&mut list.tokens));
+            list.tokens = cfg_attr_levels_relaxed(std::mem::take(&mut list.tokens), forbids);
         }
     }
     attribute
 }
 
-/// `allow` for `expect`, `deny` for `forbid`, spanned as written.
-fn relaxed_level(level: &Ident) -> Option<Ident> {
+/// `allow` for `expect`, and with `forbids` `deny` for `forbid`, spanned as
+/// written.
+fn relaxed_level(level: &Ident, forbids: bool) -> Option<Ident> {
     let relaxed = if level == "expect" {
         "allow"
-    } else if level == "forbid" {
+    } else if forbids && level == "forbid" {
         "deny"
     } else {
         return None;
@@ -542,10 +550,10 @@ fn relaxed_level(level: &Ident) -> Option<Ident> {
 }
 
 /// The arguments of `cfg_attr(condition, attribute, ..)` with each `expect(..)`
-/// among the attributes as `allow(..)` and each `forbid(..)` as `deny(..)`, nested
-/// `cfg_attr`s' too; the condition and paths such as `tool::expect` are left as
-/// they are.
-fn cfg_attr_levels_relaxed(arguments: TokenStream) -> TokenStream {
+/// among the attributes as `allow(..)` and, with `forbids`, each `forbid(..)` as
+/// `deny(..)`, nested `cfg_attr`s' too; the condition and paths such as
+/// `tool::expect` are left as they are.
+fn cfg_attr_levels_relaxed(arguments: TokenStream, forbids: bool) -> TokenStream {
     use proc_macro2::TokenTree;
     let tokens: Vec<TokenTree> = arguments.into_iter().collect();
     let mut past_condition = false;
@@ -560,7 +568,7 @@ fn cfg_attr_levels_relaxed(arguments: TokenStream) -> TokenStream {
                 token.clone()
             }
             TokenTree::Ident(ident) if attribute_start => {
-                TokenTree::Ident(relaxed_level(ident).unwrap_or_else(|| ident.clone()))
+                TokenTree::Ident(relaxed_level(ident, forbids).unwrap_or_else(|| ident.clone()))
             }
             TokenTree::Group(group)
                 if attribute_start
@@ -569,7 +577,7 @@ fn cfg_attr_levels_relaxed(arguments: TokenStream) -> TokenStream {
             {
                 let mut nested = proc_macro2::Group::new(
                     group.delimiter(),
-                    cfg_attr_levels_relaxed(group.stream()),
+                    cfg_attr_levels_relaxed(group.stream(), forbids),
                 );
                 nested.set_span(group.span());
                 TokenTree::Group(nested)
@@ -897,5 +905,41 @@ fn is_result(ty: &Type) -> bool {
             .last()
             .is_some_and(|segment| segment.ident == "Result"),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cfg_attr_levels_relaxed;
+    use quote::quote;
+
+    #[test]
+    fn a_cfg_attrs_levels_are_relaxed_and_nothing_else() {
+        let relaxed = |arguments, forbids| cfg_attr_levels_relaxed(arguments, forbids).to_string();
+        assert_eq!(
+            relaxed(
+                quote!(
+                    feature = "forbid",
+                    forbid(unused),
+                    expect(clippy::expect_used)
+                ),
+                true
+            ),
+            quote!(feature = "forbid", deny(unused), allow(clippy::expect_used)).to_string(),
+            "the condition and the lints as written"
+        );
+        assert_eq!(
+            relaxed(quote!(all(), forbid(unused), expect(unused_mut)), false),
+            quote!(all(), forbid(unused), allow(unused_mut)).to_string(),
+            "a forbid kept"
+        );
+        assert_eq!(
+            relaxed(
+                quote!(unix, cfg_attr(expect, expect(dead_code)), tool::expect),
+                true
+            ),
+            quote!(unix, cfg_attr(expect, allow(dead_code)), tool::expect).to_string(),
+            "a nested condition and a tool's path as written"
+        );
     }
 }

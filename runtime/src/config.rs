@@ -388,16 +388,17 @@ impl Config {
 
     /// Time one OTLP export of spans may take, over `OTEL_BSP_EXPORT_TIMEOUT` (at
     /// least 1 ms). An exporter of `span_exporter` is not cut off: the SDK's batch
-    /// processor bounds no export, only a shutdown's (5 s).
+    /// processor bounds no export, only a shutdown's ([`Config::shutdown_timeout`]).
     pub fn export_timeout(mut self, timeout: Duration) -> Self {
         self.span_batch.export_timeout = Some(timeout);
         self
     }
 
-    /// How long the guard's shutdown (and `force_flush`) waits for the last
-    /// exports, spans, log records and metrics together: 5 s by default. An OTLP
-    /// export that would outlast it (a slow collector, a retry) loses what it
-    /// carries, and the guard says how many spans.
+    /// How long the guard's shutdown waits for the last exports, spans, log records
+    /// and metrics together (at least 1 ms): 5 s by default. An OTLP export that
+    /// would outlast it (a slow collector, a retry) loses what it carries, and the
+    /// guard says how many spans. `Guard::force_flush` waits as long for logs and
+    /// metrics; the SDK's span processor bounds its flush itself (5 s).
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = Some(timeout);
         self
@@ -514,9 +515,12 @@ impl Config {
             )?,
             logs,
             destination,
+            // As a batch processor's durations: at least 1 ms.
             shutdown_timeout: self
                 .shutdown_timeout
-                .unwrap_or(crate::init::DEFAULT_SHUTDOWN_TIMEOUT),
+                .map_or(crate::init::DEFAULT_SHUTDOWN_TIMEOUT, |timeout| {
+                    timeout.max(LEAST_DURATION)
+                }),
         })
     }
 

@@ -194,12 +194,53 @@ async fn code_function_name_is_the_path_with_the_impl_type_or_trait() {
         Some(&string("forms::Account::audit")),
         "an async fn's body adds nothing to it"
     );
+    let elsewhere = capture(|| {
+        Account { balance: 5 }.refund(1);
+        English.convert(7);
+    });
+    let names: Vec<_> = elsewhere
+        .spans()
+        .iter()
+        .map(|span| attribute(span, "code.function.name").cloned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            Some(string("forms::ops::<impl forms::Account>::refund")),
+            Some(string("<forms::English as forms::Converter<u8>>::convert")),
+        ],
+        "an impl in another module, a trait's type arguments"
+    );
     let nested = capture_async(checkout()).await;
     assert_eq!(
         attribute(nested.find("price").unwrap(), "code.function.name"),
         Some(&string("forms::checkout::price")),
         "a function declared in an annotated one's body is named as without it"
     );
+}
+
+/// An impl written in another module than its type.
+mod ops {
+    use otel_traced::traced;
+
+    impl super::Account {
+        #[traced]
+        pub(super) fn refund(&self, amount: i64) -> i64 {
+            self.balance - amount
+        }
+    }
+}
+
+/// A trait with a type argument.
+trait Converter<T> {
+    fn convert(&self, value: T) -> String;
+}
+
+impl Converter<u8> for English {
+    #[traced]
+    fn convert(&self, value: u8) -> String {
+        value.to_string()
+    }
 }
 
 #[traced]

@@ -375,3 +375,26 @@ fn a_panic_is_recorded_whatever_hook_the_application_sets_after_ours() {
         );
     }
 }
+
+#[traced]
+fn settled_then_broken() {
+    otel_traced::set_status(Status::Ok);
+    panic!("broken after the status was set")
+}
+
+#[test]
+fn a_status_set_ok_stays_ok_after_a_panic_which_is_still_recorded() {
+    let captured = capture(|| std::panic::catch_unwind(settled_then_broken));
+    assert!(captured.output().is_err(), "the panic went on unwinding");
+    let span = captured.find("settled_then_broken").unwrap();
+    assert_eq!(span.status, Status::Ok, "the specification makes Ok final");
+    assert_eq!(attribute(span, "error.type"), Some(&string("panic")));
+    let message = exception(span)
+        .into_iter()
+        .find(|kv| kv.key.as_str() == "exception.message")
+        .map(|kv| kv.value);
+    assert_eq!(
+        message,
+        Some(Value::from("broken after the status was set"))
+    );
+}
