@@ -35,6 +35,9 @@ const MAX_QUEUE_SIZE_LIMIT: usize = 1 << 20;
 /// The shortest export delay and timeout a builder call sets: 0 cannot work.
 const LEAST_DURATION: Duration = Duration::from_millis(1);
 
+/// The longest shutdown timeout taken: a deadline further off than a day is none.
+const MOST_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// Where spans are exported.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Exporter {
@@ -395,10 +398,11 @@ impl Config {
     }
 
     /// How long the guard's shutdown waits for the last exports, spans, log records
-    /// and metrics together (at least 1 ms): 5 s by default. An OTLP export that
+    /// and metrics together (at least 1 ms, at most a day): 5 s by default. An OTLP export that
     /// would outlast it (a slow collector, a retry) loses what it carries, and the
     /// guard says how many spans. `Guard::force_flush` waits as long for logs and
-    /// metrics; the SDK's span processor bounds its flush itself (5 s).
+    /// metrics; the SDK bounds a flush of spans or log records and the metrics'
+    /// shutdown itself, at 5 s.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = Some(timeout);
         self
@@ -515,11 +519,12 @@ impl Config {
             )?,
             logs,
             destination,
-            // As a batch processor's durations: at least 1 ms.
+            // As a batch processor's durations: at least 1 ms; and at most a day
+            // (`Duration::MAX` meant as no bound makes no deadline).
             shutdown_timeout: self
                 .shutdown_timeout
                 .map_or(crate::init::DEFAULT_SHUTDOWN_TIMEOUT, |timeout| {
-                    timeout.max(LEAST_DURATION)
+                    timeout.clamp(LEAST_DURATION, MOST_SHUTDOWN_TIMEOUT)
                 }),
         })
     }

@@ -151,6 +151,8 @@ struct Printer {
     pending: Mutex<PendingTraces>,
     out: Mutex<Box<dyn Write + Send>>,
     colour: AtomicBool,
+    /// Whether the watcher thread runs.
+    watched: AtomicBool,
 }
 
 impl fmt::Debug for ConsoleExporter {
@@ -460,6 +462,7 @@ impl ConsoleExporter {
                 pending: Mutex::default(),
                 out: Mutex::new(Box::new(out)),
                 colour: AtomicBool::new(false),
+                watched: AtomicBool::new(false),
             }),
             watching: Once::new(),
         }
@@ -477,7 +480,7 @@ impl ConsoleExporter {
     fn watch(&self) {
         self.watching.call_once(|| {
             let printer = Arc::downgrade(&self.printer);
-            let _ = std::thread::Builder::new()
+            let started = std::thread::Builder::new()
                 .name("otel-traced-console".to_owned())
                 .spawn(move || {
                     loop {
@@ -488,6 +491,9 @@ impl ConsoleExporter {
                         printer.take_and_print(|pending| pending.overdue(Instant::now()));
                     }
                 });
+            self.printer
+                .watched
+                .store(started.is_ok(), Ordering::Relaxed);
         });
     }
 }
@@ -584,9 +590,11 @@ impl SpanExporter for ConsoleExporter {
                 .into_iter()
                 .flat_map(|span| pending.add(span, now))
                 .collect();
-            // What is due without a span (the watcher's job), also here: where no
-            // thread could be started for it, it is not held until the shutdown.
-            ready.extend(pending.overdue(now));
+            // What is due without a span, here where no thread could be started
+            // to look for it: it is not held until the shutdown.
+            if !self.printer.watched.load(Ordering::Relaxed) {
+                ready.extend(pending.overdue(now));
+            }
             ready
         };
         self.printer.print(ready);

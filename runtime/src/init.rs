@@ -398,7 +398,7 @@ pub(crate) fn install(
     let counters = Arc::new(Counters::watching(crate::processor::Queue {
         capacity: settings.batch.max_queue_size,
         items: "spans",
-        variable: "OTEL_BSP_MAX_QUEUE_SIZE",
+        sized_by: "OTEL_BSP_MAX_QUEUE_SIZE (or Config::max_queue_size)",
     }));
     let spans_to_collector = matches!(settings.destination, Destination::Otlp(_));
     let processor = match settings.destination {
@@ -424,7 +424,7 @@ pub(crate) fn install(
     let log_counters = Arc::new(Counters::watching(crate::processor::Queue {
         capacity: settings.log_batch.max_queue_size,
         items: "log records",
-        variable: "OTEL_BLRP_MAX_QUEUE_SIZE",
+        sized_by: "OTEL_BLRP_MAX_QUEUE_SIZE",
     }));
     let logs = logs_provider(
         settings.logs,
@@ -447,14 +447,15 @@ pub(crate) fn install(
     }
     let provider = builder.build();
     if route::install(route::Destination::Ours(provider.clone(), sampler)).is_err() {
-        let _ = provider.shutdown_with_timeout(DEFAULT_SHUTDOWN_TIMEOUT);
+        // Nothing was queued yet; within one deadline all the same.
+        let deadline = Instant::now() + settings.shutdown_timeout;
+        let left = || deadline.saturating_duration_since(Instant::now());
+        let _ = provider.shutdown_with_timeout(left());
         if let Some(logs) = logs {
-            let _ = logs.shutdown_with_timeout(DEFAULT_SHUTDOWN_TIMEOUT);
+            let _ = logs.shutdown_with_timeout(left());
         }
         if let Some(metrics) = metrics {
-            let _ = metrics
-                .start_shutdown()
-                .wait_until(Instant::now() + DEFAULT_SHUTDOWN_TIMEOUT);
+            let _ = metrics.start_shutdown().wait_until(deadline);
         }
         return Err(InitError::AlreadyInitialized);
     }

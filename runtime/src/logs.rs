@@ -90,8 +90,9 @@ pub(crate) struct CountedLogs {
 
 impl LogProcessor for CountedLogs {
     fn emit(&self, record: &mut SdkLogRecord, scope: &InstrumentationScope) {
-        self.counters.accept(1);
         self.inner.emit(record, scope);
+        // Once queued or dropped (see `Counters::given`).
+        self.counters.accept(1);
     }
 
     fn force_flush(&self) -> OTelSdkResult {
@@ -125,7 +126,9 @@ impl<E: LogExporter> LogExporter for CountedLogExporter<E> {
         });
         crate::batches::export_parts(
             parts,
-            |part| async move { self.inner.export(LogBatch::new(&part)).await },
+            |part| async move {
+                crate::panic::contained_export(self.inner.export(LogBatch::new(&part))).await
+            },
             |records| self.counters.exported(records),
         )
         .await

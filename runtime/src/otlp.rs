@@ -159,7 +159,7 @@ impl<B> Relay<B> {
                     while let Some(request) = incoming.recv().await {
                         match request {
                             Request::Export(batch, reply) => {
-                                let export = panic_contained(exporter.export(batch));
+                                let export = crate::panic::contained_export(exporter.export(batch));
                                 let result = tokio::time::timeout(timeout, export)
                                     .await
                                     .unwrap_or(Err(OTelSdkError::Timeout(timeout)));
@@ -207,24 +207,6 @@ impl<B> Relay<B> {
     fn set_resource(&self, resource: &Resource) {
         let _ = self.requests.send(Request::SetResource(resource.clone()));
     }
-}
-
-/// `export`, a failed export if a poll of it panics (a bug in a client library):
-/// the export thread lives on for the next batches, where it would have died and
-/// every later export failed without a word.
-async fn panic_contained(export: impl Future<Output = OTelSdkResult>) -> OTelSdkResult {
-    let mut export = std::pin::pin!(export);
-    std::future::poll_fn(|cx| {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| export.as_mut().poll(cx)))
-            .unwrap_or_else(|payload| {
-                let report = crate::panic::PanicReport::take(&*payload);
-                std::task::Poll::Ready(Err(OTelSdkError::InternalFailure(format!(
-                    "the exporter panicked: {}",
-                    report.message
-                ))))
-            })
-    })
-    .await
 }
 
 /// The OTLP span exporter, running on its own thread and runtime.
@@ -585,7 +567,8 @@ impl opentelemetry_sdk::metrics::exporter::PushMetricExporter for OtlpMetricExpo
             return Err(OTelSdkError::AlreadyShutdown);
         };
         let result = runtime.block_on(async {
-            tokio::time::timeout(self.timeout, self.inner.export(metrics))
+            let export = crate::panic::contained_export(self.inner.export(metrics));
+            tokio::time::timeout(self.timeout, export)
                 .await
                 .unwrap_or(Err(OTelSdkError::Timeout(self.timeout)))
         });
@@ -614,31 +597,5 @@ impl Drop for OtlpMetricExporter {
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::panic_contained;
-    use opentelemetry_sdk::error::OTelSdkError;
-
-    #[test]
-    fn an_export_that_panics_is_a_failed_export() {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .expect("a runtime");
-        let result = runtime.block_on(panic_contained(async {
-            tokio::task::yield_now().await;
-            panic!("a bug in a client library")
-        }));
-        assert!(
-            matches!(
-                &result,
-                Err(OTelSdkError::InternalFailure(said))
-                    if said == "the exporter panicked: a bug in a client library"
-            ),
-            "{result:?}"
-        );
-        assert!(runtime.block_on(panic_contained(async { Ok(()) })).is_ok());
     }
 }

@@ -6,6 +6,7 @@
 //! not the location; a hook of ours, chained in front of whatever hook was set
 //! before, notes the location of each panic on its thread for the span to pick up.
 
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use std::any::Any;
 use std::cell::RefCell;
 use std::panic::{self, Location};
@@ -110,6 +111,26 @@ impl PanicReport {
     }
 }
 
+/// `export`, a failed export if a poll of it panics (a bug in a client library, a
+/// user's exporter): the thread exporting (the batch processor's, an export
+/// thread of ours) lives on for the next batches, where it would have died and
+/// every later span or record been dropped without a word.
+pub(crate) async fn contained_export(export: impl Future<Output = OTelSdkResult>) -> OTelSdkResult {
+    let mut export = std::pin::pin!(export);
+    std::future::poll_fn(|cx| {
+        panic::catch_unwind(panic::AssertUnwindSafe(|| export.as_mut().poll(cx))).unwrap_or_else(
+            |payload| {
+                let report = PanicReport::take(&*payload);
+                std::task::Poll::Ready(Err(OTelSdkError::InternalFailure(format!(
+                    "the exporter panicked: {}",
+                    report.message
+                ))))
+            },
+        )
+    })
+    .await
+}
+
 /// Runs `run`, user code that instrumentation runs and the call itself would not
 /// uninstrumented (a value's `Debug` or `AsAttribute`, an `attrs(..)` expression,
 /// an error's `source()`): `None` if it panicked. The panic is not let out:
@@ -124,6 +145,40 @@ pub(crate) fn contained<T>(run: impl FnOnce() -> T) -> Option<T> {
             // Consumed here, so that its location is not given to a later panic.
             drop(PanicReport::take(&*payload));
             None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contained_export;
+    use opentelemetry_sdk::error::OTelSdkError;
+
+    #[test]
+    fn an_export_that_panics_is_a_failed_export() {
+        let result = polled_to_end(contained_export(async {
+            std::future::ready(()).await;
+            panic!("a bug in a client library")
+        }));
+        assert!(
+            matches!(
+                &result,
+                Err(OTelSdkError::InternalFailure(said))
+                    if said == "the exporter panicked: a bug in a client library"
+            ),
+            "{result:?}"
+        );
+        assert!(polled_to_end(contained_export(async { Ok(()) })).is_ok());
+    }
+
+    /// Polls `future` to its end on this thread (it never waits here).
+    fn polled_to_end<F: Future>(future: F) -> F::Output {
+        let mut future = std::pin::pin!(future);
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        loop {
+            if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut context) {
+                return output;
+            }
         }
     }
 }

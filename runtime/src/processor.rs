@@ -95,14 +95,9 @@ pub(crate) struct Queue {
     pub capacity: usize,
     /// What it holds, as said: `spans`, `log records`.
     pub items: &'static str,
-    /// The variable that sizes it.
-    pub variable: &'static str,
+    /// What sizes it, as said: its variable, and a builder call.
+    pub sized_by: &'static str,
 }
-
-/// Items on their way into a queue when a batch leaves it (ended on other threads
-/// between being counted and being queued): more waiting than the queue holds
-/// and these is an overflow.
-const IN_FLIGHT: u64 = 256;
 
 impl Counters {
     /// Counters of a pipeline whose `queue` is watched.
@@ -115,8 +110,9 @@ impl Counters {
 
     /// Notes `count` items handed to the exporter, and says once an overflow of
     /// the queue they came from: more accepted and not handed on than it holds,
-    /// at the moment a batch leaves it, were dropped. Called by the processor's
-    /// one export thread.
+    /// at the moment a batch leaves it, were dropped (an item is accepted once its
+    /// processor has queued or dropped it, so none is on its way in). Called by the
+    /// processor's one export thread.
     pub(crate) fn given(&self, count: u64) {
         if let Some(said) = self.overflow(count) {
             crate::tell(format_args!("{said}"));
@@ -134,8 +130,8 @@ impl Counters {
             .saturating_sub(given)
             .saturating_sub(self.overflowed.load(Ordering::Acquire));
         let capacity = queue.capacity as u64;
-        let Some(dropped) = waiting.checked_sub(capacity + IN_FLIGHT).filter(|d| *d > 0) else {
-            if waiting < capacity / 2 {
+        let Some(dropped) = waiting.checked_sub(capacity).filter(|d| *d > 0) else {
+            if waiting <= capacity / 2 {
                 self.overflow_said.store(false, Ordering::Release);
             }
             return None;
@@ -145,10 +141,10 @@ impl Counters {
             return None;
         }
         let Queue {
-            items, variable, ..
+            items, sized_by, ..
         } = queue;
         Some(format!(
-            "at least {dropped} {items} were dropped: the export queue ({variable}={capacity}) was full, {items} ending faster than they were exported; raise {variable}, or sample fewer (said again when it overflows after it emptied)"
+            "{dropped} {items} were dropped: the export queue ({capacity}) was full, {items} ending faster than they were exported; raise {sized_by}, or sample fewer (said again when it overflows after it emptied)"
         ))
     }
 
@@ -194,7 +190,8 @@ pub(crate) struct CountedExporter<E> {
 
 /// Counts the spans an exporter delivered, each attribute key kept once and every
 /// string cut to the value length limit first, in requests a collector takes
-/// ([`crate::batches`]).
+/// ([`crate::batches`]); an export that panics is a failed one (the batch
+/// processor's thread would die with it).
 impl<E: SpanExporter> SpanExporter for CountedExporter<E> {
     async fn export(&self, mut batch: Vec<SpanData>) -> OTelSdkResult {
         self.counters.given(batch.len() as u64);
@@ -206,7 +203,7 @@ impl<E: SpanExporter> SpanExporter for CountedExporter<E> {
         let parts = crate::batches::split(batch, crate::batches::BUDGET, crate::batches::weight);
         crate::batches::export_parts(
             parts,
-            |part| self.inner.export(part),
+            |part| crate::panic::contained_export(self.inner.export(part)),
             |spans| self.counters.exported(spans),
         )
         .await
@@ -244,8 +241,9 @@ impl<P: SpanProcessor> SpanProcessor for Accepted<P> {
         if !span.span_context.is_sampled() {
             return;
         }
-        self.counters.accept(1);
         self.inner.on_end(span);
+        // Once queued or dropped (see `Counters::given`).
+        self.counters.accept(1);
     }
 
     fn force_flush(&self) -> OTelSdkResult {
@@ -324,23 +322,25 @@ mod tests {
         let counters = Counters::watching(super::Queue {
             capacity: 1_000,
             items: "spans",
-            variable: "OTEL_BSP_MAX_QUEUE_SIZE",
+            sized_by: "OTEL_BSP_MAX_QUEUE_SIZE",
         });
-        counters.accept(1_000);
+        // A batch of 500 leaves a full queue.
+        counters.accept(1_500);
         assert_eq!(counters.overflow(500), None, "a full queue, nothing lost");
-        counters.accept(2_000);
+        // 1 800 more ended while the queue was full: when the next batch leaves
+        // it, at most 1 000 are in it, so 1 300 were dropped.
+        counters.accept(1_800);
         let said = counters.overflow(500).expect("an overflow");
         assert!(
-            said.starts_with("at least 744 spans were dropped: the export queue (OTEL_BSP_MAX_QUEUE_SIZE=1000) was full"),
+            said.starts_with("1300 spans were dropped: the export queue (1000) was full"),
             "{said}"
         );
-        counters.accept(2_000);
+        counters.accept(600);
         assert_eq!(counters.overflow(500), None, "said once");
-        // Drained: the next overflow is said again.
-        assert_eq!(counters.overflow(1_000), None);
-        assert_eq!(counters.overflow(1_000), None);
-        counters.accept(3_000);
-        assert!(counters.overflow(100).is_some());
+        // Drained to half: the next overflow is said again.
+        assert_eq!(counters.overflow(500), None);
+        counters.accept(2_000);
+        assert!(counters.overflow(500).is_some());
         assert_eq!(
             Counters::default().overflow(1_000_000),
             None,

@@ -458,7 +458,8 @@ fn write_items<T>(items: &[T], out: &mut String, write_item: impl Fn(&T, &mut St
     out.push(']');
 }
 
-/// µs below a millisecond, ms below a second, s below 1000 s, then min below 1000
+/// ns below a microsecond (a cheap function's mean duration; none is `0 µs`), µs
+/// below a millisecond, ms below a second, s below 1000 s, then min below 1000
 /// min, then h (a long-lived root), so that it fits the waterfall's column; the
 /// unit is chosen on the rounded figure, so 999.7 µs reads `1.00 ms`, not
 /// `1000 µs`.
@@ -467,7 +468,9 @@ pub(crate) fn format_duration(elapsed: Duration) -> String {
     let millis = micros / 1e3;
     let seconds = micros / 1e6;
     let minutes = seconds / 60.0;
-    if micros.round() < 1_000.0 {
+    if !elapsed.is_zero() && (micros * 1e3).round() < 1_000.0 {
+        format!("{:.0} ns", micros * 1e3)
+    } else if micros.round() < 1_000.0 {
         format!("{micros:.0} µs")
     } else if (millis * 100.0).round() < 100_000.0 {
         format!("{millis:.2} ms")
@@ -648,6 +651,9 @@ pub(crate) mod tests {
 
     #[test]
     fn durations_take_the_unit_of_their_rounded_figure() {
+        assert_eq!(format_duration(Duration::ZERO), "0 µs");
+        assert_eq!(format_duration(Duration::from_nanos(420)), "420 ns");
+        assert_eq!(format_duration(Duration::from_nanos(1_400)), "1 µs");
         assert_eq!(format_duration(Duration::from_nanos(999_400)), "999 µs");
         assert_eq!(format_duration(Duration::from_nanos(999_700)), "1.00 ms");
         assert_eq!(format_duration(Duration::from_micros(25_000)), "25.00 ms");

@@ -356,6 +356,42 @@ fn a_span_recorded_but_not_sampled_is_not_exported() {
     assert_eq!(exporter.taken(), ["checkout"], "the specification's rule");
 }
 
+/// Panics on its first export, then keeps what it is given.
+#[derive(Clone, Debug, Default)]
+struct PanicsOnce {
+    panicked: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    kept: Names,
+}
+
+impl otel_traced::sdk::trace::SpanExporter for PanicsOnce {
+    async fn export(
+        &self,
+        batch: Vec<otel_traced::sdk::trace::SpanData>,
+    ) -> otel_traced::sdk::error::OTelSdkResult {
+        if !self
+            .panicked
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            panic!("a bug in the exporter");
+        }
+        self.kept.export(batch).await
+    }
+}
+
+#[test]
+fn an_exporter_that_panicked_once_still_exports_later_spans() {
+    let _turn = otel_traced_tests::installing_turn();
+    let exporter = PanicsOnce::default();
+    let guard = installed_with(exporter.clone());
+    checkout();
+    let flushed = guard.force_flush();
+    assert!(flushed.is_err(), "the panicking export failed");
+    busy("later");
+    let error = guard.shutdown().expect_err("the first span was lost");
+    assert_eq!(error.dropped_spans(), 1, "{error}");
+    assert_eq!(exporter.kept.taken(), ["busy"], "the later span exported");
+}
+
 #[test]
 fn a_refused_install_leaves_the_exporters_it_was_given_alone() {
     let _turn = otel_traced_tests::installing_turn();

@@ -1258,3 +1258,28 @@ fn span_count_limits_each_over_the_general_attribute_count() {
         "OTEL_SPAN_LINK_COUNT_LIMIT=\"many\" is not valid: it accepts a whole number (0 or more)"
     );
 }
+
+#[test]
+fn the_shutdown_timeout_is_five_seconds_unless_set_within_a_day() {
+    let timeout = |set: Option<Duration>| {
+        let config = Config::from_vars(std::iter::empty::<(&str, &str)>());
+        match set {
+            Some(timeout) => config.shutdown_timeout(timeout),
+            None => config,
+        }
+        .settings()
+        .expect("valid")
+        .shutdown_timeout
+    };
+    assert_eq!(timeout(None), Duration::from_secs(5));
+    assert_eq!(
+        timeout(Some(Duration::from_secs(30))),
+        Duration::from_secs(30)
+    );
+    assert_eq!(timeout(Some(Duration::ZERO)), Duration::from_millis(1));
+    assert_eq!(
+        timeout(Some(Duration::MAX)),
+        Duration::from_secs(24 * 60 * 60),
+        "no deadline overflows"
+    );
+}
