@@ -185,10 +185,17 @@ pub(crate) mod tests {
     use std::borrow::Cow;
     use std::time::SystemTime;
 
-    /// A span named `name` recording a string of `text` bytes.
+    /// A sampled span named `name` recording a string of `text` bytes.
     pub(crate) fn span(name: &'static str, text: usize) -> SpanData {
+        use opentelemetry::trace::{SpanId, TraceFlags, TraceId, TraceState};
         SpanData {
-            span_context: SpanContext::empty_context(),
+            span_context: SpanContext::new(
+                TraceId::from(1),
+                SpanId::from(1),
+                TraceFlags::SAMPLED,
+                false,
+                TraceState::NONE,
+            ),
             parent_span_id: opentelemetry::trace::SpanId::INVALID,
             parent_span_is_remote: false,
             span_kind: SpanKind::Internal,
