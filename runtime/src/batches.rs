@@ -42,8 +42,8 @@ pub(crate) fn split<T>(batch: Vec<T>, budget: usize, weight: impl Fn(&T) -> usiz
 
 /// Exports `parts` in order, telling `delivered` the size of each part exported;
 /// the first failure is the result. After a part that failed for another reason
-/// than its size (the collector down), the rest is not tried: each would wait out
-/// its own timeout.
+/// than its size or a panic of the exporter (the collector down), the rest is not
+/// tried: each would wait out its own timeout.
 pub(crate) async fn export_parts<T, F: Future<Output = OTelSdkResult>>(
     parts: Vec<Vec<T>>,
     mut export: impl FnMut(Vec<T>) -> F,
@@ -55,11 +55,12 @@ pub(crate) async fn export_parts<T, F: Future<Output = OTelSdkResult>>(
         match export(part).await {
             Ok(()) => delivered(items),
             Err(error) => {
-                let too_large = refused_as_too_large(&error);
+                let carry_on =
+                    refused_as_too_large(&error) || crate::panic::is_caught_panic(&error);
                 if result.is_ok() {
                     result = Err(error);
                 }
-                if !too_large {
+                if !carry_on {
                     break;
                 }
             }

@@ -483,6 +483,9 @@ impl ConsoleExporter {
             let started = std::thread::Builder::new()
                 .name("otel-traced-console".to_owned())
                 .spawn(move || {
+                    // However the thread ends (a panic in a writer), exports look
+                    // for what is due in its place from then on.
+                    let _unwatched = Unwatched(printer.clone());
                     loop {
                         std::thread::sleep(WATCH_INTERVAL);
                         let Some(printer) = printer.upgrade() else {
@@ -495,6 +498,17 @@ impl ConsoleExporter {
                 .watched
                 .store(started.is_ok(), Ordering::Relaxed);
         });
+    }
+}
+
+/// Clears the printer's `watched` flag when its watcher thread ends.
+struct Unwatched(std::sync::Weak<Printer>);
+
+impl Drop for Unwatched {
+    fn drop(&mut self) {
+        if let Some(printer) = self.0.upgrade() {
+            printer.watched.store(false, Ordering::Relaxed);
+        }
     }
 }
 

@@ -127,7 +127,7 @@ impl<E: LogExporter> LogExporter for CountedLogExporter<E> {
         crate::batches::export_parts(
             parts,
             |part| async move {
-                crate::panic::contained_export(self.inner.export(LogBatch::new(&part))).await
+                crate::panic::contained_export(|| self.inner.export(LogBatch::new(&part))).await
             },
             |records| self.counters.exported(records),
         )

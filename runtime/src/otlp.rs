@@ -159,7 +159,8 @@ impl<B> Relay<B> {
                     while let Some(request) = incoming.recv().await {
                         match request {
                             Request::Export(batch, reply) => {
-                                let export = crate::panic::contained_export(exporter.export(batch));
+                                let export =
+                                    crate::panic::contained_export(|| exporter.export(batch));
                                 let result = tokio::time::timeout(timeout, export)
                                     .await
                                     .unwrap_or(Err(OTelSdkError::Timeout(timeout)));
@@ -567,7 +568,7 @@ impl opentelemetry_sdk::metrics::exporter::PushMetricExporter for OtlpMetricExpo
             return Err(OTelSdkError::AlreadyShutdown);
         };
         let result = runtime.block_on(async {
-            let export = crate::panic::contained_export(self.inner.export(metrics));
+            let export = crate::panic::contained_export(|| self.inner.export(metrics));
             tokio::time::timeout(self.timeout, export)
                 .await
                 .unwrap_or(Err(OTelSdkError::Timeout(self.timeout)))

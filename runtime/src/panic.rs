@@ -111,24 +111,39 @@ impl PanicReport {
     }
 }
 
-/// `export`, a failed export if a poll of it panics (a bug in a client library, a
-/// user's exporter): the thread exporting (the batch processor's, an export
-/// thread of ours) lives on for the next batches, where it would have died and
-/// every later span or record been dropped without a word.
-pub(crate) async fn contained_export(export: impl Future<Output = OTelSdkResult>) -> OTelSdkResult {
+/// What `export` makes, a failed export if making it or a poll of it panics (a
+/// bug in a client library, a user's exporter doing its work before it returns a
+/// future, as the console does): the thread exporting (the batch processor's, an
+/// export thread of ours) lives on for the next batches, where it would have died
+/// and every later span or record been dropped without a word.
+pub(crate) async fn contained_export<F: Future<Output = OTelSdkResult>>(
+    export: impl FnOnce() -> F,
+) -> OTelSdkResult {
+    let export = match panic::catch_unwind(panic::AssertUnwindSafe(export)) {
+        Ok(export) => export,
+        Err(payload) => return Err(panicked(&*payload)),
+    };
     let mut export = std::pin::pin!(export);
     std::future::poll_fn(|cx| {
-        panic::catch_unwind(panic::AssertUnwindSafe(|| export.as_mut().poll(cx))).unwrap_or_else(
-            |payload| {
-                let report = PanicReport::take(&*payload);
-                std::task::Poll::Ready(Err(OTelSdkError::InternalFailure(format!(
-                    "the exporter panicked: {}",
-                    report.message
-                ))))
-            },
-        )
+        panic::catch_unwind(panic::AssertUnwindSafe(|| export.as_mut().poll(cx)))
+            .unwrap_or_else(|payload| std::task::Poll::Ready(Err(panicked(&*payload))))
     })
     .await
+}
+
+/// What [`contained_export`] makes of an exporter's panic.
+fn panicked(payload: &(dyn Any + Send)) -> OTelSdkError {
+    let report = PanicReport::take(payload);
+    OTelSdkError::InternalFailure(format!("{PANICKED}: {}", report.message))
+}
+
+/// How a panic caught by [`contained_export`] begins.
+const PANICKED: &str = "the exporter panicked";
+
+/// Whether `error` is an exporter's panic [`contained_export`] caught: it says
+/// nothing of the collector, so the next part of a batch is still tried.
+pub(crate) fn is_caught_panic(error: &OTelSdkError) -> bool {
+    matches!(error, OTelSdkError::InternalFailure(said) if said.starts_with(PANICKED))
 }
 
 /// Runs `run`, user code that instrumentation runs and the call itself would not
@@ -152,23 +167,37 @@ pub(crate) fn contained<T>(run: impl FnOnce() -> T) -> Option<T> {
 #[cfg(test)]
 mod tests {
     use super::contained_export;
-    use opentelemetry_sdk::error::OTelSdkError;
+    use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 
     #[test]
     fn an_export_that_panics_is_a_failed_export() {
-        let result = polled_to_end(contained_export(async {
-            std::future::ready(()).await;
+        let said = |result: OTelSdkResult| match result {
+            Err(OTelSdkError::InternalFailure(said)) => said,
+            other => panic!("{other:?}"),
+        };
+        // After a poll that waited.
+        let mut waited = false;
+        let later = std::future::poll_fn(move |cx| {
+            if !std::mem::replace(&mut waited, true) {
+                cx.waker().wake_by_ref();
+                return std::task::Poll::Pending;
+            }
             panic!("a bug in a client library")
-        }));
-        assert!(
-            matches!(
-                &result,
-                Err(OTelSdkError::InternalFailure(said))
-                    if said == "the exporter panicked: a bug in a client library"
-            ),
-            "{result:?}"
+        });
+        let result = polled_to_end(contained_export(|| later));
+        assert_eq!(
+            said(result),
+            "the exporter panicked: a bug in a client library"
         );
-        assert!(polled_to_end(contained_export(async { Ok(()) })).is_ok());
+        // Before any future is made.
+        let result = polled_to_end(contained_export(|| -> std::future::Ready<OTelSdkResult> {
+            panic!("a bug in the console")
+        }));
+        assert_eq!(said(result), "the exporter panicked: a bug in the console");
+        assert!(super::is_caught_panic(&OTelSdkError::InternalFailure(
+            "the exporter panicked: x".to_owned()
+        )));
+        assert!(polled_to_end(contained_export(|| async { Ok(()) })).is_ok());
     }
 
     /// Polls `future` to its end on this thread (it never waits here).

@@ -144,7 +144,7 @@ impl Counters {
             items, sized_by, ..
         } = queue;
         Some(format!(
-            "{dropped} {items} were dropped: the export queue ({capacity}) was full, {items} ending faster than they were exported; raise {sized_by}, or sample fewer (said again when it overflows after it emptied)"
+            "at least {dropped} {items} were dropped: the export queue ({capacity}) was full, {items} ending faster than they were exported; raise {sized_by}, or sample fewer (said again when it overflows after it emptied)"
         ))
     }
 
@@ -214,7 +214,7 @@ impl<E: SpanExporter> SpanExporter for CountedExporter<E> {
         let parts = crate::batches::split(batch, crate::batches::BUDGET, crate::batches::weight);
         crate::batches::export_parts(
             parts,
-            |part| crate::panic::contained_export(self.inner.export(part)),
+            |part| crate::panic::contained_export(|| self.inner.export(part)),
             |spans| self.counters.exported(spans),
         )
         .await
@@ -337,7 +337,7 @@ mod tests {
         counters.accept(1_800);
         let said = counters.overflow(500).expect("an overflow");
         assert!(
-            said.starts_with("1300 spans were dropped: the export queue (1000) was full"),
+            said.starts_with("at least 1300 spans were dropped: the export queue (1000) was full"),
             "{said}"
         );
         counters.accept(600);
@@ -424,6 +424,50 @@ mod tests {
         assert!(polled.is_ready(), "the exporter answers at once");
         let requests = exporter.inner.requests.lock().unwrap().clone();
         (3 - counters.unexported(), requests)
+    }
+
+    /// Panics in `export` itself, before it makes a future (as the console's
+    /// exporter does its work), on requests whose first span is `a`.
+    #[derive(Debug, Default)]
+    struct PanicsEarly(Mutex<Vec<String>>);
+
+    impl SpanExporter for PanicsEarly {
+        fn export(
+            &self,
+            batch: Vec<SpanData>,
+        ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
+            let first = batch[0].name.to_string();
+            assert_ne!(first, "a", "a bug in the exporter");
+            self.0.lock().unwrap().push(first);
+            std::future::ready(Ok(()))
+        }
+    }
+
+    #[test]
+    fn a_part_whose_export_panics_fails_alone() {
+        use crate::batches::tests::span;
+        let counters = Arc::new(Counters::default());
+        counters.accept(3);
+        let exporter = CountedExporter {
+            inner: PanicsEarly::default(),
+            counters: Arc::clone(&counters),
+        };
+        let batch = vec![span("a", 2 << 20), span("b", 2 << 20), span("c", 2 << 20)];
+        let mut export = std::pin::pin!(exporter.export(batch));
+        let polled = std::future::Future::poll(
+            export.as_mut(),
+            &mut std::task::Context::from_waker(std::task::Waker::noop()),
+        );
+        assert!(
+            matches!(&polled, std::task::Poll::Ready(Err(error)) if crate::panic::is_caught_panic(error)),
+            "{polled:?}"
+        );
+        assert_eq!(
+            *exporter.inner.0.lock().unwrap(),
+            ["b", "c"],
+            "the rest tried"
+        );
+        assert_eq!(counters.unexported(), 1);
     }
 
     #[test]
