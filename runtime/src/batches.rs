@@ -42,21 +42,24 @@ pub(crate) fn split<T>(batch: Vec<T>, budget: usize, weight: impl Fn(&T) -> usiz
 
 /// Exports `parts` in order, telling `delivered` the size of each part exported;
 /// the first failure is the result. After a part that failed for another reason
-/// than its size or a panic of the exporter (the collector down), the rest is not
-/// tried: each would wait out its own timeout.
+/// than its size or one panic of the exporter (the collector down), the rest is
+/// not tried: each would wait out its own timeout. (A second panic is taken for
+/// that: an exporter's `unwrap` of a failed request panics on every part.)
 pub(crate) async fn export_parts<T, F: Future<Output = OTelSdkResult>>(
     parts: Vec<Vec<T>>,
     mut export: impl FnMut(Vec<T>) -> F,
     delivered: impl Fn(u64),
 ) -> OTelSdkResult {
     let mut result = Ok(());
+    let mut panicked = false;
     for part in parts {
         let items = part.len() as u64;
         match export(part).await {
             Ok(()) => delivered(items),
             Err(error) => {
-                let carry_on =
-                    refused_as_too_large(&error) || crate::panic::is_caught_panic(&error);
+                let panic = crate::panic::is_caught_panic(&error);
+                let carry_on = refused_as_too_large(&error) || (panic && !panicked);
+                panicked |= panic;
                 if result.is_ok() {
                     result = Err(error);
                 }

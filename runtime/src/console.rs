@@ -480,6 +480,9 @@ impl ConsoleExporter {
     fn watch(&self) {
         self.watching.call_once(|| {
             let printer = Arc::downgrade(&self.printer);
+            // Set before the thread starts: a thread that ended already (a writer
+            // that panicked) has cleared it again, not the other way round.
+            self.printer.watched.store(true, Ordering::Relaxed);
             let started = std::thread::Builder::new()
                 .name("otel-traced-console".to_owned())
                 .spawn(move || {
@@ -494,9 +497,9 @@ impl ConsoleExporter {
                         printer.take_and_print(|pending| pending.overdue(Instant::now()));
                     }
                 });
-            self.printer
-                .watched
-                .store(started.is_ok(), Ordering::Relaxed);
+            if started.is_err() {
+                self.printer.watched.store(false, Ordering::Relaxed);
+            }
         });
     }
 }

@@ -134,11 +134,11 @@ pub(crate) async fn contained_export<F: Future<Output = OTelSdkResult>>(
 /// What [`contained_export`] makes of an exporter's panic.
 fn panicked(payload: &(dyn Any + Send)) -> OTelSdkError {
     let report = PanicReport::take(payload);
-    OTelSdkError::InternalFailure(format!("{PANICKED}: {}", report.message))
+    OTelSdkError::InternalFailure(format!("{PANICKED}{}", report.message))
 }
 
 /// How a panic caught by [`contained_export`] begins.
-const PANICKED: &str = "the exporter panicked";
+const PANICKED: &str = "the exporter panicked: ";
 
 /// Whether `error` is an exporter's panic [`contained_export`] caught: it says
 /// nothing of the collector, so the next part of a batch is still tried.

@@ -427,9 +427,10 @@ mod tests {
     }
 
     /// Panics in `export` itself, before it makes a future (as the console's
-    /// exporter does its work), on requests whose first span is `a`.
-    #[derive(Debug, Default)]
-    struct PanicsEarly(Mutex<Vec<String>>);
+    /// exporter does its work), on requests whose first span is named in its
+    /// list; remembers the others' first spans.
+    #[derive(Debug)]
+    struct PanicsEarly(&'static [&'static str], Mutex<Vec<String>>);
 
     impl SpanExporter for PanicsEarly {
         fn export(
@@ -437,19 +438,20 @@ mod tests {
             batch: Vec<SpanData>,
         ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
             let first = batch[0].name.to_string();
-            assert_ne!(first, "a", "a bug in the exporter");
-            self.0.lock().unwrap().push(first);
+            assert!(!self.0.contains(&first.as_str()), "a bug in the exporter");
+            self.1.lock().unwrap().push(first);
             std::future::ready(Ok(()))
         }
     }
 
-    #[test]
-    fn a_part_whose_export_panics_fails_alone() {
+    /// Exports three parts through [`PanicsEarly`] panicking on `panics`: the
+    /// requests made, and the spans lost.
+    fn export_panicking(panics: &'static [&'static str]) -> (Vec<String>, u64) {
         use crate::batches::tests::span;
         let counters = Arc::new(Counters::default());
         counters.accept(3);
         let exporter = CountedExporter {
-            inner: PanicsEarly::default(),
+            inner: PanicsEarly(panics, Mutex::default()),
             counters: Arc::clone(&counters),
         };
         let batch = vec![span("a", 2 << 20), span("b", 2 << 20), span("c", 2 << 20)];
@@ -462,12 +464,22 @@ mod tests {
             matches!(&polled, std::task::Poll::Ready(Err(error)) if crate::panic::is_caught_panic(error)),
             "{polled:?}"
         );
+        let requests = exporter.inner.1.lock().unwrap().clone();
+        (requests, counters.unexported())
+    }
+
+    #[test]
+    fn a_part_whose_export_panics_fails_alone_but_a_second_panic_stops_the_rest() {
         assert_eq!(
-            *exporter.inner.0.lock().unwrap(),
-            ["b", "c"],
+            export_panicking(&["a"]),
+            (vec!["b".to_owned(), "c".to_owned()], 1),
             "the rest tried"
         );
-        assert_eq!(counters.unexported(), 1);
+        assert_eq!(
+            export_panicking(&["a", "b"]),
+            (Vec::new(), 3),
+            "a panic on every part (an unwrap of a failed request) stops them"
+        );
     }
 
     #[test]
