@@ -401,29 +401,41 @@ mod tests {
         }
     }
 
-    /// Exports one batch of three spans of 2 MiB each (three requests) through a
-    /// counting exporter; the spans counted as exported, and the requests made.
-    fn export_heavy(fails: &'static [&'static str], error: &'static str) -> (u64, Vec<String>) {
+    /// Exports one batch of three spans of 2 MiB each (three requests, whose
+    /// first spans are `a`, `b` and `c`) through a counting exporter around
+    /// `inner`, which answers at once: the result, the spans not exported, and
+    /// `inner`.
+    fn export_three_heavy<E: SpanExporter>(inner: E) -> (OTelSdkResult, u64, E) {
         use crate::batches::tests::span;
         let counters = Arc::new(Counters::default());
         counters.accept(3);
         let exporter = CountedExporter {
-            inner: Collector {
-                fails,
-                error,
-                requests: Mutex::default(),
-            },
+            inner,
             counters: Arc::clone(&counters),
         };
         let batch = vec![span("a", 2 << 20), span("b", 2 << 20), span("c", 2 << 20)];
-        let mut export = std::pin::pin!(exporter.export(batch));
-        let polled = std::future::Future::poll(
-            export.as_mut(),
-            &mut std::task::Context::from_waker(std::task::Waker::noop()),
-        );
-        assert!(polled.is_ready(), "the exporter answers at once");
-        let requests = exporter.inner.requests.lock().unwrap().clone();
-        (3 - counters.unexported(), requests)
+        let result = {
+            let mut export = std::pin::pin!(exporter.export(batch));
+            match std::future::Future::poll(
+                export.as_mut(),
+                &mut std::task::Context::from_waker(std::task::Waker::noop()),
+            ) {
+                std::task::Poll::Ready(result) => result,
+                std::task::Poll::Pending => panic!("the exporter answers at once"),
+            }
+        };
+        (result, counters.unexported(), exporter.inner)
+    }
+
+    /// [`export_three_heavy`] through a [`Collector`]: the spans exported, and the
+    /// requests made.
+    fn export_heavy(fails: &'static [&'static str], error: &'static str) -> (u64, Vec<String>) {
+        let (_, unexported, collector) = export_three_heavy(Collector {
+            fails,
+            error,
+            requests: Mutex::default(),
+        });
+        (3 - unexported, collector.requests.into_inner().unwrap())
     }
 
     /// Panics in `export` itself, before it makes a future (as the console's
@@ -444,28 +456,16 @@ mod tests {
         }
     }
 
-    /// Exports three parts through [`PanicsEarly`] panicking on `panics`: the
+    /// [`export_three_heavy`] through [`PanicsEarly`] panicking on `panics`: the
     /// requests made, and the spans lost.
     fn export_panicking(panics: &'static [&'static str]) -> (Vec<String>, u64) {
-        use crate::batches::tests::span;
-        let counters = Arc::new(Counters::default());
-        counters.accept(3);
-        let exporter = CountedExporter {
-            inner: PanicsEarly(panics, Mutex::default()),
-            counters: Arc::clone(&counters),
-        };
-        let batch = vec![span("a", 2 << 20), span("b", 2 << 20), span("c", 2 << 20)];
-        let mut export = std::pin::pin!(exporter.export(batch));
-        let polled = std::future::Future::poll(
-            export.as_mut(),
-            &mut std::task::Context::from_waker(std::task::Waker::noop()),
-        );
+        let (result, unexported, exporter) =
+            export_three_heavy(PanicsEarly(panics, Mutex::default()));
         assert!(
-            matches!(&polled, std::task::Poll::Ready(Err(error)) if crate::panic::is_caught_panic(error)),
-            "{polled:?}"
+            matches!(&result, Err(error) if crate::panic::is_caught_panic(error)),
+            "{result:?}"
         );
-        let requests = exporter.inner.1.lock().unwrap().clone();
-        (requests, counters.unexported())
+        (exporter.1.into_inner().unwrap(), unexported)
     }
 
     #[test]
