@@ -180,8 +180,9 @@ impl std::error::Error for ShutdownError {
 
 /// Keeps the installed provider alive. Dropping it (or calling
 /// [`Guard::shutdown`]) exports what is queued, within 5 seconds at most for all
-/// its pipelines together (or [`Config::shutdown_timeout`](crate::Config::shutdown_timeout)),
-/// and uninstalls the provider; spans of calls still running then are lost.
+/// its pipelines together (or as
+/// [`Config::shutdown_timeout`](crate::Config::shutdown_timeout) says), and
+/// uninstalls the provider; spans of calls still running then are lost.
 ///
 /// `init()` may be called again afterwards. The first provider's memory is then
 /// kept until the process ends, though nothing uses it: annotated functions read
@@ -229,8 +230,8 @@ impl Guard {
     /// Exports every span, log record and measurement so far, waiting for the
     /// exporters, the three at once within one deadline (the shutdown timeout, for
     /// logs and metrics; the span processor's flush has its own, 5 s); each signal
-    /// is flushed whatever the others' exports say; a metrics flush while an earlier one still waits for the exporter is
-    /// an error at once (one at a time). An error also counts the spans and log
+    /// is flushed whatever the others' exports say; a metrics flush while an
+    /// earlier one still waits for the exporter is an error at once (one at a time). An error also counts the spans and log
     /// records accepted before the flush and lost since the previous flush, by
     /// exports of the processors' own schedule too (whose failures the SDK's flush
     /// does not see): an estimate while spans flow on (a loss may show at a later
