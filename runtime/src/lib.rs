@@ -167,7 +167,7 @@ pub mod __private {
         ViaWhole, batch_creation, batch_len, batch_links, creation_link, message_count,
     };
     pub use crate::sampling::SampleHint;
-    pub use crate::span::{ActiveSpan, Attributes, SpanHandle};
+    pub use crate::span::{ActiveSpan, Attributes, SpanHandle, called_once};
     pub use crate::stream::{
         InstrumentedStream, ItemProbe, ViaItem, ViaItemDebug, ViaItemError, ViaItemErrorRef,
         ViaItemReply, ViaItemSharedErrorRef, ViaItemStdError, ViaItemTypeName, items_are,

@@ -355,6 +355,18 @@ impl SpanHandle {
     }
 }
 
+/// `body`, held to a closure called once: a closure's kind is the one the bound it
+/// is first given to asks for, and the expansion of a synchronous call names its
+/// body's closure before calling it in one of two places (through
+/// [`SpanHandle::catch_panic`], or directly with nothing installed), so that a
+/// body handing out what it captures (`&mut self.count`) compiles as it does
+/// without the macro.
+#[doc(hidden)]
+#[inline(always)]
+pub fn called_once<R, F: FnOnce() -> R>(body: F) -> F {
+    body
+}
+
 /// The exception conventions, for returned errors and panics alike: `error.type`,
 /// status Error with `description`, and the exception (type, message, and `extra`
 /// such as a location) as a span event, a log record linked to the span, or both,
@@ -512,6 +524,16 @@ impl ActiveSpan {
         self
     }
 
+    /// Whether the call has nothing to do (nothing installed): no span, no context
+    /// to enter, no tally, and a drop that does nothing. A synchronous call's
+    /// expansion then calls the body as the bare function does and forgets the
+    /// span: checked once there, rather than at each step and again where the span
+    /// is dropped after the body (the compiler cannot tell the body left it empty).
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.handle.context.is_none() && self.current.is_none() && self.handle.tally.is_none()
+    }
+
     /// The handle for recording the call's outcome.
     #[inline]
     pub fn handle(&mut self) -> &mut SpanHandle {
@@ -569,7 +591,7 @@ impl Drop for ActiveSpan {
     /// nothing before the out-of-line end.
     #[inline]
     fn drop(&mut self) {
-        if self.handle.context.is_some() || self.current.is_some() || self.handle.tally.is_some() {
+        if !self.is_empty() {
             end_dropped(self);
         }
     }

@@ -1,6 +1,7 @@
-//! With nothing installed (no `init()`, no capture open: one test in a binary of
-//! its own), an annotated call evaluates none of the expressions its options give:
-//! `parent =`, `server =`, `link =` and its attributes.
+//! With nothing installed (no `init()`, no capture open: a binary of its own), an
+//! annotated call evaluates none of the expressions its options give (`parent =`,
+//! `server =`, `link =` and its attributes), and a synchronous one runs its body as
+//! the bare function does.
 
 use otel_traced::opentelemetry::Context;
 use otel_traced::{traced, traced_rpc};
@@ -29,4 +30,49 @@ fn nothing_the_options_give_is_evaluated() {
     let reply = reserve(tonic::Request::new(7));
     assert_eq!(reply.map(tonic::Response::into_inner).ok(), Some(7));
     assert_eq!(EVALUATED.load(Ordering::Relaxed), 0);
+}
+
+#[traced]
+fn sum(id: u64, name: &str) -> u64 {
+    id + name.len() as u64
+}
+
+#[traced]
+fn current_value() -> Option<u32> {
+    Context::current().get::<u32>().copied()
+}
+
+#[traced]
+fn fails(message: &str) -> u8 {
+    panic!("{message}")
+}
+
+struct Counter {
+    count: u32,
+}
+
+impl Counter {
+    /// Hands out what its body captures: the body's closure is called once.
+    #[traced]
+    fn count_mut(&mut self) -> &mut u32 {
+        &mut self.count
+    }
+}
+
+#[test]
+fn a_synchronous_call_runs_as_the_bare_function() {
+    assert_eq!(sum(3, "four"), 7);
+    let mut counter = Counter { count: 1 };
+    *counter.count_mut() += 1;
+    assert_eq!(counter.count, 2);
+    {
+        let _caller = Context::current_with_value(5_u32).attach();
+        assert_eq!(current_value(), Some(5));
+    }
+    assert_eq!(current_value(), None);
+    let payload = std::panic::catch_unwind(|| fails("left as it was")).unwrap_err();
+    assert_eq!(
+        payload.downcast_ref::<String>().map(String::as_str),
+        Some("left as it was")
+    );
 }

@@ -14,7 +14,7 @@ mod params;
 mod rpc;
 
 pub(crate) use open::expand_fields;
-use open::open_span;
+use open::{open_span, runs_bare_when_off};
 use params::{quiet_moved_mut, rebound_params, unbind_mut};
 
 use crate::check::{Checked, Side, Warning};
@@ -58,10 +58,21 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
                     #outcome
                 }
             });
+            // Nothing installed: the span is empty, and its drop would do nothing.
+            let bare = runs_bare_when_off(&traced, boundary).then(|| {
+                quote! {
+                    if !__otel_on {
+                        ::core::mem::forget(__otel_span);
+                        return __otel_body();
+                    }
+                }
+            });
             quote! {
+                let __otel_body = #private::called_once(#typed);
+                #bare
                 let __otel_current = __otel_span.enter_once();
                 let __otel_handle = __otel_span.handle();
-                let __otel_output = __otel_handle.catch_panic(#typed);
+                let __otel_output = __otel_handle.catch_panic(__otel_body);
                 #sync_outcome
                 __otel_handle.leave(__otel_current);
                 __otel_output

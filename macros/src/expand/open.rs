@@ -166,6 +166,14 @@ pub(super) fn open_span(
     let record = quote!(|__otel_attributes| { #(#records)* });
     let call = quote!(#private::CallKind::#call);
     let start = match boundary {
+        None if runs_bare_when_off(traced, boundary) => {
+            let opening = quote!(__OTEL_TRACED_CALLSITE.start(#parent, #call, #links, #record));
+            quote! {
+                let __otel_on = #private::enabled();
+                #[allow(unused_mut)]
+                let mut __otel_span = if __otel_on { #opening } else { #private::ActiveSpan::disabled() };
+            }
+        }
         None => {
             let opening = when_enabled(
                 quote!(__OTEL_TRACED_CALLSITE.start(#parent, #call, #links, #record)),
@@ -194,6 +202,18 @@ pub(super) fn open_span(
         }
     };
     quote!(#statics #start)
+}
+
+/// Whether the call, with nothing installed, runs its body as the bare function
+/// does (the expansion's `__otel_on` false): a synchronous function's, unless it
+/// is a boundary (whose context passes through) or sets baggage (which propagates
+/// with nothing installed). Its span is checked once, where the call starts, and
+/// only the body runs after: the compiler does not fold the checks of the span's
+/// use and drop after the body, where the two paths meet.
+pub(super) fn runs_bare_when_off(traced: &TracedFn, boundary: Option<&Boundary>) -> bool {
+    matches!(traced.shape, Shape::Sync)
+        && boundary.is_none()
+        && traced.options.set_baggage.is_empty()
 }
 
 /// The span catalog's entry for the function: its metadata and the kind of value
