@@ -17,8 +17,8 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::logs::{LogBatch, LogExporter, SdkLogRecord};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use rustls::pki_types::pem::PemObject as _;
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -286,10 +286,17 @@ fn grpc<B: WithExportConfig + WithTonicConfig>(
         })?;
         metadata.insert(key, value);
     }
+    // Set by an interceptor rather than `with_metadata`: the exporter adds the
+    // headers of the process's own `OTEL_EXPORTER_OTLP_*HEADERS` to those, theirs
+    // winning, whatever it was built with, and the configured headers (of
+    // `Config::from_vars`, of the builder) must be the only ones sent.
     let mut builder = builder
         .with_endpoint(settings.endpoint.clone())
         .with_timeout(settings.timeout)
-        .with_metadata(metadata);
+        .with_interceptor(move |mut request: tonic::Request<()>| {
+            *request.metadata_mut() = metadata.clone();
+            Ok(request)
+        });
     if let Some(compression) = compression(settings) {
         builder = builder.with_compression(compression);
     }
@@ -326,36 +333,55 @@ fn http<B: WithExportConfig + WithHttpConfig>(
     settings: &OtlpSettings,
     cause: Cause,
 ) -> Result<B, InitError> {
-    // Checked here: the exporter would drop a header it cannot send, silently.
+    let mut headers = HeaderMap::new();
     for (key, value) in &settings.headers {
-        reqwest::header::HeaderName::from_bytes(key.as_bytes())
+        let name = HeaderName::from_bytes(key.as_bytes())
             .map_err(|_| InitError::Exporter(format!("`{key}` is not a valid HTTP header name")))?;
-        reqwest::header::HeaderValue::from_str(value).map_err(|_| {
+        let value = HeaderValue::from_str(value).map_err(|_| {
             InitError::Exporter(format!("the value of header `{key}` is not valid"))
         })?;
+        headers.insert(name, value);
     }
-    let headers: HashMap<String, String> = settings.headers.iter().cloned().collect();
     let mut builder = builder
         .with_http_client(Reporting {
             client: http_client(settings)?,
+            headers,
             cause,
         })
         .with_endpoint(settings.endpoint.clone())
         .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-        .with_timeout(settings.timeout)
-        .with_headers(headers);
+        .with_timeout(settings.timeout);
     if let Some(compression) = compression(settings) {
         builder = builder.with_compression(compression);
     }
     Ok(builder)
 }
 
-/// The HTTP client of an exporter, which notes why a request failed (the
-/// exporter's error says only "network error").
+/// The HTTP client of an exporter, which sends the configured headers and notes
+/// why a request failed (the exporter's error says only "network error").
 #[derive(Debug)]
 struct Reporting {
     client: reqwest::Client,
+    /// Set on each request here rather than given to the exporter, which adds the
+    /// process's own `OTEL_EXPORTER_OTLP_*HEADERS` to those it is given, theirs
+    /// winning: the configured headers (of `Config::from_vars`, of the builder)
+    /// must be the only ones sent.
+    headers: HeaderMap,
     cause: Cause,
+}
+
+impl Reporting {
+    /// `sent`'s headers made the exporter's description of its body (type and
+    /// encoding) and the configured ones.
+    fn set_headers(&self, sent: &mut HeaderMap) {
+        let body = [CONTENT_TYPE, CONTENT_ENCODING]
+            .map(|name| sent.remove(&name).map(|value| (name, value)));
+        sent.clear();
+        sent.extend(body.into_iter().flatten());
+        for (name, value) in &self.headers {
+            sent.insert(name, value.clone());
+        }
+    }
 }
 
 impl opentelemetry_http::HttpClient for Reporting {
@@ -378,6 +404,8 @@ impl opentelemetry_http::HttpClient for Reporting {
         'client: 'sent,
         Self: 'sent,
     {
+        let mut request = request;
+        self.set_headers(request.headers_mut());
         Box::pin(async move {
             let sent = self.client.send_bytes(request).await;
             if let Err(error) = &sent {
