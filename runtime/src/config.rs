@@ -217,6 +217,8 @@ struct BatchVariables {
     queue_accepts: &'static str,
     schedule_delay: &'static str,
     max_export_batch_size: &'static str,
+    /// What the batch size accepts beside the queue's size from a variable.
+    batch_accepts: &'static str,
     export_timeout: &'static str,
 }
 
@@ -225,6 +227,7 @@ const SPAN_BATCH: BatchVariables = BatchVariables {
     queue_accepts: "a whole number from 1 to 1048576 (the queue is allocated at start, about 360 bytes a span)",
     schedule_delay: "OTEL_BSP_SCHEDULE_DELAY",
     max_export_batch_size: "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+    batch_accepts: "a whole number from 1 to OTEL_BSP_MAX_QUEUE_SIZE (65536 unless set)",
     export_timeout: "OTEL_BSP_EXPORT_TIMEOUT",
 };
 
@@ -233,6 +236,7 @@ const LOG_BATCH: BatchVariables = BatchVariables {
     queue_accepts: "a whole number from 1 to 1048576 (the queue is allocated at start)",
     schedule_delay: "OTEL_BLRP_SCHEDULE_DELAY",
     max_export_batch_size: "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE",
+    batch_accepts: "a whole number from 1 to OTEL_BLRP_MAX_QUEUE_SIZE (65536 unless set)",
     export_timeout: "OTEL_BLRP_EXPORT_TIMEOUT",
 };
 
@@ -413,23 +417,27 @@ impl Config {
         // A kill switch: nothing else is read, so a value the SDK would refuse
         // elsewhere (a certificate path only production has) cannot fail start-up.
         // But for the propagators, which the specification leaves to
-        // `OTEL_PROPAGATORS`: a value refused there is the default. (Not over
-        // those of an installation that lives: a disabled one stands in the way
-        // of nothing.)
+        // `OTEL_PROPAGATORS`: a value refused there is the default. Not while an
+        // installation lives: that is `AlreadyInitialized` as for any install (it
+        // goes on recording; a disabled one stands in the way of nothing).
         let disabled = self.sdk_disabled();
         // A variable that is not text is that error, not its lossy value's.
         self.vars.check_unicode()?;
         if disabled? {
             // Under the route's lock: an `init()` installing meanwhile on another
             // thread keeps its propagators.
-            crate::route::unless_installed(|| {
+            let nothing_installed = crate::route::unless_installed(|| {
                 let (chosen, refused) = self.propagators_when_disabled();
                 if let Some(refused) = refused {
                     crate::tell(format_args!("{refused}"));
                 }
                 crate::init::install_propagators(&chosen);
             });
-            return Ok(crate::Guard::disabled());
+            return if nothing_installed {
+                Ok(crate::Guard::disabled())
+            } else {
+                Err(InitError::AlreadyInitialized)
+            };
         }
         let settings = self.settings()?;
         #[cfg(feature = "metrics")]
@@ -625,9 +633,19 @@ impl Config {
                 None => millis(variables.export_timeout, 30_000)?,
             },
         };
+        // The specification has the batch at most the queue: a variable's that is
+        // larger than the queue's size from a variable (or its default) is an
+        // error, as any bad value; one where the builder chose either is cut to it.
+        if let (None, None, Some(variable)) = (
+            chosen.max_queue_size,
+            chosen.max_export_batch_size,
+            vars.get(variables.max_export_batch_size),
+        ) && batch.max_export_batch_size > batch.max_queue_size
+        {
+            return Err(variable.invalid(variables.batch_accepts));
+        }
         // A builder's 0 would make the queue drop every span, the export thread spin
-        // or every export time out: the least that works is taken instead. As the
-        // specification says, a batch larger than the queue is cut to it.
+        // or every export time out: the least that works is taken instead.
         let max_queue_size = batch.max_queue_size.max(1);
         Ok(BatchSettings {
             max_queue_size,

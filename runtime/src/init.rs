@@ -341,7 +341,7 @@ impl Guard {
         // Only now: the spans flushed above were cut to this installation's limit.
         // Unless a new installation came meanwhile: the limit is its own now.
         if installed {
-            route::unless_installed(crate::value::forget_value_length_limit);
+            let _ = route::unless_installed(crate::value::forget_value_length_limit);
         }
         ShutdownError::of(
             [

@@ -80,12 +80,14 @@ pub fn is_enabled() -> bool {
 }
 
 /// Runs `f` unless something is installed, holding the installation's lock so
-/// that nothing is installed while it runs.
-pub(crate) fn unless_installed(f: impl FnOnce()) {
+/// that nothing is installed while it runs; whether it ran.
+pub(crate) fn unless_installed(f: impl FnOnce()) -> bool {
     let installed = INSTALLED.read().unwrap_or_else(PoisonError::into_inner);
-    if installed.is_none() {
+    let ran = installed.is_none();
+    if ran {
         f();
     }
+    ran
 }
 
 /// Whether a provider is installed (a `Guard` lives).

@@ -32,6 +32,14 @@ fn init_installs_once_per_guard_and_honours_sdk_disabled() {
         otel_traced::init().err(),
         Some(InitError::AlreadyInitialized)
     );
+    assert_eq!(
+        otel_traced::Config::from_vars([("OTEL_SDK_DISABLED", "true")])
+            .install()
+            .err(),
+        Some(InitError::AlreadyInitialized),
+        "a disabled installation does not stop the one that lives"
+    );
+    assert!(has_span(), "the installation that lives goes on");
     guard.shutdown().expect("a clean shutdown");
     assert!(!has_span(), "the guard's shutdown uninstalls the provider");
 
@@ -219,7 +227,7 @@ fn otel_propagators_sets_the_global_propagator() {
         );
         drop(guard);
     }
-    // Not over those of an installation that lives.
+    // Not over those of an installation that lives: already initialised.
     let live = otel_traced::Config::from_vars([
         ("OTEL_PROPAGATORS", "tracecontext"),
         ("OTEL_TRACES_EXPORTER", "none"),
@@ -230,10 +238,9 @@ fn otel_propagators_sets_the_global_propagator() {
         ("OTEL_SDK_DISABLED", "true"),
         ("OTEL_PROPAGATORS", "none"),
     ])
-    .install()
-    .expect("a disabled installation stands in the way of nothing");
+    .install();
+    assert_eq!(disabled.err(), Some(InitError::AlreadyInitialized));
     assert_eq!(injected_headers(), ["traceparent"]);
-    drop(disabled);
     drop(live);
 }
 

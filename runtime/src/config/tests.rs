@@ -557,7 +557,7 @@ fn batch_processor_variables() {
     let batch = settings(&[
         ("OTEL_BSP_MAX_QUEUE_SIZE", "1000"),
         ("OTEL_BSP_SCHEDULE_DELAY", "250"),
-        ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "2000"),
+        ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "1000"),
         ("OTEL_BSP_EXPORT_TIMEOUT", "1500"),
     ])
     .batch;
@@ -569,7 +569,19 @@ fn batch_processor_variables() {
             max_export_batch_size: 1000,
             export_timeout: Duration::from_millis(1500),
         },
-        "a batch larger than the queue is cut to it"
+    );
+    assert_eq!(
+        error(&[
+            ("OTEL_BSP_MAX_QUEUE_SIZE", "1000"),
+            ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "2000"),
+        ]),
+        "OTEL_BSP_MAX_EXPORT_BATCH_SIZE=\"2000\" is not valid: it accepts a whole number from 1 to OTEL_BSP_MAX_QUEUE_SIZE (65536 unless set)",
+        "a batch larger than the queue"
+    );
+    assert_eq!(
+        error(&[("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "70000")]),
+        "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE=\"70000\" is not valid: it accepts a whole number from 1 to OTEL_BLRP_MAX_QUEUE_SIZE (65536 unless set)",
+        "a batch larger than the default queue"
     );
     for size in ["0", "10000000"] {
         assert_eq!(
