@@ -7,4 +7,7 @@ use otel_traced::traced;
 #[traced(attrs(http.request.method = "GTE"))]
 fn f() {}
 
+#[traced(attrs(http.request.method = "post"))]
+fn g() {}
+
 fn main() {}

@@ -28,8 +28,12 @@ struct Order {
         // The application's own values of `error.type`, whose only known one is
         // `_OTHER`; a key without a dot is the application's even where the
         // registry holds one (`state`, deprecated); near keys of other
-        // namespaces are no slips.
+        // namespaces are no slips, nor words of their own two letters from a
+        // key's (`server.port`, `error.type`, `user.id`).
         error.type = "timeout",
+        server.host = "shop-1",
+        error.time = 3,
+        user.kind = "admin",
         // Template keys as their briefs write them: a label with its prefix, an
         // environment variable's name.
         "k8s.pod.label.mycompany.io/arch" = "arm64",

@@ -527,9 +527,20 @@ fn warn_unknown_value(
     if matches!(attribute.values, [] | ["_OTHER"]) || attribute.values.contains(&text) {
         return;
     }
-    let hint = registry::closest(text, attribute.values)
-        .map(|value| format!("; did you mean `{value}`?"))
-        .unwrap_or_default();
+    // A known value in other case first (`get`); none for a number, whose
+    // neighbours are no likelier than any other (`7` is one edit from `0`).
+    let hint = if text.parse::<i64>().is_ok() {
+        None
+    } else {
+        attribute
+            .values
+            .iter()
+            .find(|value| value.eq_ignore_ascii_case(text))
+            .copied()
+            .or_else(|| registry::closest(text, attribute.values))
+    }
+    .map(|value| format!("; did you mean `{value}`?"))
+    .unwrap_or_default();
     findings.warn(
         WarningKind::UnknownValue,
         span,

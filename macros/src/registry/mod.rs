@@ -116,31 +116,54 @@ pub(crate) fn namespace_member(key: &str) -> Option<&'static str> {
         .map(|attribute| attribute.key)
 }
 
-/// The registry key closest to `key` for "did you mean": within two edits in its
-/// namespace, within one in another (`htp.request.method`); `None` when there is
+/// The registry key closest to `key` for "did you mean"; `None` when there is
 /// none, or when `key` has no namespace (a plain name such as `rows` is clearly a
-/// key of the user's own). Another namespace's key two edits away (`os.name` for
-/// `job.name`) is no likely slip.
+/// key of the user's own). A slip is a letter missing, added, changed, or two
+/// swapped. In its namespace, one slip, or two in a word long enough to stay
+/// recognisable ([`slips_allowed`]): `http.request.methd`, but not `server.host`
+/// for `server.port`, a word of its own. In another namespace, one slip in the
+/// namespace alone (`htp.request.method`, `htpp.request.method`), and one changed
+/// letter only where more than a word follows: `post.id` is no slip for `host.id`.
+/// A warning on a key that is no slip fails a build that denies warnings.
 pub(crate) fn suggestion(key: &str) -> Option<&'static str> {
-    let (namespace, _) = key.split_once('.')?;
+    let (namespace, rest) = key.split_once('.')?;
     ATTRIBUTES
         .iter()
         .filter(|attribute| !attribute.ty.is_template() && attribute.deprecated.is_none())
         .filter_map(|attribute| {
-            let same_namespace = attribute
-                .key
-                .split_once('.')
-                .is_some_and(|(own, _)| own == namespace);
-            // Across namespaces, only a letter missing or added (`htp`): one
-            // swapped makes other words of their own (`post.id`, `gpu.mode`).
-            if !same_namespace && key.len() == attribute.key.len() {
+            let (own_namespace, own_rest) = attribute.key.split_once('.')?;
+            let limit = if own_namespace == namespace {
+                slips_allowed(key, attribute.key)
+            } else if own_rest == rest
+                && (own_namespace.len() != namespace.len() || rest.contains('.'))
+            {
+                1
+            } else {
                 return None;
-            }
-            let limit = if same_namespace { 2 } else { 1 };
+            };
             edit_distance(key, attribute.key, limit).map(|distance| (distance, attribute.key))
         })
         .min()
         .map(|(_, candidate)| candidate)
+}
+
+/// How many slips make `key` a likely misspelling of `candidate`, a key of its
+/// namespace: two where the word of `candidate` they start in has six letters or
+/// more, else one (two in a short word make another word: `host` for `port`,
+/// `time` for `type`).
+fn slips_allowed(key: &str, candidate: &str) -> usize {
+    let first_difference = key
+        .bytes()
+        .zip(candidate.bytes())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let start = candidate[..first_difference]
+        .rfind('.')
+        .map_or(0, |dot| dot + 1);
+    let end = candidate[first_difference..]
+        .find('.')
+        .map_or(candidate.len(), |dot| first_difference + dot);
+    if end - start >= 6 { 2 } else { 1 }
 }
 
 /// The value of `candidates` closest to `value` within two edits (`GET` for
@@ -162,23 +185,30 @@ pub(crate) fn closest_within(
         .map(|(_, candidate)| candidate)
 }
 
-/// Levenshtein distance between `a` and `b` if it is at most `limit`.
+/// The edits (a letter inserted, deleted or changed, or two neighbours swapped)
+/// from `a` to `b`, if at most `limit`.
 fn edit_distance(a: &str, b: &str, limit: usize) -> Option<usize> {
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
     if a.len().abs_diff(b.len()) > limit {
         return None;
     }
+    let mut before: Vec<usize> = Vec::new();
     let mut previous: Vec<usize> = (0..=b.len()).collect();
     for (i, &ca) in a.iter().enumerate() {
         let mut current = vec![i + 1; b.len() + 1];
         for (j, &cb) in b.iter().enumerate() {
             let substitution = previous[j] + usize::from(ca != cb);
             current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+            if i > 0 && j > 0 && ca == b[j - 1] && a[i - 1] == cb {
+                current[j + 1] = current[j + 1].min(before[j - 1] + 1);
+            }
         }
-        if current.iter().min().is_some_and(|&best| best > limit) {
+        // A swap reaches back two rows: past the limit only when both are.
+        let past = |row: &[usize]| row.iter().min().is_some_and(|&best| best > limit);
+        if past(&current) && past(&previous) {
             return None;
         }
-        previous = current;
+        before = std::mem::replace(&mut previous, current);
     }
     previous
         .last()
@@ -274,11 +304,22 @@ mod tests {
     }
 
     #[test]
-    fn suggestions_are_within_two_edits_of_a_current_key() {
+    fn suggestions_are_slips_of_a_current_key() {
         assert_eq!(
             suggestion("http.request.methd"),
             Some("http.request.method")
         );
+        assert_eq!(
+            suggestion("http.request.mehtod"),
+            Some("http.request.method"),
+            "two letters swapped"
+        );
+        assert_eq!(
+            suggestion("http.response.satus_cod"),
+            Some("http.response.status_code"),
+            "two slips in a long word"
+        );
+        assert_eq!(suggestion("error.tpye"), Some("error.type"));
         assert_eq!(suggestion("http.response.status"), None, "five edits away");
         assert_eq!(suggestion("url.ful"), Some("url.full"));
         assert_eq!(
@@ -286,6 +327,22 @@ mod tests {
             Some("http.request.method"),
             "one edit away in another namespace"
         );
+        assert_eq!(
+            suggestion("htpp.request.method"),
+            Some("http.request.method"),
+            "one letter changed in the namespace of a longer key"
+        );
+        // Words of their own, two letters from a registry key's.
+        for custom in [
+            "server.host",
+            "url.host",
+            "error.time",
+            "user.kind",
+            "process.status",
+            "http.request.time",
+        ] {
+            assert_eq!(suggestion(custom), None, "{custom}");
+        }
         assert_eq!(suggestion("job.name"), None, "two from `os.name`: no slip");
         assert_eq!(suggestion("post.id"), None, "one swapped from `host.id`");
         assert_eq!(suggestion("gpu.mode"), None);
@@ -295,10 +352,12 @@ mod tests {
     }
 
     #[test]
-    fn edit_distance_counts_insertions_deletions_and_substitutions() {
+    fn edit_distance_counts_insertions_deletions_substitutions_and_swaps() {
         assert_eq!(edit_distance("kitten", "sitting", 3), Some(3));
         assert_eq!(edit_distance("kitten", "sitting", 2), None);
         assert_eq!(edit_distance("same", "same", 2), Some(0));
-        assert_eq!(edit_distance("ab", "ba", 2), Some(2));
+        assert_eq!(edit_distance("ab", "ba", 2), Some(1));
+        assert_eq!(edit_distance("abcd", "badc", 2), Some(2));
+        assert_eq!(edit_distance("abcd", "badc", 1), None);
     }
 }

@@ -1,0 +1,10 @@
+#![allow(unused_variables)]
+
+use otel_traced::{event, traced};
+
+#[traced]
+fn f() {
+    event!("tab\there");
+}
+
+fn main() {}
