@@ -127,8 +127,16 @@ pub(crate) fn check_key(key: &Key, field: Option<&Field>, findings: &mut Finding
         let mut template = registry::template_for(&key.name).map(|template| template.key);
         // A key that would pass: never a template's prefix alone (`order.`
         // would make `order`, `http.request.header.` a prefix), nor a deprecated
-        // one's.
+        // one's, nor a misspelt one's (`http.request.headers.`), which would pass
+        // as a key of the user's own.
         let mut suggested = normalized(&key.name, template);
+        if template.is_none()
+            && let Some((slipped, rest)) = registry::template_slip(&key.name)
+        {
+            let current = current_name(slipped);
+            suggested = normalized(&format!("{current}.{rest}"), Some(current));
+            template = Some(current);
+        }
         if let Lookup::Known(attribute) = registry::lookup(&suggested)
             && attribute.ty.is_template()
         {
@@ -184,6 +192,16 @@ pub(crate) fn check_key(key: &Key, field: Option<&Field>, findings: &mut Finding
                     format!(
                         "`{}` is a namespace in the semantic conventions (`{member}` is one of its keys), and a key should not coincide with a namespace; choose another key",
                         key.name
+                    ),
+                );
+            } else if let Some((template, rest)) = registry::template_slip(&key.name) {
+                findings.warn(
+                    WarningKind::UnknownKey,
+                    key.span(),
+                    format!(
+                        "`{}` is not in the semantic conventions registry; did you mean `{}.{rest}`?",
+                        key.name,
+                        current_name(template)
                     ),
                 );
             } else if let Some(candidate) = registry::suggestion(&key.name) {

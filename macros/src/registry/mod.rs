@@ -94,6 +94,32 @@ pub(crate) fn template_for(key: &str) -> Option<&'static Attribute> {
         .find(|attribute| attribute.ty.is_template() && is_inside(key, attribute.key))
 }
 
+/// The template whose prefix `key` extends with a slip in it, and what follows
+/// that prefix (`http.request.headers.x-id`: `http.request.header`, `x-id`): as
+/// many of `key`'s segments as the prefix has, in its namespace, within
+/// [`slips_allowed`] of it. `None` for a key that extends a template's prefix
+/// exactly ([`template_for`]).
+pub(crate) fn template_slip(key: &str) -> Option<(&'static Attribute, &str)> {
+    let namespace = key.split_once('.')?.0;
+    ATTRIBUTES
+        .iter()
+        .filter(|attribute| attribute.ty.is_template())
+        .filter_map(|template| {
+            let (own_namespace, _) = template.key.split_once('.')?;
+            let dots = template.key.matches('.').count();
+            let (end, _) = key.match_indices('.').nth(dots)?;
+            let (prefix, rest) = (&key[..end], &key[end + 1..]);
+            if own_namespace != namespace || prefix == template.key || rest.is_empty() {
+                return None;
+            }
+            let distance =
+                edit_distance(prefix, template.key, slips_allowed(prefix, template.key))?;
+            Some((distance, template, rest))
+        })
+        .min_by_key(|(distance, _, _)| *distance)
+        .map(|(_, template, rest)| (template, rest))
+}
+
 /// Whether `key` is `namespace.<something>`.
 fn is_inside(key: &str, namespace: &str) -> bool {
     key.len() > namespace.len() + 1
@@ -349,6 +375,28 @@ mod tests {
         assert_eq!(suggestion("test.id"), None);
         assert_eq!(suggestion("order.id"), None);
         assert_eq!(suggestion("rows"), None, "no namespace: a custom key");
+    }
+
+    #[test]
+    fn a_template_prefix_with_a_slip_is_found_with_what_follows() {
+        let slip = |key| template_slip(key).map(|(template, rest)| (template.key, rest));
+        assert_eq!(
+            slip("http.request.headers.x-request-id"),
+            Some(("http.request.header", "x-request-id"))
+        );
+        assert_eq!(slip("k8s.pod.lable.app"), Some(("k8s.pod.label", "app")));
+        assert_eq!(
+            slip("process.environment_variables.HOME"),
+            Some(("process.environment_variable", "HOME"))
+        );
+        assert_eq!(
+            slip("db.query.parameters.id"),
+            Some(("db.query.parameter", "id"))
+        );
+        assert_eq!(slip("http.request.header.x-id"), None, "the prefix itself");
+        assert_eq!(slip("http.request.body.size"), None);
+        assert_eq!(slip("http.request.headers"), None, "nothing after it");
+        assert_eq!(slip("order.request.header.x"), None, "another namespace");
     }
 
     #[test]
