@@ -124,19 +124,23 @@ pub(crate) fn check_name(name: &LitStr, kind: NameKind, errors: &mut Errors) {
 /// reserved namespace, deprecation, near misses, and literal types and enum values.
 pub(crate) fn check_key(key: &Key, field: Option<&Field>, findings: &mut Findings) {
     if !well_formed(&key.name) {
-        let mut template = registry::template_for(&key.name).map(|template| template.key);
         // A key that would pass: never a template's prefix alone (`order.`
         // would make `order`, `http.request.header.` a prefix), nor a deprecated
-        // one's, nor a misspelt one's (`http.request.headers.`), which would pass
-        // as a key of the user's own.
-        let mut suggested = normalized(&key.name, template);
-        if template.is_none()
-            && let Some((slipped, rest)) = registry::template_slip(&key.name)
-        {
-            let current = current_name(slipped);
-            suggested = normalized(&format!("{current}.{rest}"), Some(current));
-            template = Some(current);
-        }
+        // one's (`container.labels.`), nor a misspelt one's
+        // (`http.request.headers.`), which would pass as a key of the user's own.
+        let under_template = registry::template_for(&key.name)
+            .map(|template| (template, &key.name[template.key.len() + 1..]))
+            .or_else(|| registry::template_slip(&key.name));
+        let (mut template, mut suggested) = match under_template {
+            Some((template, rest)) => {
+                let current = current_name(template);
+                (
+                    Some(current),
+                    normalized(&format!("{current}.{rest}"), Some(current)),
+                )
+            }
+            None => (None, normalized(&key.name, None)),
+        };
         if let Lookup::Known(attribute) = registry::lookup(&suggested)
             && attribute.ty.is_template()
         {
@@ -155,13 +159,21 @@ pub(crate) fn check_key(key: &Key, field: Option<&Field>, findings: &mut Finding
                 "use lowercase `a-z`, `0-9` and `_`, in segments joined by single dots".to_owned()
             }
         };
+        // None where what is left would fail again (`OTEL.x`, nothing but dots).
+        let example = if is_reserved(&suggested) {
+            ", outside the `otel.` namespace, which OpenTelemetry reserves".to_owned()
+        } else if well_formed(&suggested) {
+            format!(", such as `{suggested}`")
+        } else {
+            String::new()
+        };
         findings.errors.push(key.error(format_args!(
-            "`{}` is not a valid attribute key: {rule}, such as `{suggested}`",
+            "`{}` is not a valid attribute key: {rule}{example}",
             key.name,
         )));
         return;
     }
-    if key.name == "otel" || key.name.starts_with("otel.") {
+    if is_reserved(&key.name) {
         findings.errors.push(key.error(format_args!(
             "`{}` is in the `otel.` namespace, which OpenTelemetry reserves; choose another key",
             key.name
@@ -239,6 +251,11 @@ pub(crate) fn check_key(key: &Key, field: Option<&Field>, findings: &mut Finding
     if let Some(field) = field {
         check_value(&key.name, attribute, field, findings);
     }
+}
+
+/// Whether `key` is in the `otel.` namespace, which OpenTelemetry reserves.
+fn is_reserved(key: &str) -> bool {
+    key == "otel" || key.starts_with("otel.")
 }
 
 /// The name to use for `attribute`: its replacement when it was renamed.
