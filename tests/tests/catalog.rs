@@ -118,6 +118,19 @@ fn at_level(level: i64) {
 #[traced(attrs(state = 3))]
 fn at_three() {}
 
+/// A value whose type only the compiler knows is listed as `Unknown`, whatever the
+/// registry holds for its key (`server.port`, an int): the same key recorded as a
+/// string elsewhere is no conflict of the catalog's to report.
+#[traced(attrs(server.port = port))]
+fn listen_on(port: &str) {
+    let _ = port;
+}
+
+#[traced]
+fn listen(#[attr("server.port")] port: &str) {
+    let _ = port;
+}
+
 #[traced(ret)]
 fn total(order_id: u64) -> u64 {
     order_id
@@ -155,6 +168,8 @@ fn every_annotated_function_is_listed_with_its_metadata() {
             "catalog::at_three",
             "catalog::call_reserve",
             "catalog::generic",
+            "catalog::listen",
+            "catalog::listen_on",
             "catalog::place",
             "catalog::place_remotely",
             "catalog::serve_reserve",
@@ -177,7 +192,7 @@ fn every_annotated_function_is_listed_with_its_metadata() {
             ("cart", ValueKind::Unknown),
             ("http.request.method", ValueKind::String),
             ("order.note", ValueKind::String),
-            ("url.full", ValueKind::String),
+            ("url.full", ValueKind::Unknown),
             ("error.type", ValueKind::String),
         ]
     );
@@ -257,9 +272,9 @@ fn the_catalog_renders_as_a_markdown_table() {
         lines[0],
         "| span | kind | function | location | attributes |"
     );
-    assert_eq!(lines.len(), 2 + 11);
+    assert_eq!(lines.len(), 2 + 13);
     assert_eq!(
-        lines[12],
+        lines[14],
         format!(
             "| `total` | Internal | `catalog::total` | `tests/tests/catalog.rs:{}` | `order_id`: int, `return.value`: unknown |",
             line_of("fn total(")

@@ -12,7 +12,7 @@ pub(crate) use rpc::{Access, Boundary, Carrier, Protocol, Side};
 
 use crate::fields::{BaggageEntry, Field, Format, Key};
 use crate::parse::{Errors, Param, ParamMode, TracedFn};
-use naming::{Findings, NameKind, check_key, check_name, declared_kind};
+use naming::{Findings, NameKind, check_key, check_name, written_kind};
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens as _;
 use syn::Ident;
@@ -120,7 +120,7 @@ impl Recorded {
             probe: field.format.into(),
             value: field.value.to_token_stream(),
             span: syn::spanned::Spanned::span(&field.value),
-            kind: declared_kind(&field.key.name, Some(field)).map_or(Kind::Unknown, Kind::Declared),
+            kind: written_kind(field).map_or(Kind::Unknown, Kind::Declared),
             cfg: Vec::new(),
         }
     }
@@ -140,7 +140,7 @@ impl Recorded {
         } else if probe == Probe::Default {
             Kind::NotRecorded
         } else {
-            declared_kind(&key, None).map_or(Kind::Unknown, Kind::Declared)
+            Kind::Unknown
         };
         Recorded {
             key,
@@ -483,6 +483,7 @@ fn plan_recording(
             continue;
         }
         check_key(&entry.key, None, findings);
+        naming::check_string_recorded(&entry.key, findings);
         declare(&entry.key, Recorded::baggage(entry), &mut findings.errors);
     }
     for field in &options.set_baggage {

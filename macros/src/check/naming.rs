@@ -369,35 +369,37 @@ pub(crate) fn normalized(key: &str, template: Option<&str>) -> String {
         .join(".")
 }
 
-/// The kind of value the catalog lists for `key`: what a field's literal or format
-/// says, else the registry's type for the key; `None` when only the compiler knows.
-pub(crate) fn declared_kind(key: &str, field: Option<&Field>) -> Option<&'static str> {
-    if let Some((written, _)) = field.and_then(written) {
-        return Some(match written {
-            Written::Str | Written::Formatted => "String",
-            Written::Int => "Int",
-            Written::Float => "Double",
-            Written::Bool => "Bool",
-            Written::Array(Element::Str) => "StringArray",
-            Written::Array(Element::Int) => "IntArray",
-            Written::Array(Element::Float) => "DoubleArray",
-            Written::Array(Element::Bool) => "BoolArray",
-        });
+/// The kind of value the catalog lists for a field: what its literal or format
+/// says; `None` when only the compiler knows (an expression's type, whatever the
+/// registry holds for its key: a conflict the catalog looks for may be just that).
+pub(crate) fn written_kind(field: &Field) -> Option<&'static str> {
+    let (written, _) = written(field)?;
+    Some(match written {
+        Written::Str | Written::Char | Written::Formatted => "String",
+        Written::Int => "Int",
+        Written::Float => "Double",
+        Written::Bool => "Bool",
+        Written::Array(Element::Str) => "StringArray",
+        Written::Array(Element::Int) => "IntArray",
+        Written::Array(Element::Float) => "DoubleArray",
+        Written::Array(Element::Bool) => "BoolArray",
+    })
+}
+
+/// A baggage entry recorded under `key`: its value is a string, an error where
+/// the registry holds another type for the key.
+pub(crate) fn check_string_recorded(key: &Key, findings: &mut Findings) {
+    if is_own_key(&key.name) {
+        return;
     }
-    if is_own_key(key) {
-        return None;
-    }
-    let (Lookup::Known(attribute) | Lookup::Template(attribute)) = registry::lookup(key) else {
-        return None;
-    };
-    match attribute.ty {
-        Type::String | Type::TemplateString | Type::EnumString => Some("String"),
-        Type::Int | Type::EnumInt => Some("Int"),
-        Type::Double => Some("Double"),
-        Type::Boolean => Some("Bool"),
-        Type::StringArray | Type::TemplateStringArray => Some("StringArray"),
-        Type::IntArray => Some("IntArray"),
-        Type::Any => None,
+    if let Lookup::Known(attribute) | Lookup::Template(attribute) = registry::lookup(&key.name)
+        && !Written::Str.fits(attribute.ty)
+    {
+        findings.errors.push(key.error(format_args!(
+            "`{}` is {} in the semantic conventions, but a baggage entry is a string; record it under a key of your own",
+            key.name,
+            attribute.ty.describe(),
+        )));
     }
 }
 
@@ -405,6 +407,8 @@ pub(crate) fn declared_kind(key: &str, field: Option<&Field>) -> Option<&'static
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Written {
     Str,
+    /// Recorded as a string.
+    Char,
     Int,
     Float,
     Bool,
@@ -425,6 +429,7 @@ impl Written {
     fn describe(self) -> &'static str {
         match self {
             Written::Str => "a string literal",
+            Written::Char => "a character literal (a string when recorded)",
             Written::Int => "an integer literal",
             Written::Float => "a floating-point literal",
             Written::Bool => "a boolean literal",
@@ -437,7 +442,7 @@ impl Written {
         match ty {
             Type::Any => true,
             Type::String | Type::TemplateString | Type::EnumString => {
-                matches!(self, Written::Str | Written::Formatted)
+                matches!(self, Written::Str | Written::Char | Written::Formatted)
             }
             Type::Int | Type::EnumInt => self == Written::Int,
             Type::Double => self == Written::Float,
@@ -461,6 +466,9 @@ fn literal(expr: &Expr) -> Option<(Written, Option<String>)> {
     match expr {
         Expr::Lit(literal) => match &literal.lit {
             Lit::Str(text) => Some((Written::Str, Some(text.value()))),
+            Lit::Char(text) => Some((Written::Char, Some(text.value().to_string()))),
+            // A `u8`.
+            Lit::Byte(byte) => Some((Written::Int, Some(byte.value().to_string()))),
             Lit::Int(number) => Some((Written::Int, Some(number.base10_digits().to_owned()))),
             Lit::Float(_) => Some((Written::Float, None)),
             Lit::Bool(_) => Some((Written::Bool, None)),
