@@ -1066,6 +1066,7 @@ fn check_extraction<C: Extract + Raw>(kind: &str, carrier: &C) -> Result<(), Tes
 fn extraction_through_every_carrier_follows_the_specifications() {
     let reached = [
         "parent continued",
+        "tracestate kept",
         "baggage kept",
         "a value not UTF-8",
         "a value over 8 KiB",
@@ -1148,7 +1149,7 @@ fn check_server_span(
 
 #[test]
 fn traced_rpc_servers_continue_only_a_single_valid_traceparent() {
-    let reached = ["parent continued", "a value over 8 KiB"];
+    let reached = ["parent continued", "tracestate kept", "a value over 8 KiB"];
     fuzz(
         "traced_rpc servers",
         &reached,
@@ -1159,6 +1160,10 @@ fn traced_rpc_servers_continue_only_a_single_valid_traceparent() {
             let parent = model_parent(&map.raw("traceparent"));
             seen.note("parent continued", parent.is_some());
             let tracestate = model_tracestate(&map.raw("tracestate"));
+            seen.note(
+                "tracestate kept",
+                parent.is_some() && !tracestate.is_empty(),
+            );
 
             let captured = capture(|| http_server(&map));
             prop_assert_eq!(*captured.output(), http::StatusCode::OK);

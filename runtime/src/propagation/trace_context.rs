@@ -12,7 +12,10 @@
 //!   continued (a new trace starts).
 //! - `tracestate`: every header, joined with commas; at most 32 list members, each
 //!   `key=value` with the key rules for simple and `tenant@system` keys and the
-//!   value rules, no key twice. An invalid `tracestate` is dropped and the
+//!   value rules, no key twice. The keys are Level 1's, which the W3C test suite
+//!   checks in its strict mode: Level 2 relaxes them (a key may start with a digit,
+//!   `1vendor`, and hold `@` anywhere), and such a key makes the list invalid here;
+//!   the keys vendors send (`dd`, `es`, `<id>@nr`, `<tenant>@dt`) are both. An invalid `tracestate` is dropped and the
 //!   `traceparent` is kept. (A member whose system id has 14 characters is valid but
 //!   more than OpenTelemetry's `TraceState` holds: that member alone is dropped.)
 //! - Flags: version `00` keeps the two it defines (sampled, and random of Level 2),
