@@ -205,6 +205,32 @@ async fn send(
     Ok((status, String::from_utf8_lossy(&body).into_owned()))
 }
 
+/// A reqwest client's call: the request it sends is the carrier.
+#[traced_rpc(client, http, template = "/orders/{sku}", carrier = request)]
+async fn send_with_reqwest(
+    #[skip] client: &reqwest::Client,
+    request: reqwest::Request,
+) -> reqwest::Result<reqwest::Response> {
+    client.execute(request).await
+}
+
+#[traced(root)]
+async fn reqwest_visit(#[skip] gateway: SocketAddr, sku: &str) -> (StatusCode, String) {
+    // This build's reqwest leaves TLS's crypto to the application (otel-traced's
+    // OTLP export brings its own), and a client is not built without it.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::new();
+    let request = client
+        .post(format!("http://{gateway}/orders/{sku}"))
+        .build()
+        .expect("a valid request");
+    let response = send_with_reqwest(&client, request)
+        .await
+        .expect("the gateway answers");
+    let status = response.status();
+    (status, response.text().await.unwrap_or_default())
+}
+
 /// Runs `visit` on a fresh multi-threaded runtime inside a capture.
 fn captured<R>(visit: impl AsyncFnOnce() -> R) -> Captured<R> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -333,6 +359,67 @@ fn an_application_error_is_recorded_on_every_tier_by_its_conventions() {
     );
     let http_client = span(&captured, "POST /orders/{sku}", SpanKind::Client);
     assert_eq!(attribute(http_client, "error.type"), Some(&string("409")));
+}
+
+#[test]
+fn a_reqwest_client_call_continues_its_trace_on_the_server_with_the_conventions() {
+    let created = captured(async || {
+        let inventory = start_inventory(AnnotatedShop, false).await;
+        let gateway = start_gateway(inventory).await;
+        (reqwest_visit(gateway, "book").await, gateway)
+    });
+    let (reply, gateway) = created.output();
+    assert_eq!(reply.0, StatusCode::CREATED);
+    let visit = span(&created, "reqwest_visit", SpanKind::Internal);
+    let client = span(&created, "POST /orders/{sku}", SpanKind::Client);
+    let server = span(&created, "POST /orders/{sku}", SpanKind::Server);
+    assert_child_of(client, visit);
+    assert_child_of(server, client);
+    assert!(server.parent_span_is_remote);
+    assert_eq!(
+        attribute(client, "http.request.method"),
+        Some(&string("POST"))
+    );
+    assert_eq!(
+        attribute(client, "url.full"),
+        Some(&string(&format!("http://{gateway}/orders/book")))
+    );
+    assert_eq!(
+        attribute(client, "server.address"),
+        Some(&string("127.0.0.1"))
+    );
+    assert_eq!(
+        attribute(client, "server.port"),
+        Some(&Value::I64(i64::from(gateway.port())))
+    );
+    assert_eq!(
+        attribute(client, "http.response.status_code"),
+        Some(&Value::I64(201))
+    );
+    assert_eq!(
+        attribute(client, "network.protocol.version"),
+        Some(&string("1.1"))
+    );
+    assert_eq!(client.status, Status::Unset);
+
+    // A 4xx reply is the client's error.
+    let refused = captured(async || {
+        let inventory = start_inventory(AnnotatedShop, false).await;
+        let gateway = start_gateway(inventory).await;
+        reqwest_visit(gateway, "piano").await
+    });
+    assert_eq!(refused.output().0, StatusCode::CONFLICT);
+    let client = span(&refused, "POST /orders/{sku}", SpanKind::Client);
+    assert_eq!(
+        attribute(client, "http.response.status_code"),
+        Some(&Value::I64(409))
+    );
+    assert_eq!(attribute(client, "error.type"), Some(&string("409")));
+    assert!(
+        matches!(client.status, Status::Error { .. }),
+        "{:?}",
+        client.status
+    );
 }
 
 /// The codes that are the server's own fault (semconv's list for gRPC servers).

@@ -38,7 +38,7 @@ pub trait Extract {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a carrier to inject the call's context into",
     label = "not a carrier: it does not implement `Inject`",
-    note = "a client writes its context into an `http::Request`, `http::HeaderMap`, `tonic::Request` or `tonic::metadata::MetadataMap` (features `http`, `tonic`), a producer into message headers (`HashMap<String, String>`, `Vec<(String, Vec<u8>)>`), or any type implementing `otel_traced::propagation::Inject`; name the parameter that holds the headers with `carrier = ..`"
+    note = "a client writes its context into an `http::Request`, `http::HeaderMap`, `tonic::Request`, `tonic::metadata::MetadataMap` or `reqwest::Request` (features `http`, `tonic`, `reqwest`), a producer into message headers (`HashMap<String, String>`, `Vec<(String, Vec<u8>)>`), or any type implementing `otel_traced::propagation::Inject`; name the parameter that holds the headers with `carrier = ..`"
 )]
 pub trait Inject {
     /// Sets `key` to `value`, replacing what it held.
@@ -448,6 +448,36 @@ mod http_carriers {
             http::Version::HTTP_2 => Some("2"),
             http::Version::HTTP_3 => Some("3"),
             _ => None,
+        }
+    }
+}
+
+/// A reqwest request about to be sent (`Client::execute`): its headers take the
+/// context, and its method and URL are what the HTTP client conventions record.
+#[cfg(feature = "reqwest")]
+impl Inject for reqwest::Request {
+    fn set(&mut self, key: &str, value: String) {
+        Inject::set(self.headers_mut(), key, value);
+    }
+
+    fn remove(&mut self, key: &str) {
+        Inject::remove(self.headers_mut(), key);
+    }
+
+    fn target(&self) -> RequestTarget<'_> {
+        let url = self.url();
+        RequestTarget {
+            method: Some(self.method().as_str()),
+            scheme: Some(url.scheme()),
+            authority: Some(url.authority()).filter(|authority| !authority.is_empty()),
+            path: Some(url.path()),
+            query: url.query(),
+            protocol_version: protocol_version(self.version()),
+            user_agent: self
+                .headers()
+                .get(http::header::USER_AGENT)
+                .and_then(|agent| agent.to_str().ok()),
+            ..RequestTarget::default()
         }
     }
 }

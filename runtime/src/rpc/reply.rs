@@ -201,6 +201,20 @@ impl<B> HasReply for http::Response<B> {
     }
 }
 
+/// A reqwest response: its status, and the version its connection negotiated.
+#[cfg(feature = "reqwest")]
+impl HasReply for reqwest::Response {
+    fn reply(&self) -> Reply<'_> {
+        Reply::Http {
+            status: self.status().as_u16(),
+        }
+    }
+
+    fn protocol_version(&self) -> Option<&'static str> {
+        crate::propagation::protocol_version(self.version())
+    }
+}
+
 /// A status code with a body, as axum handlers return them.
 #[cfg(feature = "http")]
 impl<T> HasReply for (http::StatusCode, T) {
