@@ -456,14 +456,13 @@ fn plan_recording(
                 {
                     continue;
                 }
-                naming::check_parameter_key(&Key::new(name.clone(), param.span), findings);
-                defaults.push(Recorded::parameter(
-                    name,
-                    Probe::Default,
-                    param,
-                    ident,
-                    traced,
-                ));
+                let key = Key::new(name.clone(), param.span);
+                let recorded = Recorded::parameter(name, Probe::Default, param, ident, traced);
+                // A generic parameter is not recorded by default: its name is no key.
+                if !matches!(recorded.kind, Kind::NotRecorded) {
+                    naming::check_parameter_key(&key, findings);
+                }
+                defaults.push(recorded);
             }
         }
     }
@@ -525,7 +524,7 @@ fn is_secret_name(name: &str) -> bool {
 /// The words of a name, in lower case: split at `_`, and where a capital follows a
 /// lowercase letter or digit (`authToken`) or starts a word after capitals
 /// (`APIKey`).
-fn words(name: &str) -> Vec<String> {
+pub(crate) fn words(name: &str) -> Vec<String> {
     let chars: Vec<char> = name.chars().collect();
     let mut words = Vec::new();
     let mut word = String::new();

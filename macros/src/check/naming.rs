@@ -300,7 +300,8 @@ pub(crate) fn check_parameter_key(key: &Key, findings: &mut Findings) {
         format!(
             "parameter `{name}` is recorded under the key `{name}`, which is not a valid attribute key (lowercase `a-z`, `0-9` and `_`): name its key with `#[attr(\"{normalized}\")]`, or `#[skip]` it",
             name = key.name,
-            normalized = normalized(&key.name, None)
+            // Its words in snake case: `userID` is `user_id`.
+            normalized = normalized(&super::words(&key.name).join("_"), None)
         ),
     );
 }
