@@ -98,7 +98,25 @@ impl Parse for Key {
         let mut tokens = first.to_token_stream();
         while input.peek(Token![.]) {
             let dot = input.parse::<Token![.]>()?;
-            let segment = input.call(Ident::parse_any)?;
+            let segment = input.call(Ident::parse_any).map_err(|error| {
+                // A segment that is no name (`order.2fa`: an integer with a suffix).
+                let written = input
+                    .fork()
+                    .parse::<proc_macro2::TokenTree>()
+                    .map(|token| token.to_string())
+                    .unwrap_or_default();
+                let hint = if written.is_empty() {
+                    String::new()
+                } else {
+                    format!("; write this key as a string literal, `\"{name}.{written}\"`")
+                };
+                syn::Error::new(
+                    error.span(),
+                    format!(
+                        "expected a name after `{name}.`: the segments of a key written without quotes are names{hint}"
+                    ),
+                )
+            })?;
             name.push('.');
             name.push_str(&segment.unraw().to_string());
             dot.to_tokens(&mut tokens);
