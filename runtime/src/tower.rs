@@ -65,6 +65,7 @@ type RouteOf = Arc<dyn Fn(&http::Extensions) -> Option<String> + Send + Sync>;
 pub struct HttpLayer {
     side: Side,
     route: Option<RouteOf>,
+    over_tls: bool,
 }
 
 impl HttpLayer {
@@ -74,6 +75,7 @@ impl HttpLayer {
         HttpLayer {
             side: Side::Server,
             route: None,
+            over_tls: false,
         }
     }
 
@@ -83,6 +85,7 @@ impl HttpLayer {
         HttpLayer {
             side: Side::Client,
             route: None,
+            over_tls: false,
         }
     }
 
@@ -100,6 +103,17 @@ impl HttpLayer {
         self.route = Some(Arc::new(route));
         self
     }
+
+    /// A server that terminates TLS itself (axum-server or hyper with rustls):
+    /// its requests' `url.scheme` is `https`, which an HTTP/1.1 request does not
+    /// say (a proxy's `Forwarded: proto=` still wins, as the conventions ask for
+    /// the original client's). Each request is given
+    /// [`ReceivedOverTls`](crate::propagation::ReceivedOverTls), which a
+    /// `#[traced_rpc]` handler behind the layer reads too. Nothing on a client.
+    pub fn over_tls(mut self) -> Self {
+        self.over_tls = true;
+        self
+    }
 }
 
 impl fmt::Debug for HttpLayer {
@@ -107,6 +121,7 @@ impl fmt::Debug for HttpLayer {
         f.debug_struct("HttpLayer")
             .field("side", &self.side)
             .field("route", &self.route.as_ref().map(|_| ".."))
+            .field("over_tls", &self.over_tls)
             .finish()
     }
 }
@@ -174,6 +189,7 @@ enum Boundary {
     Http {
         side: Side,
         route: Option<RouteOf>,
+        over_tls: bool,
     },
     Grpc {
         side: Side,
@@ -187,7 +203,7 @@ impl Boundary {
     /// (`/pkg.Service/Method`), an HTTP route from the configured finder.
     fn meta<B>(&self, request: &http::Request<B>) -> RpcMeta {
         match self {
-            Boundary::Http { side, route } => RpcMeta {
+            Boundary::Http { side, route, .. } => RpcMeta {
                 side: *side,
                 protocol: Protocol::Http {
                     route: route
@@ -238,6 +254,7 @@ impl<S> tower_layer::Layer<S> for HttpLayer {
             boundary: Boundary::Http {
                 side: self.side,
                 route: self.route.clone(),
+                over_tls: self.over_tls,
             },
         }
     }
@@ -289,6 +306,16 @@ where
     }
 
     fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        if let Boundary::Http {
+            side: Side::Server,
+            over_tls: true,
+            ..
+        } = self.boundary
+        {
+            request
+                .extensions_mut()
+                .insert(crate::propagation::ReceivedOverTls);
+        }
         let rpc = self.boundary.meta(&request);
         let call = match rpc.protocol {
             Protocol::Grpc { .. } => CallKind::GrpcCall(rpc.side),

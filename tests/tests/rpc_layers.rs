@@ -104,6 +104,70 @@ fn the_http_layer_and_the_attribute_give_identical_spans() {
     }
 }
 
+/// Records the `url.scheme` and `server.port` of the server span `serve` makes of a
+/// request with `headers`.
+fn scheme_and_port(
+    serve: impl FnOnce(http::Request<String>) -> Vec<u8>,
+    headers: &[(&str, &str)],
+) -> (Option<String>, Option<i64>) {
+    let mut request = request("GET", "/users/7");
+    for (name, value) in headers {
+        request.headers_mut().insert(
+            http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            http::HeaderValue::from_str(value).unwrap(),
+        );
+    }
+    let captured = capture(|| serve(request));
+    let span = &captured.spans()[0];
+    let scheme = otel_traced_tests::attribute(span, "url.scheme").map(|value| value.to_string());
+    let port = match otel_traced_tests::attribute(span, "server.port") {
+        Some(otel_traced::opentelemetry::Value::I64(port)) => Some(*port),
+        _ => None,
+    };
+    (scheme, port)
+}
+
+#[test]
+fn a_server_terminating_tls_itself_records_https() {
+    let host = [("host", "shop.example")];
+    let layered = |over_tls: bool| {
+        move |request| {
+            let layer = HttpLayer::server();
+            let layer = if over_tls { layer.over_tls() } else { layer };
+            through_layer(layer.layer(Replies(user_response)), request)
+        }
+    };
+    // An HTTP/1.1 request names no scheme: `http` unless the server says, and the
+    // port is then implied by the scheme only where it is known.
+    assert_eq!(
+        scheme_and_port(layered(false), &host),
+        (Some("http".to_owned()), None)
+    );
+    assert_eq!(
+        scheme_and_port(layered(true), &host),
+        (Some("https".to_owned()), Some(443))
+    );
+    // The original client's scheme, as a proxy says it, still wins.
+    assert_eq!(
+        scheme_and_port(
+            layered(true),
+            &[("host", "shop.example"), ("x-forwarded-proto", "http")]
+        ),
+        (Some("http".to_owned()), Some(80))
+    );
+    // An annotated server reads the mark from its request.
+    let annotated = |mut request: http::Request<String>| {
+        request
+            .extensions_mut()
+            .insert(otel_traced::propagation::ReceivedOverTls);
+        get_user(request).into_body().into_bytes()
+    };
+    assert_eq!(
+        scheme_and_port(annotated, &host),
+        (Some("https".to_owned()), Some(443))
+    );
+}
+
 #[test]
 fn a_grpc_reply_without_a_status_takes_the_code_grpc_gives_its_http_status() {
     use otel_traced::tower::GrpcLayer;

@@ -263,6 +263,17 @@ impl Inject for Vec<(String, Vec<u8>)> {
 #[cfg(feature = "http")]
 pub(crate) use http_carriers::protocol_version;
 
+/// Marks a request its server received over TLS it terminates itself (axum-server
+/// or hyper with rustls), in the request's extensions: `url.scheme` is then
+/// `https`, which an HTTP/1.1 request does not say (`http` is recorded when
+/// nothing says). A proxy's `Forwarded: proto=` or `X-Forwarded-Proto` still
+/// wins: the conventions ask for the original client's scheme.
+/// [`HttpLayer::over_tls`](crate::tower::HttpLayer::over_tls) adds it to every
+/// request; a `#[traced_rpc]` server reads it from its `http::Request` carrier.
+#[cfg(feature = "http")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReceivedOverTls;
+
 #[cfg(feature = "http")]
 mod http_carriers {
     use super::{Extract, Inject, RequestTarget, text};
@@ -392,7 +403,14 @@ mod http_carriers {
     fn request_target<B>(request: &http::Request<B>, received: bool) -> RequestTarget<'_> {
         let uri = request.uri();
         let scheme = if received {
-            forwarded_scheme(request.headers()).or_else(|| uri.scheme_str().and_then(web_scheme))
+            forwarded_scheme(request.headers())
+                .or_else(|| {
+                    request
+                        .extensions()
+                        .get::<super::ReceivedOverTls>()
+                        .map(|_| "https")
+                })
+                .or_else(|| uri.scheme_str().and_then(web_scheme))
         } else {
             uri.scheme_str()
         };

@@ -16,6 +16,8 @@ pub(crate) use baggage::MAX_BYTES as MAX_BAGGAGE_BYTES;
 #[cfg(feature = "http")]
 pub(crate) use baggage::percent_decoded;
 #[cfg(feature = "http")]
+pub use carrier::ReceivedOverTls;
+#[cfg(feature = "http")]
 pub(crate) use carrier::protocol_version;
 pub use carrier::{
     AsExtractor, AsInjector, Extract, FromExtractor, FromInjector, Inject, NOT_UTF8, RequestTarget,
