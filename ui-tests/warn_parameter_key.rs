@@ -10,8 +10,4 @@ fn by_name(userID: u64) {}
 #[traced]
 fn explicit(#[attr] größe: u32) {}
 
-// Not recorded (a generic parameter): its name is no key, and nothing is said.
-#[traced]
-fn generic<T: std::fmt::Debug>(itemID: T) {}
-
 fn main() {}

@@ -99,16 +99,11 @@ impl Parse for Key {
         while input.peek(Token![.]) {
             let dot = input.parse::<Token![.]>()?;
             let segment = input.call(Ident::parse_any).map_err(|error| {
-                // A segment that is no name (`order.2fa`: an integer with a suffix).
-                let written = input
-                    .fork()
-                    .parse::<proc_macro2::TokenTree>()
-                    .map(|token| token.to_string())
-                    .unwrap_or_default();
-                let hint = if written.is_empty() {
-                    String::new()
-                } else {
-                    format!("; write this key as a string literal, `\"{name}.{written}\"`")
+                let hint = match rest_of_key(input) {
+                    Some(rest) => {
+                        format!("; write this key as a string literal, `\"{name}.{rest}\"`")
+                    }
+                    None => String::new(),
                 };
                 syn::Error::new(
                     error.span(),
@@ -124,6 +119,34 @@ impl Parse for Key {
         }
         Ok(Key { name, tokens })
     }
+}
+
+/// What follows a key's dot when it is no name but a number (`order.2fa`: an
+/// integer with a suffix), with the segments after it (`order.2fa.code`); `None`
+/// when it is anything else (`=`, a string), which no key can take in.
+fn rest_of_key(input: ParseStream<'_>) -> Option<String> {
+    let fork = input.fork();
+    let mut rest = match fork.parse::<proc_macro2::TokenTree>().ok()? {
+        proc_macro2::TokenTree::Literal(literal) if is_number(&literal) => literal.to_string(),
+        _ => return None,
+    };
+    while fork.peek(Token![.]) {
+        fork.parse::<Token![.]>().ok()?;
+        match fork.parse::<proc_macro2::TokenTree>().ok()? {
+            proc_macro2::TokenTree::Ident(ident) => rest.push_str(&format!(".{ident}")),
+            proc_macro2::TokenTree::Literal(literal) if is_number(&literal) => {
+                rest.push_str(&format!(".{literal}"));
+            }
+            _ => return None,
+        }
+    }
+    Some(rest)
+}
+
+fn is_number(literal: &proc_macro2::Literal) -> bool {
+    literal
+        .to_string()
+        .starts_with(|c: char| c.is_ascii_digit())
 }
 
 impl Parse for Field {

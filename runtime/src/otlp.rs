@@ -266,6 +266,15 @@ impl LogExporter for OtlpLogExporter {
     }
 }
 
+/// The `User-Agent` of our exports, as the OTLP exporter specification asks
+/// (the exporter, its language, its version), unless the configured headers name
+/// one. Set with the configured headers: opentelemetry-otlp's own is among those
+/// our requests replace (see [`grpc`]).
+const USER_AGENT: &str = concat!(
+    "OTel-OTLP-Exporter-Rust otel-traced/",
+    env!("CARGO_PKG_VERSION")
+);
+
 fn compression(settings: &OtlpSettings) -> Option<opentelemetry_otlp::Compression> {
     settings
         .compression
@@ -285,6 +294,12 @@ fn grpc<B: WithExportConfig + WithTonicConfig>(
             InitError::Exporter(format!("the value of header `{key}` is not valid"))
         })?;
         metadata.insert(key, value);
+    }
+    if !metadata.contains_key("user-agent") {
+        metadata.insert(
+            "user-agent",
+            tonic::metadata::MetadataValue::from_static(USER_AGENT),
+        );
     }
     // Set by an interceptor rather than `with_metadata`: the exporter adds the
     // headers of the process's own `OTEL_EXPORTER_OTLP_*HEADERS` to those, theirs
@@ -341,6 +356,12 @@ fn http<B: WithExportConfig + WithHttpConfig>(
             InitError::Exporter(format!("the value of header `{key}` is not valid"))
         })?;
         headers.insert(name, value);
+    }
+    if !headers.contains_key(reqwest::header::USER_AGENT) {
+        headers.insert(
+            reqwest::header::USER_AGENT,
+            HeaderValue::from_static(USER_AGENT),
+        );
     }
     let mut builder = builder
         .with_http_client(Reporting {

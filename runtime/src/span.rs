@@ -524,13 +524,9 @@ impl ActiveSpan {
         self
     }
 
-    /// Whether the call has nothing to do (nothing installed): no span, no context
-    /// to enter, no tally, and a drop that does nothing. A synchronous call's
-    /// expansion then calls the body as the bare function does and forgets the
-    /// span: checked once there, rather than at each step and again where the span
-    /// is dropped after the body (the compiler cannot tell the body left it empty).
+    /// Whether the call has nothing to do: no span, no context to enter, no tally.
     #[inline]
-    pub fn is_empty(&self) -> bool {
+    fn is_empty(&self) -> bool {
         self.handle.context.is_none() && self.current.is_none() && self.handle.tally.is_none()
     }
 

@@ -47,6 +47,16 @@ fn only_the_given_headers_are_sent() {
         for headers in sent {
             assert_eq!(headers.get("x-tenant").unwrap(), "blue", "{transport:?}");
             assert_eq!(headers.get("authorization"), None, "{transport:?}");
+            // The exporter names itself, as the OTLP exporter specification asks
+            // (tonic adds its own name after it).
+            let agent = headers.get("user-agent").expect("a user agent");
+            assert!(
+                agent
+                    .to_str()
+                    .unwrap()
+                    .starts_with("OTel-OTLP-Exporter-Rust otel-traced/"),
+                "{transport:?}: {agent:?}"
+            );
         }
     }
 }

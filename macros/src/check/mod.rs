@@ -456,13 +456,14 @@ fn plan_recording(
                 {
                     continue;
                 }
-                let key = Key::new(name.clone(), param.span);
-                let recorded = Recorded::parameter(name, Probe::Default, param, ident, traced);
-                // A generic parameter is not recorded by default: its name is no key.
-                if !matches!(recorded.kind, Kind::NotRecorded) {
-                    naming::check_parameter_key(&key, findings);
-                }
-                defaults.push(recorded);
+                naming::check_parameter_key(&Key::new(name.clone(), param.span), findings);
+                defaults.push(Recorded::parameter(
+                    name,
+                    Probe::Default,
+                    param,
+                    ident,
+                    traced,
+                ));
             }
         }
     }
