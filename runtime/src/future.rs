@@ -133,11 +133,11 @@ impl<F, O, S: BorrowMut<ActiveSpan>> PinnedDrop for Instrumented<F, O, S> {
         // A call given up: what its body held is dropped with its span current (a
         // pooled connection returned, a guard's log line), as it would have been
         // by the body. A completed call's body held nothing more.
-        let _current = this
-            .outcome
-            .is_some()
-            .then(|| this.span.borrow_mut().enter());
-        drop(inner);
+        if this.outcome.is_some() {
+            this.span.borrow_mut().drop_given_up(inner);
+        } else {
+            drop(inner);
+        }
     }
 }
 

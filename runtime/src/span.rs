@@ -545,11 +545,33 @@ impl ActiveSpan {
     pub(crate) fn catch_panic<R>(&mut self, body: impl FnOnce() -> R) -> R {
         match panic::catch_unwind(AssertUnwindSafe(body)) {
             Ok(output) => output,
-            Err(payload) => {
-                self.leave_ended_span();
-                self.handle.end_panicked(payload)
-            }
+            Err(payload) => self.end_panicked(payload),
         }
+    }
+
+    /// Drops what the body of a call given up still holds (a future's, a
+    /// stream's) with its context current, as the body would have dropped it. A
+    /// panic there (a transaction's rollback in a destructor) is the call's
+    /// outcome, as one in a poll is: recorded, the span ended, the unwinding
+    /// resumed. Not caught while a panic unwinds already (a second one aborts).
+    pub(crate) fn drop_given_up<T>(&mut self, body: T) {
+        let current = self.enter();
+        if std::thread::panicking() {
+            drop(body);
+            return;
+        }
+        if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(move || drop(body))) {
+            drop(current);
+            self.end_panicked(payload);
+        }
+    }
+
+    /// Records the panic whose `payload` was caught, ends the span (see
+    /// [`ActiveSpan::catch_panic`]) and resumes unwinding.
+    #[cold]
+    fn end_panicked(&mut self, payload: Box<dyn std::any::Any + Send>) -> ! {
+        self.leave_ended_span();
+        self.handle.end_panicked(payload)
     }
 
     /// Drops the context the body runs under when it holds the recorded span, which

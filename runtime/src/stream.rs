@@ -162,10 +162,7 @@ impl<S, F> PinnedDrop for InstrumentedStream<S, F> {
                 .handle()
                 .record_reply(rpc, Some(STREAM_GIVEN_UP.into()), false);
         }
-        {
-            let _current = this.span.enter();
-            drop(inner);
-        }
+        this.span.drop_given_up(inner);
         if *this.concluded && !panicking {
             // An HTTP stream dropped at its status (`try_next()?`) was not given
             // up: it ends as it would at its end.

@@ -206,6 +206,70 @@ fn a_future_dropped_while_another_panics_is_cancelled() {
     assert_eq!(failing.status, Status::error("failed after a yield"));
 }
 
+/// Panics when dropped: a transaction whose rollback fails.
+struct FailingRollback;
+
+impl Drop for FailingRollback {
+    fn drop(&mut self) {
+        panic!("rollback failed");
+    }
+}
+
+#[traced]
+async fn holds_a_transaction() {
+    let _transaction = FailingRollback;
+    std::future::pending::<()>().await;
+}
+
+#[traced]
+fn streams_under_a_transaction() -> impl futures::Stream<Item = u8> {
+    use futures::StreamExt as _;
+    let transaction = FailingRollback;
+    futures::stream::pending::<u8>().map(move |item| {
+        let _ = &transaction;
+        item
+    })
+}
+
+#[test]
+fn a_panic_while_a_call_given_up_drops_its_body_is_the_calls_outcome() {
+    use futures::StreamExt as _;
+    let captured = capture(|| {
+        use std::future::Future as _;
+        let mut future = Box::pin(holds_a_transaction());
+        let mut stream = streams_under_a_transaction();
+        let waker = futures::task::noop_waker();
+        let mut context = std::task::Context::from_waker(&waker);
+        assert!(future.as_mut().poll(&mut context).is_pending());
+        assert!(stream.poll_next_unpin(&mut context).is_pending());
+        // Given up (a timeout, a client gone): their bodies are dropped.
+        let future = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(future)));
+        let stream = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(stream)));
+        (future.is_err(), stream.is_err())
+    });
+    assert_eq!(
+        *captured.output(),
+        (true, true),
+        "the panics reach the caller"
+    );
+    for name in ["holds_a_transaction", "streams_under_a_transaction"] {
+        let span = captured.find(name).unwrap();
+        assert_eq!(span.status, Status::error("rollback failed"), "{name}");
+        assert_eq!(
+            attribute(span, "error.type"),
+            Some(&string("panic")),
+            "{name}"
+        );
+        assert_eq!(attribute(span, "otel_traced.cancelled"), None, "{name}");
+        assert_eq!(
+            exception(span)[0],
+            KeyValue::new("exception.type", "panic"),
+            "{name}"
+        );
+    }
+    assert_eq!(captured.spans().len(), 2);
+}
+
 #[traced]
 fn reraises(payload: &'static str) {
     // Unwinds without a panic hook running, as re-raising a caught panic does.
