@@ -412,6 +412,7 @@ impl Callsite {
     fn scope(&self) -> InstrumentationScope {
         InstrumentationScope::builder(self.meta.scope_name)
             .with_version(self.meta.scope_version)
+            .with_schema_url(crate::SCHEMA_URL)
             .build()
     }
 

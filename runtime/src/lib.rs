@@ -66,6 +66,11 @@ pub mod tower;
 pub mod tracing;
 mod value;
 
+/// The semantic conventions our spans and metrics follow, named on their
+/// instrumentation scopes so that a backend can tell the versions apart (the RPC
+/// metrics changed name and unit before this one).
+pub(crate) const SCHEMA_URL: &str = "https://opentelemetry.io/schemas/1.44.0";
+
 /// Writes a line of ours to stderr: a closed stderr (a pipe whose reader is gone)
 /// loses the line, not the application, where `eprintln!` would panic (and abort
 /// a process already unwinding when a guard drops).

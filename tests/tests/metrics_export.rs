@@ -19,6 +19,12 @@ const ADVISED_BUCKETS: [f64; 14] = [
     0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
 ];
 
+/// Those of a function's durations: from a microsecond.
+const FUNCTION_BUCKETS: [f64; 14] = [
+    0.000_001, 0.000_005, 0.000_01, 0.000_05, 0.000_1, 0.000_5, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5,
+    1.0, 10.0,
+];
+
 #[derive(Debug)]
 struct Declined;
 
@@ -374,7 +380,21 @@ fn function_and_boundary_histograms_count_every_call_even_unsampled() {
         "only `metrics` functions are measured: {functions:?}"
     );
     let (_, point) = &functions[0];
-    assert_eq!(point.explicit_bounds, ADVISED_BUCKETS);
+    assert_eq!(point.explicit_bounds, FUNCTION_BUCKETS);
+    let requests = receiver.metrics_requests();
+    let scopes: Vec<&str> = requests
+        .iter()
+        .flat_map(|request| &request.resource_metrics)
+        .flat_map(|resource| &resource.scope_metrics)
+        .map(|scope| scope.schema_url.as_str())
+        .collect();
+    assert!(
+        !scopes.is_empty()
+            && scopes
+                .iter()
+                .all(|url| *url == "https://opentelemetry.io/schemas/1.44.0"),
+        "{scopes:?}"
+    );
 
     let (metric, http) = histogram(&receiver, "http.server.request.duration");
     assert_eq!(metric.unit, "s");
@@ -753,7 +773,8 @@ fn assert_took_at_least(point: &HistogramDataPoint, calls: u64, millis: u64) {
         point.sum.is_some_and(|sum| sum >= seconds * calls as f64),
         "{point:?}"
     );
-    let below = ADVISED_BUCKETS
+    let below = point
+        .explicit_bounds
         .iter()
         .filter(|bound| **bound < seconds)
         .count();

@@ -208,6 +208,11 @@ fn export_to(transport: Transport) {
         .as_ref()
         .expect("a scope");
     assert_eq!(scope.name, "otel-traced-tests");
+    assert_eq!(
+        request.resource_spans[0].scope_spans[0].schema_url,
+        "https://opentelemetry.io/schemas/1.44.0",
+        "the conventions the spans follow"
+    );
 }
 
 /// Records what it is given whole (no value length limit is set).

@@ -457,12 +457,16 @@ fn push_server(attributes: &mut Vec<KeyValue>, address: &str, port: Option<u16>)
 
 /// The server a client calls: the one it was told (`server = ..`, a layer's
 /// `calling(..)`), which may be written as a URL (`http://inventory:50051`, as
-/// tonic endpoints are), or else the request's authority; the port the scheme
-/// implies when none is written (none when what is written is not a port).
+/// tonic endpoints are) or as a gRPC target name ([`grpc_target`]), or else the
+/// request's authority; the port the scheme implies when none is written (none
+/// when what is written is not a port).
 fn server_host_port<'a>(
     server: Option<&'a str>,
     target: &RequestTarget<'a>,
 ) -> Option<(&'a str, Option<u16>)> {
+    if let Some(named) = server.and_then(grpc_target) {
+        return named;
+    }
     let (scheme, authority) = match server {
         Some(server) => match server.split_once("://") {
             Some((scheme, rest)) => (
@@ -484,6 +488,34 @@ fn server_host_port<'a>(
         },
     };
     Some((host, port))
+}
+
+/// The server of a gRPC target name (gRPC's naming document), `None` when `server`
+/// is none: `dns:[//dns-server/]host[:port]` names `host` (not the DNS server it
+/// is resolved by), `ipv4:` and `ipv6:` the first of their addresses, and
+/// `unix:path`, `unix:///path` and `unix-abstract:name` the socket, as the
+/// conventions have a Unix socket's path for `server.address`, without a port.
+fn grpc_target(server: &str) -> Option<Option<(&str, Option<u16>)>> {
+    let (scheme, rest) = server.split_once(':')?;
+    fn host_port(written: &str) -> Option<(&str, Option<u16>)> {
+        let (host, port) = split_host_port(written)?;
+        Some((host, port.and_then(|port| port.parse().ok())))
+    }
+    Some(match scheme {
+        "dns" => {
+            let name = match rest.strip_prefix("//") {
+                Some(with_server) => with_server.split_once('/').map_or("", |(_, name)| name),
+                None => rest,
+            };
+            host_port(name)
+        }
+        "ipv4" | "ipv6" => host_port(rest.split(',').next().unwrap_or(rest)),
+        "unix" | "unix-abstract" => {
+            let path = rest.strip_prefix("//").unwrap_or(rest);
+            (!path.is_empty()).then_some((path, None))
+        }
+        _ => return None,
+    })
 }
 
 /// `host`, `host:port`, `[v6]` or `[v6]:port` (user information dropped) as the
@@ -683,6 +715,42 @@ mod tests {
         assert_eq!(
             server_host_port(Some("https://shop:x1"), &target("GET", None, "")),
             Some(("shop", None))
+        );
+    }
+
+    #[test]
+    fn grpc_target_names_give_the_server_they_name() {
+        let server = |written| server_host_port(Some(written), &target("POST", None, ""));
+        assert_eq!(
+            server("dns:///inventory:50051"),
+            Some(("inventory", Some(50051)))
+        );
+        assert_eq!(
+            server("dns://8.8.8.8/inventory:50051"),
+            Some(("inventory", Some(50051))),
+            "not the DNS server"
+        );
+        assert_eq!(server("dns:inventory"), Some(("inventory", None)));
+        assert_eq!(
+            server("ipv4:10.0.0.1:50051,10.0.0.2:50051"),
+            Some(("10.0.0.1", Some(50051)))
+        );
+        assert_eq!(server("ipv6:[::1]:50051"), Some(("::1", Some(50051))));
+        assert_eq!(
+            server("unix:///run/inventory.sock"),
+            Some(("/run/inventory.sock", None))
+        );
+        assert_eq!(
+            server("unix:inventory.sock"),
+            Some(("inventory.sock", None))
+        );
+        assert_eq!(server("unix-abstract:inventory"), Some(("inventory", None)));
+        assert_eq!(server("dns:///"), None);
+        // Host and port, and URLs, as before.
+        assert_eq!(server("inventory:50051"), Some(("inventory", Some(50051))));
+        assert_eq!(
+            server("http://inventory:50051"),
+            Some(("inventory", Some(50051)))
         );
     }
 }
