@@ -1,23 +1,122 @@
-//! The clock call durations are measured with: the CPU's time-stamp counter read
-//! through `fastant` (the clock `fastrace` uses), which checks that the counter is
-//! stable across cores. Where it is not (no such counter, as on aarch64 or macOS,
-//! or a VM's that is not invariant), `fastant` falls back to the system clock,
-//! which steps when the time is set (NTP, an administrator), so a duration could
-//! come out 0 or hours long; there the monotonic clock is read instead, in the
-//! nanoseconds `fastant`'s fallback counts.
+//! The clock call durations are measured with: the CPU's time-stamp counter where
+//! the kernel found it stable across cores (its clock source is `tsc`) or the CPU
+//! says it is invariant, as `fastrace`'s clock reads it; the monotonic clock
+//! elsewhere (no such counter, as on aarch64 or macOS, or a VM's that is not
+//! stable). A reading of the counter costs about 11 ns here, of the monotonic
+//! clock about 25 (DESIGN §10: a measured call may cost a few tens).
 //!
-//! A duration is the difference of two raw readings times one factor. `fastant`'s
-//! own conversion (`duration_since`, then seconds) goes through a `Duration` and
-//! two float-integer conversions and a division: about 20 ns a call here, a third of
-//! what a measured call may cost (DESIGN §10). Its readings keep their counter
-//! private but hash it as it is, which is how they are read raw; the factor is
-//! `fastant`'s own, taken once from how far it moves a reading for a known time.
+//! The counter's rate is measured once a process, when metrics are first
+//! installed ([`calibrate`]), over a few milliseconds slept rather than spun.
+//! (`fastant` measured it before `main`, spinning a core for 20 ms at least, in
+//! every process that linked it, also where nothing was ever installed.) Until
+//! then no call is measured, so every reading of a process comes from the one
+//! clock chosen there.
+//!
+//! A duration is the difference of two raw readings times one factor: a
+//! conversion through a `Duration` took about 20 ns a call here.
 
-use fastant::Instant;
-use std::hash::{Hash, Hasher};
 use std::num::NonZeroU64;
-use std::sync::LazyLock;
-use std::time::Duration;
+use std::sync::{LazyLock, OnceLock};
+use std::time::{Duration, Instant};
+
+/// The clock chosen, and the seconds one of its units stands for.
+#[derive(Clone, Copy, Debug)]
+struct Clock {
+    counter: bool,
+    seconds_per_unit: f64,
+}
+
+impl Clock {
+    const MONOTONIC: Clock = Clock {
+        counter: false,
+        seconds_per_unit: 1e-9,
+    };
+}
+
+static CLOCK: OnceLock<Clock> = OnceLock::new();
+
+/// Chooses the clock and measures the counter's rate, once a process: before the
+/// first call is measured (a few milliseconds where the counter is read).
+pub(crate) fn calibrate() {
+    CLOCK.get_or_init(|| {
+        if counter_is_stable() {
+            counter_rate().unwrap_or(Clock::MONOTONIC)
+        } else {
+            Clock::MONOTONIC
+        }
+    });
+}
+
+/// The counter's rate against the monotonic clock over a few milliseconds; `None`
+/// when the counter did not move.
+fn counter_rate() -> Option<Clock> {
+    const OVER: Duration = Duration::from_millis(5);
+    let (start, start_count) = paired();
+    std::thread::sleep(OVER);
+    let (end, end_count) = paired();
+    let counted = end_count
+        .checked_sub(start_count)
+        .filter(|&units| units > 0)?;
+    Some(Clock {
+        counter: true,
+        seconds_per_unit: end.duration_since(start).as_secs_f64() / counted as f64,
+    })
+}
+
+/// A reading of the monotonic clock and of the counter at the same moment: the
+/// counter read on both sides of it (the middle taken), again while the two are
+/// far apart (the thread was interrupted between them).
+fn paired() -> (Instant, u64) {
+    let mut best = None;
+    for _ in 0..16 {
+        let before = counter();
+        let now = Instant::now();
+        let after = counter();
+        let gap = after.wrapping_sub(before);
+        if best.is_none_or(|(_, _, best_gap)| gap < best_gap) {
+            best = Some((now, before + gap / 2, gap));
+        }
+        // About a microsecond at a few GHz: interrupted if longer.
+        if gap < 4_000 {
+            break;
+        }
+    }
+    best.map(|(now, count, _)| (now, count))
+        .unwrap_or_else(|| (Instant::now(), counter()))
+}
+
+/// Whether the counter runs at one rate on every core: the kernel's clock source
+/// is it (it checked that), or the CPU says it is invariant (some VMs do not let
+/// the kernel use it all the same).
+fn counter_is_stable() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        const CLOCKSOURCE: &str =
+            "/sys/devices/system/clocksource/clocksource0/current_clocksource";
+        let kernel =
+            std::fs::read_to_string(CLOCKSOURCE).is_ok_and(|source| source.trim() == "tsc");
+        // CPUID 0x8000_0007, EDX bit 8: the invariant TSC.
+        let invariant = || {
+            let highest = std::arch::x86_64::__cpuid(0x8000_0000).eax;
+            highest >= 0x8000_0007 && std::arch::x86_64::__cpuid(0x8000_0007).edx & (1 << 8) != 0
+        };
+        kernel || invariant()
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
+/// The time-stamp counter.
+#[inline]
+fn counter() -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: every x86-64 CPU has the instruction, and it reads a register.
+    unsafe {
+        std::arch::x86_64::_rdtsc()
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    0
+}
 
 /// A reading of the clock, in its own units. Never zero (a zero reading is taken
 /// for one unit later), so that a reading that may not have been taken yet costs
@@ -28,24 +127,21 @@ pub(crate) struct Stamp(NonZeroU64);
 impl Stamp {
     #[inline]
     pub(crate) fn now() -> Self {
-        // One load, which `Instant::now` makes as well (and the compiler merges).
-        if fastant::is_tsc_available() {
-            Stamp::of(Instant::now())
-        } else {
-            Stamp::monotonic()
+        match CLOCK.get() {
+            Some(Clock { counter: true, .. }) => Stamp::raw(counter()),
+            _ => Stamp::monotonic(),
         }
     }
 
     /// Nanoseconds of the monotonic clock since its first reading here.
     fn monotonic() -> Self {
-        static START: LazyLock<std::time::Instant> = LazyLock::new(std::time::Instant::now);
-        let nanos = u64::try_from(START.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        Stamp(NonZeroU64::new(nanos).unwrap_or(NonZeroU64::MIN))
+        static START: LazyLock<Instant> = LazyLock::new(Instant::now);
+        Stamp::raw(u64::try_from(START.elapsed().as_nanos()).unwrap_or(u64::MAX))
     }
 
     #[inline]
-    fn of(reading: Instant) -> Self {
-        Stamp(NonZeroU64::new(raw(reading)).unwrap_or(NonZeroU64::MIN))
+    fn raw(units: u64) -> Self {
+        Stamp(NonZeroU64::new(units).unwrap_or(NonZeroU64::MIN))
     }
 
     /// The seconds from `earlier` to this reading (0 if it was not earlier).
@@ -56,78 +152,38 @@ impl Stamp {
     #[inline]
     pub(crate) fn seconds_since(self, earlier: Stamp) -> f64 {
         let units = i64::try_from(self.0.get().saturating_sub(earlier.0.get())).unwrap_or(i64::MAX);
-        units as f64 * *SECONDS_PER_UNIT
-    }
-}
-
-/// The time a reading unit stands for: `fastant` moves a reading by that many
-/// units for this span of time (long, so that its rounding does not matter); a
-/// nanosecond without the counter.
-static SECONDS_PER_UNIT: LazyLock<f64> = LazyLock::new(|| {
-    const SPAN: Duration = Duration::from_secs(1_000);
-    if !fastant::is_tsc_available() {
-        return 1e-9;
-    }
-    let base = Instant::now();
-    match base.checked_add(SPAN) {
-        Some(later) if raw(later) > raw(base) => {
-            SPAN.as_secs_f64() / (raw(later) - raw(base)) as f64
-        }
-        // A counter 1 000 s from its end: nanoseconds, as the fallback counts.
-        _ => 1e-9,
-    }
-});
-
-/// The counter inside a reading, as its `Hash` writes it.
-#[inline]
-fn raw(reading: Instant) -> u64 {
-    let mut counter = Counter(0);
-    reading.hash(&mut counter);
-    counter.0
-}
-
-/// Keeps the one `u64` a reading hashes.
-struct Counter(u64);
-
-impl Hasher for Counter {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, _bytes: &[u8]) {
-        // A reading hashes one `u64`, through `write_u64`.
-    }
-
-    fn write_u64(&mut self, counter: u64) {
-        self.0 = counter;
+        let seconds_per_unit = CLOCK.get().unwrap_or(&Clock::MONOTONIC).seconds_per_unit;
+        units as f64 * seconds_per_unit
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{Instant, Stamp};
-    use std::time::Duration;
+    use super::{CLOCK, Stamp, calibrate};
+    use std::time::{Duration, Instant};
 
     #[test]
-    fn durations_agree_with_fastants_own() {
-        let start = Instant::now();
-        let stamp = Stamp::of(start);
+    fn durations_agree_with_the_monotonic_clock() {
+        calibrate();
+        let started = Instant::now();
+        let stamp = Stamp::now();
         std::thread::sleep(Duration::from_millis(20));
-        let end = Instant::now();
-        let later = Stamp::of(end);
+        let later = Stamp::now();
+        let elapsed = started.elapsed().as_secs_f64();
         let ours = later.seconds_since(stamp);
-        let theirs = end.duration_since(start).as_secs_f64();
+        // Within the calibration's error (a few in 10 000) of what the monotonic
+        // clock saw around it.
         assert!(
-            (ours - theirs).abs() < 1e-6,
-            "ours {ours} s, fastant's {theirs} s"
+            ours >= 0.02 * (1.0 - 1e-3) && ours <= elapsed * (1.0 + 1e-3),
+            "{ours} s for a 20 ms sleep, {elapsed} s around it ({:?})",
+            CLOCK.get()
         );
-        assert!(ours >= 0.02, "{ours} s for a 20 ms sleep");
         assert_eq!(stamp.seconds_since(later), 0.0, "never negative");
     }
 
     #[test]
     fn without_the_counter_durations_are_the_monotonic_clocks_nanoseconds() {
-        let start = std::time::Instant::now();
+        let start = Instant::now();
         let stamp = Stamp::monotonic();
         std::thread::sleep(Duration::from_millis(20));
         let later = Stamp::monotonic();

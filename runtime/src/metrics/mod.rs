@@ -542,6 +542,8 @@ fn otlp_reader(
 /// Creates the instruments on `provider`; from now on calls are measured. Returns
 /// their generation.
 fn install(provider: &SdkMeterProvider, all_functions: bool) -> u64 {
+    // Before any call is measured: every reading of the process is of one clock.
+    clock::calibrate();
     let scope = InstrumentationScope::builder(env!("CARGO_PKG_NAME"))
         .with_version(env!("CARGO_PKG_VERSION"))
         .with_schema_url(crate::SCHEMA_URL)
