@@ -163,7 +163,9 @@ impl GrpcLayer {
     /// made-up ones makes a span name, a metric series and an adaptive-sampling
     /// operation of each. Under a service listed whole, a made-up method is
     /// `_OTHER` once tonic answers UNIMPLEMENTED for it, but was sampled and counted
-    /// under the name it came with: list the methods to spare that too.
+    /// under the name it came with, and keeps that name where something answers
+    /// before tonic's router (an interceptor refusing an unauthenticated call): list
+    /// the methods to spare that too.
     ///
     /// ```
     /// let layer = otel_traced::tower::GrpcLayer::server().serving(["shop.v1.Inventory"]);
