@@ -1,4 +1,5 @@
-//! `server = ".."` written as a literal is checked as `host:port` or an HTTP URL.
+//! `server = ".."` written as a literal is checked as `host:port`, an HTTP URL or a
+//! gRPC target name.
 #![allow(unused_variables)]
 
 use otel_traced::traced_rpc;
@@ -21,5 +22,8 @@ fn no_colon_before_the_port(request: Request<()>) {}
 
 #[traced_rpc(client, service = "shop.v1.Inventory", server = "fe80::1:50051")]
 fn ipv6_without_brackets(request: Request<()>) {}
+
+#[traced_rpc(client, service = "shop.v1.Inventory", server = "dns:///")]
+fn a_target_name_without_a_name(request: Request<()>) {}
 
 fn main() {}

@@ -150,6 +150,9 @@ impl<S, F> PinnedDrop for InstrumentedStream<S, F> {
         // Nothing is recorded into a span that already ended.
         record_messages(this.span, *this.messages);
         let panicking = std::thread::panicking();
+        // First: a panic there is the call's outcome, not its being given up
+        // (`drop_given_up` does not return then).
+        this.span.drop_given_up(inner);
         if let Some(rpc) = this.rpc
             && matches!(rpc.protocol, Protocol::Grpc { .. })
             && !*this.concluded
@@ -162,7 +165,6 @@ impl<S, F> PinnedDrop for InstrumentedStream<S, F> {
                 .handle()
                 .record_reply(rpc, Some(STREAM_GIVEN_UP.into()), false);
         }
-        this.span.drop_given_up(inner);
         if *this.concluded && !panicking {
             // An HTTP stream dropped at its status (`try_next()?`) was not given
             // up: it ends as it would at its end.

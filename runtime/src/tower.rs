@@ -176,7 +176,8 @@ impl GrpcLayer {
         self
     }
 
-    /// The `host:port` a client's channel calls, recorded as `server.address` and
+    /// The server a client's channel calls (`host:port`, a URL, or a gRPC target
+    /// name such as `dns:///inventory:50051`), recorded as `server.address` and
     /// `server.port`: a tonic channel adds its origin to requests only below the
     /// layer, so the layer cannot read it from them.
     pub fn calling(mut self, server: impl Into<String>) -> Self {

@@ -58,6 +58,25 @@ fn restock(mut request: Request<u32>) -> Result<Response<()>, Status> {
     Ok(Response::new(()))
 }
 
+// gRPC target names, and a host named like one of their schemes.
+#[traced_rpc(client, service = "shop.v1.Inventory", method = "Restock", server = "dns:///inventory:50051")]
+fn restock_by_name(request: Request<u32>) -> Result<Response<()>, Status> {
+    let _ = request;
+    Ok(Response::new(()))
+}
+
+#[traced_rpc(client, service = "shop.v1.Inventory", method = "Restock", server = "unix:///run/inventory.sock")]
+fn restock_by_socket(request: Request<u32>) -> Result<Response<()>, Status> {
+    let _ = request;
+    Ok(Response::new(()))
+}
+
+#[traced_rpc(client, service = "shop.v1.Inventory", method = "Restock", server = "dns:53")]
+fn restock_at_a_host_named_dns(request: Request<u32>) -> Result<Response<()>, Status> {
+    let _ = request;
+    Ok(Response::new(()))
+}
+
 #[traced_rpc(client, service = "shop.v1.Inventory", method = "Count", parent = context, carrier = metadata)]
 fn count_remote(context: &Context, metadata: &mut MetadataMap) -> u32 {
     metadata.len() as u32

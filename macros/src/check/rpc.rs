@@ -412,11 +412,22 @@ fn template_variables_problem(template: &str) -> Option<String> {
     None
 }
 
-/// `server = "host:port"` written as a literal must be one, or a URL naming the
+/// `server = "host:port"` written as a literal must be one, a URL naming the
 /// server (`http://inventory:50051`, as tonic endpoints are written; its scheme
-/// implies the port when none is written).
+/// implies the port when none is written), or a gRPC target name naming one
+/// (`dns:///inventory:50051`, `unix:///run/inventory.sock`), as the runtime
+/// reads them.
 fn check_server(server: &LitStr, errors: &mut Errors) {
     let value = server.value();
+    if let Some(named) = grpc_target_name(&value) {
+        if named.is_empty() {
+            errors.push(syn::Error::new(
+                server.span(),
+                format!("`{value}` names no server: write its name after the scheme, such as `dns:///inventory:50051` or `unix:///run/inventory.sock`"),
+            ));
+        }
+        return;
+    }
     let (with_scheme, authority) = match value.split_once("://") {
         Some((scheme, rest))
             if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") =>
@@ -448,9 +459,36 @@ fn check_server(server: &LitStr, errors: &mut Errors) {
     if !valid {
         errors.push(syn::Error::new(
             server.span(),
-            format!("`{value}` is not `host:port`: the server a client calls, such as `inventory:50051`, `[::1]:50051` or `https://inventory`"),
+            format!("`{value}` is not `host:port`: the server a client calls, such as `inventory:50051`, `[::1]:50051`, `https://inventory` or `dns:///inventory:50051`"),
         ));
     }
+}
+
+/// What a gRPC target name names (gRPC's naming document: `dns:[//server/]name`,
+/// `unix:path`, ...), `None` when `value` is none: a host named like a scheme
+/// with its port (`dns:53`) is `host:port`.
+fn grpc_target_name(value: &str) -> Option<&str> {
+    const SCHEMES: [&str; 7] = [
+        "dns",
+        "ipv4",
+        "ipv6",
+        "unix",
+        "unix-abstract",
+        "passthrough",
+        "xds",
+    ];
+    let (scheme, rest) = value.split_once(':')?;
+    if !SCHEMES
+        .iter()
+        .any(|known| known.eq_ignore_ascii_case(scheme))
+        || (!rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    Some(match rest.strip_prefix("//") {
+        Some(with_authority) => with_authority.split_once('/').map_or("", |(_, name)| name),
+        None => rest,
+    })
 }
 
 /// The carrier: `carrier = param`, or the one parameter whose type is written as

@@ -1,9 +1,10 @@
-//! The clock call durations are measured with: the CPU's time-stamp counter where
-//! the kernel found it stable across cores (its clock source is `tsc`) or the CPU
-//! says it is invariant, as `fastrace`'s clock reads it; the monotonic clock
-//! elsewhere (no such counter, as on aarch64 or macOS, or a VM's that is not
-//! stable). A reading of the counter costs about 11 ns here, of the monotonic
-//! clock about 25 (DESIGN §10: a measured call may cost a few tens).
+//! The clock call durations are measured with: on Linux on x86-64, the CPU's
+//! time-stamp counter where the kernel found it stable across cores (its clock
+//! source is `tsc`, or the CPU says it is invariant and the kernel has not struck
+//! it off as unstable), as `fastrace`'s clock reads it; the monotonic clock
+//! elsewhere (no such counter, as on aarch64, or none the kernel vouches for). A
+//! reading of the counter costs about 11 ns here, of the monotonic clock about 25
+//! (DESIGN §10: a measured call may cost a few tens).
 //!
 //! The counter's rate is measured once a process, when metrics are first
 //! installed ([`calibrate`]), over a few milliseconds slept rather than spun.
@@ -86,23 +87,25 @@ fn paired() -> (Instant, u64) {
 }
 
 /// Whether the counter runs at one rate on every core: the kernel's clock source
-/// is it (it checked that), or the CPU says it is invariant (some VMs do not let
-/// the kernel use it all the same).
+/// is it (it checked that), or the CPU says it is invariant and the kernel still
+/// lists it (some VMs do not let the kernel use it all the same; one it found
+/// out of step between cores, on a host of several sockets, it strikes off).
 fn counter_is_stable() -> bool {
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
     {
-        const CLOCKSOURCE: &str =
-            "/sys/devices/system/clocksource/clocksource0/current_clocksource";
-        let kernel =
-            std::fs::read_to_string(CLOCKSOURCE).is_ok_and(|source| source.trim() == "tsc");
+        const SOURCES: &str = "/sys/devices/system/clocksource/clocksource0";
+        let lists_tsc = |file: &str| {
+            std::fs::read_to_string(format!("{SOURCES}/{file}"))
+                .is_ok_and(|sources| sources.split_whitespace().any(|source| source == "tsc"))
+        };
         // CPUID 0x8000_0007, EDX bit 8: the invariant TSC.
         let invariant = || {
             let highest = std::arch::x86_64::__cpuid(0x8000_0000).eax;
             highest >= 0x8000_0007 && std::arch::x86_64::__cpuid(0x8000_0007).edx & (1 << 8) != 0
         };
-        kernel || invariant()
+        lists_tsc("current_clocksource") || (invariant() && lists_tsc("available_clocksource"))
     }
-    #[cfg(not(target_arch = "x86_64"))]
+    #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
     false
 }
 

@@ -287,10 +287,14 @@ pub(crate) fn end_of(timing: &Timing) -> Stamp {
 
 /// Notes that the call measured with `timing` ended. Read before the call's
 /// context is restored, the clock's latency (a dozen ns here) overlaps that work
-/// instead of delaying the histogram's update that waits for it.
+/// instead of delaying the histogram's update that waits for it. The first end
+/// noted stays: a call whose poll panicked ended there, whatever panics later
+/// (what its body held, dropped when the caller gives the future up).
 #[inline]
 pub(crate) fn note_end(timing: &mut Timing) {
-    timing.noted_end = Some(Stamp::now());
+    if timing.noted_end.is_none() {
+        timing.noted_end = Some(Stamp::now());
+    }
 }
 
 /// A call being measured: when it started and what it records into.
@@ -598,7 +602,8 @@ fn uninstall(generation: u64) {
 /// `series` is its call site's.
 #[inline]
 pub(crate) fn time_function(meta: &SpanMeta, series: &'static SiteSeries) -> Option<Timing> {
-    let state = STATE.load(Ordering::Relaxed);
+    // Acquire: the clock chosen before the flag was set is the one read below.
+    let state = STATE.load(Ordering::Acquire);
     if state & INSTALLED_BIT == 0 || (!meta.metrics && state & ALL_FUNCTIONS_BIT == 0) {
         return None;
     }
@@ -612,7 +617,7 @@ pub(crate) fn time_function(meta: &SpanMeta, series: &'static SiteSeries) -> Opt
 /// The timing of a boundary call whose span starts with `attributes`, if metrics
 /// are installed: every boundary has its conventions' duration histogram.
 pub(crate) fn time_boundary(rpc: &RpcMeta, attributes: &[KeyValue]) -> Option<Timing> {
-    if STATE.load(Ordering::Relaxed) & INSTALLED_BIT == 0 {
+    if STATE.load(Ordering::Acquire) & INSTALLED_BIT == 0 {
         return None;
     }
     let instrument = Instrument::of(rpc);

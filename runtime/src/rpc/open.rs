@@ -492,29 +492,34 @@ fn server_host_port<'a>(
 
 /// The server of a gRPC target name (gRPC's naming document), `None` when `server`
 /// is none: `dns:[//dns-server/]host[:port]` names `host` (not the DNS server it
-/// is resolved by), `ipv4:` and `ipv6:` the first of their addresses, and
-/// `unix:path`, `unix:///path` and `unix-abstract:name` the socket, as the
-/// conventions have a Unix socket's path for `server.address`, without a port.
+/// is resolved by), as `passthrough:` and `xds:` name theirs, `ipv4:` and `ipv6:`
+/// the first of their addresses, and `unix:path`, `unix:///path` and
+/// `unix-abstract:name` the socket, as the conventions have a Unix socket's path
+/// for `server.address`, without a port. A host named like a scheme with its
+/// port (`dns:53`) is `host:port`. (The macro checks a literal by the same rules.)
 fn grpc_target(server: &str) -> Option<Option<(&str, Option<u16>)>> {
-    let (scheme, rest) = server.split_once(':')?;
     fn host_port(written: &str) -> Option<(&str, Option<u16>)> {
         let (host, port) = split_host_port(written)?;
         Some((host, port.and_then(|port| port.parse().ok())))
     }
-    Some(match scheme {
-        "dns" => {
-            let name = match rest.strip_prefix("//") {
-                Some(with_server) => with_server.split_once('/').map_or("", |(_, name)| name),
-                None => rest,
-            };
-            host_port(name)
-        }
-        "ipv4" | "ipv6" => host_port(rest.split(',').next().unwrap_or(rest)),
-        "unix" | "unix-abstract" => {
-            let path = rest.strip_prefix("//").unwrap_or(rest);
-            (!path.is_empty()).then_some((path, None))
-        }
-        _ => return None,
+    let (scheme, rest) = server.split_once(':')?;
+    if !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let named = || match rest.strip_prefix("//") {
+        Some(with_authority) => with_authority.split_once('/').map_or("", |(_, name)| name),
+        None => rest,
+    };
+    let is = |known: &str| scheme.eq_ignore_ascii_case(known);
+    Some(if is("dns") || is("passthrough") || is("xds") {
+        host_port(named())
+    } else if is("ipv4") || is("ipv6") {
+        host_port(rest.split(',').next().unwrap_or(rest))
+    } else if is("unix") || is("unix-abstract") {
+        let path = rest.strip_prefix("//").unwrap_or(rest);
+        (!path.is_empty()).then_some((path, None))
+    } else {
+        return None;
     })
 }
 
@@ -746,6 +751,20 @@ mod tests {
         );
         assert_eq!(server("unix-abstract:inventory"), Some(("inventory", None)));
         assert_eq!(server("dns:///"), None);
+        assert_eq!(
+            server("DNS:///inventory:50051"),
+            Some(("inventory", Some(50051)))
+        );
+        assert_eq!(
+            server("passthrough:///inventory:50051"),
+            Some(("inventory", Some(50051)))
+        );
+        assert_eq!(server("xds:///inventory"), Some(("inventory", None)));
+        assert_eq!(
+            server("dns:53"),
+            Some(("dns", Some(53))),
+            "a host named like a scheme, with its port"
+        );
         // Host and port, and URLs, as before.
         assert_eq!(server("inventory:50051"), Some(("inventory", Some(50051))));
         assert_eq!(
