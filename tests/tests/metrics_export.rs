@@ -939,6 +939,65 @@ fn a_stream_given_up_is_cancelled_and_one_that_panicked_is_the_panic() {
     );
 }
 
+/// Panics when dropped: a subscription whose release fails.
+struct FailingRelease;
+
+impl Drop for FailingRelease {
+    fn drop(&mut self) {
+        panic!("release failed");
+    }
+}
+
+/// A server stream whose body holds what panics when dropped.
+#[traced_rpc(
+    client,
+    service = "shop.v1.Inventory",
+    method = "WatchHeld",
+    server = "inventory:50051"
+)]
+fn watch_held(
+    request: Request<()>,
+) -> std::pin::Pin<Box<dyn futures::Stream<Item = Result<u32, tonic::Status>> + Send>> {
+    use futures::StreamExt as _;
+    drop(request);
+    let held = FailingRelease;
+    Box::pin(futures::stream::iter([9, 8, 7]).map(move |update| {
+        let _ = &held;
+        Ok(update)
+    }))
+}
+
+#[test]
+fn a_stream_given_up_whose_body_panics_when_dropped_is_the_panic_not_cancelled() {
+    use futures::StreamExt as _;
+    let _turn = turn();
+    let receiver = Receiver::start(Transport::Grpc);
+    let guard = install(&receiver, "grpc", &[]);
+    let mut stream = watch_held(Request::new(()));
+    assert_eq!(
+        futures::executor::block_on(stream.by_ref().take(1).count()),
+        1
+    );
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(stream)));
+    assert!(dropped.is_err(), "the panic reaches the caller");
+    guard.shutdown().expect("a clean shutdown");
+    let (_, calls) = histogram(&receiver, "rpc.client.call.duration");
+    let held: Vec<_> = calls
+        .iter()
+        .filter(|(attributes, _)| {
+            attributes.get("rpc.method").map(String::as_str) == Some("shop.v1.Inventory/WatchHeld")
+        })
+        .map(|(attributes, _)| attributes.clone())
+        .collect();
+    assert_eq!(held.len(), 1, "{held:#?}");
+    assert_eq!(
+        held[0].get("error.type").map(String::as_str),
+        Some("panic"),
+        "{held:#?}"
+    );
+    assert_eq!(held[0].get("rpc.response.status_code"), None, "{held:#?}");
+}
+
 /// Its future panics on its first poll (an `async fn`'s own future would drop its
 /// span as the panic unwinds; this one is kept in the future returned).
 #[traced(metrics)]
