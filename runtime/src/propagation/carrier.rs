@@ -430,14 +430,18 @@ mod http_carriers {
             path: Some(uri.path()),
             query: uri.query(),
             protocol_version: protocol_version(request.version()),
-            user_agent: request
-                .headers()
-                .get(http::header::USER_AGENT)
-                .and_then(|agent| agent.to_str().ok()),
+            user_agent: user_agent(request.headers()),
             forwarded_for: forwarded_for(request.headers()),
             forwarded_host: forwarded(request.headers(), "host", "x-forwarded-host")
                 .filter(|host| !host.is_empty()),
         }
+    }
+
+    /// The `User-Agent` header, when it is text.
+    pub(super) fn user_agent(headers: &http::HeaderMap) -> Option<&str> {
+        headers
+            .get(http::header::USER_AGENT)
+            .and_then(|agent| agent.to_str().ok())
     }
 
     /// The first hop's client, as a proxy says it: `Forwarded: for=` (its node
@@ -491,10 +495,7 @@ impl Inject for reqwest::Request {
             path: Some(url.path()),
             query: url.query(),
             protocol_version: protocol_version(self.version()),
-            user_agent: self
-                .headers()
-                .get(http::header::USER_AGENT)
-                .and_then(|agent| agent.to_str().ok()),
+            user_agent: http_carriers::user_agent(self.headers()),
             ..RequestTarget::default()
         }
     }
