@@ -26,4 +26,10 @@ fn ipv6_without_brackets(request: Request<()>) {}
 #[traced_rpc(client, service = "shop.v1.Inventory", server = "dns:///")]
 fn a_target_name_without_a_name(request: Request<()>) {}
 
+#[traced_rpc(client, service = "shop.v1.Inventory", server = "dns:///inventory:grpc")]
+fn a_target_name_whose_port_is_not_a_number(request: Request<()>) {}
+
+#[traced_rpc(client, service = "shop.v1.Inventory", server = "unix://")]
+fn a_socket_without_a_path(request: Request<()>) {}
+
 fn main() {}

@@ -130,6 +130,9 @@ fn main() {
     )
     .expect("released");
     restock(Request::new(1)).expect("restocked");
+    restock_by_name(Request::new(1)).expect("restocked");
+    restock_by_socket(Request::new(1)).expect("restocked");
+    restock_at_a_host_named_dns(Request::new(1)).expect("restocked");
     let _ = count_remote(&Context::current(), &mut MetadataMap::new());
     let request = http::Request::get("/users/7/files/a/b").body(()).unwrap();
     assert_eq!(get_file(&request, 7).into_body(), "7");

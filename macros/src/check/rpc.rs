@@ -419,22 +419,26 @@ fn template_variables_problem(template: &str) -> Option<String> {
 /// reads them.
 fn check_server(server: &LitStr, errors: &mut Errors) {
     let value = server.value();
-    if let Some(named) = grpc_target_name(&value) {
-        if named.is_empty() {
-            errors.push(syn::Error::new(
-                server.span(),
-                format!("`{value}` names no server: write its name after the scheme, such as `dns:///inventory:50051` or `unix:///run/inventory.sock`"),
-            ));
+    let (port_optional, authority) = match grpc_target_name(&value) {
+        Some(TargetName::Socket(path)) => {
+            if path.is_empty() {
+                errors.push(syn::Error::new(
+                    server.span(),
+                    format!("`{value}` names no socket: write its path, such as `unix:///run/inventory.sock`"),
+                ));
+            }
+            return;
         }
-        return;
-    }
-    let (with_scheme, authority) = match value.split_once("://") {
-        Some((scheme, rest))
-            if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") =>
-        {
-            (true, rest.split(['/', '?', '#']).next().unwrap_or(rest))
-        }
-        _ => (false, value.as_str()),
+        // Its host and port as any server's, the port left to the resolver.
+        Some(TargetName::Host(name)) => (true, name),
+        None => match value.split_once("://") {
+            Some((scheme, rest))
+                if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") =>
+            {
+                (true, rest.split(['/', '?', '#']).next().unwrap_or(rest))
+            }
+            _ => (false, value.as_str()),
+        },
     };
     let (host, port) = match authority.strip_prefix('[') {
         Some(rest) => match rest.split_once(']') {
@@ -455,7 +459,7 @@ fn check_server(server: &LitStr, errors: &mut Errors) {
     // reads as well as the address `fe80::1:50051` as `fe80::1` port 50051.
     let valid = !host.is_empty()
         && !host.contains(|c: char| c.is_whitespace() || c == '/' || c == ':')
-        && port.map_or(with_scheme, |port| port.parse::<u16>().is_ok());
+        && port.map_or(port_optional, |port| port.parse::<u16>().is_ok());
     if !valid {
         errors.push(syn::Error::new(
             server.span(),
@@ -464,30 +468,37 @@ fn check_server(server: &LitStr, errors: &mut Errors) {
     }
 }
 
-/// What a gRPC target name names (gRPC's naming document: `dns:[//server/]name`,
-/// `unix:path`, ...), `None` when `value` is none: a host named like a scheme
-/// with its port (`dns:53`) is `host:port`.
-fn grpc_target_name(value: &str) -> Option<&str> {
-    const SCHEMES: [&str; 7] = [
-        "dns",
-        "ipv4",
-        "ipv6",
-        "unix",
-        "unix-abstract",
-        "passthrough",
-        "xds",
-    ];
+/// What a gRPC target name names.
+enum TargetName<'a> {
+    /// `host[:port]`.
+    Host(&'a str),
+    /// A socket's path or name.
+    Socket(&'a str),
+}
+
+/// What the gRPC target name `value` names (gRPC's naming document), read as the
+/// runtime reads it (`rpc/open.rs`, `grpc_target`): `dns:[//resolver/]host[:port]`,
+/// as `passthrough:` and `xds:` name theirs; the first address of `ipv4:` and
+/// `ipv6:`; the socket of `unix:path`, `unix:///path` and `unix-abstract:name`.
+/// `None` when `value` is none: a host named like a scheme with its port
+/// (`dns:53`) is `host:port`.
+fn grpc_target_name(value: &str) -> Option<TargetName<'_>> {
     let (scheme, rest) = value.split_once(':')?;
-    if !SCHEMES
-        .iter()
-        .any(|known| known.eq_ignore_ascii_case(scheme))
-        || (!rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()))
-    {
+    if !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    Some(match rest.strip_prefix("//") {
-        Some(with_authority) => with_authority.split_once('/').map_or("", |(_, name)| name),
-        None => rest,
+    let is = |known: &str| scheme.eq_ignore_ascii_case(known);
+    Some(if is("dns") || is("passthrough") || is("xds") {
+        TargetName::Host(match rest.strip_prefix("//") {
+            Some(with_resolver) => with_resolver.split_once('/').map_or("", |(_, name)| name),
+            None => rest,
+        })
+    } else if is("ipv4") || is("ipv6") {
+        TargetName::Host(rest.split(',').next().unwrap_or(rest))
+    } else if is("unix") || is("unix-abstract") {
+        TargetName::Socket(rest.strip_prefix("//").unwrap_or(rest))
+    } else {
+        return None;
     })
 }
 
