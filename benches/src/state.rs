@@ -37,6 +37,14 @@ const SCHEDULED_DELAY: Duration = Duration::from_secs(5);
 /// uses the annotated crate's.
 const SCOPE: &str = env!("CARGO_PKG_NAME");
 
+/// The most calls run between two flushes: a quarter of the batch queues' 65 536
+/// spans, for the cases of three spans a call, so that no queue overflows even
+/// where its worker exported nothing meanwhile. A span dropped at a full queue
+/// costs its caller less than one queued, and its export is never done: a large
+/// criterion sample, or a round of the CPU-per-span count, made so would be
+/// cheaper for every peer dropping, and unlike what an application sees.
+pub const CALLS_PER_FLUSH: u64 = 16_384;
+
 /// Where a case runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum State {
@@ -255,6 +263,13 @@ impl Installed {
         &self.unsampled_parent
     }
 
+    /// `calls` in the chunks to run between two [`Installed::flush`]es: at most
+    /// [`CALLS_PER_FLUSH`] each.
+    pub fn flush_chunks(calls: u64) -> impl Iterator<Item = u64> {
+        (0..calls.div_ceil(CALLS_PER_FLUSH))
+            .map(move |chunk| (calls - chunk * CALLS_PER_FLUSH).min(CALLS_PER_FLUSH))
+    }
+
     /// Exports everything ended so far, in every pipeline: the CPU of the export
     /// workers is then spent.
     pub fn flush(&self) {
@@ -305,5 +320,25 @@ pub fn flush_traced(guard: &otel_traced::Guard) {
             std::error::Error::source(&error).is_none(),
             "the no-op exporters never fail: {error}"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CALLS_PER_FLUSH, Installed};
+
+    #[test]
+    fn calls_are_run_in_chunks_no_larger_than_a_queue_takes() {
+        let chunks: Vec<u64> = Installed::flush_chunks(40_000).collect();
+        assert_eq!(
+            chunks,
+            [
+                CALLS_PER_FLUSH,
+                CALLS_PER_FLUSH,
+                40_000 - 2 * CALLS_PER_FLUSH
+            ]
+        );
+        assert_eq!(Installed::flush_chunks(1).collect::<Vec<_>>(), [1]);
+        assert_eq!(Installed::flush_chunks(0).count(), 0);
     }
 }

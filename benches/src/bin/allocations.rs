@@ -22,7 +22,8 @@ fn main() {
             case.run(&installed, WARM_UP_CALLS);
             let allocations = alloc::count(|| case.run(&installed, COUNTED_CALLS));
             println!(
-                "{}\t{}\t{}\t{:.2}",
+                // Four decimals: an allocation every few hundred calls shows.
+                "{}\t{}\t{}\t{:.4}",
                 case.workload.name(),
                 state.name(),
                 case.peer.name(),
