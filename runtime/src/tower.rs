@@ -7,6 +7,7 @@
 //! status travels in the trailers, and a stream is part of its call.
 
 use crate::callsite::{CallKind, Callsite, Parent, SpanMeta};
+use crate::future::DropInPlace;
 use crate::outcome::ErrorReport;
 use crate::propagation::protocol_version;
 use crate::rpc::{Answer, GRPC_UNKNOWN, Protocol, Reply, RpcMeta, STREAM_GIVEN_UP, Side};
@@ -19,6 +20,7 @@ use std::any::Any;
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll, ready};
@@ -431,7 +433,7 @@ where
                     Protocol::Messaging { .. } => None,
                 };
                 Poll::Ready(Ok(response.map(|body| TracedBody {
-                    inner: body,
+                    inner: ManuallyDrop::new(body),
                     span: Some(span),
                     awaiting_trailers,
                 })))
@@ -638,8 +640,9 @@ fn relabel_an_unknown_method(span: &mut ActiveSpan, rpc: &RpcMeta, code: i32, me
 #[pin_project(PinnedDrop)]
 #[derive(Debug)]
 pub struct TracedBody<B> {
+    /// Dropped by the body's own drop, with the span current.
     #[pin]
-    inner: B,
+    inner: ManuallyDrop<B>,
     span: Option<ActiveSpan>,
     /// The gRPC call whose status is still to come, in the trailers.
     awaiting_trailers: Option<AwaitedStatus>,
@@ -648,7 +651,7 @@ pub struct TracedBody<B> {
 impl<B> TracedBody<B> {
     fn untraced(inner: B) -> Self {
         TracedBody {
-            inner,
+            inner: ManuallyDrop::new(inner),
             span: None,
             awaiting_trailers: None,
         }
@@ -670,7 +673,9 @@ where
         let mut this = self.project();
         let frame = {
             let _current = this.span.as_ref().and_then(ActiveSpan::enter);
-            let inner = this.inner.as_mut();
+            // SAFETY: `inner` is pinned as the `ManuallyDrop` holding it is, which
+            // is never moved, and only dropped in place (in the drop below).
+            let inner = unsafe { this.inner.as_mut().map_unchecked_mut(|inner| &mut **inner) };
             // Put aside while the body polls: a panic there is the call's outcome,
             // and the body dropped after it then adds no CANCELLED beside it.
             let awaiting = this.awaiting_trailers.take();
@@ -734,16 +739,23 @@ impl<B> PinnedDrop for TracedBody<B> {
     /// A body dropped before its end (the peer went away) still ends its span,
     /// without marking it cancelled: the response was given. A gRPC call whose
     /// status was still to come ends CANCELLED, as gRPC tells both sides of a
-    /// stream given up (an error on the client only).
+    /// stream given up (an error on the client only). What the inner body holds is
+    /// dropped first, with the span current, as it would be at its end; a panic
+    /// there is the call's outcome, as one in a poll is.
     fn drop(self: Pin<&mut Self>) {
         let this = self.project();
-        if let Some(span) = this.span.as_mut() {
-            if let Some(awaited) = this.awaiting_trailers.take() {
-                span.handle()
-                    .record_reply(&awaited.rpc, Some(STREAM_GIVEN_UP.into()), false);
-            }
-            span.finish();
+        // SAFETY: the one guard of `inner`, which is not used after it.
+        let inner = unsafe { DropInPlace::new(this.inner) };
+        let Some(span) = this.span.as_mut() else {
+            return;
+        };
+        // Does not return after a panic: the span has ended with it.
+        span.drop_given_up(inner);
+        if let Some(awaited) = this.awaiting_trailers.take() {
+            span.handle()
+                .record_reply(&awaited.rpc, Some(STREAM_GIVEN_UP.into()), false);
         }
+        span.finish();
     }
 }
 

@@ -1,12 +1,14 @@
 //! The tower layers give the same spans as `#[traced_rpc]` for the same request.
 
 use http_body_util::BodyExt as _;
+use otel_traced::opentelemetry::trace::{SpanId, TraceContextExt as _};
 use otel_traced::testing::capture;
 use otel_traced::tower::HttpLayer;
 use otel_traced::traced_rpc;
 use otel_traced_tests::shape;
 use std::convert::Infallible;
 use std::future::{Ready, ready};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use tower_layer::Layer as _;
 use tower_service::Service;
@@ -39,10 +41,10 @@ fn get_user(request: http::Request<String>) -> http::Response<String> {
 #[derive(Clone)]
 struct Replies<F>(F);
 
-impl<F: Fn(&str) -> http::Response<String>> Service<http::Request<String>> for Replies<F> {
-    type Response = http::Response<String>;
+impl<F: Fn(&str) -> http::Response<B>, B> Service<http::Request<String>> for Replies<F> {
+    type Response = http::Response<B>;
     type Error = Infallible;
-    type Future = Ready<Result<http::Response<String>, Infallible>>;
+    type Future = Ready<Result<http::Response<B>, Infallible>>;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
@@ -490,6 +492,71 @@ impl Service<http::Request<String>> for Panics {
     fn call(&mut self, _: http::Request<String>) -> Self::Future {
         assert!(!self.in_call, "out of stock in call");
         Box::pin(async { panic!("out of stock in poll") })
+    }
+}
+
+/// A response body that notes, when it is dropped, the span current then, and
+/// panics there if told to (a pooled connection whose return fails).
+struct Held {
+    dropped_under: Arc<Mutex<Option<SpanId>>>,
+    panics: bool,
+}
+
+impl http_body::Body for Held {
+    type Data = &'static [u8];
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<&'static [u8]>, Infallible>>> {
+        Poll::Ready(Some(Ok(http_body::Frame::data(&b"a first message"[..]))))
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let current = otel_traced::opentelemetry::Context::current();
+        *self.dropped_under.lock().unwrap() = Some(current.span().span_context().span_id());
+        assert!(!self.panics, "the connection's return failed");
+    }
+}
+
+#[test]
+fn a_body_dropped_unread_is_dropped_under_its_span_and_a_panic_there_is_the_outcome() {
+    use otel_traced::opentelemetry::trace::Status;
+    use otel_traced_tests::{attribute, string};
+    for panics in [false, true] {
+        let dropped_under = Arc::new(Mutex::new(None));
+        let held = Arc::clone(&dropped_under);
+        let captured = capture(move || {
+            let mut service = HttpLayer::server().layer(Replies(move |_: &str| {
+                http::Response::new(Held {
+                    dropped_under: Arc::clone(&held),
+                    panics,
+                })
+            }));
+            let response = futures::executor::block_on(service.call(request("GET", "/users/7")))
+                .expect("served");
+            let body = response.into_body();
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(body))).is_err()
+        });
+        assert_eq!(*captured.output(), panics);
+        let [span] = captured.spans() else {
+            panic!("one span: {:#?}", captured.spans());
+        };
+        assert_eq!(
+            *dropped_under.lock().unwrap(),
+            Some(span.span_context.span_id()),
+            "the body is dropped with its span current"
+        );
+        if panics {
+            assert_eq!(attribute(span, "error.type"), Some(&string("panic")));
+            assert_eq!(span.status, Status::error("the connection's return failed"));
+        } else {
+            assert_eq!(attribute(span, "error.type"), None);
+            assert_eq!(span.status, Status::Unset);
+        }
     }
 }
 
