@@ -8,7 +8,7 @@ use otel_traced::opentelemetry::trace::Status;
 use otel_traced::sdk::trace::SpanData;
 use otel_traced::testing::capture;
 use otel_traced::{traced, traced_rpc};
-use otel_traced_tests::{assert_child_of, attribute, string};
+use otel_traced_tests::{assert_child_of, attribute, own_keys, string};
 use std::pin::Pin;
 
 #[traced]
@@ -49,6 +49,24 @@ fn a_stream_span_lasts_until_the_stream_ends_and_counts_its_messages() {
         assert_child_of(tick, span);
         assert!(tick.end_time <= span.end_time);
     }
+}
+
+/// One argument recorded, and the item count: nothing else to make room for.
+#[traced(code = false)]
+fn numbers(count: u32) -> impl Stream<Item = u32> {
+    stream::iter(0..count)
+}
+
+#[test]
+fn a_stream_spans_attributes_are_allocated_once_with_room_for_its_count() {
+    let captured = capture(|| futures::executor::block_on(numbers(2).collect::<Vec<_>>()));
+    let span = captured.find("numbers").expect("the stream's span");
+    assert_eq!(own_keys(span), ["count", "otel_traced.messages"]);
+    assert_eq!(
+        span.attributes.capacity(),
+        2,
+        "the vector was made for both and never grew"
+    );
 }
 
 #[test]

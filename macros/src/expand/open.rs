@@ -42,8 +42,8 @@ pub(super) fn open_span(
     let root = options.root.is_some();
     let code = options.code.as_ref().is_none_or(|literal| literal.value);
     // Room for everything the span may record: arguments and fields, `error.type`
-    // and `return.value`, a boundary's status code (and its legacy twin), and a
-    // messaging batch's message count.
+    // and `return.value`, a boundary's status code (and its legacy twin), a
+    // messaging batch's message count, and a stream's.
     let batch = boundary
         .and_then(|boundary| boundary.carrier.as_ref())
         .filter(|carrier| carrier.batch);
@@ -51,7 +51,8 @@ pub(super) fn open_span(
         + usize::from(traced.records_err || boundary.is_some())
         + usize::from(options.ret.is_some())
         + if boundary.is_some() { 2 } else { 0 }
-        + usize::from(batch.is_some() || boundary.is_some_and(|boundary| boundary.returns_batch));
+        + usize::from(batch.is_some() || boundary.is_some_and(|boundary| boundary.returns_batch))
+        + usize::from(matches!(traced.shape, Shape::ReturnsStream { .. }));
     let file = quote_spanned!(ident.span()=> ::core::file!());
     let line = quote_spanned!(ident.span()=> ::core::line!());
     let parent = match &options.parent {
