@@ -73,14 +73,21 @@ pub(crate) async fn export_parts<T, F: Future<Output = OTelSdkResult>>(
 }
 
 /// Whether an export failed because its request was too large for the collector
-/// (gRPC's RESOURCE_EXHAUSTED or OUT_OF_RANGE, HTTP's 413), so that the next
+/// (gRPC's RESOURCE_EXHAUSTED or OUT_OF_RANGE, HTTP's 413) or for the HTTP
+/// exporter's own limit (64 MiB, checked before sending), so that the next
 /// request may still go through; any other failure (the collector down) would
 /// fail the next the same way.
 pub(crate) fn refused_as_too_large(error: &OTelSdkError) -> bool {
     let said = error.to_string();
-    ["ResourceExhausted", "OutOfRange", "status code: 413"]
-        .iter()
-        .any(|refusal| said.contains(refusal))
+    [
+        "ResourceExhausted",
+        "OutOfRange",
+        "status code: 413",
+        // opentelemetry-otlp 0.33's words for a body over its limit.
+        "bytes, exceeding the configured limit of",
+    ]
+    .iter()
+    .any(|refusal| said.contains(refusal))
 }
 
 /// At least what `span` weighs encoded in protobuf: its strings, and for each

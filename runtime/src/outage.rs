@@ -1,7 +1,9 @@
 //! Export failures, said on stderr when an outage starts: without this a
 //! collector that refuses everything (a wrong port, a backend that takes no
 //! metrics) loses data in silence until the guard's count at exit. Said once per
-//! outage: the first failure after a success, or after the start.
+//! outage: the first failure after a success, or after the start. A request
+//! refused as too large is no outage (the next one goes through): it is said once
+//! per pipeline, with what to change.
 
 use crate::config::{OtlpSettings, Protocol};
 use opentelemetry_sdk::error::OTelSdkResult;
@@ -48,6 +50,8 @@ pub(crate) struct Outage {
     protocol: Protocol,
     /// Whether the last export failed (and the outage was said).
     failing: AtomicBool,
+    /// Whether a request refused as too large was said.
+    said_too_large: AtomicBool,
     /// Why the last HTTP request failed, when the exporter's error does not say.
     cause: Cause,
 }
@@ -59,6 +63,7 @@ impl Outage {
             endpoint: without_secrets(&settings.endpoint),
             protocol: settings.protocol,
             failing: AtomicBool::new(false),
+            said_too_large: AtomicBool::new(false),
             cause: Cause::default(),
         }
     }
@@ -76,7 +81,8 @@ impl Outage {
     }
 
     /// What [`Outage::note`] says of `result`: the first failure of an outage,
-    /// nothing for the failures after it, nor for a success, which ends it.
+    /// nothing for the failures after it, nor for a success, which ends it; the
+    /// first request refused as too large, which neither starts nor ends one.
     fn to_say(&self, result: &OTelSdkResult) -> Option<String> {
         let cause = self.cause.take();
         match result {
@@ -84,9 +90,23 @@ impl Outage {
                 self.failing.store(false, Ordering::Relaxed);
                 None
             }
+            Err(error) if crate::batches::refused_as_too_large(error) => {
+                (!self.said_too_large.swap(true, Ordering::Relaxed))
+                    .then(|| self.said_too_large(error))
+            }
             Err(error) => (!self.failing.swap(true, Ordering::Relaxed))
                 .then(|| self.said_with(error, cause.as_deref())),
         }
+    }
+
+    /// A request refused as too large: what it held is lost, the rest goes on.
+    fn said_too_large(&self, error: &dyn std::fmt::Display) -> String {
+        let Outage {
+            signal, endpoint, ..
+        } = self;
+        format!(
+            "exporting {signal} to {endpoint}: a request was refused as too large ({error}); the {signal} in it are lost, the others are still exported. Large values are the usual cause: cap them with OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT, or raise the collector's request size limit (said once)"
+        )
     }
 
     /// [`Outage::said`] of `error`, with the `cause` the HTTP client gave and what
@@ -326,6 +346,28 @@ mod tests {
             outage.to_say(&failed).as_deref(),
             Some(said),
             "a new outage"
+        );
+    }
+
+    #[test]
+    fn a_request_refused_as_too_large_is_said_once_and_is_no_outage() {
+        let outage = outage("http://collector:4317", Protocol::Grpc);
+        let too_large = Err(opentelemetry_sdk::error::OTelSdkError::InternalFailure(
+            "TonicTracesClient export failed with gRPC code: ResourceExhausted".to_owned(),
+        ));
+        let said = outage.to_say(&too_large).expect("said");
+        assert!(
+            said.starts_with("exporting spans to http://collector:4317: a request was refused as too large (Operation failed: TonicTracesClient export failed with gRPC code: ResourceExhausted); the spans in it are lost, the others are still exported."),
+            "{said}"
+        );
+        assert_eq!(outage.to_say(&Ok(())), None);
+        assert_eq!(outage.to_say(&too_large), None, "said once");
+        let down = Err(opentelemetry_sdk::error::OTelSdkError::InternalFailure(
+            "unavailable".to_owned(),
+        ));
+        assert!(
+            outage.to_say(&down).is_some(),
+            "an outage is said after a refusal"
         );
     }
 }

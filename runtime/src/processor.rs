@@ -493,6 +493,17 @@ mod tests {
     }
 
     #[test]
+    fn a_request_over_the_http_exporters_own_limit_loses_itself_only() {
+        let (exported, requests) = export_heavy(
+            &["b"],
+            // What opentelemetry-otlp 0.33's HTTP client says before sending.
+            "OTLP HTTP uncompressed request body is 70000000 bytes, exceeding the configured limit of 67108864 bytes; request will not be sent and telemetry data will be discarded; reduce the batch size, telemetry item size, or configure a larger limit",
+        );
+        assert_eq!(requests, ["a", "b", "c"]);
+        assert_eq!(exported, 2);
+    }
+
+    #[test]
     fn after_a_request_failed_otherwise_the_rest_is_not_tried() {
         let (exported, requests) = export_heavy(&["a"], "HTTP export failed: network error");
         assert_eq!(requests, ["a"], "each would wait out its own timeout");
