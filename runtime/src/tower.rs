@@ -352,7 +352,7 @@ where
             poll_catching(Some(&mut span), || service.call(request))
         };
         TracedFuture {
-            inner,
+            inner: ManuallyDrop::new(inner),
             span: Some(span),
             rpc,
         }
@@ -361,11 +361,12 @@ where
 
 /// The response future of a [`Traced`] service: its span is current while it is
 /// polled, and moves into the response body.
-#[pin_project]
+#[pin_project(PinnedDrop)]
 #[derive(Debug)]
 pub struct TracedFuture<F> {
+    /// Dropped by the future's own drop, with the span current.
     #[pin]
-    inner: F,
+    inner: ManuallyDrop<F>,
     span: Option<ActiveSpan>,
     rpc: RpcMeta,
 }
@@ -382,7 +383,9 @@ where
         let this = self.project();
         let output = {
             let _current = this.span.as_ref().and_then(ActiveSpan::enter);
-            let inner = this.inner;
+            // SAFETY: `inner` is pinned as the `ManuallyDrop` holding it is, which
+            // is never moved, and only dropped in place (in the drop below).
+            let inner = unsafe { this.inner.map_unchecked_mut(|inner| &mut **inner) };
             ready!(poll_catching(this.span.as_mut(), || inner.poll(cx)))
         };
         let Some(mut span) = this.span.take() else {
@@ -443,6 +446,22 @@ where
                 span.finish();
                 Poll::Ready(Err(error))
             }
+        }
+    }
+}
+
+#[pinned_drop]
+impl<F> PinnedDrop for TracedFuture<F> {
+    /// A call given up before its response (the client went away): what the
+    /// service's future holds (a transaction, a pooled connection) is dropped with
+    /// the span current, as it would have been by the service; a panic there is
+    /// the call's outcome. The span then ends as given up, by its own drop.
+    fn drop(self: Pin<&mut Self>) {
+        let this = self.project();
+        // SAFETY: the one guard of `inner`, which is not used after it.
+        let inner = unsafe { DropInPlace::new(this.inner) };
+        if let Some(span) = this.span.as_mut() {
+            span.drop_given_up(inner);
         }
     }
 }
@@ -749,9 +768,14 @@ impl<B> PinnedDrop for TracedBody<B> {
         let Some(span) = this.span.as_mut() else {
             return;
         };
+        let panicking = std::thread::panicking();
         // Does not return after a panic: the span has ended with it.
         span.drop_given_up(inner);
-        if let Some(awaited) = this.awaiting_trailers.take() {
+        // Not while a panic unwinds: a call given up by another's panic has no
+        // reply either.
+        if let Some(awaited) = this.awaiting_trailers.take()
+            && !panicking
+        {
             span.handle()
                 .record_reply(&awaited.rpc, Some(STREAM_GIVEN_UP.into()), false);
         }

@@ -412,6 +412,34 @@ fn a_grpc_stream_dropped_before_its_status_ends_cancelled() {
 }
 
 #[test]
+fn a_grpc_stream_dropped_by_another_panic_has_no_reply() {
+    use otel_traced::tower::GrpcLayer;
+    let captured = capture(|| {
+        let mut service = GrpcLayer::client().layer(Replies(|_: &str| {
+            http::Response::builder()
+                .status(200)
+                .body("a first message".to_owned())
+                .unwrap()
+        }));
+        let response =
+            futures::executor::block_on(service.call(request("POST", "/shop.Inventory/Watch")))
+                .expect("served");
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            let _body = response.into_body();
+            panic!("the caller failed");
+        }))
+        .is_err()
+    });
+    assert!(*captured.output());
+    let span = captured.find("shop.Inventory/Watch").expect("the span");
+    assert_eq!(
+        otel_traced_tests::attribute(span, "rpc.response.status_code"),
+        None,
+        "given up by a panic, not CANCELLED by its caller"
+    );
+}
+
+#[test]
 fn a_method_the_served_service_does_not_have_is_other() {
     use otel_traced::tower::GrpcLayer;
     use otel_traced_tests::{attribute, string};
@@ -556,6 +584,85 @@ fn a_body_dropped_unread_is_dropped_under_its_span_and_a_panic_there_is_the_outc
         } else {
             assert_eq!(attribute(span, "error.type"), None);
             assert_eq!(span.status, Status::Unset);
+        }
+    }
+}
+
+/// A service whose response never comes; its future holds a [`Held`].
+#[derive(Clone)]
+struct Stalls {
+    dropped_under: Arc<Mutex<Option<SpanId>>>,
+    panics: bool,
+}
+
+struct Stalled(#[allow(dead_code, reason = "held for its drop")] Held);
+
+impl std::future::Future for Stalled {
+    type Output = Result<http::Response<String>, Infallible>;
+
+    fn poll(self: std::pin::Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
+        Poll::Pending
+    }
+}
+
+impl Service<http::Request<String>> for Stalls {
+    type Response = http::Response<String>;
+    type Error = Infallible;
+    type Future = Stalled;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: http::Request<String>) -> Stalled {
+        Stalled(Held {
+            dropped_under: Arc::clone(&self.dropped_under),
+            panics: self.panics,
+        })
+    }
+}
+
+#[test]
+fn a_call_given_up_drops_its_services_future_under_its_span_and_a_panic_there_is_the_outcome() {
+    use otel_traced::opentelemetry::trace::Status;
+    use otel_traced::tower::GrpcLayer;
+    use otel_traced_tests::{attribute, string};
+    for panics in [false, true] {
+        let dropped_under = Arc::new(Mutex::new(None));
+        let stalls = Stalls {
+            dropped_under: Arc::clone(&dropped_under),
+            panics,
+        };
+        let captured = capture(move || {
+            let mut service = GrpcLayer::server().layer(stalls);
+            let mut call = Box::pin(service.call(request("POST", "/shop.Inventory/Reserve")));
+            let waker = futures::task::noop_waker();
+            assert!(
+                call.as_mut()
+                    .poll(&mut Context::from_waker(&waker))
+                    .is_pending()
+            );
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(call))).is_err()
+        });
+        assert_eq!(*captured.output(), panics);
+        let [span] = captured.spans() else {
+            panic!("one span: {:#?}", captured.spans());
+        };
+        assert_eq!(
+            *dropped_under.lock().unwrap(),
+            Some(span.span_context.span_id()),
+            "the service's future is dropped with its span current"
+        );
+        if panics {
+            assert_eq!(attribute(span, "error.type"), Some(&string("panic")));
+            assert_eq!(span.status, Status::error("the connection's return failed"));
+            assert_eq!(attribute(span, "rpc.response.status_code"), None);
+        } else {
+            assert_eq!(
+                attribute(span, "rpc.response.status_code"),
+                Some(&string("CANCELLED"))
+            );
+            assert_eq!(span.status, Status::Unset, "no error on a server");
         }
     }
 }
