@@ -983,6 +983,39 @@ fn a_carrier_whose_own_code_is_traced_is_read_and_written() {
     assert_eq!(server.parent_span_id, client.span_context.span_id());
 }
 
+/// A client library's answer whose `HasReply` cannot read it.
+struct Garbled;
+
+impl otel_traced::rpc::HasReply for Garbled {
+    fn reply(&self) -> otel_traced::rpc::Reply<'_> {
+        panic!("a status line that cannot be read");
+    }
+}
+
+#[traced_rpc(http, client, carrier = request)]
+fn fetch_garbled(request: &mut http::Request<()>) -> Garbled {
+    let _ = request;
+    Garbled
+}
+
+#[test]
+fn a_reply_whose_has_reply_panics_is_no_status_and_no_panic() {
+    let captured = capture(|| {
+        let mut request = http::Request::get("http://shop.example/orders")
+            .body(())
+            .unwrap();
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            fetch_garbled(&mut request);
+        }))
+        .is_ok()
+    });
+    assert!(*captured.output(), "the call returned its value");
+    let span = &captured.spans()[0];
+    assert_eq!(attribute(span, "http.response.status_code"), None);
+    assert_eq!(attribute(span, "error.type"), None);
+    assert_eq!(span.status, Status::Unset);
+}
+
 /// A handler called inside a span of this process (a server in a test, a
 /// dispatcher): the request decides its parent, not the span current here.
 #[traced]

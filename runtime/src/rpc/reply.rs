@@ -83,12 +83,14 @@ pub struct Answer<'a> {
 }
 
 impl<'a> Answer<'a> {
-    /// What `value` says: its reply, and the version it came in.
-    pub fn of<T: HasReply + ?Sized>(value: &'a T) -> Self {
-        Answer {
+    /// What `value` says: its reply, and the version it came in; nothing if its
+    /// `HasReply` (an application's own) panics: instrumentation must not make a
+    /// panic the call would not have had.
+    pub fn of<T: HasReply + ?Sized>(value: &'a T) -> Option<Self> {
+        crate::panic::contained(|| Answer {
             reply: value.reply(),
             version: value.protocol_version(),
-        }
+        })
     }
 }
 
@@ -238,7 +240,7 @@ pub trait ViaReply<'a> {
 impl<'a, T: HasReply + ?Sized> ViaReply<'a> for &ReplyProbe<'a, T> {
     #[inline]
     fn __otel_reply(&self) -> Option<Answer<'a>> {
-        Some(Answer::of(self.0))
+        Answer::of(self.0)
     }
 }
 
