@@ -4,11 +4,13 @@
 //! The status a body sets with [`crate::set_status`] wins over the automatic one (a
 //! returned error, a panic, a failed reply: DESIGN §3), under the API's rules for
 //! setting a status: only the last call counts, but `Ok` is final and `Unset` is
-//! ignored. The SDK keeps the greater of two statuses (Ok over Error over Unset) and, of two
-//! Errors, the one whose description sorts last, and cannot take one back: an
-//! explicit Error would lose to an automatic one that sorts after it, also one
-//! set earlier (a stream's `Err` item). So the span hands the SDK one status when
-//! it ends.
+//! ignored. The automatic ones follow the same rules among themselves: of two
+//! failures (a stream's `Err` items, a gRPC reply after one), the last is the
+//! call's, as its `error.type` and its duration metric say. The SDK keeps the
+//! greater of two statuses (Ok over Error over Unset) and, of two Errors, the one
+//! whose description sorts last, and cannot take one back: an explicit Error would
+//! lose to an automatic one that sorts after it, also one set earlier. So the span
+//! hands the SDK one status when it ends.
 //!
 //! Attributes set again are the other thing ([`late`]).
 
@@ -47,8 +49,8 @@ fn deciding(set: impl FnOnce()) {
 }
 
 /// A span that keeps the statuses set on it until it ends (the body's decision if
-/// it made one, else the greatest of the others, as the SDK would) and the values
-/// of keys set again late.
+/// it made one, else the last of the others) and the values of keys set again
+/// late.
 #[derive(Debug)]
 pub(crate) struct Kept<S: Span> {
     span: S,
@@ -115,7 +117,7 @@ impl<S: Span> Span for Kept<S> {
                 self.status = status;
                 self.decided = true;
             }
-        } else if !self.decided && status > self.status {
+        } else if !self.decided && status != Status::Unset && self.status != Status::Ok {
             self.status = status;
         }
     }
@@ -191,13 +193,23 @@ mod tests {
     }
 
     #[test]
-    fn without_a_decision_the_sdks_order_holds() {
+    fn without_a_decision_the_last_status_counts_and_ok_is_final() {
         let status = applied(|span| {
-            span.set_status(Status::error("b"));
             span.set_status(Status::error("a"));
+            span.set_status(Status::error("b"));
+            span.set_status(Status::error("a later one"));
+            span.set_status(Status::Unset);
         });
-        assert_eq!(status, Status::error("b"));
-        assert_eq!(applied(|span| span.set_status(Status::Ok)), Status::Ok);
+        assert_eq!(
+            status,
+            Status::error("a later one"),
+            "not the one sorting last"
+        );
+        let status = applied(|span| {
+            span.set_status(Status::Ok);
+            span.set_status(Status::error("after"));
+        });
+        assert_eq!(status, Status::Ok);
         assert_eq!(applied(|_| ()), Status::Unset);
     }
 

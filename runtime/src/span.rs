@@ -644,10 +644,12 @@ fn end_dropped(active: &mut ActiveSpan) {
             crate::rpc::record_given_up(&mut active.handle, side);
         }
         // A stream given up may have its reply (a gRPC server's CANCELLED, which is
-        // no error): the reply says what happened.
+        // no error): the reply says what happened. One that failed (an `Err` item)
+        // keeps its failure, as its span keeps its status.
         CallKind::Future | CallKind::GrpcCall(_) => {
             if let Some(tally) = &mut active.handle.tally
                 && !tally.replied()
+                && !tally.failed()
             {
                 tally.fail(crate::tally::CANCELLED);
             }

@@ -47,8 +47,8 @@ pub(crate) enum ReplyCode {
 pub(crate) struct Tally {
     /// The operation's counters, when calls are counted.
     counts: Option<&'static CallCounts>,
-    /// The first failure seen: a returned error, a failed reply, a panic, a call
-    /// given up.
+    /// The last failure seen: a returned error, a failed reply, a panic, a call
+    /// given up (which replaces no other).
     failure: Option<Failure>,
     /// A boundary's reply status (`http.response.status_code`,
     /// `rpc.response.status_code`), for its duration histogram.
@@ -94,9 +94,10 @@ impl Tally {
         self.failure.is_some()
     }
 
-    /// Notes a failure; the first one is the call's.
+    /// Notes a failure; the last one is the call's, as the span's status and
+    /// `error.type` say (a stream's last `Err` item, a gRPC reply after an error).
     pub(crate) fn fail(&mut self, failure: Failure) {
-        self.failure.get_or_insert(failure);
+        self.failure = Some(failure);
     }
 
     /// Records no duration for this call: it ends before what it measures does

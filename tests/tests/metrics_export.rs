@@ -56,6 +56,16 @@ fn explode() {
     panic!("boom");
 }
 
+/// Declines one refund, then panics: the panic, the last failure, is the call's.
+#[traced(metrics)]
+fn refunds() -> impl futures::Stream<Item = Result<u64, Declined>> {
+    use futures::StreamExt as _;
+    futures::stream::iter([Err(Declined), Ok(1)]).map(|refund| {
+        assert!(refund.is_err(), "the ledger is gone");
+        refund
+    })
+}
+
 #[traced]
 fn unmeasured() {}
 
@@ -300,6 +310,19 @@ fn function_and_boundary_histograms_count_every_call_even_unsampled() {
             }
         });
     assert!(std::panic::catch_unwind(explode).is_err());
+    assert!(
+        std::panic::catch_unwind(|| {
+            use futures::StreamExt as _;
+            futures::executor::block_on(refunds().collect::<Vec<_>>())
+        })
+        .is_err()
+    );
+    // Given up after its `Err` item: that failure stays the call's.
+    futures::executor::block_on(async {
+        use futures::StreamExt as _;
+        let mut refunds = Box::pin(refunds());
+        assert!(refunds.next().await.is_some_and(|refund| refund.is_err()));
+    });
     unmeasured();
     let request = http::Request::get("http://shop.test/users/7")
         .body(())
@@ -375,8 +398,30 @@ fn function_and_boundary_histograms_count_every_call_even_unsampled() {
         1
     );
     assert_eq!(
+        count(
+            &functions,
+            &[
+                ("code.function.name", &function("refunds")),
+                ("error.type", "panic")
+            ]
+        ),
+        1,
+        "the last failure, as the span's status says"
+    );
+    assert_eq!(
+        count(
+            &functions,
+            &[
+                ("code.function.name", &function("refunds")),
+                ("error.type", "metrics_export::Declined")
+            ]
+        ),
+        1,
+        "given up after failing: not cancelled"
+    );
+    assert_eq!(
         functions.len(),
-        5,
+        7,
         "only `metrics` functions are measured: {functions:?}"
     );
     let (_, point) = &functions[0];
