@@ -897,7 +897,7 @@ pub(crate) fn boxed_async_block(block: &syn::Block) -> Option<&syn::ExprAsync> {
 }
 
 /// Whether a type is written as a `Result` (its last path segment).
-fn is_result(ty: &Type) -> bool {
+pub(crate) fn is_result(ty: &Type) -> bool {
     match peeled(ty) {
         Type::Path(path) => path
             .path

@@ -169,6 +169,15 @@ fn records() -> impl Stream<Item = Result<u8, Corrupt>> {
 }
 
 #[test]
+fn a_stream_of_results_has_room_for_the_error_type_of_its_err_items() {
+    let captured = capture(|| futures::executor::block_on(records().collect::<Vec<_>>()));
+    let span = &captured.spans()[0];
+    assert_eq!(own_keys(span), ["error.type", "otel_traced.messages"]);
+    assert_eq!(span.attributes.len(), 5, "with the three code.* ones");
+    assert_eq!(span.attributes.capacity(), 5, "never grew");
+}
+
+#[test]
 fn an_err_item_of_a_traced_stream_is_recorded_as_an_error() {
     let captured = capture(|| futures::executor::block_on(records().collect::<Vec<_>>()));
     assert_eq!(captured.output().len(), 3);

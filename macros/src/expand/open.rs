@@ -43,7 +43,16 @@ pub(super) fn open_span(
     let code = options.code.as_ref().is_none_or(|literal| literal.value);
     // Room for everything the span may record: arguments and fields, `error.type`
     // and `return.value`, a boundary's status code (and its legacy twin), a
-    // messaging batch's message count, and a stream's.
+    // messaging batch's message count, and a stream's, with the `error.type` of its
+    // `Err` items unless its items are known to be no `Result`. (Only a call given
+    // up adds one more: `otel_traced.cancelled`.)
+    let stream = match traced.shape {
+        Shape::ReturnsStream { .. } => {
+            let may_fail = traced.yielded.as_ref().is_none_or(crate::parse::is_result);
+            1 + usize::from(may_fail && !traced.records_err)
+        }
+        _ => 0,
+    };
     let batch = boundary
         .and_then(|boundary| boundary.carrier.as_ref())
         .filter(|carrier| carrier.batch);
@@ -52,7 +61,7 @@ pub(super) fn open_span(
         + usize::from(options.ret.is_some())
         + if boundary.is_some() { 2 } else { 0 }
         + usize::from(batch.is_some() || boundary.is_some_and(|boundary| boundary.returns_batch))
-        + usize::from(matches!(traced.shape, Shape::ReturnsStream { .. }));
+        + stream;
     let file = quote_spanned!(ident.span()=> ::core::file!());
     let line = quote_spanned!(ident.span()=> ::core::line!());
     let parent = match &options.parent {
