@@ -1,7 +1,8 @@
 //! The console exporter: the default destination, one readable tree per trace.
 //!
 //! Spans end children first, so the exporter holds the spans of each trace until its
-//! local root (a span with no parent, or a remote one) ends, then prints that root's
+//! local root (a span with no parent, a remote one, or a local one never exported:
+//! `sample = always` under a span sampled out) ends, then prints that root's
 //! tree at once: a trace may reach the process twice at once (a retry beside the
 //! first try), and the other call's spans wait for their own root (a trace
 //! holding more than [`MAX_SPLIT_SPANS`] prints whole, as it is).
@@ -70,23 +71,67 @@ const MAX_PRINTED_SPANS: usize = 65_536;
 /// whole past that, so each root costs at most a walk over this many spans.
 const MAX_SPLIT_SPANS: usize = 256;
 
-/// Span ids remembered at most as sent by this process; the oldest are forgotten
-/// first (their server spans then print as trees of their own).
-const MAX_SENT_SPANS: usize = 4096;
+/// Span ids remembered at most as sent by this process, and as unexported
+/// parents; the oldest are forgotten first (their server spans, or forced
+/// children, then print as trees of their own or after [`MAX_WAIT`]).
+const MAX_NOTED_SPANS: usize = 4096;
 
-/// Whether a console exporter exists, so that outgoing span ids are worth noting.
-static NOTING_SENT: AtomicBool = AtomicBool::new(false);
+/// Whether a console exporter exists, so that span ids are worth noting.
+static NOTING: AtomicBool = AtomicBool::new(false);
 
 /// The span ids this process injected into outgoing requests.
-static SENT: Mutex<SentSpans> = Mutex::new(SentSpans {
-    ids: None,
-    order: VecDeque::new(),
-});
+static SENT: Mutex<NotedSpans> = Mutex::new(NotedSpans::new());
 
+/// Local spans that were not sampled, noted as a span recorded under one opened
+/// (`sample = always`): that span's parent never comes, so it is its trace's
+/// local root here.
+static UNEXPORTED_PARENTS: Mutex<NotedSpans> = Mutex::new(NotedSpans::new());
+
+/// Span ids noted where spans open, for the exporter to read; bounded, the
+/// oldest forgotten first.
 #[derive(Debug)]
-struct SentSpans {
+struct NotedSpans {
     ids: Option<HashSet<SpanId>>,
     order: VecDeque<SpanId>,
+}
+
+impl NotedSpans {
+    const fn new() -> Self {
+        NotedSpans {
+            ids: None,
+            order: VecDeque::new(),
+        }
+    }
+
+    fn note(&mut self, span_id: SpanId) {
+        if self.ids.get_or_insert_with(HashSet::new).insert(span_id) {
+            self.order.push_back(span_id);
+        }
+        while self.order.len() > MAX_NOTED_SPANS {
+            if let Some(oldest) = self.order.pop_front()
+                && let Some(ids) = &mut self.ids
+            {
+                ids.remove(&oldest);
+            }
+        }
+    }
+
+    fn holds(&self, span_id: SpanId) -> bool {
+        self.ids.as_ref().is_some_and(|ids| ids.contains(&span_id))
+    }
+
+    /// Forgets the ids of `spans`.
+    fn forget(&mut self, spans: &[SpanData]) {
+        let NotedSpans { ids, order } = self;
+        let Some(ids) = ids else { return };
+        let mut removed = false;
+        for span in spans {
+            removed |= ids.remove(&span.span_context.span_id());
+        }
+        if removed {
+            order.retain(|id| ids.contains(id));
+        }
+    }
 }
 
 /// Notes that the span of `span_context` was injected into an outgoing request,
@@ -94,42 +139,31 @@ struct SentSpans {
 /// that is not never reaches the console to be forgotten, and would only push
 /// the spans that do out of the bounded set.
 pub(crate) fn note_sent(span_context: &SpanContext) {
-    if !NOTING_SENT.load(Ordering::Relaxed) || !span_context.is_sampled() {
-        return;
-    }
-    let span_id = span_context.span_id();
-    let mut sent = lock(&SENT);
-    if sent.ids.get_or_insert_with(HashSet::new).insert(span_id) {
-        sent.order.push_back(span_id);
-    }
-    while sent.order.len() > MAX_SENT_SPANS {
-        if let Some(oldest) = sent.order.pop_front()
-            && let Some(ids) = &mut sent.ids
-        {
-            ids.remove(&oldest);
-        }
+    if NOTING.load(Ordering::Relaxed) && span_context.is_sampled() {
+        lock(&SENT).note(span_context.span_id());
     }
 }
 
 fn was_sent_here(span_id: SpanId) -> bool {
-    lock(&SENT)
-        .ids
-        .as_ref()
-        .is_some_and(|ids| ids.contains(&span_id))
+    lock(&SENT).holds(span_id)
 }
 
 /// Forgets the sent span ids of a printed trace.
 fn forget_sent(spans: &[SpanData]) {
-    let mut sent = lock(&SENT);
-    let SentSpans { ids, order } = &mut *sent;
-    let Some(ids) = ids else { return };
-    let mut removed = false;
-    for span in spans {
-        removed |= ids.remove(&span.span_context.span_id());
+    lock(&SENT).forget(spans);
+}
+
+/// Notes that a span is recorded under `parent`, a local span that was not
+/// sampled, when a console exporter may print it: it then prints as soon as it
+/// ends, rather than waiting [`MAX_WAIT`] for a parent that never comes.
+pub(crate) fn note_unexported_parent(parent: &SpanContext) {
+    if NOTING.load(Ordering::Relaxed) {
+        lock(&UNEXPORTED_PARENTS).note(parent.span_id());
     }
-    if removed {
-        order.retain(|id| ids.contains(id));
-    }
+}
+
+pub(crate) fn is_unexported_parent(span_id: SpanId) -> bool {
+    lock(&UNEXPORTED_PARENTS).holds(span_id)
 }
 
 /// Prints each trace as an indented tree with durations and status.
@@ -255,7 +289,11 @@ impl PendingTraces {
         }
         let trace_id = span.span_context.trace_id();
         let is_local_root = span.parent_span_id == SpanId::INVALID
-            || (span.parent_span_is_remote && !was_sent_here(span.parent_span_id));
+            || if span.parent_span_is_remote {
+                !was_sent_here(span.parent_span_id)
+            } else {
+                is_unexported_parent(span.parent_span_id)
+            };
         let held = self.spans.entry(trace_id).or_insert_with(|| {
             self.arrival.push_back((trace_id, now));
             Held {
@@ -456,7 +494,7 @@ impl ConsoleExporter {
 
     /// A console exporter writing to `out`, without colour.
     pub fn with_writer(out: impl Write + Send + 'static) -> Self {
-        NOTING_SENT.store(true, Ordering::Relaxed);
+        NOTING.store(true, Ordering::Relaxed);
         ConsoleExporter {
             printer: Arc::new(Printer {
                 pending: Mutex::default(),
@@ -628,8 +666,8 @@ impl SpanExporter for ConsoleExporter {
 #[cfg(test)]
 mod tests {
     use super::{
-        ConsoleExporter, LATE_WAIT, MAX_PENDING_SPANS, MAX_SPLIT_SPANS, MAX_WAIT, NOTING_SENT,
-        PendingTraces, lock, note_sent, wants_colour, was_sent_here,
+        ConsoleExporter, LATE_WAIT, MAX_PENDING_SPANS, MAX_SPLIT_SPANS, MAX_WAIT, NOTING,
+        PendingTraces, lock, note_sent, note_unexported_parent, wants_colour, was_sent_here,
     };
     use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
     use opentelemetry_sdk::trace::SpanData;
@@ -705,7 +743,7 @@ mod tests {
     fn a_callee_ending_after_its_callers_trace_in_one_batch_is_printed_at_once() {
         // A gateway's call timed out: its root and client span end, then the
         // server span it called, all in one batch.
-        NOTING_SENT.store(true, Ordering::Relaxed);
+        NOTING.store(true, Ordering::Relaxed);
         let root = crate::render::tests::span(7, 1, 0, "gateway");
         let client = crate::render::tests::span(7, 2, 1, "call");
         let mut server = crate::render::tests::span(7, 3, 2, "serve");
@@ -937,8 +975,31 @@ mod tests {
     }
 
     #[test]
+    fn a_span_forced_under_a_local_parent_never_exported_prints_at_once() {
+        NOTING.store(true, Ordering::Relaxed);
+        let mut pending = PendingTraces::default();
+        let now = Instant::now();
+        let span = crate::render::tests::span;
+        assert!(
+            pending.add(span(9, 0x9c, 0x9b, "child"), now).is_empty(),
+            "a child waits for its parent"
+        );
+        let dropped = SpanContext::new(
+            TraceId::from(9),
+            SpanId::from(0x9a),
+            TraceFlags::default(),
+            false,
+            TraceState::NONE,
+        );
+        note_unexported_parent(&dropped);
+        let ready = pending.add(span(9, 0x9d, 0x9a, "charge_card"), now);
+        assert_eq!(ready.len(), 1, "printed as its own tree");
+        assert_eq!(ids(&ready[0]), [0x9d]);
+    }
+
+    #[test]
     fn a_sampled_out_span_is_not_noted_as_sent() {
-        NOTING_SENT.store(true, Ordering::Relaxed);
+        NOTING.store(true, Ordering::Relaxed);
         let sampled_out = SpanContext::new(
             TraceId::from(8),
             SpanId::from(0x5a3d_0ff1),

@@ -140,7 +140,12 @@ impl HintedSampler {
     ) -> SamplingResult {
         let hint = parent_context.and_then(|context| context.get::<SampleHint>());
         let decision = match hint {
-            Some(SampleHint::Always) => SamplingDecision::RecordAndSample,
+            Some(SampleHint::Always) => {
+                if let Some(parent) = parent_context {
+                    note_if_unexported(&parent.span());
+                }
+                SamplingDecision::RecordAndSample
+            }
             Some(SampleHint::Never) => SamplingDecision::Drop,
             None => {
                 return self.sampler.should_sample(
@@ -164,10 +169,59 @@ impl HintedSampler {
     }
 }
 
+/// Tells the console that a span forced under `parent` has a parent that is never
+/// exported (a local one not sampled), so that it prints as its own tree.
+fn note_if_unexported(parent: &opentelemetry::trace::SpanRef<'_>) {
+    let parent = parent.span_context();
+    if parent.is_valid() && !parent.is_remote() && !parent.is_sampled() {
+        crate::console::note_unexported_parent(parent);
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Records;
+    use super::{Records, SampleHint, provider_builder};
+    use crate::span::OpenedSpan;
+    use opentelemetry::Context;
+    use opentelemetry::trace::{
+        SpanContext, SpanId, SpanKind, TraceContextExt as _, TraceFlags, TraceId, TraceState,
+    };
     use opentelemetry_sdk::trace::Sampler;
+
+    #[test]
+    fn a_span_forced_under_a_local_parent_sampled_out_tells_the_console() {
+        crate::console::ConsoleExporter::with_writer(std::io::sink());
+        let (_, sampler) = provider_builder(Box::new(Sampler::AlwaysOff));
+        let parent = |span_id: u64, flags: TraceFlags| {
+            let span_context = SpanContext::new(
+                TraceId::from(11),
+                SpanId::from(span_id),
+                flags,
+                false,
+                TraceState::NONE,
+            );
+            Context::new()
+                .with_span(OpenedSpan::Unsampled(span_context))
+                .with_value(SampleHint::Always)
+        };
+        let decide = |parent: &Context| {
+            sampler.decide(
+                Some(parent),
+                TraceId::from(11),
+                "charge_card",
+                &SpanKind::Internal,
+                &[],
+                &[],
+            )
+        };
+        let _ = decide(&parent(0xb1, TraceFlags::default()));
+        assert!(crate::console::is_unexported_parent(SpanId::from(0xb1)));
+        let _ = decide(&parent(0xb2, TraceFlags::SAMPLED));
+        assert!(
+            !crate::console::is_unexported_parent(SpanId::from(0xb2)),
+            "a sampled parent is exported"
+        );
+    }
 
     #[test]
     fn the_samplers_known_to_record_are_recognised_and_no_other() {
