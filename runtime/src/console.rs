@@ -413,6 +413,12 @@ impl PendingTraces {
         let trees_weight = trees.iter().map(weight).sum::<usize>();
         held.spans = rest;
         held.weight -= trees_weight;
+        // What stays may have come as late as the last span: it waits from then,
+        // not from when the spans printed now began to come.
+        held.first = held.last;
+        let last = held.last;
+        self.arrival.retain(|(pending, _)| *pending != trace_id);
+        self.arrival.push_back((trace_id, last));
         self.held -= trees.len();
         self.weight -= trees_weight;
         self.note_printed(trace_id, &trees);
@@ -692,6 +698,36 @@ mod tests {
         assert_eq!(ready.len(), 1, "only the overdue trace");
         assert_eq!(ready[0][0].span_context.trace_id(), TraceId::from(1));
         assert_eq!(pending.drain().into_iter().flatten().count(), 2);
+    }
+
+    #[test]
+    fn what_stays_of_a_trace_after_one_root_printed_waits_from_its_own_arrival() {
+        let mut pending = PendingTraces::default();
+        let start = Instant::now();
+        let span = crate::render::tests::span;
+        // Call A of trace 12 from the start; call B's child comes near its end.
+        assert!(
+            pending
+                .add(span(12, 0xa2, 0xa1, "a query"), start)
+                .is_empty()
+        );
+        let b_child = start + MAX_WAIT - Duration::from_secs(6);
+        assert!(
+            pending
+                .add(span(12, 0xb2, 0xb1, "b query"), b_child)
+                .is_empty()
+        );
+        let a_root = start + MAX_WAIT - Duration::from_secs(5);
+        let ready = pending.add(span(12, 0xa1, 0, "a"), a_root);
+        assert_eq!(ids(&ready[0]), [0xa1, 0xa2]);
+        let after_a = start + MAX_WAIT + Duration::from_secs(1);
+        assert!(
+            pending.overdue(after_a).is_empty(),
+            "B's child has waited 7 s, not 31"
+        );
+        let ready = pending.overdue(a_root + MAX_WAIT + Duration::from_secs(1));
+        assert_eq!(ready.len(), 1);
+        assert_eq!(ids(&ready[0]), [0xb2]);
     }
 
     #[test]
