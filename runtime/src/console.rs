@@ -195,6 +195,26 @@ impl fmt::Debug for ConsoleExporter {
     }
 }
 
+/// What a console exporter holds, for a flush: the SDK's batch processor flushes
+/// its queue into the exporter, but never the exporter itself.
+#[derive(Clone)]
+pub(crate) struct HeldSpans(Arc<Printer>);
+
+impl fmt::Debug for HeldSpans {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HeldSpans").finish_non_exhaustive()
+    }
+}
+
+impl HeldSpans {
+    /// Prints the spans held only for more of their trace to come (their parent
+    /// printed already: a task spawned with the request's context); a trace whose
+    /// root is still running stays held until it ends.
+    pub(crate) fn print_late(&self) {
+        self.0.take_and_print(PendingTraces::all_late);
+    }
+}
+
 impl Default for ConsoleExporter {
     fn default() -> Self {
         ConsoleExporter::new()
@@ -378,6 +398,21 @@ impl PendingTraces {
         self.take_trees(trace_id, |span| span.span_context.span_id() == root)
     }
 
+    /// Takes out the held spans of every trace whose parents were printed, each
+    /// with the spans under it.
+    fn all_late(&mut self) -> Vec<Vec<SpanData>> {
+        let printed: Vec<TraceId> = self
+            .spans
+            .keys()
+            .copied()
+            .filter(|&trace_id| self.printed.has_trace(trace_id))
+            .collect();
+        printed
+            .into_iter()
+            .filter_map(|trace_id| self.take_late(trace_id))
+            .collect()
+    }
+
     /// Takes out the held spans of `trace_id` whose parents were printed, each
     /// with the spans under it.
     fn take_late(&mut self, trace_id: TraceId) -> Option<Vec<SpanData>> {
@@ -496,6 +531,11 @@ impl ConsoleExporter {
             std::env::var_os(name)
         });
         ConsoleExporter::with_writer(std::io::stdout()).with_colour(colour)
+    }
+
+    /// What this exporter holds, for a flush.
+    pub(crate) fn held_spans(&self) -> HeldSpans {
+        HeldSpans(Arc::clone(&self.printer))
     }
 
     /// A console exporter writing to `out`, without colour.
@@ -972,42 +1012,68 @@ mod tests {
         assert_eq!((pending.held, pending.weight), (0, 0));
     }
 
+    /// A writer the test reads back.
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Shared {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            lock(&self.0).extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Shared {
+        fn printed(&self) -> String {
+            String::from_utf8_lossy(&lock(&self.0)).into_owned()
+        }
+    }
+
+    /// Exports `span`: the console's export is done when it returns.
+    fn export_one(exporter: &ConsoleExporter, span: SpanData) {
+        use opentelemetry_sdk::trace::SpanExporter as _;
+        let mut export = std::pin::pin!(exporter.export(vec![span]));
+        let mut task = std::task::Context::from_waker(std::task::Waker::noop());
+        assert!(matches!(
+            export.as_mut().poll(&mut task),
+            Poll::Ready(Ok(()))
+        ));
+    }
+
     #[test]
     fn the_exporters_thread_prints_late_spans_without_another_export() {
-        use opentelemetry_sdk::trace::SpanExporter as _;
-        #[derive(Clone, Default)]
-        struct Shared(Arc<Mutex<Vec<u8>>>);
-        impl std::io::Write for Shared {
-            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-                lock(&self.0).extend_from_slice(bytes);
-                Ok(bytes.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
         let out = Shared::default();
         let exporter = ConsoleExporter::with_writer(out.clone());
-        let root = crate::render::tests::span(6, 1, 0, "request");
-        let late = crate::render::tests::span(6, 2, 1, "late task");
-        // The console's export is done when it returns.
-        let export = |span| {
-            let mut export = std::pin::pin!(exporter.export(vec![span]));
-            let mut task = std::task::Context::from_waker(std::task::Waker::noop());
-            assert!(matches!(
-                export.as_mut().poll(&mut task),
-                Poll::Ready(Ok(()))
-            ));
-        };
-        export(root);
-        export(late);
-        let printed = || String::from_utf8_lossy(&lock(&out.0)).into_owned();
-        assert!(!printed().contains("late task"), "held a moment");
+        export_one(&exporter, crate::render::tests::span(6, 1, 0, "request"));
+        export_one(&exporter, crate::render::tests::span(6, 2, 1, "late task"));
+        assert!(!out.printed().contains("late task"), "held a moment");
         let deadline = Instant::now() + Duration::from_secs(20);
-        while !printed().contains("late task") && Instant::now() < deadline {
+        while !out.printed().contains("late task") && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(50));
         }
-        assert!(printed().contains("late task"), "{}", printed());
+        assert!(out.printed().contains("late task"), "{}", out.printed());
+    }
+
+    #[test]
+    fn a_flush_prints_late_spans_at_once_and_leaves_running_traces_held() {
+        let out = Shared::default();
+        let exporter = ConsoleExporter::with_writer(out.clone());
+        export_one(&exporter, crate::render::tests::span(13, 1, 0, "request"));
+        export_one(&exporter, crate::render::tests::span(13, 2, 1, "late task"));
+        export_one(
+            &exporter,
+            crate::render::tests::span(14, 2, 1, "still running"),
+        );
+        exporter.held_spans().print_late();
+        assert!(out.printed().contains("late task"), "{}", out.printed());
+        assert!(
+            !out.printed().contains("still running"),
+            "{}",
+            out.printed()
+        );
     }
 
     #[test]

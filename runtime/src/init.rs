@@ -210,6 +210,8 @@ pub struct Guard {
     log_counters: Arc<Counters>,
     /// What a shutdown or flush waits at most.
     shutdown_timeout: Duration,
+    /// The console exporter's held spans, when spans are printed there.
+    console: Option<crate::console::HeldSpans>,
 }
 
 impl Guard {
@@ -224,6 +226,7 @@ impl Guard {
             counters: Arc::default(),
             log_counters: Arc::default(),
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            console: None,
         }
     }
 
@@ -236,7 +239,10 @@ impl Guard {
     /// exports of the processors' own schedule too (whose failures the SDK's flush
     /// does not see): an estimate while spans flow on (a loss may show at a later
     /// flush, or twice), exact once calls have stopped, as at shutdown. The
-    /// console's metrics summary is not printed here: it is the run's, at shutdown.
+    /// console prints the spans it held for more of their printed trace to come (a
+    /// task spawned with the request's context); a trace whose root still runs
+    /// stays held until it ends. The console's metrics summary is not printed
+    /// here: it is the run's, at shutdown.
     pub fn force_flush(&self) -> Result<(), ShutdownError> {
         let deadline = Instant::now() + self.shutdown_timeout;
         let (spans_accepted, log_records_accepted) =
@@ -254,6 +260,9 @@ impl Guard {
             .provider
             .as_ref()
             .map_or(Ok(()), SdkTracerProvider::force_flush);
+        if let Some(console) = &self.console {
+            console.print_late();
+        }
         ShutdownError::of(
             [
                 ("spans", spans),
@@ -402,14 +411,17 @@ pub(crate) fn install(
         sized_by: "OTEL_BSP_MAX_QUEUE_SIZE (or Config::max_queue_size)",
     }));
     let spans_to_collector = matches!(settings.destination, Destination::Otlp(_));
+    let mut console = None;
     let processor = match settings.destination {
         Destination::None => None,
         Destination::Console => {
             if !cfg!(feature = "console") {
                 return Err(InitError::MissingFeature("console"));
             }
+            let inner = crate::console::ConsoleExporter::new();
+            console = Some(inner.held_spans());
             let exporter = CountedExporter {
-                inner: crate::console::ConsoleExporter::new(),
+                inner,
                 counters: Arc::clone(&counters),
             };
             Some(crate::processor::batch(
@@ -488,6 +500,7 @@ pub(crate) fn install(
         counters,
         log_counters,
         shutdown_timeout: settings.shutdown_timeout,
+        console,
     })
 }
 
@@ -517,6 +530,7 @@ pub fn use_global_provider() -> Result<Guard, InitError> {
         counters: Arc::default(),
         log_counters: Arc::default(),
         shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+        console: None,
     })
 }
 
