@@ -579,10 +579,11 @@ fn record_service_error<E: fmt::Display + 'static>(span: &mut ActiveSpan, error:
 /// The gRPC status tonic makes of a service's error (`Status::from_error`): a
 /// status, itself or among the sources of a boxed error or of a channel's error,
 /// load shedding (RESOURCE_EXHAUSTED, as tonic's server answers it), a timeout
-/// (CANCELLED) or a connection that failed (UNAVAILABLE). Any other error is UNKNOWN
-/// to a client's application, with its text; a server's is none (tonic resets the
-/// stream). (`hyper` and `h2` errors, which tonic maps further, are UNKNOWN here.)
-/// The error's type is known only through `Any`: the layer's bound is `Display`.
+/// (CANCELLED), a connection that failed (UNAVAILABLE), or the transport's HTTP/2
+/// errors as tonic's server and channel map them ([`h2_status`]). Any other error
+/// is UNKNOWN to a client's application, with its text; a server's is none (tonic
+/// resets the stream). The error's type is known only through `Any`: the layer's
+/// bound is `Display`.
 fn grpc_status_of<E: fmt::Display + 'static>(error: &E, side: Side) -> Option<(i32, String)> {
     #[cfg(feature = "tonic")]
     {
@@ -600,6 +601,9 @@ fn grpc_status_of<E: fmt::Display + 'static>(error: &E, side: Side) -> Option<(i
                         "Too many active requests for the connection".to_owned(),
                     ));
                 }
+                if let Some(h2) = boxed.downcast_ref::<h2::Error>() {
+                    return Some(h2_status(h2, h2));
+                }
                 Some(&**boxed)
             } else if let Some(channel) = error_any.downcast_ref::<tonic::transport::Error>() {
                 Some(channel)
@@ -616,6 +620,17 @@ fn grpc_status_of<E: fmt::Display + 'static>(error: &E, side: Side) -> Option<(i
             if error.is::<tonic::ConnectError>() {
                 return Some((tonic::Code::Unavailable as i32, error.to_string()));
             }
+            if let Some(hyper) = error.downcast_ref::<hyper::Error>() {
+                if hyper.is_timeout() {
+                    return Some((tonic::Code::Unavailable as i32, hyper.to_string()));
+                }
+                if hyper.is_canceled() {
+                    return Some((tonic::Code::Cancelled as i32, hyper.to_string()));
+                }
+                if let Some(h2) = hyper.source().and_then(|source| source.downcast_ref()) {
+                    return Some(h2_status(h2, hyper));
+                }
+            }
             source = error.source();
         }
         if side == Side::Client {
@@ -625,6 +640,34 @@ fn grpc_status_of<E: fmt::Display + 'static>(error: &E, side: Side) -> Option<(i
     }
     let _ = (error, side);
     None
+}
+
+/// The status tonic makes of an HTTP/2 error, by its reason (gRPC's "HTTP/2 to
+/// gRPC status" table), said with `said`'s text: the h2 error's, or the hyper
+/// error holding it.
+#[cfg(feature = "tonic")]
+fn h2_status(error: &h2::Error, said: &dyn fmt::Display) -> (i32, String) {
+    use h2::Reason;
+    use tonic::Code;
+    let code = match error.reason() {
+        Some(
+            Reason::NO_ERROR
+            | Reason::PROTOCOL_ERROR
+            | Reason::INTERNAL_ERROR
+            | Reason::FLOW_CONTROL_ERROR
+            | Reason::SETTINGS_TIMEOUT
+            | Reason::FRAME_SIZE_ERROR
+            | Reason::COMPRESSION_ERROR
+            | Reason::CONNECT_ERROR,
+        ) => Code::Internal,
+        Some(Reason::REFUSED_STREAM) => Code::Unavailable,
+        Some(Reason::CANCEL) => Code::Cancelled,
+        Some(Reason::ENHANCE_YOUR_CALM) => Code::ResourceExhausted,
+        Some(Reason::INADEQUATE_SECURITY) => Code::PermissionDenied,
+        _ => Code::Unknown,
+    };
+    let message = crate::value::format_bounded(format_args!("h2 protocol error: {said}"));
+    (code as i32, message)
 }
 
 fn record_grpc(span: &mut ActiveSpan, rpc: &RpcMeta, code: i32, message: &str) {

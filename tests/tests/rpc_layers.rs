@@ -299,7 +299,7 @@ fn a_layers_service_error_is_the_status_tonic_makes_of_it() {
         Option<&'static str>,
         Status,
     );
-    let cases: [Case; 7] = [
+    let cases: [Case; 9] = [
         (
             server,
             || Box::new(tonic::Status::resource_exhausted("shed")),
@@ -341,6 +341,23 @@ fn a_layers_service_error_is_the_status_tonic_makes_of_it() {
             Some("UNAVAILABLE"),
             Some("UNAVAILABLE"),
             Status::error("refused"),
+        ),
+        // The transport's HTTP/2 errors, by their reason.
+        (
+            client,
+            || Box::new(h2::Error::from(h2::Reason::REFUSED_STREAM)),
+            Some("UNAVAILABLE"),
+            Some("UNAVAILABLE"),
+            Status::error(
+                "h2 protocol error: protocol error: refused stream before processing any application logic",
+            ),
+        ),
+        (
+            server,
+            || Box::new(h2::Error::from(h2::Reason::CANCEL)),
+            Some("CANCELLED"),
+            None,
+            Status::Unset,
         ),
         // What tonic's client makes of any other error.
         (
