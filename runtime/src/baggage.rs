@@ -4,7 +4,8 @@
 //! `#[traced(baggage(user.id))]` records entries of the current baggage as span
 //! attributes; `#[traced(set_baggage(user.id = id))]` runs the body with entries
 //! added, so downstream calls carry them. The W3C Baggage limits (64 entries, 8192
-//! bytes) hold: an entry that would break them is not added. Values arriving from
+//! bytes of the header, values escaped) hold: an entry that would break them is
+//! not added. Values arriving from
 //! other services are only recorded under keys the code names.
 
 use opentelemetry::baggage::{Baggage, BaggageExt as _};
@@ -52,11 +53,34 @@ pub(crate) fn added(context: &Context, entries: Vec<KeyValue>) -> Context {
     let mut baggage = copied(context.baggage(), |key| {
         !entries.iter().any(|entry| entry.key == *key)
     });
+    // Measured as the header writes it (escaped), as well as the `Baggage` type
+    // measures it: an entry the header would leave out is not kept here either.
+    let mut header_bytes = least_header_bytes(&baggage);
     for KeyValue { key, value, .. } in entries {
-        // An entry beyond the W3C limits is not added; the others stay.
-        let _ = baggage.insert(key, StringValue::from(value.as_str().into_owned()));
+        let value = value.as_str();
+        let member = crate::propagation::least_baggage_bytes([(key.as_str(), &*value, "")]);
+        let bytes = header_bytes + usize::from(header_bytes > 0) + member;
+        if bytes > crate::propagation::MAX_BAGGAGE_BYTES {
+            continue;
+        }
+        // An entry beyond the W3C limits is not added; the others stay. (Each is
+        // a new key here: `insert` tells a refusal by the length alone.)
+        let entries = baggage.len();
+        let _ = baggage.insert(key, StringValue::from(value.into_owned()));
+        if baggage.len() > entries {
+            header_bytes = bytes;
+        }
     }
     context.with_baggage(baggage)
+}
+
+/// What the header of `baggage` takes at least.
+fn least_header_bytes(baggage: &Baggage) -> usize {
+    crate::propagation::least_baggage_bytes(
+        baggage
+            .iter()
+            .map(|(key, (value, metadata))| (key.as_str(), value.as_str(), metadata.as_str())),
+    )
 }
 
 /// `context` with the entries of `carried` (a message's baggage) added to its
@@ -163,6 +187,32 @@ mod tests {
             set_baggage_entry("tenant", format_args!("{}", "a".repeat(8192))),
             Some(KeyValue::new("tenant", "a".repeat(8192)))
         );
+    }
+
+    #[test]
+    fn an_entry_the_header_could_not_carry_escaped_is_left_out() {
+        // 6000 bytes, within the limit; 18000 escaped (`%C3%A9` each).
+        let escaped_past = added(
+            &Context::new(),
+            vec![KeyValue::new("note", "é".repeat(3000))],
+        );
+        assert_eq!(escaped_past.baggage().get("note"), None);
+        // 2000 bytes, 6000 escaped: kept, and so is what comes after it.
+        let fitting = added(
+            &Context::new(),
+            vec![
+                KeyValue::new("note", "é".repeat(1000)),
+                KeyValue::new("tenant", "acme"),
+            ],
+        );
+        assert!(fitting.baggage().get("note").is_some());
+        let big = added(&fitting, vec![KeyValue::new("big", "x".repeat(2200))]);
+        assert_eq!(
+            big.baggage().get("big"),
+            None,
+            "6000 escaped bytes and 2200 more are past 8192"
+        );
+        assert!(big.baggage().get("tenant").is_some(), "the others stay");
     }
 
     #[test]

@@ -171,35 +171,65 @@ fn property(property: &str) -> Option<String> {
 }
 
 /// The `baggage` header for `entries` (key, value, metadata), in their order; `None`
-/// when no member is written.
-fn header<'a>(entries: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>) -> Option<String> {
+/// when no member is written. Values are escaped for form decoders too where the
+/// header then holds every member, else only as the grammar needs: a hop
+/// forwarding a header it received within the limit (`+` and `=` raw in values)
+/// does not push members out of it.
+fn header<'a>(
+    entries: impl IntoIterator<Item = (&'a str, &'a str, &'a str)> + Clone,
+) -> Option<String> {
+    match written(entries.clone(), Escape::FormSafe) {
+        (header, true) => header,
+        (_, false) => written(entries, Escape::Needed).0,
+    }
+}
+
+/// The header of `entries` escaped as `escape` says, and whether every member
+/// (with a valid key) found room in it.
+fn written<'a>(
+    entries: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>,
+    escape: Escape,
+) -> (Option<String>, bool) {
     let mut header = String::new();
-    let mut members = 0;
+    let (mut members, mut all) = (0, true);
     for (key, value, metadata) in entries {
-        if members == MAX_MEMBERS {
-            break;
-        }
-        let Some(member) = member(key, value, metadata) else {
+        let Some(member) = member(key, value, metadata, escape) else {
             continue;
         };
         let separator = if members == 0 { "" } else { "," };
-        if header.len() + separator.len() + member.len() > MAX_BYTES {
+        if members == MAX_MEMBERS || header.len() + separator.len() + member.len() > MAX_BYTES {
+            all = false;
             continue;
         }
         header.push_str(separator);
         header.push_str(&member);
         members += 1;
     }
-    (members > 0).then_some(header)
+    ((members > 0).then_some(header), all)
+}
+
+/// The bytes a header holding `entries` (key, value, metadata) takes at least,
+/// each value escaped only as the grammar needs: what a local entry is measured
+/// by before it is added, so that no entry is kept here that the header would
+/// leave out.
+pub(crate) fn least_header_bytes<'a>(
+    entries: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>,
+) -> usize {
+    entries
+        .into_iter()
+        .filter_map(|(key, value, metadata)| member(key, value, metadata, Escape::Needed))
+        .enumerate()
+        .map(|(index, member)| usize::from(index > 0) + member.len())
+        .sum()
 }
 
 /// `key=value;property..`, the value percent-encoded and only the metadata's valid
 /// properties written; `None` when the key is not a token.
-fn member(key: &str, value: &str, metadata: &str) -> Option<String> {
+fn member(key: &str, value: &str, metadata: &str, escape: Escape) -> Option<String> {
     if !is_token(key) {
         return None;
     }
-    let mut member = format!("{key}={}", percent_encode(value));
+    let mut member = format!("{key}={}", percent_encode(value, escape));
     for property in metadata.split(';').filter_map(property) {
         member.push(';');
         member.push_str(&property);
@@ -254,13 +284,24 @@ fn hex_digit(byte: u8) -> Option<u8> {
         .and_then(|digit| u8::try_from(digit).ok())
 }
 
-/// Escapes every byte of `value` that is not a baggage octet, and `%`, `=` and `+`
-/// (the specification allows escaping any: decoders that read values as form data,
-/// OpenTelemetry Python's `unquote_plus` among them, take a raw `+` for a space).
-fn percent_encode(value: &str) -> String {
+/// Which bytes of a value are escaped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Escape {
+    /// Those the grammar needs (every byte that is not a baggage octet, and `%`),
+    /// and `=` and `+`: the specification allows escaping any, and decoders that
+    /// read values as form data (OpenTelemetry Python's `unquote_plus` among them)
+    /// take a raw `+` for a space.
+    FormSafe,
+    /// Only those the grammar needs.
+    Needed,
+}
+
+/// `value` with the bytes `escape` names percent-encoded.
+fn percent_encode(value: &str, escape: Escape) -> String {
     let mut encoded = String::with_capacity(value.len());
     for byte in value.bytes() {
-        if is_baggage_octet(byte) && !matches!(byte, b'%' | b'=' | b'+') {
+        let form_byte = escape == Escape::FormSafe && matches!(byte, b'=' | b'+');
+        if is_baggage_octet(byte) && byte != b'%' && !form_byte {
             encoded.push(char::from(byte));
         } else {
             // Writing to a `String` cannot fail.
