@@ -149,6 +149,12 @@ pub trait ScalarValue {
     fn scalar_value(&self) -> Option<Value>;
 }
 
+/// A scalar that may be an element of an array value: not itself a collection (a
+/// `Vec<Vec<u8>>` is a payload, not recorded by default, where a `Vec<u8>` is an
+/// array of integers).
+#[doc(hidden)]
+pub trait ScalarElement: ScalarValue {}
+
 /// The kind a parameter of type `T` is recorded with, known at compile time for
 /// the built-in scalars and `Unknown` otherwise: an inherent constant applies when
 /// its bound holds, and the trait constant of [`UnknownKind`] fills in when not.
@@ -184,6 +190,7 @@ macro_rules! scalar_via_i64 {
                 Some(Value::I64(i64::from(*self)))
             }
         }
+        impl ScalarElement for $ty {}
     )*};
 }
 scalar_via_i64!(i8, i16, i32, i64, u8, u16, u32);
@@ -203,6 +210,7 @@ macro_rules! scalar_wide_integer {
                 })
             }
         }
+        impl ScalarElement for $ty {}
     )*};
 }
 scalar_wide_integer!(u64, u128, i128, usize, isize);
@@ -219,6 +227,7 @@ macro_rules! scalar_direct {
                 Some(Value::$value(convert(*self)))
             }
         }
+        impl ScalarElement for $ty {}
     )*};
 }
 scalar_direct!(
@@ -266,6 +275,12 @@ impl fmt::Write for ShortText {
         Ok(())
     }
 }
+
+impl ScalarElement for char {}
+impl ScalarElement for str {}
+impl ScalarElement for String {}
+impl ScalarElement for Cow<'_, str> {}
+impl<T: ScalarElement> ScalarElement for Option<T> {}
 
 impl ScalarValue for char {
     const KIND: ValueKind = ValueKind::String;
@@ -334,8 +349,9 @@ const MAX_ARRAY_ITEMS: usize = 128;
 /// Slices, arrays and `Vec`s of scalars are array values, of their first
 /// [`MAX_ARRAY_ITEMS`] elements. An array holds one type, so integers that do not
 /// all fit `i64` make an array of decimal strings, and an element with no value (an
-/// empty `Option`) among those makes the whole array absent.
-impl<T: ScalarValue> ScalarValue for [T] {
+/// empty `Option`) among those makes the whole array absent. Collections of
+/// collections are not array values ([`ScalarElement`]).
+impl<T: ScalarElement> ScalarValue for [T] {
     const KIND: ValueKind = T::ARRAY_KIND;
     fn scalar_value(&self) -> Option<Value> {
         let values: Option<Vec<Value>> = self
@@ -347,14 +363,14 @@ impl<T: ScalarValue> ScalarValue for [T] {
     }
 }
 
-impl<T: ScalarValue, const N: usize> ScalarValue for [T; N] {
+impl<T: ScalarElement, const N: usize> ScalarValue for [T; N] {
     const KIND: ValueKind = T::ARRAY_KIND;
     fn scalar_value(&self) -> Option<Value> {
         self.as_slice().scalar_value()
     }
 }
 
-impl<T: ScalarValue> ScalarValue for Vec<T> {
+impl<T: ScalarElement> ScalarValue for Vec<T> {
     const KIND: ValueKind = T::ARRAY_KIND;
     fn scalar_value(&self) -> Option<Value> {
         self.as_slice().scalar_value()
@@ -407,6 +423,7 @@ macro_rules! scalar_through_pointer {
                 (**self).scalar_value()
             }
         }
+        impl<T: ScalarElement + ?Sized> ScalarElement for $pointer {}
     )*};
 }
 scalar_through_pointer!(&T, &mut T, Box<T>, Rc<T>, Arc<T>);

@@ -419,6 +419,16 @@ fn slices_arrays_and_vecs_of_scalars_are_array_values() {
     );
 }
 
+/// Rows of bytes and keys: payloads, not arrays of scalars.
+#[traced]
+fn store(rows: Vec<Vec<u8>>, keys: &[[u8; 4]], tags: Vec<&str>, id: u32) {}
+
+#[test]
+fn collections_of_collections_are_not_recorded_by_default() {
+    let captured = capture(|| store(vec![vec![1, 2]], &[[0; 4]], vec!["a"], 7));
+    assert_eq!(own_keys(&captured.spans()[0]), ["tags", "id"]);
+}
+
 #[traced]
 fn wide_array(ids: Vec<u64>) {}
 
