@@ -105,6 +105,11 @@ impl<S: Span> Span for Kept<S> {
     }
 
     fn set_attribute(&mut self, attribute: KeyValue) {
+        // Nothing to keep for a span that records nothing (a `tracing` span
+        // sampled out): its values would wait for nothing until it ends.
+        if !self.span.is_recording() {
+            return;
+        }
         if let Some(attribute) = self.attributes.set(attribute) {
             self.span.set_attribute(attribute);
         }
@@ -211,6 +216,19 @@ mod tests {
         });
         assert_eq!(status, Status::Ok);
         assert_eq!(applied(|_| ()), Status::Unset);
+    }
+
+    #[test]
+    fn a_span_recording_nothing_keeps_nothing_aside() {
+        use opentelemetry::KeyValue;
+        let provider = SdkTracerProvider::builder()
+            .with_sampler(opentelemetry_sdk::trace::Sampler::AlwaysOff)
+            .build();
+        let mut span = Kept::new(provider.tracer("test").start("span"));
+        for step in 0..20 {
+            span.set_attribute(KeyValue::new("step", step));
+        }
+        assert!(span.attributes.take().is_empty());
     }
 
     #[test]
