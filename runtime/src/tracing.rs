@@ -52,7 +52,7 @@ where
         .with_tracer(BridgeTracer)
         .with_context_activation(true)
         .with_filter(SpanEvents)
-        .and_then(KeepEnteredIds)
+        .and_then(KeepEnteredIds::default())
         .and_then(ExportEvents)
 }
 
@@ -216,11 +216,17 @@ fn scope() -> InstrumentationScope {
         .build()
 }
 
-/// Keeps, in each `tracing` span, the ids it got when first entered (where
-/// context activation builds it), for the events that name it as their parent
-/// (`info!(parent: &span, ..)`) while another span is the current one.
-/// Runs after `tracing-opentelemetry`'s layer, which made the span current.
-struct KeepEnteredIds;
+/// Keeps, in each `tracing` span, the ids it got when built: first entered (where
+/// context activation builds it), or given as the parent of a new span
+/// (`info_span!(parent: &batch, ..)`, which builds it entered or not), for the
+/// events that name it as their parent (`info!(parent: &span, ..)`) while another
+/// span is the current one. Runs after `tracing-opentelemetry`'s layer, which made
+/// the span current, or built the parent.
+#[derive(Default)]
+struct KeepEnteredIds {
+    /// The subscriber it is part of, to read a built parent's context with.
+    dispatch: std::sync::OnceLock<tracing_core::dispatcher::WeakDispatch>,
+}
 
 /// A `tracing` span's OpenTelemetry span context; see [`KeepEnteredIds`].
 struct EnteredIds(SpanContext);
@@ -229,6 +235,44 @@ impl<S> Layer<S> for KeepEnteredIds
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
+    fn on_register_dispatch(&self, subscriber: &tracing_core::Dispatch) {
+        let _ = self.dispatch.set(subscriber.downgrade());
+    }
+
+    fn on_new_span(
+        &self,
+        attributes: &tracing_core::span::Attributes<'_>,
+        _: &Id,
+        ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        let Some(parent) = attributes.parent() else {
+            return;
+        };
+        let Some(span) = ctx.span(parent) else { return };
+        if span.extensions().get::<EnteredIds>().is_some() {
+            return;
+        }
+        let Some(dispatch) = self
+            .dispatch
+            .get()
+            .and_then(tracing_core::dispatcher::WeakDispatch::upgrade)
+        else {
+            return;
+        };
+        // Built already (by `tracing-opentelemetry`, for this child): read, with
+        // no extensions held, as the function asks.
+        let Some(built) = tracing_opentelemetry::get_otel_context(parent, &dispatch) else {
+            return;
+        };
+        let built = built.span().span_context().clone();
+        if built.is_valid() {
+            let mut extensions = span.extensions_mut();
+            if extensions.get_mut::<EnteredIds>().is_none() {
+                extensions.insert(EnteredIds(built));
+            }
+        }
+    }
+
     fn on_enter(&self, id: &Id, ctx: tracing_subscriber::layer::Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
         if span.extensions().get::<EnteredIds>().is_some() {

@@ -222,6 +222,31 @@ fn a_line_naming_its_span_carries_that_spans_ids_or_its_nearest_entered_ancestor
 }
 
 #[test]
+fn a_line_naming_a_span_built_for_its_child_but_never_entered_carries_its_ids() {
+    let (lines, subscriber) = formatted();
+    let captured = tracing::subscriber::with_default(subscriber, || {
+        capture(|| {
+            let batch = tracing::info_span!("batch");
+            for item in 0..2 {
+                tracing::info_span!(parent: &batch, "item", item).in_scope(|| {});
+            }
+            tracing::info!(parent: &batch, "done");
+        })
+    });
+    let batch = captured.find("batch").expect("the batch span");
+    let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(
+        text.lines().collect::<Vec<_>>(),
+        [format!(
+            " INFO batch: done trace_id={} span_id={}",
+            batch.span_context.trace_id(),
+            batch.span_context.span_id()
+        )],
+        "{text}"
+    );
+}
+
+#[test]
 fn a_span_entered_for_the_first_time_on_several_threads_at_once_is_entered_on_each() {
     let (lines, subscriber) = formatted();
     let dispatch = tracing::Dispatch::new(subscriber);
