@@ -223,7 +223,7 @@ impl Parse for RawOption {
         let key = input.call(Ident::parse_any)?;
         let value = if input.peek(Token![=]) {
             input.parse::<Token![=]>()?;
-            RawValue::Assigned(input.parse()?)
+            RawValue::Assigned(ungrouped(input.parse()?))
         } else if input.peek(syn::token::Paren) {
             let content;
             syn::parenthesized!(content in input);
@@ -507,6 +507,16 @@ fn usage(option: &str) -> String {
         _ => "crate = path::to::otel_traced",
     };
     format!("`{option}` is written `{form}`")
+}
+
+/// `expr` without the invisible groups `macro_rules!` wraps its fragments in
+/// (`name = $name` where `$name:literal` or `$name:expr`): the literal or path the
+/// user wrote, as the matchers below take it.
+fn ungrouped(expr: Expr) -> Expr {
+    match expr {
+        Expr::Group(group) => ungrouped(*group.expr),
+        other => other,
+    }
 }
 
 fn string_literal(expr: Expr) -> syn::Result<LitStr> {
