@@ -272,6 +272,21 @@ fn is_async_trait_positional(ident: &syn::Ident) -> bool {
         .is_some_and(|index| !index.is_empty() && index.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// Removes `#[skip]` from `self`, which is never recorded anyway (as `skip(self)`
+/// is taken); `#[attr]` there is an error that says how to record a field.
+fn take_receiver_attributes(receiver: &mut syn::Receiver, errors: &mut Errors) {
+    receiver.attrs.retain(|attribute| {
+        if attribute.path().is_ident("attr") {
+            errors.push(syn::Error::new_spanned(
+                attribute,
+                "`self` is never recorded: record what it holds with `attrs(..)`, such as `#[traced(attrs(cart.id = self.id))]`",
+            ));
+            return false;
+        }
+        !attribute.path().is_ident("skip")
+    });
+}
+
 /// Reads and removes `#[skip]` and `#[attr(..)]` from every parameter;
 /// `expressions` are the attribute's, which may change a `mut` one.
 fn take_params(
@@ -283,8 +298,12 @@ fn take_params(
     let moved_mut = async_trait_mut_params(&function.block);
     let mut params = Vec::new();
     for (index, input) in function.sig.inputs.iter_mut().enumerate() {
-        let FnArg::Typed(typed) = input else {
-            continue;
+        let typed = match input {
+            FnArg::Typed(typed) => typed,
+            FnArg::Receiver(receiver) => {
+                take_receiver_attributes(receiver, errors);
+                continue;
+            }
         };
         let span = typed.pat.span();
         let (ident, rebinding) = match &*typed.pat {
