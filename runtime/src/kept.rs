@@ -6,11 +6,13 @@
 //! setting a status: only the last call counts, but `Ok` is final and `Unset` is
 //! ignored. The automatic ones follow the same rules among themselves: of two
 //! failures (a stream's `Err` items, a gRPC reply after one), the last is the
-//! call's, as its `error.type` and its duration metric say. The SDK keeps the
-//! greater of two statuses (Ok over Error over Unset) and, of two Errors, the one
-//! whose description sorts last, and cannot take one back: an explicit Error would
-//! lose to an automatic one that sorts after it, also one set earlier. So the span
-//! hands the SDK one status when it ends.
+//! call's, as its `error.type` and its duration metric say. Other code's calls of
+//! the API keep the SDK's order: the greater of two statuses (Ok over Error over
+//! Unset) and, of two Errors, the one whose description sorts last
+//! (`tracing-opentelemetry` sets `Error("")` at every error event, and counts on
+//! an earlier description staying). The SDK cannot take a status back: an explicit
+//! Error would lose to an automatic one that sorts after it, also one set earlier.
+//! So the span hands the SDK one status when it ends.
 //!
 //! Attributes set again are the other thing ([`late`]).
 
@@ -23,28 +25,45 @@ use std::borrow::Cow;
 use std::cell::Cell;
 use std::time::SystemTime;
 
+/// Who sets a status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Setter {
+    /// Other code, through the API.
+    Other,
+    /// The call's outcome: a returned error, a panic, a failed reply.
+    Automatic,
+    /// The body's decision ([`crate::set_status`]).
+    Explicit,
+}
+
 thread_local! {
-    /// Set while [`set_explicit`] sets a status, so that the span tells the body's
-    /// decision from the automatic status and from other code's calls of the API.
-    static EXPLICIT: Cell<bool> = const { Cell::new(false) };
+    /// Set while [`set_explicit`] or [`set_automatic`] sets a status, so that the
+    /// span tells the body's decision and the call's outcome from other code's
+    /// calls of the API.
+    static SETTER: Cell<Setter> = const { Cell::new(Setter::Other) };
 }
 
 /// Sets `status` on `span` as the body's own decision.
 pub(crate) fn set_explicit(span: &SpanRef<'_>, status: Status) {
-    deciding(|| span.set_status(status));
+    setting(Setter::Explicit, || span.set_status(status));
 }
 
-/// Runs `set` with the statuses it sets taken for the body's decisions. The flag
-/// is restored, not cleared, when `set` returns or unwinds: another tracer's span
+/// Sets `status` on `span` as the call's outcome.
+pub(crate) fn set_automatic(span: &SpanRef<'_>, status: Status) {
+    setting(Setter::Automatic, || span.set_status(status));
+}
+
+/// Runs `set` with the statuses it sets taken for `setter`'s. The flag is
+/// restored, not cleared, when `set` returns or unwinds: another tracer's span
 /// may call back into `set_status`, or panic.
-fn deciding(set: impl FnOnce()) {
-    struct Restore(bool);
+fn setting(setter: Setter, set: impl FnOnce()) {
+    struct Restore(Setter);
     impl Drop for Restore {
         fn drop(&mut self) {
-            EXPLICIT.set(self.0);
+            SETTER.set(self.0);
         }
     }
-    let _restore = Restore(EXPLICIT.replace(true));
+    let _restore = Restore(SETTER.replace(setter));
     set();
 }
 
@@ -116,14 +135,25 @@ impl<S: Span> Span for Kept<S> {
     }
 
     fn set_status(&mut self, status: Status) {
-        if EXPLICIT.get() {
-            let is_final = self.decided && self.status == Status::Ok;
-            if status != Status::Unset && !is_final {
-                self.status = status;
-                self.decided = true;
+        match SETTER.get() {
+            Setter::Explicit => {
+                let is_final = self.decided && self.status == Status::Ok;
+                if status != Status::Unset && !is_final {
+                    self.status = status;
+                    self.decided = true;
+                }
             }
-        } else if !self.decided && status != Status::Unset && self.status != Status::Ok {
-            self.status = status;
+            Setter::Automatic if !self.decided => {
+                if status != Status::Unset && self.status != Status::Ok {
+                    self.status = status;
+                }
+            }
+            Setter::Other if !self.decided => {
+                if status > self.status {
+                    self.status = status;
+                }
+            }
+            Setter::Automatic | Setter::Other => {}
         }
     }
 
@@ -155,7 +185,7 @@ impl<S: Span> Drop for Kept<S> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Kept, deciding};
+    use super::{Kept, Setter, setting};
     use opentelemetry::trace::{Span, Status, Tracer, TracerProvider};
     use opentelemetry_sdk::trace::{SdkTracerProvider, Span as SdkSpan};
 
@@ -170,17 +200,22 @@ mod tests {
     }
 
     fn explicitly(span: &mut Kept<SdkSpan>, status: Status) {
-        deciding(|| span.set_status(status));
+        setting(Setter::Explicit, || span.set_status(status));
+    }
+
+    fn automatically(span: &mut Kept<SdkSpan>, status: Status) {
+        setting(Setter::Automatic, || span.set_status(status));
     }
 
     #[test]
     fn the_last_error_decided_wins_over_everything_else() {
         let status = applied(|span| {
-            span.set_status(Status::error("zz automatic, before"));
+            automatically(span, Status::error("zz automatic, before"));
             explicitly(span, Status::error("ab first"));
             explicitly(span, Status::error("aa second"));
             explicitly(span, Status::Unset);
-            span.set_status(Status::error("zz automatic, after"));
+            automatically(span, Status::error("zz automatic, after"));
+            span.set_status(Status::error("zz other code's"));
             span.set_status(Status::Ok);
         });
         assert_eq!(status, Status::error("aa second"));
@@ -192,18 +227,18 @@ mod tests {
             explicitly(span, Status::error("before"));
             explicitly(span, Status::Ok);
             explicitly(span, Status::error("after"));
-            span.set_status(Status::error("automatic"));
+            automatically(span, Status::error("automatic"));
         });
         assert_eq!(status, Status::Ok);
     }
 
     #[test]
-    fn without_a_decision_the_last_status_counts_and_ok_is_final() {
+    fn of_the_calls_outcomes_the_last_counts_and_ok_is_final() {
         let status = applied(|span| {
-            span.set_status(Status::error("a"));
-            span.set_status(Status::error("b"));
-            span.set_status(Status::error("a later one"));
-            span.set_status(Status::Unset);
+            automatically(span, Status::error("a"));
+            automatically(span, Status::error("b"));
+            automatically(span, Status::error("a later one"));
+            automatically(span, Status::Unset);
         });
         assert_eq!(
             status,
@@ -212,10 +247,30 @@ mod tests {
         );
         let status = applied(|span| {
             span.set_status(Status::Ok);
-            span.set_status(Status::error("after"));
+            automatically(span, Status::error("after"));
         });
         assert_eq!(status, Status::Ok);
         assert_eq!(applied(|_| ()), Status::Unset);
+    }
+
+    #[test]
+    fn other_codes_statuses_keep_the_sdks_order() {
+        // `tracing-opentelemetry` sets `Error("")` at every error event.
+        let status = applied(|span| {
+            span.set_status(Status::error("connection refused"));
+            span.set_status(Status::error(""));
+        });
+        assert_eq!(status, Status::error("connection refused"));
+        let status = applied(|span| {
+            automatically(span, Status::error("declined"));
+            span.set_status(Status::error(""));
+        });
+        assert_eq!(status, Status::error("declined"), "nor replaces an outcome");
+        let status = applied(|span| {
+            span.set_status(Status::error("zz"));
+            automatically(span, Status::error("declined"));
+        });
+        assert_eq!(status, Status::error("declined"), "which replaces theirs");
     }
 
     #[test]
@@ -233,18 +288,19 @@ mod tests {
 
     #[test]
     fn the_flag_is_restored_when_setting_unwinds() {
-        let unwound = std::panic::catch_unwind(|| deciding(|| panic!("a tracer's span")));
+        let unwound = std::panic::catch_unwind(|| {
+            setting(Setter::Explicit, || panic!("a tracer's span"));
+        });
         assert!(unwound.is_err());
         let status = applied(|span| {
             explicitly(span, Status::Ok);
             span.set_status(Status::error("not a decision"));
         });
         assert_eq!(status, Status::Ok);
-        let status = applied(|span| span.set_status(Status::error("automatic")));
-        assert_eq!(
-            status,
-            Status::error("automatic"),
-            "taken for an automatic one"
-        );
+        let status = applied(|span| {
+            span.set_status(Status::error("b"));
+            span.set_status(Status::error("a"));
+        });
+        assert_eq!(status, Status::error("b"), "taken for other code's");
     }
 }

@@ -394,7 +394,7 @@ fn record_exception(
         *message = within_length_limit(std::mem::replace(message, Value::Bool(false)));
         span.add_event("exception", exception);
     }
-    span.set_status(Status::error(truncated(description)));
+    crate::kept::set_automatic(span, Status::error(truncated(description)));
 }
 
 /// A status description within the value length limit.

@@ -814,11 +814,12 @@ impl<B> PinnedDrop for TracedBody<B> {
         let panicking = std::thread::panicking();
         // Does not return after a panic: the span has ended with it.
         span.drop_given_up(inner);
-        // Not while a panic unwinds: a call given up by another's panic has no
-        // reply either.
-        if let Some(awaited) = this.awaiting_trailers.take()
-            && !panicking
-        {
+        if let Some(awaited) = this.awaiting_trailers.take() {
+            // Given up by another's panic: no reply; the span's own drop ends it
+            // as given up (`otel_traced.cancelled`), as a stream's.
+            if panicking {
+                return;
+            }
             span.handle()
                 .record_reply(&awaited.rpc, Some(STREAM_GIVEN_UP.into()), false);
         }

@@ -454,6 +454,11 @@ fn a_grpc_stream_dropped_by_another_panic_has_no_reply() {
         None,
         "given up by a panic, not CANCELLED by its caller"
     );
+    assert_eq!(
+        otel_traced_tests::attribute(span, "otel_traced.cancelled"),
+        Some(&otel_traced::opentelemetry::Value::Bool(true)),
+        "nor completed"
+    );
 }
 
 #[test]

@@ -462,7 +462,7 @@ fn record_grpc(span: &SpanRef<'_>, side: Side, code: i32, message: &str) {
     }
     if grpc_failed(side, code) {
         span.set_attribute(KeyValue::new("error.type", name));
-        span.set_status(Status::error(message.to_owned()));
+        crate::kept::set_automatic(span, Status::error(message.to_owned()));
     }
 }
 
@@ -470,7 +470,7 @@ fn record_http(span: &SpanRef<'_>, side: Side, status: u16) {
     span.set_attribute(KeyValue::new(HTTP_STATUS_CODE, i64::from(status)));
     if http_failed(side, status) {
         span.set_attribute(KeyValue::new("error.type", status.to_string()));
-        span.set_status(Status::error(""));
+        crate::kept::set_automatic(span, Status::error(""));
     }
 }
 
