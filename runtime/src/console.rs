@@ -288,6 +288,8 @@ impl PrintedSpans {
 #[derive(Debug)]
 struct Held {
     spans: Vec<SpanData>,
+    /// When each of `spans` arrived, in the same order (and so in time order).
+    arrived: Vec<Instant>,
     /// What `spans` weigh.
     weight: usize,
     first: Instant,
@@ -318,6 +320,7 @@ impl PendingTraces {
             self.arrival.push_back((trace_id, now));
             Held {
                 spans: Vec::new(),
+                arrived: Vec::new(),
                 weight: 0,
                 first: now,
                 last: now,
@@ -326,6 +329,7 @@ impl PendingTraces {
         let span_id = span.span_context.span_id();
         let span_weight = weight(&span);
         held.spans.push(span);
+        held.arrived.push(now);
         held.weight += span_weight;
         held.last = now;
         self.held += 1;
@@ -436,24 +440,28 @@ impl PendingTraces {
         is_root: impl Fn(&SpanData) -> bool,
     ) -> Option<Vec<SpanData>> {
         let held = self.spans.get_mut(&trace_id)?;
-        let (trees, rest) = tree_of(std::mem::take(&mut held.spans), is_root);
-        if trees.is_empty() {
-            held.spans = rest;
+        let in_trees = in_trees(&held.spans, is_root);
+        if !in_trees.contains(&true) {
             return None;
         }
-        if rest.is_empty() {
-            held.spans = trees;
+        if !in_trees.contains(&false) {
             return self.remove(trace_id);
         }
+        let (trees, rest) = split(std::mem::take(&mut held.spans), &in_trees);
+        let (_, arrived) = split(std::mem::take(&mut held.arrived), &in_trees);
         let trees_weight = trees.iter().map(weight).sum::<usize>();
         held.spans = rest;
         held.weight -= trees_weight;
-        // What stays may have come as late as the last span: it waits from then,
-        // not from when the spans printed now began to come.
-        held.first = held.last;
-        let last = held.last;
+        // What stays waits from when it came, not from when the spans printed now
+        // began to come.
+        let first = arrived.first().copied().unwrap_or(held.last);
+        held.arrived = arrived;
+        held.first = first;
         self.arrival.retain(|(pending, _)| *pending != trace_id);
-        self.arrival.push_back((trace_id, last));
+        let at = self
+            .arrival
+            .partition_point(|&(_, arrived)| arrived <= first);
+        self.arrival.insert(at, (trace_id, first));
         self.held -= trees.len();
         self.weight -= trees_weight;
         self.note_printed(trace_id, &trees);
@@ -490,12 +498,9 @@ impl PendingTraces {
     }
 }
 
-/// `spans` split into the trees of the spans `is_root` picks (each and every span
-/// under it) and the rest, each in the order given: one walk down from the roots.
-fn tree_of(
-    spans: Vec<SpanData>,
-    is_root: impl Fn(&SpanData) -> bool,
-) -> (Vec<SpanData>, Vec<SpanData>) {
+/// Which of `spans` are in the trees of the spans `is_root` picks (each and every
+/// span under it): one walk down from the roots.
+fn in_trees(spans: &[SpanData], is_root: impl Fn(&SpanData) -> bool) -> Vec<bool> {
     let mut children: HashMap<SpanId, Vec<usize>> = HashMap::new();
     for (index, span) in spans.iter().enumerate() {
         children.entry(span.parent_span_id).or_default().push(index);
@@ -512,13 +517,18 @@ fn tree_of(
             to_visit.extend(under);
         }
     }
-    let (tree, rest): (Vec<_>, Vec<_>) = spans
+    in_tree
+}
+
+/// `items` split into those `chosen` marks and the rest, each in the order given.
+fn split<T>(items: Vec<T>, chosen: &[bool]) -> (Vec<T>, Vec<T>) {
+    let (taken, rest): (Vec<_>, Vec<_>) = items
         .into_iter()
-        .zip(in_tree)
-        .partition(|(_, in_tree)| *in_tree);
+        .zip(chosen)
+        .partition(|(_, chosen)| **chosen);
     (
-        tree.into_iter().map(|(span, _)| span).collect(),
-        rest.into_iter().map(|(span, _)| span).collect(),
+        taken.into_iter().map(|(item, _)| item).collect(),
+        rest.into_iter().map(|(item, _)| item).collect(),
     )
 }
 
@@ -745,29 +755,36 @@ mod tests {
         let mut pending = PendingTraces::default();
         let start = Instant::now();
         let span = crate::render::tests::span;
-        // Call A of trace 12 from the start; call B's child comes near its end.
+        let secs = Duration::from_secs;
+        // Call A of trace 12 from the start; calls B and C later, A's root last.
         assert!(
             pending
                 .add(span(12, 0xa2, 0xa1, "a query"), start)
                 .is_empty()
         );
-        let b_child = start + MAX_WAIT - Duration::from_secs(6);
+        let b_child = start + MAX_WAIT - secs(6);
         assert!(
             pending
                 .add(span(12, 0xb2, 0xb1, "b query"), b_child)
                 .is_empty()
         );
-        let a_root = start + MAX_WAIT - Duration::from_secs(5);
+        let c_child = start + MAX_WAIT - secs(5);
+        assert!(
+            pending
+                .add(span(12, 0xc2, 0xc1, "c query"), c_child)
+                .is_empty()
+        );
+        let a_root = start + MAX_WAIT - secs(4);
         let ready = pending.add(span(12, 0xa1, 0, "a"), a_root);
         assert_eq!(ids(&ready[0]), [0xa1, 0xa2]);
-        let after_a = start + MAX_WAIT + Duration::from_secs(1);
         assert!(
-            pending.overdue(after_a).is_empty(),
+            pending.overdue(start + MAX_WAIT + secs(1)).is_empty(),
             "B's child has waited 7 s, not 31"
         );
-        let ready = pending.overdue(a_root + MAX_WAIT + Duration::from_secs(1));
-        assert_eq!(ready.len(), 1);
-        assert_eq!(ids(&ready[0]), [0xb2]);
+        assert!(pending.overdue(b_child + MAX_WAIT - secs(1)).is_empty());
+        let ready = pending.overdue(b_child + MAX_WAIT + secs(1));
+        assert_eq!(ready.len(), 1, "from B's child's arrival, not A's root's");
+        assert_eq!(ids(&ready[0]), [0xb2, 0xc2]);
     }
 
     #[test]
