@@ -444,6 +444,11 @@ fn a_grpc_stream_goes_on_past_an_error_that_is_no_status() {
         Some(&string("OK")),
         "its end is the call's OK status"
     );
+    assert_eq!(
+        span.attributes.capacity(),
+        span.attributes.len() + 1,
+        "room for the legacy status code (rpc/dup) only: error.type is reserved once"
+    );
 }
 
 #[test]

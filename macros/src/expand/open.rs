@@ -49,7 +49,8 @@ pub(super) fn open_span(
     let stream = match traced.shape {
         Shape::ReturnsStream { .. } => {
             let may_fail = traced.yielded.as_ref().is_none_or(crate::parse::is_result);
-            1 + usize::from(may_fail && !traced.records_err)
+            // (A boundary's `error.type` has its room already.)
+            1 + usize::from(may_fail && !traced.records_err && boundary.is_none())
         }
         _ => 0,
     };
