@@ -172,24 +172,38 @@ fn property(property: &str) -> Option<String> {
 
 /// The `baggage` header for `entries` (key, value, metadata), in their order; `None`
 /// when no member is written. Values are escaped for form decoders too where the
-/// header then holds every member, else only as the grammar needs: a hop
+/// header then holds as many members, else only as the grammar needs: a hop
 /// forwarding a header it received within the limit (`+` and `=` raw in values)
 /// does not push members out of it.
 fn header<'a>(
     entries: impl IntoIterator<Item = (&'a str, &'a str, &'a str)> + Clone,
 ) -> Option<String> {
-    match written(entries.clone(), Escape::FormSafe) {
-        (header, true) => header,
-        (_, false) => written(entries, Escape::Needed).0,
+    let form_safe = written(entries.clone(), Escape::FormSafe);
+    if form_safe.all {
+        return form_safe.header;
+    }
+    let needed = written(entries, Escape::Needed);
+    if needed.members > form_safe.members {
+        needed.header
+    } else {
+        form_safe.header
     }
 }
 
-/// The header of `entries` escaped as `escape` says, and whether every member
-/// (with a valid key) found room in it.
+/// A header written, and what it holds.
+struct Written {
+    /// `None` when no member is written.
+    header: Option<String>,
+    members: usize,
+    /// Whether every member (with a valid key) found room in it.
+    all: bool,
+}
+
+/// The header of `entries` escaped as `escape` says.
 fn written<'a>(
     entries: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>,
     escape: Escape,
-) -> (Option<String>, bool) {
+) -> Written {
     let mut header = String::new();
     let (mut members, mut all) = (0, true);
     for (key, value, metadata) in entries {
@@ -205,7 +219,11 @@ fn written<'a>(
         header.push_str(&member);
         members += 1;
     }
-    ((members > 0).then_some(header), all)
+    Written {
+        header: (members > 0).then_some(header),
+        members,
+        all,
+    }
 }
 
 /// The bytes a header holding `entries` (key, value, metadata) takes at least,
@@ -217,9 +235,21 @@ pub(crate) fn least_header_bytes<'a>(
 ) -> usize {
     entries
         .into_iter()
-        .filter_map(|(key, value, metadata)| member(key, value, metadata, Escape::Needed))
+        .filter(|(key, ..)| is_token(key))
         .enumerate()
-        .map(|(index, member)| usize::from(index > 0) + member.len())
+        .map(|(index, (key, value, metadata))| {
+            let value: usize = value
+                .bytes()
+                .map(|byte| if Escape::Needed.escapes(byte) { 3 } else { 1 })
+                .sum();
+            // Properties are rare: written to be measured.
+            let properties: usize = metadata
+                .split(';')
+                .filter_map(property)
+                .map(|property| 1 + property.len())
+                .sum();
+            usize::from(index > 0) + key.len() + 1 + value + properties
+        })
         .sum()
 }
 
@@ -296,12 +326,20 @@ enum Escape {
     Needed,
 }
 
+impl Escape {
+    /// Whether `byte` of a value is escaped.
+    fn escapes(self, byte: u8) -> bool {
+        !is_baggage_octet(byte)
+            || byte == b'%'
+            || (self == Escape::FormSafe && matches!(byte, b'=' | b'+'))
+    }
+}
+
 /// `value` with the bytes `escape` names percent-encoded.
 fn percent_encode(value: &str, escape: Escape) -> String {
     let mut encoded = String::with_capacity(value.len());
     for byte in value.bytes() {
-        let form_byte = escape == Escape::FormSafe && matches!(byte, b'=' | b'+');
-        if is_baggage_octet(byte) && byte != b'%' && !form_byte {
+        if !escape.escapes(byte) {
             encoded.push(char::from(byte));
         } else {
             // Writing to a `String` cannot fail.
