@@ -569,7 +569,8 @@ impl ConsoleExporter {
     }
 
     /// Starts the thread that prints what is due without a span arriving, once.
-    /// It ends when the exporter is dropped. Without it (no thread could be
+    /// It ends when the exporter and the guard's [`HeldSpans`] are dropped.
+    /// Without it (no thread could be
     /// started), such traces wait for the next span or the shutdown.
     fn watch(&self) {
         self.watching.call_once(|| {

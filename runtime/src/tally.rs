@@ -47,8 +47,9 @@ pub(crate) enum ReplyCode {
 pub(crate) struct Tally {
     /// The operation's counters, when calls are counted.
     counts: Option<&'static CallCounts>,
-    /// The last failure seen: a returned error, a failed reply, a panic, a call
-    /// given up (which replaces no other).
+    /// The last failure seen: a returned error, a failed reply (a gRPC client's
+    /// CANCELLED for a stream it gave up too), a panic, a call given up
+    /// (`cancelled`, which replaces no other failure).
     failure: Option<Failure>,
     /// A boundary's reply status (`http.response.status_code`,
     /// `rpc.response.status_code`), for its duration histogram.
