@@ -20,7 +20,8 @@ use params::{quiet_moved_mut, rebound_params, unbind_mut};
 use crate::check::{Checked, Side, Warning};
 use crate::parse::{Shape, TracedFn, boxed_async_block};
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned as _;
 use syn::visit_mut::VisitMut;
 
 pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
@@ -43,14 +44,18 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
         .and_then(|boundary| boundary.carrier.as_ref())
         .map(|carrier| &carrier.ident);
     let rebound = rebound_params(&traced.params, written, function.sig.receiver());
+    let signature_span = function.sig.span();
     let body = match traced.shape {
         Shape::Sync => {
             let typed = typed_body(&function.sig.output, statements);
+            // Spanned at the signature: a misused `?` in the body is "this function
+            // should return `Result`" there, not at the attribute.
+            let closure = quote_spanned!(signature_span=> move || { #rebound #typed });
             // The body's closure returns the closure: its `return`s too.
             let typed = returning_closure(
                 &traced,
                 Some(quote!(::core::ops::FnOnce() -> __OtelR)),
-                quote!(move || { #rebound #typed }),
+                closure,
             );
             let sync_outcome = outcome.as_ref().map(|outcome| {
                 quote! {
