@@ -158,6 +158,12 @@ pub(crate) fn parse(
         .map(quote::ToTokens::to_token_stream)
         .collect();
     let (shape, produced) = shape(&function);
+    if matches!(
+        shape,
+        Shape::ReturnsFuture { boxed: false } | Shape::ReturnsStream { boxed: false }
+    ) {
+        refuse_wrapper_bounds(&function.sig.output, &mut errors);
+    }
     let params = take_params(&mut function, shape, &expressions, &mut errors);
     // A boxed return type, written out or an alias, types the body's future or
     // stream itself; an `impl Trait` does not, nor does the `async` block that
@@ -861,6 +867,44 @@ fn boxed_trait_object(ty: &Type) -> Option<&syn::TypeTraitObject> {
 }
 
 /// Whether one of `bounds` is a trait whose path ends in `name`.
+/// The bounds a returned future or stream keeps once wrapped: the wrapper is one
+/// (fused as the inner one is), and `Send`, `Sync` and `Unpin` when it is.
+const WRAPPER_BOUNDS: [&str; 7] = [
+    "Future",
+    "FusedFuture",
+    "Stream",
+    "FusedStream",
+    "Send",
+    "Sync",
+    "Unpin",
+];
+
+/// An error for each bound of a returned `impl Future` or `impl Stream` that the
+/// wrapper the expansion returns does not have (`Clone`, `Debug`): the compiler
+/// would say it of the wrapper, a type the user never wrote.
+fn refuse_wrapper_bounds(output: &syn::ReturnType, errors: &mut Errors) {
+    let syn::ReturnType::Type(_, returned) = output else {
+        return;
+    };
+    let Type::ImplTrait(returned) = peeled(returned) else {
+        return;
+    };
+    for bound in &returned.bounds {
+        if let syn::TypeParamBound::Trait(bound) = bound
+            && let Some(last) = bound.path.segments.last()
+            && !WRAPPER_BOUNDS.iter().any(|kept| last.ident == kept)
+        {
+            errors.push(syn::Error::new_spanned(
+                bound,
+                format!(
+                    "the returned value is wrapped to keep its span, and the wrapper is not `{}`: take the bound off, or instrument what makes the value instead",
+                    last.ident
+                ),
+            ));
+        }
+    }
+}
+
 fn has_bound<'a>(bounds: impl IntoIterator<Item = &'a syn::TypeParamBound>, name: &str) -> bool {
     bounds.into_iter().any(|bound| match bound {
         syn::TypeParamBound::Trait(bound) => bound
