@@ -600,6 +600,33 @@ fn a_batch_send_of_new_messages_gives_each_its_context() {
     assert_eq!(sent, [own, own]);
 }
 
+#[test]
+fn a_batch_links_each_creation_context_once_however_many_messages_carry_it() {
+    let queue = Queue::default();
+    let captured = capture(|| {
+        send_batch(&queue, (0..200).map(|_| message("a mat")).collect());
+        send_batch(&queue, vec![message("a jug")]);
+        let polled = poll_batch(&queue, 300);
+        process_batch(&polled)
+    });
+    let sends: Vec<Ids> = captured
+        .spans()
+        .iter()
+        .filter(|span| span.name == "send orders")
+        .map(|span| ids(&span.span_context))
+        .collect();
+    assert_eq!(sends.len(), 2);
+    for name in ["receive orders", "process orders"] {
+        let span = find(captured.spans(), name);
+        assert_eq!(
+            linked_to(span),
+            sends,
+            "{name}: the other producer's is not crowded out"
+        );
+        assert_eq!(span.links.dropped_count, 0, "{name}");
+    }
+}
+
 /// A handler failing with what its gRPC call returned.
 #[traced_rpc(messaging, process, system = "kafka", destination = "payments", carrier = message)]
 fn charge(message: &Message) -> Result<(), tonic::Status> {

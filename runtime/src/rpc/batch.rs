@@ -6,9 +6,9 @@
 use super::open::creation_link;
 use crate::propagation::{Extract, Inject};
 use crate::span::{ActiveSpan, SpanHandle};
-use opentelemetry::trace::Link;
+use opentelemetry::trace::{Link, SpanId, TraceId};
 use opentelemetry::{KeyValue, Value};
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 
 /// The messages of a batch operation (`batch = messages`), each carrying its
 /// headers: a slice, array, `Vec`, `VecDeque` or box of carriers, the parameter
@@ -89,10 +89,32 @@ impl<B: MessageBatch + ?Sized> MessageBatch for Box<B> {
     }
 }
 
-/// The links of a batch operation: one to the creation context each message
-/// carries (a message without one has none to link to).
+/// The links of a batch operation: one to each creation context its messages
+/// carry (a message without one has none to link to).
 pub fn batch_links<B: MessageBatch + ?Sized>(batch: &B) -> Vec<Link> {
-    batch.messages().filter_map(creation_link).collect()
+    let mut links = DistinctLinks::default();
+    batch
+        .messages()
+        .filter_map(creation_link)
+        .filter_map(|link| links.first(link))
+        .collect()
+}
+
+/// Links to creation contexts, each context once: a batch sent without `create`
+/// gives all its messages the one context, and its links repeated would use up the
+/// span's link limit (128) before another producer's came. (The links carry no
+/// attribute of their own that would tell them apart.)
+#[derive(Default)]
+struct DistinctLinks(HashSet<(TraceId, SpanId)>);
+
+impl DistinctLinks {
+    /// `link`, unless one to its context came before.
+    fn first(&mut self, link: Link) -> Option<Link> {
+        let context = &link.span_context;
+        self.0
+            .insert((context.trace_id(), context.span_id()))
+            .then_some(link)
+    }
 }
 
 /// Which messages of a batch `send` carry no creation context yet: those take the
@@ -117,15 +139,18 @@ impl From<Fresh> for bool {
 /// What a batch `send` needs before its span opens: the links to the creation
 /// contexts the messages already carry, and which messages carry none.
 pub fn batch_creation<B: MessageBatch + ?Sized>(batch: &B) -> (Vec<Link>, Fresh) {
-    let mut messages = 0_usize;
+    let (mut messages, mut carried) = (0_usize, 0_usize);
+    let mut distinct = DistinctLinks::default();
     let links: Vec<Link> = batch
         .messages()
         .filter_map(|message| {
             messages += 1;
-            creation_link(message)
+            let link = creation_link(message)?;
+            carried += 1;
+            distinct.first(link)
         })
         .collect();
-    let fresh = match (links.len(), messages) {
+    let fresh = match (carried, messages) {
         (carried, total) if carried == total => Fresh::None,
         (0, _) => Fresh::All,
         _ => Fresh::Some,
@@ -170,8 +195,11 @@ impl SpanHandle {
         let count = batch_len(batch);
         self.count_messages(count);
         self.if_recording(|span| {
+            let mut distinct = DistinctLinks::default();
             for link in batch.messages().filter_map(creation_link) {
-                span.add_link(link.span_context, link.attributes);
+                if let Some(link) = distinct.first(link) {
+                    span.add_link(link.span_context, link.attributes);
+                }
             }
             span.set_attribute(KeyValue::new(BATCH_MESSAGE_COUNT, count_value(count)));
         });
