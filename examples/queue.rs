@@ -40,6 +40,12 @@ impl Inject for Message {
     fn set(&mut self, key: &str, value: String) {
         self.headers.set(key, value);
     }
+
+    // So that a `tracestate` the message carried does not travel beside the
+    // `traceparent` written in place of an invalid one.
+    fn remove(&mut self, key: &str) {
+        Inject::remove(&mut self.headers, key);
+    }
 }
 
 #[traced_rpc(messaging, create, system = "tokio", destination = "orders", carrier = headers)]

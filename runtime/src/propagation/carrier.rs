@@ -47,7 +47,9 @@ pub trait Inject {
     /// Removes every value of `key`. Before a span's context is written, the
     /// fields that describe a span are removed, so that a `tracestate` copied from
     /// an incoming request (a gateway forwarding headers) does not travel beside a
-    /// new `traceparent`. A carrier that cannot remove leaves them (the default).
+    /// new `traceparent`. A carrier that cannot remove leaves them (the default);
+    /// one wrapping a carrier that can (a message holding its headers) should
+    /// forward it.
     fn remove(&mut self, key: &str) {
         let _ = key;
     }
