@@ -214,8 +214,19 @@ impl<S: std::hash::BuildHasher> Extract for HashMap<String, String, S> {
         found.into_iter().map(|(_, value)| value).collect()
     }
 
+    /// Names differing only in case once, as `get_all` reads them as one (the
+    /// first in byte order): a propagator walking the keys (`uberctx-*`) would
+    /// otherwise read a value twice.
     fn keys(&self) -> Vec<&str> {
-        self.keys().map(String::as_str).collect()
+        let mut keys: Vec<&str> = self.keys().map(String::as_str).collect();
+        fn folded(name: &str) -> impl Iterator<Item = u8> + '_ {
+            name.bytes().map(|byte| byte.to_ascii_lowercase())
+        }
+        keys.sort_unstable_by(|one, other| {
+            folded(one).cmp(folded(other)).then_with(|| one.cmp(other))
+        });
+        keys.dedup_by(|name, kept| name.eq_ignore_ascii_case(kept));
+        keys
     }
 }
 
@@ -240,13 +251,14 @@ impl Extract for Vec<(String, Vec<u8>)> {
             .collect()
     }
 
-    /// Each name once, in the order first seen (a repeated header is one key to
-    /// the other carriers too).
+    /// Each name once, whatever its case, in the order first seen (a repeated
+    /// header is one key to the other carriers too, and `get_all` reads names
+    /// differing in case as one).
     fn keys(&self) -> Vec<&str> {
         let mut seen = std::collections::HashSet::with_capacity(self.len());
         self.iter()
             .map(|(name, _)| name.as_str())
-            .filter(|name| seen.insert(*name))
+            .filter(|name| seen.insert(name.to_ascii_lowercase()))
             .collect()
     }
 }
@@ -594,6 +606,20 @@ mod tests {
             "setting a key replaces it whatever its case"
         );
         assert_eq!(Extract::get_all(&headers, "TRACEPARENT"), ["other"]);
+    }
+
+    #[test]
+    fn names_differing_only_in_case_are_one_key() {
+        let map: HashMap<String, String> = ["Uberctx-a", "zed", "uberctx-a", "UBERCTX-A"]
+            .into_iter()
+            .map(|name| (name.to_owned(), "v".to_owned()))
+            .collect();
+        assert_eq!(Extract::keys(&map), ["UBERCTX-A", "zed"]);
+        let list: Vec<(String, Vec<u8>)> = ["Uberctx-a", "zed", "uberctx-a"]
+            .into_iter()
+            .map(|name| (name.to_owned(), b"v".to_vec()))
+            .collect();
+        assert_eq!(Extract::keys(&list), ["Uberctx-a", "zed"]);
     }
 
     #[test]
