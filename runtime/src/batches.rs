@@ -40,23 +40,25 @@ pub(crate) fn split<T>(batch: Vec<T>, budget: usize, weight: impl Fn(&T) -> usiz
     parts
 }
 
-/// Exports `parts` in order, telling `delivered` the size of each part exported;
-/// the first failure is the result. After a part that failed for another reason
+/// Exports `parts` in order, counting in `counters` the items of each part
+/// exported, and of each failed or not tried; the first failure is the result. After a part that failed for another reason
 /// than its size or one panic of the exporter (the collector down), the rest is
 /// not tried: each would wait out its own timeout. (A second panic is taken for
 /// that: an exporter's `unwrap` of a failed request panics on every part.)
 pub(crate) async fn export_parts<T, F: Future<Output = OTelSdkResult>>(
     parts: Vec<Vec<T>>,
     mut export: impl FnMut(Vec<T>) -> F,
-    delivered: impl Fn(u64),
+    counters: &crate::processor::Counters,
 ) -> OTelSdkResult {
     let mut result = Ok(());
     let mut panicked = false;
-    for part in parts {
+    let mut parts = parts.into_iter();
+    for part in parts.by_ref() {
         let items = part.len() as u64;
         match export(part).await {
-            Ok(()) => delivered(items),
+            Ok(()) => counters.exported(items),
             Err(error) => {
+                counters.failed(items);
                 let panic = crate::panic::is_caught_panic(&error);
                 let carry_on = refused_as_too_large(&error) || (panic && !panicked);
                 panicked |= panic;
@@ -69,6 +71,7 @@ pub(crate) async fn export_parts<T, F: Future<Output = OTelSdkResult>>(
             }
         }
     }
+    counters.failed(parts.map(|part| part.len() as u64).sum());
     result
 }
 

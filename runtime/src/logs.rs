@@ -129,7 +129,7 @@ impl<E: LogExporter> LogExporter for CountedLogExporter<E> {
             |part| async move {
                 crate::panic::contained_export(|| self.inner.export(LogBatch::new(&part))).await
             },
-            |records| self.counters.exported(records),
+            &self.counters,
         )
         .await
     }

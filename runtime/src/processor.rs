@@ -75,6 +75,8 @@ pub(crate) fn batch(
 pub(crate) struct Counters {
     accepted: AtomicU64,
     exported: AtomicU64,
+    /// In exports that failed, or parts of them not tried.
+    failed: AtomicU64,
     /// What [`Counters::lost_since_flushed`] last saw lost.
     flushed_unexported: AtomicU64,
     /// Handed to the exporter so far.
@@ -156,6 +158,28 @@ impl Counters {
         self.exported.fetch_add(count, Ordering::Relaxed);
     }
 
+    pub(crate) fn failed(&self, count: u64) {
+        self.failed.fetch_add(count, Ordering::Relaxed);
+    }
+
+    /// Notes, after a flush of the `accepted` items that ended (not one that timed
+    /// out, with items still on their way), that what of them no export failed was
+    /// dropped from the queue: [`Counters::given`] sees no drop of the last items
+    /// that were (it counts past the queue's capacity), the flush sees them all.
+    pub(crate) fn settle_flushed(&self, accepted: u64) {
+        let unexported = accepted.saturating_sub(self.exported.load(Ordering::Acquire));
+        let failed = self.failed.load(Ordering::Acquire);
+        self.overflowed
+            .fetch_max(unexported.saturating_sub(failed), Ordering::AcqRel);
+    }
+
+    /// What is known lost while items still flow: in exports that failed, and
+    /// dropped from the full queue (as far as [`Counters::given`] could tell);
+    /// not what still waits in the queue.
+    pub(crate) fn lost(&self) -> u64 {
+        self.failed.load(Ordering::Acquire) + self.overflowed.load(Ordering::Acquire)
+    }
+
     /// Spans accepted but not exported: exact once the pipeline was flushed or shut
     /// down, and including spans still queued before that.
     pub(crate) fn unexported(&self) -> u64 {
@@ -215,7 +239,7 @@ impl<E: SpanExporter> SpanExporter for CountedExporter<E> {
         crate::batches::export_parts(
             parts,
             |part| crate::panic::contained_export(|| self.inner.export(part)),
-            |spans| self.counters.exported(spans),
+            &self.counters,
         )
         .await
     }

@@ -386,6 +386,27 @@ impl otel_traced::sdk::trace::SpanExporter for PanicsOnce {
 }
 
 #[test]
+fn spans_waiting_in_the_queue_are_not_counted_as_dropped() {
+    let _turn = otel_traced_tests::installing_turn();
+    let exporter = Names::default();
+    // Exported a minute after they end, or at a flush.
+    let guard = otel_traced::Config::from_vars([
+        ("OTEL_TRACES_SAMPLER", "always_on"),
+        ("OTEL_BSP_SCHEDULE_DELAY", "60000"),
+    ])
+    .span_exporter(exporter.clone())
+    .install()
+    .expect("installed");
+    checkout();
+    checkout();
+    assert_eq!(guard.dropped_spans(), 0, "two spans wait, none was lost");
+    guard.force_flush().expect("both exported");
+    assert_eq!(exporter.taken(), ["checkout", "checkout"]);
+    assert_eq!(guard.dropped_spans(), 0);
+    guard.shutdown().expect("a clean shutdown");
+}
+
+#[test]
 fn an_exporter_that_panicked_once_still_exports_later_spans() {
     let _turn = otel_traced_tests::installing_turn();
     let exporter = PanicsOnce::default();
