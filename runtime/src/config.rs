@@ -309,7 +309,13 @@ impl Config {
         self
     }
 
-    /// Exports through any SDK exporter, behind the batch processor.
+    /// Exports through any SDK exporter, behind the batch processor, whose own
+    /// thread runs its exports (blocking on each). An exporter that needs the
+    /// application's tokio runtime (one built there: opentelemetry-otlp's tonic
+    /// exporter starts a task on it) exports nothing once that runtime's threads
+    /// wait, as a `current_thread` runtime's one does while the guard drops in it,
+    /// and the spans queued are lost: build it on a runtime of its own, or use
+    /// [`Exporter::Otlp`] (feature `otlp`), which runs its own.
     pub fn span_exporter(mut self, exporter: impl SpanExporter + 'static) -> Self {
         self.custom_exporter = Some(Box::new(move |batch, counters| {
             crate::processor::batch(
@@ -326,7 +332,8 @@ impl Config {
 
     /// Exports log records (of the `log` and `tracing` bridges, and exceptions
     /// recorded as logs) through any SDK log exporter, behind a batch processor set
-    /// by `OTEL_BLRP_*`; over `OTEL_LOGS_EXPORTER`.
+    /// by `OTEL_BLRP_*`; over `OTEL_LOGS_EXPORTER`. The same holds of its runtime as
+    /// of [`Config::span_exporter`]'s.
     pub fn log_exporter(mut self, exporter: impl LogExporter + 'static) -> Self {
         self.custom_log_exporter = Some(Box::new(move |batch, counters| {
             crate::logs::batch(exporter, batch, counters)
