@@ -5,7 +5,7 @@
 //! runtime's `main` attribute), in either order: below it, it sees the `fn main`
 //! the runtime's attribute wrote and puts the guard around the whole runtime;
 //! above it, it makes the same: a `fn main` holding the guard calls the async body,
-//! made a function of its own under the runtime's attribute. Either way the
+//! made a function of its own (named `main` too) under the runtime's attribute. Either way the
 //! runtime is dropped (its pending tasks ending their spans, as cancelled) before
 //! the guard flushes; inside the async body the guard would flush first, and those
 //! spans would end after it, lost. Export runs on a thread of its own, so no
@@ -33,12 +33,14 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         let mut body = function.clone();
         body.attrs = vec![runtime_main];
         body.vis = syn::Visibility::Inherited;
-        body.sig.ident = syn::Ident::new("__otel_traced_main", function.sig.ident.span());
         function.sig.asyncness = None;
+        // The body keeps the name `main`, shadowing the outer one in its block:
+        // runtimes' attributes other than tokio's (`async_std::main`) take no
+        // function of another name.
         function.block = syn::parse_quote!({
             let __otel_traced_guard = #runtime::__private::init_for_main();
             #body
-            __otel_traced_main()
+            main()
         });
         return Ok(quote!(#function));
     }
