@@ -145,7 +145,7 @@ pub(crate) struct TracerCache {
     later: RwLock<Option<(u64, CachedTracer)>>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum CachedTracer {
     Ours(SdkTracer, HintedSampler),
     Global,
@@ -210,32 +210,44 @@ impl TracerCache {
         proposal: impl Proposal,
         parent: &Context,
     ) -> Option<OpenedSpan> {
-        {
+        // No lock is held while the span opens: the sampler and the SDK's build run
+        // there, and may open spans themselves (a `tracing` span, through this same
+        // cache), which would wait on a lock held above them for ever.
+        let later = {
             let later = self.later.read().unwrap_or_else(PoisonError::into_inner);
-            if let Some((later_generation, tracer)) = later.as_ref()
-                && *later_generation == generation
-            {
-                return open(tracer, scope, proposal, parent);
-            }
-        }
-        let installed = INSTALLED.read().unwrap_or_else(PoisonError::into_inner);
-        let (installed_generation, destination) = installed.as_ref()?;
-        let scope = scope();
-        let tracer = match destination {
-            Destination::Ours(provider, sampler) => {
-                CachedTracer::Ours(provider.tracer_with_scope(scope.clone()), sampler.clone())
-            }
-            Destination::Global => CachedTracer::Global,
+            later
+                .as_ref()
+                .filter(|(later_generation, _)| *later_generation == generation)
+                .map(|(_, tracer)| tracer.clone())
         };
-        let entry = (*installed_generation, tracer);
-        if self.first.get().is_none() {
-            // Another thread may have filled it meanwhile: its tracer serves this span.
-            let (_, tracer) = self.first.get_or_init(|| entry);
-            return open(tracer, || scope, proposal, parent);
+        if let Some(tracer) = later {
+            return open(&tracer, scope, proposal, parent);
         }
-        let mut later = self.later.write().unwrap_or_else(PoisonError::into_inner);
-        let (_, tracer) = later.insert(entry);
-        open(tracer, || scope, proposal, parent)
+        let scope = scope();
+        let tracer = {
+            // Held while `later` is written: an older installation's tracer cannot
+            // overwrite a newer one's there.
+            let installed = INSTALLED.read().unwrap_or_else(PoisonError::into_inner);
+            let (installed_generation, destination) = installed.as_ref()?;
+            let tracer = match destination {
+                Destination::Ours(provider, sampler) => {
+                    CachedTracer::Ours(provider.tracer_with_scope(scope.clone()), sampler.clone())
+                }
+                Destination::Global => CachedTracer::Global,
+            };
+            let entry = (*installed_generation, tracer);
+            if self.first.get().is_none() {
+                // Another thread may have filled it meanwhile: its tracer serves
+                // this span.
+                let (_, tracer) = self.first.get_or_init(|| entry);
+                drop(installed);
+                return open(tracer, || scope, proposal, parent);
+            }
+            let tracer = entry.1.clone();
+            *self.later.write().unwrap_or_else(PoisonError::into_inner) = Some(entry);
+            tracer
+        };
+        open(&tracer, || scope, proposal, parent)
     }
 }
 

@@ -385,6 +385,73 @@ impl otel_traced::sdk::trace::SpanExporter for PanicsOnce {
     }
 }
 
+/// A function whose span the sampler below decides by calling it once more.
+#[traced]
+fn consulted() {}
+
+thread_local! {
+    static CONSULTING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// A sampler that calls `consulted` while it decides (as one logging through
+/// `tracing` would open spans).
+#[derive(Clone, Debug)]
+struct Consults;
+
+impl otel_traced::sdk::trace::ShouldSample for Consults {
+    fn should_sample(
+        &self,
+        _: Option<&Context>,
+        _: otel_traced::opentelemetry::trace::TraceId,
+        _: &str,
+        _: &otel_traced::opentelemetry::trace::SpanKind,
+        _: &[otel_traced::opentelemetry::KeyValue],
+        _: &[otel_traced::opentelemetry::trace::Link],
+    ) -> otel_traced::sdk::trace::SamplingResult {
+        if !CONSULTING.replace(true) {
+            consulted();
+            CONSULTING.set(false);
+        }
+        otel_traced::sdk::trace::SamplingResult {
+            decision: otel_traced::sdk::trace::SamplingDecision::RecordAndSample,
+            attributes: Vec::new(),
+            trace_state: otel_traced::opentelemetry::trace::TraceState::default(),
+        }
+    }
+}
+
+#[test]
+fn a_sampler_opening_spans_at_a_call_site_first_used_by_an_earlier_installation_does_not_hang() {
+    let _turn = otel_traced_tests::installing_turn();
+    // The call site's first tracer is an earlier installation's.
+    let earlier = installed_with(Names::default());
+    consulted();
+    drop(earlier);
+    let exporter = Names::default();
+    let guard = otel_traced::Config::from_vars([("OTEL_TRACES_SAMPLER", "always_on")])
+        .sampler(otel_traced::sdk::trace::Sampler::ParentBased(Box::new(
+            Consults,
+        )))
+        .span_exporter(exporter.clone())
+        .install()
+        .expect("installed");
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        consulted();
+        let _ = done.send(());
+    });
+    if finished
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .is_err()
+    {
+        // Shutting down would wait on the lock the call holds.
+        std::mem::forget(guard);
+        panic!("the call waited for ever on a lock its own sampler's span wanted");
+    }
+    guard.shutdown().expect("a clean shutdown");
+    assert_eq!(exporter.taken(), ["consulted", "consulted"]);
+}
+
 #[test]
 fn spans_waiting_in_the_queue_are_not_counted_as_dropped() {
     let _turn = otel_traced_tests::installing_turn();
