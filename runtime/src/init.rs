@@ -344,10 +344,16 @@ impl Guard {
             }
             metrics => (metrics.map(crate::metrics::Pipeline::start_shutdown), None),
         };
-        let traces = self
-            .provider
-            .take()
-            .map_or(Ok(()), |provider| provider.shutdown_with_timeout(left()));
+        // On a thread of its own too: the SDK joins its batch thread without a
+        // limit once its exporter shut down, and an exporter's shutdown may block
+        // or panic (not out of the guard's drop, which may run while unwinding).
+        let traces = self.provider.take().map_or(Ok(()), |provider| {
+            let budget = left();
+            crate::background::start("otel-traced-spans-stop", move || {
+                provider.shutdown_with_timeout(budget)
+            })
+            .wait_until(deadline)
+        });
         let logs = logs.map_or(Ok(()), |logs| logs.wait_until(deadline));
         let metrics = metrics_now
             .or_else(|| metrics_after_spans.map(crate::metrics::Pipeline::start_shutdown))

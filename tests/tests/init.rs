@@ -315,6 +315,53 @@ impl otel_traced::sdk::trace::SpanExporter for ShutDowns {
     }
 }
 
+/// An exporter whose drop (when the batch thread ends, after its shutdown) never
+/// ends, or panics.
+#[derive(Debug)]
+struct DropsBadly {
+    panics: bool,
+}
+
+impl otel_traced::sdk::trace::SpanExporter for DropsBadly {
+    async fn export(
+        &self,
+        _: Vec<otel_traced::sdk::trace::SpanData>,
+    ) -> otel_traced::sdk::error::OTelSdkResult {
+        Ok(())
+    }
+}
+
+impl Drop for DropsBadly {
+    fn drop(&mut self) {
+        assert!(!self.panics, "a bug in the exporter's drop");
+        std::thread::sleep(std::time::Duration::from_secs(60));
+    }
+}
+
+#[test]
+fn an_exporter_whose_drop_hangs_or_panics_neither_holds_nor_breaks_the_shutdown() {
+    let _turn = otel_traced_tests::installing_turn();
+    for panics in [false, true] {
+        let guard = otel_traced::Config::from_vars([("OTEL_TRACES_SAMPLER", "always_on")])
+            .span_exporter(DropsBadly { panics })
+            .shutdown_timeout(std::time::Duration::from_millis(500))
+            .install()
+            .expect("installed");
+        checkout();
+        let started = std::time::Instant::now();
+        let shut_down = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| guard.shutdown()));
+        assert!(
+            shut_down.is_ok(),
+            "panics {panics}: the panic stayed on its thread"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "panics {panics}: the shutdown waited {:?}",
+            started.elapsed()
+        );
+    }
+}
+
 /// Records the spans named `recorded_only` without sampling them (a sampler that
 /// feeds span processors of its own, say), samples the others.
 #[derive(Clone, Debug)]
