@@ -292,8 +292,15 @@ struct Held {
     arrived: Vec<Instant>,
     /// What `spans` weigh.
     weight: usize,
-    first: Instant,
+    /// When a span of the trace last arrived, printed since or not.
     last: Instant,
+}
+
+impl Held {
+    /// When the earliest of the spans held arrived.
+    fn first(&self) -> Instant {
+        self.arrived.first().copied().unwrap_or(self.last)
+    }
 }
 
 impl PendingTraces {
@@ -322,7 +329,6 @@ impl PendingTraces {
                 spans: Vec::new(),
                 arrived: Vec::new(),
                 weight: 0,
-                first: now,
                 last: now,
             }
         });
@@ -373,7 +379,7 @@ impl PendingTraces {
             .iter()
             .filter_map(|&(trace_id, _)| {
                 let held = self.spans.get(&trace_id)?;
-                if now.saturating_duration_since(held.first) > MAX_WAIT {
+                if now.saturating_duration_since(held.first()) > MAX_WAIT {
                     Some((trace_id, true))
                 } else {
                     let quiet = now.saturating_duration_since(held.last) > LATE_WAIT;
@@ -454,9 +460,8 @@ impl PendingTraces {
         held.weight -= trees_weight;
         // What stays waits from when it came, not from when the spans printed now
         // began to come.
-        let first = arrived.first().copied().unwrap_or(held.last);
         held.arrived = arrived;
-        held.first = first;
+        let first = held.first();
         self.arrival.retain(|(pending, _)| *pending != trace_id);
         let at = self
             .arrival
