@@ -866,17 +866,20 @@ fn boxed_trait_object(ty: &Type) -> Option<&syn::TypeTraitObject> {
     }
 }
 
-/// Whether one of `bounds` is a trait whose path ends in `name`.
-/// The bounds a returned future or stream keeps once wrapped: the wrapper is one
-/// (fused as the inner one is), and `Send`, `Sync` and `Unpin` when it is.
-const WRAPPER_BOUNDS: [&str; 7] = [
-    "Future",
-    "FusedFuture",
-    "Stream",
-    "FusedStream",
-    "Send",
-    "Sync",
-    "Unpin",
+/// Traits a returned future or stream may have that the wrapper the expansion
+/// returns has not: it is no value to copy, compare or print (auto traits,
+/// `Captures<'a>`-style and blanket-implemented traits such as `TryStream` it has
+/// as the inner one has them).
+const NOT_WRAPPER_BOUNDS: [&str; 9] = [
+    "Clone",
+    "Copy",
+    "Debug",
+    "Default",
+    "PartialEq",
+    "Eq",
+    "PartialOrd",
+    "Ord",
+    "Hash",
 ];
 
 /// An error for each bound of a returned `impl Future` or `impl Stream` that the
@@ -891,8 +894,11 @@ fn refuse_wrapper_bounds(output: &syn::ReturnType, errors: &mut Errors) {
     };
     for bound in &returned.bounds {
         if let syn::TypeParamBound::Trait(bound) = bound
+            && matches!(bound.modifier, syn::TraitBoundModifier::None)
             && let Some(last) = bound.path.segments.last()
-            && !WRAPPER_BOUNDS.iter().any(|kept| last.ident == kept)
+            && NOT_WRAPPER_BOUNDS
+                .iter()
+                .any(|lacking| last.ident == lacking)
         {
             errors.push(syn::Error::new_spanned(
                 bound,
@@ -905,6 +911,7 @@ fn refuse_wrapper_bounds(output: &syn::ReturnType, errors: &mut Errors) {
     }
 }
 
+/// Whether one of `bounds` is a trait whose path ends in `name`.
 fn has_bound<'a>(bounds: impl IntoIterator<Item = &'a syn::TypeParamBound>, name: &str) -> bool {
     bounds.into_iter().any(|bound| match bound {
         syn::TypeParamBound::Trait(bound) => bound

@@ -80,25 +80,20 @@ pub(crate) async fn export_parts<T, F: Future<Output = OTelSdkResult>>(
 /// exporter's own limit (64 MiB, checked before sending), so that the next
 /// request may still go through; any other failure (the collector down) would
 /// fail the next the same way.
+/// (RESOURCE_EXHAUSTED is also a collector's answer when it is short of memory or
+/// throttles, and opentelemetry-otlp keeps no message to tell them apart: the
+/// next request may go through then too.)
 pub(crate) fn refused_as_too_large(error: &OTelSdkError) -> bool {
-    error.to_string().contains("ResourceExhausted") || surely_refused_as_too_large(error)
-}
-
-/// Whether an export surely failed for its size: RESOURCE_EXHAUSTED is also a
-/// collector's answer when it is short of memory or throttles, unless it says the
-/// message was larger than its limit (as gRPC servers word it).
-pub(crate) fn surely_refused_as_too_large(error: &OTelSdkError) -> bool {
     let said = error.to_string();
-    let exhausted_by_size = said.contains("ResourceExhausted") && said.contains("larger than max");
-    exhausted_by_size
-        || [
-            "OutOfRange",
-            "status code: 413",
-            // opentelemetry-otlp 0.33's words for a body over its limit.
-            "bytes, exceeding the configured limit of",
-        ]
-        .iter()
-        .any(|refusal| said.contains(refusal))
+    [
+        "ResourceExhausted",
+        "OutOfRange",
+        "status code: 413",
+        // opentelemetry-otlp 0.33's words for a body over its limit.
+        "bytes, exceeding the configured limit of",
+    ]
+    .iter()
+    .any(|refusal| said.contains(refusal))
 }
 
 /// At least what `span` weighs encoded in protobuf: its strings, and for each

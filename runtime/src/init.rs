@@ -130,8 +130,8 @@ impl ShutdownError {
     }
 
     /// Spans accepted but never exported (dropped from a full queue, lost to a
-    /// failed export), as [`Guard::dropped_spans`] counted them at shutdown; from
-    /// [`Guard::force_flush`], those lost since the previous flush.
+    /// failed export), counted exactly at shutdown; from [`Guard::force_flush`],
+    /// those lost since the previous flush.
     pub fn dropped_spans(&self) -> u64 {
         self.dropped.spans
     }
@@ -265,13 +265,6 @@ impl Guard {
         }
         let logs = logs.map_or(Ok(()), |logs| logs.wait_until(deadline));
         let metrics = metrics.map_or(Ok(()), |metrics| metrics.wait_until(deadline));
-        let ended = |result: &OTelSdkResult| !matches!(result, Err(OTelSdkError::Timeout(_)));
-        if ended(&spans) {
-            self.counters.settle_flushed(spans_accepted);
-        }
-        if ended(&logs) {
-            self.log_counters.settle_flushed(log_records_accepted);
-        }
         ShutdownError::of(
             [
                 ("spans", spans),

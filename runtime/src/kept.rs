@@ -265,7 +265,11 @@ mod tests {
             automatically(span, Status::error("declined"));
             span.set_status(Status::error(""));
         });
-        assert_eq!(status, Status::error("declined"), "nor replaces an outcome");
+        assert_eq!(
+            status,
+            Status::error("declined"),
+            "an empty description does not replace an outcome"
+        );
         let status = applied(|span| {
             span.set_status(Status::error("zz"));
             automatically(span, Status::error("declined"));

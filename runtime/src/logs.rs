@@ -96,7 +96,7 @@ impl LogProcessor for CountedLogs {
     }
 
     fn force_flush(&self) -> OTelSdkResult {
-        self.inner.force_flush()
+        self.counters.flushed(|| self.inner.force_flush())
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {

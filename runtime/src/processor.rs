@@ -162,15 +162,22 @@ impl Counters {
         self.failed.fetch_add(count, Ordering::Relaxed);
     }
 
-    /// Notes, after a flush of the `accepted` items that ended (not one that timed
-    /// out, with items still on their way), that what of them no export failed was
-    /// dropped from the queue: [`Counters::given`] sees no drop of the last items
-    /// that were (it counts past the queue's capacity), the flush sees them all.
-    pub(crate) fn settle_flushed(&self, accepted: u64) {
-        let unexported = accepted.saturating_sub(self.exported.load(Ordering::Acquire));
-        let failed = self.failed.load(Ordering::Acquire);
-        self.overflowed
-            .fetch_max(unexported.saturating_sub(failed), Ordering::AcqRel);
+    /// Runs a processor's `flush` and, when it exported all it had (`Ok`: not one
+    /// that timed out with items still on their way, nor one refused), notes that
+    /// what of the items accepted before it no export failed was dropped from the
+    /// queue: [`Counters::given`] sees no drop of the last items that were (it
+    /// counts past the queue's capacity), the flush sees them all. (A failed
+    /// export's items are counted as failed.)
+    pub(crate) fn flushed(&self, flush: impl FnOnce() -> OTelSdkResult) -> OTelSdkResult {
+        let accepted = self.accepted();
+        let result = flush();
+        if result.is_ok() {
+            let unexported = accepted.saturating_sub(self.exported.load(Ordering::Acquire));
+            let failed = self.failed.load(Ordering::Acquire);
+            self.overflowed
+                .fetch_max(unexported.saturating_sub(failed), Ordering::AcqRel);
+        }
+        result
     }
 
     /// What is known lost while items still flow: in exports that failed, and
@@ -276,7 +283,7 @@ impl<P: SpanProcessor> SpanProcessor for Accepted<P> {
     }
 
     fn force_flush(&self) -> OTelSdkResult {
-        self.inner.force_flush()
+        self.counters.flushed(|| self.inner.force_flush())
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {

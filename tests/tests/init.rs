@@ -520,6 +520,40 @@ fn spans_waiting_in_the_queue_are_not_counted_as_dropped() {
     guard.shutdown().expect("a clean shutdown");
 }
 
+/// An exporter taking longer than a flush waits (the SDK's five seconds).
+#[derive(Clone, Debug, Default)]
+struct Slow(Names);
+
+impl otel_traced::sdk::trace::SpanExporter for Slow {
+    async fn export(
+        &self,
+        batch: Vec<otel_traced::sdk::trace::SpanData>,
+    ) -> otel_traced::sdk::error::OTelSdkResult {
+        std::thread::sleep(std::time::Duration::from_secs(6));
+        self.0.export(batch).await
+    }
+}
+
+#[test]
+fn spans_a_timed_out_flush_left_on_their_way_are_not_counted_as_dropped() {
+    let _turn = otel_traced_tests::installing_turn();
+    let exporter = Slow::default();
+    let guard = otel_traced::Config::from_vars([
+        ("OTEL_TRACES_SAMPLER", "always_on"),
+        ("OTEL_BSP_SCHEDULE_DELAY", "60000"),
+    ])
+    .span_exporter(exporter.clone())
+    .install()
+    .expect("installed");
+    checkout();
+    assert!(guard.force_flush().is_err(), "the flush timed out");
+    // The export ends a second later.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert_eq!(exporter.0.taken(), ["checkout"]);
+    assert_eq!(guard.dropped_spans(), 0, "exported, not dropped");
+    guard.shutdown().expect("a clean shutdown");
+}
+
 #[test]
 fn an_exporter_that_panicked_once_still_exports_later_spans() {
     let _turn = otel_traced_tests::installing_turn();

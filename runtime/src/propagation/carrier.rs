@@ -214,16 +214,16 @@ impl<S: std::hash::BuildHasher> Extract for HashMap<String, String, S> {
         found.into_iter().map(|(_, value)| value).collect()
     }
 
-    /// Names differing only in case once, as `get_all` reads them as one (the
-    /// first in byte order): a propagator walking the keys (`uberctx-*`) would
-    /// otherwise read a value twice.
+    /// Names differing only in case once, as `get_all` reads them as one, the
+    /// most lowercase spelling (a propagator walking the keys matches `uberctx-*`
+    /// as written): it would otherwise read a value twice.
     fn keys(&self) -> Vec<&str> {
         let mut keys: Vec<&str> = self.keys().map(String::as_str).collect();
         fn folded(name: &str) -> impl Iterator<Item = u8> + '_ {
             name.bytes().map(|byte| byte.to_ascii_lowercase())
         }
         keys.sort_unstable_by(|one, other| {
-            folded(one).cmp(folded(other)).then_with(|| one.cmp(other))
+            folded(one).cmp(folded(other)).then_with(|| other.cmp(one))
         });
         keys.dedup_by(|name, kept| name.eq_ignore_ascii_case(kept));
         keys
@@ -614,7 +614,7 @@ mod tests {
             .into_iter()
             .map(|name| (name.to_owned(), "v".to_owned()))
             .collect();
-        assert_eq!(Extract::keys(&map), ["UBERCTX-A", "zed"]);
+        assert_eq!(Extract::keys(&map), ["uberctx-a", "zed"]);
         let list: Vec<(String, Vec<u8>)> = ["Uberctx-a", "zed", "uberctx-a"]
             .into_iter()
             .map(|name| (name.to_owned(), b"v".to_vec()))
