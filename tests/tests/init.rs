@@ -499,18 +499,25 @@ fn a_sampler_opening_spans_at_a_call_site_first_used_by_an_earlier_installation_
     assert_eq!(exporter.taken(), ["consulted", "consulted"]);
 }
 
+/// Installs a pipeline sampling every span into `exporter`, which gets them a
+/// minute after they end, or at a flush.
+fn installed_exporting_at_flushes(
+    exporter: impl otel_traced::sdk::trace::SpanExporter + 'static,
+) -> otel_traced::Guard {
+    otel_traced::Config::from_vars([
+        ("OTEL_TRACES_SAMPLER", "always_on"),
+        ("OTEL_BSP_SCHEDULE_DELAY", "60000"),
+    ])
+    .span_exporter(exporter)
+    .install()
+    .expect("installed")
+}
+
 #[test]
 fn spans_waiting_in_the_queue_are_not_counted_as_dropped() {
     let _turn = otel_traced_tests::installing_turn();
     let exporter = Names::default();
-    // Exported a minute after they end, or at a flush.
-    let guard = otel_traced::Config::from_vars([
-        ("OTEL_TRACES_SAMPLER", "always_on"),
-        ("OTEL_BSP_SCHEDULE_DELAY", "60000"),
-    ])
-    .span_exporter(exporter.clone())
-    .install()
-    .expect("installed");
+    let guard = installed_exporting_at_flushes(exporter.clone());
     checkout();
     checkout();
     assert_eq!(guard.dropped_spans(), 0, "two spans wait, none was lost");
@@ -538,13 +545,7 @@ impl otel_traced::sdk::trace::SpanExporter for Slow {
 fn spans_a_timed_out_flush_left_on_their_way_are_not_counted_as_dropped() {
     let _turn = otel_traced_tests::installing_turn();
     let exporter = Slow::default();
-    let guard = otel_traced::Config::from_vars([
-        ("OTEL_TRACES_SAMPLER", "always_on"),
-        ("OTEL_BSP_SCHEDULE_DELAY", "60000"),
-    ])
-    .span_exporter(exporter.clone())
-    .install()
-    .expect("installed");
+    let guard = installed_exporting_at_flushes(exporter.clone());
     checkout();
     assert!(guard.force_flush().is_err(), "the flush timed out");
     // The export ends a second later.
