@@ -1,6 +1,7 @@
 //! A messaging boundary needs its operation and system; its side is its operation,
 //! and the gRPC and HTTP options are not for it, nor its options for them; the
-//! system's name of its operation is checked too.
+//! system's name of its operation and the broker named with `server =` are checked
+//! too.
 #![allow(unused_variables)]
 
 use otel_traced::traced_rpc;
@@ -26,8 +27,8 @@ fn rpc_options(headers: &mut Headers) {}
 #[traced_rpc(messaging, send, system = "kafka", destination = "", carrier = headers)]
 fn empty_destination(headers: &mut Headers) {}
 
-#[traced_rpc(messaging, send, system = "kafka", destination = "orders", server = "broker:9092", carrier = headers)]
-fn server_option(headers: &mut Headers) {}
+#[traced_rpc(messaging, send, system = "kafka", destination = "orders", server = "kafka-1:9092,kafka 2:9092", carrier = headers)]
+fn bad_broker(headers: &mut Headers) {}
 
 #[traced_rpc(messaging, send, system = "kafka", destination = "orders\tnew", carrier = headers)]
 fn control_character_in_destination(headers: &mut Headers) {}

@@ -77,7 +77,8 @@ pub(crate) struct RpcOptions {
     pub method: Option<LitStr>,
     pub route: Option<LitStr>,
     pub template: Option<LitStr>,
-    /// `server = "host:port"` (or an expression) on a client.
+    /// `server = "host:port"` (or an expression) on a client or a messaging
+    /// boundary (its broker).
     pub server: Option<Expr>,
     /// `carrier = param`.
     pub carrier: Option<Ident>,
@@ -447,7 +448,9 @@ impl RpcOptions {
 /// How a `#[traced_rpc]` option is written, for one written the wrong way.
 fn rpc_usage(option: &str) -> String {
     let form = match option {
-        "server" => "server` (the side), or on a client `server = \"host:port\"",
+        "server" => {
+            "server` (the side), or on a client or messaging boundary `server = \"host:port\""
+        }
         "client" => "client",
         "grpc" => "grpc",
         "http" => "http",

@@ -633,6 +633,53 @@ fn a_batch_links_each_creation_context_once_however_many_messages_carry_it() {
     }
 }
 
+/// A producer naming its brokers as Kafka's `bootstrap.servers` lists them.
+#[traced_rpc(messaging, send, system = "kafka", destination = "orders", server = "kafka-1:9093,kafka-2:9093", carrier = headers)]
+fn send_to_cluster(headers: &mut Headers) {
+    let _ = headers;
+}
+
+/// A consumer whose broker is known only at run time.
+struct BrokerConsumer {
+    broker: String,
+}
+
+impl BrokerConsumer {
+    #[traced_rpc(messaging, process, system = "kafka", destination = "orders", server = self.broker, carrier = message)]
+    fn handle(&self, message: &Message) {
+        let _ = message;
+    }
+}
+
+#[test]
+fn a_broker_named_with_server_is_recorded_on_the_span() {
+    let consumer = BrokerConsumer {
+        broker: "amqp://guest@rabbit/orders-vhost".to_owned(),
+    };
+    let captured = capture(|| {
+        send_to_cluster(&mut Headers::new());
+        consumer.handle(&message("a rug"));
+    });
+    for (name, address, port) in [
+        // The first of the list: the conventions record one address.
+        ("send orders", "kafka-1", 9093),
+        // The port AMQP's scheme implies, no user information.
+        ("process orders", "rabbit", 5672),
+    ] {
+        let span = find(captured.spans(), name);
+        assert_eq!(
+            attribute(span, "server.address"),
+            Some(&string(address)),
+            "{name}"
+        );
+        assert_eq!(
+            attribute(span, "server.port"),
+            Some(&Value::I64(port)),
+            "{name}"
+        );
+    }
+}
+
 /// A handler failing with what its gRPC call returned.
 #[traced_rpc(messaging, process, system = "kafka", destination = "payments", carrier = message)]
 fn charge(message: &Message) -> Result<(), tonic::Status> {

@@ -625,8 +625,9 @@ fn delta_temporality_when_the_collector_asks_for_it() {
     );
 }
 
-/// A consumer and a producer: each records its conventions' duration histogram.
-#[traced_rpc(messaging, process, system = "kafka", destination = "orders", carrier = headers)]
+/// A consumer and a producer: each records its conventions' duration histogram,
+/// with the broker they name.
+#[traced_rpc(messaging, process, system = "kafka", destination = "orders", server = "kafka-1:9092", carrier = headers)]
 fn handle_order(headers: &std::collections::HashMap<String, String>) -> Result<(), String> {
     match headers.get("order") {
         Some(_) => Ok(()),
@@ -634,7 +635,7 @@ fn handle_order(headers: &std::collections::HashMap<String, String>) -> Result<(
     }
 }
 
-#[traced_rpc(messaging, send, system = "kafka", destination = "orders", batch = batch)]
+#[traced_rpc(messaging, send, system = "kafka", destination = "orders", server = "kafka-1:9092", batch = batch)]
 fn send_orders(batch: &mut [std::collections::HashMap<String, String>]) {
     let _ = batch;
 }
@@ -674,7 +675,7 @@ fn handle_invoice(headers: &std::collections::HashMap<String, String>) {
     let _ = headers;
 }
 
-#[traced_rpc(messaging, send, system = "kafka", destination = "orders", carrier = headers)]
+#[traced_rpc(messaging, send, system = "kafka", destination = "orders", server = "kafka-1:9092", carrier = headers)]
 fn send_order(headers: &mut std::collections::HashMap<String, String>) -> Result<(), String> {
     match headers.contains_key("order") {
         true => Ok(()),
@@ -713,6 +714,8 @@ fn messaging_boundaries_count_the_messages_sent_and_consumed_once() {
         ("messaging.system", "kafka"),
         ("messaging.operation.name", "send"),
         ("messaging.destination.name", "orders"),
+        ("server.address", "kafka-1"),
+        ("server.port", "9092"),
     ];
     let failed = joined(&producer, &[("error.type", "alloc::string::String")]);
     assert_eq!(
@@ -726,6 +729,8 @@ fn messaging_boundaries_count_the_messages_sent_and_consumed_once() {
         ("messaging.system", "kafka"),
         ("messaging.operation.name", "process"),
         ("messaging.destination.name", "orders"),
+        ("server.address", "kafka-1"),
+        ("server.port", "9092"),
     ];
     let pulled = [
         ("messaging.system", "kafka"),
@@ -776,6 +781,8 @@ fn messaging_boundaries_record_their_conventions_histograms_even_unsampled() {
         ("messaging.system", "kafka"),
         ("messaging.operation.name", "process"),
         ("messaging.destination.name", "orders"),
+        ("server.address", "kafka-1"),
+        ("server.port", "9092"),
     ];
     let (metric, processed) = histogram(&receiver, "messaging.process.duration");
     assert_eq!(metric.unit, "s");
@@ -790,6 +797,8 @@ fn messaging_boundaries_record_their_conventions_histograms_even_unsampled() {
         ("messaging.operation.name", "send"),
         ("messaging.operation.type", "send"),
         ("messaging.destination.name", "orders"),
+        ("server.address", "kafka-1"),
+        ("server.port", "9092"),
     ];
     assert_eq!(count(&sent, &producer), 1, "one batch, one call: {sent:?}");
 }

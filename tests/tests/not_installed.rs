@@ -1,10 +1,12 @@
 //! With nothing installed (no `init()`, no capture open: a binary of its own), an
 //! annotated call evaluates none of the expressions its options give (`parent =`,
-//! `server =`, `link =` and its attributes), and a synchronous one runs its body as
-//! the bare function does.
+//! `server =`, `link =` and its attributes), a consumer still passes its message's
+//! context through, and a synchronous one runs its body as the bare function does.
 
 use otel_traced::opentelemetry::Context;
+use otel_traced::opentelemetry::trace::{TraceContextExt as _, TraceId};
 use otel_traced::{traced, traced_rpc};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 static EVALUATED: AtomicUsize = AtomicUsize::new(0);
@@ -24,11 +26,24 @@ fn reserve(request: tonic::Request<u32>) -> Result<tonic::Response<u32>, tonic::
     Ok(tonic::Response::new(request.into_inner()))
 }
 
+/// A consumer naming its broker: the message's context still passes through.
+#[traced_rpc(messaging, process, system = "kafka", destination = "orders", server = counted(format!("{}:{}", "kafka-1", 9092)), carrier = headers)]
+fn process(headers: &HashMap<String, String>) -> TraceId {
+    Context::current().span().span_context().trace_id()
+}
+
 #[test]
 fn nothing_the_options_give_is_evaluated() {
     assert_eq!(under_a_parent(), 1);
     let reply = reserve(tonic::Request::new(7));
     assert_eq!(reply.map(tonic::Response::into_inner).ok(), Some(7));
+    let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let headers = HashMap::from([("traceparent".to_owned(), traceparent.to_owned())]);
+    assert_eq!(
+        process(&headers),
+        TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap(),
+        "the message's trace, passed through"
+    );
     assert_eq!(EVALUATED.load(Ordering::Relaxed), 0);
 }
 

@@ -1,7 +1,8 @@
 //! Every form of `#[traced_rpc]` compiles without a single warning: gRPC and HTTP,
 //! server and client, sync and async, carriers found by type or named with
 //! `carrier =`, owned (`mut` or not), `&` on a server and `&mut` on a client, and
-//! `server =` as a literal or an expression; every messaging operation over both
+//! `server =` as a literal or an expression (a messaging boundary's broker too);
+//! every messaging operation over both
 //! kinds of message headers, alone or as a batch (owned, `mut`, boxed, an array,
 //! `&` and `&mut`, in a method, with `root` and `parent` on a batch `process`, and
 //! `batch = return` on a `receive`).
@@ -148,7 +149,7 @@ fn main() {
 /// Message headers of both kinds, every messaging operation.
 type Headers = HashMap<String, String>;
 
-#[otel_traced::traced_rpc(messaging, create, system = "kafka", destination = "orders", carrier = headers)]
+#[otel_traced::traced_rpc(messaging, create, system = "kafka", destination = "orders", server = "kafka-1:9092, kafka-2:9092", carrier = headers)]
 fn create_message(body: &str, headers: Headers) -> (Headers, String) {
     (headers, body.to_owned())
 }
@@ -163,7 +164,7 @@ fn receive_messages(batch: u32) -> Vec<Headers> {
     vec![Headers::new(); batch as usize]
 }
 
-#[otel_traced::traced_rpc(messaging, process, system = "rabbitmq", destination = "print jobs", carrier = headers)]
+#[otel_traced::traced_rpc(messaging, process, system = "rabbitmq", destination = "print jobs", server = "amqps://guest:guest@rabbit/print", carrier = headers)]
 async fn process_message(headers: Headers) -> Result<(), std::io::Error> {
     drop(headers);
     Ok(())

@@ -6,7 +6,7 @@
 //! as semantic conventions v1.44 name messaging spans.
 
 use super::naming::{NameKind, check_name};
-use super::rpc::{Access, Boundary, Protocol, Side, carrier};
+use super::rpc::{Access, Boundary, Protocol, Server, Side, carrier, check_server};
 use crate::options::RpcOptions;
 use crate::parse::{Errors, Shape, TracedFn};
 use syn::{Ident, LitStr};
@@ -94,12 +94,7 @@ pub(crate) fn check_messaging(
             ));
         }
     }
-    if let Some(server) = &rpc.server {
-        errors.push(syn::Error::new_spanned(
-            server,
-            "`server = ..` is only for gRPC and HTTP clients",
-        ));
-    }
+    check_server(rpc, Server::Broker, errors);
     let operation = match &rpc.operation {
         Some(flag) => Some(Operation::from_flag(flag)),
         None => {
@@ -226,7 +221,7 @@ pub(crate) fn check_messaging(
             },
         },
         carrier,
-        server: None,
+        server: rpc.server.clone(),
         returns_batch: rpc.batch_returned.is_some(),
     })
 }

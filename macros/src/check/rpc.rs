@@ -232,13 +232,7 @@ pub(crate) fn check_boundary(
             }
         }
     }
-    if let Some(Expr::Lit(syn::ExprLit {
-        lit: syn::Lit::Str(server),
-        ..
-    })) = &rpc.server
-    {
-        check_server(server, errors);
-    }
+    check_server(rpc, Server::Called, errors);
     let protocol = if !protocol_known {
         None
     } else if http {
@@ -412,34 +406,91 @@ fn template_variables_problem(template: &str) -> Option<String> {
     None
 }
 
-/// `server = "host:port"` written as a literal must be one, a URL naming the
-/// server (`http://inventory:50051`, as tonic endpoints are written; its scheme
-/// implies the port when none is written), or a gRPC target name naming one
-/// (`dns:///inventory:50051`, `unix:///run/inventory.sock`), as the runtime
-/// reads them.
-fn check_server(server: &LitStr, errors: &mut Errors) {
-    let value = server.value();
-    let (port_optional, authority) = match grpc_target_name(&value) {
-        Some(TargetName::Socket(path)) => {
-            if path.is_empty() {
-                errors.push(syn::Error::new(
-                    server.span(),
-                    format!("`{value}` names no socket: write its path, such as `unix:///run/inventory.sock`"),
-                ));
-            }
-            return;
-        }
-        // Its host and port as any server's, the port left to the resolver.
-        Some(TargetName::Host(name)) => (true, name),
-        None => match value.split_once("://") {
-            Some((scheme, rest))
-                if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") =>
-            {
-                (true, rest.split(['/', '?', '#']).next().unwrap_or(rest))
-            }
-            _ => (false, value.as_str()),
-        },
+/// What a `server = ..` names.
+#[derive(Clone, Copy)]
+pub(super) enum Server {
+    /// The server a gRPC or HTTP client calls.
+    Called,
+    /// The broker a messaging call talks to.
+    Broker,
+}
+
+/// `server = ..` written as a literal must name a server as the runtime reads it
+/// (`rpc/open.rs`). A server a client calls: `host:port`, a URL naming it
+/// (`http://inventory:50051`, as tonic endpoints are written; its scheme implies
+/// the port when none is written), or a gRPC target name naming one
+/// (`dns:///inventory:50051`, `unix:///run/inventory.sock`). A broker:
+/// `host:port` or a URL of any scheme (`amqp://rabbit/orders`), or a list of them
+/// (Kafka's `bootstrap.servers`), of which the first is recorded.
+pub(super) fn check_server(rpc: &RpcOptions, named: Server, errors: &mut Errors) {
+    let Some(Expr::Lit(syn::ExprLit {
+        lit: syn::Lit::Str(server),
+        ..
+    })) = &rpc.server
+    else {
+        return;
     };
+    let value = server.value();
+    let valid = match named {
+        Server::Called => match grpc_target_name(&value) {
+            Some(TargetName::Socket(path)) => {
+                if path.is_empty() {
+                    errors.push(syn::Error::new(
+                        server.span(),
+                        format!("`{value}` names no socket: write its path, such as `unix:///run/inventory.sock`"),
+                    ));
+                }
+                return;
+            }
+            // Its host and port as any server's, the port left to the resolver.
+            Some(TargetName::Host(name)) => is_host_port(name, true),
+            None => match value.split_once("://") {
+                Some((scheme, rest))
+                    if scheme.eq_ignore_ascii_case("http")
+                        || scheme.eq_ignore_ascii_case("https") =>
+                {
+                    is_host_port(url_authority(rest), true)
+                }
+                _ => is_host_port(&value, false),
+            },
+        },
+        Server::Broker => {
+            value
+                .split(',')
+                .map(str::trim)
+                .all(|member| match member.split_once("://") {
+                    Some((_, rest)) => is_host_port(url_authority(rest), true),
+                    None => is_host_port(member, false),
+                })
+        }
+    };
+    if !valid {
+        let examples = match named {
+            Server::Called => {
+                "the server a client calls, such as `inventory:50051`, `[::1]:50051`, `https://inventory` or `dns:///inventory:50051`"
+            }
+            Server::Broker => {
+                "the broker a messaging call talks to, such as `kafka-1:9092`, `kafka-1:9092,kafka-2:9092` or `amqp://rabbit/orders`"
+            }
+        };
+        errors.push(syn::Error::new(
+            server.span(),
+            format!("`{value}` is not `host:port`: {examples}"),
+        ));
+    }
+}
+
+/// The authority of a URL after its `scheme://`, without user information.
+fn url_authority(rest: &str) -> &str {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host)
+}
+
+/// Whether `authority` is `host:port`, `[v6]:port`, or without the port when
+/// `port_optional`.
+fn is_host_port(authority: &str, port_optional: bool) -> bool {
     let (host, port) = match authority.strip_prefix('[') {
         Some(rest) => match rest.split_once(']') {
             Some((host, "")) => (host, None),
@@ -457,15 +508,9 @@ fn check_server(server: &LitStr, errors: &mut Errors) {
     };
     // A host holding `:` is an IPv6 address out of its brackets: `fe80::1:50051`
     // reads as well as the address `fe80::1:50051` as `fe80::1` port 50051.
-    let valid = !host.is_empty()
+    !host.is_empty()
         && !host.contains(|c: char| c.is_whitespace() || c == '/' || c == ':')
-        && port.map_or(port_optional, |port| port.parse::<u16>().is_ok());
-    if !valid {
-        errors.push(syn::Error::new(
-            server.span(),
-            format!("`{value}` is not `host:port`: the server a client calls, such as `inventory:50051`, `[::1]:50051`, `https://inventory` or `dns:///inventory:50051`"),
-        ));
-    }
+        && port.map_or(port_optional, |port| port.parse::<u16>().is_ok())
 }
 
 /// What a gRPC target name names.

@@ -54,6 +54,13 @@ pub(super) fn open_boundary(
         Some(text) => quote!(::core::option::Option::Some(::std::borrow::Cow::Borrowed(#text))),
         None => quote!(::core::option::Option::None),
     };
+    // `server = ..`, evaluated only when tracing is on (`gated`).
+    let server = match &boundary.server {
+        Some(server) => quote_spanned! {server.span()=>
+            ::core::option::Option::Some(::core::convert::AsRef::<str>::as_ref(&(#server)))
+        },
+        None => quote!(::core::option::Option::None),
+    };
     let gated = parent.evaluated || boundary.server.is_some();
     let opened = |opening: TokenStream| when_enabled(opening, gated, private);
     let parent = &parent.tokens;
@@ -99,7 +106,7 @@ pub(super) fn open_boundary(
     let Some(carrier) = &boundary.carrier else {
         // A messaging `receive` or `settle` without headers: nothing to link to.
         let opening = opened(
-            quote!(__OTEL_TRACED_CALLSITE.message(&__OTEL_TRACED_RPC, #parent, #call, #links, #record)),
+            quote!(__OTEL_TRACED_CALLSITE.message(&__OTEL_TRACED_RPC, #server, #parent, #call, #links, #record)),
         );
         return quote! {
             #meta
@@ -122,9 +129,19 @@ pub(super) fn open_boundary(
         (Protocol::Messaging { operation, .. }, _)
             if *operation == Operation::Process && !carrier.batch =>
         {
+            let consumed = quote! {
+                __OTEL_TRACED_CALLSITE.consume(&__OTEL_TRACED_RPC, #borrowed, #server, #call, #links, #record)
+            };
+            // Passed through, not disabled, when tracing is off: an untraced
+            // consumer does not break the trace.
+            let opening = if gated {
+                quote!((if #private::enabled() { #consumed } else { #private::pass_message(#borrowed) }))
+            } else {
+                consumed
+            };
             quote! {
                 #meta
-                #[allow(unused_mut)] let mut __otel_span = __OTEL_TRACED_CALLSITE.consume(&__OTEL_TRACED_RPC, #borrowed, #call, #links, #record)#set_baggage;
+                #[allow(unused_mut)] let mut __otel_span = #opening #set_baggage;
             }
         }
         // A batch `process` links to its messages and is parented by the current
@@ -133,6 +150,7 @@ pub(super) fn open_boundary(
             let opening = opened(quote! {
                 __OTEL_TRACED_CALLSITE.message(
                     &__OTEL_TRACED_RPC,
+                    #server,
                     #parent,
                     #call,
                     || {
@@ -153,12 +171,6 @@ pub(super) fn open_boundary(
             #[allow(unused_mut)] let mut __otel_span = __OTEL_TRACED_CALLSITE.serve(&__OTEL_TRACED_RPC, #borrowed, #call, #links, #record)#set_baggage;
         },
         (_, Side::Client) => {
-            let server = match &boundary.server {
-                Some(server) => quote_spanned! {server.span()=>
-                    ::core::option::Option::Some(::core::convert::AsRef::<str>::as_ref(&(#server)))
-                },
-                None => quote!(::core::option::Option::None),
-            };
             let (rebind, target) = match carrier.access {
                 // `check` rejects a shared carrier on a client.
                 Access::Exclusive | Access::Shared => (
@@ -199,6 +211,7 @@ pub(super) fn open_boundary(
                     let opening = opened(quote! {
                         __otel_callsite.message(
                             &__OTEL_TRACED_RPC,
+                            #server,
                             #parent,
                             #call,
                             || {

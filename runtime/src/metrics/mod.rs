@@ -164,11 +164,15 @@ impl Instrument {
                 "messaging.operation.name",
                 "messaging.operation.type",
                 "messaging.destination.name",
+                "server.address",
+                "server.port",
             ],
             Instrument::MessagingProcess => &[
                 "messaging.system",
                 "messaging.operation.name",
                 "messaging.destination.name",
+                "server.address",
+                "server.port",
             ],
         };
         kept.contains(&key)

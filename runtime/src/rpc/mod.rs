@@ -17,7 +17,7 @@ pub use batch::{MessageBatch, ReceivedMessages};
 #[doc(hidden)]
 pub use batch::{BATCH_MESSAGE_COUNT, batch_creation, batch_len, batch_links, message_count};
 #[doc(hidden)]
-pub use open::creation_link;
+pub use open::{creation_link, pass_message};
 #[cfg(feature = "http")]
 pub(crate) use reply::GRPC_UNKNOWN;
 #[doc(hidden)]

@@ -115,51 +115,46 @@ impl Callsite {
     /// context of the message they handle, and may use it as their parent for a
     /// single message when processing happens in the scope of no other span). The
     /// body sees the message's baggage either way.
+    ///
+    /// `server` is the broker's `server = ..`, which the expansion evaluates only
+    /// when tracing is on: it calls [`pass_message`] instead when it is off.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the expansion's one call; each argument is one option"
+    )]
     pub fn consume<C: Extract + ?Sized>(
         &'static self,
         rpc: &RpcMeta,
         carrier: &C,
+        server: Option<&str>,
         call: CallKind,
         links: impl FnOnce() -> Vec<Link>,
         record: impl FnOnce(&mut Attributes<'_>),
     ) -> ActiveSpan {
-        // Under a current span, the message's baggage (a tenant its producer set)
-        // still reaches the handler: the message carried it for this call.
-        // Read from a clone, as `serve` reads.
-        let Some(current) = crate::thread_exit::current() else {
+        let Some((created, parent)) = consumed_contexts(carrier) else {
             return ActiveSpan::disabled();
-        };
-        let created = extract(&current, carrier);
-        let parent = if !current.span().span_context().is_valid() {
-            // The message's context, and the worker's baggage under its own.
-            if current.baggage().is_empty() {
-                created.clone()
-            } else {
-                created.with_baggage(crate::baggage::merged_baggage(
-                    current.baggage(),
-                    created.baggage(),
-                ))
-            }
-        } else if created.baggage().is_empty() {
-            current
-        } else {
-            crate::baggage::merged(&current, created.baggage())
         };
         if !crate::route::is_enabled() {
             return ActiveSpan::passthrough(parent);
         }
         let mut links = links();
         links.extend(link_to(&created));
-        let start = self.boundary_start(rpc, &RequestTarget::default(), None, links);
+        let start = self.boundary_start(rpc, &RequestTarget::default(), server, links);
         self.start_under(start, parent, call, record)
     }
 
     /// Opens the span of a messaging operation that takes its parent from the
     /// caller, not from a message: `send`, `receive`, `settle`, and `process` over a
-    /// batch; `links` holds the messages' creation contexts where known.
+    /// batch; `links` holds the messages' creation contexts where known. `server`
+    /// is the broker's `server = ..`.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the expansion's one call; each argument is one option"
+    )]
     pub fn message(
         &'static self,
         rpc: &RpcMeta,
+        server: Option<&str>,
         parent: Parent<'_>,
         call: CallKind,
         links: impl FnOnce() -> Vec<Link>,
@@ -168,7 +163,7 @@ impl Callsite {
         if !crate::route::is_enabled() || !crate::thread_exit::context_reachable() {
             return ActiveSpan::disabled();
         }
-        let start = self.boundary_start(rpc, &RequestTarget::default(), None, links());
+        let start = self.boundary_start(rpc, &RequestTarget::default(), server, links());
         self.start_enabled(start, parent, call, record)
     }
 
@@ -209,6 +204,43 @@ impl Callsite {
             tally,
         }
     }
+}
+
+/// What a `process` of the message in `carrier` runs under when tracing is off
+/// (as [`Callsite::consume`] passes it through): the message's context and baggage,
+/// so that an untraced consumer does not break the trace.
+pub fn pass_message<C: Extract + ?Sized>(carrier: &C) -> ActiveSpan {
+    match consumed_contexts(carrier) {
+        Some((_, parent)) => ActiveSpan::passthrough(parent),
+        None => ActiveSpan::disabled(),
+    }
+}
+
+/// The creation context the message in `carrier` holds, and the context its
+/// `process` runs under: the current span's when there is one, else the
+/// creation context's, with the message's baggage either way (a tenant its
+/// producer set reaches the handler: the message carried it for this call).
+/// `None` where no context is reachable (a thread's exit).
+fn consumed_contexts<C: Extract + ?Sized>(carrier: &C) -> Option<(Context, Context)> {
+    // Read from a clone, as `serve` reads.
+    let current = crate::thread_exit::current()?;
+    let created = extract(&current, carrier);
+    let parent = if !current.span().span_context().is_valid() {
+        // The message's context, and the worker's baggage under its own.
+        if current.baggage().is_empty() {
+            created.clone()
+        } else {
+            created.with_baggage(crate::baggage::merged_baggage(
+                current.baggage(),
+                created.baggage(),
+            ))
+        }
+    } else if created.baggage().is_empty() {
+        current
+    } else {
+        crate::baggage::merged(&current, created.baggage())
+    };
+    Some((created, parent))
 }
 
 /// A link to the span `context` holds, if it is valid.
@@ -332,6 +364,9 @@ pub(crate) fn attributes(
                     "messaging.destination.name",
                     Value::from(destination.clone()),
                 ));
+            }
+            if let Some((address, port)) = server.and_then(broker_host_port) {
+                push_server(&mut attributes, address, port);
             }
         }
         Protocol::Grpc { method } => {
@@ -468,26 +503,62 @@ fn server_host_port<'a>(
         return named;
     }
     let (scheme, authority) = match server {
-        Some(server) => match server.split_once("://") {
-            Some((scheme, rest)) => (
-                Some(scheme),
-                rest.split(['/', '?', '#']).next().unwrap_or(rest),
-            ),
-            None => (None, server),
-        },
-        None => (target.scheme, target.authority?),
+        Some(server) => url_authority(server),
+        None => (None, target.authority?),
     };
+    host_port(authority, scheme.or(target.scheme))
+}
+
+/// The broker a messaging call talks to, from its `server = ..`: `host:port`, a
+/// URL (`amqp://user@rabbit/vhost`, its scheme implying the port when none is
+/// written), or the first of a list (Kafka's `bootstrap.servers`,
+/// `kafka-1:9092,kafka-2:9092`: the conventions record one address, and which
+/// broker a client library picks is not known here).
+fn broker_host_port(server: &str) -> Option<(&str, Option<u16>)> {
+    let first = server.split(',').next().unwrap_or(server).trim();
+    let (scheme, authority) = url_authority(first);
+    host_port(authority, scheme)
+}
+
+/// The scheme and the authority of `written` when it is a URL, else `written`
+/// itself as the authority.
+fn url_authority(written: &str) -> (Option<&str>, &str) {
+    match written.split_once("://") {
+        Some((scheme, rest)) => (
+            Some(scheme),
+            rest.split(['/', '?', '#']).next().unwrap_or(rest),
+        ),
+        None => (None, written),
+    }
+}
+
+/// The address and port of `authority`; the port `scheme` implies when none is
+/// written (none when what is written is not a port).
+fn host_port<'a>(authority: &'a str, scheme: Option<&str>) -> Option<(&'a str, Option<u16>)> {
     let (host, written) = split_host_port(authority)?;
     // An empty port is the scheme's (RFC 3986 §6.2.3: `http://shop:/`).
     let port = match written.filter(|written| !written.is_empty()) {
         Some(written) => written.parse().ok(),
-        None => match scheme.or(target.scheme) {
-            Some(scheme) if scheme.eq_ignore_ascii_case("https") => Some(443),
-            Some(scheme) if scheme.eq_ignore_ascii_case("http") => Some(80),
-            _ => None,
-        },
+        None => scheme.and_then(default_port),
     };
     Some((host, port))
+}
+
+/// The port a URL's scheme implies: HTTP's, and those of the messaging protocols
+/// whose URI schemes define one (AMQP 0-9-1's `amqp`/`amqps`, MQTT's).
+fn default_port(scheme: &str) -> Option<u16> {
+    const DEFAULT_PORTS: [(&str, u16); 6] = [
+        ("http", 80),
+        ("https", 443),
+        ("amqp", 5672),
+        ("amqps", 5671),
+        ("mqtt", 1883),
+        ("mqtts", 8883),
+    ];
+    DEFAULT_PORTS
+        .iter()
+        .find(|(known, _)| scheme.eq_ignore_ascii_case(known))
+        .map(|&(_, port)| port)
 }
 
 /// The server of a gRPC target name (gRPC's naming document), `None` when `server`
@@ -498,10 +569,6 @@ fn server_host_port<'a>(
 /// for `server.address`, without a port. A host named like a scheme with its
 /// port (`dns:53`) is `host:port`. (The macro checks a literal by the same rules.)
 fn grpc_target(server: &str) -> Option<Option<(&str, Option<u16>)>> {
-    fn host_port(written: &str) -> Option<(&str, Option<u16>)> {
-        let (host, port) = split_host_port(written)?;
-        Some((host, port.and_then(|port| port.parse().ok())))
-    }
     let (scheme, rest) = server.split_once(':')?;
     if !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -512,9 +579,9 @@ fn grpc_target(server: &str) -> Option<Option<(&str, Option<u16>)>> {
     };
     let is = |known: &str| scheme.eq_ignore_ascii_case(known);
     Some(if is("dns") || is("passthrough") || is("xds") {
-        host_port(named())
+        host_port(named(), None)
     } else if is("ipv4") || is("ipv6") {
-        host_port(rest.split(',').next().unwrap_or(rest))
+        host_port(rest.split(',').next().unwrap_or(rest), None)
     } else if is("unix") || is("unix-abstract") {
         let path = rest.strip_prefix("//").unwrap_or(rest);
         (!path.is_empty()).then_some((path, None))
@@ -721,6 +788,22 @@ mod tests {
             server_host_port(Some("https://shop:x1"), &target("GET", None, "")),
             Some(("shop", None))
         );
+    }
+
+    #[test]
+    fn a_broker_is_the_first_of_a_list_and_a_urls_scheme_implies_its_port() {
+        assert_eq!(
+            broker_host_port("kafka-1:9092, kafka-2:9092"),
+            Some(("kafka-1", Some(9092)))
+        );
+        assert_eq!(
+            broker_host_port(" amqps://user:secret@rabbit/orders"),
+            Some(("rabbit", Some(5671)))
+        );
+        assert_eq!(broker_host_port("MQTT://[::1]"), Some(("::1", Some(1883))));
+        assert_eq!(broker_host_port("pulsar://broker"), Some(("broker", None)));
+        assert_eq!(broker_host_port("nats"), Some(("nats", None)));
+        assert_eq!(broker_host_port(",kafka-2:9092"), None);
     }
 
     #[test]
