@@ -20,6 +20,7 @@ use opentelemetry_sdk::trace::{Sampler, SpanExporter, SpanLimits};
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
+pub(crate) use vars::without_secrets;
 use vars::{Variable, Vars};
 
 /// Spans the batch queue holds before it drops new ones. The specification's 2048
@@ -303,9 +304,11 @@ impl Config {
         self
     }
 
-    /// Where spans go, over `OTEL_TRACES_EXPORTER` and the endpoint variables.
+    /// Where spans go, over `OTEL_TRACES_EXPORTER` and the endpoint variables;
+    /// it replaces an earlier [`Config::span_exporter`] (the last call wins).
     pub fn exporter(mut self, exporter: Exporter) -> Self {
         self.exporter = Some(exporter);
+        self.custom_exporter = None;
         self
     }
 
@@ -315,8 +318,10 @@ impl Config {
     /// exporter starts a task on it) exports nothing once that runtime's threads
     /// wait, as a `current_thread` runtime's one does while the guard drops in it,
     /// and the spans queued are lost: build it on a runtime of its own, or use
-    /// [`Exporter::Otlp`] (feature `otlp`), which runs its own.
+    /// [`Exporter::Otlp`] (feature `otlp`), which runs its own. It replaces an
+    /// earlier [`Config::exporter`] (the last call wins).
     pub fn span_exporter(mut self, exporter: impl SpanExporter + 'static) -> Self {
+        self.exporter = None;
         self.custom_exporter = Some(Box::new(move |batch, counters| {
             crate::processor::batch(
                 crate::processor::CountedExporter {

@@ -60,7 +60,7 @@ impl Outage {
     pub(crate) fn new(signal: &'static str, settings: &OtlpSettings) -> Self {
         Outage {
             signal,
-            endpoint: without_secrets(&settings.endpoint),
+            endpoint: crate::config::without_secrets(&settings.endpoint),
             protocol: settings.protocol,
             failing: AtomicBool::new(false),
             said_too_large: AtomicBool::new(false),
@@ -189,28 +189,10 @@ fn tls_hint(cause: &str) -> &'static str {
     }
 }
 
-/// `endpoint` as it may be printed: user information and the query (where a
-/// token may be) left out.
-fn without_secrets(endpoint: &str) -> String {
-    let endpoint = endpoint.split(['?', '#']).next().unwrap_or(endpoint);
-    match endpoint.split_once("://") {
-        Some((scheme, rest)) => match rest.split_once('/') {
-            Some((authority, path)) => format!("{scheme}://{}/{path}", host_of(authority)),
-            None => format!("{scheme}://{}", host_of(rest)),
-        },
-        None => endpoint.to_owned(),
-    }
-}
-
-fn host_of(authority: &str) -> &str {
-    authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{Outage, without_secrets};
+    use super::Outage;
+    use crate::config::without_secrets;
     use crate::config::{OtlpSettings, Protocol};
     use std::time::Duration;
 

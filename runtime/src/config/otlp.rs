@@ -190,7 +190,8 @@ pub(crate) fn settings(
     let endpoint = match endpoint {
         Some(endpoint) => endpoint_url(&endpoint).ok_or_else(|| {
             InitError::Exporter(format!(
-                "the endpoint {endpoint:?} given to the builder is not {ENDPOINT_ACCEPTED}"
+                "the endpoint {:?} given to the builder is not {ENDPOINT_ACCEPTED}",
+                super::without_secrets(&endpoint)
             ))
         })?,
         None => endpoint_from_vars(vars, signal, protocol)?,

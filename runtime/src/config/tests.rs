@@ -171,6 +171,32 @@ fn traces_exporter() {
 }
 
 #[test]
+fn of_exporter_and_span_exporter_the_last_call_wins() {
+    #[derive(Debug)]
+    struct Nowhere;
+    impl SpanExporter for Nowhere {
+        async fn export(
+            &self,
+            _: Vec<opentelemetry_sdk::trace::SpanData>,
+        ) -> opentelemetry_sdk::error::OTelSdkResult {
+            Ok(())
+        }
+    }
+    let exporter = || Nowhere;
+    let destination = |config: Config| config.settings().unwrap().destination;
+    let none = Config::from_vars(Vec::<(&str, &str)>::new());
+    assert_eq!(
+        destination(none.span_exporter(exporter()).exporter(Exporter::Console)),
+        Destination::Console
+    );
+    let none = Config::from_vars(Vec::<(&str, &str)>::new());
+    assert_eq!(
+        destination(none.exporter(Exporter::Console).span_exporter(exporter())),
+        Destination::Custom
+    );
+}
+
+#[test]
 fn a_signal_path_goes_before_the_endpoints_query_and_replaces_the_traces_path() {
     assert_eq!(
         otlp(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "https://c:4318/?tenant=a")]).endpoint,
@@ -708,19 +734,30 @@ fn endpoints_are_urls_naming_a_host_and_their_scheme_is_read_in_any_case() {
         "https://Tempo:4318/v1/traces",
         "the scheme in lower case, for the exporter's TLS"
     );
-    for nameless in [
-        "http://",
-        "https:///v1/traces",
-        "http://:4317",
-        "http://user@:4318/",
+    for (nameless, shown) in [
+        ("http://", "http://"),
+        ("https:///v1/traces", "https:///v1/traces"),
+        ("http://:4317", "http://:4317"),
+        // User information and queries may hold a token: never shown.
+        ("http://user:s3cr3t@:4318/?key=s3cr3t", "http://:4318/"),
     ] {
         assert_eq!(
             error(&[("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", nameless)]),
             format!(
-                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT={nameless:?} is not valid: it accepts an http:// or https:// URL"
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT={shown:?} is not valid: it accepts an http:// or https:// URL"
             )
         );
     }
+    let config = Config::from_vars([(
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "https://user:s3cr3t@collector:4318/?key=s3cr3t",
+    )]);
+    let printed = format!("{config:?}");
+    assert!(
+        printed.contains("\"OTEL_EXPORTER_OTLP_ENDPOINT\": \"https://collector:4318/\"")
+            && !printed.contains("s3cr3t"),
+        "{printed}"
+    );
     // A builder's endpoint is checked too: without a scheme, the exporter would
     // make it https:// without the certificate asked for.
     let built = Config::from_vars(Vec::<(&str, &str)>::new())
@@ -734,6 +771,18 @@ fn endpoints_are_urls_naming_a_host_and_their_scheme_is_read_in_any_case() {
     assert_eq!(
         built,
         "the OTLP exporter could not be set up: the endpoint \"collector:4317\" given to the builder is not an http:// or https:// URL"
+    );
+    let built = Config::from_vars(Vec::<(&str, &str)>::new())
+        .exporter(Exporter::Otlp {
+            endpoint: Some("ftp://user:s3cr3t@collector?key=s3cr3t".to_owned()),
+            protocol: Protocol::HttpProtobuf,
+        })
+        .settings()
+        .expect_err("no http URL")
+        .to_string();
+    assert_eq!(
+        built,
+        "the OTLP exporter could not be set up: the endpoint \"ftp://collector\" given to the builder is not an http:// or https:// URL"
     );
 }
 

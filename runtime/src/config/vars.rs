@@ -8,8 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 /// The variables `init()` reads, snapshotted from the environment (or given).
-/// Printed (`Config`'s `Debug`) with the values of the headers variables hidden:
-/// they carry API keys.
+/// Printed (`Config`'s `Debug`) with the values of the headers variables hidden
+/// (they carry API keys), and the endpoints' user information and queries left
+/// out.
 #[derive(Clone, Default)]
 pub(crate) struct Vars {
     values: BTreeMap<String, String>,
@@ -26,6 +27,8 @@ impl std::fmt::Debug for Vars {
         let shown = self.values.iter().map(|(name, value)| {
             let value = if name.ends_with("_HEADERS") {
                 hidden(value)
+            } else if name.ends_with("_ENDPOINT") {
+                without_secrets(value)
             } else {
                 value.clone()
             };
@@ -36,6 +39,25 @@ impl std::fmt::Debug for Vars {
             .field("not_unicode", &self.not_unicode)
             .finish_non_exhaustive()
     }
+}
+
+/// `endpoint` as it may be printed: user information and the query (where a
+/// token may be) left out.
+pub(crate) fn without_secrets(endpoint: &str) -> String {
+    let endpoint = endpoint.split(['?', '#']).next().unwrap_or(endpoint);
+    match endpoint.split_once("://") {
+        Some((scheme, rest)) => match rest.split_once('/') {
+            Some((authority, path)) => format!("{scheme}://{}/{path}", host_of(authority)),
+            None => format!("{scheme}://{}", host_of(rest)),
+        },
+        None => endpoint.to_owned(),
+    }
+}
+
+fn host_of(authority: &str) -> &str {
+    authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host)
 }
 
 /// `key=value` pairs as they may be printed: the keys, each value `<hidden>`.
@@ -119,11 +141,16 @@ pub(crate) struct Variable<'a> {
 }
 
 impl Variable<'_> {
-    /// The error for this value, saying what is accepted.
+    /// The error for this value, saying what is accepted (an endpoint's user
+    /// information and query left out, as they may hold a token).
     pub(crate) fn invalid(&self, accepted: &'static str) -> InitError {
         InitError::InvalidVariable {
             name: self.name,
-            value: self.value.to_owned(),
+            value: if self.name.ends_with("_ENDPOINT") {
+                without_secrets(self.value)
+            } else {
+                self.value.to_owned()
+            },
             accepted,
         }
     }
