@@ -27,7 +27,7 @@ fn rpc_options(headers: &mut Headers) {}
 #[traced_rpc(messaging, send, system = "kafka", destination = "", carrier = headers)]
 fn empty_destination(headers: &mut Headers) {}
 
-#[traced_rpc(messaging, send, system = "kafka", destination = "orders", server = "kafka-1:9092,kafka 2:9092", carrier = headers)]
+#[traced_rpc(messaging, send, system = "kafka", destination = "orders", server = "kafka 1:9092,kafka-2:9092", carrier = headers)]
 fn bad_broker(headers: &mut Headers) {}
 
 #[traced_rpc(messaging, send, system = "kafka", destination = "orders\tnew", carrier = headers)]

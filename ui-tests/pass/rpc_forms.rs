@@ -60,7 +60,7 @@ fn restock(mut request: Request<u32>) -> Result<Response<()>, Status> {
 }
 
 // gRPC target names, and a host named like one of their schemes.
-#[traced_rpc(client, service = "shop.v1.Inventory", method = "Restock", server = "dns:///inventory:50051")]
+#[traced_rpc(client, service = "shop.v1.Inventory", method = "Restock", server = "dns:///[::1]:50051")]
 fn restock_by_name(request: Request<u32>) -> Result<Response<()>, Status> {
     let _ = request;
     Ok(Response::new(()))
@@ -164,7 +164,7 @@ fn receive_messages(batch: u32) -> Vec<Headers> {
     vec![Headers::new(); batch as usize]
 }
 
-#[otel_traced::traced_rpc(messaging, process, system = "rabbitmq", destination = "print jobs", server = "amqps://guest:guest@rabbit/print", carrier = headers)]
+#[otel_traced::traced_rpc(messaging, process, system = "rabbitmq", destination = "print jobs", server = "amqps://guest:pa,ss@[::1]:/print", carrier = headers)]
 async fn process_message(headers: Headers) -> Result<(), std::io::Error> {
     drop(headers);
     Ok(())

@@ -61,7 +61,7 @@ pub(crate) struct Boundary {
     /// Always there for gRPC and HTTP; optional for a messaging `receive` or
     /// `settle`, which only link to the message's creation context.
     pub carrier: Option<Carrier>,
-    /// `server = ..` of a client.
+    /// `server = ..`: the server a client calls, or a messaging boundary's broker.
     pub server: Option<Expr>,
     /// `batch = return`: a messaging `receive` links to the messages it returns.
     pub returns_batch: bool,
@@ -454,14 +454,20 @@ pub(super) fn check_server(rpc: &RpcOptions, named: Server, errors: &mut Errors)
                 _ => is_host_port(&value, false),
             },
         },
+        // The first of a list, which the runtime records, read as it reads it:
+        // user information first (a password may hold a comma), empty members
+        // skipped.
         Server::Broker => {
-            value
+            let written = value.trim();
+            let (scheme, authority) = match written.split_once("://") {
+                Some((_, rest)) => (true, url_authority(rest)),
+                None => (false, without_user(written)),
+            };
+            authority
                 .split(',')
                 .map(str::trim)
-                .all(|member| match member.split_once("://") {
-                    Some((_, rest)) => is_host_port(url_authority(rest), true),
-                    None => is_host_port(member, false),
-                })
+                .find(|member| !member.is_empty())
+                .is_some_and(|first| is_host_port(first, scheme))
         }
     };
     if !valid {
@@ -482,34 +488,39 @@ pub(super) fn check_server(rpc: &RpcOptions, named: Server, errors: &mut Errors)
 
 /// The authority of a URL after its `scheme://`, without user information.
 fn url_authority(rest: &str) -> &str {
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    without_user(rest.split(['/', '?', '#']).next().unwrap_or(rest))
+}
+
+fn without_user(authority: &str) -> &str {
     authority
         .rsplit_once('@')
         .map_or(authority, |(_, host)| host)
 }
 
 /// Whether `authority` is `host:port`, `[v6]:port`, or without the port when
-/// `port_optional`.
+/// `port_optional` (a URL's scheme implies one, an empty one too: RFC 3986
+/// §6.2.3, as the runtime reads it).
 fn is_host_port(authority: &str, port_optional: bool) -> bool {
-    let (host, port) = match authority.strip_prefix('[') {
+    let (host, port, bracketed) = match authority.strip_prefix('[') {
         Some(rest) => match rest.split_once(']') {
-            Some((host, "")) => (host, None),
+            Some((host, "")) => (host, None, true),
             // `[::1]50051` has no port: `]` is followed by `:` or nothing.
             Some((host, after)) => match after.strip_prefix(':') {
-                Some(port) => (host, Some(port)),
-                None => ("", None),
+                Some(port) => (host, Some(port), true),
+                None => return false,
             },
-            None => ("", None),
+            None => return false,
         },
         None => match authority.rsplit_once(':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (authority, None),
+            Some((host, port)) => (host, Some(port), false),
+            None => (authority, None, false),
         },
     };
-    // A host holding `:` is an IPv6 address out of its brackets: `fe80::1:50051`
+    let port = port.filter(|port| !(port_optional && port.is_empty()));
+    // Out of brackets, a host holding `:` is an IPv6 address: `fe80::1:50051`
     // reads as well as the address `fe80::1:50051` as `fe80::1` port 50051.
     !host.is_empty()
-        && !host.contains(|c: char| c.is_whitespace() || c == '/' || c == ':')
+        && !host.contains(|c: char| c.is_whitespace() || c == '/' || (c == ':' && !bracketed))
         && port.map_or(port_optional, |port| port.parse::<u16>().is_ok())
 }
 

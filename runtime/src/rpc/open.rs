@@ -512,12 +512,20 @@ fn server_host_port<'a>(
 /// The broker a messaging call talks to, from its `server = ..`: `host:port`, a
 /// URL (`amqp://user@rabbit/vhost`, its scheme implying the port when none is
 /// written), or the first of a list (Kafka's `bootstrap.servers`,
-/// `kafka-1:9092,kafka-2:9092`: the conventions record one address, and which
-/// broker a client library picks is not known here).
+/// `kafka-1:9092,kafka-2:9092`, empty members skipped: the conventions record one
+/// address, and which broker a client library picks is not known here). (The
+/// macro checks a literal by the same rules.)
 fn broker_host_port(server: &str) -> Option<(&str, Option<u16>)> {
-    let first = server.split(',').next().unwrap_or(server).trim();
-    let (scheme, authority) = url_authority(first);
-    host_port(authority, scheme)
+    let (scheme, authority) = url_authority(server.trim());
+    // User information first: a password may hold a comma.
+    let hosts = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, hosts)| hosts);
+    let first = hosts
+        .split(',')
+        .map(str::trim)
+        .find(|member| !member.is_empty())?;
+    host_port(first, scheme)
 }
 
 /// The scheme and the authority of `written` when it is a URL, else `written`
@@ -803,7 +811,20 @@ mod tests {
         assert_eq!(broker_host_port("MQTT://[::1]"), Some(("::1", Some(1883))));
         assert_eq!(broker_host_port("pulsar://broker"), Some(("broker", None)));
         assert_eq!(broker_host_port("nats"), Some(("nats", None)));
-        assert_eq!(broker_host_port(",kafka-2:9092"), None);
+        assert_eq!(
+            broker_host_port(",kafka-2:9092"),
+            Some(("kafka-2", Some(9092)))
+        );
+        assert_eq!(
+            broker_host_port("amqp://user:pa,ss@rabbit/orders"),
+            Some(("rabbit", Some(5672))),
+            "a comma in the password"
+        );
+        assert_eq!(
+            broker_host_port("PLAINTEXT://kafka-1:9092,PLAINTEXT://kafka-2:9092"),
+            Some(("kafka-1", Some(9092)))
+        );
+        assert_eq!(broker_host_port(" , "), None);
     }
 
     #[test]
