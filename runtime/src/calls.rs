@@ -15,9 +15,13 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{LazyLock, PoisonError, RwLock};
 
-/// Distinct span names given counters of their own; the names beyond share one set
-/// (`OVERFLOW_NAME`), so that spans named from unbounded input (spans made through
-/// the `tracing` bridge, say) cannot grow the registry without limit.
+/// Distinct span names known only at run time given counters of their own; the
+/// names beyond share one set (`OVERFLOW_NAME`), so that spans named from
+/// unbounded input (a gRPC layer's made-up paths, spans named through the
+/// `tracing` bridge) cannot grow the registry without limit. The names of the
+/// annotated call sites, a number the program fixes, are not counted: however
+/// much of it such input takes, an operation first called late (a nightly job)
+/// still has counters, and first calls, of its own.
 const MAX_OPERATIONS: usize = 4096;
 
 /// Longer span names are counted as [`OVERFLOW_NAME`]: the names kept live as long
@@ -73,16 +77,39 @@ pub(crate) fn counting() -> bool {
 
 static REGISTRY: LazyLock<Registry> = LazyLock::new(|| Registry::new(MAX_OPERATIONS));
 
-/// The counters of the operation named `name`, made on first use.
+/// The counters of the operation named `name`, a name known only at run time,
+/// made on first use.
 pub(crate) fn counts_for(name: &str) -> &'static CallCounts {
-    REGISTRY.counts_for(name)
+    REGISTRY.counts_for(name, Named::AtRunTime)
 }
 
-/// The counters by operation name, `capacity` names at most.
+/// The counters of the operation an annotated call site names.
+pub(crate) fn counts_for_site(name: &'static str) -> &'static CallCounts {
+    REGISTRY.counts_for(name, Named::BySite)
+}
+
+/// Where an operation's name comes from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Named {
+    /// An annotated call site: the program holds a fixed number of them.
+    BySite,
+    /// A request, or other code: without bound.
+    AtRunTime,
+}
+
+/// The counters by operation name, `capacity` names known only at run time at
+/// most.
 #[derive(Debug)]
 struct Registry {
-    operations: RwLock<HashMap<Box<str>, &'static CallCounts>>,
+    operations: RwLock<Operations>,
     capacity: usize,
+}
+
+#[derive(Debug, Default)]
+struct Operations {
+    by_name: HashMap<Box<str>, &'static CallCounts>,
+    /// How many of them a name known only at run time made.
+    made_at_run_time: usize,
 }
 
 impl Registry {
@@ -93,25 +120,28 @@ impl Registry {
         }
     }
 
-    fn counts_for(&self, name: &str) -> &'static CallCounts {
+    fn counts_for(&self, name: &str, named: Named) -> &'static CallCounts {
         let name = if name.len() <= MAX_NAME_BYTES {
             name
         } else {
             OVERFLOW_NAME
+        };
+        let full = |operations: &Operations| {
+            named == Named::AtRunTime && operations.made_at_run_time >= self.capacity
         };
         {
             let operations = self
                 .operations
                 .read()
                 .unwrap_or_else(PoisonError::into_inner);
-            if let Some(counts) = operations.get(name) {
+            if let Some(counts) = operations.by_name.get(name) {
                 return counts;
             }
             // Full: a new name shares the overflow's counters, found under the read
             // lock; else every span of a new name (a scanner's made-up paths) would
             // take the write lock, one thread at a time.
-            if operations.len() >= self.capacity
-                && let Some(counts) = operations.get(OVERFLOW_NAME)
+            if full(&operations)
+                && let Some(counts) = operations.by_name.get(OVERFLOW_NAME)
             {
                 return counts;
             }
@@ -120,15 +150,19 @@ impl Registry {
             .operations
             .write()
             .unwrap_or_else(PoisonError::into_inner);
-        if let Some(counts) = operations.get(name) {
+        if let Some(counts) = operations.by_name.get(name) {
             return counts;
         }
-        let name = if operations.len() < self.capacity {
-            name
-        } else {
+        let name = if full(&operations) {
             OVERFLOW_NAME
+        } else {
+            if named == Named::AtRunTime {
+                operations.made_at_run_time += 1;
+            }
+            name
         };
         operations
+            .by_name
             .entry(name.into())
             // Leaked on purpose: one small block per operation name, for the
             // process's lifetime, so that call sites hold plain references to it.
@@ -189,17 +223,24 @@ mod tests {
     #[test]
     fn a_full_registry_counts_new_and_long_names_as_other_without_the_write_lock() {
         let registry: &'static Registry = Box::leak(Box::new(Registry::new(2)));
-        let first = registry.counts_for("first");
-        registry.counts_for("second");
-        let other = registry.counts_for("third");
-        assert!(std::ptr::eq(registry.counts_for("fourth"), other));
-        assert!(std::ptr::eq(registry.counts_for("first"), first));
+        let first = registry.counts_for("first", Named::AtRunTime);
+        registry.counts_for("second", Named::AtRunTime);
+        let other = registry.counts_for("third", Named::AtRunTime);
+        assert!(std::ptr::eq(
+            registry.counts_for("fourth", Named::AtRunTime),
+            other
+        ));
+        assert!(std::ptr::eq(
+            registry.counts_for("first", Named::AtRunTime),
+            first
+        ));
         // Once full, a new name is answered while another reader holds the lock:
         // taking the write lock would wait for it.
         let reading = registry.operations.read().expect("not poisoned");
         let (sender, answer) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let _ = sender.send(std::ptr::from_ref(registry.counts_for("fifth")) as usize);
+            let _ = sender
+                .send(std::ptr::from_ref(registry.counts_for("fifth", Named::AtRunTime)) as usize);
         });
         let answered = answer.recv_timeout(std::time::Duration::from_secs(10));
         drop(reading);
@@ -207,12 +248,36 @@ mod tests {
         let roomy = Registry::new(10);
         let long = "n".repeat(MAX_NAME_BYTES + 1);
         assert!(std::ptr::eq(
-            roomy.counts_for(&long),
-            roomy.counts_for(OVERFLOW_NAME)
+            roomy.counts_for(&long, Named::AtRunTime),
+            roomy.counts_for(OVERFLOW_NAME, Named::AtRunTime)
         ));
         assert!(!std::ptr::eq(
-            roomy.counts_for(&long[..MAX_NAME_BYTES]),
-            roomy.counts_for(OVERFLOW_NAME)
+            roomy.counts_for(&long[..MAX_NAME_BYTES], Named::AtRunTime),
+            roomy.counts_for(OVERFLOW_NAME, Named::AtRunTime)
+        ));
+    }
+
+    #[test]
+    fn names_known_at_run_time_leave_the_call_sites_their_own_counters() {
+        let registry = Registry::new(2);
+        let early = registry.counts_for("checkout", Named::BySite);
+        for made_up in ["/a.B/x1", "/a.B/x2", "/a.B/x3"] {
+            registry.counts_for(made_up, Named::AtRunTime);
+        }
+        let other = registry.counts_for(OVERFLOW_NAME, Named::AtRunTime);
+        assert!(std::ptr::eq(
+            registry.counts_for("/a.B/x4", Named::AtRunTime),
+            other
+        ));
+        let late = registry.counts_for("nightly_report", Named::BySite);
+        assert!(!std::ptr::eq(late, other), "a call site first called late");
+        assert!(std::ptr::eq(
+            registry.counts_for("nightly_report", Named::AtRunTime),
+            late
+        ));
+        assert!(std::ptr::eq(
+            registry.counts_for("checkout", Named::BySite),
+            early
         ));
     }
 

@@ -260,7 +260,7 @@ impl Callsite {
     #[inline]
     pub(crate) fn counts(&self) -> &'static CallCounts {
         self.counts
-            .get_or_init(|| crate::calls::counts_for(self.meta.name))
+            .get_or_init(|| crate::calls::counts_for_site(self.meta.name))
     }
 
     /// The counters of the operation named `name` (DESIGN §11: by span name): this

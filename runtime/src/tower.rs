@@ -163,7 +163,8 @@ impl GrpcLayer {
     /// `grpc`), as the conventions ask for a method the server does not know.
     /// Without it, any well-formed path is taken as a method, and a client sending
     /// made-up ones makes a span name, a metric series and an adaptive-sampling
-    /// operation of each. Under a service listed whole, a made-up method is
+    /// operation of each (of the 4096 the process keeps for names made at run
+    /// time; the annotated call sites' are kept apart). Under a service listed whole, a made-up method is
     /// `_OTHER` once tonic answers UNIMPLEMENTED for it, but was sampled and counted
     /// under the name it came with, and keeps that name where something answers
     /// before tonic's router (an interceptor refusing an unauthenticated call): list
