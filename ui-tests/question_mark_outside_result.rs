@@ -1,4 +1,5 @@
-// A misused `?` in the body is said of the function, not of the attribute.
+// A misused `?` in the body is said of the function, not of the attribute, in a
+// synchronous and an async fn alike.
 use otel_traced::traced;
 
 #[traced]
@@ -7,7 +8,13 @@ fn parse_quantity(text: &str) -> u32 {
     quantity
 }
 
-fn main() {
-    let _ = parse_quantity("3");
+#[traced]
+async fn parse_price(text: &str) -> u32 {
+    let price: u32 = text.parse()?;
+    price
 }
 
+fn main() {
+    let _ = parse_quantity("3");
+    let _ = parse_price("3");
+}

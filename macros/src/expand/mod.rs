@@ -100,9 +100,11 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
             // bound on the future, so a closure given by `return` needs its
             // parameter types written.
             let typed = returning_closure(&traced, None, quote!({ #rebound #typed }));
+            // Spanned at the signature, as a synchronous body's closure is.
+            let body = quote_spanned!(signature_span=> async move { #typed });
             quote! {
                 #[allow(clippy::async_yields_async)]
-                let __otel_body = async move #typed;
+                let __otel_body = #body;
                 #future.await
             }
         }
