@@ -47,6 +47,26 @@ impl<L: Log> Log for TraceContextLogger<L> {
         if !self.inner.enabled(record.metadata()) {
             return;
         }
+        if crate::logs::exported() && record.args().as_str().is_none() {
+            // Formatted once, for the export and `inner` alike: a value that can be
+            // formatted only once (itertools' `format`) would panic the second
+            // time, and any other would be formatted twice.
+            let message = record.args().to_string();
+            self.log_exported(&record.to_builder().args(format_args!("{message}")).build());
+        } else {
+            self.log_exported(record);
+        }
+    }
+
+    fn flush(&self) {
+        self.inner.flush();
+    }
+}
+
+impl<L: Log> TraceContextLogger<L> {
+    /// Exports `record` (when logs are exported) and hands it to `inner` with the
+    /// current span's ids.
+    fn log_exported(&self, record: &Record<'_>) {
         crate::logs::export_log_record(record);
         let span_context = crate::thread_exit::current_span_context();
         let Some(span_context) = span_context.filter(SpanContext::is_valid) else {
@@ -62,10 +82,6 @@ impl<L: Log> Log for TraceContextLogger<L> {
         let key_values = Chained(record.key_values(), &ids);
         self.inner
             .log(&record.to_builder().key_values(&key_values).build());
-    }
-
-    fn flush(&self) {
-        self.inner.flush();
     }
 }
 

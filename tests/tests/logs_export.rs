@@ -44,9 +44,9 @@ fn reserve(sku: &str) -> Result<(), OutOfStock> {
     Err(OutOfStock)
 }
 
-/// A `log` logger printing nothing (only the export is under test here), and not
-/// enabled for the target `noisy`, as env_logger is for a directive such as
-/// `noisy=warn`.
+/// A `log` logger formatting each record as any logger does but printing nothing
+/// (only the export is under test here), and not enabled for the target `noisy`,
+/// as env_logger is for a directive such as `noisy=warn`.
 struct Silent;
 
 impl log::Log for Silent {
@@ -54,9 +54,20 @@ impl log::Log for Silent {
         metadata.target() != "noisy"
     }
 
-    fn log(&self, _: &log::Record<'_>) {}
+    fn log(&self, record: &log::Record<'_>) {
+        let _ = record.args().to_string();
+    }
 
     fn flush(&self) {}
+}
+
+/// A value that can be formatted once only, as itertools' `format` is.
+struct FormattedOnce(std::cell::Cell<Option<&'static str>>);
+
+impl std::fmt::Display for FormattedOnce {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.take().expect("formatted once only"))
+    }
 }
 
 /// Takes this test's turn, with the `log` logger and the `tracing` subscriber
@@ -139,7 +150,8 @@ fn log_records_and_tracing_events_arrive_linked_to_their_span_over_both_protocol
             tracing::info!("an event under a no-op span");
         }
         log::info!(target: "noisy", "filtered out by the logger: not exported either");
-        log::warn!("stock low");
+        // Formatted once, for the logger and the export alike.
+        log::warn!("stock low: {}", FormattedOnce(Some("lamps").into()));
         tracing::error!("payment gateway slow");
         checkout(42);
         // One export of each signal before the last, so that what the clients
@@ -207,7 +219,7 @@ fn log_records_and_tracing_events_arrive_linked_to_their_span_over_both_protocol
         assert_eq!(audited.span_id, checkout.span_id, "{transport:?}");
         // Both bridges map levels to the data model's severity numbers.
         for (text, severity, number) in [
-            ("stock low", "WARN", 13),
+            ("stock low: lamps", "WARN", 13),
             ("payment gateway slow", "ERROR", 17),
         ] {
             let record = find(text);
