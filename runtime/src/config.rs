@@ -338,7 +338,10 @@ impl Config {
     /// Exports log records (of the `log` and `tracing` bridges, and exceptions
     /// recorded as logs) through any SDK log exporter, behind a batch processor set
     /// by `OTEL_BLRP_*`; over `OTEL_LOGS_EXPORTER`. The same holds of its runtime as
-    /// of [`Config::span_exporter`]'s.
+    /// of [`Config::span_exporter`]'s. Its network client's own `debug` records
+    /// (`h2`, `hyper_util`, `tonic`, `reqwest`), logged on its threads while it
+    /// exports, would be exported in turn, each export making more: keep those
+    /// targets at `info` or above in the logger's filter.
     pub fn log_exporter(mut self, exporter: impl LogExporter + 'static) -> Self {
         self.custom_log_exporter = Some(Box::new(move |batch, counters| {
             crate::logs::batch(exporter, batch, counters)
