@@ -50,13 +50,27 @@ impl Key {
         }
     }
 
-    /// The span of the key's first token, where warnings about it point.
+    /// The span of the key's first token.
     pub(crate) fn span(&self) -> Span {
-        self.tokens
+        self.segment_span(0)
+    }
+
+    /// The span of the key's segment `index` (0 for the first) where the key is
+    /// written as names (`http.request.methd`), where a warning about that segment
+    /// points; the span of the whole literal where it is one (`"http.method"`).
+    pub(crate) fn segment_span(&self, index: usize) -> Span {
+        let names: Vec<Span> = self
+            .tokens
             .clone()
             .into_iter()
-            .next()
-            .map_or_else(Span::call_site, |token| token.span())
+            .filter(|token| !matches!(token, TokenTree::Punct(_)))
+            .map(|token| token.span())
+            .collect();
+        names
+            .get(index)
+            .or(names.last())
+            .copied()
+            .unwrap_or_else(Span::call_site)
     }
 
     /// An error pointing at every token of the key.

@@ -200,26 +200,26 @@ pub(crate) fn check_key(key: &Key, field: Option<&Field>, findings: &mut Finding
             if let Some(member) = registry::namespace_member(&key.name) {
                 findings.warn(
                     WarningKind::NamespaceKey,
-                    key.span(),
+                    key.segment_span(last_segment(&key.name)),
                     format!(
                         "`{}` is a namespace in the semantic conventions (`{member}` is one of its keys), and a key should not coincide with a namespace; choose another key",
                         key.name
                     ),
                 );
             } else if let Some((template, rest)) = registry::template_slip(&key.name) {
+                let meant = format!("{}.{rest}", current_name(template));
                 findings.warn(
                     WarningKind::UnknownKey,
-                    key.span(),
+                    key.segment_span(first_difference(&key.name, &meant)),
                     format!(
-                        "`{}` is not in the semantic conventions registry; did you mean `{}.{rest}`?",
-                        key.name,
-                        current_name(template)
+                        "`{}` is not in the semantic conventions registry; did you mean `{meant}`?",
+                        key.name
                     ),
                 );
             } else if let Some(candidate) = registry::suggestion(&key.name) {
                 findings.warn(
                     WarningKind::UnknownKey,
-                    key.span(),
+                    key.segment_span(first_difference(&key.name, candidate)),
                     format!(
                         "`{}` is not in the semantic conventions registry; did you mean `{candidate}`?",
                         key.name
@@ -230,17 +230,20 @@ pub(crate) fn check_key(key: &Key, field: Option<&Field>, findings: &mut Finding
         }
     };
     match attribute.deprecated {
-        Some(Deprecation::RenamedTo(replacement)) => findings.warn(
-            WarningKind::DeprecatedKey,
-            key.span(),
-            format!(
-                "`{}` is deprecated in the semantic conventions: use `{replacement}{suffix}`",
-                key.name
-            ),
-        ),
+        Some(Deprecation::RenamedTo(replacement)) => {
+            let meant = format!("{replacement}{suffix}");
+            findings.warn(
+                WarningKind::DeprecatedKey,
+                key.segment_span(first_difference(&key.name, &meant)),
+                format!(
+                    "`{}` is deprecated in the semantic conventions: use `{meant}`",
+                    key.name
+                ),
+            );
+        }
         Some(Deprecation::Obsolete(reason)) => findings.warn(
             WarningKind::DeprecatedKey,
-            key.span(),
+            key.segment_span(last_segment(&key.name)),
             format!(
                 "`{}` is deprecated in the semantic conventions ({reason})",
                 key.name
@@ -251,6 +254,20 @@ pub(crate) fn check_key(key: &Key, field: Option<&Field>, findings: &mut Finding
     if let Some(field) = field {
         check_value(&key.name, attribute, field, findings);
     }
+}
+
+/// The index of `key`'s first segment that differs from `meant`'s (its last when
+/// none does), where a warning that names `meant` points.
+fn first_difference(key: &str, meant: &str) -> usize {
+    key.split('.')
+        .zip(meant.split('.'))
+        .position(|(written, meant)| written != meant)
+        .unwrap_or_else(|| last_segment(key))
+}
+
+/// The index of `key`'s last segment, the attribute's own name in its namespace.
+fn last_segment(key: &str) -> usize {
+    key.split('.').count() - 1
 }
 
 /// Whether `key` is in the `otel.` namespace, which OpenTelemetry reserves.
