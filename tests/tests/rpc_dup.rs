@@ -1,12 +1,17 @@
 //! `OTEL_SEMCONV_STABILITY_OPT_IN=rpc/dup`: gRPC spans carry the deprecated RPC
-//! attributes beside the current ones, in a binary of its own (the variable is
-//! read once per process).
+//! attributes beside the current ones, and the deprecated duration histograms in
+//! milliseconds are recorded beside the current ones, in a binary of its own (the
+//! variable is read once per process).
 
+use opentelemetry_proto::tonic::common::v1::any_value;
+use opentelemetry_proto::tonic::metrics::v1::{Metric, metric};
 use otel_traced::opentelemetry::Value;
 use otel_traced::opentelemetry::trace::SpanKind;
 use otel_traced::testing::capture;
-use otel_traced::traced_rpc;
+use otel_traced::{Config, traced_rpc};
+use otel_traced_tests::receiver::{Receiver, Transport};
 use otel_traced_tests::{attribute, string};
+use std::collections::BTreeMap;
 use tonic::{Request, Response};
 
 #[traced_rpc(service = "shop.v1.Inventory")]
@@ -25,11 +30,22 @@ fn call_reserve(request: Request<()>) -> Result<Response<()>, tonic::Status> {
     reserve(request)
 }
 
+/// Takes this test's turn, with `rpc/dup` opted into.
+fn opted_in() -> std::sync::MutexGuard<'static, ()> {
+    let turn = otel_traced_tests::installing_turn();
+    static OPT_IN: std::sync::Once = std::sync::Once::new();
+    // SAFETY: set once, by the first test to take its turn, before any span or
+    // metric (the variable's only readers) exists; the other test waits for its
+    // turn meanwhile.
+    OPT_IN.call_once(|| unsafe {
+        std::env::set_var("OTEL_SEMCONV_STABILITY_OPT_IN", "http, rpc/dup");
+    });
+    turn
+}
+
 #[test]
 fn rpc_dup_adds_the_deprecated_attributes_to_both_sides() {
-    // SAFETY: this binary runs a single test, and sets the variable before any span
-    // (the only reader) exists.
-    unsafe { std::env::set_var("OTEL_SEMCONV_STABILITY_OPT_IN", "http, rpc/dup") };
+    let _turn = opted_in();
     let captured = capture(|| call_reserve(Request::new(())));
     assert_eq!(captured.spans().len(), 2);
     for kind in [SpanKind::Client, SpanKind::Server] {
@@ -59,5 +75,94 @@ fn rpc_dup_adds_the_deprecated_attributes_to_both_sides() {
             "{kind:?}: the current attributes stay"
         );
         assert_eq!(attribute(span, "rpc.system.name"), Some(&string("grpc")));
+    }
+}
+
+/// A data point's attributes, values as text.
+type Attributes = BTreeMap<String, String>;
+
+/// The data points of the histogram `name` the receiver got last: their
+/// attributes (values as text) and counts; and the metric.
+fn histogram(receiver: &Receiver, name: &str) -> (Metric, Vec<(Attributes, u64)>) {
+    let metric = receiver
+        .metrics_requests()
+        .iter()
+        .rev()
+        .flat_map(|request| &request.resource_metrics)
+        .flat_map(|resource| &resource.scope_metrics)
+        .flat_map(|scope| &scope.metrics)
+        .find(|metric| metric.name == name)
+        .unwrap_or_else(|| panic!("no metric {name}"))
+        .clone();
+    let Some(metric::Data::Histogram(data)) = &metric.data else {
+        panic!("{name} is not a histogram");
+    };
+    let points = data
+        .data_points
+        .iter()
+        .map(|point| {
+            let attributes = point
+                .attributes
+                .iter()
+                .map(|attribute| {
+                    let value = match attribute
+                        .value
+                        .as_ref()
+                        .and_then(|value| value.value.as_ref())
+                    {
+                        Some(any_value::Value::StringValue(text)) => text.clone(),
+                        Some(any_value::Value::IntValue(number)) => number.to_string(),
+                        other => format!("{other:?}"),
+                    };
+                    (attribute.key.clone(), value)
+                })
+                .collect();
+            (attributes, point.count)
+        })
+        .collect();
+    (metric, points)
+}
+
+fn expected(pairs: &[(&str, &str)]) -> Attributes {
+    pairs
+        .iter()
+        .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+        .collect()
+}
+
+#[test]
+fn rpc_dup_records_the_deprecated_histograms_in_milliseconds_too() {
+    let _turn = opted_in();
+    let receiver = Receiver::start(Transport::Grpc);
+    let guard = Config::from_vars([
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint().as_str()),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+    ])
+    .install()
+    .expect("installs");
+    let _ = call_reserve(Request::new(()));
+    guard.shutdown().expect("a clean shutdown");
+    for (name, side) in [
+        ("rpc.server.duration", vec![]),
+        (
+            "rpc.client.duration",
+            vec![("server.address", "inventory"), ("server.port", "50051")],
+        ),
+    ] {
+        let (metric, points) = histogram(&receiver, name);
+        assert_eq!(metric.unit, "ms", "{name}");
+        let mut attributes = vec![
+            ("rpc.system", "grpc"),
+            ("rpc.service", "shop.v1.Inventory"),
+            ("rpc.method", "Reserve"),
+            ("rpc.grpc.status_code", "5"),
+        ];
+        attributes.extend(side);
+        assert_eq!(points, [(expected(&attributes), 1)], "{name}");
+    }
+    for current in ["rpc.server.call.duration", "rpc.client.call.duration"] {
+        let (metric, points) = histogram(&receiver, current);
+        assert_eq!(metric.unit, "s", "{current}");
+        assert_eq!(points.len(), 1, "{current}: still recorded");
     }
 }

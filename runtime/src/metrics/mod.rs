@@ -11,6 +11,7 @@
 
 mod clock;
 mod console;
+mod rpc_dup;
 
 use crate::callsite::SpanMeta;
 pub(crate) use crate::config::MetricReaderFactory;
@@ -70,6 +71,8 @@ static GENERATION: AtomicU64 = AtomicU64::new(0);
 struct Instruments {
     histograms: [Histogram<f64>; Instrument::ALL.len()],
     counters: [Counter<u64>; MessageCounter::ALL.len()],
+    /// The RPC histograms of the conventions before v1.38, under `rpc/dup`.
+    legacy_rpc: Option<rpc_dup::LegacyRpc>,
 }
 
 /// What a histogram measures.
@@ -572,6 +575,7 @@ fn install(provider: &SdkMeterProvider, all_functions: bool) -> u64 {
             .with_description(counter.description())
             .build()
     });
+    let legacy_rpc = rpc_dup::LegacyRpc::new(&meter);
     let mut installed = INSTRUMENTS.write().unwrap_or_else(PoisonError::into_inner);
     let generation = GENERATION.fetch_add(1, Ordering::AcqRel) + 1;
     *installed = Some((
@@ -579,6 +583,7 @@ fn install(provider: &SdkMeterProvider, all_functions: bool) -> u64 {
         Instruments {
             histograms,
             counters,
+            legacy_rpc,
         },
     ));
     drop(installed);
@@ -698,6 +703,18 @@ fn record_with_attributes(
         }
         Measured::Boundary(instrument, attributes) => {
             let mut attributes = std::mem::take(attributes);
+            let side = match instrument {
+                Instrument::RpcServer => Some(Side::Server),
+                Instrument::RpcClient => Some(Side::Client),
+                _ => None,
+            };
+            if let (Some(legacy), Some(side)) = (&instruments.legacy_rpc, side) {
+                let code = match reply {
+                    Some(ReplyCode::Grpc(code)) => Some(code),
+                    _ => None,
+                };
+                legacy.record(side, seconds, &attributes, code);
+            }
             attributes.extend(reply.map(|reply| match reply {
                 ReplyCode::Http(status) => KeyValue::new(HTTP_STATUS_CODE, i64::from(status)),
                 ReplyCode::Grpc(code) => KeyValue::new(RPC_STATUS_CODE, grpc_code_name(code)),

@@ -123,7 +123,7 @@ impl RpcMeta {
 /// Whether `OTEL_SEMCONV_STABILITY_OPT_IN` asks for the deprecated RPC attributes
 /// beside the current ones (`rpc/dup`), for backends that only know the old ones.
 /// Read once: instrumentation must not change its output mid-process.
-fn emits_legacy_rpc() -> bool {
+pub(crate) fn emits_legacy_rpc() -> bool {
     static LEGACY: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *LEGACY.get_or_init(|| {
         std::env::var("OTEL_SEMCONV_STABILITY_OPT_IN").is_ok_and(|value| {
