@@ -45,6 +45,8 @@ fn summary(metrics: &ResourceMetrics) -> String {
         for metric in scope.metrics() {
             match metric.data() {
                 AggregatedMetrics::F64(MetricData::Histogram(histogram)) => {
+                    // Durations in seconds, or in milliseconds (`rpc/dup`'s).
+                    let to_seconds = if metric.unit() == "ms" { 0.001 } else { 1.0 };
                     for point in histogram.data_points() {
                         if point.count() == 0 {
                             continue;
@@ -59,8 +61,8 @@ fn summary(metrics: &ResourceMetrics) -> String {
                             "  {} {{{}}}: {calls}, mean {}, max {}\n",
                             metric.name(),
                             attributes(point.attributes()),
-                            seconds(mean),
-                            seconds(point.max().unwrap_or(mean)),
+                            seconds(mean * to_seconds),
+                            seconds(point.max().unwrap_or(mean) * to_seconds),
                         ));
                     }
                 }
@@ -157,6 +159,11 @@ mod tests {
         let meter = provider.meter("test");
         let duration = meter.f64_histogram("messaging.process.duration").build();
         let sent = meter.u64_counter("messaging.client.sent.messages").build();
+        let legacy = meter
+            .f64_histogram("rpc.server.duration")
+            .with_unit("ms")
+            .build();
+        legacy.record(2.5, &[]);
         let orders = [KeyValue::new("messaging.destination.name", "orders")];
         duration.record(0.002, &orders);
         duration.record(0.004, &orders);
@@ -174,6 +181,7 @@ mod tests {
                 "  messaging.client.sent.messages {messaging.destination.name=audit}: 1 message",
                 "  messaging.client.sent.messages {messaging.destination.name=orders}: 5 messages",
                 "  messaging.process.duration {messaging.destination.name=orders}: 3 calls, mean 335.33 ms, max 1.00 s",
+                "  rpc.server.duration {}: 1 call, mean 2.50 ms, max 2.50 ms",
             ],
             "{summary}"
         );
