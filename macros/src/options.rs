@@ -303,7 +303,9 @@ impl Options {
                     },
                     tokens,
                 )?;
-                self.skip = names.into_iter().collect();
+                // Compared without `r#`: `skip(type)` and `skip(r#type)` both
+                // name a parameter `r#type`.
+                self.skip = names.into_iter().map(|name| name.unraw()).collect();
             }
             ("skip_all", RawValue::Flag) => self.skip_all = Some(ident.span()),
             ("ret", RawValue::Flag) => self.ret = Some(ident.span()),

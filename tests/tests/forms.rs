@@ -779,10 +779,34 @@ fn configured(#[cfg(not(test))] hidden: u32, #[cfg(test)] kept: u32, shown: u32)
     kept + shown
 }
 
+/// One key per configuration: a parameter configured out clashes with no other
+/// declaration of its key, and replaces no default recording.
+#[traced]
+fn per_platform(
+    #[cfg(test)]
+    #[attr("app.descriptor")]
+    handle: u32,
+    #[cfg(not(test))]
+    #[attr("app.descriptor")]
+    descriptor: u32,
+    #[cfg(not(test))]
+    #[attr("shown")]
+    elsewhere: u32,
+    shown: u32,
+) -> u32 {
+    handle + shown
+}
+
 /// `r#type` is the function `type`, its parameter `r#in` the key `in`.
 #[traced]
 fn r#type(r#in: u32) -> u32 {
     r#in
+}
+
+/// A raw parameter skipped by its name, with `r#` or without.
+#[traced(skip(type, r#in))]
+fn skipped_raw(r#type: u32, r#in: u32, shown: u32) -> u32 {
+    r#type + r#in + shown
 }
 
 #[test]
@@ -790,6 +814,11 @@ fn configured_parameters_and_raw_identifiers() {
     let captured = capture(|| configured(1, 2));
     let span = captured.find("configured").expect("the span");
     assert_eq!(own_keys(span), ["kept", "shown"]);
+    let captured = capture(|| per_platform(3, 4));
+    let span = captured.find("per_platform").expect("the span");
+    assert_eq!(own_keys(span), ["shown", "app.descriptor"]);
+    assert_eq!(attribute(span, "app.descriptor"), Some(&Value::I64(3)));
+    assert_eq!(attribute(span, "shown"), Some(&Value::I64(4)));
     let captured = capture(|| r#type(3));
     let span = captured.find("type").expect("named without `r#`");
     assert_eq!(
@@ -797,6 +826,9 @@ fn configured_parameters_and_raw_identifiers() {
         Some(&string("forms::type"))
     );
     assert_eq!(attribute(span, "in"), Some(&Value::I64(3)));
+    let captured = capture(|| skipped_raw(1, 2, 3));
+    let span = captured.find("skipped_raw").expect("the span");
+    assert_eq!(own_keys(span), ["shown"]);
 }
 
 /// Returns a closure whose parameter types come from the signature.

@@ -16,7 +16,7 @@ use naming::{Findings, NameKind, check_key, check_name, written_kind};
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens as _;
 use syn::Ident;
-use syn::ext::IdentExt as _;
+use syn::ext::IdentExt;
 
 /// Snake-case segments that mark a parameter as a secret (DESIGN §3).
 const SECRET_SEGMENTS: &[&str] = &[
@@ -361,10 +361,10 @@ pub(crate) fn check_fields(name: Option<&syn::LitStr>, fields: &[Field]) -> syn:
 
 /// Names in `skip(..)` must be parameters, each named once.
 fn check_skip_list(traced: &TracedFn, errors: &mut Errors) {
-    let names: Vec<&Ident> = traced
+    let names: Vec<Ident> = traced
         .params
         .iter()
-        .filter_map(|p| p.ident.as_ref())
+        .filter_map(|p| p.ident.as_ref().map(IdentExt::unraw))
         .collect();
     let skip = &traced.options.skip;
     let receiver = traced.function.sig.receiver().is_some();
@@ -391,7 +391,10 @@ fn check_skip_list(traced: &TracedFn, errors: &mut Errors) {
 /// Decides what is recorded under which key: parameters, then `attrs(..)` fields.
 /// An explicit key (`#[attr]`, `attrs`) replaces the default recording of a
 /// parameter with the same name; two explicit declarations of one key are an error.
-/// A boundary's carrier (its request) is not a value to record.
+/// A boundary's carrier (its request) is not a value to record. A parameter under
+/// `#[cfg(..)]` may not be there at all: it neither clashes with another
+/// declaration of its key (`#[cfg(unix)]` and `#[cfg(windows)]` ones) nor replaces
+/// a default recording.
 fn plan_recording(
     traced: &TracedFn,
     carrier: Option<&Ident>,
@@ -402,19 +405,22 @@ fn plan_recording(
     let mut explicit_keys: Vec<String> = Vec::new();
     let mut defaults: Vec<Recorded> = Vec::new();
     let mut declare = |key: &Key, recorded: Recorded, errors: &mut Errors| {
-        if explicit_keys.contains(&key.name) {
+        let configured = !recorded.cfg.is_empty();
+        if !configured && explicit_keys.contains(&key.name) {
             errors.push(key.error(format!(
                 "attribute key `{}` is declared twice on this function",
                 key.name
             )));
-        } else {
-            explicit_keys.push(key.name.clone());
-            explicit.push(recorded);
+            return;
         }
+        if !configured {
+            explicit_keys.push(key.name.clone());
+        }
+        explicit.push(recorded);
     };
     for param in &traced.params {
         let Some(ident) = &param.ident else { continue };
-        let listed_in_skip = options.skip.contains(ident);
+        let listed_in_skip = options.skip.contains(&ident.unraw());
         let name = ident.unraw().to_string();
         match &param.mode {
             ParamMode::Skipped => {}
