@@ -378,7 +378,7 @@ fn check_skip_list(traced: &TracedFn, errors: &mut Errors) {
                 skipped.span(),
                 format!("`{skipped}` is listed twice in `skip(..)`"),
             ));
-        } else if !names.contains(&skipped) {
+        } else if !names.contains(skipped) {
             let function = &traced.function.sig.ident;
             errors.push(syn::Error::new(
                 skipped.span(),
