@@ -680,6 +680,36 @@ fn a_broker_named_with_server_is_recorded_on_the_span() {
     }
 }
 
+/// A message whose headers panic when read (a malformed header the
+/// application's carrier does not expect).
+struct Malformed;
+
+impl Extract for Malformed {
+    fn get_all(&self, _: &str) -> Vec<&str> {
+        panic!("malformed header")
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        Vec::new()
+    }
+}
+
+#[traced_rpc(messaging, receive, system = "kafka", destination = "orders", batch = return)]
+fn poll_malformed() -> Vec<Malformed> {
+    vec![Malformed]
+}
+
+#[test]
+fn a_message_whose_headers_panic_when_read_is_received_without_a_link() {
+    let captured = capture(poll_malformed);
+    assert_eq!(captured.output().len(), 1);
+    let span = find(captured.spans(), "receive orders");
+    assert!(span.links.is_empty());
+    assert_count(span, 1);
+    assert_eq!(span.status, Status::Unset);
+    assert_eq!(attribute(span, "otel_traced.cancelled"), None, "ended as done");
+}
+
 /// A handler failing with what its gRPC call returned.
 #[traced_rpc(messaging, process, system = "kafka", destination = "payments", carrier = message)]
 fn charge(message: &Message) -> Result<(), tonic::Status> {

@@ -250,11 +250,14 @@ fn link_to(context: &Context) -> Option<Link> {
 }
 
 /// The link to the creation context a message's headers carry, if they carry a
-/// valid one (read with the global propagator).
+/// valid one (read with the global propagator). None where reading them panics
+/// (the application's `Extract`): a link is instrumentation's own, read also
+/// where a panic would escape no span's record (a batch `receive` reads what it
+/// returns after its body).
 pub fn creation_link<C: Extract + ?Sized>(headers: &C) -> Option<Link> {
     // Read from a clone, as `serve` reads.
     let current = crate::thread_exit::current()?;
-    link_to(&extract(&current, headers))
+    crate::panic::contained(|| link_to(&extract(&current, headers))).flatten()
 }
 
 impl ActiveSpan {
