@@ -57,7 +57,9 @@ def main():
     for row in rows:
         key, ty, _stability, replacement, values, brief = row.split("\t")
         keys.append(key)
-        if replacement == "":
+        # Keys the registry marks deprecated only because their definitions moved
+        # to another repository (the GenAI conventions) are still the ones to use.
+        if replacement == "" or (replacement == "-" and brief.startswith("Deprecated: Moved to ")):
             deprecated = "None"
         elif replacement == "-":
             deprecated = f"Some(Obsolete({rust_string(brief)}))"

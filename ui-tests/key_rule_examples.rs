@@ -10,4 +10,16 @@ fn reserved() {}
 #[traced(attrs("container.labels.My Label" = "x"))]
 fn deprecated_template() {}
 
+// A deprecated key's spelling: the key suggested is its replacement.
+#[traced(attrs("HTTP.Method" = "GET"))]
+fn deprecated_key() {}
+
+// A namespace's spelling: no key is suggested, as it would be warned of.
+#[traced(attrs("Http.Request" = "GET /"))]
+fn namespace() {}
+
+// A template's prefix in another case: what follows it keeps its `-`.
+#[traced(attrs("Http.Request.Header.X-Id" = ["1"]))]
+fn template_in_another_case() {}
+
 fn main() {}

@@ -1,5 +1,6 @@
 //! `route` and `template` are checked path templates: an absolute path whose
-//! variable parts are `{name}` (or `{*rest}`), without query or fragment.
+//! variable parts are `{name}` (or `{*rest}`), without query or fragment, short
+//! enough to name a span after its method.
 #![allow(unused_variables)]
 
 use otel_traced::traced_rpc;
@@ -27,5 +28,8 @@ fn trailing_space(request: http::Request<()>) {}
 
 #[traced_rpc(client, http, template = "/users/{user-id}")]
 fn dash_in_variable(request: http::Request<()>) {}
+
+#[traced_rpc(client, http, template = "/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")]
+fn too_long(request: http::Request<()>) {}
 
 fn main() {}

@@ -10,4 +10,7 @@ fn by_name(userID: u64) {}
 #[traced]
 fn explicit(#[attr] größe: u32) {}
 
+#[traced]
+fn reserved(otel: u32) {}
+
 fn main() {}

@@ -707,7 +707,11 @@ fn a_message_whose_headers_panic_when_read_is_received_without_a_link() {
     assert!(span.links.is_empty());
     assert_count(span, 1);
     assert_eq!(span.status, Status::Unset);
-    assert_eq!(attribute(span, "otel_traced.cancelled"), None, "ended as done");
+    assert_eq!(
+        attribute(span, "otel_traced.cancelled"),
+        None,
+        "ended as done"
+    );
 }
 
 /// A handler failing with what its gRPC call returned.

@@ -17,6 +17,8 @@ struct Order {
         http.response.status_code = 200,
         url.full = "https://example.com/orders",
         server.port = 8080,
+        // Moved to the GenAI conventions' repository, not deprecated.
+        gen_ai.request.model = "gpt-4o",
         app.jank.threshold = 0.5,
         "http.request.header.x-request-id" = ["abc"],
         process.command_args = ["serve", "--port", "8080"],

@@ -128,7 +128,9 @@ pub(crate) fn check_key(key: &Key, field: Option<&Field>, findings: &mut Finding
         // would make `order`, `http.request.header.` a prefix), nor a deprecated
         // one's (`container.labels.`), nor a misspelt one's
         // (`http.request.headers.`), which would pass as a key of the user's own.
-        let under_template = registry::template_for(&key.name)
+        // A template's prefix in any case (`Http.Request.Header.X-Id`), what
+        // follows it as written.
+        let under_template = registry::template_for(&key.name.to_ascii_lowercase())
             .map(|template| (template, &key.name[template.key.len() + 1..]))
             .or_else(|| registry::template_slip(&key.name));
         let (mut template, mut suggested) = match under_template {
@@ -141,12 +143,23 @@ pub(crate) fn check_key(key: &Key, field: Option<&Field>, findings: &mut Finding
             }
             None => (None, normalized(&key.name, None)),
         };
-        if let Lookup::Known(attribute) = registry::lookup(&suggested)
-            && attribute.ty.is_template()
-        {
-            let current = current_name(attribute);
-            suggested = format!("{current}.{}", template_example(current));
-            template = Some(current);
+        match registry::lookup(&suggested) {
+            Lookup::Known(attribute) if attribute.ty.is_template() => {
+                let current = current_name(attribute);
+                suggested = format!("{current}.{}", template_example(current));
+                template = Some(current);
+            }
+            // Not a deprecated key, which would be warned of next.
+            Lookup::Known(attribute) => suggested = current_name(attribute).to_owned(),
+            Lookup::Template(_) => {}
+            Lookup::Unknown => {
+                // Nor a namespace or another key's extension, warned of too.
+                if registry::namespace_member(&suggested).is_some()
+                    || registry::extended_key(&suggested).is_some()
+                {
+                    suggested.clear();
+                }
+            }
         }
         let rule = match template {
             Some(template) if lowercase_suffix(template) => format!(
@@ -197,7 +210,16 @@ pub(crate) fn check_key(key: &Key, field: Option<&Field>, findings: &mut Finding
         Lookup::Known(attribute) => (attribute, ""),
         Lookup::Template(attribute) => (attribute, &key.name[attribute.key.len()..]),
         Lookup::Unknown => {
-            if let Some(member) = registry::namespace_member(&key.name) {
+            if let Some(extended) = registry::extended_key(&key.name) {
+                findings.warn(
+                    WarningKind::NamespaceKey,
+                    key.segment_span(extended.split('.').count()),
+                    format!(
+                        "`{}` puts a key under `{extended}`, a key of the semantic conventions, and a key should not be a namespace of another; choose another key",
+                        key.name
+                    ),
+                );
+            } else if let Some(member) = registry::namespace_member(&key.name) {
                 findings.warn(
                     WarningKind::NamespaceKey,
                     key.segment_span(last_segment(&key.name)),
@@ -308,6 +330,17 @@ pub(crate) fn is_valid_key(key: &str) -> bool {
 /// valid key (a `#[allow(non_snake_case)]` or non-ASCII name): a warning, since the
 /// code compiled before and the fix is one attribute.
 pub(crate) fn check_parameter_key(key: &Key, findings: &mut Findings) {
+    if is_reserved(&key.name) {
+        findings.warn(
+            WarningKind::InvalidKey,
+            key.span(),
+            format!(
+                "parameter `{name}` is recorded under the key `{name}`, in the `otel.` namespace, which OpenTelemetry reserves: name its key with `#[attr(\"..\")]`, or `#[skip]` it",
+                name = key.name
+            ),
+        );
+        return;
+    }
     if well_formed(&key.name) {
         return;
     }

@@ -360,10 +360,18 @@ fn upper_camel_case(ident: &Ident) -> String {
 
 /// A route or URL template: an absolute path whose variable parts are `{name}`
 /// (or `{*name}` for the rest of the path), no query, no fragment, low
-/// cardinality by construction.
+/// cardinality by construction, short enough to name a span after its method.
 fn check_path_template(path: &LitStr, errors: &mut Errors) {
+    // `CONNECT ` and `OPTIONS `, the longest of HTTP's methods, before it.
+    const LONGEST_METHOD: usize = "CONNECT ".len();
     let value = path.value();
-    let problem = if !value.starts_with('/') {
+    let problem = if value.len() + LONGEST_METHOD > MAX_NAME_BYTES {
+        Some(format!(
+            "it is {} bytes long, and after its method it names the span: the limit is {} bytes",
+            value.len(),
+            MAX_NAME_BYTES - LONGEST_METHOD
+        ))
+    } else if !value.starts_with('/') {
         Some("it must start with `/`".to_owned())
     } else if value.contains('?') {
         Some("a query (`?..`) is not part of it".to_owned())

@@ -131,15 +131,31 @@ fn is_inside(key: &str, namespace: &str) -> bool {
 /// `http.request`), a current one where there is one; `None` when `key` is no
 /// namespace of the registry. A key should not coincide with a namespace.
 pub(crate) fn namespace_member(key: &str) -> Option<&'static str> {
-    let mut members = ATTRIBUTES
-        .iter()
-        .filter(|attribute| is_inside(attribute.key, key));
-    let current = members
-        .clone()
-        .find(|attribute| attribute.deprecated.is_none());
-    current
-        .or_else(|| members.next())
+    let members = || {
+        ATTRIBUTES
+            .iter()
+            .filter(|attribute| is_inside(attribute.key, key))
+    };
+    // A key before a template's prefix (`db.query.text`, not `db.query.parameter`).
+    members()
+        .find(|attribute| attribute.deprecated.is_none() && !attribute.ty.is_template())
+        .or_else(|| members().find(|attribute| attribute.deprecated.is_none()))
+        .or_else(|| members().next())
         .map(|attribute| attribute.key)
+}
+
+/// The current registry key that `key` puts keys under (`http.route` for
+/// `http.route.name`), if any: a key should not be a namespace of another.
+pub(crate) fn extended_key(key: &str) -> Option<&'static str> {
+    key.rmatch_indices('.')
+        .find_map(|(dot, _)| match lookup(&key[..dot]) {
+            Lookup::Known(attribute)
+                if attribute.deprecated.is_none() && !attribute.ty.is_template() =>
+            {
+                Some(attribute.key)
+            }
+            _ => None,
+        })
 }
 
 /// The registry key closest to `key` for "did you mean"; `None` when there is
