@@ -680,6 +680,42 @@ fn a_broker_named_with_server_is_recorded_on_the_span() {
     }
 }
 
+#[test]
+fn a_send_keeping_the_creation_context_still_carries_the_calls_baggage() {
+    let queue = Queue::default();
+    let captured = capture(|| {
+        let created = create("a lamp", Headers::new());
+        let batch = vec![create("a rug", Headers::new()), message("a mat")];
+        otel_traced::baggage::with([("tenant", "acme")], || {
+            send(&queue, created.headers.clone(), created.body.clone());
+            send_batch(&queue, batch.clone());
+        });
+        (created, batch)
+    });
+    let (created, batch) = captured.output();
+    let sent = queue.lock().unwrap().clone();
+    let traceparent = |message: &Message| message.headers.get("traceparent").cloned();
+    let baggage = |message: &Message| message.headers.get("baggage").cloned();
+    // The created messages keep their creation context, and take the baggage.
+    for (sent, created) in [(&sent[0], created), (&sent[1], &batch[0])] {
+        assert_eq!(traceparent(sent), traceparent(created), "{}", sent.body);
+        assert_eq!(
+            baggage(sent).as_deref(),
+            Some("tenant=acme"),
+            "{}",
+            sent.body
+        );
+    }
+    // A new one takes the send's context, baggage and all.
+    let send = captured
+        .spans()
+        .iter()
+        .rfind(|span| span.name == "send orders")
+        .expect("the batch send");
+    assert_eq!(carried(&sent[2]), Some(ids(&send.span_context)));
+    assert_eq!(baggage(&sent[2]).as_deref(), Some("tenant=acme"));
+}
+
 /// A message whose headers panic when read (a malformed header the
 /// application's carrier does not expect).
 struct Malformed;

@@ -196,7 +196,7 @@ pub(super) fn open_boundary(
                         let messages = carrier.shared();
                         (
                             quote!(#private::batch_creation(#messages)),
-                            quote!(inject_fresh(#target, __otel_fresh)),
+                            quote!(__otel_span.inject_fresh(#target, __otel_fresh)),
                         )
                     } else {
                         (
@@ -205,7 +205,15 @@ pub(super) fn open_boundary(
                                 let __otel_fresh = __otel_created.is_none();
                                 (__otel_created, __otel_fresh)
                             }),
-                            quote!(inject(#target)),
+                            // Its creation context kept, the message still takes
+                            // the call's baggage.
+                            quote! {
+                                if __otel_fresh {
+                                    __otel_span.inject(#target);
+                                } else {
+                                    __otel_span.inject_baggage(#target);
+                                }
+                            },
                         )
                     };
                     let opening = opened(quote! {
@@ -233,9 +241,7 @@ pub(super) fn open_boundary(
                             &__OTEL_TRACED_FORWARDING_CALLSITE
                         };
                         #[allow(unused_mut)] let mut __otel_span = #opening #set_baggage;
-                        if __otel_any_fresh {
-                            __otel_span.#inject;
-                        }
+                        #inject;
                     }
                 }
                 Some(Operation::Create) => {

@@ -280,15 +280,23 @@ impl<T: ReceivedMessages, E> ReceivedMessages for Result<T, E> {
 impl ActiveSpan {
     /// Writes the context the body runs under into every message of the batch that
     /// carries no creation context yet; the others keep theirs (from a `create`
-    /// span, or put there by the user), as the conventions ask.
+    /// span, or put there by the user), as the conventions ask, and take the
+    /// body's baggage only.
     pub fn inject_fresh<B: MessageBatch + ?Sized>(&self, batch: &mut B, fresh: Fresh)
     where
         B::Message: Inject,
     {
         for message in batch.messages_mut() {
             // Read again only in a batch that mixes both.
-            if fresh == Fresh::All || creation_link(&*message).is_none() {
+            let fresh = match fresh {
+                Fresh::All => true,
+                Fresh::None => false,
+                Fresh::Some => creation_link(&*message).is_none(),
+            };
+            if fresh {
                 self.inject(message);
+            } else {
+                self.inject_baggage(message);
             }
         }
     }

@@ -280,6 +280,28 @@ impl ActiveSpan {
     }
 }
 
+impl ActiveSpan {
+    /// Writes the baggage the body runs under into `carrier`, and nothing of its
+    /// span: a message that already carries its creation context keeps it, and
+    /// still takes the baggage of the call that sends it (as a server's request
+    /// would). Baggage the carrier holds stays when the body has none.
+    pub fn inject_baggage<C: Inject + ?Sized>(&self, carrier: &mut C) {
+        let baggage_only = |context: &Context| {
+            (!context.baggage().is_empty()).then(|| {
+                Context::new().with_baggage(crate::baggage::copied(context.baggage(), |_| true))
+            })
+        };
+        let baggage = match self.body_context() {
+            Some(context) => baggage_only(context),
+            // Read from a clone: the carrier's code runs meanwhile.
+            None => crate::thread_exit::current().and_then(|current| baggage_only(&current)),
+        };
+        if let Some(baggage) = baggage {
+            inject(&baggage, &mut AsInjector(carrier));
+        }
+    }
+}
+
 /// Writes `context` with the global propagator. A context with a span replaces
 /// the fields that describe the span (`traceparent`, `tracestate`, another
 /// propagator's), so that what the carrier held (a gateway's copy of the incoming
