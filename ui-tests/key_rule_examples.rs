@@ -14,6 +14,10 @@ fn deprecated_template() {}
 #[traced(attrs("HTTP.Method" = "GET"))]
 fn deprecated_key() {}
 
+// An obsolete key's spelling: no key is suggested, as it would be warned of.
+#[traced(attrs("DB.User" = "admin"))]
+fn obsolete_key() {}
+
 // A namespace's spelling: no key is suggested, as it would be warned of.
 #[traced(attrs("Http.Request" = "GET /"))]
 fn namespace() {}

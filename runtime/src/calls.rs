@@ -83,8 +83,9 @@ pub(crate) fn counts_for(name: &str) -> &'static CallCounts {
     REGISTRY.counts_for(name, Named::AtRunTime)
 }
 
-/// The counters of the operation an annotated call site names.
-pub(crate) fn counts_for_site(name: &'static str) -> &'static CallCounts {
+/// The counters of the operation an annotated call site names, itself or by a
+/// name made from its own (an HTTP boundary's `{method} {route}`).
+pub(crate) fn counts_for_site(name: &str) -> &'static CallCounts {
     REGISTRY.counts_for(name, Named::BySite)
 }
 

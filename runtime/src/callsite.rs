@@ -107,6 +107,10 @@ pub struct Callsite {
     counts: OnceLock<&'static CallCounts>,
     /// Its `otel_traced.function.duration` series, when measured.
     series: SiteSeries,
+    /// Whether its spans are named at run time, from requests (the tower
+    /// layers'), without bound; an annotated call site's names are its own or made
+    /// from it (`{method} {route}`), `in_span`'s the program's `&'static str`s.
+    named_at_run_time: bool,
 }
 
 /// Where a span's parent comes from (`parent = ..` takes a `&Context`, a `Context`
@@ -253,6 +257,19 @@ impl Callsite {
             tracers: TracerCache::new(),
             counts: OnceLock::new(),
             series: SiteSeries::new(),
+            named_at_run_time: false,
+        }
+    }
+
+    /// A call site whose spans are named at run time (see `named_at_run_time`).
+    #[cfg(feature = "http")]
+    pub(crate) const fn named_at_run_time(meta: &'static SpanMeta) -> Self {
+        Callsite {
+            meta,
+            tracers: TracerCache::new(),
+            counts: OnceLock::new(),
+            series: SiteSeries::new(),
+            named_at_run_time: true,
         }
     }
 
@@ -270,8 +287,10 @@ impl Callsite {
     pub(crate) fn counts_named(&self, name: &str) -> &'static CallCounts {
         if name == self.meta.name {
             self.counts()
-        } else {
+        } else if self.named_at_run_time {
             crate::calls::counts_for(name)
+        } else {
+            crate::calls::counts_for_site(name)
         }
     }
 

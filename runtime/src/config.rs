@@ -246,10 +246,27 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("vars", &self.vars)
             .field("service_name", &self.service_name)
-            .field("exporter", &self.exporter)
+            .field("exporter", &self.exporter.as_ref().map(Shown))
             .field("custom_exporter", &self.custom_exporter.is_some())
             .field("custom_log_exporter", &self.custom_log_exporter.is_some())
             .finish_non_exhaustive()
+    }
+}
+
+/// An exporter as `Config`'s `Debug` prints it: its endpoint's user information
+/// and query left out, as the variables' are.
+struct Shown<'a>(&'a Exporter);
+
+impl fmt::Debug for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Exporter::Otlp { endpoint, protocol } => f
+                .debug_struct("Otlp")
+                .field("endpoint", &endpoint.as_deref().map(without_secrets))
+                .field("protocol", protocol)
+                .finish(),
+            other => other.fmt(f),
+        }
     }
 }
 

@@ -27,8 +27,8 @@ use std::task::{Context as TaskContext, Poll, ready};
 
 /// The call sites of the layers' spans: their names and attributes come from each
 /// request, their scope is otel-traced's own.
-static SERVER: Callsite = Callsite::new(&SERVER_META);
-static CLIENT: Callsite = Callsite::new(&CLIENT_META);
+static SERVER: Callsite = Callsite::named_at_run_time(&SERVER_META);
+static CLIENT: Callsite = Callsite::named_at_run_time(&CLIENT_META);
 static SERVER_META: SpanMeta = layer_meta(SpanKind::Server);
 static CLIENT_META: SpanMeta = layer_meta(SpanKind::Client);
 

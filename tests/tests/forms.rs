@@ -780,7 +780,8 @@ fn configured(#[cfg(not(test))] hidden: u32, #[cfg(test)] kept: u32, shown: u32)
 }
 
 /// One key per configuration: a parameter configured out clashes with no other
-/// declaration of its key, and replaces no default recording.
+/// declaration of its key under another `cfg`, and replaces a default recording
+/// where it is there.
 #[traced]
 fn per_platform(
     #[cfg(test)]
@@ -793,8 +794,12 @@ fn per_platform(
     #[attr("shown")]
     elsewhere: u32,
     shown: u32,
+    #[cfg(test)]
+    #[attr("hidden")]
+    instead: u32,
+    hidden: u32,
 ) -> u32 {
-    handle + shown
+    handle + shown + instead + hidden
 }
 
 /// `r#type` is the function `type`, its parameter `r#in` the key `in`.
@@ -814,11 +819,16 @@ fn configured_parameters_and_raw_identifiers() {
     let captured = capture(|| configured(1, 2));
     let span = captured.find("configured").expect("the span");
     assert_eq!(own_keys(span), ["kept", "shown"]);
-    let captured = capture(|| per_platform(3, 4));
+    let captured = capture(|| per_platform(3, 4, 5, 6));
     let span = captured.find("per_platform").expect("the span");
-    assert_eq!(own_keys(span), ["shown", "app.descriptor"]);
+    assert_eq!(own_keys(span), ["shown", "app.descriptor", "hidden"]);
     assert_eq!(attribute(span, "app.descriptor"), Some(&Value::I64(3)));
     assert_eq!(attribute(span, "shown"), Some(&Value::I64(4)));
+    assert_eq!(
+        attribute(span, "hidden"),
+        Some(&Value::I64(5)),
+        "the declared one"
+    );
     let captured = capture(|| r#type(3));
     let span = captured.find("type").expect("named without `r#`");
     assert_eq!(

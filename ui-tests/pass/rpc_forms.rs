@@ -149,7 +149,7 @@ fn main() {
 /// Message headers of both kinds, every messaging operation.
 type Headers = HashMap<String, String>;
 
-#[otel_traced::traced_rpc(messaging, create, system = "kafka", destination = "orders", server = "kafka-1:9092, kafka-2:9092", carrier = headers)]
+#[otel_traced::traced_rpc(messaging, create, system = "kafka", destination = "orders", server = "kafka-1:9092, SASL_SSL://kafka-2:9092", carrier = headers)]
 fn create_message(body: &str, headers: Headers) -> (Headers, String) {
     (headers, body.to_owned())
 }

@@ -392,9 +392,9 @@ fn check_skip_list(traced: &TracedFn, errors: &mut Errors) {
 /// An explicit key (`#[attr]`, `attrs`) replaces the default recording of a
 /// parameter with the same name; two explicit declarations of one key are an error.
 /// A boundary's carrier (its request) is not a value to record. A parameter under
-/// `#[cfg(..)]` may not be there at all: it neither clashes with another
-/// declaration of its key (`#[cfg(unix)]` and `#[cfg(windows)]` ones) nor replaces
-/// a default recording.
+/// `#[cfg(..)]` may not be there at all: it clashes only with a declaration of its
+/// key that is always there (`#[cfg(unix)]` and `#[cfg(windows)]` ones do not), and
+/// replaces a default recording where its `cfg` holds.
 fn plan_recording(
     traced: &TracedFn,
     carrier: Option<&Ident>,
@@ -402,21 +402,19 @@ fn plan_recording(
 ) -> Vec<Recorded> {
     let options = &traced.options;
     let mut explicit: Vec<Recorded> = Vec::new();
-    let mut explicit_keys: Vec<String> = Vec::new();
     let mut defaults: Vec<Recorded> = Vec::new();
     let mut declare = |key: &Key, recorded: Recorded, errors: &mut Errors| {
-        let configured = !recorded.cfg.is_empty();
-        if !configured && explicit_keys.contains(&key.name) {
+        let clashes = explicit.iter().any(|declared| {
+            declared.key == key.name && (declared.cfg.is_empty() || recorded.cfg.is_empty())
+        });
+        if clashes {
             errors.push(key.error(format!(
                 "attribute key `{}` is declared twice on this function",
                 key.name
             )));
-            return;
+        } else {
+            explicit.push(recorded);
         }
-        if !configured {
-            explicit_keys.push(key.name.clone());
-        }
-        explicit.push(recorded);
     };
     for param in &traced.params {
         let Some(ident) = &param.ident else { continue };
@@ -495,9 +493,37 @@ fn plan_recording(
     for field in &options.set_baggage {
         check_baggage_key(&field.key, &mut findings.errors);
     }
-    defaults.retain(|default| !explicit_keys.contains(&default.key));
+    defaults.retain_mut(|default| {
+        let mut declared = explicit
+            .iter()
+            .filter(|declared| declared.key == default.key)
+            .peekable();
+        if declared.peek().is_none() {
+            return true;
+        }
+        // Recorded by default only where no declaration of its key is there.
+        let mut negated = Vec::new();
+        for declared in declared {
+            if declared.cfg.is_empty() {
+                return false;
+            }
+            negated.push(not_configured(&declared.cfg));
+        }
+        default.cfg.extend(negated);
+        true
+    });
     defaults.extend(explicit);
     defaults
+}
+
+/// `#[cfg(not(all(..)))]` of the conditions of `cfg` (`#[cfg(..)]` attributes,
+/// all of which hold where their item is there).
+fn not_configured(cfg: &[syn::Attribute]) -> syn::Attribute {
+    let conditions = cfg.iter().filter_map(|attribute| match &attribute.meta {
+        syn::Meta::List(list) => Some(&list.tokens),
+        _ => None,
+    });
+    syn::parse_quote!(#[cfg(not(all(#(#conditions),*)))])
 }
 
 /// A W3C Baggage key: a token, visible ASCII without separators.

@@ -149,8 +149,12 @@ pub(crate) fn check_key(key: &Key, field: Option<&Field>, findings: &mut Finding
                 suggested = format!("{current}.{}", template_example(current));
                 template = Some(current);
             }
-            // Not a deprecated key, which would be warned of next.
-            Lookup::Known(attribute) => suggested = current_name(attribute).to_owned(),
+            // Not a deprecated key, which would be warned of next: its replacement,
+            // or none.
+            Lookup::Known(attribute) => match attribute.deprecated {
+                Some(Deprecation::Obsolete(_)) => suggested.clear(),
+                _ => suggested = current_name(attribute).to_owned(),
+            },
             Lookup::Template(_) => {}
             Lookup::Unknown => {
                 // Nor a namespace or another key's extension, warned of too.

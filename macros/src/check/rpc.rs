@@ -462,20 +462,28 @@ pub(super) fn check_server(rpc: &RpcOptions, named: Server, errors: &mut Errors)
                 _ => is_host_port(&value, false),
             },
         },
-        // The first of a list, which the runtime records, read as it reads it:
-        // user information first (a password may hold a comma), empty members
-        // skipped.
+        // The first of a list, which the runtime records, read as it reads it: a
+        // URL starting the text before its list (a password may hold a comma),
+        // else each member a URL or not, empty members skipped.
         Server::Broker => {
             let written = value.trim();
-            let (scheme, authority) = match written.split_once("://") {
-                Some((_, rest)) => (true, url_authority(rest)),
-                None => (false, without_user(written)),
+            let url_first = match (written.find("://"), written.find(',')) {
+                (Some(scheme_end), Some(comma)) => scheme_end < comma,
+                (scheme_end, None) => scheme_end.is_some(),
+                (None, Some(_)) => false,
             };
-            authority
+            let (scheme, hosts) = match written.split_once("://") {
+                Some((_, rest)) if url_first => (true, url_authority(rest)),
+                _ => (false, written),
+            };
+            hosts
                 .split(',')
                 .map(str::trim)
                 .find(|member| !member.is_empty())
-                .is_some_and(|first| is_host_port(first, scheme))
+                .is_some_and(|first| match first.split_once("://") {
+                    Some((_, rest)) => is_host_port(url_authority(rest), true),
+                    None => is_host_port(without_user(first), scheme),
+                })
         }
     };
     if !valid {

@@ -740,6 +740,7 @@ fn endpoints_are_urls_naming_a_host_and_their_scheme_is_read_in_any_case() {
         ("http://:4317", "http://:4317"),
         // User information and queries may hold a token: never shown.
         ("http://user:s3cr3t@:4318/?key=s3cr3t", "http://:4318/"),
+        ("user:s3cr3t@collector:4318", "collector:4318"),
     ] {
         assert_eq!(
             error(&[("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", nameless)]),
@@ -751,10 +752,15 @@ fn endpoints_are_urls_naming_a_host_and_their_scheme_is_read_in_any_case() {
     let config = Config::from_vars([(
         "OTEL_EXPORTER_OTLP_ENDPOINT",
         "https://user:s3cr3t@collector:4318/?key=s3cr3t",
-    )]);
+    )])
+    .exporter(Exporter::Otlp {
+        endpoint: Some("https://user:s3cr3t@built:4318/v1/traces?key=s3cr3t".to_owned()),
+        protocol: Protocol::HttpProtobuf,
+    });
     let printed = format!("{config:?}");
     assert!(
         printed.contains("\"OTEL_EXPORTER_OTLP_ENDPOINT\": \"https://collector:4318/\"")
+            && printed.contains("endpoint: Some(\"https://built:4318/v1/traces\")")
             && !printed.contains("s3cr3t"),
         "{printed}"
     );

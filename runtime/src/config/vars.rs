@@ -45,12 +45,14 @@ impl std::fmt::Debug for Vars {
 /// token may be) left out.
 pub(crate) fn without_secrets(endpoint: &str) -> String {
     let endpoint = endpoint.split(['?', '#']).next().unwrap_or(endpoint);
-    match endpoint.split_once("://") {
-        Some((scheme, rest)) => match rest.split_once('/') {
-            Some((authority, path)) => format!("{scheme}://{}/{path}", host_of(authority)),
-            None => format!("{scheme}://{}", host_of(rest)),
-        },
-        None => endpoint.to_owned(),
+    // `user:token@collector:4317` too, written without a scheme.
+    let (scheme, rest) = match endpoint.split_once("://") {
+        Some((scheme, rest)) => (format!("{scheme}://"), rest),
+        None => (String::new(), endpoint),
+    };
+    match rest.split_once('/') {
+        Some((authority, path)) => format!("{scheme}{}/{path}", host_of(authority)),
+        None => format!("{scheme}{}", host_of(rest)),
     }
 }
 

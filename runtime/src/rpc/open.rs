@@ -538,19 +538,37 @@ fn server_host_port<'a>(
 /// URL (`amqp://user@rabbit/vhost`, its scheme implying the port when none is
 /// written), or the first of a list (Kafka's `bootstrap.servers`,
 /// `kafka-1:9092,kafka-2:9092`, empty members skipped: the conventions record one
-/// address, and which broker a client library picks is not known here). (The
+/// address, and which broker a client library picks is not known here). A URL
+/// that starts the text is read before its list (its user information may hold a
+/// comma: `amqp://user:pa,ss@rabbit`, `PLAINTEXT://a:9092,PLAINTEXT://b:9092`);
+/// else each member may be a URL of its own (`a:9092,SASL_SSL://b:9092`). (The
 /// macro checks a literal by the same rules.)
 fn broker_host_port(server: &str) -> Option<(&str, Option<u16>)> {
-    let (scheme, authority) = url_authority(server.trim());
-    // User information first: a password may hold a comma.
-    let hosts = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, hosts)| hosts);
+    let written = server.trim();
+    let (scheme, hosts) = if starts_with_url(written) {
+        let (scheme, authority) = url_authority(written);
+        let hosts = authority
+            .rsplit_once('@')
+            .map_or(authority, |(_, hosts)| hosts);
+        (scheme, hosts)
+    } else {
+        (None, written)
+    };
     let first = hosts
         .split(',')
         .map(str::trim)
         .find(|member| !member.is_empty())?;
-    host_port(first, scheme)
+    let (own_scheme, authority) = url_authority(first);
+    host_port(authority, own_scheme.or(scheme))
+}
+
+/// Whether `written` is a URL before any `,` of a list.
+fn starts_with_url(written: &str) -> bool {
+    match (written.find("://"), written.find(',')) {
+        (Some(scheme_end), Some(comma)) => scheme_end < comma,
+        (scheme_end, None) => scheme_end.is_some(),
+        (None, Some(_)) => false,
+    }
 }
 
 /// The scheme and the authority of `written` when it is a URL, else `written`
@@ -850,6 +868,14 @@ mod tests {
             Some(("kafka-1", Some(9092)))
         );
         assert_eq!(broker_host_port(" , "), None);
+        assert_eq!(
+            broker_host_port("kafka-1:9092,SASL_SSL://kafka-2:9093"),
+            Some(("kafka-1", Some(9092)))
+        );
+        assert_eq!(
+            broker_host_port(",amqps://rabbit"),
+            Some(("rabbit", Some(5671)))
+        );
     }
 
     #[test]
