@@ -8,8 +8,9 @@
 //! made a function of its own (named `main` too) under the runtime's attribute. Either way the
 //! runtime is dropped (its pending tasks ending their spans, as cancelled) before
 //! the guard flushes; inside the async body the guard would flush first, and those
-//! spans would end after it, lost. Export runs on a thread of its own, so no
-//! order can deadlock.
+//! spans would end after it, lost. A `fn main`'s body is a function of its own too,
+//! so that a runtime built in its tail is dropped before the guard in any edition.
+//! Export runs on a thread of its own, so no order can deadlock.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -44,10 +45,23 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         });
         return Ok(quote!(#function));
     }
-    let guard: syn::Stmt = syn::parse_quote! {
-        let __otel_traced_guard = #runtime::__private::init_for_main();
+    // The body a function of its own (named `main` too), returned from before the
+    // guard drops: what its tail's temporaries hold (a runtime built in place,
+    // `Runtime::new()?.block_on(..)`) is dropped when it returns, and the spans it
+    // ends are flushed. (Before edition 2024, a tail's temporaries outlive the
+    // block's locals; a `let` of the body's value would make code after a body
+    // that never returns, `loop { .. }`, unreachable.)
+    let body = syn::ItemFn {
+        attrs: Vec::new(),
+        vis: syn::Visibility::Inherited,
+        sig: function.sig.clone(),
+        block: function.block.clone(),
     };
-    function.block.stmts.insert(0, guard);
+    function.block = syn::parse_quote!({
+        let __otel_traced_guard = #runtime::__private::init_for_main();
+        #body
+        main()
+    });
     Ok(quote!(#function))
 }
 
@@ -79,5 +93,37 @@ fn runtime(args: TokenStream) -> syn::Result<syn::Path> {
     match value {
         syn::Expr::Path(runtime) if path.is_ident("crate") => Ok(runtime.path),
         _ => Err(refused()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::expand;
+    use quote::quote;
+
+    /// The body is a function of its own, so that its tail's temporaries (a
+    /// runtime built in place) are dropped before the guard, also in editions
+    /// before 2024, where a tail's temporaries outlive the locals.
+    #[test]
+    fn the_guard_outlives_the_bodys_tail_temporaries() {
+        let expanded = expand(
+            quote!(),
+            quote! {
+                fn main() {
+                    Runtime::new().unwrap().block_on(serve())
+                }
+            },
+        )
+        .expect("expands");
+        let expected = quote! {
+            fn main() {
+                let __otel_traced_guard = ::otel_traced::__private::init_for_main();
+                fn main() {
+                    Runtime::new().unwrap().block_on(serve())
+                }
+                main()
+            }
+        };
+        assert_eq!(expanded.to_string(), expected.to_string());
     }
 }

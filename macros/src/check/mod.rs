@@ -156,17 +156,17 @@ impl Recorded {
 /// Whether `ty` can be named in an item nested in the function (the catalog's
 /// `static`): not when it mentions `impl Trait`, `Self`, `_`, the function's own
 /// type or const parameters, or what may be one of its impl's or trait's (the
-/// macro does not see the impl, and a nested item cannot use its parameters). In a
-/// function surely in an impl (it takes `self` or names `Self`), only types of the
-/// standard library's and paths from a module (`crate::OrderId`, `http::Method`)
-/// are taken, since the impl's parameters may have any name (`impl<Item>`);
-/// elsewhere, all but names written as parameters usually are (`T`, `K2`, `ID`).
+/// macro does not see the impl, and a nested item cannot use its parameters). Only
+/// types of the standard library's and paths from a module (`crate::OrderId`,
+/// `http::Method`) are taken: an impl's parameters may have any name
+/// (`impl<Body>`), and an associated function need not take `self` nor name
+/// `Self`. A type that fails to be named would fail the build, and the `catalog`
+/// feature, which another crate of the build may turn on, must not break one.
 /// Lifetimes do not matter: the catalog names the type with every lifetime
 /// `'static` ([`with_static_lifetimes`]).
 fn nameable(ty: &syn::Type, signature: &syn::Signature) -> bool {
     struct Visitor<'a> {
         generics: &'a syn::Generics,
-        in_an_impl: bool,
         nameable: bool,
     }
     impl<'ast> syn::visit::Visit<'ast> for Visitor<'_> {
@@ -174,15 +174,15 @@ fn nameable(ty: &syn::Type, signature: &syn::Signature) -> bool {
             if matches!(ty, syn::Type::ImplTrait(_) | syn::Type::Infer(_)) {
                 self.nameable = false;
             }
-            // `T`, and `R::Id` (an associated type of one).
+            // Neither the standard library's nor from a module: `T`, `R::Id`,
+            // `Body`, an alias `Quantity`.
             if let syn::Type::Path(path) = ty
                 && path.qself.is_none()
                 && let Some(first) = path.path.segments.first()
             {
                 let from_a_module = path.path.segments.len() > 1
                     && first.ident.to_string().starts_with(char::is_lowercase);
-                let known = from_a_module || crate::std_types::is_std_type(&first.ident);
-                if looks_like_a_type_parameter(&first.ident) || (self.in_an_impl && !known) {
+                if !from_a_module && !crate::std_types::is_std_type(&first.ident) {
                     self.nameable = false;
                 }
             }
@@ -214,25 +214,10 @@ fn nameable(ty: &syn::Type, signature: &syn::Signature) -> bool {
     }
     let mut visitor = Visitor {
         generics: &signature.generics,
-        in_an_impl: surely_in_an_impl(signature),
         nameable: true,
     };
     syn::visit::Visit::visit_type(&mut visitor, ty);
     visitor.nameable
-}
-
-/// Whether the function takes `self` or names `Self`: a method or an associated
-/// function, under an impl's or trait's parameters.
-fn surely_in_an_impl(signature: &syn::Signature) -> bool {
-    struct NamesSelf(bool);
-    impl syn::visit::Visit<'_> for NamesSelf {
-        fn visit_ident(&mut self, ident: &Ident) {
-            self.0 |= ident == "Self";
-        }
-    }
-    let mut names_self = NamesSelf(signature.receiver().is_some());
-    syn::visit::Visit::visit_signature(&mut names_self, signature);
-    names_self.0
 }
 
 /// A name written as type parameters usually are: at most two characters, capital
