@@ -293,9 +293,9 @@ fn the_catalog_renders_as_a_markdown_table() {
         lines[0],
         "| span | kind | function | location | attributes |"
     );
-    assert_eq!(lines.len(), 2 + 13);
+    assert_eq!(lines.len(), 2 + 14);
     assert_eq!(
-        lines[14],
+        lines[15],
         format!(
             "| `total` | Internal | `catalog::total` | `tests/tests/catalog.rs:{}` | `order_id`: int, `return.value`: unknown |",
             line_of("fn total(")
