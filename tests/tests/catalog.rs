@@ -6,7 +6,10 @@ use otel_traced::opentelemetry::trace::SpanKind;
 use otel_traced::traced;
 
 #[derive(Debug)]
-#[allow(dead_code, reason = "only its type is named: the entry is listed, not called")]
+#[allow(
+    dead_code,
+    reason = "only its type is named: the entry is listed, not called"
+)]
 struct Cart;
 
 type Quantity = u32;
@@ -100,6 +103,17 @@ impl<R: Repo, const N: usize> Store<R, N> {
     }
 }
 
+/// An associated function of an impl whose const parameter has a long name.
+struct Page<const LEN: usize>;
+
+impl<const LEN: usize> Page<LEN> {
+    #[traced]
+    fn fill(bytes: [u8; LEN], count: u32) -> u32 {
+        let _ = bytes;
+        count
+    }
+}
+
 /// Both sides of one gRPC method, as a gateway that also serves it holds them: one
 /// span name, client and server, and no conflict.
 #[otel_traced::traced_rpc(service = "shop.v1.Inventory", method = "Reserve")]
@@ -177,6 +191,7 @@ fn every_annotated_function_is_listed_with_its_metadata() {
         functions,
         [
             "catalog::Bin<_>::put",
+            "catalog::Page<LEN>::fill",
             "catalog::Router<_>::route",
             "catalog::Shelf<'_, _>::stock",
             "catalog::Store<_, N>::fetch",
@@ -215,6 +230,12 @@ fn every_annotated_function_is_listed_with_its_metadata() {
         entry("catalog::generic").attributes(),
         [("flag", ValueKind::Bool)],
         "a generic parameter is not recorded, so not listed"
+    );
+    assert_eq!(Page::<2>::fill([0; 2], 3), 3);
+    assert_eq!(
+        entry("catalog::Page<LEN>::fill").attributes(),
+        [("count", ValueKind::Int)],
+        "the impl's const parameter is not named"
     );
     assert_eq!(Router::<Vec<u8>>::route(Vec::new(), "/a"), 2);
     assert_eq!(
@@ -293,9 +314,9 @@ fn the_catalog_renders_as_a_markdown_table() {
         lines[0],
         "| span | kind | function | location | attributes |"
     );
-    assert_eq!(lines.len(), 2 + 14);
+    assert_eq!(lines.len(), 2 + 15);
     assert_eq!(
-        lines[15],
+        lines[16],
         format!(
             "| `total` | Internal | `catalog::total` | `tests/tests/catalog.rs:{}` | `order_id`: int, `return.value`: unknown |",
             line_of("fn total(")

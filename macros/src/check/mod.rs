@@ -189,11 +189,15 @@ fn nameable(ty: &syn::Type, signature: &syn::Signature) -> bool {
             syn::visit::visit_type(self, ty);
         }
         fn visit_expr_path(&mut self, path: &'ast syn::ExprPath) {
-            // A const parameter in an array length or a generic argument: `[u8; N]`.
-            if path.qself.is_none()
-                && let Some(first) = path.path.segments.first()
-                && looks_like_a_type_parameter(&first.ident)
-            {
+            // A constant in an array length or a generic argument that may be a
+            // const parameter of the impl's (`[u8; N]`, `[u8; LEN]`): any but one
+            // from a module (`[u8; crate::LEN]`).
+            let from_a_module =
+                path.path.segments.len() > 1
+                    && path.path.segments.first().is_some_and(|first| {
+                        first.ident.to_string().starts_with(char::is_lowercase)
+                    });
+            if path.qself.is_some() || !from_a_module {
                 self.nameable = false;
             }
             syn::visit::visit_expr_path(self, path);
@@ -218,17 +222,6 @@ fn nameable(ty: &syn::Type, signature: &syn::Signature) -> bool {
     };
     syn::visit::Visit::visit_type(&mut visitor, ty);
     visitor.nameable
-}
-
-/// A name written as type parameters usually are: at most two characters, capital
-/// letters and digits, starting with a letter (`T`, `K`, `T2`, `ID`).
-fn looks_like_a_type_parameter(ident: &Ident) -> bool {
-    let name = ident.to_string();
-    name.len() <= 2
-        && name.starts_with(|c: char| c.is_ascii_uppercase())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
 /// `ty` with every lifetime `'static`, so that an item nested in the function can
