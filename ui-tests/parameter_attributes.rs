@@ -29,4 +29,7 @@ fn skipped_in_release(#[cfg_attr(not(debug_assertions), skip)] a: u8) {}
 #[traced]
 fn recorded_under_a_nested_condition(#[cfg_attr(unix, allow(unused), cfg_attr(test, attr("k")))] a: u8) {}
 
+#[traced]
+fn configured_under_a_condition(#[cfg_attr(unix, cfg(test))] a: u8) {}
+
 fn main() {}

@@ -45,6 +45,23 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         });
         return Ok(quote!(#function));
     }
+    if function.sig.asyncness.is_some()
+        || !function.sig.inputs.is_empty()
+        || function
+            .attrs
+            .iter()
+            .any(|attribute| !is_lint_or_doc(attribute))
+    {
+        // An `async fn main` under a runtime's attribute this one does not know
+        // (renamed, `#[apply(..)]`), or a `main` another attribute below rewrites
+        // (`#[paw::main]` taking arguments): the guard is the body's first
+        // statement, as their expansion expects the body.
+        let guard: syn::Stmt = syn::parse_quote! {
+            let __otel_traced_guard = #runtime::__private::init_for_main();
+        };
+        function.block.stmts.insert(0, guard);
+        return Ok(quote!(#function));
+    }
     // The body a function of its own (named `main` too), returned from before the
     // guard drops: what its tail's temporaries hold (a runtime built in place,
     // `Runtime::new()?.block_on(..)`) is dropped when it returns, and the spans it
@@ -63,6 +80,13 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         main()
     });
     Ok(quote!(#function))
+}
+
+/// A lint level or a doc comment, which changes nothing of what `main` is.
+fn is_lint_or_doc(attribute: &syn::Attribute) -> bool {
+    ["allow", "warn", "deny", "forbid", "expect", "doc"]
+        .iter()
+        .any(|name| attribute.path().is_ident(name))
 }
 
 /// A runtime's `main` attribute below this one on an `async fn main`, not
@@ -125,5 +149,31 @@ mod tests {
             }
         };
         assert_eq!(expanded.to_string(), expected.to_string());
+    }
+
+    /// An async `main` under a runtime's attribute this one does not know, or a
+    /// `main` another attribute rewrites, keeps its body with the guard first.
+    #[test]
+    fn a_main_another_attribute_expands_gets_the_guard_first() {
+        for main in [
+            quote!(
+                #[apply(smol_macros::main!)]
+                async fn main() {
+                    serve().await
+                }
+            ),
+            quote!(
+                #[paw::main]
+                fn main(args: Args) {
+                    serve(args)
+                }
+            ),
+        ] {
+            let expanded = expand(quote!(), main).expect("expands").to_string();
+            assert!(
+                expanded.contains("{ let __otel_traced_guard = :: otel_traced :: __private :: init_for_main () ; serve"),
+                "{expanded}"
+            );
+        }
     }
 }

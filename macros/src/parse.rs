@@ -366,10 +366,12 @@ fn take_params(
                 explicit_mode(&attribute)
             } else {
                 if let Some(conditional) = conditional_helper(&attribute) {
-                    errors.push(syn::Error::new_spanned(
-                        conditional,
-                        "`#[skip]` and `#[attr]` cannot be under `cfg_attr`: the macro reads them before `cfg` is decided (and the compiler would not know them); put the condition on the annotation instead, `#[cfg_attr(cond, traced(skip(name)))]` beside `#[cfg_attr(not(cond), traced)]`",
-                    ));
+                    let message = if conditional.path().is_ident("cfg") {
+                        "a parameter's `cfg` cannot be under `cfg_attr`: the macro reads it to record the parameter only where it is there, before `cfg_attr` is decided; write one `#[cfg(all(cond, ..))]`"
+                    } else {
+                        "`#[skip]` and `#[attr]` cannot be under `cfg_attr`: the macro reads them before `cfg` is decided (and the compiler would not know them); put the condition on the annotation instead, `#[cfg_attr(cond, traced(skip(name)))]` beside `#[cfg_attr(not(cond), traced)]`"
+                    };
+                    errors.push(syn::Error::new_spanned(conditional, message));
                     continue;
                 }
                 // The signature's copy keeps a `forbid` (a user's `allow` after it
@@ -426,7 +428,10 @@ fn conditional_helper(attribute: &syn::Attribute) -> Option<syn::Meta> {
             )
             .ok()?;
         arguments.into_iter().skip(1).find_map(|inner| {
-            if inner.path().is_ident("skip") || inner.path().is_ident("attr") {
+            if ["skip", "attr", "cfg"]
+                .iter()
+                .any(|helper| inner.path().is_ident(helper))
+            {
                 Some(inner)
             } else {
                 within(&inner)

@@ -312,6 +312,15 @@ mod tests {
             without_secrets("http://collector:4317"),
             "http://collector:4317"
         );
+        // A token holding `/` or `?` unescaped, with a scheme or without.
+        assert_eq!(
+            without_secrets("https://user:ab/cd@collector:4318/v1/traces"),
+            "https://collector:4318/v1/traces"
+        );
+        assert_eq!(
+            without_secrets("user:to?ken@collector:4317"),
+            "collector:4317"
+        );
     }
 
     #[test]

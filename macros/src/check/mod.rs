@@ -171,7 +171,11 @@ fn nameable(ty: &syn::Type, signature: &syn::Signature) -> bool {
     }
     impl<'ast> syn::visit::Visit<'ast> for Visitor<'_> {
         fn visit_type(&mut self, ty: &'ast syn::Type) {
-            if matches!(ty, syn::Type::ImplTrait(_) | syn::Type::Infer(_)) {
+            // A macro's type may expand to anything (`Self`, a parameter).
+            if matches!(
+                ty,
+                syn::Type::ImplTrait(_) | syn::Type::Infer(_) | syn::Type::Macro(_)
+            ) {
                 self.nameable = false;
             }
             // Neither the standard library's nor from a module: `T`, `R::Id`,

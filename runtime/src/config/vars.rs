@@ -44,22 +44,16 @@ impl std::fmt::Debug for Vars {
 /// `endpoint` as it may be printed: user information and the query (where a
 /// token may be) left out.
 pub(crate) fn without_secrets(endpoint: &str) -> String {
-    let endpoint = endpoint.split(['?', '#']).next().unwrap_or(endpoint);
     // `user:token@collector:4317` too, written without a scheme.
     let (scheme, rest) = match endpoint.split_once("://") {
-        Some((scheme, rest)) => (format!("{scheme}://"), rest),
-        None => (String::new(), endpoint),
+        Some((scheme, rest)) => (&endpoint[..scheme.len() + 3], rest),
+        None => ("", endpoint),
     };
-    match rest.split_once('/') {
-        Some((authority, path)) => format!("{scheme}{}/{path}", host_of(authority)),
-        None => format!("{scheme}{}", host_of(rest)),
-    }
-}
-
-fn host_of(authority: &str) -> &str {
-    authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host)
+    // Up to the last `@` wherever it is: a token may hold `/`, `?` or `#`
+    // unescaped, and showing too little does no harm.
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, after)| after);
+    let rest = rest.split(['?', '#']).next().unwrap_or(rest);
+    format!("{scheme}{rest}")
 }
 
 /// `key=value` pairs as they may be printed: the keys, each value `<hidden>`.
