@@ -27,7 +27,9 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 };
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
+use opentelemetry_proto::tonic::metrics::v1::Metric;
 use opentelemetry_proto::tonic::trace::v1::Span;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -376,6 +378,20 @@ impl Receiver {
             .clone()
     }
 
+    /// The metric `name` as the last metrics export that holds it says it.
+    pub fn last_metric(&self, name: &str) -> Metric {
+        let requests = self.metrics_requests();
+        requests
+            .iter()
+            .rev()
+            .flat_map(|request| &request.resource_metrics)
+            .flat_map(|resource| &resource.scope_metrics)
+            .flat_map(|scope| &scope.metrics)
+            .find(|metric| metric.name == name)
+            .unwrap_or_else(|| panic!("no {name} among {} export(s)", requests.len()))
+            .clone()
+    }
+
     /// Waits until at least `count` log records arrived, or `timeout` passed.
     pub fn wait_for_log_records(&self, count: usize, timeout: Duration) -> Vec<LogRecord> {
         at_least(count, timeout, || self.log_records())
@@ -594,6 +610,36 @@ pub fn string_attribute<'a>(attributes: &'a [KeyValue], key: &str) -> Option<&'a
         any_value::Value::StringValue(text) => Some(text),
         _ => None,
     }
+}
+
+/// A data point's attributes by key, each value as text (an integer in decimal).
+pub type TextAttributes = BTreeMap<String, String>;
+
+/// The attributes of a received data point as [`TextAttributes`].
+pub fn text_attributes(attributes: &[KeyValue]) -> TextAttributes {
+    attributes
+        .iter()
+        .map(|attribute| {
+            let value = match attribute
+                .value
+                .as_ref()
+                .and_then(|value| value.value.as_ref())
+            {
+                Some(any_value::Value::StringValue(text)) => text.clone(),
+                Some(any_value::Value::IntValue(number)) => number.to_string(),
+                other => format!("{other:?}"),
+            };
+            (attribute.key.clone(), value)
+        })
+        .collect()
+}
+
+/// The [`TextAttributes`] `pairs` write.
+pub fn text_pairs(pairs: &[(&str, &str)]) -> TextAttributes {
+    pairs
+        .iter()
+        .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+        .collect()
 }
 
 /// The value of an attribute of a received span or resource.

@@ -4,14 +4,14 @@
 //! calls made, also when no span was sampled. `init()` is process-wide: the tests
 //! take turns.
 
-use opentelemetry_proto::tonic::common::v1::any_value;
 use opentelemetry_proto::tonic::metrics::v1::{
     AggregationTemporality, HistogramDataPoint, Metric, NumberDataPoint, metric, number_data_point,
 };
 use otel_traced::{Config, traced, traced_rpc};
 use otel_traced_tests::installing_turn as turn;
-use otel_traced_tests::receiver::{Receiver, Transport};
-use std::collections::BTreeMap;
+use otel_traced_tests::receiver::{
+    Receiver, TextAttributes, Transport, text_attributes, text_pairs,
+};
 use tonic::{Request, Response};
 
 /// The bucket boundaries the HTTP and RPC conventions advise, in seconds.
@@ -160,24 +160,13 @@ fn users(request: &http::Request<()>) -> http::Response<String> {
 
 /// The data points of the histogram `name` in the last export (cumulative, so it
 /// holds every call), keyed by their attributes; and the metric itself.
-fn histogram(receiver: &Receiver, name: &str) -> (Metric, Vec<(Attributes, HistogramDataPoint)>) {
+fn histogram(
+    receiver: &Receiver,
+    name: &str,
+) -> (Metric, Vec<(TextAttributes, HistogramDataPoint)>) {
     let (metric, points, temporality) = histogram_as(receiver, name);
     assert_eq!(temporality, AggregationTemporality::Cumulative, "{name}");
     (metric, points)
-}
-
-/// The metric `name` as the last export that holds it says it.
-fn last_export_of(receiver: &Receiver, name: &str) -> Metric {
-    let requests = receiver.metrics_requests();
-    requests
-        .iter()
-        .rev()
-        .flat_map(|request| &request.resource_metrics)
-        .flat_map(|resource| &resource.scope_metrics)
-        .flat_map(|scope| &scope.metrics)
-        .find(|metric| metric.name == name)
-        .unwrap_or_else(|| panic!("no {name} among {} export(s)", requests.len()))
-        .clone()
 }
 
 /// [`histogram`] with the temporality the export says.
@@ -186,48 +175,21 @@ fn histogram_as(
     name: &str,
 ) -> (
     Metric,
-    Vec<(Attributes, HistogramDataPoint)>,
+    Vec<(TextAttributes, HistogramDataPoint)>,
     AggregationTemporality,
 ) {
-    let metric = last_export_of(receiver, name);
+    let metric = receiver.last_metric(name);
     let Some(metric::Data::Histogram(data)) = &metric.data else {
         panic!("{name} is not a histogram: {:?}", metric.data);
     };
     let points = data
         .data_points
         .iter()
-        .map(|point| (attributes(&point.attributes), point.clone()))
+        .map(|point| (text_attributes(&point.attributes), point.clone()))
         .collect();
     let temporality = AggregationTemporality::try_from(data.aggregation_temporality)
         .unwrap_or(AggregationTemporality::Unspecified);
     (metric, points, temporality)
-}
-
-type Attributes = BTreeMap<String, String>;
-
-fn attributes(attributes: &[opentelemetry_proto::tonic::common::v1::KeyValue]) -> Attributes {
-    attributes
-        .iter()
-        .map(|attribute| {
-            let value = match attribute
-                .value
-                .as_ref()
-                .and_then(|value| value.value.as_ref())
-            {
-                Some(any_value::Value::StringValue(text)) => text.clone(),
-                Some(any_value::Value::IntValue(number)) => number.to_string(),
-                other => format!("{other:?}"),
-            };
-            (attribute.key.clone(), value)
-        })
-        .collect()
-}
-
-fn expected(pairs: &[(&str, &str)]) -> Attributes {
-    pairs
-        .iter()
-        .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
-        .collect()
 }
 
 /// `common` and then `extra`: a series' attributes.
@@ -239,8 +201,8 @@ fn joined<'a>(
 }
 
 /// The count of the point with exactly these attributes, 0 when there is none.
-fn count(points: &[(Attributes, HistogramDataPoint)], pairs: &[(&str, &str)]) -> u64 {
-    let wanted = expected(pairs);
+fn count(points: &[(TextAttributes, HistogramDataPoint)], pairs: &[(&str, &str)]) -> u64 {
+    let wanted = text_pairs(pairs);
     points
         .iter()
         .filter(|(attributes, _)| *attributes == wanted)
@@ -250,8 +212,8 @@ fn count(points: &[(Attributes, HistogramDataPoint)], pairs: &[(&str, &str)]) ->
 
 /// The data points of the monotonic sum `name` in the last export, keyed by their
 /// attributes, with their integer values; and the metric itself.
-fn counter(receiver: &Receiver, name: &str) -> (Metric, Vec<(Attributes, i64)>) {
-    let metric = last_export_of(receiver, name);
+fn counter(receiver: &Receiver, name: &str) -> (Metric, Vec<(TextAttributes, i64)>) {
+    let metric = receiver.last_metric(name);
     let Some(metric::Data::Sum(sum)) = &metric.data else {
         panic!("{name} is not a sum: {:?}", metric.data);
     };
@@ -263,7 +225,7 @@ fn counter(receiver: &Receiver, name: &str) -> (Metric, Vec<(Attributes, i64)>) 
             let Some(number_data_point::Value::AsInt(value)) = point.value else {
                 panic!("{name} counts in integers: {point:?}");
             };
-            (attributes(&point.attributes), value)
+            (text_attributes(&point.attributes), value)
         })
         .collect();
     (metric, points)
@@ -720,7 +682,7 @@ fn messaging_boundaries_count_the_messages_sent_and_consumed_once() {
     let failed = joined(&producer, &[("error.type", "alloc::string::String")]);
     assert_eq!(
         sorted(sent),
-        sorted(vec![(expected(&producer), 4), (expected(&failed), 1)]),
+        sorted(vec![(text_pairs(&producer), 4), (text_pairs(&failed), 1)]),
         "three in a batch and one alone sent, one failed",
     );
     let (metric, consumed) = counter(&receiver, "messaging.client.consumed.messages");
@@ -750,17 +712,17 @@ fn messaging_boundaries_count_the_messages_sent_and_consumed_once() {
     assert_eq!(
         sorted(consumed),
         sorted(vec![
-            (expected(&pushed), 1),
-            (expected(&failed), 1),
-            (expected(&pulled), 5),
-            (expected(&alert), 1),
-            (expected(&queues), 2),
+            (text_pairs(&pushed), 1),
+            (text_pairs(&failed), 1),
+            (text_pairs(&pulled), 5),
+            (text_pairs(&alert), 1),
+            (text_pairs(&queues), 2),
         ]),
         "each delivery counted once, where it was received"
     );
 }
 
-fn sorted(mut points: Vec<(Attributes, i64)>) -> Vec<(Attributes, i64)> {
+fn sorted(mut points: Vec<(TextAttributes, i64)>) -> Vec<(TextAttributes, i64)> {
     points.sort();
     points
 }
@@ -859,7 +821,7 @@ fn durations_span_the_whole_body_sampled_or_not() {
         guard.shutdown().expect("a clean shutdown");
         let (_, points) = histogram(&receiver, "otel_traced.function.duration");
         let point = |pairs: &[(&str, &str)]| {
-            let wanted = expected(pairs);
+            let wanted = text_pairs(pairs);
             points
                 .iter()
                 .find(|(attributes, _)| *attributes == wanted)
@@ -908,11 +870,11 @@ fn an_http_client_records_the_protocol_version_it_negotiated() {
         .attributes
         .iter()
         .filter(|attribute| attribute.key == "network.protocol.version")
-        .map(|attribute| attributes(std::slice::from_ref(attribute)))
+        .map(|attribute| text_attributes(std::slice::from_ref(attribute)))
         .collect();
     assert_eq!(
         versions,
-        [expected(&[("network.protocol.version", "2")])],
+        [text_pairs(&[("network.protocol.version", "2")])],
         "once, negotiated: {:?}",
         span.attributes
     );

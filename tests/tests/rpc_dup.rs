@@ -3,15 +3,15 @@
 //! milliseconds are recorded beside the current ones, in a binary of its own (the
 //! variable is read once per process).
 
-use opentelemetry_proto::tonic::common::v1::any_value;
 use opentelemetry_proto::tonic::metrics::v1::{Metric, metric};
 use otel_traced::opentelemetry::Value;
 use otel_traced::opentelemetry::trace::SpanKind;
 use otel_traced::testing::capture;
 use otel_traced::{Config, traced_rpc};
-use otel_traced_tests::receiver::{Receiver, Transport};
+use otel_traced_tests::receiver::{
+    Receiver, TextAttributes, Transport, text_attributes, text_pairs,
+};
 use otel_traced_tests::{attribute, string};
-use std::collections::BTreeMap;
 use tonic::{Request, Response};
 
 #[traced_rpc(service = "shop.v1.Inventory")]
@@ -78,56 +78,19 @@ fn rpc_dup_adds_the_deprecated_attributes_to_both_sides() {
     }
 }
 
-/// A data point's attributes, values as text.
-type Attributes = BTreeMap<String, String>;
-
-/// The data points of the histogram `name` the receiver got last: their
-/// attributes (values as text) and counts; and the metric.
-fn histogram(receiver: &Receiver, name: &str) -> (Metric, Vec<(Attributes, u64)>) {
-    let metric = receiver
-        .metrics_requests()
-        .iter()
-        .rev()
-        .flat_map(|request| &request.resource_metrics)
-        .flat_map(|resource| &resource.scope_metrics)
-        .flat_map(|scope| &scope.metrics)
-        .find(|metric| metric.name == name)
-        .unwrap_or_else(|| panic!("no metric {name}"))
-        .clone();
+/// The data points of the histogram `name` the receiver got last, by their
+/// attributes, with their counts; and the metric.
+fn histogram(receiver: &Receiver, name: &str) -> (Metric, Vec<(TextAttributes, u64)>) {
+    let metric = receiver.last_metric(name);
     let Some(metric::Data::Histogram(data)) = &metric.data else {
         panic!("{name} is not a histogram");
     };
     let points = data
         .data_points
         .iter()
-        .map(|point| {
-            let attributes = point
-                .attributes
-                .iter()
-                .map(|attribute| {
-                    let value = match attribute
-                        .value
-                        .as_ref()
-                        .and_then(|value| value.value.as_ref())
-                    {
-                        Some(any_value::Value::StringValue(text)) => text.clone(),
-                        Some(any_value::Value::IntValue(number)) => number.to_string(),
-                        other => format!("{other:?}"),
-                    };
-                    (attribute.key.clone(), value)
-                })
-                .collect();
-            (attributes, point.count)
-        })
+        .map(|point| (text_attributes(&point.attributes), point.count))
         .collect();
     (metric, points)
-}
-
-fn expected(pairs: &[(&str, &str)]) -> Attributes {
-    pairs
-        .iter()
-        .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
-        .collect()
 }
 
 #[test]
@@ -158,7 +121,7 @@ fn rpc_dup_records_the_deprecated_histograms_in_milliseconds_too() {
             ("rpc.grpc.status_code", "5"),
         ];
         attributes.extend(side);
-        assert_eq!(points, [(expected(&attributes), 1)], "{name}");
+        assert_eq!(points, [(text_pairs(&attributes), 1)], "{name}");
     }
     for current in ["rpc.server.call.duration", "rpc.client.call.duration"] {
         let (metric, points) = histogram(&receiver, current);
