@@ -50,7 +50,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         || function
             .attrs
             .iter()
-            .any(|attribute| !is_lint_or_doc(attribute))
+            .any(|attribute| !changes_nothing(attribute))
     {
         // An `async fn main` under a runtime's attribute this one does not know
         // (renamed, `#[apply(..)]`), or a `main` another attribute below rewrites
@@ -82,11 +82,31 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
     Ok(quote!(#function))
 }
 
-/// A lint level or a doc comment, which changes nothing of what `main` is.
-fn is_lint_or_doc(attribute: &syn::Attribute) -> bool {
-    ["allow", "warn", "deny", "forbid", "expect", "doc"]
-        .iter()
-        .any(|name| attribute.path().is_ident(name))
+/// An attribute that changes nothing of what `main`'s body is or takes: a lint
+/// level, a doc comment, a hint (`inline`, `must_use`, `coverage`), a symbol's name,
+/// a tool's (`rustfmt::skip`, `clippy::..`, `diagnostic::..`).
+fn changes_nothing(attribute: &syn::Attribute) -> bool {
+    const BUILT_IN: [&str; 13] = [
+        "allow",
+        "warn",
+        "deny",
+        "forbid",
+        "expect",
+        "doc",
+        "inline",
+        "cold",
+        "must_use",
+        "deprecated",
+        "coverage",
+        "no_mangle",
+        "export_name",
+    ];
+    let path = attribute.path();
+    BUILT_IN.iter().any(|name| path.is_ident(name))
+        || (path.segments.len() > 1
+            && ["rustfmt", "clippy", "diagnostic"]
+                .iter()
+                .any(|tool| path.segments[0].ident == tool))
 }
 
 /// A runtime's `main` attribute below this one on an `async fn main`, not
@@ -149,6 +169,20 @@ mod tests {
             }
         };
         assert_eq!(expanded.to_string(), expected.to_string());
+        // Attributes that change nothing of the body keep that form.
+        let hinted = expand(
+            quote!(),
+            quote! {
+                #[rustfmt::skip]
+                #[inline(never)]
+                fn main() {
+                    Runtime::new().unwrap().block_on(serve())
+                }
+            },
+        )
+        .expect("expands")
+        .to_string();
+        assert!(hinted.contains("fn main () { Runtime"), "{hinted}");
     }
 
     /// An async `main` under a runtime's attribute this one does not know, or a

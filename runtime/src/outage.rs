@@ -312,13 +312,23 @@ mod tests {
             without_secrets("http://collector:4317"),
             "http://collector:4317"
         );
-        // A token holding `/` or `?` unescaped, with a scheme or without.
+        // A token holding `/` or `?` unescaped, with a scheme or without, and an
+        // `@` in a path or query: no host is told, rather than a wrong one.
+        for hidden in [
+            "https://user:ab/cd@collector:4318/v1/traces",
+            "https://collector:4318/v1/traces?to=a@b",
+            "https://collector:4318/@tenant/v1/traces",
+        ] {
+            assert_eq!(without_secrets(hidden), "https://<hidden>", "{hidden}");
+        }
+        assert_eq!(without_secrets("user:to?ken@collector:4317"), "<hidden>");
         assert_eq!(
-            without_secrets("https://user:ab/cd@collector:4318/v1/traces"),
-            "https://collector:4318/v1/traces"
+            without_secrets("user:token@collector:4317/?next=http://x"),
+            "collector:4317/",
+            "a `://` in the query is no scheme"
         );
         assert_eq!(
-            without_secrets("user:to?ken@collector:4317"),
+            without_secrets("user:token@collector:4317"),
             "collector:4317"
         );
     }

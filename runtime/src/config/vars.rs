@@ -44,16 +44,33 @@ impl std::fmt::Debug for Vars {
 /// `endpoint` as it may be printed: user information and the query (where a
 /// token may be) left out.
 pub(crate) fn without_secrets(endpoint: &str) -> String {
-    // `user:token@collector:4317` too, written without a scheme.
+    // `user:token@collector:4317` too, written without a scheme (and a `://` in a
+    // query is none).
     let (scheme, rest) = match endpoint.split_once("://") {
-        Some((scheme, rest)) => (&endpoint[..scheme.len() + 3], rest),
-        None => ("", endpoint),
+        Some((scheme, rest)) if is_scheme(scheme) => (&endpoint[..scheme.len() + 3], rest),
+        _ => ("", endpoint),
     };
-    // Up to the last `@` wherever it is: a token may hold `/`, `?` or `#`
-    // unescaped, and showing too little does no harm.
-    let rest = rest.rsplit_once('@').map_or(rest, |(_, after)| after);
-    let rest = rest.split(['?', '#']).next().unwrap_or(rest);
-    format!("{scheme}{rest}")
+    let (authority, after) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
+    // An `@` past the authority may end user information holding `/`, `?` or
+    // `#` unescaped, or be a path's or a query's: which, the text cannot tell, and
+    // a host read past it would be another host.
+    if after.contains('@') {
+        return format!("{scheme}<hidden>");
+    }
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let path = after.split(['?', '#']).next().unwrap_or(after);
+    format!("{scheme}{host}{path}")
+}
+
+/// Whether `text` is a URL scheme (RFC 3986: a letter, then letters, digits, `+`,
+/// `-` and `.`).
+fn is_scheme(text: &str) -> bool {
+    text.starts_with(|c: char| c.is_ascii_alphabetic())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
 }
 
 /// `key=value` pairs as they may be printed: the keys, each value `<hidden>`.
