@@ -179,8 +179,8 @@ pub mod __private {
         ViaItemReply, ViaItemSharedErrorRef, ViaItemStdError, ViaItemTypeName, items_are,
     };
     pub use crate::value::{
-        Arg, Explicit, ExplicitDisplay, KindOf, RecordedValue, UnknownKind, ValueKind,
-        ViaAsAttribute, ViaFallback, ViaFormat, ViaScalar,
+        Arg, Explicit, ExplicitDisplay, KindOf, NotUserAttribute, RecordedValue, UnknownKind,
+        UserKindOf, ValueKind, ViaAsAttribute, ViaFallback, ViaFormat, ViaScalar,
     };
     #[cfg(feature = "catalog")]
     pub use linkme;

@@ -180,6 +180,26 @@ pub trait UnknownKind {
 
 impl<T: ?Sized> UnknownKind for KindOf<T> {}
 
+/// Whether a parameter of type `T` is recorded by default for implementing
+/// [`AsAttribute`] (also behind a pointer or in an `Option`), which [`KindOf`]
+/// cannot tell: then with a kind known only at run time. The same inherent
+/// constant and trait fallback as [`KindOf`]'s.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct UserKindOf<T: ?Sized>(std::marker::PhantomData<T>);
+
+impl<T: UserAttribute + ?Sized> UserKindOf<T> {
+    pub const BY_DEFAULT: Option<ValueKind> = Some(ValueKind::Unknown);
+}
+
+/// The fallback of [`UserKindOf`]: not recorded for an `AsAttribute` of its own.
+#[doc(hidden)]
+pub trait NotUserAttribute {
+    const BY_DEFAULT: Option<ValueKind> = None;
+}
+
+impl<T: ?Sized> NotUserAttribute for UserKindOf<T> {}
+
 macro_rules! scalar_via_i64 {
     ($($ty:ty),*) => {$(
         impl ScalarValue for $ty {

@@ -29,6 +29,23 @@ fn place(
     Ok(())
 }
 
+/// A value of the application's that says how it is recorded.
+mod ids {
+    pub struct OrderRef(pub u64);
+
+    impl otel_traced::AsAttribute for OrderRef {
+        fn as_attribute(&self) -> otel_traced::opentelemetry::Value {
+            otel_traced::opentelemetry::Value::I64(self.0.cast_signed())
+        }
+    }
+}
+
+/// Recorded by default for implementing `AsAttribute`, behind a reference too.
+#[traced]
+fn ship(order: ids::OrderRef, previous: &ids::OrderRef) -> u64 {
+    order.0 + previous.0
+}
+
 #[traced]
 fn generic<T>(value: T, flag: bool) -> T {
     let _ = flag;
@@ -204,6 +221,7 @@ fn every_annotated_function_is_listed_with_its_metadata() {
             "catalog::place",
             "catalog::place_remotely",
             "catalog::serve_reserve",
+            "catalog::ship",
             "catalog::total"
         ]
     );
@@ -225,6 +243,15 @@ fn every_annotated_function_is_listed_with_its_metadata() {
             ("url.full", ValueKind::Unknown),
             ("error.type", ValueKind::String),
         ]
+    );
+    assert_eq!(ship(ids::OrderRef(1), &ids::OrderRef(2)), 3);
+    assert_eq!(
+        entry("catalog::ship").attributes(),
+        [
+            ("order", ValueKind::Unknown),
+            ("previous", ValueKind::Unknown)
+        ],
+        "an `AsAttribute` recorded by default is listed"
     );
     assert_eq!(
         entry("catalog::generic").attributes(),
@@ -314,9 +341,9 @@ fn the_catalog_renders_as_a_markdown_table() {
         lines[0],
         "| span | kind | function | location | attributes |"
     );
-    assert_eq!(lines.len(), 2 + 15);
+    assert_eq!(lines.len(), 2 + 16);
     assert_eq!(
-        lines[16],
+        lines[17],
         format!(
             "| `total` | Internal | `catalog::total` | `tests/tests/catalog.rs:{}` | `order_id`: int, `return.value`: unknown |",
             line_of("fn total(")

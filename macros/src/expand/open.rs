@@ -236,14 +236,20 @@ fn catalog_entry(traced: &TracedFn, recorded: &[Recorded], private: &TokenStream
             quote!(::core::option::Option::Some(#private::ValueKind::#variant))
         }
         Kind::OfType { ty, by_default } => {
+            // By default a scalar is recorded, or else an `AsAttribute`.
             let kind = if *by_default {
-                quote!(#private::KindOf::<#ty>::BY_DEFAULT)
+                quote! {
+                    match #private::KindOf::<#ty>::BY_DEFAULT {
+                        ::core::option::Option::Some(kind) => ::core::option::Option::Some(kind),
+                        ::core::option::Option::None => #private::UserKindOf::<#ty>::BY_DEFAULT,
+                    }
+                }
             } else {
                 quote!(::core::option::Option::Some(#private::KindOf::<#ty>::KIND))
             };
             quote! {{
                 #[allow(unused_imports)]
-                use #private::UnknownKind as _;
+                use #private::{NotUserAttribute as _, UnknownKind as _};
                 #kind
             }}
         }
