@@ -27,55 +27,48 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
             "`#[otel_traced::main]` goes on `fn main`; elsewhere call `otel_traced::init()` and keep its guard",
         ));
     }
-    if function.sig.asyncness.is_some()
-        && let Some(index) = function.attrs.iter().position(is_runtime_main)
-    {
-        let runtime_main = function.attrs.remove(index);
-        let mut body = function.clone();
-        body.attrs = vec![runtime_main];
-        body.vis = syn::Visibility::Inherited;
-        function.sig.asyncness = None;
-        // The body keeps the name `main`, shadowing the outer one in its block:
-        // runtimes' attributes other than tokio's (`async_std::main`) take no
-        // function of another name.
-        function.block = syn::parse_quote!({
-            let __otel_traced_guard = #runtime::__private::init_for_main();
-            #body
-            main()
-        });
-        return Ok(quote!(#function));
-    }
-    if function.sig.asyncness.is_some()
-        || !function.sig.inputs.is_empty()
-        || function
-            .attrs
-            .iter()
-            .any(|attribute| !changes_nothing(attribute))
-    {
-        // An `async fn main` under a runtime's attribute this one does not know
-        // (renamed, `#[apply(..)]`), or a `main` another attribute below rewrites
-        // (`#[paw::main]` taking arguments): the guard is the body's first
-        // statement, as their expansion expects the body.
-        let guard: syn::Stmt = syn::parse_quote! {
-            let __otel_traced_guard = #runtime::__private::init_for_main();
-        };
-        function.block.stmts.insert(0, guard);
-        return Ok(quote!(#function));
-    }
-    // The body a function of its own (named `main` too), returned from before the
-    // guard drops: what its tail's temporaries hold (a runtime built in place,
-    // `Runtime::new()?.block_on(..)`) is dropped when it returns, and the spans it
-    // ends are flushed. (Before edition 2024, a tail's temporaries outlive the
-    // block's locals; a `let` of the body's value would make code after a body
-    // that never returns, `loop { .. }`, unreachable.)
+    let guard: syn::Stmt = syn::parse_quote! {
+        let __otel_traced_guard = #runtime::__private::init_for_main();
+    };
+    let runtime_main = match function.sig.asyncness {
+        Some(_) => function.attrs.iter().position(is_runtime_main),
+        None => None,
+    };
+    // The body a function of its own (named `main` too, shadowing the outer one
+    // in its block), returned from before the guard drops. An async body goes
+    // under the runtime's attribute, which other runtimes' (`async_std::main`)
+    // take on no function of another name. A sync body's tail temporaries (a
+    // runtime built in place, `Runtime::new()?.block_on(..)`) are dropped when it
+    // returns, and the spans they end are flushed. (Before edition 2024, a tail's
+    // temporaries outlive the block's locals; a `let` of the body's value would
+    // make code after a body that never returns, `loop { .. }`, unreachable.)
+    let attrs = match runtime_main {
+        Some(index) => vec![function.attrs.remove(index)],
+        None if function.sig.asyncness.is_some()
+            || !function.sig.inputs.is_empty()
+            || function
+                .attrs
+                .iter()
+                .any(|attribute| !changes_nothing(attribute)) =>
+        {
+            // An `async fn main` under a runtime's attribute this one does not
+            // know (renamed, `#[apply(..)]`), or a `main` another attribute below
+            // rewrites (`#[paw::main]` taking arguments): the guard is the body's
+            // first statement, as their expansion expects the body.
+            function.block.stmts.insert(0, guard);
+            return Ok(quote!(#function));
+        }
+        None => Vec::new(),
+    };
     let body = syn::ItemFn {
-        attrs: Vec::new(),
+        attrs,
         vis: syn::Visibility::Inherited,
         sig: function.sig.clone(),
         block: function.block.clone(),
     };
+    function.sig.asyncness = None;
     function.block = syn::parse_quote!({
-        let __otel_traced_guard = #runtime::__private::init_for_main();
+        #guard
         #body
         main()
     });
