@@ -144,13 +144,15 @@ pub(crate) struct Settings {
 }
 
 /// Builds the processor around the exporter given to [`Config::span_exporter`],
-/// counting what it exports.
+/// counting what it exports, with what a console exporter holds for a flush.
 pub(crate) type ProcessorFactory = Box<
     dyn FnOnce(
             BatchSettings,
             std::sync::Arc<crate::processor::Counters>,
-        ) -> crate::processor::BoxedProcessor
-        + Send,
+        ) -> (
+            crate::processor::BoxedProcessor,
+            Option<crate::console::HeldSpans>,
+        ) + Send,
 >;
 
 /// Builds the log processor around the exporter given to [`Config::log_exporter`].
@@ -335,19 +337,15 @@ impl Config {
     /// exporter starts a task on it) exports nothing once that runtime's threads
     /// wait, as a `current_thread` runtime's one does while the guard drops in it,
     /// and the spans queued are lost: build it on a runtime of its own, or use
-    /// [`Exporter::Otlp`] (feature `otlp`), which runs its own. It replaces an
-    /// earlier [`Config::exporter`] (the last call wins).
+    /// [`Exporter::Otlp`] (feature `otlp`), which runs its own. A
+    /// [`ConsoleExporter`](crate::ConsoleExporter) given here (writing elsewhere
+    /// than standard output) prints as the default console does: a tree about when
+    /// its request ends, and what it holds at a flush. It replaces an earlier
+    /// [`Config::exporter`] (the last call wins).
     pub fn span_exporter(mut self, exporter: impl SpanExporter + 'static) -> Self {
         self.exporter = None;
         self.custom_exporter = Some(Box::new(move |batch, counters| {
-            crate::processor::batch(
-                crate::processor::CountedExporter {
-                    inner: exporter,
-                    counters,
-                },
-                batch,
-                Duration::from_secs(5),
-            )
+            crate::init::span_pipeline(exporter, batch, counters)
         }));
         self
     }

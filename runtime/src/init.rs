@@ -2,8 +2,8 @@
 //! down again without losing what was accepted or hanging the application.
 
 use crate::config::{
-    Config, Destination, ExceptionSignal, LogProcessorFactory, LogsDestination, ProcessorFactory,
-    Propagator, Settings,
+    BatchSettings, Config, Destination, ExceptionSignal, LogProcessorFactory, LogsDestination,
+    ProcessorFactory, Propagator, Settings,
 };
 use crate::logs::CountedLogs;
 use crate::processor::{Accepted, BoxedProcessor, CountedExporter, Counters};
@@ -17,7 +17,7 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::resource::{ResourceDetector, TelemetryResourceDetector};
-use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter};
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -31,7 +31,6 @@ pub(crate) const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 const CONSOLE_EXPORT_DELAY: Duration = Duration::from_millis(100);
 
 /// The specification's export delay, for exporters that send over the network.
-#[cfg(feature = "otlp")]
 const EXPORT_DELAY: Duration = Duration::from_secs(5);
 
 /// Why [`init`] could not install a provider.
@@ -260,9 +259,16 @@ impl Guard {
             .provider
             .as_ref()
             .map_or(Ok(()), SdkTracerProvider::force_flush);
-        if let Some(console) = &self.console {
-            console.print_late();
-        }
+        // Within the deadline too: the console's writer may block (standard output
+        // locked by the application, a pipe no longer read), and the export it
+        // blocks holds the console's output.
+        let spans = spans.and(self.console.clone().map_or(Ok(()), |console| {
+            crate::background::start("otel-traced-console-flush", move || {
+                console.print_late();
+                Ok(())
+            })
+            .wait_until(deadline)
+        }));
         let logs = logs.map_or(Ok(()), |logs| logs.wait_until(deadline));
         let metrics = metrics.map_or(Ok(()), |metrics| metrics.wait_until(deadline));
         ShutdownError::of(
@@ -396,6 +402,32 @@ pub fn init() -> Result<Guard, InitError> {
     Config::from_env().install()
 }
 
+/// The batch processor exporting to `exporter` (the console or one given to
+/// [`Config::span_exporter`]), counting its exports. A [`ConsoleExporter`]
+/// prints about when a request ends, and its held spans are returned for the
+/// guard's flush, wherever it writes.
+///
+/// [`ConsoleExporter`]: crate::ConsoleExporter
+pub(crate) fn span_pipeline(
+    exporter: impl SpanExporter + 'static,
+    batch: BatchSettings,
+    counters: Arc<Counters>,
+) -> (BoxedProcessor, Option<crate::console::HeldSpans>) {
+    let console = (&exporter as &dyn std::any::Any)
+        .downcast_ref::<crate::console::ConsoleExporter>()
+        .map(crate::console::ConsoleExporter::held_spans);
+    let delay = if console.is_some() {
+        CONSOLE_EXPORT_DELAY
+    } else {
+        EXPORT_DELAY
+    };
+    let exporter = CountedExporter {
+        inner: exporter,
+        counters,
+    };
+    (crate::processor::batch(exporter, batch, delay), console)
+}
+
 /// Installs resolved settings; the one way in, from [`Config::install`].
 pub(crate) fn install(
     settings: Settings,
@@ -423,20 +455,20 @@ pub(crate) fn install(
             if !cfg!(feature = "console") {
                 return Err(InitError::MissingFeature("console"));
             }
-            let inner = crate::console::ConsoleExporter::new();
-            console = Some(inner.held_spans());
-            let exporter = CountedExporter {
-                inner,
-                counters: Arc::clone(&counters),
-            };
-            Some(crate::processor::batch(
-                exporter,
+            let (processor, held) = span_pipeline(
+                crate::console::ConsoleExporter::new(),
                 settings.batch,
-                CONSOLE_EXPORT_DELAY,
-            ))
+                Arc::clone(&counters),
+            );
+            console = held;
+            Some(processor)
         }
         Destination::Otlp(otlp) => Some(otlp_processor(otlp, settings.batch, &counters)?),
-        Destination::Custom => custom.map(|factory| factory(settings.batch, Arc::clone(&counters))),
+        Destination::Custom => custom.map(|factory| {
+            let (processor, held) = factory(settings.batch, Arc::clone(&counters));
+            console = held;
+            processor
+        }),
     };
     let resource = resource(settings.resource);
     let log_counters = Arc::new(Counters::watching(crate::processor::Queue {

@@ -812,3 +812,140 @@ fn a_capture_and_the_installed_pipeline_keep_their_spans_apart() {
         "the installed pipeline gets the calls outside the captures, and only them"
     );
 }
+
+/// A writer whose writes wait while it is closed, as standard output does while
+/// the application holds its lock; it notes that a write came.
+#[derive(Clone, Default)]
+struct Gate(std::sync::Arc<(std::sync::Mutex<GateState>, std::sync::Condvar)>);
+
+#[derive(Default)]
+struct GateState {
+    open: bool,
+    tried: bool,
+    written: Vec<u8>,
+}
+
+impl Gate {
+    fn state(&self) -> std::sync::MutexGuard<'_, GateState> {
+        self.0
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn open(&self) {
+        self.state().open = true;
+        self.0.1.notify_all();
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.state().written).into_owned()
+    }
+
+    /// Waits, ten seconds at most, until `done` holds of what was written.
+    fn wait_for(&self, done: impl Fn(&GateState) -> bool) -> bool {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let mut state = self.state();
+        while !done(&state) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            state = (self.0.1.wait_timeout(state, left))
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0;
+        }
+        true
+    }
+}
+
+impl std::io::Write for Gate {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let mut state = self.state();
+        state.tried = true;
+        self.0.1.notify_all();
+        while !state.open {
+            state = (self.0.1.wait(state)).unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        state.written.extend_from_slice(bytes);
+        self.0.1.notify_all();
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Opens the gate when dropped, so that a failed assertion leaves no thread waiting.
+struct Opens(Gate);
+
+impl Drop for Opens {
+    fn drop(&mut self) {
+        self.0.open();
+    }
+}
+
+#[test]
+fn a_flush_returns_within_its_deadline_while_the_consoles_output_blocks() {
+    let _turn = otel_traced_tests::installing_turn();
+    let gate = Gate::default();
+    let _opens = Opens(gate.clone());
+    let guard = otel_traced::Config::from_vars([("OTEL_TRACES_SAMPLER", "always_on")])
+        .span_exporter(otel_traced::ConsoleExporter::with_writer(gate.clone()))
+        .shutdown_timeout(std::time::Duration::from_millis(500))
+        .install()
+        .expect("installed");
+    checkout();
+    assert!(
+        gate.wait_for(|state| state.tried),
+        "the trace is printed about when its root ends"
+    );
+    let (done, flushed) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let result = guard.force_flush();
+        let _ = done.send((result, guard));
+    });
+    let (result, guard) = flushed
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the flush returns while the output still blocks");
+    assert!(result.is_err(), "the flush says it did not finish");
+    gate.open();
+    guard
+        .shutdown()
+        .expect("a clean shutdown once the output takes text");
+    assert!(gate.text().contains("checkout"), "{}", gate.text());
+}
+
+#[traced]
+fn request() -> Context {
+    Context::current()
+}
+
+#[traced]
+fn spawned_task() {}
+
+#[test]
+fn a_console_exporter_given_prints_what_it_holds_at_a_flush() {
+    let _turn = otel_traced_tests::installing_turn();
+    let gate = Gate::default();
+    gate.open();
+    let guard = otel_traced::Config::from_vars([("OTEL_TRACES_SAMPLER", "always_on")])
+        .span_exporter(otel_traced::ConsoleExporter::with_writer(gate.clone()))
+        .install()
+        .expect("installed");
+    let context = request();
+    assert!(
+        gate.wait_for(|state| String::from_utf8_lossy(&state.written).contains("request")),
+        "the request is printed about when it ends"
+    );
+    // A task that continues the request after it was printed: held for more of
+    // its trace to come, until the flush.
+    {
+        let _request = context.attach();
+        spawned_task();
+    }
+    guard.force_flush().expect("flushed");
+    assert!(gate.text().contains("spawned_task"), "{}", gate.text());
+    guard.shutdown().expect("a clean shutdown");
+}
