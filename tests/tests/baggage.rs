@@ -75,6 +75,38 @@ fn set_baggage_works_without_tracing_installed() {
     assert_eq!(login("ada", 1).2.as_deref(), Some("ada"));
 }
 
+/// Code whose module has no prelude: the expansion names everything it calls.
+mod without_prelude {
+    #![no_implicit_prelude]
+
+    #[::otel_traced::traced(set_baggage(tenant = tenant))]
+    pub fn tenant_seen(tenant: &str) -> ::std::option::Option<::std::string::String> {
+        ::otel_traced::baggage::get("tenant")
+    }
+
+    #[::otel_traced::traced(set_baggage(tenant = tenant), ret)]
+    pub async fn parsed(
+        tenant: &str,
+        digits: &str,
+    ) -> ::std::result::Result<u32, ::std::num::ParseIntError> {
+        ::std::str::FromStr::from_str(digits)
+    }
+}
+
+#[test]
+fn set_baggage_works_in_a_module_without_the_prelude() {
+    assert_eq!(
+        without_prelude::tenant_seen("acme").as_deref(),
+        Some("acme")
+    );
+    let captured = capture(|| futures::executor::block_on(without_prelude::parsed("acme", "x")));
+    assert!(captured.output().is_err());
+    assert_eq!(
+        attribute(captured.find("parsed").unwrap(), "error.type"),
+        Some(&string("core::num::error::ParseIntError"))
+    );
+}
+
 #[traced(set_baggage(tier = "gold"))]
 async fn priced() -> Option<String> {
     tokio::task::yield_now().await;

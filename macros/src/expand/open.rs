@@ -114,7 +114,11 @@ pub(super) fn open_span(
             };
             quote!(#private::set_baggage_entry(#key, #text))
         });
-        quote!(.with_baggage([#(#entries),*].into_iter().flatten().collect()))
+        // Named in full: the user's module may have no prelude, or an edition
+        // before 2021, where an array's `into_iter` gives references.
+        quote!(.with_baggage(::core::iter::Iterator::collect(
+            ::core::iter::Iterator::flatten(::core::iter::IntoIterator::into_iter([#(#entries),*]))
+        )))
     };
     let sample = match &options.sample {
         Some(hint) => {
