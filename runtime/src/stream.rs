@@ -165,9 +165,10 @@ impl<S, F> PinnedDrop for InstrumentedStream<S, F> {
                 .handle()
                 .record_reply(rpc, Some(STREAM_GIVEN_UP.into()), false);
         }
-        if *this.concluded && !panicking {
+        if *this.concluded {
             // An HTTP stream dropped at its status (`try_next()?`) was not given
-            // up: it ends as it would at its end.
+            // up: it ends as it would at its end, also when a panic of its caller's
+            // drops it (one in its own poll ended the span already).
             this.span.finish();
         }
     }

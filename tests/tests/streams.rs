@@ -500,6 +500,31 @@ fn an_http_stream_dropped_at_its_status_ended_with_it() {
     );
 }
 
+#[test]
+fn an_http_stream_that_got_its_status_ends_with_it_when_a_panic_drops_it() {
+    let captured = capture(|| {
+        std::panic::catch_unwind(|| {
+            let request = http::Request::get("http://shop/items").body(()).unwrap();
+            let mut listing = pages(request);
+            futures::executor::block_on(async {
+                while listing.next().await.is_some_and(|page| page.is_ok()) {}
+            });
+            panic!("the caller fails after the listing's status");
+        })
+    });
+    assert!(captured.output().is_err());
+    let span = &captured.spans()[0];
+    assert_eq!(
+        attribute(span, "http.response.status_code"),
+        Some(&Value::I64(503))
+    );
+    assert_eq!(
+        attribute(span, "otel_traced.cancelled"),
+        None,
+        "its status came: not given up, whatever drops it"
+    );
+}
+
 /// A gRPC stream relaying an HTTP backend's failure between two updates.
 #[traced_rpc(
     client,
