@@ -111,7 +111,7 @@ impl<F: Future, O: RecordOutcome<F::Output>, S: BorrowMut<ActiveSpan>> Future
     fn poll(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let span = this.span.borrow_mut();
-        let _current = span.enter();
+        let current = span.enter();
         // SAFETY: `inner` is pinned as the `ManuallyDrop` holding it is, which is
         // never moved, and only dropped in place (below).
         let inner = unsafe { this.inner.map_unchecked_mut(|inner| &mut **inner) };
@@ -119,6 +119,9 @@ impl<F: Future, O: RecordOutcome<F::Output>, S: BorrowMut<ActiveSpan>> Future
         if let Some(outcome) = this.outcome.take() {
             outcome.record(span.handle(), &output);
         }
+        // Ended under the caller's context, as a synchronous call's span is: what
+        // the application's span processors do at its end is no child of it.
+        drop(current);
         span.finish();
         Poll::Ready(output)
     }

@@ -84,7 +84,7 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> Item> Stream for Instrume
         let this = self.project();
         // Once its recorded span ended (a gRPC status, a panic), the stream's
         // context is no longer entered (`ActiveSpan::catch_panic`, `finish`).
-        let _current = this.span.enter();
+        let current = this.span.enter();
         // SAFETY: `inner` is pinned as the `ManuallyDrop` holding it is, which is
         // never moved, and only dropped in place (in the drop below).
         let inner = unsafe { this.inner.map_unchecked_mut(|inner| &mut **inner) };
@@ -95,7 +95,7 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> Item> Stream for Instrume
         let polled = this.span.catch_panic(|| inner.poll_next(task));
         *this.concluded = concluded;
         let item = std::task::ready!(polled);
-        match &item {
+        let ends = match &item {
             Some(item) => {
                 *this.messages += 1;
                 let item = (this.inspect)(this.span.handle(), item);
@@ -104,14 +104,14 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> Item> Stream for Instrume
                 // and polls no more, a client's stream ends after it, and a caller
                 // stops at it (`try_next()?`). Not a call given up, then. (An error
                 // of another type may be followed by more items.)
-                if item == Item::Status
+                let ends = item == Item::Status
                     && this
                         .rpc
-                        .is_some_and(|rpc| matches!(rpc.protocol, Protocol::Grpc { .. }))
-                {
+                        .is_some_and(|rpc| matches!(rpc.protocol, Protocol::Grpc { .. }));
+                if ends {
                     record_messages(this.span, *this.messages);
-                    this.span.finish();
                 }
+                ends
             }
             None => {
                 record_messages(this.span, *this.messages);
@@ -121,8 +121,13 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> Item> Stream for Instrume
                 {
                     handle.record_reply(rpc, None, false);
                 }
-                this.span.finish();
+                true
             }
+        };
+        if ends {
+            // Ended under the caller's context, as a future's span is.
+            drop(current);
+            this.span.finish();
         }
         Poll::Ready(item)
     }

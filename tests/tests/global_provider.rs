@@ -136,3 +136,53 @@ fn a_stream_dropped_while_the_applications_processor_panics_still_drops_its_body
     assert!(ended.is_err(), "the processor's panic goes on");
     assert!(*dropped.lock().unwrap(), "what the stream held was dropped");
 }
+
+/// The application's processor noting the spans that end while they are the
+/// current span (what its `on_end` would open would be their children).
+#[derive(Debug, Clone, Default)]
+struct EndsCurrent(Arc<Mutex<Vec<String>>>);
+
+impl SpanProcessor for EndsCurrent {
+    fn on_start(&self, _span: &mut Span, _context: &Context) {}
+    fn on_end(&self, span: SpanData) {
+        use otel_traced::opentelemetry::trace::TraceContextExt as _;
+        if Context::current().span().span_context().span_id() == span.span_context.span_id() {
+            self.0.lock().unwrap().push(span.name.into_owned());
+        }
+    }
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+        Ok(())
+    }
+}
+
+#[traced]
+async fn awaited(tag: &str) {
+    let _ = tag;
+}
+
+#[traced]
+fn listed(tag: &str) -> impl futures::Stream<Item = u32> {
+    let _ = tag;
+    futures::stream::iter([1, 2])
+}
+
+#[test]
+fn a_span_ends_under_its_callers_context_not_its_own() {
+    let _turn = otel_traced_tests::installing_turn();
+    let ends_current = EndsCurrent::default();
+    let provider = SdkTracerProvider::builder()
+        .with_span_processor(ends_current.clone())
+        .build();
+    global::set_tracer_provider(provider);
+    let guard = otel_traced::use_global_provider().expect("installed");
+    inner("sync");
+    futures::executor::block_on(awaited("async"));
+    let items: Vec<u32> = futures::executor::block_on_stream(listed("stream")).collect();
+    assert_eq!(items, [1, 2]);
+    drop(guard);
+    global::set_tracer_provider(SdkTracerProvider::builder().build());
+    assert_eq!(*ends_current.0.lock().unwrap(), Vec::<String>::new());
+}
