@@ -25,8 +25,22 @@ thread_local! {
 /// hook set after ours) then does not get the location of an earlier one.
 #[derive(Debug)]
 struct SeenPanic {
-    message: Option<String>,
+    message: Option<Fingerprint>,
     location: PanicLocation,
+}
+
+/// What tells a panic's text from another's without a copy of it (a message
+/// formatting a large value may weigh megabytes): its length and hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Fingerprint(usize, u64);
+
+impl Fingerprint {
+    fn of(text: &str) -> Self {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::hash::DefaultHasher::new();
+        text.hash(&mut hasher);
+        Fingerprint(text.len(), hasher.finish())
+    }
 }
 
 /// Source location of a panic.
@@ -57,7 +71,7 @@ pub(crate) fn install_location_hook() {
         panic::set_hook(Box::new(move |info| {
             if let Some(location) = info.location() {
                 let seen = SeenPanic {
-                    message: info.payload_as_str().map(str::to_owned),
+                    message: info.payload_as_str().map(Fingerprint::of),
                     location: location.into(),
                 };
                 let _ = LAST_PANIC.try_with(|last| *last.borrow_mut() = Some(seen));
@@ -67,13 +81,14 @@ pub(crate) fn install_location_hook() {
     });
 }
 
-/// What a caught panic says: its message and, when our hook saw it, its location.
+/// What a caught panic says: its message, cut at
+/// [`MAX_FORMATTED_CHARS`](crate::value::MAX_FORMATTED_CHARS) characters as an
+/// error's is, and, when our hook saw it, its location.
 #[derive(Debug)]
 pub(crate) struct PanicReport {
     pub message: String,
-    pub location: Option<PanicLocation>,
-    /// The payload's text, as the hook records it, for [`PanicReport::restore`].
-    text: Option<String>,
+    /// The hook's record of the panic, for [`PanicReport::restore`].
+    seen: Option<SeenPanic>,
 }
 
 impl PanicReport {
@@ -81,33 +96,32 @@ impl PanicReport {
     /// is not reported again for an unrelated panic; [`PanicReport::restore`] puts it
     /// back before the panic resumes, for the spans further out.
     pub(crate) fn take(payload: &(dyn Any + Send)) -> Self {
-        let text = if let Some(text) = payload.downcast_ref::<&'static str>() {
-            Some((*text).to_owned())
-        } else {
-            payload.downcast_ref::<String>().cloned()
+        let text = match payload.downcast_ref::<&'static str>() {
+            Some(text) => Some(*text),
+            None => payload.downcast_ref::<String>().map(String::as_str),
         };
-        let location = LAST_PANIC
+        let seen = LAST_PANIC
             .try_with(|last| last.borrow_mut().take())
             .ok()
             .flatten()
-            .filter(|seen| seen.message == text)
-            .map(|seen| seen.location);
+            .filter(|seen| seen.message == text.map(Fingerprint::of));
         PanicReport {
-            message: text
-                .clone()
-                .unwrap_or_else(|| "panic with a non-string payload".to_owned()),
-            location,
-            text,
+            message: match text {
+                Some(text) => crate::value::format_bounded(format_args!("{text}")),
+                None => "panic with a non-string payload".to_owned(),
+            },
+            seen,
         }
+    }
+
+    /// Where the panic started, when our hook saw it.
+    pub(crate) fn location(&self) -> Option<&PanicLocation> {
+        self.seen.as_ref().map(|seen| &seen.location)
     }
 
     /// Hands the location back to the enclosing spans of the same unwind.
     pub(crate) fn restore(self) {
-        let seen = self.location.map(|location| SeenPanic {
-            message: self.text,
-            location,
-        });
-        let _ = LAST_PANIC.try_with(|last| *last.borrow_mut() = seen);
+        let _ = LAST_PANIC.try_with(|last| *last.borrow_mut() = self.seen);
     }
 }
 

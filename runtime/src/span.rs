@@ -292,7 +292,7 @@ impl SpanHandle {
             tally.fail(Failure::Named(PANIC));
         }
         self.if_recording(|span| {
-            let location = report.location.as_ref().map_or_else(Vec::new, |location| {
+            let location = report.location().map_or_else(Vec::new, |location| {
                 vec![
                     KeyValue::new("code.file.path", location.file.clone()),
                     KeyValue::new("code.line.number", i64::from(location.line)),

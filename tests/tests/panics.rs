@@ -81,6 +81,25 @@ fn a_panic_in_a_sync_fn_is_recorded_with_its_message_and_location_and_still_unwi
 }
 
 #[traced]
+fn check_rows(rows: &[u32]) {
+    panic!("unexpected rows {rows:?}");
+}
+
+#[test]
+fn a_long_panic_message_is_cut_as_an_errors_is_and_keeps_its_location() {
+    let (line, _) = location_of_panic("unexpected rows");
+    let rows = vec![7; 100_000];
+    let captured = capture(|| std::panic::catch_unwind(|| check_rows(&rows)));
+    let message = format!("unexpected rows {rows:?}");
+    let cut: String = message.chars().take(4096).collect();
+    let span = captured.find("check_rows").unwrap();
+    assert_eq!(span.status, Status::error(cut.clone()));
+    let exception = exception(span);
+    assert_eq!(exception[1], KeyValue::new("exception.message", cut));
+    assert_eq!(exception[3], KeyValue::new("code.line.number", line));
+}
+
+#[traced]
 async fn async_divide(a: u32, b: u32) -> u32 {
     tokio::task::yield_now().await;
     if b == 0 {

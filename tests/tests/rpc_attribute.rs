@@ -27,6 +27,7 @@ async fn reserve(request: Request<String>) -> Result<Response<u32>, tonic::Statu
     match request.into_inner().as_str() {
         "missing" => Err(tonic::Status::not_found("no such sku")),
         "broken" => Err(tonic::Status::internal("stock table unreadable")),
+        "dumped" => Err(tonic::Status::internal("x".repeat(100_000))),
         _ => Ok(Response::new(
             baggage::get("tenant").map_or(0, |t| t.len() as u32),
         )),
@@ -142,6 +143,13 @@ fn a_grpc_server_error_is_an_error_only_for_the_servers_own_faults() {
     );
     assert_eq!(attribute(span, "error.type"), Some(&string("INTERNAL")));
     assert_eq!(span.status, Status::error("stock table unreadable"));
+
+    let captured = run_reserve(grpc_request(&[]).map(|_| "dumped".to_owned()));
+    assert_eq!(
+        captured.spans()[0].status,
+        Status::error("x".repeat(4096)),
+        "a status message is cut as an error's is"
+    );
 }
 
 #[test]

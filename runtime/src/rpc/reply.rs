@@ -462,7 +462,8 @@ fn record_grpc(span: &SpanRef<'_>, side: Side, code: i32, message: &str) {
     }
     if grpc_failed(side, code) {
         span.set_attribute(KeyValue::new("error.type", name));
-        crate::kept::set_automatic(span, Status::error(message.to_owned()));
+        let message = crate::value::format_bounded(format_args!("{message}"));
+        crate::kept::set_automatic(span, Status::error(message));
     }
 }
 
