@@ -45,7 +45,16 @@ where
 }
 
 /// `context` with `entries` added to its baggage.
-pub(crate) fn added(context: &Context, entries: Vec<KeyValue>) -> Context {
+pub(crate) fn added(context: &Context, mut entries: Vec<KeyValue>) -> Context {
+    // Of two entries of one key the last is set, and only it is measured.
+    for index in (0..entries.len()).rev() {
+        if entries[index + 1..]
+            .iter()
+            .any(|later| later.key == entries[index].key)
+        {
+            entries.remove(index);
+        }
+    }
     // The entries replaced go either way: one whose new value breaks the W3C
     // limits is not added, and the old value left would travel on stale. (Left
     // out of the copy rather than removed: `Baggage::remove` keeps counting their
@@ -213,6 +222,26 @@ mod tests {
             "6000 escaped bytes and 2200 more are past 8192"
         );
         assert!(big.baggage().get("tenant").is_some(), "the others stay");
+    }
+
+    #[test]
+    fn of_two_entries_of_one_key_the_last_is_measured_and_kept() {
+        // The second "k" (6000 escaped bytes) replaces the first; "m" (4200 more)
+        // would pass 8192 with it.
+        let context = added(
+            &Context::new(),
+            vec![
+                KeyValue::new("k", "x"),
+                KeyValue::new("k", "é".repeat(1000)),
+                KeyValue::new("m", "é".repeat(700)),
+            ],
+        );
+        let baggage = context.baggage();
+        assert_eq!(
+            baggage.get("k").map(StringValue::as_str),
+            Some("é".repeat(1000).as_str())
+        );
+        assert_eq!(baggage.get("m"), None, "past what the header carries");
     }
 
     #[test]
