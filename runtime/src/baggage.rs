@@ -8,6 +8,7 @@
 //! not added. Values arriving from
 //! other services are only recorded under keys the code names.
 
+use crate::callsite::CallKind;
 use opentelemetry::baggage::{Baggage, BaggageExt as _};
 use opentelemetry::{Context, Key, KeyValue, StringValue, Value};
 
@@ -26,22 +27,56 @@ pub fn get(key: &str) -> Option<String> {
 }
 
 /// Runs `body` in the current context with `entries` added to its baggage
-/// (replacing entries of the same keys).
+/// (replacing entries of the same keys). For a future, use [`with_async`]: a
+/// closure here would only make the future, and an `async fn`'s span opens at its
+/// first poll, after the entries are gone.
 pub fn with<K, V, R>(entries: impl IntoIterator<Item = (K, V)>, body: impl FnOnce() -> R) -> R
 where
     K: Into<Key>,
     V: Into<StringValue>,
 {
-    let entries: Vec<KeyValue> = entries
-        .into_iter()
-        .map(|(key, value)| KeyValue::new(key, Value::String(value.into())))
-        .collect();
     // A thread exiting past its current context runs `body` without the entries.
-    let Some(context) = crate::thread_exit::map_current(|current| added(current, entries)) else {
+    let Some(context) =
+        crate::thread_exit::map_current(|current| added(current, key_values(entries)))
+    else {
         return body();
     };
     let _current = context.attach();
     body()
+}
+
+/// Awaits `future` with `entries` added to the baggage of the current context
+/// (replacing entries of the same keys), in every poll and in its drop, wherever
+/// it is polled: the async counterpart of [`with`].
+///
+/// ```
+/// # async fn fetch() -> Option<String> { otel_traced::baggage::get("tenant") }
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let tenant = otel_traced::baggage::with_async([("tenant", "acme")], fetch()).await;
+/// assert_eq!(tenant.as_deref(), Some("acme"));
+/// # });
+/// ```
+pub fn with_async<K, V, F>(
+    entries: impl IntoIterator<Item = (K, V)>,
+    future: F,
+) -> crate::Instrumented<F::IntoFuture>
+where
+    K: Into<Key>,
+    V: Into<StringValue>,
+    F: std::future::IntoFuture,
+{
+    let entries = crate::span::ActiveSpan::without_span(None, CallKind::Future, None)
+        .with_baggage(key_values(entries));
+    crate::Instrumented::new(entries, future.into_future())
+}
+
+fn key_values<K: Into<Key>, V: Into<StringValue>>(
+    entries: impl IntoIterator<Item = (K, V)>,
+) -> Vec<KeyValue> {
+    entries
+        .into_iter()
+        .map(|(key, value)| KeyValue::new(key, Value::String(value.into())))
+        .collect()
 }
 
 /// `context` with `entries` added to its baggage.

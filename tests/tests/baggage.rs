@@ -118,6 +118,22 @@ async fn set_baggage_holds_across_awaits() {
     assert_eq!(priced().await.as_deref(), Some("gold"));
 }
 
+#[traced(baggage(tier))]
+async fn quoted() -> Option<String> {
+    tokio::task::yield_now().await;
+    baggage::get("tier")
+}
+
+#[test]
+fn with_async_carries_the_entries_into_the_futures_span_and_every_poll() {
+    let captured =
+        capture(|| futures::executor::block_on(baggage::with_async([("tier", "gold")], quoted())));
+    assert_eq!(captured.output().as_deref(), Some("gold"));
+    let span = captured.find("quoted").unwrap();
+    assert_eq!(attribute(span, "tier"), Some(&string("gold")));
+    assert_eq!(baggage::get("tier"), None, "only inside the future");
+}
+
 /// A tenant whose `Display` panics (a bug of its own).
 struct Broken;
 
