@@ -254,13 +254,15 @@ impl SpanHandle {
     }
 
     /// Records how a boundary call ended (`#[traced_rpc]`): its gRPC or HTTP
-    /// status, see `rpc::record_reply`.
+    /// status, see `rpc::record_reply`. A reply of the other protocol (a gRPC-web
+    /// bridge's HTTP response) says nothing of this call's: it is no reply.
     pub fn record_reply(
         &mut self,
         rpc: &crate::rpc::RpcMeta,
         answer: Option<crate::rpc::Answer<'_>>,
         failed: bool,
     ) {
+        let answer = rpc.own_reply(answer);
         // A client learns its HTTP version from the reply: the one negotiated.
         if rpc.side == crate::rpc::Side::Client
             && let Some(version) = answer.and_then(|answer| answer.version)

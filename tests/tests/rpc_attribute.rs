@@ -265,6 +265,25 @@ fn every_non_ok_code_is_an_error_on_the_client() {
     }
 }
 
+/// A gRPC-web bridge: the gRPC call answered by an HTTP response.
+#[traced_rpc(client, service = "shop.v1.Inventory", method = "Reserve")]
+fn bridged(request: Request<()>) -> Result<http::Response<()>, tonic::Status> {
+    let _ = request;
+    Ok(http::Response::new(()))
+}
+
+#[test]
+fn a_grpc_call_answered_by_a_response_of_another_protocol_is_ok() {
+    let captured = capture(|| bridged(Request::new(())));
+    let span = &captured.spans()[0];
+    assert_eq!(
+        attribute(span, "rpc.response.status_code"),
+        Some(&string("OK")),
+        "an HTTP response says nothing of the gRPC status"
+    );
+    assert_eq!(span.status, Status::Unset);
+}
+
 #[derive(Debug)]
 struct Unreachable;
 
