@@ -632,6 +632,33 @@ fn an_http_client_records_the_url_and_counts_4xx_as_errors() {
     assert_eq!(attribute(span, "error.type"), Some(&string("404")));
 }
 
+/// A client of one API, sending requests in origin form (a connection's
+/// `send_request` takes the path, the host in `Host`).
+#[traced_rpc(client, http, server = "https://api.example.com")]
+fn api_call(request: http::Request<()>) -> http::StatusCode {
+    let _ = request;
+    http::StatusCode::OK
+}
+
+#[test]
+fn an_origin_form_client_request_takes_its_urls_scheme_and_host_from_the_server() {
+    let request = http::Request::get("/users/7?sig=s3cr3t&page=2")
+        .body(())
+        .unwrap();
+    let span = capture(|| api_call(request)).spans()[0].clone();
+    assert_eq!(
+        attribute(&span, "url.full"),
+        Some(&string(
+            "https://api.example.com/users/7?sig=REDACTED&page=2"
+        ))
+    );
+    assert_eq!(
+        attribute(&span, "server.address"),
+        Some(&string("api.example.com"))
+    );
+    assert_eq!(attribute(&span, "server.port"), Some(&Value::I64(443)));
+}
+
 /// The span context the body runs under: trace id, span id, remote.
 #[traced_rpc(service = "shop.v1.Inventory")]
 async fn peek(request: Request<String>) -> Result<Response<(String, String, bool)>, tonic::Status> {

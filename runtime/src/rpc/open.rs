@@ -458,7 +458,7 @@ pub(crate) fn attributes(
                     }
                 }
                 Side::Client => {
-                    if let Some(url) = full_url(target) {
+                    if let Some(url) = full_url(target, server) {
                         attributes.push(KeyValue::new("url.full", url));
                     }
                     if let Some((address, port)) = server_host_port(server, target) {
@@ -667,10 +667,16 @@ fn split_host_port(authority: &str) -> Option<(&str, Option<&str>)> {
 
 /// `url.full` of a client request: absolute, user information written
 /// `REDACTED:REDACTED@` as the conventions ask, the values of credential query
-/// parameters replaced by `REDACTED`.
-fn full_url(target: &RequestTarget<'_>) -> Option<String> {
-    let scheme = target.scheme?;
-    let authority = target.authority?;
+/// parameters replaced by `REDACTED`. A request in origin form (a path, as a
+/// connection's `send_request` takes it) takes the scheme and, without `Host`,
+/// the host of `server = ".."` when that is a URL.
+fn full_url(target: &RequestTarget<'_>, server: Option<&str>) -> Option<String> {
+    let (server_scheme, server_authority) = match server.map(url_authority) {
+        Some((Some(scheme), authority)) => (Some(scheme), Some(authority)),
+        _ => (None, None),
+    };
+    let scheme = target.scheme.or(server_scheme)?;
+    let authority = target.authority.or(server_authority)?;
     let mut url = format!("{scheme}://");
     match authority.rsplit_once('@') {
         Some((_, host)) => {
