@@ -578,7 +578,8 @@ fn record_service_error<E: fmt::Display + 'static>(span: &mut ActiveSpan, error:
 }
 
 /// The gRPC status tonic makes of a service's error (`Status::from_error`): a
-/// status, itself or among the sources of a boxed error or of a channel's error,
+/// status, itself or among the sources of a boxed error, of a channel's error or
+/// of the transport's own (hyper's, h2's),
 /// load shedding (RESOURCE_EXHAUSTED, as tonic's server answers it), a timeout
 /// (CANCELLED), a connection that failed (UNAVAILABLE), or the transport's HTTP/2
 /// errors as tonic's server and channel map them ([`h2_status`]). Any other error
@@ -608,6 +609,11 @@ fn grpc_status_of<E: fmt::Display + 'static>(error: &E, side: Side) -> Option<(i
                 Some(&**boxed)
             } else if let Some(channel) = error_any.downcast_ref::<tonic::transport::Error>() {
                 Some(channel)
+            } else if let Some(h2) = error_any.downcast_ref::<h2::Error>() {
+                return Some(h2_status(h2, h2));
+            } else if let Some(hyper) = error_any.downcast_ref::<hyper::Error>() {
+                // A client over a hyper connection of its own.
+                Some(hyper)
             } else {
                 None
             };

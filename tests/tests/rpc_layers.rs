@@ -250,13 +250,13 @@ fn a_grpc_reply_other_than_200_without_a_status_is_read_at_once_even_dropped_unr
 
 /// A tower stack's service failing with a boxed error, as load shedding, timeouts
 /// and handlers' statuses come out of one.
-struct Fails(fn() -> BoxError);
+struct Fails<E = BoxError>(fn() -> E);
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-impl Service<http::Request<String>> for Fails {
+impl<E> Service<http::Request<String>> for Fails<E> {
     type Response = http::Response<String>;
-    type Error = BoxError;
+    type Error = E;
     type Future = Ready<Result<http::Response<String>, Self::Error>>;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
@@ -390,6 +390,26 @@ fn a_layers_service_error_is_the_status_tonic_makes_of_it() {
             captured.output()
         );
     }
+}
+
+#[test]
+fn a_transports_own_error_type_is_read_as_tonic_reads_it() {
+    use otel_traced::tower::GrpcLayer;
+    use otel_traced_tests::{attribute, string};
+    // A client over a hyper connection of its own, failing with h2's error as
+    // it is, not boxed.
+    let captured = capture(|| {
+        let mut service = GrpcLayer::client()
+            .calling("inventory:50051")
+            .layer(Fails(|| h2::Error::from(h2::Reason::CANCEL)));
+        futures::executor::block_on(service.call(request("POST", "/shop.Inventory/Reserve")))
+            .expect_err("it fails")
+    });
+    let span = captured.find("shop.Inventory/Reserve").expect("the span");
+    assert_eq!(
+        attribute(span, "rpc.response.status_code"),
+        Some(&string("CANCELLED"))
+    );
 }
 
 #[test]
