@@ -504,6 +504,17 @@ impl ActiveSpan {
         }
     }
 
+    /// Adds `value` to the context the body runs under (the span's, or the one
+    /// carried on without a span), for the code the body calls to read.
+    #[cfg(feature = "http")]
+    pub(crate) fn mark_body_context<T: Send + Sync + 'static>(&mut self, value: T) {
+        if let Some(current) = self.current.as_mut() {
+            *current = current.with_value(value);
+        } else if let Some(context) = self.handle.context.as_mut() {
+            *context = context.with_value(value);
+        }
+    }
+
     /// The context the body runs under, when it is not simply the current one.
     #[inline]
     pub(crate) fn body_context(&self) -> Option<&Context> {

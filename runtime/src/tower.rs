@@ -110,8 +110,9 @@ impl HttpLayer {
     /// its requests' `url.scheme` is `https`, which an HTTP/1.1 request does not
     /// say (a proxy's `Forwarded: proto=` still wins, as the conventions ask for
     /// the original client's). Each request is given
-    /// [`ReceivedOverTls`](crate::propagation::ReceivedOverTls), which a
-    /// `#[traced_rpc]` handler behind the layer reads too. Nothing on a client.
+    /// [`ReceivedOverTls`](crate::propagation::ReceivedOverTls) (which a
+    /// `#[traced_rpc]` server reads too, from middleware of the application's that
+    /// inserts it). Nothing on a client.
     pub fn over_tls(mut self) -> Self {
         self.over_tls = true;
         self
@@ -328,7 +329,11 @@ where
             _ => CallKind::Future,
         };
         let mut span = match rpc.side {
-            Side::Server => SERVER.serve(&rpc, &request, call, Vec::new, |_| {}),
+            Side::Server => {
+                let mut span = SERVER.serve(&rpc, &request, call, Vec::new, |_| {});
+                span.mark_body_context(crate::rpc::BehindServerLayer);
+                span
+            }
             Side::Client => {
                 let server = match &self.boundary {
                     Boundary::Grpc { server, .. } => server.as_deref(),

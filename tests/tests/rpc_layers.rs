@@ -106,6 +106,53 @@ fn the_http_layer_and_the_attribute_give_identical_spans() {
     }
 }
 
+#[test]
+fn a_handler_behind_a_server_layer_continues_the_layers_trace() {
+    // With the request's traceparent and without one: the handler's span is a
+    // child of the layer's, in its trace, never a root or a sibling.
+    for traceparent in [true, false] {
+        let mut request = request("GET", "/users/7");
+        if !traceparent {
+            request.headers_mut().remove("traceparent");
+        }
+        let layer = HttpLayer::server().route(|_| Some("/users/{id}".to_owned()));
+        let handler = Handles(get_user);
+        let captured = capture(|| through_layer(layer.layer(handler), request));
+        let spans = captured.spans();
+        assert_eq!(spans.len(), 2, "{traceparent}");
+        let (handler, layer) = (&spans[0], &spans[1]);
+        assert_eq!(handler.parent_span_id, layer.span_context.span_id());
+        assert_eq!(
+            handler.span_context.trace_id(),
+            layer.span_context.trace_id()
+        );
+        assert_eq!(
+            layer.parent_span_id.to_string() == TRACEPARENT[36..52],
+            traceparent
+        );
+    }
+}
+
+/// A tower service handing each request to a function.
+#[derive(Clone)]
+struct Handles<F>(F);
+
+impl<F: Fn(http::Request<String>) -> http::Response<String>> Service<http::Request<String>>
+    for Handles<F>
+{
+    type Response = http::Response<String>;
+    type Error = Infallible;
+    type Future = Ready<Result<http::Response<String>, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<String>) -> Self::Future {
+        ready(Ok((self.0)(request)))
+    }
+}
+
 /// Records the `url.scheme` and `server.port` of the server span `serve` makes of a
 /// request with `headers`.
 fn scheme_and_port(

@@ -10,7 +10,7 @@ use crate::propagation::{
 use crate::span::{ActiveSpan, Attributes};
 use crate::tally::Tally;
 use opentelemetry::baggage::BaggageExt as _;
-use opentelemetry::trace::{Link, TraceContextExt as _};
+use opentelemetry::trace::{Link, TraceContextExt as _, TraceId};
 use opentelemetry::{Context, KeyValue, Value};
 use std::borrow::Cow;
 
@@ -77,7 +77,7 @@ impl Callsite {
         let Some(current) = crate::thread_exit::current() else {
             return ActiveSpan::disabled();
         };
-        let extracted = extract(&current, carrier);
+        let extracted = within_server_layer(&current, extract(&current, carrier));
         if !crate::route::is_enabled() {
             return ActiveSpan::passthrough(extracted);
         }
@@ -663,6 +663,24 @@ fn split_host_port(authority: &str) -> Option<(&str, Option<&str>)> {
         return None;
     }
     Some((host, port))
+}
+
+/// The parent of a server span: the context `extracted` from its request, or,
+/// for a handler behind a server layer (`HttpLayer`, `GrpcLayer`, though the
+/// README advises against the pair), the layer's span it runs under, in the trace
+/// the layer continued: one trace, not the layer's and a new root beside it. A
+/// request of another trace (an in-process call the handler makes of another
+/// service) still parents on its own.
+fn within_server_layer(current: &Context, extracted: Context) -> Context {
+    if current.get::<super::BehindServerLayer>().is_none() {
+        return extracted;
+    }
+    let layer = current.span().span_context().trace_id();
+    let carried = extracted.span().span_context().clone();
+    if layer == TraceId::INVALID || carried.is_valid() && carried.trace_id() != layer {
+        return extracted;
+    }
+    current.clone()
 }
 
 /// `url.full` of a client request: absolute, user information written
