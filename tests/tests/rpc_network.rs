@@ -575,6 +575,124 @@ fn the_grpc_client_layer_and_the_attribute_give_identical_client_spans() {
     }
 }
 
+/// An inventory streaming `updates` stock updates on `Watch`; then, as its sku
+/// says, the end (`book`), a failure (`code-N`) or nothing more (`endless`).
+struct StreamingShop;
+
+#[tonic::async_trait]
+impl Inventory for StreamingShop {
+    async fn reserve(
+        &self,
+        request: tonic::Request<ReserveRequest>,
+    ) -> Result<Response<ReserveReply>, tonic::Status> {
+        answer(request.into_inner())
+    }
+
+    type WatchStream = futures::stream::BoxStream<'static, Result<StockUpdate, tonic::Status>>;
+
+    async fn watch(
+        &self,
+        request: tonic::Request<WatchRequest>,
+    ) -> Result<Response<Self::WatchStream>, tonic::Status> {
+        use futures::StreamExt as _;
+        let WatchRequest { sku, updates } = request.into_inner();
+        let failure = sku.strip_prefix("code-").map(|code| {
+            let code = Code::from_i32(code.parse().unwrap_or(2));
+            Err(tonic::Status::new(code, "the feed stopped"))
+        });
+        let endless = sku == "endless";
+        let stream = futures::stream::iter((0..updates).map(move |remaining| {
+            Ok(StockUpdate {
+                sku: sku.clone(),
+                remaining,
+            })
+        }))
+        .chain(futures::stream::iter(failure));
+        Ok(Response::new(if endless {
+            stream.chain(futures::stream::pending()).boxed()
+        } else {
+            stream.boxed()
+        }))
+    }
+}
+
+/// Watches `sku` through the client layer, taking three updates at most, then
+/// what ends the stream; the stream is dropped after the third update.
+#[traced(root)]
+async fn watch_through_layers(address: SocketAddr, sku: &str) -> (usize, Option<Code>) {
+    use tower_layer::Layer as _;
+    let channel = Channel::from_shared(format!("http://{address}"))
+        .expect("a valid URI")
+        .connect_lazy();
+    let layer = GrpcLayer::client().calling(address.to_string());
+    let mut inventory = InventoryClient::new(layer.layer(channel));
+    let request = WatchRequest {
+        sku: sku.to_owned(),
+        updates: 3,
+    };
+    let mut updates = inventory
+        .watch(request)
+        .await
+        .expect("watching")
+        .into_inner();
+    let mut taken = 0;
+    while taken < 3 {
+        match updates.message().await {
+            Ok(Some(_)) => taken += 1,
+            Ok(None) => return (taken, None),
+            Err(status) => return (taken, Some(status.code())),
+        }
+    }
+    let end = if sku == "endless" {
+        None
+    } else {
+        match updates.message().await {
+            Ok(message) => {
+                assert!(message.is_none(), "three updates only");
+                None
+            }
+            Err(status) => Some(status.code()),
+        }
+    };
+    drop(updates);
+    (taken, end)
+}
+
+#[test]
+fn the_grpc_layers_end_a_streamed_call_at_its_trailers_or_when_it_is_given_up() {
+    for (sku, status) in [
+        ("book", "OK"),
+        ("code-8", "RESOURCE_EXHAUSTED"),
+        ("endless", "CANCELLED"),
+    ] {
+        let captured = captured(async || {
+            let address = start_inventory(StreamingShop, true).await;
+            let watched = watch_through_layers(address, sku).await;
+            // The server learns of a stream given up when the reset reaches it.
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            watched
+        });
+        let expected_end = (sku == "code-8").then_some(Code::ResourceExhausted);
+        assert_eq!(*captured.output(), (3, expected_end), "{sku}");
+        for kind in [SpanKind::Client, SpanKind::Server] {
+            let calls: Vec<_> = captured
+                .spans()
+                .iter()
+                .filter(|span| span.name == "shop.v1.Inventory/Watch" && span.span_kind == kind)
+                .collect();
+            assert_eq!(calls.len(), 1, "{sku} {kind:?}:\n{}", captured.tree());
+            assert_eq!(
+                attribute(calls[0], "rpc.response.status_code"),
+                Some(&string(status)),
+                "{sku} {kind:?}"
+            );
+        }
+        let client = span(&captured, "shop.v1.Inventory/Watch", SpanKind::Client);
+        let server = span(&captured, "shop.v1.Inventory/Watch", SpanKind::Server);
+        assert_child_of(server, client);
+    }
+}
+
 /// The HTTP layers on a real axum server (the route from axum's `MatchedPath`) and
 /// a hyper client, against the attribute's spans for the same request.
 #[test]
