@@ -271,8 +271,26 @@ struct Connection;
 
 impl Drop for Connection {
     fn drop(&mut self) {
+        let context = Context::current();
+        let hint = context.span().span_context().clone();
+        RELEASES.with(|releases| {
+            releases
+                .borrow_mut()
+                .push(hint.is_valid() && !hint.is_sampled())
+        });
         release();
     }
+}
+
+thread_local! {
+    /// Each connection released on this thread: whether under a span context
+    /// sampled out (the hint of a span not recorded).
+    static RELEASES: std::cell::RefCell<Vec<bool>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The connections released on this thread since the last call.
+fn releases() -> Vec<bool> {
+    RELEASES.with(std::cell::RefCell::take)
 }
 
 #[traced]
@@ -371,6 +389,7 @@ impl Drop for TenantSeen {
 
 #[tokio::test]
 async fn a_given_up_stream_drops_what_its_body_held_in_its_context_sampled_or_not() {
+    releases();
     let captured = capture_async(async {
         let mut later = Box::pin(quiet_later(Connection));
         assert!(futures::poll!(later.as_mut()).is_pending());
@@ -385,6 +404,7 @@ async fn a_given_up_stream_drops_what_its_body_held_in_its_context_sampled_or_no
         "what a span sampled out held is dropped under its hint: {}",
         captured.tree()
     );
+    assert_eq!(releases(), [true, true], "both dropped, under their hints");
     // Nothing installed: the stream's context is its baggage alone.
     let seen = Arc::new(std::sync::Mutex::new(None));
     let mut stream = Box::pin(tenant_rows(Arc::clone(&seen)));
@@ -420,10 +440,12 @@ fn a_stream_without_a_recorded_span_drops_its_body_in_its_context_after_its_end(
         let rows: Vec<u8> = futures::executor::block_on_stream(stream.as_mut()).collect();
         assert_eq!(rows, [1]);
     };
+    releases();
     let captured = capture(|| {
         let mut stream: std::pin::Pin<Box<dyn futures::Stream<Item = u8>>> =
             Box::pin(quiet_finite_rows(Connection));
         drained(&mut stream);
+        assert_eq!(releases(), [], "held until dropped");
         drop(stream);
     });
     assert!(
@@ -431,6 +453,7 @@ fn a_stream_without_a_recorded_span_drops_its_body_in_its_context_after_its_end(
         "the connection's release is under the sampled-out hint: {}",
         captured.tree()
     );
+    assert_eq!(releases(), [true]);
     // Nothing installed: the stream's context is its baggage alone.
     let seen = Arc::new(std::sync::Mutex::new(None));
     let mut stream: std::pin::Pin<Box<dyn futures::Stream<Item = u8>>> =
@@ -488,9 +511,11 @@ fn poll_stream<S: futures::Stream + Unpin>(stream: &mut S) {
 
 #[test]
 fn a_sampled_out_stream_whose_poll_panicked_drops_its_body_under_its_hint() {
+    releases();
     let captured =
         dropped_after_a_caught_panic(|| Box::pin(quiet_broken_rows(Connection)), poll_stream);
     assert!(captured.spans().is_empty(), "{}", captured.tree());
+    assert_eq!(releases(), [true]);
 }
 
 #[test]

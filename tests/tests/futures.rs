@@ -69,7 +69,11 @@ async fn an_impl_future_of_a_result_records_its_error() {
 
 #[traced]
 fn boxed(id: u32) -> Pin<Box<dyn Future<Output = u32> + Send>> {
-    let future = async move { id + 1 };
+    let future = async move {
+        tokio::task::yield_now().await;
+        step().await;
+        id + 2
+    };
     Box::pin(future)
 }
 
@@ -77,10 +81,16 @@ fn boxed(id: u32) -> Pin<Box<dyn Future<Output = u32> + Send>> {
 async fn a_boxed_future_is_instrumented() {
     let captured = called_then_awaited(|| boxed(1)).await;
     let (value, created) = *captured.output();
-    assert_eq!(value, 2);
-    let span = &captured.spans()[0];
+    let span = captured.find("boxed").unwrap();
     assert_eq!(own_keys(span), ["id"]);
     assert!(span.start_time <= created, "the span opens at the call");
+    let step = captured.find("step").unwrap();
+    assert_eq!(value, 3);
+    assert_child_of(step, span);
+    assert!(
+        span.end_time >= step.end_time,
+        "and ends when the future completes"
+    );
 }
 
 #[traced]

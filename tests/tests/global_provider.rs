@@ -137,18 +137,21 @@ fn a_stream_dropped_while_the_applications_processor_panics_still_drops_its_body
     assert!(*dropped.lock().unwrap(), "what the stream held was dropped");
 }
 
-/// The application's processor noting the spans that end while they are the
-/// current span (what its `on_end` would open would be their children).
+/// The application's processor noting each span that ends, and whether it was
+/// the current span then (what its `on_end` would open would be its child).
 #[derive(Debug, Clone, Default)]
-struct EndsCurrent(Arc<Mutex<Vec<String>>>);
+struct EndsCurrent(Arc<Mutex<Vec<(String, bool)>>>);
 
 impl SpanProcessor for EndsCurrent {
     fn on_start(&self, _span: &mut Span, _context: &Context) {}
     fn on_end(&self, span: SpanData) {
         use otel_traced::opentelemetry::trace::TraceContextExt as _;
-        if Context::current().span().span_context().span_id() == span.span_context.span_id() {
-            self.0.lock().unwrap().push(span.name.into_owned());
-        }
+        let current =
+            Context::current().span().span_context().span_id() == span.span_context.span_id();
+        self.0
+            .lock()
+            .unwrap()
+            .push((span.name.into_owned(), current));
     }
     fn force_flush(&self) -> OTelSdkResult {
         Ok(())
@@ -184,5 +187,12 @@ fn a_span_ends_under_its_callers_context_not_its_own() {
     assert_eq!(items, [1, 2]);
     drop(guard);
     global::set_tracer_provider(SdkTracerProvider::builder().build());
-    assert_eq!(*ends_current.0.lock().unwrap(), Vec::<String>::new());
+    assert_eq!(
+        *ends_current.0.lock().unwrap(),
+        [
+            ("inner".to_owned(), false),
+            ("awaited".to_owned(), false),
+            ("listed".to_owned(), false)
+        ]
+    );
 }

@@ -402,6 +402,10 @@ fn authorize() {
     let _entered = check.enter();
     otel_traced::set_status(Status::error("access denied"));
     check.record("otel.status_description", "upstream timeout");
+    drop(_entered);
+    // The same field alone: it does set the status.
+    let fetch = tracing::info_span!("fetch", otel.status_description = tracing::field::Empty);
+    fetch.record("otel.status_description", "upstream timeout");
 }
 
 #[test]
@@ -409,4 +413,6 @@ fn set_status_in_a_tracing_span_wins_over_the_status_its_fields_set() {
     let captured = tracing::subscriber::with_default(bridged(), || capture(authorize));
     let check = captured.find("check").expect("the tracing span");
     assert_eq!(check.status, Status::error("access denied"));
+    let fetch = captured.find("fetch").expect("the tracing span");
+    assert_eq!(fetch.status, Status::error("upstream timeout"));
 }

@@ -156,10 +156,7 @@ impl AdaptiveSampler {
         {
             return true;
         }
-        // `traceidratio`'s rule, so that services sharing a ratio agree.
-        let random =
-            u64::from_be_bytes(trace_id.to_bytes()[8..].try_into().unwrap_or_default()) >> 1;
-        random < self.ratio_bound
+        within_ratio(trace_id, self.ratio_bound)
     }
 
     /// Whether the operation is sampled in full: its error rate over the interval
@@ -336,6 +333,14 @@ fn clamped_share(share: f64) -> f64 {
 /// `duration` in the clock's ticks.
 fn ticks(duration: Duration) -> u64 {
     coarsetime::Duration::from(duration).as_ticks()
+}
+
+/// `traceidratio`'s rule, so that services sharing a ratio agree: whether the low
+/// 64 bits of `trace_id`, shifted right by one, are below `bound`.
+#[inline]
+fn within_ratio(trace_id: TraceId, bound: u64) -> bool {
+    let low = u64::from_be_bytes(trace_id.to_bytes()[8..].try_into().unwrap_or_default());
+    (low >> 1) < bound
 }
 
 /// `traceidratio`'s bound for `ratio`: trace ids whose low 63 bits are below it
@@ -554,6 +559,24 @@ mod tests {
             (60..=140).contains(&sampled),
             "back to the ratio: {sampled}"
         );
+    }
+
+    #[test]
+    fn a_ratio_decides_every_trace_id_as_the_sdks_traceidratio_does() {
+        for ratio in [0.001, 0.1, 0.5, 0.999] {
+            let sdk = Sampler::TraceIdRatioBased(ratio);
+            let bound = ratio_bound(ratio);
+            for trace_id in TraceIds(0x9e37_79b9_7f4a_7c15).take(2000) {
+                let decision = sdk
+                    .should_sample(None, trace_id, "x", &SpanKind::Internal, &[], &[])
+                    .decision;
+                assert_eq!(
+                    within_ratio(trace_id, bound),
+                    decision == SamplingDecision::RecordAndSample,
+                    "{ratio} {trace_id}"
+                );
+            }
+        }
     }
 
     #[test]

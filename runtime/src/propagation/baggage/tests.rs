@@ -558,6 +558,6 @@ fn what_is_injected_extracts_to_the_same_entries() {
 fn the_field_is_baggage() {
     assert_eq!(
         BaggagePropagator::new().fields().collect::<Vec<_>>(),
-        [BAGGAGE]
+        ["baggage"]
     );
 }
