@@ -47,7 +47,8 @@ where
 
 /// Awaits `future` with `entries` added to the baggage of the current context
 /// (replacing entries of the same keys), in every poll and in its drop, wherever
-/// it is polled: the async counterpart of [`with`].
+/// it is polled: the async counterpart of [`with`]. The context is the one of the
+/// call, span included: the future runs under it wherever it is awaited.
 ///
 /// ```
 /// # async fn fetch() -> Option<String> { otel_traced::baggage::get("tenant") }

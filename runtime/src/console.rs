@@ -213,6 +213,11 @@ impl HeldSpans {
     pub(crate) fn print_late(&self) {
         self.0.take_and_print(PendingTraces::all_late);
     }
+
+    /// Whether [`HeldSpans::print_late`] has anything to print.
+    pub(crate) fn holds_late(&self) -> bool {
+        lock(&self.0.pending).has_late()
+    }
 }
 
 impl Default for ConsoleExporter {
@@ -406,6 +411,17 @@ impl PendingTraces {
             return self.remove(trace_id);
         }
         self.take_trees(trace_id, |span| span.span_context.span_id() == root)
+    }
+
+    /// Whether a span is held whose parent was printed (what [`all_late`] takes).
+    ///
+    /// [`all_late`]: PendingTraces::all_late
+    fn has_late(&self) -> bool {
+        self.spans.iter().any(|(&trace_id, held)| {
+            held.spans
+                .iter()
+                .any(|span| self.printed.has_span(trace_id, span.parent_span_id))
+        })
     }
 
     /// Takes out the held spans of every trace whose parents were printed, each

@@ -231,7 +231,8 @@ impl Guard {
 
     /// Exports every span, log record and measurement so far, waiting for the
     /// exporters, the three at once within one deadline (the shutdown timeout, for
-    /// logs and metrics; the span processor's flush has its own, 5 s); each signal
+    /// logs, metrics and the console's printing, which goes on after an error
+    /// when its output blocks; the span processor's flush has its own, 5 s); each signal
     /// is flushed whatever the others' exports say; a metrics flush while an
     /// earlier one still waits for the exporter is an error at once (one at a time). An error also counts the spans and log
     /// records accepted before the flush and lost since the previous flush, by
@@ -262,7 +263,8 @@ impl Guard {
         // Within the deadline too: the console's writer may block (standard output
         // locked by the application, a pipe no longer read), and the export it
         // blocks holds the console's output.
-        let spans = spans.and(self.console.clone().map_or(Ok(()), |console| {
+        let late = (self.console.clone()).filter(crate::console::HeldSpans::holds_late);
+        let spans = spans.and(late.map_or(Ok(()), |console| {
             crate::background::start("otel-traced-console-flush", move || {
                 console.print_late();
                 Ok(())
@@ -578,14 +580,7 @@ fn otlp_processor(
     counters: &Arc<Counters>,
 ) -> Result<BoxedProcessor, InitError> {
     let exporter = crate::otlp::exporter(otlp, batch.export_timeout)?;
-    Ok(crate::processor::batch(
-        CountedExporter {
-            inner: exporter,
-            counters: Arc::clone(counters),
-        },
-        batch,
-        EXPORT_DELAY,
-    ))
+    Ok(span_pipeline(exporter, batch, Arc::clone(counters)).0)
 }
 
 /// The logs pipeline of the configuration, if it exports logs.

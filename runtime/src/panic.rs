@@ -107,7 +107,7 @@ impl PanicReport {
             .filter(|seen| seen.message == text.map(Fingerprint::of));
         PanicReport {
             message: match text {
-                Some(text) => crate::value::format_bounded(format_args!("{text}")),
+                Some(text) => crate::value::bounded_text(text),
                 None => "panic with a non-string payload".to_owned(),
             },
             seen,

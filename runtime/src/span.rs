@@ -504,14 +504,20 @@ impl ActiveSpan {
         }
     }
 
-    /// Adds `value` to the context the body runs under (the span's, or the one
-    /// carried on without a span), for the code the body calls to read.
+    /// Adds what `mark` makes of the context the body runs under (the span's, or
+    /// the one carried on without a span) to it, for the code the body calls to
+    /// read.
     #[cfg(feature = "http")]
-    pub(crate) fn mark_body_context<T: Send + Sync + 'static>(&mut self, value: T) {
-        if let Some(current) = self.current.as_mut() {
-            *current = current.with_value(value);
-        } else if let Some(context) = self.handle.context.as_mut() {
-            *context = context.with_value(value);
+    pub(crate) fn mark_body_context<T: Send + Sync + 'static>(
+        &mut self,
+        mark: impl FnOnce(&Context) -> T,
+    ) {
+        let body = match self.current.as_mut() {
+            Some(current) => Some(current),
+            None => self.handle.context.as_mut(),
+        };
+        if let Some(context) = body {
+            *context = context.with_value(mark(context));
         }
     }
 

@@ -226,9 +226,7 @@ impl<T, E: HasReply> ViaItemReply for &&&&&&&ItemProbe<'_, Result<T, E>> {
             None => {
                 handle.record_error(std::any::type_name::<E>(), || {
                     let description = match error.reply() {
-                        Reply::Grpc { message, .. } => {
-                            crate::value::format_bounded(format_args!("{message}"))
-                        }
+                        Reply::Grpc { message, .. } => crate::value::bounded_text(message),
                         Reply::Http { status } => status.to_string(),
                     };
                     ErrorReport::from_text::<E>(description)

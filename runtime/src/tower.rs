@@ -14,7 +14,7 @@ use crate::rpc::{Answer, GRPC_UNKNOWN, Protocol, Reply, RpcMeta, STREAM_GIVEN_UP
 use crate::span::ActiveSpan;
 use http_body::{Body, Frame, SizeHint};
 use opentelemetry::KeyValue;
-use opentelemetry::trace::SpanKind;
+use opentelemetry::trace::{SpanKind, TraceContextExt as _};
 use pin_project::{pin_project, pinned_drop};
 use std::any::Any;
 use std::borrow::Cow;
@@ -110,9 +110,9 @@ impl HttpLayer {
     /// its requests' `url.scheme` is `https`, which an HTTP/1.1 request does not
     /// say (a proxy's `Forwarded: proto=` still wins, as the conventions ask for
     /// the original client's). Each request is given
-    /// [`ReceivedOverTls`](crate::propagation::ReceivedOverTls) (which a
-    /// `#[traced_rpc]` server reads too, from middleware of the application's that
-    /// inserts it). Nothing on a client.
+    /// [`ReceivedOverTls`](crate::propagation::ReceivedOverTls), which a
+    /// `#[traced_rpc]` server reads too (from this layer, or from the application's
+    /// own middleware inserting it). Nothing on a client.
     pub fn over_tls(mut self) -> Self {
         self.over_tls = true;
         self
@@ -331,7 +331,9 @@ where
         let mut span = match rpc.side {
             Side::Server => {
                 let mut span = SERVER.serve(&rpc, &request, call, Vec::new, |_| {});
-                span.mark_body_context(crate::rpc::BehindServerLayer);
+                span.mark_body_context(|context| {
+                    crate::rpc::BehindServerLayer(context.span().span_context().span_id())
+                });
                 span
             }
             Side::Client => {

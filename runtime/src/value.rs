@@ -654,6 +654,13 @@ pub(crate) fn cut_span_to_length_limit(span: &mut SpanData) {
     }
 }
 
+/// `text` cut at [`MAX_FORMATTED_CHARS`] characters, as formatted text is (a
+/// panic's message, a status message).
+pub(crate) fn bounded_text(text: &str) -> String {
+    let end = cut_end(text, MAX_FORMATTED_CHARS).unwrap_or(text.len());
+    text[..end].to_owned()
+}
+
 /// Where `text` is cut to `limit` characters, if it is longer.
 fn cut_end(text: &str, limit: usize) -> Option<usize> {
     text.char_indices().nth(limit).map(|(end, _)| end)

@@ -821,7 +821,8 @@ struct Gate(std::sync::Arc<(std::sync::Mutex<GateState>, std::sync::Condvar)>);
 #[derive(Default)]
 struct GateState {
     open: bool,
-    tried: bool,
+    /// The writes tried so far.
+    tries: usize,
     written: Vec<u8>,
 }
 
@@ -834,7 +835,11 @@ impl Gate {
     }
 
     fn open(&self) {
-        self.state().open = true;
+        self.set_open(true);
+    }
+
+    fn set_open(&self, open: bool) {
+        self.state().open = open;
         self.0.1.notify_all();
     }
 
@@ -862,7 +867,7 @@ impl Gate {
 impl std::io::Write for Gate {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
         let mut state = self.state();
-        state.tried = true;
+        state.tries += 1;
         self.0.1.notify_all();
         while !state.open {
             state = (self.0.1.wait(state)).unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -890,16 +895,30 @@ impl Drop for Opens {
 fn a_flush_returns_within_its_deadline_while_the_consoles_output_blocks() {
     let _turn = otel_traced_tests::installing_turn();
     let gate = Gate::default();
+    gate.open();
     let _opens = Opens(gate.clone());
     let guard = otel_traced::Config::from_vars([("OTEL_TRACES_SAMPLER", "always_on")])
         .span_exporter(otel_traced::ConsoleExporter::with_writer(gate.clone()))
         .shutdown_timeout(std::time::Duration::from_millis(500))
         .install()
         .expect("installed");
+    let context = request();
+    assert!(
+        gate.wait_for(|state| String::from_utf8_lossy(&state.written).contains("request")),
+        "the request is printed about when it ends"
+    );
+    // The output blocks from now on; a task continuing the request is held for
+    // the flush to print, and another request's tree blocks in the output.
+    gate.set_open(false);
+    let tries = gate.state().tries;
+    {
+        let _request = context.attach();
+        spawned_task();
+    }
     checkout();
     assert!(
-        gate.wait_for(|state| state.tried),
-        "the trace is printed about when its root ends"
+        gate.wait_for(|state| state.tries > tries),
+        "the next tree is printed about when its root ends"
     );
     let (done, flushed) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -914,6 +933,7 @@ fn a_flush_returns_within_its_deadline_while_the_consoles_output_blocks() {
     guard
         .shutdown()
         .expect("a clean shutdown once the output takes text");
+    assert!(gate.text().contains("spawned_task"), "{}", gate.text());
     assert!(gate.text().contains("checkout"), "{}", gate.text());
 }
 

@@ -659,6 +659,33 @@ fn an_origin_form_client_request_takes_its_urls_scheme_and_host_from_the_server(
     assert_eq!(attribute(&span, "server.port"), Some(&Value::I64(443)));
 }
 
+#[traced_rpc(client, http, server = server)]
+fn api_call_to(request: http::Request<()>, #[skip] server: &str) -> http::StatusCode {
+    let _ = (request, server);
+    http::StatusCode::OK
+}
+
+#[test]
+fn an_origin_form_request_takes_only_a_web_url_with_a_host_from_the_server() {
+    for (server, full) in [
+        (
+            "HTTP://api.example.com:8080",
+            Some("HTTP://api.example.com:8080/users/7"),
+        ),
+        ("api.example.com:443", None),
+        ("https://", None),
+        ("unix:///run/api.sock", None),
+    ] {
+        let request = http::Request::get("/users/7").body(()).unwrap();
+        let span = capture(|| api_call_to(request, server)).spans()[0].clone();
+        assert_eq!(
+            attribute(&span, "url.full"),
+            full.map(string).as_ref(),
+            "{server}"
+        );
+    }
+}
+
 /// The span context the body runs under: trace id, span id, remote.
 #[traced_rpc(service = "shop.v1.Inventory")]
 async fn peek(request: Request<String>) -> Result<Response<(String, String, bool)>, tonic::Status> {

@@ -133,6 +133,33 @@ fn a_handler_behind_a_server_layer_continues_the_layers_trace() {
     }
 }
 
+/// Serves a request of its own in process, under a span of its own.
+#[otel_traced::traced]
+fn relay(request: http::Request<String>) -> http::Response<String> {
+    let _ = request;
+    get_user(http::Request::get("/users/7").body(String::new()).unwrap())
+}
+
+#[test]
+fn a_server_deeper_under_a_layer_parents_on_its_own_request() {
+    let layer = HttpLayer::server().route(|_| Some("/users/{id}".to_owned()));
+    let captured = capture(|| through_layer(layer.layer(Handles(relay)), request("GET", "/")));
+    let served = captured
+        .find("GET /users/{id}")
+        .expect("the in-process server");
+    let relay = captured.find("relay").expect("the relay");
+    assert_eq!(
+        served.parent_span_id,
+        otel_traced::opentelemetry::trace::SpanId::INVALID,
+        "a request without a traceparent starts a trace: {}",
+        captured.tree()
+    );
+    assert_ne!(
+        served.span_context.trace_id(),
+        relay.span_context.trace_id()
+    );
+}
+
 /// A tower service handing each request to a function.
 #[derive(Clone)]
 struct Handles<F>(F);

@@ -121,10 +121,11 @@ impl RpcMeta {
 }
 
 /// In the context a server layer (`HttpLayer`, `GrpcLayer`) runs its service
-/// under: a `#[traced_rpc]` handler behind it continues the layer's span rather
-/// than the request's headers, which the layer read already (see `serve`).
+/// under, with the id of the layer's span: a `#[traced_rpc]` handler right under
+/// it continues that span rather than the request's headers, which the layer read
+/// already (see `serve`).
 #[derive(Debug)]
-pub(crate) struct BehindServerLayer;
+pub(crate) struct BehindServerLayer(pub(crate) opentelemetry::trace::SpanId);
 
 /// Whether `OTEL_SEMCONV_STABILITY_OPT_IN` asks for the deprecated RPC attributes
 /// beside the current ones (`rpc/dup`), for backends that only know the old ones.

@@ -10,7 +10,7 @@ use crate::propagation::{
 use crate::span::{ActiveSpan, Attributes};
 use crate::tally::Tally;
 use opentelemetry::baggage::BaggageExt as _;
-use opentelemetry::trace::{Link, TraceContextExt as _, TraceId};
+use opentelemetry::trace::{Link, TraceContextExt as _};
 use opentelemetry::{Context, KeyValue, Value};
 use std::borrow::Cow;
 
@@ -666,18 +666,21 @@ fn split_host_port(authority: &str) -> Option<(&str, Option<&str>)> {
 }
 
 /// The parent of a server span: the context `extracted` from its request, or,
-/// for a handler behind a server layer (`HttpLayer`, `GrpcLayer`, though the
-/// README advises against the pair), the layer's span it runs under, in the trace
-/// the layer continued: one trace, not the layer's and a new root beside it. A
-/// request of another trace (an in-process call the handler makes of another
-/// service) still parents on its own.
+/// for a handler right under a server layer (`HttpLayer`, `GrpcLayer`, though the
+/// README advises against the pair), the layer's span, in the trace the layer
+/// continued: one trace, not the layer's and a new root beside it. Anywhere else
+/// under the layer (a span between, a task spawned from the request) and for a
+/// request of another trace, a server parents on its request, as ever.
 fn within_server_layer(current: &Context, extracted: Context) -> Context {
-    if current.get::<super::BehindServerLayer>().is_none() {
+    let Some(super::BehindServerLayer(layer)) = current.get::<super::BehindServerLayer>() else {
         return extracted;
-    }
-    let layer = current.span().span_context().trace_id();
+    };
+    let under = current.span().span_context().clone();
     let carried = extracted.span().span_context().clone();
-    if layer == TraceId::INVALID || carried.is_valid() && carried.trace_id() != layer {
+    if under.span_id() != *layer
+        || !under.is_valid()
+        || carried.is_valid() && carried.trace_id() != under.trace_id()
+    {
         return extracted;
     }
     current.clone()
@@ -687,10 +690,17 @@ fn within_server_layer(current: &Context, extracted: Context) -> Context {
 /// `REDACTED:REDACTED@` as the conventions ask, the values of credential query
 /// parameters replaced by `REDACTED`. A request in origin form (a path, as a
 /// connection's `send_request` takes it) takes the scheme and, without `Host`,
-/// the host of `server = ".."` when that is a URL.
+/// the host of `server = ".."` when that is an `http` or `https` URL.
 fn full_url(target: &RequestTarget<'_>, server: Option<&str>) -> Option<String> {
     let (server_scheme, server_authority) = match server.map(url_authority) {
-        Some((Some(scheme), authority)) => (Some(scheme), Some(authority)),
+        Some((Some(scheme), authority))
+            if !authority.is_empty()
+                && ["http", "https"]
+                    .iter()
+                    .any(|web| scheme.eq_ignore_ascii_case(web)) =>
+        {
+            (Some(scheme), Some(authority))
+        }
         _ => (None, None),
     };
     let scheme = target.scheme.or(server_scheme)?;

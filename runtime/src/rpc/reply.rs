@@ -462,8 +462,7 @@ fn record_grpc(span: &SpanRef<'_>, side: Side, code: i32, message: &str) {
     }
     if grpc_failed(side, code) {
         span.set_attribute(KeyValue::new("error.type", name));
-        let message = crate::value::format_bounded(format_args!("{message}"));
-        crate::kept::set_automatic(span, Status::error(message));
+        crate::kept::set_automatic(span, Status::error(crate::value::bounded_text(message)));
     }
 }
 
