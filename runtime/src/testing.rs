@@ -97,9 +97,15 @@ impl Capture {
             let _current = context.attach();
             call()
         };
-        if !on_current_thread_runtime() {
-            let deadline = Instant::now() + SETTLE;
-            capture.settling.wait(deadline, || capture.settled());
+        let deadline = Instant::now() + SETTLE;
+        let wait = || capture.settling.wait(deadline, || capture.settled());
+        match runtime_flavor() {
+            Some(tokio::runtime::RuntimeFlavor::CurrentThread) => {}
+            // On a worker (a capture in a task), the worker's next task (one the
+            // call spawned) runs only when the worker is free: it is handed on to
+            // another thread for the wait. (Outside a worker, this only waits.)
+            Some(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(wait),
+            _ => wait(),
         }
         capture.close(output)
     }
@@ -119,14 +125,15 @@ impl Capture {
     }
 }
 
-/// Whether this thread runs a current-thread tokio runtime: what the call handed
-/// on runs on it, so waiting here would only hold it up (`run_async` waits there).
-/// (The `testing` feature brings tokio in for this: without it, a capture in a
-/// `#[tokio::test]` held its runtime's only thread for the whole wait.)
-fn on_current_thread_runtime() -> bool {
-    tokio::runtime::Handle::try_current().is_ok_and(|runtime| {
-        runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread
-    })
+/// The kind of tokio runtime this thread runs in, if any. On a current-thread
+/// one, what the call handed on runs on this thread, so waiting here would only
+/// hold it up (`run_async` waits there). (The `testing` feature brings tokio in
+/// for this: without it, a capture in a `#[tokio::test]` held its runtime's only
+/// thread for the whole wait.)
+fn runtime_flavor() -> Option<tokio::runtime::RuntimeFlavor> {
+    tokio::runtime::Handle::try_current()
+        .ok()
+        .map(|runtime| runtime.runtime_flavor())
 }
 
 /// A capture between open and close; closing on drop too, so a panicking call does

@@ -781,6 +781,19 @@ fn a_span_under_an_explicit_parent_from_outside_is_in_the_capture() {
     assert_eq!(span.parent_span_id, SpanId::from(0x5eed));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_sync_capture_on_a_runtimes_worker_lets_its_tasks_run_and_keeps_their_spans() {
+    // In a task: on the runtime's worker, whose next task is the one spawned.
+    let captured = tokio::spawn(async { capture(|| drop(otel_traced::spawn(follow_up(5)))) })
+        .await
+        .expect("the capture ran");
+    assert!(
+        captured.find("follow_up").is_some(),
+        "the task ran while the capture waited: {}",
+        captured.tree()
+    );
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn a_sync_capture_on_a_current_thread_runtime_does_not_hold_it_up() {
     let started = std::time::Instant::now();
