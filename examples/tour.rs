@@ -38,7 +38,7 @@ type HttpClient = Client<HttpConnector, Full<Bytes>>;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let _guard = otel_traced::init()?;
+    let guard = otel_traced::init()?;
 
     let inventory = TcpListener::bind("127.0.0.1:0").await?;
     let inventory_address = inventory.local_addr()?.to_string();
@@ -72,8 +72,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (user, sku) in [("ada", "book"), ("grace", "piano"), ("linus", "lamp")] {
         let status = customer_visit(&client, &gateway_address, user, sku).await;
         println!("{user} ordered a {sku}: {status}");
-        // Let the console print this visit's waterfall before the next line.
+        // Let the servers end their spans (they answer before they end), then print
+        // this visit's waterfall before the next line (for the console's sake only:
+        // a flush that fails is no reason to stop).
         tokio::time::sleep(Duration::from_millis(200)).await;
+        if let Err(error) = tokio::task::block_in_place(|| guard.force_flush()) {
+            eprintln!("{error}");
+        }
     }
     Ok(())
 }
@@ -192,7 +197,9 @@ fn take_stock(sku: &str, quantity: u32) -> Result<u32, OutOfStock> {
     std::thread::sleep(Duration::from_millis(2));
     match sku {
         "piano" => Err(OutOfStock(sku.to_owned())),
-        _ => Ok(10 - quantity),
+        _ => 10u32
+            .checked_sub(quantity)
+            .ok_or_else(|| OutOfStock(sku.to_owned())),
     }
 }
 

@@ -36,7 +36,9 @@ const SPAN_EVENT: u8 = 0;
 const LOG: u8 = 1;
 const BOTH: u8 = 2;
 
-/// One logger per source, so that backends can tell the records apart by scope.
+/// The loggers of each source: exceptions under our scope, `otel-traced`; the
+/// `log` and `tracing` bridges' records under the empty scope their appenders
+/// (0.33) give every record.
 struct Loggers {
     /// Exceptions recorded by annotated functions.
     exceptions: SdkLogger,

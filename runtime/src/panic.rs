@@ -66,6 +66,11 @@ impl From<&Location<'_>> for PanicLocation {
 /// that never traces keeps its hook untouched.
 pub(crate) fn install_location_hook() {
     static INSTALLED: Once = Once::new();
+    // Not while a panic unwinds (a first capture or install in a destructor it
+    // runs): `take_hook` would panic, and abort the process. A later call chains it.
+    if std::thread::panicking() {
+        return;
+    }
     INSTALLED.call_once(|| {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {

@@ -36,5 +36,8 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    tokio::spawn(future.with_current_context())
+    // A thread exiting past its context (a thread-local's destructor spawning)
+    // hands on none rather than panic.
+    let context = crate::thread_exit::current().unwrap_or_default();
+    tokio::spawn(future.with_context(context))
 }

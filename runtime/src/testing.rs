@@ -192,8 +192,11 @@ impl OpenCapture {
     }
 
     fn close<R>(self, output: R) -> Captured<R> {
-        let spans = std::mem::take(&mut lock(&self.recorded).spans);
+        // Closed first (by the drop): a span ending meanwhile is either taken or
+        // goes elsewhere, never recorded after the taking.
+        let recorded = Arc::clone(&self.recorded);
         drop(self);
+        let spans = std::mem::take(&mut lock(&recorded).spans);
         Captured { output, spans }
     }
 }

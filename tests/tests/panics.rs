@@ -423,6 +423,41 @@ fn a_panic_in_what_record_or_event_evaluates_stays_out_of_the_call() {
 
 /// The panic hook is the process's: the application may replace the one that
 /// chained ours, so a child process does.
+/// A test's cleanup, capturing a call when a failing test unwinds through it.
+struct Cleanup;
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let captured = capture(|| calculator(2));
+        assert_eq!(*captured.output(), 5);
+        assert_eq!(captured.spans().len(), 2);
+    }
+}
+
+#[test]
+fn a_first_capture_made_while_a_panic_unwinds_does_not_abort() {
+    if std::env::var_os(otel_traced_tests::CHILD).is_none() {
+        otel_traced_tests::passes_in_a_child_process(
+            "a_first_capture_made_while_a_panic_unwinds_does_not_abort",
+            &[],
+        );
+        return;
+    }
+    let failed = std::panic::catch_unwind(|| {
+        let _cleanup = Cleanup;
+        panic!("a failing test");
+    });
+    assert!(failed.is_err());
+    // The hook is chained by a later capture: a panic's location is recorded.
+    let captured = capture(|| std::panic::catch_unwind(|| calculator(0)));
+    let span = captured.find("divide").unwrap();
+    assert!(
+        exception(span).contains(&KeyValue::new("code.file.path", "tests/tests/panics.rs")),
+        "{:?}",
+        exception(span)
+    );
+}
+
 #[test]
 fn a_panic_is_recorded_whatever_hook_the_application_sets_after_ours() {
     if std::env::var_os(otel_traced_tests::CHILD).is_none() {
