@@ -950,10 +950,7 @@ fn a_console_exporter_given_prints_what_it_holds_at_a_flush() {
     let _turn = otel_traced_tests::installing_turn();
     let gate = Gate::default();
     gate.open();
-    let guard = otel_traced::Config::from_vars([("OTEL_TRACES_SAMPLER", "always_on")])
-        .span_exporter(otel_traced::ConsoleExporter::with_writer(gate.clone()))
-        .install()
-        .expect("installed");
+    let guard = installed_with(otel_traced::ConsoleExporter::with_writer(gate.clone()));
     let context = request();
     assert!(
         gate.wait_for(|state| String::from_utf8_lossy(&state.written).contains("request")),

@@ -37,22 +37,11 @@ fn get_user(request: http::Request<String>) -> http::Response<String> {
     user_response(request.uri().path())
 }
 
-/// A plain tower service answering each request with what its function makes of the path.
-#[derive(Clone)]
-struct Replies<F>(F);
-
-impl<F: Fn(&str) -> http::Response<B>, B> Service<http::Request<String>> for Replies<F> {
-    type Response = http::Response<B>;
-    type Error = Infallible;
-    type Future = Ready<Result<http::Response<B>, Infallible>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: http::Request<String>) -> Self::Future {
-        ready(Ok((self.0)(request.uri().path())))
-    }
+/// A plain tower service answering each request with what `reply` makes of its path.
+fn replies<B>(
+    reply: impl Fn(&str) -> http::Response<B> + Clone,
+) -> Handles<impl Fn(http::Request<String>) -> http::Response<B> + Clone> {
+    Handles(move |request: http::Request<String>| reply(request.uri().path()))
 }
 
 fn through_layer<S, B>(mut service: S, request: http::Request<String>) -> Vec<u8>
@@ -84,7 +73,7 @@ fn the_http_layer_and_the_attribute_give_identical_spans() {
         let by_attribute = capture(|| get_user(request(method, path)));
         let layer = HttpLayer::server().route(|_| Some("/users/{id}".to_owned()));
         let by_layer =
-            capture(|| through_layer(layer.layer(Replies(user_response)), request(method, path)));
+            capture(|| through_layer(layer.layer(replies(user_response)), request(method, path)));
         assert_eq!(by_layer.output(), b"ada");
         assert_eq!(by_attribute.spans().len(), 1);
         assert_eq!(by_layer.spans().len(), 1);
@@ -164,12 +153,12 @@ fn a_server_deeper_under_a_layer_parents_on_its_own_request() {
 #[derive(Clone)]
 struct Handles<F>(F);
 
-impl<F: Fn(http::Request<String>) -> http::Response<String>> Service<http::Request<String>>
+impl<F: Fn(http::Request<String>) -> http::Response<B>, B> Service<http::Request<String>>
     for Handles<F>
 {
-    type Response = http::Response<String>;
+    type Response = http::Response<B>;
     type Error = Infallible;
-    type Future = Ready<Result<http::Response<String>, Infallible>>;
+    type Future = Ready<Result<http::Response<B>, Infallible>>;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
@@ -210,7 +199,7 @@ fn a_server_terminating_tls_itself_records_https() {
         move |request| {
             let layer = HttpLayer::server();
             let layer = if over_tls { layer.over_tls() } else { layer };
-            through_layer(layer.layer(Replies(user_response)), request)
+            through_layer(layer.layer(replies(user_response)), request)
         }
     };
     // An HTTP/1.1 request names no scheme: `http` unless the server says, and the
@@ -257,7 +246,7 @@ fn a_grpc_reply_without_a_status_takes_the_code_grpc_gives_its_http_status() {
         let captured = capture(|| {
             through_layer(
                 // A proxy's error page, say: an HTTP status and no `grpc-status`.
-                layer.layer(Replies(move |_: &str| {
+                layer.layer(replies(move |_: &str| {
                     http::Response::builder()
                         .status(status)
                         .body("upstream unavailable".to_owned())
@@ -298,7 +287,7 @@ fn a_grpc_reply_other_than_200_without_a_status_is_read_at_once_even_dropped_unr
     for (status, code) in [(502, "UNAVAILABLE"), (401, "UNAUTHENTICATED")] {
         let layer = GrpcLayer::client().calling("http://inventory:50051");
         let captured = capture(|| {
-            let mut service = layer.layer(Replies(move |_: &str| {
+            let mut service = layer.layer(replies(move |_: &str| {
                 http::Response::builder()
                     .status(status)
                     .body("<html>bad gateway</html>".to_owned())
@@ -491,7 +480,7 @@ fn a_grpc_stream_dropped_before_its_status_ends_cancelled() {
     use otel_traced::tower::GrpcLayer;
     for (layer, error) in [(GrpcLayer::client(), true), (GrpcLayer::server(), false)] {
         let captured = capture(|| {
-            let mut service = layer.layer(Replies(|_: &str| {
+            let mut service = layer.layer(replies(|_: &str| {
                 // Headers sent, the status to come in the trailers.
                 http::Response::builder()
                     .status(200)
@@ -526,7 +515,7 @@ fn a_grpc_stream_dropped_before_its_status_ends_cancelled() {
 fn a_grpc_stream_dropped_by_another_panic_has_no_reply() {
     use otel_traced::tower::GrpcLayer;
     let captured = capture(|| {
-        let mut service = GrpcLayer::client().layer(Replies(|_: &str| {
+        let mut service = GrpcLayer::client().layer(replies(|_: &str| {
             http::Response::builder()
                 .status(200)
                 .body("a first message".to_owned())
@@ -585,7 +574,7 @@ fn a_method_the_served_service_does_not_have_is_other() {
                 }
                 response.body(String::new()).unwrap()
             };
-            through_layer(layer.layer(Replies(reply)), request("POST", path));
+            through_layer(layer.layer(replies(reply)), request("POST", path));
         }
     });
     let unknown: Vec<_> = captured
@@ -674,7 +663,7 @@ fn a_body_dropped_unread_is_dropped_under_its_span_and_a_panic_there_is_the_outc
         let dropped_under = Arc::new(Mutex::new(None));
         let held = Arc::clone(&dropped_under);
         let captured = capture(move || {
-            let mut service = HttpLayer::server().layer(Replies(move |_: &str| {
+            let mut service = HttpLayer::server().layer(replies(move |_: &str| {
                 http::Response::new(Held {
                     dropped_under: Arc::clone(&held),
                     panics,
@@ -847,7 +836,7 @@ fn a_bare_404_dropped_unread_still_names_an_unknown_method() {
     use tower_service::Service as _;
     // hyper's h2 server sends the end of an empty body and drops it unpolled.
     let captured = capture(|| {
-        let mut service = GrpcLayer::server().layer(Replies(|_: &str| {
+        let mut service = GrpcLayer::server().layer(replies(|_: &str| {
             http::Response::builder()
                 .status(404)
                 .body(String::new())
