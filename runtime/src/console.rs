@@ -29,7 +29,7 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io::{IsTerminal as _, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, Once};
+use std::sync::{Arc, Mutex, Once, TryLockError};
 use std::time::{Duration, Instant};
 
 /// Traces held at most while waiting for their roots; past that the oldest is
@@ -214,9 +214,12 @@ impl HeldSpans {
         self.0.take_and_print(PendingTraces::all_late);
     }
 
-    /// Whether [`HeldSpans::print_late`] has anything to print.
-    pub(crate) fn holds_late(&self) -> bool {
-        lock(&self.0.pending).has_late()
+    /// Whether a flush has the console to wait for: spans held for
+    /// [`HeldSpans::print_late`], or a print under way (the watcher's, an
+    /// export's), which a flush waits for as it always did.
+    pub(crate) fn busy(&self) -> bool {
+        let printing = matches!(self.0.out.try_lock(), Err(TryLockError::WouldBlock));
+        printing || lock(&self.0.pending).has_late()
     }
 }
 
@@ -417,11 +420,14 @@ impl PendingTraces {
     ///
     /// [`all_late`]: PendingTraces::all_late
     fn has_late(&self) -> bool {
-        self.spans.iter().any(|(&trace_id, held)| {
-            held.spans
-                .iter()
-                .any(|span| self.printed.has_span(trace_id, span.parent_span_id))
-        })
+        self.spans
+            .iter()
+            .any(|(&trace_id, held)| held.spans.iter().any(|span| self.is_late(trace_id, span)))
+    }
+
+    /// Whether `span` of `trace_id` is late: its parent printed already.
+    fn is_late(&self, trace_id: TraceId, span: &SpanData) -> bool {
+        self.printed.has_span(trace_id, span.parent_span_id)
     }
 
     /// Takes out the held spans of every trace whose parents were printed, each
@@ -445,7 +451,7 @@ impl PendingTraces {
         let held = &self.spans.get(&trace_id)?.spans;
         let late: HashSet<SpanId> = held
             .iter()
-            .filter(|span| self.printed.has_span(trace_id, span.parent_span_id))
+            .filter(|span| self.is_late(trace_id, span))
             .map(|span| span.span_context.span_id())
             .collect();
         if late.is_empty() {

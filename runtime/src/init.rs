@@ -263,8 +263,8 @@ impl Guard {
         // Within the deadline too: the console's writer may block (standard output
         // locked by the application, a pipe no longer read), and the export it
         // blocks holds the console's output.
-        let late = (self.console.clone()).filter(crate::console::HeldSpans::holds_late);
-        let spans = spans.and(late.map_or(Ok(()), |console| {
+        let busy = (self.console.clone()).filter(crate::console::HeldSpans::busy);
+        let spans = spans.and(busy.map_or(Ok(()), |console| {
             crate::background::start("otel-traced-console-flush", move || {
                 console.print_late();
                 Ok(())

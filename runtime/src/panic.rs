@@ -67,7 +67,8 @@ impl From<&Location<'_>> for PanicLocation {
 pub(crate) fn install_location_hook() {
     static INSTALLED: Once = Once::new();
     // Not while a panic unwinds (a first capture or install in a destructor it
-    // runs): `take_hook` would panic, and abort the process. A later call chains it.
+    // runs): `take_hook` would panic, and abort the process. A later capture or
+    // install chains it; until then panics are recorded without their location.
     if std::thread::panicking() {
         return;
     }

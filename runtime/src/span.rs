@@ -504,23 +504,6 @@ impl ActiveSpan {
         }
     }
 
-    /// Adds what `mark` makes of the context the body runs under (the span's, or
-    /// the one carried on without a span) to it, for the code the body calls to
-    /// read.
-    #[cfg(feature = "http")]
-    pub(crate) fn mark_body_context<T: Send + Sync + 'static>(
-        &mut self,
-        mark: impl FnOnce(&Context) -> T,
-    ) {
-        let body = match self.current.as_mut() {
-            Some(current) => Some(current),
-            None => self.handle.context.as_mut(),
-        };
-        if let Some(context) = body {
-            *context = context.with_value(mark(context));
-        }
-    }
-
     /// The context the body runs under, when it is not simply the current one.
     #[inline]
     pub(crate) fn body_context(&self) -> Option<&Context> {

@@ -36,8 +36,8 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    // A thread exiting past its context (a thread-local's destructor spawning)
-    // hands on none rather than panic.
+    // A thread exiting past its context (a thread-local's destructor spawning
+    // onto a runtime it entered) hands on none rather than panic here.
     let context = crate::thread_exit::current().unwrap_or_default();
     tokio::spawn(future.with_context(context))
 }

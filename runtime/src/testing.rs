@@ -192,8 +192,8 @@ impl OpenCapture {
     }
 
     fn close<R>(self, output: R) -> Captured<R> {
-        // Closed first (by the drop): a span ending meanwhile is either taken or
-        // goes elsewhere, never recorded after the taking.
+        // Closed first (by the drop): a span starting meanwhile goes where it
+        // would without the capture rather than into spans no one takes.
         let recorded = Arc::clone(&self.recorded);
         drop(self);
         let spans = std::mem::take(&mut lock(&recorded).spans);

@@ -14,7 +14,7 @@ use crate::rpc::{Answer, GRPC_UNKNOWN, Protocol, Reply, RpcMeta, STREAM_GIVEN_UP
 use crate::span::ActiveSpan;
 use http_body::{Body, Frame, SizeHint};
 use opentelemetry::KeyValue;
-use opentelemetry::trace::{SpanKind, TraceContextExt as _};
+use opentelemetry::trace::SpanKind;
 use pin_project::{pin_project, pinned_drop};
 use std::any::Any;
 use std::borrow::Cow;
@@ -330,10 +330,12 @@ where
         };
         let mut span = match rpc.side {
             Side::Server => {
-                let mut span = SERVER.serve(&rpc, &request, call, Vec::new, |_| {});
-                span.mark_body_context(|context| {
-                    crate::rpc::BehindServerLayer(context.span().span_context().span_id())
-                });
+                let span = SERVER.serve(&rpc, &request, call, Vec::new, |_| {});
+                if let Some(context) = span.body_context() {
+                    request
+                        .extensions_mut()
+                        .insert(crate::propagation::ServedUnder(context.clone()));
+                }
                 span
             }
             Side::Client => {

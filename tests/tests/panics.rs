@@ -421,8 +421,6 @@ fn a_panic_in_what_record_or_event_evaluates_stays_out_of_the_call() {
     assert_eq!(events, ["looked up"]);
 }
 
-/// The panic hook is the process's: the application may replace the one that
-/// chained ours, so a child process does.
 /// A test's cleanup, capturing a call when a failing test unwinds through it.
 struct Cleanup;
 
@@ -434,6 +432,7 @@ impl Drop for Cleanup {
     }
 }
 
+/// The process's first capture chains the panic hook: in a child process.
 #[test]
 fn a_first_capture_made_while_a_panic_unwinds_does_not_abort() {
     if std::env::var_os(otel_traced_tests::CHILD).is_none() {
@@ -458,6 +457,8 @@ fn a_first_capture_made_while_a_panic_unwinds_does_not_abort() {
     );
 }
 
+/// The panic hook is the process's: the application may replace the one that
+/// chained ours, so a child process does.
 #[test]
 fn a_panic_is_recorded_whatever_hook_the_application_sets_after_ours() {
     if std::env::var_os(otel_traced_tests::CHILD).is_none() {

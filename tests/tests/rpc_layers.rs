@@ -122,6 +122,40 @@ fn a_handler_behind_a_server_layer_continues_the_layers_trace() {
     }
 }
 
+/// Middleware of the application's, with a span of its own, in front of the handler.
+#[otel_traced::traced]
+fn authenticate(request: http::Request<String>) -> http::Response<String> {
+    get_user(request)
+}
+
+#[test]
+fn a_handler_behind_a_layer_and_middleware_is_the_middlewares_child_in_the_layers_trace() {
+    for traceparent in [true, false] {
+        let mut request = request("GET", "/users/7");
+        if !traceparent {
+            request.headers_mut().remove("traceparent");
+        }
+        let layer = HttpLayer::server().route(|_| Some("/users/{id}".to_owned()));
+        let captured = capture(|| through_layer(layer.layer(Handles(authenticate)), request));
+        let handler = captured
+            .find("GET /users/{id}")
+            .expect("the handler's span");
+        let middleware = captured
+            .find("authenticate")
+            .expect("the middleware's span");
+        assert_eq!(
+            handler.parent_span_id,
+            middleware.span_context.span_id(),
+            "{traceparent}: {}",
+            captured.tree()
+        );
+        assert_eq!(
+            handler.span_context.trace_id(),
+            middleware.span_context.trace_id()
+        );
+    }
+}
+
 /// Serves a request of its own in process, under a span of its own.
 #[otel_traced::traced]
 fn relay(request: http::Request<String>) -> http::Response<String> {

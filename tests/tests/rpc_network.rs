@@ -536,6 +536,27 @@ fn the_grpc_layer_and_the_attribute_give_identical_server_spans() {
     }
 }
 
+#[test]
+fn an_annotated_grpc_handler_behind_the_server_layer_is_its_child() {
+    let captured = captured(async || {
+        let address = start_inventory(AnnotatedShop, true).await;
+        call_inventory(address, "book".to_owned()).await
+    });
+    let servers: Vec<_> = captured
+        .spans()
+        .iter()
+        .filter(|span| {
+            span.name == "shop.v1.Inventory/Reserve" && span.span_kind == SpanKind::Server
+        })
+        .collect();
+    assert_eq!(servers.len(), 2, "{}", captured.tree());
+    let client = span(&captured, "shop.v1.Inventory/Reserve", SpanKind::Client);
+    // The handler's ends first: it is the layer's child, the layer the client's.
+    let (handler, layer) = (servers[0], servers[1]);
+    assert_child_of(layer, client);
+    assert_child_of(handler, layer);
+}
+
 #[traced(root)]
 async fn layered_call(
     address: SocketAddr,

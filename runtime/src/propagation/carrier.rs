@@ -32,7 +32,22 @@ pub trait Extract {
     fn target(&self) -> RequestTarget<'_> {
         RequestTarget::default()
     }
+
+    /// The context a server layer served this request under ([`ServedUnder`]),
+    /// when the carrier is the request; none by default.
+    #[doc(hidden)]
+    fn served_under(&self) -> Option<&opentelemetry::Context> {
+        None
+    }
 }
+
+/// The context a server layer (`HttpLayer`, `GrpcLayer`) runs its service under,
+/// in the request's extensions: a `#[traced_rpc]` server handling that request
+/// (through middleware, or as a `tonic::Request`) continues the layer's trace
+/// rather than reading the headers the layer read already.
+#[cfg(any(feature = "http", feature = "tonic"))]
+#[derive(Clone, Debug)]
+pub(crate) struct ServedUnder(pub(crate) opentelemetry::Context);
 
 /// A carrier context is injected into (the client side of a boundary).
 #[diagnostic::on_unimplemented(
@@ -101,6 +116,10 @@ impl<T: Extract + ?Sized> Extract for &T {
     fn target(&self) -> RequestTarget<'_> {
         (**self).target()
     }
+
+    fn served_under(&self) -> Option<&opentelemetry::Context> {
+        (**self).served_under()
+    }
 }
 
 impl<T: Extract + ?Sized> Extract for &mut T {
@@ -114,6 +133,10 @@ impl<T: Extract + ?Sized> Extract for &mut T {
 
     fn target(&self) -> RequestTarget<'_> {
         (**self).target()
+    }
+
+    fn served_under(&self) -> Option<&opentelemetry::Context> {
+        (**self).served_under()
     }
 }
 
@@ -346,6 +369,11 @@ mod http_carriers {
         fn target(&self) -> RequestTarget<'_> {
             request_target(self, true)
         }
+
+        fn served_under(&self) -> Option<&opentelemetry::Context> {
+            let served = self.extensions().get::<super::ServedUnder>()?;
+            Some(&served.0)
+        }
     }
 
     impl<B> Inject for http::Request<B> {
@@ -572,6 +600,11 @@ mod tonic_carriers {
 
         fn keys(&self) -> Vec<&str> {
             Extract::keys(self.metadata())
+        }
+
+        fn served_under(&self) -> Option<&opentelemetry::Context> {
+            let served = self.extensions().get::<super::ServedUnder>()?;
+            Some(&served.0)
         }
     }
 

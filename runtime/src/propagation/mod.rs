@@ -18,11 +18,11 @@ pub(crate) use baggage::least_header_bytes as least_baggage_bytes;
 pub(crate) use baggage::percent_decoded;
 #[cfg(feature = "http")]
 pub use carrier::ReceivedOverTls;
-#[cfg(feature = "http")]
-pub(crate) use carrier::protocol_version;
 pub use carrier::{
     AsExtractor, AsInjector, Extract, FromExtractor, FromInjector, Inject, NOT_UTF8, RequestTarget,
 };
+#[cfg(feature = "http")]
+pub(crate) use carrier::{ServedUnder, protocol_version};
 pub use trace_context::TraceContextPropagator;
 pub(crate) use trace_context::unsampled_child_flags;
 

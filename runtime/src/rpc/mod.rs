@@ -120,13 +120,6 @@ impl RpcMeta {
     }
 }
 
-/// In the context a server layer (`HttpLayer`, `GrpcLayer`) runs its service
-/// under, with the id of the layer's span: a `#[traced_rpc]` handler right under
-/// it continues that span rather than the request's headers, which the layer read
-/// already (see `serve`).
-#[derive(Debug)]
-pub(crate) struct BehindServerLayer(pub(crate) opentelemetry::trace::SpanId);
-
 /// Whether `OTEL_SEMCONV_STABILITY_OPT_IN` asks for the deprecated RPC attributes
 /// beside the current ones (`rpc/dup`), for backends that only know the old ones.
 /// Read once: instrumentation must not change its output mid-process.

@@ -10,7 +10,7 @@ use crate::propagation::{
 use crate::span::{ActiveSpan, Attributes};
 use crate::tally::Tally;
 use opentelemetry::baggage::BaggageExt as _;
-use opentelemetry::trace::{Link, TraceContextExt as _};
+use opentelemetry::trace::{Link, TraceContextExt as _, TraceId};
 use opentelemetry::{Context, KeyValue, Value};
 use std::borrow::Cow;
 
@@ -77,7 +77,10 @@ impl Callsite {
         let Some(current) = crate::thread_exit::current() else {
             return ActiveSpan::disabled();
         };
-        let extracted = within_server_layer(&current, extract(&current, carrier));
+        let extracted = match carrier.served_under() {
+            Some(layer) => under_server_layer(&current, layer),
+            None => extract(&current, carrier),
+        };
         if !crate::route::is_enabled() {
             return ActiveSpan::passthrough(extracted);
         }
@@ -665,25 +668,19 @@ fn split_host_port(authority: &str) -> Option<(&str, Option<&str>)> {
     Some((host, port))
 }
 
-/// The parent of a server span: the context `extracted` from its request, or,
-/// for a handler right under a server layer (`HttpLayer`, `GrpcLayer`, though the
-/// README advises against the pair), the layer's span, in the trace the layer
-/// continued: one trace, not the layer's and a new root beside it. Anywhere else
-/// under the layer (a span between, a task spawned from the request) and for a
-/// request of another trace, a server parents on its request, as ever.
-fn within_server_layer(current: &Context, extracted: Context) -> Context {
-    let Some(super::BehindServerLayer(layer)) = current.get::<super::BehindServerLayer>() else {
-        return extracted;
-    };
-    let under = current.span().span_context().clone();
-    let carried = extracted.span().span_context().clone();
-    if under.span_id() != *layer
-        || !under.is_valid()
-        || carried.is_valid() && carried.trace_id() != under.trace_id()
+/// The parent of a server span whose request a server layer (`HttpLayer`,
+/// `GrpcLayer`, though the README advises against the pair) served under
+/// `layer`, having read the request's headers already: the span current when it
+/// is of the layer's trace (the layer's, or a middleware's under it), else the
+/// layer's. One trace, not the layer's and a new root or a sibling beside it.
+fn under_server_layer(current: &Context, layer: &Context) -> Context {
+    let current_trace = current.span().span_context().trace_id();
+    if current_trace != TraceId::INVALID && current_trace == layer.span().span_context().trace_id()
     {
-        return extracted;
+        current.clone()
+    } else {
+        layer.clone()
     }
-    current.clone()
 }
 
 /// `url.full` of a client request: absolute, user information written
