@@ -310,6 +310,10 @@ pub(crate) struct CaptureSink {
     /// Set when the capture ends: contexts that still carry the route (a task
     /// that outlived the call) then send their spans elsewhere.
     closed: AtomicBool,
+    /// What the capture's contexts hold while they live ([`CaptureRoute::carried`]),
+    /// for a request's context joining the capture by its trace to hold too.
+    #[cfg(feature = "testing")]
+    carried: std::sync::OnceLock<Weak<Carried>>,
 }
 
 /// The context entry that sends spans to a capture; every context derived from the
@@ -353,6 +357,7 @@ impl CaptureRoute {
                 sampler,
                 traces: Mutex::default(),
                 closed: AtomicBool::new(false),
+                carried: std::sync::OnceLock::new(),
             }),
             _carried: None,
         }
@@ -370,6 +375,7 @@ impl CaptureRoute {
             gone: Box::new(gone),
         });
         let alive = Arc::downgrade(&carried);
+        let _ = self.sink.carried.set(alive.clone());
         let route = CaptureRoute {
             sink: Arc::clone(&self.sink),
             _carried: Some(carried),
@@ -391,6 +397,40 @@ impl CaptureRoute {
         }
         drop(registry);
         ENABLED.fetch_sub(CAPTURE_UNIT, Ordering::AcqRel);
+    }
+
+    /// `extracted` (a request's or a message's context) with the route of the
+    /// capture that started its trace, holding that capture open as the capture's
+    /// own contexts do: what its server hands on (a task it spawns, its spans
+    /// opening after the server's end) is then waited for and captured, as what a
+    /// captured call hands on is. A server started outside the capture otherwise
+    /// finds it by the trace alone, span by span.
+    #[cfg(feature = "testing")]
+    pub(crate) fn joined(extracted: Context) -> Context {
+        if !captures_active() {
+            return extracted;
+        }
+        let trace_id = extracted.span().span_context().trace_id();
+        let sink = lock(&CAPTURED_TRACES)
+            .get(&trace_id)
+            .and_then(Weak::upgrade);
+        match sink {
+            Some(sink) if !sink.closed.load(Ordering::Acquire) => {
+                let carried = sink.carried.get().and_then(Weak::upgrade);
+                extracted.with_value(CaptureRoute {
+                    sink,
+                    _carried: carried,
+                })
+            }
+            _ => extracted,
+        }
+    }
+
+    /// Without captures, `extracted` as it is.
+    #[cfg(not(feature = "testing"))]
+    #[inline]
+    pub(crate) fn joined(extracted: Context) -> Context {
+        extracted
     }
 
     /// The capture that a span with this parent belongs to, if any: the capture

@@ -536,6 +536,60 @@ fn the_grpc_layer_and_the_attribute_give_identical_server_spans() {
     }
 }
 
+/// An inventory that answers at once and audits the reservation later, in a task.
+struct AuditingShop;
+
+#[tonic::async_trait]
+impl Inventory for AuditingShop {
+    #[traced_rpc(service = "shop.v1.Inventory", code = false)]
+    async fn reserve(
+        &self,
+        request: tonic::Request<ReserveRequest>,
+    ) -> Result<Response<ReserveReply>, tonic::Status> {
+        let request = request.into_inner();
+        let sku = request.sku.clone();
+        drop(otel_traced::spawn(async move {
+            // After the call's spans have all ended.
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            audit(&sku).await;
+        }));
+        answer(request)
+    }
+
+    type WatchStream = futures::stream::Empty<Result<StockUpdate, tonic::Status>>;
+
+    async fn watch(
+        &self,
+        request: tonic::Request<WatchRequest>,
+    ) -> Result<Response<Self::WatchStream>, tonic::Status> {
+        drop(request);
+        Err(tonic::Status::unimplemented("not watched here"))
+    }
+}
+
+#[traced]
+async fn audit(sku: &str) {
+    let _ = sku;
+}
+
+#[test]
+fn a_capture_waits_for_the_work_of_a_server_started_outside_it() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    // Started outside the capture: the server joins the capture by the trace its
+    // request carries.
+    let address = runtime.block_on(start_inventory(AuditingShop, false));
+    let captured = capture(|| runtime.block_on(call_inventory(address, "book".to_owned())));
+    let server = span(&captured, "shop.v1.Inventory/Reserve", SpanKind::Server);
+    let audit = captured
+        .find("audit")
+        .unwrap_or_else(|| panic!("{}", captured.tree()));
+    assert_child_of(audit, server);
+}
+
 #[test]
 fn an_annotated_grpc_handler_behind_the_server_layer_is_its_child() {
     let captured = captured(async || {

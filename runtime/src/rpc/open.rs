@@ -330,7 +330,9 @@ fn inject<C: Inject + ?Sized>(context: &Context, injector: &mut AsInjector<'_, C
 /// continuing whatever span happens to be current.
 pub(crate) fn extract<C: Extract + ?Sized>(current: &Context, carrier: &C) -> Context {
     let base = boundary_base(current);
-    with_propagator(|propagator| propagator.extract_with_context(&base, &AsExtractor(carrier)))
+    let extracted =
+        with_propagator(|propagator| propagator.extract_with_context(&base, &AsExtractor(carrier)));
+    crate::route::CaptureRoute::joined(extracted)
 }
 
 /// The span name of the conventions: `pkg.Service/Method` for gRPC (`grpc` when
