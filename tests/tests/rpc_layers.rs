@@ -95,18 +95,26 @@ fn the_http_layer_and_the_attribute_give_identical_spans() {
     }
 }
 
+/// A `GET /users/7`, with the test's traceparent or none, served by `handler`
+/// behind `HttpLayer::server()`.
+fn served_behind_the_layer(
+    handler: fn(http::Request<String>) -> http::Response<String>,
+    traceparent: bool,
+) -> otel_traced::testing::Captured<Vec<u8>> {
+    let mut request = request("GET", "/users/7");
+    if !traceparent {
+        request.headers_mut().remove("traceparent");
+    }
+    let layer = HttpLayer::server().route(|_| Some("/users/{id}".to_owned()));
+    capture(|| through_layer(layer.layer(Handles(handler)), request))
+}
+
 #[test]
 fn a_handler_behind_a_server_layer_continues_the_layers_trace() {
     // With the request's traceparent and without one: the handler's span is a
     // child of the layer's, in its trace, never a root or a sibling.
     for traceparent in [true, false] {
-        let mut request = request("GET", "/users/7");
-        if !traceparent {
-            request.headers_mut().remove("traceparent");
-        }
-        let layer = HttpLayer::server().route(|_| Some("/users/{id}".to_owned()));
-        let handler = Handles(get_user);
-        let captured = capture(|| through_layer(layer.layer(handler), request));
+        let captured = served_behind_the_layer(get_user, traceparent);
         let spans = captured.spans();
         assert_eq!(spans.len(), 2, "{traceparent}");
         let (handler, layer) = (&spans[0], &spans[1]);
@@ -131,12 +139,7 @@ fn authenticate(request: http::Request<String>) -> http::Response<String> {
 #[test]
 fn a_handler_behind_a_layer_and_middleware_is_the_middlewares_child_in_the_layers_trace() {
     for traceparent in [true, false] {
-        let mut request = request("GET", "/users/7");
-        if !traceparent {
-            request.headers_mut().remove("traceparent");
-        }
-        let layer = HttpLayer::server().route(|_| Some("/users/{id}".to_owned()));
-        let captured = capture(|| through_layer(layer.layer(Handles(authenticate)), request));
+        let captured = served_behind_the_layer(authenticate, traceparent);
         let handler = captured
             .find("GET /users/{id}")
             .expect("the handler's span");

@@ -48,8 +48,7 @@ impl Inventory for AnnotatedShop {
         &self,
         request: tonic::Request<WatchRequest>,
     ) -> Result<Response<Self::WatchStream>, tonic::Status> {
-        drop(request);
-        Err(tonic::Status::unimplemented("not watched here"))
+        not_watched(request)
     }
 }
 
@@ -71,9 +70,14 @@ impl Inventory for PlainShop {
         &self,
         request: tonic::Request<WatchRequest>,
     ) -> Result<Response<Self::WatchStream>, tonic::Status> {
-        drop(request);
-        Err(tonic::Status::unimplemented("not watched here"))
+        not_watched(request)
     }
+}
+
+/// `Watch` of the shops that only reserve.
+fn not_watched<S>(request: tonic::Request<WatchRequest>) -> Result<Response<S>, tonic::Status> {
+    drop(request);
+    Err(tonic::Status::unimplemented("not watched here"))
 }
 
 fn answer(request: ReserveRequest) -> Result<Response<ReserveReply>, tonic::Status> {
@@ -562,8 +566,7 @@ impl Inventory for AuditingShop {
         &self,
         request: tonic::Request<WatchRequest>,
     ) -> Result<Response<Self::WatchStream>, tonic::Status> {
-        drop(request);
-        Err(tonic::Status::unimplemented("not watched here"))
+        not_watched(request)
     }
 }
 
