@@ -14,7 +14,7 @@ use crate::rpc::{Answer, GRPC_UNKNOWN, Protocol, Reply, RpcMeta, STREAM_GIVEN_UP
 use crate::span::ActiveSpan;
 use http_body::{Body, Frame, SizeHint};
 use opentelemetry::KeyValue;
-use opentelemetry::trace::SpanKind;
+use opentelemetry::trace::{SpanKind, TraceContextExt as _};
 use pin_project::{pin_project, pinned_drop};
 use std::any::Any;
 use std::borrow::Cow;
@@ -332,9 +332,11 @@ where
             Side::Server => {
                 let span = SERVER.serve(&rpc, &request, call, Vec::new, |_| {});
                 if let Some(context) = span.body_context() {
-                    request
-                        .extensions_mut()
-                        .insert(crate::propagation::ServedUnder(context.clone()));
+                    let served = crate::propagation::ServedUnder {
+                        layer: context.span().span_context().clone(),
+                        traceparent: request.headers().get("traceparent").cloned(),
+                    };
+                    request.extensions_mut().insert(served);
                 }
                 span
             }

@@ -159,6 +159,36 @@ fn a_handler_behind_a_layer_and_middleware_is_the_middlewares_child_in_the_layer
     }
 }
 
+/// A gateway's client passing the request it was given on, as it is, to a backend
+/// served in process on a thread of its own (as a `Buffer` worker would).
+#[traced_rpc(client, http, template = "/users/{id}")]
+fn pass_on(request: http::Request<String>) -> http::Response<String> {
+    std::thread::spawn(move || get_user(request))
+        .join()
+        .expect("served")
+}
+
+#[test]
+fn a_request_passed_on_by_a_client_is_served_under_the_client_not_the_layer() {
+    // A request without a traceparent: the layer starts the trace, which the
+    // capture then follows onto the backend's thread.
+    let captured = served_behind_the_layer(pass_on, false);
+    let client = captured
+        .spans()
+        .iter()
+        .find(|span| span.span_kind == otel_traced::opentelemetry::trace::SpanKind::Client)
+        .expect("the client's span");
+    let backend = captured
+        .children_of(client)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("{}", captured.tree()));
+    assert_eq!(
+        backend.span_kind,
+        otel_traced::opentelemetry::trace::SpanKind::Server
+    );
+}
+
 /// Serves a request of its own in process, under a span of its own.
 #[otel_traced::traced]
 fn relay(request: http::Request<String>) -> http::Response<String> {

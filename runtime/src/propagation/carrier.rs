@@ -33,21 +33,39 @@ pub trait Extract {
         RequestTarget::default()
     }
 
-    /// The context a server layer served this request under ([`ServedUnder`]),
-    /// when the carrier is the request; none by default.
+    /// The span of the server layer that served this request ([`ServedUnder`]),
+    /// when the carrier is the request and its `traceparent` is still the one the
+    /// layer read; none by default.
     #[doc(hidden)]
-    fn served_under(&self) -> Option<&opentelemetry::Context> {
+    fn served_under(&self) -> Option<&opentelemetry::trace::SpanContext> {
         None
     }
 }
 
-/// The context a server layer (`HttpLayer`, `GrpcLayer`) runs its service under,
-/// in the request's extensions: a `#[traced_rpc]` server handling that request
-/// (through middleware, or as a `tonic::Request`) continues the layer's trace
-/// rather than reading the headers the layer read already.
-#[cfg(any(feature = "http", feature = "tonic"))]
+/// The span of a server layer (`HttpLayer`, `GrpcLayer`), in the extensions of the
+/// request it serves, with the `traceparent` it read: a `#[traced_rpc]` server
+/// handling that request (through middleware, or as a `tonic::Request`) continues
+/// the layer's trace rather than reading the headers the layer read already. A
+/// request forwarded on, its `traceparent` rewritten by the client span that sends
+/// it, is read from its headers again.
+#[cfg(feature = "http")]
 #[derive(Clone, Debug)]
-pub(crate) struct ServedUnder(pub(crate) opentelemetry::Context);
+pub(crate) struct ServedUnder {
+    pub(crate) layer: opentelemetry::trace::SpanContext,
+    pub(crate) traceparent: Option<http::HeaderValue>,
+}
+
+#[cfg(feature = "http")]
+impl ServedUnder {
+    /// The layer's span, if `traceparent` is still the one the layer read.
+    fn unless_rewritten(
+        &self,
+        traceparent: Option<&[u8]>,
+    ) -> Option<&opentelemetry::trace::SpanContext> {
+        (traceparent == self.traceparent.as_ref().map(http::HeaderValue::as_bytes))
+            .then_some(&self.layer)
+    }
+}
 
 /// A carrier context is injected into (the client side of a boundary).
 #[diagnostic::on_unimplemented(
@@ -117,7 +135,7 @@ impl<T: Extract + ?Sized> Extract for &T {
         (**self).target()
     }
 
-    fn served_under(&self) -> Option<&opentelemetry::Context> {
+    fn served_under(&self) -> Option<&opentelemetry::trace::SpanContext> {
         (**self).served_under()
     }
 }
@@ -135,7 +153,7 @@ impl<T: Extract + ?Sized> Extract for &mut T {
         (**self).target()
     }
 
-    fn served_under(&self) -> Option<&opentelemetry::Context> {
+    fn served_under(&self) -> Option<&opentelemetry::trace::SpanContext> {
         (**self).served_under()
     }
 }
@@ -370,9 +388,10 @@ mod http_carriers {
             request_target(self, true)
         }
 
-        fn served_under(&self) -> Option<&opentelemetry::Context> {
+        fn served_under(&self) -> Option<&opentelemetry::trace::SpanContext> {
             let served = self.extensions().get::<super::ServedUnder>()?;
-            Some(&served.0)
+            let traceparent = self.headers().get("traceparent");
+            served.unless_rewritten(traceparent.map(http::HeaderValue::as_bytes))
         }
     }
 
@@ -602,9 +621,12 @@ mod tonic_carriers {
             Extract::keys(self.metadata())
         }
 
-        fn served_under(&self) -> Option<&opentelemetry::Context> {
+        /// (Layers come with the `http` feature.)
+        #[cfg(feature = "http")]
+        fn served_under(&self) -> Option<&opentelemetry::trace::SpanContext> {
             let served = self.extensions().get::<super::ServedUnder>()?;
-            Some(&served.0)
+            let traceparent = self.metadata().get("traceparent");
+            served.unless_rewritten(traceparent.map(tonic::metadata::MetadataValue::as_bytes))
         }
     }
 

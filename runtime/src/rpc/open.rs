@@ -10,7 +10,7 @@ use crate::propagation::{
 use crate::span::{ActiveSpan, Attributes};
 use crate::tally::Tally;
 use opentelemetry::baggage::BaggageExt as _;
-use opentelemetry::trace::{Link, TraceContextExt as _, TraceId};
+use opentelemetry::trace::{Link, SpanContext, TraceContextExt as _, TraceId};
 use opentelemetry::{Context, KeyValue, Value};
 use std::borrow::Cow;
 
@@ -62,8 +62,10 @@ const SECRET_QUERY_KEYS: [&str; 4] = ["AWSAccessKeyId", "Signature", "sig", "X-G
 impl Callsite {
     /// Opens the server span of a boundary: a child of the context the global
     /// propagator extracts from `carrier` (a new trace when it holds none), whose
-    /// baggage the body sees. Without a destination the extracted context is still
-    /// current in the body, so the trace passes through untraced services.
+    /// baggage the body sees; behind a server layer that served the request, in
+    /// the layer's trace ([`under_server_layer`]). Without a destination the
+    /// extracted context is still current in the body, so the trace passes through
+    /// untraced services.
     pub fn serve<C: Extract + ?Sized>(
         &'static self,
         rpc: &RpcMeta,
@@ -77,10 +79,11 @@ impl Callsite {
         let Some(current) = crate::thread_exit::current() else {
             return ActiveSpan::disabled();
         };
-        let extracted = match carrier.served_under() {
-            Some(layer) => under_server_layer(&current, layer),
-            None => extract(&current, carrier),
-        };
+        let extracted = extract(&current, carrier);
+        let extracted = crate::route::CaptureRoute::joined(match carrier.served_under() {
+            Some(layer) => under_server_layer(&current, layer, extracted),
+            None => extracted,
+        });
         if !crate::route::is_enabled() {
             return ActiveSpan::passthrough(extracted);
         }
@@ -243,7 +246,7 @@ fn consumed_contexts<C: Extract + ?Sized>(carrier: &C) -> Option<(Context, Conte
     } else {
         crate::baggage::merged(&current, created.baggage())
     };
-    Some((created, parent))
+    Some((created, crate::route::CaptureRoute::joined(parent)))
 }
 
 /// A link to the span `context` holds, if it is valid.
@@ -330,9 +333,7 @@ fn inject<C: Inject + ?Sized>(context: &Context, injector: &mut AsInjector<'_, C
 /// continuing whatever span happens to be current.
 pub(crate) fn extract<C: Extract + ?Sized>(current: &Context, carrier: &C) -> Context {
     let base = boundary_base(current);
-    let extracted =
-        with_propagator(|propagator| propagator.extract_with_context(&base, &AsExtractor(carrier)));
-    crate::route::CaptureRoute::joined(extracted)
+    with_propagator(|propagator| propagator.extract_with_context(&base, &AsExtractor(carrier)))
 }
 
 /// The span name of the conventions: `pkg.Service/Method` for gRPC (`grpc` when
@@ -671,17 +672,17 @@ fn split_host_port(authority: &str) -> Option<(&str, Option<&str>)> {
 }
 
 /// The parent of a server span whose request a server layer (`HttpLayer`,
-/// `GrpcLayer`, though the README advises against the pair) served under
-/// `layer`, having read the request's headers already: the span current when it
-/// is of the layer's trace (the layer's, or a middleware's under it), else the
-/// layer's. One trace, not the layer's and a new root or a sibling beside it.
-fn under_server_layer(current: &Context, layer: &Context) -> Context {
+/// `GrpcLayer`, though the README advises against the pair) served in `layer`'s
+/// span, having read the request's headers already: the span current when it is
+/// of the layer's trace (the layer's, or a middleware's under it), else the
+/// layer's, with the baggage `extracted` from the request. One trace, not the
+/// layer's and a new root or a sibling beside it.
+fn under_server_layer(current: &Context, layer: &SpanContext, extracted: Context) -> Context {
     let current_trace = current.span().span_context().trace_id();
-    if current_trace != TraceId::INVALID && current_trace == layer.span().span_context().trace_id()
-    {
+    if current_trace != TraceId::INVALID && current_trace == layer.trace_id() {
         current.clone()
     } else {
-        layer.clone()
+        extracted.with_remote_span_context(layer.clone())
     }
 }
 
