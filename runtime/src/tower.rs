@@ -14,7 +14,7 @@ use crate::rpc::{Answer, GRPC_UNKNOWN, Protocol, Reply, RpcMeta, STREAM_GIVEN_UP
 use crate::span::ActiveSpan;
 use http_body::{Body, Frame, SizeHint};
 use opentelemetry::KeyValue;
-use opentelemetry::trace::{SpanKind, TraceContextExt as _};
+use opentelemetry::trace::{SpanContext, SpanKind, TraceContextExt as _};
 use pin_project::{pin_project, pinned_drop};
 use std::any::Any;
 use std::borrow::Cow;
@@ -330,12 +330,13 @@ where
         };
         let mut span = match rpc.side {
             Side::Server => {
-                let span = SERVER.serve(&rpc, &request, call, Vec::new, |_| {});
-                if let Some(context) = span.body_context() {
-                    let served = crate::propagation::ServedUnder {
-                        layer: context.span().span_context().clone(),
-                        traceparent: request.headers().get("traceparent").cloned(),
-                    };
+                let (span, read) = SERVER.serve_read(&rpc, &request, call);
+                let layer = span
+                    .body_context()
+                    .map(|context| context.span().span_context().clone())
+                    .filter(SpanContext::is_valid);
+                if let Some(layer) = layer {
+                    let served = crate::propagation::ServedUnder { layer, read };
                     request.extensions_mut().insert(served);
                 }
                 span

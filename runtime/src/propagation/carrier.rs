@@ -33,38 +33,31 @@ pub trait Extract {
         RequestTarget::default()
     }
 
-    /// The span of the server layer that served this request ([`ServedUnder`]),
-    /// when the carrier is the request and its `traceparent` is still the one the
-    /// layer read; none by default.
+    /// The span of the server layer that served this request and the span context
+    /// the layer read from it ([`ServedUnder`]), when the carrier is the request;
+    /// none by default.
     #[doc(hidden)]
-    fn served_under(&self) -> Option<&opentelemetry::trace::SpanContext> {
+    fn served_under(
+        &self,
+    ) -> Option<(
+        &opentelemetry::trace::SpanContext,
+        &opentelemetry::trace::SpanContext,
+    )> {
         None
     }
 }
 
 /// The span of a server layer (`HttpLayer`, `GrpcLayer`), in the extensions of the
-/// request it serves, with the `traceparent` it read: a `#[traced_rpc]` server
-/// handling that request (through middleware, or as a `tonic::Request`) continues
-/// the layer's trace rather than reading the headers the layer read already. A
-/// request forwarded on, its `traceparent` rewritten by the client span that sends
-/// it, is read from its headers again.
+/// request it serves, with the span context it read from the request's headers:
+/// a `#[traced_rpc]` server handling that request (through middleware, or as a
+/// `tonic::Request`) and reading the same continues the layer's trace rather than
+/// the headers the layer read already. A request passed on, its headers rewritten
+/// by the client span that sends it (whatever the propagator), reads otherwise.
 #[cfg(feature = "http")]
 #[derive(Clone, Debug)]
 pub(crate) struct ServedUnder {
     pub(crate) layer: opentelemetry::trace::SpanContext,
-    pub(crate) traceparent: Option<http::HeaderValue>,
-}
-
-#[cfg(feature = "http")]
-impl ServedUnder {
-    /// The layer's span, if `traceparent` is still the one the layer read.
-    fn unless_rewritten(
-        &self,
-        traceparent: Option<&[u8]>,
-    ) -> Option<&opentelemetry::trace::SpanContext> {
-        (traceparent == self.traceparent.as_ref().map(http::HeaderValue::as_bytes))
-            .then_some(&self.layer)
-    }
+    pub(crate) read: opentelemetry::trace::SpanContext,
 }
 
 /// A carrier context is injected into (the client side of a boundary).
@@ -135,7 +128,12 @@ impl<T: Extract + ?Sized> Extract for &T {
         (**self).target()
     }
 
-    fn served_under(&self) -> Option<&opentelemetry::trace::SpanContext> {
+    fn served_under(
+        &self,
+    ) -> Option<(
+        &opentelemetry::trace::SpanContext,
+        &opentelemetry::trace::SpanContext,
+    )> {
         (**self).served_under()
     }
 }
@@ -153,7 +151,12 @@ impl<T: Extract + ?Sized> Extract for &mut T {
         (**self).target()
     }
 
-    fn served_under(&self) -> Option<&opentelemetry::trace::SpanContext> {
+    fn served_under(
+        &self,
+    ) -> Option<(
+        &opentelemetry::trace::SpanContext,
+        &opentelemetry::trace::SpanContext,
+    )> {
         (**self).served_under()
     }
 }
@@ -388,10 +391,14 @@ mod http_carriers {
             request_target(self, true)
         }
 
-        fn served_under(&self) -> Option<&opentelemetry::trace::SpanContext> {
+        fn served_under(
+            &self,
+        ) -> Option<(
+            &opentelemetry::trace::SpanContext,
+            &opentelemetry::trace::SpanContext,
+        )> {
             let served = self.extensions().get::<super::ServedUnder>()?;
-            let traceparent = self.headers().get("traceparent");
-            served.unless_rewritten(traceparent.map(http::HeaderValue::as_bytes))
+            Some((&served.layer, &served.read))
         }
     }
 
@@ -623,10 +630,14 @@ mod tonic_carriers {
 
         /// (Layers come with the `http` feature.)
         #[cfg(feature = "http")]
-        fn served_under(&self) -> Option<&opentelemetry::trace::SpanContext> {
+        fn served_under(
+            &self,
+        ) -> Option<(
+            &opentelemetry::trace::SpanContext,
+            &opentelemetry::trace::SpanContext,
+        )> {
             let served = self.extensions().get::<super::ServedUnder>()?;
-            let traceparent = self.metadata().get("traceparent");
-            served.unless_rewritten(traceparent.map(tonic::metadata::MetadataValue::as_bytes))
+            Some((&served.layer, &served.read))
         }
     }
 

@@ -80,15 +80,53 @@ impl Callsite {
             return ActiveSpan::disabled();
         };
         let extracted = extract(&current, carrier);
-        let extracted = crate::route::CaptureRoute::joined(match carrier.served_under() {
-            Some(layer) => under_server_layer(&current, layer, extracted),
-            None => extracted,
-        });
+        self.serve_extracted(rpc, carrier, &current, extracted, call, links, record)
+    }
+
+    /// [`Callsite::serve`] for a server layer, with the span context the request's
+    /// headers gave, for the layer's mark on the request (`ServedUnder`).
+    #[cfg(feature = "http")]
+    pub(crate) fn serve_read<C: Extract + ?Sized>(
+        &'static self,
+        rpc: &RpcMeta,
+        carrier: &C,
+        call: CallKind,
+    ) -> (ActiveSpan, SpanContext) {
+        let Some(current) = crate::thread_exit::current() else {
+            return (ActiveSpan::disabled(), SpanContext::empty_context());
+        };
+        let extracted = extract(&current, carrier);
+        let read = extracted.span().span_context().clone();
+        let span = self.serve_extracted(rpc, carrier, &current, extracted, call, Vec::new, |_| {});
+        (span, read)
+    }
+
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "serve's own arguments, and what it read"
+    )]
+    fn serve_extracted<C: Extract + ?Sized>(
+        &'static self,
+        rpc: &RpcMeta,
+        carrier: &C,
+        current: &Context,
+        extracted: Context,
+        call: CallKind,
+        links: impl FnOnce() -> Vec<Link>,
+        record: impl FnOnce(&mut Attributes<'_>),
+    ) -> ActiveSpan {
+        let parent = match carrier.served_under() {
+            Some((layer, read)) if read == extracted.span().span_context() => {
+                under_server_layer(current, layer, extracted)
+            }
+            _ => extracted,
+        };
+        let parent = crate::route::CaptureRoute::joined(parent);
         if !crate::route::is_enabled() {
-            return ActiveSpan::passthrough(extracted);
+            return ActiveSpan::passthrough(parent);
         }
         let start = self.boundary_start(rpc, &carrier.target(), None, links());
-        self.start_under(start, extracted, call, record)
+        self.start_under(start, parent, call, record)
     }
 
     /// Opens the client span of a boundary, a child of `parent`; the caller
