@@ -60,6 +60,20 @@ pub(crate) struct ServedUnder {
     pub(crate) read: opentelemetry::trace::SpanContext,
 }
 
+#[cfg(feature = "http")]
+impl ServedUnder {
+    /// The layer's span context and the one it read, as `Extract::served_under`
+    /// gives them.
+    fn spans(
+        &self,
+    ) -> (
+        &opentelemetry::trace::SpanContext,
+        &opentelemetry::trace::SpanContext,
+    ) {
+        (&self.layer, &self.read)
+    }
+}
+
 /// A carrier context is injected into (the client side of a boundary).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a carrier to inject the call's context into",
@@ -397,8 +411,9 @@ mod http_carriers {
             &opentelemetry::trace::SpanContext,
             &opentelemetry::trace::SpanContext,
         )> {
-            let served = self.extensions().get::<super::ServedUnder>()?;
-            Some((&served.layer, &served.read))
+            self.extensions()
+                .get::<super::ServedUnder>()
+                .map(super::ServedUnder::spans)
         }
     }
 
@@ -636,8 +651,9 @@ mod tonic_carriers {
             &opentelemetry::trace::SpanContext,
             &opentelemetry::trace::SpanContext,
         )> {
-            let served = self.extensions().get::<super::ServedUnder>()?;
-            Some((&served.layer, &served.read))
+            self.extensions()
+                .get::<super::ServedUnder>()
+                .map(super::ServedUnder::spans)
         }
     }
 
