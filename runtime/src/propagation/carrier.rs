@@ -52,7 +52,8 @@ pub trait Extract {
 /// a `#[traced_rpc]` server handling that request (through middleware, or as a
 /// `tonic::Request`) and reading the same continues the layer's trace rather than
 /// the headers the layer read already. A request passed on, its headers rewritten
-/// by the client span that sends it (whatever the propagator), reads otherwise.
+/// by the client span that sends it, reads otherwise (with a propagator that
+/// carries a span context; one that carries only baggage reads alike both times).
 #[cfg(feature = "http")]
 #[derive(Clone, Debug)]
 pub(crate) struct ServedUnder {
