@@ -37,12 +37,7 @@ pub trait Extract {
     /// the layer read from it ([`ServedUnder`]), when the carrier is the request;
     /// none by default.
     #[doc(hidden)]
-    fn served_under(
-        &self,
-    ) -> Option<(
-        &opentelemetry::trace::SpanContext,
-        &opentelemetry::trace::SpanContext,
-    )> {
+    fn served_under(&self) -> Option<LayerSpans<'_>> {
         None
     }
 }
@@ -65,15 +60,18 @@ pub(crate) struct ServedUnder {
 impl ServedUnder {
     /// The layer's span context and the one it read, as `Extract::served_under`
     /// gives them.
-    fn spans(
-        &self,
-    ) -> (
-        &opentelemetry::trace::SpanContext,
-        &opentelemetry::trace::SpanContext,
-    ) {
+    fn spans(&self) -> LayerSpans<'_> {
         (&self.layer, &self.read)
     }
 }
+
+/// What [`Extract::served_under`] gives: the span context of the server layer
+/// that served the request, and the one the layer read from its headers.
+#[doc(hidden)]
+pub type LayerSpans<'a> = (
+    &'a opentelemetry::trace::SpanContext,
+    &'a opentelemetry::trace::SpanContext,
+);
 
 /// A carrier context is injected into (the client side of a boundary).
 #[diagnostic::on_unimplemented(
@@ -143,12 +141,7 @@ impl<T: Extract + ?Sized> Extract for &T {
         (**self).target()
     }
 
-    fn served_under(
-        &self,
-    ) -> Option<(
-        &opentelemetry::trace::SpanContext,
-        &opentelemetry::trace::SpanContext,
-    )> {
+    fn served_under(&self) -> Option<LayerSpans<'_>> {
         (**self).served_under()
     }
 }
@@ -166,12 +159,7 @@ impl<T: Extract + ?Sized> Extract for &mut T {
         (**self).target()
     }
 
-    fn served_under(
-        &self,
-    ) -> Option<(
-        &opentelemetry::trace::SpanContext,
-        &opentelemetry::trace::SpanContext,
-    )> {
+    fn served_under(&self) -> Option<LayerSpans<'_>> {
         (**self).served_under()
     }
 }
@@ -406,12 +394,7 @@ mod http_carriers {
             request_target(self, true)
         }
 
-        fn served_under(
-            &self,
-        ) -> Option<(
-            &opentelemetry::trace::SpanContext,
-            &opentelemetry::trace::SpanContext,
-        )> {
+        fn served_under(&self) -> Option<super::LayerSpans<'_>> {
             self.extensions()
                 .get::<super::ServedUnder>()
                 .map(super::ServedUnder::spans)
@@ -646,12 +629,7 @@ mod tonic_carriers {
 
         /// (Layers come with the `http` feature.)
         #[cfg(feature = "http")]
-        fn served_under(
-            &self,
-        ) -> Option<(
-            &opentelemetry::trace::SpanContext,
-            &opentelemetry::trace::SpanContext,
-        )> {
+        fn served_under(&self) -> Option<super::LayerSpans<'_>> {
             self.extensions()
                 .get::<super::ServedUnder>()
                 .map(super::ServedUnder::spans)

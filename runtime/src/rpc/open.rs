@@ -64,9 +64,8 @@ impl Callsite {
     /// propagator extracts from `carrier` (a new trace when it holds none), whose
     /// baggage the body sees; behind a server layer that served the request, in
     /// the layer's trace when the request's headers read as the layer read them
-    /// ([`under_server_layer`]). Without a destination the
-    /// extracted context is still current in the body, so the trace passes through
-    /// untraced services.
+    /// ([`under_server_layer`]). Without a destination the extracted context is
+    /// still current in the body, so the trace passes through untraced services.
     pub fn serve<C: Extract + ?Sized>(
         &'static self,
         rpc: &RpcMeta,
