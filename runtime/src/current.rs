@@ -66,8 +66,10 @@ static IN_SPAN_META: SpanMeta = SpanMeta {
 #[track_caller]
 pub fn in_span<R>(name: &'static str, body: impl FnOnce() -> R) -> R {
     let mut span = open_in_span(name, CallKind::Sync);
-    let _current = span.enter_once();
-    span.handle().catch_panic(body)
+    let mut current = span.enter_once();
+    let output = span.handle().catch_panic(&mut current, body);
+    drop(current);
+    output
 }
 
 /// Awaits `future` in a child span named `name` (opened now, ended when the future

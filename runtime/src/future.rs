@@ -111,11 +111,11 @@ impl<F: Future, O: RecordOutcome<F::Output>, S: BorrowMut<ActiveSpan>> Future
     fn poll(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let span = this.span.borrow_mut();
-        let current = span.enter();
+        let mut current = span.enter();
         // SAFETY: `inner` is pinned as the `ManuallyDrop` holding it is, which is
         // never moved, and only dropped in place (below).
         let inner = unsafe { this.inner.map_unchecked_mut(|inner| &mut **inner) };
-        let output = std::task::ready!(span.catch_panic(|| inner.poll(task)));
+        let output = std::task::ready!(span.catch_panic(&mut current, || inner.poll(task)));
         if let Some(outcome) = this.outcome.take() {
             outcome.record(span.handle(), &output);
         }

@@ -330,12 +330,21 @@ impl SpanHandle {
     /// Runs `body`, recording a panic on the span and ending it before the panic
     /// goes on unwinding: the call ended there. A future whose poll panicked and
     /// that is dropped later (a caller caught the panic) is then not taken for a
-    /// cancelled one.
+    /// cancelled one. `current` is the context `body` runs under, left before the
+    /// span ends, as a call that returns leaves it: what the application's span
+    /// processors do at the end is no child of the ending span.
     #[inline]
-    pub fn catch_panic<R>(&mut self, body: impl FnOnce() -> R) -> R {
+    pub fn catch_panic<R>(
+        &mut self,
+        current: &mut Option<ContextGuard>,
+        body: impl FnOnce() -> R,
+    ) -> R {
         match panic::catch_unwind(AssertUnwindSafe(body)) {
             Ok(output) => output,
-            Err(payload) => self.end_panicked(payload),
+            Err(payload) => {
+                drop(current.take());
+                self.end_panicked(payload)
+            }
         }
     }
 
@@ -543,11 +552,19 @@ impl ActiveSpan {
     /// the body's own context with it (its baggage beside the span), so that what
     /// the body still holds, dropped later, is no child of a span that ended. A span
     /// sampled out keeps it: its body is still dropped under its sampling hint.
+    /// `current` is left first, as [`SpanHandle::catch_panic`] leaves it.
     #[inline]
-    pub(crate) fn catch_panic<R>(&mut self, body: impl FnOnce() -> R) -> R {
+    pub(crate) fn catch_panic<R>(
+        &mut self,
+        current: &mut Option<ContextGuard>,
+        body: impl FnOnce() -> R,
+    ) -> R {
         match panic::catch_unwind(AssertUnwindSafe(body)) {
             Ok(output) => output,
-            Err(payload) => self.end_panicked(payload),
+            Err(payload) => {
+                drop(current.take());
+                self.end_panicked(payload)
+            }
         }
     }
 

@@ -84,7 +84,7 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> Item> Stream for Instrume
         let this = self.project();
         // Once its recorded span ended (a gRPC status, a panic), the stream's
         // context is no longer entered (`ActiveSpan::catch_panic`, `finish`).
-        let current = this.span.enter();
+        let mut current = this.span.enter();
         // SAFETY: `inner` is pinned as the `ManuallyDrop` holding it is, which is
         // never moved, and only dropped in place (in the drop below).
         let inner = unsafe { this.inner.map_unchecked_mut(|inner| &mut **inner) };
@@ -92,7 +92,9 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> Item> Stream for Instrume
         // and the stream dropped after it (a runtime catches the panic first) then
         // adds no CANCELLED beside it.
         let concluded = std::mem::replace(this.concluded, true);
-        let polled = this.span.catch_panic(|| inner.poll_next(task));
+        let polled = this
+            .span
+            .catch_panic(&mut current, || inner.poll_next(task));
         *this.concluded = concluded;
         let item = std::task::ready!(polled);
         let ends = match &item {

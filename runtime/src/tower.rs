@@ -13,8 +13,8 @@ use crate::propagation::protocol_version;
 use crate::rpc::{Answer, GRPC_UNKNOWN, Protocol, Reply, RpcMeta, STREAM_GIVEN_UP, Side};
 use crate::span::ActiveSpan;
 use http_body::{Body, Frame, SizeHint};
-use opentelemetry::KeyValue;
 use opentelemetry::trace::{SpanContext, SpanKind, TraceContextExt as _};
+use opentelemetry::{ContextGuard, KeyValue};
 use pin_project::{pin_project, pinned_drop};
 use std::any::Any;
 use std::borrow::Cow;
@@ -360,9 +360,9 @@ where
             }
         };
         let inner = {
-            let _current = span.enter();
+            let mut current = span.enter();
             let service = &mut self.inner;
-            poll_catching(Some(&mut span), || service.call(request))
+            poll_catching(Some(&mut span), &mut current, || service.call(request))
         };
         TracedFuture {
             inner: ManuallyDrop::new(inner),
@@ -395,11 +395,11 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let output = {
-            let _current = this.span.as_ref().and_then(ActiveSpan::enter);
+            let mut current = this.span.as_ref().and_then(ActiveSpan::enter);
             // SAFETY: `inner` is pinned as the `ManuallyDrop` holding it is, which
             // is never moved, and only dropped in place (in the drop below).
             let inner = unsafe { this.inner.map_unchecked_mut(|inner| &mut **inner) };
-            ready!(poll_catching(this.span.as_mut(), || inner.poll(cx)))
+            ready!(poll_catching(this.span.as_mut(), &mut current, || inner.poll(cx)))
         };
         let Some(mut span) = this.span.take() else {
             // Polled after completion: the inner future decides what that means.
@@ -483,9 +483,14 @@ impl<F> PinnedDrop for TracedFuture<F> {
 /// there and ending the span before it goes on unwinding, as `#[traced]` does:
 /// tokio catches a handler's panic and drops the connection's future after it,
 /// which would otherwise be taken for a cancelled call that did not fail.
-fn poll_catching<T>(span: Option<&mut ActiveSpan>, poll: impl FnOnce() -> T) -> T {
+/// `current`, the span's context entered, is left before the span ends.
+fn poll_catching<T>(
+    span: Option<&mut ActiveSpan>,
+    current: &mut Option<ContextGuard>,
+    poll: impl FnOnce() -> T,
+) -> T {
     match span {
-        Some(span) => span.catch_panic(poll),
+        Some(span) => span.catch_panic(current, poll),
         None => poll(),
     }
 }
@@ -753,14 +758,14 @@ where
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         let mut this = self.project();
         let frame = {
-            let _current = this.span.as_ref().and_then(ActiveSpan::enter);
+            let mut current = this.span.as_ref().and_then(ActiveSpan::enter);
             // SAFETY: `inner` is pinned as the `ManuallyDrop` holding it is, which
             // is never moved, and only dropped in place (in the drop below).
             let inner = unsafe { this.inner.as_mut().map_unchecked_mut(|inner| &mut **inner) };
             // Put aside while the body polls: a panic there is the call's outcome,
             // and the body dropped after it then adds no CANCELLED beside it.
             let awaiting = this.awaiting_trailers.take();
-            let polled = poll_catching(this.span.as_mut(), || inner.poll_frame(cx));
+            let polled = poll_catching(this.span.as_mut(), &mut current, || inner.poll_frame(cx));
             *this.awaiting_trailers = awaiting;
             ready!(polled)
         };

@@ -196,3 +196,140 @@ fn a_span_ends_under_its_callers_context_not_its_own() {
         ]
     );
 }
+
+#[traced]
+fn fails(tag: &str) {
+    panic!("{tag} failed");
+}
+
+#[traced]
+async fn fails_awaited(tag: &str) {
+    panic!("{tag} failed");
+}
+
+#[traced]
+fn fails_listed(tag: &str) -> impl futures::Stream<Item = u32> {
+    use futures::StreamExt as _;
+    let tag = tag.to_owned();
+    futures::stream::iter([1]).map(move |_| panic!("{tag} failed"))
+}
+
+#[traced]
+fn fails_opening(tag: &str) -> impl std::future::Future<Output = u32> {
+    assert!(tag.is_empty(), "{tag} failed");
+    async { 1 }
+}
+
+#[traced]
+fn fails_opening_stream(tag: &str) -> impl futures::Stream<Item = u32> {
+    assert!(tag.is_empty(), "{tag} failed");
+    futures::stream::iter([1])
+}
+
+/// A service that panics in `call` for a GET, in its future's poll for a POST, and
+/// in its response body's poll for any other method.
+#[derive(Clone, Copy)]
+struct PanicsIn;
+
+/// A response body whose first poll panics.
+struct FailingBody;
+
+impl http_body::Body for FailingBody {
+    type Data = &'static [u8];
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<&'static [u8]>, Self::Error>>> {
+        panic!("the body failed")
+    }
+}
+
+impl tower_service::Service<http::Request<String>> for PanicsIn {
+    type Response = http::Response<FailingBody>;
+    type Error = std::convert::Infallible;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<String>) -> Self::Future {
+        let method = request.method().clone();
+        assert!(method != http::Method::GET, "the call failed");
+        Box::pin(async move {
+            assert!(method != http::Method::POST, "the future failed");
+            Ok(http::Response::new(FailingBody))
+        })
+    }
+}
+
+/// Serves a `method` request through the HTTP server layer around [`PanicsIn`],
+/// reading the response's body: whichever part panics, the panic goes on.
+fn serve_failing(method: http::Method) -> bool {
+    use http_body_util::BodyExt as _;
+    use tower_layer::Layer as _;
+    use tower_service::Service as _;
+    let mut service = otel_traced::tower::HttpLayer::server().layer(PanicsIn);
+    let request = http::Request::builder()
+        .method(method)
+        .uri("/stock")
+        .body(String::new())
+        .unwrap();
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        futures::executor::block_on(async {
+            let response = service.call(request).await.expect("served");
+            response.into_body().collect().await.expect("read");
+        })
+    }))
+    .is_err()
+}
+
+#[test]
+fn a_span_a_panic_ends_ends_under_its_callers_context_not_its_own() {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    let _turn = otel_traced_tests::installing_turn();
+    let ends_current = EndsCurrent::default();
+    let provider = SdkTracerProvider::builder()
+        .with_span_processor(ends_current.clone())
+        .build();
+    global::set_tracer_provider(provider);
+    let guard = otel_traced::use_global_provider().expect("installed");
+    let panicked = [
+        catch_unwind(|| fails("sync")).is_err(),
+        catch_unwind(|| futures::executor::block_on(fails_awaited("async"))).is_err(),
+        catch_unwind(|| futures::executor::block_on_stream(fails_listed("stream")).count())
+            .is_err(),
+        catch_unwind(|| drop(fails_opening("opening"))).is_err(),
+        catch_unwind(|| drop(fails_opening_stream("opening"))).is_err(),
+        catch_unwind(AssertUnwindSafe(|| {
+            otel_traced::in_span("block", || panic!("the block failed"))
+        }))
+        .is_err(),
+        serve_failing(http::Method::GET),
+        serve_failing(http::Method::POST),
+        serve_failing(http::Method::PUT),
+    ];
+    drop(guard);
+    global::set_tracer_provider(SdkTracerProvider::builder().build());
+    assert_eq!(panicked, [true; 9], "every panic goes on");
+    let ended = [
+        "fails",
+        "fails_awaited",
+        "fails_listed",
+        "fails_opening",
+        "fails_opening_stream",
+        "block",
+        "GET",
+        "POST",
+        "PUT",
+    ]
+    .map(|name| (name.to_owned(), false));
+    assert_eq!(*ends_current.0.lock().unwrap(), ended);
+}

@@ -75,9 +75,9 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
             quote! {
                 let __otel_body = #private::called_once(#typed);
                 #bare
-                let __otel_current = __otel_span.enter_once();
+                let mut __otel_current = __otel_span.enter_once();
                 let __otel_handle = __otel_span.handle();
-                let __otel_output = __otel_handle.catch_panic(__otel_body);
+                let __otel_output = __otel_handle.catch_panic(&mut __otel_current, __otel_body);
                 #sync_outcome
                 __otel_handle.leave(__otel_current);
                 __otel_output
@@ -123,8 +123,8 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
             };
             let future = held_to(
                 quote! {{
-                    let __otel_current = __otel_span.enter();
-                    __otel_span.handle().catch_panic(move || { #rebound #typed })
+                    let mut __otel_current = __otel_span.enter();
+                    __otel_span.handle().catch_panic(&mut __otel_current, move || { #rebound #typed })
                 }},
                 quote!(output_is),
                 &traced,
@@ -164,8 +164,8 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
             };
             let opened = held_to(
                 quote! {{
-                    let __otel_current = __otel_span.enter();
-                    __otel_span.handle().catch_panic(move || { #rebound #typed })
+                    let mut __otel_current = __otel_span.enter();
+                    __otel_span.handle().catch_panic(&mut __otel_current, move || { #rebound #typed })
                 }},
                 quote!(items_are),
                 &traced,
