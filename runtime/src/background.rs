@@ -4,6 +4,8 @@
 //! own while the caller goes on.
 
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, sync_channel};
 use std::time::Instant;
 
@@ -27,13 +29,44 @@ pub(crate) fn start(name: &str, step: impl FnOnce() -> OTelSdkResult + Send + 's
     )
 }
 
-impl Pending {
-    /// A step that could not start, failed with `error`.
-    #[cfg(feature = "metrics")]
-    pub(crate) fn failed(error: OTelSdkError) -> Self {
-        Pending(Err(error))
-    }
+/// A step of which one runs at a time (a pipeline's flush): while the one started
+/// before still runs, past its caller's deadline (an exporter or a writer blocked
+/// for good), another fails at once rather than leave one more thread waiting
+/// behind it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct OneAtATime(Arc<AtomicBool>);
 
+impl OneAtATime {
+    /// Starts `step` as [`start`] does, or fails at once with `busy` (what still
+    /// waits) while the step started before runs.
+    pub(crate) fn start(
+        &self,
+        name: &str,
+        busy: &str,
+        step: impl FnOnce() -> OTelSdkResult + Send + 'static,
+    ) -> Pending {
+        if self.0.swap(true, Ordering::AcqRel) {
+            return Pending(Err(OTelSdkError::InternalFailure(busy.to_owned())));
+        }
+        let running = Running(Arc::clone(&self.0));
+        start(name, move || {
+            let _running = running;
+            step()
+        })
+    }
+}
+
+/// Clears a [`OneAtATime`]'s flag when its step ends, also by a panic, or when it
+/// is dropped unstarted (no thread could be started).
+struct Running(Arc<AtomicBool>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
+impl Pending {
     /// The step's result, waiting until `deadline` at most.
     pub(crate) fn wait_until(self, deadline: Instant) -> OTelSdkResult {
         let (result, started) = self.0?;

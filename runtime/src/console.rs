@@ -187,6 +187,8 @@ struct Printer {
     colour: AtomicBool,
     /// Whether the watcher thread runs.
     watched: AtomicBool,
+    /// A flush's printing of the held spans ([`HeldSpans::start_flush`]).
+    flushing: crate::background::OneAtATime,
 }
 
 impl fmt::Debug for ConsoleExporter {
@@ -210,16 +212,30 @@ impl HeldSpans {
     /// Prints the spans held only for more of their trace to come (their parent
     /// printed already: a task spawned with the request's context); a trace whose
     /// root is still running stays held until it ends.
-    pub(crate) fn print_late(&self) {
+    fn print_late(&self) {
         self.0.take_and_print(PendingTraces::all_late);
     }
 
-    /// Whether a flush has the console to wait for: spans held for
-    /// [`HeldSpans::print_late`], or a print under way (the watcher's, an
-    /// export's), which a flush waits for as it always did.
-    pub(crate) fn busy(&self) -> bool {
+    /// Starts printing, on a thread of its own, what [`HeldSpans::print_late`]
+    /// prints, when a flush has the console to wait for: spans held for it, or a
+    /// print under way (the watcher's, an export's), which a flush waits for as it
+    /// always did. The console's writer may block (standard output locked by the
+    /// application, a pipe no longer read): while the printing of an earlier flush
+    /// still waits for it, this one fails at once.
+    pub(crate) fn start_flush(&self) -> Option<crate::background::Pending> {
         let printing = matches!(self.0.out.try_lock(), Err(TryLockError::WouldBlock));
-        printing || lock(&self.0.pending).has_late()
+        if !printing && !lock(&self.0.pending).has_late() {
+            return None;
+        }
+        let held = self.clone();
+        Some(self.0.flushing.start(
+            "otel-traced-late-spans",
+            "an earlier flush still waits for the console's output",
+            move || {
+                held.print_late();
+                Ok(())
+            },
+        ))
     }
 }
 
@@ -584,6 +600,7 @@ impl ConsoleExporter {
                 out: Mutex::new(Box::new(out)),
                 colour: AtomicBool::new(false),
                 watched: AtomicBool::new(false),
+                flushing: crate::background::OneAtATime::default(),
             }),
             watching: Once::new(),
         }

@@ -234,7 +234,9 @@ impl Guard {
     /// logs, metrics and the console's printing, which goes on after an error
     /// when its output blocks; the span processor's flush has its own, 5 s); each signal
     /// is flushed whatever the others' exports say; a metrics flush while an
-    /// earlier one still waits for the exporter is an error at once (one at a time). An error also counts the spans and log
+    /// earlier one still waits for the exporter is an error at once (one at a
+    /// time), as is the console's while an earlier flush's printing still waits
+    /// for its output. An error also counts the spans and log
     /// records accepted before the flush and lost since the previous flush, by
     /// exports of the processors' own schedule too (whose failures the SDK's flush
     /// does not see): an estimate while spans flow on (a loss may show at a later
@@ -260,17 +262,10 @@ impl Guard {
             .provider
             .as_ref()
             .map_or(Ok(()), SdkTracerProvider::force_flush);
-        // Within the deadline too: the console's writer may block (standard output
-        // locked by the application, a pipe no longer read), and the export it
-        // blocks holds the console's output.
-        let busy = (self.console.clone()).filter(crate::console::HeldSpans::busy);
-        let spans = spans.and(busy.map_or(Ok(()), |console| {
-            crate::background::start("otel-traced-console-flush", move || {
-                console.print_late();
-                Ok(())
-            })
-            .wait_until(deadline)
-        }));
+        // Within the deadline too: the console's writer may block, and the export
+        // it blocks holds the console's output.
+        let printed = (self.console.as_ref()).and_then(crate::console::HeldSpans::start_flush);
+        let spans = spans.and(printed.map_or(Ok(()), |printed| printed.wait_until(deadline)));
         let logs = logs.map_or(Ok(()), |logs| logs.wait_until(deadline));
         let metrics = metrics.map_or(Ok(()), |metrics| metrics.wait_until(deadline));
         ShutdownError::of(

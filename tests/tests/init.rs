@@ -922,19 +922,36 @@ fn a_flush_returns_within_its_deadline_while_the_consoles_output_blocks() {
     );
     let (done, flushed) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let result = guard.force_flush();
-        let _ = done.send((result, guard));
+        let first = guard.force_flush();
+        let second = guard.force_flush();
+        let _ = done.send((first, second, guard));
     });
-    let (result, guard) = flushed
+    let (first, second, guard) = flushed
         .recv_timeout(std::time::Duration::from_secs(30))
-        .expect("the flush returns while the output still blocks");
-    assert!(result.is_err(), "the flush says it did not finish");
+        .expect("the flushes return while the output still blocks");
+    assert!(first.is_err(), "the flush says it did not finish");
+    assert!(second.is_err(), "the second flush says it did not finish");
+    assert_eq!(
+        console_flush_threads(),
+        1,
+        "the second flush leaves no thread of its own waiting for the output"
+    );
     gate.open();
     guard
         .shutdown()
         .expect("a clean shutdown once the output takes text");
     assert!(gate.text().contains("spawned_task"), "{}", gate.text());
     assert!(gate.text().contains("checkout"), "{}", gate.text());
+}
+
+/// The threads of this process printing held spans for a flush (named
+/// `otel-traced-late-spans`, which Linux cuts to 15 bytes).
+fn console_flush_threads() -> usize {
+    let tasks = std::fs::read_dir("/proc/self/task").expect("Linux lists the threads");
+    tasks
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .filter(|name| name.trim_end() == "otel-traced-lat")
+        .count()
 }
 
 #[traced]

@@ -25,12 +25,11 @@ use console::ConsoleMetrics;
 use opentelemetry::metrics::{BoundHistogram, Counter, Histogram, MeterProvider as _};
 use opentelemetry::{InstrumentationScope, Key, KeyValue};
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::error::OTelSdkError;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use std::borrow::Cow;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::{AtomicPtr, AtomicU8, AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
 
 /// The bucket boundaries the HTTP, RPC and messaging conventions advise for
@@ -447,7 +446,7 @@ pub(crate) struct Pipeline {
     /// Whether its exporter prints a summary at shutdown (the console).
     summarises: bool,
     /// Set while a flush waits for the exporter ([`Pipeline::start_flush`]).
-    flushing: Arc<AtomicBool>,
+    flushing: crate::background::OneAtATime,
 }
 
 impl Pipeline {
@@ -476,7 +475,7 @@ impl Pipeline {
             provider: builder.build(),
             installed: None,
             summarises: settings.destination == MetricsDestination::Console,
-            flushing: Arc::default(),
+            flushing: crate::background::OneAtATime::default(),
         }))
     }
 
@@ -496,24 +495,12 @@ impl Pipeline {
     /// than queued behind it (each would hold a thread, and run a whole export
     /// later, ahead of the shutdown's).
     pub(crate) fn start_flush(&self) -> crate::background::Pending {
-        if self.flushing.swap(true, Ordering::AcqRel) {
-            return crate::background::Pending::failed(OTelSdkError::InternalFailure(
-                "an earlier flush of the metrics still waits for the exporter".to_owned(),
-            ));
-        }
-        /// Clears the flag when the flush ends, also by a panic.
-        struct Flushed(Arc<AtomicBool>);
-        impl Drop for Flushed {
-            fn drop(&mut self) {
-                self.0.store(false, Ordering::Release);
-            }
-        }
         let provider = self.provider.clone();
-        let flushed = Flushed(Arc::clone(&self.flushing));
-        crate::background::start("otel-traced-metrics-flush", move || {
-            let _flushed = flushed;
-            provider.force_flush()
-        })
+        self.flushing.start(
+            "otel-traced-metrics-flush",
+            "an earlier flush of the metrics still waits for the exporter",
+            move || provider.force_flush(),
+        )
     }
 
     /// Stops measuring if this pipeline was measured into, then starts exporting
