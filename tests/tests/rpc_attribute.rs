@@ -686,6 +686,49 @@ fn an_origin_form_request_takes_only_a_web_url_with_a_host_from_the_server() {
     }
 }
 
+#[test]
+fn url_full_and_the_server_address_name_the_server_the_request_names() {
+    let absolute = http::Request::get("http://b.example.com:8080/x")
+        .body(())
+        .unwrap();
+    let with_host = http::Request::get("/users/7")
+        .header("host", "b.example.com")
+        .body(())
+        .unwrap();
+    for (request, full, port) in [
+        (absolute, "http://b.example.com:8080/x", 8080),
+        (with_host, "https://b.example.com/users/7", 443),
+    ] {
+        let span = capture(|| api_call_to(request, "https://a.example.com")).spans()[0].clone();
+        assert_eq!(attribute(&span, "url.full"), Some(&string(full)));
+        assert_eq!(
+            attribute(&span, "server.address"),
+            Some(&string("b.example.com")),
+            "{full}"
+        );
+        assert_eq!(attribute(&span, "server.port"), Some(&Value::I64(port)));
+    }
+}
+
+/// A client whose carrier is the request's headers alone.
+#[traced_rpc(client, http, server = "https://api.example.com")]
+fn api_call_with_headers(headers: &mut http::HeaderMap) -> http::StatusCode {
+    let _ = headers;
+    http::StatusCode::OK
+}
+
+#[test]
+fn a_client_that_knows_no_path_records_no_url() {
+    let mut headers = http::HeaderMap::new();
+    let span = capture(|| api_call_with_headers(&mut headers)).spans()[0].clone();
+    assert_eq!(attribute(&span, "url.full"), None, "not made up");
+    assert_eq!(
+        attribute(&span, "server.address"),
+        Some(&string("api.example.com"))
+    );
+    assert_eq!(attribute(&span, "server.port"), Some(&Value::I64(443)));
+}
+
 /// The span context the body runs under: trace id, span id, remote.
 #[traced_rpc(service = "shop.v1.Inventory")]
 async fn peek(request: Request<String>) -> Result<Response<(String, String, bool)>, tonic::Status> {

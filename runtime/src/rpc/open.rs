@@ -502,7 +502,11 @@ pub(crate) fn attributes(
                     }
                 }
                 Side::Client => {
-                    if let Some(url) = full_url(target, server) {
+                    let target = &client_target(target, server);
+                    let url = full_url(target);
+                    // The server `url.full` names, when there is one.
+                    let server = server.filter(|_| url.is_none());
+                    if let Some(url) = url {
                         attributes.push(KeyValue::new("url.full", url));
                     }
                     if let Some((address, port)) = server_host_port(server, target) {
@@ -724,25 +728,36 @@ fn under_server_layer(current: &Context, layer: &SpanContext, extracted: Context
     }
 }
 
-/// `url.full` of a client request: absolute, user information written
-/// `REDACTED:REDACTED@` as the conventions ask, the values of credential query
-/// parameters replaced by `REDACTED`. A request in origin form (a path, as a
-/// connection's `send_request` takes it) takes the scheme and, without `Host`,
-/// the host of `server = ".."` when that is an `http` or `https` URL.
-fn full_url(target: &RequestTarget<'_>, server: Option<&str>) -> Option<String> {
-    let (server_scheme, server_authority) = match server.map(url_authority) {
+/// A client request's target, the origin it is sent to completed from `server =
+/// ".."` when that is an `http` or `https` URL: a request in origin form (a path,
+/// as a connection's `send_request` takes it) takes its scheme and, without
+/// `Host`, its host. What the request names itself comes first (RFC 9110 §7.1:
+/// the target URI of a request in origin form is its `Host`'s), so that `url.full`
+/// and `server.address` name one server.
+fn client_target<'a>(target: &RequestTarget<'a>, server: Option<&'a str>) -> RequestTarget<'a> {
+    match server.map(url_authority) {
         Some((Some(scheme), authority))
             if !authority.is_empty()
                 && ["http", "https"]
                     .iter()
                     .any(|web| scheme.eq_ignore_ascii_case(web)) =>
         {
-            (Some(scheme), Some(authority))
+            RequestTarget {
+                scheme: target.scheme.or(Some(scheme)),
+                authority: target.authority.or(Some(authority)),
+                ..*target
+            }
         }
-        _ => (None, None),
-    };
-    let scheme = target.scheme.or(server_scheme)?;
-    let authority = target.authority.or(server_authority)?;
+        _ => *target,
+    }
+}
+
+/// `url.full` of a client request: absolute, user information written
+/// `REDACTED:REDACTED@` as the conventions ask, the values of credential query
+/// parameters replaced by `REDACTED`. None when the carrier does not know the
+/// request's path (a header map): the URL is not made up.
+fn full_url(target: &RequestTarget<'_>) -> Option<String> {
+    let (scheme, authority, path) = (target.scheme?, target.authority?, target.path?);
     let mut url = format!("{scheme}://");
     match authority.rsplit_once('@') {
         Some((_, host)) => {
@@ -751,7 +766,7 @@ fn full_url(target: &RequestTarget<'_>, server: Option<&str>) -> Option<String> 
         }
         None => url.push_str(authority),
     }
-    url.push_str(target.path.unwrap_or("/"));
+    url.push_str(path);
     if let Some(query) = target.query {
         url.push('?');
         push_redacted_query(&mut url, query);
