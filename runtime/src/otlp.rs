@@ -57,7 +57,7 @@ impl Signal for opentelemetry_otlp::SpanExporter {
             Protocol::Grpc => grpc(builder.with_tonic(), settings)?.build(),
             Protocol::HttpProtobuf => http(builder.with_http(), settings, cause)?.build(),
         }
-        .map_err(|error| InitError::Exporter(error.to_string()))
+        .map_err(|error| exporter_error(&error, settings))
     }
 
     fn export(&self, batch: Vec<SpanData>) -> impl Future<Output = OTelSdkResult> {
@@ -87,7 +87,7 @@ impl Signal for opentelemetry_otlp::LogExporter {
             Protocol::Grpc => grpc(builder.with_tonic(), settings)?.build(),
             Protocol::HttpProtobuf => http(builder.with_http(), settings, cause)?.build(),
         }
-        .map_err(|error| InitError::Exporter(error.to_string()))
+        .map_err(|error| exporter_error(&error, settings))
     }
 
     async fn export(&self, batch: OwnedLogBatch) -> OTelSdkResult {
@@ -282,6 +282,15 @@ fn compression(settings: &OtlpSettings) -> Option<opentelemetry_otlp::Compressio
 }
 
 /// A gRPC exporter builder of either signal, every setting applied explicitly.
+/// The exporter's refusal of `settings` (an endpoint that passed our checks but not
+/// its URI parser), with the endpoint it quotes shown without its user information
+/// and query, which may hold a token.
+fn exporter_error(error: &impl std::fmt::Display, settings: &OtlpSettings) -> InitError {
+    let endpoint = &settings.endpoint;
+    let shown = crate::config::without_secrets(endpoint);
+    InitError::Exporter(error.to_string().replace(endpoint.as_str(), &shown))
+}
+
 fn grpc<B: WithExportConfig + WithTonicConfig>(
     builder: B,
     settings: &OtlpSettings,
@@ -597,7 +606,7 @@ pub(crate) fn metric_exporter(
                 outage,
             });
         }
-        Ok(Err(error)) => InitError::Exporter(error.to_string()),
+        Ok(Err(error)) => exporter_error(&error, settings),
         Err(error) => error,
     };
     // `init()` may run inside the application's runtime, where dropping ours
