@@ -40,7 +40,10 @@ pub(crate) fn destination(vars: &Vars, traces: &Destination) -> Result<LogsDesti
             &[("otlp", true), ("none", false)],
             "otlp or none (without OTLP, your own logger prints the lines)",
         )?,
-        None => matches!(traces, Destination::Otlp(_)) || LOGS.endpoint_asks_for_otlp(vars),
+        None => {
+            matches!(traces, Destination::Otlp(traces) if otlp::has_room_beside(traces))
+                || LOGS.endpoint_asks_for_otlp(vars)
+        }
     };
     if !exported {
         return Ok(LogsDestination::None);

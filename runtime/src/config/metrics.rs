@@ -75,7 +75,8 @@ pub(crate) fn settings(
         )?,
         None if METRICS.endpoint_asks_for_otlp(vars) => Kind::Otlp,
         None => match traces {
-            Destination::Otlp(_) => Kind::Otlp,
+            Destination::Otlp(traces) if otlp::has_room_beside(traces) => Kind::Otlp,
+            Destination::Otlp(_) => Kind::None,
             Destination::Console => Kind::Console,
             Destination::None | Destination::Custom => Kind::None,
         },

@@ -350,10 +350,21 @@ fn endpoint_url(url: &str) -> Option<String> {
     (web && has_host).then(|| format!("{}://{rest}", scheme.to_ascii_lowercase()))
 }
 
+/// Whether other signals can go beside spans sent to `traces`: over gRPC, the
+/// collector's address takes every signal; over HTTP, only an endpoint whose path
+/// is the standard `/v1/traces` says where the others go (in its place). A
+/// vendor's own path (`/v2/trace/otlp`) says nothing of theirs: the signal's
+/// path set after it would fail every export.
+pub(crate) fn has_room_beside(traces: &OtlpSettings) -> bool {
+    let url = &traces.endpoint;
+    let location = &url[..url.find(['?', '#']).unwrap_or(url.len())];
+    traces.protocol == Protocol::Grpc || (location.trim_end_matches('/')).ends_with(TRACES.path)
+}
+
 /// The endpoint of `signal` on the collector that traces were sent to by a
-/// builder call or their own variable: the same address, with the signal's path
-/// for HTTP.
-pub(crate) fn endpoint_beside(traces: &OtlpSettings, signal: &SignalVariables) -> String {
+/// builder call or their own variable ([`has_room_beside`]): the same address,
+/// with the signal's path for HTTP.
+fn endpoint_beside(traces: &OtlpSettings, signal: &SignalVariables) -> String {
     match traces.protocol {
         Protocol::Grpc => traces.endpoint.clone(),
         Protocol::HttpProtobuf => {
@@ -399,7 +410,9 @@ pub(crate) fn settings_beside(
         }
         _ => protocol(vars, signal)?,
     };
-    let beside = traces.filter(|traces| traces.protocol == protocol && !signal.has_endpoint(vars));
+    let beside = traces.filter(|traces| {
+        traces.protocol == protocol && !signal.has_endpoint(vars) && has_room_beside(traces)
+    });
     let mut own = settings(
         vars,
         signal,

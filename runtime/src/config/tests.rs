@@ -212,10 +212,6 @@ fn a_signal_path_goes_before_the_endpoints_query_and_replaces_the_traces_path() 
             "http://collector:4318/v1/traces/",
             "http://collector:4318/v1/logs",
         ),
-        (
-            "http://collector:4318/ingest",
-            "http://collector:4318/ingest/v1/logs",
-        ),
     ] {
         assert_eq!(
             logs_endpoint(&[("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", traces)]).0,
@@ -223,6 +219,37 @@ fn a_signal_path_goes_before_the_endpoints_query_and_replaces_the_traces_path() 
             "beside {traces}"
         );
     }
+}
+
+#[test]
+fn nothing_goes_beside_spans_whose_http_path_is_not_the_standard_one() {
+    // A vendor's path for traces says nothing of where logs and metrics go.
+    let vendor = (
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "https://ingest.example/v2/trace/otlp",
+    );
+    let implicit = settings(&[vendor]);
+    assert_eq!(implicit.logs, LogsDestination::None);
+    assert_eq!(implicit.metrics.destination, MetricsDestination::None);
+    // Asked for by name, they go where the specification's defaults say.
+    assert_eq!(
+        logs_endpoint(&[vendor, ("OTEL_LOGS_EXPORTER", "otlp")]).0,
+        "http://localhost:4318/v1/logs"
+    );
+    let general = ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4318");
+    assert_eq!(
+        logs_endpoint(&[vendor, general]).0,
+        "https://collector:4318/v1/logs"
+    );
+    // Over gRPC, the collector's address takes every signal.
+    let grpc = [
+        (
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            "https://ingest.example:4317/any",
+        ),
+        ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "grpc"),
+    ];
+    assert_eq!(logs_endpoint(&grpc).0, "https://ingest.example:4317/any");
 }
 
 #[test]
