@@ -156,6 +156,26 @@ fn attrs_record_expressions_over_the_parameters() {
     assert_eq!(attribute(span, "order.lines"), Some(&string("[3, 4]")));
 }
 
+/// A whole number suffixed `f64` or `f32` is a floating-point number, as a
+/// `double` key of the conventions asks.
+#[traced(attrs(app.jank.threshold = 16f64, app.jank.frame_count = 2, "app.scale" = 1f32))]
+fn render() {}
+
+#[test]
+fn a_whole_number_suffixed_as_a_float_is_recorded_as_one() {
+    let captured = capture(render);
+    let span = &captured.spans()[0];
+    assert_eq!(
+        attribute(span, "app.jank.threshold"),
+        Some(&Value::F64(16.0))
+    );
+    assert_eq!(
+        attribute(span, "app.jank.frame_count"),
+        Some(&Value::I64(2))
+    );
+    assert_eq!(attribute(span, "app.scale"), Some(&Value::F64(1.0)));
+}
+
 #[traced(attrs(user = %name))]
 fn attrs_replace_a_parameter(user: u32, name: &str) -> u32 {
     let _ = name;

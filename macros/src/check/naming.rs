@@ -524,6 +524,11 @@ fn literal(expr: &Expr) -> Option<(Written, Option<String>)> {
             Lit::Char(text) => Some((Written::Char, Some(text.value().to_string()))),
             // A `u8`.
             Lit::Byte(byte) => Some((Written::Int, Some(byte.value().to_string()))),
+            // A whole number suffixed `f32` or `f64` (`1f64`) is a float to the
+            // compiler, though the lexer calls it an integer literal.
+            Lit::Int(number) if matches!(number.suffix(), "f32" | "f64") => {
+                Some((Written::Float, None))
+            }
             Lit::Int(number) => Some((Written::Int, Some(number.base10_digits().to_owned()))),
             Lit::Float(_) => Some((Written::Float, None)),
             Lit::Bool(_) => Some((Written::Bool, None)),
