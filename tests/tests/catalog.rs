@@ -138,6 +138,19 @@ fn serve_reserve(request: tonic::Request<u32>) -> Result<tonic::Response<u32>, t
     Ok(tonic::Response::new(request.into_inner()))
 }
 
+/// An HTTP server's route, and a function whose span is named like it: the server's
+/// spans are `GET /health` and the like, no conflict.
+#[otel_traced::traced_rpc(http, route = "/health")]
+fn health(request: http::Request<()>) -> http::StatusCode {
+    let _ = request;
+    http::StatusCode::OK
+}
+
+#[otel_traced::traced(name = "/health")]
+fn check_health() -> bool {
+    true
+}
+
 #[otel_traced::traced_rpc(
     client,
     service = "shop.v1.Inventory",
@@ -215,7 +228,9 @@ fn every_annotated_function_is_listed_with_its_metadata() {
             "catalog::at_level",
             "catalog::at_three",
             "catalog::call_reserve",
+            "catalog::check_health",
             "catalog::generic",
+            "catalog::health",
             "catalog::listen",
             "catalog::listen_on",
             "catalog::place",
@@ -311,6 +326,12 @@ fn check_reports_a_span_name_with_two_kinds_and_a_key_with_two_value_kinds() {
         entry("catalog::call_reserve").name(),
         entry("catalog::serve_reserve").name()
     );
+    assert_eq!(health(http::Request::new(())), http::StatusCode::OK);
+    assert!(check_health());
+    assert_eq!(
+        entry("catalog::health").name(),
+        entry("catalog::check_health").name()
+    );
     assert_eq!(
         otel_traced::catalog::check(),
         [
@@ -341,9 +362,9 @@ fn the_catalog_renders_as_a_markdown_table() {
         lines[0],
         "| span | kind | function | location | attributes |"
     );
-    assert_eq!(lines.len(), 2 + 16);
+    assert_eq!(lines.len(), 2 + 18);
     assert_eq!(
-        lines[17],
+        lines[19],
         format!(
             "| `total` | Internal | `catalog::total` | `tests/tests/catalog.rs:{}` | `order_id`: int, `return.value`: unknown |",
             line_of("fn total(")

@@ -100,7 +100,7 @@ pub(super) fn open_span(
             .iter()
             .map(|recorded| push_attribute(recorded, private)),
     );
-    let catalog = catalog_entry(traced, recorded, private);
+    let catalog = catalog_entry(traced, recorded, boundary, private);
     let set_baggage = if options.set_baggage.is_empty() {
         TokenStream::new()
     } else {
@@ -233,7 +233,12 @@ pub(super) fn runs_bare_when_off(traced: &TracedFn, boundary: Option<&Boundary>)
 
 /// The span catalog's entry for the function: its metadata and the kind of value
 /// of every key it records (dropped by the runtime without the `catalog` feature).
-fn catalog_entry(traced: &TracedFn, recorded: &[Recorded], private: &TokenStream) -> TokenStream {
+fn catalog_entry(
+    traced: &TracedFn,
+    recorded: &[Recorded],
+    boundary: Option<&Boundary>,
+    private: &TokenStream,
+) -> TokenStream {
     let kind = |kind: &Kind| match kind {
         Kind::Declared(variant) => {
             let variant = format_ident!("{variant}");
@@ -281,12 +286,14 @@ fn catalog_entry(traced: &TracedFn, recorded: &[Recorded], private: &TokenStream
             ::core::option::Option::Some(#private::ValueKind::Unknown)
         )));
     }
-    let boundary = traced.options.rpc.is_some();
+    let http = boundary.is_some_and(|boundary| matches!(boundary.protocol, Protocol::Http { .. }));
+    let boundary = boundary.is_some();
     quote! {
         #private::catalog_entry!(#private::CatalogEntry {
             meta: &__OTEL_TRACED_META,
             attributes: &[#(#attributes),*],
             boundary: #boundary,
+            http: #http,
         });
     }
 }
