@@ -3,83 +3,203 @@
 //! overruns it (an SDK shutdown waiting on a stuck export) is left to end on its
 //! own while the caller goes on.
 
+use crate::route::lock;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, sync_channel};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
 
 /// A step started by [`start`], whose result is awaited with [`Pending::wait_until`].
 #[derive(Debug)]
-pub(crate) struct Pending(Result<(Receiver<OTelSdkResult>, Instant), OTelSdkError>);
+pub(crate) struct Pending(Result<Arc<Outcome>, OTelSdkError>);
+
+/// The result of a step running on its thread, for whoever waits for it.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    result: Mutex<Option<OTelSdkResult>>,
+    done: Condvar,
+    started: Instant,
+}
+
+impl Outcome {
+    fn finish(&self, result: OTelSdkResult) {
+        *lock(&self.result) = Some(result);
+        self.done.notify_all();
+    }
+
+    fn is_finished(&self) -> bool {
+        lock(&self.result).is_some()
+    }
+}
+
+/// Finishes a step's [`Outcome`] as failed when its thread ends without a result
+/// (the step panicked).
+struct Unfinished(Arc<Outcome>);
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        if !self.0.is_finished() {
+            self.0.finish(Err(OTelSdkError::InternalFailure(
+                "the exporter's step ended without a result (it panicked)".to_owned(),
+            )));
+        }
+    }
+}
 
 /// Starts `step` on a thread named `name`.
 pub(crate) fn start(name: &str, step: impl FnOnce() -> OTelSdkResult + Send + 'static) -> Pending {
-    let (done, result) = sync_channel(1);
+    let outcome = Arc::new(Outcome {
+        result: Mutex::new(None),
+        done: Condvar::new(),
+        started: Instant::now(),
+    });
+    let finishing = Unfinished(Arc::clone(&outcome));
     let started = std::thread::Builder::new()
         .name(name.to_owned())
         .spawn(move || {
-            // The receiver is gone when the caller stopped waiting: nothing to tell.
-            let _ = done.send(step());
+            let result = step();
+            finishing.0.finish(result);
         });
     Pending(
         started
-            .map(|_| (result, Instant::now()))
+            .map(|_| outcome)
             .map_err(|error| OTelSdkError::InternalFailure(error.to_string())),
     )
 }
 
-/// A step of which one runs at a time (a pipeline's flush): while the one started
-/// before still runs, past its caller's deadline (an exporter or a writer blocked
-/// for good), another fails at once rather than leave one more thread waiting
-/// behind it.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct OneAtATime(Arc<AtomicBool>);
+/// A step of which one runs at a time (a pipeline's flush): one asked for while
+/// the one started before still runs (a flush from another thread, or one whose
+/// exporter or writer blocks for good, past its caller's deadline) is that one,
+/// waited for rather than started again, so that no thread piles up behind a
+/// blocked one.
+#[derive(Debug, Default)]
+pub(crate) struct OneAtATime(Mutex<Option<Arc<Outcome>>>);
 
 impl OneAtATime {
-    /// Starts `step` as [`start`] does, or fails at once with `busy` (what still
-    /// waits) while the step started before runs.
+    /// Starts `step` as [`start`] does, unless the step started before still runs:
+    /// then the result awaited is that one's.
     pub(crate) fn start(
         &self,
         name: &str,
-        busy: &str,
         step: impl FnOnce() -> OTelSdkResult + Send + 'static,
     ) -> Pending {
-        if self.0.swap(true, Ordering::AcqRel) {
-            return Pending(Err(OTelSdkError::InternalFailure(busy.to_owned())));
+        let mut running = lock(&self.0);
+        if let Some(outcome) = running.as_ref().filter(|outcome| !outcome.is_finished()) {
+            return Pending(Ok(Arc::clone(outcome)));
         }
-        let running = Running(Arc::clone(&self.0));
-        start(name, move || {
-            let _running = running;
-            step()
-        })
-    }
-}
-
-/// Clears a [`OneAtATime`]'s flag when its step ends, also by a panic, or when it
-/// is dropped unstarted (no thread could be started).
-struct Running(Arc<AtomicBool>);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.0.store(false, Ordering::Release);
+        let pending = start(name, step);
+        *running = pending.0.as_ref().ok().cloned();
+        pending
     }
 }
 
 impl Pending {
     /// The step's result, waiting until `deadline` at most.
     pub(crate) fn wait_until(self, deadline: Instant) -> OTelSdkResult {
-        let (result, started) = self.0?;
-        let left = deadline.saturating_duration_since(Instant::now());
-        result
-            .recv_timeout(left)
-            .unwrap_or_else(|error| match error {
+        let outcome = self.0?;
+        let mut result = lock(&outcome.result);
+        loop {
+            if let Some(result) = result.as_ref() {
+                return result.as_ref().map_err(copied).copied();
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
                 // How long the step ran, not what was left of the deadline
                 // (nothing, when the steps waited for before it took it all).
-                RecvTimeoutError::Timeout => Err(OTelSdkError::Timeout(started.elapsed())),
-                RecvTimeoutError::Disconnected => Err(OTelSdkError::InternalFailure(
-                    "the exporter's step ended without a result (it panicked)".to_owned(),
-                )),
-            })
+                return Err(OTelSdkError::Timeout(outcome.started.elapsed()));
+            }
+            result = (outcome.done.wait_timeout(result, left))
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0;
+        }
+    }
+}
+
+/// A copy of `error`, for each of the callers waiting for one step.
+fn copied(error: &OTelSdkError) -> OTelSdkError {
+    match error {
+        OTelSdkError::AlreadyShutdown => OTelSdkError::AlreadyShutdown,
+        OTelSdkError::Timeout(elapsed) => OTelSdkError::Timeout(*elapsed),
+        OTelSdkError::InternalFailure(message) => OTelSdkError::InternalFailure(message.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{OneAtATime, start};
+    use opentelemetry_sdk::error::OTelSdkError;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::mpsc::channel;
+    use std::time::{Duration, Instant};
+
+    fn far() -> Instant {
+        Instant::now() + Duration::from_secs(10)
+    }
+
+    #[test]
+    fn a_step_asked_for_while_one_runs_is_that_one() {
+        let steps = OneAtATime::default();
+        let runs = Arc::new(AtomicUsize::new(0));
+        let counted = |runs: &Arc<AtomicUsize>| {
+            let runs = Arc::clone(runs);
+            move || runs.fetch_add(1, Ordering::SeqCst)
+        };
+        let (release, released) = channel::<()>();
+        let count = counted(&runs);
+        let first = steps.start("otel-traced-test-step", move || {
+            count();
+            let _ = released.recv();
+            Ok(())
+        });
+        let count = counted(&runs);
+        let second = steps.start("otel-traced-test-step", move || {
+            count();
+            Ok(())
+        });
+        let early = Instant::now() + Duration::from_millis(20);
+        let Err(OTelSdkError::Timeout(_)) = steps
+            .start("otel-traced-test-step", || Ok(()))
+            .wait_until(early)
+        else {
+            panic!("a step still running is waited for until the deadline only");
+        };
+        release.send(()).unwrap();
+        assert!(first.wait_until(far()).is_ok());
+        assert!(second.wait_until(far()).is_ok());
+        assert_eq!(runs.load(Ordering::SeqCst), 1, "the second was the first");
+        let count = counted(&runs);
+        let third = steps.start("otel-traced-test-step", move || {
+            count();
+            Ok(())
+        });
+        assert!(third.wait_until(far()).is_ok());
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            2,
+            "once it ended, one runs again"
+        );
+    }
+
+    #[test]
+    fn a_step_that_panics_fails_for_every_caller_waiting() {
+        let steps = OneAtATime::default();
+        let (release, released) = channel::<()>();
+        let first = steps.start("otel-traced-test-step", move || {
+            let _ = released.recv();
+            panic!("the exporter failed")
+        });
+        let second = steps.start("otel-traced-test-step", || Ok(()));
+        release.send(()).unwrap();
+        for pending in [first, second] {
+            let Err(OTelSdkError::InternalFailure(message)) = pending.wait_until(far()) else {
+                panic!("a step that panicked failed");
+            };
+            assert!(message.contains("panicked"), "{message}");
+        }
+        assert!(
+            start("otel-traced-test-step", || Ok(()))
+                .wait_until(far())
+                .is_ok()
+        );
     }
 }

@@ -221,21 +221,17 @@ impl HeldSpans {
     /// print under way (the watcher's, an export's), which a flush waits for as it
     /// always did. The console's writer may block (standard output locked by the
     /// application, a pipe no longer read): while the printing of an earlier flush
-    /// still waits for it, this one fails at once.
+    /// is under way, this one waits for that one.
     pub(crate) fn start_flush(&self) -> Option<crate::background::Pending> {
         let printing = matches!(self.0.out.try_lock(), Err(TryLockError::WouldBlock));
         if !printing && !lock(&self.0.pending).has_late() {
             return None;
         }
         let held = self.clone();
-        Some(self.0.flushing.start(
-            "otel-traced-late-spans",
-            "an earlier flush still waits for the console's output",
-            move || {
-                held.print_late();
-                Ok(())
-            },
-        ))
+        Some(self.0.flushing.start("otel-traced-late-spans", move || {
+            held.print_late();
+            Ok(())
+        }))
     }
 }
 

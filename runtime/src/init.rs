@@ -233,10 +233,9 @@ impl Guard {
     /// exporters, the three at once within one deadline (the shutdown timeout, for
     /// logs, metrics and the console's printing, which goes on after an error
     /// when its output blocks; the span processor's flush has its own, 5 s); each signal
-    /// is flushed whatever the others' exports say; a metrics flush while an
-    /// earlier one still waits for the exporter is an error at once (one at a
-    /// time), as is the console's while an earlier flush's printing still waits
-    /// for its output. An error also counts the spans and log
+    /// is flushed whatever the others' exports say; a flush while an earlier one
+    /// still waits for the metrics exporter or the console's output waits for that
+    /// one (one at a time, whichever thread asks). An error also counts the spans and log
     /// records accepted before the flush and lost since the previous flush, by
     /// exports of the processors' own schedule too (whose failures the SDK's flush
     /// does not see): an estimate while spans flow on (a loss may show at a later

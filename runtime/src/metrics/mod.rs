@@ -491,16 +491,13 @@ impl Pipeline {
 
     /// Starts exporting what was measured so far, on a thread of its own: the
     /// SDK's periodic reader sets no limit on a flush. One flush at a time: while
-    /// an earlier one still waits for the exporter, another is refused rather
-    /// than queued behind it (each would hold a thread, and run a whole export
-    /// later, ahead of the shutdown's).
+    /// an earlier one still waits for the exporter, another waits for that one
+    /// rather than start its own behind it (each would hold a thread, and run a
+    /// whole export later, ahead of the shutdown's).
     pub(crate) fn start_flush(&self) -> crate::background::Pending {
         let provider = self.provider.clone();
-        self.flushing.start(
-            "otel-traced-metrics-flush",
-            "an earlier flush of the metrics still waits for the exporter",
-            move || provider.force_flush(),
-        )
+        self.flushing
+            .start("otel-traced-metrics-flush", move || provider.force_flush())
     }
 
     /// Stops measuring if this pipeline was measured into, then starts exporting
