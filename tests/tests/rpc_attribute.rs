@@ -708,6 +708,31 @@ fn url_full_and_the_server_address_name_the_server_the_request_names() {
         );
         assert_eq!(attribute(&span, "server.port"), Some(&Value::I64(port)));
     }
+    // An empty `Host` names nothing: the server given does.
+    let empty_host = http::Request::get("/users/7")
+        .header("host", "")
+        .body(())
+        .unwrap();
+    let span = capture(|| api_call_to(empty_host, "https://a.example.com")).spans()[0].clone();
+    assert_eq!(
+        attribute(&span, "url.full"),
+        Some(&string("https://a.example.com/users/7"))
+    );
+    assert_eq!(
+        attribute(&span, "server.address"),
+        Some(&string("a.example.com"))
+    );
+    // A connector's URL of a Unix socket (hyperlocal's, its path hex-encoded)
+    // names no server: the socket given does.
+    let socket = http::Request::get("unix://2f72756e2f646f636b65722e736f636b:0/containers/json")
+        .body(())
+        .unwrap();
+    let span = capture(|| api_call_to(socket, "unix:///run/docker.sock")).spans()[0].clone();
+    assert_eq!(
+        attribute(&span, "server.address"),
+        Some(&string("/run/docker.sock"))
+    );
+    assert_eq!(attribute(&span, "server.port"), None);
 }
 
 /// A client whose carrier is the request's headers alone.

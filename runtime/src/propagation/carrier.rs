@@ -486,6 +486,7 @@ mod http_carriers {
                 .headers()
                 .get(http::header::HOST)
                 .and_then(|host| host.to_str().ok())
+                .filter(|host| !host.is_empty())
         };
         RequestTarget {
             method: Some(request.method().as_str()),

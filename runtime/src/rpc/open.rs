@@ -504,8 +504,10 @@ pub(crate) fn attributes(
                 Side::Client => {
                     let target = &client_target(target, server);
                     let url = full_url(target);
-                    // The server `url.full` names, when there is one.
-                    let server = server.filter(|_| url.is_none());
+                    // The server a web `url.full` names, when there is one (not a
+                    // connector's `unix://` URL of a socket, which `server` names).
+                    let named = url.is_some() && target.scheme.is_some_and(is_web);
+                    let server = server.filter(|_| !named);
                     if let Some(url) = url {
                         attributes.push(KeyValue::new("url.full", url));
                     }
@@ -736,12 +738,7 @@ fn under_server_layer(current: &Context, layer: &SpanContext, extracted: Context
 /// and `server.address` name one server.
 fn client_target<'a>(target: &RequestTarget<'a>, server: Option<&'a str>) -> RequestTarget<'a> {
     match server.map(url_authority) {
-        Some((Some(scheme), authority))
-            if !authority.is_empty()
-                && ["http", "https"]
-                    .iter()
-                    .any(|web| scheme.eq_ignore_ascii_case(web)) =>
-        {
+        Some((Some(scheme), authority)) if !authority.is_empty() && is_web(scheme) => {
             RequestTarget {
                 scheme: target.scheme.or(Some(scheme)),
                 authority: target.authority.or(Some(authority)),
@@ -750,6 +747,13 @@ fn client_target<'a>(target: &RequestTarget<'a>, server: Option<&'a str>) -> Req
         }
         _ => *target,
     }
+}
+
+/// Whether `scheme` is `http` or `https`, in any case.
+fn is_web(scheme: &str) -> bool {
+    ["http", "https"]
+        .iter()
+        .any(|web| scheme.eq_ignore_ascii_case(web))
 }
 
 /// `url.full` of a client request: absolute, user information written
