@@ -31,7 +31,8 @@ pub(crate) enum ExceptionSignal {
 }
 
 /// Logs are exported when `OTEL_LOGS_EXPORTER=otlp` says so, or, when it is
-/// unset, as soon as spans go over OTLP or an endpoint variable applies to logs
+/// unset, as soon as spans go over OTLP (not to an HTTP endpoint of a path of
+/// its own, [`otlp::has_room_beside`]) or an endpoint variable applies to logs
 /// (the general one too): to the same collector as the spans unless the logs
 /// variables say otherwise.
 pub(crate) fn destination(vars: &Vars, traces: &Destination) -> Result<LogsDestination, InitError> {

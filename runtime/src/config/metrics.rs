@@ -50,7 +50,8 @@ pub(crate) enum Temporality {
 /// Metrics go where `OTEL_METRICS_EXPORTER` says (`otlp`, `console` or `none`);
 /// unset, over OTLP when an endpoint variable applies to them (the general one
 /// too: spans turned off or printed do not take a collector's metrics away), else
-/// they follow the spans: over OTLP to the same collector, a summary on the
+/// they follow the spans: over OTLP to the same collector (none beside an HTTP
+/// endpoint of a path of its own, [`otlp::has_room_beside`]), a summary on the
 /// console beside the console waterfall, none when spans go nowhere or to an
 /// exporter of the application's.
 /// A build without the `metrics` feature measures nothing: metrics asked for by

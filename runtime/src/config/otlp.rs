@@ -352,13 +352,20 @@ fn endpoint_url(url: &str) -> Option<String> {
 
 /// Whether other signals can go beside spans sent to `traces`: over gRPC, the
 /// collector's address takes every signal; over HTTP, only an endpoint whose path
-/// is the standard `/v1/traces` says where the others go (in its place). A
-/// vendor's own path (`/v2/trace/otlp`) says nothing of theirs: the signal's
-/// path set after it would fail every export.
+/// is the standard `/v1/traces` (theirs in its place) or none (theirs added) says
+/// where the others go. A vendor's own path (`/v2/trace/otlp`) says nothing of
+/// theirs: the signal's path set after it would fail every export.
 pub(crate) fn has_room_beside(traces: &OtlpSettings) -> bool {
     let url = &traces.endpoint;
     let location = &url[..url.find(['?', '#']).unwrap_or(url.len())];
-    traces.protocol == Protocol::Grpc || (location.trim_end_matches('/')).ends_with(TRACES.path)
+    let after_scheme = location
+        .split_once("://")
+        .map_or(location, |(_, rest)| rest);
+    let path = after_scheme
+        .find('/')
+        .map_or("", |start| &after_scheme[start..]);
+    let path = path.trim_end_matches('/');
+    traces.protocol == Protocol::Grpc || path.is_empty() || path.ends_with(TRACES.path)
 }
 
 /// The endpoint of `signal` on the collector that traces were sent to by a

@@ -241,6 +241,15 @@ fn nothing_goes_beside_spans_whose_http_path_is_not_the_standard_one() {
         logs_endpoint(&[vendor, general]).0,
         "https://collector:4318/v1/logs"
     );
+    // An endpoint with no path takes theirs beside the spans'.
+    assert_eq!(
+        logs_endpoint(&[(
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            "http://collector:4318/?k=v"
+        )])
+        .0,
+        "http://collector:4318/v1/logs?k=v"
+    );
     // Over gRPC, the collector's address takes every signal.
     let grpc = [
         (
