@@ -281,7 +281,6 @@ fn compression(settings: &OtlpSettings) -> Option<opentelemetry_otlp::Compressio
         .map(|Compression::Gzip| opentelemetry_otlp::Compression::Gzip)
 }
 
-/// A gRPC exporter builder of either signal, every setting applied explicitly.
 /// The exporter's refusal of `settings` (an endpoint that passed our checks but not
 /// its URI parser), with the endpoint it quotes shown without its user information
 /// and query, which may hold a token.
@@ -291,6 +290,7 @@ fn exporter_error(error: &impl std::fmt::Display, settings: &OtlpSettings) -> In
     InitError::Exporter(error.to_string().replace(endpoint.as_str(), &shown))
 }
 
+/// A gRPC exporter builder of either signal, every setting applied explicitly.
 fn grpc<B: WithExportConfig + WithTonicConfig>(
     builder: B,
     settings: &OtlpSettings,

@@ -1,6 +1,9 @@
 //! `use_global_provider()`: an application that builds its own provider gets our
 //! spans through `opentelemetry::global`, until the guard is dropped.
 
+use otel_traced::opentelemetry::trace::{
+    SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState,
+};
 use otel_traced::opentelemetry::{Context, KeyValue, global};
 use otel_traced::sdk::error::OTelSdkResult;
 use otel_traced::sdk::trace::{SdkTracerProvider, Span, SpanData, SpanProcessor};
@@ -137,17 +140,15 @@ fn a_stream_dropped_while_the_applications_processor_panics_still_drops_its_body
     assert!(*dropped.lock().unwrap(), "what the stream held was dropped");
 }
 
-/// The application's processor noting each span that ends, and whether it was
-/// the current span then (what its `on_end` would open would be its child).
+/// The application's processor noting each span that ends, and the span current
+/// then (what its `on_end` would open would be that span's child).
 #[derive(Debug, Clone, Default)]
-struct EndsCurrent(Arc<Mutex<Vec<(String, bool)>>>);
+struct EndsCurrent(Arc<Mutex<Vec<(String, SpanId)>>>);
 
 impl SpanProcessor for EndsCurrent {
     fn on_start(&self, _span: &mut Span, _context: &Context) {}
     fn on_end(&self, span: SpanData) {
-        use otel_traced::opentelemetry::trace::TraceContextExt as _;
-        let current =
-            Context::current().span().span_context().span_id() == span.span_context.span_id();
+        let current = Context::current().span().span_context().span_id();
         self.0
             .lock()
             .unwrap()
@@ -159,6 +160,20 @@ impl SpanProcessor for EndsCurrent {
     fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
         Ok(())
     }
+}
+
+/// The span of the code calling the functions: a remote parent's.
+const CALLER: SpanId = SpanId::from_bytes(*b"\x00\xf0\x67\xaa\x0b\xa9\x02\xb7");
+
+/// A context whose span is [`CALLER`], sampled.
+fn caller() -> Context {
+    Context::new().with_remote_span_context(SpanContext::new(
+        TraceId::from_bytes(*b"\x4b\xf9\x2f\x35\x77\xb3\x4d\xa6\xa3\xce\x92\x9d\x0e\x0e\x47\x36"),
+        CALLER,
+        TraceFlags::SAMPLED,
+        true,
+        TraceState::default(),
+    ))
 }
 
 #[traced]
@@ -181,19 +196,18 @@ fn a_span_ends_under_its_callers_context_not_its_own() {
         .build();
     global::set_tracer_provider(provider);
     let guard = otel_traced::use_global_provider().expect("installed");
-    inner("sync");
-    futures::executor::block_on(awaited("async"));
-    let items: Vec<u32> = futures::executor::block_on_stream(listed("stream")).collect();
+    let items: Vec<u32> = {
+        let _caller = caller().attach();
+        inner("sync");
+        futures::executor::block_on(awaited("async"));
+        futures::executor::block_on_stream(listed("stream")).collect()
+    };
     assert_eq!(items, [1, 2]);
     drop(guard);
     global::set_tracer_provider(SdkTracerProvider::builder().build());
     assert_eq!(
         *ends_current.0.lock().unwrap(),
-        [
-            ("inner".to_owned(), false),
-            ("awaited".to_owned(), false),
-            ("listed".to_owned(), false)
-        ]
+        ["inner", "awaited", "listed"].map(|name| (name.to_owned(), CALLER))
     );
 }
 
@@ -301,6 +315,7 @@ fn a_span_a_panic_ends_ends_under_its_callers_context_not_its_own() {
         .build();
     global::set_tracer_provider(provider);
     let guard = otel_traced::use_global_provider().expect("installed");
+    let caller = caller().attach();
     let panicked = [
         catch_unwind(|| fails("sync")).is_err(),
         catch_unwind(|| futures::executor::block_on(fails_awaited("async"))).is_err(),
@@ -316,6 +331,7 @@ fn a_span_a_panic_ends_ends_under_its_callers_context_not_its_own() {
         serve_failing(http::Method::POST),
         serve_failing(http::Method::PUT),
     ];
+    drop(caller);
     drop(guard);
     global::set_tracer_provider(SdkTracerProvider::builder().build());
     assert_eq!(panicked, [true; 9], "every panic goes on");
@@ -330,6 +346,6 @@ fn a_span_a_panic_ends_ends_under_its_callers_context_not_its_own() {
         "POST",
         "PUT",
     ]
-    .map(|name| (name.to_owned(), false));
+    .map(|name| (name.to_owned(), CALLER));
     assert_eq!(*ends_current.0.lock().unwrap(), ended);
 }

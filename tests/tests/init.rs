@@ -987,26 +987,36 @@ fn a_console_exporter_given_prints_what_it_holds_at_a_flush() {
 #[test]
 fn an_endpoint_the_exporter_refuses_is_shown_without_its_secrets() {
     let _turn = otel_traced_tests::installing_turn();
+    // Each signal's exporter alone: the spans', the logs', the metrics'.
+    let signals = [
+        ("otlp", "none", "none"),
+        ("none", "otlp", "none"),
+        ("none", "none", "otlp"),
+    ];
     for protocol in ["http/protobuf", "grpc"] {
         for endpoint in [
             // Two colons: our check reads a host, the exporter's URI parser none.
             "https://user:s3cr3t@collector::4318/?api_key=s3cr3t",
             "https://collector:4318/?api_key=s3cr3t and more",
         ] {
-            let error = otel_traced::Config::from_vars([
-                ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
-                ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
-                ("OTEL_METRICS_EXPORTER", "otlp"),
-            ])
-            .install()
-            .expect_err("the exporter refuses the endpoint")
-            .to_string();
-            assert!(
-                error.starts_with("the OTLP exporter could not be set up")
-                    && error.contains("https://")
-                    && !error.contains("s3cr3t"),
-                "{protocol} {endpoint}: {error}"
-            );
+            for (traces, logs, metrics) in signals {
+                let error = otel_traced::Config::from_vars([
+                    ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
+                    ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
+                    ("OTEL_TRACES_EXPORTER", traces),
+                    ("OTEL_LOGS_EXPORTER", logs),
+                    ("OTEL_METRICS_EXPORTER", metrics),
+                ])
+                .install()
+                .expect_err("the exporter refuses the endpoint")
+                .to_string();
+                assert!(
+                    error.starts_with("the OTLP exporter could not be set up")
+                        && error.contains("https://")
+                        && !error.contains("s3cr3t"),
+                    "{protocol} {endpoint} ({traces}, {logs}, {metrics}): {error}"
+                );
+            }
         }
     }
 }
