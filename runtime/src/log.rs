@@ -47,14 +47,20 @@ impl<L: Log> Log for TraceContextLogger<L> {
         if !self.inner.enabled(record.metadata()) {
             return;
         }
-        if crate::logs::exported() && record.args().as_str().is_none() {
+        // Read once: logs installed meanwhile (an `init()` on another thread)
+        // must not export a record that was not formatted for it.
+        let exported = crate::logs::exported();
+        if exported && record.args().as_str().is_none() {
             // Formatted once, for the export and `inner` alike: a value that can be
             // formatted only once (itertools' `format`) would panic the second
             // time, and any other would be formatted twice.
             let message = record.args().to_string();
-            self.log_exported(&record.to_builder().args(format_args!("{message}")).build());
+            self.log_exported(
+                &record.to_builder().args(format_args!("{message}")).build(),
+                true,
+            );
         } else {
-            self.log_exported(record);
+            self.log_exported(record, exported);
         }
     }
 
@@ -64,10 +70,12 @@ impl<L: Log> Log for TraceContextLogger<L> {
 }
 
 impl<L: Log> TraceContextLogger<L> {
-    /// Exports `record` (when logs are exported) and hands it to `inner` with the
-    /// current span's ids.
-    fn log_exported(&self, record: &Record<'_>) {
-        crate::logs::export_log_record(record);
+    /// Exports `record` (when `export`, logs being exported) and hands it to
+    /// `inner` with the current span's ids.
+    fn log_exported(&self, record: &Record<'_>, export: bool) {
+        if export {
+            crate::logs::export_log_record(record);
+        }
         let span_context = crate::thread_exit::current_span_context();
         let Some(span_context) = span_context.filter(SpanContext::is_valid) else {
             self.inner.log(record);
