@@ -229,7 +229,7 @@ impl<T, E: HasReply> ViaItemReply for &&&&&&&ItemProbe<'_, Result<T, E>> {
                 handle.record_error(std::any::type_name::<E>(), || {
                     let description = match error.reply() {
                         Reply::Grpc { message, .. } => crate::value::bounded_text(message),
-                        Reply::Http { status } => status.to_string(),
+                        Reply::Http { status } => http_status_text(status),
                     };
                     ErrorReport::from_text::<E>(description)
                 });
@@ -237,6 +237,16 @@ impl<T, E: HasReply> ViaItemReply for &&&&&&&ItemProbe<'_, Result<T, E>> {
             }
         }
     }
+}
+
+/// An HTTP status as `http::StatusCode` displays it (`502 Bad Gateway`): the
+/// description a returned `StatusCode` error gets.
+fn http_status_text(status: u16) -> String {
+    #[cfg(feature = "http")]
+    if let Ok(code) = http::StatusCode::from_u16(status) {
+        return code.to_string();
+    }
+    status.to_string()
 }
 
 /// Any other `Err`: recorded as `#[traced]` records a function's error

@@ -552,7 +552,11 @@ fn a_status_of_another_protocol_is_an_error_not_the_calls_reply() {
         attribute(span, "error.type"),
         Some(&string("http::status::StatusCode"))
     );
-    assert_eq!(span.status, Status::error("502"));
+    assert_eq!(
+        span.status,
+        Status::error("502 Bad Gateway"),
+        "described as a returned status is"
+    );
     assert_eq!(
         attribute(span, "rpc.response.status_code"),
         Some(&string("OK")),
