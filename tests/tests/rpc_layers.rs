@@ -540,6 +540,15 @@ fn a_transports_own_error_type_is_read_as_tonic_reads_it() {
         attribute(span, "rpc.response.status_code"),
         Some(&string("CANCELLED"))
     );
+    assert_eq!(attribute(span, "error.type"), Some(&string("CANCELLED")));
+    assert_eq!(
+        span.status,
+        otel_traced::opentelemetry::trace::Status::error(format!(
+            "h2 protocol error: {}",
+            h2::Error::from(h2::Reason::CANCEL)
+        )),
+        "a client's CANCELLED is an error"
+    );
 }
 
 #[test]
