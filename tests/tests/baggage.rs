@@ -134,6 +134,66 @@ fn with_async_carries_the_entries_into_the_futures_span_and_every_poll() {
     assert_eq!(baggage::get("tier"), None, "only inside the future");
 }
 
+/// Pending once, woken at once: a future's await between two polls.
+async fn yield_once() {
+    let mut yielded = false;
+    std::future::poll_fn(move |task| {
+        if std::mem::replace(&mut yielded, true) {
+            std::task::Poll::Ready(())
+        } else {
+            task.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+}
+
+#[traced(set_baggage(tier = "gold"))]
+async fn priced_after_a_yield() -> Option<String> {
+    yield_once().await;
+    baggage::get("tier")
+}
+
+#[traced]
+async fn tier_after_a_yield() -> Option<String> {
+    yield_once().await;
+    baggage::get("tier")
+}
+
+/// Polls `future` once here, then to its end on another thread under the baggage
+/// `tier = silver`; the baggage seen here between the polls, and its output.
+fn polled_apart<F: std::future::Future<Output = Option<String>> + Send + 'static>(
+    future: F,
+) -> (Option<String>, Option<String>) {
+    let mut future = Box::pin(future);
+    let waker = futures::task::noop_waker();
+    let first = future
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(&waker));
+    assert!(first.is_pending(), "it awaits once");
+    let between = baggage::get("tier");
+    let output = std::thread::spawn(move || {
+        baggage::with([("tier", "silver")], || futures::executor::block_on(future))
+    })
+    .join()
+    .expect("polled to its end");
+    (between, output)
+}
+
+#[test]
+fn baggage_a_future_carries_is_current_only_while_it_is_polled() {
+    assert_eq!(
+        polled_apart(priced_after_a_yield()),
+        (None, Some("gold".to_owned())),
+        "set_baggage"
+    );
+    assert_eq!(
+        polled_apart(baggage::with_async([("tier", "gold")], tier_after_a_yield())),
+        (None, Some("gold".to_owned())),
+        "with_async"
+    );
+}
+
 /// A tenant whose `Display` panics (a bug of its own).
 struct Broken;
 
