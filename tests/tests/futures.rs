@@ -45,7 +45,12 @@ async fn an_impl_future_is_instrumented_from_the_call_to_its_completion() {
     let span = captured.find("fetch_later").unwrap();
     assert!(span.start_time <= created, "the span opens at the call");
     assert_eq!(attribute(span, "id"), Some(&Value::I64(21)));
-    assert_child_of(captured.find("step").unwrap(), span);
+    let step = captured.find("step").unwrap();
+    assert_child_of(step, span);
+    assert!(
+        span.end_time >= step.end_time,
+        "and ends when the future completes"
+    );
 }
 
 #[traced]
@@ -342,8 +347,12 @@ async fn other_aliases_of_those_names_compile_as_before() {
     let captured =
         capture_async(async { (through_user_alias(1).await, through_tonic_alias(2).await) }).await;
     assert_eq!(*captured.output(), (Ok(1), Ok(2)));
-    assert!(captured.find("through_user_alias").is_some());
-    assert!(captured.find("through_tonic_alias").is_some());
+    for (name, id) in [("through_user_alias", 1), ("through_tonic_alias", 2)] {
+        let span = captured.find(name).expect("its span");
+        assert_eq!(attribute(span, "id"), Some(&Value::I64(id)));
+        assert_eq!(span.status, Status::Unset);
+        assert_eq!(attribute(span, "otel_traced.cancelled"), None);
+    }
 }
 
 #[tokio::test]
@@ -409,6 +418,21 @@ async fn futures_and_streams_whose_types_only_the_signature_writes() {
         "a BoxStream's span lasts until the stream ends"
     );
     assert_child_of(captured.find("step").expect("the future's own call"), boxed);
+    assert_eq!(
+        attribute(
+            captured.find("numbers").expect("the span"),
+            "otel_traced.messages"
+        ),
+        Some(&Value::I64(2))
+    );
+    assert_eq!(
+        attribute(
+            captured.find("spawn_doubling").expect("the span"),
+            "otel_traced.cancelled"
+        ),
+        None,
+        "the handle it returns is its output"
+    );
 }
 
 /// A fused future, as `select!` in a loop wants one.
@@ -467,7 +491,9 @@ async fn fused_futures_and_streams_are_instrumented_to_their_end_and_stay_fused(
         Some(&Value::I64(2)),
         "a stream: its span lasts to its end"
     );
-    assert!(captured.find("fused_beside").is_some());
+    let beside = captured.find("fused_beside").expect("its span");
+    assert_eq!(attribute(beside, "id"), Some(&Value::I64(1)));
+    assert_eq!(attribute(beside, "otel_traced.cancelled"), None);
 }
 
 #[traced]

@@ -300,16 +300,20 @@ fn a_panic_that_skipped_the_hook_gets_no_location_of_an_earlier_one() {
     let captured = capture(|| {
         // An earlier panic, caught outside any span: the hook saw it.
         let _ = std::panic::catch_unwind(|| panic!("earlier, unrelated"));
-        std::panic::catch_unwind(|| reraises("re-raised")).is_err()
+        let reraised = std::panic::catch_unwind(|| reraises("re-raised")).is_err();
+        // A panic the hook sees, in the same capture: its location is recorded.
+        reraised && std::panic::catch_unwind(|| divide(1, 0)).is_err()
     });
     assert!(*captured.output());
     let span = captured.find("reraises").unwrap();
     assert_eq!(span.status, Status::error("re-raised"));
-    let event = exception(span);
-    assert!(
-        !event.iter().any(|kv| kv.key.as_str() == "code.file.path"),
-        "{event:?}"
-    );
+    let has_location = |span| {
+        exception(span)
+            .iter()
+            .any(|kv| kv.key.as_str() == "code.file.path")
+    };
+    assert!(!has_location(span), "{:?}", exception(span));
+    assert!(has_location(captured.find("divide").unwrap()));
 }
 
 /// A value whose attribute cannot be made: its `AsAttribute` panics.

@@ -123,10 +123,12 @@ fn a_handler_behind_a_server_layer_continues_the_layers_trace() {
             handler.span_context.trace_id(),
             layer.span_context.trace_id()
         );
-        assert_eq!(
-            layer.parent_span_id.to_string() == TRACEPARENT[36..52],
-            traceparent
-        );
+        let parent = if traceparent {
+            SpanId::from_hex(&TRACEPARENT[36..52]).unwrap()
+        } else {
+            SpanId::INVALID
+        };
+        assert_eq!(layer.parent_span_id, parent, "{traceparent}");
     }
 }
 

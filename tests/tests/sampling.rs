@@ -417,7 +417,10 @@ fn a_callers_hint_does_not_reach_a_span_continuing_another_trace() {
         true,
         TraceState::default(),
     );
-    let captured = Capture::new().run(|| consume(carried.clone()));
+    // Only the carried trace's flag keeps a span here.
+    let captured = Capture::new()
+        .sampler(Sampler::ParentBased(Box::new(Sampler::AlwaysOff)))
+        .run(|| consume(carried.clone()));
     assert!(*captured.output(), "the message's trace is sampled");
     let handle = captured
         .find("handle_order")
@@ -461,13 +464,14 @@ fn a_future_sampled_out_under_an_unsampled_local_parent_carries_that_parent() {
     assert!(!*captured.output(), "probe ran under the unsampled parent");
 }
 
-/// A sampler that drops everything and remembers, per span name, the attribute keys
-/// and the links it was shown.
+/// A sampler that drops everything and remembers, per span name, the attributes
+/// and the links' span contexts it was shown.
 #[derive(Clone, Debug, Default)]
 struct Shown(std::sync::Arc<std::sync::Mutex<Vec<Question>>>);
 
-/// A span's name, the attribute keys and the number of links its sampler was shown.
-type Question = (String, Vec<String>, usize);
+/// A span's name, the attributes (key and value, as text) and the span contexts
+/// of the links its sampler was shown.
+type Question = (String, Vec<(String, String)>, Vec<(TraceId, SpanId)>);
 
 impl ShouldSample for Shown {
     fn should_sample(
@@ -479,11 +483,18 @@ impl ShouldSample for Shown {
         attributes: &[KeyValue],
         links: &[Link],
     ) -> SamplingResult {
-        let keys = attributes.iter().map(|kv| kv.key.to_string()).collect();
+        let attributes = attributes
+            .iter()
+            .map(|kv| (kv.key.to_string(), kv.value.to_string()))
+            .collect();
+        let links = links
+            .iter()
+            .map(|link| (link.span_context.trace_id(), link.span_context.span_id()))
+            .collect();
         self.0
             .lock()
             .unwrap()
-            .push((name.to_owned(), keys, links.len()));
+            .push((name.to_owned(), attributes, links));
         SamplingResult {
             decision: SamplingDecision::Drop,
             attributes: Vec::new(),
@@ -539,34 +550,53 @@ fn samplers_see_the_boundary_attributes_and_links_when_the_span_is_created() {
             .unwrap_or_else(|| panic!("{name} not asked: {shown:?}"))
             .clone()
     };
+    let shows = |attributes: &[(String, String)], expected: &[(&str, &str)]| {
+        for (key, value) in expected {
+            assert!(
+                attributes.iter().any(|(k, v)| k == key && v == value),
+                "{key}={value} in {attributes:?}"
+            );
+        }
+    };
     let (_, server, _) = keys("GET /orders/{id}");
-    for key in [
-        "http.request.method",
-        "http.route",
-        "url.path",
-        "url.scheme",
-        "server.address",
-    ] {
-        assert!(server.iter().any(|k| k == key), "{key} in {server:?}");
-    }
+    shows(
+        &server,
+        &[
+            ("http.request.method", "GET"),
+            ("http.route", "/orders/{id}"),
+            ("url.path", "/orders/7"),
+            ("url.scheme", "http"),
+            ("server.address", "shop"),
+            ("server.port", "8080"),
+        ],
+    );
     let (_, client, _) = keys("shop.v1.Inventory/Reserve");
-    for key in [
-        "rpc.system.name",
-        "rpc.method",
-        "server.address",
-        "server.port",
-    ] {
-        assert!(client.iter().any(|k| k == key), "{key} in {client:?}");
-    }
+    shows(
+        &client,
+        &[
+            ("rpc.system.name", "grpc"),
+            ("rpc.method", "shop.v1.Inventory/Reserve"),
+            ("server.address", "inventory"),
+            ("server.port", "50051"),
+        ],
+    );
     let (_, consumer, links) = keys("process orders");
-    for key in [
-        "messaging.system",
-        "messaging.operation.type",
-        "messaging.destination.name",
-    ] {
-        assert!(consumer.iter().any(|k| k == key), "{key} in {consumer:?}");
-    }
-    assert_eq!(links, 1, "the message's creation context, as a link");
+    shows(
+        &consumer,
+        &[
+            ("messaging.system", "kafka"),
+            ("messaging.operation.type", "process"),
+            ("messaging.destination.name", "orders"),
+        ],
+    );
+    assert_eq!(
+        links,
+        [(
+            TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap(),
+            SpanId::from_hex("00f067aa0ba902b7").unwrap()
+        )],
+        "the message's creation context, as a link"
+    );
 }
 
 /// An HTTP server continuing its caller's trace.

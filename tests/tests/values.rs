@@ -205,14 +205,18 @@ struct Customer {
 }
 
 #[traced]
-fn non_scalar(customer: Customer, list: Vec<Customer>) -> u64 {
-    customer.id + list.len() as u64
+fn non_scalar(customer: Customer, list: Vec<Customer>, known: u64) -> u64 {
+    customer.id + list.len() as u64 + known
 }
 
 #[test]
 fn a_non_scalar_parameter_is_not_recorded_by_default() {
-    let captured = capture(|| non_scalar(Customer { id: 1 }, Vec::new()));
-    assert!(own_keys(&captured.spans()[0]).is_empty());
+    let captured = capture(|| non_scalar(Customer { id: 1 }, Vec::new(), 2));
+    assert_eq!(
+        own_keys(&captured.spans()[0]),
+        ["known"],
+        "the scalar beside them is"
+    );
 }
 
 struct Sku(&'static str);
