@@ -408,6 +408,7 @@ pub(crate) fn span_pipeline(
     exporter: impl SpanExporter + 'static,
     batch: BatchSettings,
     counters: Arc<Counters>,
+    max_attributes: u32,
 ) -> (BoxedProcessor, Option<crate::console::HeldSpans>) {
     let console = (&exporter as &dyn std::any::Any)
         .downcast_ref::<crate::console::ConsoleExporter>()
@@ -420,6 +421,7 @@ pub(crate) fn span_pipeline(
     let exporter = CountedExporter {
         inner: exporter,
         counters,
+        max_attributes,
     };
     (crate::processor::batch(exporter, batch, delay), console)
 }
@@ -445,6 +447,7 @@ pub(crate) fn install(
     }));
     let spans_to_collector = matches!(settings.destination, Destination::Otlp(_));
     let mut console = None;
+    let max_attributes = settings.span_limits.max_attributes_per_span;
     let processor = match settings.destination {
         Destination::None => None,
         Destination::Console => {
@@ -455,13 +458,19 @@ pub(crate) fn install(
                 crate::console::ConsoleExporter::new(),
                 settings.batch,
                 Arc::clone(&counters),
+                max_attributes,
             );
             console = held;
             Some(processor)
         }
-        Destination::Otlp(otlp) => Some(otlp_processor(otlp, settings.batch, &counters)?),
+        Destination::Otlp(otlp) => Some(otlp_processor(
+            otlp,
+            settings.batch,
+            &counters,
+            max_attributes,
+        )?),
         Destination::Custom => custom.map(|factory| {
-            let (processor, held) = factory(settings.batch, Arc::clone(&counters));
+            let (processor, held) = factory(settings.batch, Arc::clone(&counters), max_attributes);
             console = held;
             processor
         }),
@@ -482,9 +491,12 @@ pub(crate) fn install(
     let mut metrics =
         crate::metrics::Pipeline::start(&settings.metrics, custom_metrics, resource.clone())?;
     let (builder, sampler) = crate::sampling::provider_builder(Box::new(settings.sampler));
-    let mut builder = builder
-        .with_resource(resource)
-        .with_span_limits(settings.span_limits);
+    let mut builder =
+        builder
+            .with_resource(resource)
+            .with_span_limits(crate::processor::with_room_for_repeats(
+                settings.span_limits,
+            ));
     if let Some(processor) = processor {
         builder = builder.with_span_processor(Accepted {
             inner: processor,
@@ -572,9 +584,10 @@ fn otlp_processor(
     otlp: crate::config::OtlpSettings,
     batch: crate::config::BatchSettings,
     counters: &Arc<Counters>,
+    max_attributes: u32,
 ) -> Result<BoxedProcessor, InitError> {
     let exporter = crate::otlp::exporter(otlp, batch.export_timeout)?;
-    Ok(span_pipeline(exporter, batch, Arc::clone(counters)).0)
+    Ok(span_pipeline(exporter, batch, Arc::clone(counters), max_attributes).0)
 }
 
 /// The logs pipeline of the configuration, if it exports logs.
@@ -622,6 +635,7 @@ fn otlp_processor(
     _otlp: crate::config::OtlpSettings,
     _batch: crate::config::BatchSettings,
     _counters: &Arc<Counters>,
+    _max_attributes: u32,
 ) -> Result<BoxedProcessor, InitError> {
     Err(InitError::MissingFeature("otlp"))
 }

@@ -19,6 +19,7 @@
 mod late;
 
 use late::LateAttributes;
+pub(crate) use late::REPEATS_AT_MOST;
 use opentelemetry::KeyValue;
 use opentelemetry::trace::{Span, SpanContext, SpanRef, Status};
 use std::borrow::Cow;

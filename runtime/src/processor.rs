@@ -14,7 +14,7 @@ use crate::value::cut_span_to_length_limit;
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{
-    BatchConfigBuilder, BatchSpanProcessor, Span, SpanData, SpanExporter, SpanProcessor,
+    BatchConfigBuilder, BatchSpanProcessor, Span, SpanData, SpanExporter, SpanLimits, SpanProcessor,
 };
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -217,6 +217,9 @@ impl Counters {
 pub(crate) struct CountedExporter<E> {
     pub inner: E,
     pub counters: Arc<Counters>,
+    /// `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`, which the SDK is given room past
+    /// ([`with_room_for_repeats`]): held here, on the export thread.
+    pub max_attributes: u32,
 }
 
 /// Counts the spans an exporter delivered, each attribute key kept once and every
@@ -239,6 +242,7 @@ impl<E: SpanExporter> SpanExporter for CountedExporter<E> {
         }
         for span in &mut batch {
             keep_last_values(&mut span.attributes);
+            within_attribute_limit(span, self.max_attributes);
             cut_span_to_length_limit(span);
         }
         // One request, unless its spans weigh more than a collector takes at once.
@@ -292,6 +296,32 @@ impl<P: SpanProcessor> SpanProcessor for Accepted<P> {
 
     fn set_resource(&mut self, resource: &opentelemetry_sdk::Resource) {
         self.inner.set_resource(resource);
+    }
+}
+
+/// `limits` with room past the attribute count limit for keys set again: the SDK
+/// appends every attribute set, and drops those past its limit, so a key set
+/// again (a value overwritten, which the specification says adds none) took a
+/// place, and one more set at the limit was dropped whole, or crowded out a key of
+/// its own. The limit itself holds where spans are exported, each key once
+/// ([`within_attribute_limit`]).
+pub(crate) fn with_room_for_repeats(limits: SpanLimits) -> SpanLimits {
+    SpanLimits {
+        max_attributes_per_span: (limits.max_attributes_per_span)
+            .saturating_add(crate::kept::REPEATS_AT_MOST),
+        ..limits
+    }
+}
+
+/// Holds `span`, each of its keys once already ([`keep_last_values`]), to `max`
+/// attributes, those past the limit counted as dropped.
+pub(crate) fn within_attribute_limit(span: &mut SpanData, max: u32) {
+    let max = max as usize;
+    let excess = span.attributes.len().saturating_sub(max);
+    if excess > 0 {
+        span.attributes.truncate(max);
+        span.dropped_attributes_count = (span.dropped_attributes_count)
+            .saturating_add(u32::try_from(excess).unwrap_or(u32::MAX));
     }
 }
 
@@ -443,6 +473,7 @@ mod tests {
         let exporter = CountedExporter {
             inner,
             counters: Arc::clone(&counters),
+            max_attributes: 128,
         };
         let batch = vec![span("a", 2 << 20), span("b", 2 << 20), span("c", 2 << 20)];
         let result = {

@@ -25,14 +25,14 @@
 
 mod settle;
 
-use crate::processor::keep_last_values;
+use crate::processor::{keep_last_values, within_attribute_limit};
 use crate::render::{Style, render_trees};
 use crate::route::{CaptureRoute, Carried, lock};
 use crate::value::cut_span_to_length_limit;
 use opentelemetry::Context;
 use opentelemetry::context::FutureExt as _;
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{Sampler, ShouldSample, Span, SpanData, SpanProcessor};
+use opentelemetry_sdk::trace::{Sampler, ShouldSample, Span, SpanData, SpanLimits, SpanProcessor};
 use settle::Settling;
 use std::future::Future;
 use std::sync::{Arc, Mutex, Weak};
@@ -165,6 +165,9 @@ impl OpenCapture {
         let settling = Arc::new(Settling::default());
         let (builder, sampler) = crate::sampling::provider_builder(sampler);
         let provider = builder
+            .with_span_limits(crate::processor::with_room_for_repeats(
+                SpanLimits::default(),
+            ))
             .with_span_processor(CaptureProcessor {
                 recorded: Arc::clone(&recorded),
                 settling: Arc::clone(&settling),
@@ -223,6 +226,7 @@ impl SpanProcessor for CaptureProcessor {
 
     fn on_end(&self, mut span: SpanData) {
         keep_last_values(&mut span.attributes);
+        within_attribute_limit(&mut span, SpanLimits::default().max_attributes_per_span);
         cut_span_to_length_limit(&mut span);
         let mut recorded = lock(&self.recorded);
         recorded.running = recorded.running.saturating_sub(1);

@@ -1020,3 +1020,74 @@ fn an_endpoint_the_exporter_refuses_is_shown_without_its_secrets() {
         }
     }
 }
+
+/// Keeps the spans it is given.
+#[derive(Clone, Debug, Default)]
+struct KeptSpans(std::sync::Arc<std::sync::Mutex<Vec<otel_traced::sdk::trace::SpanData>>>);
+
+impl otel_traced::sdk::trace::SpanExporter for KeptSpans {
+    async fn export(
+        &self,
+        batch: Vec<otel_traced::sdk::trace::SpanData>,
+    ) -> otel_traced::sdk::error::OTelSdkResult {
+        self.0.lock().unwrap().extend(batch);
+        Ok(())
+    }
+}
+
+#[traced(code = false)]
+fn retried(order: u64) -> Result<(), String> {
+    for attempt in 0..5_u64 {
+        otel_traced::record!(attempt = attempt);
+    }
+    Err(format!("gave up on {order}"))
+}
+
+#[traced(code = false)]
+fn described(order: u64) {
+    otel_traced::record!(attempt = 1_u64, note = "a", extra = "b");
+    let _ = order;
+}
+
+#[test]
+fn a_key_set_again_takes_no_place_of_the_attribute_count_limit() {
+    let _turn = otel_traced_tests::installing_turn();
+    let kept = KeptSpans::default();
+    let guard = otel_traced::Config::from_vars([
+        ("OTEL_TRACES_SAMPLER", "always_on"),
+        ("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "3"),
+    ])
+    .span_exporter(kept.clone())
+    .install()
+    .expect("installed");
+    let _ = retried(7);
+    described(8);
+    guard.shutdown().expect("exported");
+    let spans = kept.0.lock().unwrap();
+    let [retried, described] = &spans[..] else {
+        panic!("two spans: {spans:#?}");
+    };
+    let attributes = |span: &otel_traced::sdk::trace::SpanData| {
+        (span.attributes.iter())
+            .map(|kv| (kv.key.to_string(), kv.value.to_string()))
+            .collect::<Vec<_>>()
+    };
+    // Three keys: the last attempt and the outcome are kept.
+    assert_eq!(
+        attributes(retried),
+        [
+            ("order", "7"),
+            ("attempt", "4"),
+            ("error.type", "alloc::string::String")
+        ]
+        .map(|(key, value)| (key.to_owned(), value.to_owned()))
+    );
+    assert_eq!(retried.dropped_attributes_count, 0);
+    // Four keys: the first three, one counted as dropped.
+    assert_eq!(
+        attributes(described),
+        [("order", "8"), ("attempt", "1"), ("note", "a")]
+            .map(|(key, value)| (key.to_owned(), value.to_owned()))
+    );
+    assert_eq!(described.dropped_attributes_count, 1);
+}

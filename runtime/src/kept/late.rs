@@ -16,6 +16,11 @@ const AT_ONCE: u8 = 8;
 /// Past them, attributes go to the span, which counts those it drops.
 const KEPT_MOST: usize = 128;
 
+/// How many places of a span's attributes may hold a key set again: each set at
+/// once, and each kept aside, which the span takes as it ends (once a span keeps
+/// more keys than these aside, any more repeat takes a place too).
+pub(crate) const REPEATS_AT_MOST: u32 = AT_ONCE as u32 + KEPT_MOST as u32;
+
 #[derive(Debug, Default)]
 pub(super) struct LateAttributes {
     /// How many went to the span at once, up to [`AT_ONCE`].
