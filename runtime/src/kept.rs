@@ -138,7 +138,8 @@ impl<S: Span> Span for Kept<S> {
     fn set_status(&mut self, status: Status) {
         match SETTER.get() {
             Setter::Explicit => {
-                let is_final = self.decided && self.status == Status::Ok;
+                // Ok is final, whoever set it (the API's rule).
+                let is_final = self.status == Status::Ok;
                 if status != Status::Unset && !is_final {
                     self.status = status;
                     self.decided = true;

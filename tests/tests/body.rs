@@ -181,6 +181,17 @@ fn ok_then_error() -> Result<(), String> {
     Err("upstream said no".to_owned())
 }
 
+/// `Ok` set through the API by other code (a library the body calls) is final too.
+#[traced]
+fn ok_through_the_api_then_error() -> Result<(), String> {
+    use otel_traced::opentelemetry::trace::TraceContextExt as _;
+    otel_traced::opentelemetry::Context::map_current(|current| {
+        current.span().set_status(Status::Ok);
+    });
+    set_status(Status::error("second thoughts"));
+    Err("upstream said no".to_owned())
+}
+
 #[test]
 fn set_status_wins_over_the_automatic_status() {
     let captured = capture(|| {
@@ -188,6 +199,7 @@ fn set_status_wins_over_the_automatic_status() {
         let _ = explicit_error_then_err();
         let _ = changes_its_mind();
         let _ = ok_then_error();
+        let _ = ok_through_the_api_then_error();
         explicit_error(false)
     });
     let spans = captured.spans();
@@ -205,7 +217,8 @@ fn set_status_wins_over_the_automatic_status() {
     );
     assert_eq!(spans[2].status, Status::error("retried: rate limited"));
     assert_eq!(spans[3].status, Status::Ok);
-    assert_eq!(spans[4].status, Status::error("not found"));
+    assert_eq!(spans[4].status, Status::Ok, "Ok is final, whoever set it");
+    assert_eq!(spans[5].status, Status::error("not found"));
 }
 
 #[traced]
