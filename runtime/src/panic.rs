@@ -8,9 +8,10 @@
 
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use std::any::Any;
+use std::backtrace::{Backtrace, BacktraceStatus};
 use std::cell::RefCell;
 use std::panic::{self, Location};
-use std::sync::Once;
+use std::sync::{Arc, Once};
 
 thread_local! {
     /// The last panic on this thread as our hook saw it: its message (when the
@@ -27,6 +28,10 @@ thread_local! {
 struct SeenPanic {
     message: Option<Fingerprint>,
     location: PanicLocation,
+    /// The stack where it started, when `RUST_BACKTRACE` (or
+    /// `RUST_LIB_BACKTRACE`) asks for backtraces: shared by the spans it unwinds
+    /// through, which resolve its symbols once.
+    backtrace: Option<Arc<Backtrace>>,
 }
 
 /// What tells a panic's text from another's without a copy of it (a message
@@ -76,9 +81,12 @@ pub(crate) fn install_location_hook() {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
             if let Some(location) = info.location() {
+                let backtrace = Backtrace::capture();
                 let seen = SeenPanic {
                     message: info.payload_as_str().map(Fingerprint::of),
                     location: location.into(),
+                    backtrace: (backtrace.status() == BacktraceStatus::Captured)
+                        .then(|| Arc::new(backtrace)),
                 };
                 let _ = LAST_PANIC.try_with(|last| *last.borrow_mut() = Some(seen));
             }
@@ -123,6 +131,13 @@ impl PanicReport {
     /// Where the panic started, when our hook saw it.
     pub(crate) fn location(&self) -> Option<&PanicLocation> {
         self.seen.as_ref().map(|seen| &seen.location)
+    }
+
+    /// The stack where the panic started (`exception.stacktrace`), when our hook
+    /// saw it and backtraces are asked for (`RUST_BACKTRACE`).
+    pub(crate) fn stacktrace(&self) -> Option<String> {
+        let backtrace = self.seen.as_ref()?.backtrace.as_ref()?;
+        Some(backtrace.to_string())
     }
 
     /// Hands the location back to the enclosing spans of the same unwind.

@@ -18,6 +18,7 @@ const CANCELLED: Key = Key::from_static_str("otel_traced.cancelled");
 const ERROR_TYPE: Key = Key::from_static_str("error.type");
 const EXCEPTION_TYPE: Key = Key::from_static_str("exception.type");
 const EXCEPTION_MESSAGE: Key = Key::from_static_str("exception.message");
+const EXCEPTION_STACKTRACE: Key = Key::from_static_str("exception.stacktrace");
 const RETURN_VALUE: Key = Key::from_static_str("return.value");
 /// `error.type` and `exception.type` of a panic.
 const PANIC: &str = "panic";
@@ -287,26 +288,30 @@ impl SpanHandle {
     }
 
     /// Records a panic caught around the body or a poll: status Error with its
-    /// message, `error.type = "panic"`, and an `exception` event with the message and
-    /// the location where it is known.
+    /// message, `error.type = "panic"`, and an `exception` event with the message,
+    /// the location where it is known, and the stack trace where backtraces are
+    /// asked for (`RUST_BACKTRACE`).
     pub(crate) fn record_panic(&mut self, report: &PanicReport) {
         if let Some(tally) = &mut self.tally {
             tally.fail(Failure::Named(PANIC));
         }
         self.if_recording(|span| {
-            let location = report.location().map_or_else(Vec::new, |location| {
+            let mut extra = report.location().map_or_else(Vec::new, |location| {
                 vec![
                     KeyValue::new("code.file.path", location.file.clone()),
                     KeyValue::new("code.line.number", i64::from(location.line)),
                     KeyValue::new("code.column.number", i64::from(location.column)),
                 ]
             });
+            if let Some(stacktrace) = report.stacktrace() {
+                extra.push(KeyValue::new(EXCEPTION_STACKTRACE, stacktrace));
+            }
             record_exception(
                 &span,
                 PANIC,
                 report.message.clone(),
                 report.message.clone(),
-                location,
+                extra,
             );
         });
     }

@@ -15,6 +15,14 @@ fn exception(span: &SpanData) -> Vec<KeyValue> {
     events[0].attributes.clone()
 }
 
+/// [`exception`] without its stack trace, which the developer's `RUST_BACKTRACE`
+/// decides.
+fn exception_told(span: &SpanData) -> Vec<KeyValue> {
+    let mut told = exception(span);
+    told.retain(|attribute| attribute.key.as_str() != "exception.stacktrace");
+    told
+}
+
 /// Line and column (1-based) of the first `panic!` in this file whose message
 /// starts with `message`: where the recorded location must point.
 fn location_of_panic(message: &str) -> (i64, i64) {
@@ -67,7 +75,7 @@ fn a_panic_in_a_sync_fn_is_recorded_with_its_message_and_location_and_still_unwi
             "{name}"
         );
         assert_eq!(
-            exception(span),
+            exception_told(span),
             [
                 KeyValue::new("exception.type", "panic"),
                 KeyValue::new("exception.message", "cannot divide 10 by zero"),
@@ -520,4 +528,42 @@ fn a_status_set_ok_stays_ok_after_a_panic_which_is_still_recorded() {
         message,
         Some(Value::from("broken after the status was set"))
     );
+}
+
+/// A panic's stack trace, where backtraces are asked for: in child processes, as
+/// the standard library reads `RUST_BACKTRACE` once.
+#[test]
+fn a_panic_records_its_stack_trace_where_backtraces_are_asked_for() {
+    const NAME: &str = "a_panic_records_its_stack_trace_where_backtraces_are_asked_for";
+    let Some(asked) = std::env::var_os(otel_traced_tests::CHILD).and(std::env::var_os("ASKED"))
+    else {
+        for asked in ["1", "0"] {
+            otel_traced_tests::passes_in_a_child_process(
+                NAME,
+                &[
+                    ("ASKED", asked),
+                    ("RUST_BACKTRACE", asked),
+                    ("RUST_LIB_BACKTRACE", asked),
+                ],
+            );
+        }
+        return;
+    };
+    let captured = capture(|| std::panic::catch_unwind(|| calculator(0)));
+    for name in ["divide", "calculator"] {
+        let exception = exception(captured.find(name).unwrap());
+        let stacktrace = exception
+            .iter()
+            .find(|attribute| attribute.key.as_str() == "exception.stacktrace")
+            .map(|attribute| attribute.value.to_string());
+        if asked == "1" {
+            let stacktrace = stacktrace.expect("a stack trace");
+            assert!(
+                stacktrace.contains("panics::divide"),
+                "where it started: {stacktrace}"
+            );
+        } else {
+            assert_eq!(stacktrace, None, "not asked for");
+        }
+    }
 }
