@@ -29,6 +29,14 @@ impl Outcome {
     fn is_finished(&self) -> bool {
         lock(&self.result).is_some()
     }
+
+    /// Waits for the step to end, however long it takes.
+    fn wait_finished(&self) {
+        let mut result = lock(&self.result);
+        while result.is_none() {
+            result = (self.done.wait(result)).unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
 }
 
 /// Finishes a step's [`Outcome`] as failed when its thread ends without a result
@@ -66,28 +74,48 @@ pub(crate) fn start(name: &str, step: impl FnOnce() -> OTelSdkResult + Send + 's
     )
 }
 
-/// A step of which one runs at a time (a pipeline's flush): one asked for while
+/// A step of which one runs at a time (a pipeline's flush). One asked for while
 /// the one started before still runs (a flush from another thread, or one whose
-/// exporter or writer blocks for good, past its caller's deadline) is that one,
-/// waited for rather than started again, so that no thread piles up behind a
-/// blocked one.
+/// exporter or writer blocks for good, past its caller's deadline) is queued to
+/// run after it, for what was asked since; those asked for while one is queued
+/// wait for that one. No more than two threads, then, whatever a blocked exporter
+/// or writer makes callers do.
 #[derive(Debug, Default)]
-pub(crate) struct OneAtATime(Mutex<Option<Arc<Outcome>>>);
+pub(crate) struct OneAtATime(Arc<Mutex<Steps>>);
+
+#[derive(Debug, Default)]
+struct Steps {
+    running: Option<Arc<Outcome>>,
+    queued: Option<Arc<Outcome>>,
+}
 
 impl OneAtATime {
-    /// Starts `step` as [`start`] does, unless the step started before still runs:
-    /// then the result awaited is that one's.
+    /// Starts `step` as [`start`] does; queued behind the step under way, if one
+    /// is, or none when one is queued already: the result awaited is then that
+    /// one's, which covers what this caller asks for as it has not started yet.
     pub(crate) fn start(
         &self,
         name: &str,
         step: impl FnOnce() -> OTelSdkResult + Send + 'static,
     ) -> Pending {
-        let mut running = lock(&self.0);
-        if let Some(outcome) = running.as_ref().filter(|outcome| !outcome.is_finished()) {
-            return Pending(Ok(Arc::clone(outcome)));
+        let mut steps = lock(&self.0);
+        if let Some(queued) = &steps.queued {
+            return Pending(Ok(Arc::clone(queued)));
         }
-        let pending = start(name, step);
-        *running = pending.0.as_ref().ok().cloned();
+        let Some(earlier) = (steps.running.clone()).filter(|earlier| !earlier.is_finished()) else {
+            let pending = start(name, step);
+            steps.running = pending.0.as_ref().ok().cloned();
+            return pending;
+        };
+        let shared = Arc::clone(&self.0);
+        let pending = start(name, move || {
+            earlier.wait_finished();
+            let mut steps = lock(&shared);
+            steps.running = steps.queued.take();
+            drop(steps);
+            step()
+        });
+        steps.queued = pending.0.as_ref().ok().cloned();
         pending
     }
 }
@@ -137,7 +165,7 @@ mod tests {
     }
 
     #[test]
-    fn a_step_asked_for_while_one_runs_is_that_one() {
+    fn steps_asked_for_while_one_runs_are_one_more_after_it() {
         let steps = OneAtATime::default();
         let runs = Arc::new(AtomicUsize::new(0));
         let counted = |runs: &Arc<AtomicUsize>| {
@@ -151,32 +179,36 @@ mod tests {
             let _ = released.recv();
             Ok(())
         });
-        let count = counted(&runs);
-        let second = steps.start("otel-traced-test-step", move || {
-            count();
-            Ok(())
-        });
+        // Five more while the first runs: one step queued after it, for all.
+        let mut queued = Vec::new();
+        for _ in 0..5 {
+            let count = counted(&runs);
+            queued.push(steps.start("otel-traced-test-step", move || {
+                count();
+                Ok(())
+            }));
+        }
         let early = Instant::now() + Duration::from_millis(20);
-        let Err(OTelSdkError::Timeout(_)) = steps
-            .start("otel-traced-test-step", || Ok(()))
-            .wait_until(early)
-        else {
-            panic!("a step still running is waited for until the deadline only");
+        let Err(OTelSdkError::Timeout(_)) = queued.pop().unwrap().wait_until(early) else {
+            panic!("a step queued is waited for until the deadline only");
         };
+        assert_eq!(runs.load(Ordering::SeqCst), 1, "the queued one waits");
         release.send(()).unwrap();
         assert!(first.wait_until(far()).is_ok());
-        assert!(second.wait_until(far()).is_ok());
-        assert_eq!(runs.load(Ordering::SeqCst), 1, "the second was the first");
+        for pending in queued {
+            assert!(pending.wait_until(far()).is_ok());
+        }
+        assert_eq!(runs.load(Ordering::SeqCst), 2, "one more, after the first");
         let count = counted(&runs);
-        let third = steps.start("otel-traced-test-step", move || {
+        let next = steps.start("otel-traced-test-step", move || {
             count();
             Ok(())
         });
-        assert!(third.wait_until(far()).is_ok());
+        assert!(next.wait_until(far()).is_ok());
         assert_eq!(
             runs.load(Ordering::SeqCst),
-            2,
-            "once it ended, one runs again"
+            3,
+            "once they ended, one runs at once"
         );
     }
 
@@ -188,7 +220,7 @@ mod tests {
             let _ = released.recv();
             panic!("the exporter failed")
         });
-        let second = steps.start("otel-traced-test-step", || Ok(()));
+        let second = steps.start("otel-traced-test-step", || panic!("so did the next"));
         release.send(()).unwrap();
         for pending in [first, second] {
             let Err(OTelSdkError::InternalFailure(message)) = pending.wait_until(far()) else {

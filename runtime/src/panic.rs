@@ -11,7 +11,7 @@ use std::any::Any;
 use std::backtrace::{Backtrace, BacktraceStatus};
 use std::cell::RefCell;
 use std::panic::{self, Location};
-use std::sync::{Arc, Once};
+use std::sync::{Arc, Once, OnceLock};
 
 thread_local! {
     /// The last panic on this thread as our hook saw it: its message (when the
@@ -29,10 +29,22 @@ struct SeenPanic {
     message: Option<Fingerprint>,
     location: PanicLocation,
     /// The stack where it started, when `RUST_BACKTRACE` (or
-    /// `RUST_LIB_BACKTRACE`) asks for backtraces: shared by the spans it unwinds
-    /// through, which resolve its symbols once.
-    backtrace: Option<Arc<Backtrace>>,
+    /// `RUST_LIB_BACKTRACE`) asks for backtraces.
+    stack: Option<Arc<Stack>>,
 }
+
+/// A panic's backtrace, and its text once a span asks for it: made once, its
+/// symbols resolved once, for every span the panic unwinds through, which share
+/// the one string.
+#[derive(Debug)]
+struct Stack {
+    backtrace: Backtrace,
+    text: OnceLock<Arc<str>>,
+}
+
+/// The most characters of a stack trace kept: a deep recursion's frames past
+/// them are its own again.
+const MAX_STACKTRACE_CHARS: usize = 32 * 1024;
 
 /// What tells a panic's text from another's without a copy of it (a message
 /// formatting a large value may weigh megabytes): its length and hash.
@@ -85,8 +97,12 @@ pub(crate) fn install_location_hook() {
                 let seen = SeenPanic {
                     message: info.payload_as_str().map(Fingerprint::of),
                     location: location.into(),
-                    backtrace: (backtrace.status() == BacktraceStatus::Captured)
-                        .then(|| Arc::new(backtrace)),
+                    stack: (backtrace.status() == BacktraceStatus::Captured).then(|| {
+                        Arc::new(Stack {
+                            backtrace,
+                            text: OnceLock::new(),
+                        })
+                    }),
                 };
                 let _ = LAST_PANIC.try_with(|last| *last.borrow_mut() = Some(seen));
             }
@@ -134,10 +150,16 @@ impl PanicReport {
     }
 
     /// The stack where the panic started (`exception.stacktrace`), when our hook
-    /// saw it and backtraces are asked for (`RUST_BACKTRACE`).
-    pub(crate) fn stacktrace(&self) -> Option<String> {
-        let backtrace = self.seen.as_ref()?.backtrace.as_ref()?;
-        Some(backtrace.to_string())
+    /// saw it and backtraces are asked for (`RUST_BACKTRACE`), cut at
+    /// [`MAX_STACKTRACE_CHARS`] characters.
+    pub(crate) fn stacktrace(&self) -> Option<Arc<str>> {
+        let stack = self.seen.as_ref()?.stack.as_ref()?;
+        let text = stack.text.get_or_init(|| {
+            let text = stack.backtrace.to_string();
+            let end = crate::value::cut_end(&text, MAX_STACKTRACE_CHARS).unwrap_or(text.len());
+            Arc::from(&text[..end])
+        });
+        Some(Arc::clone(text))
     }
 
     /// Hands the location back to the enclosing spans of the same unwind.

@@ -32,7 +32,7 @@ use crate::value::cut_span_to_length_limit;
 use opentelemetry::Context;
 use opentelemetry::context::FutureExt as _;
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{Sampler, ShouldSample, Span, SpanData, SpanLimits, SpanProcessor};
+use opentelemetry_sdk::trace::{Sampler, ShouldSample, Span, SpanData, SpanProcessor};
 use settle::Settling;
 use std::future::Future;
 use std::sync::{Arc, Mutex, Weak};
@@ -164,13 +164,14 @@ impl OpenCapture {
         let recorded = Arc::new(Mutex::new(Recorded::default()));
         let settling = Arc::new(Settling::default());
         let (builder, sampler) = crate::sampling::provider_builder(sampler);
+        // The SDK's own, from the `OTEL_SPAN_*` variables, as its default is.
+        let limits = opentelemetry_sdk::trace::Config::default().span_limits;
         let provider = builder
-            .with_span_limits(crate::processor::with_room_for_repeats(
-                SpanLimits::default(),
-            ))
+            .with_span_limits(crate::processor::with_room_for_repeats(limits))
             .with_span_processor(CaptureProcessor {
                 recorded: Arc::clone(&recorded),
                 settling: Arc::clone(&settling),
+                max_attributes: limits.max_attributes_per_span,
             })
             .build();
         let route = CaptureRoute::open(provider, sampler);
@@ -211,12 +212,13 @@ impl Drop for OpenCapture {
 }
 
 /// Records every ended span of the capture, on the thread that ended it, each
-/// attribute key kept once and strings cut to the value length limit (as our
-/// exporters do), and counts those still running.
+/// attribute key kept once, within the attribute count limit, and strings cut to
+/// the value length limit (as our exporters do), and counts those still running.
 #[derive(Debug)]
 struct CaptureProcessor {
     recorded: Arc<Mutex<Recorded>>,
     settling: Arc<Settling>,
+    max_attributes: u32,
 }
 
 impl SpanProcessor for CaptureProcessor {
@@ -226,7 +228,7 @@ impl SpanProcessor for CaptureProcessor {
 
     fn on_end(&self, mut span: SpanData) {
         keep_last_values(&mut span.attributes);
-        within_attribute_limit(&mut span, SpanLimits::default().max_attributes_per_span);
+        within_attribute_limit(&mut span, self.max_attributes);
         cut_span_to_length_limit(&mut span);
         let mut recorded = lock(&self.recorded);
         recorded.running = recorded.running.saturating_sub(1);

@@ -662,7 +662,7 @@ pub(crate) fn bounded_text(text: &str) -> String {
 }
 
 /// Where `text` is cut to `limit` characters, if it is longer.
-fn cut_end(text: &str, limit: usize) -> Option<usize> {
+pub(crate) fn cut_end(text: &str, limit: usize) -> Option<usize> {
     text.char_indices().nth(limit).map(|(end, _)| end)
 }
 

@@ -550,20 +550,21 @@ fn a_panic_records_its_stack_trace_where_backtraces_are_asked_for() {
         return;
     };
     let captured = capture(|| std::panic::catch_unwind(|| calculator(0)));
-    for name in ["divide", "calculator"] {
+    let [divide, calculator] = ["divide", "calculator"].map(|name| {
         let exception = exception(captured.find(name).unwrap());
-        let stacktrace = exception
+        exception
             .iter()
             .find(|attribute| attribute.key.as_str() == "exception.stacktrace")
-            .map(|attribute| attribute.value.to_string());
-        if asked == "1" {
-            let stacktrace = stacktrace.expect("a stack trace");
-            assert!(
-                stacktrace.contains("panics::divide"),
-                "where it started: {stacktrace}"
-            );
-        } else {
-            assert_eq!(stacktrace, None, "not asked for");
-        }
+            .map(|attribute| attribute.value.to_string())
+    });
+    if asked == "1" {
+        let stacktrace = divide.expect("a stack trace");
+        assert!(
+            stacktrace.contains("panics::divide") && stacktrace.contains("panics::calculator"),
+            "where it started, and through what: {stacktrace}"
+        );
+        assert_eq!(calculator, Some(stacktrace), "one stack, for every span");
+    } else {
+        assert_eq!((divide, calculator), (None, None), "not asked for");
     }
 }

@@ -12,8 +12,8 @@ use opentelemetry::KeyValue;
 /// at most this many places more than it has keys.
 const AT_ONCE: u8 = 8;
 
-/// How many keys are kept aside: the SDK's default limit, the most a span holds.
-/// Past them, attributes go to the span, which counts those it drops.
+/// How many keys are kept aside: the SDK's default attribute count limit. Past
+/// them, attributes go to the span, which counts those it drops.
 const KEPT_MOST: usize = 128;
 
 /// How many places of a span's attributes may hold a key set again: each set at
