@@ -234,8 +234,9 @@ impl Guard {
     /// logs, metrics and the console's printing, which goes on after an error
     /// when its output blocks; the span processor's flush has its own, 5 s); each signal
     /// is flushed whatever the others' exports say; a flush while an earlier one
-    /// still waits for the metrics exporter or the console's output waits for that
-    /// one (one at a time, whichever thread asks). An error also counts the spans and log
+    /// still waits for the metrics exporter or the console's output is queued after
+    /// it, and any more wait for that one (one at a time, whichever thread asks,
+    /// two threads at most). An error also counts the spans and log
     /// records accepted before the flush and lost since the previous flush, by
     /// exports of the processors' own schedule too (whose failures the SDK's flush
     /// does not see): an estimate while spans flow on (a loss may show at a later

@@ -155,9 +155,13 @@ impl PanicReport {
     pub(crate) fn stacktrace(&self) -> Option<Arc<str>> {
         let stack = self.seen.as_ref()?.stack.as_ref()?;
         let text = stack.text.get_or_init(|| {
-            let text = stack.backtrace.to_string();
-            let end = crate::value::cut_end(&text, MAX_STACKTRACE_CHARS).unwrap_or(text.len());
-            Arc::from(&text[..end])
+            // Formatting stops at the limit: a deep recursion's frames past it are
+            // not written out to be cut.
+            let text = crate::value::format_within(
+                format_args!("{}", stack.backtrace),
+                MAX_STACKTRACE_CHARS,
+            );
+            Arc::from(text)
         });
         Some(Arc::clone(text))
     }

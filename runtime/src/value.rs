@@ -662,7 +662,7 @@ pub(crate) fn bounded_text(text: &str) -> String {
 }
 
 /// Where `text` is cut to `limit` characters, if it is longer.
-pub(crate) fn cut_end(text: &str, limit: usize) -> Option<usize> {
+fn cut_end(text: &str, limit: usize) -> Option<usize> {
     text.char_indices().nth(limit).map(|(end, _)| end)
 }
 
@@ -696,11 +696,17 @@ const INLINE_BYTES: usize = 256;
 /// the formatter as soon as the limit is reached (a huge `Debug` output costs no more
 /// than the kept part).
 pub(crate) fn format_bounded(args: fmt::Arguments<'_>) -> String {
+    format_within(args, MAX_FORMATTED_CHARS)
+}
+
+/// [`format_bounded`] to `limit` characters.
+pub(crate) fn format_within(args: fmt::Arguments<'_>, limit: usize) -> String {
     let mut out = Bounded {
         inline: [0; INLINE_BYTES],
         len: 0,
         spilled: String::new(),
         chars: 0,
+        limit,
     };
     // An error here only means the limit was reached: what fits is kept. A
     // `Display` or `Debug` that panics must not turn instrumentation into a panic
@@ -725,6 +731,8 @@ struct Bounded {
     len: usize,
     spilled: String,
     chars: usize,
+    /// The most characters kept.
+    limit: usize,
 }
 
 impl Bounded {
@@ -743,7 +751,7 @@ impl fmt::Write for Bounded {
         // The part of `piece` within the limit, cut at a character boundary. A
         // piece of no more bytes than the room left fits whole (a character is one
         // byte at least).
-        let room = MAX_FORMATTED_CHARS - self.chars;
+        let room = self.limit - self.chars;
         let end = if piece.len() <= room {
             self.chars += piece.chars().count();
             piece.len()
@@ -777,11 +785,16 @@ impl fmt::Write for Bounded {
 
 #[cfg(test)]
 mod tests {
-    use super::{INLINE_BYTES, MAX_FORMATTED_CHARS, format_bounded};
+    use super::{INLINE_BYTES, MAX_FORMATTED_CHARS, format_bounded, format_within};
 
     #[test]
     fn short_text_is_formatted_whole() {
         assert_eq!(format_bounded(format_args!("{:?}", (1, "é"))), "(1, \"é\")");
+    }
+
+    #[test]
+    fn a_limit_of_its_own_keeps_that_many_characters() {
+        assert_eq!(format_within(format_args!("{}-{}", "ééé", "abc"), 5), "ééé-a");
     }
 
     #[test]

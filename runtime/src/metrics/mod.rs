@@ -491,9 +491,9 @@ impl Pipeline {
 
     /// Starts exporting what was measured so far, on a thread of its own: the
     /// SDK's periodic reader sets no limit on a flush. One flush at a time: while
-    /// an earlier one still waits for the exporter, another waits for that one
-    /// rather than start its own behind it (each would hold a thread, and run a
-    /// whole export later, ahead of the shutdown's).
+    /// an earlier one still waits for the exporter, another is queued after it, and
+    /// any more wait for that one (each would hold a thread otherwise); one queued
+    /// behind a stuck export that ends after a shutdown finds the pipeline shut.
     pub(crate) fn start_flush(&self) -> crate::background::Pending {
         let provider = self.provider.clone();
         self.flushing
