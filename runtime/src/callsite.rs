@@ -451,9 +451,12 @@ impl Callsite {
         let code = if meta.code { CODE_ATTRIBUTES } else { 0 };
         let capacity = code + attributes.len() + meta.max_attributes;
         let attributes = if meta.code && !attributes.is_empty() {
+            // The boundary's own first: the conventions require them, the code
+            // attributes are recommended, and a low attribute count limit keeps the
+            // first ones.
             let mut with_code = Vec::with_capacity(capacity);
-            with_code.extend(meta.code_attributes());
             with_code.extend(attributes);
+            with_code.extend(meta.code_attributes());
             with_code
         } else {
             attributes
@@ -495,7 +498,7 @@ struct Proposed {
     meta: &'static SpanMeta,
     name: Cow<'static, str>,
     links: Vec<Link>,
-    /// A boundary's attributes, the code attributes first; empty for a function.
+    /// A boundary's attributes, then the code attributes; empty for a function.
     attributes: Vec<KeyValue>,
     /// How many attributes the span holds at most.
     capacity: usize,

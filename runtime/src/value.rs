@@ -794,7 +794,10 @@ mod tests {
 
     #[test]
     fn a_limit_of_its_own_keeps_that_many_characters() {
-        assert_eq!(format_within(format_args!("{}-{}", "ééé", "abc"), 5), "ééé-a");
+        assert_eq!(
+            format_within(format_args!("{}-{}", "ééé", "abc"), 5),
+            "ééé-a"
+        );
     }
 
     #[test]

@@ -1050,6 +1050,13 @@ fn described(order: u64) {
     let _ = order;
 }
 
+/// A boundary with its `code.*` attributes.
+#[otel_traced::traced_rpc(http, route = "/orders/{id}")]
+fn get_order(request: http::Request<()>) -> http::StatusCode {
+    let _ = request;
+    http::StatusCode::OK
+}
+
 #[test]
 fn a_key_set_again_takes_no_place_of_the_attribute_count_limit() {
     let _turn = otel_traced_tests::installing_turn();
@@ -1063,10 +1070,11 @@ fn a_key_set_again_takes_no_place_of_the_attribute_count_limit() {
     .expect("installed");
     let _ = retried(7);
     described(8);
+    get_order(http::Request::get("/orders/7").body(()).unwrap());
     guard.shutdown().expect("exported");
     let spans = kept.0.lock().unwrap();
-    let [retried, described] = &spans[..] else {
-        panic!("two spans: {spans:#?}");
+    let [retried, described, boundary] = &spans[..] else {
+        panic!("three spans: {spans:#?}");
     };
     let attributes = |span: &otel_traced::sdk::trace::SpanData| {
         (span.attributes.iter())
@@ -1091,4 +1099,10 @@ fn a_key_set_again_takes_no_place_of_the_attribute_count_limit() {
             .map(|(key, value)| (key.to_owned(), value.to_owned()))
     );
     assert_eq!(described.dropped_attributes_count, 1);
+    // A boundary's required attributes come before the recommended `code.*` ones.
+    let keys: Vec<_> = attributes(boundary)
+        .into_iter()
+        .map(|(key, _)| key)
+        .collect();
+    assert_eq!(keys, ["http.request.method", "http.route", "url.path"]);
 }
