@@ -189,6 +189,22 @@ fn listed(tag: &str) -> impl futures::Stream<Item = u32> {
 
 #[test]
 fn a_span_ends_under_its_callers_context_not_its_own() {
+    let (items, ends) = ends_under_the_caller(|| {
+        inner("sync");
+        futures::executor::block_on(awaited("async"));
+        futures::executor::block_on_stream(listed("stream")).collect::<Vec<u32>>()
+    });
+    assert_eq!(items, [1, 2]);
+    assert_eq!(
+        ends,
+        ["inner", "awaited", "listed"].map(|name| (name.to_owned(), CALLER))
+    );
+}
+
+/// Runs `calls` under [`caller`], our spans going to an application's provider
+/// with an [`EndsCurrent`] processor; its output, and the spans that ended, each
+/// with the span current then.
+fn ends_under_the_caller<R>(calls: impl FnOnce() -> R) -> (R, Vec<(String, SpanId)>) {
     let _turn = otel_traced_tests::installing_turn();
     let ends_current = EndsCurrent::default();
     let provider = SdkTracerProvider::builder()
@@ -196,19 +212,14 @@ fn a_span_ends_under_its_callers_context_not_its_own() {
         .build();
     global::set_tracer_provider(provider);
     let guard = otel_traced::use_global_provider().expect("installed");
-    let items: Vec<u32> = {
+    let output = {
         let _caller = caller().attach();
-        inner("sync");
-        futures::executor::block_on(awaited("async"));
-        futures::executor::block_on_stream(listed("stream")).collect()
+        calls()
     };
-    assert_eq!(items, [1, 2]);
     drop(guard);
     global::set_tracer_provider(SdkTracerProvider::builder().build());
-    assert_eq!(
-        *ends_current.0.lock().unwrap(),
-        ["inner", "awaited", "listed"].map(|name| (name.to_owned(), CALLER))
-    );
+    let ends = std::mem::take(&mut *ends_current.0.lock().unwrap());
+    (output, ends)
 }
 
 #[traced]
@@ -308,32 +319,23 @@ fn serve_failing(method: http::Method) -> bool {
 #[test]
 fn a_span_a_panic_ends_ends_under_its_callers_context_not_its_own() {
     use std::panic::{AssertUnwindSafe, catch_unwind};
-    let _turn = otel_traced_tests::installing_turn();
-    let ends_current = EndsCurrent::default();
-    let provider = SdkTracerProvider::builder()
-        .with_span_processor(ends_current.clone())
-        .build();
-    global::set_tracer_provider(provider);
-    let guard = otel_traced::use_global_provider().expect("installed");
-    let caller = caller().attach();
-    let panicked = [
-        catch_unwind(|| fails("sync")).is_err(),
-        catch_unwind(|| futures::executor::block_on(fails_awaited("async"))).is_err(),
-        catch_unwind(|| futures::executor::block_on_stream(fails_listed("stream")).count())
+    let (panicked, ends) = ends_under_the_caller(|| {
+        [
+            catch_unwind(|| fails("sync")).is_err(),
+            catch_unwind(|| futures::executor::block_on(fails_awaited("async"))).is_err(),
+            catch_unwind(|| futures::executor::block_on_stream(fails_listed("stream")).count())
+                .is_err(),
+            catch_unwind(|| drop(fails_opening("opening"))).is_err(),
+            catch_unwind(|| drop(fails_opening_stream("opening"))).is_err(),
+            catch_unwind(AssertUnwindSafe(|| {
+                otel_traced::in_span("block", || panic!("the block failed"))
+            }))
             .is_err(),
-        catch_unwind(|| drop(fails_opening("opening"))).is_err(),
-        catch_unwind(|| drop(fails_opening_stream("opening"))).is_err(),
-        catch_unwind(AssertUnwindSafe(|| {
-            otel_traced::in_span("block", || panic!("the block failed"))
-        }))
-        .is_err(),
-        serve_failing(http::Method::GET),
-        serve_failing(http::Method::POST),
-        serve_failing(http::Method::PUT),
-    ];
-    drop(caller);
-    drop(guard);
-    global::set_tracer_provider(SdkTracerProvider::builder().build());
+            serve_failing(http::Method::GET),
+            serve_failing(http::Method::POST),
+            serve_failing(http::Method::PUT),
+        ]
+    });
     assert_eq!(panicked, [true; 9], "every panic goes on");
     let ended = [
         "fails",
@@ -347,5 +349,5 @@ fn a_span_a_panic_ends_ends_under_its_callers_context_not_its_own() {
         "PUT",
     ]
     .map(|name| (name.to_owned(), CALLER));
-    assert_eq!(*ends_current.0.lock().unwrap(), ended);
+    assert_eq!(ends, ended);
 }

@@ -1022,20 +1022,6 @@ fn an_endpoint_the_exporter_refuses_is_shown_without_its_secrets() {
     }
 }
 
-/// Keeps the spans it is given.
-#[derive(Clone, Debug, Default)]
-struct KeptSpans(std::sync::Arc<std::sync::Mutex<Vec<otel_traced::sdk::trace::SpanData>>>);
-
-impl otel_traced::sdk::trace::SpanExporter for KeptSpans {
-    async fn export(
-        &self,
-        batch: Vec<otel_traced::sdk::trace::SpanData>,
-    ) -> otel_traced::sdk::error::OTelSdkResult {
-        self.0.lock().unwrap().extend(batch);
-        Ok(())
-    }
-}
-
 #[traced(code = false)]
 fn retried(order: u64) -> Result<(), String> {
     for attempt in 0..5_u64 {
@@ -1060,7 +1046,7 @@ fn get_order(request: http::Request<()>) -> http::StatusCode {
 #[test]
 fn a_key_set_again_takes_no_place_of_the_attribute_count_limit() {
     let _turn = otel_traced_tests::installing_turn();
-    let kept = KeptSpans::default();
+    let kept = Names::default();
     let guard = otel_traced::Config::from_vars([
         ("OTEL_TRACES_SAMPLER", "always_on"),
         ("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "3"),
@@ -1072,7 +1058,7 @@ fn a_key_set_again_takes_no_place_of_the_attribute_count_limit() {
     described(8);
     get_order(http::Request::get("/orders/7").body(()).unwrap());
     guard.shutdown().expect("exported");
-    let spans = kept.0.lock().unwrap();
+    let spans = kept.taken_spans();
     let [retried, described, boundary] = &spans[..] else {
         panic!("three spans: {spans:#?}");
     };
