@@ -353,7 +353,9 @@ pub(crate) fn printable(text: &str) -> Cow<'_, str> {
 /// Control characters, the line and paragraph separators, and the format
 /// characters (Unicode's `Cf`: bidirectional marks, overrides and isolates that
 /// reorder what follows, invisible ones such as zero-width spaces, soft hyphens
-/// and tags): a peer's text could use them to break or disguise a line.
+/// and tags): a peer's text could use them to break or disguise a line. Not the
+/// zero-width joiner and non-joiner, which Persian, Indic scripts and emoji
+/// sequences (`👩‍💻`) are written with.
 fn is_unprintable(c: char) -> bool {
     c.is_control()
         || matches!(
@@ -366,7 +368,8 @@ fn is_unprintable(c: char) -> bool {
                 | '\u{0890}'..='\u{0891}'
                 | '\u{08e2}'
                 | '\u{180e}'
-                | '\u{200b}'..='\u{200f}'
+                | '\u{200b}'
+                | '\u{200e}'..='\u{200f}'
                 | '\u{2028}'..='\u{202e}'
                 | '\u{2060}'..='\u{2064}'
                 | '\u{2066}'..='\u{206f}'
@@ -603,6 +606,11 @@ pub(crate) mod tests {
         let spoofed = "pay\u{202e}gnp.exe\u{2028}ok\u{061c}";
         assert_eq!(printable(spoofed), "pay\\u{202e}gnp.exe\\u{2028}ok\\u{61c}");
         assert_eq!(printable("订单 ✓"), "订单 ✓", "other text is kept as it is");
+        assert_eq!(
+            printable("👩\u{200d}💻 می\u{200c}خواهم"),
+            "👩\u{200d}💻 می\u{200c}خواهم",
+            "joiners are part of the text"
+        );
         assert_eq!(
             printable("card\u{200b} declined\u{ad}\u{e0041}"),
             "card\\u{200b} declined\\u{ad}\\u{e0041}",
