@@ -50,8 +50,10 @@ const MAX_PENDING_WEIGHT: usize = 64 << 20;
 /// sampled), and a quiet program would otherwise show the trace only at exit.
 const MAX_WAIT: Duration = Duration::from_secs(30);
 
-/// How long spans whose parent was printed already wait for more of their trace's
-/// spans: those that end together print together.
+/// How long spans whose parent was printed already wait for more such spans of
+/// their trace: those that end together print together. (Counted from the last of
+/// them, not of the trace: another caller's calls, in flight in the same trace,
+/// would hold them until [`MAX_WAIT`].)
 const LATE_WAIT: Duration = Duration::from_secs(1);
 
 /// How often the exporter's thread looks for traces to print.
@@ -392,7 +394,7 @@ impl PendingTraces {
 
     /// Takes out what is due `now` without a span arriving: traces held longer
     /// than [`MAX_WAIT`], whole, and the late spans of printed traces (with the
-    /// spans under them) once none of their trace came for [`LATE_WAIT`].
+    /// spans under them) once no more came for [`LATE_WAIT`].
     fn overdue(&mut self, now: Instant) -> Vec<Vec<SpanData>> {
         let due: Vec<(TraceId, bool)> = self
             .arrival
@@ -402,8 +404,11 @@ impl PendingTraces {
                 if now.saturating_duration_since(held.first()) > MAX_WAIT {
                     Some((trace_id, true))
                 } else {
-                    let quiet = now.saturating_duration_since(held.last) > LATE_WAIT;
-                    (quiet && self.printed.has_trace(trace_id)).then_some((trace_id, false))
+                    let quiet = self.printed.has_trace(trace_id)
+                        && self
+                            .last_late(trace_id, held)
+                            .is_some_and(|last| now.saturating_duration_since(last) > LATE_WAIT);
+                    quiet.then_some((trace_id, false))
                 }
             })
             .collect();
@@ -435,6 +440,14 @@ impl PendingTraces {
         self.spans
             .iter()
             .any(|(&trace_id, held)| held.spans.iter().any(|span| self.is_late(trace_id, span)))
+    }
+
+    /// When the last late span of `trace_id` arrived, if it holds one.
+    fn last_late(&self, trace_id: TraceId, held: &Held) -> Option<Instant> {
+        (held.spans.iter().zip(&held.arrived))
+            .filter(|(span, _)| self.is_late(trace_id, span))
+            .map(|(_, &arrived)| arrived)
+            .max()
     }
 
     /// Whether `span` of `trace_id` is late: its parent printed already.
@@ -1031,6 +1044,27 @@ mod tests {
         let task = crate::render::tests::span(11, 2, 1, "task");
         assert!(pending.add(task, now).is_empty());
         assert_eq!(pending.overdue(now + LATE_WAIT * 2).len(), 1);
+    }
+
+    #[test]
+    fn late_spans_print_while_other_calls_of_their_trace_go_on() {
+        let mut pending = PendingTraces::default();
+        let start = Instant::now();
+        let span = crate::render::tests::span;
+        assert_eq!(pending.add(served(810, 801), start).len(), 1);
+        // A task spawned by the printed call ends; another caller's calls in the
+        // same trace keep ending, every half of the wait.
+        assert!(pending.add(span(6, 811, 810, "task"), start).is_empty());
+        for (call, half_waits) in [(820_u64, 1_u32), (830, 2), (840, 3)] {
+            let at = start + LATE_WAIT / 2 * half_waits;
+            assert!(pending.add(span(6, call + 1, call, "query"), at).is_empty());
+        }
+        let due = pending.overdue(start + LATE_WAIT * 2);
+        assert_eq!(
+            due.iter().map(|trace| ids(trace)).collect::<Vec<_>>(),
+            [[811]],
+            "the task, not the calls in flight"
+        );
     }
 
     #[test]
