@@ -314,15 +314,6 @@ struct Held {
     arrived: Vec<Instant>,
     /// What `spans` weigh.
     weight: usize,
-    /// When a span of the trace last arrived, printed since or not.
-    last: Instant,
-}
-
-impl Held {
-    /// When the earliest of the spans held arrived.
-    fn first(&self) -> Instant {
-        self.arrived.first().copied().unwrap_or(self.last)
-    }
 }
 
 impl PendingTraces {
@@ -351,7 +342,6 @@ impl PendingTraces {
                 spans: Vec::new(),
                 arrived: Vec::new(),
                 weight: 0,
-                last: now,
             }
         });
         let span_id = span.span_context.span_id();
@@ -359,7 +349,6 @@ impl PendingTraces {
         held.spans.push(span);
         held.arrived.push(now);
         held.weight += span_weight;
-        held.last = now;
         self.held += 1;
         self.weight += span_weight;
         let mut ready = Vec::new();
@@ -399,9 +388,9 @@ impl PendingTraces {
         let due: Vec<(TraceId, bool)> = self
             .arrival
             .iter()
-            .filter_map(|&(trace_id, _)| {
+            .filter_map(|&(trace_id, first)| {
                 let held = self.spans.get(&trace_id)?;
-                if now.saturating_duration_since(held.first()) > MAX_WAIT {
+                if now.saturating_duration_since(first) > MAX_WAIT {
                     Some((trace_id, true))
                 } else {
                     let quiet = self.printed.has_trace(trace_id)
@@ -442,11 +431,16 @@ impl PendingTraces {
             .any(|(&trace_id, held)| held.spans.iter().any(|span| self.is_late(trace_id, span)))
     }
 
-    /// When the last late span of `trace_id` arrived, if it holds one.
+    /// When the last of the late spans of `trace_id` and the spans under them
+    /// arrived (a task spawned by a late one may end after it), if it holds one.
     fn last_late(&self, trace_id: TraceId, held: &Held) -> Option<Instant> {
-        (held.spans.iter().zip(&held.arrived))
-            .filter(|(span, _)| self.is_late(trace_id, span))
-            .map(|(_, &arrived)| arrived)
+        let is_late = |span: &SpanData| self.is_late(trace_id, span);
+        if !held.spans.iter().any(is_late) {
+            return None;
+        }
+        let in_late_trees = in_trees(&held.spans, is_late);
+        (held.arrived.iter().zip(in_late_trees))
+            .filter_map(|(&arrived, in_tree)| in_tree.then_some(arrived))
             .max()
     }
 
@@ -508,12 +502,14 @@ impl PendingTraces {
         // What stays waits from when it came, not from when the spans printed now
         // began to come.
         held.arrived = arrived;
-        let first = held.first();
         self.arrival.retain(|(pending, _)| *pending != trace_id);
-        let at = self
-            .arrival
-            .partition_point(|&(_, arrived)| arrived <= first);
-        self.arrival.insert(at, (trace_id, first));
+        // What stays holds a span (a trace whose spans are all taken is removed).
+        if let Some(&first) = held.arrived.first() {
+            let at = self
+                .arrival
+                .partition_point(|&(_, arrived)| arrived <= first);
+            self.arrival.insert(at, (trace_id, first));
+        }
         self.held -= trees.len();
         self.weight -= trees_weight;
         self.note_printed(trace_id, &trees);
@@ -1064,6 +1060,32 @@ mod tests {
             due.iter().map(|trace| ids(trace)).collect::<Vec<_>>(),
             [[811]],
             "the task, not the calls in flight"
+        );
+    }
+
+    #[test]
+    fn a_late_span_waits_for_a_task_of_its_own_ending_after_it() {
+        let mut pending = PendingTraces::default();
+        let start = Instant::now();
+        let span = crate::render::tests::span;
+        assert_eq!(pending.add(served(910, 901), start).len(), 1);
+        // A task spawned by the printed call ends, then a task it spawned.
+        assert!(pending.add(span(6, 911, 910, "task"), start).is_empty());
+        let spawned_later = start + LATE_WAIT * 4 / 5;
+        assert!(
+            pending
+                .add(span(6, 912, 911, "its task"), spawned_later)
+                .is_empty()
+        );
+        assert!(
+            pending.overdue(start + LATE_WAIT * 3 / 2).is_empty(),
+            "its own task came since"
+        );
+        let due = pending.overdue(spawned_later + LATE_WAIT * 3 / 2);
+        assert_eq!(
+            due.iter().map(|trace| ids(trace)).collect::<Vec<_>>(),
+            [[911, 912]],
+            "together"
         );
     }
 

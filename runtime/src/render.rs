@@ -340,22 +340,40 @@ pub(crate) fn printable(text: &str) -> Cow<'_, str> {
         return Cow::Borrowed(text);
     }
     let mut escaped = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if is_unprintable(c) {
+    for_each_escaped(text, |c, escapes| {
+        if escapes {
             escaped.extend(c.escape_default());
         } else {
             escaped.push(c);
         }
-    }
+    });
     Cow::Owned(escaped)
+}
+
+/// Calls `each` with every character of `text` and whether it is to be escaped:
+/// an [unprintable](is_unprintable) one, but a zero-width joiner or non-joiner
+/// between two letters of a script other than ASCII (`👩‍💻`, Persian, Indic
+/// scripts, which are written with them); next to ASCII, at an end or beside
+/// another, one would only hide a difference (`user\u{200d}_id`).
+fn for_each_escaped(text: &str, mut each: impl FnMut(char, bool)) {
+    let joins = |c: Option<char>| c.is_some_and(|c| !c.is_ascii() && !is_unprintable(c));
+    let mut chars = text.chars().peekable();
+    let mut previous = None;
+    while let Some(c) = chars.next() {
+        let escapes = match c {
+            '\u{200c}' | '\u{200d}' => !(joins(previous) && joins(chars.peek().copied())),
+            c => is_unprintable(c),
+        };
+        each(c, escapes);
+        previous = Some(c);
+    }
 }
 
 /// Control characters, the line and paragraph separators, and the format
 /// characters (Unicode's `Cf`: bidirectional marks, overrides and isolates that
 /// reorder what follows, invisible ones such as zero-width spaces, soft hyphens
-/// and tags): a peer's text could use them to break or disguise a line. Not the
-/// zero-width joiner and non-joiner, which Persian, Indic scripts and emoji
-/// sequences (`👩‍💻`) are written with.
+/// and tags): a peer's text could use them to break or disguise a line. (The
+/// zero-width joiner and non-joiner are kept between letters: [`for_each_escaped`].)
 fn is_unprintable(c: char) -> bool {
     c.is_control()
         || matches!(
@@ -368,8 +386,7 @@ fn is_unprintable(c: char) -> bool {
                 | '\u{0890}'..='\u{0891}'
                 | '\u{08e2}'
                 | '\u{180e}'
-                | '\u{200b}'
-                | '\u{200e}'..='\u{200f}'
+                | '\u{200b}'..='\u{200f}'
                 | '\u{2028}'..='\u{202e}'
                 | '\u{2060}'..='\u{2064}'
                 | '\u{2066}'..='\u{206f}'
@@ -426,16 +443,14 @@ fn write_text(text: &str, out: &mut String) {
         Some((end, _)) => (&text[..end], text[end..].chars().count()),
     };
     out.push('"');
-    for c in shown.chars() {
-        match c {
-            '"' | '\\' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if is_unprintable(c) => out.extend(c.escape_default()),
-            c => out.push(c),
+    for_each_escaped(shown, |c, escapes| match c {
+        '"' | '\\' => {
+            out.push('\\');
+            out.push(c);
         }
-    }
+        c if escapes => out.extend(c.escape_default()),
+        c => out.push(c),
+    });
     out.push('"');
     if more > 0 {
         let _ = write!(out, "…(+{more} chars)");
@@ -610,6 +625,11 @@ pub(crate) mod tests {
             printable("👩\u{200d}💻 می\u{200c}خواهم"),
             "👩\u{200d}💻 می\u{200c}خواهم",
             "joiners are part of the text"
+        );
+        assert_eq!(
+            printable("user\u{200d}_id \u{200c}ی ی\u{200c}\u{200c}ی"),
+            "user\\u{200d}_id \\u{200c}ی ی\\u{200c}\\u{200c}ی",
+            "not next to ASCII, at an end, or beside another"
         );
         assert_eq!(
             printable("card\u{200b} declined\u{ad}\u{e0041}"),
