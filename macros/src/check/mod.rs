@@ -335,7 +335,10 @@ pub(crate) fn check_fields(name: Option<&syn::LitStr>, fields: &[Field]) -> syn:
         // An event's attributes go out as written: a key twice would be twice in
         // it (the specification wants each once), and in `record!` the first value
         // would be lost for nothing.
-        if fields[..index].iter().any(|earlier| earlier.key.name == field.key.name) {
+        if fields[..index]
+            .iter()
+            .any(|earlier| earlier.key.name == field.key.name)
+        {
             let place = if name.is_some() { "event" } else { "`record!`" };
             findings.errors.push(field.key.error(format!(
                 "attribute key `{}` is given twice in this {place}; give it once",
