@@ -241,9 +241,7 @@ impl<E: SpanExporter> SpanExporter for CountedExporter<E> {
             return Ok(());
         }
         for span in &mut batch {
-            keep_last_values(&mut span.attributes);
-            within_attribute_limit(span, self.max_attributes);
-            cut_span_to_length_limit(span);
+            settle_attributes(span, self.max_attributes);
         }
         // One request, unless its spans weigh more than a collector takes at once.
         let parts = crate::batches::split(batch, crate::batches::BUDGET, crate::batches::weight);
@@ -313,9 +311,17 @@ pub(crate) fn with_room_for_repeats(limits: SpanLimits) -> SpanLimits {
     }
 }
 
+/// `span`'s attributes as they are exported (and captured): each key once with its
+/// last value, held to `max_attributes`, strings cut to the value length limit.
+pub(crate) fn settle_attributes(span: &mut SpanData, max_attributes: u32) {
+    keep_last_values(&mut span.attributes);
+    within_attribute_limit(span, max_attributes);
+    cut_span_to_length_limit(span);
+}
+
 /// Holds `span`, each of its keys once already ([`keep_last_values`]), to `max`
 /// attributes, those past the limit counted as dropped.
-pub(crate) fn within_attribute_limit(span: &mut SpanData, max: u32) {
+fn within_attribute_limit(span: &mut SpanData, max: u32) {
     let max = max as usize;
     let excess = span.attributes.len().saturating_sub(max);
     if excess > 0 {

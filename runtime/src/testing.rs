@@ -25,10 +25,9 @@
 
 mod settle;
 
-use crate::processor::{keep_last_values, within_attribute_limit};
+use crate::processor::settle_attributes;
 use crate::render::{Style, render_trees};
 use crate::route::{CaptureRoute, Carried, lock};
-use crate::value::cut_span_to_length_limit;
 use opentelemetry::Context;
 use opentelemetry::context::FutureExt as _;
 use opentelemetry_sdk::error::OTelSdkResult;
@@ -227,9 +226,7 @@ impl SpanProcessor for CaptureProcessor {
     }
 
     fn on_end(&self, mut span: SpanData) {
-        keep_last_values(&mut span.attributes);
-        within_attribute_limit(&mut span, self.max_attributes);
-        cut_span_to_length_limit(&mut span);
+        settle_attributes(&mut span, self.max_attributes);
         let mut recorded = lock(&self.recorded);
         recorded.running = recorded.running.saturating_sub(1);
         recorded.spans.push(span);
