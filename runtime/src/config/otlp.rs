@@ -324,7 +324,7 @@ const GRPC_ENDPOINT_ACCEPTED: &str =
 /// a `replaced` path it ends with; its query and fragment (a tenant's
 /// `?key=..`) stay after the path.
 fn with_signal_path(url: &str, replaced: Option<&str>, path: &str) -> String {
-    let (location, query) = url.split_at(url.find(['?', '#']).unwrap_or(url.len()));
+    let (location, query) = split_query(url);
     let mut base = location.trim_end_matches('/');
     if let Some(replaced) = replaced {
         base = base
@@ -333,6 +333,11 @@ fn with_signal_path(url: &str, replaced: Option<&str>, path: &str) -> String {
             .trim_end_matches('/');
     }
     format!("{base}{path}{query}")
+}
+
+/// `url` split before its query or fragment, if it has one.
+fn split_query(url: &str) -> (&str, &str) {
+    url.split_at(url.find(['?', '#']).unwrap_or(url.len()))
 }
 
 /// `url` as an endpoint: an `http://` or `https://` URL naming a host, its scheme
@@ -356,8 +361,7 @@ fn endpoint_url(url: &str) -> Option<String> {
 /// where the others go. A vendor's own path (`/v2/trace/otlp`) says nothing of
 /// theirs: the signal's path set after it would fail every export.
 pub(crate) fn has_room_beside(traces: &OtlpSettings) -> bool {
-    let url = &traces.endpoint;
-    let location = &url[..url.find(['?', '#']).unwrap_or(url.len())];
+    let (location, _) = split_query(&traces.endpoint);
     let after_scheme = location
         .split_once("://")
         .map_or(location, |(_, rest)| rest);
