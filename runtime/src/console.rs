@@ -982,6 +982,11 @@ mod tests {
         span
     }
 
+    /// The ids of each of `trees`, as [`ids`] gives them.
+    fn trees_ids(trees: &[Vec<SpanData>]) -> Vec<Vec<u64>> {
+        trees.iter().map(|trace| ids(trace)).collect()
+    }
+
     fn ids(trace: &[SpanData]) -> Vec<u64> {
         let mut ids: Vec<u64> = trace
             .iter()
@@ -1057,7 +1062,7 @@ mod tests {
         }
         let due = pending.overdue(start + LATE_WAIT * 2);
         assert_eq!(
-            due.iter().map(|trace| ids(trace)).collect::<Vec<_>>(),
+            trees_ids(&due),
             [[811]],
             "the task, not the calls in flight"
         );
@@ -1082,11 +1087,7 @@ mod tests {
             "its own task came since"
         );
         let due = pending.overdue(spawned_later + LATE_WAIT * 3 / 2);
-        assert_eq!(
-            due.iter().map(|trace| ids(trace)).collect::<Vec<_>>(),
-            [[911, 912]],
-            "together"
-        );
+        assert_eq!(trees_ids(&due), [[911, 912]], "together");
     }
 
     #[test]
@@ -1101,11 +1102,7 @@ mod tests {
         assert!(pending.add(span(6, 711, 710, "task"), start).is_empty());
         assert!(pending.add(span(6, 721, 720, "query"), start).is_empty());
         let due = pending.overdue(start + LATE_WAIT * 2);
-        assert_eq!(
-            due.iter().map(|trace| ids(trace)).collect::<Vec<_>>(),
-            [[711, 712]],
-            "the task's tree"
-        );
+        assert_eq!(trees_ids(&due), [[711, 712]], "the task's tree");
         assert_eq!(pending.held, 1);
         assert!(pending.overdue(start + LATE_WAIT * 4).is_empty());
         let ready = pending.add(served(720, 702), start + LATE_WAIT * 5);
