@@ -9,7 +9,7 @@
 //! other services are only recorded under keys the code names.
 
 use crate::callsite::CallKind;
-use opentelemetry::baggage::{Baggage, BaggageExt as _};
+use opentelemetry::baggage::{Baggage, BaggageExt as _, BaggageMetadata};
 use opentelemetry::{Context, Key, KeyValue, StringValue, Value};
 
 /// The value of baggage entry `key` in the current context.
@@ -98,25 +98,46 @@ pub(crate) fn added(context: &Context, mut entries: Vec<KeyValue>) -> Context {
     let mut baggage = copied(context.baggage(), |key| {
         !entries.iter().any(|entry| entry.key == *key)
     });
-    // Measured as the header writes it (escaped), as well as the `Baggage` type
-    // measures it: an entry the header would leave out is not kept here either.
     let mut header_bytes = least_header_bytes(&baggage);
     for KeyValue { key, value, .. } in entries {
-        let value = value.as_str();
-        let member = crate::propagation::least_baggage_bytes([(key.as_str(), &*value, "")]);
-        let bytes = header_bytes + usize::from(header_bytes > 0) + member;
-        if bytes > crate::propagation::MAX_BAGGAGE_BYTES {
-            continue;
-        }
-        // An entry beyond the W3C limits is not added; the others stay. (Each is
-        // a new key here: `insert` tells a refusal by the length alone.)
-        let entries = baggage.len();
-        let _ = baggage.insert(key, StringValue::from(value.into_owned()));
-        if baggage.len() > entries {
-            header_bytes = bytes;
-        }
+        let value = StringValue::from(value.as_str().into_owned());
+        insert_if_carried(
+            &mut baggage,
+            &mut header_bytes,
+            key,
+            value,
+            Default::default(),
+        );
     }
     context.with_baggage(baggage)
+}
+
+/// Adds a new `key`'s entry to `baggage`, whose header takes `header_bytes` at
+/// least, if it fits: measured as the header writes it (escaped), as well as the
+/// `Baggage` type measures it, so that no entry is kept here that the header would
+/// leave out. An entry beyond the limits is not added; the others stay.
+fn insert_if_carried(
+    baggage: &mut Baggage,
+    header_bytes: &mut usize,
+    key: Key,
+    value: StringValue,
+    metadata: BaggageMetadata,
+) {
+    let member = crate::propagation::least_baggage_bytes([(
+        key.as_str(),
+        value.as_str(),
+        metadata.as_str(),
+    )]);
+    let bytes = *header_bytes + usize::from(*header_bytes > 0) + member;
+    if bytes > crate::propagation::MAX_BAGGAGE_BYTES {
+        return;
+    }
+    // A new key: `insert` tells a refusal by the length alone.
+    let entries = baggage.len();
+    let _ = baggage.insert_with_metadata(key, value, metadata);
+    if baggage.len() > entries {
+        *header_bytes = bytes;
+    }
 }
 
 /// What the header of `baggage` takes at least.
@@ -137,16 +158,26 @@ pub(crate) fn merged(context: &Context, carried: &Baggage) -> Context {
     context.with_baggage(merged_baggage(context.baggage(), carried))
 }
 
-/// `current` with the entries of `carried`, theirs winning; see [`merged`].
+/// `current` with the entries of `carried`, theirs winning; see [`merged`]. The
+/// current entries are measured as [`added`] measures entries, against the header
+/// theirs take: within the `Baggage` type's limits, which count bytes unescaped, a
+/// current entry could still push one of theirs out of the header.
 pub(crate) fn merged_baggage(current: &Baggage, carried: &Baggage) -> Baggage {
     let mut baggage = copied(carried, |_| true);
+    let mut header_bytes = least_header_bytes(&baggage);
     let mut current: Vec<_> = current
         .iter()
         .filter(|(key, _)| carried.get(key).is_none())
         .collect();
     current.sort_unstable_by(|(one, _), (other, _)| one.as_str().cmp(other.as_str()));
     for (key, (value, metadata)) in current {
-        let _ = baggage.insert_with_metadata(key.clone(), value.clone(), metadata.clone());
+        insert_if_carried(
+            &mut baggage,
+            &mut header_bytes,
+            key.clone(),
+            value.clone(),
+            metadata.clone(),
+        );
     }
     baggage
 }
@@ -182,20 +213,27 @@ pub fn attribute_value(key: &str) -> Option<Value> {
 /// whole first.
 #[doc(hidden)]
 pub fn set_baggage_entry(key: impl Into<Key>, value: std::fmt::Arguments<'_>) -> Option<KeyValue> {
-    let mut text = Capped(String::new());
+    let mut text = Capped::default();
     crate::panic::contained(|| std::fmt::Write::write_fmt(&mut text, value))?.ok()?;
-    Some(KeyValue::new(key, text.0))
+    (!text.refused).then(|| KeyValue::new(key, text.text))
 }
 
-/// Text that fails to grow past what a baggage header holds.
-struct Capped(String);
+/// Text that fails to grow past what a baggage header holds, and fails for good
+/// once it did: a `Display` that ignores the error and writes on would make up a
+/// value of the pieces after the one refused.
+#[derive(Default)]
+struct Capped {
+    text: String,
+    refused: bool,
+}
 
 impl std::fmt::Write for Capped {
     fn write_str(&mut self, piece: &str) -> std::fmt::Result {
-        if self.0.len() + piece.len() > crate::propagation::MAX_BAGGAGE_BYTES {
+        if self.refused || self.text.len() + piece.len() > crate::propagation::MAX_BAGGAGE_BYTES {
+            self.refused = true;
             return Err(std::fmt::Error);
         }
-        self.0.push_str(piece);
+        self.text.push_str(piece);
         Ok(())
     }
 }
@@ -232,6 +270,21 @@ mod tests {
             set_baggage_entry("tenant", format_args!("{}", "a".repeat(8192))),
             Some(KeyValue::new("tenant", "a".repeat(8192)))
         );
+    }
+
+    /// Writes a piece past the limit, ignores the error, and writes on.
+    struct Heedless;
+
+    impl std::fmt::Display for Heedless {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            let _ = f.write_str(&"a".repeat(9000));
+            f.write_str("tail")
+        }
+    }
+
+    #[test]
+    fn a_value_whose_formatting_writes_on_past_a_refusal_is_left_out() {
+        assert_eq!(set_baggage_entry("k", format_args!("{Heedless}")), None);
     }
 
     #[test]
@@ -324,5 +377,28 @@ mod tests {
             assert!(baggage.get("k62").is_some(), "the first in key order kept");
             assert_eq!(baggage.get("k63"), None, "the last left out, every time");
         }
+    }
+
+    #[test]
+    fn a_current_entry_that_would_push_a_messages_one_out_of_the_header_is_left_out() {
+        // 2600 bytes, 7800 escaped (`%C3%A9` each): theirs. The current 1000
+        // bytes fit the `Baggage` type's limit beside it, not the header's.
+        let carried = baggage_of([("z".to_owned(), "é".repeat(1300))]);
+        let context = Context::new().with_baggage(baggage_of([
+            ("a".to_owned(), "x".repeat(1000)),
+            ("b".to_owned(), "y".repeat(300)),
+        ]));
+        let merged = merged(&context, &carried);
+        let baggage = merged.baggage();
+        assert_eq!(
+            baggage.get("z").map(StringValue::as_str),
+            Some("é".repeat(1300).as_str())
+        );
+        assert_eq!(baggage.get("a"), None, "7802 + 1 + 1002 escaped bytes");
+        assert_eq!(
+            baggage.get("b").map(StringValue::as_str),
+            Some("y".repeat(300).as_str()),
+            "7802 + 1 + 302 fit"
+        );
     }
 }
