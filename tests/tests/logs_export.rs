@@ -32,15 +32,16 @@ fn checkout(order: u64) {
     payment.in_scope(|| {
         tracing::info!("card checked");
         tracing::error!("card declined once");
-        // An `error` field, as `#[instrument(err(level = "warn"))]` records one.
-        tracing::warn!(error = "card expired");
+        // An `error` field, as `#[instrument(err(level = "warn"))]` records one
+        // (displayed; tracing-opentelemetry quotes a `&str` value).
+        tracing::warn!(error = %"card expired");
     });
     tracing::info!(parent: &payment, "charged");
 }
 
 #[traced]
 fn reserve(sku: &str) -> Result<(), OutOfStock> {
-    let _ = sku;
+    log::info!("reserving {sku}");
     Err(OutOfStock)
 }
 
@@ -192,9 +193,18 @@ fn log_records_and_tracing_events_arrive_linked_to_their_span_over_both_protocol
             "{transport:?}: {payment:#?}"
         );
         assert_eq!(
-            payment.status.as_ref().map(|status| status.code),
-            Some(2),
+            payment
+                .status
+                .as_ref()
+                .map(|status| (status.code, status.message.as_str())),
+            Some((2, "card expired")),
             "STATUS_CODE_ERROR: {payment:#?}"
+        );
+        let exception = &payment.events[1];
+        assert_eq!(
+            string_attribute(&exception.attributes, "exception.message"),
+            Some("card expired"),
+            "{transport:?}: {exception:#?}"
         );
         for within in [find("card checked"), find("card declined once")] {
             assert_eq!(within.span_id, payment.span_id, "{transport:?}");
@@ -279,7 +289,25 @@ fn exceptions_are_span_events_when_the_opt_in_is_unset() {
     let _turn = turn();
     let (span, records) = failing_call(None, &[]);
     assert_eq!(exception_events(&span), 1);
-    assert!(exception_records(&records).is_empty(), "{records:#?}");
+    let bodies: Vec<&str> = records.iter().map(body).collect();
+    assert_eq!(
+        bodies,
+        ["reserving sku-1"],
+        "logs are exported, exceptions not: {records:#?}"
+    );
+    let event = span
+        .events
+        .iter()
+        .find(|event| event.name == "exception")
+        .expect("the exception event");
+    assert_eq!(
+        (
+            string_attribute(&event.attributes, "exception.type"),
+            string_attribute(&event.attributes, "exception.message"),
+        ),
+        (Some("logs_export::OutOfStock"), Some("out of stock")),
+        "{event:#?}"
+    );
     assert_eq!(
         string_attribute(&span.attributes, "error.type"),
         Some("logs_export::OutOfStock")

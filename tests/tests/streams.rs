@@ -465,6 +465,11 @@ fn a_grpc_stream_goes_on_past_an_error_that_is_no_status() {
         "its end is the call's OK status"
     );
     assert_eq!(
+        span.status,
+        Status::error("a hiccup"),
+        "the OK end does not hide the error on the way"
+    );
+    assert_eq!(
         span.attributes.capacity(),
         span.attributes.len() + 1,
         "room for the legacy status code (rpc/dup) only: error.type is reserved once"

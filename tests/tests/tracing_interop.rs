@@ -360,10 +360,39 @@ fn a_json_line_gets_the_ids_as_fields_and_a_pretty_one_before_its_blank_line() {
 
 #[test]
 fn install_sets_the_global_subscriber_once() {
+    if std::env::var_os(otel_traced_tests::CHILD).is_none() {
+        // In a process of its own, as the subscriber is the process's; `RUST_LOG`
+        // blank, for the default filter (`info`).
+        otel_traced_tests::passes_in_a_child_process(
+            "install_sets_the_global_subscriber_once",
+            &[("RUST_LOG", "")],
+        );
+        return;
+    }
     otel_traced::tracing::install().expect("the first global subscriber");
     assert_eq!(
         otel_traced::tracing::install(),
         Err(otel_traced::tracing::InstallError::AlreadySet)
+    );
+    // The subscriber set bridges `tracing` spans, filtered at `info`.
+    let captured = capture(|| {
+        tracing::info_span!("GET /cart").in_scope(|| price(1));
+        tracing::debug_span!("cache lookup").in_scope(|| price(2));
+    });
+    let names: Vec<&str> = captured.spans().iter().map(|span| &*span.name).collect();
+    assert_eq!(
+        names,
+        ["price", "GET /cart", "price"],
+        "{}",
+        captured.tree()
+    );
+    let spans = captured.spans();
+    assert_child_of(&spans[0], &spans[1]);
+    assert_ne!(
+        spans[2].parent_span_id,
+        spans[1].span_context.span_id(),
+        "{}",
+        captured.tree()
     );
 }
 
