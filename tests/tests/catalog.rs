@@ -362,7 +362,19 @@ fn the_catalog_renders_as_a_markdown_table() {
         lines[0],
         "| span | kind | function | location | attributes |"
     );
+    assert_eq!(lines[1], "| --- | --- | --- | --- | --- |");
     assert_eq!(lines.len(), 2 + 18);
+    let place = lines
+        .iter()
+        .find(|line| line.starts_with("| `orders.place` |"))
+        .expect("the server's row");
+    assert_eq!(
+        *place,
+        format!(
+            "| `orders.place` | Server | `catalog::place` | `tests/tests/catalog.rs:{}` | `order_id`: int, `customer`: string, `url`: string, `tags`: string[], `cart`: unknown, `http.request.method`: string, `order.note`: string, `url.full`: unknown, `error.type`: string |",
+            line_of("fn place(")
+        )
+    );
     assert_eq!(
         lines[19],
         format!(
