@@ -403,15 +403,30 @@ fn headers_compression_timeout_and_certificate() {
     };
     assert_eq!(
         with("OTEL_EXPORTER_OTLP_HEADERS", "broken"),
-        "OTEL_EXPORTER_OTLP_HEADERS=\"<hidden>\" is not valid: it accepts comma-separated key=value pairs, values percent-encoded"
+        "OTEL_EXPORTER_OTLP_HEADERS=\"<hidden>\" is not valid: it accepts comma-separated name=value pairs, names as HTTP headers have them, values percent-encoded"
     );
     assert_eq!(
         with(
             "OTEL_EXPORTER_OTLP_HEADERS",
             "x-api-key=s3cr3t, dataset,x-team=%zz"
         ),
-        "OTEL_EXPORTER_OTLP_HEADERS=\"x-api-key=<hidden>,<hidden>,x-team=<hidden>\" is not valid: it accepts comma-separated key=value pairs, values percent-encoded",
+        "OTEL_EXPORTER_OTLP_HEADERS=\"x-api-key=<hidden>,<hidden>,x-team=<hidden>\" is not valid: it accepts comma-separated name=value pairs, names as HTTP headers have them, values percent-encoded",
         "the headers' values are secrets (API keys): never shown"
+    );
+    // Written as curl takes a header: the name holds the credentials.
+    let curl_style = "Authorization: Basic dXNlcjpwYXNzd29yZA==";
+    assert_eq!(
+        with("OTEL_EXPORTER_OTLP_HEADERS", curl_style),
+        "OTEL_EXPORTER_OTLP_HEADERS=\"<hidden>\" is not valid: it accepts comma-separated name=value pairs, names as HTTP headers have them, values percent-encoded",
+    );
+    let printed = format!(
+        "{:?}",
+        Config::from_vars([("OTEL_EXPORTER_OTLP_HEADERS", curl_style)])
+    );
+    assert!(
+        printed.contains("\"OTEL_EXPORTER_OTLP_HEADERS\": \"<hidden>\"")
+            && !printed.contains("dXNl"),
+        "{printed}"
     );
     let config = Config::from_vars([
         ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "x-api-key=s3cr3t"),
@@ -844,7 +859,7 @@ fn signal_specific_variables_are_checked_like_the_general_ones() {
     let base = ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318");
     assert_eq!(
         error(&[base, ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "a=%zz")]),
-        "OTEL_EXPORTER_OTLP_TRACES_HEADERS=\"a=<hidden>\" is not valid: it accepts comma-separated key=value pairs, values percent-encoded"
+        "OTEL_EXPORTER_OTLP_TRACES_HEADERS=\"a=<hidden>\" is not valid: it accepts comma-separated name=value pairs, names as HTTP headers have them, values percent-encoded"
     );
     assert_eq!(
         error(&[base, ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "fast")]),

@@ -73,13 +73,17 @@ fn is_scheme(text: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
 }
 
-/// `key=value` pairs as they may be printed: the keys, each value `<hidden>`.
+/// `key=value` pairs as they may be printed: the keys, each value `<hidden>`. A
+/// key that is no token (RFC 9110, as header names are) is hidden too: it may hold
+/// the value, written the way curl takes a header (`Authorization: Basic ..`).
 fn hidden(pairs: &str) -> String {
     pairs
         .split(',')
         .map(|pair| match pair.split_once('=') {
-            Some((key, _)) => format!("{}=<hidden>", key.trim()),
-            None => "<hidden>".to_owned(),
+            Some((key, _)) if crate::propagation::is_token(key.trim()) => {
+                format!("{}=<hidden>", key.trim())
+            }
+            _ => "<hidden>".to_owned(),
         })
         .collect::<Vec<_>>()
         .join(",")
@@ -261,19 +265,30 @@ impl Variable<'_> {
     }
 
     /// [`Variable::pairs`] of a variable whose values are secrets (the headers of
-    /// OTLP exports carry API keys): its error shows the keys only, and errors are
-    /// printed and logged.
+    /// OTLP exports carry API keys), each key a header name: its error shows the
+    /// keys only ([`hidden`]), and errors are printed and logged.
     pub(crate) fn secret_pairs(&self) -> Result<Vec<(String, String)>, InitError> {
-        self.pairs().map_err(|_| InitError::InvalidVariable {
-            name: self.name,
-            value: hidden(self.value),
-            accepted: PAIRS,
-        })
+        self.pairs()
+            .ok()
+            .filter(|pairs| {
+                pairs
+                    .iter()
+                    .all(|(key, _)| crate::propagation::is_token(key))
+            })
+            .ok_or_else(|| InitError::InvalidVariable {
+                name: self.name,
+                value: hidden(self.value),
+                accepted: HEADER_PAIRS,
+            })
     }
 }
 
 /// What [`Variable::pairs`] accepts.
 const PAIRS: &str = "comma-separated key=value pairs, values percent-encoded";
+
+/// What [`Variable::secret_pairs`] accepts.
+const HEADER_PAIRS: &str =
+    "comma-separated name=value pairs, names as HTTP headers have them, values percent-encoded";
 
 /// Decodes `%XX` escapes; `None` for a malformed escape or bytes that are not UTF-8.
 fn percent_decode(text: &str) -> Option<String> {

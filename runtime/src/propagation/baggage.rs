@@ -269,7 +269,7 @@ fn member(key: &str, value: &str, metadata: &str, escape: Escape) -> Option<Stri
 
 /// `token = 1*tchar` (RFC 7230, section 3.2.6): letters, digits and
 /// ``!#$%&'*+-.^_`|~``.
-fn is_token(text: &str) -> bool {
+pub(crate) fn is_token(text: &str) -> bool {
     !text.is_empty()
         && text
             .bytes()

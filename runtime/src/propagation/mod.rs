@@ -13,6 +13,7 @@ mod trace_context;
 pub use crate::rpc::MessageBatch;
 pub use baggage::BaggagePropagator;
 pub(crate) use baggage::MAX_BYTES as MAX_BAGGAGE_BYTES;
+pub(crate) use baggage::is_token;
 pub(crate) use baggage::least_header_bytes as least_baggage_bytes;
 #[cfg(feature = "http")]
 pub(crate) use baggage::percent_decoded;
