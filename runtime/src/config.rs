@@ -446,6 +446,13 @@ impl Config {
 
     /// Installs the configuration: see [`crate::init`].
     pub fn install(mut self) -> Result<crate::Guard, InitError> {
+        // A second installation is refused as that, whatever its variables say
+        // (a library's `init()` beside the application's, which set what the
+        // environment got wrong with the builder), and before anything is read or
+        // built. (Checked again when installing, for an `init()` racing this one.)
+        if crate::route::is_installed() {
+            return Err(InitError::AlreadyInitialized);
+        }
         // A kill switch: nothing else is read, so a value the SDK would refuse
         // elsewhere (a certificate path only production has) cannot fail start-up.
         // But for the propagators, which the specification leaves to

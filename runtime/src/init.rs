@@ -434,10 +434,12 @@ pub(crate) fn install(
     custom_logs: Option<LogProcessorFactory>,
     custom_metrics: Option<crate::metrics::MetricReaderFactory>,
 ) -> Result<Guard, InitError> {
-    // Refused before anything is built: a refused pipeline would be shut down,
-    // and with it the exporters it was given (one the installed pipeline shares
-    // too), after resource detection, threads and runtimes started for nothing.
-    // (Checked again when installing, for an `init()` racing this one.)
+    // Refused before anything is built (as `Config::install` refused before the
+    // settings were read; one may have been installed meanwhile): a refused
+    // pipeline would be shut down, and with it the exporters it was given (one the
+    // installed pipeline shares too), after resource detection, threads and
+    // runtimes started for nothing. (Checked again when installing, for an
+    // `init()` racing this one.)
     if route::is_installed() {
         return Err(InitError::AlreadyInitialized);
     }

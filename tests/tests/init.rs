@@ -39,6 +39,16 @@ fn init_installs_once_per_guard_and_honours_sdk_disabled() {
         Some(InitError::AlreadyInitialized),
         "a disabled installation does not stop the one that lives"
     );
+    for invalid in [
+        ("OTEL_TRACES_SAMPLER", "sometimes"),
+        ("OTEL_SDK_DISABLED", "1"),
+    ] {
+        assert_eq!(
+            otel_traced::Config::from_vars([invalid]).install().err(),
+            Some(InitError::AlreadyInitialized),
+            "a second installation is that, whatever its variables: {invalid:?}"
+        );
+    }
     assert!(has_span(), "the installation that lives goes on");
     guard.shutdown().expect("a clean shutdown");
     assert!(!has_span(), "the guard's shutdown uninstalls the provider");
