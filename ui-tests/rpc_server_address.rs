@@ -11,6 +11,9 @@ fn no_port(request: Request<()>) {}
 #[traced_rpc(client, service = "shop.v1.Inventory", server = "inventory:grpc")]
 fn port_not_a_number(request: Request<()>) {}
 
+#[traced_rpc(client, service = "shop.v1.Inventory", server = "inventory:+50051")]
+fn port_with_a_sign(request: Request<()>) {}
+
 #[traced_rpc(client, service = "shop.v1.Inventory", server = ":50051")]
 fn no_host(request: Request<()>) {}
 

@@ -537,7 +537,10 @@ fn is_host_port(authority: &str, port_optional: bool) -> bool {
     // reads as well as the address `fe80::1:50051` as `fe80::1` port 50051.
     !host.is_empty()
         && !host.contains(|c: char| c.is_whitespace() || c == '/' || (c == ':' && !bracketed))
-        && port.map_or(port_optional, |port| port.parse::<u16>().is_ok())
+        && port.map_or(port_optional, |port| {
+            // Digits only, as the runtime reads a port (`u16`'s parser takes a `+`).
+            port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok()
+        })
 }
 
 /// What a gRPC target name names.

@@ -637,9 +637,11 @@ fn url_authority(written: &str) -> (Option<&str>, &str) {
 /// written (none when what is written is not a port).
 fn host_port<'a>(authority: &'a str, scheme: Option<&str>) -> Option<(&'a str, Option<u16>)> {
     let (host, written) = split_host_port(authority)?;
-    // An empty port is the scheme's (RFC 3986 §6.2.3: `http://shop:/`).
+    // An empty port is the scheme's (RFC 3986 §6.2.3: `http://shop:/`). Digits
+    // only (`u16`'s parser takes a `+`).
     let port = match written.filter(|written| !written.is_empty()) {
-        Some(written) => written.parse().ok(),
+        Some(written) if written.bytes().all(|b| b.is_ascii_digit()) => written.parse().ok(),
+        Some(_) => None,
         None => scheme.and_then(default_port),
     };
     Some((host, port))
@@ -698,8 +700,10 @@ fn split_host_port(authority: &str) -> Option<(&str, Option<&str>)> {
         .rsplit_once('@')
         .map_or(authority, |(_, rest)| rest);
     let (host, port) = if let Some(rest) = host_port.strip_prefix('[') {
+        // Anything but `:port` after the brackets is no port either.
         let (host, after) = rest.split_once(']')?;
-        (host, after.strip_prefix(':'))
+        let port = (!after.is_empty()).then(|| after.strip_prefix(':').unwrap_or(after));
+        (host, port)
     } else {
         match host_port.split_once(':') {
             // Two colons or more: an IPv6 address out of its brackets, which
@@ -921,6 +925,11 @@ mod tests {
         assert_eq!(port("shop:8080"), Some(("shop", Some(8080))));
         assert_eq!(port("shop:99999"), Some(("shop", None)));
         assert_eq!(port("shop:abc"), Some(("shop", None)));
+        assert_eq!(port("shop:+8080"), Some(("shop", None)));
+        assert_eq!(port("[::1]:8080"), Some(("::1", Some(8080))));
+        assert_eq!(port("[::1]junk"), Some(("::1", None)));
+        assert_eq!(port("[::1]:"), Some(("::1", Some(80))));
+        assert_eq!(port("[::1]"), Some(("::1", Some(80))));
         assert_eq!(
             port("shop:"),
             Some(("shop", Some(80))),
