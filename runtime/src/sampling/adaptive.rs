@@ -165,13 +165,21 @@ impl AdaptiveSampler {
     fn raised(&self, counts: &CallCounts, now: u64) -> bool {
         let window = &counts.window;
         let (calls, errors) = counts.totals();
-        let calls = calls.saturating_sub(window.calls_before.load(Ordering::Relaxed));
-        let errors = errors.saturating_sub(window.errors_before.load(Ordering::Relaxed));
+        // The calls first: a new interval's calls with the errors of the one before
+        // would read as a rate above any threshold ([`Window::begin`]).
+        let calls_before = window.calls_before.load(Ordering::Acquire);
+        let errors_before = window.errors_before.load(Ordering::Relaxed);
+        let calls = calls.saturating_sub(calls_before);
+        let errors = errors.saturating_sub(errors_before);
         if self.crossed(calls, errors) {
-            // The latest sighting wins, whichever thread read the clock last.
-            window
-                .raised_at
-                .fetch_max(now.saturating_add(1), Ordering::Relaxed);
+            // The latest sighting wins, whichever thread read the clock last;
+            // written only when later (every root of a failing operation would
+            // otherwise write one line every core shares).
+            if window.raised_at.load(Ordering::Relaxed) <= now {
+                window
+                    .raised_at
+                    .fetch_max(now.saturating_add(1), Ordering::Relaxed);
+            }
             return true;
         }
         match window.raised_at.load(Ordering::Relaxed) {
@@ -271,10 +279,16 @@ impl Window {
             return None;
         }
         let (calls, errors) = counts.totals();
+        // The errors first, the calls released after them: a thread that reads the
+        // new calls reads the new errors too ([`AdaptiveSampler::raised`]), never
+        // a few calls against a whole interval's errors (at worst the old calls
+        // against the new errors: a rate too low, for a moment).
+        let errors_before = self.errors_before.swap(errors, Ordering::Relaxed);
+        let calls_before = self.calls_before.swap(calls, Ordering::Release);
         let closed = Closed {
             began,
-            calls: calls.saturating_sub(self.calls_before.swap(calls, Ordering::Relaxed)),
-            errors: errors.saturating_sub(self.errors_before.swap(errors, Ordering::Relaxed)),
+            calls: calls.saturating_sub(calls_before),
+            errors: errors.saturating_sub(errors_before),
         };
         self.firsts.store(0, Ordering::Relaxed);
         Some(closed)
