@@ -105,6 +105,9 @@ pub struct Callsite {
     tracers: TracerCache,
     /// The outcome counters of the function's span name, found on first use.
     counts: OnceLock<&'static CallCounts>,
+    /// The first span name of another that it used, and its counters: an HTTP
+    /// boundary's `{method} {route}` (one method, for most routes).
+    other_counts: OnceLock<(Box<str>, &'static CallCounts)>,
     /// Its `otel_traced.function.duration` series, when measured.
     series: SiteSeries,
     /// Whether its spans are named at run time, from requests (the tower
@@ -256,6 +259,7 @@ impl Callsite {
             meta,
             tracers: TracerCache::new(),
             counts: OnceLock::new(),
+            other_counts: OnceLock::new(),
             series: SiteSeries::new(),
             named_at_run_time: false,
         }
@@ -268,6 +272,7 @@ impl Callsite {
             meta,
             tracers: TracerCache::new(),
             counts: OnceLock::new(),
+            other_counts: OnceLock::new(),
             series: SiteSeries::new(),
             named_at_run_time: true,
         }
@@ -281,17 +286,26 @@ impl Callsite {
     }
 
     /// The counters of the operation named `name` (DESIGN §11: by span name): this
-    /// call site's own when that is its span name, else looked up per call, for a
+    /// call site's own when that is its span name, else those of the first other
+    /// name it used, else looked up (the registry's lock and a hash), for a
     /// boundary whose span name holds the HTTP method or is known only per request
     /// (the tower layers).
     pub(crate) fn counts_named(&self, name: &str) -> &'static CallCounts {
         if name == self.meta.name {
-            self.counts()
-        } else if self.named_at_run_time {
+            return self.counts();
+        }
+        if let Some((other, counts)) = self.other_counts.get()
+            && **other == *name
+        {
+            return counts;
+        }
+        let counts = if self.named_at_run_time {
             crate::calls::counts_for(name)
         } else {
             crate::calls::counts_for_site(name)
-        }
+        };
+        let _ = self.other_counts.set((name.into(), counts));
+        counts
     }
 
     /// Opens the span of one call. `links` runs only when a span may be recorded
