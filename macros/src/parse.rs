@@ -456,19 +456,28 @@ fn bindings(pattern: &Pat) -> Vec<Ident> {
 }
 
 /// Whether a string literal among `tokens` names `binding` as a format argument
-/// (`format!("{name}")`, `"{name:?}"`), which [`mentions`] does not see.
+/// (`format!("{name}")`, `"{name:?}"`) or as a width or precision (`"{:>name$}"`,
+/// `"{:.name$}"`), which [`mentions`] does not see.
 fn formats(tokens: &TokenStream, binding: &Ident) -> bool {
     use proc_macro2::TokenTree;
     let name = syn::ext::IdentExt::unraw(binding).to_string();
+    let continues_a_name = |c: char| c == '_' || c.is_alphanumeric();
     tokens.clone().into_iter().any(|token| match token {
         TokenTree::Group(group) => formats(&group.stream(), binding),
         TokenTree::Literal(literal) => {
             let text = literal.to_string();
-            text.match_indices('{').any(|(start, _)| {
+            let argument = text.match_indices('{').any(|(start, _)| {
                 text[start + 1..]
                     .strip_prefix(name.as_str())
                     .is_some_and(|rest| rest.starts_with(['}', ':']))
-            })
+            });
+            let count = || {
+                text.match_indices(name.as_str()).any(|(start, _)| {
+                    text[start + name.len()..].starts_with('$')
+                        && !text[..start].ends_with(continues_a_name)
+                })
+            };
+            argument || count()
         }
         _ => false,
     })

@@ -998,20 +998,30 @@ fn hand_over_patterns(
 }
 
 /// A pattern parameter named by the attribute's own expression, which runs before
-/// the body, and one whose lint attribute is for its bindings.
-#[traced(attrs(name.length = name.len(), greeting = format!("hello {a}")))]
-fn named((name, count): (String, u8), #[expect(unused_variables)] (a, b): (u8, u8)) -> u8 {
+/// the body, one whose lint attribute is for its bindings, and one named only as
+/// a format's width.
+#[traced(attrs(
+    name.length = name.len(),
+    greeting = format!("hello {a}"),
+    padded = format!("{:>width$}", "x")
+))]
+fn named(
+    (name, count): (String, u8),
+    #[expect(unused_variables)] (a, b): (u8, u8),
+    (width, _): (usize, u8),
+) -> u8 {
     let _ = name;
     count + a
 }
 
 #[test]
 fn a_pattern_parameter_is_seen_by_the_attributes_expressions_and_its_lints() {
-    let captured = capture(|| named(("abc".to_owned(), 1), (2, 3)));
+    let captured = capture(|| named(("abc".to_owned(), 1), (2, 3), (3, 0)));
     assert_eq!(*captured.output(), 3);
     let span = captured.find("named").expect("the span");
     assert_eq!(attribute(span, "name.length"), Some(&Value::I64(3)));
     assert_eq!(attribute(span, "greeting"), Some(&string("hello 2")));
+    assert_eq!(attribute(span, "padded"), Some(&string("  x")));
 }
 
 #[test]
