@@ -35,7 +35,6 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
     let open = open_span(&traced, recorded, boundary, &private);
     let mut function = traced.function.clone();
     unbind_mut(&mut function.sig, &traced.params, traced.shape);
-    let statements = &function.block.stmts;
     let outcome = outcome::recorded(&traced, boundary, &private);
     // A client writes its context into the carrier: a `mut` there is needed without
     // the macro, so never reported unused.
@@ -47,7 +46,7 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
     let signature_span = function.sig.span();
     let body = match traced.shape {
         Shape::Sync => {
-            let typed = typed_body(&function.sig.output, statements);
+            let typed = typed_body(&function.sig.output, &function.block);
             // Spanned at the signature: a misused `?` in the body is "this function
             // should return `Result`" there, not at the attribute.
             let closure = quote_spanned!(signature_span=> move || { #rebound #typed });
@@ -86,7 +85,7 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
         Shape::Async => {
             // The span stays a local of the function's future, borrowed by the
             // wrapper: moving it into the wrapper would copy it (see `Instrumented`).
-            let typed = typed_body(&function.sig.output, statements);
+            let typed = typed_body(&function.sig.output, &function.block);
             let future = instrumented(
                 quote!(&mut __otel_span),
                 quote!(__otel_body),
@@ -109,7 +108,7 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
             }
         }
         Shape::ReturnsFuture { boxed } => {
-            let typed = typed_body(&function.sig.output, statements);
+            let typed = typed_body(&function.sig.output, &function.block);
             let future = instrumented(
                 quote!(__otel_span),
                 quote!(__otel_future),
@@ -136,7 +135,7 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
             }
         }
         Shape::ReturnsStream { boxed } => {
-            let typed = typed_body(&function.sig.output, statements);
+            let typed = typed_body(&function.sig.output, &function.block);
             let rpc = match boundary {
                 Some(_) => quote!(::core::option::Option::Some(&__OTEL_TRACED_RPC)),
                 None => quote!(::core::option::Option::None),
@@ -283,11 +282,20 @@ fn returning_closure(
 /// macro. Every `impl Trait` in the type becomes `_`. The body's statements stay in
 /// a block of their own: the items and `use`s they declare are seen in the whole
 /// of their block, and must not change what the type names (`use Json::*` with a
-/// variant `String`, beside `-> Option<String>`).
-fn typed_body(output: &syn::ReturnType, statements: &[syn::Stmt]) -> TokenStream {
+/// variant `String`, beside `-> Option<String>`). That block is the user's, braces
+/// and all: a block's edition is its braces', which decides when the temporaries
+/// of its last expression are dropped (edition 2024: before its locals).
+fn typed_body(output: &syn::ReturnType, body: &syn::Block) -> TokenStream {
     let output: syn::Type = match output {
         syn::ReturnType::Default => syn::parse_quote!(()),
         syn::ReturnType::Type(_, ty) => inferred(ty),
+    };
+    // A body of its last expression alone holds no locals to drop its temporaries
+    // before or after, and keeps braces of the macro's: the user's would be
+    // reported as unnecessary (`unused_braces`).
+    let body = match body.stmts.as_slice() {
+        statements @ ([] | [syn::Stmt::Expr(_, None)]) => quote!({ #(#statements)* }),
+        _ => quote!(#body),
     };
     quote! {{
         #[allow(
@@ -303,6 +311,6 @@ fn typed_body(output: &syn::ReturnType, statements: &[syn::Stmt]) -> TokenStream
             let __otel_output: #output = loop {};
             return __otel_output;
         }
-        { #(#statements)* }
+        #body
     }}
 }
