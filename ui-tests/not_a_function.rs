@@ -10,11 +10,21 @@ enum State {
     Open,
 }
 
+#[traced]
+impl State {
+    fn open() -> Self {
+        State::Open
+    }
+}
+
+#[traced]
+const LIMIT: u64 = 10;
+
 trait Store {
     #[traced]
     fn load(&self, id: u64) -> u64;
 }
 
 fn main() {
-    let _ = (Order { id: 1 }.id, State::Open);
+    let _ = (Order { id: 1 }.id, State::Open, LIMIT);
 }

@@ -21,6 +21,9 @@ fn create(headers: &Headers) {}
 #[traced_rpc(messaging, process, system = "kafka", destination = "orders", carrier = headers, parent = context)]
 fn reparented(headers: &Headers, context: &Context) {}
 
+#[traced_rpc(messaging, process, system = "kafka", destination = "orders", carrier = headers, root)]
+fn rooted(headers: &Headers) {}
+
 #[traced_rpc(messaging, send, system = "kafka", destination = "orders", carrier = headers)]
 fn not_headers(headers: &mut u32) {}
 

@@ -38,6 +38,9 @@ fn system_not_a_literal(headers: &mut HashMap<String, String>) {}
 #[traced_rpc(messaging, send, system = "kafka", destination, carrier = headers)]
 fn destination_without_value(headers: &mut HashMap<String, String>) {}
 
+#[traced_rpc(messaging, settle, operation_name, system = "kafka", destination = "orders", carrier = headers)]
+fn operation_name_without_value(headers: &HashMap<String, String>) {}
+
 #[traced_rpc(http, route = "/users", carrier)]
 fn carrier_without_value(request: http::Request<()>) {}
 
