@@ -686,34 +686,46 @@ fn a_send_keeping_the_creation_context_still_carries_the_calls_baggage() {
     let captured = capture(|| {
         let created = create("a lamp", Headers::new());
         let batch = vec![create("a rug", Headers::new()), message("a mat")];
-        otel_traced::baggage::with([("tenant", "acme")], || {
+        // Made where the order's region and shop were known.
+        let regional = otel_traced::baggage::with([("region", "eu"), ("shop", "lamps")], || {
+            create("a vase", Headers::new())
+        });
+        otel_traced::baggage::with([("tenant", "acme"), ("shop", "rugs")], || {
+            send(&queue, regional.headers.clone(), regional.body.clone());
             send(&queue, created.headers.clone(), created.body.clone());
             send_batch(&queue, batch.clone());
         });
-        (created, batch)
+        (created, batch, regional)
     });
-    let (created, batch) = captured.output();
+    let (created, batch, regional) = captured.output();
     let sent = queue.lock().unwrap().clone();
     let traceparent = |message: &Message| message.headers.get("traceparent").cloned();
     let baggage = |message: &Message| message.headers.get("baggage").cloned();
     // The created messages keep their creation context, and take the baggage.
-    for (sent, created) in [(&sent[0], created), (&sent[1], &batch[0])] {
+    for (sent, created) in [(&sent[1], created), (&sent[2], &batch[0])] {
         assert_eq!(traceparent(sent), traceparent(created), "{}", sent.body);
         assert_eq!(
             baggage(sent).as_deref(),
-            Some("tenant=acme"),
+            Some("shop=rugs,tenant=acme"),
             "{}",
             sent.body
         );
     }
+    // One made under baggage keeps it, the send's entries added under it.
+    assert_eq!(traceparent(&sent[0]), traceparent(regional));
+    assert_eq!(
+        baggage(&sent[0]).as_deref(),
+        Some("region=eu,shop=lamps,tenant=acme"),
+        "the creation context's own entries win"
+    );
     // A new one takes the send's context, baggage and all.
     let send = captured
         .spans()
         .iter()
         .rfind(|span| span.name == "send orders")
         .expect("the batch send");
-    assert_eq!(carried(&sent[2]), Some(ids(&send.span_context)));
-    assert_eq!(baggage(&sent[2]).as_deref(), Some("tenant=acme"));
+    assert_eq!(carried(&sent[3]), Some(ids(&send.span_context)));
+    assert_eq!(baggage(&sent[3]).as_deref(), Some("shop=rugs,tenant=acme"));
 }
 
 /// A message whose headers panic when read (a malformed header the

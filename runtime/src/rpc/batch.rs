@@ -281,7 +281,7 @@ impl ActiveSpan {
     /// Writes the context the body runs under into every message of the batch that
     /// carries no creation context yet; the others keep theirs (from a `create`
     /// span, or put there by the user), as the conventions ask, and take the
-    /// body's baggage only.
+    /// body's baggage only, under their own.
     pub fn inject_fresh<B: MessageBatch + ?Sized>(&self, batch: &mut B, fresh: Fresh)
     where
         B::Message: Inject,

@@ -328,17 +328,27 @@ impl ActiveSpan {
     /// Writes the baggage the body runs under into `carrier`, and nothing of its
     /// span: a message that already carries its creation context keeps it, and
     /// still takes the baggage of the call that sends it (as a server's request
-    /// would). Baggage the carrier holds stays when the body has none.
-    pub fn inject_baggage<C: Inject + ?Sized>(&self, carrier: &mut C) {
-        let baggage_only = |context: &Context| {
-            (!context.baggage().is_empty()).then(|| {
-                Context::new().with_baggage(crate::baggage::copied(context.baggage(), |_| true))
-            })
+    /// would), under the baggage it carries: that is the creation context's
+    /// (a tenant set where the message was made), which the conventions say is
+    /// not modified. Baggage the carrier holds stays as it is when the body has
+    /// none.
+    pub fn inject_baggage<C: Extract + Inject + ?Sized>(&self, carrier: &mut C) {
+        let under_the_messages = |ours: &Context| {
+            if ours.baggage().is_empty() {
+                return None;
+            }
+            // Read as a consumer reads it; none where the carrier panics.
+            let theirs =
+                crate::panic::contained(|| extract(&Context::new(), &*carrier)).unwrap_or_default();
+            Some(Context::new().with_baggage(crate::baggage::merged_baggage(
+                ours.baggage(),
+                theirs.baggage(),
+            )))
         };
         let baggage = match self.body_context() {
-            Some(context) => baggage_only(context),
+            Some(context) => under_the_messages(context),
             // Read from a clone: the carrier's code runs meanwhile.
-            None => crate::thread_exit::current().and_then(|current| baggage_only(&current)),
+            None => crate::thread_exit::current().and_then(|current| under_the_messages(&current)),
         };
         if let Some(baggage) = baggage {
             inject(&baggage, &mut AsInjector(carrier));
