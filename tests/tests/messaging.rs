@@ -762,6 +762,24 @@ fn a_message_whose_headers_panic_when_read_is_received_without_a_link() {
     );
 }
 
+#[traced_rpc(messaging, process, system = "kafka", destination = "orders", carrier = message)]
+fn handle_malformed(message: &Malformed) -> u32 {
+    let _ = message;
+    7
+}
+
+#[test]
+fn a_message_whose_headers_panic_when_read_is_processed_in_a_new_trace() {
+    // Nothing installed: the handler runs.
+    assert_eq!(handle_malformed(&Malformed), 7);
+    let captured = capture(|| handle_malformed(&Malformed));
+    assert_eq!(*captured.output(), 7);
+    let span = find(captured.spans(), "process orders");
+    assert_eq!(span.parent_span_id, SpanId::INVALID, "no creation context");
+    assert!(span.links.is_empty());
+    assert_eq!(span.status, Status::Unset);
+}
+
 /// A handler failing with what its gRPC call returned.
 #[traced_rpc(messaging, process, system = "kafka", destination = "payments", carrier = message)]
 fn charge(message: &Message) -> Result<(), tonic::Status> {

@@ -294,14 +294,11 @@ fn link_to(context: &Context) -> Option<Link> {
 }
 
 /// The link to the creation context a message's headers carry, if they carry a
-/// valid one (read with the global propagator). None where reading them panics
-/// (the application's `Extract`): a link is instrumentation's own, read also
-/// where a panic would escape no span's record (a batch `receive` reads what it
-/// returns after its body).
+/// valid one (read with the global propagator; none where reading them panics).
 pub fn creation_link<C: Extract + ?Sized>(headers: &C) -> Option<Link> {
     // Read from a clone, as `serve` reads.
     let current = crate::thread_exit::current()?;
-    crate::panic::contained(|| link_to(&extract(&current, headers))).flatten()
+    link_to(&extract(&current, headers))
 }
 
 impl ActiveSpan {
@@ -337,9 +334,8 @@ impl ActiveSpan {
             if ours.baggage().is_empty() {
                 return None;
             }
-            // Read as a consumer reads it; none where the carrier panics.
-            let theirs =
-                crate::panic::contained(|| extract(&Context::new(), &*carrier)).unwrap_or_default();
+            // Read as a consumer reads it.
+            let theirs = extract(&Context::new(), &*carrier);
             Some(Context::new().with_baggage(crate::baggage::merged_baggage(
                 ours.baggage(),
                 theirs.baggage(),
@@ -378,10 +374,15 @@ fn inject<C: Inject + ?Sized>(context: &Context, injector: &mut AsInjector<'_, C
 /// The context a server continues: what the global propagator finds in `carrier`
 /// over a context that keeps nothing of the current one but the capture route, so
 /// that an invalid `traceparent` starts a new trace, as W3C says, rather than
-/// continuing whatever span happens to be current.
+/// continuing whatever span happens to be current. A carrier whose reading panics
+/// (the application's `Extract`, on a header it did not expect) holds nothing:
+/// the call goes on in a new trace, as it would have run uninstrumented.
 pub(crate) fn extract<C: Extract + ?Sized>(current: &Context, carrier: &C) -> Context {
     let base = boundary_base(current);
-    with_propagator(|propagator| propagator.extract_with_context(&base, &AsExtractor(carrier)))
+    crate::panic::contained(|| {
+        with_propagator(|propagator| propagator.extract_with_context(&base, &AsExtractor(carrier)))
+    })
+    .unwrap_or(base)
 }
 
 /// The span name of the conventions: `pkg.Service/Method` for gRPC (`grpc` when
