@@ -150,7 +150,9 @@ impl<S: Span> Span for Kept<S> {
                     self.status = status;
                 }
             }
-            Setter::Other if !self.decided => {
+            // Other code's Ok is final over a decided Error too: the API's rule
+            // ("overrides any prior or future attempts" to set an Error).
+            Setter::Other if !self.decided || status == Status::Ok => {
                 if status > self.status {
                     self.status = status;
                 }
@@ -218,9 +220,19 @@ mod tests {
             explicitly(span, Status::Unset);
             automatically(span, Status::error("zz automatic, after"));
             span.set_status(Status::error("zz other code's"));
-            span.set_status(Status::Ok);
         });
         assert_eq!(status, Status::error("aa second"));
+    }
+
+    #[test]
+    fn other_codes_ok_is_final_over_a_decided_error() {
+        let status = applied(|span| {
+            explicitly(span, Status::error("decided"));
+            span.set_status(Status::Ok);
+            explicitly(span, Status::error("after"));
+            automatically(span, Status::error("automatic"));
+        });
+        assert_eq!(status, Status::Ok);
     }
 
     #[test]
