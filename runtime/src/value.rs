@@ -369,11 +369,20 @@ const MAX_ARRAY_ITEMS: usize = 128;
 /// Slices, arrays and `Vec`s of scalars are array values, of their first
 /// [`MAX_ARRAY_ITEMS`] elements. An array holds one type, so integers that do not
 /// all fit `i64` make an array of decimal strings, and an element with no value (an
-/// empty `Option`) among those makes the whole array absent. Collections of
-/// collections are not array values ([`ScalarElement`]).
+/// empty `Option`) among those makes the whole array absent. An empty one is of
+/// its elements' type, as the others of its key. Collections of collections are
+/// not array values ([`ScalarElement`]).
 impl<T: ScalarElement> ScalarValue for [T] {
     const KIND: ValueKind = T::ARRAY_KIND;
     fn scalar_value(&self) -> Option<Value> {
+        if self.is_empty() {
+            return Some(Value::Array(match T::ARRAY_KIND {
+                ValueKind::BoolArray => Array::Bool(Vec::new()),
+                ValueKind::IntArray => Array::I64(Vec::new()),
+                ValueKind::DoubleArray => Array::F64(Vec::new()),
+                _ => Array::String(Vec::new()),
+            }));
+        }
         let values: Option<Vec<Value>> = self
             .iter()
             .take(MAX_ARRAY_ITEMS)
@@ -397,9 +406,9 @@ impl<T: ScalarElement> ScalarValue for Vec<T> {
     }
 }
 
-/// One array from element values that may differ in type (`u64` elements may be
-/// `I64` or strings): all elements of one type, otherwise all as strings (an empty
-/// array too: its element type is unknown at run time).
+/// One array from element values (one at least) that may differ in type (`u64`
+/// elements may be `I64` or strings): all elements of one type, otherwise all as
+/// strings.
 fn homogeneous(values: Vec<Value>) -> Array {
     /// `Array::$variant` of the values, if every one is a `Value::$variant`.
     macro_rules! all_of {
@@ -411,7 +420,6 @@ fn homogeneous(values: Vec<Value>) -> Array {
                     _ => None,
                 })
                 .collect::<Option<Vec<_>>>()
-                .filter(|items| !items.is_empty())
                 .map(Array::$variant)
         };
     }
