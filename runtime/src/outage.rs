@@ -48,8 +48,8 @@ pub(crate) struct Outage {
     signal: &'static str,
     endpoint: String,
     protocol: Protocol,
-    /// Whether the last export failed (and the outage was said).
-    failing: AtomicBool,
+    /// While exports fail, the kinds of failure said ([`failure_kind`]).
+    failing: Mutex<Vec<String>>,
     /// Whether a request refused as too large was said.
     said_too_large: AtomicBool,
     /// Why the last HTTP request failed, when the exporter's error does not say.
@@ -62,7 +62,7 @@ impl Outage {
             signal,
             endpoint: crate::config::without_secrets(&settings.endpoint),
             protocol: settings.protocol,
-            failing: AtomicBool::new(false),
+            failing: Mutex::new(Vec::new()),
             said_too_large: AtomicBool::new(false),
             cause: Cause::default(),
         }
@@ -80,22 +80,30 @@ impl Outage {
         }
     }
 
-    /// What [`Outage::note`] says of `result`: the first failure of an outage,
-    /// nothing for the failures after it, nor for a success, which ends it; the
-    /// first request refused as too large, which neither starts nor ends one.
+    /// What [`Outage::note`] says of `result`: the first failure of each kind in an
+    /// outage (a collector that came up refusing the credentials, after refusing
+    /// connections: what to do changed), nothing for the failures after it, nor
+    /// for a success, which ends it; the first request refused as too large, which
+    /// neither starts nor ends one.
     fn to_say(&self, result: &OTelSdkResult) -> Option<String> {
         let cause = self.cause.take();
+        let mut failing = self.failing.lock().unwrap_or_else(PoisonError::into_inner);
         match result {
             Ok(()) => {
-                self.failing.store(false, Ordering::Relaxed);
+                failing.clear();
                 None
             }
             Err(error) if crate::batches::refused_as_too_large(error) => {
                 (!self.said_too_large.swap(true, Ordering::Relaxed))
                     .then(|| self.said_too_large(error))
             }
-            Err(error) => (!self.failing.swap(true, Ordering::Relaxed))
-                .then(|| self.said_with(error, cause.as_deref())),
+            Err(error) => {
+                let kind = failure_kind(&error.to_string());
+                (!failing.contains(&kind)).then(|| {
+                    failing.push(kind);
+                    self.said_with(error, cause.as_deref())
+                })
+            }
         }
     }
 
@@ -146,13 +154,31 @@ impl Outage {
         };
         let status_hint = status_hint(&error.to_string(), self.signal);
         format!(
-            "exporting {signal} to {endpoint} over {protocol} failed: {error}{port_hint}{status_hint}; {signal} are lost until an export succeeds (said once per outage)"
+            "exporting {signal} to {endpoint} over {protocol} failed: {error}{port_hint}{status_hint}; {signal} are lost until an export succeeds (said once per outage and kind of failure)"
         )
     }
 }
 
+/// The kind of an export's failure `error` says: the collector's answer (an HTTP
+/// status, a gRPC code), else one kind for the others (the network, a timeout),
+/// which would come and go with the collector's restarts.
+fn failure_kind(error: &str) -> String {
+    ["status code: ", "gRPC code: "]
+        .into_iter()
+        .find_map(|said| {
+            let (_, after) = error.split_once(said)?;
+            let code: String = after
+                .chars()
+                .take_while(char::is_ascii_alphanumeric)
+                .collect();
+            Some(format!("{said}{code}"))
+        })
+        .unwrap_or_default()
+}
+
 /// What to do about an answer of the collector that `error` reports: no OTLP at
-/// that path, or credentials refused.
+/// that path (or, for logs and metrics beside spans, a backend that takes traces
+/// only), or credentials refused.
 fn status_hint(error: &str, signal: &str) -> String {
     const REFUSED: [&str; 4] = [
         "status code: 401",
@@ -160,15 +186,28 @@ fn status_hint(error: &str, signal: &str) -> String {
         "gRPC code: Unauthenticated",
         "gRPC code: PermissionDenied",
     ];
-    if error.contains("status code: 404") {
+    let no_path = error.contains("status code: 404");
+    if no_path || error.contains("gRPC code: Unimplemented") {
         let (path, variable) = match signal {
             "spans" => ("traces", "TRACES"),
             "log records" => ("logs", "LOGS"),
             _ => ("metrics", "METRICS"),
         };
-        format!(
-            " (nothing takes OTLP there: OTEL_EXPORTER_OTLP_ENDPOINT is the collector's base URL, /v1/{path} is appended; OTEL_EXPORTER_OTLP_{variable}_ENDPOINT is used as it is)"
-        )
+        let endpoint = if no_path {
+            format!(
+                ": OTEL_EXPORTER_OTLP_ENDPOINT is the collector's base URL, /v1/{path} is appended; OTEL_EXPORTER_OTLP_{variable}_ENDPOINT is used as it is"
+            )
+        } else {
+            String::new()
+        };
+        let traces_only = if signal == "spans" {
+            String::new()
+        } else {
+            format!(
+                "; a backend taking traces only (Jaeger, Tempo) takes no {path}: set OTEL_{variable}_EXPORTER=none, or OTEL_EXPORTER_OTLP_{variable}_ENDPOINT to a collector"
+            )
+        };
+        format!(" (nothing takes OTLP {path} there{endpoint}{traces_only})")
     } else if REFUSED.iter().any(|refusal| error.contains(refusal)) {
         " (the collector refused the credentials: set them with OTEL_EXPORTER_OTLP_HEADERS, such as `authorization=Bearer%20<token>`)".to_owned()
     } else {
@@ -215,11 +254,11 @@ mod tests {
     fn the_message_says_what_failed_and_suspects_a_port_of_the_other_protocol() {
         assert_eq!(
             outage("http://collector:4317/v1/traces", Protocol::HttpProtobuf).said(&"refused"),
-            "exporting spans to http://collector:4317/v1/traces over http/protobuf failed: refused (port 4317 is where collectors take OTLP grpc: set OTEL_EXPORTER_OTLP_PROTOCOL=grpc or use the http/protobuf port); spans are lost until an export succeeds (said once per outage)"
+            "exporting spans to http://collector:4317/v1/traces over http/protobuf failed: refused (port 4317 is where collectors take OTLP grpc: set OTEL_EXPORTER_OTLP_PROTOCOL=grpc or use the http/protobuf port); spans are lost until an export succeeds (said once per outage and kind of failure)"
         );
         assert_eq!(
             outage("http://collector:4317", Protocol::Grpc).said(&"unavailable"),
-            "exporting spans to http://collector:4317 over grpc failed: unavailable; spans are lost until an export succeeds (said once per outage)"
+            "exporting spans to http://collector:4317 over grpc failed: unavailable; spans are lost until an export succeeds (said once per outage and kind of failure)"
         );
     }
 
@@ -231,7 +270,19 @@ mod tests {
         );
         assert!(
             http.said(&"HTTP export failed with status code: 404")
-                .contains("failed: HTTP export failed with status code: 404 (nothing takes OTLP there: OTEL_EXPORTER_OTLP_ENDPOINT is the collector's base URL, /v1/traces is appended; OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is used as it is); spans are lost")
+                .contains("failed: HTTP export failed with status code: 404 (nothing takes OTLP traces there: OTEL_EXPORTER_OTLP_ENDPOINT is the collector's base URL, /v1/traces is appended; OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is used as it is); spans are lost")
+        );
+        // Logs and metrics beside spans, to a backend that takes traces only.
+        assert_eq!(
+            super::status_hint("HTTP export failed with status code: 404", "log records"),
+            " (nothing takes OTLP logs there: OTEL_EXPORTER_OTLP_ENDPOINT is the collector's base URL, /v1/logs is appended; OTEL_EXPORTER_OTLP_LOGS_ENDPOINT is used as it is; a backend taking traces only (Jaeger, Tempo) takes no logs: set OTEL_LOGS_EXPORTER=none, or OTEL_EXPORTER_OTLP_LOGS_ENDPOINT to a collector)"
+        );
+        assert_eq!(
+            super::status_hint(
+                "TonicMetricsClient export failed with gRPC code: Unimplemented",
+                "metrics"
+            ),
+            " (nothing takes OTLP metrics there; a backend taking traces only (Jaeger, Tempo) takes no metrics: set OTEL_METRICS_EXPORTER=none, or OTEL_EXPORTER_OTLP_METRICS_ENDPOINT to a collector)"
         );
         let grpc = outage("http://collector:4317", Protocol::Grpc);
         for refused in [
@@ -284,7 +335,7 @@ mod tests {
         let cause = cause.take();
         assert_eq!(
             outage.said_with(&"HTTP export failed: network error", cause.as_deref()),
-            "exporting spans to https://collector:4318/v1/traces over http/protobuf failed: HTTP export failed: network error (client error (Connect): invalid peer certificate: UnknownIssuer) (a collector whose certificate a private CA signed: set OTEL_EXPORTER_OTLP_CERTIFICATE to that CA's PEM file); spans are lost until an export succeeds (said once per outage)"
+            "exporting spans to https://collector:4318/v1/traces over http/protobuf failed: HTTP export failed: network error (client error (Connect): invalid peer certificate: UnknownIssuer) (a collector whose certificate a private CA signed: set OTEL_EXPORTER_OTLP_CERTIFICATE to that CA's PEM file); spans are lost until an export succeeds (said once per outage and kind of failure)"
         );
         assert_eq!(outage.cause().take(), None, "taken once");
     }
@@ -298,7 +349,7 @@ mod tests {
                 &"Operation failed: TonicTracesClient export failed with gRPC code: Unknown: transport error: connection error: received fatal alert: CertificateRequired",
                 None
             ),
-            "exporting spans to https://collector:4317 over grpc failed: Operation failed: TonicTracesClient export failed with gRPC code: Unknown: transport error: connection error: received fatal alert: CertificateRequired (the collector asks for a client certificate: set OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY); spans are lost until an export succeeds (said once per outage)"
+            "exporting spans to https://collector:4317 over grpc failed: Operation failed: TonicTracesClient export failed with gRPC code: Unknown: transport error: connection error: received fatal alert: CertificateRequired (the collector asks for a client certificate: set OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY); spans are lost until an export succeeds (said once per outage and kind of failure)"
         );
     }
 
@@ -339,7 +390,7 @@ mod tests {
         let failed = Err(opentelemetry_sdk::error::OTelSdkError::InternalFailure(
             "refused".to_owned(),
         ));
-        let said = "exporting spans to http://collector:4318/v1/traces over http/protobuf failed: Operation failed: refused; spans are lost until an export succeeds (said once per outage)";
+        let said = "exporting spans to http://collector:4318/v1/traces over http/protobuf failed: Operation failed: refused; spans are lost until an export succeeds (said once per outage and kind of failure)";
         assert_eq!(outage.to_say(&failed).as_deref(), Some(said));
         assert_eq!(outage.to_say(&failed), None, "the same outage");
         assert_eq!(outage.to_say(&Ok(())), None);
@@ -348,6 +399,17 @@ mod tests {
             Some(said),
             "a new outage"
         );
+        // The collector came up, and refuses the credentials: said, once.
+        let refused = Err(opentelemetry_sdk::error::OTelSdkError::InternalFailure(
+            "HTTP export failed with status code: 401".to_owned(),
+        ));
+        let said = outage.to_say(&refused).expect("another kind of failure");
+        assert!(
+            said.contains("status code: 401 (the collector refused the credentials"),
+            "{said}"
+        );
+        assert_eq!(outage.to_say(&refused), None, "the same kind");
+        assert_eq!(outage.to_say(&failed), None, "each kind once an outage");
     }
 
     #[test]
