@@ -160,7 +160,7 @@ impl fmt::Display for ShutdownError {
             if count > 0 {
                 write!(
                     f,
-                    "{separator}{count} {what} were not exported (a full queue or a failed export): raise {queue} or check the exporter's endpoint"
+                    "{separator}{count} {what} were not exported (a full queue, a failed export, or one still on its way when the time given ran out): raise {queue}, check the exporter's endpoint, or give a slow collector more time (Config::shutdown_timeout)"
                 )?;
                 separator = "; ";
             }
@@ -285,7 +285,7 @@ impl Guard {
     /// (not those still waiting in the queue). A full queue's drops are seen when
     /// a batch leaves it, so the count may lag them a batch; the shutdown's count
     /// ([`ShutdownError::dropped_spans`]) is exact. Spans a collector took but
-    /// rejected in part are not seen (opentelemetry-otlp logs that answer only).
+    /// rejected in part (its answer's partial success) are not seen.
     pub fn dropped_spans(&self) -> u64 {
         self.counters.lost()
     }
