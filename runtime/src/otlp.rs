@@ -128,6 +128,14 @@ impl<B> Relay<B> {
         let (requests, mut incoming) = mpsc::unbounded_channel::<Request<B>>();
         let (built, outcome) = std::sync::mpsc::channel::<Result<(), InitError>>();
         let timeout = settings.timeout.min(export_timeout);
+        // The exporter's own deadline too (its retries', its HTTP client's): cut
+        // from outside first, an export said a bare timeout where the collector's
+        // answer (a 503 asking to retry later) was the news. (The metrics'
+        // exporter is built so too.)
+        let settings = OtlpSettings {
+            timeout,
+            ..settings
+        };
         std::thread::Builder::new()
             .name(S::THREAD.to_owned())
             .spawn(move || {
@@ -585,6 +593,11 @@ pub(crate) fn metric_exporter(
                 "the metrics exporter could not start a runtime: {error}"
             ))
         })?;
+    // The exporter's own deadline is the export's too, as for spans (`Relay`).
+    let settings = &OtlpSettings {
+        timeout: settings.timeout.min(export_timeout),
+        ..settings.clone()
+    };
     let outage = Outage::new("metrics", settings);
     let built = {
         // tonic builds its channel inside a runtime.
@@ -602,7 +615,7 @@ pub(crate) fn metric_exporter(
             return Ok(OtlpMetricExporter {
                 runtime: Some(runtime),
                 inner,
-                timeout: settings.timeout.min(export_timeout),
+                timeout: settings.timeout,
                 outage,
             });
         }
