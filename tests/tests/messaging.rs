@@ -780,6 +780,45 @@ fn a_message_whose_headers_panic_when_read_is_processed_in_a_new_trace() {
     assert_eq!(span.status, Status::Unset);
 }
 
+#[test]
+fn a_batch_sent_with_nothing_installed_passes_the_current_trace_to_its_fresh_messages() {
+    use otel_traced::opentelemetry::Context;
+    use otel_traced::opentelemetry::trace::{TraceContextExt as _, TraceFlags, TraceState};
+    let queue = Queue::default();
+    let remote = |trace: u128, span: u64| {
+        SpanContext::new(
+            TraceId::from(trace),
+            SpanId::from(span),
+            TraceFlags::SAMPLED,
+            true,
+            TraceState::NONE,
+        )
+    };
+    let mut created = message("created elsewhere");
+    created.headers.insert(
+        "traceparent".to_owned(),
+        "00-000000000000000000000000000000aa-00000000000000bb-01".to_owned(),
+    );
+    {
+        // A request's context, passed on untraced.
+        let _request = Context::new()
+            .with_remote_span_context(remote(0xcc, 0xdd))
+            .attach();
+        send_batch(&queue, vec![created, message("fresh")]);
+    }
+    let sent = queue.lock().unwrap();
+    assert_eq!(
+        carried(&sent[0]),
+        Some((TraceId::from(0xaa), SpanId::from(0xbb))),
+        "its own creation context kept"
+    );
+    assert_eq!(
+        carried(&sent[1]),
+        Some((TraceId::from(0xcc), SpanId::from(0xdd))),
+        "the request's"
+    );
+}
+
 /// A handler failing with what its gRPC call returned.
 #[traced_rpc(messaging, process, system = "kafka", destination = "payments", carrier = message)]
 fn charge(message: &Message) -> Result<(), tonic::Status> {
