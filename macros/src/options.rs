@@ -86,6 +86,8 @@ pub(crate) struct RpcOptions {
     pub batch: Option<Ident>,
     /// `batch = return` of a messaging `receive`: the messages it returns.
     pub batch_returned: Option<Span>,
+    /// `carrier = return` of a messaging `receive`: the message it returns.
+    pub carrier_returned: Option<Span>,
     /// `server` and `client` were both written, or one was miswritten: the
     /// side-specific checks would only repeat that mistake.
     pub side_in_doubt: bool,
@@ -425,6 +427,9 @@ impl RpcOptions {
             ("batch", RawValue::Assigned(Expr::Return(returned))) if returned.expr.is_none() => {
                 self.batch_returned = Some(returned.return_token.span);
             }
+            ("carrier", RawValue::Assigned(Expr::Return(returned))) if returned.expr.is_none() => {
+                self.carrier_returned = Some(returned.return_token.span);
+            }
             (known, _) => {
                 match known {
                     "server" | "client" => self.side_in_doubt = true,
@@ -466,7 +471,7 @@ fn rpc_usage(option: &str) -> String {
         "destination" => "destination = \"orders\"",
         "operation_name" => "operation_name = \"ack\"",
         "batch" => "batch = parameter_name` or, on a `receive`, `batch = return",
-        _ => "carrier = parameter_name",
+        _ => "carrier = parameter_name` or, on a `receive`, `carrier = return",
     };
     format!("`{option}` is written `{form}`")
 }

@@ -167,10 +167,10 @@ pub mod __private {
     /// `server =` only then.
     pub use crate::route::is_enabled as enabled;
     pub use crate::rpc::{
-        BATCH_MESSAGE_COUNT, Operation, Protocol, ReceivedMessages, ReplyProbe, RpcMeta, Side,
-        StreamingProbe, ViaMessages, ViaMessagesResult, ViaNoReply, ViaReply, ViaStreaming,
-        ViaWhole, batch_creation, batch_len, batch_links, creation_link, message_count,
-        pass_message,
+        BATCH_MESSAGE_COUNT, Operation, Protocol, ReceivedMessage, ReceivedMessages, ReplyProbe,
+        RpcMeta, Side, StreamingProbe, ViaMessages, ViaMessagesResult, ViaNoReply, ViaReply,
+        ViaStreaming, ViaWhole, batch_creation, batch_len, batch_links, creation_link,
+        message_count, pass_message,
     };
     pub use crate::sampling::SampleHint;
     pub use crate::span::{ActiveSpan, Attributes, SpanHandle, called_once};

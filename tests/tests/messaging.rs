@@ -169,6 +169,12 @@ impl Consumer {
     }
 }
 
+/// A pull consumer's single-message receive (`basic_get`).
+#[traced_rpc(messaging, receive, system = "kafka", destination = "orders", carrier = return, skip(queue))]
+fn receive_one(queue: &Queue) -> Result<Option<Message>, String> {
+    Ok(queue.lock().unwrap().pop())
+}
+
 #[traced_rpc(messaging, settle, system = "kafka", destination = "orders", batch = messages)]
 fn settle_batch(mut messages: Vec<Message>) -> usize {
     messages.drain(..).count()
@@ -404,6 +410,53 @@ fn a_receive_without_headers_is_named_by_its_operation_alone() {
     );
     assert_eq!(attribute(span, "messaging.destination.name"), None);
     assert!(span.links.is_empty());
+}
+
+#[test]
+fn a_receive_returning_one_message_links_to_it_without_a_batch_count() {
+    let queue = Queue::default();
+    let captured = capture(|| {
+        checkout(&queue, "a lamp");
+        (receive_one(&queue), receive_one(&queue))
+    });
+    let (received, none) = captured.output();
+    assert_eq!(
+        received
+            .as_ref()
+            .ok()
+            .and_then(Option::as_ref)
+            .map(|message| &*message.body),
+        Some("a lamp")
+    );
+    assert!(matches!(none, Ok(None)));
+    let spans = captured.spans();
+    let create = find(spans, "create orders");
+    let receives: Vec<&SpanData> = spans
+        .iter()
+        .filter(|span| span.name == "receive orders")
+        .collect();
+    let [first, second] = receives[..] else {
+        panic!("two receives: {}", captured.tree());
+    };
+    assert_messaging(first, SpanKind::Client, "receive");
+    let links: Vec<Ids> = first
+        .links
+        .iter()
+        .map(|link| ids(&link.span_context))
+        .collect();
+    assert_eq!(
+        links,
+        [ids(&create.span_context)],
+        "the message's creation context"
+    );
+    assert!(second.links.is_empty(), "nothing received");
+    for receive in [first, second] {
+        assert_eq!(
+            attribute(receive, "messaging.batch.message_count"),
+            None,
+            "a single-message operation has no batch count"
+        );
+    }
 }
 
 #[test]

@@ -631,6 +631,17 @@ fn handle_restock(headers: &std::collections::HashMap<String, String>) {
     let _ = headers;
 }
 
+/// A pull consumer of one message at a time: the message it returns is counted.
+#[traced_rpc(messaging, receive, system = "kafka", destination = "refunds", carrier = return)]
+fn poll_refund(available: bool) -> Option<std::collections::HashMap<String, String>> {
+    available.then(std::collections::HashMap::new)
+}
+
+#[traced_rpc(messaging, process, system = "kafka", destination = "refunds", carrier = headers)]
+fn handle_refund(headers: &std::collections::HashMap<String, String>) {
+    let _ = headers;
+}
+
 /// A `receive` that names no message counts nothing: its `process` counts.
 #[traced_rpc(messaging, receive, system = "kafka", destination = "alerts")]
 fn poll_alert() -> Option<std::collections::HashMap<String, String>> {
@@ -679,6 +690,11 @@ fn messaging_boundaries_count_the_messages_sent_and_consumed_once() {
         handle_restock(message);
     }
     let _ = poll_restock(0);
+    for available in [true, false, true] {
+        if let Some(refund) = poll_refund(available) {
+            handle_refund(&refund);
+        }
+    }
     if let Some(alert) = poll_alert() {
         handle_alert(&alert);
     }
@@ -726,12 +742,18 @@ fn messaging_boundaries_count_the_messages_sent_and_consumed_once() {
         ("messaging.system", "rabbitmq"),
         ("messaging.operation.name", "receive"),
     ];
+    let refunds = [
+        ("messaging.system", "kafka"),
+        ("messaging.operation.name", "receive"),
+        ("messaging.destination.name", "refunds"),
+    ];
     assert_eq!(
         sorted(consumed),
         sorted(vec![
             (text_pairs(&pushed), 1),
             (text_pairs(&failed), 1),
             (text_pairs(&pulled), 5),
+            (text_pairs(&refunds), 2),
             (text_pairs(&alert), 1),
             (text_pairs(&queues), 2),
         ]),

@@ -6,7 +6,7 @@
 //! as semantic conventions v1.44 name messaging spans.
 
 use super::naming::{NameKind, check_name};
-use super::rpc::{Access, Boundary, Protocol, Server, Side, carrier, check_server};
+use super::rpc::{Access, Boundary, Protocol, Returned, Server, Side, carrier, check_server};
 use crate::options::RpcOptions;
 use crate::parse::{Errors, Shape, TracedFn};
 use syn::{Ident, LitStr};
@@ -176,10 +176,14 @@ pub(crate) fn check_messaging(
         Some(named) => {
             let carrier = carrier(traced, Some(named), Some(side), batch, errors)?;
             if operation == Operation::Receive && matches!(carrier.access, Access::Exclusive) {
-                let option = if batch { "batch" } else { "carrier" };
+                let (option, returned) = if batch {
+                    ("batch", "the messages received (a `Vec`, say)")
+                } else {
+                    ("carrier", "the message received")
+                };
                 errors.push(syn::Error::new(
                     named.span(),
-                    format!("a `receive` reads `{option} = {named}` when it starts, so it cannot be a buffer the call fills (`&mut`): return the messages received (a `Vec`, say) and write `batch = return`"),
+                    format!("a `receive` reads `{option} = {named}` when it starts, so it cannot be a buffer the call fills (`&mut`): return {returned} and write `{option} = return`"),
                 ));
                 return None;
             }
@@ -222,25 +226,49 @@ pub(crate) fn check_messaging(
         },
         carrier,
         server: rpc.server.clone(),
-        returns_batch: rpc.batch_returned.is_some(),
+        returns: match (rpc.batch_returned, rpc.carrier_returned) {
+            (Some(_), _) => Some(Returned::Messages),
+            (None, Some(_)) => Some(Returned::Message),
+            (None, None) => None,
+        },
     })
 }
 
-/// What is wrong with `batch = ..` given the operation and the other options, if
-/// anything: `batch = return` only on a `receive` that returns something, neither
-/// form beside `carrier` nor on a `create` (one message each).
+/// What is wrong with `batch = ..` or `carrier = return` given the operation and
+/// the other options, if anything: `batch = return` and `carrier = return` only
+/// on a `receive` that returns something, beside no other carrier, `batch = ..`
+/// not beside `carrier` nor on a `create` (one message each).
 fn refused_batch(traced: &TracedFn, rpc: &RpcOptions, operation: Operation) -> Option<syn::Error> {
-    if let Some(returned) = rpc.batch_returned {
+    let returned = (rpc
+        .batch_returned
+        .map(|span| (span, "batch", "messages", "them", "batch = messages")))
+    .or(rpc
+        .carrier_returned
+        .map(|span| (span, "carrier", "message", "it", "carrier = headers")));
+    if let Some((returned, option, what, pronoun, named)) = returned {
+        let other_carrier = rpc.carrier.is_some()
+            || rpc.batch.is_some()
+            || (rpc.batch_returned.is_some() && rpc.carrier_returned.is_some());
         let problem = if operation == Operation::Create {
-            "a `create` span accounts for one message (messaging conventions v1.44): `batch = return` is for a `receive`"
+            format!(
+                "a `create` span accounts for one message (messaging conventions v1.44): `{option} = return` is for a `receive`"
+            )
         } else if operation != Operation::Receive {
-            "only a `receive` takes its messages from what it returns; name the parameter that holds them with `batch = messages`"
-        } else if rpc.carrier.is_some() || rpc.batch.is_some() {
-            "`batch = return` takes the messages from what the call returns: remove `carrier`/`batch = ..`, or this"
+            format!(
+                "only a `receive` takes its {what} from what it returns; name the parameter that holds {pronoun} with `{named}`"
+            )
+        } else if other_carrier {
+            format!(
+                "`{option} = return` takes the {what} from what the call returns: remove `carrier`/`batch = ..`, or this"
+            )
         } else if matches!(traced.function.sig.output, syn::ReturnType::Default) {
-            "`batch = return` takes the messages from what the call returns, and it returns nothing"
+            format!(
+                "`{option} = return` takes the {what} from what the call returns, and it returns nothing"
+            )
         } else if matches!(traced.shape, Shape::ReturnsStream { .. }) {
-            "`batch = return` links to the messages a call returns, not to a stream's items"
+            format!(
+                "`{option} = return` links to the {what} a call returns, not to a stream's items"
+            )
         } else {
             return None;
         };

@@ -8,7 +8,7 @@ mod rpc;
 
 pub(crate) use messaging::Operation;
 pub(crate) use naming::Warning;
-pub(crate) use rpc::{Access, Boundary, Carrier, Protocol, Side};
+pub(crate) use rpc::{Access, Boundary, Carrier, Protocol, Returned, Side};
 
 use crate::fields::{BaggageEntry, Field, Format, Key};
 use crate::parse::{Errors, Param, ParamMode, TracedFn};

@@ -54,6 +54,15 @@ pub(crate) struct Carrier {
     pub batch: bool,
 }
 
+/// What a messaging `receive` takes from what it returns.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Returned {
+    /// `batch = return`: the messages of a batch.
+    Messages,
+    /// `carrier = return`: one message.
+    Message,
+}
+
 /// What `#[traced_rpc]` expands to, beside what `#[traced]` does.
 pub(crate) struct Boundary {
     pub side: Side,
@@ -63,8 +72,9 @@ pub(crate) struct Boundary {
     pub carrier: Option<Carrier>,
     /// `server = ..`: the server a client calls, or a messaging boundary's broker.
     pub server: Option<Expr>,
-    /// `batch = return`: a messaging `receive` links to the messages it returns.
-    pub returns_batch: bool,
+    /// `batch = return` or `carrier = return`: a messaging `receive` links to
+    /// the messages it returns.
+    pub returns: Option<Returned>,
 }
 
 impl Boundary {
@@ -125,6 +135,12 @@ fn messaging_options_elsewhere(rpc: &RpcOptions, errors: &mut Errors) {
         errors.push(syn::Error::new(
             batch,
             "`batch = ..` is only for messaging boundaries; a gRPC or HTTP request is named with `carrier = ..`",
+        ));
+    }
+    if let Some(returned) = rpc.carrier_returned {
+        errors.push(syn::Error::new(
+            returned,
+            "`carrier = return` is only for a messaging `receive`; a gRPC or HTTP request is named with `carrier = parameter_name`",
         ));
     }
 }
@@ -246,6 +262,10 @@ pub(crate) fn check_boundary(
     } else {
         grpc_method(traced, rpc, errors)
     };
+    // `carrier = return`, refused already, names no carrier to look for.
+    if rpc.carrier_returned.is_some() {
+        return None;
+    }
     let carrier = carrier(
         traced,
         rpc.carrier.as_ref(),
@@ -258,7 +278,7 @@ pub(crate) fn check_boundary(
         protocol: protocol?,
         carrier: Some(carrier),
         server: rpc.server.clone(),
-        returns_batch: false,
+        returns: None,
     })
 }
 

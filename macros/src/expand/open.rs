@@ -4,7 +4,9 @@
 
 use super::outcome::probe;
 use super::rpc::{count_messages, open_boundary};
-use crate::check::{Boundary, Checked, Kind, Operation, Protocol, Recorded, Side, Warning};
+use crate::check::{
+    Boundary, Checked, Kind, Operation, Protocol, Recorded, Returned, Side, Warning,
+};
 use crate::parse::{Shape, TracedFn};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
@@ -61,7 +63,10 @@ pub(super) fn open_span(
         + usize::from(traced.records_err || boundary.is_some())
         + usize::from(options.ret.is_some())
         + if boundary.is_some() { 2 } else { 0 }
-        + usize::from(batch.is_some() || boundary.is_some_and(|boundary| boundary.returns_batch))
+        + usize::from(
+            batch.is_some()
+                || boundary.is_some_and(|boundary| boundary.returns == Some(Returned::Messages)),
+        )
         + stream;
     let file = quote_spanned!(ident.span()=> ::core::file!());
     let line = quote_spanned!(ident.span()=> ::core::line!());

@@ -1,7 +1,7 @@
 //! What a call's outcome records: a returned error, a reply's status, a stream
 //! of messages, a returned value, each through the probe that sees its type.
 
-use crate::check::{Boundary, Probe, Protocol};
+use crate::check::{Boundary, Probe, Protocol, Returned};
 use crate::parse::TracedFn;
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -44,7 +44,7 @@ pub(super) fn recorded(
     private: &TokenStream,
 ) -> Option<TokenStream> {
     let ret = traced.options.ret;
-    let received_batch = boundary.is_some_and(|boundary| boundary.returns_batch);
+    let received = boundary.and_then(|boundary| boundary.returns);
     // gRPC and HTTP calls end with a reply (a status); a messaging call's error,
     // even one that is a gRPC status, is an error as `#[traced]` records them.
     let replies =
@@ -63,8 +63,15 @@ pub(super) fn recorded(
     // `Ok`), through a trait named at the return type, which the error for a type
     // that holds no messages points at; the output's name resolves where the
     // expansion's own names do.
-    let received = received_batch.then(|| {
-        let record = quote_spanned!(returned=> #private::ReceivedMessages::record_received);
+    let received = received.map(|received| {
+        let record = match received {
+            Returned::Messages => {
+                quote_spanned!(returned=> #private::ReceivedMessages::record_received)
+            }
+            Returned::Message => {
+                quote_spanned!(returned=> #private::ReceivedMessage::record_received)
+            }
+        };
         let output = proc_macro2::Ident::new(
             "__otel_output_ref",
             proc_macro2::Span::call_site().located_at(returned),

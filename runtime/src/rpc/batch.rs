@@ -1,7 +1,8 @@
 //! Messaging boundaries over a batch of messages (`batch = messages`): one span
 //! for the whole operation, linked to each message's creation context and
 //! counting the messages, as the messaging conventions v1.44 describe batch
-//! publishing, receiving, processing and settling.
+//! publishing, receiving, processing and settling; and what a `receive` returns
+//! (`batch = return`, `carrier = return` for one message), linked when it ends.
 
 use super::open::creation_link;
 use crate::propagation::{Extract, Inject};
@@ -278,6 +279,51 @@ impl<T: ReceivedMessages, E> ReceivedMessages for Result<T, E> {
     fn record_received(&self, handle: &mut SpanHandle) {
         if let Ok(messages) = self {
             messages.record_received(handle);
+        }
+    }
+}
+
+/// What a `receive` with `carrier = return` returns: the one message it received,
+/// which its span counts and links to (its creation context) when the call ends,
+/// without the batch's message count. A `Result` holds it in its `Ok` (an `Err`
+/// received nothing to count); an `Option` holds one or none.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is no message for `carrier = return`",
+    label = "not the message a `receive` returns",
+    note = "a `receive` with `carrier = return` returns the message it received: a type implementing `otel_traced::propagation::Extract`, or an `Option` or the `Ok` of a `Result` of one; several are `batch = return`"
+)]
+pub trait ReceivedMessage {
+    /// Counts the message into the call's message count and, if the span of
+    /// `handle` is recording, links the span to it.
+    fn record_received(&self, handle: &mut SpanHandle);
+}
+
+impl<M: Extract + ?Sized> ReceivedMessage for M {
+    fn record_received(&self, handle: &mut SpanHandle) {
+        handle.count_messages(1);
+        handle.if_recording(|span| {
+            if let Some(link) = creation_link(self) {
+                span.add_link(link.span_context, link.attributes);
+            }
+        });
+    }
+}
+
+/// `None`: a receive that got no message (a poll that timed out) counts 0.
+impl<M: ReceivedMessage> ReceivedMessage for Option<M> {
+    fn record_received(&self, handle: &mut SpanHandle) {
+        match self {
+            Some(message) => message.record_received(handle),
+            None => handle.count_messages(0),
+        }
+    }
+}
+
+/// An `Err` received nothing to count; its error is recorded as any error is.
+impl<M: ReceivedMessage, E> ReceivedMessage for Result<M, E> {
+    fn record_received(&self, handle: &mut SpanHandle) {
+        if let Ok(message) = self {
+            message.record_received(handle);
         }
     }
 }

@@ -12,7 +12,7 @@ mod reply;
 
 use std::borrow::Cow;
 
-pub use batch::{MessageBatch, ReceivedMessages};
+pub use batch::{MessageBatch, ReceivedMessage, ReceivedMessages};
 // The expansion's helpers, reached through `__private`.
 #[doc(hidden)]
 pub use batch::{BATCH_MESSAGE_COUNT, batch_creation, batch_len, batch_links, message_count};

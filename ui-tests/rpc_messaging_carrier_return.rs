@@ -1,0 +1,48 @@
+//! `carrier = return`: only on a `receive` that returns its message (an `Option`
+//! or a `Result` of one), alone.
+#![allow(unused_variables)]
+
+use otel_traced::traced_rpc;
+use std::collections::HashMap;
+
+type Headers = HashMap<String, String>;
+
+#[traced_rpc(messaging, send, system = "kafka", destination = "orders", carrier = return)]
+fn send_returned() -> Headers {
+    Headers::new()
+}
+
+#[traced_rpc(messaging, create, system = "kafka", destination = "orders", carrier = return)]
+fn create_returned() -> Headers {
+    Headers::new()
+}
+
+#[traced_rpc(messaging, receive, system = "kafka", destination = "orders", carrier = return)]
+fn returns_nothing() {}
+
+#[traced_rpc(messaging, receive, system = "kafka", destination = "orders", carrier = return, batch = return)]
+fn both_returned() -> Vec<Headers> {
+    Vec::new()
+}
+
+#[traced_rpc(messaging, receive, system = "kafka", destination = "orders", carrier = return)]
+fn returns_no_message() -> Result<u32, std::io::Error> {
+    Ok(0)
+}
+
+#[traced_rpc(messaging, receive, system = "kafka", destination = "orders", carrier = return)]
+fn returns_a_batch() -> Vec<Headers> {
+    Vec::new()
+}
+
+#[traced_rpc(grpc, client, service = "shop.v1.Inventory", carrier = return)]
+fn grpc_returned() -> tonic::Request<()> {
+    tonic::Request::new(())
+}
+
+#[traced_rpc(messaging, receive, system = "kafka", destination = "orders", carrier = return)]
+fn returns_stream() -> impl futures::Stream<Item = Headers> {
+    futures::stream::empty()
+}
+
+fn main() {}
