@@ -7,4 +7,8 @@ use otel_traced::traced;
 #[traced(attrs("http.request.headers.X-Request-Id" = ["abc"]))]
 fn f() {}
 
+// Misspelt, and in capitals.
+#[traced(attrs("Http.Request.Headers.X-Id" = ["1"]))]
+fn g() {}
+
 fn main() {}

@@ -10,4 +10,8 @@ fn f() {}
 #[traced(attrs(http.request.method = "post"))]
 fn g() {}
 
+// Unknown, and near no known value (`jms` is two letters changed): no hint.
+#[traced(attrs(messaging.system = "sqs"))]
+fn h() {}
+
 fn main() {}

@@ -130,9 +130,15 @@ pub(crate) fn check_key(key: &Key, field: Option<&Field>, findings: &mut Finding
         // (`http.request.headers.`), which would pass as a key of the user's own.
         // A template's prefix in any case (`Http.Request.Header.X-Id`), what
         // follows it as written.
-        let under_template = registry::template_for(&key.name.to_ascii_lowercase())
-            .map(|template| (template, &key.name[template.key.len() + 1..]))
-            .or_else(|| registry::template_slip(&key.name));
+        // (Lowercased for the lookups, which keeps every byte's place.)
+        let lowered = key.name.to_ascii_lowercase();
+        let under_template = registry::template_for(&lowered)
+            .map(|template| (template, template.key.len() + 1))
+            .or_else(|| {
+                registry::template_slip(&lowered)
+                    .map(|(template, rest)| (template, lowered.len() - rest.len()))
+            })
+            .map(|(template, rest_start)| (template, &key.name[rest_start..]));
         let (mut template, mut suggested) = match under_template {
             Some((template, rest)) => {
                 let current = current_name(template);
@@ -596,21 +602,13 @@ fn check_value(key: &str, attribute: &registry::Attribute, field: &Field, findin
 }
 
 /// `literal` as a value of the registry's enum `key` (a messaging boundary's
-/// `system`): a warning when it is a near miss of a known one (`kafak`): within two
-/// edits, one for a name of four characters, none for a shorter one (`sqs`, `ems`
-/// are near `jms`). Values
-/// beyond the list are common there (an in-process queue, NATS), and the
-/// conventions keep it open.
+/// `system`): a warning when it is a near miss of a known one (`kafak`,
+/// [`registry::near_miss`]). Values beyond the list are common there (an
+/// in-process queue, NATS), and the conventions keep it open.
 pub(crate) fn check_known_value(key: &str, literal: &LitStr, findings: &mut Findings) {
     let value = literal.value();
-    // None for three characters or fewer (`ems` is one edit from `jms`).
-    let limit = match value.chars().count() {
-        0..=3 => return,
-        4 => 1,
-        _ => 2,
-    };
     if let Lookup::Known(attribute) = registry::lookup(key)
-        && registry::closest_within(&value, attribute.values, limit).is_some()
+        && registry::near_miss(&value, attribute.values).is_some()
     {
         warn_unknown_value(key, attribute, &value, literal.span(), findings);
     }
@@ -640,7 +638,7 @@ fn warn_unknown_value(
             .iter()
             .find(|value| value.eq_ignore_ascii_case(text))
             .copied()
-            .or_else(|| registry::closest(text, attribute.values))
+            .or_else(|| registry::near_miss(text, attribute.values))
     }
     .map(|value| format!("; did you mean `{value}`?"))
     .unwrap_or_default();

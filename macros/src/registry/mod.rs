@@ -112,11 +112,10 @@ pub(crate) fn template_slip(key: &str) -> Option<(&'static Attribute, &str)> {
             if own_namespace != namespace || prefix == template.key || rest.is_empty() {
                 return None;
             }
-            let distance =
-                edit_distance(prefix, template.key, slips_allowed(prefix, template.key))?;
-            Some((distance, template, rest))
+            let cost = edit_cost(prefix, template.key, slips_allowed(prefix, template.key))?;
+            Some((cost, template, rest))
         })
-        .min_by_key(|(distance, _, _)| *distance)
+        .min_by_key(|(cost, _, _)| *cost)
         .map(|(_, template, rest)| (template, rest))
 }
 
@@ -161,14 +160,23 @@ pub(crate) fn extended_key(key: &str) -> Option<&'static str> {
 /// The registry key closest to `key` for "did you mean"; `None` when there is
 /// none, or when `key` has no namespace (a plain name such as `rows` is clearly a
 /// key of the user's own). A slip is a letter missing, added, changed, or two
-/// swapped. In its namespace, one slip, or two in a word long enough to stay
-/// recognisable ([`slips_allowed`]): `http.request.methd`, but not `server.host`
-/// for `server.port`, a word of its own. In another namespace, one slip in the
-/// namespace alone (`htp.request.method`, `htpp.request.method`), and one changed
-/// letter only where more than a word follows: `post.id` is no slip for `host.id`.
+/// swapped. In its namespace, the slips of [`slips_allowed`]: `http.request.methd`,
+/// but not `server.host` for `server.port`, nor `process.gid` for `process.pid`,
+/// words of their own. In another namespace, one slip in the namespace alone
+/// (`htp.request.method`, `htpp.request.method`), and one changed letter only
+/// where more than a word follows: `post.id` is no slip for `host.id`; none in a
+/// namespace of the registry's own (`ios.version` is no slip for `os.version`).
 /// A warning on a key that is no slip fails a build that denies warnings.
 pub(crate) fn suggestion(key: &str) -> Option<&'static str> {
     let (namespace, rest) = key.split_once('.')?;
+    let a_registry_namespace = || {
+        ATTRIBUTES.iter().any(|attribute| {
+            attribute
+                .key
+                .split_once('.')
+                .is_some_and(|(own, _)| own == namespace)
+        })
+    };
     ATTRIBUTES
         .iter()
         .filter(|attribute| !attribute.ty.is_template() && attribute.deprecated.is_none())
@@ -178,21 +186,32 @@ pub(crate) fn suggestion(key: &str) -> Option<&'static str> {
                 slips_allowed(key, attribute.key)
             } else if own_rest == rest
                 && (own_namespace.len() != namespace.len() || rest.contains('.'))
+                && !a_registry_namespace()
             {
-                1
+                CHANGE
             } else {
                 return None;
             };
-            edit_distance(key, attribute.key, limit).map(|distance| (distance, attribute.key))
+            edit_cost(key, attribute.key, limit).map(|cost| (cost, attribute.key))
         })
         .min()
         .map(|(_, candidate)| candidate)
 }
 
-/// How many slips make `key` a likely misspelling of `candidate`, a key of its
-/// namespace: two where the word of `candidate` they start in has six letters or
-/// more, else one (two in a short word make another word: `host` for `port`,
-/// `time` for `type`).
+/// What a letter inserted or deleted, or two neighbours swapped, costs
+/// ([`edit_cost`]).
+const SLIP: usize = 2;
+
+/// What a letter changed costs: more than a slip of the hand, as it more often
+/// makes another word (`gid` for `pid`, `ip` for `uid`).
+const CHANGE: usize = 3;
+
+/// What the slips that make `key` a likely misspelling of `candidate`, a key of its
+/// namespace, may cost ([`edit_cost`]): two slips, or one changed letter, where
+/// the word of `candidate` they start in has six letters or more; else one slip
+/// (a letter missing, added or swapped: a changed letter in a short word, or two
+/// slips, make another word: `gid` for `pid`, `host` for `port`, `time` for
+/// `type`).
 fn slips_allowed(key: &str, candidate: &str) -> usize {
     let first_difference = key
         .bytes()
@@ -205,24 +224,22 @@ fn slips_allowed(key: &str, candidate: &str) -> usize {
     let end = candidate[first_difference..]
         .find('.')
         .map_or(candidate.len(), |dot| first_difference + dot);
-    if end - start >= 6 { 2 } else { 1 }
+    if end - start >= 6 { 2 * SLIP } else { SLIP }
 }
 
-/// The value of `candidates` closest to `value` within two edits (`GET` for
-/// `GTE`).
-pub(crate) fn closest(value: &str, candidates: &[&'static str]) -> Option<&'static str> {
-    closest_within(value, candidates, 2)
-}
-
-/// The value of `candidates` closest to `value` within `limit` edits.
-pub(crate) fn closest_within(
-    value: &str,
-    candidates: &[&'static str],
-    limit: usize,
-) -> Option<&'static str> {
+/// The value of `candidates` that `value` is a near miss of ([`edit_cost`]): one
+/// slip in a value of three characters or fewer (`GET` for `GTE`, but `sqs` and
+/// `ems` are no slips of `jms`), one slip or changed letter in one of four, two
+/// slips or one changed letter in a longer one (`kafka` for `kafak`).
+pub(crate) fn near_miss(value: &str, candidates: &[&'static str]) -> Option<&'static str> {
+    let limit = match value.chars().count() {
+        0..=3 => SLIP,
+        4 => CHANGE,
+        _ => 2 * SLIP,
+    };
     candidates
         .iter()
-        .filter_map(|candidate| edit_distance(value, candidate, limit).map(|d| (d, *candidate)))
+        .filter_map(|candidate| edit_cost(value, candidate, limit).map(|cost| (cost, *candidate)))
         .min()
         .map(|(_, candidate)| candidate)
 }
@@ -230,19 +247,33 @@ pub(crate) fn closest_within(
 /// The edits (a letter inserted, deleted or changed, or two neighbours swapped)
 /// from `a` to `b`, if at most `limit`.
 fn edit_distance(a: &str, b: &str, limit: usize) -> Option<usize> {
+    edit_cost_with(a, b, 1, 1, limit)
+}
+
+/// The cost of the edits from `a` to `b`, a slip costing [`SLIP`] and a changed
+/// letter [`CHANGE`], if at most `limit`.
+fn edit_cost(a: &str, b: &str, limit: usize) -> Option<usize> {
+    edit_cost_with(a, b, SLIP, CHANGE, limit)
+}
+
+/// The cost of the edits from `a` to `b` (a letter inserted or deleted, or two
+/// neighbours swapped: `slip`; a letter changed: `change`), if at most `limit`.
+fn edit_cost_with(a: &str, b: &str, slip: usize, change: usize, limit: usize) -> Option<usize> {
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    if a.len().abs_diff(b.len()) > limit {
+    if a.len().abs_diff(b.len()) * slip > limit {
         return None;
     }
     let mut before: Vec<usize> = Vec::new();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    let mut previous: Vec<usize> = (0..=b.len()).map(|j| j * slip).collect();
     for (i, &ca) in a.iter().enumerate() {
-        let mut current = vec![i + 1; b.len() + 1];
+        let mut current = vec![(i + 1) * slip; b.len() + 1];
         for (j, &cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+            let substitution = previous[j] + if ca == cb { 0 } else { change };
+            current[j + 1] = substitution
+                .min(previous[j + 1] + slip)
+                .min(current[j] + slip);
             if i > 0 && j > 0 && ca == b[j - 1] && a[i - 1] == cb {
-                current[j + 1] = current[j + 1].min(before[j - 1] + 1);
+                current[j + 1] = current[j + 1].min(before[j - 1] + slip);
             }
         }
         // A swap reaches back two rows: past the limit only when both are.
@@ -393,6 +424,28 @@ mod tests {
         assert_eq!(suggestion("test.id"), None);
         assert_eq!(suggestion("order.id"), None);
         assert_eq!(suggestion("rows"), None, "no namespace: a custom key");
+        // A changed letter in a short word makes another word.
+        for custom in [
+            "process.gid",
+            "cloud.reason",
+            "deployment.state",
+            "oracle.db.device",
+        ] {
+            assert_eq!(suggestion(custom), None, "{custom}");
+        }
+        assert_eq!(
+            suggestion("k8s.pod.id"),
+            Some("k8s.pod.uid"),
+            "a letter missing, not `ip`'s changed"
+        );
+        assert_eq!(
+            suggestion("http.request.mothod"),
+            Some("http.request.method")
+        );
+        // A namespace of the registry's own is no slip of another.
+        for custom in ["ios.version", "zos.name", "gcp.session.id"] {
+            assert_eq!(suggestion(custom), None, "{custom}");
+        }
     }
 
     #[test]
