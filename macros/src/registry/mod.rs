@@ -244,36 +244,25 @@ pub(crate) fn near_miss(value: &str, candidates: &[&'static str]) -> Option<&'st
         .map(|(_, candidate)| candidate)
 }
 
-/// The edits (a letter inserted, deleted or changed, or two neighbours swapped)
-/// from `a` to `b`, if at most `limit`.
-fn edit_distance(a: &str, b: &str, limit: usize) -> Option<usize> {
-    edit_cost_with(a, b, 1, 1, limit)
-}
-
-/// The cost of the edits from `a` to `b`, a slip costing [`SLIP`] and a changed
-/// letter [`CHANGE`], if at most `limit`.
-fn edit_cost(a: &str, b: &str, limit: usize) -> Option<usize> {
-    edit_cost_with(a, b, SLIP, CHANGE, limit)
-}
-
 /// The cost of the edits from `a` to `b` (a letter inserted or deleted, or two
-/// neighbours swapped: `slip`; a letter changed: `change`), if at most `limit`.
-fn edit_cost_with(a: &str, b: &str, slip: usize, change: usize, limit: usize) -> Option<usize> {
+/// neighbours swapped: [`SLIP`]; a letter changed: [`CHANGE`]), if at most
+/// `limit`.
+fn edit_cost(a: &str, b: &str, limit: usize) -> Option<usize> {
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    if a.len().abs_diff(b.len()) * slip > limit {
+    if a.len().abs_diff(b.len()) * SLIP > limit {
         return None;
     }
     let mut before: Vec<usize> = Vec::new();
-    let mut previous: Vec<usize> = (0..=b.len()).map(|j| j * slip).collect();
+    let mut previous: Vec<usize> = (0..=b.len()).map(|j| j * SLIP).collect();
     for (i, &ca) in a.iter().enumerate() {
-        let mut current = vec![(i + 1) * slip; b.len() + 1];
+        let mut current = vec![(i + 1) * SLIP; b.len() + 1];
         for (j, &cb) in b.iter().enumerate() {
-            let substitution = previous[j] + if ca == cb { 0 } else { change };
+            let substitution = previous[j] + if ca == cb { 0 } else { CHANGE };
             current[j + 1] = substitution
-                .min(previous[j + 1] + slip)
-                .min(current[j] + slip);
+                .min(previous[j + 1] + SLIP)
+                .min(current[j] + SLIP);
             if i > 0 && j > 0 && ca == b[j - 1] && a[i - 1] == cb {
-                current[j + 1] = current[j + 1].min(before[j - 1] + slip);
+                current[j + 1] = current[j + 1].min(before[j - 1] + SLIP);
             }
         }
         // A swap reaches back two rows: past the limit only when both are.
@@ -283,10 +272,7 @@ fn edit_cost_with(a: &str, b: &str, slip: usize, change: usize, limit: usize) ->
         }
         before = std::mem::replace(&mut previous, current);
     }
-    previous
-        .last()
-        .copied()
-        .filter(|&distance| distance <= limit)
+    previous.last().copied().filter(|&cost| cost <= limit)
 }
 
 #[cfg(test)]
@@ -471,12 +457,15 @@ mod tests {
     }
 
     #[test]
-    fn edit_distance_counts_insertions_deletions_substitutions_and_swaps() {
-        assert_eq!(edit_distance("kitten", "sitting", 3), Some(3));
-        assert_eq!(edit_distance("kitten", "sitting", 2), None);
-        assert_eq!(edit_distance("same", "same", 2), Some(0));
-        assert_eq!(edit_distance("ab", "ba", 2), Some(1));
-        assert_eq!(edit_distance("abcd", "badc", 2), Some(2));
-        assert_eq!(edit_distance("abcd", "badc", 1), None);
+    fn edit_cost_counts_insertions_deletions_and_swaps_as_slips_and_changes_above() {
+        // Two changed letters and one inserted.
+        assert_eq!(edit_cost("kitten", "sitting", 8), Some(8));
+        assert_eq!(edit_cost("kitten", "sitting", 7), None);
+        assert_eq!(edit_cost("same", "same", 2), Some(0));
+        assert_eq!(edit_cost("ab", "ba", 2), Some(2));
+        assert_eq!(edit_cost("abcd", "badc", 4), Some(4));
+        assert_eq!(edit_cost("abcd", "badc", 3), None);
+        assert_eq!(edit_cost("gid", "pid", 3), Some(3));
+        assert_eq!(edit_cost("gid", "pid", 2), None);
     }
 }
