@@ -136,14 +136,26 @@ pub fn install() -> Result<(), InstallError> {
         .map_err(|_| InstallError::AlreadySet)
 }
 
-/// The filter of `RUST_LOG`'s `directives`: `info` when unset or blank.
+/// The filter of `RUST_LOG`'s `directives`: `info` when unset or blank. Each
+/// directive trimmed and empty ones skipped, as `EnvFilter` and env_logger read
+/// them: `Targets` reads `debug,` as `debug` then an empty level, `error`, which
+/// replaces it, and `info ` as a target named so.
 fn filter_from(directives: Option<&str>) -> Result<Targets, InstallError> {
-    match directives {
-        Some(directives) if !directives.trim().is_empty() => directives
-            .parse::<Targets>()
-            .map_err(|error| InstallError::Filter(format!("RUST_LOG={directives:?}: {error}"))),
-        _ => Ok(Targets::new().with_default(LevelFilter::INFO)),
+    let written: Vec<&str> = directives
+        .into_iter()
+        .flat_map(|directives| directives.split(','))
+        .map(str::trim)
+        .filter(|directive| !directive.is_empty())
+        .collect();
+    if written.is_empty() {
+        return Ok(Targets::new().with_default(LevelFilter::INFO));
     }
+    written.join(",").parse::<Targets>().map_err(|error| {
+        InstallError::Filter(format!(
+            "RUST_LOG={:?}: {error}",
+            directives.unwrap_or_default()
+        ))
+    })
 }
 
 /// Why [`install`] set no subscriber.
@@ -476,6 +488,13 @@ mod tests {
         let filter = filter_from(Some("warn,h2=debug")).expect("valid directives");
         assert!(filter.would_enable("h2::codec", &Level::DEBUG));
         assert!(!filter.would_enable("hyper", &Level::INFO));
+        // As scripts and `.env` files write them.
+        for written in ["debug,", "info, hyper=warn,debug", " debug ", ",debug"] {
+            let filter = filter_from(Some(written)).expect("valid directives");
+            assert!(filter.would_enable("any", &Level::DEBUG), "{written:?}");
+        }
+        let filter = filter_from(Some("debug, hyper=warn")).expect("valid directives");
+        assert!(!filter.would_enable("hyper::proto", &Level::INFO));
         let Err(InstallError::Filter(reason)) = filter_from(Some("info,=nonsense=")) else {
             panic!("invalid directives are an error");
         };
