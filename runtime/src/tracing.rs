@@ -81,6 +81,11 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::layer::Filter<S
         event: &Event<'_>,
         cx: &tracing_subscriber::layer::Context<'_, S>,
     ) -> bool {
+        // Nothing records: `tracing-opentelemetry` would format the event's
+        // fields for a span that drops them.
+        if !crate::route::is_enabled() {
+            return false;
+        }
         let metadata = event.metadata();
         let failure = *metadata.level() == tracing_core::Level::ERROR
             || metadata.fields().field("error").is_some();
@@ -95,11 +100,13 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::layer::Filter<S
             return true;
         };
         let extensions = span.extensions();
-        let Some(EnteredIds(entered)) = extensions.get::<EnteredIds>() else {
+        let Some(EnteredIds { ids, recording }) = extensions.get::<EnteredIds>() else {
             return true;
         };
-        crate::thread_exit::current_span_context()
-            .is_some_and(|current| current.span_id() == entered.span_id())
+        // A span sampled out records no event: not formatted for it either.
+        *recording
+            && crate::thread_exit::current_span_context()
+                .is_some_and(|current| current.span_id() == ids.span_id())
     }
 }
 
@@ -240,8 +247,12 @@ struct KeepEnteredIds {
     dispatch: std::sync::OnceLock<tracing_core::dispatcher::WeakDispatch>,
 }
 
-/// A `tracing` span's OpenTelemetry span context; see [`KeepEnteredIds`].
-struct EnteredIds(SpanContext);
+/// A `tracing` span's OpenTelemetry span context, and whether its span records;
+/// see [`KeepEnteredIds`].
+struct EnteredIds {
+    ids: SpanContext,
+    recording: bool,
+}
 
 impl<S> Layer<S> for KeepEnteredIds
 where
@@ -276,11 +287,14 @@ where
         let Some(built) = tracing_opentelemetry::get_otel_context(parent, &dispatch) else {
             return;
         };
-        let built = built.span().span_context().clone();
-        if built.is_valid() {
+        let entered = EnteredIds {
+            ids: built.span().span_context().clone(),
+            recording: built.span().is_recording(),
+        };
+        if entered.ids.is_valid() {
             let mut extensions = span.extensions_mut();
             if extensions.get_mut::<EnteredIds>().is_none() {
-                extensions.insert(EnteredIds(built));
+                extensions.insert(entered);
             }
         }
     }
@@ -290,14 +304,17 @@ where
         if span.extensions().get::<EnteredIds>().is_some() {
             return;
         }
-        let entered = crate::thread_exit::current_span_context();
+        let entered = crate::thread_exit::map_current(|current| EnteredIds {
+            ids: current.span().span_context().clone(),
+            recording: current.span().is_recording(),
+        });
         // Not an invalid one (a span entered while nothing recorded): events naming
         // the span then take an ancestor's ids, or the current span's.
-        if let Some(entered) = entered.filter(SpanContext::is_valid) {
+        if let Some(entered) = entered.filter(|entered| entered.ids.is_valid()) {
             // Another thread entering it for the first time may have been first.
             let mut extensions = span.extensions_mut();
             if extensions.get_mut::<EnteredIds>().is_none() {
-                extensions.insert(EnteredIds(entered));
+                extensions.insert(entered);
             }
         }
     }
@@ -337,7 +354,7 @@ fn named_span<'a, R: LookupSpan<'a> + 'a>(
         let extensions = span.extensions();
         extensions
             .get::<EnteredIds>()
-            .map(|entered| entered.0.clone())
+            .map(|entered| entered.ids.clone())
             .filter(SpanContext::is_valid)
     })
 }

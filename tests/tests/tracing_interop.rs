@@ -424,6 +424,44 @@ fn a_dropped_tracing_span_still_carries_its_trace_to_the_calls_inside_it() {
     assert_eq!(inner.parent_span_id, request.span_id());
 }
 
+/// Counts how often it is formatted.
+#[derive(Default)]
+struct Counted(std::sync::atomic::AtomicUsize);
+
+impl std::fmt::Debug for Counted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        f.write_str("counted")
+    }
+}
+
+#[test]
+fn the_events_of_a_tracing_span_sampled_out_are_not_formatted() {
+    let counted = Counted::default();
+    let priced = || {
+        tracing::info_span!("GET /cart").in_scope(|| tracing::info!(value = ?counted, "priced"));
+    };
+    let sampled_out = tracing::subscriber::with_default(bridged(), || {
+        Capture::new()
+            .sampler(SamplesByName {
+                name: "GET /cart",
+                sampled: false,
+            })
+            .run(priced)
+    });
+    assert!(sampled_out.spans().is_empty());
+    assert_eq!(
+        counted.0.load(std::sync::atomic::Ordering::Relaxed),
+        0,
+        "for a span that drops it"
+    );
+    let recorded = tracing::subscriber::with_default(bridged(), || capture(priced));
+    let request = recorded.find("GET /cart").expect("the tracing span");
+    let events: Vec<&str> = request.events.iter().map(|event| &*event.name).collect();
+    assert_eq!(events, ["priced"]);
+    assert_eq!(counted.0.load(std::sync::atomic::Ordering::Relaxed), 1);
+}
+
 /// Decides its `tracing` span failed, then the span's fields set another status.
 #[traced]
 fn authorize() {
