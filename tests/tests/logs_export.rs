@@ -45,9 +45,9 @@ fn reserve(sku: &str) -> Result<(), OutOfStock> {
     Err(OutOfStock)
 }
 
-/// A `log` logger formatting each record as any logger does but printing nothing
-/// (only the export is under test here), and not enabled for the target `noisy`,
-/// as env_logger is for a directive such as `noisy=warn`.
+/// A `log` logger formatting each record, message and key-values, as any logger
+/// does but printing nothing (only the export is under test here), and not enabled
+/// for the target `noisy`, as env_logger is for a directive such as `noisy=warn`.
 struct Silent;
 
 impl log::Log for Silent {
@@ -56,7 +56,19 @@ impl log::Log for Silent {
     }
 
     fn log(&self, record: &log::Record<'_>) {
+        struct Formatting;
+        impl<'kvs> log::kv::VisitSource<'kvs> for Formatting {
+            fn visit_pair(
+                &mut self,
+                _: log::kv::Key<'kvs>,
+                value: log::kv::Value<'kvs>,
+            ) -> Result<(), log::kv::Error> {
+                let _ = value.to_string();
+                Ok(())
+            }
+        }
         let _ = record.args().to_string();
+        let _ = record.key_values().visit(&mut Formatting);
     }
 
     fn flush(&self) {}
@@ -153,6 +165,7 @@ fn log_records_and_tracing_events_arrive_linked_to_their_span_over_both_protocol
         log::info!(target: "noisy", "filtered out by the logger: not exported either");
         // Formatted once, for the logger and the export alike.
         log::warn!("stock low: {}", FormattedOnce(Some("lamps").into()));
+        log::info!(item:% = FormattedOnce(Some("desk").into()), count = 3; "restocking");
         tracing::error!("payment gateway slow");
         checkout(42);
         // One export of each signal before the last, so that what the clients
@@ -164,7 +177,7 @@ fn log_records_and_tracing_events_arrive_linked_to_their_span_over_both_protocol
         assert_eq!(spans.len(), 2, "{transport:?}: {spans:#?}");
         let (checkout, payment) = (span(&spans, "checkout"), span(&spans, "payment"));
         let records = receiver.log_records();
-        assert_eq!(records.len(), 12, "{transport:?}: {records:#?}");
+        assert_eq!(records.len(), 13, "{transport:?}: {records:#?}");
         let find = |text: &str| {
             records
                 .iter()
@@ -227,6 +240,15 @@ fn log_records_and_tracing_events_arrive_linked_to_their_span_over_both_protocol
         assert_eq!(charged.span_id, payment.span_id, "{transport:?}");
         let audited = find("audited apart");
         assert_eq!(audited.span_id, checkout.span_id, "{transport:?}");
+        let restocking = find("restocking");
+        assert_eq!(
+            (
+                string_attribute(&restocking.attributes, "item"),
+                value(&restocking.attributes, "count")
+            ),
+            (Some("desk"), Some(&any_value::Value::IntValue(3))),
+            "{transport:?}: {restocking:#?}"
+        );
         // Both bridges map levels to the data model's severity numbers.
         for (text, severity, number) in [
             ("stock low: lamps", "WARN", 13),
