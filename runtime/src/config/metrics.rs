@@ -112,8 +112,10 @@ pub(crate) fn settings(
         (None, Some(variable)) => variable.boolean()?,
         (None, None) => false,
     };
+    // An OTLP exporter's variable: not read for metrics that go elsewhere.
+    let over_otlp = matches!(destination, MetricsDestination::Otlp(_));
     let temporality = match vars.get("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE") {
-        Some(variable) => variable.choice(
+        Some(variable) if over_otlp => variable.choice(
             &[
                 ("cumulative", Temporality::Cumulative),
                 ("delta", Temporality::Delta),
@@ -121,7 +123,7 @@ pub(crate) fn settings(
             ],
             "cumulative, delta or lowmemory",
         )?,
-        None => Temporality::Cumulative,
+        _ => Temporality::Cumulative,
     };
     Ok(MetricsSettings {
         destination,

@@ -1294,13 +1294,30 @@ fn metrics_follow_the_spans_unless_told_otherwise() {
     );
     use crate::config::metrics::Temporality;
     assert_eq!(metrics(&[]).temporality, Temporality::Cumulative);
+    let over_otlp = ("OTEL_METRICS_EXPORTER", "otlp");
     assert_eq!(
-        metrics(&[("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "Delta")]).temporality,
+        metrics(&[
+            over_otlp,
+            ("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "Delta")
+        ])
+        .temporality,
         Temporality::Delta
     );
     assert_eq!(
-        error(&[("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "gauge")]),
+        error(&[
+            over_otlp,
+            ("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "gauge")
+        ]),
         "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=\"gauge\" is not valid: it accepts cumulative, delta or lowmemory"
+    );
+    assert_eq!(
+        metrics(&[
+            ("OTEL_METRICS_EXPORTER", "console"),
+            ("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "gauge")
+        ])
+        .temporality,
+        Temporality::Cumulative,
+        "an OTLP variable, not read for metrics that do not go over OTLP"
     );
     assert_eq!(
         error(&[("OTEL_TRACED_FUNCTION_METRICS", "yes")]),
