@@ -431,12 +431,18 @@ fn headers_compression_timeout_and_certificate() {
     let config = Config::from_vars([
         ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "x-api-key=s3cr3t"),
         ("OTEL_SERVICE_NAME", "shop"),
+        // Another SDK's, kept as every `OTEL_*` variable is.
+        ("OTEL_EXPORTER_JAEGER_PASSWORD", "hunter2"),
+        ("OTEL_VENDOR_API_KEY", "k3y"),
     ]);
     let printed = format!("{config:?}");
     assert!(
         printed.contains("\"OTEL_EXPORTER_OTLP_TRACES_HEADERS\": \"x-api-key=<hidden>\"")
             && printed.contains("\"OTEL_SERVICE_NAME\": \"shop\"")
-            && !printed.contains("s3cr3t"),
+            && printed.contains("\"OTEL_EXPORTER_JAEGER_PASSWORD\": \"<hidden>\"")
+            && !printed.contains("s3cr3t")
+            && !printed.contains("hunter2")
+            && !printed.contains("k3y"),
         "{printed}"
     );
     assert_eq!(

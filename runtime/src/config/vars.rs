@@ -24,11 +24,17 @@ pub(crate) struct Vars {
 
 impl std::fmt::Debug for Vars {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Every `OTEL_*` variable is kept, another SDK's too: one that names a
+        // credential (the Jaeger exporter's `OTEL_EXPORTER_JAEGER_PASSWORD`, a
+        // vendor's token) is not shown.
+        const SECRETS: [&str; 5] = ["PASSWORD", "TOKEN", "SECRET", "API_KEY", "CREDENTIAL"];
         let shown = self.values.iter().map(|(name, value)| {
             let value = if name.ends_with("_HEADERS") {
                 hidden(value)
             } else if name.ends_with("_ENDPOINT") {
                 without_secrets(value)
+            } else if SECRETS.iter().any(|secret| name.contains(secret)) {
+                "<hidden>".to_owned()
             } else {
                 value.clone()
             };
