@@ -40,8 +40,10 @@ use std::time::{Duration, Instant};
 /// How long a capture waits, once its call returned, for work it handed on: work
 /// given to another task or thread ends soon after the call; a context or span
 /// kept longer (by a server started inside the capture, say) is not waited for.
-/// `capture` on a current-thread tokio runtime does not wait (what it would wait
-/// for runs on that thread): use `capture_async` there.
+/// `capture` where a current-thread tokio runtime is entered does not wait (what
+/// it would wait for runs on that runtime's thread, which may be this one): use
+/// `capture_async` there. (That holds on its `spawn_blocking` threads too, where
+/// waiting would be possible, but tokio does not tell them apart.)
 pub const SETTLE: Duration = Duration::from_secs(2);
 
 /// Runs `call` and returns its output with every span of the traces it started.
@@ -103,8 +105,8 @@ impl Capture {
             // On a worker (a capture in a task), the worker's next task (one the
             // call spawned) runs only when the worker is free: it is handed on to
             // another thread for the wait. (Outside a worker, this only waits.)
-            Some(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(wait),
-            _ => wait(),
+            Some(_) => tokio::task::block_in_place(wait),
+            None => wait(),
         }
         capture.close(output)
     }
