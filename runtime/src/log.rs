@@ -23,7 +23,8 @@ use opentelemetry::trace::SpanContext;
 /// `trace_id` and `span_id` (lowercase hex) added to its key-values. Outside a span
 /// records pass unchanged. When `init()` exports logs (OTLP), every record `inner`
 /// is enabled for is also exported through `opentelemetry-appender-log`, linked to
-/// the current span.
+/// the current span: its message formatted once for both, its key-values read by
+/// each (given to `inner` as they are, structured ones too).
 pub fn with_trace_context<L: Log>(inner: L) -> TraceContextLogger<L> {
     TraceContextLogger { inner }
 }
@@ -50,18 +51,13 @@ impl<L: Log> Log for TraceContextLogger<L> {
         // Read once: logs installed meanwhile (an `init()` on another thread)
         // must not export a record that was not formatted for it.
         let exported = crate::logs::exported();
-        if exported && (record.args().as_str().is_none() || record.key_values().count() > 0) {
-            // Formatted once, message and key-values, for the export and `inner`
-            // alike: a value that can be formatted only once (itertools' `format`)
-            // would panic the second time, and any other would be formatted twice.
+        if exported && record.args().as_str().is_none() {
+            // Formatted once, for the export and `inner` alike: a value that can be
+            // formatted only once (itertools' `format`) would panic the second
+            // time, and any other would be formatted twice.
             let message = record.args().to_string();
-            let key_values = ReadOnce::of(record.key_values());
             self.log_exported(
-                &record
-                    .to_builder()
-                    .args(format_args!("{message}"))
-                    .key_values(&key_values)
-                    .build(),
+                &record.to_builder().args(format_args!("{message}")).build(),
                 true,
             );
         } else {
@@ -95,64 +91,6 @@ impl<L: Log> TraceContextLogger<L> {
         let key_values = Chained(record.key_values(), &ids);
         self.inner
             .log(&record.to_builder().key_values(&key_values).build());
-    }
-}
-
-/// A record's key-values, each value read once: as the number, boolean or text it
-/// is, or else formatted.
-struct ReadOnce(Vec<(String, Read)>);
-
-/// One value of [`ReadOnce`].
-enum Read {
-    Bool(bool),
-    I64(i64),
-    U64(u64),
-    F64(f64),
-    Text(String),
-}
-
-impl ReadOnce {
-    fn of(source: &dyn Source) -> Self {
-        struct Reading(Vec<(String, Read)>);
-        impl<'kvs> VisitSource<'kvs> for Reading {
-            fn visit_pair(&mut self, key: Key<'kvs>, value: Value<'kvs>) -> Result<(), Error> {
-                let read = if let Some(value) = value.to_bool() {
-                    Read::Bool(value)
-                } else if let Some(value) = value.to_i64() {
-                    Read::I64(value)
-                } else if let Some(value) = value.to_u64() {
-                    Read::U64(value)
-                } else if let Some(value) = value.to_f64() {
-                    Read::F64(value)
-                } else if let Some(text) = value.to_borrowed_str() {
-                    Read::Text(text.to_owned())
-                } else {
-                    Read::Text(value.to_string())
-                };
-                self.0.push((key.as_str().to_owned(), read));
-                Ok(())
-            }
-        }
-        let mut reading = Reading(Vec::new());
-        // A source's own error stops the visit: what was read stays.
-        let _ = source.visit(&mut reading);
-        ReadOnce(reading.0)
-    }
-}
-
-impl Source for ReadOnce {
-    fn visit<'kvs>(&'kvs self, visitor: &mut dyn VisitSource<'kvs>) -> Result<(), Error> {
-        for (key, read) in &self.0 {
-            let value = match read {
-                Read::Bool(value) => Value::from(*value),
-                Read::I64(value) => Value::from(*value),
-                Read::U64(value) => Value::from(*value),
-                Read::F64(value) => Value::from(*value),
-                Read::Text(text) => Value::from(text.as_str()),
-            };
-            visitor.visit_pair(Key::from_str(key), value)?;
-        }
-        Ok(())
     }
 }
 
