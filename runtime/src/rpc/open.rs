@@ -711,9 +711,11 @@ fn split_host_port(authority: &str) -> Option<(&str, Option<&str>)> {
         .rsplit_once('@')
         .map_or(authority, |(_, rest)| rest);
     let (host, port) = if let Some(rest) = host_port.strip_prefix('[') {
-        // Anything but `:port` after the brackets is no port either.
+        // Anything but `:port` after the brackets is no port either: written
+        // with the bracket (`]8080`), it reads as none.
         let (host, after) = rest.split_once(']')?;
-        let port = (!after.is_empty()).then(|| after.strip_prefix(':').unwrap_or(after));
+        let port =
+            (!after.is_empty()).then(|| after.strip_prefix(':').unwrap_or(&rest[host.len()..]));
         (host, port)
     } else {
         match host_port.split_once(':') {
@@ -939,6 +941,7 @@ mod tests {
         assert_eq!(port("shop:+8080"), Some(("shop", None)));
         assert_eq!(port("[::1]:8080"), Some(("::1", Some(8080))));
         assert_eq!(port("[::1]junk"), Some(("::1", None)));
+        assert_eq!(port("[::1]8080"), Some(("::1", None)), "no colon, no port");
         assert_eq!(port("[::1]:"), Some(("::1", Some(80))));
         assert_eq!(port("[::1]"), Some(("::1", Some(80))));
         assert_eq!(
