@@ -304,7 +304,10 @@ impl Callsite {
         } else {
             crate::calls::counts_for_site(name)
         };
-        let _ = self.other_counts.set((name.into(), counts));
+        // (Checked first: `set` would be given a copy of the name to drop.)
+        if self.other_counts.get().is_none() {
+            let _ = self.other_counts.set((name.into(), counts));
+        }
         counts
     }
 
