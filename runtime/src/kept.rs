@@ -10,7 +10,9 @@
 //! the API keep the SDK's order: the greater of two statuses (Ok over Error over
 //! Unset) and, of two Errors, the one whose description sorts last
 //! (`tracing-opentelemetry` sets `Error("")` at every error event, and counts on
-//! an earlier description staying). The SDK cannot take a status back: an explicit
+//! an earlier description staying); its `Ok` is final over the body's Error too,
+//! as the API has an Ok override any Error (a `tracing` span's
+//! `otel.status_code = "ok"`). The SDK cannot take a status back: an explicit
 //! Error would lose to an automatic one that sorts after it, also one set earlier.
 //! So the span hands the SDK one status when it ends.
 //!
@@ -68,9 +70,9 @@ fn setting(setter: Setter, set: impl FnOnce()) {
     set();
 }
 
-/// A span that keeps the statuses set on it until it ends (the body's decision if
-/// it made one, else the last of the others) and the values of keys set again
-/// late.
+/// A span that keeps the statuses set on it until it ends (an Ok whoever set it,
+/// else the body's decision if it made one, else the last of the others) and the
+/// values of keys set again late.
 #[derive(Debug)]
 pub(crate) struct Kept<S: Span> {
     span: S,

@@ -92,21 +92,26 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::layer::Filter<S
         if !failure && crate::logs::exported() {
             return false;
         }
+        // A span sampled out records no event: not formatted for it either.
+        let recording = |entered: &EnteredIds| entered.recording;
         if !event.is_contextual() {
             // The span it names, or none.
-            return true;
+            return event
+                .parent()
+                .and_then(|named| cx.span(named))
+                .and_then(|span| span.extensions().get::<EnteredIds>().map(recording))
+                .unwrap_or(true);
         }
         let Some(span) = cx.lookup_current() else {
             return true;
         };
         let extensions = span.extensions();
-        let Some(EnteredIds { ids, recording }) = extensions.get::<EnteredIds>() else {
+        let Some(entered) = extensions.get::<EnteredIds>() else {
             return true;
         };
-        // A span sampled out records no event: not formatted for it either.
-        *recording
+        recording(entered)
             && crate::thread_exit::current_span_context()
-                .is_some_and(|current| current.span_id() == ids.span_id())
+                .is_some_and(|current| current.span_id() == entered.ids.span_id())
     }
 }
 

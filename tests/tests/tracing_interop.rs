@@ -439,7 +439,9 @@ impl std::fmt::Debug for Counted {
 fn the_events_of_a_tracing_span_sampled_out_are_not_formatted() {
     let counted = Counted::default();
     let priced = || {
-        tracing::info_span!("GET /cart").in_scope(|| tracing::info!(value = ?counted, "priced"));
+        let request = tracing::info_span!("GET /cart");
+        request.in_scope(|| tracing::info!(value = ?counted, "priced"));
+        tracing::info!(parent: &request, value = ?counted, "charged");
     };
     let sampled_out = tracing::subscriber::with_default(bridged(), || {
         Capture::new()
@@ -458,8 +460,8 @@ fn the_events_of_a_tracing_span_sampled_out_are_not_formatted() {
     let recorded = tracing::subscriber::with_default(bridged(), || capture(priced));
     let request = recorded.find("GET /cart").expect("the tracing span");
     let events: Vec<&str> = request.events.iter().map(|event| &*event.name).collect();
-    assert_eq!(events, ["priced"]);
-    assert_eq!(counted.0.load(std::sync::atomic::Ordering::Relaxed), 1);
+    assert_eq!(events, ["priced", "charged"]);
+    assert_eq!(counted.0.load(std::sync::atomic::Ordering::Relaxed), 2);
 }
 
 /// Decides its `tracing` span failed, then the span's fields set another status.
@@ -473,6 +475,11 @@ fn authorize() {
     // The same field alone: it does set the status.
     let fetch = tracing::info_span!("fetch", otel.status_description = tracing::field::Empty);
     fetch.record("otel.status_description", "upstream timeout");
+    // An Ok is final, over a decided Error too (the API's rule).
+    let retry = tracing::info_span!("retry", otel.status_code = tracing::field::Empty);
+    let _entered = retry.enter();
+    otel_traced::set_status(Status::error("first attempt failed"));
+    retry.record("otel.status_code", "ok");
 }
 
 #[test]
@@ -482,4 +489,6 @@ fn set_status_in_a_tracing_span_wins_over_the_status_its_fields_set() {
     assert_eq!(check.status, Status::error("access denied"));
     let fetch = captured.find("fetch").expect("the tracing span");
     assert_eq!(fetch.status, Status::error("upstream timeout"));
+    let retry = captured.find("retry").expect("the tracing span");
+    assert_eq!(retry.status, Status::Ok);
 }
