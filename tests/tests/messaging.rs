@@ -833,6 +833,69 @@ fn a_message_whose_headers_panic_when_read_is_processed_in_a_new_trace() {
     assert_eq!(span.status, Status::Unset);
 }
 
+/// A message counting how often its `traceparent` is read: once a creation
+/// context is looked for.
+struct Tallied(Message, std::sync::atomic::AtomicUsize);
+
+impl Extract for Tallied {
+    fn get_all(&self, key: &str) -> Vec<&str> {
+        if key == "traceparent" {
+            self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        self.0.get_all(key)
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys()
+    }
+}
+
+impl Inject for Tallied {
+    fn set(&mut self, key: &str, value: String) {
+        self.0.set(key, value);
+    }
+
+    fn remove(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+}
+
+#[traced_rpc(messaging, send, system = "kafka", destination = "orders", batch = messages)]
+fn send_tallied(messages: &mut [Tallied]) {
+    let _ = messages;
+}
+
+#[test]
+fn a_batch_sent_with_nothing_recording_reads_each_message_once() {
+    // In a process of its own: a capture of another test would make spans
+    // recordable meanwhile.
+    if std::env::var_os(otel_traced_tests::CHILD).is_none() {
+        otel_traced_tests::passes_in_a_child_process(
+            "a_batch_sent_with_nothing_recording_reads_each_message_once",
+            &[],
+        );
+        return;
+    }
+    let mut batch: Vec<Tallied> = (0..3)
+        .map(|_| Tallied(message("a rug"), std::sync::atomic::AtomicUsize::new(0)))
+        .collect();
+    // One created elsewhere: the others are not all fresh, nor all carried.
+    batch[1].0.headers.insert(
+        "traceparent".to_owned(),
+        "00-000000000000000000000000000000aa-00000000000000bb-01".to_owned(),
+    );
+    send_tallied(&mut batch);
+    let reads: Vec<usize> = batch
+        .iter()
+        .map(|message| message.1.load(std::sync::atomic::Ordering::Relaxed))
+        .collect();
+    assert_eq!(
+        reads,
+        [1, 1, 1],
+        "looked at as it is written, not before too"
+    );
+}
+
 #[test]
 fn a_batch_sent_with_nothing_installed_passes_the_current_trace_to_its_fresh_messages() {
     use otel_traced::opentelemetry::Context;
