@@ -232,3 +232,69 @@ macro_rules! __otel_traced_catalog_entry {
 macro_rules! __otel_traced_catalog_entry {
     ($entry:expr) => {};
 }
+
+/// An annotated body keeps its own braces, and with them its crate's edition: in
+/// edition 2021 the temporaries of its last expression are dropped after its
+/// locals (2024 drops them first), which decides when a lock guard taken there is
+/// released. (A doc test: its edition is its own, the workspace's being 2024.)
+///
+/// ```edition2021
+/// use otel_traced::traced;
+/// use std::cell::RefCell;
+/// use std::future::Future as _;
+///
+/// thread_local! {
+///     static DROPPED: RefCell<Vec<&'static str>> = const { RefCell::new(Vec::new()) };
+/// }
+///
+/// struct Loud(&'static str);
+///
+/// impl Drop for Loud {
+///     fn drop(&mut self) {
+///         DROPPED.with(|dropped| dropped.borrow_mut().push(self.0));
+///     }
+/// }
+///
+/// impl Loud {
+///     fn name(&self) -> &'static str {
+///         self.0
+///     }
+/// }
+///
+/// fn plain() -> &'static str {
+///     let _local = Loud("local");
+///     Loud("temporary").name()
+/// }
+///
+/// #[traced]
+/// fn annotated() -> &'static str {
+///     let _local = Loud("local");
+///     Loud("temporary").name()
+/// }
+///
+/// #[traced]
+/// async fn annotated_async() -> &'static str {
+///     let _local = Loud("local");
+///     Loud("temporary").name()
+/// }
+///
+/// fn dropped_by(call: impl FnOnce() -> &'static str) -> Vec<&'static str> {
+///     DROPPED.with(|dropped| dropped.borrow_mut().clear());
+///     assert_eq!(call(), "temporary");
+///     DROPPED.with(|dropped| dropped.take())
+/// }
+///
+/// let polled = || {
+///     let mut future = std::pin::pin!(annotated_async());
+///     let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+///     match future.as_mut().poll(&mut context) {
+///         std::task::Poll::Ready(name) => name,
+///         std::task::Poll::Pending => unreachable!("nothing to wait for"),
+///     }
+/// };
+/// assert_eq!(dropped_by(plain), ["local", "temporary"], "edition 2021's order");
+/// assert_eq!(dropped_by(annotated), ["local", "temporary"]);
+/// assert_eq!(dropped_by(polled), ["local", "temporary"]);
+/// ```
+#[cfg(doctest)]
+pub struct AnnotatedBodiesKeepTheirEdition;

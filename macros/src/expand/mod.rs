@@ -290,11 +290,19 @@ fn typed_body(output: &syn::ReturnType, body: &syn::Block) -> TokenStream {
         syn::ReturnType::Default => syn::parse_quote!(()),
         syn::ReturnType::Type(_, ty) => inferred(ty),
     };
-    // A body of its last expression alone holds no locals to drop its temporaries
-    // before or after, and keeps braces of the macro's: the user's would be
-    // reported as unnecessary (`unused_braces`).
+    // A body of its last expression alone (a macro's too: `vec! { .. }`) holds no
+    // locals to drop its temporaries before or after, and keeps braces of the
+    // macro's: the user's would be reported as unnecessary (`unused_braces`).
     let body = match body.stmts.as_slice() {
-        statements @ ([] | [syn::Stmt::Expr(_, None)]) => quote!({ #(#statements)* }),
+        statements @ ([]
+        | [syn::Stmt::Expr(_, None)]
+        | [
+            syn::Stmt::Macro(syn::StmtMacro {
+                semi_token: None, ..
+            }),
+        ]) => {
+            quote!({ #(#statements)* })
+        }
         _ => quote!(#body),
     };
     quote! {{
