@@ -33,8 +33,9 @@ const CONSOLE_EXPORT_DELAY: Duration = Duration::from_millis(100);
 /// The specification's export delay, for exporters that send over the network.
 const EXPORT_DELAY: Duration = Duration::from_secs(5);
 
-/// Why [`init`] could not install a provider.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why [`init`] could not install a provider. Its `Debug` is its message: what
+/// `fn main() -> Result<..>` prints for `init()?`.
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum InitError {
     /// A [`Guard`] from an earlier `init()` is still alive. Drop it first, or keep
@@ -68,7 +69,7 @@ impl fmt::Display for InitError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             InitError::AlreadyInitialized => f.write_str(
-                "otel-traced is already initialised: drop the Guard of the first init() before calling it again",
+                "otel-traced is already initialised: drop the Guard of the first init() before calling it again (#[otel_traced::main] calls init() itself)",
             ),
             InitError::MissingFeature(feature) => write!(
                 f,
@@ -88,14 +89,20 @@ impl fmt::Display for InitError {
     }
 }
 
+impl fmt::Debug for InitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
 impl std::error::Error for InitError {}
 
 /// Why [`Guard::shutdown`] or [`Guard::force_flush`] did not complete cleanly: each
 /// signal (spans, logs, metrics) whose export failed, with the SDK's reason, and
 /// the spans and log records accepted but never exported (at shutdown, the run's;
 /// from a flush, those lost since the previous flush). A shutdown shuts the
-/// pipelines down either way; this says what may have been lost.
-#[derive(Debug)]
+/// pipelines down either way; this says what may have been lost. Its `Debug` is
+/// its message, as [`InitError`]'s.
 pub struct ShutdownError {
     failures: Vec<(&'static str, OTelSdkError)>,
     /// Spans and log records accepted but not exported: the run's at shutdown,
@@ -166,6 +173,12 @@ impl fmt::Display for ShutdownError {
             }
         }
         Ok(())
+    }
+}
+
+impl fmt::Debug for ShutdownError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 

@@ -72,6 +72,11 @@ fn init_installs_once_per_guard_and_honours_sdk_disabled() {
         error.to_string(),
         "OTEL_SDK_DISABLED=\"maybe\" is not valid: it accepts true or false"
     );
+    assert_eq!(
+        format!("{error:?}"),
+        error.to_string(),
+        "what `fn main() -> Result<..>` prints for `init()?`"
+    );
     set_disabled(None);
 
     // SAFETY: as for `set_disabled`.

@@ -144,6 +144,7 @@ fn receiver_starts_late(transport: Transport) {
     );
     let error = guard.shutdown().expect_err("the early spans were lost");
     assert_eq!(error.dropped_spans(), 10, "{transport:?}: {error}");
+    assert_eq!(format!("{error:?}"), error.to_string(), "its message");
 }
 
 fn queue_overflow(transport: Transport) {
