@@ -53,14 +53,27 @@ async fn main() -> std::io::Result<()> {
         })?,
         Err(_) => 5000,
     };
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    eprintln!("propagation_echo listening on http://127.0.0.1:{port}/");
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .map_err(|error| {
+            std::io::Error::new(
+                error.kind(),
+                format!("cannot listen on 127.0.0.1:{port} ({error}): choose another with PORT="),
+            )
+        })?;
+    eprintln!("propagation_echo listening on http://127.0.0.1:{port}/ (Ctrl-C ends it)");
     let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
     let app = axum::Router::new().route(
         "/",
         post(move |request: Request| echo(request, client.clone())),
     );
-    axum::serve(listener, app).await
+    // Ended by Ctrl-C, `main` returns: the guard then exports what is queued
+    // (a signal's default action would end the process before that).
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
 }
 
 /// Continues the caller's trace and makes each call it asks for.

@@ -13,9 +13,10 @@
 
 mod shop;
 
+/// `init()` around `main`: with `#[tokio::main]` below it, the runtime ends (and
+/// with it every task's span) before the guard flushes.
+#[otel_traced::main]
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), otel_traced::InitError> {
-    let _guard = otel_traced::init()?;
+async fn main() {
     shop::two_orders().await;
-    Ok(())
 }
