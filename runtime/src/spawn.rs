@@ -3,7 +3,7 @@
 //! `tokio::spawn` alone starts the task under an empty context: its spans would be
 //! new traces.
 
-use opentelemetry::context::FutureExt as _;
+use crate::callsite::CallKind;
 use std::future::Future;
 
 /// Spawns `future` on the current tokio runtime under the current context: spans it
@@ -37,7 +37,12 @@ where
     F::Output: Send + 'static,
 {
     // A thread exiting past its context (a thread-local's destructor spawning
-    // onto a runtime it entered) hands on none rather than panic here.
+    // onto a runtime it entered) hands on none rather than panic here; and the
+    // context is entered at each poll only where it can be (`Instrumented`), as a
+    // task polled by such a thread would panic attaching it.
     let context = crate::thread_exit::current().unwrap_or_default();
-    tokio::spawn(future.with_context(context))
+    tokio::spawn(crate::Instrumented::new(
+        crate::span::ActiveSpan::without_span(Some(context), CallKind::Future, None),
+        future,
+    ))
 }

@@ -3,8 +3,9 @@
 //! process (reaching the context then panics, and a panic in a destructor aborts);
 //! so do a log record through our logger, a `tracing` event naming its parent
 //! through our layer, the baggage functions and `set_baggage`,
-//! and a parent given as a span context there; also on a thread that only polled a
-//! future opened elsewhere. The scenario runs in a child process: what it guards
+//! and a parent given as a span context there, and a task `otel_traced::spawn`
+//! starts there and the thread polls; also on a thread that only polled a future
+//! opened elsewhere. The scenario runs in a child process: what it guards
 //! against is an abort.
 
 use otel_traced::sdk::error::OTelSdkResult;
@@ -79,8 +80,23 @@ impl Drop for FlushOnExit {
     }
 }
 
+/// Spawns a task with `otel_traced::spawn` when its thread exits, and drives it
+/// there (a runtime's last work done by a thread-local's destructor).
+struct SpawnOnExit;
+
+impl Drop for SpawnOnExit {
+    fn drop(&mut self) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        let spawned = runtime.block_on(async { otel_traced::spawn(async { 5 }).await });
+        assert_eq!(spawned.expect("the task ran"), 5);
+    }
+}
+
 thread_local! {
     static FLUSH_ON_EXIT: FlushOnExit = const { FlushOnExit };
+    static SPAWN_ON_EXIT: SpawnOnExit = const { SpawnOnExit };
 }
 
 /// Keeps the names of the spans it is given.
@@ -125,6 +141,19 @@ fn child() {
     })
     .join()
     .expect("the thread exits cleanly");
+    // A task spawned and polled by a destructor, past the context: tokio's own
+    // thread-locals made first, so that they outlive it.
+    std::thread::spawn(|| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async {});
+        drop(runtime);
+        SPAWN_ON_EXIT.with(|_| ());
+        assert_eq!(flush(4), 4);
+    })
+    .join()
+    .expect("the thread exits cleanly");
     // Only other code reached the context while this thread lived: our check is
     // made first on exit, after the API's context is gone.
     std::thread::spawn(|| {
@@ -153,13 +182,13 @@ fn child() {
     let names = names.0.lock().unwrap_or_else(PoisonError::into_inner);
     assert_eq!(
         *names,
-        ["continued", "flush", "flush_later"],
+        ["continued", "flush", "continued", "flush", "flush_later"],
         "the calls made while the threads lived are traced, those made on their exit are not"
     );
     let records = *RECORDS.lock().unwrap_or_else(PoisonError::into_inner);
     assert_eq!(
         records,
-        (4, 1),
+        (5, 2),
         "every call logs, only the one made while its thread lived with its trace id"
     );
 }
