@@ -30,6 +30,9 @@ static ENABLED: AtomicUsize = AtomicUsize::new(0);
 /// that the provider they cached is no longer the installed one.
 static GENERATION: AtomicU64 = AtomicU64::new(0);
 
+/// The generation of the process's first installation ([`install`]).
+const FIRST_INSTALLATION: u64 = 1;
+
 /// Where spans not routed to a capture go, tagged with the generation it was
 /// installed under.
 static INSTALLED: RwLock<Option<(u64, Destination)>> = RwLock::new(None);
@@ -131,14 +134,15 @@ pub(crate) fn uninstall() {
 /// With the global provider there is nothing to cache: each span asks
 /// `opentelemetry::global` for its tracer.
 ///
-/// The tracer of the first provider a call site sees is kept where one load reads
+/// The tracer of the process's first installation is kept where one load reads
 /// it: a process installs once, and a read lock costs two atomic read-modify-writes
 /// per span (about 14 ns on the two-core machine of DESIGN §7). The tracers of later
 /// installations (tests, a re-initialised process) are kept behind a lock, and
-/// replaced when the provider changes again; the first one stays in place, unused,
-/// keeping its provider's memory (not its threads: it was shut down when it was
-/// uninstalled). Nothing can free it safely without making every read pay for
-/// knowing when the last one ended; `Guard` documents the cost.
+/// replaced when the provider changes again, also at a call site first used under
+/// one of them; the first one stays in place, unused, keeping its provider's memory
+/// (not its threads: it was shut down when it was uninstalled). Nothing can free it
+/// safely without making every read pay for knowing when the last one ended;
+/// `Guard` documents the cost.
 #[derive(Debug)]
 pub(crate) struct TracerCache {
     first: OnceLock<(u64, CachedTracer)>,
@@ -236,7 +240,9 @@ impl TracerCache {
                 Destination::Global => CachedTracer::Global,
             };
             let entry = (*installed_generation, tracer);
-            if self.first.get().is_none() {
+            // The first installation's only: another would stay in place, its
+            // provider's memory with it, for the process's life.
+            if *installed_generation == FIRST_INSTALLATION && self.first.get().is_none() {
                 // Another thread may have filled it meanwhile: its tracer serves
                 // this span.
                 let (_, tracer) = self.first.get_or_init(|| entry);
