@@ -702,3 +702,24 @@ fn a_span_not_sampled_passes_on_the_random_flag_as_its_parent_had_it() {
         assert_eq!(captured.tree(), "", "nothing sampled");
     }
 }
+
+#[traced]
+async fn settle_async(amount: u64) -> u64 {
+    ledger(amount)
+}
+
+#[test]
+fn a_capture_with_a_sampler_runs_a_future_and_gives_its_output_back() {
+    let captured = futures::executor::block_on(
+        Capture::new()
+            .sampler(Sampler::ParentBased(Box::new(Sampler::AlwaysOff)))
+            .run_async(async { settle_async(5).await + payment(2) }),
+    );
+    let names: Vec<&str> = captured.spans().iter().map(|span| &*span.name).collect();
+    assert_eq!(
+        names,
+        ["ledger", "payment"],
+        "the sampler decides in the future: only `sample = always` and its child"
+    );
+    assert_eq!(captured.into_output(), 7);
+}
