@@ -282,6 +282,19 @@ fn failing_call(opt_in: Option<&str>, extra: &[(&str, &str)]) -> (Span, Vec<LogR
     (span(&spans, "reserve").clone(), records)
 }
 
+/// The type and message of `span`'s exception event.
+fn exception_event(span: &Span) -> (Option<&str>, Option<&str>) {
+    let event = span
+        .events
+        .iter()
+        .find(|event| event.name == "exception")
+        .expect("the exception event");
+    (
+        string_attribute(&event.attributes, "exception.type"),
+        string_attribute(&event.attributes, "exception.message"),
+    )
+}
+
 fn exception_events(span: &Span) -> usize {
     span.events
         .iter()
@@ -319,18 +332,10 @@ fn exceptions_are_span_events_when_the_opt_in_is_unset() {
         ["reserving sku-1"],
         "logs are exported, exceptions not: {records:#?}"
     );
-    let event = span
-        .events
-        .iter()
-        .find(|event| event.name == "exception")
-        .expect("the exception event");
     assert_eq!(
-        (
-            string_attribute(&event.attributes, "exception.type"),
-            string_attribute(&event.attributes, "exception.message"),
-        ),
+        exception_event(&span),
         (Some("logs_export::OutOfStock"), Some("out of stock")),
-        "{event:#?}"
+        "{span:#?}"
     );
     assert_eq!(
         string_attribute(&span.attributes, "error.type"),
@@ -391,18 +396,10 @@ fn an_exception_record_takes_the_log_records_limit_and_its_event_the_spans() {
         "{:#?}",
         exceptions[0]
     );
-    let event = span
-        .events
-        .iter()
-        .find(|event| event.name == "exception")
-        .expect("the exception event");
     assert_eq!(
-        (
-            string_attribute(&event.attributes, "exception.type"),
-            string_attribute(&event.attributes, "exception.message"),
-        ),
+        exception_event(&span),
         (Some("log"), Some("out")),
-        "{event:#?}"
+        "{span:#?}"
     );
 }
 
