@@ -434,6 +434,8 @@ fn headers_compression_timeout_and_certificate() {
         // Another SDK's, kept as every `OTEL_*` variable is.
         ("OTEL_EXPORTER_JAEGER_PASSWORD", "hunter2"),
         ("OTEL_VENDOR_API_KEY", "k3y"),
+        ("OTEL_VENDOR_APIKEY", "4pik3y"),
+        ("OTEL_VENDOR_AUTHORIZATION", "b34r3r"),
     ]);
     let printed = format!("{config:?}");
     assert!(
@@ -442,7 +444,9 @@ fn headers_compression_timeout_and_certificate() {
             && printed.contains("\"OTEL_EXPORTER_JAEGER_PASSWORD\": \"<hidden>\"")
             && !printed.contains("s3cr3t")
             && !printed.contains("hunter2")
-            && !printed.contains("k3y"),
+            && !printed.contains("k3y")
+            && !printed.contains("4pik3y")
+            && !printed.contains("b34r3r"),
         "{printed}"
     );
     assert_eq!(

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 /// The variables `init()` reads, snapshotted from the environment (or given).
 /// Printed (`Config`'s `Debug`) with the values of the headers variables hidden
-/// (they carry API keys), and the endpoints' user information and queries left
-/// out.
+/// (they carry API keys), and of any variable named after a credential, and the
+/// endpoints' user information and queries left out.
 #[derive(Clone, Default)]
 pub(crate) struct Vars {
     values: BTreeMap<String, String>,
@@ -27,13 +27,25 @@ impl std::fmt::Debug for Vars {
         // Every `OTEL_*` variable is kept, another SDK's too: one that names a
         // credential (the Jaeger exporter's `OTEL_EXPORTER_JAEGER_PASSWORD`, a
         // vendor's token) is not shown.
-        const SECRETS: [&str; 5] = ["PASSWORD", "TOKEN", "SECRET", "API_KEY", "CREDENTIAL"];
+        // (A key's name too: `CLIENT_KEY` is a path, hidden for nothing.)
+        const SECRETS: [&str; 7] = [
+            "PASSWORD",
+            "PASSWD",
+            "TOKEN",
+            "SECRET",
+            "CREDENTIAL",
+            "AUTH",
+            "APIKEY",
+        ];
+        let names_a_secret = |name: &str| {
+            name.ends_with("KEY") || SECRETS.iter().any(|secret| name.contains(secret))
+        };
         let shown = self.values.iter().map(|(name, value)| {
             let value = if name.ends_with("_HEADERS") {
                 hidden(value)
             } else if name.ends_with("_ENDPOINT") {
                 without_secrets(value)
-            } else if SECRETS.iter().any(|secret| name.contains(secret)) {
+            } else if names_a_secret(name) {
                 "<hidden>".to_owned()
             } else {
                 value.clone()
