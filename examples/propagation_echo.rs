@@ -41,25 +41,40 @@ struct Call {
     arguments: serde_json::Value,
 }
 
+/// How long calls still running when Ctrl-C came are given to end (a URL that
+/// never answers would hold the process).
+const DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
+
 #[otel_traced::main]
 #[tokio::main]
-async fn main() -> std::io::Result<()> {
+async fn main() -> std::process::ExitCode {
+    match serve().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("propagation_echo: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Serves until Ctrl-C, then returns (within [`DRAIN`]): `main` returning is what
+/// lets the guard export what is queued; a signal's default action would end the
+/// process before that.
+async fn serve() -> Result<(), String> {
     let port = match std::env::var("PORT") {
-        Ok(port) => port.parse().map_err(|_| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                format!("PORT must be a port number, not {port:?}"),
-            )
-        })?,
+        Ok(port) => port
+            .parse()
+            .map_err(|_| format!("PORT must be a port number, not {port:?}"))?,
         Err(_) => 5000,
     };
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .map_err(|error| {
-            std::io::Error::new(
-                error.kind(),
-                format!("cannot listen on 127.0.0.1:{port} ({error}): choose another with PORT="),
-            )
+            let hint = match error.kind() {
+                std::io::ErrorKind::AddrInUse => ": choose another port with PORT=",
+                _ => "",
+            };
+            format!("cannot listen on 127.0.0.1:{port} ({error}){hint}")
         })?;
     eprintln!("propagation_echo listening on http://127.0.0.1:{port}/ (Ctrl-C ends it)");
     let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
@@ -67,13 +82,30 @@ async fn main() -> std::io::Result<()> {
         "/",
         post(move |request: Request| echo(request, client.clone())),
     );
-    // Ended by Ctrl-C, `main` returns: the guard then exports what is queued
-    // (a signal's default action would end the process before that).
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        // A handler that cannot be set up leaves the default action in place.
+        if tokio::signal::ctrl_c().await.is_ok() {
+            let _ = stop.send(true);
+        }
+    });
+    // Never, where the handler could not be set up (the sender is then gone).
+    let stopped = |mut stopping: tokio::sync::watch::Receiver<bool>| async move {
+        if stopping.wait_for(|stopped| *stopped).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let served = axum::serve(listener, app).with_graceful_shutdown(stopped(stopping.clone()));
+    tokio::select! {
+        served = served => served.map_err(|error| error.to_string()),
+        () = async {
+            stopped(stopping).await;
+            tokio::time::sleep(DRAIN).await;
+        } => {
+            eprintln!("propagation_echo: calls still running after {DRAIN:?} were given up");
+            Ok(())
+        }
+    }
 }
 
 /// Continues the caller's trace and makes each call it asks for.
