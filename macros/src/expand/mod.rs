@@ -290,9 +290,14 @@ fn typed_body(output: &syn::ReturnType, body: &syn::Block) -> TokenStream {
         syn::ReturnType::Default => syn::parse_quote!(()),
         syn::ReturnType::Type(_, ty) => inferred(ty),
     };
-    // A body of its last expression alone (a macro's too: `vec! { .. }`) holds no
-    // locals to drop its temporaries before or after, and keeps braces of the
-    // macro's: the user's would be reported as unnecessary (`unused_braces`).
+    // A body of its last expression alone keeps braces of the macro's: it holds
+    // no locals to drop its temporaries before or after, and the user's braces
+    // would be reported as unnecessary (`unused_braces`). So does a body of one
+    // brace macro (`html! { .. }`), which is reported so too; one that expands
+    // to locals of its own (`m! { let g = ..; g.len() }`) then drops its last
+    // expression's temporaries in edition 2024's order whatever the crate's, the
+    // lesser cost beside a lint on every such body (no lint attribute reaches
+    // those braces without covering the whole body).
     let body = match body.stmts.as_slice() {
         statements @ ([]
         | [syn::Stmt::Expr(_, None)]
