@@ -60,9 +60,12 @@ impl log::Log for Silent {
         impl<'kvs> log::kv::VisitSource<'kvs> for Formatting {
             fn visit_pair(
                 &mut self,
-                _: log::kv::Key<'kvs>,
+                key: log::kv::Key<'kvs>,
                 value: log::kv::Value<'kvs>,
             ) -> Result<(), log::kv::Error> {
+                if key.as_str() == "initial" {
+                    assert_eq!(value.to_char(), Some('d'), "a value as it was given");
+                }
                 let _ = value.to_string();
                 Ok(())
             }
@@ -167,7 +170,7 @@ fn log_records_and_tracing_events_arrive_linked_to_their_span_over_both_protocol
         log::warn!("stock low: {}", FormattedOnce(Some("lamps").into()));
         // Key-values reach the logger as they were given (a JSON logger keeps a
         // structured one), and the export.
-        log::info!(item:% = "desk", count = 3; "restocking");
+        log::info!(item:% = "desk", initial = 'd', count = 3; "restocking");
         tracing::error!("payment gateway slow");
         checkout(42);
         // One export of each signal before the last, so that what the clients
