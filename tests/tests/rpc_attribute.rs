@@ -337,6 +337,51 @@ fn call_echo_boxed(request: Request<()>) -> Result<Response<()>, Box<tonic::Stat
     Err(Box::new(tonic::Status::not_found("no echo")))
 }
 
+/// Handlers answering as axum's tuples do: a status, headers, a body.
+#[traced_rpc(http, route = "/stock")]
+fn busy(
+    request: &http::Request<()>,
+) -> (
+    http::StatusCode,
+    [(http::HeaderName, &'static str); 1],
+    &'static str,
+) {
+    let _ = request;
+    (
+        http::StatusCode::SERVICE_UNAVAILABLE,
+        [(http::header::RETRY_AFTER, "5")],
+        "busy",
+    )
+}
+
+#[traced_rpc(http, route = "/stock")]
+fn moved(request: &http::Request<()>) -> (http::response::Parts, &'static str) {
+    let _ = request;
+    let (mut parts, ()) = http::Response::new(()).into_parts();
+    parts.status = http::StatusCode::MOVED_PERMANENTLY;
+    (parts, "moved")
+}
+
+#[test]
+fn a_handlers_tuple_replies_with_its_status() {
+    let request = http::Request::new(());
+    let captured = capture(|| busy(&request));
+    let span = &captured.spans()[0];
+    assert_eq!(
+        attribute(span, "http.response.status_code"),
+        Some(&Value::I64(503))
+    );
+    assert_eq!(attribute(span, "error.type"), Some(&string("503")));
+    assert_eq!(span.status, Status::error(""));
+    let captured = capture(|| moved(&request));
+    let span = &captured.spans()[0];
+    assert_eq!(
+        attribute(span, "http.response.status_code"),
+        Some(&Value::I64(301))
+    );
+    assert_eq!(span.status, Status::Unset);
+}
+
 /// An HTTP handler answering an error status in its `Err`, through an alias.
 type Reply = Result<http::Response<()>, http::StatusCode>;
 

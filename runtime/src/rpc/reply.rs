@@ -217,9 +217,34 @@ impl HasReply for reqwest::Response {
     }
 }
 
-/// A status code with a body, as axum handlers return them.
+/// A status code first, then the parts of the response and its body, as axum
+/// handlers return them: `(StatusCode, body)`, `(StatusCode, headers, body)`..
+macro_rules! reply_of_status_first {
+    ($($part:ident),+) => {
+        #[cfg(feature = "http")]
+        impl<$($part),+> HasReply for (http::StatusCode, $($part),+) {
+            fn reply(&self) -> Reply<'_> {
+                self.0.reply()
+            }
+        }
+    };
+}
+reply_of_status_first!(T);
+reply_of_status_first!(T1, T);
+reply_of_status_first!(T1, T2, T);
+reply_of_status_first!(T1, T2, T3, T);
+
+/// The parts of a response, then a body (axum's `(Parts, body)`).
 #[cfg(feature = "http")]
-impl<T> HasReply for (http::StatusCode, T) {
+impl<T> HasReply for (http::response::Parts, T) {
+    fn reply(&self) -> Reply<'_> {
+        self.0.status.reply()
+    }
+}
+
+/// A response without its body, then a body (axum's `(Response<()>, body)`).
+#[cfg(feature = "http")]
+impl<T> HasReply for (http::Response<()>, T) {
     fn reply(&self) -> Reply<'_> {
         self.0.reply()
     }
