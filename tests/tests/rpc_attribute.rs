@@ -504,6 +504,22 @@ fn an_http_server_span_is_named_by_method_and_route() {
         attribute(span, "user_agent.original"),
         Some(&string("curl/8.5.0"))
     );
+    let request = http::Request::get("/users/7")
+        .header(
+            "user-agent",
+            http::HeaderValue::from_bytes("MyApp/1.0 (Zoë's phone)".as_bytes()).unwrap(),
+        )
+        .body(())
+        .unwrap();
+    let by_zoe = capture(|| get_user(request, 7));
+    assert_eq!(
+        attribute(
+            by_zoe.find("GET /users/{id}").expect("the server span"),
+            "user_agent.original"
+        ),
+        Some(&string("MyApp/1.0 (Zoë's phone)")),
+        "UTF-8 beyond ASCII"
+    );
     let client_of = |forwarded: &str| {
         let request = http::Request::get("/users/7")
             .header("forwarded", forwarded)

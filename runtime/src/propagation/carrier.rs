@@ -505,11 +505,12 @@ mod http_carriers {
         }
     }
 
-    /// The `User-Agent` header, when it is text.
+    /// The `User-Agent` header, when it is text (UTF-8: `to_str` takes visible
+    /// ASCII only, and a client named in another script would be left out).
     pub(super) fn user_agent(headers: &http::HeaderMap) -> Option<&str> {
         headers
             .get(http::header::USER_AGENT)
-            .and_then(|agent| agent.to_str().ok())
+            .and_then(|agent| std::str::from_utf8(agent.as_bytes()).ok())
     }
 
     /// The first hop's client, as a proxy says it: `Forwarded: for=` (its node
