@@ -116,6 +116,16 @@ pub struct Callsite {
     named_at_run_time: bool,
 }
 
+/// Whether [`Callsite::open`] attaches an explicit parent while the arguments are
+/// recorded.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Attach {
+    /// A function's `parent = ..`: attached there.
+    Explicit,
+    /// A boundary's parent, attached by its caller already.
+    Attached,
+}
+
 /// Where a span's parent comes from (`parent = ..` takes a `&Context`, a `Context`
 /// or a `SpanContext`).
 #[doc(hidden)]
@@ -368,7 +378,7 @@ impl Callsite {
         // rather than through a copy read back at once (a stall, seen with `perf`).
         let tally = Tally::for_call(counts, timing);
         let proposal = self.proposal(Cow::Borrowed(name), links(), Vec::new());
-        self.open(proposal, tally, parent, call, record)
+        self.open(proposal, tally, parent, call, Attach::Explicit, record)
     }
 
     /// Opens the span of a boundary call that may be recorded: inlined into the
@@ -388,7 +398,8 @@ impl Callsite {
             tally,
         } = start;
         let proposal = self.proposal(name, links, attributes);
-        self.open(proposal, tally, parent, call, record)
+        // A boundary's caller attached its parent already (`start_under`).
+        self.open(proposal, tally, parent, call, Attach::Attached, record)
     }
 
     /// Opens the span `proposal` describes, for a call that keeps `tally` (whose
@@ -401,6 +412,7 @@ impl Callsite {
         tally: Option<Tally>,
         parent: Parent<'_>,
         call: CallKind,
+        attach: Attach,
         record: impl FnOnce(&mut Attributes<'_>),
     ) -> ActiveSpan {
         let counts = tally.as_ref().and_then(Tally::counts);
@@ -437,8 +449,12 @@ impl Callsite {
             return unrecorded(span, parent, explicit, call, tally);
         }
         // User code (argument and `attrs(..)` expressions) runs only now, with no
-        // borrow of the current context held.
-        crate::panic::contained(|| record(&mut Attributes::opening(span)));
+        // borrow of the current context held, under an explicit parent if there
+        // is one: `baggage(..)` reads the baggage the body will run with.
+        crate::panic::contained(|| {
+            let _parent = (explicit && attach == Attach::Explicit).then(|| parent.clone().attach());
+            record(&mut Attributes::opening(span));
+        });
         match opened {
             Some(span) => ActiveSpan::new(span.into_context(&parent), call, tally),
             None => ActiveSpan::without_span(None, call, tally),

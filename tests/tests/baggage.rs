@@ -250,3 +250,28 @@ fn baggage_values_are_strings() {
         Some(&Value::String("3".into()))
     );
 }
+
+/// A message's handler: it runs under the context the message carried.
+#[traced(parent = carried, baggage(tenant), skip(carried))]
+fn handle_message(carried: &otel_traced::opentelemetry::Context) -> Option<String> {
+    let _ = carried;
+    baggage::get("tenant")
+}
+
+#[test]
+fn baggage_entries_are_read_from_an_explicit_parent_as_the_body_reads_them() {
+    use otel_traced::opentelemetry::Context;
+    use otel_traced::opentelemetry::baggage::BaggageExt as _;
+    let captured = capture(|| {
+        let carried = Context::current()
+            .with_baggage([otel_traced::opentelemetry::KeyValue::new("tenant", "acme")]);
+        // The caller's own baggage says another.
+        baggage::with([("tenant", "globex")], || handle_message(&carried))
+    });
+    assert_eq!(captured.output().as_deref(), Some("acme"), "the body's");
+    assert_eq!(
+        attribute(&captured.spans()[0], "tenant"),
+        Some(&string("acme")),
+        "the span's, as the body's"
+    );
+}
