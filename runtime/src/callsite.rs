@@ -116,13 +116,14 @@ pub struct Callsite {
     named_at_run_time: bool,
 }
 
-/// Whether [`Callsite::open`] attaches an explicit parent while the arguments are
-/// recorded.
+/// Whether [`Callsite::open`] makes an explicit parent's baggage current while
+/// the arguments are recorded.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Attach {
-    /// A function's `parent = ..`: attached there.
+pub(crate) enum Attach {
+    /// A `parent = ..`: its baggage made current there.
     Explicit,
-    /// A boundary's parent, attached by its caller already.
+    /// A server's or consumer's parent, the context of the request or message,
+    /// attached whole by its caller already (`start_under`).
     Attached,
 }
 
@@ -389,6 +390,7 @@ impl Callsite {
         start: SpanStart,
         parent: Parent<'_>,
         call: CallKind,
+        attach: Attach,
         record: impl FnOnce(&mut Attributes<'_>),
     ) -> ActiveSpan {
         let SpanStart {
@@ -398,8 +400,7 @@ impl Callsite {
             tally,
         } = start;
         let proposal = self.proposal(name, links, attributes);
-        // A boundary's caller attached its parent already (`start_under`).
-        self.open(proposal, tally, parent, call, Attach::Attached, record)
+        self.open(proposal, tally, parent, call, attach, record)
     }
 
     /// Opens the span `proposal` describes, for a call that keeps `tally` (whose
@@ -449,10 +450,15 @@ impl Callsite {
             return unrecorded(span, parent, explicit, call, tally);
         }
         // User code (argument and `attrs(..)` expressions) runs only now, with no
-        // borrow of the current context held, under an explicit parent if there
-        // is one: `baggage(..)` reads the baggage the body will run with.
+        // borrow of the current context held, with an explicit parent's baggage if
+        // there is one: `baggage(..)` reads the baggage the body will run with.
+        // (Its baggage alone: a traced call in an expression is still the
+        // caller's span's child, decided without the new span's hint.)
         crate::panic::contained(|| {
-            let _parent = (explicit && attach == Attach::Explicit).then(|| parent.clone().attach());
+            let _baggage = (explicit && attach == Attach::Explicit).then(|| {
+                let baggage = crate::baggage::copied(parent.baggage(), |_| true);
+                Context::map_current(|current| current.with_baggage(baggage)).attach()
+            });
             record(&mut Attributes::opening(span));
         });
         match opened {

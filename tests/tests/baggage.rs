@@ -4,7 +4,7 @@
 use otel_traced::baggage;
 use otel_traced::opentelemetry::Value;
 use otel_traced::testing::capture;
-use otel_traced::traced;
+use otel_traced::{traced, traced_rpc};
 use otel_traced_tests::{attribute, own_keys, string};
 
 #[traced(baggage(user.id, tenant, "session-id" => session.id))]
@@ -274,4 +274,78 @@ fn baggage_entries_are_read_from_an_explicit_parent_as_the_body_reads_them() {
         Some(&string("acme")),
         "the span's, as the body's"
     );
+}
+
+/// A client call continuing the context a job carried.
+#[traced_rpc(client, http, carrier = request, parent = carried, baggage(tenant), skip(carried))]
+fn notify(
+    request: &mut http::Request<()>,
+    carried: &otel_traced::opentelemetry::Context,
+) -> http::StatusCode {
+    let _ = (request, carried);
+    http::StatusCode::OK
+}
+
+#[test]
+fn a_clients_baggage_entries_are_read_from_its_explicit_parent() {
+    use otel_traced::opentelemetry::Context;
+    use otel_traced::opentelemetry::baggage::BaggageExt as _;
+    let mut request = http::Request::new(());
+    let captured = capture(|| {
+        let carried = Context::current()
+            .with_baggage([otel_traced::opentelemetry::KeyValue::new("tenant", "acme")]);
+        baggage::with([("tenant", "globex")], || notify(&mut request, &carried))
+    });
+    assert_eq!(
+        attribute(&captured.spans()[0], "tenant"),
+        Some(&string("acme"))
+    );
+    assert_eq!(
+        request
+            .headers()
+            .get("baggage")
+            .map(|value| value.to_str().unwrap()),
+        Some("tenant=acme"),
+        "what the request carries"
+    );
+}
+
+#[traced]
+fn price_of() -> i64 {
+    3
+}
+
+#[traced(parent = carried, attrs(price = price_of()), skip(carried))]
+fn handle_priced(carried: &otel_traced::opentelemetry::Context) {
+    let _ = carried;
+}
+
+#[traced]
+fn worker(carried: &otel_traced::opentelemetry::Context) {
+    handle_priced(carried);
+}
+
+#[test]
+fn an_attribute_expression_runs_in_the_callers_context_with_the_parents_baggage_alone() {
+    use otel_traced::opentelemetry::Context;
+    use otel_traced::opentelemetry::trace::{
+        SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState,
+    };
+    let remote = SpanContext::new(
+        TraceId::from(0xaa_u128),
+        SpanId::from(0xbb_u64),
+        TraceFlags::SAMPLED,
+        true,
+        TraceState::NONE,
+    );
+    let captured = capture(|| worker(&Context::new().with_remote_span_context(remote.clone())));
+    let find = |name: &str| captured.find(name).expect(name);
+    let (worker, handled, priced) = (find("worker"), find("handle_priced"), find("price_of"));
+    assert_eq!(
+        handled.parent_span_id,
+        remote.span_id(),
+        "the explicit parent"
+    );
+    otel_traced_tests::assert_child_of(priced, worker);
+    assert_eq!(attribute(handled, "price"), Some(&Value::I64(3)));
 }

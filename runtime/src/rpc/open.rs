@@ -3,7 +3,7 @@
 //! the client.
 
 use super::{Protocol, RpcMeta, Side, emits_legacy_rpc};
-use crate::callsite::{CallKind, Callsite, Parent, SpanStart, boundary_base};
+use crate::callsite::{Attach, CallKind, Callsite, Parent, SpanStart, boundary_base};
 use crate::propagation::{
     AsExtractor, AsInjector, Extract, Inject, RequestTarget, with_propagator,
 };
@@ -150,7 +150,7 @@ impl Callsite {
             return ActiveSpan::disabled();
         }
         let start = self.boundary_start(rpc, &carrier.target(), server, links());
-        self.start_enabled(start, parent, call, record)
+        self.start_enabled(start, parent, call, Attach::Explicit, record)
     }
 
     /// Opens the span of a messaging `process` (CONSUMER): a child of the current
@@ -208,7 +208,7 @@ impl Callsite {
             return ActiveSpan::disabled();
         }
         let start = self.boundary_start(rpc, &RequestTarget::default(), server, links());
-        self.start_enabled(start, parent, call, record)
+        self.start_enabled(start, parent, call, Attach::Explicit, record)
     }
 
     /// Starts a span under `parent`, a context read from a request or a message,
@@ -223,7 +223,13 @@ impl Callsite {
     ) -> ActiveSpan {
         let span = {
             let _parent = parent.clone().attach();
-            self.start_enabled(start, Parent::Context(Cow::Borrowed(&parent)), call, record)
+            self.start_enabled(
+                start,
+                Parent::Context(Cow::Borrowed(&parent)),
+                call,
+                Attach::Attached,
+                record,
+            )
         };
         span.or_passthrough(parent)
     }
