@@ -435,6 +435,7 @@ fn headers_compression_timeout_and_certificate() {
         ("OTEL_EXPORTER_JAEGER_PASSWORD", "hunter2"),
         ("OTEL_VENDOR_API_KEY", "k3y"),
         ("OTEL_VENDOR_APIKEY", "4pik3y"),
+        ("OTEL_VENDOR_API_KEY_ID", "k3y1d"),
         ("OTEL_VENDOR_AUTHORIZATION", "b34r3r"),
     ]);
     let printed = format!("{config:?}");
@@ -446,6 +447,7 @@ fn headers_compression_timeout_and_certificate() {
             && !printed.contains("hunter2")
             && !printed.contains("k3y")
             && !printed.contains("4pik3y")
+            && !printed.contains("k3y1d")
             && !printed.contains("b34r3r"),
         "{printed}"
     );

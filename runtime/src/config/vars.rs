@@ -28,13 +28,14 @@ impl std::fmt::Debug for Vars {
         // credential (the Jaeger exporter's `OTEL_EXPORTER_JAEGER_PASSWORD`, a
         // vendor's token) is not shown.
         // (A key's name too: `CLIENT_KEY` is a path, hidden for nothing.)
-        const SECRETS: [&str; 7] = [
+        const SECRETS: [&str; 8] = [
             "PASSWORD",
             "PASSWD",
             "TOKEN",
             "SECRET",
             "CREDENTIAL",
             "AUTH",
+            "API_KEY",
             "APIKEY",
         ];
         let names_a_secret = |name: &str| {
