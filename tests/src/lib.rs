@@ -90,6 +90,30 @@ pub fn string(text: &str) -> Value {
     Value::String(text.to_owned().into())
 }
 
+/// Asserts that `span` ended with the HTTP status `code`, a failure: the status
+/// code, `error.type` its number, and an Error status without a description (the
+/// conventions leave it to the status code).
+pub fn assert_http_error(span: &SpanData, code: i64) {
+    assert_eq!(
+        attribute(span, "http.response.status_code"),
+        Some(&Value::I64(code)),
+        "{}",
+        span.name
+    );
+    assert_eq!(
+        attribute(span, "error.type"),
+        Some(&string(&code.to_string())),
+        "{}",
+        span.name
+    );
+    assert_eq!(
+        span.status,
+        otel_traced::opentelemetry::trace::Status::error(""),
+        "{}",
+        span.name
+    );
+}
+
 /// What two ways of making the same span (a layer and the attribute, say) must
 /// agree on: everything but ids and times.
 #[derive(Debug, PartialEq)]
