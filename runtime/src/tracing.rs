@@ -259,6 +259,17 @@ struct EnteredIds {
     recording: bool,
 }
 
+impl EnteredIds {
+    /// The ids of the span `context` holds, and whether it records.
+    fn of(context: &Context) -> Self {
+        let span = context.span();
+        EnteredIds {
+            ids: span.span_context().clone(),
+            recording: span.is_recording(),
+        }
+    }
+}
+
 impl<S> Layer<S> for KeepEnteredIds
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
@@ -292,10 +303,7 @@ where
         let Some(built) = tracing_opentelemetry::get_otel_context(parent, &dispatch) else {
             return;
         };
-        let entered = EnteredIds {
-            ids: built.span().span_context().clone(),
-            recording: built.span().is_recording(),
-        };
+        let entered = EnteredIds::of(&built);
         if entered.ids.is_valid() {
             let mut extensions = span.extensions_mut();
             if extensions.get_mut::<EnteredIds>().is_none() {
@@ -309,10 +317,7 @@ where
         if span.extensions().get::<EnteredIds>().is_some() {
             return;
         }
-        let entered = crate::thread_exit::map_current(|current| EnteredIds {
-            ids: current.span().span_context().clone(),
-            recording: current.span().is_recording(),
-        });
+        let entered = crate::thread_exit::map_current(EnteredIds::of);
         // Not an invalid one (a span entered while nothing recorded): events naming
         // the span then take an ancestor's ids, or the current span's.
         if let Some(entered) = entered.filter(|entered| entered.ids.is_valid()) {
