@@ -255,8 +255,9 @@ impl SpanHandle {
     }
 
     /// Records how a boundary call ended (`#[traced_rpc]`): its gRPC or HTTP
-    /// status, see `rpc::record_reply`. A reply of the other protocol (a gRPC-web
-    /// bridge's HTTP response) says nothing of this call's: it is no reply.
+    /// status, see `rpc::record_reply`. A reply of the other protocol says nothing
+    /// of this call's (an HTTP call's `tonic::Status`): it is no reply; but a gRPC
+    /// call's HTTP response is read as gRPC clients read one.
     pub fn record_reply(
         &mut self,
         rpc: &crate::rpc::RpcMeta,
@@ -270,7 +271,35 @@ impl SpanHandle {
         {
             self.update_attribute(KeyValue::new("network.protocol.version", version));
         }
-        let reply = answer.map(|answer| answer.reply);
+        #[cfg(feature = "http")]
+        if let Some(crate::rpc::Answer {
+            reply: crate::rpc::Reply::Http { status },
+            headers: Some(headers),
+            ..
+        }) = answer
+            && let crate::rpc::Protocol::Grpc { .. } = rpc.protocol
+        {
+            let Some((code, message)) = crate::rpc::status_of_response(status, headers, rpc.side)
+            else {
+                // Its status comes in the trailers, after the call.
+                return self.record_streaming();
+            };
+            let reply = crate::rpc::Reply::Grpc {
+                code,
+                message: &message,
+            };
+            return self.record_status(rpc, Some(reply), failed);
+        }
+        self.record_status(rpc, answer.map(|answer| answer.reply), failed);
+    }
+
+    /// Records a boundary call's status, of its own protocol, in its tally and span.
+    fn record_status(
+        &mut self,
+        rpc: &crate::rpc::RpcMeta,
+        reply: Option<crate::rpc::Reply<'_>>,
+        failed: bool,
+    ) {
         if let Some(tally) = &mut self.tally {
             crate::rpc::tally_reply(tally, rpc, reply.as_ref(), failed);
         }

@@ -10,7 +10,10 @@ use crate::callsite::{CallKind, Callsite, Parent, SpanMeta};
 use crate::future::DropInPlace;
 use crate::outcome::ErrorReport;
 use crate::propagation::protocol_version;
-use crate::rpc::{Answer, GRPC_UNKNOWN, Protocol, Reply, RpcMeta, STREAM_GIVEN_UP, Side};
+use crate::rpc::{
+    Answer, GRPC_UNIMPLEMENTED, Protocol, Reply, RpcMeta, STREAM_GIVEN_UP, Side, grpc_status,
+    status_without_grpc_status,
+};
 use crate::span::ActiveSpan;
 use http_body::{Body, Frame, SizeHint};
 use opentelemetry::trace::{SpanContext, SpanKind, TraceContextExt as _};
@@ -414,6 +417,7 @@ where
                                 status: response.status().as_u16(),
                             },
                             version: protocol_version(response.version()),
+                            headers: None,
                         };
                         span.handle().record_reply(this.rpc, Some(answer), false);
                         None
@@ -495,39 +499,6 @@ fn poll_catching<T>(
     }
 }
 
-/// The `grpc-status` and `grpc-message` (percent-encoded on the wire) of headers
-/// or trailers, if there is a `grpc-status`, as tonic reads them on `side`: on a
-/// client, a message that is not UTF-8 once decoded makes the status UNKNOWN,
-/// which is what the application is told; a server's span keeps the code it sent.
-fn grpc_status(headers: &http::HeaderMap, side: Side) -> Option<(i32, String)> {
-    let code = grpc_code(headers.get("grpc-status")?.as_bytes());
-    let Some(message) = headers.get("grpc-message") else {
-        return Some((code, String::new()));
-    };
-    match String::from_utf8(crate::propagation::percent_decoded(message.as_bytes())) {
-        Ok(message) => Some((code, message)),
-        Err(error) if side == Side::Client => Some((
-            GRPC_UNKNOWN,
-            format!(
-                "Error deserializing status message header: {}",
-                error.utf8_error()
-            ),
-        )),
-        Err(error) => Some((code, String::from_utf8_lossy(error.as_bytes()).into_owned())),
-    }
-}
-
-/// A `grpc-status` value as gRPC reads it (tonic's `Code::from_bytes`): the code's
-/// one or two ASCII digits, nothing else; any other value is UNKNOWN, so that the
-/// span says what the application is told.
-fn grpc_code(value: &[u8]) -> i32 {
-    match value {
-        [digit @ b'0'..=b'9'] => i32::from(digit - b'0'),
-        [b'1', digit @ b'0'..=b'6'] => 10 + i32::from(digit - b'0'),
-        _ => GRPC_UNKNOWN,
-    }
-}
-
 /// A gRPC response whose status is still to come, in the trailers.
 #[derive(Debug)]
 struct AwaitedStatus {
@@ -539,24 +510,13 @@ struct AwaitedStatus {
 /// A call that ends without a `grpc-status` gets the code gRPC's HTTP mapping
 /// gives its HTTP status (as tonic tells the application), UNKNOWN for the rest.
 fn record_missing_status(span: &mut ActiveSpan, awaited: &AwaitedStatus) {
-    let code = match awaited.http_status.as_u16() {
-        400 => 13,                   // INTERNAL
-        401 => 16,                   // UNAUTHENTICATED
-        403 => 7,                    // PERMISSION_DENIED
-        404 => 12,                   // UNIMPLEMENTED
-        429 | 502 | 503 | 504 => 14, // UNAVAILABLE
-        _ => GRPC_UNKNOWN,
-    };
+    let (code, message) = status_without_grpc_status(awaited.http_status.as_u16());
     // A 404 without a status is a router's answer to a path it has no route
     // for (axum's, with tonic's routes merged in): as unknown a method as
     // tonic's UNIMPLEMENTED without a message.
     if code == GRPC_UNIMPLEMENTED {
         relabel_an_unknown_method(span, &awaited.rpc, code, "");
     }
-    let message = format!(
-        "the response ended without a grpc-status (HTTP {})",
-        awaited.http_status.as_u16()
-    );
     record_grpc(span, &awaited.rpc, code, &message);
 }
 
@@ -659,7 +619,7 @@ fn grpc_status_of<E: fmt::Display + 'static>(error: &E, side: Side) -> Option<(i
         }
         if side == Side::Client {
             let message = crate::value::format_bounded(format_args!("{error}"));
-            return Some((GRPC_UNKNOWN, message));
+            return Some((crate::rpc::GRPC_UNKNOWN, message));
         }
     }
     let _ = (error, side);
@@ -698,9 +658,6 @@ fn record_grpc(span: &mut ActiveSpan, rpc: &RpcMeta, code: i32, message: &str) {
     span.handle()
         .record_reply(rpc, Some(Reply::Grpc { code, message }.into()), false);
 }
-
-/// `UNIMPLEMENTED`: the server has no such method.
-const GRPC_UNIMPLEMENTED: i32 = 12;
 
 /// A server's trailers-only answer UNIMPLEMENTED without a message is tonic's to a
 /// path naming a method its service does not have (a handler refusing a method it
@@ -853,33 +810,7 @@ impl<B> PinnedDrop for TracedBody<B> {
 
 #[cfg(test)]
 mod tests {
-    use super::{GRPC_UNKNOWN, grpc_code, grpc_method};
-
-    #[test]
-    fn grpc_status_values_are_read_as_tonic_reads_them() {
-        assert_eq!(grpc_code(b"0"), 0);
-        assert_eq!(grpc_code(b"9"), 9);
-        assert_eq!(grpc_code(b"10"), 10);
-        assert_eq!(grpc_code(b"16"), 16);
-        for odd in [
-            &b"17"[..],
-            b"00",
-            b"+0",
-            b"-0",
-            b" 5",
-            b"5 ",
-            b"",
-            b"0x1",
-            b"123",
-        ] {
-            assert_eq!(
-                grpc_code(odd),
-                GRPC_UNKNOWN,
-                "{:?}",
-                String::from_utf8_lossy(odd)
-            );
-        }
-    }
+    use super::grpc_method;
 
     #[test]
     fn grpc_paths_name_their_method_and_nothing_else_does() {

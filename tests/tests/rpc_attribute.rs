@@ -265,23 +265,79 @@ fn every_non_ok_code_is_an_error_on_the_client() {
     }
 }
 
-/// A gRPC-web bridge: the gRPC call answered by an HTTP response.
+/// A gRPC-web bridge: the gRPC call answered by an HTTP response (here, the one
+/// the request holds).
 #[traced_rpc(client, service = "shop.v1.Inventory", method = "Reserve")]
-fn bridged(request: Request<()>) -> Result<http::Response<()>, tonic::Status> {
-    let _ = request;
-    Ok(http::Response::new(()))
+fn bridged(request: Request<http::Response<()>>) -> Result<http::Response<()>, tonic::Status> {
+    Ok(request.into_inner())
+}
+
+fn http_response(status: u16, headers: &[(&str, &str)]) -> http::Response<()> {
+    let mut response = http::Response::builder().status(status);
+    for (name, value) in headers {
+        response = response.header(*name, *value);
+    }
+    response.body(()).unwrap()
 }
 
 #[test]
-fn a_grpc_call_answered_by_a_response_of_another_protocol_is_ok() {
-    let captured = capture(|| bridged(Request::new(())));
+fn a_grpc_call_answered_by_an_http_response_reads_its_status_as_grpc_clients_do() {
+    let cases = [
+        // A trailers-only response: the status in the headers, its message
+        // percent-encoded.
+        (
+            http_response(
+                200,
+                &[("grpc-status", "5"), ("grpc-message", "no%20such%20sku")],
+            ),
+            Some("NOT_FOUND"),
+            Status::error("no such sku"),
+        ),
+        // A status but 200 without one: the code gRPC's HTTP mapping gives it.
+        (
+            http_response(503, &[]),
+            Some("UNAVAILABLE"),
+            Status::error("the response has no grpc-status (HTTP 503)"),
+        ),
+        // A 200 without one: the status comes in the trailers, after the call.
+        (http_response(200, &[]), None, Status::Unset),
+    ];
+    for (response, code, status) in cases {
+        let headers = format!("{} {:?}", response.status(), response.headers());
+        let captured = capture(|| bridged(Request::new(response)));
+        let span = &captured.spans()[0];
+        assert_eq!(
+            attribute(span, "rpc.response.status_code"),
+            code.map(string).as_ref(),
+            "{headers}"
+        );
+        assert_eq!(
+            attribute(span, "error.type"),
+            code.map(string).as_ref(),
+            "{headers}"
+        );
+        assert_eq!(span.status, status, "{headers}");
+        assert_eq!(attribute(span, "http.response.status_code"), None);
+    }
+}
+
+/// A gRPC client failing with the HTTP response that says why.
+#[traced_rpc(client, service = "shop.v1.Inventory", method = "Lookup")]
+fn refused_through_a_bridge(request: Request<()>) -> Result<u32, http::Response<()>> {
+    let _ = request;
+    Err(http_response(200, &[("grpc-status", "14")]))
+}
+
+#[test]
+fn a_grpc_calls_http_response_as_its_error_is_its_status() {
+    let captured = capture(|| refused_through_a_bridge(Request::new(())));
     let span = &captured.spans()[0];
     assert_eq!(
-        attribute(span, "rpc.response.status_code"),
-        Some(&string("OK")),
-        "an HTTP response says nothing of the gRPC status"
+        ["rpc.response.status_code", "error.type"].map(|key| attribute(span, key)),
+        [Some(&string("UNAVAILABLE")); 2],
+        "the status, not the response's type"
     );
-    assert_eq!(span.status, Status::Unset);
+    assert_eq!(span.status, Status::error(""));
 }
 
 #[derive(Debug)]

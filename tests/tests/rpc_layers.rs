@@ -343,7 +343,7 @@ fn a_grpc_reply_without_a_status_takes_the_code_grpc_gives_its_http_status() {
         assert_eq!(
             span.status,
             otel_traced::opentelemetry::trace::Status::error(format!(
-                "the response ended without a grpc-status (HTTP {status})"
+                "the response has no grpc-status (HTTP {status})"
             )),
             "HTTP {status}"
         );

@@ -7,6 +7,8 @@
 //! call ended, from a gRPC status or an HTTP status code.
 
 mod batch;
+#[cfg(feature = "http")]
+mod grpc_http;
 mod open;
 mod reply;
 
@@ -16,6 +18,10 @@ pub use batch::{MessageBatch, ReceivedMessage, ReceivedMessages};
 // The expansion's helpers, reached through `__private`.
 #[doc(hidden)]
 pub use batch::{BATCH_MESSAGE_COUNT, batch_creation, batch_len, batch_links, message_count};
+#[cfg(feature = "http")]
+pub(crate) use grpc_http::{
+    GRPC_UNIMPLEMENTED, grpc_status, status_of_response, status_without_grpc_status,
+};
 #[doc(hidden)]
 pub use open::{creation_link, pass_message};
 #[cfg(feature = "http")]
@@ -106,16 +112,19 @@ pub struct RpcMeta {
 impl RpcMeta {
     /// `answer` when it is a reply of this boundary's protocol: a gRPC call's
     /// `Err(http::StatusCode)` (an HTTP call's `tonic::Status`) says nothing of its
-    /// own reply, and is recorded as any other error.
+    /// own reply, and is recorded as any other error. An HTTP response with its
+    /// headers is a gRPC call's reply too: gRPC travels in HTTP, its status in the
+    /// response's headers or trailers (a gRPC-web bridge's, a client's own over
+    /// hyper).
     #[doc(hidden)]
     #[inline]
     pub fn own_reply<'a>(&self, answer: Option<Answer<'a>>) -> Option<Answer<'a>> {
-        answer.filter(|answer| {
-            matches!(
-                (&self.protocol, &answer.reply),
-                (Protocol::Grpc { .. }, Reply::Grpc { .. })
-                    | (Protocol::Http { .. }, Reply::Http { .. })
-            )
+        answer.filter(|answer| match (&self.protocol, &answer.reply) {
+            (Protocol::Grpc { .. }, Reply::Grpc { .. })
+            | (Protocol::Http { .. }, Reply::Http { .. }) => true,
+            #[cfg(feature = "http")]
+            (Protocol::Grpc { .. }, Reply::Http { .. }) => answer.headers.is_some(),
+            _ => false,
         })
     }
 }

@@ -80,6 +80,9 @@ pub enum Reply<'a> {
 pub struct Answer<'a> {
     pub reply: Reply<'a>,
     pub version: Option<&'static str>,
+    /// An HTTP response's headers ([`HasReply::headers`]).
+    #[cfg(feature = "http")]
+    pub headers: Option<&'a http::HeaderMap>,
 }
 
 impl<'a> Answer<'a> {
@@ -90,6 +93,8 @@ impl<'a> Answer<'a> {
         crate::panic::contained(|| Answer {
             reply: value.reply(),
             version: value.protocol_version(),
+            #[cfg(feature = "http")]
+            headers: value.headers(),
         })
     }
 }
@@ -99,6 +104,8 @@ impl<'a> From<Reply<'a>> for Answer<'a> {
         Answer {
             reply,
             version: None,
+            #[cfg(feature = "http")]
+            headers: None,
         }
     }
 }
@@ -145,6 +152,16 @@ pub trait HasReply {
     fn protocol_version(&self) -> Option<&'static str> {
         None
     }
+
+    /// The headers of the HTTP response the value is or holds: a gRPC boundary
+    /// answered by one (a gRPC-web bridge's, a client's own over hyper) reads its
+    /// status there as gRPC clients do: a trailers-only `grpc-status`, else the code
+    /// gRPC gives an HTTP status but 200; a 200 without one has its status in the
+    /// trailers, after the call, and the call records none.
+    #[cfg(feature = "http")]
+    fn headers(&self) -> Option<&http::HeaderMap> {
+        None
+    }
 }
 
 /// A reply behind a reference or a pointer is that reply (`Box<tonic::Status>`,
@@ -158,6 +175,11 @@ macro_rules! reply_through_pointer {
 
             fn protocol_version(&self) -> Option<&'static str> {
                 (**self).protocol_version()
+            }
+
+            #[cfg(feature = "http")]
+            fn headers(&self) -> Option<&http::HeaderMap> {
+                (**self).headers()
             }
         }
     )*};
@@ -201,6 +223,10 @@ impl<B> HasReply for http::Response<B> {
     fn protocol_version(&self) -> Option<&'static str> {
         crate::propagation::protocol_version(self.version())
     }
+
+    fn headers(&self) -> Option<&http::HeaderMap> {
+        Some(self.headers())
+    }
 }
 
 /// A reqwest response: its status, and the version its connection negotiated.
@@ -214,6 +240,10 @@ impl HasReply for reqwest::Response {
 
     fn protocol_version(&self) -> Option<&'static str> {
         crate::propagation::protocol_version(self.version())
+    }
+
+    fn headers(&self) -> Option<&http::HeaderMap> {
+        Some(self.headers())
     }
 }
 
@@ -240,6 +270,10 @@ impl<T> HasReply for (http::response::Parts, T) {
     fn reply(&self) -> Reply<'_> {
         self.0.status.reply()
     }
+
+    fn headers(&self) -> Option<&http::HeaderMap> {
+        Some(&self.0.headers)
+    }
 }
 
 /// A response without its body, then a body (axum's `(Response<()>, body)`).
@@ -247,6 +281,10 @@ impl<T> HasReply for (http::response::Parts, T) {
 impl<T> HasReply for (http::Response<()>, T) {
     fn reply(&self) -> Reply<'_> {
         self.0.reply()
+    }
+
+    fn headers(&self) -> Option<&http::HeaderMap> {
+        Some(self.0.headers())
     }
 }
 
@@ -548,7 +586,8 @@ mod tests {
             (&&ReplyProbe(&response)).__otel_reply(),
             Some(Answer {
                 reply: Reply::Http { status: 503 },
-                version: Some("2")
+                version: Some("2"),
+                headers: Some(response.headers()),
             })
         );
         let text = String::from("not a reply");
