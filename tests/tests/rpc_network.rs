@@ -218,6 +218,42 @@ async fn send_with_reqwest(
     client.execute(request).await
 }
 
+/// A reqwest client's call whose status is its error (`error_for_status`); the
+/// reply is made here, as the gateway would give it.
+#[traced_rpc(client, http, template = "/orders/{sku}", carrier = request)]
+fn send_checked(request: reqwest::Request, status: u16) -> reqwest::Result<reqwest::Response> {
+    let _ = request;
+    let reply = http::Response::builder().status(status).body(String::new());
+    reqwest::Response::from(reply.expect("a valid response")).error_for_status()
+}
+
+#[test]
+fn a_reqwest_error_made_of_a_status_is_the_clients_reply() {
+    let request = || {
+        let url = "http://inventory/orders/piano"
+            .parse()
+            .expect("a valid url");
+        reqwest::Request::new(reqwest::Method::POST, url)
+    };
+    let captured = capture(|| send_checked(request(), 409));
+    assert!(captured.output().is_err());
+    let client = &captured.spans()[0];
+    assert_eq!(
+        attribute(client, "http.response.status_code"),
+        Some(&Value::I64(409))
+    );
+    assert_eq!(attribute(client, "error.type"), Some(&string("409")));
+    assert_eq!(client.status, Status::error(""));
+    // The same call answered with a success has the same status attribute.
+    let captured = capture(|| send_checked(request(), 201));
+    let client = &captured.spans()[0];
+    assert_eq!(
+        attribute(client, "http.response.status_code"),
+        Some(&Value::I64(201))
+    );
+    assert_eq!(client.status, Status::Unset);
+}
+
 #[traced(root)]
 async fn reqwest_visit(#[skip] gateway: SocketAddr, sku: &str) -> (StatusCode, String) {
     // This build's reqwest leaves TLS's crypto to the application (otel-traced's

@@ -307,6 +307,23 @@ impl<'a, T: HasReply + ?Sized> ViaReply<'a> for &ReplyProbe<'a, T> {
     }
 }
 
+/// A reqwest error made of a response's status (`error_for_status`) is that
+/// reply; any other (a connection refused, a timeout) has none and is recorded as
+/// `#[traced]` records errors.
+#[cfg(feature = "reqwest")]
+impl<'a> ViaReply<'a> for &ReplyProbe<'a, reqwest::Error> {
+    #[inline]
+    fn __otel_reply(&self) -> Option<Answer<'a>> {
+        let status = self.0.status()?;
+        Some(
+            Reply::Http {
+                status: status.as_u16(),
+            }
+            .into(),
+        )
+    }
+}
+
 /// Chosen for any other value: no status is known from it.
 #[doc(hidden)]
 pub trait ViaNoReply<'a> {
