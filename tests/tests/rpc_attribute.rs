@@ -411,11 +411,31 @@ fn busy(
 }
 
 #[traced_rpc(http, route = "/stock")]
-fn moved(request: &http::Request<()>) -> (http::response::Parts, &'static str) {
+fn moved(
+    request: &http::Request<()>,
+) -> (
+    http::response::Parts,
+    [(http::HeaderName, &'static str); 1],
+    &'static str,
+) {
     let _ = request;
     let (mut parts, ()) = http::Response::new(()).into_parts();
     parts.status = http::StatusCode::MOVED_PERMANENTLY;
-    (parts, "moved")
+    (parts, [(http::header::LOCATION, "/stocks")], "moved")
+}
+
+#[traced_rpc(http, route = "/stock")]
+fn gone(
+    request: &http::Request<()>,
+) -> (
+    http::Response<()>,
+    [(http::HeaderName, &'static str); 1],
+    &'static str,
+) {
+    let _ = request;
+    let mut head = http::Response::new(());
+    *head.status_mut() = http::StatusCode::BAD_GATEWAY;
+    (head, [(http::header::RETRY_AFTER, "5")], "gone")
 }
 
 #[test]
@@ -430,6 +450,8 @@ fn a_handlers_tuple_replies_with_its_status() {
         Some(&Value::I64(301))
     );
     assert_eq!(span.status, Status::Unset);
+    let captured = capture(|| gone(&request));
+    assert_http_error(&captured.spans()[0], 502);
 }
 
 /// An HTTP handler answering an error status in its `Err`, through an alias.

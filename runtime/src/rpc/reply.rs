@@ -247,46 +247,51 @@ impl HasReply for reqwest::Response {
     }
 }
 
-/// A status code first, then the parts of the response and its body, as axum
-/// handlers return them: `(StatusCode, body)`, `(StatusCode, headers, body)`..
-macro_rules! reply_of_status_first {
-    ($($part:ident),+) => {
+/// The head of a response (axum's `(Parts, body)`): its status, version and headers.
+#[cfg(feature = "http")]
+impl HasReply for http::response::Parts {
+    fn reply(&self) -> Reply<'_> {
+        self.status.reply()
+    }
+
+    fn protocol_version(&self) -> Option<&'static str> {
+        crate::propagation::protocol_version(self.version)
+    }
+
+    fn headers(&self) -> Option<&http::HeaderMap> {
+        Some(&self.headers)
+    }
+}
+
+/// A status code or the head of a response first, then parts of the response
+/// and its body, as axum handlers return them: `(StatusCode, body)`,
+/// `(StatusCode, headers, body)`, `(Parts, headers, body)`, `(Response<()>, body)`..
+/// The first says what the reply is.
+macro_rules! reply_of_the_first {
+    ($($first:ty),+) => {$(
+        reply_of_the_first!(@ $first: T);
+        reply_of_the_first!(@ $first: T1, T);
+        reply_of_the_first!(@ $first: T1, T2, T);
+        reply_of_the_first!(@ $first: T1, T2, T3, T);
+    )+};
+    (@ $first:ty: $($part:ident),+) => {
         #[cfg(feature = "http")]
-        impl<$($part),+> HasReply for (http::StatusCode, $($part),+) {
+        impl<$($part),+> HasReply for ($first, $($part),+) {
             fn reply(&self) -> Reply<'_> {
-                self.0.reply()
+                HasReply::reply(&self.0)
+            }
+
+            fn protocol_version(&self) -> Option<&'static str> {
+                HasReply::protocol_version(&self.0)
+            }
+
+            fn headers(&self) -> Option<&http::HeaderMap> {
+                HasReply::headers(&self.0)
             }
         }
     };
 }
-reply_of_status_first!(T);
-reply_of_status_first!(T1, T);
-reply_of_status_first!(T1, T2, T);
-reply_of_status_first!(T1, T2, T3, T);
-
-/// The parts of a response, then a body (axum's `(Parts, body)`).
-#[cfg(feature = "http")]
-impl<T> HasReply for (http::response::Parts, T) {
-    fn reply(&self) -> Reply<'_> {
-        self.0.status.reply()
-    }
-
-    fn headers(&self) -> Option<&http::HeaderMap> {
-        Some(&self.0.headers)
-    }
-}
-
-/// A response without its body, then a body (axum's `(Response<()>, body)`).
-#[cfg(feature = "http")]
-impl<T> HasReply for (http::Response<()>, T) {
-    fn reply(&self) -> Reply<'_> {
-        self.0.reply()
-    }
-
-    fn headers(&self) -> Option<&http::HeaderMap> {
-        Some(self.0.headers())
-    }
-}
+reply_of_the_first!(http::StatusCode, http::response::Parts, http::Response<()>);
 
 /// Wraps what a boundary function produced; the expansion calls `__otel_reply` on
 /// `&&ReplyProbe(&value)`.
