@@ -171,21 +171,18 @@ impl ParentTarget for Context {
 }
 
 impl ParentTarget for SpanContext {
-    /// This span context as the parent, with the current context's baggage: the
-    /// span continues another trace, so, as for `root`, nothing about the current
-    /// one carries over (a caller's `sample = never` is for its own descendants,
-    /// not for a message's trace). An invalid one (read from a message that
-    /// carried none) is no parent: the span starts a new trace, as `root` does. As
-    /// a parent it would count as one not sampled, and a parent-based sampler would
-    /// drop the whole call. On a thread whose context is gone (`thread_exit.rs`),
-    /// without the current one: nothing opens there.
+    /// This span context as the parent, in the current context: the span
+    /// continues another trace, so, as for `root`, nothing about the current one
+    /// carries over (a caller's `sample = never` is for its own descendants, not
+    /// for a message's trace), but its other values do (baggage, an
+    /// application's own). An invalid one (read from a message that carried none)
+    /// is no parent: the span starts a new trace, as `root` does. As a parent it
+    /// would count as one not sampled, and a parent-based sampler would drop the
+    /// whole call. On a thread whose context is gone (`thread_exit.rs`), without
+    /// the current one: nothing opens there.
     fn as_parent(&self) -> Parent<'_> {
-        let base = crate::thread_exit::map_current(root_context).unwrap_or_default();
-        let context = if self.is_valid() {
-            base.with_remote_span_context(self.clone())
-        } else {
-            base
-        };
+        let current = crate::thread_exit::map_current(Context::clone).unwrap_or_default();
+        let context = without_trace_hint(current).with_remote_span_context(self.clone());
         Parent::Context(Cow::Owned(context))
     }
 }
@@ -418,21 +415,29 @@ impl Callsite {
     ) -> ActiveSpan {
         let counts = tally.as_ref().and_then(Tally::counts);
         let explicit = matches!(parent, Parent::Context(_));
-        let mut parent = match parent {
-            Parent::Current if self.meta.root => Context::map_current(root_context),
-            // Two reference counts at most (none for a root): cheaper than building
-            // the span inside `Context::map_current` and moving it out.
+        // A call starting a new trace is decided without its caller's span (its
+        // `parent` holds none); its body runs in its caller's context (`caller`),
+        // with the new trace's span and hint in place of the caller's.
+        let (mut parent, caller) = match parent {
+            // Two reference counts at most: cheaper than building the span inside
+            // `Context::map_current` and moving it out.
             Parent::Current => {
                 let current = Context::current();
-                if holds_invalid_span(&current) {
-                    root_context(&current)
+                if self.meta.root || holds_invalid_span(&current) {
+                    (root_context(&current), Some(current))
                 } else {
-                    current
+                    (current, None)
                 }
             }
-            Parent::Context(explicit) if holds_invalid_span(&explicit) => root_context(&explicit),
-            Parent::Context(explicit) => explicit.into_owned(),
+            Parent::Context(explicit) if holds_invalid_span(&explicit) => {
+                (root_context(&explicit), Some(explicit.into_owned()))
+            }
+            Parent::Context(explicit) => (explicit.into_owned(), None),
         };
+        let caller = caller.map(|caller| match self.meta.sample {
+            Some(hint) => caller.with_value(hint),
+            None => without_trace_hint(caller),
+        });
         if let Some(hint) = self.meta.sample {
             // The sampler reads the hint here; the span's context inherits it.
             parent = parent.with_value(hint);
@@ -446,8 +451,9 @@ impl Callsite {
         let Some(span) = opened.as_mut() else {
             return ActiveSpan::without_span(None, call, tally);
         };
+        let body_base = caller.unwrap_or(parent);
         if !span.is_recording() {
-            return unrecorded(span, parent, explicit, call, tally);
+            return unrecorded(span, body_base, explicit, call, tally);
         }
         // User code (argument and `attrs(..)` expressions) runs only now, with no
         // borrow of the current context held, with an explicit parent's baggage if
@@ -456,13 +462,13 @@ impl Callsite {
         // caller's span's child, decided without the new span's hint.)
         crate::panic::contained(|| {
             let _baggage = (explicit && attach == Attach::Explicit).then(|| {
-                let baggage = crate::baggage::copied(parent.baggage(), |_| true);
+                let baggage = crate::baggage::copied(body_base.baggage(), |_| true);
                 Context::map_current(|current| current.with_baggage(baggage)).attach()
             });
             record(&mut Attributes::opening(span));
         });
         match opened {
-            Some(span) => ActiveSpan::new(span.into_context(&parent), call, tally),
+            Some(span) => ActiveSpan::new(span.into_context(&body_base), call, tally),
             None => ActiveSpan::without_span(None, call, tally),
         }
     }
@@ -664,6 +670,17 @@ pub(crate) fn root_context(current: &Context) -> Context {
         return root;
     }
     root.with_baggage(crate::baggage::copied(baggage, |_| true))
+}
+
+/// `caller` without a sampling hint of its own: the context a call starting a
+/// new trace runs in (a hint is about the caller's trace; the values an
+/// application or a propagator keeps in the context carry over).
+fn without_trace_hint(caller: Context) -> Context {
+    if caller.get::<SampleHint>().is_some() {
+        caller.with_value(SampleHint::Sampler)
+    } else {
+        caller
+    }
 }
 
 /// An empty context but for the capture route of `current` and its suppression of

@@ -498,6 +498,84 @@ fn root_starts_a_new_trace() {
     assert_eq!(*captured.output(), root.span_context);
 }
 
+/// A value an application keeps in the context (a tenant, a request's id).
+#[derive(Clone, Debug, PartialEq)]
+struct Tenant(&'static str);
+
+fn tenant() -> Option<Tenant> {
+    Context::current().get::<Tenant>().cloned()
+}
+
+#[traced(root)]
+fn job_of_its_own() -> Option<Tenant> {
+    tenant()
+}
+
+#[traced(parent = remote)]
+fn continues_a_message(remote: SpanContext) -> Option<Tenant> {
+    let _ = remote;
+    tenant()
+}
+
+#[traced(parent = parent)]
+fn under_a_parent(parent: &Context) -> Option<Tenant> {
+    let _ = parent;
+    tenant()
+}
+
+#[test]
+fn a_new_traces_body_keeps_its_callers_other_context_values() {
+    let captured = capture(|| {
+        let _tenant = Context::current_with_value(Tenant("acme")).attach();
+        let no_span = Context::current().with_remote_span_context(SpanContext::empty_context());
+        [
+            job_of_its_own(),
+            continues_a_message(SpanContext::empty_context()),
+            under_a_parent(&no_span),
+        ]
+    });
+    assert_eq!(
+        *captured.output(),
+        [
+            Some(Tenant("acme")),
+            Some(Tenant("acme")),
+            Some(Tenant("acme"))
+        ]
+    );
+    for name in ["job_of_its_own", "continues_a_message", "under_a_parent"] {
+        let span = captured.find(name).unwrap();
+        assert_eq!(
+            span.parent_span_id,
+            otel_traced::opentelemetry::trace::SpanId::INVALID,
+            "{name}: a new trace"
+        );
+    }
+}
+
+#[traced(sample = never)]
+fn never_sampled() {
+    background_job();
+}
+
+#[traced(root)]
+fn background_job() {
+    job_step();
+}
+
+#[traced]
+fn job_step() {}
+
+#[test]
+fn a_callers_sampling_hint_stays_in_the_callers_trace() {
+    let captured = capture(never_sampled);
+    assert!(captured.find("never_sampled").is_none());
+    let job = captured.find("background_job").unwrap();
+    assert_child_of(
+        captured.find("job_step").expect("the sampler's decision"),
+        job,
+    );
+}
+
 #[traced(parent = parent)]
 fn child_of_context(parent: &Context) {
     let _ = parent;

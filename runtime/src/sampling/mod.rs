@@ -29,6 +29,10 @@ pub enum SampleHint {
     Always,
     /// Drop, whatever the sampler would decide.
     Never,
+    /// The configured sampler decides: what the body of a call starting a new
+    /// trace carries in place of its caller's hint, which is about the caller's
+    /// trace (the rest of the caller's context carries over).
+    Sampler,
 }
 
 /// The configured sampler, with the hints of annotated functions applied first.
@@ -145,7 +149,7 @@ impl HintedSampler {
                 SamplingDecision::RecordAndSample
             }
             Some(SampleHint::Never) => SamplingDecision::Drop,
-            None => {
+            Some(SampleHint::Sampler) | None => {
                 return self.sampler.should_sample(
                     parent_context,
                     trace_id,
