@@ -73,7 +73,7 @@ const MAX_PRINTED_SPANS: usize = 65_536;
 /// whole past that, so each root costs at most a walk over this many spans.
 const MAX_SPLIT_SPANS: usize = 256;
 
-/// Span ids remembered at most as sent by this process, and as unexported
+/// Spans remembered at most as sent by this process, and as unexported
 /// parents; the oldest are forgotten first (their server spans, or forced
 /// children, then print as trees of their own or after [`MAX_WAIT`]).
 const MAX_NOTED_SPANS: usize = 4096;
@@ -81,7 +81,7 @@ const MAX_NOTED_SPANS: usize = 4096;
 /// Whether a console exporter exists, so that span ids are worth noting.
 static NOTING: AtomicBool = AtomicBool::new(false);
 
-/// The span ids this process injected into outgoing requests.
+/// The spans this process injected into outgoing requests.
 static SENT: Mutex<NotedSpans> = Mutex::new(NotedSpans::new());
 
 /// Local spans that were not sampled, noted as a span recorded under one opened
@@ -89,13 +89,17 @@ static SENT: Mutex<NotedSpans> = Mutex::new(NotedSpans::new());
 /// local root here.
 static UNEXPORTED_PARENTS: Mutex<NotedSpans> = Mutex::new(NotedSpans::new());
 
-/// Span ids noted where spans open, for the exporter to read; bounded, the
-/// oldest forgotten first.
+/// Spans noted where they open, for the exporter to read; bounded, the oldest
+/// forgotten first. A span is known by its trace's id and its own: a peer may
+/// give the span id it was sent to requests of other traces.
 #[derive(Debug)]
 struct NotedSpans {
-    ids: Option<HashSet<SpanId>>,
-    order: VecDeque<SpanId>,
+    ids: Option<HashSet<SpanKey>>,
+    order: VecDeque<SpanKey>,
 }
+
+/// A span's trace id and span id.
+type SpanKey = (TraceId, SpanId);
 
 impl NotedSpans {
     const fn new() -> Self {
@@ -105,9 +109,10 @@ impl NotedSpans {
         }
     }
 
-    fn note(&mut self, span_id: SpanId) {
-        if self.ids.get_or_insert_with(HashSet::new).insert(span_id) {
-            self.order.push_back(span_id);
+    fn note(&mut self, span: &SpanContext) {
+        let key = (span.trace_id(), span.span_id());
+        if self.ids.get_or_insert_with(HashSet::new).insert(key) {
+            self.order.push_back(key);
         }
         while self.order.len() > MAX_NOTED_SPANS {
             if let Some(oldest) = self.order.pop_front()
@@ -118,8 +123,8 @@ impl NotedSpans {
         }
     }
 
-    fn holds(&self, span_id: SpanId) -> bool {
-        self.ids.as_ref().is_some_and(|ids| ids.contains(&span_id))
+    fn holds(&self, key: SpanKey) -> bool {
+        self.ids.as_ref().is_some_and(|ids| ids.contains(&key))
     }
 
     /// Forgets the ids of `spans`.
@@ -128,7 +133,7 @@ impl NotedSpans {
         let Some(ids) = ids else { return };
         let mut removed = false;
         for span in spans {
-            removed |= ids.remove(&span.span_context.span_id());
+            removed |= ids.remove(&(span.span_context.trace_id(), span.span_context.span_id()));
         }
         if removed {
             order.retain(|id| ids.contains(id));
@@ -142,12 +147,17 @@ impl NotedSpans {
 /// the spans that do out of the bounded set.
 pub(crate) fn note_sent(span_context: &SpanContext) {
     if NOTING.load(Ordering::Relaxed) && span_context.is_sampled() {
-        lock(&SENT).note(span_context.span_id());
+        lock(&SENT).note(span_context);
     }
 }
 
-fn was_sent_here(span_id: SpanId) -> bool {
-    lock(&SENT).holds(span_id)
+/// Whether the parent of `span` was sent from here.
+fn was_sent_here(span: &SpanData) -> bool {
+    lock(&SENT).holds(parent_key(span))
+}
+
+fn parent_key(span: &SpanData) -> SpanKey {
+    (span.span_context.trace_id(), span.parent_span_id)
 }
 
 /// Forgets the sent span ids of a printed trace.
@@ -160,12 +170,13 @@ fn forget_sent(spans: &[SpanData]) {
 /// ends, rather than waiting [`MAX_WAIT`] for a parent that never comes.
 pub(crate) fn note_unexported_parent(parent: &SpanContext) {
     if NOTING.load(Ordering::Relaxed) {
-        lock(&UNEXPORTED_PARENTS).note(parent.span_id());
+        lock(&UNEXPORTED_PARENTS).note(parent);
     }
 }
 
-pub(crate) fn is_unexported_parent(span_id: SpanId) -> bool {
-    lock(&UNEXPORTED_PARENTS).holds(span_id)
+/// Whether the parent of `span` is a local span that was not sampled.
+pub(crate) fn has_unexported_parent(span: &SpanData) -> bool {
+    lock(&UNEXPORTED_PARENTS).holds(parent_key(span))
 }
 
 /// Prints each trace as an indented tree with durations and status.
@@ -332,9 +343,9 @@ impl PendingTraces {
         let trace_id = span.span_context.trace_id();
         let is_local_root = span.parent_span_id == SpanId::INVALID
             || if span.parent_span_is_remote {
-                !was_sent_here(span.parent_span_id)
+                !was_sent_here(&span)
             } else {
-                is_unexported_parent(span.parent_span_id)
+                has_unexported_parent(&span)
             };
         let held = self.spans.entry(trace_id).or_insert_with(|| {
             self.arrival.push_back((trace_id, now));
@@ -1216,6 +1227,26 @@ mod tests {
     }
 
     #[test]
+    fn a_span_sent_here_is_the_parent_only_of_spans_of_its_own_trace() {
+        NOTING.store(true, Ordering::Relaxed);
+        let client = crate::render::tests::span(12, 0x21, 0x20, "call");
+        note_sent(&client.span_context);
+        let served = |trace: u128| {
+            let mut span = crate::render::tests::span(trace, 0x22, 0x21, "serve");
+            span.parent_span_is_remote = true;
+            span
+        };
+        let mut pending = PendingTraces::default();
+        let now = Instant::now();
+        assert!(
+            pending.add(served(12), now).is_empty(),
+            "waits for its caller's trace"
+        );
+        // A peer that gave the span id it was sent to a request of another trace.
+        assert_eq!(pending.add(served(13), now).len(), 1, "a root here");
+    }
+
+    #[test]
     fn a_sampled_out_span_is_not_noted_as_sent() {
         NOTING.store(true, Ordering::Relaxed);
         let sampled_out = SpanContext::new(
@@ -1226,7 +1257,8 @@ mod tests {
             TraceState::NONE,
         );
         note_sent(&sampled_out);
-        assert!(!was_sent_here(SpanId::from(0x5a3d_0ff1)));
+        let callee = crate::render::tests::span(8, 0x5e, 0x5a3d_0ff1, "serve");
+        assert!(!was_sent_here(&callee));
     }
 
     #[test]

@@ -422,7 +422,10 @@ fn write_value(value: &Value, out: &mut String) {
         }
         Value::Array(Array::Bool(items)) => write_items(items, out, write_shown),
         Value::Array(Array::I64(items)) => write_items(items, out, write_shown),
-        Value::Array(Array::F64(items)) => write_items(items, out, write_shown),
+        Value::Array(Array::F64(items)) => {
+            write_items(items, out, |item, out| write_float(*item, out));
+        }
+        Value::F64(number) => write_float(*number, out),
         other => {
             let _ = write!(out, "{other}");
         }
@@ -432,6 +435,17 @@ fn write_value(value: &Value, out: &mut String) {
 /// A number or boolean as it reads.
 fn write_shown(item: &impl std::fmt::Display, out: &mut String) {
     let _ = write!(out, "{item}");
+}
+
+/// A float as it reads, in exponent form when it is very large or small: `f64`'s
+/// `Display` writes every digit, 301 of them for `1e300`.
+fn write_float(number: f64, out: &mut String) {
+    let magnitude = number.abs();
+    if magnitude != 0.0 && !(1e-5..1e16).contains(&magnitude) {
+        let _ = write!(out, "{number:e}");
+    } else {
+        let _ = write!(out, "{number}");
+    }
 }
 
 /// `text` quoted, cut after [`MAX_SHOWN_CHARS`] characters, its quotes,
@@ -674,6 +688,26 @@ pub(crate) mod tests {
         assert_eq!(
             cut(&"é".repeat(201)),
             format!("{}…(+1 chars)", "é".repeat(200))
+        );
+    }
+
+    #[test]
+    fn very_large_and_small_floats_are_written_with_an_exponent() {
+        use opentelemetry::{Array, Value};
+        let shown = |value: Value| {
+            let mut out = String::new();
+            write_value(&value, &mut out);
+            out
+        };
+        assert_eq!(shown(Value::F64(1e300)), "1e300");
+        assert_eq!(shown(Value::F64(-2.5e-300)), "-2.5e-300");
+        assert_eq!(shown(Value::F64(0.25)), "0.25");
+        assert_eq!(shown(Value::F64(0.0)), "0");
+        assert_eq!(shown(Value::F64(123_456.5)), "123456.5");
+        assert_eq!(shown(Value::F64(f64::NAN)), "NaN");
+        assert_eq!(
+            shown(Value::Array(Array::F64(vec![f64::MAX, 1.5]))),
+            "[1.7976931348623157e308, 1.5]"
         );
     }
 

@@ -222,11 +222,12 @@ mod tests {
                 &[],
             )
         };
+        let child_of = |parent: u64| crate::render::tests::span(11, 0xc1, parent, "charge_card");
         let _ = decide(&parent(0xb1, TraceFlags::default()));
-        assert!(crate::console::is_unexported_parent(SpanId::from(0xb1)));
+        assert!(crate::console::has_unexported_parent(&child_of(0xb1)));
         let _ = decide(&parent(0xb2, TraceFlags::SAMPLED));
         assert!(
-            !crate::console::is_unexported_parent(SpanId::from(0xb2)),
+            !crate::console::has_unexported_parent(&child_of(0xb2)),
             "a sampled parent is exported"
         );
     }
