@@ -1227,7 +1227,7 @@ mod tests {
     }
 
     #[test]
-    fn a_span_sent_here_is_the_parent_only_of_spans_of_its_own_trace() {
+    fn a_server_span_waits_for_the_trace_of_its_caller_here_and_no_other() {
         NOTING.store(true, Ordering::Relaxed);
         let client = crate::render::tests::span(12, 0x21, 0x20, "call");
         note_sent(&client.span_context);
@@ -1244,6 +1244,14 @@ mod tests {
         );
         // A peer that gave the span id it was sent to a request of another trace.
         assert_eq!(pending.add(served(13), now).len(), 1, "a root here");
+        // The caller's trace prints as one tree when its root ends.
+        assert!(pending.add(client, now).is_empty());
+        let root = crate::render::tests::span(12, 0x20, 0, "gateway");
+        let ready = pending.add(root, now);
+        assert_eq!(ready.len(), 1);
+        let mut names: Vec<_> = ready[0].iter().map(|span| span.name.as_ref()).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["call", "gateway", "serve"]);
     }
 
     #[test]
