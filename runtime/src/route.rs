@@ -10,6 +10,7 @@ use crate::sampling::HintedSampler;
 use crate::sampling::SampleHint;
 use crate::sampling::early::{self, Proposal};
 use crate::span::OpenedSpan;
+use opentelemetry::trace::SpanBuilder;
 use opentelemetry::trace::{
     Span as _, SpanContext, TraceContextExt, TraceFlags, TraceId, TraceState, Tracer as _,
     TracerProvider as _,
@@ -274,9 +275,19 @@ fn open(
         CachedTracer::Global => Some(OpenedSpan::Global(
             opentelemetry::global::tracer_provider()
                 .tracer_with_scope(scope())
-                .build_with_context(proposal.into_builder(), parent),
+                .build_with_context(within_length_limit(proposal.into_builder()), parent),
         )),
     }
+}
+
+/// A span's opening attributes cut to the value length limit for the
+/// application's own provider, which our pipelines' cut does not reach (the code
+/// location, what a request brought).
+fn within_length_limit(mut builder: SpanBuilder) -> SpanBuilder {
+    if let Some(attributes) = &mut builder.attributes {
+        crate::value::attributes_within_length_limit(attributes);
+    }
+    builder
 }
 
 /// `sample = never` on the application's own provider, whose sampler cannot see

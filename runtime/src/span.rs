@@ -424,7 +424,10 @@ fn record_exception(
     description: String,
     extra: Vec<KeyValue>,
 ) {
-    span.set_attribute(KeyValue::new(ERROR_TYPE, error_type));
+    span.set_attribute(KeyValue::new(
+        ERROR_TYPE,
+        within_length_limit(error_type.into()),
+    ));
     let mut exception = vec![
         KeyValue::new(EXCEPTION_TYPE, error_type),
         KeyValue::new(EXCEPTION_MESSAGE, message),
@@ -435,8 +438,9 @@ fn record_exception(
         crate::logs::emit_exception(span.span_context(), &exception);
     }
     if as_event {
-        let message = &mut exception[1].value;
-        *message = within_length_limit(std::mem::replace(message, Value::Bool(false)));
+        // Cut here, not only where our pipelines export: an application's own
+        // provider gets them so too (a stack trace is 32 768 characters at most).
+        crate::value::attributes_within_length_limit(&mut exception);
         span.add_event("exception", exception);
     }
     crate::kept::set_automatic(span, Status::error(truncated(description)));

@@ -642,23 +642,33 @@ pub(crate) fn cut_span_to_length_limit(span: &mut SpanData) {
     let Some(limit) = value_length_limit() else {
         return;
     };
-    let cut_all = |attributes: &mut Vec<KeyValue>| {
-        for attribute in attributes {
-            let value = std::mem::replace(&mut attribute.value, Value::Bool(false));
-            attribute.value = cut_to(value, limit);
-        }
-    };
-    cut_all(&mut span.attributes);
+    cut_all_to(&mut span.attributes, limit);
     for event in &mut span.events.events {
-        cut_all(&mut event.attributes);
+        cut_all_to(&mut event.attributes, limit);
     }
     for link in &mut span.links.links {
-        cut_all(&mut link.attributes);
+        cut_all_to(&mut link.attributes, limit);
     }
     if let Status::Error { description } = &mut span.status
         && let Some(end) = cut_end(description, limit)
     {
         description.to_mut().truncate(end);
+    }
+}
+
+/// Cuts the strings of `attributes` to the value length limit, if there is one:
+/// for what reaches a provider that is not ours whole (an exception event, a
+/// span's opening attributes), which our pipelines' cut does not see.
+pub(crate) fn attributes_within_length_limit(attributes: &mut [KeyValue]) {
+    if let Some(limit) = value_length_limit() {
+        cut_all_to(attributes, limit);
+    }
+}
+
+fn cut_all_to(attributes: &mut [KeyValue], limit: usize) {
+    for attribute in attributes {
+        let value = std::mem::replace(&mut attribute.value, Value::Bool(false));
+        attribute.value = cut_to(value, limit);
     }
 }
 

@@ -351,3 +351,67 @@ fn a_span_a_panic_ends_ends_under_its_callers_context_not_its_own() {
     .map(|name| (name.to_owned(), CALLER));
     assert_eq!(ends, ended);
 }
+
+#[traced]
+fn misformats() -> Result<(), std::fmt::Error> {
+    Err(std::fmt::Error)
+}
+
+#[traced]
+fn gives_up() {
+    panic!("a long panic message");
+}
+
+/// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` holds for the application's own provider too
+/// (our pipelines cut what they export; this one is not ours): read once, in a
+/// child process.
+#[test]
+fn an_errors_strings_are_cut_to_the_limit_for_the_applications_provider() {
+    if std::env::var_os(otel_traced_tests::CHILD).is_none() {
+        otel_traced_tests::passes_in_a_child_process(
+            "an_errors_strings_are_cut_to_the_limit_for_the_applications_provider",
+            &[
+                ("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "5"),
+                ("RUST_BACKTRACE", "1"),
+            ],
+        );
+        return;
+    }
+    let kept = Kept::default();
+    let provider = SdkTracerProvider::builder()
+        .with_span_processor(kept.clone())
+        .build();
+    global::set_tracer_provider(provider.clone());
+    let _guard = otel_traced::use_global_provider().expect("installed");
+    assert!(misformats().is_err());
+    assert!(std::panic::catch_unwind(gives_up).is_err());
+    let spans = kept.0.lock().unwrap().clone();
+    let misformatted = &spans[0];
+    for (key, value) in [
+        ("error.type", "core:"),
+        ("code.function.name", "globa"),
+        ("code.file.path", "tests"),
+    ] {
+        assert!(
+            misformatted.attributes.contains(&KeyValue::new(key, value)),
+            "{key}: {:?}",
+            misformatted.attributes
+        );
+    }
+    let exception = &misformatted.events.events[0].attributes;
+    assert_eq!(
+        exception[..2],
+        [
+            KeyValue::new("exception.type", "core:"),
+            KeyValue::new("exception.message", "an er")
+        ]
+    );
+    let given_up = &spans[1].events.events[0].attributes;
+    for key in ["code.file.path", "exception.stacktrace"] {
+        let value = given_up
+            .iter()
+            .find(|attribute| attribute.key.as_str() == key)
+            .map(|attribute| attribute.value.as_str().chars().count());
+        assert_eq!(value, Some(5), "{key}: {given_up:?}");
+    }
+}
