@@ -415,35 +415,28 @@ impl Callsite {
     ) -> ActiveSpan {
         let counts = tally.as_ref().and_then(Tally::counts);
         let explicit = matches!(parent, Parent::Context(_));
-        // A call starting a new trace is decided without its caller's span (its
-        // `parent` holds none); its body runs in its caller's context (`caller`),
-        // with the new trace's span and hint in place of the caller's.
-        let (mut parent, caller) = match parent {
-            // Two reference counts at most: cheaper than building the span inside
-            // `Context::map_current` and moving it out.
-            Parent::Current => {
-                let current = Context::current();
-                if self.meta.root || holds_invalid_span(&current) {
-                    (root_context(&current), Some(current))
-                } else {
-                    (current, None)
-                }
-            }
-            Parent::Context(explicit) if holds_invalid_span(&explicit) => {
-                (root_context(&explicit), Some(explicit.into_owned()))
-            }
-            Parent::Context(explicit) => (explicit.into_owned(), None),
+        // Two reference counts at most: cheaper than building the span inside
+        // `Context::map_current` and moving it out.
+        let mut parent = match parent {
+            Parent::Current => Context::current(),
+            Parent::Context(explicit) => explicit.into_owned(),
         };
-        let caller = caller.map(|caller| match self.meta.sample {
-            Some(hint) => caller.with_value(hint),
-            None => without_trace_hint(caller),
-        });
-        if let Some(hint) = self.meta.sample {
-            // The sampler reads the hint here; the span's context inherits it.
-            parent = parent.with_value(hint);
-        }
+        // A call starting a new trace is decided without its caller's span; its
+        // body runs in its caller's context (`parent` still), with the new
+        // trace's span and hint in place of the caller's.
+        let new_trace;
+        let decided_under = if self.meta.root || holds_invalid_span(&parent) {
+            new_trace = start_new_trace(&mut parent, self.meta.sample);
+            &new_trace
+        } else {
+            if let Some(hint) = self.meta.sample {
+                // The sampler reads the hint here; the span's context inherits it.
+                parent = parent.with_value(hint);
+            }
+            &parent
+        };
         // Worked on in place: the SDK span is large, and each move copies it.
-        let open = || self.tracers.open(|| self.scope(), proposal, &parent);
+        let open = || self.tracers.open(|| self.scope(), proposal, decided_under);
         let mut opened = match counts {
             Some(counts) => crate::calls::while_opening(counts, open),
             None => open(),
@@ -451,9 +444,8 @@ impl Callsite {
         let Some(span) = opened.as_mut() else {
             return ActiveSpan::without_span(None, call, tally);
         };
-        let body_base = caller.unwrap_or(parent);
         if !span.is_recording() {
-            return unrecorded(span, body_base, explicit, call, tally);
+            return unrecorded(span, parent, explicit, call, tally);
         }
         // User code (argument and `attrs(..)` expressions) runs only now, with no
         // borrow of the current context held, with an explicit parent's baggage if
@@ -462,13 +454,13 @@ impl Callsite {
         // caller's span's child, decided without the new span's hint.)
         crate::panic::contained(|| {
             let _baggage = (explicit && attach == Attach::Explicit).then(|| {
-                let baggage = crate::baggage::copied(body_base.baggage(), |_| true);
+                let baggage = crate::baggage::copied(parent.baggage(), |_| true);
                 Context::map_current(|current| current.with_baggage(baggage)).attach()
             });
             record(&mut Attributes::opening(span));
         });
         match opened {
-            Some(span) => ActiveSpan::new(span.into_context(&body_base), call, tally),
+            Some(span) => ActiveSpan::new(span.into_context(&parent), call, tally),
             None => ActiveSpan::without_span(None, call, tally),
         }
     }
@@ -670,6 +662,24 @@ pub(crate) fn root_context(current: &Context) -> Context {
         return root;
     }
     root.with_baggage(crate::baggage::copied(baggage, |_| true))
+}
+
+/// The context a call starting a new trace is decided under (no span, the
+/// caller's baggage, the call's own hint); `caller` becomes the context its body
+/// runs in: the caller's, with the call's hint in place of the caller's.
+#[cold]
+fn start_new_trace(caller: &mut Context, hint: Option<SampleHint>) -> Context {
+    let root = root_context(caller);
+    match hint {
+        Some(hint) => {
+            *caller = caller.with_value(hint);
+            root.with_value(hint)
+        }
+        None => {
+            *caller = without_trace_hint(std::mem::take(caller));
+            root
+        }
+    }
 }
 
 /// `caller` without a sampling hint of its own: the context a call starting a

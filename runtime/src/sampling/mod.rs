@@ -132,7 +132,9 @@ impl HintedSampler {
     }
 
     /// The hint of the parent context if it carries one, else the configured
-    /// sampler's decision.
+    /// sampler's decision. Inlined where every span is decided (out of line, its
+    /// result is copied out: 28 instructions a recorded span, callgrind says).
+    #[inline]
     pub(crate) fn decide(
         &self,
         parent_context: Option<&Context>,
