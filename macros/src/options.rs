@@ -188,17 +188,20 @@ impl Macro {
 }
 
 /// Parses the arguments of `#[traced(..)]` or `#[traced_rpc(..)]`, adding what is
-/// wrong to `errors`.
-pub(crate) fn parse_options(args: TokenStream, which: Macro, errors: &mut Errors) -> Options {
+/// wrong with an option to `errors`. A list that is not one (a missing comma)
+/// is the error alone: none of its options is known, and the checks of the
+/// boundary they make would report what was written as missing.
+pub(crate) fn parse_options(
+    args: TokenStream,
+    which: Macro,
+    errors: &mut Errors,
+) -> syn::Result<Options> {
     let mut options = Options {
         rpc: (which == Macro::TracedRpc).then(RpcOptions::default),
         ..Options::default()
     };
-    match syn::parse2::<OptionList>(args) {
-        Ok(list) => list.apply_to(&mut options, errors),
-        Err(error) => errors.push(error),
-    }
-    options
+    syn::parse2::<OptionList>(args)?.apply_to(&mut options, errors);
+    Ok(options)
 }
 
 /// One `key`, `key = value` or `key(..)` argument, before it is interpreted.

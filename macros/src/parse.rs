@@ -120,7 +120,7 @@ pub(crate) fn parse(
         return Err(not_a_function(item, attribute));
     };
     let mut errors = Errors::default();
-    let options = parse_options(args, which, &mut errors);
+    let options = parse_options(args, which, &mut errors)?;
     if let Some(constness) = &function.sig.constness {
         errors.push(syn::Error::new(
             constness.span(),
