@@ -630,7 +630,10 @@ fn unrecorded(
         && !span_context.is_sampled()
         && parent_context.trace_id() == span_context.trace_id()
         && parent_context.trace_state() == span_context.trace_state()
-        && parent.get::<SampleHint>().is_none();
+        && !matches!(
+            parent.get::<SampleHint>(),
+            Some(SampleHint::Always | SampleHint::Never)
+        );
     if nothing_to_carry {
         let carried = explicit || call != CallKind::Sync;
         let current = carried.then_some(parent);

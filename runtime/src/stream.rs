@@ -218,7 +218,7 @@ impl<T, E: HasReply> ViaItemReply for &&&&&&&ItemProbe<'_, Result<T, E>> {
         let Err(error) = self.0 else {
             return Item::Message;
         };
-        match rpc.and_then(|rpc| Some((rpc, rpc.own_reply(Answer::of(error))?))) {
+        match rpc.and_then(|rpc| Some((rpc, rpc.own_error_reply(Answer::of(error))?))) {
             Some((rpc, answer)) => {
                 handle.record_reply(rpc, Some(answer), true);
                 Item::Status

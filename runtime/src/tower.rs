@@ -418,6 +418,7 @@ where
                             },
                             version: protocol_version(response.version()),
                             headers: None,
+                            received: false,
                         };
                         span.handle().record_reply(this.rpc, Some(answer), false);
                         None

@@ -328,6 +328,29 @@ fn refused_through_a_bridge(request: Request<()>) -> Result<u32, http::Response<
     Err(http_response(200, &[("grpc-status", "14")]))
 }
 
+/// A gRPC client failing with an HTTP response whose status is still to come.
+#[traced_rpc(client, service = "shop.v1.Inventory", method = "Lookup")]
+fn refused_before_its_status(request: Request<()>) -> Result<u32, http::Response<()>> {
+    let _ = request;
+    Err(http_response(200, &[]))
+}
+
+#[test]
+fn a_grpc_calls_http_response_without_a_status_as_its_error_is_an_error() {
+    let captured = capture(|| refused_before_its_status(Request::new(())));
+    let span = &captured.spans()[0];
+    assert_eq!(attribute(span, "rpc.response.status_code"), None);
+    assert_eq!(
+        attribute(span, "error.type"),
+        Some(&string("http::response::Response<()>"))
+    );
+    assert!(
+        matches!(span.status, Status::Error { .. }),
+        "{:?}",
+        span.status
+    );
+}
+
 #[test]
 fn a_grpc_calls_http_response_as_its_error_is_its_status() {
     let captured = capture(|| refused_through_a_bridge(Request::new(())));

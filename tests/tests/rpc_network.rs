@@ -254,6 +254,31 @@ fn a_reqwest_error_made_of_a_status_is_the_clients_reply() {
     assert_eq!(client.status, Status::Unset);
 }
 
+/// A server failing with its upstream's status: not the reply it sends.
+#[traced_rpc(http, route = "/orders/{sku}")]
+fn serve_checked(request: &http::Request<()>) -> reqwest::Result<u32> {
+    let _ = request;
+    let upstream = http::Response::builder().status(404).body(String::new());
+    let upstream = reqwest::Response::from(upstream.expect("a valid response"));
+    upstream.error_for_status().map(|_| 1)
+}
+
+#[test]
+fn a_reqwest_error_on_a_server_is_its_error_not_its_reply() {
+    let captured = capture(|| serve_checked(&http::Request::new(())));
+    let server = &captured.spans()[0];
+    assert_eq!(attribute(server, "http.response.status_code"), None);
+    assert_eq!(
+        attribute(server, "error.type"),
+        Some(&string("reqwest::error::Error"))
+    );
+    assert!(
+        matches!(server.status, Status::Error { .. }),
+        "{:?}",
+        server.status
+    );
+}
+
 #[traced(root)]
 async fn reqwest_visit(#[skip] gateway: SocketAddr, sku: &str) -> (StatusCode, String) {
     // This build's reqwest leaves TLS's crypto to the application (otel-traced's

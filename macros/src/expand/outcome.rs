@@ -143,7 +143,7 @@ pub(super) fn recorded(
             #[allow(unused_imports)]
             use #private::{ViaReply as _, ViaNoReply as _};
             let __otel_reply = __OTEL_TRACED_RPC
-                .own_reply((&&#private::ReplyProbe(__otel_error)).__otel_reply());
+                .own_error_reply((&&#private::ReplyProbe(__otel_error)).__otel_reply());
             if __otel_reply.is_none() {
                 #record_error
             }

@@ -67,8 +67,16 @@ pub(crate) fn status_of_response(
     headers: &http::HeaderMap,
     side: Side,
 ) -> Option<(i32, String)> {
-    grpc_status(headers, side)
-        .or_else(|| (http_status != 200).then(|| status_without_grpc_status(http_status)))
+    if status_in_trailers(http_status, headers) {
+        return None;
+    }
+    Some(grpc_status(headers, side).unwrap_or_else(|| status_without_grpc_status(http_status)))
+}
+
+/// Whether a gRPC call's HTTP response has its status still to come, in the
+/// trailers: a 200 without a `grpc-status`.
+pub(crate) fn status_in_trailers(http_status: u16, headers: &http::HeaderMap) -> bool {
+    http_status == 200 && !headers.contains_key("grpc-status")
 }
 
 #[cfg(test)]

@@ -19,6 +19,8 @@ pub use batch::{MessageBatch, ReceivedMessage, ReceivedMessages};
 #[doc(hidden)]
 pub use batch::{BATCH_MESSAGE_COUNT, batch_creation, batch_len, batch_links, message_count};
 #[cfg(feature = "http")]
+use grpc_http::status_in_trailers;
+#[cfg(feature = "http")]
 pub(crate) use grpc_http::{
     GRPC_UNIMPLEMENTED, grpc_status, status_of_response, status_without_grpc_status,
 };
@@ -119,13 +121,32 @@ impl RpcMeta {
     #[doc(hidden)]
     #[inline]
     pub fn own_reply<'a>(&self, answer: Option<Answer<'a>>) -> Option<Answer<'a>> {
-        answer.filter(|answer| match (&self.protocol, &answer.reply) {
-            (Protocol::Grpc { .. }, Reply::Grpc { .. })
-            | (Protocol::Http { .. }, Reply::Http { .. }) => true,
-            #[cfg(feature = "http")]
-            (Protocol::Grpc { .. }, Reply::Http { .. }) => answer.headers.is_some(),
-            _ => false,
+        answer.filter(|answer| {
+            let own_protocol = match (&self.protocol, &answer.reply) {
+                (Protocol::Grpc { .. }, Reply::Grpc { .. })
+                | (Protocol::Http { .. }, Reply::Http { .. }) => true,
+                #[cfg(feature = "http")]
+                (Protocol::Grpc { .. }, Reply::Http { .. }) => answer.headers.is_some(),
+                _ => false,
+            };
+            own_protocol && !(answer.received && self.side == Side::Server)
         })
+    }
+
+    /// [`Self::own_reply`] for what a call returned as its `Err`: a gRPC call's
+    /// HTTP response whose status is still to come (a 200 without a
+    /// `grpc-status`) does not say why the call failed, and the error is recorded
+    /// as any other.
+    #[doc(hidden)]
+    pub fn own_error_reply<'a>(&self, answer: Option<Answer<'a>>) -> Option<Answer<'a>> {
+        self.own_reply(answer)
+            .filter(|answer| match (&self.protocol, answer.reply) {
+                #[cfg(feature = "http")]
+                (Protocol::Grpc { .. }, Reply::Http { status }) => !answer
+                    .headers
+                    .is_some_and(|headers| status_in_trailers(status, headers)),
+                _ => true,
+            })
     }
 }
 

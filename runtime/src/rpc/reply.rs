@@ -83,6 +83,9 @@ pub struct Answer<'a> {
     /// An HTTP response's headers ([`HasReply::headers`]).
     #[cfg(feature = "http")]
     pub headers: Option<&'a http::HeaderMap>,
+    /// A reply only a client receives (a `reqwest::Error` made of a status): a
+    /// server's is its upstream's, not the one it sends.
+    pub received: bool,
 }
 
 impl<'a> Answer<'a> {
@@ -95,6 +98,7 @@ impl<'a> Answer<'a> {
             version: value.protocol_version(),
             #[cfg(feature = "http")]
             headers: value.headers(),
+            received: false,
         })
     }
 }
@@ -106,6 +110,7 @@ impl<'a> From<Reply<'a>> for Answer<'a> {
             version: None,
             #[cfg(feature = "http")]
             headers: None,
+            received: false,
         }
     }
 }
@@ -320,12 +325,13 @@ impl<'a> ViaReply<'a> for &ReplyProbe<'a, reqwest::Error> {
     #[inline]
     fn __otel_reply(&self) -> Option<Answer<'a>> {
         let status = self.0.status()?;
-        Some(
-            Reply::Http {
+        Some(Answer {
+            received: true,
+            ..Reply::Http {
                 status: status.as_u16(),
             }
-            .into(),
-        )
+            .into()
+        })
     }
 }
 
@@ -610,6 +616,7 @@ mod tests {
                 reply: Reply::Http { status: 503 },
                 version: Some("2"),
                 headers: Some(response.headers()),
+                received: false,
             })
         );
         let text = String::from("not a reply");
