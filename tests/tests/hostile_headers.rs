@@ -1369,6 +1369,9 @@ fn target() -> BoxedStrategy<Target> {
 enum Call {
     /// A client request through `#[traced_rpc(client, http)]`.
     HttpClient(Target, Vec<Header>),
+    /// A request received by `#[traced_rpc(http)]` through its `http::Request`,
+    /// with the headers a proxy and a client add.
+    HttpServer(Target, Vec<Header>),
     /// `server = <string>` of an HTTP and a gRPC client.
     Server(String),
     /// A gRPC path and reply through `GrpcLayer::server()` and `client().calling(..)`.
@@ -1379,6 +1382,52 @@ enum Call {
         in_trailers: bool,
         calling: String,
     },
+}
+
+/// The headers a server reads its request's origin from: `Host`, a proxy's
+/// `Forwarded` and `X-Forwarded-*`, the client's `User-Agent`.
+fn proxy_header() -> BoxedStrategy<Header> {
+    let name = select(
+        &[
+            "host",
+            "forwarded",
+            "Forwarded",
+            "x-forwarded-for",
+            "x-forwarded-host",
+            "x-forwarded-proto",
+            "user-agent",
+        ][..],
+    );
+    let fitting = prop_oneof![
+        authority(),
+        select(
+            &[
+                "for=192.0.2.60;proto=https;by=203.0.113.43",
+                "for=\"[2001:db8:cafe::17]:4711\"",
+                "for=\"_hidden\", for=198.51.100.17",
+                "proto=HTTP;host=shop.example:8443",
+                "host=",
+                "for=unknown",
+                "for=\"a,b\";proto=https",
+                "203.0.113.9, 10.0.0.1",
+                " 203.0.113.9 ",
+                "\"203.0.113.9\", 10.0.0.1",
+                "[2001:db8::1]:8080",
+                "https",
+                "http",
+                "wss",
+                "curl/8.5.0",
+                "Mozilla/5.0 (X11; Linux x86_64)",
+                "кириллица/1.0",
+            ][..]
+        )
+        .prop_map(str::to_owned),
+        soup(30),
+    ];
+    let value = prop_oneof![3 => fitting.prop_map(String::into_bytes), 1 => value()];
+    (name, value)
+        .prop_map(|(name, value)| Header::new(name, value))
+        .boxed()
 }
 
 fn grpc_status() -> BoxedStrategy<Vec<Header>> {
@@ -1427,6 +1476,8 @@ fn call() -> BoxedStrategy<Call> {
     );
     prop_oneof![
         2 => (target(), headers()).prop_map(|(target, headers)| Call::HttpClient(target, headers)),
+        2 => (target(), vec(proxy_header(), 0..=5))
+            .prop_map(|(target, headers)| Call::HttpServer(target, headers)),
         1 => server.prop_map(Call::Server),
         2 => layer,
     ]
@@ -1518,6 +1569,63 @@ fn check_http_client(
             }
         }
     }
+    Ok(())
+}
+
+#[traced_rpc(http, route = "/x")]
+fn http_request_server(request: &http::Request<()>) -> http::StatusCode {
+    let _ = request;
+    http::StatusCode::OK
+}
+
+/// What a server records of a request's origin is well-formed whatever a client
+/// or proxy wrote: a scheme of the web's, a port, an address without a list or
+/// padding, the `User-Agent` as sent.
+fn check_http_server(
+    seen: &Seen,
+    target: &Target,
+    headers: &[Header],
+) -> Result<(), TestCaseError> {
+    let Some(request) = target.request(headers) else {
+        return Ok(()); // not a request the `http` crate can hold
+    };
+    let user_agent = request
+        .headers()
+        .get(http::header::USER_AGENT)
+        .and_then(|agent| std::str::from_utf8(agent.as_bytes()).ok())
+        .map(str::to_owned);
+    let captured = capture(|| http_request_server(&request));
+    prop_assert_eq!(captured.spans().len(), 1);
+    let span = &captured.spans()[0];
+    prop_assert_eq!(&span.span_kind, &SpanKind::Server);
+    prop_assert!(span.name.ends_with(" /x"), "{}", span.name);
+    let scheme = string_attribute(span, "url.scheme");
+    prop_assert!(
+        scheme
+            .as_deref()
+            .is_none_or(|scheme| ["http", "https"].contains(&scheme)),
+        "{:?}",
+        scheme
+    );
+    seen.note("server: a scheme from a proxy", scheme.is_some());
+    check_server_address(span)?;
+    if let Some(port) = attribute(span, "server.port") {
+        prop_assert!(
+            matches!(port, Value::I64(port) if (0..=65535).contains(port)),
+            "{:?}",
+            port
+        );
+    }
+    let client = string_attribute(span, "client.address");
+    seen.note("server: client.address", client.is_some());
+    if let Some(client) = &client {
+        prop_assert!(
+            !client.is_empty() && !client.contains([',', '"']) && client.trim() == client,
+            "{:?}",
+            client
+        );
+    }
+    prop_assert_eq!(string_attribute(span, "user_agent.original"), user_agent);
     Ok(())
 }
 
@@ -1667,10 +1775,13 @@ fn the_runtime_helpers_never_panic_on_arbitrary_requests() {
         "layer: a gRPC method",
         "layer: a status other than OK and UNKNOWN",
         "server: address recorded",
+        "server: a scheme from a proxy",
+        "server: client.address",
     ];
     fuzz("runtime helpers", &reached, call(), |seen, call| {
         match call {
             Call::HttpClient(target, headers) => check_http_client(seen, &target, &headers)?,
+            Call::HttpServer(target, headers) => check_http_server(seen, &target, &headers)?,
             Call::Server(server) => {
                 let captured = capture(|| http_client_to(http::Request::new(()), &server));
                 prop_assert_eq!(captured.spans().len(), 1);

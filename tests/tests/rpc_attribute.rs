@@ -610,8 +610,13 @@ fn an_http_server_span_is_named_by_method_and_route() {
         "UTF-8 beyond ASCII"
     );
     let client_of = |forwarded: &str| {
+        let name = if forwarded.contains('=') {
+            "forwarded"
+        } else {
+            "x-forwarded-for"
+        };
         let request = http::Request::get("/users/7")
-            .header("forwarded", forwarded)
+            .header(name, forwarded)
             .body(())
             .unwrap();
         let captured = capture(|| get_user(request, 7));
@@ -628,6 +633,12 @@ fn an_http_server_span_is_named_by_method_and_route() {
     );
     assert_eq!(client_of("for=_hidden, for=10.0.0.2"), None, "obfuscated");
     assert_eq!(client_of("proto=https"), None);
+    assert_eq!(
+        client_of("\"203.0.113.9\", 10.0.0.2"),
+        Some(string("203.0.113.9")),
+        "an X-Forwarded-For address quoted"
+    );
+    assert_eq!(client_of("<script>, 10.0.0.2"), None, "no address");
     // The server the client asked for: its address, port and scheme.
     let server_of = |headers: &[(&str, &str)]| {
         let mut request = http::Request::get("/users/7");

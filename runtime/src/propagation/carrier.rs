@@ -515,10 +515,11 @@ mod http_carriers {
 
     /// The first hop's client, as a proxy says it: `Forwarded: for=` (its node
     /// unquoted and without a port: `"[2001:db8::17]:4711"` is `2001:db8::17`),
-    /// else the first address of `X-Forwarded-For`. Obfuscated and unknown nodes
-    /// (`_hidden`, `unknown`) name no address.
+    /// else the first address of `X-Forwarded-For` (quoted or not). Obfuscated and
+    /// unknown nodes (`_hidden`, `unknown`), and what is no address or name (a
+    /// `Forwarded` value in `X-Forwarded-For`), name no address.
     fn forwarded_for(headers: &http::HeaderMap) -> Option<&str> {
-        let node = forwarded(headers, "for", "x-forwarded-for")?;
+        let node = forwarded(headers, "for", "x-forwarded-for")?.trim_matches('"');
         let address = match node.strip_prefix('[') {
             Some(bracketed) => bracketed.split(']').next()?,
             // An IPv4 address or a name, with a port or not (a bare IPv6 address
@@ -526,7 +527,13 @@ mod http_carriers {
             None if node.matches(':').count() == 1 => node.split(':').next()?,
             None => node,
         };
-        (!address.is_empty() && !address.starts_with('_') && address != "unknown")
+        let address_characters = address
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".:-_%".contains(&b));
+        (address_characters
+            && !address.is_empty()
+            && !address.starts_with('_')
+            && address != "unknown")
             .then_some(address)
     }
 
