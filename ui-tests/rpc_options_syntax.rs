@@ -10,3 +10,7 @@ fn get_user(request: http::Request<()>) -> http::StatusCode {
 }
 
 fn main() {}
+
+/// The parameters' own attributes are taken off all the same.
+#[otel_traced::traced(skip(a) name = "x")]
+fn annotated(#[skip] a: u8, #[attr("k")] b: u8) {}

@@ -12,6 +12,9 @@ use syn::{Expr, Ident, LitBool, LitStr, Token};
 /// The options of `#[traced(..)]`.
 #[derive(Default)]
 pub(crate) struct Options {
+    /// The list did not parse (a missing comma): none of its options is known,
+    /// and nothing is checked, which would report what was written as missing.
+    pub unreadable: bool,
     pub name: Option<LitStr>,
     pub kind: Option<Ident>,
     pub root: Option<Span>,
@@ -188,20 +191,21 @@ impl Macro {
 }
 
 /// Parses the arguments of `#[traced(..)]` or `#[traced_rpc(..)]`, adding what is
-/// wrong with an option to `errors`. A list that is not one (a missing comma)
-/// is the error alone: none of its options is known, and the checks of the
-/// boundary they make would report what was written as missing.
-pub(crate) fn parse_options(
-    args: TokenStream,
-    which: Macro,
-    errors: &mut Errors,
-) -> syn::Result<Options> {
+/// wrong to `errors`; a list that is not one (a missing comma) is
+/// [`Options::unreadable`].
+pub(crate) fn parse_options(args: TokenStream, which: Macro, errors: &mut Errors) -> Options {
     let mut options = Options {
         rpc: (which == Macro::TracedRpc).then(RpcOptions::default),
         ..Options::default()
     };
-    syn::parse2::<OptionList>(args)?.apply_to(&mut options, errors);
-    Ok(options)
+    match syn::parse2::<OptionList>(args) {
+        Ok(list) => list.apply_to(&mut options, errors),
+        Err(error) => {
+            errors.push(error);
+            options.unreadable = true;
+        }
+    }
+    options
 }
 
 /// One `key`, `key = value` or `key(..)` argument, before it is interpreted.

@@ -120,7 +120,7 @@ pub(crate) fn parse(
         return Err(not_a_function(item, attribute));
     };
     let mut errors = Errors::default();
-    let options = parse_options(args, which, &mut errors)?;
+    let options = parse_options(args, which, &mut errors);
     if let Some(constness) = &function.sig.constness {
         errors.push(syn::Error::new(
             constness.span(),
@@ -221,6 +221,11 @@ impl Errors {
 
     pub(crate) fn finish(self) -> syn::Result<()> {
         self.0.map_or(Ok(()), Err)
+    }
+
+    /// The errors collected so far, leaving none.
+    pub(crate) fn take(&mut self) -> Option<syn::Error> {
+        self.0.take()
     }
 }
 

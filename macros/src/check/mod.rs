@@ -292,6 +292,12 @@ pub(crate) fn check(traced: &TracedFn, errors: Errors) -> syn::Result<Checked> {
         errors,
         warnings: Vec::new(),
     };
+    // What parsing found (the list's syntax error first) is all there is to say.
+    if traced.options.unreadable
+        && let Some(error) = findings.errors.take()
+    {
+        return Err(error);
+    }
     if let Some(name) = &traced.options.name {
         check_name(name, NameKind::Span, &mut findings.errors);
     }
