@@ -24,6 +24,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::mem::ManuallyDrop;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll, ready};
@@ -57,6 +58,10 @@ const fn layer_meta(kind: SpanKind) -> SpanMeta {
 /// `MatchedPath`; the layer cannot know it otherwise.
 type RouteOf = Arc<dyn Fn(&http::Extensions) -> Option<String> + Send + Sync>;
 
+/// Finds the other end of a server request's connection in its extensions, such
+/// as axum's `ConnectInfo` or tonic's `TcpConnectInfo`.
+type PeerOf = Arc<dyn Fn(&http::Extensions) -> Option<SocketAddr> + Send + Sync>;
+
 /// HTTP server or client spans for every request through a tower service.
 ///
 /// ```
@@ -71,6 +76,7 @@ pub struct HttpLayer {
     side: Side,
     route: Option<RouteOf>,
     over_tls: bool,
+    peer: Option<PeerOf>,
 }
 
 impl HttpLayer {
@@ -81,6 +87,7 @@ impl HttpLayer {
             side: Side::Server,
             route: None,
             over_tls: false,
+            peer: None,
         }
     }
 
@@ -91,6 +98,7 @@ impl HttpLayer {
             side: Side::Client,
             route: None,
             over_tls: false,
+            peer: None,
         }
     }
 
@@ -120,6 +128,21 @@ impl HttpLayer {
         self.over_tls = true;
         self
     }
+
+    /// How a server finds the other end of a request's connection, recorded as
+    /// `network.peer.address` and `network.peer.port`, and as `client.address`
+    /// where no proxy names the original client. With axum (served with
+    /// `into_make_service_with_connect_info::<SocketAddr>()`):
+    /// `.peer(|extensions| extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0))`.
+    /// Each request is given the [`PeerAddress`](crate::propagation::PeerAddress)
+    /// found, which a `#[traced_rpc]` server reads too. Nothing on a client.
+    pub fn peer(
+        mut self,
+        peer: impl Fn(&http::Extensions) -> Option<SocketAddr> + Send + Sync + 'static,
+    ) -> Self {
+        self.peer = Some(Arc::new(peer));
+        self
+    }
 }
 
 impl fmt::Debug for HttpLayer {
@@ -128,6 +151,7 @@ impl fmt::Debug for HttpLayer {
             .field("side", &self.side)
             .field("route", &self.route.as_ref().map(|_| ".."))
             .field("over_tls", &self.over_tls)
+            .field("peer", &self.peer.as_ref().map(|_| ".."))
             .finish()
     }
 }
@@ -135,11 +159,23 @@ impl fmt::Debug for HttpLayer {
 /// gRPC server or client spans for every call through a tower service: a tonic
 /// server (`Server::builder().layer(..)`) or a tonic channel
 /// (`ServiceBuilder::new().layer(..).service(channel)`).
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct GrpcLayer {
     side: Side,
     server: Option<Arc<str>>,
     services: Option<Arc<[String]>>,
+    peer: Option<PeerOf>,
+}
+
+impl fmt::Debug for GrpcLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GrpcLayer")
+            .field("side", &self.side)
+            .field("server", &self.server)
+            .field("services", &self.services)
+            .field("peer", &self.peer.as_ref().map(|_| ".."))
+            .finish()
+    }
 }
 
 impl GrpcLayer {
@@ -149,6 +185,7 @@ impl GrpcLayer {
             side: Side::Server,
             server: None,
             services: None,
+            peer: None,
         }
     }
 
@@ -158,6 +195,7 @@ impl GrpcLayer {
             side: Side::Client,
             server: None,
             services: None,
+            peer: None,
         }
     }
 
@@ -189,6 +227,19 @@ impl GrpcLayer {
     /// layer, so the layer cannot read it from them.
     pub fn calling(mut self, server: impl Into<String>) -> Self {
         self.server = Some(Arc::from(server.into()));
+        self
+    }
+
+    /// How a server finds the other end of a call's connection, recorded as
+    /// `network.peer.address` and `network.peer.port`. With tonic:
+    /// `.peer(|extensions| extensions.get::<TcpConnectInfo>().and_then(TcpConnectInfo::remote_addr))`.
+    /// Each request is given the [`PeerAddress`](crate::propagation::PeerAddress)
+    /// found, which a `#[traced_rpc]` server reads too. Nothing on a client.
+    pub fn peer(
+        mut self,
+        peer: impl Fn(&http::Extensions) -> Option<SocketAddr> + Send + Sync + 'static,
+    ) -> Self {
+        self.peer = Some(Arc::new(peer));
         self
     }
 }
@@ -266,6 +317,7 @@ impl<S> tower_layer::Layer<S> for HttpLayer {
                 route: self.route.clone(),
                 over_tls: self.over_tls,
             },
+            peer: self.peer.clone().filter(|_| self.side == Side::Server),
         }
     }
 }
@@ -281,6 +333,7 @@ impl<S> tower_layer::Layer<S> for GrpcLayer {
                 server: self.server.clone(),
                 services: self.services.clone(),
             },
+            peer: self.peer.clone().filter(|_| self.side == Side::Server),
         }
     }
 }
@@ -291,6 +344,8 @@ impl<S> tower_layer::Layer<S> for GrpcLayer {
 pub struct Traced<S> {
     inner: S,
     boundary: Boundary,
+    /// A server's finder of its requests' peers.
+    peer: Option<PeerOf>,
 }
 
 impl<S: fmt::Debug> fmt::Debug for Traced<S> {
@@ -325,6 +380,15 @@ where
             request
                 .extensions_mut()
                 .insert(crate::propagation::ReceivedOverTls);
+        }
+        if let Some(peer) = self
+            .peer
+            .as_ref()
+            .and_then(|peer| peer(request.extensions()))
+        {
+            request
+                .extensions_mut()
+                .insert(crate::propagation::PeerAddress(peer));
         }
         let rpc = self.boundary.meta(&request);
         let call = match rpc.protocol {

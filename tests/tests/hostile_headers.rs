@@ -1607,7 +1607,10 @@ fn check_http_server(
         "{:?}",
         scheme
     );
-    seen.note("server: a scheme from a proxy", scheme.is_some());
+    seen.note(
+        "server: a scheme from a proxy",
+        scheme.as_deref() == Some("https"),
+    );
     check_server_address(span)?;
     if let Some(port) = attribute(span, "server.port") {
         prop_assert!(

@@ -487,6 +487,26 @@ fn list_orders(request: &http::Request<()>) -> Reply {
 }
 
 #[test]
+fn a_grpc_server_reads_its_peer_from_its_request() {
+    let mut request = Request::new("hi".to_owned());
+    let peer = "10.1.2.3:4000".parse().unwrap();
+    request
+        .extensions_mut()
+        .insert(otel_traced::propagation::PeerAddress(peer));
+    let captured = capture(|| futures::executor::block_on(unary_echo(request)));
+    let span = &captured.spans()[0];
+    assert_eq!(
+        attribute(span, "network.peer.address"),
+        Some(&string("10.1.2.3"))
+    );
+    assert_eq!(
+        attribute(span, "network.peer.port"),
+        Some(&Value::I64(4000))
+    );
+    assert_eq!(attribute(span, "client.address"), None);
+}
+
+#[test]
 fn a_result_written_through_an_alias_replies_as_one_written_out() {
     let status = |text: &str| {
         let captured =
@@ -639,6 +659,12 @@ fn an_http_server_span_is_named_by_method_and_route() {
         "an X-Forwarded-For address quoted"
     );
     assert_eq!(client_of("<script>, 10.0.0.2"), None, "no address");
+    assert_eq!(client_of("for=UNKNOWN"), None, "unknown, in any case");
+    assert_eq!(
+        client_of("for=\"[2001:db8::1:8080\""),
+        None,
+        "a bracket left open"
+    );
     // The server the client asked for: its address, port and scheme.
     let server_of = |headers: &[(&str, &str)]| {
         let mut request = http::Request::get("/users/7");

@@ -302,6 +302,80 @@ fn a_server_terminating_tls_itself_records_https() {
     );
 }
 
+/// What a server span says of the connection and the client: `client.address`,
+/// `network.peer.address`, `network.peer.port`.
+fn peer_attributes(span: &otel_traced::sdk::trace::SpanData) -> [Option<String>; 3] {
+    [
+        "client.address",
+        "network.peer.address",
+        "network.peer.port",
+    ]
+    .map(|key| otel_traced_tests::attribute(span, key).map(ToString::to_string))
+}
+
+#[test]
+fn a_server_records_the_peer_its_connection_comes_from() {
+    use otel_traced::propagation::PeerAddress;
+    use std::net::SocketAddr;
+    let peer: SocketAddr = "[::ffff:192.0.2.7]:5123".parse().unwrap();
+    let layer = HttpLayer::server().peer(|extensions| extensions.get::<SocketAddr>().copied());
+    let served = |headers: &[(&str, &str)], through_layer_too: bool| {
+        let mut request = request("GET", "/users/7");
+        for (name, value) in headers {
+            request.headers_mut().insert(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                http::HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        let captured = if through_layer_too {
+            // The connection's info as a server puts it, found by the layer.
+            request.extensions_mut().insert(peer);
+            capture(|| through_layer(layer.layer(replies(user_response)), request))
+        } else {
+            // An annotated server reads what middleware put there.
+            request.extensions_mut().insert(PeerAddress(peer));
+            capture(|| get_user(request).into_body().into_bytes().to_vec())
+        };
+        peer_attributes(&captured.spans()[0])
+    };
+    for layered in [true, false] {
+        assert_eq!(
+            served(&[], layered),
+            [
+                Some("192.0.2.7".to_owned()),
+                Some("192.0.2.7".to_owned()),
+                Some("5123".to_owned())
+            ],
+            "the peer is the client (an IPv4 address as such), layer {layered}"
+        );
+        assert_eq!(
+            served(&[("x-forwarded-for", "203.0.113.9")], layered),
+            [
+                Some("203.0.113.9".to_owned()),
+                Some("192.0.2.7".to_owned()),
+                Some("5123".to_owned())
+            ],
+            "the client behind the proxy, layer {layered}"
+        );
+    }
+    // A gRPC server records the peer alone; a client, nothing of it.
+    let grpc = |layer: otel_traced::tower::GrpcLayer| {
+        let mut request = request("POST", "/shop.Inventory/Reserve");
+        request.extensions_mut().insert(peer);
+        let captured = capture(|| through_layer(layer.layer(replies(user_response)), request));
+        peer_attributes(&captured.spans()[0])
+    };
+    let find = |extensions: &http::Extensions| extensions.get::<SocketAddr>().copied();
+    assert_eq!(
+        grpc(otel_traced::tower::GrpcLayer::server().peer(find)),
+        [None, Some("192.0.2.7".to_owned()), Some("5123".to_owned())]
+    );
+    assert_eq!(
+        grpc(otel_traced::tower::GrpcLayer::client().peer(find)),
+        [None, None, None]
+    );
+}
+
 #[test]
 fn a_grpc_reply_without_a_status_takes_the_code_grpc_gives_its_http_status() {
     use otel_traced::tower::GrpcLayer;

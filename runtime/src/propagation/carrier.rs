@@ -126,7 +126,22 @@ pub struct RequestTarget<'a> {
     /// The original host as a proxy tells it (`Forwarded: host=`, else
     /// `X-Forwarded-Host`): a server's `server.address` before its own `Host`.
     pub forwarded_host: Option<&'a str>,
+    /// The other end of the connection the request came on ([`PeerAddress`]):
+    /// a server's `network.peer.address` and `network.peer.port`, and its
+    /// `client.address` where no proxy names the original client.
+    pub peer: Option<std::net::SocketAddr>,
 }
+
+/// The other end of the connection a request came on, in the request's
+/// extensions (`http::Request`, `tonic::Request`): a server records it as
+/// `network.peer.address` and `network.peer.port`, and an HTTP server as
+/// `client.address` where no proxy names the original client. A server does not
+/// know it from the request alone: [`HttpLayer::peer`](crate::tower::HttpLayer::peer)
+/// and [`GrpcLayer::peer`](crate::tower::GrpcLayer::peer) put it there from the
+/// server's connection info, or the application's own middleware (a tonic
+/// interceptor, from `Request::remote_addr`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeerAddress(pub std::net::SocketAddr);
 
 impl<T: Extract + ?Sized> Extract for &T {
     fn get_all(&self, key: &str) -> Vec<&str> {
@@ -502,6 +517,10 @@ mod http_carriers {
             forwarded_for: forwarded_for(request.headers()),
             forwarded_host: forwarded(request.headers(), "host", "x-forwarded-host")
                 .filter(|host| !host.is_empty()),
+            peer: received
+                .then(|| request.extensions().get::<super::PeerAddress>())
+                .flatten()
+                .map(|peer| peer.0),
         }
     }
 
@@ -521,7 +540,7 @@ mod http_carriers {
     fn forwarded_for(headers: &http::HeaderMap) -> Option<&str> {
         let node = forwarded(headers, "for", "x-forwarded-for")?.trim_matches('"');
         let address = match node.strip_prefix('[') {
-            Some(bracketed) => bracketed.split(']').next()?,
+            Some(bracketed) => bracketed.split_once(']')?.0,
             // An IPv4 address or a name, with a port or not (a bare IPv6 address
             // has several colons and no port).
             None if node.matches(':').count() == 1 => node.split(':').next()?,
@@ -533,8 +552,8 @@ mod http_carriers {
         (address_characters
             && !address.is_empty()
             && !address.starts_with('_')
-            && address != "unknown")
-            .then_some(address)
+            && !address.eq_ignore_ascii_case("unknown"))
+        .then_some(address)
     }
 
     /// `network.protocol.version` as the HTTP conventions write it.
@@ -579,7 +598,7 @@ impl Inject for reqwest::Request {
 
 #[cfg(feature = "tonic")]
 mod tonic_carriers {
-    use super::{Extract, Inject, text};
+    use super::{Extract, Inject, RequestTarget, text};
     use tonic::metadata::{KeyRef, MetadataKey, MetadataMap, MetadataValue};
 
     /// gRPC metadata (ASCII entries; binary `-bin` entries carry no propagation); a
@@ -634,6 +653,16 @@ mod tonic_carriers {
 
         fn keys(&self) -> Vec<&str> {
             Extract::keys(self.metadata())
+        }
+
+        fn target(&self) -> RequestTarget<'_> {
+            RequestTarget {
+                peer: self
+                    .extensions()
+                    .get::<super::PeerAddress>()
+                    .map(|peer| peer.0),
+                ..RequestTarget::default()
+            }
         }
 
         /// (Layers come with the `http` feature.)

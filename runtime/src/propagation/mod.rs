@@ -20,7 +20,8 @@ pub(crate) use baggage::percent_decoded;
 #[cfg(feature = "http")]
 pub use carrier::ReceivedOverTls;
 pub use carrier::{
-    AsExtractor, AsInjector, Extract, FromExtractor, FromInjector, Inject, NOT_UTF8, RequestTarget,
+    AsExtractor, AsInjector, Extract, FromExtractor, FromInjector, Inject, NOT_UTF8, PeerAddress,
+    RequestTarget,
 };
 #[cfg(feature = "http")]
 pub(crate) use carrier::{ServedUnder, protocol_version};

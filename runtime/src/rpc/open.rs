@@ -479,6 +479,9 @@ pub(crate) fn attributes(
             {
                 push_server(&mut attributes, address, port);
             }
+            if rpc.side == Side::Server {
+                push_peer(&mut attributes, target.peer);
+            }
         }
         Protocol::Http { route, template } => {
             push_method(&mut attributes, target.method);
@@ -511,9 +514,16 @@ pub(crate) fn attributes(
                     if let Some((address, port)) = server_host_port(None, &asked) {
                         push_server(&mut attributes, address, port);
                     }
-                    if let Some(client) = target.forwarded_for {
-                        attributes.push(KeyValue::new("client.address", client.to_owned()));
+                    // The original client: as a proxy says it, else the peer.
+                    let client = match (target.forwarded_for, target.peer) {
+                        (Some(client), _) => Some(client.to_owned()),
+                        (None, Some(peer)) => Some(peer.ip().to_canonical().to_string()),
+                        (None, None) => None,
+                    };
+                    if let Some(client) = client {
+                        attributes.push(KeyValue::new("client.address", client));
                     }
+                    push_peer(&mut attributes, target.peer);
                     if let Some(agent) = target.user_agent {
                         attributes.push(KeyValue::new("user_agent.original", agent.to_owned()));
                     }
@@ -572,6 +582,17 @@ fn push_method(attributes: &mut Vec<KeyValue>, method: Option<&str>) {
                 ));
             }
         }
+    }
+}
+
+/// `network.peer.address` and `network.peer.port` of a server's connection.
+fn push_peer(attributes: &mut Vec<KeyValue>, peer: Option<std::net::SocketAddr>) {
+    if let Some(peer) = peer {
+        attributes.push(KeyValue::new(
+            "network.peer.address",
+            peer.ip().to_canonical().to_string(),
+        ));
+        attributes.push(KeyValue::new("network.peer.port", i64::from(peer.port())));
     }
 }
 
