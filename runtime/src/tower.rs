@@ -232,7 +232,9 @@ impl GrpcLayer {
 
     /// How a server finds the other end of a call's connection, recorded as
     /// `network.peer.address` and `network.peer.port`. With tonic:
-    /// `.peer(|extensions| extensions.get::<TcpConnectInfo>().and_then(TcpConnectInfo::remote_addr))`.
+    /// `.peer(|extensions| extensions.get::<TcpConnectInfo>().and_then(TcpConnectInfo::remote_addr))`
+    /// (served over TLS, tonic's info is a `TlsConnectInfo<TcpConnectInfo>`: its
+    /// `get_ref().remote_addr()`, as tonic's `Request::remote_addr` reads both).
     /// Each request is given the [`PeerAddress`](crate::propagation::PeerAddress)
     /// found, which a `#[traced_rpc]` server reads too. Nothing on a client.
     pub fn peer(

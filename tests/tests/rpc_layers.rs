@@ -357,6 +357,11 @@ fn a_server_records_the_peer_its_connection_comes_from() {
             ],
             "the client behind the proxy, layer {layered}"
         );
+        assert_eq!(
+            served(&[("forwarded", "for=unknown")], layered),
+            [None, Some("192.0.2.7".to_owned()), Some("5123".to_owned())],
+            "a proxy naming no client is not the client, layer {layered}"
+        );
     }
     // A gRPC server records the peer alone; a client, nothing of it.
     let grpc = |layer: otel_traced::tower::GrpcLayer| {

@@ -128,18 +128,21 @@ pub struct RequestTarget<'a> {
     pub forwarded_host: Option<&'a str>,
     /// The other end of the connection the request came on ([`PeerAddress`]):
     /// a server's `network.peer.address` and `network.peer.port`, and its
-    /// `client.address` where no proxy names the original client.
+    /// `client.address` where no proxy forwarded the request.
     pub peer: Option<std::net::SocketAddr>,
+    /// A proxy forwarded the request (it has a `Forwarded` or `X-Forwarded-For`
+    /// header): the peer is the proxy, not the client, whatever the header names.
+    pub forwarded: bool,
 }
 
 /// The other end of the connection a request came on, in the request's
 /// extensions (`http::Request`, `tonic::Request`): a server records it as
 /// `network.peer.address` and `network.peer.port`, and an HTTP server as
-/// `client.address` where no proxy names the original client. A server does not
-/// know it from the request alone: [`HttpLayer::peer`](crate::tower::HttpLayer::peer)
-/// and [`GrpcLayer::peer`](crate::tower::GrpcLayer::peer) put it there from the
-/// server's connection info, or the application's own middleware (a tonic
-/// interceptor, from `Request::remote_addr`).
+/// `client.address` where no proxy forwarded the request. A server does not know
+/// it from the request alone: the layers' `peer(..)` (`HttpLayer::peer`,
+/// `GrpcLayer::peer`, feature `http`) put it there from the server's connection
+/// info, or the application's own middleware (a tonic interceptor, from
+/// `Request::remote_addr`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PeerAddress(pub std::net::SocketAddr);
 
@@ -521,6 +524,9 @@ mod http_carriers {
                 .then(|| request.extensions().get::<super::PeerAddress>())
                 .flatten()
                 .map(|peer| peer.0),
+            forwarded: received
+                && (request.headers().contains_key(http::header::FORWARDED)
+                    || request.headers().contains_key("x-forwarded-for")),
         }
     }
 

@@ -424,7 +424,8 @@ pub(crate) fn attributes(
 ) -> Vec<KeyValue> {
     // Room for every attribute of the side and protocol: one allocation.
     let capacity = match (&rpc.protocol, rpc.side) {
-        (Protocol::Http { .. }, Side::Server) => 12,
+        (Protocol::Http { .. }, Side::Server) => 13,
+        (Protocol::Grpc { .. }, Side::Server) => 7,
         _ => 6,
     };
     let mut attributes = Vec::with_capacity(capacity);
@@ -514,11 +515,15 @@ pub(crate) fn attributes(
                     if let Some((address, port)) = server_host_port(None, &asked) {
                         push_server(&mut attributes, address, port);
                     }
-                    // The original client: as a proxy says it, else the peer.
+                    // The original client: as a proxy says it, else the peer if
+                    // no proxy forwarded the request (one naming no client, or
+                    // `unknown`, is not the client).
                     let client = match (target.forwarded_for, target.peer) {
                         (Some(client), _) => Some(client.to_owned()),
-                        (None, Some(peer)) => Some(peer.ip().to_canonical().to_string()),
-                        (None, None) => None,
+                        (None, Some(peer)) if !target.forwarded => {
+                            Some(peer.ip().to_canonical().to_string())
+                        }
+                        _ => None,
                     };
                     if let Some(client) = client {
                         attributes.push(KeyValue::new("client.address", client));
