@@ -124,7 +124,7 @@ async fn a_dropped_returned_future_ends_its_span_as_cancelled() {
         drop(fetch_later(1));
     })
     .await;
-    assert_eq!(captured.spans().len(), 1, "ended once: {}", captured.tree());
+    assert_eq!(captured.spans().len(), 1, "one span: {}", captured.tree());
     let span = &captured.spans()[0];
     assert_eq!(span.name, "fetch_later");
     assert_eq!(
