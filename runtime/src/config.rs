@@ -138,6 +138,9 @@ pub(crate) struct Settings {
     pub span_limits: SpanLimits,
     pub logs: LogsDestination,
     pub exception_signal: ExceptionSignal,
+    /// `OTEL_SEMCONV_STABILITY_OPT_IN=rpc/dup`: the deprecated RPC attributes and
+    /// histograms beside the current ones.
+    pub legacy_rpc: bool,
     pub metrics: MetricsSettings,
     /// What the guard's shutdown and flush wait at most.
     pub shutdown_timeout: Duration,
@@ -558,6 +561,9 @@ impl Config {
             log_value_length_limit: logs::value_length_limit(vars)?,
             span_limits: span_limits(vars)?,
             exception_signal: logs::exception_signal(vars)?,
+            legacy_rpc: vars
+                .get("OTEL_SEMCONV_STABILITY_OPT_IN")
+                .is_some_and(|variable| crate::rpc::opts_into_legacy_rpc(variable.value)),
             metrics: metrics::settings(
                 vars,
                 &destination,

@@ -535,6 +535,7 @@ pub(crate) fn install(
     }
     // Only now: an `init()` refused above must not change the installed one's limit.
     crate::value::set_value_length_limit(settings.value_length_limit);
+    crate::rpc::set_legacy_rpc(settings.legacy_rpc);
     if let Some(metrics) = &mut metrics {
         metrics.install(settings.metrics.all_functions);
     }

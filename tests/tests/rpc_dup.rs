@@ -1,7 +1,7 @@
 //! `OTEL_SEMCONV_STABILITY_OPT_IN=rpc/dup`: gRPC spans carry the deprecated RPC
 //! attributes beside the current ones, and the deprecated duration histograms in
 //! milliseconds are recorded beside the current ones, in a binary of its own (the
-//! variable is read once per process).
+//! variable is read once per process, or from an installation's configuration).
 
 use opentelemetry_proto::tonic::metrics::v1::{Metric, metric};
 use otel_traced::opentelemetry::Value;
@@ -97,9 +97,11 @@ fn histogram(receiver: &Receiver, name: &str) -> (Metric, Vec<(TextAttributes, u
 fn rpc_dup_records_the_deprecated_histograms_in_milliseconds_too() {
     let _turn = opted_in();
     let receiver = Receiver::start(Transport::Grpc);
+    // The configuration's variables, not the environment's, say it here.
     let guard = Config::from_vars([
         ("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint().as_str()),
         ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ("OTEL_SEMCONV_STABILITY_OPT_IN", "rpc/dup"),
     ])
     .install()
     .expect("installs");
@@ -128,4 +130,29 @@ fn rpc_dup_records_the_deprecated_histograms_in_milliseconds_too() {
         assert_eq!(metric.unit, "s", "{current}");
         assert_eq!(points.len(), 1, "{current}: still recorded");
     }
+}
+
+/// `Config::from_vars` opts in without the environment, in a child process (the
+/// environment's choice is read once).
+#[test]
+fn rpc_dup_is_read_from_the_configurations_variables() {
+    if std::env::var_os(otel_traced_tests::CHILD).is_none() {
+        otel_traced_tests::passes_in_a_child_process(
+            "rpc_dup_is_read_from_the_configurations_variables",
+            &[],
+        );
+        return;
+    }
+    let guard = Config::from_vars([
+        ("OTEL_TRACES_EXPORTER", "none"),
+        ("OTEL_METRICS_EXPORTER", "none"),
+        ("OTEL_SEMCONV_STABILITY_OPT_IN", "rpc/dup"),
+    ])
+    .install()
+    .expect("installs");
+    let captured = capture(|| call_reserve(Request::new(())));
+    for span in captured.spans() {
+        assert_eq!(attribute(span, "rpc.system"), Some(&string("grpc")));
+    }
+    guard.shutdown().expect("a clean shutdown");
 }

@@ -1106,6 +1106,16 @@ fn logs_go_beside_spans_sent_over_otlp_unless_told_otherwise() {
 }
 
 #[test]
+fn rpc_dup_is_read_from_the_configurations_variables() {
+    let legacy = |value: &str| settings(&[("OTEL_SEMCONV_STABILITY_OPT_IN", value)]).legacy_rpc;
+    assert!(!settings(&[]).legacy_rpc);
+    assert!(legacy("rpc/dup"));
+    assert!(legacy("http, RPC/DUP "));
+    assert!(!legacy("http"));
+    assert!(!legacy("rpc"));
+}
+
+#[test]
 fn exception_signal_opt_in() {
     let signal =
         |value: &str| settings(&[("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", value)]).exception_signal;

@@ -13,6 +13,7 @@ mod open;
 mod reply;
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 pub use batch::{MessageBatch, ReceivedMessage, ReceivedMessages};
 // The expansion's helpers, reached through `__private`.
@@ -150,16 +151,56 @@ impl RpcMeta {
     }
 }
 
-/// Whether `OTEL_SEMCONV_STABILITY_OPT_IN` asks for the deprecated RPC attributes
-/// beside the current ones (`rpc/dup`), for backends that only know the old ones.
-/// Read once: instrumentation must not change its output mid-process.
+/// Whether the deprecated RPC attributes are emitted beside the current ones
+/// (`OTEL_SEMCONV_STABILITY_OPT_IN=rpc/dup`, for backends that only know the old
+/// ones): as the installed configuration says ([`set_legacy_rpc`], which reads it
+/// from the configuration's variables, `Config::from_vars` too), else as the
+/// environment says, read once.
 pub(crate) fn emits_legacy_rpc() -> bool {
-    static LEGACY: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *LEGACY.get_or_init(|| {
-        std::env::var("OTEL_SEMCONV_STABILITY_OPT_IN").is_ok_and(|value| {
-            value
-                .split(',')
-                .any(|entry| entry.trim().eq_ignore_ascii_case("rpc/dup"))
-        })
-    })
+    match LEGACY_RPC.load(Ordering::Relaxed) {
+        LEGACY_RPC_OFF => false,
+        LEGACY_RPC_ON => true,
+        _ => legacy_rpc_from_env(),
+    }
+}
+
+/// [`emits_legacy_rpc`]: not known yet, off or on.
+static LEGACY_RPC: AtomicU8 = AtomicU8::new(LEGACY_RPC_UNKNOWN);
+const LEGACY_RPC_UNKNOWN: u8 = 0;
+const LEGACY_RPC_OFF: u8 = 1;
+const LEGACY_RPC_ON: u8 = 2;
+
+/// The environment's choice, kept unless an installation set one meanwhile.
+#[cold]
+fn legacy_rpc_from_env() -> bool {
+    let from_env = std::env::var("OTEL_SEMCONV_STABILITY_OPT_IN")
+        .is_ok_and(|value| opts_into_legacy_rpc(&value));
+    let _ = LEGACY_RPC.compare_exchange(
+        LEGACY_RPC_UNKNOWN,
+        if from_env {
+            LEGACY_RPC_ON
+        } else {
+            LEGACY_RPC_OFF
+        },
+        Ordering::Relaxed,
+        Ordering::Relaxed,
+    );
+    LEGACY_RPC.load(Ordering::Relaxed) == LEGACY_RPC_ON
+}
+
+/// Sets what an installation's configuration says of the deprecated RPC
+/// attributes, before anything of it records.
+pub(crate) fn set_legacy_rpc(on: bool) {
+    LEGACY_RPC.store(
+        if on { LEGACY_RPC_ON } else { LEGACY_RPC_OFF },
+        Ordering::Relaxed,
+    );
+}
+
+/// Whether an `OTEL_SEMCONV_STABILITY_OPT_IN` value asks for `rpc/dup` (a
+/// comma-separated list; other entries are other conventions' opt-ins).
+pub(crate) fn opts_into_legacy_rpc(value: &str) -> bool {
+    value
+        .split(',')
+        .any(|entry| entry.trim().eq_ignore_ascii_case("rpc/dup"))
 }
