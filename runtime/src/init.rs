@@ -250,18 +250,17 @@ impl Guard {
     /// still waits for the metrics exporter or the console's output is queued after
     /// it, and any more wait for that one (one at a time, whichever thread asks,
     /// two threads at most). An error also counts the spans and log
-    /// records accepted before the flush and lost since the previous flush, by
-    /// exports of the processors' own schedule too (whose failures the SDK's flush
-    /// does not see): an estimate while spans flow on (a loss may show at a later
-    /// flush, or twice), exact once calls have stopped, as at shutdown. The
+    /// records lost since the previous flush, by exports of the processors' own
+    /// schedule too (whose failures the SDK's flush does not see), each loss once:
+    /// a loss from a full queue may show at a later flush (it is known once a
+    /// flush drained the queue), and what was still on its way when a flush timed
+    /// out is counted when it is lost, not before. The
     /// console prints the spans it held for more of their printed trace to come (a
     /// task spawned with the request's context); a trace whose root still runs
     /// stays held until it ends. The console's metrics summary is not printed
     /// here: it is the run's, at shutdown.
     pub fn force_flush(&self) -> Result<(), ShutdownError> {
         let deadline = Instant::now() + self.shutdown_timeout;
-        let (spans_accepted, log_records_accepted) =
-            (self.counters.accepted(), self.log_counters.accepted());
         let logs = self.logs.clone().map(|logs| {
             crate::background::start("otel-traced-logs-flush", move || logs.force_flush())
         });
@@ -288,8 +287,8 @@ impl Guard {
                 ("metrics", metrics),
             ],
             Dropped {
-                spans: self.counters.lost_since_flushed(spans_accepted),
-                log_records: self.log_counters.lost_since_flushed(log_records_accepted),
+                spans: self.counters.lost_since_flushed(),
+                log_records: self.log_counters.lost_since_flushed(),
             },
         )
     }

@@ -78,7 +78,7 @@ pub(crate) struct Counters {
     /// In exports that failed, or parts of them not tried.
     failed: AtomicU64,
     /// What [`Counters::lost_since_flushed`] last saw lost.
-    flushed_unexported: AtomicU64,
+    flushed_lost: AtomicU64,
     /// Handed to the exporter so far.
     given: AtomicU64,
     /// Dropped from the full queue, as far as [`Counters::given`] could tell.
@@ -199,16 +199,14 @@ impl Counters {
         self.accepted.load(Ordering::Acquire)
     }
 
-    /// Spans lost since the previous flush, once a flush of the `accepted` spans
-    /// ended: those of them not exported (spans ended while it ran are no loss
-    /// yet), less what the previous flush saw lost, so that one outage does not
-    /// make every later flush an error. An estimate where spans flow on: those of
-    /// later calls exported during the flush hide a loss until a quieter flush,
-    /// which may then count it again, and a flush that timed out counts spans
-    /// still on their way; shutdown's count is the exact one.
-    pub(crate) fn lost_since_flushed(&self, accepted: u64) -> u64 {
-        let lost = accepted.saturating_sub(self.exported.load(Ordering::Acquire));
-        lost.saturating_sub(self.flushed_unexported.swap(lost, Ordering::AcqRel))
+    /// Items lost since the previous flush, once a flush ended: [`Counters::lost`]
+    /// less what the previous flush saw, so that one outage does not make every
+    /// later flush an error, and each loss is said once. Items still on their way
+    /// when a flush timed out are no loss (yet): that flush's error says it timed
+    /// out, and a later flush or the shutdown counts them if they are lost.
+    pub(crate) fn lost_since_flushed(&self) -> u64 {
+        let lost = self.lost();
+        lost.saturating_sub(self.flushed_lost.swap(lost, Ordering::AcqRel))
     }
 }
 
@@ -388,6 +386,7 @@ mod tests {
     use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
     use opentelemetry_sdk::trace::{SpanData, SpanExporter};
     use std::sync::{Arc, Mutex};
+    use std::time::Duration;
 
     #[test]
     fn an_overflowing_queue_is_said_once_an_episode() {
@@ -421,30 +420,29 @@ mod tests {
     }
 
     #[test]
-    fn a_flush_counts_each_loss_once_and_no_span_ended_while_it_ran() {
+    fn a_flush_counts_each_loss_once_and_none_on_its_way() {
         let counters = Counters::default();
         counters.accept(10);
-        let before_flush = counters.accepted();
-        counters.accept(5); // ended while the flush ran
-        counters.exported(8);
-        assert_eq!(counters.lost_since_flushed(before_flush), 2);
+        // A flush that exported 8 of them: the other 2 were dropped from the queue.
+        let flushed = counters.flushed(|| {
+            counters.accept(5); // ended while the flush ran
+            counters.exported(8);
+            Ok(())
+        });
+        assert!(flushed.is_ok());
+        assert_eq!(counters.lost_since_flushed(), 2);
         counters.exported(5);
-        assert_eq!(
-            counters.lost_since_flushed(counters.accepted()),
-            0,
-            "said once"
-        );
-        counters.accept(3);
-        assert_eq!(counters.lost_since_flushed(counters.accepted()), 3);
-        // Spans counted lost by a flush that timed out, exported after it: the
-        // next loss is counted whole, not hidden behind them.
-        let counters = Counters::default();
+        assert_eq!(counters.lost_since_flushed(), 0, "said once");
+        // A flush that timed out with spans on their way, exported after it: no
+        // loss, and the next loss (the collector gone) is counted whole.
         counters.accept(1_000);
-        assert_eq!(counters.lost_since_flushed(counters.accepted()), 1_000);
+        let timed_out = counters.flushed(|| Err(OTelSdkError::Timeout(Duration::from_secs(5))));
+        assert!(timed_out.is_err());
+        assert_eq!(counters.lost_since_flushed(), 0, "on their way");
         counters.exported(1_000);
-        assert_eq!(counters.lost_since_flushed(counters.accepted()), 0);
         counters.accept(300);
-        assert_eq!(counters.lost_since_flushed(counters.accepted()), 300);
+        counters.failed(300);
+        assert_eq!(counters.lost_since_flushed(), 300);
     }
 
     /// Takes requests, failing those whose first span is named in `fails` with
