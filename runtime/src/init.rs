@@ -224,6 +224,18 @@ pub struct Guard {
     shutdown_timeout: Duration,
     /// The console exporter's held spans, when spans are printed there.
     console: Option<crate::console::HeldSpans>,
+    /// The flushes of spans and of log records under way, one at a time each.
+    flushes: Flushes,
+}
+
+/// One flush of each signal at a time: the SDK's batch processors queue each
+/// flush asked for on a bounded channel and forget it when it times out, so
+/// flushes asked for faster than a stuck exporter drains fill it, and the
+/// shutdown then cannot be asked for.
+#[derive(Debug, Default)]
+struct Flushes {
+    spans: crate::background::OneAtATime,
+    log_records: crate::background::OneAtATime,
 }
 
 impl Guard {
@@ -239,6 +251,7 @@ impl Guard {
             log_counters: Arc::default(),
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             console: None,
+            flushes: Flushes::default(),
         }
     }
 
@@ -246,10 +259,12 @@ impl Guard {
     /// exporters, the three at once within one deadline (the shutdown timeout, for
     /// logs, metrics and the console's printing, which goes on after an error
     /// when its output blocks; the span processor's flush has its own, 5 s); each signal
-    /// is flushed whatever the others' exports say; a flush while an earlier one
-    /// still waits for the metrics exporter or the console's output is queued after
-    /// it, and any more wait for that one (one at a time, whichever thread asks,
-    /// two threads at most). An error also counts the spans and log
+    /// is flushed whatever the others' exports say; a flush of a signal while an
+    /// earlier one still waits for its exporter (or the console's output) is
+    /// queued after it, and any more wait for that one (one at a time, whichever
+    /// thread asks, two threads at most a signal: a stuck exporter cannot make
+    /// flushes pile up in the SDK's bounded queue of requests, which would leave
+    /// the shutdown no room). An error also counts the spans and log
     /// records lost since the previous flush, by exports of the processors' own
     /// schedule too (whose failures the SDK's flush does not see), each loss once:
     /// a loss from a full queue may show at a later flush (it is known once a
@@ -262,7 +277,7 @@ impl Guard {
     pub fn force_flush(&self) -> Result<(), ShutdownError> {
         let deadline = Instant::now() + self.shutdown_timeout;
         let logs = self.logs.clone().map(|logs| {
-            crate::background::start("otel-traced-logs-flush", move || logs.force_flush())
+            (self.flushes.log_records).start("otel-traced-logs-flush", move || logs.force_flush())
         });
         let metrics = self
             .metrics
@@ -270,10 +285,10 @@ impl Guard {
             // The console's summary is the whole run's, printed at shutdown.
             .filter(|metrics| !metrics.summarises_at_shutdown())
             .map(crate::metrics::Pipeline::start_flush);
-        let spans = self
-            .provider
-            .as_ref()
-            .map_or(Ok(()), SdkTracerProvider::force_flush);
+        let spans = self.provider.clone().map(|provider| {
+            (self.flushes.spans).start("otel-traced-spans-flush", move || provider.force_flush())
+        });
+        let spans = spans.map_or(Ok(()), |spans| spans.wait_until(deadline));
         // Within the deadline too: the console's writer may block, and the export
         // it blocks holds the console's output.
         let printed = (self.console.as_ref()).and_then(crate::console::HeldSpans::start_flush);
@@ -562,6 +577,7 @@ pub(crate) fn install(
         log_counters,
         shutdown_timeout: settings.shutdown_timeout,
         console,
+        flushes: Flushes::default(),
     })
 }
 
@@ -592,6 +608,7 @@ pub fn use_global_provider() -> Result<Guard, InitError> {
         log_counters: Arc::default(),
         shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
         console: None,
+        flushes: Flushes::default(),
     })
 }
 
