@@ -9,6 +9,9 @@
 //! call returns, the capture waits for the work it handed on (a task it spawned, a
 //! thread given its context, a response body dropped later) up to [`SETTLE`]: until
 //! no context made from the capture's lives and no span of its traces is running.
+//! It keeps every span that records, as a span processor of yours would: also one
+//! a sampler records without sampling it (`RecordOnly`), which an export leaves
+//! out.
 //!
 //! ```
 //! use otel_traced::traced;
@@ -39,7 +42,9 @@ use std::time::{Duration, Instant};
 
 /// How long a capture waits, once its call returned, for work it handed on: work
 /// given to another task or thread ends soon after the call; a context or span
-/// kept longer (by a server started inside the capture, say) is not waited for.
+/// kept longer (by a server started inside the capture, say, or held by the
+/// call's output) costs the capture this long, and a span ending later is not in
+/// it.
 /// `capture` where a current-thread tokio runtime is entered does not wait (what
 /// it would wait for runs on that runtime's thread, which may be this one): use
 /// `capture_async` there. (That holds on its `spawn_blocking` threads too, where
