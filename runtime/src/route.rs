@@ -106,11 +106,15 @@ fn captures_active() -> bool {
 /// Makes `destination` where every span not routed to a capture goes. Fails,
 /// returning it, when something is installed already.
 pub(crate) fn install(destination: Destination) -> Result<(), Destination> {
+    // Before the lock: the hook is chained under the panic hook's own lock, which
+    // a thread panicking holds while its hook runs, and a hook opening a span
+    // reads what is installed (an install holding this lock meanwhile would wait
+    // for that thread, and it for this one).
+    crate::panic::install_location_hook();
     let mut installed = INSTALLED.write().unwrap_or_else(PoisonError::into_inner);
     if installed.is_some() {
         return Err(destination);
     }
-    crate::panic::install_location_hook();
     let generation = GENERATION.fetch_add(1, Ordering::AcqRel) + 1;
     *installed = Some((generation, destination));
     ENABLED.fetch_or(INSTALLED_BIT, Ordering::Release);
