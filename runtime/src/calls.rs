@@ -192,10 +192,12 @@ pub(crate) fn while_opening<R>(counts: &'static CallCounts, open: impl FnOnce() 
 }
 
 /// The counters of the span being sampled: those its call site handed over, else
-/// (a span opened by other code on our provider) those of its name.
+/// (a span opened by other code on our provider) those of its name. Taken: a span
+/// opened while this one is decided (by a sampler of the application's wrapping
+/// ours) is another operation.
 #[inline]
 pub(crate) fn counts_of_span(name: &str) -> &'static CallCounts {
-    OPENING.with(Cell::get).unwrap_or_else(|| counts_for(name))
+    OPENING.with(Cell::take).unwrap_or_else(|| counts_for(name))
 }
 
 #[cfg(test)]
@@ -213,8 +215,13 @@ mod tests {
     #[test]
     fn the_call_site_counters_win_while_opening() {
         let site = counts_for("calls.tests.site");
-        let seen = while_opening(site, || counts_of_span("calls.tests.elsewhere"));
+        let (seen, nested) = while_opening(site, || {
+            // A span opened while this one is decided is another operation.
+            let seen = counts_of_span("calls.tests.elsewhere");
+            (seen, counts_of_span("calls.tests.nested"))
+        });
         assert!(std::ptr::eq(seen, site));
+        assert!(std::ptr::eq(nested, counts_for("calls.tests.nested")));
         assert!(std::ptr::eq(
             counts_of_span("calls.tests.elsewhere"),
             counts_for("calls.tests.elsewhere")

@@ -179,8 +179,12 @@ struct Handoff;
 
 impl Handoff {
     fn new(decided: SamplingResult, root_trace_id: Option<TraceId>) -> Self {
-        let _ = DECIDED.try_with(|cell| cell.set(Some(decided)));
-        let _ = DECIDED_TRACE_ID.try_with(|cell| cell.set(root_trace_id));
+        // The trace id only with its decision: while the thread's locals are
+        // destroyed, the decision's may be gone (the trace id's, never), and the
+        // SDK then decides again, on a trace id of its own.
+        if DECIDED.try_with(|cell| cell.set(Some(decided))).is_ok() {
+            let _ = DECIDED_TRACE_ID.try_with(|cell| cell.set(root_trace_id));
+        }
         Handoff
     }
 }
