@@ -1,5 +1,8 @@
 //! `#[traced_rpc]` on its own, the carriers built by hand: names, kinds, the
 //! attributes of the conventions, extraction and injection, and status mapping.
+// The expansion's uses of a carrier named `_request` are its own (clippy's
+// pedantic lint, which CI's clippy then checks here).
+#![warn(clippy::used_underscore_binding)]
 
 use otel_traced::opentelemetry::Value;
 use otel_traced::opentelemetry::trace::{SpanKind, Status};
@@ -390,6 +393,25 @@ fn an_error_that_is_not_a_status_is_recorded_as_traced_records_errors() {
         Some(&string("rpc_attribute::Unreachable"))
     );
     assert_eq!(span.status, Status::error("inventory unreachable"));
+}
+
+/// A handler that does not read its request, named so; and a client sending one.
+#[traced_rpc(service = "shop.v1.Health")]
+fn health(_request: Request<()>) -> Result<Response<()>, tonic::Status> {
+    Ok(Response::new(()))
+}
+
+#[traced_rpc(client, service = "shop.v1.Health", method = "Check")]
+fn check_health(_request: Request<()>) -> Result<Response<()>, tonic::Status> {
+    Ok(Response::new(()))
+}
+
+#[test]
+fn a_carrier_the_body_does_not_read_is_still_the_carrier() {
+    let captured = capture(|| health(Request::new(())));
+    assert_eq!(&*captured.spans()[0].name, "shop.v1.Health/Health");
+    let captured = capture(|| check_health(Request::new(())));
+    assert_eq!(captured.spans()[0].span_kind, SpanKind::Client);
 }
 
 /// tonic's examples name their handlers' `Result` so.

@@ -26,6 +26,7 @@ pub(super) fn count_messages(
     if carrier.batch {
         let messages = carrier.shared();
         quote! {
+            #[allow(clippy::used_underscore_binding)]
             let __otel_messages = #private::batch_len(#messages);
             #open
             __otel_span.handle().count_messages(__otel_messages);
@@ -110,7 +111,7 @@ pub(super) fn open_boundary(
         );
         return quote! {
             #meta
-            #[allow(unused_mut)] let mut __otel_span = #opening #set_baggage;
+            #[allow(unused_mut, clippy::used_underscore_binding)] let mut __otel_span = #opening #set_baggage;
         };
     };
     let ident = &carrier.ident;
@@ -141,7 +142,7 @@ pub(super) fn open_boundary(
             };
             quote! {
                 #meta
-                #[allow(unused_mut)] let mut __otel_span = #opening #set_baggage;
+                #[allow(unused_mut, clippy::used_underscore_binding)] let mut __otel_span = #opening #set_baggage;
             }
         }
         // A batch `process` links to its messages and is parented by the current
@@ -163,12 +164,12 @@ pub(super) fn open_boundary(
             });
             quote! {
                 #meta
-                #[allow(unused_mut)] let mut __otel_span = #opening #set_baggage;
+                #[allow(unused_mut, clippy::used_underscore_binding)] let mut __otel_span = #opening #set_baggage;
             }
         }
         (_, Side::Server) => quote! {
             #meta
-            #[allow(unused_mut)] let mut __otel_span = __OTEL_TRACED_CALLSITE.serve(&__OTEL_TRACED_RPC, #borrowed, #call, #links, #record)#set_baggage;
+            #[allow(unused_mut, clippy::used_underscore_binding)] let mut __otel_span = __OTEL_TRACED_CALLSITE.serve(&__OTEL_TRACED_RPC, #borrowed, #call, #links, #record)#set_baggage;
         },
         (_, Side::Client) => {
             let (rebind, target) = match carrier.access {
@@ -179,7 +180,7 @@ pub(super) fn open_boundary(
                 ),
                 // The signature's `mut`, if any, went to the body's binding.
                 Access::Owned => (
-                    quote!(let mut #ident = #ident;),
+                    quote!(#[allow(clippy::used_underscore_binding)] let mut #ident = #ident;),
                     quote_spanned!(ident.span()=> &mut #ident),
                 ),
             };
@@ -233,6 +234,7 @@ pub(super) fn open_boundary(
                     quote! {
                         #meta
                         #rebind
+                        #[allow(clippy::used_underscore_binding)]
                         let (__otel_created, __otel_fresh) = #created;
                         let __otel_any_fresh = ::core::convert::Into::<bool>::into(__otel_fresh);
                         let __otel_callsite = if __otel_any_fresh {
@@ -240,7 +242,8 @@ pub(super) fn open_boundary(
                         } else {
                             &__OTEL_TRACED_FORWARDING_CALLSITE
                         };
-                        #[allow(unused_mut)] let mut __otel_span = #opening #set_baggage;
+                        #[allow(unused_mut, clippy::used_underscore_binding)] let mut __otel_span = #opening #set_baggage;
+                        #[allow(clippy::used_underscore_binding)]
                         #inject;
                     }
                 }
@@ -253,12 +256,14 @@ pub(super) fn open_boundary(
                     quote! {
                         #meta
                         #rebind
+                        #[allow(clippy::used_underscore_binding)]
                         let __otel_fresh = #private::creation_link(#borrowed).is_none();
-                        #[allow(unused_mut)] let mut __otel_span = (if __otel_fresh {
+                        #[allow(unused_mut, clippy::used_underscore_binding)] let mut __otel_span = (if __otel_fresh {
                             #opening
                         } else {
                             #private::ActiveSpan::disabled()
                         })#set_baggage;
+                        #[allow(clippy::used_underscore_binding)]
                         if __otel_fresh {
                             __otel_span.inject(#target);
                         }
@@ -271,7 +276,8 @@ pub(super) fn open_boundary(
                     quote! {
                         #meta
                         #rebind
-                        #[allow(unused_mut)] let mut __otel_span = #opening #set_baggage;
+                        #[allow(unused_mut, clippy::used_underscore_binding)] let mut __otel_span = #opening #set_baggage;
+                        #[allow(clippy::used_underscore_binding)]
                         __otel_span.inject(#target);
                     }
                 }
