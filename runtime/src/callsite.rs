@@ -138,6 +138,25 @@ pub enum Parent<'a> {
     Context(Cow<'a, Context>),
 }
 
+/// How the openers take what records a span's arguments: one type for every call
+/// site, so that each annotated function does not get a copy of them of its own
+/// (a dozen kilobytes of code each, generic over the expansion's closure). Called
+/// once, when the span records.
+pub(crate) type Record<'r> = dyn FnMut(&mut Attributes<'_>) + 'r;
+
+/// `record` as a [`Record`]: run the first time only.
+#[inline]
+pub(crate) fn record_once(
+    record: impl FnOnce(&mut Attributes<'_>),
+) -> impl FnMut(&mut Attributes<'_>) {
+    let mut record = Some(record);
+    move |attributes| {
+        if let Some(record) = record.take() {
+            record(attributes);
+        }
+    }
+}
+
 /// What kind of call a span covers, which decides what ending early means.
 #[doc(hidden)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -346,19 +365,20 @@ impl Callsite {
         if !crate::route::is_enabled() {
             return ActiveSpan::disabled();
         }
-        self.start_function(name, parent, call, links, record)
+        self.start_function(name, parent, call, links(), &mut record_once(record))
     }
 
     /// Out of line: the expansion keeps only the check of [`Callsite::start_named`],
-    /// so a call with nothing installed stays a small function.
+    /// so a call with nothing installed stays a small function. Not generic: one
+    /// copy for every annotated function ([`Record`]).
     #[inline(never)]
     fn start_function(
         &'static self,
         name: &'static str,
         parent: Parent<'_>,
         call: CallKind,
-        links: impl FnOnce() -> Vec<Link>,
-        record: impl FnOnce(&mut Attributes<'_>),
+        links: Vec<Link>,
+        record: &mut Record<'_>,
     ) -> ActiveSpan {
         if !crate::thread_exit::context_reachable() {
             return ActiveSpan::disabled();
@@ -375,7 +395,7 @@ impl Callsite {
         // The tally first: the vectors made after it go straight into the proposal
         // rather than through a copy read back at once (a stall, seen with `perf`).
         let tally = Tally::for_call(counts, timing);
-        let proposal = self.proposal(Cow::Borrowed(name), links(), Vec::new());
+        let proposal = self.proposal(Cow::Borrowed(name), links, Vec::new());
         self.open(proposal, tally, parent, call, Attach::Explicit, record)
     }
 
@@ -388,7 +408,7 @@ impl Callsite {
         parent: Parent<'_>,
         call: CallKind,
         attach: Attach,
-        record: impl FnOnce(&mut Attributes<'_>),
+        record: &mut Record<'_>,
     ) -> ActiveSpan {
         let SpanStart {
             name,
@@ -403,7 +423,7 @@ impl Callsite {
     /// Opens the span `proposal` describes, for a call that keeps `tally` (whose
     /// counters the sampler sees): built once where it is returned (a value set
     /// after would take a copy of the whole `ActiveSpan`).
-    #[inline]
+    #[inline(always)]
     fn open(
         &'static self,
         proposal: Proposed,
@@ -411,7 +431,7 @@ impl Callsite {
         parent: Parent<'_>,
         call: CallKind,
         attach: Attach,
-        record: impl FnOnce(&mut Attributes<'_>),
+        record: &mut Record<'_>,
     ) -> ActiveSpan {
         let counts = tally.as_ref().and_then(Tally::counts);
         let explicit = matches!(parent, Parent::Context(_));

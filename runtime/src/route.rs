@@ -170,7 +170,7 @@ impl TracerCache {
 
     /// Opens a span where `parent` leads: into the capture it belongs to, else
     /// with this call site's tracer for what is installed; `None` when neither.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn open(
         &self,
         scope: impl Fn() -> InstrumentationScope,

@@ -3,7 +3,9 @@
 //! the client.
 
 use super::{Protocol, RpcMeta, Side, emits_legacy_rpc};
-use crate::callsite::{Attach, CallKind, Callsite, Parent, SpanStart, boundary_base};
+use crate::callsite::{
+    Attach, CallKind, Callsite, Parent, Record, SpanStart, boundary_base, record_once,
+};
 use crate::propagation::{
     AsExtractor, AsInjector, Extract, Inject, RequestTarget, with_propagator,
 };
@@ -80,6 +82,7 @@ impl Callsite {
             return ActiveSpan::disabled();
         };
         let extracted = extract(&current, carrier);
+        let record = &mut record_once(record);
         self.serve_extracted(rpc, carrier, &current, extracted, call, links, record)
     }
 
@@ -97,7 +100,15 @@ impl Callsite {
         };
         let extracted = extract(&current, carrier);
         let read = extracted.span().span_context().clone();
-        let span = self.serve_extracted(rpc, carrier, &current, extracted, call, Vec::new, |_| {});
+        let span = self.serve_extracted(
+            rpc,
+            carrier,
+            &current,
+            extracted,
+            call,
+            Vec::new,
+            &mut |_| {},
+        );
         (span, read)
     }
 
@@ -113,7 +124,7 @@ impl Callsite {
         extracted: Context,
         call: CallKind,
         links: impl FnOnce() -> Vec<Link>,
-        record: impl FnOnce(&mut Attributes<'_>),
+        record: &mut Record<'_>,
     ) -> ActiveSpan {
         let parent = match carrier.served_under() {
             Some((layer, read)) if read == extracted.span().span_context() => {
@@ -150,6 +161,7 @@ impl Callsite {
             return ActiveSpan::disabled();
         }
         let start = self.boundary_start(rpc, &carrier.target(), server, links());
+        let record = &mut record_once(record);
         self.start_enabled(start, parent, call, Attach::Explicit, record)
     }
 
@@ -184,7 +196,7 @@ impl Callsite {
         let mut links = links();
         links.extend(link_to(&created));
         let start = self.boundary_start(rpc, &RequestTarget::default(), server, links);
-        self.start_under(start, parent, call, record)
+        self.start_under(start, parent, call, &mut record_once(record))
     }
 
     /// Opens the span of a messaging operation that takes its parent from the
@@ -208,6 +220,7 @@ impl Callsite {
             return ActiveSpan::disabled();
         }
         let start = self.boundary_start(rpc, &RequestTarget::default(), server, links());
+        let record = &mut record_once(record);
         self.start_enabled(start, parent, call, Attach::Explicit, record)
     }
 
@@ -219,7 +232,7 @@ impl Callsite {
         start: SpanStart,
         parent: Context,
         call: CallKind,
-        record: impl FnOnce(&mut Attributes<'_>),
+        record: &mut Record<'_>,
     ) -> ActiveSpan {
         let span = {
             let _parent = parent.clone().attach();
