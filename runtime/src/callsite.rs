@@ -267,10 +267,15 @@ pub fn link<T: LinkTarget + ?Sized>(target: &T) -> SpanContext {
 }
 
 /// The links given with `link = ..`; invalid span contexts (nothing to link to)
-/// are left out.
+/// are left out. The expressions run only where the current context can be
+/// reached: they are the user's, which would not run without the annotation (a
+/// call from a thread-local's destructor, while its thread exits, opens nothing).
 #[doc(hidden)]
-pub fn links<const N: usize>(targets: [SpanContext; N]) -> Vec<Link> {
-    targets
+pub fn links<const N: usize>(targets: impl FnOnce() -> [SpanContext; N]) -> Vec<Link> {
+    if !crate::thread_exit::context_reachable() {
+        return Vec::new();
+    }
+    targets()
         .into_iter()
         .filter(SpanContext::is_valid)
         .map(Link::with_context)

@@ -439,8 +439,8 @@ impl Config {
     /// How long the guard's shutdown waits for the last exports, spans, log records
     /// and metrics together (at least 1 ms, at most a day): 5 s by default. An OTLP
     /// export that would outlast it (a slow collector, a retry) loses what it
-    /// carries, and the guard says how many spans. `Guard::force_flush` waits as long for logs and
-    /// metrics; the SDK bounds a flush of spans or log records and the metrics'
+    /// carries, and the guard says how many spans. `Guard::force_flush` waits as
+    /// long; the SDK bounds a flush of spans or log records and the metrics'
     /// shutdown itself, at 5 s.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = Some(timeout);

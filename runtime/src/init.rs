@@ -256,9 +256,9 @@ impl Guard {
     }
 
     /// Exports every span, log record and measurement so far, waiting for the
-    /// exporters, the three at once within one deadline (the shutdown timeout, for
-    /// logs, metrics and the console's printing, which goes on after an error
-    /// when its output blocks; the span processor's flush has its own, 5 s); each signal
+    /// exporters, the three at once within one deadline (the shutdown timeout; the
+    /// console's printing goes on after an error when its output blocks, and the
+    /// SDK gives up a flush of spans or log records itself after 5 s); each signal
     /// is flushed whatever the others' exports say; a flush of a signal while an
     /// earlier one still waits for its exporter (or the console's output) is
     /// queued after it, and any more wait for that one (one at a time, whichever
@@ -596,8 +596,10 @@ pub(crate) fn install(
 /// ```
 pub fn use_global_provider() -> Result<Guard, InitError> {
     route::install(route::Destination::Global).map_err(|_| InitError::AlreadyInitialized)?;
-    // The environment's limit, not one a guard still shutting down left.
+    // The environment's limit and conventions, not those a guard still shutting
+    // down left.
     crate::value::forget_value_length_limit();
+    crate::rpc::forget_legacy_rpc();
     Ok(Guard {
         installed: true,
         provider: None,

@@ -97,7 +97,8 @@ fn histogram(receiver: &Receiver, name: &str) -> (Metric, Vec<(TextAttributes, u
 fn rpc_dup_records_the_deprecated_histograms_in_milliseconds_too() {
     let _turn = opted_in();
     let receiver = Receiver::start(Transport::Grpc);
-    // The configuration's variables, not the environment's, say it here.
+    // The configuration's variables say it (here as the environment does: the
+    // child process below has only the configuration's).
     let guard = Config::from_vars([
         ("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint().as_str()),
         ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
@@ -151,6 +152,7 @@ fn rpc_dup_is_read_from_the_configurations_variables() {
     .install()
     .expect("installs");
     let captured = capture(|| call_reserve(Request::new(())));
+    assert_eq!(captured.spans().len(), 2, "{}", captured.tree());
     for span in captured.spans() {
         assert_eq!(attribute(span, "rpc.system"), Some(&string("grpc")));
     }

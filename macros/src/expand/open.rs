@@ -94,7 +94,7 @@ pub(super) fn open_span(
             .links
             .iter()
             .map(|link| quote_spanned!(link.span()=> #private::link(&(#link))));
-        quote!(|| #private::links([#(#links),*]))
+        quote!(|| #private::links(|| [#(#links),*]))
     };
     // `__otel_messages`: the batch's size, counted before the span opens.
     let count = batch.map(|_| {

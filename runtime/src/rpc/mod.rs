@@ -189,12 +189,19 @@ fn legacy_rpc_from_env() -> bool {
 }
 
 /// Sets what an installation's configuration says of the deprecated RPC
-/// attributes, before anything of it records.
+/// attributes, as it is installed (a span opened across the moment may have
+/// some of them).
 pub(crate) fn set_legacy_rpc(on: bool) {
     LEGACY_RPC.store(
         if on { LEGACY_RPC_ON } else { LEGACY_RPC_OFF },
         Ordering::Relaxed,
     );
+}
+
+/// Forgets what an installation said: the environment says it again (for the
+/// application's own provider, `use_global_provider`).
+pub(crate) fn forget_legacy_rpc() {
+    LEGACY_RPC.store(LEGACY_RPC_UNKNOWN, Ordering::Relaxed);
 }
 
 /// Whether an `OTEL_SEMCONV_STABILITY_OPT_IN` value asks for `rpc/dup` (a
