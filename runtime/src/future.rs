@@ -117,6 +117,7 @@ impl<F: Future, O: RecordOutcome<F::Output>, S: BorrowMut<ActiveSpan>> Future
         let inner = unsafe { this.inner.map_unchecked_mut(|inner| &mut **inner) };
         let output = std::task::ready!(span.catch_panic(&mut current, || inner.poll(task)));
         if let Some(outcome) = this.outcome.take() {
+            span.handle().note_end();
             outcome.record(span.handle(), &output);
         }
         // Ended under the caller's context, as a synchronous call's span is: what

@@ -345,6 +345,17 @@ impl SpanHandle {
         });
     }
 
+    /// Notes that the call ended, before its outcome is recorded: formatting an
+    /// error (its `source()` chain, the event) or a returned value is no part of
+    /// the call, and would make a call that is recorded last longer than one that
+    /// is not.
+    #[inline]
+    pub fn note_end(&mut self) {
+        if let Some(tally) = &mut self.tally {
+            tally.note_end();
+        }
+    }
+
     /// Leaves the context a sync call's body ran in (`current`, from
     /// [`ActiveSpan::enter_once`]), once its outcome is recorded, noting first
     /// that the call ended: its duration ends before the context is restored rather

@@ -1250,3 +1250,49 @@ fn a_grpc_call_given_up_is_measured_cancelled_sampled_or_not() {
         assert_eq!(count(&served, &cancelled), 1, "{sampler}: {served:#?}");
     }
 }
+
+/// An error slow to say what it is (a `Display` that reads a file, say).
+#[derive(Debug)]
+struct SlowToSay;
+
+impl std::fmt::Display for SlowToSay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        f.write_str("slow to say")
+    }
+}
+
+impl std::error::Error for SlowToSay {}
+
+#[traced(metrics)]
+fn fails_slow_to_say() -> Result<(), SlowToSay> {
+    Err(SlowToSay)
+}
+
+#[traced(metrics)]
+async fn fails_slow_to_say_awaited() -> Result<(), SlowToSay> {
+    Err(SlowToSay)
+}
+
+#[test]
+fn a_calls_duration_ends_before_its_error_is_formatted() {
+    let _turn = turn();
+    let receiver = Receiver::start(Transport::Grpc);
+    let guard = install(&receiver, "grpc", &[]);
+    assert!(fails_slow_to_say().is_err());
+    assert!(futures::executor::block_on(fails_slow_to_say_awaited()).is_err());
+    guard.shutdown().expect("a clean shutdown");
+    let (_, points) = histogram(&receiver, "otel_traced.function.duration");
+    assert_eq!(points.len(), 2, "{points:?}");
+    for (attributes, point) in &points {
+        assert_eq!(
+            attributes.get("error.type").map(String::as_str),
+            Some("metrics_export::SlowToSay")
+        );
+        assert!(
+            // The wrong answer is 0.3 s on: the span records, so its error is said.
+            point.sum.is_some_and(|sum| sum < 0.1),
+            "{attributes:?}: {point:?}"
+        );
+    }
+}

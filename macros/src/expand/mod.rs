@@ -59,6 +59,7 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
             let sync_outcome = outcome.as_ref().map(|outcome| {
                 quote! {
                     let __otel_output_ref = &__otel_output;
+                    __otel_handle.note_end();
                     #outcome
                 }
             });
