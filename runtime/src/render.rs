@@ -652,14 +652,16 @@ pub(crate) mod tests {
         );
     }
 
+    /// `value` as a line shows it.
+    fn shown(value: opentelemetry::Value) -> String {
+        let mut out = String::new();
+        write_value(&value, &mut out);
+        out
+    }
+
     #[test]
     fn long_values_and_arrays_are_cut_on_their_line() {
         use opentelemetry::{Array, StringValue, Value};
-        let shown = |value: Value| {
-            let mut out = String::new();
-            write_value(&value, &mut out);
-            out
-        };
         let body = format!("{}é", "x".repeat(199));
         assert_eq!(
             shown(Value::from(body.clone())),
@@ -694,11 +696,6 @@ pub(crate) mod tests {
     #[test]
     fn very_large_and_small_floats_are_written_with_an_exponent() {
         use opentelemetry::{Array, Value};
-        let shown = |value: Value| {
-            let mut out = String::new();
-            write_value(&value, &mut out);
-            out
-        };
         assert_eq!(shown(Value::F64(1e300)), "1e300");
         assert_eq!(shown(Value::F64(-2.5e-300)), "-2.5e-300");
         assert_eq!(shown(Value::F64(0.25)), "0.25");

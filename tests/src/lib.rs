@@ -114,6 +114,27 @@ pub fn assert_http_error(span: &SpanData, code: i64) {
     );
 }
 
+/// Asserts that `span` failed with an error of type `error_type` that is no reply
+/// of its boundary's: no `reply_key` (the status attribute of its protocol).
+pub fn assert_error_without_reply(span: &SpanData, reply_key: &str, error_type: &str) {
+    assert_eq!(attribute(span, reply_key), None, "{}", span.name);
+    assert_eq!(
+        attribute(span, "error.type"),
+        Some(&string(error_type)),
+        "{}",
+        span.name
+    );
+    assert!(
+        matches!(
+            span.status,
+            otel_traced::opentelemetry::trace::Status::Error { .. }
+        ),
+        "{}: {:?}",
+        span.name,
+        span.status
+    );
+}
+
 /// What two ways of making the same span (a layer and the attribute, say) must
 /// agree on: everything but ids and times.
 #[derive(Debug, PartialEq)]

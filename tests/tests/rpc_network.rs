@@ -20,7 +20,9 @@ use otel_traced::{baggage, traced, traced_rpc};
 use otel_traced_tests::shop_proto::inventory_client::InventoryClient;
 use otel_traced_tests::shop_proto::inventory_server::{Inventory, InventoryServer};
 use otel_traced_tests::shop_proto::{ReserveReply, ReserveRequest, StockUpdate, WatchRequest};
-use otel_traced_tests::{Shape, assert_child_of, attribute, shape, string};
+use otel_traced_tests::{
+    Shape, assert_child_of, assert_error_without_reply, assert_http_error, attribute, shape, string,
+};
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tonic::transport::Channel;
@@ -237,13 +239,7 @@ fn a_reqwest_error_made_of_a_status_is_the_clients_reply() {
     };
     let captured = capture(|| send_checked(request(), 409));
     assert!(captured.output().is_err());
-    let client = &captured.spans()[0];
-    assert_eq!(
-        attribute(client, "http.response.status_code"),
-        Some(&Value::I64(409))
-    );
-    assert_eq!(attribute(client, "error.type"), Some(&string("409")));
-    assert_eq!(client.status, Status::error(""));
+    assert_http_error(&captured.spans()[0], 409);
     // The same call answered with a success has the same status attribute.
     let captured = capture(|| send_checked(request(), 201));
     let client = &captured.spans()[0];
@@ -266,16 +262,10 @@ fn serve_checked(request: &http::Request<()>) -> reqwest::Result<u32> {
 #[test]
 fn a_reqwest_error_on_a_server_is_its_error_not_its_reply() {
     let captured = capture(|| serve_checked(&http::Request::new(())));
-    let server = &captured.spans()[0];
-    assert_eq!(attribute(server, "http.response.status_code"), None);
-    assert_eq!(
-        attribute(server, "error.type"),
-        Some(&string("reqwest::error::Error"))
-    );
-    assert!(
-        matches!(server.status, Status::Error { .. }),
-        "{:?}",
-        server.status
+    assert_error_without_reply(
+        &captured.spans()[0],
+        "http.response.status_code",
+        "reqwest::error::Error",
     );
 }
 
