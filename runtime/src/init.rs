@@ -384,7 +384,7 @@ impl Guard {
         // Only now: the spans flushed above were cut to this installation's limit.
         // Unless a new installation came meanwhile: the limit is its own now.
         if installed {
-            let _ = route::unless_installed(crate::value::forget_value_length_limit);
+            let _ = route::unless_installed(forget_installed_settings);
         }
         ShutdownError::of(
             [
@@ -581,6 +581,13 @@ pub(crate) fn install(
     })
 }
 
+/// Forgets what an installation set process-wide for what records (the value
+/// length limit, `rpc/dup`): the environment says them again.
+fn forget_installed_settings() {
+    crate::value::forget_value_length_limit();
+    crate::rpc::forget_legacy_rpc();
+}
+
 /// Sends our spans to whatever `opentelemetry::global` holds, for applications
 /// that build and install their own provider (and exporters, and propagators). The
 /// guard stops that when dropped, but does not shut the application's provider
@@ -598,8 +605,7 @@ pub fn use_global_provider() -> Result<Guard, InitError> {
     route::install(route::Destination::Global).map_err(|_| InitError::AlreadyInitialized)?;
     // The environment's limit and conventions, not those a guard still shutting
     // down left.
-    crate::value::forget_value_length_limit();
-    crate::rpc::forget_legacy_rpc();
+    forget_installed_settings();
     Ok(Guard {
         installed: true,
         provider: None,

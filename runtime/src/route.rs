@@ -279,7 +279,7 @@ fn open(
         CachedTracer::Global => Some(OpenedSpan::Global(
             opentelemetry::global::tracer_provider()
                 .tracer_with_scope(scope())
-                .build_with_context(within_length_limit(proposal.into_builder()), parent),
+                .build_with_context(opening_within_length_limit(proposal.into_builder()), parent),
         )),
     }
 }
@@ -287,7 +287,7 @@ fn open(
 /// A span's opening attributes cut to the value length limit for the
 /// application's own provider, which our pipelines' cut does not reach (the code
 /// location, what a request brought).
-fn within_length_limit(mut builder: SpanBuilder) -> SpanBuilder {
+fn opening_within_length_limit(mut builder: SpanBuilder) -> SpanBuilder {
     if let Some(attributes) = &mut builder.attributes {
         crate::value::attributes_within_length_limit(attributes);
     }

@@ -358,8 +358,9 @@ impl SpanHandle {
 
     /// Leaves the context a sync call's body ran in (`current`, from
     /// [`ActiveSpan::enter_once`]), once its outcome is recorded, noting first
-    /// that the call ended: its duration ends before the context is restored rather
-    /// than after, so that reading the clock overlaps that work. Only when a
+    /// that the call ended (where its outcome did not already): its duration ends
+    /// before the context is restored rather than after, so that reading the clock
+    /// overlaps that work. Only when a
     /// context was entered: a call that entered none (nothing installed) checks
     /// nothing more, and its duration ends when its span does.
     #[inline]
@@ -398,11 +399,10 @@ impl SpanHandle {
     #[cold]
     fn end_panicked(&mut self, payload: Box<dyn std::any::Any + Send>) -> ! {
         let report = PanicReport::take(&*payload);
+        // Its duration ends here, not when the future is dropped, and before the
+        // panic is recorded (its stack trace made text), as before an error.
+        self.note_end();
         self.record_panic(&report);
-        // Its duration ends here too, not when the future is dropped.
-        if let Some(tally) = &mut self.tally {
-            tally.note_end();
-        }
         if let Some(context) = self.context.take() {
             context.span().end();
         }

@@ -479,12 +479,11 @@ where
                 let awaiting_trailers = match &this.rpc.protocol {
                     Protocol::Http { .. } => {
                         let answer = Answer {
-                            reply: Reply::Http {
-                                status: response.status().as_u16(),
-                            },
                             version: protocol_version(response.version()),
-                            headers: None,
-                            received: false,
+                            ..Reply::Http {
+                                status: response.status().as_u16(),
+                            }
+                            .into()
                         };
                         span.handle().record_reply(this.rpc, Some(answer), false);
                         None
@@ -526,6 +525,8 @@ where
                 })))
             }
             Err(error) => {
+                // The call ended before its error is said.
+                span.handle().note_end();
                 record_failure(&mut span, Some(this.rpc), &error);
                 span.finish();
                 Poll::Ready(Err(error))

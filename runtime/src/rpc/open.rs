@@ -162,7 +162,7 @@ impl Callsite {
         }
         let start = self.boundary_start(rpc, &carrier.target(), server, links());
         let record = &mut record_once(record);
-        self.start_enabled(start, parent, call, Attach::Explicit, record)
+        self.start_boundary(start, parent, call, Attach::Explicit, record)
     }
 
     /// Opens the span of a messaging `process` (CONSUMER): a child of the current
@@ -221,7 +221,22 @@ impl Callsite {
         }
         let start = self.boundary_start(rpc, &RequestTarget::default(), server, links());
         let record = &mut record_once(record);
-        self.start_enabled(start, parent, call, Attach::Explicit, record)
+        self.start_boundary(start, parent, call, Attach::Explicit, record)
+    }
+
+    /// Opens a boundary span that may be recorded: out of line and not generic, so
+    /// that each annotated boundary (generic over its closures and carrier) does
+    /// not get a copy of the opening path of its own.
+    #[inline(never)]
+    fn start_boundary(
+        &'static self,
+        start: SpanStart,
+        parent: Parent<'_>,
+        call: CallKind,
+        attach: Attach,
+        record: &mut Record<'_>,
+    ) -> ActiveSpan {
+        self.start_enabled(start, parent, call, attach, record)
     }
 
     /// Starts a span under `parent`, a context read from a request or a message,
@@ -236,7 +251,7 @@ impl Callsite {
     ) -> ActiveSpan {
         let span = {
             let _parent = parent.clone().attach();
-            self.start_enabled(
+            self.start_boundary(
                 start,
                 Parent::Context(Cow::Borrowed(&parent)),
                 call,
@@ -494,7 +509,7 @@ pub(crate) fn attributes(
                 push_server(&mut attributes, address, port);
             }
             if rpc.side == Side::Server {
-                push_peer(&mut attributes, target.peer);
+                let _address = push_peer(&mut attributes, target.peer);
             }
         }
         Protocol::Http { route, template } => {
@@ -531,17 +546,15 @@ pub(crate) fn attributes(
                     // The original client: as a proxy says it, else the peer if
                     // no proxy forwarded the request (one naming no client, or
                     // `unknown`, is not the client).
-                    let client = match (target.forwarded_for, target.peer) {
-                        (Some(client), _) => Some(client.to_owned()),
-                        (None, Some(peer)) if !target.forwarded => {
-                            Some(peer.ip().to_canonical().to_string())
-                        }
+                    let peer = push_peer(&mut attributes, target.peer);
+                    let client = match (target.forwarded_for, peer) {
+                        (Some(client), _) => Some(Value::from(client.to_owned())),
+                        (None, Some(peer)) if !target.forwarded => Some(peer),
                         _ => None,
                     };
                     if let Some(client) = client {
                         attributes.push(KeyValue::new("client.address", client));
                     }
-                    push_peer(&mut attributes, target.peer);
                     if let Some(agent) = target.user_agent {
                         attributes.push(KeyValue::new("user_agent.original", agent.to_owned()));
                     }
@@ -603,15 +616,14 @@ fn push_method(attributes: &mut Vec<KeyValue>, method: Option<&str>) {
     }
 }
 
-/// `network.peer.address` and `network.peer.port` of a server's connection.
-fn push_peer(attributes: &mut Vec<KeyValue>, peer: Option<std::net::SocketAddr>) {
-    if let Some(peer) = peer {
-        attributes.push(KeyValue::new(
-            "network.peer.address",
-            peer.ip().to_canonical().to_string(),
-        ));
-        attributes.push(KeyValue::new("network.peer.port", i64::from(peer.port())));
-    }
+/// `network.peer.address` and `network.peer.port` of a server's connection; the
+/// address, as recorded (an IPv4 address as such, not mapped into IPv6).
+fn push_peer(attributes: &mut Vec<KeyValue>, peer: Option<std::net::SocketAddr>) -> Option<Value> {
+    let peer = peer?;
+    let address = Value::from(peer.ip().to_canonical().to_string());
+    attributes.push(KeyValue::new("network.peer.address", address.clone()));
+    attributes.push(KeyValue::new("network.peer.port", i64::from(peer.port())));
+    Some(address)
 }
 
 fn push_server(attributes: &mut Vec<KeyValue>, address: &str, port: Option<u16>) {
