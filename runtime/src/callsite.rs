@@ -404,9 +404,11 @@ impl Callsite {
         self.open(proposal, tally, parent, call, Attach::Explicit, record)
     }
 
-    /// Opens the span of a boundary call that may be recorded: inlined into the
-    /// out-of-line openers of `rpc/open.rs`.
-    #[inline]
+    /// Opens the span of a boundary call that may be recorded: out of line and
+    /// not generic, so that each annotated boundary (generic over its closures and
+    /// carrier, in `rpc/open.rs`) does not get a copy of the opening path of its
+    /// own.
+    #[inline(never)]
     pub(crate) fn start_enabled(
         &'static self,
         start: SpanStart,

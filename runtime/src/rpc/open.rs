@@ -162,7 +162,7 @@ impl Callsite {
         }
         let start = self.boundary_start(rpc, &carrier.target(), server, links());
         let record = &mut record_once(record);
-        self.start_boundary(start, parent, call, Attach::Explicit, record)
+        self.start_enabled(start, parent, call, Attach::Explicit, record)
     }
 
     /// Opens the span of a messaging `process` (CONSUMER): a child of the current
@@ -221,22 +221,7 @@ impl Callsite {
         }
         let start = self.boundary_start(rpc, &RequestTarget::default(), server, links());
         let record = &mut record_once(record);
-        self.start_boundary(start, parent, call, Attach::Explicit, record)
-    }
-
-    /// Opens a boundary span that may be recorded: out of line and not generic, so
-    /// that each annotated boundary (generic over its closures and carrier) does
-    /// not get a copy of the opening path of its own.
-    #[inline(never)]
-    fn start_boundary(
-        &'static self,
-        start: SpanStart,
-        parent: Parent<'_>,
-        call: CallKind,
-        attach: Attach,
-        record: &mut Record<'_>,
-    ) -> ActiveSpan {
-        self.start_enabled(start, parent, call, attach, record)
+        self.start_enabled(start, parent, call, Attach::Explicit, record)
     }
 
     /// Starts a span under `parent`, a context read from a request or a message,
@@ -251,7 +236,7 @@ impl Callsite {
     ) -> ActiveSpan {
         let span = {
             let _parent = parent.clone().attach();
-            self.start_boundary(
+            self.start_enabled(
                 start,
                 Parent::Context(Cow::Borrowed(&parent)),
                 call,
