@@ -548,8 +548,8 @@ pub(crate) fn install(
         return Err(InitError::AlreadyInitialized);
     }
     // Only now: an `init()` refused above must not change the installed one's limit.
-    crate::value::set_value_length_limit(settings.value_length_limit);
-    crate::rpc::set_legacy_rpc(settings.legacy_rpc);
+    crate::value::VALUE_LENGTH_LIMIT.install(settings.value_length_limit);
+    crate::rpc::LEGACY_RPC.install(settings.legacy_rpc);
     if let Some(metrics) = &mut metrics {
         metrics.install(settings.metrics.all_functions);
     }
@@ -584,8 +584,8 @@ pub(crate) fn install(
 /// Forgets what an installation set process-wide for what records (the value
 /// length limit, `rpc/dup`): the environment says them again.
 fn forget_installed_settings() {
-    crate::value::forget_value_length_limit();
-    crate::rpc::forget_legacy_rpc();
+    crate::value::VALUE_LENGTH_LIMIT.forget();
+    crate::rpc::LEGACY_RPC.forget();
 }
 
 /// Sends our spans to whatever `opentelemetry::global` holds, for applications

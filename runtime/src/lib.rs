@@ -52,6 +52,7 @@ mod render;
 mod route;
 pub mod rpc;
 mod sampling;
+mod setting;
 mod span;
 #[cfg(feature = "tokio")]
 mod spawn;

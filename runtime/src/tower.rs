@@ -83,19 +83,18 @@ impl HttpLayer {
     /// Spans of the requests a server receives (kind Server), continuing the
     /// callers' traces.
     pub fn server() -> Self {
-        HttpLayer {
-            side: Side::Server,
-            route: None,
-            over_tls: false,
-            peer: None,
-        }
+        Self::on(Side::Server)
     }
 
     /// Spans of the requests a client sends (kind Client), their context injected
     /// into the headers.
     pub fn client() -> Self {
+        Self::on(Side::Client)
+    }
+
+    fn on(side: Side) -> Self {
         HttpLayer {
-            side: Side::Client,
+            side,
             route: None,
             over_tls: false,
             peer: None,
@@ -181,18 +180,17 @@ impl fmt::Debug for GrpcLayer {
 impl GrpcLayer {
     /// Spans of the calls a server receives.
     pub fn server() -> Self {
-        GrpcLayer {
-            side: Side::Server,
-            server: None,
-            services: None,
-            peer: None,
-        }
+        Self::on(Side::Server)
     }
 
     /// Spans of the calls a client makes.
     pub fn client() -> Self {
+        Self::on(Side::Client)
+    }
+
+    fn on(side: Side) -> Self {
         GrpcLayer {
-            side: Side::Client,
+            side,
             server: None,
             services: None,
             peer: None,
@@ -312,15 +310,12 @@ impl<S> tower_layer::Layer<S> for HttpLayer {
     type Service = Traced<S>;
 
     fn layer(&self, inner: S) -> Traced<S> {
-        Traced {
-            inner,
-            boundary: Boundary::Http {
-                side: self.side,
-                route: self.route.clone(),
-                over_tls: self.over_tls,
-            },
-            peer: self.peer.clone().filter(|_| self.side == Side::Server),
-        }
+        let boundary = Boundary::Http {
+            side: self.side,
+            route: self.route.clone(),
+            over_tls: self.over_tls,
+        };
+        Traced::new(inner, boundary, self.peer.as_ref())
     }
 }
 
@@ -328,15 +323,12 @@ impl<S> tower_layer::Layer<S> for GrpcLayer {
     type Service = Traced<S>;
 
     fn layer(&self, inner: S) -> Traced<S> {
-        Traced {
-            inner,
-            boundary: Boundary::Grpc {
-                side: self.side,
-                server: self.server.clone(),
-                services: self.services.clone(),
-            },
-            peer: self.peer.clone().filter(|_| self.side == Side::Server),
-        }
+        let boundary = Boundary::Grpc {
+            side: self.side,
+            server: self.server.clone(),
+            services: self.services.clone(),
+        };
+        Traced::new(inner, boundary, self.peer.as_ref())
     }
 }
 
@@ -348,6 +340,19 @@ pub struct Traced<S> {
     boundary: Boundary,
     /// A server's finder of its requests' peers.
     peer: Option<PeerOf>,
+}
+
+impl<S> Traced<S> {
+    /// `inner` instrumented as `boundary`; a peer finder is a server's only.
+    fn new(inner: S, boundary: Boundary, peer: Option<&PeerOf>) -> Self {
+        let (Boundary::Http { side, .. } | Boundary::Grpc { side, .. }) = &boundary;
+        let peer = peer.filter(|_| *side == Side::Server).cloned();
+        Traced {
+            inner,
+            boundary,
+            peer,
+        }
+    }
 }
 
 impl<S: fmt::Debug> fmt::Debug for Traced<S> {

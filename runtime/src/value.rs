@@ -10,6 +10,7 @@
 //! `Debug`/`Display`, and a generic `T` without bounds falls through to "not
 //! recorded" (or to a compile error under `#[attr]`).
 
+use crate::setting::InstalledSetting;
 use opentelemetry::trace::Status;
 use opentelemetry::{Array, KeyValue, StringValue, Value};
 use opentelemetry_sdk::trace::SpanData;
@@ -17,7 +18,6 @@ use std::borrow::Cow;
 use std::fmt::{self, Debug, Display, Write as _};
 use std::rc::Rc;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Strings we format with `Debug` or `Display` are cut at this many characters, so
 /// that one large argument cannot bloat a span.
@@ -318,7 +318,7 @@ impl ScalarValue for str {
     #[inline]
     fn scalar_value(&self) -> Option<Value> {
         // Only a string longer in bytes than the limit in characters can be over it.
-        if let Some(limit) = value_length_limit()
+        if let Some(limit) = VALUE_LENGTH_LIMIT.get()
             && limit < self.len()
         {
             return Some(cut_copy(self, limit));
@@ -579,55 +579,17 @@ impl RecordedValue for Option<Value> {
 
 /// `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT` (or the general
 /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`), in characters as the specification counts
-/// them: set by `install` from its configuration, or read from the environment the
-/// first time a value is recorded without one (a test capture, say).
-static VALUE_LENGTH_LIMIT: AtomicUsize = AtomicUsize::new(NOT_CONFIGURED);
-const NOT_CONFIGURED: usize = usize::MAX;
-const NO_LIMIT: usize = usize::MAX - 1;
-
-pub(crate) fn set_value_length_limit(limit: Option<usize>) {
-    VALUE_LENGTH_LIMIT.store(limit.unwrap_or(NO_LIMIT).min(NO_LIMIT), Ordering::Relaxed);
-}
-
-/// Back to no configured limit, when the installation that set one is taken down:
-/// the environment's applies again, as before any install.
-pub(crate) fn forget_value_length_limit() {
-    VALUE_LENGTH_LIMIT.store(NOT_CONFIGURED, Ordering::Relaxed);
-}
-
-#[inline]
-fn value_length_limit() -> Option<usize> {
-    match VALUE_LENGTH_LIMIT.load(Ordering::Relaxed) {
-        NOT_CONFIGURED => value_length_limit_from_env(),
-        NO_LIMIT => None,
-        limit => Some(limit),
-    }
-}
-
-/// The limit read from the environment the first time one is needed; kept only
-/// if no installation set one meanwhile (a value recorded while `init()` runs).
-#[cold]
-fn value_length_limit_from_env() -> Option<usize> {
-    let from_env = crate::config::value_length_limit_from_env();
-    let kept = VALUE_LENGTH_LIMIT.compare_exchange(
-        NOT_CONFIGURED,
-        from_env.unwrap_or(NO_LIMIT).min(NO_LIMIT),
-        Ordering::Relaxed,
-        Ordering::Relaxed,
-    );
-    match kept {
-        Ok(_) | Err(NOT_CONFIGURED) => from_env,
-        Err(NO_LIMIT) => None,
-        Err(configured) => Some(configured),
-    }
-}
+/// them: as the installed configuration says, else the environment (a test
+/// capture, say).
+pub(crate) static VALUE_LENGTH_LIMIT: InstalledSetting<Option<usize>> =
+    InstalledSetting::new(crate::config::value_length_limit_from_env);
 
 /// Cuts string values (and each string of a string array) to the value length
 /// limit; other values pass unchanged. Inlined: without a limit (the default) it is
 /// one load and a branch per recorded value.
 #[inline]
 pub(crate) fn within_length_limit(value: Value) -> Value {
-    match value_length_limit() {
+    match VALUE_LENGTH_LIMIT.get() {
         None => value,
         Some(limit) => cut_to(value, limit),
     }
@@ -639,7 +601,7 @@ pub(crate) fn within_length_limit(value: Value) -> Value {
 /// `#[traced]` records were cut as they were recorded (which spares holding them
 /// whole, and serves an application's own provider too).
 pub(crate) fn cut_span_to_length_limit(span: &mut SpanData) {
-    let Some(limit) = value_length_limit() else {
+    let Some(limit) = VALUE_LENGTH_LIMIT.get() else {
         return;
     };
     cut_all_to(&mut span.attributes, limit);
@@ -660,7 +622,7 @@ pub(crate) fn cut_span_to_length_limit(span: &mut SpanData) {
 /// for what reaches a provider that is not ours whole (an exception event, a
 /// span's opening attributes), which our pipelines' cut does not see.
 pub(crate) fn attributes_within_length_limit(attributes: &mut [KeyValue]) {
-    if let Some(limit) = value_length_limit() {
+    if let Some(limit) = VALUE_LENGTH_LIMIT.get() {
         cut_all_to(attributes, limit);
     }
 }

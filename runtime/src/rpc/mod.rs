@@ -12,8 +12,8 @@ mod grpc_http;
 mod open;
 mod reply;
 
+use crate::setting::InstalledSetting;
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicU8, Ordering};
 
 pub use batch::{MessageBatch, ReceivedMessage, ReceivedMessages};
 // The expansion's helpers, reached through `__private`.
@@ -153,55 +153,15 @@ impl RpcMeta {
 
 /// Whether the deprecated RPC attributes are emitted beside the current ones
 /// (`OTEL_SEMCONV_STABILITY_OPT_IN=rpc/dup`, for backends that only know the old
-/// ones): as the installed configuration says ([`set_legacy_rpc`], which reads it
-/// from the configuration's variables, `Config::from_vars` too), else as the
-/// environment says, read once.
+/// ones): as the installed configuration says (which reads it from the
+/// configuration's variables, `Config::from_vars` too), else as the environment
+/// says.
+pub(crate) static LEGACY_RPC: InstalledSetting<bool> = InstalledSetting::new(|| {
+    std::env::var("OTEL_SEMCONV_STABILITY_OPT_IN").is_ok_and(|value| opts_into_legacy_rpc(&value))
+});
+
 pub(crate) fn emits_legacy_rpc() -> bool {
-    match LEGACY_RPC.load(Ordering::Relaxed) {
-        LEGACY_RPC_OFF => false,
-        LEGACY_RPC_ON => true,
-        _ => legacy_rpc_from_env(),
-    }
-}
-
-/// [`emits_legacy_rpc`]: not known yet, off or on.
-static LEGACY_RPC: AtomicU8 = AtomicU8::new(LEGACY_RPC_UNKNOWN);
-const LEGACY_RPC_UNKNOWN: u8 = 0;
-const LEGACY_RPC_OFF: u8 = 1;
-const LEGACY_RPC_ON: u8 = 2;
-
-/// The environment's choice, kept unless an installation set one meanwhile.
-#[cold]
-fn legacy_rpc_from_env() -> bool {
-    let from_env = std::env::var("OTEL_SEMCONV_STABILITY_OPT_IN")
-        .is_ok_and(|value| opts_into_legacy_rpc(&value));
-    let _ = LEGACY_RPC.compare_exchange(
-        LEGACY_RPC_UNKNOWN,
-        if from_env {
-            LEGACY_RPC_ON
-        } else {
-            LEGACY_RPC_OFF
-        },
-        Ordering::Relaxed,
-        Ordering::Relaxed,
-    );
-    LEGACY_RPC.load(Ordering::Relaxed) == LEGACY_RPC_ON
-}
-
-/// Sets what an installation's configuration says of the deprecated RPC
-/// attributes, as it is installed (a span opened across the moment may have
-/// some of them).
-pub(crate) fn set_legacy_rpc(on: bool) {
-    LEGACY_RPC.store(
-        if on { LEGACY_RPC_ON } else { LEGACY_RPC_OFF },
-        Ordering::Relaxed,
-    );
-}
-
-/// Forgets what an installation said: the environment says it again (for the
-/// application's own provider, `use_global_provider`).
-pub(crate) fn forget_legacy_rpc() {
-    LEGACY_RPC.store(LEGACY_RPC_UNKNOWN, Ordering::Relaxed);
+    LEGACY_RPC.get()
 }
 
 /// Whether an `OTEL_SEMCONV_STABILITY_OPT_IN` value asks for `rpc/dup` (a
