@@ -229,7 +229,8 @@ impl GrpcLayer {
     }
 
     /// How a server finds the other end of a call's connection, recorded as
-    /// `network.peer.address` and `network.peer.port`. With tonic:
+    /// `network.peer.address` and `network.peer.port`, and as `client.address` and
+    /// `client.port` where no proxy names the original client. With tonic:
     /// `.peer(|extensions| extensions.get::<TcpConnectInfo>().and_then(TcpConnectInfo::remote_addr))`
     /// (served over TLS, tonic's info is a `TlsConnectInfo<TcpConnectInfo>`: its
     /// `get_ref().remote_addr()`, as tonic's `Request::remote_addr` reads both).

@@ -505,23 +505,52 @@ fn list_orders(request: &http::Request<()>) -> Reply {
 }
 
 #[test]
-fn a_grpc_server_reads_its_peer_from_its_request() {
-    let mut request = Request::new("hi".to_owned());
-    let peer = "10.1.2.3:4000".parse().unwrap();
-    request
-        .extensions_mut()
-        .insert(otel_traced::propagation::PeerAddress(peer));
-    let captured = capture(|| futures::executor::block_on(unary_echo(request)));
-    let span = &captured.spans()[0];
+fn a_grpc_server_reads_its_peer_and_client_from_its_request() {
+    let served = |metadata: &[(&'static str, &str)]| {
+        let mut request = Request::new("hi".to_owned());
+        let peer = "10.1.2.3:4000".parse().unwrap();
+        request
+            .extensions_mut()
+            .insert(otel_traced::propagation::PeerAddress(peer));
+        for (key, value) in metadata {
+            request.metadata_mut().insert(*key, value.parse().unwrap());
+        }
+        let captured = capture(|| futures::executor::block_on(unary_echo(request)));
+        let span = &captured.spans()[0];
+        [
+            "network.peer.address",
+            "network.peer.port",
+            "client.address",
+            "client.port",
+        ]
+        .map(|key| attribute(span, key).cloned())
+    };
+    let peer = [Some(string("10.1.2.3")), Some(Value::I64(4000))];
     assert_eq!(
-        attribute(span, "network.peer.address"),
-        Some(&string("10.1.2.3"))
+        served(&[]),
+        [
+            peer[0].clone(),
+            peer[1].clone(),
+            peer[0].clone(),
+            peer[1].clone()
+        ],
+        "no proxy: the peer is the client"
     );
     assert_eq!(
-        attribute(span, "network.peer.port"),
-        Some(&Value::I64(4000))
+        served(&[("x-forwarded-for", "203.0.113.9, 10.0.0.1")]),
+        [
+            peer[0].clone(),
+            peer[1].clone(),
+            Some(string("203.0.113.9")),
+            None
+        ],
+        "the client a proxy names in the metadata"
     );
-    assert_eq!(attribute(span, "client.address"), None);
+    assert_eq!(
+        served(&[("forwarded", "for=unknown")]),
+        [peer[0].clone(), peer[1].clone(), None, None],
+        "a proxy naming no client: the peer is the proxy"
+    );
 }
 
 #[test]

@@ -303,12 +303,13 @@ fn a_server_terminating_tls_itself_records_https() {
 }
 
 /// What a server span says of the connection and the client: `client.address`,
-/// `network.peer.address`, `network.peer.port`.
-fn peer_attributes(span: &otel_traced::sdk::trace::SpanData) -> [Option<String>; 3] {
+/// `network.peer.address`, `network.peer.port`, `client.port`.
+fn peer_attributes(span: &otel_traced::sdk::trace::SpanData) -> [Option<String>; 4] {
     [
         "client.address",
         "network.peer.address",
         "network.peer.port",
+        "client.port",
     ]
     .map(|key| otel_traced_tests::attribute(span, key).map(ToString::to_string))
 }
@@ -344,40 +345,72 @@ fn a_server_records_the_peer_its_connection_comes_from() {
             [
                 Some("192.0.2.7".to_owned()),
                 Some("192.0.2.7".to_owned()),
-                Some("5123".to_owned())
+                Some("5123".to_owned()),
+                None
             ],
-            "the peer is the client (an IPv4 address as such), layer {layered}"
+            "the peer is the client (an IPv4 address as such; its port is opt-in), layer {layered}"
         );
         assert_eq!(
             served(&[("x-forwarded-for", "203.0.113.9")], layered),
             [
                 Some("203.0.113.9".to_owned()),
                 Some("192.0.2.7".to_owned()),
-                Some("5123".to_owned())
+                Some("5123".to_owned()),
+                None
             ],
             "the client behind the proxy, layer {layered}"
         );
         assert_eq!(
             served(&[("forwarded", "for=unknown")], layered),
-            [None, Some("192.0.2.7".to_owned()), Some("5123".to_owned())],
+            [
+                None,
+                Some("192.0.2.7".to_owned()),
+                Some("5123".to_owned()),
+                None
+            ],
             "a proxy naming no client is not the client, layer {layered}"
         );
     }
-    // A gRPC server records the peer alone; a client, nothing of it.
-    let grpc = |layer: otel_traced::tower::GrpcLayer| {
+    // A gRPC server records the client's port too (the RPC conventions recommend
+    // it); a client, nothing of its peer.
+    let grpc = |layer: otel_traced::tower::GrpcLayer, forwarded_for: Option<&str>| {
         let mut request = request("POST", "/shop.Inventory/Reserve");
         request.extensions_mut().insert(peer);
+        if let Some(client) = forwarded_for {
+            request.headers_mut().insert(
+                "x-forwarded-for",
+                http::HeaderValue::from_str(client).unwrap(),
+            );
+        }
         let captured = capture(|| through_layer(layer.layer(replies(user_response)), request));
         peer_attributes(&captured.spans()[0])
     };
     let find = |extensions: &http::Extensions| extensions.get::<SocketAddr>().copied();
     assert_eq!(
-        grpc(otel_traced::tower::GrpcLayer::server().peer(find)),
-        [None, Some("192.0.2.7".to_owned()), Some("5123".to_owned())]
+        grpc(otel_traced::tower::GrpcLayer::server().peer(find), None),
+        [
+            Some("192.0.2.7".to_owned()),
+            Some("192.0.2.7".to_owned()),
+            Some("5123".to_owned()),
+            Some("5123".to_owned())
+        ]
     );
     assert_eq!(
-        grpc(otel_traced::tower::GrpcLayer::client().peer(find)),
-        [None, None, None]
+        grpc(
+            otel_traced::tower::GrpcLayer::server().peer(find),
+            Some("203.0.113.9")
+        ),
+        [
+            Some("203.0.113.9".to_owned()),
+            Some("192.0.2.7".to_owned()),
+            Some("5123".to_owned()),
+            None
+        ],
+        "the client behind the proxy (Envoy's header), its port unknown"
+    );
+    assert_eq!(
+        grpc(otel_traced::tower::GrpcLayer::client().peer(find), None),
+        [None, None, None, None]
     );
 }
 

@@ -128,7 +128,8 @@ pub struct RequestTarget<'a> {
     pub forwarded_host: Option<&'a str>,
     /// The other end of the connection the request came on ([`PeerAddress`]):
     /// a server's `network.peer.address` and `network.peer.port`, and its
-    /// `client.address` where no proxy forwarded the request.
+    /// `client.address` (a gRPC server's `client.port` too) where no proxy
+    /// forwarded the request.
     pub peer: Option<std::net::SocketAddr>,
     /// A proxy forwarded the request (it has a `Forwarded` or `X-Forwarded-For`
     /// header): the peer is the proxy, not the client, whatever the header names.
@@ -137,12 +138,12 @@ pub struct RequestTarget<'a> {
 
 /// The other end of the connection a request came on, in the request's
 /// extensions (`http::Request`, `tonic::Request`): a server records it as
-/// `network.peer.address` and `network.peer.port`, and an HTTP server as
-/// `client.address` where no proxy forwarded the request. A server does not know
-/// it from the request alone: the layers' `peer(..)` (`HttpLayer::peer`,
-/// `GrpcLayer::peer`, feature `http`) put it there from the server's connection
-/// info, or the application's own middleware (a tonic interceptor, from
-/// `Request::remote_addr`).
+/// `network.peer.address` and `network.peer.port`, and as `client.address` (a
+/// gRPC server as `client.port` too) where no proxy forwarded the request. A
+/// server does not know it from the request alone: the layers' `peer(..)`
+/// (`HttpLayer::peer`, `GrpcLayer::peer`, feature `http`) put it there from the
+/// server's connection info, or the application's own middleware (a tonic
+/// interceptor, from `Request::remote_addr`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PeerAddress(pub std::net::SocketAddr);
 
@@ -356,6 +357,7 @@ pub struct ReceivedOverTls;
 #[cfg(feature = "http")]
 mod http_carriers {
     use super::{Extract, Inject, RequestTarget, text};
+    use crate::propagation::forwarded;
 
     /// HTTP headers; a value that is not UTF-8 reads as [`NOT_UTF8`](super::NOT_UTF8),
     /// one that is but holds non-ASCII characters is kept.
@@ -433,35 +435,19 @@ mod http_carriers {
         }
     }
 
-    /// What the first proxy says of the original request: parameter `name` of the
-    /// first element of `Forwarded` (RFC 7239), else the first entry of the
-    /// de-facto `x_forwarded` header, as the HTTP conventions say to read them.
-    fn forwarded<'h>(
-        headers: &'h http::HeaderMap,
-        name: &str,
-        x_forwarded: &str,
-    ) -> Option<&'h str> {
-        let standard = || {
-            let value = headers.get(http::header::FORWARDED)?.to_str().ok()?;
-            let first_hop = value.split(',').next()?;
-            first_hop.split(';').find_map(|pair| {
-                let (key, value) = pair.split_once('=')?;
-                key.trim()
-                    .eq_ignore_ascii_case(name)
-                    .then(|| value.trim().trim_matches('"'))
-            })
-        };
-        let de_facto = || {
-            let value = headers.get(x_forwarded)?.to_str().ok()?;
-            value.split(',').next().map(str::trim)
-        };
-        standard().or_else(de_facto)
-    }
-
     /// The scheme of the original request, which a server behind a TLS proxy
     /// learns only from the proxy.
     fn forwarded_scheme(headers: &http::HeaderMap) -> Option<&'static str> {
-        web_scheme(forwarded(headers, "proto", "x-forwarded-proto")?)
+        web_scheme(forwarded::first_hop(
+            text_of(headers),
+            "proto",
+            "x-forwarded-proto",
+        )?)
+    }
+
+    /// A header's value, if it is visible ASCII (what proxies write).
+    fn text_of<'h>(headers: &'h http::HeaderMap) -> impl Fn(&str) -> Option<&'h str> {
+        move |key| headers.get(key)?.to_str().ok()
     }
 
     /// `http` or `https`, whatever their case; nothing else. A server's request
@@ -517,16 +503,18 @@ mod http_carriers {
             query: uri.query(),
             protocol_version: protocol_version(request.version()),
             user_agent: user_agent(request.headers()),
-            forwarded_for: forwarded_for(request.headers()),
-            forwarded_host: forwarded(request.headers(), "host", "x-forwarded-host")
-                .filter(|host| !host.is_empty()),
+            forwarded_for: forwarded::client(text_of(request.headers())),
+            forwarded_host: forwarded::first_hop(
+                text_of(request.headers()),
+                "host",
+                "x-forwarded-host",
+            )
+            .filter(|host| !host.is_empty()),
             peer: received
                 .then(|| request.extensions().get::<super::PeerAddress>())
                 .flatten()
                 .map(|peer| peer.0),
-            forwarded: received
-                && (request.headers().contains_key(http::header::FORWARDED)
-                    || request.headers().contains_key("x-forwarded-for")),
+            forwarded: received && forwarded::by_a_proxy(|key| request.headers().contains_key(key)),
         }
     }
 
@@ -536,30 +524,6 @@ mod http_carriers {
         headers
             .get(http::header::USER_AGENT)
             .and_then(|agent| std::str::from_utf8(agent.as_bytes()).ok())
-    }
-
-    /// The first hop's client, as a proxy says it: `Forwarded: for=` (its node
-    /// unquoted and without a port: `"[2001:db8::17]:4711"` is `2001:db8::17`),
-    /// else the first address of `X-Forwarded-For` (quoted or not). Obfuscated and
-    /// unknown nodes (`_hidden`, `unknown`), and what is no address or name (a
-    /// `Forwarded` value in `X-Forwarded-For`), name no address.
-    fn forwarded_for(headers: &http::HeaderMap) -> Option<&str> {
-        let node = forwarded(headers, "for", "x-forwarded-for")?.trim_matches('"');
-        let address = match node.strip_prefix('[') {
-            Some(bracketed) => bracketed.split_once(']')?.0,
-            // An IPv4 address or a name, with a port or not (a bare IPv6 address
-            // has several colons and no port).
-            None if node.matches(':').count() == 1 => node.split(':').next()?,
-            None => node,
-        };
-        let address_characters = address
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b".:-_%".contains(&b));
-        (address_characters
-            && !address.is_empty()
-            && !address.starts_with('_')
-            && !address.eq_ignore_ascii_case("unknown"))
-        .then_some(address)
     }
 
     /// `network.protocol.version` as the HTTP conventions write it.
@@ -605,6 +569,7 @@ impl Inject for reqwest::Request {
 #[cfg(feature = "tonic")]
 mod tonic_carriers {
     use super::{Extract, Inject, RequestTarget, text};
+    use crate::propagation::forwarded;
     use tonic::metadata::{KeyRef, MetadataKey, MetadataMap, MetadataValue};
 
     /// gRPC metadata (ASCII entries; binary `-bin` entries carry no propagation); a
@@ -661,12 +626,17 @@ mod tonic_carriers {
             Extract::keys(self.metadata())
         }
 
+        /// The peer and what a proxy says of the client: a tonic handler sees
+        /// neither the method nor the URI.
         fn target(&self) -> RequestTarget<'_> {
+            let metadata = self.metadata();
             RequestTarget {
                 peer: self
                     .extensions()
                     .get::<super::PeerAddress>()
                     .map(|peer| peer.0),
+                forwarded_for: forwarded::client(|key| metadata.get(key)?.to_str().ok()),
+                forwarded: forwarded::by_a_proxy(|key| metadata.contains_key(key)),
                 ..RequestTarget::default()
             }
         }

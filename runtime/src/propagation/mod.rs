@@ -8,6 +8,8 @@
 
 mod baggage;
 mod carrier;
+#[cfg(any(feature = "http", feature = "tonic"))]
+mod forwarded;
 mod trace_context;
 
 pub use crate::rpc::MessageBatch;

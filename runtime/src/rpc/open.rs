@@ -438,7 +438,7 @@ pub(crate) fn attributes(
     // Room for every attribute of the side and protocol: one allocation.
     let capacity = match (&rpc.protocol, rpc.side) {
         (Protocol::Http { .. }, Side::Server) => 13,
-        (Protocol::Grpc { .. }, Side::Server) => 7,
+        (Protocol::Grpc { .. }, Side::Server) => 9,
         _ => 6,
     };
     let mut attributes = Vec::with_capacity(capacity);
@@ -494,7 +494,7 @@ pub(crate) fn attributes(
                 push_server(&mut attributes, address, port);
             }
             if rpc.side == Side::Server {
-                let _address = push_peer(&mut attributes, target.peer);
+                push_peer_and_client(&mut attributes, target, ClientPort::Recorded);
             }
         }
         Protocol::Http { route, template } => {
@@ -528,18 +528,8 @@ pub(crate) fn attributes(
                     if let Some((address, port)) = server_host_port(None, &asked) {
                         push_server(&mut attributes, address, port);
                     }
-                    // The original client: as a proxy says it, else the peer if
-                    // no proxy forwarded the request (one naming no client, or
-                    // `unknown`, is not the client).
-                    let peer = push_peer(&mut attributes, target.peer);
-                    let client = match (target.forwarded_for, peer) {
-                        (Some(client), _) => Some(Value::from(client.to_owned())),
-                        (None, Some(peer)) if !target.forwarded => Some(peer),
-                        _ => None,
-                    };
-                    if let Some(client) = client {
-                        attributes.push(KeyValue::new("client.address", client));
-                    }
+                    // `client.port` is opt-in in the HTTP conventions.
+                    push_peer_and_client(&mut attributes, target, ClientPort::Left);
                     if let Some(agent) = target.user_agent {
                         attributes.push(KeyValue::new("user_agent.original", agent.to_owned()));
                     }
@@ -601,14 +591,42 @@ fn push_method(attributes: &mut Vec<KeyValue>, method: Option<&str>) {
     }
 }
 
-/// `network.peer.address` and `network.peer.port` of a server's connection; the
-/// address, as recorded (an IPv4 address as such, not mapped into IPv6).
-fn push_peer(attributes: &mut Vec<KeyValue>, peer: Option<std::net::SocketAddr>) -> Option<Value> {
-    let peer = peer?;
-    let address = Value::from(peer.ip().to_canonical().to_string());
-    attributes.push(KeyValue::new("network.peer.address", address.clone()));
-    attributes.push(KeyValue::new("network.peer.port", i64::from(peer.port())));
-    Some(address)
+/// Whether a server records `client.port` (the RPC conventions recommend it, the
+/// HTTP conventions leave it opt-in).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ClientPort {
+    Recorded,
+    Left,
+}
+
+/// A server's `network.peer.address` and `network.peer.port` (of its
+/// connection; an IPv4 address as such, not mapped into IPv6), and the original
+/// client: `client.address` as a proxy says it, else the peer if no proxy
+/// forwarded the request (one naming no client, or `unknown`, is not the client);
+/// `client.port` only of the peer (a proxy's `for=` port is its own choice).
+fn push_peer_and_client(
+    attributes: &mut Vec<KeyValue>,
+    target: &RequestTarget<'_>,
+    port: ClientPort,
+) {
+    let peer = target.peer.map(|peer| {
+        let address = Value::from(peer.ip().to_canonical().to_string());
+        attributes.push(KeyValue::new("network.peer.address", address.clone()));
+        attributes.push(KeyValue::new("network.peer.port", i64::from(peer.port())));
+        (address, peer.port())
+    });
+    match (target.forwarded_for, peer) {
+        (Some(client), _) => {
+            attributes.push(KeyValue::new("client.address", client.to_owned()));
+        }
+        (None, Some((address, peer_port))) if !target.forwarded => {
+            attributes.push(KeyValue::new("client.address", address));
+            if port == ClientPort::Recorded {
+                attributes.push(KeyValue::new("client.port", i64::from(peer_port)));
+            }
+        }
+        _ => {}
+    }
 }
 
 fn push_server(attributes: &mut Vec<KeyValue>, address: &str, port: Option<u16>) {
