@@ -147,13 +147,13 @@ pub(crate) struct Settings {
 }
 
 /// Builds the processor around the exporter given to [`Config::span_exporter`],
-/// counting what it exports (spans held to the attribute count limit given), with
-/// what a console exporter holds for a flush.
+/// counting what it exports (spans held to the limits given), with what a console
+/// exporter holds for a flush.
 pub(crate) type ProcessorFactory = Box<
     dyn FnOnce(
             BatchSettings,
             std::sync::Arc<crate::processor::Counters>,
-            u32,
+            crate::processor::ExportLimits,
         ) -> (
             crate::processor::BoxedProcessor,
             Option<crate::console::HeldSpans>,
@@ -349,8 +349,8 @@ impl Config {
     /// [`Config::exporter`] (the last call wins).
     pub fn span_exporter(mut self, exporter: impl SpanExporter + 'static) -> Self {
         self.exporter = None;
-        self.custom_exporter = Some(Box::new(move |batch, counters, max_attributes| {
-            crate::init::span_pipeline(exporter, batch, counters, max_attributes)
+        self.custom_exporter = Some(Box::new(move |batch, counters, limits| {
+            crate::init::span_pipeline(exporter, batch, counters, limits)
         }));
         self
     }

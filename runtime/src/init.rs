@@ -6,7 +6,7 @@ use crate::config::{
     ProcessorFactory, Propagator, Settings,
 };
 use crate::logs::CountedLogs;
-use crate::processor::{Accepted, BoxedProcessor, CountedExporter, Counters};
+use crate::processor::{Accepted, BoxedProcessor, CountedExporter, Counters, ExportLimits};
 use crate::route;
 use opentelemetry::KeyValue;
 use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
@@ -381,8 +381,10 @@ impl Guard {
         let metrics = metrics_now
             .or_else(|| metrics_after_spans.map(crate::metrics::Pipeline::start_shutdown))
             .map_or(Ok(()), |metrics| metrics.wait_until(deadline));
-        // Only now: the spans flushed above were cut to this installation's limit.
-        // Unless a new installation came meanwhile: the limit is its own now.
+        // Only now: values recorded while the spans were flushed were cut to this
+        // installation's limit (its exporter holds its own for what it exports
+        // later). Unless a new installation came meanwhile: the limit is its own
+        // now.
         if installed {
             let _ = route::unless_installed(forget_installed_settings);
         }
@@ -436,7 +438,7 @@ pub(crate) fn span_pipeline(
     exporter: impl SpanExporter + 'static,
     batch: BatchSettings,
     counters: Arc<Counters>,
-    max_attributes: u32,
+    limits: ExportLimits,
 ) -> (BoxedProcessor, Option<crate::console::HeldSpans>) {
     let console = (&exporter as &dyn std::any::Any)
         .downcast_ref::<crate::console::ConsoleExporter>()
@@ -449,7 +451,7 @@ pub(crate) fn span_pipeline(
     let exporter = CountedExporter {
         inner: exporter,
         counters,
-        max_attributes,
+        limits,
     };
     (crate::processor::batch(exporter, batch, delay), console)
 }
@@ -477,7 +479,10 @@ pub(crate) fn install(
     }));
     let spans_to_collector = matches!(settings.destination, Destination::Otlp(_));
     let mut console = None;
-    let max_attributes = settings.span_limits.max_attributes_per_span;
+    let limits = ExportLimits {
+        max_attributes: settings.span_limits.max_attributes_per_span,
+        value_length: settings.value_length_limit,
+    };
     let processor = match settings.destination {
         Destination::None => None,
         Destination::Console => {
@@ -488,19 +493,14 @@ pub(crate) fn install(
                 crate::console::ConsoleExporter::new(),
                 settings.batch,
                 Arc::clone(&counters),
-                max_attributes,
+                limits,
             );
             console = held;
             Some(processor)
         }
-        Destination::Otlp(otlp) => Some(otlp_processor(
-            otlp,
-            settings.batch,
-            &counters,
-            max_attributes,
-        )?),
+        Destination::Otlp(otlp) => Some(otlp_processor(otlp, settings.batch, &counters, limits)?),
         Destination::Custom => custom.map(|factory| {
-            let (processor, held) = factory(settings.batch, Arc::clone(&counters), max_attributes);
+            let (processor, held) = factory(settings.batch, Arc::clone(&counters), limits);
             console = held;
             processor
         }),
@@ -625,10 +625,10 @@ fn otlp_processor(
     otlp: crate::config::OtlpSettings,
     batch: crate::config::BatchSettings,
     counters: &Arc<Counters>,
-    max_attributes: u32,
+    limits: ExportLimits,
 ) -> Result<BoxedProcessor, InitError> {
     let exporter = crate::otlp::exporter(otlp, batch.export_timeout)?;
-    Ok(span_pipeline(exporter, batch, Arc::clone(counters), max_attributes).0)
+    Ok(span_pipeline(exporter, batch, Arc::clone(counters), limits).0)
 }
 
 /// The logs pipeline of the configuration, if it exports logs.
@@ -676,7 +676,7 @@ fn otlp_processor(
     _otlp: crate::config::OtlpSettings,
     _batch: crate::config::BatchSettings,
     _counters: &Arc<Counters>,
-    _max_attributes: u32,
+    _limits: ExportLimits,
 ) -> Result<BoxedProcessor, InitError> {
     Err(InitError::MissingFeature("otlp"))
 }

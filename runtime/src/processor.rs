@@ -10,7 +10,7 @@
 //! they are exported, so that what was lost can be said.
 
 use crate::config::BatchSettings;
-use crate::value::cut_span_to_length_limit;
+use crate::value::cut_span_to;
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{
@@ -215,9 +215,20 @@ impl Counters {
 pub(crate) struct CountedExporter<E> {
     pub inner: E,
     pub counters: Arc<Counters>,
+    pub limits: ExportLimits,
+}
+
+/// The limits an installation holds its spans to where they are exported (and a
+/// capture where it keeps them).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ExportLimits {
     /// `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`, which the SDK is given room past
     /// ([`with_room_for_repeats`]): held here, on the export thread.
     pub max_attributes: u32,
+    /// `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT`: the installation's own, also for
+    /// the spans it still exports after its guard stopped waiting for them (the
+    /// process-wide one is then the environment's, or the next installation's).
+    pub value_length: Option<usize>,
 }
 
 /// Counts the spans an exporter delivered, each attribute key kept once and every
@@ -239,7 +250,7 @@ impl<E: SpanExporter> SpanExporter for CountedExporter<E> {
             return Ok(());
         }
         for span in &mut batch {
-            settle_attributes(span, self.max_attributes);
+            settle_attributes(span, self.limits);
         }
         // One request, unless its spans weigh more than a collector takes at once.
         let parts = crate::batches::split(batch, crate::batches::BUDGET, crate::batches::weight);
@@ -310,11 +321,13 @@ pub(crate) fn with_room_for_repeats(limits: SpanLimits) -> SpanLimits {
 }
 
 /// `span`'s attributes as they are exported (and captured): each key once with its
-/// last value, held to `max_attributes`, strings cut to the value length limit.
-pub(crate) fn settle_attributes(span: &mut SpanData, max_attributes: u32) {
+/// last value, held to `limits`.
+pub(crate) fn settle_attributes(span: &mut SpanData, limits: ExportLimits) {
     keep_last_values(&mut span.attributes);
-    within_attribute_limit(span, max_attributes);
-    cut_span_to_length_limit(span);
+    within_attribute_limit(span, limits.max_attributes);
+    if let Some(limit) = limits.value_length {
+        cut_span_to(span, limit);
+    }
 }
 
 /// Holds `span`, each of its keys once already ([`keep_last_values`]), to `max`
@@ -381,7 +394,7 @@ fn fingerprint(key: &str) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use super::{CountedExporter, Counters, keep_last_values};
+    use super::{CountedExporter, Counters, ExportLimits, keep_last_values};
     use opentelemetry::KeyValue;
     use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
     use opentelemetry_sdk::trace::{SpanData, SpanExporter};
@@ -472,14 +485,28 @@ mod tests {
     /// `inner`.
     fn export_three_heavy<E: SpanExporter>(inner: E) -> (OTelSdkResult, u64, E) {
         use crate::batches::tests::span;
+        let batch = vec![span("a", 2 << 20), span("b", 2 << 20), span("c", 2 << 20)];
+        let limits = ExportLimits {
+            max_attributes: 128,
+            value_length: None,
+        };
+        export_through(inner, limits, batch)
+    }
+
+    /// Exports `batch` through a counting exporter around `inner`, which answers
+    /// at once: the result, the spans not exported, and `inner`.
+    fn export_through<E: SpanExporter>(
+        inner: E,
+        limits: ExportLimits,
+        batch: Vec<SpanData>,
+    ) -> (OTelSdkResult, u64, E) {
         let counters = Arc::new(Counters::default());
-        counters.accept(3);
+        counters.accept(batch.len() as u64);
         let exporter = CountedExporter {
             inner,
             counters: Arc::clone(&counters),
-            max_attributes: 128,
+            limits,
         };
-        let batch = vec![span("a", 2 << 20), span("b", 2 << 20), span("c", 2 << 20)];
         let result = {
             let mut export = std::pin::pin!(exporter.export(batch));
             match std::future::Future::poll(
@@ -502,6 +529,35 @@ mod tests {
             requests: Mutex::default(),
         });
         (3 - unexported, collector.requests.into_inner().unwrap())
+    }
+
+    /// Keeps the spans it is given.
+    #[derive(Debug, Default)]
+    struct Keeps(Mutex<Vec<SpanData>>);
+
+    impl SpanExporter for Keeps {
+        async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+            self.0.lock().unwrap().extend(batch);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn an_installations_spans_are_cut_to_its_own_length_limit() {
+        use crate::batches::tests::span;
+        // Whatever limit is in force in the process meanwhile (a guard that
+        // stopped waiting for its spans has given the environment's back).
+        for (own, kept) in [(Some(4), 4), (None, 100)] {
+            let limits = ExportLimits {
+                max_attributes: 128,
+                value_length: own,
+            };
+            let (result, unexported, keeps) =
+                export_through(Keeps::default(), limits, vec![span("a", 100)]);
+            assert!(result.is_ok() && unexported == 0);
+            let spans = keeps.0.into_inner().unwrap();
+            assert_eq!(spans[0].attributes[0].value.as_str().chars().count(), kept);
+        }
     }
 
     /// Panics in `export` itself, before it makes a future (as the console's

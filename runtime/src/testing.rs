@@ -28,7 +28,7 @@
 
 mod settle;
 
-use crate::processor::settle_attributes;
+use crate::processor::{ExportLimits, settle_attributes};
 use crate::render::{Style, render_trees};
 use crate::route::{CaptureRoute, Carried, lock};
 use opentelemetry::Context;
@@ -233,7 +233,12 @@ impl SpanProcessor for CaptureProcessor {
     }
 
     fn on_end(&self, mut span: SpanData) {
-        settle_attributes(&mut span, self.max_attributes);
+        // The value length limit in force (a capture has none of its own).
+        let limits = ExportLimits {
+            max_attributes: self.max_attributes,
+            value_length: crate::value::VALUE_LENGTH_LIMIT.get(),
+        };
+        settle_attributes(&mut span, limits);
         let mut recorded = lock(&self.recorded);
         recorded.running = recorded.running.saturating_sub(1);
         recorded.spans.push(span);

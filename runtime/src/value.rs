@@ -595,15 +595,12 @@ pub(crate) fn within_length_limit(value: Value) -> Value {
     }
 }
 
-/// Cuts every string a span carries to the value length limit, where our pipelines
+/// Cuts every string a span carries to `limit` characters, where our pipelines
 /// export it and where a capture keeps it: what a request brought (a user agent, a
 /// path, a gRPC status message), a type name, what code set through the API. Values
 /// `#[traced]` records were cut as they were recorded (which spares holding them
 /// whole, and serves an application's own provider too).
-pub(crate) fn cut_span_to_length_limit(span: &mut SpanData) {
-    let Some(limit) = VALUE_LENGTH_LIMIT.get() else {
-        return;
-    };
+pub(crate) fn cut_span_to(span: &mut SpanData, limit: usize) {
     cut_all_to(&mut span.attributes, limit);
     for event in &mut span.events.events {
         cut_all_to(&mut event.attributes, limit);
