@@ -1,6 +1,11 @@
 //! Every function form and option of `#[traced]`, checked on captured spans.
-// The expansion's own bindings of `_`-named parameters are no use of them.
-#![warn(clippy::used_underscore_binding)]
+// The expansion's own bindings of parameters are no use of `_`-named ones, no
+// binding without effect, no shadowing.
+#![warn(
+    clippy::used_underscore_binding,
+    clippy::no_effect_underscore_binding,
+    clippy::shadow_same
+)]
 
 use otel_traced::opentelemetry::trace::{SpanContext, SpanKind, Status, TraceContextExt};
 use otel_traced::opentelemetry::{Context, Value};
@@ -1060,6 +1065,31 @@ async fn hand_over_later(first: Loud, mut second: Loud, _permit: Loud) -> &'stat
     std::future::ready(()).await;
     let _ = &local;
     second.name()
+}
+
+/// A `_`-named parameter of a type without a destructor, plain and in a pattern.
+#[traced]
+fn quiet_bindings(id: u64, _flag: bool, (_left, right): (u32, u32)) -> u64 {
+    id + u64::from(right)
+}
+
+#[traced]
+async fn quiet_bindings_later(id: u64, _flag: bool) -> u64 {
+    id
+}
+
+#[test]
+fn underscore_named_parameters_are_recorded_as_any_other() {
+    let captured = capture(|| quiet_bindings(1, true, (2, 3)));
+    assert_eq!(*captured.output(), 4);
+    let span = &captured.spans()[0];
+    assert_eq!(own_keys(span), ["id", "_flag"], "a pattern is not recorded");
+    assert_eq!(attribute(span, "_flag"), Some(&Value::Bool(true)));
+    let captured = capture(|| futures::executor::block_on(quiet_bindings_later(5, false)));
+    assert_eq!(*captured.output(), 5);
+    let span = &captured.spans()[0];
+    assert_eq!(own_keys(span), ["id", "_flag"]);
+    assert_eq!(attribute(span, "_flag"), Some(&Value::Bool(false)));
 }
 
 /// Parameters bound by `_` and by patterns, one binding of which the body leaves

@@ -5,7 +5,11 @@
 //! same operations over a batch (`batch = messages`), linking to every message.
 // The expansion's uses of carriers named `_headers` are its own (clippy's pedantic
 // lint, which CI's clippy then checks here).
-#![warn(clippy::used_underscore_binding)]
+#![warn(
+    clippy::used_underscore_binding,
+    clippy::no_effect_underscore_binding,
+    clippy::shadow_same
+)]
 
 use otel_traced::opentelemetry::Value;
 use otel_traced::opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status, TraceId};

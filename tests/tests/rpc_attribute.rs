@@ -2,7 +2,11 @@
 //! attributes of the conventions, extraction and injection, and status mapping.
 // The expansion's uses of a carrier named `_request` are its own (clippy's
 // pedantic lint, which CI's clippy then checks here).
-#![warn(clippy::used_underscore_binding)]
+#![warn(
+    clippy::used_underscore_binding,
+    clippy::no_effect_underscore_binding,
+    clippy::shadow_same
+)]
 
 use otel_traced::opentelemetry::Value;
 use otel_traced::opentelemetry::trace::{SpanKind, Status};

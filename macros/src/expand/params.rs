@@ -65,16 +65,27 @@ pub(super) fn rebound_params(
                 (Some(quote!(mut)), quote!(unused_variables, unused_mut))
             }
         };
-        // Moving a `_`-named parameter here is no use of it (clippy's pedantic
-        // `used_underscore_binding` would take it for one).
+        let moved = moved_param_lints();
         Some(quote! {
             #(#cfg)*
             #(#lints)*
-            #[allow(#allowed, clippy::used_underscore_binding)]
+            #[allow(#allowed, #moved)]
             let #mutability #ident = #ident;
         })
     });
     quote!(#whole_self #(#rebound)*)
+}
+
+/// Clippy's lints a parameter's move into the body (`let name = name;`) would
+/// hear, though it is no use of a `_`-named parameter (`used_underscore_binding`),
+/// nor a binding without effect (`no_effect_underscore_binding`), nor a shadowing
+/// (`shadow_same`): the user's code has none of them.
+pub(super) fn moved_param_lints() -> TokenStream {
+    quote!(
+        clippy::used_underscore_binding,
+        clippy::no_effect_underscore_binding,
+        clippy::shadow_same
+    )
 }
 
 /// Takes `mut` off the signature's parameters whose `mut` [`rebound_params`] moves
