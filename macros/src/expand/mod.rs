@@ -191,7 +191,13 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
         }
     };
     let warnings = checked.warnings.iter().map(Warning::to_tokens);
+    // The user's braces stay the body's: a function whose body's braces are the
+    // macro's counts as the macro's, and the compiler and clippy say nothing of it
+    // (`dead_code`, `clippy::too_many_lines`, ..; an `#[expect]` of one is then
+    // unfulfilled).
+    let braces = function.block.brace_token;
     *function.block = syn::parse_quote!({ #(#warnings)* #open #body });
+    function.block.brace_token = braces;
     quote!(#function)
 }
 
