@@ -302,6 +302,7 @@ pub(crate) fn check(traced: &TracedFn, errors: Errors) -> syn::Result<Checked> {
         check_name(name, NameKind::Span, &mut findings.errors);
     }
     check_skip_list(traced, &mut findings.errors);
+    check_reserved_names(traced, &mut findings.errors);
     let boundary = traced
         .options
         .rpc
@@ -386,6 +387,27 @@ fn check_skip_list(traced: &TracedFn, errors: &mut Errors) {
                 format!("`{skipped}` is not a parameter of `{function}`; `skip(..)` lists parameter names"),
             ));
         }
+    }
+}
+
+/// The prefix of the expansion's own locals (`__otel_span`), bound before a
+/// parameter is moved into the body: a parameter of such a name would be taken
+/// for the expansion's where the body starts.
+const RESERVED_PREFIX: &str = "__otel_";
+
+fn check_reserved_names(traced: &TracedFn, errors: &mut Errors) {
+    let reserved = traced
+        .params
+        .iter()
+        .filter_map(|param| param.ident.as_ref())
+        .filter(|ident| ident.unraw().to_string().starts_with(RESERVED_PREFIX));
+    for ident in reserved {
+        errors.push(syn::Error::new(
+            ident.span(),
+            format!(
+                "`{ident}`: names starting with `{RESERVED_PREFIX}` are kept for the macro's own bindings, which the body would see in place of this parameter; rename it"
+            ),
+        ));
     }
 }
 
