@@ -753,13 +753,11 @@ fn shape(function: &ItemFn) -> (Shape, Option<Type>) {
         return (Shape::ReturnsFuture { boxed: false }, output);
     }
     if let Type::ImplTrait(bounds) = returned
-        && STREAMS
-            .iter()
-            .any(|stream| has_bound(&bounds.bounds, stream))
+        && is_stream(&bounds.bounds)
     {
         return (Shape::ReturnsStream { boxed: false }, None);
     }
-    if boxed_trait_object(returned).is_some_and(|object| has_bound(&object.bounds, "Stream"))
+    if boxed_trait_object(returned).is_some_and(|object| is_stream(&object.bounds))
         || boxed_alias(returned, &["BoxStream", "LocalBoxStream"]).is_some()
     {
         return (Shape::ReturnsStream { boxed: true }, None);
@@ -930,15 +928,37 @@ fn refuse_wrapper_bounds(output: &syn::ReturnType, errors: &mut Errors) {
     }
 }
 
-/// Whether one of `bounds` is a trait whose path ends in `name`.
-fn has_bound<'a>(bounds: impl IntoIterator<Item = &'a syn::TypeParamBound>, name: &str) -> bool {
-    bounds.into_iter().any(|bound| match bound {
-        syn::TypeParamBound::Trait(bound) => bound
-            .path
-            .segments
-            .last()
-            .is_some_and(|last| last.ident == name),
-        _ => false,
+/// The crates a stream trait is named through (`futures::Stream`,
+/// `tokio_stream::Stream`).
+const STREAM_CRATES: [&str; 4] = ["futures", "futures_core", "futures_util", "tokio_stream"];
+
+/// Whether one of `bounds` is the `futures` crates' stream: `Stream<Item = T>`
+/// (or `FusedStream`), or one named through a crate that has it
+/// (`futures::Stream`). A bare `Stream`, which says nothing of its items, is taken
+/// for a trait of the application's own (a connection's byte stream, say): a
+/// function returning one is instrumented as any other.
+fn is_stream<'a>(bounds: impl IntoIterator<Item = &'a syn::TypeParamBound>) -> bool {
+    bounds.into_iter().any(|bound| {
+        let syn::TypeParamBound::Trait(bound) = bound else {
+            return false;
+        };
+        let segments = &bound.path.segments;
+        let Some(last) = segments.last() else {
+            return false;
+        };
+        let named_items = match &last.arguments {
+            syn::PathArguments::AngleBracketed(arguments) => {
+                arguments.args.iter().any(|argument| {
+                    matches!(argument, syn::GenericArgument::AssocType(assoc) if assoc.ident == "Item")
+                })
+            }
+            _ => false,
+        };
+        let through_a_stream_crate = segments.len() > 1
+            && STREAM_CRATES
+                .iter()
+                .any(|krate| segments[0].ident == krate);
+        STREAMS.iter().any(|stream| last.ident == stream) && (named_items || through_a_stream_crate)
     })
 }
 

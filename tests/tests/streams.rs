@@ -595,3 +595,45 @@ fn a_status_of_another_protocol_is_an_error_not_the_calls_reply() {
     );
     assert_eq!(attribute(span, "http.response.status_code"), None);
 }
+
+/// The application's own `Stream`, a connection's bytes: not the futures crates'.
+mod connection {
+    use otel_traced::traced;
+    use std::pin::Pin;
+
+    pub trait Stream: std::io::Read {}
+
+    impl Stream for std::io::Cursor<Vec<u8>> {}
+
+    #[traced]
+    pub fn connect(bytes: usize) -> impl Stream {
+        std::io::Cursor::new(vec![7; bytes])
+    }
+
+    #[traced]
+    pub fn connect_boxed(bytes: usize) -> Pin<Box<dyn Stream + Unpin>> {
+        Box::pin(std::io::Cursor::new(vec![7; bytes]))
+    }
+}
+
+#[test]
+fn a_function_returning_a_stream_trait_of_the_applications_own_is_an_ordinary_call() {
+    use std::io::Read as _;
+    let captured = capture(|| {
+        let mut read = Vec::new();
+        connection::connect(3).read_to_end(&mut read).unwrap();
+        connection::connect_boxed(2).read_to_end(&mut read).unwrap();
+        read
+    });
+    assert_eq!(*captured.output(), [7; 5]);
+    let names: Vec<_> = captured.spans().iter().map(|span| &*span.name).collect();
+    assert_eq!(names, ["connect", "connect_boxed"]);
+    for span in captured.spans() {
+        assert_eq!(span.status, Status::Unset);
+        assert_eq!(
+            attribute(span, "otel_traced.messages"),
+            None,
+            "no stream's count"
+        );
+    }
+}
