@@ -53,7 +53,7 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
             // The body's closure returns the closure: its `return`s too.
             let typed = returning_closure(
                 &traced,
-                Some(quote!(::core::ops::FnOnce() -> __OtelR)),
+                Some(quote!(::std::ops::FnOnce() -> __OtelR)),
                 closure,
             );
             let sync_outcome = outcome.as_ref().map(|outcome| {
@@ -67,7 +67,7 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
             let bare = runs_bare_when_off(&traced, boundary).then(|| {
                 quote! {
                     if !__otel_on {
-                        ::core::mem::forget(__otel_span);
+                        ::std::mem::forget(__otel_span);
                         return __otel_body();
                     }
                 }
@@ -138,8 +138,8 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
         Shape::ReturnsStream { boxed } => {
             let typed = typed_body(&function.sig.output, &function.block);
             let rpc = match boundary {
-                Some(_) => quote!(::core::option::Option::Some(&__OTEL_TRACED_RPC)),
-                None => quote!(::core::option::Option::None),
+                Some(_) => quote!(::std::option::Option::Some(&__OTEL_TRACED_RPC)),
+                None => quote!(::std::option::Option::None),
             };
             let stream = quote! {
                 #private::InstrumentedStream::new(

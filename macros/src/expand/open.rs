@@ -68,8 +68,8 @@ pub(super) fn open_span(
                 || boundary.is_some_and(|boundary| boundary.returns == Some(Returned::Messages)),
         )
         + stream;
-    let file = quote_spanned!(ident.span()=> ::core::file!());
-    let line = quote_spanned!(ident.span()=> ::core::line!());
+    let file = quote_spanned!(ident.span()=> ::std::file!());
+    let line = quote_spanned!(ident.span()=> ::std::line!());
     let parent = match &options.parent {
         Some(expr) => quote_spanned!(expr.span()=> #private::parent(&(#expr))),
         None => quote!(#private::Parent::Current),
@@ -114,23 +114,23 @@ pub(super) fn open_span(
             let value = &field.value;
             // Left out when its `Display` or `Debug` panics (`set_baggage_entry`).
             let text = match field.format {
-                crate::fields::Format::Debug => quote!(::core::format_args!("{:?}", #value)),
-                _ => quote!(::core::format_args!("{}", #value)),
+                crate::fields::Format::Debug => quote!(::std::format_args!("{:?}", #value)),
+                _ => quote!(::std::format_args!("{}", #value)),
             };
             quote!(#private::set_baggage_entry(#key, #text))
         });
         // Named in full: the user's module may have no prelude, or an edition
         // before 2021, where an array's `into_iter` gives references.
-        quote!(.with_baggage(::core::iter::Iterator::collect(
-            ::core::iter::Iterator::flatten(::core::iter::IntoIterator::into_iter([#(#entries),*]))
+        quote!(.with_baggage(::std::iter::Iterator::collect(
+            ::std::iter::Iterator::flatten(::std::iter::IntoIterator::into_iter([#(#entries),*]))
         )))
     };
     let sample = match &options.sample {
         Some(hint) => {
             let variant = format_ident!("{}", capitalised(&hint.to_string()));
-            quote!(::core::option::Option::Some(#private::SampleHint::#variant))
+            quote!(::std::option::Option::Some(#private::SampleHint::#variant))
         }
-        None => quote!(::core::option::Option::None),
+        None => quote!(::std::option::Option::None),
     };
     let metrics = options.metrics.is_some();
     let meta = |kind: &proc_macro2::Ident| {
@@ -143,8 +143,8 @@ pub(super) fn open_span(
             file: #file,
             line: #line,
             code: #code,
-            scope_name: match ::core::option_env!("CARGO_PKG_NAME") { ::core::option::Option::Some(name) => name, ::core::option::Option::None => "unknown" },
-            scope_version: match ::core::option_env!("CARGO_PKG_VERSION") { ::core::option::Option::Some(version) => version, ::core::option::Option::None => "" },
+            scope_name: match ::std::option_env!("CARGO_PKG_NAME") { ::std::option::Option::Some(name) => name, ::std::option::Option::None => "unknown" },
+            scope_version: match ::std::option_env!("CARGO_PKG_VERSION") { ::std::option::Option::Some(version) => version, ::std::option::Option::None => "" },
             max_attributes: #max_attributes,
             sample: #sample,
             metrics: #metrics,
@@ -176,7 +176,7 @@ pub(super) fn open_span(
     let statics = quote! {
         // Named by the compiler with the function's path, its impl's included.
         fn __otel_function() -> &'static str {
-            ::core::any::type_name_of_val(&__otel_function)
+            ::std::any::type_name_of_val(&__otel_function)
         }
         static __OTEL_TRACED_META: #private::SpanMeta = #main_meta;
         static __OTEL_TRACED_CALLSITE: #private::Callsite = #private::Callsite::new(&__OTEL_TRACED_META);
@@ -247,19 +247,19 @@ fn catalog_entry(
     let kind = |kind: &Kind| match kind {
         Kind::Declared(variant) => {
             let variant = format_ident!("{variant}");
-            quote!(::core::option::Option::Some(#private::ValueKind::#variant))
+            quote!(::std::option::Option::Some(#private::ValueKind::#variant))
         }
         Kind::OfType { ty, by_default } => {
             // By default a scalar is recorded, or else an `AsAttribute`.
             let kind = if *by_default {
                 quote! {
                     match #private::KindOf::<#ty>::BY_DEFAULT {
-                        ::core::option::Option::Some(kind) => ::core::option::Option::Some(kind),
-                        ::core::option::Option::None => #private::UserKindOf::<#ty>::BY_DEFAULT,
+                        ::std::option::Option::Some(kind) => ::std::option::Option::Some(kind),
+                        ::std::option::Option::None => #private::UserKindOf::<#ty>::BY_DEFAULT,
                     }
                 }
             } else {
-                quote!(::core::option::Option::Some(#private::KindOf::<#ty>::KIND))
+                quote!(::std::option::Option::Some(#private::KindOf::<#ty>::KIND))
             };
             quote! {{
                 #[allow(unused_imports)]
@@ -267,8 +267,8 @@ fn catalog_entry(
                 #kind
             }}
         }
-        Kind::Unknown => quote!(::core::option::Option::Some(#private::ValueKind::Unknown)),
-        Kind::NotRecorded => quote!(::core::option::Option::None),
+        Kind::Unknown => quote!(::std::option::Option::Some(#private::ValueKind::Unknown)),
+        Kind::NotRecorded => quote!(::std::option::Option::None),
     };
     let mut attributes: Vec<TokenStream> = recorded
         .iter()
@@ -282,13 +282,13 @@ fn catalog_entry(
     if traced.records_err {
         attributes.push(quote!((
             "error.type",
-            ::core::option::Option::Some(#private::ValueKind::String)
+            ::std::option::Option::Some(#private::ValueKind::String)
         )));
     }
     if traced.options.ret.is_some() {
         attributes.push(quote!((
             "return.value",
-            ::core::option::Option::Some(#private::ValueKind::Unknown)
+            ::std::option::Option::Some(#private::ValueKind::Unknown)
         )));
     }
     let http = boundary.is_some_and(|boundary| matches!(boundary.protocol, Protocol::Http { .. }));

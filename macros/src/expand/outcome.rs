@@ -158,11 +158,11 @@ pub(super) fn recorded(
     Some(quote! {
         #received
         match #outcome {
-            ::core::result::Result::Ok(__otel_value) => {
+            ::std::result::Result::Ok(__otel_value) => {
                 #record_ok
                 #reply_ok
             }
-            ::core::result::Result::Err(__otel_error) => { #on_err }
+            ::std::result::Result::Err(__otel_error) => { #on_err }
         }
     })
 }

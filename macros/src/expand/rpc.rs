@@ -52,15 +52,15 @@ pub(super) fn open_boundary(
     private: &TokenStream,
 ) -> TokenStream {
     let cow = |text: &Option<String>| match text {
-        Some(text) => quote!(::core::option::Option::Some(::std::borrow::Cow::Borrowed(#text))),
-        None => quote!(::core::option::Option::None),
+        Some(text) => quote!(::std::option::Option::Some(::std::borrow::Cow::Borrowed(#text))),
+        None => quote!(::std::option::Option::None),
     };
     // `server = ..`, evaluated only when tracing is on (`gated`).
     let server = match &boundary.server {
         Some(server) => quote_spanned! {server.span()=>
-            ::core::option::Option::Some(::core::convert::AsRef::<str>::as_ref(&(#server)))
+            ::std::option::Option::Some(::std::convert::AsRef::<str>::as_ref(&(#server)))
         },
-        None => quote!(::core::option::Option::None),
+        None => quote!(::std::option::Option::None),
     };
     let gated = parent.evaluated || boundary.server.is_some();
     let opened = |opening: TokenStream| when_enabled(opening, gated, private);
@@ -156,7 +156,7 @@ pub(super) fn open_boundary(
                     #call,
                     || {
                         let mut __otel_links = (#links)();
-                        ::core::iter::Extend::extend(&mut __otel_links, #creation_links);
+                        ::std::iter::Extend::extend(&mut __otel_links, #creation_links);
                         __otel_links
                     },
                     #record,
@@ -225,7 +225,7 @@ pub(super) fn open_boundary(
                             #call,
                             || {
                                 let mut __otel_links = (#links)();
-                                ::core::iter::Extend::extend(&mut __otel_links, __otel_created);
+                                ::std::iter::Extend::extend(&mut __otel_links, __otel_created);
                                 __otel_links
                             },
                             #record,
@@ -236,7 +236,7 @@ pub(super) fn open_boundary(
                         #rebind
                         #[allow(clippy::used_underscore_binding)]
                         let (__otel_created, __otel_fresh) = #created;
-                        let __otel_any_fresh = ::core::convert::Into::<bool>::into(__otel_fresh);
+                        let __otel_any_fresh = ::std::convert::Into::<bool>::into(__otel_fresh);
                         let __otel_callsite = if __otel_any_fresh {
                             &__OTEL_TRACED_CALLSITE
                         } else {
