@@ -35,10 +35,11 @@ where
     K: Into<Key>,
     V: Into<StringValue>,
 {
+    // Made before the current context is borrowed: the entries' iterator is the
+    // caller's code, which may open a span (attach a context) as it runs.
+    let entries = key_values(entries);
     // A thread exiting past its current context runs `body` without the entries.
-    let Some(context) =
-        crate::thread_exit::map_current(|current| added(current, key_values(entries)))
-    else {
+    let Some(context) = crate::thread_exit::map_current(|current| added(current, entries)) else {
         return body();
     };
     let _current = context.attach();

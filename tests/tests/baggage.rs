@@ -349,3 +349,21 @@ fn an_attribute_expression_runs_in_the_callers_context_with_the_parents_baggage_
     otel_traced_tests::assert_child_of(priced, worker);
     assert_eq!(attribute(handled, "price"), Some(&Value::I64(3)));
 }
+
+#[traced]
+fn tenant_of(user: &str) -> String {
+    format!("tenant-of-{user}")
+}
+
+#[test]
+fn baggage_entries_made_by_traced_calls_are_added_with_their_spans() {
+    let users = ["ada"];
+    let captured = capture(|| {
+        // The entries' iterator opens a span as it runs.
+        let entries = users.iter().map(|user| ("tenant", tenant_of(user)));
+        baggage::with(entries, || baggage::get("tenant"))
+    });
+    assert_eq!(captured.output().as_deref(), Some("tenant-of-ada"));
+    let names: Vec<_> = captured.spans().iter().map(|span| &*span.name).collect();
+    assert_eq!(names, ["tenant_of"]);
+}
