@@ -894,17 +894,19 @@ fn model_member(member: &str) -> Option<(String, (String, String))> {
     ))
 }
 
-/// W3C Baggage as the runtime documents it: every UTF-8 `baggage` value in order as
-/// one list (a value that is not UTF-8 is one invalid member to the propagator, as
-/// its carrier gives it as U+FFFD); invalid members dropped alone; members taken in order while at most 64 and 8192 bytes (as
-/// received, a comma between) hold; the last value of a key wins.
+/// W3C Baggage as the runtime documents it: every `baggage` value in order as one
+/// list (a member that is not UTF-8 is an invalid one to the propagator, as its
+/// carrier gives it as U+FFFD); invalid members dropped alone; members taken in
+/// order while at most 64 and 8192 bytes (as received, a comma between) hold; the
+/// last value of a key wins.
 fn model_baggage(raw: &[Vec<u8>]) -> Entries {
     let mut entries = Entries::new();
     let (mut members, mut bytes) = (0, 0);
-    let values = raw
+    let members_text = raw
         .iter()
-        .filter_map(|value| std::str::from_utf8(value).ok());
-    for member in values.flat_map(|value| value.split(',')).map(trim_ows) {
+        .flat_map(|value| value.split(|&byte| byte == b','))
+        .filter_map(|member| std::str::from_utf8(member).ok());
+    for member in members_text.map(trim_ows) {
         if members == 64 {
             break;
         }

@@ -197,18 +197,31 @@ impl<T: Inject + ?Sized> Inject for &mut T {
     }
 }
 
-/// What a carrier's `get_all` gives for a value that is not UTF-8: U+FFFD, the
-/// replacement character, valid in no propagation header. Skipping the value
-/// instead would hide it: a valid `traceparent` beside one that is not UTF-8 would
-/// look like the only one and be continued, where two make both invalid; a
-/// `tracestate` would lose a header and pass as valid. A `baggage` header that is
-/// not UTF-8 is one invalid member: its valid members go with it (the carriers
-/// give text, and bytes past UTF-8 are never valid baggage).
+/// What a carrier's `get_all` gives for a value that is not UTF-8, or for each
+/// comma-separated part of it that is not: U+FFFD, the replacement character,
+/// valid in no propagation header. Skipping the value instead would hide it: a
+/// valid `traceparent` beside one that is not UTF-8 would look like the only one
+/// and be continued, where two make both invalid; a `tracestate` would lose a
+/// header and pass as valid. Propagation headers are comma-separated lists, so
+/// such a value is given part by part: a `baggage` member that is not UTF-8 is
+/// one invalid member, dropped alone, its header's valid members kept.
 pub const NOT_UTF8: &str = "\u{FFFD}";
 
-/// A carrier's value as text, [`NOT_UTF8`] when it is not UTF-8.
-fn text(value: &[u8]) -> &str {
-    std::str::from_utf8(value).unwrap_or(NOT_UTF8)
+/// A carrier's values as text: each whole where it is UTF-8, else each of its
+/// comma-separated parts, [`NOT_UTF8`] for a part that is not.
+fn texts<'a>(values: impl IntoIterator<Item = &'a [u8]>) -> Vec<&'a str> {
+    let mut texts = Vec::new();
+    for value in values {
+        match std::str::from_utf8(value) {
+            Ok(text) => texts.push(text),
+            Err(_) => texts.extend(
+                value
+                    .split(|&byte| byte == b',')
+                    .map(|part| std::str::from_utf8(part).unwrap_or(NOT_UTF8)),
+            ),
+        }
+    }
+    texts
 }
 
 /// Our carrier as an OpenTelemetry `Extractor`, for propagators.
@@ -308,13 +321,14 @@ impl<S: std::hash::BuildHasher> Inject for HashMap<String, String, S> {
 }
 
 /// Message headers as Kafka-style clients hold them: names with byte values. A
-/// value that is not UTF-8 reads as [`NOT_UTF8`].
+/// value that is not UTF-8 reads as [`NOT_UTF8`] (a part of it at a time).
 impl Extract for Vec<(String, Vec<u8>)> {
     fn get_all(&self, key: &str) -> Vec<&str> {
-        self.iter()
-            .filter(|(name, _)| name.eq_ignore_ascii_case(key))
-            .map(|(_, value)| text(value))
-            .collect()
+        texts(
+            self.iter()
+                .filter(|(name, _)| name.eq_ignore_ascii_case(key))
+                .map(|(_, value)| value.as_slice()),
+        )
     }
 
     /// Each name once, whatever its case, in the order first seen (a repeated
@@ -356,17 +370,18 @@ pub struct ReceivedOverTls;
 
 #[cfg(feature = "http")]
 mod http_carriers {
-    use super::{Extract, Inject, RequestTarget, text};
+    use super::{Extract, Inject, RequestTarget, texts};
     use crate::propagation::forwarded;
 
-    /// HTTP headers; a value that is not UTF-8 reads as [`NOT_UTF8`](super::NOT_UTF8),
-    /// one that is but holds non-ASCII characters is kept.
+    /// HTTP headers; a value that is not UTF-8 reads as [`NOT_UTF8`](super::NOT_UTF8)
+    /// (a part of it at a time), one that is but holds non-ASCII characters is kept.
     impl Extract for http::HeaderMap {
         fn get_all(&self, key: &str) -> Vec<&str> {
-            http::HeaderMap::get_all(self, key)
-                .iter()
-                .map(|value| text(value.as_bytes()))
-                .collect()
+            texts(
+                http::HeaderMap::get_all(self, key)
+                    .iter()
+                    .map(http::HeaderValue::as_bytes),
+            )
         }
 
         fn keys(&self) -> Vec<&str> {
@@ -568,18 +583,20 @@ impl Inject for reqwest::Request {
 
 #[cfg(feature = "tonic")]
 mod tonic_carriers {
-    use super::{Extract, Inject, RequestTarget, text};
+    use super::{Extract, Inject, RequestTarget, texts};
     use crate::propagation::forwarded;
     use tonic::metadata::{KeyRef, MetadataKey, MetadataMap, MetadataValue};
 
     /// gRPC metadata (ASCII entries; binary `-bin` entries carry no propagation); a
-    /// value that is not UTF-8 reads as [`NOT_UTF8`](super::NOT_UTF8).
+    /// value that is not UTF-8 reads as [`NOT_UTF8`](super::NOT_UTF8) (a part of it
+    /// at a time).
     impl Extract for MetadataMap {
         fn get_all(&self, key: &str) -> Vec<&str> {
-            MetadataMap::get_all(self, key)
-                .iter()
-                .map(|value| text(value.as_encoded_bytes()))
-                .collect()
+            texts(
+                MetadataMap::get_all(self, key)
+                    .iter()
+                    .map(MetadataValue::as_encoded_bytes),
+            )
         }
 
         /// Each key once, as the other carriers list them (`iter` gives a key
@@ -798,6 +815,24 @@ mod tests {
         let context = BaggagePropagator::new().extract(&AsExtractor(&state));
         let baggage: Vec<_> = context.baggage().iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(baggage, ["k"], "an invalid baggage member is dropped alone");
+
+        // Its header's other members stay.
+        let mixed: Vec<(String, Vec<u8>)> = vec![(
+            "baggage".to_owned(),
+            b"user=ada,note=caf\xe9, tenant=acme".to_vec(),
+        )];
+        assert_eq!(
+            Extract::get_all(&mixed, "baggage"),
+            ["user=ada", NOT_UTF8, " tenant=acme"]
+        );
+        let context = BaggagePropagator::new().extract(&AsExtractor(&mixed));
+        let mut baggage: Vec<_> = context
+            .baggage()
+            .iter()
+            .map(|(k, (v, _))| format!("{k}={v}"))
+            .collect();
+        baggage.sort();
+        assert_eq!(baggage, ["tenant=acme", "user=ada"]);
     }
 
     #[cfg(feature = "http")]
