@@ -68,12 +68,17 @@ where
 struct SpanEvents;
 
 impl<S: Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::layer::Filter<S> for SpanEvents {
+    /// Every span, but one made while its thread exits past the API's current
+    /// context (in a thread-local's destructor): `tracing-opentelemetry` would reach
+    /// the context for its parent and as it is entered, which panics there, and a
+    /// panic in a destructor aborts the process. It is not traced, as a
+    /// `#[traced]` call there is not.
     fn enabled(
         &self,
-        _metadata: &tracing_core::Metadata<'_>,
+        metadata: &tracing_core::Metadata<'_>,
         _cx: &tracing_subscriber::layer::Context<'_, S>,
     ) -> bool {
-        true
+        !metadata.is_span() || crate::thread_exit::context_reachable()
     }
 
     fn event_enabled(
@@ -352,7 +357,7 @@ where
 
 /// The ids of the span an event names, `info!(parent: &span, ..)`, when it is not
 /// the current one: those that span got when first entered, or, if it never was
-/// (it is built later), those of its nearest entered ancestor. `None` for any other
+/// (it is built later, or only for its context), those of its nearest entered ancestor. `None` for any other
 /// event (`info!(..)`, and `parent: None`, as a span filtered out makes it too):
 /// it is in the current span, as DESIGN §1 has every line inside a call carry its
 /// ids.

@@ -2,7 +2,8 @@
 //! OpenTelemetry's current context is gone, runs untraced instead of aborting the
 //! process (reaching the context then panics, and a panic in a destructor aborts);
 //! so do a log record through our logger, a `tracing` event naming its parent
-//! through our layer, the baggage functions and `set_baggage`,
+//! through our layer, a `tracing` span made there (our layer leaves it out), the
+//! baggage functions and `set_baggage`,
 //! and a parent given as a span context there, and a task `otel_traced::spawn`
 //! starts there and the thread polls; also on a thread that only polled a future
 //! opened elsewhere. The scenario runs in a child process: what it guards
@@ -94,9 +95,21 @@ impl Drop for SpawnOnExit {
     }
 }
 
+/// Opens a `tracing` span when its thread exits (a pool's last work, instrumented
+/// with `tracing`).
+struct SpanOnExit;
+
+impl Drop for SpanOnExit {
+    fn drop(&mut self) {
+        let flushed = tracing::info_span!("exiting").in_scope(|| 6);
+        assert_eq!(flushed, 6, "the span's work still runs");
+    }
+}
+
 thread_local! {
     static FLUSH_ON_EXIT: FlushOnExit = const { FlushOnExit };
     static SPAWN_ON_EXIT: SpawnOnExit = const { SpawnOnExit };
+    static SPAN_ON_EXIT: SpanOnExit = const { SpanOnExit };
 }
 
 /// Keeps the names of the spans it is given.
@@ -154,6 +167,15 @@ fn child() {
     })
     .join()
     .expect("the thread exits cleanly");
+    // A `tracing` span made past the context, on a thread that made none while it
+    // lived (`tracing`'s registry then keeps its own thread-locals alive), after a
+    // traced call reached the context.
+    std::thread::spawn(|| {
+        SPAN_ON_EXIT.with(|_| ());
+        continued(&otel_traced::opentelemetry::trace::SpanContext::NONE);
+    })
+    .join()
+    .expect("the thread exits cleanly");
     // Only other code reached the context while this thread lived: our check is
     // made first on exit, after the API's context is gone.
     std::thread::spawn(|| {
@@ -182,7 +204,14 @@ fn child() {
     let names = names.0.lock().unwrap_or_else(PoisonError::into_inner);
     assert_eq!(
         *names,
-        ["continued", "flush", "continued", "flush", "flush_later"],
+        [
+            "continued",
+            "flush",
+            "continued",
+            "flush",
+            "continued",
+            "flush_later"
+        ],
         "the calls made while the threads lived are traced, those made on their exit are not"
     );
     let records = *RECORDS.lock().unwrap_or_else(PoisonError::into_inner);
