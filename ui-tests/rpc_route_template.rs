@@ -1,6 +1,6 @@
 //! `route` and `template` are checked path templates: an absolute path whose
-//! variable parts are `{name}` (or `{*rest}`), without query or fragment, short
-//! enough to name a span after its method.
+//! variable parts are `{name}` (or `{*rest}`, `{name:pattern}`), without fragment
+//! (a route without query), short enough to name a span after its method.
 #![allow(unused_variables)]
 
 use otel_traced::traced_rpc;
@@ -28,6 +28,15 @@ fn trailing_space(request: http::Request<()>) {}
 
 #[traced_rpc(client, http, template = "/users/{user-id}")]
 fn dash_in_variable(request: http::Request<()>) {}
+
+#[traced_rpc(http, route = r"/users/{:\d+}")]
+fn pattern_without_a_name(request: http::Request<()>) {}
+
+#[traced_rpc(http, route = "/users/{id:}")]
+fn name_without_a_pattern(request: http::Request<()>) {}
+
+#[traced_rpc(http, route = r"/users/{id:\d{3}")]
+fn pattern_not_closed(request: http::Request<()>) {}
 
 #[traced_rpc(client, http, template = "/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")]
 fn too_long(request: http::Request<()>) {}

@@ -104,6 +104,20 @@ async fn fetch_user(headers: &mut http::HeaderMap, id: u64) -> http::StatusCode 
     }
 }
 
+/// Actix's variables with the pattern they match, nested braces too.
+#[traced_rpc(http, route = r"/orders/{id:\d+}/lines/{line:[0-9]{1,3}}/{tail:.*}")]
+fn get_line(request: &http::Request<()>) -> http::StatusCode {
+    let _ = request;
+    http::StatusCode::OK
+}
+
+/// A URL template may hold a query, as the registry's own example does.
+#[traced_rpc(client, http, template = "/users?id={id}")]
+fn find_user(request: http::Request<()>) -> http::StatusCode {
+    let _ = request;
+    http::StatusCode::OK
+}
+
 #[traced_rpc(client, http)]
 fn send(request: http::Request<()>) -> http::StatusCode {
     let _ = request;
@@ -142,6 +156,10 @@ fn main() {
     let _ = block_on(fetch_user(&mut http::HeaderMap::new(), 7));
     let request = http::Request::post("http://users:8080/users").body(()).unwrap();
     assert_eq!(send(request), http::StatusCode::NO_CONTENT);
+    let request = http::Request::get("/orders/7/lines/12/x").body(()).unwrap();
+    assert_eq!(get_line(&request), http::StatusCode::OK);
+    let request = http::Request::get("http://users/users?id=7").body(()).unwrap();
+    assert_eq!(find_user(request), http::StatusCode::OK);
     let _ = publish(HashMap::new(), "orders");
     messaging();
 }

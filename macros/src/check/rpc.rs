@@ -252,8 +252,11 @@ pub(crate) fn check_boundary(
     let protocol = if !protocol_known {
         None
     } else if http {
-        for path in [&rpc.route, &rpc.template].into_iter().flatten() {
-            check_path_template(path, errors);
+        if let Some(route) = &rpc.route {
+            check_path_template(route, Template::Route, errors);
+        }
+        if let Some(template) = &rpc.template {
+            check_path_template(template, Template::Url, errors);
         }
         Some(Protocol::Http {
             route: rpc.route.as_ref().map(LitStr::value),
@@ -378,10 +381,21 @@ fn upper_camel_case(ident: &Ident) -> String {
         .collect()
 }
 
+/// What a path template is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Template {
+    /// A server's route (`http.route`): a path.
+    Route,
+    /// A client's URL template (`url.template`): an absolute path reference, a
+    /// query in it too (`/users?id={id}`, the registry's own example).
+    Url,
+}
+
 /// A route or URL template: an absolute path whose variable parts are `{name}`
-/// (or `{*name}` for the rest of the path), no query, no fragment, low
-/// cardinality by construction, short enough to name a span after its method.
-fn check_path_template(path: &LitStr, errors: &mut Errors) {
+/// (or `{*name}` for the rest of the path, `{name:pattern}` with the pattern it
+/// matches, as Actix writes them), no fragment, a query only in a URL template,
+/// low cardinality by construction, short enough to name a span after its method.
+fn check_path_template(path: &LitStr, template: Template, errors: &mut Errors) {
     // `CONNECT ` and `OPTIONS `, the longest of HTTP's methods, before it.
     const LONGEST_METHOD: usize = "CONNECT ".len();
     let value = path.value();
@@ -393,8 +407,8 @@ fn check_path_template(path: &LitStr, errors: &mut Errors) {
         ))
     } else if !value.starts_with('/') {
         Some("it must start with `/`".to_owned())
-    } else if value.contains('?') {
-        Some("a query (`?..`) is not part of it".to_owned())
+    } else if template == Template::Route && value.contains('?') {
+        Some("a query (`?..`) is not part of a route".to_owned())
     } else if value.contains('#') {
         Some("a fragment (`#..`) is not part of it".to_owned())
     } else if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -405,7 +419,7 @@ fn check_path_template(path: &LitStr, errors: &mut Errors) {
     if let Some(problem) = problem {
         errors.push(syn::Error::new(
             path.span(),
-            format!("`{value}` is not a path template: {problem} (a template is an absolute path whose variable parts are `{{name}}`, such as `/users/{{id}}` or `/files/{{*path}}`)"),
+            format!("`{value}` is not a path template: {problem} (a template is an absolute path whose variable parts are `{{name}}`, such as `/users/{{id}}`, `/files/{{*path}}` or `/users/{{id:\\d+}}`)"),
         ));
     }
 }
@@ -418,16 +432,31 @@ fn template_variables_problem(template: &str) -> Option<String> {
             return Some("a `}` closes nothing".to_owned());
         }
         let after = &rest[open + 1..];
-        let Some(close) = after.find('}') else {
+        // The variable's own `}`, past those of its pattern (`{id:\d{3}}`).
+        let mut depth = 0_usize;
+        let close = after.char_indices().find_map(|(at, c)| match c {
+            '{' => {
+                depth += 1;
+                None
+            }
+            '}' if depth == 0 => Some(at),
+            '}' => {
+                depth -= 1;
+                None
+            }
+            _ => None,
+        });
+        let Some(close) = close else {
             return Some("a `{` is not closed".to_owned());
         };
-        let name = &after[..close];
-        let name = name.strip_prefix('*').unwrap_or(name);
+        let variable = &after[..close];
+        let name = match variable.split_once(':') {
+            Some((name, pattern)) if !pattern.is_empty() => name,
+            Some(_) => variable,
+            None => variable.strip_prefix('*').unwrap_or(variable),
+        };
         if !is_identifier(name) {
-            return Some(format!(
-                "`{{{}}}` does not name a variable",
-                &after[..close]
-            ));
+            return Some(format!("`{{{variable}}}` does not name a variable"));
         }
         rest = &after[close + 1..];
     }
