@@ -26,4 +26,8 @@ fn namespace() {}
 #[traced(attrs("Http.Request.Header.X-Id" = ["1"]))]
 fn template_in_another_case() {}
 
+// Words of another script: no key is suggested, as it would say nothing (`__.__`).
+#[traced(attrs("订单.编号" = 1))]
+fn another_script() {}
+
 fn main() {}

@@ -25,6 +25,11 @@ fn both_returned() -> Vec<Headers> {
     Vec::new()
 }
 
+#[traced_rpc(messaging, receive, system = "kafka", destination = "orders", carrier = return, batch = messages)]
+fn returned_beside_a_batch(messages: &[Headers]) -> Headers {
+    Headers::new()
+}
+
 #[traced_rpc(messaging, receive, system = "kafka", destination = "orders", carrier = return)]
 fn returns_no_message() -> Result<u32, std::io::Error> {
     Ok(0)

@@ -13,4 +13,8 @@ fn explicit(#[attr] größe: u32) {}
 #[traced]
 fn reserved(otel: u32) {}
 
+// Its key brought within the rules would say nothing: none is suggested.
+#[traced]
+fn another_script(#[attr] 数量: u32) {}
+
 fn main() {}

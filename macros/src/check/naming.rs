@@ -109,9 +109,24 @@ pub(crate) fn check_name(name: &LitStr, kind: NameKind, errors: &mut Errors) {
     } else if value.chars().any(char::is_control) {
         Some(format!("the {what} contains a control character"))
     } else if value.contains(['{', '}']) {
-        Some(format!(
-            "the {what} contains `{{` or `}}`: a formatted name has unbounded cardinality; use a fixed name and record the variable part as an attribute"
-        ))
+        // `GET /users/{id}`: an HTTP span's name, which `#[traced_rpc]` makes of
+        // the method and the route.
+        let http_route = value
+            .split_once(' ')
+            .filter(|(method, path)| {
+                !method.is_empty()
+                    && method.bytes().all(|b| b.is_ascii_uppercase())
+                    && path.starts_with('/')
+            })
+            .map(|(_, path)| path);
+        Some(match (kind, http_route) {
+            (NameKind::Span, Some(route)) => format!(
+                "the {what} contains `{{` or `}}`: a formatted name has unbounded cardinality; an HTTP span is named after its method and route by `#[traced_rpc(http, route = \"{route}\")]` (a client's, its URL template: `#[traced_rpc(client, http, template = \"{route}\")]`)"
+            ),
+            _ => format!(
+                "the {what} contains `{{` or `}}`: a formatted name has unbounded cardinality; use a fixed name and record the variable part as an attribute"
+            ),
+        })
     } else {
         None
     };
@@ -185,7 +200,7 @@ pub(crate) fn check_key(key: &Key, field: Option<&Field>, findings: &mut Finding
         // None where what is left would fail again (`OTEL.x`, nothing but dots).
         let example = if is_reserved(&suggested) {
             ", outside the `otel.` namespace, which OpenTelemetry reserves".to_owned()
-        } else if well_formed(&suggested) {
+        } else if well_formed(&suggested) && says_something(&suggested) {
             format!(", such as `{suggested}`")
         } else {
             String::new()
@@ -354,16 +369,28 @@ pub(crate) fn check_parameter_key(key: &Key, findings: &mut Findings) {
     if well_formed(&key.name) {
         return;
     }
+    // Its words in snake case: `userID` is `user_id`.
+    let normalized = normalized(&super::words(&key.name).join("_"), None);
+    let example = if says_something(&normalized) {
+        normalized
+    } else {
+        "..".to_owned()
+    };
     findings.warn(
         WarningKind::InvalidKey,
         key.span(),
         format!(
-            "parameter `{name}` is recorded under the key `{name}`, which is not a valid attribute key (lowercase `a-z`, `0-9` and `_`): name its key with `#[attr(\"{normalized}\")]`, or `#[skip]` it",
+            "parameter `{name}` is recorded under the key `{name}`, which is not a valid attribute key (lowercase `a-z`, `0-9` and `_`): name its key with `#[attr(\"{example}\")]`, or `#[skip]` it",
             name = key.name,
-            // Its words in snake case: `userID` is `user_id`.
-            normalized = normalized(&super::words(&key.name).join("_"), None)
         ),
     );
+}
+
+/// Whether a key brought within the rules ([`normalized`]) still says something:
+/// a letter or digit in every segment (`订单.编号` becomes `__.__`, no key to show).
+fn says_something(key: &str) -> bool {
+    key.split('.')
+        .all(|segment| segment.bytes().any(|b| b.is_ascii_alphanumeric()))
 }
 
 /// Lowercase `a-z0-9_` segments joined by single dots. Under a template prefix

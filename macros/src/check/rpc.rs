@@ -344,12 +344,20 @@ fn grpc_method(traced: &TracedFn, rpc: &RpcOptions, errors: &mut Errors) -> Opti
     };
     let full = format!("{name}/{method}");
     // Service and method are identifiers, so the span name can only break the
-    // span-name rules by its length; say which name that is.
+    // span-name rules by its length: pointed at the longer of the two names (the
+    // function's, when it names the method).
     if full.len() > MAX_NAME_BYTES {
+        let (at, which) = if method.len() <= name.len() {
+            (service.span(), "service")
+        } else if let Some(written) = &rpc.method {
+            (written.span(), "method")
+        } else {
+            (traced.function.sig.ident.span(), "method (the function's)")
+        };
         errors.push(syn::Error::new(
-            service.span(),
+            at,
             format!(
-                "the span name `{full}` is {} bytes long; the limit is {MAX_NAME_BYTES}: shorten the service or the method name",
+                "the span name `{full}` is {} bytes long; the limit is {MAX_NAME_BYTES}: shorten the {which} name",
                 full.len()
             ),
         ));
