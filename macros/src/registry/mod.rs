@@ -112,7 +112,7 @@ pub(crate) fn template_slip(key: &str) -> Option<(&'static Attribute, &str)> {
             if own_namespace != namespace || prefix == template.key || rest.is_empty() {
                 return None;
             }
-            let cost = edit_cost(prefix, template.key, slips_allowed(prefix, template.key))?;
+            let cost = slip_cost(prefix, template.key)?;
             Some((cost, template, rest))
         })
         .min_by_key(|(cost, _, _)| *cost)
@@ -183,7 +183,7 @@ pub(crate) fn suggestion(key: &str) -> Option<&'static str> {
         .filter_map(|attribute| {
             let (own_namespace, own_rest) = attribute.key.split_once('.')?;
             let limit = if own_namespace == namespace {
-                slips_allowed(key, attribute.key)
+                return slip_cost(key, attribute.key).map(|cost| (cost, attribute.key));
             } else if own_rest == rest
                 && (own_namespace.len() != namespace.len() || rest.contains('.'))
                 && !a_registry_namespace()
@@ -225,6 +225,41 @@ fn slips_allowed(key: &str, candidate: &str) -> usize {
         .find('.')
         .map_or(candidate.len(), |dot| first_difference + dot);
     if end - start >= 6 { 2 * SLIP } else { SLIP }
+}
+
+/// What the slips from `key` to `candidate`, a key of its namespace, cost, if they
+/// are within [`slips_allowed`]. In a short word, a letter added or missing is a
+/// slip only where it doubles its neighbour (`hosst`, `ful`): another letter added
+/// or missing there more often makes another word (`model` for `mode`, `url` for
+/// `purl`, `group` for `cgroup`).
+fn slip_cost(key: &str, candidate: &str) -> Option<usize> {
+    let limit = slips_allowed(key, candidate);
+    let cost = edit_cost(key, candidate, limit)?;
+    let short_word = limit == SLIP;
+    let added_or_missing = key.len() != candidate.len();
+    if short_word
+        && added_or_missing
+        && !(doubles_a_letter(key, candidate) || doubles_a_letter(candidate, key))
+    {
+        return None;
+    }
+    Some(cost)
+}
+
+/// Whether `longer` is `shorter` with one of its letters doubled.
+fn doubles_a_letter(longer: &str, shorter: &str) -> bool {
+    let (longer, shorter) = (longer.as_bytes(), shorter.as_bytes());
+    if longer.len() != shorter.len() + 1 {
+        return false;
+    }
+    let at = longer
+        .iter()
+        .zip(shorter)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let added = longer[at];
+    longer[at + 1..] == shorter[at..]
+        && ((at > 0 && longer[at - 1] == added) || longer.get(at + 1) == Some(&added))
 }
 
 /// The value of `candidates` that `value` is a near miss of ([`edit_cost`]): one
@@ -419,11 +454,18 @@ mod tests {
         ] {
             assert_eq!(suggestion(custom), None, "{custom}");
         }
-        assert_eq!(
-            suggestion("k8s.pod.id"),
-            Some("k8s.pod.uid"),
-            "a letter missing, not `ip`'s changed"
-        );
+        // A letter added or missing in a short word makes another word too, unless
+        // it doubles its neighbour.
+        for custom in [
+            "k8s.pod.id",
+            "cpu.model",
+            "file.model",
+            "hw.mode",
+            "artifact.url",
+        ] {
+            assert_eq!(suggestion(custom), None, "{custom}");
+        }
+        assert_eq!(suggestion("error.typpe"), Some("error.type"));
         assert_eq!(
             suggestion("http.request.mothod"),
             Some("http.request.method")
