@@ -446,7 +446,9 @@ impl Callsite {
         // `Context::map_current` and moving it out.
         let mut parent = match parent {
             Parent::Current => Context::current(),
-            Parent::Context(explicit) => explicit.into_owned(),
+            Parent::Context(explicit) => {
+                crate::route::CaptureRoute::carried_into(explicit.into_owned())
+            }
         };
         // A call starting a new trace is decided without its caller's span; its
         // body runs in its caller's context (`parent` still), with the new

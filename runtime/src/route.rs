@@ -447,6 +447,35 @@ impl CaptureRoute {
         }
     }
 
+    /// `explicit`, a context given as a span's parent (`parent = ..`), with the
+    /// route of the capture current here when it carries none: the span goes to
+    /// that capture ([`CaptureRoute::for_parent`]'s last resort), and so must what
+    /// its body opens, under a context made of this one (a parent written by hand
+    /// in a test, whose trace no capture started, would lose them).
+    #[cfg(feature = "testing")]
+    pub(crate) fn carried_into(explicit: Context) -> Context {
+        let open = |context: &Context| {
+            context
+                .get::<CaptureRoute>()
+                .filter(|route| !route.is_closed())
+                .cloned()
+        };
+        if !captures_active() || open(&explicit).is_some() {
+            return explicit;
+        }
+        match crate::thread_exit::map_current(open).flatten() {
+            Some(route) => explicit.with_value(route),
+            None => explicit,
+        }
+    }
+
+    /// Without captures, `explicit` as it is.
+    #[cfg(not(feature = "testing"))]
+    #[inline]
+    pub(crate) fn carried_into(explicit: Context) -> Context {
+        explicit
+    }
+
     /// Without captures, `extracted` as it is.
     #[cfg(not(feature = "testing"))]
     #[inline]

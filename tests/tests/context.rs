@@ -765,7 +765,12 @@ fn a_capture_does_not_wait_long_for_a_span_left_running() {
 #[traced(parent = request)]
 fn handle_request(request: &Context) -> u8 {
     let _ = request;
-    1
+    look_up() + 1
+}
+
+#[traced]
+fn look_up() -> u8 {
+    0
 }
 
 #[test]
@@ -783,6 +788,8 @@ fn a_span_under_an_explicit_parent_from_outside_is_in_the_capture() {
     let span = captured.find("handle_request").expect("captured");
     assert_eq!(span.span_context.trace_id(), TraceId::from(0x5eed));
     assert_eq!(span.parent_span_id, SpanId::from(0x5eed));
+    let child = captured.find("look_up").expect("what its body opens too");
+    assert_child_of(child, span);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
