@@ -6,7 +6,7 @@
 //! carriers and our code on theirs. `get_all` is implemented here for every carrier
 //! rather than through the upstream `HeaderExtractor`, whose `get_all` drops values
 //! that are not visible ASCII: a header value that is valid UTF-8 is kept, and one
-//! that is not reads as [`NOT_UTF8`].
+//! that is not reads as [`NOT_UTF8`] (a `baggage` value member by member).
 
 use opentelemetry::propagation::{Extractor, Injector};
 use std::collections::HashMap;
@@ -21,7 +21,7 @@ pub trait Extract {
     /// Every value of `key` (a header may repeat), in order; empty when absent.
     /// Keys are compared case-insensitively where the carrier's protocol says so.
     /// A value that is not text is still a value: the carriers here give
-    /// [`NOT_UTF8`] for it.
+    /// [`NOT_UTF8`] for it (for each member of a `baggage` value that is not).
     fn get_all(&self, key: &str) -> Vec<&str>;
 
     /// Every key present.
@@ -197,28 +197,32 @@ impl<T: Inject + ?Sized> Inject for &mut T {
     }
 }
 
-/// What a carrier's `get_all` gives for a value that is not UTF-8, or for each
-/// comma-separated part of it that is not: U+FFFD, the replacement character,
-/// valid in no propagation header. Skipping the value instead would hide it: a
-/// valid `traceparent` beside one that is not UTF-8 would look like the only one
-/// and be continued, where two make both invalid; a `tracestate` would lose a
-/// header and pass as valid. Propagation headers are comma-separated lists, so
-/// such a value is given part by part: a `baggage` member that is not UTF-8 is
-/// one invalid member, dropped alone, its header's valid members kept.
+/// What a carrier's `get_all` gives for a value that is not UTF-8: U+FFFD, the
+/// replacement character, valid in no propagation header. Skipping the value
+/// instead would hide it: a valid `traceparent` beside one that is not UTF-8 would
+/// look like the only one and be continued, where two make both invalid; a
+/// `tracestate` would lose a header and pass as valid. A `baggage` value is given
+/// member by member (at its commas) when it is not UTF-8: a member that is not is
+/// one invalid member, dropped alone, its header's valid members kept. Any other
+/// value is given whole: a part of a `traceparent` must not pass for the header
+/// (propagators reading one value take the first).
 pub const NOT_UTF8: &str = "\u{FFFD}";
 
-/// A carrier's values as text: each whole where it is UTF-8, else each of its
-/// comma-separated parts, [`NOT_UTF8`] for a part that is not.
-fn texts<'a>(values: impl IntoIterator<Item = &'a [u8]>) -> Vec<&'a str> {
+/// A carrier's values of `key` as text: each whole where it is UTF-8, else
+/// [`NOT_UTF8`], or, for `baggage`, each of its members, [`NOT_UTF8`] for one
+/// that is not.
+fn texts<'a>(key: &str, values: impl IntoIterator<Item = &'a [u8]>) -> Vec<&'a str> {
+    let members = key.eq_ignore_ascii_case("baggage");
     let mut texts = Vec::new();
     for value in values {
         match std::str::from_utf8(value) {
             Ok(text) => texts.push(text),
-            Err(_) => texts.extend(
+            Err(_) if members => texts.extend(
                 value
                     .split(|&byte| byte == b',')
-                    .map(|part| std::str::from_utf8(part).unwrap_or(NOT_UTF8)),
+                    .map(|member| std::str::from_utf8(member).unwrap_or(NOT_UTF8)),
             ),
+            Err(_) => texts.push(NOT_UTF8),
         }
     }
     texts
@@ -321,10 +325,12 @@ impl<S: std::hash::BuildHasher> Inject for HashMap<String, String, S> {
 }
 
 /// Message headers as Kafka-style clients hold them: names with byte values. A
-/// value that is not UTF-8 reads as [`NOT_UTF8`] (a part of it at a time).
+/// value that is not UTF-8 reads as [`NOT_UTF8`] (a `baggage` value member by
+/// member).
 impl Extract for Vec<(String, Vec<u8>)> {
     fn get_all(&self, key: &str) -> Vec<&str> {
         texts(
+            key,
             self.iter()
                 .filter(|(name, _)| name.eq_ignore_ascii_case(key))
                 .map(|(_, value)| value.as_slice()),
@@ -374,10 +380,12 @@ mod http_carriers {
     use crate::propagation::forwarded;
 
     /// HTTP headers; a value that is not UTF-8 reads as [`NOT_UTF8`](super::NOT_UTF8)
-    /// (a part of it at a time), one that is but holds non-ASCII characters is kept.
+    /// (a `baggage` value member by member), one that is but holds non-ASCII
+    /// characters is kept.
     impl Extract for http::HeaderMap {
         fn get_all(&self, key: &str) -> Vec<&str> {
             texts(
+                key,
                 http::HeaderMap::get_all(self, key)
                     .iter()
                     .map(http::HeaderValue::as_bytes),
@@ -588,11 +596,12 @@ mod tonic_carriers {
     use tonic::metadata::{KeyRef, MetadataKey, MetadataMap, MetadataValue};
 
     /// gRPC metadata (ASCII entries; binary `-bin` entries carry no propagation); a
-    /// value that is not UTF-8 reads as [`NOT_UTF8`](super::NOT_UTF8) (a part of it
-    /// at a time).
+    /// value that is not UTF-8 reads as [`NOT_UTF8`](super::NOT_UTF8) (a `baggage`
+    /// value member by member).
     impl Extract for MetadataMap {
         fn get_all(&self, key: &str) -> Vec<&str> {
             texts(
+                key,
                 MetadataMap::get_all(self, key)
                     .iter()
                     .map(MetadataValue::as_encoded_bytes),
@@ -833,6 +842,13 @@ mod tests {
             .collect();
         baggage.sort();
         assert_eq!(baggage, ["tenant=acme", "user=ada"]);
+        // Any other header's value stays whole: its valid part is not the header.
+        let traceparent: Vec<(String, Vec<u8>)> = vec![(
+            "traceparent".to_owned(),
+            [TRACEPARENT.as_bytes(), b",\xff"].concat(),
+        )];
+        assert_eq!(Extract::get_all(&traceparent, "traceparent"), [NOT_UTF8]);
+        assert_eq!(AsExtractor(&traceparent).get("traceparent"), Some(NOT_UTF8));
     }
 
     #[cfg(feature = "http")]
