@@ -946,18 +946,19 @@ fn is_stream<'a>(bounds: impl IntoIterator<Item = &'a syn::TypeParamBound>) -> b
         let Some(last) = segments.last() else {
             return false;
         };
+        // `Item = T`, or a bound on it (`Item: Debug`).
         let named_items = match &last.arguments {
             syn::PathArguments::AngleBracketed(arguments) => {
-                arguments.args.iter().any(|argument| {
-                    matches!(argument, syn::GenericArgument::AssocType(assoc) if assoc.ident == "Item")
+                arguments.args.iter().any(|argument| match argument {
+                    syn::GenericArgument::AssocType(assoc) => assoc.ident == "Item",
+                    syn::GenericArgument::Constraint(bound) => bound.ident == "Item",
+                    _ => false,
                 })
             }
             _ => false,
         };
-        let through_a_stream_crate = segments.len() > 1
-            && STREAM_CRATES
-                .iter()
-                .any(|krate| segments[0].ident == krate);
+        let through_a_stream_crate =
+            segments.len() > 1 && STREAM_CRATES.iter().any(|krate| segments[0].ident == krate);
         STREAMS.iter().any(|stream| last.ident == stream) && (named_items || through_a_stream_crate)
     })
 }

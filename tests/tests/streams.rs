@@ -637,3 +637,21 @@ fn a_function_returning_a_stream_trait_of_the_applications_own_is_an_ordinary_ca
         );
     }
 }
+
+/// A stream whose items are named by a bound alone.
+#[traced]
+fn bounded_items(count: u32) -> impl Stream<Item: std::fmt::Debug> {
+    stream::iter(0..count)
+}
+
+#[test]
+fn a_stream_whose_items_are_named_by_a_bound_is_a_stream() {
+    let captured = capture(|| futures::executor::block_on(bounded_items(2).count()));
+    assert_eq!(*captured.output(), 2);
+    let span = captured.find("bounded_items").expect("the span");
+    assert_eq!(
+        attribute(span, "otel_traced.messages"),
+        Some(&Value::I64(2)),
+        "its span lasts until its end"
+    );
+}

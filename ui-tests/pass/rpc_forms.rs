@@ -105,7 +105,7 @@ async fn fetch_user(headers: &mut http::HeaderMap, id: u64) -> http::StatusCode 
 }
 
 /// Actix's variables with the pattern they match, nested braces too.
-#[traced_rpc(http, route = r"/orders/{id:\d+}/lines/{line:[0-9]{1,3}}/{tail:.*}")]
+#[traced_rpc(http, route = r"/orders/{id:\d+}/lines/{line:[0-9]{1,3}}/{ver:v?[ #]?\d+}/{tail:.*}")]
 fn get_line(request: &http::Request<()>) -> http::StatusCode {
     let _ = request;
     http::StatusCode::OK
@@ -156,7 +156,7 @@ fn main() {
     let _ = block_on(fetch_user(&mut http::HeaderMap::new(), 7));
     let request = http::Request::post("http://users:8080/users").body(()).unwrap();
     assert_eq!(send(request), http::StatusCode::NO_CONTENT);
-    let request = http::Request::get("/orders/7/lines/12/x").body(()).unwrap();
+    let request = http::Request::get("/orders/7/lines/12/v2/x").body(()).unwrap();
     assert_eq!(get_line(&request), http::StatusCode::OK);
     let request = http::Request::get("http://users/users?id=7").body(()).unwrap();
     assert_eq!(find_user(request), http::StatusCode::OK);

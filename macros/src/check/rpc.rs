@@ -415,14 +415,24 @@ fn check_path_template(path: &LitStr, template: Template, errors: &mut Errors) {
         ))
     } else if !value.starts_with('/') {
         Some("it must start with `/`".to_owned())
-    } else if template == Template::Route && value.contains('?') {
-        Some("a query (`?..`) is not part of a route".to_owned())
-    } else if value.contains('#') {
-        Some("a fragment (`#..`) is not part of it".to_owned())
-    } else if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        Some("it contains whitespace or a control character".to_owned())
     } else {
-        template_variables_problem(&value)
+        // What the variables' patterns hold is theirs (`{ver:v?\d+}`).
+        match outside_variables(&value) {
+            Err(problem) => Some(problem),
+            Ok(outside) if template == Template::Route && outside.contains('?') => {
+                Some("a query (`?..`) is not part of a route".to_owned())
+            }
+            Ok(outside) if outside.contains('#') => {
+                Some("a fragment (`#..`) is not part of it".to_owned())
+            }
+            Ok(outside)
+                if outside.chars().any(char::is_whitespace)
+                    || value.chars().any(char::is_control) =>
+            {
+                Some("it contains whitespace or a control character".to_owned())
+            }
+            Ok(_) => None,
+        }
     };
     if let Some(problem) = problem {
         errors.push(syn::Error::new(
@@ -432,13 +442,16 @@ fn check_path_template(path: &LitStr, template: Template, errors: &mut Errors) {
     }
 }
 
-/// What is wrong with the `{..}` parts of a template, if anything.
-fn template_variables_problem(template: &str) -> Option<String> {
+/// The template with each `{..}` variable written `{}`, or what is wrong with one.
+fn outside_variables(template: &str) -> Result<String, String> {
+    let mut outside = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(open) = rest.find(['{', '}']) {
         if rest[open..].starts_with('}') {
-            return Some("a `}` closes nothing".to_owned());
+            return Err("a `}` closes nothing".to_owned());
         }
+        outside.push_str(&rest[..open]);
+        outside.push_str("{}");
         let after = &rest[open + 1..];
         // The variable's own `}`, past those of its pattern (`{id:\d{3}}`).
         let mut depth = 0_usize;
@@ -455,7 +468,7 @@ fn template_variables_problem(template: &str) -> Option<String> {
             _ => None,
         });
         let Some(close) = close else {
-            return Some("a `{` is not closed".to_owned());
+            return Err("a `{` is not closed".to_owned());
         };
         let variable = &after[..close];
         let name = match variable.split_once(':') {
@@ -464,11 +477,12 @@ fn template_variables_problem(template: &str) -> Option<String> {
             None => variable.strip_prefix('*').unwrap_or(variable),
         };
         if !is_identifier(name) {
-            return Some(format!("`{{{variable}}}` does not name a variable"));
+            return Err(format!("`{{{variable}}}` does not name a variable"));
         }
         rest = &after[close + 1..];
     }
-    None
+    outside.push_str(rest);
+    Ok(outside)
 }
 
 /// What a `server = ..` names.

@@ -112,7 +112,9 @@ pub(crate) fn template_slip(key: &str) -> Option<(&'static Attribute, &str)> {
             if own_namespace != namespace || prefix == template.key || rest.is_empty() {
                 return None;
             }
-            let cost = slip_cost(prefix, template.key)?;
+            // Not [`slip_cost`]'s narrower rule: a prefix with more after it is no
+            // word of the user's own (`k8s.node.labels.app`).
+            let cost = edit_cost(prefix, template.key, slips_allowed(prefix, template.key))?;
             Some((cost, template, rest))
         })
         .min_by_key(|(cost, _, _)| *cost)
@@ -182,17 +184,17 @@ pub(crate) fn suggestion(key: &str) -> Option<&'static str> {
         .filter(|attribute| !attribute.ty.is_template() && attribute.deprecated.is_none())
         .filter_map(|attribute| {
             let (own_namespace, own_rest) = attribute.key.split_once('.')?;
-            let limit = if own_namespace == namespace {
-                return slip_cost(key, attribute.key).map(|cost| (cost, attribute.key));
+            let cost = if own_namespace == namespace {
+                slip_cost(key, attribute.key)
             } else if own_rest == rest
                 && (own_namespace.len() != namespace.len() || rest.contains('.'))
                 && !a_registry_namespace()
             {
-                CHANGE
+                edit_cost(key, attribute.key, CHANGE)
             } else {
-                return None;
+                None
             };
-            edit_cost(key, attribute.key, limit).map(|cost| (cost, attribute.key))
+            cost.map(|cost| (cost, attribute.key))
         })
         .min()
         .map(|(_, candidate)| candidate)
@@ -484,6 +486,11 @@ mod tests {
             Some(("http.request.header", "x-request-id"))
         );
         assert_eq!(slip("k8s.pod.lable.app"), Some(("k8s.pod.label", "app")));
+        assert_eq!(
+            slip("k8s.node.labels.app"),
+            Some(("k8s.node.label", "app")),
+            "a letter added to a short word of a prefix"
+        );
         assert_eq!(
             slip("process.environment_variables.HOME"),
             Some(("process.environment_variable", "HOME"))
