@@ -454,16 +454,10 @@ impl CaptureRoute {
     /// in a test, whose trace no capture started, would lose them).
     #[cfg(feature = "testing")]
     pub(crate) fn carried_into(explicit: Context) -> Context {
-        let open = |context: &Context| {
-            context
-                .get::<CaptureRoute>()
-                .filter(|route| !route.is_closed())
-                .cloned()
-        };
-        if !captures_active() || open(&explicit).is_some() {
+        if !captures_active() || Self::open_in(&explicit).is_some() {
             return explicit;
         }
-        match crate::thread_exit::map_current(open).flatten() {
+        match crate::thread_exit::map_current(Self::open_in).flatten() {
             Some(route) => explicit.with_value(route),
             None => explicit,
         }
@@ -508,15 +502,17 @@ impl CaptureRoute {
                     .filter(|route| !route.is_closed())
             })
             .flatten();
-        let open = |context: &Context| {
-            context
-                .get::<CaptureRoute>()
-                .filter(|route| !route.is_closed())
-                .cloned()
-        };
         started
-            .or_else(|| open(parent))
-            .or_else(|| crate::thread_exit::map_current(open).flatten())
+            .or_else(|| Self::open_in(parent))
+            .or_else(|| crate::thread_exit::map_current(Self::open_in).flatten())
+    }
+
+    /// The route `context` carries, unless its capture is closed.
+    fn open_in(context: &Context) -> Option<CaptureRoute> {
+        context
+            .get::<CaptureRoute>()
+            .filter(|route| !route.is_closed())
+            .cloned()
     }
 
     fn is_closed(&self) -> bool {

@@ -3,7 +3,6 @@
 //! environment says, read the first time one is needed (a test capture, an
 //! application's own provider under `use_global_provider`).
 
-use std::marker::PhantomData;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A setting's value, kept in one atomic word.
@@ -43,7 +42,6 @@ const NO_LIMIT: usize = UNKNOWN - 1;
 pub(crate) struct InstalledSetting<T> {
     word: AtomicUsize,
     from_env: fn() -> T,
-    value: PhantomData<fn() -> T>,
 }
 
 impl<T: SettingValue> InstalledSetting<T> {
@@ -51,7 +49,6 @@ impl<T: SettingValue> InstalledSetting<T> {
         InstalledSetting {
             word: AtomicUsize::new(UNKNOWN),
             from_env,
-            value: PhantomData,
         }
     }
 
