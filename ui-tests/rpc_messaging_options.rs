@@ -1,7 +1,7 @@
 //! A messaging boundary needs its operation and system; its side is its operation,
 //! and the gRPC and HTTP options are not for it, nor its options for them; the
-//! system's name of its operation and the broker named with `server =` are checked
-//! too.
+//! system's name of its operation, the broker named with `server =` and a
+//! consumer's group are checked too.
 #![allow(unused_variables)]
 
 use otel_traced::traced_rpc;
@@ -44,5 +44,14 @@ fn operation_name_elsewhere(request: http::Request<()>) {}
 
 #[traced_rpc(messaging, settle, operation_name = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", system = "kafka", carrier = headers)]
 fn operation_name_too_long(headers: &Headers) {}
+
+#[traced_rpc(messaging, send, system = "kafka", destination = "orders", consumer_group = "billing", carrier = headers)]
+fn consumer_group_of_a_producer(headers: &mut Headers) {}
+
+#[traced_rpc(messaging, process, system = "kafka", destination = "orders", consumer_group = " ", carrier = headers)]
+fn empty_consumer_group(headers: &Headers) {}
+
+#[traced_rpc(http, consumer_group = "billing")]
+fn consumer_group_elsewhere(request: http::Request<()>) {}
 
 fn main() {}

@@ -76,6 +76,9 @@ pub(crate) struct RpcOptions {
     /// `operation_name = "ack"` of a messaging boundary: the system's own name of
     /// the operation (`messaging.operation.name`), its type's by default.
     pub operation_name: Option<LitStr>,
+    /// `consumer_group = "billing"` of a consumer's messaging boundary:
+    /// `messaging.consumer.group.name`.
+    pub consumer_group: Option<LitStr>,
     pub service: Option<LitStr>,
     pub method: Option<LitStr>,
     pub route: Option<LitStr>,
@@ -151,6 +154,7 @@ const RPC_OPTIONS: &[&str] = &[
     "system",
     "destination",
     "operation_name",
+    "consumer_group",
     "carrier",
     "batch",
 ];
@@ -412,6 +416,9 @@ impl RpcOptions {
             ("operation_name", RawValue::Assigned(expr)) => {
                 self.operation_name = Some(literal(expr, key)?);
             }
+            ("consumer_group", RawValue::Assigned(expr)) => {
+                self.consumer_group = Some(literal(expr, key)?);
+            }
             ("service", value) => {
                 self.service_written = true;
                 match value {
@@ -477,6 +484,7 @@ fn rpc_usage(option: &str) -> String {
         "system" => "system = \"kafka\"",
         "destination" => "destination = \"orders\"",
         "operation_name" => "operation_name = \"ack\"",
+        "consumer_group" => "consumer_group = \"billing\"",
         "batch" => "batch = parameter_name` or, on a `receive`, `batch = return",
         _ => "carrier = parameter_name` or, on a `receive`, `carrier = return",
     };

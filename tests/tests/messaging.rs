@@ -83,14 +83,15 @@ fn inventory(units: usize) -> usize {
     units
 }
 
-/// A settlement the system calls `ack`: its `messaging.operation.name`, and the
-/// span's name.
+/// A settlement the system calls `ack`, by a consumer group: its
+/// `messaging.operation.name`, and the span's name.
 #[traced_rpc(
     messaging,
     settle,
     operation_name = "ack",
     system = "kafka",
     destination = "orders",
+    consumer_group = "fulfilment",
     carrier = message
 )]
 fn acknowledge(message: &Message) {
@@ -379,6 +380,11 @@ fn inside_a_worker_span_receive_process_and_settle_are_its_children_linked_to_th
         assert_child_of(span, worker);
         assert_eq!(linked_to(span), [ids(&send)], "{}", span.name);
     }
+    assert_eq!(
+        attribute(settle, "messaging.consumer.group.name"),
+        Some(&Value::from("fulfilment"))
+    );
+    assert_eq!(attribute(receive, "messaging.consumer.group.name"), None);
     assert_ne!(
         worker.span_context.trace_id(),
         send.trace_id(),

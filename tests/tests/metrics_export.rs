@@ -631,8 +631,9 @@ fn handle_restock(headers: &std::collections::HashMap<String, String>) {
     let _ = headers;
 }
 
-/// A pull consumer of one message at a time: the message it returns is counted.
-#[traced_rpc(messaging, receive, system = "kafka", destination = "refunds", carrier = return)]
+/// A pull consumer of one message at a time, of a consumer group: the message it
+/// returns is counted.
+#[traced_rpc(messaging, receive, system = "kafka", destination = "refunds", consumer_group = "billing", carrier = return)]
 fn poll_refund(available: bool) -> Option<std::collections::HashMap<String, String>> {
     available.then(std::collections::HashMap::new)
 }
@@ -746,6 +747,7 @@ fn messaging_boundaries_count_the_messages_sent_and_consumed_once() {
         ("messaging.system", "kafka"),
         ("messaging.operation.name", "receive"),
         ("messaging.destination.name", "refunds"),
+        ("messaging.consumer.group.name", "billing"),
     ];
     assert_eq!(
         sorted(consumed),

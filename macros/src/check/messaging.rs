@@ -128,6 +128,10 @@ pub(crate) fn check_messaging(
         .as_ref()
         .map(|name| check_operation_name(name, errors));
     let operation = operation?;
+    let consumer_group = match &rpc.consumer_group {
+        Some(group) => Some(check_consumer_group(group, operation, errors)?),
+        None => None,
+    };
     // `None` for an invalid name, already reported.
     let operation_name = match operation_name {
         Some(checked) => checked,
@@ -223,6 +227,7 @@ pub(crate) fn check_messaging(
                 (Some(_), None) => return None,
                 (_, destination) => destination,
             },
+            consumer_group,
         },
         carrier,
         server: rpc.server.clone(),
@@ -329,6 +334,32 @@ fn check_operation_name(name: &LitStr, errors: &mut Errors) -> Option<String> {
 
 /// A destination names a queue or topic, not one message: known when compiling,
 /// so the span name stays of low cardinality.
+/// `consumer_group = ".."`: a consumer's (`receive`, `process`, `settle`), named.
+fn check_consumer_group(
+    group: &LitStr,
+    operation: Operation,
+    errors: &mut Errors,
+) -> Option<String> {
+    let value = group.value();
+    let problem = if operation.produces() {
+        format!(
+            "a `{}` produces messages, and has no consumer group: `consumer_group` is for `receive`, `process` and `settle`",
+            operation.name()
+        )
+    } else if value.trim().is_empty() {
+        "the consumer group name is empty; name the group, such as `billing`".to_owned()
+    } else if value.chars().any(char::is_control) {
+        format!(
+            "`{}` is not a consumer group name: it contains a control character",
+            value.escape_debug()
+        )
+    } else {
+        return Some(value);
+    };
+    errors.push(syn::Error::new(group.span(), problem));
+    None
+}
+
 fn check_destination(destination: &LitStr, errors: &mut Errors) -> Option<String> {
     let value = destination.value();
     let problem = if value.trim().is_empty() {

@@ -32,6 +32,8 @@ pub(crate) enum Protocol {
         operation_name: String,
         system: String,
         destination: Option<String>,
+        /// `messaging.consumer.group.name`, of a consumer's operation.
+        consumer_group: Option<String>,
     },
 }
 
@@ -123,6 +125,7 @@ fn messaging_options_elsewhere(rpc: &RpcOptions, errors: &mut Errors) {
         (&rpc.system, "system"),
         (&rpc.destination, "destination"),
         (&rpc.operation_name, "operation_name"),
+        (&rpc.consumer_group, "consumer_group"),
     ] {
         if let Some(literal) = literal {
             errors.push(syn::Error::new(

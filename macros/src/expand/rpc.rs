@@ -79,9 +79,11 @@ pub(super) fn open_boundary(
             operation_name,
             system,
             destination,
+            consumer_group,
         } => {
             let variant = format_ident!("{}", operation.variant());
             let destination = cow(destination);
+            let consumer_group = cow(consumer_group);
             let name = boundary.static_name();
             quote! {
                 #private::Protocol::Messaging {
@@ -89,6 +91,7 @@ pub(super) fn open_boundary(
                     operation_name: ::std::borrow::Cow::Borrowed(#operation_name),
                     system: ::std::borrow::Cow::Borrowed(#system),
                     destination: #destination,
+                    consumer_group: #consumer_group,
                     name: ::std::borrow::Cow::Borrowed(#name),
                 }
             }

@@ -68,6 +68,8 @@ pub enum Protocol {
         operation_name: Cow<'static, str>,
         system: Cow<'static, str>,
         destination: Option<Cow<'static, str>>,
+        /// `messaging.consumer.group.name`, of a consumer's operation.
+        consumer_group: Option<Cow<'static, str>>,
         name: Cow<'static, str>,
     },
 }

@@ -439,6 +439,7 @@ pub(crate) fn attributes(
     let capacity = match (&rpc.protocol, rpc.side) {
         (Protocol::Http { .. }, Side::Server) => 13,
         (Protocol::Grpc { .. }, Side::Server) => 9,
+        (Protocol::Messaging { .. }, _) => 7,
         _ => 6,
     };
     let mut attributes = Vec::with_capacity(capacity);
@@ -448,6 +449,7 @@ pub(crate) fn attributes(
             operation_name,
             system,
             destination,
+            consumer_group,
             ..
         } => {
             attributes.push(KeyValue::new(
@@ -463,6 +465,12 @@ pub(crate) fn attributes(
                 attributes.push(KeyValue::new(
                     "messaging.destination.name",
                     Value::from(destination.clone()),
+                ));
+            }
+            if let Some(group) = consumer_group {
+                attributes.push(KeyValue::new(
+                    "messaging.consumer.group.name",
+                    Value::from(group.clone()),
                 ));
             }
             if let Some((address, port)) = server.and_then(broker_host_port) {
