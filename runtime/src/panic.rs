@@ -9,7 +9,7 @@
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use std::any::Any;
 use std::backtrace::{Backtrace, BacktraceStatus};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::panic::{self, Location};
 use std::sync::{Arc, Once, OnceLock};
 
@@ -19,6 +19,25 @@ thread_local! {
     /// while the thread's locals are being destroyed (in code another one's
     /// destructor runs) must not make our hook panic too.
     static LAST_PANIC: RefCell<Option<SeenPanic>> = const { RefCell::new(None) };
+
+    /// Set while [`caught_quietly`] runs a probe whose panic is expected: our hook
+    /// then neither notes it nor passes it on. Without a destructor, so reachable
+    /// while the thread's locals are destroyed, where the probe runs.
+    static QUIET: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `probe`, catching its panic, an expected one (the API's, on a current
+/// context already destroyed): the hooks set before ours (the default one, which
+/// prints it; an application's, which may report it) are not told of it. Ours is
+/// chained wherever spans can be recorded, where the probes run; before it is, a
+/// probe's panic is said as any other.
+pub(crate) fn caught_quietly<T>(
+    probe: impl FnOnce() -> T + panic::UnwindSafe,
+) -> std::thread::Result<T> {
+    let was = QUIET.replace(true);
+    let caught = panic::catch_unwind(probe);
+    QUIET.set(was);
+    caught
 }
 
 /// A panic our hook saw: a caught payload with the same message is that panic.
@@ -92,6 +111,9 @@ pub(crate) fn install_location_hook() {
     INSTALLED.call_once(|| {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
+            if QUIET.get() {
+                return;
+            }
             if let Some(location) = info.location() {
                 let backtrace = Backtrace::capture();
                 let seen = SeenPanic {

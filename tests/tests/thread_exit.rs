@@ -222,6 +222,44 @@ fn child() {
     );
 }
 
+/// The application's panic hook is set first, as a panic reporter's is; the
+/// calls made on a thread's exit past the context reach it with no panic.
+fn quiet_child() {
+    std::panic::set_hook(Box::new(|_| {
+        PANICS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }));
+    let guard = otel_traced::Config::from_vars([("OTEL_TRACES_SAMPLER", "always_on")])
+        .span_exporter(Names::default())
+        .install()
+        .expect("installed");
+    // Only other code reached the context while the thread lived: our check is
+    // made first on exit, after the API's context is gone.
+    std::thread::spawn(|| {
+        FLUSH_ON_EXIT.with(|_| ());
+        let _ = otel_traced::opentelemetry::Context::current();
+    })
+    .join()
+    .expect("the thread exits cleanly");
+    assert_eq!(
+        PANICS.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "no panic said to the application's hook"
+    );
+    guard.shutdown().expect("a clean shutdown");
+}
+
+#[test]
+fn a_traced_call_on_a_thread_exit_past_the_context_says_no_panic() {
+    if std::env::var_os(otel_traced_tests::CHILD).is_some() {
+        quiet_child();
+        return;
+    }
+    otel_traced_tests::passes_in_a_child_process(
+        "a_traced_call_on_a_thread_exit_past_the_context_says_no_panic",
+        &[],
+    );
+}
+
 #[test]
 fn a_traced_call_from_a_thread_local_destructor_runs_untraced() {
     if std::env::var_os(otel_traced_tests::CHILD).is_some() {
