@@ -206,6 +206,19 @@ pub fn attribute_value(key: &str) -> Option<Value> {
     .flatten()
 }
 
+/// The value of baggage entry `key` in the baggage the body runs with, as an
+/// attribute value, where the annotation's own `set_baggage` entries (`set`, made
+/// before the span opens) may set it: the last of them of that key, else the
+/// current baggage's.
+#[doc(hidden)]
+pub fn attribute_value_set(set: &[KeyValue], key: &str) -> Option<Value> {
+    set.iter()
+        .rev()
+        .find(|entry| entry.key.as_str() == key)
+        .map(|entry| entry.value.clone())
+        .or_else(|| attribute_value(key))
+}
+
 /// A `set_baggage` entry, its `value` formatted whole; none when its `Display` or
 /// `Debug` panics: a value made up in its place would travel to every service
 /// downstream, and instrumentation must not make the call panic. The W3C limits

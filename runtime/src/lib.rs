@@ -151,7 +151,10 @@ pub mod __private {
     /// Registers a call site's entry in the span catalog; nothing without the
     /// `catalog` feature.
     pub use crate::__otel_traced_catalog_entry as catalog_entry;
-    pub use crate::baggage::{attribute_value as baggage_value, set_baggage_entry};
+    pub use crate::baggage::{
+        attribute_value as baggage_value, attribute_value_set as baggage_value_set,
+        set_baggage_entry,
+    };
     pub use crate::callsite::{
         CallKind, Callsite, FunctionName, LinkTarget, Parent, ParentTarget, SpanMeta, link, links,
         parent,

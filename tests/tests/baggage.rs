@@ -367,3 +367,32 @@ fn baggage_entries_made_by_traced_calls_are_added_with_their_spans() {
     let names: Vec<_> = captured.spans().iter().map(|span| &*span.name).collect();
     assert_eq!(names, ["tenant_of"]);
 }
+
+/// Records the entry it sets, as the body runs with it.
+#[traced(set_baggage(tenant = tenant), baggage(tenant, region))]
+fn switch_tenant(tenant: &str) -> Option<String> {
+    let _ = tenant;
+    baggage::get("tenant")
+}
+
+#[test]
+fn baggage_records_the_entries_the_annotation_sets_as_the_body_has_them() {
+    let captured = capture(|| {
+        baggage::with([("tenant", "old"), ("region", "eu")], || {
+            switch_tenant("acme")
+        })
+    });
+    assert_eq!(captured.output().as_deref(), Some("acme"));
+    let span = &captured.spans()[0];
+    assert_eq!(attribute(span, "tenant"), Some(&string("acme")));
+    assert_eq!(
+        attribute(span, "region"),
+        Some(&string("eu")),
+        "the caller's"
+    );
+    let captured = capture(|| switch_tenant("acme"));
+    assert_eq!(
+        attribute(&captured.spans()[0], "tenant"),
+        Some(&string("acme"))
+    );
+}

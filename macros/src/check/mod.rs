@@ -55,16 +55,18 @@ pub(crate) enum Probe {
     Display,
     /// `?value`: `Debug`.
     Debug,
-    /// `baggage(..)`: the current baggage's entry named by `value` (a literal).
-    Baggage,
+    /// `baggage(..)`: the entry named by `value` (a literal) of the baggage the
+    /// body runs with: the current one's, unless the annotation's own
+    /// `set_baggage` sets it (`set_here`).
+    Baggage { set_here: bool },
 }
 
 impl Recorded {
-    fn baggage(entry: &BaggageEntry) -> Self {
+    fn baggage(entry: &BaggageEntry, set_here: bool) -> Self {
         let source = &entry.source.name;
         Recorded {
             key: entry.key.name.clone(),
-            probe: Probe::Baggage,
+            probe: Probe::Baggage { set_here },
             value: quote::quote!(#source),
             span: entry.source.span(),
             kind: Kind::Declared("String"),
@@ -511,7 +513,15 @@ fn plan_recording(
         }
         check_key(&entry.key, None, findings);
         naming::check_string_recorded(&entry.key, findings);
-        declare(&entry.key, Recorded::baggage(entry), &mut findings.errors);
+        let set_here = options
+            .set_baggage
+            .iter()
+            .any(|field| field.key.name == entry.source.name);
+        declare(
+            &entry.key,
+            Recorded::baggage(entry, set_here),
+            &mut findings.errors,
+        );
     }
     for field in &options.set_baggage {
         check_baggage_key(&field.key, &mut findings.errors);

@@ -106,8 +106,10 @@ pub(super) fn open_span(
             .map(|recorded| push_attribute(recorded, private)),
     );
     let catalog = catalog_entry(traced, recorded, boundary, private);
-    let set_baggage = if options.set_baggage.is_empty() {
-        TokenStream::new()
+    // The entries are made before the span opens (`baggage(..)` of one of them
+    // records the value the body runs with), and added after.
+    let (make_baggage, set_baggage) = if options.set_baggage.is_empty() {
+        (TokenStream::new(), TokenStream::new())
     } else {
         let entries = options.set_baggage.iter().map(|field| {
             let key = &field.key.name;
@@ -121,9 +123,14 @@ pub(super) fn open_span(
         });
         // Named in full: the user's module may have no prelude, or an edition
         // before 2021, where an array's `into_iter` gives references.
-        quote!(.with_baggage(::std::iter::Iterator::collect(
-            ::std::iter::Iterator::flatten(::std::iter::IntoIterator::into_iter([#(#entries),*]))
-        )))
+        (
+            quote! {
+                let __otel_set_baggage: ::std::vec::Vec<_> = ::std::iter::Iterator::collect(
+                    ::std::iter::Iterator::flatten(::std::iter::IntoIterator::into_iter([#(#entries),*]))
+                );
+            },
+            quote!(.with_baggage(__otel_set_baggage)),
+        )
     };
     let sample = match &options.sample {
         Some(hint) => {
@@ -221,7 +228,7 @@ pub(super) fn open_span(
             count_messages(boundary, open, private)
         }
     };
-    quote!(#statics #start)
+    quote!(#statics #make_baggage #start)
 }
 
 /// Whether the call, with nothing installed, runs its body as the bare function

@@ -20,7 +20,13 @@ pub(super) fn probe(
         Probe::Explicit => quote!(Explicit),
         Probe::ExplicitDisplay => quote!(ExplicitDisplay),
         Probe::Display => return quote_spanned!(span=> #private::display(&(#value))),
-        Probe::Baggage => return quote_spanned!(span=> #private::baggage_value(#value)),
+        Probe::Baggage { set_here: false } => {
+            return quote_spanned!(span=> #private::baggage_value(#value));
+        }
+        // The annotation's own `set_baggage` entries, made before the span opens.
+        Probe::Baggage { set_here: true } => {
+            return quote_spanned!(span=> #private::baggage_value_set(&__otel_set_baggage, #value));
+        }
         Probe::Debug => return quote_spanned!(span=> #private::debug(&(#value))),
     };
     quote_spanned! {span=>
