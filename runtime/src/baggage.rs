@@ -208,15 +208,17 @@ pub fn attribute_value(key: &str) -> Option<Value> {
 
 /// The value of baggage entry `key` in the baggage the body runs with, as an
 /// attribute value, where the annotation's own `set_baggage` entries (`set`, made
-/// before the span opens) may set it: the last of them of that key, else the
-/// current baggage's.
+/// before the span opens) are added to the current baggage: as they are added,
+/// an entry the W3C limits leave out not there.
 #[doc(hidden)]
 pub fn attribute_value_set(set: &[KeyValue], key: &str) -> Option<Value> {
-    set.iter()
-        .rev()
-        .find(|entry| entry.key.as_str() == key)
-        .map(|entry| entry.value.clone())
-        .or_else(|| attribute_value(key))
+    crate::thread_exit::map_current(|current| {
+        added(current, set.to_vec())
+            .baggage()
+            .get(key)
+            .map(|value| Value::String(value.clone()))
+    })
+    .flatten()
 }
 
 /// A `set_baggage` entry, its `value` formatted whole; none when its `Display` or

@@ -395,4 +395,9 @@ fn baggage_records_the_entries_the_annotation_sets_as_the_body_has_them() {
         attribute(&captured.spans()[0], "tenant"),
         Some(&string("acme"))
     );
+    // Past the W3C limits once escaped: not added, so neither recorded.
+    let spaces = " ".repeat(3000);
+    let captured = capture(|| switch_tenant(&spaces));
+    assert_eq!(*captured.output(), None);
+    assert_eq!(attribute(&captured.spans()[0], "tenant"), None);
 }

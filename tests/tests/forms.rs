@@ -767,6 +767,19 @@ macro_rules! receive_fn {
 
 receive_fn!(receive_headers -> Vec<std::collections::HashMap<String, String>>);
 
+/// A function setting and recording a baggage entry whose key is passed in.
+macro_rules! scoped_fn {
+    ($name:ident, $key:ident) => {
+        #[traced(set_baggage($key = value), baggage($key))]
+        fn $name(value: &str) -> Option<String> {
+            let _ = value;
+            otel_traced::baggage::get(stringify!($key))
+        }
+    };
+}
+
+scoped_fn!(scoped_to_tenant, tenant);
+
 #[test]
 fn a_function_written_by_a_macro_records_what_it_is_given() {
     let captured = capture(|| lookup_by_id(7));
@@ -781,6 +794,10 @@ fn a_function_written_by_a_macro_records_what_it_is_given() {
         attribute(span, "messaging.batch.message_count"),
         Some(&Value::I64(2))
     );
+    let captured = capture(|| scoped_to_tenant("acme"));
+    assert_eq!(captured.output().as_deref(), Some("acme"));
+    let span = captured.find("scoped_to_tenant").expect("the span");
+    assert_eq!(attribute(span, "tenant"), Some(&string("acme")));
 }
 
 /// A function written by a macro, its return type passed in as a fragment

@@ -23,9 +23,15 @@ pub(super) fn probe(
         Probe::Baggage { set_here: false } => {
             return quote_spanned!(span=> #private::baggage_value(#value));
         }
-        // The annotation's own `set_baggage` entries, made before the span opens.
+        // The annotation's own `set_baggage` entries, made before the span opens,
+        // named as the expansion named them (spanned at the key, the name would
+        // not resolve when the key comes from a `macro_rules!` caller).
         Probe::Baggage { set_here: true } => {
-            return quote_spanned!(span=> #private::baggage_value_set(&__otel_set_baggage, #value));
+            let entries = proc_macro2::Ident::new(
+                "__otel_set_baggage",
+                proc_macro2::Span::call_site().located_at(span),
+            );
+            return quote_spanned!(span=> #private::baggage_value_set(&#entries, #value));
         }
         Probe::Debug => return quote_spanned!(span=> #private::debug(&(#value))),
     };
