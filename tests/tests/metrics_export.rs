@@ -643,6 +643,13 @@ fn handle_refund(headers: &std::collections::HashMap<String, String>) {
     let _ = headers;
 }
 
+/// Another group's push consumer of what `billing` pulls: each group receives
+/// every message, its deliveries its own.
+#[traced_rpc(messaging, process, system = "kafka", destination = "refunds", consumer_group = "audit", carrier = headers)]
+fn audit_refund(headers: &std::collections::HashMap<String, String>) {
+    let _ = headers;
+}
+
 /// A `receive` that names no message counts nothing: its `process` counts.
 #[traced_rpc(messaging, receive, system = "kafka", destination = "alerts")]
 fn poll_alert() -> Option<std::collections::HashMap<String, String>> {
@@ -694,6 +701,7 @@ fn messaging_boundaries_count_the_messages_sent_and_consumed_once() {
     for available in [true, false, true] {
         if let Some(refund) = poll_refund(available) {
             handle_refund(&refund);
+            audit_refund(&refund);
         }
     }
     if let Some(alert) = poll_alert() {
@@ -749,6 +757,12 @@ fn messaging_boundaries_count_the_messages_sent_and_consumed_once() {
         ("messaging.destination.name", "refunds"),
         ("messaging.consumer.group.name", "billing"),
     ];
+    let audited = [
+        ("messaging.system", "kafka"),
+        ("messaging.operation.name", "process"),
+        ("messaging.destination.name", "refunds"),
+        ("messaging.consumer.group.name", "audit"),
+    ];
     assert_eq!(
         sorted(consumed),
         sorted(vec![
@@ -756,6 +770,7 @@ fn messaging_boundaries_count_the_messages_sent_and_consumed_once() {
             (text_pairs(&failed), 1),
             (text_pairs(&pulled), 5),
             (text_pairs(&refunds), 2),
+            (text_pairs(&audited), 2),
             (text_pairs(&alert), 1),
             (text_pairs(&queues), 2),
         ]),

@@ -128,10 +128,11 @@ pub(crate) fn check_messaging(
         .as_ref()
         .map(|name| check_operation_name(name, errors));
     let operation = operation?;
-    let consumer_group = match &rpc.consumer_group {
-        Some(group) => Some(check_consumer_group(group, operation, errors)?),
-        None => None,
-    };
+    // `Some(None)` for an invalid group, reported: the other checks still run.
+    let consumer_group = rpc
+        .consumer_group
+        .as_ref()
+        .map(|group| check_consumer_group(group, operation, errors));
     // `None` for an invalid name, already reported.
     let operation_name = match operation_name {
         Some(checked) => checked,
@@ -227,7 +228,11 @@ pub(crate) fn check_messaging(
                 (Some(_), None) => return None,
                 (_, destination) => destination,
             },
-            consumer_group,
+            consumer_group: match consumer_group {
+                Some(None) => return None,
+                Some(checked) => checked,
+                None => None,
+            },
         },
         carrier,
         server: rpc.server.clone(),
@@ -332,8 +337,6 @@ fn check_operation_name(name: &LitStr, errors: &mut Errors) -> Option<String> {
     None
 }
 
-/// A destination names a queue or topic, not one message: known when compiling,
-/// so the span name stays of low cardinality.
 /// `consumer_group = ".."`: a consumer's (`receive`, `process`, `settle`), named.
 fn check_consumer_group(
     group: &LitStr,
@@ -360,6 +363,8 @@ fn check_consumer_group(
     None
 }
 
+/// A destination names a queue or topic, not one message: known when compiling,
+/// so the span name stays of low cardinality.
 fn check_destination(destination: &LitStr, errors: &mut Errors) -> Option<String> {
     let value = destination.value();
     let problem = if value.trim().is_empty() {

@@ -233,56 +233,68 @@ impl MessageCounter {
     /// The count a call of the messaging operation `operation` on `destination`
     /// of `system` adds to, if any. A `process` of what a `receive` counted does
     /// not count it again (see [`MessagingTiming::count`]).
-    fn of(operation: Operation, system: &str, destination: Option<&str>) -> Option<Self> {
+    fn of(operation: Operation, source: &Source) -> Option<Self> {
         match operation {
             Operation::Send => Some(MessageCounter::Sent),
             Operation::Receive => Some(MessageCounter::Consumed),
-            Operation::Process => {
-                (!is_pulled(system, destination)).then_some(MessageCounter::Consumed)
-            }
+            Operation::Process => (!is_pulled(source)).then_some(MessageCounter::Consumed),
             Operation::Create | Operation::Settle => None,
         }
     }
 }
 
-/// The messaging systems and destinations a `receive` pulled from in this process.
-static PULLED: RwLock<Vec<(String, Option<String>)>> = RwLock::new(Vec::new());
+/// Where a consumer's messages come from: a system, and the destination and
+/// consumer group when the operation names them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Source {
+    system: Cow<'static, str>,
+    destination: Option<Cow<'static, str>>,
+    group: Option<Cow<'static, str>>,
+}
+
+impl Source {
+    /// Whether the messages of `self`, where a `receive` pulled, are those a
+    /// `process` of `other` handles: of one system, and of one destination and one
+    /// group unless either names none (a consumer of several topics, which README
+    /// suggests writes none). Each group receives every message: another group's
+    /// are its own deliveries.
+    fn covers(&self, other: &Source) -> bool {
+        fn same(a: Option<&str>, b: Option<&str>) -> bool {
+            a.zip(b).is_none_or(|(a, b)| a == b)
+        }
+        self.system == other.system
+            && same(self.destination.as_deref(), other.destination.as_deref())
+            && same(self.group.as_deref(), other.group.as_deref())
+    }
+}
+
+/// Where a `receive` pulled from in this process.
+static PULLED: RwLock<Vec<Source>> = RwLock::new(Vec::new());
 /// Whether `PULLED` holds any: until then a `process` takes no lock.
 static ANY_PULLED: AtomicBool = AtomicBool::new(false);
 
-/// Whether a `receive` counted the messages a `process` of `system` and
-/// `destination` handles: one of the same destination, or where either names
-/// none (a consumer of several topics, which README suggests writes none), one of
-/// the same system.
-fn is_pulled(system: &str, destination: Option<&str>) -> bool {
+/// Whether a `receive` counted the messages a `process` of `source` handles.
+fn is_pulled(source: &Source) -> bool {
     ANY_PULLED.load(Ordering::Acquire)
         && PULLED
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
-            .any(|(pulled_system, pulled_destination)| {
-                pulled_system == system
-                    && match (pulled_destination.as_deref(), destination) {
-                        (Some(pulled), Some(processed)) => pulled == processed,
-                        _ => true,
-                    }
-            })
+            .any(|pulled| pulled.covers(source))
 }
 
-fn note_pulled(system: &str, destination: Option<&str>) {
-    let noted = |pulled: &[(String, Option<String>)]| {
-        pulled.iter().any(|(pulled_system, pulled_destination)| {
-            pulled_system == system && pulled_destination.as_deref() == destination
-        })
-    };
+fn note_pulled(source: Source) {
     if ANY_PULLED.load(Ordering::Acquire)
-        && noted(&PULLED.read().unwrap_or_else(PoisonError::into_inner))
+        && PULLED
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(&source)
     {
         return;
     }
     let mut pulled = PULLED.write().unwrap_or_else(PoisonError::into_inner);
-    if !noted(&pulled) {
-        pulled.push((system.to_owned(), destination.map(str::to_owned)));
+    if !pulled.contains(&source) {
+        pulled.push(source);
     }
     ANY_PULLED.store(true, Ordering::Release);
 }
@@ -335,8 +347,8 @@ struct MessagingTiming {
     attributes: Vec<KeyValue>,
     counter: MessageCounter,
     messages: Option<u64>,
-    /// A `receive`'s system and destination, noted as pulled once it counts.
-    receives: Option<(Cow<'static, str>, Option<Cow<'static, str>>)>,
+    /// Where a `receive` pulls from, noted once it counts.
+    receives: Option<Source>,
 }
 
 impl MessagingTiming {
@@ -349,9 +361,9 @@ impl MessagingTiming {
     fn count(&mut self, count: u64) {
         self.messages = Some(count);
         if count > 0
-            && let Some((system, destination)) = self.receives.take()
+            && let Some(source) = self.receives.take()
         {
-            note_pulled(&system, destination.as_deref());
+            note_pulled(source);
         }
     }
 }
@@ -628,18 +640,25 @@ pub(crate) fn time_boundary(rpc: &RpcMeta, attributes: &[KeyValue]) -> Option<Ti
             operation,
             system,
             destination,
+            consumer_group,
             ..
-        } => match MessageCounter::of(*operation, system, destination.as_deref()) {
-            Some(counter) => Measured::Messaging(Box::new(MessagingTiming {
-                instrument,
-                attributes: kept,
-                counter,
-                messages: None,
-                receives: (*operation == Operation::Receive)
-                    .then(|| (system.clone(), destination.clone())),
-            })),
-            None => Measured::Boundary(instrument, kept),
-        },
+        } => {
+            let source = Source {
+                system: system.clone(),
+                destination: destination.clone(),
+                group: consumer_group.clone(),
+            };
+            match MessageCounter::of(*operation, &source) {
+                Some(counter) => Measured::Messaging(Box::new(MessagingTiming {
+                    instrument,
+                    attributes: kept,
+                    counter,
+                    messages: None,
+                    receives: (*operation == Operation::Receive).then_some(source),
+                })),
+                None => Measured::Boundary(instrument, kept),
+            }
+        }
         _ => Measured::Boundary(instrument, kept),
     };
     Some(Timing {
