@@ -28,9 +28,9 @@ thread_local! {
 
 /// Runs `probe`, catching its panic, an expected one (the API's, on a current
 /// context already destroyed): the hooks set before ours (the default one, which
-/// prints it; an application's, which may report it) are not told of it. Ours is
-/// chained wherever spans can be recorded, where the probes run; before it is, a
-/// probe's panic is said as any other.
+/// prints it; an application's, which may report it) are not told of it; one set
+/// after ours wraps it, and is. Ours is chained wherever spans can be recorded,
+/// where the probes run; before it is, a probe's panic is said as any other.
 pub(crate) fn caught_quietly<T>(
     probe: impl FnOnce() -> T + panic::UnwindSafe,
 ) -> std::thread::Result<T> {

@@ -23,8 +23,9 @@ impl Drop for Reachable {
 thread_local! {
     static REACHABLE: Reachable = Reachable(
         // The API panics on a context destroyed: caught here, inside the
-        // destructor that called us, rather than aborting the process, and said
-        // to no panic hook (it is no panic of the application's).
+        // destructor that called us, rather than aborting the process, and kept
+        // from the hooks ours was chained in front of (it is no panic of the
+        // application's).
         crate::panic::caught_quietly(|| Context::map_current(|_| ())).is_ok(),
     );
 }

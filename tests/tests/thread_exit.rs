@@ -39,7 +39,8 @@ fn flush_later(pending: u64) -> impl std::future::Future<Output = u64> + Send {
 }
 
 /// Panics seen by the hook: the API's, when a check made too late reaches a
-/// context already gone (caught, but said on stderr, and an abort under
+/// context already gone (caught; seen by a hook set after ours, as this one is in
+/// `child`, not by those ours was chained in front of; an abort under
 /// `panic = "abort"`).
 static PANICS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
