@@ -343,43 +343,52 @@ fn check_consumer_group(
     operation: Operation,
     errors: &mut Errors,
 ) -> Option<String> {
-    let value = group.value();
-    let problem = if operation.produces() {
-        format!(
-            "a `{}` produces messages, and has no consumer group: `consumer_group` is for `receive`, `process` and `settle`",
-            operation.name()
-        )
-    } else if value.trim().is_empty() {
-        "the consumer group name is empty; name the group, such as `billing`".to_owned()
-    } else if value.chars().any(char::is_control) {
-        format!(
-            "`{}` is not a consumer group name: it contains a control character",
-            value.escape_debug()
-        )
-    } else {
-        return Some(value);
-    };
-    errors.push(syn::Error::new(group.span(), problem));
-    None
+    if operation.produces() {
+        errors.push(syn::Error::new(
+            group.span(),
+            format!(
+                "a `{}` produces messages, and has no consumer group: `consumer_group` is for `receive`, `process` and `settle`",
+                operation.name()
+            ),
+        ));
+        return None;
+    }
+    check_named(
+        group,
+        "consumer group name",
+        "the group, such as `billing`",
+        errors,
+    )
 }
 
 /// A destination names a queue or topic, not one message: known when compiling,
 /// so the span name stays of low cardinality.
 fn check_destination(destination: &LitStr, errors: &mut Errors) -> Option<String> {
-    let value = destination.value();
+    check_named(
+        destination,
+        "destination name",
+        "the queue or topic, such as `orders`",
+        errors,
+    )
+}
+
+/// A literal `what` names (a destination, a consumer group): some text, without
+/// control characters; `example` says what to name instead.
+fn check_named(literal: &LitStr, what: &str, example: &str, errors: &mut Errors) -> Option<String> {
+    let value = literal.value();
     let problem = if value.trim().is_empty() {
-        "the destination name is empty".to_owned()
+        format!("the {what} is empty")
     } else if value.chars().any(char::is_control) {
         format!(
-            "`{}` is not a destination name: it contains a control character",
+            "`{}` is not a {what}: it contains a control character",
             value.escape_debug()
         )
     } else {
         return Some(value);
     };
     errors.push(syn::Error::new(
-        destination.span(),
-        format!("{problem}; name the queue or topic, such as `orders`"),
+        literal.span(),
+        format!("{problem}; name {example}"),
     ));
     None
 }
