@@ -177,14 +177,7 @@ fn child() {
     })
     .join()
     .expect("the thread exits cleanly");
-    // Only other code reached the context while this thread lived: our check is
-    // made first on exit, after the API's context is gone.
-    std::thread::spawn(|| {
-        FLUSH_ON_EXIT.with(|_| ());
-        let _ = otel_traced::opentelemetry::Context::current();
-    })
-    .join()
-    .expect("the thread exits cleanly");
+    exit_past_the_context();
     // A thread that only resumes a future opened elsewhere reaches the context
     // first through the span's poll: the check is made there, while the context
     // lives, and the call on exit runs untraced without the API's panic.
@@ -223,6 +216,18 @@ fn child() {
     );
 }
 
+/// A thread on which only other code reached the context while it lived, then
+/// exits calling a traced function: our check is made first on exit, after the
+/// API's context is gone.
+fn exit_past_the_context() {
+    std::thread::spawn(|| {
+        FLUSH_ON_EXIT.with(|_| ());
+        let _ = otel_traced::opentelemetry::Context::current();
+    })
+    .join()
+    .expect("the thread exits cleanly");
+}
+
 /// The application's panic hook is set first, as a panic reporter's is; the
 /// calls made on a thread's exit past the context reach it with no panic.
 fn quiet_child() {
@@ -233,14 +238,7 @@ fn quiet_child() {
         .span_exporter(Names::default())
         .install()
         .expect("installed");
-    // Only other code reached the context while the thread lived: our check is
-    // made first on exit, after the API's context is gone.
-    std::thread::spawn(|| {
-        FLUSH_ON_EXIT.with(|_| ());
-        let _ = otel_traced::opentelemetry::Context::current();
-    })
-    .join()
-    .expect("the thread exits cleanly");
+    exit_past_the_context();
     assert_eq!(
         PANICS.load(std::sync::atomic::Ordering::SeqCst),
         0,
