@@ -108,6 +108,9 @@ pub struct ShutdownError {
     /// Spans and log records accepted but not exported: the run's at shutdown,
     /// those lost since the previous flush after a flush.
     dropped: Dropped,
+    /// Whether `dropped` counts every item not exported (a shutdown's), or only
+    /// those known lost (a flush's, which leaves out those still on their way).
+    dropped_exact: bool,
 }
 
 /// What a shutdown or a flush counted as lost.
@@ -123,6 +126,7 @@ impl ShutdownError {
     fn of(
         results: [(&'static str, OTelSdkResult); 3],
         dropped: Dropped,
+        dropped_exact: bool,
     ) -> Result<(), ShutdownError> {
         let failures: Vec<_> = results
             .into_iter()
@@ -131,7 +135,11 @@ impl ShutdownError {
         if failures.is_empty() && dropped == Dropped::default() {
             Ok(())
         } else {
-            Err(ShutdownError { failures, dropped })
+            Err(ShutdownError {
+                failures,
+                dropped,
+                dropped_exact,
+            })
         }
     }
 
@@ -147,13 +155,37 @@ impl ShutdownError {
     pub fn dropped_log_records(&self) -> u64 {
         self.dropped.log_records
     }
+
+    /// What `signal`'s pipeline did not export, where that is counted exactly
+    /// (at shutdown; not for metrics).
+    fn counted_lost(&self, signal: &str) -> Option<u64> {
+        match signal {
+            SPANS if self.dropped_exact => Some(self.dropped.spans),
+            LOG_RECORDS if self.dropped_exact => Some(self.dropped.log_records),
+            _ => None,
+        }
+    }
 }
+
+/// The signals' names in a [`ShutdownError`].
+const SPANS: &str = "spans";
+const LOG_RECORDS: &str = "log records";
+const METRICS: &str = "metrics";
 
 impl fmt::Display for ShutdownError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (index, (signal, error)) in self.failures.iter().enumerate() {
             let separator = if index == 0 { "" } else { "; " };
-            write!(f, "{separator}exporting the last {signal} failed: {error}")?;
+            if self.counted_lost(signal) == Some(0) {
+                // What failed came after the last export: the exporter's own
+                // shutdown or drop, which lost nothing.
+                write!(
+                    f,
+                    "{separator}every one of the {signal} was exported, but their exporter did not shut down cleanly: {error}"
+                )?;
+            } else {
+                write!(f, "{separator}exporting the last {signal} failed: {error}")?;
+            }
         }
         let mut separator = if self.failures.is_empty() { "" } else { "; " };
         for (count, what, queue) in [
@@ -296,15 +328,12 @@ impl Guard {
         let logs = logs.map_or(Ok(()), |logs| logs.wait_until(deadline));
         let metrics = metrics.map_or(Ok(()), |metrics| metrics.wait_until(deadline));
         ShutdownError::of(
-            [
-                ("spans", spans),
-                ("log records", logs),
-                ("metrics", metrics),
-            ],
+            [(SPANS, spans), (LOG_RECORDS, logs), (METRICS, metrics)],
             Dropped {
                 spans: self.counters.lost_since_flushed(),
                 log_records: self.log_counters.lost_since_flushed(),
             },
+            false,
         )
     }
 
@@ -389,16 +418,13 @@ impl Guard {
             let _ = route::unless_installed(forget_installed_settings);
         }
         ShutdownError::of(
-            [
-                ("spans", traces),
-                ("log records", logs),
-                ("metrics", metrics),
-            ],
+            [(SPANS, traces), (LOG_RECORDS, logs), (METRICS, metrics)],
             // Exact now: what was accepted and never exported, whatever lost it.
             Dropped {
                 spans: self.counters.unexported(),
                 log_records: self.log_counters.unexported(),
             },
+            true,
         )
     }
 }

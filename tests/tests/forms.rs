@@ -411,7 +411,11 @@ fn expects_an_unused_parameter(
 
 #[test]
 fn skip_options_and_the_skip_attribute() {
-    capture(|| expects_an_unused_parameter(1, 2, 3, 4));
+    let captured = capture(|| expects_an_unused_parameter(1, 2, 3, 4));
+    assert_eq!(
+        own_keys(&captured.spans()[0]),
+        ["unused", "conditional", "nested"]
+    );
     let captured = capture(|| {
         skip_listed(1, 2, 3, 4);
         skip_everything(1, "x");

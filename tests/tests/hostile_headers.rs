@@ -1498,6 +1498,13 @@ fn check_server_address(span: &SpanData) -> Result<(), TestCaseError> {
     if let Some(address) = string_attribute(span, "server.address") {
         prop_assert!(!address.is_empty() && !address.contains('@'), "{address:?}");
     }
+    if let Some(port) = attribute(span, "server.port") {
+        prop_assert!(
+            matches!(port, Value::I64(port) if (0..=65535).contains(port)),
+            "{:?}",
+            port
+        );
+    }
     Ok(())
 }
 
@@ -1614,13 +1621,10 @@ fn check_http_server(
         scheme.as_deref() == Some("https"),
     );
     check_server_address(span)?;
-    if let Some(port) = attribute(span, "server.port") {
-        prop_assert!(
-            matches!(port, Value::I64(port) if (0..=65535).contains(port)),
-            "{:?}",
-            port
-        );
-    }
+    seen.note(
+        "server: port in a request",
+        attribute(span, "server.port").is_some(),
+    );
     let client = string_attribute(span, "client.address");
     seen.note("server: client.address", client.is_some());
     if let Some(client) = &client {
@@ -1780,6 +1784,8 @@ fn the_runtime_helpers_never_panic_on_arbitrary_requests() {
         "layer: a gRPC method",
         "layer: a status other than OK and UNKNOWN",
         "server: address recorded",
+        "server: port recorded",
+        "server: port in a request",
         "server: a scheme from a proxy",
         "server: client.address",
     ];

@@ -335,13 +335,16 @@ impl otel_traced::sdk::trace::SpanExporter for ShutDowns {
 #[derive(Debug)]
 struct DropsBadly {
     panics: bool,
+    exported: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl otel_traced::sdk::trace::SpanExporter for DropsBadly {
     async fn export(
         &self,
-        _: Vec<otel_traced::sdk::trace::SpanData>,
+        batch: Vec<otel_traced::sdk::trace::SpanData>,
     ) -> otel_traced::sdk::error::OTelSdkResult {
+        let names = batch.into_iter().map(|span| span.name.into_owned());
+        self.exported.lock().unwrap().extend(names);
         Ok(())
     }
 }
@@ -357,17 +360,34 @@ impl Drop for DropsBadly {
 fn an_exporter_whose_drop_hangs_or_panics_neither_holds_nor_breaks_the_shutdown() {
     let _turn = otel_traced_tests::installing_turn();
     for panics in [false, true] {
+        let exported = std::sync::Arc::default();
+        let exporter = DropsBadly {
+            panics,
+            exported: std::sync::Arc::clone(&exported),
+        };
         let guard = otel_traced::Config::from_vars([("OTEL_TRACES_SAMPLER", "always_on")])
-            .span_exporter(DropsBadly { panics })
+            .span_exporter(exporter)
             .shutdown_timeout(std::time::Duration::from_millis(500))
             .install()
             .expect("installed");
         checkout();
         let started = std::time::Instant::now();
         let shut_down = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| guard.shutdown()));
+        let said = shut_down
+            .expect("the panic stayed on its thread")
+            .map_err(|error| error.to_string());
+        assert_eq!(*exported.lock().unwrap(), ["checkout"], "panics {panics}");
+        let teardown = if panics {
+            "Operation failed: the exporter's step ended without a result (it panicked)"
+        } else {
+            "Operation timed out after"
+        };
+        let said = said.expect_err("the exporter's teardown failed");
         assert!(
-            shut_down.is_ok(),
-            "panics {panics}: the panic stayed on its thread"
+            said.starts_with(&format!(
+                "every one of the spans was exported, but their exporter did not shut down cleanly: {teardown}"
+            )),
+            "{said}"
         );
         assert!(
             started.elapsed() < std::time::Duration::from_secs(5),

@@ -143,18 +143,32 @@ fn send_batch_unread(_messages: &mut [Message]) {}
 
 #[test]
 fn carriers_the_bodies_do_not_read_are_still_written_and_read() {
-    let mut headers = Headers::default();
+    let mut sent = message("an order");
+    let mut batch = [message("a lamp"), message("a chair")];
     let captured = capture(|| {
         create_unread(Headers::default());
-        send_unread(&mut headers);
-        process_unread(&Message {
-            headers: headers.clone(),
-            body: String::new(),
-        });
-        send_batch_unread(&mut []);
+        send_unread(&mut sent.headers);
+        process_unread(&sent);
+        send_batch_unread(&mut batch);
     });
-    assert!(headers.contains_key("traceparent"), "{headers:?}");
-    assert_eq!(captured.spans().len(), 4, "{}", captured.tree());
+    let spans = captured.spans();
+    assert_eq!(spans.len(), 4, "{}", captured.tree());
+    let span_of = |carried: Option<Ids>| {
+        let carried = carried.expect("a context written");
+        spans
+            .iter()
+            .find(|span| ids(&span.span_context) == carried)
+            .expect("the span the message names")
+    };
+    let send = span_of(carried(&sent));
+    assert_eq!(&*send.name, "send orders");
+    let process = find(spans, "process orders");
+    assert_child_of(process, send);
+    assert_eq!(linked_to(process), [ids(&send.span_context)], "read");
+    let batch_send = span_of(carried(&batch[0]));
+    assert_eq!(&*batch_send.name, "send orders");
+    assert_ne!(batch_send.span_context, send.span_context);
+    assert_eq!(carried(&batch[1]), carried(&batch[0]));
 }
 
 #[traced_rpc(messaging, send, system = "kafka", destination = "orders", batch = messages)]
@@ -824,11 +838,19 @@ fn a_send_keeping_the_creation_context_still_carries_the_calls_baggage() {
 }
 
 /// A message whose headers panic when read (a malformed header the
-/// application's carrier does not expect).
-struct Malformed;
+/// application's carrier does not expect), counting the reads.
+#[derive(Default)]
+struct Malformed(std::sync::atomic::AtomicUsize);
+
+impl Malformed {
+    fn reads(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
 
 impl Extract for Malformed {
     fn get_all(&self, _: &str) -> Vec<&str> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         panic!("malformed header")
     }
 
@@ -839,13 +861,14 @@ impl Extract for Malformed {
 
 #[traced_rpc(messaging, receive, system = "kafka", destination = "orders", batch = return)]
 fn poll_malformed() -> Vec<Malformed> {
-    vec![Malformed]
+    vec![Malformed::default()]
 }
 
 #[test]
 fn a_message_whose_headers_panic_when_read_is_received_without_a_link() {
     let captured = capture(poll_malformed);
     assert_eq!(captured.output().len(), 1);
+    assert!(captured.output()[0].reads() > 0, "its headers were read");
     let span = find(captured.spans(), "receive orders");
     assert!(span.links.is_empty());
     assert_count(span, 1);
@@ -866,9 +889,11 @@ fn handle_malformed(message: &Malformed) -> u32 {
 #[test]
 fn a_message_whose_headers_panic_when_read_is_processed_in_a_new_trace() {
     // Nothing installed: the handler runs.
-    assert_eq!(handle_malformed(&Malformed), 7);
-    let captured = capture(|| handle_malformed(&Malformed));
+    assert_eq!(handle_malformed(&Malformed::default()), 7);
+    let message = Malformed::default();
+    let captured = capture(|| handle_malformed(&message));
     assert_eq!(*captured.output(), 7);
+    assert!(message.reads() > 0, "its headers were read");
     let span = find(captured.spans(), "process orders");
     assert_eq!(span.parent_span_id, SpanId::INVALID, "no creation context");
     assert!(span.links.is_empty());

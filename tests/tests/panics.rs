@@ -327,8 +327,12 @@ fn a_panic_that_skipped_the_hook_gets_no_location_of_an_earlier_one() {
 /// A value whose attribute cannot be made: its `AsAttribute` panics.
 struct Unrecordable;
 
+/// How often an `Unrecordable`'s attribute was asked for.
+static UNRECORDABLE_ASKED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 impl otel_traced::AsAttribute for Unrecordable {
     fn as_attribute(&self) -> Value {
+        UNRECORDABLE_ASKED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         panic!("no attribute for this one")
     }
 }
@@ -361,8 +365,14 @@ fn a_panic_while_recording_a_value_does_not_become_the_programs() {
         sum
     });
     assert_eq!(*captured.output(), 2, "the body ran and returned");
+    assert_eq!(
+        UNRECORDABLE_ASKED.load(std::sync::atomic::Ordering::Relaxed),
+        3,
+        "each value was asked for once"
+    );
     let opened = captured.find("takes_unrecordable").expect("its span");
     assert_eq!(attribute(opened, "value"), None);
+    assert_eq!(attribute(opened, "count"), None, "not reached");
     assert_eq!(opened.status, Status::Unset);
     for name in ["returns_unrecordable", "returns_unrecordable_async"] {
         let spans: Vec<_> = captured

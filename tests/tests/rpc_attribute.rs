@@ -402,16 +402,38 @@ fn health(_request: Request<()>) -> Result<Response<()>, tonic::Status> {
 }
 
 #[traced_rpc(client, service = "shop.v1.Health", method = "Check")]
-fn check_health(_request: Request<()>) -> Result<Response<()>, tonic::Status> {
+fn check_health(_request: &mut Request<()>) -> Result<Response<()>, tonic::Status> {
     Ok(Response::new(()))
 }
 
 #[test]
 fn a_carrier_the_body_does_not_read_is_still_the_carrier() {
-    let captured = capture(|| health(Request::new(())));
-    assert_eq!(&*captured.spans()[0].name, "shop.v1.Health/Health");
-    let captured = capture(|| check_health(Request::new(())));
-    assert_eq!(captured.spans()[0].span_kind, SpanKind::Client);
+    let mut request = Request::new(());
+    request
+        .metadata_mut()
+        .insert("traceparent", TRACEPARENT.parse().unwrap());
+    let captured = capture(|| health(request));
+    let server = &captured.spans()[0];
+    assert_eq!(&*server.name, "shop.v1.Health/Health");
+    assert_eq!(server.span_context.trace_id().to_string(), TRACE_ID);
+    assert_eq!(server.parent_span_id.to_string(), PARENT_ID, "read");
+
+    let mut request = Request::new(());
+    let captured = capture(|| check_health(&mut request));
+    let client = &captured.spans()[0];
+    assert_eq!(client.span_kind, SpanKind::Client);
+    assert_eq!(
+        request
+            .metadata()
+            .get("traceparent")
+            .map(|value| value.to_str().unwrap()),
+        Some(&*format!(
+            "00-{}-{}-01",
+            client.span_context.trace_id(),
+            client.span_context.span_id()
+        )),
+        "written"
+    );
 }
 
 /// tonic's examples name their handlers' `Result` so.
@@ -1370,8 +1392,12 @@ fn a_carrier_whose_own_code_is_traced_is_read_and_written() {
 /// A client library's answer whose `HasReply` cannot read it.
 struct Garbled;
 
+/// Whether the probe asked a `Garbled` for its reply.
+static GARBLED_ASKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 impl otel_traced::rpc::HasReply for Garbled {
     fn reply(&self) -> otel_traced::rpc::Reply<'_> {
+        GARBLED_ASKED.store(true, std::sync::atomic::Ordering::Relaxed);
         panic!("a status line that cannot be read");
     }
 }
@@ -1394,6 +1420,10 @@ fn a_reply_whose_has_reply_panics_is_no_status_and_no_panic() {
         .is_ok()
     });
     assert!(*captured.output(), "the call returned its value");
+    assert!(
+        GARBLED_ASKED.load(std::sync::atomic::Ordering::Relaxed),
+        "the reply was read"
+    );
     let span = &captured.spans()[0];
     assert_eq!(attribute(span, "http.response.status_code"), None);
     assert_eq!(attribute(span, "error.type"), None);
@@ -1481,6 +1511,11 @@ fn a_client_request_takes_no_scheme_from_a_forwarded_header() {
         .unwrap();
     let captured = capture(|| forward(request));
     let span = &captured.spans()[0];
+    assert_eq!(
+        attribute(span, "server.address"),
+        Some(&string("inventory")),
+        "its host read"
+    );
     assert_eq!(
         ["url.scheme", "url.full", "server.port"].map(|key| attribute(span, key).cloned()),
         [None, None, None],

@@ -1,7 +1,7 @@
 //! An annotated body is kept in its own braces (its crate's edition decides when
 //! its last expression's temporaries drop), but for a body of its last expression
 //! alone, whose braces the compiler would call unnecessary.
-#![deny(unused_braces)]
+#![deny(warnings, unused_braces)]
 
 use otel_traced::traced;
 

@@ -1,6 +1,7 @@
 //! A crate forbidding `unsafe_code` builds with the annotations, the catalog on (the
 //! tests' build turns it on): its entries' registration is the library's own.
 #![forbid(unsafe_code)]
+#![deny(warnings)]
 
 use otel_traced::{traced, traced_rpc};
 
