@@ -434,7 +434,7 @@ impl Callsite {
     fn open(
         &'static self,
         proposal: Proposed,
-        tally: Option<Tally>,
+        mut tally: Option<Tally>,
         parent: Parent<'_>,
         call: CallKind,
         attach: Attach,
@@ -488,6 +488,11 @@ impl Callsite {
             });
             record(&mut Attributes::opening(span));
         });
+        // Measured from here: a call sampled out neither builds a span nor
+        // describes its arguments, and measures the same body.
+        if let Some(tally) = &mut tally {
+            tally.restart_clock();
+        }
         match opened {
             Some(span) => ActiveSpan::new(span.into_context(&parent), call, tally),
             None => ActiveSpan::without_span(None, call, tally),

@@ -131,6 +131,15 @@ impl Tally {
         }
     }
 
+    /// Measures the call's duration from now, if it is recorded: its span's
+    /// opening, which only a recorded span does at length, is no part of it.
+    #[inline]
+    pub(crate) fn restart_clock(&mut self) {
+        if let Some(timing) = &mut self.timing {
+            crate::metrics::restart(timing);
+        }
+    }
+
     /// Notes that the call ended, if its duration is recorded.
     #[inline]
     pub(crate) fn note_end(&mut self) {

@@ -1313,3 +1313,55 @@ fn a_calls_duration_ends_before_its_error_is_formatted() {
         );
     }
 }
+
+/// An argument slow to describe (a `Debug` that walks a large structure).
+struct SlowToDescribe;
+
+impl std::fmt::Debug for SlowToDescribe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        f.write_str("slow to describe")
+    }
+}
+
+#[traced(metrics)]
+fn takes_slow_to_describe(#[attr] described: &SlowToDescribe) {
+    let _ = described;
+}
+
+#[traced(metrics)]
+async fn takes_slow_to_describe_awaited(#[attr] described: &SlowToDescribe) {
+    let _ = described;
+}
+
+#[traced_rpc(http, route = "/slow", attrs(described = ?SlowToDescribe))]
+fn serves_slow_to_describe(request: &http::Request<()>) -> http::StatusCode {
+    let _ = request;
+    http::StatusCode::OK
+}
+
+#[test]
+fn a_calls_duration_starts_after_its_span_recorded_its_arguments() {
+    let _turn = turn();
+    let receiver = Receiver::start(Transport::Grpc);
+    let guard = install(&receiver, "grpc", &[]);
+    takes_slow_to_describe(&SlowToDescribe);
+    futures::executor::block_on(takes_slow_to_describe_awaited(&SlowToDescribe));
+    serves_slow_to_describe(&http::Request::new(()));
+    guard.shutdown().expect("a clean shutdown");
+    let (_, functions) = histogram(&receiver, "otel_traced.function.duration");
+    let (_, served) = histogram(&receiver, "http.server.request.duration");
+    assert_eq!(
+        functions.len() + served.len(),
+        3,
+        "{functions:?} {served:?}"
+    );
+    for (attributes, point) in functions.iter().chain(&served) {
+        assert!(
+            // The wrong answer is 0.3 s on: a sampled-out call would not have
+            // described its argument, and measured the same call shorter.
+            point.sum.is_some_and(|sum| sum < 0.1),
+            "{attributes:?}: {point:?}"
+        );
+    }
+}

@@ -305,6 +305,14 @@ pub(crate) fn end_of(timing: &Timing) -> Stamp {
     timing.noted_end.unwrap_or_else(Stamp::now)
 }
 
+/// Starts the call measured with `timing` again, now: its span recorded its
+/// arguments, work a call sampled out does not do, and no part of the call's
+/// (DESIGN §10: the duration is exact whatever the trace sampling).
+#[inline]
+pub(crate) fn restart(timing: &mut Timing) {
+    timing.start = Stamp::now();
+}
+
 /// Notes that the call measured with `timing` ended. Read before the call's
 /// context is restored, the clock's latency (a dozen ns here) overlaps that work
 /// instead of delaying the histogram's update that waits for it. The first end
