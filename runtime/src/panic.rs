@@ -42,10 +42,20 @@ pub(crate) fn caught_quietly<T>(
 
 /// A panic our hook saw: a caught payload with the same message is that panic.
 /// A panic that reaches a span without passing the hook (`resume_unwind`, or a
-/// hook set after ours) then does not get the location of an earlier one.
+/// hook set after ours) then does not get the location of an earlier one: not of
+/// one with another message, nor of one a span already took (its payload is
+/// known then), which the spans further out get back.
+///
+/// Left: a panic the hook saw and no span caught (the application caught it
+/// itself) is taken for a later panic that skipped the hook with the same message
+/// (`called `Option::unwrap()` on a `None` value` re-raised from another thread),
+/// until the thread's next panic the hook sees.
 #[derive(Debug)]
 struct SeenPanic {
     message: Option<Fingerprint>,
+    /// The caught payload's address, once a span took the panic: the same
+    /// unwind, resumed, carries the same box; another panic does not.
+    payload: Option<usize>,
     location: PanicLocation,
     /// The stack where it started, when `RUST_BACKTRACE` (or
     /// `RUST_LIB_BACKTRACE`) asks for backtraces.
@@ -118,6 +128,7 @@ pub(crate) fn install_location_hook() {
                 let backtrace = Backtrace::capture();
                 let seen = SeenPanic {
                     message: info.payload_as_str().map(Fingerprint::of),
+                    payload: None,
                     location: location.into(),
                     stack: (backtrace.status() == BacktraceStatus::Captured).then(|| {
                         Arc::new(Stack {
@@ -152,11 +163,19 @@ impl PanicReport {
             Some(text) => Some(*text),
             None => payload.downcast_ref::<String>().map(String::as_str),
         };
+        let address = std::ptr::from_ref(payload).cast::<()>().addr();
         let seen = LAST_PANIC
             .try_with(|last| last.borrow_mut().take())
             .ok()
             .flatten()
-            .filter(|seen| seen.message == text.map(Fingerprint::of));
+            .filter(|seen| {
+                seen.message == text.map(Fingerprint::of)
+                    && seen.payload.is_none_or(|taken| taken == address)
+            })
+            .map(|seen| SeenPanic {
+                payload: Some(address),
+                ..seen
+            });
         PanicReport {
             message: match text {
                 Some(text) => crate::value::bounded_text(text),

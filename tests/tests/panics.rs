@@ -324,6 +324,41 @@ fn a_panic_that_skipped_the_hook_gets_no_location_of_an_earlier_one() {
     assert!(has_location(captured.find("divide").unwrap()));
 }
 
+#[traced]
+fn unwraps_nothing() -> u8 {
+    std::hint::black_box(None::<u8>).unwrap()
+}
+
+#[traced]
+fn reraises_caught(payload: Box<dyn std::any::Any + Send>) {
+    std::panic::resume_unwind(payload);
+}
+
+#[test]
+fn a_reraised_panic_gets_no_location_of_an_earlier_one_with_its_message() {
+    let captured = capture(|| {
+        // Recorded by a span, which hands the location back for the spans further
+        // out of the same unwind: none here.
+        let _ = std::panic::catch_unwind(unwraps_nothing);
+        // The same message, from another thread's panic, re-raised here.
+        let caught = std::thread::spawn(|| std::hint::black_box(None::<u8>).unwrap())
+            .join()
+            .expect_err("it panicked");
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reraises_caught(caught))).is_err()
+    });
+    assert!(*captured.output());
+    let has_location = |span| {
+        exception(span)
+            .iter()
+            .any(|kv| kv.key.as_str() == "code.file.path")
+    };
+    let earlier = captured.find("unwraps_nothing").unwrap();
+    assert!(has_location(earlier));
+    let span = captured.find("reraises_caught").unwrap();
+    assert_eq!(span.status, earlier.status, "the same message");
+    assert!(!has_location(span), "{:?}", exception(span));
+}
+
 /// A value whose attribute cannot be made: its `AsAttribute` panics.
 struct Unrecordable;
 
