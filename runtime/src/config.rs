@@ -286,6 +286,11 @@ impl Config {
 
     /// The configuration of the given variables instead of the environment, for
     /// tests and for embedding.
+    ///
+    /// One setting still comes from the process's environment: where the given
+    /// variables ask for no compression, the OTLP exporter reads
+    /// `OTEL_EXPORTER_OTLP_[TRACES_|LOGS_|METRICS_]COMPRESSION` there itself (it
+    /// has no way to be told "none"), and gzips if one says so.
     pub fn from_vars<K: Into<String>, V: Into<String>>(
         vars: impl IntoIterator<Item = (K, V)>,
     ) -> Self {

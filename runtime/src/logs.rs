@@ -102,7 +102,9 @@ impl LogProcessor for CountedLogs {
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        self.inner.shutdown_with_timeout(timeout)
+        crate::processor::shut_down_once_heard(timeout, |left| {
+            self.inner.shutdown_with_timeout(left)
+        })
     }
 
     fn set_resource(&mut self, resource: &Resource) {

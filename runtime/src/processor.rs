@@ -12,14 +12,14 @@
 use crate::config::BatchSettings;
 use crate::value::cut_span_to;
 use opentelemetry::{Context, KeyValue};
-use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{
     BatchConfigBuilder, BatchSpanProcessor, Span, SpanData, SpanExporter, SpanLimits, SpanProcessor,
 };
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Any processor, boxed, so that exporters of every type fit one provider builder.
 #[derive(Debug)]
@@ -39,13 +39,44 @@ impl SpanProcessor for BoxedProcessor {
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        self.0.shutdown_with_timeout(timeout)
+        shut_down_once_heard(timeout, |left| self.0.shutdown_with_timeout(left))
     }
 
     fn set_resource(&mut self, resource: &opentelemetry_sdk::Resource) {
         self.0.set_resource(resource);
     }
 }
+
+/// Shuts a batch processor down with `shut_down` within `timeout`, asking again
+/// while its control channel is full. Flushes that timed out behind a slow or
+/// stuck export leave their requests in that channel (the SDK's holds 64, and
+/// forgets none): asked once, the shutdown was refused at once, with no last
+/// export, and the exporter was never shut down (a console exporter never
+/// printed what it held).
+pub(crate) fn shut_down_once_heard(
+    timeout: Duration,
+    shut_down: impl Fn(Duration) -> OTelSdkResult,
+) -> OTelSdkResult {
+    /// The wait between two asks: the processor takes the queued flushes one
+    /// export at a time.
+    const AGAIN_AFTER: Duration = Duration::from_millis(10);
+    let deadline = Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match shut_down(left) {
+            Err(OTelSdkError::InternalFailure(said))
+                if said.contains(CONTROL_CHANNEL_FULL) && !left.is_zero() =>
+            {
+                std::thread::sleep(AGAIN_AFTER.min(left));
+            }
+            result => return result,
+        }
+    }
+}
+
+/// What the SDK's batch processors say when a control message (a flush, the
+/// shutdown) finds their channel full.
+const CONTROL_CHANNEL_FULL: &str = "Control channel is full";
 
 /// The SDK's batch processor (on its own thread) around `exporter`, with our
 /// settings applied explicitly (the SDK's defaults read the process environment,
@@ -665,6 +696,53 @@ mod tests {
         let before = distinct.clone();
         keep_last_values(&mut distinct);
         assert_eq!(distinct, before);
+    }
+
+    /// An exporter whose exports wait until `open` says they may go on.
+    #[derive(Debug, Default)]
+    struct Gated {
+        open: Arc<(Mutex<bool>, std::sync::Condvar)>,
+    }
+
+    impl SpanExporter for Gated {
+        async fn export(&self, _: Vec<SpanData>) -> OTelSdkResult {
+            let (open, opened) = &*self.open;
+            let open = open.lock().unwrap();
+            drop(opened.wait_while(open, |open| !*open).unwrap());
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_shutdown_waits_for_room_behind_flushes_stuck_in_the_channel() {
+        use opentelemetry_sdk::trace::{BatchSpanProcessor, SpanProcessor};
+        let exporter = Gated::default();
+        let open = Arc::clone(&exporter.open);
+        let processor =
+            super::BoxedProcessor(Box::new(BatchSpanProcessor::builder(exporter).build()));
+        processor.on_end(crate::batches::tests::span("stuck", 0));
+        std::thread::scope(|scope| {
+            // One flush takes the span to the stuck export; 64 more fill the SDK's
+            // control channel behind it (each gives up after 5 s, its request left
+            // there).
+            for _ in 0..65 {
+                scope.spawn(|| processor.force_flush());
+            }
+            std::thread::sleep(Duration::from_millis(500));
+            let refused = processor.0.shutdown_with_timeout(Duration::from_secs(5));
+            assert!(
+                matches!(&refused, Err(OTelSdkError::InternalFailure(said)) if said.contains(super::CONTROL_CHANNEL_FULL)),
+                "the SDK's own refusal: {refused:?}"
+            );
+            scope.spawn(|| {
+                std::thread::sleep(Duration::from_millis(200));
+                let (open, opened) = &*open;
+                *open.lock().unwrap() = true;
+                opened.notify_all();
+            });
+            let heard = processor.shutdown_with_timeout(Duration::from_secs(5));
+            assert!(heard.is_ok(), "heard once there was room: {heard:?}");
+        });
     }
 
     #[test]
