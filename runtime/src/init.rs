@@ -262,8 +262,9 @@ pub struct Guard {
 
 /// One flush of each signal at a time: the SDK's batch processors queue each
 /// flush asked for on a bounded channel and forget it when it times out, so
-/// flushes asked for faster than a stuck exporter drains fill it, and the
-/// shutdown then cannot be asked for.
+/// flushes asked for faster than a stuck exporter drains fill it. (One that timed
+/// out leaves its request there still, and the next one asks again: the shutdown
+/// then waits for room, [`crate::processor::shut_down_once_heard`].)
 #[derive(Debug, Default)]
 struct Flushes {
     spans: crate::background::OneAtATime,
