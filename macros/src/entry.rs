@@ -10,6 +10,8 @@
 //! the guard flushes; inside the async body the guard would flush first, and those
 //! spans would end after it, lost. A `fn main`'s body is a function of its own too,
 //! so that a runtime built in its tail is dropped before the guard in any edition.
+//! A `#[traced]` below goes onto the body's function, where it finds the guard's
+//! installation.
 //! Export runs on a thread of its own, so no order can deadlock.
 
 use proc_macro2::TokenStream;
@@ -42,24 +44,22 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
     // returns, and the spans they end are flushed. (Before edition 2024, a tail's
     // temporaries outlive the block's locals; a `let` of the body's value would
     // make code after a body that never returns, `loop { .. }`, unreachable.)
-    let attrs = match runtime_main {
-        Some(index) => vec![function.attrs.remove(index)],
-        None if function.sig.asyncness.is_some()
+    if runtime_main.is_none()
+        && (function.sig.asyncness.is_some()
             || !function.sig.inputs.is_empty()
             || function
                 .attrs
                 .iter()
-                .any(|attribute| !changes_nothing(attribute)) =>
-        {
-            // An `async fn main` under a runtime's attribute this one does not
-            // know (renamed, `#[apply(..)]`), or a `main` another attribute below
-            // rewrites (`#[paw::main]` taking arguments): the guard is the body's
-            // first statement, as their expansion expects the body.
-            function.block.stmts.insert(0, guard);
-            return Ok(quote!(#function));
-        }
-        None => Vec::new(),
-    };
+                .any(|attribute| !changes_nothing(attribute) && !is_traced(attribute)))
+    {
+        // An `async fn main` under a runtime's attribute this one does not
+        // know (renamed, `#[apply(..)]`), or a `main` another attribute below
+        // rewrites (`#[paw::main]` taking arguments): the guard is the body's
+        // first statement, as their expansion expects the body.
+        function.block.stmts.insert(0, guard);
+        return Ok(quote!(#function));
+    }
+    let attrs = body_attributes(&mut function.attrs, runtime_main);
     let body = syn::ItemFn {
         attrs,
         vis: syn::Visibility::Inherited,
@@ -73,6 +73,31 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         main()
     });
     Ok(quote!(#function))
+}
+
+/// Takes from `attributes` those of the body's function: the runtime's `main`
+/// attribute at `runtime_main`, and the body's own span's (`#[traced]` below this
+/// one), which on the outer `main` would open before the guard installed anything,
+/// and record nothing. In their order as written.
+fn body_attributes(
+    attributes: &mut Vec<syn::Attribute>,
+    runtime_main: Option<usize>,
+) -> Vec<syn::Attribute> {
+    let (body, kept): (Vec<_>, Vec<_>) = std::mem::take(attributes)
+        .into_iter()
+        .enumerate()
+        .partition(|(at, attribute)| Some(*at) == runtime_main || is_traced(attribute));
+    *attributes = kept.into_iter().map(|(_, attribute)| attribute).collect();
+    body.into_iter().map(|(_, attribute)| attribute).collect()
+}
+
+/// `#[traced]` or `#[traced_rpc]`, however imported.
+fn is_traced(attribute: &syn::Attribute) -> bool {
+    attribute
+        .path()
+        .segments
+        .last()
+        .is_some_and(|last| last.ident == "traced" || last.ident == "traced_rpc")
 }
 
 /// An attribute that changes nothing of what `main`'s body is or takes: a lint

@@ -92,7 +92,9 @@ pub use otel_traced_macros::traced_rpc;
 
 /// Initialises tracing for the whole of `main`: `init()` before the body, the
 /// guard flushing when it returns. A bad configuration is a clear message and exit
-/// code 1. Works on `fn main` and with `#[tokio::main]`, above or below it.
+/// code 1. Works on `fn main` and with `#[tokio::main]`, above or below it. A
+/// `#[traced]` on `main` itself, below it, opens its span after the
+/// initialisation, around the body.
 ///
 /// ```no_run
 /// #[otel_traced::main]

@@ -53,16 +53,27 @@ fn every_placement_exports_and_exits_over_both_protocols() {
                 ],
             );
             assert!(output.status.success(), "{program}: {output:?}");
-            let mut names: Vec<String> = receiver.spans().into_iter().map(|s| s.name).collect();
-            names.sort();
+            let spans = receiver.spans();
+            let mut names: Vec<&str> = spans.iter().map(|span| span.name.as_str()).collect();
+            names.sort_unstable();
             // Under tokio, a task still pending at the end of `main` ends its span
             // when the runtime drops it, before the guard flushes.
             let expected: &[&str] = if program == PROGRAMS[0] {
-                &["step", "step", "step"]
+                &["main", "step", "step", "step"]
             } else {
-                &["linger", "step", "step", "step"]
+                &["linger", "main", "step", "step", "step"]
             };
             assert_eq!(names, expected, "{program} over {protocol}");
+            // `#[traced]` below `#[otel_traced::main]`: `main`'s span opens after
+            // the guard installed the pipeline, around what it calls.
+            let main = spans.iter().find(|span| span.name == "main").unwrap();
+            for span in spans.iter().filter(|span| span.name == "step") {
+                assert_eq!(
+                    span.parent_span_id, main.span_id,
+                    "{program}: {}",
+                    span.name
+                );
+            }
         }
     }
 }

@@ -17,6 +17,7 @@ async fn linger() {
 }
 
 #[otel_traced::main]
+#[traced]
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     tokio::spawn(linger());

@@ -18,6 +18,7 @@ async fn linger() {
 
 #[tokio::main(flavor = "current_thread")]
 #[otel_traced::main]
+#[traced]
 async fn main() {
     tokio::spawn(linger());
     tokio::task::yield_now().await;

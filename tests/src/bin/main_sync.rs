@@ -1,4 +1,5 @@
-//! `#[otel_traced::main]` on a synchronous `main`, exporting what `main` calls.
+//! `#[otel_traced::main]` on a synchronous `main`, exporting what `main` calls, in
+//! the span of `main` itself (`#[traced]` below, opened after the guard).
 
 use otel_traced::traced;
 
@@ -8,6 +9,7 @@ fn step(number: u32) -> u32 {
 }
 
 #[otel_traced::main]
+#[traced]
 fn main() {
     for number in 0..3 {
         step(number);
