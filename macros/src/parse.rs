@@ -79,7 +79,8 @@ pub(crate) enum Shape {
     /// Stream`): the span opens at the call and lasts until the stream ends.
     ReturnsStream { boxed: bool },
     /// What `#[async_trait]` makes of an `async fn`: a boxed `dyn Future` built by a
-    /// final `Box::pin(async move { .. })`, whose inner future is instrumented.
+    /// final `Box::pin(async move { .. })`, whose inner future is instrumented. A
+    /// body of that one expression returned as another type (`Self::Future`) too.
     AsyncTrait,
 }
 
@@ -774,6 +775,12 @@ fn shape(function: &ItemFn) -> (Shape, Option<Type>) {
             Shape::ReturnsFuture { boxed: true }
         };
         return (shape, output);
+    }
+    // A type that hides the future (a tower `Service`'s `Self::Future`, an alias of
+    // the application's), of a body that shows it: a boxed `async` block is a
+    // future whatever type it is returned as.
+    if boxed_async_block(&function.block).is_some() {
+        return (Shape::AsyncTrait, None);
     }
     (Shape::Sync, Some(returned.clone()))
 }

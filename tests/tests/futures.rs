@@ -342,6 +342,70 @@ fn through_tonic_alias(id: u32) -> tonic_like::BoxFuture<u32, String> {
     Box::pin(async move { Ok(id) })
 }
 
+/// A tower-like handler, whose future's type is its own.
+trait Handler {
+    type Future: Future<Output = Result<u32, String>>;
+
+    fn call(&self, id: u32) -> Self::Future;
+}
+
+struct Lookup;
+
+impl Handler for Lookup {
+    type Future = Pin<Box<dyn Future<Output = Result<u32, String>> + Send>>;
+
+    #[traced(err)]
+    fn call(&self, id: u32) -> Self::Future {
+        Box::pin(async move {
+            let doubled = fetch_later(id).await;
+            if id == 0 {
+                Err("no id".to_owned())
+            } else {
+                Ok(doubled)
+            }
+        })
+    }
+}
+
+/// An alias of the application's own, of no name the macro knows.
+type Pending<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+#[traced]
+fn pending_lookup(id: u32) -> Pending<u32> {
+    Box::pin(async move { fetch_later(id).await })
+}
+
+#[tokio::test]
+async fn a_boxed_async_block_returned_as_a_type_that_hides_it_is_traced_as_a_future() {
+    let captured = capture_async(async {
+        (
+            Lookup.call(0).await,
+            Lookup.call(2).await,
+            pending_lookup(3).await,
+        )
+    })
+    .await;
+    assert_eq!(*captured.output(), (Err("no id".to_owned()), Ok(4), 6));
+    let spans = captured.spans();
+    let mut calls = spans.iter().filter(|span| span.name == "call");
+    let (failed, done) = (calls.next().unwrap(), calls.next().unwrap());
+    assert_eq!(failed.status, Status::error("no id"), "its Err");
+    assert_eq!(done.status, Status::Unset);
+    let fetched: Vec<_> = spans
+        .iter()
+        .filter(|span| span.name == "fetch_later")
+        .collect();
+    assert_eq!(fetched.len(), 3);
+    assert_child_of(fetched[0], failed);
+    assert_child_of(fetched[1], done);
+    assert_child_of(fetched[2], captured.find("pending_lookup").unwrap());
+    for (span, child) in [(failed, fetched[0]), (done, fetched[1])] {
+        // Ended with its future, after its child.
+        assert!(span.end_time >= child.end_time);
+        assert_eq!(attribute(span, "otel_traced.cancelled"), None);
+    }
+}
+
 #[tokio::test]
 async fn other_aliases_of_those_names_compile_as_before() {
     let captured =
