@@ -25,6 +25,11 @@ trait Store {
     fn load(&self, id: u64) -> u64;
 }
 
+unsafe extern "C" {
+    #[traced]
+    pub fn abs(value: i32) -> i32;
+}
+
 fn main() {
     let _ = (Order { id: 1 }.id, State::Open, LIMIT);
 }

@@ -231,6 +231,7 @@ impl Errors {
 }
 
 fn not_a_function(item: TokenStream, attribute: &str) -> syn::Error {
+    const FOREIGN: &str = "a function an `extern` block declares cannot be traced: annotate the function that calls it";
     let what = match syn::parse2::<syn::Item>(item.clone()) {
         Ok(syn::Item::Struct(_)) => "a struct",
         Ok(syn::Item::Enum(_)) => "an enum",
@@ -241,12 +242,20 @@ fn not_a_function(item: TokenStream, attribute: &str) -> syn::Error {
         Ok(syn::Item::Const(_)) => "a constant",
         Ok(syn::Item::Static(_)) => "a static",
         Ok(syn::Item::Type(_)) => "a type alias",
+        // Without a visibility, a foreign function's declaration reads as a trait
+        // method's too.
         _ if syn::parse2::<syn::TraitItemFn>(item.clone()).is_ok() => {
             return syn::Error::new_spanned(
                 item,
                 format!(
-                    "`{attribute}` needs a function body: put it on the implementations of this trait method, or give the method a default body"
+                    "`{attribute}` needs a function body: put it on the implementations of this trait method, or give the method a default body ({FOREIGN})"
                 ),
+            );
+        }
+        _ if syn::parse2::<syn::ForeignItemFn>(item.clone()).is_ok() => {
+            return syn::Error::new_spanned(
+                item,
+                format!("`{attribute}` needs a function body: {FOREIGN}"),
             );
         }
         _ => "this item",
