@@ -75,6 +75,13 @@ pub fn in_span<R>(name: &'static str, body: impl FnOnce() -> R) -> R {
 /// Awaits `future` in a child span named `name` (opened now, ended when the future
 /// completes or is dropped), the async counterpart of [`in_span`].
 ///
+/// The future is made before the span opens: what making it does at once is the
+/// caller's, not this span's. A traced function returning a future (`-> impl
+/// Future`, a boxed one, an `#[async_trait]` method) opens its span when called, so
+/// its span is this one's sibling; an `async` block makes it the child:
+/// `in_span_async("load", async { repo.load(id).await })`. (An `async fn`'s span
+/// opens at its first poll, inside this one.)
+///
 /// ```
 /// # async fn fetch() -> u32 { 1 }
 /// #[otel_traced::traced]

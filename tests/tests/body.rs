@@ -270,3 +270,33 @@ async fn in_span_async_covers_a_future() {
     assert_child_of(child, parent);
     assert_eq!(attribute(child, "fetched"), Some(&Value::I64(4)));
 }
+
+/// A traced function returning a future: its span opens when it is called.
+#[traced]
+fn load_later(n: u32) -> impl Future<Output = u32> {
+    fetch(n)
+}
+
+#[tokio::test]
+async fn in_span_async_is_the_parent_of_what_an_async_block_calls() {
+    let captured = capture_async(async {
+        let sibling = in_span_async("made before", load_later(1)).await;
+        let child = in_span_async("made inside", async { load_later(2).await }).await;
+        sibling + child
+    })
+    .await;
+    assert_eq!(*captured.output(), 3);
+    let loads: Vec<_> = captured
+        .spans()
+        .iter()
+        .filter(|span| span.name == "load_later")
+        .collect();
+    assert_eq!(loads.len(), 2);
+    let (before, inside) = (
+        captured.find("made before").unwrap(),
+        captured.find("made inside").unwrap(),
+    );
+    // Called before the span opened, as the documentation says.
+    assert_eq!(loads[0].parent_span_id, before.parent_span_id);
+    assert_child_of(loads[1], inside);
+}
