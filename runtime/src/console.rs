@@ -202,6 +202,8 @@ struct Printer {
     watched: AtomicBool,
     /// A flush's printing of the held spans ([`HeldSpans::start_flush`]).
     flushing: crate::background::OneAtATime,
+    /// Whether the last write failed (and that was said).
+    write_failed: AtomicBool,
 }
 
 impl fmt::Debug for ConsoleExporter {
@@ -617,6 +619,7 @@ impl ConsoleExporter {
                 colour: AtomicBool::new(false),
                 watched: AtomicBool::new(false),
                 flushing: crate::background::OneAtATime::default(),
+                write_failed: AtomicBool::new(false),
             }),
             watching: Once::new(),
         }
@@ -676,7 +679,7 @@ impl Printer {
             return;
         }
         let text = self.render(traces);
-        write_out(&mut **lock(&self.out), &text);
+        self.write(&mut **lock(&self.out), &text);
     }
 
     /// Takes traces out with `take` and prints them, holding the output from
@@ -687,7 +690,31 @@ impl Printer {
         let mut out = lock(&self.out);
         let traces = take(&mut lock(&self.pending));
         if !traces.is_empty() {
-            write_out(&mut **out, &self.render(traces));
+            self.write(&mut **out, &self.render(traces));
+        }
+    }
+
+    /// Writes `text`. A closed or broken output (a pipe whose reader is gone) must
+    /// not take the exporter down: the traces are lost, the application goes on,
+    /// and that is said on stderr.
+    fn write(&self, out: &mut dyn Write, text: &str) {
+        let written = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+        if let Some(said) = self.failure_to_say(written) {
+            crate::tell(format_args!("{said}"));
+        }
+    }
+
+    /// What a write's `result` makes worth saying: its failure, once until a write
+    /// succeeds again.
+    fn failure_to_say(&self, result: std::io::Result<()>) -> Option<String> {
+        match result {
+            Ok(()) => {
+                self.write_failed.store(false, Ordering::Relaxed);
+                None
+            }
+            Err(error) => (!self.write_failed.swap(true, Ordering::Relaxed)).then(|| {
+                format!("writing traces to the console failed: {error}; traces are lost until a write succeeds (said once per failure)")
+            }),
         }
     }
 
@@ -704,13 +731,6 @@ impl Printer {
         }
         text
     }
-}
-
-/// Writes `text`. A closed or broken output must not take the exporter down: the
-/// trace is lost, the application goes on.
-fn write_out(out: &mut dyn Write, text: &str) {
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
 }
 
 /// Colour only on a terminal that shows it (`TERM=dumb` does not: an editor's
@@ -797,6 +817,20 @@ mod tests {
     /// A span of trace `trace` whose parent (never exported) is not a root here.
     fn orphan(trace: u8, id: u64) -> SpanData {
         crate::render::tests::span(u128::from(trace), id + 1, u64::MAX, "job")
+    }
+
+    #[test]
+    fn a_failing_output_is_said_once_until_a_write_succeeds() {
+        let exporter = ConsoleExporter::with_writer(std::io::sink());
+        let broken = || Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+        let said = exporter.printer.failure_to_say(broken()).expect("said");
+        assert!(
+            said.starts_with("writing traces to the console failed: broken pipe; "),
+            "{said}"
+        );
+        assert_eq!(exporter.printer.failure_to_say(broken()), None, "said once");
+        assert_eq!(exporter.printer.failure_to_say(Ok(())), None);
+        assert!(exporter.printer.failure_to_say(broken()).is_some(), "again");
     }
 
     #[test]
