@@ -30,7 +30,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         ));
     }
     let guard: syn::Stmt = syn::parse_quote! {
-        let __otel_traced_guard = #runtime::__private::init_for_main();
+        let __otel_traced_guard = #runtime::__private::init_for_main(::std::module_path!());
     };
     let runtime_main = match function.sig.asyncness {
         Some(_) => function.attrs.iter().position(is_runtime_main),
@@ -179,7 +179,7 @@ mod tests {
         .expect("expands");
         let expected = quote! {
             fn main() {
-                let __otel_traced_guard = ::otel_traced::__private::init_for_main();
+                let __otel_traced_guard = ::otel_traced::__private::init_for_main(::std::module_path!());
                 fn main() {
                     Runtime::new().unwrap().block_on(serve())
                 }
@@ -223,7 +223,7 @@ mod tests {
         ] {
             let expanded = expand(quote!(), main).expect("expands").to_string();
             assert!(
-                expanded.contains("{ let __otel_traced_guard = :: otel_traced :: __private :: init_for_main () ; serve"),
+                expanded.contains("{ let __otel_traced_guard = :: otel_traced :: __private :: init_for_main (:: std :: module_path ! ()) ; serve"),
                 "{expanded}"
             );
         }

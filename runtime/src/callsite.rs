@@ -84,17 +84,34 @@ impl FunctionName {
     }
 }
 
+/// The module whose `main` `#[otel_traced::main]` is on, once it ran.
+static ENTRY_MODULE: OnceLock<&'static str> = OnceLock::new();
+
+/// Notes that `#[otel_traced::main]` is on the `main` of `module`: its body is a
+/// `main` nested in that one, whose path is the user's `main`'s.
+pub(crate) fn entry_in(module: &'static str) {
+    let _ = ENTRY_MODULE.set(module);
+}
+
 /// The path of what the item named `nested` is nested in: its last segment
 /// dropped, and those the body of an `async fn` or a closure adds
 /// (`{{closure}}`), also in the middle: a function declared in the body of an
-/// annotated one is in the expansion's closure.
+/// annotated one is in the expansion's closure. The body `#[otel_traced::main]`
+/// nests in `main` is `main`.
 fn enclosing_path(nested: &'static str) -> &'static str {
     let path = nested.rsplit_once("::").map_or(nested, |(path, _)| path);
-    if !path.contains("::{{closure}}") {
-        return path;
+    let path: &'static str = if path.contains("::{{closure}}") {
+        // Once per function, held as long as its static call site.
+        Box::leak(path.replace("::{{closure}}", "").into_boxed_str())
+    } else {
+        path
+    };
+    match ENTRY_MODULE.get() {
+        Some(module) if path.strip_prefix(module) == Some("::main::main") => {
+            &path[..path.len() - "::main".len()]
+        }
+        _ => path,
     }
-    // Once per function, held as long as its static call site.
-    Box::leak(path.replace("::{{closure}}", "").into_boxed_str())
 }
 
 /// One annotated function: its metadata and its cached tracer.

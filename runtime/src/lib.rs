@@ -196,9 +196,10 @@ pub mod __private {
     /// path first.
     pub use otel_traced_macros::{event, record};
 
-    /// What `#[otel_traced::main]` runs first: `init()`, or a clear message and
-    /// exit code 1 when the configuration is wrong.
-    pub fn init_for_main() -> crate::Guard {
+    /// What `#[otel_traced::main]` in `module` runs first: `init()`, or a clear
+    /// message and exit code 1 when the configuration is wrong.
+    pub fn init_for_main(module: &'static str) -> crate::Guard {
+        crate::callsite::entry_in(module);
         match crate::init() {
             Ok(guard) => guard,
             Err(error) => {

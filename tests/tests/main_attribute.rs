@@ -2,6 +2,7 @@
 //! in-process receiver: the program exits on its own (no deadlock at shutdown) and
 //! its spans arrive. A bad configuration exits with a message and code 1.
 
+use opentelemetry_proto::tonic::common::v1::any_value::Value::StringValue;
 use otel_traced_tests::receiver::{Receiver, Transport};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -67,6 +68,17 @@ fn every_placement_exports_and_exits_over_both_protocols() {
             // `#[traced]` below `#[otel_traced::main]`: `main`'s span opens after
             // the guard installed the pipeline, around what it calls.
             let main = spans.iter().find(|span| span.name == "main").unwrap();
+            let function = main
+                .attributes
+                .iter()
+                .find(|attribute| attribute.key == "code.function.name")
+                .and_then(|attribute| attribute.value.as_ref());
+            let program_name = program.rsplit('/').next().unwrap();
+            assert_eq!(
+                function.and_then(|value| value.value.as_ref()),
+                Some(&StringValue(format!("{program_name}::main"))),
+                "{program}: the user's `main`, not the body the attribute nests in it"
+            );
             for span in spans.iter().filter(|span| span.name == "step") {
                 assert_eq!(
                     span.parent_span_id, main.span_id,

@@ -27,14 +27,18 @@ fn a_summary_prints_at_shutdown_with_every_call_counted() {
         .map(|(_, summary)| summary)
         .unwrap_or_else(|| panic!("no summary in {stdout:?}"));
     let lines: Vec<&str> = summary.lines().collect();
-    assert_eq!(lines.len(), 1, "{summary}");
-    assert!(
-        lines[0].starts_with(
-            "  otel_traced.function.duration {code.function.name=main_sync::step}: 3 calls, mean "
-        ),
-        "{}",
-        lines[0]
-    );
+    assert_eq!(lines.len(), 2, "{summary}");
+    for (line, function, calls) in [
+        (lines[0], "main_sync::main", "1 call"),
+        (lines[1], "main_sync::step", "3 calls"),
+    ] {
+        assert!(
+            line.starts_with(&format!(
+                "  otel_traced.function.duration {{code.function.name={function}}}: {calls}, mean "
+            )),
+            "{line}"
+        );
+    }
 }
 
 #[test]
