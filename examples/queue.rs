@@ -56,16 +56,23 @@ fn create(headers: Headers, payload: &str) -> Message {
     }
 }
 
+/// A queue the consumer closed: the message was not sent.
+type Unsent = mpsc::error::SendError<Message>;
+
+/// Fails, its span and sent-message count saying so, once the consumer is gone.
 #[traced_rpc(messaging, send, system = "tokio", destination = "orders", carrier = headers, skip(queue, payload))]
-async fn send(queue: &mpsc::Sender<Message>, mut headers: Headers, payload: String) {
-    // A closed queue is the consumer's shutdown; the message goes nowhere.
-    let _ = queue.send(Message { headers, payload }).await;
+async fn send(
+    queue: &mpsc::Sender<Message>,
+    mut headers: Headers,
+    payload: String,
+) -> Result<(), Unsent> {
+    queue.send(Message { headers, payload }).await
 }
 
 #[traced]
-async fn place_order(queue: &mpsc::Sender<Message>, order_id: u64) {
+async fn place_order(queue: &mpsc::Sender<Message>, order_id: u64) -> Result<(), Unsent> {
     let message = create(Headers::new(), &format!("order {order_id}"));
-    send(queue, message.headers, message.payload).await;
+    send(queue, message.headers, message.payload).await
 }
 
 #[traced_rpc(messaging, process, system = "tokio", destination = "orders", carrier = headers)]
@@ -80,10 +87,11 @@ async fn reserve_stock(order: &str) -> usize {
 }
 
 #[traced_rpc(messaging, send, system = "tokio", destination = "restock", batch = notices, skip(queue))]
-async fn send_restocks(queue: &mpsc::Sender<Message>, notices: Vec<Message>) {
+async fn send_restocks(queue: &mpsc::Sender<Message>, notices: Vec<Message>) -> Result<(), Unsent> {
     for notice in notices {
-        let _ = queue.send(notice).await;
+        queue.send(notice).await?;
     }
+    Ok(())
 }
 
 #[traced_rpc(messaging, process, system = "tokio", destination = "restock", batch = notices)]
@@ -93,7 +101,7 @@ async fn restock(notices: &[Message]) -> usize {
 
 #[otel_traced::main]
 #[tokio::main(flavor = "current_thread")]
-async fn main() {
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (queue, mut incoming) = mpsc::channel::<Message>(16);
     let consumer = tokio::spawn(async move {
         while let Some(message) = incoming.recv().await {
@@ -109,13 +117,17 @@ async fn main() {
         }
     });
     for order_id in [42, 43] {
-        place_order(&queue, order_id).await;
+        place_order(&queue, order_id).await?;
     }
     let batch = ["lamp", "desk"].map(|sku| Message {
         headers: Headers::new(),
         payload: format!("restock {sku}"),
     });
-    send_restocks(&restocks, batch.into()).await;
+    send_restocks(&restocks, batch.into()).await?;
     drop((queue, restocks));
-    let _ = tokio::join!(consumer, restocker);
+    // A consumer that panicked is the run's failure.
+    let (consumed, restocked) = tokio::join!(consumer, restocker);
+    consumed?;
+    restocked?;
+    Ok(())
 }
