@@ -1292,7 +1292,15 @@ impl Target {
     }
 }
 
-const SECRET_KEYS: [&str; 4] = ["AWSAccessKeyId", "Signature", "sig", "X-Goog-Signature"];
+const SECRET_KEYS: [&str; 7] = [
+    "X-Amz-Signature",
+    "X-Amz-Credential",
+    "X-Amz-Security-Token",
+    "sig",
+    "X-Goog-Signature",
+    "AWSAccessKeyId",
+    "Signature",
+];
 
 fn uri_text(max: usize) -> BoxedStrategy<String> {
     let uri_chars = chars(|c| c.is_ascii_alphanumeric() || "-._~!$'()*+,;:@%/".contains(c));

@@ -57,9 +57,19 @@ fn known_methods_from(listed: Option<&str>) -> Vec<&'static str> {
     listed
 }
 
-/// Query parameters whose values are credentials, redacted in `url.full` as the
-/// HTTP conventions ask.
-const SECRET_QUERY_KEYS: [&str; 4] = ["AWSAccessKeyId", "Signature", "sig", "X-Goog-Signature"];
+/// Query parameters whose values are credentials, redacted in `url.full` and
+/// `url.query` as the URL conventions ask: their list (AWS's signature version 4
+/// keys, `sig`, Google's), and the keys of the list before it (AWS's version 2),
+/// which still sign URLs.
+const SECRET_QUERY_KEYS: [&str; 7] = [
+    "X-Amz-Signature",
+    "X-Amz-Credential",
+    "X-Amz-Security-Token",
+    "sig",
+    "X-Goog-Signature",
+    "AWSAccessKeyId",
+    "Signature",
+];
 
 impl Callsite {
     /// Opens the server span of a boundary: a child of the context the global
