@@ -18,7 +18,9 @@ struct Item {
     cents: u64,
 }
 
-#[traced(name = "http.server.request", kind = server, attrs(http.request.method = "POST", http.route = "/orders"))]
+/// What the `POST /orders` handler (a `#[traced_rpc]` boundary in a service, which
+/// continues its caller's trace) calls with the request's body.
+#[traced]
 fn handle_order(body: &str) -> Result<u64, String> {
     let items = parse_items(body)?;
     let user = authenticate("token-from-header")?;
@@ -90,7 +92,9 @@ fn charge(user: &str, amount_cents: u64) -> Result<(), String> {
     Ok(())
 }
 
-#[traced(kind = producer, attrs(messaging.system = "kafka", messaging.destination.name = "order-events"))]
+/// Hands the event to the producer (whose `#[traced_rpc(messaging, send, ..)]`
+/// writes the trace into the message).
+#[traced]
 fn notify(user: &str, amount_cents: u64) {
     let _ = (user, amount_cents);
 }

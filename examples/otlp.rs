@@ -23,16 +23,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("OTEL_SERVICE_NAME", "shop"),
     ]
     .map(|(name, value)| (name.to_owned(), value.to_owned()));
-    let config =
-        Config::from_vars(defaults.into_iter().chain(std::env::vars_os().filter_map(
-            |(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)),
-        )));
-    let guard = config.install()?;
+    // A value that is not UTF-8 stays wrong (an `InitError` naming it), rather
+    // than dropped as if it were not set.
+    let environment = std::env::vars_os().map(|(name, value)| {
+        (
+            name.to_string_lossy().into_owned(),
+            value.to_string_lossy().into_owned(),
+        )
+    });
+    let guard = Config::from_vars(defaults.into_iter().chain(environment)).install()?;
     shop::two_orders().await;
-    // The shutdown exports what is queued and says what was lost, if anything.
-    match guard.shutdown() {
-        Ok(()) => println!("every span was exported"),
-        Err(error) => println!("{error}: is the collector running?"),
-    }
+    // The shutdown exports what is queued and says what was lost, if anything: a
+    // run that lost spans fails.
+    guard
+        .shutdown()
+        .map_err(|error| format!("{error}: is the collector running?"))?;
+    println!("every span was exported");
     Ok(())
 }
