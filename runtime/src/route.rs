@@ -431,25 +431,18 @@ impl CaptureRoute {
         if !captures_active() {
             return extracted;
         }
-        let trace_id = extracted.span().span_context().trace_id();
-        let sink = lock(&CAPTURED_TRACES)
-            .get(&trace_id)
-            .and_then(Weak::upgrade);
-        match sink {
-            Some(sink) if !sink.closed.load(Ordering::Acquire) => {
-                let carried = sink.carried.get().and_then(Weak::upgrade);
-                extracted.with_value(CaptureRoute {
-                    sink,
-                    _carried: carried,
-                })
-            }
-            _ => extracted,
+        match Self::holding_open(&extracted) {
+            Some(route) => extracted.with_value(route),
+            None => extracted,
         }
     }
 
-    /// `explicit`, a context given as a span's parent (`parent = ..`), with the
-    /// route of the capture current here when it carries none: the span goes to
-    /// that capture ([`CaptureRoute::for_parent`]'s last resort), and so must what
+    /// `explicit`, a context given as a span's parent (`parent = ..`), with a
+    /// route when it carries none: that of the capture that started its trace,
+    /// held open as [`CaptureRoute::joined`] holds it (a server continuing a
+    /// captured call from headers it read by hand hands work on as one reading
+    /// them through `#[traced_rpc]`), else that of the capture current here. The
+    /// span goes to that capture ([`CaptureRoute::for_parent`]), and so must what
     /// its body opens, under a context made of this one (a parent written by hand
     /// in a test, whose trace no capture started, would lose them).
     #[cfg(feature = "testing")]
@@ -457,10 +450,28 @@ impl CaptureRoute {
         if !captures_active() || Self::open_in(&explicit).is_some() {
             return explicit;
         }
-        match crate::thread_exit::map_current(Self::open_in).flatten() {
+        let route = Self::holding_open(&explicit)
+            .or_else(|| crate::thread_exit::map_current(Self::open_in).flatten());
+        match route {
             Some(route) => explicit.with_value(route),
             None => explicit,
         }
+    }
+
+    /// The route of the open capture that started the trace of `context`'s span,
+    /// holding that capture open while a context of it lives.
+    #[cfg(feature = "testing")]
+    fn holding_open(context: &Context) -> Option<CaptureRoute> {
+        let trace_id = context.span().span_context().trace_id();
+        let sink = lock(&CAPTURED_TRACES)
+            .get(&trace_id)
+            .and_then(Weak::upgrade)
+            .filter(|sink| !sink.closed.load(Ordering::Acquire))?;
+        let carried = sink.carried.get().and_then(Weak::upgrade);
+        Some(CaptureRoute {
+            sink,
+            _carried: carried,
+        })
     }
 
     /// Without captures, `explicit` as it is.

@@ -110,7 +110,13 @@ impl Capture {
             // On a worker (a capture in a task), the worker's next task (one the
             // call spawned) runs only when the worker is free: it is handed on to
             // another thread for the wait. (Outside a worker, this only waits.)
-            Some(_) => tokio::task::block_in_place(wait),
+            // Where tokio forbids it (inside a `LocalSet`, or a multi-thread
+            // runtime entered on another's thread), it panics before waiting: the
+            // capture then waits for nothing, as on a current-thread runtime.
+            Some(_) => {
+                let handed_on = std::panic::AssertUnwindSafe(|| tokio::task::block_in_place(wait));
+                let _ = crate::panic::caught_quietly(handed_on);
+            }
             None => wait(),
         }
         capture.close(output)

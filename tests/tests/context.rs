@@ -709,6 +709,59 @@ async fn a_capture_holds_the_spans_of_work_that_ends_after_its_call() {
     assert_followed_up(&captured, "root_then_follow_up");
 }
 
+/// A server reading its caller's context by hand (`parent = ..`), answering at
+/// once and leaving follow-up work to a task of its own.
+#[otel_traced::traced(parent = request)]
+async fn served_by_hand(request: Context) -> u64 {
+    // Its span opens later: only the context handed on holds the capture open.
+    drop(otel_traced::spawn(async {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        follow_up(9).await
+    }));
+    9
+}
+
+/// A request with its headers, and where its answer goes.
+type HandRequest = (
+    std::collections::HashMap<String, String>,
+    tokio::sync::oneshot::Sender<u64>,
+);
+
+#[otel_traced::traced]
+async fn call_by_hand(server: tokio::sync::mpsc::Sender<HandRequest>) -> u64 {
+    use otel_traced::opentelemetry::propagation::TextMapPropagator as _;
+    let mut headers = std::collections::HashMap::new();
+    otel_traced::sdk::propagation::TraceContextPropagator::new()
+        .inject_context(&Context::current(), &mut headers);
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    server
+        .send((headers, reply))
+        .await
+        .expect("the server runs");
+    answer.await.expect("an answer")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_capture_holds_the_work_a_server_continuing_it_by_hand_hands_on() {
+    use otel_traced::opentelemetry::propagation::TextMapPropagator as _;
+    let (server, mut requests) = tokio::sync::mpsc::channel::<HandRequest>(1);
+    // Started outside the capture, as a test's shared server is.
+    tokio::spawn(async move {
+        while let Some((headers, reply)) = requests.recv().await {
+            let parent =
+                otel_traced::sdk::propagation::TraceContextPropagator::new().extract(&headers);
+            let _ = reply.send(served_by_hand(parent).await);
+        }
+    });
+    let captured = capture_async(call_by_hand(server)).await;
+    assert_eq!(*captured.output(), 9);
+    assert_child_of(
+        captured.find("served_by_hand").expect("the server's span"),
+        captured.find("call_by_hand").expect("the caller's span"),
+    );
+    assert_followed_up(&captured, "served_by_hand");
+}
+
 #[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn a_capture_waits_asleep_so_that_a_paused_clock_advances_for_the_work_handed_on() {
     let started = std::time::Instant::now();
@@ -737,6 +790,14 @@ fn a_capture_holds_the_spans_of_a_thread_given_its_context() {
 
 #[traced]
 fn in_thread() {}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_capture_where_tokio_forbids_blocking_returns_what_it_captured() {
+    let captured = tokio::task::LocalSet::new()
+        .run_until(async { capture(in_thread) })
+        .await;
+    assert!(captured.find("in_thread").is_some(), "{}", captured.tree());
+}
 
 #[test]
 fn a_capture_does_not_wait_long_for_a_span_left_running() {
