@@ -786,10 +786,14 @@ fn shape(function: &ItemFn) -> (Shape, Option<Type>) {
         return (shape, output);
     }
     // A type that hides the future (a tower `Service`'s `Self::Future`, an alias of
-    // the application's), of a body that shows it: a boxed `async` block is a
-    // future whatever type it is returned as.
-    if boxed_async_block(&function.block).is_some() {
-        return (Shape::AsyncTrait, None);
+    // the application's), of a body that shows it: a boxed `async` block returned
+    // as a named type is a future, whose output that type says (the block is held
+    // to it, as its error type may be written nowhere else).
+    if let Type::Path(_) = returned
+        && boxed_async_block(&function.block).is_some()
+    {
+        let output = syn::parse_quote!(<#returned as ::std::future::Future>::Output);
+        return (Shape::AsyncTrait, Some(output));
     }
     (Shape::Sync, Some(returned.clone()))
 }

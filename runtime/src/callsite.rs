@@ -451,7 +451,7 @@ impl Callsite {
     fn open(
         &'static self,
         proposal: Proposed,
-        mut tally: Option<Tally>,
+        tally: Option<Tally>,
         parent: Parent<'_>,
         call: CallKind,
         attach: Attach,
@@ -488,10 +488,10 @@ impl Callsite {
             None => open(),
         };
         let Some(span) = opened.as_mut() else {
-            return ActiveSpan::without_span(None, call, tally);
+            return ActiveSpan::without_span(None, call, clock_started(tally));
         };
         if !span.is_recording() {
-            return unrecorded(span, parent, explicit, call, tally);
+            return unrecorded(span, parent, explicit, call, clock_started(tally));
         }
         // User code (argument and `attrs(..)` expressions) runs only now, with no
         // borrow of the current context held, with an explicit parent's baggage if
@@ -505,11 +505,9 @@ impl Callsite {
             });
             record(&mut Attributes::opening(span));
         });
-        // Measured from here: a call sampled out neither builds a span nor
-        // describes its arguments, and measures the same body.
-        if let Some(tally) = &mut tally {
-            tally.restart_clock();
-        }
+        // Measured from here, as a call sampled out is from its decision: it
+        // neither builds a span nor describes its arguments.
+        let tally = clock_started(tally);
         match opened {
             Some(span) => ActiveSpan::new(span.into_context(&parent), call, tally),
             None => ActiveSpan::without_span(None, call, tally),
@@ -650,6 +648,15 @@ impl Proposal for Proposed {
         builder.attributes = Some(attributes);
         builder
     }
+}
+
+/// `tally` with its duration's clock started, if it measures one.
+#[inline]
+fn clock_started(mut tally: Option<Tally>) -> Option<Tally> {
+    if let Some(tally) = &mut tally {
+        tally.start_clock();
+    }
+    tally
 }
 
 /// What the body of a span that was sampled out runs under. When its parent is a

@@ -51,7 +51,7 @@ pub(crate) fn end_of(timing: &Timing) -> Stamp {
     match *timing {}
 }
 
-pub(crate) fn restart(timing: &mut Timing) {
+pub(crate) fn start(timing: &mut Timing) {
     match *timing {}
 }
 

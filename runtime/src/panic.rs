@@ -54,7 +54,10 @@ pub(crate) fn caught_quietly<T>(
 struct SeenPanic {
     message: Option<Fingerprint>,
     /// The caught payload's address, once a span took the panic: the same
-    /// unwind, resumed, carries the same box; another panic does not.
+    /// unwind, resumed, carries the same box; another panic's box is elsewhere
+    /// (unless it took the memory of this one's, freed: a panic caught, its
+    /// payload dropped, then one re-raised here with the same message). A
+    /// zero-sized payload has no address of its own: `0`, which none matches.
     payload: Option<usize>,
     location: PanicLocation,
     /// The stack where it started, when `RUST_BACKTRACE` (or
@@ -163,17 +166,18 @@ impl PanicReport {
             Some(text) => Some(*text),
             None => payload.downcast_ref::<String>().map(String::as_str),
         };
-        let address = std::ptr::from_ref(payload).cast::<()>().addr();
+        let address = (std::mem::size_of_val(payload) > 0)
+            .then(|| std::ptr::from_ref(payload).cast::<()>().addr());
         let seen = LAST_PANIC
             .try_with(|last| last.borrow_mut().take())
             .ok()
             .flatten()
             .filter(|seen| {
                 seen.message == text.map(Fingerprint::of)
-                    && seen.payload.is_none_or(|taken| taken == address)
+                    && seen.payload.is_none_or(|taken| Some(taken) == address)
             })
             .map(|seen| SeenPanic {
-                payload: Some(address),
+                payload: Some(address.unwrap_or(0)),
                 ..seen
             });
         PanicReport {

@@ -131,12 +131,13 @@ impl Tally {
         }
     }
 
-    /// Measures the call's duration from now, if it is recorded: its span's
-    /// opening, which only a recorded span does at length, is no part of it.
+    /// Measures the call's duration from now, if it is measured: where its span
+    /// was opened or decided against, whose work (only a recorded span's is long)
+    /// is no part of it.
     #[inline]
-    pub(crate) fn restart_clock(&mut self) {
+    pub(crate) fn start_clock(&mut self) {
         if let Some(timing) = &mut self.timing {
-            crate::metrics::restart(timing);
+            crate::metrics::start(timing);
         }
     }
 

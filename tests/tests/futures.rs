@@ -367,6 +367,24 @@ impl Handler for Lookup {
     }
 }
 
+/// A tower-like service whose error type only its future's type says, and
+/// which is no error type of the standard library's (a boxed error).
+struct Forwarding;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl Forwarding {
+    // `err`: the type does not say it is a `Result`.
+    #[traced(err)]
+    fn call(&self, id: u32) -> Pending<Result<u32, BoxError>> {
+        Box::pin(async move { Ok(checked_decrement(id).await?) })
+    }
+}
+
+async fn checked_decrement(id: u32) -> Result<u32, &'static str> {
+    id.checked_sub(1).ok_or("no id")
+}
+
 /// An alias of the application's own, of no name the macro knows.
 type Pending<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
@@ -386,6 +404,22 @@ async fn a_boxed_async_block_returned_as_a_type_that_hides_it_is_traced_as_a_fut
     })
     .await;
     assert_eq!(*captured.output(), (Err("no id".to_owned()), Ok(4), 6));
+    let forwarded = capture_async(async {
+        (
+            Forwarding.call(0).await.map_err(|error| error.to_string()),
+            Forwarding.call(2).await.ok(),
+        )
+    })
+    .await;
+    assert_eq!(*forwarded.output(), (Err("no id".to_owned()), Some(1)));
+    let spans = forwarded.spans();
+    assert_eq!(spans.len(), 2);
+    assert_eq!(
+        spans[0].status,
+        Status::error("no id"),
+        "its Err, read once it came"
+    );
+    assert_eq!(spans[1].status, Status::Unset);
     let spans = captured.spans();
     let mut calls = spans.iter().filter(|span| span.name == "call");
     let (failed, done) = (calls.next().unwrap(), calls.next().unwrap());

@@ -359,6 +359,31 @@ fn a_reraised_panic_gets_no_location_of_an_earlier_one_with_its_message() {
     assert!(!has_location(span), "{:?}", exception(span));
 }
 
+/// A panic's payload of no size (an application's marker type).
+struct Stop;
+
+#[traced]
+fn stops() {
+    std::panic::panic_any(Stop);
+}
+
+#[test]
+fn a_reraised_zero_sized_payload_gets_no_location_of_an_earlier_one() {
+    let captured = capture(|| {
+        let _ = std::panic::catch_unwind(stops);
+        std::panic::catch_unwind(|| reraises_caught(Box::new(Stop))).is_err()
+    });
+    assert!(*captured.output());
+    let has_location = |span| {
+        exception(span)
+            .iter()
+            .any(|kv| kv.key.as_str() == "code.file.path")
+    };
+    assert!(has_location(captured.find("stops").unwrap()));
+    let span = captured.find("reraises_caught").unwrap();
+    assert!(!has_location(span), "{:?}", exception(span));
+}
+
 /// A value whose attribute cannot be made: its `AsAttribute` panics.
 struct Unrecordable;
 

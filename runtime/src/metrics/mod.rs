@@ -305,12 +305,13 @@ pub(crate) fn end_of(timing: &Timing) -> Stamp {
     timing.noted_end.unwrap_or_else(Stamp::now)
 }
 
-/// Starts the call measured with `timing` again, now: its span recorded its
-/// arguments, work a call sampled out does not do, and no part of the call's
-/// (DESIGN §10: the duration is exact whatever the trace sampling).
+/// Starts the call measured with `timing`, now: where its span was opened (its
+/// arguments recorded) or decided against, so that a call recorded and one
+/// sampled out measure the same body (DESIGN §10: the duration is exact whatever
+/// the trace sampling).
 #[inline]
-pub(crate) fn restart(timing: &mut Timing) {
-    timing.start = Stamp::now();
+pub(crate) fn start(timing: &mut Timing) {
+    timing.start = Some(Stamp::now());
 }
 
 /// Notes that the call measured with `timing` ended. Read before the call's
@@ -328,7 +329,9 @@ pub(crate) fn note_end(timing: &mut Timing) {
 /// A call being measured: when it started and what it records into.
 #[derive(Debug)]
 pub(crate) struct Timing {
-    start: Stamp,
+    /// When its body started ([`start`]): every call measured passes where its
+    /// span opens, which starts it.
+    start: Option<Stamp>,
     /// When it ended, if a sync call noted it (`SpanHandle::leave`).
     noted_end: Option<Stamp>,
     measured: Measured,
@@ -623,7 +626,7 @@ pub(crate) fn time_function(meta: &SpanMeta, series: &'static SiteSeries) -> Opt
         return None;
     }
     Some(Timing {
-        start: Stamp::now(),
+        start: None,
         noted_end: None,
         measured: Measured::Function(meta.function.get(), series),
     })
@@ -670,7 +673,7 @@ pub(crate) fn time_boundary(rpc: &RpcMeta, attributes: &[KeyValue]) -> Option<Ti
         _ => Measured::Boundary(instrument, kept),
     };
     Some(Timing {
-        start: Stamp::now(),
+        start: None,
         noted_end: None,
         measured,
     })
@@ -687,7 +690,7 @@ pub(crate) fn record(
     failure: Option<Failure>,
     reply: Option<ReplyCode>,
 ) {
-    let seconds = ended.seconds_since(timing.start);
+    let seconds = timing.start.map_or(0.0, |start| ended.seconds_since(start));
     match (&timing.measured, failure) {
         (Measured::Function(function, series), None) => series.record(seconds, function),
         _ => record_with_attributes(timing, seconds, failure, reply),
