@@ -23,18 +23,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("OTEL_SERVICE_NAME", "shop"),
     ]
     .map(|(name, value)| (name.to_owned(), value.to_owned()));
-    // A value that is not UTF-8 stays wrong (an `InitError` naming it), rather
-    // than dropped as if it were not set.
-    let environment = std::env::vars_os().map(|(name, value)| {
-        (
-            name.to_string_lossy().into_owned(),
-            value.to_string_lossy().into_owned(),
-        )
-    });
+    // A variable of ours that is not UTF-8 is an error, not a variable left unset.
+    let mut environment = Vec::new();
+    for (name, value) in std::env::vars_os() {
+        let Some(name) = name.to_str().filter(|name| name.starts_with("OTEL_")) else {
+            continue;
+        };
+        let value = value
+            .into_string()
+            .map_err(|_| format!("{name} is not UTF-8"))?;
+        environment.push((name.to_owned(), value));
+    }
     let guard = Config::from_vars(defaults.into_iter().chain(environment)).install()?;
     shop::two_orders().await;
-    // The shutdown exports what is queued and says what was lost, if anything: a
-    // run that lost spans fails.
+    // The shutdown exports what is queued and says what failed, if anything (spans
+    // lost, an exporter that did not shut down cleanly): the run fails then.
     guard
         .shutdown()
         .map_err(|error| format!("{error}: is the collector running?"))?;

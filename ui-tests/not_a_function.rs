@@ -23,6 +23,10 @@ const LIMIT: u64 = 10;
 trait Store {
     #[traced]
     fn load(&self, id: u64) -> u64;
+
+    // Without a receiver, as a function an `extern` block declares reads.
+    #[traced]
+    fn open(path: &str) -> Self;
 }
 
 unsafe extern "C" {

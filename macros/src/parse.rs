@@ -242,13 +242,17 @@ fn not_a_function(item: TokenStream, attribute: &str) -> syn::Error {
         Ok(syn::Item::Const(_)) => "a constant",
         Ok(syn::Item::Static(_)) => "a static",
         Ok(syn::Item::Type(_)) => "a type alias",
-        // Without a visibility, a foreign function's declaration reads as a trait
-        // method's too.
-        _ if syn::parse2::<syn::TraitItemFn>(item.clone()).is_ok() => {
+        // Without a visibility or a receiver, a foreign function's declaration
+        // reads as a trait method's too.
+        _ if let Ok(method) = syn::parse2::<syn::TraitItemFn>(item.clone()) => {
+            let foreign = match method.sig.receiver() {
+                Some(_) => String::new(),
+                None => format!(" ({FOREIGN})"),
+            };
             return syn::Error::new_spanned(
                 item,
                 format!(
-                    "`{attribute}` needs a function body: put it on the implementations of this trait method, or give the method a default body ({FOREIGN})"
+                    "`{attribute}` needs a function body: put it on the implementations of this trait method, or give the method a default body{foreign}"
                 ),
             );
         }

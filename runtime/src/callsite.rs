@@ -88,7 +88,9 @@ impl FunctionName {
 static ENTRY_MODULE: OnceLock<&'static str> = OnceLock::new();
 
 /// Notes that `#[otel_traced::main]` is on the `main` of `module`: its body is a
-/// `main` nested in that one, whose path is the user's `main`'s.
+/// `main` nested in that one, whose path is the user's `main`'s. (A module of the
+/// application's named `main` holding a `main` reads as that one too; a name read
+/// before `main` starts, by the catalog of a test binary, keeps the nesting.)
 pub(crate) fn entry_in(module: &'static str) {
     let _ = ENTRY_MODULE.set(module);
 }
@@ -106,9 +108,19 @@ fn enclosing_path(nested: &'static str) -> &'static str {
     } else {
         path
     };
-    match ENTRY_MODULE.get() {
-        Some(module) if path.strip_prefix(module) == Some("::main::main") => {
-            &path[..path.len() - "::main".len()]
+    // `app::main::main`, or a function nested in it (`app::main::main::helper`),
+    // is `app::main`'s.
+    let Some(module) = ENTRY_MODULE.get() else {
+        return path;
+    };
+    let Some(rest) = (path.strip_prefix(module)).and_then(|rest| rest.strip_prefix("::main::main"))
+    else {
+        return path;
+    };
+    match rest {
+        "" => &path[..path.len() - "::main".len()],
+        nested if nested.starts_with("::") => {
+            Box::leak(format!("{module}::main{nested}").into_boxed_str())
         }
         _ => path,
     }
@@ -767,5 +779,25 @@ pub(crate) fn boundary_base(current: &Context) -> Context {
         base.with_telemetry_suppressed()
     } else {
         base
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{enclosing_path, entry_in};
+
+    #[test]
+    fn what_otel_traced_main_nests_in_main_is_mains() {
+        entry_in("app");
+        for (nested, path) in [
+            ("app::main::main::item", "app::main"),
+            ("app::main::main::{{closure}}::item", "app::main"),
+            ("app::main::main::helper::item", "app::main::helper"),
+            ("app::main::mainly::item", "app::main::mainly"),
+            ("app::main::item", "app::main"),
+            ("other::main::main::item", "other::main::main"),
+        ] {
+            assert_eq!(enclosing_path(nested), path);
+        }
     }
 }

@@ -93,8 +93,9 @@ pub use otel_traced_macros::traced_rpc;
 /// Initialises tracing for the whole of `main`: `init()` before the body, the
 /// guard flushing when it returns. A bad configuration is a clear message and exit
 /// code 1. Works on `fn main` and with `#[tokio::main]`, above or below it. A
-/// `#[traced]` on `main` itself, below it, opens its span after the
-/// initialisation, around the body.
+/// `#[traced]` on `main` itself (by that name), below it, opens its span after the
+/// initialisation, around the body; not on a `main` another attribute rewrites
+/// (`#[paw::main]`), whose body the initialisation starts.
 ///
 /// ```no_run
 /// #[otel_traced::main]

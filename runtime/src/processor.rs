@@ -728,12 +728,14 @@ mod tests {
             for _ in 0..65 {
                 scope.spawn(|| processor.force_flush());
             }
-            std::thread::sleep(Duration::from_millis(500));
+            // Until a flush is refused at once: the channel is full (one asked
+            // before all of them were waits its 5 s, its request queued too, so
+            // they are given a moment first).
+            std::thread::sleep(Duration::from_millis(200));
+            let full = |flushed: &OTelSdkResult| matches!(flushed, Err(OTelSdkError::InternalFailure(said)) if said.contains(super::CONTROL_CHANNEL_FULL));
+            while !full(&processor.force_flush()) {}
             let refused = processor.0.shutdown_with_timeout(Duration::from_secs(5));
-            assert!(
-                matches!(&refused, Err(OTelSdkError::InternalFailure(said)) if said.contains(super::CONTROL_CHANNEL_FULL)),
-                "the SDK's own refusal: {refused:?}"
-            );
+            assert!(full(&refused), "the SDK's own refusal: {refused:?}");
             scope.spawn(|| {
                 std::thread::sleep(Duration::from_millis(200));
                 let (open, opened) = &*open;

@@ -110,12 +110,14 @@ impl Capture {
             // On a worker (a capture in a task), the worker's next task (one the
             // call spawned) runs only when the worker is free: it is handed on to
             // another thread for the wait. (Outside a worker, this only waits.)
-            // Where tokio forbids it (inside a `LocalSet`, or a multi-thread
-            // runtime entered on another's thread), it panics before waiting: the
-            // capture then waits for nothing, as on a current-thread runtime.
+            // Inside a `LocalSet` tokio forbids it, and panics before waiting:
+            // this thread waits then, its local tasks waiting too (a task the call
+            // spawned on the runtime's workers still ends its spans).
             Some(_) => {
                 let handed_on = std::panic::AssertUnwindSafe(|| tokio::task::block_in_place(wait));
-                let _ = crate::panic::caught_quietly(handed_on);
+                if crate::panic::caught_quietly(handed_on).is_err() {
+                    wait();
+                }
             }
             None => wait(),
         }

@@ -9,7 +9,7 @@ mod stand_in {
 
         pub static INITIALISED: AtomicBool = AtomicBool::new(false);
 
-        pub fn init_for_main() {
+        pub fn init_for_main(_module: &'static str) {
             INITIALISED.store(true, Ordering::SeqCst);
         }
     }

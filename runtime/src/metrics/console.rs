@@ -2,7 +2,7 @@
 //! guard shuts down (the reader's interval is set so long that only the last
 //! export prints).
 
-use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::metrics::Temporality;
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData, ResourceMetrics};
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
@@ -16,11 +16,19 @@ pub(crate) struct ConsoleMetrics;
 impl PushMetricExporter for ConsoleMetrics {
     async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
         let summary = summary(metrics);
-        if !summary.is_empty() {
-            // A closed or full stdout loses the summary, not the application.
-            let _ = std::io::stdout().lock().write_all(summary.as_bytes());
+        if summary.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        // A closed stdout (a pipe whose reader is gone) loses the summary, not the
+        // application: the shutdown's error says so.
+        let mut out = std::io::stdout().lock();
+        out.write_all(summary.as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(|error| {
+                OTelSdkError::InternalFailure(format!(
+                    "writing the metrics summary to stdout failed: {error}"
+                ))
+            })
     }
 
     fn force_flush(&self) -> OTelSdkResult {
