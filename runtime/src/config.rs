@@ -39,8 +39,9 @@ const LEAST_DURATION: Duration = Duration::from_millis(1);
 /// The longest shutdown timeout taken: a deadline further off than a day is none.
 const MOST_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// Where spans are exported.
+/// Where spans are exported. (More may come: a `match` needs a `_` arm.)
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Exporter {
     /// OTLP to a Collector, Jaeger or Tempo. `endpoint: None` takes
     /// `OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT`, else the protocol's default.
@@ -56,8 +57,9 @@ pub enum Exporter {
     None,
 }
 
-/// The OTLP transport.
+/// The OTLP transport. (More may come, `http/json`: a `match` needs a `_` arm.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Protocol {
     /// gRPC (tonic), port 4317 by default.
     Grpc,
@@ -65,8 +67,10 @@ pub enum Protocol {
     HttpProtobuf,
 }
 
-/// A context propagator (`OTEL_PROPAGATORS`).
+/// A context propagator (`OTEL_PROPAGATORS`). (More may come: a `match` needs a
+/// `_` arm.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Propagator {
     /// W3C Trace Context: `traceparent` and `tracestate`.
     TraceContext,
@@ -412,29 +416,30 @@ impl Config {
         self
     }
 
-    /// Spans queued for export at most, over `OTEL_BSP_MAX_QUEUE_SIZE` (at least 1,
-    /// at most 1 048 576: the queue is allocated when `init()` starts, about 360
-    /// bytes a span).
+    /// Spans queued for export at most, over `OTEL_BSP_MAX_QUEUE_SIZE` (taken
+    /// between 1 and 1 048 576, where the variable's value outside is an error: the
+    /// queue is allocated when `init()` starts, about 360 bytes a span).
     pub fn max_queue_size(mut self, spans: usize) -> Self {
         self.span_batch.max_queue_size = Some(spans);
         self
     }
 
-    /// Delay between two exports, over `OTEL_BSP_SCHEDULE_DELAY` (at least 1 ms).
+    /// Delay between two exports, over `OTEL_BSP_SCHEDULE_DELAY` (1 ms taken for
+    /// less).
     pub fn scheduled_delay(mut self, delay: Duration) -> Self {
         self.span_batch.scheduled_delay = Some(delay);
         self
     }
 
-    /// Spans per export at most, over `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` (at least 1,
-    /// at most the queue's size).
+    /// Spans per export at most, over `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` (taken
+    /// between 1 and the queue's size).
     pub fn max_export_batch_size(mut self, spans: usize) -> Self {
         self.span_batch.max_export_batch_size = Some(spans);
         self
     }
 
-    /// Time one OTLP export of spans may take, over `OTEL_BSP_EXPORT_TIMEOUT` (at
-    /// least 1 ms). An exporter of `span_exporter` is not cut off: the SDK's batch
+    /// Time one OTLP export of spans may take, over `OTEL_BSP_EXPORT_TIMEOUT` (1 ms
+    /// taken for less). An exporter of `span_exporter` is not cut off: the SDK's batch
     /// processor bounds no export, only a shutdown's ([`Config::shutdown_timeout`]).
     pub fn export_timeout(mut self, timeout: Duration) -> Self {
         self.span_batch.export_timeout = Some(timeout);
@@ -442,7 +447,7 @@ impl Config {
     }
 
     /// How long the guard's shutdown waits for the last exports, spans, log records
-    /// and metrics together (at least 1 ms, at most a day): 5 s by default. An OTLP
+    /// and metrics together (taken between 1 ms and a day): 5 s by default. An OTLP
     /// export that would outlast it (a slow collector, a retry) loses what it
     /// carries, and the guard says how many spans. `Guard::force_flush` waits as
     /// long; the SDK bounds a flush of spans or log records and the metrics'

@@ -41,8 +41,8 @@ pub enum InitError {
     /// A [`Guard`] from an earlier `init()` is still alive. Drop it first, or keep
     /// using it: there is one provider per process.
     AlreadyInitialized,
-    /// The configuration needs an exporter this build does not have: enable the
-    /// feature it names.
+    /// The configuration needs what this build does not have (an exporter, the
+    /// metrics pipeline): enable the feature it names.
     MissingFeature(&'static str),
     /// An `OTEL_*` variable holds a value we do not accept.
     InvalidVariable {

@@ -319,10 +319,8 @@ fn a_header_that_cannot_be_sent_is_an_init_error_over_both_protocols() {
         .install()
         .expect_err("a header that cannot be sent");
         assert_eq!(
-            error,
-            otel_traced::InitError::Exporter(
-                "the value of header `x-tenant` is not valid".to_owned()
-            ),
+            error.to_string(),
+            "OTEL_EXPORTER_OTLP_HEADERS=\"x-tenant=<hidden>\" is not valid: it accepts comma-separated name=value pairs, names as HTTP headers have them, values percent-encoded (visible ASCII once decoded)",
             "{protocol}"
         );
     }

@@ -403,21 +403,21 @@ fn headers_compression_timeout_and_certificate() {
     };
     assert_eq!(
         with("OTEL_EXPORTER_OTLP_HEADERS", "broken"),
-        "OTEL_EXPORTER_OTLP_HEADERS=\"<hidden>\" is not valid: it accepts comma-separated name=value pairs, names as HTTP headers have them, values percent-encoded"
+        "OTEL_EXPORTER_OTLP_HEADERS=\"<hidden>\" is not valid: it accepts comma-separated name=value pairs, names as HTTP headers have them, values percent-encoded (visible ASCII once decoded)"
     );
     assert_eq!(
         with(
             "OTEL_EXPORTER_OTLP_HEADERS",
             "x-api-key=s3cr3t, dataset,x-team=%zz"
         ),
-        "OTEL_EXPORTER_OTLP_HEADERS=\"x-api-key=<hidden>,<hidden>,x-team=<hidden>\" is not valid: it accepts comma-separated name=value pairs, names as HTTP headers have them, values percent-encoded",
+        "OTEL_EXPORTER_OTLP_HEADERS=\"x-api-key=<hidden>,<hidden>,x-team=<hidden>\" is not valid: it accepts comma-separated name=value pairs, names as HTTP headers have them, values percent-encoded (visible ASCII once decoded)",
         "the headers' values are secrets (API keys): never shown"
     );
     // Written as curl takes a header: the name holds the credentials.
     let curl_style = "Authorization: Basic dXNlcjpwYXNzd29yZA==";
     assert_eq!(
         with("OTEL_EXPORTER_OTLP_HEADERS", curl_style),
-        "OTEL_EXPORTER_OTLP_HEADERS=\"<hidden>\" is not valid: it accepts comma-separated name=value pairs, names as HTTP headers have them, values percent-encoded",
+        "OTEL_EXPORTER_OTLP_HEADERS=\"<hidden>\" is not valid: it accepts comma-separated name=value pairs, names as HTTP headers have them, values percent-encoded (visible ASCII once decoded)",
     );
     let printed = format!(
         "{:?}",
@@ -869,10 +869,13 @@ fn signal_specific_variables_are_checked_like_the_general_ones() {
         "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=\"udp\" is not valid: it accepts grpc or http/protobuf"
     );
     let base = ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318");
-    assert_eq!(
-        error(&[base, ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "a=%zz")]),
-        "OTEL_EXPORTER_OTLP_TRACES_HEADERS=\"a=<hidden>\" is not valid: it accepts comma-separated name=value pairs, names as HTTP headers have them, values percent-encoded"
-    );
+    for unsendable in ["a=%zz", "a=caf%C3%A9", "a=%00", "a=x%0D%0Ay"] {
+        assert_eq!(
+            error(&[base, ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", unsendable)]),
+            "OTEL_EXPORTER_OTLP_TRACES_HEADERS=\"a=<hidden>\" is not valid: it accepts comma-separated name=value pairs, names as HTTP headers have them, values percent-encoded (visible ASCII once decoded)",
+            "{unsendable}"
+        );
+    }
     assert_eq!(
         error(&[base, ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "fast")]),
         "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT=\"fast\" is not valid: it accepts a whole number of milliseconds above 0"

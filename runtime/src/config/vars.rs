@@ -290,9 +290,9 @@ impl Variable<'_> {
         self.pairs()
             .ok()
             .filter(|pairs| {
-                pairs
-                    .iter()
-                    .all(|(key, _)| crate::propagation::is_token(key))
+                pairs.iter().all(|(key, value)| {
+                    crate::propagation::is_token(key) && value.bytes().all(sendable_in_a_header)
+                })
             })
             .ok_or_else(|| InitError::InvalidVariable {
                 name: self.name,
@@ -306,8 +306,13 @@ impl Variable<'_> {
 const PAIRS: &str = "comma-separated key=value pairs, values percent-encoded";
 
 /// What [`Variable::secret_pairs`] accepts.
-const HEADER_PAIRS: &str =
-    "comma-separated name=value pairs, names as HTTP headers have them, values percent-encoded";
+const HEADER_PAIRS: &str = "comma-separated name=value pairs, names as HTTP headers have them, values percent-encoded (visible ASCII once decoded)";
+
+/// Whether a header value may hold `byte`: visible ASCII, a space or a tab (as
+/// HTTP and gRPC metadata take them; a line break would split the header).
+fn sendable_in_a_header(byte: u8) -> bool {
+    byte == b'\t' || (b' '..=b'~').contains(&byte)
+}
 
 /// Decodes `%XX` escapes; `None` for a malformed escape or bytes that are not UTF-8.
 fn percent_decode(text: &str) -> Option<String> {

@@ -56,8 +56,9 @@ const CALL_GIVEN_UP: Reply<'static> = Reply::Grpc {
 /// INTERNAL, UNAVAILABLE, DATA_LOSS).
 const GRPC_SERVER_ERRORS: [i32; 6] = [2, 4, 12, 13, 14, 15];
 
-/// What a reply says about the call.
+/// What a reply says about the call. (More may come: a `match` needs a `_` arm.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Reply<'a> {
     /// A gRPC status: its code and message.
     Grpc {
