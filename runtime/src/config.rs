@@ -33,8 +33,13 @@ const DEFAULT_MAX_QUEUE_SIZE: usize = 65_536;
 /// process when the allocation fails, rather than say what is wrong.
 const MAX_QUEUE_SIZE_LIMIT: usize = 1 << 20;
 
-/// The shortest export delay and timeout a builder call sets: 0 cannot work.
+/// The shortest export delay and timeout a builder call sets, and the delay a
+/// variable's 0 is: 0 cannot work.
 const LEAST_DURATION: Duration = Duration::from_millis(1);
+
+/// What a timeout variable's 0 is: the specification's "no limit", as a timeout
+/// far enough off (49 days) that a deadline made of it cannot overflow.
+const NO_LIMIT: Duration = Duration::from_millis(u32::MAX as u64);
 
 /// The longest shutdown timeout taken: a deadline further off than a day is none.
 const MOST_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
@@ -662,7 +667,7 @@ impl Config {
             }
         };
         let millis = |name: &'static str, default: u64| match vars.get(name) {
-            Some(variable) => variable.positive_millis(),
+            Some(variable) => variable.timeout_millis(),
             None => Ok(Duration::from_millis(default)),
         };
         let batch = BatchSettings {
@@ -676,7 +681,7 @@ impl Config {
             },
             scheduled_delay: match (chosen.scheduled_delay, vars.get(variables.schedule_delay)) {
                 (Some(delay), _) => Some(delay),
-                (None, Some(variable)) => Some(variable.positive_millis()?),
+                (None, Some(variable)) => Some(variable.delay_millis()?),
                 (None, None) => None,
             },
             max_export_batch_size: match chosen.max_export_batch_size {

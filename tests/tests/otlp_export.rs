@@ -325,3 +325,30 @@ fn a_header_that_cannot_be_sent_is_an_init_error_over_both_protocols() {
         );
     }
 }
+
+#[test]
+fn a_timeout_of_zero_is_no_limit_over_both_protocols() {
+    let _turn = otel_traced_tests::installing_turn();
+    for (transport, protocol) in [
+        (Transport::Grpc, "grpc"),
+        (Transport::Http, "http/protobuf"),
+    ] {
+        let receiver = Receiver::start(transport);
+        let endpoint = receiver.endpoint();
+        let guard = Config::from_vars([
+            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", endpoint.as_str()),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
+            // The specification's "no limit": no InitError, and exports go on.
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "0"),
+            ("OTEL_BSP_EXPORT_TIMEOUT", "0"),
+            ("OTEL_BSP_SCHEDULE_DELAY", "0"),
+        ])
+        .install()
+        .expect("0 is a valid timeout and delay");
+        let _ = checkout(7, "grace");
+        guard.shutdown().expect("exported");
+        let mut names: Vec<String> = receiver.spans().into_iter().map(|span| span.name).collect();
+        names.sort();
+        assert_eq!(names, ["charge", "checkout", "reserve"], "{protocol}");
+    }
+}

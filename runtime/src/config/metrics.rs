@@ -104,7 +104,7 @@ pub(crate) fn settings(
         None => Duration::from_secs(60),
     };
     let export_timeout = match vars.get("OTEL_METRIC_EXPORT_TIMEOUT") {
-        Some(variable) => variable.positive_millis()?,
+        Some(variable) => variable.timeout_millis()?,
         None => Duration::from_secs(30),
     };
     let all_functions = match (all_functions, vars.get("OTEL_TRACED_FUNCTION_METRICS")) {

@@ -201,7 +201,7 @@ pub(crate) fn settings(
         None => Vec::new(),
     };
     let timeout = match vars.first(&signal.timeout) {
-        Some(variable) => variable.positive_millis()?,
+        Some(variable) => variable.timeout_millis()?,
         None => Duration::from_secs(10),
     };
     let compression = match vars.first(&signal.compression) {

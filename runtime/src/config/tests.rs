@@ -457,7 +457,7 @@ fn headers_compression_timeout_and_certificate() {
     );
     assert_eq!(
         with("OTEL_EXPORTER_OTLP_TIMEOUT", "10s"),
-        "OTEL_EXPORTER_OTLP_TIMEOUT=\"10s\" is not valid: it accepts a whole number of milliseconds above 0"
+        "OTEL_EXPORTER_OTLP_TIMEOUT=\"10s\" is not valid: it accepts a whole number of milliseconds"
     );
     assert_eq!(
         with("OTEL_EXPORTER_OTLP_CERTIFICATE", "/no/such/cert.pem"),
@@ -692,11 +692,11 @@ fn batch_processor_variables() {
     );
     assert_eq!(
         error(&[("OTEL_BSP_SCHEDULE_DELAY", "soon")]),
-        "OTEL_BSP_SCHEDULE_DELAY=\"soon\" is not valid: it accepts a whole number of milliseconds above 0"
+        "OTEL_BSP_SCHEDULE_DELAY=\"soon\" is not valid: it accepts a whole number of milliseconds"
     );
     assert_eq!(
         error(&[("OTEL_BSP_EXPORT_TIMEOUT", "1.5")]),
-        "OTEL_BSP_EXPORT_TIMEOUT=\"1.5\" is not valid: it accepts a whole number of milliseconds above 0"
+        "OTEL_BSP_EXPORT_TIMEOUT=\"1.5\" is not valid: it accepts a whole number of milliseconds"
     );
     assert_eq!(
         error(&[("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "many")]),
@@ -737,27 +737,29 @@ fn the_log_batch_processor_has_variables_of_its_own() {
     );
     assert_eq!(
         error(&[("OTEL_BLRP_SCHEDULE_DELAY", "soon")]),
-        "OTEL_BLRP_SCHEDULE_DELAY=\"soon\" is not valid: it accepts a whole number of milliseconds above 0"
+        "OTEL_BLRP_SCHEDULE_DELAY=\"soon\" is not valid: it accepts a whole number of milliseconds"
     );
 }
 
 #[test]
-fn a_delay_or_timeout_of_zero_is_refused() {
-    // 0 would make the export thread spin, or every export time out at once.
+fn a_delay_of_zero_is_the_least_that_works_and_a_timeout_of_zero_none() {
+    // A delay of 0 would make the export thread spin; the specification reads a
+    // timeout of 0 as no limit.
+    let zero = |name| settings(&[(name, "0")]).batch;
+    assert_eq!(
+        zero("OTEL_BSP_SCHEDULE_DELAY").scheduled_delay,
+        Some(Duration::from_millis(1))
+    );
+    assert_eq!(
+        zero("OTEL_BSP_EXPORT_TIMEOUT").export_timeout,
+        super::NO_LIMIT
+    );
     for name in [
-        "OTEL_BSP_SCHEDULE_DELAY",
-        "OTEL_BSP_EXPORT_TIMEOUT",
         "OTEL_EXPORTER_OTLP_TIMEOUT",
         "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
     ] {
-        let mut vars = vec![(name, "0")];
-        if name.starts_with("OTEL_EXPORTER_OTLP") {
-            vars.push(("OTEL_TRACES_EXPORTER", "otlp"));
-        }
-        assert_eq!(
-            error(&vars),
-            format!("{name}=\"0\" is not valid: it accepts a whole number of milliseconds above 0")
-        );
+        let otlp = otlp(&[("OTEL_TRACES_EXPORTER", "otlp"), (name, "0")]);
+        assert_eq!(otlp.timeout, super::NO_LIMIT, "{name}");
     }
 }
 
@@ -878,7 +880,7 @@ fn signal_specific_variables_are_checked_like_the_general_ones() {
     }
     assert_eq!(
         error(&[base, ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "fast")]),
-        "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT=\"fast\" is not valid: it accepts a whole number of milliseconds above 0"
+        "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT=\"fast\" is not valid: it accepts a whole number of milliseconds"
     );
     assert_eq!(
         error(&[base, ("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "brotli")]),
@@ -1308,8 +1310,13 @@ fn metrics_follow_the_spans_unless_told_otherwise() {
         std::time::Duration::from_millis(2500)
     );
     assert_eq!(
-        error(&[("OTEL_METRIC_EXPORT_TIMEOUT", "0")]),
-        "OTEL_METRIC_EXPORT_TIMEOUT=\"0\" is not valid: it accepts a whole number of milliseconds above 0"
+        metrics(&[("OTEL_METRIC_EXPORT_TIMEOUT", "0")]).export_timeout,
+        super::NO_LIMIT,
+        "no limit, as the specification reads 0"
+    );
+    assert_eq!(
+        error(&[("OTEL_METRIC_EXPORT_INTERVAL", "0")]),
+        "OTEL_METRIC_EXPORT_INTERVAL=\"0\" is not valid: it accepts a whole number of milliseconds above 0"
     );
     assert!(settings.all_functions);
     assert!(!metrics(&[]).all_functions);

@@ -207,8 +207,24 @@ impl Variable<'_> {
             .map_err(|_| self.invalid("a whole number of milliseconds"))
     }
 
-    /// A whole number of milliseconds above 0: a delay or a timeout of 0 would make
-    /// the export thread spin or every export fail.
+    /// A timeout: a whole number of milliseconds, 0 for none, as the specification
+    /// says ("no limit"; [`super::NO_LIMIT`]).
+    pub(crate) fn timeout_millis(&self) -> Result<Duration, InitError> {
+        match self.millis()? {
+            Duration::ZERO => Ok(super::NO_LIMIT),
+            timeout => Ok(timeout),
+        }
+    }
+
+    /// A delay between exports: a whole number of milliseconds, 0 taken as the
+    /// least that works, as a builder's 0 is (none would make the export thread
+    /// spin).
+    pub(crate) fn delay_millis(&self) -> Result<Duration, InitError> {
+        Ok(self.millis()?.max(super::LEAST_DURATION))
+    }
+
+    /// A whole number of milliseconds above 0: an interval of 0 would make its
+    /// thread spin.
     pub(crate) fn positive_millis(&self) -> Result<Duration, InitError> {
         const ACCEPTED: &str = "a whole number of milliseconds above 0";
         match self.value.parse::<u64>() {
