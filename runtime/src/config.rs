@@ -386,11 +386,15 @@ impl Config {
     /// Exports the metrics of the annotations to `exporter` (any metrics SDK push
     /// exporter: a Prometheus bridge, an in-memory one in tests) every
     /// `OTEL_METRIC_EXPORT_INTERVAL`, instead of where `OTEL_METRICS_EXPORTER` says.
+    /// The SDK's periodic reader calls it on a thread of its own, with no tokio
+    /// runtime: the same holds of its runtime as of [`Config::span_exporter`]'s. A
+    /// panic in its export is a failed export.
     #[cfg(feature = "metrics")]
     pub fn metric_exporter(
         mut self,
         exporter: impl opentelemetry_sdk::metrics::exporter::PushMetricExporter,
     ) -> Self {
+        let exporter = crate::metrics::contained::Contained(exporter);
         self.custom_metric_exporter = Some(Box::new(move |builder, interval| {
             builder.with_reader(
                 opentelemetry_sdk::metrics::PeriodicReader::builder(exporter)

@@ -1365,3 +1365,59 @@ fn a_calls_duration_starts_after_its_span_recorded_its_arguments() {
         );
     }
 }
+
+/// A metric exporter of the application's whose first export panics (a bug in a
+/// bridge), counting its exports.
+#[derive(Debug, Clone, Default)]
+struct PanicsOnce(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl otel_traced::sdk::metrics::exporter::PushMetricExporter for PanicsOnce {
+    async fn export(
+        &self,
+        _: &otel_traced::sdk::metrics::data::ResourceMetrics,
+    ) -> otel_traced::sdk::error::OTelSdkResult {
+        if self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            panic!("a bug in the bridge");
+        }
+        Ok(())
+    }
+
+    fn force_flush(&self) -> otel_traced::sdk::error::OTelSdkResult {
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(
+        &self,
+        _: std::time::Duration,
+    ) -> otel_traced::sdk::error::OTelSdkResult {
+        Ok(())
+    }
+
+    fn temporality(&self) -> otel_traced::sdk::metrics::Temporality {
+        otel_traced::sdk::metrics::Temporality::Cumulative
+    }
+}
+
+#[traced(metrics)]
+fn measured_call() {}
+
+#[test]
+fn a_metric_exporter_that_panicked_once_still_exports_the_last_metrics() {
+    let _turn = turn();
+    let exports = PanicsOnce::default();
+    let guard = Config::from_vars([("OTEL_TRACES_EXPORTER", "none")])
+        .metric_exporter(exports.clone())
+        .install()
+        .expect("installs");
+    measured_call();
+    let flushed = guard.force_flush();
+    assert!(
+        flushed.is_err(),
+        "the panic is a failed export: {flushed:?}"
+    );
+    measured_call();
+    guard
+        .shutdown()
+        .expect("the reader lived on, and made the last export");
+    assert_eq!(exports.0.load(std::sync::atomic::Ordering::SeqCst), 2);
+}

@@ -11,6 +11,7 @@
 
 mod clock;
 mod console;
+pub(crate) mod contained;
 mod rpc_dup;
 
 use crate::callsite::SpanMeta;
