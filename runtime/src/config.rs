@@ -33,8 +33,7 @@ const DEFAULT_MAX_QUEUE_SIZE: usize = 65_536;
 /// process when the allocation fails, rather than say what is wrong.
 const MAX_QUEUE_SIZE_LIMIT: usize = 1 << 20;
 
-/// The shortest export delay and timeout a builder call sets, and the delay a
-/// variable's 0 is: 0 cannot work.
+/// The shortest export delay and timeout a builder call sets: 0 cannot work.
 const LEAST_DURATION: Duration = Duration::from_millis(1);
 
 /// What a timeout variable's 0 is: the specification's "no limit", as a timeout
@@ -447,8 +446,9 @@ impl Config {
         self
     }
 
-    /// Time one OTLP export of spans may take, over `OTEL_BSP_EXPORT_TIMEOUT` (1 ms
-    /// taken for less). An exporter of `span_exporter` is not cut off: the SDK's batch
+    /// Time one OTLP export of spans may take, over `OTEL_BSP_EXPORT_TIMEOUT` (0
+    /// for no limit of its own, as the specification reads it; 1 ms taken for less
+    /// than that). An exporter of `span_exporter` is not cut off: the SDK's batch
     /// processor bounds no export, only a shutdown's ([`Config::shutdown_timeout`]).
     pub fn export_timeout(mut self, timeout: Duration) -> Self {
         self.span_batch.export_timeout = Some(timeout);
@@ -685,7 +685,7 @@ impl Config {
             },
             scheduled_delay: match (chosen.scheduled_delay, vars.get(variables.schedule_delay)) {
                 (Some(delay), _) => Some(delay),
-                (None, Some(variable)) => Some(variable.delay_millis()?),
+                (None, Some(variable)) => Some(variable.positive_millis()?),
                 (None, None) => None,
             },
             max_export_batch_size: match chosen.max_export_batch_size {
@@ -708,14 +708,19 @@ impl Config {
         {
             return Err(variable.invalid(variables.batch_accepts));
         }
-        // A builder's 0 would make the queue drop every span, the export thread spin
-        // or every export time out: the least that works is taken instead.
+        // A builder's 0 would make the queue drop every span or the export thread
+        // spin: the least that works is taken instead. An export timeout of 0 is
+        // none, as a variable's.
         let max_queue_size = batch.max_queue_size.max(1);
+        let export_timeout = match batch.export_timeout {
+            Duration::ZERO => NO_LIMIT,
+            timeout => timeout.max(LEAST_DURATION),
+        };
         Ok(BatchSettings {
             max_queue_size,
             scheduled_delay: batch.scheduled_delay.map(|delay| delay.max(LEAST_DURATION)),
             max_export_batch_size: batch.max_export_batch_size.clamp(1, max_queue_size),
-            export_timeout: batch.export_timeout.max(LEAST_DURATION),
+            export_timeout,
         })
     }
 }

@@ -81,14 +81,17 @@ async fn a_metrics_exporter_that_cannot_be_built_is_an_error_inside_a_runtime() 
             "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
             "http://127.0.0.1:4318/v1/metrics",
         ),
-        ("OTEL_EXPORTER_OTLP_HEADERS", "x-tenant=%0A"),
+        // Read when the exporter is built, beside its runtime: a file that holds
+        // no certificate.
+        (
+            "OTEL_EXPORTER_OTLP_CERTIFICATE",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"),
+        ),
     ])
     .install();
-    let error = result.expect_err("a header value HTTP cannot send");
+    let error = result.expect_err("a certificate the exporter cannot use");
     assert!(
-        error
-            .to_string()
-            .starts_with("OTEL_EXPORTER_OTLP_HEADERS=\"x-tenant=<hidden>\" is not valid"),
+        error.to_string().contains("holds no PEM certificate"),
         "{error}"
     );
 }

@@ -403,21 +403,21 @@ fn headers_compression_timeout_and_certificate() {
     };
     assert_eq!(
         with("OTEL_EXPORTER_OTLP_HEADERS", "broken"),
-        "OTEL_EXPORTER_OTLP_HEADERS=\"<hidden>\" is not valid: it accepts comma-separated name=value pairs, names as HTTP headers have them, values percent-encoded (visible ASCII once decoded)"
+        "OTEL_EXPORTER_OTLP_HEADERS=\"<hidden>\" is not valid: it accepts comma-separated name=value pairs, names as HTTP headers have them, values percent-encoded (no control character once decoded)"
     );
     assert_eq!(
         with(
             "OTEL_EXPORTER_OTLP_HEADERS",
             "x-api-key=s3cr3t, dataset,x-team=%zz"
         ),
-        "OTEL_EXPORTER_OTLP_HEADERS=\"x-api-key=<hidden>,<hidden>,x-team=<hidden>\" is not valid: it accepts comma-separated name=value pairs, names as HTTP headers have them, values percent-encoded (visible ASCII once decoded)",
+        "OTEL_EXPORTER_OTLP_HEADERS=\"x-api-key=<hidden>,<hidden>,x-team=<hidden>\" is not valid: it accepts comma-separated name=value pairs, names as HTTP headers have them, values percent-encoded (no control character once decoded)",
         "the headers' values are secrets (API keys): never shown"
     );
     // Written as curl takes a header: the name holds the credentials.
     let curl_style = "Authorization: Basic dXNlcjpwYXNzd29yZA==";
     assert_eq!(
         with("OTEL_EXPORTER_OTLP_HEADERS", curl_style),
-        "OTEL_EXPORTER_OTLP_HEADERS=\"<hidden>\" is not valid: it accepts comma-separated name=value pairs, names as HTTP headers have them, values percent-encoded (visible ASCII once decoded)",
+        "OTEL_EXPORTER_OTLP_HEADERS=\"<hidden>\" is not valid: it accepts comma-separated name=value pairs, names as HTTP headers have them, values percent-encoded (no control character once decoded)",
     );
     let printed = format!(
         "{:?}",
@@ -692,7 +692,7 @@ fn batch_processor_variables() {
     );
     assert_eq!(
         error(&[("OTEL_BSP_SCHEDULE_DELAY", "soon")]),
-        "OTEL_BSP_SCHEDULE_DELAY=\"soon\" is not valid: it accepts a whole number of milliseconds"
+        "OTEL_BSP_SCHEDULE_DELAY=\"soon\" is not valid: it accepts a whole number of milliseconds above 0"
     );
     assert_eq!(
         error(&[("OTEL_BSP_EXPORT_TIMEOUT", "1.5")]),
@@ -737,22 +737,32 @@ fn the_log_batch_processor_has_variables_of_its_own() {
     );
     assert_eq!(
         error(&[("OTEL_BLRP_SCHEDULE_DELAY", "soon")]),
-        "OTEL_BLRP_SCHEDULE_DELAY=\"soon\" is not valid: it accepts a whole number of milliseconds"
+        "OTEL_BLRP_SCHEDULE_DELAY=\"soon\" is not valid: it accepts a whole number of milliseconds above 0"
     );
 }
 
 #[test]
-fn a_delay_of_zero_is_the_least_that_works_and_a_timeout_of_zero_none() {
-    // A delay of 0 would make the export thread spin; the specification reads a
-    // timeout of 0 as no limit.
-    let zero = |name| settings(&[(name, "0")]).batch;
+fn a_delay_of_zero_is_refused_and_a_timeout_of_zero_is_none() {
+    // A delay of 0 would make the export thread wake without end; the
+    // specification reads a timeout of 0 as no limit.
     assert_eq!(
-        zero("OTEL_BSP_SCHEDULE_DELAY").scheduled_delay,
-        Some(Duration::from_millis(1))
+        error(&[("OTEL_BSP_SCHEDULE_DELAY", "0")]),
+        "OTEL_BSP_SCHEDULE_DELAY=\"0\" is not valid: it accepts a whole number of milliseconds above 0"
     );
     assert_eq!(
-        zero("OTEL_BSP_EXPORT_TIMEOUT").export_timeout,
+        settings(&[("OTEL_BSP_EXPORT_TIMEOUT", "0")])
+            .batch
+            .export_timeout,
         super::NO_LIMIT
+    );
+    // A header value HTTP sends as it is (obs-text): not refused.
+    let accented = otlp(&[
+        ("OTEL_TRACES_EXPORTER", "otlp"),
+        ("OTEL_EXPORTER_OTLP_HEADERS", "x-team=M%C3%BCller"),
+    ]);
+    assert_eq!(
+        accented.headers,
+        [("x-team".to_owned(), "Müller".to_owned())]
     );
     for name in [
         "OTEL_EXPORTER_OTLP_TIMEOUT",
@@ -778,7 +788,8 @@ fn builder_values_too_small_to_export_are_raised_to_the_least_that_works() {
             max_queue_size: 1,
             scheduled_delay: Some(Duration::from_millis(1)),
             max_export_batch_size: 1,
-            export_timeout: Duration::from_millis(1),
+            // None, as a variable's 0 is.
+            export_timeout: super::NO_LIMIT,
         }
     );
 }
@@ -871,10 +882,10 @@ fn signal_specific_variables_are_checked_like_the_general_ones() {
         "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=\"udp\" is not valid: it accepts grpc or http/protobuf"
     );
     let base = ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318");
-    for unsendable in ["a=%zz", "a=caf%C3%A9", "a=%00", "a=x%0D%0Ay"] {
+    for unsendable in ["a=%zz", "a=%00", "a=x%0D%0Ay", "a=%7F"] {
         assert_eq!(
             error(&[base, ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", unsendable)]),
-            "OTEL_EXPORTER_OTLP_TRACES_HEADERS=\"a=<hidden>\" is not valid: it accepts comma-separated name=value pairs, names as HTTP headers have them, values percent-encoded (visible ASCII once decoded)",
+            "OTEL_EXPORTER_OTLP_TRACES_HEADERS=\"a=<hidden>\" is not valid: it accepts comma-separated name=value pairs, names as HTTP headers have them, values percent-encoded (no control character once decoded)",
             "{unsendable}"
         );
     }

@@ -216,15 +216,9 @@ impl Variable<'_> {
         }
     }
 
-    /// A delay between exports: a whole number of milliseconds, 0 taken as the
-    /// least that works, as a builder's 0 is (none would make the export thread
-    /// spin).
-    pub(crate) fn delay_millis(&self) -> Result<Duration, InitError> {
-        Ok(self.millis()?.max(super::LEAST_DURATION))
-    }
-
-    /// A whole number of milliseconds above 0: an interval of 0 would make its
-    /// thread spin.
+    /// A whole number of milliseconds above 0: a delay or an interval of 0 would
+    /// make its thread wake without end (1 ms, a thousand times a second, where
+    /// nothing is queued).
     pub(crate) fn positive_millis(&self) -> Result<Duration, InitError> {
         const ACCEPTED: &str = "a whole number of milliseconds above 0";
         match self.value.parse::<u64>() {
@@ -322,12 +316,13 @@ impl Variable<'_> {
 const PAIRS: &str = "comma-separated key=value pairs, values percent-encoded";
 
 /// What [`Variable::secret_pairs`] accepts.
-const HEADER_PAIRS: &str = "comma-separated name=value pairs, names as HTTP headers have them, values percent-encoded (visible ASCII once decoded)";
+const HEADER_PAIRS: &str = "comma-separated name=value pairs, names as HTTP headers have them, values percent-encoded (no control character once decoded)";
 
-/// Whether a header value may hold `byte`: visible ASCII, a space or a tab (as
-/// HTTP and gRPC metadata take them; a line break would split the header).
+/// Whether a header value may hold `byte`, as HTTP and gRPC metadata take them
+/// (the `http` crate's rule): no control character but a tab (a line break would
+/// split the header).
 fn sendable_in_a_header(byte: u8) -> bool {
-    byte == b'\t' || (b' '..=b'~').contains(&byte)
+    byte == b'\t' || (byte >= b' ' && byte != 0x7f)
 }
 
 /// Decodes `%XX` escapes; `None` for a malformed escape or bytes that are not UTF-8.

@@ -26,6 +26,11 @@ impl<E: PushMetricExporter> PushMetricExporter for Contained<E> {
         self.0.shutdown_with_timeout(timeout)
     }
 
+    // Its own, if it has one: the reader calls this.
+    fn shutdown(&self) -> OTelSdkResult {
+        self.0.shutdown()
+    }
+
     fn temporality(&self) -> Temporality {
         self.0.temporality()
     }
