@@ -197,20 +197,33 @@ impl SpanHandle {
         }
     }
 
+    fn is_recording(&self) -> bool {
+        (self.context.as_ref()).is_some_and(|context| context.span().is_recording())
+    }
+
     /// Records an error returned by the function, of type `type_name`: the call
     /// failed; on a recording span, status Error with its description, `error.type`,
-    /// and an `exception` event. `report` runs only when the span is recording.
+    /// and an `exception` event. `report` runs only when the span is recording, or
+    /// when exceptions are log records, made whether the span is sampled or not.
     pub fn record_error(&mut self, type_name: &'static str, report: impl FnOnce() -> ErrorReport) {
         if let Some(tally) = &mut self.tally {
             tally.fail(Failure::Named(type_name));
         }
+        let recording = self.is_recording();
+        if !recording && !crate::logs::exception_targets().1 {
+            return;
+        }
+        // The error's `source()` chain is user code.
+        let report = crate::panic::contained(report).unwrap_or_else(|| ErrorReport {
+            type_name,
+            description: FORMATTING_PANICKED.to_owned(),
+            message: FORMATTING_PANICKED.to_owned(),
+        });
+        if !recording {
+            log_unrecorded_exception(report.type_name, report.message, Vec::new());
+            return;
+        }
         self.if_recording(|span| {
-            // The error's `source()` chain is user code.
-            let report = crate::panic::contained(report).unwrap_or_else(|| ErrorReport {
-                type_name,
-                description: FORMATTING_PANICKED.to_owned(),
-                message: FORMATTING_PANICKED.to_owned(),
-            });
             record_exception(
                 &span,
                 report.type_name,
@@ -324,17 +337,25 @@ impl SpanHandle {
         if let Some(tally) = &mut self.tally {
             tally.fail(Failure::Named(PANIC));
         }
+        let recording = self.is_recording();
+        if !recording && !crate::logs::exception_targets().1 {
+            return;
+        }
+        let mut extra = report.location().map_or_else(Vec::new, |location| {
+            vec![
+                KeyValue::new("code.file.path", location.file.clone()),
+                KeyValue::new("code.line.number", i64::from(location.line)),
+                KeyValue::new("code.column.number", i64::from(location.column)),
+            ]
+        });
+        if let Some(stacktrace) = report.stacktrace() {
+            extra.push(KeyValue::new(EXCEPTION_STACKTRACE, stacktrace));
+        }
+        if !recording {
+            log_unrecorded_exception(PANIC, report.message.clone(), extra);
+            return;
+        }
         self.if_recording(|span| {
-            let mut extra = report.location().map_or_else(Vec::new, |location| {
-                vec![
-                    KeyValue::new("code.file.path", location.file.clone()),
-                    KeyValue::new("code.line.number", i64::from(location.line)),
-                    KeyValue::new("code.column.number", i64::from(location.column)),
-                ]
-            });
-            if let Some(stacktrace) = report.stacktrace() {
-                extra.push(KeyValue::new(EXCEPTION_STACKTRACE, stacktrace));
-            }
             record_exception(
                 &span,
                 PANIC,
@@ -455,6 +476,26 @@ fn record_exception(
         span.add_event("exception", exception);
     }
     crate::kept::set_automatic(span, Status::error(truncated(description)));
+}
+
+/// The exception of a call whose span does not record, as the log record
+/// `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN` asks for (exceptions as logs are sampled
+/// apart from the spans, OTEP 4333): linked to the span context current where the
+/// call ends, its own unsampled one's (or, where its body ran in its caller's
+/// context, the caller's).
+#[cold]
+fn log_unrecorded_exception(error_type: &'static str, message: String, extra: Vec<KeyValue>) {
+    let Some(span) =
+        crate::thread_exit::map_current(|current| current.span().span_context().clone())
+    else {
+        return;
+    };
+    let mut exception = vec![
+        KeyValue::new(EXCEPTION_TYPE, error_type),
+        KeyValue::new(EXCEPTION_MESSAGE, message),
+    ];
+    exception.extend(extra);
+    crate::logs::emit_exception(&span, &exception);
 }
 
 /// A status description within the value length limit.

@@ -462,3 +462,54 @@ fn log_records_a_full_queue_drops_are_counted_and_said_at_shutdown() {
         "every record exported or counted"
     );
 }
+
+#[test]
+fn exceptions_of_calls_sampled_out_are_log_records_under_logs() {
+    let _turn = turn();
+    let receiver = Receiver::start(Transport::Grpc);
+    let guard = install(
+        &receiver,
+        Transport::Grpc,
+        &[
+            ("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "logs"),
+            ("OTEL_TRACES_SAMPLER", "always_off"),
+        ],
+    );
+    let _ = reserve("sku-1");
+    let _ = futures::executor::block_on(reserve_later("sku-2"));
+    guard.shutdown().expect("everything exported");
+    assert!(receiver.spans().is_empty(), "sampled out");
+    let records = receiver.log_records();
+    let exceptions = exception_records(&records);
+    assert_eq!(
+        exceptions.len(),
+        2,
+        "sampled apart from the spans: {records:#?}"
+    );
+    for (exception, said) in exceptions
+        .into_iter()
+        .zip(["reserving sku-1", "reserving sku-2 later"])
+    {
+        let logged = records
+            .iter()
+            .find(|record| body(record) == said)
+            .expect("the body's own record");
+        assert_eq!(exception.trace_id.len(), 16, "{exception:#?}");
+        assert_eq!(
+            (&exception.trace_id, &exception.span_id),
+            (&logged.trace_id, &logged.span_id),
+            "linked to the call's unsampled span, as what its body logged: {said}"
+        );
+        assert_eq!(exception.flags & 1, 0, "not sampled");
+        assert_eq!(
+            string_attribute(&exception.attributes, "exception.type"),
+            Some("logs_export::OutOfStock")
+        );
+    }
+}
+
+#[traced]
+async fn reserve_later(sku: &str) -> Result<(), OutOfStock> {
+    log::info!("reserving {sku} later");
+    Err(OutOfStock)
+}
