@@ -206,7 +206,10 @@ pub(crate) fn emit_exception(span: &SpanContext, attributes: &[KeyValue]) {
             record.set_event_name("exception");
             record.set_severity_number(Severity::Error);
             record.set_severity_text("ERROR");
-            record.set_trace_context(span.trace_id(), span.span_id(), Some(span.trace_flags()));
+            // No ids rather than zeros, for a call outside any trace.
+            if span.is_valid() {
+                record.set_trace_context(span.trace_id(), span.span_id(), Some(span.trace_flags()));
+            }
             // Cut here (a message, a type name, a path): the logs SDK applies no
             // value length limit.
             record.add_attributes(attributes.iter().map(|attribute| {

@@ -209,8 +209,10 @@ impl SpanHandle {
         if let Some(tally) = &mut self.tally {
             tally.fail(Failure::Named(type_name));
         }
-        let recording = self.is_recording();
-        if !recording && !crate::logs::exception_targets().1 {
+        // Sampled out: logged (`Some(Ok)`), or nothing to do (`Some(Err)`).
+        let logged_under =
+            (!self.is_recording()).then(|| unrecorded_exception_logged_under().ok_or(()));
+        if let Some(Err(())) = logged_under {
             return;
         }
         // The error's `source()` chain is user code.
@@ -219,8 +221,8 @@ impl SpanHandle {
             description: FORMATTING_PANICKED.to_owned(),
             message: FORMATTING_PANICKED.to_owned(),
         });
-        if !recording {
-            log_unrecorded_exception(report.type_name, report.message, Vec::new());
+        if let Some(Ok(span)) = logged_under {
+            log_exception(&span, report.type_name, report.message, Vec::new());
             return;
         }
         self.if_recording(|span| {
@@ -337,8 +339,10 @@ impl SpanHandle {
         if let Some(tally) = &mut self.tally {
             tally.fail(Failure::Named(PANIC));
         }
-        let recording = self.is_recording();
-        if !recording && !crate::logs::exception_targets().1 {
+        // Sampled out: logged (`Some(Ok)`), or nothing to do (`Some(Err)`).
+        let logged_under =
+            (!self.is_recording()).then(|| unrecorded_exception_logged_under().ok_or(()));
+        if let Some(Err(())) = logged_under {
             return;
         }
         let mut extra = report.location().map_or_else(Vec::new, |location| {
@@ -351,8 +355,8 @@ impl SpanHandle {
         if let Some(stacktrace) = report.stacktrace() {
             extra.push(KeyValue::new(EXCEPTION_STACKTRACE, stacktrace));
         }
-        if !recording {
-            log_unrecorded_exception(PANIC, report.message.clone(), extra);
+        if let Some(Ok(span)) = logged_under {
+            log_exception(&span, PANIC, report.message.clone(), extra);
             return;
         }
         self.if_recording(|span| {
@@ -408,22 +412,26 @@ impl SpanHandle {
     ) -> R {
         match panic::catch_unwind(AssertUnwindSafe(body)) {
             Ok(output) => output,
-            Err(payload) => {
-                drop(current.take());
-                self.end_panicked(payload)
-            }
+            Err(payload) => self.end_panicked(payload, current),
         }
     }
 
-    /// Records the panic whose `payload` was caught, ends the span and resumes
-    /// unwinding.
+    /// Records the panic whose `payload` was caught, leaves the body's context
+    /// `current`, ends the span and resumes unwinding. Recorded while the body's
+    /// context is current: a span sampled out logs it under its own ids (exceptions
+    /// as log records), not its caller's.
     #[cold]
-    fn end_panicked(&mut self, payload: Box<dyn std::any::Any + Send>) -> ! {
+    fn end_panicked(
+        &mut self,
+        payload: Box<dyn std::any::Any + Send>,
+        current: &mut Option<ContextGuard>,
+    ) -> ! {
         let report = PanicReport::take(&*payload);
         // Its duration ends here, not when the future is dropped, and before the
         // panic is recorded (its stack trace made text), as before an error.
         self.note_end();
         self.record_panic(&report);
+        drop(current.take());
         if let Some(context) = self.context.take() {
             context.span().end();
         }
@@ -478,24 +486,38 @@ fn record_exception(
     crate::kept::set_automatic(span, Status::error(truncated(description)));
 }
 
-/// The exception of a call whose span does not record, as the log record
-/// `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN` asks for (exceptions as logs are sampled
-/// apart from the spans, OTEP 4333): linked to the span context current where the
-/// call ends, its own unsampled one's (or, where its body ran in its caller's
-/// context, the caller's).
+/// Where the exception of a call whose span does not record is logged, if it is:
+/// as the log record `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN` asks for (exceptions
+/// as logs are sampled apart from the spans, OTEP 4333), linked to the span
+/// context current where the call ends, its own unsampled one's (or, where its
+/// body ran in its caller's context, the caller's). Not for a capture's call: a
+/// capture sampling out (`Capture::sampler`) checks that nothing is evaluated,
+/// and the logs installed are another installation's.
+fn unrecorded_exception_logged_under() -> Option<SpanContext> {
+    if !crate::logs::exception_targets().1 {
+        return None;
+    }
+    crate::thread_exit::map_current(|current| {
+        let captured = crate::route::CaptureRoute::for_parent(current).is_some();
+        (!captured).then(|| current.span().span_context().clone())
+    })
+    .flatten()
+}
+
+/// The exception log record of a call whose span does not record, under `span`.
 #[cold]
-fn log_unrecorded_exception(error_type: &'static str, message: String, extra: Vec<KeyValue>) {
-    let Some(span) =
-        crate::thread_exit::map_current(|current| current.span().span_context().clone())
-    else {
-        return;
-    };
+fn log_exception(
+    span: &SpanContext,
+    error_type: &'static str,
+    message: String,
+    extra: Vec<KeyValue>,
+) {
     let mut exception = vec![
         KeyValue::new(EXCEPTION_TYPE, error_type),
         KeyValue::new(EXCEPTION_MESSAGE, message),
     ];
     exception.extend(extra);
-    crate::logs::emit_exception(&span, &exception);
+    crate::logs::emit_exception(span, &exception);
 }
 
 /// A status description within the value length limit.
@@ -642,7 +664,8 @@ impl ActiveSpan {
     /// the body's own context with it (its baggage beside the span), so that what
     /// the body still holds, dropped later, is no child of a span that ended. A span
     /// sampled out keeps it: its body is still dropped under its sampling hint.
-    /// `current` is left first, as [`SpanHandle::catch_panic`] leaves it.
+    /// `current` is left before the span ends, as [`SpanHandle::catch_panic`]
+    /// leaves it.
     #[inline]
     pub(crate) fn catch_panic<R>(
         &mut self,
@@ -651,10 +674,7 @@ impl ActiveSpan {
     ) -> R {
         match panic::catch_unwind(AssertUnwindSafe(body)) {
             Ok(output) => output,
-            Err(payload) => {
-                drop(current.take());
-                self.end_panicked(payload)
-            }
+            Err(payload) => self.end_panicked(payload, current),
         }
     }
 
@@ -666,23 +686,26 @@ impl ActiveSpan {
     /// Out of line: inlined, it cost every completed call's drop 10 instructions.
     #[inline(never)]
     pub(crate) fn drop_given_up<T>(&mut self, body: T) {
-        let current = self.enter();
+        let mut current = self.enter();
         if std::thread::panicking() {
             drop(body);
             return;
         }
         if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(move || drop(body))) {
-            drop(current);
-            self.end_panicked(payload);
+            self.end_panicked(payload, &mut current);
         }
     }
 
-    /// Records the panic whose `payload` was caught, ends the span (see
-    /// [`ActiveSpan::catch_panic`]) and resumes unwinding.
+    /// Records the panic whose `payload` was caught, leaves `current`, ends the
+    /// span (see [`ActiveSpan::catch_panic`]) and resumes unwinding.
     #[cold]
-    fn end_panicked(&mut self, payload: Box<dyn std::any::Any + Send>) -> ! {
+    fn end_panicked(
+        &mut self,
+        payload: Box<dyn std::any::Any + Send>,
+        current: &mut Option<ContextGuard>,
+    ) -> ! {
         self.leave_ended_span();
-        self.handle.end_panicked(payload)
+        self.handle.end_panicked(payload, current)
     }
 
     /// Drops the context the body runs under when it holds the recorded span, which

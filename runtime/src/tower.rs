@@ -533,7 +533,12 @@ where
             Err(error) => {
                 // The call ended before its error is said.
                 span.handle().note_end();
-                record_failure(&mut span, Some(this.rpc), &error);
+                {
+                    // In its context, as the attribute's calls record theirs: a
+                    // request sampled out logs its exception under its own ids.
+                    let _current = span.enter();
+                    record_failure(&mut span, Some(this.rpc), &error);
+                }
                 span.finish();
                 Poll::Ready(Err(error))
             }
@@ -829,6 +834,7 @@ where
                     .as_ref()
                     .map(|awaited| &awaited.rpc)
                     .filter(|rpc| rpc.side == Side::Client);
+                let _current = span.enter();
                 record_failure(span, client, error);
             }
             None => {

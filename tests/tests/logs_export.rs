@@ -477,19 +477,31 @@ fn exceptions_of_calls_sampled_out_are_log_records_under_logs() {
     );
     let _ = reserve("sku-1");
     let _ = futures::executor::block_on(reserve_later("sku-2"));
+    let _ = std::panic::catch_unwind(|| reserve_or_fall("sku-3"));
+    // A capture sampling out evaluates nothing: its error is not made a record.
+    let described = std::sync::atomic::AtomicBool::new(false);
+    let captured = otel_traced::testing::Capture::new()
+        .sampler(otel_traced::sdk::trace::Sampler::AlwaysOff)
+        .run(|| fails_described(&described));
+    assert!(captured.spans().is_empty());
+    assert!(
+        !described.load(std::sync::atomic::Ordering::Relaxed),
+        "nothing evaluated"
+    );
     guard.shutdown().expect("everything exported");
     assert!(receiver.spans().is_empty(), "sampled out");
     let records = receiver.log_records();
     let exceptions = exception_records(&records);
     assert_eq!(
         exceptions.len(),
-        2,
+        3,
         "sampled apart from the spans: {records:#?}"
     );
-    for (exception, said) in exceptions
-        .into_iter()
-        .zip(["reserving sku-1", "reserving sku-2 later"])
-    {
+    for (exception, (said, kind)) in exceptions.into_iter().zip([
+        ("reserving sku-1", "logs_export::OutOfStock"),
+        ("reserving sku-2 later", "logs_export::OutOfStock"),
+        ("reserving sku-3 or falling", "panic"),
+    ]) {
         let logged = records
             .iter()
             .find(|record| body(record) == said)
@@ -503,9 +515,38 @@ fn exceptions_of_calls_sampled_out_are_log_records_under_logs() {
         assert_eq!(exception.flags & 1, 0, "not sampled");
         assert_eq!(
             string_attribute(&exception.attributes, "exception.type"),
-            Some("logs_export::OutOfStock")
+            Some(kind)
         );
     }
+}
+
+#[traced]
+fn reserve_or_fall(sku: &str) {
+    log::info!("reserving {sku} or falling");
+    panic!("the shelf fell");
+}
+
+/// An error whose message says when it was asked for.
+struct Described<'a>(&'a std::sync::atomic::AtomicBool);
+
+impl std::fmt::Debug for Described<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Described")
+    }
+}
+
+impl std::fmt::Display for Described<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+        f.write_str("described")
+    }
+}
+
+impl std::error::Error for Described<'_> {}
+
+#[traced]
+fn fails_described(described: &std::sync::atomic::AtomicBool) -> Result<(), Described<'_>> {
+    Err(Described(described))
 }
 
 #[traced]
