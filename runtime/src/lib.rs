@@ -183,7 +183,8 @@ pub mod __private {
     pub use crate::span::{ActiveSpan, Attributes, SpanHandle, called_once};
     pub use crate::stream::{
         InstrumentedStream, ItemProbe, ViaItem, ViaItemDebug, ViaItemError, ViaItemErrorRef,
-        ViaItemReply, ViaItemSharedErrorRef, ViaItemStdError, ViaItemTypeName, items_are,
+        ViaItemErrorReply, ViaItemReply, ViaItemSharedErrorRef, ViaItemStdError, ViaItemTypeName,
+        items_are,
     };
     pub use crate::value::{
         Arg, Explicit, ExplicitDisplay, KindOf, NotUserAttribute, RecordedValue, UnknownKind,

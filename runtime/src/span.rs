@@ -672,9 +672,24 @@ impl ActiveSpan {
         current: &mut Option<ContextGuard>,
         body: impl FnOnce() -> R,
     ) -> R {
+        self.catch_panic_noting(current, body, |_| {})
+    }
+
+    /// [`ActiveSpan::catch_panic`], `noting` what the call gave so far (a stream's
+    /// item count) before a panic ends its span.
+    #[inline]
+    pub(crate) fn catch_panic_noting<R>(
+        &mut self,
+        current: &mut Option<ContextGuard>,
+        body: impl FnOnce() -> R,
+        noting: impl FnOnce(&mut SpanHandle),
+    ) -> R {
         match panic::catch_unwind(AssertUnwindSafe(body)) {
             Ok(output) => output,
-            Err(payload) => self.end_panicked(payload, current),
+            Err(payload) => {
+                noting(&mut self.handle);
+                self.end_panicked(payload, current)
+            }
         }
     }
 

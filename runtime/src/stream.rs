@@ -92,9 +92,12 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> Item> Stream for Instrume
         // and the stream dropped after it (a runtime catches the panic first) then
         // adds no CANCELLED beside it.
         let concluded = std::mem::replace(this.concluded, true);
-        let polled = this
-            .span
-            .catch_panic(&mut current, || inner.poll_next(task));
+        let given = *this.messages;
+        let polled = this.span.catch_panic_noting(
+            &mut current,
+            || inner.poll_next(task),
+            |handle| record_messages(handle, given),
+        );
         *this.concluded = concluded;
         let item = std::task::ready!(polled);
         let ends = match &item {
@@ -111,12 +114,12 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> Item> Stream for Instrume
                         .rpc
                         .is_some_and(|rpc| matches!(rpc.protocol, Protocol::Grpc { .. }));
                 if ends {
-                    record_messages(this.span, *this.messages);
+                    record_messages(this.span.handle(), *this.messages);
                 }
                 ends
             }
             None => {
-                record_messages(this.span, *this.messages);
+                record_messages(this.span.handle(), *this.messages);
                 let handle = this.span.handle();
                 if let Some(rpc) = this.rpc
                     && !*this.concluded
@@ -155,7 +158,7 @@ impl<S, F> PinnedDrop for InstrumentedStream<S, F> {
         // SAFETY: the one guard of `inner`, which is not used after it.
         let inner = unsafe { DropInPlace::new(this.inner) };
         // Nothing is recorded into a span that already ended.
-        record_messages(this.span, *this.messages);
+        record_messages(this.span.handle(), *this.messages);
         let panicking = std::thread::panicking();
         // First: a panic there is the call's outcome, not its being given up
         // (`drop_given_up` does not return then).
@@ -181,15 +184,15 @@ impl<S, F> PinnedDrop for InstrumentedStream<S, F> {
     }
 }
 
-fn record_messages(span: &mut ActiveSpan, messages: u64) {
-    span.handle().record_attribute(KeyValue::new(
+fn record_messages(handle: &mut SpanHandle, messages: u64) {
+    handle.record_attribute(KeyValue::new(
         MESSAGES,
         i64::try_from(messages).unwrap_or(i64::MAX),
     ));
 }
 
 /// Wraps a streamed item; the expansion calls `__otel_item` on
-/// `&&&&&&&&ItemProbe(&item)`, which says what the item was: the most specific
+/// `&&&&&&&&&ItemProbe(&item)`, which says what the item was: the most specific
 /// level its type has wins.
 #[doc(hidden)]
 #[derive(Debug)]
@@ -207,7 +210,67 @@ pub enum Item {
     Status,
 }
 
-/// An `Err` holding a status: the call's reply.
+/// An `Err` that is an error and may hold a status (a tonic `Status`, an
+/// application's error with a reply, a reqwest error made of a response's
+/// status): the call's reply where it is one (a status of the boundary's own
+/// protocol), else an error recorded as a function's `Err` is, with its
+/// `source()` chain.
+#[doc(hidden)]
+pub trait ViaItemErrorReply {
+    fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> Item;
+}
+
+impl<T, E: HasReply + Error> ViaItemErrorReply for &&&&&&&&ItemProbe<'_, Result<T, E>> {
+    fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> Item {
+        match self.0 {
+            Ok(_) => Item::Message,
+            Err(error) => reply_or_error(handle, rpc, Answer::of(error), error),
+        }
+    }
+}
+
+/// A reqwest error is a reply when a response's status made it
+/// (`error_for_status`), as a returned one is (`rpc::reply`).
+#[cfg(feature = "reqwest")]
+impl<T> ViaItemErrorReply for &&&&&&&&ItemProbe<'_, Result<T, reqwest::Error>> {
+    fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> Item {
+        let Err(error) = self.0 else {
+            return Item::Message;
+        };
+        let answer = error.status().map(|status| Answer {
+            received: true,
+            ..Reply::Http {
+                status: status.as_u16(),
+            }
+            .into()
+        });
+        reply_or_error(handle, rpc, answer, error)
+    }
+}
+
+/// `answer` as the call's reply where it is one, else `error` recorded as a
+/// function's is.
+fn reply_or_error<E: Error>(
+    handle: &mut SpanHandle,
+    rpc: Option<&RpcMeta>,
+    answer: Option<Answer<'_>>,
+    error: &E,
+) -> Item {
+    match rpc.and_then(|rpc| Some((rpc, rpc.own_error_reply(answer)?))) {
+        Some((rpc, answer)) => {
+            handle.record_reply(rpc, Some(answer), true);
+            Item::Status
+        }
+        None => {
+            handle.record_error(std::any::type_name::<E>(), || {
+                ErrorReport::from_error::<E>(error)
+            });
+            Item::Error
+        }
+    }
+}
+
+/// An `Err` holding a status, and no error: the call's reply.
 #[doc(hidden)]
 pub trait ViaItemReply {
     fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> Item;

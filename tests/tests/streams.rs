@@ -655,3 +655,86 @@ fn a_stream_whose_items_are_named_by_a_bound_is_a_stream() {
         "its span lasts until its end"
     );
 }
+
+/// A stream whose third item's making panics.
+#[traced]
+fn brittle() -> impl Stream<Item = u32> {
+    stream::iter([1, 2, 3]).map(|n| if n == 3 { panic!("torn") } else { n })
+}
+
+#[test]
+fn a_stream_whose_poll_panics_counts_what_it_gave() {
+    let captured = capture(|| {
+        std::panic::catch_unwind(|| futures::executor::block_on(brittle().collect::<Vec<_>>()))
+            .is_err()
+    });
+    assert!(*captured.output());
+    let span = &captured.spans()[0];
+    assert_eq!(attribute(span, "error.type"), Some(&string("panic")));
+    assert_eq!(
+        attribute(span, "otel_traced.messages"),
+        Some(&Value::I64(2)),
+        "{:?}",
+        span.attributes
+    );
+}
+
+/// A stream of a `#[traced]` function whose `Err` item is a gRPC status: an error
+/// as a function's `Err(Status)` is, its text the status's own.
+#[traced]
+fn feed() -> impl Stream<Item = Result<u8, tonic::Status>> {
+    stream::iter([Ok(1), Err(tonic::Status::unavailable("down"))])
+}
+
+#[traced]
+fn unavailable() -> Result<u8, tonic::Status> {
+    Err(tonic::Status::unavailable("down"))
+}
+
+#[test]
+fn a_status_item_of_a_traced_stream_is_recorded_as_a_functions_status_error() {
+    let captured = capture(|| {
+        let streamed = futures::executor::block_on(feed().collect::<Vec<_>>());
+        (streamed.len(), unavailable().is_err())
+    });
+    assert_eq!(*captured.output(), (2, true));
+    let streamed = captured.find("feed").expect("the stream's span");
+    let returned = captured.find("unavailable").expect("the function's span");
+    assert_eq!(streamed.status, returned.status);
+    assert_eq!(
+        attribute(streamed, "error.type"),
+        attribute(returned, "error.type")
+    );
+}
+
+/// Pages fetched with reqwest until one's status is an error (`error_for_status`).
+#[traced_rpc(client, http, template = "/items")]
+fn reqwest_pages(request: http::Request<()>) -> impl Stream<Item = reqwest::Result<u32>> {
+    let _ = request;
+    let failed = reqwest::Response::from(
+        http::Response::builder()
+            .status(503)
+            .body(String::new())
+            .expect("a valid response"),
+    )
+    .error_for_status()
+    .map(|_| 0);
+    stream::iter([Ok(1), failed])
+}
+
+#[test]
+fn a_reqwest_stream_dropped_at_its_status_ended_with_it() {
+    let captured = capture(|| {
+        use futures::TryStreamExt as _;
+        let request = http::Request::get("http://shop/items").body(()).unwrap();
+        futures::executor::block_on(reqwest_pages(request).try_collect::<Vec<_>>()).is_err()
+    });
+    assert!(*captured.output());
+    let span = &captured.spans()[0];
+    assert_http_error(span, 503);
+    assert_eq!(
+        attribute(span, "otel_traced.cancelled"),
+        None,
+        "dropped after its status: not given up"
+    );
+}

@@ -148,11 +148,12 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
                     |__otel_handle: &mut #private::SpanHandle, __otel_item| {
                         #[allow(unused_imports)]
                         use #private::{
-                            ViaItemReply as _, ViaItemStdError as _, ViaItemSharedErrorRef as _,
+                            ViaItemErrorReply as _, ViaItemReply as _, ViaItemStdError as _,
+                            ViaItemSharedErrorRef as _,
                             ViaItemErrorRef as _, ViaItemError as _, ViaItemDebug as _,
                             ViaItemTypeName as _, ViaItem as _,
                         };
-                        (&&&&&&&&#private::ItemProbe(__otel_item)).__otel_item(__otel_handle, #rpc)
+                        (&&&&&&&&&#private::ItemProbe(__otel_item)).__otel_item(__otel_handle, #rpc)
                     },
                     #rpc,
                 )
