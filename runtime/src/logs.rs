@@ -206,7 +206,10 @@ pub(crate) fn emit_exception(span: &SpanContext, attributes: &[KeyValue]) {
             record.set_event_name("exception");
             record.set_severity_number(Severity::Error);
             record.set_severity_text("ERROR");
-            // No ids rather than zeros, for a call outside any trace.
+            // No ids rather than zeros, for a call outside any trace: none set,
+            // and no span current for the SDK to take them from (an invalid one,
+            // a no-op span of the global API, would give zeros).
+            let _outside = (!span.is_valid()).then(|| opentelemetry::Context::new().attach());
             if span.is_valid() {
                 record.set_trace_context(span.trace_id(), span.span_id(), Some(span.trace_flags()));
             }

@@ -224,7 +224,7 @@ impl<T, E: HasReply + Error> ViaItemErrorReply for &&&&&&&&ItemProbe<'_, Result<
     fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> Item {
         match self.0 {
             Ok(_) => Item::Message,
-            Err(error) => reply_or_error(handle, rpc, Answer::of(error), error),
+            Err(error) => reply_or_error(handle, rpc, || Answer::of(error), error),
         }
     }
 }
@@ -237,26 +237,29 @@ impl<T> ViaItemErrorReply for &&&&&&&&ItemProbe<'_, Result<T, reqwest::Error>> {
         let Err(error) = self.0 else {
             return Item::Message;
         };
-        let answer = error.status().map(|status| Answer {
-            received: true,
-            ..Reply::Http {
-                status: status.as_u16(),
-            }
-            .into()
-        });
+        let answer = || {
+            error.status().map(|status| Answer {
+                received: true,
+                ..Reply::Http {
+                    status: status.as_u16(),
+                }
+                .into()
+            })
+        };
         reply_or_error(handle, rpc, answer, error)
     }
 }
 
 /// `answer` as the call's reply where it is one, else `error` recorded as a
-/// function's is.
-fn reply_or_error<E: Error>(
+/// function's is. The answer is read (the application's `HasReply`) only on a
+/// boundary, whose reply it may be.
+fn reply_or_error<'a, E: Error>(
     handle: &mut SpanHandle,
     rpc: Option<&RpcMeta>,
-    answer: Option<Answer<'_>>,
+    answer: impl FnOnce() -> Option<Answer<'a>>,
     error: &E,
 ) -> Item {
-    match rpc.and_then(|rpc| Some((rpc, rpc.own_error_reply(answer)?))) {
+    match rpc.and_then(|rpc| Some((rpc, rpc.own_error_reply(answer())?))) {
         Some((rpc, answer)) => {
             handle.record_reply(rpc, Some(answer), true);
             Item::Status

@@ -738,3 +738,45 @@ fn a_reqwest_stream_dropped_at_its_status_ended_with_it() {
         "dropped after its status: not given up"
     );
 }
+
+/// An application's error that may be a reply, counting how often it was asked.
+#[derive(Debug)]
+struct Refused(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("refused")
+    }
+}
+
+impl std::error::Error for Refused {}
+
+impl otel_traced::rpc::HasReply for Refused {
+    fn reply(&self) -> otel_traced::rpc::Reply<'_> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        otel_traced::rpc::Reply::Http { status: 403 }
+    }
+}
+
+#[traced]
+fn refusals(
+    asked: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) -> impl Stream<Item = Result<u8, Refused>> {
+    stream::iter([Err(Refused(asked))])
+}
+
+#[test]
+fn a_traced_streams_error_that_may_be_a_reply_is_not_asked_for_one() {
+    let asked = std::sync::Arc::default();
+    let captured = capture(|| {
+        futures::executor::block_on(refusals(std::sync::Arc::clone(&asked)).collect::<Vec<_>>())
+            .len()
+    });
+    assert_eq!(*captured.output(), 1);
+    assert_eq!(
+        asked.load(std::sync::atomic::Ordering::Relaxed),
+        0,
+        "no boundary: no reply"
+    );
+    assert_eq!(captured.spans()[0].status, Status::error("refused"));
+}
