@@ -509,15 +509,21 @@ fn an_http_stream_dropped_at_its_status_ended_with_it() {
         Err(http::StatusCode::SERVICE_UNAVAILABLE)
     );
     let span = &captured.spans()[0];
-    assert_http_error(span, 503);
+    assert_ended_at_status(span, 503);
+    assert_eq!(
+        attribute(span, "otel_traced.messages"),
+        Some(&Value::I64(3))
+    );
+}
+
+/// `span` ended with the HTTP error `status` its stream gave, dropped there: not
+/// given up.
+fn assert_ended_at_status(span: &SpanData, status: i64) {
+    assert_http_error(span, status);
     assert_eq!(
         attribute(span, "otel_traced.cancelled"),
         None,
         "dropped after its status: not given up"
-    );
-    assert_eq!(
-        attribute(span, "otel_traced.messages"),
-        Some(&Value::I64(3))
     );
 }
 
@@ -730,13 +736,7 @@ fn a_reqwest_stream_dropped_at_its_status_ended_with_it() {
         futures::executor::block_on(reqwest_pages(request).try_collect::<Vec<_>>()).is_err()
     });
     assert!(*captured.output());
-    let span = &captured.spans()[0];
-    assert_http_error(span, 503);
-    assert_eq!(
-        attribute(span, "otel_traced.cancelled"),
-        None,
-        "dropped after its status: not given up"
-    );
+    assert_ended_at_status(&captured.spans()[0], 503);
 }
 
 /// An application's error that may be a reply, counting how often it was asked.
