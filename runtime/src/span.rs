@@ -197,8 +197,19 @@ impl SpanHandle {
         }
     }
 
-    fn is_recording(&self) -> bool {
-        (self.context.as_ref()).is_some_and(|context| context.span().is_recording())
+    /// Where the call's exception goes: into its span when it records, else into
+    /// a log record where exceptions are log records (see
+    /// [`unrecorded_exception_logged_under`]), else nowhere.
+    fn exception_goes(&self) -> ExceptionGoes {
+        let recording =
+            (self.context.as_ref()).is_some_and(|context| context.span().is_recording());
+        if recording {
+            return ExceptionGoes::ToSpan;
+        }
+        match unrecorded_exception_logged_under() {
+            Some(span) => ExceptionGoes::ToLogUnder(span),
+            None => ExceptionGoes::Nowhere,
+        }
     }
 
     /// Records an error returned by the function, of type `type_name`: the call
@@ -209,10 +220,8 @@ impl SpanHandle {
         if let Some(tally) = &mut self.tally {
             tally.fail(Failure::Named(type_name));
         }
-        // Sampled out: logged (`Some(Ok)`), or nothing to do (`Some(Err)`).
-        let logged_under =
-            (!self.is_recording()).then(|| unrecorded_exception_logged_under().ok_or(()));
-        if let Some(Err(())) = logged_under {
+        let goes = self.exception_goes();
+        if let ExceptionGoes::Nowhere = goes {
             return;
         }
         // The error's `source()` chain is user code.
@@ -221,8 +230,9 @@ impl SpanHandle {
             description: FORMATTING_PANICKED.to_owned(),
             message: FORMATTING_PANICKED.to_owned(),
         });
-        if let Some(Ok(span)) = logged_under {
-            log_exception(&span, report.type_name, report.message, Vec::new());
+        if let ExceptionGoes::ToLogUnder(span) = goes {
+            let exception = exception_attributes(report.type_name, report.message, Vec::new());
+            crate::logs::emit_exception(&span, &exception);
             return;
         }
         self.if_recording(|span| {
@@ -339,10 +349,8 @@ impl SpanHandle {
         if let Some(tally) = &mut self.tally {
             tally.fail(Failure::Named(PANIC));
         }
-        // Sampled out: logged (`Some(Ok)`), or nothing to do (`Some(Err)`).
-        let logged_under =
-            (!self.is_recording()).then(|| unrecorded_exception_logged_under().ok_or(()));
-        if let Some(Err(())) = logged_under {
+        let goes = self.exception_goes();
+        if let ExceptionGoes::Nowhere = goes {
             return;
         }
         let mut extra = report.location().map_or_else(Vec::new, |location| {
@@ -355,8 +363,9 @@ impl SpanHandle {
         if let Some(stacktrace) = report.stacktrace() {
             extra.push(KeyValue::new(EXCEPTION_STACKTRACE, stacktrace));
         }
-        if let Some(Ok(span)) = logged_under {
-            log_exception(&span, PANIC, report.message.clone(), extra);
+        if let ExceptionGoes::ToLogUnder(span) = goes {
+            let exception = exception_attributes(PANIC, report.message.clone(), extra);
+            crate::logs::emit_exception(&span, &exception);
             return;
         }
         self.if_recording(|span| {
@@ -468,11 +477,7 @@ fn record_exception(
         ERROR_TYPE,
         within_length_limit(error_type.into()),
     ));
-    let mut exception = vec![
-        KeyValue::new(EXCEPTION_TYPE, error_type),
-        KeyValue::new(EXCEPTION_MESSAGE, message),
-    ];
-    exception.extend(extra);
+    let mut exception = exception_attributes(error_type, message, extra);
     let (as_event, as_log) = crate::logs::exception_targets();
     if as_log {
         crate::logs::emit_exception(span.span_context(), &exception);
@@ -504,20 +509,26 @@ fn unrecorded_exception_logged_under() -> Option<SpanContext> {
     .flatten()
 }
 
-/// The exception log record of a call whose span does not record, under `span`.
-#[cold]
-fn log_exception(
-    span: &SpanContext,
+/// Where a call's exception goes ([`SpanHandle::exception_goes`]).
+enum ExceptionGoes {
+    ToSpan,
+    ToLogUnder(SpanContext),
+    Nowhere,
+}
+
+/// The attributes of an exception, event or log record: its type, its message,
+/// and `extra` (a panic's location and stack).
+fn exception_attributes(
     error_type: &'static str,
     message: String,
     extra: Vec<KeyValue>,
-) {
+) -> Vec<KeyValue> {
     let mut exception = vec![
         KeyValue::new(EXCEPTION_TYPE, error_type),
         KeyValue::new(EXCEPTION_MESSAGE, message),
     ];
     exception.extend(extra);
-    crate::logs::emit_exception(span, &exception);
+    exception
 }
 
 /// A status description within the value length limit.
