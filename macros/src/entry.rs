@@ -55,7 +55,14 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         // An `async fn main` under a runtime's attribute this one does not
         // know (renamed, `#[apply(..)]`), or a `main` another attribute below
         // rewrites (`#[paw::main]` taking arguments): the guard is the body's
-        // first statement, as their expansion expects the body.
+        // first statement, as their expansion expects the body. A span of
+        // `main`'s own would open before it, and record nothing.
+        if let Some(traced) = function.attrs.iter().find(|attribute| is_traced(attribute)) {
+            return Err(syn::Error::new_spanned(
+                traced,
+                "this `main`'s span would open before `#[otel_traced::main]` initialises tracing: another attribute rewrites `main`, or it takes arguments, so its body cannot be moved after the initialisation; annotate a function `main` calls instead",
+            ));
+        }
         function.block.stmts.insert(0, guard);
         return Ok(quote!(#function));
     }
