@@ -237,40 +237,41 @@ impl<T> ViaItemErrorReply for &&&&&&&&ItemProbe<'_, Result<T, reqwest::Error>> {
         let Err(error) = self.0 else {
             return Item::Message;
         };
-        let answer = || {
-            error.status().map(|status| Answer {
-                received: true,
-                ..Reply::Http {
-                    status: status.as_u16(),
-                }
-                .into()
-            })
-        };
-        reply_or_error(handle, rpc, answer, error)
+        reply_or_error(handle, rpc, || crate::rpc::reqwest_status(error), error)
     }
 }
 
 /// `answer` as the call's reply where it is one, else `error` recorded as a
-/// function's is. The answer is read (the application's `HasReply`) only on a
-/// boundary, whose reply it may be.
+/// function's is.
 fn reply_or_error<'a, E: Error>(
     handle: &mut SpanHandle,
     rpc: Option<&RpcMeta>,
     answer: impl FnOnce() -> Option<Answer<'a>>,
     error: &E,
 ) -> Item {
-    match rpc.and_then(|rpc| Some((rpc, rpc.own_error_reply(answer())?))) {
-        Some((rpc, answer)) => {
-            handle.record_reply(rpc, Some(answer), true);
-            Item::Status
-        }
-        None => {
-            handle.record_error(std::any::type_name::<E>(), || {
-                ErrorReport::from_error::<E>(error)
-            });
-            Item::Error
-        }
+    if recorded_as_reply(handle, rpc, answer) {
+        return Item::Status;
     }
+    handle.record_error(std::any::type_name::<E>(), || {
+        ErrorReport::from_error::<E>(error)
+    });
+    Item::Error
+}
+
+/// Records `answer` as the call's reply where it is one (a status of a
+/// boundary's own protocol), saying whether it did. The answer is read (the
+/// application's `HasReply`) only on a boundary, whose reply it may be.
+fn recorded_as_reply<'a>(
+    handle: &mut SpanHandle,
+    rpc: Option<&RpcMeta>,
+    answer: impl FnOnce() -> Option<Answer<'a>>,
+) -> bool {
+    let Some((rpc, answer)) = rpc.and_then(|rpc| Some((rpc, rpc.own_error_reply(answer())?)))
+    else {
+        return false;
+    };
+    handle.record_reply(rpc, Some(answer), true);
+    true
 }
 
 /// An `Err` holding a status, and no error: the call's reply.
@@ -284,24 +285,19 @@ impl<T, E: HasReply> ViaItemReply for &&&&&&&ItemProbe<'_, Result<T, E>> {
         let Err(error) = self.0 else {
             return Item::Message;
         };
-        match rpc.and_then(|rpc| Some((rpc, rpc.own_error_reply(Answer::of(error))?))) {
-            Some((rpc, answer)) => {
-                handle.record_reply(rpc, Some(answer), true);
-                Item::Status
-            }
-            // In a `#[traced]` stream, or a messaging one, a status is an error
-            // like any other, as is one of another protocol.
-            None => {
-                handle.record_error(std::any::type_name::<E>(), || {
-                    let description = match error.reply() {
-                        Reply::Grpc { message, .. } => crate::value::bounded_text(message),
-                        Reply::Http { status } => http_status_text(status),
-                    };
-                    ErrorReport::from_text::<E>(description)
-                });
-                Item::Error
-            }
+        if recorded_as_reply(handle, rpc, || Answer::of(error)) {
+            return Item::Status;
         }
+        // In a `#[traced]` stream, or a messaging one, a status is an error like
+        // any other, as is one of another protocol.
+        handle.record_error(std::any::type_name::<E>(), || {
+            let description = match error.reply() {
+                Reply::Grpc { message, .. } => crate::value::bounded_text(message),
+                Reply::Http { status } => http_status_text(status),
+            };
+            ErrorReport::from_text::<E>(description)
+        });
+        Item::Error
     }
 }
 

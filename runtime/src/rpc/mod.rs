@@ -29,6 +29,8 @@ pub(crate) use grpc_http::{
 pub use open::{creation_link, pass_message};
 #[cfg(feature = "http")]
 pub(crate) use reply::GRPC_UNKNOWN;
+#[cfg(feature = "reqwest")]
+pub(crate) use reply::reqwest_status;
 #[doc(hidden)]
 pub use reply::{
     Answer, ReplyProbe, StreamingProbe, ViaMessages, ViaMessagesResult, ViaNoReply, ViaReply,

@@ -325,15 +325,22 @@ impl<'a, T: HasReply + ?Sized> ViaReply<'a> for &ReplyProbe<'a, T> {
 impl<'a> ViaReply<'a> for &ReplyProbe<'a, reqwest::Error> {
     #[inline]
     fn __otel_reply(&self) -> Option<Answer<'a>> {
-        let status = self.0.status()?;
-        Some(Answer {
-            received: true,
-            ..Reply::Http {
-                status: status.as_u16(),
-            }
-            .into()
-        })
+        reqwest_status(self.0)
     }
+}
+
+/// The reply a reqwest error made of a response's status (`error_for_status`)
+/// is, as a returned error or a streamed one; none for any other.
+#[cfg(feature = "reqwest")]
+pub(crate) fn reqwest_status(error: &reqwest::Error) -> Option<Answer<'static>> {
+    let status = error.status()?;
+    Some(Answer {
+        received: true,
+        ..Reply::Http {
+            status: status.as_u16(),
+        }
+        .into()
+    })
 }
 
 /// Chosen for any other value: no status is known from it.
