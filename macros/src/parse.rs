@@ -792,12 +792,20 @@ fn shape(function: &ItemFn) -> (Shape, Option<Type>) {
     // A type that hides the future (a tower `Service`'s `Self::Future`, an alias of
     // the application's), of a body that shows it: a boxed `async` block returned
     // as a named type is a future, whose output that type says (the block is held
-    // to it, as its error type may be written nowhere else).
+    // to it, as its error type may be written nowhere else). Statements before the
+    // block (a tower service cloning what its future takes) run in the span at the
+    // call, as those of a function returning a boxed future do.
     if let Type::Path(_) = returned
-        && boxed_async_block(&function.block).is_some()
+        && let Some(last) = function.block.stmts.last()
+        && boxed_async(last).is_some()
     {
         let output = syn::parse_quote!(<#returned as ::std::future::Future>::Output);
-        return (Shape::AsyncTrait, Some(output));
+        let shape = if boxed_async_block(&function.block).is_some() {
+            Shape::AsyncTrait
+        } else {
+            Shape::ReturnsFuture { boxed: true }
+        };
+        return (shape, Some(output));
     }
     (Shape::Sync, Some(returned.clone()))
 }
@@ -1009,7 +1017,16 @@ fn single_type_argument<'a>(ty: &'a Type, name: &str) -> Option<&'a Type> {
 /// `#[async_trait]` writes it. A body with statements before it is a function
 /// returning a boxed future, whose statements run in its span at the call.
 pub(crate) fn boxed_async_block(block: &syn::Block) -> Option<&syn::ExprAsync> {
-    let [syn::Stmt::Expr(Expr::Call(call), None)] = &block.stmts[..] else {
+    match &block.stmts[..] {
+        [only] => boxed_async(only),
+        _ => None,
+    }
+}
+
+/// The `async` block of a statement that is `Box::pin(async ..)` as the body's
+/// value.
+fn boxed_async(statement: &syn::Stmt) -> Option<&syn::ExprAsync> {
+    let syn::Stmt::Expr(Expr::Call(call), None) = statement else {
         return None;
     };
     let Expr::Path(function) = &*call.func else {

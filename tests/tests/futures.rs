@@ -367,6 +367,32 @@ impl Handler for Lookup {
     }
 }
 
+/// A tower-like handler that takes what its future needs before it, as a
+/// service clones its inner one.
+struct Offset(u32);
+
+impl Handler for Offset {
+    type Future = Pin<Box<dyn Future<Output = Result<u32, String>> + Send>>;
+
+    #[traced(err)]
+    fn call(&self, id: u32) -> Self::Future {
+        let offset = checked_offset(self.0);
+        Box::pin(async move {
+            let doubled = fetch_later(id).await;
+            offset.map(|offset| doubled + offset)
+        })
+    }
+}
+
+#[traced(err)]
+fn checked_offset(offset: u32) -> Result<u32, String> {
+    if offset == 0 {
+        Err("no offset".to_owned())
+    } else {
+        Ok(offset)
+    }
+}
+
 /// A tower-like service whose error type only its future's type says, and
 /// which is no error type of the standard library's (a boxed error).
 struct Forwarding;
@@ -438,6 +464,38 @@ async fn a_boxed_async_block_returned_as_a_type_that_hides_it_is_traced_as_a_fut
         assert!(span.end_time >= child.end_time);
         assert_eq!(attribute(span, "otel_traced.cancelled"), None);
     }
+}
+
+#[tokio::test]
+async fn statements_before_a_boxed_async_block_returned_as_such_a_type_run_in_its_span() {
+    let captured =
+        capture_async(async { (Offset(0).call(1).await, Offset(5).call(1).await) }).await;
+    assert_eq!(*captured.output(), (Err("no offset".to_owned()), Ok(7)));
+    let spans = captured.spans();
+    let calls: Vec<_> = spans.iter().filter(|span| span.name == "call").collect();
+    let offsets: Vec<_> = spans
+        .iter()
+        .filter(|span| span.name == "checked_offset")
+        .collect();
+    let fetched: Vec<_> = spans
+        .iter()
+        .filter(|span| span.name == "fetch_later")
+        .collect();
+    assert_eq!((calls.len(), offsets.len(), fetched.len()), (2, 2, 2));
+    for ((call, offset), fetch) in calls.iter().zip(&offsets).zip(&fetched) {
+        // The statement ran at the call, the block when awaited: both in the span,
+        // which ended with its future.
+        assert_child_of(offset, call);
+        assert_child_of(fetch, call);
+        assert!(call.end_time >= fetch.end_time);
+        assert_eq!(attribute(call, "otel_traced.cancelled"), None);
+    }
+    assert_eq!(
+        calls[0].status,
+        Status::error("no offset"),
+        "its future's Err"
+    );
+    assert_eq!(calls[1].status, Status::Unset);
 }
 
 #[tokio::test]
