@@ -189,8 +189,11 @@ pub(crate) fn parse(
             .as_ref()
             .is_none_or(|protocol| protocol != "messaging")
     });
-    let result_like =
-        recording_err == Some(true) || replies || produced.as_ref().is_some_and(is_result);
+    let result_like = recording_err == Some(true)
+        || replies
+        || produced
+            .as_ref()
+            .is_some_and(|produced| is_result(produced) || is_hidden_output(produced));
     let returned_closure = match shape {
         Shape::Sync | Shape::Async => crate::closure::returned_closure(&function.sig.output),
         _ => None,
@@ -1045,6 +1048,17 @@ fn boxed_async(statement: &syn::Stmt) -> Option<&syn::ExprAsync> {
         Expr::Async(block) => Some(block),
         _ => None,
     }
+}
+
+/// Whether a type is the output of a future whose type hides it
+/// (`<Self::Future as Future>::Output`), which may be a `Result` the signature
+/// does not show: read by a probe that takes any other value for an `Ok`.
+fn is_hidden_output(ty: &Type) -> bool {
+    matches!(
+        peeled(ty),
+        Type::Path(syn::TypePath { qself: Some(_), path })
+            if path.segments.last().is_some_and(|segment| segment.ident == "Output")
+    )
 }
 
 /// Whether a type is written as a `Result` (its last path segment).
