@@ -29,7 +29,7 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io::{IsTerminal as _, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, Once, TryLockError};
+use std::sync::{Arc, Mutex, Once, OnceLock, TryLockError};
 use std::time::{Duration, Instant};
 
 /// Traces held at most while waiting for their roots; past that the oldest is
@@ -204,6 +204,9 @@ struct Printer {
     flushing: crate::background::OneAtATime,
     /// Whether the last write failed (and that was said).
     write_failed: AtomicBool,
+    /// Where the spans of a failed write are counted lost, once installed: they
+    /// were counted exported when the console took them.
+    losses: OnceLock<Arc<crate::processor::Counters>>,
 }
 
 impl fmt::Debug for ConsoleExporter {
@@ -604,8 +607,10 @@ impl ConsoleExporter {
         ConsoleExporter::with_writer(std::io::stdout()).with_colour(colour)
     }
 
-    /// What this exporter holds, for a flush.
-    pub(crate) fn held_spans(&self) -> HeldSpans {
+    /// What this exporter holds, for a flush; the spans of its failed writes are
+    /// counted lost in `counters`.
+    pub(crate) fn held_spans(&self, counters: &Arc<crate::processor::Counters>) -> HeldSpans {
+        let _ = self.printer.losses.set(Arc::clone(counters));
         HeldSpans(Arc::clone(&self.printer))
     }
 
@@ -620,6 +625,7 @@ impl ConsoleExporter {
                 watched: AtomicBool::new(false),
                 flushing: crate::background::OneAtATime::default(),
                 write_failed: AtomicBool::new(false),
+                losses: OnceLock::new(),
             }),
             watching: Once::new(),
         }
@@ -674,14 +680,6 @@ impl Drop for Unwatched {
 }
 
 impl Printer {
-    fn print(&self, traces: Vec<Vec<SpanData>>) {
-        if traces.is_empty() {
-            return;
-        }
-        let text = self.render(traces);
-        self.write(&mut **lock(&self.out), &text);
-    }
-
     /// Takes traces out with `take` and prints them, holding the output from
     /// before the taking to after the writing: a shutdown that drains the rest
     /// while the watcher prints what it took waits for it, so the process cannot
@@ -690,15 +688,21 @@ impl Printer {
         let mut out = lock(&self.out);
         let traces = take(&mut lock(&self.pending));
         if !traces.is_empty() {
-            self.write(&mut **out, &self.render(traces));
+            let spans = span_count(&traces);
+            self.write(&mut **out, &self.render(traces), spans);
         }
     }
 
-    /// Writes `text`. A closed or broken output (a pipe whose reader is gone) must
-    /// not take the exporter down: the traces are lost, the application goes on,
-    /// and that is said on stderr.
-    fn write(&self, out: &mut dyn Write, text: &str) {
+    /// Writes `text`, the trees of `spans` spans. A closed or broken output (a pipe
+    /// whose reader is gone) must not take the exporter down: the traces are lost
+    /// and counted so, the application goes on, and that is said on stderr.
+    fn write(&self, out: &mut dyn Write, text: &str, spans: usize) {
         let written = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+        if written.is_err()
+            && let Some(counters) = self.losses.get()
+        {
+            counters.unwritten(spans as u64);
+        }
         if let Some(said) = self.failure_to_say(written) {
             crate::tell(format_args!("{said}"));
         }
@@ -731,6 +735,11 @@ impl Printer {
         }
         text
     }
+}
+
+/// How many spans `traces` hold.
+fn span_count(traces: &[Vec<SpanData>]) -> usize {
+    traces.iter().map(Vec::len).sum()
 }
 
 /// Colour only on a terminal that shows it (`TERM=dumb` does not: an editor's
@@ -775,21 +784,22 @@ impl SpanExporter for ConsoleExporter {
         batch: Vec<SpanData>,
     ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
         self.watch();
-        let ready: Vec<Vec<SpanData>> = {
+        let watched = self.printer.watched.load(Ordering::Relaxed);
+        // Taken holding the output, as the watcher and a flush take: a late span
+        // they print must not come out before the tree of its parent taken here.
+        self.printer.take_and_print(|pending| {
             let now = Instant::now();
-            let mut pending = lock(&self.printer.pending);
             let mut ready: Vec<Vec<SpanData>> = batch
                 .into_iter()
                 .flat_map(|span| pending.add(span, now))
                 .collect();
             // What is due without a span, here where no thread could be started
             // to look for it: it is not held until the shutdown.
-            if !self.printer.watched.load(Ordering::Relaxed) {
+            if !watched {
                 ready.extend(pending.overdue(now));
             }
             ready
-        };
-        self.printer.print(ready);
+        });
         std::future::ready(Ok(()))
     }
 
@@ -1228,7 +1238,7 @@ mod tests {
             &exporter,
             crate::render::tests::span(14, 2, 1, "still running"),
         );
-        exporter.held_spans().print_late();
+        exporter.held_spans(&Arc::default()).print_late();
         assert!(out.printed().contains("late task"), "{}", out.printed());
         assert!(
             !out.printed().contains("still running"),

@@ -469,7 +469,7 @@ pub(crate) fn span_pipeline(
 ) -> (BoxedProcessor, Option<crate::console::HeldSpans>) {
     let console = (&exporter as &dyn std::any::Any)
         .downcast_ref::<crate::console::ConsoleExporter>()
-        .map(crate::console::ConsoleExporter::held_spans);
+        .map(|console| console.held_spans(&counters));
     let delay = if console.is_some() {
         CONSOLE_EXPORT_DELAY
     } else {

@@ -114,6 +114,9 @@ pub(crate) struct Counters {
     given: AtomicU64,
     /// Dropped from the full queue, as far as [`Counters::given`] could tell.
     overflowed: AtomicU64,
+    /// Counted exported, then lost by an exporter that writes them out later (the
+    /// console, whose output failed).
+    unwritten: AtomicU64,
     /// Whether the overflow going on was said.
     overflow_said: AtomicBool,
     /// The queue watched for overflows; none, no watch.
@@ -193,6 +196,11 @@ impl Counters {
         self.failed.fetch_add(count, Ordering::Relaxed);
     }
 
+    /// Notes `count` items counted exported that their exporter lost after all.
+    pub(crate) fn unwritten(&self, count: u64) {
+        self.unwritten.fetch_add(count, Ordering::AcqRel);
+    }
+
     /// Runs a processor's `flush` and, when it exported all it had (`Ok`: not one
     /// that timed out with items still on their way, nor one refused), notes that
     /// what of the items accepted before it no export failed was dropped from the
@@ -211,18 +219,22 @@ impl Counters {
         result
     }
 
-    /// What is known lost while items still flow: in exports that failed, and
-    /// dropped from the full queue (as far as [`Counters::given`] could tell);
-    /// not what still waits in the queue.
+    /// What is known lost while items still flow: in exports that failed, dropped
+    /// from the full queue (as far as [`Counters::given`] could tell), and lost by
+    /// their exporter after it took them; not what still waits in the queue.
     pub(crate) fn lost(&self) -> u64 {
-        self.failed.load(Ordering::Acquire) + self.overflowed.load(Ordering::Acquire)
+        self.failed.load(Ordering::Acquire)
+            + self.overflowed.load(Ordering::Acquire)
+            + self.unwritten.load(Ordering::Acquire)
     }
 
-    /// Spans accepted but not exported: exact once the pipeline was flushed or shut
-    /// down, and including spans still queued before that.
+    /// Spans accepted but not exported (or lost by their exporter after it took
+    /// them): exact once the pipeline was flushed or shut down, and including
+    /// spans still queued before that.
     pub(crate) fn unexported(&self) -> u64 {
         let accepted = self.accepted.load(Ordering::Acquire);
         accepted.saturating_sub(self.exported.load(Ordering::Acquire))
+            + self.unwritten.load(Ordering::Acquire)
     }
 
     /// Spans accepted so far: what a flush starting now must export.

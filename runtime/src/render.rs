@@ -250,10 +250,15 @@ fn push_outcome(span: &SpanData, colour: bool, out: &mut String) {
         Status::Unset => {}
         Status::Ok => out.push_str("  [ok]"),
         Status::Error { description } => {
+            // Quoted as attribute values are: a peer's message (a gRPC status's)
+            // must not read as attributes or another status.
             let text = if description.is_empty() {
                 "[error]".to_owned()
             } else {
-                format!("[error: {}]", printable(&cut(description)))
+                let mut text = "[error: ".to_owned();
+                write_text(description, &mut text);
+                text.push(']');
+                text
             };
             if colour {
                 let _ = write!(out, "  {RED}{text}{RESET}");

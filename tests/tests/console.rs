@@ -106,7 +106,7 @@ fn a_trace_is_printed_as_a_waterfall_when_its_root_ends() {
             "\ntrace 07070707070707070707070707070707  100.00 ms\n\
              checkout             100.00 ms  {full}\n\
              ├─ load_cart          25.00 ms  {first_quarter}  {{order=\"A-1\"}}\n\
-             └─ charge (client)    50.00 ms  {second_half}  [error: card declined]  {{amount=7}}\n"
+             └─ charge (client)    50.00 ms  {second_half}  [error: \"card declined\"]  {{amount=7}}\n"
         )
     );
 }
@@ -139,7 +139,7 @@ fn control_characters_from_a_peer_are_escaped_not_printed() {
         "the header, the span, no broken line: {text:?}"
     );
     assert!(
-        text.contains(r"[error: first\nsecond \u{1b}[31mred]"),
+        text.contains(r#"[error: "first\nsecond \u{1b}[31mred"]"#),
         "{text:?}"
     );
     assert!(
@@ -160,7 +160,7 @@ fn colour_marks_names_bars_and_errors_only_when_asked() {
         "{text:?}"
     );
     assert!(
-        text.contains("\x1b[31m[error: card declined]\x1b[0m"),
+        text.contains("\x1b[31m[error: \"card declined\"]\x1b[0m"),
         "{text:?}"
     );
     assert!(
@@ -192,7 +192,7 @@ fn shutdown_prints_traces_whose_root_never_ended() {
         format!(
             "\ntrace 07070707070707070707070707070707  100.00 ms\n\
              load_cart          25.00 ms  {first_quarter}  {{order=\"A-1\"}}\n\
-             charge (client)    50.00 ms  {second_half}  [error: card declined]  {{amount=7}}\n"
+             charge (client)    50.00 ms  {second_half}  [error: \"card declined\"]  {{amount=7}}\n"
         )
     );
 }

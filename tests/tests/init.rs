@@ -1127,3 +1127,38 @@ fn a_key_set_again_takes_no_place_of_the_attribute_count_limit() {
         .collect();
     assert_eq!(keys, ["http.request.method", "http.route", "url.path"]);
 }
+
+/// An output whose reader is gone (a pipe into `head` that exited).
+struct Closed;
+
+impl std::io::Write for Closed {
+    fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+        Err(std::io::ErrorKind::BrokenPipe.into())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn spans_the_console_could_not_write_are_counted_lost() {
+    let _turn = otel_traced_tests::installing_turn();
+    let guard = installed_with(otel_traced::ConsoleExporter::with_writer(Closed));
+    checkout();
+    {
+        let _request = request().attach();
+        spawned_task();
+    }
+    let flushed = guard
+        .force_flush()
+        .expect_err("the flush says what was lost");
+    // Both trees and the task held for the flush to print.
+    assert_eq!(flushed.dropped_spans(), 3, "{flushed}");
+    assert_eq!(guard.dropped_spans(), 3);
+    checkout();
+    let shut_down = guard
+        .shutdown()
+        .expect_err("the shutdown counts every span lost");
+    assert_eq!(shut_down.dropped_spans(), 4, "{shut_down}");
+}
