@@ -124,12 +124,13 @@ fn insert_if_carried(
     value: StringValue,
     metadata: BaggageMetadata,
 ) {
-    let member = crate::propagation::least_baggage_bytes([(
-        key.as_str(),
-        value.as_str(),
-        metadata.as_str(),
-    )]);
-    let bytes = *header_bytes + usize::from(*header_bytes > 0) + member;
+    // A key that is no token is never written, and takes no room.
+    let member =
+        crate::propagation::least_member_bytes(key.as_str(), value.as_str(), metadata.as_str());
+    let bytes = match member {
+        Some(member) => *header_bytes + usize::from(*header_bytes > 0) + member,
+        None => *header_bytes,
+    };
     if bytes > crate::propagation::MAX_BAGGAGE_BYTES {
         return;
     }
@@ -327,6 +328,18 @@ mod tests {
             "6000 escaped bytes and 2200 more are past 8192"
         );
         assert!(big.baggage().get("tenant").is_some(), "the others stay");
+    }
+
+    #[test]
+    fn an_entry_set_through_the_api_too_large_to_travel_leaves_room_for_others() {
+        // 6000 bytes the `Baggage` type takes, 18000 escaped: no header carries it.
+        let untravelled = Context::new().with_baggage([KeyValue::new("note", "é".repeat(3000))]);
+        let context = added(&untravelled, vec![KeyValue::new("tenant", "acme")]);
+        assert_eq!(
+            context.baggage().get("tenant").map(StringValue::as_str),
+            Some("acme"),
+            "the header goes out with tenant alone"
+        );
     }
 
     #[test]

@@ -126,17 +126,25 @@ fn baggage(headers: &[&str]) -> Option<Baggage> {
             break;
         }
         let member = member.trim_matches(OWS);
+        let separator = usize::from(members > 0); // a comma before all but the first
         // Sized before it is parsed: an oversized member costs no decoding.
-        let size = usize::from(members > 0) + member.len(); // a comma before all but the first
-        if bytes + size > MAX_BYTES {
+        if bytes + separator + member.len() > MAX_BYTES {
             continue;
         }
         let Some((key, value, metadata)) = list_member(member) else {
             continue; // empty or invalid: dropped
         };
+        // Sized again as it is written on, so that what is kept here is forwarded:
+        // a bare `%` or an octet that is no UTF-8 (U+FFFD then) takes three times
+        // its room escaped, and a member accepted would leave the next hop's header.
+        let size = separator + least_member_bytes(key, &value, &metadata).unwrap_or(0);
+        if bytes + size > MAX_BYTES {
+            continue;
+        }
         members += 1;
         bytes += size;
-        // Within the limits above, the entry always fits the `Baggage`'s own.
+        // Within the limits above (no longer decoded than written), the entry
+        // always fits the `Baggage`'s own.
         let _ = baggage.insert_with_metadata(key.to_owned(), value, metadata);
     }
     (!baggage.is_empty()).then_some(baggage)
@@ -226,31 +234,50 @@ fn written<'a>(
     }
 }
 
-/// The bytes a header holding `entries` (key, value, metadata) takes at least,
-/// each value escaped only as the grammar needs: what a local entry is measured
-/// by before it is added, so that no entry is kept here that the header would
-/// leave out.
+/// The bytes the header of `entries` (key, value, metadata) takes at least: the
+/// members it writes, in key order, each value escaped only as the grammar needs,
+/// and none of those it leaves out for want of room (an entry the application
+/// set through the API, too large to travel). What a local entry is measured
+/// against before it is added, so that no entry is kept here that the header
+/// would leave out, and none refused for one that never goes out.
 pub(crate) fn least_header_bytes<'a>(
     entries: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>,
 ) -> usize {
-    entries
-        .into_iter()
-        .filter(|(key, ..)| is_token(key))
-        .enumerate()
-        .map(|(index, (key, value, metadata))| {
-            let value: usize = value
-                .bytes()
-                .map(|byte| if Escape::Needed.escapes(byte) { 3 } else { 1 })
-                .sum();
-            // Properties are rare: written to be measured.
-            let properties: usize = metadata
-                .split(';')
-                .filter_map(property)
-                .map(|property| 1 + property.len())
-                .sum();
-            usize::from(index > 0) + key.len() + 1 + value + properties
-        })
-        .sum()
+    let mut entries: Vec<_> = entries.into_iter().collect();
+    entries.sort_unstable_by_key(|(key, ..)| *key);
+    let (mut bytes, mut members) = (0, 0);
+    for (key, value, metadata) in entries {
+        let Some(member) = least_member_bytes(key, value, metadata) else {
+            continue;
+        };
+        let separator = usize::from(members > 0);
+        if members == MAX_MEMBERS || bytes + separator + member > MAX_BYTES {
+            continue;
+        }
+        bytes += separator + member;
+        members += 1;
+    }
+    bytes
+}
+
+/// The bytes of the member `key=value;properties` at least, its value escaped only
+/// as the grammar needs; `None` when the key is no token (the header leaves it
+/// out).
+pub(crate) fn least_member_bytes(key: &str, value: &str, metadata: &str) -> Option<usize> {
+    if !is_token(key) {
+        return None;
+    }
+    let value: usize = value
+        .bytes()
+        .map(|byte| if Escape::Needed.escapes(byte) { 3 } else { 1 })
+        .sum();
+    // Properties are rare: written to be measured.
+    let properties: usize = metadata
+        .split(';')
+        .filter_map(property)
+        .map(|property| 1 + property.len())
+        .sum();
+    Some(key.len() + 1 + value + properties)
 }
 
 /// `key=value;property..`, the value percent-encoded and only the metadata's valid

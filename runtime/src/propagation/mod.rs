@@ -16,9 +16,9 @@ pub use crate::rpc::MessageBatch;
 pub use baggage::BaggagePropagator;
 pub(crate) use baggage::MAX_BYTES as MAX_BAGGAGE_BYTES;
 pub(crate) use baggage::is_token;
-pub(crate) use baggage::least_header_bytes as least_baggage_bytes;
 #[cfg(feature = "http")]
 pub(crate) use baggage::percent_decoded;
+pub(crate) use baggage::{least_header_bytes as least_baggage_bytes, least_member_bytes};
 #[cfg(feature = "http")]
 pub use carrier::ReceivedOverTls;
 pub use carrier::{

@@ -407,6 +407,28 @@ fn a_forwarded_header_within_the_limit_is_forwarded_whole() {
 }
 
 #[test]
+fn a_member_kept_is_one_the_next_hop_can_forward() {
+    // 3000 bare `%` (kept as they are) and 2000 octets that are no UTF-8 (U+FFFD
+    // each): within the limit received, three times it escaped.
+    let bare = format!("bare={}", "%".repeat(3000));
+    let not_utf8 = format!("lossy={}", "%FF".repeat(2000));
+    for member in [&bare, &not_utf8] {
+        let header = format!("{member},small=1");
+        assert!(header.len() <= MAX_BYTES);
+        let received = extracted(&[&header]);
+        assert_eq!(received, [entry("small", "1", "")], "{member:.12}..");
+    }
+    let some_bare = format!("bare=100{},small=1", "%".repeat(100));
+    let received = extracted(&[&some_bare]);
+    assert_eq!(received.len(), 2, "escaped, it still fits");
+    let forwarded: Vec<(&str, &str, &str)> = received
+        .iter()
+        .map(|(key, value, metadata)| (key.as_str(), value.as_str(), metadata.as_str()))
+        .collect();
+    assert_eq!(extracted(&[&injected(&forwarded)["baggage"]]), received);
+}
+
+#[test]
 fn a_very_long_value_is_dropped_whole_and_the_rest_kept() {
     let huge = format!("huge={}", "x".repeat(1 << 20));
     assert_eq!(
