@@ -48,12 +48,14 @@ pub fn layer<S>() -> impl Layer<S>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
-    tracing_opentelemetry::layer()
-        .with_tracer(BridgeTracer)
-        .with_context_activation(true)
-        .with_filter(SpanEvents)
-        .and_then(KeepEnteredIds::default())
-        .and_then(ExportEvents)
+    ExitSafe(
+        tracing_opentelemetry::layer()
+            .with_tracer(BridgeTracer)
+            .with_context_activation(true),
+    )
+    .with_filter(SpanEvents)
+    .and_then(KeepEnteredIds::default())
+    .and_then(ExportEvents)
 }
 
 /// What `tracing-opentelemetry`'s layer is given: every span, and the events it
@@ -117,6 +119,115 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::layer::Filter<S
         recording(entered)
             && crate::thread_exit::current_span_context()
                 .is_some_and(|current| current.span_id() == entered.ids.span_id())
+    }
+}
+
+/// `tracing-opentelemetry`'s layer, but for entering and leaving a span while its
+/// thread exits past the API's current context (a thread-local's destructor that
+/// enters a span made while the thread lived, or drops a future instrumented with
+/// one, which enters it): the layer attaches the span's context there, which
+/// panics, and a panic in a destructor aborts the process. The work runs in no
+/// span's context then, as a `#[traced]` call there does. ([`SpanEvents`] keeps
+/// out the spans made there.)
+struct ExitSafe<L>(L);
+
+impl<S: Subscriber, L: Layer<S>> Layer<S> for ExitSafe<L> {
+    fn on_enter(&self, id: &Id, cx: tracing_subscriber::layer::Context<'_, S>) {
+        if crate::thread_exit::context_reachable() {
+            self.0.on_enter(id, cx);
+        }
+    }
+
+    fn on_exit(&self, id: &Id, cx: tracing_subscriber::layer::Context<'_, S>) {
+        if crate::thread_exit::context_reachable() {
+            self.0.on_exit(id, cx);
+        }
+    }
+
+    // The rest as the layer has it.
+
+    fn on_register_dispatch(&self, subscriber: &tracing_core::Dispatch) {
+        self.0.on_register_dispatch(subscriber);
+    }
+
+    fn on_layer(&mut self, subscriber: &mut S) {
+        self.0.on_layer(subscriber);
+    }
+
+    fn register_callsite(
+        &self,
+        metadata: &'static tracing_core::Metadata<'static>,
+    ) -> tracing_core::Interest {
+        self.0.register_callsite(metadata)
+    }
+
+    fn enabled(
+        &self,
+        metadata: &tracing_core::Metadata<'_>,
+        cx: tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        self.0.enabled(metadata, cx)
+    }
+
+    fn on_new_span(
+        &self,
+        attributes: &tracing_core::span::Attributes<'_>,
+        id: &Id,
+        cx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        self.0.on_new_span(attributes, id, cx);
+    }
+
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        self.0.max_level_hint()
+    }
+
+    fn on_record(
+        &self,
+        span: &Id,
+        values: &tracing_core::span::Record<'_>,
+        cx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        self.0.on_record(span, values, cx);
+    }
+
+    fn on_follows_from(
+        &self,
+        span: &Id,
+        follows: &Id,
+        cx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        self.0.on_follows_from(span, follows, cx);
+    }
+
+    fn event_enabled(
+        &self,
+        event: &Event<'_>,
+        cx: tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        self.0.event_enabled(event, cx)
+    }
+
+    fn on_event(&self, event: &Event<'_>, cx: tracing_subscriber::layer::Context<'_, S>) {
+        self.0.on_event(event, cx);
+    }
+
+    fn on_close(&self, id: Id, cx: tracing_subscriber::layer::Context<'_, S>) {
+        self.0.on_close(id, cx);
+    }
+
+    fn on_id_change(&self, old: &Id, new: &Id, cx: tracing_subscriber::layer::Context<'_, S>) {
+        self.0.on_id_change(old, new, cx);
+    }
+
+    /// The layer's own types (`tracing-opentelemetry`'s `WithContext`, by which a
+    /// span's context is read) are found through this one.
+    unsafe fn downcast_raw(&self, id: std::any::TypeId) -> Option<*const ()> {
+        if id == std::any::TypeId::of::<Self>() {
+            return Some(std::ptr::from_ref(self).cast());
+        }
+        // SAFETY: as the caller's contract, passed on to the layer this one wraps.
+        unsafe { self.0.downcast_raw(id) }
     }
 }
 

@@ -2,7 +2,8 @@
 //! OpenTelemetry's current context is gone, runs untraced instead of aborting the
 //! process (reaching the context then panics, and a panic in a destructor aborts);
 //! so do a log record through our logger, a `tracing` event naming its parent
-//! through our layer, a `tracing` span made there (our layer leaves it out), the
+//! through our layer, a `tracing` span made there (our layer leaves it out) and one
+//! made while the thread lived entered there (our layer does not attach it), the
 //! baggage functions and `set_baggage`,
 //! and a parent given as a span context there, and a task `otel_traced::spawn`
 //! starts there and the thread polls; also on a thread that only polled a future
@@ -97,13 +98,17 @@ impl Drop for SpawnOnExit {
 }
 
 /// Opens a `tracing` span when its thread exits (a pool's last work, instrumented
-/// with `tracing`).
+/// with `tracing`), enters one made while the context lived, and drops a future
+/// instrumented with it (which enters it too).
 struct SpanOnExit;
 
 impl Drop for SpanOnExit {
     fn drop(&mut self) {
         let flushed = tracing::info_span!("exiting").in_scope(|| 6);
         assert_eq!(flushed, 6, "the span's work still runs");
+        let kept = KEPT.get().expect("made on the main thread");
+        assert_eq!(kept.in_scope(|| 7), 7, "the kept span's work still runs");
+        drop(tracing::Instrument::instrument(async {}, kept.clone()));
     }
 }
 
