@@ -67,7 +67,7 @@ where
     V: Into<StringValue>,
     F: std::future::IntoFuture,
 {
-    let entries = crate::span::ActiveSpan::without_span(None, CallKind::Future, None)
+    let entries = crate::span::ActiveSpan::without_span(None, CallKind::Carrier, None)
         .with_baggage(key_values(entries));
     crate::Instrumented::new(entries, future.into_future())
 }

@@ -199,6 +199,11 @@ pub enum CallKind {
     /// too, as gRPC tells both sides of a call given up (an error on the client
     /// only), in its span and its duration's series.
     GrpcCall(crate::rpc::Side),
+    /// No call of its own: a context carried into a task or a future
+    /// (`otel_traced::spawn`, `baggage::with_async`). A panic of the body is the
+    /// body's calls', recorded by them and by the call it unwinds into, not again
+    /// here.
+    Carrier,
 }
 
 /// What `parent = ..` accepts (the expansion borrows the expression, so a

@@ -730,6 +730,10 @@ impl ActiveSpan {
         payload: Box<dyn std::any::Any + Send>,
         current: &mut Option<ContextGuard>,
     ) -> ! {
+        if self.call == CallKind::Carrier {
+            drop(current.take());
+            panic::resume_unwind(payload)
+        }
         self.leave_ended_span();
         self.handle.end_panicked(payload, current)
     }
@@ -812,7 +816,7 @@ fn end_dropped(active: &mut ActiveSpan) {
                 tally.fail(crate::tally::CANCELLED);
             }
         }
-        CallKind::Sync => {}
+        CallKind::Sync | CallKind::Carrier => {}
     }
     if let Some(context) = active.handle.context.take() {
         let span = context.span();

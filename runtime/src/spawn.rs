@@ -42,7 +42,7 @@ where
     // task polled by such a thread would panic attaching it.
     let context = crate::thread_exit::current().unwrap_or_default();
     tokio::spawn(crate::Instrumented::new(
-        crate::span::ActiveSpan::without_span(Some(context), CallKind::Future, None),
+        crate::span::ActiveSpan::without_span(Some(context), CallKind::Carrier, None),
         future,
     ))
 }

@@ -554,3 +554,57 @@ async fn reserve_later(sku: &str) -> Result<(), OutOfStock> {
     log::info!("reserving {sku} later");
     Err(OutOfStock)
 }
+
+#[test]
+fn a_panic_through_a_carried_context_is_logged_once_by_each_call_it_unwinds() {
+    let _turn = turn();
+    let receiver = Receiver::start(Transport::Grpc);
+    let guard = install(
+        &receiver,
+        Transport::Grpc,
+        &[("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "logs")],
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime");
+    assert!(runtime.block_on(hand_off()), "the task panicked");
+    let unwound = std::panic::catch_unwind(|| futures::executor::block_on(with_tenant()));
+    assert!(unwound.is_err());
+    guard.shutdown().expect("everything exported");
+    let spans = receiver.spans();
+    let records = receiver.log_records();
+    let logged_under: Vec<&str> = exception_records(&records)
+        .into_iter()
+        .map(|exception| {
+            let span = spans
+                .iter()
+                .find(|span| span.span_id == exception.span_id)
+                .expect("under a span exported");
+            span.name.as_str()
+        })
+        .collect();
+    // Not by the task's spawn under `hand_off`, which only got a `JoinError`, nor
+    // twice under `with_tenant` by the baggage's wrapper.
+    assert_eq!(
+        logged_under,
+        ["fall_in_task", "fall_in_task", "with_tenant"],
+        "{records:#?}"
+    );
+}
+
+#[traced]
+async fn hand_off() -> bool {
+    otel_traced::spawn(fall_in_task())
+        .await
+        .is_err_and(|error| error.is_panic())
+}
+
+#[traced]
+async fn with_tenant() {
+    otel_traced::baggage::with_async([("tenant", "acme")], fall_in_task()).await;
+}
+
+#[traced]
+async fn fall_in_task() {
+    panic!("the task fell");
+}
