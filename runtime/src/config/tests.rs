@@ -85,7 +85,7 @@ fn service_name_and_resource_attributes() {
         ("OTEL_SERVICE_NAME", "checkout"),
         (
             "OTEL_RESOURCE_ATTRIBUTES",
-            "service.version=1.2.3,deployment.environment.name=prod%20eu",
+            "service.version=1.2.3,deployment.environment.name=prod%20eu,team%2Cowner=a%3Db",
         ),
     ])
     .resource;
@@ -94,6 +94,7 @@ fn service_name_and_resource_attributes() {
         [
             KeyValue::new("service.version", "1.2.3"),
             KeyValue::new("deployment.environment.name", "prod eu"),
+            KeyValue::new("team,owner", "a=b"),
             KeyValue::new("service.name", "checkout"),
         ]
     );
@@ -137,7 +138,7 @@ fn service_name_and_resource_attributes() {
     );
     assert_eq!(
         error(&[("OTEL_RESOURCE_ATTRIBUTES", "novalue")]),
-        "OTEL_RESOURCE_ATTRIBUTES=\"novalue\" is not valid: it accepts comma-separated key=value pairs, values percent-encoded"
+        "OTEL_RESOURCE_ATTRIBUTES=\"novalue\" is not valid: it accepts comma-separated key=value pairs, percent-encoded"
     );
 }
 

@@ -275,20 +275,20 @@ impl Variable<'_> {
             .collect()
     }
 
-    /// `key=value` pairs separated by commas, values percent-decoded (the W3C
-    /// Baggage format `OTEL_RESOURCE_ATTRIBUTES` and `OTEL_EXPORTER_OTLP_HEADERS`
-    /// use).
+    /// `key=value` pairs separated by commas, keys and values percent-decoded (the
+    /// W3C Baggage format `OTEL_RESOURCE_ATTRIBUTES` and
+    /// `OTEL_EXPORTER_OTLP_HEADERS` use; the resource's `,` and `=` are encoded
+    /// in keys too).
     pub(crate) fn pairs(&self) -> Result<Vec<(String, String)>, InitError> {
         self.list()
             .into_iter()
             .map(|pair| {
                 let (key, value) = pair.split_once('=').ok_or_else(|| self.invalid(PAIRS))?;
-                let key = key.trim();
-                if key.is_empty() {
-                    return Err(self.invalid(PAIRS));
-                }
+                let key = percent_decode(key.trim())
+                    .filter(|key| !key.is_empty())
+                    .ok_or_else(|| self.invalid(PAIRS))?;
                 let value = percent_decode(value.trim()).ok_or_else(|| self.invalid(PAIRS))?;
-                Ok((key.to_owned(), value))
+                Ok((key, value))
             })
             .collect()
     }
@@ -313,7 +313,7 @@ impl Variable<'_> {
 }
 
 /// What [`Variable::pairs`] accepts.
-const PAIRS: &str = "comma-separated key=value pairs, values percent-encoded";
+const PAIRS: &str = "comma-separated key=value pairs, percent-encoded";
 
 /// What [`Variable::secret_pairs`] accepts.
 const HEADER_PAIRS: &str = "comma-separated name=value pairs, names as HTTP headers have them, values percent-encoded (no control character once decoded)";
