@@ -10,7 +10,7 @@
 
 use crate::callsite::CallKind;
 use opentelemetry::baggage::{Baggage, BaggageExt as _, BaggageMetadata};
-use opentelemetry::{Context, Key, KeyValue, StringValue, Value};
+use opentelemetry::{Context, Key, StringValue, Value};
 
 /// The value of baggage entry `key` in the current context.
 ///
@@ -72,22 +72,29 @@ where
     crate::Instrumented::new(entries, future.into_future())
 }
 
+/// An entry to add to the baggage: its key, and its value, or none to take the
+/// key out (a `set_baggage` value that could not be made, whose key the
+/// caller's baggage must not carry on with another value).
+#[doc(hidden)]
+pub type Entry = (Key, Option<StringValue>);
+
 fn key_values<K: Into<Key>, V: Into<StringValue>>(
     entries: impl IntoIterator<Item = (K, V)>,
-) -> Vec<KeyValue> {
+) -> Vec<Entry> {
     entries
         .into_iter()
-        .map(|(key, value)| KeyValue::new(key, Value::String(value.into())))
+        .map(|(key, value)| (key.into(), Some(value.into())))
         .collect()
 }
 
-/// `context` with `entries` added to its baggage.
-pub(crate) fn added(context: &Context, mut entries: Vec<KeyValue>) -> Context {
+/// `context` with `entries` added to its baggage (the keys of those without a
+/// value taken out).
+pub(crate) fn added(context: &Context, mut entries: Vec<Entry>) -> Context {
     // Of two entries of one key the last is set, and only it is measured.
     for index in (0..entries.len()).rev() {
         if entries[index + 1..]
             .iter()
-            .any(|later| later.key == entries[index].key)
+            .any(|(later, _)| *later == entries[index].0)
         {
             entries.remove(index);
         }
@@ -97,11 +104,11 @@ pub(crate) fn added(context: &Context, mut entries: Vec<KeyValue>) -> Context {
     // out of the copy rather than removed: `Baggage::remove` keeps counting their
     // bytes against the limit.)
     let mut baggage = copied(context.baggage(), |key| {
-        !entries.iter().any(|entry| entry.key == *key)
+        !entries.iter().any(|(entry, _)| entry == key)
     });
     let mut header_bytes = least_header_bytes(&baggage);
-    for KeyValue { key, value, .. } in entries {
-        let value = StringValue::from(value.as_str().into_owned());
+    for (key, value) in entries {
+        let Some(value) = value else { continue };
         insert_if_carried(
             &mut baggage,
             &mut header_bytes,
@@ -212,7 +219,7 @@ pub fn attribute_value(key: &str) -> Option<Value> {
 /// before the span opens) are added to the current baggage: as they are added,
 /// an entry the W3C limits leave out not there.
 #[doc(hidden)]
-pub fn attribute_value_set(set: &[KeyValue], key: &str) -> Option<Value> {
+pub fn attribute_value_set(set: &[Entry], key: &str) -> Option<Value> {
     crate::thread_exit::map_current(|current| {
         added(current, set.to_vec())
             .baggage()
@@ -222,17 +229,24 @@ pub fn attribute_value_set(set: &[KeyValue], key: &str) -> Option<Value> {
     .flatten()
 }
 
-/// A `set_baggage` entry, its `value` formatted whole; none when its `Display` or
-/// `Debug` panics: a value made up in its place would travel to every service
-/// downstream, and instrumentation must not make the call panic. The W3C limits
-/// then apply as to any entry; a value longer than the whole baggage may be
-/// (8192 bytes) is left out as soon as its formatting passes that, not formatted
-/// whole first.
+/// A `set_baggage` entry, its `value` formatted whole; no value when its
+/// `Display` or `Debug` panics: a value made up in its place would travel to
+/// every service downstream, and instrumentation must not make the call panic.
+/// The W3C limits then apply as to any entry; a value longer than the whole
+/// baggage may be (8192 bytes) is left out as soon as its formatting passes that,
+/// not formatted whole first. Either way the key is taken out of the baggage the
+/// body runs with, as when a value does not fit: the value it had (from upstream,
+/// say) does not travel on in place of the one the code set.
 #[doc(hidden)]
-pub fn set_baggage_entry(key: impl Into<Key>, value: std::fmt::Arguments<'_>) -> Option<KeyValue> {
+pub fn set_baggage_entry(key: impl Into<Key>, value: std::fmt::Arguments<'_>) -> Entry {
+    (key.into(), formatted_within_limit(value))
+}
+
+/// `value` formatted, unless its formatting panics or passes what a header holds.
+fn formatted_within_limit(value: std::fmt::Arguments<'_>) -> Option<StringValue> {
     let mut text = Capped::default();
     crate::panic::contained(|| std::fmt::Write::write_fmt(&mut text, value))?.ok()?;
-    (!text.refused).then(|| KeyValue::new(key, text.text))
+    (!text.refused).then(|| text.text.into())
 }
 
 /// Text that fails to grow past what a baggage header holds, and fails for good
@@ -258,6 +272,7 @@ impl std::fmt::Write for Capped {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use opentelemetry::KeyValue;
 
     fn baggage_of(entries: impl IntoIterator<Item = (String, String)>) -> Baggage {
         entries
@@ -281,11 +296,11 @@ mod tests {
     #[test]
     fn a_value_past_the_baggage_limit_is_left_out_without_being_formatted_whole() {
         let endless = Endless(std::cell::Cell::new(0));
-        assert_eq!(set_baggage_entry("big", format_args!("{endless}")), None);
+        assert_eq!(set_baggage_entry("big", format_args!("{endless}")).1, None);
         assert_eq!(endless.0.get(), 8193, "stopped at the limit");
         assert_eq!(
             set_baggage_entry("tenant", format_args!("{}", "a".repeat(8192))),
-            Some(KeyValue::new("tenant", "a".repeat(8192)))
+            ("tenant".into(), Some("a".repeat(8192).into()))
         );
     }
 
@@ -301,27 +316,21 @@ mod tests {
 
     #[test]
     fn a_value_whose_formatting_writes_on_past_a_refusal_is_left_out() {
-        assert_eq!(set_baggage_entry("k", format_args!("{Heedless}")), None);
+        assert_eq!(set_baggage_entry("k", format_args!("{Heedless}")).1, None);
     }
 
     #[test]
     fn an_entry_the_header_could_not_carry_escaped_is_left_out() {
         // 6000 bytes, within the limit; 18000 escaped (`%C3%A9` each).
-        let escaped_past = added(
-            &Context::new(),
-            vec![KeyValue::new("note", "é".repeat(3000))],
-        );
+        let escaped_past = added(&Context::new(), key_values([("note", "é".repeat(3000))]));
         assert_eq!(escaped_past.baggage().get("note"), None);
         // 2000 bytes, 6000 escaped: kept, and so is what comes after it.
         let fitting = added(
             &Context::new(),
-            vec![
-                KeyValue::new("note", "é".repeat(1000)),
-                KeyValue::new("tenant", "acme"),
-            ],
+            key_values([("note", "é".repeat(1000)), ("tenant", "acme".to_owned())]),
         );
         assert!(fitting.baggage().get("note").is_some());
-        let big = added(&fitting, vec![KeyValue::new("big", "x".repeat(2200))]);
+        let big = added(&fitting, key_values([("big", "x".repeat(2200))]));
         assert_eq!(
             big.baggage().get("big"),
             None,
@@ -334,7 +343,7 @@ mod tests {
     fn an_entry_set_through_the_api_too_large_to_travel_leaves_room_for_others() {
         // 6000 bytes the `Baggage` type takes, 18000 escaped: no header carries it.
         let untravelled = Context::new().with_baggage([KeyValue::new("note", "é".repeat(3000))]);
-        let context = added(&untravelled, vec![KeyValue::new("tenant", "acme")]);
+        let context = added(&untravelled, key_values([("tenant", "acme")]));
         assert_eq!(
             context.baggage().get("tenant").map(StringValue::as_str),
             Some("acme"),
@@ -348,11 +357,11 @@ mod tests {
         // would pass 8192 with it.
         let context = added(
             &Context::new(),
-            vec![
-                KeyValue::new("k", "x"),
-                KeyValue::new("k", "é".repeat(1000)),
-                KeyValue::new("m", "é".repeat(700)),
-            ],
+            key_values([
+                ("k", "x".to_owned()),
+                ("k", "é".repeat(1000)),
+                ("m", "é".repeat(700)),
+            ]),
         );
         let baggage = context.baggage();
         assert_eq!(
@@ -368,10 +377,10 @@ mod tests {
             ("big".to_owned(), "x".repeat(8000)),
             ("tenant".to_owned(), "old".to_owned()),
         ]));
-        let replaced = added(&context, vec![KeyValue::new("tenant", "y".repeat(300))]);
+        let replaced = added(&context, key_values([("tenant", "y".repeat(300))]));
         assert_eq!(replaced.baggage().get("tenant"), None);
         assert!(replaced.baggage().get("big").is_some(), "the others stay");
-        let fitting = added(&context, vec![KeyValue::new("tenant", "new")]);
+        let fitting = added(&context, key_values([("tenant", "new")]));
         assert_eq!(
             fitting.baggage().get("tenant").map(StringValue::as_str),
             Some("new")
@@ -382,7 +391,7 @@ mod tests {
             ("tenant".to_owned(), "old".to_owned()),
         ]));
         assert!(full.baggage().get("tenant").is_some(), "8192 bytes fit");
-        let replaced = added(&full, vec![KeyValue::new("tenant", "new")]);
+        let replaced = added(&full, key_values([("tenant", "new")]));
         assert_eq!(
             replaced.baggage().get("tenant").map(StringValue::as_str),
             Some("new")

@@ -645,7 +645,7 @@ impl ActiveSpan {
     /// Runs the body with `entries` added to the baggage (`set_baggage`), whether
     /// or not a span is recorded: baggage propagates on its own. Not on a thread
     /// whose context is gone (`thread_exit.rs`): the body runs as it is.
-    pub fn with_baggage(mut self, entries: Vec<KeyValue>) -> Self {
+    pub fn with_baggage(mut self, entries: Vec<crate::baggage::Entry>) -> Self {
         let current = match self.body_context() {
             Some(context) => Some(crate::baggage::added(context, entries)),
             None => {

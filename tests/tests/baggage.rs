@@ -222,6 +222,9 @@ fn set_baggage_leaves_out_a_value_whose_formatting_panics_and_keeps_the_others_w
         "no made-up tenant travels on; a long value within the W3C limit is not cut"
     );
     assert!(captured.find("billed").is_some(), "the call ran");
+    // Nor does the value the caller's baggage had for it (from upstream, say).
+    let inherited = capture(|| baggage::with([("tenant", "upstream")], || billed(Broken, "p")));
+    assert_eq!(inherited.output().0, None, "the key taken out");
 }
 
 #[test]

@@ -114,7 +114,8 @@ pub(super) fn open_span(
         let entries = options.set_baggage.iter().map(|field| {
             let key = &field.key.name;
             let value = &field.value;
-            // Left out when its `Display` or `Debug` panics (`set_baggage_entry`).
+            // Without a value when its `Display` or `Debug` panics
+            // (`set_baggage_entry`).
             let text = match field.format {
                 crate::fields::Format::Debug => quote!(::std::format_args!("{:?}", #value)),
                 _ => quote!(::std::format_args!("{}", #value)),
@@ -126,7 +127,7 @@ pub(super) fn open_span(
         (
             quote! {
                 let __otel_set_baggage: ::std::vec::Vec<_> = ::std::iter::Iterator::collect(
-                    ::std::iter::Iterator::flatten(::std::iter::IntoIterator::into_iter([#(#entries),*]))
+                    ::std::iter::IntoIterator::into_iter([#(#entries),*])
                 );
             },
             quote!(.with_baggage(__otel_set_baggage)),
