@@ -564,8 +564,13 @@ const MAX_KEPT_LINE: usize = 64 << 10;
 
 /// `line` with `span`'s ids: inside a JSON object as two more fields (a JSON line,
 /// which log pipelines parse, stays one), else at the end of its text, before its
-/// trailing newlines (the pretty format ends with a blank line).
+/// trailing newlines (the pretty format ends with a blank line). Nothing for a
+/// format that wrote nothing (one that filters events): the ids alone, with no
+/// newline, would start the next line.
 fn write_with_ids(writer: &mut Writer<'_>, line: &str, span: &SpanContext) -> fmt::Result {
+    if line.is_empty() {
+        return Ok(());
+    }
     let text = line.trim_end_matches('\n');
     let newlines = &line[text.len()..];
     let (trace_id, span_id) = (span.trace_id(), span.span_id());
@@ -619,6 +624,7 @@ mod tests {
             "{retry} trace_id=0af7651916cd43dd8448eb211c80319c span_id=b7ad6b7169203331\n",
             "text between braces is no JSON object"
         );
+        assert_eq!(with_ids(""), "", "nothing written, nothing added");
     }
 
     #[test]
