@@ -439,8 +439,10 @@ impl Drop for Guard {
 }
 
 /// Installs the provider our spans go to, configured by the standard `OTEL_*`
-/// variables ([`Config::from_env`]): OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` or
-/// `OTEL_TRACES_EXPORTER=otlp` says so, otherwise the readable console waterfall.
+/// variables ([`Config::from_env`]): OTLP when `OTEL_TRACES_EXPORTER=otlp`, or when
+/// it is unset and `OTEL_EXPORTER_OTLP_ENDPOINT` or
+/// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set; no exporter with
+/// `OTEL_TRACES_EXPORTER=none`; otherwise the readable console waterfall.
 /// With `OTEL_SDK_DISABLED=true` nothing is installed and annotated functions cost
 /// one atomic load.
 ///

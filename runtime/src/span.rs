@@ -114,7 +114,7 @@ impl opentelemetry::trace::Span for OpenedSpan {
 
 impl OpenedSpan {
     /// The child of `parent` that holds this span, keeping the statuses set on it
-    /// until it ends (`status.rs`). Wrapped only here, as it is shared: the span
+    /// until it ends (`kept.rs`). Wrapped only here, as it is shared: the span
     /// is moved a few times before, each move a copy of the SDK's whole span.
     #[inline]
     pub(crate) fn into_context(self, parent: &Context) -> Context {

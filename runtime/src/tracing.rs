@@ -324,7 +324,7 @@ static TRACERS: TracerCache = TracerCache::new();
 static NOWHERE: LazyLock<BoxedTracer> =
     LazyLock::new(|| BoxedTracer::new(Box::new(NoopTracer::new())));
 
-/// Its spans keep their statuses as ours do (`status.rs`): `tracing-opentelemetry`
+/// Its spans keep their statuses as ours do (`kept.rs`): `tracing-opentelemetry`
 /// puts them in contexts itself, so `set_status` in a `tracing` span decides too.
 impl Tracer for BridgeTracer {
     type Span = Kept<OpenedSpan>;
