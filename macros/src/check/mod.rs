@@ -461,6 +461,15 @@ fn plan_recording(
                     Some(literal) => {
                         let key = Key::from(literal);
                         check_key(&key, None, findings);
+                        let as_text = format!("#[attr({}, display)]", literal.to_token_stream());
+                        naming::check_parameter_recorded(
+                            &key,
+                            ident,
+                            &param.ty,
+                            (*display, &as_text),
+                            &param.ty,
+                            findings,
+                        );
                         key
                     }
                     None => {
@@ -498,6 +507,19 @@ fn plan_recording(
     }
     for field in &options.attrs {
         check_key(&field.key, Some(field), findings);
+        if let Some((parameter, ty)) = parameter_named(&field.value, &traced.params)
+            && field.format == crate::fields::Format::Typed
+        {
+            let as_text = format!("{} = %{parameter}", field.key.name);
+            naming::check_parameter_recorded(
+                &field.key,
+                parameter,
+                ty,
+                (false, &as_text),
+                &field.value,
+                findings,
+            );
+        }
         declare(&field.key, Recorded::field(field), &mut findings.errors);
     }
     for entry in &options.baggage {
@@ -551,6 +573,25 @@ fn plan_recording(
 
 /// `#[cfg(not(all(..)))]` of the conditions of `cfg` (`#[cfg(..)]` attributes,
 /// all of which hold where their item is there).
+/// The parameter `value` is, written alone (`attrs(server.port = port)`), and its
+/// type.
+fn parameter_named<'a>(
+    value: &syn::Expr,
+    params: &'a [crate::parse::Param],
+) -> Option<(&'a syn::Ident, &'a syn::Type)> {
+    let syn::Expr::Path(path) = value else {
+        return None;
+    };
+    let named = path.path.get_ident()?;
+    if path.qself.is_some() {
+        return None;
+    }
+    params.iter().find_map(|param| {
+        let ident = param.ident.as_ref()?;
+        (ident.unraw() == named.unraw()).then_some((ident, &param.ty))
+    })
+}
+
 fn not_configured(cfg: &[syn::Attribute]) -> syn::Attribute {
     let conditions = cfg.iter().filter_map(|attribute| match &attribute.meta {
         syn::Meta::List(list) => Some(&list.tokens),

@@ -491,6 +491,121 @@ pub(crate) fn check_string_recorded(key: &Key, findings: &mut Findings) {
     }
 }
 
+/// A parameter recorded under `key` (`#[attr("key")]`, `attrs(key = param)`), of
+/// type `ty` as written, formatted as text when `display`: an error at `at` where
+/// the type is one the syntax tells (a primitive, `str`, `String`, a slice, array
+/// or `Vec` of them, through references) and the registry holds another for the
+/// key; `as_text` is how the annotation records it formatted, which a string key
+/// takes. Other types are the compiler's to know.
+pub(crate) fn check_parameter_recorded(
+    key: &Key,
+    parameter: &syn::Ident,
+    ty: &syn::Type,
+    (display, as_text): (bool, &str),
+    at: &dyn quote::ToTokens,
+    findings: &mut Findings,
+) {
+    if is_own_key(&key.name) {
+        return;
+    }
+    let (Lookup::Known(attribute) | Lookup::Template(attribute)) = registry::lookup(&key.name)
+    else {
+        return;
+    };
+    let written = if display {
+        Written::Formatted
+    } else {
+        match written_type(ty) {
+            Some(written) => written,
+            None => return,
+        }
+    };
+    if written.fits(attribute.ty) {
+        return;
+    }
+    let this = if display {
+        format!("`display` records `{parameter}` as text")
+    } else {
+        format!("`{parameter}` is `{}`", written_out(ty))
+    };
+    // (A collection has no `Display` to record.)
+    let hint = if Written::Formatted.fits(attribute.ty) && !matches!(written, Written::Array(_)) {
+        format!(" (`{as_text}` records its `Display`)")
+    } else {
+        String::new()
+    };
+    findings.errors.push(syn::Error::new_spanned(
+        at,
+        format!(
+            "`{}` is {} in the semantic conventions, but {this}; record {} instead{hint}",
+            key.name,
+            attribute.ty.describe(),
+            attribute.ty.describe(),
+        ),
+    ));
+}
+
+/// `ty` as it is written (`Vec<&str>`, where its tokens print `Vec < & str >`).
+fn written_out(ty: &syn::Type) -> String {
+    let mut text = quote::ToTokens::to_token_stream(ty).to_string();
+    for (spaced, tight) in [
+        (" <", "<"),
+        ("< ", "<"),
+        (" >", ">"),
+        (" ,", ","),
+        (" :: ", "::"),
+        ("& ", "&"),
+        ("[ ", "["),
+        (" ]", "]"),
+        (" ;", ";"),
+    ] {
+        text = text.replace(spaced, tight);
+    }
+    text
+}
+
+/// What a value of type `ty` is recorded as, where its name tells.
+fn written_type(ty: &syn::Type) -> Option<Written> {
+    let element = |ty: &syn::Type| match written_type(ty)? {
+        Written::Str | Written::Char => Some(Element::Str),
+        Written::Int => Some(Element::Int),
+        Written::Float => Some(Element::Float),
+        Written::Bool => Some(Element::Bool),
+        Written::Array(_) | Written::Formatted => None,
+    };
+    match ty {
+        syn::Type::Reference(reference) => written_type(&reference.elem),
+        syn::Type::Paren(paren) => written_type(&paren.elem),
+        syn::Type::Group(group) => written_type(&group.elem),
+        syn::Type::Slice(slice) => element(&slice.elem).map(Written::Array),
+        syn::Type::Array(array) => element(&array.elem).map(Written::Array),
+        syn::Type::Path(path) if path.qself.is_none() => {
+            let last = path.path.segments.last()?;
+            let alone = path.path.segments.len() == 1;
+            match (last.ident.to_string().as_str(), &last.arguments) {
+                ("String", syn::PathArguments::None) => Some(Written::Str),
+                ("Vec", syn::PathArguments::AngleBracketed(arguments)) => {
+                    match arguments.args.first()? {
+                        syn::GenericArgument::Type(inner) => element(inner).map(Written::Array),
+                        _ => None,
+                    }
+                }
+                ("str", _) if alone => Some(Written::Str),
+                ("char", _) if alone => Some(Written::Char),
+                ("bool", _) if alone => Some(Written::Bool),
+                ("f32" | "f64", _) if alone => Some(Written::Float),
+                (
+                    "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "u8" | "u16" | "u32" | "u64"
+                    | "u128" | "usize",
+                    _,
+                ) if alone => Some(Written::Int),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
 /// What a field's value is, as far as the syntax tells.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Written {

@@ -1,0 +1,40 @@
+#![allow(unused_variables)]
+
+use otel_traced::traced;
+
+// A parameter's type written out is held to the registry's type for its key.
+#[traced]
+fn marked(#[attr("http.response.status_code")] status: &str) {}
+
+#[traced(attrs(server.port = port))]
+fn named(port: String) {}
+
+#[traced]
+fn displayed(#[attr("server.port", display)] port: u16) {}
+
+#[traced]
+fn listed(#[attr("http.request.method")] methods: Vec<&str>) {}
+
+// A string key says how to record the parameter's `Display`.
+#[traced]
+fn user(#[attr("user.id")] id: u64) {}
+
+#[traced(attrs(user.id = id))]
+fn user_named(id: u64) {}
+
+// Types that fit, and those only the compiler knows, compile.
+type Port = &'static str;
+
+#[traced(attrs(server.port = port, server.address = host))]
+fn fitting(port: u16, host: &str) {}
+
+#[traced(attrs(server.port = port))]
+fn aliased(port: Port) {}
+
+#[traced(attrs(user.id = %id))]
+fn user_displayed(#[attr("enduser.pseudo.id", display)] id: u64) {}
+
+#[traced(attrs(server.port = port.len()))]
+fn computed(port: &str) {}
+
+fn main() {}
