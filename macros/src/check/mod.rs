@@ -523,13 +523,17 @@ fn plan_recording(
         declare(&field.key, Recorded::field(field), &mut findings.errors);
     }
     for entry in &options.baggage {
-        check_baggage_key(&entry.source, &mut findings.errors);
+        // A key that is no baggage key is told so alone: renaming it would not
+        // make it one.
+        if !check_baggage_key(&entry.source, &mut findings.errors) {
+            continue;
+        }
         if !entry.renamed && !naming::is_valid_key(&entry.key.name) {
+            let key =
+                naming::suggested_key(&entry.source.name).unwrap_or_else(|| "app.key".to_owned());
             findings.errors.push(entry.key.error(format_args!(
-                "baggage key `{}` is not a valid attribute key: record it under another, `baggage(\"{}\" => {})`",
-                entry.source.name,
-                entry.source.name,
-                naming::normalized(&entry.source.name, None)
+                "baggage key `{}` is not a valid attribute key: record it under another, `baggage(\"{}\" => {key})`",
+                entry.source.name, entry.source.name,
             )));
             continue;
         }
@@ -545,8 +549,18 @@ fn plan_recording(
             &mut findings.errors,
         );
     }
-    for field in &options.set_baggage {
+    for (index, field) in options.set_baggage.iter().enumerate() {
         check_baggage_key(&field.key, &mut findings.errors);
+        // The last would win, the first lost for nothing.
+        if options.set_baggage[..index]
+            .iter()
+            .any(|earlier| earlier.key.name == field.key.name)
+        {
+            findings.errors.push(field.key.error(format_args!(
+                "baggage key `{}` is given twice in this `set_baggage`; give it once",
+                field.key.name
+            )));
+        }
     }
     defaults.retain_mut(|default| {
         let mut declared = explicit
@@ -601,7 +615,8 @@ fn not_configured(cfg: &[syn::Attribute]) -> syn::Attribute {
 }
 
 /// A W3C Baggage key: a token, visible ASCII without separators.
-fn check_baggage_key(key: &Key, errors: &mut Errors) {
+/// Whether `key` is a W3C Baggage key; an error where it is not.
+fn check_baggage_key(key: &Key, errors: &mut Errors) -> bool {
     let valid = !key.name.is_empty()
         && key
             .name
@@ -613,6 +628,7 @@ fn check_baggage_key(key: &Key, errors: &mut Errors) {
             key.name
         )));
     }
+    valid
 }
 
 /// A parameter whose name suggests a secret is not recorded by default (DESIGN §3),

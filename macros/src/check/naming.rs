@@ -351,6 +351,20 @@ pub(crate) fn is_valid_key(key: &str) -> bool {
     well_formed(key)
 }
 
+/// The key `name` suggests, as an annotation writes it (quoted where a segment
+/// starts with a digit: `"2fa"`, no path); `None` where what is left would fail
+/// again (nothing but separators, the reserved `otel.` namespace).
+pub(crate) fn suggested_key(name: &str) -> Option<String> {
+    let key = normalized(name, None);
+    if !well_formed(&key) || !says_something(&key) || is_reserved(&key) {
+        return None;
+    }
+    let a_path = key
+        .split('.')
+        .all(|segment| segment.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_'));
+    Some(if a_path { key } else { format!("\"{key}\"") })
+}
+
 /// A key taken from a parameter's name. The name is valid Rust but may not be a
 /// valid key (a `#[allow(non_snake_case)]` or non-ASCII name): a warning, since the
 /// code compiled before and the fix is one attribute.
