@@ -55,3 +55,7 @@ fn empty_consumer_group(headers: &Headers) {}
 fn consumer_group_elsewhere(request: http::Request<()>) {}
 
 fn main() {}
+
+// A destination with a variable part: the advice is a fixed one's, not an HTTP route's.
+#[traced_rpc(messaging, send, system = "activemq", operation_name = "SEND", destination = "/queue/{tenant}", carrier = headers)]
+fn templated_destination(headers: &mut Headers) {}

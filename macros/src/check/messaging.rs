@@ -164,7 +164,11 @@ pub(crate) fn check_messaging(
         (written, &operation_name, destination_valid)
     {
         let name = messaging_name(operation_name, destination.as_deref());
-        check_name(&LitStr::new(&name, written.span()), NameKind::Span, errors);
+        check_name(
+            &LitStr::new(&name, written.span()),
+            NameKind::BoundarySpan,
+            errors,
+        );
     }
     if let Some(refused) = refused_batch(traced, rpc, operation) {
         errors.push(refused);

@@ -82,6 +82,9 @@ impl Findings {
 pub(crate) enum NameKind {
     /// `name = ".."` of `#[traced]`.
     Span,
+    /// The span name a boundary makes of its parts (a messaging operation and
+    /// destination, a gRPC service and method), whose braces are no HTTP route's.
+    BoundarySpan,
     /// The name of `event!("..")`.
     Event,
 }
@@ -91,23 +94,34 @@ pub(crate) enum NameKind {
 pub(crate) fn check_name(name: &LitStr, kind: NameKind, errors: &mut Errors) {
     let value = name.value();
     let what = match kind {
-        NameKind::Span => "span name",
+        NameKind::Span | NameKind::BoundarySpan => "span name",
         NameKind::Event => "event name",
     };
-    let problem = if value.is_empty() {
+    let problem = if value.trim().is_empty() {
+        let empty = if value.is_empty() {
+            "empty"
+        } else {
+            "only white space"
+        };
         Some(match kind {
-            NameKind::Span => {
-                format!("the {what} is empty; give a name or remove `name =` to use the function's")
-            }
-            NameKind::Event => format!("the {what} is empty; name the event"),
+            NameKind::Span | NameKind::BoundarySpan => format!(
+                "the {what} is {empty}; give a name or remove `name =` to use the function's"
+            ),
+            NameKind::Event => format!("the {what} is {empty}; name the event"),
         })
     } else if value.len() > MAX_NAME_BYTES {
         Some(format!(
             "the {what} is {} bytes long; the limit is {MAX_NAME_BYTES}",
             value.len()
         ))
-    } else if value.chars().any(char::is_control) {
-        Some(format!("the {what} contains a control character"))
+    } else if value
+        .chars()
+        .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
+    {
+        // A line or paragraph separator breaks a line as a newline does.
+        Some(format!(
+            "the {what} contains a control character or a line separator"
+        ))
     } else if value.contains(['{', '}']) {
         // `GET /users/{id}`: an HTTP span's name, which `#[traced_rpc]` makes of
         // the method and the route.
@@ -208,6 +222,13 @@ pub(crate) fn check_key(key: &Key, field: Option<&Field>, findings: &mut Finding
         findings.errors.push(key.error(format_args!(
             "`{}` is not a valid attribute key: {rule}{example}",
             key.name,
+        )));
+        return;
+    }
+    if !says_something(&key.name) {
+        findings.errors.push(key.error(format_args!(
+            "`{}` is not a valid attribute key: each segment needs a letter or a digit, as in `order.id`",
+            key.name
         )));
         return;
     }

@@ -366,7 +366,11 @@ fn grpc_method(traced: &TracedFn, rpc: &RpcOptions, errors: &mut Errors) -> Opti
         ));
         return None;
     }
-    check_name(&LitStr::new(&full, service.span()), NameKind::Span, errors);
+    check_name(
+        &LitStr::new(&full, service.span()),
+        NameKind::BoundarySpan,
+        errors,
+    );
     Some(Protocol::Grpc { method: full })
 }
 
