@@ -1,5 +1,5 @@
 //! A gRPC method is an identifier, as in the .proto file.
-#![allow(unused_variables)]
+#![allow(unused_variables, non_snake_case)]
 
 use otel_traced::traced_rpc;
 use tonic::Request;
@@ -12,5 +12,12 @@ fn empty(request: Request<()>) {}
 
 #[traced_rpc(service = "shop.v1.Inventory", method = "reserve-stock")]
 fn dashed(request: Request<()>) {}
+
+// The function's name, when it names the method, is held to the same rule.
+#[traced_rpc(service = "shop.v1.Inventory")]
+fn réserver(request: Request<()>) {}
+
+#[traced_rpc(service = "shop.v1.Inventory")]
+fn __(request: Request<()>) {}
 
 fn main() {}

@@ -12,4 +12,8 @@ fn reserve(request: Request<()>) {}
 #[traced_rpc(service = "shop.v1.Inventory", method = "Methodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethod")]
 fn reserve_more(request: Request<()>) {}
 
+// The function's name is the method's, and the long part.
+#[traced_rpc(service = "shop.v1.Inventory")]
+fn methodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethodethod(request: Request<()>) {}
+
 fn main() {}

@@ -343,7 +343,27 @@ fn grpc_method(traced: &TracedFn, rpc: &RpcOptions, errors: &mut Errors) -> Opti
             }
             value
         }
-        None => upper_camel_case(&traced.function.sig.ident),
+        None => {
+            let function = &traced.function.sig.ident;
+            let method = upper_camel_case(function);
+            // A function named in other letters (`réserver`) or of underscores
+            // alone names no method a .proto file can declare.
+            if !is_identifier(&method) {
+                let made = if method.is_empty() {
+                    "an empty gRPC method name".to_owned()
+                } else {
+                    format!(
+                        "the gRPC method name `{method}`, which is no identifier a .proto file declares"
+                    )
+                };
+                errors.push(syn::Error::new(
+                    function.span(),
+                    format!("the function's name makes {made}: name the method with `method = \"..\"`, as in the .proto file"),
+                ));
+                return None;
+            }
+            method
+        }
     };
     let full = format!("{name}/{method}");
     // Service and method are identifiers, so the span name can only break the
