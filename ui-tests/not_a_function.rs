@@ -20,6 +20,26 @@ impl State {
 #[traced]
 const LIMIT: u64 = 10;
 
+#[traced]
+static NAME: &str = "shop";
+
+#[traced]
+union Bits {
+    whole: u32,
+}
+
+#[traced]
+trait Ledger {}
+
+#[traced]
+mod billing {}
+
+#[traced]
+type Id = u64;
+
+#[traced]
+use std::fmt::Write as _;
+
 trait Store {
     #[traced]
     fn load(&self, id: u64) -> u64;
@@ -35,5 +55,5 @@ unsafe extern "C" {
 }
 
 fn main() {
-    let _ = (Order { id: 1 }.id, State::Open, LIMIT);
+    let _ = (Order { id: 1 }.id, State::Open, LIMIT, NAME);
 }

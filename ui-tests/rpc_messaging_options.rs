@@ -51,6 +51,9 @@ fn consumer_group_of_a_producer(headers: &mut Headers) {}
 #[traced_rpc(messaging, process, system = "kafka", destination = "orders", consumer_group = " ", carrier = headers)]
 fn empty_consumer_group(headers: &Headers) {}
 
+#[traced_rpc(messaging, process, system = "kafka", destination = "orders", consumer_group = "billing\nteam", carrier = headers)]
+fn control_character_in_consumer_group(headers: &Headers) {}
+
 #[traced_rpc(http, consumer_group = "billing")]
 fn consumer_group_elsewhere(request: http::Request<()>) {}
 
