@@ -544,7 +544,7 @@ impl Config {
     }
 
     /// The propagators the builder call or `OTEL_PROPAGATORS` chooses, each once.
-    fn chosen_propagators(&self) -> Result<Vec<Propagator>, InitError> {
+    pub(crate) fn chosen_propagators(&self) -> Result<Vec<Propagator>, InitError> {
         Ok(once_each(match &self.propagators {
             Some(propagators) => propagators.clone(),
             None => propagators(&self.vars)?,

@@ -621,6 +621,11 @@ fn forget_installed_settings() {
 /// that build and install their own provider (and exporters, and propagators). The
 /// guard stops that when dropped, but does not shut the application's provider
 /// down: it is theirs. `dropped_spans()` is always 0 here, as we see none of it.
+/// The application's global propagator is used as it is; where it set none and
+/// `OTEL_PROPAGATORS` names some (`none` too), those are installed, as `init()`
+/// installs them (a bad value is an [`InitError`]): boundaries would otherwise
+/// fall back to W3C Trace Context and Baggage, and an edge service told to
+/// continue no caller's trace would.
 ///
 /// ```no_run
 /// use otel_traced::sdk::trace::SdkTracerProvider;
@@ -631,7 +636,16 @@ fn forget_installed_settings() {
 /// # Ok::<(), otel_traced::InitError>(())
 /// ```
 pub fn use_global_provider() -> Result<Guard, InitError> {
+    let unset =
+        opentelemetry::global::get_text_map_propagator(|global| global.fields().next().is_none());
+    let propagators = match std::env::var_os("OTEL_PROPAGATORS") {
+        Some(_) if unset => Some(Config::from_env().chosen_propagators()?),
+        _ => None,
+    };
     route::install(route::Destination::Global).map_err(|_| InitError::AlreadyInitialized)?;
+    if let Some(propagators) = propagators {
+        install_propagators(&propagators);
+    }
     // The environment's limit and conventions, not those a guard still shutting
     // down left.
     forget_installed_settings();

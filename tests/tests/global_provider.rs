@@ -415,3 +415,53 @@ fn an_errors_strings_are_cut_to_the_limit_for_the_applications_provider() {
         assert_eq!(value, Some(5), "{key}: {given_up:?}");
     }
 }
+
+#[otel_traced::traced_rpc(http, route = "/orders")]
+fn serve_order(request: &http::Request<()>) {
+    let _ = request;
+}
+
+/// A caller's trace id, from the internet.
+const CALLERS_TRACE: &str = "0af7651916cd43dd8448eb211c80319c";
+
+/// The trace id of the span a request carrying a caller's `traceparent` opens,
+/// under `use_global_provider()` with the environment as it is.
+fn served_trace_id() -> String {
+    let kept = Kept::default();
+    let provider = SdkTracerProvider::builder()
+        .with_span_processor(kept.clone())
+        .build();
+    global::set_tracer_provider(provider.clone());
+    let guard = otel_traced::use_global_provider().expect("installed");
+    let request = http::Request::builder()
+        .header(
+            "traceparent",
+            format!("00-{CALLERS_TRACE}-b7ad6b7169203331-01"),
+        )
+        .body(())
+        .unwrap();
+    serve_order(&request);
+    drop(guard);
+    let spans = kept.0.lock().unwrap().clone();
+    assert_eq!(spans.len(), 1);
+    spans[0].span_context.trace_id().to_string()
+}
+
+#[test]
+fn an_unset_global_propagator_is_the_environments_none_or_else_w3c() {
+    if std::env::var_os(otel_traced_tests::CHILD).is_some() {
+        let continued = served_trace_id() == CALLERS_TRACE;
+        assert_eq!(
+            continued,
+            std::env::var("OTEL_PROPAGATORS").as_deref() != Ok("none"),
+            "told to carry no trace, a server continues none"
+        );
+        return;
+    }
+    for propagators in [&[][..], &[("OTEL_PROPAGATORS", "none")]] {
+        otel_traced_tests::passes_in_a_child_process(
+            "an_unset_global_propagator_is_the_environments_none_or_else_w3c",
+            propagators,
+        );
+    }
+}
