@@ -3,7 +3,7 @@
 //! terminal), and the plain tree `Captured::tree` returns (no timings, so tests can
 //! compare it exactly).
 
-use opentelemetry::trace::{SpanId, SpanKind, Status};
+use opentelemetry::trace::{SpanId, SpanKind, Status, TraceId};
 use opentelemetry::{Array, KeyValue, Value};
 use opentelemetry_sdk::trace::SpanData;
 use std::borrow::Cow;
@@ -77,14 +77,27 @@ impl Row<'_> {
     }
 }
 
+/// A span's place in the trees: its trace and its own id, or its parent's. (Of
+/// several traces, as a capture holds, a span id one reuses in another names no
+/// parent there.)
+type Place = (TraceId, SpanId);
+
+fn place_of(span: &SpanData) -> Place {
+    (span.span_context.trace_id(), span.span_context.span_id())
+}
+
+fn parent_place(span: &SpanData) -> Place {
+    (span.span_context.trace_id(), span.parent_span_id)
+}
+
 /// The rows of every tree in `spans`, in display order.
 fn rows(spans: &[SpanData]) -> Vec<Row<'_>> {
-    let present: HashSet<SpanId> = spans.iter().map(|s| s.span_context.span_id()).collect();
-    let mut children: HashMap<SpanId, Vec<&SpanData>> = HashMap::new();
+    let present: HashSet<Place> = spans.iter().map(place_of).collect();
+    let mut children: HashMap<Place, Vec<&SpanData>> = HashMap::new();
     let mut roots = Vec::new();
     for span in spans {
-        if present.contains(&span.parent_span_id) {
-            children.entry(span.parent_span_id).or_default().push(span);
+        if present.contains(&parent_place(span)) {
+            children.entry(parent_place(span)).or_default().push(span);
         } else {
             roots.push(span);
         }
@@ -118,7 +131,7 @@ const MAX_DRAWN_DEPTH: usize = 32;
 /// deep renders without that many frames on the export thread's stack.
 fn push_tree<'a>(
     root: &'a SpanData,
-    children: &HashMap<SpanId, Vec<&'a SpanData>>,
+    children: &HashMap<Place, Vec<&'a SpanData>>,
     drawn: &mut HashSet<*const SpanData>,
     rows: &mut Vec<Row<'a>>,
 ) {
@@ -147,7 +160,7 @@ fn push_tree<'a>(
         };
         rows.push(Row { prefix, span });
         let own = children
-            .get(&span.span_context.span_id())
+            .get(&place_of(span))
             .map(Vec::as_slice)
             .unwrap_or_default();
         for (index, child) in own.iter().enumerate().rev() {
@@ -557,6 +570,20 @@ pub(crate) mod tests {
             status: Status::Unset,
             instrumentation_scope: InstrumentationScope::builder("test").build(),
         }
+    }
+
+    #[test]
+    fn a_span_id_of_one_trace_names_no_parent_in_another() {
+        // A peer that reused, for trace 2, the span id of trace 1's root.
+        let spans = [
+            span(1, 1, 0, "request"),
+            span(2, 2, 1, "elsewhere"),
+            span(1, 3, 1, "child"),
+        ];
+        assert_eq!(
+            render_trees(&spans, Style::Plain),
+            "request\n└─ child\nelsewhere\n"
+        );
     }
 
     #[test]
