@@ -198,7 +198,13 @@ pub(crate) fn exception_targets() -> (bool, bool) {
 
 /// Emits the exception log record of the conventions (event name `exception`,
 /// severity ERROR, the `exception.*` attributes), linked to the span it ended.
+/// None where telemetry is suppressed (an exporter's own calls, which the SDK runs
+/// so): the record below attaches a context of its own, which would lose that, and
+/// a failing export of the logs would make a record of its failure, then another.
 pub(crate) fn emit_exception(span: &SpanContext, attributes: &[KeyValue]) {
+    if opentelemetry::Context::is_current_telemetry_suppressed() {
+        return;
+    }
     with_loggers(
         |_| None,
         |loggers| {

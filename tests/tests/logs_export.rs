@@ -608,3 +608,29 @@ async fn with_tenant() {
 async fn fall_in_task() {
     panic!("the task fell");
 }
+
+#[test]
+fn no_exception_record_is_made_where_telemetry_is_suppressed() {
+    let _turn = turn();
+    let receiver = Receiver::start(Transport::Grpc);
+    let guard = install(
+        &receiver,
+        Transport::Grpc,
+        &[("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "logs")],
+    );
+    {
+        // As an exporter's own calls run.
+        let _suppressed = otel_traced::opentelemetry::Context::enter_telemetry_suppressed_scope();
+        let _ = reserve("sku-9");
+    }
+    let _ = reserve("sku-10");
+    guard.shutdown().expect("everything exported");
+    let records = receiver.log_records();
+    let exceptions = exception_records(&records);
+    assert_eq!(exceptions.len(), 1, "{records:#?}");
+    let logged = records
+        .iter()
+        .find(|record| body(record) == "reserving sku-10")
+        .expect("the body's own record");
+    assert_eq!(exceptions[0].span_id, logged.span_id);
+}
