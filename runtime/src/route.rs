@@ -518,6 +518,14 @@ impl CaptureRoute {
             .or_else(|| crate::thread_exit::map_current(Self::open_in).flatten())
     }
 
+    /// Whether the current context is a running capture's (what its calls record
+    /// stays in it, apart from the pipelines the process installed).
+    pub(crate) fn holds_current() -> bool {
+        captures_active()
+            && crate::thread_exit::map_current(|current| Self::for_parent(current).is_some())
+                .unwrap_or(false)
+    }
+
     /// The route `context` carries, unless its capture is closed.
     fn open_in(context: &Context) -> Option<CaptureRoute> {
         context

@@ -478,7 +478,7 @@ fn record_exception(
         within_length_limit(error_type.into()),
     ));
     let mut exception = exception_attributes(error_type, message, extra);
-    let (as_event, as_log) = crate::logs::exception_targets();
+    let (as_event, as_log) = recorded_exception_targets();
     if as_log {
         crate::logs::emit_exception(span.span_context(), &exception);
     }
@@ -489,6 +489,18 @@ fn record_exception(
         span.add_event("exception", exception);
     }
     crate::kept::set_automatic(span, Status::error(truncated(description)));
+}
+
+/// Where a recorded span's exception goes: as [`crate::logs::exception_targets`]
+/// says, but a capture's span keeps it as its event, as a capture is isolated from
+/// what the process installed: the logs pipeline is another installation's.
+fn recorded_exception_targets() -> (bool, bool) {
+    let targets = crate::logs::exception_targets();
+    if targets.1 && crate::route::CaptureRoute::holds_current() {
+        (true, false)
+    } else {
+        targets
+    }
 }
 
 /// Where the exception of a call whose span does not record is logged, if it is:

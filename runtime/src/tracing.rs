@@ -96,7 +96,9 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::layer::Filter<S
         let metadata = event.metadata();
         let failure = *metadata.level() == tracing_core::Level::ERROR
             || metadata.fields().field("error").is_some();
-        if !failure && crate::logs::exported() {
+        // (In a capture, an event is its span's as without logs: a capture is
+        // isolated from the logs pipeline the process installed.)
+        if !failure && crate::logs::exported() && !crate::route::CaptureRoute::holds_current() {
             return false;
         }
         // A span sampled out records no event: not formatted for it either.

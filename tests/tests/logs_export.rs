@@ -634,3 +634,33 @@ fn no_exception_record_is_made_where_telemetry_is_suppressed() {
         .expect("the body's own record");
     assert_eq!(exceptions[0].span_id, logged.span_id);
 }
+
+#[test]
+fn a_capture_keeps_its_exceptions_and_events_as_span_events_under_logs() {
+    let _turn = turn();
+    let receiver = Receiver::start(Transport::Grpc);
+    let guard = install(
+        &receiver,
+        Transport::Grpc,
+        &[("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "logs")],
+    );
+    let captured = otel_traced::testing::capture(|| {
+        let _ = reserve("sku-c");
+        tracing::info_span!("tracked").in_scope(|| tracing::info!("noted"));
+    });
+    guard.shutdown().expect("everything exported");
+    let reserved = captured.find("reserve").expect("its span");
+    assert!(
+        reserved
+            .events
+            .iter()
+            .any(|event| event.name == "exception"),
+        "isolated from the logs installed: {reserved:#?}"
+    );
+    let tracked = captured.find("tracked").expect("the tracing span");
+    assert!(
+        tracked.events.iter().any(|event| event.name == "noted"),
+        "{tracked:#?}"
+    );
+    assert!(exception_records(&receiver.log_records()).is_empty());
+}
