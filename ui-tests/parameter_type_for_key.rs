@@ -9,8 +9,12 @@ fn marked(#[attr("http.response.status_code")] status: &str) {}
 #[traced(attrs(server.port = port))]
 fn named(port: String) {}
 
+// `display` formats only a value of no other kind: a `u64` is recorded as one.
 #[traced]
-fn displayed(#[attr("server.port", display)] port: u16) {}
+fn displayed(#[attr("enduser.pseudo.id", display)] id: u64) {}
+
+#[traced(attrs("db.query.parameter.0" = id))]
+fn template(id: i64) {}
 
 #[traced]
 fn listed(#[attr("http.request.method")] methods: Vec<&str>) {}
@@ -32,7 +36,10 @@ fn fitting(port: u16, host: &str) {}
 fn aliased(port: Port) {}
 
 #[traced(attrs(user.id = %id))]
-fn user_displayed(#[attr("enduser.pseudo.id", display)] id: u64) {}
+fn user_displayed(#[skip] id: u64) {}
+
+#[traced]
+fn port_displayed(#[attr("server.port", display)] port: u16) {}
 
 #[traced(attrs(server.port = port.len()))]
 fn computed(port: &str) {}

@@ -46,7 +46,7 @@ struct Order {
         test.id = 7,
     )
 )]
-fn place(order: &Order, #[attr("user.id", display)] user: u64, #[attr("db.query.text", display)] query: &str) -> u64 {
+fn place(order: &Order, #[attr("user.id")] user: &str, #[attr("db.query.text", display)] query: &str) -> u64 {
     record!(db.response.returned_rows = -1, cache.hit = false, "messaging.destination.name" = "orders");
     event!("placed", http.response.status_code = 201, reason = %"ok", lines = ?order.lines);
     let _ = (user, query);
@@ -58,5 +58,5 @@ fn main() {
         id: 7,
         lines: vec![1, 2],
     };
-    assert_eq!(place(&order, 1, "SELECT 1"), 7);
+    assert_eq!(place(&order, "ada", "SELECT 1"), 7);
 }

@@ -461,14 +461,12 @@ fn plan_recording(
                     Some(literal) => {
                         let key = Key::from(literal);
                         check_key(&key, None, findings);
-                        let as_text = format!("#[attr({}, display)]", literal.to_token_stream());
+                        let as_text = format!(
+                            "`#[skip]` it and write `attrs({} = %{ident})`: `%` records its `Display`",
+                            naming::written_key(&key.name)
+                        );
                         naming::check_parameter_recorded(
-                            &key,
-                            ident,
-                            &param.ty,
-                            (*display, &as_text),
-                            &param.ty,
-                            findings,
+                            &key, ident, &param.ty, &as_text, &param.ty, findings,
                         );
                         key
                     }
@@ -510,12 +508,15 @@ fn plan_recording(
         if let Some((parameter, ty)) = parameter_named(&field.value, &traced.params)
             && field.format == crate::fields::Format::Typed
         {
-            let as_text = format!("{} = %{parameter}", field.key.name);
+            let as_text = format!(
+                "`{} = %{parameter}` records its `Display`",
+                naming::written_key(&field.key.name)
+            );
             naming::check_parameter_recorded(
                 &field.key,
                 parameter,
                 ty,
-                (false, &as_text),
+                &as_text,
                 &field.value,
                 findings,
             );

@@ -380,10 +380,23 @@ pub(crate) fn suggested_key(name: &str) -> Option<String> {
     if !well_formed(&key) || !says_something(&key) || is_reserved(&key) {
         return None;
     }
-    let a_path = key
-        .split('.')
-        .all(|segment| segment.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_'));
-    Some(if a_path { key } else { format!("\"{key}\"") })
+    Some(written_key(&key))
+}
+
+/// `key` as an annotation writes it: a path where its segments are identifiers
+/// (`user.id`), else quoted (`"2fa"`, `"k8s.pod.label.app-tier"`).
+pub(crate) fn written_key(key: &str) -> String {
+    let a_path = key.split('.').all(|segment| {
+        segment.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && segment
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    });
+    if a_path {
+        key.to_owned()
+    } else {
+        format!("\"{key}\"")
+    }
 }
 
 /// A key taken from a parameter's name. The name is valid Rust but may not be a
@@ -527,16 +540,17 @@ pub(crate) fn check_string_recorded(key: &Key, findings: &mut Findings) {
 }
 
 /// A parameter recorded under `key` (`#[attr("key")]`, `attrs(key = param)`), of
-/// type `ty` as written, formatted as text when `display`: an error at `at` where
-/// the type is one the syntax tells (a primitive, `str`, `String`, a slice, array
-/// or `Vec` of them, through references) and the registry holds another for the
-/// key; `as_text` is how the annotation records it formatted, which a string key
-/// takes. Other types are the compiler's to know.
+/// type `ty` as written: an error at `at` where the type is one the syntax tells
+/// (a primitive, `str`, `String`, a slice, array or `Vec` of them, through
+/// references) and the registry holds another for the key; `as_text` says how to
+/// record it formatted, which a string key takes. Such a type is recorded as it is
+/// also under `#[attr(.., display)]`, which formats only a value of no other kind.
+/// Other types are the compiler's to know.
 pub(crate) fn check_parameter_recorded(
     key: &Key,
     parameter: &syn::Ident,
     ty: &syn::Type,
-    (display, as_text): (bool, &str),
+    as_text: &str,
     at: &dyn quote::ToTokens,
     findings: &mut Findings,
 ) {
@@ -547,25 +561,16 @@ pub(crate) fn check_parameter_recorded(
     else {
         return;
     };
-    let written = if display {
-        Written::Formatted
-    } else {
-        match written_type(ty) {
-            Some(written) => written,
-            None => return,
-        }
+    let Some(written) = written_type(ty) else {
+        return;
     };
     if written.fits(attribute.ty) {
         return;
     }
-    let this = if display {
-        format!("`display` records `{parameter}` as text")
-    } else {
-        format!("`{parameter}` is `{}`", written_out(ty))
-    };
+    let this = format!("`{parameter}` is `{}`", written_out(ty));
     // (A collection has no `Display` to record.)
     let hint = if Written::Formatted.fits(attribute.ty) && !matches!(written, Written::Array(_)) {
-        format!(" (`{as_text}` records its `Display`)")
+        format!(" ({as_text})")
     } else {
         String::new()
     };
