@@ -135,13 +135,18 @@ struct ExitSafe<L>(L);
 
 impl<S: Subscriber, L: Layer<S>> Layer<S> for ExitSafe<L> {
     fn on_enter(&self, id: &Id, cx: tracing_subscriber::layer::Context<'_, S>) {
-        if crate::thread_exit::context_reachable() {
+        if enterable() {
             self.0.on_enter(id, cx);
+            GUARDS_MARKED.with(|marked| {
+                if !marked.replace(true) {
+                    GUARDS_MARKER.with(|_| ());
+                }
+            });
         }
     }
 
     fn on_exit(&self, id: &Id, cx: tracing_subscriber::layer::Context<'_, S>) {
-        if crate::thread_exit::context_reachable() {
+        if enterable() {
             self.0.on_exit(id, cx);
         }
     }
@@ -231,6 +236,35 @@ impl<S: Subscriber, L: Layer<S>> Layer<S> for ExitSafe<L> {
         // SAFETY: as the caller's contract, passed on to the layer this one wraps.
         unsafe { self.0.downcast_raw(id) }
     }
+}
+
+/// Whether `tracing-opentelemetry` may enter and leave spans on this thread: the
+/// API's context reachable ([`crate::thread_exit`]), and the layer's own
+/// thread-local (the guards of the spans it entered), made when it first entered
+/// one here, not destroyed yet. A thread that reached the context, then made a
+/// thread-local whose destructor enters a span, then entered its first span, has
+/// the layer's thread-local destroyed first when it exits, the context still
+/// alive.
+fn enterable() -> bool {
+    crate::thread_exit::context_reachable() && GUARDS_MARKER_ALIVE.with(std::cell::Cell::get)
+}
+
+/// Destroyed with the layer's thread-local: made right after it, so destroyed just
+/// before it, and says so.
+struct GuardsMarker;
+
+impl Drop for GuardsMarker {
+    fn drop(&mut self) {
+        GUARDS_MARKER_ALIVE.with(|alive| alive.set(false));
+    }
+}
+
+thread_local! {
+    /// Whether the marker was made on this thread.
+    static GUARDS_MARKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// False once the marker is destroyed. (No destructor: readable to the end.)
+    static GUARDS_MARKER_ALIVE: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+    static GUARDS_MARKER: GuardsMarker = const { GuardsMarker };
 }
 
 /// Sets the global `tracing` subscriber in one call: [`layer`], and lines on

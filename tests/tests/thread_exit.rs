@@ -112,7 +112,18 @@ impl Drop for SpanOnExit {
     }
 }
 
+/// Enters a `tracing` span made while the context lived, when its thread exits.
+struct EnterOnExit;
+
+impl Drop for EnterOnExit {
+    fn drop(&mut self) {
+        let kept = KEPT.get().expect("made on the main thread");
+        assert_eq!(kept.in_scope(|| 8), 8, "the kept span's work still runs");
+    }
+}
+
 thread_local! {
+    static ENTER_ON_EXIT: EnterOnExit = const { EnterOnExit };
     static FLUSH_ON_EXIT: FlushOnExit = const { FlushOnExit };
     static SPAWN_ON_EXIT: SpawnOnExit = const { SpawnOnExit };
     static SPAN_ON_EXIT: SpanOnExit = const { SpanOnExit };
@@ -182,6 +193,20 @@ fn child() {
     })
     .join()
     .expect("the thread exits cleanly");
+    // The context and `tracing`'s own thread-locals reached first (a span entered
+    // under another subscriber), the destructor's thread-local made next, and our
+    // layer's (the guards of the spans it entered) last: destroyed before the
+    // destructor runs, while the others still live.
+    std::thread::spawn(|| {
+        continued(&otel_traced::opentelemetry::trace::SpanContext::NONE);
+        tracing::subscriber::with_default(tracing_subscriber::registry(), || {
+            tracing::info_span!("elsewhere").in_scope(|| ());
+        });
+        ENTER_ON_EXIT.with(|_| ());
+        KEPT.get().expect("made on the main thread").in_scope(|| ());
+    })
+    .join()
+    .expect("the thread exits cleanly");
     exit_past_the_context();
     // A thread that only resumes a future opened elsewhere reaches the context
     // first through the span's poll: the check is made there, while the context
@@ -208,6 +233,7 @@ fn child() {
             "flush",
             "continued",
             "flush",
+            "continued",
             "continued",
             "flush_later"
         ],
