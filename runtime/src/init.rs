@@ -623,9 +623,10 @@ fn forget_installed_settings() {
 /// down: it is theirs. `dropped_spans()` is always 0 here, as we see none of it.
 /// The application's global propagator is used as it is; where it set none and
 /// `OTEL_PROPAGATORS` names some (`none` too), those are installed, as `init()`
-/// installs them (a bad value is an [`InitError`]): boundaries would otherwise
-/// fall back to W3C Trace Context and Baggage, and an edge service told to
-/// continue no caller's trace would.
+/// installs them: boundaries would otherwise fall back to W3C Trace Context and
+/// Baggage, and an edge service told to continue no caller's trace would. (A
+/// value naming one we do not have, which the application may install itself, is
+/// said on stderr, and the fallback stays.)
 ///
 /// ```no_run
 /// use otel_traced::sdk::trace::SdkTracerProvider;
@@ -638,8 +639,18 @@ fn forget_installed_settings() {
 pub fn use_global_provider() -> Result<Guard, InitError> {
     let unset =
         opentelemetry::global::get_text_map_propagator(|global| global.fields().next().is_none());
+    // Not an error here: the variable may name a propagator the application's own
+    // set-up installs (b3) after this call.
     let propagators = match std::env::var_os("OTEL_PROPAGATORS") {
-        Some(_) if unset => Some(Config::from_env().chosen_propagators()?),
+        Some(_) if unset => match Config::from_env().chosen_propagators() {
+            Ok(chosen) => Some(chosen),
+            Err(error) => {
+                crate::tell(format_args!(
+                    "{error}; boundaries use W3C Trace Context and Baggage until the application sets a propagator"
+                ));
+                None
+            }
+        },
         _ => None,
     };
     route::install(route::Destination::Global).map_err(|_| InitError::AlreadyInitialized)?;
