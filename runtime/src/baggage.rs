@@ -352,6 +352,26 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_added_leaves_the_header_with_the_members_it_was_measured_against() {
+        use opentelemetry::propagation::TextMapPropagator as _;
+        // `b` travels (6002 bytes escaped), `c` (2502) does not fit beside it.
+        let context = Context::new().with_baggage([
+            KeyValue::new("b", "é".repeat(1000)),
+            KeyValue::new("c", "z".repeat(2500)),
+        ]);
+        // 1500 bytes, 400 of them `+`: 1502 as the grammar escapes it, beside `b`.
+        let value = format!("{}{}", "+".repeat(400), "x".repeat(1100));
+        let added = added(&context, key_values([("a", value)]));
+        let mut headers = std::collections::HashMap::new();
+        crate::propagation::BaggagePropagator::new().inject_context(&added, &mut headers);
+        let sent: Vec<&str> = headers["baggage"]
+            .split(',')
+            .map(|member| member.split('=').next().unwrap_or_default())
+            .collect();
+        assert_eq!(sent, ["a", "b"], "b still travels");
+    }
+
+    #[test]
     fn of_two_entries_of_one_key_the_last_is_measured_and_kept() {
         // The second "k" (6000 escaped bytes) replaces the first; "m" (4200 more)
         // would pass 8192 with it.

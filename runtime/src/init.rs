@@ -338,8 +338,9 @@ impl Guard {
         )
     }
 
-    /// Spans lost so far: dropped from a full queue, or in an export that failed
-    /// (not those still waiting in the queue). A full queue's drops are seen when
+    /// Spans lost so far: dropped from a full queue, in an export that failed, or
+    /// by the console when its output failed (not those still waiting in the
+    /// queue). A full queue's drops are seen when
     /// a batch leaves it, so the count may lag them a batch; the shutdown's count
     /// ([`ShutdownError::dropped_spans`]) is exact. Spans a collector took but
     /// rejected in part (its answer's partial success) are not seen.

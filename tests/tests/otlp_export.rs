@@ -320,7 +320,7 @@ fn a_header_that_cannot_be_sent_is_an_init_error_over_both_protocols() {
         .expect_err("a header that cannot be sent");
         assert_eq!(
             error.to_string(),
-            "OTEL_EXPORTER_OTLP_HEADERS=\"x-tenant=<hidden>\" is not valid: it accepts comma-separated name=value pairs, names as HTTP headers have them, values percent-encoded (no control character once decoded)",
+            "OTEL_EXPORTER_OTLP_HEADERS=\"x-tenant=<hidden>\" is not valid: it accepts comma-separated name=value pairs, percent-encoded, names as HTTP headers have them, values with no control character once decoded",
             "{protocol}"
         );
     }

@@ -404,21 +404,21 @@ fn headers_compression_timeout_and_certificate() {
     };
     assert_eq!(
         with("OTEL_EXPORTER_OTLP_HEADERS", "broken"),
-        "OTEL_EXPORTER_OTLP_HEADERS=\"<hidden>\" is not valid: it accepts comma-separated name=value pairs, names as HTTP headers have them, values percent-encoded (no control character once decoded)"
+        "OTEL_EXPORTER_OTLP_HEADERS=\"<hidden>\" is not valid: it accepts comma-separated name=value pairs, percent-encoded, names as HTTP headers have them, values with no control character once decoded"
     );
     assert_eq!(
         with(
             "OTEL_EXPORTER_OTLP_HEADERS",
             "x-api-key=s3cr3t, dataset,x-team=%zz"
         ),
-        "OTEL_EXPORTER_OTLP_HEADERS=\"x-api-key=<hidden>,<hidden>,x-team=<hidden>\" is not valid: it accepts comma-separated name=value pairs, names as HTTP headers have them, values percent-encoded (no control character once decoded)",
+        "OTEL_EXPORTER_OTLP_HEADERS=\"x-api-key=<hidden>,<hidden>,x-team=<hidden>\" is not valid: it accepts comma-separated name=value pairs, percent-encoded, names as HTTP headers have them, values with no control character once decoded",
         "the headers' values are secrets (API keys): never shown"
     );
     // Written as curl takes a header: the name holds the credentials.
     let curl_style = "Authorization: Basic dXNlcjpwYXNzd29yZA==";
     assert_eq!(
         with("OTEL_EXPORTER_OTLP_HEADERS", curl_style),
-        "OTEL_EXPORTER_OTLP_HEADERS=\"<hidden>\" is not valid: it accepts comma-separated name=value pairs, names as HTTP headers have them, values percent-encoded (no control character once decoded)",
+        "OTEL_EXPORTER_OTLP_HEADERS=\"<hidden>\" is not valid: it accepts comma-separated name=value pairs, percent-encoded, names as HTTP headers have them, values with no control character once decoded",
     );
     let printed = format!(
         "{:?}",
@@ -886,7 +886,7 @@ fn signal_specific_variables_are_checked_like_the_general_ones() {
     for unsendable in ["a=%zz", "a=%00", "a=x%0D%0Ay", "a=%7F"] {
         assert_eq!(
             error(&[base, ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", unsendable)]),
-            "OTEL_EXPORTER_OTLP_TRACES_HEADERS=\"a=<hidden>\" is not valid: it accepts comma-separated name=value pairs, names as HTTP headers have them, values percent-encoded (no control character once decoded)",
+            "OTEL_EXPORTER_OTLP_TRACES_HEADERS=\"a=<hidden>\" is not valid: it accepts comma-separated name=value pairs, percent-encoded, names as HTTP headers have them, values with no control character once decoded",
             "{unsendable}"
         );
     }

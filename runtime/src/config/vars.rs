@@ -316,7 +316,7 @@ impl Variable<'_> {
 const PAIRS: &str = "comma-separated key=value pairs, percent-encoded";
 
 /// What [`Variable::secret_pairs`] accepts.
-const HEADER_PAIRS: &str = "comma-separated name=value pairs, names as HTTP headers have them, values percent-encoded (no control character once decoded)";
+const HEADER_PAIRS: &str = "comma-separated name=value pairs, percent-encoded, names as HTTP headers have them, values with no control character once decoded";
 
 /// Whether a header value may hold `byte`, as HTTP and gRPC metadata take them
 /// (the `http` crate's rule): no control character but a tab (a line break would

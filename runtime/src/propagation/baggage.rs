@@ -27,7 +27,9 @@
 //!   choice. Each member, in order, is taken if both limits still hold with it and
 //!   dropped whole otherwise (a later, smaller one may still fit); a member counts
 //!   as received (inner white space included) plus a comma before all but the
-//!   first. Invalid members count for nothing.
+//!   first, and is measured again as the next hop writes it (a bare `%`, an octet
+//!   that is no UTF-8 take three times their room then): what is kept can be
+//!   forwarded. Invalid members count for nothing.
 //! - With no valid member the context is returned unchanged, its baggage included.
 //! - The injector writes entries in key order (the header does not depend on hash
 //!   order), skips a key that is not a token, percent-encodes every value byte that
@@ -180,9 +182,10 @@ fn property(property: &str) -> Option<String> {
 
 /// The `baggage` header for `entries` (key, value, metadata), in their order; `None`
 /// when no member is written. Values are escaped for form decoders too where the
-/// header then holds as many members, else only as the grammar needs: a hop
+/// header then holds the same members, else only as the grammar needs: a hop
 /// forwarding a header it received within the limit (`+` and `=` raw in values)
-/// does not push members out of it.
+/// does not push members out of it, and the members sent are those a local entry
+/// is measured against ([`least_header_bytes`]).
 fn header<'a>(
     entries: impl IntoIterator<Item = (&'a str, &'a str, &'a str)> + Clone,
 ) -> Option<String> {
@@ -191,10 +194,10 @@ fn header<'a>(
         return form_safe.header;
     }
     let needed = written(entries, Escape::Needed);
-    if needed.members > form_safe.members {
-        needed.header
-    } else {
+    if needed.kept == form_safe.kept {
         form_safe.header
+    } else {
+        needed.header
     }
 }
 
@@ -202,7 +205,8 @@ fn header<'a>(
 struct Written {
     /// `None` when no member is written.
     header: Option<String>,
-    members: usize,
+    /// The indices of the entries written.
+    kept: Vec<usize>,
     /// Whether every member (with a valid key) found room in it.
     all: bool,
 }
@@ -213,23 +217,23 @@ fn written<'a>(
     escape: Escape,
 ) -> Written {
     let mut header = String::new();
-    let (mut members, mut all) = (0, true);
-    for (key, value, metadata) in entries {
+    let (mut kept, mut all) = (Vec::new(), true);
+    for (index, (key, value, metadata)) in entries.into_iter().enumerate() {
         let Some(member) = member(key, value, metadata, escape) else {
             continue;
         };
-        let separator = if members == 0 { "" } else { "," };
-        if members == MAX_MEMBERS || header.len() + separator.len() + member.len() > MAX_BYTES {
+        let separator = if kept.is_empty() { "" } else { "," };
+        if kept.len() == MAX_MEMBERS || header.len() + separator.len() + member.len() > MAX_BYTES {
             all = false;
             continue;
         }
         header.push_str(separator);
         header.push_str(&member);
-        members += 1;
+        kept.push(index);
     }
     Written {
-        header: (members > 0).then_some(header),
-        members,
+        header: (!kept.is_empty()).then_some(header),
+        kept,
         all,
     }
 }
