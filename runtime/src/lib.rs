@@ -48,6 +48,7 @@ mod outcome;
 mod panic;
 mod processor;
 pub mod propagation;
+mod redact;
 mod render;
 mod route;
 pub mod rpc;

@@ -27,13 +27,23 @@ pub struct ErrorReport {
     pub message: String,
 }
 
+/// The URLs of an error's text with their credentials redacted
+/// ([`crate::redact::redacted_urls`]): a client's error names the URL it failed
+/// on (reqwest's, whole), which `url.full` records redacted.
+fn redacted(text: String) -> String {
+    match crate::redact::redacted_urls(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(redacted) => redacted,
+    }
+}
+
 impl ErrorReport {
     pub(crate) fn from_error<E>(error: &(dyn Error + '_)) -> Self {
-        let description = format_bounded(format_args!("{error}"));
+        let description = redacted(format_bounded(format_args!("{error}")));
         let message = match error.source() {
             None => description.clone(),
             // The whole chain within one bound, as any formatted value.
-            Some(_) => format_bounded(format_args!("{}", Chain(error))),
+            Some(_) => redacted(format_bounded(format_args!("{}", Chain(error)))),
         };
         ErrorReport {
             type_name: std::any::type_name::<E>(),
@@ -43,6 +53,7 @@ impl ErrorReport {
     }
 
     pub(crate) fn from_text<E>(description: String) -> Self {
+        let description = redacted(description);
         ErrorReport {
             type_name: std::any::type_name::<E>(),
             message: description.clone(),

@@ -286,6 +286,52 @@ async fn reqwest_visit(#[skip] gateway: SocketAddr, sku: &str) -> (StatusCode, S
     (status, response.text().await.unwrap_or_default())
 }
 
+#[test]
+fn a_reqwest_errors_url_is_recorded_without_its_credentials() {
+    // Nobody listens there: the error names the URL it failed on, whole.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("its address")
+        .port();
+    let failed = captured(async || {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::new();
+        let request = client
+            .post(format!(
+                "http://ada:secret@127.0.0.1:{port}/orders/piano?X-Amz-Signature=abc"
+            ))
+            .build()
+            .expect("a valid request");
+        send_with_reqwest(&client, request).await.err()
+    });
+    let error = failed.output().as_ref().expect("nobody answers");
+    // (reqwest sends the user information as a header, and leaves it out.)
+    assert!(error.to_string().contains("X-Amz-Signature=abc"), "{error}");
+    let client = span(&failed, "POST /orders/{sku}", SpanKind::Client);
+    let Status::Error { description } = &client.status else {
+        panic!("{:?}", client.status);
+    };
+    let expected = format!("http://127.0.0.1:{port}/orders/piano?X-Amz-Signature=REDACTED");
+    assert!(description.contains(&expected), "{description}");
+    let exception = client
+        .events
+        .iter()
+        .find(|event| event.name == "exception")
+        .expect("its exception");
+    let message = exception
+        .attributes
+        .iter()
+        .find(|attribute| attribute.key.as_str() == "exception.message")
+        .map(|attribute| attribute.value.as_str().into_owned())
+        .expect("its message");
+    assert!(message.contains(&expected), "{message}");
+    assert!(
+        !message.contains("secret") && !message.contains("abc"),
+        "{message}"
+    );
+}
+
 /// Runs `visit` on a fresh multi-threaded runtime inside a capture.
 fn captured<R>(visit: impl AsyncFnOnce() -> R) -> Captured<R> {
     let runtime = tokio::runtime::Builder::new_multi_thread()

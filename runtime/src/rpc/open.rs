@@ -57,20 +57,6 @@ fn known_methods_from(listed: Option<&str>) -> Vec<&'static str> {
     listed
 }
 
-/// Query parameters whose values are credentials, redacted in `url.full` and
-/// `url.query` as the URL conventions ask: their list (AWS's signature version 4
-/// keys, `sig`, Google's), and the keys of the list before it (AWS's version 2),
-/// which still sign URLs.
-const SECRET_QUERY_KEYS: [&str; 7] = [
-    "X-Amz-Signature",
-    "X-Amz-Credential",
-    "X-Amz-Security-Token",
-    "sig",
-    "X-Goog-Signature",
-    "AWSAccessKeyId",
-    "Signature",
-];
-
 impl Callsite {
     /// Opens the server span of a boundary: a child of the context the global
     /// propagator extracts from `carrier` (a new trace when it holds none), whose
@@ -528,7 +514,7 @@ pub(crate) fn attributes(
                     // Conditionally required: when the request had one.
                     if let Some(query) = target.query {
                         let mut redacted = String::with_capacity(query.len());
-                        push_redacted_query(&mut redacted, query);
+                        crate::redact::push_redacted_query(&mut redacted, query);
                         attributes.push(KeyValue::new("url.query", redacted));
                     }
                     // Required: `http` when nothing says (an HTTP/1.1 request
@@ -858,35 +844,13 @@ fn is_web(scheme: &str) -> bool {
 fn full_url(target: &RequestTarget<'_>) -> Option<String> {
     let (scheme, authority, path) = (target.scheme?, target.authority?, target.path?);
     let mut url = format!("{scheme}://");
-    match authority.rsplit_once('@') {
-        Some((_, host)) => {
-            url.push_str("REDACTED:REDACTED@");
-            url.push_str(host);
-        }
-        None => url.push_str(authority),
-    }
+    crate::redact::push_redacted_authority(&mut url, authority);
     url.push_str(path);
     if let Some(query) = target.query {
         url.push('?');
-        push_redacted_query(&mut url, query);
+        crate::redact::push_redacted_query(&mut url, query);
     }
     Some(url)
-}
-
-/// `query` with the values of credential parameters replaced by `REDACTED`.
-fn push_redacted_query(url: &mut String, query: &str) {
-    for (index, pair) in query.split('&').enumerate() {
-        if index > 0 {
-            url.push('&');
-        }
-        match pair.split_once('=') {
-            Some((key, _)) if SECRET_QUERY_KEYS.contains(&key) => {
-                url.push_str(key);
-                url.push_str("=REDACTED");
-            }
-            _ => url.push_str(pair),
-        }
-    }
 }
 
 #[cfg(test)]
