@@ -341,7 +341,8 @@ fn create_send_then_process_with_no_span_around_it_form_one_trace() {
 fn create_keeps_a_creation_context_the_user_put_in_the_message() {
     let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     let headers = Headers::from([("traceparent".to_owned(), traceparent.to_owned())]);
-    let captured = capture(|| create("a chair", headers));
+    let captured =
+        capture(|| otel_traced::baggage::with([("tenant", "acme")], || create("a chair", headers)));
     assert_eq!(
         captured
             .output()
@@ -350,6 +351,11 @@ fn create_keeps_a_creation_context_the_user_put_in_the_message() {
             .map(String::as_str),
         Some(traceparent),
         "the user's creation context, unchanged"
+    );
+    assert_eq!(
+        captured.output().headers.get("baggage").map(String::as_str),
+        Some("tenant=acme"),
+        "the call's baggage, as a send's"
     );
     assert!(
         captured.find("create orders").is_none(),

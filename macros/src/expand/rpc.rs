@@ -266,9 +266,13 @@ pub(super) fn open_boundary(
                         } else {
                             #private::ActiveSpan::disabled()
                         })#set_baggage;
+                        // Its creation context kept, the message still takes the
+                        // call's baggage, as a `send`'s does.
                         #[allow(clippy::used_underscore_binding)]
                         if __otel_fresh {
                             __otel_span.inject(#target);
+                        } else {
+                            __otel_span.inject_baggage(#target);
                         }
                     }
                 }
