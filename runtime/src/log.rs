@@ -65,8 +65,10 @@ impl<L: Log> Log for TraceContextLogger<L> {
         }
     }
 
+    /// Flushes `inner`, and exports the records queued for export.
     fn flush(&self) {
         self.inner.flush();
+        crate::logs::flush();
     }
 }
 

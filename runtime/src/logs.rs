@@ -40,6 +40,9 @@ const BOTH: u8 = 2;
 /// `log` and `tracing` bridges' records under the empty scope their appenders
 /// (0.33) give every record.
 struct Loggers {
+    /// What the loggers emit into, for a flush of the `log` crate's logger.
+    #[cfg(feature = "log")]
+    provider: SdkLoggerProvider,
     /// Exceptions recorded by annotated functions.
     exceptions: SdkLogger,
     /// Characters kept of each string of an exception record, if limited.
@@ -160,6 +163,8 @@ pub(crate) fn install(
             .build()
     };
     let loggers = Loggers {
+        #[cfg(feature = "log")]
+        provider: provider.clone(),
         exceptions: provider.logger_with_scope(scope("otel-traced")),
         exception_value_length_limit: value_length_limit,
         #[cfg(feature = "log")]
@@ -231,6 +236,28 @@ pub(crate) fn emit_exception(span: &SpanContext, attributes: &[KeyValue]) {
             loggers.exceptions.emit(record);
         },
     );
+}
+
+/// Exports the log records queued so far, as `log::logger().flush()` asks of the
+/// logger (before a `process::exit`, which no guard outlives). Not on the export
+/// thread, nor where telemetry is suppressed (an exporter's own calls): the flush
+/// would wait on itself.
+#[cfg(feature = "log")]
+pub(crate) fn flush() {
+    if !exported()
+        || crate::route::on_export_thread()
+        || opentelemetry::Context::is_current_telemetry_suppressed()
+    {
+        return;
+    }
+    let installed = INSTALLED
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    if let Some(loggers) = installed {
+        // A failure is the export's, which the guard counts and says.
+        let _ = loggers.provider.force_flush();
+    }
 }
 
 /// Exports a record of the `log` crate through `opentelemetry-appender-log`; the

@@ -664,3 +664,23 @@ fn a_capture_keeps_its_exceptions_and_events_as_span_events_under_logs() {
     );
     assert!(exception_records(&receiver.log_records()).is_empty());
 }
+
+#[test]
+fn flushing_the_logger_exports_the_records_queued() {
+    let _turn = turn();
+    let receiver = Receiver::start(Transport::Grpc);
+    // An export a minute away: only the flush sends the record now.
+    let guard = install(
+        &receiver,
+        Transport::Grpc,
+        &[("OTEL_BLRP_SCHEDULE_DELAY", "60000")],
+    );
+    log::error!("about to exit");
+    log::logger().flush();
+    let records = receiver.log_records();
+    assert!(
+        records.iter().any(|record| body(record) == "about to exit"),
+        "exported by the flush, before any exit: {records:#?}"
+    );
+    guard.shutdown().expect("everything exported");
+}
