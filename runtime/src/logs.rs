@@ -239,14 +239,19 @@ pub(crate) fn emit_exception(span: &SpanContext, attributes: &[KeyValue]) {
 }
 
 /// Exports the log records queued so far, as `log::logger().flush()` asks of the
-/// logger (before a `process::exit`, which no guard outlives). Not on the export
+/// logger (before a `process::exit`, which no guard outlives); it waits for the
+/// export, as long as the SDK's flush timeout (5 s) at most. Not on the export
 /// thread, nor where telemetry is suppressed (an exporter's own calls): the flush
-/// would wait on itself.
+/// would wait on itself; nor on a thread exiting past the API's context. One at a
+/// time: a flush asked while one runs returns at once (each request left in the
+/// SDK's queue by a flush that timed out would hold up the shutdown's).
 #[cfg(feature = "log")]
 pub(crate) fn flush() {
+    static FLUSHING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     if !exported()
         || crate::route::on_export_thread()
-        || opentelemetry::Context::is_current_telemetry_suppressed()
+        || crate::thread_exit::map_current(opentelemetry::Context::is_telemetry_suppressed)
+            .unwrap_or(true)
     {
         return;
     }
@@ -254,9 +259,12 @@ pub(crate) fn flush() {
         .read()
         .unwrap_or_else(PoisonError::into_inner)
         .clone();
-    if let Some(loggers) = installed {
+    if let Some(loggers) = installed
+        && !FLUSHING.swap(true, Ordering::AcqRel)
+    {
         // A failure is the export's, which the guard counts and says.
         let _ = loggers.provider.force_flush();
+        FLUSHING.store(false, Ordering::Release);
     }
 }
 
@@ -312,7 +320,13 @@ fn with_loggers(
     context: impl FnOnce(&opentelemetry::Context) -> Option<opentelemetry::Context>,
     f: impl FnOnce(&Loggers),
 ) {
-    if !exported() || crate::route::on_export_thread() || !crate::thread_exit::context_reachable() {
+    // Not in a capture either: it is isolated from the pipelines the process
+    // installed, as its spans are.
+    if !exported()
+        || crate::route::on_export_thread()
+        || !crate::thread_exit::context_reachable()
+        || crate::route::CaptureRoute::holds_current()
+    {
         return;
     }
     // Taken out of the lock: the bridges format the user's values, which may log

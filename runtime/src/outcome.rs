@@ -6,7 +6,7 @@
 //! `Box<dyn Error + Send + Sync>`) too; otherwise `Display`, then `Debug`, then only
 //! the type's name.
 
-use crate::value::format_bounded;
+use crate::redact::described;
 use std::convert::Infallible;
 use std::error::Error;
 use std::fmt::{self, Debug, Display};
@@ -27,23 +27,13 @@ pub struct ErrorReport {
     pub message: String,
 }
 
-/// The URLs of an error's text with their credentials redacted
-/// ([`crate::redact::redacted_urls`]): a client's error names the URL it failed
-/// on (reqwest's, whole), which `url.full` records redacted.
-fn redacted(text: String) -> String {
-    match crate::redact::redacted_urls(&text) {
-        std::borrow::Cow::Borrowed(_) => text,
-        std::borrow::Cow::Owned(redacted) => redacted,
-    }
-}
-
 impl ErrorReport {
     pub(crate) fn from_error<E>(error: &(dyn Error + '_)) -> Self {
-        let description = redacted(format_bounded(format_args!("{error}")));
+        let description = described(format_args!("{error}"));
         let message = match error.source() {
             None => description.clone(),
             // The whole chain within one bound, as any formatted value.
-            Some(_) => redacted(format_bounded(format_args!("{}", Chain(error)))),
+            Some(_) => described(format_args!("{}", Chain(error))),
         };
         ErrorReport {
             type_name: std::any::type_name::<E>(),
@@ -52,8 +42,8 @@ impl ErrorReport {
         }
     }
 
+    /// The report of a description made already ([`described`]).
     pub(crate) fn from_text<E>(description: String) -> Self {
-        let description = redacted(description);
         ErrorReport {
             type_name: std::any::type_name::<E>(),
             message: description.clone(),
@@ -183,10 +173,10 @@ error_level!(
     |error| ErrorReport::from_error::<E>(AsRef::<dyn Error + 'e>::as_ref(error))
 );
 error_level!(ViaDisplay, &&ErrorProbe<'_, E>, Display, |error| {
-    ErrorReport::from_text::<E>(format_bounded(format_args!("{error}")))
+    ErrorReport::from_text::<E>(described(format_args!("{error}")))
 });
 error_level!(ViaDebug, &ErrorProbe<'_, E>, Debug, |error| {
-    ErrorReport::from_text::<E>(format_bounded(format_args!("{error:?}")))
+    ErrorReport::from_text::<E>(described(format_args!("{error:?}")))
 });
 
 /// Last resort: an error type with no way to print it is described by its name.

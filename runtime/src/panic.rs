@@ -182,7 +182,7 @@ impl PanicReport {
             });
         PanicReport {
             message: match text {
-                Some(text) => crate::value::bounded_text(text),
+                Some(text) => crate::redact::described_text(text),
                 None => "panic with a non-string payload".to_owned(),
             },
             seen,

@@ -2,7 +2,9 @@
 //! query values of URLs, in `url.full` and `url.query` and in the messages of
 //! errors that name a URL (reqwest's names the one it failed on, whole).
 
+use crate::value::{MAX_FORMATTED_CHARS, format_within, text_within};
 use std::borrow::Cow;
+use std::fmt;
 
 /// Query parameters whose values are credentials, redacted in `url.full` and
 /// `url.query` as the URL conventions ask: their list (AWS's signature version 4
@@ -46,10 +48,40 @@ pub(crate) fn push_redacted_query(url: &mut String, query: &str) {
     }
 }
 
-/// `text` with every URL in it (`scheme://..`, up to white space or a closing
-/// quote or parenthesis) redacted as `url.full` is: an error's message recorded as
-/// a span's status and exception must not give back what `url.full` hides.
+/// An error's or a status's text as it is recorded (the status description,
+/// `exception.message`): formatted, its credentials redacted
+/// ([`redacted_urls`]), then cut at [`MAX_FORMATTED_CHARS`] characters. Redacted
+/// before the cut: a cut inside a URL's user information leaves no `@` to find
+/// the password by.
+pub(crate) fn described(args: fmt::Arguments<'_>) -> String {
+    redacted_within(&format_within(args, 2 * MAX_FORMATTED_CHARS))
+}
+
+/// [`described`] of a text made already (a panic's message, a gRPC status's).
+pub(crate) fn described_text(text: &str) -> String {
+    redacted_within(text_within(text, 2 * MAX_FORMATTED_CHARS))
+}
+
+fn redacted_within(text: &str) -> String {
+    text_within(&redacted_urls(text), MAX_FORMATTED_CHARS).to_owned()
+}
+
+/// `text` with the credentials it may hold redacted as `url.full` redacts them:
+/// the user information of every URL (`scheme://user:password@host`), and the
+/// value of every credential query parameter (`X-Amz-Signature=..` after a `?`
+/// or `&`), wherever they stand: a URL in parentheses, one whose path holds a `)`
+/// (`report (1).pdf`), one in another's query. An error's message recorded as a
+/// span's status and exception must not give back what `url.full` hides.
 pub(crate) fn redacted_urls(text: &str) -> Cow<'_, str> {
+    let users = redacted_user_information(text);
+    match redacted_query_values(&users) {
+        Cow::Borrowed(_) => users,
+        Cow::Owned(redacted) => Cow::Owned(redacted),
+    }
+}
+
+/// `text` with the user information of every `scheme://` authority redacted.
+fn redacted_user_information(text: &str) -> Cow<'_, str> {
     if !text.contains("://") {
         return Cow::Borrowed(text);
     }
@@ -58,38 +90,65 @@ pub(crate) fn redacted_urls(text: &str) -> Cow<'_, str> {
     while let Some(at) = rest.find("://") {
         let (before, after) = rest.split_at(at + 3);
         redacted.push_str(before);
+        // The authority runs to its path, query or fragment, or to what ends a
+        // URL in prose.
         let end = after
-            .find(|c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | '>' | '`'))
+            .find(|c: char| {
+                c.is_whitespace() || matches!(c, '/' | '?' | '#' | '"' | '<' | '>' | '`')
+            })
             .unwrap_or(after.len());
-        let (url, tail) = after.split_at(end);
-        push_redacted_url(&mut redacted, url);
+        let (authority, tail) = after.split_at(end);
+        push_redacted_authority(&mut redacted, authority);
         rest = tail;
     }
     redacted.push_str(rest);
     Cow::Owned(redacted)
 }
 
-/// `url` after its scheme's `://`, its credentials redacted.
-fn push_redacted_url(redacted: &mut String, url: &str) {
-    let authority_end = url.find(['/', '?', '#']).unwrap_or(url.len());
-    let (authority, rest) = url.split_at(authority_end);
-    push_redacted_authority(redacted, authority);
-    let (before_fragment, fragment) = match rest.split_once('#') {
-        Some((before, fragment)) => (before, Some(fragment)),
-        None => (rest, None),
+/// `text` with the value of every credential query parameter redacted: a key of
+/// [`SECRET_QUERY_KEYS`] after a `?` or `&`, its value up to what ends one.
+fn redacted_query_values(text: &str) -> Cow<'_, str> {
+    let secret_at = |rest: &str| {
+        SECRET_QUERY_KEYS
+            .iter()
+            .filter_map(|key| {
+                let mut from = 0;
+                while let Some(found) = rest[from..].find(key) {
+                    let at = from + found;
+                    let after = at + key.len();
+                    let parameter =
+                        rest[..at].ends_with(['?', '&']) && rest[after..].starts_with('=');
+                    if parameter {
+                        return Some((at, after + 1));
+                    }
+                    from = after;
+                }
+                None
+            })
+            .min()
     };
-    match before_fragment.split_once('?') {
-        Some((path, query)) => {
-            redacted.push_str(path);
-            redacted.push('?');
-            push_redacted_query(redacted, query);
-        }
-        None => redacted.push_str(before_fragment),
+    if secret_at(text).is_none() {
+        return Cow::Borrowed(text);
     }
-    if let Some(fragment) = fragment {
-        redacted.push('#');
-        redacted.push_str(fragment);
+    let mut redacted = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some((_, value_start)) = secret_at(rest) {
+        redacted.push_str(&rest[..value_start]);
+        redacted.push_str("REDACTED");
+        let value = &rest[value_start..];
+        let end = value
+            .find(|c: char| {
+                c.is_whitespace()
+                    || matches!(
+                        c,
+                        '&' | '#' | '"' | '\'' | '<' | '>' | '`' | ')' | ',' | ';'
+                    )
+            })
+            .unwrap_or(value.len());
+        rest = &value[end..];
     }
+    redacted.push_str(rest);
+    Cow::Owned(redacted)
 }
 
 #[cfg(test)]
@@ -107,6 +166,22 @@ mod tests {
         assert_eq!(
             redacted_urls("two: http://[::1]:8080/a?sig=x and ftp://u@h"),
             "two: http://[::1]:8080/a?sig=REDACTED and ftp://REDACTED:REDACTED@h"
+        );
+        // A path with a parenthesis, a URL in another's query, a value ending a
+        // sentence.
+        assert_eq!(
+            redacted_urls(
+                "for url (https://s3.example.com/report%20(1).pdf?X-Amz-Signature=abc): refused"
+            ),
+            "for url (https://s3.example.com/report%20(1).pdf?X-Amz-Signature=REDACTED): refused"
+        );
+        assert_eq!(
+            redacted_urls("tried https://a/?next=https://u:p@b/x&sig=s, then none"),
+            "tried https://a/?next=https://REDACTED:REDACTED@b/x&sig=REDACTED, then none"
+        );
+        assert_eq!(
+            redacted_urls("no parameter: Signature=abc, mysig=1"),
+            "no parameter: Signature=abc, mysig=1"
         );
         let plain = "no URL here: a://";
         assert_eq!(redacted_urls("timed out"), "timed out");

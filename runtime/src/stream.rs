@@ -292,7 +292,7 @@ impl<T, E: HasReply> ViaItemReply for &&&&&&&ItemProbe<'_, Result<T, E>> {
         // any other, as is one of another protocol.
         handle.record_error(std::any::type_name::<E>(), || {
             let description = match error.reply() {
-                Reply::Grpc { message, .. } => crate::value::bounded_text(message),
+                Reply::Grpc { message, .. } => crate::redact::described_text(message),
                 Reply::Http { status } => http_status_text(status),
             };
             ErrorReport::from_text::<E>(description)
@@ -358,15 +358,13 @@ item_error_level!(
     ViaItemError,
     &&&ItemProbe<'_, Result<T, E>>,
     Display,
-    |error| { ErrorReport::from_text::<E>(crate::value::format_bounded(format_args!("{error}"))) }
+    |error| { ErrorReport::from_text::<E>(crate::redact::described(format_args!("{error}"))) }
 );
 item_error_level!(
     ViaItemDebug,
     &&ItemProbe<'_, Result<T, E>>,
     Debug,
-    |error| {
-        ErrorReport::from_text::<E>(crate::value::format_bounded(format_args!("{error:?}")))
-    }
+    |error| { ErrorReport::from_text::<E>(crate::redact::described(format_args!("{error:?}"))) }
 );
 
 /// An `Err` with neither `Display` nor `Debug`: described by its type's name, as

@@ -629,7 +629,7 @@ fn record_service_error<E: fmt::Display + 'static>(span: &mut ActiveSpan, error:
     };
     span.handle().record_error(error_type, || ErrorReport {
         type_name: error_type,
-        ..ErrorReport::from_text::<E>(crate::value::format_bounded(format_args!("{error}")))
+        ..ErrorReport::from_text::<E>(crate::redact::described(format_args!("{error}")))
     });
 }
 
@@ -697,7 +697,7 @@ fn grpc_status_of<E: fmt::Display + 'static>(error: &E, side: Side) -> Option<(i
             source = error.source();
         }
         if side == Side::Client {
-            let message = crate::value::format_bounded(format_args!("{error}"));
+            let message = crate::redact::described(format_args!("{error}"));
             return Some((crate::rpc::GRPC_UNKNOWN, message));
         }
     }

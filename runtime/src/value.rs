@@ -631,11 +631,9 @@ fn cut_all_to(attributes: &mut [KeyValue], limit: usize) {
     }
 }
 
-/// `text` cut at [`MAX_FORMATTED_CHARS`] characters, as formatted text is (a
-/// panic's message, a status message).
-pub(crate) fn bounded_text(text: &str) -> String {
-    let end = cut_end(text, MAX_FORMATTED_CHARS).unwrap_or(text.len());
-    text[..end].to_owned()
+/// The first `limit` characters of `text`.
+pub(crate) fn text_within(text: &str, limit: usize) -> &str {
+    &text[..cut_end(text, limit).unwrap_or(text.len())]
 }
 
 /// Where `text` is cut to `limit` characters, if it is longer.

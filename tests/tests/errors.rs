@@ -428,3 +428,42 @@ fn a_boxed_error_borrowing_from_the_call_is_recorded_too() {
         Status::error("cannot read \"y\"")
     );
 }
+
+/// A URL with a password and a signature, as a client's error names it.
+const SIGNED_URL: &str = "https://ada:pw@s3.example.com/report%20(1).pdf?X-Amz-Signature=abc";
+const REDACTED_URL: &str =
+    "https://REDACTED:REDACTED@s3.example.com/report%20(1).pdf?X-Amz-Signature=REDACTED";
+
+#[traced]
+fn fetch_report() {
+    panic!("fetching {SIGNED_URL} failed");
+}
+
+#[otel_traced::traced_rpc(service = "shop.v1.Reports")]
+fn serve_report(request: tonic::Request<()>) -> Result<tonic::Response<()>, tonic::Status> {
+    let _ = request;
+    Err(tonic::Status::internal(format!(
+        "upstream {SIGNED_URL} refused"
+    )))
+}
+
+#[test]
+fn urls_in_panic_and_grpc_status_messages_are_recorded_redacted() {
+    let panicked = capture(|| std::panic::catch_unwind(fetch_report).is_err());
+    let served = capture(|| serve_report(tonic::Request::new(())).is_err());
+    assert!(*panicked.output() && *served.output());
+    for (captured, name) in [
+        (panicked.spans(), "fetch_report"),
+        (served.spans(), "Reports"),
+    ] {
+        let span = captured
+            .iter()
+            .find(|span| span.name.contains(name))
+            .expect("its span");
+        let Status::Error { description } = &span.status else {
+            panic!("{:?}", span.status);
+        };
+        assert!(description.contains(REDACTED_URL), "{description}");
+        assert!(!description.contains("pw@") && !description.contains("=abc"));
+    }
+}

@@ -662,7 +662,11 @@ fn a_capture_keeps_its_exceptions_and_events_as_span_events_under_logs() {
         tracked.events.iter().any(|event| event.name == "noted"),
         "{tracked:#?}"
     );
-    assert!(exception_records(&receiver.log_records()).is_empty());
+    let records = receiver.log_records();
+    assert!(
+        records.is_empty(),
+        "nor its log lines and events: {records:#?}"
+    );
 }
 
 #[test]

@@ -561,7 +561,7 @@ fn record_grpc(span: &SpanRef<'_>, side: Side, code: i32, message: &str) {
     }
     if grpc_failed(side, code) {
         span.set_attribute(KeyValue::new("error.type", name));
-        crate::kept::set_automatic(span, Status::error(crate::value::bounded_text(message)));
+        crate::kept::set_automatic(span, Status::error(crate::redact::described_text(message)));
     }
 }
 
