@@ -547,8 +547,20 @@ impl Config {
     pub(crate) fn chosen_propagators(&self) -> Result<Vec<Propagator>, InitError> {
         Ok(once_each(match &self.propagators {
             Some(propagators) => propagators.clone(),
-            None => propagators(&self.vars)?,
+            None => propagators(&self.vars, None)?,
         }))
+    }
+
+    /// The propagators `OTEL_PROPAGATORS` chooses among ours, each once, and the
+    /// names of the specification's others it names (`b3`, `xray`), which an
+    /// application installing its own provider may install itself: an error for
+    /// a name the specification does not know.
+    pub(crate) fn propagators_beside_others(
+        &self,
+    ) -> Result<(Vec<Propagator>, Vec<String>), InitError> {
+        let mut others = Vec::new();
+        let ours = propagators(&self.vars, Some(&mut others))?;
+        Ok((once_each(ours), others))
     }
 
     /// Reads and checks every variable, applying the builder calls over them.
@@ -852,7 +864,15 @@ fn adaptive_sampler(vars: &Vars, base: f64) -> Result<AdaptiveSampler, InitError
 /// The specification's default propagators.
 const DEFAULT_PROPAGATORS: [Propagator; 2] = [Propagator::TraceContext, Propagator::Baggage];
 
-fn propagators(vars: &Vars) -> Result<Vec<Propagator>, InitError> {
+/// The propagators of the specification's list that we do not have.
+const OTHER_PROPAGATORS: [&str; 5] = ["b3", "b3multi", "jaeger", "xray", "ottrace"];
+
+/// The propagators `OTEL_PROPAGATORS` names (the default pair when unset); the
+/// specification's others are an error, unless `others` takes their names.
+fn propagators(
+    vars: &Vars,
+    mut others: Option<&mut Vec<String>>,
+) -> Result<Vec<Propagator>, InitError> {
     const ACCEPTED: &str = "a comma-separated list of tracecontext, baggage and none";
     let Some(variable) = vars.get("OTEL_PROPAGATORS") else {
         return Ok(DEFAULT_PROPAGATORS.to_vec());
@@ -868,6 +888,11 @@ fn propagators(vars: &Vars) -> Result<Vec<Propagator>, InitError> {
             "tracecontext" => propagators.push(Propagator::TraceContext),
             "baggage" => propagators.push(Propagator::Baggage),
             "none" => {}
+            other if OTHER_PROPAGATORS.contains(&other) && others.is_some() => {
+                if let Some(others) = others.as_deref_mut() {
+                    others.push(other.to_owned());
+                }
+            }
             _ => return Err(variable.invalid(ACCEPTED)),
         }
     }

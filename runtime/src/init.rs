@@ -624,10 +624,11 @@ fn forget_installed_settings() {
 /// down: it is theirs. `dropped_spans()` is always 0 here, as we see none of it.
 /// The application's global propagator is used as it is; where it set none and
 /// `OTEL_PROPAGATORS` names some (`none` too), those are installed, as `init()`
-/// installs them: boundaries would otherwise fall back to W3C Trace Context and
-/// Baggage, and an edge service told to continue no caller's trace would. (A
-/// value naming one we do not have, which the application may install itself, is
-/// said on stderr, and the fallback stays.)
+/// installs them (a name the specification does not know is an [`InitError`]):
+/// boundaries would otherwise fall back to W3C Trace Context and Baggage, and an
+/// edge service told to continue no caller's trace would. The specification's
+/// others (`b3`, `xray`), which we do not have and the application may install
+/// itself, are said on stderr and left to it.
 ///
 /// ```no_run
 /// use otel_traced::sdk::trace::SdkTracerProvider;
@@ -640,18 +641,19 @@ fn forget_installed_settings() {
 pub fn use_global_provider() -> Result<Guard, InitError> {
     let unset =
         opentelemetry::global::get_text_map_propagator(|global| global.fields().next().is_none());
-    // Not an error here: the variable may name a propagator the application's own
-    // set-up installs (b3) after this call.
     let propagators = match std::env::var_os("OTEL_PROPAGATORS") {
-        Some(_) if unset => match Config::from_env().chosen_propagators() {
-            Ok(chosen) => Some(chosen),
-            Err(error) => {
+        Some(_) if unset => {
+            // The specification's others (b3) are the application's to install,
+            // after this call: said, not an error.
+            let (ours, others) = Config::from_env().propagators_beside_others()?;
+            if !others.is_empty() {
                 crate::tell(format_args!(
-                    "{error}; boundaries use W3C Trace Context and Baggage until the application sets a propagator"
+                    "OTEL_PROPAGATORS names {}, which otel-traced does not have: boundaries use the others it names until the application sets a propagator",
+                    others.join(", ")
                 ));
-                None
             }
-        },
+            Some(ours)
+        }
         _ => None,
     };
     route::install(route::Destination::Global).map_err(|_| InitError::AlreadyInitialized)?;

@@ -450,11 +450,19 @@ fn served_trace_id() -> String {
 #[test]
 fn an_unset_global_propagator_is_the_environments_none_or_else_w3c() {
     if std::env::var_os(otel_traced_tests::CHILD).is_some() {
+        if std::env::var("OTEL_PROPAGATORS").as_deref() == Ok("tracecontxt") {
+            let refused = otel_traced::use_global_provider().expect_err("a name no one knows");
+            assert!(
+                refused.to_string().contains("OTEL_PROPAGATORS"),
+                "{refused}"
+            );
+            return;
+        }
         let continued = served_trace_id() == CALLERS_TRACE;
         assert_eq!(
             continued,
             std::env::var("OTEL_PROPAGATORS").as_deref() != Ok("none"),
-            "told to carry no trace, a server continues none; one we do not have (the application's to install) is no error"
+            "told to carry no trace, a server continues none; one of the specification's we do not have (the application's to install) is no error"
         );
         return;
     }
@@ -462,6 +470,7 @@ fn an_unset_global_propagator_is_the_environments_none_or_else_w3c() {
         &[][..],
         &[("OTEL_PROPAGATORS", "none")],
         &[("OTEL_PROPAGATORS", "tracecontext,b3")],
+        &[("OTEL_PROPAGATORS", "tracecontxt")],
     ] {
         otel_traced_tests::passes_in_a_child_process(
             "an_unset_global_propagator_is_the_environments_none_or_else_w3c",
