@@ -220,9 +220,10 @@ fn texts<'a>(key: &str, values: impl IntoIterator<Item = &'a [u8]>) -> Vec<&'a s
             Err(_) if members => texts.extend(
                 value
                     .split(|&byte| byte == b',')
-                    // As many as a header of the W3C limit holds (empty members
-                    // and their commas): a megabyte of commas does not become a
-                    // million of them.
+                    // As many as a header of the W3C limit's 8192 bytes holds
+                    // (empty members and their commas): a megabyte of commas does
+                    // not become a million of them. A header past that is past
+                    // the limit, whose members beyond it a system may drop.
                     .take(crate::propagation::MAX_BAGGAGE_BYTES + 1)
                     .map(|member| std::str::from_utf8(member).unwrap_or(NOT_UTF8)),
             ),
