@@ -1568,3 +1568,31 @@ fn the_known_methods_are_those_the_environment_lists() {
         &[("OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS", "PROPFIND, POST")],
     );
 }
+
+#[test]
+fn a_header_map_carrier_gives_what_its_headers_tell() {
+    let mut headers = http::HeaderMap::new();
+    for (name, value) in [
+        ("host", "shop.example.com"),
+        ("x-forwarded-proto", "https"),
+        ("x-forwarded-for", "203.0.113.7"),
+        ("user-agent", "curl/8.5.0"),
+    ] {
+        headers.insert(name, http::HeaderValue::from_static(value));
+    }
+    let captured = capture(|| list_items(&headers));
+    let span = &captured.spans()[0];
+    for (key, expected) in [
+        ("url.scheme", "https"),
+        ("server.address", "shop.example.com"),
+        ("client.address", "203.0.113.7"),
+        ("user_agent.original", "curl/8.5.0"),
+    ] {
+        assert_eq!(
+            attribute(span, key),
+            Some(&Value::from(expected)),
+            "{key}: {:?}",
+            span.attributes
+        );
+    }
+}

@@ -101,7 +101,8 @@ pub trait Inject {
 }
 
 /// The parts of a request the HTTP conventions record, as far as a carrier knows
-/// them; a header map alone knows none.
+/// them; a header map alone knows those its headers tell (its host, user agent,
+/// what a proxy forwarded), not its method or path.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RequestTarget<'a> {
@@ -402,6 +403,12 @@ mod http_carriers {
                 .map(http::HeaderName::as_str)
                 .collect()
         }
+
+        /// What the headers of a request received tell: its host, user agent,
+        /// and what a proxy forwarded (the method and path are not in them).
+        fn target(&self) -> RequestTarget<'_> {
+            header_target(self, true)
+        }
     }
 
     /// A header the `http` crate cannot hold (an invalid name or value) is not
@@ -513,36 +520,41 @@ mod http_carriers {
         } else {
             uri.scheme_str()
         };
-        let host = || {
-            request
-                .headers()
-                .get(http::header::HOST)
-                .and_then(|host| host.to_str().ok())
-                .filter(|host| !host.is_empty())
-        };
+        let headers = header_target(request.headers(), received);
         RequestTarget {
             method: Some(request.method().as_str()),
             scheme,
             authority: uri
                 .authority()
                 .map(http::uri::Authority::as_str)
-                .or_else(host),
+                .or(headers.authority),
             path: Some(uri.path()),
             query: uri.query(),
             protocol_version: protocol_version(request.version()),
-            user_agent: user_agent(request.headers()),
-            forwarded_for: forwarded::client(text_of(request.headers())),
-            forwarded_host: forwarded::first_hop(
-                text_of(request.headers()),
-                "host",
-                "x-forwarded-host",
-            )
-            .filter(|host| !host.is_empty()),
             peer: received
                 .then(|| request.extensions().get::<super::PeerAddress>())
                 .flatten()
                 .map(|peer| peer.0),
-            forwarded: received && forwarded::by_a_proxy(|key| request.headers().contains_key(key)),
+            ..headers
+        }
+    }
+
+    /// What a request's `headers` tell of it: its host (`Host`), user agent, and
+    /// the original client and host a proxy forwarded; `received`, the scheme a
+    /// proxy forwarded too (see [`request_target`]).
+    fn header_target(headers: &http::HeaderMap, received: bool) -> RequestTarget<'_> {
+        RequestTarget {
+            scheme: received.then(|| forwarded_scheme(headers)).flatten(),
+            authority: headers
+                .get(http::header::HOST)
+                .and_then(|host| host.to_str().ok())
+                .filter(|host| !host.is_empty()),
+            user_agent: user_agent(headers),
+            forwarded_for: forwarded::client(text_of(headers)),
+            forwarded_host: forwarded::first_hop(text_of(headers), "host", "x-forwarded-host")
+                .filter(|host| !host.is_empty()),
+            forwarded: received && forwarded::by_a_proxy(|key| headers.contains_key(key)),
+            ..RequestTarget::default()
         }
     }
 
