@@ -7,7 +7,7 @@ use otel_traced::opentelemetry::trace::{
 use otel_traced::opentelemetry::{Context, KeyValue, global};
 use otel_traced::sdk::error::OTelSdkResult;
 use otel_traced::sdk::trace::{SdkTracerProvider, Span, SpanData, SpanProcessor};
-use otel_traced::{InitError, traced};
+use otel_traced::{Guard, InitError, traced};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -45,16 +45,22 @@ fn health() {
     inner("health");
 }
 
+/// `processor` in the application's own provider, set globally, and our spans
+/// sent there.
+fn through_global(processor: impl SpanProcessor + 'static) -> (SdkTracerProvider, Guard) {
+    let provider = SdkTracerProvider::builder()
+        .with_span_processor(processor)
+        .build();
+    global::set_tracer_provider(provider.clone());
+    let guard = otel_traced::use_global_provider().expect("installed");
+    (provider, guard)
+}
+
 #[test]
 fn spans_go_to_the_applications_global_provider_while_the_guard_lives() {
     let _turn = otel_traced_tests::installing_turn();
     let kept = Kept::default();
-    let provider = SdkTracerProvider::builder()
-        .with_span_processor(kept.clone())
-        .build();
-    global::set_tracer_provider(provider.clone());
-
-    let guard = otel_traced::use_global_provider().expect("installed");
+    let (provider, guard) = through_global(kept.clone());
     assert_eq!(
         otel_traced::init().err(),
         Some(InitError::AlreadyInitialized),
@@ -123,11 +129,7 @@ fn pages(
 fn a_stream_dropped_while_the_applications_processor_panics_still_drops_its_body() {
     use futures::StreamExt as _;
     let _turn = otel_traced_tests::installing_turn();
-    let provider = SdkTracerProvider::builder()
-        .with_span_processor(Panics)
-        .build();
-    global::set_tracer_provider(provider);
-    let guard = otel_traced::use_global_provider().expect("installed");
+    let (_provider, guard) = through_global(Panics);
     let dropped = Arc::new(Mutex::new(false));
     let request = http::Request::get("http://pages.test/").body(()).unwrap();
     let mut stream = Box::pin(pages(request, Flag(Arc::clone(&dropped))));
@@ -207,11 +209,7 @@ fn a_span_ends_under_its_callers_context_not_its_own() {
 fn ends_under_the_caller<R>(calls: impl FnOnce() -> R) -> (R, Vec<(String, SpanId)>) {
     let _turn = otel_traced_tests::installing_turn();
     let ends_current = EndsCurrent::default();
-    let provider = SdkTracerProvider::builder()
-        .with_span_processor(ends_current.clone())
-        .build();
-    global::set_tracer_provider(provider);
-    let guard = otel_traced::use_global_provider().expect("installed");
+    let (_provider, guard) = through_global(ends_current.clone());
     let output = {
         let _caller = caller().attach();
         calls()
@@ -378,11 +376,7 @@ fn an_errors_strings_are_cut_to_the_limit_for_the_applications_provider() {
         return;
     }
     let kept = Kept::default();
-    let provider = SdkTracerProvider::builder()
-        .with_span_processor(kept.clone())
-        .build();
-    global::set_tracer_provider(provider.clone());
-    let _guard = otel_traced::use_global_provider().expect("installed");
+    let (_provider, _guard) = through_global(kept.clone());
     assert!(misformats().is_err());
     assert!(std::panic::catch_unwind(gives_up).is_err());
     let spans = kept.0.lock().unwrap().clone();
@@ -428,11 +422,7 @@ const CALLERS_TRACE: &str = "0af7651916cd43dd8448eb211c80319c";
 /// under `use_global_provider()` with the environment as it is.
 fn served_trace_id() -> String {
     let kept = Kept::default();
-    let provider = SdkTracerProvider::builder()
-        .with_span_processor(kept.clone())
-        .build();
-    global::set_tracer_provider(provider.clone());
-    let guard = otel_traced::use_global_provider().expect("installed");
+    let (_provider, guard) = through_global(kept.clone());
     let request = http::Request::builder()
         .header(
             "traceparent",

@@ -107,6 +107,15 @@ fn turn() -> MutexGuard<'static, ()> {
     otel_traced_tests::installing_turn()
 }
 
+/// A pipeline over gRPC into a fresh receiver, with `extra` variables, in the
+/// test's turn: the turn, the receiver, the guard.
+fn over_grpc(extra: &[(&str, &str)]) -> (MutexGuard<'static, ()>, Receiver, Guard) {
+    let turn = turn();
+    let receiver = Receiver::start(Transport::Grpc);
+    let guard = install(&receiver, Transport::Grpc, extra);
+    (turn, receiver, guard)
+}
+
 /// Spans and logs both to `receiver`, as a user would configure it: the traces
 /// endpoint only (logs go beside), plus `extra` variables.
 fn install(receiver: &Receiver, transport: Transport, extra: &[(&str, &str)]) -> Guard {
@@ -465,16 +474,10 @@ fn log_records_a_full_queue_drops_are_counted_and_said_at_shutdown() {
 
 #[test]
 fn exceptions_of_calls_sampled_out_are_log_records_under_logs() {
-    let _turn = turn();
-    let receiver = Receiver::start(Transport::Grpc);
-    let guard = install(
-        &receiver,
-        Transport::Grpc,
-        &[
-            ("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "logs"),
-            ("OTEL_TRACES_SAMPLER", "always_off"),
-        ],
-    );
+    let (_turn, receiver, guard) = over_grpc(&[
+        ("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "logs"),
+        ("OTEL_TRACES_SAMPLER", "always_off"),
+    ]);
     let _ = reserve("sku-1");
     let _ = futures::executor::block_on(reserve_later("sku-2"));
     let _ = std::panic::catch_unwind(|| reserve_or_fall("sku-3"));
@@ -557,13 +560,7 @@ async fn reserve_later(sku: &str) -> Result<(), OutOfStock> {
 
 #[test]
 fn a_panic_through_a_carried_context_is_logged_once_by_each_call_it_unwinds() {
-    let _turn = turn();
-    let receiver = Receiver::start(Transport::Grpc);
-    let guard = install(
-        &receiver,
-        Transport::Grpc,
-        &[("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "logs")],
-    );
+    let (_turn, receiver, guard) = over_grpc(&[("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "logs")]);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("a runtime");
@@ -611,13 +608,7 @@ async fn fall_in_task() {
 
 #[test]
 fn no_exception_record_is_made_where_telemetry_is_suppressed() {
-    let _turn = turn();
-    let receiver = Receiver::start(Transport::Grpc);
-    let guard = install(
-        &receiver,
-        Transport::Grpc,
-        &[("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "logs")],
-    );
+    let (_turn, receiver, guard) = over_grpc(&[("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "logs")]);
     {
         // As an exporter's own calls run.
         let _suppressed = otel_traced::opentelemetry::Context::enter_telemetry_suppressed_scope();
@@ -637,13 +628,7 @@ fn no_exception_record_is_made_where_telemetry_is_suppressed() {
 
 #[test]
 fn a_capture_keeps_its_exceptions_and_events_as_span_events_under_logs() {
-    let _turn = turn();
-    let receiver = Receiver::start(Transport::Grpc);
-    let guard = install(
-        &receiver,
-        Transport::Grpc,
-        &[("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "logs")],
-    );
+    let (_turn, receiver, guard) = over_grpc(&[("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "logs")]);
     let captured = otel_traced::testing::capture(|| {
         let _ = reserve("sku-c");
         tracing::info_span!("tracked").in_scope(|| tracing::info!("noted"));
@@ -671,14 +656,8 @@ fn a_capture_keeps_its_exceptions_and_events_as_span_events_under_logs() {
 
 #[test]
 fn flushing_the_logger_exports_the_records_queued() {
-    let _turn = turn();
-    let receiver = Receiver::start(Transport::Grpc);
     // An export a minute away: only the flush sends the record now.
-    let guard = install(
-        &receiver,
-        Transport::Grpc,
-        &[("OTEL_BLRP_SCHEDULE_DELAY", "60000")],
-    );
+    let (_turn, receiver, guard) = over_grpc(&[("OTEL_BLRP_SCHEDULE_DELAY", "60000")]);
     log::error!("about to exit");
     log::logger().flush();
     let records = receiver.log_records();
