@@ -889,7 +889,9 @@ fn propagators(
             "baggage" => propagators.push(Propagator::Baggage),
             "none" => {}
             other if OTHER_PROPAGATORS.contains(&other) && others.is_some() => {
-                if let Some(others) = others.as_deref_mut() {
+                if let Some(others) = others.as_deref_mut()
+                    && !others.iter().any(|named| named == other)
+                {
                     others.push(other.to_owned());
                 }
             }

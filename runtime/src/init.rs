@@ -647,8 +647,13 @@ pub fn use_global_provider() -> Result<Guard, InitError> {
             // after this call: said, not an error.
             let (ours, others) = Config::from_env().propagators_beside_others()?;
             if !others.is_empty() {
+                let meanwhile = if ours.is_empty() {
+                    "boundaries propagate no context"
+                } else {
+                    "boundaries use the others it names"
+                };
                 crate::tell(format_args!(
-                    "OTEL_PROPAGATORS names {}, which otel-traced does not have: boundaries use the others it names until the application sets a propagator",
+                    "OTEL_PROPAGATORS names {}, which otel-traced does not have: {meanwhile} until the application sets a propagator",
                     others.join(", ")
                 ));
             }

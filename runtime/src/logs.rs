@@ -243,11 +243,12 @@ pub(crate) fn emit_exception(span: &SpanContext, attributes: &[KeyValue]) {
 /// export, as long as the SDK's flush timeout (5 s) at most. Not on the export
 /// thread, nor where telemetry is suppressed (an exporter's own calls): the flush
 /// would wait on itself; nor on a thread exiting past the API's context. One at a
-/// time: a flush asked while one runs returns at once (each request left in the
-/// SDK's queue by a flush that timed out would hold up the shutdown's).
+/// time, each after the one before it (which may not have taken its caller's
+/// records): flushes asked at once would each leave a request in the SDK's queue
+/// when the export is stuck, holding up the shutdown's.
 #[cfg(feature = "log")]
 pub(crate) fn flush() {
-    static FLUSHING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
     if !exported()
         || crate::route::on_export_thread()
         || crate::thread_exit::map_current(opentelemetry::Context::is_telemetry_suppressed)
@@ -259,12 +260,10 @@ pub(crate) fn flush() {
         .read()
         .unwrap_or_else(PoisonError::into_inner)
         .clone();
-    if let Some(loggers) = installed
-        && !FLUSHING.swap(true, Ordering::AcqRel)
-    {
+    if let Some(loggers) = installed {
+        let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
         // A failure is the export's, which the guard counts and says.
         let _ = loggers.provider.force_flush();
-        FLUSHING.store(false, Ordering::Release);
     }
 }
 

@@ -51,19 +51,41 @@ pub(crate) fn push_redacted_query(url: &mut String, query: &str) {
 /// An error's or a status's text as it is recorded (the status description,
 /// `exception.message`): formatted, its credentials redacted
 /// ([`redacted_urls`]), then cut at [`MAX_FORMATTED_CHARS`] characters. Redacted
-/// before the cut: a cut inside a URL's user information leaves no `@` to find
-/// the password by.
+/// before the cut, on twice as much text, whose last URL is left out where the
+/// formatting was cut inside it: a cut inside a URL's user information leaves no
+/// `@` to find the password by.
 pub(crate) fn described(args: fmt::Arguments<'_>) -> String {
-    redacted_within(&format_within(args, 2 * MAX_FORMATTED_CHARS))
+    redacted_within(&format_within(args, FORMATTED))
 }
 
 /// [`described`] of a text made already (a panic's message, a gRPC status's).
 pub(crate) fn described_text(text: &str) -> String {
-    redacted_within(text_within(text, 2 * MAX_FORMATTED_CHARS))
+    redacted_within(text_within(text, FORMATTED))
 }
 
+/// What is formatted of a text to describe: twice what is kept.
+const FORMATTED: usize = 2 * MAX_FORMATTED_CHARS;
+
 fn redacted_within(text: &str) -> String {
+    let whole = text.chars().count() < FORMATTED;
+    let text = if whole { text } else { without_cut_url(text) };
     text_within(&redacted_urls(text), MAX_FORMATTED_CHARS).to_owned()
+}
+
+/// A text cut at its end without the URL the cut fell in (one whose `scheme://`
+/// runs to the end with no white space).
+fn without_cut_url(text: &str) -> &str {
+    match text.rfind("://") {
+        Some(at) if !text[at..].contains(char::is_whitespace) => &text[..scheme_start(text, at)],
+        _ => text,
+    }
+}
+
+/// Where the scheme ending at `at` (its `://`) starts.
+fn scheme_start(text: &str, at: usize) -> usize {
+    text[..at]
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+        .map_or(0, |before| before + 1)
 }
 
 /// `text` with the credentials it may hold redacted as `url.full` redacts them:
@@ -91,12 +113,18 @@ fn redacted_user_information(text: &str) -> Cow<'_, str> {
         let (before, after) = rest.split_at(at + 3);
         redacted.push_str(before);
         // The authority runs to its path, query or fragment, or to what ends a
-        // URL in prose.
-        let end = after
+        // URL in prose, or to the scheme of another URL in a list
+        // (`nats://a:4222,nats://user:pass@b:4222`).
+        let mut end = after
             .find(|c: char| {
                 c.is_whitespace() || matches!(c, '/' | '?' | '#' | '"' | '<' | '>' | '`')
             })
             .unwrap_or(after.len());
+        if let Some(next) = after.find("://")
+            && scheme_start(after, next) < end
+        {
+            end = scheme_start(after, next);
+        }
         let (authority, tail) = after.split_at(end);
         push_redacted_authority(&mut redacted, authority);
         rest = tail;
@@ -106,54 +134,74 @@ fn redacted_user_information(text: &str) -> Cow<'_, str> {
 }
 
 /// `text` with the value of every credential query parameter redacted: a key of
-/// [`SECRET_QUERY_KEYS`] after a `?` or `&`, its value up to what ends one.
+/// [`SECRET_QUERY_KEYS`] after a `?` or `&`, its value up to what ends one. One
+/// pass over the text (which an attacker may fill with `&sig=`).
 fn redacted_query_values(text: &str) -> Cow<'_, str> {
-    let secret_at = |rest: &str| {
-        SECRET_QUERY_KEYS
-            .iter()
-            .filter_map(|key| {
-                let mut from = 0;
-                while let Some(found) = rest[from..].find(key) {
-                    let at = from + found;
-                    let after = at + key.len();
-                    let parameter =
-                        rest[..at].ends_with(['?', '&']) && rest[after..].starts_with('=');
-                    if parameter {
-                        return Some((at, after + 1));
-                    }
-                    from = after;
-                }
-                None
-            })
-            .min()
+    // Where the value of the parameter starting at `from` (after a `?` or `&`)
+    // starts, if it is a credential.
+    let secret_value = |from: usize| {
+        let parameter = &text[from..];
+        SECRET_QUERY_KEYS.iter().find_map(|key| {
+            parameter
+                .strip_prefix(key)
+                .filter(|rest| rest.starts_with('='))
+                .map(|_| from + key.len() + 1)
+        })
     };
-    if secret_at(text).is_none() {
-        return Cow::Borrowed(text);
+    let mut redacted: Option<String> = None;
+    let mut copied = 0;
+    let mut from = 0;
+    while let Some(found) = text[from..].find(['?', '&']) {
+        let start = from + found + 1;
+        from = start;
+        let Some(value_start) = secret_value(start) else {
+            continue;
+        };
+        let value = &text[value_start..];
+        let end = value_start
+            + value
+                .find(|c: char| {
+                    c.is_whitespace()
+                        || matches!(
+                            c,
+                            '&' | '#' | '"' | '\'' | '<' | '>' | '`' | ')' | ',' | ';'
+                        )
+                })
+                .unwrap_or(value.len());
+        let out = redacted.get_or_insert_with(|| String::with_capacity(text.len()));
+        out.push_str(&text[copied..value_start]);
+        out.push_str("REDACTED");
+        copied = end;
+        from = end;
     }
-    let mut redacted = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some((_, value_start)) = secret_at(rest) {
-        redacted.push_str(&rest[..value_start]);
-        redacted.push_str("REDACTED");
-        let value = &rest[value_start..];
-        let end = value
-            .find(|c: char| {
-                c.is_whitespace()
-                    || matches!(
-                        c,
-                        '&' | '#' | '"' | '\'' | '<' | '>' | '`' | ')' | ',' | ';'
-                    )
-            })
-            .unwrap_or(value.len());
-        rest = &value[end..];
+    match redacted {
+        None => Cow::Borrowed(text),
+        Some(mut out) => {
+            out.push_str(&text[copied..]);
+            Cow::Owned(out)
+        }
     }
-    redacted.push_str(rest);
-    Cow::Owned(redacted)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::redacted_urls;
+    use super::{described, redacted_urls};
+    use crate::value::MAX_FORMATTED_CHARS;
+
+    #[test]
+    fn a_url_the_formatting_cut_in_its_user_information_is_left_out() {
+        // Past what is formatted, the user information has no `@` left; the
+        // redacted URLs before it make the text short enough to keep it.
+        let signed = format!("https://h/x?sig={} ", "s".repeat(3000));
+        let cut_at = 2 * MAX_FORMATTED_CHARS - 2 * signed.len() - "https://user:pass".len();
+        let text = format!(
+            "{signed}{signed}{}https://user:password@host/",
+            " ".repeat(cut_at)
+        );
+        let described = described(format_args!("{text}"));
+        assert!(!described.contains("user:pass"), "{described}");
+        assert!(described.starts_with("https://h/x?sig=REDACTED "));
+    }
 
     #[test]
     fn the_urls_an_error_names_are_redacted_and_the_rest_kept() {
@@ -182,6 +230,10 @@ mod tests {
         assert_eq!(
             redacted_urls("no parameter: Signature=abc, mysig=1"),
             "no parameter: Signature=abc, mysig=1"
+        );
+        assert_eq!(
+            redacted_urls("connect failed: nats://a:4222,nats://user:pass@b:4222"),
+            "connect failed: nats://a:4222,nats://REDACTED:REDACTED@b:4222"
         );
         let plain = "no URL here: a://";
         assert_eq!(redacted_urls("timed out"), "timed out");

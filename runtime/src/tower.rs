@@ -729,7 +729,7 @@ fn h2_status(error: &h2::Error, said: &dyn fmt::Display) -> (i32, String) {
         Some(Reason::INADEQUATE_SECURITY) => Code::PermissionDenied,
         _ => Code::Unknown,
     };
-    let message = crate::value::format_bounded(format_args!("h2 protocol error: {said}"));
+    let message = crate::redact::described(format_args!("h2 protocol error: {said}"));
     (code as i32, message)
 }
 

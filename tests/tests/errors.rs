@@ -466,4 +466,18 @@ fn urls_in_panic_and_grpc_status_messages_are_recorded_redacted() {
         assert!(description.contains(REDACTED_URL), "{description}");
         assert!(!description.contains("pw@") && !description.contains("=abc"));
     }
+    let fell = &panicked.spans()[0];
+    let message = fell
+        .events
+        .iter()
+        .find(|event| event.name == "exception")
+        .and_then(|event| {
+            event
+                .attributes
+                .iter()
+                .find(|attribute| attribute.key.as_str() == "exception.message")
+        })
+        .map(|attribute| attribute.value.as_str().into_owned())
+        .expect("the panic's exception");
+    assert!(message.contains(REDACTED_URL), "{message}");
 }

@@ -1596,3 +1596,19 @@ fn a_header_map_carrier_gives_what_its_headers_tell() {
         );
     }
 }
+
+#[traced_rpc(service = "shop.v1.Echo", method = "Unary")]
+fn echo_metadata(metadata: &tonic::metadata::MetadataMap) {
+    let _ = metadata;
+}
+
+#[test]
+fn a_metadata_map_carrier_gives_the_client_a_proxy_names() {
+    let mut metadata = tonic::metadata::MetadataMap::new();
+    metadata.insert("x-forwarded-for", "203.0.113.9, 10.0.0.1".parse().unwrap());
+    let captured = capture(|| echo_metadata(&metadata));
+    assert_eq!(
+        attribute(&captured.spans()[0], "client.address"),
+        Some(&string("203.0.113.9"))
+    );
+}

@@ -635,6 +635,20 @@ mod tonic_carriers {
                 })
                 .collect()
         }
+
+        /// What a proxy says of the client, as a request's metadata tells it.
+        fn target(&self) -> RequestTarget<'_> {
+            metadata_target(self)
+        }
+    }
+
+    /// What a call's metadata tells of it: the client a proxy forwarded.
+    fn metadata_target(metadata: &MetadataMap) -> RequestTarget<'_> {
+        RequestTarget {
+            forwarded_for: forwarded::client(|key| metadata.get(key)?.to_str().ok()),
+            forwarded: forwarded::by_a_proxy(|key| metadata.contains_key(key)),
+            ..RequestTarget::default()
+        }
     }
 
     /// As for `http::HeaderMap`: an invalid value is not set, and the key's old
@@ -672,15 +686,12 @@ mod tonic_carriers {
         /// The peer and what a proxy says of the client: a tonic handler sees
         /// neither the method nor the URI.
         fn target(&self) -> RequestTarget<'_> {
-            let metadata = self.metadata();
             RequestTarget {
                 peer: self
                     .extensions()
                     .get::<super::PeerAddress>()
                     .map(|peer| peer.0),
-                forwarded_for: forwarded::client(|key| metadata.get(key)?.to_str().ok()),
-                forwarded: forwarded::by_a_proxy(|key| metadata.contains_key(key)),
-                ..RequestTarget::default()
+                ..metadata_target(self.metadata())
             }
         }
 
