@@ -243,12 +243,16 @@ pub(crate) fn emit_exception(span: &SpanContext, attributes: &[KeyValue]) {
 /// export, as long as the SDK's flush timeout (5 s) at most. Not on the export
 /// thread, nor where telemetry is suppressed (an exporter's own calls): the flush
 /// would wait on itself; nor on a thread exiting past the API's context. One at a
-/// time, each after the one before it (which may not have taken its caller's
-/// records): flushes asked at once would each leave a request in the SDK's queue
-/// when the export is stuck, holding up the shutdown's.
+/// time, and merged: a call waits for the flush under way, then returns if a
+/// flush that started after the call did ended meanwhile (it took the caller's
+/// records), else flushes. Flushes asked at once would each leave a request in
+/// the SDK's queue while the export is stuck, holding up the shutdown's.
 #[cfg(feature = "log")]
 pub(crate) fn flush() {
-    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    /// Flushes started so far.
+    static STARTED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    /// The number of the last flush that ended (its place in `STARTED`).
+    static ENDED: std::sync::Mutex<u64> = std::sync::Mutex::new(0);
     if !exported()
         || crate::route::on_export_thread()
         || crate::thread_exit::map_current(opentelemetry::Context::is_telemetry_suppressed)
@@ -261,9 +265,15 @@ pub(crate) fn flush() {
         .unwrap_or_else(PoisonError::into_inner)
         .clone();
     if let Some(loggers) = installed {
-        let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
+        let before_this_call = STARTED.load(Ordering::Acquire);
+        let mut ended = ENDED.lock().unwrap_or_else(PoisonError::into_inner);
+        if *ended > before_this_call {
+            return;
+        }
+        let this_flush = STARTED.fetch_add(1, Ordering::AcqRel) + 1;
         // A failure is the export's, which the guard counts and says.
         let _ = loggers.provider.force_flush();
+        *ended = this_flush;
     }
 }
 

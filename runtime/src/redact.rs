@@ -55,37 +55,50 @@ pub(crate) fn push_redacted_query(url: &mut String, query: &str) {
 /// formatting was cut inside it: a cut inside a URL's user information leaves no
 /// `@` to find the password by.
 pub(crate) fn described(args: fmt::Arguments<'_>) -> String {
-    redacted_within(&format_within(args, FORMATTED))
+    redacted_within(&format_within(args, FORMATTED + 1))
 }
 
 /// [`described`] of a text made already (a panic's message, a gRPC status's).
 pub(crate) fn described_text(text: &str) -> String {
-    redacted_within(text_within(text, FORMATTED))
+    redacted_within(text_within(text, FORMATTED + 1))
 }
 
-/// What is formatted of a text to describe: twice what is kept.
+/// What is redacted of a text to describe: twice what is kept. (One character
+/// more is formatted, to tell a text cut from one of this length.)
 const FORMATTED: usize = 2 * MAX_FORMATTED_CHARS;
 
 fn redacted_within(text: &str) -> String {
-    let whole = text.chars().count() < FORMATTED;
-    let text = if whole { text } else { without_cut_url(text) };
+    let cut = text.chars().count() > FORMATTED;
+    let text = if cut {
+        without_cut_authority(text_within(text, FORMATTED))
+    } else {
+        text
+    };
     text_within(&redacted_urls(text), MAX_FORMATTED_CHARS).to_owned()
 }
 
-/// A text cut at its end without the URL the cut fell in (one whose `scheme://`
-/// runs to the end with no white space).
-fn without_cut_url(text: &str) -> &str {
+/// A text cut at its end without the URL the cut fell in the authority of (its
+/// `scheme://` followed by no end of an authority): what is there of its user
+/// information has no `@` to be found by. A cut further in (a query's value)
+/// leaves the URL, redacted as any other.
+fn without_cut_authority(text: &str) -> &str {
     match text.rfind("://") {
-        Some(at) if !text[at..].contains(char::is_whitespace) => &text[..scheme_start(text, at)],
+        Some(at) if !text[at + 3..].contains(ends_authority) => &text[..scheme_start(text, at)],
         _ => text,
     }
+}
+
+/// Whether `c` ends a URL's authority: its path, query or fragment, or what ends
+/// a URL in prose.
+fn ends_authority(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '/' | '?' | '#' | '"' | '<' | '>' | '`')
 }
 
 /// Where the scheme ending at `at` (its `://`) starts.
 fn scheme_start(text: &str, at: usize) -> usize {
     text[..at]
-        .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
-        .map_or(0, |before| before + 1)
+        .trim_end_matches(|c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        .len()
 }
 
 /// `text` with the credentials it may hold redacted as `url.full` redacts them:
@@ -115,11 +128,7 @@ fn redacted_user_information(text: &str) -> Cow<'_, str> {
         // The authority runs to its path, query or fragment, or to what ends a
         // URL in prose, or to the scheme of another URL in a list
         // (`nats://a:4222,nats://user:pass@b:4222`).
-        let mut end = after
-            .find(|c: char| {
-                c.is_whitespace() || matches!(c, '/' | '?' | '#' | '"' | '<' | '>' | '`')
-            })
-            .unwrap_or(after.len());
+        let mut end = after.find(ends_authority).unwrap_or(after.len());
         if let Some(next) = after.find("://")
             && scheme_start(after, next) < end
         {
@@ -198,9 +207,24 @@ mod tests {
             "{signed}{signed}{}https://user:password@host/",
             " ".repeat(cut_at)
         );
-        let described = described(format_args!("{text}"));
-        assert!(!described.contains("user:pass"), "{described}");
-        assert!(described.starts_with("https://h/x?sig=REDACTED "));
+        let recorded = described(format_args!("{text}"));
+        assert!(!recorded.contains("user:pass"), "{recorded}");
+        assert!(recorded.starts_with("https://h/x?sig=REDACTED "));
+        // One cut in its query keeps it; a text just long enough is no cut one.
+        let in_query = format!(
+            "x→https://h/long?sig={}",
+            "s".repeat(2 * MAX_FORMATTED_CHARS)
+        );
+        assert_eq!(
+            described(format_args!("{in_query}")),
+            "x→https://h/long?sig=REDACTED"
+        );
+        let exact = format!(
+            "{signed}{signed}{} https://api.example.com",
+            "y".repeat(2 * MAX_FORMATTED_CHARS - 2 * signed.len() - 24)
+        );
+        assert_eq!(exact.chars().count(), 2 * MAX_FORMATTED_CHARS);
+        assert!(described(format_args!("{exact}")).ends_with(" https://api.example.com"));
     }
 
     #[test]
@@ -234,6 +258,15 @@ mod tests {
         assert_eq!(
             redacted_urls("connect failed: nats://a:4222,nats://user:pass@b:4222"),
             "connect failed: nats://a:4222,nats://REDACTED:REDACTED@b:4222"
+        );
+        // Around characters of more than one byte.
+        assert_eq!(
+            redacted_urls("主：nats://a，备：nats://u:p@b"),
+            "主：nats://a，备：nats://REDACTED:REDACTED@b"
+        );
+        assert_eq!(
+            redacted_urls("redirected http://a→https://u:p@b/"),
+            "redirected http://a→https://REDACTED:REDACTED@b/"
         );
         let plain = "no URL here: a://";
         assert_eq!(redacted_urls("timed out"), "timed out");
