@@ -198,6 +198,41 @@ mod tests {
     use crate::value::MAX_FORMATTED_CHARS;
 
     #[test]
+    fn any_text_is_redacted_without_a_panic() {
+        // Texts made of the pieces the scans look for, with characters of one to
+        // four bytes between them, cut anywhere: recording an error must not panic.
+        const PIECES: [&str; 14] = [
+            "://",
+            "?",
+            "&",
+            "=",
+            "@",
+            "sig",
+            "X-Amz-Signature",
+            "/",
+            " ",
+            "→",
+            "主",
+            "😀",
+            "a",
+            ":",
+        ];
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            for _ in 0..(state % 24) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                text.push_str(PIECES[(state % PIECES.len() as u64) as usize]);
+            }
+            let _ = redacted_urls(&text);
+            let _ = super::described_text(&text);
+            let _ = super::without_cut_authority(&text);
+        }
+    }
+
+    #[test]
     fn a_url_the_formatting_cut_in_its_user_information_is_left_out() {
         // Past what is formatted, the user information has no `@` left; the
         // redacted URLs before it make the text short enough to keep it.
