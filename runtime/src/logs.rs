@@ -277,11 +277,42 @@ pub(crate) fn flush() {
     }
 }
 
-/// Exports a record of the `log` crate through `opentelemetry-appender-log`; the
-/// SDK links it to the current span.
+/// Exports a record of the `log` crate through `opentelemetry-appender-log`, with
+/// where it was logged (`code.file.path`, `code.line.number`, which the bridge
+/// leaves out, or writes under the deprecated keys); the SDK links it to the
+/// current span.
 #[cfg(feature = "log")]
 pub(crate) fn export_log_record(record: &::log::Record<'_>) {
-    with_loggers(|_| None, |loggers| ::log::Log::log(&loggers.log, record));
+    with_loggers(
+        |_| None,
+        |loggers| {
+            let located = Located(record);
+            let record = record.to_builder().key_values(&located).build();
+            ::log::Log::log(&loggers.log, &record);
+        },
+    );
+}
+
+/// A record's key-values, and where it was logged.
+#[cfg(feature = "log")]
+struct Located<'a, 'r>(&'a ::log::Record<'r>);
+
+#[cfg(feature = "log")]
+impl ::log::kv::Source for Located<'_, '_> {
+    fn visit<'kvs>(
+        &'kvs self,
+        visitor: &mut dyn ::log::kv::VisitSource<'kvs>,
+    ) -> Result<(), ::log::kv::Error> {
+        use ::log::kv::{Key, Value};
+        self.0.key_values().visit(visitor)?;
+        if let Some(file) = self.0.file() {
+            visitor.visit_pair(Key::from_str("code.file.path"), Value::from(file))?;
+        }
+        if let Some(line) = self.0.line() {
+            visitor.visit_pair(Key::from_str("code.line.number"), Value::from(line))?;
+        }
+        Ok(())
+    }
 }
 
 /// Runs `export` with the `opentelemetry-appender-tracing` bridge, if logs are

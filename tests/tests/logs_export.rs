@@ -667,3 +667,24 @@ fn flushing_the_logger_exports_the_records_queued() {
     );
     guard.shutdown().expect("everything exported");
 }
+
+#[test]
+fn a_log_record_says_where_it_was_logged() {
+    let (_turn, receiver, guard) = over_grpc(&[]);
+    let line = line!() + 1;
+    log::warn!("located");
+    guard.shutdown().expect("everything exported");
+    let records = receiver.log_records();
+    let located = records
+        .iter()
+        .find(|record| body(record) == "located")
+        .expect("exported");
+    assert_eq!(
+        string_attribute(&located.attributes, "code.file.path"),
+        Some("tests/tests/logs_export.rs")
+    );
+    assert_eq!(
+        value(&located.attributes, "code.line.number"),
+        Some(&any_value::Value::IntValue(i64::from(line)))
+    );
+}
