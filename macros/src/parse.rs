@@ -819,8 +819,9 @@ const FUTURES: [&str; 2] = ["Future", "FusedFuture"];
 const STREAMS: [&str; 2] = ["Stream", "FusedStream"];
 
 /// For bounds containing `Future<Output = T>` (or `FusedFuture<..>`):
-/// `Some(Some(T))`; for a bare `Future`: `Some(None)`; without a `Future` bound:
-/// `None`.
+/// `Some(Some(T))`; for a bare `Future`: `Some(None)`; for `TryFuture<Ok = T,
+/// Error = E>` (a future of a `Result`, which it is by its `Future` supertrait):
+/// `Some(Some(Result<T, E>))`; without any: `None`.
 fn future_output<'a>(
     bounds: impl IntoIterator<Item = &'a syn::TypeParamBound> + Clone,
 ) -> Option<Option<Type>> {
@@ -832,6 +833,22 @@ fn future_output<'a>(
         .find(|output| output.is_some())
         .or(found.first())
         .cloned()
+        .or_else(|| try_output(bounds, "TryFuture"))
+}
+
+/// For bounds containing `name<Ok = T, Error = E>` (`TryFuture`, `TryStream`):
+/// `Some(Some(Result<T, E>))`, `Some(None)` where either is not named; without the
+/// bound: `None`.
+fn try_output<'a>(
+    bounds: impl IntoIterator<Item = &'a syn::TypeParamBound> + Clone,
+    name: &str,
+) -> Option<Option<Type>> {
+    let ok = associated_type(bounds.clone(), name, "Ok")?;
+    let error = associated_type(bounds, name, "Error").flatten();
+    Some(
+        ok.zip(error)
+            .map(|(ok, error)| syn::parse_quote!(::std::result::Result<#ok, #error>)),
+    )
 }
 
 /// For bounds containing `Trait<Name = T>`: `Some(Some(T))`; for a bare `Trait`:
@@ -870,7 +887,8 @@ pub(crate) fn peeled(mut ty: &Type) -> &Type {
     ty
 }
 
-/// The `Item` of a returned `impl Stream<Item = T>`.
+/// The `Item` of a returned `impl Stream<Item = T>`, or `Result<T, E>` of an
+/// `impl TryStream<Ok = T, Error = E>`.
 fn stream_item(returned: &Type) -> Option<Type> {
     let Type::ImplTrait(bounds) = peeled(returned) else {
         return None;
@@ -878,6 +896,7 @@ fn stream_item(returned: &Type) -> Option<Type> {
     STREAMS
         .into_iter()
         .find_map(|stream| associated_type(&bounds.bounds, stream, "Item").flatten())
+        .or_else(|| try_output(&bounds.bounds, "TryStream").flatten())
 }
 
 /// `T` of the `futures` crate's boxed aliases named in `names`, written as that
@@ -981,20 +1000,26 @@ fn is_stream<'a>(bounds: impl IntoIterator<Item = &'a syn::TypeParamBound>) -> b
         let Some(last) = segments.last() else {
             return false;
         };
-        // `Item = T`, or a bound on it (`Item: Debug`).
+        // `Item = T`, or a bound on it (`Item: Debug`); a `TryStream`'s `Ok` or
+        // `Error`.
+        let try_stream = last.ident == "TryStream";
         let named_items = match &last.arguments {
             syn::PathArguments::AngleBracketed(arguments) => {
-                arguments.args.iter().any(|argument| match argument {
-                    syn::GenericArgument::AssocType(assoc) => assoc.ident == "Item",
-                    syn::GenericArgument::Constraint(bound) => bound.ident == "Item",
-                    _ => false,
+                arguments.args.iter().any(|argument| {
+                    let named = match argument {
+                        syn::GenericArgument::AssocType(assoc) => &assoc.ident,
+                        syn::GenericArgument::Constraint(bound) => &bound.ident,
+                        _ => return false,
+                    };
+                    named == "Item" || (try_stream && (named == "Ok" || named == "Error"))
                 })
             }
             _ => false,
         };
         let through_a_stream_crate =
             segments.len() > 1 && STREAM_CRATES.iter().any(|krate| segments[0].ident == krate);
-        STREAMS.iter().any(|stream| last.ident == stream) && (named_items || through_a_stream_crate)
+        (try_stream || STREAMS.iter().any(|stream| last.ident == stream))
+            && (named_items || through_a_stream_crate)
     })
 }
 

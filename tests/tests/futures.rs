@@ -690,3 +690,40 @@ async fn an_async_fns_span_opens_at_its_first_poll_under_the_poller() {
     assert!(settled.start_time >= created, "opened when first polled");
     assert!(captured.find("creates").unwrap().end_time <= created);
 }
+
+/// A future spelled by its `Result`: a `TryFuture` is a future, by its supertrait.
+#[traced]
+fn try_fetch(id: u32) -> impl futures::TryFuture<Ok = u32, Error = String> {
+    async move {
+        let doubled = fetch_later(id).await;
+        if id == 0 {
+            Err("no id".to_owned())
+        } else {
+            Ok(doubled)
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_returned_try_future_is_traced_as_a_future_of_its_result() {
+    // Awaited as a future of its `Result` (the opaque type's output is only that).
+    let fetched = |id| futures::TryFutureExt::into_future(try_fetch(id));
+    let captured = capture_async(async { (fetched(0).await, fetched(2).await) }).await;
+    assert_eq!(*captured.output(), (Err("no id".to_owned()), Ok(4)));
+    let spans = captured.spans();
+    let calls: Vec<_> = spans
+        .iter()
+        .filter(|span| span.name == "try_fetch")
+        .collect();
+    let fetched: Vec<_> = spans
+        .iter()
+        .filter(|span| span.name == "fetch_later")
+        .collect();
+    assert_eq!((calls.len(), fetched.len()), (2, 2));
+    assert_eq!(calls[0].status, Status::error("no id"), "its Err, read");
+    assert_eq!(calls[1].status, Status::Unset);
+    for (call, fetch) in calls.iter().zip(&fetched) {
+        assert_child_of(fetch, call);
+        assert!(call.end_time >= fetch.end_time, "ended with its future");
+    }
+}

@@ -780,3 +780,33 @@ fn a_traced_streams_error_that_may_be_a_reply_is_not_asked_for_one() {
     );
     assert_eq!(captured.spans()[0].status, Status::error("refused"));
 }
+
+/// A stream spelled by its items' `Result`.
+#[traced]
+fn try_pages(most: u32) -> impl futures::TryStream<Ok = u32, Error = String> {
+    stream::iter(0..=most).map(move |page| {
+        if page < most {
+            Ok(page)
+        } else {
+            Err(format!("no page {page}"))
+        }
+    })
+}
+
+#[test]
+fn a_returned_try_stream_is_traced_as_a_stream_of_its_results() {
+    use futures::TryStreamExt as _;
+    let captured =
+        capture(|| futures::executor::block_on(try_pages(2).into_stream().collect::<Vec<_>>()));
+    assert_eq!(
+        *captured.output(),
+        [Ok(0), Ok(1), Err("no page 2".to_owned())]
+    );
+    let span = &captured.spans()[0];
+    assert_eq!(span.name, "try_pages");
+    assert_eq!(
+        span.status,
+        Status::error("no page 2"),
+        "its Err item, read"
+    );
+}
