@@ -5,8 +5,9 @@
 //! every messaging operation over both
 //! kinds of message headers, alone or as a batch (owned, `mut`, boxed, an array,
 //! `&` and `&mut`, in a method, with `root` and `parent` on a batch `process`, and
-//! `batch = return` on a `receive`).
-#![deny(warnings)]
+//! `batch = return` on a `receive`). `unused_qualifications` too, which reads the
+//! user's spans.
+#![deny(warnings, unused_qualifications)]
 
 use std::collections::HashMap;
 

@@ -55,11 +55,15 @@ pub(super) fn open_boundary(
         Some(text) => quote!(::std::option::Option::Some(::std::borrow::Cow::Borrowed(#text))),
         None => quote!(::std::option::Option::None),
     };
-    // `server = ..`, evaluated only when tracing is on (`gated`).
+    // `server = ..`, evaluated only when tracing is on (`gated`). Only the
+    // argument is spanned at the user's expression, which an error for a type that
+    // is no text points at: paths spanned so would read as the user's own to
+    // `unused_qualifications`.
     let server = match &boundary.server {
-        Some(server) => quote_spanned! {server.span()=>
-            ::std::option::Option::Some(::std::convert::AsRef::<str>::as_ref(&(#server)))
-        },
+        Some(server) => {
+            let argument = quote_spanned!(server.span()=> &(#server));
+            quote!(::std::option::Option::Some(::std::convert::AsRef::<str>::as_ref(#argument)))
+        }
         None => quote!(::std::option::Option::None),
     };
     let gated = parent.evaluated || boundary.server.is_some();
