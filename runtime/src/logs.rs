@@ -238,6 +238,16 @@ pub(crate) fn emit_exception(span: &SpanContext, attributes: &[KeyValue]) {
     );
 }
 
+/// The loggers installed, taken out of the lock: the bridges format the user's
+/// values, which may log in turn, and a second read of the lock behind a waiting
+/// writer (a guard shutting down) would deadlock.
+fn installed() -> Option<Arc<Loggers>> {
+    INSTALLED
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone()
+}
+
 /// Exports the log records queued so far, as `log::logger().flush()` asks of the
 /// logger (before a `process::exit`, which no guard outlives); it waits for the
 /// export, as long as the SDK's flush timeout (5 s) at most. Not on the export
@@ -260,11 +270,7 @@ pub(crate) fn flush() {
     {
         return;
     }
-    let installed = INSTALLED
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone();
-    if let Some(loggers) = installed {
+    if let Some(loggers) = installed() {
         let before_this_call = STARTED.load(Ordering::Acquire);
         let mut ended = ENDED.lock().unwrap_or_else(PoisonError::into_inner);
         if *ended > before_this_call {
@@ -369,14 +375,7 @@ fn with_loggers(
     {
         return;
     }
-    // Taken out of the lock: the bridges format the user's values, which may log
-    // in turn, and a second read of the lock behind a waiting writer (a guard
-    // shutting down) would deadlock.
-    let installed = INSTALLED
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone();
-    let Some(loggers) = installed else { return };
+    let Some(loggers) = installed() else { return };
     let replaced = opentelemetry::Context::map_current(|current| {
         context(current).or_else(|| {
             crate::callsite::holds_invalid_span(current)

@@ -511,14 +511,10 @@ fn recorded_exception_targets() -> (bool, bool) {
 /// capture sampling out (`Capture::sampler`) checks that nothing is evaluated,
 /// and the logs installed are another installation's.
 fn unrecorded_exception_logged_under() -> Option<SpanContext> {
-    if !crate::logs::exception_targets().1 {
+    if !crate::logs::exception_targets().1 || crate::route::CaptureRoute::holds_current() {
         return None;
     }
-    crate::thread_exit::map_current(|current| {
-        let captured = crate::route::CaptureRoute::for_parent(current).is_some();
-        (!captured).then(|| current.span().span_context().clone())
-    })
-    .flatten()
+    crate::thread_exit::map_current(|current| current.span().span_context().clone())
 }
 
 /// Where a call's exception goes ([`SpanHandle::exception_goes`]).
