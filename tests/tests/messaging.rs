@@ -906,6 +906,49 @@ fn a_message_whose_headers_panic_when_read_is_processed_in_a_new_trace() {
     assert_eq!(span.status, Status::Unset);
 }
 
+/// Headers whose writing panics on a key they do not expect, and whose request
+/// description panics too: the application's code, which the call without its
+/// annotation never runs.
+#[derive(Default)]
+struct Unwritable(Headers);
+
+impl Extract for Unwritable {
+    fn get_all(&self, key: &str) -> Vec<&str> {
+        self.0.get_all(key)
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        Extract::keys(&self.0)
+    }
+}
+
+impl Inject for Unwritable {
+    fn set(&mut self, key: &str, value: String) {
+        assert_eq!(key, "baggage", "unexpected header");
+        self.0.set(key, value);
+    }
+
+    fn target(&self) -> otel_traced::propagation::RequestTarget<'_> {
+        panic!("no request here")
+    }
+}
+
+#[traced_rpc(messaging, send, system = "kafka", destination = "orders", carrier = headers)]
+fn send_unwritable(headers: &mut Unwritable) -> u32 {
+    let _ = headers;
+    7
+}
+
+#[test]
+fn a_message_whose_headers_panic_when_written_is_sent_as_it_would_be_uninstrumented() {
+    let mut headers = Unwritable::default();
+    let captured = capture(|| send_unwritable(&mut headers));
+    assert_eq!(*captured.output(), 7);
+    let span = find(captured.spans(), "send orders");
+    assert_eq!(span.status, Status::Unset);
+    assert!(headers.0.get_all("traceparent").is_empty());
+}
+
 /// A message counting how often its `traceparent` is read: once a creation
 /// context is looked for.
 struct Tallied(Message, std::sync::atomic::AtomicUsize);

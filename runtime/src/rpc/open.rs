@@ -122,7 +122,7 @@ impl Callsite {
         links: impl FnOnce() -> Vec<Link>,
         record: &mut Record<'_>,
     ) -> ActiveSpan {
-        let parent = match carrier.served_under() {
+        let parent = match crate::panic::contained(|| carrier.served_under()).flatten() {
             Some((layer, read)) if read == extracted.span().span_context() => {
                 under_server_layer(current, layer, extracted)
             }
@@ -132,7 +132,7 @@ impl Callsite {
         if !crate::route::is_enabled() {
             return ActiveSpan::passthrough(parent);
         }
-        let start = self.boundary_start(rpc, &carrier.target(), None, links());
+        let start = self.boundary_start(rpc, &target_of(|| carrier.target()), None, links());
         self.start_under(start, parent, call, record)
     }
 
@@ -156,7 +156,7 @@ impl Callsite {
         if !crate::route::is_enabled() || !crate::thread_exit::context_reachable() {
             return ActiveSpan::disabled();
         }
-        let start = self.boundary_start(rpc, &carrier.target(), server, links());
+        let start = self.boundary_start(rpc, &target_of(|| carrier.target()), server, links());
         let record = &mut record_once(record);
         self.start_enabled(start, parent, call, Attach::Explicit, record)
     }
@@ -372,18 +372,28 @@ impl ActiveSpan {
 /// propagator's), so that what the carrier held (a gateway's copy of the incoming
 /// headers) does not travel beside it; `baggage` is the application's to forward
 /// and stays unless the context has its own. A context without a span leaves the
-/// carrier as it is, whatever the application put there.
+/// carrier as it is, whatever the application put there. A carrier whose writing
+/// panics (the application's `Inject`, on a header it did not expect) is left as
+/// far as it got: the call goes on, as it would have run uninstrumented.
 fn inject<C: Inject + ?Sized>(context: &Context, injector: &mut AsInjector<'_, C>) {
-    with_propagator(|propagator| {
-        if context.span().span_context().is_valid() {
-            for field in propagator.fields() {
-                if !field.eq_ignore_ascii_case("baggage") {
-                    injector.0.remove(field);
+    crate::panic::contained(|| {
+        with_propagator(|propagator| {
+            if context.span().span_context().is_valid() {
+                for field in propagator.fields() {
+                    if !field.eq_ignore_ascii_case("baggage") {
+                        injector.0.remove(field);
+                    }
                 }
             }
-        }
-        propagator.inject_context(context, injector);
+            propagator.inject_context(context, injector);
+        });
     });
+}
+
+/// What a carrier knows of its request, nothing where the application's
+/// `target()` panics (the call goes on, as it would have run uninstrumented).
+fn target_of<'a>(target: impl FnOnce() -> RequestTarget<'a>) -> RequestTarget<'a> {
+    crate::panic::contained(target).unwrap_or_default()
 }
 
 /// The context a server continues: what the global propagator finds in `carrier`
