@@ -39,6 +39,16 @@ impl Outcome {
     }
 }
 
+impl Outcome {
+    fn new() -> Arc<Self> {
+        Arc::new(Self {
+            result: Mutex::new(None),
+            done: Condvar::new(),
+            started: Instant::now(),
+        })
+    }
+}
+
 /// Finishes a step's [`Outcome`] as failed when its thread ends without a result
 /// (the step panicked).
 struct Unfinished(Arc<Outcome>);
@@ -46,32 +56,68 @@ struct Unfinished(Arc<Outcome>);
 impl Drop for Unfinished {
     fn drop(&mut self) {
         if !self.0.is_finished() {
-            self.0.finish(Err(OTelSdkError::InternalFailure(
-                "the exporter's step ended without a result (it panicked)".to_owned(),
-            )));
+            self.0.finish(Err(panicked()));
         }
     }
 }
 
-/// Starts `step` on a thread named `name`.
-pub(crate) fn start(name: &str, step: impl FnOnce() -> OTelSdkResult + Send + 'static) -> Pending {
-    let outcome = Arc::new(Outcome {
-        result: Mutex::new(None),
-        done: Condvar::new(),
-        started: Instant::now(),
-    });
-    let finishing = Unfinished(Arc::clone(&outcome));
-    let started = std::thread::Builder::new()
-        .name(name.to_owned())
-        .spawn(move || {
-            let result = step();
-            finishing.0.finish(result);
-        });
-    Pending(
-        started
-            .map(|_| outcome)
-            .map_err(|error| OTelSdkError::InternalFailure(error.to_string())),
+/// What a step that panicked gives its callers.
+fn panicked() -> OTelSdkError {
+    OTelSdkError::InternalFailure(
+        "the exporter's step ended without a result (it panicked)".to_owned(),
     )
+}
+
+/// Starts `step` on a thread named `name`. Where no thread can be had (the
+/// process at its limit of threads, when it is in trouble already), the step runs
+/// here, bounded by the budget it was given, rather than not at all: what it
+/// drains would be lost.
+pub(crate) fn start(name: &str, step: impl FnOnce() -> OTelSdkResult + Send + 'static) -> Pending {
+    start_on(named(name), step)
+}
+
+/// [`start`], on the thread `builder` makes.
+fn start_on(
+    builder: std::thread::Builder,
+    step: impl FnOnce() -> OTelSdkResult + Send + 'static,
+) -> Pending {
+    Pending(Ok(spawned(builder, step).unwrap_or_else(|(step, _)| {
+        let outcome = Outcome::new();
+        outcome.finish(crate::panic::contained(step).unwrap_or_else(|| Err(panicked())));
+        outcome
+    })))
+}
+
+fn named(name: &str) -> std::thread::Builder {
+    std::thread::Builder::new().name(name.to_owned())
+}
+
+/// Starts `step` on the thread `builder` makes; the step back, with why, where
+/// none could be made.
+fn spawned<F: FnOnce() -> OTelSdkResult + Send + 'static>(
+    builder: std::thread::Builder,
+    step: F,
+) -> Result<Arc<Outcome>, (F, OTelSdkError)> {
+    let outcome = Outcome::new();
+    let slot = Arc::new(Mutex::new(Some(step)));
+    let (taken, finishing) = (Arc::clone(&slot), Arc::clone(&outcome));
+    let started = builder.spawn(move || {
+        let finishing = Unfinished(finishing);
+        let step = lock(&taken).take();
+        if let Some(step) = step {
+            finishing.0.finish(step());
+        }
+    });
+    match started {
+        Ok(_) => Ok(outcome),
+        Err(error) => {
+            let step = lock(&slot).take();
+            // The thread was never made: the step is still in its slot.
+            step.map_or(Ok(outcome), |step| {
+                Err((step, OTelSdkError::InternalFailure(error.to_string())))
+            })
+        }
+    }
 }
 
 /// A step of which one runs at a time (a pipeline's flush). One asked for while
@@ -108,13 +154,16 @@ impl OneAtATime {
             return pending;
         };
         let shared = Arc::clone(&self.0);
-        let pending = start(name, move || {
+        // Not run here where no thread can be had: it waits for the earlier one,
+        // which may never end.
+        let queued = spawned(named(name), move || {
             earlier.wait_finished();
             let mut steps = lock(&shared);
             steps.running = steps.queued.take();
             drop(steps);
             step()
         });
+        let pending = Pending(queued.map_err(|(_, error)| error));
         steps.queued = pending.0.as_ref().ok().cloned();
         pending
     }
@@ -153,7 +202,7 @@ fn copied(error: &OTelSdkError) -> OTelSdkError {
 
 #[cfg(test)]
 mod tests {
-    use super::{OneAtATime, start};
+    use super::{OneAtATime, start, start_on};
     use opentelemetry_sdk::error::OTelSdkError;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -210,6 +259,29 @@ mod tests {
             3,
             "once they ended, one runs at once"
         );
+    }
+
+    #[test]
+    fn a_step_no_thread_can_be_had_for_runs_on_the_callers() {
+        // A stack larger than any address space: the thread cannot be made.
+        let unmakeable = || std::thread::Builder::new().stack_size(1 << 60);
+        let caller = std::thread::current().id();
+        let ran_on = Arc::new(std::sync::Mutex::new(None));
+        let noted = Arc::clone(&ran_on);
+        let pending = start_on(unmakeable(), move || {
+            *noted.lock().unwrap() = Some(std::thread::current().id());
+            Err(OTelSdkError::AlreadyShutdown)
+        });
+        let Err(OTelSdkError::AlreadyShutdown) = pending.wait_until(far()) else {
+            panic!("the step's own result");
+        };
+        assert_eq!(*ran_on.lock().unwrap(), Some(caller));
+        let Err(OTelSdkError::InternalFailure(message)) =
+            start_on(unmakeable(), || panic!("the exporter failed")).wait_until(far())
+        else {
+            panic!("a step that panicked failed");
+        };
+        assert!(message.contains("panicked"), "{message}");
     }
 
     #[test]

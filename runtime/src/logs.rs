@@ -201,13 +201,20 @@ pub(crate) fn exception_targets() -> (bool, bool) {
     }
 }
 
+/// Whether telemetry is suppressed in the current context, or the context is out
+/// of reach (a thread exiting past it, where reading it would panic): no record
+/// is made either way.
+fn suppressed_here() -> bool {
+    crate::thread_exit::map_current(opentelemetry::Context::is_telemetry_suppressed).unwrap_or(true)
+}
+
 /// Emits the exception log record of the conventions (event name `exception`,
 /// severity ERROR, the `exception.*` attributes), linked to the span it ended.
 /// None where telemetry is suppressed (an exporter's own calls, which the SDK runs
 /// so): the record below attaches a context of its own, which would lose that, and
 /// a failing export of the logs would make a record of its failure, then another.
 pub(crate) fn emit_exception(span: &SpanContext, attributes: &[KeyValue]) {
-    if opentelemetry::Context::is_current_telemetry_suppressed() {
+    if suppressed_here() {
         return;
     }
     with_loggers(
@@ -263,11 +270,7 @@ pub(crate) fn flush() {
     static STARTED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     /// The number of the last flush that ended (its place in `STARTED`).
     static ENDED: std::sync::Mutex<u64> = std::sync::Mutex::new(0);
-    if !exported()
-        || crate::route::on_export_thread()
-        || crate::thread_exit::map_current(opentelemetry::Context::is_telemetry_suppressed)
-            .unwrap_or(true)
-    {
+    if !exported() || crate::route::on_export_thread() || suppressed_here() {
         return;
     }
     if let Some(loggers) = installed() {

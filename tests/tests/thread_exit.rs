@@ -7,8 +7,9 @@
 //! baggage functions and `set_baggage`,
 //! and a parent given as a span context there, and a task `otel_traced::spawn`
 //! starts there and the thread polls; also on a thread that only polled a future
-//! opened elsewhere. The scenario runs in a child process: what it guards
-//! against is an abort.
+//! opened elsewhere, and a future opened while the thread lived failing there
+//! (its exception recorded on the span, no log record made past the context).
+//! The scenarios run in a child process: what they guard against is an abort.
 
 use otel_traced::sdk::error::OTelSdkResult;
 use otel_traced::sdk::trace::{SpanData, SpanExporter};
@@ -122,7 +123,31 @@ impl Drop for EnterOnExit {
     }
 }
 
+/// A call whose span opens where it is called, and whose future fails.
+#[traced]
+fn fail_later() -> impl std::future::Future<Output = Result<u8, std::io::Error>> + Send {
+    async { Err(std::io::Error::other("late")) }
+}
+
+type Failing =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<u8, std::io::Error>> + Send>>;
+
+/// Polls, when its thread exits, a future opened while the thread lived.
+struct PollOnExit(std::cell::RefCell<Option<Failing>>);
+
+impl Drop for PollOnExit {
+    fn drop(&mut self) {
+        if let Some(failing) = self.0.borrow_mut().take() {
+            assert!(
+                futures::executor::block_on(failing).is_err(),
+                "it still runs"
+            );
+        }
+    }
+}
+
 thread_local! {
+    static POLL_ON_EXIT: PollOnExit = const { PollOnExit(std::cell::RefCell::new(None)) };
     static ENTER_ON_EXIT: EnterOnExit = const { EnterOnExit };
     static FLUSH_ON_EXIT: FlushOnExit = const { FlushOnExit };
     static SPAWN_ON_EXIT: SpawnOnExit = const { SpawnOnExit };
@@ -257,6 +282,58 @@ fn exit_past_the_context() {
     })
     .join()
     .expect("the thread exits cleanly");
+}
+
+/// Counts the log records it exports.
+#[derive(Clone, Debug, Default)]
+struct LogRecords(Arc<std::sync::atomic::AtomicUsize>);
+
+impl otel_traced::sdk::logs::LogExporter for LogRecords {
+    async fn export(&self, batch: otel_traced::sdk::logs::LogBatch<'_>) -> OTelSdkResult {
+        (self.0).fetch_add(batch.iter().count(), std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// Exceptions go to logs; a future opened while its thread lived fails when the
+/// thread's exit polls it, past the context: the span records it, no log record
+/// is made (making one reads the context).
+fn exception_child() {
+    let spans = Names::default();
+    let records = LogRecords::default();
+    let guard = otel_traced::Config::from_vars([
+        ("OTEL_TRACES_SAMPLER", "always_on"),
+        ("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "logs"),
+    ])
+    .span_exporter(spans.clone())
+    .log_exporter(records.clone())
+    .install()
+    .expect("installed");
+    std::thread::spawn(|| {
+        POLL_ON_EXIT.with(|_| ());
+        let failing = fail_later();
+        POLL_ON_EXIT.with(|exiting| *exiting.0.borrow_mut() = Some(Box::pin(failing)));
+    })
+    .join()
+    .expect("the thread exits cleanly");
+    // While the context lives, the same failure is a log record.
+    assert!(futures::executor::block_on(fail_later()).is_err());
+    guard.shutdown().expect("a clean shutdown");
+    let names = spans.0.lock().unwrap_or_else(PoisonError::into_inner);
+    assert_eq!(*names, ["fail_later", "fail_later"]);
+    assert_eq!(records.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[test]
+fn a_future_failing_on_a_thread_exit_past_the_context_is_recorded_without_a_log() {
+    if std::env::var_os(otel_traced_tests::CHILD).is_some() {
+        exception_child();
+        return;
+    }
+    otel_traced_tests::passes_in_a_child_process(
+        "a_future_failing_on_a_thread_exit_past_the_context_is_recorded_without_a_log",
+        &[],
+    );
 }
 
 /// The application's panic hook is set first, as a panic reporter's is; the
