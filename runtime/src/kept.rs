@@ -20,8 +20,8 @@
 
 mod late;
 
-use late::LateAttributes;
 pub(crate) use late::REPEATS_AT_MOST;
+use late::{LateAttributes, Passed};
 use opentelemetry::KeyValue;
 use opentelemetry::trace::{Span, SpanContext, SpanRef, Status};
 use std::borrow::Cow;
@@ -132,8 +132,10 @@ impl<S: Span> Span for Kept<S> {
         if !self.span.is_recording() {
             return;
         }
-        if let Some(attribute) = self.attributes.set(attribute) {
-            self.span.set_attribute(attribute);
+        match self.attributes.set(attribute) {
+            Passed::Nothing => {}
+            Passed::One(attribute) => self.span.set_attribute(attribute),
+            Passed::AfterKept(attributes) => self.span.set_attributes(attributes),
         }
     }
 

@@ -67,6 +67,31 @@ fn a_key_recorded_in_a_loop_does_not_crowd_out_the_outcome() {
 }
 
 #[traced]
+fn tag_items(items: u16) {
+    for item in 0..items {
+        otel_traced::opentelemetry::trace::get_active_span(|span| {
+            span.set_attribute(KeyValue::new(format!("item.{item}"), i64::from(item)));
+        });
+    }
+}
+
+#[test]
+fn past_the_attribute_limit_the_keys_set_first_are_kept() {
+    // 8 go to the span at once, 128 more are kept aside: the keys set past those
+    // come after them, as they were set.
+    let captured = capture(|| tag_items(200));
+    let span = &captured.spans()[0];
+    let keys = own_keys(span);
+    let (parameter, items) = keys.split_first().expect("attributes");
+    assert_eq!(*parameter, "items");
+    let kept = items.len();
+    assert_eq!(span.attributes.len(), 128, "the SDK's default limit");
+    let first: Vec<String> = (0..kept).map(|item| format!("item.{item}")).collect();
+    assert_eq!(items, first, "the first set, in order");
+    assert_eq!(span.dropped_attributes_count as usize, 200 - kept);
+}
+
+#[traced]
 fn reset_rows(rows: u32) -> u32 {
     record!(rows = 0);
     rows
