@@ -343,7 +343,9 @@ fn grpc<B: WithExportConfig + WithTonicConfig>(
         None => None,
     };
     if settings.endpoint.starts_with("https://") {
-        let mut tls = tonic::transport::ClientTlsConfig::new().with_webpki_roots();
+        let mut tls = tonic::transport::ClientTlsConfig::new()
+            .with_webpki_roots()
+            .trust_anchors(system_roots());
         if let Some(pem) = certificate {
             tls = tls.ca_certificate(tonic::transport::Certificate::from_pem(pem));
         }
@@ -454,11 +456,27 @@ impl opentelemetry_http::HttpClient for Reporting {
     }
 }
 
+/// The certificate authorities the system trusts (its store, or the files
+/// `SSL_CERT_FILE` and `SSL_CERT_DIR` name), beside the webpki roots: a collector
+/// whose certificate a company's own authority signed, installed on the machine,
+/// is trusted, as other OpenTelemetry SDKs trust it, without
+/// `OTEL_EXPORTER_OTLP_CERTIFICATE`. None where the system has none (a scratch
+/// container), or where its certificates cannot be read: the webpki roots serve.
+fn system_roots() -> Vec<rustls::pki_types::TrustAnchor<'static>> {
+    let mut store = rustls::RootCertStore::empty();
+    store.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+    store.roots
+}
+
 /// The reqwest client for HTTP/protobuf: TLS through rustls with the `ring`
-/// provider, trusting the webpki roots and the configured certificate.
+/// provider, trusting the webpki roots, the system's and the configured
+/// certificate.
 fn http_client(settings: &OtlpSettings) -> Result<reqwest::Client, InitError> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if settings.endpoint.starts_with("https://") {
+        roots.extend(system_roots());
+    }
     if let Some(path) = &settings.certificate {
         let (_, certificates) = certificates(path, CA)?;
         for certificate in certificates {

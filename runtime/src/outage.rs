@@ -220,7 +220,7 @@ fn status_hint(error: &str, signal: &str) -> String {
 /// another name, is the collector's to mend).
 fn tls_hint(cause: &str) -> &'static str {
     if cause.contains("UnknownIssuer") {
-        " (a collector whose certificate a private CA signed: set OTEL_EXPORTER_OTLP_CERTIFICATE to that CA's PEM file)"
+        " (a collector whose certificate a private CA signed: set OTEL_EXPORTER_OTLP_CERTIFICATE to that CA's PEM file, or add it to the system's trusted certificates)"
     } else if cause.contains("CertificateRequired") {
         " (the collector asks for a client certificate: set OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY)"
     } else {
@@ -335,7 +335,7 @@ mod tests {
         let cause = cause.take();
         assert_eq!(
             outage.said_with(&"HTTP export failed: network error", cause.as_deref()),
-            "exporting spans to https://collector:4318/v1/traces over http/protobuf failed: HTTP export failed: network error (client error (Connect): invalid peer certificate: UnknownIssuer) (a collector whose certificate a private CA signed: set OTEL_EXPORTER_OTLP_CERTIFICATE to that CA's PEM file); spans are lost until an export succeeds (said once per outage and kind of failure)"
+            "exporting spans to https://collector:4318/v1/traces over http/protobuf failed: HTTP export failed: network error (client error (Connect): invalid peer certificate: UnknownIssuer) (a collector whose certificate a private CA signed: set OTEL_EXPORTER_OTLP_CERTIFICATE to that CA's PEM file, or add it to the system's trusted certificates); spans are lost until an export succeeds (said once per outage and kind of failure)"
         );
         assert_eq!(outage.cause().take(), None, "taken once");
     }

@@ -290,6 +290,48 @@ fn mutual_tls_to(transport: Transport) {
     }
 }
 
+/// A collector whose certificate an authority the system trusts signed (here
+/// through `SSL_CERT_FILE`, as a company's own installed in the system's store
+/// would be) is trusted without `OTEL_EXPORTER_OTLP_CERTIFICATE`.
+fn system_trusted_to(transport: Transport) {
+    let receiver = Receiver::start_tls(transport, ServerTls::fixtures());
+    let path = |name: &str| {
+        fixture_path(name)
+            .to_str()
+            .expect("a UTF-8 path")
+            .to_owned()
+    };
+    let (certificate, key) = (path("client.pem"), path("client-key.pem"));
+    let guard = install(
+        &receiver,
+        transport,
+        &[
+            ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", &certificate),
+            ("OTEL_EXPORTER_OTLP_CLIENT_KEY", &key),
+            ("OTEL_METRICS_EXPORTER", "none"),
+            ("OTEL_LOGS_EXPORTER", "none"),
+        ],
+    );
+    reserve(7, 1.0);
+    let shut_down = guard.shutdown().map_err(|error| error.to_string());
+    assert_eq!(shut_down, Ok(()), "{transport:?}");
+    assert_eq!(receiver.spans().len(), 1, "{transport:?}");
+}
+
+#[test]
+fn a_collector_an_authority_the_system_trusts_signed_is_trusted() {
+    if std::env::var_os(otel_traced_tests::CHILD).is_some() {
+        system_trusted_to(Transport::Grpc);
+        system_trusted_to(Transport::Http);
+        return;
+    }
+    let ca = fixture_path("ca.pem");
+    otel_traced_tests::passes_in_a_child_process(
+        "a_collector_an_authority_the_system_trusts_signed_is_trusted",
+        &[("SSL_CERT_FILE", ca.to_str().expect("a UTF-8 path"))],
+    );
+}
+
 #[test]
 fn annotated_calls_arrive_over_grpc_and_http_protobuf() {
     let _turn = otel_traced_tests::installing_turn();
