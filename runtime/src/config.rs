@@ -8,7 +8,7 @@ mod vars;
 
 use crate::init::InitError;
 use crate::sampling::adaptive::AdaptiveSampler;
-pub(crate) use logs::{ExceptionSignal, LogsDestination};
+pub(crate) use logs::{ExceptionSignal, LogLimits, LogsDestination};
 #[cfg(any(feature = "metrics", test))]
 pub(crate) use metrics::MetricsDestination;
 pub(crate) use metrics::MetricsSettings;
@@ -141,8 +141,8 @@ pub(crate) struct Settings {
     pub log_batch: BatchSettings,
     pub propagators: Vec<Propagator>,
     pub value_length_limit: Option<usize>,
-    /// The exception log records' (`OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT`).
-    pub log_value_length_limit: Option<usize>,
+    /// The log records' (`OTEL_LOGRECORD_ATTRIBUTE_*`).
+    pub log_limits: LogLimits,
     pub span_limits: SpanLimits,
     pub logs: LogsDestination,
     pub exception_signal: ExceptionSignal,
@@ -173,6 +173,7 @@ pub(crate) type LogProcessorFactory = Box<
     dyn FnOnce(
             BatchSettings,
             &std::sync::Arc<crate::processor::Counters>,
+            LogLimits,
         ) -> crate::logs::CountedLogs
         + Send,
 >;
@@ -376,8 +377,8 @@ impl Config {
     /// exports, would be exported in turn, each export making more: keep those
     /// targets at `info` or above in the logger's filter.
     pub fn log_exporter(mut self, exporter: impl LogExporter + 'static) -> Self {
-        self.custom_log_exporter = Some(Box::new(move |batch, counters| {
-            crate::logs::batch(exporter, batch, counters)
+        self.custom_log_exporter = Some(Box::new(move |batch, counters, limits| {
+            crate::logs::batch(exporter, batch, counters, limits)
         }));
         self
     }
@@ -589,7 +590,7 @@ impl Config {
             log_batch: self.batch(&LOG_BATCH, BatchChoices::default())?,
             propagators: self.chosen_propagators()?,
             value_length_limit: value_length_limit(vars)?,
-            log_value_length_limit: logs::value_length_limit(vars)?,
+            log_limits: logs::limits(vars)?,
             span_limits: span_limits(vars)?,
             exception_signal: logs::exception_signal(vars)?,
             legacy_rpc: vars

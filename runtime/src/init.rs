@@ -2,8 +2,8 @@
 //! down again without losing what was accepted or hanging the application.
 
 use crate::config::{
-    BatchSettings, Config, Destination, ExceptionSignal, LogProcessorFactory, LogsDestination,
-    ProcessorFactory, Propagator, Settings,
+    BatchSettings, Config, Destination, ExceptionSignal, LogLimits, LogProcessorFactory,
+    LogsDestination, ProcessorFactory, Propagator, Settings,
 };
 use crate::logs::CountedLogs;
 use crate::processor::{Accepted, BoxedProcessor, CountedExporter, Counters, ExportLimits};
@@ -545,6 +545,7 @@ pub(crate) fn install(
         settings.logs,
         custom_logs,
         settings.log_batch,
+        settings.log_limits,
         resource.clone(),
         &log_counters,
     )?;
@@ -584,11 +585,7 @@ pub(crate) fn install(
         metrics.install(settings.metrics.all_functions);
     }
     match &logs {
-        Some(logs) => crate::logs::install(
-            logs,
-            settings.exception_signal,
-            settings.log_value_length_limit,
-        ),
+        Some(logs) => crate::logs::install(logs, settings.exception_signal),
         None if settings.exception_signal != ExceptionSignal::SpanEvent => {
             crate::tell(format_args!(
                 "OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN asks for exception log records, but no logs are exported (OTEL_LOGS_EXPORTER, an OTLP endpoint, or OTLP for spans): exceptions stay span events"
@@ -698,13 +695,14 @@ fn logs_provider(
     destination: LogsDestination,
     custom: Option<LogProcessorFactory>,
     batch: crate::config::BatchSettings,
+    limits: LogLimits,
     resource: Resource,
     counters: &Arc<Counters>,
 ) -> Result<Option<SdkLoggerProvider>, InitError> {
     let processor = match (destination, custom) {
         (LogsDestination::None, _) | (LogsDestination::Custom, None) => return Ok(None),
-        (LogsDestination::Custom, Some(factory)) => factory(batch, counters),
-        (LogsDestination::Otlp(otlp), _) => otlp_log_processor(otlp, batch, counters)?,
+        (LogsDestination::Custom, Some(factory)) => factory(batch, counters, limits),
+        (LogsDestination::Otlp(otlp), _) => otlp_log_processor(otlp, batch, counters, limits)?,
     };
     Ok(Some(
         SdkLoggerProvider::builder()
@@ -719,9 +717,10 @@ fn otlp_log_processor(
     otlp: crate::config::OtlpSettings,
     batch: crate::config::BatchSettings,
     counters: &Arc<Counters>,
+    limits: LogLimits,
 ) -> Result<CountedLogs, InitError> {
     let exporter = crate::otlp::log_exporter(otlp, batch.export_timeout)?;
-    Ok(crate::logs::batch(exporter, batch, counters))
+    Ok(crate::logs::batch(exporter, batch, counters, limits))
 }
 
 #[cfg(not(feature = "otlp"))]
@@ -729,6 +728,7 @@ fn otlp_log_processor(
     _otlp: crate::config::OtlpSettings,
     _batch: crate::config::BatchSettings,
     _counters: &Arc<Counters>,
+    _limits: LogLimits,
 ) -> Result<CountedLogs, InitError> {
     Err(InitError::MissingFeature("otlp"))
 }

@@ -6,7 +6,7 @@
 //! a logger set once in `main` works whether it was set before or after `init()`,
 //! and stops exporting when the guard is dropped.
 
-use crate::config::{BatchSettings, ExceptionSignal};
+use crate::config::{BatchSettings, ExceptionSignal, LogLimits};
 use crate::processor::Counters;
 use opentelemetry::logs::{AnyValue, LogRecord as _, Logger as _, LoggerProvider as _, Severity};
 use opentelemetry::trace::SpanContext;
@@ -45,8 +45,6 @@ struct Loggers {
     provider: SdkLoggerProvider,
     /// Exceptions recorded by annotated functions.
     exceptions: SdkLogger,
-    /// Characters kept of each string of an exception record, if limited.
-    exception_value_length_limit: Option<usize>,
     #[cfg(feature = "log")]
     log: opentelemetry_appender_log::OpenTelemetryLogBridge<SdkLoggerProvider, SdkLogger>,
     #[cfg(feature = "tracing")]
@@ -63,11 +61,13 @@ const EXPORT_DELAY: Duration = Duration::from_secs(1);
 /// The SDK's batch log processor (on its own thread) around `exporter`, with our
 /// `OTEL_BLRP_*` settings applied explicitly (the SDK's defaults read the process
 /// environment, which `Config::from_vars` must not), its records counted as
-/// accepted and as exported: those a full queue drops are otherwise lost unsaid.
+/// accepted and as exported (those a full queue drops are otherwise lost unsaid),
+/// and held to `limits` as they are exported.
 pub(crate) fn batch(
     exporter: impl LogExporter + 'static,
     settings: BatchSettings,
     counters: &Arc<Counters>,
+    limits: LogLimits,
 ) -> CountedLogs {
     let config = BatchConfigBuilder::default()
         .with_max_queue_size(settings.max_queue_size)
@@ -77,6 +77,7 @@ pub(crate) fn batch(
     let exporter = CountedLogExporter {
         inner: exporter,
         counters: Arc::clone(counters),
+        limits: WithinLimits::new(limits),
     };
     CountedLogs {
         inner: BatchLogProcessor::builder(exporter)
@@ -120,13 +121,27 @@ impl LogProcessor for CountedLogs {
 struct CountedLogExporter<E> {
     inner: E,
     counters: Arc<Counters>,
+    limits: WithinLimits,
 }
 
-/// Counts the log records an exporter delivered, in requests a collector takes
-/// ([`crate::batches`]).
+/// Counts the log records an exporter delivered, held to the limits, in requests
+/// a collector takes ([`crate::batches`]).
 impl<E: LogExporter> LogExporter for CountedLogExporter<E> {
     async fn export(&self, batch: LogBatch<'_>) -> OTelSdkResult {
-        let records: Vec<(&SdkLogRecord, &InstrumentationScope)> = batch.iter().collect();
+        // Copies of the records past the limits, by their place in the batch:
+        // none, nearly always.
+        let copies: Vec<(usize, SdkLogRecord)> = (batch.iter().enumerate())
+            .filter_map(|(place, (record, _))| Some((place, self.limits.copy(record)?)))
+            .collect();
+        let mut copies = copies.iter().peekable();
+        let records: Vec<(&SdkLogRecord, &InstrumentationScope)> = (batch.iter().enumerate())
+            .map(
+                |(place, (record, scope))| match copies.next_if(|(at, _)| *at == place) {
+                    Some((_, copy)) => (copy, scope),
+                    None => (record, scope),
+                },
+            )
+            .collect();
         self.counters.given(records.len() as u64);
         let parts = crate::batches::split(records, crate::batches::BUDGET, |(record, _)| {
             crate::batches::log_weight(record)
@@ -150,13 +165,8 @@ impl<E: LogExporter> LogExporter for CountedLogExporter<E> {
     }
 }
 
-/// Makes `provider` where bridged records and exception records go, the strings of
-/// the latter cut to `value_length_limit` characters.
-pub(crate) fn install(
-    provider: &SdkLoggerProvider,
-    exceptions: ExceptionSignal,
-    value_length_limit: Option<usize>,
-) {
+/// Makes `provider` where bridged records and exception records go.
+pub(crate) fn install(provider: &SdkLoggerProvider, exceptions: ExceptionSignal) {
     let scope = |name: &'static str| {
         InstrumentationScope::builder(name)
             .with_version(env!("CARGO_PKG_VERSION"))
@@ -166,7 +176,6 @@ pub(crate) fn install(
         #[cfg(feature = "log")]
         provider: provider.clone(),
         exceptions: provider.logger_with_scope(scope("otel-traced")),
-        exception_value_length_limit: value_length_limit,
         #[cfg(feature = "log")]
         log: opentelemetry_appender_log::OpenTelemetryLogBridge::new(provider),
         #[cfg(feature = "tracing")]
@@ -231,15 +240,11 @@ pub(crate) fn emit_exception(span: &SpanContext, attributes: &[KeyValue]) {
             if span.is_valid() {
                 record.set_trace_context(span.trace_id(), span.span_id(), Some(span.trace_flags()));
             }
-            // Cut here (a message, a type name, a path): the logs SDK applies no
-            // value length limit.
-            record.add_attributes(attributes.iter().map(|attribute| {
-                let value = match loggers.exception_value_length_limit {
-                    Some(limit) => crate::value::cut_to(attribute.value.clone(), limit),
-                    None => attribute.value.clone(),
-                };
-                (attribute.key.clone(), any_value(&value))
-            }));
+            // Held to the limits where it is exported, as every record is.
+            record.add_attributes(
+                (attributes.iter())
+                    .map(|attribute| (attribute.key.clone(), any_value(&attribute.value))),
+            );
             loggers.exceptions.emit(record);
         },
     );
@@ -340,6 +345,105 @@ pub(crate) fn with_tracing_bridge(
     with_loggers(context, |loggers| export(&loggers.tracing));
 }
 
+/// The limits records are held to where they are exported: the logs SDK applies
+/// none, and its records take no attribute away, so a record past them is copied,
+/// its first attributes kept and their strings cut.
+#[derive(Debug)]
+struct WithinLimits {
+    limits: LogLimits,
+    /// Makes the copies: a logger of a provider that processes nothing.
+    blank: SdkLogger,
+}
+
+impl WithinLimits {
+    fn new(limits: LogLimits) -> Self {
+        WithinLimits {
+            limits,
+            blank: SdkLoggerProvider::builder().build().logger("otel-traced"),
+        }
+    }
+
+    /// `record` held to the limits, if it is past them.
+    fn copy(&self, record: &SdkLogRecord) -> Option<SdkLogRecord> {
+        let LogLimits {
+            max_attributes,
+            value_length,
+        } = self.limits;
+        let too_many = record.attributes_iter().nth(max_attributes).is_some();
+        let too_long = value_length.is_some_and(|limit| {
+            (record.attributes_iter().take(max_attributes))
+                .any(|(_, value)| longer_than(value, limit))
+        });
+        if !too_many && !too_long {
+            return None;
+        }
+        let mut copy = self.blank.create_log_record();
+        if let Some(name) = record.event_name() {
+            copy.set_event_name(name);
+        }
+        if let Some(target) = record.target() {
+            copy.set_target(target.clone());
+        }
+        if let Some(timestamp) = record.timestamp() {
+            copy.set_timestamp(timestamp);
+        }
+        if let Some(observed) = record.observed_timestamp() {
+            copy.set_observed_timestamp(observed);
+        }
+        if let Some(context) = record.trace_context() {
+            copy.set_trace_context(context.trace_id, context.span_id, context.trace_flags);
+        }
+        if let Some(text) = record.severity_text() {
+            copy.set_severity_text(text);
+        }
+        if let Some(number) = record.severity_number() {
+            copy.set_severity_number(number);
+        }
+        if let Some(body) = record.body() {
+            copy.set_body(body.clone());
+        }
+        copy.add_attributes(
+            (record.attributes_iter().take(max_attributes)).map(|(key, value)| {
+                let value = match value_length {
+                    Some(limit) => cut_any(value.clone(), limit),
+                    None => value.clone(),
+                };
+                (key.clone(), value)
+            }),
+        );
+        Some(copy)
+    }
+}
+
+/// Whether a string of `value` is longer than `limit` characters.
+fn longer_than(value: &AnyValue, limit: usize) -> bool {
+    match value {
+        // Its bytes first: no longer, no more characters.
+        AnyValue::String(text) => {
+            text.as_str().len() > limit && text.as_str().chars().nth(limit).is_some()
+        }
+        AnyValue::ListAny(items) => items.iter().any(|item| longer_than(item, limit)),
+        AnyValue::Map(entries) => entries.values().any(|entry| longer_than(entry, limit)),
+        _ => false,
+    }
+}
+
+/// `value`'s strings cut to `limit` characters, in lists and maps too.
+fn cut_any(value: AnyValue, limit: usize) -> AnyValue {
+    match value {
+        AnyValue::String(text) => AnyValue::String(crate::value::cut_text(text, limit)),
+        AnyValue::ListAny(items) => AnyValue::ListAny(Box::new(
+            items.into_iter().map(|item| cut_any(item, limit)).collect(),
+        )),
+        AnyValue::Map(entries) => AnyValue::Map(Box::new(
+            (entries.into_iter())
+                .map(|(key, entry)| (key, cut_any(entry, limit)))
+                .collect(),
+        )),
+        other => other,
+    }
+}
+
 /// A span attribute's value as a log attribute's.
 fn any_value(value: &Value) -> AnyValue {
     match value {
@@ -391,10 +495,14 @@ fn with_loggers(
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use super::CountedLogExporter;
+    use super::{CountedLogExporter, WithinLimits};
+    use crate::config::LogLimits;
     use crate::processor::Counters;
     use opentelemetry::InstrumentationScope;
-    use opentelemetry::logs::{LogRecord as _, Logger as _, LoggerProvider as _};
+    use opentelemetry::logs::{
+        AnyValue, LogRecord as _, Logger as _, LoggerProvider as _, Severity,
+    };
+    use opentelemetry::trace::{SpanId, TraceFlags, TraceId};
     use opentelemetry_sdk::error::OTelSdkResult;
     use opentelemetry_sdk::logs::{LogBatch, LogExporter, SdkLogRecord, SdkLoggerProvider};
     use std::sync::{Arc, Mutex};
@@ -428,6 +536,10 @@ pub(crate) mod tests {
         let exporter = CountedLogExporter {
             inner: Requests::default(),
             counters: Arc::clone(&counters),
+            limits: WithinLimits::new(LogLimits {
+                max_attributes: 128,
+                value_length: None,
+            }),
         };
         let records = [
             record(2 << 20),
@@ -446,5 +558,45 @@ pub(crate) mod tests {
         assert!(polled.is_ready(), "the exporter answers at once");
         assert_eq!(*exporter.inner.0.lock().unwrap(), [1, 2, 1]);
         assert_eq!(counters.unexported(), 0, "every record counted");
+    }
+
+    #[test]
+    fn a_record_past_the_limits_is_copied_with_its_first_attributes_cut() {
+        let within = WithinLimits::new(LogLimits {
+            max_attributes: 2,
+            value_length: Some(4),
+        });
+        let mut original = record(100);
+        original.set_event_name("order.failed");
+        original.set_target("shop");
+        original.set_timestamp(std::time::SystemTime::UNIX_EPOCH);
+        original.set_severity_number(Severity::Warn);
+        original.set_severity_text("WARN");
+        original.set_trace_context(TraceId::from(7), SpanId::from(9), Some(TraceFlags::SAMPLED));
+        original.add_attribute("note", "ééééé");
+        let listed = AnyValue::ListAny(Box::new(vec!["abcdefgh".into(), 1_i64.into()]));
+        original.add_attribute("items", listed);
+        original.add_attribute("third", 3_i64);
+        let copy = within.copy(&original).expect("past the limits");
+        let attributes: Vec<_> = copy.attributes_iter().cloned().collect();
+        let cut = AnyValue::ListAny(Box::new(vec!["abcd".into(), 1_i64.into()]));
+        assert_eq!(
+            attributes,
+            [("note".into(), "éééé".into()), ("items".into(), cut)]
+        );
+        assert_eq!(copy.body(), original.body(), "a body is no attribute");
+        assert_eq!(copy.event_name(), Some("order.failed"));
+        assert_eq!(copy.target(), original.target());
+        assert_eq!(copy.timestamp(), original.timestamp());
+        assert_eq!(copy.observed_timestamp(), original.observed_timestamp());
+        assert_eq!(copy.severity_number(), Some(Severity::Warn));
+        assert_eq!(copy.severity_text(), Some("WARN"));
+        assert_eq!(copy.trace_context(), original.trace_context());
+        let mut short = record(100);
+        short.add_attribute("note", "éééé");
+        short.add_attribute("items", AnyValue::ListAny(Box::new(vec!["abcd".into()])));
+        assert!(within.copy(&short).is_none(), "within them");
+        short.add_attribute("third", 3_i64);
+        assert!(within.copy(&short).is_some(), "past the count");
     }
 }

@@ -641,12 +641,17 @@ fn cut_end(text: &str, limit: usize) -> Option<usize> {
     text.char_indices().nth(limit).map(|(end, _)| end)
 }
 
-/// `value`'s strings cut to `limit` characters; other values pass unchanged.
-pub(crate) fn cut_to(value: Value, limit: usize) -> Value {
-    let cut = |text: StringValue| match cut_end(text.as_str(), limit) {
+/// `text` cut to `limit` characters.
+pub(crate) fn cut_text(text: StringValue, limit: usize) -> StringValue {
+    match cut_end(text.as_str(), limit) {
         Some(end) => StringValue::from(text.as_str()[..end].to_owned()),
         None => text,
-    };
+    }
+}
+
+/// `value`'s strings cut to `limit` characters; other values pass unchanged.
+pub(crate) fn cut_to(value: Value, limit: usize) -> Value {
+    let cut = |text| cut_text(text, limit);
     match value {
         Value::String(text) => Value::String(cut(text)),
         Value::Array(Array::String(items)) => {

@@ -669,6 +669,35 @@ fn flushing_the_logger_exports_the_records_queued() {
 }
 
 #[test]
+fn a_bridged_record_is_held_to_the_log_record_limits() {
+    let (_turn, receiver, guard) = over_grpc(&[
+        ("OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT", "4"),
+        ("OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT", "2"),
+    ]);
+    log::warn!(order = "abcdefgh", lines = 2, total = 30; "limited by the limits");
+    tracing::warn!(
+        order = "ijklmnop",
+        lines = 2,
+        total = 30,
+        "limited by them too"
+    );
+    guard.shutdown().expect("everything exported");
+    let records = receiver.log_records();
+    for (said, order) in [
+        ("limited by the limits", "abcd"),
+        ("limited by them too", "ijkl"),
+    ] {
+        let record = records
+            .iter()
+            .find(|record| body(record) == said)
+            .expect("exported");
+        let keys: Vec<&str> = record.attributes.iter().map(|kv| kv.key.as_str()).collect();
+        assert_eq!(keys, ["order", "lines"], "the first two, {said}");
+        assert_eq!(string_attribute(&record.attributes, "order"), Some(order));
+    }
+}
+
+#[test]
 fn a_log_record_says_where_it_was_logged() {
     let (_turn, receiver, guard) = over_grpc(&[]);
     let line = line!() + 1;

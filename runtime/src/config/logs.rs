@@ -58,17 +58,41 @@ pub(crate) fn destination(vars: &Vars, traces: &Destination) -> Result<LogsDesti
     )?))
 }
 
-/// `OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT`, else the general
-/// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`: characters kept of each string value of
-/// the exception log records (the SDK applies no limit to log records: those of the
-/// bridges pass whole).
-pub(crate) fn value_length_limit(vars: &Vars) -> Result<Option<usize>, InitError> {
-    vars.first(&[
-        "OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT",
-        "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT",
-    ])
-    .map(|variable| variable.count("a whole number of characters (0 or more)"))
-    .transpose()
+/// What the log records exported are held to (the logs SDK applies no limit):
+/// the attributes a record keeps, the first set, and the characters each of
+/// their strings keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct LogLimits {
+    /// `OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT`, else the general
+    /// `OTEL_ATTRIBUTE_COUNT_LIMIT`; 128 by default.
+    pub max_attributes: usize,
+    /// `OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT`, else the general
+    /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`; none by default.
+    pub value_length: Option<usize>,
+}
+
+/// The specification's default attribute count limit.
+const DEFAULT_MAX_ATTRIBUTES: usize = 128;
+
+pub(crate) fn limits(vars: &Vars) -> Result<LogLimits, InitError> {
+    let max_attributes = vars
+        .first(&[
+            "OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT",
+            "OTEL_ATTRIBUTE_COUNT_LIMIT",
+        ])
+        .map(|variable| variable.count("a whole number (0 or more)"))
+        .transpose()?;
+    let value_length = vars
+        .first(&[
+            "OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+            "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+        ])
+        .map(|variable| variable.count("a whole number of characters (0 or more)"))
+        .transpose()?;
+    Ok(LogLimits {
+        max_attributes: max_attributes.unwrap_or(DEFAULT_MAX_ATTRIBUTES),
+        value_length,
+    })
 }
 
 pub(crate) fn exception_signal(vars: &Vars) -> Result<ExceptionSignal, InitError> {

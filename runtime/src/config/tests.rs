@@ -928,7 +928,10 @@ fn attribute_value_length_limit() {
     );
     let limits = |vars: &[(&str, &str)]| {
         let settings = settings(vars);
-        (settings.value_length_limit, settings.log_value_length_limit)
+        (
+            settings.value_length_limit,
+            settings.log_limits.value_length,
+        )
     };
     assert_eq!(
         limits(&[("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "64")]),
@@ -946,6 +949,25 @@ fn attribute_value_length_limit() {
     assert_eq!(
         error(&[("OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT", "many")]),
         "OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT=\"many\" is not valid: it accepts a whole number of characters (0 or more)"
+    );
+}
+
+#[test]
+fn log_record_attribute_count_limit() {
+    let count = |vars: &[(&str, &str)]| settings(vars).log_limits.max_attributes;
+    assert_eq!(count(&[]), 128, "the specification's default");
+    assert_eq!(count(&[("OTEL_ATTRIBUTE_COUNT_LIMIT", "16")]), 16);
+    assert_eq!(
+        count(&[
+            ("OTEL_ATTRIBUTE_COUNT_LIMIT", "16"),
+            ("OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT", "4"),
+        ]),
+        4,
+        "the log records' own wins"
+    );
+    assert_eq!(
+        error(&[("OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT", "-1")]),
+        "OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT=\"-1\" is not valid: it accepts a whole number (0 or more)"
     );
 }
 
