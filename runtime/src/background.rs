@@ -68,10 +68,11 @@ fn panicked() -> OTelSdkError {
     )
 }
 
-/// Starts `step` on a thread named `name`. Where no thread can be had (the
-/// process at its limit of threads, when it is in trouble already), the step runs
-/// here, bounded by the budget it was given, rather than not at all: what it
-/// drains would be lost.
+/// Starts `step`, a pipeline's shutdown, on a thread named `name`. Where no
+/// thread can be had (the process at its limit of threads, in trouble already),
+/// the step runs here rather than not at all: what it drains would be lost. (It
+/// then takes what its own budget lets it, which an exporter's shutdown that
+/// blocks may pass.)
 pub(crate) fn start(name: &str, step: impl FnOnce() -> OTelSdkResult + Send + 'static) -> Pending {
     start_on(named(name), step)
 }
@@ -136,9 +137,12 @@ struct Steps {
 }
 
 impl OneAtATime {
-    /// Starts `step` as [`start`] does; queued behind the step under way, if one
-    /// is, or none when one is queued already: the result awaited is then that
-    /// one's, which covers what this caller asks for as it has not started yet.
+    /// Starts `step` (a flush) on a thread named `name`; queued behind the step
+    /// under way, if one is, or none when one is queued already: the result
+    /// awaited is then that one's, which covers what this caller asks for as it
+    /// has not started yet. Never run here where no thread can be had (an error
+    /// then): a flush may wait without limit (the metrics SDK's does), and what it
+    /// would export waits for the next one, or the shutdown.
     pub(crate) fn start(
         &self,
         name: &str,
@@ -149,13 +153,11 @@ impl OneAtATime {
             return Pending(Ok(Arc::clone(queued)));
         }
         let Some(earlier) = (steps.running.clone()).filter(|earlier| !earlier.is_finished()) else {
-            let pending = start(name, step);
+            let pending = Pending(spawned(named(name), step).map_err(|(_, error)| error));
             steps.running = pending.0.as_ref().ok().cloned();
             return pending;
         };
         let shared = Arc::clone(&self.0);
-        // Not run here where no thread can be had: it waits for the earlier one,
-        // which may never end.
         let queued = spawned(named(name), move || {
             earlier.wait_finished();
             let mut steps = lock(&shared);

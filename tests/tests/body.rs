@@ -49,7 +49,7 @@ fn import_rows(rows: u64) -> Result<(), std::io::Error> {
 #[test]
 fn a_key_recorded_in_a_loop_does_not_crowd_out_the_outcome() {
     // Past the SDK's limit of 128 attributes had each value taken a place; 1 000
-    // is past the room the SDK is given for repeats too (128 + 136).
+    // is past the room the SDK is given for repeats too (128 + 520).
     let captured = capture(|| import_rows(1_000));
     let span = &captured.spans()[0];
     assert_eq!(attribute(span, "import.row"), Some(&Value::I64(999)));
@@ -66,28 +66,36 @@ fn a_key_recorded_in_a_loop_does_not_crowd_out_the_outcome() {
     assert_eq!(span.status, Status::error("the last row is bad"));
 }
 
+/// Sets `item.{n}` to `n + pass` for each item, in each pass.
 #[traced]
-fn tag_items(items: u16) {
-    for item in 0..items {
-        otel_traced::opentelemetry::trace::get_active_span(|span| {
-            span.set_attribute(KeyValue::new(format!("item.{item}"), i64::from(item)));
-        });
+fn tag_items(items: u16, passes: u16) {
+    for pass in 0..passes {
+        for item in 0..items {
+            otel_traced::opentelemetry::trace::get_active_span(|span| {
+                let value = i64::from(item) + i64::from(pass) * 1000;
+                span.set_attribute(KeyValue::new(format!("item.{item}"), value));
+            });
+        }
     }
 }
 
 #[test]
-fn past_the_attribute_limit_the_keys_set_first_are_kept() {
+fn past_the_attribute_limit_the_keys_set_first_are_kept_with_their_last_values() {
     // 8 go to the span at once, 128 more are kept aside: the keys set past those
-    // come after them, as they were set.
-    let captured = capture(|| tag_items(200));
+    // come after them, as they were set, and a key set again keeps its last value.
+    let captured = capture(|| tag_items(200, 3));
     let span = &captured.spans()[0];
     let keys = own_keys(span);
-    let (parameter, items) = keys.split_first().expect("attributes");
-    assert_eq!(*parameter, "items");
+    let (parameters, items) = keys.split_at(2);
+    assert_eq!(parameters, ["items", "passes"]);
     let kept = items.len();
     assert_eq!(span.attributes.len(), 128, "the SDK's default limit");
     let first: Vec<String> = (0..kept).map(|item| format!("item.{item}")).collect();
     assert_eq!(items, first, "the first set, in order");
+    for (item, key) in items.iter().enumerate() {
+        let last = i64::try_from(item).unwrap() + 2000;
+        assert_eq!(attribute(span, key), Some(&Value::I64(last)), "{key}");
+    }
     assert_eq!(span.dropped_attributes_count as usize, 200 - kept);
 }
 

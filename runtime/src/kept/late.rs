@@ -4,10 +4,12 @@
 //! last value), and a body recording one key in a loop would crowd out every
 //! attribute set after it, the call's outcome among them. The first few go to the
 //! span at once: a span sets few late, and they need no allocation. Past those, a
-//! key set again has its value replaced aside, and the span takes them as it ends,
-//! or before a key that finds no room aside: the span's attributes stay in the
-//! order they were first set, and the limit keeps the first (as the specification
-//! says), not those that came after the keys kept aside.
+//! key set again has its value replaced aside, and the span takes them as it ends.
+//! A key that finds no room aside comes after them: they go to the span first (the
+//! span's attributes stay in the order they were first set, and the limit keeps
+//! the first, as the specification says), and so do the keys set after it, as
+//! they are set; the values of all these are still replaced aside when set again,
+//! the span taking those it does not have as it ends.
 
 use opentelemetry::KeyValue;
 
@@ -15,22 +17,35 @@ use opentelemetry::KeyValue;
 /// at most this many places more than it has keys.
 const AT_ONCE: u8 = 8;
 
-/// How many keys are kept aside: the SDK's default attribute count limit. Past
-/// them, those kept go to the span, then the new one, and keys are kept aside
-/// again; the span counts those it drops.
-const KEPT_MOST: usize = 128;
+/// How many keys are kept aside before any goes to the span: the SDK's default
+/// attribute count limit.
+const ASIDE_MOST: usize = 128;
+
+/// How many keys have their values replaced aside when set again; past them, keys
+/// go to the span each time they are set, which counts those it drops.
+const TRACKED_MOST: usize = 2 * ASIDE_MOST;
 
 /// How many places of a span's attributes may hold a key set again: each set at
-/// once, and each kept aside, which the span takes as it ends (once a span sets
-/// more keys than these late, a key set again may take a place too).
-pub(crate) const REPEATS_AT_MOST: u32 = AT_ONCE as u32 + KEPT_MOST as u32;
+/// once, and each key tracked twice (as it went to the span, and its last value as
+/// the span ends). Once a span sets more keys than these late, a key set again
+/// may take a place too.
+pub(crate) const REPEATS_AT_MOST: u32 = AT_ONCE as u32 + 2 * TRACKED_MOST as u32;
 
 #[derive(Debug, Default)]
 pub(super) struct LateAttributes {
     /// How many went to the span at once, up to [`AT_ONCE`].
     passed: u8,
     /// One value per key, the last set.
-    kept: Vec<KeyValue>,
+    kept: Vec<Aside>,
+    /// Whether keys go to the span as they are set: one found no room aside.
+    giving: bool,
+}
+
+/// A key's last value, and whether the span has it.
+#[derive(Debug)]
+struct Aside {
+    attribute: KeyValue,
+    given: bool,
 }
 
 /// What goes to the span when an attribute is set late.
@@ -51,28 +66,54 @@ impl LateAttributes {
             self.passed += 1;
             return Passed::One(attribute);
         }
-        if let Some(kept) = self.kept.iter_mut().find(|kept| kept.key == attribute.key) {
-            kept.value = attribute.value;
+        if let Some(aside) =
+            (self.kept.iter_mut()).find(|aside| aside.attribute.key == attribute.key)
+        {
+            aside.attribute.value = attribute.value;
+            aside.given = false;
             return Passed::Nothing;
         }
-        if self.kept.len() == KEPT_MOST {
-            let mut passed = self.take();
-            passed.push(attribute);
-            return Passed::AfterKept(passed);
+        if !self.giving && self.kept.len() < ASIDE_MOST {
+            self.kept.push(Aside {
+                attribute,
+                given: false,
+            });
+            return Passed::Nothing;
         }
-        self.kept.push(attribute);
-        Passed::Nothing
+        if self.kept.len() == TRACKED_MOST {
+            return Passed::One(attribute);
+        }
+        let tracked = Aside {
+            attribute: attribute.clone(),
+            given: true,
+        };
+        if std::mem::replace(&mut self.giving, true) {
+            self.kept.push(tracked);
+            return Passed::One(attribute);
+        }
+        let mut passed: Vec<KeyValue> = (self.kept.iter_mut())
+            .map(|aside| {
+                aside.given = true;
+                aside.attribute.clone()
+            })
+            .collect();
+        self.kept.push(tracked);
+        passed.push(attribute);
+        Passed::AfterKept(passed)
     }
 
-    /// The attributes kept aside, for the span as it ends.
+    /// The values kept aside the span does not have, for the span as it ends.
     pub(super) fn take(&mut self) -> Vec<KeyValue> {
-        std::mem::take(&mut self.kept)
+        (std::mem::take(&mut self.kept).into_iter())
+            .filter(|aside| !aside.given)
+            .map(|aside| aside.attribute)
+            .collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{AT_ONCE, KEPT_MOST, LateAttributes, Passed};
+    use super::{ASIDE_MOST, AT_ONCE, LateAttributes, Passed, TRACKED_MOST};
     use opentelemetry::KeyValue;
 
     #[test]
@@ -97,19 +138,29 @@ mod tests {
     }
 
     #[test]
-    fn a_key_past_the_kept_most_goes_to_the_span_after_those_kept_in_the_order_set() {
+    fn keys_past_those_aside_go_to_the_span_after_them_and_are_still_replaced_aside() {
         let mut late = LateAttributes::default();
         let key = |index: usize| KeyValue::new(format!("key{index}"), 1);
         let at_once = usize::from(AT_ONCE);
-        for index in 0..at_once + KEPT_MOST {
+        for index in 0..at_once + ASIDE_MOST {
             let _ = late.set(key(index));
         }
-        let kept_then_one_more = (at_once..at_once + KEPT_MOST).map(key).chain([key(1000)]);
+        let aside_then_one_more = (at_once..at_once + ASIDE_MOST).map(key).chain([key(1000)]);
         assert_eq!(
             late.set(key(1000)),
-            Passed::AfterKept(kept_then_one_more.collect())
+            Passed::AfterKept(aside_then_one_more.collect())
         );
-        assert_eq!(late.set(key(100)), Passed::Nothing, "kept aside again");
-        assert_eq!(late.take(), [key(100)]);
+        assert_eq!(late.set(key(1001)), Passed::One(key(1001)), "past them");
+        let again = [KeyValue::new("key100", 2), KeyValue::new("key1001", 2)];
+        for attribute in &again {
+            assert_eq!(late.set(attribute.clone()), Passed::Nothing, "tracked");
+        }
+        // Up to the keys tracked; past them, each set goes to the span.
+        for index in 2000..2000 + TRACKED_MOST - ASIDE_MOST - 2 {
+            assert_eq!(late.set(key(index)), Passed::One(key(index)));
+        }
+        assert_eq!(late.set(key(3000)), Passed::One(key(3000)));
+        assert_eq!(late.set(key(3000)), Passed::One(key(3000)), "untracked");
+        assert_eq!(late.take(), again, "what the span does not have");
     }
 }
