@@ -756,17 +756,14 @@ fn value_length_limit(vars: &Vars) -> Result<Option<usize>, InitError> {
 /// than left to the SDK, which reads the process environment whatever
 /// `Config::from_vars` was given, and takes a bad value for the default silently.
 fn span_limits(vars: &Vars) -> Result<SpanLimits, InitError> {
-    const GENERAL: &str = "OTEL_ATTRIBUTE_COUNT_LIMIT";
     let defaults = SpanLimits::default();
-    let count = |names: &[&'static str], default: u32| match vars.first(names) {
-        Some(variable) => variable
-            .count("a whole number (0 or more)")
-            .map(|count| u32::try_from(count).unwrap_or(u32::MAX)),
-        None => Ok(default),
+    let count = |names: &[&'static str], default: u32| {
+        count_limit(vars, names, default as usize)
+            .map(|count| u32::try_from(count).unwrap_or(u32::MAX))
     };
     Ok(SpanLimits {
         max_attributes_per_span: count(
-            &["OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", GENERAL],
+            &["OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", GENERAL_COUNT_LIMIT],
             defaults.max_attributes_per_span,
         )?,
         max_events_per_span: count(
@@ -775,13 +772,27 @@ fn span_limits(vars: &Vars) -> Result<SpanLimits, InitError> {
         )?,
         max_links_per_span: count(&["OTEL_SPAN_LINK_COUNT_LIMIT"], defaults.max_links_per_span)?,
         max_attributes_per_event: count(
-            &["OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT", GENERAL],
+            &["OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT", GENERAL_COUNT_LIMIT],
             defaults.max_attributes_per_event,
         )?,
         max_attributes_per_link: count(
-            &["OTEL_LINK_ATTRIBUTE_COUNT_LIMIT", GENERAL],
+            &["OTEL_LINK_ATTRIBUTE_COUNT_LIMIT", GENERAL_COUNT_LIMIT],
             defaults.max_attributes_per_link,
         )?,
+    })
+}
+
+/// The general attribute count limit, under the others.
+pub(crate) const GENERAL_COUNT_LIMIT: &str = "OTEL_ATTRIBUTE_COUNT_LIMIT";
+
+/// The count the first of `names` set says, else `default`.
+pub(crate) fn count_limit(
+    vars: &Vars,
+    names: &[&'static str],
+    default: usize,
+) -> Result<usize, InitError> {
+    vars.first(names).map_or(Ok(default), |variable| {
+        variable.count("a whole number (0 or more)")
     })
 }
 

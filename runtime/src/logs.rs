@@ -418,10 +418,7 @@ impl WithinLimits {
 /// Whether a string of `value` is longer than `limit` characters.
 fn longer_than(value: &AnyValue, limit: usize) -> bool {
     match value {
-        // Its bytes first: no longer, no more characters.
-        AnyValue::String(text) => {
-            text.as_str().len() > limit && text.as_str().chars().nth(limit).is_some()
-        }
+        AnyValue::String(text) => crate::value::is_longer_than(text.as_str(), limit),
         AnyValue::ListAny(items) => items.iter().any(|item| longer_than(item, limit)),
         AnyValue::Map(entries) => entries.values().any(|entry| longer_than(entry, limit)),
         _ => false,

@@ -462,10 +462,17 @@ impl opentelemetry_http::HttpClient for Reporting {
 /// is trusted, as other OpenTelemetry SDKs trust it, without
 /// `OTEL_EXPORTER_OTLP_CERTIFICATE`. None where the system has none (a scratch
 /// container), or where its certificates cannot be read: the webpki roots serve.
+/// Read once: each signal's exporter trusts them, and a store is slow to read.
 fn system_roots() -> Vec<rustls::pki_types::TrustAnchor<'static>> {
-    let mut store = rustls::RootCertStore::empty();
-    store.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
-    store.roots
+    static ROOTS: std::sync::OnceLock<Vec<rustls::pki_types::TrustAnchor<'static>>> =
+        std::sync::OnceLock::new();
+    ROOTS
+        .get_or_init(|| {
+            let mut store = rustls::RootCertStore::empty();
+            store.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+            store.roots
+        })
+        .clone()
 }
 
 /// The reqwest client for HTTP/protobuf: TLS through rustls with the `ring`

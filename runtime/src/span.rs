@@ -493,10 +493,14 @@ fn record_exception(
 
 /// Where a recorded span's exception goes: as [`crate::logs::exception_targets`]
 /// says, but a capture's span keeps it as its event, as a capture is isolated from
-/// what the process installed: the logs pipeline is another installation's.
+/// what the process installed: the logs pipeline is another installation's. So
+/// does a span ending on a thread that exits past the API's context, where no
+/// record can be made.
 fn recorded_exception_targets() -> (bool, bool) {
     let targets = crate::logs::exception_targets();
-    if targets.1 && crate::route::CaptureRoute::holds_current() {
+    if targets.1
+        && (!crate::thread_exit::context_reachable() || crate::route::CaptureRoute::holds_current())
+    {
         (true, false)
     } else {
         targets

@@ -636,6 +636,12 @@ pub(crate) fn text_within(text: &str, limit: usize) -> &str {
     &text[..cut_end(text, limit).unwrap_or(text.len())]
 }
 
+/// Whether `text` is longer than `limit` characters (its bytes read first: no
+/// longer, no more characters).
+pub(crate) fn is_longer_than(text: &str, limit: usize) -> bool {
+    text.len() > limit && cut_end(text, limit).is_some()
+}
+
 /// Where `text` is cut to `limit` characters, if it is longer.
 fn cut_end(text: &str, limit: usize) -> Option<usize> {
     text.char_indices().nth(limit).map(|(end, _)| end)

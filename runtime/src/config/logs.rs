@@ -71,17 +71,16 @@ pub(crate) struct LogLimits {
     pub value_length: Option<usize>,
 }
 
-/// The specification's default attribute count limit.
-const DEFAULT_MAX_ATTRIBUTES: usize = 128;
-
 pub(crate) fn limits(vars: &Vars) -> Result<LogLimits, InitError> {
-    let max_attributes = vars
-        .first(&[
+    let max_attributes = super::count_limit(
+        vars,
+        &[
             "OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT",
-            "OTEL_ATTRIBUTE_COUNT_LIMIT",
-        ])
-        .map(|variable| variable.count("a whole number (0 or more)"))
-        .transpose()?;
+            super::GENERAL_COUNT_LIMIT,
+        ],
+        // The specification's default, the spans' too.
+        opentelemetry_sdk::trace::SpanLimits::default().max_attributes_per_span as usize,
+    )?;
     let value_length = vars
         .first(&[
             "OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT",
@@ -90,7 +89,7 @@ pub(crate) fn limits(vars: &Vars) -> Result<LogLimits, InitError> {
         .map(|variable| variable.count("a whole number of characters (0 or more)"))
         .transpose()?;
     Ok(LogLimits {
-        max_attributes: max_attributes.unwrap_or(DEFAULT_MAX_ATTRIBUTES),
+        max_attributes,
         value_length,
     })
 }
