@@ -1421,3 +1421,36 @@ fn a_metric_exporter_that_panicked_once_still_exports_the_last_metrics() {
         .expect("the reader lived on, and made the last export");
     assert_eq!(exports.0.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
+
+#[traced_rpc(http, route = "/served/{id}")]
+fn served_user(request: &http::Request<()>) -> http::Response<String> {
+    let _ = request;
+    http::Response::new(String::new())
+}
+
+#[test]
+fn a_handler_behind_a_server_layer_leaves_the_requests_measure_to_the_layer() {
+    use tower_layer::Layer as _;
+    use tower_service::Service as _;
+    let _turn = turn();
+    let receiver = Receiver::start(Transport::Grpc);
+    for sampler in ["always_on", "always_off"] {
+        let guard = install(&receiver, "grpc", &[("OTEL_TRACES_SAMPLER", sampler)]);
+        for id in 0..3 {
+            let mut layered = otel_traced::tower::HttpLayer::server()
+                .route(|_| Some("/served/{id}".to_owned()))
+                .layer(Answering(served_user));
+            let request = http::Request::get(format!("/served/{id}"))
+                .body(())
+                .expect("a request");
+            drop(futures::executor::block_on(layered.call(request)).expect("served"));
+        }
+        guard.shutdown().expect("a clean shutdown");
+        let (_, served) = histogram(&receiver, "http.server.request.duration");
+        let requests: u64 = served.iter().map(|(_, point)| point.count).sum();
+        assert_eq!(
+            requests, 3,
+            "{sampler}: once a request, by the layer: {served:?}"
+        );
+    }
+}

@@ -122,17 +122,22 @@ impl Callsite {
         links: impl FnOnce() -> Vec<Link>,
         record: &mut Record<'_>,
     ) -> ActiveSpan {
-        let parent = match crate::panic::contained(|| carrier.served_under()).flatten() {
-            Some((layer, read)) if read == extracted.span().span_context() => {
-                under_server_layer(current, layer, extracted)
-            }
-            _ => extracted,
+        let (parent, measured) = match crate::panic::contained(|| carrier.served_under()).flatten()
+        {
+            // The layer measures the request (its duration ends with the response
+            // body): measured here too, it would be counted twice.
+            Some((layer, read)) if read == extracted.span().span_context() => (
+                under_server_layer(current, layer, extracted),
+                Measured::ByLayer,
+            ),
+            _ => (extracted, Measured::Here),
         };
         let parent = crate::route::CaptureRoute::joined(parent);
         if !crate::route::is_enabled() {
             return ActiveSpan::passthrough(parent);
         }
-        let start = self.boundary_start(rpc, &target_of(|| carrier.target()), None, links());
+        let target = target_of(|| carrier.target());
+        let start = self.boundary_start(rpc, &target, None, links(), measured);
         self.start_under(start, parent, call, record)
     }
 
@@ -156,7 +161,8 @@ impl Callsite {
         if !crate::route::is_enabled() || !crate::thread_exit::context_reachable() {
             return ActiveSpan::disabled();
         }
-        let start = self.boundary_start(rpc, &target_of(|| carrier.target()), server, links());
+        let target = target_of(|| carrier.target());
+        let start = self.boundary_start(rpc, &target, server, links(), Measured::Here);
         let record = &mut record_once(record);
         self.start_enabled(start, parent, call, Attach::Explicit, record)
     }
@@ -191,7 +197,13 @@ impl Callsite {
         }
         let mut links = links();
         links.extend(link_to(&created));
-        let start = self.boundary_start(rpc, &RequestTarget::default(), server, links);
+        let start = self.boundary_start(
+            rpc,
+            &RequestTarget::default(),
+            server,
+            links,
+            Measured::Here,
+        );
         self.start_under(start, parent, call, &mut record_once(record))
     }
 
@@ -215,7 +227,13 @@ impl Callsite {
         if !crate::route::is_enabled() || !crate::thread_exit::context_reachable() {
             return ActiveSpan::disabled();
         }
-        let start = self.boundary_start(rpc, &RequestTarget::default(), server, links());
+        let start = self.boundary_start(
+            rpc,
+            &RequestTarget::default(),
+            server,
+            links(),
+            Measured::Here,
+        );
         let record = &mut record_once(record);
         self.start_enabled(start, parent, call, Attach::Explicit, record)
     }
@@ -244,16 +262,21 @@ impl Callsite {
     }
 
     /// The start of a boundary span: its name by the conventions, the attributes
-    /// samplers see, its links, and its tally (its duration is measured from here).
+    /// samplers see, its links, and its tally (its duration is measured from here,
+    /// unless a layer measures the call).
     fn boundary_start(
         &'static self,
         rpc: &RpcMeta,
         target: &RequestTarget<'_>,
         server: Option<&str>,
         links: Vec<Link>,
+        measured: Measured,
     ) -> SpanStart {
         let attributes = attributes(rpc, target, server);
-        let timing = crate::metrics::time_boundary(rpc, &attributes);
+        let timing = match measured {
+            Measured::Here => crate::metrics::time_boundary(rpc, &attributes),
+            Measured::ByLayer => None,
+        };
         let name = span_name(rpc, target);
         let tally = Tally::for_call(|| self.counts_named(&name), timing);
         SpanStart {
@@ -263,6 +286,14 @@ impl Callsite {
             tally,
         }
     }
+}
+
+/// Where a boundary call's duration is measured.
+#[derive(Clone, Copy)]
+enum Measured {
+    Here,
+    /// By the server layer that served the request.
+    ByLayer,
 }
 
 /// What a `process` of the message in `carrier` runs under when tracing is off
