@@ -531,11 +531,14 @@ fn is_lint(attribute: &syn::Attribute) -> bool {
 /// other attribute as it is. The expansion moves or records every parameter
 /// (`unused_variables` for a parameter the signature keeps, `unused_mut`, clippy's
 /// `needless_pass_by_value` and `unused_self`), awaits in every `async fn`
-/// (`unused_async`) and returns what the body's closure returned
-/// (`unnecessary_wraps`): expected, they would be unfulfilled. (The compiler
-/// expands a `cfg_attr` on the function before the macro sees it.)
+/// (`unused_async`), returns what the body's closure returned
+/// (`unnecessary_wraps`), and is a function a macro made, whose signature clippy's
+/// lints of functions do not judge (`ptr_arg`, the lifetime lints,
+/// `manual_async_fn`, `boxed_local`, `only_used_in_recursion`, and pedantic and
+/// nursery ones): expected, they would be unfulfilled. (The compiler expands a
+/// `cfg_attr` on the function before the macro sees it.)
 fn allow_expected_use_lints(attribute: syn::Attribute) -> Vec<syn::Attribute> {
-    const USE_LINTS: [&str; 7] = [
+    const USE_LINTS: [&str; 17] = [
         "unused",
         "unused_variables",
         "unused_mut",
@@ -543,6 +546,16 @@ fn allow_expected_use_lints(attribute: syn::Attribute) -> Vec<syn::Attribute> {
         "unused_self",
         "unused_async",
         "unnecessary_wraps",
+        "ptr_arg",
+        "needless_lifetimes",
+        "elidable_lifetime_names",
+        "manual_async_fn",
+        "boxed_local",
+        "only_used_in_recursion",
+        "must_use_candidate",
+        "missing_const_for_fn",
+        "needless_pass_by_ref_mut",
+        "cognitive_complexity",
     ];
     let syn::Meta::List(list) = &attribute.meta else {
         return vec![attribute];

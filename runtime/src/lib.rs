@@ -181,7 +181,7 @@ pub mod __private {
         message_count, pass_message,
     };
     pub use crate::sampling::SampleHint;
-    pub use crate::span::{ActiveSpan, Attributes, SpanHandle, called_once};
+    pub use crate::span::{ActiveSpan, Attributes, LentSpan, SpanHandle, called_once};
     pub use crate::stream::{
         InstrumentedStream, ItemProbe, ViaItem, ViaItemDebug, ViaItemError, ViaItemErrorRef,
         ViaItemErrorReply, ViaItemReply, ViaItemSharedErrorRef, ViaItemStdError, ViaItemTypeName,

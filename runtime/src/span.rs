@@ -779,6 +779,37 @@ impl ActiveSpan {
     }
 }
 
+/// A call's span is whole after a panic its caller caught: the expansion and the
+/// wrappers catch the body's panics themselves, and end the span there. So a
+/// traced future or stream is as unwind safe as its body, and `catch_unwind` on it
+/// compiles as without the annotation (the API's `Context` the span holds is not,
+/// for the `dyn Any` values it keeps).
+impl std::panic::UnwindSafe for ActiveSpan {}
+impl std::panic::RefUnwindSafe for ActiveSpan {}
+
+/// The span of an `async fn`, lent by a local of the function's future to the
+/// wrapper that polls its body: unwind safe as the span is (a `&mut` never is by
+/// itself).
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct LentSpan<'a>(pub &'a mut ActiveSpan);
+
+impl std::panic::UnwindSafe for LentSpan<'_> {}
+
+impl std::borrow::Borrow<ActiveSpan> for LentSpan<'_> {
+    #[inline(always)]
+    fn borrow(&self) -> &ActiveSpan {
+        self.0
+    }
+}
+
+impl std::borrow::BorrowMut<ActiveSpan> for LentSpan<'_> {
+    #[inline(always)]
+    fn borrow_mut(&mut self) -> &mut ActiveSpan {
+        self.0
+    }
+}
+
 impl Drop for ActiveSpan {
     /// Inlined, and only checks: the drop of a call with no span (nothing
     /// installed) folds away to nothing in the expansion, and one with a span moves

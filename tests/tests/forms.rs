@@ -1365,8 +1365,71 @@ fn parsed_here() -> Result<u64, String> {
     Ok(7)
 }
 
+/// Clippy's lints of a function's signature, which it does not judge on a
+/// function a macro made.
+#[traced]
+#[expect(clippy::ptr_arg, reason = "the callers hold a Vec")]
+fn summed(items: &Vec<u64>) -> u64 {
+    items.iter().sum()
+}
+
+#[traced]
+#[expect(clippy::needless_lifetimes, reason = "named for the reader")]
+fn first_word<'a>(text: &'a str) -> &'a str {
+    text.split(' ').next().unwrap_or(text)
+}
+
+struct Stock(u64);
+
+impl Stock {
+    #[traced(skip(self))]
+    #[expect(clippy::manual_async_fn, reason = "the future's bounds are spelled")]
+    fn counted(&self) -> impl std::future::Future<Output = u64> + Send + '_ {
+        async move { self.0 }
+    }
+
+    #[traced(skip(self))]
+    #[expect(clippy::boxed_local, reason = "a trait object's receiver elsewhere")]
+    #[expect(clippy::unused_self, reason = "the same")]
+    fn boxed(self: Box<Self>) -> u64 {
+        1
+    }
+}
+
+#[traced]
+#[expect(clippy::only_used_in_recursion, reason = "kept for the signature")]
+fn countdown(steps: u8, step: u8) -> u8 {
+    if steps == 0 {
+        0
+    } else {
+        countdown(steps - 1, step)
+    }
+}
+
+#[traced]
+#[expect(clippy::must_use_candidate, reason = "its callers may ignore it")]
+/// Adds.
+pub fn pure_sum(a: u64, b: u64) -> u64 {
+    a + b
+}
+
 #[tokio::test]
 async fn expected_clippy_lints_of_the_body_hold() {
     let captured = capture_async(async { (ready_now().await, parsed_here()) }).await;
     assert_eq!(captured.tree(), "ready_now\nparsed_here\n");
+    let stock = Box::new(Stock(3));
+    let captured = capture_async(async move {
+        let counted = stock.counted().await;
+        let words = first_word("two words");
+        (
+            summed(&vec![1, 2]),
+            words,
+            counted,
+            stock.boxed(),
+            countdown(2, 1),
+            pure_sum(1, 2),
+        )
+    })
+    .await;
+    assert_eq!(*captured.output(), (3, "two", 3, 1, 0, 3));
 }

@@ -727,3 +727,56 @@ async fn a_returned_try_future_is_traced_as_a_future_of_its_result() {
         assert!(call.end_time >= fetch.end_time, "ended with its future");
     }
 }
+
+#[traced]
+async fn collapse_async(at: u8) -> u8 {
+    assert!(at > 0, "collapsed at {at}");
+    at
+}
+
+#[traced]
+fn collapse_later(at: u8) -> impl Future<Output = u8> {
+    async move {
+        assert!(at > 0, "collapsed later at {at}");
+        at
+    }
+}
+
+#[traced]
+fn collapsing_items(at: u8) -> impl futures::Stream<Item = u8> {
+    futures::StreamExt::map(futures::stream::iter([at]), |at| {
+        assert!(at > 0, "collapsed item at {at}");
+        at
+    })
+}
+
+#[test]
+fn traced_futures_and_streams_are_unwind_safe_as_their_bodies() {
+    use futures::{FutureExt as _, StreamExt as _};
+    let captured = capture(|| {
+        futures::executor::block_on(async {
+            let returned = collapse_async(0).catch_unwind().await;
+            let later = collapse_later(0).catch_unwind().await;
+            let items: Vec<_> = collapsing_items(0).catch_unwind().collect().await;
+            (
+                returned.is_err(),
+                later.is_err(),
+                items.first().is_some_and(Result::is_err),
+            )
+        })
+    });
+    assert_eq!(*captured.output(), (true, true, true), "each panic caught");
+    for name in ["collapse_async", "collapse_later", "collapsing_items"] {
+        let span = captured
+            .spans()
+            .iter()
+            .find(|span| span.name == name)
+            .expect("its span");
+        assert!(matches!(span.status, Status::Error { .. }), "{name}");
+        assert_eq!(
+            attribute(span, "error.type"),
+            Some(&string("panic")),
+            "{name}"
+        );
+    }
+}

@@ -67,6 +67,7 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
             let bare = runs_bare_when_off(&traced, boundary).then(|| {
                 quote! {
                     if !__otel_on {
+                        #[allow(clippy::mem_forget)]
                         ::std::mem::forget(__otel_span);
                         return __otel_body();
                     }
@@ -88,7 +89,7 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
             // wrapper: moving it into the wrapper would copy it (see `Instrumented`).
             let typed = typed_body(&function.sig.output, &function.block);
             let future = instrumented(
-                quote!(&mut __otel_span),
+                quote!(#private::LentSpan(&mut __otel_span)),
                 quote!(__otel_body),
                 outcome.as_ref(),
                 &private,
