@@ -146,7 +146,8 @@ async fn reserve(
     inventory.reserve(request).await
 }
 
-#[traced_rpc(http, route = "/orders/{sku}", carrier = request)]
+/// Its carrier found by itself: axum's `Request`, an alias that names its body.
+#[traced_rpc(http, route = "/orders/{sku}")]
 async fn place_order(
     request: Request,
     sku: String,

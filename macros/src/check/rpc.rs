@@ -705,11 +705,16 @@ pub(super) fn carrier(
             found?
         }
         None => {
-            let candidates: Vec<&Param> = traced
-                .params
-                .iter()
-                .filter(|param| param.ident.is_some() && is_carrier_type(&param.ty))
-                .collect();
+            let named = |carrier: fn(&Type) -> bool| -> Vec<&Param> {
+                (traced.params.iter())
+                    .filter(|param| param.ident.is_some() && carrier(&param.ty))
+                    .collect()
+            };
+            let mut candidates = named(is_carrier_type);
+            if candidates.is_empty() {
+                // An alias that names its body (axum's `Request`, `reqwest::Request`).
+                candidates = named(is_bare_request);
+            }
             match *candidates.as_slice() {
                 [one] => one,
                 [] => {
@@ -767,14 +772,25 @@ fn display(param: &Param) -> String {
 
 /// `..Request<..>`, `..HeaderMap` or `..MetadataMap`, behind `&`/`&mut` or not.
 fn is_carrier_type(ty: &Type) -> bool {
+    last_segment(ty).is_some_and(|last| {
+        (last.ident == "Request" && matches!(last.arguments, syn::PathArguments::AngleBracketed(_)))
+            || last.ident == "HeaderMap"
+            || last.ident == "MetadataMap"
+    })
+}
+
+/// `..Request` without type arguments, behind `&`/`&mut` or not: a carrier where
+/// no other parameter is one (it may be a message of the application's, which the
+/// carrier check then says is none).
+fn is_bare_request(ty: &Type) -> bool {
+    last_segment(ty).is_some_and(|last| last.ident == "Request" && last.arguments.is_none())
+}
+
+/// The last segment of the path `ty` names, behind `&`/`&mut` or not.
+fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
     match crate::parse::peeled(ty) {
-        Type::Reference(reference) => is_carrier_type(&reference.elem),
-        Type::Path(path) => path.path.segments.last().is_some_and(|last| {
-            (last.ident == "Request"
-                && matches!(last.arguments, syn::PathArguments::AngleBracketed(_)))
-                || last.ident == "HeaderMap"
-                || last.ident == "MetadataMap"
-        }),
-        _ => false,
+        Type::Reference(reference) => last_segment(&reference.elem),
+        Type::Path(path) => path.path.segments.last(),
+        _ => None,
     }
 }
