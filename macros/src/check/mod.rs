@@ -2,6 +2,7 @@
 //! annotation's mistakes are reported in one build. What passes is resolved into the
 //! plan `expand` turns into code: which parameters are recorded, under which keys.
 
+mod lazy;
 mod messaging;
 mod naming;
 mod rpc;
@@ -341,6 +342,7 @@ pub(crate) fn check_fields(name: Option<&syn::LitStr>, fields: &[Field]) -> syn:
     }
     for (index, field) in fields.iter().enumerate() {
         check_key(&field.key, Some(field), &mut findings);
+        lazy::check_lazy_value(&field.value, &mut findings.errors);
         // An event's attributes go out as written: a key twice would be twice in
         // it (the specification wants each once), and in `record!` the first value
         // would be lost for nothing.
@@ -505,6 +507,7 @@ fn plan_recording(
     }
     for field in &options.attrs {
         check_key(&field.key, Some(field), findings);
+        lazy::check_lazy_value(&field.value, &mut findings.errors);
         if let Some((parameter, ty)) = parameter_named(&field.value, &traced.params)
             && field.format == crate::fields::Format::Typed
         {
