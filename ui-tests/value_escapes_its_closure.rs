@@ -20,11 +20,13 @@ fn scan(rows: &[u64]) -> u64 {
     for row in rows {
         event!("row", row.value = if *row == 0 { continue } else { *row });
     }
-    // Their own: a closure's `?`, an `async` block's `.await`, a loop's `break`.
+    // Their own: a closure's `?`, an `async` block's `.await`, a loop's and a
+    // labeled block's `break`.
     record!(
         order.first = rows.iter().map(|row| Some(*row)).find_map(|row| Some(row?)),
         order.later = { let _later = async { count().await }; 1 },
         order.looped = loop { break 2 },
+        order.labeled = 'found: { if rows.is_empty() { break 'found 0 } 1 },
     );
     rows.len() as u64
 }

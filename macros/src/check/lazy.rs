@@ -9,7 +9,7 @@ use syn::visit::Visit;
 
 /// An error at each `.await`, `?`, `return`, `break` or `continue` of `value`
 /// that would leave or suspend the closure it is evaluated in; those of a closure,
-/// an `async` block or a loop written in the value are theirs.
+/// an `async` block, a loop or a labeled block written in the value are theirs.
 pub(super) fn check_lazy_value(value: &syn::Expr, errors: &mut Errors) {
     let mut found = Escapes::default();
     found.visit_expr(value);
@@ -51,8 +51,14 @@ impl<'ast> Visit<'ast> for Escapes {
         self.0.push((node.continue_token.span, "`continue`"));
     }
 
-    // Their own: a closure's, an `async` block's, a loop's.
+    // Their own: a closure's, an `async` block's, a loop's, a labeled block's.
     fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+
+    fn visit_expr_block(&mut self, node: &'ast syn::ExprBlock) {
+        if node.label.is_none() {
+            syn::visit::visit_expr_block(self, node);
+        }
+    }
 
     fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
 
