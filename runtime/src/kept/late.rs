@@ -104,6 +104,10 @@ impl LateAttributes {
 
     /// The values kept aside the span does not have, for the span as it ends.
     pub(super) fn take(&mut self) -> Vec<KeyValue> {
+        // Every span, nearly always with nothing kept: no iteration made.
+        if self.kept.is_empty() {
+            return Vec::new();
+        }
         (std::mem::take(&mut self.kept).into_iter())
             .filter(|aside| !aside.given)
             .map(|aside| aside.attribute)
