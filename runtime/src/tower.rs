@@ -411,7 +411,12 @@ where
                     .map(|context| context.span().span_context().clone())
                     .filter(SpanContext::is_valid);
                 if let Some(layer) = layer {
-                    let served = crate::propagation::ServedUnder { layer, read };
+                    let measured = crate::propagation::LayerMeasured::of(&rpc.protocol);
+                    let served = crate::propagation::ServedUnder {
+                        layer,
+                        read,
+                        measured,
+                    };
                     request.extensions_mut().insert(served);
                 }
                 span

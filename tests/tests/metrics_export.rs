@@ -1434,12 +1434,20 @@ fn a_handler_behind_a_server_layer_leaves_the_requests_measure_to_the_layer() {
     use tower_service::Service as _;
     let _turn = turn();
     let receiver = Receiver::start(Transport::Grpc);
-    for sampler in ["always_on", "always_off"] {
+    for (sampler, routed) in [
+        ("always_on", true),
+        ("always_off", true),
+        ("always_on", false),
+    ] {
         let guard = install(&receiver, "grpc", &[("OTEL_TRACES_SAMPLER", sampler)]);
         for id in 0..3 {
-            let mut layered = otel_traced::tower::HttpLayer::server()
-                .route(|_| Some("/served/{id}".to_owned()))
-                .layer(Answering(served_user));
+            let layer = otel_traced::tower::HttpLayer::server();
+            let mut layered = if routed {
+                layer.route(|_| Some("/served/{id}".to_owned()))
+            } else {
+                layer
+            }
+            .layer(Answering(served_user));
             let request = http::Request::get(format!("/served/{id}"))
                 .body(())
                 .expect("a request");
@@ -1447,10 +1455,23 @@ fn a_handler_behind_a_server_layer_leaves_the_requests_measure_to_the_layer() {
         }
         guard.shutdown().expect("a clean shutdown");
         let (_, served) = histogram(&receiver, "http.server.request.duration");
-        let requests: u64 = served.iter().map(|(_, point)| point.count).sum();
-        assert_eq!(
-            requests, 3,
-            "{sampler}: once a request, by the layer: {served:?}"
-        );
+        let by_route = |route: Option<&str>| -> u64 {
+            (served.iter())
+                .filter(|(attributes, _)| attributes.get("http.route").map(String::as_str) == route)
+                .map(|(_, point)| point.count)
+                .sum()
+        };
+        if routed {
+            assert_eq!(
+                by_route(Some("/served/{id}")),
+                3,
+                "{sampler}: by the layer alone"
+            );
+            assert_eq!(by_route(None), 0, "{sampler}");
+        } else {
+            // The layer's names no route: the handler's, which does, is kept too.
+            assert_eq!(by_route(Some("/served/{id}")), 3, "by the handler");
+            assert_eq!(by_route(None), 3, "by the layer");
+        }
     }
 }

@@ -8,12 +8,13 @@ use crate::parse::Errors;
 use syn::visit::Visit;
 
 /// An error at each `.await`, `?`, `return`, `break` or `continue` of `value`
-/// that would leave or suspend the closure it is evaluated in; those of a closure,
-/// an `async` block, a loop or a labeled block written in the value are theirs.
+/// that would leave or suspend the closure it is evaluated in: not those of a
+/// closure or an `async` block written in the value, nor a `break` or `continue`
+/// of a loop or labeled block written there.
 pub(super) fn check_lazy_value(value: &syn::Expr, errors: &mut Errors) {
     let mut found = Escapes::default();
     found.visit_expr(value);
-    for (span, what) in found.0 {
+    for (span, what) in found.escapes {
         errors.push(syn::Error::new(
             span,
             format!(
@@ -24,49 +25,93 @@ pub(super) fn check_lazy_value(value: &syn::Expr, errors: &mut Errors) {
 }
 
 #[derive(Default)]
-struct Escapes(Vec<(proc_macro2::Span, &'static str)>);
+struct Escapes {
+    escapes: Vec<(proc_macro2::Span, &'static str)>,
+    /// Loops of the value around the expression visited.
+    loops: usize,
+    /// Labels of the value's loops and blocks around it.
+    labels: Vec<syn::Ident>,
+}
+
+impl Escapes {
+    /// Whether a `break` or `continue` to `label` (or to the innermost loop)
+    /// leaves the value.
+    fn leaves(&self, label: Option<&syn::Lifetime>) -> bool {
+        match label {
+            Some(label) => !self.labels.contains(&label.ident),
+            None => self.loops == 0,
+        }
+    }
+
+    /// Visits what `visit` does inside a loop or block labeled `label`.
+    fn within(&mut self, label: Option<&syn::Label>, looping: bool, visit: impl FnOnce(&mut Self)) {
+        let labeled = label.map(|label| self.labels.push(label.name.ident.clone()));
+        self.loops += usize::from(looping);
+        visit(self);
+        self.loops -= usize::from(looping);
+        if labeled.is_some() {
+            self.labels.pop();
+        }
+    }
+}
 
 impl<'ast> Visit<'ast> for Escapes {
     fn visit_expr_await(&mut self, node: &'ast syn::ExprAwait) {
-        self.0.push((node.await_token.span, "`.await`"));
+        self.escapes.push((node.await_token.span, "`.await`"));
         syn::visit::visit_expr_await(self, node);
     }
 
     fn visit_expr_try(&mut self, node: &'ast syn::ExprTry) {
-        self.0.push((node.question_token.span, "`?`"));
+        self.escapes.push((node.question_token.span, "`?`"));
         syn::visit::visit_expr_try(self, node);
     }
 
     fn visit_expr_return(&mut self, node: &'ast syn::ExprReturn) {
-        self.0.push((node.return_token.span, "`return`"));
+        self.escapes.push((node.return_token.span, "`return`"));
         syn::visit::visit_expr_return(self, node);
     }
 
     fn visit_expr_break(&mut self, node: &'ast syn::ExprBreak) {
-        self.0.push((node.break_token.span, "`break`"));
+        if self.leaves(node.label.as_ref()) {
+            self.escapes.push((node.break_token.span, "`break`"));
+        }
         syn::visit::visit_expr_break(self, node);
     }
 
     fn visit_expr_continue(&mut self, node: &'ast syn::ExprContinue) {
-        self.0.push((node.continue_token.span, "`continue`"));
-    }
-
-    // Their own: a closure's, an `async` block's, a loop's, a labeled block's.
-    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
-
-    fn visit_expr_block(&mut self, node: &'ast syn::ExprBlock) {
-        if node.label.is_none() {
-            syn::visit::visit_expr_block(self, node);
+        if self.leaves(node.label.as_ref()) {
+            self.escapes.push((node.continue_token.span, "`continue`"));
         }
     }
 
+    fn visit_expr_loop(&mut self, node: &'ast syn::ExprLoop) {
+        self.within(node.label.as_ref(), true, |this| {
+            syn::visit::visit_expr_loop(this, node)
+        });
+    }
+
+    fn visit_expr_while(&mut self, node: &'ast syn::ExprWhile) {
+        self.within(node.label.as_ref(), true, |this| {
+            syn::visit::visit_expr_while(this, node)
+        });
+    }
+
+    fn visit_expr_for_loop(&mut self, node: &'ast syn::ExprForLoop) {
+        self.within(node.label.as_ref(), true, |this| {
+            syn::visit::visit_expr_for_loop(this, node)
+        });
+    }
+
+    fn visit_expr_block(&mut self, node: &'ast syn::ExprBlock) {
+        self.within(node.label.as_ref(), false, |this| {
+            syn::visit::visit_expr_block(this, node)
+        });
+    }
+
+    // Their own: a closure's, an `async` block's, an item's.
+    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+
     fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
-
-    fn visit_expr_loop(&mut self, _: &'ast syn::ExprLoop) {}
-
-    fn visit_expr_while(&mut self, _: &'ast syn::ExprWhile) {}
-
-    fn visit_expr_for_loop(&mut self, _: &'ast syn::ExprForLoop) {}
 
     fn visit_item(&mut self, _: &'ast syn::Item) {}
 }

@@ -724,7 +724,7 @@ pub(super) fn carrier(
                     };
                     errors.push(syn::Error::new(
                         traced.function.sig.ident.span(),
-                        format!("no parameter to {what}: none is a `Request<..>`, `HeaderMap` or `MetadataMap`; name the one that carries the headers with `carrier = param`"),
+                        format!("no parameter to {what}: none is a `Request`, `HeaderMap` or `MetadataMap`; name the one that carries the headers with `carrier = param`"),
                     ));
                     return None;
                 }

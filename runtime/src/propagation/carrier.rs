@@ -54,24 +54,64 @@ pub trait Extract {
 pub(crate) struct ServedUnder {
     pub(crate) layer: opentelemetry::trace::SpanContext,
     pub(crate) read: opentelemetry::trace::SpanContext,
+    pub(crate) measured: LayerMeasured,
 }
 
 #[cfg(feature = "http")]
 impl ServedUnder {
-    /// The layer's span context and the one it read, as `Extract::served_under`
-    /// gives them.
+    /// The layer's span context, the one it read and what it measures, as
+    /// `Extract::served_under` gives them.
     fn spans(&self) -> LayerSpans<'_> {
-        (&self.layer, &self.read)
+        (&self.layer, &self.read, self.measured)
     }
 }
 
 /// What [`Extract::served_under`] gives: the span context of the server layer
-/// that served the request, and the one the layer read from its headers.
+/// that served the request, the one the layer read from its headers, and what the
+/// layer's duration of the request measures.
 #[doc(hidden)]
 pub type LayerSpans<'a> = (
     &'a opentelemetry::trace::SpanContext,
     &'a opentelemetry::trace::SpanContext,
+    LayerMeasured,
 );
+
+/// What a server layer's duration of a request names: a handler it served
+/// leaves the request's duration to the layer where the layer's names what the
+/// handler's would (its route or method), and measures it too where not (a layer
+/// without a route; an HTTP layer in front of a gRPC service, whose histogram is
+/// another).
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LayerMeasured {
+    /// An HTTP server's request, by its route.
+    RoutedHttp,
+    /// A gRPC server's call, by its method.
+    NamedGrpc,
+    /// A request whose route or method the layer does not know.
+    Unnamed,
+}
+
+impl LayerMeasured {
+    /// What a layer serving a call of `protocol` measures.
+    #[cfg(feature = "http")]
+    pub(crate) fn of(protocol: &crate::rpc::Protocol) -> Self {
+        match protocol {
+            crate::rpc::Protocol::Http { route: Some(_), .. } => LayerMeasured::RoutedHttp,
+            crate::rpc::Protocol::Grpc { method } if method != "_OTHER" => LayerMeasured::NamedGrpc,
+            _ => LayerMeasured::Unnamed,
+        }
+    }
+
+    /// Whether the layer's duration stands for a handler's of `protocol`.
+    pub(crate) fn covers(self, protocol: &crate::rpc::Protocol) -> bool {
+        matches!(
+            (self, protocol),
+            (LayerMeasured::RoutedHttp, crate::rpc::Protocol::Http { .. })
+                | (LayerMeasured::NamedGrpc, crate::rpc::Protocol::Grpc { .. })
+        )
+    }
+}
 
 /// A carrier context is injected into (the client side of a boundary).
 #[diagnostic::on_unimplemented(

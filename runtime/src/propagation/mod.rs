@@ -26,7 +26,7 @@ pub use carrier::{
     RequestTarget,
 };
 #[cfg(feature = "http")]
-pub(crate) use carrier::{ServedUnder, protocol_version};
+pub(crate) use carrier::{LayerMeasured, ServedUnder, protocol_version};
 pub use trace_context::TraceContextPropagator;
 pub(crate) use trace_context::unsampled_child_flags;
 

@@ -125,10 +125,15 @@ impl Callsite {
         let (parent, measured) = match crate::panic::contained(|| carrier.served_under()).flatten()
         {
             // The layer measures the request (its duration ends with the response
-            // body): measured here too, it would be counted twice.
-            Some((layer, read)) if read == extracted.span().span_context() => (
+            // body): measured here too, it would be counted twice. Unless the
+            // layer's names less than this one would.
+            Some((layer, read, measured)) if read == extracted.span().span_context() => (
                 under_server_layer(current, layer, extracted),
-                Measured::ByLayer,
+                if measured.covers(&rpc.protocol) {
+                    Measured::ByLayer
+                } else {
+                    Measured::Here
+                },
             ),
             _ => (extracted, Measured::Here),
         };
