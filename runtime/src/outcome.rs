@@ -52,16 +52,24 @@ impl ErrorReport {
     }
 }
 
-/// An error and its `source()` chain (up to [`MAX_SOURCES`] causes), joined by ": ".
+/// An error and its `source()` chain (up to [`MAX_SOURCES`] causes), joined by
+/// ": ". A cause whose text the error before it says already is left out: the
+/// common `#[error("loading config: {0}")] Io(#[from] io::Error)` gave "loading
+/// config: not found: not found".
 struct Chain<'a, 'e>(&'a (dyn Error + 'e));
 
 impl Display for Chain<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)?;
+        let mut said = crate::value::format_bounded(format_args!("{}", self.0));
+        f.write_str(&said)?;
         let mut source = self.0.source();
         for _ in 0..MAX_SOURCES {
             let Some(cause) = source else { break };
-            write!(f, ": {cause}")?;
+            let text = crate::value::format_bounded(format_args!("{cause}"));
+            if !said.contains(&text) {
+                write!(f, ": {text}")?;
+            }
+            said = text;
             source = cause.source();
         }
         Ok(())
