@@ -19,11 +19,15 @@ use quote::ToTokens as _;
 use syn::Ident;
 use syn::ext::IdentExt;
 
-/// Snake-case segments that mark a parameter as a secret (DESIGN §3).
+/// Snake-case segments that mark a parameter as a secret (DESIGN §3's, and the
+/// plurals and others a secret goes by), compared without trailing digits
+/// (`password2`).
 const SECRET_SEGMENTS: &[&str] = &[
     "password",
+    "passwords",
     "passwd",
     "pwd",
+    "passphrase",
     "secret",
     "secrets",
     "token",
@@ -31,15 +35,27 @@ const SECRET_SEGMENTS: &[&str] = &[
     "credentials",
     "authorization",
     "auth",
+    "bearer",
+    "jwt",
     "cookie",
+    "cookies",
 ];
 
-/// Pairs of adjacent segments that mark a secret.
+/// Pairs of adjacent segments that mark a secret (DESIGN §3's, and the keys
+/// that sign or encrypt), their second compared without trailing digits
+/// (`api_key2`).
 const SECRET_PAIRS: &[(&str, &str)] = &[
     ("api", "key"),
+    ("api", "keys"),
     ("private", "key"),
     ("access", "key"),
     ("secret", "key"),
+    ("signing", "key"),
+    ("hmac", "key"),
+    ("encryption", "key"),
+    ("master", "key"),
+    ("session", "key"),
+    ("session", "id"),
 ];
 
 /// How a recorded value becomes an attribute value (see the runtime's `value.rs`).
@@ -639,13 +655,14 @@ fn check_baggage_key(key: &Key, errors: &mut Errors) -> bool {
 /// written in snake case or, where the lint is allowed, camel case (`authToken`,
 /// `APIKey`).
 fn is_secret_name(name: &str) -> bool {
-    let segments = words(name);
+    let words = words(name);
+    let segments: Vec<&str> = (words.iter())
+        .map(|word| word.trim_end_matches(|c: char| c.is_ascii_digit()))
+        .collect();
     segments
         .iter()
-        .any(|segment| SECRET_SEGMENTS.contains(&segment.as_str()))
-        || segments
-            .windows(2)
-            .any(|pair| SECRET_PAIRS.contains(&(pair[0].as_str(), pair[1].as_str())))
+        .any(|segment| SECRET_SEGMENTS.contains(segment))
+        || (segments.windows(2)).any(|pair| SECRET_PAIRS.contains(&(pair[0], pair[1])))
 }
 
 /// The words of a name, in lower case: split at `_`, and where a capital follows a
