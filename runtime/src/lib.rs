@@ -169,7 +169,8 @@ pub mod __private {
     pub use crate::future::{Instrumented, NoOutcome, output_is};
     pub use crate::outcome::{
         ErrorProbe, ErrorReport, ResultLike, ResultProbe, ViaDebug, ViaDisplay, ViaError,
-        ViaErrorRef, ViaOtherResult, ViaResult, ViaSharedErrorRef, ViaTypeName, type_name_of,
+        ViaErrorRef, ViaOtherResult, ViaResult, ViaSendErrorRef, ViaSharedErrorRef, ViaTypeName,
+        type_name_of,
     };
     /// Whether any span could be recorded: the expansion evaluates `parent =` and
     /// `server =` only then.
@@ -184,8 +185,8 @@ pub mod __private {
     pub use crate::span::{ActiveSpan, Attributes, LentSpan, SpanHandle, called_once};
     pub use crate::stream::{
         InstrumentedStream, ItemProbe, ViaItem, ViaItemDebug, ViaItemError, ViaItemErrorRef,
-        ViaItemErrorReply, ViaItemReply, ViaItemSharedErrorRef, ViaItemStdError, ViaItemTypeName,
-        items_are,
+        ViaItemErrorReply, ViaItemReply, ViaItemSendErrorRef, ViaItemSharedErrorRef,
+        ViaItemStdError, ViaItemTypeName, items_are,
     };
     pub use crate::value::{
         Arg, Explicit, ExplicitDisplay, KindOf, NotUserAttribute, RecordedValue, UnknownKind,

@@ -180,6 +180,30 @@ fn a_boxed_error_keeps_its_source_chain() {
     assert_eq!(message, Some(string("payment failed: upstream timed out")));
 }
 
+#[traced]
+fn boxed_send() -> Result<(), Box<dyn Error + Send>> {
+    Err(Box::new(PaymentFailed { cause: Timeout }))
+}
+
+#[traced]
+fn boxed_local() -> Result<(), Box<dyn Error>> {
+    Err(Box::new(PaymentFailed { cause: Timeout }))
+}
+
+#[test]
+fn an_error_boxed_send_or_alone_keeps_its_source_chain_too() {
+    let captured = capture(|| (boxed_send().is_err(), boxed_local().is_err()));
+    for span in captured.spans() {
+        assert_eq!(
+            exception(span)[1],
+            KeyValue::new("exception.message", "payment failed: upstream timed out"),
+            "{}",
+            span.name
+        );
+    }
+    assert_eq!(captured.spans().len(), 2);
+}
+
 struct DisplayOnly;
 
 impl fmt::Display for DisplayOnly {

@@ -294,6 +294,11 @@ fn boxed_records() -> impl Stream<Item = Result<u8, Box<dyn std::error::Error + 
     stream::iter([Err(Box::new(ReadFailed(Corrupt)) as Box<_>)])
 }
 
+#[traced]
+fn boxed_send_records() -> impl Stream<Item = Result<u8, Box<dyn std::error::Error + Send>>> {
+    stream::iter([Err(Box::new(ReadFailed(Corrupt)) as Box<_>)])
+}
+
 /// The `exception.message` of a span's exception event.
 fn exception_message(span: &SpanData) -> Option<String> {
     span.events
@@ -313,6 +318,9 @@ fn an_err_item_keeps_its_sources_as_a_functions_error_does() {
         }),
         capture(|| {
             futures::executor::block_on(boxed_records().collect::<Vec<_>>());
+        }),
+        capture(|| {
+            futures::executor::block_on(boxed_send_records().collect::<Vec<_>>());
         }),
     ] {
         let span = &captured.spans()[0];

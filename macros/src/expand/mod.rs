@@ -150,11 +150,11 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
                         #[allow(unused_imports)]
                         use #private::{
                             ViaItemErrorReply as _, ViaItemReply as _, ViaItemStdError as _,
-                            ViaItemSharedErrorRef as _,
+                            ViaItemSharedErrorRef as _, ViaItemSendErrorRef as _,
                             ViaItemErrorRef as _, ViaItemError as _, ViaItemDebug as _,
                             ViaItemTypeName as _, ViaItem as _,
                         };
-                        (&&&&&&&&&#private::ItemProbe(__otel_item)).__otel_item(__otel_handle, #rpc)
+                        (&&&&&&&&&&#private::ItemProbe(__otel_item)).__otel_item(__otel_handle, #rpc)
                     },
                     #rpc,
                 )
