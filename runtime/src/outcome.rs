@@ -6,7 +6,7 @@
 //! `Box<dyn Error + Send + Sync>`, `Box<dyn Error + Send>`, `Box<dyn Error>`) too;
 //! otherwise `Display`, then `Debug`, then only the type's name.
 
-use crate::redact::described;
+use crate::redact::{described, part_to_describe};
 use std::convert::Infallible;
 use std::error::Error;
 use std::fmt::{self, Debug, Display};
@@ -53,27 +53,44 @@ impl ErrorReport {
 }
 
 /// An error and its `source()` chain (up to [`MAX_SOURCES`] causes), joined by
-/// ": ". A cause whose text the error before it says already is left out: the
-/// common `#[error("loading config: {0}")] Io(#[from] io::Error)` gave "loading
-/// config: not found: not found".
+/// ": ". A cause whose text the error before it says already, as words of its
+/// own, is left out: the common `#[error("loading config: {0}")] Io(#[from]
+/// io::Error)` gave "loading config: not found: not found". Each link is
+/// formatted as the whole is (redacted and cut after).
 struct Chain<'a, 'e>(&'a (dyn Error + 'e));
 
 impl Display for Chain<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut said = crate::value::format_bounded(format_args!("{}", self.0));
+        let mut said = part_to_describe(format_args!("{}", self.0));
         f.write_str(&said)?;
+        let mut previous: &dyn Error = self.0;
         let mut source = self.0.source();
         for _ in 0..MAX_SOURCES {
             let Some(cause) = source else { break };
-            let text = crate::value::format_bounded(format_args!("{cause}"));
-            if !said.contains(&text) {
+            // A `source()` that gives the error itself (not a zero-sized field,
+            // whose address is its holder's).
+            if size_of_val(cause) > 0 && std::ptr::addr_eq(cause, previous) {
+                break;
+            }
+            let text = part_to_describe(format_args!("{cause}"));
+            if !says(&said, &text) {
                 write!(f, ": {text}")?;
             }
             said = text;
+            previous = cause;
             source = cause.source();
         }
         Ok(())
     }
+}
+
+/// Whether `text` is in `said` as words of its own: not a part of a word or a
+/// number (a cause `0` under "exited with status 10" is said).
+fn says(said: &str, text: &str) -> bool {
+    let apart = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
+    said.match_indices(text).any(|(at, _)| {
+        apart(said[..at].chars().next_back()) && apart(said[at + text.len()..].chars().next())
+    })
 }
 
 /// A produced value whose outcome is recorded as a result: `Result` itself, named

@@ -58,6 +58,12 @@ pub(crate) fn described(args: fmt::Arguments<'_>) -> String {
     redacted_within(&format_within(args, FORMATTED + 1))
 }
 
+/// A part of a text to describe, formatted as [`described`] formats the whole
+/// (not redacted yet): cut, if at all, past where the whole is.
+pub(crate) fn part_to_describe(args: fmt::Arguments<'_>) -> String {
+    format_within(args, FORMATTED + 1)
+}
+
 /// [`described`] of a text made already (a panic's message, a gRPC status's).
 pub(crate) fn described_text(text: &str) -> String {
     redacted_within(text_within(text, FORMATTED + 1))

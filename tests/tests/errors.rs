@@ -118,6 +118,61 @@ fn a_source_the_error_says_already_is_not_said_again() {
     );
 }
 
+/// An error saying `text`, whose source says `cause`.
+#[derive(Debug)]
+struct Saying {
+    text: String,
+    cause: Option<Box<Saying>>,
+}
+
+impl fmt::Display for Saying {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl Error for Saying {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        self.cause
+            .as_deref()
+            .map(|cause| cause as &(dyn Error + 'static))
+    }
+}
+
+#[traced]
+fn saying(text: &str, cause: &str) -> Result<(), Saying> {
+    let cause = Saying {
+        text: cause.to_owned(),
+        cause: None,
+    };
+    Err(Saying {
+        text: text.to_owned(),
+        cause: Some(Box::new(cause)),
+    })
+}
+
+#[test]
+fn a_source_said_only_as_part_of_a_word_or_number_is_said_still() {
+    let captured = capture(|| saying("exited with status 10", "0"));
+    assert_eq!(
+        exception(&captured.spans()[0])[1],
+        KeyValue::new("exception.message", "exited with status 10: 0")
+    );
+}
+
+#[test]
+fn a_url_cut_in_its_user_information_is_left_out_of_a_chain_too() {
+    // The cut at 4 096 characters falls after `https://admin:hu`.
+    let text = format!(
+        "{} https://admin:hunter2@db.internal/orders",
+        "x".repeat(4_079)
+    );
+    let captured = capture(|| saying(&text, "refused"));
+    let message = exception(&captured.spans()[0])[1].value.to_string();
+    assert!(!message.contains("admin:h"), "{}", &message[4_000..]);
+    assert_eq!(message.chars().count(), 4_096, "cut as one value is");
+}
+
 #[traced]
 fn parse_sum(a: &str, b: &str) -> Result<u32, std::num::ParseIntError> {
     let a: u32 = a.parse()?;

@@ -481,11 +481,13 @@ fn more_secrets(
     hmac_key: u8,
     passphrase: u8,
     jwt: u8,
-    session_id: u8,
+    session_key: u8,
     cookies: u8,
     bearer: u8,
     token_count: u8,
-    session_count: u8,
+    session_id: u8,
+    auth0_domain: u8,
+    token0: u8,
 ) {
 }
 
@@ -494,6 +496,7 @@ fn the_whole_secret_name_table_is_skipped_and_near_misses_are_recorded() {
     let captured = capture(|| {
         more_secrets(
             0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 0,
         )
     });
     assert_eq!(
@@ -504,7 +507,9 @@ fn the_whole_secret_name_table_is_skipped_and_near_misses_are_recorded() {
             "tokens_used",
             "key_id",
             "api_version",
-            "session_count"
+            "session_id",
+            "auth0_domain",
+            "token0"
         ],
         "token_count: a secret's name for all the macro can tell"
     );

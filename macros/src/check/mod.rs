@@ -20,8 +20,7 @@ use syn::Ident;
 use syn::ext::IdentExt;
 
 /// Snake-case segments that mark a parameter as a secret (DESIGN §3's, and the
-/// plurals and others a secret goes by), compared without trailing digits
-/// (`password2`).
+/// plurals and others a secret goes by).
 const SECRET_SEGMENTS: &[&str] = &[
     "password",
     "passwords",
@@ -42,8 +41,7 @@ const SECRET_SEGMENTS: &[&str] = &[
 ];
 
 /// Pairs of adjacent segments that mark a secret (DESIGN §3's, and the keys
-/// that sign or encrypt), their second compared without trailing digits
-/// (`api_key2`).
+/// that sign or encrypt).
 const SECRET_PAIRS: &[(&str, &str)] = &[
     ("api", "key"),
     ("api", "keys"),
@@ -55,7 +53,18 @@ const SECRET_PAIRS: &[(&str, &str)] = &[
     ("encryption", "key"),
     ("master", "key"),
     ("session", "key"),
-    ("session", "id"),
+];
+
+/// The words a trailing number is taken off before they are compared
+/// (`password2`, `api_key2`): not `auth` (`auth0_domain`, the provider) nor
+/// `token` (`token0`, a pair's first).
+const NUMBERED_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "credential",
+    "key",
 ];
 
 /// How a recorded value becomes an attribute value (see the runtime's `value.rs`).
@@ -657,7 +666,14 @@ fn check_baggage_key(key: &Key, errors: &mut Errors) -> bool {
 fn is_secret_name(name: &str) -> bool {
     let words = words(name);
     let segments: Vec<&str> = (words.iter())
-        .map(|word| word.trim_end_matches(|c: char| c.is_ascii_digit()))
+        .map(|word| {
+            let unnumbered = word.trim_end_matches(|c: char| c.is_ascii_digit());
+            if NUMBERED_WORDS.contains(&unnumbered) {
+                unnumbered
+            } else {
+                word
+            }
+        })
         .collect();
     segments
         .iter()
