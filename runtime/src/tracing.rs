@@ -14,6 +14,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod typed_fields;
+
 use crate::kept::Kept;
 use crate::route::TracerCache;
 use crate::span::OpenedSpan;
@@ -51,10 +53,14 @@ where
     ExitSafe(
         tracing_opentelemetry::layer()
             .with_tracer(BridgeTracer)
-            .with_context_activation(true),
+            .with_context_activation(true)
+            // Not an event's error as attributes of its span: the conventions
+            // keep `exception.*` to the exception's event or log record.
+            .with_error_records_to_exceptions(false),
     )
     .with_filter(SpanEvents)
     .and_then(KeepEnteredIds::default())
+    .and_then(typed_fields::TypedFields::default())
     .and_then(ExportEvents)
 }
 

@@ -492,3 +492,63 @@ fn set_status_in_a_tracing_span_wins_over_the_status_its_fields_set() {
     let retry = captured.find("retry").expect("the tracing span");
     assert_eq!(retry.status, Status::Ok);
 }
+
+#[test]
+fn a_tracing_spans_integer_fields_are_integers_and_a_late_name_renames_it() {
+    use otel_traced::opentelemetry::Value;
+    let captured = tracing::subscriber::with_default(bridged(), || {
+        capture(|| {
+            let request = tracing::info_span!(
+                "request",
+                rows = 3_usize,
+                big = u64::MAX,
+                http.response.status_code = tracing::field::Empty,
+                otel.name = tracing::field::Empty,
+            );
+            request.in_scope(|| {
+                // Known once routed, as tower-http records them.
+                tracing::Span::current().record("otel.name", "GET /users/{id}");
+                tracing::Span::current().record("http.response.status_code", 200_u16);
+            });
+            let unentered = tracing::info_span!("queued", depth = tracing::field::Empty);
+            unentered.record("depth", 7_u32);
+            unentered.in_scope(|| ());
+        })
+    });
+    let request = captured
+        .find("GET /users/{id}")
+        .expect("renamed once built");
+    let attribute = |span, key| otel_traced_tests::attribute(span, key).cloned();
+    assert_eq!(attribute(request, "rows"), Some(Value::I64(3)));
+    assert_eq!(
+        attribute(request, "http.response.status_code"),
+        Some(Value::I64(200))
+    );
+    assert_eq!(
+        attribute(request, "big"),
+        Some(Value::from(u64::MAX.to_string())),
+        "past i64::MAX, a string"
+    );
+    let queued = captured.find("queued").expect("its span");
+    assert_eq!(attribute(queued, "depth"), Some(Value::I64(7)));
+}
+
+#[test]
+fn an_events_error_stays_off_its_spans_attributes() {
+    let error = std::io::Error::other("disk full");
+    let captured = tracing::subscriber::with_default(bridged(), || {
+        capture(|| {
+            tracing::info_span!("flush").in_scope(|| {
+                let error: &(dyn std::error::Error + 'static) = &error;
+                tracing::warn!(error, "retrying");
+            });
+        })
+    });
+    let flush = captured.find("flush").expect("its span");
+    let keys: Vec<&str> = flush.attributes.iter().map(|kv| kv.key.as_str()).collect();
+    assert!(
+        !keys.iter().any(|key| key.starts_with("exception.")),
+        "{keys:?}"
+    );
+    assert_eq!(flush.events.len(), 1, "the event keeps it");
+}

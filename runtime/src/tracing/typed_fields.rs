@@ -1,0 +1,160 @@
+//! What `tracing-opentelemetry` 0.34 records wrong of a `tracing` span, set right
+//! on the span it built: an unsigned (`u8` to `u64`, `usize`) or 128-bit integer
+//! field is recorded by its `Debug`, a string (tracing-opentelemetry#267), where
+//! DESIGN §3 records an integer (a string past `i64::MAX`, as it has it); and an
+//! `otel.name` recorded once the span is built (after it was entered, the route
+//! known) is dropped (#240), where the API lets a span be renamed. (A span
+//! event's fields stay as the layer records them.)
+
+use opentelemetry::KeyValue;
+use opentelemetry::trace::TraceContextExt as _;
+use tracing_core::Subscriber;
+use tracing_core::field::{Field, Visit};
+use tracing_core::span::Id;
+use tracing_subscriber::Layer;
+use tracing_subscriber::registry::LookupSpan;
+
+/// The layer, after `tracing-opentelemetry`'s.
+#[derive(Default)]
+pub(super) struct TypedFields {
+    /// The subscriber it is part of, to reach a span's OpenTelemetry span with.
+    dispatch: std::sync::OnceLock<tracing_core::dispatcher::WeakDispatch>,
+}
+
+/// The integer fields of a span not entered yet (the layer builds it there).
+struct Pending(Vec<KeyValue>);
+
+/// Marks a span entered: built, what is recorded in it set on it at once.
+struct Built;
+
+impl<S> Layer<S> for TypedFields
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_register_dispatch(&self, subscriber: &tracing_core::Dispatch) {
+        let _ = self.dispatch.set(subscriber.downgrade());
+    }
+
+    fn on_new_span(
+        &self,
+        attributes: &tracing_core::span::Attributes<'_>,
+        id: &Id,
+        ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        let mut found = Found::default();
+        attributes.record(&mut found);
+        if let Some(span) = ctx.span(id).filter(|_| !found.integers.is_empty()) {
+            span.extensions_mut().insert(Pending(found.integers));
+        }
+    }
+
+    fn on_record(
+        &self,
+        id: &Id,
+        values: &tracing_core::span::Record<'_>,
+        ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        let mut found = Found::default();
+        values.record(&mut found);
+        if found.integers.is_empty() && found.name.is_none() {
+            return;
+        }
+        let Some(span) = ctx.span(id) else { return };
+        let mut extensions = span.extensions_mut();
+        if extensions.get_mut::<Built>().is_none() {
+            // Still a builder, which takes the name itself.
+            match extensions.get_mut::<Pending>() {
+                Some(pending) => pending.0.extend(found.integers),
+                None => extensions.insert(Pending(found.integers)),
+            }
+            return;
+        }
+        // Read with no extensions held, as `get_otel_context` asks.
+        drop(extensions);
+        self.set(id, found.integers, found.name);
+    }
+
+    fn on_enter(&self, id: &Id, ctx: tracing_subscriber::layer::Context<'_, S>) {
+        // Not where the layer left it unbuilt: a thread exiting past the context.
+        if !super::enterable() {
+            return;
+        }
+        let Some(span) = ctx.span(id) else { return };
+        let mut extensions = span.extensions_mut();
+        if extensions.get_mut::<Built>().is_some() {
+            return;
+        }
+        extensions.insert(Built);
+        let pending = extensions.remove::<Pending>();
+        drop(extensions);
+        if let Some(Pending(integers)) = pending {
+            self.set(id, integers, None);
+        }
+    }
+}
+
+impl TypedFields {
+    /// Sets `integers` and `name` on the span the layer built for `id`.
+    fn set(&self, id: &Id, integers: Vec<KeyValue>, name: Option<String>) {
+        let Some(dispatch) =
+            (self.dispatch.get()).and_then(tracing_core::dispatcher::WeakDispatch::upgrade)
+        else {
+            return;
+        };
+        let Some(context) = tracing_opentelemetry::get_otel_context(id, &dispatch) else {
+            return;
+        };
+        let span = context.span();
+        for integer in integers {
+            span.set_attribute(integer);
+        }
+        if let Some(name) = name {
+            span.update_name(name);
+        }
+    }
+}
+
+/// The integer fields the layer records as strings, and an `otel.name`.
+#[derive(Default)]
+struct Found {
+    integers: Vec<KeyValue>,
+    name: Option<String>,
+}
+
+impl Found {
+    fn integer(&mut self, field: &Field, value: impl TryInto<i64>) {
+        // Past `i64::MAX`, the layer's string is DESIGN's too.
+        if let Ok(value) = value.try_into() {
+            self.integers.push(KeyValue::new(field.name(), value));
+        }
+    }
+}
+
+impl Visit for Found {
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.integer(field, value);
+    }
+
+    fn record_i128(&mut self, field: &Field, value: i128) {
+        self.integer(field, value);
+    }
+
+    fn record_u128(&mut self, field: &Field, value: u128) {
+        self.integer(field, value);
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == OTEL_NAME {
+            self.name = Some(value.to_owned());
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == OTEL_NAME {
+            self.name = Some(format!("{value:?}"));
+        }
+    }
+}
+
+/// The field `tracing-opentelemetry` names a span by.
+const OTEL_NAME: &str = "otel.name";
