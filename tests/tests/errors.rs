@@ -151,6 +151,36 @@ fn saying(text: &str, cause: &str) -> Result<(), Saying> {
     })
 }
 
+/// A wrapper whose source is its one field, at its own address.
+#[derive(Debug)]
+struct Wrapping(std::io::Error);
+
+impl fmt::Display for Wrapping {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("request failed")
+    }
+}
+
+impl Error for Wrapping {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+#[traced]
+fn request() -> Result<(), Wrapping> {
+    Err(Wrapping(std::io::Error::other("connection refused")))
+}
+
+#[test]
+fn a_source_that_is_its_errors_only_field_is_said() {
+    let captured = capture(request);
+    assert_eq!(
+        exception(&captured.spans()[0])[1],
+        KeyValue::new("exception.message", "request failed: connection refused")
+    );
+}
+
 #[test]
 fn a_source_said_only_as_part_of_a_word_or_number_is_said_still() {
     let captured = capture(|| saying("exited with status 10", "0"));

@@ -513,8 +513,22 @@ fn a_tracing_spans_integer_fields_are_integers_and_a_late_name_renames_it() {
             let unentered = tracing::info_span!("queued", depth = tracing::field::Empty);
             unentered.record("depth", 7_u32);
             unentered.in_scope(|| ());
+            // Built for its children, never entered, named after them.
+            let batch =
+                tracing::info_span!("batch", size = 2_usize, otel.name = tracing::field::Empty);
+            for _ in 0..2 {
+                tracing::info_span!(parent: &batch, "item").in_scope(|| ());
+            }
+            batch.record("otel.name", "import batch");
         })
     });
+    let batch = captured
+        .find("import batch")
+        .expect("named after its children");
+    assert_eq!(
+        otel_traced_tests::attribute(batch, "size"),
+        Some(&Value::I64(2))
+    );
     let request = captured
         .find("GET /users/{id}")
         .expect("renamed once built");

@@ -488,6 +488,8 @@ fn more_secrets(
     session_id: u8,
     auth0_domain: u8,
     token0: u8,
+    secrets2: u8,
+    api_keys2: u8,
 ) {
 }
 
@@ -496,7 +498,7 @@ fn the_whole_secret_name_table_is_skipped_and_near_misses_are_recorded() {
     let captured = capture(|| {
         more_secrets(
             0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-            0, 0,
+            0, 0, 0, 0,
         )
     });
     assert_eq!(

@@ -55,17 +55,10 @@ const SECRET_PAIRS: &[(&str, &str)] = &[
     ("session", "key"),
 ];
 
-/// The words a trailing number is taken off before they are compared
-/// (`password2`, `api_key2`): not `auth` (`auth0_domain`, the provider) nor
-/// `token` (`token0`, a pair's first).
-const NUMBERED_WORDS: &[&str] = &[
-    "password",
-    "passwd",
-    "passphrase",
-    "secret",
-    "credential",
-    "key",
-];
+/// The words compared as they are, where every other is compared without a
+/// trailing number (`password2`, `api_keys2`): `auth0` is the provider
+/// (`auth0_domain`), `token0` a pair's first.
+const KEPT_NUMBERED: &[&str] = &["auth", "token"];
 
 /// How a recorded value becomes an attribute value (see the runtime's `value.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -668,10 +661,10 @@ fn is_secret_name(name: &str) -> bool {
     let segments: Vec<&str> = (words.iter())
         .map(|word| {
             let unnumbered = word.trim_end_matches(|c: char| c.is_ascii_digit());
-            if NUMBERED_WORDS.contains(&unnumbered) {
-                unnumbered
-            } else {
+            if KEPT_NUMBERED.contains(&unnumbered) {
                 word
+            } else {
+                unnumbered
             }
         })
         .collect();

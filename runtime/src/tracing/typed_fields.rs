@@ -21,10 +21,34 @@ pub(super) struct TypedFields {
     dispatch: std::sync::OnceLock<tracing_core::dispatcher::WeakDispatch>,
 }
 
-/// The integer fields of a span not entered yet (the layer builds it there).
-struct Pending(Vec<KeyValue>);
+/// What was recorded of a span not built yet (the layer builds it where it is
+/// first entered, or first given as a new span's parent), set once it is.
+#[derive(Default)]
+struct Pending {
+    integers: Vec<KeyValue>,
+    name: Option<String>,
+}
 
-/// Marks a span entered: built, what is recorded in it set on it at once.
+impl Pending {
+    /// Adds what `found` holds, a key recorded again taking its new value.
+    fn add(&mut self, found: Found) {
+        for integer in found.integers {
+            match self
+                .integers
+                .iter_mut()
+                .find(|held| held.key == integer.key)
+            {
+                Some(held) => held.value = integer.value,
+                None => self.integers.push(integer),
+            }
+        }
+        if found.name.is_some() {
+            self.name = found.name;
+        }
+    }
+}
+
+/// Marks a span built, what is recorded in it set on it at once.
 struct Built;
 
 impl<S> Layer<S> for TypedFields
@@ -41,10 +65,16 @@ where
         id: &Id,
         ctx: tracing_subscriber::layer::Context<'_, S>,
     ) {
+        // A parent named for this span: the layer built it for it.
+        if let Some(parent) = attributes.parent() {
+            self.built(parent, &ctx);
+        }
         let mut found = Found::default();
         attributes.record(&mut found);
         if let Some(span) = ctx.span(id).filter(|_| !found.integers.is_empty()) {
-            span.extensions_mut().insert(Pending(found.integers));
+            let mut pending = Pending::default();
+            pending.add(found);
+            span.extensions_mut().insert(pending);
         }
     }
 
@@ -62,10 +92,13 @@ where
         let Some(span) = ctx.span(id) else { return };
         let mut extensions = span.extensions_mut();
         if extensions.get_mut::<Built>().is_none() {
-            // Still a builder, which takes the name itself.
             match extensions.get_mut::<Pending>() {
-                Some(pending) => pending.0.extend(found.integers),
-                None => extensions.insert(Pending(found.integers)),
+                Some(pending) => pending.add(found),
+                None => {
+                    let mut pending = Pending::default();
+                    pending.add(found);
+                    extensions.insert(pending);
+                }
             }
             return;
         }
@@ -75,11 +108,27 @@ where
     }
 
     fn on_enter(&self, id: &Id, ctx: tracing_subscriber::layer::Context<'_, S>) {
-        // Not where the layer left it unbuilt: a thread exiting past the context.
+        self.built(id, &ctx);
+    }
+}
+
+impl TypedFields {
+    /// Notes the span `id` built by the layer (entered, or a new span's parent),
+    /// and sets on it what was recorded before. Not where the layer left it
+    /// unbuilt: a thread exiting past the context. Read first: a span is entered
+    /// at each poll of a future instrumented with it.
+    fn built<S: Subscriber + for<'a> LookupSpan<'a>>(
+        &self,
+        id: &Id,
+        ctx: &tracing_subscriber::layer::Context<'_, S>,
+    ) {
         if !super::enterable() {
             return;
         }
         let Some(span) = ctx.span(id) else { return };
+        if span.extensions().get::<Built>().is_some() {
+            return;
+        }
         let mut extensions = span.extensions_mut();
         if extensions.get_mut::<Built>().is_some() {
             return;
@@ -87,13 +136,11 @@ where
         extensions.insert(Built);
         let pending = extensions.remove::<Pending>();
         drop(extensions);
-        if let Some(Pending(integers)) = pending {
-            self.set(id, integers, None);
+        if let Some(Pending { integers, name }) = pending {
+            self.set(id, integers, name);
         }
     }
-}
 
-impl TypedFields {
     /// Sets `integers` and `name` on the span the layer built for `id`.
     fn set(&self, id: &Id, integers: Vec<KeyValue>, name: Option<String>) {
         let Some(dispatch) =
