@@ -1272,8 +1272,10 @@ mod tests {
 
     #[test]
     fn a_server_span_waits_for_the_trace_of_its_caller_here_and_no_other() {
+        // A trace no other test makes: the sent spans are the process's.
+        const CALLER: u128 = 0x5e17;
         NOTING.store(true, Ordering::Relaxed);
-        let client = crate::render::tests::span(12, 0x21, 0x20, "call");
+        let client = crate::render::tests::span(CALLER, 0x21, 0x20, "call");
         note_sent(&client.span_context);
         let served = |trace: u128| {
             let mut span = crate::render::tests::span(trace, 0x22, 0x21, "serve");
@@ -1283,14 +1285,14 @@ mod tests {
         let mut pending = PendingTraces::default();
         let now = Instant::now();
         assert!(
-            pending.add(served(12), now).is_empty(),
+            pending.add(served(CALLER), now).is_empty(),
             "waits for its caller's trace"
         );
         // A peer that gave the span id it was sent to a request of another trace.
-        assert_eq!(pending.add(served(13), now).len(), 1, "a root here");
+        assert_eq!(pending.add(served(CALLER + 1), now).len(), 1, "a root here");
         // The caller's trace prints as one tree when its root ends.
         assert!(pending.add(client, now).is_empty());
-        let root = crate::render::tests::span(12, 0x20, 0, "gateway");
+        let root = crate::render::tests::span(CALLER, 0x20, 0, "gateway");
         let ready = pending.add(root, now);
         assert_eq!(ready.len(), 1);
         let mut names: Vec<_> = ready[0].iter().map(|span| span.name.as_ref()).collect();

@@ -352,14 +352,15 @@ pub(crate) fn cut(text: &str) -> Cow<'_, str> {
 /// `text` with its control and format characters escaped (`\n`, `\u{1b}`,
 /// `\u{200b}`): a span name, key or status description may come from a peer (a
 /// gRPC status message), and must neither break the tree's lines, nor reach the
-/// terminal as escape sequences, nor hide what it says.
+/// terminal as escape sequences, nor hide what it says. A backslash is escaped
+/// too, so that a name written `\u{1b}` does not read as one holding an escape.
 pub(crate) fn printable(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_unprintable) {
+    if !text.chars().any(|c| c == '\\' || is_unprintable(c)) {
         return Cow::Borrowed(text);
     }
     let mut escaped = String::with_capacity(text.len() + 8);
     for_each_escaped(text, |c, escapes| {
-        if escapes {
+        if escapes || c == '\\' {
             escaped.extend(c.escape_default());
         } else {
             escaped.push(c);
@@ -681,6 +682,11 @@ pub(crate) mod tests {
             printable("card\u{200b} declined\u{ad}\u{e0041}"),
             "card\\u{200b} declined\\u{ad}\\u{e0041}",
             "invisible format characters too"
+        );
+        assert_eq!(
+            [printable("a\u{1b}b"), printable("a\\u{1b}b")],
+            ["a\\u{1b}b", "a\\\\u{1b}b"],
+            "a backslash written is not an escape"
         );
     }
 
