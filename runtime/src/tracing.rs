@@ -406,8 +406,27 @@ fn scope() -> InstrumentationScope {
 /// the span current, or built the parent.
 #[derive(Default)]
 struct KeepEnteredIds {
-    /// The subscriber it is part of, to read a built parent's context with.
-    dispatch: std::sync::OnceLock<tracing_core::dispatcher::WeakDispatch>,
+    /// To read a built parent's context with.
+    dispatch: OwnDispatch,
+}
+
+/// The subscriber a layer is part of, by which it reads the OpenTelemetry context
+/// `tracing-opentelemetry`'s layer keeps in a span.
+#[derive(Default)]
+struct OwnDispatch(std::sync::OnceLock<tracing_core::dispatcher::WeakDispatch>);
+
+impl OwnDispatch {
+    fn register(&self, subscriber: &tracing_core::Dispatch) {
+        let _ = self.0.set(subscriber.downgrade());
+    }
+
+    /// The context of the span `id`, built by the layer (reading it builds it
+    /// where it was not). Read with none of the span's extensions held, as the
+    /// layer's function asks.
+    fn context_of(&self, id: &Id) -> Option<Context> {
+        let dispatch = self.0.get()?.upgrade()?;
+        tracing_opentelemetry::get_otel_context(id, &dispatch)
+    }
 }
 
 /// A `tracing` span's OpenTelemetry span context, and whether its span records;
@@ -433,7 +452,7 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_register_dispatch(&self, subscriber: &tracing_core::Dispatch) {
-        let _ = self.dispatch.set(subscriber.downgrade());
+        self.dispatch.register(subscriber);
     }
 
     fn on_new_span(
@@ -449,16 +468,8 @@ where
         if span.extensions().get::<EnteredIds>().is_some() {
             return;
         }
-        let Some(dispatch) = self
-            .dispatch
-            .get()
-            .and_then(tracing_core::dispatcher::WeakDispatch::upgrade)
-        else {
-            return;
-        };
-        // Built already (by `tracing-opentelemetry`, for this child): read, with
-        // no extensions held, as the function asks.
-        let Some(built) = tracing_opentelemetry::get_otel_context(parent, &dispatch) else {
+        // Built already (by `tracing-opentelemetry`, for this child).
+        let Some(built) = self.dispatch.context_of(parent) else {
             return;
         };
         let entered = EnteredIds::of(&built);

@@ -251,17 +251,19 @@ fn heavy_spans_to(transport: Transport) {
     }));
 }
 
+/// The path of a file of `tests/fixtures/mtls`, as a variable takes it.
+fn path(name: &str) -> String {
+    fixture_path(name)
+        .to_str()
+        .expect("a UTF-8 path")
+        .to_owned()
+}
+
 /// Mutual TLS: a receiver that asks every client for a certificate its CA signed
 /// gets the spans of an exporter given the client's certificate and key
 /// (`OTEL_EXPORTER_OTLP_CLIENT_*`), and nothing from one without them.
 fn mutual_tls_to(transport: Transport) {
     let receiver = Receiver::start_tls(transport, ServerTls::fixtures());
-    let path = |name: &str| {
-        fixture_path(name)
-            .to_str()
-            .expect("a UTF-8 path")
-            .to_owned()
-    };
     let (ca, certificate, key) = (path("ca.pem"), path("client.pem"), path("client-key.pem"));
     for identified in [false, true] {
         let mut extra = vec![
@@ -295,12 +297,6 @@ fn mutual_tls_to(transport: Transport) {
 /// would be) is trusted without `OTEL_EXPORTER_OTLP_CERTIFICATE`.
 fn system_trusted_to(transport: Transport) {
     let receiver = Receiver::start_tls(transport, ServerTls::fixtures());
-    let path = |name: &str| {
-        fixture_path(name)
-            .to_str()
-            .expect("a UTF-8 path")
-            .to_owned()
-    };
     let (certificate, key) = (path("client.pem"), path("client-key.pem"));
     let guard = install(
         &receiver,
@@ -325,10 +321,9 @@ fn a_collector_an_authority_the_system_trusts_signed_is_trusted() {
         system_trusted_to(Transport::Http);
         return;
     }
-    let ca = fixture_path("ca.pem");
     otel_traced_tests::passes_in_a_child_process(
         "a_collector_an_authority_the_system_trusts_signed_is_trusted",
-        &[("SSL_CERT_FILE", ca.to_str().expect("a UTF-8 path"))],
+        &[("SSL_CERT_FILE", &path("ca.pem"))],
     );
 }
 

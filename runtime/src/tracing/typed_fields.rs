@@ -17,8 +17,8 @@ use tracing_subscriber::registry::LookupSpan;
 /// The layer, after `tracing-opentelemetry`'s.
 #[derive(Default)]
 pub(super) struct TypedFields {
-    /// The subscriber it is part of, to reach a span's OpenTelemetry span with.
-    dispatch: std::sync::OnceLock<tracing_core::dispatcher::WeakDispatch>,
+    /// To reach a span's OpenTelemetry span with.
+    dispatch: super::OwnDispatch,
 }
 
 /// What was recorded of a span not built yet (the layer builds it where it is
@@ -56,7 +56,7 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_register_dispatch(&self, subscriber: &tracing_core::Dispatch) {
-        let _ = self.dispatch.set(subscriber.downgrade());
+        self.dispatch.register(subscriber);
     }
 
     fn on_new_span(
@@ -102,7 +102,6 @@ where
             }
             return;
         }
-        // Read with no extensions held, as `get_otel_context` asks.
         drop(extensions);
         self.set(id, found.integers, found.name);
     }
@@ -143,12 +142,7 @@ impl TypedFields {
 
     /// Sets `integers` and `name` on the span the layer built for `id`.
     fn set(&self, id: &Id, integers: Vec<KeyValue>, name: Option<String>) {
-        let Some(dispatch) =
-            (self.dispatch.get()).and_then(tracing_core::dispatcher::WeakDispatch::upgrade)
-        else {
-            return;
-        };
-        let Some(context) = tracing_opentelemetry::get_otel_context(id, &dispatch) else {
+        let Some(context) = self.dispatch.context_of(id) else {
             return;
         };
         let span = context.span();
