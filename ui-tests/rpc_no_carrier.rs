@@ -1,5 +1,6 @@
 //! Without `carrier = ..`, exactly one parameter must be written as a
-//! `Request<..>`, `HeaderMap` or `MetadataMap`: none is an error.
+//! `Request<..>`, `HeaderMap` or `MetadataMap` (else a `Request` without type
+//! arguments): none is an error.
 #![allow(unused_variables)]
 
 use otel_traced::traced_rpc;

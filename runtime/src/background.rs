@@ -1,7 +1,8 @@
 //! Steps the guard waits for a bounded time (a pipeline's flush or shutdown), run
 //! on a thread of their own: several drain at once within one deadline, and one that
 //! overruns it (an SDK shutdown waiting on a stuck export) is left to end on its
-//! own while the caller goes on.
+//! own while the caller goes on. (A shutdown no thread can be had for runs on the
+//! caller's.)
 
 use crate::route::lock;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
@@ -21,6 +22,14 @@ pub(crate) struct Outcome {
 }
 
 impl Outcome {
+    fn new() -> Arc<Self> {
+        Arc::new(Self {
+            result: Mutex::new(None),
+            done: Condvar::new(),
+            started: Instant::now(),
+        })
+    }
+
     fn finish(&self, result: OTelSdkResult) {
         *lock(&self.result) = Some(result);
         self.done.notify_all();
@@ -36,16 +45,6 @@ impl Outcome {
         while result.is_none() {
             result = (self.done.wait(result)).unwrap_or_else(std::sync::PoisonError::into_inner);
         }
-    }
-}
-
-impl Outcome {
-    fn new() -> Arc<Self> {
-        Arc::new(Self {
-            result: Mutex::new(None),
-            done: Condvar::new(),
-            started: Instant::now(),
-        })
     }
 }
 

@@ -742,12 +742,15 @@ impl Config {
 /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`: characters kept of each string value of a
 /// span (the only attributes we cut).
 fn value_length_limit(vars: &Vars) -> Result<Option<usize>, InitError> {
-    vars.first(&[
-        "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT",
-        "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT",
-    ])
-    .map(|variable| variable.count("a whole number of characters (0 or more)"))
-    .transpose()
+    length_limit(vars, "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT")
+}
+
+/// The characters `own` (else the general `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`)
+/// keeps of each string value, if either is set.
+pub(crate) fn length_limit(vars: &Vars, own: &'static str) -> Result<Option<usize>, InitError> {
+    vars.first(&[own, "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT"])
+        .map(|variable| variable.count("a whole number of characters (0 or more)"))
+        .transpose()
 }
 
 /// `OTEL_SPAN_{ATTRIBUTE,EVENT,LINK}_COUNT_LIMIT` and

@@ -67,10 +67,14 @@ impl Display for Chain<'_, '_> {
         for _ in 0..MAX_SOURCES {
             let Some(cause) = source else { break };
             let text = part_to_describe(format_args!("{cause}"));
-            if !says(&said, &text) {
-                write!(f, ": {text}")?;
+            // An empty one says nothing, and the next is read against the one
+            // before it.
+            if !text.is_empty() {
+                if !says(&said, &text) {
+                    write!(f, ": {text}")?;
+                }
+                said = text;
             }
-            said = text;
             source = cause.source();
         }
         Ok(())
@@ -80,9 +84,6 @@ impl Display for Chain<'_, '_> {
 /// Whether `text` is in `said` as words of its own: not a part of a word or a
 /// number (a cause `0` under "exited with status 10" is said).
 fn says(said: &str, text: &str) -> bool {
-    if text.is_empty() {
-        return true;
-    }
     let apart = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
     said.match_indices(text).any(|(at, _)| {
         apart(said[..at].chars().next_back()) && apart(said[at + text.len()..].chars().next())

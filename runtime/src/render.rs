@@ -350,8 +350,8 @@ pub(crate) fn cut(text: &str) -> Cow<'_, str> {
 }
 
 /// `text` with its control and format characters escaped (`\n`, `\u{1b}`,
-/// `\u{200b}`): a span name, key or status description may come from a peer (a
-/// gRPC status message), and must neither break the tree's lines, nor reach the
+/// `\u{200b}`): a span name, an attribute key, a metric attribute may come from a
+/// peer (a request's path), and must neither break the tree's lines, nor reach the
 /// terminal as escape sequences, nor hide what it says. A backslash is escaped
 /// too, so that a name written `\u{1b}` does not read as one holding an escape.
 pub(crate) fn printable(text: &str) -> Cow<'_, str> {

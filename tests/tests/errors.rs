@@ -181,6 +181,27 @@ fn a_source_that_is_its_errors_only_field_is_said() {
     );
 }
 
+#[traced]
+fn saying_through_a_silent_cause() -> Result<(), Saying> {
+    let said = |text: &str, cause: Option<Saying>| Saying {
+        text: text.to_owned(),
+        cause: cause.map(Box::new),
+    };
+    Err(said(
+        "loading config: not found",
+        Some(said("", Some(said("not found", None)))),
+    ))
+}
+
+#[test]
+fn an_empty_cause_is_left_out_and_the_next_read_against_the_one_before_it() {
+    let captured = capture(saying_through_a_silent_cause);
+    assert_eq!(
+        exception(&captured.spans()[0])[1],
+        KeyValue::new("exception.message", "loading config: not found")
+    );
+}
+
 #[test]
 fn a_source_said_only_as_part_of_a_word_or_number_is_said_still() {
     let captured = capture(|| saying("exited with status 10", "0"));

@@ -490,6 +490,8 @@ fn more_secrets(
     token0: u8,
     secrets2: u8,
     api_keys2: u8,
+    encryption_key: u8,
+    master_key: u8,
 ) {
 }
 
@@ -498,7 +500,7 @@ fn the_whole_secret_name_table_is_skipped_and_near_misses_are_recorded() {
     let captured = capture(|| {
         more_secrets(
             0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-            0, 0, 0, 0,
+            0, 0, 0, 0, 0, 0,
         )
     });
     assert_eq!(

@@ -1,6 +1,6 @@
 //! Values the expansion evaluates in a closure of its own, when the span records
-//! (`attrs(..)`, `record!`, `event!`): an `.await`, a `?`, a `return` or a `break`
-//! there would be the closure's, which the compiler says in terms of code the
+//! (`attrs(..)`, `record!`, `event!`): an `.await`, a `?`, a `return`, a `break`
+//! or a `continue` there would be the closure's, which the compiler says in terms of code the
 //! user never wrote ("`await` is only allowed inside `async` functions" in an
 //! `async fn`).
 
@@ -45,11 +45,13 @@ impl Escapes {
 
     /// Visits what `visit` does inside a loop or block labeled `label`.
     fn within(&mut self, label: Option<&syn::Label>, looping: bool, visit: impl FnOnce(&mut Self)) {
-        let labeled = label.map(|label| self.labels.push(label.name.ident.clone()));
+        if let Some(label) = label {
+            self.labels.push(label.name.ident.clone());
+        }
         self.loops += usize::from(looping);
         visit(self);
         self.loops -= usize::from(looping);
-        if labeled.is_some() {
+        if label.is_some() {
             self.labels.pop();
         }
     }

@@ -81,13 +81,7 @@ pub(crate) fn limits(vars: &Vars) -> Result<LogLimits, InitError> {
         // The specification's default, the spans' too.
         opentelemetry_sdk::trace::SpanLimits::default().max_attributes_per_span as usize,
     )?;
-    let value_length = vars
-        .first(&[
-            "OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT",
-            "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT",
-        ])
-        .map(|variable| variable.count("a whole number of characters (0 or more)"))
-        .transpose()?;
+    let value_length = super::length_limit(vars, "OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT")?;
     Ok(LogLimits {
         max_attributes,
         value_length,

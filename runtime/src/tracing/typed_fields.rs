@@ -2,9 +2,9 @@
 //! on the span it built: an unsigned (`u8` to `u64`, `usize`) or 128-bit integer
 //! field is recorded by its `Debug`, a string (tracing-opentelemetry#267), where
 //! DESIGN §3 records an integer (a string past `i64::MAX`, as it has it); and an
-//! `otel.name` recorded once the span is built (after it was entered, the route
-//! known) is dropped (#240), where the API lets a span be renamed. (A span
-//! event's fields stay as the layer records them.)
+//! `otel.name` recorded once the span is built (entered, the route known, or given
+//! as a new span's parent) is dropped (#240), where the API lets a span be
+//! renamed. (A span event's fields stay as the layer records them.)
 
 use opentelemetry::KeyValue;
 use opentelemetry::trace::TraceContextExt as _;
@@ -30,6 +30,12 @@ struct Pending {
 }
 
 impl Pending {
+    fn of(found: Found) -> Self {
+        let mut pending = Pending::default();
+        pending.add(found);
+        pending
+    }
+
     /// Adds what `found` holds, a key recorded again taking its new value.
     fn add(&mut self, found: Found) {
         for integer in found.integers {
@@ -72,9 +78,7 @@ where
         let mut found = Found::default();
         attributes.record(&mut found);
         if let Some(span) = ctx.span(id).filter(|_| !found.integers.is_empty()) {
-            let mut pending = Pending::default();
-            pending.add(found);
-            span.extensions_mut().insert(pending);
+            span.extensions_mut().insert(Pending::of(found));
         }
     }
 
@@ -94,11 +98,7 @@ where
         if extensions.get_mut::<Built>().is_none() {
             match extensions.get_mut::<Pending>() {
                 Some(pending) => pending.add(found),
-                None => {
-                    let mut pending = Pending::default();
-                    pending.add(found);
-                    extensions.insert(pending);
-                }
+                None => extensions.insert(Pending::of(found)),
             }
             return;
         }
