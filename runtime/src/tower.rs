@@ -625,18 +625,23 @@ fn record_failure<E: fmt::Display + 'static>(
 
 /// Records a service's or a body's error as `#[traced]` records errors, but for
 /// a boxed one, whose type says nothing of the error: its `error.type` is
-/// `_OTHER`, the conventions' value for a type not known.
+/// `_OTHER`, the conventions' value for a type not known, and its message its
+/// `source()` chain, as a function's boxed error's is.
 fn record_service_error<E: fmt::Display + 'static>(span: &mut ActiveSpan, error: &E) {
-    let error_type = if (error as &dyn Any).is::<BoxError>() {
-        "_OTHER"
-    } else {
-        std::any::type_name::<E>()
-    };
-    span.handle().record_error(error_type, || ErrorReport {
-        type_name: error_type,
-        ..ErrorReport::from_text::<E>(crate::redact::described(format_args!("{error}")))
+    if let Some(boxed) = (error as &dyn Any).downcast_ref::<BoxError>() {
+        span.handle().record_error(OTHER_ERROR, || ErrorReport {
+            type_name: OTHER_ERROR,
+            ..ErrorReport::from_error::<E>(&**boxed)
+        });
+        return;
+    }
+    span.handle().record_error(std::any::type_name::<E>(), || {
+        ErrorReport::from_text::<E>(crate::redact::described(format_args!("{error}")))
     });
 }
+
+/// The conventions' `error.type` of an error whose type is not known.
+const OTHER_ERROR: &str = "_OTHER";
 
 /// The gRPC status tonic makes of a service's error (`Status::from_error`): a
 /// status, itself or among the sources of a boxed error, of a channel's error or

@@ -636,6 +636,50 @@ fn a_layers_service_error_is_the_status_tonic_makes_of_it() {
     }
 }
 
+/// An error whose source is the I/O error under it.
+#[derive(Debug)]
+struct Unreachable(std::io::Error);
+
+impl std::fmt::Display for Unreachable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("upstream unreachable")
+    }
+}
+
+impl std::error::Error for Unreachable {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+#[test]
+fn a_layers_boxed_service_error_keeps_its_source_chain() {
+    use otel_traced::opentelemetry::KeyValue;
+    use otel_traced::tower::HttpLayer;
+    use otel_traced_tests::{attribute, string};
+    let captured = capture(|| {
+        let mut service = HttpLayer::server().layer(Fails(|| -> BoxError {
+            Box::new(Unreachable(std::io::Error::other("connection refused")))
+        }));
+        futures::executor::block_on(service.call(request("GET", "/cart"))).expect_err("it fails")
+    });
+    let span = &captured.spans()[0];
+    assert_eq!(attribute(span, "error.type"), Some(&string("_OTHER")));
+    let exception = span
+        .events
+        .iter()
+        .find(|event| event.name == "exception")
+        .expect("its exception");
+    assert!(
+        exception.attributes.contains(&KeyValue::new(
+            "exception.message",
+            "upstream unreachable: connection refused"
+        )),
+        "{:?}",
+        exception.attributes
+    );
+}
+
 #[test]
 fn a_transports_own_error_type_is_read_as_tonic_reads_it() {
     use otel_traced::tower::GrpcLayer;
