@@ -169,8 +169,8 @@ pub mod __private {
     pub use crate::future::{Instrumented, NoOutcome, output_is};
     pub use crate::outcome::{
         ErrorProbe, ErrorReport, ResultLike, ResultProbe, ViaDebug, ViaDisplay, ViaError,
-        ViaErrorRef, ViaOtherResult, ViaResult, ViaSendErrorRef, ViaSharedErrorRef, ViaTypeName,
-        type_name_of,
+        ViaErrorRef, ViaOtherResult, ViaResult, ViaSendErrorRef, ViaSharedErrorRef,
+        ViaSyncErrorRef, ViaTypeName, type_name_of,
     };
     /// Whether any span could be recorded: the expansion evaluates `parent =` and
     /// `server =` only then.
@@ -186,7 +186,7 @@ pub mod __private {
     pub use crate::stream::{
         InstrumentedStream, ItemProbe, ViaItem, ViaItemDebug, ViaItemError, ViaItemErrorRef,
         ViaItemErrorReply, ViaItemReply, ViaItemSendErrorRef, ViaItemSharedErrorRef,
-        ViaItemStdError, ViaItemTypeName, items_are,
+        ViaItemStdError, ViaItemSyncErrorRef, ViaItemTypeName, items_are,
     };
     pub use crate::value::{
         Arg, Explicit, ExplicitDisplay, KindOf, NotUserAttribute, RecordedValue, UnknownKind,

@@ -3,7 +3,8 @@
 //! As with argument values, the best description is chosen by the type system
 //! (autoref specialisation, see `value.rs`): an `std::error::Error` gives its
 //! `source()` chain; a type that derefs to one (`anyhow::Error`,
-//! `Box<dyn Error + Send + Sync>`, `Box<dyn Error + Send>`, `Box<dyn Error>`) too;
+//! `Box<dyn Error + Send + Sync>`, `Box<dyn Error + Send>`, `Box<dyn Error + Sync>`,
+//! `Box<dyn Error>`) too;
 //! otherwise `Display`, then `Debug`, then only the type's name.
 
 use crate::redact::{described, part_to_describe};
@@ -154,7 +155,7 @@ impl<'a, R: ?Sized> ViaOtherResult<'a, R> for &ResultProbe<'a, R> {
 }
 
 /// Probe wrapping a returned error; the expansion calls `__otel_error` on
-/// `&&&&&&&ErrorProbe(&error)`.
+/// `&&&&&&&&ErrorProbe(&error)`.
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct ErrorProbe<'a, E>(pub &'a E);
@@ -177,22 +178,29 @@ macro_rules! error_level {
     };
 }
 
-error_level!(ViaError, &&&&&&ErrorProbe<'_, E>, Error, |error| {
+error_level!(ViaError, &&&&&&&ErrorProbe<'_, E>, Error, |error| {
     ErrorReport::from_error::<E>(error)
 });
 error_level!(
     ViaSharedErrorRef,
-    &&&&&ErrorProbe<'_, E>,
+    &&&&&&ErrorProbe<'_, E>,
     AsRef<dyn Error + Send + Sync + 'e>,
     for<'e>,
     |error| ErrorReport::from_error::<E>(AsRef::<dyn Error + Send + Sync + 'e>::as_ref(error))
 );
 error_level!(
     ViaSendErrorRef,
-    &&&&ErrorProbe<'_, E>,
+    &&&&&ErrorProbe<'_, E>,
     AsRef<dyn Error + Send + 'e>,
     for<'e>,
     |error| ErrorReport::from_error::<E>(AsRef::<dyn Error + Send + 'e>::as_ref(error))
+);
+error_level!(
+    ViaSyncErrorRef,
+    &&&&ErrorProbe<'_, E>,
+    AsRef<dyn Error + Sync + 'e>,
+    for<'e>,
+    |error| ErrorReport::from_error::<E>(AsRef::<dyn Error + Sync + 'e>::as_ref(error))
 );
 error_level!(
     ViaErrorRef,

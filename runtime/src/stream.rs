@@ -192,7 +192,7 @@ fn record_messages(handle: &mut SpanHandle, messages: u64) {
 }
 
 /// Wraps a streamed item; the expansion calls `__otel_item` on
-/// `&&&&&&&&&&ItemProbe(&item)`, which says what the item was: the most specific
+/// `&&&&&&&&&&&ItemProbe(&item)`, which says what the item was: the most specific
 /// level its type has wins.
 #[doc(hidden)]
 #[derive(Debug)]
@@ -220,7 +220,7 @@ pub trait ViaItemErrorReply {
     fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> Item;
 }
 
-impl<T, E: HasReply + Error> ViaItemErrorReply for &&&&&&&&&ItemProbe<'_, Result<T, E>> {
+impl<T, E: HasReply + Error> ViaItemErrorReply for &&&&&&&&&&ItemProbe<'_, Result<T, E>> {
     fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> Item {
         match self.0 {
             Ok(_) => Item::Message,
@@ -232,7 +232,7 @@ impl<T, E: HasReply + Error> ViaItemErrorReply for &&&&&&&&&ItemProbe<'_, Result
 /// A reqwest error is a reply when a response's status made it
 /// (`error_for_status`), as a returned one is (`rpc::reply`).
 #[cfg(feature = "reqwest")]
-impl<T> ViaItemErrorReply for &&&&&&&&&ItemProbe<'_, Result<T, reqwest::Error>> {
+impl<T> ViaItemErrorReply for &&&&&&&&&&ItemProbe<'_, Result<T, reqwest::Error>> {
     fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> Item {
         let Err(error) = self.0 else {
             return Item::Message;
@@ -280,7 +280,7 @@ pub trait ViaItemReply {
     fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> Item;
 }
 
-impl<T, E: HasReply> ViaItemReply for &&&&&&&&ItemProbe<'_, Result<T, E>> {
+impl<T, E: HasReply> ViaItemReply for &&&&&&&&&ItemProbe<'_, Result<T, E>> {
     fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> Item {
         let Err(error) = self.0 else {
             return Item::Message;
@@ -336,23 +336,30 @@ macro_rules! item_error_level {
 
 item_error_level!(
     ViaItemStdError,
-    &&&&&&&ItemProbe<'_, Result<T, E>>,
+    &&&&&&&&ItemProbe<'_, Result<T, E>>,
     Error,
     |error| ErrorReport::from_error::<E>(error)
 );
 item_error_level!(
     ViaItemSharedErrorRef,
-    &&&&&&ItemProbe<'_, Result<T, E>>,
+    &&&&&&&ItemProbe<'_, Result<T, E>>,
     AsRef<dyn Error + Send + Sync + 'e>,
     for<'e>,
     |error| ErrorReport::from_error::<E>(AsRef::<dyn Error + Send + Sync + 'e>::as_ref(error))
 );
 item_error_level!(
     ViaItemSendErrorRef,
-    &&&&&ItemProbe<'_, Result<T, E>>,
+    &&&&&&ItemProbe<'_, Result<T, E>>,
     AsRef<dyn Error + Send + 'e>,
     for<'e>,
     |error| ErrorReport::from_error::<E>(AsRef::<dyn Error + Send + 'e>::as_ref(error))
+);
+item_error_level!(
+    ViaItemSyncErrorRef,
+    &&&&&ItemProbe<'_, Result<T, E>>,
+    AsRef<dyn Error + Sync + 'e>,
+    for<'e>,
+    |error| ErrorReport::from_error::<E>(AsRef::<dyn Error + Sync + 'e>::as_ref(error))
 );
 item_error_level!(
     ViaItemErrorRef,

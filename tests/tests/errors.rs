@@ -292,13 +292,24 @@ fn boxed_send() -> Result<(), Box<dyn Error + Send>> {
 }
 
 #[traced]
+fn boxed_sync() -> Result<(), Box<dyn Error + Sync>> {
+    Err(Box::new(PaymentFailed { cause: Timeout }))
+}
+
+#[traced]
 fn boxed_local() -> Result<(), Box<dyn Error>> {
     Err(Box::new(PaymentFailed { cause: Timeout }))
 }
 
 #[test]
-fn an_error_boxed_send_or_alone_keeps_its_source_chain_too() {
-    let captured = capture(|| (boxed_send().is_err(), boxed_local().is_err()));
+fn an_error_boxed_send_sync_or_alone_keeps_its_source_chain_too() {
+    let captured = capture(|| {
+        (
+            boxed_send().is_err(),
+            boxed_sync().is_err(),
+            boxed_local().is_err(),
+        )
+    });
     for span in captured.spans() {
         assert_eq!(
             exception(span)[1],
@@ -307,7 +318,7 @@ fn an_error_boxed_send_or_alone_keeps_its_source_chain_too() {
             span.name
         );
     }
-    assert_eq!(captured.spans().len(), 2);
+    assert_eq!(captured.spans().len(), 3);
 }
 
 struct DisplayOnly;

@@ -299,6 +299,11 @@ fn boxed_send_records() -> impl Stream<Item = Result<u8, Box<dyn std::error::Err
     stream::iter([Err(Box::new(ReadFailed(Corrupt)) as Box<_>)])
 }
 
+#[traced]
+fn boxed_sync_records() -> impl Stream<Item = Result<u8, Box<dyn std::error::Error + Sync>>> {
+    stream::iter([Err(Box::new(ReadFailed(Corrupt)) as Box<_>)])
+}
+
 /// The `exception.message` of a span's exception event.
 fn exception_message(span: &SpanData) -> Option<String> {
     span.events
@@ -321,6 +326,9 @@ fn an_err_item_keeps_its_sources_as_a_functions_error_does() {
         }),
         capture(|| {
             futures::executor::block_on(boxed_send_records().collect::<Vec<_>>());
+        }),
+        capture(|| {
+            futures::executor::block_on(boxed_sync_records().collect::<Vec<_>>());
         }),
     ] {
         let span = &captured.spans()[0];

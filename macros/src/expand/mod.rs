@@ -151,10 +151,10 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
                         use #private::{
                             ViaItemErrorReply as _, ViaItemReply as _, ViaItemStdError as _,
                             ViaItemSharedErrorRef as _, ViaItemSendErrorRef as _,
-                            ViaItemErrorRef as _, ViaItemError as _, ViaItemDebug as _,
+                            ViaItemSyncErrorRef as _, ViaItemErrorRef as _, ViaItemError as _, ViaItemDebug as _,
                             ViaItemTypeName as _, ViaItem as _,
                         };
-                        (&&&&&&&&&&#private::ItemProbe(__otel_item)).__otel_item(__otel_handle, #rpc)
+                        (&&&&&&&&&&&#private::ItemProbe(__otel_item)).__otel_item(__otel_handle, #rpc)
                     },
                     #rpc,
                 )
