@@ -293,13 +293,19 @@ impl<E: Extract + ?Sized> Extractor for AsExtractor<'_, E> {
     }
 }
 
-/// Our carrier as an OpenTelemetry `Injector`, for propagators.
+/// Our carrier as an OpenTelemetry `Injector`, for propagators. An empty
+/// `tracestate` (what a W3C propagator sets for a span with none, to replace the
+/// one a carrier may hold) removes the header instead of sending it empty.
 #[derive(Debug)]
 pub struct AsInjector<'a, I: ?Sized>(pub &'a mut I);
 
 impl<I: Inject + ?Sized> Injector for AsInjector<'_, I> {
     fn set(&mut self, key: &str, value: String) {
-        self.0.set(key, value);
+        if value.is_empty() && key.eq_ignore_ascii_case(super::trace_context::TRACESTATE) {
+            self.0.remove(key);
+        } else {
+            self.0.set(key, value);
+        }
     }
 }
 

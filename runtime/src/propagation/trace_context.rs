@@ -32,7 +32,7 @@ use opentelemetry::trace::{
 };
 
 const TRACEPARENT: &str = "traceparent";
-const TRACESTATE: &str = "tracestate";
+pub(crate) const TRACESTATE: &str = "tracestate";
 
 /// The flags version `00` defines: sampled (`01`) and random (`02`); the others
 /// are reserved, and sent as zero.
@@ -105,10 +105,12 @@ impl TextMapPropagator for TraceContextPropagator {
                 span_context.trace_flags().to_u8() & VERSION_00_FLAGS
             ),
         );
-        let trace_state = sendable_trace_state(span_context.trace_state());
-        if !trace_state.is_empty() {
-            injector.set(TRACESTATE, trace_state);
-        }
+        // Set also when empty, as the SDK's propagator does: an `Injector` cannot
+        // remove a header, and a carrier that held another span's `tracestate` (a
+        // gateway's copy of the incoming headers) must not send it beside this
+        // `traceparent`. Our own carriers take the empty value as a removal
+        // (`AsInjector`), so they send no empty header.
+        injector.set(TRACESTATE, sendable_trace_state(span_context.trace_state()));
     }
 
     fn extract_with_context(&self, context: &Context, extractor: &dyn Extractor) -> Context {

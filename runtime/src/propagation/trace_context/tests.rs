@@ -276,13 +276,16 @@ fn at_most_32_members_and_no_key_twice() {
 }
 
 #[test]
-fn injection_writes_traceparent_and_only_a_non_empty_tracestate() {
+fn injection_writes_traceparent_and_tracestate_also_empty() {
     assert_eq!(
         injected(0x03, TraceState::NONE),
-        std::collections::HashMap::from([(
-            "traceparent".to_owned(),
-            format!("00-{TRACE_ID}-{PARENT_ID}-03")
-        )])
+        std::collections::HashMap::from([
+            (
+                "traceparent".to_owned(),
+                format!("00-{TRACE_ID}-{PARENT_ID}-03")
+            ),
+            ("tracestate".to_owned(), String::new()),
+        ])
     );
     assert_eq!(
         injected(0x03, TraceState::from_key_value([("rojo", "1")]).unwrap())
@@ -293,6 +296,30 @@ fn injection_writes_traceparent_and_only_a_non_empty_tracestate() {
     let mut headers = std::collections::HashMap::<String, String>::new();
     TraceContextPropagator::new().inject_context(&Context::new(), &mut headers);
     assert!(headers.is_empty(), "no span, nothing injected");
+}
+
+#[test]
+fn injection_replaces_a_stale_tracestate_and_our_carriers_send_none_empty() {
+    let context = Context::new().with_remote_span_context(SpanContext::new(
+        TraceId::from_hex(TRACE_ID).unwrap(),
+        SpanId::from_hex(PARENT_ID).unwrap(),
+        TraceFlags::SAMPLED,
+        false,
+        TraceState::NONE,
+    ));
+    let stale =
+        || std::collections::HashMap::from([("tracestate".to_owned(), "vendor=stale".to_owned())]);
+    // Through an `Injector` (a third party's instrumentation calling the global
+    // propagator on a copy of the incoming headers): the stale value is replaced.
+    let mut headers = stale();
+    TraceContextPropagator::new().inject_context(&context, &mut headers);
+    assert_eq!(headers["tracestate"], "");
+    // Through our carriers: removed.
+    let mut headers = stale();
+    TraceContextPropagator::new()
+        .inject_context(&context, &mut crate::propagation::AsInjector(&mut headers));
+    assert_eq!(headers.get("tracestate"), None);
+    assert!(headers.contains_key("traceparent"));
 }
 
 #[test]
@@ -318,7 +345,12 @@ fn injection_leaves_out_the_members_a_w3c_parser_would_drop_the_list_for() {
         "ok=1,last=2"
     );
     let only_bad = TraceState::from_key_value([("1bad", "x")]).unwrap();
-    assert_eq!(injected(0x01, only_bad).get("tracestate"), None);
+    assert_eq!(
+        injected(0x01, only_bad)
+            .get("tracestate")
+            .map(String::as_str),
+        Some("")
+    );
     let many = TraceState::from_key_value((0..40).map(|index| (format!("k{index}"), "v"))).unwrap();
     let sent = injected(0x01, many);
     assert_eq!(sent["tracestate"].split(',').count(), 32, "at most 32");
