@@ -889,6 +889,7 @@ fn propagators(
     mut others: Option<&mut Vec<String>>,
 ) -> Result<Vec<Propagator>, InitError> {
     const ACCEPTED: &str = "a comma-separated list of tracecontext, baggage and none";
+    const NOT_BUILT_IN: &str = "a comma-separated list of tracecontext, baggage and none; b3, b3multi, jaeger, xray and ottrace are not built in: leave them out here and set a propagator holding them as the global one after init() (boundaries use the global propagator), or install your own provider and propagator and call use_global_provider()";
     let Some(variable) = vars.get("OTEL_PROPAGATORS") else {
         return Ok(DEFAULT_PROPAGATORS.to_vec());
     };
@@ -903,10 +904,11 @@ fn propagators(
             "tracecontext" => propagators.push(Propagator::TraceContext),
             "baggage" => propagators.push(Propagator::Baggage),
             "none" => {}
-            other if OTHER_PROPAGATORS.contains(&other) && others.is_some() => {
-                if let Some(others) = others.as_deref_mut()
-                    && !others.iter().any(|named| named == other)
-                {
+            other if OTHER_PROPAGATORS.contains(&other) => {
+                let Some(others) = others.as_deref_mut() else {
+                    return Err(variable.invalid(NOT_BUILT_IN));
+                };
+                if !others.iter().any(|named| named == other) {
                     others.push(other.to_owned());
                 }
             }

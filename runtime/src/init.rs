@@ -638,8 +638,11 @@ fn forget_installed_settings() {
 pub fn use_global_provider() -> Result<Guard, InitError> {
     let unset =
         opentelemetry::global::get_text_map_propagator(|global| global.fields().next().is_none());
-    let propagators = match std::env::var_os("OTEL_PROPAGATORS") {
-        Some(_) if unset => {
+    // Empty is unset, as for every variable.
+    let named = std::env::var_os("OTEL_PROPAGATORS")
+        .is_some_and(|value| !value.to_string_lossy().trim().is_empty());
+    let propagators = match named {
+        true if unset => {
             // The specification's others (b3) are the application's to install,
             // after this call: said, not an error.
             let (ours, others) = Config::from_env().propagators_beside_others()?;

@@ -449,6 +449,16 @@ fn an_unset_global_propagator_is_the_environments_none_or_else_w3c() {
             return;
         }
         let continued = served_trace_id() == CALLERS_TRACE;
+        if std::env::var("OTEL_PROPAGATORS").as_deref() == Ok(" ") {
+            // Blank is unset, as for every variable: the application's global
+            // propagator stays its own (none), boundaries using W3C meanwhile.
+            assert!(continued);
+            assert!(global::get_text_map_propagator(|global| global
+                .fields()
+                .next()
+                .is_none()));
+            return;
+        }
         assert_eq!(
             continued,
             !matches!(
@@ -466,6 +476,7 @@ fn an_unset_global_propagator_is_the_environments_none_or_else_w3c() {
         // Ours none of them: none until the application sets its b3.
         &[("OTEL_PROPAGATORS", "b3")],
         &[("OTEL_PROPAGATORS", "tracecontxt")],
+        &[("OTEL_PROPAGATORS", " ")],
     ] {
         otel_traced_tests::passes_in_a_child_process(
             "an_unset_global_propagator_is_the_environments_none_or_else_w3c",

@@ -611,7 +611,11 @@ fn propagators_variable() {
     );
     assert_eq!(
         error(&[("OTEL_PROPAGATORS", "tracecontext,b3")]),
-        "OTEL_PROPAGATORS=\"tracecontext,b3\" is not valid: it accepts a comma-separated list of tracecontext, baggage and none"
+        "OTEL_PROPAGATORS=\"tracecontext,b3\" is not valid: it accepts a comma-separated list of tracecontext, baggage and none; b3, b3multi, jaeger, xray and ottrace are not built in: leave them out here and set a propagator holding them as the global one after init() (boundaries use the global propagator), or install your own provider and propagator and call use_global_provider()"
+    );
+    assert_eq!(
+        error(&[("OTEL_PROPAGATORS", "tracecontext,zipkin")]),
+        "OTEL_PROPAGATORS=\"tracecontext,zipkin\" is not valid: it accepts a comma-separated list of tracecontext, baggage and none"
     );
     assert_eq!(
         error(&[("OTEL_PROPAGATORS", " , ")]),
@@ -635,7 +639,7 @@ fn a_disabled_sdk_says_it_installs_the_default_propagators_over_a_refused_value(
         (
             DEFAULT_PROPAGATORS.to_vec(),
             Some(
-                "OTEL_PROPAGATORS=\"b3\" is not valid: it accepts a comma-separated list of tracecontext, baggage and none; with OTEL_SDK_DISABLED=true the default propagators, tracecontext and baggage, are installed"
+                "OTEL_PROPAGATORS=\"b3\" is not valid: it accepts a comma-separated list of tracecontext, baggage and none; b3, b3multi, jaeger, xray and ottrace are not built in: leave them out here and set a propagator holding them as the global one after init() (boundaries use the global propagator), or install your own provider and propagator and call use_global_provider(); with OTEL_SDK_DISABLED=true the default propagators, tracecontext and baggage, are installed"
                     .to_owned()
             )
         )
