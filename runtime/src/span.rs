@@ -564,6 +564,10 @@ pub struct ActiveSpan {
     // compiler's drop glue is then only that, small enough to inline and fold away.
     handle: ManuallyDrop<SpanHandle>,
     call: CallKind,
+    /// The call ended (completed, or its panic recorded): a panic after it (a
+    /// completed future polled again, the drop of an ended stream's body) is not
+    /// its outcome, and unwinds as it would uninstrumented.
+    ended: bool,
     /// What the body runs under when it differs from the span's own context (the
     /// baggage of `set_baggage` added); never ended here.
     current: ManuallyDrop<Option<Context>>,
@@ -598,6 +602,7 @@ impl ActiveSpan {
                 tally,
             }),
             call,
+            ended: false,
             current: ManuallyDrop::new(current),
         }
     }
@@ -621,6 +626,7 @@ impl ActiveSpan {
                 tally,
             }),
             call,
+            ended: false,
             current: ManuallyDrop::new(None),
         }
     }
@@ -735,17 +741,19 @@ impl ActiveSpan {
     }
 
     /// Records the panic whose `payload` was caught, leaves `current`, ends the
-    /// span (see [`ActiveSpan::catch_panic`]) and resumes unwinding.
+    /// span (see [`ActiveSpan::catch_panic`]) and resumes unwinding; only resumes
+    /// it when the call ended before it.
     #[cold]
     fn end_panicked(
         &mut self,
         payload: Box<dyn std::any::Any + Send>,
         current: &mut Option<ContextGuard>,
     ) -> ! {
-        if self.call == CallKind::Carrier {
+        if self.call == CallKind::Carrier || self.ended {
             drop(current.take());
             panic::resume_unwind(payload)
         }
+        self.ended = true;
         self.leave_ended_span();
         self.handle.end_panicked(payload, current)
     }
@@ -761,6 +769,7 @@ impl ActiveSpan {
     /// Ends the span of a call that completed.
     #[inline]
     pub(crate) fn finish(&mut self) {
+        self.ended = true;
         if self.is_open() {
             end_finished(self);
         }

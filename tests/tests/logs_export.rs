@@ -606,6 +606,67 @@ async fn fall_in_task() {
     panic!("the task fell");
 }
 
+/// Panics when dropped: a transaction whose rollback fails.
+struct RollsBackBadly;
+
+impl Drop for RollsBackBadly {
+    fn drop(&mut self) {
+        panic!("the rollback fell");
+    }
+}
+
+#[traced]
+fn rows() -> impl futures::Stream<Item = u8> {
+    let transaction = RollsBackBadly;
+    futures::StreamExt::map(futures::stream::iter([1]), move |row| {
+        let _ = &transaction;
+        row
+    })
+}
+
+#[traced]
+fn counted() -> impl std::future::Future<Output = u8> {
+    async { 1 }
+}
+
+#[traced]
+async fn read_rows() {
+    let mut rows = Box::pin(rows());
+    while futures::StreamExt::next(&mut rows).await.is_some() {}
+    drop(rows);
+}
+
+#[traced]
+fn count_twice() {
+    let mut count = std::pin::pin!(counted());
+    let mut task = std::task::Context::from_waker(std::task::Waker::noop());
+    assert_eq!(count.as_mut().poll(&mut task), std::task::Poll::Ready(1));
+    let _ = count.as_mut().poll(&mut task);
+}
+
+#[test]
+fn a_panic_after_a_call_ended_is_not_its_outcome() {
+    let (_turn, receiver, guard) = over_grpc(&[("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "logs")]);
+    // The drop of an ended stream's body, and a completed future polled again.
+    let _ = std::panic::catch_unwind(|| futures::executor::block_on(read_rows()));
+    let _ = std::panic::catch_unwind(count_twice);
+    guard.shutdown().expect("everything exported");
+    let spans = receiver.spans();
+    let records = receiver.log_records();
+    let logged_under: Vec<&str> = exception_records(&records)
+        .into_iter()
+        .map(|exception| {
+            let span = spans
+                .iter()
+                .find(|span| span.span_id == exception.span_id)
+                .expect("under a span exported");
+            span.name.as_str()
+        })
+        .collect();
+    // Each once, by the call it unwinds; the ended one's span did not fail.
+    assert_eq!(logged_under, ["read_rows", "count_twice"], "{records:#?}");
+}
+
 #[test]
 fn no_exception_record_is_made_where_telemetry_is_suppressed() {
     let (_turn, receiver, guard) = over_grpc(&[("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "logs")]);
