@@ -341,7 +341,9 @@ impl Guard {
     /// Spans lost so far: dropped from a full queue, in an export that failed, or
     /// by the console when its output failed (not those still waiting in the
     /// queue). A full queue's drops are seen when
-    /// a batch leaves it, so the count may lag them a batch; the shutdown's count
+    /// a batch leaves it, or where spans end (every 64, past what the queue and a
+    /// batch hold: also while an export hangs), so the count may lag them a batch;
+    /// the shutdown's count
     /// ([`ShutdownError::dropped_spans`]) is exact. Spans a collector took but
     /// rejected in part (its answer's partial success) are not seen.
     pub fn dropped_spans(&self) -> u64 {
@@ -504,6 +506,7 @@ pub(crate) fn install(
     }
     let counters = Arc::new(Counters::watching(crate::processor::Queue {
         capacity: settings.batch.max_queue_size,
+        in_hand: settings.batch.max_export_batch_size,
         items: "spans",
         sized_by: "OTEL_BSP_MAX_QUEUE_SIZE (or Config::max_queue_size)",
     }));
@@ -538,6 +541,7 @@ pub(crate) fn install(
     let resource = resource(settings.resource);
     let log_counters = Arc::new(Counters::watching(crate::processor::Queue {
         capacity: settings.log_batch.max_queue_size,
+        in_hand: settings.log_batch.max_export_batch_size,
         items: "log records",
         sized_by: "OTEL_BLRP_MAX_QUEUE_SIZE",
     }));

@@ -123,12 +123,19 @@ pub(crate) struct Counters {
     queue: Option<Queue>,
 }
 
+/// Items accepted between two checks of the queue for an overflow where they end
+/// (a few atomic loads; the export thread checks at each batch).
+const OVERFLOW_CHECKED_EVERY: u64 = 64;
+
 /// A batch processor's queue: full, it drops what ends, which its processor counts
 /// in private and says nothing of while the application runs.
 #[derive(Debug)]
 pub(crate) struct Queue {
     /// Its size.
     pub capacity: usize,
+    /// The most its processor takes off it before handing them to the exporter
+    /// (a batch): taken, not yet counted [`Counters::given`].
+    pub in_hand: usize,
     /// What it holds, as said: `spans`, `log records`.
     pub items: &'static str,
     /// What sizes it, as said: its variable, and a builder call.
@@ -159,20 +166,50 @@ impl Counters {
     /// when the queue is half empty again.
     fn overflow(&self, count: u64) -> Option<String> {
         let given = self.given.fetch_add(count, Ordering::AcqRel) + count;
+        self.dropped_beyond(given, 0)
+    }
+
+    /// What [`Counters::accept`] says every [`OVERFLOW_CHECKED_EVERY`] items, also
+    /// while no batch leaves the queue (an export that does not return): more
+    /// waiting than the queue and a batch its processor took off it hold.
+    fn overflow_while_queued(&self) -> Option<String> {
+        let in_hand = self.queue.as_ref()?.in_hand as u64;
+        self.dropped_beyond(self.given.load(Ordering::Acquire), in_hand)
+    }
+
+    /// Counts as dropped what of the items accepted and not `given` the queue and
+    /// `in_hand` more cannot hold, saying the first overflow of an episode. Each
+    /// count is made against the latest [`Counters::overflowed`] (the export
+    /// thread and the threads ending items both count), so none is counted twice.
+    fn dropped_beyond(&self, given: u64, in_hand: u64) -> Option<String> {
         let queue = self.queue.as_ref()?;
-        let waiting = self
-            .accepted
-            .load(Ordering::Acquire)
-            .saturating_sub(given)
-            .saturating_sub(self.overflowed.load(Ordering::Acquire));
         let capacity = queue.capacity as u64;
-        let Some(dropped) = waiting.checked_sub(capacity).filter(|d| *d > 0) else {
-            if waiting <= capacity / 2 {
-                self.overflow_said.store(false, Ordering::Release);
+        let mut overflowed = self.overflowed.load(Ordering::Acquire);
+        let dropped = loop {
+            let waiting = self
+                .accepted
+                .load(Ordering::Acquire)
+                .saturating_sub(given)
+                .saturating_sub(overflowed);
+            let Some(dropped) = waiting
+                .checked_sub(capacity + in_hand)
+                .filter(|dropped| *dropped > 0)
+            else {
+                if waiting <= capacity / 2 {
+                    self.overflow_said.store(false, Ordering::Release);
+                }
+                return None;
+            };
+            match self.overflowed.compare_exchange(
+                overflowed,
+                overflowed + dropped,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => break dropped,
+                Err(counted_meanwhile) => overflowed = counted_meanwhile,
             }
-            return None;
         };
-        self.overflowed.fetch_add(dropped, Ordering::AcqRel);
         if self.overflow_said.swap(true, Ordering::AcqRel) {
             return None;
         }
@@ -184,8 +221,16 @@ impl Counters {
         ))
     }
 
+    /// Notes `count` items queued or dropped by their processor; every
+    /// [`OVERFLOW_CHECKED_EVERY`] items, says an overflow that no batch leaving the
+    /// queue would say (none leaves while an export hangs).
     pub(crate) fn accept(&self, count: u64) {
-        self.accepted.fetch_add(count, Ordering::Relaxed);
+        let before = self.accepted.fetch_add(count, Ordering::Relaxed);
+        if before / OVERFLOW_CHECKED_EVERY != (before + count) / OVERFLOW_CHECKED_EVERY
+            && let Some(said) = self.overflow_while_queued()
+        {
+            crate::tell(format_args!("{said}"));
+        }
     }
 
     pub(crate) fn exported(&self, count: u64) {
@@ -446,8 +491,10 @@ mod tests {
 
     #[test]
     fn an_overflowing_queue_is_said_once_an_episode() {
+        // Counted where batches leave it only (none at `accept` past so much).
         let counters = Counters::watching(super::Queue {
             capacity: 1_000,
+            in_hand: 1_000_000,
             items: "spans",
             sized_by: "OTEL_BSP_MAX_QUEUE_SIZE",
         });
@@ -473,6 +520,35 @@ mod tests {
             None,
             "an unwatched queue"
         );
+    }
+
+    #[test]
+    fn an_overflow_is_counted_also_while_no_batch_leaves_the_queue() {
+        let counters = Counters::watching(super::Queue {
+            capacity: 100,
+            in_hand: 10,
+            items: "spans",
+            sized_by: "OTEL_BSP_MAX_QUEUE_SIZE",
+        });
+        // An export of 10 hangs; items end one by one, checked every 64.
+        assert_eq!(counters.overflow(10), None);
+        for _ in 0..127 {
+            counters.accept(1);
+        }
+        assert_eq!(
+            counters.lost(),
+            0,
+            "117 wait: the queue and a batch hold 110"
+        );
+        counters.accept(1);
+        assert_eq!(counters.lost(), 8, "at the 128th, 118 wait");
+        for _ in 0..64 {
+            counters.accept(1);
+        }
+        assert_eq!(counters.lost(), 72, "at the 192nd: all past 110 of 182");
+        // The export returns and the next batch leaves: none counted twice.
+        assert_eq!(counters.overflow(10), None);
+        assert_eq!(counters.lost(), 72);
     }
 
     #[test]

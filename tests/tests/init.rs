@@ -1132,6 +1132,61 @@ fn a_key_set_again_takes_no_place_of_the_attribute_count_limit() {
     assert_eq!(keys, ["http.request.method", "http.route", "url.path"]);
 }
 
+/// An exporter whose first export does not return until `release` is sent to
+/// or dropped (a collector that takes the connection and never answers).
+#[derive(Debug)]
+struct Hangs {
+    started: std::sync::Mutex<Option<std::sync::mpsc::Sender<()>>>,
+    release: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
+}
+
+impl otel_traced::sdk::trace::SpanExporter for Hangs {
+    async fn export(
+        &self,
+        _batch: Vec<otel_traced::sdk::trace::SpanData>,
+    ) -> otel_traced::sdk::error::OTelSdkResult {
+        let started = self.started.lock().unwrap().take();
+        if let Some(started) = started {
+            let _ = started.send(());
+            let _ = self.release.lock().unwrap().recv();
+        }
+        Ok(())
+    }
+}
+
+#[traced]
+fn tick() {}
+
+#[test]
+fn a_full_queue_is_counted_also_while_an_export_hangs() {
+    let _turn = otel_traced_tests::installing_turn();
+    let (started, export_started) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel();
+    let guard = otel_traced::Config::from_vars([("OTEL_TRACES_SAMPLER", "always_on")])
+        .span_exporter(Hangs {
+            started: std::sync::Mutex::new(Some(started)),
+            release: std::sync::Mutex::new(released),
+        })
+        .max_queue_size(16)
+        .max_export_batch_size(4)
+        .scheduled_delay(std::time::Duration::from_millis(10))
+        .install()
+        .expect("installed");
+    tick();
+    export_started
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("the first export started");
+    for _ in 0..300 {
+        tick();
+    }
+    // 301 ended, 1 given to the hung export; at the last check (the 256th) all
+    // but the queue's 16 and a batch's 4 were dropped: 256 - 1 - 20.
+    assert_eq!(guard.dropped_spans(), 235);
+    drop(release);
+    let shut_down = guard.shutdown().expect_err("spans were lost");
+    assert_eq!(shut_down.dropped_spans(), 301 - 1 - 16, "{shut_down}");
+}
+
 /// An output whose reader is gone (a pipe into `head` that exited).
 struct Closed;
 
