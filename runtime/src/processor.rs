@@ -126,6 +126,7 @@ pub(crate) struct Counters {
 /// Items accepted between two checks of the queue for an overflow where they end
 /// (a few atomic loads; the export thread checks at each batch).
 const OVERFLOW_CHECKED_EVERY: u64 = 64;
+const _: () = assert!(OVERFLOW_CHECKED_EVERY.is_power_of_two());
 
 /// A batch processor's queue: full, it drops what ends, which its processor counts
 /// in private and says nothing of while the application runs.
@@ -224,11 +225,19 @@ impl Counters {
     /// Notes `count` items queued or dropped by their processor; every
     /// [`OVERFLOW_CHECKED_EVERY`] items, says an overflow that no batch leaving the
     /// queue would say (none leaves while an export hangs).
+    #[inline]
     pub(crate) fn accept(&self, count: u64) {
         let before = self.accepted.fetch_add(count, Ordering::Relaxed);
-        if before / OVERFLOW_CHECKED_EVERY != (before + count) / OVERFLOW_CHECKED_EVERY
-            && let Some(said) = self.overflow_while_queued()
-        {
+        // Past a multiple of it (a power of two): a bit above its own changed.
+        if before ^ (before + count) >= OVERFLOW_CHECKED_EVERY {
+            self.check_overflow_while_queued();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn check_overflow_while_queued(&self) {
+        if let Some(said) = self.overflow_while_queued() {
             crate::tell(format_args!("{said}"));
         }
     }
