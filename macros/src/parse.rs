@@ -324,6 +324,7 @@ fn take_params(
     errors: &mut Errors,
 ) -> Vec<Param> {
     let moved_mut = async_trait_mut_params(&function.block);
+    let moved_patterns = async_trait_moved_patterns(&function.block);
     let mut params = Vec::new();
     for (index, input) in function.sig.inputs.iter_mut().enumerate() {
         let typed = match input {
@@ -348,7 +349,24 @@ fn take_params(
                 };
                 (Some(binding.ident.clone()), rebinding)
             }
-            Pat::Ident(_) => (None, Rebinding::None),
+            Pat::Ident(positional) => {
+                let moved = moved_patterns
+                    .iter()
+                    .find(|(arg, _)| *arg == positional.ident);
+                if let Some(named) = moved.and_then(|(_, pattern)| {
+                    bindings(pattern).into_iter().find(|binding| {
+                        mentions(expressions, binding) || formats(expressions, binding)
+                    })
+                }) {
+                    errors.push(syn::Error::new(
+                        named.span(),
+                        format!(
+                            "`{named}` is bound by a pattern `#[async_trait]` moves into the method's body, where the annotation's expressions (run at the call) cannot see it: take the parameter by a name and destructure it in the body, then name its field (`attrs(first = pair.0)`)"
+                        ),
+                    ));
+                }
+                (None, Rebinding::None)
+            }
             _ if shape == Shape::AsyncTrait => (None, Rebinding::None),
             pattern
                 if bindings(pattern).iter().any(|binding| {
@@ -677,6 +695,36 @@ fn async_trait_mut_params(block: &syn::Block) -> Vec<Ident> {
     })
 }
 
+/// The patterns `#[async_trait]` moved from the signature into the body, by the
+/// positional parameter that holds each (`let (a, b) = { let __arg1 = __arg1;
+/// __arg1 };`).
+fn async_trait_moved_patterns(block: &syn::Block) -> Vec<(Ident, Pat)> {
+    let Some(inner) = boxed_async_block(block) else {
+        return Vec::new();
+    };
+    let moved = |statement: &syn::Stmt| {
+        let syn::Stmt::Local(syn::Local {
+            pat,
+            init: Some(init),
+            ..
+        }) = statement
+        else {
+            return None;
+        };
+        let Expr::Block(moving) = &*init.expr else {
+            return None;
+        };
+        let [syn::Stmt::Local(_), syn::Stmt::Expr(Expr::Path(held), None)] =
+            &moving.block.stmts[..]
+        else {
+            return None;
+        };
+        let arg = held.path.get_ident()?;
+        is_async_trait_positional(arg).then(|| (arg.clone(), pat.clone()))
+    };
+    inner.block.stmts.iter().filter_map(moved).collect()
+}
+
 /// The parameter `statement` binds `mut` where `#[async_trait]` moved it
 /// (`let mut name = name;`).
 pub(crate) fn moved_mut(statement: &syn::Stmt) -> Option<&Ident> {
@@ -787,7 +835,7 @@ fn shape(function: &ItemFn) -> (Shape, Option<Type>) {
     {
         return (Shape::ReturnsStream { boxed: false }, None);
     }
-    if boxed_trait_object(returned).is_some_and(|object| is_stream(&object.bounds))
+    if boxed_bounds(returned).is_some_and(is_stream)
         || boxed_alias(returned, &["BoxStream", "LocalBoxStream"]).is_some()
     {
         return (Shape::ReturnsStream { boxed: true }, None);
@@ -936,16 +984,17 @@ fn boxed_alias<'a>(ty: &'a Type, names: &[&str]) -> Option<&'a Type> {
     }
 }
 
-/// `Pin<Box<dyn Future<Output = T> + ..>>`: `Some(output)`.
+/// `Pin<Box<dyn Future<Output = T> + ..>>` (or `impl Future`): `Some(output)`.
 fn boxed_future_output(ty: &Type) -> Option<Option<Type>> {
-    future_output(&boxed_trait_object(ty)?.bounds)
+    future_output(boxed_bounds(ty)?)
 }
 
-/// The `dyn ..` of `Pin<Box<dyn ..>>`.
-fn boxed_trait_object(ty: &Type) -> Option<&syn::TypeTraitObject> {
+/// The bounds of the `dyn ..` or `impl ..` of `Pin<Box<..>>`.
+fn boxed_bounds(ty: &Type) -> Option<&syn::punctuated::Punctuated<syn::TypeParamBound, Token![+]>> {
     let pinned = single_type_argument(ty, "Pin")?;
     match peeled(single_type_argument(pinned, "Box")?) {
-        Type::TraitObject(object) => Some(object),
+        Type::TraitObject(object) => Some(&object.bounds),
+        Type::ImplTrait(written) => Some(&written.bounds),
         _ => None,
     }
 }
@@ -1067,7 +1116,10 @@ pub(crate) fn boxed_async_block(block: &syn::Block) -> Option<&syn::ExprAsync> {
 /// The `async` block of a statement that is `Box::pin(async ..)` as the body's
 /// value.
 fn boxed_async(statement: &syn::Stmt) -> Option<&syn::ExprAsync> {
-    let syn::Stmt::Expr(Expr::Call(call), None) = statement else {
+    let syn::Stmt::Expr(value, None) = statement else {
+        return None;
+    };
+    let Expr::Call(call) = unwrapped(value) else {
         return None;
     };
     let Expr::Path(function) = &*call.func else {
@@ -1082,9 +1134,21 @@ fn boxed_async(statement: &syn::Stmt) -> Option<&syn::ExprAsync> {
     if !segments.ends_with(&["Box".to_owned(), "pin".to_owned()]) || call.args.len() != 1 {
         return None;
     }
-    match &call.args[0] {
+    match unwrapped(&call.args[0]) {
         Expr::Async(block) => Some(block),
         _ => None,
+    }
+}
+
+/// `expr` without the parentheses and the invisible groups around it (what a
+/// `macro_rules!` `$e:expr` is passed in).
+fn unwrapped(mut expr: &Expr) -> &Expr {
+    loop {
+        match expr {
+            Expr::Group(group) => expr = &group.expr,
+            Expr::Paren(paren) => expr = &paren.expr,
+            _ => return expr,
+        }
     }
 }
 

@@ -466,6 +466,101 @@ async fn a_boxed_async_block_returned_as_a_type_that_hides_it_is_traced_as_a_fut
     }
 }
 
+/// A boxed future whose type the signature leaves to the compiler.
+#[traced]
+fn boxed_impl(id: u32) -> Pin<Box<impl Future<Output = Result<u32, String>> + Send>> {
+    Box::pin(async move {
+        let fetched = fetch_later(id).await;
+        if id == 0 {
+            Err("no id".to_owned())
+        } else {
+            Ok(fetched)
+        }
+    })
+}
+
+/// As `boxed_impl`, with work before the block.
+#[traced]
+fn prepared_impl(id: u32) -> Pin<Box<impl Future<Output = Result<u32, String>>>> {
+    let offset = size_of(id);
+    Box::pin(async move { offset.checked_sub(1).ok_or_else(|| "no id".to_owned()) })
+}
+
+/// A handler whose body a `macro_rules!` macro passes as an expression.
+macro_rules! handler_with_body {
+    ($name:ident, $id:ident, $body:expr) => {
+        struct $name;
+
+        impl Handler for $name {
+            type Future = Pin<Box<dyn Future<Output = Result<u32, String>> + Send>>;
+
+            #[traced]
+            fn call(&self, $id: u32) -> Self::Future {
+                $body
+            }
+        }
+    };
+}
+
+handler_with_body!(
+    Written,
+    id,
+    Box::pin(async move {
+        let fetched = fetch_later(id).await;
+        if id == 0 {
+            Err("no id".to_owned())
+        } else {
+            Ok(fetched)
+        }
+    })
+);
+
+#[tokio::test]
+async fn a_boxed_impl_future_and_a_boxed_block_a_macro_passes_are_traced_as_futures() {
+    let captured = capture_async(async {
+        (
+            boxed_impl(0).await,
+            prepared_impl(0).await,
+            Written.call(0).await,
+            Written.call(1).await,
+        )
+    })
+    .await;
+    assert_eq!(
+        *captured.output(),
+        (
+            Err("no id".to_owned()),
+            Err("no id".to_owned()),
+            Err("no id".to_owned()),
+            Ok(2)
+        )
+    );
+    for name in ["boxed_impl", "prepared_impl"] {
+        let span = captured.find(name).unwrap();
+        assert_eq!(span.status, Status::error("no id"), "{name}");
+    }
+    let spans = captured.spans();
+    let calls: Vec<_> = spans.iter().filter(|span| span.name == "call").collect();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(
+        calls[0].status,
+        Status::error("no id"),
+        "its Err, once it came"
+    );
+    assert_eq!(calls[1].status, Status::Unset);
+    let fetched: Vec<_> = spans
+        .iter()
+        .filter(|span| span.name == "fetch_later")
+        .collect();
+    assert_eq!(fetched.len(), 3);
+    assert_child_of(fetched[0], captured.find("boxed_impl").unwrap());
+    assert_child_of(fetched[1], calls[0]);
+    assert_child_of(fetched[2], calls[1]);
+    for call in calls {
+        assert_eq!(attribute(call, "otel_traced.cancelled"), None);
+    }
+}
+
 #[tokio::test]
 async fn statements_before_a_boxed_async_block_returned_as_such_a_type_run_in_its_span() {
     let captured =
