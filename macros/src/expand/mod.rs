@@ -295,9 +295,15 @@ fn returning_closure(
 /// and all: a block's edition is its braces', which decides when the temporaries
 /// of its last expression are dropped (edition 2024: before its locals).
 fn typed_body(output: &syn::ReturnType, body: &syn::Block) -> TokenStream {
-    let output: syn::Type = match output {
-        syn::ReturnType::Default => syn::parse_quote!(()),
-        syn::ReturnType::Type(_, ty) => inferred(ty),
+    // Located at the return type: a `return` of another type in the body is said
+    // to be expected because of it, as rustc says it of a function's own.
+    let (output, located): (syn::Type, _) = match output {
+        syn::ReturnType::Default => (syn::parse_quote!(()), proc_macro2::Span::call_site()),
+        syn::ReturnType::Type(_, ty) => (inferred(ty), ty.span()),
+    };
+    let checked = quote_spanned! {located=>
+        let __otel_output: #output = loop {};
+        return __otel_output;
     };
     // A body of its last expression alone keeps braces of the macro's: it holds
     // no locals to drop its temporaries before or after, and the user's braces
@@ -330,8 +336,7 @@ fn typed_body(output: &syn::ReturnType, body: &syn::Block) -> TokenStream {
             clippy::borrowed_box
         )]
         if false {
-            let __otel_output: #output = loop {};
-            return __otel_output;
+            #checked
         }
         #body
     }}
