@@ -27,16 +27,29 @@ pub(crate) fn returned_closure(output: &ReturnType) -> Option<TraitBound> {
     })
 }
 
+/// `Fn(..)`, `FnMut(..)` or `FnOnce(..)`, also by its path (`std::ops::Fn(..)`,
+/// as a `#![no_implicit_prelude]` module writes it).
 fn is_closure_trait(bound: &TraitBound) -> bool {
+    let segments: Vec<_> = bound.path.segments.iter().collect();
+    let Some((last, module)) = segments.split_last() else {
+        return false;
+    };
+    let in_ops = match module {
+        [] => bound.path.leading_colon.is_none(),
+        [krate, ops] => {
+            (krate.ident == "std" || krate.ident == "core")
+                && ops.ident == "ops"
+                && krate.arguments.is_none()
+                && ops.arguments.is_none()
+        }
+        _ => false,
+    };
     bound.lifetimes.is_none()
-        && bound.path.segments.len() == 1
-        && matches!(
-            bound.path.segments[0].arguments,
-            syn::PathArguments::Parenthesized(_)
-        )
+        && in_ops
+        && matches!(last.arguments, syn::PathArguments::Parenthesized(_))
         && ["Fn", "FnMut", "FnOnce"]
             .iter()
-            .any(|name| bound.path.segments[0].ident == name)
+            .any(|name| last.ident == name)
 }
 
 /// Whether every type in `bound` is built of the standard library's

@@ -968,6 +968,12 @@ async fn async_measurer(unit: u32) -> impl Fn(&str) -> usize {
     move |text| text.len() * unit as usize
 }
 
+/// Its closure trait written by its path, as a `#![no_implicit_prelude]` module must.
+#[traced]
+fn path_measurer(unit: u32) -> impl core::ops::Fn(&str) -> usize {
+    move |text| text.len() * unit as usize
+}
+
 #[traced]
 fn counter(start: u64) -> impl FnMut() -> u64 + Send {
     let mut next = start;
@@ -990,9 +996,10 @@ fn a_returned_closure_takes_its_parameter_types_from_the_signature() {
             count(),
             limits,
             async_measure("ab"),
+            path_measurer(4)("a"),
         )
     });
-    assert_eq!(*captured.output(), (6, 10, 11, (false, true), 6));
+    assert_eq!(*captured.output(), (6, 10, 11, (false, true), 6, 4));
     let names: Vec<&str> = captured.spans().iter().map(|s| &*s.name).collect();
     assert_eq!(
         names,
@@ -1001,7 +1008,8 @@ fn a_returned_closure_takes_its_parameter_types_from_the_signature() {
             "counter",
             "limiter",
             "limiter",
-            "async_measurer"
+            "async_measurer",
+            "path_measurer"
         ]
     );
 }
