@@ -107,7 +107,8 @@ impl HttpLayer {
     /// and the layer added with `Router::route_layer`, after routing, on the
     /// outermost router after its `nest` calls: inside a nested router the request
     /// reaches the layer with the nest's prefix stripped, and `url.path` would lack
-    /// it.
+    /// it. A finder that panics names no route (the span is then `{method}`), the
+    /// request served as without the layer.
     pub fn route(
         mut self,
         route: impl Fn(&http::Extensions) -> Option<String> + Send + Sync + 'static,
@@ -134,7 +135,8 @@ impl HttpLayer {
     /// `into_make_service_with_connect_info::<SocketAddr>()`):
     /// `.peer(|extensions| extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0))`.
     /// Each request is given the [`PeerAddress`](crate::propagation::PeerAddress)
-    /// found, which a `#[traced_rpc]` server reads too. Nothing on a client.
+    /// found, which a `#[traced_rpc]` server reads too. Nothing on a client. A
+    /// finder that panics finds none.
     pub fn peer(
         mut self,
         peer: impl Fn(&http::Extensions) -> Option<SocketAddr> + Send + Sync + 'static,
@@ -235,7 +237,8 @@ impl GrpcLayer {
     /// (served over TLS, tonic's info is a `TlsConnectInfo<TcpConnectInfo>`: its
     /// `get_ref().remote_addr()`, as tonic's `Request::remote_addr` reads both).
     /// Each request is given the [`PeerAddress`](crate::propagation::PeerAddress)
-    /// found, which a `#[traced_rpc]` server reads too. Nothing on a client.
+    /// found, which a `#[traced_rpc]` server reads too. Nothing on a client. A
+    /// finder that panics finds none.
     pub fn peer(
         mut self,
         peer: impl Fn(&http::Extensions) -> Option<SocketAddr> + Send + Sync + 'static,
@@ -268,9 +271,13 @@ impl Boundary {
             Boundary::Http { side, route, .. } => RpcMeta {
                 side: *side,
                 protocol: Protocol::Http {
+                    // The application's: one that panics names no route, the
+                    // request going on as it would uninstrumented.
                     route: route
                         .as_ref()
-                        .and_then(|route| route(request.extensions()))
+                        .and_then(|route| {
+                            crate::panic::contained(|| route(request.extensions())).flatten()
+                        })
                         .map(Cow::Owned),
                     template: None,
                 },
@@ -389,10 +396,11 @@ where
                 .extensions_mut()
                 .insert(crate::propagation::ReceivedOverTls);
         }
+        // The application's: one that panics names no peer.
         if let Some(peer) = self
             .peer
             .as_ref()
-            .and_then(|peer| peer(request.extensions()))
+            .and_then(|peer| crate::panic::contained(|| peer(request.extensions())).flatten())
         {
             request
                 .extensions_mut()
@@ -529,6 +537,15 @@ where
                     // The layers build only HTTP and gRPC boundaries.
                     Protocol::Messaging { .. } => None,
                 };
+                if awaiting_trailers.is_none() && response.body().is_end_stream() {
+                    // A body at its end already (a reply to HEAD, a 204 or a 304, a
+                    // trailers-only gRPC reply): the call ended with the head. No
+                    // one polls such a body; a client keeping the response would
+                    // otherwise keep the span and its duration open until it drops
+                    // it.
+                    span.finish();
+                    return Poll::Ready(Ok(response.map(TracedBody::untraced)));
+                }
                 Poll::Ready(Ok(response.map(|body| TracedBody {
                     inner: ManuallyDrop::new(body),
                     span: Some(span),
@@ -844,6 +861,8 @@ where
                     .as_ref()
                     .map(|awaited| &awaited.rpc)
                     .filter(|rpc| rpc.side == Side::Client);
+                // The call ended before its error is said.
+                span.handle().note_end();
                 let _current = span.enter();
                 record_failure(span, client, error);
             }

@@ -838,6 +838,60 @@ fn a_method_the_served_service_does_not_have_is_other() {
     assert_eq!(attribute(refused, "rpc.method_original"), None);
 }
 
+#[test]
+fn a_reply_whose_body_ended_already_ends_the_call_with_its_head() {
+    // A 204 (as a reply to HEAD, a 304): no one polls its body, and a client keeps
+    // the response while it acts on it.
+    let (ended_before, captured) = {
+        let captured = capture(|| {
+            let mut service = HttpLayer::client().layer(replies(|_: &str| {
+                http::Response::builder()
+                    .status(204)
+                    .body(http_body_util::Empty::<&'static [u8]>::new())
+                    .unwrap()
+            }));
+            let response = futures::executor::block_on(service.call(request("HEAD", "/users/7")))
+                .expect("answered");
+            let answered = std::time::SystemTime::now();
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            drop(response);
+            answered
+        });
+        (*captured.output(), captured)
+    };
+    let [span] = captured.spans() else {
+        panic!("one span: {:#?}", captured.spans());
+    };
+    assert!(
+        span.end_time <= ended_before,
+        "ended with the head, not the drop"
+    );
+    assert_eq!(
+        otel_traced_tests::attribute(span, "http.response.status_code"),
+        Some(&otel_traced::opentelemetry::Value::I64(204))
+    );
+}
+
+#[test]
+fn a_route_or_peer_finder_that_panics_finds_none_and_the_request_is_served() {
+    let captured = capture(|| {
+        let layer = HttpLayer::server()
+            .route(|_| panic!("no MatchedPath"))
+            .peer(|_| panic!("no ConnectInfo"));
+        through_layer(
+            layer.layer(replies(user_response)),
+            request("GET", "/users/7"),
+        )
+    });
+    assert_eq!(captured.output(), b"ada");
+    let [span] = captured.spans() else {
+        panic!("one span: {:#?}", captured.spans());
+    };
+    assert_eq!(span.name, "GET");
+    assert_eq!(otel_traced_tests::attribute(span, "http.route"), None);
+    assert_eq!(peer_attributes(span), [None, None, None, None]);
+}
+
 /// A service that panics where it is told to: in `call`, or in its future's poll
 /// (where an axum or tonic handler runs).
 #[derive(Clone, Copy)]
