@@ -12,7 +12,8 @@ use std::future::Future;
 ///
 /// # Panics
 ///
-/// Outside a tokio runtime, as `tokio::spawn` does.
+/// Outside a tokio runtime, as `tokio::spawn` does, at the caller's line (tokio's
+/// task spawn location, which `tokio-console` shows, is the caller's too).
 ///
 /// ```
 /// #[otel_traced::traced]
@@ -31,6 +32,7 @@ use std::future::Future;
 ///     .expect("a runtime");
 /// assert_eq!(runtime.block_on(handle(7)), 7);
 /// ```
+#[track_caller]
 pub fn spawn<F>(future: F) -> tokio::task::JoinHandle<F::Output>
 where
     F: Future + Send + 'static,

@@ -877,3 +877,28 @@ async fn a_sync_capture_on_a_current_thread_runtime_does_not_hold_it_up() {
     );
     assert!(captured.spans().is_empty(), "{}", captured.tree());
 }
+
+#[test]
+fn spawn_outside_a_runtime_panics_at_the_callers_line() {
+    if std::env::var_os(otel_traced_tests::CHILD).is_none() {
+        otel_traced_tests::passes_in_a_child_process(
+            "spawn_outside_a_runtime_panics_at_the_callers_line",
+            &[],
+        );
+        return;
+    }
+    // A hook of the child process's own: the panic's location.
+    let at = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let noted = std::sync::Arc::clone(&at);
+    std::panic::set_hook(Box::new(move |info| {
+        *noted.lock().unwrap() = info.location().map(|at| at.file().to_owned());
+    }));
+    let spawned = std::panic::catch_unwind(|| drop(otel_traced::spawn(async {})));
+    assert!(spawned.is_err(), "no runtime");
+    let at = at.lock().unwrap().clone();
+    assert!(
+        at.as_deref()
+            .is_some_and(|file| file.ends_with("context.rs")),
+        "{at:?}"
+    );
+}
