@@ -107,9 +107,13 @@ pub(crate) fn added(context: &Context, mut entries: Vec<Entry>) -> Context {
         !entries.iter().any(|(entry, _)| entry == key)
     });
     let mut header_bytes = least_header_bytes(&baggage);
+    let mut left_out = false;
     for (key, value) in entries {
-        let Some(value) = value else { continue };
-        insert_if_carried(
+        let Some(value) = value else {
+            left_out = true;
+            continue;
+        };
+        left_out |= !insert_if_carried(
             &mut baggage,
             &mut header_bytes,
             key,
@@ -117,20 +121,33 @@ pub(crate) fn added(context: &Context, mut entries: Vec<Entry>) -> Context {
             Default::default(),
         );
     }
-    context.with_baggage(baggage)
+    let context = context.with_baggage(baggage);
+    if left_out {
+        context.with_value(KeysLeftOut)
+    } else {
+        context
+    }
 }
+
+/// Marks a context whose baggage left out a key `set_baggage` set (its value
+/// could not be made, or was past the limits): written into a carrier, its
+/// baggage replaces the carrier's, whose value for that key (a gateway's copy of
+/// the incoming headers) must not travel on in its place, also when nothing is
+/// left to write.
+#[derive(Debug)]
+pub(crate) struct KeysLeftOut;
 
 /// Adds a new `key`'s entry to `baggage`, whose header takes `header_bytes` at
 /// least, if it fits: measured as the header writes it (escaped), as well as the
 /// `Baggage` type measures it, so that no entry is kept here that the header would
-/// leave out. An entry beyond the limits is not added; the others stay.
+/// leave out. An entry beyond the limits is not added (`false`); the others stay.
 fn insert_if_carried(
     baggage: &mut Baggage,
     header_bytes: &mut usize,
     key: Key,
     value: StringValue,
     metadata: BaggageMetadata,
-) {
+) -> bool {
     // A key that is no token is never written, and takes no room.
     let member =
         crate::propagation::least_member_bytes(key.as_str(), value.as_str(), metadata.as_str());
@@ -139,14 +156,16 @@ fn insert_if_carried(
         None => *header_bytes,
     };
     if bytes > crate::propagation::MAX_BAGGAGE_BYTES {
-        return;
+        return false;
     }
     // A new key: `insert` tells a refusal by the length alone.
     let entries = baggage.len();
     let _ = baggage.insert_with_metadata(key, value, metadata);
-    if baggage.len() > entries {
+    let inserted = baggage.len() > entries;
+    if inserted {
         *header_bytes = bytes;
     }
+    inserted
 }
 
 /// What the header of `baggage` takes at least.

@@ -227,6 +227,34 @@ fn set_baggage_leaves_out_a_value_whose_formatting_panics_and_keeps_the_others_w
     assert_eq!(inherited.output().0, None, "the key taken out");
 }
 
+/// A client forwarding the incoming request's headers, tenant and all.
+#[traced_rpc(client, http, carrier = request, set_baggage(tenant = %tenant))]
+fn forward(request: &mut http::Request<()>, tenant: &dyn std::fmt::Display) {
+    let _ = request;
+}
+
+#[test]
+fn a_key_set_baggage_left_out_does_not_travel_on_in_a_forwarded_header() {
+    let forwarded = |tenant: &dyn std::fmt::Display| {
+        let mut request = http::Request::new(());
+        request.headers_mut().insert(
+            "baggage",
+            http::HeaderValue::from_static("tenant=old,plan=gold"),
+        );
+        let _ = capture(|| forward(&mut request, tenant));
+        request
+            .headers()
+            .get("baggage")
+            .map(|value| value.to_str().unwrap().to_owned())
+    };
+    // Its value could not be made, or is past the W3C limit: the caller's
+    // baggage is written in place of the forwarded header, and here it has none.
+    assert_eq!(forwarded(&Broken), None);
+    assert_eq!(forwarded(&"t".repeat(9_000)), None);
+    // Set: the context's baggage is written, as always.
+    assert_eq!(forwarded(&"new").as_deref(), Some("tenant=new"));
+}
+
 #[test]
 fn the_w3c_limit_of_64_entries_holds() {
     let many: Vec<(String, String)> = (0..70).map(|i| (format!("k{i}"), "v".to_owned())).collect();

@@ -407,18 +407,25 @@ impl ActiveSpan {
 /// the fields that describe the span (`traceparent`, `tracestate`, another
 /// propagator's), so that what the carrier held (a gateway's copy of the incoming
 /// headers) does not travel beside it; `baggage` is the application's to forward
-/// and stays unless the context has its own. A context without a span leaves the
-/// carrier as it is, whatever the application put there. A carrier whose writing
+/// and stays unless the context has its own, or left out a key `set_baggage` set
+/// ([`KeysLeftOut`](crate::baggage::KeysLeftOut): the carrier's value for it must
+/// not travel on). A context without a span leaves the other fields as they are,
+/// whatever the application put there. A carrier whose writing
 /// panics (the application's `Inject`, on a header it did not expect) is left as
 /// far as it got: the call goes on, as it would have run uninstrumented.
 fn inject<C: Inject + ?Sized>(context: &Context, injector: &mut AsInjector<'_, C>) {
     crate::panic::contained(|| {
         with_propagator(|propagator| {
-            if context.span().span_context().is_valid() {
-                for field in propagator.fields() {
-                    if !field.eq_ignore_ascii_case("baggage") {
-                        injector.0.remove(field);
-                    }
+            let replaces_span = context.span().span_context().is_valid();
+            let replaces_baggage = context.get::<crate::baggage::KeysLeftOut>().is_some();
+            for field in propagator.fields() {
+                let replaced = if field.eq_ignore_ascii_case("baggage") {
+                    replaces_baggage
+                } else {
+                    replaces_span
+                };
+                if replaced {
+                    injector.0.remove(field);
                 }
             }
             propagator.inject_context(context, injector);
