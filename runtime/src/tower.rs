@@ -643,9 +643,12 @@ fn record_failure<E: fmt::Display + 'static>(
 /// Records a service's or a body's error as `#[traced]` records errors, but for
 /// a boxed one, whose type says nothing of the error: its `error.type` is
 /// `_OTHER`, the conventions' value for a type not known, and its message its
-/// `source()` chain, as a function's boxed error's is.
+/// `source()` chain, as a function's boxed error's is. The transports' own error
+/// types keep their chain too ([`transport_error`]); any other is said by its
+/// `Display` (the layer's bound).
 fn record_service_error<E: fmt::Display + 'static>(span: &mut ActiveSpan, error: &E) {
-    if let Some(boxed) = (error as &dyn Any).downcast_ref::<BoxError>() {
+    let error_any: &dyn Any = error;
+    if let Some(boxed) = error_any.downcast_ref::<BoxError>() {
         span.handle().record_error(OTHER_ERROR, || ErrorReport {
             type_name: OTHER_ERROR,
             ..ErrorReport::from_error::<E>(&**boxed)
@@ -653,8 +656,37 @@ fn record_service_error<E: fmt::Display + 'static>(span: &mut ActiveSpan, error:
         return;
     }
     span.handle().record_error(std::any::type_name::<E>(), || {
-        ErrorReport::from_text::<E>(crate::redact::described(format_args!("{error}")))
+        match transport_error(error_any) {
+            Some(error) => ErrorReport::from_error::<E>(error),
+            None => ErrorReport::from_text::<E>(crate::redact::described(format_args!("{error}"))),
+        }
     });
+}
+
+/// `error` as an `std::error::Error`, where it is one of the types a tower stack's
+/// transport fails with, whose `Display` alone says little ("client error",
+/// "transport error") and whose `source()` says why.
+fn transport_error(error: &dyn Any) -> Option<&(dyn std::error::Error + 'static)> {
+    if let Some(io) = error.downcast_ref::<std::io::Error>() {
+        return Some(io);
+    }
+    #[cfg(feature = "tonic")]
+    {
+        if let Some(hyper) = error.downcast_ref::<hyper::Error>() {
+            return Some(hyper);
+        }
+        if let Some(h2) = error.downcast_ref::<h2::Error>() {
+            return Some(h2);
+        }
+        if let Some(channel) = error.downcast_ref::<tonic::transport::Error>() {
+            return Some(channel);
+        }
+    }
+    #[cfg(feature = "reqwest")]
+    if let Some(reqwest) = error.downcast_ref::<reqwest::Error>() {
+        return Some(reqwest);
+    }
+    None
 }
 
 /// The conventions' `error.type` of an error whose type is not known.

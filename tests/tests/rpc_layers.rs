@@ -653,31 +653,43 @@ impl std::error::Error for Unreachable {
 }
 
 #[test]
-fn a_layers_boxed_service_error_keeps_its_source_chain() {
+fn a_layers_boxed_or_transport_service_error_keeps_its_source_chain() {
     use otel_traced::opentelemetry::KeyValue;
     use otel_traced::tower::HttpLayer;
     use otel_traced_tests::{attribute, string};
-    let captured = capture(|| {
+    let boxed = capture(|| {
         let mut service = HttpLayer::server().layer(Fails(|| -> BoxError {
             Box::new(Unreachable(std::io::Error::other("connection refused")))
         }));
-        futures::executor::block_on(service.call(request("GET", "/cart"))).expect_err("it fails")
+        let failed = futures::executor::block_on(service.call(request("GET", "/cart")));
+        failed.expect_err("it fails").to_string()
     });
-    let span = &captured.spans()[0];
-    assert_eq!(attribute(span, "error.type"), Some(&string("_OTHER")));
-    let exception = span
-        .events
-        .iter()
-        .find(|event| event.name == "exception")
-        .expect("its exception");
-    assert!(
-        exception.attributes.contains(&KeyValue::new(
-            "exception.message",
-            "upstream unreachable: connection refused"
-        )),
-        "{:?}",
-        exception.attributes
-    );
+    // A transport's own error type (an I/O error, hyper's, tonic's channel's),
+    // whose `Display` alone says little.
+    let transport = capture(|| {
+        let mut service = HttpLayer::client().layer(Fails(|| {
+            std::io::Error::other(Unreachable(std::io::Error::other("connection refused")))
+        }));
+        let failed = futures::executor::block_on(service.call(request("GET", "/cart")));
+        failed.expect_err("it fails").to_string()
+    });
+    for (captured, error_type) in [(boxed, "_OTHER"), (transport, "std::io::error::Error")] {
+        let span = &captured.spans()[0];
+        assert_eq!(attribute(span, "error.type"), Some(&string(error_type)));
+        let exception = span
+            .events
+            .iter()
+            .find(|event| event.name == "exception")
+            .expect("its exception");
+        assert!(
+            exception.attributes.contains(&KeyValue::new(
+                "exception.message",
+                "upstream unreachable: connection refused"
+            )),
+            "{:?}",
+            exception.attributes
+        );
+    }
 }
 
 #[test]
