@@ -161,7 +161,7 @@ pub(crate) fn parse(
     let (shape, produced) = shape(&function);
     if matches!(
         shape,
-        Shape::ReturnsFuture { boxed: false } | Shape::ReturnsStream { boxed: false }
+        Shape::ReturnsFuture { .. } | Shape::ReturnsStream { .. } | Shape::AsyncTrait
     ) {
         refuse_wrapper_bounds(&function.sig.output, &mut errors);
     }
@@ -1022,10 +1022,18 @@ fn refuse_wrapper_bounds(output: &syn::ReturnType, errors: &mut Errors) {
     let syn::ReturnType::Type(_, returned) = output else {
         return;
     };
-    let Type::ImplTrait(returned) = peeled(returned) else {
-        return;
+    // Written out: `impl ..`, or `Pin<Box<impl ..>>`.
+    let written = match peeled(returned) {
+        Type::ImplTrait(returned) => returned,
+        boxed => match single_type_argument(boxed, "Pin")
+            .and_then(|pinned| single_type_argument(pinned, "Box"))
+            .map(peeled)
+        {
+            Some(Type::ImplTrait(returned)) => returned,
+            _ => return,
+        },
     };
-    for bound in &returned.bounds {
+    for bound in &written.bounds {
         if let syn::TypeParamBound::Trait(bound) = bound
             && matches!(bound.modifier, syn::TraitBoundModifier::None)
             && let Some(last) = bound.path.segments.last()

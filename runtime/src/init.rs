@@ -342,8 +342,8 @@ impl Guard {
     /// by the console when its output failed (not those still waiting in the
     /// queue). A full queue's drops are seen when
     /// a batch leaves it, or where spans end (every 64, past what the queue and a
-    /// batch hold: also while an export hangs), so the count may lag them a batch;
-    /// the shutdown's count
+    /// batch hold: also while an export hangs), so the count may lag them a batch
+    /// (and 63 spans more, while an export hangs); the shutdown's count
     /// ([`ShutdownError::dropped_spans`]) is exact. Spans a collector took but
     /// rejected in part (its answer's partial success) are not seen.
     pub fn dropped_spans(&self) -> u64 {

@@ -166,31 +166,31 @@ impl Counters {
     /// What [`Counters::given`] says: the first overflow of an episode, which ends
     /// when the queue is half empty again.
     fn overflow(&self, count: u64) -> Option<String> {
-        let given = self.given.fetch_add(count, Ordering::AcqRel) + count;
-        self.dropped_beyond(given, 0)
+        self.given.fetch_add(count, Ordering::AcqRel);
+        self.dropped_beyond(0)
     }
 
     /// What [`Counters::accept`] says every [`OVERFLOW_CHECKED_EVERY`] items, also
     /// while no batch leaves the queue (an export that does not return): more
     /// waiting than the queue and a batch its processor took off it hold.
     fn overflow_while_queued(&self) -> Option<String> {
-        let in_hand = self.queue.as_ref()?.in_hand as u64;
-        self.dropped_beyond(self.given.load(Ordering::Acquire), in_hand)
+        self.dropped_beyond(self.queue.as_ref()?.in_hand as u64)
     }
 
-    /// Counts as dropped what of the items accepted and not `given` the queue and
+    /// Counts as dropped what of the items accepted and not given the queue and
     /// `in_hand` more cannot hold, saying the first overflow of an episode. Each
     /// count is made against the latest [`Counters::overflowed`] (the export
-    /// thread and the threads ending items both count), so none is counted twice.
-    fn dropped_beyond(&self, given: u64, in_hand: u64) -> Option<String> {
+    /// thread and the threads ending items both count), so none is counted twice;
+    /// and reads what was given after what was accepted, so that a batch handed on
+    /// meanwhile makes the count smaller, never larger.
+    fn dropped_beyond(&self, in_hand: u64) -> Option<String> {
         let queue = self.queue.as_ref()?;
         let capacity = queue.capacity as u64;
         let mut overflowed = self.overflowed.load(Ordering::Acquire);
         let dropped = loop {
-            let waiting = self
-                .accepted
-                .load(Ordering::Acquire)
-                .saturating_sub(given)
+            let accepted = self.accepted.load(Ordering::Acquire);
+            let waiting = accepted
+                .saturating_sub(self.given.load(Ordering::Acquire))
                 .saturating_sub(overflowed);
             let Some(dropped) = waiting
                 .checked_sub(capacity + in_hand)

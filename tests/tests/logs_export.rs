@@ -665,6 +665,13 @@ fn a_panic_after_a_call_ended_is_not_its_outcome() {
         .collect();
     // Each once, by the call it unwinds; the ended one's span did not fail.
     assert_eq!(logged_under, ["read_rows", "count_twice"], "{records:#?}");
+    for ended in ["rows", "counted"] {
+        let status = span(&spans, ended)
+            .status
+            .as_ref()
+            .map_or(0, |status| status.code);
+        assert_eq!(status, 0, "{ended}: unset");
+    }
 }
 
 #[test]

@@ -330,6 +330,8 @@ fn typed_body(output: &syn::ReturnType, body: &syn::Block) -> TokenStream {
             unreachable_code,
             clippy::diverging_sub_expression,
             clippy::empty_loop,
+            clippy::infinite_loop,
+            clippy::needless_return,
             clippy::let_unit_value,
             clippy::let_with_type_underscore,
             clippy::type_complexity,

@@ -44,7 +44,7 @@ use opentelemetry::propagation::text_map_propagator::FieldIter;
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
 use std::fmt::Write as _;
 
-const BAGGAGE: &str = "baggage";
+pub(crate) const BAGGAGE: &str = "baggage";
 
 /// The most list members a `baggage` header must carry.
 const MAX_MEMBERS: usize = 64;
@@ -98,8 +98,16 @@ impl TextMapPropagator for BaggagePropagator {
             .map(|(key, (value, metadata))| (key.as_str(), value.as_str(), metadata.as_str()))
             .collect();
         entries.sort_unstable_by_key(|(key, ..)| *key);
-        if let Some(header) = header(entries) {
-            injector.set(BAGGAGE, header);
+        match header(entries) {
+            Some(header) => injector.set(BAGGAGE, header),
+            // Nothing to write, but the baggage `set_baggage` left a key out of
+            // replaces what the carrier holds (a gateway's copy of the incoming
+            // headers), whose value for that key must not travel on: set empty,
+            // as an `Injector` cannot remove (our carriers then remove it).
+            None if context.get::<crate::baggage::KeysLeftOut>().is_some() => {
+                injector.set(BAGGAGE, String::new());
+            }
+            None => {}
         }
     }
 

@@ -294,14 +294,18 @@ impl<E: Extract + ?Sized> Extractor for AsExtractor<'_, E> {
 }
 
 /// Our carrier as an OpenTelemetry `Injector`, for propagators. An empty
-/// `tracestate` (what a W3C propagator sets for a span with none, to replace the
-/// one a carrier may hold) removes the header instead of sending it empty.
+/// `tracestate` or `baggage` (what our propagators set to replace the one a
+/// carrier may hold: for a span with no trace state, for baggage `set_baggage`
+/// left a key out of) removes the header instead of sending it empty.
 #[derive(Debug)]
 pub struct AsInjector<'a, I: ?Sized>(pub &'a mut I);
 
 impl<I: Inject + ?Sized> Injector for AsInjector<'_, I> {
     fn set(&mut self, key: &str, value: String) {
-        if value.is_empty() && key.eq_ignore_ascii_case(super::trace_context::TRACESTATE) {
+        let replaced = [super::trace_context::TRACESTATE, super::baggage::BAGGAGE]
+            .iter()
+            .any(|field| key.eq_ignore_ascii_case(field));
+        if value.is_empty() && replaced {
             self.0.remove(key);
         } else {
             self.0.set(key, value);
@@ -323,13 +327,18 @@ impl<E: Extractor + ?Sized> Extract for FromExtractor<'_, E> {
     }
 }
 
-/// An OpenTelemetry `Injector` as our carrier.
+/// An OpenTelemetry `Injector` as our carrier. It can only set: a field removed
+/// is set empty (what the SDK's own propagators write to replace one).
 #[derive(Debug)]
 pub struct FromInjector<'a, I: ?Sized>(pub &'a mut I);
 
 impl<I: Injector + ?Sized> Inject for FromInjector<'_, I> {
     fn set(&mut self, key: &str, value: String) {
         self.0.set(key, value);
+    }
+
+    fn remove(&mut self, key: &str) {
+        self.0.set(key, String::new());
     }
 }
 
@@ -768,6 +777,16 @@ mod tests {
     use opentelemetry::propagation::TextMapPropagator as _;
 
     const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+    #[test]
+    fn an_injector_as_our_carrier_replaces_what_it_removes_with_nothing() {
+        let mut headers = HashMap::from([("tracestate".to_owned(), "vendor=stale".to_owned())]);
+        let mut carrier = FromInjector(&mut headers);
+        carrier.remove("tracestate");
+        carrier.set("traceparent", TRACEPARENT.to_owned());
+        assert_eq!(headers["tracestate"], "", "an Injector only sets");
+        assert_eq!(headers["traceparent"], TRACEPARENT);
+    }
 
     #[test]
     fn a_hash_map_is_a_case_insensitive_carrier() {

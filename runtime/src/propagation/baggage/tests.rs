@@ -583,3 +583,26 @@ fn the_field_is_baggage() {
         ["baggage"]
     );
 }
+
+#[test]
+fn baggage_set_baggage_left_a_key_out_of_replaces_a_carriers_even_empty() {
+    let left_out = crate::baggage::added(
+        &Context::new(),
+        vec![(opentelemetry::Key::from_static_str("tenant"), None)],
+    );
+    let stale = || HashMap::from([("baggage".to_owned(), "tenant=old".to_owned())]);
+    // Through an `Injector` (another library calling the global propagator on a
+    // copy of the incoming headers): set empty, replacing the stale value.
+    let mut headers = stale();
+    BaggagePropagator::new().inject_context(&left_out, &mut headers);
+    assert_eq!(headers["baggage"], "");
+    // Through our carriers: removed.
+    let mut headers = stale();
+    BaggagePropagator::new()
+        .inject_context(&left_out, &mut crate::propagation::AsInjector(&mut headers));
+    assert_eq!(headers.get("baggage"), None);
+    // Baggage of no such context leaves the carrier's as it is.
+    let mut headers = stale();
+    BaggagePropagator::new().inject_context(&Context::new(), &mut headers);
+    assert_eq!(headers["baggage"], "tenant=old");
+}
