@@ -50,18 +50,22 @@ pub fn layer<S>() -> impl Layer<S>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
-    ExitSafe(
-        tracing_opentelemetry::layer()
-            .with_tracer(BridgeTracer)
-            .with_context_activation(true)
-            // Not an event's error as attributes of its span: the conventions
-            // keep `exception.*` to the exception's event or log record.
-            .with_error_records_to_exceptions(false),
-    )
-    .with_filter(SpanEvents)
-    .and_then(KeepEnteredIds::default())
-    .and_then(typed_fields::TypedFields::default())
-    .and_then(ExportEvents)
+    typed_fields::SetAtClose::default()
+        .and_then(
+            ExitSafe(
+                tracing_opentelemetry::layer()
+                    .with_tracer(BridgeTracer)
+                    .with_context_activation(true)
+                    // Not an event's error as attributes of its span: the
+                    // conventions keep `exception.*` to the exception's event or
+                    // log record.
+                    .with_error_records_to_exceptions(false),
+            )
+            .with_filter(SpanEvents),
+        )
+        .and_then(KeepEnteredIds::default())
+        .and_then(typed_fields::TypedFields::default())
+        .and_then(ExportEvents)
 }
 
 /// What `tracing-opentelemetry`'s layer is given: every span, and the events it

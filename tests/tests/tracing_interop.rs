@@ -520,8 +520,41 @@ fn a_tracing_spans_integer_fields_are_integers_and_a_late_name_renames_it() {
                 tracing::info_span!(parent: &batch, "item").in_scope(|| ());
             }
             batch.record("otel.name", "import batch");
+            // Never entered: built as it closes.
+            drop(tracing::info_span!("enqueued", depth = 3_usize));
+            let linked = tracing::info_span!(
+                "upstream",
+                tries = tracing::field::Empty,
+                otel.name = tracing::field::Empty
+            );
+            tracing::info_span!("downstream").follows_from(&linked);
+            linked.record("tries", 2_u32);
+            linked.record("otel.name", "linked upstream");
+            drop(linked);
+            // A key recorded again as another type: the last value.
+            let rows = tracing::info_span!("rows", count = tracing::field::Empty);
+            rows.record("count", 5_u64);
+            rows.record("count", -1_i64);
+            rows.in_scope(|| ());
+            let past = tracing::info_span!("past", count = tracing::field::Empty);
+            past.record("count", 5_u64);
+            past.record("count", u64::MAX);
+            drop(past);
         })
     });
+    let attribute = |name: &str, key| {
+        let span = captured
+            .find(name)
+            .unwrap_or_else(|| panic!("no span {name}"));
+        otel_traced_tests::attribute(span, key).cloned()
+    };
+    assert_eq!(attribute("enqueued", "depth"), Some(Value::I64(3)));
+    assert_eq!(attribute("linked upstream", "tries"), Some(Value::I64(2)));
+    assert_eq!(attribute("rows", "count"), Some(Value::I64(-1)));
+    assert_eq!(
+        attribute("past", "count"),
+        Some(Value::from(u64::MAX.to_string()))
+    );
     let batch = captured
         .find("import batch")
         .expect("named after its children");

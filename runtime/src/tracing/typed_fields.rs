@@ -36,8 +36,11 @@ impl Pending {
         pending
     }
 
-    /// Adds what `found` holds, a key recorded again taking its new value.
+    /// Adds what `found` holds, a key recorded again taking its new value (one
+    /// recorded again as no integer of ours, the layer's value).
     fn add(&mut self, found: Found) {
+        self.integers
+            .retain(|held| !found.others.contains(&held.key.as_str()));
         for integer in found.integers {
             match self
                 .integers
@@ -56,6 +59,43 @@ impl Pending {
 
 /// Marks a span built, what is recorded in it set on it at once.
 struct Built;
+
+/// Sets what a span the layer never built (never entered, nor given as a parent)
+/// holds pending, on the span the layer builds as it closes it: placed before the
+/// layer, whose close ends the span. (A span built by reading its context,
+/// `OpenTelemetrySpanExt::context`, has what was recorded meanwhile set then too.)
+#[derive(Default)]
+pub(super) struct SetAtClose {
+    dispatch: super::OwnDispatch,
+}
+
+impl<S> Layer<S> for SetAtClose
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_register_dispatch(&self, subscriber: &tracing_core::Dispatch) {
+        self.dispatch.register(subscriber);
+    }
+
+    fn on_close(&self, id: Id, ctx: tracing_subscriber::layer::Context<'_, S>) {
+        // Not where the layer leaves spans unbuilt: a thread exiting past the
+        // context.
+        if !super::enterable() {
+            return;
+        }
+        let Some(span) = ctx.span(&id) else { return };
+        let pending = {
+            let mut extensions = span.extensions_mut();
+            if extensions.get_mut::<Built>().is_some() {
+                return;
+            }
+            extensions.remove::<Pending>()
+        };
+        if let Some(Pending { integers, name }) = pending {
+            set(&self.dispatch, &id, integers, name);
+        }
+    }
+}
 
 impl<S> Layer<S> for TypedFields
 where
@@ -90,20 +130,20 @@ where
     ) {
         let mut found = Found::default();
         values.record(&mut found);
-        if found.integers.is_empty() && found.name.is_none() {
-            return;
-        }
         let Some(span) = ctx.span(id) else { return };
         let mut extensions = span.extensions_mut();
         if extensions.get_mut::<Built>().is_none() {
             match extensions.get_mut::<Pending>() {
                 Some(pending) => pending.add(found),
+                None if found.integers.is_empty() && found.name.is_none() => {}
                 None => extensions.insert(Pending::of(found)),
             }
             return;
         }
         drop(extensions);
-        self.set(id, found.integers, found.name);
+        if !found.integers.is_empty() || found.name.is_some() {
+            set(&self.dispatch, id, found.integers, found.name);
+        }
     }
 
     fn on_enter(&self, id: &Id, ctx: tracing_subscriber::layer::Context<'_, S>) {
@@ -136,37 +176,41 @@ impl TypedFields {
         let pending = extensions.remove::<Pending>();
         drop(extensions);
         if let Some(Pending { integers, name }) = pending {
-            self.set(id, integers, name);
-        }
-    }
-
-    /// Sets `integers` and `name` on the span the layer built for `id`.
-    fn set(&self, id: &Id, integers: Vec<KeyValue>, name: Option<String>) {
-        let Some(context) = self.dispatch.context_of(id) else {
-            return;
-        };
-        let span = context.span();
-        for integer in integers {
-            span.set_attribute(integer);
-        }
-        if let Some(name) = name {
-            span.update_name(name);
+            set(&self.dispatch, id, integers, name);
         }
     }
 }
 
-/// The integer fields the layer records as strings, and an `otel.name`.
+/// Sets `integers` and `name` on the span the layer built for `id` (building it
+/// where it was not).
+fn set(dispatch: &super::OwnDispatch, id: &Id, integers: Vec<KeyValue>, name: Option<String>) {
+    let Some(context) = dispatch.context_of(id) else {
+        return;
+    };
+    let span = context.span();
+    for integer in integers {
+        span.set_attribute(integer);
+    }
+    if let Some(name) = name {
+        span.update_name(name);
+    }
+}
+
+/// The integer fields the layer records as strings, and an `otel.name`; and the
+/// other fields recorded, whose value is the layer's.
 #[derive(Default)]
 struct Found {
     integers: Vec<KeyValue>,
     name: Option<String>,
+    others: Vec<&'static str>,
 }
 
 impl Found {
     fn integer(&mut self, field: &Field, value: impl TryInto<i64>) {
         // Past `i64::MAX`, the layer's string is DESIGN's too.
-        if let Ok(value) = value.try_into() {
-            self.integers.push(KeyValue::new(field.name(), value));
+        match value.try_into() {
+            Ok(value) => self.integers.push(KeyValue::new(field.name(), value)),
+            Err(_) => self.others.push(field.name()),
         }
     }
 }
@@ -187,12 +231,17 @@ impl Visit for Found {
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == OTEL_NAME {
             self.name = Some(value.to_owned());
+        } else {
+            self.others.push(field.name());
         }
     }
 
+    /// Every other type (`i64`, `f64`, `bool`, errors, `Debug`).
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
         if field.name() == OTEL_NAME {
             self.name = Some(format!("{value:?}"));
+        } else {
+            self.others.push(field.name());
         }
     }
 }
