@@ -501,6 +501,12 @@ fn literal(expr: Expr, option: &str) -> syn::Result<LitStr> {
         other => {
             let why = match option {
                 "system" => "a boundary's system is known when compiling and checked then",
+                "consumer_group" => {
+                    "the consumer group is fixed where the consumer joins it, known when compiling and checked then"
+                }
+                "destination" | "route" | "template" => {
+                    "it names the span, whose name is of low cardinality and checked at compile time; record a value of the request's with `attrs(..)`"
+                }
                 _ => "it names the operation and is checked at compile time",
             };
             Err(syn::Error::new_spanned(

@@ -1,26 +1,45 @@
 //! Values the expansion evaluates in a closure of its own, when the span records
-//! (`attrs(..)`, `record!`, `event!`): an `.await`, a `?`, a `return`, a `break`
-//! or a `continue` there would be the closure's, which the compiler says in terms of code the
-//! user never wrote ("`await` is only allowed inside `async` functions" in an
-//! `async fn`).
+//! (`attrs(..)`, `record!`, `event!`, `link = ..`): an `.await`, a `?`, a
+//! `return`, a `break` or a `continue` there would be the closure's, which the
+//! compiler says in terms of code the user never wrote ("`await` is only allowed
+//! inside `async` functions" in an `async fn`). And those it evaluates only when
+//! tracing is installed (`parent = ..`, `server = ..`), where one would make the
+//! function take another path with tracing than without.
 
 use crate::parse::Errors;
 use syn::visit::Visit;
 
+/// When the expansion evaluates a value.
+#[derive(Clone, Copy)]
+pub(super) enum Lazily {
+    /// In a closure, when the span records: a value recorded.
+    Recorded,
+    /// In a closure, when the span records: `link = ..`.
+    Linked,
+    /// Only when tracing is installed: the option it is the value of.
+    WhenInstalled(&'static str),
+}
+
 /// An error at each `.await`, `?`, `return`, `break` or `continue` of `value`
-/// that would leave or suspend the closure it is evaluated in: not those of a
-/// closure or an `async` block written in the value, nor a `break` or `continue`
-/// of a loop or labeled block written there.
-pub(super) fn check_lazy_value(value: &syn::Expr, errors: &mut Errors) {
+/// that would leave or suspend the closure it is evaluated in (or the function,
+/// only with tracing): not those of a closure or an `async` block written in the
+/// value, nor a `break` or `continue` of a loop or labeled block written there.
+pub(super) fn check_lazy_value(value: &syn::Expr, lazily: Lazily, errors: &mut Errors) {
     let mut found = Escapes::default();
     found.visit_expr(value);
     for (span, what) in found.escapes {
-        errors.push(syn::Error::new(
-            span,
-            format!(
+        let message = match lazily {
+            Lazily::Recorded => format!(
                 "{what} in a recorded value: the value is evaluated in a closure, only when the span records; compute it first (`let value = ..;`) and record that (with `record!` in the body, for a value of `attrs(..)`)"
             ),
-        ));
+            Lazily::Linked => format!(
+                "{what} in a link: it is evaluated in a closure, only when the span records; compute the context first (`let upstream = ..;`) and link that"
+            ),
+            Lazily::WhenInstalled(option) => format!(
+                "{what} in `{option} = ..`: it is evaluated only when tracing is installed, so the function would take another path with tracing than without; compute it first (`let {option} = ..;`) and name that"
+            ),
+        };
+        errors.push(syn::Error::new(span, message));
     }
 }
 

@@ -324,6 +324,7 @@ pub(crate) fn check(traced: &TracedFn, errors: Errors) -> syn::Result<Checked> {
     }
     check_skip_list(traced, &mut findings.errors);
     check_reserved_names(traced, &mut findings.errors);
+    check_lazy_options(&traced.options, &mut findings.errors);
     let boundary = traced
         .options
         .rpc
@@ -343,7 +344,8 @@ pub(crate) fn check(traced: &TracedFn, errors: Errors) -> syn::Result<Checked> {
         .as_ref()
         .and_then(|boundary| boundary.carrier.as_ref())
         .map(|carrier| &carrier.ident);
-    let recorded = plan_recording(traced, carrier, &mut findings);
+    let owned = owned_keys(traced, boundary.as_ref());
+    let recorded = plan_recording(traced, carrier, &owned, &mut findings);
     findings.errors.finish()?;
     Ok(Checked {
         recorded,
@@ -360,7 +362,7 @@ pub(crate) fn check_fields(name: Option<&syn::LitStr>, fields: &[Field]) -> syn:
     }
     for (index, field) in fields.iter().enumerate() {
         check_key(&field.key, Some(field), &mut findings);
-        lazy::check_lazy_value(&field.value, &mut findings.errors);
+        lazy::check_lazy_value(&field.value, lazy::Lazily::Recorded, &mut findings.errors);
         // An event's attributes go out as written: a key twice would be twice in
         // it (the specification wants each once), and in `record!` the first value
         // would be lost for nothing.
@@ -437,12 +439,79 @@ fn check_reserved_names(traced: &TracedFn, errors: &mut Errors) {
 /// An explicit key (`#[attr]`, `attrs`) replaces the default recording of a
 /// parameter with the same name; two explicit declarations of one key are an error.
 /// A boundary's carrier (its request) is not a value to record. A parameter under
+/// The keys the annotation sets on this function's span, each with why: one the
+/// application declared too would be overwritten, or overwrite what the sampler
+/// and the call's metrics saw (DESIGN §5: a key declared twice is an error).
+fn owned_keys(traced: &TracedFn, boundary: Option<&Boundary>) -> Vec<(&'static str, &'static str)> {
+    const CODE: &str = "the function's code location is recorded (`code = false` leaves it to you)";
+    const BOUNDARY: &str = "the boundary sets it from its options: it names the call, for the sampler and the duration metric as for the span";
+    let mut owned = Vec::new();
+    if traced.options.code.as_ref().is_none_or(|code| code.value) {
+        owned.extend(
+            ["code.function.name", "code.file.path", "code.line.number"].map(|key| (key, CODE)),
+        );
+    }
+    if traced.options.ret.is_some() {
+        owned.push(("return.value", "`ret` records the returned value there"));
+    }
+    if traced.records_err || boundary.is_some() {
+        owned.push((
+            "error.type",
+            "a failed call's error type is recorded there (and none on success, as the conventions ask)",
+        ));
+    }
+    let Some(boundary) = boundary else {
+        return owned;
+    };
+    let keys: &[&'static str] = match &boundary.protocol {
+        Protocol::Http { route, template } => match (boundary.side, route, template) {
+            (Side::Server, Some(_), _) => &["http.route"],
+            (Side::Client, _, Some(_)) => &["url.template"],
+            _ => &[],
+        },
+        Protocol::Grpc { .. } => &["rpc.system.name", "rpc.method"],
+        Protocol::Messaging {
+            destination,
+            consumer_group,
+            ..
+        } => {
+            if destination.is_some() {
+                owned.push(("messaging.destination.name", BOUNDARY));
+            }
+            if consumer_group.is_some() {
+                owned.push(("messaging.consumer.group.name", BOUNDARY));
+            }
+            &[
+                "messaging.system",
+                "messaging.operation.name",
+                "messaging.operation.type",
+            ]
+        }
+    };
+    owned.extend(keys.iter().map(|key| (*key, BOUNDARY)));
+    owned
+}
+
+/// The options whose values are evaluated lazily ([`lazy::check_lazy_value`]).
+fn check_lazy_options(options: &crate::options::Options, errors: &mut Errors) {
+    for link in &options.links {
+        lazy::check_lazy_value(link, lazy::Lazily::Linked, errors);
+    }
+    if let Some(parent) = &options.parent {
+        lazy::check_lazy_value(parent, lazy::Lazily::WhenInstalled("parent"), errors);
+    }
+    if let Some(server) = options.rpc.as_ref().and_then(|rpc| rpc.server.as_ref()) {
+        lazy::check_lazy_value(server, lazy::Lazily::WhenInstalled("server"), errors);
+    }
+}
+
 /// `#[cfg(..)]` may not be there at all: it clashes only with a declaration of its
 /// key that is always there (`#[cfg(unix)]` and `#[cfg(windows)]` ones do not), and
 /// replaces a default recording where its `cfg` holds.
 fn plan_recording(
     traced: &TracedFn,
     carrier: Option<&Ident>,
+    owned: &[(&'static str, &'static str)],
     findings: &mut Findings,
 ) -> Vec<Recorded> {
     let options = &traced.options;
@@ -452,7 +521,12 @@ fn plan_recording(
         let clashes = explicit.iter().any(|declared| {
             declared.key == key.name && (declared.cfg.is_empty() || recorded.cfg.is_empty())
         });
-        if clashes {
+        if let Some((_, why)) = owned.iter().find(|(owned, _)| *owned == key.name) {
+            errors.push(key.error(format!(
+                "attribute key `{}` is set by the annotation itself: {why}",
+                key.name
+            )));
+        } else if clashes {
             errors.push(key.error(format!(
                 "attribute key `{}` is declared twice on this function",
                 key.name
@@ -525,7 +599,7 @@ fn plan_recording(
     }
     for field in &options.attrs {
         check_key(&field.key, Some(field), findings);
-        lazy::check_lazy_value(&field.value, &mut findings.errors);
+        lazy::check_lazy_value(&field.value, lazy::Lazily::Recorded, &mut findings.errors);
         if let Some((parameter, ty)) = parameter_named(&field.value, &traced.params)
             && field.format == crate::fields::Format::Typed
         {

@@ -268,8 +268,10 @@ pub(crate) fn check_boundary(
     } else {
         grpc_method(traced, rpc, errors)
     };
-    // `carrier = return`, refused already, names no carrier to look for.
-    if rpc.carrier_returned.is_some() {
+    // `carrier = return`, refused already, names no carrier to look for; nor does
+    // a `carrier` written wrong (said already), nor a messaging boundary in doubt
+    // (it would be looked for as a request).
+    if rpc.carrier_returned.is_some() || rpc.carrier_in_doubt || rpc.messaging_in_doubt {
         return None;
     }
     let carrier = carrier(
@@ -697,10 +699,18 @@ pub(super) fn carrier(
                 } else {
                     ("carrier", "the request's headers")
                 };
-                errors.push(syn::Error::new(
-                    name.span(),
-                    format!("`{name}` is not a parameter of `{}`; `{option} = ..` names the parameter that holds {holds}", traced.function.sig.ident),
-                ));
+                let message = if name == "self" {
+                    format!(
+                        "the receiver cannot be named by `{option} = ..`: it names a parameter that holds {holds}; take them as one (`fn {}(&mut self, headers: &mut Headers)`)",
+                        traced.function.sig.ident
+                    )
+                } else {
+                    format!(
+                        "`{name}` is not a parameter of `{}`; `{option} = ..` names the parameter that holds {holds}",
+                        traced.function.sig.ident
+                    )
+                };
+                errors.push(syn::Error::new(name.span(), message));
             }
             found?
         }
