@@ -14,6 +14,15 @@ fn service_without_value(request: Request<()>) {}
 #[traced_rpc(service = "shop.v1.Inventory", method = Reserve)]
 fn method_not_a_string(request: Request<()>) {}
 
+#[traced_rpc(http, route = ROUTE)]
+fn route_not_a_string(request: http::Request<()>) {}
+
+#[traced_rpc(messaging, process, system = "kafka", consumer_group = GROUP, carrier = headers)]
+fn group_not_a_string(headers: &std::collections::HashMap<String, String>) {}
+
+const ROUTE: &str = "/users";
+const GROUP: &str = "billing";
+
 #[traced_rpc(http, route = "/users", carrier = "request")]
 fn carrier_a_string(request: http::Request<()>) {}
 
