@@ -29,4 +29,20 @@ fn reserve(request: tonic::Request<()>) {}
 #[traced_rpc(http, route = "/users/{id}", attrs(http.route = "/other"))]
 fn user(#[attr("http.route")] request: &http::Request<()>) {}
 
+/// A stream's `Err` items record their type there.
+#[traced(attrs(error.type = "none"))]
+fn rows() -> impl futures::Stream<Item = Result<u8, String>> {
+    futures::stream::iter([Ok(1)])
+}
+
+#[traced_rpc(messaging, receive, system = "kafka", destination = "orders", batch = return, attrs(messaging.batch.message_count = 2))]
+fn poll() -> Vec<std::collections::HashMap<String, String>> {
+    Vec::new()
+}
+
+/// A messaging boundary without `err` records no error type: it is the
+/// application's.
+#[traced_rpc(messaging, send, system = "kafka", destination = "orders", carrier = headers, attrs(error.type = "none"))]
+fn send(headers: &mut std::collections::HashMap<String, String>) {}
+
 fn main() {}

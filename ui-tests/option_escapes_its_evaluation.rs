@@ -25,4 +25,10 @@ fn handle() -> Result<(), std::io::Error> {
 #[traced_rpc(http, client, server = if true { return } else { "inventory:80" })]
 fn call(request: &mut http::Request<()>) {}
 
+// Refused on a server: said once, as such.
+#[traced_rpc(service = "shop.v1.Orders", parent = &stored()?)]
+fn served(request: tonic::Request<()>) -> Result<(), std::io::Error> {
+    Ok(())
+}
+
 fn main() {}

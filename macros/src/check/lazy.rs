@@ -33,10 +33,10 @@ pub(super) fn check_lazy_value(value: &syn::Expr, lazily: Lazily, errors: &mut E
                 "{what} in a recorded value: the value is evaluated in a closure, only when the span records; compute it first (`let value = ..;`) and record that (with `record!` in the body, for a value of `attrs(..)`)"
             ),
             Lazily::Linked => format!(
-                "{what} in a link: it is evaluated in a closure, only when the span records; compute the context first (`let upstream = ..;`) and link that"
+                "{what} in a link: it is evaluated in a closure, only when the span records; compute the context before the call and take it as a parameter to link (`upstream: &Context`, `link = upstream`)"
             ),
             Lazily::WhenInstalled(option) => format!(
-                "{what} in `{option} = ..`: it is evaluated only when tracing is installed, so the function would take another path with tracing than without; compute it first (`let {option} = ..;`) and name that"
+                "{what} in `{option} = ..`: it is evaluated only when tracing is installed, so the function would take another path with tracing than without; compute it before the call and take it as a parameter to name (`{option} = {option}`)"
             ),
         };
         errors.push(syn::Error::new(span, message));

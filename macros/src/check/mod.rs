@@ -435,10 +435,6 @@ fn check_reserved_names(traced: &TracedFn, errors: &mut Errors) {
     }
 }
 
-/// Decides what is recorded under which key: parameters, then `attrs(..)` fields.
-/// An explicit key (`#[attr]`, `attrs`) replaces the default recording of a
-/// parameter with the same name; two explicit declarations of one key are an error.
-/// A boundary's carrier (its request) is not a value to record. A parameter under
 /// The keys the annotation sets on this function's span, each with why: one the
 /// application declared too would be overwritten, or overwrite what the sampler
 /// and the call's metrics saw (DESIGN §5: a key declared twice is an error).
@@ -454,7 +450,12 @@ fn owned_keys(traced: &TracedFn, boundary: Option<&Boundary>) -> Vec<(&'static s
     if traced.options.ret.is_some() {
         owned.push(("return.value", "`ret` records the returned value there"));
     }
-    if traced.records_err || boundary.is_some() {
+    // A `Result` recorded, a stream's `Err` items, a gRPC or HTTP reply's error.
+    let stream_may_fail = matches!(traced.shape, crate::parse::Shape::ReturnsStream { .. })
+        && traced.yielded.as_ref().is_none_or(crate::parse::is_result);
+    let replies =
+        boundary.is_some_and(|boundary| !matches!(boundary.protocol, Protocol::Messaging { .. }));
+    if traced.records_err || stream_may_fail || replies {
         owned.push((
             "error.type",
             "a failed call's error type is recorded there (and none on success, as the conventions ask)",
@@ -463,6 +464,17 @@ fn owned_keys(traced: &TracedFn, boundary: Option<&Boundary>) -> Vec<(&'static s
     let Some(boundary) = boundary else {
         return owned;
     };
+    let batch = boundary
+        .carrier
+        .as_ref()
+        .is_some_and(|carrier| carrier.batch)
+        || boundary.returns == Some(Returned::Messages);
+    if batch {
+        owned.push((
+            "messaging.batch.message_count",
+            "a batch's message count is recorded there",
+        ));
+    }
     let keys: &[&'static str] = match &boundary.protocol {
         Protocol::Http { route, template } => match (boundary.side, route, template) {
             (Side::Server, Some(_), _) => &["http.route"],
@@ -492,19 +504,45 @@ fn owned_keys(traced: &TracedFn, boundary: Option<&Boundary>) -> Vec<(&'static s
     owned
 }
 
-/// The options whose values are evaluated lazily ([`lazy::check_lazy_value`]).
+/// The options whose values are evaluated lazily ([`lazy::check_lazy_value`]):
+/// `parent` and `server` only where the boundary takes them (where it does not,
+/// that is said already, and once).
 fn check_lazy_options(options: &crate::options::Options, errors: &mut Errors) {
     for link in &options.links {
         lazy::check_lazy_value(link, lazy::Lazily::Linked, errors);
     }
-    if let Some(parent) = &options.parent {
+    let messaging = options.rpc.as_ref().is_some_and(|rpc| {
+        rpc.protocol
+            .as_ref()
+            .is_some_and(|flag| flag == "messaging")
+    });
+    let client = options
+        .rpc
+        .as_ref()
+        .is_some_and(|rpc| rpc.side.as_ref().is_some_and(|flag| flag == "client"));
+    let single_process = options.rpc.as_ref().is_some_and(|rpc| {
+        rpc.operation.as_ref().is_some_and(|flag| flag == "process") && rpc.batch.is_none()
+    });
+    let takes_parent = match &options.rpc {
+        None => true,
+        Some(_) if messaging => !single_process,
+        Some(_) => client,
+    };
+    if let Some(parent) = options.parent.as_ref().filter(|_| takes_parent) {
         lazy::check_lazy_value(parent, lazy::Lazily::WhenInstalled("parent"), errors);
     }
-    if let Some(server) = options.rpc.as_ref().and_then(|rpc| rpc.server.as_ref()) {
+    if let Some(server) = (options.rpc.as_ref())
+        .and_then(|rpc| rpc.server.as_ref())
+        .filter(|_| messaging || client)
+    {
         lazy::check_lazy_value(server, lazy::Lazily::WhenInstalled("server"), errors);
     }
 }
 
+/// Decides what is recorded under which key: parameters, then `attrs(..)` fields.
+/// An explicit key (`#[attr]`, `attrs`) replaces the default recording of a
+/// parameter with the same name; two explicit declarations of one key are an error.
+/// A boundary's carrier (its request) is not a value to record. A parameter under
 /// `#[cfg(..)]` may not be there at all: it clashes only with a declaration of its
 /// key that is always there (`#[cfg(unix)]` and `#[cfg(windows)]` ones do not), and
 /// replaces a default recording where its `cfg` holds.

@@ -239,7 +239,7 @@ pub(crate) fn check_key(key: &Key, field: Option<&Field>, findings: &mut Finding
         )));
         return;
     }
-    if key.name == "otel_traced" || key.name.starts_with("otel_traced.") {
+    if key.name.starts_with("otel_traced.") {
         findings.errors.push(key.error(format_args!(
             "`{}` is in the `otel_traced.` namespace, which otel-traced's own attributes (`otel_traced.cancelled`, `otel_traced.messages`) are in; choose another key",
             key.name

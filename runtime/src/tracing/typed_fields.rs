@@ -39,8 +39,9 @@ impl Pending {
     /// Adds what `found` holds, a key recorded again taking its new value (one
     /// recorded again as no integer of ours, the layer's value).
     fn add(&mut self, found: Found) {
+        let others = found.others.unwrap_or_default();
         self.integers
-            .retain(|held| !found.others.contains(&held.key.as_str()));
+            .retain(|held| !others.contains(&held.key.as_str()));
         for integer in found.integers {
             match self
                 .integers
@@ -128,9 +129,19 @@ where
         values: &tracing_core::span::Record<'_>,
         ctx: tracing_subscriber::layer::Context<'_, S>,
     ) {
-        let mut found = Found::default();
-        values.record(&mut found);
         let Some(span) = ctx.span(id) else { return };
+        // The other fields are noted only where an integer is held for the span.
+        let mut found = Found {
+            others: span.extensions().get::<Pending>().map(|_| Vec::new()),
+            ..Found::default()
+        };
+        values.record(&mut found);
+        if found.integers.is_empty()
+            && found.name.is_none()
+            && found.others.as_ref().is_none_or(Vec::is_empty)
+        {
+            return;
+        }
         let mut extensions = span.extensions_mut();
         if extensions.get_mut::<Built>().is_none() {
             match extensions.get_mut::<Pending>() {
@@ -196,13 +207,13 @@ fn set(dispatch: &super::OwnDispatch, id: &Id, integers: Vec<KeyValue>, name: Op
     }
 }
 
-/// The integer fields the layer records as strings, and an `otel.name`; and the
-/// other fields recorded, whose value is the layer's.
+/// The integer fields the layer records as strings, and an `otel.name`; and,
+/// where asked (`Some`), the other fields recorded, whose value is the layer's.
 #[derive(Default)]
 struct Found {
     integers: Vec<KeyValue>,
     name: Option<String>,
-    others: Vec<&'static str>,
+    others: Option<Vec<&'static str>>,
 }
 
 impl Found {
@@ -210,7 +221,13 @@ impl Found {
         // Past `i64::MAX`, the layer's string is DESIGN's too.
         match value.try_into() {
             Ok(value) => self.integers.push(KeyValue::new(field.name(), value)),
-            Err(_) => self.others.push(field.name()),
+            Err(_) => self.other(field),
+        }
+    }
+
+    fn other(&mut self, field: &Field) {
+        if let Some(others) = &mut self.others {
+            others.push(field.name());
         }
     }
 }
@@ -232,7 +249,7 @@ impl Visit for Found {
         if field.name() == OTEL_NAME {
             self.name = Some(value.to_owned());
         } else {
-            self.others.push(field.name());
+            self.other(field);
         }
     }
 
@@ -241,7 +258,7 @@ impl Visit for Found {
         if field.name() == OTEL_NAME {
             self.name = Some(format!("{value:?}"));
         } else {
-            self.others.push(field.name());
+            self.other(field);
         }
     }
 }
