@@ -175,9 +175,22 @@ impl<B> Relay<B> {
                                 outage.note(&result);
                                 let _ = reply.send(result);
                             }
-                            Request::SetResource(resource) => exporter.set_resource(&resource),
+                            // The exporter's, contained as its exports are: this
+                            // thread carries every later export.
+                            Request::SetResource(resource) => {
+                                let _ = crate::panic::contained(|| {
+                                    exporter.set_resource(&resource);
+                                });
+                            }
                             Request::Shutdown(reply) => {
-                                let _ = reply.send(exporter.shutdown_with_timeout(timeout));
+                                let shut_down = crate::panic::contained(|| {
+                                    exporter.shutdown_with_timeout(timeout)
+                                });
+                                let _ = reply.send(shut_down.unwrap_or_else(|| {
+                                    Err(OTelSdkError::InternalFailure(
+                                        "the exporter panicked while shutting down".to_owned(),
+                                    ))
+                                }));
                                 break;
                             }
                         }
@@ -210,7 +223,12 @@ impl<B> Relay<B> {
         }
         answer
             .recv_timeout(timeout)
-            .unwrap_or(Err(OTelSdkError::Timeout(timeout)))
+            .unwrap_or_else(|error| match error {
+                std::sync::mpsc::RecvTimeoutError::Timeout => Err(OTelSdkError::Timeout(timeout)),
+                std::sync::mpsc::RecvTimeoutError::Disconnected => Err(
+                    OTelSdkError::InternalFailure("the export thread stopped".to_owned()),
+                ),
+            })
     }
 
     fn set_resource(&self, resource: &Resource) {
@@ -448,8 +466,9 @@ impl opentelemetry_http::HttpClient for Reporting {
         self.set_headers(request.headers_mut());
         Box::pin(async move {
             let sent = self.client.send_bytes(request).await;
-            if let Err(error) = &sent {
-                self.cause.note(&**error);
+            match &sent {
+                Err(error) => self.cause.note(&**error),
+                Ok(_) => self.cause.clear(),
             }
             sent
         })
@@ -623,7 +642,7 @@ pub(crate) fn metric_exporter(
         timeout: settings.timeout.min(export_timeout),
         ..settings.clone()
     };
-    let outage = Outage::new("metrics", settings);
+    let outage = Outage::new(crate::outage::METRICS, settings);
     let built = {
         // tonic builds its channel inside a runtime.
         let _runtime = runtime.enter();

@@ -3,7 +3,8 @@
 //! metrics) loses data in silence until the guard's count at exit. Said once per
 //! outage: the first failure after a success, or after the start. A request
 //! refused as too large is no outage (the next one goes through): it is said once
-//! per pipeline, with what to change.
+//! per pipeline, with what to change; but for metrics, whose export is one
+//! request holding every series (cumulative, it stays as large), it is one.
 
 use crate::config::{OtlpSettings, Protocol};
 use opentelemetry_sdk::error::OTelSdkResult;
@@ -39,7 +40,17 @@ impl Cause {
     fn take(&self) -> Option<String> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
     }
+
+    /// Forgets what an earlier request of the export said: the last one was
+    /// answered (a retried export's answer is its own, not a connection refused
+    /// before it).
+    pub(crate) fn clear(&self) {
+        drop(self.take());
+    }
 }
+
+/// The signal whose export is one request ([`Outage::metrics_too_large`]).
+pub(crate) const METRICS: &str = "metrics";
 
 /// One OTLP pipeline's export outcomes.
 #[derive(Debug)]
@@ -93,6 +104,13 @@ impl Outage {
                 failing.clear();
                 None
             }
+            Err(error) if crate::batches::refused_as_too_large(error) && self.signal == METRICS => {
+                let kind = "too large".to_owned();
+                (!failing.contains(&kind)).then(|| {
+                    failing.push(kind);
+                    self.metrics_too_large(error)
+                })
+            }
             Err(error) if crate::batches::refused_as_too_large(error) => {
                 (!self.said_too_large.swap(true, Ordering::Relaxed))
                     .then(|| self.said_too_large(error))
@@ -105,6 +123,15 @@ impl Outage {
                 })
             }
         }
+    }
+
+    /// A metrics export refused as too large: every series is in it, and the next
+    /// one holds them all again.
+    fn metrics_too_large(&self, error: &dyn std::fmt::Display) -> String {
+        format!(
+            "exporting metrics to {}: the export was refused as too large, or while the collector was short of resources ({error}); metrics go out in one request per export, so they are lost until one is taken: record fewer series (OTEL_TRACED_FUNCTION_METRICS unset, attributes of fewer values) or raise the collector's request size limit (said again after an export succeeds)",
+            self.endpoint
+        )
     }
 
     /// A request refused as too large: what it held is lost, the rest goes on.
@@ -236,8 +263,12 @@ mod tests {
     use std::time::Duration;
 
     fn outage(endpoint: &str, protocol: Protocol) -> Outage {
+        outage_of("spans", endpoint, protocol)
+    }
+
+    fn outage_of(signal: &'static str, endpoint: &str, protocol: Protocol) -> Outage {
         Outage::new(
-            "spans",
+            signal,
             &OtlpSettings {
                 endpoint: endpoint.to_owned(),
                 protocol,
@@ -350,6 +381,32 @@ mod tests {
                 None
             ),
             "exporting spans to https://collector:4317 over grpc failed: Operation failed: TonicTracesClient export failed with gRPC code: Unknown: transport error: connection error: received fatal alert: CertificateRequired (the collector asks for a client certificate: set OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY); spans are lost until an export succeeds (said once per outage and kind of failure)"
+        );
+    }
+
+    #[test]
+    fn a_request_too_large_is_said_once_but_metrics_refused_again_after_a_success() {
+        use opentelemetry_sdk::error::OTelSdkError;
+        let too_large = || {
+            Err(OTelSdkError::InternalFailure(
+                "export failed with gRPC code: ResourceExhausted".to_owned(),
+            ))
+        };
+        let spans = outage("http://collector:4317", Protocol::Grpc);
+        assert!(spans.to_say(&too_large()).is_some());
+        assert!(spans.to_say(&Ok(())).is_none());
+        assert!(spans.to_say(&too_large()).is_none(), "once per pipeline");
+        let metrics = outage_of(super::METRICS, "http://collector:4317", Protocol::Grpc);
+        let said = metrics.to_say(&too_large()).expect("said");
+        assert!(
+            said.contains("metrics go out in one request per export"),
+            "{said}"
+        );
+        assert!(metrics.to_say(&too_large()).is_none(), "once an outage");
+        assert!(metrics.to_say(&Ok(())).is_none());
+        assert!(
+            metrics.to_say(&too_large()).is_some(),
+            "again after a success"
         );
     }
 
