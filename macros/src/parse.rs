@@ -703,15 +703,7 @@ fn async_trait_moved_patterns(block: &syn::Block) -> Vec<(Ident, Pat)> {
         return Vec::new();
     };
     let moved = |statement: &syn::Stmt| {
-        let syn::Stmt::Local(syn::Local {
-            pat,
-            init: Some(init),
-            ..
-        }) = statement
-        else {
-            return None;
-        };
-        let Expr::Block(moving) = &*init.expr else {
+        let (pat, Expr::Block(moving)) = binding_of(statement)? else {
             return None;
         };
         let [syn::Stmt::Local(_), syn::Stmt::Expr(Expr::Path(held), None)] =
@@ -728,18 +720,23 @@ fn async_trait_moved_patterns(block: &syn::Block) -> Vec<(Ident, Pat)> {
 /// The parameter `statement` binds `mut` where `#[async_trait]` moved it
 /// (`let mut name = name;`).
 pub(crate) fn moved_mut(statement: &syn::Stmt) -> Option<&Ident> {
+    let (Pat::Ident(binding), Expr::Path(moved)) = binding_of(statement)? else {
+        return None;
+    };
+    (binding.mutability.is_some() && moved.path.is_ident(&binding.ident)).then_some(&binding.ident)
+}
+
+/// The pattern and the value of a `let pattern = value;` statement.
+fn binding_of(statement: &syn::Stmt) -> Option<(&Pat, &Expr)> {
     let syn::Stmt::Local(syn::Local {
-        pat: Pat::Ident(binding),
+        pat,
         init: Some(init),
         ..
     }) = statement
     else {
         return None;
     };
-    let Expr::Path(moved) = &*init.expr else {
-        return None;
-    };
-    (binding.mutability.is_some() && moved.path.is_ident(&binding.ident)).then_some(&binding.ident)
+    Some((pat, &init.expr))
 }
 
 /// Whether `tokens` (expressions) name `ident` as a variable: not as a field or

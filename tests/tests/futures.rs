@@ -342,6 +342,17 @@ fn through_tonic_alias(id: u32) -> tonic_like::BoxFuture<u32, String> {
     Box::pin(async move { Ok(id) })
 }
 
+/// What the handlers' futures do: `fetch_later`'s span their child, an `Err` for
+/// id 0.
+async fn fetched_unless_zero(id: u32) -> Result<u32, String> {
+    let fetched = fetch_later(id).await;
+    if id == 0 {
+        Err("no id".to_owned())
+    } else {
+        Ok(fetched)
+    }
+}
+
 /// A tower-like handler, whose future's type is its own.
 trait Handler {
     type Future: Future<Output = Result<u32, String>>;
@@ -356,14 +367,7 @@ impl Handler for Lookup {
 
     #[traced(err)]
     fn call(&self, id: u32) -> Self::Future {
-        Box::pin(async move {
-            let doubled = fetch_later(id).await;
-            if id == 0 {
-                Err("no id".to_owned())
-            } else {
-                Ok(doubled)
-            }
-        })
+        Box::pin(async move { fetched_unless_zero(id).await })
     }
 }
 
@@ -469,14 +473,7 @@ async fn a_boxed_async_block_returned_as_a_type_that_hides_it_is_traced_as_a_fut
 /// A boxed future whose type the signature leaves to the compiler.
 #[traced]
 fn boxed_impl(id: u32) -> Pin<Box<impl Future<Output = Result<u32, String>> + Send>> {
-    Box::pin(async move {
-        let fetched = fetch_later(id).await;
-        if id == 0 {
-            Err("no id".to_owned())
-        } else {
-            Ok(fetched)
-        }
-    })
+    Box::pin(async move { fetched_unless_zero(id).await })
 }
 
 /// As `boxed_impl`, with work before the block.
@@ -505,14 +502,7 @@ macro_rules! handler_with_body {
 handler_with_body!(
     Written,
     id,
-    Box::pin(async move {
-        let fetched = fetch_later(id).await;
-        if id == 0 {
-            Err("no id".to_owned())
-        } else {
-            Ok(fetched)
-        }
-    })
+    Box::pin(async move { fetched_unless_zero(id).await })
 );
 
 #[tokio::test]
@@ -789,14 +779,7 @@ async fn an_async_fns_span_opens_at_its_first_poll_under_the_poller() {
 /// A future spelled by its `Result`: a `TryFuture` is a future, by its supertrait.
 #[traced]
 fn try_fetch(id: u32) -> impl futures::TryFuture<Ok = u32, Error = String> {
-    async move {
-        let doubled = fetch_later(id).await;
-        if id == 0 {
-            Err("no id".to_owned())
-        } else {
-            Ok(doubled)
-        }
-    }
+    async move { fetched_unless_zero(id).await }
 }
 
 #[tokio::test]

@@ -154,6 +154,20 @@ fn exception_records(records: &[LogRecord]) -> Vec<&LogRecord> {
         .collect()
 }
 
+/// The names of the spans the exception records were logged under, in order.
+fn exceptions_logged_under<'a>(spans: &'a [Span], records: &[LogRecord]) -> Vec<&'a str> {
+    exception_records(records)
+        .into_iter()
+        .map(|exception| {
+            let span = spans
+                .iter()
+                .find(|span| span.span_id == exception.span_id)
+                .expect("under a span exported");
+            span.name.as_str()
+        })
+        .collect()
+}
+
 #[test]
 fn log_records_and_tracing_events_arrive_linked_to_their_span_over_both_protocols() {
     let _turn = turn();
@@ -570,16 +584,7 @@ fn a_panic_through_a_carried_context_is_logged_once_by_each_call_it_unwinds() {
     guard.shutdown().expect("everything exported");
     let spans = receiver.spans();
     let records = receiver.log_records();
-    let logged_under: Vec<&str> = exception_records(&records)
-        .into_iter()
-        .map(|exception| {
-            let span = spans
-                .iter()
-                .find(|span| span.span_id == exception.span_id)
-                .expect("under a span exported");
-            span.name.as_str()
-        })
-        .collect();
+    let logged_under = exceptions_logged_under(&spans, &records);
     // Not by the task's spawn under `hand_off`, which only got a `JoinError`, nor
     // twice under `with_tenant` by the baggage's wrapper.
     assert_eq!(
@@ -653,16 +658,7 @@ fn a_panic_after_a_call_ended_is_not_its_outcome() {
     guard.shutdown().expect("everything exported");
     let spans = receiver.spans();
     let records = receiver.log_records();
-    let logged_under: Vec<&str> = exception_records(&records)
-        .into_iter()
-        .map(|exception| {
-            let span = spans
-                .iter()
-                .find(|span| span.span_id == exception.span_id)
-                .expect("under a span exported");
-            span.name.as_str()
-        })
-        .collect();
+    let logged_under = exceptions_logged_under(&spans, &records);
     // Each once, by the call it unwinds; the ended one's span did not fail.
     assert_eq!(logged_under, ["read_rows", "count_twice"], "{records:#?}");
     for ended in ["rows", "counted"] {
