@@ -7,9 +7,6 @@ use otel_traced::{traced, traced_rpc};
 #[traced(attrs(code.function.name = "other"))]
 fn located() {}
 
-#[traced(code = false, attrs(code.function.name = "other"))]
-fn located_by_hand() {}
-
 #[traced(ret, attrs(return.value = 0))]
 fn returned() -> u8 {
     1
@@ -40,9 +37,18 @@ fn poll() -> Vec<std::collections::HashMap<String, String>> {
     Vec::new()
 }
 
-/// A messaging boundary without `err` records no error type: it is the
-/// application's.
-#[traced_rpc(messaging, send, system = "kafka", destination = "orders", carrier = headers, attrs(error.type = "none"))]
-fn send(headers: &mut std::collections::HashMap<String, String>) {}
+/// Items of a `Result` written through an alias: `Err` items record their type.
+type Fetched = Result<u8, String>;
+
+#[traced(attrs(error.type = "none"))]
+fn fetched() -> std::pin::Pin<Box<dyn futures::Stream<Item = Fetched> + Send>> {
+    Box::pin(futures::stream::iter([Ok(1)]))
+}
+
+#[traced_rpc(client, service = "shop.v1.Inventory", server = "inventory:50051", attrs(server.address = "stock"))]
+fn reserve_remote(request: &mut tonic::Request<()>) {}
+
+#[traced_rpc(http, attrs(http.request.method = "GET", http.response.status_code = 200))]
+fn served(request: &http::Request<()>) {}
 
 fn main() {}

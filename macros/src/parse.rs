@@ -951,10 +951,36 @@ fn stream_item(returned: &Type) -> Option<Type> {
     let Type::ImplTrait(bounds) = peeled(returned) else {
         return None;
     };
+    item_of(&bounds.bounds)
+}
+
+/// The item a returned stream's type says, however it is written: `impl Stream`,
+/// `Pin<Box<dyn Stream>>` (or `impl`), `BoxStream<'a, T>`.
+pub(crate) fn written_stream_item(returned: &Type) -> Option<Type> {
+    stream_item(returned)
+        .or_else(|| boxed_bounds(returned).and_then(item_of))
+        .or_else(|| boxed_alias(returned, &["BoxStream", "LocalBoxStream"]).cloned())
+}
+
+/// The `Item` of a stream's bounds (`Stream<Item = T>`, `TryStream<Ok, Error>`).
+fn item_of<'a>(bounds: impl IntoIterator<Item = &'a syn::TypeParamBound> + Clone) -> Option<Type> {
     STREAMS
         .into_iter()
-        .find_map(|stream| associated_type(&bounds.bounds, stream, "Item").flatten())
-        .or_else(|| try_output(&bounds.bounds, "TryStream").flatten())
+        .find_map(|stream| associated_type(bounds.clone(), stream, "Item").flatten())
+        .or_else(|| try_output(bounds, "TryStream").flatten())
+}
+
+/// Whether a value of type `ty` may be a `Result`: one written so, or through an
+/// alias (`EchoResult<T>`), or a type not seen here; not a type of the standard
+/// library's of another name, a primitive, a reference, tuple, array or slice.
+pub(crate) fn may_be_result(ty: &Type) -> bool {
+    match peeled(ty) {
+        Type::Path(path) => path.path.segments.last().is_none_or(|last| {
+            last.ident == "Result" || !crate::std_types::is_std_type(&last.ident)
+        }),
+        Type::Reference(_) | Type::Tuple(_) | Type::Array(_) | Type::Slice(_) => false,
+        _ => true,
+    }
 }
 
 /// `T` of the `futures` crate's boxed aliases named in `names`, written as that

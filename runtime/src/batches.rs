@@ -75,6 +75,9 @@ pub(crate) async fn export_parts<T, F: Future<Output = OTelSdkResult>>(
     result
 }
 
+/// opentelemetry-otlp 0.33's words for an HTTP body over its own limit (64 MiB).
+pub(crate) const EXPORTERS_OWN_LIMIT: &str = "bytes, exceeding the configured limit of";
+
 /// Whether an export failed because its request was too large for the collector
 /// (gRPC's RESOURCE_EXHAUSTED or OUT_OF_RANGE, HTTP's 413) or for the HTTP
 /// exporter's own limit (64 MiB, checked before sending), so that the next
@@ -89,8 +92,7 @@ pub(crate) fn refused_as_too_large(error: &OTelSdkError) -> bool {
         "ResourceExhausted",
         "OutOfRange",
         "status code: 413",
-        // opentelemetry-otlp 0.33's words for a body over its limit.
-        "bytes, exceeding the configured limit of",
+        EXPORTERS_OWN_LIMIT,
     ]
     .iter()
     .any(|refusal| said.contains(refusal))

@@ -225,9 +225,10 @@ impl<B> Relay<B> {
             .recv_timeout(timeout)
             .unwrap_or_else(|error| match error {
                 std::sync::mpsc::RecvTimeoutError::Timeout => Err(OTelSdkError::Timeout(timeout)),
-                std::sync::mpsc::RecvTimeoutError::Disconnected => Err(
-                    OTelSdkError::InternalFailure("the export thread stopped".to_owned()),
-                ),
+                // The thread ends at a shutdown: this one was queued behind it.
+                std::sync::mpsc::RecvTimeoutError::Disconnected => {
+                    Err(OTelSdkError::AlreadyShutdown)
+                }
             })
     }
 

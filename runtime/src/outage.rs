@@ -128,8 +128,15 @@ impl Outage {
     /// A metrics export refused as too large: every series is in it, and the next
     /// one holds them all again.
     fn metrics_too_large(&self, error: &dyn std::fmt::Display) -> String {
+        let error = error.to_string();
+        // The HTTP exporter's own limit, which no setting raises.
+        let raise = if error.contains(crate::batches::EXPORTERS_OWN_LIMIT) {
+            ""
+        } else {
+            " or raise the collector's request size limit"
+        };
         format!(
-            "exporting metrics to {}: the export was refused as too large, or while the collector was short of resources ({error}); metrics go out in one request per export, so they are lost until one is taken: record fewer series (OTEL_TRACED_FUNCTION_METRICS unset, attributes of fewer values) or raise the collector's request size limit (said again after an export succeeds)",
+            "exporting metrics to {}: the export was refused as too large, or while the collector was short of resources ({error}); metrics go out in one request per export, so they are lost until one is taken: record fewer series (OTEL_TRACED_FUNCTION_METRICS unset, attributes of fewer values){raise} (said again after an export succeeds)",
             self.endpoint
         )
     }

@@ -451,8 +451,14 @@ fn owned_keys(traced: &TracedFn, boundary: Option<&Boundary>) -> Vec<(&'static s
         owned.push(("return.value", "`ret` records the returned value there"));
     }
     // A `Result` recorded, a stream's `Err` items, a gRPC or HTTP reply's error.
-    let stream_may_fail = matches!(traced.shape, crate::parse::Shape::ReturnsStream { .. })
-        && traced.yielded.as_ref().is_none_or(crate::parse::is_result);
+    let stream_may_fail = match (traced.shape, &traced.function.sig.output) {
+        (crate::parse::Shape::ReturnsStream { .. }, syn::ReturnType::Type(_, returned)) => {
+            crate::parse::written_stream_item(returned)
+                .as_ref()
+                .is_none_or(crate::parse::may_be_result)
+        }
+        _ => false,
+    };
     let replies =
         boundary.is_some_and(|boundary| !matches!(boundary.protocol, Protocol::Messaging { .. }));
     if traced.records_err || stream_may_fail || replies {
@@ -475,13 +481,29 @@ fn owned_keys(traced: &TracedFn, boundary: Option<&Boundary>) -> Vec<(&'static s
             "a batch's message count is recorded there",
         ));
     }
+    const REPLY: &str = "the boundary records its reply's status there";
+    const REQUEST: &str = "the boundary reads it from the request, for the sampler and the duration metric as for the span";
+    const SERVER: &str = "`server = ..` names the server called there";
     let keys: &[&'static str] = match &boundary.protocol {
-        Protocol::Http { route, template } => match (boundary.side, route, template) {
-            (Side::Server, Some(_), _) => &["http.route"],
-            (Side::Client, _, Some(_)) => &["url.template"],
-            _ => &[],
-        },
-        Protocol::Grpc { .. } => &["rpc.system.name", "rpc.method"],
+        Protocol::Http { route, template } => {
+            owned.push(("http.response.status_code", REPLY));
+            owned.push(("http.request.method", REQUEST));
+            if boundary.side == Side::Server {
+                owned.push(("url.scheme", REQUEST));
+            }
+            match (boundary.side, route, template) {
+                (Side::Server, Some(_), _) => &["http.route"],
+                (Side::Client, _, Some(_)) => &["url.template"],
+                _ => &[],
+            }
+        }
+        Protocol::Grpc { .. } => {
+            owned.push(("rpc.response.status_code", REPLY));
+            if boundary.side == Side::Client && boundary.server.is_some() {
+                owned.extend(["server.address", "server.port"].map(|key| (key, SERVER)));
+            }
+            &["rpc.system.name", "rpc.method"]
+        }
         Protocol::Messaging {
             destination,
             consumer_group,
@@ -492,6 +514,9 @@ fn owned_keys(traced: &TracedFn, boundary: Option<&Boundary>) -> Vec<(&'static s
             }
             if consumer_group.is_some() {
                 owned.push(("messaging.consumer.group.name", BOUNDARY));
+            }
+            if boundary.server.is_some() {
+                owned.extend(["server.address", "server.port"].map(|key| (key, SERVER)));
             }
             &[
                 "messaging.system",
@@ -512,9 +537,11 @@ fn check_lazy_options(options: &crate::options::Options, errors: &mut Errors) {
         lazy::check_lazy_value(link, lazy::Lazily::Linked, errors);
     }
     let messaging = options.rpc.as_ref().is_some_and(|rpc| {
-        rpc.protocol
-            .as_ref()
-            .is_some_and(|flag| flag == "messaging")
+        !rpc.protocol_in_doubt
+            && rpc
+                .protocol
+                .as_ref()
+                .is_some_and(|flag| flag == "messaging")
     });
     let client = options
         .rpc

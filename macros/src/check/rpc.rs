@@ -700,13 +700,8 @@ pub(super) fn carrier(
                     ("carrier", "the request's headers")
                 };
                 let message = if name == "self" {
-                    let taken = if batch {
-                        "messages: &mut [Message]"
-                    } else {
-                        "headers: &mut Headers"
-                    };
                     format!(
-                        "the receiver cannot be named by `{option} = ..`: it names a parameter that holds {holds}; take them as one (`fn {}(&mut self, {taken})`)",
+                        "the receiver cannot be named by `{option} = ..`: it names a parameter that holds {holds}; take them as a parameter of `{}` and name it",
                         traced.function.sig.ident
                     )
                 } else {
