@@ -167,6 +167,16 @@ pub enum Parent<'a> {
     Context(Cow<'a, Context>),
 }
 
+impl Parent<'_> {
+    /// The explicit parent context, if one was given.
+    pub(crate) fn explicit(&self) -> Option<&Context> {
+        match self {
+            Parent::Current => None,
+            Parent::Context(context) => Some(context),
+        }
+    }
+}
+
 /// How the openers take what records a span's arguments: one type for every call
 /// site, so that each annotated function does not get a copy of them of its own
 /// (a dozen kilobytes of code each, generic over the expansion's closure). Called
@@ -428,6 +438,7 @@ impl Callsite {
         let counts = || self.counts_named(name);
         let timing = if annotated {
             crate::metrics::time_function(self.meta, &self.series)
+                .filter(|_| !CaptureRoute::takes(parent.explicit()))
         } else {
             None
         };

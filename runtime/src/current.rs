@@ -28,6 +28,11 @@ use std::panic::Location;
 /// }
 /// ```
 pub fn set_status(status: Status) {
+    // Nothing installed: no span of ours is current, and the caller's (an
+    // application's own provider) is not this call's to change.
+    if !crate::route::is_enabled() {
+        return;
+    }
     crate::thread_exit::map_current(|current| {
         crate::kept::set_explicit(&current.span(), status);
     });
@@ -55,6 +60,9 @@ static IN_SPAN_META: SpanMeta = SpanMeta {
 /// Runs `body` in a child span named `name`, for a block that deserves its own span
 /// inside an instrumented function. The span records where it was opened
 /// (`code.file.path`, `code.line.number`), and a panic in `body` as `#[traced]` does.
+/// Its name is not checked as `#[traced(name = ..)]`'s is, when compiling: keep it
+/// a constant of low cardinality, neither empty nor longer than 255 bytes, with no
+/// control character.
 ///
 /// ```
 /// #[otel_traced::traced]
@@ -91,7 +99,8 @@ pub fn in_span<R>(name: &'static str, body: impl FnOnce() -> R) -> R {
 /// ```
 #[track_caller]
 pub fn in_span_async<F: IntoFuture>(name: &'static str, future: F) -> Instrumented<F::IntoFuture> {
-    Instrumented::new(open_in_span(name, CallKind::Future), future.into_future())
+    let future = future.into_future();
+    Instrumented::new(open_in_span(name, CallKind::Future), future)
 }
 
 #[track_caller]
@@ -110,6 +119,10 @@ fn open_in_span(name: &'static str, call: CallKind) -> crate::span::ActiveSpan {
 /// so it must not change what the call does; what was recorded before it stays.
 #[doc(hidden)]
 pub fn record_current(record: impl FnOnce(&mut Attributes<'_>)) {
+    // As `set_status`: nothing installed, no span of ours to record into.
+    if !crate::route::is_enabled() {
+        return;
+    }
     // A clone rather than a borrow of the current context: `record` is user code and
     // may itself enter spans.
     let Some(current) = crate::thread_exit::current() else {
@@ -128,6 +141,9 @@ pub fn record_current(record: impl FnOnce(&mut Attributes<'_>)) {
 /// the span is recording (a panic in them contained, as [`record_current`]'s).
 #[doc(hidden)]
 pub fn add_event_current(name: &'static str, record: impl FnOnce(&mut Attributes<'_>)) {
+    if !crate::route::is_enabled() {
+        return;
+    }
     let Some(current) = crate::thread_exit::current() else {
         return;
     };

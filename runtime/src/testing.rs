@@ -193,7 +193,11 @@ impl OpenCapture {
             let settling = Arc::clone(&settling);
             move || settling.changed()
         });
-        let context = Context::new().with_value(carried_route);
+        // The caller's baggage and values stay (the call runs as it would outside
+        // the capture); not its span: the capture's calls start traces of its own.
+        let context = crate::thread_exit::map_current(crate::callsite::root_context)
+            .unwrap_or_default()
+            .with_value(carried_route);
         let capture = OpenCapture {
             route,
             recorded,

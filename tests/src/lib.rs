@@ -7,8 +7,12 @@ pub mod shop_proto;
 
 use otel_traced::opentelemetry::trace::{Link, SpanKind, TraceId, TraceState};
 use otel_traced::opentelemetry::{Context, KeyValue, Value};
-use otel_traced::sdk::trace::{SamplingDecision, SamplingResult, ShouldSample, SpanData};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use otel_traced::sdk::error::OTelSdkResult;
+use otel_traced::sdk::trace::{
+    SamplingDecision, SamplingResult, ShouldSample, Span, SpanData, SpanProcessor,
+};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 /// The variable that tells a test it runs in the child process
 /// [`passes_in_a_child_process`] started.
@@ -196,5 +200,22 @@ impl ShouldSample for SamplesByName {
             attributes: Vec::new(),
             trace_state: TraceState::NONE,
         }
+    }
+}
+
+/// An application's own span processor, keeping every span that ends.
+#[derive(Debug, Clone, Default)]
+pub struct Kept(pub Arc<Mutex<Vec<SpanData>>>);
+
+impl SpanProcessor for Kept {
+    fn on_start(&self, _span: &mut Span, _context: &Context) {}
+    fn on_end(&self, span: SpanData) {
+        self.0.lock().unwrap().push(span);
+    }
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+        Ok(())
     }
 }

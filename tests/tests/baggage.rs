@@ -255,6 +255,26 @@ fn a_key_set_baggage_left_out_does_not_travel_on_in_a_forwarded_header() {
     assert_eq!(forwarded(&"new").as_deref(), Some("tenant=new"));
 }
 
+#[traced(baggage(tenant))]
+fn tenant_now() -> Option<String> {
+    baggage::get("tenant")
+}
+
+#[test]
+fn a_capture_keeps_the_callers_baggage() {
+    use otel_traced::opentelemetry::baggage::BaggageExt as _;
+    let _tenant = otel_traced::opentelemetry::Context::current_with_baggage([
+        otel_traced::opentelemetry::KeyValue::new("tenant", "acme"),
+    ])
+    .attach();
+    let captured = capture(tenant_now);
+    assert_eq!(captured.output().as_deref(), Some("acme"));
+    assert_eq!(
+        attribute(&captured.spans()[0], "tenant"),
+        Some(&string("acme"))
+    );
+}
+
 #[test]
 fn the_w3c_limit_of_64_entries_holds() {
     let many: Vec<(String, String)> = (0..70).map(|i| (format!("k{i}"), "v".to_owned())).collect();

@@ -333,3 +333,29 @@ async fn in_span_async_is_the_parent_of_what_an_async_block_calls() {
     assert_eq!(loads[0].parent_span_id, before.parent_span_id);
     assert_child_of(loads[1], inside);
 }
+
+/// A future whose making takes work (a request built, signed): made when
+/// `into_future` runs, which notes when it was done.
+struct Signed(std::sync::Arc<std::sync::Mutex<Option<std::time::SystemTime>>>);
+
+impl std::future::IntoFuture for Signed {
+    type Output = u32;
+    type IntoFuture = std::future::Ready<u32>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        *self.0.lock().unwrap() = Some(std::time::SystemTime::now());
+        std::future::ready(1)
+    }
+}
+
+#[tokio::test]
+async fn in_span_async_makes_the_future_before_its_span_opens() {
+    let made = std::sync::Arc::default();
+    let signed = Signed(std::sync::Arc::clone(&made));
+    let captured = capture_async(async { in_span_async("send", signed).await }).await;
+    assert_eq!(*captured.output(), 1);
+    let made = made.lock().unwrap().expect("made");
+    let send = captured.find("send").unwrap();
+    assert!(send.start_time >= made, "the making is the caller's");
+}

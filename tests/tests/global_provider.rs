@@ -11,22 +11,7 @@ use otel_traced::{Guard, InitError, traced};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// The application's own processor, keeping what ends.
-#[derive(Debug, Clone, Default)]
-struct Kept(Arc<Mutex<Vec<SpanData>>>);
-
-impl SpanProcessor for Kept {
-    fn on_start(&self, _span: &mut Span, _context: &Context) {}
-    fn on_end(&self, span: SpanData) {
-        self.0.lock().unwrap().push(span);
-    }
-    fn force_flush(&self) -> OTelSdkResult {
-        Ok(())
-    }
-    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
-        Ok(())
-    }
-}
+use otel_traced_tests::Kept;
 
 #[traced]
 fn outer(order_id: u64) {

@@ -526,6 +526,31 @@ fn function_and_boundary_histograms_count_every_call_even_unsampled() {
 }
 
 #[test]
+fn a_tests_capture_keeps_its_calls_out_of_the_installed_metrics() {
+    let _turn = turn();
+    let receiver = Receiver::start(Transport::Grpc);
+    let guard = install(&receiver, "grpc", &[]);
+    let request = http::Request::get("http://shop.test/users/7")
+        .body(())
+        .expect("a request");
+    let _ = charge(1);
+    let _ = get_user(&request, 1);
+    // Another test's capture, running meanwhile in the same process.
+    let captured = otel_traced::testing::capture(|| {
+        let _ = charge(2);
+        let _ = get_user(&request, 2);
+    });
+    assert_eq!(captured.spans().len(), 2, "the capture's own");
+    guard.shutdown().expect("a clean shutdown");
+    let (_, functions) = histogram(&receiver, "otel_traced.function.duration");
+    let charge_fn = "metrics_export::charge";
+    assert_eq!(count(&functions, &[("code.function.name", charge_fn)]), 1);
+    let (_, http) = histogram(&receiver, "http.server.request.duration");
+    let calls: u64 = http.iter().map(|(_, point)| point.count).sum();
+    assert_eq!(calls, 1);
+}
+
+#[test]
 fn every_function_is_measured_when_the_variable_says_so_over_http() {
     let _turn = turn();
     let receiver = Receiver::start(Transport::Http);

@@ -91,3 +91,33 @@ fn a_synchronous_call_runs_as_the_bare_function() {
         Some("left as it was")
     );
 }
+
+#[traced]
+fn lookup(id: u64) -> Option<u64> {
+    otel_traced::record!(cache.hit = true);
+    otel_traced::event!("looked up", lookup.id = id);
+    otel_traced::set_status(otel_traced::opentelemetry::trace::Status::error(
+        "not found",
+    ));
+    None
+}
+
+#[test]
+fn nothing_installed_the_callers_own_span_is_left_alone() {
+    use otel_traced::opentelemetry::trace::{Status, Tracer as _, TracerProvider as _};
+    // An application's own provider, not given to otel-traced.
+    let kept = otel_traced_tests::Kept::default();
+    let provider = otel_traced::sdk::trace::SdkTracerProvider::builder()
+        .with_span_processor(kept.clone())
+        .build();
+    provider
+        .tracer("app")
+        .in_span("handler", |_| assert_eq!(lookup(7), None));
+    let spans = kept.0.lock().unwrap().clone();
+    let [handler] = &spans[..] else {
+        panic!("the handler's span alone: {spans:#?}");
+    };
+    assert_eq!(handler.status, Status::Unset);
+    assert!(handler.attributes.is_empty(), "{:?}", handler.attributes);
+    assert!(handler.events.is_empty());
+}
