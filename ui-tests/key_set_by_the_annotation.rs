@@ -37,11 +37,9 @@ fn poll() -> Vec<std::collections::HashMap<String, String>> {
     Vec::new()
 }
 
-/// Items of a `Result` written through an alias: `Err` items record their type.
-type Fetched = Result<u8, String>;
-
+/// A boxed stream of `Result`s: its `Err` items record their type.
 #[traced(attrs(error.type = "none"))]
-fn fetched() -> std::pin::Pin<Box<dyn futures::Stream<Item = Fetched> + Send>> {
+fn fetched() -> std::pin::Pin<Box<dyn futures::Stream<Item = Result<u8, String>> + Send>> {
     Box::pin(futures::stream::iter([Ok(1)]))
 }
 

@@ -970,19 +970,6 @@ fn item_of<'a>(bounds: impl IntoIterator<Item = &'a syn::TypeParamBound> + Clone
         .or_else(|| try_output(bounds, "TryStream").flatten())
 }
 
-/// Whether a value of type `ty` may be a `Result`: one written so, or through an
-/// alias (`EchoResult<T>`), or a type not seen here; not a type of the standard
-/// library's of another name, a primitive, a reference, tuple, array or slice.
-pub(crate) fn may_be_result(ty: &Type) -> bool {
-    match peeled(ty) {
-        Type::Path(path) => path.path.segments.last().is_none_or(|last| {
-            last.ident == "Result" || !crate::std_types::is_std_type(&last.ident)
-        }),
-        Type::Reference(_) | Type::Tuple(_) | Type::Array(_) | Type::Slice(_) => false,
-        _ => true,
-    }
-}
-
 /// `T` of the `futures` crate's boxed aliases named in `names`, written as that
 /// crate writes them: `BoxFuture<'a, T>` (a pinned box whose output is `T`),
 /// `BoxStream<'a, T>`, their `Local` twins. Other aliases of these names

@@ -167,16 +167,6 @@ pub enum Parent<'a> {
     Context(Cow<'a, Context>),
 }
 
-impl Parent<'_> {
-    /// The explicit parent context, if one was given.
-    pub(crate) fn explicit(&self) -> Option<&Context> {
-        match self {
-            Parent::Current => None,
-            Parent::Context(context) => Some(context),
-        }
-    }
-}
-
 /// How the openers take what records a span's arguments: one type for every call
 /// site, so that each annotated function does not get a copy of them of its own
 /// (a dozen kilobytes of code each, generic over the expansion's closure). Called
@@ -438,7 +428,6 @@ impl Callsite {
         let counts = || self.counts_named(name);
         let timing = if annotated {
             crate::metrics::time_function(self.meta, &self.series)
-                .filter(|_| !CaptureRoute::takes(parent.explicit()))
         } else {
             None
         };
@@ -509,6 +498,13 @@ impl Callsite {
             }
             &parent
         };
+        // A call a test's capture takes (as the tracers decide below) is measured
+        // in no installed metrics, as its span goes to no installed pipeline.
+        if let Some(tally) = &mut tally
+            && CaptureRoute::takes(decided_under)
+        {
+            tally.forget_timing();
+        }
         // Worked on in place: the SDK span is large, and each move copies it.
         let open = || self.tracers.open(|| self.scope(), proposal, decided_under);
         let mut opened = match counts {

@@ -518,15 +518,11 @@ impl CaptureRoute {
             .or_else(|| crate::thread_exit::map_current(Self::open_in).flatten())
     }
 
-    /// Whether a call under `parent` (the current context for `None`) belongs to
-    /// a running capture: what it measures then stays out of the metrics the
-    /// process installed, as its spans and exceptions do.
-    pub(crate) fn takes(parent: Option<&Context>) -> bool {
-        captures_active()
-            && match parent {
-                Some(parent) => Self::for_parent(parent).is_some(),
-                None => Self::holds_current(),
-            }
+    /// Whether a span decided under `parent` goes to a running capture (as
+    /// [`TracerCache::open`] routes it): what its call measures then stays out of
+    /// the metrics the process installed, as its span and exceptions do.
+    pub(crate) fn takes(parent: &Context) -> bool {
+        captures_active() && Self::for_parent(parent).is_some()
     }
 
     /// Whether the current context is a running capture's (what its calls record

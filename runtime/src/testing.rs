@@ -32,6 +32,7 @@ use crate::processor::{ExportLimits, settle_attributes};
 use crate::render::{Style, render_trees};
 use crate::route::{CaptureRoute, Carried, lock};
 use opentelemetry::Context;
+use opentelemetry::baggage::BaggageExt as _;
 use opentelemetry::context::FutureExt as _;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{Sampler, ShouldSample, Span, SpanData, SpanProcessor};
@@ -193,11 +194,20 @@ impl OpenCapture {
             let settling = Arc::clone(&settling);
             move || settling.changed()
         });
-        // The caller's baggage and values stay (the call runs as it would outside
-        // the capture); not its span: the capture's calls start traces of its own.
-        let context = crate::thread_exit::map_current(crate::callsite::root_context)
-            .unwrap_or_default()
-            .with_value(carried_route);
+        // The caller's baggage stays (the call runs as it would outside the
+        // capture), with the mark that it left a key out; not its span (the
+        // capture's calls start traces of their own), nor a suppression (the
+        // capture records what it runs).
+        let context = crate::thread_exit::map_current(|current| {
+            let context =
+                Context::new().with_baggage(crate::baggage::copied(current.baggage(), |_| true));
+            match current.get::<crate::baggage::KeysLeftOut>() {
+                Some(_) => context.with_value(crate::baggage::KeysLeftOut),
+                None => context,
+            }
+        })
+        .unwrap_or_default()
+        .with_value(carried_route);
         let capture = OpenCapture {
             route,
             recorded,

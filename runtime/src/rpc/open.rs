@@ -142,7 +142,7 @@ impl Callsite {
             return ActiveSpan::passthrough(parent);
         }
         let target = target_of(|| carrier.target());
-        let start = self.boundary_start(rpc, &target, None, links(), measured, Some(&parent));
+        let start = self.boundary_start(rpc, &target, None, links(), measured);
         self.start_under(start, parent, call, record)
     }
 
@@ -167,14 +167,7 @@ impl Callsite {
             return ActiveSpan::disabled();
         }
         let target = target_of(|| carrier.target());
-        let start = self.boundary_start(
-            rpc,
-            &target,
-            server,
-            links(),
-            Measured::Here,
-            parent.explicit(),
-        );
+        let start = self.boundary_start(rpc, &target, server, links(), Measured::Here);
         let record = &mut record_once(record);
         self.start_enabled(start, parent, call, Attach::Explicit, record)
     }
@@ -215,7 +208,6 @@ impl Callsite {
             server,
             links,
             Measured::Here,
-            Some(&parent),
         );
         self.start_under(start, parent, call, &mut record_once(record))
     }
@@ -246,7 +238,6 @@ impl Callsite {
             server,
             links(),
             Measured::Here,
-            parent.explicit(),
         );
         let record = &mut record_once(record);
         self.start_enabled(start, parent, call, Attach::Explicit, record)
@@ -277,8 +268,7 @@ impl Callsite {
 
     /// The start of a boundary span: its name by the conventions, the attributes
     /// samplers see, its links, and its tally (its duration is measured from here,
-    /// unless a layer measures the call, or the call belongs to a test's capture,
-    /// under `parent`: the current context for `None`).
+    /// unless a layer measures the call).
     fn boundary_start(
         &'static self,
         rpc: &RpcMeta,
@@ -286,12 +276,10 @@ impl Callsite {
         server: Option<&str>,
         links: Vec<Link>,
         measured: Measured,
-        parent: Option<&Context>,
     ) -> SpanStart {
         let attributes = attributes(rpc, target, server);
         let timing = match measured {
-            Measured::Here => crate::metrics::time_boundary(rpc, &attributes)
-                .filter(|_| !crate::route::CaptureRoute::takes(parent)),
+            Measured::Here => crate::metrics::time_boundary(rpc, &attributes),
             Measured::ByLayer => None,
         };
         let name = span_name(rpc, target);
