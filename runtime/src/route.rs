@@ -521,8 +521,16 @@ impl CaptureRoute {
     /// Whether a span decided under `parent` goes to a running capture (as
     /// [`TracerCache::open`] routes it): what its call measures then stays out of
     /// the metrics the process installed, as its span and exceptions do.
+    #[inline]
     pub(crate) fn takes(parent: &Context) -> bool {
-        captures_active() && Self::for_parent(parent).is_some()
+        captures_active() && Self::found_for(parent)
+    }
+
+    /// Out of line: only tests run captures.
+    #[cold]
+    #[inline(never)]
+    fn found_for(parent: &Context) -> bool {
+        Self::for_parent(parent).is_some()
     }
 
     /// Whether the current context is a running capture's (what its calls record
