@@ -37,11 +37,18 @@ fn poll() -> Vec<std::collections::HashMap<String, String>> {
     Vec::new()
 }
 
-/// A boxed stream of `Result`s: its `Err` items record their type.
+/// A boxed stream of `Result`s written through an alias: its `Err` items record
+/// their type.
+type Fetched = Result<u8, String>;
+
 #[traced(attrs(error.type = "none"))]
-fn fetched() -> std::pin::Pin<Box<dyn futures::Stream<Item = Result<u8, String>> + Send>> {
+fn fetched() -> std::pin::Pin<Box<dyn futures::Stream<Item = Fetched> + Send>> {
     Box::pin(futures::stream::iter([Ok(1)]))
 }
+
+/// A server reading a header map, which tells no method: `_OTHER` names it.
+#[traced_rpc(http, carrier = headers, attrs(http.request.method = "GET"))]
+fn served_headers(headers: &http::HeaderMap) {}
 
 #[traced_rpc(client, service = "shop.v1.Inventory", server = "inventory:50051", attrs(server.address = "stock"))]
 fn reserve_remote(request: &mut tonic::Request<()>) {}

@@ -962,6 +962,20 @@ pub(crate) fn written_stream_item(returned: &Type) -> Option<Type> {
         .or_else(|| boxed_alias(returned, &["BoxStream", "LocalBoxStream"]).cloned())
 }
 
+/// Whether a value of type `ty` may be a `Result`: one written so, or through an
+/// alias (`EchoResult<T>`), or a type not seen here (the runtime reads the type,
+/// not its name); not a type of the standard library's of another name, a
+/// primitive, a reference, tuple, array or slice.
+pub(crate) fn may_be_result(ty: &Type) -> bool {
+    match peeled(ty) {
+        Type::Path(path) => path.path.segments.last().is_none_or(|last| {
+            last.ident == "Result" || !crate::std_types::is_std_type(&last.ident)
+        }),
+        Type::Reference(_) | Type::Tuple(_) | Type::Array(_) | Type::Slice(_) => false,
+        _ => true,
+    }
+}
+
 /// The `Item` of a stream's bounds (`Stream<Item = T>`, `TryStream<Ok, Error>`).
 fn item_of<'a>(bounds: impl IntoIterator<Item = &'a syn::TypeParamBound> + Clone) -> Option<Type> {
     STREAMS

@@ -455,7 +455,7 @@ fn owned_keys(traced: &TracedFn, boundary: Option<&Boundary>) -> Vec<(&'static s
         (crate::parse::Shape::ReturnsStream { .. }, syn::ReturnType::Type(_, returned)) => {
             crate::parse::written_stream_item(returned)
                 .as_ref()
-                .is_none_or(crate::parse::is_result)
+                .is_none_or(crate::parse::may_be_result)
         }
         _ => false,
     };
@@ -487,12 +487,12 @@ fn owned_keys(traced: &TracedFn, boundary: Option<&Boundary>) -> Vec<(&'static s
     let keys: &[&'static str] = match &boundary.protocol {
         Protocol::Http { route, template } => {
             owned.push(("http.response.status_code", REPLY));
-            // A header map tells neither: the application may record them.
-            if carrier_is_request(traced, boundary) {
-                owned.push(("http.request.method", REQUEST));
-                if boundary.side == Side::Server {
-                    owned.push(("url.scheme", REQUEST));
-                }
+            // Also from a header map, which tells no method (`_OTHER`, the span
+            // named `HTTP`): a value declared would contradict the name and the
+            // metric. Take the request where the method is to be recorded.
+            owned.push(("http.request.method", REQUEST));
+            if boundary.side == Side::Server {
+                owned.push(("url.scheme", REQUEST));
             }
             match (boundary.side, route, template) {
                 (Side::Server, Some(_), _) => &["http.route"],
@@ -530,47 +530,12 @@ fn owned_keys(traced: &TracedFn, boundary: Option<&Boundary>) -> Vec<(&'static s
     owned
 }
 
-/// The keys `server = ..` sets: `server.address`, and `server.port` unless a
-/// literal names no port (`"kafka-1"`, `"unix:///run/sock"`).
+/// The keys `server = ..` sets: the server's address and port (a port its
+/// scheme defaults, too).
 fn server_keys(boundary: &Boundary) -> impl Iterator<Item = &'static str> {
-    let (address, port) = match &boundary.server {
-        None => (false, false),
-        Some(syn::Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Str(literal),
-            ..
-        })) => {
-            let server = literal.value();
-            let port = server.rsplit_once(':').is_some_and(|(_, port)| {
-                !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit())
-            });
-            (true, port)
-        }
-        Some(_) => (true, true),
-    };
-    [("server.address", address), ("server.port", port)]
+    ["server.address", "server.port"]
         .into_iter()
-        .filter_map(|(key, set)| set.then_some(key))
-}
-
-/// Whether a boundary's carrier is a request (`..Request<..>`, or a bare
-/// `Request`), which tells the method and the scheme, not a header map.
-fn carrier_is_request(traced: &TracedFn, boundary: &Boundary) -> bool {
-    let Some(carrier) = &boundary.carrier else {
-        return false;
-    };
-    let Some(param) = traced
-        .params
-        .iter()
-        .find(|param| param.ident.as_ref() == Some(&carrier.ident))
-    else {
-        return false;
-    };
-    let mut ty = crate::parse::peeled(&param.ty);
-    while let syn::Type::Reference(reference) = ty {
-        ty = crate::parse::peeled(&reference.elem);
-    }
-    matches!(ty, syn::Type::Path(path)
-        if path.path.segments.last().is_some_and(|last| last.ident == "Request"))
+        .filter(|_| boundary.server.is_some())
 }
 
 /// The options whose values are evaluated lazily ([`lazy::check_lazy_value`]):

@@ -50,7 +50,10 @@ pub(super) fn open_span(
     // up adds one more: `otel_traced.cancelled`.)
     let stream = match traced.shape {
         Shape::ReturnsStream { .. } => {
-            let may_fail = traced.yielded.as_ref().is_none_or(crate::parse::is_result);
+            let may_fail = traced
+                .yielded
+                .as_ref()
+                .is_none_or(crate::parse::may_be_result);
             // (A boundary's `error.type` has its room already.)
             1 + usize::from(may_fail && !traced.records_err && boundary.is_none())
         }
