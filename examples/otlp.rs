@@ -23,7 +23,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("OTEL_SERVICE_NAME", "shop"),
     ]
     .map(|(name, value)| (name.to_owned(), value.to_owned()));
-    // A variable of ours that is not UTF-8 is an error, not a variable left unset.
+    // An `OTEL_*` variable that is not UTF-8 is an error here, not one left unset
+    // (also one of another SDK's, which `init()` would leave alone).
     let mut environment = Vec::new();
     for (name, value) in std::env::vars_os() {
         let Some(name) = name.to_str().filter(|name| name.starts_with("OTEL_")) else {

@@ -10,7 +10,8 @@
 //! request's `traceparent`/`tracestate` (and `baggage`), it sends `POST url` with
 //! the JSON of `arguments` as body and the propagated headers, one client span
 //! (so one new parent id) per call, waits for each answer, then answers 200. A
-//! body that is not such an array is a 400.
+//! body that is not such an array, or that could not be read, is a 400; one over
+//! 1 MiB a 413.
 //!
 //! Extraction and injection follow W3C Trace Context Level 2 through otel-traced's
 //! own propagator (invalid `traceparent`: a new trace; invalid `tracestate`:
@@ -111,8 +112,15 @@ async fn serve() -> Result<(), String> {
 /// Continues the caller's trace and makes each call it asks for.
 #[traced_rpc(http, route = "/", carrier = request)]
 async fn echo(request: Request, client: HttpClient) -> StatusCode {
-    let Ok(body) = axum::body::to_bytes(request.into_body(), MAX_BODY).await else {
-        return StatusCode::PAYLOAD_TOO_LARGE;
+    let body = match axum::body::to_bytes(request.into_body(), MAX_BODY).await {
+        Ok(body) => body,
+        Err(error)
+            if std::error::Error::source(&error)
+                .is_some_and(|inner| inner.is::<http_body_util::LengthLimitError>()) =>
+        {
+            return StatusCode::PAYLOAD_TOO_LARGE;
+        }
+        Err(_) => return StatusCode::BAD_REQUEST,
     };
     let Ok(calls) = serde_json::from_slice::<Vec<Call>>(&body) else {
         return StatusCode::BAD_REQUEST;

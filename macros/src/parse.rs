@@ -107,6 +107,23 @@ pub(crate) struct TracedFn {
     pub returned_closure: Option<syn::TraitBound>,
 }
 
+impl TracedFn {
+    /// Whether the function returns a stream whose `Err` items are recorded: its
+    /// items may be a `Result` (written so, or through an alias or a type not seen
+    /// here), and `err = false` does not leave them unrecorded.
+    pub(crate) fn stream_may_fail(&self) -> bool {
+        let (Shape::ReturnsStream { .. }, syn::ReturnType::Type(_, returned)) =
+            (self.shape, &self.function.sig.output)
+        else {
+            return false;
+        };
+        !matches!(self.options.err, Some((false, _)))
+            && written_stream_item(returned)
+                .as_ref()
+                .is_none_or(may_be_result)
+    }
+}
+
 /// Parses the attribute's arguments and the function it is on, returning the
 /// function with the mistakes found so far (so that `check` adds its own and the
 /// user sees every mistake in one build). An item that is not a function is an
@@ -176,9 +193,6 @@ pub(crate) fn parse(
         }
         _ => None,
     };
-    if let Shape::ReturnsStream { .. } = shape {
-        reject_on_streams(&options, &mut errors);
-    }
     let recording_err = options.err.map(|(recording, _)| recording);
     // A gRPC or HTTP boundary's outcome is its reply, also in the `Err` of a
     // `Result` written through an alias (tonic's examples write `EchoResult<T>`): the
@@ -189,6 +203,9 @@ pub(crate) fn parse(
             .as_ref()
             .is_none_or(|protocol| protocol != "messaging")
     });
+    if let Shape::ReturnsStream { .. } = shape {
+        reject_on_streams(&options, replies, &mut errors);
+    }
     let result_like = recording_err == Some(true)
         || replies
         || produced
@@ -274,19 +291,26 @@ fn not_a_function(item: TokenStream, attribute: &str) -> syn::Error {
 }
 
 /// `ret` and `err` do not apply to a function returning a stream: its items are
-/// counted, not recorded, and each `Err` item is recorded as it is produced.
-fn reject_on_streams(options: &Options, errors: &mut Errors) {
+/// counted, not recorded, and each `Err` item is recorded as it is produced
+/// (unless `err = false`, but for a gRPC or HTTP stream, whose `Err` item is its
+/// reply).
+fn reject_on_streams(options: &Options, replies: bool, errors: &mut Errors) {
     if let Some(span) = options.ret {
         errors.push(syn::Error::new(
             span,
             "`ret` does not apply to a function returning a stream: its items are counted (`otel_traced.messages`), not recorded; remove `ret`",
         ));
     }
-    if let Some((_, span)) = options.err {
-        errors.push(syn::Error::new(
+    match options.err {
+        Some((true, span)) => errors.push(syn::Error::new(
             span,
-            "`err` does not apply to a function returning a stream: each `Err` item is recorded as the stream produces it; remove `err`",
-        ));
+            "`err` does not apply to a function returning a stream: each `Err` item is recorded as the stream produces it; remove `err` (`err = false` leaves them unrecorded)",
+        )),
+        Some((false, span)) if replies => errors.push(syn::Error::new(
+            span,
+            "`err = false` does not apply to a gRPC or HTTP stream: an `Err` item is the call's reply, its status; remove `err = false`",
+        )),
+        _ => {}
     }
 }
 

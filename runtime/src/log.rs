@@ -54,8 +54,11 @@ impl<L: Log> Log for TraceContextLogger<L> {
         if exported && record.args().as_str().is_none() {
             // Formatted once, for the export and `inner` alike: a value that can be
             // formatted only once (itertools' `format`) would panic the second
-            // time, and any other would be formatted twice.
-            let message = record.args().to_string();
+            // time, and any other would be formatted twice. A `Display` that
+            // fails leaves what it wrote, as a logger writing the record would
+            // (`to_string` would panic in the application's `log!` call).
+            let mut message = String::new();
+            let _ = std::fmt::Write::write_fmt(&mut message, *record.args());
             self.log_exported(
                 &record.to_builder().args(format_args!("{message}")).build(),
                 true,

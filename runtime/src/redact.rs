@@ -89,15 +89,54 @@ fn redacted_within(text: &str) -> String {
 /// leaves the URL, redacted as any other.
 fn without_cut_authority(text: &str) -> &str {
     match text.rfind("://") {
-        Some(at) if !text[at + 3..].contains(ends_authority) => &text[..scheme_start(text, at)],
+        Some(at) if authority_end(&text[at + 3..]).is_none() => &text[..scheme_start(text, at)],
         _ => text,
     }
+}
+
+/// Where the authority of a URL ends in `after`, the text after its `://`: at its
+/// path, query or fragment, or what ends a URL in prose; or, where what comes
+/// before reads as a user and a password (a port is digits), at the end of the
+/// host after the next `@` in the same word, as in a connection string whose
+/// password holds a `/`, `?` or `#` unencoded (`postgres://app:a/b@db/x`). None
+/// where the text may end inside it.
+fn authority_end(after: &str) -> Option<usize> {
+    let end = after.find(ends_authority);
+    let authority = &after[..end.unwrap_or(after.len())];
+    let reads_as_password = !authority.contains('@')
+        && !authority.starts_with('[')
+        && authority
+            .split_once(':')
+            .is_some_and(|(_, port)| !port.is_empty() && !port.bytes().all(|b| b.is_ascii_digit()));
+    let end = end?;
+    if !reads_as_password {
+        return Some(end);
+    }
+    let word = &after[end..];
+    let word = &word[..word.find(ends_word).unwrap_or(word.len())];
+    match word.find('@') {
+        Some(at) => {
+            let host = end + at + 1;
+            Some(
+                host + after[host..]
+                    .find(ends_authority)
+                    .unwrap_or(after.len() - host),
+            )
+        }
+        None if end + word.len() == after.len() => None,
+        None => Some(end),
+    }
+}
+
+/// Whether `c` ends a word of prose a URL stands in.
+fn ends_word(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '"' | '<' | '>' | '`')
 }
 
 /// Whether `c` ends a URL's authority: its path, query or fragment, or what ends
 /// a URL in prose.
 fn ends_authority(c: char) -> bool {
-    c.is_whitespace() || matches!(c, '/' | '?' | '#' | '"' | '<' | '>' | '`')
+    ends_word(c) || matches!(c, '/' | '?' | '#')
 }
 
 /// Where the scheme ending at `at` (its `://`) starts.
@@ -134,7 +173,7 @@ fn redacted_user_information(text: &str) -> Cow<'_, str> {
         // The authority runs to its path, query or fragment, or to what ends a
         // URL in prose, or to the scheme of another URL in a list
         // (`nats://a:4222,nats://user:pass@b:4222`).
-        let mut end = after.find(ends_authority).unwrap_or(after.len());
+        let mut end = authority_end(after).unwrap_or(after.len());
         if let Some(next) = after.find("://")
             && scheme_start(after, next) < end
         {
@@ -266,6 +305,12 @@ mod tests {
         );
         assert_eq!(exact.chars().count(), 2 * MAX_FORMATTED_CHARS);
         assert!(described(format_args!("{exact}")).ends_with(" https://api.example.com"));
+        // A cut after a password's `/` may be inside it too; a path's is not.
+        assert_eq!(super::without_cut_authority("x postgres://app:ab/c"), "x ");
+        assert_eq!(
+            super::without_cut_authority("x https://h:80/c"),
+            "x https://h:80/c"
+        );
     }
 
     #[test]
@@ -279,6 +324,20 @@ mod tests {
         assert_eq!(
             redacted_urls("two: http://[::1]:8080/a?sig=x and ftp://u@h"),
             "two: http://[::1]:8080/a?sig=REDACTED and ftp://REDACTED:REDACTED@h"
+        );
+        // A password holding a `/`, `?` or `#` unencoded, as connection strings
+        // are written; a path holding an `@` after a port, or after no password.
+        assert_eq!(
+            redacted_urls(
+                "bad DATABASE_URL postgres://app:ab/cd@db:5432/x, redis://:p#ss@cache:6379 or amqp://u:p?q@rabbit/vh"
+            ),
+            "bad DATABASE_URL postgres://REDACTED:REDACTED@db:5432/x, redis://REDACTED:REDACTED@cache:6379 or amqp://REDACTED:REDACTED@rabbit/vh"
+        );
+        assert_eq!(
+            redacted_urls(
+                "https://h:8080/users/@bob https://h/@ada nats://a:4222,nats://u:p/w@b:4222 ws://a:b/c"
+            ),
+            "https://h:8080/users/@bob https://h/@ada nats://a:4222,nats://REDACTED:REDACTED@b:4222 ws://a:b/c"
         );
         // A path with a parenthesis, a URL in another's query, a value ending a
         // sentence.

@@ -761,6 +761,28 @@ fn a_bridged_record_is_held_to_the_log_record_limits() {
     }
 }
 
+/// A value whose `Display` fails after writing part of it.
+struct FailsHalfway;
+
+impl std::fmt::Display for FailsHalfway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("half")?;
+        Err(std::fmt::Error)
+    }
+}
+
+#[test]
+fn a_record_whose_value_fails_to_format_is_exported_as_far_as_it_went() {
+    let (_turn, receiver, guard) = over_grpc(&[]);
+    log::warn!("written {FailsHalfway} and no further");
+    guard.shutdown().expect("everything exported");
+    let records = receiver.log_records();
+    assert!(
+        records.iter().any(|record| body(record) == "written half"),
+        "{records:#?}"
+    );
+}
+
 #[test]
 fn a_log_record_says_where_it_was_logged() {
     let (_turn, receiver, guard) = over_grpc(&[]);

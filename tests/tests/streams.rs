@@ -202,6 +202,26 @@ fn an_err_item_of_a_traced_stream_is_recorded_as_an_error() {
 
 impl std::error::Error for Corrupt {}
 
+#[traced(err = false)]
+fn expected_misses() -> impl Stream<Item = Result<u8, Corrupt>> {
+    stream::iter([Ok(1), Err(Corrupt), Ok(2)])
+}
+
+#[test]
+fn err_false_leaves_a_streams_err_items_unrecorded() {
+    let captured = capture(|| futures::executor::block_on(expected_misses().collect::<Vec<_>>()));
+    assert_eq!(captured.output().len(), 3);
+    let span = &captured.spans()[0];
+    assert_eq!(span.status, Status::Unset);
+    assert!(span.events.is_empty(), "{:?}", span.events);
+    assert_eq!(own_keys(span), ["otel_traced.messages"]);
+    assert_eq!(span.attributes.capacity(), 4, "no room for an error.type");
+    assert_eq!(
+        attribute(span, "otel_traced.messages"),
+        Some(&Value::I64(3))
+    );
+}
+
 /// A record cut short: an error whose description sorts before [`Corrupt`]'s.
 #[derive(Debug)]
 struct Cut;

@@ -1,5 +1,6 @@
 //! Keys the annotation does not set in a given case stay the application's:
-//! `error.type` on a stream of no `Result` or a messaging boundary without `err`,
+//! `error.type` on a stream of no `Result`, one under `err = false` or a
+//! messaging boundary without `err`,
 //! `server.address` on an HTTP client (its URL may name the server), `code.*`
 //! under `code = false`.
 #![deny(warnings)]
@@ -11,6 +12,11 @@ use std::pin::Pin;
 #[traced(attrs(error.type = "none"))]
 fn counts() -> Pin<Box<dyn futures::Stream<Item = u32> + Send>> {
     Box::pin(futures::stream::iter([1]))
+}
+
+#[traced(err = false, attrs(error.type = "none"))]
+fn tries() -> impl futures::Stream<Item = Result<u32, std::io::Error>> {
+    futures::stream::iter([Ok(1)])
 }
 
 #[traced_rpc(messaging, send, system = "kafka", destination = "orders", carrier = headers, attrs(error.type = "none"))]
@@ -28,6 +34,7 @@ fn located_by_hand() {}
 
 fn main() {
     drop(counts());
+    drop(tries());
     send(&mut HashMap::new());
     call(&mut http::Request::new(()));
     located_by_hand();

@@ -451,14 +451,7 @@ fn owned_keys(traced: &TracedFn, boundary: Option<&Boundary>) -> Vec<(&'static s
         owned.push(("return.value", "`ret` records the returned value there"));
     }
     // A `Result` recorded, a stream's `Err` items, a gRPC or HTTP reply's error.
-    let stream_may_fail = match (traced.shape, &traced.function.sig.output) {
-        (crate::parse::Shape::ReturnsStream { .. }, syn::ReturnType::Type(_, returned)) => {
-            crate::parse::written_stream_item(returned)
-                .as_ref()
-                .is_none_or(crate::parse::may_be_result)
-        }
-        _ => false,
-    };
+    let stream_may_fail = traced.stream_may_fail();
     let replies =
         boundary.is_some_and(|boundary| !matches!(boundary.protocol, Protocol::Messaging { .. }));
     if traced.records_err || stream_may_fail || replies {

@@ -142,20 +142,26 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
                 Some(_) => quote!(::std::option::Option::Some(&__OTEL_TRACED_RPC)),
                 None => quote!(::std::option::Option::None),
             };
+            // Each item as a message only, under `err = false`.
+            let item = if traced.stream_may_fail() {
+                quote! {{
+                    #[allow(unused_imports)]
+                    use #private::{
+                        ViaItemErrorReply as _, ViaItemReply as _, ViaItemStdError as _,
+                        ViaItemSharedErrorRef as _, ViaItemSendErrorRef as _,
+                        ViaItemSyncErrorRef as _, ViaItemErrorRef as _, ViaItemError as _, ViaItemDebug as _,
+                        ViaItemTypeName as _, ViaItem as _,
+                    };
+                    (&&&&&&&&&&&#private::ItemProbe(__otel_item)).__otel_item(__otel_handle, #rpc)
+                }}
+            } else {
+                quote!(#private::ViaItem::__otel_item(&#private::ItemProbe(__otel_item), __otel_handle, #rpc))
+            };
             let stream = quote! {
                 #private::InstrumentedStream::new(
                     __otel_span,
                     __otel_stream,
-                    |__otel_handle: &mut #private::SpanHandle, __otel_item| {
-                        #[allow(unused_imports)]
-                        use #private::{
-                            ViaItemErrorReply as _, ViaItemReply as _, ViaItemStdError as _,
-                            ViaItemSharedErrorRef as _, ViaItemSendErrorRef as _,
-                            ViaItemSyncErrorRef as _, ViaItemErrorRef as _, ViaItemError as _, ViaItemDebug as _,
-                            ViaItemTypeName as _, ViaItem as _,
-                        };
-                        (&&&&&&&&&&&#private::ItemProbe(__otel_item)).__otel_item(__otel_handle, #rpc)
-                    },
+                    |__otel_handle: &mut #private::SpanHandle, __otel_item| #item,
                     #rpc,
                 )
             };

@@ -49,13 +49,9 @@ pub(super) fn open_span(
     // `Err` items unless its items are known to be no `Result`. (Only a call given
     // up adds one more: `otel_traced.cancelled`.)
     let stream = match traced.shape {
+        // (A boundary's `error.type` has its room already.)
         Shape::ReturnsStream { .. } => {
-            let may_fail = traced
-                .yielded
-                .as_ref()
-                .is_none_or(crate::parse::may_be_result);
-            // (A boundary's `error.type` has its room already.)
-            1 + usize::from(may_fail && !traced.records_err && boundary.is_none())
+            1 + usize::from(traced.stream_may_fail() && !traced.records_err && boundary.is_none())
         }
         _ => 0,
     };
