@@ -775,6 +775,13 @@ impl ActiveSpan {
         }
     }
 
+    /// Whether the call ended (completed, or its panic recorded): what comes after
+    /// is not its outcome.
+    #[inline]
+    pub(crate) fn has_ended(&self) -> bool {
+        self.ended
+    }
+
     /// Whether a span is recorded and has not ended.
     #[inline]
     pub(crate) fn records(&self) -> bool {

@@ -101,6 +101,9 @@ impl<S: Stream, F: FnMut(&mut SpanHandle, &S::Item) -> Item> Stream for Instrume
         *this.concluded = concluded;
         let item = std::task::ready!(polled);
         let ends = match &item {
+            // An item after the call ended (its panic caught by the caller, who
+            // polls on; a gRPC status followed by more) is not its outcome.
+            Some(_) if this.span.has_ended() => false,
             Some(item) => {
                 *this.messages += 1;
                 let item = (this.inspect)(this.span.handle(), item);

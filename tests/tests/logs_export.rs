@@ -670,6 +670,32 @@ fn a_panic_after_a_call_ended_is_not_its_outcome() {
     }
 }
 
+/// A stream whose first item panics and whose second is an error.
+#[traced]
+fn faltering() -> impl futures::Stream<Item = Result<u8, OutOfStock>> {
+    futures::StreamExt::map(futures::stream::iter([1_u8, 2]), |n| match n {
+        1 => panic!("faltered"),
+        _ => Err(OutOfStock),
+    })
+}
+
+#[test]
+fn an_item_after_a_streams_call_ended_is_not_its_outcome() {
+    let (_turn, receiver, guard) = over_grpc(&[("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "logs")]);
+    let mut items = std::pin::pin!(faltering());
+    let first = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        futures::executor::block_on(futures::StreamExt::next(&mut items))
+    }));
+    assert!(first.is_err(), "the panic went on unwinding");
+    // The caller polls on after catching it.
+    let second = futures::executor::block_on(futures::StreamExt::next(&mut items));
+    assert!(matches!(second, Some(Err(OutOfStock))));
+    guard.shutdown().expect("everything exported");
+    let records = receiver.log_records();
+    let exceptions = exception_records(&records);
+    assert_eq!(exceptions.len(), 1, "the panic's only: {records:#?}");
+}
+
 #[test]
 fn no_exception_record_is_made_where_telemetry_is_suppressed() {
     let (_turn, receiver, guard) = over_grpc(&[("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "logs")]);

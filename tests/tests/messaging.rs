@@ -748,6 +748,23 @@ fn a_batch_links_each_creation_context_once_however_many_messages_carry_it() {
     }
 }
 
+#[test]
+fn links_past_the_limit_are_counted_as_dropped() {
+    let queue = Queue::default();
+    let captured = capture(|| {
+        for _ in 0..300 {
+            send_batch(&queue, vec![message("a mat")]);
+        }
+        let polled = poll_batch(&queue, 300);
+        process_batch(&polled)
+    });
+    for name in ["receive orders", "process orders"] {
+        let span = find(captured.spans(), name);
+        assert_eq!(span.links.len(), 128, "{name}: the limit");
+        assert_eq!(span.links.dropped_count, 172, "{name}");
+    }
+}
+
 /// A producer naming its brokers as Kafka's `bootstrap.servers` lists them.
 #[traced_rpc(messaging, send, system = "kafka", destination = "orders", server = "kafka-1:9093,kafka-2:9093", carrier = headers)]
 fn send_to_cluster(headers: &mut Headers) {
@@ -939,6 +956,13 @@ fn send_unwritable(headers: &mut Unwritable) -> u32 {
     7
 }
 
+/// A `create` asks its carrier for its target too.
+#[traced_rpc(messaging, create, system = "kafka", destination = "orders", carrier = headers)]
+fn create_unwritable(headers: &mut Unwritable) -> u32 {
+    let _ = headers;
+    8
+}
+
 #[test]
 fn a_message_whose_headers_panic_when_written_is_sent_as_it_would_be_uninstrumented() {
     let mut headers = Unwritable::default();
@@ -946,7 +970,10 @@ fn a_message_whose_headers_panic_when_written_is_sent_as_it_would_be_uninstrumen
     assert_eq!(*captured.output(), 7);
     let span = find(captured.spans(), "send orders");
     assert_eq!(span.status, Status::Unset);
-    assert!(headers.0.get_all("traceparent").is_empty());
+    let captured = capture(|| create_unwritable(&mut headers));
+    assert_eq!(*captured.output(), 8);
+    let span = find(captured.spans(), "create orders");
+    assert_eq!(span.status, Status::Unset);
 }
 
 /// A message counting how often its `traceparent` is read: once a creation

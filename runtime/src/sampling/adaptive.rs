@@ -100,9 +100,11 @@ impl AdaptiveSampler {
     }
 
     /// The interval the first calls and the error rate are counted over
-    /// (`OTEL_TRACED_SAMPLER_INTERVAL`, milliseconds, default 60 s).
+    /// (`OTEL_TRACED_SAMPLER_INTERVAL`, milliseconds, default 60 s): at least a
+    /// millisecond, as the variable takes it (a shorter one is a millisecond; each
+    /// reading of the clock would start another, its first calls sampled again).
     pub fn interval(mut self, interval: Duration) -> Self {
-        self.interval_ticks = ticks(interval).max(1);
+        self.interval_ticks = ticks(interval.max(Duration::from_millis(1)));
         self
     }
 
@@ -435,6 +437,15 @@ mod tests {
         fn advance(&self, seconds: u64) {
             self.clock
                 .fetch_add(ticks(Duration::from_secs(seconds)), Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn an_interval_is_at_least_a_millisecond() {
+        let millisecond = super::ticks(Duration::from_millis(1));
+        for shorter in [Duration::ZERO, Duration::from_nanos(1)] {
+            let sampler = AdaptiveSampler::new(0.1).interval(shorter);
+            assert_eq!(sampler.interval_ticks, millisecond, "{shorter:?}");
         }
     }
 
