@@ -26,8 +26,11 @@ fn empty_variable(request: http::Request<()>) {}
 #[traced_rpc(http, route = "/users/{id} ")]
 fn trailing_space(request: http::Request<()>) {}
 
-#[traced_rpc(client, http, template = "/users/{user-id}")]
-fn dash_in_variable(request: http::Request<()>) {}
+#[traced_rpc(client, http, template = "/users/{user id}")]
+fn space_in_variable(request: http::Request<()>) {}
+
+#[traced_rpc(client, http, template = "/users/{a/b}")]
+fn slash_in_variable(request: http::Request<()>) {}
 
 #[traced_rpc(http, route = r"/users/{:\d+}")]
 fn pattern_without_a_name(request: http::Request<()>) {}

@@ -13,6 +13,10 @@ fn process(headers: &HashMap<String, String>) {}
 #[traced_rpc(messaging, process, system = "nats", destination = "orders", carrier = headers)]
 fn process_nats(headers: &HashMap<String, String>) {}
 
+// Nor one written in capitals or with a dash.
+#[traced_rpc(messaging, process, system = "IBM-MQ", destination = "orders", carrier = headers)]
+fn process_ibm_mq(headers: &HashMap<String, String>) {}
+
 // Short names two edits from `jms` are no slips either.
 #[traced_rpc(messaging, process, system = "zmq", destination = "orders", carrier = headers)]
 fn process_zmq(headers: &HashMap<String, String>) {}

@@ -112,6 +112,14 @@ fn get_line(request: &http::Request<()>) -> http::StatusCode {
     http::StatusCode::OK
 }
 
+/// Any variable name a router takes, as OpenAPI writes them too; a brace of the
+/// path itself, doubled as axum's router reads it.
+#[traced_rpc(http, route = "/users/{user-id}/items/{item.id}/{{raw}}")]
+fn get_item(request: &http::Request<()>) -> http::StatusCode {
+    let _ = request;
+    http::StatusCode::OK
+}
+
 /// A URL template may hold a query, as the registry's own example does.
 #[traced_rpc(client, http, template = "/users?id={id}")]
 fn find_user(request: http::Request<()>) -> http::StatusCode {
@@ -161,6 +169,8 @@ fn main() {
     assert_eq!(get_line(&request), http::StatusCode::OK);
     let request = http::Request::get("http://users/users?id=7").body(()).unwrap();
     assert_eq!(find_user(request), http::StatusCode::OK);
+    let request = http::Request::get("/users/7/items/9/{raw}").body(()).unwrap();
+    assert_eq!(get_item(&request), http::StatusCode::OK);
     let _ = publish(HashMap::new(), "orders");
     messaging();
 }

@@ -303,19 +303,17 @@ fn refused_batch(traced: &TracedFn, rpc: &RpcOptions, operation: Operation) -> O
     })
 }
 
-/// `messaging.system`: a lowercase name such as `kafka` or `aws_sqs`.
+/// `messaging.system`: a name such as `kafka` or `aws_sqs`, or one of the
+/// application's own (the registry's list is open: `nats`, `ibm-mq`).
 fn check_system(system: &LitStr, errors: &mut Errors) -> Option<String> {
     let value = system.value();
-    let valid = !value.is_empty()
-        && value
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.');
+    let valid = !value.is_empty() && !value.chars().any(|c| c.is_whitespace() || c.is_control());
     if valid {
         return Some(value);
     }
     errors.push(syn::Error::new(
         system.span(),
-        format!("`{value}` is not a messaging system name: lowercase letters, digits, `_` and `.`, such as `kafka`, `rabbitmq` or `aws_sqs`"),
+        format!("`{value}` is not a messaging system name: one word, such as `kafka`, `rabbitmq` or `aws_sqs`"),
     ));
     None
 }

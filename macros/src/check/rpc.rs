@@ -472,14 +472,23 @@ fn check_path_template(path: &LitStr, template: Template, errors: &mut Errors) {
 }
 
 /// The template with each `{..}` variable written `{}`, or what is wrong with one.
+/// A `{{` or `}}` is a brace of the path itself, as axum's router (matchit) reads it.
 fn outside_variables(template: &str) -> Result<String, String> {
     let mut outside = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(open) = rest.find(['{', '}']) {
+        outside.push_str(&rest[..open]);
+        if let Some(escaped) = ["{{", "}}"]
+            .into_iter()
+            .find(|brace| rest[open..].starts_with(brace))
+        {
+            outside.push_str(&escaped[1..]);
+            rest = &rest[open + 2..];
+            continue;
+        }
         if rest[open..].starts_with('}') {
             return Err("a `}` closes nothing".to_owned());
         }
-        outside.push_str(&rest[..open]);
         outside.push_str("{}");
         let after = &rest[open + 1..];
         // The variable's own `}`, past those of its pattern (`{id:\d{3}}`).
@@ -505,7 +514,13 @@ fn outside_variables(template: &str) -> Result<String, String> {
             Some(_) => variable,
             None => variable.strip_prefix('*').unwrap_or(variable),
         };
-        if !is_identifier(name) {
+        // Any name a router takes (`{user-id}`, `{item.id}`, as OpenAPI writes
+        // them too), but none, or one holding what ends a path segment or a
+        // variable.
+        let names_a_variable = !name.is_empty()
+            && !name.contains(['/', '{', '}', '*', ':'])
+            && !name.contains(char::is_whitespace);
+        if !names_a_variable {
             return Err(format!("`{{{variable}}}` does not name a variable"));
         }
         rest = &after[close + 1..];
