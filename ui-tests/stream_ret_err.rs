@@ -22,4 +22,11 @@ fn watch(
     Box::pin(stream::iter([Ok(*request.get_ref())]))
 }
 
+#[traced_rpc(client, service = "shop.v1.Inventory", method = "Watch", server = "inventory:50051", err)]
+fn watch_err(
+    request: tonic::Request<u32>,
+) -> Pin<Box<dyn Stream<Item = Result<u32, tonic::Status>> + Send>> {
+    Box::pin(stream::iter([Ok(*request.get_ref())]))
+}
+
 fn main() {}

@@ -9,6 +9,10 @@ use std::collections::HashMap;
 #[traced_rpc(messaging, process, system = "kafak", destination = "orders", carrier = headers)]
 fn process(headers: &HashMap<String, String>) {}
 
+// A known one in other case.
+#[traced_rpc(messaging, process, system = "RabbitMQ", destination = "orders", carrier = headers)]
+fn process_rabbitmq(headers: &HashMap<String, String>) {}
+
 // One of the application's own, no near miss: nothing to say.
 #[traced_rpc(messaging, process, system = "nats", destination = "orders", carrier = headers)]
 fn process_nats(headers: &HashMap<String, String>) {}

@@ -304,7 +304,11 @@ fn reject_on_streams(options: &Options, replies: bool, errors: &mut Errors) {
     match options.err {
         Some((true, span)) => errors.push(syn::Error::new(
             span,
-            "`err` does not apply to a function returning a stream: each `Err` item is recorded as the stream produces it; remove `err` (`err = false` leaves them unrecorded)",
+            if replies {
+                "`err` does not apply to a function returning a stream: each `Err` item is recorded as the stream produces it (a gRPC or HTTP stream's as its reply); remove `err`"
+            } else {
+                "`err` does not apply to a function returning a stream: each `Err` item is recorded as the stream produces it; remove `err` (`err = false` leaves them unrecorded)"
+            },
         )),
         Some((false, span)) if replies => errors.push(syn::Error::new(
             span,

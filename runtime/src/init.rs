@@ -555,6 +555,7 @@ pub(crate) fn install(
     )?;
     let mut metrics =
         crate::metrics::Pipeline::start(&settings.metrics, custom_metrics, resource.clone())?;
+    let link_count_limit = settings.span_limits.max_links_per_span as usize;
     let (builder, sampler) = crate::sampling::provider_builder(Box::new(settings.sampler));
     let mut builder =
         builder
@@ -584,6 +585,7 @@ pub(crate) fn install(
     }
     // Only now: an `init()` refused above must not change the installed one's limit.
     crate::value::VALUE_LENGTH_LIMIT.install(settings.value_length_limit);
+    crate::rpc::LINK_COUNT_LIMIT.install(Some(link_count_limit));
     crate::rpc::LEGACY_RPC.install(settings.legacy_rpc);
     if let Some(metrics) = &mut metrics {
         metrics.install(settings.metrics.all_functions);
@@ -616,6 +618,7 @@ pub(crate) fn install(
 /// length limit, `rpc/dup`): the environment says them again.
 fn forget_installed_settings() {
     crate::value::VALUE_LENGTH_LIMIT.forget();
+    crate::rpc::LINK_COUNT_LIMIT.forget();
     crate::rpc::LEGACY_RPC.forget();
 }
 

@@ -384,8 +384,7 @@ impl<P: SpanProcessor> SpanProcessor for Accepted<P> {
         self.inner.on_start(span, context);
     }
 
-    fn on_end(&self, mut span: SpanData) {
-        give_back_room_of_cut_links(&mut span.links.links);
+    fn on_end(&self, span: SpanData) {
         self.inner.on_end(span);
         // Once queued or dropped (see `Counters::given`).
         self.counters.accept(1);
@@ -488,16 +487,6 @@ fn fingerprint(key: &str) -> u32 {
     let bytes = key.as_bytes();
     let edge = |byte: Option<&u8>| u32::from(byte.copied().unwrap_or(0));
     (bytes.len() as u32) << 16 | edge(bytes.first()) << 8 | edge(bytes.last())
-}
-
-/// Frees the room of links cut at the span's limit: the SDK truncates the links
-/// a span started with, keeping the room of every one (a batch `process` of
-/// 10 000 messages, a megabyte), which a queued span would hold until exported.
-#[inline]
-fn give_back_room_of_cut_links(links: &mut Vec<opentelemetry::trace::Link>) {
-    if links.capacity() > 2 * links.len().max(64) {
-        links.shrink_to_fit();
-    }
 }
 
 #[cfg(test)]
@@ -679,54 +668,6 @@ mod tests {
             self.0.lock().unwrap().extend(batch);
             Ok(())
         }
-    }
-
-    /// Keeps the spans that end.
-    #[derive(Debug, Default)]
-    struct KeepsEnded(Mutex<Vec<SpanData>>);
-
-    impl opentelemetry_sdk::trace::SpanProcessor for KeepsEnded {
-        fn on_start(&self, _: &mut opentelemetry_sdk::trace::Span, _: &opentelemetry::Context) {}
-        fn on_end(&self, span: SpanData) {
-            self.0.lock().unwrap().push(span);
-        }
-        fn force_flush(&self) -> OTelSdkResult {
-            Ok(())
-        }
-        fn shutdown_with_timeout(&self, _: Duration) -> OTelSdkResult {
-            Ok(())
-        }
-    }
-
-    #[test]
-    fn a_span_whose_links_were_cut_at_its_limit_is_queued_without_their_room() {
-        use opentelemetry::trace::{Link, SpanContext};
-        use opentelemetry_sdk::trace::SpanProcessor as _;
-        let accepted = super::Accepted {
-            inner: KeepsEnded::default(),
-            counters: Arc::default(),
-        };
-        // As the SDK cuts 10 000 links to the limit: room kept for all.
-        let mut links = Vec::with_capacity(10_000);
-        links.extend((0..128).map(|_| Link::with_context(SpanContext::empty_context())));
-        let mut span = crate::batches::tests::span("batch", 1);
-        span.links.links = links;
-        span.links.dropped_count = 9_872;
-        accepted.on_end(span);
-        let mut few = crate::batches::tests::span("few", 1);
-        few.links.links = Vec::with_capacity(8);
-        few.links
-            .links
-            .push(Link::with_context(SpanContext::empty_context()));
-        accepted.on_end(few);
-        let ended = accepted.inner.0.into_inner().unwrap();
-        assert_eq!(ended[0].links.links.len(), 128);
-        assert!(
-            ended[0].links.links.capacity() < 256,
-            "room for what is kept"
-        );
-        assert_eq!(ended[0].links.dropped_count, 9_872);
-        assert_eq!(ended[1].links.links.capacity(), 8, "left as it was");
     }
 
     #[test]

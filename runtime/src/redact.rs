@@ -103,17 +103,25 @@ fn without_cut_authority(text: &str) -> &str {
 fn authority_end(after: &str) -> Option<usize> {
     let end = after.find(ends_authority);
     let authority = &after[..end.unwrap_or(after.len())];
+    // An empty port reads as a password starting with what ends the authority
+    // (`redis://:#secret@cache`): URLs written with an empty port are rare.
     let reads_as_password = !authority.contains('@')
         && !authority.starts_with('[')
         && authority
             .split_once(':')
-            .is_some_and(|(_, port)| !port.is_empty() && !port.bytes().all(|b| b.is_ascii_digit()));
+            .is_some_and(|(_, port)| port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()));
     let end = end?;
     if !reads_as_password {
         return Some(end);
     }
+    // The word, up to another URL's `://` too: each URL's is looked at once.
     let word = &after[end..];
-    let word = &word[..word.find(ends_word).unwrap_or(word.len())];
+    let word = &word[..word
+        .find(ends_word)
+        .into_iter()
+        .chain(word.find("://"))
+        .min()
+        .unwrap_or(word.len())];
     match word.find('@') {
         Some(at) => {
             let host = end + at + 1;
@@ -332,6 +340,10 @@ mod tests {
                 "bad DATABASE_URL postgres://app:ab/cd@db:5432/x, redis://:p#ss@cache:6379 or amqp://u:p?q@rabbit/vh"
             ),
             "bad DATABASE_URL postgres://REDACTED:REDACTED@db:5432/x, redis://REDACTED:REDACTED@cache:6379 or amqp://REDACTED:REDACTED@rabbit/vh"
+        );
+        assert_eq!(
+            redacted_urls("redis://:#s3cret@cache:6379 http://h:/a"),
+            "redis://REDACTED:REDACTED@cache:6379 http://h:/a"
         );
         assert_eq!(
             redacted_urls(

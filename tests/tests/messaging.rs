@@ -765,6 +765,37 @@ fn links_past_the_limit_are_counted_as_dropped() {
     }
 }
 
+#[test]
+fn an_installed_pipeline_cuts_a_batchs_links_to_its_limit_and_counts_the_rest() {
+    use otel_traced_tests::receiver::{Receiver, Transport};
+    let _turn = otel_traced_tests::installing_turn();
+    let receiver = Receiver::start(Transport::Grpc);
+    let endpoint = receiver.endpoint();
+    let guard = otel_traced::Config::from_vars([
+        ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", endpoint.as_str()),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ("OTEL_SPAN_LINK_COUNT_LIMIT", "4"),
+    ])
+    .install()
+    .expect("OTLP configured");
+    let queue = Queue::default();
+    for _ in 0..10 {
+        send_batch(&queue, vec![message("a mat")]);
+    }
+    let polled = poll_batch(&queue, 10);
+    process_batch(&polled);
+    guard.shutdown().expect("everything exported");
+    let spans = receiver.spans();
+    for name in ["receive orders", "process orders"] {
+        let span = spans.iter().find(|span| span.name == name).expect(name);
+        assert_eq!(
+            (span.links.len(), span.dropped_links_count),
+            (4, 6),
+            "{name}"
+        );
+    }
+}
+
 /// A producer naming its brokers as Kafka's `bootstrap.servers` lists them.
 #[traced_rpc(messaging, send, system = "kafka", destination = "orders", server = "kafka-1:9093,kafka-2:9093", carrier = headers)]
 fn send_to_cluster(headers: &mut Headers) {

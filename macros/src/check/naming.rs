@@ -791,13 +791,18 @@ fn check_value(key: &str, attribute: &registry::Attribute, field: &Field, findin
 }
 
 /// `literal` as a value of the registry's enum `key` (a messaging boundary's
-/// `system`): a warning when it is a near miss of a known one (`kafak`,
-/// [`registry::near_miss`]). Values beyond the list are common there (an
-/// in-process queue, NATS), and the conventions keep it open.
+/// `system`): a warning when it is a known one in other case (`RabbitMQ`) or a
+/// near miss of one (`kafak`, [`registry::near_miss`]). Values beyond the list
+/// are common there (an in-process queue, NATS), and the conventions keep it open.
 pub(crate) fn check_known_value(key: &str, literal: &LitStr, findings: &mut Findings) {
     let value = literal.value();
     if let Lookup::Known(attribute) = registry::lookup(key)
-        && registry::near_miss(&value, attribute.values).is_some()
+        && !attribute.values.contains(&value.as_str())
+        && (attribute
+            .values
+            .iter()
+            .any(|known| known.eq_ignore_ascii_case(&value))
+            || registry::near_miss(&value, attribute.values).is_some())
     {
         warn_unknown_value(key, attribute, &value, literal.span(), findings);
     }

@@ -6,6 +6,7 @@
 
 use super::open::creation_link;
 use crate::propagation::{Extract, Inject};
+use crate::setting::InstalledSetting;
 use crate::span::{ActiveSpan, SpanHandle};
 use opentelemetry::trace::{Link, SpanId, TraceId};
 use opentelemetry::{KeyValue, Value};
@@ -99,6 +100,42 @@ pub fn batch_links<B: MessageBatch + ?Sized>(batch: &B) -> Vec<Link> {
         .filter_map(creation_link)
         .filter_map(|link| links.first(link))
         .collect()
+}
+
+/// The installed pipeline's limit of links a span keeps
+/// (`OTEL_SPAN_LINK_COUNT_LIMIT`); none known otherwise (an application's own
+/// provider, a capture), where the SDK cuts them.
+pub(crate) static LINK_COUNT_LIMIT: InstalledSetting<Option<usize>> =
+    InstalledSetting::new(|| None);
+
+/// Cuts `links` to `limit` (the installed one, [`LINK_COUNT_LIMIT`]), returning
+/// those cut, to be added once the span started ([`ActiveSpan::add_cut_links`]).
+/// The SDK cuts the links a span starts with to its limit, but keeps the room of
+/// every one (a batch `process` of 10 000 messages, a megabyte a span), which a
+/// queued span holds until it is exported; links added later past the limit are
+/// only counted.
+pub(crate) fn cut_to_link_limit(links: &mut Vec<Link>, limit: Option<usize>) -> Vec<Link> {
+    let Some(limit) = limit.filter(|limit| links.len() > *limit) else {
+        return Vec::new();
+    };
+    let cut = links.split_off(limit);
+    links.shrink_to_fit();
+    cut
+}
+
+impl ActiveSpan {
+    /// Adds the links [`cut_to_link_limit`] cut: the span's limit reached, each is
+    /// counted as dropped; under another limit (a capture's), kept up to it.
+    pub(crate) fn add_cut_links(&mut self, cut: Vec<Link>) {
+        if cut.is_empty() {
+            return;
+        }
+        self.handle().if_recording(|span| {
+            for link in cut {
+                span.add_link(link.span_context, link.attributes);
+            }
+        });
+    }
 }
 
 /// Links to creation contexts, each context once: a batch sent without `create`
@@ -349,6 +386,32 @@ impl ActiveSpan {
             } else {
                 self.inject_baggage(message);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cut_to_link_limit;
+    use opentelemetry::trace::{Link, SpanContext};
+
+    fn links(count: usize) -> Vec<Link> {
+        (0..count)
+            .map(|_| Link::with_context(SpanContext::empty_context()))
+            .collect()
+    }
+
+    #[test]
+    fn links_past_the_limit_are_cut_with_their_room() {
+        let mut kept = links(10_000);
+        let cut = cut_to_link_limit(&mut kept, Some(128));
+        assert_eq!((kept.len(), cut.len()), (128, 9_872));
+        assert_eq!(kept.capacity(), 128, "no room kept for those cut");
+        // Within the limit, or with none known, nothing is cut.
+        for limit in [Some(128), None] {
+            let mut kept = links(128);
+            assert!(cut_to_link_limit(&mut kept, limit).is_empty());
+            assert_eq!(kept.len(), 128);
         }
     }
 }

@@ -17,6 +17,7 @@ use std::borrow::Cow;
 
 pub use batch::{MessageBatch, ReceivedMessage, ReceivedMessages};
 // The expansion's helpers, reached through `__private`.
+pub(crate) use batch::LINK_COUNT_LIMIT;
 #[doc(hidden)]
 pub use batch::{BATCH_MESSAGE_COUNT, batch_creation, batch_len, batch_links, message_count};
 #[cfg(feature = "http")]

@@ -232,15 +232,21 @@ impl Callsite {
         if !crate::route::is_enabled() || !crate::thread_exit::context_reachable() {
             return ActiveSpan::disabled();
         }
+        // A batch's links, one to each message's creation context, are cut here
+        // rather than by the SDK, which would keep the room of all.
+        let mut links = links();
+        let cut = super::batch::cut_to_link_limit(&mut links, super::LINK_COUNT_LIMIT.get());
         let start = self.boundary_start(
             rpc,
             &RequestTarget::default(),
             server,
-            links(),
+            links,
             Measured::Here,
         );
         let record = &mut record_once(record);
-        self.start_enabled(start, parent, call, Attach::Explicit, record)
+        let mut span = self.start_enabled(start, parent, call, Attach::Explicit, record);
+        span.add_cut_links(cut);
+        span
     }
 
     /// Starts a span under `parent`, a context read from a request or a message,
