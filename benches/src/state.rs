@@ -134,7 +134,10 @@ impl PushMetricExporter for NoopMetrics {
 pub fn install_traced(sampler: Sampler, metrics: bool) -> otel_traced::Guard {
     let config = otel_traced::Config::from_vars(std::iter::empty::<(String, String)>())
         .span_exporter(NoopExporter)
-        .sampler(sampler);
+        .sampler(sampler)
+        .max_queue_size(MAX_QUEUE_SIZE)
+        .max_export_batch_size(MAX_EXPORT_BATCH_SIZE)
+        .scheduled_delay(SCHEDULED_DELAY);
     let config = if metrics {
         config.metric_exporter(NoopMetrics)
     } else {
