@@ -17,4 +17,9 @@ fn reserved(otel: u32) {}
 #[traced]
 fn another_script(#[attr] 数量: u32) {}
 
+// A pointer is never recorded: its name is no key, and nothing is said of it
+// (`eventId` is).
+#[traced]
+extern "C" fn on_event(userData: *mut u8, onDone: &extern "C" fn(u32), eventId: u32) {}
+
 fn main() {}

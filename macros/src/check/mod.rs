@@ -531,6 +531,17 @@ fn server_keys(boundary: &Boundary) -> impl Iterator<Item = &'static str> {
         .filter(|_| boundary.server.is_some())
 }
 
+/// Whether a parameter of type `ty` is never recorded, whatever it points to: a
+/// raw or function pointer (an `extern "C"` callback's `userData: *mut c_void`),
+/// also behind a reference. Its name is then no key to check.
+fn never_a_value(ty: &syn::Type) -> bool {
+    match crate::parse::peeled(ty) {
+        syn::Type::Ptr(_) | syn::Type::BareFn(_) => true,
+        syn::Type::Reference(reference) => never_a_value(&reference.elem),
+        _ => false,
+    }
+}
+
 /// The options whose values are evaluated lazily ([`lazy::check_lazy_value`]):
 /// `parent` and `server` only where the boundary takes them (where it does not,
 /// that is said already, and once).
@@ -653,7 +664,9 @@ fn plan_recording(
                 {
                     continue;
                 }
-                naming::check_parameter_key(&Key::new(name.clone(), param.span), findings);
+                if !never_a_value(&param.ty) {
+                    naming::check_parameter_key(&Key::new(name.clone(), param.span), findings);
+                }
                 defaults.push(Recorded::parameter(
                     name,
                     Probe::Default,
