@@ -114,14 +114,11 @@ fn authority_end(after: &str) -> Option<usize> {
     if !reads_as_password {
         return Some(end);
     }
-    // The word, up to another URL's `://` too: each URL's is looked at once.
+    // The word, up to another URL's `://` too, found first: each URL's part of
+    // the text is looked at once (a peer's gRPC message may be one word of them).
     let word = &after[end..];
-    let word = &word[..word
-        .find(ends_word)
-        .into_iter()
-        .chain(word.find("://"))
-        .min()
-        .unwrap_or(word.len())];
+    let word = &word[..word.find("://").unwrap_or(word.len())];
+    let word = &word[..word.find(ends_word).unwrap_or(word.len())];
     match word.find('@') {
         Some(at) => {
             let host = end + at + 1;

@@ -1074,6 +1074,8 @@ fn a_batch_sent_with_nothing_recording_reads_each_message_once() {
 fn a_batch_sent_with_nothing_installed_passes_the_current_trace_to_its_fresh_messages() {
     use otel_traced::opentelemetry::Context;
     use otel_traced::opentelemetry::trace::{TraceContextExt as _, TraceFlags, TraceState};
+    // Nothing installed meanwhile, by another test of this binary.
+    let _turn = otel_traced_tests::installing_turn();
     let queue = Queue::default();
     let remote = |trace: u128, span: u64| {
         SpanContext::new(
