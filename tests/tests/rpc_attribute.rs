@@ -767,6 +767,14 @@ fn an_http_server_span_is_named_by_method_and_route() {
     );
     assert_eq!(attribute(span, "url.path"), Some(&string("/users/7")));
     assert_eq!(attribute(span, "url.query"), Some(&string("full=1")));
+    let connect = http::Request::connect("shop.example:443").body(()).unwrap();
+    let tunnel = capture(|| get_user(connect, 7));
+    let tunnel = tunnel.find("CONNECT /users/{id}").expect("the server span");
+    assert_eq!(
+        attribute(tunnel, "url.path"),
+        None,
+        "an authority-form target has none"
+    );
     assert_eq!(
         attribute(span, "http.response.status_code"),
         Some(&Value::I64(200))
