@@ -37,7 +37,10 @@ use tracing_subscriber::registry::{LookupSpan, SpanRef};
 /// The layer that joins `tracing` to otel-traced: `tracing` spans become spans
 /// of the provider `init()` installed (or of the running test capture), parented
 /// both ways with ours; `tracing` events are exported as log records when logs are.
-/// Works whether it is built before or after `init()`.
+/// Works whether it is built before or after `init()`. Add it once, in place of
+/// any `tracing_opentelemetry::layer()` of your own: two layers of one
+/// tracing-opentelemetry version in a subscriber panic at the first span (each
+/// keeps its data in the span's extensions, which take one of a type).
 ///
 /// ```no_run
 /// use tracing_subscriber::layer::SubscriberExt as _;
