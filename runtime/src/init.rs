@@ -69,7 +69,7 @@ impl fmt::Display for InitError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             InitError::AlreadyInitialized => f.write_str(
-                "otel-traced is already initialised: drop the Guard of the first init() before calling it again (#[otel_traced::main] calls init() itself)",
+                "otel-traced is already initialised: drop the Guard of the first init() (or use_global_provider()) before calling it again (#[otel_traced::main] calls init() itself)",
             ),
             InitError::MissingFeature(feature) => write!(
                 f,
@@ -571,13 +571,23 @@ pub(crate) fn install(
     }
     let provider = builder.build();
     if route::install(route::Destination::Ours(provider.clone(), sampler)).is_err() {
-        // Nothing was queued yet; within one deadline all the same.
+        // Nothing was queued yet; within one deadline all the same, and on
+        // threads of their own, as a guard shuts down (an exporter of the
+        // application's may block or panic as it is dropped).
         let deadline = Instant::now() + settings.shutdown_timeout;
         let left = || deadline.saturating_duration_since(Instant::now());
-        let _ = provider.shutdown_with_timeout(left());
+        let budget = left();
+        let spans = crate::background::start("otel-traced-spans-stop", move || {
+            provider.shutdown_with_timeout(budget)
+        });
         if let Some(logs) = logs {
-            let _ = logs.shutdown_with_timeout(left());
+            let budget = left();
+            let _ = crate::background::start("otel-traced-logs-stop", move || {
+                logs.shutdown_with_timeout(budget)
+            })
+            .wait_until(deadline);
         }
+        let _ = spans.wait_until(deadline);
         if let Some(metrics) = metrics {
             let _ = metrics.start_shutdown().wait_until(deadline);
         }
@@ -643,6 +653,10 @@ fn forget_installed_settings() {
 /// # Ok::<(), otel_traced::InitError>(())
 /// ```
 pub fn use_global_provider() -> Result<Guard, InitError> {
+    // Refused before the environment is read, or said of, as `init()` is.
+    if route::is_installed() {
+        return Err(InitError::AlreadyInitialized);
+    }
     let unset =
         opentelemetry::global::get_text_map_propagator(|global| global.fields().next().is_none());
     // Empty is unset, as for every variable.
