@@ -583,8 +583,7 @@ mod http_carriers {
                 .authority()
                 .map(http::uri::Authority::as_str)
                 .or(headers.authority),
-            // None in a `CONNECT`'s authority-form target (`shop.example:443`).
-            path: Some(uri.path()).filter(|path| !path.is_empty()),
+            path: Some(uri.path()),
             query: uri.query(),
             protocol_version: protocol_version(request.version()),
             peer: received

@@ -567,7 +567,8 @@ pub(crate) fn attributes(
                     if let Some(route) = route {
                         attributes.push(KeyValue::new("http.route", Value::from(route.clone())));
                     }
-                    if let Some(path) = target.path {
+                    // None in a `CONNECT`'s authority-form target (`shop.example:443`).
+                    if let Some(path) = target.path.filter(|path| !path.is_empty()) {
                         attributes.push(KeyValue::new("url.path", path.to_owned()));
                     }
                     // Conditionally required: when the request had one.
