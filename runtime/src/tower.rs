@@ -686,6 +686,11 @@ fn transport_error(error: &dyn Any) -> Option<&(dyn std::error::Error + 'static)
     if let Some(reqwest) = error.downcast_ref::<reqwest::Error>() {
         return Some(reqwest);
     }
+    // A hyper-util client's ("client error (Connect)"), the layer's documented use.
+    #[cfg(feature = "otlp")]
+    if let Some(client) = error.downcast_ref::<hyper_util::client::legacy::Error>() {
+        return Some(client);
+    }
     None
 }
 

@@ -997,3 +997,43 @@ async fn the_http_layer_after_nest_sees_the_whole_path() {
         Some(&string("/api/users/{id}"))
     );
 }
+
+#[test]
+fn a_layered_hyper_util_clients_failure_keeps_its_cause() {
+    use otel_traced::tower::HttpLayer;
+    use tower_layer::Layer as _;
+    use tower_service::Service as _;
+    let failed = captured(async || {
+        // A port nothing listens on any more.
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
+        let address = listener.local_addr().expect("bound");
+        drop(listener);
+        let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+        let mut client = HttpLayer::client().layer(client);
+        let request = http::Request::post(format!("http://{address}/orders/book"))
+            .body(Full::default())
+            .expect("a valid request");
+        client
+            .call(request)
+            .await
+            .err()
+            .map(|error| error.to_string())
+    });
+    assert_eq!(failed.output().as_deref(), Some("client error (Connect)"));
+    let client = span(&failed, "POST", SpanKind::Client);
+    let exception = client
+        .events
+        .iter()
+        .find(|event| event.name == "exception")
+        .expect("its exception");
+    let message = exception
+        .attributes
+        .iter()
+        .find(|attribute| attribute.key.as_str() == "exception.message")
+        .map(|attribute| attribute.value.as_str().into_owned())
+        .expect("its message");
+    assert!(
+        message.starts_with("client error (Connect): tcp connect error"),
+        "{message}"
+    );
+}
