@@ -901,6 +901,24 @@ fn an_http_client_records_the_url_and_counts_4xx_as_errors() {
     assert_eq!(span.status, Status::error(""), "a client's 4xx is an error");
 }
 
+#[test]
+fn a_request_sent_again_says_how_many_times_it_was_sent_before() {
+    use otel_traced::propagation::ResendCount;
+    let resent = |count: Option<u32>| {
+        let mut request = http::Request::get("https://api.example.com/users/7")
+            .body(())
+            .unwrap();
+        if let Some(count) = count {
+            request.extensions_mut().insert(ResendCount(count));
+        }
+        let captured = capture(|| fetch_user(request));
+        attribute(&captured.spans()[0], "http.request.resend_count").cloned()
+    };
+    assert_eq!(resent(Some(2)), Some(Value::I64(2)));
+    assert_eq!(resent(Some(0)), None, "the first sending is no resend");
+    assert_eq!(resent(None), None);
+}
+
 /// A client of one API, sending requests in origin form (a connection's
 /// `send_request` takes the path, the host in `Host`).
 #[traced_rpc(client, http, server = "https://api.example.com")]

@@ -175,7 +175,19 @@ pub struct RequestTarget<'a> {
     /// A proxy forwarded the request (it has a `Forwarded` or `X-Forwarded-For`
     /// header): the peer is the proxy, not the client, whatever the header names.
     pub forwarded: bool,
+    /// How many times a client sent the request before ([`ResendCount`]):
+    /// `http.request.resend_count`.
+    pub resend_count: Option<u32>,
 }
+
+/// How many times a request was sent before this copy of it, in its extensions
+/// (`http::Request`): a retry or redirect policy sets it on each copy it sends
+/// again (a `tower::retry::Policy`'s `clone_request`, placed outside
+/// `HttpLayer::client()`, so that each attempt is a span of its own), and the
+/// client's span records it as `http.request.resend_count`, as the HTTP
+/// conventions ask of a request resent. The client does not know it otherwise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResendCount(pub u32);
 
 /// The other end of the connection a request came on, in the request's
 /// extensions (`http::Request`, `tonic::Request`): a server records it as
@@ -590,6 +602,10 @@ mod http_carriers {
                 .then(|| request.extensions().get::<super::PeerAddress>())
                 .flatten()
                 .map(|peer| peer.0),
+            resend_count: (!received)
+                .then(|| request.extensions().get::<super::ResendCount>())
+                .flatten()
+                .map(|count| count.0),
             ..headers
         }
     }

@@ -615,6 +615,13 @@ pub(crate) fn attributes(
                         attributes
                             .push(KeyValue::new("url.template", Value::from(template.clone())));
                     }
+                    // Only a request sent again says it (the conventions: not 0).
+                    if let Some(resent) = target.resend_count.filter(|count| *count > 0) {
+                        attributes.push(KeyValue::new(
+                            "http.request.resend_count",
+                            i64::from(resent),
+                        ));
+                    }
                 }
             }
             // A server's as the request came; a client's from its reply (the
