@@ -24,8 +24,9 @@ use std::sync::{LazyLock, PoisonError, RwLock};
 /// still has counters, and first calls, of its own.
 const MAX_OPERATIONS: usize = 4096;
 
-/// Longer span names are counted as [`OVERFLOW_NAME`]: the names kept live as long
-/// as the process.
+/// Longer span names known only at run time are counted as [`OVERFLOW_NAME`]: the
+/// names kept live as long as the process. (A call site's, a route say, keeps its
+/// own counters however long: the program fixes it.)
 const MAX_NAME_BYTES: usize = 256;
 
 /// What the operations beyond [`MAX_OPERATIONS`] are counted as.
@@ -122,13 +123,11 @@ impl Registry {
     }
 
     fn counts_for(&self, name: &str, named: Named) -> &'static CallCounts {
-        let name = if name.len() <= MAX_NAME_BYTES {
-            name
-        } else {
-            OVERFLOW_NAME
-        };
+        // A name made at run time that cannot be kept, found all the same where a
+        // call site keeps it.
         let full = |operations: &Operations| {
-            named == Named::AtRunTime && operations.made_at_run_time >= self.capacity
+            named == Named::AtRunTime
+                && (operations.made_at_run_time >= self.capacity || name.len() > MAX_NAME_BYTES)
         };
         {
             let operations = self
@@ -262,6 +261,18 @@ mod tests {
         assert!(!std::ptr::eq(
             roomy.counts_for(&long[..MAX_NAME_BYTES], Named::AtRunTime),
             roomy.counts_for(OVERFLOW_NAME, Named::AtRunTime)
+        ));
+        // A call site's long name (a long route) has counters of its own, found by
+        // its name at run time too.
+        let route = format!("GET /{}", "r".repeat(MAX_NAME_BYTES));
+        let site = roomy.counts_for(&route, Named::BySite);
+        assert!(!std::ptr::eq(
+            site,
+            roomy.counts_for(OVERFLOW_NAME, Named::AtRunTime)
+        ));
+        assert!(std::ptr::eq(
+            roomy.counts_for(&route, Named::AtRunTime),
+            site
         ));
     }
 
