@@ -53,6 +53,17 @@ pub fn installing_turn() -> MutexGuard<'static, ()> {
     TURN.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// The `exception.message` of a span's exception event.
+pub fn exception_message(span: &SpanData) -> Option<String> {
+    span.events
+        .iter()
+        .find(|event| event.name == "exception")?
+        .attributes
+        .iter()
+        .find(|attribute| attribute.key.as_str() == "exception.message")
+        .map(|attribute| attribute.value.to_string())
+}
+
 /// The value recorded under `key`, if any.
 pub fn attribute<'a>(span: &'a SpanData, key: &str) -> Option<&'a Value> {
     span.attributes

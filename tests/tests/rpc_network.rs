@@ -21,7 +21,8 @@ use otel_traced_tests::shop_proto::inventory_client::InventoryClient;
 use otel_traced_tests::shop_proto::inventory_server::{Inventory, InventoryServer};
 use otel_traced_tests::shop_proto::{ReserveReply, ReserveRequest, StockUpdate, WatchRequest};
 use otel_traced_tests::{
-    Shape, assert_child_of, assert_error_without_reply, assert_http_error, attribute, shape, string,
+    Shape, assert_child_of, assert_error_without_reply, assert_http_error, attribute,
+    exception_message, shape, string,
 };
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
@@ -315,17 +316,7 @@ fn a_reqwest_errors_url_is_recorded_without_its_credentials() {
     };
     let expected = format!("http://127.0.0.1:{port}/orders/piano?X-Amz-Signature=REDACTED");
     assert!(description.contains(&expected), "{description}");
-    let exception = client
-        .events
-        .iter()
-        .find(|event| event.name == "exception")
-        .expect("its exception");
-    let message = exception
-        .attributes
-        .iter()
-        .find(|attribute| attribute.key.as_str() == "exception.message")
-        .map(|attribute| attribute.value.as_str().into_owned())
-        .expect("its message");
+    let message = exception_message(client).expect("its exception's message");
     assert!(message.contains(&expected), "{message}");
     assert!(
         !message.contains("secret") && !message.contains("abc"),
@@ -1021,17 +1012,7 @@ fn a_layered_hyper_util_clients_failure_keeps_its_cause() {
     });
     assert_eq!(failed.output().as_deref(), Some("client error (Connect)"));
     let client = span(&failed, "POST", SpanKind::Client);
-    let exception = client
-        .events
-        .iter()
-        .find(|event| event.name == "exception")
-        .expect("its exception");
-    let message = exception
-        .attributes
-        .iter()
-        .find(|attribute| attribute.key.as_str() == "exception.message")
-        .map(|attribute| attribute.value.as_str().into_owned())
-        .expect("its message");
+    let message = exception_message(client).expect("its exception's message");
     assert!(
         message.starts_with("client error (Connect): tcp connect error"),
         "{message}"

@@ -8,7 +8,7 @@ use otel_traced::opentelemetry::trace::Status;
 use otel_traced::sdk::trace::SpanData;
 use otel_traced::testing::capture;
 use otel_traced::{traced, traced_rpc};
-use otel_traced_tests::{assert_http_error, attribute, own_keys, string};
+use otel_traced_tests::{assert_http_error, attribute, exception_message, own_keys, string};
 use std::pin::Pin;
 
 #[traced]
@@ -322,17 +322,6 @@ fn boxed_send_records() -> impl Stream<Item = Result<u8, Box<dyn std::error::Err
 #[traced]
 fn boxed_sync_records() -> impl Stream<Item = Result<u8, Box<dyn std::error::Error + Sync>>> {
     stream::iter([Err(Box::new(ReadFailed(Corrupt)) as Box<_>)])
-}
-
-/// The `exception.message` of a span's exception event.
-fn exception_message(span: &SpanData) -> Option<String> {
-    span.events
-        .iter()
-        .find(|event| event.name == "exception")?
-        .attributes
-        .iter()
-        .find(|attribute| attribute.key.as_str() == "exception.message")
-        .map(|attribute| attribute.value.to_string())
 }
 
 #[test]
