@@ -142,7 +142,8 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
                 Some(_) => quote!(::std::option::Option::Some(&__OTEL_TRACED_RPC)),
                 None => quote!(::std::option::Option::None),
             };
-            // Each item as a message only, under `err = false`.
+            // Each item a message only where none can be an `Err` recorded: items
+            // of no `Result`, or `err = false` (`TracedFn::stream_may_fail`).
             let item = if traced.stream_may_fail() {
                 quote! {{
                     #[allow(unused_imports)]
