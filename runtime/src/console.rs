@@ -28,7 +28,7 @@ use std::collections::HashSet;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io::{IsTerminal as _, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, Once, OnceLock, TryLockError};
 use std::time::{Duration, Instant};
 
@@ -207,6 +207,11 @@ struct Printer {
     /// Where the spans of a failed write are counted lost, once installed: they
     /// were counted exported when the console took them.
     losses: OnceLock<Arc<crate::processor::Counters>>,
+    /// Spans whose export returned (and so counted exported) not yet written or
+    /// counted lost: held for more of their trace, or in a write that blocks.
+    /// Below zero for a moment while an export's own spans are written before
+    /// their export returns.
+    owed: AtomicI64,
 }
 
 impl fmt::Debug for ConsoleExporter {
@@ -250,6 +255,12 @@ impl HeldSpans {
             held.print_late();
             Ok(())
         }))
+    }
+
+    /// Spans counted exported when the console took them and never written: at a
+    /// shutdown whose time ran out, those held or in a write that blocks.
+    pub(crate) fn unprinted(&self) -> u64 {
+        u64::try_from(self.0.owed.load(Ordering::Acquire)).unwrap_or(0)
     }
 }
 
@@ -626,6 +637,7 @@ impl ConsoleExporter {
                 flushing: crate::background::OneAtATime::default(),
                 write_failed: AtomicBool::new(false),
                 losses: OnceLock::new(),
+                owed: AtomicI64::new(0),
             }),
             watching: Once::new(),
         }
@@ -698,6 +710,7 @@ impl Printer {
     /// and counted so, the application goes on, and that is said on stderr.
     fn write(&self, out: &mut dyn Write, text: &str, spans: usize) {
         let written = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+        self.owed.fetch_sub(count_i64(spans), Ordering::AcqRel);
         if written.is_err()
             && let Some(counters) = self.losses.get()
         {
@@ -735,6 +748,12 @@ impl Printer {
         }
         text
     }
+}
+
+/// `count` as the signed count [`Printer::owed`] keeps (saturated: no process
+/// holds that many spans).
+fn count_i64(count: usize) -> i64 {
+    i64::try_from(count).unwrap_or(i64::MAX)
 }
 
 /// How many spans `traces` hold.
@@ -785,6 +804,7 @@ impl SpanExporter for ConsoleExporter {
     ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
         self.watch();
         let watched = self.printer.watched.load(Ordering::Relaxed);
+        let spans = count_i64(batch.len());
         // Taken holding the output, as the watcher and a flush take: a late span
         // they print must not come out before the tree of its parent taken here.
         self.printer.take_and_print(|pending| {
@@ -800,6 +820,8 @@ impl SpanExporter for ConsoleExporter {
             }
             ready
         });
+        // Counted exported from now on, written or not.
+        self.printer.owed.fetch_add(spans, Ordering::AcqRel);
         std::future::ready(Ok(()))
     }
 

@@ -144,7 +144,8 @@ impl ShutdownError {
     }
 
     /// Spans accepted but never exported (dropped from a full queue, lost to a
-    /// failed export), counted exactly at shutdown; from [`Guard::force_flush`],
+    /// failed export, held by a console whose output blocked past the shutdown's
+    /// deadline), counted exactly at shutdown; from [`Guard::force_flush`],
     /// those lost since the previous flush.
     pub fn dropped_spans(&self) -> u64 {
         self.dropped.spans
@@ -423,9 +424,12 @@ impl Guard {
         }
         ShutdownError::of(
             [(SPANS, traces), (LOG_RECORDS, logs), (METRICS, metrics)],
-            // Exact now: what was accepted and never exported, whatever lost it.
+            // Exact now: what was accepted and never exported, whatever lost it,
+            // the console's held spans too when its output blocked past the
+            // deadline (their exports returned, so they were counted exported).
             Dropped {
-                spans: self.counters.unexported(),
+                spans: self.counters.unexported()
+                    + (self.console.as_ref()).map_or(0, crate::console::HeldSpans::unprinted),
                 log_records: self.log_counters.unexported(),
             },
             true,

@@ -984,6 +984,42 @@ fn a_flush_returns_within_its_deadline_while_the_consoles_output_blocks() {
     assert!(gate.text().contains("checkout"), "{}", gate.text());
 }
 
+#[test]
+fn spans_the_console_held_past_a_shutdown_whose_output_blocked_are_counted_lost() {
+    let _turn = otel_traced_tests::installing_turn();
+    let gate = Gate::default();
+    gate.open();
+    let _opens = Opens(gate.clone());
+    let guard = otel_traced::Config::from_vars([("OTEL_TRACES_SAMPLER", "always_on")])
+        .span_exporter(otel_traced::ConsoleExporter::with_writer(gate.clone()))
+        .shutdown_timeout(std::time::Duration::from_millis(300))
+        .install()
+        .expect("installed");
+    let context = request();
+    assert!(
+        gate.wait_for(|state| String::from_utf8_lossy(&state.written).contains("request")),
+        "the request is printed about when it ends"
+    );
+    gate.set_open(false);
+    {
+        let _request = context.attach();
+        spawned_task();
+    }
+    // Exported (and so counted exported) into the console, which holds it for
+    // the flush to print; the printing blocks in the output.
+    guard
+        .force_flush()
+        .expect_err("the flush's printing did not finish");
+    let shut_down = guard.shutdown().expect_err("the output still blocks");
+    assert_eq!(shut_down.dropped_spans(), 1, "{shut_down}");
+    assert!(
+        !shut_down
+            .to_string()
+            .contains("every one of the spans was exported"),
+        "{shut_down}"
+    );
+}
+
 /// The threads of this process printing held spans for a flush (named
 /// `otel-traced-late-spans`, which Linux cuts to 15 bytes).
 fn console_flush_threads() -> usize {
