@@ -806,6 +806,14 @@ pub(crate) fn value_length_limit_from_env() -> Option<usize> {
     value_length_limit(&Vars::from_env()).ok().flatten()
 }
 
+/// The count limits of the process environment, as `install` reads them (the
+/// general `OTEL_ATTRIBUTE_COUNT_LIMIT` too, which the SDK's default ignores), for
+/// a test capture; an invalid value means the defaults here, and `install`
+/// reports it.
+pub(crate) fn span_limits_from_env() -> SpanLimits {
+    span_limits(&Vars::from_env()).unwrap_or_default()
+}
+
 fn traces_exporter(variable: Variable<'_>, vars: &Vars) -> Result<Exporter, InitError> {
     const ACCEPTED: &str = "otlp, console or none";
     match variable.exporter_choice(&[("otlp", 0), ("console", 1), ("none", 2)], ACCEPTED)? {

@@ -179,8 +179,8 @@ impl OpenCapture {
         let recorded = Arc::new(Mutex::new(Recorded::default()));
         let settling = Arc::new(Settling::default());
         let (builder, sampler) = crate::sampling::provider_builder(sampler);
-        // The SDK's own, from the `OTEL_SPAN_*` variables, as its default is.
-        let limits = opentelemetry_sdk::trace::Config::default().span_limits;
+        // The environment's, as an installed pipeline's would be.
+        let limits = crate::config::span_limits_from_env();
         let provider = builder
             .with_span_limits(crate::processor::with_room_for_repeats(limits))
             .with_span_processor(CaptureProcessor {

@@ -1,5 +1,6 @@
-//! `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` cuts every string we record, in a binary of
-//! its own: the limit is read from the environment once per process.
+//! `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` cuts every string we record, and
+//! `OTEL_ATTRIBUTE_COUNT_LIMIT` bounds a capture's attributes as an installed
+//! pipeline's, in a binary of its own: the limits are read from the environment.
 
 use otel_traced::opentelemetry::trace::Status;
 use otel_traced::opentelemetry::{Array, KeyValue, Value};
@@ -18,7 +19,7 @@ fn long_values(text: &str, words: Vec<&str>, count: u64) -> Result<(), String> {
 }
 
 #[test]
-fn strings_are_cut_to_the_limit_in_characters() {
+fn the_environments_limits_cut_strings_and_count_attributes() {
     // SAFETY: this binary runs a single test, and sets the variable before any span
     // (the only reader) exists.
     unsafe { std::env::set_var("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "5") };
@@ -51,4 +52,16 @@ fn strings_are_cut_to_the_limit_in_characters() {
         span.events[0].attributes[0],
         KeyValue::new("exception.type", "alloc")
     );
+
+    // The general count limit, which the SDK's own default does not read: for
+    // a span's attributes and an event's.
+    // SAFETY: as above; no span exists now.
+    unsafe { std::env::set_var("OTEL_ATTRIBUTE_COUNT_LIMIT", "1") };
+    let captured = capture(|| long_values("0123456789", vec![], 1));
+    let span = &captured.spans()[0];
+    assert_eq!(span.attributes.len(), 1, "{:?}", span.attributes);
+    assert_eq!(span.dropped_attributes_count, 9);
+    let exception = &span.events[0];
+    assert_eq!(exception.attributes.len(), 1, "{exception:?}");
+    assert_eq!(exception.dropped_attributes_count, 1);
 }
