@@ -495,6 +495,7 @@ where
         };
         match output {
             Ok(response) => {
+                let mut status_said = false;
                 let awaiting_trailers = match &this.rpc.protocol {
                     Protocol::Http { .. } => {
                         let answer = Answer {
@@ -528,6 +529,7 @@ where
                                 || response.status() != http::StatusCode::OK
                             {
                                 record_missing_status(&mut span, &awaited);
+                                status_said = true;
                                 None
                             } else {
                                 Some(awaited)
@@ -550,6 +552,7 @@ where
                     inner: ManuallyDrop::new(body),
                     span: Some(span),
                     awaiting_trailers,
+                    status_said,
                 })))
             }
             Err(error) => {
@@ -832,6 +835,10 @@ pub struct TracedBody<B> {
     span: Option<ActiveSpan>,
     /// The gRPC call whose status is still to come, in the trailers.
     awaiting_trailers: Option<AwaitedStatus>,
+    /// Whether the gRPC call's status was read from the response's head (a status
+    /// but 200 without a `grpc-status`): the call's outcome, which a failure of
+    /// the body after it does not change.
+    status_said: bool,
 }
 
 impl<B> TracedBody<B> {
@@ -840,6 +847,7 @@ impl<B> TracedBody<B> {
             inner: ManuallyDrop::new(inner),
             span: None,
             awaiting_trailers: None,
+            status_said: false,
         }
     }
 }
@@ -890,6 +898,8 @@ where
                     record_missing_status(span, &awaited);
                 }
             }
+            // Its status said already: the span ends with the body, as it is.
+            Some(Err(_)) if *this.status_said => {}
             // A channel's body fails with the status tonic gives the application; a
             // server's failing body is no status it sent (hyper resets the stream).
             Some(Err(error)) => {
