@@ -810,6 +810,7 @@ pub(crate) fn value_length_limit_from_env() -> Option<usize> {
 /// general `OTEL_ATTRIBUTE_COUNT_LIMIT` too, which the SDK's default ignores), for
 /// a test capture; an invalid value means the defaults here, and `install`
 /// reports it.
+#[cfg(feature = "testing")]
 pub(crate) fn span_limits_from_env() -> SpanLimits {
     span_limits(&Vars::from_env()).unwrap_or_default()
 }
