@@ -19,7 +19,7 @@ use params::{quiet_moved_mut, rebound_params, unbind_mut};
 
 use crate::check::{Checked, Side, Warning};
 use crate::parse::{Shape, TracedFn, boxed_async_block};
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned as _;
 use syn::visit_mut::VisitMut;
@@ -47,9 +47,7 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
     let body = match traced.shape {
         Shape::Sync => {
             let typed = typed_body(&function.sig.output, &function.block);
-            // Spanned at the signature: a misused `?` in the body is "this function
-            // should return `Result`" there, not at the attribute.
-            let closure = quote_spanned!(signature_span=> move || { #rebound #typed });
+            let closure = body_closure(&rebound, &typed, signature_span);
             // The body's closure returns the closure: its `return`s too.
             let typed = returning_closure(
                 &traced,
@@ -123,10 +121,7 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
                 future
             };
             let future = held_to(
-                quote! {{
-                    let mut __otel_current = __otel_span.enter();
-                    __otel_span.handle().catch_panic(&mut __otel_current, move || { #rebound #typed })
-                }},
+                opened_by_body(&rebound, &typed, signature_span),
                 quote!(output_is),
                 &traced,
                 &private,
@@ -172,10 +167,7 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
                 stream
             };
             let opened = held_to(
-                quote! {{
-                    let mut __otel_current = __otel_span.enter();
-                    __otel_span.handle().catch_panic(&mut __otel_current, move || { #rebound #typed })
-                }},
+                opened_by_body(&rebound, &typed, signature_span),
                 quote!(items_are),
                 &traced,
                 &private,
@@ -228,9 +220,26 @@ fn instrumented(
     }
 }
 
+/// The body (`rebound`, `typed`) as a closure, spanned at the signature: a
+/// misused `?` in it is "this function should return `Result`" there, not at the
+/// attribute.
+fn body_closure(rebound: &TokenStream, typed: &TokenStream, signature_span: Span) -> TokenStream {
+    quote_spanned!(signature_span=> move || { #rebound #typed })
+}
+
+/// The future or stream the body makes, made with the span current and a panic
+/// there recorded.
+fn opened_by_body(rebound: &TokenStream, typed: &TokenStream, signature_span: Span) -> TokenStream {
+    let body = body_closure(rebound, typed, signature_span);
+    quote! {{
+        let mut __otel_current = __otel_span.enter();
+        __otel_span.handle().catch_panic(&mut __otel_current, #body)
+    }}
+}
+
 /// `value`, a future or stream the body made, held to what the signature says it
 /// outputs or yields (`holder`: the runtime's `output_is` or `items_are`), where
-/// it says.
+/// it says: a body making another is an error at that type.
 fn held_to(
     value: TokenStream,
     holder: TokenStream,
@@ -239,8 +248,21 @@ fn held_to(
 ) -> TokenStream {
     match &traced.yielded {
         Some(yielded) => {
+            // The holder's whole path and its argument at the type: tokens from two
+            // places are reported at the attribute.
+            let span = yielded.span();
+            let holder: TokenStream = quote!(#private::#holder)
+                .into_iter()
+                .map(|mut token| {
+                    token.set_span(span);
+                    token
+                })
+                .collect();
             let yielded = inferred(yielded);
-            quote!(#private::#holder::<#yielded, _>(#value))
+            quote_spanned!(span=> {
+                let __otel_held = #value;
+                #holder::<#yielded, _>(__otel_held)
+            })
         }
         None => value,
     }
