@@ -84,6 +84,18 @@ pub(crate) enum Shape {
     AsyncTrait,
 }
 
+/// Whether `path` names `#[traced]` or `#[traced_rpc]`: as imported, or by the
+/// crate's path (another crate's attribute of that name is named by its own).
+fn is_an_annotation(path: &syn::Path) -> bool {
+    let ours = |ident: &Ident| ident == "traced" || ident == "traced_rpc";
+    let segments: Vec<&Ident> = path.segments.iter().map(|segment| &segment.ident).collect();
+    match segments[..] {
+        [name] => ours(name),
+        [krate, name] => krate == "otel_traced" && ours(name),
+        _ => false,
+    }
+}
+
 pub(crate) struct TracedFn {
     pub options: Options,
     /// The function, with our parameter attributes removed.
@@ -155,6 +167,16 @@ pub(crate) fn parse(
         errors.push(syn::Error::new_spanned(
             track_caller,
             format!("`{attribute}` cannot keep `#[track_caller]`: the body runs in a closure that catches its panics for the span, and a closure does not track its caller (so panics would point inside the function); remove one of them"),
+        ));
+    }
+    // Another of ours below this one, which the compiler expands after it: two
+    // spans of each call.
+    if let Some(again) =
+        (function.attrs.iter()).find(|attribute| is_an_annotation(attribute.path()))
+    {
+        errors.push(syn::Error::new_spanned(
+            again,
+            format!("the function is annotated twice (`{attribute}` above): each would open a span of every call; give every option to one annotation and remove the other"),
         ));
     }
     if let syn::ReturnType::Type(_, output) = &function.sig.output
