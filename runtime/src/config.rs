@@ -759,10 +759,20 @@ pub(crate) fn length_limit(vars: &Vars, own: &'static str) -> Result<Option<usiz
 /// than left to the SDK, which reads the process environment whatever
 /// `Config::from_vars` was given, and takes a bad value for the default silently.
 fn span_limits(vars: &Vars) -> Result<SpanLimits, InitError> {
+    span_limits_read(vars, |error, _| Err(error))
+}
+
+/// [`span_limits`], each limit whose variable is invalid what `invalid` makes of
+/// its error and default.
+fn span_limits_read<E>(
+    vars: &Vars,
+    invalid: impl Fn(InitError, u32) -> Result<u32, E>,
+) -> Result<SpanLimits, E> {
     let defaults = SpanLimits::default();
     let count = |names: &[&'static str], default: u32| {
         count_limit(vars, names, default as usize)
             .map(|count| u32::try_from(count).unwrap_or(u32::MAX))
+            .or_else(|error| invalid(error, default))
     };
     Ok(SpanLimits {
         max_attributes_per_span: count(
@@ -808,11 +818,14 @@ pub(crate) fn value_length_limit_from_env() -> Option<usize> {
 
 /// The count limits of the process environment, as `install` reads them (the
 /// general `OTEL_ATTRIBUTE_COUNT_LIMIT` too, which the SDK's default ignores), for
-/// a test capture; an invalid value means the defaults here, and `install`
-/// reports it.
+/// a test capture; a limit whose variable is invalid is its default here (as the
+/// SDK takes it), and `install` reports it.
 #[cfg(feature = "testing")]
 pub(crate) fn span_limits_from_env() -> SpanLimits {
-    span_limits(&Vars::from_env()).unwrap_or_default()
+    let Ok(limits) = span_limits_read(&Vars::from_env(), |_, default| {
+        Ok::<_, std::convert::Infallible>(default)
+    });
+    limits
 }
 
 fn traces_exporter(variable: Variable<'_>, vars: &Vars) -> Result<Exporter, InitError> {

@@ -513,6 +513,7 @@ where
                         Some((code, message)) => {
                             relabel_an_unknown_method(&mut span, this.rpc, code, &message);
                             record_grpc(&mut span, this.rpc, code, &message);
+                            status_said = true;
                             None
                         }
                         None => {
@@ -835,9 +836,9 @@ pub struct TracedBody<B> {
     span: Option<ActiveSpan>,
     /// The gRPC call whose status is still to come, in the trailers.
     awaiting_trailers: Option<AwaitedStatus>,
-    /// Whether the gRPC call's status was read from the response's head (a status
-    /// but 200 without a `grpc-status`): the call's outcome, which a failure of
-    /// the body after it does not change.
+    /// Whether the gRPC call's status was read from the response's head (its
+    /// `grpc-status`, or a status but 200 without one): the call's outcome, which a
+    /// failure of the body after it does not change.
     status_said: bool,
 }
 

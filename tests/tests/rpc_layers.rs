@@ -1228,45 +1228,64 @@ fn a_channels_failure_is_the_status_its_application_gets() {
     }
 }
 
-/// A reply other than 200 without a `grpc-status` has its status from its head: a
-/// body failing after it (the connection reset while the page is read) does not
-/// change it.
+/// A reply whose status is in its head (a `grpc-status` there, or a status but 200
+/// without one) has it as the call's: a body failing after it (the connection
+/// reset while the page is read) does not change it.
 #[test]
 fn a_body_failing_after_a_status_read_from_the_head_leaves_the_status() {
     use otel_traced::tower::GrpcLayer;
     use otel_traced_tests::{attribute, string};
-    for layer in [
-        GrpcLayer::client().calling("inventory:50051"),
-        GrpcLayer::server(),
-    ] {
-        let captured = capture(|| {
-            let mut service = layer.layer(Handles(|_| {
+    type Reply = fn(http::Request<String>) -> http::Response<CutOff>;
+    // Each body fails with UNAVAILABLE.
+    let replies: [(Reply, &str); 2] = [
+        (
+            |_| {
                 http::Response::builder()
-                    .status(502)
+                    .status(400)
                     .body(CutOff(false))
                     .unwrap()
-            }));
-            futures::executor::block_on(async {
-                let response = service
-                    .call(request("POST", "/shop.Inventory/Watch"))
-                    .await
-                    .expect("answered");
-                response.into_body().collect().await.is_err()
-            })
-        });
-        assert!(*captured.output(), "the body failed");
-        let span = captured.find("shop.Inventory/Watch").expect("the span");
-        assert_eq!(
-            attribute(span, "rpc.response.status_code"),
-            Some(&string("UNAVAILABLE"))
-        );
-        assert_eq!(attribute(span, "error.type"), Some(&string("UNAVAILABLE")));
-        assert_eq!(
-            span.status,
-            otel_traced::opentelemetry::trace::Status::error(
-                "the response has no grpc-status (HTTP 502)"
-            )
-        );
+            },
+            "the response has no grpc-status (HTTP 400)",
+        ),
+        (
+            |_| {
+                http::Response::builder()
+                    .header("grpc-status", "13")
+                    .header("grpc-message", "broken")
+                    .body(CutOff(false))
+                    .unwrap()
+            },
+            "broken",
+        ),
+    ];
+    for (reply, message) in replies {
+        for layer in [
+            GrpcLayer::client().calling("inventory:50051"),
+            GrpcLayer::server(),
+        ] {
+            let captured = capture(|| {
+                let mut service = layer.layer(Handles(reply));
+                futures::executor::block_on(async {
+                    let response = service
+                        .call(request("POST", "/shop.Inventory/Watch"))
+                        .await
+                        .expect("answered");
+                    response.into_body().collect().await.is_err()
+                })
+            });
+            assert!(*captured.output(), "the body failed");
+            let span = captured.find("shop.Inventory/Watch").expect("the span");
+            assert_eq!(
+                attribute(span, "rpc.response.status_code"),
+                Some(&string("INTERNAL")),
+                "{message}"
+            );
+            assert_eq!(attribute(span, "error.type"), Some(&string("INTERNAL")));
+            assert_eq!(
+                span.status,
+                otel_traced::opentelemetry::trace::Status::error(message)
+            );
+        }
     }
 }
 

@@ -248,20 +248,13 @@ fn held_to(
 ) -> TokenStream {
     match &traced.yielded {
         Some(yielded) => {
-            // The holder's whole path and its argument at the type: tokens from two
-            // places are reported at the attribute.
+            // Its argument at the type, where a value of another is reported (the
+            // path keeps its spans: a `$crate` in `crate = ..` is resolved by its own).
             let span = yielded.span();
-            let holder: TokenStream = quote!(#private::#holder)
-                .into_iter()
-                .map(|mut token| {
-                    token.set_span(span);
-                    token
-                })
-                .collect();
             let yielded = inferred(yielded);
             quote_spanned!(span=> {
                 let __otel_held = #value;
-                #holder::<#yielded, _>(__otel_held)
+                #private::#holder::<#yielded, _>(__otel_held)
             })
         }
         None => value,
