@@ -643,6 +643,58 @@ fn inner(id: u64) -> String {
     id.to_string()
 }
 
+/// An axum handler taking the body (`Json`, last) has the request's head beside
+/// it with axum's `Parts` extractor: found as the carrier, written out or imported.
+#[traced_rpc(http, route = "/orders/{sku}")]
+fn place_order(parts: http::request::Parts, sku: String) -> http::StatusCode {
+    let _ = (parts, sku);
+    http::StatusCode::CREATED
+}
+
+mod imported_parts {
+    use http::request::Parts;
+
+    #[otel_traced::traced_rpc(http, route = "/orders/{sku}")]
+    pub(super) fn place_order(parts: &Parts) -> http::StatusCode {
+        let _ = parts;
+        http::StatusCode::CREATED
+    }
+}
+
+#[test]
+fn a_requests_parts_tell_its_method_and_path_as_the_request_does() {
+    let (parts, ()) = http::Request::post("/orders/ab-12?express=1")
+        .header("traceparent", TRACEPARENT)
+        .header("host", "shop.example")
+        .body(())
+        .unwrap()
+        .into_parts();
+    for captured in [
+        capture(|| imported_parts::place_order(&parts)),
+        capture(|| place_order(parts.clone(), "ab-12".to_owned())),
+    ] {
+        let span = captured
+            .find("POST /orders/{sku}")
+            .expect("named by its method and route");
+        assert_eq!(span.span_kind, SpanKind::Server);
+        assert_eq!(
+            attribute(span, "http.request.method"),
+            Some(&string("POST"))
+        );
+        assert_eq!(attribute(span, "url.path"), Some(&string("/orders/ab-12")));
+        assert_eq!(attribute(span, "url.query"), Some(&string("express=1")));
+        assert_eq!(
+            attribute(span, "server.address"),
+            Some(&string("shop.example"))
+        );
+        assert_eq!(
+            format!("{:032x}", span.span_context.trace_id()),
+            &TRACEPARENT[3..35],
+            "the caller's trace"
+        );
+    }
+}
+
 #[test]
 fn an_http_server_span_is_named_by_method_and_route() {
     let request = http::Request::get("/users/7?full=1")

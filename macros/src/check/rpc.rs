@@ -737,7 +737,8 @@ pub(super) fn carrier(
             };
             let mut candidates = named(is_carrier_type);
             if candidates.is_empty() {
-                // An alias that names its body (axum's `Request`, `reqwest::Request`).
+                // An alias that names its body (axum's `Request`, `reqwest::Request`),
+                // or a request's `Parts` imported.
                 candidates = named(is_bare_request);
             }
             match *candidates.as_slice() {
@@ -749,7 +750,7 @@ pub(super) fn carrier(
                     };
                     errors.push(syn::Error::new(
                         traced.function.sig.ident.span(),
-                        format!("no parameter to {what}: none is a `Request`, `HeaderMap` or `MetadataMap`; name the one that carries the headers with `carrier = param`"),
+                        format!("no parameter to {what}: none is a `Request`, a request's `Parts`, a `HeaderMap` or a `MetadataMap`; name the one that carries the headers with `carrier = param`"),
                     ));
                     return None;
                 }
@@ -795,27 +796,41 @@ fn display(param: &Param) -> String {
         .map_or_else(|| "_".to_owned(), ToString::to_string)
 }
 
-/// `..Request<..>`, `..HeaderMap` or `..MetadataMap`, behind `&`/`&mut` or not.
+/// `..Request<..>`, `..HeaderMap`, `..MetadataMap` or `..request::Parts` (a
+/// request's head, axum's `Parts` extractor), behind `&`/`&mut` or not.
 fn is_carrier_type(ty: &Type) -> bool {
-    last_segment(ty).is_some_and(|last| {
-        (last.ident == "Request" && matches!(last.arguments, syn::PathArguments::AngleBracketed(_)))
-            || last.ident == "HeaderMap"
-            || last.ident == "MetadataMap"
+    let Some(path) = path_of(ty) else {
+        return false;
+    };
+    let mut segments = path.segments.iter().rev();
+    let Some(last) = segments.next() else {
+        return false;
+    };
+    (last.ident == "Request" && matches!(last.arguments, syn::PathArguments::AngleBracketed(_)))
+        || last.ident == "HeaderMap"
+        || last.ident == "MetadataMap"
+        || (last.ident == "Parts"
+            && segments
+                .next()
+                .is_some_and(|module| module.ident == "request"))
+}
+
+/// `..Request` without type arguments, or `Parts` imported, behind `&`/`&mut` or
+/// not: a carrier where no other parameter is one (it may be a type of the
+/// application's, which the carrier check then says is none).
+fn is_bare_request(ty: &Type) -> bool {
+    path_of(ty).is_some_and(|path| match path.segments.last() {
+        Some(last) if last.ident == "Request" => last.arguments.is_none(),
+        Some(last) if last.ident == "Parts" => path.segments.len() == 1 && last.arguments.is_none(),
+        _ => false,
     })
 }
 
-/// `..Request` without type arguments, behind `&`/`&mut` or not: a carrier where
-/// no other parameter is one (it may be a message of the application's, which the
-/// carrier check then says is none).
-fn is_bare_request(ty: &Type) -> bool {
-    last_segment(ty).is_some_and(|last| last.ident == "Request" && last.arguments.is_none())
-}
-
-/// The last segment of the path `ty` names, behind `&`/`&mut` or not.
-fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
+/// The path `ty` names, behind `&`/`&mut` or not.
+fn path_of(ty: &Type) -> Option<&syn::Path> {
     match crate::parse::peeled(ty) {
-        Type::Reference(reference) => last_segment(&reference.elem),
-        Type::Path(path) => path.path.segments.last(),
+        Type::Reference(reference) => path_of(&reference.elem),
+        Type::Path(path) => Some(&path.path),
         _ => None,
     }
 }

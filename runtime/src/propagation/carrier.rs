@@ -513,14 +513,49 @@ mod http_carriers {
         }
 
         fn target(&self) -> RequestTarget<'_> {
-            request_target(self, true)
+            request_target(Head::of(self), true)
         }
 
         fn served_under(&self) -> Option<super::LayerSpans<'_>> {
-            self.extensions()
-                .get::<super::ServedUnder>()
-                .map(super::ServedUnder::spans)
+            served_under(self.extensions())
         }
+    }
+
+    /// A request's head, without its body: what an axum handler that also takes
+    /// the body (`Json<T>`, which must come last) can have of the request beside
+    /// it, with axum's `Parts` extractor. It tells what the request tells.
+    impl Extract for http::request::Parts {
+        fn get_all(&self, key: &str) -> Vec<&str> {
+            Extract::get_all(&self.headers, key)
+        }
+
+        fn keys(&self) -> Vec<&str> {
+            Extract::keys(&self.headers)
+        }
+
+        fn target(&self) -> RequestTarget<'_> {
+            request_target(
+                Head {
+                    method: &self.method,
+                    uri: &self.uri,
+                    version: self.version,
+                    headers: &self.headers,
+                    extensions: &self.extensions,
+                },
+                true,
+            )
+        }
+
+        fn served_under(&self) -> Option<super::LayerSpans<'_>> {
+            served_under(&self.extensions)
+        }
+    }
+
+    /// Where a tower layer marked a request it served (its spans).
+    fn served_under(extensions: &http::Extensions) -> Option<super::LayerSpans<'_>> {
+        extensions
+            .get::<super::ServedUnder>()
+            .map(super::ServedUnder::spans)
     }
 
     impl<B> Inject for http::Request<B> {
@@ -533,7 +568,29 @@ mod http_carriers {
         }
 
         fn target(&self) -> RequestTarget<'_> {
-            request_target(self, false)
+            request_target(Head::of(self), false)
+        }
+    }
+
+    /// What a request's head holds, borrowed from an `http::Request` or its
+    /// `Parts`.
+    struct Head<'r> {
+        method: &'r http::Method,
+        uri: &'r http::Uri,
+        version: http::Version,
+        headers: &'r http::HeaderMap,
+        extensions: &'r http::Extensions,
+    }
+
+    impl<'r> Head<'r> {
+        fn of<B>(request: &'r http::Request<B>) -> Self {
+            Head {
+                method: request.method(),
+                uri: request.uri(),
+                version: request.version(),
+                headers: request.headers(),
+                extensions: request.extensions(),
+            }
         }
     }
 
@@ -573,13 +630,12 @@ mod http_carriers {
     /// as `http` or `https` ([`web_scheme`]). A request sent takes its own URI's: a
     /// proxy's header it forwards says how the request reached the proxy, not how
     /// it leaves.
-    fn request_target<B>(request: &http::Request<B>, received: bool) -> RequestTarget<'_> {
-        let uri = request.uri();
+    fn request_target(request: Head<'_>, received: bool) -> RequestTarget<'_> {
+        let uri = request.uri;
         let scheme = if received {
-            forwarded_scheme(request.headers())
+            forwarded_scheme(request.headers)
                 .or_else(|| {
-                    request
-                        .extensions()
+                    (request.extensions)
                         .get::<super::ReceivedOverTls>()
                         .map(|_| "https")
                 })
@@ -587,9 +643,9 @@ mod http_carriers {
         } else {
             uri.scheme_str()
         };
-        let headers = header_target(request.headers(), received);
+        let headers = header_target(request.headers, received);
         RequestTarget {
-            method: Some(request.method().as_str()),
+            method: Some(request.method.as_str()),
             scheme,
             authority: uri
                 .authority()
@@ -597,13 +653,13 @@ mod http_carriers {
                 .or(headers.authority),
             path: Some(uri.path()),
             query: uri.query(),
-            protocol_version: protocol_version(request.version()),
+            protocol_version: protocol_version(request.version),
             peer: received
-                .then(|| request.extensions().get::<super::PeerAddress>())
+                .then(|| request.extensions.get::<super::PeerAddress>())
                 .flatten()
                 .map(|peer| peer.0),
             resend_count: (!received)
-                .then(|| request.extensions().get::<super::ResendCount>())
+                .then(|| request.extensions.get::<super::ResendCount>())
                 .flatten()
                 .map(|count| count.0),
             ..headers
