@@ -50,4 +50,10 @@ fn returns_stream() -> impl futures::Stream<Item = Headers> {
     futures::stream::empty()
 }
 
+// A subscription: one span for the process's life.
+#[traced_rpc(messaging, receive, system = "rabbitmq", destination = "orders")]
+fn deliveries() -> impl futures::Stream<Item = Result<Headers, std::io::Error>> {
+    futures::stream::empty()
+}
+
 fn main() {}

@@ -174,6 +174,13 @@ pub(crate) fn check_messaging(
         errors.push(refused);
         return None;
     }
+    if operation == Operation::Receive && matches!(traced.shape, Shape::ReturnsStream { .. }) {
+        errors.push(syn::Error::new_spanned(
+            &traced.function.sig.output,
+            "a `receive` returning a stream would be one span of every message it yields, open until the stream is dropped (a subscription's: the process's life); annotate what receives each message or batch, or each message's `process`",
+        ));
+        return None;
+    }
     // A producer writes into its messages; a consumer only reads.
     let side = if operation.produces() {
         Side::Client
