@@ -744,13 +744,20 @@ pub(super) fn carrier(
             match *candidates.as_slice() {
                 [one] => one,
                 [] => {
-                    let what = match side {
-                        Some(Side::Client) => "inject the call's context into",
-                        _ => "extract the caller's context from",
+                    // A request's head is only read: a client sends a request.
+                    let (what, carriers) = match side {
+                        Some(Side::Client) => (
+                            "inject the call's context into",
+                            "a `Request`, a `HeaderMap` or a `MetadataMap`",
+                        ),
+                        _ => (
+                            "extract the caller's context from",
+                            "a `Request`, a request's `Parts`, a `HeaderMap` or a `MetadataMap`",
+                        ),
                     };
                     errors.push(syn::Error::new(
                         traced.function.sig.ident.span(),
-                        format!("no parameter to {what}: none is a `Request`, a request's `Parts`, a `HeaderMap` or a `MetadataMap`; name the one that carries the headers with `carrier = param`"),
+                        format!("no parameter to {what}: none is {carriers}; name the one that carries the headers with `carrier = param`"),
                     ));
                     return None;
                 }

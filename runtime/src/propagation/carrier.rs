@@ -15,7 +15,7 @@ use std::collections::HashMap;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a carrier to extract the caller's context from",
     label = "not a carrier: it does not implement `Extract`",
-    note = "a server reads the caller's context from an `http::Request`, `http::HeaderMap`, `tonic::Request` or `tonic::metadata::MetadataMap` (features `http`, `tonic`), a consumer from message headers (`HashMap<String, String>`, `Vec<(String, Vec<u8>)>`), or any type implementing `otel_traced::propagation::Extract`; name the parameter that holds the headers with `carrier = ..`"
+    note = "a server reads the caller's context from an `http::Request` (or its `http::request::Parts`), `http::HeaderMap`, `tonic::Request` or `tonic::metadata::MetadataMap` (features `http`, `tonic`), a consumer from message headers (`HashMap<String, String>`, `Vec<(String, Vec<u8>)>`), or any type implementing `otel_traced::propagation::Extract`; name the parameter that holds the headers with `carrier = ..`"
 )]
 pub trait Extract {
     /// Every value of `key` (a header may repeat), in order; empty when absent.
