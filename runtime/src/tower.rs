@@ -293,8 +293,11 @@ impl Boundary {
 }
 
 /// `pkg.Service/Method` of a gRPC path; `_OTHER` for a path that is not one, so
-/// that arbitrary paths sent to a server cannot make arbitrary span names, and for
-/// a service not among `services` when they are known.
+/// that arbitrary paths sent to a server cannot make arbitrary span names, for a
+/// service not among `services` when they are known, and for a method longer than
+/// a span name may be (unless listed there): a made-up method keeps a metric series
+/// of its own (until its UNIMPLEMENTED comes, when something answers before), which
+/// a peer's 16 KiB paths would make that large.
 fn grpc_method(path: &str, services: Option<&[String]>) -> String {
     let well_formed = path.strip_prefix('/').and_then(|method| {
         let (service, name) = method.split_once('/')?;
@@ -304,15 +307,21 @@ fn grpc_method(path: &str, services: Option<&[String]>) -> String {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
         };
-        let served = services.is_none_or(|services| {
-            services
-                .iter()
-                .any(|known| known == service || known == method)
-        });
-        (part(service) && part(name) && served).then_some(method)
+        let listed = |whole: bool| {
+            services.is_some_and(|services| {
+                (services.iter()).any(|known| known == method || (whole && known == service))
+            })
+        };
+        let served = services.is_none() || listed(true);
+        let bounded = method.len() <= MAX_GRPC_METHOD_BYTES || listed(false);
+        (part(service) && part(name) && served && bounded).then_some(method)
     });
     well_formed.unwrap_or("_OTHER").to_owned()
 }
+
+/// The longest gRPC method taken as it is, in bytes: a span name's limit (the
+/// macros' `name = ..` too).
+const MAX_GRPC_METHOD_BYTES: usize = 255;
 
 impl<S> tower_layer::Layer<S> for HttpLayer {
     type Service = Traced<S>;
@@ -967,7 +976,7 @@ impl<B> PinnedDrop for TracedBody<B> {
 
 #[cfg(test)]
 mod tests {
-    use super::grpc_method;
+    use super::{MAX_GRPC_METHOD_BYTES, grpc_method};
 
     #[test]
     fn grpc_paths_name_their_method_and_nothing_else_does() {
@@ -979,6 +988,20 @@ mod tests {
         assert_eq!(grpc_method("/a/b/c", None), "_OTHER");
         assert_eq!(grpc_method("/shop.Inventory/", None), "_OTHER");
         assert_eq!(grpc_method("", None), "_OTHER");
+        let longest = format!("shop.Inventory/{}", "A".repeat(MAX_GRPC_METHOD_BYTES - 15));
+        assert_eq!(grpc_method(&format!("/{longest}"), None), longest);
+        let made_up = format!("{longest}A");
+        assert_eq!(grpc_method(&format!("/{made_up}"), None), "_OTHER");
+        assert_eq!(
+            grpc_method(&format!("/{made_up}"), Some(&["shop.Inventory".to_owned()])),
+            "_OTHER",
+            "a long method of a service served whole"
+        );
+        assert_eq!(
+            grpc_method(&format!("/{made_up}"), Some(std::slice::from_ref(&made_up))),
+            made_up,
+            "a long method listed"
+        );
         let served = ["shop.v1.Inventory".to_owned()];
         assert_eq!(
             grpc_method("/shop.v1.Inventory/Reserve", Some(&served)),

@@ -266,20 +266,26 @@ pub const NOT_UTF8: &str = "\u{FFFD}";
 /// that is not.
 fn texts<'a>(key: &str, values: impl IntoIterator<Item = &'a [u8]>) -> Vec<&'a str> {
     let members = key.eq_ignore_ascii_case("baggage");
+    // Members given of values that are not UTF-8, all of them together: as many as
+    // a header of the W3C limit's 8192 bytes holds (empty members and their
+    // commas), so that a megabyte of commas, in one value or in a hundred, does
+    // not become a million of them. Baggage past that is past the limit, whose
+    // members beyond it a system may drop.
+    let mut room = crate::propagation::MAX_BAGGAGE_BYTES + 1;
     let mut texts = Vec::new();
     for value in values {
         match std::str::from_utf8(value) {
             Ok(text) => texts.push(text),
-            Err(_) if members => texts.extend(
-                value
-                    .split(|&byte| byte == b',')
-                    // As many as a header of the W3C limit's 8192 bytes holds
-                    // (empty members and their commas): a megabyte of commas does
-                    // not become a million of them. A header past that is past
-                    // the limit, whose members beyond it a system may drop.
-                    .take(crate::propagation::MAX_BAGGAGE_BYTES + 1)
-                    .map(|member| std::str::from_utf8(member).unwrap_or(NOT_UTF8)),
-            ),
+            Err(_) if members => {
+                let before = texts.len();
+                texts.extend(
+                    value
+                        .split(|&byte| byte == b',')
+                        .take(room)
+                        .map(|member| std::str::from_utf8(member).unwrap_or(NOT_UTF8)),
+                );
+                room -= texts.len() - before;
+            }
             Err(_) => texts.push(NOT_UTF8),
         }
     }
@@ -1013,6 +1019,11 @@ mod tests {
             [b"k=v".as_slice(), &[b','; 1 << 20], b"\xff"].concat(),
         )];
         assert_eq!(Extract::get_all(&commas, "baggage").len(), 8193);
+        // So many, whatever the number of values holding them.
+        let headers: Vec<(String, Vec<u8>)> = (0..100)
+            .map(|_| ("baggage".to_owned(), [&[b','; 4096][..], b"\xff"].concat()))
+            .collect();
+        assert_eq!(Extract::get_all(&headers, "baggage").len(), 8193);
         // Any other header's value stays whole: its valid part is not the header.
         let traceparent: Vec<(String, Vec<u8>)> = vec![(
             "traceparent".to_owned(),
