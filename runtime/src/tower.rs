@@ -203,7 +203,8 @@ impl GrpcLayer {
     /// `NamedService::NAME`), or its methods (`pkg.Service/Method`): a call of any
     /// other is `_OTHER` (its path kept in `rpc.method_original`, its span named
     /// `grpc`), as the conventions ask for a method the server does not know.
-    /// Without it, any well-formed path is taken as a method, and a client sending
+    /// Without it, any well-formed path of up to 255 bytes is taken as a method (a
+    /// longer one is `_OTHER` unless listed here, method and all), and a client sending
     /// made-up ones makes a span name, a metric series and an adaptive-sampling
     /// operation of each (of the 4096 the process keeps for names made at run
     /// time; the annotated call sites' are kept apart). Under a service listed whole, a made-up method is
@@ -296,8 +297,9 @@ impl Boundary {
 /// that arbitrary paths sent to a server cannot make arbitrary span names, for a
 /// service not among `services` when they are known, and for a method longer than
 /// a span name may be (unless listed there): a made-up method keeps a metric series
-/// of its own (until its UNIMPLEMENTED comes, when something answers before), which
-/// a peer's 16 KiB paths would make that large.
+/// of its own where something answers before tonic's router, whose UNIMPLEMENTED
+/// would make it `_OTHER`, and a peer's 16 KiB paths would make that series as
+/// large.
 fn grpc_method(path: &str, services: Option<&[String]>) -> String {
     let well_formed = path.strip_prefix('/').and_then(|method| {
         let (service, name) = method.split_once('/')?;
