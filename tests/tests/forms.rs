@@ -532,17 +532,24 @@ fn under_a_parent(parent: &Context) -> Option<Tenant> {
     tenant()
 }
 
+/// A request whose span each of its calls leaves for a trace of its own.
+#[traced]
+fn tenants_request() -> [Option<Tenant>; 3] {
+    let no_span = Context::current().with_remote_span_context(SpanContext::empty_context());
+    [
+        job_of_its_own(),
+        continues_a_message(SpanContext::empty_context()),
+        under_a_parent(&no_span),
+    ]
+}
+
 #[test]
 fn a_new_traces_body_keeps_its_callers_other_context_values() {
     let captured = capture(|| {
         let _tenant = Context::current_with_value(Tenant("acme")).attach();
-        let no_span = Context::current().with_remote_span_context(SpanContext::empty_context());
-        [
-            job_of_its_own(),
-            continues_a_message(SpanContext::empty_context()),
-            under_a_parent(&no_span),
-        ]
+        tenants_request()
     });
+    let request = captured.find("tenants_request").unwrap();
     assert_eq!(
         *captured.output(),
         [
@@ -557,6 +564,11 @@ fn a_new_traces_body_keeps_its_callers_other_context_values() {
             span.parent_span_id,
             otel_traced::opentelemetry::trace::SpanId::INVALID,
             "{name}: a new trace"
+        );
+        assert_ne!(
+            span.span_context.trace_id(),
+            request.span_context.trace_id(),
+            "{name}: not the request's"
         );
     }
 }
