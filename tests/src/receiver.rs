@@ -414,7 +414,11 @@ impl Receiver {
     pub fn stop(&mut self) {
         if let Some((stop, thread)) = self.server.take() {
             let _ = stop.send(());
-            let _ = thread.join();
+            // A test asserting that nothing arrived must not pass against a
+            // receiver that died (unless the test is failing already).
+            if thread.join().is_err() && !std::thread::panicking() {
+                panic!("the receiver's server failed");
+            }
         }
     }
 
@@ -514,7 +518,7 @@ async fn serve_grpc(
     if let Some(tls) = tls {
         server = server.tls_config(tls.tonic()).expect("a TLS configuration");
     }
-    let _ = server
+    server
         .add_service(
             TraceServiceServer::new(GrpcService(Arc::clone(&state)))
                 .accept_compressed(tonic::codec::CompressionEncoding::Gzip),
@@ -527,7 +531,8 @@ async fn serve_grpc(
                 let _ = stopped.await;
             },
         )
-        .await;
+        .await
+        .expect("the receiver serves until stopped");
 }
 
 async fn serve_http(

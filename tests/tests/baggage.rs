@@ -366,7 +366,12 @@ fn price_of() -> i64 {
     3
 }
 
-#[traced(parent = carried, attrs(price = price_of()), skip(carried))]
+/// The tenant of the baggage current where it runs.
+fn tenant_seen() -> String {
+    baggage::get("tenant").unwrap_or_default()
+}
+
+#[traced(parent = carried, attrs(price = price_of(), tenant = tenant_seen()), skip(carried))]
 fn handle_priced(carried: &otel_traced::opentelemetry::Context) {
     let _ = carried;
 }
@@ -379,6 +384,7 @@ fn worker(carried: &otel_traced::opentelemetry::Context) {
 #[test]
 fn an_attribute_expression_runs_in_the_callers_context_with_the_parents_baggage_alone() {
     use otel_traced::opentelemetry::Context;
+    use otel_traced::opentelemetry::baggage::BaggageExt as _;
     use otel_traced::opentelemetry::trace::{
         SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState,
     };
@@ -389,7 +395,12 @@ fn an_attribute_expression_runs_in_the_callers_context_with_the_parents_baggage_
         true,
         TraceState::NONE,
     );
-    let captured = capture(|| worker(&Context::new().with_remote_span_context(remote.clone())));
+    let carried = Context::new()
+        .with_remote_span_context(remote.clone())
+        .with_baggage([otel_traced::opentelemetry::KeyValue::new(
+            "tenant", "parent's",
+        )]);
+    let captured = capture(|| baggage::with([("tenant", "caller's")], || worker(&carried)));
     let find = |name: &str| captured.find(name).expect(name);
     let (worker, handled, priced) = (find("worker"), find("handle_priced"), find("price_of"));
     assert_eq!(
@@ -399,6 +410,7 @@ fn an_attribute_expression_runs_in_the_callers_context_with_the_parents_baggage_
     );
     otel_traced_tests::assert_child_of(priced, worker);
     assert_eq!(attribute(handled, "price"), Some(&Value::I64(3)));
+    assert_eq!(attribute(handled, "tenant"), Some(&string("parent's")));
 }
 
 #[traced]

@@ -364,7 +364,7 @@ fn a_header_that_cannot_be_sent_is_an_init_error_over_both_protocols() {
 }
 
 #[test]
-fn a_timeout_of_zero_is_no_limit_over_both_protocols() {
+fn a_timeout_of_zero_is_accepted_and_exports_go_on_over_both_protocols() {
     let _turn = otel_traced_tests::installing_turn();
     for (transport, protocol) in [
         (Transport::Grpc, "grpc"),

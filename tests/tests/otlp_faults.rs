@@ -19,6 +19,12 @@ fn work(item: u64) -> u64 {
     item
 }
 
+/// A call that fails: an exception log record where exceptions go to the logs.
+#[traced]
+fn refuse(item: u64) -> Result<u64, String> {
+    Err(format!("item {item} refused"))
+}
+
 /// Installs OTLP export to `endpoint` with `extra` variables.
 fn install(transport: Transport, endpoint: &str, extra: &[(&str, &str)]) -> Guard {
     let protocol = match transport {
@@ -399,16 +405,24 @@ fn spans_stuck_while_metrics_and_logs_are_delivered() {
         ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
         ("OTEL_EXPORTER_OTLP_TIMEOUT", "30000"),
         ("OTEL_TRACED_FUNCTION_METRICS", "true"),
+        ("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "logs"),
         ("OTEL_BSP_SCHEDULE_DELAY", "20"),
     ])
     .install()
     .expect("OTLP configured");
+    assert!(refuse(7).is_err());
     let error = shut_down_with_spans_stuck(guard, &collector);
     assert!(
         error.contains("exporting the last spans failed")
             && !error.contains("metrics")
             && !error.contains("log records"),
         "only the spans failed: {error}"
+    );
+    assert!(
+        (receiver.log_records().iter())
+            .any(|record| format!("{:?}", record.attributes).contains("item 7 refused")),
+        "the exception's log record was exported at shutdown: {:?}",
+        receiver.log_records()
     );
     let measured = receiver
         .metrics_requests()

@@ -34,16 +34,6 @@ fn a_stream_span_lasts_until_the_stream_ends_and_counts_its_messages() {
         Some(&Value::I64(3))
     );
     assert_eq!(attribute(span, "otel_traced.cancelled"), None);
-    let counts = span
-        .attributes
-        .iter()
-        .filter(|kv| kv.key.as_str() == "otel_traced.messages")
-        .count();
-    assert_eq!(
-        counts, 1,
-        "counted once (a count after the span's end would not reach it: the \
-         duration series, counted once in metrics_export.rs, shows a double end)"
-    );
     let ticks = captured.children_of(span);
     assert_eq!(
         ticks
@@ -87,8 +77,7 @@ fn a_stream_dropped_before_its_end_is_cancelled() {
     assert_eq!(*captured.output(), Some(5));
     assert_eq!(
         captured.tree(),
-        "countdown  {from=5, otel_traced.messages=1, otel_traced.cancelled=true}\n└─ tick  {n=5}\n",
-        "each span's attributes once"
+        "countdown  {from=5, otel_traced.messages=1, otel_traced.cancelled=true}\n└─ tick  {n=5}\n"
     );
     let span = captured.find("countdown").expect("the stream's span");
     assert_eq!(
