@@ -1,9 +1,12 @@
-use otel_traced::traced;
+use otel_traced::{traced, traced_rpc};
 
 #[traced]
 struct Order {
     id: u64,
 }
+
+#[traced_rpc(http, route = "/orders")]
+struct Orders;
 
 #[traced]
 enum State {

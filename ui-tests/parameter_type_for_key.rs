@@ -26,6 +26,12 @@ fn user(#[attr("user.id")] id: u64) {}
 #[traced(attrs(user.id = id))]
 fn user_named(id: u64) {}
 
+#[traced(attrs(jvm.thread.daemon = daemon, azure.cosmosdb.operation.request_charge = charge))]
+fn boolean_and_float(daemon: &str, charge: u64) {}
+
+#[traced(attrs(container.image.tags = tag))]
+fn one_of_many(tag: &str) {}
+
 // Types that fit, and those only the compiler knows, compile.
 type Port = &'static str;
 

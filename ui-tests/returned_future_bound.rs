@@ -12,7 +12,13 @@ fn boxed(value: u8) -> Pin<Box<impl Future<Output = u8> + std::fmt::Debug>> {
     Box::pin(std::future::ready(value))
 }
 
+#[traced]
+fn hashed(value: u8) -> impl Future<Output = u8> + std::hash::Hash {
+    std::future::ready(value)
+}
+
 fn main() {
     let _ = cached(1);
     let _ = boxed(1);
+    let _ = hashed(1);
 }

@@ -57,6 +57,18 @@ fn control_character_in_consumer_group(headers: &Headers) {}
 #[traced_rpc(http, consumer_group = "billing")]
 fn consumer_group_elsewhere(request: http::Request<()>) {}
 
+#[traced_rpc(messaging, send, system = "kafka", destination = "orders", method = "Send", route = "/orders", template = "/orders", carrier = headers)]
+fn http_options(headers: &mut Headers) {}
+
+#[traced_rpc(messaging, create, system = "kafka", destination = "orders")]
+fn create_without_carrier(headers: &mut Headers) {}
+
+#[traced_rpc(messaging, create, system = "kafka", destination = "orders", consumer_group = "billing", carrier = headers)]
+fn consumer_group_of_a_creator(headers: &mut Headers) {}
+
+#[traced_rpc(receive, system = "kafka", destination = "orders")]
+fn receive_without_messaging(request: http::Request<()>) {}
+
 fn main() {}
 
 // A destination with a variable part: the advice is a fixed one's, not an HTTP route's.

@@ -44,4 +44,7 @@ fn operation_name_without_value(headers: &HashMap<String, String>) {}
 #[traced_rpc(http, route = "/users", carrier)]
 fn carrier_without_value(request: http::Request<()>) {}
 
+#[traced_rpc(messaging, process, system = "kafka", destination = "orders", consumer_group, carrier = headers)]
+fn consumer_group_without_value(headers: &HashMap<String, String>) {}
+
 fn main() {}

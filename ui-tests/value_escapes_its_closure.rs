@@ -19,6 +19,7 @@ fn parse(text: &str) -> Result<u64, std::num::ParseIntError> {
 fn scan(rows: &[u64]) -> u64 {
     for row in rows {
         event!("row", row.value = if *row == 0 { continue } else { *row });
+        record!(order.last = if *row == 9 { break } else { *row });
     }
     // Their own: a closure's `?`, an `async` block's `.await`, a loop's and a
     // labeled block's `break`.
