@@ -822,7 +822,13 @@ pub(crate) fn value_length_limit_from_env() -> Option<usize> {
 /// SDK takes it), and `install` reports it.
 #[cfg(feature = "testing")]
 pub(crate) fn span_limits_from_env() -> SpanLimits {
-    let Ok(limits) = span_limits_read(&Vars::from_env(), |_, default| {
+    capture_span_limits(&Vars::from_env())
+}
+
+/// [`span_limits_from_env`] of `vars`.
+#[cfg(feature = "testing")]
+fn capture_span_limits(vars: &Vars) -> SpanLimits {
+    let Ok(limits) = span_limits_read(vars, |_, default| {
         Ok::<_, std::convert::Infallible>(default)
     });
     limits

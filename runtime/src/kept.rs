@@ -314,11 +314,12 @@ mod tests {
             setting(Setter::Explicit, || panic!("a tracer's span"));
         });
         assert!(unwound.is_err());
+        // Other code's status, which the call's outcome replaces: not a decision.
         let status = applied(|span| {
-            explicitly(span, Status::Ok);
-            span.set_status(Status::error("not a decision"));
+            span.set_status(Status::error("zz"));
+            automatically(span, Status::error("a"));
         });
-        assert_eq!(status, Status::Ok);
+        assert_eq!(status, Status::error("a"));
         let status = applied(|span| {
             span.set_status(Status::error("b"));
             span.set_status(Status::error("a"));

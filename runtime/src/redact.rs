@@ -268,18 +268,31 @@ mod tests {
             ":",
         ];
         let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-        for _ in 0..20_000 {
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut longest = 0;
+        for round in 0..20_000 {
+            // Short texts, and every 500th one longer than what is formatted, so
+            // that the cut is made too.
+            let pieces = if round % 500 == 0 {
+                2 * MAX_FORMATTED_CHARS
+            } else {
+                (next() % 24) as usize
+            };
             let mut text = String::new();
-            for _ in 0..(state % 24) {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                text.push_str(PIECES[(state % PIECES.len() as u64) as usize]);
+            for _ in 0..pieces {
+                text.push_str(PIECES[(next() % PIECES.len() as u64) as usize]);
             }
+            longest = longest.max(text.chars().count());
             let _ = redacted_urls(&text);
             let _ = super::described_text(&text);
             let _ = super::without_cut_authority(&text);
         }
+        assert!(longest > 2 * MAX_FORMATTED_CHARS, "{longest}");
     }
 
     #[test]

@@ -574,6 +574,12 @@ impl CaptureRoute {
     }
 }
 
+/// Whether a capture's trace `trace_id` is in the registry, closed or not.
+#[cfg(all(test, feature = "testing"))]
+pub(crate) fn registered(trace_id: TraceId) -> bool {
+    lock(&CAPTURED_TRACES).contains_key(&trace_id)
+}
+
 /// Locks a mutex whose data stays consistent even if a holder panicked (every
 /// critical section here is a single push, insert or take).
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
