@@ -930,15 +930,18 @@ impl Drop for Opens {
     }
 }
 
-#[test]
-fn a_flush_returns_within_its_deadline_while_the_consoles_output_blocks() {
-    let _turn = otel_traced_tests::installing_turn();
+/// A console writing through a gate, installed with `shutdown_timeout`, which
+/// printed a request's tree and blocks from then on: its guard, the gate (opened
+/// when the `Opens` drops, first of the four) and the request's context.
+fn blocked_after_a_request(
+    shutdown_timeout: std::time::Duration,
+) -> (otel_traced::Guard, Gate, Opens, Context) {
     let gate = Gate::default();
     gate.open();
-    let _opens = Opens(gate.clone());
+    let opens = Opens(gate.clone());
     let guard = otel_traced::Config::from_vars([("OTEL_TRACES_SAMPLER", "always_on")])
         .span_exporter(otel_traced::ConsoleExporter::with_writer(gate.clone()))
-        .shutdown_timeout(std::time::Duration::from_millis(500))
+        .shutdown_timeout(shutdown_timeout)
         .install()
         .expect("installed");
     let context = request();
@@ -946,9 +949,17 @@ fn a_flush_returns_within_its_deadline_while_the_consoles_output_blocks() {
         gate.wait_for(|state| String::from_utf8_lossy(&state.written).contains("request")),
         "the request is printed about when it ends"
     );
-    // The output blocks from now on; a task continuing the request is held for
-    // the flush to print, and another request's tree blocks in the output.
     gate.set_open(false);
+    (guard, gate, opens, context)
+}
+
+#[test]
+fn a_flush_returns_within_its_deadline_while_the_consoles_output_blocks() {
+    let _turn = otel_traced_tests::installing_turn();
+    let (guard, gate, _opens, context) =
+        blocked_after_a_request(std::time::Duration::from_millis(500));
+    // A task continuing the request is held for the flush to print, and another
+    // request's tree blocks in the output.
     let tries = gate.state().tries;
     {
         let _request = context.attach();
@@ -987,20 +998,8 @@ fn a_flush_returns_within_its_deadline_while_the_consoles_output_blocks() {
 #[test]
 fn spans_the_console_held_past_a_shutdown_whose_output_blocked_are_counted_lost() {
     let _turn = otel_traced_tests::installing_turn();
-    let gate = Gate::default();
-    gate.open();
-    let _opens = Opens(gate.clone());
-    let guard = otel_traced::Config::from_vars([("OTEL_TRACES_SAMPLER", "always_on")])
-        .span_exporter(otel_traced::ConsoleExporter::with_writer(gate.clone()))
-        .shutdown_timeout(std::time::Duration::from_millis(300))
-        .install()
-        .expect("installed");
-    let context = request();
-    assert!(
-        gate.wait_for(|state| String::from_utf8_lossy(&state.written).contains("request")),
-        "the request is printed about when it ends"
-    );
-    gate.set_open(false);
+    let (guard, _gate, _opens, context) =
+        blocked_after_a_request(std::time::Duration::from_millis(300));
     {
         let _request = context.attach();
         spawned_task();

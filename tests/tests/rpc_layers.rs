@@ -1228,6 +1228,23 @@ fn a_channels_failure_is_the_status_its_application_gets() {
     }
 }
 
+/// Calls `service` with a request for a stream and reads its answer's body:
+/// whether the body failed.
+fn watch_body_fails<S, B>(mut service: S) -> bool
+where
+    S: Service<http::Request<String>, Response = http::Response<B>>,
+    S::Error: std::fmt::Debug,
+    B: http_body::Body,
+{
+    futures::executor::block_on(async {
+        let response = service
+            .call(request("POST", "/shop.Inventory/Watch"))
+            .await
+            .expect("answered");
+        response.into_body().collect().await.is_err()
+    })
+}
+
 /// A reply whose status is in its head (a `grpc-status` there, or a status but 200
 /// without one) has it as the call's: a body failing after it (the connection
 /// reset while the page is read) does not change it.
@@ -1263,16 +1280,7 @@ fn a_body_failing_after_a_status_read_from_the_head_leaves_the_status() {
             GrpcLayer::client().calling("inventory:50051"),
             GrpcLayer::server(),
         ] {
-            let captured = capture(|| {
-                let mut service = layer.layer(Handles(reply));
-                futures::executor::block_on(async {
-                    let response = service
-                        .call(request("POST", "/shop.Inventory/Watch"))
-                        .await
-                        .expect("answered");
-                    response.into_body().collect().await.is_err()
-                })
-            });
+            let captured = capture(|| watch_body_fails(layer.layer(Handles(reply))));
             assert!(*captured.output(), "the body failed");
             let span = captured.find("shop.Inventory/Watch").expect("the span");
             assert_eq!(
@@ -1295,16 +1303,7 @@ fn a_servers_body_failing_is_an_error_not_a_status() {
     use otel_traced::opentelemetry::trace::Status;
     use otel_traced::tower::GrpcLayer;
     use otel_traced_tests::attribute;
-    let captured = capture(|| {
-        let mut service = GrpcLayer::server().layer(Channel(true));
-        futures::executor::block_on(async {
-            let response = service
-                .call(request("POST", "/shop.Inventory/Watch"))
-                .await
-                .expect("answered");
-            response.into_body().collect().await.is_err()
-        })
-    });
+    let captured = capture(|| watch_body_fails(GrpcLayer::server().layer(Channel(true))));
     assert!(*captured.output(), "it failed");
     let span = captured.find("shop.Inventory/Watch").expect("the span");
     assert_eq!(attribute(span, "rpc.response.status_code"), None);
