@@ -609,8 +609,8 @@ fn split<T>(items: Vec<T>, chosen: &[bool]) -> (Vec<T>, Vec<T>) {
 
 impl ConsoleExporter {
     /// A console exporter writing to standard output, in colour when that is a
-    /// terminal (not `TERM=dumb`, no `CLICOLOR=0`) or `CLICOLOR_FORCE` is set, and
-    /// `NO_COLOR` is not.
+    /// terminal (not `TERM=dumb`, no `CLICOLOR=0`) or `CLICOLOR_FORCE` is set (not
+    /// empty nor `0`), and `NO_COLOR` is not (or is empty).
     pub fn new() -> Self {
         let colour = wants_colour(std::io::stdout().is_terminal(), |name| {
             std::env::var_os(name)

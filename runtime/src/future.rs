@@ -29,8 +29,8 @@ pub fn output_is<T, F: Future<Output = T>>(future: F) -> F {
 /// `S` holds the span: owned, or, for an `async fn`, borrowed from a local of the
 /// function's own future. The local is written where the future keeps it, while a
 /// span owned here is built and then copied in (136 bytes, read back right after
-/// being written: about 15 ns a call on the machine of DESIGN §7, even with
-/// nothing installed).
+/// being written: about 15 ns a call on a two-core machine, even with nothing
+/// installed; `docs/benchmarks-notes.md`).
 #[pin_project(PinnedDrop)]
 #[derive(Debug)]
 #[must_use = "futures do nothing unless polled"]

@@ -57,7 +57,7 @@ pub enum InitError {
     /// An `OTEL_*` variable of the environment is not valid UTF-8, so it cannot be
     /// read.
     NotUnicode {
-        /// The variable's name (invalid bytes shown as `\u{FFFD}`).
+        /// The variable's name.
         name: String,
     },
     /// The OTLP exporter could not be built (an endpoint it cannot use, a
@@ -452,8 +452,9 @@ impl Drop for Guard {
 /// it is unset and `OTEL_EXPORTER_OTLP_ENDPOINT` or
 /// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set; no exporter with
 /// `OTEL_TRACES_EXPORTER=none`; otherwise the readable console waterfall.
-/// With `OTEL_SDK_DISABLED=true` nothing is installed and annotated functions cost
-/// one atomic load.
+/// With `OTEL_SDK_DISABLED=true` no provider is installed (only the propagators,
+/// so that a request's context still passes through) and annotated functions
+/// cost one atomic load.
 ///
 /// ```no_run
 /// fn main() -> Result<(), otel_traced::InitError> {

@@ -86,9 +86,11 @@ pub(crate) fn tell(message: std::fmt::Arguments<'_>) {
 pub use otel_traced_macros::traced;
 
 /// Instruments a gRPC, HTTP or messaging boundary, server or client: the server
-/// (or consumer) continues the caller's trace from the request's (or message's)
-/// headers, the client (or producer) writes its context into them, and both follow
-/// the RPC, HTTP and messaging semantic conventions. See the README.
+/// continues the caller's trace from the request's headers (a consumer's
+/// `process` of one message, its creation context; other messaging operations
+/// link to their messages'), the client (or producer) writes its context into
+/// them, and both follow the RPC, HTTP and messaging semantic conventions. See
+/// the README.
 pub use otel_traced_macros::traced_rpc;
 
 /// Initialises tracing for the whole of `main`: `init()` before the body, the
@@ -96,7 +98,8 @@ pub use otel_traced_macros::traced_rpc;
 /// code 1. Works on `fn main` and with `#[tokio::main]`, above or below it. A
 /// `#[traced]` on `main` itself (by that name), below it, opens its span after the
 /// initialisation, around the body; on a `main` another attribute rewrites
-/// (`#[paw::main]`), whose body the initialisation starts, it is an error.
+/// (`#[paw::main]`), whose body the initialisation starts, it is an error. Its
+/// one option, `crate = path`, names the runtime re-exported (as `#[traced]`'s).
 ///
 /// ```no_run
 /// #[otel_traced::main]

@@ -31,7 +31,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// The adaptive sampler's parameters. Every one has a default and a variable
-/// (read by `init()` and `Config::from_env` with `OTEL_TRACES_SAMPLER=otel_traced_adaptive`).
+/// (read when `init()` or `Config::install` resolves the configuration, with
+/// `OTEL_TRACES_SAMPLER=otel_traced_adaptive`).
 ///
 /// ```
 /// use otel_traced::AdaptiveSampler;
