@@ -314,7 +314,8 @@ mod tests {
             setting(Setter::Explicit, || panic!("a tracer's span"));
         });
         assert!(unwound.is_err());
-        // Other code's status, which the call's outcome replaces: not a decision.
+        // Other code's status, which the call's outcome replaces, as above: a
+        // flag left at `Explicit` would have made it a decision.
         let status = applied(|span| {
             span.set_status(Status::error("zz"));
             automatically(span, Status::error("a"));

@@ -204,7 +204,8 @@ impl GrpcLayer {
     /// other is `_OTHER` (its path kept in `rpc.method_original`, its span named
     /// `grpc`), as the conventions ask for a method the server does not know.
     /// Without it, any well-formed path of up to 255 bytes is taken as a method (a
-    /// longer one is `_OTHER` unless listed here, method and all), and a client sending
+    /// longer one is `_OTHER` unless listed here, method and all, on a client's
+    /// layer too: no method name is that long), and a client sending
     /// made-up ones makes a span name, a metric series and an adaptive-sampling
     /// operation of each (of the 4096 the process keeps for names made at run
     /// time; the annotated call sites' are kept apart). Under a service listed whole, a made-up method is

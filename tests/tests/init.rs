@@ -931,9 +931,9 @@ impl Drop for Opens {
 }
 
 /// A console writing through a gate, installed with `shutdown_timeout`, which
-/// printed a request's tree and blocks from then on: its guard, the gate (opened
-/// when the `Opens` drops, first of the four) and the request's context.
-fn blocked_after_a_request(
+/// printed a request's tree: its guard, the gate (opened again when the `Opens`
+/// drops) and the request's context.
+fn printed_a_request(
     shutdown_timeout: std::time::Duration,
 ) -> (otel_traced::Guard, Gate, Opens, Context) {
     let gate = Gate::default();
@@ -949,17 +949,16 @@ fn blocked_after_a_request(
         gate.wait_for(|state| String::from_utf8_lossy(&state.written).contains("request")),
         "the request is printed about when it ends"
     );
-    gate.set_open(false);
     (guard, gate, opens, context)
 }
 
 #[test]
 fn a_flush_returns_within_its_deadline_while_the_consoles_output_blocks() {
     let _turn = otel_traced_tests::installing_turn();
-    let (guard, gate, _opens, context) =
-        blocked_after_a_request(std::time::Duration::from_millis(500));
-    // A task continuing the request is held for the flush to print, and another
-    // request's tree blocks in the output.
+    let (guard, gate, _opens, context) = printed_a_request(std::time::Duration::from_millis(500));
+    // The output blocks from now on; a task continuing the request is held for
+    // the flush to print, and another request's tree blocks in the output.
+    gate.set_open(false);
     let tries = gate.state().tries;
     {
         let _request = context.attach();
@@ -998,8 +997,8 @@ fn a_flush_returns_within_its_deadline_while_the_consoles_output_blocks() {
 #[test]
 fn spans_the_console_held_past_a_shutdown_whose_output_blocked_are_counted_lost() {
     let _turn = otel_traced_tests::installing_turn();
-    let (guard, _gate, _opens, context) =
-        blocked_after_a_request(std::time::Duration::from_millis(300));
+    let (guard, gate, _opens, context) = printed_a_request(std::time::Duration::from_millis(300));
+    gate.set_open(false);
     {
         let _request = context.attach();
         spawned_task();
@@ -1040,14 +1039,7 @@ fn spawned_task() {}
 #[test]
 fn a_console_exporter_given_prints_what_it_holds_at_a_flush() {
     let _turn = otel_traced_tests::installing_turn();
-    let gate = Gate::default();
-    gate.open();
-    let guard = installed_with(otel_traced::ConsoleExporter::with_writer(gate.clone()));
-    let context = request();
-    assert!(
-        gate.wait_for(|state| String::from_utf8_lossy(&state.written).contains("request")),
-        "the request is printed about when it ends"
-    );
+    let (guard, gate, _opens, context) = printed_a_request(std::time::Duration::from_secs(5));
     // A task that continues the request after it was printed: held for more of
     // its trace to come, until the flush.
     {

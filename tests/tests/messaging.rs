@@ -951,9 +951,7 @@ fn a_message_whose_headers_panic_when_read_is_processed_in_a_new_trace() {
 
 /// Headers whose writing panics on a key they do not expect, and whose request
 /// description panics too: the application's code, which the call without its
-/// annotation never runs.
-/// Headers that panic when a span's context is written into them, or their
-/// target asked, counting the tries.
+/// annotation never runs. They count the tries.
 #[derive(Default)]
 struct Unwritable {
     headers: Headers,

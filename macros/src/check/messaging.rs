@@ -177,9 +177,8 @@ pub(crate) fn check_messaging(
     if operation == Operation::Receive && matches!(traced.shape, Shape::ReturnsStream { .. }) {
         errors.push(syn::Error::new_spanned(
             &traced.function.sig.output,
-            "a `receive` returning a stream would be one span of every message it yields, open until the stream is dropped (a subscription's: the process's life); annotate what receives each message or batch, or each message's `process`",
+            RECEIVED_STREAM,
         ));
-        return None;
     }
     // A producer writes into its messages; a consumer only reads.
     let side = if operation.produces() {
@@ -255,6 +254,9 @@ pub(crate) fn check_messaging(
     })
 }
 
+/// Why a `receive` cannot return a stream.
+const RECEIVED_STREAM: &str = "a `receive` returning a stream would be one span of every message it yields, open until the stream is dropped (a subscription's: the process's life); annotate what receives each message or batch, or each message's `process`";
+
 /// What is wrong with `batch = ..` or `carrier = return` given the operation and
 /// the other options, if anything: `batch = return` and `carrier = return` only
 /// on a `receive` that returns something, beside no other carrier, `batch = ..`
@@ -287,9 +289,7 @@ fn refused_batch(traced: &TracedFn, rpc: &RpcOptions, operation: Operation) -> O
                 "`{option} = return` takes the {what} from what the call returns, and it returns nothing"
             )
         } else if matches!(traced.shape, Shape::ReturnsStream { .. }) {
-            format!(
-                "`{option} = return` links to the {what} a call returns, not to a stream's items"
-            )
+            RECEIVED_STREAM.to_owned()
         } else {
             return None;
         };

@@ -693,8 +693,9 @@ fn grpc_target_name(value: &str) -> Option<TargetName<'_>> {
 }
 
 /// The carrier: `carrier = param`, or the one parameter whose type is written as
-/// a request, a header map or gRPC metadata. `side` is `None` when it is in doubt
-/// (`server, client`, or a miswritten flag), which was reported.
+/// a request, a request's head (`Parts`, a server's only), a header map or gRPC
+/// metadata. `side` is `None` when it is in doubt (`server, client`, or a
+/// miswritten flag), which was reported.
 pub(super) fn carrier(
     traced: &TracedFn,
     named: Option<&Ident>,
@@ -730,21 +731,28 @@ pub(super) fn carrier(
             found?
         }
         None => {
-            let named = |carrier: fn(&Type) -> bool| -> Vec<&Param> {
+            // A request's head is only read: a client sends a request.
+            let server = side != Some(Side::Client);
+            let named = |carrier: &dyn Fn(&Type) -> bool| -> Vec<&Param> {
                 (traced.params.iter())
                     .filter(|param| param.ident.is_some() && carrier(&param.ty))
                     .collect()
             };
-            let mut candidates = named(is_carrier_type);
-            if candidates.is_empty() {
-                // An alias that names its body (axum's `Request`, `reqwest::Request`),
-                // or a request's `Parts` imported.
-                candidates = named(is_bare_request);
-            }
+            let written = named(&|ty| is_carrier_type(ty, server));
+            // An alias that names its body (axum's `Request`, `reqwest::Request`), or
+            // a request's `Parts` imported: the carrier where no other is one. On a
+            // server, one beside a header map is a choice to make (it tells the
+            // method and path the map does not; it may be a type of the
+            // application's).
+            let bare = named(&|ty| is_bare_request_or_head(ty, server));
+            let candidates = match (written.as_slice(), bare.as_slice()) {
+                ([], _) => bare,
+                ([map], [request, ..]) if server && is_header_map(&map.ty) => vec![*request, *map],
+                _ => written,
+            };
             match *candidates.as_slice() {
                 [one] => one,
                 [] => {
-                    // A request's head is only read: a client sends a request.
                     let (what, carriers) = match side {
                         Some(Side::Client) => (
                             "inject the call's context into",
@@ -803,9 +811,10 @@ fn display(param: &Param) -> String {
         .map_or_else(|| "_".to_owned(), ToString::to_string)
 }
 
-/// `..Request<..>`, `..HeaderMap`, `..MetadataMap` or `..request::Parts` (a
-/// request's head, axum's `Parts` extractor), behind `&`/`&mut` or not.
-fn is_carrier_type(ty: &Type) -> bool {
+/// `..Request<..>`, `..HeaderMap`, `..MetadataMap` or, on a `server`,
+/// `..request::Parts` (a request's head, axum's `Parts` extractor), behind
+/// `&`/`&mut` or not.
+fn is_carrier_type(ty: &Type, server: bool) -> bool {
     let Some(path) = path_of(ty) else {
         return false;
     };
@@ -814,21 +823,29 @@ fn is_carrier_type(ty: &Type) -> bool {
         return false;
     };
     (last.ident == "Request" && matches!(last.arguments, syn::PathArguments::AngleBracketed(_)))
-        || last.ident == "HeaderMap"
-        || last.ident == "MetadataMap"
-        || (last.ident == "Parts"
+        || is_header_map(ty)
+        || (server
+            && last.ident == "Parts"
             && segments
                 .next()
                 .is_some_and(|module| module.ident == "request"))
 }
 
-/// `..Request` without type arguments, or `Parts` imported, behind `&`/`&mut` or
-/// not: a carrier where no other parameter is one (it may be a type of the
-/// application's, which the carrier check then says is none).
-fn is_bare_request(ty: &Type) -> bool {
+/// `..HeaderMap` or `..MetadataMap`, behind `&`/`&mut` or not: headers alone.
+fn is_header_map(ty: &Type) -> bool {
+    (path_of(ty).and_then(|path| path.segments.last()))
+        .is_some_and(|last| last.ident == "HeaderMap" || last.ident == "MetadataMap")
+}
+
+/// `..Request` without type arguments, or on a `server` `Parts` imported, behind
+/// `&`/`&mut` or not (either may be a type of the application's, which the
+/// carrier check then says is none).
+fn is_bare_request_or_head(ty: &Type, server: bool) -> bool {
     path_of(ty).is_some_and(|path| match path.segments.last() {
         Some(last) if last.ident == "Request" => last.arguments.is_none(),
-        Some(last) if last.ident == "Parts" => path.segments.len() == 1 && last.arguments.is_none(),
+        Some(last) if last.ident == "Parts" => {
+            server && path.segments.len() == 1 && last.arguments.is_none()
+        }
         _ => false,
     })
 }

@@ -44,8 +44,8 @@ pub trait Extract {
 
 /// The span of a server layer (`HttpLayer`, `GrpcLayer`), in the extensions of the
 /// request it serves, with the span context it read from the request's headers:
-/// a `#[traced_rpc]` server handling that request (through middleware, or as a
-/// `tonic::Request`) and reading the same continues the layer's trace rather than
+/// a `#[traced_rpc]` server handling that request (through middleware, as its
+/// `Parts`, or as a `tonic::Request`) and reading the same continues the layer's trace rather than
 /// the headers the layer read already. A request passed on, its headers rewritten
 /// by the client span that sends it, reads otherwise (with a propagator that
 /// carries a span context; one that carries only baggage reads alike both times).
