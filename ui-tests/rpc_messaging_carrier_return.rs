@@ -56,4 +56,10 @@ fn deliveries() -> impl futures::Stream<Item = Result<Headers, std::io::Error>> 
     futures::stream::empty()
 }
 
+// Its one error, whatever buffer it names.
+#[traced_rpc(messaging, receive, system = "rabbitmq", destination = "orders", carrier = headers)]
+fn deliveries_into(headers: &mut Headers) -> impl futures::Stream<Item = u32> {
+    futures::stream::empty()
+}
+
 fn main() {}

@@ -87,8 +87,9 @@ pub use otel_traced_macros::traced;
 
 /// Instruments a gRPC, HTTP or messaging boundary, server or client: the server
 /// continues the caller's trace from the request's headers (a consumer's
-/// `process` of one message, its creation context; other messaging operations
-/// link to their messages'), the client (or producer) writes its context into
+/// `process` of one message continues its creation context when no span is
+/// current, else links to it; other messaging operations link to their
+/// messages'), the client (or producer) writes its context into
 /// them, and both follow the RPC, HTTP and messaging semantic conventions. See
 /// the README.
 pub use otel_traced_macros::traced_rpc;

@@ -33,6 +33,19 @@ fn count(metadata: &MetadataMap, sku: &str) -> u32 {
     metadata.len() as u32 + sku.len() as u32
 }
 
+/// A message of the application's named `Request`, beside gRPC metadata: the
+/// metadata carries the headers (tonic's request is written with its type).
+mod messages {
+    pub struct Request {
+        pub sku: String,
+    }
+
+    #[otel_traced::traced_rpc(service = "shop.v1.Inventory", method = "Count")]
+    pub fn count_message(metadata: &tonic::metadata::MetadataMap, request: Request) -> u32 {
+        metadata.len() as u32 + request.sku.len() as u32
+    }
+}
+
 struct InventoryClient {
     address: String,
 }
@@ -142,6 +155,8 @@ fn main() {
     block_on(reserve(Request::new("sku".to_owned()))).expect("reserved");
     release(Request::new(1)).expect("released");
     assert_eq!(count(&MetadataMap::new(), "ab"), 2);
+    let request = messages::Request { sku: "ab".to_owned() };
+    assert_eq!(messages::count_message(&MetadataMap::new(), request), 2);
     let client = InventoryClient {
         address: "inventory:50051".to_owned(),
     };

@@ -174,7 +174,9 @@ pub(crate) fn check_messaging(
         errors.push(refused);
         return None;
     }
-    if operation == Operation::Receive && matches!(traced.shape, Shape::ReturnsStream { .. }) {
+    let receives_a_stream =
+        operation == Operation::Receive && matches!(traced.shape, Shape::ReturnsStream { .. });
+    if receives_a_stream {
         errors.push(syn::Error::new_spanned(
             &traced.function.sig.output,
             RECEIVED_STREAM,
@@ -190,7 +192,11 @@ pub(crate) fn check_messaging(
     let carrier = match rpc.carrier.as_ref().or(rpc.batch.as_ref()) {
         Some(named) => {
             let carrier = carrier(traced, Some(named), Some(side), batch, errors)?;
-            if operation == Operation::Receive && matches!(carrier.access, Access::Exclusive) {
+            // (A stream's is refused above: returning the message is no way out.)
+            if operation == Operation::Receive
+                && !receives_a_stream
+                && matches!(carrier.access, Access::Exclusive)
+            {
                 let (option, returned) = if batch {
                     ("batch", "the messages received (a `Vec`, say)")
                 } else {

@@ -741,13 +741,16 @@ pub(super) fn carrier(
             let written = named(&|ty| is_carrier_type(ty, server));
             // An alias that names its body (axum's `Request`, `reqwest::Request`), or
             // a request's `Parts` imported: the carrier where no other is one. On a
-            // server, one beside a header map is a choice to make (it tells the
-            // method and path the map does not; it may be a type of the
-            // application's).
+            // server, one beside an HTTP header map is a choice to make (it tells
+            // the method and path the map does not; it may be a type of the
+            // application's). Not beside gRPC metadata: tonic's request is written
+            // with its message's type, so a bare one is the application's.
             let bare = named(&|ty| is_bare_request_or_head(ty, server));
             let candidates = match (written.as_slice(), bare.as_slice()) {
                 ([], _) => bare,
-                ([map], [request, ..]) if server && is_header_map(&map.ty) => vec![*request, *map],
+                ([map], [request, ..]) if server && is_http_header_map(&map.ty) => {
+                    vec![*request, *map]
+                }
                 _ => written,
             };
             match *candidates.as_slice() {
@@ -823,7 +826,8 @@ fn is_carrier_type(ty: &Type, server: bool) -> bool {
         return false;
     };
     (last.ident == "Request" && matches!(last.arguments, syn::PathArguments::AngleBracketed(_)))
-        || is_header_map(ty)
+        || last.ident == "HeaderMap"
+        || last.ident == "MetadataMap"
         || (server
             && last.ident == "Parts"
             && segments
@@ -831,10 +835,10 @@ fn is_carrier_type(ty: &Type, server: bool) -> bool {
                 .is_some_and(|module| module.ident == "request"))
 }
 
-/// `..HeaderMap` or `..MetadataMap`, behind `&`/`&mut` or not: headers alone.
-fn is_header_map(ty: &Type) -> bool {
+/// `..HeaderMap`, behind `&`/`&mut` or not: an HTTP request's headers alone.
+fn is_http_header_map(ty: &Type) -> bool {
     (path_of(ty).and_then(|path| path.segments.last()))
-        .is_some_and(|last| last.ident == "HeaderMap" || last.ident == "MetadataMap")
+        .is_some_and(|last| last.ident == "HeaderMap")
 }
 
 /// `..Request` without type arguments, or on a `server` `Parts` imported, behind
