@@ -47,17 +47,20 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
     if runtime_main.is_none()
         && (function.sig.asyncness.is_some()
             || !function.sig.inputs.is_empty()
-            || function
-                .attrs
-                .iter()
-                .any(|attribute| !changes_nothing(attribute) && !is_traced(attribute)))
+            || function.attrs.iter().any(|attribute| {
+                !changes_nothing(attribute) && !crate::parse::is_an_annotation(attribute)
+            }))
     {
         // An `async fn main` under a runtime's attribute this one does not
         // know (renamed, `#[apply(..)]`), or a `main` another attribute below
         // rewrites (`#[paw::main]` taking arguments): the guard is the body's
         // first statement, as their expansion expects the body. A span of
         // `main`'s own would open before it, and record nothing.
-        if let Some(traced) = function.attrs.iter().find(|attribute| is_traced(attribute)) {
+        if let Some(traced) = function
+            .attrs
+            .iter()
+            .find(|attribute| crate::parse::is_an_annotation(attribute))
+        {
             return Err(syn::Error::new_spanned(
                 traced,
                 "this `main`'s span would open before `#[otel_traced::main]` initialises tracing: another attribute rewrites `main`, or it takes arguments, so its body cannot be moved after the initialisation; annotate a function `main` calls instead",
@@ -93,18 +96,11 @@ fn body_attributes(
     let (body, kept): (Vec<_>, Vec<_>) = std::mem::take(attributes)
         .into_iter()
         .enumerate()
-        .partition(|(at, attribute)| Some(*at) == runtime_main || is_traced(attribute));
+        .partition(|(at, attribute)| {
+            Some(*at) == runtime_main || crate::parse::is_an_annotation(attribute)
+        });
     *attributes = kept.into_iter().map(|(_, attribute)| attribute).collect();
     body.into_iter().map(|(_, attribute)| attribute).collect()
-}
-
-/// `#[traced]` or `#[traced_rpc]`, however imported.
-fn is_traced(attribute: &syn::Attribute) -> bool {
-    attribute
-        .path()
-        .segments
-        .last()
-        .is_some_and(|last| last.ident == "traced" || last.ident == "traced_rpc")
 }
 
 /// An attribute that changes nothing of what `main`'s body is or takes: a lint

@@ -84,16 +84,14 @@ pub(crate) enum Shape {
     AsyncTrait,
 }
 
-/// Whether `path` names `#[traced]` or `#[traced_rpc]`: as imported, or by the
-/// crate's path (another crate's attribute of that name is named by its own).
-fn is_an_annotation(path: &syn::Path) -> bool {
-    let ours = |ident: &Ident| ident == "traced" || ident == "traced_rpc";
-    let segments: Vec<&Ident> = path.segments.iter().map(|segment| &segment.ident).collect();
-    match segments[..] {
-        [name] => ours(name),
-        [krate, name] => krate == "otel_traced" && ours(name),
-        _ => false,
-    }
+/// Whether `attribute` is `#[traced]` or `#[traced_rpc]`, however imported
+/// (`crate = ..` names a crate re-exporting them).
+pub(crate) fn is_an_annotation(attribute: &syn::Attribute) -> bool {
+    attribute
+        .path()
+        .segments
+        .last()
+        .is_some_and(|last| last.ident == "traced" || last.ident == "traced_rpc")
 }
 
 pub(crate) struct TracedFn {
@@ -171,9 +169,7 @@ pub(crate) fn parse(
     }
     // Another of ours below this one, which the compiler expands after it: two
     // spans of each call.
-    if let Some(again) =
-        (function.attrs.iter()).find(|attribute| is_an_annotation(attribute.path()))
-    {
+    if let Some(again) = (function.attrs.iter()).find(|attribute| is_an_annotation(attribute)) {
         errors.push(syn::Error::new_spanned(
             again,
             format!("the function is annotated twice (`{attribute}` above): each would open a span of every call; give every option to one annotation and remove the other"),

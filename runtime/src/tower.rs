@@ -507,7 +507,6 @@ where
         };
         match output {
             Ok(response) => {
-                let mut status_said = false;
                 let awaiting_trailers = match &this.rpc.protocol {
                     Protocol::Http { .. } => {
                         let answer = Answer {
@@ -525,7 +524,6 @@ where
                         Some((code, message)) => {
                             relabel_an_unknown_method(&mut span, this.rpc, code, &message);
                             record_grpc(&mut span, this.rpc, code, &message);
-                            status_said = true;
                             None
                         }
                         None => {
@@ -542,7 +540,6 @@ where
                                 || response.status() != http::StatusCode::OK
                             {
                                 record_missing_status(&mut span, &awaited);
-                                status_said = true;
                                 None
                             } else {
                                 Some(awaited)
@@ -552,6 +549,9 @@ where
                     // The layers build only HTTP and gRPC boundaries.
                     Protocol::Messaging { .. } => None,
                 };
+                // A gRPC call awaits its status, or has it from the head.
+                let status_said = matches!(this.rpc.protocol, Protocol::Grpc { .. })
+                    && awaiting_trailers.is_none();
                 if awaiting_trailers.is_none() && response.body().is_end_stream() {
                     // A body at its end already (a reply to HEAD, a 204 or a 304, a
                     // trailers-only gRPC reply): the call ended with the head. No

@@ -177,10 +177,12 @@ pub(crate) fn check_messaging(
     let receives_a_stream =
         operation == Operation::Receive && matches!(traced.shape, Shape::ReturnsStream { .. });
     if receives_a_stream {
-        errors.push(syn::Error::new_spanned(
-            &traced.function.sig.output,
-            RECEIVED_STREAM,
-        ));
+        // At `return` where it is taken from there, else at the stream.
+        let returned = rpc.batch_returned.or(rpc.carrier_returned);
+        errors.push(match returned {
+            Some(returned) => syn::Error::new(returned, RECEIVED_STREAM),
+            None => syn::Error::new_spanned(&traced.function.sig.output, RECEIVED_STREAM),
+        });
     }
     // A producer writes into its messages; a consumer only reads.
     let side = if operation.produces() {
@@ -294,8 +296,6 @@ fn refused_batch(traced: &TracedFn, rpc: &RpcOptions, operation: Operation) -> O
             format!(
                 "`{option} = return` takes the {what} from what the call returns, and it returns nothing"
             )
-        } else if matches!(traced.shape, Shape::ReturnsStream { .. }) {
-            RECEIVED_STREAM.to_owned()
         } else {
             return None;
         };

@@ -540,16 +540,7 @@ mod http_carriers {
         }
 
         fn target(&self) -> RequestTarget<'_> {
-            request_target(
-                Head {
-                    method: &self.method,
-                    uri: &self.uri,
-                    version: self.version,
-                    headers: &self.headers,
-                    extensions: &self.extensions,
-                },
-                true,
-            )
+            request_target(Head::of_parts(self), true)
         }
 
         fn served_under(&self) -> Option<super::LayerSpans<'_>> {
@@ -596,6 +587,16 @@ mod http_carriers {
                 version: request.version(),
                 headers: request.headers(),
                 extensions: request.extensions(),
+            }
+        }
+
+        fn of_parts(parts: &'r http::request::Parts) -> Self {
+            Head {
+                method: &parts.method,
+                uri: &parts.uri,
+                version: parts.version,
+                headers: &parts.headers,
+                extensions: &parts.extensions,
             }
         }
     }
