@@ -696,18 +696,11 @@ pub fn use_global_provider() -> Result<Guard, InitError> {
     // The environment's limit and conventions, not those a guard still shutting
     // down left.
     forget_installed_settings();
-    Ok(Guard {
-        installed: true,
-        provider: None,
-        logs: None,
-        metrics: None,
-        spans_to_collector: false,
-        counters: Arc::default(),
-        log_counters: Arc::default(),
-        shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
-        console: None,
-        flushes: Flushes::default(),
-    })
+    // Nothing of ours to flush or shut down (the provider is the application's),
+    // only the route to give back.
+    let mut guard = Guard::disabled();
+    guard.installed = true;
+    Ok(guard)
 }
 
 #[cfg(feature = "otlp")]
