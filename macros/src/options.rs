@@ -302,6 +302,12 @@ impl Options {
             ("name", RawValue::Assigned(expr)) => self.name = Some(string_literal(expr)?),
             ("kind", RawValue::Assigned(expr)) => self.kind = Some(kind(expr)?),
             ("root", RawValue::Flag) => self.root = Some(ident.span()),
+            ("parent", RawValue::Assigned(expr)) if names_none(&expr) => {
+                return Err(syn::Error::new_spanned(
+                    expr,
+                    "a span without a parent is written `root` here (`parent = None` is `#[tracing::instrument]`'s)",
+                ));
+            }
             ("parent", RawValue::Assigned(expr)) => self.parent = Some(expr),
             ("link", RawValue::Assigned(expr)) => self.links.push(expr),
             ("code", RawValue::Assigned(expr)) => self.code = Some(bool_literal(expr)?),
@@ -351,14 +357,44 @@ impl Options {
                     }
                     None => format!("`#[traced]` accepts: {}", OPTIONS.join(", ")),
                 };
-                return Err(syn::Error::new(
-                    ident.span(),
-                    format!("unknown option `{unknown}`; {accepted}"),
-                ));
+                let message = match instrument_spelling(unknown) {
+                    Some(here) => format!("`{unknown}` is `#[tracing::instrument]`'s; {here}"),
+                    None => format!("unknown option `{unknown}`; {accepted}"),
+                };
+                return Err(syn::Error::new(ident.span(), message));
             }
         }
         Ok(())
     }
+}
+
+/// Whether `expr` is `None` as written, `#[tracing::instrument]`'s `parent = None`.
+fn names_none(expr: &Expr) -> bool {
+    match expr {
+        Expr::Group(group) => names_none(&group.expr),
+        Expr::Path(path) => path.qself.is_none() && path.path.is_ident("None"),
+        _ => false,
+    }
+}
+
+/// What an option of `#[tracing::instrument]` that `#[traced]` does not have is
+/// here, for code moving from one to the other.
+fn instrument_spelling(option: &str) -> Option<&'static str> {
+    Some(match option {
+        "fields" => {
+            "here it is `attrs(key = value, ..)`, with the same `%display` and `?debug` forms"
+        }
+        "level" => {
+            "an OpenTelemetry span has no level: remove it (the sampler decides which calls are recorded; `sample = never` leaves this one out)"
+        }
+        "target" => {
+            "an OpenTelemetry span has no target: remove it (the span's `code.*` attributes say where the function is)"
+        }
+        "follows_from" => {
+            "here it is `link = ..`, a `SpanContext` or a `&Context`, once for each span linked"
+        }
+        _ => return None,
+    })
 }
 
 impl RpcOptions {

@@ -33,6 +33,9 @@ pub(crate) struct Param {
     /// Its `#[cfg(..)]` attributes: a parameter configured out has no binding, so
     /// what records it is configured out with it.
     pub cfg: Vec<syn::Attribute>,
+    /// The names its pattern binds (`Path(id): Path<u64>`: `id`), none of which is
+    /// recorded; none for a parameter bound to a name.
+    pub pattern_names: Vec<Ident>,
     /// Its lint attributes, for its binding where the body starts: as written on a
     /// pattern's (whose bindings the user's lints are about), an `expect` as
     /// `allow` on a name's (used by the expansion, it would be unfulfilled), so that
@@ -381,6 +384,10 @@ fn take_params(
             }
         };
         let span = typed.pat.span();
+        let pattern_names = match &*typed.pat {
+            Pat::Ident(binding) if binding.subpat.is_none() => Vec::new(),
+            pattern => bindings(pattern),
+        };
         let (ident, rebinding) = match &*typed.pat {
             Pat::Ident(binding)
                 if binding.subpat.is_none() && !is_async_trait_positional(&binding.ident) =>
@@ -493,6 +500,7 @@ fn take_params(
             rebinding,
             cfg,
             lints,
+            pattern_names,
         });
     }
     params

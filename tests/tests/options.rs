@@ -224,3 +224,22 @@ fn crate_names_the_runtime_path() {
         "the expansion went through the path it was given"
     );
 }
+
+/// An extractor's shape, as axum's `Path`.
+struct Path<T>(T);
+
+#[traced(attrs(order.id = id))]
+fn destructured(Path(id): Path<u64>, (quantity, _): (u8, u8)) -> u64 {
+    id + u64::from(quantity)
+}
+
+#[test]
+fn what_a_destructured_parameter_binds_is_recorded_where_named_only() {
+    let captured = capture(|| destructured(Path(7), (2, 3)));
+    assert_eq!(*captured.output(), 9);
+    assert_eq!(own_keys(&captured.spans()[0]), ["order.id"]);
+    assert_eq!(
+        attribute(&captured.spans()[0], "order.id"),
+        Some(&Value::I64(7))
+    );
+}

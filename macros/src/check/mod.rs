@@ -404,6 +404,18 @@ fn check_skip_list(traced: &TracedFn, errors: &mut Errors) {
                 skipped.span(),
                 format!("`{skipped}` is listed twice in `skip(..)`"),
             ));
+        } else if traced
+            .params
+            .iter()
+            .flat_map(|param| &param.pattern_names)
+            .any(|bound| bound.unraw() == *skipped)
+        {
+            errors.push(syn::Error::new(
+                skipped.span(),
+                format!(
+                    "`{skipped}` is bound by a destructured parameter, and those are never recorded: remove it from `skip(..)` (name one in `attrs({skipped} = {skipped})` to record it)"
+                ),
+            ));
         } else if !names.contains(skipped) {
             let function = &traced.function.sig.ident;
             errors.push(syn::Error::new(
@@ -529,6 +541,27 @@ fn server_keys(boundary: &Boundary) -> impl Iterator<Item = &'static str> {
     ["server.address", "server.port"]
         .into_iter()
         .filter(|_| boundary.server.is_some())
+}
+
+/// Whether a value is written `tracing::field::Empty` (or `field::Empty`, `Empty`),
+/// which would be recorded as the text `Empty`.
+fn is_declared_empty(value: &syn::Expr) -> bool {
+    let path = match value {
+        syn::Expr::Group(group) => return is_declared_empty(&group.expr),
+        syn::Expr::Path(path) if path.qself.is_none() => path,
+        _ => return false,
+    };
+    let segments: Vec<_> = path
+        .path
+        .segments
+        .iter()
+        .map(|segment| &segment.ident)
+        .collect();
+    match segments.as_slice() {
+        [.., field, empty] => *field == "field" && *empty == "Empty",
+        [empty] => *empty == "Empty",
+        [] => false,
+    }
 }
 
 /// Whether a parameter of type `ty` is never recorded, whatever it points to: a
@@ -678,6 +711,16 @@ fn plan_recording(
         }
     }
     for field in &options.attrs {
+        if is_declared_empty(&field.value) {
+            findings.errors.push(syn::Error::new_spanned(
+                &field.value,
+                format!(
+                    "`Empty` is `tracing`'s field declared to be recorded later, which an OpenTelemetry span need not be: leave `{key}` out here and set it with `record!({key} = ..)` once known",
+                    key = naming::written_key(&field.key.name)
+                ),
+            ));
+            continue;
+        }
         check_key(&field.key, Some(field), findings);
         lazy::check_lazy_value(&field.value, lazy::Lazily::Recorded, &mut findings.errors);
         if let Some((parameter, ty)) = parameter_named(&field.value, &traced.params)

@@ -233,8 +233,17 @@ pub(crate) fn check_key(key: &Key, field: Option<&Field>, findings: &mut Finding
         return;
     }
     if is_reserved(&key.name) {
+        // `tracing-opentelemetry`'s special fields, for code moving from it.
+        let here = match key.name.as_str() {
+            "otel.name" => ": the span's name is `name = \"..\"`",
+            "otel.kind" => ": the span's kind is `kind = ..`",
+            "otel.status_code" | "otel.status_description" => {
+                ": the span's status is set with `otel_traced::set_status(..)`"
+            }
+            _ => "; choose another key",
+        };
         findings.errors.push(key.error(format_args!(
-            "`{}` is in the `otel.` namespace, which OpenTelemetry reserves; choose another key",
+            "`{}` is in the `otel.` namespace, which OpenTelemetry reserves{here}",
             key.name
         )));
         return;
