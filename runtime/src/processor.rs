@@ -301,9 +301,11 @@ impl Counters {
     /// later flush an error, and each loss is said once. Items still on their way
     /// when a flush timed out are no loss (yet): that flush's error says it timed
     /// out, and a later flush or the shutdown counts them if they are lost.
+    /// Flushes may end together on several threads: the count seen last is kept
+    /// only if it is the highest, so that each loss is said by one of them.
     pub(crate) fn lost_since_flushed(&self) -> u64 {
         let lost = self.lost();
-        lost.saturating_sub(self.flushed_lost.swap(lost, Ordering::AcqRel))
+        lost.saturating_sub(self.flushed_lost.fetch_max(lost, Ordering::AcqRel))
     }
 }
 
@@ -584,6 +586,37 @@ mod tests {
         counters.accept(300);
         counters.failed(300);
         assert_eq!(counters.lost_since_flushed(), 300);
+    }
+
+    /// Flushes ending together on two threads while exports fail: what they say
+    /// adds up to what was lost, none said twice (a count read before another
+    /// flush's, stored after it, had the next flush say that flush's part again).
+    #[test]
+    fn flushes_ending_together_say_each_loss_once() {
+        let counters = Counters::default();
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let said: u64 = std::thread::scope(|scope| {
+            let flushes: Vec<_> = (0..2)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut said = 0;
+                        while !stop.load(std::sync::atomic::Ordering::Acquire) {
+                            said += counters.lost_since_flushed();
+                        }
+                        said
+                    })
+                })
+                .collect();
+            for _ in 0..1_000_000 {
+                counters.failed(1);
+            }
+            stop.store(true, std::sync::atomic::Ordering::Release);
+            flushes
+                .into_iter()
+                .map(|flush| flush.join().expect("no panic"))
+                .sum()
+        });
+        assert_eq!(said + counters.lost_since_flushed(), counters.lost());
     }
 
     /// Takes requests, failing those whose first span is named in `fails` with
