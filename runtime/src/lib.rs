@@ -81,6 +81,21 @@ pub(crate) fn tell(message: std::fmt::Arguments<'_>) {
     let _ = writeln!(std::io::stderr(), "otel-traced: {message}");
 }
 
+/// [`tell`], on a thread of its own, for a line said where the caller must not
+/// wait on stderr (an application's thread, a pipe nobody reads blocking the
+/// write); here where no thread can be had.
+pub(crate) fn tell_aside(message: String) {
+    let spawned = std::thread::Builder::new()
+        .name("otel-traced-notice".to_owned())
+        .spawn({
+            let message = message.clone();
+            move || tell(format_args!("{message}"))
+        });
+    if spawned.is_err() {
+        tell(format_args!("{message}"));
+    }
+}
+
 /// Instruments a function: each call becomes a span. See the README for every
 /// option.
 pub use otel_traced_macros::traced;

@@ -234,11 +234,14 @@ impl Counters {
         }
     }
 
+    /// Said on a thread of its own: this is the application's thread ending an
+    /// item (in the SDK's `on_end`, the span's lock held), which a write to a
+    /// stderr nobody reads (a pipe full) would block.
     #[cold]
     #[inline(never)]
     fn check_overflow_while_queued(&self) {
         if let Some(said) = self.overflow_while_queued() {
-            crate::tell(format_args!("{said}"));
+            crate::tell_aside(said);
         }
     }
 
