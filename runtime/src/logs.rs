@@ -262,13 +262,15 @@ fn installed() -> Option<Arc<Loggers>> {
 
 /// Exports the log records queued so far, as `log::logger().flush()` asks of the
 /// logger (before a `process::exit`, which no guard outlives); it waits for the
-/// export, as long as the SDK's flush timeout (5 s) at most. Not on the export
+/// export, a flush for the SDK's flush timeout (5 s) at most. Not on the export
 /// thread, nor where telemetry is suppressed (an exporter's own calls): the flush
 /// would wait on itself; nor on a thread exiting past the API's context. One at a
 /// time, and merged: a call waits for the flush under way, then returns if a
 /// flush that started after the call did ended meanwhile (it took the caller's
-/// records), else flushes. Flushes asked at once would each leave a request in
-/// the SDK's queue while the export is stuck, holding up the shutdown's.
+/// records), else flushes: a call made during a flush that does not take its
+/// records may wait twice the timeout. Flushes asked at once would each leave a
+/// request in the SDK's queue while the export is stuck, holding up the
+/// shutdown's.
 #[cfg(feature = "log")]
 pub(crate) fn flush() {
     /// Flushes started so far.
