@@ -167,15 +167,15 @@ impl<E: LogExporter> LogExporter for CountedLogExporter<E> {
 
 /// Makes `provider` where bridged records and exception records go.
 pub(crate) fn install(provider: &SdkLoggerProvider, exceptions: ExceptionSignal) {
-    let scope = |name: &'static str| {
-        InstrumentationScope::builder(name)
-            .with_version(env!("CARGO_PKG_VERSION"))
-            .build()
-    };
+    // As the spans' scope: these records follow the same conventions.
+    let scope = InstrumentationScope::builder("otel-traced")
+        .with_version(env!("CARGO_PKG_VERSION"))
+        .with_schema_url(crate::SCHEMA_URL)
+        .build();
     let loggers = Loggers {
         #[cfg(feature = "log")]
         provider: provider.clone(),
-        exceptions: provider.logger_with_scope(scope("otel-traced")),
+        exceptions: provider.logger_with_scope(scope),
         #[cfg(feature = "log")]
         log: opentelemetry_appender_log::OpenTelemetryLogBridge::new(provider),
         #[cfg(feature = "tracing")]

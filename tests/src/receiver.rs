@@ -26,7 +26,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
-use opentelemetry_proto::tonic::logs::v1::LogRecord;
+use opentelemetry_proto::tonic::logs::v1::{LogRecord, ScopeLogs};
 use opentelemetry_proto::tonic::metrics::v1::Metric;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use std::collections::BTreeMap;
@@ -358,14 +358,21 @@ impl Receiver {
 
     /// Every log record received so far.
     pub fn log_records(&self) -> Vec<LogRecord> {
+        self.log_scopes()
+            .into_iter()
+            .flat_map(|scope| scope.log_records)
+            .collect()
+    }
+
+    /// Every log record received so far, under its instrumentation scope.
+    pub fn log_scopes(&self) -> Vec<ScopeLogs> {
         self.state
             .logs
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
             .flat_map(|request| &request.resource_logs)
-            .flat_map(|resource| &resource.scope_logs)
-            .flat_map(|scope| scope.log_records.clone())
+            .flat_map(|resource| resource.scope_logs.clone())
             .collect()
     }
 

@@ -382,6 +382,41 @@ fn exceptions_are_log_records_linked_to_the_span_under_logs() {
     );
 }
 
+/// An exception's record follows the conventions its span does, and says which,
+/// as the span's scope does.
+#[test]
+fn an_exception_records_scope_names_the_conventions_it_follows() {
+    let _turn = turn();
+    let receiver = Receiver::start(Transport::Grpc);
+    let guard = install(
+        &receiver,
+        Transport::Grpc,
+        &[("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "logs")],
+    );
+    let _ = reserve("sku-1");
+    guard.shutdown().expect("everything exported");
+    let scopes = receiver.log_scopes();
+    let ours: Vec<_> = scopes
+        .iter()
+        .filter(|scope| {
+            scope
+                .scope
+                .as_ref()
+                .is_some_and(|scope| scope.name == "otel-traced")
+        })
+        .collect();
+    assert_eq!(ours.len(), 1, "{scopes:#?}");
+    assert_eq!(
+        exception_records(&ours[0].log_records).len(),
+        1,
+        "{scopes:#?}"
+    );
+    assert_eq!(
+        ours[0].schema_url,
+        "https://opentelemetry.io/schemas/1.44.0"
+    );
+}
+
 #[test]
 fn an_exception_record_is_cut_to_the_general_value_length_limit() {
     let _turn = turn();
