@@ -53,6 +53,13 @@ impl ErrorReport {
     }
 }
 
+/// `error`'s text with its `source()` chain, as `exception.message` says it
+/// (redacted, cut): a `tracing` event's error field is said so too.
+#[cfg(feature = "tracing")]
+pub(crate) fn described_with_sources(error: &(dyn Error + '_)) -> String {
+    described(format_args!("{}", Chain(error)))
+}
+
 /// An error and its `source()` chain (up to [`MAX_SOURCES`] causes), joined by
 /// ": ". A cause whose text the error before it says already, as words of its
 /// own, is left out: the common `#[error("loading config: {0}")] Io(#[from]

@@ -5,8 +5,9 @@
 //! context activation: a `tracing` span opened inside a `#[traced]` call is its
 //! child, and a `#[traced]` call inside an entered `tracing` span is that span's
 //! child. One trace id, either way round. Events of `tracing` are exported as log
-//! records with their trace context when `init()` exports logs, and
-//! [`with_trace_ids`] prints the ids in each formatted line.
+//! records with their trace context when `init()` exports logs, else are span
+//! events of the span they were made in, and [`with_trace_ids`] prints the ids in
+//! each formatted line.
 //!
 //! ```no_run
 //! let _guard = otel_traced::init()?;
@@ -14,6 +15,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod call_events;
 mod typed_fields;
 
 use crate::kept::Kept;
@@ -36,9 +38,10 @@ use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 /// The layer that joins `tracing` to otel-traced: `tracing` spans become spans
 /// of the provider `init()` installed (or of the running test capture), parented
-/// both ways with ours; `tracing` events are exported as log records when logs are.
-/// Works whether it is built before or after `init()`. Add it once, in place of
-/// any `tracing_opentelemetry::layer()` of your own: two layers of one
+/// both ways with ours; `tracing` events are exported as log records when logs
+/// are, else are span events. Works whether it is built before or after
+/// `init()`. Add it once, in place of any `tracing_opentelemetry::layer()` of
+/// your own: two layers of one
 /// tracing-opentelemetry version in a subscriber panic at the first span (each
 /// keeps its data in the span's extensions, which take one of a type).
 ///
@@ -68,6 +71,7 @@ where
         )
         .and_then(KeepEnteredIds::default())
         .and_then(typed_fields::TypedFields::default())
+        .and_then(call_events::CallEvents)
         .and_then(ExportEvents)
 }
 
@@ -75,8 +79,8 @@ where
 /// makes span events of, when they belong there. An event in the current span
 /// goes to the current `tracing` span, which is not the current span inside a
 /// `#[traced]` call made in it: such an event is no span event of the `tracing`
-/// span around the call (as inside a `#[traced]` call, it is a log record when
-/// logs are exported). And while logs are exported, an event is a log record alone
+/// span around the call, but the call's ([`call_events`]). And while logs are
+/// exported, an event is a log record alone
 /// ([`ExportEvents`]), not a span event as well, unless it makes its span's status
 /// Error or carries its exception (an ERROR, an `error` field, as
 /// `#[instrument(err)]` records one).

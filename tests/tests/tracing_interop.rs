@@ -599,3 +599,75 @@ fn an_events_error_stays_off_its_spans_attributes() {
     );
     assert_eq!(flush.events.len(), 1, "the event keeps it");
 }
+
+/// Logs its steps as a service moved from `#[instrument]` does.
+#[traced]
+fn reprice(cart_id: u64, counted: &Counted) {
+    tracing::info!(cart_id, big = u64::MAX, value = ?counted, "repriced");
+    let error = std::io::Error::other("disk full");
+    let error: &(dyn std::error::Error + 'static) = &error;
+    tracing::warn!(error, "retrying");
+    // Naming no span: not the call's.
+    tracing::info!(parent: None, "detached");
+}
+
+#[test]
+fn an_event_inside_a_traced_call_is_a_span_event_of_it_while_no_logs_are_exported() {
+    use otel_traced::opentelemetry::{KeyValue, Value};
+    let counted = Counted::default();
+    let captured = tracing::subscriber::with_default(bridged(), || {
+        capture(|| {
+            reprice(7, &counted);
+            // Inside a `tracing` span too: the call's, not the span's.
+            tracing::info_span!("request").in_scope(|| reprice(8, &counted));
+        })
+    });
+    let calls: Vec<_> = captured
+        .spans()
+        .iter()
+        .filter(|span| span.name == "reprice")
+        .collect();
+    assert_eq!(calls.len(), 2, "{}", captured.tree());
+    for (call, cart_id) in calls.into_iter().zip([7, 8]) {
+        let events: Vec<&str> = call.events.iter().map(|event| &*event.name).collect();
+        assert_eq!(events, ["repriced", "retrying"], "{}", captured.tree());
+        let repriced = &call.events[0].attributes;
+        let key = |key: &str| {
+            repriced
+                .iter()
+                .find(|kv| kv.key.as_str() == key)
+                .map(|kv| kv.value.clone())
+        };
+        assert_eq!(key("cart_id"), Some(Value::I64(cart_id)));
+        assert_eq!(key("level"), Some(Value::from("INFO")));
+        assert_eq!(key("target"), Some(Value::from("tracing_interop")));
+        assert_eq!(key("big"), Some(Value::from(u64::MAX.to_string())));
+        assert_eq!(key("value"), Some(Value::from("counted")));
+        assert!(
+            matches!(key("code.line.number"), Some(Value::I64(line)) if line > 0),
+            "{repriced:?}"
+        );
+        assert!(
+            call.events[1]
+                .attributes
+                .contains(&KeyValue::new("error", "disk full")),
+            "{:?}",
+            call.events[1]
+        );
+    }
+    let request = captured.find("request").expect("the tracing span");
+    assert!(request.events.is_empty(), "{:?}", request.events);
+    assert_eq!(counted.0.load(std::sync::atomic::Ordering::Relaxed), 2);
+
+    // Sampled out, no field is formatted.
+    let sampled_out = tracing::subscriber::with_default(bridged(), || {
+        Capture::new()
+            .sampler(SamplesByName {
+                name: "reprice",
+                sampled: false,
+            })
+            .run(|| reprice(9, &counted))
+    });
+    assert!(sampled_out.spans().is_empty());
+    assert_eq!(counted.0.load(std::sync::atomic::Ordering::Relaxed), 2);
+}

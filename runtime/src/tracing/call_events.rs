@@ -1,0 +1,142 @@
+//! A `tracing` event inside a `#[traced]` call (`info!("priced")` in an
+//! annotated function), as a span event of the call's span while no logs are
+//! exported: what `tracing-opentelemetry` makes of an event inside a `tracing`
+//! span, which it cannot do here: it knows `tracing` spans alone, and drops an
+//! event made in none. While logs are exported, the event is a log record of the
+//! call's span ([`super::ExportEvents`]), and not both.
+
+use super::EnteredIds;
+use opentelemetry::trace::TraceContextExt as _;
+use opentelemetry::{KeyValue, Value};
+use std::fmt;
+use tracing_core::field::{Field, Visit};
+use tracing_core::{Event, Subscriber};
+use tracing_subscriber::Layer;
+use tracing_subscriber::registry::LookupSpan;
+
+/// The layer, beside `tracing-opentelemetry`'s.
+pub(super) struct CallEvents;
+
+impl<S> Layer<S> for CallEvents
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_event(&self, event: &Event<'_>, cx: tracing_subscriber::layer::Context<'_, S>) {
+        // One naming its span (`parent: &span`, or none) is not the call's.
+        if !event.is_contextual() || !crate::route::is_enabled() {
+            return;
+        }
+        // (A capture is isolated from the logs pipeline: its events are span
+        // events, as without one.)
+        if crate::logs::exported() && !crate::route::CaptureRoute::holds_current() {
+            return;
+        }
+        // A clone, not a borrow of the current context: the fields' `Debug` is
+        // user code, which may enter spans.
+        let Some(current) = crate::thread_exit::current() else {
+            return;
+        };
+        let span = current.span();
+        if !span.is_recording() {
+            return;
+        }
+        // The current `tracing` span's own event, which `tracing-opentelemetry`
+        // records ([`super::SpanEvents`]): made in it, with no call of ours inside.
+        if let Some(around) = cx.lookup_current() {
+            let extensions = around.extensions();
+            match extensions.get::<EnteredIds>() {
+                Some(entered) if entered.ids.span_id() != span.span_context().span_id() => {}
+                _ => return,
+            }
+        }
+        let metadata = event.metadata();
+        let mut fields = EventFields {
+            name: None,
+            attributes: vec![
+                KeyValue::new("level", metadata.level().as_str()),
+                KeyValue::new("target", metadata.target().to_owned()),
+            ],
+        };
+        if let Some(file) = metadata.file() {
+            fields
+                .attributes
+                .push(KeyValue::new("code.file.path", file.to_owned()));
+        }
+        if let Some(line) = metadata.line() {
+            fields
+                .attributes
+                .push(KeyValue::new("code.line.number", i64::from(line)));
+        }
+        // A field's `Debug` or `Display` that panics leaves out what follows it.
+        crate::panic::contained(|| event.record(&mut fields));
+        let name = fields.name.unwrap_or_else(|| metadata.name().to_owned());
+        span.add_event(name, fields.attributes);
+    }
+}
+
+/// An event's fields as its span event has them: the message its name, any
+/// other an attribute of its native type (an unsigned or 128-bit integer an
+/// `i64` where it fits, else its decimal text, as DESIGN §3 records integers;
+/// text cut as any we format); the `log.` fields of a `log` record made an
+/// event (`tracing-log`) left out, as `tracing-opentelemetry` leaves them.
+struct EventFields {
+    name: Option<String>,
+    attributes: Vec<KeyValue>,
+}
+
+impl EventFields {
+    fn push(&mut self, field: &Field, value: impl FnOnce() -> Value) {
+        match field.name() {
+            "message" => self.name = Some(value().as_str().into_owned()),
+            name if name.starts_with("log.") => {}
+            name => self.attributes.push(KeyValue::new(name, value())),
+        }
+    }
+
+    fn integer<N: TryInto<i64> + fmt::Display + Copy>(&mut self, field: &Field, number: N) {
+        self.push(field, || match number.try_into() {
+            Ok(fits) => Value::I64(fits),
+            Err(_) => Value::from(number.to_string()),
+        });
+    }
+}
+
+impl Visit for EventFields {
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.push(field, || crate::value::formatted(format_args!("{value:?}")));
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.push(field, || crate::value::formatted(format_args!("{value}")));
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.push(field, || {
+            Value::from(crate::outcome::described_with_sources(value))
+        });
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.push(field, || Value::Bool(value));
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.push(field, || Value::F64(value));
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.push(field, || Value::I64(value));
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.integer(field, value);
+    }
+
+    fn record_i128(&mut self, field: &Field, value: i128) {
+        self.integer(field, value);
+    }
+
+    fn record_u128(&mut self, field: &Field, value: u128) {
+        self.integer(field, value);
+    }
+}
