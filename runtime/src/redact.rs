@@ -7,10 +7,12 @@ use std::borrow::Cow;
 use std::fmt;
 
 /// Query parameters whose values are credentials, redacted in `url.full` and
-/// `url.query` as the URL conventions ask: their list (AWS's signature version 4
-/// keys, `sig`, Google's), and the keys of the list before it (AWS's version 2),
-/// which still sign URLs.
-pub(crate) const SECRET_QUERY_KEYS: [&str; 7] = [
+/// `url.query` as the URL conventions ask, their names compared without regard
+/// to case: the conventions' list (AWS's signature version 4 keys, `sig`,
+/// Google's), the keys of the list before it (AWS's version 2), which still sign
+/// URLs, and the tokens and keys APIs take in a query (OAuth's bearer tokens on a
+/// WebSocket or a download link, Google's `key`, a client's secret).
+pub(crate) const SECRET_QUERY_KEYS: [&str; 15] = [
     "X-Amz-Signature",
     "X-Amz-Credential",
     "X-Amz-Security-Token",
@@ -18,7 +20,35 @@ pub(crate) const SECRET_QUERY_KEYS: [&str; 7] = [
     "X-Goog-Signature",
     "AWSAccessKeyId",
     "Signature",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "token",
+    "api_key",
+    "apikey",
+    "key",
+    "client_secret",
 ];
+
+/// The length of the longest of [`SECRET_QUERY_KEYS`].
+const LONGEST_SECRET_QUERY_KEY: usize = {
+    let mut longest = 0;
+    let mut index = 0;
+    while index < SECRET_QUERY_KEYS.len() {
+        if SECRET_QUERY_KEYS[index].len() > longest {
+            longest = SECRET_QUERY_KEYS[index].len();
+        }
+        index += 1;
+    }
+    longest
+};
+
+/// Whether `key`, a query parameter's name, is one of [`SECRET_QUERY_KEYS`].
+fn is_secret_query_key(key: &str) -> bool {
+    SECRET_QUERY_KEYS
+        .iter()
+        .any(|secret| secret.eq_ignore_ascii_case(key))
+}
 
 /// `authority` with its user information, if any, written `REDACTED:REDACTED@`, as
 /// the conventions ask of `url.full`.
@@ -39,7 +69,7 @@ pub(crate) fn push_redacted_query(url: &mut String, query: &str) {
             url.push('&');
         }
         match pair.split_once('=') {
-            Some((key, _)) if SECRET_QUERY_KEYS.contains(&key) => {
+            Some((key, _)) if is_secret_query_key(key) => {
                 url.push_str(key);
                 url.push_str("=REDACTED");
             }
@@ -200,12 +230,13 @@ fn redacted_query_values(text: &str) -> Cow<'_, str> {
     // starts, if it is a credential.
     let secret_value = |from: usize| {
         let parameter = &text[from..];
-        SECRET_QUERY_KEYS.iter().find_map(|key| {
-            parameter
-                .strip_prefix(key)
-                .filter(|rest| rest.starts_with('='))
-                .map(|_| from + key.len() + 1)
-        })
+        // Within the longest key's length: the text is not read again from each
+        // `?` or `&` to its end.
+        let key_end = parameter
+            .bytes()
+            .take(LONGEST_SECRET_QUERY_KEY + 1)
+            .position(|byte| byte == b'=')?;
+        is_secret_query_key(&parameter[..key_end]).then_some(from + key_end + 1)
     };
     let mut redacted: Option<String> = None;
     let mut copied = 0;
@@ -376,6 +407,13 @@ mod tests {
         assert_eq!(
             redacted_urls("no parameter: Signature=abc, mysig=1"),
             "no parameter: Signature=abc, mysig=1"
+        );
+        // Tokens and keys an API takes in its query, whatever their case.
+        assert_eq!(
+            redacted_urls(
+                "for url (wss://h/hub?Access_Token=eyJ.a.b&page=2), (https://maps.example/json?address=x&key=AIza1), ?tokens=3&mykey=4"
+            ),
+            "for url (wss://h/hub?Access_Token=REDACTED&page=2), (https://maps.example/json?address=x&key=REDACTED), ?tokens=3&mykey=4"
         );
         assert_eq!(
             redacted_urls("connect failed: nats://a:4222,nats://user:pass@b:4222"),

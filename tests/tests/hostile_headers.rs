@@ -1299,7 +1299,7 @@ impl Target {
     }
 }
 
-const SECRET_KEYS: [&str; 7] = [
+const SECRET_KEYS: [&str; 16] = [
     "X-Amz-Signature",
     "X-Amz-Credential",
     "X-Amz-Security-Token",
@@ -1307,6 +1307,15 @@ const SECRET_KEYS: [&str; 7] = [
     "X-Goog-Signature",
     "AWSAccessKeyId",
     "Signature",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "token",
+    "api_key",
+    "apikey",
+    "key",
+    "client_secret",
+    "ACCESS_TOKEN",
 ];
 
 fn uri_text(max: usize) -> BoxedStrategy<String> {
@@ -1586,7 +1595,9 @@ fn check_http_client(
         if let Some((_, query)) = full.split_once('?') {
             for pair in query.split('&') {
                 if let Some((key, value)) = pair.split_once('=')
-                    && SECRET_KEYS.contains(&key)
+                    && SECRET_KEYS
+                        .iter()
+                        .any(|secret| secret.eq_ignore_ascii_case(key))
                 {
                     prop_assert_eq!(value, "REDACTED", "{}", full);
                 }

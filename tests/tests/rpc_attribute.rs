@@ -891,7 +891,7 @@ fn an_http_server_span_is_named_by_method_and_route() {
     }
 
     let request = http::Request::post(
-        "/users/0?sig=abc&X-Amz-Credential=AKIA&X-Amz-Security-Token=t&X-Amz-Signature=s&page=2",
+        "/users/0?sig=abc&X-Amz-Credential=AKIA&X-Amz-Security-Token=t&X-Amz-Signature=s&page=2&access_token=eyJ&API_KEY=k&tokens=3",
     )
     .body(())
     .unwrap();
@@ -900,7 +900,7 @@ fn an_http_server_span_is_named_by_method_and_route() {
     assert_eq!(
         attribute(span, "url.query"),
         Some(&string(
-            "sig=REDACTED&X-Amz-Credential=REDACTED&X-Amz-Security-Token=REDACTED&X-Amz-Signature=REDACTED&page=2"
+            "sig=REDACTED&X-Amz-Credential=REDACTED&X-Amz-Security-Token=REDACTED&X-Amz-Signature=REDACTED&page=2&access_token=REDACTED&API_KEY=REDACTED&tokens=3"
         )),
         "credentials in the query are redacted"
     );
