@@ -19,7 +19,7 @@ const MAX_SOURCES: usize = 32;
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct ErrorReport {
-    /// The error type's name ([`error_type_name`]), recorded as `error.type` and
+    /// `std::any::type_name` of the error type, recorded as `error.type` and
     /// `exception.type`.
     pub type_name: &'static str,
     /// The status description: the error's `Display` (or `Debug`).
@@ -37,7 +37,7 @@ impl ErrorReport {
             Some(_) => described(format_args!("{}", Chain(error))),
         };
         ErrorReport {
-            type_name: error_type_name::<E>(),
+            type_name: std::any::type_name::<E>(),
             description,
             message,
         }
@@ -46,7 +46,7 @@ impl ErrorReport {
     /// The report of a description made already ([`described`]).
     pub(crate) fn from_text<E>(description: String) -> Self {
         ErrorReport {
-            type_name: error_type_name::<E>(),
+            type_name: std::any::type_name::<E>(),
             message: description.clone(),
             description,
         }
@@ -235,65 +235,10 @@ impl<E> ViaTypeName for ErrorProbe<'_, E> {
     }
 }
 
-/// The type name of an error ([`error_type_name`]), for the call's outcome:
-/// known without formatting the error, so it is noted also when the span does
-/// not record.
+/// The type name of an error, for the call's outcome: known without formatting
+/// the error, so it is noted also when the span does not record.
 #[doc(hidden)]
 #[inline]
 pub fn type_name_of<E: ?Sized>(_error: &E) -> &'static str {
-    error_type_name::<E>()
-}
-
-/// The conventions' `error.type` of an error whose type is not known.
-pub(crate) const OTHER_ERROR: &str = "_OTHER";
-
-/// `error.type` and `exception.type` of an error of type `E`: the type's name
-/// (`std::io::error::Error`), but [`OTHER_ERROR`] for a trait object, boxed,
-/// shared or borrowed (`Box<dyn Error + Send + Sync>`, a `Result`'s usual error
-/// of any kind), whose name says nothing of the error and would only be long: a
-/// tower layer records a service's boxed error so too.
-pub(crate) fn error_type_name<E: ?Sized>() -> &'static str {
-    let name = std::any::type_name::<E>();
-    let pointee = [
-        "alloc::boxed::Box<",
-        "alloc::sync::Arc<",
-        "alloc::rc::Rc<",
-        "&mut ",
-        "&",
-    ]
-    .into_iter()
-    .find_map(|pointer| name.strip_prefix(pointer))
-    .unwrap_or(name);
-    if pointee.starts_with("dyn ") {
-        OTHER_ERROR
-    } else {
-        name
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::type_name_of;
-    use std::error::Error;
-    use std::sync::Arc;
-
-    #[test]
-    fn a_trait_object_is_of_no_type_known_wherever_it_is_held() {
-        let io = || std::io::Error::other("down");
-        let boxed: Box<dyn Error + Send + Sync> = Box::new(io());
-        let shared: Arc<dyn Error> = Arc::new(io());
-        let borrowed: &dyn Error = &*boxed;
-        assert_eq!(type_name_of(&boxed), "_OTHER");
-        assert_eq!(type_name_of(&shared), "_OTHER");
-        assert_eq!(type_name_of(&borrowed), "_OTHER");
-        assert_eq!(type_name_of(&io()), "std::io::error::Error");
-        assert_eq!(
-            type_name_of(&Box::new(io())),
-            "alloc::boxed::Box<std::io::error::Error>"
-        );
-        assert_eq!(
-            type_name_of(&vec![boxed]),
-            "alloc::vec::Vec<alloc::boxed::Box<dyn core::error::Error + core::marker::Send + core::marker::Sync>>"
-        );
-    }
+    std::any::type_name::<E>()
 }

@@ -255,7 +255,7 @@ fn reply_or_error<'a, E: Error>(
     if recorded_as_reply(handle, rpc, answer) {
         return Item::Status;
     }
-    handle.record_error(crate::outcome::error_type_name::<E>(), || {
+    handle.record_error(std::any::type_name::<E>(), || {
         ErrorReport::from_error::<E>(error)
     });
     Item::Error
@@ -293,7 +293,7 @@ impl<T, E: HasReply> ViaItemReply for &&&&&&&&&ItemProbe<'_, Result<T, E>> {
         }
         // In a `#[traced]` stream, or a messaging one, a status is an error like
         // any other, as is one of another protocol.
-        handle.record_error(crate::outcome::error_type_name::<E>(), || {
+        handle.record_error(std::any::type_name::<E>(), || {
             let description = match error.reply() {
                 Reply::Grpc { message, .. } => crate::redact::described_text(message),
                 Reply::Http { status } => http_status_text(status),
@@ -330,7 +330,7 @@ macro_rules! item_error_level {
                 let Err($error) = self.0 else {
                     return Item::Message;
                 };
-                handle.record_error(crate::outcome::error_type_name::<E>(), || $report);
+                handle.record_error(std::any::type_name::<E>(), || $report);
                 Item::Error
             }
         }
@@ -396,7 +396,7 @@ impl<T, E> ViaItemTypeName for &ItemProbe<'_, Result<T, E>> {
         if self.0.is_ok() {
             return Item::Message;
         }
-        handle.record_error(crate::outcome::error_type_name::<E>(), || {
+        handle.record_error(std::any::type_name::<E>(), || {
             ErrorReport::from_text::<E>(std::any::type_name::<E>().to_owned())
         });
         Item::Error

@@ -656,28 +656,33 @@ fn record_failure<E: fmt::Display + 'static>(
     }
 }
 
-/// Records a service's or a body's error as `#[traced]` records errors: a boxed
-/// one (its `error.type` `_OTHER`, as a function's) and the transports' own
-/// error types ([`transport_error`]) with their `source()` chain; any other is
-/// said by its `Display` (the layer's bound).
+/// Records a service's or a body's error as `#[traced]` records errors, but for
+/// a boxed one, whose type says nothing of the error: its `error.type` is
+/// `_OTHER`, the conventions' value for a type not known, and its message its
+/// `source()` chain, as a function's boxed error's is. The transports' own error
+/// types keep their chain too ([`transport_error`]); any other is said by its
+/// `Display` (the layer's bound).
 fn record_service_error<E: fmt::Display + 'static>(span: &mut ActiveSpan, error: &E) {
     let error_any: &dyn Any = error;
-    span.handle().record_error(
-        crate::outcome::error_type_name::<E>(),
-        || match transport_error(error_any) {
+    if let Some(boxed) = error_any.downcast_ref::<BoxError>() {
+        span.handle().record_error(OTHER_ERROR, || ErrorReport {
+            type_name: OTHER_ERROR,
+            ..ErrorReport::from_error::<E>(&**boxed)
+        });
+        return;
+    }
+    span.handle().record_error(std::any::type_name::<E>(), || {
+        match transport_error(error_any) {
             Some(error) => ErrorReport::from_error::<E>(error),
             None => ErrorReport::from_text::<E>(crate::redact::described(format_args!("{error}"))),
-        },
-    );
+        }
+    });
 }
 
-/// `error` as an `std::error::Error`, where it is a boxed one (a tower stack's
-/// usual error) or one of the types a transport fails with, whose `Display` alone
-/// says little ("client error", "transport error") and whose `source()` says why.
+/// `error` as an `std::error::Error`, where it is one of the types a tower stack's
+/// transport fails with, whose `Display` alone says little ("client error",
+/// "transport error") and whose `source()` says why.
 fn transport_error(error: &dyn Any) -> Option<&(dyn std::error::Error + 'static)> {
-    if let Some(boxed) = error.downcast_ref::<BoxError>() {
-        return Some(&**boxed);
-    }
     if let Some(io) = error.downcast_ref::<std::io::Error>() {
         return Some(io);
     }
@@ -704,6 +709,9 @@ fn transport_error(error: &dyn Any) -> Option<&(dyn std::error::Error + 'static)
     }
     None
 }
+
+/// The conventions' `error.type` of an error whose type is not known.
+const OTHER_ERROR: &str = "_OTHER";
 
 /// The gRPC status tonic makes of a service's error (`Status::from_error`): a
 /// status, itself or among the sources of a boxed error, of a channel's error or
