@@ -24,8 +24,31 @@ fn parent_none() {}
 #[traced(attrs(otel.name = "checkout", otel.kind = "server", otel.status_code = "ERROR"))]
 fn otel_fields() {}
 
-#[traced(attrs(user.id = tracing::field::Empty, cart.id = Empty))]
+#[traced(attrs(otel.status_description = "declined"))]
+fn otel_status_description() {}
+
+#[traced(attrs(user.id = tracing::field::Empty, cart.id = field::Empty))]
 fn empty_fields() {}
+
+#[traced(err(Debug))]
+fn err_debug() -> Result<(), std::io::Error> {
+    Ok(())
+}
+
+#[traced(ret(Display))]
+fn ret_display() -> u8 {
+    1
+}
+
+// As a `macro_rules!` fragment.
+macro_rules! rooted {
+    ($parent:expr) => {
+        #[traced(parent = $parent)]
+        fn in_macro() {}
+    };
+}
+
+rooted!(None);
 
 // A binding of a destructured parameter (an axum extractor's) is never recorded.
 #[traced(skip(id))]
@@ -36,6 +59,6 @@ fn rpc_fields(request: http::Request<()>) -> http::Response<()> {
     http::Response::new(())
 }
 
-struct Empty;
+use tracing::field;
 
 fn main() {}

@@ -342,6 +342,18 @@ impl Options {
             ("set_baggage", RawValue::List(tokens)) => {
                 self.set_baggage = syn::parse2::<Fields>(tokens)?.0;
             }
+            // `err(Debug)`, `ret(Display)`, `err(level = "warn")`.
+            (outcome @ ("err" | "ret"), RawValue::List(_)) => {
+                let here = if outcome == "err" {
+                    "`err` (or `err = false`): an error is recorded by its `Display` (its `Debug` where it has none) with its `source()` chain"
+                } else {
+                    "`ret`: the value is recorded by its type, as `#[attr]` records a parameter"
+                };
+                return Err(syn::Error::new(
+                    ident.span(),
+                    format!("`{outcome}(..)` is `#[tracing::instrument]`'s; here it is {here}"),
+                ));
+            }
             (known, _) if OPTIONS.contains(&known) => {
                 return Err(syn::Error::new(ident.span(), usage(known)));
             }
@@ -370,11 +382,7 @@ impl Options {
 
 /// Whether `expr` is `None` as written, `#[tracing::instrument]`'s `parent = None`.
 fn names_none(expr: &Expr) -> bool {
-    match expr {
-        Expr::Group(group) => names_none(&group.expr),
-        Expr::Path(path) => path.qself.is_none() && path.path.is_ident("None"),
-        _ => false,
-    }
+    matches!(expr, Expr::Path(path) if path.qself.is_none() && path.path.is_ident("None"))
 }
 
 /// What an option of `#[tracing::instrument]` that `#[traced]` does not have is

@@ -543,25 +543,17 @@ fn server_keys(boundary: &Boundary) -> impl Iterator<Item = &'static str> {
         .filter(|_| boundary.server.is_some())
 }
 
-/// Whether a value is written `tracing::field::Empty` (or `field::Empty`, `Empty`),
-/// which would be recorded as the text `Empty`.
+/// Whether a value is written `tracing::field::Empty` (or `field::Empty`), which
+/// would be recorded as the text `Empty`. (Not a bare `Empty`, which may be the
+/// application's own.)
 fn is_declared_empty(value: &syn::Expr) -> bool {
-    let path = match value {
-        syn::Expr::Group(group) => return is_declared_empty(&group.expr),
-        syn::Expr::Path(path) if path.qself.is_none() => path,
-        _ => return false,
+    let syn::Expr::Path(path) = crate::parse::peeled_expr(value) else {
+        return false;
     };
-    let segments: Vec<_> = path
-        .path
-        .segments
-        .iter()
+    let segments: Vec<_> = (path.path.segments.iter())
         .map(|segment| &segment.ident)
         .collect();
-    match segments.as_slice() {
-        [.., field, empty] => *field == "field" && *empty == "Empty",
-        [empty] => *empty == "Empty",
-        [] => false,
-    }
+    matches!(segments.as_slice(), [.., field, empty] if *field == "field" && *empty == "Empty")
 }
 
 /// Whether a parameter of type `ty` is never recorded, whatever it points to: a

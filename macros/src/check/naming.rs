@@ -235,7 +235,7 @@ pub(crate) fn check_key(key: &Key, field: Option<&Field>, findings: &mut Finding
     if is_reserved(&key.name) {
         // `tracing-opentelemetry`'s special fields, for code moving from it.
         let here = match key.name.as_str() {
-            "otel.name" => ": the span's name is `name = \"..\"`",
+            "otel.name" => ": the span's name is `name = \"..\"`, a literal",
             "otel.kind" => ": the span's kind is `kind = ..`",
             "otel.status_code" | "otel.status_description" => {
                 ": the span's status is set with `otel_traced::set_status(..)`"
