@@ -33,8 +33,7 @@ impl ErrorReport {
         let description = described(format_args!("{error}"));
         let message = match error.source() {
             None => description.clone(),
-            // The whole chain within one bound, as any formatted value.
-            Some(_) => described(format_args!("{}", Chain(error))),
+            Some(_) => described_with_sources(error),
         };
         ErrorReport {
             type_name: std::any::type_name::<E>(),
@@ -53,9 +52,9 @@ impl ErrorReport {
     }
 }
 
-/// `error`'s text with its `source()` chain, as `exception.message` says it
-/// (redacted, cut): a `tracing` event's error field is said so too.
-#[cfg(feature = "tracing")]
+/// `error`'s text with its `source()` chain, as `exception.message` says it:
+/// the whole chain within one bound, as any formatted value (a `tracing` event's
+/// error field is said so too).
 pub(crate) fn described_with_sources(error: &(dyn Error + '_)) -> String {
     described(format_args!("{}", Chain(error)))
 }

@@ -132,8 +132,10 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::layer::Filter<S
             return true;
         };
         let extensions = span.extensions();
+        // Entered while nothing recorded: its span is a no-op one, which keeps no
+        // event (a `#[traced]` call inside it has it, [`call_events`]).
         let Some(entered) = extensions.get::<EnteredIds>() else {
-            return true;
+            return false;
         };
         recording(entered)
             && crate::thread_exit::current_span_context()

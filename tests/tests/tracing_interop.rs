@@ -643,6 +643,10 @@ fn an_event_inside_a_traced_call_is_a_span_event_of_it_while_no_logs_are_exporte
         assert_eq!(key("target"), Some(Value::from("tracing_interop")));
         assert_eq!(key("big"), Some(Value::from(u64::MAX.to_string())));
         assert_eq!(key("value"), Some(Value::from("counted")));
+        assert_eq!(
+            key("code.module.name"),
+            Some(Value::from("tracing_interop"))
+        );
         assert!(
             matches!(key("code.line.number"), Some(Value::I64(line)) if line > 0),
             "{repriced:?}"
@@ -659,6 +663,17 @@ fn an_event_inside_a_traced_call_is_a_span_event_of_it_while_no_logs_are_exporte
     assert!(request.events.is_empty(), "{:?}", request.events);
     assert_eq!(counted.0.load(std::sync::atomic::Ordering::Relaxed), 2);
 
+    // Inside a `tracing` span entered before the capture, while nothing recorded
+    // (a no-op span, which keeps nothing): the call's too.
+    let captured = tracing::subscriber::with_default(bridged(), || {
+        let _before = tracing::info_span!("before").entered();
+        capture(|| reprice(9, &counted))
+    });
+    let call = captured.find("reprice").expect("the call");
+    let events: Vec<&str> = call.events.iter().map(|event| &*event.name).collect();
+    assert_eq!(events, ["repriced", "retrying"], "{}", captured.tree());
+    assert_eq!(counted.0.load(std::sync::atomic::Ordering::Relaxed), 3);
+
     // Sampled out, no field is formatted.
     let sampled_out = tracing::subscriber::with_default(bridged(), || {
         Capture::new()
@@ -666,8 +681,8 @@ fn an_event_inside_a_traced_call_is_a_span_event_of_it_while_no_logs_are_exporte
                 name: "reprice",
                 sampled: false,
             })
-            .run(|| reprice(9, &counted))
+            .run(|| reprice(10, &counted))
     });
     assert!(sampled_out.spans().is_empty());
-    assert_eq!(counted.0.load(std::sync::atomic::Ordering::Relaxed), 2);
+    assert_eq!(counted.0.load(std::sync::atomic::Ordering::Relaxed), 3);
 }

@@ -42,12 +42,15 @@ where
         }
         // The current `tracing` span's own event, which `tracing-opentelemetry`
         // records ([`super::SpanEvents`]): made in it, with no call of ours inside.
-        if let Some(around) = cx.lookup_current() {
-            let extensions = around.extensions();
-            match extensions.get::<EnteredIds>() {
-                Some(entered) if entered.ids.span_id() != span.span_context().span_id() => {}
-                _ => return,
-            }
+        // (One without ids was entered while nothing recorded: its span is a
+        // no-op one, which keeps nothing.)
+        if let Some(around) = cx.lookup_current()
+            && around
+                .extensions()
+                .get::<EnteredIds>()
+                .is_some_and(|entered| entered.ids.span_id() == span.span_context().span_id())
+        {
+            return;
         }
         let metadata = event.metadata();
         let mut fields = EventFields {
@@ -66,6 +69,11 @@ where
             fields
                 .attributes
                 .push(KeyValue::new("code.line.number", i64::from(line)));
+        }
+        if let Some(module) = metadata.module_path() {
+            fields
+                .attributes
+                .push(KeyValue::new("code.module.name", module.to_owned()));
         }
         // A field's `Debug` or `Display` that panics leaves out what follows it.
         crate::panic::contained(|| event.record(&mut fields));
