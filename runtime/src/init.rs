@@ -417,6 +417,8 @@ impl Guard {
         let metrics = metrics_now
             .or_else(|| metrics_after_spans.map(crate::metrics::Pipeline::start_shutdown))
             .map_or(Ok(()), |metrics| metrics.wait_until(deadline));
+        // What the exports said (an outage, an overflow) before the report.
+        crate::notice::said_by(deadline);
         // Only now: values recorded while the spans were flushed were cut to this
         // installation's limit (its exporter holds its own for what it exports
         // later). Unless a new installation came meanwhile: the limit is its own

@@ -40,6 +40,7 @@ mod metrics;
 #[cfg(not(feature = "metrics"))]
 #[path = "metrics_off.rs"]
 mod metrics;
+mod notice;
 #[cfg(feature = "otlp")]
 mod otlp;
 #[cfg(feature = "otlp")]
@@ -79,21 +80,6 @@ pub(crate) const SCHEMA_URL: &str = "https://opentelemetry.io/schemas/1.44.0";
 pub(crate) fn tell(message: std::fmt::Arguments<'_>) {
     use std::io::Write as _;
     let _ = writeln!(std::io::stderr(), "otel-traced: {message}");
-}
-
-/// [`tell`], on a thread of its own, for a line said where the caller must not
-/// wait on stderr (an application's thread, a pipe nobody reads blocking the
-/// write); here where no thread can be had.
-pub(crate) fn tell_aside(message: String) {
-    let spawned = std::thread::Builder::new()
-        .name("otel-traced-notice".to_owned())
-        .spawn({
-            let message = message.clone();
-            move || tell(format_args!("{message}"))
-        });
-    if spawned.is_err() {
-        tell(format_args!("{message}"));
-    }
 }
 
 /// Instruments a function: each call becomes a span. See the README for every

@@ -87,7 +87,7 @@ impl Outage {
     /// Notes an export's result, saying the first failure of an outage.
     pub(crate) fn note(&self, result: &OTelSdkResult) {
         if let Some(said) = self.to_say(result) {
-            crate::tell(format_args!("{said}"));
+            crate::notice::aside(said);
         }
     }
 

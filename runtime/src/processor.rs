@@ -159,7 +159,7 @@ impl Counters {
     /// processor's one export thread.
     pub(crate) fn given(&self, count: u64) {
         if let Some(said) = self.overflow(count) {
-            crate::tell(format_args!("{said}"));
+            crate::notice::aside(said);
         }
     }
 
@@ -234,14 +234,14 @@ impl Counters {
         }
     }
 
-    /// Said on a thread of its own: this is the application's thread ending an
-    /// item (in the SDK's `on_end`, the span's lock held), which a write to a
-    /// stderr nobody reads (a pipe full) would block.
+    /// Said aside: this is the application's thread ending an item (in the SDK's
+    /// `on_end`, the span's lock held), which a write to a stderr nobody reads (a
+    /// full pipe) would block.
     #[cold]
     #[inline(never)]
     fn check_overflow_while_queued(&self) {
         if let Some(said) = self.overflow_while_queued() {
-            crate::tell_aside(said);
+            crate::notice::aside(said);
         }
     }
 

@@ -1,13 +1,16 @@
 //! Ends spans while another thread holds stderr (as a write to a pipe nobody
-//! reads holds it) and the exporter never returns, so that the export queue
-//! overflows and its notice is said: exits 0 when every call returned, 3 when
-//! one waited for stderr (and 4 when the set-up did).
+//! reads holds it), so that the export queue overflows and its notice is said:
+//! by the thread ending a span, whose exporter never returns (no argument), or
+//! by the export thread, as a slow export returns (`export`). Exits 0 when
+//! every call returned, and the flush after them in its time; 3 when one waited
+//! for stderr (and 4 when the set-up did).
 
 use otel_traced::sdk::error::OTelSdkResult;
 use otel_traced::sdk::trace::{SpanData, SpanExporter};
 use otel_traced::traced;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[traced]
 fn step() {}
@@ -19,6 +22,19 @@ struct Stuck;
 impl SpanExporter for Stuck {
     async fn export(&self, _: Vec<SpanData>) -> OTelSdkResult {
         std::future::pending().await
+    }
+}
+
+/// An exporter whose first export takes a while, while the queue fills.
+#[derive(Debug, Default)]
+struct SlowFirst(AtomicBool);
+
+impl SpanExporter for SlowFirst {
+    async fn export(&self, _: Vec<SpanData>) -> OTelSdkResult {
+        if !self.0.swap(true, Ordering::AcqRel) {
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        Ok(())
     }
 }
 
@@ -36,26 +52,42 @@ fn main() {
         }
     });
     stderr_held.recv().expect("stderr held");
-    let guard = otel_traced::Config::from_vars([
+    let config = otel_traced::Config::from_vars([
         ("OTEL_TRACES_SAMPLER", "always_on"),
         ("OTEL_BSP_MAX_QUEUE_SIZE", "16"),
         ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "16"),
-    ])
-    .span_exporter(Stuck)
+    ]);
+    let by_export_thread = std::env::args().nth(1).as_deref() == Some("export");
+    let guard = if by_export_thread {
+        config.span_exporter(SlowFirst::default())
+    } else {
+        config.span_exporter(Stuck)
+    }
     .install()
     .expect("installed");
-    let (done, calls_done) = mpsc::channel();
+    let (done, returned) = mpsc::channel();
     std::thread::spawn(move || {
-        for _ in 0..1_000 {
+        // Fewer than the 64 a span's end checks the queue after, for the export
+        // thread to find the overflow.
+        let calls = if by_export_thread { 60 } else { 1_000 };
+        for _ in 0..calls {
             step();
         }
-        let _ = done.send(());
+        // A flush the export thread takes part in: it returns in the time of
+        // the slow export, not the SDK's 5 s flush timeout.
+        let flushed = Instant::now();
+        if by_export_thread {
+            let _ = guard.force_flush();
+        }
+        if flushed.elapsed() < Duration::from_secs(2) {
+            let _ = done.send(());
+        }
+        // Its shutdown would wait for the stuck export.
+        std::mem::forget(guard);
     });
-    let code = match calls_done.recv_timeout(Duration::from_secs(20)) {
+    let code = match returned.recv_timeout(Duration::from_secs(20)) {
         Ok(()) => 0,
         Err(_) => 3,
     };
-    // Its shutdown would wait for the stuck export.
-    std::mem::forget(guard);
     std::process::exit(code);
 }
