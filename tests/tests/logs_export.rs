@@ -204,6 +204,8 @@ fn log_records_and_tracing_events_arrive_linked_to_their_span_over_both_protocol
         let spans = receiver.spans();
         assert_eq!(spans.len(), 2, "{transport:?}: {spans:#?}");
         let (checkout, payment) = (span(&spans, "checkout"), span(&spans, "payment"));
+        // The call's event is a log record alone, not its span event too.
+        assert!(checkout.events.is_empty(), "{transport:?}: {checkout:#?}");
         let records = receiver.log_records();
         assert_eq!(records.len(), 13, "{transport:?}: {records:#?}");
         let find = |text: &str| {
@@ -380,6 +382,32 @@ fn exceptions_are_log_records_linked_to_the_span_under_logs() {
         Some("out of stock"),
         "the span's status does not depend on the signal"
     );
+}
+
+/// Without logs, a call's `tracing` event is its span event: what the call said
+/// is in its trace still (one naming no span is no one's).
+#[test]
+fn without_logs_a_calls_tracing_events_are_its_span_events() {
+    let _turn = turn();
+    let receiver = Receiver::start(Transport::Grpc);
+    let guard = install(
+        &receiver,
+        Transport::Grpc,
+        &[("OTEL_LOGS_EXPORTER", "none")],
+    );
+    checkout(7);
+    guard.shutdown().expect("everything exported");
+    let spans = receiver.spans();
+    let checkout = span(&spans, "checkout");
+    let events: Vec<&str> = (checkout.events.iter())
+        .map(|event| event.name.as_str())
+        .collect();
+    assert_eq!(events, ["reserving"], "{checkout:#?}");
+    assert_eq!(
+        value(&checkout.events[0].attributes, "order"),
+        Some(&any_value::Value::IntValue(7))
+    );
+    assert!(receiver.log_records().is_empty());
 }
 
 /// An exception's record follows the conventions its span does, and says which,
