@@ -20,7 +20,8 @@ use syn::Ident;
 use syn::ext::IdentExt;
 
 /// Snake-case segments that mark a parameter as a secret (DESIGN §3's, and the
-/// plurals and others a secret goes by).
+/// plurals and others a secret goes by: one-time codes, a card's verification
+/// value, a social security number, a session's id).
 const SECRET_SEGMENTS: &[&str] = &[
     "password",
     "passwords",
@@ -38,6 +39,17 @@ const SECRET_SEGMENTS: &[&str] = &[
     "jwt",
     "cookie",
     "cookies",
+    "apikey",
+    "apikeys",
+    "privkey",
+    "passcode",
+    "otp",
+    "totp",
+    "pin",
+    "sessionid",
+    "cvv",
+    "cvc",
+    "ssn",
 ];
 
 /// Pairs of adjacent segments that mark a secret (DESIGN §3's, and the keys
@@ -53,6 +65,11 @@ const SECRET_PAIRS: &[(&str, &str)] = &[
     ("encryption", "key"),
     ("master", "key"),
     ("session", "key"),
+    ("session", "id"),
+    ("access", "tokens"),
+    ("card", "number"),
+    ("mfa", "code"),
+    ("verification", "code"),
 ];
 
 /// The words compared as they are, where every other is compared without a
