@@ -177,6 +177,7 @@ pub mod __private {
         ViaErrorRef, ViaOtherResult, ViaResult, ViaSendErrorRef, ViaSharedErrorRef,
         ViaSyncErrorRef, ViaTypeName, type_name_of,
     };
+    pub use crate::redact::with_urls_redacted;
     /// Whether any span could be recorded: the expansion evaluates `parent =` and
     /// `server =` only then.
     pub use crate::route::is_enabled as enabled;

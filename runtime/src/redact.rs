@@ -50,6 +50,25 @@ fn is_secret_query_key(key: &str) -> bool {
         .any(|secret| secret.eq_ignore_ascii_case(key))
 }
 
+/// The value of a parameter named for a URL or a connection string
+/// (`database_url: &str`, `dsn`), recorded with the user information and
+/// signatures of the URLs in its text redacted, as `url.full`'s are; unchanged
+/// (not copied) when there are none.
+#[doc(hidden)]
+pub fn with_urls_redacted(value: Option<opentelemetry::Value>) -> Option<opentelemetry::Value> {
+    let Some(opentelemetry::Value::String(text)) = value else {
+        return value;
+    };
+    let redacted = match redacted_urls(text.as_str()) {
+        Cow::Owned(redacted) => Some(redacted),
+        Cow::Borrowed(_) => None,
+    };
+    Some(redacted.map_or(
+        opentelemetry::Value::String(text),
+        opentelemetry::Value::from,
+    ))
+}
+
 /// `authority` with its user information, if any, written `REDACTED:REDACTED@`, as
 /// the conventions ask of `url.full`.
 pub(crate) fn push_redacted_authority(url: &mut String, authority: &str) {

@@ -589,3 +589,42 @@ fn a_value_whose_formatting_panics_is_recorded_as_such_and_the_call_goes_on() {
         otel_traced::opentelemetry::trace::Status::error("<formatting panicked>")
     );
 }
+
+/// Parameters named for a URL or a connection string, as a service's set-up
+/// takes them (one renamed, recorded as it is asked).
+#[allow(non_snake_case)]
+#[traced]
+fn connect(
+    database_url: &str,
+    dsn: String,
+    #[attr("redis_url")] redisUrl: &str,
+    endpoint: &str,
+    host: &str,
+) {
+}
+
+#[test]
+fn the_credentials_of_a_url_parameter_are_redacted_as_url_fulls_are() {
+    let captured = capture(|| {
+        connect(
+            "postgres://app:s3cret@db:5432/shop",
+            "mysql://reader:pw@replica/orders".to_owned(),
+            "redis://:token@cache:6379",
+            "https://s3.example.com/report.pdf?X-Amz-Signature=abc&part=2",
+            "db.internal",
+        )
+    });
+    let span = &captured.spans()[0];
+    for (key, recorded) in [
+        ("database_url", "postgres://REDACTED:REDACTED@db:5432/shop"),
+        ("dsn", "mysql://REDACTED:REDACTED@replica/orders"),
+        ("redis_url", "redis://REDACTED:REDACTED@cache:6379"),
+        (
+            "endpoint",
+            "https://s3.example.com/report.pdf?X-Amz-Signature=REDACTED&part=2",
+        ),
+        ("host", "db.internal"),
+    ] {
+        assert_eq!(attribute(span, key), Some(&string(recorded)), "{key}");
+    }
+}

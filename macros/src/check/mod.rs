@@ -107,6 +107,7 @@ impl Recorded {
             span: entry.source.span(),
             kind: Kind::Declared("String"),
             cfg: Vec::new(),
+            names_a_url: false,
         }
     }
 }
@@ -132,6 +133,10 @@ pub(crate) struct Recorded {
     pub kind: Kind,
     /// A parameter's `#[cfg(..)]` attributes, which the recording carries too.
     pub cfg: Vec<syn::Attribute>,
+    /// A parameter named for a URL or a connection string (`database_url`,
+    /// `dsn`): the user information and signatures of the URLs in its text are
+    /// redacted, as `url.full`'s are.
+    pub names_a_url: bool,
 }
 
 /// How the catalog learns a recorded value's kind.
@@ -160,6 +165,7 @@ impl Recorded {
             span: syn::spanned::Spanned::span(&field.value),
             kind: written_kind(field).map_or(Kind::Unknown, Kind::Declared),
             cfg: Vec::new(),
+            names_a_url: false,
         }
     }
 
@@ -187,8 +193,30 @@ impl Recorded {
             span: ident.span(),
             kind,
             cfg: param.cfg.clone(),
+            names_a_url: names_a_url(&ident.unraw().to_string()),
         }
     }
+}
+
+/// Words of a parameter's name that say it holds a URL, or a connection string
+/// written as one (`postgres://app:pw@db/shop`).
+const URL_WORDS: &[&str] = &[
+    "url",
+    "urls",
+    "uri",
+    "uris",
+    "dsn",
+    "endpoint",
+    "endpoints",
+    "connection",
+    "conn",
+];
+
+/// Whether a parameter's name says it holds a URL ([`URL_WORDS`]).
+fn names_a_url(name: &str) -> bool {
+    words(name)
+        .iter()
+        .any(|word| URL_WORDS.contains(&word.as_str()))
 }
 
 /// Whether `ty` can be named in an item nested in the function (the catalog's

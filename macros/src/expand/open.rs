@@ -338,7 +338,10 @@ pub(crate) fn expand_fields(
 /// value, so a type that cannot be recorded is reported there.
 fn push_attribute(recorded: &Recorded, private: &TokenStream) -> TokenStream {
     let key = &recorded.key;
-    let value = probe(recorded.probe, &recorded.value, recorded.span, private);
+    let mut value = probe(recorded.probe, &recorded.value, recorded.span, private);
+    if recorded.names_a_url {
+        value = quote_spanned!(recorded.span=> #private::with_urls_redacted(#value));
+    }
     // The vector's name resolves where the expansion's own names do (spanned at
     // the user's tokens, it would not when they come from a `macro_rules!`
     // caller), and is located at them for diagnostics.
