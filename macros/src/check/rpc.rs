@@ -776,10 +776,9 @@ pub(super) fn carrier(
                     errors.push(syn::Error::new(
                         second.span,
                         format!(
-                            "`{}` and `{}` could both carry the headers; say which with `carrier = {}`",
-                            display(first),
-                            display(second),
-                            display(first)
+                            "`{first}` and `{second}` could both carry the headers; say which with `carrier = {first}` or `carrier = {second}`",
+                            first = display(first),
+                            second = display(second),
                         ),
                     ));
                     return None;

@@ -15,8 +15,55 @@ use std::collections::HashMap;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a carrier to extract the caller's context from",
     label = "not a carrier: it does not implement `Extract`",
-    note = "a server reads the caller's context from an `http::Request` (or its `http::request::Parts`), `http::HeaderMap`, `tonic::Request` or `tonic::metadata::MetadataMap` (features `http`, `tonic`), a consumer from message headers (`HashMap<String, String>`, `Vec<(String, Vec<u8>)>`), or any type implementing `otel_traced::propagation::Extract`; name the parameter that holds the headers with `carrier = ..`"
+    note = "a server reads the caller's context from an `http::Request` (or its `http::request::Parts`), `http::HeaderMap` (of `http` 1), `tonic::Request` or `tonic::metadata::MetadataMap` (features `http`, `tonic`), a consumer from message headers (`HashMap<String, String>`, `Vec<(String, Vec<u8>)>`), or any type implementing `otel_traced::propagation::Extract` (another crate's request through a wrapper type of yours); name the parameter that holds the headers with `carrier = ..`"
 )]
+/// Another framework's request (actix-web's `HttpRequest`, say) is a carrier
+/// through a type of yours wrapping it (the trait is not yours to implement for
+/// a type that is not yours either), which tells its method and path too:
+///
+/// ```
+/// use otel_traced::propagation::{Extract, RequestTarget};
+/// # mod actix_web {
+/// #     pub struct HttpRequest;
+/// #     impl HttpRequest {
+/// #         pub fn method(&self) -> &str { "GET" }
+/// #         pub fn path(&self) -> &str { "/orders/7" }
+/// #         pub fn headers(&self) -> Vec<(&str, &str)> { Vec::new() }
+/// #     }
+/// # }
+///
+/// /// An actix-web request as a carrier.
+/// struct Head<'a>(&'a actix_web::HttpRequest);
+///
+/// impl Extract for Head<'_> {
+///     fn get_all(&self, key: &str) -> Vec<&str> {
+///         let headers = self.0.headers().into_iter();
+///         headers
+///             .filter(|(name, _)| name.eq_ignore_ascii_case(key))
+///             .map(|(_, value)| value)
+///             .collect()
+///     }
+///
+///     fn keys(&self) -> Vec<&str> {
+///         self.0.headers().into_iter().map(|(name, _)| name).collect()
+///     }
+///
+///     fn target(&self) -> RequestTarget<'_> {
+///         let mut target = RequestTarget::default();
+///         target.method = Some(self.0.method());
+///         target.path = Some(self.0.path());
+///         target
+///     }
+/// }
+///
+/// // Called by the actix-web handler, which turns its status into a response.
+/// #[otel_traced::traced_rpc(http, route = "/orders/{id}", carrier = head)]
+/// fn get_order(head: Head<'_>, id: u64) -> http::StatusCode {
+///     http::StatusCode::OK
+/// }
+///
+/// assert_eq!(get_order(Head(&actix_web::HttpRequest), 7), http::StatusCode::OK);
+/// ```
 pub trait Extract {
     /// Every value of `key` (a header may repeat), in order; empty when absent.
     /// Keys are compared case-insensitively where the carrier's protocol says so.
@@ -117,7 +164,7 @@ impl LayerMeasured {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a carrier to inject the call's context into",
     label = "not a carrier: it does not implement `Inject`",
-    note = "a client writes its context into an `http::Request`, `http::HeaderMap`, `tonic::Request`, `tonic::metadata::MetadataMap` or `reqwest::Request` (features `http`, `tonic`, `reqwest`), a producer into message headers (`HashMap<String, String>`, `Vec<(String, Vec<u8>)>`), or any type implementing `otel_traced::propagation::Inject`; name the parameter that holds the headers with `carrier = ..`"
+    note = "a client writes its context into an `http::Request`, `http::HeaderMap` (of `http` 1), `tonic::Request`, `tonic::metadata::MetadataMap` or `reqwest::Request` (features `http`, `tonic`, `reqwest`), a producer into message headers (`HashMap<String, String>`, `Vec<(String, Vec<u8>)>`), or any type implementing `otel_traced::propagation::Inject` (another crate's request through a wrapper type of yours); name the parameter that holds the headers with `carrier = ..`"
 )]
 pub trait Inject {
     /// Sets `key` to `value`, replacing what it held.
