@@ -59,6 +59,4 @@ fn rpc_fields(request: http::Request<()>) -> http::Response<()> {
     http::Response::new(())
 }
 
-use tracing::field;
-
 fn main() {}

@@ -587,7 +587,7 @@ fn usage(option: &str) -> String {
 /// `expr` without the invisible groups `macro_rules!` wraps its fragments in
 /// (`name = $name` where `$name:literal` or `$name:expr`): the literal or path the
 /// user wrote, as the matchers below take it.
-fn ungrouped(expr: Expr) -> Expr {
+pub(crate) fn ungrouped(expr: Expr) -> Expr {
     match expr {
         Expr::Group(group) => ungrouped(*group.expr),
         other => other,

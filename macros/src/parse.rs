@@ -990,15 +990,6 @@ fn associated_type<'a>(
     })
 }
 
-/// `expr` without the invisible group a `macro_rules!` fragment (`$value:expr`)
-/// puts around it, as [`peeled`] a type.
-pub(crate) fn peeled_expr(mut expr: &Expr) -> &Expr {
-    while let Expr::Group(group) = expr {
-        expr = &group.expr;
-    }
-    expr
-}
-
 /// `ty` without the invisible group a `macro_rules!` fragment (`$ret:ty`) puts
 /// around it: what is written inside is what the macro reads.
 pub(crate) fn peeled(mut ty: &Type) -> &Type {

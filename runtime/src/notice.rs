@@ -17,31 +17,42 @@ const WAITING_LINES: usize = 8;
 /// Lines handed to the thread and not said yet.
 static ON_THEIR_WAY: AtomicUsize = AtomicUsize::new(0);
 
-/// Says `line` ([`crate::tell`]) on the thread that says them; on the caller's if
-/// no thread could be spawned.
+/// Says `line` ([`crate::tell`]) on the thread that says them; on the caller's
+/// where that thread cannot be spawned (the process at its limit of threads),
+/// which the next line tries again.
 pub(crate) fn aside(line: String) {
-    static LINES: OnceLock<Option<SyncSender<String>>> = OnceLock::new();
-    let lines = LINES.get_or_init(|| {
-        let (lines, said) = sync_channel::<String>(WAITING_LINES);
-        std::thread::Builder::new()
-            .name("otel-traced-notice".to_owned())
-            .spawn(move || {
-                for line in said {
-                    crate::tell(format_args!("{line}"));
-                    ON_THEIR_WAY.fetch_sub(1, Ordering::AcqRel);
-                }
-            })
-            .ok()
-            .map(|_| lines)
-    });
-    let Some(lines) = lines else {
-        crate::tell(format_args!("{line}"));
-        return;
+    static LINES: OnceLock<SyncSender<String>> = OnceLock::new();
+    let lines = match LINES.get() {
+        Some(lines) => lines,
+        None => {
+            let Some(spawned) = spawned() else {
+                crate::tell(format_args!("{line}"));
+                return;
+            };
+            // Another thread's, if it was first: this one's thread then ends
+            // with its sender.
+            LINES.get_or_init(|| spawned)
+        }
     };
     ON_THEIR_WAY.fetch_add(1, Ordering::AcqRel);
     if lines.try_send(line).is_err() {
         ON_THEIR_WAY.fetch_sub(1, Ordering::AcqRel);
     }
+}
+
+/// The thread that says the lines, and what hands them to it.
+fn spawned() -> Option<SyncSender<String>> {
+    let (lines, said) = sync_channel::<String>(WAITING_LINES);
+    std::thread::Builder::new()
+        .name("otel-traced-notice".to_owned())
+        .spawn(move || {
+            for line in said {
+                crate::tell(format_args!("{line}"));
+                ON_THEIR_WAY.fetch_sub(1, Ordering::AcqRel);
+            }
+        })
+        .ok()
+        .map(|_| lines)
 }
 
 /// Waits until the lines on their way are said, or `deadline` passes.

@@ -1,6 +1,11 @@
 //! Credentials kept out of what is recorded: the user information and signed
-//! query values of URLs, in `url.full` and `url.query` and in the messages of
-//! errors that name a URL (reqwest's names the one it failed on, whole).
+//! query values of URLs, in `url.full` and `url.query`, in the messages of errors
+//! that name a URL (reqwest's names the one it failed on, whole), and in the
+//! values of parameters named for one ([`parameter`]).
+
+mod parameter;
+
+pub use parameter::with_urls_redacted;
 
 use crate::value::{MAX_FORMATTED_CHARS, format_within, text_within};
 use std::borrow::Cow;
@@ -48,25 +53,6 @@ fn is_secret_query_key(key: &str) -> bool {
     SECRET_QUERY_KEYS
         .iter()
         .any(|secret| secret.eq_ignore_ascii_case(key))
-}
-
-/// The value of a parameter named for a URL or a connection string
-/// (`database_url: &str`, `dsn`), recorded with the user information and
-/// signatures of the URLs in its text redacted, as `url.full`'s are; unchanged
-/// (not copied) when there are none.
-#[doc(hidden)]
-pub fn with_urls_redacted(value: Option<opentelemetry::Value>) -> Option<opentelemetry::Value> {
-    let Some(opentelemetry::Value::String(text)) = value else {
-        return value;
-    };
-    let redacted = match redacted_urls(text.as_str()) {
-        Cow::Owned(redacted) => Some(redacted),
-        Cow::Borrowed(_) => None,
-    };
-    Some(redacted.map_or(
-        opentelemetry::Value::String(text),
-        opentelemetry::Value::from,
-    ))
 }
 
 /// `authority` with its user information, if any, written `REDACTED:REDACTED@`, as
@@ -242,7 +228,8 @@ fn redacted_user_information(text: &str) -> Cow<'_, str> {
 }
 
 /// `text` with the value of every credential query parameter redacted: a key of
-/// [`SECRET_QUERY_KEYS`] after a `?` or `&`, its value up to what ends one. One
+/// [`SECRET_QUERY_KEYS`] after a `?` or `&` (or a `#`: a fragment's, as OAuth's
+/// implicit flow returns its token), its value up to what ends one. One
 /// pass over the text (which an attacker may fill with `&sig=`).
 fn redacted_query_values(text: &str) -> Cow<'_, str> {
     // Where the value of the parameter starting at `from` (after a `?` or `&`)
@@ -260,7 +247,7 @@ fn redacted_query_values(text: &str) -> Cow<'_, str> {
     let mut redacted: Option<String> = None;
     let mut copied = 0;
     let mut from = 0;
-    while let Some(found) = text[from..].find(['?', '&']) {
+    while let Some(found) = text[from..].find(['?', '&', '#']) {
         let start = from + found + 1;
         from = start;
         let Some(value_start) = secret_value(start) else {
@@ -301,7 +288,7 @@ mod tests {
     fn any_text_is_redacted_without_a_panic() {
         // Texts made of the pieces the scans look for, with characters of one to
         // four bytes between them, cut anywhere: recording an error must not panic.
-        const PIECES: [&str; 14] = [
+        const PIECES: [&str; 19] = [
             "://",
             "?",
             "&",
@@ -316,6 +303,11 @@ mod tests {
             "😀",
             "a",
             ":",
+            "#",
+            ";",
+            "password",
+            "'",
+            "\"",
         ];
         let mut state: u64 = 0x2545_f491_4f6c_dd1d;
         let mut next = move || {
@@ -341,6 +333,7 @@ mod tests {
             let _ = redacted_urls(&text);
             let _ = super::described_text(&text);
             let _ = super::without_cut_authority(&text);
+            let _ = super::parameter::connection_passwords_redacted(&text);
         }
         assert!(longest > 2 * MAX_FORMATTED_CHARS, "{longest}");
     }
@@ -433,6 +426,10 @@ mod tests {
                 "for url (wss://h/hub?Access_Token=eyJ.a.b&page=2), (https://maps.example/json?address=x&key=AIza1), ?tokens=3&mykey=4"
             ),
             "for url (wss://h/hub?Access_Token=REDACTED&page=2), (https://maps.example/json?address=x&key=REDACTED), ?tokens=3&mykey=4"
+        );
+        assert_eq!(
+            redacted_urls("redirected to https://app/cb#access_token=eyJ.a.b&token_type=bearer"),
+            "redirected to https://app/cb#access_token=REDACTED&token_type=bearer"
         );
         assert_eq!(
             redacted_urls("connect failed: nats://a:4222,nats://user:pass@b:4222"),

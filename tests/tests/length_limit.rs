@@ -9,12 +9,12 @@ use otel_traced::{record, traced};
 use otel_traced_tests::{attribute, string};
 
 #[traced(attrs(note = %"ünïcödé text"))]
-fn long_values(text: &str, words: Vec<&str>, count: u64) -> Result<(), String> {
+fn long_values(text: &str, words: Vec<&str>, count: u64, database_url: &str) -> Result<(), String> {
     record!(recorded = "abcdefghij");
     otel_traced::opentelemetry::trace::get_active_span(|span| {
         span.set_attribute(KeyValue::new("through.the.api", "0123456789"));
     });
-    let _ = (text, words, count);
+    let _ = (text, words, count, database_url);
     Err("a long error message".to_owned())
 }
 
@@ -23,7 +23,14 @@ fn the_environments_limits_cut_strings_and_count_attributes() {
     // SAFETY: this binary runs a single test, and sets the variable before any span
     // (the only reader) exists.
     unsafe { std::env::set_var("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "5") };
-    let captured = capture(|| long_values("0123456789", vec!["short", "longer words"], 1234567890));
+    let captured = capture(|| {
+        long_values(
+            "0123456789",
+            vec!["short", "longer words"],
+            1234567890,
+            "s://app:pw@db/x",
+        )
+    });
     let span = &captured.spans()[0];
     assert_eq!(attribute(span, "text"), Some(&string("01234")));
     assert_eq!(
@@ -34,6 +41,9 @@ fn the_environments_limits_cut_strings_and_count_attributes() {
         ])))
     );
     assert_eq!(attribute(span, "count"), Some(&Value::I64(1_234_567_890)));
+    // Cut inside its user information, where no `@` is left to find the
+    // password by: left out.
+    assert_eq!(attribute(span, "database_url"), Some(&string("")));
     assert_eq!(attribute(span, "note"), Some(&string("ünïcö")));
     assert_eq!(attribute(span, "recorded"), Some(&string("abcde")));
     assert_eq!(span.status, Status::error("a lon"));
@@ -57,10 +67,10 @@ fn the_environments_limits_cut_strings_and_count_attributes() {
     // a span's attributes and an event's.
     // SAFETY: as above; no span exists now.
     unsafe { std::env::set_var("OTEL_ATTRIBUTE_COUNT_LIMIT", "1") };
-    let captured = capture(|| long_values("0123456789", vec![], 1));
+    let captured = capture(|| long_values("0123456789", vec![], 1, ""));
     let span = &captured.spans()[0];
     assert_eq!(span.attributes.len(), 1, "{:?}", span.attributes);
-    assert_eq!(span.dropped_attributes_count, 9);
+    assert_eq!(span.dropped_attributes_count, 10);
     let exception = &span.events[0];
     assert_eq!(exception.attributes.len(), 1, "{exception:?}");
     assert_eq!(exception.dropped_attributes_count, 1);

@@ -519,7 +519,7 @@ fn the_whole_secret_name_table_is_skipped_and_near_misses_are_recorded() {
 }
 
 // One-time codes, payment cards' numbers and codes, social security numbers,
-// sessions' ids, keys written as one word; and near misses.
+// sessions' ids, keys written as one word; and near misses. (Recorded, not used.)
 #[allow(unused_variables, clippy::too_many_arguments)]
 #[traced]
 fn personal_secrets(
@@ -600,6 +600,7 @@ fn connect(
     #[attr("redis_url")] redisUrl: &str,
     endpoint: &str,
     host: &str,
+    mirror_urls: &[&str],
 ) {
 }
 
@@ -608,16 +609,20 @@ fn the_credentials_of_a_url_parameter_are_redacted_as_url_fulls_are() {
     let captured = capture(|| {
         connect(
             "postgres://app:s3cret@db:5432/shop",
-            "mysql://reader:pw@replica/orders".to_owned(),
+            "host=replica user=reader password=pw dbname=orders".to_owned(),
             "redis://:token@cache:6379",
             "https://s3.example.com/report.pdf?X-Amz-Signature=abc&part=2",
             "db.internal",
+            &["https://mirror.example/a", "https://u:pw@mirror.example/b"],
         )
     });
     let span = &captured.spans()[0];
     for (key, recorded) in [
         ("database_url", "postgres://REDACTED:REDACTED@db:5432/shop"),
-        ("dsn", "mysql://REDACTED:REDACTED@replica/orders"),
+        (
+            "dsn",
+            "host=replica user=reader password=REDACTED dbname=orders",
+        ),
         ("redis_url", "redis://REDACTED:REDACTED@cache:6379"),
         (
             "endpoint",
@@ -627,4 +632,11 @@ fn the_credentials_of_a_url_parameter_are_redacted_as_url_fulls_are() {
     ] {
         assert_eq!(attribute(span, key), Some(&string(recorded)), "{key}");
     }
+    assert_eq!(
+        attribute(span, "mirror_urls"),
+        Some(&Value::Array(Array::String(vec![
+            "https://mirror.example/a".into(),
+            "https://REDACTED:REDACTED@mirror.example/b".into(),
+        ])))
+    );
 }

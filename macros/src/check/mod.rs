@@ -592,7 +592,7 @@ fn server_keys(boundary: &Boundary) -> impl Iterator<Item = &'static str> {
 /// would be recorded as the text `Empty`. (Not a bare `Empty`, which may be the
 /// application's own.)
 fn is_declared_empty(value: &syn::Expr) -> bool {
-    let syn::Expr::Path(path) = crate::parse::peeled_expr(value) else {
+    let syn::Expr::Path(path) = crate::options::ungrouped(value.clone()) else {
         return false;
     };
     let segments: Vec<_> = (path.path.segments.iter())

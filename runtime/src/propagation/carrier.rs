@@ -17,23 +17,27 @@ use std::collections::HashMap;
     label = "not a carrier: it does not implement `Extract`",
     note = "a server reads the caller's context from an `http::Request` (or its `http::request::Parts`), `http::HeaderMap` (of `http` 1), `tonic::Request` or `tonic::metadata::MetadataMap` (features `http`, `tonic`), a consumer from message headers (`HashMap<String, String>`, `Vec<(String, Vec<u8>)>`), or any type implementing `otel_traced::propagation::Extract` (another crate's request through a wrapper type of yours); name the parameter that holds the headers with `carrier = ..`"
 )]
+///
 /// Another framework's request (actix-web's `HttpRequest`, say) is a carrier
 /// through a type of yours wrapping it (the trait is not yours to implement for
-/// a type that is not yours either), which tells its method and path too:
+/// a type that is not yours either), which tells its method and path too. Here
+/// `framework::Request` stands for it; its accessors are the framework's own
+/// (actix-web's `method()` is a `Method`, read with `as_str()`, its headers'
+/// values read with `to_str()`):
 ///
 /// ```
 /// use otel_traced::propagation::{Extract, RequestTarget};
-/// # mod actix_web {
-/// #     pub struct HttpRequest;
-/// #     impl HttpRequest {
+/// # mod framework {
+/// #     pub struct Request;
+/// #     impl Request {
 /// #         pub fn method(&self) -> &str { "GET" }
 /// #         pub fn path(&self) -> &str { "/orders/7" }
 /// #         pub fn headers(&self) -> Vec<(&str, &str)> { Vec::new() }
 /// #     }
 /// # }
 ///
-/// /// An actix-web request as a carrier.
-/// struct Head<'a>(&'a actix_web::HttpRequest);
+/// /// Another framework's request as a carrier.
+/// struct Head<'a>(&'a framework::Request);
 ///
 /// impl Extract for Head<'_> {
 ///     fn get_all(&self, key: &str) -> Vec<&str> {
@@ -56,13 +60,13 @@ use std::collections::HashMap;
 ///     }
 /// }
 ///
-/// // Called by the actix-web handler, which turns its status into a response.
+/// // Called by the framework's handler, which turns its status into a response.
 /// #[otel_traced::traced_rpc(http, route = "/orders/{id}", carrier = head)]
 /// fn get_order(head: Head<'_>, id: u64) -> http::StatusCode {
 ///     http::StatusCode::OK
 /// }
 ///
-/// assert_eq!(get_order(Head(&actix_web::HttpRequest), 7), http::StatusCode::OK);
+/// assert_eq!(get_order(Head(&framework::Request), 7), http::StatusCode::OK);
 /// ```
 pub trait Extract {
     /// Every value of `key` (a header may repeat), in order; empty when absent.

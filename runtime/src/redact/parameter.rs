@@ -1,0 +1,143 @@
+//! The values of parameters named for a URL or a connection string
+//! (`database_url`, `dsn`), recorded with their credentials redacted.
+
+use super::{redacted_urls, without_cut_authority};
+use crate::value::MAX_FORMATTED_CHARS;
+use opentelemetry::{Array, StringValue, Value};
+use std::borrow::Cow;
+
+/// The value of a parameter named for a URL or a connection string
+/// (`database_url: &str`, `endpoints: &[&str]`), recorded with the user
+/// information and signatures of the URLs in its text redacted, as `url.full`'s
+/// are, and the passwords of a connection string written as pairs; unchanged
+/// (not copied) when there are none.
+#[doc(hidden)]
+pub fn with_urls_redacted(value: Option<Value>) -> Option<Value> {
+    match value? {
+        Value::String(text) => Some(Value::String(url_text_redacted(text))),
+        Value::Array(Array::String(texts)) => Some(Value::Array(Array::String(
+            texts.into_iter().map(url_text_redacted).collect(),
+        ))),
+        other => Some(other),
+    }
+}
+
+/// [`with_urls_redacted`] of one text, which may have been cut to the value
+/// length limit or the formatting bound already: a text as long as either is
+/// taken for cut, and the URL whose authority the cut fell in is left out, as
+/// [`super::described`] leaves it (what is there of a password has no `@` left).
+fn url_text_redacted(text: StringValue) -> StringValue {
+    let length = text.as_str().chars().count();
+    let maybe_cut = length >= MAX_FORMATTED_CHARS
+        || crate::value::VALUE_LENGTH_LIMIT
+            .get()
+            .is_some_and(|limit| length >= limit);
+    let whole = if maybe_cut {
+        without_cut_authority(text.as_str())
+    } else {
+        text.as_str()
+    };
+    let redacted = match redacted_urls(whole) {
+        Cow::Borrowed(kept) => connection_passwords_redacted(kept),
+        Cow::Owned(redacted) => Cow::Owned(connection_passwords_redacted(&redacted).into_owned()),
+    };
+    match redacted {
+        Cow::Borrowed(kept) if kept.len() == text.as_str().len() => text,
+        redacted => StringValue::from(redacted.into_owned()),
+    }
+}
+
+/// The keys of a connection string written as `key=value` pairs whose values are
+/// passwords (libpq's `host=db password=s3cret`, ADO.NET's `Server=db;Pwd=s3cret`),
+/// compared without regard to case.
+const CONNECTION_PASSWORD_KEYS: [&str; 3] = ["password", "pwd", "passwd"];
+
+/// `text` with the values of [`CONNECTION_PASSWORD_KEYS`] replaced by
+/// `REDACTED`: a key starting the text or following white space or a `;`, then
+/// `=` (white space around it allowed), its value quoted (`'..'`, `".."`) or up
+/// to white space or a `;`.
+pub(super) fn connection_passwords_redacted(text: &str) -> Cow<'_, str> {
+    let mut redacted: Option<String> = None;
+    let mut copied = 0;
+    let mut at = 0;
+    while at < text.len() {
+        let starts_pair = at == 0
+            || text[..at]
+                .chars()
+                .next_back()
+                .is_some_and(|before| before.is_whitespace() || before == ';');
+        let value = starts_pair.then(|| password_value(&text[at..])).flatten();
+        let Some((start, end)) = value else {
+            at += text[at..].chars().next().map_or(1, char::len_utf8);
+            continue;
+        };
+        let out = redacted.get_or_insert_with(|| String::with_capacity(text.len()));
+        out.push_str(&text[copied..at + start]);
+        out.push_str("REDACTED");
+        copied = at + end;
+        at = copied;
+    }
+    match redacted {
+        None => Cow::Borrowed(text),
+        Some(mut out) => {
+            out.push_str(&text[copied..]);
+            Cow::Owned(out)
+        }
+    }
+}
+
+/// Where the value of a password pair starting `pair` starts and ends in it, if
+/// it is one.
+fn password_value(pair: &str) -> Option<(usize, usize)> {
+    // Within the longest key's length: the text is not read again from each
+    // pair's start to its end.
+    let key_end = (pair.bytes().take("password".len() + 1))
+        .position(|byte| byte == b'=' || byte.is_ascii_whitespace())?;
+    if !CONNECTION_PASSWORD_KEYS
+        .iter()
+        .any(|key| key.eq_ignore_ascii_case(&pair[..key_end]))
+    {
+        return None;
+    }
+    let after_key = &pair[key_end..];
+    let equals = after_key.len() - after_key.trim_start().len();
+    let after_equals = after_key.trim_start().strip_prefix('=')?;
+    let value = after_equals.trim_start();
+    let start = key_end + equals + 1 + (after_equals.len() - value.len());
+    let length = match value.chars().next() {
+        Some(quote @ ('\'' | '"')) => value[1..]
+            .find(quote)
+            .map_or(value.len(), |closing| closing + 2),
+        _ => value
+            .find(|c: char| c.is_whitespace() || c == ';')
+            .unwrap_or(value.len()),
+    };
+    Some((start, start + length))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_connection_strings_passwords_are_redacted() {
+        use super::connection_passwords_redacted as redacted;
+        assert_eq!(
+            redacted("host=db user=app password=s3cret dbname=shop"),
+            "host=db user=app password=REDACTED dbname=shop"
+        );
+        assert_eq!(
+            redacted("Server=db;User Id=app;Pwd=s3;cret;Database=shop"),
+            "Server=db;User Id=app;Pwd=REDACTED;cret;Database=shop"
+        );
+        assert_eq!(
+            redacted("PASSWORD = 'a b'; passwd=\"c d\" port=5432"),
+            "PASSWORD = REDACTED; passwd=REDACTED port=5432"
+        );
+        assert_eq!(redacted("password='unclosed"), "password=REDACTED");
+        // Not a pair's key: a word that ends in one, a value that names one.
+        assert_eq!(
+            redacted("mypassword=1 note=password=2 pwd"),
+            "mypassword=1 note=password=2 pwd"
+        );
+        assert_eq!(redacted("主 password=秘密 x"), "主 password=REDACTED x");
+    }
+}
