@@ -77,7 +77,7 @@ async fn serve() -> Result<(), String> {
             };
             format!("cannot listen on 127.0.0.1:{port} ({error}){hint}")
         })?;
-    eprintln!("propagation_echo listening on http://127.0.0.1:{port}/ (Ctrl-C ends it)");
+    eprintln!("propagation_echo listening on http://127.0.0.1:{port}/ (Ctrl-C or SIGTERM ends it)");
     let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
     let app = axum::Router::new().route(
         "/",
@@ -85,12 +85,12 @@ async fn serve() -> Result<(), String> {
     );
     let (stop, stopping) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
-        // A handler that cannot be set up leaves the default action in place.
-        if tokio::signal::ctrl_c().await.is_ok() {
-            let _ = stop.send(true);
-        }
+        // SIGTERM (an orchestrator's) or Ctrl-C; a handler that cannot be set up
+        // leaves the signal's default action in place.
+        otel_traced::shutdown_signal().await;
+        let _ = stop.send(true);
     });
-    // Never, where the handler could not be set up (the sender is then gone).
+    // Never, where the sender is gone without a word.
     let stopped = |mut stopping: tokio::sync::watch::Receiver<bool>| async move {
         if stopping.wait_for(|stopped| *stopped).await.is_err() {
             std::future::pending::<()>().await;

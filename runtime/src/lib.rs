@@ -55,6 +55,8 @@ mod route;
 pub mod rpc;
 mod sampling;
 mod setting;
+#[cfg(feature = "tokio")]
+mod signal;
 mod span;
 #[cfg(feature = "tokio")]
 mod spawn;
@@ -133,6 +135,8 @@ macro_rules! event {
 
 pub use console::ConsoleExporter;
 pub use current::{in_span, in_span_async, set_status};
+#[cfg(feature = "tokio")]
+pub use signal::shutdown_signal;
 #[cfg(feature = "tokio")]
 pub use spawn::spawn;
 

@@ -154,3 +154,44 @@ fn a_failing_export_is_said_once_with_what_to_check() {
         "{stderr}"
     );
 }
+
+/// SIGTERM, as Kubernetes sends it, to a program that awaits
+/// `otel_traced::shutdown_signal()`: it returns from `main` (its default action
+/// would end it where it is), and the guard exports the spans queued.
+#[test]
+fn sigterm_ends_main_and_the_spans_are_exported() {
+    use std::io::BufRead as _;
+    let receiver = Receiver::start(Transport::Http);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_until_terminated"))
+        .env_clear()
+        .envs([
+            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", receiver.endpoint()),
+            ("OTEL_METRICS_EXPORTER", "none".to_owned()),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the program starts");
+    let mut ready = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("its stdout"))
+        .read_line(&mut ready)
+        .expect("a line");
+    assert_eq!(ready, "ready\n");
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().expect("waitable").is_none() {
+        if Instant::now() > deadline {
+            child.kill().expect("a hung program can be killed");
+            panic!("the program did not end on SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().expect("the output");
+    assert!(output.status.success(), "{output:?}");
+    let names: Vec<String> = receiver.spans().into_iter().map(|span| span.name).collect();
+    assert_eq!(names, ["step", "step", "step"], "{output:?}");
+}
