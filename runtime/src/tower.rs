@@ -62,6 +62,9 @@ type RouteOf = Arc<dyn Fn(&http::Extensions) -> Option<String> + Send + Sync>;
 /// as axum's `ConnectInfo` or tonic's `TcpConnectInfo`.
 type PeerOf = Arc<dyn Fn(&http::Extensions) -> Option<SocketAddr> + Send + Sync>;
 
+/// Tells, by their path, the requests a layer leaves untraced.
+type ExceptOf = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
 /// HTTP server or client spans for every request through a tower service.
 ///
 /// ```
@@ -77,6 +80,7 @@ pub struct HttpLayer {
     route: Option<RouteOf>,
     over_tls: bool,
     peer: Option<PeerOf>,
+    except: Option<ExceptOf>,
 }
 
 impl HttpLayer {
@@ -98,6 +102,7 @@ impl HttpLayer {
             route: None,
             over_tls: false,
             peer: None,
+            except: None,
         }
     }
 
@@ -144,6 +149,21 @@ impl HttpLayer {
         self.peer = Some(Arc::new(peer));
         self
     }
+
+    /// The requests left untraced, by their path: a health check's, which a
+    /// probe (Kubernetes', a load balancer's) sends every few seconds, each a
+    /// trace of its own. They are served as without the layer: no span, no
+    /// duration, no context read or written. A predicate that panics leaves
+    /// nothing out.
+    ///
+    /// ```
+    /// let layer = otel_traced::tower::HttpLayer::server().except(|path| path == "/healthz");
+    /// # let _ = layer;
+    /// ```
+    pub fn except(mut self, path: impl Fn(&str) -> bool + Send + Sync + 'static) -> Self {
+        self.except = Some(Arc::new(path));
+        self
+    }
 }
 
 impl fmt::Debug for HttpLayer {
@@ -153,6 +173,7 @@ impl fmt::Debug for HttpLayer {
             .field("route", &self.route.as_ref().map(|_| ".."))
             .field("over_tls", &self.over_tls)
             .field("peer", &self.peer.as_ref().map(|_| ".."))
+            .field("except", &self.except.as_ref().map(|_| ".."))
             .finish()
     }
 }
@@ -166,6 +187,7 @@ pub struct GrpcLayer {
     server: Option<Arc<str>>,
     services: Option<Arc<[String]>>,
     peer: Option<PeerOf>,
+    except: Option<ExceptOf>,
 }
 
 impl fmt::Debug for GrpcLayer {
@@ -175,6 +197,7 @@ impl fmt::Debug for GrpcLayer {
             .field("server", &self.server)
             .field("services", &self.services)
             .field("peer", &self.peer.as_ref().map(|_| ".."))
+            .field("except", &self.except.as_ref().map(|_| ".."))
             .finish()
     }
 }
@@ -196,6 +219,7 @@ impl GrpcLayer {
             server: None,
             services: None,
             peer: None,
+            except: None,
         }
     }
 
@@ -246,6 +270,21 @@ impl GrpcLayer {
         peer: impl Fn(&http::Extensions) -> Option<SocketAddr> + Send + Sync + 'static,
     ) -> Self {
         self.peer = Some(Arc::new(peer));
+        self
+    }
+
+    /// The calls left untraced, by their path (`/pkg.Service/Method`): the gRPC
+    /// health service's, which a probe calls every few seconds, each a trace of
+    /// its own. They are served as without the layer: no span, no duration, no
+    /// context read or written. A predicate that panics leaves nothing out.
+    ///
+    /// ```
+    /// let layer = otel_traced::tower::GrpcLayer::server()
+    ///     .except(|path| path.starts_with("/grpc.health.v1.Health/"));
+    /// # let _ = layer;
+    /// ```
+    pub fn except(mut self, path: impl Fn(&str) -> bool + Send + Sync + 'static) -> Self {
+        self.except = Some(Arc::new(path));
         self
     }
 }
@@ -335,7 +374,7 @@ impl<S> tower_layer::Layer<S> for HttpLayer {
             route: self.route.clone(),
             over_tls: self.over_tls,
         };
-        Traced::new(inner, boundary, self.peer.as_ref())
+        Traced::new(inner, boundary, self.peer.as_ref(), self.except.clone())
     }
 }
 
@@ -348,7 +387,7 @@ impl<S> tower_layer::Layer<S> for GrpcLayer {
             server: self.server.clone(),
             services: self.services.clone(),
         };
-        Traced::new(inner, boundary, self.peer.as_ref())
+        Traced::new(inner, boundary, self.peer.as_ref(), self.except.clone())
     }
 }
 
@@ -360,18 +399,28 @@ pub struct Traced<S> {
     boundary: Boundary,
     /// A server's finder of its requests' peers.
     peer: Option<PeerOf>,
+    /// The requests left untraced.
+    except: Option<ExceptOf>,
 }
 
 impl<S> Traced<S> {
     /// `inner` instrumented as `boundary`; a peer finder is a server's only.
-    fn new(inner: S, boundary: Boundary, peer: Option<&PeerOf>) -> Self {
+    fn new(inner: S, boundary: Boundary, peer: Option<&PeerOf>, except: Option<ExceptOf>) -> Self {
         let (Boundary::Http { side, .. } | Boundary::Grpc { side, .. }) = &boundary;
         let peer = peer.filter(|_| *side == Side::Server).cloned();
         Traced {
             inner,
             boundary,
             peer,
+            except,
         }
+    }
+
+    /// Whether `request` is one the layer leaves untraced.
+    fn excepts<B>(&self, request: &http::Request<B>) -> bool {
+        self.except.as_ref().is_some_and(|except| {
+            crate::panic::contained(|| except(request.uri().path())).unwrap_or(false)
+        })
     }
 }
 
@@ -398,6 +447,13 @@ where
     }
 
     fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        if self.excepts(&request) {
+            return TracedFuture {
+                rpc: self.boundary.meta(&request),
+                inner: ManuallyDrop::new(self.inner.call(request)),
+                span: None,
+            };
+        }
         if let Boundary::Http {
             side: Side::Server,
             over_tls: true,
@@ -502,7 +558,8 @@ where
             ready!(poll_catching(this.span.as_mut(), &mut current, || inner.poll(cx)))
         };
         let Some(mut span) = this.span.take() else {
-            // Polled after completion: the inner future decides what that means.
+            // A request left untraced, or polled after completion (the inner
+            // future decides what that means).
             return Poll::Ready(output.map(|response| response.map(TracedBody::untraced)));
         };
         match output {

@@ -1313,3 +1313,51 @@ fn a_servers_body_failing_is_an_error_not_a_status() {
         span.status
     );
 }
+
+/// A health check's requests, left untraced by the layer: served as without it
+/// (the handler's own span, a root, no context read), while the others are
+/// traced; a predicate that panics leaves nothing out.
+#[test]
+fn a_layer_leaves_the_paths_it_excepts_untraced() {
+    let layer = HttpLayer::server()
+        .except(|path| path == "/healthz")
+        .route(|_| Some("/users/{id}".to_owned()));
+    let captured = capture(|| {
+        let served =
+            |path: &str| through_layer(layer.layer(replies(user_response)), request("GET", path));
+        (served("/healthz"), served("/users/7"))
+    });
+    assert_eq!(*captured.output(), (b"ada".to_vec(), b"ada".to_vec()));
+    let names: Vec<&str> = captured.spans().iter().map(|span| &*span.name).collect();
+    assert_eq!(names, ["GET /users/{id}"]);
+
+    let panicking = HttpLayer::server().except(|_| panic!("a predicate of the application's"));
+    let captured = capture(|| {
+        through_layer(
+            panicking.layer(replies(user_response)),
+            request("GET", "/healthz"),
+        )
+    });
+    assert_eq!(captured.spans().len(), 1);
+}
+
+#[traced_rpc(http, route = "/healthz", code = false)]
+fn health(request: http::Request<String>) -> http::Response<String> {
+    let _ = request;
+    http::Response::new("ok".to_owned())
+}
+
+#[test]
+fn a_handler_behind_a_layer_that_excepts_its_path_reads_the_callers_context() {
+    let layer = HttpLayer::server().except(|path| path == "/healthz");
+    let captured =
+        capture(|| through_layer(layer.layer(Handles(health)), request("GET", "/healthz")));
+    assert_eq!(captured.spans().len(), 1);
+    let span = &captured.spans()[0];
+    assert_eq!(span.name, "GET /healthz");
+    // The caller's trace, from the headers, as without the layer.
+    assert_eq!(
+        span.span_context.trace_id().to_string(),
+        &TRACEPARENT[3..35]
+    );
+}
