@@ -16,8 +16,9 @@ use std::fmt;
 /// to case: the conventions' list (AWS's signature version 4 keys, `sig`,
 /// Google's), the keys of the list before it (AWS's version 2), which still sign
 /// URLs, and the tokens and keys APIs take in a query (OAuth's bearer tokens on a
-/// WebSocket or a download link, Google's `key`, a client's secret).
-pub(crate) const SECRET_QUERY_KEYS: [&str; 15] = [
+/// WebSocket or a download link, Google's `key`, a client's secret, a connection
+/// URL's password: libpq's and JDBC's `?password=`).
+pub(crate) const SECRET_QUERY_KEYS: [&str; 18] = [
     "X-Amz-Signature",
     "X-Amz-Credential",
     "X-Amz-Security-Token",
@@ -33,6 +34,9 @@ pub(crate) const SECRET_QUERY_KEYS: [&str; 15] = [
     "apikey",
     "key",
     "client_secret",
+    "password",
+    "passwd",
+    "pwd",
 ];
 
 /// The length of the longest of [`SECRET_QUERY_KEYS`].

@@ -16,7 +16,13 @@ use std::task::Poll;
 /// its default action.
 ///
 /// With axum, `axum::serve(listener, app).with_graceful_shutdown(shutdown_signal())`;
-/// with tonic, `Server::builder()..serve_with_shutdown(address, shutdown_signal())`:
+/// with tonic, `Server::builder().add_service(..).serve_with_shutdown(address, shutdown_signal())`:
+///
+/// # Panics
+///
+/// Awaited on a tokio runtime built without its I/O driver (a `Builder` without
+/// `enable_io()` or `enable_all()`; `#[tokio::main]` enables it), as tokio's
+/// signal handling does.
 ///
 /// ```no_run
 /// # async fn serve_until(stop: impl std::future::Future<Output = ()>) {}

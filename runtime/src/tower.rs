@@ -447,13 +447,6 @@ where
     }
 
     fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
-        if self.excepts(&request) {
-            return TracedFuture {
-                rpc: self.boundary.meta(&request),
-                inner: ManuallyDrop::new(self.inner.call(request)),
-                span: None,
-            };
-        }
         if let Boundary::Http {
             side: Side::Server,
             over_tls: true,
@@ -473,6 +466,14 @@ where
             request
                 .extensions_mut()
                 .insert(crate::propagation::PeerAddress(peer));
+        }
+        // Untraced, but told its peer and scheme, as a handler under the layer
+        // may trace it.
+        if self.excepts(&request) {
+            return TracedFuture {
+                inner: ManuallyDrop::new(self.inner.call(request)),
+                call: None,
+            };
         }
         let rpc = self.boundary.meta(&request);
         let call = match rpc.protocol {
@@ -522,8 +523,7 @@ where
         };
         TracedFuture {
             inner: ManuallyDrop::new(inner),
-            span: Some(span),
-            rpc,
+            call: Some((span, rpc)),
         }
     }
 }
@@ -536,8 +536,9 @@ pub struct TracedFuture<F> {
     /// Dropped by the future's own drop, with the span current.
     #[pin]
     inner: ManuallyDrop<F>,
-    span: Option<ActiveSpan>,
-    rpc: RpcMeta,
+    /// The call's span and what it is; none for a request left untraced, and
+    /// once the response came.
+    call: Option<(ActiveSpan, RpcMeta)>,
 }
 
 impl<F, R, E> Future for TracedFuture<F>
@@ -551,20 +552,21 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let output = {
-            let mut current = this.span.as_ref().and_then(ActiveSpan::enter);
+            let mut current = this.call.as_ref().and_then(|(span, _)| span.enter());
             // SAFETY: `inner` is pinned as the `ManuallyDrop` holding it is, which
             // is never moved, and only dropped in place (in the drop below).
             let inner = unsafe { this.inner.map_unchecked_mut(|inner| &mut **inner) };
-            ready!(poll_catching(this.span.as_mut(), &mut current, || inner.poll(cx)))
+            let span = this.call.as_mut().map(|(span, _)| span);
+            ready!(poll_catching(span, &mut current, || inner.poll(cx)))
         };
-        let Some(mut span) = this.span.take() else {
+        let Some((mut span, rpc)) = this.call.take() else {
             // A request left untraced, or polled after completion (the inner
             // future decides what that means).
             return Poll::Ready(output.map(|response| response.map(TracedBody::untraced)));
         };
         match output {
             Ok(response) => {
-                let awaiting_trailers = match &this.rpc.protocol {
+                let awaiting_trailers = match &rpc.protocol {
                     Protocol::Http { .. } => {
                         let answer = Answer {
                             version: protocol_version(response.version()),
@@ -573,19 +575,19 @@ where
                             }
                             .into()
                         };
-                        span.handle().record_reply(this.rpc, Some(answer), false);
+                        span.handle().record_reply(&rpc, Some(answer), false);
                         None
                     }
-                    Protocol::Grpc { .. } => match grpc_status(response.headers(), this.rpc.side) {
+                    Protocol::Grpc { .. } => match grpc_status(response.headers(), rpc.side) {
                         // A trailers-only response: the status is in the headers.
                         Some((code, message)) => {
-                            relabel_an_unknown_method(&mut span, this.rpc, code, &message);
-                            record_grpc(&mut span, this.rpc, code, &message);
+                            relabel_an_unknown_method(&mut span, &rpc, code, &message);
+                            record_grpc(&mut span, &rpc, code, &message);
                             None
                         }
                         None => {
                             let awaited = AwaitedStatus {
-                                rpc: this.rpc.clone(),
+                                rpc: rpc.clone(),
                                 http_status: response.status(),
                             };
                             // A body already at its end (a router's bare 404) is
@@ -607,8 +609,8 @@ where
                     Protocol::Messaging { .. } => None,
                 };
                 // A gRPC call awaits its status, or has it from the head.
-                let status_said = matches!(this.rpc.protocol, Protocol::Grpc { .. })
-                    && awaiting_trailers.is_none();
+                let status_said =
+                    matches!(rpc.protocol, Protocol::Grpc { .. }) && awaiting_trailers.is_none();
                 if awaiting_trailers.is_none() && response.body().is_end_stream() {
                     // A body at its end already (a reply to HEAD, a 204 or a 304, a
                     // trailers-only gRPC reply): the call ended with the head. No
@@ -632,7 +634,7 @@ where
                     // In its context, as the attribute's calls record theirs: a
                     // request sampled out logs its exception under its own ids.
                     let _current = span.enter();
-                    record_failure(&mut span, Some(this.rpc), &error);
+                    record_failure(&mut span, Some(&rpc), &error);
                 }
                 span.finish();
                 Poll::Ready(Err(error))
@@ -651,7 +653,7 @@ impl<F> PinnedDrop for TracedFuture<F> {
         let this = self.project();
         // SAFETY: the one guard of `inner`, which is not used after it.
         let inner = unsafe { DropInPlace::new(this.inner) };
-        if let Some(span) = this.span.as_mut() {
+        if let Some((span, _)) = this.call.as_mut() {
             span.drop_given_up(inner);
         }
     }

@@ -1299,7 +1299,7 @@ impl Target {
     }
 }
 
-const SECRET_KEYS: [&str; 16] = [
+const SECRET_KEYS: [&str; 19] = [
     "X-Amz-Signature",
     "X-Amz-Credential",
     "X-Amz-Security-Token",
@@ -1315,6 +1315,9 @@ const SECRET_KEYS: [&str; 16] = [
     "apikey",
     "key",
     "client_secret",
+    "password",
+    "passwd",
+    "pwd",
     "ACCESS_TOKEN",
 ];
 

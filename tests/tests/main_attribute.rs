@@ -4,18 +4,27 @@
 
 use opentelemetry_proto::tonic::common::v1::any_value::Value::StringValue;
 use otel_traced_tests::receiver::{Receiver, Transport};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// Runs `program` with `vars` only, killing it if it has not exited in time.
 fn run(program: &str, vars: &[(&str, &str)]) -> Output {
-    let mut child = Command::new(program)
+    exited(started(program, vars), program)
+}
+
+/// `program` started with `vars` only, its output piped.
+fn started(program: &str, vars: &[(&str, &str)]) -> Child {
+    Command::new(program)
         .env_clear()
         .envs(vars.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("the program starts");
+        .expect("the program starts")
+}
+
+/// What `child` said once it exited, killing it if it has not in time.
+fn exited(mut child: Child, program: &str) -> Output {
     let deadline = Instant::now() + Duration::from_secs(30);
     while child
         .try_wait()
@@ -158,39 +167,40 @@ fn a_failing_export_is_said_once_with_what_to_check() {
 /// SIGTERM, as Kubernetes sends it, to a program that awaits
 /// `otel_traced::shutdown_signal()`: it returns from `main` (its default action
 /// would end it where it is), and the guard exports the spans queued.
+#[cfg(unix)]
 #[test]
 fn sigterm_ends_main_and_the_spans_are_exported() {
     use std::io::BufRead as _;
     let receiver = Receiver::start(Transport::Http);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_until_terminated"))
-        .env_clear()
-        .envs([
-            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", receiver.endpoint()),
-            ("OTEL_METRICS_EXPORTER", "none".to_owned()),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the program starts");
-    let mut ready = String::new();
-    std::io::BufReader::new(child.stdout.take().expect("its stdout"))
-        .read_line(&mut ready)
-        .expect("a line");
-    assert_eq!(ready, "ready\n");
+    let endpoint = receiver.endpoint();
+    let program = env!("CARGO_BIN_EXE_until_terminated");
+    let mut child = started(
+        program,
+        &[
+            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", &endpoint),
+            ("OTEL_METRICS_EXPORTER", "none"),
+        ],
+    );
+    let stdout = child.stdout.take().expect("its stdout");
+    let (said, line) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut ready = String::new();
+        let _ = std::io::BufReader::new(stdout).read_line(&mut ready);
+        let _ = said.send(ready);
+    });
+    match line.recv_timeout(Duration::from_secs(30)) {
+        Ok(ready) => assert_eq!(ready, "ready\n"),
+        Err(_) => {
+            child.kill().expect("a hung program can be killed");
+            panic!("{program} never caught the signals");
+        }
+    }
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .expect("kill runs");
     assert!(killed.success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while child.try_wait().expect("waitable").is_none() {
-        if Instant::now() > deadline {
-            child.kill().expect("a hung program can be killed");
-            panic!("the program did not end on SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let output = child.wait_with_output().expect("the output");
+    let output = exited(child, program);
     assert!(output.status.success(), "{output:?}");
     let names: Vec<String> = receiver.spans().into_iter().map(|span| span.name).collect();
     assert_eq!(names, ["step", "step", "step"], "{output:?}");

@@ -601,6 +601,7 @@ fn connect(
     endpoint: &str,
     host: &str,
     mirror_urls: &[&str],
+    conn: &str,
 ) {
 }
 
@@ -614,6 +615,7 @@ fn the_credentials_of_a_url_parameter_are_redacted_as_url_fulls_are() {
             "https://s3.example.com/report.pdf?X-Amz-Signature=abc&part=2",
             "db.internal",
             &["https://mirror.example/a", "https://u:pw@mirror.example/b"],
+            "postgres://db/shop?user=app&password=s3cret",
         )
     });
     let span = &captured.spans()[0];
@@ -628,6 +630,7 @@ fn the_credentials_of_a_url_parameter_are_redacted_as_url_fulls_are() {
             "endpoint",
             "https://s3.example.com/report.pdf?X-Amz-Signature=REDACTED&part=2",
         ),
+        ("conn", "postgres://db/shop?user=app&password=REDACTED"),
         ("host", "db.internal"),
     ] {
         assert_eq!(attribute(span, key), Some(&string(recorded)), "{key}");

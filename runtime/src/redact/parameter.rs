@@ -23,15 +23,14 @@ pub fn with_urls_redacted(value: Option<Value>) -> Option<Value> {
 }
 
 /// [`with_urls_redacted`] of one text, which may have been cut to the value
-/// length limit or the formatting bound already: a text as long as either is
-/// taken for cut, and the URL whose authority the cut fell in is left out, as
-/// [`super::described`] leaves it (what is there of a password has no `@` left).
+/// length limit or the formatting bound already: a text exactly as long as
+/// either is taken for cut, and the URL whose authority the cut fell in is left
+/// out, as [`super::described`] leaves it (what is there of a password has no
+/// `@` left).
 fn url_text_redacted(text: StringValue) -> StringValue {
     let length = text.as_str().chars().count();
-    let maybe_cut = length >= MAX_FORMATTED_CHARS
-        || crate::value::VALUE_LENGTH_LIMIT
-            .get()
-            .is_some_and(|limit| length >= limit);
+    let maybe_cut =
+        length == MAX_FORMATTED_CHARS || crate::value::VALUE_LENGTH_LIMIT.get() == Some(length);
     let whole = if maybe_cut {
         without_cut_authority(text.as_str())
     } else {
@@ -39,7 +38,10 @@ fn url_text_redacted(text: StringValue) -> StringValue {
     };
     let redacted = match redacted_urls(whole) {
         Cow::Borrowed(kept) => connection_passwords_redacted(kept),
-        Cow::Owned(redacted) => Cow::Owned(connection_passwords_redacted(&redacted).into_owned()),
+        Cow::Owned(urls_redacted) => match connection_passwords_redacted(&urls_redacted) {
+            Cow::Borrowed(_) => Cow::Owned(urls_redacted),
+            Cow::Owned(redacted) => Cow::Owned(redacted),
+        },
     };
     match redacted {
         Cow::Borrowed(kept) if kept.len() == text.as_str().len() => text,
@@ -52,10 +54,24 @@ fn url_text_redacted(text: StringValue) -> StringValue {
 /// compared without regard to case.
 const CONNECTION_PASSWORD_KEYS: [&str; 3] = ["password", "pwd", "passwd"];
 
+/// The length of the longest of [`CONNECTION_PASSWORD_KEYS`].
+const LONGEST_PASSWORD_KEY: usize = {
+    let mut longest = 0;
+    let mut index = 0;
+    while index < CONNECTION_PASSWORD_KEYS.len() {
+        if CONNECTION_PASSWORD_KEYS[index].len() > longest {
+            longest = CONNECTION_PASSWORD_KEYS[index].len();
+        }
+        index += 1;
+    }
+    longest
+};
+
 /// `text` with the values of [`CONNECTION_PASSWORD_KEYS`] replaced by
 /// `REDACTED`: a key starting the text or following white space or a `;`, then
-/// `=` (white space around it allowed), its value quoted (`'..'`, `".."`) or up
-/// to white space or a `;`.
+/// `=` (white space around it allowed), its value quoted ([`quoted_length`]) or
+/// up to white space or a `;`; an empty one left so. (In a URL's query they are
+/// among the credential query keys.)
 pub(super) fn connection_passwords_redacted(text: &str) -> Cow<'_, str> {
     let mut redacted: Option<String> = None;
     let mut copied = 0;
@@ -91,7 +107,7 @@ pub(super) fn connection_passwords_redacted(text: &str) -> Cow<'_, str> {
 fn password_value(pair: &str) -> Option<(usize, usize)> {
     // Within the longest key's length: the text is not read again from each
     // pair's start to its end.
-    let key_end = (pair.bytes().take("password".len() + 1))
+    let key_end = (pair.bytes().take(LONGEST_PASSWORD_KEY + 1))
         .position(|byte| byte == b'=' || byte.is_ascii_whitespace())?;
     if !CONNECTION_PASSWORD_KEYS
         .iter()
@@ -105,14 +121,29 @@ fn password_value(pair: &str) -> Option<(usize, usize)> {
     let value = after_equals.trim_start();
     let start = key_end + equals + 1 + (after_equals.len() - value.len());
     let length = match value.chars().next() {
-        Some(quote @ ('\'' | '"')) => value[1..]
-            .find(quote)
-            .map_or(value.len(), |closing| closing + 2),
+        Some(quote @ ('\'' | '"')) => quoted_length(value, quote),
+        Some('{') => quoted_length(value, '}'),
         _ => value
             .find(|c: char| c.is_whitespace() || c == ';')
             .unwrap_or(value.len()),
     };
-    Some((start, start + length))
+    (length > 0).then_some((start, start + length))
+}
+
+/// The length of a value opening with a quote (libpq's and ADO.NET's `'..'`,
+/// `".."`, ODBC's `{..}`), up to and with the `close` that ends it: one escaped
+/// with a `\` (libpq's) or doubled (ADO.NET's and ODBC's) is the value's own;
+/// without one, the rest of the text.
+fn quoted_length(value: &str, close: char) -> usize {
+    let mut chars = value.char_indices().skip(1).peekable();
+    while let Some((at, c)) = chars.next() {
+        if c == '\\' && close != '}' {
+            chars.next();
+        } else if c == close && chars.next_if(|&(_, next)| next == close).is_none() {
+            return at + c.len_utf8();
+        }
+    }
+    value.len()
 }
 
 #[cfg(test)]
@@ -125,8 +156,18 @@ mod tests {
             "host=db user=app password=REDACTED dbname=shop"
         );
         assert_eq!(
-            redacted("Server=db;User Id=app;Pwd=s3;cret;Database=shop"),
-            "Server=db;User Id=app;Pwd=REDACTED;cret;Database=shop"
+            redacted("Server=db;User Id=app;Pwd=s3cret;Database=shop"),
+            "Server=db;User Id=app;Pwd=REDACTED;Database=shop"
+        );
+        // Quotes escaped in a value, doubled or after a `\`; ODBC's braces.
+        assert_eq!(
+            redacted("password='a\\'b c' x=1;Password='d''e f';Pwd={g;h}}i};y=2"),
+            "password=REDACTED x=1;Password=REDACTED;Pwd=REDACTED;y=2"
+        );
+        // An empty one stays empty.
+        assert_eq!(
+            redacted("Pwd=;user=app;password="),
+            "Pwd=;user=app;password="
         );
         assert_eq!(
             redacted("PASSWORD = 'a b'; passwd=\"c d\" port=5432"),
