@@ -112,6 +112,18 @@ fn open_in_span(name: &'static str, call: CallKind) -> crate::span::ActiveSpan {
     })
 }
 
+/// The current context where its span records, for what is added to it: cloned
+/// rather than borrowed, as what is added is made by user code, which may itself
+/// enter spans. None with nothing installed (as `set_status`: no span of ours to
+/// add to), nor on a thread exiting past the context.
+pub(crate) fn recording() -> Option<opentelemetry::Context> {
+    if !crate::route::is_enabled() {
+        return None;
+    }
+    let current = crate::thread_exit::current()?;
+    current.span().is_recording().then_some(current)
+}
+
 /// Sets attributes on the current span (`record!`): `record` runs only when the span
 /// is recording, and a key set again replaces the earlier value when the span ends.
 /// A panic in it (a field's expression, an `AsAttribute`) is contained, as
@@ -119,19 +131,10 @@ fn open_in_span(name: &'static str, call: CallKind) -> crate::span::ActiveSpan {
 /// so it must not change what the call does; what was recorded before it stays.
 #[doc(hidden)]
 pub fn record_current(record: impl FnOnce(&mut Attributes<'_>)) {
-    // As `set_status`: nothing installed, no span of ours to record into.
-    if !crate::route::is_enabled() {
-        return;
-    }
-    // A clone rather than a borrow of the current context: `record` is user code and
-    // may itself enter spans.
-    let Some(current) = crate::thread_exit::current() else {
+    let Some(current) = recording() else {
         return;
     };
     let span = current.span();
-    if !span.is_recording() {
-        return;
-    }
     let mut list = Vec::new();
     crate::panic::contained(|| record(&mut Attributes::list(&mut list)));
     span.set_attributes(list);
@@ -141,16 +144,10 @@ pub fn record_current(record: impl FnOnce(&mut Attributes<'_>)) {
 /// the span is recording (a panic in them contained, as [`record_current`]'s).
 #[doc(hidden)]
 pub fn add_event_current(name: &'static str, record: impl FnOnce(&mut Attributes<'_>)) {
-    if !crate::route::is_enabled() {
-        return;
-    }
-    let Some(current) = crate::thread_exit::current() else {
+    let Some(current) = recording() else {
         return;
     };
     let span = current.span();
-    if !span.is_recording() {
-        return;
-    }
     let mut list: Vec<KeyValue> = Vec::new();
     crate::panic::contained(|| record(&mut Attributes::list(&mut list)));
     span.add_event(name, list);

@@ -40,23 +40,29 @@ pub(crate) const SECRET_QUERY_KEYS: [&str; 18] = [
 ];
 
 /// The length of the longest of [`SECRET_QUERY_KEYS`].
-const LONGEST_SECRET_QUERY_KEY: usize = {
+const LONGEST_SECRET_QUERY_KEY: usize = longest(&SECRET_QUERY_KEYS);
+
+/// Whether `key`, a query parameter's name, is one of [`SECRET_QUERY_KEYS`].
+fn is_secret_query_key(key: &str) -> bool {
+    is_one_of(&SECRET_QUERY_KEYS, key)
+}
+
+/// The length of the longest of `keys`: how far a key is looked for.
+const fn longest(keys: &[&str]) -> usize {
     let mut longest = 0;
     let mut index = 0;
-    while index < SECRET_QUERY_KEYS.len() {
-        if SECRET_QUERY_KEYS[index].len() > longest {
-            longest = SECRET_QUERY_KEYS[index].len();
+    while index < keys.len() {
+        if keys[index].len() > longest {
+            longest = keys[index].len();
         }
         index += 1;
     }
     longest
-};
+}
 
-/// Whether `key`, a query parameter's name, is one of [`SECRET_QUERY_KEYS`].
-fn is_secret_query_key(key: &str) -> bool {
-    SECRET_QUERY_KEYS
-        .iter()
-        .any(|secret| secret.eq_ignore_ascii_case(key))
+/// Whether `key` is one of `keys`, compared without regard to case.
+fn is_one_of(keys: &[&str], key: &str) -> bool {
+    keys.iter().any(|known| known.eq_ignore_ascii_case(key))
 }
 
 /// `authority` with its user information, if any, written `REDACTED:REDACTED@`, as

@@ -55,17 +55,7 @@ fn url_text_redacted(text: StringValue) -> StringValue {
 const CONNECTION_PASSWORD_KEYS: [&str; 3] = ["password", "pwd", "passwd"];
 
 /// The length of the longest of [`CONNECTION_PASSWORD_KEYS`].
-const LONGEST_PASSWORD_KEY: usize = {
-    let mut longest = 0;
-    let mut index = 0;
-    while index < CONNECTION_PASSWORD_KEYS.len() {
-        if CONNECTION_PASSWORD_KEYS[index].len() > longest {
-            longest = CONNECTION_PASSWORD_KEYS[index].len();
-        }
-        index += 1;
-    }
-    longest
-};
+const LONGEST_PASSWORD_KEY: usize = super::longest(&CONNECTION_PASSWORD_KEYS);
 
 /// `text` with the values of [`CONNECTION_PASSWORD_KEYS`] replaced by
 /// `REDACTED`: a key starting the text or following white space or a `;`, then
@@ -109,10 +99,7 @@ fn password_value(pair: &str) -> Option<(usize, usize)> {
     // pair's start to its end.
     let key_end = (pair.bytes().take(LONGEST_PASSWORD_KEY + 1))
         .position(|byte| byte == b'=' || byte.is_ascii_whitespace())?;
-    if !CONNECTION_PASSWORD_KEYS
-        .iter()
-        .any(|key| key.eq_ignore_ascii_case(&pair[..key_end]))
-    {
+    if !super::is_one_of(&CONNECTION_PASSWORD_KEYS, &pair[..key_end]) {
         return None;
     }
     let after_key = &pair[key_end..];

@@ -23,7 +23,7 @@ where
 {
     fn on_event(&self, event: &Event<'_>, cx: tracing_subscriber::layer::Context<'_, S>) {
         // One naming its span (`parent: &span`, or none) is not the call's.
-        if !event.is_contextual() || !crate::route::is_enabled() {
+        if !event.is_contextual() {
             return;
         }
         // (A capture is isolated from the logs pipeline: its events are span
@@ -31,15 +31,10 @@ where
         if crate::logs::exported() && !crate::route::CaptureRoute::holds_current() {
             return;
         }
-        // A clone, not a borrow of the current context: the fields' `Debug` is
-        // user code, which may enter spans.
-        let Some(current) = crate::thread_exit::current() else {
+        let Some(current) = crate::current::recording() else {
             return;
         };
         let span = current.span();
-        if !span.is_recording() {
-            return;
-        }
         // The current `tracing` span's own event, which `tracing-opentelemetry`
         // records ([`super::SpanEvents`]): made in it, with no call of ours inside.
         // (One without ids was entered while nothing recorded: its span is a
