@@ -155,7 +155,8 @@ fn runtime(args: TokenStream) -> syn::Result<syn::Path> {
     };
     let syn::MetaNameValue { path, value, .. } =
         syn::parse2(args.clone()).map_err(|_| refused())?;
-    match value {
+    // A `$krate:path` of a `macro_rules!` comes in an invisible group.
+    match crate::options::ungrouped(value) {
         syn::Expr::Path(runtime) if path.is_ident("crate") => Ok(runtime.path),
         _ => Err(refused()),
     }

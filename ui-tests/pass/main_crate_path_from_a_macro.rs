@@ -1,0 +1,29 @@
+//! `#[otel_traced::main(crate = $krate)]` written by a `macro_rules!` whose
+//! `$krate:path` fragment comes in an invisible group: the path as written.
+#![deny(warnings)]
+
+mod stand_in {
+    pub mod __private {
+        use std::sync::atomic::{AtomicBool, Ordering};
+
+        pub static INITIALISED: AtomicBool = AtomicBool::new(false);
+
+        pub fn init_for_main(_module: &'static str) {
+            INITIALISED.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
+macro_rules! traced_main {
+    ($krate:path) => {
+        #[otel_traced::main(crate = $krate)]
+        fn main() {
+            assert!(
+                stand_in::__private::INITIALISED.load(std::sync::atomic::Ordering::SeqCst),
+                "main initialised through the path it was given"
+            );
+        }
+    };
+}
+
+traced_main!(stand_in);
