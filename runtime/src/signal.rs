@@ -18,12 +18,6 @@ use std::task::Poll;
 /// With axum, `axum::serve(listener, app).with_graceful_shutdown(shutdown_signal())`;
 /// with tonic, `Server::builder().add_service(..).serve_with_shutdown(address, shutdown_signal())`:
 ///
-/// # Panics
-///
-/// Awaited on a tokio runtime built without its I/O driver (a `Builder` without
-/// `enable_io()` or `enable_all()`; `#[tokio::main]` enables it), as tokio's
-/// signal handling does.
-///
 /// ```no_run
 /// # async fn serve_until(stop: impl std::future::Future<Output = ()>) {}
 /// # async fn run() {
@@ -32,6 +26,12 @@ use std::task::Poll;
 /// // `main` returns after it, and the guard flushes.
 /// # }
 /// ```
+///
+/// # Panics
+///
+/// Awaited on a tokio runtime built without its I/O driver (a `Builder` without
+/// `enable_io()` or `enable_all()`; `#[tokio::main]` enables it), as tokio's
+/// signal handling does.
 pub async fn shutdown_signal() {
     let mut terminated = pin!(terminated());
     let mut interrupted = pin!(async {
