@@ -29,9 +29,9 @@ use std::task::Poll;
 ///
 /// # Panics
 ///
-/// Awaited on a tokio runtime built without its I/O driver (a `Builder` without
-/// `enable_io()` or `enable_all()`; `#[tokio::main]` enables it), as tokio's
-/// signal handling does.
+/// Awaited outside a tokio runtime, or on one built without its I/O driver (a
+/// `Builder` without `enable_io()` or `enable_all()`; `#[tokio::main]` enables
+/// it), as tokio's signal handling does.
 pub async fn shutdown_signal() {
     let mut terminated = pin!(terminated());
     let mut interrupted = pin!(async {

@@ -152,9 +152,10 @@ impl HttpLayer {
 
     /// The requests left untraced, by their path: a health check's, which a
     /// probe (Kubernetes', a load balancer's) sends every few seconds, each a
-    /// trace of its own. They are served as without the layer: no span, no
-    /// duration, no context read or written. A predicate that panics leaves
-    /// nothing out.
+    /// trace of its own. They are served as without the layer (no span, no
+    /// duration, no context read or written), but for the peer and TLS marks
+    /// ([`peer`](Self::peer), [`over_tls`](Self::over_tls)) given to them for a
+    /// handler that traces them. A predicate that panics leaves nothing out.
     ///
     /// ```
     /// let layer = otel_traced::tower::HttpLayer::server().except(|path| path == "/healthz");
@@ -275,8 +276,10 @@ impl GrpcLayer {
 
     /// The calls left untraced, by their path (`/pkg.Service/Method`): the gRPC
     /// health service's, which a probe calls every few seconds, each a trace of
-    /// its own. They are served as without the layer: no span, no duration, no
-    /// context read or written. A predicate that panics leaves nothing out.
+    /// its own. They are served as without the layer (no span, no duration, no
+    /// context read or written), but for the peer mark ([`peer`](Self::peer))
+    /// given to them for a handler that traces them. A predicate that panics
+    /// leaves nothing out.
     ///
     /// ```
     /// let layer = otel_traced::tower::GrpcLayer::server()

@@ -3,17 +3,8 @@
 //! a stand-in whose `init_for_main` notes that it ran.
 #![deny(warnings)]
 
-mod stand_in {
-    pub mod __private {
-        use std::sync::atomic::{AtomicBool, Ordering};
-
-        pub static INITIALISED: AtomicBool = AtomicBool::new(false);
-
-        pub fn init_for_main(_module: &'static str) {
-            INITIALISED.store(true, Ordering::SeqCst);
-        }
-    }
-}
+#[path = "stand_in/runtime.rs"]
+mod stand_in;
 
 #[otel_traced::main(crate = stand_in)]
 fn main() {

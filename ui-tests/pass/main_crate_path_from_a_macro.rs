@@ -2,17 +2,8 @@
 //! `$krate:path` fragment comes in an invisible group: the path as written.
 #![deny(warnings)]
 
-mod stand_in {
-    pub mod __private {
-        use std::sync::atomic::{AtomicBool, Ordering};
-
-        pub static INITIALISED: AtomicBool = AtomicBool::new(false);
-
-        pub fn init_for_main(_module: &'static str) {
-            INITIALISED.store(true, Ordering::SeqCst);
-        }
-    }
-}
+#[path = "stand_in/runtime.rs"]
+mod stand_in;
 
 macro_rules! traced_main {
     ($krate:path) => {

@@ -110,11 +110,24 @@ fn password_value(pair: &str) -> Option<(usize, usize)> {
     let length = match value.chars().next() {
         Some(quote @ ('\'' | '"')) => quoted_length(value, quote),
         Some('{') => quoted_length(value, '}'),
-        _ => value
-            .find(|c: char| c.is_whitespace() || c == ';')
-            .unwrap_or(value.len()),
+        _ => unquoted_length(value),
     };
     (length > 0).then_some((start, start + length))
+}
+
+/// The length of a value written without quotes: up to white space or a `;`
+/// (ADO.NET's end of a pair; in libpq's form a `;` would be the value's, and what
+/// follows it is left), a character after a `\` (libpq's escape) the value's own.
+fn unquoted_length(value: &str) -> usize {
+    let mut chars = value.char_indices();
+    while let Some((at, c)) = chars.next() {
+        if c == '\\' {
+            chars.next();
+        } else if c.is_whitespace() || c == ';' {
+            return at;
+        }
+    }
+    value.len()
 }
 
 /// The length of a value opening with a quote (libpq's and ADO.NET's `'..'`,
@@ -150,6 +163,11 @@ mod tests {
         assert_eq!(
             redacted("password='a\\'b c' x=1;Password='d''e f';Pwd={g;h}}i};y=2"),
             "password=REDACTED x=1;Password=REDACTED;Pwd=REDACTED;y=2"
+        );
+        // libpq's escape of a space in a value written without quotes.
+        assert_eq!(
+            redacted("password=pa\\ ss host=db"),
+            "password=REDACTED host=db"
         );
         // An empty one stays empty.
         assert_eq!(
