@@ -1228,7 +1228,7 @@ fn boxed_async(statement: &syn::Stmt) -> Option<&syn::ExprAsync> {
 
 /// `expr` without the parentheses and the invisible groups around it (what a
 /// `macro_rules!` `$e:expr` is passed in).
-fn unwrapped(mut expr: &Expr) -> &Expr {
+pub(crate) fn unwrapped(mut expr: &Expr) -> &Expr {
     loop {
         match expr {
             Expr::Group(group) => expr = &group.expr,

@@ -1349,7 +1349,10 @@ fn health(request: http::Request<String>) -> http::Response<String> {
 
 #[test]
 fn a_handler_behind_a_layer_that_excepts_its_path_reads_the_callers_context() {
-    let layer = HttpLayer::server().except(|path| path == "/healthz");
+    let peer: std::net::SocketAddr = "203.0.113.9:41000".parse().unwrap();
+    let layer = HttpLayer::server()
+        .except(|path| path == "/healthz")
+        .peer(move |_| Some(peer));
     let captured =
         capture(|| through_layer(layer.layer(Handles(health)), request("GET", "/healthz")));
     assert_eq!(captured.spans().len(), 1);
@@ -1360,4 +1363,44 @@ fn a_handler_behind_a_layer_that_excepts_its_path_reads_the_callers_context() {
         span.span_context.trace_id().to_string(),
         &TRACEPARENT[3..35]
     );
+    // The peer the layer gives every request it serves.
+    assert_eq!(
+        otel_traced_tests::attribute(span, "network.peer.address"),
+        Some(&otel_traced_tests::string("203.0.113.9"))
+    );
+}
+
+/// Answers with the `traceparent` its request carries.
+fn echo_traceparent(request: http::Request<String>) -> http::Response<String> {
+    let traceparent = request.headers().get("traceparent");
+    let said = traceparent.and_then(|value| value.to_str().ok());
+    http::Response::new(said.unwrap_or_default().to_owned())
+}
+
+/// A gRPC client's call to the health service, left out: no span, and the
+/// request's headers as they were (the context of none of ours written).
+#[test]
+fn a_grpc_client_layer_leaves_the_calls_it_excepts_untraced_and_unwritten() {
+    use otel_traced::tower::GrpcLayer;
+    let layer = GrpcLayer::client()
+        .calling("http://inventory:50051")
+        .except(|path| path.starts_with("/grpc.health.v1.Health/"));
+    let captured = capture(|| {
+        let sent = |path: &str| {
+            let answer = through_layer(
+                layer.layer(Handles(echo_traceparent)),
+                request("POST", path),
+            );
+            String::from_utf8(answer).expect("text")
+        };
+        (
+            sent("/grpc.health.v1.Health/Check"),
+            sent("/shop.Inventory/Reserve"),
+        )
+    });
+    let (health, reserve) = captured.output();
+    assert_eq!(health, TRACEPARENT, "left as it was");
+    assert_ne!(reserve, TRACEPARENT, "the call's own context written");
+    let names: Vec<&str> = captured.spans().iter().map(|span| &*span.name).collect();
+    assert_eq!(names, ["shop.Inventory/Reserve"]);
 }

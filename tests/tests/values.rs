@@ -591,9 +591,9 @@ fn a_value_whose_formatting_panics_is_recorded_as_such_and_the_call_goes_on() {
 }
 
 /// Parameters named for a URL or a connection string, as a service's set-up
-/// takes them (one renamed, recorded as it is asked).
+/// takes them (one renamed, recorded as it is asked), and keys so named.
 #[allow(non_snake_case)]
-#[traced]
+#[traced(attrs(db.replica_url = format!("{dsn} fallback=mysql://r:pw@replica/x")))]
 fn connect(
     database_url: &str,
     dsn: String,
@@ -603,6 +603,7 @@ fn connect(
     mirror_urls: &[&str],
     conn: &str,
 ) {
+    otel_traced::record!(cache_url = "redis://:token@cache:6379");
 }
 
 #[test]
@@ -631,6 +632,11 @@ fn the_credentials_of_a_url_parameter_are_redacted_as_url_fulls_are() {
             "https://s3.example.com/report.pdf?X-Amz-Signature=REDACTED&part=2",
         ),
         ("conn", "postgres://db/shop?user=app&password=REDACTED"),
+        (
+            "db.replica_url",
+            "host=replica user=reader password=REDACTED dbname=orders fallback=mysql://REDACTED:REDACTED@replica/x",
+        ),
+        ("cache_url", "redis://REDACTED:REDACTED@cache:6379"),
         ("host", "db.internal"),
     ] {
         assert_eq!(attribute(span, key), Some(&string(recorded)), "{key}");

@@ -133,9 +133,9 @@ pub(crate) struct Recorded {
     pub kind: Kind,
     /// A parameter's `#[cfg(..)]` attributes, which the recording carries too.
     pub cfg: Vec<syn::Attribute>,
-    /// A parameter named for a URL or a connection string (`database_url`,
-    /// `dsn`): the user information and signatures of the URLs in its text are
-    /// redacted, as `url.full`'s are.
+    /// A parameter or a key named for a URL or a connection string
+    /// (`database_url`, `dsn`): the user information and signatures of the URLs
+    /// in its text are redacted, as `url.full`'s are.
     pub names_a_url: bool,
 }
 
@@ -165,7 +165,7 @@ impl Recorded {
             span: syn::spanned::Spanned::span(&field.value),
             kind: written_kind(field).map_or(Kind::Unknown, Kind::Declared),
             cfg: Vec::new(),
-            names_a_url: false,
+            names_a_url: names_a_url(&field.key.name),
         }
     }
 
@@ -212,11 +212,10 @@ const URL_WORDS: &[&str] = &[
     "conn",
 ];
 
-/// Whether a parameter's name says it holds a URL ([`URL_WORDS`]).
+/// Whether a parameter's name or a key (`db.connection_url`) says it holds a URL
+/// ([`URL_WORDS`]).
 fn names_a_url(name: &str) -> bool {
-    words(name)
-        .iter()
-        .any(|word| URL_WORDS.contains(&word.as_str()))
+    (name.split('.').flat_map(words)).any(|word| URL_WORDS.contains(&word.as_str()))
 }
 
 /// Whether `ty` can be named in an item nested in the function (the catalog's
@@ -592,7 +591,7 @@ fn server_keys(boundary: &Boundary) -> impl Iterator<Item = &'static str> {
 /// would be recorded as the text `Empty`. (Not a bare `Empty`, which may be the
 /// application's own.)
 fn is_declared_empty(value: &syn::Expr) -> bool {
-    let syn::Expr::Path(path) = crate::options::ungrouped(value.clone()) else {
+    let syn::Expr::Path(path) = crate::parse::unwrapped(value) else {
         return false;
     };
     let segments: Vec<_> = (path.path.segments.iter())

@@ -6,8 +6,10 @@
 //! call's span ([`super::ExportEvents`]), and not both.
 
 use super::EnteredIds;
+use crate::value::ScalarValue;
 use opentelemetry::trace::TraceContextExt as _;
 use opentelemetry::{KeyValue, Value};
+use std::borrow::Cow;
 use std::fmt;
 use tracing_core::field::{Field, Visit};
 use tracing_core::{Event, Subscriber};
@@ -52,13 +54,13 @@ where
             name: None,
             attributes: vec![
                 KeyValue::new("level", metadata.level().as_str()),
-                KeyValue::new("target", metadata.target().to_owned()),
+                KeyValue::new("target", metadata.target()),
             ],
         };
         if let Some(file) = metadata.file() {
             fields
                 .attributes
-                .push(KeyValue::new("code.file.path", file.to_owned()));
+                .push(KeyValue::new("code.file.path", file));
         }
         if let Some(line) = metadata.line() {
             fields
@@ -68,20 +70,22 @@ where
         if let Some(module) = metadata.module_path() {
             fields
                 .attributes
-                .push(KeyValue::new("code.module.name", module.to_owned()));
+                .push(KeyValue::new("code.module.name", module));
         }
         // A field's `Debug` or `Display` that panics leaves out what follows it.
         crate::panic::contained(|| event.record(&mut fields));
-        let name = fields.name.unwrap_or_else(|| metadata.name().to_owned());
+        let name = fields
+            .name
+            .map_or(Cow::Borrowed(metadata.name()), Cow::Owned);
         span.add_event(name, fields.attributes);
     }
 }
 
 /// An event's fields as its span event has them: the message its name, any
-/// other an attribute of its native type (an unsigned or 128-bit integer an
-/// `i64` where it fits, else its decimal text, as DESIGN §3 records integers;
-/// text cut as any we format); the `log.` fields of a `log` record made an
-/// event (`tracing-log`) left out, as `tracing-opentelemetry` leaves them.
+/// other an attribute of its native type (an unsigned or 128-bit integer as a
+/// parameter of its type is recorded, [`ScalarValue`]; text cut as any we
+/// format); the `log.` fields of a `log` record made an event (`tracing-log`)
+/// left out, as `tracing-opentelemetry` leaves them.
 struct EventFields {
     name: Option<String>,
     attributes: Vec<KeyValue>,
@@ -96,16 +100,20 @@ impl EventFields {
         }
     }
 
-    fn integer<N: TryInto<i64> + fmt::Display + Copy>(&mut self, field: &Field, number: N) {
-        self.push(field, || match number.try_into() {
-            Ok(fits) => Value::I64(fits),
-            Err(_) => Value::from(number.to_string()),
-        });
+    fn scalar(&mut self, field: &Field, value: &impl ScalarValue) {
+        if let Some(value) = value.scalar_value() {
+            self.push(field, || value);
+        }
     }
 }
 
 impl Visit for EventFields {
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        // The message (`format_args!`), made the name without a copy.
+        if field.name() == "message" {
+            self.name = Some(crate::value::format_bounded(format_args!("{value:?}")));
+            return;
+        }
         self.push(field, || crate::value::formatted(format_args!("{value:?}")));
     }
 
@@ -120,26 +128,26 @@ impl Visit for EventFields {
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.push(field, || Value::Bool(value));
+        self.scalar(field, &value);
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.push(field, || Value::F64(value));
+        self.scalar(field, &value);
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.push(field, || Value::I64(value));
+        self.scalar(field, &value);
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.integer(field, value);
+        self.scalar(field, &value);
     }
 
     fn record_i128(&mut self, field: &Field, value: i128) {
-        self.integer(field, value);
+        self.scalar(field, &value);
     }
 
     fn record_u128(&mut self, field: &Field, value: u128) {
-        self.integer(field, value);
+        self.scalar(field, &value);
     }
 }
