@@ -238,8 +238,9 @@ fn redacted_user_information(text: &str) -> Cow<'_, str> {
 }
 
 /// `text` with the value of every credential query parameter redacted: a key of
-/// [`SECRET_QUERY_KEYS`] after a `?` or `&` (or a `#`: a fragment's, as OAuth's
-/// implicit flow returns its token), its value up to what ends one. One
+/// [`SECRET_QUERY_KEYS`] starting the text or after a `?` or `&` (or a `#`: a
+/// fragment's, as OAuth's implicit flow returns its token), its value up to what
+/// ends one. One
 /// pass over the text (which an attacker may fill with `&sig=`).
 fn redacted_query_values(text: &str) -> Cow<'_, str> {
     // Where the value of the parameter starting at `from` (after a `?` or `&`)
@@ -257,8 +258,12 @@ fn redacted_query_values(text: &str) -> Cow<'_, str> {
     let mut redacted: Option<String> = None;
     let mut copied = 0;
     let mut from = 0;
-    while let Some(found) = text[from..].find(['?', '&', '#']) {
-        let start = from + found + 1;
+    // The text's own start too: a query recorded alone (`url.query` set by hand).
+    let mut next = Some(0);
+    while let Some(start) = next.take().or_else(|| {
+        let found = text[from..].find(['?', '&', '#'])?;
+        Some(from + found + 1)
+    }) {
         from = start;
         let Some(value_start) = secret_value(start) else {
             continue;
@@ -436,6 +441,11 @@ mod tests {
                 "for url (wss://h/hub?Access_Token=eyJ.a.b&page=2), (https://maps.example/json?address=x&key=AIza1), ?tokens=3&mykey=4"
             ),
             "for url (wss://h/hub?Access_Token=REDACTED&page=2), (https://maps.example/json?address=x&key=REDACTED), ?tokens=3&mykey=4"
+        );
+        assert_eq!(
+            redacted_urls("token=abc&page=2"),
+            "token=REDACTED&page=2",
+            "a query alone"
         );
         assert_eq!(
             redacted_urls("redirected to https://app/cb#access_token=eyJ.a.b&token_type=bearer"),
