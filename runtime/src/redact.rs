@@ -255,8 +255,7 @@ fn redacted_query_values(text: &str) -> Cow<'_, str> {
             .position(|byte| byte == b'=')?;
         is_secret_query_key(&parameter[..key_end]).then_some(from + key_end + 1)
     };
-    let mut redacted: Option<String> = None;
-    let mut copied = 0;
+    let mut redacted = Redacting::new(text);
     let mut from = 0;
     // The text's own start too: a query recorded alone (`url.query` set by hand).
     let mut next = Some(0);
@@ -279,17 +278,45 @@ fn redacted_query_values(text: &str) -> Cow<'_, str> {
                         )
                 })
                 .unwrap_or(value.len());
-        let out = redacted.get_or_insert_with(|| String::with_capacity(text.len()));
-        out.push_str(&text[copied..value_start]);
-        out.push_str("REDACTED");
-        copied = end;
+        redacted.replace(value_start..end);
         from = end;
     }
-    match redacted {
-        None => Cow::Borrowed(text),
-        Some(mut out) => {
-            out.push_str(&text[copied..]);
-            Cow::Owned(out)
+    redacted.finish()
+}
+
+/// A text with parts of it replaced by `REDACTED`, in order: copied only once a
+/// part is, else borrowed as it is.
+struct Redacting<'a> {
+    text: &'a str,
+    out: Option<String>,
+    /// Where the text is copied up to.
+    copied: usize,
+}
+
+impl<'a> Redacting<'a> {
+    fn new(text: &'a str) -> Self {
+        Redacting {
+            text,
+            out: None,
+            copied: 0,
+        }
+    }
+
+    /// Replaces `part`, which starts at or after the end of the one before.
+    fn replace(&mut self, part: std::ops::Range<usize>) {
+        let out = (self.out).get_or_insert_with(|| String::with_capacity(self.text.len()));
+        out.push_str(&self.text[self.copied..part.start]);
+        out.push_str("REDACTED");
+        self.copied = part.end;
+    }
+
+    fn finish(self) -> Cow<'a, str> {
+        match self.out {
+            None => Cow::Borrowed(self.text),
+            Some(mut out) => {
+                out.push_str(&self.text[self.copied..]);
+                Cow::Owned(out)
+            }
         }
     }
 }

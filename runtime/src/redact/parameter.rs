@@ -63,8 +63,7 @@ const LONGEST_PASSWORD_KEY: usize = super::longest(&CONNECTION_PASSWORD_KEYS);
 /// up to white space or a `;`; an empty one left so. (In a URL's query they are
 /// among the credential query keys.)
 pub(super) fn connection_passwords_redacted(text: &str) -> Cow<'_, str> {
-    let mut redacted: Option<String> = None;
-    let mut copied = 0;
+    let mut redacted = super::Redacting::new(text);
     let mut at = 0;
     while at < text.len() {
         let starts_pair = at == 0
@@ -77,19 +76,10 @@ pub(super) fn connection_passwords_redacted(text: &str) -> Cow<'_, str> {
             at += text[at..].chars().next().map_or(1, char::len_utf8);
             continue;
         };
-        let out = redacted.get_or_insert_with(|| String::with_capacity(text.len()));
-        out.push_str(&text[copied..at + start]);
-        out.push_str("REDACTED");
-        copied = at + end;
-        at = copied;
+        redacted.replace(at + start..at + end);
+        at += end;
     }
-    match redacted {
-        None => Cow::Borrowed(text),
-        Some(mut out) => {
-            out.push_str(&text[copied..]);
-            Cow::Owned(out)
-        }
-    }
+    redacted.finish()
 }
 
 /// Where the value of a password pair starting `pair` starts and ends in it, if
