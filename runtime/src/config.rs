@@ -80,6 +80,11 @@ pub enum Propagator {
     TraceContext,
     /// W3C Baggage: `baggage`.
     Baggage,
+    /// Zipkin's B3, writing the single `b3` header (`b3`); reads the `X-B3-*`
+    /// headers too.
+    B3,
+    /// Zipkin's B3, writing the `X-B3-*` headers (`b3multi`); reads `b3` too.
+    B3Multi,
 }
 
 /// OTLP payload compression.
@@ -908,7 +913,7 @@ fn adaptive_sampler(vars: &Vars, base: f64) -> Result<AdaptiveSampler, InitError
 const DEFAULT_PROPAGATORS: [Propagator; 2] = [Propagator::TraceContext, Propagator::Baggage];
 
 /// The propagators of the specification's list that we do not have.
-const OTHER_PROPAGATORS: [&str; 5] = ["b3", "b3multi", "jaeger", "xray", "ottrace"];
+const OTHER_PROPAGATORS: [&str; 3] = ["jaeger", "xray", "ottrace"];
 
 /// The propagators `OTEL_PROPAGATORS` names (the default pair when unset); the
 /// specification's others are an error, unless `others` takes their names.
@@ -916,8 +921,8 @@ fn propagators(
     vars: &Vars,
     mut others: Option<&mut Vec<String>>,
 ) -> Result<Vec<Propagator>, InitError> {
-    const ACCEPTED: &str = "a comma-separated list of tracecontext, baggage and none";
-    const NOT_BUILT_IN: &str = "a comma-separated list of tracecontext, baggage and none; b3, b3multi, jaeger, xray and ottrace are not built in: leave them out here and set a propagator holding them as the global one after init() (boundaries use the global propagator), or install your own provider and propagator and call use_global_provider()";
+    const ACCEPTED: &str = "a comma-separated list of tracecontext, baggage, b3, b3multi and none";
+    const NOT_BUILT_IN: &str = "a comma-separated list of tracecontext, baggage, b3, b3multi and none; jaeger, xray and ottrace are not built in: leave them out here and set a propagator holding them as the global one after init() (boundaries use the global propagator), or install your own provider and propagator and call use_global_provider()";
     let Some(variable) = vars.get("OTEL_PROPAGATORS") else {
         return Ok(DEFAULT_PROPAGATORS.to_vec());
     };
@@ -931,6 +936,8 @@ fn propagators(
         match name.to_ascii_lowercase().as_str() {
             "tracecontext" => propagators.push(Propagator::TraceContext),
             "baggage" => propagators.push(Propagator::Baggage),
+            "b3" => propagators.push(Propagator::B3),
+            "b3multi" => propagators.push(Propagator::B3Multi),
             "none" => {}
             other if OTHER_PROPAGATORS.contains(&other) => {
                 let Some(others) = others.as_deref_mut() else {

@@ -650,7 +650,7 @@ fn forget_installed_settings() {
 /// installs them (a name the specification does not know is an [`InitError`]):
 /// boundaries would otherwise fall back to W3C Trace Context and Baggage, and an
 /// edge service told to continue no caller's trace would. The specification's
-/// others (`b3`, `xray`), which we do not have and the application may install
+/// others (`jaeger`, `xray`), which we do not have and the application may install
 /// itself, are said on stderr and left to it.
 ///
 /// ```no_run
@@ -673,7 +673,7 @@ pub fn use_global_provider() -> Result<Guard, InitError> {
         .is_some_and(|value| !value.to_string_lossy().trim().is_empty());
     let propagators = match named {
         true if unset => {
-            // The specification's others (b3) are the application's to install,
+            // The specification's others (xray) are the application's to install,
             // after this call: said, not an error.
             let (ours, others) = Config::from_env().propagators_beside_others()?;
             if !others.is_empty() {
@@ -847,6 +847,10 @@ pub(crate) fn install_propagators(propagators: &[Propagator]) {
                     Box::new(crate::propagation::TraceContextPropagator::new())
                 }
                 Propagator::Baggage => Box::new(crate::propagation::BaggagePropagator::new()),
+                Propagator::B3 => Box::new(crate::propagation::B3Propagator::new()),
+                Propagator::B3Multi => {
+                    Box::new(crate::propagation::B3Propagator::multiple_headers())
+                }
             }
         })
         .collect();

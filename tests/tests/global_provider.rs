@@ -448,7 +448,7 @@ fn an_unset_global_propagator_is_the_environments_none_or_else_w3c() {
             continued,
             !matches!(
                 std::env::var("OTEL_PROPAGATORS").as_deref(),
-                Ok("none" | "b3")
+                Ok("none" | "xray")
             ),
             "told to carry no trace, a server continues none; one of the specification's we do not have (the application's to install) is no error"
         );
@@ -457,9 +457,9 @@ fn an_unset_global_propagator_is_the_environments_none_or_else_w3c() {
     for propagators in [
         &[][..],
         &[("OTEL_PROPAGATORS", "none")],
-        &[("OTEL_PROPAGATORS", "tracecontext,b3")],
-        // Ours none of them: none until the application sets its b3.
-        &[("OTEL_PROPAGATORS", "b3")],
+        &[("OTEL_PROPAGATORS", "tracecontext,xray")],
+        // Ours none of them: none until the application sets its X-Ray one.
+        &[("OTEL_PROPAGATORS", "xray")],
         &[("OTEL_PROPAGATORS", "tracecontxt")],
         &[("OTEL_PROPAGATORS", " ")],
     ] {

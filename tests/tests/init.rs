@@ -215,6 +215,11 @@ fn otel_propagators_sets_the_global_propagator() {
         ),
         ("baggage", vec!["baggage"]),
         ("none", vec![]),
+        ("b3", vec!["b3"]),
+        (
+            "B3multi,baggage",
+            vec!["baggage", "x-b3-sampled", "x-b3-spanid", "x-b3-traceid"],
+        ),
     ] {
         let guard = otel_traced::Config::from_vars([
             ("OTEL_PROPAGATORS", value),
@@ -231,7 +236,7 @@ fn otel_propagators_sets_the_global_propagator() {
     for (value, expected) in [
         ("baggage", vec!["baggage"]),
         ("none", vec![]),
-        ("b3", vec!["baggage"]),
+        ("xray", vec!["baggage"]),
     ] {
         let guard = otel_traced::Config::from_vars([
             ("OTEL_SDK_DISABLED", "true"),
@@ -1247,4 +1252,97 @@ fn spans_the_console_could_not_write_are_counted_lost() {
         .shutdown()
         .expect_err("the shutdown counts every span lost");
     assert_eq!(shut_down.dropped_spans(), 4, "{shut_down}");
+}
+
+/// Serves a B3 caller's request and calls another service with `request`.
+#[otel_traced::traced_rpc(http, route = "/zipkin", carrier = incoming)]
+fn serve_zipkin_caller(incoming: http::Request<()>, outgoing: &mut http::Request<()>) {
+    let _ = incoming;
+    call_zipkin_service(outgoing);
+}
+
+#[otel_traced::traced_rpc(client, http)]
+fn call_zipkin_service(request: &mut http::Request<()>) {
+    let _ = request;
+}
+
+#[test]
+fn otel_propagators_b3_continues_a_zipkin_callers_trace_and_carries_it_on() {
+    let _turn = otel_traced_tests::installing_turn();
+    const CALLER_TRACE: &str = "463ac35c9f6413ad48485a3953bb6124";
+    const CALLER_SPAN: &str = "a2fb4a1d1a96d312";
+    for (propagators, received, sent) in [
+        (
+            "b3",
+            vec![("b3", format!("{CALLER_TRACE}-{CALLER_SPAN}-1"))],
+            vec!["b3"],
+        ),
+        // A trace the caller debugs is one in the calls this service makes.
+        (
+            "b3",
+            vec![("b3", format!("{CALLER_TRACE}-{CALLER_SPAN}-d"))],
+            vec!["b3"],
+        ),
+        (
+            "tracecontext,b3multi",
+            vec![
+                ("x-b3-traceid", CALLER_TRACE.to_owned()),
+                ("x-b3-spanid", CALLER_SPAN.to_owned()),
+                ("x-b3-sampled", "1".to_owned()),
+            ],
+            vec!["traceparent", "x-b3-sampled", "x-b3-spanid", "x-b3-traceid"],
+        ),
+    ] {
+        let kept = Names::default();
+        let guard = otel_traced::Config::from_vars([
+            ("OTEL_PROPAGATORS", propagators),
+            // Parent-based: a span is recorded because the B3 caller's was.
+            ("OTEL_TRACES_SAMPLER", "parentbased_always_off"),
+        ])
+        .span_exporter(kept.clone())
+        .install()
+        .expect("installed");
+        let mut incoming = http::Request::get("/zipkin");
+        for (name, value) in &received {
+            incoming = incoming.header(*name, value);
+        }
+        let mut outgoing = http::Request::get("http://stock.internal/items")
+            .body(())
+            .unwrap();
+        serve_zipkin_caller(incoming.body(()).unwrap(), &mut outgoing);
+        guard.shutdown().expect("exported");
+        let spans = kept.taken_spans();
+        let [client, server] = &spans[..] else {
+            panic!("a server and a client span under the caller's: {spans:#?}");
+        };
+        assert_eq!(server.span_context.trace_id().to_string(), CALLER_TRACE);
+        assert_eq!(server.parent_span_id.to_string(), CALLER_SPAN);
+        assert!(server.parent_span_is_remote);
+        assert_eq!(client.parent_span_id, server.span_context.span_id());
+        let mut names: Vec<&str> = outgoing
+            .headers()
+            .keys()
+            .map(|name| name.as_str())
+            .collect();
+        names.sort_unstable();
+        assert_eq!(names, sent, "OTEL_PROPAGATORS={propagators}");
+        let client_ids = |trace_header: &str, span_header: &str| {
+            let header = |name: &str| outgoing.headers()[name].to_str().unwrap().to_owned();
+            (header(trace_header), header(span_header))
+        };
+        let expected = (
+            CALLER_TRACE.to_owned(),
+            client.span_context.span_id().to_string(),
+        );
+        if propagators == "b3" {
+            let state = &received[0].1[received[0].1.len() - 1..];
+            assert_eq!(
+                outgoing.headers()["b3"],
+                format!("{}-{}-{state}", expected.0, expected.1)
+            );
+        } else {
+            assert_eq!(client_ids("x-b3-traceid", "x-b3-spanid"), expected);
+            assert_eq!(outgoing.headers()["x-b3-sampled"], "1");
+        }
+    }
 }

@@ -610,16 +610,24 @@ fn propagators_variable() {
         [Propagator::Baggage, Propagator::TraceContext]
     );
     assert_eq!(
-        error(&[("OTEL_PROPAGATORS", "tracecontext,b3")]),
-        "OTEL_PROPAGATORS=\"tracecontext,b3\" is not valid: it accepts a comma-separated list of tracecontext, baggage and none; b3, b3multi, jaeger, xray and ottrace are not built in: leave them out here and set a propagator holding them as the global one after init() (boundaries use the global propagator), or install your own provider and propagator and call use_global_provider()"
+        settings(&[("OTEL_PROPAGATORS", "tracecontext,B3,b3multi")]).propagators,
+        [
+            Propagator::TraceContext,
+            Propagator::B3,
+            Propagator::B3Multi
+        ]
+    );
+    assert_eq!(
+        error(&[("OTEL_PROPAGATORS", "tracecontext,xray")]),
+        "OTEL_PROPAGATORS=\"tracecontext,xray\" is not valid: it accepts a comma-separated list of tracecontext, baggage, b3, b3multi and none; jaeger, xray and ottrace are not built in: leave them out here and set a propagator holding them as the global one after init() (boundaries use the global propagator), or install your own provider and propagator and call use_global_provider()"
     );
     assert_eq!(
         error(&[("OTEL_PROPAGATORS", "tracecontext,zipkin")]),
-        "OTEL_PROPAGATORS=\"tracecontext,zipkin\" is not valid: it accepts a comma-separated list of tracecontext, baggage and none"
+        "OTEL_PROPAGATORS=\"tracecontext,zipkin\" is not valid: it accepts a comma-separated list of tracecontext, baggage, b3, b3multi and none"
     );
     assert_eq!(
         error(&[("OTEL_PROPAGATORS", " , ")]),
-        "OTEL_PROPAGATORS=\",\" is not valid: it accepts a comma-separated list of tracecontext, baggage and none",
+        "OTEL_PROPAGATORS=\",\" is not valid: it accepts a comma-separated list of tracecontext, baggage, b3, b3multi and none",
         "commas alone are neither unset nor none"
     );
 }
@@ -635,11 +643,11 @@ fn a_disabled_sdk_says_it_installs_the_default_propagators_over_a_refused_value(
     };
     assert_eq!(disabled("baggage"), (vec![Propagator::Baggage], None));
     assert_eq!(
-        disabled("b3"),
+        disabled("xray"),
         (
             DEFAULT_PROPAGATORS.to_vec(),
             Some(
-                "OTEL_PROPAGATORS=\"b3\" is not valid: it accepts a comma-separated list of tracecontext, baggage and none; b3, b3multi, jaeger, xray and ottrace are not built in: leave them out here and set a propagator holding them as the global one after init() (boundaries use the global propagator), or install your own provider and propagator and call use_global_provider(); with OTEL_SDK_DISABLED=true the default propagators, tracecontext and baggage, are installed"
+                "OTEL_PROPAGATORS=\"xray\" is not valid: it accepts a comma-separated list of tracecontext, baggage, b3, b3multi and none; jaeger, xray and ottrace are not built in: leave them out here and set a propagator holding them as the global one after init() (boundaries use the global propagator), or install your own provider and propagator and call use_global_provider(); with OTEL_SDK_DISABLED=true the default propagators, tracecontext and baggage, are installed"
                     .to_owned()
             )
         )
@@ -1414,7 +1422,7 @@ fn builder_calls_win_over_their_variables_even_a_bad_one() {
         ],
         [
             ("OTEL_TRACES_SAMPLER", "sometimes"),
-            ("OTEL_PROPAGATORS", "b3"),
+            ("OTEL_PROPAGATORS", "xray"),
             ("OTEL_TRACED_FUNCTION_METRICS", "yes"),
         ],
     ] {

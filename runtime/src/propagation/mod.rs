@@ -4,15 +4,20 @@
 //! [`MessageBatch`] the messages of a batch operation (`batch = messages`);
 //! [`TraceContextPropagator`] and [`BaggagePropagator`] are our W3C Trace Context
 //! and W3C Baggage propagators, the ones `OTEL_PROPAGATORS=tracecontext,baggage`
-//! (the default) installs globally.
+//! (the default) installs globally, and [`B3Propagator`] Zipkin's B3 (`b3`,
+//! `b3multi`).
 
+mod b3;
 mod baggage;
 mod carrier;
 #[cfg(any(feature = "http", feature = "tonic"))]
 mod forwarded;
+#[cfg(test)]
+mod headers_for_tests;
 mod trace_context;
 
 pub use crate::rpc::MessageBatch;
+pub use b3::B3Propagator;
 pub use baggage::BaggagePropagator;
 pub(crate) use baggage::MAX_BYTES as MAX_BAGGAGE_BYTES;
 pub(crate) use baggage::is_token;
@@ -27,6 +32,8 @@ pub use carrier::{
 };
 #[cfg(feature = "http")]
 pub(crate) use carrier::{LayerMeasured, ServedUnder, protocol_version};
+#[cfg(test)]
+pub(crate) use headers_for_tests::Headers;
 pub use trace_context::TraceContextPropagator;
 pub(crate) use trace_context::unsampled_child_flags;
 

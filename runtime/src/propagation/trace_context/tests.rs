@@ -3,29 +3,7 @@
 
 use super::*;
 
-/// Headers as a server receives them: a name may repeat.
-struct Headers<'a>(Vec<(&'a str, &'a str)>);
-
-impl Extractor for Headers<'_> {
-    fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| *v)
-    }
-    fn keys(&self) -> Vec<&str> {
-        self.0.iter().map(|(k, _)| *k).collect()
-    }
-    fn get_all(&self, key: &str) -> Option<Vec<&str>> {
-        let values: Vec<&str> = self
-            .0
-            .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| *v)
-            .collect();
-        (!values.is_empty()).then_some(values)
-    }
-}
+use crate::propagation::Headers;
 
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT_ID: &str = "00f067aa0ba902b7";

@@ -1,0 +1,263 @@
+//! Zipkin's B3 propagation, as the OpenTelemetry specification's B3 requirements
+//! put it: `OTEL_PROPAGATORS=b3` (one `b3` header) and `b3multi` (the `X-B3-*`
+//! headers), for callers and services that speak B3 (Envoy and Istio set up for
+//! Zipkin, older Spring Cloud Sleuth and Finagle services).
+//!
+//! Written here rather than taken from `opentelemetry-zipkin`: its propagator reads
+//! the trace flag `0x02` as B3's "deferred" sampling, a flag W3C Trace Context
+//! Level 2 defines as "random" and ours keeps, so a trace continued from a W3C
+//! caller would go on in B3 with no sampling decision; and the crate brings the
+//! Zipkin exporter's dependencies with it.
+//!
+//! - Extract: the single `b3` header first, `{trace id}-{span id}[-{sampling
+//!   state}[-{parent span id}]]`; where it is absent or invalid, the multiple
+//!   headers `X-B3-TraceId`, `X-B3-SpanId`, `X-B3-Sampled` and `X-B3-Flags`. A trace
+//!   id of 16 hexadecimal digits is padded to 32 with zeros on the left; ids all
+//!   zero, a header given twice, or a `b3` holding only a sampling state (no ids to
+//!   continue) continue nothing. The debug flag (`d`, `X-B3-Flags: 1`) samples and
+//!   is kept for the trace's outgoing calls, as the specification asks. With no
+//!   sampling state the decision was deferred to us: the caller's span is read as
+//!   not sampled, as the Java and Go propagators read it.
+//! - Inject: the span's ids and its sampling state (`d` for a debug trace), never
+//!   `X-B3-ParentSpanId` (the specification: a span's id is never shared by both
+//!   sides of a call).
+
+use opentelemetry::Context;
+use opentelemetry::propagation::text_map_propagator::FieldIter;
+use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
+use opentelemetry::trace::{
+    SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState,
+};
+
+const SINGLE: &str = "b3";
+const TRACE_ID: &str = "x-b3-traceid";
+const SPAN_ID: &str = "x-b3-spanid";
+const SAMPLED: &str = "x-b3-sampled";
+const FLAGS: &str = "x-b3-flags";
+
+/// The headers each encoding writes (and a boundary replaces in its carrier).
+const SINGLE_FIELDS: [&str; 1] = [SINGLE];
+const MULTIPLE_FIELDS: [&str; 4] = [TRACE_ID, SPAN_ID, SAMPLED, FLAGS];
+
+/// The context value marking a trace the caller asked to debug: its outgoing calls
+/// say so too. The trace's id, so that a new trace started inside it is not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct DebugTrace(TraceId);
+
+/// B3 propagator; `OTEL_PROPAGATORS=b3` installs it writing the single `b3`
+/// header, `b3multi` writing the `X-B3-*` headers. Either reads both.
+///
+/// ```
+/// use otel_traced::opentelemetry::propagation::TextMapPropagator as _;
+/// use otel_traced::opentelemetry::trace::TraceContextExt as _;
+/// use std::collections::HashMap;
+///
+/// let headers = HashMap::from([(
+///     "b3".to_owned(),
+///     "4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1".to_owned(),
+/// )]);
+/// let context = otel_traced::propagation::B3Propagator::new().extract(&headers);
+/// assert!(context.span().span_context().is_sampled());
+/// ```
+#[derive(Clone, Debug)]
+pub struct B3Propagator {
+    fields: Vec<String>,
+    multiple_headers: bool,
+}
+
+impl Default for B3Propagator {
+    fn default() -> Self {
+        B3Propagator::new()
+    }
+}
+
+impl B3Propagator {
+    /// A B3 propagator writing the single `b3` header (the specification's default).
+    pub fn new() -> Self {
+        B3Propagator::writing(&SINGLE_FIELDS, false)
+    }
+
+    /// A B3 propagator writing the `X-B3-TraceId`, `X-B3-SpanId` and `X-B3-Sampled`
+    /// (or `X-B3-Flags`) headers, for receivers that read no single `b3` header.
+    pub fn multiple_headers() -> Self {
+        B3Propagator::writing(&MULTIPLE_FIELDS, true)
+    }
+
+    fn writing(fields: &[&str], multiple_headers: bool) -> Self {
+        B3Propagator {
+            fields: fields.iter().map(|&field| field.to_owned()).collect(),
+            multiple_headers,
+        }
+    }
+}
+
+impl TextMapPropagator for B3Propagator {
+    fn inject_context(&self, context: &Context, injector: &mut dyn Injector) {
+        let span = context.span();
+        let span_context = span.span_context();
+        if !span_context.is_valid() {
+            return;
+        }
+        let trace_id = span_context.trace_id();
+        let debug = context.get::<DebugTrace>() == Some(&DebugTrace(trace_id));
+        let span_id = span_context.span_id();
+        let sampled = span_context.is_sampled();
+        if self.multiple_headers {
+            injector.set(TRACE_ID, trace_id.to_string());
+            injector.set(SPAN_ID, span_id.to_string());
+            // Debug implies sampled: `X-B3-Sampled` is not sent beside it.
+            match debug {
+                true => injector.set(FLAGS, "1".to_owned()),
+                false => injector.set(SAMPLED, if sampled { "1" } else { "0" }.to_owned()),
+            }
+        } else {
+            let state = match (debug, sampled) {
+                (true, _) => "d",
+                (false, true) => "1",
+                (false, false) => "0",
+            };
+            injector.set(SINGLE, format!("{trace_id}-{span_id}-{state}"));
+        }
+    }
+
+    fn extract_with_context(&self, context: &Context, extractor: &dyn Extractor) -> Context {
+        let Some(Caller {
+            trace_id,
+            span_id,
+            state,
+        }) = single_header(extractor).or_else(|| multiple_headers(extractor))
+        else {
+            return context.clone();
+        };
+        let flags = match state {
+            State::Sampled | State::Debug => TraceFlags::SAMPLED,
+            State::NotSampled | State::Deferred => TraceFlags::default(),
+        };
+        let span_context = SpanContext::new(trace_id, span_id, flags, true, TraceState::NONE);
+        let continued = context.with_remote_span_context(span_context);
+        match state {
+            State::Debug => continued.with_value(DebugTrace(trace_id)),
+            _ => continued,
+        }
+    }
+
+    fn fields(&self) -> FieldIter<'_> {
+        FieldIter::new(&self.fields)
+    }
+}
+
+/// What a caller's B3 headers say.
+#[derive(Debug, PartialEq, Eq)]
+struct Caller {
+    trace_id: TraceId,
+    span_id: SpanId,
+    state: State,
+}
+
+/// The caller's sampling state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Sampled,
+    NotSampled,
+    /// Sampled, and every service on the way asked to record it.
+    Debug,
+    /// No decision: the receiver's to make.
+    Deferred,
+}
+
+/// The caller of a valid `b3` header.
+fn single_header(extractor: &dyn Extractor) -> Option<Caller> {
+    let value = only_value(extractor, SINGLE)?;
+    let mut parts = value.split('-');
+    let trace_id = parsed_trace_id(parts.next()?)?;
+    let span_id = parsed_span_id(parts.next()?)?;
+    let state = match parts.next() {
+        None => State::Deferred,
+        Some("1") => State::Sampled,
+        Some("0") => State::NotSampled,
+        Some("d") => State::Debug,
+        Some(_) => return None,
+    };
+    // The parent span id, which is not continued (a span's id is never shared by
+    // both sides of a call), but must be one.
+    if parts
+        .next()
+        .is_some_and(|parent| parsed_span_id(parent).is_none())
+        || parts.next().is_some()
+    {
+        return None;
+    }
+    Some(Caller {
+        trace_id,
+        span_id,
+        state,
+    })
+}
+
+/// The caller of valid `X-B3-*` headers.
+fn multiple_headers(extractor: &dyn Extractor) -> Option<Caller> {
+    let trace_id = parsed_trace_id(only_value(extractor, TRACE_ID)?)?;
+    let span_id = parsed_span_id(only_value(extractor, SPAN_ID)?)?;
+    let debug = optional_value(extractor, FLAGS)?;
+    let sampled = optional_value(extractor, SAMPLED)?;
+    let state = if debug == Some("1") {
+        State::Debug
+    } else {
+        // `true` and `false` are what some early implementations sent.
+        match sampled.map(str::to_ascii_lowercase).as_deref() {
+            None => State::Deferred,
+            Some("1" | "true") => State::Sampled,
+            Some("0" | "false") => State::NotSampled,
+            Some(_) => return None,
+        }
+    };
+    Some(Caller {
+        trace_id,
+        span_id,
+        state,
+    })
+}
+
+/// The one value of a header, trimmed; `None` when it is absent or given twice.
+fn only_value<'a>(extractor: &'a dyn Extractor, name: &str) -> Option<&'a str> {
+    let values = extractor.get_all(name)?;
+    let [value] = values[..] else {
+        return None;
+    };
+    Some(value.trim_matches([' ', '\t']))
+}
+
+/// `Some(None)` for an absent header, `None` for one given twice.
+fn optional_value<'a>(extractor: &'a dyn Extractor, name: &str) -> Option<Option<&'a str>> {
+    match extractor.get_all(name) {
+        None => Some(None),
+        Some(_) => only_value(extractor, name).map(Some),
+    }
+}
+
+/// A trace id of 32 hexadecimal digits, or of 16 padded with zeros; not all zero.
+fn parsed_trace_id(text: &str) -> Option<TraceId> {
+    if !matches!(text.len(), 16 | 32) {
+        return None;
+    }
+    let id = u128::from_str_radix(hex(text)?, 16).ok()?;
+    (id != 0).then(|| TraceId::from(id))
+}
+
+/// A span id of 16 hexadecimal digits, not all zero.
+fn parsed_span_id(text: &str) -> Option<SpanId> {
+    if text.len() != 16 {
+        return None;
+    }
+    let id = u64::from_str_radix(hex(text)?, 16).ok()?;
+    (id != 0).then(|| SpanId::from(id))
+}
+
+/// `text` if it holds hexadecimal digits only (no sign, which `from_str_radix`
+/// would take).
+fn hex(text: &str) -> Option<&str> {
+    text.bytes().all(|b| b.is_ascii_hexdigit()).then_some(text)
+}
+
+#[cfg(test)]
+mod tests;
