@@ -302,6 +302,34 @@ const USER_AGENT: &str = concat!(
     env!("CARGO_PKG_VERSION")
 );
 
+/// How an export retries a collector that cannot take it now (connection refused,
+/// gRPC `UNAVAILABLE`, HTTP 429, 502, 503, 504), within the export's timeout:
+/// after 0.25, 0.5, 1 and then every 2 s (each with up to 0.1 s of jitter), so
+/// that a collector restarting for a few seconds (a rolling update) loses no
+/// batch. The exporter's default gives up after about 1 s. A collector's own
+/// `Retry-After` or `RetryInfo` delay is honoured where the timeout leaves room.
+fn retry_policy() -> opentelemetry_otlp::RetryPolicy {
+    opentelemetry_otlp::RetryPolicy::recommended()
+        .with_max_retries(8)
+        .with_initial_delay(Duration::from_millis(250))
+        .with_max_delay(Duration::from_secs(2))
+        .with_max_jitter(Duration::from_millis(100))
+}
+
+/// The longest a connection to the collector may take to open: an address that
+/// swallows the connection attempt (a collector's pod gone with its IP) is given
+/// up in time for the retries above, not after the export's whole timeout.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How long a gRPC connection idles before TCP keepalive probes it: well under
+/// the idle limits of NAT gateways and load balancers (4 to 6 minutes), which
+/// drop an idle connection silently; an export written into such a connection
+/// would wait its whole timeout, and every later one too, until the kernel gave
+/// up on it. (reqwest, for HTTP, probes after 15 s by default.) Not HTTP/2
+/// pings: a collector's gRPC server may answer pings more often than every 5
+/// minutes by closing the connection.
+const TCP_KEEPALIVE: Duration = Duration::from_secs(60);
+
 fn compression(settings: &OtlpSettings) -> Option<opentelemetry_otlp::Compression> {
     settings
         .compression
@@ -342,8 +370,8 @@ fn grpc<B: WithExportConfig + WithTonicConfig>(
     // winning, whatever it was built with, and the configured headers (of
     // `Config::from_vars`, of the builder) must be the only ones sent.
     let mut builder = builder
-        .with_endpoint(settings.endpoint.clone())
         .with_timeout(settings.timeout)
+        .with_retry_policy(retry_policy())
         .with_interceptor(move |mut request: tonic::Request<()>| {
             *request.metadata_mut() = metadata.clone();
             Ok(request)
@@ -361,6 +389,14 @@ fn grpc<B: WithExportConfig + WithTonicConfig>(
         Some(identity) => Some(client_identity(identity)?),
         None => None,
     };
+    // The channel is ours, for its connection settings (the exporter's has no
+    // connect timeout and no keepalive); each attempt's timeout is the export's,
+    // as the exporter sets it on the channel it would build.
+    let mut endpoint = tonic::transport::Endpoint::from_shared(settings.endpoint.clone())
+        .map_err(|error| exporter_error(&error, settings))?
+        .timeout(settings.timeout)
+        .connect_timeout(CONNECT_TIMEOUT.min(settings.timeout))
+        .tcp_keepalive(Some(TCP_KEEPALIVE));
     if settings.endpoint.starts_with("https://") {
         let mut tls = tonic::transport::ClientTlsConfig::new()
             .with_webpki_roots()
@@ -374,9 +410,11 @@ fn grpc<B: WithExportConfig + WithTonicConfig>(
                 identity.key_pem,
             ));
         }
-        builder = builder.with_tls_config(tls);
+        endpoint = endpoint
+            .tls_config(tls)
+            .map_err(|error| exporter_error(&error, settings))?;
     }
-    Ok(builder)
+    Ok(builder.with_channel(endpoint.connect_lazy()))
 }
 
 /// An HTTP/protobuf exporter builder of either signal, every setting applied
@@ -409,7 +447,8 @@ fn http<B: WithExportConfig + WithHttpConfig>(
         })
         .with_endpoint(settings.endpoint.clone())
         .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-        .with_timeout(settings.timeout);
+        .with_timeout(settings.timeout)
+        .with_retry_policy(retry_policy());
     if let Some(compression) = compression(settings) {
         builder = builder.with_compression(compression);
     }
@@ -533,6 +572,7 @@ fn http_client(settings: &OtlpSettings) -> Result<reqwest::Client, InitError> {
     reqwest::Client::builder()
         .use_preconfigured_tls(tls)
         .timeout(settings.timeout)
+        .connect_timeout(CONNECT_TIMEOUT.min(settings.timeout))
         // A redirect is a failed export the outage message names, not one to
         // follow: reqwest would send the spans, and headers such as an API key
         // (it strips only `authorization` and cookies), to the other host, and

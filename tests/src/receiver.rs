@@ -43,6 +43,9 @@ pub enum Behaviour {
     Slow(Duration),
     /// Keep nothing, answer with an error (gRPC UNAVAILABLE / HTTP 503).
     Fail,
+    /// Answer this many exports as `Fail` does, then accept: a collector
+    /// restarting.
+    FailFirst(usize),
     /// Count the spans without keeping them, answer OK: for loads that would not
     /// fit in memory as requests.
     Count,
@@ -73,12 +76,23 @@ impl State {
     /// Applies the behaviour to one request; `false` means "answer with an error".
     async fn receive(&self, headers: http::HeaderMap, request: ExportTraceServiceRequest) -> bool {
         keep(&self.headers, headers);
-        let behaviour = *self
-            .behaviour
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let behaviour = {
+            let mut behaviour = self
+                .behaviour
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let now = *behaviour;
+            if let Behaviour::FailFirst(left) = now {
+                *behaviour = match left {
+                    0 | 1 => Behaviour::Accept,
+                    _ => Behaviour::FailFirst(left - 1),
+                };
+            }
+            now
+        };
         match behaviour {
-            Behaviour::Fail => return false,
+            Behaviour::Fail | Behaviour::FailFirst(1..) => return false,
+            Behaviour::FailFirst(0) => {}
             Behaviour::Slow(delay) => tokio::time::sleep(delay).await,
             Behaviour::Accept => {}
             Behaviour::Count => {

@@ -224,6 +224,31 @@ fn receiver_refuses(transport: Transport) {
     assert_eq!(error.dropped_spans(), 30, "{transport:?}: {error}");
 }
 
+/// A collector refusing exports for a few seconds (restarting, in a rolling
+/// update): the export is retried within its timeout (the default 10 s) and
+/// nothing is lost.
+fn receiver_restarts(transport: Transport) {
+    let receiver = Receiver::start(transport);
+    // Past the exporter's own default (3 retries in about 1 s), and within the
+    // flush's 5 s (4 s of retries).
+    receiver.set_behaviour(Behaviour::FailFirst(4));
+    let guard = install(transport, &receiver.endpoint(), &[]);
+    calls(30);
+    guard.force_flush().expect("exported at a retry");
+    assert_eq!(
+        receiver.spans().len(),
+        30,
+        "{transport:?}: every span arrives"
+    );
+    let exports = receiver.trace_headers().len();
+    assert!(
+        exports >= 5,
+        "{transport:?}: refused four times, then accepted: {exports} exports"
+    );
+    assert_eq!(guard.dropped_spans(), 0, "{transport:?}");
+    guard.shutdown().expect("nothing lost");
+}
+
 fn hostile_peer(transport: Transport, hostility: Hostility) {
     let peer = HostilePeer::start(hostility);
     let guard = install(
@@ -460,6 +485,7 @@ fn the_application_survives_every_collector_fault() {
         slow_receiver(transport);
         receiver_starts_late(transport);
         receiver_refuses(transport);
+        receiver_restarts(transport);
         hostile_peer(transport, Hostility::Garbage);
         hostile_peer(transport, Hostility::Reset);
         queue_overflow(transport);
