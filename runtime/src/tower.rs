@@ -496,6 +496,7 @@ where
                         layer,
                         read,
                         measured,
+                        authority: request.uri().authority().cloned(),
                     };
                     request.extensions_mut().insert(served);
                 }

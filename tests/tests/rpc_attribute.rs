@@ -551,6 +551,33 @@ fn a_grpc_server_reads_its_peer_and_client_from_its_request() {
         ]
         .map(|key| attribute(span, key).cloned())
     };
+    let asked = |metadata: &[(&'static str, &str)]| {
+        let mut request = Request::new("hi".to_owned());
+        for (key, value) in metadata {
+            request.metadata_mut().insert(*key, value.parse().unwrap());
+        }
+        let captured = capture(|| futures::executor::block_on(unary_echo(request)));
+        let span = &captured.spans()[0];
+        ["server.address", "server.port"].map(|key| attribute(span, key).cloned())
+    };
+    assert_eq!(
+        asked(&[("host", "echo.internal:8080")]),
+        [Some(string("echo.internal")), Some(Value::I64(8080))],
+        "the server a client asked for where it sent a host (gRPC-Web)"
+    );
+    assert_eq!(
+        asked(&[
+            ("host", "echo-1:8080"),
+            ("x-forwarded-host", "echo.example")
+        ]),
+        [Some(string("echo.example")), None],
+        "as a proxy was asked for"
+    );
+    assert_eq!(
+        asked(&[]),
+        [None, None],
+        "none asked for (HTTP/2 without the layer)"
+    );
     let peer = [Some(string("10.1.2.3")), Some(Value::I64(4000))];
     assert_eq!(
         served(&[]),

@@ -5,7 +5,7 @@ use otel_traced::opentelemetry::trace::{SpanId, TraceContextExt as _};
 use otel_traced::testing::capture;
 use otel_traced::tower::HttpLayer;
 use otel_traced::traced_rpc;
-use otel_traced_tests::shape;
+use otel_traced_tests::{attribute, shape};
 use std::convert::Infallible;
 use std::future::{Ready, ready};
 use std::sync::{Arc, Mutex};
@@ -412,6 +412,57 @@ fn a_server_records_the_peer_its_connection_comes_from() {
         grpc(otel_traced::tower::GrpcLayer::client().peer(find), None),
         [None, None, None, None]
     );
+}
+
+#[test]
+fn a_grpc_server_records_the_server_its_client_asked_for() {
+    let served = |uri: &str, headers: &[(&str, &str)]| {
+        let mut request = request("POST", uri);
+        for (name, value) in headers {
+            request.headers_mut().insert(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                http::HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        let layer = otel_traced::tower::GrpcLayer::server();
+        let captured = capture(|| through_layer(layer.layer(replies(user_response)), request));
+        let span = &captured.spans()[0];
+        (
+            attribute(span, "server.address").map(|value| value.to_string()),
+            attribute(span, "server.port").map(|value| value.to_string()),
+        )
+    };
+    let asked =
+        |address: &str, port: Option<&str>| (Some(address.to_owned()), port.map(str::to_owned));
+    const METHOD: &str = "/shop.Inventory/Reserve";
+    // HTTP/2's `:authority`, which hyper puts in the URI.
+    assert_eq!(
+        served(&format!("http://inventory:50051{METHOD}"), &[]),
+        asked("inventory", Some("50051"))
+    );
+    assert_eq!(
+        served(&format!("http://[::1]:50051{METHOD}"), &[]),
+        asked("::1", Some("50051"))
+    );
+    assert_eq!(
+        served(&format!("https://inventory.example{METHOD}"), &[]),
+        asked("inventory.example", None),
+        "a port only where the authority writes one, as the gRPC conventions say"
+    );
+    // HTTP/1.1 (gRPC-Web): `Host`.
+    assert_eq!(
+        served(METHOD, &[("host", "inventory:8080")]),
+        asked("inventory", Some("8080"))
+    );
+    assert_eq!(
+        served(
+            &format!("http://inventory-7f9c:50051{METHOD}"),
+            &[("x-forwarded-host", "inventory.example")]
+        ),
+        asked("inventory.example", None),
+        "the host a proxy was asked for"
+    );
+    assert_eq!(served(METHOD, &[]), (None, None), "none asked for");
 }
 
 #[test]

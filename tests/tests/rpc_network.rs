@@ -614,15 +614,37 @@ fn the_grpc_layer_and_the_attribute_give_identical_server_spans() {
             let address = start_inventory(PlainShop, true).await;
             call_inventory(address, sku.to_owned()).await
         });
+        let server_shape = |captured: &Captured<_>| {
+            shape(
+                span(captured, "shop.v1.Inventory/Reserve", SpanKind::Server),
+                &["server.address", "server.port"],
+            )
+        };
         assert_eq!(
-            reserve_shape(&by_layer, SpanKind::Server),
-            reserve_shape(&by_attribute, SpanKind::Server),
+            server_shape(&by_layer),
+            server_shape(&by_attribute),
             "{sku}"
         );
         let layered = span(&by_layer, "shop.v1.Inventory/Reserve", SpanKind::Server);
         let client = span(&by_layer, "shop.v1.Inventory/Reserve", SpanKind::Client);
         assert_child_of(layered, client);
+        assert_asked_server(layered, client);
+        // A handler without the layer is not told HTTP/2's `:authority`.
+        let alone = span(&by_attribute, "shop.v1.Inventory/Reserve", SpanKind::Server);
+        assert_eq!(attribute(alone, "server.address"), None);
     }
+}
+
+/// `server` records the server `client` asked for (HTTP/2's `:authority`): the
+/// address and port the client was given.
+fn assert_asked_server(server: &SpanData, client: &SpanData) {
+    assert_eq!(
+        attribute(server, "server.address"),
+        Some(&string("127.0.0.1"))
+    );
+    let port = attribute(client, "server.port");
+    assert!(port.is_some(), "the client records its server's port");
+    assert_eq!(attribute(server, "server.port"), port);
 }
 
 /// An inventory that answers at once and audits the reservation later, in a task.
@@ -697,6 +719,10 @@ fn an_annotated_grpc_handler_behind_the_server_layer_is_its_child() {
     let (handler, layer) = (servers[0], servers[1]);
     assert_child_of(layer, client);
     assert_child_of(handler, layer);
+    // Both told the server asked for: the handler by the layer, as tonic gives it
+    // no URI.
+    assert_asked_server(layer, client);
+    assert_asked_server(handler, client);
 }
 
 #[traced(root)]

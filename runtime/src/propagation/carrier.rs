@@ -106,6 +106,9 @@ pub(crate) struct ServedUnder {
     pub(crate) layer: opentelemetry::trace::SpanContext,
     pub(crate) read: opentelemetry::trace::SpanContext,
     pub(crate) measured: LayerMeasured,
+    /// The request's URI authority (HTTP/2's `:authority`), which tonic leaves
+    /// out of the `tonic::Request` it gives a handler.
+    pub(crate) authority: Option<http::uri::Authority>,
 }
 
 #[cfg(feature = "http")]
@@ -827,10 +830,16 @@ mod tonic_carriers {
         }
     }
 
-    /// What a call's metadata tells of it: the client a proxy forwarded.
+    /// What a call's metadata tells of it: its host (a `host` header, where the
+    /// client sent one: HTTP/2 says `:authority`, which tonic does not keep), and
+    /// the client and host a proxy forwarded.
     fn metadata_target(metadata: &MetadataMap) -> RequestTarget<'_> {
+        let text = |key: &str| metadata.get(key)?.to_str().ok();
         RequestTarget {
-            forwarded_for: forwarded::client(|key| metadata.get(key)?.to_str().ok()),
+            authority: text("host").filter(|host| !host.is_empty()),
+            forwarded_for: forwarded::client(text),
+            forwarded_host: forwarded::first_hop(text, "host", "x-forwarded-host")
+                .filter(|host| !host.is_empty()),
             forwarded: forwarded::by_a_proxy(|key| metadata.contains_key(key)),
             ..RequestTarget::default()
         }
@@ -868,15 +877,25 @@ mod tonic_carriers {
             Extract::keys(self.metadata())
         }
 
-        /// The peer and what a proxy says of the client: a tonic handler sees
+        /// The peer, the server asked for (a `GrpcLayer` in front keeps HTTP/2's
+        /// `:authority`) and what a proxy says of the client: a tonic handler sees
         /// neither the method nor the URI.
         fn target(&self) -> RequestTarget<'_> {
+            let metadata = metadata_target(self.metadata());
+            #[cfg(feature = "http")]
+            let authority = (self.extensions().get::<super::ServedUnder>())
+                .and_then(|served| served.authority.as_ref())
+                .map(http::uri::Authority::as_str)
+                .or(metadata.authority);
+            #[cfg(not(feature = "http"))]
+            let authority = metadata.authority;
             RequestTarget {
                 peer: self
                     .extensions()
                     .get::<super::PeerAddress>()
                     .map(|peer| peer.0),
-                ..metadata_target(self.metadata())
+                authority,
+                ..metadata
             }
         }
 

@@ -548,16 +548,23 @@ pub(crate) fn attributes(
                     attributes.push(KeyValue::new("rpc.service", service.to_owned()));
                 }
             }
-            // A client's only: a server's would be HTTP/2's `:authority`, which
-            // a tonic handler does not see (the layer would record what the
-            // attribute cannot, and their spans should not differ).
-            if rpc.side == Side::Client
-                && let Some((address, port)) = server_host_port(server, target)
-            {
-                push_server(&mut attributes, address, port);
-            }
-            if rpc.side == Side::Server {
-                push_peer_and_client(&mut attributes, target, ClientPort::Recorded);
+            match rpc.side {
+                Side::Client => {
+                    if let Some((address, port)) = server_host_port(server, target) {
+                        push_server(&mut attributes, address, port);
+                    }
+                }
+                Side::Server => {
+                    // The server the client asked for (recommended): HTTP/2's
+                    // `:authority` (a tonic handler has it from `GrpcLayer`, or a
+                    // `host` header), as a proxy forwarded it first; its port only
+                    // where written, as the gRPC conventions say.
+                    let asked = target.forwarded_host.or(target.authority);
+                    if let Some((address, port)) = asked.and_then(|asked| host_port(asked, None)) {
+                        push_server(&mut attributes, address, port);
+                    }
+                    push_peer_and_client(&mut attributes, target, ClientPort::Recorded);
+                }
             }
         }
         Protocol::Http { route, template } => {
