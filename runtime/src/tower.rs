@@ -496,6 +496,7 @@ where
                         layer,
                         read,
                         measured,
+                        #[cfg(feature = "tonic")]
                         authority: request.uri().authority().cloned(),
                     };
                     request.extensions_mut().insert(served);

@@ -108,6 +108,7 @@ pub(crate) struct ServedUnder {
     pub(crate) measured: LayerMeasured,
     /// The request's URI authority (HTTP/2's `:authority`), which tonic leaves
     /// out of the `tonic::Request` it gives a handler.
+    #[cfg(feature = "tonic")]
     pub(crate) authority: Option<http::uri::Authority>,
 }
 
