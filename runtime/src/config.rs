@@ -368,8 +368,9 @@ impl Config {
     /// [`Config::exporter`] (the last call wins).
     pub fn span_exporter(mut self, exporter: impl SpanExporter + 'static) -> Self {
         self.exporter = None;
+        let exporter_type = std::any::type_name_of_val(&exporter);
         self.custom_exporter = Some(Box::new(move |batch, counters, limits| {
-            crate::init::span_pipeline(exporter, batch, counters, limits)
+            crate::init::span_pipeline(exporter, exporter_type, batch, counters, limits)
         }));
         self
     }
@@ -382,8 +383,9 @@ impl Config {
     /// exports, would be exported in turn, each export making more: keep those
     /// targets at `info` or above in the logger's filter.
     pub fn log_exporter(mut self, exporter: impl LogExporter + 'static) -> Self {
+        let exporter_type = std::any::type_name_of_val(&exporter);
         self.custom_log_exporter = Some(Box::new(move |batch, counters, limits| {
-            crate::logs::batch(exporter, batch, counters, limits)
+            crate::logs::batch(exporter, exporter_type, batch, counters, limits)
         }));
         self
     }

@@ -470,17 +470,20 @@ pub fn init() -> Result<Guard, InitError> {
 }
 
 /// The batch processor exporting to `exporter` (the console or one given to
-/// [`Config::span_exporter`]), counting its exports. A [`ConsoleExporter`]
+/// [`Config::span_exporter`]), counting its exports; `exporter_type` names it in
+/// the SDK's own metrics. A [`ConsoleExporter`]
 /// prints about when a request ends, and its held spans are returned for the
 /// guard's flush, wherever it writes.
 ///
 /// [`ConsoleExporter`]: crate::ConsoleExporter
 pub(crate) fn span_pipeline(
     exporter: impl SpanExporter + 'static,
+    exporter_type: &'static str,
     batch: BatchSettings,
     counters: Arc<Counters>,
     limits: ExportLimits,
 ) -> (BoxedProcessor, Option<crate::console::HeldSpans>) {
+    counters.name_exporter(exporter_type);
     let console = (&exporter as &dyn std::any::Any)
         .downcast_ref::<crate::console::ConsoleExporter>()
         .map(|console| console.held_spans(&counters));
@@ -533,6 +536,7 @@ pub(crate) fn install(
             }
             let (processor, held) = span_pipeline(
                 crate::console::ConsoleExporter::new(),
+                std::any::type_name::<crate::console::ConsoleExporter>(),
                 settings.batch,
                 Arc::clone(&counters),
                 limits,
@@ -564,6 +568,9 @@ pub(crate) fn install(
     )?;
     let mut metrics =
         crate::metrics::Pipeline::start(&settings.metrics, custom_metrics, resource.clone())?;
+    if let Some(metrics) = &metrics {
+        metrics.observe_pipelines(&counters, &log_counters);
+    }
     let link_count_limit = settings.span_limits.max_links_per_span as usize;
     let (builder, sampler) = crate::sampling::provider_builder(Box::new(settings.sampler));
     let mut builder =
@@ -712,8 +719,12 @@ fn otlp_processor(
     counters: &Arc<Counters>,
     limits: ExportLimits,
 ) -> Result<BoxedProcessor, InitError> {
+    let exporter_type = match otlp.protocol {
+        crate::config::Protocol::Grpc => "otlp_grpc_span_exporter",
+        crate::config::Protocol::HttpProtobuf => "otlp_http_span_exporter",
+    };
     let exporter = crate::otlp::exporter(otlp, batch.export_timeout)?;
-    Ok(span_pipeline(exporter, batch, Arc::clone(counters), limits).0)
+    Ok(span_pipeline(exporter, exporter_type, batch, Arc::clone(counters), limits).0)
 }
 
 /// The logs pipeline of the configuration, if it exports logs.
@@ -745,8 +756,18 @@ fn otlp_log_processor(
     counters: &Arc<Counters>,
     limits: LogLimits,
 ) -> Result<CountedLogs, InitError> {
+    let exporter_type = match otlp.protocol {
+        crate::config::Protocol::Grpc => "otlp_grpc_log_exporter",
+        crate::config::Protocol::HttpProtobuf => "otlp_http_log_exporter",
+    };
     let exporter = crate::otlp::log_exporter(otlp, batch.export_timeout)?;
-    Ok(crate::logs::batch(exporter, batch, counters, limits))
+    Ok(crate::logs::batch(
+        exporter,
+        exporter_type,
+        batch,
+        counters,
+        limits,
+    ))
 }
 
 #[cfg(not(feature = "otlp"))]

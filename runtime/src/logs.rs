@@ -62,13 +62,16 @@ const EXPORT_DELAY: Duration = Duration::from_secs(1);
 /// `OTEL_BLRP_*` settings applied explicitly (the SDK's defaults read the process
 /// environment, which `Config::from_vars` must not), its records counted as
 /// accepted and as exported (those a full queue drops are otherwise lost unsaid),
-/// and held to `limits` as they are exported.
+/// and held to `limits` as they are exported; `exporter_type` names it in the
+/// SDK's own metrics.
 pub(crate) fn batch(
     exporter: impl LogExporter + 'static,
+    exporter_type: &'static str,
     settings: BatchSettings,
     counters: &Arc<Counters>,
     limits: LogLimits,
 ) -> CountedLogs {
+    counters.name_exporter(exporter_type);
     let config = BatchConfigBuilder::default()
         .with_max_queue_size(settings.max_queue_size)
         .with_scheduled_delay(settings.scheduled_delay.unwrap_or(EXPORT_DELAY))

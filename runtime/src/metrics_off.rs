@@ -88,6 +88,14 @@ impl Pipeline {
         match *self {}
     }
 
+    pub(crate) fn observe_pipelines(
+        &self,
+        _spans: &std::sync::Arc<crate::processor::Counters>,
+        _log_records: &std::sync::Arc<crate::processor::Counters>,
+    ) {
+        match *self {}
+    }
+
     pub(crate) fn summarises_at_shutdown(&self) -> bool {
         match *self {}
     }

@@ -17,8 +17,8 @@ use opentelemetry_sdk::trace::{
     BatchConfigBuilder, BatchSpanProcessor, Span, SpanData, SpanExporter, SpanLimits, SpanProcessor,
 };
 use std::collections::HashSet;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Any processor, boxed, so that exporters of every type fit one provider builder.
@@ -121,6 +121,9 @@ pub(crate) struct Counters {
     overflow_said: AtomicBool,
     /// The queue watched for overflows; none, no watch.
     queue: Option<Queue>,
+    /// The `otel.component.type` of the exporter the items go to, for the SDK's
+    /// own metrics; unset, no pipeline.
+    exporter_type: OnceLock<&'static str>,
 }
 
 /// Items accepted between two checks of the queue for an overflow where they end
@@ -245,6 +248,13 @@ impl Counters {
         }
     }
 
+    /// Names the exporter the items go to, as the SDK's own metrics say it: the
+    /// conventions' value for OTLP (`otlp_grpc_span_exporter`), else its type's
+    /// name. The first named stays.
+    pub(crate) fn name_exporter(&self, exporter_type: &'static str) {
+        let _ = self.exporter_type.set(exporter_type);
+    }
+
     pub(crate) fn exported(&self, count: u64) {
         self.exported.fetch_add(count, Ordering::Relaxed);
     }
@@ -309,6 +319,46 @@ impl Counters {
     pub(crate) fn lost_since_flushed(&self) -> u64 {
         let lost = self.lost();
         lost.saturating_sub(self.flushed_lost.fetch_max(lost, Ordering::AcqRel))
+    }
+}
+
+/// What the SDK's own metrics read of a pipeline (`crate::metrics::own`).
+#[cfg(feature = "metrics")]
+impl Counters {
+    /// The exporter's `otel.component.type`, once a pipeline was built.
+    pub(crate) fn exporter_type(&self) -> Option<&'static str> {
+        self.exporter_type.get().copied()
+    }
+
+    /// Items handed to the exporter, and dropped from the full queue (as far as
+    /// [`Counters::given`] could tell so far: exact after a flush).
+    pub(crate) fn processed(&self) -> (u64, u64) {
+        (
+            self.given.load(Ordering::Acquire),
+            self.overflowed.load(Ordering::Acquire),
+        )
+    }
+
+    /// Items exported, and lost in exports that failed (or parts not tried).
+    pub(crate) fn export_outcomes(&self) -> (u64, u64) {
+        (
+            self.exported.load(Ordering::Acquire),
+            self.failed.load(Ordering::Acquire),
+        )
+    }
+
+    /// Items waiting in the queue, or taken off it for a batch not handed on yet.
+    pub(crate) fn queued(&self) -> u64 {
+        let (given, overflowed) = self.processed();
+        self.accepted
+            .load(Ordering::Acquire)
+            .saturating_sub(given)
+            .saturating_sub(overflowed)
+    }
+
+    /// The queue's capacity, where it is watched.
+    pub(crate) fn capacity(&self) -> Option<usize> {
+        self.queue.as_ref().map(|queue| queue.capacity)
     }
 }
 

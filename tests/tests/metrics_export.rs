@@ -1501,3 +1501,106 @@ fn a_handler_behind_a_server_layer_leaves_the_requests_measure_to_the_layer() {
         }
     }
 }
+
+/// The points of the non-monotonic sum `name` in the last export, as `counter`.
+fn up_down_counter(receiver: &Receiver, name: &str) -> Vec<(TextAttributes, i64)> {
+    let metric = receiver.last_metric(name);
+    let Some(metric::Data::Sum(sum)) = &metric.data else {
+        panic!("{name} is not a sum: {:?}", metric.data);
+    };
+    assert!(!sum.is_monotonic, "{name} is an up-down counter");
+    sum.data_points
+        .iter()
+        .map(|point| {
+            let Some(number_data_point::Value::AsInt(value)) = point.value else {
+                panic!("{name} counts in integers: {point:?}");
+            };
+            (text_attributes(&point.attributes), value)
+        })
+        .collect()
+}
+
+#[test]
+fn the_sdks_own_metrics_say_what_each_pipeline_processed_exported_and_lost() {
+    let _turn = turn();
+    let receiver = Receiver::start(Transport::Grpc);
+    let guard = install(
+        &receiver,
+        "grpc",
+        &[
+            ("OTEL_BSP_MAX_QUEUE_SIZE", "100"),
+            // A refused export is not retried for long.
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "300"),
+        ],
+    );
+    for _ in 0..10 {
+        unmeasured();
+    }
+    guard.force_flush().expect("exported");
+    // The collector refuses the spans (its metrics it still takes).
+    receiver.set_behaviour(otel_traced_tests::receiver::Behaviour::Fail);
+    for _ in 0..5 {
+        unmeasured();
+    }
+    // Lost before the shutdown, whose metrics export runs beside the spans'.
+    assert!(guard.force_flush().is_err());
+    let _ = guard.shutdown();
+    let processor = [
+        ("otel.component.type", "batching_span_processor"),
+        ("otel.component.name", "batching_span_processor/0"),
+    ];
+    let exporter = [
+        ("otel.component.type", "otlp_grpc_span_exporter"),
+        ("otel.component.name", "otlp_grpc_span_exporter/0"),
+    ];
+    let sorted = |mut points: Vec<(TextAttributes, i64)>| {
+        points.sort();
+        points
+    };
+    let (metric, processed) = counter(&receiver, "otel.sdk.processor.span.processed");
+    assert_eq!(metric.unit, "{span}");
+    assert_eq!(
+        sorted(processed),
+        sorted(vec![
+            (text_pairs(&processor), 15),
+            (
+                text_pairs(&joined(&processor, &[("error.type", "queue_full")])),
+                0
+            ),
+        ]),
+        "every span handed to the exporter, none dropped from the queue"
+    );
+    let (_, exported) = counter(&receiver, "otel.sdk.exporter.span.exported");
+    assert_eq!(
+        sorted(exported),
+        sorted(vec![
+            (text_pairs(&exporter), 10),
+            (
+                text_pairs(&joined(&exporter, &[("error.type", "_OTHER")])),
+                5
+            ),
+        ]),
+        "ten exported, five refused"
+    );
+    assert_eq!(
+        up_down_counter(&receiver, "otel.sdk.processor.span.queue.capacity"),
+        [(text_pairs(&processor), 100)]
+    );
+    assert_eq!(
+        up_down_counter(&receiver, "otel.sdk.processor.span.queue.size"),
+        [(text_pairs(&processor), 0)],
+        "emptied at shutdown"
+    );
+    // Logs go to the collector too: their pipeline is named for its exporter.
+    let (_, logs_exported) = counter(&receiver, "otel.sdk.exporter.log.exported");
+    assert!(
+        logs_exported.contains(&(
+            text_pairs(&[
+                ("otel.component.type", "otlp_grpc_log_exporter"),
+                ("otel.component.name", "otlp_grpc_log_exporter/0"),
+            ]),
+            0
+        )),
+        "{logs_exported:?}"
+    );
+}

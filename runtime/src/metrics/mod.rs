@@ -12,12 +12,14 @@
 mod clock;
 mod console;
 pub(crate) mod contained;
+mod own;
 mod rpc_dup;
 
 use crate::callsite::SpanMeta;
 pub(crate) use crate::config::MetricReaderFactory;
 use crate::config::{MetricsDestination, MetricsSettings, OtlpSettings};
 use crate::init::InitError;
+use crate::processor::Counters;
 use crate::rpc::{HTTP_STATUS_CODE, RPC_STATUS_CODE, grpc_code_name};
 use crate::rpc::{Operation, Protocol, RpcMeta, Side};
 use crate::tally::{Failure, ReplyCode};
@@ -30,7 +32,7 @@ use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use std::borrow::Cow;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::{AtomicPtr, AtomicU8, AtomicU64, Ordering};
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 /// The bucket boundaries the HTTP, RPC and messaging conventions advise for
@@ -510,6 +512,19 @@ impl Pipeline {
         self.installed = Some(install(&self.provider, all_functions));
     }
 
+    /// Exports the SDK's own metrics of the span and log pipelines that `spans`
+    /// and `log_records` count (`otel.sdk.*`: what was processed, dropped,
+    /// exported). Not to the console, whose summary is of the annotations' calls
+    /// (the guard says there what was lost).
+    pub(crate) fn observe_pipelines(&self, spans: &Arc<Counters>, log_records: &Arc<Counters>) {
+        if self.summarises {
+            return;
+        }
+        let meter = our_meter(&self.provider);
+        own::observe(&meter, own::Signal::Spans, spans);
+        own::observe(&meter, own::Signal::LogRecords, log_records);
+    }
+
     /// Whether its shutdown prints a summary (which should follow the spans').
     pub(crate) fn summarises_at_shutdown(&self) -> bool {
         self.summarises
@@ -565,11 +580,7 @@ fn otlp_reader(
 fn install(provider: &SdkMeterProvider, all_functions: bool) -> u64 {
     // Before any call is measured: every reading of the process is of one clock.
     clock::calibrate();
-    let scope = InstrumentationScope::builder(env!("CARGO_PKG_NAME"))
-        .with_version(env!("CARGO_PKG_VERSION"))
-        .with_schema_url(crate::SCHEMA_URL)
-        .build();
-    let meter = provider.meter_with_scope(scope);
+    let meter = our_meter(provider);
     let histograms = Instrument::ALL.map(|instrument| {
         meter
             .f64_histogram(instrument.name())
@@ -600,6 +611,15 @@ fn install(provider: &SdkMeterProvider, all_functions: bool) -> u64 {
     let all = if all_functions { ALL_FUNCTIONS_BIT } else { 0 };
     STATE.store(INSTALLED_BIT | all, Ordering::Release);
     generation
+}
+
+/// The meter of our instruments, which the SDK's own metrics share.
+fn our_meter(provider: &SdkMeterProvider) -> opentelemetry::metrics::Meter {
+    let scope = InstrumentationScope::builder(env!("CARGO_PKG_NAME"))
+        .with_version(env!("CARGO_PKG_VERSION"))
+        .with_schema_url(crate::SCHEMA_URL)
+        .build();
+    provider.meter_with_scope(scope)
 }
 
 /// Stops measuring into the instruments of `generation`, if they are still the
