@@ -560,7 +560,7 @@ impl Config {
     }
 
     /// The propagators `OTEL_PROPAGATORS` chooses among ours, each once, and the
-    /// names of the specification's others it names (`b3`, `xray`), which an
+    /// names of the specification's others it names (`jaeger`, `xray`), which an
     /// application installing its own provider may install itself: an error for
     /// a name the specification does not know.
     pub(crate) fn propagators_beside_others(

@@ -302,15 +302,17 @@ const USER_AGENT: &str = concat!(
     env!("CARGO_PKG_VERSION")
 );
 
-/// How an export retries a collector that cannot take it now (connection refused,
-/// gRPC `UNAVAILABLE`, HTTP 429, 502, 503, 504), within the export's timeout:
-/// after 0.25, 0.5, 1 and then every 2 s (each with up to 0.1 s of jitter), so
-/// that a collector restarting for a few seconds (a rolling update) loses no
-/// batch. The exporter's default gives up after about 1 s. A collector's own
-/// `Retry-After` or `RetryInfo` delay is honoured where the timeout leaves room.
+/// How an export retries a collector that cannot take it now (what the exporter
+/// classes as passing: a refused connection, gRPC `UNAVAILABLE`, HTTP 429, 502,
+/// 503, 504), within the export's timeout: after 0.25, 0.5, 1 and 2 s (each with
+/// up to 0.1 s of jitter), so that a collector restarting for a few seconds (a
+/// rolling update) loses no batch, and within the guard's 5 s, so that a program
+/// ending while the collector is down still says why at its end. The exporter's
+/// default gives up after about 1 s. A collector's own `Retry-After` or
+/// `RetryInfo` delay is honoured where the timeout leaves room.
 fn retry_policy() -> opentelemetry_otlp::RetryPolicy {
     opentelemetry_otlp::RetryPolicy::recommended()
-        .with_max_retries(8)
+        .with_max_retries(4)
         .with_initial_delay(Duration::from_millis(250))
         .with_max_delay(Duration::from_secs(2))
         .with_max_jitter(Duration::from_millis(100))
@@ -325,10 +327,13 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// the idle limits of NAT gateways and load balancers (4 to 6 minutes), which
 /// drop an idle connection silently; an export written into such a connection
 /// would wait its whole timeout, and every later one too, until the kernel gave
-/// up on it. (reqwest, for HTTP, probes after 15 s by default.) Not HTTP/2
-/// pings: a collector's gRPC server may answer pings more often than every 5
-/// minutes by closing the connection.
+/// up on it. Then a probe every 15 s, three unanswered ending it, as reqwest
+/// probes HTTP's connections by default. Not HTTP/2 pings: a collector's gRPC
+/// server may answer pings more often than every 5 minutes by closing the
+/// connection.
 const TCP_KEEPALIVE: Duration = Duration::from_secs(60);
+const TCP_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(15);
+const TCP_KEEPALIVE_RETRIES: u32 = 3;
 
 fn compression(settings: &OtlpSettings) -> Option<opentelemetry_otlp::Compression> {
     settings
@@ -343,6 +348,19 @@ fn exporter_error(error: &impl std::fmt::Display, settings: &OtlpSettings) -> In
     let endpoint = &settings.endpoint;
     let shown = crate::config::without_secrets(endpoint);
     InitError::Exporter(error.to_string().replace(endpoint.as_str(), &shown))
+}
+
+/// The gRPC channel's refusal of `settings`' endpoint (tonic's error says only
+/// "invalid URI", with its cause beneath), naming the endpoint without its
+/// secrets, as the exporter's own refusal did.
+fn endpoint_refused(error: &tonic::transport::Error, settings: &OtlpSettings) -> InitError {
+    let cause = std::error::Error::source(error)
+        .map(|cause| format!(": {cause}"))
+        .unwrap_or_default();
+    exporter_error(
+        &format_args!("invalid endpoint '{}': {error}{cause}", settings.endpoint),
+        settings,
+    )
 }
 
 /// A gRPC exporter builder of either signal, every setting applied explicitly.
@@ -393,10 +411,12 @@ fn grpc<B: WithExportConfig + WithTonicConfig>(
     // connect timeout and no keepalive); each attempt's timeout is the export's,
     // as the exporter sets it on the channel it would build.
     let mut endpoint = tonic::transport::Endpoint::from_shared(settings.endpoint.clone())
-        .map_err(|error| exporter_error(&error, settings))?
+        .map_err(|error| endpoint_refused(&error, settings))?
         .timeout(settings.timeout)
         .connect_timeout(CONNECT_TIMEOUT.min(settings.timeout))
-        .tcp_keepalive(Some(TCP_KEEPALIVE));
+        .tcp_keepalive(Some(TCP_KEEPALIVE))
+        .tcp_keepalive_interval(Some(TCP_KEEPALIVE_INTERVAL))
+        .tcp_keepalive_retries(Some(TCP_KEEPALIVE_RETRIES));
     if settings.endpoint.starts_with("https://") {
         let mut tls = tonic::transport::ClientTlsConfig::new()
             .with_webpki_roots()
@@ -412,7 +432,7 @@ fn grpc<B: WithExportConfig + WithTonicConfig>(
         }
         endpoint = endpoint
             .tls_config(tls)
-            .map_err(|error| exporter_error(&error, settings))?;
+            .map_err(|error| endpoint_refused(&error, settings))?;
     }
     Ok(builder.with_channel(endpoint.connect_lazy()))
 }

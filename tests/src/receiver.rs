@@ -544,8 +544,14 @@ async fn serve_grpc(
             TraceServiceServer::new(GrpcService(Arc::clone(&state)))
                 .accept_compressed(tonic::codec::CompressionEncoding::Gzip),
         )
-        .add_service(LogsServiceServer::new(GrpcService(Arc::clone(&state))))
-        .add_service(MetricsServiceServer::new(GrpcService(state)))
+        .add_service(
+            LogsServiceServer::new(GrpcService(Arc::clone(&state)))
+                .accept_compressed(tonic::codec::CompressionEncoding::Gzip),
+        )
+        .add_service(
+            MetricsServiceServer::new(GrpcService(state))
+                .accept_compressed(tonic::codec::CompressionEncoding::Gzip),
+        )
         .serve_with_incoming_shutdown(
             tonic::transport::server::TcpIncoming::from(listener),
             async {

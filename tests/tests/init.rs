@@ -1306,7 +1306,11 @@ fn otel_propagators_b3_continues_a_zipkin_callers_trace_and_carries_it_on() {
         for (name, value) in &received {
             incoming = incoming.header(*name, value);
         }
+        // A gateway's copy of the incoming headers: none of the caller's B3
+        // headers travel on beside this service's.
         let mut outgoing = http::Request::get("http://stock.internal/items")
+            .header("b3", format!("{CALLER_TRACE}-{CALLER_SPAN}-1"))
+            .header("x-b3-parentspanid", CALLER_SPAN)
             .body(())
             .unwrap();
         serve_zipkin_caller(incoming.body(()).unwrap(), &mut outgoing);

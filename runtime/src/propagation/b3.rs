@@ -14,7 +14,8 @@
 //!   headers `X-B3-TraceId`, `X-B3-SpanId`, `X-B3-Sampled` and `X-B3-Flags`. A trace
 //!   id of 16 hexadecimal digits is padded to 32 with zeros on the left; ids all
 //!   zero, a header given twice, or a `b3` holding only a sampling state (no ids to
-//!   continue) continue nothing. The debug flag (`d`, `X-B3-Flags: 1`) samples and
+//!   continue: a caller's `b3: 0` leaves the decision to this service's sampler, as
+//!   in the Java and Go propagators) continue nothing. The debug flag (`d`, `X-B3-Flags: 1`) samples and
 //!   is kept for the trace's outgoing calls, as the specification asks. With no
 //!   sampling state the decision was deferred to us: the caller's span is read as
 //!   not sampled, as the Java and Go propagators read it.
@@ -35,9 +36,13 @@ const SPAN_ID: &str = "x-b3-spanid";
 const SAMPLED: &str = "x-b3-sampled";
 const FLAGS: &str = "x-b3-flags";
 
-/// The headers each encoding writes (and a boundary replaces in its carrier).
-const SINGLE_FIELDS: [&str; 1] = [SINGLE];
-const MULTIPLE_FIELDS: [&str; 4] = [TRACE_ID, SPAN_ID, SAMPLED, FLAGS];
+/// A caller's, never sent (see the module's doc).
+const PARENT_SPAN_ID: &str = "x-b3-parentspanid";
+
+/// Every B3 header, whichever encoding writes: a boundary replaces them all in a
+/// carrier it sends on (a gateway's copy of the incoming headers), so that none
+/// of the caller's travels beside this service's.
+const FIELDS: [&str; 6] = [SINGLE, TRACE_ID, SPAN_ID, SAMPLED, FLAGS, PARENT_SPAN_ID];
 
 /// The context value marking a trace the caller asked to debug: its outgoing calls
 /// say so too. The trace's id, so that a new trace started inside it is not.
@@ -61,7 +66,7 @@ struct DebugTrace(TraceId);
 /// ```
 #[derive(Clone, Debug)]
 pub struct B3Propagator {
-    fields: Vec<String>,
+    fields: [String; 6],
     multiple_headers: bool,
 }
 
@@ -74,18 +79,18 @@ impl Default for B3Propagator {
 impl B3Propagator {
     /// A B3 propagator writing the single `b3` header (the specification's default).
     pub fn new() -> Self {
-        B3Propagator::writing(&SINGLE_FIELDS, false)
+        B3Propagator::writing(false)
     }
 
     /// A B3 propagator writing the `X-B3-TraceId`, `X-B3-SpanId` and `X-B3-Sampled`
     /// (or `X-B3-Flags`) headers, for receivers that read no single `b3` header.
     pub fn multiple_headers() -> Self {
-        B3Propagator::writing(&MULTIPLE_FIELDS, true)
+        B3Propagator::writing(true)
     }
 
-    fn writing(fields: &[&str], multiple_headers: bool) -> Self {
+    fn writing(multiple_headers: bool) -> Self {
         B3Propagator {
-            fields: fields.iter().map(|&field| field.to_owned()).collect(),
+            fields: FIELDS.map(str::to_owned),
             multiple_headers,
         }
     }

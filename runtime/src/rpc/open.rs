@@ -493,7 +493,7 @@ pub(crate) fn attributes(
     // Room for every attribute of the side and protocol: one allocation.
     let capacity = match (&rpc.protocol, rpc.side) {
         (Protocol::Http { .. }, Side::Server) => 13,
-        (Protocol::Grpc { .. }, Side::Server) => 9,
+        (Protocol::Grpc { .. }, Side::Server) => 11,
         (Protocol::Messaging { .. }, _) => 7,
         _ => 6,
     };

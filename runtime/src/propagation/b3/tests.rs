@@ -261,13 +261,20 @@ fn a_debug_trace_stays_one_in_the_calls_it_makes() {
 }
 
 #[test]
-fn the_fields_are_the_headers_each_encoding_writes() {
-    let fields = |propagator: B3Propagator| -> Vec<String> {
-        propagator.fields().map(str::to_owned).collect()
-    };
-    assert_eq!(fields(B3Propagator::new()), ["b3"]);
-    assert_eq!(
-        fields(B3Propagator::multiple_headers()),
-        ["x-b3-traceid", "x-b3-spanid", "x-b3-sampled", "x-b3-flags"]
-    );
+fn the_fields_are_every_b3_header_whichever_encoding_writes() {
+    let every = [
+        "b3",
+        "x-b3-traceid",
+        "x-b3-spanid",
+        "x-b3-sampled",
+        "x-b3-flags",
+        "x-b3-parentspanid",
+    ];
+    for propagator in [B3Propagator::new(), B3Propagator::multiple_headers()] {
+        let fields: Vec<&str> = propagator.fields().collect();
+        assert_eq!(
+            fields, every,
+            "a carrier sent on keeps none of the caller's"
+        );
+    }
 }
