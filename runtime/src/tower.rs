@@ -81,6 +81,7 @@ pub struct HttpLayer {
     over_tls: bool,
     peer: Option<PeerOf>,
     except: Option<ExceptOf>,
+    public: bool,
 }
 
 impl HttpLayer {
@@ -103,6 +104,7 @@ impl HttpLayer {
             over_tls: false,
             peer: None,
             except: None,
+            public: false,
         }
     }
 
@@ -165,6 +167,19 @@ impl HttpLayer {
         self.except = Some(Arc::new(path));
         self
     }
+
+    /// A server the internet calls (an edge service, a public API): each request
+    /// starts a new trace, linked to the caller's span where the request names
+    /// one, and the caller's `traceparent`, `tracestate` and `baggage` (the global
+    /// propagator's headers) are removed from the request once read, so that
+    /// nothing behind the layer continues, trusts or forwards them. Without it, a
+    /// caller decides the trace its requests join, whether they are sampled, and
+    /// the baggage this service's calls carry on. A `#[traced_rpc]` handler
+    /// behind the layer is the layer's child as always. Nothing on a client.
+    pub fn public_endpoint(mut self) -> Self {
+        self.public = true;
+        self
+    }
 }
 
 impl fmt::Debug for HttpLayer {
@@ -175,6 +190,7 @@ impl fmt::Debug for HttpLayer {
             .field("over_tls", &self.over_tls)
             .field("peer", &self.peer.as_ref().map(|_| ".."))
             .field("except", &self.except.as_ref().map(|_| ".."))
+            .field("public", &self.public)
             .finish()
     }
 }
@@ -189,6 +205,7 @@ pub struct GrpcLayer {
     services: Option<Arc<[String]>>,
     peer: Option<PeerOf>,
     except: Option<ExceptOf>,
+    public: bool,
 }
 
 impl fmt::Debug for GrpcLayer {
@@ -199,6 +216,7 @@ impl fmt::Debug for GrpcLayer {
             .field("services", &self.services)
             .field("peer", &self.peer.as_ref().map(|_| ".."))
             .field("except", &self.except.as_ref().map(|_| ".."))
+            .field("public", &self.public)
             .finish()
     }
 }
@@ -221,6 +239,7 @@ impl GrpcLayer {
             services: None,
             peer: None,
             except: None,
+            public: false,
         }
     }
 
@@ -288,6 +307,19 @@ impl GrpcLayer {
     /// ```
     pub fn except(mut self, path: impl Fn(&str) -> bool + Send + Sync + 'static) -> Self {
         self.except = Some(Arc::new(path));
+        self
+    }
+
+    /// A server the internet calls (an edge service, a public API): each request
+    /// starts a new trace, linked to the caller's span where the request names
+    /// one, and the caller's `traceparent`, `tracestate` and `baggage` (the global
+    /// propagator's headers) are removed from the request once read, so that
+    /// nothing behind the layer continues, trusts or forwards them. Without it, a
+    /// caller decides the trace its requests join, whether they are sampled, and
+    /// the baggage this service's calls carry on. A `#[traced_rpc]` handler
+    /// behind the layer is the layer's child as always. Nothing on a client.
+    pub fn public_endpoint(mut self) -> Self {
+        self.public = true;
         self
     }
 }
@@ -377,7 +409,13 @@ impl<S> tower_layer::Layer<S> for HttpLayer {
             route: self.route.clone(),
             over_tls: self.over_tls,
         };
-        Traced::new(inner, boundary, self.peer.as_ref(), self.except.clone())
+        Traced::new(
+            inner,
+            boundary,
+            self.peer.as_ref(),
+            self.except.clone(),
+            self.public,
+        )
     }
 }
 
@@ -390,8 +428,51 @@ impl<S> tower_layer::Layer<S> for GrpcLayer {
             server: self.server.clone(),
             services: self.services.clone(),
         };
-        Traced::new(inner, boundary, self.peer.as_ref(), self.except.clone())
+        Traced::new(
+            inner,
+            boundary,
+            self.peer.as_ref(),
+            self.except.clone(),
+            self.public,
+        )
     }
+}
+
+/// Marks `request` as served in the layer's `span` (when it has one), having read
+/// `read` from its headers: a `#[traced_rpc]` handler behind the layer reading the
+/// same is the layer's child.
+fn mark_served<B>(
+    request: &mut http::Request<B>,
+    span: &ActiveSpan,
+    rpc: &RpcMeta,
+    read: SpanContext,
+) {
+    let layer = span
+        .body_context()
+        .map(|context| context.span().span_context().clone())
+        .filter(SpanContext::is_valid);
+    if let Some(layer) = layer {
+        let served = crate::propagation::ServedUnder {
+            layer,
+            read,
+            measured: crate::propagation::LayerMeasured::of(&rpc.protocol),
+            #[cfg(feature = "tonic")]
+            authority: request.uri().authority().cloned(),
+        };
+        request.extensions_mut().insert(served);
+    }
+}
+
+/// Removes the global propagator's headers from a public endpoint's request once
+/// read (a propagator whose `fields` panics removes none).
+fn without_callers_context(headers: &mut http::HeaderMap) {
+    crate::panic::contained(|| {
+        crate::propagation::with_propagator(|propagator| {
+            for field in propagator.fields() {
+                headers.remove(field);
+            }
+        });
+    });
 }
 
 /// A service whose calls are boundary spans; made by [`HttpLayer`] or
@@ -404,18 +485,28 @@ pub struct Traced<S> {
     peer: Option<PeerOf>,
     /// The requests left untraced.
     except: Option<ExceptOf>,
+    /// A server's: its callers' contexts are not continued.
+    public: bool,
 }
 
 impl<S> Traced<S> {
-    /// `inner` instrumented as `boundary`; a peer finder is a server's only.
-    fn new(inner: S, boundary: Boundary, peer: Option<&PeerOf>, except: Option<ExceptOf>) -> Self {
+    /// `inner` instrumented as `boundary`; a peer finder and a public endpoint are
+    /// a server's only.
+    fn new(
+        inner: S,
+        boundary: Boundary,
+        peer: Option<&PeerOf>,
+        except: Option<ExceptOf>,
+        public: bool,
+    ) -> Self {
         let (Boundary::Http { side, .. } | Boundary::Grpc { side, .. }) = &boundary;
-        let peer = peer.filter(|_| *side == Side::Server).cloned();
+        let server = *side == Side::Server;
         Traced {
             inner,
             boundary,
-            peer,
+            peer: peer.filter(|_| server).cloned(),
             except,
+            public: public && server,
         }
     }
 
@@ -471,8 +562,11 @@ where
                 .insert(crate::propagation::PeerAddress(peer));
         }
         // Untraced, but told its peer and scheme, as a handler under the layer
-        // may trace it.
+        // may trace it (a public endpoint's, with nothing of its caller's).
         if self.excepts(&request) {
+            if self.public {
+                without_callers_context(request.headers_mut());
+            }
             return TracedFuture {
                 inner: ManuallyDrop::new(self.inner.call(request)),
                 call: None,
@@ -484,23 +578,16 @@ where
             _ => CallKind::Future,
         };
         let mut span = match rpc.side {
+            Side::Server if self.public => {
+                let span = SERVER.serve_public(&rpc, &request, call);
+                without_callers_context(request.headers_mut());
+                // What a handler behind reads now: nothing of the caller's.
+                mark_served(&mut request, &span, &rpc, SpanContext::empty_context());
+                span
+            }
             Side::Server => {
                 let (span, read) = SERVER.serve_read(&rpc, &request, call);
-                let layer = span
-                    .body_context()
-                    .map(|context| context.span().span_context().clone())
-                    .filter(SpanContext::is_valid);
-                if let Some(layer) = layer {
-                    let measured = crate::propagation::LayerMeasured::of(&rpc.protocol);
-                    let served = crate::propagation::ServedUnder {
-                        layer,
-                        read,
-                        measured,
-                        #[cfg(feature = "tonic")]
-                        authority: request.uri().authority().cloned(),
-                    };
-                    request.extensions_mut().insert(served);
-                }
+                mark_served(&mut request, &span, &rpc, read);
                 span
             }
             Side::Client => {

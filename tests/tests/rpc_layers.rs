@@ -1455,3 +1455,95 @@ fn a_grpc_client_layer_leaves_the_calls_it_excepts_untraced_and_unwritten() {
     let names: Vec<&str> = captured.spans().iter().map(|span| &*span.name).collect();
     assert_eq!(names, ["shop.Inventory/Reserve"]);
 }
+
+/// An annotated handler that answers with what it was given of its caller: the
+/// propagation headers left in its request, and the `tenant` of its baggage.
+#[traced_rpc(http, route = "/users/{id}", code = false)]
+fn get_user_telling_what_it_sees(request: http::Request<String>) -> http::Response<String> {
+    let headers: Vec<&str> = ["traceparent", "tracestate", "baggage"]
+        .into_iter()
+        .filter(|name| request.headers().contains_key(*name))
+        .collect();
+    let tenant = otel_traced::baggage::get("tenant");
+    http::Response::new(format!("{headers:?} {tenant:?}"))
+}
+
+#[test]
+fn a_public_endpoint_starts_a_new_trace_linked_to_the_callers_and_forgets_its_context() {
+    use otel_traced::tower::GrpcLayer;
+    let called = || {
+        let mut request = request("GET", "/users/7");
+        let headers = request.headers_mut();
+        headers.insert("tracestate", http::HeaderValue::from_static("vendor=1"));
+        headers.insert("baggage", http::HeaderValue::from_static("tenant=acme"));
+        request
+    };
+    let caller = SpanId::from_hex(&TRACEPARENT[36..52]).unwrap();
+    let http = HttpLayer::server()
+        .route(|_| Some("/users/{id}".to_owned()))
+        .public_endpoint();
+    let grpc = GrpcLayer::server().public_endpoint();
+    for (name, captured) in [
+        (
+            "http",
+            capture(|| through_layer(http.layer(Handles(get_user_telling_what_it_sees)), called())),
+        ),
+        (
+            "grpc",
+            capture(|| through_layer(grpc.layer(Handles(get_user_telling_what_it_sees)), called())),
+        ),
+    ] {
+        let spans = captured.spans();
+        let [handler, layer] = spans else {
+            panic!(
+                "{name}: the handler's span and the layer's: {}",
+                captured.tree()
+            );
+        };
+        // A root of its own trace, the caller's span a link.
+        assert_eq!(layer.parent_span_id, SpanId::INVALID, "{name}");
+        assert_ne!(
+            layer.span_context.trace_id().to_string(),
+            &TRACEPARENT[3..35],
+            "{name}"
+        );
+        let links: Vec<_> = layer.links.iter().map(|link| &link.span_context).collect();
+        assert_eq!(links.len(), 1, "{name}");
+        assert_eq!(links[0].span_id(), caller, "{name}");
+        assert_eq!(
+            links[0].trace_id().to_string(),
+            &TRACEPARENT[3..35],
+            "{name}"
+        );
+        assert_eq!(links[0].trace_state().header(), "vendor=1", "{name}");
+        // The handler is the layer's child, and was given nothing of the caller's.
+        assert_eq!(
+            handler.parent_span_id,
+            layer.span_context.span_id(),
+            "{name}"
+        );
+        assert_eq!(
+            String::from_utf8_lossy(captured.output()),
+            "[] None",
+            "{name}"
+        );
+    }
+    // Without a caller's context: a root with no link.
+    let mut anonymous = request("GET", "/users/7");
+    anonymous.headers_mut().remove("traceparent");
+    let captured = capture(|| through_layer(http.layer(Handles(get_user)), anonymous));
+    let layer = &captured.spans()[1];
+    assert!(layer.links.is_empty());
+    // A path it leaves untraced gets nothing of the caller's either.
+    let excepting = HttpLayer::server()
+        .public_endpoint()
+        .except(|path| path == "/healthz");
+    let captured = capture(|| {
+        through_layer(
+            excepting.layer(Handles(echo_traceparent)),
+            request("GET", "/healthz"),
+        )
+    });
+    assert!(captured.spans().is_empty());
+    assert_eq!(captured.output(), b"");
+}

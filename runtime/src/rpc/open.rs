@@ -108,6 +108,27 @@ impl Callsite {
         (span, read)
     }
 
+    /// [`Callsite::serve`] for a server layer in front of a public endpoint: a new
+    /// trace, linked to the caller's span where the request names one, and none of
+    /// the caller's baggage (an untrusted caller's context is not continued).
+    #[cfg(feature = "http")]
+    pub(crate) fn serve_public<C: Extract + ?Sized>(
+        &'static self,
+        rpc: &RpcMeta,
+        carrier: &C,
+        call: CallKind,
+    ) -> ActiveSpan {
+        let Some(current) = crate::thread_exit::current() else {
+            return ActiveSpan::disabled();
+        };
+        let extracted = extract(&current, carrier);
+        let caller = link_to(&extracted);
+        // In the capture of the caller's trace, where a test's capture started it.
+        let root = boundary_base(&crate::route::CaptureRoute::joined(extracted));
+        let links = || caller.into_iter().collect();
+        self.serve_extracted(rpc, carrier, &current, root, call, links, &mut |_| {})
+    }
+
     #[allow(
         clippy::too_many_arguments,
         reason = "serve's own arguments, and what it read"
