@@ -536,7 +536,7 @@ pub(crate) fn install(
             }
             let (processor, held) = span_pipeline(
                 crate::console::ConsoleExporter::new(),
-                std::any::type_name::<crate::console::ConsoleExporter>(),
+                "otel_traced::ConsoleExporter",
                 settings.batch,
                 Arc::clone(&counters),
                 limits,

@@ -321,7 +321,7 @@ fn retry_policy() -> opentelemetry_otlp::RetryPolicy {
 /// The longest a connection to the collector may take to open: an address that
 /// swallows the connection attempt (a collector's pod gone with its IP) is given
 /// up in time for the retries above, not after the export's whole timeout.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How long a gRPC connection idles before TCP keepalive probes it: well under
 /// the idle limits of NAT gateways and load balancers (4 to 6 minutes), which
@@ -354,13 +354,21 @@ fn exporter_error(error: &impl std::fmt::Display, settings: &OtlpSettings) -> In
 /// "invalid URI", with its cause beneath), naming the endpoint without its
 /// secrets, as the exporter's own refusal did.
 fn endpoint_refused(error: &tonic::transport::Error, settings: &OtlpSettings) -> InitError {
-    let cause = std::error::Error::source(error)
-        .map(|cause| format!(": {cause}"))
-        .unwrap_or_default();
     exporter_error(
-        &format_args!("invalid endpoint '{}': {error}{cause}", settings.endpoint),
+        &format_args!(
+            "invalid endpoint '{}': {error}{}",
+            settings.endpoint,
+            cause_of(error)
+        ),
         settings,
     )
+}
+
+/// `: ` and the cause beneath a tonic error (whose own text is a summary), if any.
+fn cause_of(error: &tonic::transport::Error) -> String {
+    std::error::Error::source(error)
+        .map(|cause| format!(": {cause}"))
+        .unwrap_or_default()
 }
 
 /// A gRPC exporter builder of either signal, every setting applied explicitly.
@@ -430,9 +438,12 @@ fn grpc<B: WithExportConfig + WithTonicConfig>(
                 identity.key_pem,
             ));
         }
-        endpoint = endpoint
-            .tls_config(tls)
-            .map_err(|error| endpoint_refused(&error, settings))?;
+        endpoint = endpoint.tls_config(tls).map_err(|error| {
+            InitError::Exporter(format!(
+                "the TLS settings cannot be used: {error}{}",
+                cause_of(&error)
+            ))
+        })?;
     }
     Ok(builder.with_channel(endpoint.connect_lazy()))
 }

@@ -347,13 +347,20 @@ impl Counters {
         )
     }
 
-    /// Items waiting in the queue, or taken off it for a batch not handed on yet.
+    /// Items waiting in the queue, or taken off it for a batch not handed on yet;
+    /// at most its capacity (drops are counted late: the count would pass it by
+    /// those not counted yet).
     pub(crate) fn queued(&self) -> u64 {
         let (given, overflowed) = self.processed();
-        self.accepted
+        let waiting = self
+            .accepted
             .load(Ordering::Acquire)
             .saturating_sub(given)
-            .saturating_sub(overflowed)
+            .saturating_sub(overflowed);
+        match &self.queue {
+            Some(queue) => waiting.min(queue.capacity as u64),
+            None => waiting,
+        }
     }
 
     /// The queue's capacity, where it is watched.
@@ -584,6 +591,37 @@ mod tests {
             None,
             "an unwatched queue"
         );
+    }
+
+    /// What the SDK's own metrics read: handed on and dropped as the overflow
+    /// count says them, the queue never fuller than its capacity.
+    #[cfg(feature = "metrics")]
+    #[test]
+    fn the_metrics_read_what_was_handed_on_dropped_and_waits() {
+        let counters = Counters::watching(super::Queue {
+            capacity: 100,
+            in_hand: 10,
+            items: "spans",
+            sized_by: "OTEL_BSP_MAX_QUEUE_SIZE",
+        });
+        counters.accept(150);
+        assert_eq!(
+            counters.queued(),
+            100,
+            "drops not counted yet: as full as it can be"
+        );
+        // A batch of 10 leaves: of 140 waiting, 40 were dropped.
+        counters.given(10);
+        assert_eq!(counters.processed(), (10, 40));
+        assert_eq!(counters.queued(), 100);
+        counters.exported(8);
+        counters.failed(2);
+        assert_eq!(counters.export_outcomes(), (8, 2));
+        assert_eq!(counters.capacity(), Some(100));
+        assert_eq!(counters.exporter_type(), None, "no pipeline named yet");
+        counters.name_exporter("otlp_grpc_span_exporter");
+        counters.name_exporter("another");
+        assert_eq!(counters.exporter_type(), Some("otlp_grpc_span_exporter"));
     }
 
     #[test]

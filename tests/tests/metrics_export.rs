@@ -1529,8 +1529,9 @@ fn the_sdks_own_metrics_say_what_each_pipeline_processed_exported_and_lost() {
         "grpc",
         &[
             ("OTEL_BSP_MAX_QUEUE_SIZE", "100"),
-            // A refused export is not retried for long.
-            ("OTEL_EXPORTER_OTLP_TIMEOUT", "300"),
+            // A refused span export is not retried for long (the metrics'
+            // exports keep the default).
+            ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "1000"),
         ],
     );
     for _ in 0..10 {
@@ -1544,7 +1545,11 @@ fn the_sdks_own_metrics_say_what_each_pipeline_processed_exported_and_lost() {
     }
     // Lost before the shutdown, whose metrics export runs beside the spans'.
     assert!(guard.force_flush().is_err());
-    let _ = guard.shutdown();
+    let shut_down = guard.shutdown().expect_err("five spans lost");
+    assert!(
+        !shut_down.to_string().contains("metrics"),
+        "the last metrics were exported: {shut_down}"
+    );
     let processor = [
         ("otel.component.type", "batching_span_processor"),
         ("otel.component.name", "batching_span_processor/0"),
