@@ -60,7 +60,7 @@ const LONGEST_PASSWORD_KEY: usize = super::longest(&CONNECTION_PASSWORD_KEYS);
 /// `text` with the values of [`CONNECTION_PASSWORD_KEYS`] replaced by
 /// `REDACTED`: a key starting the text or following white space or a `;`, then
 /// `=` (white space around it allowed), its value quoted ([`quoted_length`]) or
-/// up to white space or a `;`; an empty one left so. (In a URL's query they are
+/// up to the next pair ([`unquoted_length`]); an empty one left so. (In a URL's query they are
 /// among the credential query keys.)
 pub(super) fn connection_passwords_redacted(text: &str) -> Cow<'_, str> {
     let mut redacted = super::Redacting::new(text);
@@ -106,18 +106,44 @@ fn password_value(pair: &str) -> Option<(usize, usize)> {
 }
 
 /// The length of a value written without quotes: up to white space or a `;`
-/// (ADO.NET's end of a pair; in libpq's form a `;` would be the value's, and what
-/// follows it is left), a character after a `\` (libpq's escape) the value's own.
+/// followed by another pair (`key=`) or by nothing, a character after a `\`
+/// (libpq's escape) the value's own. A separator followed by anything else is the
+/// value's: libpq's values may hold a `;` (`password=ab;cd host=db`), ADO.NET's a
+/// space (`Password=my pass;Database=shop`). (A word after the value that is no
+/// pair's key is taken as the value's too: redacted with it.)
 fn unquoted_length(value: &str) -> usize {
-    let mut chars = value.char_indices();
-    while let Some((at, c)) = chars.next() {
+    let mut at = 0;
+    while let Some(c) = value[at..].chars().next() {
         if c == '\\' {
-            chars.next();
-        } else if c.is_whitespace() || c == ';' {
-            return at;
+            at += c.len_utf8();
+            at += value[at..].chars().next().map_or(0, char::len_utf8);
+        } else if is_pair_separator(c) {
+            let after = value[at..]
+                .find(|c| !is_pair_separator(c))
+                .map_or(value.len(), |run| at + run);
+            if starts_pair_or_ends(&value[after..]) {
+                return at;
+            }
+            at = after;
+        } else {
+            at += c.len_utf8();
         }
     }
     value.len()
+}
+
+fn is_pair_separator(c: char) -> bool {
+    c.is_whitespace() || c == ';'
+}
+
+/// Whether `next`, what follows a value's separators, is empty or starts another
+/// pair: a key (no separator or `=` in it), then `=` (white space before it
+/// allowed).
+fn starts_pair_or_ends(next: &str) -> bool {
+    let key_end = next
+        .find(|c| is_pair_separator(c) || c == '=')
+        .unwrap_or(next.len());
+    next.is_empty() || (key_end > 0 && next[key_end..].trim_start().starts_with('='))
 }
 
 /// The length of a value opening with a quote (libpq's and ADO.NET's `'..'`,
@@ -174,6 +200,21 @@ mod tests {
             redacted("mypassword=1 note=password=2 pwd"),
             "mypassword=1 note=password=2 pwd"
         );
-        assert_eq!(redacted("主 password=秘密 x"), "主 password=REDACTED x");
+        assert_eq!(redacted("主 password=秘密 x=1"), "主 password=REDACTED x=1");
+        // A separator that starts no pair is the value's: libpq's `;`, ADO.NET's
+        // space; a word after the value that is no key goes with it.
+        assert_eq!(
+            redacted("password=ab;cd host=db"),
+            "password=REDACTED host=db"
+        );
+        assert_eq!(
+            redacted("Server=db;Password=my pass;User Id=app"),
+            "Server=db;Password=REDACTED Id=app"
+        );
+        assert_eq!(redacted("password=s3 cret"), "password=REDACTED");
+        assert_eq!(
+            redacted("Pwd=a ;  Database=x"),
+            "Pwd=REDACTED ;  Database=x"
+        );
     }
 }
