@@ -170,12 +170,16 @@ impl HttpLayer {
 
     /// A server the internet calls (an edge service, a public API): each request
     /// starts a new trace, linked to the caller's span where the request names
-    /// one, and the caller's `traceparent`, `tracestate` and `baggage` (the global
-    /// propagator's headers) are removed from the request once read, so that
-    /// nothing behind the layer continues, trusts or forwards them. Without it, a
-    /// caller decides the trace its requests join, whether they are sampled, and
-    /// the baggage this service's calls carry on. A `#[traced_rpc]` handler
-    /// behind the layer is the layer's child as always. Nothing on a client.
+    /// one, and the global propagator's headers (`traceparent`, `tracestate`,
+    /// `baggage`; B3's) are replaced in the request by the layer's own context
+    /// once read, so that nothing behind the layer continues, trusts or forwards
+    /// the caller's. Without it, a caller decides the trace its requests join,
+    /// whether they are sampled, and the baggage this service's calls carry on. A
+    /// `#[traced_rpc]` handler behind the layer is the layer's child as always,
+    /// whatever its carrier. A request [`except`](Self::except)ed is not read: its
+    /// headers are removed, and a handler tracing it starts a trace of its own,
+    /// unlinked. A propagator reading headers it does not list in its `fields`
+    /// (Jaeger's `uberctx-*`) leaves those. Nothing on a client.
     pub fn public_endpoint(mut self) -> Self {
         self.public = true;
         self
@@ -312,12 +316,16 @@ impl GrpcLayer {
 
     /// A server the internet calls (an edge service, a public API): each request
     /// starts a new trace, linked to the caller's span where the request names
-    /// one, and the caller's `traceparent`, `tracestate` and `baggage` (the global
-    /// propagator's headers) are removed from the request once read, so that
-    /// nothing behind the layer continues, trusts or forwards them. Without it, a
-    /// caller decides the trace its requests join, whether they are sampled, and
-    /// the baggage this service's calls carry on. A `#[traced_rpc]` handler
-    /// behind the layer is the layer's child as always. Nothing on a client.
+    /// one, and the global propagator's headers (`traceparent`, `tracestate`,
+    /// `baggage`; B3's) are replaced in the request by the layer's own context
+    /// once read, so that nothing behind the layer continues, trusts or forwards
+    /// the caller's. Without it, a caller decides the trace its requests join,
+    /// whether they are sampled, and the baggage this service's calls carry on. A
+    /// `#[traced_rpc]` handler behind the layer is the layer's child as always,
+    /// whatever its carrier. A request [`except`](Self::except)ed is not read: its
+    /// headers are removed, and a handler tracing it starts a trace of its own,
+    /// unlinked. A propagator reading headers it does not list in its `fields`
+    /// (Jaeger's `uberctx-*`) leaves those. Nothing on a client.
     pub fn public_endpoint(mut self) -> Self {
         self.public = true;
         self
@@ -463,18 +471,6 @@ fn mark_served<B>(
     }
 }
 
-/// Removes the global propagator's headers from a public endpoint's request once
-/// read (a propagator whose `fields` panics removes none).
-fn without_callers_context(headers: &mut http::HeaderMap) {
-    crate::panic::contained(|| {
-        crate::propagation::with_propagator(|propagator| {
-            for field in propagator.fields() {
-                headers.remove(field);
-            }
-        });
-    });
-}
-
 /// A service whose calls are boundary spans; made by [`HttpLayer`] or
 /// [`GrpcLayer`].
 #[derive(Clone)]
@@ -565,7 +561,7 @@ where
         // may trace it (a public endpoint's, with nothing of its caller's).
         if self.excepts(&request) {
             if self.public {
-                without_callers_context(request.headers_mut());
+                crate::rpc::forget_callers_context(&mut request);
             }
             return TracedFuture {
                 inner: ManuallyDrop::new(self.inner.call(request)),
@@ -579,10 +575,8 @@ where
         };
         let mut span = match rpc.side {
             Side::Server if self.public => {
-                let span = SERVER.serve_public(&rpc, &request, call);
-                without_callers_context(request.headers_mut());
-                // What a handler behind reads now: nothing of the caller's.
-                mark_served(&mut request, &span, &rpc, SpanContext::empty_context());
+                let (span, read) = SERVER.serve_public(&rpc, &mut request, call);
+                mark_served(&mut request, &span, &rpc, read);
                 span
             }
             Side::Server => {

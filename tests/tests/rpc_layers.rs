@@ -1457,15 +1457,15 @@ fn a_grpc_client_layer_leaves_the_calls_it_excepts_untraced_and_unwritten() {
 }
 
 /// An annotated handler that answers with what it was given of its caller: the
-/// propagation headers left in its request, and the `tenant` of its baggage.
+/// trace id of the `traceparent` left in its request, and the `tenant` of its
+/// baggage.
 #[traced_rpc(http, route = "/users/{id}", code = false)]
 fn get_user_telling_what_it_sees(request: http::Request<String>) -> http::Response<String> {
-    let headers: Vec<&str> = ["traceparent", "tracestate", "baggage"]
-        .into_iter()
-        .filter(|name| request.headers().contains_key(*name))
-        .collect();
+    let trace = (request.headers().get("traceparent"))
+        .and_then(|value| value.to_str().ok())
+        .map(|value| value[3..35].to_owned());
     let tenant = otel_traced::baggage::get("tenant");
-    http::Response::new(format!("{headers:?} {tenant:?}"))
+    http::Response::new(format!("{trace:?} {tenant:?}"))
 }
 
 #[test]
@@ -1516,7 +1516,8 @@ fn a_public_endpoint_starts_a_new_trace_linked_to_the_callers_and_forgets_its_co
             "{name}"
         );
         assert_eq!(links[0].trace_state().header(), "vendor=1", "{name}");
-        // The handler is the layer's child, and was given nothing of the caller's.
+        // The handler is the layer's child, and was given nothing of the
+        // caller's: the layer's own context in the caller's place.
         assert_eq!(
             handler.parent_span_id,
             layer.span_context.span_id(),
@@ -1524,7 +1525,7 @@ fn a_public_endpoint_starts_a_new_trace_linked_to_the_callers_and_forgets_its_co
         );
         assert_eq!(
             String::from_utf8_lossy(captured.output()),
-            "[] None",
+            format!("Some({:?}) None", layer.span_context.trace_id().to_string()),
             "{name}"
         );
     }
@@ -1532,18 +1533,76 @@ fn a_public_endpoint_starts_a_new_trace_linked_to_the_callers_and_forgets_its_co
     let mut anonymous = request("GET", "/users/7");
     anonymous.headers_mut().remove("traceparent");
     let captured = capture(|| through_layer(http.layer(Handles(get_user)), anonymous));
-    let layer = &captured.spans()[1];
+    let [_, layer] = captured.spans() else {
+        panic!("{}", captured.tree());
+    };
+    assert_eq!(layer.parent_span_id, SpanId::INVALID);
     assert!(layer.links.is_empty());
-    // A path it leaves untraced gets nothing of the caller's either.
+    // A caller that sampled nothing decides nothing here: the layer's root is
+    // sampled by this service's parent-based sampler, as a root.
+    let mut unsampled = called();
+    unsampled.headers_mut().insert(
+        "traceparent",
+        http::HeaderValue::from_str(&format!("{}-00", &TRACEPARENT[..52])).unwrap(),
+    );
+    let parent_based = otel_traced::testing::Capture::new().sampler(
+        otel_traced::sdk::trace::Sampler::ParentBased(Box::new(
+            otel_traced::sdk::trace::Sampler::AlwaysOn,
+        )),
+    );
+    let captured = parent_based.run(|| through_layer(http.layer(Handles(get_user)), unsampled));
+    assert_eq!(captured.spans().len(), 2, "{}", captured.tree());
+    // A path it leaves untraced is not read: nothing of the caller's reaches its
+    // handler, which starts a trace of its own.
     let excepting = HttpLayer::server()
         .public_endpoint()
         .except(|path| path == "/healthz");
     let captured = capture(|| {
+        let mut health = called();
+        *health.uri_mut() = http::Uri::from_static("/healthz");
         through_layer(
-            excepting.layer(Handles(echo_traceparent)),
-            request("GET", "/healthz"),
+            excepting.layer(Handles(get_user_telling_what_it_sees)),
+            health,
         )
     });
-    assert!(captured.spans().is_empty());
-    assert_eq!(captured.output(), b"");
+    let [handler] = captured.spans() else {
+        panic!("{}", captured.tree());
+    };
+    assert_eq!(
+        handler.parent_span_id,
+        SpanId::INVALID,
+        "a trace of its own"
+    );
+    assert!(handler.links.is_empty());
+    assert_eq!(String::from_utf8_lossy(captured.output()), "None None");
+}
+
+/// An annotated handler reading the request's headers alone.
+#[traced_rpc(http, route = "/users/{id}", carrier = headers, code = false)]
+fn get_user_by_headers(headers: &http::HeaderMap) -> http::StatusCode {
+    let _ = headers;
+    http::StatusCode::OK
+}
+
+#[test]
+fn a_handler_reading_headers_alone_behind_a_public_endpoint_continues_the_layer() {
+    let layer = HttpLayer::server().public_endpoint();
+    let captured = capture(|| {
+        through_layer(
+            layer.layer(Handles(|request: http::Request<String>| {
+                let mut response = http::Response::new(String::new());
+                *response.status_mut() = get_user_by_headers(request.headers());
+                response
+            })),
+            request("GET", "/users/7"),
+        )
+    });
+    let [handler, layer] = captured.spans() else {
+        panic!("{}", captured.tree());
+    };
+    assert_eq!(handler.parent_span_id, layer.span_context.span_id());
+    assert_eq!(
+        handler.span_context.trace_id(),
+        layer.span_context.trace_id()
+    );
 }

@@ -27,6 +27,8 @@ pub(crate) use grpc_http::{
     GRPC_UNIMPLEMENTED, grpc_status, status_of_response, status_without_grpc_status,
 };
 #[doc(hidden)]
+#[cfg(feature = "http")]
+pub(crate) use open::forget_callers_context;
 pub use open::{creation_link, pass_message};
 #[cfg(feature = "http")]
 pub(crate) use reply::GRPC_UNKNOWN;

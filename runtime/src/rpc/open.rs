@@ -110,23 +110,33 @@ impl Callsite {
 
     /// [`Callsite::serve`] for a server layer in front of a public endpoint: a new
     /// trace, linked to the caller's span where the request names one, and none of
-    /// the caller's baggage (an untrusted caller's context is not continued).
+    /// the caller's baggage (an untrusted caller's context is not continued). The
+    /// caller's headers are replaced by the layer's own context, which a handler
+    /// reading them continues; returned as a handler reads it back, for the
+    /// layer's mark on the request (`ServedUnder`).
     #[cfg(feature = "http")]
-    pub(crate) fn serve_public<C: Extract + ?Sized>(
+    pub(crate) fn serve_public<C: Extract + Inject + ?Sized>(
         &'static self,
         rpc: &RpcMeta,
-        carrier: &C,
+        carrier: &mut C,
         call: CallKind,
-    ) -> ActiveSpan {
+    ) -> (ActiveSpan, SpanContext) {
         let Some(current) = crate::thread_exit::current() else {
-            return ActiveSpan::disabled();
+            forget_callers_context(carrier);
+            return (ActiveSpan::disabled(), SpanContext::empty_context());
         };
         let extracted = extract(&current, carrier);
         let caller = link_to(&extracted);
         // In the capture of the caller's trace, where a test's capture started it.
         let root = boundary_base(&crate::route::CaptureRoute::joined(extracted));
         let links = || caller.into_iter().collect();
-        self.serve_extracted(rpc, carrier, &current, root, call, links, &mut |_| {})
+        let span = self.serve_extracted(rpc, carrier, &current, root, call, links, &mut |_| {});
+        forget_callers_context(carrier);
+        if let Some(context) = span.body_context() {
+            inject(context, &mut AsInjector(carrier));
+        }
+        let read = extract(&current, carrier).span().span_context().clone();
+        (span, read)
     }
 
     #[allow(
@@ -363,6 +373,21 @@ fn consumed_contexts<C: Extract + ?Sized>(carrier: &C) -> Option<(Context, Conte
         crate::baggage::merged(&current, created.baggage())
     };
     Some((created, crate::route::CaptureRoute::joined(parent)))
+}
+
+/// Removes the global propagator's fields from `carrier` (a public endpoint's
+/// request): nothing of an untrusted caller's context goes on from here. A
+/// propagator whose `fields` panics leaves the fields after the panic; one that
+/// reads headers it does not list (Jaeger's `uberctx-*` baggage) leaves those.
+#[cfg(feature = "http")]
+pub(crate) fn forget_callers_context<C: Inject + ?Sized>(carrier: &mut C) {
+    crate::panic::contained(|| {
+        with_propagator(|propagator| {
+            for field in propagator.fields() {
+                carrier.remove(field);
+            }
+        });
+    });
 }
 
 /// A link to the span `context` holds, if it is valid.
