@@ -130,7 +130,7 @@ fn enclosing_path(nested: &'static str) -> &'static str {
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct Callsite {
-    meta: &'static SpanMeta,
+    pub(crate) meta: &'static SpanMeta,
     tracers: TracerCache,
     /// The outcome counters of the function's span name, found on first use.
     counts: OnceLock<&'static CallCounts>,

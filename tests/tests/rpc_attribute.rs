@@ -1717,3 +1717,57 @@ fn a_metadata_map_carrier_gives_the_client_a_proxy_names() {
         Some(&string("203.0.113.9"))
     );
 }
+
+/// A public endpoint's server: what it was given of its caller's baggage.
+#[traced_rpc(http, route = "/orders", root, code = false)]
+fn serve_the_internet(request: http::Request<()>) -> Option<String> {
+    let _ = request;
+    baggage::get("tenant")
+}
+
+/// The same for gRPC.
+#[traced_rpc(service = "shop.v1.Storefront", method = "Browse", root, code = false)]
+fn browse_for_the_internet(
+    request: Request<()>,
+) -> Result<Response<Option<String>>, tonic::Status> {
+    let _ = request;
+    Ok(Response::new(baggage::get("tenant")))
+}
+
+#[test]
+fn a_root_server_starts_a_new_trace_linked_to_its_caller_without_its_baggage() {
+    let http = capture(|| {
+        serve_the_internet(
+            http::Request::get("/orders")
+                .header("traceparent", TRACEPARENT)
+                .header("baggage", "tenant=acme")
+                .body(())
+                .unwrap(),
+        )
+    });
+    let grpc = capture(|| {
+        let mut request = Request::new(());
+        let metadata = request.metadata_mut();
+        metadata.insert("traceparent", TRACEPARENT.parse().unwrap());
+        metadata.insert("baggage", "tenant=acme".parse().unwrap());
+        browse_for_the_internet(request).map(Response::into_inner)
+    });
+    for (name, span, tenant) in [
+        ("http", &http.spans()[0], http.output().clone()),
+        ("grpc", &grpc.spans()[0], grpc.output().clone().unwrap()),
+    ] {
+        assert_eq!(span.span_kind, SpanKind::Server, "{name}");
+        assert_eq!(
+            span.parent_span_id,
+            otel_traced::opentelemetry::trace::SpanId::INVALID,
+            "{name}: a root"
+        );
+        assert_ne!(span.span_context.trace_id().to_string(), TRACE_ID, "{name}");
+        let [link] = &span.links.links[..] else {
+            panic!("{name}: one link: {:?}", span.links);
+        };
+        assert_eq!(link.span_context.trace_id().to_string(), TRACE_ID, "{name}");
+        assert_eq!(link.span_context.span_id().to_string(), PARENT_ID, "{name}");
+        assert_eq!(tenant, None, "{name}: none of the caller's baggage");
+    }
+}

@@ -233,12 +233,6 @@ pub(crate) fn check_boundary(
                     "a server's parent is the context extracted from its request; `parent` is only for clients",
                 ));
             }
-            if let Some(root) = options.root {
-                errors.push(syn::Error::new(
-                    root,
-                    "a server continues the trace of its request (or starts one when it has none); `root` is only for clients",
-                ));
-            }
         }
         Side::Client => {
             if http && protocol_known {

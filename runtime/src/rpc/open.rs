@@ -64,6 +64,8 @@ impl Callsite {
     /// the layer's trace when the request's headers read as the layer read them
     /// ([`under_server_layer`]). Without a destination the extracted context is
     /// still current in the body, so the trace passes through untraced services.
+    /// A `root` server (a public endpoint's) starts a new trace instead, linked to
+    /// the caller's span, without the caller's baggage ([`public_root`]).
     pub fn serve<C: Extract + ?Sized>(
         &'static self,
         rpc: &RpcMeta,
@@ -79,6 +81,11 @@ impl Callsite {
         };
         let extracted = extract(&current, carrier);
         let record = &mut record_once(record);
+        if self.meta.root {
+            let (root, caller) = public_root(extracted);
+            let links = || links().into_iter().chain(caller).collect();
+            return self.serve_extracted(rpc, carrier, &current, root, call, links, record);
+        }
         self.serve_extracted(rpc, carrier, &current, extracted, call, links, record)
     }
 
@@ -125,10 +132,7 @@ impl Callsite {
             forget_callers_context(carrier);
             return (ActiveSpan::disabled(), SpanContext::empty_context());
         };
-        let extracted = extract(&current, carrier);
-        let caller = link_to(&extracted);
-        // In the capture of the caller's trace, where a test's capture started it.
-        let root = boundary_base(&crate::route::CaptureRoute::joined(extracted));
+        let (root, caller) = public_root(extract(&current, carrier));
         let links = || caller.into_iter().collect();
         let span = self.serve_extracted(rpc, carrier, &current, root, call, links, &mut |_| {});
         forget_callers_context(carrier);
@@ -388,6 +392,16 @@ pub(crate) fn forget_callers_context<C: Inject + ?Sized>(carrier: &mut C) {
             }
         });
     });
+}
+
+/// What a public endpoint's server span starts under, of the context `extracted`
+/// from its request: a new trace (in the capture of the caller's, where a test's
+/// capture started it), nothing of the caller's, and the link to the caller's
+/// span, if it named one.
+fn public_root(extracted: Context) -> (Context, Option<Link>) {
+    let caller = link_to(&extracted);
+    let root = boundary_base(&crate::route::CaptureRoute::joined(extracted));
+    (root, caller)
 }
 
 /// A link to the span `context` holds, if it is valid.

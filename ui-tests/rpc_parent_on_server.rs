@@ -1,5 +1,5 @@
-//! A server's parent is the context extracted from its request: `parent` and
-//! `root` are for clients.
+//! A server's parent is the context extracted from its request: `parent` is for
+//! clients (a server's `root` starts a new trace linked to its caller's).
 #![allow(unused_variables)]
 
 use otel_traced::opentelemetry::Context;
@@ -8,8 +8,5 @@ use tonic::Request;
 
 #[traced_rpc(service = "shop.v1.Inventory", parent = context)]
 fn reserve(request: Request<()>, context: &Context) {}
-
-#[traced_rpc(http, route = "/users", root)]
-fn list_users(request: http::Request<()>) {}
 
 fn main() {}
