@@ -536,13 +536,23 @@ impl Config {
         }
     }
 
-    /// The propagators a disabled SDK installs: the chosen ones, or the default
-    /// with what to say when `OTEL_PROPAGATORS` is refused (the kill switch fails
-    /// on nothing, but the value is not silently replaced).
+    /// The propagators a disabled SDK installs: the chosen ones; where
+    /// `OTEL_PROPAGATORS` is refused, ours among the specification's others it
+    /// names (`b3multi,xray`), else the default; with what to say then (the kill
+    /// switch fails on nothing, but the value is not silently replaced).
     fn propagators_when_disabled(&self) -> (Vec<Propagator>, Option<String>) {
-        match self.chosen_propagators() {
-            Ok(chosen) => (chosen, None),
-            Err(refused) => (
+        let refused = match self.chosen_propagators() {
+            Ok(chosen) => return (chosen, None),
+            Err(refused) => refused,
+        };
+        match self.propagators_beside_others() {
+            Ok((ours, _)) if !ours.is_empty() => (
+                ours,
+                Some(format!(
+                    "{refused}; with OTEL_SDK_DISABLED=true the others it names are installed"
+                )),
+            ),
+            _ => (
                 DEFAULT_PROPAGATORS.to_vec(),
                 Some(format!(
                     "{refused}; with OTEL_SDK_DISABLED=true the default propagators, tracecontext and baggage, are installed"

@@ -1771,3 +1771,32 @@ fn a_root_server_starts_a_new_trace_linked_to_its_caller_without_its_baggage() {
         assert_eq!(tenant, None, "{name}: none of the caller's baggage");
     }
 }
+
+#[test]
+fn what_a_peer_sends_is_kept_within_the_formatted_values_limit() {
+    // No limit configured: a request's texts are held to what a formatted
+    // argument is (4096 characters), however large the peer made them.
+    const KEPT: usize = 4096;
+    let long = |c: char| std::iter::repeat_n(c, 10_000).collect::<String>();
+    let request = http::Request::builder()
+        .method(long('M').as_str())
+        .uri(format!("/{}?q={}", long('p'), long('q')))
+        .header("user-agent", long('u'))
+        .header("x-forwarded-for", long('f'))
+        .header("host", format!("{}.example", long('h')))
+        .body(())
+        .unwrap();
+    let captured = capture(|| serve_the_internet(request));
+    let span = &captured.spans()[0];
+    for key in [
+        "http.request.method_original",
+        "url.path",
+        "url.query",
+        "user_agent.original",
+        "client.address",
+        "server.address",
+    ] {
+        let value = attribute(span, key).unwrap_or_else(|| panic!("{key}: {span:?}"));
+        assert_eq!(value.as_str().chars().count(), KEPT, "{key}");
+    }
+}

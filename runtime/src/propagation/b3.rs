@@ -17,11 +17,17 @@
 //!   continue: a caller's `b3: 0` leaves the decision to this service's sampler, as
 //!   in the Java and Go propagators) continue nothing. The debug flag (`d`, `X-B3-Flags: 1`) samples and
 //!   is kept for the trace's outgoing calls, as the specification asks. With no
-//!   sampling state the decision was deferred to us: the caller's span is read as
-//!   not sampled, as the Java and Go propagators read it.
+//!   sampling state (a decision deferred) the caller's span is read as not
+//!   sampled, as the Java propagator reads it, and calls go on with `0` (Go's
+//!   sends the deferral on). Read after W3C Trace Context, B3's span wins; of
+//!   the same trace, the W3C `tracestate` and random flag stay.
 //! - Inject: the span's ids and its sampling state (`d` for a debug trace), never
 //!   `X-B3-ParentSpanId` (the specification: a span's id is never shared by both
-//!   sides of a call).
+//!   sides of a call). Header names are written in lowercase, as HTTP/2 has
+//!   them and Go's propagator writes them: a carrier whose names are compared
+//!   by case (Kafka's headers) read by Java's, which looks for `X-B3-TraceId`,
+//!   takes the single `b3` header, lowercase everywhere (Brave's default for
+//!   messaging).
 
 use opentelemetry::Context;
 use opentelemetry::propagation::text_map_propagator::FieldIter;
@@ -35,6 +41,9 @@ const TRACE_ID: &str = "x-b3-traceid";
 const SPAN_ID: &str = "x-b3-spanid";
 const SAMPLED: &str = "x-b3-sampled";
 const FLAGS: &str = "x-b3-flags";
+
+/// W3C Trace Context Level 2's random flag, which B3 does not carry.
+const RANDOM_FLAG: TraceFlags = TraceFlags::new(0x02);
 
 /// A caller's, never sent (see the module's doc).
 const PARENT_SPAN_ID: &str = "x-b3-parentspanid";
@@ -134,11 +143,20 @@ impl TextMapPropagator for B3Propagator {
         else {
             return context.clone();
         };
-        let flags = match state {
+        let mut flags = match state {
             State::Sampled | State::Debug => TraceFlags::SAMPLED,
             State::NotSampled | State::Deferred => TraceFlags::default(),
         };
-        let span_context = SpanContext::new(trace_id, span_id, flags, true, TraceState::NONE);
+        // Read after W3C Trace Context (`tracecontext,b3`), B3's span wins, as the
+        // last propagator's does; of the same trace, the W3C header's `tracestate`
+        // and random flag stay (a caller sending both, during a migration).
+        let earlier = context.span().span_context().clone();
+        let mut trace_state = TraceState::NONE;
+        if earlier.is_valid() && earlier.trace_id() == trace_id {
+            trace_state = earlier.trace_state().clone();
+            flags = flags | (earlier.trace_flags() & RANDOM_FLAG);
+        }
+        let span_context = SpanContext::new(trace_id, span_id, flags, true, trace_state);
         let continued = context.with_remote_span_context(span_context);
         match state {
             State::Debug => continued.with_value(DebugTrace(trace_id)),

@@ -11,6 +11,7 @@ use crate::propagation::{
 };
 use crate::span::{ActiveSpan, Attributes};
 use crate::tally::Tally;
+use crate::value::{received_string, received_text};
 use opentelemetry::baggage::BaggageExt as _;
 use opentelemetry::trace::{Link, SpanContext, TraceContextExt as _, TraceId};
 use opentelemetry::{Context, KeyValue, Value};
@@ -600,7 +601,10 @@ pub(crate) fn attributes(
                 && let Some(path) = target.path
             {
                 let original = path.strip_prefix('/').unwrap_or(path);
-                attributes.push(KeyValue::new("rpc.method_original", original.to_owned()));
+                attributes.push(KeyValue::new(
+                    "rpc.method_original",
+                    received_text(original),
+                ));
             }
             if emits_legacy_rpc() {
                 attributes.push(KeyValue::new("rpc.system", "grpc"));
@@ -636,13 +640,13 @@ pub(crate) fn attributes(
                     }
                     // None in a `CONNECT`'s authority-form target (`shop.example:443`).
                     if let Some(path) = target.path.filter(|path| !path.is_empty()) {
-                        attributes.push(KeyValue::new("url.path", path.to_owned()));
+                        attributes.push(KeyValue::new("url.path", received_text(path)));
                     }
                     // Conditionally required: when the request had one.
                     if let Some(query) = target.query {
                         let mut redacted = String::with_capacity(query.len());
                         crate::redact::push_redacted_query(&mut redacted, query);
-                        attributes.push(KeyValue::new("url.query", redacted));
+                        attributes.push(KeyValue::new("url.query", received_string(redacted)));
                     }
                     // Required: `http` when nothing says (an HTTP/1.1 request
                     // names no scheme).
@@ -662,7 +666,7 @@ pub(crate) fn attributes(
                     // `client.port` is opt-in in the HTTP conventions.
                     push_peer_and_client(&mut attributes, target, ClientPort::Left);
                     if let Some(agent) = target.user_agent {
-                        attributes.push(KeyValue::new("user_agent.original", agent.to_owned()));
+                        attributes.push(KeyValue::new("user_agent.original", received_text(agent)));
                     }
                 }
                 Side::Client => {
@@ -673,7 +677,7 @@ pub(crate) fn attributes(
                     let named = url.is_some() && target.scheme.is_some_and(is_web);
                     let server = server.filter(|_| !named);
                     if let Some(url) = url {
-                        attributes.push(KeyValue::new("url.full", url));
+                        attributes.push(KeyValue::new("url.full", received_string(url)));
                     }
                     if let Some((address, port)) = server_host_port(server, target) {
                         push_server(&mut attributes, address, port);
@@ -722,7 +726,7 @@ fn push_method(attributes: &mut Vec<KeyValue>, method: Option<&str>) {
             if let Some(original) = original {
                 attributes.push(KeyValue::new(
                     "http.request.method_original",
-                    original.to_owned(),
+                    received_text(original),
                 ));
             }
         }
@@ -755,7 +759,7 @@ fn push_peer_and_client(
     });
     match (target.forwarded_for, peer) {
         (Some(client), _) => {
-            attributes.push(KeyValue::new("client.address", client.to_owned()));
+            attributes.push(KeyValue::new("client.address", received_text(client)));
         }
         (None, Some((address, peer_port))) if !target.forwarded => {
             attributes.push(KeyValue::new("client.address", address));
@@ -768,7 +772,7 @@ fn push_peer_and_client(
 }
 
 fn push_server(attributes: &mut Vec<KeyValue>, address: &str, port: Option<u16>) {
-    attributes.push(KeyValue::new("server.address", address.to_owned()));
+    attributes.push(KeyValue::new("server.address", received_text(address)));
     if let Some(port) = port {
         attributes.push(KeyValue::new("server.port", i64::from(port)));
     }
