@@ -32,6 +32,12 @@ const MAX_NAME_BYTES: usize = 256;
 /// What the operations beyond [`MAX_OPERATIONS`] are counted as.
 const OVERFLOW_NAME: &str = "_OTHER";
 
+/// Names made at run time that stand for no one operation, but for what any peer
+/// can make: the overflow's, and a gRPC server layer's call of a method it does
+/// not know (named `grpc`, answered UNIMPLEMENTED). Their error rates are a
+/// scanner's, and never make the adaptive sampler sample them in full.
+const CATCH_ALL_NAMES: [&str; 2] = [OVERFLOW_NAME, "grpc"];
+
 /// The counters of one operation (one span name).
 #[derive(Debug, Default)]
 pub(crate) struct CallCounts {
@@ -39,6 +45,8 @@ pub(crate) struct CallCounts {
     errors: AtomicU64,
     /// The adaptive sampler's state for this operation.
     pub(crate) window: Window,
+    /// One of [`CATCH_ALL_NAMES`], made at run time: never sampled in full.
+    pub(crate) catch_all: bool,
 }
 
 impl CallCounts {
@@ -161,12 +169,18 @@ impl Registry {
             }
             name
         };
+        let catch_all = named == Named::AtRunTime && CATCH_ALL_NAMES.contains(&name);
         operations
             .by_name
             .entry(name.into())
             // Leaked on purpose: one small block per operation name, for the
             // process's lifetime, so that call sites hold plain references to it.
-            .or_insert_with(|| Box::leak(Box::default()))
+            .or_insert_with(|| {
+                Box::leak(Box::new(CallCounts {
+                    catch_all,
+                    ..CallCounts::default()
+                }))
+            })
     }
 }
 

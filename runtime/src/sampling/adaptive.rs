@@ -163,9 +163,14 @@ impl AdaptiveSampler {
     }
 
     /// Whether the operation is sampled in full: its error rate over the interval
-    /// is above the threshold now, or was within the cool-down.
+    /// is above the threshold now, or was within the cool-down. Never one that
+    /// stands for what any peer can make (a scanner's made-up gRPC methods,
+    /// answered UNIMPLEMENTED; the names past the registry's bound).
     #[inline]
     fn raised(&self, counts: &CallCounts, now: u64) -> bool {
+        if counts.catch_all {
+            return false;
+        }
         let window = &counts.window;
         let (calls, errors) = counts.totals();
         // The calls first: a new interval's calls with the errors of the one before
@@ -514,6 +519,21 @@ mod tests {
         setup.advance(3600);
         setup.sampled(10, false);
         assert!(setup.sampled(1000, false) < 150, "about the ratio");
+    }
+
+    #[test]
+    fn a_grpc_servers_unknown_methods_failing_raise_nothing() {
+        // A scanner's made-up methods, every call answered UNIMPLEMENTED, all
+        // named `grpc`: sampled at the ratio, as an operation failing of its own
+        // would not be.
+        let mut setup = Setup::new("grpc");
+        setup.sampled(10, true);
+        setup.sampled(100, true);
+        assert!(setup.sampled(1000, true) < 150, "about the ratio");
+        let mut failing = Setup::new("adaptive.tests.failing");
+        failing.sampled(10, true);
+        failing.sampled(100, true);
+        assert_eq!(failing.sampled(1000, true), 1000, "raised");
     }
 
     #[test]
