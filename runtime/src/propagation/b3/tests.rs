@@ -278,3 +278,35 @@ fn the_fields_are_every_b3_header_whichever_encoding_writes() {
         );
     }
 }
+
+#[test]
+fn read_after_w3c_of_the_same_trace_its_tracestate_and_random_flag_stay() {
+    let w3c = |trace_id: &str| {
+        Context::new().with_remote_span_context(SpanContext::new(
+            TraceId::from_hex(trace_id).unwrap(),
+            SpanId::from_hex(PARENT_ID).unwrap(),
+            TraceFlags::new(0x03),
+            true,
+            TraceState::from_key_value([("vendor", "1")]).unwrap(),
+        ))
+    };
+    let headers = [("b3", format!("{TRACE_ID}-{SPAN_ID}-1"))];
+    let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let read = |context: Context| {
+        B3Propagator::new()
+            .extract_with_context(&context, &Headers(headers.clone()))
+            .span()
+            .span_context()
+            .clone()
+    };
+    let same = read(w3c(TRACE_ID));
+    assert_eq!(same.span_id().to_string(), SPAN_ID, "B3's span wins");
+    assert_eq!(same.trace_flags(), TraceFlags::new(0x03));
+    assert_eq!(same.trace_state().header(), "vendor=1");
+    let other = read(w3c("0af7651916cd43dd8448eb211c80319c"));
+    assert_eq!(
+        other,
+        caller(TraceFlags::SAMPLED),
+        "another trace's: nothing"
+    );
+}
