@@ -65,6 +65,27 @@ type PeerOf = Arc<dyn Fn(&http::Extensions) -> Option<SocketAddr> + Send + Sync>
 /// Tells, by their path, the requests a layer leaves untraced.
 type ExceptOf = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
+/// How either layer handles the requests it serves, beside their boundary.
+#[derive(Clone, Default)]
+struct Handling {
+    /// A server's finder of its requests' peers.
+    peer: Option<PeerOf>,
+    /// The requests left untraced.
+    except: Option<ExceptOf>,
+    /// A server's: its callers' contexts are not continued.
+    public: bool,
+}
+
+impl fmt::Debug for Handling {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handling")
+            .field("peer", &self.peer.as_ref().map(|_| ".."))
+            .field("except", &self.except.as_ref().map(|_| ".."))
+            .field("public", &self.public)
+            .finish()
+    }
+}
+
 /// HTTP server or client spans for every request through a tower service.
 ///
 /// ```
@@ -79,9 +100,7 @@ pub struct HttpLayer {
     side: Side,
     route: Option<RouteOf>,
     over_tls: bool,
-    peer: Option<PeerOf>,
-    except: Option<ExceptOf>,
-    public: bool,
+    handling: Handling,
 }
 
 impl HttpLayer {
@@ -102,9 +121,7 @@ impl HttpLayer {
             side,
             route: None,
             over_tls: false,
-            peer: None,
-            except: None,
-            public: false,
+            handling: Handling::default(),
         }
     }
 
@@ -148,7 +165,7 @@ impl HttpLayer {
         mut self,
         peer: impl Fn(&http::Extensions) -> Option<SocketAddr> + Send + Sync + 'static,
     ) -> Self {
-        self.peer = Some(Arc::new(peer));
+        self.handling.peer = Some(Arc::new(peer));
         self
     }
 
@@ -164,7 +181,7 @@ impl HttpLayer {
     /// # let _ = layer;
     /// ```
     pub fn except(mut self, path: impl Fn(&str) -> bool + Send + Sync + 'static) -> Self {
-        self.except = Some(Arc::new(path));
+        self.handling.except = Some(Arc::new(path));
         self
     }
 
@@ -181,7 +198,7 @@ impl HttpLayer {
     /// unlinked. A propagator reading headers it does not list in its `fields`
     /// (Jaeger's `uberctx-*`) leaves those. Nothing on a client.
     pub fn public_endpoint(mut self) -> Self {
-        self.public = true;
+        self.handling.public = true;
         self
     }
 }
@@ -192,9 +209,7 @@ impl fmt::Debug for HttpLayer {
             .field("side", &self.side)
             .field("route", &self.route.as_ref().map(|_| ".."))
             .field("over_tls", &self.over_tls)
-            .field("peer", &self.peer.as_ref().map(|_| ".."))
-            .field("except", &self.except.as_ref().map(|_| ".."))
-            .field("public", &self.public)
+            .field("handling", &self.handling)
             .finish()
     }
 }
@@ -207,9 +222,7 @@ pub struct GrpcLayer {
     side: Side,
     server: Option<Arc<str>>,
     services: Option<Arc<[String]>>,
-    peer: Option<PeerOf>,
-    except: Option<ExceptOf>,
-    public: bool,
+    handling: Handling,
 }
 
 impl fmt::Debug for GrpcLayer {
@@ -218,9 +231,7 @@ impl fmt::Debug for GrpcLayer {
             .field("side", &self.side)
             .field("server", &self.server)
             .field("services", &self.services)
-            .field("peer", &self.peer.as_ref().map(|_| ".."))
-            .field("except", &self.except.as_ref().map(|_| ".."))
-            .field("public", &self.public)
+            .field("handling", &self.handling)
             .finish()
     }
 }
@@ -241,9 +252,7 @@ impl GrpcLayer {
             side,
             server: None,
             services: None,
-            peer: None,
-            except: None,
-            public: false,
+            handling: Handling::default(),
         }
     }
 
@@ -293,7 +302,7 @@ impl GrpcLayer {
         mut self,
         peer: impl Fn(&http::Extensions) -> Option<SocketAddr> + Send + Sync + 'static,
     ) -> Self {
-        self.peer = Some(Arc::new(peer));
+        self.handling.peer = Some(Arc::new(peer));
         self
     }
 
@@ -310,7 +319,7 @@ impl GrpcLayer {
     /// # let _ = layer;
     /// ```
     pub fn except(mut self, path: impl Fn(&str) -> bool + Send + Sync + 'static) -> Self {
-        self.except = Some(Arc::new(path));
+        self.handling.except = Some(Arc::new(path));
         self
     }
 
@@ -327,7 +336,7 @@ impl GrpcLayer {
     /// unlinked. A propagator reading headers it does not list in its `fields`
     /// (Jaeger's `uberctx-*`) leaves those. Nothing on a client.
     pub fn public_endpoint(mut self) -> Self {
-        self.public = true;
+        self.handling.public = true;
         self
     }
 }
@@ -417,13 +426,7 @@ impl<S> tower_layer::Layer<S> for HttpLayer {
             route: self.route.clone(),
             over_tls: self.over_tls,
         };
-        Traced::new(
-            inner,
-            boundary,
-            self.peer.as_ref(),
-            self.except.clone(),
-            self.public,
-        )
+        Traced::new(inner, boundary, &self.handling)
     }
 }
 
@@ -436,13 +439,7 @@ impl<S> tower_layer::Layer<S> for GrpcLayer {
             server: self.server.clone(),
             services: self.services.clone(),
         };
-        Traced::new(
-            inner,
-            boundary,
-            self.peer.as_ref(),
-            self.except.clone(),
-            self.public,
-        )
+        Traced::new(inner, boundary, &self.handling)
     }
 }
 
@@ -477,38 +474,29 @@ fn mark_served<B>(
 pub struct Traced<S> {
     inner: S,
     boundary: Boundary,
-    /// A server's finder of its requests' peers.
-    peer: Option<PeerOf>,
-    /// The requests left untraced.
-    except: Option<ExceptOf>,
-    /// A server's: its callers' contexts are not continued.
-    public: bool,
+    handling: Handling,
 }
 
 impl<S> Traced<S> {
     /// `inner` instrumented as `boundary`; a peer finder and a public endpoint are
     /// a server's only.
-    fn new(
-        inner: S,
-        boundary: Boundary,
-        peer: Option<&PeerOf>,
-        except: Option<ExceptOf>,
-        public: bool,
-    ) -> Self {
+    fn new(inner: S, boundary: Boundary, handling: &Handling) -> Self {
         let (Boundary::Http { side, .. } | Boundary::Grpc { side, .. }) = &boundary;
         let server = *side == Side::Server;
         Traced {
             inner,
             boundary,
-            peer: peer.filter(|_| server).cloned(),
-            except,
-            public: public && server,
+            handling: Handling {
+                peer: handling.peer.clone().filter(|_| server),
+                except: handling.except.clone(),
+                public: handling.public && server,
+            },
         }
     }
 
     /// Whether `request` is one the layer leaves untraced.
     fn excepts<B>(&self, request: &http::Request<B>) -> bool {
-        self.except.as_ref().is_some_and(|except| {
+        self.handling.except.as_ref().is_some_and(|except| {
             crate::panic::contained(|| except(request.uri().path())).unwrap_or(false)
         })
     }
@@ -549,6 +537,7 @@ where
         }
         // The application's: one that panics names no peer.
         if let Some(peer) = self
+            .handling
             .peer
             .as_ref()
             .and_then(|peer| crate::panic::contained(|| peer(request.extensions())).flatten())
@@ -560,7 +549,7 @@ where
         // Untraced, but told its peer and scheme, as a handler under the layer
         // may trace it (a public endpoint's, with nothing of its caller's).
         if self.excepts(&request) {
-            if self.public {
+            if self.handling.public {
                 crate::rpc::forget_callers_context(&mut request);
             }
             return TracedFuture {
@@ -574,7 +563,7 @@ where
             _ => CallKind::Future,
         };
         let mut span = match rpc.side {
-            Side::Server if self.public => {
+            Side::Server if self.handling.public => {
                 let (span, read) = SERVER.serve_public(&rpc, &mut request, call);
                 mark_served(&mut request, &span, &rpc, read);
                 span

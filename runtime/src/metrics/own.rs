@@ -62,60 +62,78 @@ pub(crate) fn observe(meter: &Meter, signal: Signal, counters: &Arc<Counters>) {
     let exporter = component(exporter_type);
 
     let observed = Arc::clone(counters);
-    let (handed_on, full) = (processor.clone(), failed(&processor, "queue_full"));
-    meter
-        .u64_observable_counter(format!("otel.sdk.processor.{word}.processed"))
-        .with_unit(unit)
-        .with_description(format!(
+    outcome_counter(
+        meter,
+        format!("otel.sdk.processor.{word}.processed"),
+        unit,
+        format!(
             "The number of {items} for which the processing has finished, either successful or failed."
-        ))
-        .with_callback(move |observer| {
-            let (given, overflowed) = observed.processed();
-            observer.observe(given, &handed_on);
-            observer.observe(overflowed, &full);
-        })
-        .build();
+        ),
+        (&processor, "queue_full"),
+        move || observed.processed(),
+    );
 
     let observed = Arc::clone(counters);
-    let in_queue = processor.clone();
-    meter
-        .i64_observable_up_down_counter(format!("otel.sdk.processor.{word}.queue.size"))
-        .with_unit(unit)
-        .with_description(format!(
+    level_counter(
+        meter,
+        format!("otel.sdk.processor.{word}.queue.size"),
+        unit,
+        format!(
             "The number of {items} in the queue of a given instance of an SDK {word} processor."
-        ))
-        .with_callback(move |observer| {
-            observer.observe(saturating_i64(observed.queued()), &in_queue);
-        })
-        .build();
-
+        ),
+        processor.clone(),
+        move || observed.queued(),
+    );
     if let Some(capacity) = counters.capacity() {
-        meter
-            .i64_observable_up_down_counter(format!("otel.sdk.processor.{word}.queue.capacity"))
-            .with_unit(unit)
-            .with_description(format!(
+        level_counter(
+            meter,
+            format!("otel.sdk.processor.{word}.queue.capacity"),
+            unit,
+            format!(
                 "The maximum number of {items} the queue of a given instance of an SDK {word} processor can hold."
-            ))
-            .with_callback(move |observer| {
-                observer.observe(saturating_i64(capacity as u64), &processor);
-            })
-            .build();
+            ),
+            processor,
+            move || capacity as u64,
+        );
     }
 
     let observed = Arc::clone(counters);
     // The exporter's error is not kept: `_OTHER`, as the conventions say where
     // none of theirs is known.
-    let lost = failed(&exporter, "_OTHER");
-    meter
-        .u64_observable_counter(format!("otel.sdk.exporter.{word}.exported"))
-        .with_unit(unit)
-        .with_description(format!(
+    outcome_counter(
+        meter,
+        format!("otel.sdk.exporter.{word}.exported"),
+        unit,
+        format!(
             "The number of {items} for which the export has finished, either successful or failed."
-        ))
+        ),
+        (&exporter, "_OTHER"),
+        move || observed.export_outcomes(),
+    );
+}
+
+/// A counter of items whose processing or export finished, named `name`: `read`
+/// gives how many did well and how many failed, the failures observed with
+/// `error.type`, both with the component's attributes.
+fn outcome_counter(
+    meter: &Meter,
+    name: String,
+    unit: &'static str,
+    description: String,
+    (component, error_type): (&[KeyValue], &'static str),
+    read: impl Fn() -> (u64, u64) + Send + Sync + 'static,
+) {
+    let succeeded = component.to_vec();
+    let mut failed = component.to_vec();
+    failed.push(KeyValue::new("error.type", error_type));
+    meter
+        .u64_observable_counter(name)
+        .with_unit(unit)
+        .with_description(description)
         .with_callback(move |observer| {
-            let (exported, failures) = observed.export_outcomes();
-            observer.observe(exported, &exporter);
-            observer.observe(failures, &lost);
+            let (done, lost) = read();
+            observer.observe(done, &succeeded);
+            observer.observe(lost, &failed);
         })
         .build();
 }
@@ -129,13 +147,22 @@ fn component(component_type: &'static str) -> Vec<KeyValue> {
     ]
 }
 
-/// `component`'s attributes with `error.type`.
-fn failed(component: &[KeyValue], error_type: &'static str) -> Vec<KeyValue> {
-    let mut attributes = component.to_vec();
-    attributes.push(KeyValue::new("error.type", error_type));
-    attributes
-}
-
-fn saturating_i64(count: u64) -> i64 {
-    i64::try_from(count).unwrap_or(i64::MAX)
+/// An up-down counter named `name` of how many items `read` says there are,
+/// with the component's `attributes`.
+fn level_counter(
+    meter: &Meter,
+    name: String,
+    unit: &'static str,
+    description: String,
+    attributes: Vec<KeyValue>,
+    read: impl Fn() -> u64 + Send + Sync + 'static,
+) {
+    meter
+        .i64_observable_up_down_counter(name)
+        .with_unit(unit)
+        .with_description(description)
+        .with_callback(move |observer| {
+            observer.observe(i64::try_from(read()).unwrap_or(i64::MAX), &attributes);
+        })
+        .build();
 }
