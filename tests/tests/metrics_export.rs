@@ -213,11 +213,21 @@ fn count(points: &[(TextAttributes, HistogramDataPoint)], pairs: &[(&str, &str)]
 /// The data points of the monotonic sum `name` in the last export, keyed by their
 /// attributes, with their integer values; and the metric itself.
 fn counter(receiver: &Receiver, name: &str) -> (Metric, Vec<(TextAttributes, i64)>) {
+    sum(receiver, name, true)
+}
+
+/// The points of the non-monotonic sum `name` in the last export, as `counter`.
+fn up_down_counter(receiver: &Receiver, name: &str) -> Vec<(TextAttributes, i64)> {
+    sum(receiver, name, false).1
+}
+
+/// The points of the sum `name` in the last export, which is `monotonic` or not.
+fn sum(receiver: &Receiver, name: &str, monotonic: bool) -> (Metric, Vec<(TextAttributes, i64)>) {
     let metric = receiver.last_metric(name);
     let Some(metric::Data::Sum(sum)) = &metric.data else {
         panic!("{name} is not a sum: {:?}", metric.data);
     };
-    assert!(sum.is_monotonic, "{name} is a counter");
+    assert_eq!(sum.is_monotonic, monotonic, "{name}");
     let points = sum
         .data_points
         .iter()
@@ -1500,24 +1510,6 @@ fn a_handler_behind_a_server_layer_leaves_the_requests_measure_to_the_layer() {
             assert_eq!(by_route(None), 3, "by the layer");
         }
     }
-}
-
-/// The points of the non-monotonic sum `name` in the last export, as `counter`.
-fn up_down_counter(receiver: &Receiver, name: &str) -> Vec<(TextAttributes, i64)> {
-    let metric = receiver.last_metric(name);
-    let Some(metric::Data::Sum(sum)) = &metric.data else {
-        panic!("{name} is not a sum: {:?}", metric.data);
-    };
-    assert!(!sum.is_monotonic, "{name} is an up-down counter");
-    sum.data_points
-        .iter()
-        .map(|point| {
-            let Some(number_data_point::Value::AsInt(value)) = point.value else {
-                panic!("{name} counts in integers: {point:?}");
-            };
-            (text_attributes(&point.attributes), value)
-        })
-        .collect()
 }
 
 #[test]
