@@ -33,10 +33,10 @@ const MAX_NAME_BYTES: usize = 256;
 const OVERFLOW_NAME: &str = "_OTHER";
 
 /// Names made at run time that stand for no one operation, but for what any peer
-/// can make: the overflow's, and a gRPC server layer's call of a method it does
-/// not know (named `grpc`, answered UNIMPLEMENTED). Their error rates are a
-/// scanner's, and never make the adaptive sampler sample them in full.
-const CATCH_ALL_NAMES: [&str; 2] = [OVERFLOW_NAME, "grpc"];
+/// can make: the overflow's, and a gRPC call of a method the server is not known
+/// to have (answered UNIMPLEMENTED). Their error rates are a scanner's, and never
+/// make the adaptive sampler sample them in full.
+const CATCH_ALL_NAMES: [&str; 2] = [OVERFLOW_NAME, crate::rpc::UNKNOWN_GRPC_METHOD_NAME];
 
 /// The counters of one operation (one span name).
 #[derive(Debug, Default)]

@@ -130,7 +130,7 @@ fn enclosing_path(nested: &'static str) -> &'static str {
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct Callsite {
-    pub(crate) meta: &'static SpanMeta,
+    meta: &'static SpanMeta,
     tracers: TracerCache,
     /// The outcome counters of the function's span name, found on first use.
     counts: OnceLock<&'static CallCounts>,
@@ -263,6 +263,9 @@ pub(crate) struct SpanStart {
     pub attributes: Vec<KeyValue>,
     /// `None` when nothing counts or measures calls.
     pub tally: Option<Tally>,
+    /// Starts a new trace: a `root` call's (a `root` server's parent is its new
+    /// trace already, or the layer it is served behind).
+    pub root: bool,
 }
 
 /// What `link = ..` accepts (borrowed, as `parent = ..`).
@@ -391,6 +394,11 @@ impl Callsite {
         self.start_named(self.meta.name, parent, call, links, record)
     }
 
+    /// Whether the annotation says `root`.
+    pub(crate) fn is_root(&self) -> bool {
+        self.meta.root
+    }
+
     /// [`Callsite::start`] with a span name chosen at run time (`in_span`).
     #[inline]
     pub(crate) fn start_named(
@@ -435,7 +443,16 @@ impl Callsite {
         // rather than through a copy read back at once (a stall, seen with `perf`).
         let tally = Tally::for_call(counts, timing);
         let proposal = self.proposal(Cow::Borrowed(name), links, Vec::new());
-        self.open(proposal, tally, parent, call, Attach::Explicit, record)
+        let root = self.meta.root;
+        self.open(
+            proposal,
+            tally,
+            parent,
+            root,
+            call,
+            Attach::Explicit,
+            record,
+        )
     }
 
     /// Opens the span of a boundary call that may be recorded: out of line and
@@ -456,20 +473,26 @@ impl Callsite {
             links,
             attributes,
             tally,
+            root,
         } = start;
         let proposal = self.proposal(name, links, attributes);
-        self.open(proposal, tally, parent, call, attach, record)
+        self.open(proposal, tally, parent, root, call, attach, record)
     }
 
     /// Opens the span `proposal` describes, for a call that keeps `tally` (whose
     /// counters the sampler sees): built once where it is returned (a value set
     /// after would take a copy of the whole `ActiveSpan`).
     #[inline(always)]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "each a part of the call the span opens for; bundled, they would be moved again"
+    )]
     fn open(
         &'static self,
         proposal: Proposed,
         mut tally: Option<Tally>,
         parent: Parent<'_>,
+        root: bool,
         call: CallKind,
         attach: Attach,
         record: &mut Record<'_>,
@@ -488,7 +511,7 @@ impl Callsite {
         // body runs in its caller's context (`parent` still), with the new
         // trace's span and hint in place of the caller's.
         let new_trace;
-        let decided_under = if self.meta.root || holds_invalid_span(&parent) {
+        let decided_under = if root || holds_invalid_span(&parent) {
             new_trace = start_new_trace(&mut parent, self.meta.sample);
             &new_trace
         } else {

@@ -549,7 +549,7 @@ impl Config {
             Ok((ours, _)) if !ours.is_empty() => (
                 ours,
                 Some(format!(
-                    "{refused}; with OTEL_SDK_DISABLED=true the others it names are installed"
+                    "{refused}; with OTEL_SDK_DISABLED=true those of them otel-traced has are installed"
                 )),
             ),
             _ => (

@@ -483,10 +483,15 @@ pub(crate) fn span_pipeline(
     counters: Arc<Counters>,
     limits: ExportLimits,
 ) -> (BoxedProcessor, Option<crate::console::HeldSpans>) {
-    counters.name_exporter(exporter_type);
     let console = (&exporter as &dyn std::any::Any)
         .downcast_ref::<crate::console::ConsoleExporter>()
         .map(|console| console.held_spans(&counters));
+    // The console's by its public path, whoever gave it.
+    counters.name_exporter(if console.is_some() {
+        CONSOLE_EXPORTER
+    } else {
+        exporter_type
+    });
     let delay = if console.is_some() {
         CONSOLE_EXPORT_DELAY
     } else {
@@ -536,7 +541,7 @@ pub(crate) fn install(
             }
             let (processor, held) = span_pipeline(
                 crate::console::ConsoleExporter::new(),
-                "otel_traced::ConsoleExporter",
+                CONSOLE_EXPORTER,
                 settings.batch,
                 Arc::clone(&counters),
                 limits,
@@ -712,6 +717,22 @@ pub fn use_global_provider() -> Result<Guard, InitError> {
     Ok(guard)
 }
 
+/// The console exporter's `otel.component.type` in the SDK's own metrics.
+const CONSOLE_EXPORTER: &str = "otel_traced::ConsoleExporter";
+
+/// Of the conventions' `otel.component.type`s of an OTLP exporter of one signal,
+/// `[over gRPC, over HTTP]`, the one of `protocol`.
+#[cfg(feature = "otlp")]
+fn otlp_exporter_type(
+    protocol: crate::config::Protocol,
+    [grpc, http]: [&'static str; 2],
+) -> &'static str {
+    match protocol {
+        crate::config::Protocol::Grpc => grpc,
+        crate::config::Protocol::HttpProtobuf => http,
+    }
+}
+
 #[cfg(feature = "otlp")]
 fn otlp_processor(
     otlp: crate::config::OtlpSettings,
@@ -719,10 +740,10 @@ fn otlp_processor(
     counters: &Arc<Counters>,
     limits: ExportLimits,
 ) -> Result<BoxedProcessor, InitError> {
-    let exporter_type = match otlp.protocol {
-        crate::config::Protocol::Grpc => "otlp_grpc_span_exporter",
-        crate::config::Protocol::HttpProtobuf => "otlp_http_span_exporter",
-    };
+    let exporter_type = otlp_exporter_type(
+        otlp.protocol,
+        ["otlp_grpc_span_exporter", "otlp_http_span_exporter"],
+    );
     let exporter = crate::otlp::exporter(otlp, batch.export_timeout)?;
     Ok(span_pipeline(exporter, exporter_type, batch, Arc::clone(counters), limits).0)
 }
@@ -756,10 +777,10 @@ fn otlp_log_processor(
     counters: &Arc<Counters>,
     limits: LogLimits,
 ) -> Result<CountedLogs, InitError> {
-    let exporter_type = match otlp.protocol {
-        crate::config::Protocol::Grpc => "otlp_grpc_log_exporter",
-        crate::config::Protocol::HttpProtobuf => "otlp_http_log_exporter",
-    };
+    let exporter_type = otlp_exporter_type(
+        otlp.protocol,
+        ["otlp_grpc_log_exporter", "otlp_http_log_exporter"],
+    );
     let exporter = crate::otlp::log_exporter(otlp, batch.export_timeout)?;
     Ok(crate::logs::batch(
         exporter,

@@ -356,19 +356,12 @@ fn exporter_error(error: &impl std::fmt::Display, settings: &OtlpSettings) -> In
 fn endpoint_refused(error: &tonic::transport::Error, settings: &OtlpSettings) -> InitError {
     exporter_error(
         &format_args!(
-            "invalid endpoint '{}': {error}{}",
+            "invalid endpoint '{}': {}",
             settings.endpoint,
-            cause_of(error)
+            crate::outcome::described_with_sources(error)
         ),
         settings,
     )
-}
-
-/// `: ` and the cause beneath a tonic error (whose own text is a summary), if any.
-fn cause_of(error: &tonic::transport::Error) -> String {
-    std::error::Error::source(error)
-        .map(|cause| format!(": {cause}"))
-        .unwrap_or_default()
 }
 
 /// A gRPC exporter builder of either signal, every setting applied explicitly.
@@ -440,8 +433,8 @@ fn grpc<B: WithExportConfig + WithTonicConfig>(
         }
         endpoint = endpoint.tls_config(tls).map_err(|error| {
             InitError::Exporter(format!(
-                "the TLS settings cannot be used: {error}{}",
-                cause_of(&error)
+                "the TLS settings cannot be used: {}",
+                crate::outcome::described_with_sources(&error)
             ))
         })?;
     }

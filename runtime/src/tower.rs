@@ -65,6 +65,24 @@ type PeerOf = Arc<dyn Fn(&http::Extensions) -> Option<SocketAddr> + Send + Sync>
 /// Tells, by their path, the requests a layer leaves untraced.
 type ExceptOf = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
+/// The doc of both layers' `public_endpoint`.
+macro_rules! public_endpoint_doc {
+    () => {
+        "A server the internet calls (an edge service, a public API): each request starts \
+         a new trace, linked to the caller's span where the request names one, and the \
+         global propagator's headers (`traceparent`, `tracestate`, `baggage`; B3's) are \
+         replaced in the request by the layer's own context once read, so that nothing \
+         behind the layer continues, trusts or forwards the caller's. Without it, a \
+         caller decides the trace its requests join, whether they are sampled, and the \
+         baggage this service's calls carry on. A `#[traced_rpc]` handler behind the \
+         layer is the layer's child as always, whatever its carrier. A request \
+         [`except`](Self::except)ed is not read: its headers are removed, and a handler \
+         tracing it starts a trace of its own, unlinked. A propagator reading headers it \
+         does not list in its `fields` (Jaeger's `uberctx-*`) leaves those. Nothing on a \
+         client."
+    };
+}
+
 /// How either layer handles the requests it serves, beside their boundary.
 #[derive(Clone, Default)]
 struct Handling {
@@ -185,18 +203,7 @@ impl HttpLayer {
         self
     }
 
-    /// A server the internet calls (an edge service, a public API): each request
-    /// starts a new trace, linked to the caller's span where the request names
-    /// one, and the global propagator's headers (`traceparent`, `tracestate`,
-    /// `baggage`; B3's) are replaced in the request by the layer's own context
-    /// once read, so that nothing behind the layer continues, trusts or forwards
-    /// the caller's. Without it, a caller decides the trace its requests join,
-    /// whether they are sampled, and the baggage this service's calls carry on. A
-    /// `#[traced_rpc]` handler behind the layer is the layer's child as always,
-    /// whatever its carrier. A request [`except`](Self::except)ed is not read: its
-    /// headers are removed, and a handler tracing it starts a trace of its own,
-    /// unlinked. A propagator reading headers it does not list in its `fields`
-    /// (Jaeger's `uberctx-*`) leaves those. Nothing on a client.
+    #[doc = public_endpoint_doc!()]
     pub fn public_endpoint(mut self) -> Self {
         self.handling.public = true;
         self
@@ -323,18 +330,7 @@ impl GrpcLayer {
         self
     }
 
-    /// A server the internet calls (an edge service, a public API): each request
-    /// starts a new trace, linked to the caller's span where the request names
-    /// one, and the global propagator's headers (`traceparent`, `tracestate`,
-    /// `baggage`; B3's) are replaced in the request by the layer's own context
-    /// once read, so that nothing behind the layer continues, trusts or forwards
-    /// the caller's. Without it, a caller decides the trace its requests join,
-    /// whether they are sampled, and the baggage this service's calls carry on. A
-    /// `#[traced_rpc]` handler behind the layer is the layer's child as always,
-    /// whatever its carrier. A request [`except`](Self::except)ed is not read: its
-    /// headers are removed, and a handler tracing it starts a trace of its own,
-    /// unlinked. A propagator reading headers it does not list in its `fields`
-    /// (Jaeger's `uberctx-*`) leaves those. Nothing on a client.
+    #[doc = public_endpoint_doc!()]
     pub fn public_endpoint(mut self) -> Self {
         self.handling.public = true;
         self
@@ -563,13 +559,9 @@ where
             _ => CallKind::Future,
         };
         let mut span = match rpc.side {
-            Side::Server if self.handling.public => {
-                let (span, read) = SERVER.serve_public(&rpc, &mut request, call);
-                mark_served(&mut request, &span, &rpc, read);
-                span
-            }
             Side::Server => {
-                let (span, read) = SERVER.serve_read(&rpc, &request, call);
+                let public = self.handling.public;
+                let (span, read) = SERVER.serve_layer(&rpc, &mut request, call, public);
                 mark_served(&mut request, &span, &rpc, read);
                 span
             }
@@ -968,7 +960,7 @@ fn relabel_an_unknown_method(span: &mut ActiveSpan, rpc: &RpcMeta, code: i32, me
     let handle = span.handle();
     handle.update_attribute(KeyValue::new("rpc.method", "_OTHER"));
     handle.record_attribute(KeyValue::new("rpc.method_original", method.to_string()));
-    handle.if_recording(|span| span.update_name("grpc"));
+    handle.if_recording(|span| span.update_name(crate::rpc::UNKNOWN_GRPC_METHOD_NAME));
 }
 
 /// A response body whose end ends the span; a gRPC status in its trailers is

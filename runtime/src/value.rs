@@ -331,8 +331,7 @@ impl ScalarValue for str {
 #[cold]
 #[inline(never)]
 fn cut_copy(text: &str, limit: usize) -> Value {
-    let end = cut_end(text, limit).unwrap_or(text.len());
-    Value::String(StringValue::from(text[..end].to_owned()))
+    Value::String(StringValue::from(text_within(text, limit).to_owned()))
 }
 
 impl ScalarValue for String {
@@ -631,40 +630,24 @@ fn cut_all_to(attributes: &mut [KeyValue], limit: usize) {
     }
 }
 
-/// A text a peer sent (a path, a user agent, an authority), as a span keeps it:
-/// cut to [`MAX_FORMATTED_CHARS`] characters (as a formatted argument is), or to
-/// the value length limit where it is shorter, before it is copied, so that a
-/// request's 400 KiB header is not held whole by every span waiting for export.
-pub(crate) fn received_text(text: &str) -> String {
-    let limit = received_limit();
-    // No more bytes than the limit: no more characters, nothing to count.
-    if text.len() <= limit {
-        return text.to_owned();
-    }
-    text_within(text, limit).to_owned()
-}
-
-/// [`received_text`] of a text made of what a peer sent (a redacted query, a
-/// URL).
-pub(crate) fn received_string(mut text: String) -> String {
-    let limit = received_limit();
-    if text.len() > limit
-        && let Some(end) = cut_end(&text, limit)
-    {
-        text.truncate(end);
-        text.shrink_to_fit();
-    }
-    text
-}
-
-fn received_limit() -> usize {
-    VALUE_LENGTH_LIMIT
+/// A text a peer sent (a path, a query, a host, a user agent), as a span takes
+/// it: its first [`MAX_FORMATTED_CHARS`] characters (as of a formatted argument),
+/// or the value length limit's where that is shorter, borrowed, so that no more
+/// is copied: a request's 400 KiB header is not held whole by every span waiting
+/// for export.
+pub(crate) fn as_received(text: &str) -> &str {
+    let limit = VALUE_LENGTH_LIMIT
         .get()
-        .map_or(MAX_FORMATTED_CHARS, |limit| limit.min(MAX_FORMATTED_CHARS))
+        .map_or(MAX_FORMATTED_CHARS, |limit| limit.min(MAX_FORMATTED_CHARS));
+    text_within(text, limit)
 }
 
 /// The first `limit` characters of `text`.
 pub(crate) fn text_within(text: &str, limit: usize) -> &str {
+    // No more bytes than the limit: no more characters, none to count.
+    if text.len() <= limit {
+        return text;
+    }
     &text[..cut_end(text, limit).unwrap_or(text.len())]
 }
 

@@ -1606,3 +1606,34 @@ fn a_handler_reading_headers_alone_behind_a_public_endpoint_continues_the_layer(
         layer.span_context.trace_id()
     );
 }
+
+/// A public endpoint's annotated handler.
+#[traced_rpc(http, route = "/users/{id}", root, code = false)]
+fn get_user_publicly(request: http::Request<String>) -> http::Response<String> {
+    user_response(request.uri().path())
+}
+
+#[test]
+fn a_root_handler_behind_a_server_layer_is_still_the_layers_child() {
+    for public in [false, true] {
+        let mut layer = HttpLayer::server().route(|_| Some("/users/{id}".to_owned()));
+        if public {
+            layer = layer.public_endpoint();
+        }
+        let captured = capture(|| {
+            through_layer(
+                layer.layer(Handles(get_user_publicly)),
+                request("GET", "/users/7"),
+            )
+        });
+        let [handler, layer] = captured.spans() else {
+            panic!("{}", captured.tree());
+        };
+        assert_eq!(
+            handler.parent_span_id,
+            layer.span_context.span_id(),
+            "public {public}"
+        );
+        assert!(handler.links.is_empty(), "public {public}");
+    }
+}

@@ -647,7 +647,7 @@ fn a_disabled_sdk_says_it_installs_the_default_propagators_over_a_refused_value(
         (
             vec![Propagator::B3Multi],
             Some(
-                "OTEL_PROPAGATORS=\"b3multi,xray\" is not valid: it accepts a comma-separated list of tracecontext, baggage, b3, b3multi and none; jaeger, xray and ottrace are not built in: leave them out here and set a propagator holding them as the global one after init() (boundaries use the global propagator), or install your own provider and propagator and call use_global_provider(); with OTEL_SDK_DISABLED=true the others it names are installed"
+                "OTEL_PROPAGATORS=\"b3multi,xray\" is not valid: it accepts a comma-separated list of tracecontext, baggage, b3, b3multi and none; jaeger, xray and ottrace are not built in: leave them out here and set a propagator holding them as the global one after init() (boundaries use the global propagator), or install your own provider and propagator and call use_global_provider(); with OTEL_SDK_DISABLED=true those of them otel-traced has are installed"
                     .to_owned()
             )
         ),

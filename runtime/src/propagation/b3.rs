@@ -20,7 +20,8 @@
 //!   sampling state (a decision deferred) the caller's span is read as not
 //!   sampled, as the Java propagator reads it, and calls go on with `0` (Go's
 //!   sends the deferral on). Read after W3C Trace Context, B3's span wins; of
-//!   the same trace, the W3C `tracestate` and random flag stay.
+//!   the same trace, the W3C `tracestate` and random flag stay, and its sampling
+//!   decides where B3 has none.
 //! - Inject: the span's ids and its sampling state (`d` for a debug trace), never
 //!   `X-B3-ParentSpanId` (the specification: a span's id is never shared by both
 //!   sides of a call). Header names are written in lowercase, as HTTP/2 has
@@ -154,7 +155,11 @@ impl TextMapPropagator for B3Propagator {
         let mut trace_state = TraceState::NONE;
         if earlier.is_valid() && earlier.trace_id() == trace_id {
             trace_state = earlier.trace_state().clone();
-            flags = flags | (earlier.trace_flags() & RANDOM_FLAG);
+            // A decision B3 left open is the W3C header's.
+            flags = match state {
+                State::Deferred => earlier.trace_flags(),
+                _ => flags | (earlier.trace_flags() & RANDOM_FLAG),
+            };
         }
         let span_context = SpanContext::new(trace_id, span_id, flags, true, trace_state);
         let continued = context.with_remote_span_context(span_context);
@@ -243,18 +248,14 @@ fn multiple_headers(extractor: &dyn Extractor) -> Option<Caller> {
 
 /// The one value of a header, trimmed; `None` when it is absent or given twice.
 fn only_value<'a>(extractor: &'a dyn Extractor, name: &str) -> Option<&'a str> {
-    let values = extractor.get_all(name)?;
-    let [value] = values[..] else {
-        return None;
-    };
-    Some(value.trim_matches([' ', '\t']))
+    super::one_value(extractor.get_all(name)?)
 }
 
 /// `Some(None)` for an absent header, `None` for one given twice.
 fn optional_value<'a>(extractor: &'a dyn Extractor, name: &str) -> Option<Option<&'a str>> {
     match extractor.get_all(name) {
         None => Some(None),
-        Some(_) => only_value(extractor, name).map(Some),
+        Some(values) => super::one_value(values).map(Some),
     }
 }
 

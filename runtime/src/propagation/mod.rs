@@ -53,6 +53,16 @@ static DEFAULT: LazyLock<TextMapCompositePropagator> = LazyLock::new(|| {
     ])
 });
 
+/// The one value of a header given as `values`, without the spaces and tabs around
+/// it (optional white space, as HTTP has it); `None` for a header given twice,
+/// which a propagator reads as invalid.
+fn one_value(values: Vec<&str>) -> Option<&str> {
+    let [value] = values[..] else {
+        return None;
+    };
+    Some(value.trim_matches([' ', '\t']))
+}
+
 /// Records that `init()` installed the global propagator.
 pub(crate) fn mark_configured() {
     CONFIGURED.store(true, Ordering::Release);

@@ -139,11 +139,9 @@ impl TextMapPropagator for TraceContextPropagator {
 
 /// The remote span context of a valid, single `traceparent`.
 fn extract(extractor: &dyn Extractor) -> Option<SpanContext> {
-    let values = extractor.get_all(TRACEPARENT)?;
-    let [value] = values[..] else {
-        return None; // absent, or duplicated: invalid
-    };
-    let (trace_id, span_id, flags) = traceparent(value.trim_matches([' ', '\t']))?;
+    // Absent, or duplicated: invalid.
+    let value = super::one_value(extractor.get_all(TRACEPARENT)?)?;
+    let (trace_id, span_id, flags) = traceparent(value)?;
     Some(SpanContext::new(
         trace_id,
         span_id,

@@ -26,9 +26,14 @@ use grpc_http::status_in_trailers;
 pub(crate) use grpc_http::{
     GRPC_UNIMPLEMENTED, grpc_status, status_of_response, status_without_grpc_status,
 };
-#[doc(hidden)]
 #[cfg(feature = "http")]
 pub(crate) use open::forget_callers_context;
+
+/// The span name of a gRPC call of a method the server is not known to have (a
+/// path that names none; with `GrpcLayer::serving`, another service's): the RPC
+/// system's name, as the conventions say.
+pub(crate) const UNKNOWN_GRPC_METHOD_NAME: &str = "grpc";
+#[doc(hidden)]
 pub use open::{creation_link, pass_message};
 #[cfg(feature = "http")]
 pub(crate) use reply::GRPC_UNKNOWN;

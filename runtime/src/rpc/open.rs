@@ -11,7 +11,6 @@ use crate::propagation::{
 };
 use crate::span::{ActiveSpan, Attributes};
 use crate::tally::Tally;
-use crate::value::{received_string, received_text};
 use opentelemetry::baggage::BaggageExt as _;
 use opentelemetry::trace::{Link, SpanContext, TraceContextExt as _, TraceId};
 use opentelemetry::{Context, KeyValue, Value};
@@ -82,63 +81,50 @@ impl Callsite {
         };
         let extracted = extract(&current, carrier);
         let record = &mut record_once(record);
-        if self.meta.root {
-            let (root, caller) = public_root(extracted);
-            let links = || links().into_iter().chain(caller).collect();
-            return self.serve_extracted(rpc, carrier, &current, root, call, links, record);
-        }
-        self.serve_extracted(rpc, carrier, &current, extracted, call, links, record)
+        let public = self.is_root();
+        self.serve_extracted(
+            rpc, carrier, &current, extracted, public, call, links, record,
+        )
     }
 
-    /// [`Callsite::serve`] for a server layer, with the span context the request's
-    /// headers gave, for the layer's mark on the request (`ServedUnder`).
+    /// [`Callsite::serve`] for a server layer, with the span context a handler
+    /// behind it reads from the request's headers, for the layer's mark on the
+    /// request (`ServedUnder`). A public endpoint's layer (`public`) starts a new
+    /// trace ([`public_root`]) and puts its own context in place of the caller's
+    /// headers: what a handler reads then.
     #[cfg(feature = "http")]
-    pub(crate) fn serve_read<C: Extract + ?Sized>(
+    pub(crate) fn serve_layer<C: Extract + Inject + ?Sized>(
         &'static self,
         rpc: &RpcMeta,
-        carrier: &C,
+        carrier: &mut C,
         call: CallKind,
+        public: bool,
     ) -> (ActiveSpan, SpanContext) {
         let Some(current) = crate::thread_exit::current() else {
+            if public {
+                forget_callers_context(carrier);
+            }
             return (ActiveSpan::disabled(), SpanContext::empty_context());
         };
         let extracted = extract(&current, carrier);
         let read = extracted.span().span_context().clone();
+        let record = &mut |_: &mut Attributes<'_>| {};
         let span = self.serve_extracted(
             rpc,
             carrier,
             &current,
             extracted,
+            public,
             call,
             Vec::new,
-            &mut |_| {},
+            record,
         );
-        (span, read)
-    }
-
-    /// [`Callsite::serve`] for a server layer in front of a public endpoint: a new
-    /// trace, linked to the caller's span where the request names one, and none of
-    /// the caller's baggage (an untrusted caller's context is not continued). The
-    /// caller's headers are replaced by the layer's own context, which a handler
-    /// reading them continues; returned as a handler reads it back, for the
-    /// layer's mark on the request (`ServedUnder`).
-    #[cfg(feature = "http")]
-    pub(crate) fn serve_public<C: Extract + Inject + ?Sized>(
-        &'static self,
-        rpc: &RpcMeta,
-        carrier: &mut C,
-        call: CallKind,
-    ) -> (ActiveSpan, SpanContext) {
-        let Some(current) = crate::thread_exit::current() else {
-            forget_callers_context(carrier);
-            return (ActiveSpan::disabled(), SpanContext::empty_context());
-        };
-        let (root, caller) = public_root(extract(&current, carrier));
-        let links = || caller.into_iter().collect();
-        let span = self.serve_extracted(rpc, carrier, &current, root, call, links, &mut |_| {});
-        forget_callers_context(carrier);
-        if let Some(context) = span.body_context() {
-            inject(context, &mut AsInjector(carrier));
+        if !public {
+            return (span, read);
+        }
+        match span.body_context() {
+            Some(ours) => inject(ours, &mut AsInjector(carrier), Replacing::All),
+            None => forget_callers_context(carrier),
         }
         let read = extract(&current, carrier).span().span_context().clone();
         (span, read)
@@ -154,10 +140,12 @@ impl Callsite {
         carrier: &C,
         current: &Context,
         extracted: Context,
+        public: bool,
         call: CallKind,
         links: impl FnOnce() -> Vec<Link>,
         record: &mut Record<'_>,
     ) -> ActiveSpan {
+        let mut caller = None;
         let (parent, measured) = match crate::panic::contained(|| carrier.served_under()).flatten()
         {
             // The layer measures the request (its duration ends with the response
@@ -171,6 +159,13 @@ impl Callsite {
                     Measured::Here
                 },
             ),
+            // Nothing of the caller's but a link (a handler behind a layer is the
+            // layer's child, as always).
+            _ if public => {
+                let root;
+                (root, caller) = public_root(extracted);
+                (root, Measured::Here)
+            }
             _ => (extracted, Measured::Here),
         };
         let parent = crate::route::CaptureRoute::joined(parent);
@@ -178,7 +173,9 @@ impl Callsite {
             return ActiveSpan::passthrough(parent);
         }
         let target = target_of(|| carrier.target());
-        let start = self.boundary_start(rpc, &target, None, links(), measured);
+        let mut links = links();
+        links.extend(caller);
+        let start = self.boundary_start(rpc, &target, None, links, measured);
         self.start_under(start, parent, call, record)
     }
 
@@ -331,6 +328,7 @@ impl Callsite {
             links,
             attributes,
             tally,
+            root: self.is_root() && rpc.side != Side::Server,
         }
     }
 }
@@ -386,13 +384,7 @@ fn consumed_contexts<C: Extract + ?Sized>(carrier: &C) -> Option<(Context, Conte
 /// reads headers it does not list (Jaeger's `uberctx-*` baggage) leaves those.
 #[cfg(feature = "http")]
 pub(crate) fn forget_callers_context<C: Inject + ?Sized>(carrier: &mut C) {
-    crate::panic::contained(|| {
-        with_propagator(|propagator| {
-            for field in propagator.fields() {
-                carrier.remove(field);
-            }
-        });
-    });
+    inject(&Context::new(), &mut AsInjector(carrier), Replacing::All);
 }
 
 /// What a public endpoint's server span starts under, of the context `extracted`
@@ -427,12 +419,12 @@ impl ActiveSpan {
         match self.body_context() {
             Some(context) => {
                 crate::console::note_sent(context.span().span_context());
-                inject(context, &mut injector);
+                inject(context, &mut injector, Replacing::Own);
             }
             None => {
                 // Written from a clone: the carrier's code runs meanwhile.
                 if let Some(current) = crate::thread_exit::current() {
-                    inject(&current, &mut injector);
+                    inject(&current, &mut injector, Replacing::Own);
                 }
             }
         }
@@ -465,9 +457,19 @@ impl ActiveSpan {
             None => crate::thread_exit::current().and_then(|current| under_the_messages(&current)),
         };
         if let Some(baggage) = baggage {
-            inject(&baggage, &mut AsInjector(carrier));
+            inject(&baggage, &mut AsInjector(carrier), Replacing::Own);
         }
     }
+}
+
+/// Which of a carrier's fields [`inject`] replaces.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Replacing {
+    /// Those `context` has its own of (below).
+    Own,
+    /// All of them, whatever `context` holds: a public endpoint's request, of
+    /// which nothing of an untrusted caller's goes on.
+    All,
 }
 
 /// Writes `context` with the global propagator. A context with a span replaces
@@ -480,17 +482,22 @@ impl ActiveSpan {
 /// whatever the application put there. A carrier whose writing
 /// panics (the application's `Inject`, on a header it did not expect) is left as
 /// far as it got: the call goes on, as it would have run uninstrumented.
-fn inject<C: Inject + ?Sized>(context: &Context, injector: &mut AsInjector<'_, C>) {
+fn inject<C: Inject + ?Sized>(
+    context: &Context,
+    injector: &mut AsInjector<'_, C>,
+    replacing: Replacing,
+) {
     crate::panic::contained(|| {
         with_propagator(|propagator| {
             let replaces_span = context.span().span_context().is_valid();
             let replaces_baggage = context.get::<crate::baggage::KeysLeftOut>().is_some();
             for field in propagator.fields() {
-                let replaced = if field.eq_ignore_ascii_case("baggage") {
-                    replaces_baggage
-                } else {
-                    replaces_span
-                };
+                let replaced = replacing == Replacing::All
+                    || if field.eq_ignore_ascii_case("baggage") {
+                        replaces_baggage
+                    } else {
+                        replaces_span
+                    };
                 if replaced {
                     injector.0.remove(field);
                 }
@@ -503,7 +510,18 @@ fn inject<C: Inject + ?Sized>(context: &Context, injector: &mut AsInjector<'_, C
 /// What a carrier knows of its request, nothing where the application's
 /// `target()` panics (the call goes on, as it would have run uninstrumented).
 fn target_of<'a>(target: impl FnOnce() -> RequestTarget<'a>) -> RequestTarget<'a> {
-    crate::panic::contained(target).unwrap_or_default()
+    let target = crate::panic::contained(target).unwrap_or_default();
+    let cut = |text: Option<&'a str>| text.map(crate::value::as_received);
+    RequestTarget {
+        method: cut(target.method),
+        authority: cut(target.authority),
+        path: cut(target.path),
+        query: cut(target.query),
+        user_agent: cut(target.user_agent),
+        forwarded_for: cut(target.forwarded_for),
+        forwarded_host: cut(target.forwarded_host),
+        ..target
+    }
 }
 
 /// The context a server continues: what the global propagator finds in `carrier`
@@ -527,7 +545,9 @@ pub(crate) fn extract<C: Extract + ?Sized>(current: &Context, carrier: &C) -> Co
 pub(crate) fn span_name(rpc: &RpcMeta, target: &RequestTarget<'_>) -> Cow<'static, str> {
     match &rpc.protocol {
         // A method the layer cannot name: the system's name (conventions v1.44).
-        Protocol::Grpc { method } if method == "_OTHER" => Cow::Borrowed("grpc"),
+        Protocol::Grpc { method } if method == "_OTHER" => {
+            Cow::Borrowed(super::UNKNOWN_GRPC_METHOD_NAME)
+        }
         // Borrowed from the call site's `static` for the attribute: no copy.
         Protocol::Grpc { method } => method.clone(),
         Protocol::Messaging { name, .. } => name.clone(),
@@ -601,10 +621,7 @@ pub(crate) fn attributes(
                 && let Some(path) = target.path
             {
                 let original = path.strip_prefix('/').unwrap_or(path);
-                attributes.push(KeyValue::new(
-                    "rpc.method_original",
-                    received_text(original),
-                ));
+                attributes.push(KeyValue::new("rpc.method_original", original.to_owned()));
             }
             if emits_legacy_rpc() {
                 attributes.push(KeyValue::new("rpc.system", "grpc"));
@@ -640,13 +657,13 @@ pub(crate) fn attributes(
                     }
                     // None in a `CONNECT`'s authority-form target (`shop.example:443`).
                     if let Some(path) = target.path.filter(|path| !path.is_empty()) {
-                        attributes.push(KeyValue::new("url.path", received_text(path)));
+                        attributes.push(KeyValue::new("url.path", path.to_owned()));
                     }
                     // Conditionally required: when the request had one.
                     if let Some(query) = target.query {
                         let mut redacted = String::with_capacity(query.len());
                         crate::redact::push_redacted_query(&mut redacted, query);
-                        attributes.push(KeyValue::new("url.query", received_string(redacted)));
+                        attributes.push(KeyValue::new("url.query", redacted));
                     }
                     // Required: `http` when nothing says (an HTTP/1.1 request
                     // names no scheme).
@@ -666,7 +683,7 @@ pub(crate) fn attributes(
                     // `client.port` is opt-in in the HTTP conventions.
                     push_peer_and_client(&mut attributes, target, ClientPort::Left);
                     if let Some(agent) = target.user_agent {
-                        attributes.push(KeyValue::new("user_agent.original", received_text(agent)));
+                        attributes.push(KeyValue::new("user_agent.original", agent.to_owned()));
                     }
                 }
                 Side::Client => {
@@ -677,7 +694,7 @@ pub(crate) fn attributes(
                     let named = url.is_some() && target.scheme.is_some_and(is_web);
                     let server = server.filter(|_| !named);
                     if let Some(url) = url {
-                        attributes.push(KeyValue::new("url.full", received_string(url)));
+                        attributes.push(KeyValue::new("url.full", url));
                     }
                     if let Some((address, port)) = server_host_port(server, target) {
                         push_server(&mut attributes, address, port);
@@ -726,7 +743,7 @@ fn push_method(attributes: &mut Vec<KeyValue>, method: Option<&str>) {
             if let Some(original) = original {
                 attributes.push(KeyValue::new(
                     "http.request.method_original",
-                    received_text(original),
+                    original.to_owned(),
                 ));
             }
         }
@@ -759,7 +776,7 @@ fn push_peer_and_client(
     });
     match (target.forwarded_for, peer) {
         (Some(client), _) => {
-            attributes.push(KeyValue::new("client.address", received_text(client)));
+            attributes.push(KeyValue::new("client.address", client.to_owned()));
         }
         (None, Some((address, peer_port))) if !target.forwarded => {
             attributes.push(KeyValue::new("client.address", address));
@@ -772,7 +789,7 @@ fn push_peer_and_client(
 }
 
 fn push_server(attributes: &mut Vec<KeyValue>, address: &str, port: Option<u16>) {
-    attributes.push(KeyValue::new("server.address", received_text(address)));
+    attributes.push(KeyValue::new("server.address", address.to_owned()));
     if let Some(port) = port {
         attributes.push(KeyValue::new("server.port", i64::from(port)));
     }

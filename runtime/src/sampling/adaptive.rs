@@ -164,8 +164,8 @@ impl AdaptiveSampler {
 
     /// Whether the operation is sampled in full: its error rate over the interval
     /// is above the threshold now, or was within the cool-down. Never one that
-    /// stands for what any peer can make (a scanner's made-up gRPC methods,
-    /// answered UNIMPLEMENTED; the names past the registry's bound).
+    /// stands for what any peer can make (gRPC calls of methods a server is not
+    /// known to have; the names past the registry's bound).
     #[inline]
     fn raised(&self, counts: &CallCounts, now: u64) -> bool {
         if counts.catch_all {

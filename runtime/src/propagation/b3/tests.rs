@@ -310,3 +310,18 @@ fn read_after_w3c_of_the_same_trace_its_tracestate_and_random_flag_stay() {
         "another trace's: nothing"
     );
 }
+
+#[test]
+fn read_after_w3c_of_the_same_trace_with_no_sampling_state_w3c_decides() {
+    let w3c = Context::new().with_remote_span_context(SpanContext::new(
+        TraceId::from_hex(TRACE_ID).unwrap(),
+        SpanId::from_hex(PARENT_ID).unwrap(),
+        TraceFlags::SAMPLED,
+        true,
+        TraceState::NONE,
+    ));
+    let multiple = [("x-b3-traceid", TRACE_ID), ("x-b3-spanid", SPAN_ID)];
+    let read = B3Propagator::new().extract_with_context(&w3c, &Headers(multiple.to_vec()));
+    assert!(read.span().span_context().is_sampled());
+    assert_eq!(read.span().span_context().span_id().to_string(), SPAN_ID);
+}
