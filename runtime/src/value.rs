@@ -636,10 +636,25 @@ fn cut_all_to(attributes: &mut [KeyValue], limit: usize) {
 /// is copied: a request's 400 KiB header is not held whole by every span waiting
 /// for export.
 pub(crate) fn as_received(text: &str) -> &str {
-    let limit = VALUE_LENGTH_LIMIT
+    text_within(text, received_limit())
+}
+
+/// [`as_received`] of a text made of what a peer sent (a redacted query, a URL),
+/// cut where it is made whole: a URL cut before its user information was
+/// redacted would show it.
+pub(crate) fn received(mut text: String) -> String {
+    let kept = as_received(&text).len();
+    if kept < text.len() {
+        text.truncate(kept);
+        text.shrink_to_fit();
+    }
+    text
+}
+
+fn received_limit() -> usize {
+    VALUE_LENGTH_LIMIT
         .get()
-        .map_or(MAX_FORMATTED_CHARS, |limit| limit.min(MAX_FORMATTED_CHARS));
-    text_within(text, limit)
+        .map_or(MAX_FORMATTED_CHARS, |limit| limit.min(MAX_FORMATTED_CHARS))
 }
 
 /// The first `limit` characters of `text`.

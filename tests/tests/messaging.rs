@@ -181,6 +181,18 @@ fn process_batch(messages: &[Message]) -> usize {
     inventory(messages.len())
 }
 
+/// A batch processed in a trace of its own, whatever span is current.
+#[traced_rpc(messaging, process, system = "kafka", destination = "orders", batch = messages, root)]
+fn process_batch_apart(messages: &[Message]) -> usize {
+    messages.len()
+}
+
+/// A poll loop's span, around the processing of what it polled.
+#[traced]
+fn poll_loop(messages: &[Message]) -> usize {
+    process_batch_apart(messages)
+}
+
 #[traced_rpc(messaging, receive, system = "kafka", destination = "orders", batch = messages)]
 fn receive_batch(messages: &[Message]) -> usize {
     messages.len()
@@ -562,6 +574,23 @@ fn a_batch_send_of_created_messages_only_is_a_client_span_that_changes_none() {
         .collect();
     assert_eq!(linked_to(send), created);
     assert_eq!(messages.iter().map(carried).collect::<Vec<_>>(), before);
+}
+
+#[test]
+fn a_root_batch_process_starts_a_trace_of_its_own_under_a_current_span() {
+    let queue = Queue::default();
+    let sender = capture(|| place_order(&queue, "a bed"));
+    let batch = queue.lock().unwrap().clone();
+    let captured = capture(|| poll_loop(&batch));
+    let spans = captured.spans();
+    let (process, poll) = (find(spans, "process orders"), find(spans, "poll_loop"));
+    assert_eq!(process.parent_span_id, SpanId::INVALID, "a root");
+    assert_ne!(
+        process.span_context.trace_id(),
+        poll.span_context.trace_id()
+    );
+    let sent = ids(&find(sender.spans(), "send orders").span_context);
+    assert_eq!(linked_to(process), [sent]);
 }
 
 #[test]

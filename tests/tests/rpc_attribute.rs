@@ -1800,3 +1800,29 @@ fn what_a_peer_sends_is_kept_within_the_formatted_values_limit() {
         assert_eq!(value.as_str().chars().count(), KEPT, "{key}");
     }
 }
+
+#[test]
+fn a_long_url_is_cut_after_its_credentials_were_redacted_and_its_port_read() {
+    let long = |c: char| std::iter::repeat_n(c, 5_000).collect::<String>();
+    let request = http::Request::get(format!(
+        "https://user:{}@shop.example.com:8443/{}?token={}",
+        long('p'),
+        long('a'),
+        long('t')
+    ))
+    .body(())
+    .unwrap();
+    let captured = capture(|| fetch_user(request));
+    let span = &captured.spans()[0];
+    let full = attribute(span, "url.full").expect("url.full").as_str();
+    assert_eq!(full.chars().count(), 4096);
+    assert!(
+        full.starts_with("https://REDACTED:REDACTED@shop.example.com:8443/aaa"),
+        "{full}"
+    );
+    assert_eq!(
+        attribute(span, "server.address"),
+        Some(&string("shop.example.com"))
+    );
+    assert_eq!(attribute(span, "server.port"), Some(&Value::I64(8443)));
+}

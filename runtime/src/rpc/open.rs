@@ -11,6 +11,7 @@ use crate::propagation::{
 };
 use crate::span::{ActiveSpan, Attributes};
 use crate::tally::Tally;
+use crate::value::{as_received, received};
 use opentelemetry::baggage::BaggageExt as _;
 use opentelemetry::trace::{Link, SpanContext, TraceContextExt as _, TraceId};
 use opentelemetry::{Context, KeyValue, Value};
@@ -65,7 +66,8 @@ impl Callsite {
     /// ([`under_server_layer`]). Without a destination the extracted context is
     /// still current in the body, so the trace passes through untraced services.
     /// A `root` server (a public endpoint's) starts a new trace instead, linked to
-    /// the caller's span, without the caller's baggage ([`public_root`]).
+    /// the caller's span, without the caller's baggage ([`public_root`]), unless a
+    /// server layer served the request: the layer's child then, as every handler.
     pub fn serve<C: Extract + ?Sized>(
         &'static self,
         rpc: &RpcMeta,
@@ -200,7 +202,10 @@ impl Callsite {
             return ActiveSpan::disabled();
         }
         let target = target_of(|| carrier.target());
-        let start = self.boundary_start(rpc, &target, server, links(), Measured::Here);
+        let start = SpanStart {
+            root: self.is_root(),
+            ..self.boundary_start(rpc, &target, server, links(), Measured::Here)
+        };
         let record = &mut record_once(record);
         self.start_enabled(start, parent, call, Attach::Explicit, record)
     }
@@ -269,13 +274,16 @@ impl Callsite {
         // rather than by the SDK, which would keep the room of all.
         let mut links = links();
         let cut = super::batch::cut_to_link_limit(&mut links, super::LINK_COUNT_LIMIT.get());
-        let start = self.boundary_start(
-            rpc,
-            &RequestTarget::default(),
-            server,
-            links,
-            Measured::Here,
-        );
+        let start = SpanStart {
+            root: self.is_root(),
+            ..self.boundary_start(
+                rpc,
+                &RequestTarget::default(),
+                server,
+                links,
+                Measured::Here,
+            )
+        };
         let record = &mut record_once(record);
         let mut span = self.start_enabled(start, parent, call, Attach::Explicit, record);
         span.add_cut_links(cut);
@@ -328,7 +336,9 @@ impl Callsite {
             links,
             attributes,
             tally,
-            root: self.is_root() && rpc.side != Side::Server,
+            // A server's or a single message's parent is decided before: its
+            // request's, or its new trace ([`public_root`]).
+            root: false,
         }
     }
 }
@@ -511,15 +521,12 @@ fn inject<C: Inject + ?Sized>(
 /// `target()` panics (the call goes on, as it would have run uninstrumented).
 fn target_of<'a>(target: impl FnOnce() -> RequestTarget<'a>) -> RequestTarget<'a> {
     let target = crate::panic::contained(target).unwrap_or_default();
-    let cut = |text: Option<&'a str>| text.map(crate::value::as_received);
+    // The texts recorded as they are, cut here; the others are parsed or put
+    // together first (a host and its port, a URL to redact), and cut as recorded.
+    let cut = |text: Option<&'a str>| text.map(as_received);
     RequestTarget {
-        method: cut(target.method),
-        authority: cut(target.authority),
-        path: cut(target.path),
-        query: cut(target.query),
         user_agent: cut(target.user_agent),
         forwarded_for: cut(target.forwarded_for),
-        forwarded_host: cut(target.forwarded_host),
         ..target
     }
 }
@@ -621,7 +628,8 @@ pub(crate) fn attributes(
                 && let Some(path) = target.path
             {
                 let original = path.strip_prefix('/').unwrap_or(path);
-                attributes.push(KeyValue::new("rpc.method_original", original.to_owned()));
+                let original = as_received(original).to_owned();
+                attributes.push(KeyValue::new("rpc.method_original", original));
             }
             if emits_legacy_rpc() {
                 attributes.push(KeyValue::new("rpc.system", "grpc"));
@@ -657,13 +665,14 @@ pub(crate) fn attributes(
                     }
                     // None in a `CONNECT`'s authority-form target (`shop.example:443`).
                     if let Some(path) = target.path.filter(|path| !path.is_empty()) {
-                        attributes.push(KeyValue::new("url.path", path.to_owned()));
+                        let path = as_received(path).to_owned();
+                        attributes.push(KeyValue::new("url.path", path));
                     }
                     // Conditionally required: when the request had one.
                     if let Some(query) = target.query {
                         let mut redacted = String::with_capacity(query.len());
                         crate::redact::push_redacted_query(&mut redacted, query);
-                        attributes.push(KeyValue::new("url.query", redacted));
+                        attributes.push(KeyValue::new("url.query", received(redacted)));
                     }
                     // Required: `http` when nothing says (an HTTP/1.1 request
                     // names no scheme).
@@ -694,7 +703,7 @@ pub(crate) fn attributes(
                     let named = url.is_some() && target.scheme.is_some_and(is_web);
                     let server = server.filter(|_| !named);
                     if let Some(url) = url {
-                        attributes.push(KeyValue::new("url.full", url));
+                        attributes.push(KeyValue::new("url.full", received(url)));
                     }
                     if let Some((address, port)) = server_host_port(server, target) {
                         push_server(&mut attributes, address, port);
@@ -743,7 +752,7 @@ fn push_method(attributes: &mut Vec<KeyValue>, method: Option<&str>) {
             if let Some(original) = original {
                 attributes.push(KeyValue::new(
                     "http.request.method_original",
-                    original.to_owned(),
+                    as_received(original).to_owned(),
                 ));
             }
         }
@@ -789,7 +798,8 @@ fn push_peer_and_client(
 }
 
 fn push_server(attributes: &mut Vec<KeyValue>, address: &str, port: Option<u16>) {
-    attributes.push(KeyValue::new("server.address", address.to_owned()));
+    let address = as_received(address).to_owned();
+    attributes.push(KeyValue::new("server.address", address));
     if let Some(port) = port {
         attributes.push(KeyValue::new("server.port", i64::from(port)));
     }
