@@ -1783,7 +1783,7 @@ fn what_a_peer_sends_is_kept_within_the_formatted_values_limit() {
         .uri(format!("/{}?q={}", long('p'), long('q')))
         .header("user-agent", long('u'))
         .header("x-forwarded-for", long('f'))
-        .header("host", format!("{}.example", long('h')))
+        .header("host", format!("{}.example:8080", long('h')))
         .body(())
         .unwrap();
     let captured = capture(|| serve_the_internet(request));
@@ -1799,6 +1799,11 @@ fn what_a_peer_sends_is_kept_within_the_formatted_values_limit() {
         let value = attribute(span, key).unwrap_or_else(|| panic!("{key}: {span:?}"));
         assert_eq!(value.as_str().chars().count(), KEPT, "{key}");
     }
+    assert_eq!(
+        attribute(span, "server.port"),
+        Some(&Value::I64(8080)),
+        "read before the host was cut"
+    );
 }
 
 #[test]

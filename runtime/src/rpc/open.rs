@@ -798,8 +798,11 @@ fn push_peer_and_client(
 }
 
 fn push_server(attributes: &mut Vec<KeyValue>, address: &str, port: Option<u16>) {
-    let address = as_received(address).to_owned();
-    attributes.push(KeyValue::new("server.address", address));
+    // At most what a formatted value holds (a peer's host may be long), but not
+    // to the span's value length limit: the metrics of clients and brokers carry
+    // it, an application's `server = ..` too, which the span limit does not cut.
+    let address = crate::value::text_within(address, crate::value::MAX_FORMATTED_CHARS);
+    attributes.push(KeyValue::new("server.address", address.to_owned()));
     if let Some(port) = port {
         attributes.push(KeyValue::new("server.port", i64::from(port)));
     }
