@@ -232,10 +232,14 @@ fn multiple_headers(extractor: &dyn Extractor) -> Option<Caller> {
         State::Debug
     } else {
         // `true` and `false` are what some early implementations sent.
-        match sampled.map(str::to_ascii_lowercase).as_deref() {
+        match sampled {
             None => State::Deferred,
-            Some("1" | "true") => State::Sampled,
-            Some("0" | "false") => State::NotSampled,
+            Some(sampled) if sampled == "1" || sampled.eq_ignore_ascii_case("true") => {
+                State::Sampled
+            }
+            Some(sampled) if sampled == "0" || sampled.eq_ignore_ascii_case("false") => {
+                State::NotSampled
+            }
             Some(_) => return None,
         }
     };
