@@ -1601,3 +1601,50 @@ fn the_sdks_own_metrics_say_what_each_pipeline_processed_exported_and_lost() {
         "{logs_exported:?}"
     );
 }
+
+#[test]
+fn the_sdks_own_metrics_count_what_a_full_queue_dropped() {
+    let _turn = turn();
+    let receiver = Receiver::start(Transport::Grpc);
+    // A slow collector and a queue of 4: most of a burst has nowhere to wait.
+    receiver.set_behaviour(otel_traced_tests::receiver::Behaviour::Slow(
+        std::time::Duration::from_millis(200),
+    ));
+    let guard = install(
+        &receiver,
+        "grpc",
+        &[
+            ("OTEL_BSP_MAX_QUEUE_SIZE", "4"),
+            ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "4"),
+        ],
+    );
+    for _ in 0..200 {
+        unmeasured();
+    }
+    // Dropped ones are lost: the flush says so, and counts them exactly.
+    let lost = guard
+        .force_flush()
+        .expect_err("a full queue dropped spans")
+        .dropped_spans();
+    assert!(lost > 0);
+    let _ = guard.shutdown();
+    let (_, processed) = counter(&receiver, "otel.sdk.processor.span.processed");
+    let value = |error: Option<&str>| {
+        let mut pairs = vec![
+            ("otel.component.type", "batching_span_processor"),
+            ("otel.component.name", "batching_span_processor/0"),
+        ];
+        pairs.extend(error.map(|error| ("error.type", error)));
+        let wanted = text_pairs(&pairs);
+        processed
+            .iter()
+            .find(|(attributes, _)| *attributes == wanted)
+            .map_or(0, |(_, value)| *value)
+    };
+    assert_eq!(value(Some("queue_full")), lost as i64, "{processed:?}");
+    assert_eq!(
+        value(None) + value(Some("queue_full")),
+        200,
+        "every span processed one way or the other: {processed:?}"
+    );
+}
