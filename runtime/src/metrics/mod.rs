@@ -521,8 +521,8 @@ impl Pipeline {
             return;
         }
         let meter = our_meter(&self.provider);
-        own::observe(&meter, own::Signal::Spans, spans);
-        own::observe(&meter, own::Signal::LogRecords, log_records);
+        own::observe(&meter, &own::SPANS, spans);
+        own::observe(&meter, &own::LOG_RECORDS, log_records);
     }
 
     /// Whether its shutdown prints a summary (which should follow the spans').

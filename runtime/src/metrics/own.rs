@@ -11,54 +11,46 @@ use opentelemetry::KeyValue;
 use opentelemetry::metrics::Meter;
 use std::sync::Arc;
 
-/// The signal a pipeline carries, as the metrics' names and units say it.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Signal {
-    Spans,
-    LogRecords,
-}
-
-impl Signal {
+/// The signal a pipeline carries, as the metrics' names, units and descriptions
+/// say it.
+#[derive(Debug)]
+pub(crate) struct Signal {
     /// The word in the metrics' names.
-    fn word(self) -> &'static str {
-        match self {
-            Signal::Spans => "span",
-            Signal::LogRecords => "log",
-        }
-    }
-
-    fn unit(self) -> &'static str {
-        match self {
-            Signal::Spans => "{span}",
-            Signal::LogRecords => "{log_record}",
-        }
-    }
-
+    word: &'static str,
+    unit: &'static str,
     /// The items, as the descriptions say them.
-    fn items(self) -> &'static str {
-        match self {
-            Signal::Spans => "spans",
-            Signal::LogRecords => "log records",
-        }
-    }
-
+    items: &'static str,
     /// The processor's `otel.component.type`.
-    fn processor_type(self) -> &'static str {
-        match self {
-            Signal::Spans => "batching_span_processor",
-            Signal::LogRecords => "batching_log_processor",
-        }
-    }
+    processor_type: &'static str,
 }
+
+pub(crate) const SPANS: Signal = Signal {
+    word: "span",
+    unit: "{span}",
+    items: "spans",
+    processor_type: "batching_span_processor",
+};
+
+pub(crate) const LOG_RECORDS: Signal = Signal {
+    word: "log",
+    unit: "{log_record}",
+    items: "log records",
+    processor_type: "batching_log_processor",
+};
 
 /// Registers the metrics of the pipeline of `signal` that `counters` count, on
 /// `meter`; none where no pipeline was built.
-pub(crate) fn observe(meter: &Meter, signal: Signal, counters: &Arc<Counters>) {
+pub(crate) fn observe(meter: &Meter, signal: &Signal, counters: &Arc<Counters>) {
     let Some(exporter_type) = counters.exporter_type() else {
         return;
     };
-    let (word, unit, items) = (signal.word(), signal.unit(), signal.items());
-    let processor = component(signal.processor_type());
+    let Signal {
+        word,
+        unit,
+        items,
+        processor_type,
+    } = *signal;
+    let processor = component(processor_type);
     let exporter = component(exporter_type);
 
     let observed = Arc::clone(counters);
