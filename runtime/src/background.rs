@@ -171,9 +171,10 @@ impl OneAtATime {
 }
 
 impl Pending {
-    /// The step's result, waiting until `deadline` at most.
-    pub(crate) fn wait_until(self, deadline: Instant) -> OTelSdkResult {
-        let outcome = self.0?;
+    /// The step's result, waiting until `deadline` at most (again later, if
+    /// it had not ended by then).
+    pub(crate) fn wait_until(&self, deadline: Instant) -> OTelSdkResult {
+        let outcome = self.0.as_ref().map_err(copied)?;
         let mut result = lock(&outcome.result);
         loop {
             if let Some(result) = result.as_ref() {

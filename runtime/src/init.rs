@@ -385,10 +385,12 @@ impl Guard {
             route::uninstall();
         }
         // Every pipeline shuts down, whatever the others say, within one deadline
-        // for all three. Logs and metrics drain on threads of their own beside the
-        // spans, so that a span export stuck on the collector does not leave them
-        // no time; the console's metrics summary waits for the spans (unless they
-        // go to a collector), so that it follows the last waterfalls.
+        // for all three. Logs and spans drain on threads of their own, side by
+        // side. The metrics' last collection waits for them, so that the SDK's
+        // own metrics count their last exports, but half the time given at most:
+        // a span export stuck on the collector does not leave the metrics no
+        // time. The console's metrics summary waits for the spans to the end
+        // (unless they go to a collector), so that it follows the last waterfalls.
         let deadline = Instant::now() + self.shutdown_timeout;
         let left = || deadline.saturating_duration_since(Instant::now());
         let logs = self.logs.take().map(|logs| {
@@ -397,26 +399,31 @@ impl Guard {
                 logs.shutdown_with_timeout(budget)
             })
         });
-        let (metrics_now, metrics_after_spans) = match self.metrics.take() {
+        let metrics = self.metrics.take();
+        let metrics_from = match &metrics {
             Some(metrics) if metrics.summarises_at_shutdown() && !self.spans_to_collector => {
-                (None, Some(metrics))
+                deadline
             }
-            metrics => (metrics.map(crate::metrics::Pipeline::start_shutdown), None),
+            _ => Instant::now() + self.shutdown_timeout / 2,
         };
         // On a thread of its own too: the SDK joins its batch thread without a
         // limit once its exporter shut down, and an exporter's shutdown may block
         // or panic (not out of the guard's drop, which may run while unwinding).
-        let traces = self.provider.take().map_or(Ok(()), |provider| {
+        let traces = self.provider.take().map(|provider| {
             let budget = left();
             crate::background::start("otel-traced-spans-stop", move || {
                 provider.shutdown_with_timeout(budget)
             })
-            .wait_until(deadline)
         });
-        let logs = logs.map_or(Ok(()), |logs| logs.wait_until(deadline));
-        let metrics = metrics_now
-            .or_else(|| metrics_after_spans.map(crate::metrics::Pipeline::start_shutdown))
-            .map_or(Ok(()), |metrics| metrics.wait_until(deadline));
+        let waited = |pending: &Option<crate::background::Pending>, until| {
+            pending
+                .as_ref()
+                .map_or(Ok(()), |pending| pending.wait_until(until))
+        };
+        let _ = (waited(&traces, metrics_from), waited(&logs, metrics_from));
+        let metrics = metrics.map(crate::metrics::Pipeline::start_shutdown);
+        let (traces, logs) = (waited(&traces, deadline), waited(&logs, deadline));
+        let metrics = waited(&metrics, deadline);
         // What the exports said (an outage, an overflow) before the report.
         crate::notice::said_by(deadline);
         // Only now: values recorded while the spans were flushed were cut to this

@@ -1535,7 +1535,7 @@ fn the_sdks_own_metrics_say_what_each_pipeline_processed_exported_and_lost() {
     for _ in 0..5 {
         unmeasured();
     }
-    // Lost before the shutdown, whose metrics export runs beside the spans'.
+    // Lost before the shutdown: the flush says so.
     assert!(guard.force_flush().is_err());
     let shut_down = guard.shutdown().expect_err("five spans lost");
     assert!(
@@ -1600,6 +1600,23 @@ fn the_sdks_own_metrics_say_what_each_pipeline_processed_exported_and_lost() {
         )),
         "{logs_exported:?}"
     );
+}
+
+#[test]
+fn the_sdks_own_metrics_at_shutdown_count_the_last_spans_exported() {
+    let _turn = turn();
+    let receiver = Receiver::start(Transport::Grpc);
+    let guard = install(&receiver, "grpc", &[]);
+    for _ in 0..10 {
+        unmeasured();
+    }
+    // No flush: the spans' last export and the metrics' last collection are
+    // both the shutdown's.
+    guard.shutdown().expect("a clean shutdown");
+    assert_eq!(receiver.spans().len(), 10);
+    let (_, exported) = counter(&receiver, "otel.sdk.exporter.span.exported");
+    let exported: i64 = exported.iter().map(|(_, value)| value).sum();
+    assert_eq!(exported, 10, "the last export counted");
 }
 
 #[test]
