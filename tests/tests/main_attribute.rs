@@ -166,7 +166,8 @@ fn a_failing_export_is_said_once_with_what_to_check() {
 
 /// SIGTERM, as Kubernetes sends it, to a program that awaits
 /// `otel_traced::shutdown_signal()`: it returns from `main` (its default action
-/// would end it where it is), and the guard exports the spans queued.
+/// would end it where it is), and the guard exports the spans queued. The
+/// signal comes while no `shutdown_signal()` waits: the next one sees it.
 #[cfg(unix)]
 #[test]
 fn sigterm_ends_main_and_the_spans_are_exported() {
