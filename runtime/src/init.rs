@@ -751,7 +751,7 @@ fn otlp_processor(
         otlp.protocol,
         ["otlp_grpc_span_exporter", "otlp_http_span_exporter"],
     );
-    let exporter = crate::otlp::exporter(otlp, batch.export_timeout)?;
+    let exporter = crate::otlp::exporter(otlp, batch.export_timeout, Arc::clone(counters))?;
     Ok(span_pipeline(exporter, exporter_type, batch, Arc::clone(counters), limits).0)
 }
 
@@ -788,7 +788,7 @@ fn otlp_log_processor(
         otlp.protocol,
         ["otlp_grpc_log_exporter", "otlp_http_log_exporter"],
     );
-    let exporter = crate::otlp::log_exporter(otlp, batch.export_timeout)?;
+    let exporter = crate::otlp::log_exporter(otlp, batch.export_timeout, Arc::clone(counters))?;
     Ok(crate::logs::batch(
         exporter,
         exporter_type,

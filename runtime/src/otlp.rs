@@ -11,6 +11,7 @@
 use crate::config::{ClientIdentity, Compression, OtlpSettings, Protocol};
 use crate::init::InitError;
 use crate::outage::{Cause, Outage};
+use crate::processor::Counters;
 use opentelemetry::InstrumentationScope;
 use opentelemetry_otlp::{WithExportConfig, WithHttpConfig, WithTonicConfig};
 use opentelemetry_sdk::Resource;
@@ -41,6 +42,8 @@ trait Signal: Sized + 'static {
 
     /// The exporter; its HTTP client notes why a request failed in `cause`.
     fn build(settings: &OtlpSettings, cause: Cause) -> Result<Self, InitError>;
+    /// How many items `batch` holds.
+    fn items(batch: &Self::Batch) -> usize;
     fn export(&self, batch: Self::Batch) -> impl Future<Output = OTelSdkResult>;
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult;
     fn set_resource(&mut self, resource: &Resource);
@@ -58,6 +61,10 @@ impl Signal for opentelemetry_otlp::SpanExporter {
             Protocol::HttpProtobuf => http(builder.with_http(), settings, cause)?.build(),
         }
         .map_err(|error| exporter_error(&error, settings))
+    }
+
+    fn items(batch: &Vec<SpanData>) -> usize {
+        batch.len()
     }
 
     fn export(&self, batch: Vec<SpanData>) -> impl Future<Output = OTelSdkResult> {
@@ -88,6 +95,10 @@ impl Signal for opentelemetry_otlp::LogExporter {
             Protocol::HttpProtobuf => http(builder.with_http(), settings, cause)?.build(),
         }
         .map_err(|error| exporter_error(&error, settings))
+    }
+
+    fn items(batch: &OwnedLogBatch) -> usize {
+        batch.len()
     }
 
     async fn export(&self, batch: OwnedLogBatch) -> OTelSdkResult {
@@ -121,6 +132,7 @@ impl<B> Relay<B> {
     fn start<S: Signal<Batch = B>>(
         settings: OtlpSettings,
         export_timeout: Duration,
+        counters: Arc<Counters>,
     ) -> Result<Self, InitError>
     where
         B: Send + 'static,
@@ -167,12 +179,16 @@ impl<B> Relay<B> {
                     while let Some(request) = incoming.recv().await {
                         match request {
                             Request::Export(batch, reply) => {
+                                let items = S::items(&batch) as u64;
                                 let export =
                                     crate::panic::contained_export(|| exporter.export(batch));
                                 let result = tokio::time::timeout(timeout, export)
                                     .await
                                     .unwrap_or(Err(OTelSdkError::Timeout(timeout)));
-                                outage.note(&result);
+                                // Counted exported with the rest once the
+                                // result is back: lost after all. (No more
+                                // than were sent, whatever the collector says.)
+                                counters.unwritten(outage.note(&result).min(items));
                                 let _ = reply.send(result);
                             }
                             // The exporter's, contained as its exports are: this
@@ -245,8 +261,10 @@ pub(crate) struct OtlpExporter(Relay<Vec<SpanData>>);
 pub(crate) fn exporter(
     settings: OtlpSettings,
     export_timeout: Duration,
+    counters: Arc<Counters>,
 ) -> Result<OtlpExporter, InitError> {
-    Relay::start::<opentelemetry_otlp::SpanExporter>(settings, export_timeout).map(OtlpExporter)
+    Relay::start::<opentelemetry_otlp::SpanExporter>(settings, export_timeout, counters)
+        .map(OtlpExporter)
 }
 
 impl SpanExporter for OtlpExporter {
@@ -271,8 +289,10 @@ pub(crate) struct OtlpLogExporter(Relay<OwnedLogBatch>);
 pub(crate) fn log_exporter(
     settings: OtlpSettings,
     export_timeout: Duration,
+    counters: Arc<Counters>,
 ) -> Result<OtlpLogExporter, InitError> {
-    Relay::start::<opentelemetry_otlp::LogExporter>(settings, export_timeout).map(OtlpLogExporter)
+    Relay::start::<opentelemetry_otlp::LogExporter>(settings, export_timeout, counters)
+        .map(OtlpLogExporter)
 }
 
 impl LogExporter for OtlpLogExporter {
@@ -532,11 +552,82 @@ impl opentelemetry_http::HttpClient for Reporting {
             let sent = self.client.send_bytes(request).await;
             match &sent {
                 Err(error) => self.cause.note(&**error),
-                Ok(_) => self.cause.clear(),
+                Ok(response) => {
+                    self.cause.clear();
+                    if response.status().is_success() {
+                        if let Some(page) = web_page(response) {
+                            self.cause.note(&page);
+                            return Err(Box::new(page) as opentelemetry_http::HttpError);
+                        }
+                        if let Some(rejected) = rejected(response.body()) {
+                            self.cause.note_rejected(rejected);
+                        }
+                    }
+                }
             }
             sent
         })
     }
+}
+
+/// A web page where a collector's answer was expected: a proxy's login page,
+/// or a web UI on the port given (Jaeger's, at 16686, answers every path with
+/// its page). The exporter would take its 200 for an export taken.
+#[derive(Debug)]
+struct WebPage;
+
+impl std::fmt::Display for WebPage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a web page answered (200, text/html), not an OTLP receiver: check the endpoint's port and path")
+    }
+}
+
+impl std::error::Error for WebPage {}
+
+/// `response`'s body is a web page, not an OTLP answer (protobuf; JSON from
+/// some backends; nothing from others).
+fn web_page(response: &opentelemetry_http::Response<opentelemetry_http::Bytes>) -> Option<WebPage> {
+    let media_type = response.headers().get(CONTENT_TYPE)?.to_str().ok()?;
+    media_type
+        .trim_start()
+        .get(.."text/html".len())
+        .is_some_and(|start| start.eq_ignore_ascii_case("text/html"))
+        .then_some(WebPage)
+}
+
+/// OTLP's partial success, the first field of each signal's export response:
+/// the items rejected (`rejected_spans`, `rejected_log_records`,
+/// `rejected_data_points`, all field 1) and why.
+#[derive(Clone, PartialEq, prost::Message)]
+struct ExportResponse {
+    #[prost(message, optional, tag = "1")]
+    partial_success: Option<PartialSuccess>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct PartialSuccess {
+    #[prost(int64, tag = "1")]
+    rejected: i64,
+    #[prost(string, tag = "2")]
+    error_message: String,
+}
+
+/// As much of a collector's reason for rejecting items as is said.
+const REASON_LIMIT: usize = 1024;
+
+/// What a collector's answer `body` says it rejected, if anything (an answer
+/// that is not protobuf says nothing).
+fn rejected(body: &[u8]) -> Option<crate::outage::Rejected> {
+    let partial = <ExportResponse as prost::Message>::decode(body)
+        .ok()?
+        .partial_success?;
+    let count = u64::try_from(partial.rejected)
+        .ok()
+        .filter(|count| *count > 0)?;
+    Some(crate::outage::Rejected {
+        count,
+        reason: crate::value::text_within(&partial.error_message, REASON_LIMIT).to_owned(),
+    })
 }
 
 /// The certificate authorities the system trusts (its store, or the files
@@ -777,6 +868,59 @@ impl Drop for OtlpMetricExporter {
     fn drop(&mut self) {
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_partial_success_is_read_from_any_signals_answer() {
+        // Field 1 (partial success) holding field 1 (rejected: 3) and field 2
+        // (why: "old"), as each signal's export response lays it out.
+        let answer = [0x0a, 0x07, 0x08, 0x03, 0x12, 0x03, b'o', b'l', b'd'];
+        assert_eq!(
+            rejected(&answer),
+            Some(crate::outage::Rejected {
+                count: 3,
+                reason: "old".to_owned()
+            })
+        );
+        // Nothing rejected (a warning only), a negative count, an empty answer,
+        // one that is not protobuf: nothing.
+        for answer in [
+            &[0x0a, 0x05, 0x12, 0x03, b'o', b'l', b'd'][..],
+            &[
+                0x0a, 0x0b, 0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
+            ][..],
+            &[][..],
+            b"<!doctype html>",
+        ] {
+            assert_eq!(rejected(answer), None, "{answer:?}");
+        }
+    }
+
+    #[test]
+    fn an_html_answer_is_a_web_page_whatever_its_parameters() {
+        let answered = |media_type: Option<&str>| {
+            let mut response = opentelemetry_http::Response::new(opentelemetry_http::Bytes::new());
+            if let Some(media_type) = media_type {
+                response
+                    .headers_mut()
+                    .insert(CONTENT_TYPE, HeaderValue::from_str(media_type).unwrap());
+            }
+            web_page(&response).is_some()
+        };
+        assert!(answered(Some("text/html")));
+        assert!(answered(Some("Text/HTML; charset=utf-8")));
+        for otlp in [
+            Some("application/x-protobuf"),
+            Some("application/json"),
+            None,
+        ] {
+            assert!(!answered(otlp), "{otlp:?}");
         }
     }
 }

@@ -11,12 +11,21 @@ use opentelemetry_sdk::error::OTelSdkResult;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// Why the last HTTP request of an export failed, as its client said it:
-/// opentelemetry-otlp reduces every failure to send one to "network error", and a
-/// refused connection, a name that does not resolve and a certificate no root
-/// vouches for call for different fixes.
+/// What the HTTP client heard of an export that the exporter's result does not
+/// say. Why its last request failed: opentelemetry-otlp reduces every failure to
+/// send one to "network error", and a refused connection, a name that does not
+/// resolve and a certificate no root vouches for call for different fixes. And
+/// what the collector rejected of a request it took (OTLP's partial success),
+/// which the exporter reports only in its internal logs, off in our build.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Cause(Arc<Mutex<Option<String>>>);
+pub(crate) struct Cause(Arc<Mutex<Option<String>>>, Arc<Mutex<Option<Rejected>>>);
+
+/// Items a collector took in a request but rejected, with its reason.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Rejected {
+    pub count: u64,
+    pub reason: String,
+}
 
 impl Cause {
     /// Notes `error`'s causes, its own message left out (reqwest's names the URL,
@@ -41,6 +50,19 @@ impl Cause {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
     }
 
+    /// Notes what the collector rejected of a request it took.
+    pub(crate) fn note_rejected(&self, rejected: Rejected) {
+        let mut noted = self.1.lock().unwrap_or_else(PoisonError::into_inner);
+        match noted.as_mut() {
+            Some(earlier) => earlier.count += rejected.count,
+            None => *noted = Some(rejected),
+        }
+    }
+
+    fn take_rejected(&self) -> Option<Rejected> {
+        self.1.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+
     /// Forgets what an earlier request of the export said: the last one was
     /// answered (a retried export's answer is its own, not a connection refused
     /// before it).
@@ -63,6 +85,9 @@ pub(crate) struct Outage {
     failing: Mutex<Vec<String>>,
     /// Whether a request refused as too large was said.
     said_too_large: AtomicBool,
+    /// Whether items rejected by the collector were said, since the last export
+    /// it took whole.
+    said_rejected: AtomicBool,
     /// Why the last HTTP request failed, when the exporter's error does not say.
     cause: Cause,
 }
@@ -75,6 +100,7 @@ impl Outage {
             protocol: settings.protocol,
             failing: Mutex::new(Vec::new()),
             said_too_large: AtomicBool::new(false),
+            said_rejected: AtomicBool::new(false),
             cause: Cause::default(),
         }
     }
@@ -84,11 +110,49 @@ impl Outage {
         self.cause.clone()
     }
 
-    /// Notes an export's result, saying the first failure of an outage.
-    pub(crate) fn note(&self, result: &OTelSdkResult) {
-        if let Some(said) = self.to_say(result) {
+    /// Notes an export's result, saying the first failure of an outage, and the
+    /// first export since one taken whole of which the collector rejected items:
+    /// how many it rejected (for the caller to count them lost).
+    pub(crate) fn note(&self, result: &OTelSdkResult) -> u64 {
+        let (rejected, said_rejected) = self.rejection(result);
+        for said in [self.to_say(result), said_rejected].into_iter().flatten() {
             crate::notice::aside(said);
         }
+        rejected
+    }
+
+    /// How many items the collector rejected of an export it took, and what
+    /// [`Outage::note`] says of them: the first rejection since an export taken
+    /// whole (a backend refusing old timestamps rejects some of every export).
+    fn rejection(&self, result: &OTelSdkResult) -> (u64, Option<String>) {
+        match self.cause.take_rejected().filter(|_| result.is_ok()) {
+            Some(rejected) => {
+                let first = !self.said_rejected.swap(true, Ordering::Relaxed);
+                (rejected.count, first.then(|| self.said_rejected(&rejected)))
+            }
+            None => {
+                if result.is_ok() {
+                    self.said_rejected.store(false, Ordering::Relaxed);
+                }
+                (0, None)
+            }
+        }
+    }
+
+    /// Items the collector took and rejected: lost, the others exported.
+    fn said_rejected(&self, rejected: &Rejected) -> String {
+        let Outage {
+            signal, endpoint, ..
+        } = self;
+        let Rejected { count, reason } = rejected;
+        let reason = if reason.is_empty() {
+            "it gave no reason".to_owned()
+        } else {
+            format!("it said {reason:?}")
+        };
+        format!(
+            "exporting {signal} to {endpoint}: the collector took an export but rejected {count} {signal} of it ({reason}); they are lost, the others are exported (said again after an export taken whole)"
+        )
     }
 
     /// What [`Outage::note`] says of `result`: the first failure of each kind in an
@@ -387,6 +451,34 @@ mod tests {
             .to_say(&failed("HTTP export failed: status code: 503"))
             .expect("a failure of another kind is said");
         assert!(!later.contains("UnknownIssuer"), "{later}");
+    }
+
+    #[test]
+    fn items_a_collector_rejected_are_counted_and_said_once_until_an_export_is_taken_whole() {
+        let outage = outage("http://collector:4318/v1/traces", Protocol::HttpProtobuf);
+        let rejected = |count| {
+            outage.cause().note_rejected(super::Rejected {
+                count,
+                reason: "timestamps \u{1b}[31mtoo old".to_owned(),
+            });
+        };
+        rejected(3);
+        assert_eq!(
+            outage.rejection(&Ok(())),
+            (
+                3,
+                Some("exporting spans to http://collector:4318/v1/traces: the collector took an export but rejected 3 spans of it (it said \"timestamps \\u{1b}[31mtoo old\"); they are lost, the others are exported (said again after an export taken whole)".to_owned())
+            )
+        );
+        rejected(2);
+        assert_eq!(outage.rejection(&Ok(())), (2, None), "said once");
+        assert_eq!(
+            outage.rejection(&Ok(())),
+            (0, None),
+            "an export taken whole"
+        );
+        rejected(1);
+        assert!(outage.rejection(&Ok(())).1.is_some(), "said again");
     }
 
     #[test]

@@ -114,8 +114,9 @@ pub(crate) struct Counters {
     given: AtomicU64,
     /// Dropped from the full queue, as far as [`Counters::given`] could tell.
     overflowed: AtomicU64,
-    /// Counted exported, then lost by an exporter that writes them out later (the
-    /// console, whose output failed).
+    /// Counted exported, then lost after all: by an exporter that writes them
+    /// out later (the console, whose output failed), or rejected by the
+    /// collector that took them (OTLP's partial success).
     unwritten: AtomicU64,
     /// Whether the overflow going on was said.
     overflow_said: AtomicBool,
@@ -263,7 +264,8 @@ impl Counters {
         self.failed.fetch_add(count, Ordering::Relaxed);
     }
 
-    /// Notes `count` items counted exported that their exporter lost after all.
+    /// Notes `count` items counted exported (or about to be, their export's
+    /// result on its way) that were lost after all.
     pub(crate) fn unwritten(&self, count: u64) {
         self.unwritten.fetch_add(count, Ordering::AcqRel);
     }
@@ -339,11 +341,15 @@ impl Counters {
         )
     }
 
-    /// Items exported, and lost in exports that failed (or parts not tried).
+    /// Items exported, and lost in exports that failed (or parts not tried) or
+    /// after them ([`Counters::unwritten`]).
     pub(crate) fn export_outcomes(&self) -> (u64, u64) {
+        let unwritten = self.unwritten.load(Ordering::Acquire);
         (
-            self.exported.load(Ordering::Acquire),
-            self.failed.load(Ordering::Acquire),
+            self.exported
+                .load(Ordering::Acquire)
+                .saturating_sub(unwritten),
+            self.failed.load(Ordering::Acquire) + unwritten,
         )
     }
 

@@ -23,7 +23,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
 };
 use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTraceServiceRequest, ExportTraceServiceResponse,
+    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ScopeLogs};
@@ -49,6 +49,22 @@ pub enum Behaviour {
     /// Count the spans without keeping them, answer OK: for loads that would not
     /// fit in memory as requests.
     Count,
+    /// Keep the spans, answer OK saying this many of each export were rejected
+    /// (OTLP's partial success), for the reason [`REJECTED_BECAUSE`].
+    Reject(i64),
+    /// Keep nothing, answer as a web server would: 200 with an HTML page (over
+    /// gRPC, as `Fail` does).
+    WebPage,
+}
+
+/// The reason a [`Behaviour::Reject`] receiver gives.
+pub const REJECTED_BECAUSE: &str = "timestamps too old";
+
+/// How the receiver answers one traces export.
+enum Answer {
+    Taken(ExportTraceServiceResponse),
+    Refused,
+    WebPage,
 }
 
 /// The transport the receiver speaks.
@@ -73,8 +89,12 @@ struct State {
 }
 
 impl State {
-    /// Applies the behaviour to one request; `false` means "answer with an error".
-    async fn receive(&self, headers: http::HeaderMap, request: ExportTraceServiceRequest) -> bool {
+    /// Applies the behaviour to one request.
+    async fn receive(
+        &self,
+        headers: http::HeaderMap,
+        request: ExportTraceServiceRequest,
+    ) -> Answer {
         keep(&self.headers, headers);
         let behaviour = {
             let mut behaviour = self
@@ -90,11 +110,18 @@ impl State {
             }
             now
         };
+        let mut answer = ExportTraceServiceResponse::default();
         match behaviour {
-            Behaviour::Fail | Behaviour::FailFirst(1..) => return false,
-            Behaviour::FailFirst(0) => {}
+            Behaviour::Fail | Behaviour::FailFirst(1..) => return Answer::Refused,
+            Behaviour::WebPage => return Answer::WebPage,
+            Behaviour::FailFirst(0) | Behaviour::Accept => {}
             Behaviour::Slow(delay) => tokio::time::sleep(delay).await,
-            Behaviour::Accept => {}
+            Behaviour::Reject(rejected_spans) => {
+                answer.partial_success = Some(ExportTracePartialSuccess {
+                    rejected_spans,
+                    error_message: REJECTED_BECAUSE.to_owned(),
+                });
+            }
             Behaviour::Count => {
                 let spans = request
                     .resource_spans
@@ -104,14 +131,14 @@ impl State {
                     .sum();
                 self.counted
                     .fetch_add(spans, std::sync::atomic::Ordering::Relaxed);
-                return true;
+                return Answer::Taken(answer);
             }
         }
         self.requests
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(request);
-        true
+        Answer::Taken(answer)
     }
 }
 
@@ -499,10 +526,11 @@ impl TraceService for GrpcService {
         request: tonic::Request<ExportTraceServiceRequest>,
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
         let headers = request.metadata().clone().into_headers();
-        if self.0.receive(headers, request.into_inner()).await {
-            Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
-        } else {
-            Err(tonic::Status::unavailable("the test receiver refuses"))
+        match self.0.receive(headers, request.into_inner()).await {
+            Answer::Taken(answer) => Ok(tonic::Response::new(answer)),
+            Answer::Refused | Answer::WebPage => {
+                Err(tonic::Status::unavailable("the test receiver refuses"))
+            }
         }
     }
 }
@@ -600,18 +628,19 @@ async fn serve_http(
                         if logs {
                             return Ok(kept::<_, ExportLogsServiceResponse>(body, &state.logs));
                         }
-                        let status = match ExportTraceServiceRequest::decode(body) {
-                            Ok(export) => {
-                                if state.receive(headers, export).await {
-                                    200
-                                } else {
-                                    503
-                                }
-                            }
-                            Err(_) => 400,
+                        let Ok(export) = ExportTraceServiceRequest::decode(body) else {
+                            return Ok(protobuf_response(400, Vec::new()));
                         };
-                        let response = ExportTraceServiceResponse::default().encode_to_vec();
-                        Ok::<_, hyper::Error>(protobuf_response(status, response))
+                        Ok::<_, hyper::Error>(match state.receive(headers, export).await {
+                            Answer::Taken(answer) => protobuf_response(200, answer.encode_to_vec()),
+                            Answer::Refused => protobuf_response(503, Vec::new()),
+                            Answer::WebPage => hyper::Response::builder()
+                                .header("content-type", "text/html; charset=utf-8")
+                                .body(http_body_util::Full::new(hyper::body::Bytes::from_static(
+                                    b"<!doctype html><title>Jaeger UI</title>",
+                                )))
+                                .expect("a valid response"),
+                        })
                     }
                 },
             );

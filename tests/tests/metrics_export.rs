@@ -1620,6 +1620,31 @@ fn the_sdks_own_metrics_at_shutdown_count_the_last_spans_exported() {
 }
 
 #[test]
+fn the_sdks_own_metrics_count_spans_a_collector_rejected_as_failed() {
+    let _turn = turn();
+    let receiver = Receiver::start(Transport::Http);
+    receiver.set_behaviour(otel_traced_tests::receiver::Behaviour::Reject(1));
+    let guard = install(&receiver, "http/protobuf", &[]);
+    for _ in 0..10 {
+        unmeasured();
+    }
+    let rejected = guard
+        .force_flush()
+        .expect_err("a span rejected")
+        .dropped_spans();
+    let _ = guard.shutdown();
+    let (_, exported) = counter(&receiver, "otel.sdk.exporter.span.exported");
+    let value = |failed: bool| {
+        (exported.iter())
+            .filter(|(attributes, _)| attributes.contains_key("error.type") == failed)
+            .map(|(_, value)| *value)
+            .sum::<i64>()
+    };
+    assert_eq!(value(true), rejected as i64, "{exported:?}");
+    assert_eq!(value(false), 10 - rejected as i64, "{exported:?}");
+}
+
+#[test]
 fn the_sdks_own_metrics_count_what_a_full_queue_dropped() {
     let _turn = turn();
     let receiver = Receiver::start(Transport::Grpc);

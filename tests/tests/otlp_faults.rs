@@ -1,7 +1,7 @@
 //! Faults between the application and its collector, over both protocols: nobody
 //! listening, a slow receiver, a receiver that starts late, one that answers with
 //! errors, a peer answering garbage, a connection reset mid-export, a redirect
-//! elsewhere, a full queue, and one that never answers any signal. The
+//! elsewhere, a web page answering, a collector rejecting some spans, a full queue, and one that never answers any signal. The
 //! application's calls never wait on export, shutdown returns within its bound,
 //! and what is lost is counted. One test installs (`init` is process-wide); the other
 //! installs in a child process whose stderr is closed.
@@ -254,6 +254,50 @@ fn receiver_restarts(transport: Transport) {
     guard.shutdown().expect("nothing lost");
 }
 
+/// A web page answering where a collector was expected (a web UI's port, a
+/// proxy's login page): its 200 is no export taken, and the spans are counted
+/// lost.
+fn web_page_answers() {
+    let receiver = Receiver::start(Transport::Http);
+    receiver.set_behaviour(Behaviour::WebPage);
+    let guard = install(
+        Transport::Http,
+        &receiver.endpoint(),
+        &[("OTEL_EXPORTER_OTLP_TIMEOUT", "1000")],
+    );
+    calls(20);
+    assert!(guard.force_flush().is_err(), "nothing was exported");
+    let error = guard.shutdown().expect_err("the spans were never exported");
+    assert_eq!(error.dropped_spans(), 20, "{error}");
+}
+
+/// A collector taking every export but rejecting some spans of each (OTLP's
+/// partial success, over HTTP): those are lost, and counted, the others not.
+fn collector_rejects_some() {
+    let receiver = Receiver::start(Transport::Http);
+    receiver.set_behaviour(Behaviour::Reject(3));
+    let guard = install(Transport::Http, &receiver.endpoint(), &[]);
+    calls(20);
+    let flushed = guard.force_flush();
+    let sent: Vec<usize> = (receiver.requests().iter())
+        .map(|request| {
+            (request.resource_spans.iter())
+                .flat_map(|resource| &resource.scope_spans)
+                .map(|scope| scope.spans.len())
+                .sum()
+        })
+        .collect();
+    assert_eq!(sent.iter().sum::<usize>(), 20, "every span was sent");
+    let rejected: u64 = sent.iter().map(|&spans| spans.min(3) as u64).sum();
+    assert_eq!(
+        flushed.map_err(|error| error.dropped_spans()),
+        Err(rejected),
+        "the rejected spans are lost: {sent:?}"
+    );
+    let error = guard.shutdown().expect_err("rejected spans were lost");
+    assert_eq!(error.dropped_spans(), rejected, "{error}");
+}
+
 fn hostile_peer(transport: Transport, hostility: Hostility) {
     let peer = HostilePeer::start(hostility);
     let guard = install(
@@ -496,6 +540,8 @@ fn the_application_survives_every_collector_fault() {
         queue_overflow(transport);
     }
     redirected();
+    web_page_answers();
+    collector_rejects_some();
     shutdown_within_its_configured_timeout();
     never_answers();
     spans_stuck_while_metrics_and_logs_are_delivered();
