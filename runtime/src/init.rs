@@ -315,22 +315,25 @@ impl Guard {
         let logs = self.logs.clone().map(|logs| {
             (self.flushes.log_records).start("otel-traced-logs-flush", move || logs.force_flush())
         });
+        let spans = self.provider.clone().map(|provider| {
+            (self.flushes.spans).start("otel-traced-spans-flush", move || provider.force_flush())
+        });
+        // The metrics after the spans' and logs' exports, so that the SDK's own
+        // metrics count them, as at shutdown (half the time given at most).
+        let metrics_from = Instant::now() + self.shutdown_timeout / 2;
+        let _ = (waited(&spans, metrics_from), waited(&logs, metrics_from));
         let metrics = self
             .metrics
             .as_ref()
             // The console's summary is the whole run's, printed at shutdown.
             .filter(|metrics| !metrics.summarises_at_shutdown())
             .map(crate::metrics::Pipeline::start_flush);
-        let spans = self.provider.clone().map(|provider| {
-            (self.flushes.spans).start("otel-traced-spans-flush", move || provider.force_flush())
-        });
-        let spans = spans.map_or(Ok(()), |spans| spans.wait_until(deadline));
+        let spans = waited(&spans, deadline);
         // Within the deadline too: the console's writer may block, and the export
         // it blocks holds the console's output.
         let printed = (self.console.as_ref()).and_then(crate::console::HeldSpans::start_flush);
-        let spans = spans.and(printed.map_or(Ok(()), |printed| printed.wait_until(deadline)));
-        let logs = logs.map_or(Ok(()), |logs| logs.wait_until(deadline));
-        let metrics = metrics.map_or(Ok(()), |metrics| metrics.wait_until(deadline));
+        let spans = spans.and(waited(&printed, deadline));
+        let (logs, metrics) = (waited(&logs, deadline), waited(&metrics, deadline));
         ShutdownError::of(
             [(SPANS, spans), (LOG_RECORDS, logs), (METRICS, metrics)],
             Dropped {
@@ -348,7 +351,8 @@ impl Guard {
     /// batch hold: also while an export hangs), so the count may lag them a batch
     /// (and 63 spans more, while an export hangs); the shutdown's count
     /// ([`ShutdownError::dropped_spans`]) is exact. Spans a collector took but
-    /// rejected in part (its answer's partial success) are not seen.
+    /// rejected (its answer's partial success) are counted over HTTP, not over
+    /// gRPC, whose exporter does not pass that answer on.
     pub fn dropped_spans(&self) -> u64 {
         self.counters.lost()
     }
@@ -415,11 +419,6 @@ impl Guard {
                 provider.shutdown_with_timeout(budget)
             })
         });
-        let waited = |pending: &Option<crate::background::Pending>, until| {
-            pending
-                .as_ref()
-                .map_or(Ok(()), |pending| pending.wait_until(until))
-        };
         let _ = (waited(&traces, metrics_from), waited(&logs, metrics_from));
         let metrics = metrics.map(crate::metrics::Pipeline::start_shutdown);
         let (traces, logs) = (waited(&traces, deadline), waited(&logs, deadline));
@@ -446,6 +445,14 @@ impl Guard {
             true,
         )
     }
+}
+
+/// The result of the step `pending` started, waiting until `deadline` at most;
+/// `Ok` where none was started (no such pipeline).
+fn waited(pending: &Option<crate::background::Pending>, deadline: Instant) -> OTelSdkResult {
+    pending
+        .as_ref()
+        .map_or(Ok(()), |pending| pending.wait_until(deadline))
 }
 
 impl Drop for Guard {

@@ -1614,9 +1614,29 @@ fn the_sdks_own_metrics_at_shutdown_count_the_last_spans_exported() {
     // both the shutdown's.
     guard.shutdown().expect("a clean shutdown");
     assert_eq!(receiver.spans().len(), 10);
-    let (_, exported) = counter(&receiver, "otel.sdk.exporter.span.exported");
-    let exported: i64 = exported.iter().map(|(_, value)| value).sum();
-    assert_eq!(exported, 10, "the last export counted");
+    assert_eq!(exported_spans(&receiver), 10, "the last export counted");
+}
+
+#[test]
+fn the_sdks_own_metrics_of_a_flush_count_its_exports() {
+    let _turn = turn();
+    let receiver = Receiver::start(Transport::Grpc);
+    let guard = install(&receiver, "grpc", &[]);
+    for _ in 0..10 {
+        unmeasured();
+    }
+    // A function's flush as its invocation ends (a serverless one's): the
+    // metrics it exports count the spans it exported.
+    guard.force_flush().expect("exported");
+    assert_eq!(receiver.spans().len(), 10);
+    assert_eq!(exported_spans(&receiver), 10, "the flush's export counted");
+    guard.shutdown().expect("a clean shutdown");
+}
+
+/// The spans the SDK's own metrics last exported to `receiver` say were exported.
+fn exported_spans(receiver: &Receiver) -> i64 {
+    let (_, exported) = counter(receiver, "otel.sdk.exporter.span.exported");
+    exported.iter().map(|(_, value)| value).sum()
 }
 
 #[test]
