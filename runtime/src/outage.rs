@@ -10,6 +10,7 @@ use crate::config::{OtlpSettings, Protocol};
 use opentelemetry_sdk::error::OTelSdkResult;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 /// What the HTTP client heard of an export that the exporter's result does not
 /// say. Why its last request failed: opentelemetry-otlp reduces every failure to
@@ -81,8 +82,9 @@ pub(crate) struct Outage {
     signal: &'static str,
     endpoint: String,
     protocol: Protocol,
-    /// While exports fail, the kinds of failure said ([`failure_kind`]).
-    failing: Mutex<Vec<String>>,
+    /// The kinds of failure said ([`failure_kind`]): when, and whether during
+    /// the outage going on.
+    failing: Mutex<Vec<Said>>,
     /// Whether a request refused as too large was said.
     said_too_large: AtomicBool,
     /// Whether items rejected by the collector were said, since the last export
@@ -155,37 +157,38 @@ impl Outage {
         )
     }
 
-    /// What [`Outage::note`] says of `result`: the first failure of each kind in an
-    /// outage (a collector that came up refusing the credentials, after refusing
-    /// connections: what to do changed), nothing for the failures after it, nor
-    /// for a success, which ends it; the first request refused as too large, which
-    /// neither starts nor ends one.
+    /// [`Outage::to_say_at`] now.
     fn to_say(&self, result: &OTelSdkResult) -> Option<String> {
+        self.to_say_at(result, Instant::now())
+    }
+
+    /// What [`Outage::note`] says of `result` at `now`: the first failure of each
+    /// kind in an outage (a collector that came up refusing the credentials,
+    /// after refusing connections: what to do changed), unless that kind was
+    /// said less than [`SAID_AGAIN_AFTER`] ago (a collector failing every
+    /// twentieth export would say each); nothing for the failures after it, nor
+    /// for a success, which ends it; the first request refused as too large,
+    /// which neither starts nor ends one.
+    fn to_say_at(&self, result: &OTelSdkResult, now: Instant) -> Option<String> {
         let cause = self.cause.take();
         let mut failing = self.failing.lock().unwrap_or_else(PoisonError::into_inner);
         match result {
             Ok(()) => {
-                failing.clear();
+                for said in failing.iter_mut() {
+                    said.ongoing = false;
+                }
                 None
             }
             Err(error) if crate::batches::refused_as_too_large(error) && self.signal == METRICS => {
-                let kind = "too large".to_owned();
-                (!failing.contains(&kind)).then(|| {
-                    failing.push(kind);
-                    self.metrics_too_large(error)
-                })
+                Said::first(&mut failing, "too large".to_owned(), now)
+                    .then(|| self.metrics_too_large(error))
             }
             Err(error) if crate::batches::refused_as_too_large(error) => {
                 (!self.said_too_large.swap(true, Ordering::Relaxed))
                     .then(|| self.said_too_large(error))
             }
-            Err(error) => {
-                let kind = failure_kind(&error.to_string());
-                (!failing.contains(&kind)).then(|| {
-                    failing.push(kind);
-                    self.said_with(error, cause.as_deref())
-                })
-            }
+            Err(error) => Said::first(&mut failing, failure_kind(&error.to_string()), now)
+                .then(|| self.said_with(error, cause.as_deref())),
         }
     }
 
@@ -200,7 +203,7 @@ impl Outage {
             " or raise the collector's request size limit"
         };
         format!(
-            "exporting metrics to {}: the export was refused as too large, or while the collector was short of resources ({error}); metrics go out in one request per export, so they are lost until one is taken: record fewer series (OTEL_TRACED_FUNCTION_METRICS unset, attributes of fewer values){raise} (said again after an export succeeds)",
+            "exporting metrics to {}: the export was refused as too large, or while the collector was short of resources ({error}); metrics go out in one request per export, so they are lost until one is taken: record fewer series (OTEL_TRACED_FUNCTION_METRICS unset, attributes of fewer values){raise} (said again after an export succeeds, at most every 5 minutes)",
             self.endpoint
         )
     }
@@ -252,8 +255,47 @@ impl Outage {
         };
         let status_hint = status_hint(&error.to_string(), self.signal);
         format!(
-            "exporting {signal} to {endpoint} over {protocol} failed: {error}{port_hint}{status_hint}; {signal} are lost until an export succeeds (said once per outage and kind of failure)"
+            "exporting {signal} to {endpoint} over {protocol} failed: {error}{port_hint}{status_hint}; {signal} are lost until an export succeeds (said once per outage and kind of failure, at most every 5 minutes)"
         )
+    }
+}
+
+/// How long after a kind of failure was said it is said again, in a new outage.
+const SAID_AGAIN_AFTER: Duration = Duration::from_secs(5 * 60);
+
+/// A kind of failure said.
+#[derive(Debug)]
+struct Said {
+    kind: String,
+    at: Instant,
+    /// Whether it was seen in the outage going on.
+    ongoing: bool,
+}
+
+impl Said {
+    /// Whether a failure of `kind` at `now` is to be said: the first of its
+    /// outage, and not said within [`SAID_AGAIN_AFTER`]. (The kinds are a few:
+    /// HTTP statuses, gRPC codes, one for the network.)
+    fn first(said: &mut Vec<Said>, kind: String, now: Instant) -> bool {
+        match said.iter_mut().find(|said| said.kind == kind) {
+            Some(earlier) if earlier.ongoing => false,
+            Some(earlier) => {
+                earlier.ongoing = true;
+                let again = now.saturating_duration_since(earlier.at) >= SAID_AGAIN_AFTER;
+                if again {
+                    earlier.at = now;
+                }
+                again
+            }
+            None => {
+                said.push(Said {
+                    kind,
+                    at: now,
+                    ongoing: true,
+                });
+                true
+            }
+        }
     }
 }
 
@@ -331,7 +373,7 @@ mod tests {
     use super::Outage;
     use crate::config::without_secrets;
     use crate::config::{OtlpSettings, Protocol};
-    use std::time::Duration;
+    use std::time::{Duration, Instant};
 
     fn outage(endpoint: &str, protocol: Protocol) -> Outage {
         outage_of("spans", endpoint, protocol)
@@ -356,11 +398,11 @@ mod tests {
     fn the_message_says_what_failed_and_suspects_a_port_of_the_other_protocol() {
         assert_eq!(
             outage("http://collector:4317/v1/traces", Protocol::HttpProtobuf).said(&"refused"),
-            "exporting spans to http://collector:4317/v1/traces over http/protobuf failed: refused (port 4317 is where collectors take OTLP grpc: set OTEL_EXPORTER_OTLP_PROTOCOL=grpc or use the http/protobuf port); spans are lost until an export succeeds (said once per outage and kind of failure)"
+            "exporting spans to http://collector:4317/v1/traces over http/protobuf failed: refused (port 4317 is where collectors take OTLP grpc: set OTEL_EXPORTER_OTLP_PROTOCOL=grpc or use the http/protobuf port); spans are lost until an export succeeds (said once per outage and kind of failure, at most every 5 minutes)"
         );
         assert_eq!(
             outage("http://collector:4317", Protocol::Grpc).said(&"unavailable"),
-            "exporting spans to http://collector:4317 over grpc failed: unavailable; spans are lost until an export succeeds (said once per outage and kind of failure)"
+            "exporting spans to http://collector:4317 over grpc failed: unavailable; spans are lost until an export succeeds (said once per outage and kind of failure, at most every 5 minutes)"
         );
     }
 
@@ -443,7 +485,7 @@ mod tests {
             outage
                 .to_say(&failed("HTTP export failed: network error"))
                 .expect("the outage's first failure is said"),
-            "exporting spans to https://collector:4318/v1/traces over http/protobuf failed: Operation failed: HTTP export failed: network error (client error (Connect): invalid peer certificate: UnknownIssuer) (a collector whose certificate a private CA signed: set OTEL_EXPORTER_OTLP_CERTIFICATE to that CA's PEM file, or add it to the system's trusted certificates); spans are lost until an export succeeds (said once per outage and kind of failure)"
+            "exporting spans to https://collector:4318/v1/traces over http/protobuf failed: Operation failed: HTTP export failed: network error (client error (Connect): invalid peer certificate: UnknownIssuer) (a collector whose certificate a private CA signed: set OTEL_EXPORTER_OTLP_CERTIFICATE to that CA's PEM file, or add it to the system's trusted certificates); spans are lost until an export succeeds (said once per outage and kind of failure, at most every 5 minutes)"
         );
         // The cause was the first failure's: a later one of another kind, with no
         // cause of its own, is said without it.
@@ -490,7 +532,7 @@ mod tests {
                 &"Operation failed: TonicTracesClient export failed with gRPC code: Unknown: transport error: connection error: received fatal alert: CertificateRequired",
                 None
             ),
-            "exporting spans to https://collector:4317 over grpc failed: Operation failed: TonicTracesClient export failed with gRPC code: Unknown: transport error: connection error: received fatal alert: CertificateRequired (the collector asks for a client certificate: set OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY); spans are lost until an export succeeds (said once per outage and kind of failure)"
+            "exporting spans to https://collector:4317 over grpc failed: Operation failed: TonicTracesClient export failed with gRPC code: Unknown: transport error: connection error: received fatal alert: CertificateRequired (the collector asks for a client certificate: set OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY); spans are lost until an export succeeds (said once per outage and kind of failure, at most every 5 minutes)"
         );
     }
 
@@ -514,9 +556,10 @@ mod tests {
         );
         assert!(metrics.to_say(&too_large()).is_none(), "once an outage");
         assert!(metrics.to_say(&Ok(())).is_none());
+        let later = Instant::now() + Duration::from_secs(5 * 60);
         assert!(
-            metrics.to_say(&too_large()).is_some(),
-            "again after a success"
+            metrics.to_say_at(&too_large(), later).is_some(),
+            "again after a success (and five minutes)"
         );
     }
 
@@ -552,17 +595,25 @@ mod tests {
     }
 
     #[test]
-    fn an_outage_is_said_once_until_an_export_succeeds() {
+    fn an_outage_is_said_once_until_an_export_succeeds_and_five_minutes_passed() {
         let outage = outage("http://collector:4318/v1/traces", Protocol::HttpProtobuf);
         let failed = Err(opentelemetry_sdk::error::OTelSdkError::InternalFailure(
             "refused".to_owned(),
         ));
-        let said = "exporting spans to http://collector:4318/v1/traces over http/protobuf failed: Operation failed: refused; spans are lost until an export succeeds (said once per outage and kind of failure)";
-        assert_eq!(outage.to_say(&failed).as_deref(), Some(said));
-        assert_eq!(outage.to_say(&failed), None, "the same outage");
-        assert_eq!(outage.to_say(&Ok(())), None);
+        let said = "exporting spans to http://collector:4318/v1/traces over http/protobuf failed: Operation failed: refused; spans are lost until an export succeeds (said once per outage and kind of failure, at most every 5 minutes)";
+        let start = Instant::now();
+        let later = |minutes: u64| start + Duration::from_secs(minutes * 60);
+        assert_eq!(outage.to_say_at(&failed, start).as_deref(), Some(said));
+        assert_eq!(outage.to_say_at(&failed, later(1)), None, "the same outage");
+        assert_eq!(outage.to_say_at(&Ok(()), later(1)), None);
         assert_eq!(
-            outage.to_say(&failed).as_deref(),
+            outage.to_say_at(&failed, later(2)),
+            None,
+            "a new outage, too soon after the last was said"
+        );
+        assert_eq!(outage.to_say_at(&Ok(()), later(5)), None);
+        assert_eq!(
+            outage.to_say_at(&failed, later(5)).as_deref(),
             Some(said),
             "a new outage"
         );
