@@ -1,7 +1,9 @@
 //! Export failures, said on stderr when an outage starts: without this a
 //! collector that refuses everything (a wrong port, a backend that takes no
 //! metrics) loses data in silence until the guard's count at exit. Said once per
-//! outage: the first failure after a success, or after the start. A request
+//! outage: the first failure after a success, or after the start (of a kind not
+//! said in the last 5 minutes). Items a collector took but rejected (OTLP's
+//! partial success) are said likewise, until an export is taken whole. A request
 //! refused as too large is no outage (the next one goes through): it is said once
 //! per pipeline, with what to change; but for metrics, whose export is one
 //! request holding every series (cumulative, it stays as large), it is one.
