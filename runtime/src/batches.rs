@@ -56,7 +56,7 @@ pub(crate) async fn export_parts<T, F: Future<Output = OTelSdkResult>>(
     for part in parts.by_ref() {
         let items = part.len() as u64;
         match export(part).await {
-            Ok(()) => counters.exported(items),
+            Ok(()) => counters.settled(items),
             Err(error) => {
                 counters.failed(items);
                 let panic = crate::panic::is_caught_panic(&error);

@@ -185,10 +185,8 @@ impl<B> Relay<B> {
                                 let result = tokio::time::timeout(timeout, export)
                                     .await
                                     .unwrap_or(Err(OTelSdkError::Timeout(timeout)));
-                                // Counted exported with the rest once the
-                                // result is back: lost after all. (No more
-                                // than were sent, whatever the collector says.)
-                                counters.unwritten(outage.note(&result).min(items));
+                                // Counted failed as the result is settled.
+                                counters.rejected(outage.note(&result, items));
                                 let _ = reply.send(result);
                             }
                             // The exporter's, contained as its exports are: this
@@ -549,17 +547,18 @@ impl opentelemetry_http::HttpClient for Reporting {
         let mut request = request;
         self.set_headers(request.headers_mut());
         Box::pin(async move {
-            let sent = self.client.send_bytes(request).await;
-            match &sent {
+            let mut sent = self.client.send_bytes(request).await;
+            match &mut sent {
                 Err(error) => self.cause.note(&**error),
                 Ok(response) => {
                     self.cause.clear();
                     if response.status().is_success() {
                         if let Some(page) = web_page(response) {
+                            // Refused as a collector would refuse what it cannot
+                            // take (not retried: the page will not change).
                             self.cause.note(&page);
-                            return Err(Box::new(page) as opentelemetry_http::HttpError);
-                        }
-                        if let Some(rejected) = rejected(response.body()) {
+                            *response.status_mut() = reqwest::StatusCode::NOT_ACCEPTABLE;
+                        } else if let Some(rejected) = rejected(response.body()) {
                             self.cause.note_rejected(rejected);
                         }
                     }
@@ -578,7 +577,7 @@ struct WebPage;
 
 impl std::fmt::Display for WebPage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a web page answered (200, text/html), not an OTLP receiver: check the endpoint's port and path")
+        f.write_str("a web page answered (200, text/html; taken as 406), not an OTLP receiver: check the endpoint's port and path")
     }
 }
 
@@ -844,7 +843,9 @@ impl opentelemetry_sdk::metrics::exporter::PushMetricExporter for OtlpMetricExpo
                 .await
                 .unwrap_or(Err(OTelSdkError::Timeout(self.timeout)))
         });
-        self.outage.note(&result);
+        // The data points rejected are said, not counted (nothing counts
+        // those of metrics).
+        self.outage.note(&result, u64::MAX);
         result
     }
 

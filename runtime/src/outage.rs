@@ -116,9 +116,10 @@ impl Outage {
 
     /// Notes an export's result, saying the first failure of an outage, and the
     /// first export since one taken whole of which the collector rejected items:
-    /// how many it rejected (for the caller to count them lost).
-    pub(crate) fn note(&self, result: &OTelSdkResult) -> u64 {
-        let (rejected, said_rejected) = self.rejection(result);
+    /// how many of its `items` it rejected (for the caller to count them lost;
+    /// no more than were sent, whatever the collector says).
+    pub(crate) fn note(&self, result: &OTelSdkResult, items: u64) -> u64 {
+        let (rejected, said_rejected) = self.rejection(result, items);
         for said in [self.to_say(result), said_rejected].into_iter().flatten() {
             crate::notice::aside(said);
         }
@@ -128,9 +129,10 @@ impl Outage {
     /// How many items the collector rejected of an export it took, and what
     /// [`Outage::note`] says of them: the first rejection since an export taken
     /// whole (a backend refusing old timestamps rejects some of every export).
-    fn rejection(&self, result: &OTelSdkResult) -> (u64, Option<String>) {
+    fn rejection(&self, result: &OTelSdkResult, items: u64) -> (u64, Option<String>) {
         match self.cause.take_rejected().filter(|_| result.is_ok()) {
-            Some(rejected) => {
+            Some(mut rejected) => {
+                rejected.count = rejected.count.min(items);
                 let first = !self.said_rejected.swap(true, Ordering::Relaxed);
                 (rejected.count, first.then(|| self.said_rejected(&rejected)))
             }
@@ -149,13 +151,19 @@ impl Outage {
             signal, endpoint, ..
         } = self;
         let Rejected { count, reason } = rejected;
+        // What the count of a metrics export's partial success counts.
+        let items = if *signal == METRICS {
+            "data points"
+        } else {
+            signal
+        };
         let reason = if reason.is_empty() {
             "it gave no reason".to_owned()
         } else {
             format!("it said {reason:?}")
         };
         format!(
-            "exporting {signal} to {endpoint}: the collector took an export but rejected {count} {signal} of it ({reason}); they are lost, the others are exported (said again after an export taken whole)"
+            "exporting {signal} to {endpoint}: the collector took an export but rejected {count} {items} of it ({reason}); they are lost, the others are exported (said again after an export taken whole)"
         )
     }
 
@@ -508,21 +516,23 @@ mod tests {
         };
         rejected(3);
         assert_eq!(
-            outage.rejection(&Ok(())),
+            outage.rejection(&Ok(()), 10),
             (
                 3,
                 Some("exporting spans to http://collector:4318/v1/traces: the collector took an export but rejected 3 spans of it (it said \"timestamps \\u{1b}[31mtoo old\"); they are lost, the others are exported (said again after an export taken whole)".to_owned())
             )
         );
         rejected(2);
-        assert_eq!(outage.rejection(&Ok(())), (2, None), "said once");
+        assert_eq!(outage.rejection(&Ok(()), 10), (2, None), "said once");
         assert_eq!(
-            outage.rejection(&Ok(())),
+            outage.rejection(&Ok(()), 10),
             (0, None),
             "an export taken whole"
         );
-        rejected(1);
-        assert!(outage.rejection(&Ok(())).1.is_some(), "said again");
+        rejected(30);
+        let (count, said) = outage.rejection(&Ok(()), 10);
+        assert_eq!(count, 10, "no more than were sent");
+        assert!(said.expect("said again").contains("rejected 10 spans"));
     }
 
     #[test]

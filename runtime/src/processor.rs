@@ -114,10 +114,12 @@ pub(crate) struct Counters {
     given: AtomicU64,
     /// Dropped from the full queue, as far as [`Counters::given`] could tell.
     overflowed: AtomicU64,
-    /// Counted exported, then lost after all: by an exporter that writes them
-    /// out later (the console, whose output failed), or rejected by the
-    /// collector that took them (OTLP's partial success).
+    /// Counted exported, then lost by an exporter that writes them out later (the
+    /// console, whose output failed).
     unwritten: AtomicU64,
+    /// Of the export under way (one at a time), the items the collector took but
+    /// rejected (OTLP's partial success), for [`Counters::settled`] to count.
+    rejected: AtomicU64,
     /// Whether the overflow going on was said.
     overflow_said: AtomicBool,
     /// The queue watched for overflows; none, no watch.
@@ -264,8 +266,22 @@ impl Counters {
         self.failed.fetch_add(count, Ordering::Relaxed);
     }
 
-    /// Notes `count` items counted exported (or about to be, their export's
-    /// result on its way) that were lost after all.
+    /// Notes that the collector rejected `count` items of the export under way,
+    /// though it took the export.
+    #[cfg(feature = "otlp")]
+    pub(crate) fn rejected(&self, count: u64) {
+        self.rejected.fetch_add(count, Ordering::Relaxed);
+    }
+
+    /// Counts the `items` of an export that returned `Ok`: exported, but for
+    /// those the collector rejected (failed).
+    pub(crate) fn settled(&self, items: u64) {
+        let rejected = self.rejected.swap(0, Ordering::Relaxed).min(items);
+        self.failed(rejected);
+        self.exported(items - rejected);
+    }
+
+    /// Notes `count` items counted exported that their exporter lost after all.
     pub(crate) fn unwritten(&self, count: u64) {
         self.unwritten.fetch_add(count, Ordering::AcqRel);
     }
@@ -341,15 +357,11 @@ impl Counters {
         )
     }
 
-    /// Items exported, and lost in exports that failed (or parts not tried) or
-    /// after them ([`Counters::unwritten`]).
+    /// Items exported, and lost in exports that failed (or parts not tried).
     pub(crate) fn export_outcomes(&self) -> (u64, u64) {
-        let unwritten = self.unwritten.load(Ordering::Acquire);
         (
-            self.exported
-                .load(Ordering::Acquire)
-                .saturating_sub(unwritten),
-            self.failed.load(Ordering::Acquire) + unwritten,
+            self.exported.load(Ordering::Acquire),
+            self.failed.load(Ordering::Acquire),
         )
     }
 

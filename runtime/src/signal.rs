@@ -1,10 +1,10 @@
 //! `otel_traced::shutdown_signal`: the signals that ask a process to stop, for a
 //! server's graceful shutdown, so that `main` returns and the guard flushes.
 
-use std::future::{Future, poll_fn};
+use std::future::Future;
 use std::pin::pin;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::Poll;
 use tokio::sync::Notify;
 
 /// Resolves when the process is asked to stop: SIGTERM (what Kubernetes,
@@ -17,7 +17,8 @@ use tokio::sync::Notify;
 /// orchestrator's grace period), and kept: one that comes while no
 /// `shutdown_signal()` waits (a loop selecting on a new one each time round)
 /// resolves the next at once, as every one after the process was asked to
-/// stop. A signal whose handler cannot be set up keeps its default action.
+/// stop. A signal whose handler cannot be set up keeps its default action. It
+/// runs under any executor: the signals are heard on a thread of ours.
 ///
 /// With axum, `axum::serve(listener, app).with_graceful_shutdown(shutdown_signal())`;
 /// with tonic, `Server::builder().add_service(..).serve_with_shutdown(address, shutdown_signal())`:
@@ -31,11 +32,6 @@ use tokio::sync::Notify;
 /// # }
 /// ```
 ///
-/// # Panics
-///
-/// Awaited outside a tokio runtime, or on one built without its I/O driver (a
-/// `Builder` without `enable_io()` or `enable_all()`; `#[tokio::main]` enables
-/// it), as tokio's signal handling does.
 pub async fn shutdown_signal() {
     listen();
     loop {
@@ -57,70 +53,77 @@ static ASKED: AtomicBool = AtomicBool::new(false);
 /// Wakes every `shutdown_signal()` waiting, once [`ASKED`] is set.
 static ASKED_NOW: Notify = Notify::const_new();
 
-/// Whether a task listens for the signals, on some runtime (until that runtime
-/// ends: the next `shutdown_signal()` then starts another).
-static LISTENING: AtomicBool = AtomicBool::new(false);
-
-/// Starts the task that latches the signals into [`ASKED`], unless one runs or
-/// they came already. Their handlers are set up here, before this returns: a
-/// signal from here on is caught, not only once the task first runs.
+/// Starts, once, the thread that latches the signals into [`ASKED`], and waits
+/// until their handlers are set up: a signal from the first poll of the first
+/// `shutdown_signal()` on is caught. On a thread and runtime of its own, not
+/// the application's: a runtime that ends (a test's, one of several) would
+/// take a listening task with it, leaving the signals caught and heard by no
+/// one.
 fn listen() {
-    if ASKED.load(Ordering::Acquire) || LISTENING.load(Ordering::Acquire) {
-        return;
-    }
-    // Outside a runtime this panics, as documented, before anything is set.
-    let runtime = tokio::runtime::Handle::current();
-    if LISTENING.swap(true, Ordering::AcqRel) {
-        return;
-    }
-    // Unset again if setting up the handlers panics (a runtime without its I/O
-    // driver), or when the runtime drops the task.
-    let listening = Listening;
-    let asked = asked();
-    runtime.spawn(async move {
-        let _listening = listening;
-        asked.await;
-        ASKED.store(true, Ordering::Release);
-        ASKED_NOW.notify_waiters();
+    static LISTENING: OnceLock<()> = OnceLock::new();
+    LISTENING.get_or_init(|| {
+        let (set_up, handlers) = std::sync::mpsc::channel::<()>();
+        let started = std::thread::Builder::new()
+            .name("otel-traced-signals".to_owned())
+            .spawn(move || {
+                // Without a runtime, no handler: the signals keep their default
+                // actions (`set_up` dropped, `listen` returns).
+                let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                runtime.block_on(async move {
+                    let asked = asked();
+                    drop(set_up);
+                    asked.await;
+                    ASKED.store(true, Ordering::Release);
+                    ASKED_NOW.notify_waiters();
+                });
+            });
+        if started.is_ok() {
+            // Ends as the handlers are set up, or could not be.
+            let _ = handlers.recv();
+        }
     });
-}
-
-/// Unsets [`LISTENING`] as the listening task ends.
-struct Listening;
-
-impl Drop for Listening {
-    fn drop(&mut self) {
-        LISTENING.store(false, Ordering::Release);
-    }
 }
 
 /// Resolves at SIGTERM or Ctrl-C, whose handlers are set up as it is made. One
 /// whose handler cannot be set up keeps its default action.
 #[cfg(unix)]
-fn asked() -> impl Future<Output = ()> + Send + 'static {
+fn asked() -> impl Future<Output = ()> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut handled =
         [SignalKind::terminate(), SignalKind::interrupt()].map(|kind| signal(kind).ok());
-    poll_fn(move |cx| {
+    std::future::poll_fn(move |cx| {
         let mut asked = false;
         for signal in handled.iter_mut().flatten() {
-            asked |= matches!(signal.poll_recv(cx), Poll::Ready(Some(())));
+            asked |= matches!(signal.poll_recv(cx), std::task::Poll::Ready(Some(())));
         }
         if asked {
-            Poll::Ready(())
+            std::task::Poll::Ready(())
         } else {
-            Poll::Pending
+            std::task::Poll::Pending
         }
     })
 }
 
-/// Resolves at Ctrl-C, whose handler is set up at its first poll (there is no
-/// SIGTERM here). Where it cannot be set up, never.
-#[cfg(not(unix))]
-fn asked() -> impl Future<Output = ()> + Send + 'static {
-    async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
+/// Resolves at Ctrl-C (there is no SIGTERM here), whose handler is set up as it
+/// is made; never where it cannot be.
+#[cfg(windows)]
+fn asked() -> impl Future<Output = ()> {
+    let mut handled = tokio::signal::windows::ctrl_c().ok();
+    std::future::poll_fn(move |cx| match handled.as_mut() {
+        Some(ctrl_c) if matches!(ctrl_c.poll_recv(cx), std::task::Poll::Ready(Some(()))) => {
+            std::task::Poll::Ready(())
         }
-    }
+        _ => std::task::Poll::Pending,
+    })
+}
+
+/// No signals to hear here.
+#[cfg(not(any(unix, windows)))]
+fn asked() -> impl Future<Output = ()> {
+    std::future::pending()
 }

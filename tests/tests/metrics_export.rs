@@ -1606,7 +1606,8 @@ fn the_sdks_own_metrics_say_what_each_pipeline_processed_exported_and_lost() {
 fn the_sdks_own_metrics_at_shutdown_count_the_last_spans_exported() {
     let _turn = turn();
     let receiver = Receiver::start(Transport::Grpc);
-    let guard = install(&receiver, "grpc", &[]);
+    // Exported at shutdown only.
+    let guard = install(&receiver, "grpc", &[("OTEL_BSP_SCHEDULE_DELAY", "60000")]);
     for _ in 0..10 {
         unmeasured();
     }

@@ -1,7 +1,8 @@
 //! `#[otel_traced::main]` over work that runs until `shutdown_signal()`: SIGTERM
 //! (an orchestrator's) ends it through the end of `main`, so the guard exports
 //! what is queued, also when the signal comes while no `shutdown_signal()`
-//! waits. Prints `ready` once the signal is caught.
+//! waits, and the runtime that first awaited one has ended. Prints `ready` once
+//! the signal is caught.
 
 use otel_traced::traced;
 
@@ -16,11 +17,21 @@ async fn main() {
     for number in 0..3 {
         step(number);
     }
-    // Polled once, then dropped: the signals are caught from here on.
-    let asked = {
-        let mut stop = std::pin::pin!(otel_traced::shutdown_signal());
-        std::future::poll_fn(|cx| std::task::Poll::Ready(stop.as_mut().poll(cx).is_ready())).await
-    };
+    // Polled once on a runtime of its own, which then ends: the signals are
+    // caught from here on, whatever runtime that was.
+    let asked = std::thread::spawn(|| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async {
+            let mut stop = std::pin::pin!(otel_traced::shutdown_signal());
+            std::future::poll_fn(|cx| std::task::Poll::Ready(stop.as_mut().poll(cx).is_ready()))
+                .await
+        })
+    })
+    .join()
+    .expect("polled once");
     println!("ready");
     if asked {
         return;
