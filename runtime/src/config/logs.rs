@@ -30,7 +30,9 @@ pub(crate) enum ExceptionSignal {
     Both,
 }
 
-/// Logs are exported when `OTEL_LOGS_EXPORTER=otlp` says so, or, when it is
+/// Logs are exported when `OTEL_LOGS_EXPORTER=otlp` says so (`console`, as the
+/// specification names it, leaves them to the application's own logger, as
+/// `none` does), or, when it is
 /// unset, as soon as spans go over OTLP (not to an HTTP endpoint of a path of
 /// its own, [`otlp::has_room_beside`]) or an endpoint variable applies to logs
 /// (the general one too): to the same collector as the spans unless the logs
@@ -38,8 +40,8 @@ pub(crate) enum ExceptionSignal {
 pub(crate) fn destination(vars: &Vars, traces: &Destination) -> Result<LogsDestination, InitError> {
     let exported = match vars.get("OTEL_LOGS_EXPORTER") {
         Some(variable) => variable.exporter_choice(
-            &[("otlp", true), ("none", false)],
-            "otlp or none (without OTLP, your own logger prints the lines)",
+            &[("otlp", true), ("console", false), ("none", false)],
+            "otlp, console or none (console and none: your own logger prints the lines, as without OTLP)",
         )?,
         None => {
             matches!(traces, Destination::Otlp(traces) if otlp::has_room_beside(traces))

@@ -1147,9 +1147,19 @@ fn logs_go_beside_spans_sent_over_otlp_unless_told_otherwise() {
         .logs,
         LogsDestination::None
     );
+    // The specification's `console`: the application's own logger prints the
+    // lines, as it does without OTLP.
     assert_eq!(
-        error(&[("OTEL_LOGS_EXPORTER", "console")]),
-        "OTEL_LOGS_EXPORTER=\"console\" is not valid: it accepts otlp or none (without OTLP, your own logger prints the lines)"
+        settings(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
+            ("OTEL_LOGS_EXPORTER", "console"),
+        ])
+        .logs,
+        LogsDestination::None
+    );
+    assert_eq!(
+        error(&[("OTEL_LOGS_EXPORTER", "stdout")]),
+        "OTEL_LOGS_EXPORTER=\"stdout\" is not valid: it accepts otlp, console or none (console and none: your own logger prints the lines, as without OTLP)"
     );
     let LogsDestination::Otlp(otlp) = settings(&[
         ("OTEL_TRACES_EXPORTER", "none"),
