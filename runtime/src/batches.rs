@@ -13,54 +13,99 @@ use opentelemetry::{Array, KeyValue, Value};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::logs::SdkLogRecord;
 use opentelemetry_sdk::trace::SpanData;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// What one request may weigh, estimated: under the 4 MiB default, with room for
 /// the resource, the scope and the estimate's error.
-pub(crate) const BUDGET: usize = 3 << 20;
+const BUDGET: usize = 3 << 20;
+
+/// What one request of a pipeline may weigh: [`BUDGET`], lowered once a request
+/// of several items was refused as too large. A proxy before the collector may
+/// take less than 4 MiB (an ingress's 1 MiB): every batch over its limit would
+/// be refused whole, after the first, halved until its parts go through. Never
+/// raised again: the limit is the path's.
+#[derive(Debug)]
+pub(crate) struct Budget(AtomicUsize);
+
+/// The least a refusal lowers a [`Budget`] to: no request size limit is lower,
+/// and a collector throttling may answer as one refusing a request too large
+/// (gRPC's RESOURCE_EXHAUSTED).
+const LEAST_BUDGET: usize = 64 << 10;
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget(AtomicUsize::new(BUDGET))
+    }
+}
+
+impl Budget {
+    pub(crate) fn get(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// Lowers the budget to half a request of several items that weighed
+    /// `refused` and was refused as too large.
+    fn lower_below(&self, refused: usize) {
+        self.0
+            .fetch_min((refused / 2).max(LEAST_BUDGET), Ordering::Relaxed);
+    }
+}
 
 /// `batch` as one request, or cut where its items' `weight` passes `budget`; in
-/// order, every item in exactly one part.
-pub(crate) fn split<T>(batch: Vec<T>, budget: usize, weight: impl Fn(&T) -> usize) -> Vec<Vec<T>> {
+/// order, every item in exactly one part, each part with its weight.
+pub(crate) fn split<T>(
+    batch: Vec<T>,
+    budget: usize,
+    weight: impl Fn(&T) -> usize,
+) -> Vec<(Vec<T>, usize)> {
     let weights: Vec<usize> = batch.iter().map(weight).collect();
-    if weights.iter().sum::<usize>() <= budget {
-        return vec![batch];
+    let total = weights.iter().sum::<usize>();
+    if total <= budget {
+        return vec![(batch, total)];
     }
     let mut parts = Vec::new();
     let mut part = Vec::new();
     let mut part_weight = 0;
     for (item, weight) in batch.into_iter().zip(weights) {
         if !part.is_empty() && part_weight + weight > budget {
-            parts.push(std::mem::take(&mut part));
+            parts.push((std::mem::take(&mut part), part_weight));
             part_weight = 0;
         }
         part_weight += weight;
         part.push(item);
     }
-    parts.push(part);
+    parts.push((part, part_weight));
     parts
 }
 
 /// Exports `parts` in order, counting in `counters` the items of each part
-/// exported, and of each failed or not tried; the first failure is the result. After a part that failed for another reason
+/// exported, and of each failed or not tried; the first failure is the result.
+/// A part of several items refused as too large lowers `budget` for the
+/// batches after it. After a part that failed for another reason
 /// than its size or one panic of the exporter (the collector down), the rest is
 /// not tried: each would wait out its own timeout. (A second panic is taken for
 /// that: an exporter's `unwrap` of a failed request panics on every part.)
 pub(crate) async fn export_parts<T, F: Future<Output = OTelSdkResult>>(
-    parts: Vec<Vec<T>>,
+    parts: Vec<(Vec<T>, usize)>,
     mut export: impl FnMut(Vec<T>) -> F,
     counters: &crate::processor::Counters,
+    budget: &Budget,
 ) -> OTelSdkResult {
     let mut result = Ok(());
     let mut panicked = false;
     let mut parts = parts.into_iter();
-    for part in parts.by_ref() {
+    for (part, weight) in parts.by_ref() {
         let items = part.len() as u64;
         match export(part).await {
             Ok(()) => counters.settled(items),
             Err(error) => {
                 counters.failed(items);
                 let panic = crate::panic::is_caught_panic(&error);
-                let carry_on = refused_as_too_large(&error) || (panic && !panicked);
+                let too_large = refused_as_too_large(&error);
+                if too_large && items > 1 {
+                    budget.lower_below(weight);
+                }
+                let carry_on = too_large || (panic && !panicked);
                 panicked |= panic;
                 if result.is_ok() {
                     result = Err(error);
@@ -71,7 +116,7 @@ pub(crate) async fn export_parts<T, F: Future<Output = OTelSdkResult>>(
             }
         }
     }
-    counters.failed(parts.map(|part| part.len() as u64).sum());
+    counters.failed(parts.map(|(part, _)| part.len() as u64).sum());
     result
 }
 
@@ -230,10 +275,10 @@ pub(crate) mod tests {
         }
     }
 
-    fn names(parts: &[Vec<SpanData>]) -> Vec<Vec<&str>> {
+    fn names(parts: &[(Vec<SpanData>, usize)]) -> Vec<Vec<&str>> {
         parts
             .iter()
-            .map(|part| part.iter().map(|span| &*span.name).collect())
+            .map(|(part, _)| part.iter().map(|span| &*span.name).collect())
             .collect()
     }
 
@@ -373,6 +418,17 @@ pub(crate) mod tests {
                 "not too far over either: {estimated} for {encoded}"
             );
         }
+    }
+
+    #[test]
+    fn a_budget_is_lowered_to_half_a_refused_request_and_no_lower_than_its_least() {
+        let budget = super::Budget::default();
+        budget.lower_below(1 << 20);
+        assert_eq!(budget.get(), 512 << 10);
+        budget.lower_below(2 << 20);
+        assert_eq!(budget.get(), 512 << 10, "never raised");
+        budget.lower_below(1_000);
+        assert_eq!(budget.get(), super::LEAST_BUDGET);
     }
 
     #[test]

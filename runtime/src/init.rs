@@ -515,6 +515,7 @@ pub(crate) fn span_pipeline(
         inner: exporter,
         counters,
         limits,
+        budget: crate::batches::Budget::default(),
     };
     (crate::processor::batch(exporter, batch, delay), console)
 }

@@ -81,6 +81,7 @@ pub(crate) fn batch(
         inner: exporter,
         counters: Arc::clone(counters),
         limits: WithinLimits::new(limits),
+        budget: crate::batches::Budget::default(),
     };
     CountedLogs {
         inner: BatchLogProcessor::builder(exporter)
@@ -125,6 +126,8 @@ struct CountedLogExporter<E> {
     inner: E,
     counters: Arc<Counters>,
     limits: WithinLimits,
+    /// What one request may weigh.
+    budget: crate::batches::Budget,
 }
 
 /// Counts the log records an exporter delivered, held to the limits, in requests
@@ -146,7 +149,7 @@ impl<E: LogExporter> LogExporter for CountedLogExporter<E> {
             )
             .collect();
         self.counters.given(records.len() as u64);
-        let parts = crate::batches::split(records, crate::batches::BUDGET, |(record, _)| {
+        let parts = crate::batches::split(records, self.budget.get(), |(record, _)| {
             crate::batches::log_weight(record)
         });
         crate::batches::export_parts(
@@ -155,6 +158,7 @@ impl<E: LogExporter> LogExporter for CountedLogExporter<E> {
                 crate::panic::contained_export(|| self.inner.export(LogBatch::new(&part))).await
             },
             &self.counters,
+            &self.budget,
         )
         .await
     }
@@ -542,6 +546,7 @@ pub(crate) mod tests {
                 max_attributes: 128,
                 value_length: None,
             }),
+            budget: crate::batches::Budget::default(),
         };
         let records = [
             record(2 << 20),

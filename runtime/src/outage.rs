@@ -224,7 +224,7 @@ impl Outage {
             signal, endpoint, ..
         } = self;
         format!(
-            "exporting {signal} to {endpoint}: a request was refused as too large, or while the collector was short of resources ({error}); the {signal} in it are lost, the others are still exported. Large values are the usual cause: cap them with OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT, or raise the collector's request size limit (the HTTP exporter's own is 64 MiB); a collector throttling needs more capacity (said once)"
+            "exporting {signal} to {endpoint}: a request was refused as too large, or while the collector was short of resources ({error}); the {signal} in it are lost, the others are still exported (in smaller requests from now on, where it held several). Large values are the usual cause: cap them with OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT, or raise the collector's request size limit (the HTTP exporter's own is 64 MiB); a collector throttling needs more capacity (said once)"
         )
     }
 
@@ -651,7 +651,7 @@ mod tests {
         ));
         let said = outage.to_say(&too_large).expect("said");
         assert!(
-            said.starts_with("exporting spans to http://collector:4317: a request was refused as too large, or while the collector was short of resources (Operation failed: TonicTracesClient export failed with gRPC code: ResourceExhausted); the spans in it are lost, the others are still exported."),
+            said.starts_with("exporting spans to http://collector:4317: a request was refused as too large, or while the collector was short of resources (Operation failed: TonicTracesClient export failed with gRPC code: ResourceExhausted); the spans in it are lost, the others are still exported (in smaller requests from now on, where it held several)."),
             "{said}"
         );
         assert_eq!(outage.to_say(&Ok(())), None);

@@ -393,6 +393,8 @@ pub(crate) struct CountedExporter<E> {
     pub inner: E,
     pub counters: Arc<Counters>,
     pub limits: ExportLimits,
+    /// What one request may weigh.
+    pub budget: crate::batches::Budget,
 }
 
 /// The limits an installation holds its spans to where they are exported (and a
@@ -430,11 +432,12 @@ impl<E: SpanExporter> SpanExporter for CountedExporter<E> {
             settle_attributes(span, self.limits);
         }
         // One request, unless its spans weigh more than a collector takes at once.
-        let parts = crate::batches::split(batch, crate::batches::BUDGET, crate::batches::weight);
+        let parts = crate::batches::split(batch, self.budget.get(), crate::batches::weight);
         crate::batches::export_parts(
             parts,
             |part| crate::panic::contained_export(|| self.inner.export(part)),
             &self.counters,
+            &self.budget,
         )
         .await
     }
@@ -776,18 +779,22 @@ mod tests {
             inner,
             counters: Arc::clone(&counters),
             limits,
+            budget: crate::batches::Budget::default(),
         };
-        let result = {
-            let mut export = std::pin::pin!(exporter.export(batch));
-            match std::future::Future::poll(
-                export.as_mut(),
-                &mut std::task::Context::from_waker(std::task::Waker::noop()),
-            ) {
-                std::task::Poll::Ready(result) => result,
-                std::task::Poll::Pending => panic!("the exporter answers at once"),
-            }
-        };
+        let result = answered_at_once(exporter.export(batch));
         (result, counters.unexported(), exporter.inner)
+    }
+
+    /// The result of `export`, from an exporter that answers at once.
+    fn answered_at_once(export: impl std::future::Future<Output = OTelSdkResult>) -> OTelSdkResult {
+        let mut export = std::pin::pin!(export);
+        match std::future::Future::poll(
+            export.as_mut(),
+            &mut std::task::Context::from_waker(std::task::Waker::noop()),
+        ) {
+            std::task::Poll::Ready(result) => result,
+            std::task::Poll::Pending => panic!("the exporter answers at once"),
+        }
     }
 
     /// [`export_three_heavy`] through a [`Collector`]: the spans exported, and the
@@ -882,6 +889,57 @@ mod tests {
         );
         assert_eq!(requests, ["a", "b", "c"]);
         assert_eq!(exported, 2);
+    }
+
+    /// Refuses, as a proxy's 413, every request whose spans weigh more than
+    /// its limit; counts the spans of those it takes.
+    #[derive(Debug)]
+    struct Proxy {
+        limit: usize,
+        taken: std::sync::atomic::AtomicUsize,
+    }
+
+    impl SpanExporter for Proxy {
+        async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+            let weight: usize = batch.iter().map(crate::batches::weight).sum();
+            if weight > self.limit {
+                return Err(OTelSdkError::InternalFailure(
+                    "HTTP export failed with status code: 413".to_owned(),
+                ));
+            }
+            (self.taken).fetch_add(batch.len(), std::sync::atomic::Ordering::Relaxed);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn requests_refused_as_too_large_make_the_later_ones_smaller_until_taken() {
+        use crate::batches::tests::span;
+        let exporter = CountedExporter {
+            inner: Proxy {
+                limit: 150 << 10,
+                taken: Default::default(),
+            },
+            counters: Arc::new(Counters::default()),
+            limits: ExportLimits {
+                max_attributes: 128,
+                value_length: None,
+            },
+            budget: crate::batches::Budget::default(),
+        };
+        let export = || {
+            let batch = (0..4).map(|_| span("s", 100 << 10)).collect();
+            answered_at_once(exporter.export(batch))
+        };
+        // One request of 400 KiB: refused, the next batch's halved.
+        assert!(export().is_err());
+        // Two of 200 KiB: refused, the next batch's halved again.
+        assert!(export().is_err());
+        // Four of 100 KiB: taken.
+        assert!(export().is_ok());
+        let one = crate::batches::weight(&span("s", 100 << 10));
+        assert_eq!(exporter.budget.get(), one);
+        assert_eq!(exporter.inner.taken.into_inner(), 4);
     }
 
     #[test]
