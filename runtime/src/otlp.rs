@@ -180,11 +180,17 @@ impl<B> Relay<B> {
                         match request {
                             Request::Export(batch, reply) => {
                                 let items = S::items(&batch) as u64;
-                                let export =
-                                    crate::panic::contained_export(|| exporter.export(batch));
-                                let result = tokio::time::timeout(timeout, export)
-                                    .await
-                                    .unwrap_or(Err(OTelSdkError::Timeout(timeout)));
+                                let result = match outage.held_back() {
+                                    Some(held_back) => Err(held_back),
+                                    None => {
+                                        let export = crate::panic::contained_export(|| {
+                                            exporter.export(batch)
+                                        });
+                                        tokio::time::timeout(timeout, export)
+                                            .await
+                                            .unwrap_or(Err(OTelSdkError::Timeout(timeout)))
+                                    }
+                                };
                                 // Counted failed as the result is settled.
                                 counters.rejected(outage.note(&result, items));
                                 let _ = reply.send(result);
@@ -552,6 +558,9 @@ impl opentelemetry_http::HttpClient for Reporting {
                 Err(error) => self.cause.note(&**error),
                 Ok(response) => {
                     self.cause.clear();
+                    if let Some(delay) = retry_after(response) {
+                        self.cause.throttle(response.status().as_u16(), delay);
+                    }
                     if response.status().is_success() {
                         if let Some(page) = web_page(response) {
                             // Refused as a collector would refuse what it cannot
@@ -567,6 +576,23 @@ impl opentelemetry_http::HttpClient for Reporting {
             sent
         })
     }
+}
+
+/// How long a collector throttling (429, 503) asks to be sent nothing: its
+/// `Retry-After` in seconds (a date there is not read).
+fn retry_after(
+    response: &opentelemetry_http::Response<opentelemetry_http::Bytes>,
+) -> Option<Duration> {
+    let status = response.status();
+    if status != reqwest::StatusCode::TOO_MANY_REQUESTS
+        && status != reqwest::StatusCode::SERVICE_UNAVAILABLE
+    {
+        return None;
+    }
+    let seconds = response.headers().get(reqwest::header::RETRY_AFTER)?;
+    Some(Duration::from_secs(
+        seconds.to_str().ok()?.trim().parse().ok()?,
+    ))
 }
 
 /// A web page where a collector's answer was expected: a proxy's login page,

@@ -9,7 +9,7 @@
 //! request holding every series (cumulative, it stays as large), it is one.
 
 use crate::config::{OtlpSettings, Protocol};
-use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -17,11 +17,20 @@ use std::time::{Duration, Instant};
 /// What the HTTP client heard of an export that the exporter's result does not
 /// say. Why its last request failed: opentelemetry-otlp reduces every failure to
 /// send one to "network error", and a refused connection, a name that does not
-/// resolve and a certificate no root vouches for call for different fixes. And
-/// what the collector rejected of a request it took (OTLP's partial success),
-/// which the exporter reports only in its internal logs, off in our build.
+/// resolve and a certificate no root vouches for call for different fixes. What
+/// the collector rejected of a request it took (OTLP's partial success), which
+/// the exporter reports only in its internal logs, off in our build. And until
+/// when the collector asked to be sent nothing more (`Retry-After`).
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Cause(Arc<Mutex<Option<String>>>, Arc<Mutex<Option<Rejected>>>);
+pub(crate) struct Cause(Arc<Mutex<Heard>>);
+
+#[derive(Debug, Default)]
+struct Heard {
+    failure: Option<String>,
+    rejected: Option<Rejected>,
+    /// Until when, and the status that asked.
+    throttled: Option<(Instant, u16)>,
+}
 
 /// Items a collector took in a request but rejected, with its reason.
 #[derive(Debug, PartialEq)]
@@ -30,7 +39,15 @@ pub(crate) struct Rejected {
     pub reason: String,
 }
 
+/// The longest a collector's `Retry-After` holds the exports back: a longer one
+/// (a proxy's hours, a mistake) would stop them for that long.
+const LONGEST_THROTTLE: Duration = Duration::from_secs(5 * 60);
+
 impl Cause {
+    fn heard(&self) -> std::sync::MutexGuard<'_, Heard> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Notes `error`'s causes, its own message left out (reqwest's names the URL,
     /// which may hold a secret; the outage says the endpoint without it).
     pub(crate) fn note(&self, error: &(dyn std::error::Error + 'static)) {
@@ -46,16 +63,16 @@ impl Cause {
         if said.is_empty() {
             said = error.to_string();
         }
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(said);
+        self.heard().failure = Some(said);
     }
 
     fn take(&self) -> Option<String> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
+        self.heard().failure.take()
     }
 
     /// Notes what the collector rejected of a request it took.
     pub(crate) fn note_rejected(&self, rejected: Rejected) {
-        let mut noted = self.1.lock().unwrap_or_else(PoisonError::into_inner);
+        let noted = &mut self.heard().rejected;
         match noted.as_mut() {
             Some(earlier) => earlier.count += rejected.count,
             None => *noted = Some(rejected),
@@ -63,7 +80,21 @@ impl Cause {
     }
 
     fn take_rejected(&self) -> Option<Rejected> {
-        self.1.lock().unwrap_or_else(PoisonError::into_inner).take()
+        self.heard().rejected.take()
+    }
+
+    /// Notes that the collector, answering `status`, asked to be sent nothing
+    /// for `delay` (at most [`LONGEST_THROTTLE`]).
+    pub(crate) fn throttle(&self, status: u16, delay: Duration) {
+        self.heard().throttled = Some((Instant::now() + delay.min(LONGEST_THROTTLE), status));
+    }
+
+    /// How long the collector still asks to be sent nothing, if it does, and the
+    /// status it asked with.
+    fn throttled(&self) -> Option<(Duration, u16)> {
+        let (until, status) = self.heard().throttled?;
+        let left = until.saturating_duration_since(Instant::now());
+        (!left.is_zero()).then_some((left, status))
     }
 
     /// Forgets what an earlier request of the export said: the last one was
@@ -112,6 +143,19 @@ impl Outage {
     /// Where the exporter's HTTP client notes why a request failed.
     pub(crate) fn cause(&self) -> Cause {
         self.cause.clone()
+    }
+
+    /// Why an export is not to be sent now: the collector asked (HTTP 429 or
+    /// 503 with `Retry-After`) to be sent nothing for a while, longer than its
+    /// export's retries could wait; the specification has the client hold back
+    /// rather than send the next batches into the same refusal. Said as that
+    /// refusal, so as its kind of failure.
+    pub(crate) fn held_back(&self) -> Option<OTelSdkError> {
+        let (left, status) = self.cause.throttled()?;
+        Some(OTelSdkError::InternalFailure(format!(
+            "HTTP export failed with status code: {status}, asking for no export for {} s more (Retry-After): not sent",
+            left.as_secs() + 1
+        )))
     }
 
     /// Notes an export's result, saying the first failure of an outage, and the

@@ -55,6 +55,9 @@ pub enum Behaviour {
     /// Keep nothing, answer as a web server would: 200 with an HTML page (over
     /// gRPC, as `Fail` does).
     WebPage,
+    /// Keep nothing, answer 429 asking for no export for this many seconds
+    /// (`Retry-After`; over gRPC, as `Fail` does).
+    Throttle(u64),
 }
 
 /// The reason a [`Behaviour::Reject`] receiver gives.
@@ -65,6 +68,7 @@ enum Answer {
     Taken(ExportTraceServiceResponse),
     Refused,
     WebPage,
+    Throttled(u64),
 }
 
 /// The transport the receiver speaks.
@@ -114,6 +118,7 @@ impl State {
         match behaviour {
             Behaviour::Fail | Behaviour::FailFirst(1..) => return Answer::Refused,
             Behaviour::WebPage => return Answer::WebPage,
+            Behaviour::Throttle(seconds) => return Answer::Throttled(seconds),
             Behaviour::FailFirst(0) | Behaviour::Accept => {}
             Behaviour::Slow(delay) => tokio::time::sleep(delay).await,
             Behaviour::Reject(rejected_spans) => {
@@ -528,7 +533,7 @@ impl TraceService for GrpcService {
         let headers = request.metadata().clone().into_headers();
         match self.0.receive(headers, request.into_inner()).await {
             Answer::Taken(answer) => Ok(tonic::Response::new(answer)),
-            Answer::Refused | Answer::WebPage => {
+            Answer::Refused | Answer::WebPage | Answer::Throttled(_) => {
                 Err(tonic::Status::unavailable("the test receiver refuses"))
             }
         }
@@ -634,6 +639,13 @@ async fn serve_http(
                         Ok::<_, hyper::Error>(match state.receive(headers, export).await {
                             Answer::Taken(answer) => protobuf_response(200, answer.encode_to_vec()),
                             Answer::Refused => protobuf_response(503, Vec::new()),
+                            Answer::Throttled(seconds) => {
+                                let mut response = protobuf_response(429, Vec::new());
+                                response
+                                    .headers_mut()
+                                    .insert("retry-after", http::HeaderValue::from(seconds));
+                                response
+                            }
                             Answer::WebPage => hyper::Response::builder()
                                 .header("content-type", "text/html; charset=utf-8")
                                 .body(http_body_util::Full::new(hyper::body::Bytes::from_static(

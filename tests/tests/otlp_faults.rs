@@ -1,7 +1,8 @@
 //! Faults between the application and its collector, over both protocols: nobody
 //! listening, a slow receiver, a receiver that starts late, one that answers with
 //! errors, a peer answering garbage, a connection reset mid-export, a redirect
-//! elsewhere, a web page answering, a collector rejecting some spans, a full queue, and one that never answers any signal. The
+//! elsewhere, a web page answering, a collector rejecting some spans or
+//! throttling, a full queue, and one that never answers any signal. The
 //! application's calls never wait on export, shutdown returns within its bound,
 //! and what is lost is counted. One test installs (`init` is process-wide); the other
 //! installs in a child process whose stderr is closed.
@@ -298,6 +299,45 @@ fn collector_rejects_some() {
     assert_eq!(error.dropped_spans(), rejected, "{error}");
 }
 
+/// A collector throttling (429) for longer than an export's retries wait: the
+/// exports after it are held back, not sent into the same refusal, until the
+/// time it asked for has passed.
+fn collector_throttles() {
+    let receiver = Receiver::start(Transport::Http);
+    receiver.set_behaviour(Behaviour::Throttle(2));
+    let guard = install(
+        Transport::Http,
+        &receiver.endpoint(),
+        &[("OTEL_EXPORTER_OTLP_TIMEOUT", "1000")],
+    );
+    let asked = Instant::now();
+    calls(10);
+    assert!(guard.force_flush().is_err(), "throttled");
+    let sent = receiver.trace_headers().len();
+    assert_eq!(sent, 1, "refused once, not retried past its timeout");
+    receiver.set_behaviour(Behaviour::Accept);
+    calls(10);
+    assert!(guard.force_flush().is_err(), "held back");
+    assert!(
+        asked.elapsed() < Duration::from_secs(2),
+        "within the 2 s asked"
+    );
+    assert_eq!(
+        receiver.trace_headers().len(),
+        sent,
+        "nothing sent meanwhile"
+    );
+    // Asked when the refusal came, a little after `asked`.
+    std::thread::sleep(Duration::from_millis(2_500).saturating_sub(asked.elapsed()));
+    calls(10);
+    guard
+        .force_flush()
+        .expect("sent once the time asked has passed");
+    assert_eq!(receiver.spans().len(), 10);
+    let error = guard.shutdown().expect_err("twenty spans were lost");
+    assert_eq!(error.dropped_spans(), 20, "{error}");
+}
+
 fn hostile_peer(transport: Transport, hostility: Hostility) {
     let peer = HostilePeer::start(hostility);
     let guard = install(
@@ -542,6 +582,7 @@ fn the_application_survives_every_collector_fault() {
     redirected();
     web_page_answers();
     collector_rejects_some();
+    collector_throttles();
     shutdown_within_its_configured_timeout();
     never_answers();
     spans_stuck_while_metrics_and_logs_are_delivered();
