@@ -80,7 +80,7 @@ pub(crate) fn split<T>(
 
 /// Exports `parts` in order, counting in `counters` the items of each part
 /// exported, and of each failed or not tried; the first failure is the result.
-/// A part of several items refused as too large lowers `budget` for the
+/// A part of several items refused for its size lowers `budget` for the
 /// batches after it. After a part that failed for another reason
 /// than its size or one panic of the exporter (the collector down), the rest is
 /// not tried: each would wait out its own timeout. (A second panic is taken for
@@ -101,11 +101,10 @@ pub(crate) async fn export_parts<T, F: Future<Output = OTelSdkResult>>(
             Err(error) => {
                 counters.failed(items);
                 let panic = crate::panic::is_caught_panic(&error);
-                let too_large = refused_as_too_large(&error);
-                if too_large && items > 1 {
+                if items > 1 && refused_for_its_size(&error) {
                     budget.lower_below(weight);
                 }
-                let carry_on = too_large || (panic && !panicked);
+                let carry_on = refused_as_too_large(&error) || (panic && !panicked);
                 panicked |= panic;
                 if result.is_ok() {
                     result = Err(error);
@@ -118,6 +117,16 @@ pub(crate) async fn export_parts<T, F: Future<Output = OTelSdkResult>>(
     }
     counters.failed(parts.map(|(part, _)| part.len() as u64).sum());
     result
+}
+
+/// Whether an export was refused for its size and nothing else: HTTP's 413,
+/// gRPC's OUT_OF_RANGE, the HTTP exporter's own limit; not gRPC's
+/// RESOURCE_EXHAUSTED, also a collector's answer when it throttles.
+fn refused_for_its_size(error: &OTelSdkError) -> bool {
+    let said = error.to_string();
+    ["OutOfRange", "status code: 413", EXPORTERS_OWN_LIMIT]
+        .iter()
+        .any(|refusal| said.contains(refusal))
 }
 
 /// opentelemetry-otlp 0.33's words for an HTTP body over its own limit (64 MiB).
@@ -429,6 +438,21 @@ pub(crate) mod tests {
         assert_eq!(budget.get(), 512 << 10, "never raised");
         budget.lower_below(1_000);
         assert_eq!(budget.get(), super::LEAST_BUDGET);
+    }
+
+    #[test]
+    fn a_throttling_collectors_answer_is_no_refusal_for_size() {
+        use opentelemetry_sdk::error::OTelSdkError;
+        let refused = |said: &str| {
+            super::refused_for_its_size(&OTelSdkError::InternalFailure(said.to_owned()))
+        };
+        assert!(refused("HTTP export failed with status code: 413"));
+        assert!(refused(
+            "TonicTracesClient export failed with gRPC code: OutOfRange"
+        ));
+        assert!(!refused(
+            "TonicTracesClient export failed with gRPC code: ResourceExhausted"
+        ));
     }
 
     #[test]

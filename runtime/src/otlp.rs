@@ -558,8 +558,12 @@ impl opentelemetry_http::HttpClient for Reporting {
                 Err(error) => self.cause.note(&**error),
                 Ok(response) => {
                     self.cause.clear();
-                    if let Some(delay) = retry_after(response) {
-                        self.cause.throttle(response.status().as_u16(), delay);
+                    match retry_after(response) {
+                        Some(delay) => self.cause.throttle(response.status().as_u16(), delay),
+                        // Taken (at a retry the exporter made after a wait of
+                        // its own, shorter than asked): nothing is held back.
+                        None if response.status().is_success() => self.cause.unthrottle(),
+                        None => {}
                     }
                     if response.status().is_success() {
                         if let Some(page) = web_page(response) {

@@ -89,6 +89,11 @@ impl Cause {
         self.heard().throttled = Some((Instant::now() + delay.min(LONGEST_THROTTLE), status));
     }
 
+    /// Forgets a throttle: the collector took a request.
+    pub(crate) fn unthrottle(&self) {
+        self.heard().throttled = None;
+    }
+
     /// How long the collector still asks to be sent nothing, if it does, and the
     /// status it asked with.
     fn throttled(&self) -> Option<(Duration, u16)> {
@@ -154,7 +159,7 @@ impl Outage {
         let (left, status) = self.cause.throttled()?;
         Some(OTelSdkError::InternalFailure(format!(
             "HTTP export failed with status code: {status}, asking for no export for {} s more (Retry-After): not sent",
-            left.as_secs() + 1
+            left.as_millis().div_ceil(1000)
         )))
     }
 
@@ -577,6 +582,30 @@ mod tests {
         let (count, said) = outage.rejection(&Ok(()), 10);
         assert_eq!(count, 10, "no more than were sent");
         assert!(said.expect("said again").contains("rejected 10 spans"));
+    }
+
+    #[test]
+    fn exports_are_held_back_while_the_collector_asks_and_no_longer_once_it_took_one() {
+        let outage = outage("http://collector:4318/v1/traces", Protocol::HttpProtobuf);
+        assert!(outage.held_back().is_none());
+        outage.cause().throttle(429, Duration::from_secs(60));
+        let held_back = outage.held_back().expect("held back").to_string();
+        assert!(
+            held_back.contains("status code: 429, asking for no export for 60 s more"),
+            "{held_back}"
+        );
+        assert_eq!(super::failure_kind(&held_back), "status code: 429");
+        outage.cause().unthrottle();
+        assert!(outage.held_back().is_none());
+        // An hour asked for is held to five minutes.
+        outage.cause().throttle(503, Duration::from_secs(3600));
+        assert!(
+            outage
+                .held_back()
+                .unwrap()
+                .to_string()
+                .contains("for 300 s more")
+        );
     }
 
     #[test]
