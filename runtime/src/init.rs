@@ -479,6 +479,9 @@ impl Drop for Guard {
 ///     Ok(())
 /// }
 /// ```
+///
+/// Bind the guard to a name (`_guard`), not to `_`: `let _ = init()?` drops it at
+/// once, which shuts tracing down there (no warning says so).
 pub fn init() -> Result<Guard, InitError> {
     Config::from_env().install()
 }

@@ -36,9 +36,13 @@ pub const MAX_FORMATTED_CHARS: usize = 4096;
 ///
 /// impl AsAttribute for OrderId {
 ///     fn as_attribute(&self) -> Value {
-///         Value::I64(self.0 as i64)
+///         // As `#[traced]` records a `u64`: an integer where it fits, else text
+///         // (`as i64` would make a large id negative).
+///         i64::try_from(self.0).map_or_else(|_| self.0.to_string().into(), Value::I64)
 ///     }
 /// }
+/// assert_eq!(OrderId(7).as_attribute(), Value::I64(7));
+/// assert_eq!(OrderId(u64::MAX).as_attribute(), Value::from(u64::MAX.to_string()));
 /// ```
 pub trait AsAttribute {
     /// The value recorded for `self`.
