@@ -122,7 +122,7 @@ pub(crate) async fn export_parts<T, F: Future<Output = OTelSdkResult>>(
 /// Whether an export was refused for its size and nothing else: HTTP's 413,
 /// gRPC's OUT_OF_RANGE, the HTTP exporter's own limit; not gRPC's
 /// RESOURCE_EXHAUSTED, also a collector's answer when it throttles.
-fn refused_for_its_size(error: &OTelSdkError) -> bool {
+pub(crate) fn refused_for_its_size(error: &OTelSdkError) -> bool {
     let said = error.to_string();
     ["OutOfRange", "status code: 413", EXPORTERS_OWN_LIMIT]
         .iter()

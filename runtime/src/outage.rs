@@ -268,12 +268,18 @@ impl Outage {
     }
 
     /// A request refused as too large: what it held is lost, the rest goes on.
-    fn said_too_large(&self, error: &dyn std::fmt::Display) -> String {
+    fn said_too_large(&self, error: &OTelSdkError) -> String {
         let Outage {
             signal, endpoint, ..
         } = self;
+        // Where the refusal was for its size alone ([`crate::batches::Budget`]).
+        let smaller = if crate::batches::refused_for_its_size(error) {
+            " (in smaller requests from now on, where it held several)"
+        } else {
+            ""
+        };
         format!(
-            "exporting {signal} to {endpoint}: a request was refused as too large, or while the collector was short of resources ({error}); the {signal} in it are lost, the others are still exported (in smaller requests from now on, where it held several). Large values are the usual cause: cap them with OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT, or raise the collector's request size limit (the HTTP exporter's own is 64 MiB); a collector throttling needs more capacity (said once)"
+            "exporting {signal} to {endpoint}: a request was refused as too large, or while the collector was short of resources ({error}); the {signal} in it are lost, the others are still exported{smaller}. Large values are the usual cause: cap them with OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT, or raise the collector's request size limit (the HTTP exporter's own is 64 MiB); a collector throttling needs more capacity (said once)"
         )
     }
 
@@ -724,11 +730,25 @@ mod tests {
         ));
         let said = outage.to_say(&too_large).expect("said");
         assert!(
-            said.starts_with("exporting spans to http://collector:4317: a request was refused as too large, or while the collector was short of resources (Operation failed: TonicTracesClient export failed with gRPC code: ResourceExhausted); the spans in it are lost, the others are still exported (in smaller requests from now on, where it held several)."),
+            said.starts_with("exporting spans to http://collector:4317: a request was refused as too large, or while the collector was short of resources (Operation failed: TonicTracesClient export failed with gRPC code: ResourceExhausted); the spans in it are lost, the others are still exported."),
             "{said}"
         );
         assert_eq!(outage.to_say(&Ok(())), None);
         assert_eq!(outage.to_say(&too_large), None, "said once");
+        // Refused for its size alone (a proxy's 413): later requests are smaller.
+        let proxied =
+            super::tests::outage("http://collector:4318/v1/traces", Protocol::HttpProtobuf);
+        let said = proxied
+            .to_say(&Err(
+                opentelemetry_sdk::error::OTelSdkError::InternalFailure(
+                    "HTTP export failed with status code: 413".to_owned(),
+                ),
+            ))
+            .expect("said");
+        assert!(
+            said.contains("still exported (in smaller requests from now on"),
+            "{said}"
+        );
         let down = Err(opentelemetry_sdk::error::OTelSdkError::InternalFailure(
             "unavailable".to_owned(),
         ));

@@ -1,7 +1,6 @@
 //! `otel_traced::shutdown_signal`: the signals that ask a process to stop, for a
 //! server's graceful shutdown, so that `main` returns and the guard flushes.
 
-use std::future::Future;
 use std::pin::pin;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,9 +11,10 @@ use tokio::sync::Notify;
 /// end the process where it is, without running the end of `main`, so without
 /// the guard's flush: the spans still queued, and the last metrics, are lost.
 /// Give it to a server's graceful shutdown and return from `main`. Once it is
-/// first awaited the signals are caught for the whole process (a second one
-/// does not end it either: set a deadline of your own on the drain, within the
-/// orchestrator's grace period), and kept: one that comes while no
+/// first awaited the signals are caught for the whole process (set a deadline
+/// of your own on the drain, within the orchestrator's grace period; a second
+/// signal ends the process at once, as its default action would, the flush
+/// with it: a second Ctrl-C cuts a stuck drain short), and kept: one that comes while no
 /// `shutdown_signal()` waits (a loop selecting on a new one each time round)
 /// resolves the next at once, as every one after the process was asked to
 /// stop. A signal whose handler cannot be set up keeps its default action. It
@@ -75,11 +75,17 @@ fn listen() {
                     return;
                 };
                 runtime.block_on(async move {
-                    let asked = asked();
+                    let mut handled = Handled::set_up();
                     drop(set_up);
-                    asked.await;
+                    handled.next().await;
                     ASKED.store(true, Ordering::Release);
                     ASKED_NOW.notify_waiters();
+                    // Asked again while the process drains: it ends now, as the
+                    // signal's default action would end it (its flush with it),
+                    // so that a drain stuck past the asker's patience (a second
+                    // Ctrl-C) does not need a SIGKILL.
+                    let again = handled.next().await;
+                    std::process::exit(128 + again);
                 });
             });
         if started.is_ok() {
@@ -89,41 +95,60 @@ fn listen() {
     });
 }
 
-/// Resolves at SIGTERM or Ctrl-C, whose handlers are set up as it is made. One
-/// whose handler cannot be set up keeps its default action.
-#[cfg(unix)]
-fn asked() -> impl Future<Output = ()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut handled =
-        [SignalKind::terminate(), SignalKind::interrupt()].map(|kind| signal(kind).ok());
-    std::future::poll_fn(move |cx| {
-        let mut asked = false;
-        for signal in handled.iter_mut().flatten() {
-            asked |= matches!(signal.poll_recv(cx), std::task::Poll::Ready(Some(())));
+/// The signals that ask the process to stop, their handlers set up.
+struct Handled {
+    #[cfg(unix)]
+    signals: [(i32, Option<tokio::signal::unix::Signal>); 2],
+    #[cfg(windows)]
+    ctrl_c: Option<tokio::signal::windows::CtrlC>,
+}
+
+impl Handled {
+    /// Sets up the handlers of SIGTERM and Ctrl-C (SIGINT): from now on they no
+    /// longer end the process. One whose handler cannot be set up keeps its
+    /// default action.
+    fn set_up() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Handled {
+                signals: [SignalKind::terminate(), SignalKind::interrupt()]
+                    .map(|kind| (kind.as_raw_value(), signal(kind).ok())),
+            }
         }
-        if asked {
-            std::task::Poll::Ready(())
-        } else {
+        #[cfg(windows)]
+        {
+            Handled {
+                ctrl_c: tokio::signal::windows::ctrl_c().ok(),
+            }
+        }
+        #[cfg(not(any(unix, windows)))]
+        {
+            Handled {}
+        }
+    }
+
+    /// The next signal's number (Ctrl-C's 2 where there are no numbers);
+    /// never, where no handler could be set up.
+    async fn next(&mut self) -> i32 {
+        std::future::poll_fn(|cx| {
+            #[cfg(unix)]
+            for (number, signal) in &mut self.signals {
+                if let Some(signal) = signal
+                    && let std::task::Poll::Ready(Some(())) = signal.poll_recv(cx)
+                {
+                    return std::task::Poll::Ready(*number);
+                }
+            }
+            #[cfg(windows)]
+            if let Some(ctrl_c) = &mut self.ctrl_c
+                && let std::task::Poll::Ready(Some(())) = ctrl_c.poll_recv(cx)
+            {
+                return std::task::Poll::Ready(2);
+            }
+            let _ = cx;
             std::task::Poll::Pending
-        }
-    })
-}
-
-/// Resolves at Ctrl-C (there is no SIGTERM here), whose handler is set up as it
-/// is made; never where it cannot be.
-#[cfg(windows)]
-fn asked() -> impl Future<Output = ()> {
-    let mut handled = tokio::signal::windows::ctrl_c().ok();
-    std::future::poll_fn(move |cx| match handled.as_mut() {
-        Some(ctrl_c) if matches!(ctrl_c.poll_recv(cx), std::task::Poll::Ready(Some(()))) => {
-            std::task::Poll::Ready(())
-        }
-        _ => std::task::Poll::Pending,
-    })
-}
-
-/// No signals to hear here.
-#[cfg(not(any(unix, windows)))]
-fn asked() -> impl Future<Output = ()> {
-    std::future::pending()
+        })
+        .await
+    }
 }

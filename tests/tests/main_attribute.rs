@@ -168,42 +168,81 @@ fn a_failing_export_is_said_once_with_what_to_check() {
 /// `otel_traced::shutdown_signal()`: it returns from `main` (its default action
 /// would end it where it is), and the guard exports the spans queued. The
 /// signal comes while no `shutdown_signal()` waits: the next one sees it.
+/// The `until_terminated` program started with `vars`, once it caught the
+/// signals (it printed `ready`), and the rest of its stdout, line by line.
 #[cfg(unix)]
-#[test]
-fn sigterm_ends_main_and_the_spans_are_exported() {
+fn until_terminated(vars: &[(&str, &str)]) -> (Child, std::sync::mpsc::Receiver<String>) {
     use std::io::BufRead as _;
-    let receiver = Receiver::start(Transport::Http);
-    let endpoint = receiver.endpoint();
     let program = env!("CARGO_BIN_EXE_until_terminated");
-    let mut child = started(
-        program,
-        &[
-            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", &endpoint),
-            ("OTEL_METRICS_EXPORTER", "none"),
-        ],
-    );
+    let mut child = started(program, vars);
     let stdout = child.stdout.take().expect("its stdout");
-    let (said, line) = std::sync::mpsc::channel();
+    let (said, lines) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let mut ready = String::new();
-        let _ = std::io::BufReader::new(stdout).read_line(&mut ready);
-        let _ = said.send(ready);
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = said.send(line);
+        }
     });
-    match line.recv_timeout(Duration::from_secs(30)) {
-        Ok(ready) => assert_eq!(ready, "ready\n"),
+    match lines.recv_timeout(Duration::from_secs(30)) {
+        Ok(ready) => assert_eq!(ready, "ready"),
         Err(_) => {
             child.kill().expect("a hung program can be killed");
             panic!("{program} never caught the signals");
         }
     }
-    // The shell's own `kill`: a slim image may have no `kill` program.
+    (child, lines)
+}
+
+/// Sends SIGTERM to `child`, with the shell's own `kill` (a slim image may have
+/// no `kill` program).
+#[cfg(unix)]
+fn terminate(child: &Child) {
     let killed = Command::new("sh")
         .args(["-c", "kill -TERM \"$1\"", "sh", &child.id().to_string()])
         .status()
         .expect("sh runs");
     assert!(killed.success());
-    let output = exited(child, program);
+}
+
+/// SIGTERM, as Kubernetes sends it, to a program that awaits
+/// `otel_traced::shutdown_signal()`: it returns from `main` (its default action
+/// would end it where it is), and the guard exports the spans queued. The
+/// signal comes while no `shutdown_signal()` waits: the next one sees it.
+#[cfg(unix)]
+#[test]
+fn sigterm_ends_main_and_the_spans_are_exported() {
+    let receiver = Receiver::start(Transport::Http);
+    let endpoint = receiver.endpoint();
+    let (child, _) = until_terminated(&[
+        ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", &endpoint),
+        ("OTEL_METRICS_EXPORTER", "none"),
+    ]);
+    terminate(&child);
+    let output = exited(child, env!("CARGO_BIN_EXE_until_terminated"));
     assert!(output.status.success(), "{output:?}");
     let names: Vec<String> = receiver.spans().into_iter().map(|span| span.name).collect();
     assert_eq!(names, ["step", "step", "step"], "{output:?}");
+}
+
+/// A second SIGTERM while the drain the first started is stuck ends the process
+/// at once, with the signal's exit status (128 + 15), as its default action
+/// would.
+#[cfg(unix)]
+#[test]
+fn a_second_signal_ends_a_stuck_drain() {
+    let (child, lines) = until_terminated(&[
+        ("OTEL_TRACES_EXPORTER", "none"),
+        ("OTEL_METRICS_EXPORTER", "none"),
+        ("UNTIL_TERMINATED_STUCK", "1"),
+    ]);
+    terminate(&child);
+    assert_eq!(
+        lines.recv_timeout(Duration::from_secs(30)).as_deref(),
+        Ok("draining")
+    );
+    terminate(&child);
+    let output = exited(child, env!("CARGO_BIN_EXE_until_terminated"));
+    assert_eq!(output.status.code(), Some(143), "{output:?}");
 }

@@ -2,7 +2,8 @@
 //! (an orchestrator's) ends it through the end of `main`, so the guard exports
 //! what is queued, also when the signal comes while no `shutdown_signal()`
 //! waits, and the runtime that first awaited one has ended. Prints `ready` once
-//! the signal is caught.
+//! the signal is caught. With `UNTIL_TERMINATED_STUCK` set, its drain never
+//! ends (it prints `draining`): a second signal ends it.
 
 use otel_traced::traced;
 
@@ -40,4 +41,9 @@ async fn main() {
     // turns of a loop selecting on one): the next one is asked all the same.
     std::thread::sleep(std::time::Duration::from_secs(1));
     otel_traced::shutdown_signal().await;
+    // A drain that never ends: only a second signal ends the process.
+    if std::env::var_os("UNTIL_TERMINATED_STUCK").is_some() {
+        println!("draining");
+        std::future::pending::<()>().await;
+    }
 }
