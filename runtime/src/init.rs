@@ -233,8 +233,9 @@ impl std::error::Error for ShutdownError {
 /// kept until the process ends, though nothing uses it: annotated functions read
 /// its tracer without a lock, which cannot tell when the last reader is done. Most
 /// of it is the batch queue, sized by `OTEL_BSP_MAX_QUEUE_SIZE` at about 360 bytes
-/// a span (about 24 MB at the default 65 536). A later provider's is freed as its
-/// guard shuts down (once the spans still running under it ended). Its call
+/// a span (about 24 MB at the default 65 536). A later provider's is freed once
+/// its guard shut down and nothing started under it is still held (a span, a
+/// flush still waiting on a stuck exporter). Its call
 /// sites read its tracer under a read lock, shared by every thread: a span opened
 /// under any installation but the first costs a few atomic operations more.
 #[must_use = "dropping the guard shuts tracing down at once"]

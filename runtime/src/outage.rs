@@ -123,8 +123,10 @@ pub(crate) struct Outage {
     /// The kinds of failure said ([`failure_kind`]): when, and whether during
     /// the outage going on.
     failing: Mutex<Vec<Said>>,
-    /// Whether a request refused as too large was said.
-    said_too_large: AtomicBool,
+    /// Whether a request refused as too large was said: refused for its size
+    /// alone ([`crate::batches::refused_for_its_size`]), or as RESOURCE_EXHAUSTED
+    /// (a throttling collector's answer too), whose messages differ.
+    said_too_large: [AtomicBool; 2],
     /// Whether items rejected by the collector were said, since the last export
     /// it took whole.
     said_rejected: AtomicBool,
@@ -139,7 +141,7 @@ impl Outage {
             endpoint: crate::config::without_secrets(&settings.endpoint),
             protocol: settings.protocol,
             failing: Mutex::new(Vec::new()),
-            said_too_large: AtomicBool::new(false),
+            said_too_large: [AtomicBool::new(false), AtomicBool::new(false)],
             said_rejected: AtomicBool::new(false),
             cause: Cause::default(),
         }
@@ -243,8 +245,9 @@ impl Outage {
                     .then(|| self.metrics_too_large(error))
             }
             Err(error) if crate::batches::refused_as_too_large(error) => {
-                (!self.said_too_large.swap(true, Ordering::Relaxed))
-                    .then(|| self.said_too_large(error))
+                let said =
+                    &self.said_too_large[usize::from(crate::batches::refused_for_its_size(error))];
+                (!said.swap(true, Ordering::Relaxed)).then(|| self.said_too_large(error))
             }
             Err(error) => Said::first(&mut failing, failure_kind(&error.to_string()), now)
                 .then(|| self.said_with(error, cause.as_deref())),
@@ -735,10 +738,9 @@ mod tests {
         );
         assert_eq!(outage.to_say(&Ok(())), None);
         assert_eq!(outage.to_say(&too_large), None, "said once");
-        // Refused for its size alone (a proxy's 413): later requests are smaller.
-        let proxied =
-            super::tests::outage("http://collector:4318/v1/traces", Protocol::HttpProtobuf);
-        let said = proxied
+        // Refused for its size alone (a proxy's 413), after that: said too, as later
+        // requests are smaller.
+        let said = outage
             .to_say(&Err(
                 opentelemetry_sdk::error::OTelSdkError::InternalFailure(
                     "HTTP export failed with status code: 413".to_owned(),

@@ -13,8 +13,9 @@ use tokio::sync::Notify;
 /// Give it to a server's graceful shutdown and return from `main`. Once it is
 /// first awaited the signals are caught for the whole process (set a deadline
 /// of your own on the drain, within the orchestrator's grace period; a second
-/// signal ends the process at once, as its default action would, the flush
-/// with it: a second Ctrl-C cuts a stuck drain short), and kept: one that comes while no
+/// signal, a second or more after the first, ends the process at once with the
+/// status a shell gives a process the signal ended (128 + its number), the
+/// flush lost: a second Ctrl-C cuts a stuck drain short), and kept: one that comes while no
 /// `shutdown_signal()` waits (a loop selecting on a new one each time round)
 /// resolves the next at once, as every one after the process was asked to
 /// stop. A signal whose handler cannot be set up keeps its default action. It
@@ -50,6 +51,10 @@ pub async fn shutdown_signal() {
 /// resolves the next one, rather than being caught and forgotten.
 static ASKED: AtomicBool = AtomicBool::new(false);
 
+/// How long after the first signal a second one ends the process (one sooner is
+/// taken for the first, sent twice).
+const REPEATED_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Wakes every `shutdown_signal()` waiting, once [`ASKED`] is set.
 static ASKED_NOW: Notify = Notify::const_new();
 
@@ -78,14 +83,21 @@ fn listen() {
                     let mut handled = Handled::set_up();
                     drop(set_up);
                     handled.next().await;
+                    let asked = std::time::Instant::now();
                     ASKED.store(true, Ordering::Release);
                     ASKED_NOW.notify_waiters();
-                    // Asked again while the process drains: it ends now, as the
-                    // signal's default action would end it (its flush with it),
-                    // so that a drain stuck past the asker's patience (a second
-                    // Ctrl-C) does not need a SIGKILL.
-                    let again = handled.next().await;
-                    std::process::exit(128 + again);
+                    // Asked again while the process drains: it ends now, with the
+                    // status a shell gives a process the signal ended (its flush
+                    // lost), so that a drain stuck past the asker's patience (a
+                    // second Ctrl-C) does not need a SIGKILL. Not within a second
+                    // of the first: a runner forwarding a terminal's Ctrl-C to a
+                    // child the terminal signalled too sends it twice.
+                    loop {
+                        let again = handled.next().await;
+                        if asked.elapsed() >= REPEATED_AFTER {
+                            std::process::exit(128 + again);
+                        }
+                    }
                 });
             });
         if started.is_ok() {
