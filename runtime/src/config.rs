@@ -464,7 +464,9 @@ impl Config {
     }
 
     /// How long the guard's shutdown waits for the last exports, spans, log records
-    /// and metrics together (taken between 1 ms and a day): 5 s by default. An OTLP
+    /// and metrics together (taken between 1 ms and a day), over
+    /// `OTEL_TRACED_SHUTDOWN_TIMEOUT` (milliseconds; under `#[otel_traced::main]`,
+    /// the only way to set it): 5 s by default. An OTLP
     /// export that would outlast it (a slow collector, a retry) loses what it
     /// carries, and the guard says how many spans. `Guard::force_flush` waits as
     /// long; the SDK bounds a flush of spans or log records and the metrics'
@@ -623,11 +625,15 @@ impl Config {
             destination,
             // As a batch processor's durations: at least 1 ms; and at most a day
             // (`Duration::MAX` meant as no bound makes no deadline).
-            shutdown_timeout: self
-                .shutdown_timeout
-                .map_or(crate::init::DEFAULT_SHUTDOWN_TIMEOUT, |timeout| {
-                    timeout.clamp(LEAST_DURATION, MOST_SHUTDOWN_TIMEOUT)
-                }),
+            shutdown_timeout: match (
+                self.shutdown_timeout,
+                vars.get("OTEL_TRACED_SHUTDOWN_TIMEOUT"),
+            ) {
+                (Some(timeout), _) => timeout,
+                (None, Some(variable)) => variable.positive_millis()?,
+                (None, None) => crate::init::DEFAULT_SHUTDOWN_TIMEOUT,
+            }
+            .clamp(LEAST_DURATION, MOST_SHUTDOWN_TIMEOUT),
         })
     }
 

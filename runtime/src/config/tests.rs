@@ -1529,4 +1529,24 @@ fn the_shutdown_timeout_is_five_seconds_unless_set_within_a_day() {
         Duration::from_secs(24 * 60 * 60),
         "no deadline overflows"
     );
+    // The variable, for a program whose `#[otel_traced::main]` builds no `Config`
+    // (a function platform's, within its own timeout; a pod's grace period).
+    let set = [("OTEL_TRACED_SHUTDOWN_TIMEOUT", "2500")];
+    assert_eq!(
+        settings(&set).shutdown_timeout,
+        Duration::from_millis(2_500)
+    );
+    assert_eq!(
+        Config::from_vars(set)
+            .shutdown_timeout(Duration::from_secs(1))
+            .settings()
+            .expect("valid")
+            .shutdown_timeout,
+        Duration::from_secs(1),
+        "the builder's wins"
+    );
+    assert_eq!(
+        error(&[("OTEL_TRACED_SHUTDOWN_TIMEOUT", "0")]),
+        "OTEL_TRACED_SHUTDOWN_TIMEOUT=\"0\" is not valid: it accepts a whole number of milliseconds above 0"
+    );
 }
