@@ -1,7 +1,8 @@
 //! With nothing installed (no `init()`, no capture open: a binary of its own), an
 //! annotated call evaluates none of the expressions its options give (`parent =`,
 //! `server =`, `link =` and its attributes), a consumer still passes its message's
-//! context through, and a synchronous one runs its body as the bare function does.
+//! context through, a server called in a span of the application's leaves it
+//! current, and a synchronous one runs its body as the bare function does.
 
 use otel_traced::opentelemetry::Context;
 use otel_traced::opentelemetry::trace::{TraceContextExt as _, TraceId};
@@ -120,4 +121,40 @@ fn nothing_installed_the_callers_own_span_is_left_alone() {
     assert_eq!(handler.status, Status::Unset);
     assert!(handler.attributes.is_empty(), "{:?}", handler.attributes);
     assert!(handler.events.is_empty());
+}
+
+/// A server handler making spans of the application's own provider (a database
+/// driver's), called inside a middleware's span of that provider.
+#[traced_rpc(service = "shop.v1.Inventory")]
+fn serve_with_query(request: tonic::Request<u32>) -> Result<tonic::Response<u32>, tonic::Status> {
+    use otel_traced::opentelemetry::trace::{Tracer as _, TracerProvider as _};
+    otel_traced::opentelemetry::global::tracer_provider()
+        .tracer("driver")
+        .in_span("query", |_| Ok(tonic::Response::new(request.into_inner())))
+}
+
+#[test]
+fn nothing_installed_a_server_runs_under_the_span_it_was_called_in() {
+    use otel_traced::opentelemetry::trace::{Tracer as _, TracerProvider as _};
+    let kept = otel_traced_tests::Kept::default();
+    let provider = otel_traced::sdk::trace::SdkTracerProvider::builder()
+        .with_span_processor(kept.clone())
+        .build();
+    otel_traced::opentelemetry::global::set_tracer_provider(provider.clone());
+    // A request naming no trace: nothing records, so nothing starts one.
+    provider.tracer("app").in_span("middleware", |_| {
+        assert!(serve_with_query(tonic::Request::new(7)).is_ok());
+    });
+    let spans = kept.0.lock().unwrap().clone();
+    let (Some(query), Some(middleware)) = (
+        spans.iter().find(|span| span.name == "query"),
+        spans.iter().find(|span| span.name == "middleware"),
+    ) else {
+        panic!("the middleware's and the query's spans: {spans:#?}");
+    };
+    assert_eq!(
+        query.parent_span_id,
+        middleware.span_context.span_id(),
+        "the query in the middleware's trace"
+    );
 }

@@ -168,7 +168,7 @@ impl Callsite {
                 (root, caller) = public_root(extracted);
                 (root, Measured::Here)
             }
-            _ => (extracted, Measured::Here),
+            _ => (continued(current, extracted), Measured::Here),
         };
         let parent = crate::route::CaptureRoute::joined(parent);
         if !crate::route::is_enabled() {
@@ -962,6 +962,38 @@ fn split_host_port(authority: &str) -> Option<(&str, Option<&str>)> {
         return None;
     }
     Some((host, port))
+}
+
+/// The parent of a server span with no layer of ours in front: the context
+/// `extracted` from the request (a new root where it names no trace, as W3C
+/// has it), but under a span of this process that is current when it is of the
+/// request's trace (a middleware's, or the application's own provider's, made
+/// around the handler once it read the headers): one tree with it, not its
+/// sibling. And where nothing records (no span is made, no root started), the
+/// current span goes on under the body when the request names no trace. Either
+/// way with the request's baggage over the current one. A current span of
+/// another trace stays out (a context left attached on the thread by unrelated
+/// code): the request's caller is the parent.
+fn continued(current: &Context, extracted: Context) -> Context {
+    let local = current.span();
+    let local = local.span_context();
+    let remote = extracted.span();
+    let remote = remote.span_context();
+    let nested = local.is_valid()
+        && !local.is_remote()
+        && if remote.is_valid() {
+            remote.trace_id() == local.trace_id()
+        } else {
+            !crate::route::is_enabled()
+        };
+    if !nested {
+        return extracted;
+    }
+    if extracted.baggage().is_empty() {
+        current.clone()
+    } else {
+        crate::baggage::merged(current, extracted.baggage())
+    }
 }
 
 /// The parent of a server span whose request a server layer (`HttpLayer`,
