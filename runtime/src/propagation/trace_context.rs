@@ -22,7 +22,8 @@
 //!   a later version only sampled, as the specification says to read one; the
 //!   reserved bits are zeroed both ways, so a parent's unknown flags are not passed
 //!   on; a span not sampled keeps its parent's random flag (the SDK drops it). The
-//!   injector writes `tracestate` only when it is not empty.
+//!   injector writes `tracestate` also when it is empty (replacing a stale one
+//!   in the carrier); our own carriers take that as removing the header.
 
 use opentelemetry::Context;
 use opentelemetry::propagation::text_map_propagator::FieldIter;
