@@ -183,6 +183,9 @@ fn least_header_bytes(baggage: &Baggage) -> usize {
 /// entries that no longer fit are the ones left out (the last in key order, the
 /// same on every run).
 pub(crate) fn merged(context: &Context, carried: &Baggage) -> Context {
+    if carried.is_empty() {
+        return context.clone();
+    }
     context.with_baggage(merged_baggage(context.baggage(), carried))
 }
 

@@ -1581,56 +1581,6 @@ fn a_server_continues_the_request_not_the_span_current_where_it_runs() {
     }
 }
 
-/// A middleware's span (or one of the application's own provider), made once it
-/// read the request's headers: of the request's trace.
-#[traced(parent = parent)]
-fn middleware(
-    parent: otel_traced::opentelemetry::Context,
-    request: Request<String>,
-) -> Result<Response<u32>, tonic::Status> {
-    futures::executor::block_on(reserve(request))
-}
-
-#[test]
-fn a_server_under_a_span_of_the_requests_trace_is_its_child() {
-    use otel_traced::opentelemetry::trace::{
-        SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState,
-    };
-    let caller =
-        otel_traced::opentelemetry::Context::new().with_remote_span_context(SpanContext::new(
-            TraceId::from_hex(TRACE_ID).unwrap(),
-            SpanId::from_hex(PARENT_ID).unwrap(),
-            TraceFlags::SAMPLED,
-            true,
-            TraceState::NONE,
-        ));
-    let captured = capture(|| {
-        middleware(
-            caller,
-            grpc_request(&[("traceparent", TRACEPARENT), ("baggage", "tenant=acme")]),
-        )
-    });
-    let middleware = captured.find("middleware").expect("the middleware's span");
-    let server = (captured.spans().iter())
-        .find(|span| span.span_kind == SpanKind::Server)
-        .expect("the server's span");
-    assert_eq!(server.span_context.trace_id().to_string(), TRACE_ID);
-    assert_eq!(
-        server.parent_span_id,
-        middleware.span_context.span_id(),
-        "one tree: not the middleware's sibling under the caller"
-    );
-    assert_eq!(
-        captured
-            .output()
-            .as_ref()
-            .map(|reply| *reply.get_ref())
-            .ok(),
-        Some(4),
-        "the request's baggage, in the body"
-    );
-}
-
 /// A gRPC call failing with a status of the other protocol: an HTTP backend's.
 #[traced_rpc(
     client,

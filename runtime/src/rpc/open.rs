@@ -148,6 +148,9 @@ impl Callsite {
         record: &mut Record<'_>,
     ) -> ActiveSpan {
         let mut caller = None;
+        // Read once: an installation meanwhile does not make this call half one,
+        // half the other.
+        let recording = crate::route::is_enabled();
         let (parent, measured) = match crate::panic::contained(|| carrier.served_under()).flatten()
         {
             // The layer measures the request (its duration ends with the response
@@ -168,10 +171,11 @@ impl Callsite {
                 (root, caller) = public_root(extracted);
                 (root, Measured::Here)
             }
-            _ => (continued(current, extracted), Measured::Here),
+            _ if !recording => (passed_on(current, extracted), Measured::Here),
+            _ => (extracted, Measured::Here),
         };
         let parent = crate::route::CaptureRoute::joined(parent);
-        if !crate::route::is_enabled() {
+        if !recording {
             return ActiveSpan::passthrough(parent);
         }
         let target = target_of(|| carrier.target());
@@ -380,8 +384,6 @@ fn consumed_contexts<C: Extract + ?Sized>(carrier: &C) -> Option<(Context, Conte
                 created.baggage(),
             ))
         }
-    } else if created.baggage().is_empty() {
-        current
     } else {
         crate::baggage::merged(&current, created.baggage())
     };
@@ -964,36 +966,17 @@ fn split_host_port(authority: &str) -> Option<(&str, Option<&str>)> {
     Some((host, port))
 }
 
-/// The parent of a server span with no layer of ours in front: the context
-/// `extracted` from the request (a new root where it names no trace, as W3C
-/// has it), but under a span of this process that is current when it is of the
-/// request's trace (a middleware's, or the application's own provider's, made
-/// around the handler once it read the headers): one tree with it, not its
-/// sibling. And where nothing records (no span is made, no root started), the
-/// current span goes on under the body when the request names no trace. Either
-/// way with the request's baggage over the current one. A current span of
-/// another trace stays out (a context left attached on the thread by unrelated
-/// code): the request's caller is the parent.
-fn continued(current: &Context, extracted: Context) -> Context {
-    let local = current.span();
-    let local = local.span_context();
-    let remote = extracted.span();
-    let remote = remote.span_context();
-    let nested = local.is_valid()
-        && !local.is_remote()
-        && if remote.is_valid() {
-            remote.trace_id() == local.trace_id()
-        } else {
-            !crate::route::is_enabled()
-        };
-    if !nested {
+/// The context a server's body runs under where nothing records (no span is
+/// made, no root started): the context `extracted` from the request, but where it
+/// names no trace the current one goes on (a middleware's span, the
+/// application's own provider's, made around the handler), with the request's
+/// baggage over its own. (Where a span is made, the request decides its parent
+/// alone, as W3C has it: a new root where it names no trace.)
+fn passed_on(current: &Context, extracted: Context) -> Context {
+    if extracted.span().span_context().is_valid() || !current.span().span_context().is_valid() {
         return extracted;
     }
-    if extracted.baggage().is_empty() {
-        current.clone()
-    } else {
-        crate::baggage::merged(current, extracted.baggage())
-    }
+    crate::baggage::merged(current, extracted.baggage())
 }
 
 /// The parent of a server span whose request a server layer (`HttpLayer`,
