@@ -141,15 +141,7 @@ pub(crate) const EXPORTERS_OWN_LIMIT: &str = "bytes, exceeding the configured li
 /// throttles, and opentelemetry-otlp keeps no message to tell them apart: the
 /// next request may go through then too.)
 pub(crate) fn refused_as_too_large(error: &OTelSdkError) -> bool {
-    let said = error.to_string();
-    [
-        "ResourceExhausted",
-        "OutOfRange",
-        "status code: 413",
-        EXPORTERS_OWN_LIMIT,
-    ]
-    .iter()
-    .any(|refusal| said.contains(refusal))
+    refused_for_its_size(error) || error.to_string().contains("ResourceExhausted")
 }
 
 /// At least what `span` weighs encoded in protobuf: its strings, and for each

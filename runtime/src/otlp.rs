@@ -42,8 +42,6 @@ trait Signal: Sized + 'static {
 
     /// The exporter; its HTTP client notes why a request failed in `cause`.
     fn build(settings: &OtlpSettings, cause: Cause) -> Result<Self, InitError>;
-    /// How many items `batch` holds.
-    fn items(batch: &Self::Batch) -> usize;
     fn export(&self, batch: Self::Batch) -> impl Future<Output = OTelSdkResult>;
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult;
     fn set_resource(&mut self, resource: &Resource);
@@ -61,10 +59,6 @@ impl Signal for opentelemetry_otlp::SpanExporter {
             Protocol::HttpProtobuf => http(builder.with_http(), settings, cause)?.build(),
         }
         .map_err(|error| exporter_error(&error, settings))
-    }
-
-    fn items(batch: &Vec<SpanData>) -> usize {
-        batch.len()
     }
 
     fn export(&self, batch: Vec<SpanData>) -> impl Future<Output = OTelSdkResult> {
@@ -95,10 +89,6 @@ impl Signal for opentelemetry_otlp::LogExporter {
             Protocol::HttpProtobuf => http(builder.with_http(), settings, cause)?.build(),
         }
         .map_err(|error| exporter_error(&error, settings))
-    }
-
-    fn items(batch: &OwnedLogBatch) -> usize {
-        batch.len()
     }
 
     async fn export(&self, batch: OwnedLogBatch) -> OTelSdkResult {
@@ -179,20 +169,10 @@ impl<B> Relay<B> {
                     while let Some(request) = incoming.recv().await {
                         match request {
                             Request::Export(batch, reply) => {
-                                let items = S::items(&batch) as u64;
-                                let result = match outage.held_back() {
-                                    Some(held_back) => Err(held_back),
-                                    None => {
-                                        let export = crate::panic::contained_export(|| {
-                                            exporter.export(batch)
-                                        });
-                                        tokio::time::timeout(timeout, export)
-                                            .await
-                                            .unwrap_or(Err(OTelSdkError::Timeout(timeout)))
-                                    }
-                                };
+                                let (result, rejected) =
+                                    outage.export(timeout, || exporter.export(batch)).await;
                                 // Counted failed as the result is settled.
-                                counters.rejected(outage.note(&result, items));
+                                counters.rejected(rejected);
                                 let _ = reply.send(result);
                             }
                             // The exporter's, contained as its exports are: this
@@ -558,14 +538,12 @@ impl opentelemetry_http::HttpClient for Reporting {
                 Err(error) => self.cause.note(&**error),
                 Ok(response) => {
                     self.cause.clear();
-                    match retry_after(response) {
-                        Some(delay) => self.cause.throttle(response.status().as_u16(), delay),
+                    if let Some(delay) = retry_after(response) {
+                        self.cause.throttle(response.status().as_u16(), delay);
+                    } else if response.status().is_success() {
                         // Taken (at a retry the exporter made after a wait of
                         // its own, shorter than asked): nothing is held back.
-                        None if response.status().is_success() => self.cause.unthrottle(),
-                        None => {}
-                    }
-                    if response.status().is_success() {
+                        self.cause.unthrottle();
                         if let Some(page) = web_page(response) {
                             // Refused as a collector would refuse what it cannot
                             // take (not retried: the page will not change).
@@ -867,15 +845,12 @@ impl opentelemetry_sdk::metrics::exporter::PushMetricExporter for OtlpMetricExpo
         let Some(runtime) = &self.runtime else {
             return Err(OTelSdkError::AlreadyShutdown);
         };
-        let result = runtime.block_on(async {
-            let export = crate::panic::contained_export(|| self.inner.export(metrics));
-            tokio::time::timeout(self.timeout, export)
-                .await
-                .unwrap_or(Err(OTelSdkError::Timeout(self.timeout)))
-        });
         // The data points rejected are said, not counted (nothing counts
         // those of metrics).
-        self.outage.note(&result, u64::MAX);
+        let (result, _) = runtime.block_on(
+            self.outage
+                .export(self.timeout, || self.inner.export(metrics)),
+        );
         result
     }
 

@@ -157,7 +157,7 @@ impl Outage {
     /// export's retries could wait; the specification has the client hold back
     /// rather than send the next batches into the same refusal. Said as that
     /// refusal, so as its kind of failure.
-    pub(crate) fn held_back(&self) -> Option<OTelSdkError> {
+    fn held_back(&self) -> Option<OTelSdkError> {
         let (left, status) = self.cause.throttled()?;
         Some(OTelSdkError::InternalFailure(format!(
             "HTTP export failed with status code: {status}, asking for no export for {} s more (Retry-After): not sent",
@@ -165,12 +165,30 @@ impl Outage {
         )))
     }
 
+    /// Runs `export`, unless the collector asked to be sent nothing now
+    /// ([`Outage::held_back`]): cut off after `timeout`, a panic of the exporter
+    /// contained. Its result, noted ([`Outage::note`]), and how many items the
+    /// collector said it rejected of it.
+    pub(crate) async fn export<F: Future<Output = OTelSdkResult>>(
+        &self,
+        timeout: Duration,
+        export: impl FnOnce() -> F,
+    ) -> (OTelSdkResult, u64) {
+        let result = match self.held_back() {
+            Some(held_back) => Err(held_back),
+            None => tokio::time::timeout(timeout, crate::panic::contained_export(export))
+                .await
+                .unwrap_or(Err(OTelSdkError::Timeout(timeout))),
+        };
+        let rejected = self.note(&result);
+        (result, rejected)
+    }
+
     /// Notes an export's result, saying the first failure of an outage, and the
     /// first export since one taken whole of which the collector rejected items:
-    /// how many of its `items` it rejected (for the caller to count them lost;
-    /// no more than were sent, whatever the collector says).
-    pub(crate) fn note(&self, result: &OTelSdkResult, items: u64) -> u64 {
-        let (rejected, said_rejected) = self.rejection(result, items);
+    /// how many it said it rejected.
+    fn note(&self, result: &OTelSdkResult) -> u64 {
+        let (rejected, said_rejected) = self.rejection(result);
         for said in [self.to_say(result), said_rejected].into_iter().flatten() {
             crate::notice::aside(said);
         }
@@ -180,10 +198,9 @@ impl Outage {
     /// How many items the collector rejected of an export it took, and what
     /// [`Outage::note`] says of them: the first rejection since an export taken
     /// whole (a backend refusing old timestamps rejects some of every export).
-    fn rejection(&self, result: &OTelSdkResult, items: u64) -> (u64, Option<String>) {
+    fn rejection(&self, result: &OTelSdkResult) -> (u64, Option<String>) {
         match self.cause.take_rejected().filter(|_| result.is_ok()) {
-            Some(mut rejected) => {
-                rejected.count = rejected.count.min(items);
+            Some(rejected) => {
                 let first = !self.said_rejected.swap(true, Ordering::Relaxed);
                 (rejected.count, first.then(|| self.said_rejected(&rejected)))
             }
@@ -574,23 +591,26 @@ mod tests {
         };
         rejected(3);
         assert_eq!(
-            outage.rejection(&Ok(()), 10),
+            outage.rejection(&Ok(())),
             (
                 3,
                 Some("exporting spans to http://collector:4318/v1/traces: the collector took an export but rejected 3 spans of it (it said \"timestamps \\u{1b}[31mtoo old\"); they are lost, the others are exported (said again after an export taken whole)".to_owned())
             )
         );
         rejected(2);
-        assert_eq!(outage.rejection(&Ok(()), 10), (2, None), "said once");
+        assert_eq!(outage.rejection(&Ok(())), (2, None), "said once");
         assert_eq!(
-            outage.rejection(&Ok(()), 10),
+            outage.rejection(&Ok(())),
             (0, None),
             "an export taken whole"
         );
         rejected(30);
-        let (count, said) = outage.rejection(&Ok(()), 10);
-        assert_eq!(count, 10, "no more than were sent");
-        assert!(said.expect("said again").contains("rejected 10 spans"));
+        let (count, said) = outage.rejection(&Ok(()));
+        assert_eq!(
+            count, 30,
+            "as the collector said (the counters hold it to what was sent)"
+        );
+        assert!(said.expect("said again").contains("rejected 30 spans"));
     }
 
     #[test]

@@ -271,7 +271,7 @@ pub(crate) fn contained<T>(run: impl FnOnce() -> T) -> Option<T> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::contained_export;
     use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 
@@ -306,14 +306,16 @@ mod tests {
         assert!(polled_to_end(contained_export(|| async { Ok(()) })).is_ok());
     }
 
-    /// Polls `future` to its end on this thread (it never waits here).
-    fn polled_to_end<F: Future>(future: F) -> F::Output {
+    /// Polls `future` to its end on this thread: one that never waits here (an
+    /// exporter of a test answering at once, or after a poll or two).
+    pub(crate) fn polled_to_end<F: Future>(future: F) -> F::Output {
         let mut future = std::pin::pin!(future);
         let mut context = std::task::Context::from_waker(std::task::Waker::noop());
-        loop {
+        for _ in 0..100 {
             if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut context) {
                 return output;
             }
         }
+        panic!("the future waits: it cannot end on this thread")
     }
 }

@@ -781,20 +781,8 @@ mod tests {
             limits,
             budget: crate::batches::Budget::default(),
         };
-        let result = answered_at_once(exporter.export(batch));
+        let result = crate::panic::tests::polled_to_end(exporter.export(batch));
         (result, counters.unexported(), exporter.inner)
-    }
-
-    /// The result of `export`, from an exporter that answers at once.
-    fn answered_at_once(export: impl std::future::Future<Output = OTelSdkResult>) -> OTelSdkResult {
-        let mut export = std::pin::pin!(export);
-        match std::future::Future::poll(
-            export.as_mut(),
-            &mut std::task::Context::from_waker(std::task::Waker::noop()),
-        ) {
-            std::task::Poll::Ready(result) => result,
-            std::task::Poll::Pending => panic!("the exporter answers at once"),
-        }
     }
 
     /// [`export_three_heavy`] through a [`Collector`]: the spans exported, and the
@@ -929,7 +917,7 @@ mod tests {
         };
         let export = || {
             let batch = (0..4).map(|_| span("s", 100 << 10)).collect();
-            answered_at_once(exporter.export(batch))
+            crate::panic::tests::polled_to_end(exporter.export(batch))
         };
         // One request of 400 KiB: refused, the next batch's halved.
         assert!(export().is_err());

@@ -134,10 +134,9 @@ pub(crate) fn uninstall() {
     // The later installations' tracers held by call sites (none is used again:
     // the generation moved on), dropped with the provider, if they were its
     // last holders, once no lock is held.
-    let held: Vec<Option<(u64, CachedTracer)>> = (LATER_SLOTS.lock())
-        .unwrap_or_else(PoisonError::into_inner)
+    let held: Vec<(u64, CachedTracer)> = lock(&LATER_SLOTS)
         .iter()
-        .map(|slot| slot.write().unwrap_or_else(PoisonError::into_inner).take())
+        .filter_map(|slot| slot.write().unwrap_or_else(PoisonError::into_inner).take())
         .collect();
     drop(installed);
     drop((uninstalled, held));
@@ -277,9 +276,7 @@ impl TracerCache {
             let tracer = entry.1.clone();
             let slot = self.later.get_or_init(|| {
                 let slot = Arc::new(RwLock::new(None));
-                (LATER_SLOTS.lock())
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push(Arc::clone(&slot));
+                lock(&LATER_SLOTS).push(Arc::clone(&slot));
                 slot
             });
             let replaced = slot
@@ -674,9 +671,7 @@ pub(crate) mod tests {
 
     #[test]
     fn a_later_installations_provider_is_freed_though_a_call_site_held_its_tracer() {
-        let _installing = INSTALLING
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _installing = super::lock(&INSTALLING);
         let site = TracerCache::new();
         // The first installation's stays where one load reads it, for good.
         assert!(!freed_after_a_span_at(&site));

@@ -67,8 +67,7 @@ fn sdk_disabled() {
 
 #[test]
 fn a_disabled_sdk_reads_no_other_variable() {
-    let _installing =
-        (crate::route::tests::INSTALLING.lock()).unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _installing = crate::route::lock(&crate::route::tests::INSTALLING);
     // The kill switch works whatever else the environment holds.
     let guard = Config::from_vars([
         ("OTEL_SDK_DISABLED", "true"),
