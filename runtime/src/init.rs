@@ -293,7 +293,9 @@ impl Guard {
     }
 
     /// Exports every span, log record and measurement so far, waiting for the
-    /// exporters, the three at once within one deadline (the shutdown timeout; the
+    /// exporters within one deadline (the shutdown timeout; the metrics after
+    /// the spans' and logs' exports, or from half the time given, so that the
+    /// SDK's own metrics count them; the
     /// console's printing goes on after an error when its output blocks, and the
     /// SDK gives up a flush of spans or log records itself after 5 s); each signal
     /// is flushed whatever the others' exports say; a flush of a signal while an

@@ -5,7 +5,8 @@
 //! said in the last 5 minutes). Items a collector took but rejected (OTLP's
 //! partial success) are said likewise, until an export is taken whole. A request
 //! refused as too large is no outage (the next one goes through): it is said once
-//! per pipeline, with what to change; but for metrics, whose export is one
+//! per pipeline and kind of refusal (for its size alone, or RESOURCE_EXHAUSTED,
+//! a throttling collector's answer too), with what to change; but for metrics, whose export is one
 //! request holding every series (cumulative, it stays as large), it is one.
 
 use crate::config::{OtlpSettings, Protocol};
@@ -299,7 +300,7 @@ impl Outage {
             ""
         };
         format!(
-            "exporting {signal} to {endpoint}: a request was refused as too large, or while the collector was short of resources ({error}); the {signal} in it are lost, the others are still exported{smaller}. Large values are the usual cause: cap them with OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT, or raise the collector's request size limit (the HTTP exporter's own is 64 MiB); a collector throttling needs more capacity (said once)"
+            "exporting {signal} to {endpoint}: a request was refused as too large, or while the collector was short of resources ({error}); the {signal} in it are lost, the others are still exported{smaller}. Large values are the usual cause: cap them with OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT, or raise the collector's request size limit (the HTTP exporter's own is 64 MiB); a collector throttling needs more capacity (said once per kind of refusal)"
         )
     }
 

@@ -919,13 +919,15 @@ mod tests {
             let batch = (0..4).map(|_| span("s", 100 << 10)).collect();
             crate::panic::tests::polled_to_end(exporter.export(batch))
         };
+        let one = crate::batches::weight(&span("s", 100 << 10));
         // One request of 400 KiB: refused, the next batch's halved.
         assert!(export().is_err());
+        assert_eq!(exporter.budget.get(), 2 * one);
         // Two of 200 KiB: refused, the next batch's halved again.
         assert!(export().is_err());
+        assert_eq!(exporter.budget.get(), one);
         // Four of 100 KiB: taken.
         assert!(export().is_ok());
-        let one = crate::batches::weight(&span("s", 100 << 10));
         assert_eq!(exporter.budget.get(), one);
         assert_eq!(exporter.inner.taken.into_inner(), 4);
     }

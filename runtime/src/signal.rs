@@ -2,7 +2,7 @@
 //! server's graceful shutdown, so that `main` returns and the guard flushes.
 
 use std::pin::pin;
-use std::sync::OnceLock;
+use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::Notify;
 
@@ -65,8 +65,8 @@ static ASKED_NOW: Notify = Notify::const_new();
 /// take a listening task with it, leaving the signals caught and heard by no
 /// one.
 fn listen() {
-    static LISTENING: OnceLock<()> = OnceLock::new();
-    LISTENING.get_or_init(|| {
+    static LISTENING: Once = Once::new();
+    LISTENING.call_once(|| {
         let (set_up, handlers) = std::sync::mpsc::channel::<()>();
         let started = std::thread::Builder::new()
             .name("otel-traced-signals".to_owned())

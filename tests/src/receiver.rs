@@ -61,7 +61,7 @@ pub enum Behaviour {
 }
 
 /// The reason a [`Behaviour::Reject`] receiver gives.
-pub const REJECTED_BECAUSE: &str = "timestamps too old";
+const REJECTED_BECAUSE: &str = "timestamps too old";
 
 /// How the receiver answers one traces export.
 enum Answer {

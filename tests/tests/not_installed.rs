@@ -143,7 +143,8 @@ fn nothing_installed_a_server_runs_under_the_span_it_was_called_in() {
     otel_traced::opentelemetry::global::set_tracer_provider(provider.clone());
     // A request naming no trace: nothing records, so nothing starts one.
     provider.tracer("app").in_span("middleware", |_| {
-        assert!(serve_with_query(tonic::Request::new(7)).is_ok());
+        let reply = serve_with_query(tonic::Request::new(7));
+        assert_eq!(reply.map(tonic::Response::into_inner).ok(), Some(7));
     });
     let spans = kept.0.lock().unwrap().clone();
     let (Some(query), Some(middleware)) = (

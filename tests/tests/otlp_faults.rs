@@ -316,7 +316,8 @@ fn collector_throttles() {
         &[("OTEL_EXPORTER_OTLP_TIMEOUT", "1000")],
     );
     calls(10);
-    assert!(guard.force_flush().is_err(), "throttled");
+    let throttled = guard.force_flush().expect_err("throttled");
+    assert_eq!(throttled.dropped_spans(), 10, "{throttled}");
     // The 3 s asked for run from the refusal, before this.
     let refused = Instant::now();
     let sent = receiver.trace_headers().len();

@@ -2,8 +2,8 @@
 //!
 //! The upstream `TraceContextPropagator` of opentelemetry 0.33 accepts malformed
 //! `traceparent` values, takes the first of duplicated headers, reads one of several
-//! `tracestate` headers, does not enforce the `tracestate` rules, drops the Level 2
-//! random flag and sends an empty `tracestate`. This one follows the specification:
+//! `tracestate` headers, does not enforce the `tracestate` rules and drops the
+//! Level 2 random flag. This one follows the specification:
 //!
 //! - `traceparent`: one header; version `00` is exactly
 //!   `00-<32 hex>-<16 hex>-<2 hex>`, lowercase, ids not all zero; a later version is
