@@ -232,7 +232,7 @@ impl Outage {
             format!("it said {reason:?}")
         };
         format!(
-            "exporting {signal} to {endpoint}: the collector took an export but rejected {count} {items} of it ({reason}); they are lost, the others are exported (said again after an export taken whole)"
+            "exporting {signal} to {endpoint}: the collector took an export but said it rejected {count} {items} of it ({reason}); they are lost, the others are exported (said again after an export taken whole)"
         )
     }
 
@@ -595,7 +595,7 @@ mod tests {
             outage.rejection(&Ok(())),
             (
                 3,
-                Some("exporting spans to http://collector:4318/v1/traces: the collector took an export but rejected 3 spans of it (it said \"timestamps \\u{1b}[31mtoo old\"); they are lost, the others are exported (said again after an export taken whole)".to_owned())
+                Some("exporting spans to http://collector:4318/v1/traces: the collector took an export but said it rejected 3 spans of it (it said \"timestamps \\u{1b}[31mtoo old\"); they are lost, the others are exported (said again after an export taken whole)".to_owned())
             )
         );
         rejected(2);
@@ -611,7 +611,10 @@ mod tests {
             count, 30,
             "as the collector said (the counters hold it to what was sent)"
         );
-        assert!(said.expect("said again").contains("rejected 30 spans"));
+        assert!(
+            said.expect("said again")
+                .contains("said it rejected 30 spans")
+        );
     }
 
     #[test]

@@ -900,6 +900,22 @@ mod tests {
         }
     }
 
+    #[cfg(all(feature = "otlp", feature = "metrics"))]
+    #[test]
+    fn items_a_collector_rejected_are_failed_and_no_more_than_were_sent() {
+        let counters = Counters::default();
+        counters.rejected(3);
+        counters.settled(10);
+        assert_eq!(counters.export_outcomes(), (7, 3));
+        // A collector saying it rejected more than it was sent.
+        counters.rejected(30);
+        counters.settled(10);
+        assert_eq!(counters.export_outcomes(), (7, 13));
+        // The next export, taken whole.
+        counters.settled(5);
+        assert_eq!(counters.export_outcomes(), (12, 13));
+    }
+
     #[test]
     fn requests_refused_as_too_large_make_the_later_ones_smaller_until_taken() {
         use crate::batches::tests::span;

@@ -64,7 +64,8 @@ impl Callsite {
     /// baggage the body sees; behind a server layer that served the request, in
     /// the layer's trace when the request's headers read as the layer read them
     /// ([`under_server_layer`]). Without a destination the extracted context is
-    /// still current in the body, so the trace passes through untraced services.
+    /// still current in the body, so the trace passes through untraced services
+    /// (the current one where the request names no trace, [`passed_on`]).
     /// A `root` server (a public endpoint's) starts a new trace instead, linked to
     /// the caller's span, without the caller's baggage ([`public_root`]), unless a
     /// server layer served the request: the layer's child then, as every handler.
