@@ -56,7 +56,7 @@ pub enum Behaviour {
     /// gRPC, as `Fail` does).
     WebPage,
     /// Keep nothing, answer 429 asking for no export for this many seconds
-    /// (`Retry-After`; over gRPC, as `Fail` does).
+    /// (`Retry-After`; metrics too, over HTTP; over gRPC, as `Fail` does).
     Throttle(u64),
 }
 
@@ -168,6 +168,15 @@ fn kept<Request: prost::Message + Default, Response: prost::Message + Default>(
         Err(_) => 400,
     };
     protobuf_response(status, Response::default().encode_to_vec())
+}
+
+/// A throttling collector's answer: 429, asking for no export for `seconds`.
+fn throttled(seconds: u64) -> hyper::Response<http_body_util::Full<hyper::body::Bytes>> {
+    let mut response = protobuf_response(429, Vec::new());
+    response
+        .headers_mut()
+        .insert("retry-after", http::HeaderValue::from(seconds));
+    response
 }
 
 fn protobuf_response(
@@ -625,10 +634,14 @@ async fn serve_http(
                             return Ok(protobuf_response(400, Vec::new()));
                         };
                         if metrics {
-                            return Ok(kept::<_, ExportMetricsServiceResponse>(
-                                body,
-                                &state.metrics,
-                            ));
+                            let behaviour = *state
+                                .behaviour
+                                .lock()
+                                .unwrap_or_else(PoisonError::into_inner);
+                            return Ok(match behaviour {
+                                Behaviour::Throttle(seconds) => throttled(seconds),
+                                _ => kept::<_, ExportMetricsServiceResponse>(body, &state.metrics),
+                            });
                         }
                         if logs {
                             return Ok(kept::<_, ExportLogsServiceResponse>(body, &state.logs));
@@ -639,13 +652,7 @@ async fn serve_http(
                         Ok::<_, hyper::Error>(match state.receive(headers, export).await {
                             Answer::Taken(answer) => protobuf_response(200, answer.encode_to_vec()),
                             Answer::Refused => protobuf_response(503, Vec::new()),
-                            Answer::Throttled(seconds) => {
-                                let mut response = protobuf_response(429, Vec::new());
-                                response
-                                    .headers_mut()
-                                    .insert("retry-after", http::HeaderValue::from(seconds));
-                                response
-                            }
+                            Answer::Throttled(seconds) => throttled(seconds),
                             Answer::WebPage => hyper::Response::builder()
                                 .header("content-type", "text/html; charset=utf-8")
                                 .body(http_body_util::Full::new(hyper::body::Bytes::from_static(

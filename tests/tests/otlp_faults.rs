@@ -343,6 +343,36 @@ fn collector_throttles() {
     assert_eq!(error.dropped_spans(), 20, "{error}");
 }
 
+/// The metrics of a collector throttling (429) for longer than an export's
+/// retries wait: held back too, not sent into the same refusal.
+fn collector_throttles_metrics() {
+    let receiver = Receiver::start(Transport::Http);
+    let guard = install(
+        Transport::Http,
+        &receiver.endpoint(),
+        &[
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "1000"),
+            ("OTEL_TRACED_FUNCTION_METRICS", "true"),
+        ],
+    );
+    calls(10);
+    guard.force_flush().expect("taken");
+    let taken = receiver.metrics_requests().len();
+    assert!(taken > 0, "the metrics were sent");
+    receiver.set_behaviour(Behaviour::Throttle(60));
+    calls(10);
+    assert!(guard.force_flush().is_err(), "throttled");
+    receiver.set_behaviour(Behaviour::Accept);
+    calls(10);
+    assert!(guard.force_flush().is_err(), "held back");
+    assert_eq!(
+        receiver.metrics_requests().len(),
+        taken,
+        "no metrics sent meanwhile"
+    );
+    drop(guard);
+}
+
 fn hostile_peer(transport: Transport, hostility: Hostility) {
     let peer = HostilePeer::start(hostility);
     let guard = install(
@@ -588,6 +618,7 @@ fn the_application_survives_every_collector_fault() {
     web_page_answers();
     collector_rejects_some();
     collector_throttles();
+    collector_throttles_metrics();
     shutdown_within_its_configured_timeout();
     never_answers();
     spans_stuck_while_metrics_and_logs_are_delivered();
