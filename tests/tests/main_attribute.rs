@@ -118,13 +118,14 @@ fn a_failing_export_is_said_once_with_what_to_check() {
     let refusing = otel_traced_tests::receiver::RefusingPort::new();
     let port = refusing.port();
     let endpoint = format!("http://127.0.0.1:{port}/v1/traces");
-    let output = run(
-        env!("CARGO_BIN_EXE_main_sync"),
-        &[
-            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", &endpoint),
-            ("OTEL_METRICS_EXPORTER", "none"),
-        ],
-    );
+    // An export timeout that gives up on the refused port after one retry (at
+    // 0.25 s), well within the guard's 5 s: the default retries for 4 s.
+    let refused = [
+        ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", endpoint.as_str()),
+        ("OTEL_EXPORTER_OTLP_TIMEOUT", "700"),
+        ("OTEL_METRICS_EXPORTER", "none"),
+    ];
+    let output = run(env!("CARGO_BIN_EXE_main_sync"), &refused);
     assert!(output.status.success(), "{output:?}");
     let stderr = String::from_utf8_lossy(&output.stderr);
     let said = format!("otel-traced: exporting spans to {endpoint} over http/protobuf failed: ");
@@ -137,13 +138,7 @@ fn a_failing_export_is_said_once_with_what_to_check() {
 
     // The flush's error counts what it lost, `Guard::shutdown` the whole run's in
     // its error, and the guard's drop after it says nothing more.
-    let output = run(
-        env!("CARGO_BIN_EXE_flush_then_shutdown"),
-        &[
-            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", &endpoint),
-            ("OTEL_METRICS_EXPORTER", "none"),
-        ],
-    );
+    let output = run(env!("CARGO_BIN_EXE_flush_then_shutdown"), &refused);
     assert!(output.status.success(), "{output:?}");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(

@@ -966,7 +966,8 @@ fn handle_malformed(message: &Malformed) -> u32 {
 
 #[test]
 fn a_message_whose_headers_panic_when_read_is_processed_in_a_new_trace() {
-    // Nothing installed: the handler runs.
+    // Nothing installed (no other test's pipeline either): the handler runs.
+    let _turn = otel_traced_tests::installing_turn();
     assert_eq!(handle_malformed(&Malformed::default()), 7);
     let message = Malformed::default();
     let captured = capture(|| handle_malformed(&message));

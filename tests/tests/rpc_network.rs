@@ -17,6 +17,7 @@ use otel_traced::sdk::trace::SpanData;
 use otel_traced::testing::{Captured, capture};
 use otel_traced::tower::GrpcLayer;
 use otel_traced::{baggage, traced, traced_rpc};
+use otel_traced_tests::receiver::RefusingPort;
 use otel_traced_tests::shop_proto::inventory_client::InventoryClient;
 use otel_traced_tests::shop_proto::inventory_server::{Inventory, InventoryServer};
 use otel_traced_tests::shop_proto::{ReserveReply, ReserveRequest, StockUpdate, WatchRequest};
@@ -291,11 +292,8 @@ async fn reqwest_visit(#[skip] gateway: SocketAddr, sku: &str) -> (StatusCode, S
 #[test]
 fn a_reqwest_errors_url_is_recorded_without_its_credentials() {
     // Nobody listens there: the error names the URL it failed on, whole.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("a free port")
-        .local_addr()
-        .expect("its address")
-        .port();
+    let refusing = RefusingPort::new();
+    let port = refusing.port();
     let failed = captured(async || {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::new();
@@ -1021,10 +1019,9 @@ fn a_layered_hyper_util_clients_failure_keeps_its_cause() {
     use tower_layer::Layer as _;
     use tower_service::Service as _;
     let failed = captured(async || {
-        // A port nothing listens on any more.
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
-        let address = listener.local_addr().expect("bound");
-        drop(listener);
+        // A port nothing listens on.
+        let refusing = RefusingPort::new();
+        let address = format!("127.0.0.1:{}", refusing.port());
         let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
         let mut client = HttpLayer::client().layer(client);
         let request = http::Request::post(format!("http://{address}/orders/book"))

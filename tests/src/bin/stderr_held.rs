@@ -81,7 +81,7 @@ fn main() {
         if by_export_thread && guard.force_flush().is_ok() {
             std::process::exit(5);
         }
-        if flushed.elapsed() < Duration::from_secs(2) {
+        if flushed.elapsed() < Duration::from_secs(4) {
             let _ = done.send(());
         }
         // Its shutdown would wait for the stuck export.
