@@ -561,7 +561,9 @@ impl opentelemetry_http::HttpClient for Reporting {
 }
 
 /// How long a collector throttling (429, 503) asks to be sent nothing: its
-/// `Retry-After` in seconds (a date there is not read).
+/// `Retry-After`, in seconds or as a date (RFC 9110 allows both; a proxy's is
+/// often a date), read as the exporter reads it for its own retries. A date
+/// passed asks nothing.
 fn retry_after(
     response: &opentelemetry_http::Response<opentelemetry_http::Bytes>,
 ) -> Option<Duration> {
@@ -571,10 +573,15 @@ fn retry_after(
     {
         return None;
     }
-    let seconds = response.headers().get(reqwest::header::RETRY_AFTER)?;
-    Some(Duration::from_secs(
-        seconds.to_str().ok()?.trim().parse().ok()?,
-    ))
+    let asked = response.headers().get(reqwest::header::RETRY_AFTER)?;
+    let asked = asked.to_str().ok()?.trim();
+    match asked.parse() {
+        Ok(seconds) => Some(Duration::from_secs(seconds)),
+        Err(_) => httpdate::parse_http_date(asked)
+            .ok()?
+            .duration_since(std::time::SystemTime::now())
+            .ok(),
+    }
 }
 
 /// A web page where a collector's answer was expected: a proxy's login page,
@@ -906,6 +913,32 @@ mod tests {
         ] {
             assert_eq!(rejected(answer), None, "{answer:?}");
         }
+    }
+
+    #[test]
+    fn a_retry_after_is_read_in_seconds_or_as_a_date() {
+        let asked = |status: u16, header: &str| {
+            let mut response = opentelemetry_http::Response::new(opentelemetry_http::Bytes::new());
+            *response.status_mut() = reqwest::StatusCode::from_u16(status).unwrap();
+            response.headers_mut().insert(
+                reqwest::header::RETRY_AFTER,
+                HeaderValue::from_str(header).unwrap(),
+            );
+            retry_after(&response)
+        };
+        assert_eq!(asked(429, " 30 "), Some(Duration::from_secs(30)));
+        assert_eq!(asked(503, "0"), Some(Duration::ZERO));
+        let in_a_minute =
+            httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(60));
+        let delay = asked(503, &in_a_minute).expect("a date to come");
+        assert!(
+            (Duration::from_secs(58)..=Duration::from_secs(60)).contains(&delay),
+            "{delay:?}"
+        );
+        // A date passed, a value neither, a status that throttles nothing.
+        assert_eq!(asked(429, "Fri, 31 Dec 1999 23:59:59 GMT"), None);
+        assert_eq!(asked(429, "soon"), None);
+        assert_eq!(asked(502, "30"), None);
     }
 
     #[test]
