@@ -65,6 +65,8 @@ mod tally;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod thread_exit;
+#[cfg(feature = "otlp")]
+mod tls_files;
 #[cfg(feature = "http")]
 pub mod tower;
 #[cfg(feature = "tracing")]

@@ -12,6 +12,7 @@ use crate::config::{ClientIdentity, Compression, OtlpSettings, Protocol};
 use crate::init::InitError;
 use crate::outage::{Cause, Outage};
 use crate::processor::Counters;
+use crate::tls_files::TlsFiles;
 use opentelemetry::InstrumentationScope;
 use opentelemetry_otlp::{WithExportConfig, WithHttpConfig, WithTonicConfig};
 use opentelemetry_sdk::Resource;
@@ -156,6 +157,8 @@ impl<B> Relay<B> {
                 };
                 runtime.block_on(async move {
                     let outage = Outage::new(S::SIGNAL, &settings);
+                    let mut tls_files = TlsFiles::of(&settings);
+                    let mut resource = None;
                     let mut exporter = match S::build(&settings, outage.cause()) {
                         Ok(exporter) => {
                             let _ = built.send(Ok(()));
@@ -169,6 +172,9 @@ impl<B> Relay<B> {
                     while let Some(request) = incoming.recv().await {
                         match request {
                             Request::Export(batch, reply) => {
+                                if tls_files.changed() {
+                                    rebuild(&mut exporter, &settings, &outage, resource.as_ref());
+                                }
                                 let (result, rejected) =
                                     outage.export(timeout, || exporter.export(batch)).await;
                                 // Counted failed as the result is settled.
@@ -177,10 +183,12 @@ impl<B> Relay<B> {
                             }
                             // The exporter's, contained as its exports are: this
                             // thread carries every later export.
-                            Request::SetResource(resource) => {
+                            // Kept for an exporter built again.
+                            Request::SetResource(given) => {
                                 let _ = crate::panic::contained(|| {
-                                    exporter.set_resource(&resource);
+                                    exporter.set_resource(&given);
                                 });
+                                resource = Some(given);
                             }
                             Request::Shutdown(reply) => {
                                 let shut_down = crate::panic::contained(|| {
@@ -234,6 +242,28 @@ impl<B> Relay<B> {
 
     fn set_resource(&self, resource: &Resource) {
         let _ = self.requests.send(Request::SetResource(resource.clone()));
+    }
+}
+
+/// Builds `exporter` again from `settings`, its TLS files replaced ([`TlsFiles`]),
+/// given the resource the one before was; where that fails, the one before goes
+/// on and the reason is said.
+fn rebuild<S: Signal>(
+    exporter: &mut S,
+    settings: &OtlpSettings,
+    outage: &Outage,
+    resource: Option<&Resource>,
+) {
+    let built = crate::panic::contained(|| S::build(settings, outage.cause()))
+        .unwrap_or_else(|| Err(InitError::Exporter("building it panicked".to_owned())));
+    match built {
+        Ok(mut built) => {
+            if let Some(resource) = resource {
+                let _ = crate::panic::contained(|| built.set_resource(resource));
+            }
+            *exporter = built;
+        }
+        Err(error) => crate::notice::aside(crate::tls_files::not_rebuilt(S::SIGNAL, &error)),
     }
 }
 
@@ -782,8 +812,11 @@ fn client_identity(identity: &ClientIdentity) -> Result<ReadIdentity, InitError>
 pub(crate) struct OtlpMetricExporter {
     /// `None` once dropped (see `Drop`).
     runtime: Option<tokio::runtime::Runtime>,
-    inner: opentelemetry_otlp::MetricExporter,
-    timeout: Duration,
+    /// Replaced when its TLS files are ([`TlsFiles`]).
+    inner: std::sync::RwLock<opentelemetry_otlp::MetricExporter>,
+    tls_files: std::sync::Mutex<TlsFiles>,
+    settings: OtlpSettings,
+    temporality: opentelemetry_sdk::metrics::Temporality,
     outage: Outage,
 }
 
@@ -813,33 +846,81 @@ pub(crate) fn metric_exporter(
         ..settings.clone()
     };
     let outage = Outage::new(crate::outage::METRICS, settings);
-    let built = {
-        // tonic builds its channel inside a runtime.
-        let _runtime = runtime.enter();
-        let builder = opentelemetry_otlp::MetricExporter::builder().with_temporality(temporality);
-        match settings.protocol {
-            Protocol::Grpc => grpc(builder.with_tonic(), settings).map(|builder| builder.build()),
-            Protocol::HttpProtobuf => {
-                http(builder.with_http(), settings, outage.cause()).map(|builder| builder.build())
+    let tls_files = TlsFiles::of(settings);
+    match built_metric_exporter(settings, temporality, &runtime, &outage) {
+        Ok(inner) => Ok(OtlpMetricExporter {
+            runtime: Some(runtime),
+            inner: std::sync::RwLock::new(inner),
+            tls_files: std::sync::Mutex::new(tls_files),
+            settings: settings.clone(),
+            temporality,
+            outage,
+        }),
+        Err(error) => {
+            // `init()` may run inside the application's runtime, where dropping
+            // ours would panic: shut down without waiting, as `Drop` below does.
+            runtime.shutdown_background();
+            Err(error)
+        }
+    }
+}
+
+/// The opentelemetry-otlp metric exporter of `settings`, built in `runtime`
+/// (tonic builds its channel inside one).
+#[cfg(feature = "metrics")]
+fn built_metric_exporter(
+    settings: &OtlpSettings,
+    temporality: opentelemetry_sdk::metrics::Temporality,
+    runtime: &tokio::runtime::Runtime,
+    outage: &Outage,
+) -> Result<opentelemetry_otlp::MetricExporter, InitError> {
+    let _runtime = runtime.enter();
+    let builder = opentelemetry_otlp::MetricExporter::builder().with_temporality(temporality);
+    match settings.protocol {
+        Protocol::Grpc => grpc(builder.with_tonic(), settings)?.build(),
+        Protocol::HttpProtobuf => http(builder.with_http(), settings, outage.cause())?.build(),
+    }
+    .map_err(|error| exporter_error(&error, settings))
+}
+
+#[cfg(feature = "metrics")]
+impl OtlpMetricExporter {
+    fn inner(&self) -> std::sync::RwLockReadGuard<'_, opentelemetry_otlp::MetricExporter> {
+        self.inner
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Builds the exporter again where its TLS files were replaced, as the
+    /// spans' export thread does ([`rebuild`]).
+    fn rebuild_if_rotated(&self, runtime: &tokio::runtime::Runtime) {
+        let changed = self
+            .tls_files
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .changed();
+        if !changed {
+            return;
+        }
+        let built = crate::panic::contained(|| {
+            built_metric_exporter(&self.settings, self.temporality, runtime, &self.outage)
+        })
+        .unwrap_or_else(|| Err(InitError::Exporter("building it panicked".to_owned())));
+        match built {
+            Ok(built) => {
+                // The one replaced is dropped where its client was made.
+                let _runtime = runtime.enter();
+                *self
+                    .inner
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = built;
             }
+            Err(error) => crate::notice::aside(crate::tls_files::not_rebuilt(
+                crate::outage::METRICS,
+                &error,
+            )),
         }
-    };
-    let failure = match built {
-        Ok(Ok(inner)) => {
-            return Ok(OtlpMetricExporter {
-                runtime: Some(runtime),
-                inner,
-                timeout: settings.timeout,
-                outage,
-            });
-        }
-        Ok(Err(error)) => exporter_error(&error, settings),
-        Err(error) => error,
-    };
-    // `init()` may run inside the application's runtime, where dropping ours
-    // would panic: shut down without waiting, as `Drop` below does.
-    runtime.shutdown_background();
-    Err(failure)
+    }
 }
 
 #[cfg(feature = "metrics")]
@@ -852,25 +933,27 @@ impl opentelemetry_sdk::metrics::exporter::PushMetricExporter for OtlpMetricExpo
         let Some(runtime) = &self.runtime else {
             return Err(OTelSdkError::AlreadyShutdown);
         };
+        self.rebuild_if_rotated(runtime);
+        let inner = self.inner();
         // The data points rejected are said, not counted (nothing counts
         // those of metrics).
         let (result, _) = runtime.block_on(
             self.outage
-                .export(self.timeout, || self.inner.export(metrics)),
+                .export(self.settings.timeout, || inner.export(metrics)),
         );
         result
     }
 
     fn force_flush(&self) -> OTelSdkResult {
-        self.inner.force_flush()
+        self.inner().force_flush()
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        self.inner.shutdown_with_timeout(timeout)
+        self.inner().shutdown_with_timeout(timeout)
     }
 
     fn temporality(&self) -> opentelemetry_sdk::metrics::Temporality {
-        self.inner.temporality()
+        self.temporality
     }
 }
 

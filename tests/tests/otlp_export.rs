@@ -343,6 +343,78 @@ fn annotated_calls_arrive_over_grpc_and_http_protobuf() {
     drop(guard);
 }
 
+/// A client certificate and key replaced in place (by cert-manager, Vault or
+/// SPIRE, before it expires): the exports after it, spans' and metrics', show
+/// the new one. Here the first is one the collector refuses (the server's, not
+/// for client authentication), the second its own client's.
+fn rotated_client_certificate_to(transport: Transport) {
+    let receiver = Receiver::start_tls(transport, ServerTls::fixtures());
+    let directory = std::env::temp_dir().join(format!(
+        "otel-traced-rotated-{}-{transport:?}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&directory).expect("a directory for the identity");
+    let (certificate, key) = (directory.join("tls.crt"), directory.join("tls.key"));
+    // As a secret volume replaces it: a new file renamed over the old.
+    let replace = |path: &std::path::Path, fixture: &str| {
+        let new = path.with_extension("new");
+        std::fs::copy(fixture_path(fixture), &new).expect("the fixture copied");
+        std::fs::rename(&new, path).expect("renamed over the old");
+    };
+    replace(&certificate, "server.pem");
+    replace(&key, "server-key.pem");
+    let [ca, certificate_path, key_path] =
+        [fixture_path("ca.pem"), certificate.clone(), key.clone()]
+            .map(|path| path.to_str().expect("a UTF-8 path").to_owned());
+    let guard = install(
+        &receiver,
+        transport,
+        &[
+            ("OTEL_EXPORTER_OTLP_CERTIFICATE", &ca),
+            ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", &certificate_path),
+            ("OTEL_EXPORTER_OTLP_CLIENT_KEY", &key_path),
+            // Refused handshakes given up after a retry or two.
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "1000"),
+            ("OTEL_TRACED_FUNCTION_METRICS", "true"),
+            ("OTEL_LOGS_EXPORTER", "none"),
+        ],
+    );
+    reserve(7, 1.0);
+    assert!(
+        guard.force_flush().is_err(),
+        "{transport:?}: the first certificate is refused"
+    );
+    replace(&certificate, "client.pem");
+    replace(&key, "client-key.pem");
+    reserve(8, 1.0);
+    guard.force_flush().expect("the rotated certificate taken");
+    assert_eq!(receiver.spans().len(), 1, "{transport:?}: the later span");
+    assert!(
+        !receiver.metrics_requests().is_empty(),
+        "{transport:?}: the metrics too"
+    );
+    // Replaced by a file that holds no key (a rotation half done): the exporter
+    // built before goes on.
+    let broken = directory.join("broken");
+    std::fs::write(&broken, "not a key").expect("written");
+    std::fs::rename(&broken, &key).expect("renamed over the key");
+    reserve(9, 1.0);
+    guard
+        .force_flush()
+        .expect("exported with the certificate before");
+    assert_eq!(receiver.spans().len(), 2, "{transport:?}: the last span");
+    let error = guard.shutdown().expect_err("the first span was lost");
+    assert_eq!(error.dropped_spans(), 1, "{transport:?}: {error}");
+    let _ = std::fs::remove_dir_all(&directory);
+}
+
+#[test]
+fn a_client_certificate_rotated_in_place_is_used_by_the_next_exports() {
+    let _turn = otel_traced_tests::installing_turn();
+    rotated_client_certificate_to(Transport::Grpc);
+    rotated_client_certificate_to(Transport::Http);
+}
+
 #[test]
 fn a_header_that_cannot_be_sent_is_an_init_error_over_both_protocols() {
     let _turn = otel_traced_tests::installing_turn();
