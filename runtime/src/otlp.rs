@@ -182,8 +182,8 @@ impl<B> Relay<B> {
                                 let _ = reply.send(result);
                             }
                             // The exporter's, contained as its exports are: this
-                            // thread carries every later export.
-                            // Kept for an exporter built again.
+                            // thread carries every later export. The resource is
+                            // kept for an exporter built again.
                             Request::SetResource(given) => {
                                 let _ = crate::panic::contained(|| {
                                     exporter.set_resource(&given);
@@ -263,7 +263,9 @@ fn rebuild<S: Signal>(
             }
             *exporter = built;
         }
-        Err(error) => crate::notice::aside(crate::tls_files::not_rebuilt(S::SIGNAL, &error)),
+        Err(error) => {
+            crate::notice::aside(crate::tls_files::not_rebuilt(S::SIGNAL, settings, &error))
+        }
     }
 }
 
@@ -917,6 +919,7 @@ impl OtlpMetricExporter {
             }
             Err(error) => crate::notice::aside(crate::tls_files::not_rebuilt(
                 crate::outage::METRICS,
+                &self.settings,
                 &error,
             )),
         }

@@ -12,12 +12,16 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 
 /// What tells a file replaced from the one read: its modification time and
-/// length, and where there is one its inode (a rename over it, the time kept).
+/// length, and where there are they its inode (a rename over it, the time kept)
+/// and change time, which a `chmod` or `chown` moves too (a key renamed into
+/// place before it is readable, made readable a moment later: the rebuild that
+/// failed on it is tried again).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Stamp {
     modified: Option<SystemTime>,
     length: u64,
     inode: u64,
+    changed: (i64, i64),
 }
 
 impl Stamp {
@@ -26,13 +30,17 @@ impl Stamp {
     fn of(path: &std::path::Path) -> Option<Stamp> {
         let metadata = std::fs::metadata(path).ok()?;
         #[cfg(unix)]
-        let inode = std::os::unix::fs::MetadataExt::ino(&metadata);
+        let (inode, changed) = {
+            use std::os::unix::fs::MetadataExt as _;
+            (metadata.ino(), (metadata.ctime(), metadata.ctime_nsec()))
+        };
         #[cfg(not(unix))]
-        let inode = 0;
+        let (inode, changed) = (0, (0, 0));
         Some(Stamp {
             modified: metadata.modified().ok(),
             length: metadata.len(),
             inode,
+            changed,
         })
     }
 }
@@ -79,9 +87,14 @@ impl TlsFiles {
 
 /// The line said when the files changed and the exporter built from them failed:
 /// the one built before goes on, with the files it read.
-pub(crate) fn not_rebuilt(signal: &str, error: &crate::init::InitError) -> String {
+pub(crate) fn not_rebuilt(
+    signal: &str,
+    settings: &OtlpSettings,
+    error: &crate::init::InitError,
+) -> String {
     format!(
-        "the TLS files of the {signal} exporter changed, and cannot be used: {error}; the files read before are used until they change again"
+        "exporting {signal} to {}: the TLS files changed, and cannot be used: {error}; the files read before are used until they change again",
+        settings.endpoint
     )
 }
 
@@ -120,6 +133,16 @@ mod tests {
         std::fs::rename(directory.join("new"), directory.join("client-key.pem")).unwrap();
         assert!(files.changed());
         assert!(!files.changed(), "seen once");
+        // Its permissions changed (made readable after it was moved in).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let key = directory.join("client-key.pem");
+            // (Change times are as coarse as a clock tick.)
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+            assert!(files.changed());
+        }
         // Gone (being replaced), then back.
         std::fs::remove_file(directory.join("ca.pem")).unwrap();
         assert!(files.changed());

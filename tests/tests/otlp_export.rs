@@ -377,6 +377,7 @@ fn rotated_client_certificate_to(transport: Transport) {
             ("OTEL_EXPORTER_OTLP_TIMEOUT", "1000"),
             ("OTEL_TRACED_FUNCTION_METRICS", "true"),
             ("OTEL_LOGS_EXPORTER", "none"),
+            ("OTEL_SERVICE_NAME", "rotated"),
         ],
     );
     reserve(7, 1.0);
@@ -389,6 +390,20 @@ fn rotated_client_certificate_to(transport: Transport) {
     reserve(8, 1.0);
     guard.force_flush().expect("the rotated certificate taken");
     assert_eq!(receiver.spans().len(), 1, "{transport:?}: the later span");
+    let resources: Vec<_> = receiver
+        .requests()
+        .iter()
+        .flat_map(|request| &request.resource_spans)
+        .map(|spans| {
+            let resource = spans.resource.as_ref().expect("a resource");
+            string_attribute(&resource.attributes, "service.name").map(str::to_owned)
+        })
+        .collect();
+    assert_eq!(
+        resources,
+        [Some("rotated".to_owned())],
+        "{transport:?}: the resource set on the exporter before"
+    );
     assert!(
         !receiver.metrics_requests().is_empty(),
         "{transport:?}: the metrics too"

@@ -244,7 +244,8 @@ fn receiver_restarts(transport: Transport) {
     let guard = install(transport, &receiver.endpoint(), &[]);
     calls(30);
     // The fifth attempt starts about 4 s in: on a slow machine the flush's 5 s may
-    // end before it does, which loses nothing (counted below).
+    // end before it does, which loses nothing (counted below). Whether a flush
+    // waits for the retries is left to the other tests of this file.
     let _ = guard.force_flush();
     assert_eq!(
         receiver.wait_for_spans(30, Duration::from_secs(10)).len(),

@@ -250,10 +250,13 @@ fn client_identity(
 }
 
 /// The path a variable names, which must be a file; `accepted` says what file.
+/// Made absolute (symbolic links kept, for a rotation to swap): the file is read
+/// again when it is replaced ([`crate::tls_files`]), perhaps after the process
+/// changed its working directory.
 fn existing_file(variable: Variable<'_>, accepted: &'static str) -> Result<PathBuf, InitError> {
     let path = PathBuf::from(variable.value);
     if path.is_file() {
-        Ok(path)
+        Ok(std::path::absolute(&path).unwrap_or(path))
     } else {
         Err(variable.invalid(accepted))
     }

@@ -387,7 +387,7 @@ fn headers_compression_timeout_and_certificate() {
     );
     assert_eq!(settings.compression, Some(Compression::Gzip));
     assert_eq!(settings.timeout, Duration::from_millis(2500));
-    assert_eq!(settings.certificate, Some(PathBuf::from("Cargo.toml")));
+    assert_eq!(settings.certificate, Some(absolute("Cargo.toml")));
     let specific = otlp(&[
         ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"),
         ("OTEL_EXPORTER_OTLP_TIMEOUT", "2500"),
@@ -482,8 +482,8 @@ fn a_client_certificate_and_its_key_are_set_together_each_signals_own_first() {
     assert_eq!(
         both.client_identity,
         Some(ClientIdentity {
-            certificate: PathBuf::from("Cargo.toml"),
-            key: PathBuf::from("src/lib.rs"),
+            certificate: absolute("Cargo.toml"),
+            key: absolute("src/lib.rs"),
         })
     );
     let own = otlp(&with(&[
@@ -493,7 +493,7 @@ fn a_client_certificate_and_its_key_are_set_together_each_signals_own_first() {
     ]));
     assert_eq!(
         own.client_identity.map(|identity| identity.key),
-        Some(PathBuf::from("src/init.rs"))
+        Some(absolute("src/init.rs"))
     );
     assert_eq!(otlp(&base).client_identity, None);
     assert_eq!(
@@ -532,7 +532,7 @@ fn a_client_certificate_and_its_key_are_set_together_each_signals_own_first() {
     for beside in [metrics, logs] {
         assert_eq!(
             beside.client_identity.map(|identity| identity.key),
-            Some(PathBuf::from("src/lib.rs"))
+            Some(absolute("src/lib.rs"))
         );
     }
 }
@@ -1548,4 +1548,9 @@ fn the_shutdown_timeout_is_five_seconds_unless_set_within_a_day() {
         error(&[("OTEL_TRACED_SHUTDOWN_TIMEOUT", "0")]),
         "OTEL_TRACED_SHUTDOWN_TIMEOUT=\"0\" is not valid: it accepts a whole number of milliseconds above 0"
     );
+}
+
+/// A file of this crate's, as the configuration keeps it: an absolute path.
+fn absolute(path: &str) -> PathBuf {
+    std::path::absolute(path).expect("the working directory")
 }
