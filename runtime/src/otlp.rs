@@ -730,7 +730,11 @@ fn http_client(settings: &OtlpSettings) -> Result<reqwest::Client, InitError> {
         }
         None => tls.with_no_client_auth(),
     };
-    reqwest::Client::builder()
+    let mut client = reqwest::Client::builder();
+    if on_this_machine(&settings.endpoint) {
+        client = client.no_proxy();
+    }
+    client
         .use_preconfigured_tls(tls)
         .timeout(settings.timeout)
         .connect_timeout(CONNECT_TIMEOUT.min(settings.timeout))
@@ -743,6 +747,26 @@ fn http_client(settings: &OtlpSettings) -> Result<reqwest::Client, InitError> {
         .map_err(|error| {
             InitError::Exporter(format!("the HTTP client could not be built: {error}"))
         })
+}
+
+/// Whether `endpoint` names this machine (`localhost`, a loopback address). A
+/// collector there (a sidecar, an agent) is reached directly, whatever proxy the
+/// environment names (`HTTP_PROXY`, `HTTPS_PROXY`, set for a corporate egress):
+/// reqwest would send the exports to that proxy, which cannot reach this
+/// machine's loopback; Go's clients, the collector's among them, never proxy it.
+fn on_this_machine(endpoint: &str) -> bool {
+    let Some(host) = reqwest::Url::parse(endpoint)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_owned))
+    else {
+        return false;
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|address| address.is_loopback())
 }
 
 /// Whose certificate a file given as `OTEL_EXPORTER_OTLP_CERTIFICATE` holds.
@@ -1025,6 +1049,28 @@ mod tests {
         assert_eq!(asked(429, "Fri, 31 Dec 1999 23:59:59 GMT"), None);
         assert_eq!(asked(429, "soon"), None);
         assert_eq!(asked(502, "30"), None);
+    }
+
+    #[test]
+    fn an_endpoint_on_this_machine_is_a_loopback_one() {
+        for endpoint in [
+            "http://localhost:4318/v1/traces",
+            "https://LOCALHOST:4318",
+            "http://127.0.0.1:4318",
+            "http://127.3.2.1:4318",
+            "http://[::1]:4318/v1/traces",
+        ] {
+            assert!(on_this_machine(endpoint), "{endpoint}");
+        }
+        for endpoint in [
+            "http://collector:4318",
+            "http://localhost.example.com:4318",
+            "http://10.0.0.7:4318",
+            "http://[2001:db8::1]:4318",
+            "not a URL",
+        ] {
+            assert!(!on_this_machine(endpoint), "{endpoint}");
+        }
     }
 
     #[test]

@@ -327,6 +327,39 @@ fn a_collector_an_authority_the_system_trusts_signed_is_trusted() {
     );
 }
 
+/// A process whose environment names a proxy (a corporate egress) still exports
+/// to a collector on this machine directly: the proxy could not reach it.
+#[test]
+fn a_collector_on_this_machine_is_reached_past_the_environments_proxy() {
+    if std::env::var_os(otel_traced_tests::CHILD).is_some() {
+        let receiver = Receiver::start(Transport::Http);
+        let guard = install(
+            &receiver,
+            Transport::Http,
+            &[
+                ("OTEL_METRICS_EXPORTER", "none"),
+                ("OTEL_LOGS_EXPORTER", "none"),
+            ],
+        );
+        reserve(7, 1.0);
+        assert_eq!(guard.shutdown().map_err(|error| error.to_string()), Ok(()));
+        assert_eq!(receiver.spans().len(), 1);
+        return;
+    }
+    // A proxy that refuses every connection: an export sent there fails.
+    let refusing = otel_traced_tests::receiver::RefusingPort::new();
+    let proxy = format!("http://127.0.0.1:{}", refusing.port());
+    otel_traced_tests::passes_in_a_child_process(
+        "a_collector_on_this_machine_is_reached_past_the_environments_proxy",
+        &[
+            ("HTTP_PROXY", &proxy),
+            ("http_proxy", &proxy),
+            ("NO_PROXY", ""),
+            ("no_proxy", ""),
+        ],
+    );
+}
+
 #[test]
 fn annotated_calls_arrive_over_grpc_and_http_protobuf() {
     let _turn = otel_traced_tests::installing_turn();
