@@ -11,7 +11,7 @@ use crate::route;
 use opentelemetry::KeyValue;
 use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
 use opentelemetry_resource_detectors::{
-    HostResourceDetector, OsResourceDetector, ProcessResourceDetector,
+    HostResourceDetector, ProcessResourceDetector, ServiceInstanceIdResourceDetector,
 };
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
@@ -833,13 +833,17 @@ fn otlp_processor(
 }
 
 /// The resource: the SDK's `telemetry.sdk.*`, host, OS and process attributes
-/// from the well-kept detectors, then the configured attributes, which win.
+/// from the well-kept detectors, a `service.instance.id` (a UUID a process: the
+/// replicas of a service are told apart, their cumulative metrics' series kept
+/// apart where a backend such as Prometheus makes one series of each), then the
+/// configured attributes, which win.
 fn resource(configured: Vec<KeyValue>) -> Resource {
-    let detectors: [Box<dyn ResourceDetector>; 4] = [
+    let detectors: [Box<dyn ResourceDetector>; 5] = [
         Box::new(TelemetryResourceDetector),
         Box::new(HostResourceDetector::default()),
-        Box::new(OsResourceDetector),
+        Box::new(ConventionalPlatform),
         Box::new(ProcessWithoutArguments),
+        Box::new(ServiceInstanceIdResourceDetector),
     ];
     let has_service_name = configured
         .iter()
@@ -849,6 +853,39 @@ fn resource(configured: Vec<KeyValue>) -> Resource {
         builder = builder.with_service_name(unknown_service(&executable_name()));
     }
     builder.with_attributes(configured).build()
+}
+
+/// `host.arch` and `os.type` as the semantic conventions spell them (`amd64`,
+/// `arm64`, `darwin`), over the host detector's Rust names (`x86_64`, `aarch64`)
+/// and in place of the OS detector's (`macos`): a backend's filter on the
+/// conventions' values missed every Rust service. A platform the conventions do
+/// not list keeps Rust's name.
+#[derive(Debug)]
+struct ConventionalPlatform;
+
+impl ResourceDetector for ConventionalPlatform {
+    fn detect(&self) -> Resource {
+        let arch = match std::env::consts::ARCH {
+            "x86_64" => "amd64",
+            "aarch64" => "arm64",
+            "arm" => "arm32",
+            "powerpc" => "ppc32",
+            "powerpc64" => "ppc64",
+            other => other,
+        };
+        let os = match std::env::consts::OS {
+            "macos" => "darwin",
+            "dragonfly" => "dragonflybsd",
+            "illumos" => "solaris",
+            other => other,
+        };
+        Resource::builder_empty()
+            .with_attributes([
+                KeyValue::new("host.arch", arch),
+                KeyValue::new("os.type", os),
+            ])
+            .build()
+    }
 }
 
 /// The process detector's attributes but the command's arguments

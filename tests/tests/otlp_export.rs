@@ -203,6 +203,19 @@ fn export_to(transport: Transport) {
             .is_some_and(|name| name.starts_with("otlp_export"))
     );
     assert!(value(attributes, "process.args_count").is_some());
+    // The conventions' values, not Rust's names.
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    assert_eq!(
+        (
+            string_attribute(attributes, "host.arch"),
+            string_attribute(attributes, "os.type")
+        ),
+        (Some("amd64"), Some("linux"))
+    );
+    assert!(
+        string_attribute(attributes, "service.instance.id").is_some_and(|id| id.len() == 36),
+        "a UUID, the replica's"
+    );
     let scope = request.resource_spans[0].scope_spans[0]
         .scope
         .as_ref()
