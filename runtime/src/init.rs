@@ -8,15 +8,10 @@ use crate::config::{
 use crate::logs::CountedLogs;
 use crate::processor::{Accepted, BoxedProcessor, CountedExporter, Counters, ExportLimits};
 use crate::route;
-use opentelemetry::KeyValue;
 use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
-use opentelemetry_resource_detectors::{
-    HostResourceDetector, ProcessResourceDetector, ServiceInstanceIdResourceDetector,
-};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::logs::SdkLoggerProvider;
-use opentelemetry_sdk::resource::{ResourceDetector, TelemetryResourceDetector};
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter};
 use std::fmt;
 use std::sync::Arc;
@@ -577,7 +572,7 @@ pub(crate) fn install(
             processor
         }),
     };
-    let resource = resource(settings.resource);
+    let resource = crate::resource::resource(settings.resource);
     let log_counters = Arc::new(Counters::watching(crate::processor::Queue {
         capacity: settings.log_batch.max_queue_size,
         in_hand: settings.log_batch.max_export_batch_size,
@@ -832,111 +827,6 @@ fn otlp_processor(
     Err(InitError::MissingFeature("otlp"))
 }
 
-/// The resource: the SDK's `telemetry.sdk.*`, host, OS and process attributes
-/// from the well-kept detectors, a `service.instance.id` (a UUID a process: the
-/// replicas of a service are told apart, their cumulative metrics' series kept
-/// apart where a backend such as Prometheus makes one series of each), then the
-/// configured attributes, which win.
-fn resource(configured: Vec<KeyValue>) -> Resource {
-    let detectors: [Box<dyn ResourceDetector>; 5] = [
-        Box::new(TelemetryResourceDetector),
-        Box::new(HostResourceDetector::default()),
-        Box::new(ConventionalPlatform),
-        Box::new(ProcessWithoutArguments),
-        Box::new(ServiceInstanceIdResourceDetector),
-    ];
-    let has_service_name = configured
-        .iter()
-        .any(|kv| kv.key.as_str() == "service.name");
-    let mut builder = Resource::builder_empty().with_detectors(&detectors);
-    if !has_service_name {
-        builder = builder.with_service_name(unknown_service(&executable_name()));
-    }
-    builder.with_attributes(configured).build()
-}
-
-/// `host.arch` and `os.type` as the semantic conventions spell them (`amd64`,
-/// `arm64`, `darwin`), over the host detector's Rust names (`x86_64`, `aarch64`)
-/// and in place of the OS detector's (`macos`): a backend's filter on the
-/// conventions' values missed every Rust service. A platform the conventions do
-/// not list keeps Rust's name.
-#[derive(Debug)]
-struct ConventionalPlatform;
-
-impl ResourceDetector for ConventionalPlatform {
-    fn detect(&self) -> Resource {
-        let arch = match std::env::consts::ARCH {
-            "x86_64" => "amd64",
-            "aarch64" => "arm64",
-            "arm" => "arm32",
-            "powerpc" => "ppc32",
-            "powerpc64" => "ppc64",
-            other => other,
-        };
-        let os = match std::env::consts::OS {
-            "macos" => "darwin",
-            "dragonfly" => "dragonflybsd",
-            "illumos" => "solaris",
-            other => other,
-        };
-        Resource::builder_empty()
-            .with_attributes([
-                KeyValue::new("host.arch", arch),
-                KeyValue::new("os.type", os),
-            ])
-            .build()
-    }
-}
-
-/// The process detector's attributes but the command's arguments
-/// (`process.command_args`), which can hold secrets (a password passed as a flag)
-/// and would go with every span to the collector: the executable's name and how
-/// many arguments there were instead (`process.executable.name`,
-/// `process.args_count`). `OTEL_RESOURCE_ATTRIBUTES` can add what else is wanted.
-#[derive(Debug)]
-struct ProcessWithoutArguments;
-
-impl ResourceDetector for ProcessWithoutArguments {
-    fn detect(&self) -> Resource {
-        let detected = ProcessResourceDetector.detect();
-        let kept = detected
-            .iter()
-            .filter(|(key, _)| key.as_str() != "process.command_args")
-            .map(|(key, value)| KeyValue::new(key.clone(), value.clone()));
-        let arguments = i64::try_from(std::env::args_os().count()).unwrap_or(i64::MAX);
-        let executable = Some(executable_name())
-            .filter(|name| !name.is_empty())
-            .map(|name| KeyValue::new("process.executable.name", name));
-        Resource::builder_empty()
-            .with_attributes(
-                kept.chain(executable)
-                    .chain([KeyValue::new("process.args_count", arguments)]),
-            )
-            .build()
-    }
-}
-
-/// The conventions' default service name: `unknown_service:` and the
-/// executable's name, or `unknown_service` alone when the name is not known.
-fn unknown_service(executable: &str) -> String {
-    if executable.is_empty() {
-        "unknown_service".to_owned()
-    } else {
-        format!("unknown_service:{executable}")
-    }
-}
-
-/// The file name of this process's executable, empty when it cannot be known.
-fn executable_name() -> String {
-    std::env::current_exe()
-        .ok()
-        .and_then(|path| {
-            path.file_name()
-                .map(|name| name.to_string_lossy().into_owned())
-        })
-        .unwrap_or_default()
-}
-
 /// Sets the global propagator that `#[traced_rpc]` and other instrumentation use.
 pub(crate) fn install_propagators(propagators: &[Propagator]) {
     let propagators: Vec<Box<dyn TextMapPropagator + Send + Sync>> = propagators
@@ -956,13 +846,4 @@ pub(crate) fn install_propagators(propagators: &[Propagator]) {
         .collect();
     opentelemetry::global::set_text_map_propagator(TextMapCompositePropagator::new(propagators));
     crate::propagation::mark_configured();
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_default_service_name_names_the_executable_where_it_is_known() {
-        assert_eq!(super::unknown_service("shop"), "unknown_service:shop");
-        assert_eq!(super::unknown_service(""), "unknown_service");
-    }
 }

@@ -51,6 +51,7 @@ mod processor;
 pub mod propagation;
 mod redact;
 mod render;
+mod resource;
 mod route;
 pub mod rpc;
 mod sampling;

@@ -9,7 +9,9 @@ use tokio::sync::Notify;
 /// Resolves when the process is asked to stop: SIGTERM (what Kubernetes,
 /// systemd and Docker send, on Unix) or Ctrl-C (SIGINT). Their default actions
 /// end the process where it is, without running the end of `main`, so without
-/// the guard's flush: the spans still queued, and the last metrics, are lost.
+/// the guard's flush: the spans still queued, and the last metrics, are lost
+/// (a container's entrypoint that is PID 1 has none: there a signal not caught
+/// is ignored, until the orchestrator's SIGKILL).
 /// Give it to a server's graceful shutdown and return from `main`. Once it is
 /// first awaited the signals are caught for the whole process (set a deadline
 /// of your own on the drain, within the orchestrator's grace period; a second

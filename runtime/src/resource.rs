@@ -1,0 +1,236 @@
+//! The resource every span, log record and metric is exported with: what the
+//! well-kept detectors find (the SDK's `telemetry.sdk.*`, the host, the OS, the
+//! process), as the semantic conventions have it where they do not, then the
+//! configured attributes.
+
+use opentelemetry::KeyValue;
+use opentelemetry_resource_detectors::{
+    HostResourceDetector, ProcessResourceDetector, ServiceInstanceIdResourceDetector,
+};
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::resource::{ResourceDetector, TelemetryResourceDetector};
+
+/// The resource: the SDK's `telemetry.sdk.*`, host, OS and process attributes
+/// from the well-kept detectors, a `service.instance.id` (a UUID a process: the
+/// replicas of a service are told apart, their cumulative metrics' series kept
+/// apart where a backend such as Prometheus makes one series of each), then the
+/// configured attributes, which win.
+pub(crate) fn resource(configured: Vec<KeyValue>) -> Resource {
+    let detectors: [Box<dyn ResourceDetector>; 5] = [
+        Box::new(TelemetryResourceDetector),
+        Box::new(HostAsTheConventionsSayIt),
+        Box::new(ConventionalPlatform),
+        Box::new(ProcessWithoutArguments),
+        Box::new(ServiceInstanceIdResourceDetector),
+    ];
+    let has_service_name = configured
+        .iter()
+        .any(|kv| kv.key.as_str() == "service.name");
+    let mut builder = Resource::builder_empty().with_detectors(&detectors);
+    if !has_service_name {
+        builder = builder.with_service_name(unknown_service(&executable_name()));
+    }
+    builder.with_attributes(configured).build()
+}
+
+/// The host detector's attributes (`host.name`, `host.id`, `host.arch`), but:
+/// none empty (an image's empty `/etc/machine-id`); no `host.id` in a container,
+/// where the machine id is the image's, the same in every pod of every node
+/// (the conventions take it from the machine id only outside containers), and a
+/// backend keying hosts on it made one host of them all; `host.name` from the
+/// kernel where the detector's `hostname` command is missing (a distroless
+/// image).
+#[derive(Debug)]
+struct HostAsTheConventionsSayIt;
+
+impl ResourceDetector for HostAsTheConventionsSayIt {
+    fn detect(&self) -> Resource {
+        let detected = HostResourceDetector::default().detect();
+        Resource::builder_empty()
+            .with_attributes(host_attributes(
+                detected
+                    .iter()
+                    .map(|(key, value)| KeyValue::new(key.clone(), value.clone())),
+                in_a_container(),
+                kernel_host_name,
+            ))
+            .build()
+    }
+}
+
+/// What [`HostAsTheConventionsSayIt`] keeps of the host detector's `detected`.
+fn host_attributes(
+    detected: impl Iterator<Item = KeyValue>,
+    in_a_container: bool,
+    host_name: impl FnOnce() -> Option<String>,
+) -> Vec<KeyValue> {
+    let mut kept: Vec<KeyValue> = detected
+        .filter(|attribute| !attribute.value.as_str().trim().is_empty())
+        .filter(|attribute| !(in_a_container && attribute.key.as_str() == "host.id"))
+        .collect();
+    if !kept
+        .iter()
+        .any(|attribute| attribute.key.as_str() == "host.name")
+        && let Some(name) = host_name().filter(|name| !name.is_empty())
+    {
+        kept.push(KeyValue::new("host.name", name));
+    }
+    kept
+}
+
+/// Whether this process runs in a container: Kubernetes' variables, Docker's
+/// and Podman's marker files.
+fn in_a_container() -> bool {
+    std::env::var_os("KUBERNETES_SERVICE_HOST").is_some()
+        || ["/.dockerenv", "/run/.containerenv"]
+            .iter()
+            .any(|marker| std::path::Path::new(marker).exists())
+}
+
+/// The host name the kernel holds (Linux), as `gethostname` reads it.
+fn kernel_host_name() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|name| name.trim().to_owned())
+}
+
+/// `host.arch` and `os.type` as the semantic conventions spell them (`amd64`,
+/// `arm64`, `darwin`), over the host detector's Rust names (`x86_64`, `aarch64`)
+/// and in place of the OS detector's (`macos`): a backend's filter on the
+/// conventions' values missed every Rust service. A platform the conventions do
+/// not list keeps Rust's name.
+#[derive(Debug)]
+struct ConventionalPlatform;
+
+impl ResourceDetector for ConventionalPlatform {
+    fn detect(&self) -> Resource {
+        let arch = match std::env::consts::ARCH {
+            "x86_64" => "amd64",
+            "aarch64" => "arm64",
+            "arm" => "arm32",
+            "powerpc" => "ppc32",
+            "powerpc64" => "ppc64",
+            other => other,
+        };
+        let os = match std::env::consts::OS {
+            "macos" => "darwin",
+            "dragonfly" => "dragonflybsd",
+            "illumos" => "solaris",
+            other => other,
+        };
+        Resource::builder_empty()
+            .with_attributes([
+                KeyValue::new("host.arch", arch),
+                KeyValue::new("os.type", os),
+            ])
+            .build()
+    }
+}
+
+/// The process detector's attributes but the command's arguments
+/// (`process.command_args`), which can hold secrets (a password passed as a flag)
+/// and would go with every span to the collector: the executable's name and how
+/// many arguments there were instead (`process.executable.name`,
+/// `process.args_count`). `OTEL_RESOURCE_ATTRIBUTES` can add what else is wanted.
+#[derive(Debug)]
+struct ProcessWithoutArguments;
+
+impl ResourceDetector for ProcessWithoutArguments {
+    fn detect(&self) -> Resource {
+        let detected = ProcessResourceDetector.detect();
+        let kept = detected
+            .iter()
+            .filter(|(key, _)| key.as_str() != "process.command_args")
+            .map(|(key, value)| KeyValue::new(key.clone(), value.clone()));
+        let arguments = i64::try_from(std::env::args_os().count()).unwrap_or(i64::MAX);
+        let executable = Some(executable_name())
+            .filter(|name| !name.is_empty())
+            .map(|name| KeyValue::new("process.executable.name", name));
+        Resource::builder_empty()
+            .with_attributes(
+                kept.chain(executable)
+                    .chain([KeyValue::new("process.args_count", arguments)]),
+            )
+            .build()
+    }
+}
+
+/// The conventions' default service name: `unknown_service:` and the
+/// executable's name, or `unknown_service` alone when the name is not known.
+fn unknown_service(executable: &str) -> String {
+    if executable.is_empty() {
+        "unknown_service".to_owned()
+    } else {
+        format!("unknown_service:{executable}")
+    }
+}
+
+/// The file name of this process's executable, empty when it cannot be known.
+fn executable_name() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|path| {
+            path.file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_attributes;
+    use opentelemetry::KeyValue;
+
+    #[test]
+    fn a_containers_host_has_no_machine_id_and_nothing_empty() {
+        let detected = || {
+            [
+                KeyValue::new("host.id", "0123abcd"),
+                KeyValue::new("host.arch", "x86_64"),
+                KeyValue::new("host.name", "shop-7d9f"),
+            ]
+            .into_iter()
+        };
+        let keys = |kept: Vec<KeyValue>| -> Vec<String> {
+            kept.iter().map(|kv| kv.key.to_string()).collect()
+        };
+        assert_eq!(
+            keys(host_attributes(detected(), false, || None)),
+            ["host.id", "host.arch", "host.name"]
+        );
+        assert_eq!(
+            keys(host_attributes(detected(), true, || None)),
+            ["host.arch", "host.name"]
+        );
+        // An empty machine id, and no `hostname` command: the kernel's name.
+        let kept = host_attributes(
+            [
+                KeyValue::new("host.id", ""),
+                KeyValue::new("host.arch", "x86_64"),
+            ]
+            .into_iter(),
+            false,
+            || Some("shop-7d9f".to_owned()),
+        );
+        assert_eq!(
+            kept,
+            [
+                KeyValue::new("host.arch", "x86_64"),
+                KeyValue::new("host.name", "shop-7d9f")
+            ]
+        );
+        // Nor an empty name from the kernel.
+        assert_eq!(
+            keys(host_attributes(std::iter::empty(), false, || Some(
+                String::new()
+            ))),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn the_default_service_name_names_the_executable_where_it_is_known() {
+        assert_eq!(super::unknown_service("shop"), "unknown_service:shop");
+        assert_eq!(super::unknown_service(""), "unknown_service");
+    }
+}
