@@ -455,7 +455,10 @@ fn grpc<B: WithExportConfig + WithTonicConfig>(
         .tcp_keepalive_interval(Some(TCP_KEEPALIVE_INTERVAL))
         .tcp_keepalive_retries(Some(TCP_KEEPALIVE_RETRIES));
     if settings.endpoint.starts_with("https://") {
+        // The handshake within the connection's bound too (tonic's connect timeout
+        // stops at TCP): a collector that takes the connection and stalls it.
         let mut tls = tonic::transport::ClientTlsConfig::new()
+            .timeout(CONNECT_TIMEOUT.min(settings.timeout))
             .with_webpki_roots()
             .trust_anchors(system_roots());
         if let Some(pem) = certificate {
@@ -761,12 +764,12 @@ fn on_this_machine(endpoint: &str) -> bool {
     else {
         return false;
     };
-    host.eq_ignore_ascii_case("localhost")
+    host.trim_end_matches('.').eq_ignore_ascii_case("localhost")
         || host
             .trim_start_matches('[')
             .trim_end_matches(']')
             .parse::<std::net::IpAddr>()
-            .is_ok_and(|address| address.is_loopback())
+            .is_ok_and(|address| address.to_canonical().is_loopback())
 }
 
 /// Whose certificate a file given as `OTEL_EXPORTER_OTLP_CERTIFICATE` holds.
@@ -1059,6 +1062,8 @@ mod tests {
             "http://127.0.0.1:4318",
             "http://127.3.2.1:4318",
             "http://[::1]:4318/v1/traces",
+            "http://[::ffff:127.0.0.1]:4318",
+            "http://localhost.:4318",
         ] {
             assert!(on_this_machine(endpoint), "{endpoint}");
         }

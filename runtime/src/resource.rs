@@ -5,7 +5,8 @@
 
 use opentelemetry::KeyValue;
 use opentelemetry_resource_detectors::{
-    HostResourceDetector, ProcessResourceDetector, ServiceInstanceIdResourceDetector,
+    ContainerResourceDetector, HostResourceDetector, ProcessResourceDetector,
+    ServiceInstanceIdResourceDetector,
 };
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::resource::{ResourceDetector, TelemetryResourceDetector};
@@ -18,7 +19,7 @@ use opentelemetry_sdk::resource::{ResourceDetector, TelemetryResourceDetector};
 pub(crate) fn resource(configured: Vec<KeyValue>) -> Resource {
     let detectors: [Box<dyn ResourceDetector>; 5] = [
         Box::new(TelemetryResourceDetector),
-        Box::new(HostAsTheConventionsSayIt),
+        Box::new(HostAndContainer),
         Box::new(ConventionalPlatform),
         Box::new(ProcessWithoutArguments),
         Box::new(ServiceInstanceIdResourceDetector),
@@ -33,32 +34,40 @@ pub(crate) fn resource(configured: Vec<KeyValue>) -> Resource {
     builder.with_attributes(configured).build()
 }
 
-/// The host detector's attributes (`host.name`, `host.id`, `host.arch`), but:
-/// none empty (an image's empty `/etc/machine-id`); no `host.id` in a container,
-/// where the machine id is the image's, the same in every pod of every node
-/// (the conventions take it from the machine id only outside containers), and a
+/// The container's `container.id` (Linux, from the process's cgroup), and the
+/// host detector's attributes (`host.name`, `host.id`, `host.arch`), but: none
+/// empty (an image's empty `/etc/machine-id`); no `host.id` in a container, where
+/// the machine id is the image's, the same in every pod of every node (the
+/// conventions take it from the machine id only outside containers), and a
 /// backend keying hosts on it made one host of them all; `host.name` from the
 /// kernel where the detector's `hostname` command is missing (a distroless
 /// image).
 #[derive(Debug)]
-struct HostAsTheConventionsSayIt;
+struct HostAndContainer;
 
-impl ResourceDetector for HostAsTheConventionsSayIt {
+impl ResourceDetector for HostAndContainer {
     fn detect(&self) -> Resource {
-        let detected = HostResourceDetector::default().detect();
+        let container = ContainerResourceDetector.detect();
+        let in_a_container = !container.is_empty() || has_a_containers_marks();
+        let host = HostResourceDetector::default().detect();
+        let host = host_attributes(
+            host.iter()
+                .map(|(key, value)| KeyValue::new(key.clone(), value.clone())),
+            in_a_container,
+            kernel_host_name,
+        );
         Resource::builder_empty()
-            .with_attributes(host_attributes(
-                detected
+            .with_attributes(
+                container
                     .iter()
-                    .map(|(key, value)| KeyValue::new(key.clone(), value.clone())),
-                in_a_container(),
-                kernel_host_name,
-            ))
+                    .map(|(key, value)| KeyValue::new(key.clone(), value.clone()))
+                    .chain(host),
+            )
             .build()
     }
 }
 
-/// What [`HostAsTheConventionsSayIt`] keeps of the host detector's `detected`.
+/// What [`HostAndContainer`] keeps of the host detector's `detected`.
 fn host_attributes(
     detected: impl Iterator<Item = KeyValue>,
     in_a_container: bool,
@@ -78,9 +87,9 @@ fn host_attributes(
     kept
 }
 
-/// Whether this process runs in a container: Kubernetes' variables, Docker's
-/// and Podman's marker files.
-fn in_a_container() -> bool {
+/// Whether this process shows a container's marks where its id was not found:
+/// Kubernetes' variables, Docker's and Podman's marker files.
+fn has_a_containers_marks() -> bool {
     std::env::var_os("KUBERNETES_SERVICE_HOST").is_some()
         || ["/.dockerenv", "/run/.containerenv"]
             .iter()
@@ -180,6 +189,30 @@ fn executable_name() -> String {
 mod tests {
     use super::host_attributes;
     use opentelemetry::KeyValue;
+
+    #[test]
+    fn the_configured_attributes_win_over_every_detected_one() {
+        let resource = super::resource(vec![
+            KeyValue::new("service.instance.id", "pinned"),
+            KeyValue::new("host.arch", "custom"),
+            KeyValue::new("os.type", "custom"),
+            KeyValue::new("process.pid", "custom"),
+        ]);
+        for key in ["service.instance.id", "host.arch", "os.type", "process.pid"] {
+            let value = resource.get(&opentelemetry::Key::from_static_str(key));
+            assert!(
+                matches!(&value, Some(value) if value.as_str() == "custom" || value.as_str() == "pinned"),
+                "{key}: {value:?}"
+            );
+        }
+        // And a detected one is there where nothing was configured.
+        let detected = super::resource(Vec::new());
+        let id = detected.get(&opentelemetry::Key::from_static_str("service.instance.id"));
+        assert!(
+            id.as_ref().is_some_and(|id| id.as_str().len() == 36),
+            "{id:?}"
+        );
+    }
 
     #[test]
     fn a_containers_host_has_no_machine_id_and_nothing_empty() {
