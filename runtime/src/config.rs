@@ -595,9 +595,14 @@ impl Config {
     fn read_settings(&self) -> Result<Settings, InitError> {
         let vars = &self.vars;
         let destination = self.destination()?;
+        let exception_signal = logs::exception_signal(vars)?;
         let logs = match self.custom_log_exporter {
             Some(_) => LogsDestination::Custom,
-            None => logs::destination(vars, &destination)?,
+            None => logs::needed(
+                logs::destination(vars, &destination)?,
+                logs::BRIDGED,
+                exception_signal,
+            ),
         };
         Ok(Settings {
             sampler: match &self.sampler {
@@ -611,7 +616,7 @@ impl Config {
             value_length_limit: value_length_limit(vars)?,
             log_limits: logs::limits(vars)?,
             span_limits: span_limits(vars)?,
-            exception_signal: logs::exception_signal(vars)?,
+            exception_signal,
             legacy_rpc: vars
                 .get("OTEL_SEMCONV_STABILITY_OPT_IN")
                 .is_some_and(|variable| crate::rpc::opts_into_legacy_rpc(variable.value)),

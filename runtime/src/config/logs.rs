@@ -60,6 +60,27 @@ pub(crate) fn destination(vars: &Vars, traces: &Destination) -> Result<LogsDesti
     )?))
 }
 
+/// Whether a bridge that sends log records (`log`, `tracing`) is compiled in.
+pub(crate) const BRIDGED: bool = cfg!(any(feature = "log", feature = "tracing"));
+
+/// `destination`, but none where nothing can send a record: no bridge compiled
+/// in (`bridged`), and exceptions recorded as span events. An OTLP logs pipeline
+/// there (a build of the default features, spans over OTLP) would wait for records
+/// that never come, holding two threads, a client and its queue (24 MB at the
+/// default size).
+pub(crate) fn needed(
+    destination: LogsDestination,
+    bridged: bool,
+    exceptions: ExceptionSignal,
+) -> LogsDestination {
+    match destination {
+        LogsDestination::Otlp(_) if !bridged && exceptions == ExceptionSignal::SpanEvent => {
+            LogsDestination::None
+        }
+        destination => destination,
+    }
+}
+
 /// What the log records exported are held to (the logs SDK applies no limit):
 /// the attributes a record keeps, the first set, and the characters each of
 /// their strings keeps.

@@ -1554,3 +1554,34 @@ fn the_shutdown_timeout_is_five_seconds_unless_set_within_a_day() {
 fn absolute(path: &str) -> PathBuf {
     std::path::absolute(path).expect("the working directory")
 }
+
+#[test]
+fn no_logs_pipeline_waits_where_nothing_can_send_a_record() {
+    use super::logs::{ExceptionSignal, needed};
+    // (This build has the bridges: the settings' destination is not cut.)
+    let otlp = || settings(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318")]).logs;
+    // No bridge compiled in, exceptions span events: nothing would come.
+    assert_eq!(
+        needed(otlp(), false, ExceptionSignal::SpanEvent),
+        LogsDestination::None
+    );
+    // A bridge, or exceptions as log records: the pipeline.
+    for (bridged, exceptions) in [
+        (true, ExceptionSignal::SpanEvent),
+        (false, ExceptionSignal::Log),
+        (false, ExceptionSignal::Both),
+    ] {
+        assert!(
+            matches!(
+                needed(otlp(), bridged, exceptions),
+                LogsDestination::Otlp(_)
+            ),
+            "{bridged} {exceptions:?}"
+        );
+    }
+    // An exporter of the application's is its own to feed.
+    assert_eq!(
+        needed(LogsDestination::Custom, false, ExceptionSignal::SpanEvent),
+        LogsDestination::Custom
+    );
+}
