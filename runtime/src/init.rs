@@ -647,6 +647,8 @@ pub(crate) fn install(
         None => {}
     }
     install_propagators(&settings.propagators);
+    #[cfg(feature = "tokio")]
+    crate::signal::catch_early_as_pid_1();
     Ok(Guard {
         installed: true,
         provider: Some(provider),
@@ -726,6 +728,8 @@ pub fn use_global_provider() -> Result<Guard, InitError> {
     // The environment's limit and conventions, not those a guard still shutting
     // down left.
     forget_installed_settings();
+    #[cfg(feature = "tokio")]
+    crate::signal::catch_early_as_pid_1();
     // Nothing of ours to flush or shut down (the provider is the application's),
     // only the route to give back.
     let mut guard = Guard::disabled();

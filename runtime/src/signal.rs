@@ -11,7 +11,9 @@ use tokio::sync::Notify;
 /// end the process where it is, without running the end of `main`, so without
 /// the guard's flush: the spans still queued, and the last metrics, are lost
 /// (a container's entrypoint that is PID 1 has none: there a signal not caught
-/// is ignored, until the orchestrator's SIGKILL).
+/// is ignored, until the orchestrator's SIGKILL; as PID 1 the signals are caught
+/// from the installation on, so one sent during a slow start resolves the first
+/// `shutdown_signal()` at once).
 /// Give it to a server's graceful shutdown and return from `main`. Once it is
 /// first awaited the signals are caught for the whole process (set a deadline
 /// of your own on the drain, within the orchestrator's grace period; a second
@@ -36,6 +38,7 @@ use tokio::sync::Notify;
 /// ```
 ///
 pub async fn shutdown_signal() {
+    AWAITED.store(true, Ordering::Release);
     listen();
     loop {
         let mut asked_now = pin!(ASKED_NOW.notified());
@@ -52,6 +55,24 @@ pub async fn shutdown_signal() {
 /// that comes while no `shutdown_signal()` waits (a loop between two of them)
 /// resolves the next one, rather than being caught and forgotten.
 static ASKED: AtomicBool = AtomicBool::new(false);
+
+/// Whether a `shutdown_signal()` was awaited: only then does a second signal end
+/// the process (signals caught early, as PID 1, change nothing else).
+static AWAITED: AtomicBool = AtomicBool::new(false);
+
+/// Catches the signals from now on where the process is PID 1 (a container's
+/// entrypoint without an init), called as tracing is installed: there a signal
+/// without a handler is not ended by but ignored, so a SIGTERM that came before
+/// the first `shutdown_signal()` (an orchestrator's, during a slow start) was
+/// lost, and the process ran on until SIGKILL. Caught, the first
+/// `shutdown_signal()` resolves at once. Elsewhere the default actions stay
+/// until then: catching a signal there would keep it from ending the process.
+pub(crate) fn catch_early_as_pid_1() {
+    #[cfg(unix)]
+    if std::process::id() == 1 {
+        listen();
+    }
+}
 
 /// How long after the first signal a second one ends the process (one sooner is
 /// taken for the first, sent twice).
@@ -96,7 +117,7 @@ fn listen() {
                     // child the terminal signalled too sends it twice.
                     loop {
                         let again = handled.next().await;
-                        if asked.elapsed() >= REPEATED_AFTER {
+                        if asked.elapsed() >= REPEATED_AFTER && AWAITED.load(Ordering::Acquire) {
                             std::process::exit(128 + again);
                         }
                     }

@@ -163,19 +163,9 @@ fn a_failing_export_is_said_once_with_what_to_check() {
 /// signals (it printed `ready`), and the rest of its stdout, line by line.
 #[cfg(unix)]
 fn until_terminated(vars: &[(&str, &str)]) -> (Child, std::sync::mpsc::Receiver<String>) {
-    use std::io::BufRead as _;
     let program = env!("CARGO_BIN_EXE_until_terminated");
     let mut child = started(program, vars);
-    let stdout = child.stdout.take().expect("its stdout");
-    let (said, lines) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = said.send(line);
-        }
-    });
+    let lines = stdout_lines(&mut child);
     match lines.recv_timeout(Duration::from_secs(30)) {
         Ok(ready) => assert_eq!(ready, "ready"),
         Err(_) => {
@@ -186,15 +176,85 @@ fn until_terminated(vars: &[(&str, &str)]) -> (Child, std::sync::mpsc::Receiver<
     (child, lines)
 }
 
+/// `child`'s stdout, line by line, as it says them.
+#[cfg(unix)]
+fn stdout_lines(child: &mut Child) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead as _;
+    let stdout = child.stdout.take().expect("its stdout");
+    let (said, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = said.send(line);
+        }
+    });
+    lines
+}
+
 /// Sends SIGTERM to `child`, with the shell's own `kill` (a slim image may have
 /// no `kill` program).
 #[cfg(unix)]
 fn terminate(child: &Child) {
+    terminate_pid(child.id());
+}
+
+#[cfg(unix)]
+fn terminate_pid(pid: u32) {
     let killed = Command::new("sh")
-        .args(["-c", "kill -TERM \"$1\"", "sh", &child.id().to_string()])
+        .args(["-c", "kill -TERM \"$1\"", "sh", &pid.to_string()])
         .status()
         .expect("sh runs");
     assert!(killed.success());
+}
+
+/// As PID 1 (a container's entrypoint without an init), a SIGTERM that comes
+/// during a slow start, before any `shutdown_signal()`, is kept for the first:
+/// PID 1 ignores a signal it has no handler for, and such a service ran on until
+/// the orchestrator's SIGKILL. Run in a PID namespace of its own (`unshare`,
+/// which needs root or user namespaces: said and skipped where neither is).
+#[cfg(target_os = "linux")]
+#[test]
+fn as_pid_1_a_signal_before_the_first_shutdown_signal_is_kept() {
+    let namespace = ["--pid", "--fork", "--kill-child"];
+    let possible = Command::new("unshare")
+        .args(namespace)
+        .arg("true")
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !possible {
+        eprintln!("skipped: this machine gives no PID namespace (unshare --pid)");
+        return;
+    }
+    let program = env!("CARGO_BIN_EXE_early_signal");
+    let mut unshare = Command::new("unshare")
+        .args(namespace)
+        .arg(program)
+        .env("OTEL_TRACES_EXPORTER", "none")
+        .env("OTEL_METRICS_EXPORTER", "none")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("unshare starts");
+    let lines = stdout_lines(&mut unshare);
+    if lines.recv_timeout(Duration::from_secs(30)).as_deref() != Ok("ready") {
+        unshare.kill().expect("a hung program can be killed");
+        panic!("{program} did not start");
+    }
+    // The program, PID 1 in its namespace, is unshare's child here.
+    let children = format!("/proc/{0}/task/{0}/children", unshare.id());
+    let pid: u32 = std::fs::read_to_string(&children)
+        .expect("unshare's children")
+        .split_whitespace()
+        .next()
+        .and_then(|pid| pid.parse().ok())
+        .expect("the program's pid");
+    terminate_pid(pid);
+    let output = exited(unshare, program);
+    let said: Vec<String> = lines.try_iter().collect();
+    assert!(output.status.success(), "{output:?} {said:?}");
+    assert_eq!(said, ["asked"]);
 }
 
 /// SIGTERM, as Kubernetes sends it, to a program that awaits
