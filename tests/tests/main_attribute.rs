@@ -209,6 +209,19 @@ fn terminate_pid(pid: u32) {
     assert!(killed.success());
 }
 
+/// The pid of a child of `parent`, from `/proc` (each process's `stat` names its
+/// parent after its name, which may hold spaces and parentheses).
+#[cfg(target_os = "linux")]
+fn child_of(parent: u32) -> Option<u32> {
+    std::fs::read_dir("/proc").ok()?.find_map(|entry| {
+        let pid: u32 = entry.ok()?.file_name().to_str()?.parse().ok()?;
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let after_name = &stat[stat.rfind(')')? + 1..];
+        let ppid: u32 = after_name.split_whitespace().nth(1)?.parse().ok()?;
+        (ppid == parent).then_some(pid)
+    })
+}
+
 /// As PID 1 (a container's entrypoint without an init), a SIGTERM that comes
 /// during a slow start, before any `shutdown_signal()`, is kept for the first:
 /// PID 1 ignores a signal it has no handler for, and such a service ran on until
@@ -243,14 +256,7 @@ fn as_pid_1_a_signal_before_the_first_shutdown_signal_is_kept() {
         panic!("{program} did not start");
     }
     // The program, PID 1 in its namespace, is unshare's child here.
-    let children = format!("/proc/{0}/task/{0}/children", unshare.id());
-    let pid: u32 = std::fs::read_to_string(&children)
-        .expect("unshare's children")
-        .split_whitespace()
-        .next()
-        .and_then(|pid| pid.parse().ok())
-        .expect("the program's pid");
-    terminate_pid(pid);
+    terminate_pid(child_of(unshare.id()).expect("the program's pid"));
     let output = exited(unshare, program);
     let said: Vec<String> = lines.try_iter().collect();
     assert!(output.status.success(), "{output:?} {said:?}");
