@@ -505,6 +505,9 @@ impl Config {
                 crate::init::install_propagators(&chosen);
             });
             return if nothing_installed {
+                // Telemetry off changes nothing of how the process stops.
+                #[cfg(feature = "tokio")]
+                crate::signal::catch_early_as_pid_1();
                 Ok(crate::Guard::disabled())
             } else {
                 Err(InitError::AlreadyInitialized)

@@ -225,40 +225,65 @@ fn child_of(parent: u32) -> Option<u32> {
 /// As PID 1 (a container's entrypoint without an init), a SIGTERM that comes
 /// during a slow start, before any `shutdown_signal()`, is kept for the first:
 /// PID 1 ignores a signal it has no handler for, and such a service ran on until
-/// the orchestrator's SIGKILL. Run in a PID namespace of its own (`unshare`,
-/// which needs root or user namespaces: said and skipped where neither is).
+/// the orchestrator's SIGKILL. Run in a PID namespace of its own (`unshare`, as
+/// root or in a user namespace of its own: said and skipped where neither can
+/// be had).
 #[cfg(target_os = "linux")]
 #[test]
 fn as_pid_1_a_signal_before_the_first_shutdown_signal_is_kept() {
-    let namespace = ["--pid", "--fork", "--kill-child"];
-    let possible = Command::new("unshare")
-        .args(namespace)
-        .arg("true")
-        .output()
-        .is_ok_and(|output| output.status.success());
-    if !possible {
+    use std::io::Write as _;
+    let unshare = |arguments: &[&str]| {
+        let mut command = Command::new("unshare");
+        command.env_clear().args(arguments);
+        command
+    };
+    let Some(namespace) = [
+        &["--pid", "--fork", "--kill-child"][..],
+        &[
+            "--user",
+            "--map-root-user",
+            "--pid",
+            "--fork",
+            "--kill-child",
+        ],
+    ]
+    .into_iter()
+    .find(|namespace| {
+        unshare(namespace)
+            .arg("true")
+            .output()
+            .is_ok_and(|output| output.status.success())
+    }) else {
         eprintln!("skipped: this machine gives no PID namespace (unshare --pid)");
         return;
-    }
+    };
     let program = env!("CARGO_BIN_EXE_early_signal");
-    let mut unshare = Command::new("unshare")
-        .args(namespace)
+    let mut started = unshare(namespace)
         .arg(program)
         .env("OTEL_TRACES_EXPORTER", "none")
         .env("OTEL_METRICS_EXPORTER", "none")
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("unshare starts");
-    let lines = stdout_lines(&mut unshare);
-    if lines.recv_timeout(Duration::from_secs(30)).as_deref() != Ok("ready") {
-        unshare.kill().expect("a hung program can be killed");
-        panic!("{program} did not start");
-    }
+    let lines = stdout_lines(&mut started);
     // The program, PID 1 in its namespace, is unshare's child here.
-    terminate_pid(child_of(unshare.id()).expect("the program's pid"));
-    let output = exited(unshare, program);
-    let said: Vec<String> = lines.try_iter().collect();
+    let pid = match lines.recv_timeout(Duration::from_secs(30)).as_deref() {
+        Ok("ready") => child_of(started.id()),
+        _ => None,
+    };
+    let Some(pid) = pid else {
+        started.kill().expect("a hung program can be killed");
+        panic!("{program} did not start, or cannot be found in /proc");
+    };
+    terminate_pid(pid);
+    // The start ends after the signal.
+    let mut stdin = started.stdin.take().expect("its stdin");
+    stdin.write_all(b"started\n").expect("the start's end sent");
+    drop(stdin);
+    let output = exited(started, program);
+    let said: Vec<String> = lines.iter().collect();
     assert!(output.status.success(), "{output:?} {said:?}");
     assert_eq!(said, ["asked"]);
 }

@@ -1579,7 +1579,7 @@ fn no_logs_pipeline_waits_where_nothing_can_send_a_record() {
             "{bridged} {exceptions:?}"
         );
     }
-    // An exporter of the application's is its own to feed.
+    // An exporter the application gave is kept as given.
     assert_eq!(
         needed(LogsDestination::Custom, false, ExceptionSignal::SpanEvent),
         LogsDestination::Custom
