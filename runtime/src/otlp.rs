@@ -172,8 +172,19 @@ impl<B> Relay<B> {
                     while let Some(request) = incoming.recv().await {
                         match request {
                             Request::Export(batch, reply) => {
-                                if tls_files.changed() {
-                                    rebuild(&mut exporter, &settings, &outage, resource.as_ref());
+                                // Given the resource the one before was.
+                                if tls_files.changed()
+                                    && let Some(mut built) =
+                                        crate::tls_files::rebuilt(S::SIGNAL, &settings, || {
+                                            S::build(&settings, outage.cause())
+                                        })
+                                {
+                                    if let Some(resource) = &resource {
+                                        let _ = crate::panic::contained(|| {
+                                            built.set_resource(resource);
+                                        });
+                                    }
+                                    exporter = built;
                                 }
                                 let (result, rejected) =
                                     outage.export(timeout, || exporter.export(batch)).await;
@@ -242,30 +253,6 @@ impl<B> Relay<B> {
 
     fn set_resource(&self, resource: &Resource) {
         let _ = self.requests.send(Request::SetResource(resource.clone()));
-    }
-}
-
-/// Builds `exporter` again from `settings`, its TLS files replaced ([`TlsFiles`]),
-/// given the resource the one before was; where that fails, the one before goes
-/// on and the reason is said.
-fn rebuild<S: Signal>(
-    exporter: &mut S,
-    settings: &OtlpSettings,
-    outage: &Outage,
-    resource: Option<&Resource>,
-) {
-    let built = crate::panic::contained(|| S::build(settings, outage.cause()))
-        .unwrap_or_else(|| Err(InitError::Exporter("building it panicked".to_owned())));
-    match built {
-        Ok(mut built) => {
-            if let Some(resource) = resource {
-                let _ = crate::panic::contained(|| built.set_resource(resource));
-            }
-            *exporter = built;
-        }
-        Err(error) => {
-            crate::notice::aside(crate::tls_files::not_rebuilt(S::SIGNAL, settings, &error))
-        }
     }
 }
 
@@ -597,8 +584,8 @@ impl opentelemetry_http::HttpClient for Reporting {
 
 /// How long a collector throttling (429, 503) asks to be sent nothing: its
 /// `Retry-After`, in seconds or as a date (RFC 9110 allows both; a proxy's is
-/// often a date), read as the exporter reads it for its own retries. A date
-/// passed asks nothing.
+/// often a date), the date parsed with httpdate as the exporter parses it for
+/// its own retries. A date passed asks nothing.
 fn retry_after(
     response: &opentelemetry_http::Response<opentelemetry_http::Bytes>,
 ) -> Option<Duration> {
@@ -921,34 +908,25 @@ impl OtlpMetricExporter {
     }
 
     /// Builds the exporter again where its TLS files were replaced, as the
-    /// spans' export thread does ([`rebuild`]).
+    /// spans' export thread does ([`crate::tls_files::rebuilt`]).
     fn rebuild_if_rotated(&self, runtime: &tokio::runtime::Runtime) {
         let changed = self
             .tls_files
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .changed();
-        if !changed {
-            return;
-        }
-        let built = crate::panic::contained(|| {
-            built_metric_exporter(&self.settings, self.temporality, runtime, &self.outage)
-        })
-        .unwrap_or_else(|| Err(InitError::Exporter("building it panicked".to_owned())));
-        match built {
-            Ok(built) => {
-                // The one replaced is dropped where its client was made.
-                let _runtime = runtime.enter();
-                *self
-                    .inner
-                    .write()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner) = built;
-            }
-            Err(error) => crate::notice::aside(crate::tls_files::not_rebuilt(
-                crate::outage::METRICS,
-                &self.settings,
-                &error,
-            )),
+        if changed
+            && let Some(built) =
+                crate::tls_files::rebuilt(crate::outage::METRICS, &self.settings, || {
+                    built_metric_exporter(&self.settings, self.temporality, runtime, &self.outage)
+                })
+        {
+            // The one replaced is dropped where its client was made.
+            let _runtime = runtime.enter();
+            *self
+                .inner
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = built;
         }
     }
 }

@@ -1,7 +1,8 @@
 //! The resource every span, log record and metric is exported with: what the
-//! well-kept detectors find (the SDK's `telemetry.sdk.*`, the host, the OS, the
-//! process), as the semantic conventions have it where they do not, then the
-//! configured attributes.
+//! SDK's and the well-kept upstream detectors find (`telemetry.sdk.*`, the host,
+//! the container, the process, a `service.instance.id`), made as the semantic
+//! conventions have it where they do not (`host.arch`, `os.type`, `host.id`),
+//! then the configured attributes.
 
 use opentelemetry::KeyValue;
 use opentelemetry_resource_detectors::{
@@ -11,8 +12,8 @@ use opentelemetry_resource_detectors::{
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::resource::{ResourceDetector, TelemetryResourceDetector};
 
-/// The resource: the SDK's `telemetry.sdk.*`, host, OS and process attributes
-/// from the well-kept detectors, a `service.instance.id` (a UUID a process: the
+/// The resource: the SDK's `telemetry.sdk.*`, the host, container, platform and
+/// process attributes, a `service.instance.id` (a UUID a process: the
 /// replicas of a service are told apart, their cumulative metrics' series kept
 /// apart where a backend such as Prometheus makes one series of each), then the
 /// configured attributes, which win.
@@ -49,22 +50,22 @@ impl ResourceDetector for HostAndContainer {
     fn detect(&self) -> Resource {
         let container = ContainerResourceDetector.detect();
         let in_a_container = !container.is_empty() || has_a_containers_marks();
-        let host = HostResourceDetector::default().detect();
         let host = host_attributes(
-            host.iter()
-                .map(|(key, value)| KeyValue::new(key.clone(), value.clone())),
+            attributes(&HostResourceDetector::default().detect()),
             in_a_container,
             kernel_host_name,
         );
         Resource::builder_empty()
-            .with_attributes(
-                container
-                    .iter()
-                    .map(|(key, value)| KeyValue::new(key.clone(), value.clone()))
-                    .chain(host),
-            )
+            .with_attributes(attributes(&container).chain(host))
             .build()
     }
+}
+
+/// A detected resource's attributes, to make another of.
+fn attributes(resource: &Resource) -> impl Iterator<Item = KeyValue> + '_ {
+    resource
+        .iter()
+        .map(|(key, value)| KeyValue::new(key.clone(), value.clone()))
 }
 
 /// What [`HostAndContainer`] keeps of the host detector's `detected`.
@@ -147,10 +148,8 @@ struct ProcessWithoutArguments;
 impl ResourceDetector for ProcessWithoutArguments {
     fn detect(&self) -> Resource {
         let detected = ProcessResourceDetector.detect();
-        let kept = detected
-            .iter()
-            .filter(|(key, _)| key.as_str() != "process.command_args")
-            .map(|(key, value)| KeyValue::new(key.clone(), value.clone()));
+        let kept = attributes(&detected)
+            .filter(|attribute| attribute.key.as_str() != "process.command_args");
         let arguments = i64::try_from(std::env::args_os().count()).unwrap_or(i64::MAX);
         let executable = Some(executable_name())
             .filter(|name| !name.is_empty())

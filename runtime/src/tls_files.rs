@@ -8,6 +8,7 @@
 //! looked at before each export (a `stat` each, next to a network request).
 
 use crate::config::OtlpSettings;
+use crate::init::InitError;
 use std::path::PathBuf;
 use std::time::SystemTime;
 
@@ -85,17 +86,26 @@ impl TlsFiles {
     }
 }
 
-/// The line said when the files changed and the exporter built from them failed:
-/// the one built before goes on, with the files it read.
-pub(crate) fn not_rebuilt(
+/// The exporter of `signal` that `build` makes again from its replaced files, or
+/// `None` where that fails or panics: the one built before goes on, with the
+/// files it read, and the reason is said.
+pub(crate) fn rebuilt<E>(
     signal: &str,
     settings: &OtlpSettings,
-    error: &crate::init::InitError,
-) -> String {
-    format!(
-        "exporting {signal} to {}: the TLS files changed, and cannot be used: {error}; the files read before are used until they change again",
-        settings.endpoint
-    )
+    build: impl FnOnce() -> Result<E, InitError>,
+) -> Option<E> {
+    let built = crate::panic::contained(build)
+        .unwrap_or_else(|| Err(InitError::Exporter("building it panicked".to_owned())));
+    match built {
+        Ok(built) => Some(built),
+        Err(error) => {
+            crate::notice::aside(format!(
+                "exporting {signal} to {}: the TLS files changed, and cannot be used: {error}; the files read before are used until they change again",
+                settings.endpoint
+            ));
+            None
+        }
+    }
 }
 
 #[cfg(test)]

@@ -209,7 +209,7 @@ fn decoded(headers: &http::HeaderMap, body: hyper::body::Bytes) -> Option<hyper:
 
 /// What `read` gives once it holds at least `count` items, or when `timeout` has
 /// passed: read every 10 ms.
-fn at_least<T>(count: usize, timeout: Duration, read: impl Fn() -> Vec<T>) -> Vec<T> {
+pub fn at_least<T>(count: usize, timeout: Duration, read: impl Fn() -> Vec<T>) -> Vec<T> {
     let deadline = Instant::now() + timeout;
     loop {
         let items = read();

@@ -593,12 +593,10 @@ fn spans_a_timed_out_flush_left_on_their_way_are_not_counted_as_dropped() {
     checkout();
     assert!(guard.force_flush().is_err(), "the flush timed out");
     // The export ends a second later (or later still on a slow machine).
-    let waited = std::time::Instant::now();
-    let mut exported = Vec::new();
-    while exported.is_empty() && waited.elapsed() < std::time::Duration::from_secs(10) {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        exported = exporter.0.taken();
-    }
+    let exported =
+        otel_traced_tests::receiver::at_least(1, std::time::Duration::from_secs(10), || {
+            exporter.0.taken()
+        });
     assert_eq!(exported, ["checkout"]);
     assert_eq!(guard.dropped_spans(), 0, "exported, not dropped");
     guard.shutdown().expect("a clean shutdown");
