@@ -514,6 +514,13 @@ impl Config {
             };
         }
         let settings = self.settings()?;
+        // Taken as written (nothing says what was meant), and said; the value is
+        // not: it may hold a header's secret.
+        for (name, reference) in self.vars.unexpanded_references() {
+            crate::tell(format_args!(
+                "{name} holds {reference}, taken as written: Kubernetes leaves a reference to a variable not defined before it in the container's env (define that one first; $$ writes a $ on purpose)"
+            ));
+        }
         #[cfg(feature = "metrics")]
         let custom_metrics = self.custom_metric_exporter.take();
         #[cfg(not(feature = "metrics"))]

@@ -111,6 +111,25 @@ fn a_bad_configuration_exits_with_a_message_and_code_1() {
     }
 }
 
+/// A Kubernetes reference to a variable not defined before it (`$(POD_NAME)`),
+/// which Kubernetes leaves as written: said at start, by name, the value kept.
+#[test]
+fn a_kubernetes_reference_left_unexpanded_is_said() {
+    let output = run(
+        env!("CARGO_BIN_EXE_main_sync"),
+        &[
+            ("OTEL_RESOURCE_ATTRIBUTES", "k8s.pod.name=$(POD_NAME)"),
+            ("OTEL_TRACES_EXPORTER", "none"),
+            ("OTEL_METRICS_EXPORTER", "none"),
+        ],
+    );
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "otel-traced: OTEL_RESOURCE_ATTRIBUTES holds $(POD_NAME), taken as written: Kubernetes leaves a reference to a variable not defined before it in the container's env (define that one first; $$ writes a $ on purpose)\n"
+    );
+}
+
 /// A collector that refuses the export: the outage is said on stderr, once, with
 /// the endpoint and protocol, and the lost spans are counted at exit.
 #[test]

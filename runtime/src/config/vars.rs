@@ -162,11 +162,41 @@ impl Vars {
         (!value.is_empty()).then_some(Variable { name, value })
     }
 
+    /// The variables holding a `$(NAME)`, each with the first: a Kubernetes
+    /// reference to a variable not defined before this one in the container's
+    /// `env` (or not at all), which Kubernetes leaves as written, so that
+    /// `k8s.pod.name=$(POD_NAME)` reaches every span as those characters.
+    pub(crate) fn unexpanded_references(&self) -> Vec<(&str, &str)> {
+        self.values
+            .iter()
+            .filter_map(|(name, value)| Some((name.as_str(), reference(value)?)))
+            .collect()
+    }
+
     /// The first of `names` that is set (a signal-specific variable before the
     /// general one).
     pub(crate) fn first(&self, names: &[&'static str]) -> Option<Variable<'_>> {
         names.iter().find_map(|name| self.get(name))
     }
+}
+
+/// The first `$(NAME)` in `value`, a name as Kubernetes takes one (letters,
+/// digits, `_`, `-`, `.`).
+fn reference(value: &str) -> Option<&str> {
+    let mut from = 0;
+    while let Some(at) = value[from..].find("$(") {
+        let start = from + at;
+        let name_start = start + 2;
+        let name_length = value[name_start..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+            .unwrap_or(value.len() - name_start);
+        let end = name_start + name_length;
+        if name_length > 0 && value[end..].starts_with(')') {
+            return Some(&value[start..=end]);
+        }
+        from = name_start;
+    }
+    None
 }
 
 /// One set variable, for parsing with errors that name it.
@@ -348,6 +378,29 @@ fn percent_decode(text: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_kubernetes_reference_left_as_written_is_found() {
+        assert_eq!(
+            super::reference("k8s.pod.name=$(POD_NAME),team=a"),
+            Some("$(POD_NAME)")
+        );
+        assert_eq!(
+            super::reference("http://$(HOST_IP):4317"),
+            Some("$(HOST_IP)")
+        );
+        for value in ["price=$(", "a=$()", "cost=$(1 + 2)", "plain", "$ (X)"] {
+            assert_eq!(super::reference(value), None, "{value}");
+        }
+        let vars = super::Vars::from_pairs([
+            ("OTEL_SERVICE_NAME", "shop"),
+            ("OTEL_RESOURCE_ATTRIBUTES", "k8s.node.name=$(NODE)"),
+        ]);
+        assert_eq!(
+            vars.unexpanded_references(),
+            [("OTEL_RESOURCE_ATTRIBUTES", "$(NODE)")]
+        );
+    }
+
     use super::*;
 
     #[test]
