@@ -513,14 +513,16 @@ impl Config {
                 Err(InitError::AlreadyInitialized)
             };
         }
-        let settings = self.settings()?;
-        // Taken as written (nothing says what was meant), and said; the value is
-        // not: it may hold a header's secret.
+        let settings = self.settings();
+        // Taken as written (nothing says what was meant), and said, also where it
+        // made a value refused (`OTEL_TRACES_SAMPLER_ARG=$(RATIO)`).
         for (name, reference) in self.vars.unexpanded_references() {
+            let reference = reference.unwrap_or("a $(..) reference");
             crate::tell(format_args!(
-                "{name} holds {reference}, taken as written: Kubernetes leaves a reference to a variable not defined before it in the container's env (define that one first; $$ writes a $ on purpose)"
+                "{name} holds {reference}, taken as written: Kubernetes leaves a reference to a variable not defined before it in the container's env (define that one first; if those characters are meant, nothing is wrong)"
             ));
         }
+        let settings = settings?;
         #[cfg(feature = "metrics")]
         let custom_metrics = self.custom_metric_exporter.take();
         #[cfg(not(feature = "metrics"))]

@@ -126,7 +126,7 @@ fn a_kubernetes_reference_left_unexpanded_is_said() {
     assert!(output.status.success(), "{output:?}");
     assert_eq!(
         String::from_utf8_lossy(&output.stderr),
-        "otel-traced: OTEL_RESOURCE_ATTRIBUTES holds $(POD_NAME), taken as written: Kubernetes leaves a reference to a variable not defined before it in the container's env (define that one first; $$ writes a $ on purpose)\n"
+        "otel-traced: OTEL_RESOURCE_ATTRIBUTES holds $(POD_NAME), taken as written: Kubernetes leaves a reference to a variable not defined before it in the container's env (define that one first; if those characters are meant, nothing is wrong)\n"
     );
 }
 

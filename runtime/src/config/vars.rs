@@ -3,7 +3,7 @@
 //! what it accepts.
 
 use crate::init::InitError;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
@@ -20,27 +20,15 @@ pub(crate) struct Vars {
     not_unicode: BTreeSet<String>,
     /// The first of them read, which [`Vars::check_unicode`] reports.
     read_not_unicode: Cell<Option<&'static str>>,
+    /// The variables read: only those are said to hold a reference left
+    /// unexpanded ([`Vars::unexpanded_references`]), another SDK's are not.
+    read: RefCell<BTreeSet<&'static str>>,
 }
 
 impl std::fmt::Debug for Vars {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Every `OTEL_*` variable is kept, another SDK's too: one that names a
-        // credential (the Jaeger exporter's `OTEL_EXPORTER_JAEGER_PASSWORD`, a
-        // vendor's token) is not shown.
-        // (A key's name too: `CLIENT_KEY` is a path, hidden for nothing.)
-        const SECRETS: [&str; 8] = [
-            "PASSWORD",
-            "PASSWD",
-            "TOKEN",
-            "SECRET",
-            "CREDENTIAL",
-            "AUTH",
-            "API_KEY",
-            "APIKEY",
-        ];
-        let names_a_secret = |name: &str| {
-            name.ends_with("KEY") || SECRETS.iter().any(|secret| name.contains(secret))
-        };
+        // credential is not shown.
         let shown = self.values.iter().map(|(name, value)| {
             let value = if name.ends_with("_HEADERS") {
                 hidden(value)
@@ -58,6 +46,29 @@ impl std::fmt::Debug for Vars {
             .field("not_unicode", &self.not_unicode)
             .finish_non_exhaustive()
     }
+}
+
+/// Whether the variable `name` names a credential (the Jaeger exporter's
+/// `OTEL_EXPORTER_JAEGER_PASSWORD`, a vendor's token). (A key's name too:
+/// `CLIENT_KEY` is a path, hidden for nothing.)
+fn names_a_secret(name: &str) -> bool {
+    const SECRETS: [&str; 8] = [
+        "PASSWORD",
+        "PASSWD",
+        "TOKEN",
+        "SECRET",
+        "CREDENTIAL",
+        "AUTH",
+        "API_KEY",
+        "APIKEY",
+    ];
+    name.ends_with("KEY") || SECRETS.iter().any(|secret| name.contains(secret))
+}
+
+/// Whether any part of the variable `name`'s value may be a secret: a
+/// credential's, the headers' (API keys), an endpoint's (its user information).
+fn may_hold_a_secret(name: &str) -> bool {
+    name.ends_with("_HEADERS") || name.ends_with("_ENDPOINT") || names_a_secret(name)
 }
 
 /// `endpoint` as it may be printed: user information and the query (where a
@@ -158,18 +169,25 @@ impl Vars {
         if self.read_not_unicode.get().is_none() && self.not_unicode.contains(name) {
             self.read_not_unicode.set(Some(name));
         }
+        self.read.borrow_mut().insert(name);
         let value = self.values.get(name)?.trim();
         (!value.is_empty()).then_some(Variable { name, value })
     }
 
-    /// The variables holding a `$(NAME)`, each with the first: a Kubernetes
-    /// reference to a variable not defined before this one in the container's
-    /// `env` (or not at all), which Kubernetes leaves as written, so that
-    /// `k8s.pod.name=$(POD_NAME)` reaches every span as those characters.
-    pub(crate) fn unexpanded_references(&self) -> Vec<(&str, &str)> {
-        self.values
+    /// The variables read holding a `$(NAME)`, each with the first where the
+    /// value may be shown (not a header's, an endpoint's or a credential's: the
+    /// characters may be a secret's own): a Kubernetes reference to a variable
+    /// not defined before this one in the container's `env` (or not at all),
+    /// which Kubernetes leaves as written, so that `k8s.pod.name=$(POD_NAME)`
+    /// reaches every span as those characters.
+    pub(crate) fn unexpanded_references(&self) -> Vec<(&'static str, Option<&str>)> {
+        self.read
+            .borrow()
             .iter()
-            .filter_map(|(name, value)| Some((name.as_str(), reference(value)?)))
+            .filter_map(|&name| {
+                let reference = reference(self.values.get(name)?)?;
+                Some((name, (!may_hold_a_secret(name)).then_some(reference)))
+            })
             .collect()
     }
 
@@ -394,10 +412,25 @@ mod tests {
         let vars = super::Vars::from_pairs([
             ("OTEL_SERVICE_NAME", "shop"),
             ("OTEL_RESOURCE_ATTRIBUTES", "k8s.node.name=$(NODE)"),
+            ("OTEL_EXPORTER_OTLP_HEADERS", "x-api-key=ab$(cd)ef"),
+            ("OTEL_DOTNET_AUTO_HOME", "$(HOME)"),
         ]);
+        // Only variables read, and none read yet.
+        assert_eq!(vars.unexpanded_references(), []);
+        for name in [
+            "OTEL_SERVICE_NAME",
+            "OTEL_RESOURCE_ATTRIBUTES",
+            "OTEL_EXPORTER_OTLP_HEADERS",
+        ] {
+            let _ = vars.get(name);
+        }
         assert_eq!(
             vars.unexpanded_references(),
-            [("OTEL_RESOURCE_ATTRIBUTES", "$(NODE)")]
+            [
+                // The headers' characters may be a key's: not shown.
+                ("OTEL_EXPORTER_OTLP_HEADERS", None),
+                ("OTEL_RESOURCE_ATTRIBUTES", Some("$(NODE)"))
+            ]
         );
     }
 
