@@ -103,14 +103,22 @@ fn lookup(id: u64) -> Option<u64> {
     None
 }
 
-#[test]
-fn nothing_installed_the_callers_own_span_is_left_alone() {
-    use otel_traced::opentelemetry::trace::{Status, Tracer as _, TracerProvider as _};
-    // An application's own provider, not given to otel-traced.
+/// An application's own provider, not given to otel-traced, and the spans it ends.
+fn applications_provider() -> (
+    otel_traced_tests::Kept,
+    otel_traced::sdk::trace::SdkTracerProvider,
+) {
     let kept = otel_traced_tests::Kept::default();
     let provider = otel_traced::sdk::trace::SdkTracerProvider::builder()
         .with_span_processor(kept.clone())
         .build();
+    (kept, provider)
+}
+
+#[test]
+fn nothing_installed_the_callers_own_span_is_left_alone() {
+    use otel_traced::opentelemetry::trace::{Status, Tracer as _, TracerProvider as _};
+    let (kept, provider) = applications_provider();
     provider
         .tracer("app")
         .in_span("handler", |_| assert_eq!(lookup(7), None));
@@ -136,10 +144,7 @@ fn serve_with_query(request: tonic::Request<u32>) -> Result<tonic::Response<u32>
 #[test]
 fn nothing_installed_a_server_runs_under_the_span_it_was_called_in() {
     use otel_traced::opentelemetry::trace::{Tracer as _, TracerProvider as _};
-    let kept = otel_traced_tests::Kept::default();
-    let provider = otel_traced::sdk::trace::SdkTracerProvider::builder()
-        .with_span_processor(kept.clone())
-        .build();
+    let (kept, provider) = applications_provider();
     otel_traced::opentelemetry::global::set_tracer_provider(provider.clone());
     // A request naming no trace: nothing records, so nothing starts one.
     provider.tracer("app").in_span("middleware", |_| {
