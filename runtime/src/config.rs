@@ -6,6 +6,7 @@ mod metrics;
 mod otlp;
 mod vars;
 
+use crate::console::ConsoleOutput;
 use crate::init::InitError;
 use crate::sampling::adaptive::AdaptiveSampler;
 pub(crate) use logs::{ExceptionSignal, LogLimits, LogsDestination};
@@ -128,7 +129,7 @@ pub(crate) struct ClientIdentity {
 /// Where the resolved configuration sends spans.
 #[derive(Debug, PartialEq)]
 pub(crate) enum Destination {
-    Console,
+    Console(ConsoleOutput),
     None,
     Otlp(OtlpSettings),
     /// The exporter given to [`Config::span_exporter`].
@@ -221,6 +222,7 @@ pub struct Config {
     /// The span batch processor's builder calls.
     span_batch: BatchChoices,
     shutdown_timeout: Option<Duration>,
+    console_output: Option<ConsoleOutput>,
 }
 
 /// A batch processor's settings as builder calls chose them, over its variables.
@@ -326,6 +328,7 @@ impl Config {
             propagators: None,
             span_batch: BatchChoices::default(),
             shutdown_timeout: None,
+            console_output: None,
         }
     }
 
@@ -473,6 +476,17 @@ impl Config {
     /// shutdown itself, at 5 s.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = Some(timeout);
+        self
+    }
+
+    /// Where the console prints its waterfall and the metrics summary, over
+    /// `OTEL_TRACED_CONSOLE_OUTPUT` (`stdout` or `stderr`; under
+    /// `#[otel_traced::main]`, the only way to set it): standard output by default.
+    /// It changes nothing where spans and metrics go elsewhere (OTLP): a tool whose
+    /// standard output is its data prints there on standard error, and exports to
+    /// a collector where the variables say so.
+    pub fn console_output(mut self, output: ConsoleOutput) -> Self {
+        self.console_output = Some(output);
         self
     }
 
@@ -637,6 +651,7 @@ impl Config {
                 &destination,
                 self.function_metrics,
                 self.has_custom_metric_exporter(),
+                self.console_output,
             )?,
             logs,
             destination,
@@ -675,7 +690,7 @@ impl Config {
             },
         };
         Ok(match exporter {
-            Exporter::Console => Destination::Console,
+            Exporter::Console => Destination::Console(console_output(vars, self.console_output)?),
             Exporter::None => Destination::None,
             Exporter::Otlp { endpoint, protocol } => {
                 Destination::Otlp(otlp::settings(vars, &otlp::TRACES, endpoint, protocol)?)
@@ -781,6 +796,25 @@ impl Config {
 /// `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT`, else the general
 /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`: characters kept of each string value of a
 /// span (the only attributes we cut).
+/// Where the console prints, the builder's choice over `OTEL_TRACED_CONSOLE_OUTPUT`:
+/// read only where something prints there.
+pub(crate) fn console_output(
+    vars: &Vars,
+    chosen: Option<ConsoleOutput>,
+) -> Result<ConsoleOutput, InitError> {
+    match (chosen, vars.get("OTEL_TRACED_CONSOLE_OUTPUT")) {
+        (Some(output), _) => Ok(output),
+        (None, Some(variable)) => variable.choice(
+            &[
+                ("stdout", ConsoleOutput::Stdout),
+                ("stderr", ConsoleOutput::Stderr),
+            ],
+            "stdout or stderr",
+        ),
+        (None, None) => Ok(ConsoleOutput::default()),
+    }
+}
+
 fn value_length_limit(vars: &Vars) -> Result<Option<usize>, InitError> {
     length_limit(vars, "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT")
 }

@@ -607,15 +607,58 @@ fn split<T>(items: Vec<T>, chosen: &[bool]) -> (Vec<T>, Vec<T>) {
     )
 }
 
+/// Where the console prints: its waterfall and the metrics summary at exit. A tool
+/// whose standard output is its data (`mytool | jq`) prints them on standard error.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConsoleOutput {
+    /// Standard output, the default.
+    #[default]
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+impl ConsoleOutput {
+    /// A writer to this output, taking the stream's lock for each write as
+    /// `println!` does, so that lines of the application's stay whole.
+    pub(crate) fn writer(self) -> Box<dyn Write + Send> {
+        match self {
+            ConsoleOutput::Stdout => Box::new(std::io::stdout()),
+            ConsoleOutput::Stderr => Box::new(std::io::stderr()),
+        }
+    }
+
+    fn is_terminal(self) -> bool {
+        match self {
+            ConsoleOutput::Stdout => std::io::stdout().is_terminal(),
+            ConsoleOutput::Stderr => std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// The stream's name, for what is said of a failed write of the metrics summary.
+    #[cfg(feature = "metrics")]
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            ConsoleOutput::Stdout => "stdout",
+            ConsoleOutput::Stderr => "stderr",
+        }
+    }
+}
+
 impl ConsoleExporter {
     /// A console exporter writing to standard output, in colour when that is a
     /// terminal (not `TERM=dumb`, no `CLICOLOR=0`) or `CLICOLOR_FORCE` is set (not
     /// empty nor `0`), and `NO_COLOR` is not (or is empty).
     pub fn new() -> Self {
-        let colour = wants_colour(std::io::stdout().is_terminal(), |name| {
-            std::env::var_os(name)
-        });
-        ConsoleExporter::with_writer(std::io::stdout()).with_colour(colour)
+        ConsoleExporter::on(ConsoleOutput::Stdout)
+    }
+
+    /// A console exporter writing to `output`, in colour as [`ConsoleExporter::new`]
+    /// decides it for that stream.
+    pub fn on(output: ConsoleOutput) -> Self {
+        let colour = wants_colour(output.is_terminal(), |name| std::env::var_os(name));
+        ConsoleExporter::with_boxed_writer(output.writer()).with_colour(colour)
     }
 
     /// What this exporter holds, for a flush; the spans of its failed writes are
@@ -627,11 +670,15 @@ impl ConsoleExporter {
 
     /// A console exporter writing to `out`, without colour.
     pub fn with_writer(out: impl Write + Send + 'static) -> Self {
+        ConsoleExporter::with_boxed_writer(Box::new(out))
+    }
+
+    fn with_boxed_writer(out: Box<dyn Write + Send>) -> Self {
         NOTING.store(true, Ordering::Relaxed);
         ConsoleExporter {
             printer: Arc::new(Printer {
                 pending: Mutex::default(),
-                out: Mutex::new(Box::new(out)),
+                out: Mutex::new(out),
                 colour: AtomicBool::new(false),
                 watched: AtomicBool::new(false),
                 flushing: crate::background::OneAtATime::default(),

@@ -113,6 +113,9 @@ pub struct ShutdownError {
 struct Dropped {
     spans: u64,
     log_records: u64,
+    /// Of `spans`, those the console took and could not print (its output closed,
+    /// or a write blocked past the deadline): counted at shutdown only.
+    unprinted_spans: u64,
 }
 
 impl ShutdownError {
@@ -184,8 +187,20 @@ impl fmt::Display for ShutdownError {
             }
         }
         let mut separator = if self.failures.is_empty() { "" } else { "; " };
+        if self.dropped.unprinted_spans > 0 {
+            write!(
+                f,
+                "{separator}{} span(s) were not printed: the console's output was closed (its reader gone, as `| head` does) or a write to it blocked until the time given ran out (a lock of stdout or stderr held where the guard drops)",
+                self.dropped.unprinted_spans
+            )?;
+            separator = "; ";
+        }
         for (count, what, queue) in [
-            (self.dropped.spans, "span(s)", "OTEL_BSP_MAX_QUEUE_SIZE"),
+            (
+                (self.dropped.spans).saturating_sub(self.dropped.unprinted_spans),
+                "span(s)",
+                "OTEL_BSP_MAX_QUEUE_SIZE",
+            ),
             (
                 self.dropped.log_records,
                 "log record(s)",
@@ -337,6 +352,7 @@ impl Guard {
             Dropped {
                 spans: self.counters.lost_since_flushed(),
                 log_records: self.log_counters.lost_since_flushed(),
+                unprinted_spans: 0,
             },
             false,
         )
@@ -430,15 +446,16 @@ impl Guard {
         if installed {
             let _ = route::unless_installed(forget_installed_settings);
         }
+        let unprinted = (self.console.as_ref()).map_or(0, crate::console::HeldSpans::unprinted);
         ShutdownError::of(
             [(SPANS, traces), (LOG_RECORDS, logs), (METRICS, metrics)],
             // Exact now: what was accepted and never exported, whatever lost it,
             // the console's held spans too when its output blocked past the
             // deadline (their exports returned, so they were counted exported).
             Dropped {
-                spans: self.counters.unexported()
-                    + (self.console.as_ref()).map_or(0, crate::console::HeldSpans::unprinted),
+                spans: self.counters.unexported() + unprinted,
                 log_records: self.log_counters.unexported(),
+                unprinted_spans: self.counters.unwritten_so_far() + unprinted,
             },
             true,
         )
@@ -551,12 +568,12 @@ pub(crate) fn install(
     };
     let processor = match settings.destination {
         Destination::None => None,
-        Destination::Console => {
+        Destination::Console(output) => {
             if !cfg!(feature = "console") {
                 return Err(InitError::MissingFeature("console"));
             }
             let (processor, held) = span_pipeline(
-                crate::console::ConsoleExporter::new(),
+                crate::console::ConsoleExporter::on(output),
                 CONSOLE_EXPORTER,
                 settings.batch,
                 Arc::clone(&counters),

@@ -136,7 +136,7 @@ macro_rules! event {
     };
 }
 
-pub use console::ConsoleExporter;
+pub use console::{ConsoleExporter, ConsoleOutput};
 pub use current::{in_span, in_span_async, set_status};
 #[cfg(feature = "tokio")]
 pub use signal::shutdown_signal;

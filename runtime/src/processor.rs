@@ -286,6 +286,12 @@ impl Counters {
         self.unwritten.fetch_add(count, Ordering::AcqRel);
     }
 
+    /// Items counted exported that their exporter lost after all, so far (the
+    /// console's failed writes).
+    pub(crate) fn unwritten_so_far(&self) -> u64 {
+        self.unwritten.load(Ordering::Acquire)
+    }
+
     /// Runs a processor's `flush` and, when it exported all it had (`Ok`: not one
     /// that timed out with items still on their way, nor one refused), notes that
     /// what of the items accepted before it no export failed was dropped from the

@@ -14,7 +14,7 @@ use std::mem::ManuallyDrop;
 use std::panic::{self, AssertUnwindSafe};
 
 /// Set on a span whose future was dropped before it completed.
-const CANCELLED: Key = Key::from_static_str("otel_traced.cancelled");
+pub(crate) const CANCELLED: Key = Key::from_static_str("otel_traced.cancelled");
 const ERROR_TYPE: Key = Key::from_static_str("error.type");
 const EXCEPTION_TYPE: Key = Key::from_static_str("exception.type");
 const EXCEPTION_MESSAGE: Key = Key::from_static_str("exception.message");

@@ -1077,7 +1077,8 @@ impl<B> PinnedDrop for TracedBody<B> {
     /// A body dropped before its end (the peer went away) still ends its span,
     /// without marking it cancelled: the response was given. A gRPC call whose
     /// status was still to come ends CANCELLED, as gRPC tells both sides of a
-    /// stream given up (an error on the client only). What the inner body holds is
+    /// stream given up (an error on the client only), and marked cancelled, as an
+    /// annotated stream given up is. What the inner body holds is
     /// dropped first, with the span current, as it would be at its end; a panic
     /// there is the call's outcome, as one in a poll is.
     fn drop(self: Pin<&mut Self>) {
@@ -1096,8 +1097,9 @@ impl<B> PinnedDrop for TracedBody<B> {
             if panicking {
                 return;
             }
-            span.handle()
-                .record_reply(&awaited.rpc, Some(STREAM_GIVEN_UP.into()), false);
+            let handle = span.handle();
+            handle.record_reply(&awaited.rpc, Some(STREAM_GIVEN_UP.into()), false);
+            handle.record_attribute(KeyValue::new(crate::span::CANCELLED, true));
         }
         span.finish();
     }

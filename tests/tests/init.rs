@@ -1255,6 +1255,11 @@ fn spans_the_console_could_not_write_are_counted_lost() {
         .shutdown()
         .expect_err("the shutdown counts every span lost");
     assert_eq!(shut_down.dropped_spans(), 4, "{shut_down}");
+    // Said as what it is, not as a queue to raise or an endpoint to check.
+    assert_eq!(
+        shut_down.to_string(),
+        "4 span(s) were not printed: the console's output was closed (its reader gone, as `| head` does) or a write to it blocked until the time given ran out (a lock of stdout or stderr held where the guard drops)"
+    );
 }
 
 /// Serves a B3 caller's request and calls another service with `request`.

@@ -1,6 +1,6 @@
 //! The console's metrics: with the console exporter (the default), a summary of
 //! every measured series prints when the guard shuts down, and nothing when
-//! nothing was measured.
+//! nothing was measured; both on stderr where the console is told to print there.
 
 use std::process::Command;
 
@@ -39,6 +39,30 @@ fn a_summary_prints_at_shutdown_with_every_call_counted() {
             "{line}"
         );
     }
+}
+
+#[test]
+fn a_tool_whose_stdout_is_its_data_prints_the_waterfall_and_summary_on_stderr() {
+    let output = Command::new(env!("CARGO_BIN_EXE_main_sync"))
+        .env_clear()
+        .envs([
+            ("NO_COLOR", "1"),
+            ("OTEL_TRACED_FUNCTION_METRICS", "true"),
+            ("OTEL_TRACED_CONSOLE_OUTPUT", "stderr"),
+        ])
+        .output()
+        .expect("the program runs");
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "",
+        "stdout is the tool's"
+    );
+    let stderr = String::from_utf8(output.stderr).expect("UTF-8 output");
+    let waterfall = stderr.find("└─ step").expect("the waterfall");
+    let summary = stderr.find("metrics of this run:\n").expect("the summary");
+    assert!(waterfall < summary, "{stderr}");
+    assert!(stderr.contains("main_sync::step}: 3 calls"), "{stderr}");
 }
 
 #[test]

@@ -805,6 +805,11 @@ fn a_grpc_stream_dropped_before_its_status_ends_cancelled() {
             otel_traced::opentelemetry::trace::Status::Unset
         };
         assert_eq!(span.status, expected, "an error on the client only");
+        assert_eq!(
+            otel_traced_tests::attribute(span, "otel_traced.cancelled"),
+            Some(&otel_traced::opentelemetry::Value::Bool(true)),
+            "given up, as an annotated stream is"
+        );
     }
 }
 

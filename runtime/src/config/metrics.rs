@@ -5,6 +5,7 @@
 use super::otlp::{self, METRICS};
 use super::vars::Vars;
 use super::{Destination, OtlpSettings};
+use crate::console::ConsoleOutput;
 use crate::init::InitError;
 use std::time::Duration;
 
@@ -14,7 +15,7 @@ pub(crate) enum MetricsDestination {
     /// No metrics pipeline: nothing is measured.
     None,
     /// A summary on the console when the guard shuts down.
-    Console,
+    Console(ConsoleOutput),
     Otlp(OtlpSettings),
     /// The exporter given to [`super::Config::metric_exporter`].
     Custom,
@@ -62,6 +63,7 @@ pub(crate) fn settings(
     traces: &Destination,
     all_functions: Option<bool>,
     custom: bool,
+    console: Option<ConsoleOutput>,
 ) -> Result<MetricsSettings, InitError> {
     const ACCEPTED: &str = "otlp, console or none";
     let kind = match vars.get("OTEL_METRICS_EXPORTER") {
@@ -78,7 +80,7 @@ pub(crate) fn settings(
         None => match traces {
             Destination::Otlp(traces) if otlp::has_room_beside(traces) => Kind::Otlp,
             Destination::Otlp(_) => Kind::None,
-            Destination::Console => Kind::Console,
+            Destination::Console(_) => Kind::Console,
             Destination::None | Destination::Custom => Kind::None,
         },
     };
@@ -90,7 +92,7 @@ pub(crate) fn settings(
         _ if !cfg!(feature = "metrics") => MetricsDestination::None,
         Kind::None => MetricsDestination::None,
         Kind::Custom => MetricsDestination::Custom,
-        Kind::Console => MetricsDestination::Console,
+        Kind::Console => MetricsDestination::Console(super::console_output(vars, console)?),
         Kind::Otlp => {
             let traces = match traces {
                 Destination::Otlp(traces) => Some(traces),

@@ -31,7 +31,10 @@ fn defaults_are_the_console_parent_based_always_on_and_w3c_propagators() {
             .expect("valid")
     );
     let settings = settings(&[]);
-    assert_eq!(settings.destination, Destination::Console);
+    assert_eq!(
+        settings.destination,
+        Destination::Console(ConsoleOutput::Stdout)
+    );
     assert_eq!(
         format!("{:?}", settings.sampler),
         format!("{:?}", Sampler::ParentBased(Box::new(Sampler::AlwaysOn)))
@@ -151,7 +154,7 @@ fn traces_exporter() {
     );
     assert_eq!(
         settings(&[("OTEL_TRACES_EXPORTER", "console")]).destination,
-        Destination::Console
+        Destination::Console(ConsoleOutput::Stdout)
     );
     assert_eq!(
         otlp(&[("OTEL_TRACES_EXPORTER", "otlp")]).endpoint,
@@ -189,7 +192,7 @@ fn of_exporter_and_span_exporter_the_last_call_wins() {
     let none = Config::from_vars(Vec::<(&str, &str)>::new());
     assert_eq!(
         destination(none.span_exporter(exporter()).exporter(Exporter::Console)),
-        Destination::Console
+        Destination::Console(ConsoleOutput::Stdout)
     );
     let none = Config::from_vars(Vec::<(&str, &str)>::new());
     assert_eq!(
@@ -1265,7 +1268,10 @@ fn the_adaptive_sampler_and_its_variables() {
 fn metrics_follow_the_spans_unless_told_otherwise() {
     use crate::config::MetricsDestination;
     let metrics = |vars: &[(&'static str, &'static str)]| settings(vars).metrics;
-    assert_eq!(metrics(&[]).destination, MetricsDestination::Console);
+    assert_eq!(
+        metrics(&[]).destination,
+        MetricsDestination::Console(ConsoleOutput::Stdout)
+    );
     assert_eq!(
         metrics(&[("OTEL_TRACES_EXPORTER", "none")]).destination,
         MetricsDestination::None
@@ -1370,7 +1376,10 @@ fn metrics_follow_the_spans_unless_told_otherwise() {
         ("OTEL_METRIC_EXPORT_INTERVAL", "1500"),
         ("OTEL_TRACED_FUNCTION_METRICS", "true"),
     ]);
-    assert_eq!(settings.destination, MetricsDestination::Console);
+    assert_eq!(
+        settings.destination,
+        MetricsDestination::Console(ConsoleOutput::Stdout)
+    );
     assert_eq!(settings.interval, std::time::Duration::from_millis(1500));
     assert_eq!(settings.export_timeout, std::time::Duration::from_secs(30));
     assert_eq!(
@@ -1547,6 +1556,59 @@ fn the_shutdown_timeout_is_five_seconds_unless_set_within_a_day() {
     assert_eq!(
         error(&[("OTEL_TRACED_SHUTDOWN_TIMEOUT", "0")]),
         "OTEL_TRACED_SHUTDOWN_TIMEOUT=\"0\" is not valid: it accepts a whole number of milliseconds above 0"
+    );
+}
+
+#[test]
+fn the_console_prints_where_it_is_told_and_exports_go_on_where_the_variables_say() {
+    use crate::config::MetricsDestination;
+    let stderr = [("OTEL_TRACED_CONSOLE_OUTPUT", "stderr")];
+    let chosen = settings(&stderr);
+    assert_eq!(
+        chosen.destination,
+        Destination::Console(ConsoleOutput::Stderr)
+    );
+    assert_eq!(
+        chosen.metrics.destination,
+        MetricsDestination::Console(ConsoleOutput::Stderr),
+        "the metrics summary prints beside the waterfall"
+    );
+    assert_eq!(
+        settings(&[("OTEL_TRACED_CONSOLE_OUTPUT", "STDOUT")]).destination,
+        Destination::Console(ConsoleOutput::Stdout)
+    );
+    // A tool whose output is its data, sent to a collector in production: the
+    // choice does not take the spans from it.
+    let exported = settings(&[
+        ("OTEL_TRACED_CONSOLE_OUTPUT", "stderr"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
+    ]);
+    assert!(matches!(exported.destination, Destination::Otlp(_)));
+    assert!(matches!(
+        exported.metrics.destination,
+        MetricsDestination::Otlp(_)
+    ));
+    // The builder's call wins, and only the console reads the variable.
+    assert_eq!(
+        Config::from_vars(stderr)
+            .console_output(ConsoleOutput::Stdout)
+            .settings()
+            .expect("valid")
+            .destination,
+        Destination::Console(ConsoleOutput::Stdout)
+    );
+    assert_eq!(
+        error(&[("OTEL_TRACED_CONSOLE_OUTPUT", "file")]),
+        "OTEL_TRACED_CONSOLE_OUTPUT=\"file\" is not valid: it accepts stdout or stderr"
+    );
+    assert_eq!(
+        settings(&[
+            ("OTEL_TRACED_CONSOLE_OUTPUT", "file"),
+            ("OTEL_TRACES_EXPORTER", "none"),
+        ])
+        .destination,
+        Destination::None,
+        "not read where nothing prints on the console"
     );
 }
 

@@ -2,6 +2,7 @@
 //! guard shuts down (the reader's interval is set so long that only the last
 //! export prints).
 
+use crate::console::ConsoleOutput;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::metrics::Temporality;
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData, ResourceMetrics};
@@ -9,9 +10,10 @@ use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use std::io::Write as _;
 use std::time::Duration;
 
-/// Prints one line per series: its metric, attributes, count, mean and maximum.
-#[derive(Debug, Default)]
-pub(crate) struct ConsoleMetrics;
+/// Prints one line per series: its metric, attributes, count, mean and maximum,
+/// where the console prints.
+#[derive(Debug)]
+pub(crate) struct ConsoleMetrics(pub ConsoleOutput);
 
 impl PushMetricExporter for ConsoleMetrics {
     async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
@@ -19,14 +21,15 @@ impl PushMetricExporter for ConsoleMetrics {
         if summary.is_empty() {
             return Ok(());
         }
-        // A closed stdout (a pipe whose reader is gone) loses the summary, not the
+        // A closed output (a pipe whose reader is gone) loses the summary, not the
         // application: the shutdown's error says so.
-        let mut out = std::io::stdout().lock();
+        let mut out = self.0.writer();
         out.write_all(summary.as_bytes())
             .and_then(|()| out.flush())
             .map_err(|error| {
                 OTelSdkError::InternalFailure(format!(
-                    "writing the metrics summary to stdout failed: {error}"
+                    "writing the metrics summary to {} failed: {error}",
+                    self.0.name()
                 ))
             })
     }

@@ -492,8 +492,8 @@ impl Pipeline {
                 None => return Ok(None),
             },
             // Only the export at shutdown prints.
-            MetricsDestination::Console => builder.with_reader(
-                PeriodicReader::builder(ConsoleMetrics)
+            MetricsDestination::Console(output) => builder.with_reader(
+                PeriodicReader::builder(ConsoleMetrics(*output))
                     .with_interval(CONSOLE_INTERVAL)
                     .build(),
             ),
@@ -502,7 +502,7 @@ impl Pipeline {
         Ok(Some(Pipeline {
             provider: builder.build(),
             installed: None,
-            summarises: settings.destination == MetricsDestination::Console,
+            summarises: matches!(settings.destination, MetricsDestination::Console(_)),
             flushing: crate::background::OneAtATime::default(),
         }))
     }
