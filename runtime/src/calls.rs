@@ -98,6 +98,59 @@ pub(crate) fn counts_for_site(name: &str) -> &'static CallCounts {
     REGISTRY.counts_for(name, Named::BySite)
 }
 
+/// The counters of the operation a static name other than its call site's own
+/// names (`in_span("validate", ..)`'s), found by the name's address in a small
+/// cache of this thread's: a block named at run time takes the registry's lock
+/// and a hash of its name once a thread (or when another name took its slot),
+/// not at every call.
+pub(crate) fn counts_for_static(name: &'static str) -> &'static CallCounts {
+    STATIC_NAMES
+        .try_with(|cache| {
+            cache.get(name).unwrap_or_else(|| {
+                let counts = counts_for_site(name);
+                cache.put(name, counts);
+                counts
+            })
+        })
+        // The thread is exiting, its cache gone.
+        .unwrap_or_else(|_| counts_for_site(name))
+}
+
+thread_local! {
+    static STATIC_NAMES: StaticNames = const { StaticNames::new() };
+}
+
+/// Counters by a static name's address and length, which stand for its text: a
+/// static string's bytes never move nor change. Direct-mapped: a name takes the
+/// slot its address gives, replacing the one there.
+struct StaticNames([Cell<Option<(&'static str, &'static CallCounts)>>; STATIC_NAME_SLOTS]);
+
+/// Slots of [`StaticNames`]: more than a function's blocks usually are.
+const STATIC_NAME_SLOTS: usize = 16;
+
+impl StaticNames {
+    const fn new() -> Self {
+        StaticNames([const { Cell::new(None) }; STATIC_NAME_SLOTS])
+    }
+
+    fn slot(&self, name: &'static str) -> &Cell<Option<(&'static str, &'static CallCounts)>> {
+        // String constants are laid out byte by byte: the address's low bits
+        // tell them apart.
+        &self.0[(name.as_ptr() as usize ^ name.len()) % STATIC_NAME_SLOTS]
+    }
+
+    fn get(&self, name: &'static str) -> Option<&'static CallCounts> {
+        self.slot(name)
+            .get()
+            .filter(|(kept, _)| std::ptr::eq(*kept, name))
+            .map(|(_, counts)| counts)
+    }
+
+    fn put(&self, name: &'static str, counts: &'static CallCounts) {
+        self.slot(name).set(Some((name, counts)));
+    }
+}
+
 /// Where an operation's name comes from.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Named {
@@ -216,6 +269,30 @@ pub(crate) fn counts_of_span(name: &str) -> &'static CallCounts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_static_name_finds_its_counters_by_its_address() {
+        let names = StaticNames::new();
+        let name: &'static str = "calls.tests.static";
+        assert!(names.get(name).is_none());
+        let counts = counts_for_site(name);
+        names.put(name, counts);
+        assert!(
+            names
+                .get(name)
+                .is_some_and(|kept| std::ptr::eq(kept, counts))
+        );
+        // The same text elsewhere is not taken for it by its address, but finds
+        // the same counters through the registry.
+        let elsewhere: &'static str = String::from(name).leak();
+        assert!(names.get(elsewhere).is_none());
+        assert!(names.get(&name[..name.len() - 1]).is_none());
+        assert!(std::ptr::eq(
+            counts_for_static(name),
+            counts_for_static(elsewhere)
+        ));
+        assert!(std::ptr::eq(counts_for_static(name), counts));
+    }
 
     #[test]
     fn one_set_of_counters_per_name() {

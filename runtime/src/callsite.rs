@@ -433,7 +433,13 @@ impl Callsite {
         // `in_span` names its spans at run time: each name is an operation, and
         // none is an annotated function, whose duration the metrics record.
         let annotated = std::ptr::eq(name, self.meta.name);
-        let counts = || self.counts_named(name);
+        let counts = || {
+            if annotated {
+                self.counts()
+            } else {
+                crate::calls::counts_for_static(name)
+            }
+        };
         let timing = if annotated {
             crate::metrics::time_function(self.meta, &self.series)
         } else {

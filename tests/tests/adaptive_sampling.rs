@@ -50,6 +50,20 @@ fn the_first_calls_of_an_operation_are_sampled_then_the_ratio() {
 }
 
 #[test]
+fn each_name_of_in_span_is_an_operation_of_its_own() {
+    let captured = Capture::new().sampler(sampler()).run(|| {
+        for key in 0..40 {
+            otel_traced::in_span("validate", || key);
+            otel_traced::in_span("store", || key);
+        }
+    });
+    for name in ["validate", "store"] {
+        let spans = captured.spans().iter().filter(|span| span.name == name);
+        assert_eq!(spans.count(), 5, "{name}: the first 5, then ratio 0");
+    }
+}
+
+#[test]
 fn a_failing_operation_is_sampled_in_full_once_its_error_rate_counts() {
     let captured = Capture::new().sampler(sampler()).run(|| {
         for attempt in 0..30 {
