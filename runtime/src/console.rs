@@ -141,8 +141,9 @@ impl NotedSpans {
     }
 }
 
-/// Notes that the span of `span_context` was injected into an outgoing request,
-/// when a console exporter may print its callee's span. Only a sampled span: one
+/// Notes that the span of `span_context` was injected into an outgoing request
+/// (by our propagators, whoever calls them), when a console exporter may print
+/// its callee's span. Only a sampled span: one
 /// that is not never reaches the console to be forgotten, and would only push
 /// the spans that do out of the bounded set.
 pub(crate) fn note_sent(span_context: &SpanContext) {

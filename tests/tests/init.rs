@@ -1262,6 +1262,49 @@ fn spans_the_console_could_not_write_are_counted_lost() {
     );
 }
 
+/// A service of this process, called by [`gateway_injecting_by_hand`].
+#[otel_traced::traced_rpc(http, route = "/stock", carrier = incoming)]
+fn serve_stock(incoming: http::Request<()>) {
+    let _ = incoming;
+}
+
+/// Calls [`serve_stock`] through code of its own written to the API (a client
+/// middleware), which injects the current context with the global propagator.
+#[traced]
+fn gateway_injecting_by_hand() {
+    let mut headers = std::collections::HashMap::new();
+    otel_traced::opentelemetry::global::get_text_map_propagator(|propagator| {
+        propagator.inject_context(&Context::current(), &mut headers);
+    });
+    let mut request = http::Request::builder().method("GET").uri("/stock");
+    for (name, value) in &headers {
+        request = request.header(name, value);
+    }
+    serve_stock(request.body(()).expect("a request"));
+}
+
+#[test]
+fn a_call_injected_by_code_of_the_applications_own_prints_in_its_callers_tree() {
+    let _turn = otel_traced_tests::installing_turn();
+    let gate = Gate::default();
+    gate.open();
+    let guard = installed_with(otel_traced::ConsoleExporter::with_writer(gate.clone()));
+    gateway_injecting_by_hand();
+    guard.shutdown().expect("printed");
+    let printed = gate.text();
+    assert_eq!(
+        printed.matches("\ntrace ").count(),
+        1,
+        "one tree: {printed}"
+    );
+    let lines: Vec<&str> = printed.lines().filter(|line| !line.is_empty()).collect();
+    assert!(
+        lines[1].starts_with("gateway_injecting_by_hand "),
+        "{printed}"
+    );
+    assert!(lines[2].starts_with("└─ GET /stock (server) "), "{printed}");
+}
+
 /// Serves a B3 caller's request and calls another service with `request`.
 #[otel_traced::traced_rpc(http, route = "/zipkin", carrier = incoming)]
 fn serve_zipkin_caller(incoming: http::Request<()>, outgoing: &mut http::Request<()>) {

@@ -113,6 +113,9 @@ impl TextMapPropagator for B3Propagator {
         if !span_context.is_valid() {
             return;
         }
+        // Whoever injects (an annotated client, or code written to the API): a
+        // callee in this process then prints in its caller's console tree.
+        crate::console::note_sent(span_context);
         let trace_id = span_context.trace_id();
         let debug = context.get::<DebugTrace>() == Some(&DebugTrace(trace_id));
         let span_id = span_context.span_id();

@@ -97,6 +97,9 @@ impl TextMapPropagator for TraceContextPropagator {
         if !span_context.is_valid() {
             return;
         }
+        // Whoever injects (an annotated client, or code written to the API): a
+        // callee in this process then prints in its caller's console tree.
+        crate::console::note_sent(span_context);
         injector.set(
             TRACEPARENT,
             format!(

@@ -430,10 +430,7 @@ impl ActiveSpan {
     pub fn inject<C: Inject + ?Sized>(&self, carrier: &mut C) {
         let mut injector = AsInjector(carrier);
         match self.body_context() {
-            Some(context) => {
-                crate::console::note_sent(context.span().span_context());
-                inject(context, &mut injector, Replacing::Own);
-            }
+            Some(context) => inject(context, &mut injector, Replacing::Own),
             None => {
                 // Written from a clone: the carrier's code runs meanwhile.
                 if let Some(current) = crate::thread_exit::current() {
