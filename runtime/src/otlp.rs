@@ -685,8 +685,9 @@ fn system_roots() -> Vec<rustls::pki_types::TrustAnchor<'static>> {
         .clone()
 }
 
-/// The reqwest client for HTTP/protobuf: TLS through rustls with the `ring`
-/// provider, trusting the webpki roots, the system's and the configured
+/// The reqwest client for HTTP/protobuf: TLS through rustls with the `aws-lc-rs`
+/// provider (rustls's and reqwest's default, so that an application's TLS code
+/// finds one provider, not two), trusting the webpki roots, the system's and the configured
 /// certificate.
 fn http_client(settings: &OtlpSettings) -> Result<reqwest::Client, InitError> {
     let mut roots = rustls::RootCertStore::empty();
@@ -703,7 +704,7 @@ fn http_client(settings: &OtlpSettings) -> Result<reqwest::Client, InitError> {
         }
     }
     let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
+        rustls::crypto::aws_lc_rs::default_provider(),
     ))
     .with_safe_default_protocol_versions()
     .map_err(|error| InitError::Exporter(error.to_string()))?

@@ -274,9 +274,8 @@ fn a_reqwest_error_on_a_server_is_its_error_not_its_reply() {
 
 #[traced(root)]
 async fn reqwest_visit(#[skip] gateway: SocketAddr, sku: &str) -> (StatusCode, String) {
-    // This build's reqwest leaves TLS's crypto to the application (otel-traced's
-    // OTLP export brings its own), and a client is not built without it.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    // A reqwest of no TLS feature of its own, as an application's may be: built
+    // with otel-traced's TLS, a client needs no crypto provider installed first.
     let client = reqwest::Client::new();
     let request = client
         .post(format!("http://{gateway}/orders/{sku}"))
@@ -295,7 +294,6 @@ fn a_reqwest_errors_url_is_recorded_without_its_credentials() {
     let refusing = RefusingPort::new();
     let port = refusing.port();
     let failed = captured(async || {
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::new();
         let request = client
             .post(format!(
