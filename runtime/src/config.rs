@@ -793,28 +793,30 @@ impl Config {
     }
 }
 
-/// `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT`, else the general
-/// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`: characters kept of each string value of a
-/// span (the only attributes we cut).
 /// Where the console prints, the builder's choice over `OTEL_TRACED_CONSOLE_OUTPUT`:
-/// read only where something prints there.
+/// the variable is read only where something prints there and no choice was made.
 pub(crate) fn console_output(
     vars: &Vars,
     chosen: Option<ConsoleOutput>,
 ) -> Result<ConsoleOutput, InitError> {
-    match (chosen, vars.get("OTEL_TRACED_CONSOLE_OUTPUT")) {
-        (Some(output), _) => Ok(output),
-        (None, Some(variable)) => variable.choice(
+    if let Some(output) = chosen {
+        return Ok(output);
+    }
+    match vars.get("OTEL_TRACED_CONSOLE_OUTPUT") {
+        Some(variable) => variable.choice(
             &[
                 ("stdout", ConsoleOutput::Stdout),
                 ("stderr", ConsoleOutput::Stderr),
             ],
             "stdout or stderr",
         ),
-        (None, None) => Ok(ConsoleOutput::default()),
+        None => Ok(ConsoleOutput::default()),
     }
 }
 
+/// `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT`, else the general
+/// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`: characters kept of each string value of a
+/// span (the only attributes we cut).
 fn value_length_limit(vars: &Vars) -> Result<Option<usize>, InitError> {
     length_limit(vars, "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT")
 }

@@ -147,7 +147,9 @@ impl NotedSpans {
 /// that is not never reaches the console to be forgotten, and would only push
 /// the spans that do out of the bounded set.
 pub(crate) fn note_sent(span_context: &SpanContext) {
-    if NOTING.load(Ordering::Relaxed) && span_context.is_sampled() {
+    // Not a caller's span passed on (extracted, then injected again): it never
+    // ends here, and its callee here is a local root.
+    if NOTING.load(Ordering::Relaxed) && span_context.is_sampled() && !span_context.is_remote() {
         lock(&SENT).note(span_context);
     }
 }

@@ -352,7 +352,7 @@ impl Guard {
             Dropped {
                 spans: self.counters.lost_since_flushed(),
                 log_records: self.log_counters.lost_since_flushed(),
-                unprinted_spans: 0,
+                unprinted_spans: self.counters.unwritten_since_flushed(),
             },
             false,
         )
@@ -446,16 +446,18 @@ impl Guard {
         if installed {
             let _ = route::unless_installed(forget_installed_settings);
         }
-        let unprinted = (self.console.as_ref()).map_or(0, crate::console::HeldSpans::unprinted);
+        // Read once, so that both counts hold the same spans.
+        let unprinted = self.counters.unwritten_so_far()
+            + (self.console.as_ref()).map_or(0, crate::console::HeldSpans::unprinted);
         ShutdownError::of(
             [(SPANS, traces), (LOG_RECORDS, logs), (METRICS, metrics)],
             // Exact now: what was accepted and never exported, whatever lost it,
             // the console's held spans too when its output blocked past the
             // deadline (their exports returned, so they were counted exported).
             Dropped {
-                spans: self.counters.unexported() + unprinted,
+                spans: self.counters.never_exported() + unprinted,
                 log_records: self.log_counters.unexported(),
-                unprinted_spans: self.counters.unwritten_so_far() + unprinted,
+                unprinted_spans: unprinted,
             },
             true,
         )

@@ -110,6 +110,8 @@ pub(crate) struct Counters {
     failed: AtomicU64,
     /// What [`Counters::lost_since_flushed`] last saw lost.
     flushed_lost: AtomicU64,
+    /// What [`Counters::unwritten_since_flushed`] last saw unwritten.
+    flushed_unwritten: AtomicU64,
     /// Handed to the exporter so far.
     given: AtomicU64,
     /// Dropped from the full queue, as far as [`Counters::given`] could tell.
@@ -292,6 +294,16 @@ impl Counters {
         self.unwritten.load(Ordering::Acquire)
     }
 
+    /// Of [`Counters::lost_since_flushed`], those its exporter lost after taking
+    /// them, as that counts them.
+    pub(crate) fn unwritten_since_flushed(&self) -> u64 {
+        let unwritten = self.unwritten_so_far();
+        unwritten.saturating_sub(
+            self.flushed_unwritten
+                .fetch_max(unwritten, Ordering::AcqRel),
+        )
+    }
+
     /// Runs a processor's `flush` and, when it exported all it had (`Ok`: not one
     /// that timed out with items still on their way, nor one refused), notes that
     /// what of the items accepted before it no export failed was dropped from the
@@ -323,9 +335,13 @@ impl Counters {
     /// them): exact once the pipeline was flushed or shut down, and including
     /// spans still queued before that.
     pub(crate) fn unexported(&self) -> u64 {
+        self.never_exported() + self.unwritten_so_far()
+    }
+
+    /// Of [`Counters::unexported`], those never counted exported.
+    pub(crate) fn never_exported(&self) -> u64 {
         let accepted = self.accepted.load(Ordering::Acquire);
         accepted.saturating_sub(self.exported.load(Ordering::Acquire))
-            + self.unwritten.load(Ordering::Acquire)
     }
 
     /// Spans accepted so far: what a flush starting now must export.

@@ -1249,6 +1249,11 @@ fn spans_the_console_could_not_write_are_counted_lost() {
         .expect_err("the flush says what was lost");
     // Both trees and the task held for the flush to print.
     assert_eq!(flushed.dropped_spans(), 3, "{flushed}");
+    assert!(
+        (flushed.to_string()).starts_with("3 span(s) were not printed"),
+        "{flushed}"
+    );
+    assert!(!flushed.to_string().contains("not exported"), "{flushed}");
     assert_eq!(guard.dropped_spans(), 3);
     checkout();
     let shut_down = guard
@@ -1303,6 +1308,92 @@ fn a_call_injected_by_code_of_the_applications_own_prints_in_its_callers_tree() 
         "{printed}"
     );
     assert!(lines[2].starts_with("└─ GET /stock (server) "), "{printed}");
+}
+
+/// A caller's request in this process, calling [`serve_stock`] with an annotated
+/// client.
+#[traced]
+fn gateway_with_a_client() {
+    let mut request = http::Request::builder()
+        .method("GET")
+        .uri("/stock")
+        .body(())
+        .expect("a request");
+    call_stock(&mut request);
+    serve_stock(request);
+}
+
+#[otel_traced::traced_rpc(client, http)]
+fn call_stock(request: &mut http::Request<()>) {
+    let _ = request;
+}
+
+#[test]
+fn an_annotated_clients_callee_prints_in_its_tree_under_a_propagator_of_the_applications() {
+    use otel_traced::opentelemetry::propagation::TextMapCompositePropagator;
+    let _turn = otel_traced_tests::installing_turn();
+    let gate = Gate::default();
+    gate.open();
+    let guard = installed_with(otel_traced::ConsoleExporter::with_writer(gate.clone()));
+    otel_traced::opentelemetry::global::set_text_map_propagator(
+        otel_traced::sdk::propagation::TraceContextPropagator::new(),
+    );
+    gateway_with_a_client();
+    guard.shutdown().expect("printed");
+    // As `init()` leaves it, for the tests after this one.
+    otel_traced::opentelemetry::global::set_text_map_propagator(TextMapCompositePropagator::new(
+        vec![
+            Box::new(otel_traced::propagation::TraceContextPropagator::new()),
+            Box::new(otel_traced::propagation::BaggagePropagator::new()),
+        ],
+    ));
+    let printed = gate.text();
+    assert_eq!(
+        printed.matches("\ntrace ").count(),
+        1,
+        "one tree: {printed}"
+    );
+}
+
+/// A server passing its caller's context on as it came (extracted from the
+/// request, injected into the next): that context's span is the caller's.
+#[otel_traced::traced_rpc(http, route = "/forward", carrier = incoming)]
+fn serve_forwarding(incoming: http::Request<()>) -> std::collections::HashMap<String, String> {
+    let received: std::collections::HashMap<String, String> = (incoming.headers().iter())
+        .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_owned())))
+        .collect();
+    let mut forwarded = std::collections::HashMap::new();
+    otel_traced::opentelemetry::global::get_text_map_propagator(|propagator| {
+        let callers = propagator.extract(&received);
+        propagator.inject_context(&callers, &mut forwarded);
+    });
+    forwarded
+}
+
+#[test]
+fn a_server_passing_its_callers_context_on_prints_when_it_ends() {
+    const CALLERS: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let _turn = otel_traced_tests::installing_turn();
+    let gate = Gate::default();
+    gate.open();
+    let guard = installed_with(otel_traced::ConsoleExporter::with_writer(gate.clone()));
+    let request = http::Request::builder()
+        .uri("/forward")
+        .header("traceparent", CALLERS)
+        .body(())
+        .expect("a request");
+    let forwarded = serve_forwarding(request);
+    assert_eq!(
+        forwarded.get("traceparent").map(String::as_str),
+        Some(CALLERS),
+        "passed on as it came"
+    );
+    // Not held for the caller's span, which never ends here (30 s).
+    assert!(
+        gate.wait_for(|state| String::from_utf8_lossy(&state.written).contains("/forward")),
+        "printed about when it ends"
+    );
+    guard.shutdown().expect("printed");
 }
 
 /// Serves a B3 caller's request and calls another service with `request`.

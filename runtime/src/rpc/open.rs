@@ -430,7 +430,11 @@ impl ActiveSpan {
     pub fn inject<C: Inject + ?Sized>(&self, carrier: &mut C) {
         let mut injector = AsInjector(carrier);
         match self.body_context() {
-            Some(context) => inject(context, &mut injector, Replacing::Own),
+            Some(context) => {
+                // Noted by our propagators too; not by one the application set.
+                crate::console::note_sent(context.span().span_context());
+                inject(context, &mut injector, Replacing::Own);
+            }
             None => {
                 // Written from a clone: the carrier's code runs meanwhile.
                 if let Some(current) = crate::thread_exit::current() {
