@@ -64,7 +64,7 @@ impl fmt::Display for InitError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             InitError::AlreadyInitialized => f.write_str(
-                "otel-traced is already initialised: drop the Guard of the first init() (or use_global_provider()) before calling it again (#[otel_traced::main] calls init() itself)",
+                "otel-traced is already initialised: drop the Guard of the first init() (or use_global_provider()) before calling it again (#[otel_traced::main] calls init() itself; tests running in parallel each see their spans with otel_traced::testing::capture instead)",
             ),
             InitError::MissingFeature(feature) => write!(
                 f,

@@ -323,9 +323,9 @@ impl Outage {
             protocol,
             ..
         } = self;
-        let (protocol, other_port, other) = match protocol {
-            Protocol::Grpc => ("grpc", ":4318", "http/protobuf"),
-            Protocol::HttpProtobuf => ("http/protobuf", ":4317", "grpc"),
+        let (protocol, own_port, other_port, other) = match protocol {
+            Protocol::Grpc => ("grpc", "4317", ":4318", "http/protobuf"),
+            Protocol::HttpProtobuf => ("http/protobuf", "4318", ":4317", "grpc"),
         };
         let port_hint = if endpoint
             .split('/')
@@ -333,7 +333,7 @@ impl Outage {
             .is_some_and(|authority| authority.ends_with(other_port))
         {
             format!(
-                " (port {} is where collectors take OTLP {other}: set OTEL_EXPORTER_OTLP_PROTOCOL={other} or use the {protocol} port)",
+                " (port {} is where collectors take OTLP {other}: set OTEL_EXPORTER_OTLP_PROTOCOL={other} or use the {protocol} port, {own_port})",
                 &other_port[1..]
             )
         } else {
@@ -419,21 +419,23 @@ fn status_hint(error: &str, signal: &str) -> String {
             "log records" => ("logs", "LOGS"),
             _ => ("metrics", "METRICS"),
         };
-        let endpoint = if no_path {
+        // For logs and metrics beside spans, a traces-only backend is the usual
+        // cause: said first.
+        let traces_only = (signal != "spans").then(|| {
             format!(
-                ": OTEL_EXPORTER_OTLP_ENDPOINT is the collector's base URL, /v1/{path} is appended; OTEL_EXPORTER_OTLP_{variable}_ENDPOINT is used as it is"
+                "a backend taking traces only (Jaeger, Tempo) takes no {path}, set OTEL_{variable}_EXPORTER=none there, or OTEL_EXPORTER_OTLP_{variable}_ENDPOINT to a collector"
             )
-        } else {
-            String::new()
-        };
-        let traces_only = if signal == "spans" {
-            String::new()
-        } else {
+        });
+        let endpoint = no_path.then(|| {
             format!(
-                "; a backend taking traces only (Jaeger, Tempo) takes no {path}: set OTEL_{variable}_EXPORTER=none, or OTEL_EXPORTER_OTLP_{variable}_ENDPOINT to a collector"
+                "OTEL_EXPORTER_OTLP_ENDPOINT is the collector's base URL, /v1/{path} is appended; OTEL_EXPORTER_OTLP_{variable}_ENDPOINT is used as it is"
             )
-        };
-        format!(" (nothing takes OTLP {path} there{endpoint}{traces_only})")
+        });
+        let hints: Vec<String> = traces_only.into_iter().chain(endpoint).collect();
+        match hints.is_empty() {
+            true => format!(" (nothing takes OTLP {path} there)"),
+            false => format!(" (nothing takes OTLP {path} there: {})", hints.join("; ")),
+        }
     } else if REFUSED.iter().any(|refusal| error.contains(refusal)) {
         " (the collector refused the credentials: set them with OTEL_EXPORTER_OTLP_HEADERS, such as `authorization=Bearer%20<token>`)".to_owned()
     } else {
@@ -449,6 +451,8 @@ fn tls_hint(cause: &str) -> &'static str {
         " (a collector whose certificate a private CA signed: set OTEL_EXPORTER_OTLP_CERTIFICATE to that CA's PEM file, or add it to the system's trusted certificates)"
     } else if cause.contains("CertificateRequired") {
         " (the collector asks for a client certificate: set OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY)"
+    } else if cause.contains("InvalidContentType") {
+        " (the collector answered without TLS: write its endpoint with http://, or, for a gRPC host:port, set OTEL_EXPORTER_OTLP_INSECURE=true)"
     } else {
         ""
     }
@@ -484,7 +488,7 @@ mod tests {
     fn the_message_says_what_failed_and_suspects_a_port_of_the_other_protocol() {
         assert_eq!(
             outage("http://collector:4317/v1/traces", Protocol::HttpProtobuf).said(&"refused"),
-            "exporting spans to http://collector:4317/v1/traces over http/protobuf failed: refused (port 4317 is where collectors take OTLP grpc: set OTEL_EXPORTER_OTLP_PROTOCOL=grpc or use the http/protobuf port); spans are lost until an export succeeds (said once per outage and kind of failure, at most every 5 minutes)"
+            "exporting spans to http://collector:4317/v1/traces over http/protobuf failed: refused (port 4317 is where collectors take OTLP grpc: set OTEL_EXPORTER_OTLP_PROTOCOL=grpc or use the http/protobuf port, 4318); spans are lost until an export succeeds (said once per outage and kind of failure, at most every 5 minutes)"
         );
         assert_eq!(
             outage("http://collector:4317", Protocol::Grpc).said(&"unavailable"),
@@ -505,14 +509,14 @@ mod tests {
         // Logs and metrics beside spans, to a backend that takes traces only.
         assert_eq!(
             super::status_hint("HTTP export failed with status code: 404", "log records"),
-            " (nothing takes OTLP logs there: OTEL_EXPORTER_OTLP_ENDPOINT is the collector's base URL, /v1/logs is appended; OTEL_EXPORTER_OTLP_LOGS_ENDPOINT is used as it is; a backend taking traces only (Jaeger, Tempo) takes no logs: set OTEL_LOGS_EXPORTER=none, or OTEL_EXPORTER_OTLP_LOGS_ENDPOINT to a collector)"
+            " (nothing takes OTLP logs there: a backend taking traces only (Jaeger, Tempo) takes no logs, set OTEL_LOGS_EXPORTER=none there, or OTEL_EXPORTER_OTLP_LOGS_ENDPOINT to a collector; OTEL_EXPORTER_OTLP_ENDPOINT is the collector's base URL, /v1/logs is appended; OTEL_EXPORTER_OTLP_LOGS_ENDPOINT is used as it is)"
         );
         assert_eq!(
             super::status_hint(
                 "TonicMetricsClient export failed with gRPC code: Unimplemented",
                 "metrics"
             ),
-            " (nothing takes OTLP metrics there; a backend taking traces only (Jaeger, Tempo) takes no metrics: set OTEL_METRICS_EXPORTER=none, or OTEL_EXPORTER_OTLP_METRICS_ENDPOINT to a collector)"
+            " (nothing takes OTLP metrics there: a backend taking traces only (Jaeger, Tempo) takes no metrics, set OTEL_METRICS_EXPORTER=none there, or OTEL_EXPORTER_OTLP_METRICS_ENDPOINT to a collector)"
         );
         let grpc = outage("http://collector:4317", Protocol::Grpc);
         for refused in [
@@ -651,6 +655,20 @@ mod tests {
                 None
             ),
             "exporting spans to https://collector:4317 over grpc failed: Operation failed: TonicTracesClient export failed with gRPC code: Unknown: transport error: connection error: received fatal alert: CertificateRequired (the collector asks for a client certificate: set OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY); spans are lost until an export succeeds (said once per outage and kind of failure, at most every 5 minutes)"
+        );
+    }
+
+    #[test]
+    fn a_collector_answering_without_tls_says_how_to_reach_it_without() {
+        let outage = outage("https://localhost:4318/v1/traces", Protocol::HttpProtobuf);
+        let said = outage.said_with(
+            &"HTTP export failed: network error",
+            // What rustls says of a plain HTTP answer to its client hello.
+            Some("client error (Connect): received corrupt message of type InvalidContentType"),
+        );
+        assert!(
+            said.contains("InvalidContentType) (the collector answered without TLS: write its endpoint with http://, or, for a gRPC host:port, set OTEL_EXPORTER_OTLP_INSECURE=true);"),
+            "{said}"
         );
     }
 

@@ -58,6 +58,9 @@ pub enum Behaviour {
     /// Keep nothing, answer 429 asking for no export for this many seconds
     /// (`Retry-After`; metrics too, over HTTP; over gRPC, as `Fail` does).
     Throttle(u64),
+    /// Keep the spans, answer OK; answer 404 to metrics and logs, as a backend
+    /// taking only traces does (Jaeger, Tempo), over HTTP.
+    TracesOnly,
 }
 
 /// The reason a [`Behaviour::Reject`] receiver gives.
@@ -119,7 +122,7 @@ impl State {
             Behaviour::Fail | Behaviour::FailFirst(1..) => return Answer::Refused,
             Behaviour::WebPage => return Answer::WebPage,
             Behaviour::Throttle(seconds) => return Answer::Throttled(seconds),
-            Behaviour::FailFirst(0) | Behaviour::Accept => {}
+            Behaviour::FailFirst(0) | Behaviour::Accept | Behaviour::TracesOnly => {}
             Behaviour::Slow(delay) => tokio::time::sleep(delay).await,
             Behaviour::Reject(rejected_spans) => {
                 answer.partial_success = Some(ExportTracePartialSuccess {
@@ -640,11 +643,19 @@ async fn serve_http(
                                 .unwrap_or_else(PoisonError::into_inner);
                             return Ok(match behaviour {
                                 Behaviour::Throttle(seconds) => throttled(seconds),
+                                Behaviour::TracesOnly => protobuf_response(404, Vec::new()),
                                 _ => kept::<_, ExportMetricsServiceResponse>(body, &state.metrics),
                             });
                         }
                         if logs {
-                            return Ok(kept::<_, ExportLogsServiceResponse>(body, &state.logs));
+                            let behaviour = *state
+                                .behaviour
+                                .lock()
+                                .unwrap_or_else(PoisonError::into_inner);
+                            return Ok(match behaviour {
+                                Behaviour::TracesOnly => protobuf_response(404, Vec::new()),
+                                _ => kept::<_, ExportLogsServiceResponse>(body, &state.logs),
+                            });
                         }
                         let Ok(export) = ExportTraceServiceRequest::decode(body) else {
                             return Ok(protobuf_response(400, Vec::new()));

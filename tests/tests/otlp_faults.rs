@@ -349,6 +349,35 @@ fn collector_throttles() {
     assert_eq!(error.dropped_spans(), 20, "{error}");
 }
 
+/// A backend taking only traces (Jaeger, Tempo) where metrics go beside them: the
+/// spans arrive, and the shutdown's error names why the last metrics did not,
+/// not only that the SDK's reader failed to shut down.
+fn backend_takes_traces_only() {
+    let receiver = Receiver::start(Transport::Http);
+    receiver.set_behaviour(Behaviour::TracesOnly);
+    let base = receiver.endpoint().replace("/v1/traces", "");
+    let guard = Config::from_vars([
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", base.as_str()),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+        ("OTEL_TRACED_FUNCTION_METRICS", "true"),
+    ])
+    .install()
+    .expect("OTLP configured");
+    calls(3);
+    let flushed = guard.force_flush().expect_err("the metrics were refused");
+    assert!(flushed.to_string().contains("404"), "{flushed}");
+    let error = guard.shutdown().expect_err("the metrics were refused");
+    assert_eq!(error.dropped_spans(), 0, "{error}");
+    assert_eq!(receiver.spans().len(), 3);
+    let error = error.to_string();
+    assert!(
+        error.starts_with("exporting the last metrics failed: ")
+            && error.contains("404")
+            && !error.contains("Failed to"),
+        "{error}"
+    );
+}
+
 /// The metrics of a collector throttling (429) for longer than an export's
 /// retries wait: held back too, not sent into the same refusal.
 fn collector_throttles_metrics() {
@@ -625,6 +654,7 @@ fn the_application_survives_every_collector_fault() {
     collector_rejects_some();
     collector_throttles();
     collector_throttles_metrics();
+    backend_takes_traces_only();
     shutdown_within_its_configured_timeout();
     never_answers();
     spans_stuck_while_metrics_and_logs_are_delivered();

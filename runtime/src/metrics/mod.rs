@@ -12,6 +12,7 @@
 mod clock;
 mod console;
 pub(crate) mod contained;
+mod last_failure;
 mod own;
 mod rpc_dup;
 
@@ -25,6 +26,7 @@ use crate::rpc::{Operation, Protocol, RpcMeta, Side};
 use crate::tally::{Failure, ReplyCode};
 pub(crate) use clock::Stamp;
 use console::ConsoleMetrics;
+use last_failure::{KeepsFailure, LastFailure};
 use opentelemetry::metrics::{BoundHistogram, Counter, Histogram, MeterProvider as _};
 use opentelemetry::{InstrumentationScope, Key, KeyValue};
 use opentelemetry_sdk::Resource;
@@ -473,6 +475,9 @@ pub(crate) struct Pipeline {
     installed: Option<u64>,
     /// Whether its exporter prints a summary at shutdown (the console).
     summarises: bool,
+    /// Why the last export failed, if it did, for a flush's or the shutdown's
+    /// error (the SDK's says only that it failed); not of an application's exporter.
+    last_failure: LastFailure,
     /// Set while a flush waits for the exporter ([`Pipeline::start_flush`]).
     flushing: crate::background::OneAtATime,
 }
@@ -485,6 +490,7 @@ impl Pipeline {
         resource: Resource,
     ) -> Result<Option<Self>, InitError> {
         let builder = SdkMeterProvider::builder().with_resource(resource);
+        let last_failure = LastFailure::default();
         let builder = match &settings.destination {
             MetricsDestination::None => return Ok(None),
             MetricsDestination::Custom => match custom {
@@ -493,14 +499,17 @@ impl Pipeline {
             },
             // Only the export at shutdown prints.
             MetricsDestination::Console(output) => builder.with_reader(
-                PeriodicReader::builder(ConsoleMetrics(*output))
+                PeriodicReader::builder(KeepsFailure::new(ConsoleMetrics(*output), &last_failure))
                     .with_interval(CONSOLE_INTERVAL)
                     .build(),
             ),
-            MetricsDestination::Otlp(otlp) => builder.with_reader(otlp_reader(otlp, settings)?),
+            MetricsDestination::Otlp(otlp) => {
+                builder.with_reader(otlp_reader(otlp, settings, &last_failure)?)
+            }
         };
         Ok(Some(Pipeline {
             provider: builder.build(),
+            last_failure,
             installed: None,
             summarises: matches!(settings.destination, MetricsDestination::Console(_)),
             flushing: crate::background::OneAtATime::default(),
@@ -536,9 +545,10 @@ impl Pipeline {
     /// any more wait for that one (each would hold a thread otherwise); one queued
     /// behind a stuck export that ends after a shutdown finds the pipeline shut.
     pub(crate) fn start_flush(&self) -> crate::background::Pending {
-        let provider = self.provider.clone();
-        self.flushing
-            .start("otel-traced-metrics-flush", move || provider.force_flush())
+        let (provider, last_failure) = (self.provider.clone(), self.last_failure.clone());
+        self.flushing.start("otel-traced-metrics-flush", move || {
+            last_failure.explain(provider.force_flush())
+        })
     }
 
     /// Stops measuring if this pipeline was measured into, then starts exporting
@@ -548,8 +558,10 @@ impl Pipeline {
         if let Some(generation) = self.installed {
             uninstall(generation);
         }
-        let provider = self.provider;
-        crate::background::start("otel-traced-metrics-stop", move || provider.shutdown())
+        let (provider, last_failure) = (self.provider, self.last_failure);
+        crate::background::start("otel-traced-metrics-stop", move || {
+            last_failure.explain(provider.shutdown())
+        })
     }
 }
 
@@ -560,18 +572,22 @@ const CONSOLE_INTERVAL: Duration = Duration::from_secs(60 * 60 * 24 * 365);
 fn otlp_reader(
     otlp: &OtlpSettings,
     metrics: &MetricsSettings,
-) -> Result<PeriodicReader<crate::otlp::OtlpMetricExporter>, InitError> {
+    last_failure: &LastFailure,
+) -> Result<PeriodicReader<KeepsFailure<crate::otlp::OtlpMetricExporter>>, InitError> {
     let exporter = crate::otlp::metric_exporter(otlp, metrics.temporality, metrics.export_timeout)?;
-    Ok(PeriodicReader::builder(exporter)
-        .with_interval(metrics.interval)
-        .build())
+    Ok(
+        PeriodicReader::builder(KeepsFailure::new(exporter, last_failure))
+            .with_interval(metrics.interval)
+            .build(),
+    )
 }
 
 #[cfg(not(feature = "otlp"))]
 fn otlp_reader(
     _otlp: &OtlpSettings,
     _metrics: &MetricsSettings,
-) -> Result<PeriodicReader<ConsoleMetrics>, InitError> {
+    _last_failure: &LastFailure,
+) -> Result<PeriodicReader<KeepsFailure<ConsoleMetrics>>, InitError> {
     Err(InitError::MissingFeature("otlp"))
 }
 
