@@ -113,8 +113,8 @@ pub struct ShutdownError {
 struct Dropped {
     spans: u64,
     log_records: u64,
-    /// Of `spans`, those the console took and could not print (its output closed,
-    /// or a write blocked past the deadline): counted at shutdown only.
+    /// Of `spans`, those the console took and could not print: its output closed,
+    /// or, at shutdown, a write blocked past the deadline.
     unprinted_spans: u64,
 }
 
@@ -349,10 +349,13 @@ impl Guard {
         let (logs, metrics) = (waited(&logs, deadline), waited(&metrics, deadline));
         ShutdownError::of(
             [(SPANS, spans), (LOG_RECORDS, logs), (METRICS, metrics)],
-            Dropped {
-                spans: self.counters.lost_since_flushed(),
-                log_records: self.log_counters.lost_since_flushed(),
-                unprinted_spans: self.counters.unwritten_since_flushed(),
+            {
+                let spans = self.counters.since_flushed();
+                Dropped {
+                    spans: spans.items,
+                    log_records: self.log_counters.lost_since_flushed(),
+                    unprinted_spans: spans.unwritten,
+                }
             },
             false,
         )

@@ -358,6 +358,16 @@ const TCP_KEEPALIVE: Duration = Duration::from_secs(60);
 const TCP_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(15);
 const TCP_KEEPALIVE_RETRIES: u32 = 3;
 
+/// How long what a gRPC connection sent may stay unacknowledged before the kernel
+/// closes it (TCP_USER_TIMEOUT, on Linux), as reqwest bounds HTTP's: a collector's
+/// pod gone without closing its connections (a node lost, a partition) leaves a
+/// connection that keepalive never probes while exports keep writing into it.
+/// tonic keeps one connection and makes another only once it is closed, so every
+/// export would wait its timeout and fail until the kernel gave up retransmitting,
+/// about 15 minutes later.
+#[cfg(any(target_os = "android", target_os = "fuchsia", target_os = "linux"))]
+const TCP_USER_TIMEOUT: Duration = Duration::from_secs(30);
+
 fn compression(settings: &OtlpSettings) -> Option<opentelemetry_otlp::Compression> {
     settings
         .compression
@@ -434,13 +444,11 @@ fn grpc<B: WithExportConfig + WithTonicConfig>(
     // The channel is ours, for its connection settings (the exporter's has no
     // connect timeout and no keepalive); each attempt's timeout is the export's,
     // as the exporter sets it on the channel it would build.
+    let connect_timeout = CONNECT_TIMEOUT.min(settings.timeout);
     let mut endpoint = tonic::transport::Endpoint::from_shared(settings.endpoint.clone())
         .map_err(|error| endpoint_refused(&error, settings))?
         .timeout(settings.timeout)
-        .connect_timeout(CONNECT_TIMEOUT.min(settings.timeout))
-        .tcp_keepalive(Some(TCP_KEEPALIVE))
-        .tcp_keepalive_interval(Some(TCP_KEEPALIVE_INTERVAL))
-        .tcp_keepalive_retries(Some(TCP_KEEPALIVE_RETRIES));
+        .connect_timeout(connect_timeout);
     if settings.endpoint.starts_with("https://") {
         // The handshake within the connection's bound too (tonic's connect timeout
         // stops at TCP): a collector that takes the connection and stalls it.
@@ -464,7 +472,23 @@ fn grpc<B: WithExportConfig + WithTonicConfig>(
             ))
         })?;
     }
-    Ok(builder.with_channel(endpoint.connect_lazy()))
+    Ok(builder.with_channel(endpoint.connect_with_connector_lazy(tcp_connector(connect_timeout))))
+}
+
+/// The TCP connections of a gRPC channel: tonic's own settings (any scheme, TLS
+/// being the channel's; no Nagle delay), with the keepalive and, where the system
+/// has it, the user timeout above, which tonic's endpoint cannot set.
+fn tcp_connector(connect_timeout: Duration) -> hyper_util::client::legacy::connect::HttpConnector {
+    let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    connector.enforce_http(false);
+    connector.set_nodelay(true);
+    connector.set_connect_timeout(Some(connect_timeout));
+    connector.set_keepalive(Some(TCP_KEEPALIVE));
+    connector.set_keepalive_interval(Some(TCP_KEEPALIVE_INTERVAL));
+    connector.set_keepalive_retries(Some(TCP_KEEPALIVE_RETRIES));
+    #[cfg(any(target_os = "android", target_os = "fuchsia", target_os = "linux"))]
+    connector.set_tcp_user_timeout(Some(TCP_USER_TIMEOUT));
+    connector
 }
 
 /// An HTTP/protobuf exporter builder of either signal, every setting applied

@@ -108,10 +108,9 @@ pub(crate) struct Counters {
     exported: AtomicU64,
     /// In exports that failed, or parts of them not tried.
     failed: AtomicU64,
-    /// What [`Counters::lost_since_flushed`] last saw lost.
-    flushed_lost: AtomicU64,
-    /// What [`Counters::unwritten_since_flushed`] last saw unwritten.
-    flushed_unwritten: AtomicU64,
+    /// What [`Counters::since_flushed`] last saw: the items lost, and of them those
+    /// unwritten, of one reading.
+    flushed: std::sync::Mutex<Lost>,
     /// Handed to the exporter so far.
     given: AtomicU64,
     /// Dropped from the full queue, as far as [`Counters::given`] could tell.
@@ -294,16 +293,6 @@ impl Counters {
         self.unwritten.load(Ordering::Acquire)
     }
 
-    /// Of [`Counters::lost_since_flushed`], those its exporter lost after taking
-    /// them, as that counts them.
-    pub(crate) fn unwritten_since_flushed(&self) -> u64 {
-        let unwritten = self.unwritten_so_far();
-        unwritten.saturating_sub(
-            self.flushed_unwritten
-                .fetch_max(unwritten, Ordering::AcqRel),
-        )
-    }
-
     /// Runs a processor's `flush` and, when it exported all it had (`Ok`: not one
     /// that timed out with items still on their way, nor one refused), notes that
     /// what of the items accepted before it no export failed was dropped from the
@@ -326,9 +315,18 @@ impl Counters {
     /// from the full queue (as far as [`Counters::given`] could tell), and lost by
     /// their exporter after it took them; not what still waits in the queue.
     pub(crate) fn lost(&self) -> u64 {
-        self.failed.load(Ordering::Acquire)
-            + self.overflowed.load(Ordering::Acquire)
-            + self.unwritten.load(Ordering::Acquire)
+        self.lost_in_parts().items
+    }
+
+    /// [`Counters::lost`], with those of them unwritten, from one reading.
+    fn lost_in_parts(&self) -> Lost {
+        let unwritten = self.unwritten.load(Ordering::Acquire);
+        Lost {
+            items: self.failed.load(Ordering::Acquire)
+                + self.overflowed.load(Ordering::Acquire)
+                + unwritten,
+            unwritten,
+        }
     }
 
     /// Spans accepted but not exported (or lost by their exporter after it took
@@ -357,9 +355,36 @@ impl Counters {
     /// Flushes may end together on several threads: the count seen last is kept
     /// only if it is the highest, so that each loss is said by one of them.
     pub(crate) fn lost_since_flushed(&self) -> u64 {
-        let lost = self.lost();
-        lost.saturating_sub(self.flushed_lost.fetch_max(lost, Ordering::AcqRel))
+        self.since_flushed().items
     }
+
+    /// [`Counters::lost_since_flushed`], with those of them its exporter lost after
+    /// taking them (the console's failed writes), which are said apart.
+    pub(crate) fn since_flushed(&self) -> Lost {
+        let lost = self.lost_in_parts();
+        let mut flushed = self
+            .flushed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let since = Lost {
+            items: lost.items.saturating_sub(flushed.items),
+            unwritten: lost.unwritten.saturating_sub(flushed.unwritten),
+        };
+        // Each the highest seen: a reading made before another flush's and kept
+        // after it would have the next flush say that flush's part again.
+        *flushed = Lost {
+            items: flushed.items.max(lost.items),
+            unwritten: flushed.unwritten.max(lost.unwritten),
+        };
+        since
+    }
+}
+
+/// Items lost, and of them those their exporter lost after taking them.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Lost {
+    pub items: u64,
+    pub unwritten: u64,
 }
 
 /// What the SDK's own metrics read of a pipeline (`crate::metrics::own`).
@@ -751,6 +776,44 @@ mod tests {
                 .sum()
         });
         assert_eq!(said + counters.lost_since_flushed(), counters.lost());
+    }
+
+    /// Flushes ending together while the console's writes fail: each says its
+    /// unwritten part within its loss, and both add up to what was lost.
+    #[test]
+    fn flushes_ending_together_say_the_unwritten_within_the_lost() {
+        let counters = Counters::default();
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let said = std::thread::scope(|scope| {
+            let flushes: Vec<_> = (0..2)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut said = super::Lost::default();
+                        while !stop.load(std::sync::atomic::Ordering::Acquire) {
+                            let since = counters.since_flushed();
+                            assert!(since.unwritten <= since.items, "{since:?}");
+                            said.items += since.items;
+                            said.unwritten += since.unwritten;
+                        }
+                        said
+                    })
+                })
+                .collect();
+            for round in 0..200_000 {
+                match round % 2 {
+                    0 => counters.failed(1),
+                    _ => counters.unwritten(1),
+                }
+            }
+            stop.store(true, std::sync::atomic::Ordering::Release);
+            (flushes.into_iter())
+                .map(|flush| flush.join().expect("no panic"))
+                .fold(counters.since_flushed(), |all, said| super::Lost {
+                    items: all.items + said.items,
+                    unwritten: all.unwritten + said.unwritten,
+                })
+        });
+        assert_eq!((said.items, said.unwritten), (200_000, 100_000));
     }
 
     /// Takes requests, failing those whose first span is named in `fails` with

@@ -101,7 +101,7 @@ pub(crate) fn rebuilt<E>(
         Err(error) => {
             crate::notice::aside(format!(
                 "exporting {signal} to {}: the TLS files changed, and cannot be used: {error}; the files read before are used until they change again",
-                settings.endpoint
+                crate::config::without_secrets(&settings.endpoint)
             ));
             None
         }

@@ -1334,19 +1334,26 @@ fn an_annotated_clients_callee_prints_in_its_tree_under_a_propagator_of_the_appl
     let _turn = otel_traced_tests::installing_turn();
     let gate = Gate::default();
     gate.open();
+    /// Sets the global propagator back as `init()` leaves it when dropped, for
+    /// the tests after this one, also where this one failed.
+    struct Restores;
+    impl Drop for Restores {
+        fn drop(&mut self) {
+            otel_traced::opentelemetry::global::set_text_map_propagator(
+                TextMapCompositePropagator::new(vec![
+                    Box::new(otel_traced::propagation::TraceContextPropagator::new()),
+                    Box::new(otel_traced::propagation::BaggagePropagator::new()),
+                ]),
+            );
+        }
+    }
     let guard = installed_with(otel_traced::ConsoleExporter::with_writer(gate.clone()));
+    let _restores = Restores;
     otel_traced::opentelemetry::global::set_text_map_propagator(
         otel_traced::sdk::propagation::TraceContextPropagator::new(),
     );
     gateway_with_a_client();
     guard.shutdown().expect("printed");
-    // As `init()` leaves it, for the tests after this one.
-    otel_traced::opentelemetry::global::set_text_map_propagator(TextMapCompositePropagator::new(
-        vec![
-            Box::new(otel_traced::propagation::TraceContextPropagator::new()),
-            Box::new(otel_traced::propagation::BaggagePropagator::new()),
-        ],
-    ));
     let printed = gate.text();
     assert_eq!(
         printed.matches("\ntrace ").count(),

@@ -661,6 +661,44 @@ fn the_application_survives_every_collector_fault() {
     spans_stuck_beside_the_console_summary();
 }
 
+/// A gRPC connection whose collector vanished without closing it (a node lost,
+/// a partition: simulated by a network namespace's loopback going down) is
+/// closed by the kernel within its user timeout (30 s), so that tonic connects
+/// again, resolving the name anew, rather than writing every export into it for
+/// the 15 minutes the kernel retransmits. Run in a network namespace of its own
+/// (`unshare`, as root or in a user namespace; said and skipped where neither can
+/// be had, or there is no `ip` command).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_grpc_connection_to_a_vanished_collector_is_given_up_in_time() {
+    let unshare = |arguments: &[&str]| {
+        let mut command = std::process::Command::new("unshare");
+        command.args(arguments);
+        command
+    };
+    let namespaces: [&[&str]; 2] = [&["--net"], &["--user", "--map-root-user", "--net"]];
+    let Some(namespace) = namespaces.into_iter().find(|namespace| {
+        unshare(namespace)
+            .args(["ip", "link", "set", "lo", "up"])
+            .output()
+            .is_ok_and(|output| output.status.success())
+    }) else {
+        eprintln!("skipped: this machine gives no network namespace with `ip` (unshare --net)");
+        return;
+    };
+    let program = env!("CARGO_BIN_EXE_half_open");
+    let output = unshare(namespace)
+        .arg(program)
+        .env_remove("OTEL_SDK_DISABLED")
+        .output()
+        .expect("unshare starts");
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && said.starts_with("closed after "),
+        "{said} {output:?}"
+    );
+}
+
 /// Set in the child process of `a_closed_stderr_loses_the_report_not_the_process`.
 const CLOSED_STDERR_CHILD: &str = "OTEL_TRACED_TEST_CLOSED_STDERR";
 

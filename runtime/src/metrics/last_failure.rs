@@ -22,6 +22,13 @@ impl LastFailure {
             result.and_then(|result| result.as_ref().err().map(reason));
     }
 
+    /// Forgets the last failure, as a flush or a shutdown starts: an error of one
+    /// that exports nothing (nothing measured, a reader gone) is not an older
+    /// export's.
+    pub(crate) fn forget(&self) {
+        self.note(None);
+    }
+
     /// `result` of a flush or a shutdown, its failure named by the last export's
     /// where that one failed (a failure of the exporter's own shutdown, after an
     /// export that went through, stays the SDK's).

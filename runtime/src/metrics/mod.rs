@@ -547,6 +547,7 @@ impl Pipeline {
     pub(crate) fn start_flush(&self) -> crate::background::Pending {
         let (provider, last_failure) = (self.provider.clone(), self.last_failure.clone());
         self.flushing.start("otel-traced-metrics-flush", move || {
+            last_failure.forget();
             last_failure.explain(provider.force_flush())
         })
     }
@@ -560,6 +561,7 @@ impl Pipeline {
         }
         let (provider, last_failure) = (self.provider, self.last_failure);
         crate::background::start("otel-traced-metrics-stop", move || {
+            last_failure.forget();
             last_failure.explain(provider.shutdown())
         })
     }
