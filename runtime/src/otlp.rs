@@ -445,10 +445,12 @@ fn grpc<B: WithExportConfig + WithTonicConfig>(
     // connect timeout and no keepalive); each attempt's timeout is the export's,
     // as the exporter sets it on the channel it would build.
     let connect_timeout = CONNECT_TIMEOUT.min(settings.timeout);
+    // The connection's bound is the connector's, on TCP alone, as tonic's own
+    // connector has it: the endpoint's would cover the name's resolution and the
+    // TLS handshake too, within the same 2 s.
     let mut endpoint = tonic::transport::Endpoint::from_shared(settings.endpoint.clone())
         .map_err(|error| endpoint_refused(&error, settings))?
-        .timeout(settings.timeout)
-        .connect_timeout(connect_timeout);
+        .timeout(settings.timeout);
     if settings.endpoint.starts_with("https://") {
         // The handshake within the connection's bound too (tonic's connect timeout
         // stops at TCP): a collector that takes the connection and stalls it.

@@ -361,11 +361,12 @@ impl Counters {
     /// [`Counters::lost_since_flushed`], with those of them its exporter lost after
     /// taking them (the console's failed writes), which are said apart.
     pub(crate) fn since_flushed(&self) -> Lost {
-        let lost = self.lost_in_parts();
         let mut flushed = self
             .flushed
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Read under the lock: readings one after another, each part growing.
+        let lost = self.lost_in_parts();
         let since = Lost {
             items: lost.items.saturating_sub(flushed.items),
             unwritten: lost.unwritten.saturating_sub(flushed.unwritten),
