@@ -1039,3 +1039,72 @@ fn a_layered_hyper_util_clients_failure_keeps_its_cause() {
         "{message}"
     );
 }
+
+/// An annotated axum handler, as the README's axum service has it: extractors as
+/// its parameters (the router's state, a path destructured), `impl IntoResponse`
+/// returned, under the HTTP layer's server span. It is that span's child, records
+/// none of the extractors, and its answer is the handler's.
+#[test]
+fn an_annotated_axum_handler_taking_extractors_is_the_server_spans_child() {
+    use axum::extract::{MatchedPath, State};
+    use axum::response::IntoResponse;
+    use otel_traced::tower::HttpLayer;
+
+    #[derive(Clone)]
+    struct Shop {
+        in_stock: &'static [&'static str],
+    }
+
+    #[traced]
+    async fn order(State(shop): State<Shop>, Path(sku): Path<String>) -> impl IntoResponse {
+        match shop.in_stock.contains(&sku.as_str()) {
+            true => (StatusCode::CREATED, "reserved"),
+            false => (StatusCode::CONFLICT, "out of stock"),
+        }
+    }
+
+    async fn gateway() -> SocketAddr {
+        let app = axum::Router::new()
+            .route("/orders/{sku}", axum::routing::post(order))
+            .route_layer(HttpLayer::server().route(|extensions| {
+                extensions
+                    .get::<MatchedPath>()
+                    .map(|path| path.as_str().to_owned())
+            }))
+            .with_state(Shop {
+                in_stock: &["book"],
+            });
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
+        let address = listener.local_addr().expect("bound");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        address
+    }
+
+    let captured = captured(async || {
+        use tower_layer::Layer as _;
+        use tower_service::Service as _;
+        let gateway = gateway().await;
+        let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+        let mut client = HttpLayer::client().layer(client);
+        let request = http::Request::post(format!("http://{gateway}/orders/piano"))
+            .body(Full::default())
+            .expect("a valid request");
+        let response = client.call(request).await.expect("an answer");
+        let status = response.status();
+        response.into_body().collect().await.expect("a body");
+        status
+    });
+    assert_eq!(*captured.output(), StatusCode::CONFLICT);
+    let server = span(&captured, "POST /orders/{sku}", SpanKind::Server);
+    let handler = captured.find("order").expect("the handler's span");
+    assert_child_of(handler, server);
+    let recorded: Vec<&str> = (handler.attributes.iter())
+        .map(|attribute| attribute.key.as_str())
+        .filter(|key| !key.starts_with("code."))
+        .collect();
+    assert!(recorded.is_empty(), "no extractor recorded: {recorded:?}");
+    assert_eq!(
+        attribute(server, "http.response.status_code"),
+        Some(&Value::I64(409))
+    );
+}
