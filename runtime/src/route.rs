@@ -350,6 +350,27 @@ fn never_sampled(parent: &Context) -> OpenedSpan {
     ))
 }
 
+#[cfg(feature = "testing")]
+thread_local! {
+    /// See [`CaptureRoute::running_here`].
+    static RUNNING_HERE: std::cell::RefCell<Option<CaptureRoute>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Puts back the capture that ran on this thread before, when dropped (also
+/// where the call panics): see [`CaptureRoute::running_here`].
+#[cfg(feature = "testing")]
+pub(crate) struct RunningHere(Option<Option<CaptureRoute>>);
+
+#[cfg(feature = "testing")]
+impl Drop for RunningHere {
+    fn drop(&mut self) {
+        if let Some(before) = self.0.take() {
+            let _ = RUNNING_HERE.try_with(|here| here.replace(before));
+        }
+    }
+}
+
 /// What a capture collects: its own provider (with its sampler and a processor that
 /// pushes ended spans into `spans`) and the root traces it started.
 #[derive(Debug)]
@@ -542,9 +563,35 @@ impl CaptureRoute {
                     .filter(|route| !route.is_closed())
             })
             .flatten();
-        started
+        let found = started
             .or_else(|| Self::open_in(parent))
-            .or_else(|| crate::thread_exit::map_current(Self::open_in).flatten())
+            .or_else(|| crate::thread_exit::map_current(Self::open_in).flatten());
+        #[cfg(feature = "testing")]
+        let found = found.or_else(Self::the_one_running_here);
+        found
+    }
+
+    /// Makes the capture whose route `context` carries the one running on this
+    /// thread until the guard returned drops, for [`CaptureRoute::for_parent`] to
+    /// find where neither the parent nor the current context carries it: a call
+    /// that builds its context from `Context::new()` (a job detached on purpose, a
+    /// test's fixture) still starts its traces inside the capture.
+    #[cfg(feature = "testing")]
+    pub(crate) fn running_here(context: &Context) -> RunningHere {
+        // Not holding the capture open: its call's end settles it, as before.
+        let route = Self::open_in(context).map(|route| CaptureRoute {
+            sink: route.sink,
+            _carried: None,
+        });
+        RunningHere(RUNNING_HERE.try_with(|here| here.replace(route)).ok())
+    }
+
+    /// The capture whose call runs on this thread, if it is still open.
+    #[cfg(feature = "testing")]
+    fn the_one_running_here() -> Option<CaptureRoute> {
+        (RUNNING_HERE.try_with(|here| here.borrow().clone()).ok())
+            .flatten()
+            .filter(|route| !route.is_closed())
     }
 
     /// Whether a span decided under `parent` goes to a running capture (as

@@ -101,6 +101,7 @@ impl Capture {
     pub fn run<R>(self, call: impl FnOnce() -> R) -> Captured<R> {
         let (capture, context) = OpenCapture::open(self.sampler);
         let output = {
+            let _here = CaptureRoute::running_here(&context);
             let _current = context.attach();
             call()
         };
@@ -128,7 +129,11 @@ impl Capture {
     /// Awaits `future` inside the capture (its context is current on every poll).
     pub async fn run_async<F: Future>(self, future: F) -> Captured<F::Output> {
         let (capture, context) = OpenCapture::open(self.sampler);
-        let output = future.with_context(context).await;
+        let output = RunsHere {
+            future: future.with_context(context.clone()),
+            context,
+        }
+        .await;
         // Awaiting, not blocking: the spans still running may be on this thread's
         // runtime, waiting for its turn.
         let deadline = Instant::now() + SETTLE;
@@ -137,6 +142,28 @@ impl Capture {
             .wait_async(deadline, || capture.settled())
             .await;
         capture.close(output)
+    }
+}
+
+/// `run_async`'s future, each poll with its capture as the one running on the
+/// polling thread ([`CaptureRoute::running_here`]).
+#[pin_project::pin_project]
+struct RunsHere<F> {
+    #[pin]
+    future: F,
+    context: Context,
+}
+
+impl<F: Future> Future for RunsHere<F> {
+    type Output = F::Output;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        let this = self.project();
+        let _here = CaptureRoute::running_here(this.context);
+        this.future.poll(cx)
     }
 }
 

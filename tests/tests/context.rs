@@ -853,6 +853,38 @@ fn a_span_under_an_explicit_parent_from_outside_is_in_the_capture() {
     assert_child_of(child, span);
 }
 
+/// A call that makes its context from `Context::new()` (a job detached from the
+/// caller's trace on purpose; a test's fixture written by hand, attached rather
+/// than passed as `parent`) starts its traces inside the capture all the same,
+/// sync or async: the context it attached carries no capture.
+#[test]
+fn a_context_made_from_nothing_inside_a_capture_stays_in_it() {
+    use otel_traced::opentelemetry::trace::{TraceFlags, TraceId, TraceState};
+    let captured = capture(|| {
+        let _detached = Context::new().attach();
+        look_up()
+    });
+    assert!(captured.find("look_up").is_some(), "{}", captured.tree());
+    let remote = SpanContext::new(
+        TraceId::from(0xf17e),
+        SpanId::from(0xf17e),
+        TraceFlags::SAMPLED,
+        true,
+        TraceState::NONE,
+    );
+    let captured = capture(|| {
+        let _fixture = Context::new().with_remote_span_context(remote).attach();
+        look_up()
+    });
+    let span = captured.find("look_up").expect("captured");
+    assert_eq!(span.parent_span_id, SpanId::from(0xf17e));
+    let captured = futures::executor::block_on(capture_async(async {
+        let _detached = Context::new().attach();
+        look_up()
+    }));
+    assert!(captured.find("look_up").is_some(), "{}", captured.tree());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
 async fn a_sync_capture_on_a_runtimes_worker_lets_its_tasks_run_and_keeps_their_spans() {
     // In a task: on the runtime's worker, whose next task is the one spawned.
