@@ -45,6 +45,29 @@ pub fn passes_in_a_child_process(name: &str, env: &[(&str, &str)]) {
     );
 }
 
+/// The first of `prefixes` (a program and its arguments, such as `unshare --net`)
+/// under which `probe` runs and succeeds on this machine, for a test that needs a
+/// namespace of its own (as root, in a user namespace, under `sudo`): none where
+/// the machine gives none, and the test is skipped.
+pub fn first_that_runs(
+    prefixes: &[&'static [&'static str]],
+    probe: &[&str],
+) -> Option<&'static [&'static str]> {
+    prefixes.iter().copied().find(|prefix| {
+        prefixed(prefix)
+            .args(probe)
+            .output()
+            .is_ok_and(|output| output.status.success())
+    })
+}
+
+/// A command of `prefix` (a program and its arguments), to which more are added.
+pub fn prefixed(prefix: &[&str]) -> std::process::Command {
+    let mut command = std::process::Command::new(prefix[0]);
+    command.args(&prefix[1..]);
+    command
+}
+
 /// The turn of a test that installs the process-wide pipeline (`init()`,
 /// `Config::install`): one at a time in a test binary, or one gets
 /// `AlreadyInitialized` while another holds its guard.

@@ -1267,6 +1267,14 @@ fn spans_the_console_could_not_write_are_counted_lost() {
     );
 }
 
+/// A console printing to an open [`Gate`], installed; its guard and the gate.
+fn printing_to_a_gate() -> (otel_traced::Guard, Gate) {
+    let gate = Gate::default();
+    gate.open();
+    let guard = installed_with(otel_traced::ConsoleExporter::with_writer(gate.clone()));
+    (guard, gate)
+}
+
 /// A service of this process, called by [`gateway_injecting_by_hand`].
 #[otel_traced::traced_rpc(http, route = "/stock", carrier = incoming)]
 fn serve_stock(incoming: http::Request<()>) {
@@ -1291,9 +1299,7 @@ fn gateway_injecting_by_hand() {
 #[test]
 fn a_call_injected_by_code_of_the_applications_own_prints_in_its_callers_tree() {
     let _turn = otel_traced_tests::installing_turn();
-    let gate = Gate::default();
-    gate.open();
-    let guard = installed_with(otel_traced::ConsoleExporter::with_writer(gate.clone()));
+    let (guard, gate) = printing_to_a_gate();
     gateway_injecting_by_hand();
     guard.shutdown().expect("printed");
     let printed = gate.text();
@@ -1332,8 +1338,6 @@ fn call_stock(request: &mut http::Request<()>) {
 fn an_annotated_clients_callee_prints_in_its_tree_under_a_propagator_of_the_applications() {
     use otel_traced::opentelemetry::propagation::TextMapCompositePropagator;
     let _turn = otel_traced_tests::installing_turn();
-    let gate = Gate::default();
-    gate.open();
     /// Sets the global propagator back as `init()` leaves it when dropped, for
     /// the tests after this one, also where this one failed.
     struct Restores;
@@ -1347,7 +1351,7 @@ fn an_annotated_clients_callee_prints_in_its_tree_under_a_propagator_of_the_appl
             );
         }
     }
-    let guard = installed_with(otel_traced::ConsoleExporter::with_writer(gate.clone()));
+    let (guard, gate) = printing_to_a_gate();
     let _restores = Restores;
     otel_traced::opentelemetry::global::set_text_map_propagator(
         otel_traced::sdk::propagation::TraceContextPropagator::new(),
@@ -1381,9 +1385,7 @@ fn serve_forwarding(incoming: http::Request<()>) -> std::collections::HashMap<St
 fn a_server_passing_its_callers_context_on_prints_when_it_ends() {
     const CALLERS: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     let _turn = otel_traced_tests::installing_turn();
-    let gate = Gate::default();
-    gate.open();
-    let guard = installed_with(otel_traced::ConsoleExporter::with_writer(gate.clone()));
+    let (guard, gate) = printing_to_a_gate();
     let request = http::Request::builder()
         .uri("/forward")
         .header("traceparent", CALLERS)

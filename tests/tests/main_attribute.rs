@@ -251,33 +251,26 @@ fn child_of(parent: u32) -> Option<u32> {
 #[test]
 fn as_pid_1_a_signal_before_the_first_shutdown_signal_is_kept() {
     use std::io::Write as _;
-    let unshare = |arguments: &[&str]| {
-        let mut command = Command::new("unshare");
-        command.env_clear().args(arguments);
-        command
-    };
-    let Some(namespace) = [
-        &["--pid", "--fork", "--kill-child"][..],
+    let Some(namespace) = otel_traced_tests::first_that_runs(
         &[
-            "--user",
-            "--map-root-user",
-            "--pid",
-            "--fork",
-            "--kill-child",
+            &["unshare", "--pid", "--fork", "--kill-child"],
+            &[
+                "unshare",
+                "--user",
+                "--map-root-user",
+                "--pid",
+                "--fork",
+                "--kill-child",
+            ],
         ],
-    ]
-    .into_iter()
-    .find(|namespace| {
-        unshare(namespace)
-            .arg("true")
-            .output()
-            .is_ok_and(|output| output.status.success())
-    }) else {
+        &["true"],
+    ) else {
         eprintln!("skipped: this machine gives no PID namespace (unshare --pid)");
         return;
     };
     let program = env!("CARGO_BIN_EXE_early_signal");
-    let mut started = unshare(namespace)
+    let mut started = otel_traced_tests::prefixed(namespace)
+        .env_clear()
         .arg(program)
         .env("OTEL_TRACES_EXPORTER", "none")
         .env("OTEL_METRICS_EXPORTER", "none")

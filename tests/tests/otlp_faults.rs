@@ -671,28 +671,20 @@ fn the_application_survives_every_collector_fault() {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_grpc_connection_to_a_vanished_collector_is_given_up_in_time() {
-    let unshare = |arguments: &[&str]| {
-        let mut command = std::process::Command::new(arguments[0]);
-        command.args(&arguments[1..]);
-        command
-    };
-    let namespaces: [&[&str]; 3] = [
-        &["unshare", "--net"],
-        &["unshare", "--user", "--map-root-user", "--net"],
-        // Never waiting for a password no one types.
-        &["sudo", "-n", "unshare", "--net"],
-    ];
-    let Some(namespace) = namespaces.into_iter().find(|namespace| {
-        unshare(namespace)
-            .args(["ip", "link", "set", "lo", "up"])
-            .output()
-            .is_ok_and(|output| output.status.success())
-    }) else {
+    let Some(namespace) = otel_traced_tests::first_that_runs(
+        &[
+            &["unshare", "--net"],
+            &["unshare", "--user", "--map-root-user", "--net"],
+            // Never waiting for a password no one types.
+            &["sudo", "-n", "unshare", "--net"],
+        ],
+        &["ip", "link", "set", "lo", "up"],
+    ) else {
         eprintln!("skipped: this machine gives no network namespace with `ip` (unshare --net)");
         return;
     };
     let program = env!("CARGO_BIN_EXE_half_open");
-    let output = unshare(namespace)
+    let output = otel_traced_tests::prefixed(namespace)
         .arg(program)
         .env_remove("OTEL_SDK_DISABLED")
         .output()

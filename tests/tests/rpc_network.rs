@@ -182,6 +182,11 @@ async fn start_gateway(inventory: SocketAddr) -> SocketAddr {
             )
         }),
     );
+    serve(app).await
+}
+
+/// Serves `app` on a port of its own, on the current runtime; its address.
+async fn serve(app: axum::Router) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
     let address = listener.local_addr().expect("bound");
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -898,10 +903,7 @@ fn the_http_layers_and_the_attribute_give_identical_spans_over_the_network() {
                     .get::<MatchedPath>()
                     .map(|path| path.as_str().to_owned())
             }));
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
-        let address = listener.local_addr().expect("bound");
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        address
+        serve(app).await
     }
 
     #[traced_rpc(http, route = "/orders/{sku}", carrier = request, code = false)]
@@ -912,10 +914,7 @@ fn the_http_layers_and_the_attribute_give_identical_spans_over_the_network() {
 
     async fn annotated_gateway() -> SocketAddr {
         let app = axum::Router::new().route("/orders/{sku}", axum::routing::post(annotated));
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
-        let address = listener.local_addr().expect("bound");
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        address
+        serve(app).await
     }
 
     #[traced(root)]
@@ -1074,10 +1073,7 @@ fn an_annotated_axum_handler_taking_extractors_is_the_server_spans_child() {
             .with_state(Shop {
                 in_stock: &["book"],
             });
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
-        let address = listener.local_addr().expect("bound");
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        address
+        serve(app).await
     }
 
     let captured = captured(async || {
