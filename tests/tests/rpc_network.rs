@@ -185,6 +185,23 @@ async fn start_gateway(inventory: SocketAddr) -> SocketAddr {
     serve(app).await
 }
 
+/// Orders `sku` from `gateway` through a hyper client behind `HttpLayer::client()`,
+/// reading the answer whole; its status.
+#[traced(root)]
+async fn layered_client(gateway: SocketAddr, sku: &str) -> StatusCode {
+    use tower_layer::Layer as _;
+    use tower_service::Service as _;
+    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+    let mut client = otel_traced::tower::HttpLayer::client().layer(client);
+    let request = http::Request::post(format!("http://{gateway}/orders/{sku}"))
+        .body(Full::default())
+        .expect("a valid request");
+    let response = client.call(request).await.expect("an answer");
+    let status = response.status();
+    response.into_body().collect().await.expect("a body");
+    status
+}
+
 /// Serves `app` on a port of its own, on the current runtime; its address.
 async fn serve(app: axum::Router) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
@@ -889,8 +906,6 @@ fn the_grpc_layers_end_a_streamed_call_at_its_trailers_or_when_it_is_given_up() 
 fn the_http_layers_and_the_attribute_give_identical_spans_over_the_network() {
     use axum::extract::MatchedPath;
     use otel_traced::tower::HttpLayer;
-    use tower_layer::Layer as _;
-    use tower_service::Service as _;
 
     async fn layered_gateway() -> SocketAddr {
         let app = axum::Router::new()
@@ -918,19 +933,6 @@ fn the_http_layers_and_the_attribute_give_identical_spans_over_the_network() {
     }
 
     #[traced(root)]
-    async fn layered_client(gateway: SocketAddr) -> StatusCode {
-        let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
-        let mut client = HttpLayer::client().layer(client);
-        let request = http::Request::post(format!("http://{gateway}/orders/book"))
-            .body(Full::default())
-            .expect("a valid request");
-        let response = client.call(request).await.expect("an answer");
-        let status = response.status();
-        response.into_body().collect().await.expect("a body");
-        status
-    }
-
-    #[traced(root)]
     async fn annotated_client(gateway: SocketAddr) -> StatusCode {
         let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
         let request = http::Request::post(format!("http://{gateway}/orders/book"))
@@ -950,7 +952,7 @@ fn the_http_layers_and_the_attribute_give_identical_spans_over_the_network() {
         client.request(request).await
     }
 
-    let by_layers = captured(async || layered_client(layered_gateway().await).await);
+    let by_layers = captured(async || layered_client(layered_gateway().await, "book").await);
     let by_attributes = captured(async || annotated_client(annotated_gateway().await).await);
     assert_eq!(*by_layers.output(), StatusCode::CREATED);
     assert_eq!(*by_attributes.output(), StatusCode::CREATED);
@@ -1076,20 +1078,7 @@ fn an_annotated_axum_handler_taking_extractors_is_the_server_spans_child() {
         serve(app).await
     }
 
-    let captured = captured(async || {
-        use tower_layer::Layer as _;
-        use tower_service::Service as _;
-        let gateway = gateway().await;
-        let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
-        let mut client = HttpLayer::client().layer(client);
-        let request = http::Request::post(format!("http://{gateway}/orders/piano"))
-            .body(Full::default())
-            .expect("a valid request");
-        let response = client.call(request).await.expect("an answer");
-        let status = response.status();
-        response.into_body().collect().await.expect("a body");
-        status
-    });
+    let captured = captured(async || layered_client(gateway().await, "piano").await);
     assert_eq!(*captured.output(), StatusCode::CONFLICT);
     let server = span(&captured, "POST /orders/{sku}", SpanKind::Server);
     let handler = captured.find("order").expect("the handler's span");
