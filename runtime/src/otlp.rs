@@ -452,7 +452,7 @@ fn grpc<B: WithExportConfig + WithTonicConfig>(
         .map_err(|error| endpoint_refused(&error, settings))?
         .timeout(settings.timeout);
     if settings.endpoint.starts_with("https://") {
-        // The handshake within the connection's bound too (tonic's connect timeout
+        // The handshake has its own bound, as the connection has (the connector's
         // stops at TCP): a collector that takes the connection and stalls it.
         let mut tls = tonic::transport::ClientTlsConfig::new()
             .timeout(CONNECT_TIMEOUT.min(settings.timeout))

@@ -541,7 +541,8 @@ impl CaptureRoute {
     /// The capture that a span with this parent belongs to, if any: the capture
     /// that started the parent's trace, else the open route the parent context
     /// carries, else the current context's (a parent given explicitly, such as a
-    /// context extracted from a test's hand-written headers, carries none). The
+    /// context extracted from a test's hand-written headers, carries none), else
+    /// the capture whose call runs on this thread ([`CaptureRoute::running_here`]). The
     /// trace's own capture comes first: a server task started inside one test's
     /// capture (its accept loop carries that route) serves the requests of other
     /// tests, whose traces are theirs.

@@ -666,8 +666,8 @@ fn the_application_survives_every_collector_fault() {
 /// closed by the kernel within its user timeout (30 s), so that tonic connects
 /// again, resolving the name anew, rather than writing every export into it for
 /// the 15 minutes the kernel retransmits. Run in a network namespace of its own
-/// (`unshare`, as root or in a user namespace; said and skipped where neither can
-/// be had, or there is no `ip` command).
+/// (`unshare`, as root, in a user namespace or under `sudo -n`; said and skipped
+/// where none can be had, or there is no `ip` command).
 #[cfg(target_os = "linux")]
 #[test]
 fn a_grpc_connection_to_a_vanished_collector_is_given_up_in_time() {
