@@ -455,7 +455,7 @@ fn grpc<B: WithExportConfig + WithTonicConfig>(
         // The handshake has its own bound, as the connection has (the connector's
         // stops at TCP): a collector that takes the connection and stalls it.
         let mut tls = tonic::transport::ClientTlsConfig::new()
-            .timeout(CONNECT_TIMEOUT.min(settings.timeout))
+            .timeout(connect_timeout)
             .with_webpki_roots()
             .trust_anchors(system_roots());
         if let Some(pem) = certificate {

@@ -352,8 +352,8 @@ impl Counters {
     /// later flush an error, and each loss is said once. Items still on their way
     /// when a flush timed out are no loss (yet): that flush's error says it timed
     /// out, and a later flush or the shutdown counts them if they are lost.
-    /// Flushes may end together on several threads: the count seen last is kept
-    /// only if it is the highest, so that each loss is said by one of them.
+    /// Flushes may end together on several threads: they read one after another,
+    /// so that each loss is said by one of them.
     pub(crate) fn lost_since_flushed(&self) -> u64 {
         self.since_flushed().items
     }
@@ -371,12 +371,8 @@ impl Counters {
             items: lost.items.saturating_sub(flushed.items),
             unwritten: lost.unwritten.saturating_sub(flushed.unwritten),
         };
-        // Each the highest seen: a reading made before another flush's and kept
-        // after it would have the next flush say that flush's part again.
-        *flushed = Lost {
-            items: flushed.items.max(lost.items),
-            unwritten: flushed.unwritten.max(lost.unwritten),
-        };
+        // The newest reading: no part of it is below the one before.
+        *flushed = lost;
         since
     }
 }

@@ -33,7 +33,6 @@ use crate::render::{Style, render_trees};
 use crate::route::{CaptureRoute, Carried, lock};
 use opentelemetry::Context;
 use opentelemetry::baggage::BaggageExt as _;
-use opentelemetry::context::FutureExt as _;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{Sampler, ShouldSample, Span, SpanData, SpanProcessor};
 use settle::Settling;
@@ -129,11 +128,7 @@ impl Capture {
     /// Awaits `future` inside the capture (its context is current on every poll).
     pub async fn run_async<F: Future>(self, future: F) -> Captured<F::Output> {
         let (capture, context) = OpenCapture::open(self.sampler);
-        let output = RunsHere {
-            future: future.with_context(context.clone()),
-            context,
-        }
-        .await;
+        let output = RunsHere { future, context }.await;
         // Awaiting, not blocking: the spans still running may be on this thread's
         // runtime, waiting for its turn.
         let deadline = Instant::now() + SETTLE;
@@ -145,8 +140,10 @@ impl Capture {
     }
 }
 
-/// `run_async`'s future, each poll with its capture as the one running on the
-/// polling thread ([`CaptureRoute::running_here`]).
+/// `run_async`'s future, each poll under the capture's context and with the
+/// capture as the one running on the polling thread
+/// ([`CaptureRoute::running_here`]), where a context made from `Context::new()`
+/// inside it finds it.
 #[pin_project::pin_project]
 struct RunsHere<F> {
     #[pin]
@@ -163,6 +160,7 @@ impl<F: Future> Future for RunsHere<F> {
     ) -> std::task::Poll<F::Output> {
         let this = self.project();
         let _here = CaptureRoute::running_here(this.context);
+        let _current = this.context.clone().attach();
         this.future.poll(cx)
     }
 }

@@ -1325,13 +1325,8 @@ fn gateway_with_a_client() {
         .uri("/stock")
         .body(())
         .expect("a request");
-    call_stock(&mut request);
+    call_another_service(&mut request);
     serve_stock(request);
-}
-
-#[otel_traced::traced_rpc(client, http)]
-fn call_stock(request: &mut http::Request<()>) {
-    let _ = request;
 }
 
 #[test]
@@ -1409,11 +1404,12 @@ fn a_server_passing_its_callers_context_on_prints_when_it_ends() {
 #[otel_traced::traced_rpc(http, route = "/zipkin", carrier = incoming)]
 fn serve_zipkin_caller(incoming: http::Request<()>, outgoing: &mut http::Request<()>) {
     let _ = incoming;
-    call_zipkin_service(outgoing);
+    call_another_service(outgoing);
 }
 
+/// A client calling another service (in this process or not) with `request`.
 #[otel_traced::traced_rpc(client, http)]
-fn call_zipkin_service(request: &mut http::Request<()>) {
+fn call_another_service(request: &mut http::Request<()>) {
     let _ = request;
 }
 
