@@ -1275,6 +1275,18 @@ fn printing_to_a_gate() -> (otel_traced::Guard, Gate) {
     (guard, gate)
 }
 
+/// What the console printed once `guard` shut down, asserted one trace's tree.
+fn printed_as_one_tree(guard: otel_traced::Guard, gate: &Gate) -> String {
+    guard.shutdown().expect("printed");
+    let printed = gate.text();
+    assert_eq!(
+        printed.matches("\ntrace ").count(),
+        1,
+        "one tree: {printed}"
+    );
+    printed
+}
+
 /// A service of this process, called by [`gateway_injecting_by_hand`].
 #[otel_traced::traced_rpc(http, route = "/stock", carrier = incoming)]
 fn serve_stock(incoming: http::Request<()>) {
@@ -1301,13 +1313,7 @@ fn a_call_injected_by_code_of_the_applications_own_prints_in_its_callers_tree() 
     let _turn = otel_traced_tests::installing_turn();
     let (guard, gate) = printing_to_a_gate();
     gateway_injecting_by_hand();
-    guard.shutdown().expect("printed");
-    let printed = gate.text();
-    assert_eq!(
-        printed.matches("\ntrace ").count(),
-        1,
-        "one tree: {printed}"
-    );
+    let printed = printed_as_one_tree(guard, &gate);
     let lines: Vec<&str> = printed.lines().filter(|line| !line.is_empty()).collect();
     assert!(
         lines[1].starts_with("gateway_injecting_by_hand "),
@@ -1352,13 +1358,7 @@ fn an_annotated_clients_callee_prints_in_its_tree_under_a_propagator_of_the_appl
         otel_traced::sdk::propagation::TraceContextPropagator::new(),
     );
     gateway_with_a_client();
-    guard.shutdown().expect("printed");
-    let printed = gate.text();
-    assert_eq!(
-        printed.matches("\ntrace ").count(),
-        1,
-        "one tree: {printed}"
-    );
+    printed_as_one_tree(guard, &gate);
 }
 
 /// A server passing its caller's context on as it came (extracted from the
