@@ -384,10 +384,10 @@ impl Guard {
     /// exported: an error names the exports that failed and counts the spans lost.
     /// Dropping the guard does the same and prints the error on stderr.
     pub fn shutdown(mut self) -> Result<(), ShutdownError> {
-        self.shut_down()
+        self.shut_down(route::GuardEnd::ShutDown)
     }
 
-    fn shut_down(&mut self) -> Result<(), ShutdownError> {
+    fn shut_down(&mut self, end: route::GuardEnd) -> Result<(), ShutdownError> {
         if !self.installed
             && self.provider.is_none()
             && self.logs.is_none()
@@ -403,7 +403,7 @@ impl Guard {
         let installed = std::mem::take(&mut self.installed);
         if installed {
             crate::logs::uninstall();
-            route::uninstall();
+            route::uninstall(end);
         }
         // Every pipeline shuts down, whatever the others say, within one deadline
         // for all three. Logs and spans drain on threads of their own, side by
@@ -477,7 +477,7 @@ fn waited(pending: &Option<crate::background::Pending>, deadline: Instant) -> OT
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        if let Err(error) = self.shut_down() {
+        if let Err(error) = self.shut_down(route::GuardEnd::Dropped) {
             crate::tell(format_args!("{error}"));
         }
     }
@@ -501,7 +501,8 @@ impl Drop for Guard {
 /// ```
 ///
 /// Bind the guard to a name (`_guard`), not to `_`: `let _ = init()?` drops it at
-/// once, which shuts tracing down there (no warning says so).
+/// once, which shuts tracing down there (the first span after it says so on
+/// stderr).
 pub fn init() -> Result<Guard, InitError> {
     Config::from_env().install()
 }

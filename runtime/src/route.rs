@@ -2,9 +2,10 @@
 //! nowhere. See `docs/architecture.md` for why it is built this way.
 //!
 //! One word of state, [`ENABLED`], answers "could any span be recorded at all?" with
-//! a single relaxed atomic load: bit 0 is set while a provider is installed, and every
-//! live capture adds [`CAPTURE_UNIT`]. When it reads zero, an annotated function runs
-//! its body and nothing else.
+//! a single relaxed atomic load: bit 0 is set while a provider is installed, bit 1
+//! while a guard dropped unused waits to be told of ([`DROPPED_UNUSED_BIT`]), and
+//! every live capture adds [`CAPTURE_UNIT`]. When it reads zero, an annotated
+//! function runs its body and nothing else.
 
 use crate::sampling::HintedSampler;
 use crate::sampling::SampleHint;
@@ -22,9 +23,15 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError, RwLock, Weak};
 
 const INSTALLED_BIT: usize = 1;
-const CAPTURE_UNIT: usize = 2;
+/// Set when a guard was dropped before any span opened under its installation
+/// (`let _ = init()?;` drops it at the end of the statement), until the first
+/// span that goes nowhere since then says so: the mistake is told once, where it
+/// shows, and costs the calls with nothing installed nothing.
+const DROPPED_UNUSED_BIT: usize = 2;
+const CAPTURE_UNIT: usize = 4;
 
-/// Bit 0: a provider is installed. Bits 1..: the number of live captures.
+/// Bit 0: a provider is installed. Bit 1: [`DROPPED_UNUSED_BIT`]. Bits 2..: the
+/// number of live captures.
 static ENABLED: AtomicUsize = AtomicUsize::new(0);
 
 /// Bumped on every install and uninstall, so per-call-site tracer caches can tell
@@ -33,6 +40,11 @@ static GENERATION: AtomicU64 = AtomicU64::new(0);
 
 /// The generation of the process's first installation ([`install`]).
 const FIRST_INSTALLATION: u64 = 1;
+
+/// The last generation a call site built its tracer under: written where a call
+/// site's first span under an installation opens (a cold path), read when it is
+/// uninstalled, for whether any span opened under it.
+static OPENED_UNDER: AtomicU64 = AtomicU64::new(0);
 
 /// Where spans not routed to a capture go, tagged with the generation it was
 /// installed under.
@@ -117,19 +129,40 @@ pub(crate) fn install(destination: Destination) -> Result<(), Destination> {
     }
     let generation = GENERATION.fetch_add(1, Ordering::AcqRel) + 1;
     *installed = Some((generation, destination));
+    // An earlier guard's mistake is no longer this one's to tell.
+    ENABLED.fetch_and(!DROPPED_UNUSED_BIT, Ordering::Relaxed);
     ENABLED.fetch_or(INSTALLED_BIT, Ordering::Release);
     Ok(())
 }
 
+/// How the guard of what is uninstalled ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GuardEnd {
+    /// Dropped: unused till then, it was likely bound to `_`.
+    Dropped,
+    /// Shut down by a call, on purpose.
+    ShutDown,
+}
+
 /// Removes what is installed. Spans started from now on go nowhere; spans already
 /// running keep their tracer and reach the old provider only if it is still running
-/// when they end.
-pub(crate) fn uninstall() {
+/// when they end. A guard `Dropped` before any span opened under its installation
+/// has the first span that goes nowhere since say so ([`DROPPED_UNUSED_BIT`]).
+pub(crate) fn uninstall(end: GuardEnd) {
     let mut installed = INSTALLED.write().unwrap_or_else(PoisonError::into_inner);
     let uninstalled = installed.take();
-    if uninstalled.is_some() {
+    if let Some((generation, _)) = &uninstalled {
         GENERATION.fetch_add(1, Ordering::AcqRel);
+        // Under the write lock: a span opening under the installation wrote its
+        // generation under the read lock.
+        let unused = OPENED_UNDER.load(Ordering::Relaxed) != *generation;
+        let told = if end == GuardEnd::Dropped && unused {
+            DROPPED_UNUSED_BIT
+        } else {
+            0
+        };
         ENABLED.fetch_and(!INSTALLED_BIT, Ordering::Release);
+        ENABLED.fetch_or(told, Ordering::Release);
     }
     // The later installations' tracers held by call sites (none is used again:
     // the generation moved on), dropped with the provider, if they were its
@@ -256,7 +289,12 @@ impl TracerCache {
             // Held while `later` is written: an older installation's tracer cannot
             // overwrite a newer one's there.
             let installed = INSTALLED.read().unwrap_or_else(PoisonError::into_inner);
-            let (installed_generation, destination) = installed.as_ref()?;
+            let Some((installed_generation, destination)) = installed.as_ref() else {
+                drop(installed);
+                tell_of_a_span_after_an_unused_guard();
+                return None;
+            };
+            OPENED_UNDER.store(*installed_generation, Ordering::Relaxed);
             let tracer = match destination {
                 Destination::Ours(provider, sampler) => {
                     CachedTracer::Ours(provider.tracer_with_scope(scope.clone()), sampler.clone())
@@ -288,6 +326,21 @@ impl TracerCache {
             tracer
         };
         open(&tracer, || scope, proposal, parent)
+    }
+}
+
+/// Says, once, that a span began with nothing installed after a guard was dropped
+/// unused ([`DROPPED_UNUSED_BIT`]): the spans of the whole program go nowhere.
+#[cold]
+fn tell_of_a_span_after_an_unused_guard() {
+    if ENABLED.load(Ordering::Relaxed) & DROPPED_UNUSED_BIT != 0
+        && ENABLED.fetch_and(!DROPPED_UNUSED_BIT, Ordering::Relaxed) & DROPPED_UNUSED_BIT != 0
+    {
+        crate::tell(format_args!(
+            "a span began after otel-traced's guard was dropped, and none before it: \
+             nothing is recorded. Keep the guard in a named binding while the program \
+             runs (`let _guard = otel_traced::init()?;`): `let _ = ...` drops it at once"
+        ));
     }
 }
 
@@ -710,7 +763,7 @@ pub(crate) mod tests {
             &Context::new(),
         );
         drop(span.expect("opened at the site"));
-        uninstall();
+        uninstall(super::GuardEnd::ShutDown);
         dropped.load(Ordering::Acquire)
     }
 

@@ -20,8 +20,9 @@ pub const CHILD: &str = "OTEL_TRACED_TEST_CHILD";
 
 /// Runs the test `name` of this test binary alone in a child process, with `env`
 /// added (for what is process-wide: a panic hook, a variable read once), and
-/// asserts that it passed. The test runs its own part when [`CHILD`] is set.
-pub fn passes_in_a_child_process(name: &str, env: &[(&str, &str)]) {
+/// asserts that it passed; its output, for what it said on stderr. The test runs
+/// its own part when [`CHILD`] is set.
+pub fn passes_in_a_child_process(name: &str, env: &[(&str, &str)]) -> std::process::Output {
     let mut child = std::process::Command::new(std::env::current_exe().expect("the test binary"));
     // The developer's own `OTEL_*` variables would change what the child does.
     for (variable, _) in std::env::vars_os() {
@@ -43,6 +44,7 @@ pub fn passes_in_a_child_process(name: &str, env: &[(&str, &str)]) {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+    output
 }
 
 /// The first of `prefixes` (a program and its arguments, such as `unshare --net`)

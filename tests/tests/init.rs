@@ -1497,3 +1497,50 @@ fn otel_propagators_b3_continues_a_zipkin_callers_trace_and_carries_it_on() {
         }
     }
 }
+
+/// `let _ = init()?;` drops the guard at the end of its statement, and every span
+/// after it goes nowhere: the first such span says so on stderr, once. A guard
+/// dropped after spans opened under it (a program's end, with threads still
+/// running) or shut down by a call says nothing.
+#[test]
+fn a_guard_dropped_before_any_span_is_said_by_the_first_span_after_it() {
+    use std::io::Write as _;
+    const NAME: &str = "a_guard_dropped_before_any_span_is_said_by_the_first_span_after_it";
+    let installed = || {
+        otel_traced::Config::from_vars([("OTEL_TRACES_EXPORTER", "none")])
+            .install()
+            .expect("installed")
+    };
+    // Straight to stderr, as the notice goes, past the test harness's capture.
+    let phase = |name: &str| writeln!(std::io::stderr(), "phase: {name}").expect("written");
+    if std::env::var_os(otel_traced_tests::CHILD).is_some() {
+        phase("used, then dropped");
+        let guard = installed();
+        assert!(has_span());
+        drop(guard);
+        assert!(!has_span());
+        phase("shut down unused");
+        installed().shutdown().expect("a clean shutdown");
+        assert!(!has_span());
+        phase("dropped unused, reinstalled");
+        drop(installed());
+        let guard = installed();
+        assert!(has_span());
+        drop(guard);
+        assert!(!has_span());
+        phase("dropped unused");
+        let _ = installed();
+        assert!(!has_span());
+        assert!(!has_span());
+        return;
+    }
+    let output = otel_traced_tests::passes_in_a_child_process(NAME, &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let said =
+        "otel-traced: a span began after otel-traced's guard was dropped, and none before it";
+    let (before, last_phase) = stderr
+        .rsplit_once("phase: dropped unused\n")
+        .expect("the child's last phase");
+    assert!(!before.contains(said), "{stderr}");
+    assert_eq!(last_phase.matches(said).count(), 1, "{stderr}");
+}
