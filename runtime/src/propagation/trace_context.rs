@@ -55,6 +55,18 @@ pub(crate) fn unsampled_child_flags(parent: TraceFlags) -> TraceFlags {
 /// The most list members a `tracestate` may hold.
 const MAX_MEMBERS: usize = 32;
 
+/// The most of a caller's `tracestate` kept, in characters, commas included: the
+/// 512 W3C Trace Context asks every tracer to pass on, the rest cut as it lets one
+/// (members longer than [`LONG_MEMBER`] first, then from the end). Whole, a
+/// caller's list of 32 members of 513 characters (16 KiB) would be copied into
+/// every span of its trace and sent on every call made for it, past the 8 KiB a
+/// proxy takes in one header and the 16 KiB of an HTTP/2 server's header list:
+/// an outside caller could make each call its requests lead to fail.
+const KEPT_CHARACTERS: usize = 512;
+
+/// A member cut before the others when a list is over [`KEPT_CHARACTERS`].
+const LONG_MEMBER: usize = 128;
+
 /// W3C Trace Context (Level 2) propagator; `OTEL_PROPAGATORS=tracecontext` installs
 /// it globally.
 ///
@@ -223,16 +235,30 @@ pub(crate) fn trace_state(headers: &[&str]) -> Option<TraceState> {
             return None;
         }
     }
-    if members.is_empty() {
-        return None;
-    }
     // OpenTelemetry's `TraceState` refuses a valid key whose system id has the 14
     // characters the specification allows (it takes at most 13): it cannot hold
     // that member, so that member alone is dropped, not the whole list.
-    let held = members
-        .into_iter()
-        .filter(|(key, value)| TraceState::from_key_value([(key, value)]).is_ok());
-    TraceState::from_key_value(held).ok()
+    members.retain(|(key, value)| TraceState::from_key_value([(key, value)]).is_ok());
+    cut_to_kept_characters(&mut members);
+    if members.is_empty() {
+        return None;
+    }
+    TraceState::from_key_value(members).ok()
+}
+
+/// Cuts `members` to [`KEPT_CHARACTERS`] as W3C Trace Context lets a tracer: its
+/// long members from the last, then its others from the last.
+fn cut_to_kept_characters(members: &mut Vec<(&str, &str)>) {
+    let length = |(key, value): &(&str, &str)| key.len() + 1 + value.len();
+    let mut characters =
+        members.iter().map(length).sum::<usize>() + members.len().saturating_sub(1);
+    while characters > KEPT_CHARACTERS {
+        let cut = (members
+            .iter()
+            .rposition(|member| length(member) > LONG_MEMBER))
+        .unwrap_or(members.len() - 1);
+        characters -= length(&members.remove(cut)) + usize::from(!members.is_empty());
+    }
 }
 
 /// The `tracestate` header of `state`, with only the members a W3C parser takes:

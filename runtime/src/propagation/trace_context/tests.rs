@@ -254,6 +254,31 @@ fn at_most_32_members_and_no_key_twice() {
 }
 
 #[test]
+fn a_list_over_512_characters_is_cut_its_long_members_first_then_from_the_end() {
+    // Members of 60 characters: 8 of them and their commas are 487, 9 are 549.
+    let short = |index: usize| format!("k{index}={}", "v".repeat(57));
+    let long = format!("long={}", "x".repeat(200));
+    let mut members: Vec<String> = (0..10).map(short).collect();
+    members.insert(1, long.clone());
+    let expected = (0..8).map(short).collect::<Vec<_>>().join(",");
+    assert_eq!(state(&[&members.join(",")]), Some(expected));
+    // 512 characters exactly, a long member among them: kept whole.
+    let fitting = format!("{long},{},{}", short(0), "k=".to_owned() + &"v".repeat(243));
+    assert_eq!(fitting.len(), 512);
+    assert_eq!(state(&[&fitting]).as_deref(), Some(fitting.as_str()));
+    // The largest list a caller may send (32 members of 513 characters), cut to
+    // one member: every member is long, and two are over 512.
+    let largest = (0..32)
+        .map(|index| format!("{:a<256}={}", format!("k{index}"), "v".repeat(256)))
+        .collect::<Vec<_>>();
+    assert_eq!(state(&[&largest.join(",")]), None);
+    let one_fits = format!("{},a=1", largest.join(","));
+    assert_eq!(state(&[&one_fits]), None, "33 members: invalid as a whole");
+    let with_a_short_one = format!("a=1,{}", largest[..31].join(","));
+    assert_eq!(state(&[&with_a_short_one]).as_deref(), Some("a=1"));
+}
+
+#[test]
 fn injection_writes_traceparent_and_tracestate_also_empty() {
     assert_eq!(
         injected(0x03, TraceState::NONE),
