@@ -600,6 +600,44 @@ fn an_events_error_stays_off_its_spans_attributes() {
     assert_eq!(flush.events.len(), 1, "the event keeps it");
 }
 
+/// Logs through the `log` crate, its records made `tracing` events by
+/// `tracing-log`'s `LogTracer` (which tracing-subscriber's `.init()` sets): its
+/// fields are the record's target and location (the event's metadata has the
+/// target `log` and none).
+#[traced]
+fn query() {
+    tracing::warn!(
+        log.target = "sqlx::query",
+        log.module_path = "sqlx::query",
+        log.file = "src/query.rs",
+        log.line = 118_u64,
+        "slow statement"
+    );
+}
+
+#[test]
+fn a_log_record_made_an_event_inside_a_traced_call_keeps_its_target_and_location() {
+    use otel_traced::opentelemetry::KeyValue;
+    let captured = tracing::subscriber::with_default(bridged(), || capture(query));
+    let call = captured.find("query").expect("the call");
+    let [event] = &call.events[..] else {
+        panic!("one event: {:?}", call.events);
+    };
+    assert_eq!(event.name, "slow statement");
+    let mut attributes = event.attributes.clone();
+    attributes.sort_by(|a, b| a.key.as_str().cmp(b.key.as_str()));
+    assert_eq!(
+        attributes,
+        [
+            KeyValue::new("code.file.path", "src/query.rs"),
+            KeyValue::new("code.line.number", 118_i64),
+            KeyValue::new("code.module.name", "sqlx::query"),
+            KeyValue::new("level", "WARN"),
+            KeyValue::new("target", "sqlx::query"),
+        ]
+    );
+}
+
 /// Logs its steps as a service moved from `#[instrument]` does.
 #[traced]
 fn reprice(cart_id: u64, counted: &Counted) {

@@ -84,8 +84,9 @@ where
 /// An event's fields as its span event has them: the message its name, any
 /// other an attribute of its native type (an unsigned or 128-bit integer as a
 /// parameter of its type is recorded, [`ScalarValue`]; text cut as any we
-/// format); the `log.` fields of a `log` record made an event (`tracing-log`)
-/// left out, as `tracing-opentelemetry` leaves them.
+/// format); the `log.` fields of a `log` record made an event (`tracing-log`'s
+/// `LogTracer`, which tracing-subscriber's `.init()` sets) its target and
+/// location, as `tracing-opentelemetry` normalises them.
 struct EventFields {
     name: Option<String>,
     attributes: Vec<KeyValue>,
@@ -95,8 +96,25 @@ impl EventFields {
     fn push(&mut self, field: &Field, value: impl FnOnce() -> Value) {
         match field.name() {
             "message" => self.name = Some(value().as_str().into_owned()),
-            name if name.starts_with("log.") => {}
+            name if name.starts_with("log.") => self.push_log_record_field(name, value),
             name => self.attributes.push(KeyValue::new(name, value())),
+        }
+    }
+
+    /// A `log` record's own target and location: its event's metadata has the
+    /// target `log` and no location, the same for every record.
+    fn push_log_record_field(&mut self, field: &str, value: impl FnOnce() -> Value) {
+        let key = match field {
+            "log.target" => "target",
+            "log.file" => "code.file.path",
+            "log.line" => "code.line.number",
+            "log.module_path" => "code.module.name",
+            _ => return,
+        };
+        let value = value();
+        match (self.attributes.iter_mut()).find(|attribute| attribute.key.as_str() == key) {
+            Some(attribute) => attribute.value = value,
+            None => self.attributes.push(KeyValue::new(key, value)),
         }
     }
 
