@@ -17,8 +17,9 @@ use std::fmt;
 /// Google's), the keys of the list before it (AWS's version 2), which still sign
 /// URLs, and the tokens and keys APIs take in a query (OAuth's bearer tokens on a
 /// WebSocket or a download link, Google's `key`, a client's secret, a connection
-/// URL's password: libpq's and JDBC's `?password=`).
-pub(crate) const SECRET_QUERY_KEYS: [&str; 18] = [
+/// URL's password: libpq's and JDBC's `?password=`, OAuth's authorization `code`
+/// on a redirect). Any other key with a word of [`SECRET_QUERY_WORDS`] is one too.
+pub(crate) const SECRET_QUERY_KEYS: [&str; 19] = [
     "X-Amz-Signature",
     "X-Amz-Credential",
     "X-Amz-Security-Token",
@@ -37,14 +38,84 @@ pub(crate) const SECRET_QUERY_KEYS: [&str; 18] = [
     "password",
     "passwd",
     "pwd",
+    "code",
 ];
 
-/// The length of the longest of [`SECRET_QUERY_KEYS`].
-const LONGEST_SECRET_QUERY_KEY: usize = longest(&SECRET_QUERY_KEYS);
+/// Words that make a query parameter a credential wherever they stand in its
+/// name ([`words`]: GitLab's `private_token`, Firebase's `auth`, `auth_token`,
+/// `jwt`, `accessToken`, `session_id`), as the annotations' rule finds a
+/// parameter's secrets by the words of its name; its shorter list, for a query's
+/// names are the web's (`max_tokens` and `tokens` are counts).
+const SECRET_QUERY_WORDS: [&str; 14] = [
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "pwd",
+    "passphrase",
+    "auth",
+    "authorization",
+    "jwt",
+    "credential",
+    "credentials",
+    "apikey",
+    "signature",
+    "sessionid",
+];
 
-/// Whether `key`, a query parameter's name, is one of [`SECRET_QUERY_KEYS`].
+/// Adjacent words that make a query parameter a credential (`apiKey`, `session_id`).
+const SECRET_QUERY_PAIRS: [(&str, &str); 7] = [
+    ("api", "key"),
+    ("access", "key"),
+    ("private", "key"),
+    ("secret", "key"),
+    ("signing", "key"),
+    ("session", "id"),
+    ("session", "key"),
+];
+
+/// How far a query parameter's name is looked at in a text ([`redacted_query_values`]):
+/// its `=` is looked for no further, so that the text is not read again from each
+/// `?` or `&` to its end.
+const LONGEST_SECRET_QUERY_KEY: usize = 64;
+
+/// Whether `key`, a query parameter's name, is one of [`SECRET_QUERY_KEYS`], or
+/// has a word of [`SECRET_QUERY_WORDS`] or a pair of [`SECRET_QUERY_PAIRS`],
+/// compared without regard to case.
 fn is_secret_query_key(key: &str) -> bool {
-    is_one_of(&SECRET_QUERY_KEYS, key)
+    if is_one_of(&SECRET_QUERY_KEYS, key) {
+        return true;
+    }
+    let mut previous: Option<&str> = None;
+    words(key).any(|word| {
+        let secret = is_one_of(&SECRET_QUERY_WORDS, word)
+            || previous.is_some_and(|previous| {
+                (SECRET_QUERY_PAIRS.iter()).any(|(first, second)| {
+                    first.eq_ignore_ascii_case(previous) && second.eq_ignore_ascii_case(word)
+                })
+            });
+        previous = Some(word);
+        secret
+    })
+}
+
+/// The words of a name: split at `_`, `-` and `.`, and where a capital follows a
+/// lowercase letter or a digit (`accessToken`, `X-Amz-Security-Token`).
+fn words(name: &str) -> impl Iterator<Item = &str> {
+    name.split(['_', '-', '.']).flat_map(|part| {
+        let bytes = part.as_bytes();
+        // Only ASCII bytes are looked at: each cut is at a character's boundary.
+        let starts = (1..bytes.len()).filter(move |&at| {
+            bytes[at].is_ascii_uppercase()
+                && (bytes[at - 1].is_ascii_lowercase() || bytes[at - 1].is_ascii_digit())
+        });
+        let mut from = 0;
+        starts.chain([part.len()]).map(move |end| {
+            let word = &part[from..end];
+            from = end;
+            word
+        })
+    })
 }
 
 /// The length of the longest of `keys`: how far a key is looked for.
@@ -237,8 +308,8 @@ fn redacted_user_information(text: &str) -> Cow<'_, str> {
     Cow::Owned(redacted)
 }
 
-/// `text` with the value of every credential query parameter redacted: a key of
-/// [`SECRET_QUERY_KEYS`] starting the text or after a `?` or `&` (or a `#`: a
+/// `text` with the value of every credential query parameter redacted: a key
+/// [`is_secret_query_key`] finds, of [`LONGEST_SECRET_QUERY_KEY`] bytes at most, starting the text or after a `?` or `&` (or a `#`: a
 /// fragment's, as OAuth's implicit flow returns its token), its value up to what
 /// ends one. One
 /// pass over the text (which an attacker may fill with `&sig=`).
@@ -247,8 +318,6 @@ fn redacted_query_values(text: &str) -> Cow<'_, str> {
     // starts, if it is a credential.
     let secret_value = |from: usize| {
         let parameter = &text[from..];
-        // Within the longest key's length: the text is not read again from each
-        // `?` or `&` to its end.
         let key_end = parameter
             .bytes()
             .take(LONGEST_SECRET_QUERY_KEY + 1)
@@ -325,6 +394,55 @@ impl<'a> Redacting<'a> {
 mod tests {
     use super::{described, redacted_urls};
     use crate::value::MAX_FORMATTED_CHARS;
+
+    #[test]
+    fn a_query_parameter_is_a_credential_by_its_name_or_a_word_of_it() {
+        for secret in [
+            "X-Amz-Signature",
+            "sig",
+            "KEY",
+            "code",
+            "private_token",
+            "auth",
+            "auth_token",
+            "X-Auth-Token",
+            "jwt",
+            "accessToken",
+            "apiKey",
+            "api-key",
+            "session_id",
+            "sessionId",
+            "client.secret",
+            "oauth2Token",
+            "authorization",
+            "Ü_token_ß",
+        ] {
+            assert!(super::is_secret_query_key(secret), "{secret}");
+        }
+        for kept in [
+            "page",
+            "tokens",
+            "max_tokens",
+            "author",
+            "oauth_callback",
+            "keyword",
+            "sort_key",
+            "country_code",
+            "id",
+            "",
+            "_",
+            "Übermaß",
+        ] {
+            assert!(!super::is_secret_query_key(kept), "{kept}");
+        }
+        let mut url = String::new();
+        super::push_redacted_query(&mut url, "private_token=glpat-1&page=2&code=4/0AX&state=x");
+        assert_eq!(url, "private_token=REDACTED&page=2&code=REDACTED&state=x");
+        assert_eq!(
+            redacted_urls("for url (https://api.example.com/x.json?accessToken=abc&n=1)"),
+            "for url (https://api.example.com/x.json?accessToken=REDACTED&n=1)"
+        );
+    }
 
     #[test]
     fn any_text_is_redacted_without_a_panic() {
@@ -476,7 +594,8 @@ mod tests {
         );
         assert_eq!(
             redacted_urls("redirected to https://app/cb#access_token=eyJ.a.b&token_type=bearer"),
-            "redirected to https://app/cb#access_token=REDACTED&token_type=bearer"
+            "redirected to https://app/cb#access_token=REDACTED&token_type=REDACTED",
+            "a word of a credential's name redacts the value, whatever else it names"
         );
         assert_eq!(
             redacted_urls("connect failed: nats://a:4222,nats://user:pass@b:4222"),

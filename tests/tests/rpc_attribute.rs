@@ -918,7 +918,7 @@ fn an_http_server_span_is_named_by_method_and_route() {
     }
 
     let request = http::Request::post(
-        "/users/0?sig=abc&X-Amz-Credential=AKIA&X-Amz-Security-Token=t&X-Amz-Signature=s&page=2&access_token=eyJ&API_KEY=k&tokens=3",
+        "/users/0?sig=abc&X-Amz-Credential=AKIA&X-Amz-Security-Token=t&X-Amz-Signature=s&page=2&access_token=eyJ&API_KEY=k&tokens=3&private_token=glpat-1&accessToken=a",
     )
     .body(())
     .unwrap();
@@ -927,7 +927,7 @@ fn an_http_server_span_is_named_by_method_and_route() {
     assert_eq!(
         attribute(span, "url.query"),
         Some(&string(
-            "sig=REDACTED&X-Amz-Credential=REDACTED&X-Amz-Security-Token=REDACTED&X-Amz-Signature=REDACTED&page=2&access_token=REDACTED&API_KEY=REDACTED&tokens=3"
+            "sig=REDACTED&X-Amz-Credential=REDACTED&X-Amz-Security-Token=REDACTED&X-Amz-Signature=REDACTED&page=2&access_token=REDACTED&API_KEY=REDACTED&tokens=3&private_token=REDACTED&accessToken=REDACTED"
         )),
         "credentials in the query are redacted"
     );
