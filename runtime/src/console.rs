@@ -301,8 +301,11 @@ struct PrintedSpans {
 
 impl PrintedSpans {
     fn note(&mut self, trace_id: TraceId, spans: &[SpanData]) {
-        // Printed last now: last to be forgotten.
-        self.order.retain(|printed| *printed != trace_id);
+        // Printed last now: last to be forgotten. (Looked for only when printed
+        // before: most traces print once, and the order holds a thousand.)
+        if self.ids.contains_key(&trace_id) {
+            self.order.retain(|printed| *printed != trace_id);
+        }
         let ids = self.ids.entry(trace_id).or_default();
         for span in spans {
             if ids.insert(span.span_context.span_id()) {
