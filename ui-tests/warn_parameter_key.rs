@@ -22,4 +22,8 @@ fn another_script(#[attr] 数量: u32) {}
 #[traced]
 extern "C" fn on_event(userData: *mut u8, onDone: &extern "C" fn(u32), eventId: u32) {}
 
+// Nor is a generic's or an `impl Trait`'s value (`eventCount` is).
+#[traced]
+fn send<T: std::fmt::Display>(reqBody: T, cfgValue: impl std::fmt::Display, eventCount: u32) {}
+
 fn main() {}

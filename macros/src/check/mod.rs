@@ -733,16 +733,16 @@ fn plan_recording(
                 {
                     continue;
                 }
-                if !never_a_value(&param.ty) {
-                    naming::check_parameter_key(&Key::new(name.clone(), param.span), findings);
+                let recorded = Recorded::parameter(name, Probe::Default, param, ident, traced);
+                // A name is a key only where a value is recorded under it: not a
+                // pointer's, nor a generic's or an `impl Trait`'s.
+                if !never_a_value(&param.ty) && !matches!(recorded.kind, Kind::NotRecorded) {
+                    naming::check_parameter_key(
+                        &Key::new(recorded.key.clone(), param.span),
+                        findings,
+                    );
                 }
-                defaults.push(Recorded::parameter(
-                    name,
-                    Probe::Default,
-                    param,
-                    ident,
-                    traced,
-                ));
+                defaults.push(recorded);
             }
         }
     }

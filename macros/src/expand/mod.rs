@@ -300,8 +300,8 @@ fn returning_closure(
     };
     quote! {{
         #[inline(always)]
-        fn __otel_returns_closure #generics (body: #ty) -> #ty {
-            body
+        fn __otel_returns_closure #generics (__otel_body: #ty) -> #ty {
+            __otel_body
         }
         __otel_returns_closure(#body)
     }}

@@ -150,8 +150,8 @@ pub(super) fn open_span(
             file: #file,
             line: #line,
             code: #code,
-            scope_name: match ::std::option_env!("CARGO_PKG_NAME") { ::std::option::Option::Some(name) => name, ::std::option::Option::None => "unknown" },
-            scope_version: match ::std::option_env!("CARGO_PKG_VERSION") { ::std::option::Option::Some(version) => version, ::std::option::Option::None => "" },
+            scope_name: match ::std::option_env!("CARGO_PKG_NAME") { ::std::option::Option::Some(__otel_name) => __otel_name, ::std::option::Option::None => "unknown" },
+            scope_version: match ::std::option_env!("CARGO_PKG_VERSION") { ::std::option::Option::Some(__otel_version) => __otel_version, ::std::option::Option::None => "" },
             max_attributes: #max_attributes,
             sample: #sample,
             metrics: #metrics,
@@ -261,7 +261,7 @@ fn catalog_entry(
             let kind = if *by_default {
                 quote! {
                     match #private::KindOf::<#ty>::BY_DEFAULT {
-                        ::std::option::Option::Some(kind) => ::std::option::Option::Some(kind),
+                        ::std::option::Option::Some(__otel_kind) => ::std::option::Option::Some(__otel_kind),
                         ::std::option::Option::None => #private::UserKindOf::<#ty>::BY_DEFAULT,
                     }
                 }
