@@ -10,6 +10,8 @@ use crate::console::ConsoleOutput;
 use crate::init::InitError;
 use crate::sampling::adaptive::AdaptiveSampler;
 pub(crate) use logs::{ExceptionSignal, LogLimits, LogsDestination};
+#[cfg(feature = "metrics")]
+pub(crate) use metrics::HistogramAggregation;
 #[cfg(any(feature = "metrics", test))]
 pub(crate) use metrics::MetricsDestination;
 pub(crate) use metrics::MetricsSettings;

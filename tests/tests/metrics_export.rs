@@ -639,6 +639,36 @@ fn delta_temporality_when_the_collector_asks_for_it() {
     );
 }
 
+#[test]
+fn exponential_histograms_when_the_variable_asks_for_them() {
+    let _turn = turn();
+    let receiver = Receiver::start(Transport::Http);
+    let guard = install(
+        &receiver,
+        "http/protobuf",
+        &[(
+            "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION",
+            "base2_exponential_bucket_histogram",
+        )],
+    );
+    for amount in [1, 2] {
+        let _ = charge(amount);
+    }
+    guard.shutdown().expect("a clean shutdown");
+    let metric = receiver.last_metric("otel_traced.function.duration");
+    let Some(metric::Data::ExponentialHistogram(data)) = &metric.data else {
+        panic!("not an exponential histogram: {:?}", metric.data);
+    };
+    let calls: u64 = data.data_points.iter().map(|point| point.count).sum();
+    assert_eq!(calls, 2, "{data:?}");
+    assert!(
+        data.data_points
+            .iter()
+            .all(|point| point.scale <= 20 && point.min.is_some()),
+        "{data:?}"
+    );
+}
+
 /// A consumer and a producer: each records its conventions' duration histogram,
 /// with the broker they name.
 #[traced_rpc(messaging, process, system = "kafka", destination = "orders", server = "kafka-1:9092", carrier = headers)]

@@ -34,6 +34,20 @@ pub(crate) struct MetricsSettings {
     pub all_functions: bool,
     /// What OTLP exports carry (`OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`).
     pub temporality: Temporality,
+    /// How OTLP exports aggregate histograms
+    /// (`OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION`).
+    pub histograms: HistogramAggregation,
+}
+
+/// The histograms' aggregation OTLP exports carry, as the specification names
+/// the choices: `explicit_bucket_histogram` (the default: the conventions'
+/// boundaries for durations in seconds), `base2_exponential_bucket_histogram`
+/// (buckets of the values' own scale, which some backends ask for).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum HistogramAggregation {
+    #[default]
+    ExplicitBuckets,
+    Base2Exponential,
 }
 
 /// The aggregation temporality OTLP exports ask for, as the specification names
@@ -127,12 +141,29 @@ pub(crate) fn settings(
         )?,
         _ => Temporality::Cumulative,
     };
+    let histograms = match vars.get("OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION") {
+        Some(variable) if over_otlp => variable.choice(
+            &[
+                (
+                    "explicit_bucket_histogram",
+                    HistogramAggregation::ExplicitBuckets,
+                ),
+                (
+                    "base2_exponential_bucket_histogram",
+                    HistogramAggregation::Base2Exponential,
+                ),
+            ],
+            "explicit_bucket_histogram or base2_exponential_bucket_histogram",
+        )?,
+        _ => HistogramAggregation::ExplicitBuckets,
+    };
     Ok(MetricsSettings {
         destination,
         interval,
         export_timeout,
         all_functions,
         temporality,
+        histograms,
     })
 }
 

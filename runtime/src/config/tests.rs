@@ -1428,6 +1428,37 @@ fn metrics_follow_the_spans_unless_told_otherwise() {
         Temporality::Cumulative,
         "an OTLP variable, not read for metrics that do not go over OTLP"
     );
+    use crate::config::metrics::HistogramAggregation;
+    const AGGREGATION: &str = "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION";
+    assert_eq!(
+        metrics(&[over_otlp]).histograms,
+        HistogramAggregation::ExplicitBuckets
+    );
+    assert_eq!(
+        metrics(&[
+            over_otlp,
+            (AGGREGATION, "BASE2_exponential_bucket_histogram")
+        ])
+        .histograms,
+        HistogramAggregation::Base2Exponential
+    );
+    assert_eq!(
+        metrics(&[over_otlp, (AGGREGATION, "explicit_bucket_histogram")]).histograms,
+        HistogramAggregation::ExplicitBuckets
+    );
+    assert_eq!(
+        error(&[over_otlp, (AGGREGATION, "exponential")]),
+        "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION=\"exponential\" is not valid: it accepts explicit_bucket_histogram or base2_exponential_bucket_histogram"
+    );
+    assert_eq!(
+        metrics(&[
+            ("OTEL_METRICS_EXPORTER", "console"),
+            (AGGREGATION, "exponential")
+        ])
+        .histograms,
+        HistogramAggregation::ExplicitBuckets,
+        "an OTLP variable, not read for metrics that do not go over OTLP"
+    );
     assert_eq!(
         error(&[("OTEL_TRACED_FUNCTION_METRICS", "yes")]),
         "OTEL_TRACED_FUNCTION_METRICS=\"yes\" is not valid: it accepts true or false"

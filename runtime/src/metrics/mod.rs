@@ -18,7 +18,7 @@ mod rpc_dup;
 
 use crate::callsite::SpanMeta;
 pub(crate) use crate::config::MetricReaderFactory;
-use crate::config::{MetricsDestination, MetricsSettings, OtlpSettings};
+use crate::config::{HistogramAggregation, MetricsDestination, MetricsSettings, OtlpSettings};
 use crate::init::InitError;
 use crate::processor::Counters;
 use crate::rpc::{HTTP_STATUS_CODE, RPC_STATUS_CODE, grpc_code_name};
@@ -504,7 +504,13 @@ impl Pipeline {
                     .build(),
             ),
             MetricsDestination::Otlp(otlp) => {
-                builder.with_reader(otlp_reader(otlp, settings, &last_failure)?)
+                let builder = builder.with_reader(otlp_reader(otlp, settings, &last_failure)?);
+                match settings.histograms {
+                    HistogramAggregation::ExplicitBuckets => builder,
+                    HistogramAggregation::Base2Exponential => {
+                        builder.with_view(base2_exponential_histograms)
+                    }
+                }
             }
         };
         Ok(Some(Pipeline {
@@ -591,6 +597,27 @@ fn otlp_reader(
     _last_failure: &LastFailure,
 ) -> Result<PeriodicReader<KeepsFailure<ConsoleMetrics>>, InitError> {
     Err(InitError::MissingFeature("otlp"))
+}
+
+/// Every histogram aggregated in buckets of base-2 exponential widths, the
+/// specification's default size and scale (160 buckets, scale 20), in place of
+/// the conventions' boundaries the histograms advise.
+fn base2_exponential_histograms(
+    instrument: &opentelemetry_sdk::metrics::Instrument,
+) -> Option<opentelemetry_sdk::metrics::Stream> {
+    if instrument.kind() != opentelemetry_sdk::metrics::InstrumentKind::Histogram {
+        return None;
+    }
+    opentelemetry_sdk::metrics::Stream::builder()
+        .with_aggregation(
+            opentelemetry_sdk::metrics::Aggregation::Base2ExponentialHistogram {
+                max_size: 160,
+                max_scale: 20,
+                record_min_max: true,
+            },
+        )
+        .build()
+        .ok()
 }
 
 /// Creates the instruments on `provider`; from now on calls are measured. Returns
