@@ -48,7 +48,9 @@ impl Inject for Message {
     }
 }
 
-#[traced_rpc(messaging, create, system = "tokio", destination = "orders", carrier = headers)]
+// A message's payload is recorded as any parameter is (whole, a string; its first
+// bytes, as bytes): skipped, as what a message holds may be any size, and personal.
+#[traced_rpc(messaging, create, system = "tokio", destination = "orders", carrier = headers, skip(payload))]
 fn create(headers: Headers, payload: &str) -> Message {
     Message {
         headers,
@@ -75,7 +77,7 @@ async fn place_order(queue: &mpsc::Sender<Message>, order_id: u64) -> Result<(),
     send(queue, message.headers, message.payload).await
 }
 
-#[traced_rpc(messaging, process, system = "tokio", destination = "orders", carrier = headers)]
+#[traced_rpc(messaging, process, system = "tokio", destination = "orders", carrier = headers, skip(payload))]
 async fn process(headers: Headers, payload: String) -> usize {
     reserve_stock(&payload).await
 }

@@ -328,8 +328,8 @@ const USER_AGENT: &str = concat!(
 /// How an export retries a collector that cannot take it now (what the exporter
 /// classes as passing: a refused connection, gRPC `UNAVAILABLE`, HTTP 429, 502,
 /// 503, 504), within the export's timeout: after 0.25, 0.5, 1 and 2 s (each with
-/// up to 0.1 s of jitter), so that a collector restarting for a few seconds (a
-/// rolling update) loses no batch, and within the guard's 5 s, so that a program
+/// up to 0.1 s of jitter), so that a collector back within about 4 s loses no
+/// batch, and within the guard's 5 s, so that a program
 /// ending while the collector is down still says why at its end. The exporter's
 /// default gives up after about 1 s. A collector's own `Retry-After` or
 /// `RetryInfo` delay is honoured where the timeout leaves room.
