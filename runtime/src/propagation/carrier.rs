@@ -316,10 +316,38 @@ impl<T: Inject + ?Sized> Inject for &mut T {
 /// (propagators reading one value take the first).
 pub const NOT_UTF8: &str = "\u{FFFD}";
 
-/// A carrier's values of `key` as text: each whole where it is UTF-8, else
-/// [`NOT_UTF8`], or, for `baggage`, each of its members, [`NOT_UTF8`] for one
-/// that is not.
-fn texts<'a>(key: &str, values: impl IntoIterator<Item = &'a [u8]>) -> Vec<&'a str> {
+/// A carrier's values of `key` as text, for [`Extract::get_all`] of headers
+/// holding bytes (a message client's: rdkafka's, rskafka's, lapin's): each whole
+/// where it is UTF-8, else [`NOT_UTF8`], or, for `baggage`, each of its members,
+/// [`NOT_UTF8`] for one that is not, as the carriers here read theirs.
+///
+/// ```
+/// use otel_traced::propagation::{Extract, header_texts};
+///
+/// /// A message client's headers: names with optional byte values.
+/// struct Headers(Vec<(String, Option<Vec<u8>>)>);
+///
+/// impl Extract for Headers {
+///     fn get_all(&self, key: &str) -> Vec<&str> {
+///         let values = (self.0.iter())
+///             .filter(|(name, _)| name.eq_ignore_ascii_case(key))
+///             .map(|(_, value)| value.as_deref().unwrap_or_default());
+///         header_texts(key, values)
+///     }
+///
+///     fn keys(&self) -> Vec<&str> {
+///         self.0.iter().map(|(name, _)| name.as_str()).collect()
+///     }
+/// }
+///
+/// let headers = Headers(vec![
+///     ("baggage".to_owned(), Some(b"tenant=ada,\xff=1".to_vec())),
+///     ("traceparent".to_owned(), Some(b"\xff".to_vec())),
+/// ]);
+/// assert_eq!(headers.get_all("baggage"), ["tenant=ada", "\u{FFFD}"]);
+/// assert_eq!(headers.get_all("traceparent"), ["\u{FFFD}"]);
+/// ```
+pub fn header_texts<'a>(key: &str, values: impl IntoIterator<Item = &'a [u8]>) -> Vec<&'a str> {
     let members = key.eq_ignore_ascii_case("baggage");
     // Members given of values that are not UTF-8, all of them together: as many as
     // a header of the W3C limit's 8192 bytes holds (empty members and their
@@ -463,7 +491,7 @@ impl<S: std::hash::BuildHasher> Inject for HashMap<String, String, S> {
 /// member).
 impl Extract for Vec<(String, Vec<u8>)> {
     fn get_all(&self, key: &str) -> Vec<&str> {
-        texts(
+        header_texts(
             key,
             self.iter()
                 .filter(|(name, _)| name.eq_ignore_ascii_case(key))
@@ -510,7 +538,7 @@ pub struct ReceivedOverTls;
 
 #[cfg(feature = "http")]
 mod http_carriers {
-    use super::{Extract, Inject, RequestTarget, texts};
+    use super::{Extract, Inject, RequestTarget, header_texts};
     use crate::propagation::forwarded;
 
     /// HTTP headers; a value that is not UTF-8 reads as [`NOT_UTF8`](super::NOT_UTF8)
@@ -518,7 +546,7 @@ mod http_carriers {
     /// characters is kept.
     impl Extract for http::HeaderMap {
         fn get_all(&self, key: &str) -> Vec<&str> {
-            texts(
+            header_texts(
                 key,
                 http::HeaderMap::get_all(self, key)
                     .iter()
@@ -797,7 +825,7 @@ impl Inject for reqwest::Request {
 
 #[cfg(feature = "tonic")]
 mod tonic_carriers {
-    use super::{Extract, Inject, RequestTarget, texts};
+    use super::{Extract, Inject, RequestTarget, header_texts};
     use crate::propagation::forwarded;
     use tonic::metadata::{KeyRef, MetadataKey, MetadataMap, MetadataValue};
 
@@ -806,7 +834,7 @@ mod tonic_carriers {
     /// value member by member).
     impl Extract for MetadataMap {
         fn get_all(&self, key: &str) -> Vec<&str> {
-            texts(
+            header_texts(
                 key,
                 MetadataMap::get_all(self, key)
                     .iter()

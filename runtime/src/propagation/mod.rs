@@ -28,7 +28,7 @@ pub(crate) use baggage::{least_header_bytes as least_baggage_bytes, least_member
 pub use carrier::ReceivedOverTls;
 pub use carrier::{
     AsExtractor, AsInjector, Extract, FromExtractor, FromInjector, Inject, NOT_UTF8, PeerAddress,
-    RequestTarget, ResendCount,
+    RequestTarget, ResendCount, header_texts,
 };
 #[cfg(feature = "http")]
 pub(crate) use carrier::{LayerMeasured, ServedUnder, protocol_version};
