@@ -22,8 +22,25 @@ fn another_script(#[attr] 数量: u32) {}
 #[traced]
 extern "C" fn on_event(userData: *mut u8, onDone: &extern "C" fn(u32), eventId: u32) {}
 
-// Nor is a generic's or an `impl Trait`'s value (`eventCount` is).
+// Nor is a generic's or an `impl Trait`'s value (`eventCount` is), unless an
+// `AsAttribute` bounds it, nor is a value of a type of the crate's own, which
+// may implement it.
 #[traced]
 fn send<T: std::fmt::Display>(reqBody: T, cfgValue: impl std::fmt::Display, eventCount: u32) {}
+
+struct OrderId(u64);
+
+impl otel_traced::AsAttribute for OrderId {
+    fn as_attribute(&self) -> otel_traced::opentelemetry::Value {
+        (self.0 as i64).into()
+    }
+}
+
+#[traced]
+fn bounded<T: otel_traced::AsAttribute, U>(itemId: T, lineId: &impl otel_traced::AsAttribute, orderId: OrderId, nextId: U)
+where
+    U: otel_traced::AsAttribute,
+{
+}
 
 fn main() {}

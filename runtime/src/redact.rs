@@ -99,15 +99,20 @@ fn is_secret_query_key(key: &str) -> bool {
     })
 }
 
-/// The words of a name: split at `_`, `-` and `.`, and where a capital follows a
-/// lowercase letter or a digit (`accessToken`, `X-Amz-Security-Token`).
+/// The words of a name: split at `_`, `-` and `.`, where a capital follows a
+/// lowercase letter or a digit (`accessToken`, `X-Amz-Security-Token`), and
+/// before the last capital of several followed by a lowercase letter
+/// (`APIToken`, `userJWTToken`).
 fn words(name: &str) -> impl Iterator<Item = &str> {
     name.split(['_', '-', '.']).flat_map(|part| {
         let bytes = part.as_bytes();
         // Only ASCII bytes are looked at: each cut is at a character's boundary.
         let starts = (1..bytes.len()).filter(move |&at| {
+            let before = bytes[at - 1];
+            let after_an_acronym = before.is_ascii_uppercase()
+                && bytes.get(at + 1).is_some_and(u8::is_ascii_lowercase);
             bytes[at].is_ascii_uppercase()
-                && (bytes[at - 1].is_ascii_lowercase() || bytes[at - 1].is_ascii_digit())
+                && (before.is_ascii_lowercase() || before.is_ascii_digit() || after_an_acronym)
         });
         let mut from = 0;
         starts.chain([part.len()]).map(move |end| {
@@ -414,6 +419,9 @@ mod tests {
             "sessionId",
             "client.secret",
             "oauth2Token",
+            "APIToken",
+            "userJWTToken",
+            "SASToken",
             "authorization",
             "Ü_token_ß",
         ] {
@@ -428,6 +436,8 @@ mod tests {
             "keyword",
             "sort_key",
             "country_code",
+            "APIVersion",
+            "URLs",
             "id",
             "",
             "_",

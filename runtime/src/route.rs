@@ -41,9 +41,10 @@ static GENERATION: AtomicU64 = AtomicU64::new(0);
 /// The generation of the process's first installation ([`install`]).
 const FIRST_INSTALLATION: u64 = 1;
 
-/// The last generation a call site built its tracer under: written where a call
-/// site's first span under an installation opens (a cold path), read when it is
-/// uninstalled, for whether any span opened under it.
+/// The last generation a call site built its tracer under, or a capture's span
+/// opened under: written where a call site's first span under an installation
+/// opens (a cold path) and where a capture's span opens, read when it is
+/// uninstalled, for whether any span opened while it lived.
 static OPENED_UNDER: AtomicU64 = AtomicU64::new(0);
 
 /// Where spans not routed to a capture go, tagged with the generation it was
@@ -232,6 +233,8 @@ impl TracerCache {
         let Some(route) = CaptureRoute::for_parent(parent) else {
             return self.build(scope, proposal, parent);
         };
+        // A span while something is installed, if anything is: its guard was used.
+        OPENED_UNDER.store(GENERATION.load(Ordering::Relaxed), Ordering::Relaxed);
         let tracer = route.sink.provider.tracer_with_scope(scope());
         let span = early::open(&tracer, &route.sink.sampler, proposal, parent);
         if let Some(span) = &span
@@ -337,9 +340,10 @@ fn tell_of_a_span_after_an_unused_guard() {
         && ENABLED.fetch_and(!DROPPED_UNUSED_BIT, Ordering::Relaxed) & DROPPED_UNUSED_BIT != 0
     {
         crate::tell(format_args!(
-            "a span began after otel-traced's guard was dropped, and none before it: \
-             nothing is recorded. Keep the guard in a named binding while the program \
-             runs (`let _guard = otel_traced::init()?;`): `let _ = ...` drops it at once"
+            "a span began after otel-traced's guard was dropped, none having begun \
+             while it lived: nothing is recorded. A guard bound to `_` \
+             (`let _ = otel_traced::init()?;`) is dropped at once: bind it to a name \
+             that lives while the program runs (`let _guard = ...`)"
         ));
     }
 }

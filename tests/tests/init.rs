@@ -1500,8 +1500,8 @@ fn otel_propagators_b3_continues_a_zipkin_callers_trace_and_carries_it_on() {
 
 /// `let _ = init()?;` drops the guard at the end of its statement, and every span
 /// after it goes nowhere: the first such span says so on stderr, once. A guard
-/// dropped after spans opened under it (a program's end, with threads still
-/// running) or shut down by a call says nothing.
+/// dropped after spans opened while it lived (a program's end, with threads
+/// still running; a test's capture) or shut down by a call says nothing.
 #[test]
 fn a_guard_dropped_before_any_span_is_said_by_the_first_span_after_it() {
     use std::io::Write as _;
@@ -1522,6 +1522,11 @@ fn a_guard_dropped_before_any_span_is_said_by_the_first_span_after_it() {
         phase("shut down unused");
         installed().shutdown().expect("a clean shutdown");
         assert!(!has_span());
+        phase("used by a capture, then dropped");
+        let guard = installed();
+        otel_traced::testing::capture(|| assert!(has_span()));
+        drop(guard);
+        assert!(!has_span());
         phase("dropped unused, reinstalled");
         drop(installed());
         let guard = installed();
@@ -1536,8 +1541,8 @@ fn a_guard_dropped_before_any_span_is_said_by_the_first_span_after_it() {
     }
     let output = otel_traced_tests::passes_in_a_child_process(NAME, &[]);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let said =
-        "otel-traced: a span began after otel-traced's guard was dropped, and none before it";
+    let said = "otel-traced: a span began after otel-traced's guard was dropped, none having \
+                begun while it lived";
     let (before, last_phase) = stderr
         .rsplit_once("phase: dropped unused\n")
         .expect("the child's last phase");

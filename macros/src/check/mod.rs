@@ -151,8 +151,9 @@ pub(crate) enum Kind {
     },
     /// Known only at run time.
     Unknown,
-    /// Not recorded: a parameter recorded by default whose type cannot be a
-    /// scalar there (a generic parameter, `impl Trait`).
+    /// Left out of the catalog: a parameter recorded by default whose type the
+    /// catalog cannot name (a generic parameter, `impl Trait`, a type of the
+    /// crate's own imported by its name), recorded or not as its type says.
     NotRecorded,
 }
 
@@ -611,6 +612,49 @@ fn never_a_value(ty: &syn::Type) -> bool {
     }
 }
 
+/// Whether a parameter of type `ty` is never recorded by default: `impl Trait`
+/// or a type parameter of the function (behind references), bounded by no
+/// `AsAttribute`, whose values the probe cannot read (a generic is no scalar).
+fn an_unbounded_generic(ty: &syn::Type, signature: &syn::Signature) -> bool {
+    fn names_as_attribute<'a>(mut bounds: impl Iterator<Item = &'a syn::TypeParamBound>) -> bool {
+        bounds.any(|bound| match bound {
+            syn::TypeParamBound::Trait(bound) => {
+                (bound.path.segments.last()).is_some_and(|segment| segment.ident == "AsAttribute")
+            }
+            _ => false,
+        })
+    }
+    match crate::parse::peeled(ty) {
+        syn::Type::Reference(reference) => an_unbounded_generic(&reference.elem, signature),
+        syn::Type::Paren(inner) => an_unbounded_generic(&inner.elem, signature),
+        syn::Type::ImplTrait(bounds) => !names_as_attribute(bounds.bounds.iter()),
+        syn::Type::Path(path) if path.qself.is_none() => {
+            let Some(ident) = path.path.get_ident() else {
+                return false;
+            };
+            let Some(param) = signature
+                .generics
+                .type_params()
+                .find(|param| param.ident == *ident)
+            else {
+                return false;
+            };
+            let bounded_where = (signature.generics.where_clause.iter())
+                .flat_map(|clause| &clause.predicates)
+                .filter_map(|predicate| match predicate {
+                    syn::WherePredicate::Type(predicate) => Some(predicate),
+                    _ => None,
+                })
+                .filter(|predicate| {
+                    matches!(&predicate.bounded_ty, syn::Type::Path(bounded) if bounded.path.is_ident(ident))
+                })
+                .flat_map(|predicate| &predicate.bounds);
+            !names_as_attribute(param.bounds.iter().chain(bounded_where))
+        }
+        _ => false,
+    }
+}
+
 /// The options whose values are evaluated lazily ([`lazy::check_lazy_value`]):
 /// `parent` and `server` only where the boundary takes them (where it does not,
 /// that is said already, and once).
@@ -733,16 +777,21 @@ fn plan_recording(
                 {
                     continue;
                 }
-                let recorded = Recorded::parameter(name, Probe::Default, param, ident, traced);
-                // A name is a key only where a value is recorded under it: not a
-                // pointer's, nor a generic's or an `impl Trait`'s.
-                if !never_a_value(&param.ty) && !matches!(recorded.kind, Kind::NotRecorded) {
-                    naming::check_parameter_key(
-                        &Key::new(recorded.key.clone(), param.span),
-                        findings,
-                    );
+                // A name is a key only where a value may be recorded under it:
+                // not a pointer's, nor a generic's or an `impl Trait`'s that no
+                // `AsAttribute` bounds.
+                if !never_a_value(&param.ty)
+                    && !an_unbounded_generic(&param.ty, &traced.function.sig)
+                {
+                    naming::check_parameter_key(&Key::new(name.clone(), param.span), findings);
                 }
-                defaults.push(recorded);
+                defaults.push(Recorded::parameter(
+                    name,
+                    Probe::Default,
+                    param,
+                    ident,
+                    traced,
+                ));
             }
         }
     }
