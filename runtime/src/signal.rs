@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::Notify;
 
 /// Resolves when the process is asked to stop: SIGTERM (what Kubernetes,
-/// systemd and Docker send, on Unix) or Ctrl-C (SIGINT). Their default actions
+/// systemd and Docker send, on Unix) or Ctrl-C (SIGINT); on Windows, Ctrl-C,
+/// Ctrl-Break, the console window closed, logging off or the system shutting
+/// down (a Windows service's stop comes from its service manager, not here). Their default actions
 /// end the process where it is, without running the end of `main`, so without
 /// the guard's flush: the spans still queued, and the last metrics, are lost
 /// (a container's entrypoint that is PID 1 has none: there a signal not caught
@@ -135,11 +137,22 @@ struct Handled {
     #[cfg(unix)]
     signals: [(i32, Option<tokio::signal::unix::Signal>); 2],
     #[cfg(windows)]
+    events: ConsoleEvents,
+}
+
+/// The console's events that end a process on Windows: Ctrl-C, Ctrl-Break, its
+/// window closed, the user logging off (a service's), the system shutting down.
+#[cfg(windows)]
+struct ConsoleEvents {
     ctrl_c: Option<tokio::signal::windows::CtrlC>,
+    ctrl_break: Option<tokio::signal::windows::CtrlBreak>,
+    ctrl_close: Option<tokio::signal::windows::CtrlClose>,
+    ctrl_logoff: Option<tokio::signal::windows::CtrlLogoff>,
+    ctrl_shutdown: Option<tokio::signal::windows::CtrlShutdown>,
 }
 
 impl Handled {
-    /// Sets up the handlers of SIGTERM and Ctrl-C (SIGINT): from now on they no
+    /// Sets up the handlers of SIGTERM and Ctrl-C (SIGINT), on Windows of the console's events: from now on they no
     /// longer end the process. One whose handler cannot be set up keeps its
     /// default action.
     fn set_up() -> Self {
@@ -153,8 +166,15 @@ impl Handled {
         }
         #[cfg(windows)]
         {
+            use tokio::signal::windows;
             Handled {
-                ctrl_c: tokio::signal::windows::ctrl_c().ok(),
+                events: ConsoleEvents {
+                    ctrl_c: windows::ctrl_c().ok(),
+                    ctrl_break: windows::ctrl_break().ok(),
+                    ctrl_close: windows::ctrl_close().ok(),
+                    ctrl_logoff: windows::ctrl_logoff().ok(),
+                    ctrl_shutdown: windows::ctrl_shutdown().ok(),
+                },
             }
         }
         #[cfg(not(any(unix, windows)))]
@@ -163,8 +183,9 @@ impl Handled {
         }
     }
 
-    /// The next signal's number (Ctrl-C's 2 where there are no numbers);
-    /// never, where no handler could be set up.
+    /// The next signal's number (on Windows, the C runtime's: Ctrl-C's 2,
+    /// Ctrl-Break's 21, SIGTERM's 15 for the others); never, where no handler
+    /// could be set up.
     async fn next(&mut self) -> i32 {
         std::future::poll_fn(|cx| {
             #[cfg(unix)]
@@ -176,10 +197,22 @@ impl Handled {
                 }
             }
             #[cfg(windows)]
-            if let Some(ctrl_c) = &mut self.ctrl_c
-                && let std::task::Poll::Ready(Some(())) = ctrl_c.poll_recv(cx)
             {
-                return std::task::Poll::Ready(2);
+                let events = &mut self.events;
+                macro_rules! heard {
+                    ($event:ident, $number:expr) => {
+                        if let Some(event) = &mut events.$event
+                            && let std::task::Poll::Ready(Some(())) = event.poll_recv(cx)
+                        {
+                            return std::task::Poll::Ready($number);
+                        }
+                    };
+                }
+                heard!(ctrl_c, 2);
+                heard!(ctrl_break, 21);
+                heard!(ctrl_close, 15);
+                heard!(ctrl_logoff, 15);
+                heard!(ctrl_shutdown, 15);
             }
             let _ = cx;
             std::task::Poll::Pending
