@@ -815,11 +815,26 @@ fn span_count(traces: &[Vec<SpanData>]) -> usize {
 }
 
 /// Colour only on a terminal that shows it (`TERM=dumb` does not: an editor's
-/// shell, some CI logs) unless `CLICOLOR=0`, or wherever `CLICOLOR_FORCE` asks for
-/// it (a CI log that renders colour), and never when `NO_COLOR` is set to anything
-/// but the empty string (<https://no-color.org>, <https://bixense.com/clicolors>);
-/// `var` reads the environment.
+/// shell, some CI logs; nor does Windows' console host, below) unless
+/// `CLICOLOR=0`, or wherever `CLICOLOR_FORCE` asks for it (a CI log that renders
+/// colour), and never when `NO_COLOR` is set to anything but the empty string
+/// (<https://no-color.org>, <https://bixense.com/clicolors>); `var` reads the
+/// environment.
 pub(crate) fn wants_colour(
+    is_terminal: bool,
+    var: impl Fn(&str) -> Option<std::ffi::OsString>,
+) -> bool {
+    colour_on(cfg!(windows), is_terminal, var)
+}
+
+/// [`wants_colour`], on Windows or not. There the console host (`conhost`, what
+/// `cmd` and PowerShell open in outside Windows Terminal) shows escape codes as
+/// text until a program turns its VT mode on, which we do not (the mode is the
+/// console's, shared with the rest of the program's output): colour only where a
+/// terminal that shows them says it runs (Windows Terminal, VS Code's, ConEmu,
+/// ANSICON, or one that sets `TERM`: mintty, MSYS2's, Git Bash's).
+fn colour_on(
+    on_windows: bool,
     is_terminal: bool,
     var: impl Fn(&str) -> Option<std::ffi::OsString>,
 ) -> bool {
@@ -830,7 +845,13 @@ pub(crate) fn wants_colour(
     if set("CLICOLOR_FORCE").is_some_and(|value| value != "0") {
         return true;
     }
+    let shows_escapes = !on_windows
+        || ["WT_SESSION", "TERM_PROGRAM", "ANSICON", "TERM"]
+            .iter()
+            .any(|name| set(name).is_some())
+        || set("ConEmuANSI").is_some_and(|value| value == "ON");
     is_terminal
+        && shows_escapes
         && var("TERM").is_none_or(|term| term != "dumb")
         && set("CLICOLOR").is_none_or(|value| value != "0")
 }
@@ -889,7 +910,7 @@ impl SpanExporter for ConsoleExporter {
 mod tests {
     use super::{
         ConsoleExporter, LATE_WAIT, MAX_PENDING_SPANS, MAX_SPLIT_SPANS, MAX_WAIT, NOTING,
-        PendingTraces, lock, note_sent, note_unexported_parent, wants_colour, was_sent_here,
+        PendingTraces, colour_on, lock, note_sent, note_unexported_parent, was_sent_here,
     };
     use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
     use opentelemetry_sdk::trace::SpanData;
@@ -1399,25 +1420,36 @@ mod tests {
                     .map(|(_, value)| (*value).into())
             }
         };
-        assert!(wants_colour(true, vars(&[])));
-        assert!(wants_colour(
+        assert!(colour_on(false, true, vars(&[])));
+        assert!(colour_on(
+            false,
             true,
             vars(&[("NO_COLOR", ""), ("TERM", "xterm")])
         ));
-        assert!(!wants_colour(true, vars(&[("NO_COLOR", "1")])));
-        assert!(!wants_colour(true, vars(&[("TERM", "dumb")])));
-        assert!(!wants_colour(false, vars(&[])));
-        assert!(!wants_colour(true, vars(&[("CLICOLOR", "0")])));
-        assert!(wants_colour(true, vars(&[("CLICOLOR", "1")])));
-        assert!(wants_colour(false, vars(&[("CLICOLOR_FORCE", "1")])));
-        assert!(wants_colour(
+        assert!(!colour_on(false, true, vars(&[("NO_COLOR", "1")])));
+        assert!(!colour_on(false, true, vars(&[("TERM", "dumb")])));
+        assert!(!colour_on(false, false, vars(&[])));
+        assert!(!colour_on(false, true, vars(&[("CLICOLOR", "0")])));
+        assert!(colour_on(false, true, vars(&[("CLICOLOR", "1")])));
+        assert!(colour_on(false, false, vars(&[("CLICOLOR_FORCE", "1")])));
+        assert!(colour_on(
+            false,
             true,
             vars(&[("CLICOLOR_FORCE", "1"), ("TERM", "dumb"), ("CLICOLOR", "0")])
         ));
-        assert!(!wants_colour(false, vars(&[("CLICOLOR_FORCE", "0")])));
-        assert!(!wants_colour(
+        assert!(!colour_on(false, false, vars(&[("CLICOLOR_FORCE", "0")])));
+        assert!(!colour_on(
+            false,
             true,
             vars(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")])
         ));
+        // Windows: the console host shows escape codes as text.
+        assert!(!colour_on(true, true, vars(&[])));
+        assert!(colour_on(true, true, vars(&[("WT_SESSION", "6f1c")])));
+        assert!(colour_on(true, true, vars(&[("TERM", "xterm-256color")])));
+        assert!(colour_on(true, true, vars(&[("ConEmuANSI", "ON")])));
+        assert!(!colour_on(true, true, vars(&[("ConEmuANSI", "OFF")])));
+        assert!(!colour_on(true, false, vars(&[("WT_SESSION", "6f1c")])));
+        assert!(colour_on(true, false, vars(&[("CLICOLOR_FORCE", "1")])));
     }
 }
