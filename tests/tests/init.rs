@@ -10,6 +10,21 @@ fn has_span() -> bool {
     Context::current().has_active_span()
 }
 
+/// `text` followed by what is no UTF-8 (a byte, on Windows an unpaired surrogate).
+fn not_utf8(text: &str) -> std::ffi::OsString {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStringExt as _;
+        std::ffi::OsString::from_vec([text.as_bytes(), b"\xff"].concat())
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::ffi::OsStringExt as _;
+        let units: Vec<u16> = text.encode_utf16().chain([0xD800]).collect();
+        std::ffi::OsString::from_wide(&units)
+    }
+}
+
 fn set_disabled(value: Option<&str>) {
     // SAFETY: the tests of this binary take `installing_turn()`, and only they read the
     // environment, so none reads it while it changes.
@@ -91,13 +106,7 @@ fn init_installs_once_per_guard_and_honours_sdk_disabled() {
     unsafe { std::env::remove_var("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT") };
 
     // SAFETY: as for `set_disabled`.
-    unsafe {
-        use std::os::unix::ffi::OsStringExt as _;
-        std::env::set_var(
-            "OTEL_SERVICE_NAME",
-            std::ffi::OsString::from_vec(b"checkout-\xff".to_vec()),
-        );
-    }
+    unsafe { std::env::set_var("OTEL_SERVICE_NAME", not_utf8("checkout-")) };
     let error = otel_traced::init().expect_err("a value that is not UTF-8");
     assert_eq!(
         error,
@@ -113,13 +122,7 @@ fn init_installs_once_per_guard_and_honours_sdk_disabled() {
     unsafe { std::env::remove_var("OTEL_SERVICE_NAME") };
     // The kill switch too: that error, not its lossy value's.
     // SAFETY: as for `set_disabled`.
-    unsafe {
-        use std::os::unix::ffi::OsStringExt as _;
-        std::env::set_var(
-            "OTEL_SDK_DISABLED",
-            std::ffi::OsString::from_vec(b"tru\xff".to_vec()),
-        );
-    }
+    unsafe { std::env::set_var("OTEL_SDK_DISABLED", not_utf8("tru")) };
     assert_eq!(
         otel_traced::init().err(),
         Some(InitError::NotUnicode {
@@ -130,13 +133,7 @@ fn init_installs_once_per_guard_and_honours_sdk_disabled() {
 
     // Another SDK's variable that is not UTF-8 is none of ours.
     // SAFETY: as for `set_disabled`.
-    unsafe {
-        use std::os::unix::ffi::OsStringExt as _;
-        std::env::set_var(
-            "OTEL_PYTHON_LOG_LEVEL",
-            std::ffi::OsString::from_vec(b"\xff".to_vec()),
-        );
-    }
+    unsafe { std::env::set_var("OTEL_PYTHON_LOG_LEVEL", not_utf8("")) };
     let guard = otel_traced::init().expect("a variable not read is no error");
     guard.shutdown().expect("a clean shutdown");
     // SAFETY: as for `set_disabled`.
@@ -989,6 +986,8 @@ fn a_flush_returns_within_its_deadline_while_the_consoles_output_blocks() {
         flushes.iter().all(Result::is_err),
         "each flush says it did not finish"
     );
+    // Linux lists a process's threads by name.
+    #[cfg(target_os = "linux")]
     assert_eq!(
         console_flush_threads(),
         2,
@@ -1028,6 +1027,7 @@ fn spans_the_console_held_past_a_shutdown_whose_output_blocked_are_counted_lost(
 
 /// The threads of this process printing held spans for a flush (named
 /// `otel-traced-late-spans`, which Linux cuts to 15 bytes).
+#[cfg(target_os = "linux")]
 fn console_flush_threads() -> usize {
     let tasks = std::fs::read_dir("/proc/self/task").expect("Linux lists the threads");
     tasks

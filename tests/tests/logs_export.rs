@@ -885,7 +885,7 @@ fn a_log_record_says_where_it_was_logged() {
         .expect("exported");
     assert_eq!(
         string_attribute(&located.attributes, "code.file.path"),
-        Some("tests/tests/logs_export.rs")
+        Some(file!())
     );
     assert_eq!(
         value(&located.attributes, "code.line.number"),

@@ -12,10 +12,12 @@ fn run(program: &str, vars: &[(&str, &str)]) -> Output {
     exited(started(program, vars), program)
 }
 
-/// `program` started with `vars` only, its output piped.
+/// `program` started with `vars` only (on Windows, with `SystemRoot` too, without
+/// which its sockets cannot be opened), its output piped.
 fn started(program: &str, vars: &[(&str, &str)]) -> Child {
     Command::new(program)
         .env_clear()
+        .envs(std::env::var_os("SystemRoot").map(|root| ("SystemRoot", root)))
         .envs(vars.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -82,7 +84,10 @@ fn every_placement_exports_and_exits_over_both_protocols() {
                 .iter()
                 .find(|attribute| attribute.key == "code.function.name")
                 .and_then(|attribute| attribute.value.as_ref());
-            let program_name = program.rsplit('/').next().unwrap();
+            let program_name = std::path::Path::new(program)
+                .file_stem()
+                .and_then(std::ffi::OsStr::to_str)
+                .unwrap();
             assert_eq!(
                 function.and_then(|value| value.value.as_ref()),
                 Some(&StringValue(format!("{program_name}::main"))),

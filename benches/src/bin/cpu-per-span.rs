@@ -5,7 +5,7 @@
 //!
 //! `cargo run --release -p otel-traced-benches --bin cpu-per-span [CALLS [PEER...]]`
 
-use otel_traced_benches::cpu::cpu_time;
+use otel_traced_benches::cpu::process_cpu_time;
 use otel_traced_benches::{Case, Installed, Peer, State, Workload};
 
 const DEFAULT_CALLS: u64 = 200_000;
@@ -44,16 +44,14 @@ fn main() {
     let mut rounds = vec![Vec::with_capacity(ROUNDS); cases.len()];
     for _ in 0..ROUNDS {
         for (case, rounds) in cases.iter().zip(&mut rounds) {
-            let start = cpu_time(libc::CLOCK_PROCESS_CPUTIME_ID);
+            let start = process_cpu_time();
             // Flushed every few thousand calls, within the count: no queue
             // overflows, and every span's export is counted.
             for chunk in Installed::flush_chunks(calls) {
                 case.run(&installed, chunk);
                 installed.flush();
             }
-            rounds.push(
-                (cpu_time(libc::CLOCK_PROCESS_CPUTIME_ID) - start).as_nanos() as f64 / calls as f64,
-            );
+            rounds.push((process_cpu_time() - start).as_nanos() as f64 / calls as f64);
         }
     }
     println!("peer\tcpu_ns_per_span");

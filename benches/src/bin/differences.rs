@@ -21,7 +21,7 @@
 
 use opentelemetry_sdk::trace::Sampler;
 use otel_traced::AdaptiveSampler;
-use otel_traced_benches::cpu::cpu_time;
+use otel_traced_benches::cpu::thread_cpu_time;
 use otel_traced_benches::functions::traced::{work, work_metrics};
 use otel_traced_benches::state::{flush_traced, install_traced};
 use std::hint::black_box;
@@ -36,11 +36,11 @@ const CALLS_PER_BATCH: u32 = 100_000;
 /// the export worker sharing the two cores (busy with a recording pair's spans)
 /// does not count when it takes the core from the calls.
 fn batch(call: fn(u64, &str) -> u64) -> f64 {
-    let start = cpu_time(libc::CLOCK_THREAD_CPUTIME_ID);
+    let start = thread_cpu_time();
     for _ in 0..CALLS_PER_BATCH {
         black_box(call(black_box(7), black_box("ada")));
     }
-    let spent = cpu_time(libc::CLOCK_THREAD_CPUTIME_ID) - start;
+    let spent = thread_cpu_time() - start;
     spent.as_secs_f64() * 1e9 / f64::from(CALLS_PER_BATCH)
 }
 
@@ -91,12 +91,14 @@ fn batch_in_a_process(program: &Path, counted: bool) -> f64 {
         .stderr(Stdio::piped())
         .spawn()
         .expect("a batch in a process of its own");
+    #[cfg(unix)]
     let pid = child.id();
     // Its output read as it comes (a full pipe would stop it), on a thread of
     // its own, so that a hung child can be given up on.
     let (done, finished) = std::sync::mpsc::channel();
     std::thread::spawn(move || done.send(child.wait_with_output()));
     let Ok(output) = finished.recv_timeout(BATCH_DEADLINE) else {
+        #[cfg(unix)]
         if let Ok(pid) = libc::pid_t::try_from(pid) {
             // SAFETY: `kill` with a pid and a signal touches no memory of ours;
             // the child, not yet waited for, still holds its pid.
