@@ -1,6 +1,6 @@
 //! Producers write the creation context into the message's headers and `process`
 //! reads it: they name their carrier, a producer's not shared; `process` takes
-//! neither `parent` nor `root`.
+//! no `parent`.
 #![allow(unused_variables)]
 
 use otel_traced::opentelemetry::Context;
@@ -20,9 +20,6 @@ fn create(headers: &Headers) {}
 
 #[traced_rpc(messaging, process, system = "kafka", destination = "orders", carrier = headers, parent = context)]
 fn reparented(headers: &Headers, context: &Context) {}
-
-#[traced_rpc(messaging, process, system = "kafka", destination = "orders", carrier = headers, root)]
-fn rooted(headers: &Headers) {}
 
 #[traced_rpc(messaging, send, system = "kafka", destination = "orders", carrier = headers)]
 fn not_headers(headers: &mut u32) {}

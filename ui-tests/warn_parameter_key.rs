@@ -28,6 +28,9 @@ extern "C" fn on_event(userData: *mut u8, onDone: &extern "C" fn(u32), eventId: 
 #[traced]
 fn send<T: std::fmt::Display>(reqBody: T, cfgValue: impl std::fmt::Display, eventCount: u32) {}
 
+#[traced]
+fn held<T: std::fmt::Display>(maybeBody: Option<T>, allBodies: &[T], someValues: Vec<impl std::fmt::Display>) {}
+
 struct OrderId(u64);
 
 impl otel_traced::AsAttribute for OrderId {

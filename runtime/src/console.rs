@@ -654,8 +654,10 @@ impl ConsoleOutput {
 
 impl ConsoleExporter {
     /// A console exporter writing to standard output, in colour when that is a
-    /// terminal (not `TERM=dumb`, no `CLICOLOR=0`) or `CLICOLOR_FORCE` is set (not
-    /// empty nor `0`), and `NO_COLOR` is not (or is empty).
+    /// terminal (not `TERM=dumb`, no `CLICOLOR=0`; on Windows, one that shows
+    /// escape codes: Windows Terminal's, not the console host's) or
+    /// `CLICOLOR_FORCE` is set (not empty nor `0`), and `NO_COLOR` is not (or is
+    /// empty).
     pub fn new() -> Self {
         ConsoleExporter::on(ConsoleOutput::Stdout)
     }

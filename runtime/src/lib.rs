@@ -192,7 +192,7 @@ pub mod __private {
         BATCH_MESSAGE_COUNT, Operation, Protocol, ReceivedMessage, ReceivedMessages, ReplyProbe,
         RpcMeta, Side, StreamingProbe, ViaMessages, ViaMessagesResult, ViaNoReply, ViaReply,
         ViaStreaming, ViaWhole, batch_creation, batch_len, batch_links, creation_link,
-        message_count, pass_message,
+        message_count,
     };
     pub use crate::sampling::SampleHint;
     pub use crate::span::{ActiveSpan, Attributes, LentSpan, SpanHandle, called_once};

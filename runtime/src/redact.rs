@@ -101,8 +101,8 @@ fn is_secret_query_key(key: &str) -> bool {
 
 /// The words of a name: split at `_`, `-` and `.`, where a capital follows a
 /// lowercase letter or a digit (`accessToken`, `X-Amz-Security-Token`), and
-/// before the last capital of several followed by a lowercase letter
-/// (`APIToken`, `userJWTToken`).
+/// before the last capital of an acronym of two or more followed by a lowercase
+/// letter (`APIToken`, `userJWTToken`; `OAuth` is one word).
 fn words(name: &str) -> impl Iterator<Item = &str> {
     name.split(['_', '-', '.']).flat_map(|part| {
         let bytes = part.as_bytes();
@@ -110,6 +110,8 @@ fn words(name: &str) -> impl Iterator<Item = &str> {
         let starts = (1..bytes.len()).filter(move |&at| {
             let before = bytes[at - 1];
             let after_an_acronym = before.is_ascii_uppercase()
+                && at >= 2
+                && bytes[at - 2].is_ascii_uppercase()
                 && bytes.get(at + 1).is_some_and(u8::is_ascii_lowercase);
             bytes[at].is_ascii_uppercase()
                 && (before.is_ascii_lowercase() || before.is_ascii_digit() || after_an_acronym)
@@ -433,6 +435,8 @@ mod tests {
             "max_tokens",
             "author",
             "oauth_callback",
+            "OAuthCallback",
+            "OAuth",
             "keyword",
             "sort_key",
             "country_code",

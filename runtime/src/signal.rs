@@ -8,8 +8,8 @@ use tokio::sync::Notify;
 
 /// Resolves when the process is asked to stop: SIGTERM (what Kubernetes,
 /// systemd and Docker send, on Unix) or Ctrl-C (SIGINT); on Windows, Ctrl-C,
-/// Ctrl-Break, the console window closed, logging off or the system shutting
-/// down (a Windows service's stop comes from its service manager, not here). Their default actions
+/// Ctrl-Break, the console window closed or the system shutting down (a Windows
+/// service's stop comes from its service manager, not here). Their default actions
 /// end the process where it is, without running the end of `main`, so without
 /// the guard's flush: the spans still queued, and the last metrics, are lost
 /// (a container's entrypoint that is PID 1 has none: there a signal not caught
@@ -20,7 +20,8 @@ use tokio::sync::Notify;
 /// first awaited the signals are caught for the whole process (set a deadline
 /// of your own on the drain, within the orchestrator's grace period; a second
 /// signal, a second or more after the first, ends the process at once with the
-/// status a shell gives a process the signal ended (128 + its number), the
+/// status a shell gives a process the signal ended (128 + its number; on
+/// Windows, of the C runtime's numbers: 130 for Ctrl-C), the
 /// flush lost: a second Ctrl-C cuts a stuck drain short), and kept: one that comes while no
 /// `shutdown_signal()` waits (a loop selecting on a new one each time round)
 /// resolves the next at once, as every one after the process was asked to
@@ -141,13 +142,14 @@ struct Handled {
 }
 
 /// The console's events that end a process on Windows: Ctrl-C, Ctrl-Break, its
-/// window closed, the user logging off (a service's), the system shutting down.
+/// window closed, the system shutting down. Not a user logging off, which only a
+/// service hears, for any user's session: a server run as a service would stop
+/// whenever someone logged off.
 #[cfg(windows)]
 struct ConsoleEvents {
     ctrl_c: Option<tokio::signal::windows::CtrlC>,
     ctrl_break: Option<tokio::signal::windows::CtrlBreak>,
     ctrl_close: Option<tokio::signal::windows::CtrlClose>,
-    ctrl_logoff: Option<tokio::signal::windows::CtrlLogoff>,
     ctrl_shutdown: Option<tokio::signal::windows::CtrlShutdown>,
 }
 
@@ -172,7 +174,6 @@ impl Handled {
                     ctrl_c: windows::ctrl_c().ok(),
                     ctrl_break: windows::ctrl_break().ok(),
                     ctrl_close: windows::ctrl_close().ok(),
-                    ctrl_logoff: windows::ctrl_logoff().ok(),
                     ctrl_shutdown: windows::ctrl_shutdown().ok(),
                 },
             }
@@ -211,7 +212,6 @@ impl Handled {
                 heard!(ctrl_c, 2);
                 heard!(ctrl_break, 21);
                 heard!(ctrl_close, 15);
-                heard!(ctrl_logoff, 15);
                 heard!(ctrl_shutdown, 15);
             }
             let _ = cx;

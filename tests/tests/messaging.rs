@@ -466,6 +466,60 @@ fn inside_a_worker_span_process_still_carries_the_messages_baggage() {
     );
 }
 
+/// A consumer of a queue anyone may write to: the producer's context is linked
+/// to, not continued, and its baggage does not reach the handler. (Its broker an
+/// expression, evaluated only when tracing is on.)
+#[traced_rpc(messaging, process, system = "kafka", destination = "orders", carrier = message, root, server = broker, skip(broker))]
+fn process_untrusted(message: &Message, broker: &str) -> (Option<String>, Option<String>) {
+    let _ = message;
+    (
+        otel_traced::baggage::get("tenant"),
+        otel_traced::baggage::get("region"),
+    )
+}
+
+#[test]
+fn a_root_process_starts_a_trace_of_its_own_linked_to_the_message_without_its_baggage() {
+    let queue = Queue::default();
+    let produced = capture(|| {
+        otel_traced::baggage::with([("tenant", "acme")], || place_order(&queue, "a piano"))
+    });
+    let message = queue.lock().unwrap().pop().expect("sent");
+    let created = ids(&find(produced.spans(), "send orders").span_context);
+    for under_a_span in [false, true] {
+        let consumer = capture(|| {
+            otel_traced::baggage::with([("region", "eu")], || {
+                if under_a_span {
+                    otel_traced::in_span("worker", || process_untrusted(&message, "kafka-1:9092"))
+                } else {
+                    process_untrusted(&message, "kafka-1:9092")
+                }
+            })
+        });
+        assert_eq!(
+            consumer.output(),
+            &(None, Some("eu".to_owned())),
+            "the worker's baggage alone"
+        );
+        let process = find(consumer.spans(), "process orders");
+        assert_messaging(process, SpanKind::Consumer, "process");
+        assert_eq!(
+            process.parent_span_id,
+            SpanId::INVALID,
+            "{}",
+            consumer.tree()
+        );
+        assert_ne!(process.span_context.trace_id(), created.0);
+        assert_eq!(linked_to(process), [created]);
+    }
+    // Not traced (nothing installed, no capture): the body runs as without the
+    // annotation, none of the message's baggage in it.
+    let untraced = otel_traced::baggage::with([("region", "eu")], || {
+        process_untrusted(&message, "kafka-1:9092")
+    });
+    assert_eq!(untraced, (None, Some("eu".to_owned())));
+}
+
 #[test]
 fn a_receive_without_headers_is_named_by_its_operation_alone() {
     let queue = Queue::default();

@@ -104,7 +104,7 @@ fn batch_in_a_process(program: &Path, counted: bool) -> f64 {
             // the child, not yet waited for, still holds its pid.
             unsafe { libc::kill(pid, libc::SIGKILL) };
         }
-        panic!("a counters batch ran over {BATCH_DEADLINE:?} and was killed");
+        panic!("a counters batch ran over {BATCH_DEADLINE:?} (killed, on Unix)");
     };
     let output = output.expect("the batch's output");
     let printed = String::from_utf8_lossy(&output.stdout);

@@ -148,12 +148,6 @@ pub(crate) fn check_messaging(
                 "a `process` span's parent is the current span, or else the message's creation context; `parent` is not for `process`",
             ));
         }
-        if let Some(root) = options.root {
-            errors.push(syn::Error::new(
-                root,
-                "a `process` span continues the message's trace; `root` is not for `process`",
-            ));
-        }
     }
     // The span name is checked where it is written (the destination, else the
     // operation's name; the operation alone names no span too long), and only

@@ -612,9 +612,10 @@ fn never_a_value(ty: &syn::Type) -> bool {
     }
 }
 
-/// Whether a parameter of type `ty` is never recorded by default: `impl Trait`
-/// or a type parameter of the function (behind references), bounded by no
-/// `AsAttribute`, whose values the probe cannot read (a generic is no scalar).
+/// Whether a parameter of type `ty` is never recorded by default: its type holds
+/// an `impl Trait` or a type parameter of the function (`T`, `Option<T>`,
+/// `&[impl Display]`) that no `AsAttribute` bounds, whose values the probe cannot
+/// read (a generic is no scalar).
 fn an_unbounded_generic(ty: &syn::Type, signature: &syn::Signature) -> bool {
     fn names_as_attribute<'a>(mut bounds: impl Iterator<Item = &'a syn::TypeParamBound>) -> bool {
         bounds.any(|bound| match bound {
@@ -624,35 +625,48 @@ fn an_unbounded_generic(ty: &syn::Type, signature: &syn::Signature) -> bool {
             _ => false,
         })
     }
-    match crate::parse::peeled(ty) {
-        syn::Type::Reference(reference) => an_unbounded_generic(&reference.elem, signature),
-        syn::Type::Paren(inner) => an_unbounded_generic(&inner.elem, signature),
-        syn::Type::ImplTrait(bounds) => !names_as_attribute(bounds.bounds.iter()),
-        syn::Type::Path(path) if path.qself.is_none() => {
-            let Some(ident) = path.path.get_ident() else {
-                return false;
-            };
-            let Some(param) = signature
-                .generics
-                .type_params()
-                .find(|param| param.ident == *ident)
-            else {
-                return false;
-            };
-            let bounded_where = (signature.generics.where_clause.iter())
-                .flat_map(|clause| &clause.predicates)
-                .filter_map(|predicate| match predicate {
-                    syn::WherePredicate::Type(predicate) => Some(predicate),
-                    _ => None,
-                })
-                .filter(|predicate| {
-                    matches!(&predicate.bounded_ty, syn::Type::Path(bounded) if bounded.path.is_ident(ident))
-                })
-                .flat_map(|predicate| &predicate.bounds);
-            !names_as_attribute(param.bounds.iter().chain(bounded_where))
-        }
-        _ => false,
+    struct Visitor<'a> {
+        generics: &'a syn::Generics,
+        unbounded: bool,
     }
+    impl<'ast> syn::visit::Visit<'ast> for Visitor<'_> {
+        fn visit_type_impl_trait(&mut self, bounds: &'ast syn::TypeImplTrait) {
+            if !names_as_attribute(bounds.bounds.iter()) {
+                self.unbounded = true;
+            }
+            syn::visit::visit_type_impl_trait(self, bounds);
+        }
+        fn visit_type_path(&mut self, path: &'ast syn::TypePath) {
+            if path.qself.is_none()
+                && let Some(ident) = path.path.get_ident()
+                && let Some(param) = self
+                    .generics
+                    .type_params()
+                    .find(|param| param.ident == *ident)
+            {
+                let bounded_where = (self.generics.where_clause.iter())
+                    .flat_map(|clause| &clause.predicates)
+                    .filter_map(|predicate| match predicate {
+                        syn::WherePredicate::Type(predicate) => Some(predicate),
+                        _ => None,
+                    })
+                    .filter(|predicate| {
+                        matches!(&predicate.bounded_ty, syn::Type::Path(bounded) if bounded.path.is_ident(ident))
+                    })
+                    .flat_map(|predicate| &predicate.bounds);
+                if !names_as_attribute(param.bounds.iter().chain(bounded_where)) {
+                    self.unbounded = true;
+                }
+            }
+            syn::visit::visit_type_path(self, path);
+        }
+    }
+    let mut visitor = Visitor {
+        generics: &signature.generics,
+        unbounded: false,
+    };
+    syn::visit::Visit::visit_type(&mut visitor, ty);
+    visitor.unbounded
 }
 
 /// The options whose values are evaluated lazily ([`lazy::check_lazy_value`]):

@@ -143,7 +143,7 @@ pub(super) fn open_boundary(
             // Passed through, not disabled, when tracing is off: an untraced
             // consumer does not break the trace.
             let opening = if gated {
-                quote!((if #private::enabled() { #consumed } else { #private::pass_message(#borrowed) }))
+                quote!((if #private::enabled() { #consumed } else { __OTEL_TRACED_CALLSITE.pass_message(#borrowed) }))
             } else {
                 consumed
             };

@@ -34,7 +34,7 @@ pub(crate) use open::forget_callers_context;
 /// system's name, as the conventions say.
 pub(crate) const UNKNOWN_GRPC_METHOD_NAME: &str = "grpc";
 #[doc(hidden)]
-pub use open::{creation_link, pass_message};
+pub use open::creation_link;
 #[cfg(feature = "http")]
 pub(crate) use reply::GRPC_UNKNOWN;
 #[cfg(feature = "reqwest")]

@@ -223,7 +223,8 @@ impl Callsite {
     /// body sees the message's baggage either way.
     ///
     /// `server` is the broker's `server = ..`, which the expansion evaluates only
-    /// when tracing is on: it calls [`pass_message`] instead when it is off.
+    /// when tracing is on: it calls [`Callsite::pass_message`] instead when it is
+    /// off.
     #[allow(
         clippy::too_many_arguments,
         reason = "the expansion's one call; each argument is one option"
@@ -237,7 +238,16 @@ impl Callsite {
         links: impl FnOnce() -> Vec<Link>,
         record: impl FnOnce(&mut Attributes<'_>),
     ) -> ActiveSpan {
-        let Some((created, parent)) = consumed_contexts(carrier) else {
+        // `root`: a producer not trusted (a public queue's) has its message
+        // linked to, not continued, and its baggage kept from the body, which
+        // starts a new trace under the worker's context.
+        let root = self.is_root();
+        let contexts = if root {
+            crate::thread_exit::current().map(|current| (extract(&current, carrier), current))
+        } else {
+            consumed_contexts(carrier)
+        };
+        let Some((created, parent)) = contexts else {
             return ActiveSpan::disabled();
         };
         if !crate::route::is_enabled() {
@@ -245,14 +255,29 @@ impl Callsite {
         }
         let mut links = links();
         links.extend(link_to(&created));
-        let start = self.boundary_start(
+        let mut start = self.boundary_start(
             rpc,
             &RequestTarget::default(),
             server,
             links,
             Measured::Here,
         );
+        start.root = root;
         self.start_under(start, parent, call, &mut record_once(record))
+    }
+
+    /// What a `process` of the message in `carrier` runs under when tracing is off
+    /// (as [`Callsite::consume`] passes it through): the message's context and
+    /// baggage, so that an untraced consumer does not break the trace; a `root`
+    /// one's body runs as without the annotation.
+    pub fn pass_message<C: Extract + ?Sized>(&'static self, carrier: &C) -> ActiveSpan {
+        if self.is_root() {
+            return ActiveSpan::disabled();
+        }
+        match consumed_contexts(carrier) {
+            Some((_, parent)) => ActiveSpan::passthrough(parent),
+            None => ActiveSpan::disabled(),
+        }
     }
 
     /// Opens the span of a messaging operation that takes its parent from the
@@ -354,16 +379,6 @@ enum Measured {
     Here,
     /// By the server layer that served the request.
     ByLayer,
-}
-
-/// What a `process` of the message in `carrier` runs under when tracing is off
-/// (as [`Callsite::consume`] passes it through): the message's context and baggage,
-/// so that an untraced consumer does not break the trace.
-pub fn pass_message<C: Extract + ?Sized>(carrier: &C) -> ActiveSpan {
-    match consumed_contexts(carrier) {
-        Some((_, parent)) => ActiveSpan::passthrough(parent),
-        None => ActiveSpan::disabled(),
-    }
 }
 
 /// The creation context the message in `carrier` holds, and the context its
