@@ -162,6 +162,36 @@ pub(crate) struct Settings {
     pub shutdown_timeout: Duration,
 }
 
+impl Settings {
+    /// The OTLP endpoints written `http://` although certificate or client key
+    /// files are set for them (a vendor's endpoint mistyped, an API key in the
+    /// headers sent in clear), each once: the files are read and checked, and go
+    /// unused.
+    fn plaintext_endpoints_given_tls_files(&self) -> Vec<&str> {
+        let traces = match &self.destination {
+            Destination::Otlp(otlp) => Some(otlp),
+            _ => None,
+        };
+        let logs = match &self.logs {
+            LogsDestination::Otlp(otlp) => Some(otlp),
+            _ => None,
+        };
+        let metrics = match &self.metrics.destination {
+            metrics::MetricsDestination::Otlp(otlp) => Some(otlp),
+            _ => None,
+        };
+        let mut endpoints: Vec<&str> = Vec::new();
+        for otlp in [traces, logs, metrics].into_iter().flatten() {
+            let plaintext = otlp.endpoint.starts_with("http://")
+                && (otlp.certificate.is_some() || otlp.client_identity.is_some());
+            if plaintext && !endpoints.contains(&otlp.endpoint.as_str()) {
+                endpoints.push(&otlp.endpoint);
+            }
+        }
+        endpoints
+    }
+}
+
 /// Builds the processor around the exporter given to [`Config::span_exporter`],
 /// counting what it exports (spans held to the limits given), with what a console
 /// exporter holds for a flush.
@@ -539,6 +569,14 @@ impl Config {
             ));
         }
         let settings = settings?;
+        let plaintext = settings.plaintext_endpoints_given_tls_files();
+        if !plaintext.is_empty() {
+            let named: Vec<String> = plaintext.into_iter().map(without_secrets).collect();
+            crate::tell(format_args!(
+                "OTLP over plain http:// ({}): the TLS certificate and key files set are not used, and the headers go in clear; write https:// to use them",
+                named.join(", ")
+            ));
+        }
         #[cfg(feature = "metrics")]
         let custom_metrics = self.custom_metric_exporter.take();
         #[cfg(not(feature = "metrics"))]

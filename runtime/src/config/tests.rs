@@ -24,6 +24,46 @@ fn otlp(vars: &[(&str, &str)]) -> OtlpSettings {
 }
 
 #[test]
+fn plaintext_endpoints_given_tls_files_are_named_once_each() {
+    let plaintext = [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
+        ("OTEL_EXPORTER_OTLP_CERTIFICATE", "Cargo.toml"),
+        ("OTEL_METRICS_EXPORTER", "otlp"),
+    ];
+    assert_eq!(
+        settings(&plaintext).plaintext_endpoints_given_tls_files(),
+        [
+            "http://collector:4318/v1/traces",
+            "http://collector:4318/v1/logs",
+            "http://collector:4318/v1/metrics"
+        ]
+    );
+    let grpc = [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "Cargo.toml"),
+        ("OTEL_EXPORTER_OTLP_CLIENT_KEY", "Cargo.toml"),
+        ("OTEL_METRICS_EXPORTER", "otlp"),
+    ];
+    assert_eq!(
+        settings(&grpc).plaintext_endpoints_given_tls_files(),
+        ["http://collector:4317"]
+    );
+    for fine in [
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4318"),
+            ("OTEL_EXPORTER_OTLP_CERTIFICATE", "Cargo.toml"),
+        ][..],
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318")][..],
+    ] {
+        assert_eq!(
+            settings(fine).plaintext_endpoints_given_tls_files(),
+            [] as [&str; 0]
+        );
+    }
+}
+
+#[test]
 fn defaults_are_the_console_parent_based_always_on_and_w3c_propagators() {
     assert!(
         !Config::from_vars(Vec::<(&str, &str)>::new())
@@ -501,7 +541,20 @@ fn a_client_certificate_and_its_key_are_set_together_each_signals_own_first() {
     assert_eq!(otlp(&base).client_identity, None);
     assert_eq!(
         error(&with(&[("OTEL_EXPORTER_OTLP_CLIENT_KEY", "src/lib.rs")])),
-        "OTEL_EXPORTER_OTLP_CLIENT_KEY=\"src/lib.rs\" is not valid: it accepts the path of the client's PEM private key, set together with OTEL_EXPORTER_OTLP_[SIGNAL_]CLIENT_CERTIFICATE (mutual TLS needs both)"
+        "OTEL_EXPORTER_OTLP_CLIENT_KEY=\"<hidden>\" is not valid: it accepts the path of the client's PEM private key, set together with OTEL_EXPORTER_OTLP_[SIGNAL_]CLIENT_CERTIFICATE (mutual TLS needs both)"
+    );
+    // The key itself where its path belongs (a secret mounted as a variable):
+    // not printed.
+    let pem =
+        "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----";
+    let said = error(&with(&[
+        ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "Cargo.toml"),
+        ("OTEL_EXPORTER_OTLP_CLIENT_KEY", pem),
+    ]));
+    assert!(!said.contains("MIIE"), "{said}");
+    assert!(
+        said.starts_with("OTEL_EXPORTER_OTLP_CLIENT_KEY=\"<hidden>\" is not valid"),
+        "{said}"
     );
     assert_eq!(
         error(&with(&[(
@@ -516,7 +569,7 @@ fn a_client_certificate_and_its_key_are_set_together_each_signals_own_first() {
             ("OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE", "Cargo.toml"),
             ("OTEL_EXPORTER_OTLP_CLIENT_KEY", "/no/such/key.pem"),
         ])),
-        "OTEL_EXPORTER_OTLP_CLIENT_KEY=\"/no/such/key.pem\" is not valid: it accepts the path of a readable PEM private key file"
+        "OTEL_EXPORTER_OTLP_CLIENT_KEY=\"<hidden>\" is not valid: it accepts the path of a readable PEM private key file"
     );
     // Logs and metrics beside the traces show the collector the same identity.
     let all = settings(&[

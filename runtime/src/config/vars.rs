@@ -226,12 +226,18 @@ pub(crate) struct Variable<'a> {
 
 impl Variable<'_> {
     /// The error for this value, saying what is accepted (an endpoint's user
-    /// information and query left out, as they may hold a token).
+    /// information and query left out, as they may hold a token; a header's
+    /// values; the whole value of a variable named for a secret, as a client
+    /// key's, which may hold the key itself where its path belongs).
     pub(crate) fn invalid(&self, accepted: &'static str) -> InitError {
         InitError::InvalidVariable {
             name: self.name,
             value: if self.name.ends_with("_ENDPOINT") {
                 without_secrets(self.value)
+            } else if self.name.ends_with("_HEADERS") {
+                hidden(self.value)
+            } else if names_a_secret(self.name) {
+                "<hidden>".to_owned()
             } else {
                 self.value.to_owned()
             },
