@@ -812,11 +812,13 @@ fn transport_error(error: &dyn Any) -> Option<&(dyn std::error::Error + 'static)
     if let Some(io) = error.downcast_ref::<std::io::Error>() {
         return Some(io);
     }
+    // A hyper client's or a body's read from one ("error reading a body from
+    // connection", its cause beneath).
+    if let Some(hyper) = error.downcast_ref::<hyper::Error>() {
+        return Some(hyper);
+    }
     #[cfg(feature = "tonic")]
     {
-        if let Some(hyper) = error.downcast_ref::<hyper::Error>() {
-            return Some(hyper);
-        }
         if let Some(h2) = error.downcast_ref::<h2::Error>() {
             return Some(h2);
         }
