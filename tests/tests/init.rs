@@ -1071,7 +1071,8 @@ fn an_endpoint_the_exporter_refuses_is_shown_without_its_secrets() {
     for protocol in ["http/protobuf", "grpc"] {
         for endpoint in [
             // Two colons: our check reads a host, the exporter's URI parser none.
-            "https://user:s3cr3t@collector::4318/?api_key=s3cr3t",
+            // (User information is refused before the exporter sees it.)
+            "https://collector::4318/?api_key=s3cr3t",
             "https://collector:4318/?api_key=s3cr3t and more",
         ] {
             for (traces, logs, metrics) in signals {

@@ -188,12 +188,20 @@ pub(crate) fn settings(
     protocol: Protocol,
 ) -> Result<OtlpSettings, InitError> {
     let endpoint = match endpoint {
-        Some(endpoint) => endpoint_url(&endpoint).ok_or_else(|| {
-            InitError::Exporter(format!(
-                "the endpoint {:?} given to the builder is not {ENDPOINT_ACCEPTED}",
-                super::without_secrets(&endpoint)
-            ))
-        })?,
+        Some(endpoint) => {
+            let shown = super::without_secrets(&endpoint);
+            let url = endpoint_url(&endpoint).ok_or_else(|| {
+                InitError::Exporter(format!(
+                    "the endpoint {shown:?} given to the builder is not {ENDPOINT_ACCEPTED}"
+                ))
+            })?;
+            if has_user_information(&url) {
+                return Err(InitError::Exporter(format!(
+                    "the endpoint {shown:?} given to the builder holds credentials, which are not sent as written: {CREDENTIALS_IN_HEADERS}"
+                )));
+            }
+            url
+        }
         None => endpoint_from_vars(vars, signal, protocol)?,
     };
     let headers = match vars.first(&signal.headers) {
@@ -288,7 +296,11 @@ fn endpoint_from_vars(
             Protocol::Grpc => (variable.value.to_owned(), GRPC_ENDPOINT_ACCEPTED),
             Protocol::HttpProtobuf => (variable.value.to_owned(), ENDPOINT_ACCEPTED),
         };
-        endpoint_url(&url).ok_or_else(|| variable.invalid(accepted))
+        let url = endpoint_url(&url).ok_or_else(|| variable.invalid(accepted))?;
+        if has_user_information(&url) {
+            return Err(variable.invalid(WITHOUT_CREDENTIALS));
+        }
+        Ok(url)
     };
     if let Some(variable) = vars.get(signal.endpoint) {
         return valid(variable);
@@ -318,6 +330,29 @@ const CERTIFICATE_FILE: &str = "the path of a readable PEM certificate file";
 
 /// What an endpoint is written as.
 const ENDPOINT_ACCEPTED: &str = "an http:// or https:// URL";
+
+/// Where an endpoint's credentials go: the exporters send none written in it
+/// (over HTTP they are dropped, over gRPC sent as written in the request's
+/// authority, which RFC 9113 forbids).
+macro_rules! credentials_in_headers {
+    () => {
+        "put them in OTEL_EXPORTER_OTLP_HEADERS (authorization=Basic%20..)"
+    };
+}
+const CREDENTIALS_IN_HEADERS: &str = credentials_in_headers!();
+
+/// What an endpoint holding credentials is refused for.
+const WITHOUT_CREDENTIALS: &str = concat!(
+    "a URL without user information (credentials: ",
+    credentials_in_headers!(),
+    ")"
+);
+
+/// Whether the URL `url` (with its scheme) names user information (`user:token@`).
+fn has_user_information(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    (rest.split(['/', '?', '#']).next()).is_some_and(|authority| authority.contains('@'))
+}
 
 /// What a gRPC endpoint is written as.
 const GRPC_ENDPOINT_ACCEPTED: &str =

@@ -906,6 +906,37 @@ fn endpoints_are_urls_naming_a_host_and_their_scheme_is_read_in_any_case() {
             )
         );
     }
+    // Credentials in an endpoint are sent by neither exporter as written: refused,
+    // unshown.
+    assert_eq!(
+        error(&[(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "https://user:s3cr3t@collector:4318"
+        )]),
+        "OTEL_EXPORTER_OTLP_ENDPOINT=\"https://collector:4318\" is not valid: it accepts a URL without user information (credentials: put them in OTEL_EXPORTER_OTLP_HEADERS (authorization=Basic%20..))"
+    );
+    assert_eq!(
+        error(&[
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+            (
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                "user:s3cr3t@collector:4317"
+            )
+        ]),
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=\"collector:4317\" is not valid: it accepts a URL without user information (credentials: put them in OTEL_EXPORTER_OTLP_HEADERS (authorization=Basic%20..))"
+    );
+    let built = Config::from_vars(Vec::<(&str, &str)>::new())
+        .exporter(Exporter::Otlp {
+            endpoint: Some("https://user:s3cr3t@built:4318/v1/traces".to_owned()),
+            protocol: Protocol::HttpProtobuf,
+        })
+        .settings()
+        .expect_err("credentials")
+        .to_string();
+    assert_eq!(
+        built,
+        "the OTLP exporter could not be set up: the endpoint \"https://built:4318/v1/traces\" given to the builder holds credentials, which are not sent as written: put them in OTEL_EXPORTER_OTLP_HEADERS (authorization=Basic%20..)"
+    );
     let config = Config::from_vars([(
         "OTEL_EXPORTER_OTLP_ENDPOINT",
         "https://user:s3cr3t@collector:4318/?key=s3cr3t",
