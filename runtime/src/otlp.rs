@@ -406,9 +406,11 @@ fn grpc<B: WithExportConfig + WithTonicConfig>(
     for (key, value) in &settings.headers {
         let key = tonic::metadata::MetadataKey::from_bytes(key.to_ascii_lowercase().as_bytes())
             .map_err(|_| InitError::Exporter(format!("`{key}` is not a valid gRPC header name")))?;
-        let value = value.parse().map_err(|_| {
+        let mut value: tonic::metadata::MetadataValue<_> = value.parse().map_err(|_| {
             InitError::Exporter(format!("the value of header `{key}` is not valid"))
         })?;
+        // As over HTTP: out of `Debug` and of HTTP/2's compression tables.
+        value.set_sensitive(true);
         metadata.insert(key, value);
     }
     if !metadata.contains_key("user-agent") {
@@ -504,9 +506,12 @@ fn http<B: WithExportConfig + WithHttpConfig>(
     for (key, value) in &settings.headers {
         let name = HeaderName::from_bytes(key.as_bytes())
             .map_err(|_| InitError::Exporter(format!("`{key}` is not a valid HTTP header name")))?;
-        let value = HeaderValue::from_str(value).map_err(|_| {
+        let mut value = HeaderValue::from_str(value).map_err(|_| {
             InitError::Exporter(format!("the value of header `{key}` is not valid"))
         })?;
+        // An API key, most often: kept out of `Debug` and of HTTP/2's header
+        // compression tables.
+        value.set_sensitive(true);
         headers.insert(name, value);
     }
     if !headers.contains_key(reqwest::header::USER_AGENT) {
