@@ -11,8 +11,12 @@ use syn::visit::Visit;
 use syn::{ReturnType, TraitBound, Type, TypeParamBound};
 
 /// The `Fn`, `FnMut` or `FnOnce` bound of a returned `impl Trait` whose types are
-/// all nameable in a local function, if there is one.
-pub(crate) fn returned_closure(output: &ReturnType) -> Option<TraitBound> {
+/// all nameable in a local function (none of the function's own `generics`), if
+/// there is one.
+pub(crate) fn returned_closure(
+    output: &ReturnType,
+    generics: &syn::Generics,
+) -> Option<TraitBound> {
     let ReturnType::Type(_, returned) = output else {
         return None;
     };
@@ -20,7 +24,7 @@ pub(crate) fn returned_closure(output: &ReturnType) -> Option<TraitBound> {
         return None;
     };
     returned.bounds.iter().find_map(|bound| match bound {
-        TypeParamBound::Trait(bound) if is_closure_trait(bound) && nameable(bound) => {
+        TypeParamBound::Trait(bound) if is_closure_trait(bound) && nameable(bound, generics) => {
             Some(bound.clone())
         }
         _ => None,
@@ -53,17 +57,20 @@ fn is_closure_trait(bound: &TraitBound) -> bool {
 }
 
 /// Whether every type in `bound` is built of the standard library's
-/// (`std_types.rs`), by reference, slice or tuple, and every lifetime elided or
-/// `'static`.
-fn nameable(bound: &TraitBound) -> bool {
-    struct Nameable(bool);
-    impl Visit<'_> for Nameable {
+/// (`std_types.rs`), by reference, slice or tuple, none a parameter of
+/// `generics` named as one of them (`fn f<Path>()`), and every lifetime elided
+/// or `'static`.
+fn nameable(bound: &TraitBound, generics: &syn::Generics) -> bool {
+    struct Nameable<'a>(bool, &'a syn::Generics);
+    impl Visit<'_> for Nameable<'_> {
         fn visit_type(&mut self, ty: &Type) {
             match ty {
                 Type::Path(path) if path.qself.is_none() => {
+                    let ident = &path.path.segments[0].ident;
                     let known = path.path.leading_colon.is_none()
                         && path.path.segments.len() == 1
-                        && crate::std_types::is_std_type(&path.path.segments[0].ident);
+                        && crate::std_types::is_std_type(ident)
+                        && !self.1.type_params().any(|param| param.ident == *ident);
                     self.0 &= known;
                 }
                 Type::Reference(_)
@@ -80,7 +87,7 @@ fn nameable(bound: &TraitBound) -> bool {
             self.0 &= lifetime.ident == "static";
         }
     }
-    let mut nameable = Nameable(true);
+    let mut nameable = Nameable(true, generics);
     nameable.visit_trait_bound(bound);
     nameable.0
 }
@@ -92,7 +99,22 @@ mod tests {
 
     fn bound(output: &str) -> Option<String> {
         let output: syn::ReturnType = syn::parse_str(output).expect("a return type");
-        returned_closure(&output).map(|bound| bound.to_token_stream().to_string())
+        returned_closure(&output, &syn::Generics::default())
+            .map(|bound| bound.to_token_stream().to_string())
+    }
+
+    #[test]
+    fn a_signature_naming_a_parameter_of_the_function_is_not_handed_on() {
+        let handed = |signature: &str| {
+            let signature: syn::Signature = syn::parse_str(signature).expect("a signature");
+            returned_closure(&signature.output, &signature.generics).is_some()
+        };
+        assert!(!handed(
+            "fn matcher<Path: AsRef<str>>() -> impl Fn(&Path) -> bool"
+        ));
+        assert!(handed(
+            "fn matcher<P: AsRef<str>>() -> impl Fn(&Path) -> bool"
+        ));
     }
 
     #[test]

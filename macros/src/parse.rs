@@ -233,7 +233,9 @@ pub(crate) fn parse(
             .as_ref()
             .is_some_and(|produced| is_result(produced) || is_hidden_output(produced));
     let returned_closure = match shape {
-        Shape::Sync | Shape::Async => crate::closure::returned_closure(&function.sig.output),
+        Shape::Sync | Shape::Async => {
+            crate::closure::returned_closure(&function.sig.output, &function.sig.generics)
+        }
         _ => None,
     };
     let traced = TracedFn {

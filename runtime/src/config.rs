@@ -569,24 +569,27 @@ impl Config {
             ));
         }
         let settings = settings?;
-        let plaintext = settings.plaintext_endpoints_given_tls_files();
-        if !plaintext.is_empty() {
-            let named: Vec<String> = plaintext.into_iter().map(without_secrets).collect();
-            crate::tell(format_args!(
-                "OTLP over plain http:// ({}): the TLS certificate and key files set are not used, and the headers go in clear; write https:// to use them",
-                named.join(", ")
-            ));
-        }
+        let plaintext: Vec<String> = (settings.plaintext_endpoints_given_tls_files())
+            .into_iter()
+            .map(without_secrets)
+            .collect();
         #[cfg(feature = "metrics")]
         let custom_metrics = self.custom_metric_exporter.take();
         #[cfg(not(feature = "metrics"))]
         let custom_metrics = None;
-        crate::init::install(
+        let guard = crate::init::install(
             settings,
             self.custom_exporter.take(),
             self.custom_log_exporter.take(),
             custom_metrics,
-        )
+        )?;
+        if !plaintext.is_empty() {
+            crate::tell(format_args!(
+                "OTLP goes to {} unencrypted (http://): the TLS files set for it (OTEL_EXPORTER_OTLP_CERTIFICATE, ..CLIENT_CERTIFICATE, ..CLIENT_KEY) are not used; write the endpoint https:// (or, a gRPC host:port, leave OTEL_EXPORTER_OTLP_INSECURE unset) to use them",
+                plaintext.join(", ")
+            ));
+        }
+        Ok(guard)
     }
 
     fn has_custom_metric_exporter(&self) -> bool {

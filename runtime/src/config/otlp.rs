@@ -336,7 +336,7 @@ const ENDPOINT_ACCEPTED: &str = "an http:// or https:// URL";
 /// authority, which RFC 9113 forbids).
 macro_rules! credentials_in_headers {
     () => {
-        "put them in OTEL_EXPORTER_OTLP_HEADERS (authorization=Basic%20..)"
+        "put them in OTEL_EXPORTER_OTLP_[SIGNAL_]HEADERS (authorization=Basic%20..)"
     };
 }
 const CREDENTIALS_IN_HEADERS: &str = credentials_in_headers!();
@@ -348,10 +348,15 @@ const WITHOUT_CREDENTIALS: &str = concat!(
     ")"
 );
 
-/// Whether the URL `url` (with its scheme) names user information (`user:token@`).
+/// Whether the URL `url` (with its scheme) names user information (`user:token@`),
+/// also where the user information holds a `/` unescaped (a token pasted as it
+/// is: `https://Zm9v/YmFy@collector`, which would otherwise name the host `Zm9v`):
+/// an `@` in the authority or in the first segment of the path. (A tenant's `@`
+/// further on, `/v1/traces/@acme`, or in the query, is none.)
 fn has_user_information(url: &str) -> bool {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    (rest.split(['/', '?', '#']).next()).is_some_and(|authority| authority.contains('@'))
+    let (location, _) = split_query(rest);
+    location.split('/').take(2).any(|part| part.contains('@'))
 }
 
 /// What a gRPC endpoint is written as.

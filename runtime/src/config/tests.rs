@@ -541,7 +541,7 @@ fn a_client_certificate_and_its_key_are_set_together_each_signals_own_first() {
     assert_eq!(otlp(&base).client_identity, None);
     assert_eq!(
         error(&with(&[("OTEL_EXPORTER_OTLP_CLIENT_KEY", "src/lib.rs")])),
-        "OTEL_EXPORTER_OTLP_CLIENT_KEY=\"<hidden>\" is not valid: it accepts the path of the client's PEM private key, set together with OTEL_EXPORTER_OTLP_[SIGNAL_]CLIENT_CERTIFICATE (mutual TLS needs both)"
+        "OTEL_EXPORTER_OTLP_CLIENT_KEY=\"src/lib.rs\" is not valid: it accepts the path of the client's PEM private key, set together with OTEL_EXPORTER_OTLP_[SIGNAL_]CLIENT_CERTIFICATE (mutual TLS needs both)"
     );
     // The key itself where its path belongs (a secret mounted as a variable):
     // not printed.
@@ -569,7 +569,7 @@ fn a_client_certificate_and_its_key_are_set_together_each_signals_own_first() {
             ("OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE", "Cargo.toml"),
             ("OTEL_EXPORTER_OTLP_CLIENT_KEY", "/no/such/key.pem"),
         ])),
-        "OTEL_EXPORTER_OTLP_CLIENT_KEY=\"<hidden>\" is not valid: it accepts the path of a readable PEM private key file"
+        "OTEL_EXPORTER_OTLP_CLIENT_KEY=\"/no/such/key.pem\" is not valid: it accepts the path of a readable PEM private key file"
     );
     // Logs and metrics beside the traces show the collector the same identity.
     let all = settings(&[
@@ -913,7 +913,7 @@ fn endpoints_are_urls_naming_a_host_and_their_scheme_is_read_in_any_case() {
             "OTEL_EXPORTER_OTLP_ENDPOINT",
             "https://user:s3cr3t@collector:4318"
         )]),
-        "OTEL_EXPORTER_OTLP_ENDPOINT=\"https://collector:4318\" is not valid: it accepts a URL without user information (credentials: put them in OTEL_EXPORTER_OTLP_HEADERS (authorization=Basic%20..))"
+        "OTEL_EXPORTER_OTLP_ENDPOINT=\"https://collector:4318\" is not valid: it accepts a URL without user information (credentials: put them in OTEL_EXPORTER_OTLP_[SIGNAL_]HEADERS (authorization=Basic%20..))"
     );
     assert_eq!(
         error(&[
@@ -923,8 +923,27 @@ fn endpoints_are_urls_naming_a_host_and_their_scheme_is_read_in_any_case() {
                 "user:s3cr3t@collector:4317"
             )
         ]),
-        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=\"collector:4317\" is not valid: it accepts a URL without user information (credentials: put them in OTEL_EXPORTER_OTLP_HEADERS (authorization=Basic%20..))"
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=\"collector:4317\" is not valid: it accepts a URL without user information (credentials: put them in OTEL_EXPORTER_OTLP_[SIGNAL_]HEADERS (authorization=Basic%20..))"
     );
+    // A token pasted with a `/` in it reads as a host and a path: refused too. A
+    // tenant's `@` further on, or in the query, is no credential.
+    assert!(
+        error(&[(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "https://Zm9v/YmFy@collector:4318"
+        )])
+        .contains("without user information")
+    );
+    for kept in [
+        "https://collector:4318/v1/traces/@acme",
+        "https://collector:4318/?email=ada@example.com",
+        "https://[::1]:4318",
+    ] {
+        assert_eq!(
+            otlp(&[("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", kept)]).endpoint,
+            kept
+        );
+    }
     let built = Config::from_vars(Vec::<(&str, &str)>::new())
         .exporter(Exporter::Otlp {
             endpoint: Some("https://user:s3cr3t@built:4318/v1/traces".to_owned()),
@@ -935,7 +954,7 @@ fn endpoints_are_urls_naming_a_host_and_their_scheme_is_read_in_any_case() {
         .to_string();
     assert_eq!(
         built,
-        "the OTLP exporter could not be set up: the endpoint \"https://built:4318/v1/traces\" given to the builder holds credentials, which are not sent as written: put them in OTEL_EXPORTER_OTLP_HEADERS (authorization=Basic%20..)"
+        "the OTLP exporter could not be set up: the endpoint \"https://built:4318/v1/traces\" given to the builder holds credentials, which are not sent as written: put them in OTEL_EXPORTER_OTLP_[SIGNAL_]HEADERS (authorization=Basic%20..)"
     );
     let config = Config::from_vars([(
         "OTEL_EXPORTER_OTLP_ENDPOINT",

@@ -50,7 +50,8 @@ impl std::fmt::Debug for Vars {
 
 /// Whether the variable `name` names a credential (the Jaeger exporter's
 /// `OTEL_EXPORTER_JAEGER_PASSWORD`, a vendor's token). (A key's name too:
-/// `CLIENT_KEY` is a path, hidden for nothing.)
+/// `CLIENT_KEY` is a path, hidden for nothing in `Config`'s `Debug`; in an error
+/// only what may be the key itself is, [`Variable::invalid`].)
 fn names_a_secret(name: &str) -> bool {
     const SECRETS: [&str; 8] = [
         "PASSWORD",
@@ -227,16 +228,21 @@ pub(crate) struct Variable<'a> {
 impl Variable<'_> {
     /// The error for this value, saying what is accepted (an endpoint's user
     /// information and query left out, as they may hold a token; a header's
-    /// values; the whole value of a variable named for a secret, as a client
-    /// key's, which may hold the key itself where its path belongs).
+    /// values; a variable named for a secret whose value may be one rather than
+    /// a path, as a client key's holding the key itself, mounted as a variable).
     pub(crate) fn invalid(&self, accepted: &'static str) -> InitError {
+        // A path has no line breaks, nor a PEM block's dashes, and is short; a
+        // key on one line (base64) is long.
+        let may_be_a_secret = |value: &str| {
+            value.contains(['\n', '\r']) || value.contains("-----") || value.len() > 256
+        };
         InitError::InvalidVariable {
             name: self.name,
             value: if self.name.ends_with("_ENDPOINT") {
                 without_secrets(self.value)
             } else if self.name.ends_with("_HEADERS") {
                 hidden(self.value)
-            } else if names_a_secret(self.name) {
+            } else if names_a_secret(self.name) && may_be_a_secret(self.value) {
                 "<hidden>".to_owned()
             } else {
                 self.value.to_owned()
