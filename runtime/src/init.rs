@@ -565,6 +565,7 @@ pub(crate) fn install(
         in_hand: settings.batch.max_export_batch_size,
         items: "spans",
         sized_by: "OTEL_BSP_MAX_QUEUE_SIZE (or Config::max_queue_size)",
+        fewer: "sample fewer",
     }));
     let spans_to_collector = matches!(settings.destination, Destination::Otlp(_));
     let mut console = None;
@@ -601,6 +602,7 @@ pub(crate) fn install(
         in_hand: settings.log_batch.max_export_batch_size,
         items: "log records",
         sized_by: "OTEL_BLRP_MAX_QUEUE_SIZE",
+        fewer: "log fewer (a level filter that lets less through: RUST_LOG, the logger's)",
     }));
     let logs = logs_provider(
         settings.logs,

@@ -100,6 +100,11 @@ pub(crate) struct CountedLogs {
 
 impl LogProcessor for CountedLogs {
     fn emit(&self, record: &mut SdkLogRecord, scope: &InstrumentationScope) {
+        // The `tracing` bridge names each record an Event of its call site's: a
+        // log line is no Event, and backends would group lines by that name.
+        if record.event_name().is_some_and(names_a_call_site) {
+            record.set_event_name("");
+        }
         self.inner.emit(record, scope);
         // Once queued or dropped (see `Counters::given`).
         self.counters.accept(1);
@@ -118,6 +123,19 @@ impl LogProcessor for CountedLogs {
     fn set_resource(&mut self, resource: &Resource) {
         self.inner.set_resource(resource);
     }
+}
+
+/// Whether `name` is the name `tracing` gives an event of its own (`event
+/// src/db.rs:88`, or `log event` for a `log` record made one), which the bridge
+/// makes the record's event name, rather than one the code gave (`name:
+/// "user.login"`).
+fn names_a_call_site(name: &str) -> bool {
+    name == "log event"
+        || name.strip_prefix("event ").is_some_and(|place| {
+            place
+                .rsplit_once(':')
+                .is_some_and(|(_, line)| line.parse::<u32>().is_ok())
+        })
 }
 
 /// An exporter of log records, counting those it delivered.
@@ -533,6 +551,26 @@ pub(crate) mod tests {
         record.set_body("x".repeat(text).into());
         record.set_observed_timestamp(std::time::SystemTime::UNIX_EPOCH);
         record
+    }
+
+    #[test]
+    fn only_the_names_tracing_makes_up_are_taken_for_a_call_sites() {
+        for made_up in [
+            "event src/db.rs:88",
+            "log event",
+            "event C:\\app\\src\\db.rs:7",
+        ] {
+            assert!(super::names_a_call_site(made_up), "{made_up}");
+        }
+        for given in [
+            "user.login",
+            "exception",
+            "event",
+            "event src/db.rs",
+            "eventful:1",
+        ] {
+            assert!(!super::names_a_call_site(given), "{given}");
+        }
     }
 
     #[test]

@@ -148,6 +148,8 @@ pub(crate) struct Queue {
     pub items: &'static str,
     /// What sizes it, as said: its variable, and a builder call.
     pub sized_by: &'static str,
+    /// How to make fewer of them, as said: sample, filter.
+    pub fewer: &'static str,
 }
 
 impl Counters {
@@ -222,10 +224,13 @@ impl Counters {
             return None;
         }
         let Queue {
-            items, sized_by, ..
+            items,
+            sized_by,
+            fewer,
+            ..
         } = queue;
         Some(format!(
-            "at least {dropped} {items} were dropped: the export queue ({capacity}) was full, {items} ending faster than they were exported; raise {sized_by}, or sample fewer (said again when it overflows after it emptied)"
+            "at least {dropped} {items} were dropped: the export queue ({capacity}) was full, {items} coming faster than they were exported; raise {sized_by}, or {fewer} (said again when it overflows after it emptied)"
         ))
     }
 
@@ -633,6 +638,7 @@ mod tests {
             in_hand: 1_000_000,
             items: "spans",
             sized_by: "OTEL_BSP_MAX_QUEUE_SIZE",
+            fewer: "sample fewer",
         });
         // A batch of 500 leaves a full queue.
         counters.accept(1_500);
@@ -668,6 +674,7 @@ mod tests {
             in_hand: 10,
             items: "spans",
             sized_by: "OTEL_BSP_MAX_QUEUE_SIZE",
+            fewer: "sample fewer",
         });
         counters.accept(150);
         assert_eq!(
@@ -696,6 +703,7 @@ mod tests {
             in_hand: 10,
             items: "spans",
             sized_by: "OTEL_BSP_MAX_QUEUE_SIZE",
+            fewer: "sample fewer",
         });
         // An export of 10 hangs; items end one by one, checked every 64.
         assert_eq!(counters.overflow(10), None);

@@ -208,6 +208,15 @@ fn log_records_and_tracing_events_arrive_linked_to_their_span_over_both_protocol
         assert!(checkout.events.is_empty(), "{transport:?}: {checkout:#?}");
         let records = receiver.log_records();
         assert_eq!(records.len(), 13, "{transport:?}: {records:#?}");
+        // A log line is no Event: no event name (the `tracing` bridge gives each
+        // its call site's, `event tests/tests/logs_export.rs:29`), but an
+        // exception's.
+        for record in &records {
+            assert!(
+                ["", "exception"].contains(&record.event_name.as_str()),
+                "{transport:?}: {record:#?}"
+            );
+        }
         let find = |text: &str| {
             records
                 .iter()
