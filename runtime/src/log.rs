@@ -79,8 +79,10 @@ impl<L: Log> TraceContextLogger<L> {
     /// Exports `record` (when `export`, logs being exported) and hands it to
     /// `inner` with the current span's ids.
     fn log_exported(&self, record: &Record<'_>, export: bool) {
+        // A key-value whose `Display` fails panics in the appender's formatting:
+        // that record is not exported, and the application's `log!` goes on.
         if export {
-            crate::logs::export_log_record(record);
+            crate::panic::contained(|| crate::logs::export_log_record(record));
         }
         let span_context = crate::thread_exit::current_span_context();
         let Some(span_context) = span_context.filter(SpanContext::is_valid) else {

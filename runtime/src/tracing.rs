@@ -527,7 +527,12 @@ where
                 let named = named_span(event, |id| lookup.span(id))?;
                 Some(crate::callsite::root_context(current).with_remote_span_context(named))
             },
-            |bridge| bridge.on_event(event, ctx),
+            // A field whose `Debug` or `Display` fails panics in the appender's
+            // formatting: that record is not exported, and the application's
+            // `info!` goes on, as its own subscriber's lines do.
+            |bridge| {
+                crate::panic::contained(|| bridge.on_event(event, ctx));
+            },
         );
     }
 }

@@ -66,7 +66,9 @@ impl log::Log for Silent {
                 if key.as_str() == "initial" {
                     assert_eq!(value.to_char(), Some('d'), "a value as it was given");
                 }
-                let _ = value.to_string();
+                // As a logger formats: a value that fails leaves what it wrote.
+                let mut text = String::new();
+                let _ = std::fmt::Write::write_fmt(&mut text, format_args!("{value}"));
                 Ok(())
             }
         }
@@ -900,4 +902,28 @@ fn a_log_record_says_where_it_was_logged() {
         value(&located.attributes, "code.line.number"),
         Some(&any_value::Value::IntValue(i64::from(line)))
     );
+}
+
+/// A value whose `Display` fails, as a formatter may (a closed pipe's, a bounded
+/// writer's).
+struct FailsToFormat;
+
+impl std::fmt::Display for FailsToFormat {
+    fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        Err(std::fmt::Error)
+    }
+}
+
+#[test]
+fn a_value_that_fails_to_format_costs_its_record_not_the_logging_call() {
+    let (_turn, receiver, guard) = over_grpc(&[]);
+    log::info!(peer:% = FailsToFormat; "retrying");
+    tracing::info!(peer = %FailsToFormat, "retrying");
+    log::info!("after the log record");
+    tracing::info!("after the tracing event");
+    guard.shutdown().expect("everything exported");
+    let records = receiver.log_records();
+    let bodies: Vec<&str> = records.iter().map(body).collect();
+    assert!(bodies.contains(&"after the log record"), "{bodies:?}");
+    assert!(bodies.contains(&"after the tracing event"), "{bodies:?}");
 }
