@@ -371,12 +371,25 @@ impl Boundary {
                     template: None,
                 },
             },
-            Boundary::Grpc { side, services, .. } => RpcMeta {
-                side: *side,
-                protocol: Protocol::Grpc {
-                    method: Cow::Owned(grpc_method(request.uri().path(), services.as_deref())),
-                },
-            },
+            Boundary::Grpc { side, services, .. } => {
+                // A generated client names its method in the request (tonic's
+                // `GrpcMethod`), whatever its origin's path puts before it in the
+                // URI (`with_origin(.., "http://gateway/inventory-api")`).
+                #[cfg(feature = "tonic")]
+                let named = (*side == Side::Client)
+                    .then(|| request.extensions().get::<tonic::GrpcMethod<'static>>())
+                    .flatten()
+                    .map(|method| format!("/{}/{}", method.service(), method.method()));
+                #[cfg(not(feature = "tonic"))]
+                let named: Option<String> = None;
+                let path = named.as_deref().unwrap_or(request.uri().path());
+                RpcMeta {
+                    side: *side,
+                    protocol: Protocol::Grpc {
+                        method: Cow::Owned(grpc_method(path, services.as_deref())),
+                    },
+                }
+            }
         }
     }
 }

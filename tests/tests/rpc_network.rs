@@ -759,6 +759,44 @@ async fn layered_call(
         .await
 }
 
+/// A client whose origin has a path of its own (a gateway's prefix), before the
+/// method's in every request's URI.
+#[traced(root)]
+async fn layered_call_under_a_prefix(
+    address: SocketAddr,
+) -> Result<Response<ReserveReply>, tonic::Status> {
+    use tower_layer::Layer as _;
+    let channel = Channel::from_shared(format!("http://{address}"))
+        .expect("a valid URI")
+        .connect_lazy();
+    let layer = GrpcLayer::client().calling(address.to_string());
+    let origin: http::Uri = format!("http://{address}/inventory-api")
+        .parse()
+        .expect("a valid URI");
+    let mut inventory = InventoryClient::with_origin(layer.layer(channel), origin);
+    let request = ReserveRequest {
+        sku: "book".to_owned(),
+        quantity: 1,
+    };
+    inventory.reserve(tonic::Request::new(request)).await
+}
+
+#[test]
+fn the_grpc_client_layer_names_the_method_under_an_origins_path() {
+    let captured = captured(async || {
+        let address = start_inventory(AnnotatedShop, false).await;
+        // The server routes no such path: its answer is not the point.
+        let _ = layered_call_under_a_prefix(address).await;
+    });
+    let client = span(&captured, "shop.v1.Inventory/Reserve", SpanKind::Client);
+    assert_eq!(
+        attribute(client, "rpc.method"),
+        Some(&Value::from("shop.v1.Inventory/Reserve")),
+        "{}",
+        captured.tree()
+    );
+}
+
 #[test]
 fn the_grpc_client_layer_and_the_attribute_give_identical_client_spans() {
     for sku in ["book", "code-5", "code-13"] {
