@@ -101,7 +101,9 @@ pub(crate) struct CountedLogs {
 impl LogProcessor for CountedLogs {
     fn emit(&self, record: &mut SdkLogRecord, scope: &InstrumentationScope) {
         // The `tracing` bridge names each record an Event of its call site's: a
-        // log line is no Event, and backends would group lines by that name.
+        // log line is no Event, and backends would group lines by that name. (The
+        // SDK cannot unset a name: an exporter of the application's sees `""`,
+        // which OTLP sends as none.)
         if record.event_name().is_some_and(names_a_call_site) {
             record.set_event_name("");
         }

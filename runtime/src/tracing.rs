@@ -528,8 +528,10 @@ where
                 Some(crate::callsite::root_context(current).with_remote_span_context(named))
             },
             // A field whose `Debug` or `Display` fails panics in the appender's
-            // formatting: that record is not exported, and the application's
-            // `info!` goes on, as its own subscriber's lines do.
+            // formatting: that record is not exported. (Caught here, where no
+            // lock of the registry is held; `tracing-opentelemetry`'s layer, which
+            // formats a recording span's fields and events under the span's
+            // lock, panics on such a value as it does without otel-traced.)
             |bridge| {
                 crate::panic::contained(|| bridge.on_event(event, ctx));
             },
