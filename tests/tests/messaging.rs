@@ -419,13 +419,18 @@ fn inside_a_worker_span_receive_process_and_settle_are_its_children_linked_to_th
     assert_eq!(attribute(receive, "messaging.consumer.group.name"), None);
 }
 
-#[traced_rpc(messaging, process, system = "kafka", destination = "orders", carrier = message)]
-fn process_for_tenant(message: &Message) -> (Option<String>, Option<String>) {
-    let _ = message;
+/// The baggage a handler sees: the tenant, the region.
+fn tenant_and_region() -> (Option<String>, Option<String>) {
     (
         otel_traced::baggage::get("tenant"),
         otel_traced::baggage::get("region"),
     )
+}
+
+#[traced_rpc(messaging, process, system = "kafka", destination = "orders", carrier = message)]
+fn process_for_tenant(message: &Message) -> (Option<String>, Option<String>) {
+    let _ = message;
+    tenant_and_region()
 }
 
 #[traced(skip(message))]
@@ -472,10 +477,7 @@ fn inside_a_worker_span_process_still_carries_the_messages_baggage() {
 #[traced_rpc(messaging, process, system = "kafka", destination = "orders", carrier = message, root, server = broker, skip(broker))]
 fn process_untrusted(message: &Message, broker: &str) -> (Option<String>, Option<String>) {
     let _ = message;
-    (
-        otel_traced::baggage::get("tenant"),
-        otel_traced::baggage::get("region"),
-    )
+    tenant_and_region()
 }
 
 #[test]

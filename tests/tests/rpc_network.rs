@@ -743,17 +743,23 @@ fn an_annotated_grpc_handler_behind_the_server_layer_is_its_child() {
     assert_asked_server(handler, client);
 }
 
+/// A channel to the inventory at `address` under the client layer.
+fn layered_channel(address: SocketAddr) -> otel_traced::tower::Traced<Channel> {
+    use tower_layer::Layer as _;
+    let channel = Channel::from_shared(format!("http://{address}"))
+        .expect("a valid URI")
+        .connect_lazy();
+    GrpcLayer::client()
+        .calling(address.to_string())
+        .layer(channel)
+}
+
 #[traced(root)]
 async fn layered_call(
     address: SocketAddr,
     sku: String,
 ) -> Result<Response<ReserveReply>, tonic::Status> {
-    use tower_layer::Layer as _;
-    let channel = Channel::from_shared(format!("http://{address}"))
-        .expect("a valid URI")
-        .connect_lazy();
-    let layer = GrpcLayer::client().calling(address.to_string());
-    let mut inventory = InventoryClient::new(layer.layer(channel));
+    let mut inventory = InventoryClient::new(layered_channel(address));
     inventory
         .reserve(tonic::Request::new(ReserveRequest { sku, quantity: 1 }))
         .await
@@ -765,15 +771,10 @@ async fn layered_call(
 async fn layered_call_under_a_prefix(
     address: SocketAddr,
 ) -> Result<Response<ReserveReply>, tonic::Status> {
-    use tower_layer::Layer as _;
-    let channel = Channel::from_shared(format!("http://{address}"))
-        .expect("a valid URI")
-        .connect_lazy();
-    let layer = GrpcLayer::client().calling(address.to_string());
     let origin: http::Uri = format!("http://{address}/inventory-api")
         .parse()
         .expect("a valid URI");
-    let mut inventory = InventoryClient::with_origin(layer.layer(channel), origin);
+    let mut inventory = InventoryClient::with_origin(layered_channel(address), origin);
     let request = ReserveRequest {
         sku: "book".to_owned(),
         quantity: 1,
