@@ -438,13 +438,19 @@ fn tenant_worker(message: &Message) -> (Option<String>, Option<String>) {
     process_for_tenant(message)
 }
 
-#[test]
-fn inside_a_worker_span_process_still_carries_the_messages_baggage() {
+/// A message sent under the baggage `tenant=acme`, and the capture of its sending.
+fn sent_for_acme() -> (Message, otel_traced::testing::Captured<()>) {
     let queue = Queue::default();
-    let _ = capture(|| {
+    let produced = capture(|| {
         otel_traced::baggage::with([("tenant", "acme")], || place_order(&queue, "a piano"))
     });
     let message = queue.lock().unwrap().pop().expect("sent");
+    (message, produced)
+}
+
+#[test]
+fn inside_a_worker_span_process_still_carries_the_messages_baggage() {
+    let (message, _) = sent_for_acme();
     assert!(message.headers.contains_key("baggage"), "{message:?}");
     let consumer = capture(|| {
         otel_traced::baggage::with([("region", "eu"), ("tenant", "the worker's")], || {
@@ -482,11 +488,7 @@ fn process_untrusted(message: &Message, broker: &str) -> (Option<String>, Option
 
 #[test]
 fn a_root_process_starts_a_trace_of_its_own_linked_to_the_message_without_its_baggage() {
-    let queue = Queue::default();
-    let produced = capture(|| {
-        otel_traced::baggage::with([("tenant", "acme")], || place_order(&queue, "a piano"))
-    });
-    let message = queue.lock().unwrap().pop().expect("sent");
+    let (message, produced) = sent_for_acme();
     let created = ids(&find(produced.spans(), "send orders").span_context);
     for under_a_span in [false, true] {
         let consumer = capture(|| {
