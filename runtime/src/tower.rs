@@ -371,26 +371,29 @@ impl Boundary {
                     template: None,
                 },
             },
-            Boundary::Grpc { side, services, .. } => {
-                // A generated client names its method in the request (tonic's
-                // `GrpcMethod`), whatever its origin's path puts before it in the
-                // URI (`with_origin(.., "http://gateway/inventory-api")`).
-                #[cfg(feature = "tonic")]
-                let named = (*side == Side::Client)
-                    .then(|| request.extensions().get::<tonic::GrpcMethod<'static>>())
-                    .flatten()
-                    .map(|method| format!("/{}/{}", method.service(), method.method()));
-                #[cfg(not(feature = "tonic"))]
-                let named: Option<String> = None;
-                let path = named.as_deref().unwrap_or(request.uri().path());
-                RpcMeta {
-                    side: *side,
-                    protocol: Protocol::Grpc {
-                        method: Cow::Owned(grpc_method(path, services.as_deref())),
-                    },
-                }
-            }
+            Boundary::Grpc { side, services, .. } => RpcMeta {
+                side: *side,
+                protocol: Protocol::Grpc {
+                    method: Cow::Owned(grpc_method(&self.path(request), services.as_deref())),
+                },
+            },
         }
+    }
+
+    /// The path of `request` as the layer reads it: the URI's, but a gRPC
+    /// client's, which a generated client names in the request (tonic's
+    /// `GrpcMethod`), whatever its origin's path puts before it in the URI
+    /// (`with_origin(.., "http://gateway/inventory-api")`).
+    fn path<'r, B>(&self, request: &'r http::Request<B>) -> Cow<'r, str> {
+        #[cfg(any(feature = "tonic", feature = "otlp"))]
+        if let Boundary::Grpc {
+            side: Side::Client, ..
+        } = self
+            && let Some(method) = request.extensions().get::<tonic::GrpcMethod<'static>>()
+        {
+            return Cow::Owned(format!("/{}/{}", method.service(), method.method()));
+        }
+        Cow::Borrowed(request.uri().path())
     }
 }
 
@@ -503,10 +506,12 @@ impl<S> Traced<S> {
         }
     }
 
-    /// Whether `request` is one the layer leaves untraced.
+    /// Whether `request` is one the layer leaves untraced, by its path as the
+    /// layer reads it ([`Boundary::path`]).
     fn excepts<B>(&self, request: &http::Request<B>) -> bool {
         self.handling.except.as_ref().is_some_and(|except| {
-            crate::panic::contained(|| except(request.uri().path())).unwrap_or(false)
+            let path = self.boundary.path(request);
+            crate::panic::contained(|| except(&path)).unwrap_or(false)
         })
     }
 }

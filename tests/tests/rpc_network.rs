@@ -743,15 +743,13 @@ fn an_annotated_grpc_handler_behind_the_server_layer_is_its_child() {
     assert_asked_server(handler, client);
 }
 
-/// A channel to the inventory at `address` under the client layer.
-fn layered_channel(address: SocketAddr) -> otel_traced::tower::Traced<Channel> {
+/// A channel to the inventory at `address` under `layer`, a client layer.
+fn layered_channel(address: SocketAddr, layer: GrpcLayer) -> otel_traced::tower::Traced<Channel> {
     use tower_layer::Layer as _;
     let channel = Channel::from_shared(format!("http://{address}"))
         .expect("a valid URI")
         .connect_lazy();
-    GrpcLayer::client()
-        .calling(address.to_string())
-        .layer(channel)
+    layer.calling(address.to_string()).layer(channel)
 }
 
 #[traced(root)]
@@ -759,22 +757,23 @@ async fn layered_call(
     address: SocketAddr,
     sku: String,
 ) -> Result<Response<ReserveReply>, tonic::Status> {
-    let mut inventory = InventoryClient::new(layered_channel(address));
+    let mut inventory = InventoryClient::new(layered_channel(address, GrpcLayer::client()));
     inventory
         .reserve(tonic::Request::new(ReserveRequest { sku, quantity: 1 }))
         .await
 }
 
 /// A client whose origin has a path of its own (a gateway's prefix), before the
-/// method's in every request's URI.
+/// method's in every request's URI, under `layer`.
 #[traced(root)]
 async fn layered_call_under_a_prefix(
     address: SocketAddr,
+    layer: GrpcLayer,
 ) -> Result<Response<ReserveReply>, tonic::Status> {
     let origin: http::Uri = format!("http://{address}/inventory-api")
         .parse()
         .expect("a valid URI");
-    let mut inventory = InventoryClient::with_origin(layered_channel(address), origin);
+    let mut inventory = InventoryClient::with_origin(layered_channel(address, layer), origin);
     let request = ReserveRequest {
         sku: "book".to_owned(),
         quantity: 1,
@@ -784,17 +783,31 @@ async fn layered_call_under_a_prefix(
 
 #[test]
 fn the_grpc_client_layer_names_the_method_under_an_origins_path() {
-    let captured = captured(async || {
+    let named = captured(async || {
         let address = start_inventory(AnnotatedShop, false).await;
         // The server routes no such path: its answer is not the point.
-        let _ = layered_call_under_a_prefix(address).await;
+        let _ = layered_call_under_a_prefix(address, GrpcLayer::client()).await;
     });
-    let client = span(&captured, "shop.v1.Inventory/Reserve", SpanKind::Client);
+    let client = span(&named, "shop.v1.Inventory/Reserve", SpanKind::Client);
     assert_eq!(
         attribute(client, "rpc.method"),
         Some(&Value::from("shop.v1.Inventory/Reserve")),
         "{}",
-        captured.tree()
+        named.tree()
+    );
+    // `except` is given the method's path too.
+    let excepted = captured(async || {
+        let address = start_inventory(AnnotatedShop, false).await;
+        let layer = GrpcLayer::client().except(|path| path == "/shop.v1.Inventory/Reserve");
+        let _ = layered_call_under_a_prefix(address, layer).await;
+    });
+    assert!(
+        !excepted
+            .spans()
+            .iter()
+            .any(|span| span.span_kind == SpanKind::Client),
+        "{}",
+        excepted.tree()
     );
 }
 
