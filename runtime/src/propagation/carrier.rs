@@ -875,11 +875,14 @@ mod tonic_carriers {
     }
 
     /// As for `http::HeaderMap`: an invalid value is not set, and the key's old
-    /// value goes.
+    /// value goes. A binary field (`grpc-trace-bin`, of a propagator writing
+    /// bytes) takes no text: its old value goes too, rather than travel beside
+    /// the context written in the others.
     impl Inject for MetadataMap {
         fn set(&mut self, key: &str, value: String) {
             let key = key.to_ascii_lowercase();
             let Ok(name) = MetadataKey::from_bytes(key.as_bytes()) else {
+                Inject::remove(self, &key);
                 return;
             };
             match MetadataValue::try_from(value.as_str()) {
@@ -892,8 +895,15 @@ mod tonic_carriers {
             }
         }
 
+        /// A `-bin` key's binary entry too, which `MetadataMap::remove` of the
+        /// same name leaves.
         fn remove(&mut self, key: &str) {
-            MetadataMap::remove(self, key.to_ascii_lowercase().as_str());
+            let key = key.to_ascii_lowercase();
+            if key.ends_with("-bin") {
+                MetadataMap::remove_bin(self, key.as_str());
+            } else {
+                MetadataMap::remove(self, key.as_str());
+            }
         }
     }
 
@@ -1185,5 +1195,22 @@ mod tests {
             Extract::get_all(&*metadata, "baggage").is_empty(),
             "not left stale"
         );
+        // A binary propagator's field, forwarded from a caller: removed, and not
+        // left beside what is set in its place either.
+        for replace in [
+            |metadata: &mut tonic::metadata::MetadataMap| {
+                Inject::remove(metadata, "Grpc-Trace-Bin");
+            },
+            |metadata: &mut tonic::metadata::MetadataMap| {
+                Inject::set(metadata, "grpc-trace-bin", "AAE=".to_owned());
+            },
+        ] {
+            metadata.insert_bin(
+                "grpc-trace-bin",
+                tonic::metadata::MetadataValue::from_bytes(b"\x00\x01"),
+            );
+            replace(metadata);
+            assert!(metadata.get_bin("grpc-trace-bin").is_none());
+        }
     }
 }
