@@ -1642,3 +1642,30 @@ fn a_root_handler_behind_a_server_layer_is_still_the_layers_child() {
         assert!(handler.links.is_empty(), "public {public}");
     }
 }
+
+#[test]
+fn a_handler_behind_a_server_layer_is_counted_once_for_the_adaptive_sampler() {
+    let sampler: otel_traced::sdk::trace::Sampler = otel_traced::AdaptiveSampler::new(0.0)
+        .first(5)
+        .min_calls(10)
+        .error_threshold(0.5)
+        .into();
+    let captured = otel_traced::testing::Capture::new()
+        .sampler(sampler)
+        .run(|| {
+            for _ in 0..10 {
+                // Failing (a 503), each a root of its own.
+                let mut request = request("GET", "/users/0");
+                request.headers_mut().remove("traceparent");
+                let layer = HttpLayer::server().route(|_| Some("/users/{id}".to_owned()));
+                through_layer(layer.layer(Handles(get_user)), request);
+            }
+        });
+    // The first 5 requests sampled, the next 5 not: 5 calls ended are fewer than
+    // the 10 an error rate is judged by. (Counted by the layer and the handler
+    // both, 10 had ended, and every request after the fifth was sampled too.)
+    let roots = (captured.spans().iter())
+        .filter(|span| span.parent_span_id == SpanId::INVALID)
+        .count();
+    assert_eq!(roots, 5, "{}", captured.tree());
+}

@@ -360,7 +360,12 @@ impl Callsite {
             Measured::ByLayer => None,
         };
         let name = span_name(rpc, target);
-        let tally = Tally::for_call(|| self.counts_named(&name), timing);
+        let tally = match measured {
+            Measured::Here => Tally::for_call(|| self.counts_named(&name), timing),
+            // The layer counts the call, for an adaptive sampler too: counted
+            // here again, under the same name, a request would be two calls.
+            Measured::ByLayer => None,
+        };
         SpanStart {
             name,
             links,
