@@ -1643,6 +1643,13 @@ fn a_root_handler_behind_a_server_layer_is_still_the_layers_child() {
     }
 }
 
+/// `get_user` under a route of its own: the adaptive sampler's counts of an
+/// operation are the process's, which other tests' calls of `get_user` add to.
+#[traced_rpc(http, route = "/counted/{id}", code = false)]
+fn get_counted(request: http::Request<String>) -> http::Response<String> {
+    user_response(request.uri().path())
+}
+
 #[test]
 fn a_handler_behind_a_server_layer_is_counted_once_for_the_adaptive_sampler() {
     let sampler: otel_traced::sdk::trace::Sampler = otel_traced::AdaptiveSampler::new(0.0)
@@ -1655,10 +1662,10 @@ fn a_handler_behind_a_server_layer_is_counted_once_for_the_adaptive_sampler() {
         .run(|| {
             for _ in 0..10 {
                 // Failing (a 503), each a root of its own.
-                let mut request = request("GET", "/users/0");
+                let mut request = request("GET", "/counted/0");
                 request.headers_mut().remove("traceparent");
-                let layer = HttpLayer::server().route(|_| Some("/users/{id}".to_owned()));
-                through_layer(layer.layer(Handles(get_user)), request);
+                let layer = HttpLayer::server().route(|_| Some("/counted/{id}".to_owned()));
+                through_layer(layer.layer(Handles(get_counted)), request);
             }
         });
     // The first 5 requests sampled, the next 5 not: 5 calls ended are fewer than
