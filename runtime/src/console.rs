@@ -94,8 +94,15 @@ static UNEXPORTED_PARENTS: Mutex<NotedSpans> = Mutex::new(NotedSpans::new());
 /// give the span id it was sent to requests of other traces.
 #[derive(Debug)]
 struct NotedSpans {
-    ids: Option<HashSet<SpanKey>>,
-    order: VecDeque<SpanKey>,
+    /// Each span noted, with the number of its noting.
+    ids: Option<HashMap<SpanKey, u64>>,
+    /// The notings, oldest first, also of spans forgotten since: a printed trace
+    /// forgets its spans in the time of its own size, not of all those noted
+    /// (this set's lock is the one an outgoing request takes), and the ones left
+    /// here are dropped as they come to the front, or all at once when they are
+    /// most of it.
+    order: VecDeque<(SpanKey, u64)>,
+    notings: u64,
 }
 
 /// A span's trace id and span id.
@@ -106,37 +113,45 @@ impl NotedSpans {
         NotedSpans {
             ids: None,
             order: VecDeque::new(),
+            notings: 0,
         }
     }
 
     fn note(&mut self, span: &SpanContext) {
         let key = (span.trace_id(), span.span_id());
-        if self.ids.get_or_insert_with(HashSet::new).insert(key) {
-            self.order.push_back(key);
+        let ids = self.ids.get_or_insert_with(HashMap::new);
+        if ids.contains_key(&key) {
+            return;
         }
-        while self.order.len() > MAX_NOTED_SPANS {
-            if let Some(oldest) = self.order.pop_front()
-                && let Some(ids) = &mut self.ids
-            {
+        self.notings += 1;
+        ids.insert(key, self.notings);
+        self.order.push_back((key, self.notings));
+        if self.order.len() > 2 * MAX_NOTED_SPANS {
+            // Mostly forgotten ones: at least as many notings to come before
+            // this runs again as it keeps.
+            self.order
+                .retain(|(key, noting)| ids.get(key) == Some(noting));
+        }
+        while ids.len() > MAX_NOTED_SPANS {
+            let Some((oldest, noting)) = self.order.pop_front() else {
+                break;
+            };
+            if ids.get(&oldest) == Some(&noting) {
                 ids.remove(&oldest);
             }
         }
     }
 
     fn holds(&self, key: SpanKey) -> bool {
-        self.ids.as_ref().is_some_and(|ids| ids.contains(&key))
+        self.ids.as_ref().is_some_and(|ids| ids.contains_key(&key))
     }
 
     /// Forgets the ids of `spans`.
     fn forget(&mut self, spans: &[SpanData]) {
-        let NotedSpans { ids, order } = self;
-        let Some(ids) = ids else { return };
-        let mut removed = false;
-        for span in spans {
-            removed |= ids.remove(&(span.span_context.trace_id(), span.span_context.span_id()));
-        }
-        if removed {
-            order.retain(|id| ids.contains(id));
+        if let Some(ids) = &mut self.ids {
+            for span in spans {
+                ids.remove(&(span.span_context.trace_id(), span.span_context.span_id()));
+            }
         }
     }
 }
@@ -535,7 +550,7 @@ impl PendingTraces {
         // What stays waits from when it came, not from when the spans printed now
         // began to come.
         held.arrived = arrived;
-        self.arrival.retain(|(pending, _)| *pending != trace_id);
+        forget_arrival(&mut self.arrival, trace_id);
         // What stays holds a span (a trace whose spans are all taken is removed).
         if let Some(&first) = held.arrived.first() {
             let at = self
@@ -551,7 +566,7 @@ impl PendingTraces {
 
     /// Takes a trace out to be printed.
     fn remove(&mut self, trace_id: TraceId) -> Option<Vec<SpanData>> {
-        self.arrival.retain(|(pending, _)| *pending != trace_id);
+        forget_arrival(&mut self.arrival, trace_id);
         let Held { spans, weight, .. } = self.spans.remove(&trace_id)?;
         self.held -= spans.len();
         self.weight -= weight;
@@ -576,6 +591,14 @@ impl PendingTraces {
             .map(|held| held.spans)
             .inspect(|spans| forget_sent(spans))
             .collect()
+    }
+}
+
+/// Takes `trace_id` out of `arrival`, where it is once: looked for from the
+/// oldest, as traces mostly print in the order they came.
+fn forget_arrival(arrival: &mut VecDeque<(TraceId, Instant)>, trace_id: TraceId) {
+    if let Some(at) = arrival.iter().position(|(pending, _)| *pending == trace_id) {
+        arrival.remove(at);
     }
 }
 
@@ -911,11 +934,13 @@ impl SpanExporter for ConsoleExporter {
 #[cfg(test)]
 mod tests {
     use super::{
-        ConsoleExporter, LATE_WAIT, MAX_PENDING_SPANS, MAX_SPLIT_SPANS, MAX_WAIT, NOTING,
-        PendingTraces, colour_on, lock, note_sent, note_unexported_parent, was_sent_here,
+        ConsoleExporter, LATE_WAIT, MAX_NOTED_SPANS, MAX_PENDING_SPANS, MAX_SPLIT_SPANS, MAX_WAIT,
+        NOTING, NotedSpans, PendingTraces, colour_on, lock, note_sent, note_unexported_parent,
+        was_sent_here,
     };
     use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
     use opentelemetry_sdk::trace::SpanData;
+    use std::collections::HashMap;
     use std::future::Future as _;
     use std::sync::atomic::Ordering;
     use std::sync::{Arc, Mutex};
@@ -1411,6 +1436,51 @@ mod tests {
         note_sent(&sampled_out);
         let callee = crate::render::tests::span(8, 0x5e, 0x5a3d_0ff1, "serve");
         assert!(!was_sent_here(&callee));
+    }
+
+    #[test]
+    fn noted_spans_forget_printed_ones_and_keep_the_newest_within_the_bound() {
+        let context = |id: u64| {
+            SpanContext::new(
+                TraceId::from(9),
+                SpanId::from(id),
+                TraceFlags::SAMPLED,
+                false,
+                TraceState::NONE,
+            )
+        };
+        let printed = |id: u64| crate::render::tests::span(9, id, 0, "call");
+        let bound = MAX_NOTED_SPANS as u64;
+        let mut noted = NotedSpans::new();
+        // Noted, printed, noted again (a late injection) after others: the
+        // first noting, oldest, goes without the second.
+        noted.note(&context(1));
+        noted.forget(&[printed(1)]);
+        for id in 2..=bound {
+            noted.note(&context(id));
+        }
+        noted.note(&context(1));
+        noted.note(&context(bound + 1));
+        let held = |noted: &NotedSpans, id: u64| noted.holds((TraceId::from(9), SpanId::from(id)));
+        assert!(held(&noted, 1) && !held(&noted, 2) && held(&noted, 3));
+        // Printed traces leave their notings behind, which never push out the
+        // ones still noted, nor keep the order growing.
+        let mut noted = NotedSpans::new();
+        for id in 1..(3 * bound) {
+            noted.note(&context(id));
+            if id % 4 != 0 {
+                noted.forget(&[printed(id)]);
+            }
+        }
+        assert!(held(&noted, 4));
+        assert!(noted.order.len() <= 2 * MAX_NOTED_SPANS);
+        // Past the bound, the oldest still noted go first.
+        for id in (3 * bound)..(5 * bound) {
+            noted.note(&context(id));
+        }
+        assert!(!held(&noted, 4) && !held(&noted, 4 * 1000));
+        assert!(held(&noted, 5 * bound - 1));
+        assert_eq!(noted.ids.as_ref().map(HashMap::len), Some(MAX_NOTED_SPANS));
     }
 
     #[test]
