@@ -10,7 +10,7 @@
 use syn::visit::Visit;
 use syn::{ReturnType, TraitBound, Type, TypeParamBound};
 
-/// The `Fn`, `FnMut` or `FnOnce` bound of a returned `impl Trait` whose types are
+/// The `Fn`, `FnMut` or `FnOnce` (or `AsyncFn..`) bound of a returned `impl Trait` whose types are
 /// all nameable in a local function (none of the function's own `generics`), if
 /// there is one.
 pub(crate) fn returned_closure(
@@ -31,7 +31,7 @@ pub(crate) fn returned_closure(
     })
 }
 
-/// `Fn(..)`, `FnMut(..)` or `FnOnce(..)`, also by its path (`std::ops::Fn(..)`,
+/// `Fn(..)`, `FnMut(..)` or `FnOnce(..)` (or `AsyncFn(..)`, ..), also by its path (`std::ops::Fn(..)`,
 /// as a `#![no_implicit_prelude]` module writes it).
 fn is_closure_trait(bound: &TraitBound) -> bool {
     let segments: Vec<_> = bound.path.segments.iter().collect();
@@ -51,9 +51,16 @@ fn is_closure_trait(bound: &TraitBound) -> bool {
     bound.lifetimes.is_none()
         && in_ops
         && matches!(last.arguments, syn::PathArguments::Parenthesized(_))
-        && ["Fn", "FnMut", "FnOnce"]
-            .iter()
-            .any(|name| last.ident == name)
+        && [
+            "Fn",
+            "FnMut",
+            "FnOnce",
+            "AsyncFn",
+            "AsyncFnMut",
+            "AsyncFnOnce",
+        ]
+        .iter()
+        .any(|name| last.ident == name)
 }
 
 /// Whether every type in `bound` is built of the standard library's

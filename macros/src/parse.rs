@@ -77,14 +77,25 @@ pub(crate) enum Shape {
     Async,
     /// A function returning a future (`impl Future<Output = ..>`, or a boxed
     /// `dyn Future`): the span opens at the call and covers the returned future.
-    ReturnsFuture { boxed: bool },
+    ReturnsFuture { boxed: Boxed },
     /// A function returning a stream (`impl Stream<Item = ..>`, or a boxed `dyn
     /// Stream`): the span opens at the call and lasts until the stream ends.
-    ReturnsStream { boxed: bool },
+    ReturnsStream { boxed: Boxed },
     /// What `#[async_trait]` makes of an `async fn`: a boxed `dyn Future` built by a
     /// final `Box::pin(async move { .. })`, whose inner future is instrumented. A
     /// body of that one expression returned as another type (`Self::Future`) too.
     AsyncTrait,
+}
+
+/// How a returned future or stream is boxed: the expansion boxes its wrapper so.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Boxed {
+    /// Not: `impl Future`.
+    No,
+    /// `Pin<Box<..>>`, or an alias of one (`BoxFuture`).
+    Pinned,
+    /// `Box<dyn Future + Unpin>`, polled through the box.
+    Unpinned,
 }
 
 /// Whether `attribute` is `#[traced]` or `#[traced_rpc]`, however imported
@@ -208,8 +219,8 @@ pub(crate) fn parse(
     // stream itself; an `impl Trait` does not, nor does the `async` block that
     // `AsyncTrait` takes out of its box.
     let yielded = match (shape, &function.sig.output) {
-        (Shape::ReturnsFuture { boxed: false } | Shape::AsyncTrait, _) => produced.clone(),
-        (Shape::ReturnsStream { boxed: false }, syn::ReturnType::Type(_, returned)) => {
+        (Shape::ReturnsFuture { boxed: Boxed::No } | Shape::AsyncTrait, _) => produced.clone(),
+        (Shape::ReturnsStream { boxed: Boxed::No }, syn::ReturnType::Type(_, returned)) => {
             stream_item(returned)
         }
         _ => None,
@@ -881,28 +892,35 @@ fn shape(function: &ItemFn) -> (Shape, Option<Type>) {
     if let Type::ImplTrait(bounds) = returned
         && let Some(output) = future_output(&bounds.bounds)
     {
-        return (Shape::ReturnsFuture { boxed: false }, output);
+        return (Shape::ReturnsFuture { boxed: Boxed::No }, output);
     }
     if let Type::ImplTrait(bounds) = returned
         && is_stream(&bounds.bounds)
     {
-        return (Shape::ReturnsStream { boxed: false }, None);
+        return (Shape::ReturnsStream { boxed: Boxed::No }, None);
     }
-    if boxed_bounds(returned).is_some_and(is_stream)
-        || boxed_alias(returned, &["BoxStream", "LocalBoxStream"]).is_some()
+    if let Some(boxed) = boxed_bounds(returned)
+        .filter(|(_, bounds)| is_stream(*bounds))
+        .map(|(boxed, _)| boxed)
+        .or_else(|| boxed_alias(returned, &["BoxStream", "LocalBoxStream"]).map(|_| Boxed::Pinned))
     {
-        return (Shape::ReturnsStream { boxed: true }, None);
+        return (Shape::ReturnsStream { boxed }, None);
     }
     // Typed by the alias, not opened up as `#[async_trait]`'s block: what the
     // alias outputs is only known through it.
     if let Some(output) = boxed_alias(returned, &["BoxFuture", "LocalBoxFuture"]) {
-        return (Shape::ReturnsFuture { boxed: true }, Some(output.clone()));
+        return (
+            Shape::ReturnsFuture {
+                boxed: Boxed::Pinned,
+            },
+            Some(output.clone()),
+        );
     }
-    if let Some(output) = boxed_future_output(returned) {
-        let shape = if boxed_async_block(&function.block).is_some() {
+    if let Some((boxed, output)) = boxed_future_output(returned) {
+        let shape = if boxed == Boxed::Pinned && boxed_async_block(&function.block).is_some() {
             Shape::AsyncTrait
         } else {
-            Shape::ReturnsFuture { boxed: true }
+            Shape::ReturnsFuture { boxed }
         };
         return (shape, output);
     }
@@ -920,7 +938,9 @@ fn shape(function: &ItemFn) -> (Shape, Option<Type>) {
         let shape = if boxed_async_block(&function.block).is_some() {
             Shape::AsyncTrait
         } else {
-            Shape::ReturnsFuture { boxed: true }
+            Shape::ReturnsFuture {
+                boxed: Boxed::Pinned,
+            }
         };
         return (shape, Some(output));
     }
@@ -1014,7 +1034,7 @@ fn stream_item(returned: &Type) -> Option<Type> {
 /// `Pin<Box<dyn Stream>>` (or `impl`), `BoxStream<'a, T>`.
 pub(crate) fn written_stream_item(returned: &Type) -> Option<Type> {
     stream_item(returned)
-        .or_else(|| boxed_bounds(returned).and_then(item_of))
+        .or_else(|| boxed_bounds(returned).and_then(|(_, bounds)| item_of(bounds)))
         .or_else(|| boxed_alias(returned, &["BoxStream", "LocalBoxStream"]).cloned())
 }
 
@@ -1064,19 +1084,39 @@ fn boxed_alias<'a>(ty: &'a Type, names: &[&str]) -> Option<&'a Type> {
     }
 }
 
-/// `Pin<Box<dyn Future<Output = T> + ..>>` (or `impl Future`): `Some(output)`.
-fn boxed_future_output(ty: &Type) -> Option<Option<Type>> {
-    future_output(boxed_bounds(ty)?)
+/// `Pin<Box<dyn Future<Output = T> + ..>>` (or `impl Future`, or `Box<dyn
+/// Future<Output = T> + Unpin>`): how it is boxed, and `Some(output)`.
+fn boxed_future_output(ty: &Type) -> Option<(Boxed, Option<Type>)> {
+    let (boxed, bounds) = boxed_bounds(ty)?;
+    Some((boxed, future_output(bounds)?))
 }
 
-/// The bounds of the `dyn ..` or `impl ..` of `Pin<Box<..>>`.
-fn boxed_bounds(ty: &Type) -> Option<&syn::punctuated::Punctuated<syn::TypeParamBound, Token![+]>> {
-    let pinned = single_type_argument(ty, "Pin")?;
-    match peeled(single_type_argument(pinned, "Box")?) {
-        Type::TraitObject(object) => Some(&object.bounds),
-        Type::ImplTrait(written) => Some(&written.bounds),
-        _ => None,
-    }
+/// The bounds of the `dyn ..` or `impl ..` of `Pin<Box<..>>`, or of `Box<..>`
+/// where they say `Unpin` (the box is a future or a stream only then), and how
+/// it is boxed.
+fn boxed_bounds(
+    ty: &Type,
+) -> Option<(
+    Boxed,
+    &syn::punctuated::Punctuated<syn::TypeParamBound, Token![+]>,
+)> {
+    let (boxed, inner) = match single_type_argument(ty, "Pin") {
+        Some(pinned) => (Boxed::Pinned, single_type_argument(pinned, "Box")?),
+        None => (Boxed::Unpinned, single_type_argument(ty, "Box")?),
+    };
+    let bounds = match peeled(inner) {
+        Type::TraitObject(object) => &object.bounds,
+        Type::ImplTrait(written) => &written.bounds,
+        _ => return None,
+    };
+    let unpin = || {
+        bounds.iter().any(|bound| {
+            matches!(bound, syn::TypeParamBound::Trait(bound)
+                if matches!(bound.modifier, syn::TraitBoundModifier::None)
+                    && bound.path.segments.last().is_some_and(|last| last.ident == "Unpin"))
+        })
+    };
+    (boxed == Boxed::Pinned || unpin()).then_some((boxed, bounds))
 }
 
 /// Traits a returned future or stream may have that the wrapper the expansion
@@ -1102,10 +1142,11 @@ fn refuse_wrapper_bounds(output: &syn::ReturnType, errors: &mut Errors) {
     let syn::ReturnType::Type(_, returned) = output else {
         return;
     };
-    // Written out: `impl ..`, or `Pin<Box<impl ..>>`.
+    // Written out: `impl ..`, or `Pin<Box<impl ..>>` (`Box<impl ..>`).
     let written = match peeled(returned) {
         Type::ImplTrait(returned) => returned,
         boxed => match single_type_argument(boxed, "Pin")
+            .or(Some(boxed))
             .and_then(|pinned| single_type_argument(pinned, "Box"))
             .map(peeled)
         {

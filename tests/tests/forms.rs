@@ -983,6 +983,12 @@ fn path_measurer(unit: u32) -> impl core::ops::Fn(&str) -> usize {
     move |text| text.len() * unit as usize
 }
 
+/// An async closure's, from its `AsyncFn` bound.
+#[traced]
+fn async_closure_measurer(unit: usize) -> impl AsyncFn(&str) -> usize {
+    async move |text| text.len() * unit
+}
+
 #[traced]
 fn counter(start: u64) -> impl FnMut() -> u64 + Send {
     let mut next = start;
@@ -1006,9 +1012,10 @@ fn a_returned_closure_takes_its_parameter_types_from_the_signature() {
             limits,
             async_measure("ab"),
             path_measurer(4)("a"),
+            futures::executor::block_on(async_closure_measurer(5)("ab")),
         )
     });
-    assert_eq!(*captured.output(), (6, 10, 11, (false, true), 6, 4));
+    assert_eq!(*captured.output(), (6, 10, 11, (false, true), 6, 4, 10));
     let names: Vec<&str> = captured.spans().iter().map(|s| &*s.name).collect();
     assert_eq!(
         names,
@@ -1018,7 +1025,8 @@ fn a_returned_closure_takes_its_parameter_types_from_the_signature() {
             "limiter",
             "limiter",
             "async_measurer",
-            "path_measurer"
+            "path_measurer",
+            "async_closure_measurer"
         ]
     );
 }

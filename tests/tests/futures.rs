@@ -98,6 +98,36 @@ async fn a_boxed_future_is_instrumented() {
     );
 }
 
+/// Boxed without a pin, as a future that is `Unpin` may be.
+#[traced]
+fn unpinned(id: u32) -> Box<dyn Future<Output = Result<u32, String>> + Send + Unpin> {
+    Box::new(Box::pin(async move {
+        tokio::task::yield_now().await;
+        step().await;
+        if id == 0 {
+            Err("no such id".to_owned())
+        } else {
+            Ok(id)
+        }
+    }))
+}
+
+#[tokio::test]
+async fn a_future_boxed_without_a_pin_is_instrumented() {
+    let captured = called_then_awaited(|| unpinned(0)).await;
+    let (ref value, created) = *captured.output();
+    assert!(value.is_err());
+    let span = captured.find("unpinned").unwrap();
+    assert!(span.start_time <= created, "the span opens at the call");
+    assert_child_of(captured.find("step").unwrap(), span);
+    assert_eq!(
+        span.status,
+        Status::error("no such id"),
+        "{}",
+        captured.tree()
+    );
+}
+
 #[traced]
 fn size_of(id: u32) -> u32 {
     id

@@ -48,6 +48,29 @@ fn a_stream_span_lasts_until_the_stream_ends_and_counts_its_messages() {
     }
 }
 
+/// Boxed without a pin, as a stream that is `Unpin` may be.
+#[traced]
+fn unpinned_countdown(from: u32) -> Box<dyn Stream<Item = u32> + Send + Unpin> {
+    Box::new(countdown(from).boxed())
+}
+
+#[test]
+fn a_stream_boxed_without_a_pin_is_instrumented_until_it_ends() {
+    let captured =
+        capture(|| futures::executor::block_on(unpinned_countdown(2).collect::<Vec<_>>()));
+    assert_eq!(*captured.output(), [2, 1]);
+    let span = captured
+        .find("unpinned_countdown")
+        .expect("the stream's span");
+    assert_eq!(
+        attribute(span, "otel_traced.messages"),
+        Some(&Value::I64(2))
+    );
+    let countdown = captured.find("countdown").expect("the inner stream's span");
+    assert_eq!(countdown.parent_span_id, span.span_context.span_id());
+    assert!(countdown.end_time <= span.end_time, "{}", captured.tree());
+}
+
 /// One argument recorded, and the item count: nothing else to make room for.
 #[traced(code = false)]
 fn numbers(count: u32) -> impl Stream<Item = u32> {

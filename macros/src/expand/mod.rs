@@ -18,7 +18,7 @@ use open::{open_span, runs_bare_when_off};
 use params::{quiet_moved_mut, rebound_params, unbind_mut};
 
 use crate::check::{Checked, Side, Warning};
-use crate::parse::{Shape, TracedFn, boxed_async_block};
+use crate::parse::{Boxed, Shape, TracedFn, boxed_async_block};
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned as _;
@@ -115,11 +115,7 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
                 outcome.as_ref(),
                 &private,
             );
-            let returned = if boxed {
-                quote!(::std::boxed::Box::pin(#future))
-            } else {
-                future
-            };
+            let returned = boxed_as_returned(boxed, future);
             let future = held_to(
                 opened_by_body(&rebound, &typed, signature_span),
                 quote!(output_is),
@@ -161,11 +157,7 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
                     #rpc,
                 )
             };
-            let returned = if boxed {
-                quote!(::std::boxed::Box::pin(#stream))
-            } else {
-                stream
-            };
+            let returned = boxed_as_returned(boxed, stream);
             let opened = held_to(
                 opened_by_body(&rebound, &typed, signature_span),
                 quote!(items_are),
@@ -364,4 +356,13 @@ fn typed_body(output: &syn::ReturnType, body: &syn::Block) -> TokenStream {
         }
         #body
     }}
+}
+
+/// The wrapper of a returned future or stream, boxed as the function returns it.
+fn boxed_as_returned(boxed: Boxed, wrapper: TokenStream) -> TokenStream {
+    match boxed {
+        Boxed::No => wrapper,
+        Boxed::Pinned => quote!(::std::boxed::Box::pin(#wrapper)),
+        Boxed::Unpinned => quote!(::std::boxed::Box::new(#wrapper)),
+    }
 }
