@@ -177,6 +177,8 @@ struct Operations {
     by_name: HashMap<Box<str>, &'static CallCounts>,
     /// How many of them a name known only at run time made.
     made_at_run_time: usize,
+    /// Whether a name was first counted as [`OVERFLOW_NAME`] (and that said).
+    overflowed: bool,
 }
 
 impl Registry {
@@ -219,6 +221,10 @@ impl Registry {
             return counts;
         }
         let name = if full(&operations) {
+            if !std::mem::replace(&mut operations.overflowed, true) {
+                // Aside: this is a span opening on the application's thread.
+                crate::notice::aside(overflow_said(name, self.capacity));
+            }
             OVERFLOW_NAME
         } else {
             if named == Named::AtRunTime {
@@ -239,6 +245,19 @@ impl Registry {
                 }))
             })
     }
+}
+
+/// What the first name counted as [`OVERFLOW_NAME`] says, once a process: from
+/// then on the adaptive sampler sees such names' calls as one operation's.
+fn overflow_said(name: &str, capacity: usize) -> String {
+    let why = if name.len() > MAX_NAME_BYTES {
+        format!("a span name made at run time is over {MAX_NAME_BYTES} bytes")
+    } else {
+        format!("span names made at run time passed {capacity}")
+    };
+    format!(
+        "{why}: the calls of such names first seen from now on are counted together as `{OVERFLOW_NAME}`, one operation for the adaptive sampler, never sampled in full; name spans by their route or method, not by values (said once)"
+    )
 }
 
 thread_local! {
@@ -325,9 +344,12 @@ mod tests {
     #[test]
     fn a_full_registry_counts_new_and_long_names_as_other_without_the_write_lock() {
         let registry: &'static Registry = Box::leak(Box::new(Registry::new(2)));
+        let overflowed = || registry.operations.read().expect("not poisoned").overflowed;
         let first = registry.counts_for("first", Named::AtRunTime);
         registry.counts_for("second", Named::AtRunTime);
+        assert!(!overflowed());
         let other = registry.counts_for("third", Named::AtRunTime);
+        assert!(overflowed(), "said");
         assert!(std::ptr::eq(
             registry.counts_for("fourth", Named::AtRunTime),
             other
