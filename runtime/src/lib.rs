@@ -190,9 +190,9 @@ pub mod __private {
     pub use crate::route::is_enabled as enabled;
     pub use crate::rpc::{
         BATCH_MESSAGE_COUNT, Operation, Protocol, ReceivedMessage, ReceivedMessages, ReplyProbe,
-        RpcMeta, Side, StreamingProbe, ViaMessages, ViaMessagesResult, ViaNoReply, ViaReply,
-        ViaStreaming, ViaWhole, batch_creation, batch_len, batch_links, creation_link,
-        message_count,
+        RpcMeta, Side, StreamingProbe, ViaErrorReply, ViaMessages, ViaMessagesResult, ViaNoReply,
+        ViaReply, ViaSharedErrorReply, ViaStreaming, ViaWhole, batch_creation, batch_len,
+        batch_links, creation_link, message_count,
     };
     pub use crate::sampling::SampleHint;
     pub use crate::span::{ActiveSpan, Attributes, LentSpan, SpanHandle, called_once};

@@ -717,8 +717,9 @@ fn system_roots() -> Vec<rustls::pki_types::TrustAnchor<'static>> {
 }
 
 /// The reqwest client for HTTP/protobuf: TLS through rustls with the `aws-lc-rs`
-/// provider (rustls's and reqwest's default, so that an application's TLS code
-/// finds one provider, not two), trusting the webpki roots, the system's and the configured
+/// provider (rustls's and reqwest's default, so that an application on those
+/// defaults has one provider, not two; one on `ring` has both, the README says
+/// what then), trusting the webpki roots, the system's and the configured
 /// certificate.
 fn http_client(settings: &OtlpSettings) -> Result<reqwest::Client, InitError> {
     let mut roots = rustls::RootCertStore::empty();

@@ -366,6 +366,42 @@ fn a_grpc_calls_http_response_as_its_error_is_its_status() {
     assert_eq!(span.status, Status::error(""));
 }
 
+/// A client returning what `?` made of tonic's status, as tonic's examples do.
+#[traced_rpc(client, service = "shop.v1.Inventory", method = "Reserve")]
+fn reserve_boxed(request: Request<()>) -> Result<u32, Box<dyn std::error::Error + Send + Sync>> {
+    let _ = request;
+    Err(tonic::Status::not_found("no such sku"))?
+}
+
+/// The same, its error boxed without `Send`.
+#[traced_rpc(client, service = "shop.v1.Inventory", method = "Reserve")]
+fn reserve_boxed_here(request: Request<()>) -> Result<u32, Box<dyn std::error::Error>> {
+    let _ = request;
+    Err(tonic::Status::unavailable("closed"))?
+}
+
+#[test]
+fn a_status_boxed_in_the_error_is_the_calls_reply() {
+    let captured = capture(|| {
+        (
+            reserve_boxed(Request::new(())).is_err(),
+            reserve_boxed_here(Request::new(())).is_err(),
+        )
+    });
+    assert_eq!(*captured.output(), (true, true));
+    for (span, code, message) in [
+        (&captured.spans()[0], "NOT_FOUND", "no such sku"),
+        (&captured.spans()[1], "UNAVAILABLE", "closed"),
+    ] {
+        assert_eq!(
+            ["rpc.response.status_code", "error.type"].map(|key| attribute(span, key)),
+            [Some(&string(code)); 2],
+            "the status, not the box's type"
+        );
+        assert_eq!(span.status, Status::error(message));
+    }
+}
+
 #[derive(Debug)]
 struct Unreachable;
 

@@ -103,11 +103,11 @@ pub(super) fn recorded(
             let streams = streams(&value, private);
             quote! {{
                 #[allow(unused_imports)]
-                use #private::{ViaReply as _, ViaNoReply as _};
+                use #private::{ViaReply as _, ViaSharedErrorReply as _, ViaErrorReply as _, ViaNoReply as _};
                 if #streams {
                     __otel_handle.record_streaming();
                 } else {
-                    let __otel_reply = (&&#private::ReplyProbe(#value)).__otel_reply();
+                    let __otel_reply = (&&&&#private::ReplyProbe(#value)).__otel_reply();
                     __otel_handle.record_reply(&__OTEL_TRACED_RPC, __otel_reply, #failed);
                 }
             }}
@@ -153,9 +153,9 @@ pub(super) fn recorded(
         // is recorded as `#[traced]` records errors.
         quote! {{
             #[allow(unused_imports)]
-            use #private::{ViaReply as _, ViaNoReply as _};
+            use #private::{ViaReply as _, ViaSharedErrorReply as _, ViaErrorReply as _, ViaNoReply as _};
             let __otel_reply = __OTEL_TRACED_RPC
-                .own_error_reply((&&#private::ReplyProbe(__otel_error)).__otel_reply());
+                .own_error_reply((&&&&#private::ReplyProbe(__otel_error)).__otel_reply());
             if __otel_reply.is_none() {
                 #record_error
             }

@@ -41,8 +41,8 @@ pub(crate) use reply::GRPC_UNKNOWN;
 pub(crate) use reply::reqwest_status;
 #[doc(hidden)]
 pub use reply::{
-    Answer, ReplyProbe, StreamingProbe, ViaMessages, ViaMessagesResult, ViaNoReply, ViaReply,
-    ViaStreaming, ViaWhole,
+    Answer, ReplyProbe, StreamingProbe, ViaErrorReply, ViaMessages, ViaMessagesResult, ViaNoReply,
+    ViaReply, ViaSharedErrorReply, ViaStreaming, ViaWhole,
 };
 #[cfg(feature = "metrics")]
 pub(crate) use reply::{HTTP_STATUS_CODE, RPC_STATUS_CODE, grpc_code_name};

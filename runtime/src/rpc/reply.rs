@@ -10,6 +10,7 @@ use super::{Protocol, RpcMeta, Side, emits_legacy_rpc};
 use crate::tally::{Failure, ReplyCode, Tally};
 use opentelemetry::trace::{SpanRef, Status};
 use opentelemetry::{Key, KeyValue};
+use std::error::Error;
 
 /// The gRPC status codes by number, as the conventions name them.
 const GRPC_CODES: [&str; 17] = [
@@ -300,7 +301,7 @@ macro_rules! reply_of_the_first {
 reply_of_the_first!(http::StatusCode, http::response::Parts, http::Response<()>);
 
 /// Wraps what a boundary function produced; the expansion calls `__otel_reply` on
-/// `&&ReplyProbe(&value)`.
+/// `&&&&ReplyProbe(&value)`.
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct ReplyProbe<'a, T: ?Sized>(pub &'a T);
@@ -311,7 +312,7 @@ pub trait ViaReply<'a> {
     fn __otel_reply(&self) -> Option<Answer<'a>>;
 }
 
-impl<'a, T: HasReply + ?Sized> ViaReply<'a> for &ReplyProbe<'a, T> {
+impl<'a, T: HasReply + ?Sized> ViaReply<'a> for &&&ReplyProbe<'a, T> {
     #[inline]
     fn __otel_reply(&self) -> Option<Answer<'a>> {
         Answer::of(self.0)
@@ -322,7 +323,7 @@ impl<'a, T: HasReply + ?Sized> ViaReply<'a> for &ReplyProbe<'a, T> {
 /// reply; any other (a connection refused, a timeout) has none and is recorded as
 /// `#[traced]` records errors.
 #[cfg(feature = "reqwest")]
-impl<'a> ViaReply<'a> for &ReplyProbe<'a, reqwest::Error> {
+impl<'a> ViaReply<'a> for &&&ReplyProbe<'a, reqwest::Error> {
     #[inline]
     fn __otel_reply(&self) -> Option<Answer<'a>> {
         reqwest_status(self.0)
@@ -341,6 +342,68 @@ pub(crate) fn reqwest_status(error: &reqwest::Error) -> Option<Answer<'static>> 
         }
         .into()
     })
+}
+
+/// Chosen for an error holding others (`Box<dyn Error + Send + Sync>`,
+/// `anyhow::Error`, both made by `?` of a `tonic::Status` or a reqwest error): the
+/// reply is the first of it and its sources that is one, as `GrpcLayer` finds it.
+/// (An error boxed with a lifetime of its own, `Box<dyn Error + 'a>`, borrowing
+/// from the call, fails to compile here: its sources could be read, not itself.)
+#[doc(hidden)]
+pub trait ViaSharedErrorReply<'a> {
+    fn __otel_reply(&self) -> Option<Answer<'a>>;
+}
+
+impl<'a, E: AsRef<dyn Error + Send + Sync + 'static> + ?Sized> ViaSharedErrorReply<'a>
+    for &&ReplyProbe<'a, E>
+{
+    fn __otel_reply(&self) -> Option<Answer<'a>> {
+        reply_among_sources(self.0.as_ref())
+    }
+}
+
+/// Chosen for an error holding others that is not `Send` (`Box<dyn Error>`, as
+/// tonic's examples return): as [`ViaSharedErrorReply`].
+#[doc(hidden)]
+pub trait ViaErrorReply<'a> {
+    fn __otel_reply(&self) -> Option<Answer<'a>>;
+}
+
+impl<'a, E: AsRef<dyn Error + 'static> + ?Sized> ViaErrorReply<'a> for &ReplyProbe<'a, E> {
+    fn __otel_reply(&self) -> Option<Answer<'a>> {
+        reply_among_sources(self.0.as_ref())
+    }
+}
+
+/// The sources of an error read at most for a reply: a chain is a few deep, one
+/// whose `source` returns itself endless.
+const MAX_SOURCES_READ: usize = 32;
+
+/// The reply `error` or one of its sources is: a gRPC status, a reqwest error
+/// made of a response's status.
+fn reply_among_sources<'a>(error: &'a (dyn Error + 'static)) -> Option<Answer<'a>> {
+    std::iter::successors(Some(error), |&error| error.source())
+        .take(MAX_SOURCES_READ)
+        .find_map(reply_of_error)
+}
+
+#[cfg_attr(
+    not(any(feature = "tonic", feature = "reqwest")),
+    allow(
+        unused_variables,
+        reason = "no error of a reply's type is known without these features"
+    )
+)]
+fn reply_of_error<'a>(error: &'a (dyn Error + 'static)) -> Option<Answer<'a>> {
+    #[cfg(feature = "tonic")]
+    if let Some(status) = error.downcast_ref::<tonic::Status>() {
+        return Answer::of(status);
+    }
+    #[cfg(feature = "reqwest")]
+    if let Some(error) = error.downcast_ref::<reqwest::Error>() {
+        return reqwest_status(error);
+    }
+    None
 }
 
 /// Chosen for any other value: no status is known from it.
@@ -604,7 +667,7 @@ mod tests {
     fn replies_are_found_by_type_and_other_values_have_none() {
         let status = tonic::Status::not_found("no such sku");
         assert_eq!(
-            (&&ReplyProbe(&status)).__otel_reply(),
+            (&&&&ReplyProbe(&status)).__otel_reply(),
             Some(
                 Reply::Grpc {
                     code: 5,
@@ -619,7 +682,7 @@ mod tests {
             .body(())
             .unwrap();
         assert_eq!(
-            (&&ReplyProbe(&response)).__otel_reply(),
+            (&&&&ReplyProbe(&response)).__otel_reply(),
             Some(Answer {
                 reply: Reply::Http { status: 503 },
                 version: Some("2"),
@@ -628,6 +691,45 @@ mod tests {
             })
         );
         let text = String::from("not a reply");
-        assert_eq!((&&ReplyProbe(&text)).__otel_reply(), None);
+        assert_eq!((&&&&ReplyProbe(&text)).__otel_reply(), None);
+        // Boxed by `?`, as a client returning `Box<dyn Error>` has it, also under
+        // another error.
+        #[derive(Debug)]
+        struct Wrapping(tonic::Status);
+        impl std::fmt::Display for Wrapping {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("the order failed")
+            }
+        }
+        impl Error for Wrapping {
+            fn source(&self) -> Option<&(dyn Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let not_found = Some(
+            Reply::Grpc {
+                code: 5,
+                message: "no such sku",
+            }
+            .into(),
+        );
+        let shared: Box<dyn Error + Send + Sync> = Box::new(Wrapping(status.clone()));
+        assert_eq!((&&&&ReplyProbe(&shared)).__otel_reply(), not_found);
+        let unsent: Box<dyn Error> = Box::new(status);
+        assert_eq!((&&&&ReplyProbe(&unsent)).__otel_reply(), not_found);
+        let other: Box<dyn Error> = Box::new(Wrapping(tonic::Status::ok("")));
+        assert_eq!(
+            (&&&&ReplyProbe(&other)).__otel_reply(),
+            Some(
+                Reply::Grpc {
+                    code: 0,
+                    message: ""
+                }
+                .into()
+            ),
+            "the first reply found"
+        );
+        let no_reply: Box<dyn Error + Send + Sync> = "refused".into();
+        assert_eq!((&&&&ReplyProbe(&no_reply)).__otel_reply(), None);
     }
 }
