@@ -39,7 +39,9 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// The span name.
+    /// The span name; of an HTTP boundary, its route or template (`/orders/{sku}`,
+    /// its spans named `POST /orders/{sku}` by the request's method), or `HTTP`
+    /// without one (its spans named by the method alone).
     pub fn name(&self) -> &'static str {
         self.meta.name
     }

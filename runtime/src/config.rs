@@ -86,7 +86,9 @@ pub enum Propagator {
     /// Zipkin's B3, writing the single `b3` header (`b3`); reads the `X-B3-*`
     /// headers too.
     B3,
-    /// Zipkin's B3, writing the `X-B3-*` headers (`b3multi`); reads `b3` too.
+    /// Zipkin's B3, writing the `X-B3-*` headers (`b3multi`), named in lowercase
+    /// (`x-b3-traceid`: a carrier comparing names by case reaches Java's reader
+    /// only by the single `b3` header); reads `b3` too.
     B3Multi,
 }
 

@@ -200,10 +200,12 @@ pub(crate) fn has_unexported_parent(span: &SpanData) -> bool {
 /// Prints each trace as an indented tree with durations and status.
 ///
 /// `init()` installs it when no other exporter is configured; use it directly to
-/// print elsewhere than standard output:
+/// print elsewhere than standard output (in colour on a terminal, as on stdout):
 ///
 /// ```
-/// let exporter = otel_traced::ConsoleExporter::with_writer(std::io::stderr());
+/// use otel_traced::{ConsoleExporter, ConsoleOutput};
+///
+/// let exporter = ConsoleExporter::on(ConsoleOutput::Stderr);
 /// ```
 pub struct ConsoleExporter {
     printer: Arc<Printer>,

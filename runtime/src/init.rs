@@ -492,6 +492,11 @@ impl Drop for Guard {
 /// so that a request's context still passes through) and annotated functions
 /// cost one atomic load.
 ///
+/// No global tracer or meter provider is set (only the global propagator): code
+/// written to the OpenTelemetry API (`opentelemetry::global::tracer(..)`) records
+/// nothing under it. Such an application builds its provider, sets it globally,
+/// and calls [`use_global_provider`] instead.
+///
 /// ```no_run
 /// fn main() -> Result<(), otel_traced::InitError> {
 ///     let _guard = otel_traced::init()?;
@@ -699,7 +704,8 @@ fn forget_installed_settings() {
 /// Sends our spans to whatever `opentelemetry::global` holds, for applications
 /// that build and install their own provider (and exporters, and propagators). The
 /// guard stops that when dropped, but does not shut the application's provider
-/// down: it is theirs. `dropped_spans()` is always 0 here, as we see none of it.
+/// down: it is theirs. `dropped_spans()` is always 0 here, as we see none of it,
+/// and `force_flush()` flushes nothing: flush the application's provider itself.
 /// The application's global propagator is used as it is; where it set none and
 /// `OTEL_PROPAGATORS` names some (`none` too), those are installed, as `init()`
 /// installs them (a name the specification does not know is an [`InitError`]):

@@ -26,7 +26,8 @@ use tokio::sync::Notify;
 /// `shutdown_signal()` waits (a loop selecting on a new one each time round)
 /// resolves the next at once, as every one after the process was asked to
 /// stop. A signal whose handler cannot be set up keeps its default action. It
-/// runs under any executor: the signals are heard on a thread of ours.
+/// runs under any executor: the signals are heard on a thread of ours. (Feature
+/// `tokio`.)
 ///
 /// With axum, `axum::serve(listener, app).with_graceful_shutdown(shutdown_signal())`;
 /// with tonic, `Server::builder().add_service(..).serve_with_shutdown(address, shutdown_signal())`:

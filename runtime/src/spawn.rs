@@ -8,7 +8,7 @@ use std::future::Future;
 
 /// Spawns `future` on the current tokio runtime under the current context: spans it
 /// opens are children of the span current here, carry its baggage, and a test
-/// capture sees them.
+/// capture sees them. (Feature `tokio`.)
 ///
 /// # Panics
 ///

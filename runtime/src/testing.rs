@@ -1,4 +1,5 @@
-//! Testing your own instrumentation: run a call and get the spans it produced.
+//! Testing your own instrumentation: run a call and get the spans it produced
+//! (feature `testing`, for `[dev-dependencies]`).
 //!
 //! A capture does not touch any global provider. It gives the call a context that
 //! carries a route to the capture's own provider; every span started under that

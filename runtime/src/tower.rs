@@ -1,6 +1,7 @@
 //! Tower layers giving whole servers and clients the boundary spans of
 //! `#[traced_rpc]`, as Go's otelhttp handler and otelgrpc interceptors do: one
-//! layer on an axum or hyper server, a tonic server or channel, a hyper client.
+//! layer on an axum or hyper server, a tonic server or channel, a hyper client
+//! (feature `http`; `tonic` too for gRPC statuses of tonic's errors).
 //!
 //! A layer sees the final response, so handlers returning `impl IntoResponse` get
 //! their status code, and the span ends when the response body ends: a gRPC

@@ -341,8 +341,9 @@ fn filter_from(directives: Option<&str>) -> Result<Targets, InstallError> {
     })
 }
 
-/// Why [`install`] set no subscriber.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why [`install`] set no subscriber. Its `Debug` is its message: what
+/// `fn main() -> Result<..>` prints for `install()?`.
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum InstallError {
     /// `RUST_LOG` holds directives `tracing-subscriber` cannot read.
@@ -362,6 +363,12 @@ impl fmt::Display for InstallError {
                 "a global tracing subscriber is already set: add otel_traced::tracing::layer() to it instead of calling install()",
             ),
         }
+    }
+}
+
+impl fmt::Debug for InstallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 

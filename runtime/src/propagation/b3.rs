@@ -93,7 +93,8 @@ impl B3Propagator {
     }
 
     /// A B3 propagator writing the `X-B3-TraceId`, `X-B3-SpanId` and `X-B3-Sampled`
-    /// (or `X-B3-Flags`) headers, for receivers that read no single `b3` header.
+    /// (or `X-B3-Flags`) headers, named in lowercase (`x-b3-traceid`), for
+    /// receivers that read no single `b3` header.
     pub fn multiple_headers() -> Self {
         B3Propagator::writing(true)
     }
