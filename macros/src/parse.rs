@@ -121,6 +121,10 @@ pub(crate) struct TracedFn {
     pub records_err: bool,
     /// Whether the produced value is written as a `Result` (or `err` says it is).
     pub result_like: bool,
+    /// Whether the error type written in the produced `Result<T, E>` names a
+    /// lifetime other than `'static` (`Box<dyn Error + 'a>`): a boundary's reply
+    /// is then not looked for among its sources, which needs it owned.
+    pub error_borrows: bool,
     /// What a returned future outputs or a returned stream yields, where the
     /// signature writes it: the body's future or stream is held to it before the
     /// expansion inspects its output, as the return type would hold it without
@@ -252,6 +256,7 @@ pub(crate) fn parse(
     let traced = TracedFn {
         records_err: result_like && recording_err != Some(false),
         result_like,
+        error_borrows: produced.as_ref().is_some_and(error_borrows),
         options,
         function,
         params,
@@ -1031,7 +1036,7 @@ fn stream_item(returned: &Type) -> Option<Type> {
 }
 
 /// The item a returned stream's type says, however it is written: `impl Stream`,
-/// `Pin<Box<dyn Stream>>` (or `impl`), `BoxStream<'a, T>`.
+/// `Pin<Box<dyn Stream>>` (or `impl`), `Box<dyn Stream + Unpin>`, `BoxStream<'a, T>`.
 pub(crate) fn written_stream_item(returned: &Type) -> Option<Type> {
     stream_item(returned)
         .or_else(|| boxed_bounds(returned).and_then(|(_, bounds)| item_of(bounds)))
@@ -1302,6 +1307,41 @@ pub(crate) fn is_result(ty: &Type) -> bool {
             .is_some_and(|segment| segment.ident == "Result"),
         _ => false,
     }
+}
+
+/// Whether the `E` of `ty`, written `Result<T, E>`, names a lifetime other than
+/// `'static`.
+fn error_borrows(ty: &Type) -> bool {
+    struct Borrows(bool);
+    impl syn::visit::Visit<'_> for Borrows {
+        fn visit_lifetime(&mut self, lifetime: &syn::Lifetime) {
+            self.0 |= lifetime.ident != "static";
+        }
+    }
+    let Type::Path(path) = peeled(ty) else {
+        return false;
+    };
+    let Some(last) = path
+        .path
+        .segments
+        .last()
+        .filter(|last| last.ident == "Result")
+    else {
+        return false;
+    };
+    let syn::PathArguments::AngleBracketed(arguments) = &last.arguments else {
+        return false;
+    };
+    let mut types = arguments.args.iter().filter_map(|argument| match argument {
+        syn::GenericArgument::Type(ty) => Some(ty),
+        _ => None,
+    });
+    let Some(error) = types.nth(1) else {
+        return false;
+    };
+    let mut borrows = Borrows(false);
+    syn::visit::Visit::visit_type(&mut borrows, error);
+    borrows.0
 }
 
 #[cfg(test)]

@@ -177,8 +177,10 @@ struct Operations {
     by_name: HashMap<Box<str>, &'static CallCounts>,
     /// How many of them a name known only at run time made.
     made_at_run_time: usize,
-    /// Whether a name was first counted as [`OVERFLOW_NAME`] (and that said).
-    overflowed: bool,
+    /// Whether a name over [`MAX_NAME_BYTES`] was counted as [`OVERFLOW_NAME`], and
+    /// whether one past the capacity was (each said once).
+    overflowed_long: bool,
+    overflowed_full: bool,
 }
 
 impl Registry {
@@ -221,9 +223,15 @@ impl Registry {
             return counts;
         }
         let name = if full(&operations) {
-            if !std::mem::replace(&mut operations.overflowed, true) {
+            let long = name.len() > MAX_NAME_BYTES;
+            let said = if long {
+                &mut operations.overflowed_long
+            } else {
+                &mut operations.overflowed_full
+            };
+            if !std::mem::replace(said, true) {
                 // Aside: this is a span opening on the application's thread.
-                crate::notice::aside(overflow_said(name, self.capacity));
+                crate::notice::aside(overflow_said(long, self.capacity));
             }
             OVERFLOW_NAME
         } else {
@@ -247,10 +255,11 @@ impl Registry {
     }
 }
 
-/// What the first name counted as [`OVERFLOW_NAME`] says, once a process: from
-/// then on the adaptive sampler sees such names' calls as one operation's.
-fn overflow_said(name: &str, capacity: usize) -> String {
-    let why = if name.len() > MAX_NAME_BYTES {
+/// What the first name counted as [`OVERFLOW_NAME`] for being `long`, or past the
+/// `capacity`, says, once a process each: from then on the adaptive sampler sees
+/// such names' calls as one operation's.
+fn overflow_said(long: bool, capacity: usize) -> String {
+    let why = if long {
         format!("a span name made at run time is over {MAX_NAME_BYTES} bytes")
     } else {
         format!("span names made at run time passed {capacity}")
@@ -344,7 +353,13 @@ mod tests {
     #[test]
     fn a_full_registry_counts_new_and_long_names_as_other_without_the_write_lock() {
         let registry: &'static Registry = Box::leak(Box::new(Registry::new(2)));
-        let overflowed = || registry.operations.read().expect("not poisoned").overflowed;
+        let overflowed = || {
+            registry
+                .operations
+                .read()
+                .expect("not poisoned")
+                .overflowed_full
+        };
         let first = registry.counts_for("first", Named::AtRunTime);
         registry.counts_for("second", Named::AtRunTime);
         assert!(!overflowed());
@@ -375,6 +390,10 @@ mod tests {
             roomy.counts_for(&long, Named::AtRunTime),
             roomy.counts_for(OVERFLOW_NAME, Named::AtRunTime)
         ));
+        // Said for its own cause: the registry filling up later is said again.
+        let operations = roomy.operations.read().expect("not poisoned");
+        assert!(operations.overflowed_long && !operations.overflowed_full);
+        drop(operations);
         assert!(!std::ptr::eq(
             roomy.counts_for(&long[..MAX_NAME_BYTES], Named::AtRunTime),
             roomy.counts_for(OVERFLOW_NAME, Named::AtRunTime)

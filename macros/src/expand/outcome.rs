@@ -149,11 +149,15 @@ pub(super) fn recorded(
     });
     let on_err = if replies {
         let streams_whole = streams(&quote!(#output_ref), private);
+        // An error borrowing from the call (`Box<dyn Error + 'a>`) would be taken
+        // by the levels reading its sources, which need it owned, and not compile.
+        let sources_read =
+            (!traced.error_borrows).then(|| quote!(ViaSharedErrorReply as _, ViaErrorReply as _,));
         // An error that is a status of the call's protocol is the reply; any other
         // is recorded as `#[traced]` records errors.
         quote! {{
             #[allow(unused_imports)]
-            use #private::{ViaReply as _, ViaSharedErrorReply as _, ViaErrorReply as _, ViaNoReply as _};
+            use #private::{ViaReply as _, #sources_read ViaNoReply as _};
             let __otel_reply = __OTEL_TRACED_RPC
                 .own_error_reply((&&&&#private::ReplyProbe(__otel_error)).__otel_reply());
             if __otel_reply.is_none() {

@@ -358,7 +358,7 @@ impl<'a, E: AsRef<dyn Error + Send + Sync + 'static> + ?Sized> ViaSharedErrorRep
     for &&ReplyProbe<'a, E>
 {
     fn __otel_reply(&self) -> Option<Answer<'a>> {
-        reply_among_sources(self.0.as_ref())
+        reply_among_sources(|| self.0.as_ref())
     }
 }
 
@@ -371,7 +371,7 @@ pub trait ViaErrorReply<'a> {
 
 impl<'a, E: AsRef<dyn Error + 'static> + ?Sized> ViaErrorReply<'a> for &ReplyProbe<'a, E> {
     fn __otel_reply(&self) -> Option<Answer<'a>> {
-        reply_among_sources(self.0.as_ref())
+        reply_among_sources(|| self.0.as_ref())
     }
 }
 
@@ -379,12 +379,19 @@ impl<'a, E: AsRef<dyn Error + 'static> + ?Sized> ViaErrorReply<'a> for &ReplyPro
 /// whose `source` returns itself endless.
 const MAX_SOURCES_READ: usize = 32;
 
-/// The reply `error` or one of its sources is: a gRPC status, a reqwest error
-/// made of a response's status.
-fn reply_among_sources<'a>(error: &'a (dyn Error + 'static)) -> Option<Answer<'a>> {
-    std::iter::successors(Some(error), |&error| error.source())
-        .take(MAX_SOURCES_READ)
-        .find_map(reply_of_error)
+/// The reply the error `error` gives, or one of its sources, is: a gRPC status, a
+/// reqwest error made of a response's status. None where the application's code
+/// it runs (`AsRef`, `source`) panics: instrumentation must not make a panic the
+/// call would not have had.
+fn reply_among_sources<'a>(
+    error: impl FnOnce() -> &'a (dyn Error + 'static),
+) -> Option<Answer<'a>> {
+    crate::panic::contained(|| {
+        std::iter::successors(Some(error()), |&error| error.source())
+            .take(MAX_SOURCES_READ)
+            .find_map(reply_of_error)
+    })
+    .flatten()
 }
 
 #[cfg_attr(
@@ -731,5 +738,20 @@ mod tests {
         );
         let no_reply: Box<dyn Error + Send + Sync> = "refused".into();
         assert_eq!((&&&&ReplyProbe(&no_reply)).__otel_reply(), None);
+        // An error whose `source` panics gives none, and the call goes on.
+        #[derive(Debug)]
+        struct Broken;
+        impl std::fmt::Display for Broken {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("broken")
+            }
+        }
+        impl Error for Broken {
+            fn source(&self) -> Option<&(dyn Error + 'static)> {
+                panic!("a source that panics")
+            }
+        }
+        let broken: Box<dyn Error + Send + Sync> = Box::new(Broken);
+        assert_eq!((&&&&ReplyProbe(&broken)).__otel_reply(), None);
     }
 }
