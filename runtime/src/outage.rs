@@ -129,10 +129,14 @@ pub(crate) struct Outage {
     /// (a throttling collector's answer too), whose messages differ.
     said_too_large: [AtomicBool; 2],
     /// Whether items rejected by the collector were said, since the last export
-    /// it took whole.
+    /// it took whole, and when they were last said.
     said_rejected: AtomicBool,
+    rejected_said_at: Mutex<Option<Instant>>,
     /// Why the last HTTP request failed, when the exporter's error does not say.
     cause: Cause,
+    /// The certificate authorities' file given, said where it does not vouch
+    /// for the collector.
+    certificate: Option<std::path::PathBuf>,
 }
 
 impl Outage {
@@ -144,7 +148,9 @@ impl Outage {
             failing: Mutex::new(Vec::new()),
             said_too_large: [AtomicBool::new(false), AtomicBool::new(false)],
             said_rejected: AtomicBool::new(false),
+            rejected_said_at: Mutex::new(None),
             cause: Cause::default(),
+            certificate: settings.certificate.clone(),
         }
     }
 
@@ -196,14 +202,29 @@ impl Outage {
         rejected
     }
 
-    /// How many items the collector rejected of an export it took, and what
-    /// [`Outage::note`] says of them: the first rejection since an export taken
-    /// whole (a backend refusing old timestamps rejects some of every export).
+    /// [`Outage::rejection_at`] now.
     fn rejection(&self, result: &OTelSdkResult) -> (u64, Option<String>) {
+        self.rejection_at(result, Instant::now())
+    }
+
+    /// How many items the collector rejected of an export it took, and what
+    /// [`Outage::note`] says of them at `now`: the first rejection since an export
+    /// taken whole (a backend refusing old timestamps rejects some of every
+    /// export), unless one was said less than [`SAID_AGAIN_AFTER`] ago (a backend
+    /// rejecting one route's spans, between exports taken whole, would say each).
+    fn rejection_at(&self, result: &OTelSdkResult, now: Instant) -> (u64, Option<String>) {
         match self.cause.take_rejected().filter(|_| result.is_ok()) {
             Some(rejected) => {
                 let first = !self.said_rejected.swap(true, Ordering::Relaxed);
-                (rejected.count, first.then(|| self.said_rejected(&rejected)))
+                let mut said_at =
+                    (self.rejected_said_at.lock()).unwrap_or_else(PoisonError::into_inner);
+                let due = first
+                    && said_at
+                        .is_none_or(|at| now.saturating_duration_since(at) >= SAID_AGAIN_AFTER);
+                if due {
+                    *said_at = Some(now);
+                }
+                (rejected.count, due.then(|| self.said_rejected(&rejected)))
             }
             None => {
                 if result.is_ok() {
@@ -232,7 +253,7 @@ impl Outage {
             format!("it said {reason:?}")
         };
         format!(
-            "exporting {signal} to {endpoint}: the collector took an export but said it rejected {count} {items} of it ({reason}); they are lost, the others are exported (said again after an export taken whole)"
+            "exporting {signal} to {endpoint}: the collector took an export but said it rejected {count} {items} of it ({reason}); they are lost, the others are exported (said again after an export taken whole, at most every 5 minutes)"
         )
     }
 
@@ -267,8 +288,11 @@ impl Outage {
                     &self.said_too_large[usize::from(crate::batches::refused_for_its_size(error))];
                 (!said.swap(true, Ordering::Relaxed)).then(|| self.said_too_large(error))
             }
-            Err(error) => Said::first(&mut failing, failure_kind(&error.to_string()), now)
-                .then(|| self.said_with(error, cause.as_deref())),
+            Err(error) => {
+                let kind = failure_kind(&error.to_string(), cause.as_deref());
+                Said::first(&mut failing, kind, now)
+                    .then(|| self.said_with(error, cause.as_deref()))
+            }
         }
     }
 
@@ -308,10 +332,14 @@ impl Outage {
     /// to do about a TLS failure either says (gRPC's error holds its own cause).
     fn said_with(&self, error: &dyn std::fmt::Display, cause: Option<&str>) -> String {
         match cause {
-            Some(cause) => self.said(&format_args!("{error} ({cause}){}", tls_hint(cause))),
+            Some(cause) => self.said(&format_args!(
+                "{error} ({cause}){}",
+                tls_hint(cause, self.certificate.as_deref())
+            )),
             None => {
                 let error = error.to_string();
-                self.said(&format_args!("{error}{}", tls_hint(&error)))
+                let hint = tls_hint(&error, self.certificate.as_deref());
+                self.said(&format_args!("{error}{hint}"))
             }
         }
     }
@@ -385,11 +413,20 @@ impl Said {
     }
 }
 
-/// The kind of an export's failure `error` says: the collector's answer (an HTTP
-/// status, a gRPC code), else one kind for the others (the network, a timeout),
-/// which would come and go with the collector's restarts.
-fn failure_kind(error: &str) -> String {
-    ["status code: ", "gRPC code: "]
+/// The kind of an export's failure `error` (with the HTTP client's `cause`)
+/// says: the collector's answer (an HTTP status, a gRPC code), else what failed
+/// on the way ([`NETWORK_FAILURES`]; one kind for any other), each mended its own
+/// way: a collector that comes up with a certificate not trusted, after refusing
+/// connections, is said again.
+fn failure_kind(error: &str, cause: Option<&str>) -> String {
+    let on_the_way = || {
+        let text = format!("{error} {}", cause.unwrap_or_default()).to_lowercase();
+        NETWORK_FAILURES
+            .iter()
+            .find(|(_, says)| says.iter().any(|said| text.contains(said)))
+            .map_or("", |(kind, _)| kind)
+    };
+    let answer = ["status code: ", "gRPC code: "]
         .into_iter()
         .find_map(|said| {
             let (_, after) = error.split_once(said)?;
@@ -398,9 +435,42 @@ fn failure_kind(error: &str) -> String {
                 .take_while(char::is_ascii_alphanumeric)
                 .collect();
             Some(format!("{said}{code}"))
-        })
-        .unwrap_or_default()
+        });
+    match answer {
+        // tonic's for any connection that failed: what failed is in its sources.
+        Some(answer) if answer == "gRPC code: Unavailable" => format!("{answer} {}", on_the_way()),
+        Some(answer) => answer,
+        None => on_the_way().to_owned(),
+    }
 }
+
+/// Failures on the way to the collector, by what their text says (lowercase; the
+/// first that matches): TLS not agreed, a name not resolved, a connection
+/// refused, a timeout. Few kinds: each is said once an outage.
+const NETWORK_FAILURES: [(&str, &[&str]); 4] = [
+    (
+        "tls",
+        &[
+            "certificate",
+            "unknownissuer",
+            "invalidcontenttype",
+            "tls",
+            "handshake",
+        ],
+    ),
+    (
+        "name",
+        &[
+            "dns error",
+            "failed to lookup address",
+            "name or service not known",
+            "nodename nor servname",
+            "no such host",
+        ],
+    ),
+    ("refused", &["connection refused", "connectionrefused"]),
+    ("timeout", &["timed out", "timeout", "deadline has elapsed"]),
+];
 
 /// What to do about an answer of the collector that `error` reports: no OTLP at
 /// that path (or, for logs and metrics beside spans, a backend that takes traces
@@ -446,15 +516,22 @@ fn status_hint(error: &str, signal: &str) -> String {
 /// What to do about a certificate no trusted root vouches for, or a collector
 /// asking for one of ours, when `cause` says so (an expired one, or one for
 /// another name, is the collector's to mend).
-fn tls_hint(cause: &str) -> &'static str {
+fn tls_hint(cause: &str, certificate: Option<&std::path::Path>) -> std::borrow::Cow<'static, str> {
     if cause.contains("UnknownIssuer") {
-        " (a collector whose certificate a private CA signed: set OTEL_EXPORTER_OTLP_CERTIFICATE to that CA's PEM file, or add it to the system's trusted certificates)"
+        match certificate {
+            Some(file) => format!(
+                " (no certificate authority of {}, the certificate file given, vouches for the collector's certificate: give the file of the CA that signed it)",
+                file.display()
+            )
+            .into(),
+            None => " (a collector whose certificate a private CA signed: set OTEL_EXPORTER_OTLP_CERTIFICATE to that CA's PEM file, or add it to the system's trusted certificates)".into(),
+        }
     } else if cause.contains("CertificateRequired") {
-        " (the collector asks for a client certificate: set OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY)"
+        " (the collector asks for a client certificate: set OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY)".into()
     } else if cause.contains("InvalidContentType") {
-        " (the collector answered without TLS: write its endpoint with http://, or, for a gRPC host:port, set OTEL_EXPORTER_OTLP_INSECURE=true)"
+        " (the collector answered without TLS: write its endpoint with http://, or, for a gRPC host:port, set OTEL_EXPORTER_OTLP_INSECURE=true)".into()
     } else {
-        ""
+        "".into()
     }
 }
 
@@ -583,6 +660,17 @@ mod tests {
             .to_say(&failed("HTTP export failed: status code: 503"))
             .expect("a failure of another kind is said");
         assert!(!later.contains("UnknownIssuer"), "{later}");
+        // With a certificate file given, that file is the one to mend.
+        let mut given = self::outage("https://collector:4318/v1/traces", Protocol::HttpProtobuf);
+        given.certificate = Some("/etc/otel/ca.pem".into());
+        let said = given.said_with(
+            &"network error",
+            Some("invalid peer certificate: UnknownIssuer"),
+        );
+        assert!(
+            said.contains("(no certificate authority of /etc/otel/ca.pem, the certificate file given, vouches for the collector's certificate"),
+            "{said}"
+        );
     }
 
     #[test]
@@ -594,23 +682,32 @@ mod tests {
                 reason: "timestamps \u{1b}[31mtoo old".to_owned(),
             });
         };
+        let start = Instant::now();
+        let later = |minutes: u64| start + Duration::from_secs(minutes * 60);
         rejected(3);
         assert_eq!(
-            outage.rejection(&Ok(())),
+            outage.rejection_at(&Ok(()), start),
             (
                 3,
-                Some("exporting spans to http://collector:4318/v1/traces: the collector took an export but said it rejected 3 spans of it (it said \"timestamps \\u{1b}[31mtoo old\"); they are lost, the others are exported (said again after an export taken whole)".to_owned())
+                Some("exporting spans to http://collector:4318/v1/traces: the collector took an export but said it rejected 3 spans of it (it said \"timestamps \\u{1b}[31mtoo old\"); they are lost, the others are exported (said again after an export taken whole, at most every 5 minutes)".to_owned())
             )
         );
         rejected(2);
-        assert_eq!(outage.rejection(&Ok(())), (2, None), "said once");
+        assert_eq!(outage.rejection_at(&Ok(()), start), (2, None), "said once");
         assert_eq!(
-            outage.rejection(&Ok(())),
+            outage.rejection_at(&Ok(()), later(1)),
             (0, None),
             "an export taken whole"
         );
+        rejected(4);
+        assert_eq!(
+            outage.rejection_at(&Ok(()), later(2)),
+            (4, None),
+            "too soon after the last said"
+        );
+        assert_eq!(outage.rejection_at(&Ok(()), later(6)), (0, None));
         rejected(30);
-        let (count, said) = outage.rejection(&Ok(()));
+        let (count, said) = outage.rejection_at(&Ok(()), later(6));
         assert_eq!(
             count, 30,
             "as the collector said (the counters hold it to what was sent)"
@@ -619,6 +716,51 @@ mod tests {
             said.expect("said again")
                 .contains("said it rejected 30 spans")
         );
+    }
+
+    #[test]
+    fn failures_on_the_way_are_told_apart_by_what_failed() {
+        use super::failure_kind;
+        let kind = |error: &str, cause: Option<&str>| failure_kind(error, cause);
+        assert_eq!(
+            kind(
+                "Operation failed: error sending request",
+                Some("tcp connect error: Connection refused (os error 111)")
+            ),
+            "refused"
+        );
+        assert_eq!(
+            kind(
+                "Operation failed: error sending request",
+                Some("dns error: failed to lookup address information: Name or service not known")
+            ),
+            "name"
+        );
+        assert_eq!(
+            kind(
+                "Operation failed: error sending request",
+                Some("invalid peer certificate: UnknownIssuer")
+            ),
+            "tls"
+        );
+        assert_eq!(
+            kind("gRPC code: ResourceExhausted, message: \"tls\"", None),
+            "gRPC code: ResourceExhausted",
+            "the collector's answer first"
+        );
+        assert_eq!(
+            kind(
+                "gRPC code: Unavailable, message: \"tcp connect error\", source: Connection refused (os error 111)",
+                None
+            ),
+            "gRPC code: Unavailable refused",
+            "tonic's for any connection failed, told apart by its sources"
+        );
+        assert_eq!(
+            kind("Operation failed: operation timed out", None),
+            "timeout"
+        );
+        assert_eq!(kind("Operation failed: refused", None), "");
     }
 
     #[test]
@@ -631,7 +773,7 @@ mod tests {
             held_back.contains("status code: 429, asking for no export for 60 s more"),
             "{held_back}"
         );
-        assert_eq!(super::failure_kind(&held_back), "status code: 429");
+        assert_eq!(super::failure_kind(&held_back, None), "status code: 429");
         outage.cause().unthrottle();
         assert!(outage.held_back().is_none());
         // An hour asked for is held to five minutes.

@@ -360,7 +360,7 @@ impl fmt::Display for InstallError {
                 "{reason}; write directives such as `info` or `info,hyper=warn`"
             ),
             InstallError::AlreadySet => f.write_str(
-                "a global tracing subscriber is already set: add otel_traced::tracing::layer() to it instead of calling install()",
+                "a global tracing subscriber is already set: add otel_traced::tracing::layer() to it instead of calling install(), in place of any tracing_opentelemetry::layer() of yours (two in one subscriber panic at the first span)",
             ),
         }
     }
