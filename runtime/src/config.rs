@@ -170,6 +170,30 @@ impl Settings {
     /// headers sent in clear), each once: the files are read and checked, and go
     /// unused.
     fn plaintext_endpoints_given_tls_files(&self) -> Vec<&str> {
+        self.otlp_endpoints_where(|otlp| {
+            otlp.endpoint.starts_with("http://")
+                && (otlp.certificate.is_some() || otlp.client_identity.is_some())
+        })
+    }
+
+    /// The OTLP endpoints over gRPC written with a path, each once: tonic's
+    /// channel keeps only the scheme and host, and calls the service's own path
+    /// (`/opentelemetry.proto.collector.trace.v1.TraceService/Export`), so a
+    /// gateway routing by that prefix never sees the exports.
+    fn grpc_endpoints_with_paths(&self) -> Vec<&str> {
+        self.otlp_endpoints_where(|otlp| {
+            otlp.protocol == Protocol::Grpc
+                && otlp
+                    .endpoint
+                    .split_once("://")
+                    .and_then(|(_, rest)| rest.split_once('/'))
+                    .is_some_and(|(_, path)| !path.is_empty())
+        })
+    }
+
+    /// The endpoints of the OTLP exports (spans, logs, metrics) `holds` picks,
+    /// each once.
+    fn otlp_endpoints_where(&self, holds: impl Fn(&OtlpSettings) -> bool) -> Vec<&str> {
         let traces = match &self.destination {
             Destination::Otlp(otlp) => Some(otlp),
             _ => None,
@@ -184,9 +208,7 @@ impl Settings {
         };
         let mut endpoints: Vec<&str> = Vec::new();
         for otlp in [traces, logs, metrics].into_iter().flatten() {
-            let plaintext = otlp.endpoint.starts_with("http://")
-                && (otlp.certificate.is_some() || otlp.client_identity.is_some());
-            if plaintext && !endpoints.contains(&otlp.endpoint.as_str()) {
+            if holds(otlp) && !endpoints.contains(&otlp.endpoint.as_str()) {
                 endpoints.push(&otlp.endpoint);
             }
         }
@@ -575,6 +597,10 @@ impl Config {
             .into_iter()
             .map(without_secrets)
             .collect();
+        let grpc_with_paths: Vec<String> = (settings.grpc_endpoints_with_paths())
+            .into_iter()
+            .map(without_secrets)
+            .collect();
         #[cfg(feature = "metrics")]
         let custom_metrics = self.custom_metric_exporter.take();
         #[cfg(not(feature = "metrics"))]
@@ -589,6 +615,12 @@ impl Config {
             crate::tell(format_args!(
                 "OTLP goes to {} unencrypted (http://): the TLS files set for it (OTEL_EXPORTER_OTLP_CERTIFICATE, ..CLIENT_CERTIFICATE, ..CLIENT_KEY) are not used; write the endpoint https:// (or, a gRPC host:port, leave OTEL_EXPORTER_OTLP_INSECURE unset) to use them",
                 plaintext.join(", ")
+            ));
+        }
+        if !grpc_with_paths.is_empty() {
+            crate::tell(format_args!(
+                "OTLP over gRPC goes to {}: the path is not used (gRPC calls the collector's service at its own path, /opentelemetry.proto.collector..); behind a gateway routing by path, set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf",
+                grpc_with_paths.join(", ")
             ));
         }
         Ok(guard)

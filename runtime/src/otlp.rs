@@ -591,6 +591,9 @@ impl opentelemetry_http::HttpClient for Reporting {
                 Err(error) => self.cause.note(&**error),
                 Ok(response) => {
                     self.cause.clear();
+                    if let Some(refusal) = refusal(response) {
+                        self.cause.note_refusal(refusal);
+                    }
                     if let Some(delay) = retry_after(response) {
                         self.cause.throttle(response.status().as_u16(), delay);
                     } else if response.status().is_success() {
@@ -660,6 +663,64 @@ fn web_page(response: &opentelemetry_http::Response<opentelemetry_http::Bytes>) 
         .get(.."text/html".len())
         .is_some_and(|start| start.eq_ignore_ascii_case("text/html"))
         .then_some(WebPage)
+}
+
+/// `google.rpc.Status`, what an OTLP/HTTP receiver answers a request it refuses
+/// with (in protobuf, as the request was).
+#[derive(Clone, PartialEq, prost::Message)]
+struct RefusalStatus {
+    #[prost(string, tag = "2")]
+    message: String,
+}
+
+/// Why an answer that is no success refused the request, where it says: a
+/// redirect's target (an exporter follows none: the endpoint is to be written
+/// so), an OTLP receiver's status message, or the first line of a text (a proxy's,
+/// Go's "Client sent an HTTP request to an HTTPS server"), cut to
+/// [`REASON_LIMIT`]; none for a web page, an empty body, or one that is neither.
+fn refusal(response: &opentelemetry_http::Response<opentelemetry_http::Bytes>) -> Option<String> {
+    let status = response.status();
+    if status.is_success() {
+        return None;
+    }
+    if status.is_redirection() {
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)?
+            .to_str()
+            .ok()?;
+        let location = crate::config::without_secrets(location);
+        return Some(format!(
+            "redirected to {:?}: write the endpoint as that, an exporter follows no redirect",
+            crate::value::text_within(&location, REASON_LIMIT)
+        ));
+    }
+    let media_type = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|media_type| media_type.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let said = if media_type.contains("protobuf") {
+        <RefusalStatus as prost::Message>::decode(response.body().as_ref())
+            .ok()?
+            .message
+    } else if media_type.starts_with("text/html") {
+        return None;
+    } else {
+        let text = std::str::from_utf8(response.body()).ok()?;
+        text.lines()
+            .find(|line| !line.trim().is_empty())?
+            .trim()
+            .to_owned()
+    };
+    let said = said.trim();
+    (!said.is_empty()).then(|| {
+        format!(
+            "the answer said {:?}",
+            crate::value::text_within(said, REASON_LIMIT)
+        )
+    })
 }
 
 /// OTLP's partial success, the first field of each signal's export response:
@@ -1037,6 +1098,63 @@ mod tests {
         ] {
             assert_eq!(rejected(answer), None, "{answer:?}");
         }
+    }
+
+    #[test]
+    fn a_refusal_says_why_where_its_answer_does() {
+        let answer = |status: u16, headers: &[(&str, &str)], body: &[u8]| {
+            let mut response = http::Response::builder().status(status);
+            for (name, value) in headers {
+                response = response.header(*name, *value);
+            }
+            response
+                .body(opentelemetry_http::Bytes::copy_from_slice(body))
+                .unwrap()
+        };
+        assert_eq!(
+            refusal(&answer(
+                400,
+                &[("content-type", "text/plain; charset=utf-8")],
+                b"Client sent an HTTP request to an HTTPS server.\n"
+            ))
+            .as_deref(),
+            Some("the answer said \"Client sent an HTTP request to an HTTPS server.\"")
+        );
+        // google.rpc.Status { code: 3 (field 1), message: "bad span" (field 2) }.
+        let status = [
+            0x08, 0x03, 0x12, 0x08, b'b', b'a', b'd', b' ', b's', b'p', b'a', b'n',
+        ];
+        assert_eq!(
+            refusal(&answer(
+                400,
+                &[("content-type", "application/x-protobuf")],
+                &status
+            ))
+            .as_deref(),
+            Some("the answer said \"bad span\"")
+        );
+        assert_eq!(
+            refusal(&answer(
+                308,
+                &[("location", "https://user:key@collector:4318/v1/traces")],
+                b""
+            ))
+            .as_deref(),
+            Some(
+                "redirected to \"https://collector:4318/v1/traces\": write the endpoint as that, an exporter follows no redirect"
+            )
+        );
+        // A web page, an empty body, a success: nothing said.
+        assert_eq!(
+            refusal(&answer(
+                403,
+                &[("content-type", "text/html")],
+                b"<html>no</html>"
+            )),
+            None
+        );
+        assert_eq!(refusal(&answer(503, &[], b"")), None);
+        assert_eq!(refusal(&answer(200, &[], b"fine")), None);
     }
 
     #[test]

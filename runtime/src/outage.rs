@@ -71,6 +71,12 @@ impl Cause {
         self.heard().failure.take()
     }
 
+    /// Notes why the collector (or what answered for it) refused a request, as
+    /// its answer said.
+    pub(crate) fn note_refusal(&self, said: String) {
+        self.heard().failure = Some(said);
+    }
+
     /// Notes what the collector rejected of a request it took.
     pub(crate) fn note_rejected(&self, rejected: Rejected) {
         let noted = &mut self.heard().rejected;

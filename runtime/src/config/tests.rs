@@ -64,6 +64,38 @@ fn plaintext_endpoints_given_tls_files_are_named_once_each() {
 }
 
 #[test]
+fn grpc_endpoints_with_a_path_are_named_once_each() {
+    let with_path = [
+        (
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "https://gateway.example/otlp",
+        ),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ("OTEL_METRICS_EXPORTER", "otlp"),
+    ];
+    assert_eq!(
+        settings(&with_path).grpc_endpoints_with_paths(),
+        ["https://gateway.example/otlp"]
+    );
+    for fine in [
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4317/"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ][..],
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ][..],
+        &[(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "https://gateway.example/otlp",
+        )][..],
+    ] {
+        assert_eq!(settings(fine).grpc_endpoints_with_paths(), [] as [&str; 0]);
+    }
+}
+
+#[test]
 fn defaults_are_the_console_parent_based_always_on_and_w3c_propagators() {
     assert!(
         !Config::from_vars(Vec::<(&str, &str)>::new())
