@@ -150,6 +150,9 @@ pub(crate) struct Settings {
     /// The log batch processor's (`OTEL_BLRP_*`).
     pub log_batch: BatchSettings,
     pub propagators: Vec<Propagator>,
+    /// Whether the builder or `OTEL_PROPAGATORS` chose them: otherwise they are
+    /// the default, installed only where the application set no propagator.
+    pub propagators_chosen: bool,
     pub value_length_limit: Option<usize>,
     /// The log records' (`OTEL_LOGRECORD_ATTRIBUTE_*`).
     pub log_limits: LogLimits,
@@ -572,7 +575,7 @@ impl Config {
                 if let Some(refused) = refused {
                     crate::tell(format_args!("{refused}"));
                 }
-                crate::init::install_propagators(&chosen);
+                crate::init::install_propagators_unless_set(&chosen, self.propagators_chosen());
             });
             return if nothing_installed {
                 // Telemetry off changes nothing of how the process stops.
@@ -666,6 +669,11 @@ impl Config {
         }
     }
 
+    /// Whether the builder call or `OTEL_PROPAGATORS` chooses the propagators.
+    fn propagators_chosen(&self) -> bool {
+        self.propagators.is_some() || self.vars.get("OTEL_PROPAGATORS").is_some()
+    }
+
     /// The propagators the builder call or `OTEL_PROPAGATORS` chooses, each once.
     pub(crate) fn chosen_propagators(&self) -> Result<Vec<Propagator>, InitError> {
         Ok(once_each(match &self.propagators {
@@ -716,6 +724,7 @@ impl Config {
             batch: self.batch(&SPAN_BATCH, self.span_batch)?,
             log_batch: self.batch(&LOG_BATCH, BatchChoices::default())?,
             propagators: self.chosen_propagators()?,
+            propagators_chosen: self.propagators_chosen(),
             value_length_limit: value_length_limit(vars)?,
             log_limits: logs::limits(vars)?,
             span_limits: span_limits(vars)?,

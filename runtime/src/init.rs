@@ -492,6 +492,9 @@ impl Drop for Guard {
 /// so that a request's context still passes through) and annotated functions
 /// cost one atomic load.
 ///
+/// A global propagator the application set before is kept where neither
+/// `OTEL_PROPAGATORS` nor [`Config::propagators`] chooses one.
+///
 /// No global tracer or meter provider is set (only the global propagator): code
 /// written to the OpenTelemetry API (`opentelemetry::global::tracer(..)`) records
 /// nothing under it. Such an application builds its provider, sets it globally,
@@ -676,7 +679,7 @@ pub(crate) fn install(
         }
         None => {}
     }
-    install_propagators(&settings.propagators);
+    install_propagators_unless_set(&settings.propagators, settings.propagators_chosen);
     #[cfg(feature = "tokio")]
     crate::signal::catch_early_as_pid_1();
     Ok(Guard {
@@ -863,6 +866,16 @@ fn otlp_processor(
 }
 
 /// Sets the global propagator that `#[traced_rpc]` and other instrumentation use.
+/// Installs `propagators` globally, unless they were not `chosen` (the default
+/// pair) and the application set a propagator of its own (Jaeger's, X-Ray's, a
+/// composite): that one is kept, as [`use_global_provider`] keeps it, rather than
+/// replaced without a word, which would break its traces between services.
+pub(crate) fn install_propagators_unless_set(propagators: &[Propagator], chosen: bool) {
+    if chosen || !crate::propagation::set_by_application() {
+        install_propagators(propagators);
+    }
+}
+
 pub(crate) fn install_propagators(propagators: &[Propagator]) {
     let propagators: Vec<Box<dyn TextMapPropagator + Send + Sync>> = propagators
         .iter()

@@ -1362,6 +1362,46 @@ fn an_annotated_clients_callee_prints_in_its_tree_under_a_propagator_of_the_appl
     printed_as_one_tree(guard, &gate);
 }
 
+#[test]
+fn init_keeps_a_propagator_the_application_set_unless_one_is_chosen() {
+    use otel_traced::opentelemetry::global;
+    use otel_traced::opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
+    let _turn = otel_traced_tests::installing_turn();
+    /// Sets the global propagator back as `init()` leaves it, for the tests
+    /// after this one, also where this one failed.
+    struct Restores;
+    impl Drop for Restores {
+        fn drop(&mut self) {
+            global::set_text_map_propagator(TextMapCompositePropagator::new(vec![
+                Box::new(otel_traced::propagation::TraceContextPropagator::new()),
+                Box::new(otel_traced::propagation::BaggagePropagator::new()),
+            ]));
+        }
+    }
+    let _restores = Restores;
+    let fields = || {
+        global::get_text_map_propagator(|propagator| {
+            propagator.fields().map(str::to_owned).collect::<Vec<_>>()
+        })
+    };
+    let b3 = otel_traced::propagation::B3Propagator::new();
+    let b3_fields: Vec<String> = TextMapPropagator::fields(&b3).map(str::to_owned).collect();
+    global::set_text_map_propagator(b3);
+    let guard = otel_traced::Config::from_vars([("OTEL_TRACES_EXPORTER", "none")])
+        .install()
+        .expect("installed");
+    assert_eq!(fields(), b3_fields, "the application's, kept");
+    drop(guard);
+    let guard = otel_traced::Config::from_vars([
+        ("OTEL_TRACES_EXPORTER", "none"),
+        ("OTEL_PROPAGATORS", "tracecontext"),
+    ])
+    .install()
+    .expect("installed");
+    assert_eq!(fields(), ["traceparent", "tracestate"], "the ones chosen");
+    drop(guard);
+}
+
 /// A server passing its caller's context on as it came (extracted from the
 /// request, injected into the next): that context's span is the caller's.
 #[otel_traced::traced_rpc(http, route = "/forward", carrier = incoming)]

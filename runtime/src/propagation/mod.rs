@@ -38,8 +38,8 @@ pub use trace_context::TraceContextPropagator;
 pub(crate) use trace_context::unsampled_child_flags;
 
 use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
-use std::sync::LazyLock;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{LazyLock, Mutex};
 
 /// Set once `init()` installed the configured propagators (`OTEL_PROPAGATORS`, even
 /// `none`): from then on the global propagator is used as it is.
@@ -63,9 +63,28 @@ fn one_value(values: Vec<&str>) -> Option<&str> {
     Some(value.trim_matches([' ', '\t']))
 }
 
+/// The fields of the global propagator `init()` installed last.
+static INSTALLED_FIELDS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// The fields of the global propagator.
+fn global_fields() -> Vec<String> {
+    opentelemetry::global::get_text_map_propagator(|global| {
+        global.fields().map(str::to_owned).collect()
+    })
+}
+
 /// Records that `init()` installed the global propagator.
 pub(crate) fn mark_configured() {
+    *crate::route::lock(&INSTALLED_FIELDS) = global_fields();
     CONFIGURED.store(true, Ordering::Release);
+}
+
+/// Whether the application set a global propagator of its own (one reading
+/// other fields than the one `init()` installed last, if any): an `init()` that
+/// is told none keeps it.
+pub(crate) fn set_by_application() -> bool {
+    let fields = global_fields();
+    !fields.is_empty() && *crate::route::lock(&INSTALLED_FIELDS) != fields
 }
 
 /// Runs `f` with the propagator boundaries use: the global one, or the W3C
