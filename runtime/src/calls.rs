@@ -183,6 +183,17 @@ struct Operations {
     overflowed_full: bool,
 }
 
+impl Operations {
+    /// Whether the cause of `name`'s being counted as [`OVERFLOW_NAME`] was said.
+    fn overflow_said(&self, name: &str) -> bool {
+        if name.len() > MAX_NAME_BYTES {
+            self.overflowed_long
+        } else {
+            self.overflowed_full
+        }
+    }
+}
+
 impl Registry {
     fn new(capacity: usize) -> Self {
         Registry {
@@ -208,8 +219,9 @@ impl Registry {
             }
             // Full: a new name shares the overflow's counters, found under the read
             // lock; else every span of a new name (a scanner's made-up paths) would
-            // take the write lock, one thread at a time.
+            // take the write lock, one thread at a time. (Once its cause was said.)
             if full(&operations)
+                && operations.overflow_said(name)
                 && let Some(counts) = operations.by_name.get(OVERFLOW_NAME)
             {
                 return counts;
@@ -223,13 +235,13 @@ impl Registry {
             return counts;
         }
         let name = if full(&operations) {
-            let long = name.len() > MAX_NAME_BYTES;
-            let said = if long {
-                &mut operations.overflowed_long
-            } else {
-                &mut operations.overflowed_full
-            };
-            if !std::mem::replace(said, true) {
+            if !operations.overflow_said(name) {
+                let long = name.len() > MAX_NAME_BYTES;
+                if long {
+                    operations.overflowed_long = true;
+                } else {
+                    operations.overflowed_full = true;
+                }
                 // Aside: this is a span opening on the application's thread.
                 crate::notice::aside(overflow_said(long, self.capacity));
             }
@@ -390,10 +402,12 @@ mod tests {
             roomy.counts_for(&long, Named::AtRunTime),
             roomy.counts_for(OVERFLOW_NAME, Named::AtRunTime)
         ));
-        // Said for its own cause: the registry filling up later is said again.
-        let operations = roomy.operations.read().expect("not poisoned");
-        assert!(operations.overflowed_long && !operations.overflowed_full);
-        drop(operations);
+        // Said for its own cause: the registry filling up later is said too.
+        let said = || {
+            let operations = roomy.operations.read().expect("not poisoned");
+            (operations.overflowed_long, operations.overflowed_full)
+        };
+        assert_eq!(said(), (true, false));
         assert!(!std::ptr::eq(
             roomy.counts_for(&long[..MAX_NAME_BYTES], Named::AtRunTime),
             roomy.counts_for(OVERFLOW_NAME, Named::AtRunTime)
@@ -410,6 +424,11 @@ mod tests {
             roomy.counts_for(&route, Named::AtRunTime),
             site
         ));
+        // Full now: said for that cause too.
+        for index in 0..10 {
+            roomy.counts_for(&format!("name {index}"), Named::AtRunTime);
+        }
+        assert_eq!(said(), (true, true));
     }
 
     #[test]

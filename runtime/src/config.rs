@@ -185,12 +185,7 @@ impl Settings {
     /// gateway routing by that prefix never sees the exports.
     fn grpc_endpoints_with_paths(&self) -> Vec<&str> {
         self.otlp_endpoints_where(|otlp| {
-            otlp.protocol == Protocol::Grpc
-                && otlp
-                    .endpoint
-                    .split_once("://")
-                    .and_then(|(_, rest)| rest.split_once('/'))
-                    .is_some_and(|(_, path)| !path.is_empty())
+            otlp.protocol == Protocol::Grpc && !otlp::endpoint_path(&otlp.endpoint).is_empty()
         })
     }
 
@@ -571,11 +566,11 @@ impl Config {
             // Under the route's lock: an `init()` installing meanwhile on another
             // thread keeps its propagators.
             let nothing_installed = crate::route::unless_installed(|| {
-                let (chosen, refused) = self.propagators_when_disabled();
+                let (propagators, chosen, refused) = self.propagators_when_disabled();
                 if let Some(refused) = refused {
                     crate::tell(format_args!("{refused}"));
                 }
-                crate::init::install_propagators_unless_set(&chosen, self.propagators_chosen());
+                crate::init::install_propagators_unless_set(&propagators, chosen);
             });
             return if nothing_installed {
                 // Telemetry off changes nothing of how the process stops.
@@ -646,24 +641,27 @@ impl Config {
 
     /// The propagators a disabled SDK installs: the chosen ones; where
     /// `OTEL_PROPAGATORS` is refused, ours among the specification's others it
-    /// names (`b3multi,xray`), else the default; with what to say then (the kill
+    /// names (`b3multi,xray`), else the default (where the application set none);
+    /// whether they were chosen (not the default); and what to say then (the kill
     /// switch fails on nothing, but the value is not silently replaced).
-    fn propagators_when_disabled(&self) -> (Vec<Propagator>, Option<String>) {
+    fn propagators_when_disabled(&self) -> (Vec<Propagator>, bool, Option<String>) {
         let refused = match self.chosen_propagators() {
-            Ok(chosen) => return (chosen, None),
+            Ok(chosen) => return (chosen, self.propagators_chosen(), None),
             Err(refused) => refused,
         };
         match self.propagators_beside_others() {
             Ok((ours, _)) if !ours.is_empty() => (
                 ours,
+                true,
                 Some(format!(
                     "{refused}; with OTEL_SDK_DISABLED=true those of them otel-traced has are installed"
                 )),
             ),
             _ => (
                 DEFAULT_PROPAGATORS.to_vec(),
+                false,
                 Some(format!(
-                    "{refused}; with OTEL_SDK_DISABLED=true the default propagators, tracecontext and baggage, are installed"
+                    "{refused}; with OTEL_SDK_DISABLED=true the default propagators, tracecontext and baggage, are installed where the application set none"
                 )),
             ),
         }

@@ -730,8 +730,7 @@ pub fn use_global_provider() -> Result<Guard, InitError> {
     if route::is_installed() {
         return Err(InitError::AlreadyInitialized);
     }
-    let unset =
-        opentelemetry::global::get_text_map_propagator(|global| global.fields().next().is_none());
+    let unset = !crate::propagation::set_by_application();
     // Empty is unset, as for every variable.
     let named = std::env::var_os("OTEL_PROPAGATORS")
         .is_some_and(|value| !value.to_string_lossy().trim().is_empty());

@@ -674,10 +674,11 @@ struct RefusalStatus {
 }
 
 /// Why an answer that is no success refused the request, where it says: a
-/// redirect's target (an exporter follows none: the endpoint is to be written
-/// so), an OTLP receiver's status message, or the first line of a text (a proxy's,
-/// Go's "Client sent an HTTP request to an HTTPS server"), cut to
-/// [`REASON_LIMIT`]; none for a web page, an empty body, or one that is neither.
+/// redirect's target (an exporter follows none), an OTLP receiver's status
+/// message, or the first line of a text (a proxy's, Go's "Client sent an HTTP
+/// request to an HTTPS server"), cut to [`REASON_LIMIT`], its URLs' credentials
+/// and anything like a key hidden ([`without_keys`]: an answer may echo the
+/// request's); none for a web page, an empty body, or one that is neither.
 fn refusal(response: &opentelemetry_http::Response<opentelemetry_http::Bytes>) -> Option<String> {
     let status = response.status();
     if status.is_success() {
@@ -691,7 +692,7 @@ fn refusal(response: &opentelemetry_http::Response<opentelemetry_http::Bytes>) -
             .ok()?;
         let location = crate::config::without_secrets(location);
         return Some(format!(
-            "redirected to {:?}: write the endpoint as that, an exporter follows no redirect",
+            "redirected to {:?}, which an exporter does not follow: where that is the collector (an https:// one, say), write the signal's endpoint so",
             crate::value::text_within(&location, REASON_LIMIT)
         ));
     }
@@ -714,13 +715,36 @@ fn refusal(response: &opentelemetry_http::Response<opentelemetry_http::Bytes>) -
             .trim()
             .to_owned()
     };
-    let said = said.trim();
+    let said = crate::value::text_within(said.trim(), REASON_LIMIT);
     (!said.is_empty()).then(|| {
         format!(
             "the answer said {:?}",
-            crate::value::text_within(said, REASON_LIMIT)
+            without_keys(&crate::redact::redacted_urls(said))
         )
     })
+}
+
+/// `text` with every word that looks like a key or a token (24 characters or
+/// more of letters and digits, both, and `-_+/=.`) hidden: a refusal echoing the
+/// request's credentials (`invalid key 9f8e..`) goes to stderr.
+fn without_keys(text: &str) -> String {
+    const SHORTEST_KEY: usize = 24;
+    let is_key_character =
+        |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '/' | '=' | '.');
+    let mut kept = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        let word_end = rest.find(|c| !is_key_character(c)).unwrap_or(rest.len());
+        let (word, after) = rest.split_at(word_end);
+        let looks_like_a_key = word.len() >= SHORTEST_KEY
+            && word.contains(|c: char| c.is_ascii_digit())
+            && word.contains(|c: char| c.is_ascii_alphabetic());
+        kept.push_str(if looks_like_a_key { "<hidden>" } else { word });
+        let other_end = after.find(is_key_character).unwrap_or(after.len());
+        kept.push_str(&after[..other_end]);
+        rest = &after[other_end..];
+    }
+    kept
 }
 
 /// OTLP's partial success, the first field of each signal's export response:
@@ -1141,7 +1165,19 @@ mod tests {
             ))
             .as_deref(),
             Some(
-                "redirected to \"https://collector:4318/v1/traces\": write the endpoint as that, an exporter follows no redirect"
+                "redirected to \"https://collector:4318/v1/traces\", which an exporter does not follow: where that is the collector (an https:// one, say), write the signal's endpoint so"
+            )
+        );
+        // What an answer echoes of the request's credentials is not said.
+        assert_eq!(
+            refusal(&answer(
+                401,
+                &[("content-type", "text/plain")],
+                b"invalid key 9f8e7d6c5b4a39281706f5e4d3c2b1a0 for https://u:p@in.example/?token=abc"
+            ))
+            .as_deref(),
+            Some(
+                "the answer said \"invalid key <hidden> for https://REDACTED:REDACTED@in.example/?token=REDACTED\""
             )
         );
         // A web page, an empty body, a success: nothing said.

@@ -221,13 +221,13 @@ impl Outage {
     fn rejection_at(&self, result: &OTelSdkResult, now: Instant) -> (u64, Option<String>) {
         match self.cause.take_rejected().filter(|_| result.is_ok()) {
             Some(rejected) => {
-                let first = !self.said_rejected.swap(true, Ordering::Relaxed);
                 let mut said_at =
                     (self.rejected_said_at.lock()).unwrap_or_else(PoisonError::into_inner);
-                let due = first
+                let due = !self.said_rejected.load(Ordering::Relaxed)
                     && said_at
                         .is_none_or(|at| now.saturating_duration_since(at) >= SAID_AGAIN_AFTER);
                 if due {
+                    self.said_rejected.store(true, Ordering::Relaxed);
                     *said_at = Some(now);
                 }
                 (rejected.count, due.then(|| self.said_rejected(&rejected)))
@@ -711,7 +711,8 @@ mod tests {
             (4, None),
             "too soon after the last said"
         );
-        assert_eq!(outage.rejection_at(&Ok(()), later(6)), (0, None));
+        // The same episode, five minutes after the last said: said, though no
+        // export was taken whole meanwhile.
         rejected(30);
         let (count, said) = outage.rejection_at(&Ok(()), later(6));
         assert_eq!(

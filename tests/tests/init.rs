@@ -1379,13 +1379,17 @@ fn init_keeps_a_propagator_the_application_set_unless_one_is_chosen() {
         }
     }
     let _restores = Restores;
+    // Sorted: a composite lists them in the order of a hash set of its own.
     let fields = || {
-        global::get_text_map_propagator(|propagator| {
+        let mut fields = global::get_text_map_propagator(|propagator| {
             propagator.fields().map(str::to_owned).collect::<Vec<_>>()
-        })
+        });
+        fields.sort_unstable();
+        fields
     };
     let b3 = otel_traced::propagation::B3Propagator::new();
-    let b3_fields: Vec<String> = TextMapPropagator::fields(&b3).map(str::to_owned).collect();
+    let mut b3_fields: Vec<String> = TextMapPropagator::fields(&b3).map(str::to_owned).collect();
+    b3_fields.sort_unstable();
     global::set_text_map_propagator(b3);
     let guard = otel_traced::Config::from_vars([("OTEL_TRACES_EXPORTER", "none")])
         .install()

@@ -404,15 +404,21 @@ fn endpoint_url(url: &str) -> Option<String> {
 /// where the others go. A vendor's own path (`/v2/trace/otlp`) says nothing of
 /// theirs: the signal's path set after it would fail every export.
 pub(crate) fn has_room_beside(traces: &OtlpSettings) -> bool {
-    let (location, _) = split_query(&traces.endpoint);
+    let path = endpoint_path(&traces.endpoint);
+    traces.protocol == Protocol::Grpc || path.is_empty() || path.ends_with(TRACES.path)
+}
+
+/// The path of an endpoint URL, without its query and its last `/` (empty for
+/// none).
+pub(crate) fn endpoint_path(endpoint: &str) -> &str {
+    let (location, _) = split_query(endpoint);
     let after_scheme = location
         .split_once("://")
         .map_or(location, |(_, rest)| rest);
     let path = after_scheme
         .find('/')
         .map_or("", |start| &after_scheme[start..]);
-    let path = path.trim_end_matches('/');
-    traces.protocol == Protocol::Grpc || path.is_empty() || path.ends_with(TRACES.path)
+    path.trim_end_matches('/')
 }
 
 /// The endpoint of `signal` on the collector that traces were sent to by a

@@ -86,6 +86,13 @@ fn grpc_endpoints_with_a_path_are_named_once_each() {
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317"),
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
         ][..],
+        &[
+            (
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                "https://collector:4317/?tenant=shop",
+            ),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ][..],
         &[(
             "OTEL_EXPORTER_OTLP_ENDPOINT",
             "https://gateway.example/otlp",
@@ -730,11 +737,12 @@ fn a_disabled_sdk_says_it_installs_the_default_propagators_over_a_refused_value(
         ])
         .propagators_when_disabled()
     };
-    assert_eq!(disabled("baggage"), (vec![Propagator::Baggage], None));
+    assert_eq!(disabled("baggage"), (vec![Propagator::Baggage], true, None));
     assert_eq!(
         disabled("b3multi,xray"),
         (
             vec![Propagator::B3Multi],
+            true,
             Some(
                 "OTEL_PROPAGATORS=\"b3multi,xray\" is not valid: it accepts a comma-separated list of tracecontext, baggage, b3, b3multi and none; jaeger, xray and ottrace are not built in: leave them out here and set a propagator holding them as the global one after init() (boundaries use the global propagator), or install your own provider and propagator and call use_global_provider(); with OTEL_SDK_DISABLED=true those of them otel-traced has are installed"
                     .to_owned()
@@ -746,11 +754,13 @@ fn a_disabled_sdk_says_it_installs_the_default_propagators_over_a_refused_value(
         disabled("xray"),
         (
             DEFAULT_PROPAGATORS.to_vec(),
+            false,
             Some(
-                "OTEL_PROPAGATORS=\"xray\" is not valid: it accepts a comma-separated list of tracecontext, baggage, b3, b3multi and none; jaeger, xray and ottrace are not built in: leave them out here and set a propagator holding them as the global one after init() (boundaries use the global propagator), or install your own provider and propagator and call use_global_provider(); with OTEL_SDK_DISABLED=true the default propagators, tracecontext and baggage, are installed"
+                "OTEL_PROPAGATORS=\"xray\" is not valid: it accepts a comma-separated list of tracecontext, baggage, b3, b3multi and none; jaeger, xray and ottrace are not built in: leave them out here and set a propagator holding them as the global one after init() (boundaries use the global propagator), or install your own provider and propagator and call use_global_provider(); with OTEL_SDK_DISABLED=true the default propagators, tracecontext and baggage, are installed where the application set none"
                     .to_owned()
             )
-        )
+        ),
+        "not chosen: the application's propagator, if it set one, is kept"
     );
 }
 

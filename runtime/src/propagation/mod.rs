@@ -66,11 +66,14 @@ fn one_value(values: Vec<&str>) -> Option<&str> {
 /// The fields of the global propagator `init()` installed last.
 static INSTALLED_FIELDS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
-/// The fields of the global propagator.
+/// The fields of the global propagator, sorted (a composite lists them in the
+/// order of a hash set of its own).
 fn global_fields() -> Vec<String> {
-    opentelemetry::global::get_text_map_propagator(|global| {
+    let mut fields: Vec<String> = opentelemetry::global::get_text_map_propagator(|global| {
         global.fields().map(str::to_owned).collect()
-    })
+    });
+    fields.sort_unstable();
+    fields
 }
 
 /// Records that `init()` installed the global propagator.
@@ -81,7 +84,9 @@ pub(crate) fn mark_configured() {
 
 /// Whether the application set a global propagator of its own (one reading
 /// other fields than the one `init()` installed last, if any): an `init()` that
-/// is told none keeps it.
+/// is told none keeps it. Told by the fields alone: one of the same fields as
+/// ours (B3's two forms read the same), or one reading none (a no-op), is taken
+/// for none of the application's.
 pub(crate) fn set_by_application() -> bool {
     let fields = global_fields();
     !fields.is_empty() && *crate::route::lock(&INSTALLED_FIELDS) != fields
