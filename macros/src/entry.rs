@@ -104,9 +104,17 @@ fn body_attributes(
 }
 
 /// An attribute that changes nothing of what `main`'s body is or takes: a lint
-/// level, a doc comment, a hint (`inline`, `must_use`, `coverage`), a symbol's name,
-/// a tool's (`rustfmt::skip`, `clippy::..`, `diagnostic::..`).
+/// level, a doc comment, a hint (`inline`, `must_use`, `coverage`), a symbol's name
+/// (also as edition 2024 writes it, `#[unsafe(export_name = ..)]`), a tool's
+/// (`rustfmt::skip`, `clippy::..`, `diagnostic::..`).
 fn changes_nothing(attribute: &syn::Attribute) -> bool {
+    const SYMBOL_NAMES: [&str; 2] = ["no_mangle", "export_name"];
+    if attribute.path().is_ident("unsafe") {
+        return matches!(&attribute.meta, syn::Meta::List(list)
+        if list.parse_args::<syn::Meta>().is_ok_and(|inner| {
+            SYMBOL_NAMES.iter().any(|name| inner.path().is_ident(name))
+        }));
+    }
     const BUILT_IN: [&str; 13] = [
         "allow",
         "warn",

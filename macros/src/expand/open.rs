@@ -121,8 +121,8 @@ pub(super) fn open_span(
             };
             quote!(#private::set_baggage_entry(#key, #text))
         });
-        // Named in full: the user's module may have no prelude, or an edition
-        // before 2021, where an array's `into_iter` gives references.
+        // Named in full, as every path of the expansion: the user's module may
+        // have no prelude.
         (
             quote! {
                 let __otel_set_baggage: ::std::vec::Vec<_> = ::std::iter::Iterator::collect(
