@@ -290,11 +290,19 @@ impl SpanHandle {
         failed: bool,
     ) {
         let answer = rpc.own_reply(answer);
-        // A client learns its HTTP version from the reply: the one negotiated.
+        // A client learns its HTTP version from the reply (the one negotiated),
+        // and the address that answered.
         if rpc.side == crate::rpc::Side::Client
-            && let Some(version) = answer.and_then(|answer| answer.version)
+            && let Some(answer) = answer
         {
-            self.update_attribute(KeyValue::new("network.protocol.version", version));
+            if let Some(version) = answer.version {
+                self.update_attribute(KeyValue::new("network.protocol.version", version));
+            }
+            if let Some(peer) = answer.peer {
+                let address = peer.ip().to_canonical().to_string();
+                self.update_attribute(KeyValue::new("network.peer.address", address));
+                self.update_attribute(KeyValue::new("network.peer.port", i64::from(peer.port())));
+            }
         }
         #[cfg(feature = "http")]
         if let Some(crate::rpc::Answer {

@@ -511,6 +511,15 @@ fn a_reqwest_client_call_continues_its_trace_on_the_server_with_the_conventions(
         attribute(client, "network.protocol.version"),
         Some(&string("1.1"))
     );
+    // The address that answered, which the reply knows.
+    assert_eq!(
+        attribute(client, "network.peer.address"),
+        Some(&string("127.0.0.1"))
+    );
+    assert_eq!(
+        attribute(client, "network.peer.port"),
+        Some(&Value::I64(i64::from(gateway.port())))
+    );
     assert_eq!(client.status, Status::Unset);
 
     // A 4xx reply is the client's error.

@@ -85,6 +85,8 @@ pub struct Answer<'a> {
     /// An HTTP response's headers ([`HasReply::headers`]).
     #[cfg(feature = "http")]
     pub headers: Option<&'a http::HeaderMap>,
+    /// The address the reply came from ([`HasReply::peer_address`]).
+    pub peer: Option<std::net::SocketAddr>,
     /// A reply only a client receives (a `reqwest::Error` made of a status): a
     /// server's is its upstream's, not the one it sends.
     pub received: bool,
@@ -100,6 +102,7 @@ impl<'a> Answer<'a> {
             version: value.protocol_version(),
             #[cfg(feature = "http")]
             headers: value.headers(),
+            peer: value.peer_address(),
             received: false,
         })
     }
@@ -112,6 +115,7 @@ impl<'a> From<Reply<'a>> for Answer<'a> {
             version: None,
             #[cfg(feature = "http")]
             headers: None,
+            peer: None,
             received: false,
         }
     }
@@ -160,6 +164,14 @@ pub trait HasReply {
         None
     }
 
+    /// The address of the peer the reply came from, where the value knows it (a
+    /// reqwest response's): a client records it as `network.peer.address` and
+    /// `network.peer.port`, which the conventions recommend and its request
+    /// does not say (a name resolves to one of several addresses).
+    fn peer_address(&self) -> Option<std::net::SocketAddr> {
+        None
+    }
+
     /// The headers of the HTTP response the value is or holds: a gRPC boundary
     /// answered by one (a gRPC-web bridge's, a client's own over hyper) reads its
     /// status there as gRPC clients do: a trailers-only `grpc-status`, else the code
@@ -182,6 +194,10 @@ macro_rules! reply_through_pointer {
 
             fn protocol_version(&self) -> Option<&'static str> {
                 (**self).protocol_version()
+            }
+
+            fn peer_address(&self) -> Option<std::net::SocketAddr> {
+                (**self).peer_address()
             }
 
             #[cfg(feature = "http")]
@@ -236,7 +252,8 @@ impl<B> HasReply for http::Response<B> {
     }
 }
 
-/// A reqwest response: its status, and the version its connection negotiated.
+/// A reqwest response: its status, the version its connection negotiated, and
+/// the address it came from.
 #[cfg(feature = "reqwest")]
 impl HasReply for reqwest::Response {
     fn reply(&self) -> Reply<'_> {
@@ -247,6 +264,10 @@ impl HasReply for reqwest::Response {
 
     fn protocol_version(&self) -> Option<&'static str> {
         crate::propagation::protocol_version(self.version())
+    }
+
+    fn peer_address(&self) -> Option<std::net::SocketAddr> {
+        self.remote_addr()
     }
 
     fn headers(&self) -> Option<&http::HeaderMap> {
@@ -290,6 +311,10 @@ macro_rules! reply_of_the_first {
 
             fn protocol_version(&self) -> Option<&'static str> {
                 HasReply::protocol_version(&self.0)
+            }
+
+            fn peer_address(&self) -> Option<std::net::SocketAddr> {
+                HasReply::peer_address(&self.0)
             }
 
             fn headers(&self) -> Option<&http::HeaderMap> {
@@ -694,6 +719,7 @@ mod tests {
                 reply: Reply::Http { status: 503 },
                 version: Some("2"),
                 headers: Some(response.headers()),
+                peer: None,
                 received: false,
             })
         );
