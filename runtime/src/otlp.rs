@@ -715,31 +715,40 @@ fn refusal(response: &opentelemetry_http::Response<opentelemetry_http::Bytes>) -
             .trim()
             .to_owned()
     };
-    let said = crate::value::text_within(said.trim(), REASON_LIMIT);
+    // Hidden before it is cut: a cut inside a secret would leave its start.
+    let said = without_keys(&crate::redact::redacted_urls(said.trim()));
     (!said.is_empty()).then(|| {
         format!(
             "the answer said {:?}",
-            without_keys(&crate::redact::redacted_urls(said))
+            crate::value::text_within(&said, REASON_LIMIT)
         )
     })
 }
 
-/// `text` with every word that looks like a key or a token (24 characters or
-/// more of letters and digits, both, and `-_+/=.`) hidden: a refusal echoing the
-/// request's credentials (`invalid key 9f8e..`) goes to stderr.
+/// `text` with every word that looks like a key or a token hidden (20 characters
+/// or more of letters and digits, both, and `-_+/=`, as base64 and hex keys are
+/// written; a host's or a URL's parts, split at `.` and `:`, are shorter), and
+/// whatever follows `Bearer` or `Basic`: a refusal echoing the request's
+/// credentials (`invalid key 9f8e..`) goes to stderr.
 fn without_keys(text: &str) -> String {
-    const SHORTEST_KEY: usize = 24;
+    const SHORTEST_KEY: usize = 20;
     let is_key_character =
-        |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '/' | '=' | '.');
+        |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '/' | '=');
     let mut kept = String::with_capacity(text.len());
     let mut rest = text;
+    let mut after_a_scheme = false;
     while !rest.is_empty() {
         let word_end = rest.find(|c| !is_key_character(c)).unwrap_or(rest.len());
         let (word, after) = rest.split_at(word_end);
         let looks_like_a_key = word.len() >= SHORTEST_KEY
             && word.contains(|c: char| c.is_ascii_digit())
             && word.contains(|c: char| c.is_ascii_alphabetic());
-        kept.push_str(if looks_like_a_key { "<hidden>" } else { word });
+        let hidden = !word.is_empty() && (after_a_scheme || looks_like_a_key);
+        kept.push_str(if hidden { "<hidden>" } else { word });
+        if !word.is_empty() {
+            after_a_scheme =
+                word.eq_ignore_ascii_case("bearer") || word.eq_ignore_ascii_case("basic");
+        }
         let other_end = after.find(is_key_character).unwrap_or(after.len());
         kept.push_str(&after[..other_end]);
         rest = &after[other_end..];
@@ -1179,6 +1188,17 @@ mod tests {
             Some(
                 "the answer said \"invalid key <hidden> for https://REDACTED:REDACTED@in.example/?token=REDACTED\""
             )
+        );
+        assert_eq!(
+            without_keys("Authorization: Basic dXNlcjpwYXNz rejected; bearer abc.def"),
+            "Authorization: Basic <hidden> rejected; bearer <hidden>.def"
+        );
+        // Hosts and paths stay, to be acted on.
+        assert_eq!(
+            without_keys(
+                "404 page not found: https://otel.eu1.example.com/v1/traces, no healthy upstream for otel-collector-0.otel-collector-headless.observability:4318"
+            ),
+            "404 page not found: https://otel.eu1.example.com/v1/traces, no healthy upstream for otel-collector-0.otel-collector-headless.observability:4318"
         );
         // A web page, an empty body, a success: nothing said.
         assert_eq!(
