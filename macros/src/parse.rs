@@ -121,9 +121,10 @@ pub(crate) struct TracedFn {
     pub records_err: bool,
     /// Whether the produced value is written as a `Result` (or `err` says it is).
     pub result_like: bool,
-    /// Whether the error type written in the produced `Result<T, E>` names a
-    /// lifetime other than `'static` (`Box<dyn Error + 'a>`): a boundary's reply
-    /// is then not looked for among its sources, which needs it owned.
+    /// Whether the error type written in the produced `Result<T, E>` (a returned
+    /// stream's item) names a lifetime other than `'static` (`Box<dyn Error +
+    /// 'a>`): a boundary's reply is then not looked for among its sources, which
+    /// needs it owned.
     pub error_borrows: bool,
     /// What a returned future outputs or a returned stream yields, where the
     /// signature writes it: the body's future or stream is held to it before the
@@ -253,10 +254,16 @@ pub(crate) fn parse(
         }
         _ => None,
     };
+    let error_borrows = match (shape, &function.sig.output) {
+        (Shape::ReturnsStream { .. }, syn::ReturnType::Type(_, returned)) => {
+            written_stream_item(returned).is_some_and(|item| error_borrows(&item))
+        }
+        _ => produced.as_ref().is_some_and(error_borrows),
+    };
     let traced = TracedFn {
         records_err: result_like && recording_err != Some(false),
         result_like,
-        error_borrows: produced.as_ref().is_some_and(error_borrows),
+        error_borrows,
         options,
         function,
         params,

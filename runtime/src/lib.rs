@@ -198,8 +198,9 @@ pub mod __private {
     pub use crate::span::{ActiveSpan, Attributes, LentSpan, SpanHandle, called_once};
     pub use crate::stream::{
         InstrumentedStream, ItemProbe, ViaItem, ViaItemDebug, ViaItemError, ViaItemErrorRef,
-        ViaItemErrorReply, ViaItemReply, ViaItemSendErrorRef, ViaItemSharedErrorRef,
-        ViaItemStdError, ViaItemSyncErrorRef, ViaItemTypeName, items_are,
+        ViaItemErrorReply, ViaItemErrorSources, ViaItemReply, ViaItemSendErrorRef,
+        ViaItemSharedErrorRef, ViaItemSharedErrorSources, ViaItemStdError, ViaItemSyncErrorRef,
+        ViaItemTypeName, items_are,
     };
     pub use crate::value::{
         Arg, Explicit, ExplicitDisplay, KindOf, NotUserAttribute, RecordedValue, UnknownKind,

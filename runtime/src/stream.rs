@@ -195,7 +195,7 @@ fn record_messages(handle: &mut SpanHandle, messages: u64) {
 }
 
 /// Wraps a streamed item; the expansion calls `__otel_item` on
-/// `&&&&&&&&&&&ItemProbe(&item)`, which says what the item was: the most specific
+/// `&&&&&&&&&&&&&ItemProbe(&item)`, which says what the item was: the most specific
 /// level its type has wins.
 #[doc(hidden)]
 #[derive(Debug)]
@@ -223,7 +223,7 @@ pub trait ViaItemErrorReply {
     fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> Item;
 }
 
-impl<T, E: HasReply + Error> ViaItemErrorReply for &&&&&&&&&&ItemProbe<'_, Result<T, E>> {
+impl<T, E: HasReply + Error> ViaItemErrorReply for &&&&&&&&&&&&ItemProbe<'_, Result<T, E>> {
     fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> Item {
         match self.0 {
             Ok(_) => Item::Message,
@@ -235,7 +235,7 @@ impl<T, E: HasReply + Error> ViaItemErrorReply for &&&&&&&&&&ItemProbe<'_, Resul
 /// A reqwest error is a reply when a response's status made it
 /// (`error_for_status`), as a returned one is (`rpc::reply`).
 #[cfg(feature = "reqwest")]
-impl<T> ViaItemErrorReply for &&&&&&&&&&ItemProbe<'_, Result<T, reqwest::Error>> {
+impl<T> ViaItemErrorReply for &&&&&&&&&&&&ItemProbe<'_, Result<T, reqwest::Error>> {
     fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> Item {
         let Err(error) = self.0 else {
             return Item::Message;
@@ -283,7 +283,7 @@ pub trait ViaItemReply {
     fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> Item;
 }
 
-impl<T, E: HasReply> ViaItemReply for &&&&&&&&&ItemProbe<'_, Result<T, E>> {
+impl<T, E: HasReply> ViaItemReply for &&&&&&&&&&&ItemProbe<'_, Result<T, E>> {
     fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> Item {
         let Err(error) = self.0 else {
             return Item::Message;
@@ -339,9 +339,48 @@ macro_rules! item_error_level {
 
 item_error_level!(
     ViaItemStdError,
-    &&&&&&&&ItemProbe<'_, Result<T, E>>,
+    &&&&&&&&&&ItemProbe<'_, Result<T, E>>,
     Error,
     |error| ErrorReport::from_error::<E>(error)
+);
+/// An `Err` holding others (`Box<dyn Error + Send + Sync>`, `anyhow::Error`, made
+/// by `?` of a `tonic::Status`) on a gRPC or HTTP boundary: the call's reply where
+/// it or one of its sources is one, as a returned error's is (`rpc::reply`), else
+/// recorded as the next levels record it. (Owned: the expansion leaves these
+/// levels out for an item's error written with a lifetime of its own.)
+macro_rules! item_sources_reply_level {
+    ($level:ident, $receiver:ty, $error_type:ty) => {
+        #[doc(hidden)]
+        pub trait $level {
+            fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> Item;
+        }
+        impl<T, E: AsRef<$error_type>> $level for $receiver {
+            fn __otel_item(&self, handle: &mut SpanHandle, rpc: Option<&RpcMeta>) -> Item {
+                let Err(error) = self.0 else {
+                    return Item::Message;
+                };
+                let answer = || crate::rpc::reply_among_sources(|| error.as_ref());
+                if recorded_as_reply(handle, rpc, answer) {
+                    return Item::Status;
+                }
+                handle.record_error(std::any::type_name::<E>(), || {
+                    ErrorReport::from_error::<E>(error.as_ref())
+                });
+                Item::Error
+            }
+        }
+    };
+}
+
+item_sources_reply_level!(
+    ViaItemSharedErrorSources,
+    &&&&&&&&&ItemProbe<'_, Result<T, E>>,
+    dyn Error + Send + Sync + 'static
+);
+item_sources_reply_level!(
+    ViaItemErrorSources,
+    &&&&&&&&ItemProbe<'_, Result<T, E>>,
+    dyn Error + 'static
 );
 item_error_level!(
     ViaItemSharedErrorRef,

@@ -173,6 +173,55 @@ fn a_grpc_stream_ends_ok_or_with_the_status_of_its_err_item() {
     ended_unavailable(&captured.spans()[0]);
 }
 
+/// A stream whose items' errors are boxed, as `?` makes them of tonic's status.
+#[traced_rpc(client, service = "shop.v1.Inventory", method = "Watch")]
+fn watch_boxed(
+    request: tonic::Request<u32>,
+) -> impl Stream<Item = Result<u32, Box<dyn std::error::Error + Send + Sync>>> {
+    let _ = request;
+    let end: Box<dyn std::error::Error + Send + Sync> =
+        Box::new(tonic::Status::unavailable("inventory restarting"));
+    stream::iter([Ok(9), Err(end)])
+}
+
+/// The same with an error borrowing from the call: no status is read from it
+/// (it compiles, its error recorded as any other, the stream's end the call's
+/// status).
+#[traced_rpc(client, service = "shop.v1.Inventory", method = "Watch")]
+fn watch_borrowing<'a>(
+    request: tonic::Request<u32>,
+    reason: &'a str,
+) -> impl Stream<Item = Result<u32, Box<dyn std::error::Error + Send + Sync + 'a>>> + 'a {
+    let _ = request;
+    stream::iter([Err(reason.into())])
+}
+
+#[test]
+fn a_status_boxed_in_a_streamed_err_is_the_calls_reply() {
+    let captured = capture(|| {
+        futures::executor::block_on(watch_boxed(tonic::Request::new(0)).collect::<Vec<_>>())
+    });
+    let span = &captured.spans()[0];
+    assert_eq!(
+        ["rpc.response.status_code", "error.type"].map(|key| attribute(span, key)),
+        [Some(&string("UNAVAILABLE")); 2],
+        "the status, not the box's type"
+    );
+    assert_eq!(span.status, Status::error("inventory restarting"));
+    let reason = String::from("inventory closed");
+    let captured = capture(|| {
+        futures::executor::block_on(
+            watch_borrowing(tonic::Request::new(0), &reason).collect::<Vec<_>>(),
+        )
+    });
+    let span = &captured.spans()[0];
+    assert_eq!(
+        attribute(span, "rpc.response.status_code"),
+        Some(&string("OK"))
+    );
+    assert_eq!(span.status, Status::error("inventory closed"));
+}
+
 #[derive(Debug)]
 struct Corrupt;
 

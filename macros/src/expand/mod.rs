@@ -135,16 +135,23 @@ pub(crate) fn expand(traced: TracedFn, checked: &Checked) -> TokenStream {
             };
             // Each item a message only where none can be an `Err` recorded: items
             // of no `Result`, or `err = false` (`TracedFn::stream_may_fail`).
+            // A gRPC or HTTP boundary's `Err` items may hold its reply among their
+            // sources, read where the item's error is owned (`outcome.rs`).
+            let sources_read = (boundary.is_some_and(|boundary| {
+                !matches!(boundary.protocol, crate::check::Protocol::Messaging { .. })
+            }) && !traced.error_borrows)
+                .then(|| quote!(ViaItemSharedErrorSources as _, ViaItemErrorSources as _,));
             let item = if traced.stream_may_fail() {
                 quote! {{
                     #[allow(unused_imports)]
                     use #private::{
                         ViaItemErrorReply as _, ViaItemReply as _, ViaItemStdError as _,
+                        #sources_read
                         ViaItemSharedErrorRef as _, ViaItemSendErrorRef as _,
                         ViaItemSyncErrorRef as _, ViaItemErrorRef as _, ViaItemError as _, ViaItemDebug as _,
                         ViaItemTypeName as _, ViaItem as _,
                     };
-                    (&&&&&&&&&&&#private::ItemProbe(__otel_item)).__otel_item(__otel_handle, #rpc)
+                    (&&&&&&&&&&&&&#private::ItemProbe(__otel_item)).__otel_item(__otel_handle, #rpc)
                 }}
             } else {
                 quote!(#private::ViaItem::__otel_item(&#private::ItemProbe(__otel_item), __otel_handle, #rpc))

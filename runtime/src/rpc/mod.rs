@@ -47,7 +47,9 @@ pub use reply::{
 #[cfg(feature = "metrics")]
 pub(crate) use reply::{HTTP_STATUS_CODE, RPC_STATUS_CODE, grpc_code_name};
 pub use reply::{HasReply, Reply};
-pub(crate) use reply::{STREAM_GIVEN_UP, record_given_up, record_reply, tally_reply};
+pub(crate) use reply::{
+    STREAM_GIVEN_UP, record_given_up, record_reply, reply_among_sources, tally_reply,
+};
 
 /// Which end of a boundary a span is.
 #[doc(hidden)]

@@ -408,7 +408,7 @@ const MAX_SOURCES_READ: usize = 32;
 /// reqwest error made of a response's status. None where the application's code
 /// it runs (`AsRef`, `source`) panics: instrumentation must not make a panic the
 /// call would not have had.
-fn reply_among_sources<'a>(
+pub(crate) fn reply_among_sources<'a>(
     error: impl FnOnce() -> &'a (dyn Error + 'static),
 ) -> Option<Answer<'a>> {
     crate::panic::contained(|| {
