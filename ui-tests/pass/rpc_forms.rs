@@ -133,6 +133,14 @@ fn get_item(request: &http::Request<()>) -> http::StatusCode {
     http::StatusCode::OK
 }
 
+/// salvo's wildcards: one segment unnamed, the rest of the path named (`{**}`
+/// unnamed).
+#[traced_rpc(http, route = "/static/{*}/{**path}")]
+fn get_static(request: &http::Request<()>) -> http::StatusCode {
+    let _ = request;
+    http::StatusCode::OK
+}
+
 /// A URL template may hold a query, as the registry's own example does.
 #[traced_rpc(client, http, template = "/users?id={id}")]
 fn find_user(request: http::Request<()>) -> http::StatusCode {
@@ -186,6 +194,8 @@ fn main() {
     assert_eq!(find_user(request), http::StatusCode::OK);
     let request = http::Request::get("/users/7/items/9/{raw}").body(()).unwrap();
     assert_eq!(get_item(&request), http::StatusCode::OK);
+    let request = http::Request::get("/static/v2/css/site.css").body(()).unwrap();
+    assert_eq!(get_static(&request), http::StatusCode::OK);
     let _ = publish(HashMap::new(), "orders");
     messaging();
 }

@@ -506,14 +506,19 @@ fn outside_variables(template: &str) -> Result<String, String> {
         let name = match variable.split_once(':') {
             Some((name, pattern)) if !pattern.is_empty() => name,
             Some(_) => variable,
-            None => variable.strip_prefix('*').unwrap_or(variable),
+            None => (variable.strip_prefix("**"))
+                .or_else(|| variable.strip_prefix('*'))
+                .unwrap_or(variable),
         };
         // Any name a router takes (`{user-id}`, `{item.id}`, as OpenAPI writes
-        // them too), but none, or one holding what ends a path segment or a
+        // them too; salvo's rest of the path `{**path}`, and its unnamed `{*}` and
+        // `{**}`), but none, or one holding what ends a path segment or a
         // variable.
-        let names_a_variable = !name.is_empty()
-            && !name.contains(['/', '{', '}', '*', ':'])
-            && !name.contains(char::is_whitespace);
+        let unnamed_wildcard = matches!(variable, "*" | "**");
+        let names_a_variable = unnamed_wildcard
+            || (!name.is_empty()
+                && !name.contains(['/', '{', '}', '*', ':'])
+                && !name.contains(char::is_whitespace));
         if !names_a_variable {
             return Err(format!("`{{{variable}}}` does not name a variable"));
         }

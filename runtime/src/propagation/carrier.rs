@@ -20,19 +20,24 @@ use std::collections::HashMap;
 ///
 /// Another framework's request (actix-web's `HttpRequest`, say) is a carrier
 /// through a type of yours wrapping it (the trait is not yours to implement for
-/// a type that is not yours either), which tells its method and path too. Here
+/// a type that is not yours either), which tells its method and path too, and
+/// what else of the request it knows (its query, host, user agent, a proxy's
+/// forwarded client: what `target()` leaves out is not recorded). Here
 /// `framework::Request` stands for it; its accessors are the framework's own
-/// (actix-web's `method()` is a `Method`, read with `as_str()`, its headers'
-/// values read with `to_str()`):
+/// (actix-web's `method()` is a `Method`, read with `as_str()`; its headers' values
+/// are bytes, read with [`header_texts`](crate::propagation::header_texts) as
+/// this crate's carriers read theirs, so that an invalid one is seen, not left
+/// out):
 ///
 /// ```
-/// use otel_traced::propagation::{Extract, RequestTarget};
+/// use otel_traced::propagation::{Extract, RequestTarget, header_texts};
 /// # mod framework {
 /// #     pub struct Request;
 /// #     impl Request {
 /// #         pub fn method(&self) -> &str { "GET" }
 /// #         pub fn path(&self) -> &str { "/orders/7" }
-/// #         pub fn headers(&self) -> Vec<(&str, &str)> { Vec::new() }
+/// #         pub fn query_string(&self) -> &str { "" }
+/// #         pub fn headers(&self) -> Vec<(&str, &[u8])> { Vec::new() }
 /// #     }
 /// # }
 ///
@@ -42,10 +47,10 @@ use std::collections::HashMap;
 /// impl Extract for Head<'_> {
 ///     fn get_all(&self, key: &str) -> Vec<&str> {
 ///         let headers = self.0.headers().into_iter();
-///         headers
+///         let values = headers
 ///             .filter(|(name, _)| name.eq_ignore_ascii_case(key))
-///             .map(|(_, value)| value)
-///             .collect()
+///             .map(|(_, value)| value);
+///         header_texts(key, values)
 ///     }
 ///
 ///     fn keys(&self) -> Vec<&str> {
@@ -56,6 +61,9 @@ use std::collections::HashMap;
 ///         let mut target = RequestTarget::default();
 ///         target.method = Some(self.0.method());
 ///         target.path = Some(self.0.path());
+///         target.query = Some(self.0.query_string()).filter(|query| !query.is_empty());
+///         target.authority = self.get_all("host").first().copied();
+///         target.user_agent = self.get_all("user-agent").first().copied();
 ///         target
 ///     }
 /// }
