@@ -357,10 +357,14 @@ impl Config {
     /// The configuration of the given variables instead of the environment, for
     /// tests and for embedding.
     ///
-    /// One setting still comes from the process's environment: where the given
+    /// Some settings still come from the process's environment: where the given
     /// variables ask for no compression, the OTLP exporter reads
     /// `OTEL_EXPORTER_OTLP_[TRACES_|LOGS_|METRICS_]COMPRESSION` there itself (it
-    /// has no way to be told "none"), and gzips if one says so.
+    /// has no way to be told "none"), and gzips if one says so; and the variables
+    /// no `Config` reads: `OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS` (read by the
+    /// boundaries), `SSL_CERT_FILE` and `SSL_CERT_DIR` (the system's certificate
+    /// authorities), the proxy variables (the HTTP exporter's), and
+    /// `KUBERNETES_SERVICE_HOST` (the `$(..)` notice).
     pub fn from_vars<K: Into<String>, V: Into<String>>(
         vars: impl IntoIterator<Item = (K, V)>,
     ) -> Self {

@@ -28,7 +28,7 @@ use std::collections::HashSet;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io::{IsTerminal as _, Write};
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Once, OnceLock, TryLockError};
 use std::time::{Duration, Instant};
 
@@ -78,8 +78,10 @@ const MAX_SPLIT_SPANS: usize = 256;
 /// children, then print as trees of their own or after [`MAX_WAIT`]).
 const MAX_NOTED_SPANS: usize = 4096;
 
-/// Whether a console exporter exists, so that span ids are worth noting.
-static NOTING: AtomicBool = AtomicBool::new(false);
+/// How many console exporters' printers live: while one does, span ids are worth
+/// noting (each outgoing request takes [`SENT`]'s lock); once none does (a
+/// process that printed, then installed OTLP), not.
+static NOTING: AtomicUsize = AtomicUsize::new(0);
 
 /// The spans this process injected into outgoing requests.
 static SENT: Mutex<NotedSpans> = Mutex::new(NotedSpans::new());
@@ -164,7 +166,8 @@ impl NotedSpans {
 pub(crate) fn note_sent(span_context: &SpanContext) {
     // Not a caller's span passed on (extracted, then injected again): it never
     // ends here, and its callee here is a local root.
-    if NOTING.load(Ordering::Relaxed) && span_context.is_sampled() && !span_context.is_remote() {
+    if NOTING.load(Ordering::Relaxed) > 0 && span_context.is_sampled() && !span_context.is_remote()
+    {
         lock(&SENT).note(span_context);
     }
 }
@@ -187,7 +190,7 @@ fn forget_sent(spans: &[SpanData]) {
 /// sampled, when a console exporter may print it: it then prints as soon as it
 /// ends, rather than waiting [`MAX_WAIT`] for a parent that never comes.
 pub(crate) fn note_unexported_parent(parent: &SpanContext) {
-    if NOTING.load(Ordering::Relaxed) {
+    if NOTING.load(Ordering::Relaxed) > 0 {
         lock(&UNEXPORTED_PARENTS).note(parent);
     }
 }
@@ -232,6 +235,17 @@ struct Printer {
     /// Below zero for a moment while an export's own spans are written before
     /// their export returns.
     owed: AtomicI64,
+}
+
+impl Drop for Printer {
+    /// The last console gone, nothing reads the noted spans any more: forgotten,
+    /// and no more noted.
+    fn drop(&mut self) {
+        if NOTING.fetch_sub(1, Ordering::Relaxed) == 1 {
+            *lock(&SENT) = NotedSpans::new();
+            *lock(&UNEXPORTED_PARENTS) = NotedSpans::new();
+        }
+    }
 }
 
 impl fmt::Debug for ConsoleExporter {
@@ -707,7 +721,7 @@ impl ConsoleExporter {
     }
 
     fn with_boxed_writer(out: Box<dyn Write + Send>) -> Self {
-        NOTING.store(true, Ordering::Relaxed);
+        NOTING.fetch_add(1, Ordering::Relaxed);
         ConsoleExporter {
             printer: Arc::new(Printer {
                 pending: Mutex::default(),
@@ -1066,7 +1080,7 @@ mod tests {
     fn a_callee_ending_after_its_callers_trace_in_one_batch_is_printed_at_once() {
         // A gateway's call timed out: its root and client span end, then the
         // server span it called, all in one batch.
-        NOTING.store(true, Ordering::Relaxed);
+        NOTING.fetch_add(1, Ordering::Relaxed);
         let root = crate::render::tests::span(7, 1, 0, "gateway");
         let client = crate::render::tests::span(7, 2, 1, "call");
         let mut server = crate::render::tests::span(7, 3, 2, "serve");
@@ -1374,7 +1388,7 @@ mod tests {
 
     #[test]
     fn a_span_forced_under_a_local_parent_never_exported_prints_at_once() {
-        NOTING.store(true, Ordering::Relaxed);
+        NOTING.fetch_add(1, Ordering::Relaxed);
         let mut pending = PendingTraces::default();
         let now = Instant::now();
         let span = crate::render::tests::span;
@@ -1399,7 +1413,7 @@ mod tests {
     fn a_server_span_waits_for_the_trace_of_its_caller_here_and_no_other() {
         // A trace no other test makes: the sent spans are the process's.
         const CALLER: u128 = 0x5e17;
-        NOTING.store(true, Ordering::Relaxed);
+        NOTING.fetch_add(1, Ordering::Relaxed);
         let client = crate::render::tests::span(CALLER, 0x21, 0x20, "call");
         note_sent(&client.span_context);
         let served = |trace: u128| {
@@ -1427,7 +1441,7 @@ mod tests {
 
     #[test]
     fn a_sampled_out_span_is_not_noted_as_sent() {
-        NOTING.store(true, Ordering::Relaxed);
+        NOTING.fetch_add(1, Ordering::Relaxed);
         let sampled_out = SpanContext::new(
             TraceId::from(8),
             SpanId::from(0x5a3d_0ff1),

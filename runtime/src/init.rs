@@ -734,6 +734,9 @@ pub fn use_global_provider() -> Result<Guard, InitError> {
     // Empty is unset, as for every variable.
     let named = std::env::var_os("OTEL_PROPAGATORS")
         .is_some_and(|value| !value.to_string_lossy().trim().is_empty());
+    // `Some`: install these; `None`: leave the global propagator (the
+    // application's, or none); where an earlier `init()`'s is left, that is
+    // forgotten for the W3C default, as the application set none.
     let propagators = match named {
         true if unset => {
             // The specification's others (xray) are the application's to install,
@@ -755,8 +758,10 @@ pub fn use_global_provider() -> Result<Guard, InitError> {
         _ => None,
     };
     route::install(route::Destination::Global).map_err(|_| InitError::AlreadyInitialized)?;
-    if let Some(propagators) = propagators {
-        install_propagators(&propagators);
+    match propagators {
+        Some(propagators) => install_propagators(&propagators),
+        None if unset => crate::propagation::forget_configured(),
+        None => {}
     }
     // The environment's limit and conventions, not those a guard still shutting
     // down left.

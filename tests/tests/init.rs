@@ -265,6 +265,39 @@ fn otel_propagators_sets_the_global_propagator() {
     drop(live);
 }
 
+/// A client writing its context into `headers`.
+#[otel_traced::traced_rpc(client, http, carrier = headers)]
+fn send_headers(headers: &mut http::HeaderMap) {
+    let _ = headers;
+}
+
+#[test]
+fn use_global_provider_forgets_the_propagators_an_earlier_init_chose() {
+    use otel_traced::opentelemetry::baggage::BaggageExt as _;
+    let _turn = otel_traced_tests::installing_turn();
+    let guard = otel_traced::Config::from_vars([("OTEL_TRACES_EXPORTER", "none")])
+        .propagators([otel_traced::Propagator::B3])
+        .install()
+        .expect("installed");
+    drop(guard);
+    // The application's provider, and no propagator of its own: boundaries use
+    // W3C's, as the README says, not the B3 the earlier guard left.
+    let guard = otel_traced::use_global_provider().expect("installed");
+    let mut headers = http::HeaderMap::new();
+    {
+        let _baggage = Context::current_with_baggage([otel_traced::opentelemetry::KeyValue::new(
+            "user.id", "ada",
+        )])
+        .attach();
+        send_headers(&mut headers);
+    }
+    drop(guard);
+    let mut names: Vec<&str> = headers.keys().map(http::HeaderName::as_str).collect();
+    names.sort_unstable();
+    assert!(names.contains(&"baggage"), "{names:?}");
+    assert!(!names.contains(&"b3"), "{names:?}");
+}
+
 /// Keeps the spans it is given.
 #[derive(Clone, Debug, Default)]
 struct Names(std::sync::Arc<std::sync::Mutex<Vec<otel_traced::sdk::trace::SpanData>>>);

@@ -82,6 +82,17 @@ pub(crate) fn mark_configured() {
     CONFIGURED.store(true, Ordering::Release);
 }
 
+/// Takes back what `init()` configured, where the global propagator is still
+/// its: boundaries then use the W3C default, as before any `init()`
+/// ([`with_propagator`]), not the propagators a guard gone left.
+pub(crate) fn forget_configured() {
+    if !CONFIGURED.swap(false, Ordering::AcqRel) {
+        return;
+    }
+    opentelemetry::global::set_text_map_propagator(TextMapCompositePropagator::new(Vec::new()));
+    crate::route::lock(&INSTALLED_FIELDS).clear();
+}
+
 /// Whether the application set a global propagator of its own (one reading
 /// other fields than the one `init()` installed last, if any): an `init()` that
 /// is told none keeps it. Told by the fields alone: one of the same fields as
