@@ -71,7 +71,6 @@ fn grpc_endpoints_with_a_path_are_named_once_each() {
             "https://gateway.example/otlp",
         ),
         ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
-        ("OTEL_METRICS_EXPORTER", "otlp"),
     ];
     assert_eq!(
         settings(&with_path).grpc_endpoints_with_paths(),
