@@ -1317,7 +1317,8 @@ pub(crate) fn is_result(ty: &Type) -> bool {
 }
 
 /// Whether the `E` of `ty`, written `Result<T, E>`, names a lifetime other than
-/// `'static`.
+/// `'static`; of a type written otherwise (an alias, `WatchResult<'a>`), whether
+/// any part of it does (its error may be what borrows).
 fn error_borrows(ty: &Type) -> bool {
     struct Borrows(bool);
     impl syn::visit::Visit<'_> for Borrows {
@@ -1325,29 +1326,27 @@ fn error_borrows(ty: &Type) -> bool {
             self.0 |= lifetime.ident != "static";
         }
     }
-    let Type::Path(path) = peeled(ty) else {
-        return false;
-    };
-    let Some(last) = path
-        .path
-        .segments
-        .last()
-        .filter(|last| last.ident == "Result")
-    else {
-        return false;
-    };
-    let syn::PathArguments::AngleBracketed(arguments) = &last.arguments else {
-        return false;
-    };
-    let mut types = arguments.args.iter().filter_map(|argument| match argument {
-        syn::GenericArgument::Type(ty) => Some(ty),
+    let written_error = match peeled(ty) {
+        Type::Path(path) => path
+            .path
+            .segments
+            .last()
+            .filter(|last| last.ident == "Result")
+            .and_then(|last| match &last.arguments {
+                syn::PathArguments::AngleBracketed(arguments) => arguments
+                    .args
+                    .iter()
+                    .filter_map(|argument| match argument {
+                        syn::GenericArgument::Type(ty) => Some(ty),
+                        _ => None,
+                    })
+                    .nth(1),
+                _ => None,
+            }),
         _ => None,
-    });
-    let Some(error) = types.nth(1) else {
-        return false;
     };
     let mut borrows = Borrows(false);
-    syn::visit::Visit::visit_type(&mut borrows, error);
+    syn::visit::Visit::visit_type(&mut borrows, written_error.unwrap_or(ty));
     borrows.0
 }
 

@@ -196,6 +196,18 @@ fn watch_borrowing<'a>(
     stream::iter([Err(reason.into())])
 }
 
+/// An item whose error borrows, behind an alias.
+type Watched<'a> = Result<u32, Box<dyn std::error::Error + Send + Sync + 'a>>;
+
+#[traced_rpc(client, service = "shop.v1.Inventory", method = "Watch")]
+fn watch_aliased<'a>(
+    request: tonic::Request<u32>,
+    reason: &'a str,
+) -> impl Stream<Item = Watched<'a>> + 'a {
+    let _ = request;
+    stream::iter([Err(reason.into())])
+}
+
 #[test]
 fn a_status_boxed_in_a_streamed_err_is_the_calls_reply() {
     let captured = capture(|| {
@@ -220,6 +232,15 @@ fn a_status_boxed_in_a_streamed_err_is_the_calls_reply() {
         Some(&string("OK"))
     );
     assert_eq!(span.status, Status::error("inventory closed"));
+    let captured = capture(|| {
+        futures::executor::block_on(
+            watch_aliased(tonic::Request::new(0), &reason).collect::<Vec<_>>(),
+        )
+    });
+    assert_eq!(
+        captured.spans()[0].status,
+        Status::error("inventory closed")
+    );
 }
 
 #[derive(Debug)]

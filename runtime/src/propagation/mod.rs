@@ -84,7 +84,9 @@ pub(crate) fn mark_configured() {
 
 /// Takes back what `init()` configured, where the global propagator is still
 /// its: boundaries then use the W3C default, as before any `init()`
-/// ([`with_propagator`]), not the propagators a guard gone left.
+/// ([`with_propagator`]), not the propagators a guard gone left. (Told by the
+/// fields, as [`set_by_application`] tells: an application's propagator of the
+/// same fields as the one `init()` left, set since, is taken for that one.)
 pub(crate) fn forget_configured() {
     if !CONFIGURED.swap(false, Ordering::AcqRel) {
         return;
