@@ -397,9 +397,60 @@ impl<'a> Redacting<'a> {
     }
 }
 
+/// `text` with every word that looks like a key or a token hidden, and whatever
+/// follows `Bearer` or `Basic` up to a space: a refusal echoing the request's
+/// credentials (`invalid key 9f8e..`) goes to stderr. A key is a word of 20
+/// characters or more of letters and digits, both, and `-_+=` (hex, base64,
+/// UUIDs), with no `-` or with 8 digits or more; words end at `.`, `:` and `/`
+/// too, so that a host's and a URL's parts stay, to be acted on (a pod's name,
+/// `otel-collector-7d9f8b6c5-x2k4p`, too).
+pub(crate) fn without_keys(text: &str) -> String {
+    const SHORTEST_KEY: usize = 20;
+    const DIGITS_OF_A_DASHED_KEY: usize = 8;
+    let is_key_character =
+        |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '=');
+    let looks_like_a_key = |word: &str| {
+        let digits = word.chars().filter(char::is_ascii_digit).count();
+        word.len() >= SHORTEST_KEY
+            && digits > 0
+            && word.contains(|c: char| c.is_ascii_alphabetic())
+            && (!word.contains('-') || digits >= DIGITS_OF_A_DASHED_KEY)
+    };
+    let mut kept = String::with_capacity(text.len());
+    let mut after_a_scheme = false;
+    for (index, token) in text.split(' ').enumerate() {
+        if index > 0 {
+            kept.push(' ');
+        }
+        if after_a_scheme && !token.is_empty() {
+            kept.push_str("<hidden>");
+            after_a_scheme = false;
+            continue;
+        }
+        let mut rest = token;
+        while !rest.is_empty() {
+            let word_end = rest.find(|c| !is_key_character(c)).unwrap_or(rest.len());
+            let (word, after) = rest.split_at(word_end);
+            kept.push_str(if looks_like_a_key(word) {
+                "<hidden>"
+            } else {
+                word
+            });
+            let other_end = after.find(is_key_character).unwrap_or(after.len());
+            kept.push_str(&after[..other_end]);
+            rest = &after[other_end..];
+        }
+        if !token.is_empty() {
+            after_a_scheme =
+                token.eq_ignore_ascii_case("bearer") || token.eq_ignore_ascii_case("basic");
+        }
+    }
+    kept
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{described, redacted_urls};
+    use super::{described, redacted_urls, without_keys};
     use crate::value::MAX_FORMATTED_CHARS;
 
     #[test]
@@ -627,5 +678,26 @@ mod tests {
         let plain = "no URL here: a://";
         assert_eq!(redacted_urls("timed out"), "timed out");
         assert_eq!(redacted_urls(plain), plain);
+    }
+
+    #[test]
+    fn key_like_words_are_hidden_and_hosts_kept() {
+        assert_eq!(
+            without_keys("Authorization: Basic dXNlcjpwYXNz rejected; bearer abc.def"),
+            "Authorization: Basic <hidden> rejected; bearer <hidden>"
+        );
+        // Hosts and paths stay, to be acted on; UUIDs and hex keys do not.
+        assert_eq!(
+            without_keys(
+                "no route to otlp-gateway-prod-us-east-0.grafana.net:443 or otel-collector-7d9f8b6c5-x2k4p.observability.svc:4318 (https://otlp.example.com/otlp/v1/traces/tenant-42); key 123e4567-e89b-12d3-a456-426614174000"
+            ),
+            "no route to otlp-gateway-prod-us-east-0.grafana.net:443 or otel-collector-7d9f8b6c5-x2k4p.observability.svc:4318 (https://otlp.example.com/otlp/v1/traces/tenant-42); key <hidden>"
+        );
+        assert_eq!(
+            without_keys(
+                "404 page not found: https://otel.eu1.example.com/v1/traces, no healthy upstream for otel-collector-0.otel-collector-headless.observability:4318"
+            ),
+            "404 page not found: https://otel.eu1.example.com/v1/traces, no healthy upstream for otel-collector-0.otel-collector-headless.observability:4318"
+        );
     }
 }

@@ -1369,25 +1369,26 @@ fn gateway_with_a_client() {
     serve_stock(request);
 }
 
+/// Sets the global propagator back as `init()` leaves it when dropped, for the
+/// tests after one that set its own, also where that one failed.
+struct RestoresPropagator;
+
+impl Drop for RestoresPropagator {
+    fn drop(&mut self) {
+        otel_traced::opentelemetry::global::set_text_map_propagator(
+            otel_traced::opentelemetry::propagation::TextMapCompositePropagator::new(vec![
+                Box::new(otel_traced::propagation::TraceContextPropagator::new()),
+                Box::new(otel_traced::propagation::BaggagePropagator::new()),
+            ]),
+        );
+    }
+}
+
 #[test]
 fn an_annotated_clients_callee_prints_in_its_tree_under_a_propagator_of_the_applications() {
-    use otel_traced::opentelemetry::propagation::TextMapCompositePropagator;
     let _turn = otel_traced_tests::installing_turn();
-    /// Sets the global propagator back as `init()` leaves it when dropped, for
-    /// the tests after this one, also where this one failed.
-    struct Restores;
-    impl Drop for Restores {
-        fn drop(&mut self) {
-            otel_traced::opentelemetry::global::set_text_map_propagator(
-                TextMapCompositePropagator::new(vec![
-                    Box::new(otel_traced::propagation::TraceContextPropagator::new()),
-                    Box::new(otel_traced::propagation::BaggagePropagator::new()),
-                ]),
-            );
-        }
-    }
     let (guard, gate) = printing_to_a_gate();
-    let _restores = Restores;
+    let _restores = RestoresPropagator;
     otel_traced::opentelemetry::global::set_text_map_propagator(
         otel_traced::sdk::propagation::TraceContextPropagator::new(),
     );
@@ -1398,20 +1399,9 @@ fn an_annotated_clients_callee_prints_in_its_tree_under_a_propagator_of_the_appl
 #[test]
 fn init_keeps_a_propagator_the_application_set_unless_one_is_chosen() {
     use otel_traced::opentelemetry::global;
-    use otel_traced::opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
+    use otel_traced::opentelemetry::propagation::TextMapPropagator;
     let _turn = otel_traced_tests::installing_turn();
-    /// Sets the global propagator back as `init()` leaves it, for the tests
-    /// after this one, also where this one failed.
-    struct Restores;
-    impl Drop for Restores {
-        fn drop(&mut self) {
-            global::set_text_map_propagator(TextMapCompositePropagator::new(vec![
-                Box::new(otel_traced::propagation::TraceContextPropagator::new()),
-                Box::new(otel_traced::propagation::BaggagePropagator::new()),
-            ]));
-        }
-    }
-    let _restores = Restores;
+    let _restores = RestoresPropagator;
     // Sorted: a composite lists them in the order of a hash set of its own.
     let fields = || {
         let mut fields = global::get_text_map_propagator(|propagator| {
