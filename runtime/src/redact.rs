@@ -404,6 +404,7 @@ impl<'a> Redacting<'a> {
 /// UUIDs), with no `-` or with 8 digits or more; words end at `.`, `:` and `/`
 /// too, so that a host's and a URL's parts stay, to be acted on (a pod's name,
 /// `otel-collector-7d9f8b6c5-x2k4p`, too).
+#[cfg(feature = "otlp")]
 pub(crate) fn without_keys(text: &str) -> String {
     const SHORTEST_KEY: usize = 20;
     const DIGITS_OF_A_DASHED_KEY: usize = 8;
@@ -450,7 +451,9 @@ pub(crate) fn without_keys(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{described, redacted_urls, without_keys};
+    #[cfg(feature = "otlp")]
+    use super::without_keys;
+    use super::{described, redacted_urls};
     use crate::value::MAX_FORMATTED_CHARS;
 
     #[test]
@@ -680,6 +683,7 @@ mod tests {
         assert_eq!(redacted_urls(plain), plain);
     }
 
+    #[cfg(feature = "otlp")]
     #[test]
     fn key_like_words_are_hidden_and_hosts_kept() {
         assert_eq!(
