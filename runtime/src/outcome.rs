@@ -13,7 +13,7 @@ use std::error::Error;
 use std::fmt::{self, Debug, Display};
 
 /// Sources followed at most, in case a hand-written `source()` loops.
-const MAX_SOURCES: usize = 32;
+pub(crate) const MAX_SOURCES: usize = 32;
 
 /// What the span records about an error.
 #[doc(hidden)]

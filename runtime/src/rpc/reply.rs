@@ -372,8 +372,9 @@ pub(crate) fn reqwest_status(error: &reqwest::Error) -> Option<Answer<'static>> 
 /// Chosen for an error holding others (`Box<dyn Error + Send + Sync>`,
 /// `anyhow::Error`, both made by `?` of a `tonic::Status` or a reqwest error): the
 /// reply is the first of it and its sources that is one, as `GrpcLayer` finds it.
-/// (An error boxed with a lifetime of its own, `Box<dyn Error + 'a>`, borrowing
-/// from the call, fails to compile here: its sources could be read, not itself.)
+/// (It needs the error owned: for one written with a lifetime of its own,
+/// `Box<dyn Error + 'a>`, the expansion leaves these levels out, and the error is
+/// recorded as any other.)
 #[doc(hidden)]
 pub trait ViaSharedErrorReply<'a> {
     fn __otel_reply(&self) -> Option<Answer<'a>>;
@@ -400,10 +401,6 @@ impl<'a, E: AsRef<dyn Error + 'static> + ?Sized> ViaErrorReply<'a> for &ReplyPro
     }
 }
 
-/// The sources of an error read at most for a reply: a chain is a few deep, one
-/// whose `source` returns itself endless.
-const MAX_SOURCES_READ: usize = 32;
-
 /// The reply the error `error` gives, or one of its sources, is: a gRPC status, a
 /// reqwest error made of a response's status. None where the application's code
 /// it runs (`AsRef`, `source`) panics: instrumentation must not make a panic the
@@ -413,7 +410,9 @@ pub(crate) fn reply_among_sources<'a>(
 ) -> Option<Answer<'a>> {
     crate::panic::contained(|| {
         std::iter::successors(Some(error()), |&error| error.source())
-            .take(MAX_SOURCES_READ)
+            // The bound an error's recording follows a chain to: one whose
+            // `source` returns itself is endless.
+            .take(crate::outcome::MAX_SOURCES)
             .find_map(reply_of_error)
     })
     .flatten()
