@@ -475,6 +475,7 @@ impl Config {
 
     /// Whether every annotated function records `otel_traced.function.duration`,
     /// not only those with `#[traced(metrics)]`, over `OTEL_TRACED_FUNCTION_METRICS`.
+    /// Asked for where no metrics are exported, installing says so on stderr.
     pub fn function_metrics(mut self, all: bool) -> Self {
         self.function_metrics = Some(all);
         self

@@ -667,8 +667,10 @@ pub(crate) fn install(
     crate::value::VALUE_LENGTH_LIMIT.install(settings.value_length_limit);
     crate::rpc::LINK_COUNT_LIMIT.install(Some(link_count_limit));
     crate::rpc::LEGACY_RPC.install(settings.legacy_rpc);
-    if let Some(metrics) = &mut metrics {
-        metrics.install(settings.metrics.all_functions);
+    match &mut metrics {
+        Some(metrics) => metrics.install(settings.metrics.all_functions),
+        None if settings.metrics.all_functions => tell_function_metrics_unexported(),
+        None => {}
     }
     match &logs {
         Some(logs) => crate::logs::install(logs, settings.exception_signal),
@@ -694,6 +696,19 @@ pub(crate) fn install(
         console,
         flushes: Flushes::default(),
     })
+}
+
+/// Every function's duration asked for, where no metrics go out: said, as the
+/// variable would otherwise do nothing without a word.
+fn tell_function_metrics_unexported() {
+    let why = if cfg!(feature = "metrics") {
+        "no metrics are exported (OTEL_METRICS_EXPORTER is none; or, unset, the spans' destination takes none: nowhere, an exporter of the application's, an OTLP traces endpoint of a path of its own): set OTEL_METRICS_EXPORTER to otlp or console, or give Config::metric_exporter"
+    } else {
+        "this build of otel-traced measures nothing: turn on its `metrics` feature"
+    };
+    crate::tell(format_args!(
+        "OTEL_TRACED_FUNCTION_METRICS (or Config::function_metrics) asks for every function's otel_traced.function.duration, but {why}"
+    ));
 }
 
 /// Forgets what an installation set process-wide for what records (the value

@@ -1566,6 +1566,60 @@ fn otel_propagators_b3_continues_a_zipkin_callers_trace_and_carries_it_on() {
     }
 }
 
+/// Every function's duration asked for where no metrics are exported is said at
+/// installation, once for each; with metrics exported, nothing is said.
+#[test]
+fn function_metrics_asked_for_without_metrics_exported_are_said() {
+    use std::io::Write as _;
+    const NAME: &str = "function_metrics_asked_for_without_metrics_exported_are_said";
+    let phase = |name: &str| writeln!(std::io::stderr(), "phase: {name}").expect("written");
+    if std::env::var_os(otel_traced_tests::CHILD).is_some() {
+        let installed = |config: otel_traced::Config| {
+            config
+                .install()
+                .expect("installed")
+                .shutdown()
+                .expect("a clean shutdown");
+        };
+        phase("by the variable");
+        installed(otel_traced::Config::from_vars([
+            ("OTEL_TRACES_EXPORTER", "none"),
+            ("OTEL_TRACED_FUNCTION_METRICS", "true"),
+        ]));
+        phase("by the builder");
+        installed(
+            otel_traced::Config::from_vars([
+                ("OTEL_TRACES_EXPORTER", "none"),
+                ("OTEL_METRICS_EXPORTER", "none"),
+            ])
+            .function_metrics(true),
+        );
+        phase("exported");
+        installed(otel_traced::Config::from_vars([
+            ("OTEL_TRACES_EXPORTER", "none"),
+            ("OTEL_METRICS_EXPORTER", "console"),
+            ("OTEL_TRACED_FUNCTION_METRICS", "true"),
+        ]));
+        phase("not asked for");
+        installed(otel_traced::Config::from_vars([(
+            "OTEL_TRACES_EXPORTER",
+            "none",
+        )]));
+        phase("end");
+        return;
+    }
+    let output = otel_traced_tests::passes_in_a_child_process(NAME, &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let said = "otel-traced: OTEL_TRACED_FUNCTION_METRICS (or Config::function_metrics) asks for \
+                every function's otel_traced.function.duration, but no metrics are exported";
+    let phases: Vec<usize> = stderr
+        .split("phase: ")
+        .skip(1)
+        .map(|phase| phase.matches(said).count())
+        .collect();
+    assert_eq!(phases, [1, 1, 0, 0, 0], "{stderr}");
+}
+
 /// `let _ = init()?;` drops the guard at the end of its statement, and every span
 /// after it goes nowhere: the first such span says so on stderr, once. A guard
 /// dropped after spans opened while it lived (a program's end, with threads
