@@ -656,6 +656,7 @@ where
                     Protocol::Http { .. } => {
                         let answer = Answer {
                             version: protocol_version(response.version()),
+                            peer: crate::propagation::answered_from(response.extensions()),
                             ..Reply::Http {
                                 status: response.status().as_u16(),
                             }
@@ -850,7 +851,6 @@ fn transport_error(error: &dyn Any) -> Option<&(dyn std::error::Error + 'static)
         return Some(reqwest);
     }
     // A hyper-util client's ("client error (Connect)"), the layer's documented use.
-    #[cfg(feature = "otlp")]
     if let Some(client) = error.downcast_ref::<hyper_util::client::legacy::Error>() {
         return Some(client);
     }

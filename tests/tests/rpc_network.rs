@@ -1013,9 +1013,13 @@ fn the_http_layers_and_the_attribute_give_identical_spans_over_the_network() {
         client.request(request).await
     }
 
-    let by_layers = captured(async || layered_client(layered_gateway().await, "book").await);
+    let by_layers = captured(async || {
+        let gateway = layered_gateway().await;
+        (layered_client(gateway, "book").await, gateway)
+    });
     let by_attributes = captured(async || annotated_client(annotated_gateway().await).await);
-    assert_eq!(*by_layers.output(), StatusCode::CREATED);
+    let (layered_status, gateway) = *by_layers.output();
+    assert_eq!(layered_status, StatusCode::CREATED);
     assert_eq!(*by_attributes.output(), StatusCode::CREATED);
     for (name, kind) in [
         ("POST", SpanKind::Client),
@@ -1023,7 +1027,7 @@ fn the_http_layers_and_the_attribute_give_identical_spans_over_the_network() {
     ] {
         let layered = span(&by_layers, name, kind.clone());
         let annotated = span(&by_attributes, name, kind.clone());
-        let except = ["server.port", "url.full"];
+        let except = ["server.port", "url.full", "network.peer.port"];
         assert_eq!(
             shape(layered, &except),
             shape(annotated, &except),
@@ -1033,6 +1037,15 @@ fn the_http_layers_and_the_attribute_give_identical_spans_over_the_network() {
     let client = span(&by_layers, "POST", SpanKind::Client);
     let server = span(&by_layers, "POST /orders/{sku}", SpanKind::Server);
     assert_child_of(server, client);
+    // The address that answered, from the hyper-util client's response.
+    assert_eq!(
+        attribute(client, "network.peer.address"),
+        Some(&string("127.0.0.1"))
+    );
+    assert_eq!(
+        attribute(client, "network.peer.port"),
+        Some(&Value::I64(i64::from(gateway.port())))
+    );
 }
 
 /// The HTTP layer on the outermost axum router, after `nest`, as its docs say: it

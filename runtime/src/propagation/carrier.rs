@@ -531,7 +531,7 @@ impl Inject for Vec<(String, Vec<u8>)> {
 }
 
 #[cfg(feature = "http")]
-pub(crate) use http_carriers::protocol_version;
+pub(crate) use http_carriers::{answered_from, protocol_version};
 
 /// Marks a request its server received over TLS it terminates itself (axum-server
 /// or hyper with rustls), in the request's extensions: `url.scheme` is then
@@ -801,6 +801,15 @@ mod http_carriers {
             http::Version::HTTP_3 => Some("3"),
             _ => None,
         }
+    }
+
+    /// The address a hyper-util client's response came from, which its
+    /// `HttpConnector` (behind a TLS connector too) leaves in the response's
+    /// extensions: a client's `network.peer.address` and `network.peer.port`.
+    pub(crate) fn answered_from(extensions: &http::Extensions) -> Option<std::net::SocketAddr> {
+        extensions
+            .get::<hyper_util::client::legacy::connect::HttpInfo>()
+            .map(hyper_util::client::legacy::connect::HttpInfo::remote_addr)
     }
 }
 

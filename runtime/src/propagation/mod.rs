@@ -31,7 +31,7 @@ pub use carrier::{
     RequestTarget, ResendCount, header_texts,
 };
 #[cfg(feature = "http")]
-pub(crate) use carrier::{LayerMeasured, ServedUnder, protocol_version};
+pub(crate) use carrier::{LayerMeasured, ServedUnder, answered_from, protocol_version};
 #[cfg(test)]
 pub(crate) use headers_for_tests::Headers;
 pub use trace_context::TraceContextPropagator;

@@ -165,7 +165,7 @@ pub trait HasReply {
     }
 
     /// The address of the peer the reply came from, where the value knows it (a
-    /// reqwest response's): a client records it as `network.peer.address` and
+    /// reqwest response's, a hyper-util client's `http::Response`): a client records it as `network.peer.address` and
     /// `network.peer.port`, which the conventions recommend and its request
     /// does not say (a name resolves to one of several addresses).
     fn peer_address(&self) -> Option<std::net::SocketAddr> {
@@ -247,6 +247,10 @@ impl<B> HasReply for http::Response<B> {
         crate::propagation::protocol_version(self.version())
     }
 
+    fn peer_address(&self) -> Option<std::net::SocketAddr> {
+        crate::propagation::answered_from(self.extensions())
+    }
+
     fn headers(&self) -> Option<&http::HeaderMap> {
         Some(self.headers())
     }
@@ -284,6 +288,10 @@ impl HasReply for http::response::Parts {
 
     fn protocol_version(&self) -> Option<&'static str> {
         crate::propagation::protocol_version(self.version)
+    }
+
+    fn peer_address(&self) -> Option<std::net::SocketAddr> {
+        crate::propagation::answered_from(&self.extensions)
     }
 
     fn headers(&self) -> Option<&http::HeaderMap> {
