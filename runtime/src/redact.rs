@@ -99,30 +99,40 @@ fn is_secret_query_key(key: &str) -> bool {
     })
 }
 
-/// The words of a name: split at `_`, `-` and `.`, where a capital follows a
-/// lowercase letter or a digit (`accessToken`, `X-Amz-Security-Token`), and
-/// before the last capital of an acronym of two or more followed by a lowercase
-/// letter (`APIToken`, `userJWTToken`; `OAuth` is one word).
+/// The words of a name: split at `_`, `-` and `.`, at the brackets of a nested
+/// parameter (`user[password]`) and at a percent escape (`user%5Bpassword%5D`, as
+/// a browser sends it), where a capital follows a lowercase letter or a digit
+/// (`accessToken`, `X-Amz-Security-Token`), and before the last capital of an
+/// acronym of two or more followed by a lowercase letter (`APIToken`,
+/// `userJWTToken`; `OAuth` is one word).
 fn words(name: &str) -> impl Iterator<Item = &str> {
-    name.split(['_', '-', '.']).flat_map(|part| {
-        let bytes = part.as_bytes();
-        // Only ASCII bytes are looked at: each cut is at a character's boundary.
-        let starts = (1..bytes.len()).filter(move |&at| {
-            let before = bytes[at - 1];
-            let after_an_acronym = before.is_ascii_uppercase()
-                && at >= 2
-                && bytes[at - 2].is_ascii_uppercase()
-                && bytes.get(at + 1).is_some_and(u8::is_ascii_lowercase);
-            bytes[at].is_ascii_uppercase()
-                && (before.is_ascii_lowercase() || before.is_ascii_digit() || after_an_acronym)
-        });
-        let mut from = 0;
-        starts.chain([part.len()]).map(move |end| {
-            let word = &part[from..end];
-            from = end;
-            word
+    let unescaped = name.split('%').enumerate().map(|(index, piece)| {
+        let escaped = index > 0
+            && piece.len() >= 2
+            && piece.as_bytes()[..2].iter().all(u8::is_ascii_hexdigit);
+        if escaped { &piece[2..] } else { piece }
+    });
+    unescaped
+        .flat_map(|piece| piece.split(['_', '-', '.', '[', ']']))
+        .flat_map(|part| {
+            let bytes = part.as_bytes();
+            // Only ASCII bytes are looked at: each cut is at a character's boundary.
+            let starts = (1..bytes.len()).filter(move |&at| {
+                let before = bytes[at - 1];
+                let after_an_acronym = before.is_ascii_uppercase()
+                    && at >= 2
+                    && bytes[at - 2].is_ascii_uppercase()
+                    && bytes.get(at + 1).is_some_and(u8::is_ascii_lowercase);
+                bytes[at].is_ascii_uppercase()
+                    && (before.is_ascii_lowercase() || before.is_ascii_digit() || after_an_acronym)
+            });
+            let mut from = 0;
+            starts.chain([part.len()]).map(move |end| {
+                let word = &part[from..end];
+                from = end;
+                word
+            })
         })
-    })
 }
 
 /// The length of the longest of `keys`: how far a key is looked for.
@@ -480,6 +490,11 @@ mod tests {
             "SASToken",
             "authorization",
             "Ü_token_ß",
+            "user[password]",
+            "user%5Bpassword%5D",
+            "filter%5bapi_key%5d",
+            "auth[token]",
+            "credentials[0][secret]",
         ] {
             assert!(super::is_secret_query_key(secret), "{secret}");
         }
@@ -500,12 +515,23 @@ mod tests {
             "",
             "_",
             "Übermaß",
+            "filter[page]",
+            "items[]",
+            "user%5Bname%5D",
+            "%",
+            "%5",
+            "%zztoken",
+            "%5Ü",
+            "keyword%5B%5D",
         ] {
             assert!(!super::is_secret_query_key(kept), "{kept}");
         }
         let mut url = String::new();
         super::push_redacted_query(&mut url, "private_token=glpat-1&page=2&code=4/0AX&state=x");
         assert_eq!(url, "private_token=REDACTED&page=2&code=REDACTED&state=x");
+        let mut url = String::new();
+        super::push_redacted_query(&mut url, "user%5Bname%5D=ada&user%5Bpassword%5D=hunter2");
+        assert_eq!(url, "user%5Bname%5D=ada&user%5Bpassword%5D=REDACTED");
         assert_eq!(
             redacted_urls("for url (https://api.example.com/x.json?accessToken=abc&n=1)"),
             "for url (https://api.example.com/x.json?accessToken=REDACTED&n=1)"
