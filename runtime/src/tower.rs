@@ -79,8 +79,11 @@ macro_rules! public_endpoint_doc {
          layer is the layer's child as always, whatever its carrier. A request \
          [`except`](Self::except)ed is not read: its headers are removed, and a handler \
          tracing it starts a trace of its own, unlinked. A propagator reading headers it \
-         does not list in its `fields` (Jaeger's `uberctx-*`) leaves those. Nothing on a \
-         client."
+         does not list in its `fields` (Jaeger's `uberctx-*`) leaves those. On a \
+         client, a service outside (a payment provider, a public API): its requests carry \
+         nothing of the process's context (the propagator's headers are removed, none \
+         written: no trace id, no `tracestate`, no baggage, which may hold a user's id or \
+         a caller's entries), their spans recorded all the same."
     };
 }
 
@@ -91,7 +94,8 @@ struct Handling {
     peer: Option<PeerOf>,
     /// The requests left untraced.
     except: Option<ExceptOf>,
-    /// A server's: its callers' contexts are not continued.
+    /// A server's callers' contexts are not continued; a client's calls carry
+    /// none.
     public: bool,
 }
 
@@ -491,8 +495,7 @@ pub struct Traced<S> {
 }
 
 impl<S> Traced<S> {
-    /// `inner` instrumented as `boundary`; a peer finder and a public endpoint are
-    /// a server's only.
+    /// `inner` instrumented as `boundary`; a peer finder is a server's only.
     fn new(inner: S, boundary: Boundary, handling: &Handling) -> Self {
         let (Boundary::Http { side, .. } | Boundary::Grpc { side, .. }) = &boundary;
         let server = *side == Side::Server;
@@ -502,7 +505,7 @@ impl<S> Traced<S> {
             handling: Handling {
                 peer: handling.peer.clone().filter(|_| server),
                 except: handling.except.clone(),
-                public: handling.public && server,
+                public: handling.public,
             },
         }
     }
@@ -565,7 +568,7 @@ where
         // may trace it (a public endpoint's, with nothing of its caller's).
         if self.excepts(&request) {
             if self.handling.public {
-                crate::rpc::forget_callers_context(&mut request);
+                crate::rpc::without_propagated_context(&mut request);
             }
             return TracedFuture {
                 inner: ManuallyDrop::new(self.inner.call(request)),
@@ -598,7 +601,11 @@ where
                     Vec::new,
                     |_| {},
                 );
-                span.inject(&mut request);
+                if self.handling.public {
+                    crate::rpc::without_propagated_context(&mut request);
+                } else {
+                    span.inject(&mut request);
+                }
                 span
             }
         };

@@ -1461,6 +1461,68 @@ fn a_grpc_client_layer_leaves_the_calls_it_excepts_untraced_and_unwritten() {
     assert_eq!(names, ["shop.Inventory/Reserve"]);
 }
 
+/// A client calling a service outside sends nothing of the context: the headers
+/// of the propagator a request already had are removed (a gateway copying a
+/// caller's), none written, the baggage set in the process too; its span is
+/// recorded all the same, a child of the current one.
+#[test]
+fn a_client_to_a_public_endpoint_sends_no_context() {
+    use otel_traced::tower::GrpcLayer;
+    /// Answers with the propagator's headers its request carries.
+    fn echo_context(request: http::Request<String>) -> http::Response<String> {
+        let said: Vec<String> = ["traceparent", "tracestate", "baggage"]
+            .into_iter()
+            .filter_map(|name| request.headers().get(name))
+            .map(|value| value.to_str().unwrap_or_default().to_owned())
+            .collect();
+        http::Response::new(said.join(" "))
+    }
+    #[otel_traced::traced(set_baggage(user.id = "ada"))]
+    fn checkout<S, B>(#[skip] client: S) -> String
+    where
+        S: Service<http::Request<String>, Response = http::Response<B>>,
+        S::Error: std::fmt::Debug,
+        B: http_body::Body,
+        B::Error: std::fmt::Debug,
+    {
+        let mut request = request("POST", "/v1/charges");
+        let headers = request.headers_mut();
+        headers.insert("tracestate", http::HeaderValue::from_static("vendor=1"));
+        headers.insert("baggage", http::HeaderValue::from_static("tenant=acme"));
+        String::from_utf8(through_layer(client, request)).expect("text")
+    }
+    let http = HttpLayer::client().public_endpoint();
+    let grpc = GrpcLayer::client()
+        .calling("https://payments.example.com")
+        .public_endpoint();
+    for (name, captured) in [
+        (
+            "http",
+            capture(|| checkout(http.layer(Handles(echo_context)))),
+        ),
+        (
+            "grpc",
+            capture(|| checkout(grpc.layer(Handles(echo_context)))),
+        ),
+    ] {
+        assert_eq!(captured.output(), "", "{name}: nothing of the context sent");
+        let parent = captured.find("checkout").expect("the caller's span");
+        let client = (captured.spans().iter())
+            .find(|span| span.span_kind == otel_traced::opentelemetry::trace::SpanKind::Client)
+            .unwrap_or_else(|| panic!("{name}: the client's span in {}", captured.tree()));
+        assert_eq!(
+            client.parent_span_id,
+            parent.span_context.span_id(),
+            "{name}"
+        );
+    }
+    // Not public: the context is written, the baggage with it.
+    let captured = capture(|| checkout(HttpLayer::client().layer(Handles(echo_context))));
+    let sent = captured.output();
+    assert!(!sent.starts_with(TRACEPARENT), "{sent}");
+    assert!(sent.contains("user.id=ada"), "{sent}");
+}
+
 /// An annotated handler that answers with what it was given of its caller: the
 /// trace id of the `traceparent` left in its request, and the `tenant` of its
 /// baggage.

@@ -27,7 +27,7 @@ pub(crate) use grpc_http::{
     GRPC_UNIMPLEMENTED, grpc_status, status_of_response, status_without_grpc_status,
 };
 #[cfg(feature = "http")]
-pub(crate) use open::forget_callers_context;
+pub(crate) use open::without_propagated_context;
 
 /// The span name of a gRPC call of a method the server is not known to have (a
 /// path that names none; with `GrpcLayer::serving`, another service's): the RPC

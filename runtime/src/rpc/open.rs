@@ -105,7 +105,7 @@ impl Callsite {
     ) -> (ActiveSpan, SpanContext) {
         let Some(current) = crate::thread_exit::current() else {
             if public {
-                forget_callers_context(carrier);
+                without_propagated_context(carrier);
             }
             return (ActiveSpan::disabled(), SpanContext::empty_context());
         };
@@ -127,7 +127,7 @@ impl Callsite {
         }
         match span.body_context() {
             Some(ours) => inject(ours, &mut AsInjector(carrier), Replacing::All),
-            None => forget_callers_context(carrier),
+            None => without_propagated_context(carrier),
         }
         let read = extract(&current, carrier).span().span_context().clone();
         (span, read)
@@ -412,11 +412,12 @@ fn consumed_contexts<C: Extract + ?Sized>(carrier: &C) -> Option<(Context, Conte
 }
 
 /// Removes the global propagator's fields from `carrier` (a public endpoint's
-/// request): nothing of an untrusted caller's context goes on from here. A
+/// request): nothing of an untrusted caller's context goes on from here, and
+/// nothing of ours goes to a service outside. A
 /// propagator whose `fields` panics leaves the fields after the panic; one that
 /// reads headers it does not list (Jaeger's `uberctx-*` baggage) leaves those.
 #[cfg(feature = "http")]
-pub(crate) fn forget_callers_context<C: Inject + ?Sized>(carrier: &mut C) {
+pub(crate) fn without_propagated_context<C: Inject + ?Sized>(carrier: &mut C) {
     inject(&Context::new(), &mut AsInjector(carrier), Replacing::All);
 }
 
