@@ -11,7 +11,7 @@
 //! spans would end after it, lost. A `fn main`'s body is a function of its own too,
 //! so that a runtime built in its tail is dropped before the guard in any edition.
 //! A `#[traced]` below goes onto the body's function, where it finds the guard's
-//! installation.
+//! installation; on an async body, onto the future the runtime polls.
 //! Export runs on a thread of its own, so no order can deadlock.
 
 use proc_macro2::TokenStream;
@@ -70,12 +70,13 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         return Ok(quote!(#function));
     }
     let attrs = body_attributes(&mut function.attrs, runtime_main);
-    let body = syn::ItemFn {
+    let mut body = syn::ItemFn {
         attrs,
         vis: syn::Visibility::Inherited,
         sig: function.sig.clone(),
         block: function.block.clone(),
     };
+    trace_the_runtimes_future(&mut body);
     function.sig.asyncness = None;
     function.block = syn::parse_quote!({
         #guard
@@ -85,10 +86,13 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
     Ok(quote!(#function))
 }
 
-/// Takes from `attributes` those of the body's function: the runtime's `main`
-/// attribute at `runtime_main`, and the body's own span's (`#[traced]` below this
-/// one), which on the outer `main` would open before the guard installed anything,
-/// and record nothing. In their order as written.
+/// Takes from `attributes` those of the body's function: the body's own span's
+/// (`#[traced]` below this one), which on the outer `main` would open before the
+/// guard installed anything, and record nothing; then the runtime's `main`
+/// attribute at `runtime_main`. The span's first, whatever their order as
+/// written: expanded first, it instruments the `async fn`, current while it is
+/// polled; below the runtime's, it would find a sync `main` around the runtime
+/// (see [`trace_the_runtimes_future`]).
 fn body_attributes(
     attributes: &mut Vec<syn::Attribute>,
     runtime_main: Option<usize>,
@@ -100,7 +104,51 @@ fn body_attributes(
             Some(*at) == runtime_main || crate::parse::is_an_annotation(attribute)
         });
     *attributes = kept.into_iter().map(|(_, attribute)| attribute).collect();
-    body.into_iter().map(|(_, attribute)| attribute).collect()
+    let (runtime, annotations): (Vec<_>, Vec<_>) = body
+        .into_iter()
+        .partition(|(at, _)| Some(*at) == runtime_main);
+    (annotations.into_iter().chain(runtime))
+        .map(|(_, attribute)| attribute)
+        .collect()
+}
+
+/// A `main` `#[tokio::main]` above this attribute rewrote already: a sync `fn`
+/// whose body is `let body = async { .. };` and the runtime's `block_on(body)`.
+/// A `#[traced]` on it would hold its span current on the thread for the whole
+/// `block_on`, where a current-thread runtime polls every task spawned: each
+/// would be the span's child, one trace as long as the process. The annotations
+/// go onto that future instead, an `async fn main` of its own, its span current
+/// while it is polled, as with the attributes in the other order. Any other body
+/// keeps them.
+fn trace_the_runtimes_future(body: &mut syn::ItemFn) {
+    if body.sig.asyncness.is_some() {
+        return;
+    }
+    let Some(syn::Stmt::Local(syn::Local {
+        pat: syn::Pat::Ident(binding),
+        init: Some(init),
+        ..
+    })) = body.block.stmts.first_mut()
+    else {
+        return;
+    };
+    let syn::Expr::Async(future) = &*init.expr else {
+        return;
+    };
+    if binding.ident != "body" || !body.attrs.iter().any(crate::parse::is_an_annotation) {
+        return;
+    }
+    let (annotations, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut body.attrs)
+        .into_iter()
+        .partition(crate::parse::is_an_annotation);
+    body.attrs = kept;
+    let output = &body.sig.output;
+    let block = &future.block;
+    *init.expr = syn::parse_quote!({
+        #(#annotations)*
+        async fn main() #output #block
+        main()
+    });
 }
 
 /// An attribute that changes nothing of what `main`'s body is or takes: a lint

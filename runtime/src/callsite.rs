@@ -109,7 +109,8 @@ fn enclosing_path(nested: &'static str) -> &'static str {
         path
     };
     // `app::main::main`, or a function nested in it (`app::main::main::helper`),
-    // is `app::main`'s.
+    // is `app::main`'s; so is `app::main::main::main`, the future of a `main` a
+    // runtime's attribute above `#[otel_traced::main]` rewrote.
     let Some(module) = ENTRY_MODULE.get() else {
         return path;
     };
@@ -117,8 +118,11 @@ fn enclosing_path(nested: &'static str) -> &'static str {
     else {
         return path;
     };
+    let rest = (rest.strip_prefix("::main"))
+        .filter(|rest| rest.is_empty() || rest.starts_with("::"))
+        .unwrap_or(rest);
     match rest {
-        "" => &path[..path.len() - "::main".len()],
+        "" => &path[..module.len() + "::main".len()],
         nested if nested.starts_with("::") => {
             Box::leak(format!("{module}::main{nested}").into_boxed_str())
         }
@@ -841,6 +845,9 @@ mod tests {
             ("app::main::main::item", "app::main"),
             ("app::main::main::{{closure}}::item", "app::main"),
             ("app::main::main::helper::item", "app::main::helper"),
+            ("app::main::main::main::{{closure}}::item", "app::main"),
+            ("app::main::main::main::helper::item", "app::main::helper"),
+            ("app::main::main::mainly::item", "app::main::mainly"),
             ("app::main::mainly::item", "app::main::mainly"),
             ("app::main::item", "app::main"),
             ("other::main::main::item", "other::main::main"),

@@ -42,10 +42,11 @@ fn exited(mut child: Child, program: &str) -> Output {
     child.wait_with_output().expect("the output")
 }
 
-const PROGRAMS: [&str; 3] = [
+const PROGRAMS: [&str; 4] = [
     env!("CARGO_BIN_EXE_main_sync"),
     env!("CARGO_BIN_EXE_main_above_tokio"),
     env!("CARGO_BIN_EXE_main_below_tokio"),
+    env!("CARGO_BIN_EXE_main_above_tokio_traced_below"),
 ];
 
 #[test]
@@ -99,6 +100,13 @@ fn every_placement_exports_and_exits_over_both_protocols() {
                     "{program}: {}",
                     span.name
                 );
+            }
+            // A task spawned with no context starts a trace of its own, whatever
+            // the order of the attributes: `main`'s span is current only while
+            // its future is polled, not around the runtime that polls the task.
+            if let Some(linger) = spans.iter().find(|span| span.name == "linger") {
+                assert!(linger.parent_span_id.is_empty(), "{program}: {linger:?}");
+                assert_ne!(linger.trace_id, main.trace_id, "{program}");
             }
         }
     }
