@@ -393,7 +393,7 @@ fn instrument_spelling(option: &str) -> Option<&'static str> {
             "here it is `attrs(key = value, ..)`, with the same `%display` and `?debug` forms"
         }
         "level" => {
-            "an OpenTelemetry span has no level: remove it (the sampler decides which calls are recorded; `sample = never` leaves this one out)"
+            "an OpenTelemetry span has no level: remove it (the sampler decides which calls are recorded; `sample = never` leaves this one out, with all it calls)"
         }
         "target" => {
             "an OpenTelemetry span has no target: remove it (the span's `code.*` attributes say where the function is)"
