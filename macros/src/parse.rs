@@ -36,6 +36,12 @@ pub(crate) struct Param {
     /// The names its pattern binds (`Path(id): Path<u64>`: `id`), none of which is
     /// recorded; none for a parameter bound to a name.
     pub pattern_names: Vec<Ident>,
+    /// The name the signature binds its value to, which the call can read before
+    /// the body binds it: the parameter's, the expansion's `__otel_argN` for a
+    /// pattern or `_`, `#[async_trait]`'s `__argN`; none for a pattern the
+    /// signature keeps (`_: &T` under `#[async_trait]`, one whose bindings the
+    /// attribute's expressions name).
+    pub value: Option<Ident>,
     /// Its lint attributes, for its binding where the body starts: as written on a
     /// pattern's (whose bindings the user's lints are about), an `expect` as
     /// `allow` on a name's (used by the expansion, it would be unfulfilled), so that
@@ -517,7 +523,12 @@ fn take_params(
             .cloned()
             .collect();
         typed.attrs = kept;
+        let value = match &*typed.pat {
+            Pat::Ident(binding) if binding.subpat.is_none() => Some(binding.ident.clone()),
+            _ => None,
+        };
         params.push(Param {
+            value,
             ident,
             ty: (*typed.ty).clone(),
             mode,

@@ -1867,3 +1867,61 @@ fn a_long_url_is_cut_after_its_credentials_were_redacted_and_its_port_read() {
     );
     assert_eq!(attribute(span, "server.port"), Some(&Value::I64(8443)));
 }
+
+/// A health check's stub: its request written `_`, which is the carrier all the
+/// same.
+#[traced_rpc(service = "grpc.health.v1.Health", method = "Check")]
+async fn check_stub(_: Request<String>) -> Result<Response<u32>, tonic::Status> {
+    Ok(Response::new(1))
+}
+
+#[async_trait::async_trait]
+trait Health {
+    async fn check(&self, request: Request<String>) -> Result<Response<u32>, tonic::Status>;
+}
+
+struct Checker;
+
+/// As `#[async_trait]` writes the stub: `_` made its positional `__arg1`.
+#[async_trait::async_trait]
+impl Health for Checker {
+    #[traced_rpc(service = "grpc.health.v1.Health")]
+    async fn check(&self, _: Request<String>) -> Result<Response<u32>, tonic::Status> {
+        Ok(Response::new(2))
+    }
+}
+
+#[traced_rpc(http, route = "/healthz")]
+fn healthz(_: &http::Request<()>) -> http::StatusCode {
+    http::StatusCode::NO_CONTENT
+}
+
+#[test]
+fn a_request_written_underscore_carries_the_callers_context() {
+    let called = || grpc_request(&[("traceparent", TRACEPARENT)]);
+    let http_request = || {
+        http::Request::get("/healthz")
+            .header("traceparent", TRACEPARENT)
+            .body(())
+            .expect("a request")
+    };
+    for (name, captured) in [
+        (
+            "fn",
+            capture(|| futures::executor::block_on(check_stub(called())).is_ok()),
+        ),
+        (
+            "async_trait",
+            capture(|| futures::executor::block_on(Checker.check(called())).is_ok()),
+        ),
+        ("http", capture(|| healthz(&http_request()).is_success())),
+    ] {
+        let [span] = captured.spans() else {
+            let spans = captured.spans();
+            panic!("{name}: one span: {spans:#?}");
+        };
+        assert_eq!(span.span_kind, SpanKind::Server, "{name}");
+        assert_eq!(span.span_context.trace_id().to_string(), TRACE_ID, "{name}");
+        assert_eq!(span.parent_span_id.to_string(), PARENT_ID, "{name}");
+    }
+}

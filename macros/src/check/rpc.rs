@@ -734,7 +734,7 @@ pub(super) fn carrier(
             let server = side != Some(Side::Client);
             let named = |carrier: &dyn Fn(&Type) -> bool| -> Vec<&Param> {
                 (traced.params.iter())
-                    .filter(|param| param.ident.is_some() && carrier(&param.ty))
+                    .filter(|param| param.value.is_some() && carrier(&param.ty))
                     .collect()
             };
             let written = named(&|ty| is_carrier_type(ty, server));
@@ -765,10 +765,23 @@ pub(super) fn carrier(
                             "a `Request`, a request's `Parts`, a `HeaderMap` or a `MetadataMap`",
                         ),
                     };
-                    errors.push(syn::Error::new(
-                        traced.function.sig.ident.span(),
-                        format!("no parameter to {what}: none is {carriers}; name the one that carries the headers with `carrier = param`"),
-                    ));
+                    let unnamed = (traced.params.iter())
+                        .find(|param| param.value.is_none() && is_carrier_type(&param.ty, server));
+                    let error = match unnamed {
+                        Some(param) => syn::Error::new(
+                            param.span,
+                            format!(
+                                "this parameter is the one to {what}, but the signature keeps it a pattern the call cannot read (`_` under `#[async_trait]`, or one whose bindings the annotation names): give it a name (`_request`)"
+                            ),
+                        ),
+                        None => syn::Error::new(
+                            traced.function.sig.ident.span(),
+                            format!(
+                                "no parameter to {what}: none is {carriers}; name the one that carries the headers with `carrier = param`"
+                            ),
+                        ),
+                    };
+                    errors.push(error);
                     return None;
                 }
                 [first, second, ..] => {
@@ -785,13 +798,13 @@ pub(super) fn carrier(
             }
         }
     };
-    let ident = param.ident.clone()?;
+    let ident = param.value.clone()?;
     let access = match crate::parse::peeled(&param.ty) {
         Type::Reference(reference) if reference.mutability.is_some() => Access::Exclusive,
         Type::Reference(reference) if side == Some(Side::Client) => {
             errors.push(syn::Error::new_spanned(
                 reference,
-                format!("the context is written into `{ident}`, so it cannot be a shared reference: take it by value or as `&mut`"),
+                format!("the context is written into `{}`, so it cannot be a shared reference: take it by value or as `&mut`", display(param)),
             ));
             return None;
         }
