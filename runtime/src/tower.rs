@@ -885,7 +885,7 @@ fn grpc_status_of<E: fmt::Display + 'static>(error: &E, side: Side) -> Option<(i
         if let Some(status) = error_any.downcast_ref::<tonic::Status>() {
             return Some(said(status));
         }
-        let mut source: Option<&(dyn Error + 'static)> =
+        let source: Option<&(dyn Error + 'static)> =
             if let Some(boxed) = error_any.downcast_ref::<BoxError>() {
                 if boxed.is::<::tower::load_shed::error::Overloaded>() {
                     return Some((
@@ -907,7 +907,10 @@ fn grpc_status_of<E: fmt::Display + 'static>(error: &E, side: Side) -> Option<(i
             } else {
                 None
             };
-        while let Some(error) = source {
+        // As far as an error's recording follows a chain: one whose `source`
+        // returns itself is endless.
+        let chain = std::iter::successors(source, |&error| error.source());
+        for error in chain.take(crate::outcome::MAX_SOURCES) {
             if let Some(status) = error.downcast_ref::<tonic::Status>() {
                 return Some(said(status));
             }
@@ -928,7 +931,6 @@ fn grpc_status_of<E: fmt::Display + 'static>(error: &E, side: Side) -> Option<(i
                     return Some(h2_status(h2, hyper));
                 }
             }
-            source = error.source();
         }
         if side == Side::Client {
             let message = crate::redact::described(format_args!("{error}"));

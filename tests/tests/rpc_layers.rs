@@ -579,6 +579,22 @@ impl std::error::Error for Wrapped {
     }
 }
 
+/// An error whose source is itself: a chain without end.
+#[derive(Debug)]
+struct Endless;
+
+impl std::fmt::Display for Endless {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("endless")
+    }
+}
+
+impl std::error::Error for Endless {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(self)
+    }
+}
+
 #[test]
 fn a_layers_service_error_is_the_status_tonic_makes_of_it() {
     use otel_traced::opentelemetry::trace::Status;
@@ -594,7 +610,15 @@ fn a_layers_service_error_is_the_status_tonic_makes_of_it() {
         Option<&'static str>,
         Status,
     );
-    let cases: [Case; 9] = [
+    let cases: [Case; 10] = [
+        // A chain without end is followed as far as an error's recording goes.
+        (
+            server,
+            || Box::new(Endless),
+            None,
+            Some("_OTHER"),
+            Status::error("endless"),
+        ),
         (
             server,
             || Box::new(tonic::Status::resource_exhausted("shed")),
