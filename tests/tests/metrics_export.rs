@@ -20,9 +20,9 @@ const ADVISED_BUCKETS: [f64; 14] = [
 ];
 
 /// Those of a function's durations: from a microsecond.
-const FUNCTION_BUCKETS: [f64; 14] = [
+const FUNCTION_BUCKETS: [f64; 16] = [
     0.000_001, 0.000_005, 0.000_01, 0.000_05, 0.000_1, 0.000_5, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5,
-    1.0, 10.0,
+    1.0, 2.5, 5.0, 10.0,
 ];
 
 #[derive(Debug)]

@@ -45,11 +45,12 @@ const DURATION_BUCKETS: [f64; 14] = [
 
 /// Those of `otel_traced.function.duration`: from a microsecond, since a function
 /// of the process's own often takes less than the conventions' first boundary (5
-/// ms), where every call would fall in one bucket; as many as theirs, so that the
-/// bucket search costs what theirs does.
-const FUNCTION_BUCKETS: [f64; 14] = [
+/// ms), where every call would fall in one bucket; between 1 and 10 s, the
+/// conventions' own, so that a quantile there (a batch step's, a slow query's) is
+/// not read across one bucket nine seconds wide.
+const FUNCTION_BUCKETS: [f64; 16] = [
     0.000_001, 0.000_005, 0.000_01, 0.000_05, 0.000_1, 0.000_5, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5,
-    1.0, 10.0,
+    1.0, 2.5, 5.0, 10.0,
 ];
 
 const CODE_FUNCTION_NAME: Key = Key::from_static_str("code.function.name");
