@@ -43,7 +43,9 @@ use tracing_subscriber::registry::{LookupSpan, SpanRef};
 /// `init()`. Add it once, in place of any `tracing_opentelemetry::layer()` of
 /// your own: two layers of one
 /// tracing-opentelemetry version in a subscriber panic at the first span (each
-/// keeps its data in the span's extensions, which take one of a type).
+/// keeps its data in the span's extensions, which take one of a type). It has no
+/// filter of its own: a filter on the printing layer alone leaves it every event
+/// (TRACE ones too) to export; filter the registry, or give it the same filter.
 ///
 /// ```no_run
 /// use tracing_subscriber::layer::SubscriberExt as _;
@@ -333,6 +335,22 @@ fn filter_from(directives: Option<&str>) -> Result<Targets, InstallError> {
     if written.is_empty() {
         return Ok(Targets::new().with_default(LevelFilter::INFO));
     }
+    // Read by `Targets` as parts of a target's name, which no target has: the
+    // filter would quietly let nothing through.
+    if let Some(directive) = written
+        .iter()
+        .find(|directive| directive.contains(['/', '[', '{']))
+    {
+        let whose = if directive.contains('/') {
+            "a `/regex` filter is env_logger's"
+        } else {
+            "span and field directives (`[span]`, `{field}`) are EnvFilter's"
+        };
+        return Err(InstallError::Filter(format!(
+            "RUST_LOG={:?}: {whose}, and `install()` filters by target and level only (for those, set a subscriber of your own with `layer()` and an `EnvFilter`)",
+            directives.unwrap_or_default()
+        )));
+    }
     written.join(",").parse::<Targets>().map_err(|error| {
         InstallError::Filter(format!(
             "RUST_LOG={:?}: {error}",
@@ -567,8 +585,9 @@ fn named_span<'a, R: LookupSpan<'a> + 'a>(
 
 /// Wraps an event format so that each line written inside a span ends with
 /// ` trace_id=… span_id=…` (lowercase hex), the ids logs and traces join on; a
-/// JSON line (`fmt::format().json()`) gets them as two more fields,
-/// `"trace_id":"…","span_id":"…"`. An event naming its span (`parent: &span`)
+/// JSON line gets them as two more fields, `"trace_id":"…","span_id":"…"`:
+/// `fmt::layer().json().event_format(with_trace_ids(fmt::format().json()))` (the
+/// layer's `.json()` records its spans' fields as the JSON format reads them). An event naming its span (`parent: &span`)
 /// carries that span's ids, as its exported log record does (see [`layer`]'s
 /// README section). A line inside a span is formatted into a buffer first, so
 /// colour there needs the format's own `with_ansi(true)`.
@@ -731,5 +750,16 @@ mod tests {
             reason.starts_with("RUST_LOG=\"info,=nonsense=\": "),
             "{reason}"
         );
+        // Other filters' syntax, which `Targets` reads as targets' names.
+        for (written, whose) in [
+            ("info/checkout", "env_logger's"),
+            ("info,[request]=debug", "EnvFilter's"),
+            ("warn,shop[checkout{user}]=debug", "EnvFilter's"),
+        ] {
+            let Err(InstallError::Filter(reason)) = filter_from(Some(written)) else {
+                panic!("{written:?} is an error");
+            };
+            assert!(reason.contains(whose), "{reason}");
+        }
     }
 }
