@@ -30,12 +30,15 @@ pub fn passes_in_a_child_process(name: &str, env: &[(&str, &str)]) -> std::proce
             child.env_remove(variable);
         }
     }
-    let output = child
+    let child = child
         .args(["--exact", name, "--test-threads=1"])
         .env(CHILD, "1")
         .envs(env.iter().copied())
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .expect("the child runs");
+    let output = exited_in_time(child, name);
     // A child that found no test by this name would succeed too.
     assert!(
         output.status.success() && String::from_utf8_lossy(&output.stdout).contains("1 passed"),
@@ -45,6 +48,53 @@ pub fn passes_in_a_child_process(name: &str, env: &[(&str, &str)]) -> std::proce
         String::from_utf8_lossy(&output.stderr)
     );
     output
+}
+
+/// What `child` said once it exited: its piped stdout and stderr, read while it
+/// runs (a child that writes more than a pipe holds would wait for a reader).
+/// One that has not exited after two minutes, far longer than any test's child
+/// takes on a loaded machine, is killed and fails the test with what it said: a
+/// deadlock (at shutdown, at a thread's exit) fails the run instead of hanging it.
+pub fn exited_in_time(mut child: std::process::Child, what: &str) -> std::process::Output {
+    fn drained(
+        pipe: Option<impl std::io::Read + Send + 'static>,
+    ) -> std::thread::JoinHandle<Vec<u8>> {
+        std::thread::spawn(move || {
+            let mut said = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut said);
+            }
+            said
+        })
+    }
+    let stdout = drained(child.stdout.take());
+    let stderr = drained(child.stderr.take());
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("the child can be waited on") {
+            break Some(status);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let stdout = stdout.join().expect("stdout read");
+    let stderr = stderr.join().expect("stderr read");
+    let Some(status) = status else {
+        panic!(
+            "{what} did not exit within two minutes (a deadlock?):\n{}{}",
+            String::from_utf8_lossy(&stdout),
+            String::from_utf8_lossy(&stderr)
+        );
+    };
+    std::process::Output {
+        status,
+        stdout,
+        stderr,
+    }
 }
 
 /// The first of `prefixes` (a program and its arguments, such as `unshare --net`)

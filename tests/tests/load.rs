@@ -34,10 +34,13 @@ fn under_load_nothing_is_lost_unless_the_queue_overflows_and_then_it_is_counted(
 #[test]
 fn an_overflow_notice_stalls_no_call_nor_export_while_stderr_is_blocked() {
     for by in [None, Some("export")] {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_stderr_held"))
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_stderr_held"))
             .args(by)
-            .output()
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
             .expect("the program runs");
+        let output = otel_traced_tests::exited_in_time(child, "stderr_held");
         assert_eq!(output.status.code(), Some(0), "{by:?}: {output:?}");
     }
 }

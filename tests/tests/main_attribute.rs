@@ -5,7 +5,7 @@
 use opentelemetry_proto::tonic::common::v1::any_value::Value::StringValue;
 use otel_traced_tests::receiver::{Receiver, Transport};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Runs `program` with `vars` only, killing it if it has not exited in time.
 fn run(program: &str, vars: &[(&str, &str)]) -> Output {
@@ -26,20 +26,8 @@ fn started(program: &str, vars: &[(&str, &str)]) -> Child {
 }
 
 /// What `child` said once it exited, killing it if it has not in time.
-fn exited(mut child: Child, program: &str) -> Output {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while child
-        .try_wait()
-        .expect("the program can be waited on")
-        .is_none()
-    {
-        if Instant::now() > deadline {
-            child.kill().expect("a hung program can be killed");
-            panic!("{program} did not exit: a deadlock at shutdown");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().expect("the output")
+fn exited(child: Child, program: &str) -> Output {
+    otel_traced_tests::exited_in_time(child, program)
 }
 
 const PROGRAMS: [&str; 4] = [

@@ -2,18 +2,27 @@
 //! every measured series prints when the guard shuts down, and nothing when
 //! nothing was measured; both on stderr where the console is told to print there.
 
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 fn run(vars: &[(&str, &str)]) -> String {
     run_program(env!("CARGO_BIN_EXE_main_sync"), vars)
 }
 
-fn run_program(program: &str, vars: &[(&str, &str)]) -> String {
-    let output = Command::new(program)
-        .env_clear()
-        .envs(vars.iter().copied())
-        .output()
+/// What `command` said once it exited, run with its output piped.
+fn output(command: &mut Command, program: &str) -> std::process::Output {
+    let child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("the program runs");
+    otel_traced_tests::exited_in_time(child, program)
+}
+
+fn run_program(program: &str, vars: &[(&str, &str)]) -> String {
+    let output = output(
+        Command::new(program).env_clear().envs(vars.iter().copied()),
+        program,
+    );
     assert!(output.status.success(), "{output:?}");
     String::from_utf8(output.stdout).expect("UTF-8 output")
 }
@@ -43,15 +52,16 @@ fn a_summary_prints_at_shutdown_with_every_call_counted() {
 
 #[test]
 fn a_tool_whose_stdout_is_its_data_prints_the_waterfall_and_summary_on_stderr() {
-    let output = Command::new(env!("CARGO_BIN_EXE_main_sync"))
-        .env_clear()
-        .envs([
-            ("NO_COLOR", "1"),
-            ("OTEL_TRACED_FUNCTION_METRICS", "true"),
-            ("OTEL_TRACED_CONSOLE_OUTPUT", "stderr"),
-        ])
-        .output()
-        .expect("the program runs");
+    let output = output(
+        Command::new(env!("CARGO_BIN_EXE_main_sync"))
+            .env_clear()
+            .envs([
+                ("NO_COLOR", "1"),
+                ("OTEL_TRACED_FUNCTION_METRICS", "true"),
+                ("OTEL_TRACED_CONSOLE_OUTPUT", "stderr"),
+            ]),
+        "main_sync",
+    );
     assert!(output.status.success(), "{output:?}");
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
