@@ -25,6 +25,10 @@ pub(crate) fn resource(configured: Vec<KeyValue>) -> Resource {
         Box::new(ProcessWithoutArguments),
         Box::new(ServiceInstanceIdResourceDetector),
     ];
+    // An empty one (a chart's value left unset) is none, as an empty
+    // `OTEL_SERVICE_NAME` is: the default, not a service named "".
+    let mut configured = configured;
+    configured.retain(|kv| kv.key.as_str() != "service.name" || !kv.value.as_str().is_empty());
     let has_service_name = configured
         .iter()
         .any(|kv| kv.key.as_str() == "service.name");
@@ -48,8 +52,13 @@ struct HostAndContainer;
 
 impl ResourceDetector for HostAndContainer {
     fn detect(&self) -> Resource {
-        let container = ContainerResourceDetector.detect();
-        let in_a_container = !container.is_empty() || has_a_containers_marks();
+        let mut container = ContainerResourceDetector.detect();
+        let cgroups = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+        if in_kubernetes() && !names_the_container(&container, &cgroups) {
+            container = Resource::builder_empty().build();
+        }
+        let in_a_container =
+            !container.is_empty() || has_a_containers_marks() || in_a_cgroup_namespace(&cgroups);
         let host = host_attributes(
             attributes(&HostResourceDetector::default().detect()),
             in_a_container,
@@ -89,12 +98,46 @@ fn host_attributes(
 }
 
 /// Whether this process shows a container's marks where its id was not found:
-/// Kubernetes' variables, Docker's and Podman's marker files.
+/// Kubernetes' variables, ECS's (Fargate's task ids are not the detector's),
+/// Docker's and Podman's marker files.
 fn has_a_containers_marks() -> bool {
-    std::env::var_os("KUBERNETES_SERVICE_HOST").is_some()
+    in_kubernetes()
+        || [
+            "ECS_CONTAINER_METADATA_URI_V4",
+            "ECS_CONTAINER_METADATA_URI",
+        ]
+        .iter()
+        .any(|variable| std::env::var_os(variable).is_some())
         || ["/.dockerenv", "/run/.containerenv"]
             .iter()
             .any(|marker| std::path::Path::new(marker).exists())
+}
+
+fn in_kubernetes() -> bool {
+    std::env::var_os("KUBERNETES_SERVICE_HOST").is_some()
+}
+
+/// Whether `cgroups` (`/proc/self/cgroup`) is a cgroup namespace's own root
+/// alone (`0::/`), as a container runtime gives each container on cgroup v2
+/// (containerd, nerdctl, Nomad's driver: none leaves a marker file); a process
+/// of the host is in a named group (`0::/user.slice/..`, `/system.slice/..`).
+fn in_a_cgroup_namespace(cgroups: &str) -> bool {
+    cgroups.trim() == "0::/"
+}
+
+/// Whether the detected `container` (its `container.id`) is named by `cgroups`,
+/// where cgroup v1 names the container. On cgroup v2 the detector falls back to
+/// the file mounted as `/etc/hostname`, which Kubernetes' runtimes keep in the
+/// pod's sandbox (CRI-O's, cri-dockerd's): the pause container's id, the same for
+/// every container of the pod, or none (containerd's). Under Kubernetes such an
+/// id is left out: a collector's `k8sattributes` processor names the container.
+fn names_the_container(container: &Resource, cgroups: &str) -> bool {
+    container
+        .get(&opentelemetry::Key::from_static_str("container.id"))
+        .is_some_and(|id| {
+            let id = id.as_str();
+            !id.is_empty() && cgroups.contains(id.as_ref())
+        })
 }
 
 /// The host name the kernel holds (Linux), as `gethostname` reads it.
@@ -188,6 +231,41 @@ fn executable_name() -> String {
 mod tests {
     use super::host_attributes;
     use opentelemetry::KeyValue;
+    use opentelemetry_sdk::Resource;
+
+    #[test]
+    fn a_container_id_under_kubernetes_is_the_one_its_cgroup_names() {
+        let id = "3c1d3b8d2a0f4e6b9c7d5e3f1a2b4c6d8e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b";
+        let container = Resource::builder_empty()
+            .with_attributes([KeyValue::new("container.id", id)])
+            .build();
+        let v1 = format!("12:memory:/kubepods/burstable/pod1234/{id}\n");
+        assert!(super::names_the_container(&container, &v1));
+        // cgroup v2: the id came from the hostname file's mount, the sandbox's.
+        assert!(!super::names_the_container(&container, "0::/\n"));
+        assert!(!super::names_the_container(
+            &Resource::builder_empty().build(),
+            &v1
+        ));
+        assert!(super::in_a_cgroup_namespace("0::/\n"));
+        assert!(!super::in_a_cgroup_namespace(
+            "0::/user.slice/user-1000.slice/session-3.scope\n"
+        ));
+        assert!(!super::in_a_cgroup_namespace(""));
+    }
+
+    #[test]
+    fn an_empty_service_name_is_none() {
+        let resource = super::resource(vec![KeyValue::new("service.name", "")]);
+        let name = resource
+            .get(&opentelemetry::Key::from_static_str("service.name"))
+            .map(|name| name.as_str().into_owned());
+        assert!(
+            name.as_deref()
+                .is_some_and(|name| name.starts_with("unknown_service")),
+            "{name:?}"
+        );
+    }
 
     #[test]
     fn the_configured_attributes_win_over_every_detected_one() {
