@@ -121,7 +121,7 @@ fn body_attributes(
 /// while it is polled, as with the attributes in the other order. Any other body
 /// keeps them.
 fn trace_the_runtimes_future(body: &mut syn::ItemFn) {
-    if body.sig.asyncness.is_some() {
+    if body.sig.asyncness.is_some() || !ends_in_tokios_block_on(&body.block) {
         return;
     }
     let Some(syn::Stmt::Local(syn::Local {
@@ -149,6 +149,24 @@ fn trace_the_runtimes_future(body: &mut syn::ItemFn) {
         async fn main() #output #block
         main()
     });
+}
+
+/// Whether `block` ends as `#[tokio::main]` writes a `main`: a block returning
+/// the runtime it builds' `block_on(body)`. A sync `main` of the user's own that
+/// starts with a `let body = async ..` (and blocks on it, or not) is no runtime's,
+/// and keeps its span around its whole body.
+fn ends_in_tokios_block_on(block: &syn::Block) -> bool {
+    let Some(syn::Stmt::Expr(syn::Expr::Block(last), None)) = block.stmts.last() else {
+        return false;
+    };
+    // Without white space, which the compiler's tokens and proc-macro2's write
+    // apart.
+    let written: String = (quote!(#last).to_string().chars())
+        .filter(|character| !character.is_whitespace())
+        .collect();
+    written.contains(".enable_all()")
+        && written.contains("\"FailedbuildingtheRuntime\"")
+        && written.contains(".block_on(body)")
 }
 
 /// An attribute that changes nothing of what `main`'s body is or takes: a lint
@@ -261,6 +279,29 @@ mod tests {
         .expect("expands")
         .to_string();
         assert!(hinted.contains("fn main () { Runtime"), "{hinted}");
+    }
+
+    /// A sync `main` whose body starts as tokio's expansion does, but is the user's
+    /// own, keeps `#[traced]` on the body's function, around all of it.
+    #[test]
+    fn a_users_own_let_body_async_is_not_taken_for_tokios() {
+        let expanded = expand(
+            quote!(),
+            quote! {
+                #[traced]
+                fn main() {
+                    let body = async { fetch().await };
+                    let config = futures::executor::block_on(body);
+                    run(config);
+                }
+            },
+        )
+        .expect("expands")
+        .to_string();
+        assert!(
+            expanded.contains("# [traced] fn main () { let body = async { fetch () . await } ;"),
+            "{expanded}"
+        );
     }
 
     /// An async `main` under a runtime's attribute this one does not know, or a

@@ -104,8 +104,9 @@ pub use otel_traced_macros::traced_rpc;
 /// guard flushing when it returns. A bad configuration is a clear message and exit
 /// code 1. Works on `fn main` and with `#[tokio::main]`, above or below it. A
 /// `#[traced]` on `main` itself (by that name), below it, opens its span after the
-/// initialisation, around the body (an `async fn`'s future, whatever the order of
-/// the attributes: the tasks it spawns are not its children); on a `main` another attribute rewrites
+/// initialisation, around the body (an `async fn`'s future, in either order with
+/// `#[tokio::main]`, below `#[otel_traced::main]` with another runtime's attribute:
+/// the tasks it spawns are not its children); on a `main` another attribute rewrites
 /// (`#[paw::main]`), whose body the initialisation starts, it is an error. Its
 /// one option, `crate = path`, names the runtime re-exported (as `#[traced]`'s).
 ///

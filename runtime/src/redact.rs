@@ -76,8 +76,9 @@ const SECRET_QUERY_PAIRS: [(&str, &str); 7] = [
 
 /// How far a query parameter's name is looked at in a text ([`redacted_query_values`]):
 /// its `=` is looked for no further, so that the text is not read again from each
-/// `?` or `&` to its end.
-const LONGEST_SECRET_QUERY_KEY: usize = 64;
+/// `?` or `&` to its end. Room for a nested name as a browser escapes it
+/// (`account%5Bbilling%5D%5Bcard%5D%5Bpassword%5D`, three times its plain length).
+const LONGEST_SECRET_QUERY_KEY: usize = 192;
 
 /// Whether `key`, a query parameter's name, is one of [`SECRET_QUERY_KEYS`], or
 /// has a word of [`SECRET_QUERY_WORDS`] or a pair of [`SECRET_QUERY_PAIRS`],
@@ -532,6 +533,14 @@ mod tests {
         let mut url = String::new();
         super::push_redacted_query(&mut url, "user%5Bname%5D=ada&user%5Bpassword%5D=hunter2");
         assert_eq!(url, "user%5Bname%5D=ada&user%5Bpassword%5D=REDACTED");
+        // In a text, as far as an escaped nested name goes.
+        let key = "account%5Bbilling_details%5D%5Bpayment_method%5D%5Bcard%5D%5Bpassword%5D";
+        assert_eq!(
+            redacted_urls(&format!(
+                "GET https://shop.example/pay?{key}=hunter2 failed"
+            )),
+            format!("GET https://shop.example/pay?{key}=REDACTED failed")
+        );
         assert_eq!(
             redacted_urls("for url (https://api.example.com/x.json?accessToken=abc&n=1)"),
             "for url (https://api.example.com/x.json?accessToken=REDACTED&n=1)"

@@ -279,6 +279,14 @@ impl SpanHandle {
         self.if_recording(|span| span.set_attribute(attribute));
     }
 
+    /// The address a client's reply came from: its `network.peer.address` (an
+    /// IPv4 address mapped into IPv6 written as the IPv4 one) and `.port`.
+    pub(crate) fn record_peer(&mut self, peer: std::net::SocketAddr) {
+        let address = peer.ip().to_canonical().to_string();
+        self.update_attribute(KeyValue::new("network.peer.address", address));
+        self.update_attribute(KeyValue::new("network.peer.port", i64::from(peer.port())));
+    }
+
     /// Records how a boundary call ended (`#[traced_rpc]`): its gRPC or HTTP
     /// status, see `rpc::record_reply`. A reply of the other protocol says nothing
     /// of this call's (an HTTP call's `tonic::Status`): it is no reply; but a gRPC
@@ -299,9 +307,7 @@ impl SpanHandle {
                 self.update_attribute(KeyValue::new("network.protocol.version", version));
             }
             if let Some(peer) = answer.peer {
-                let address = peer.ip().to_canonical().to_string();
-                self.update_attribute(KeyValue::new("network.peer.address", address));
-                self.update_attribute(KeyValue::new("network.peer.port", i64::from(peer.port())));
+                self.record_peer(peer);
             }
         }
         #[cfg(feature = "http")]

@@ -151,10 +151,14 @@ impl HttpLayer {
     /// How a server finds a request's route template, recorded as `http.route`
     /// and in the span name. With axum:
     /// `.route(|extensions| extensions.get::<MatchedPath>().map(|path| path.as_str().to_owned()))`,
-    /// and the layer added with `Router::route_layer`, after routing, on the
-    /// outermost router after its `nest` calls: inside a nested router the request
-    /// reaches the layer with the nest's prefix stripped, and `url.path` would lack
-    /// it. A finder that panics names no route (the span is then `{method}`), the
+    /// and the layer added last with `Router::layer` (axum adds it to each route,
+    /// after routing, and to the fallback, whose requests are `{method}` spans
+    /// without a route), on the outermost router after its `nest` calls: inside a
+    /// nested router the request reaches the layer with the nest's prefix
+    /// stripped, and `url.path` would lack it. Last, so that the answers of the
+    /// layers before it (a timeout's, a load shedder's) are its spans' replies: a
+    /// layer outside it answering drops its future, a cancelled span without a
+    /// status. A finder that panics names no route (the span is then `{method}`), the
     /// request served as without the layer.
     pub fn route(
         mut self,
@@ -659,11 +663,17 @@ where
         };
         match output {
             Ok(response) => {
+                // The address that answered, where a hyper-util client's connector
+                // left it: an HTTP call's or a gRPC call's.
+                if rpc.side == Side::Client
+                    && let Some(peer) = crate::propagation::answered_from(response.extensions())
+                {
+                    span.handle().record_peer(peer);
+                }
                 let awaiting_trailers = match &rpc.protocol {
                     Protocol::Http { .. } => {
                         let answer = Answer {
                             version: protocol_version(response.version()),
-                            peer: crate::propagation::answered_from(response.extensions()),
                             ..Reply::Http {
                                 status: response.status().as_u16(),
                             }
@@ -1104,11 +1114,13 @@ where
 
 #[pinned_drop]
 impl<B> PinnedDrop for TracedBody<B> {
-    /// A body dropped before its end (the peer went away) still ends its span,
-    /// without marking it cancelled: the response was given. A gRPC call whose
+    /// A body dropped before its end (the peer went away mid-download, an event
+    /// stream cut by the server's shutdown) ends its span marked cancelled, its
+    /// status the response's (it was given; only the rest was not): a download
+    /// cut short is told from a whole one, and an endless stream's time from a
+    /// request's. A gRPC call whose
     /// status was still to come ends CANCELLED, as gRPC tells both sides of a
-    /// stream given up (an error on the client only), and marked cancelled, as an
-    /// annotated stream given up is. What the inner body holds is
+    /// stream given up (an error on the client only). What the inner body holds is
     /// dropped first, with the span current, as it would be at its end; a panic
     /// there is the call's outcome, as one in a poll is.
     fn drop(self: Pin<&mut Self>) {
@@ -1127,9 +1139,12 @@ impl<B> PinnedDrop for TracedBody<B> {
             if panicking {
                 return;
             }
-            let handle = span.handle();
-            handle.record_reply(&awaited.rpc, Some(STREAM_GIVEN_UP.into()), false);
-            handle.record_attribute(KeyValue::new(crate::span::CANCELLED, true));
+            span.handle()
+                .record_reply(&awaited.rpc, Some(STREAM_GIVEN_UP.into()), false);
+        }
+        if !panicking {
+            span.handle()
+                .record_attribute(KeyValue::new(crate::span::CANCELLED, true));
         }
         span.finish();
     }

@@ -55,34 +55,46 @@ pub fn passes_in_a_child_process(name: &str, env: &[(&str, &str)]) -> std::proce
 /// One that has not exited after two minutes, far longer than any test's child
 /// takes on a loaded machine, is killed and fails the test with what it said: a
 /// deadlock (at shutdown, at a thread's exit) fails the run instead of hanging it.
+/// Nothing is then waited for without a bound: a child under `sudo` may not be
+/// killed, and a grandchild may hold the pipes open.
 pub fn exited_in_time(mut child: std::process::Child, what: &str) -> std::process::Output {
-    fn drained(
-        pipe: Option<impl std::io::Read + Send + 'static>,
-    ) -> std::thread::JoinHandle<Vec<u8>> {
+    use std::sync::mpsc;
+    fn drained(pipe: Option<impl std::io::Read + Send + 'static>) -> mpsc::Receiver<Vec<u8>> {
+        let (said, heard) = mpsc::channel();
         std::thread::spawn(move || {
-            let mut said = Vec::new();
+            let mut read = Vec::new();
             if let Some(mut pipe) = pipe {
-                let _ = pipe.read_to_end(&mut said);
+                let _ = pipe.read_to_end(&mut read);
             }
-            said
-        })
+            let _ = said.send(read);
+        });
+        heard
     }
     let stdout = drained(child.stdout.take());
     let stderr = drained(child.stderr.take());
-    let deadline = std::time::Instant::now() + Duration::from_secs(120);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("the child can be waited on") {
-            break Some(status);
+    let exited = |child: &mut std::process::Child, within: Duration| {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            if let Some(status) = child.try_wait().expect("the child can be waited on") {
+                return Some(status);
+            }
+            if std::time::Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
     };
-    let stdout = stdout.join().expect("stdout read");
-    let stderr = stderr.join().expect("stderr read");
+    let status = exited(&mut child, Duration::from_secs(120));
+    if status.is_none() {
+        let _ = child.kill();
+        let _ = exited(&mut child, Duration::from_secs(5));
+    }
+    let read = |heard: mpsc::Receiver<Vec<u8>>| {
+        heard
+            .recv_timeout(Duration::from_secs(5))
+            .unwrap_or_default()
+    };
+    let (stdout, stderr) = (read(stdout), read(stderr));
     let Some(status) = status else {
         panic!(
             "{what} did not exit within two minutes (a deadlock?):\n{}{}",

@@ -1896,6 +1896,13 @@ fn healthz(_: &http::Request<()>) -> http::StatusCode {
     http::StatusCode::NO_CONTENT
 }
 
+/// A named carrier beside one written `_`: the named one is read.
+#[traced_rpc(http, route = "/healthz")]
+fn healthz_by_headers(headers: &http::HeaderMap, _: &http::Request<()>) -> http::StatusCode {
+    let _ = headers;
+    http::StatusCode::NO_CONTENT
+}
+
 #[test]
 fn a_request_written_underscore_carries_the_callers_context() {
     let called = || grpc_request(&[("traceparent", TRACEPARENT)]);
@@ -1915,6 +1922,15 @@ fn a_request_written_underscore_carries_the_callers_context() {
             capture(|| futures::executor::block_on(Checker.check(called())).is_ok()),
         ),
         ("http", capture(|| healthz(&http_request()).is_success())),
+        (
+            "named first",
+            capture(|| {
+                let request = http_request();
+                let mut unread = http::Request::new(());
+                *unread.uri_mut() = request.uri().clone();
+                healthz_by_headers(request.headers(), &unread).is_success()
+            }),
+        ),
     ] {
         let [span] = captured.spans() else {
             let spans = captured.spans();

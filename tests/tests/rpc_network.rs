@@ -1048,6 +1048,66 @@ fn the_http_layers_and_the_attribute_give_identical_spans_over_the_network() {
     );
 }
 
+/// The HTTP layer added last with `Router::layer`, as the README has it: it sees
+/// the route a request matched, a request no route matches (the fallback's 404:
+/// a span `GET`, no `http.route`), and the answer of a layer added before it (a
+/// timeout's, a load shedder's), which a layer inside them would not see.
+#[tokio::test]
+async fn the_http_layer_added_last_sees_routes_fallbacks_and_inner_layers_answers() {
+    use axum::extract::MatchedPath;
+    use axum::response::IntoResponse as _;
+    use otel_traced::tower::HttpLayer;
+    use tower_service::Service as _;
+    let mut app = axum::Router::new()
+        .route("/users/{id}", axum::routing::get(|| async { "ada" }))
+        .route("/slow", axum::routing::get(|| async { "late" }))
+        // Answers for the handler, as a timeout does.
+        .layer(axum::middleware::from_fn(
+            async |request: Request, next: axum::middleware::Next| {
+                if request.uri().path() == "/slow" {
+                    return StatusCode::SERVICE_UNAVAILABLE.into_response();
+                }
+                next.run(request).await
+            },
+        ))
+        .layer(HttpLayer::server().route(|extensions| {
+            extensions
+                .get::<MatchedPath>()
+                .map(|path| path.as_str().to_owned())
+        }));
+    for (path, name, route, status) in [
+        ("/users/7", "GET /users/{id}", Some("/users/{id}"), 200),
+        ("/nowhere", "GET", None, 404),
+        ("/slow", "GET /slow", Some("/slow"), 503),
+    ] {
+        let request = http::Request::get(path)
+            .body(axum::body::Body::empty())
+            .expect("a request");
+        let captured = otel_traced::testing::capture_async(async {
+            let response = app.call(request).await.expect("infallible");
+            let status = response.status();
+            response.into_body().collect().await.expect("a body");
+            status
+        })
+        .await;
+        assert_eq!(captured.output().as_u16(), status, "{path}");
+        let span = captured
+            .find(name)
+            .unwrap_or_else(|| panic!("{path}: no span {name} in {}", captured.tree()));
+        assert_eq!(
+            attribute(span, "http.route"),
+            route.map(string).as_ref(),
+            "{path}"
+        );
+        assert_eq!(
+            attribute(span, "http.response.status_code"),
+            Some(&Value::I64(i64::from(status))),
+            "{path}"
+        );
+        assert_eq!(attribute(span, "otel_traced.cancelled"), None, "{path}");
+    }
+}
+
 /// The HTTP layer on the outermost axum router, after `nest`, as its docs say: it
 /// sees the whole path (a nested router's own layers see it without the prefix)
 /// and the whole matched route.

@@ -732,26 +732,35 @@ pub(super) fn carrier(
         None => {
             // A request's head is only read: a client sends a request.
             let server = side != Some(Side::Client);
-            let named = |carrier: &dyn Fn(&Type) -> bool| -> Vec<&Param> {
-                (traced.params.iter())
-                    .filter(|param| param.value.is_some() && carrier(&param.ty))
-                    .collect()
-            };
-            let written = named(&|ty| is_carrier_type(ty, server));
-            // An alias that names its body (axum's `Request`, `reqwest::Request`), or
-            // a request's `Parts` imported: the carrier where no other is one. On a
-            // server, one beside an HTTP header map is a choice to make (it tells
-            // the method and path the map does not; it may be a type of the
-            // application's). Not beside gRPC metadata: tonic's request is written
-            // with its message's type, so a bare one is the application's.
-            let bare = named(&|ty| is_bare_request_or_head(ty, server));
-            let candidates = match (written.as_slice(), bare.as_slice()) {
-                ([], _) => bare,
-                ([map], [request, ..]) if server && is_http_header_map(&map.ty) => {
-                    vec![*request, *map]
+            let candidates_among = |readable: &dyn Fn(&Param) -> bool| -> Vec<&Param> {
+                let named = |carrier: &dyn Fn(&Type) -> bool| -> Vec<&Param> {
+                    (traced.params.iter())
+                        .filter(|param| readable(param) && carrier(&param.ty))
+                        .collect()
+                };
+                let written = named(&|ty| is_carrier_type(ty, server));
+                // An alias that names its body (axum's `Request`, `reqwest::Request`),
+                // or a request's `Parts` imported: the carrier where no other is one.
+                // On a server, one beside an HTTP header map is a choice to make (it
+                // tells the method and path the map does not; it may be a type of the
+                // application's). Not beside gRPC metadata: tonic's request is
+                // written with its message's type, so a bare one is the application's.
+                let bare = named(&|ty| is_bare_request_or_head(ty, server));
+                match (written.as_slice(), bare.as_slice()) {
+                    ([], _) => bare,
+                    ([map], [request, ..]) if server && is_http_header_map(&map.ty) => {
+                        vec![*request, *map]
+                    }
+                    _ => written,
                 }
-                _ => written,
             };
+            // The parameters named first: one written `_` (or a pattern) is the
+            // carrier only where none of them is, read by the name the signature
+            // gives it.
+            let mut candidates = candidates_among(&|param| param.ident.is_some());
+            if candidates.is_empty() {
+                candidates = candidates_among(&|param| param.value.is_some());
+            }
             match *candidates.as_slice() {
                 [one] => one,
                 [] => {
@@ -785,14 +794,16 @@ pub(super) fn carrier(
                     return None;
                 }
                 [first, second, ..] => {
-                    errors.push(syn::Error::new(
-                        second.span,
+                    let message = if first.ident.is_some() {
                         format!(
                             "`{first}` and `{second}` could both carry the headers; say which with `carrier = {first}` or `carrier = {second}`",
                             first = display(first),
                             second = display(second),
-                        ),
-                    ));
+                        )
+                    } else {
+                        "these two parameters, written without a name, could both carry the headers: name the one that does and say so with `carrier = name`".to_owned()
+                    };
+                    errors.push(syn::Error::new(second.span, message));
                     return None;
                 }
             }
