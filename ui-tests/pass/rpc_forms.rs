@@ -80,6 +80,12 @@ fn restock_by_name(request: Request<u32>) -> Result<Response<()>, Status> {
     Ok(Response::new(()))
 }
 
+#[traced_rpc(client, service = "shop.v1.Inventory", method = "Restock", server = "ipv6:2607:f8b0:400e:c00::ef,::1")]
+fn restock_at_an_address(request: Request<u32>) -> Result<Response<()>, Status> {
+    let _ = request;
+    Ok(Response::new(()))
+}
+
 #[traced_rpc(client, service = "shop.v1.Inventory", method = "Restock", server = "unix:///run/inventory.sock")]
 fn restock_by_socket(request: Request<u32>) -> Result<Response<()>, Status> {
     let _ = request;
@@ -178,6 +184,7 @@ fn main() {
     .expect("released");
     restock(Request::new(1)).expect("restocked");
     restock_by_name(Request::new(1)).expect("restocked");
+    restock_at_an_address(Request::new(1)).expect("restocked");
     restock_by_socket(Request::new(1)).expect("restocked");
     restock_at_a_host_named_dns(Request::new(1)).expect("restocked");
     let _ = count_remote(&Context::current(), &mut MetadataMap::new());

@@ -564,8 +564,12 @@ pub(super) fn check_server(rpc: &RpcOptions, named: Server, errors: &mut Errors)
                 }
                 return;
             }
-            // Its host and port as any server's, the port left to the resolver.
-            Some(TargetName::Host(name)) => is_host_port(name, true),
+            // Its host and port as any server's, the port left to the resolver; an
+            // IPv6 address without one may go without brackets (`ipv6:::1`), as
+            // gRPC's naming has it and the runtime reads it.
+            Some(TargetName::Host(name)) => {
+                is_host_port(name, true) || name.parse::<std::net::Ipv6Addr>().is_ok()
+            }
             None => match value.split_once("://") {
                 Some((scheme, rest))
                     if scheme.eq_ignore_ascii_case("http")
