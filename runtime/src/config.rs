@@ -799,14 +799,17 @@ impl Config {
         };
         // Later wins: the variables, the service's own over the list; then the
         // builder's calls, the service's own over the list, whatever their order.
-        if self.service_name.is_none()
+        // An empty name is none, as an empty `OTEL_SERVICE_NAME` is (and one in a
+        // list, which the resource leaves out): the next source names the service.
+        let service_name = self.service_name.as_deref().filter(|name| !name.is_empty());
+        if service_name.is_none()
             && let Some(name) = vars.get("OTEL_SERVICE_NAME")
         {
             attributes.push(KeyValue::new("service.name", name.value.to_owned()));
         }
         attributes.extend(self.resource.iter().cloned());
-        if let Some(name) = &self.service_name {
-            attributes.push(KeyValue::new("service.name", name.clone()));
+        if let Some(name) = service_name {
+            attributes.push(KeyValue::new("service.name", name.to_owned()));
         }
         Ok(attributes)
     }

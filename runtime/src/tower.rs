@@ -1114,13 +1114,14 @@ where
 
 #[pinned_drop]
 impl<B> PinnedDrop for TracedBody<B> {
-    /// A body dropped before its end (the peer went away mid-download, an event
-    /// stream cut by the server's shutdown) ends its span marked cancelled, its
-    /// status the response's (it was given; only the rest was not): a download
-    /// cut short is told from a whole one, and an endless stream's time from a
-    /// request's. A gRPC call whose
+    /// A body dropped before its end still ends its span, without marking it
+    /// cancelled: the response was given, and a whole one is dropped so too (hyper
+    /// polls no further than a `Content-Length` or a HEAD reply says, nor a client
+    /// reading the status alone), which a body cut short (the peer gone, the server
+    /// stopping) cannot be told from without counting its bytes. A gRPC call whose
     /// status was still to come ends CANCELLED, as gRPC tells both sides of a
-    /// stream given up (an error on the client only). What the inner body holds is
+    /// stream given up (an error on the client only), and marked cancelled, as an
+    /// annotated stream given up is. What the inner body holds is
     /// dropped first, with the span current, as it would be at its end; a panic
     /// there is the call's outcome, as one in a poll is.
     fn drop(self: Pin<&mut Self>) {
@@ -1139,12 +1140,9 @@ impl<B> PinnedDrop for TracedBody<B> {
             if panicking {
                 return;
             }
-            span.handle()
-                .record_reply(&awaited.rpc, Some(STREAM_GIVEN_UP.into()), false);
-        }
-        if !panicking {
-            span.handle()
-                .record_attribute(KeyValue::new(crate::span::CANCELLED, true));
+            let handle = span.handle();
+            handle.record_reply(&awaited.rpc, Some(STREAM_GIVEN_UP.into()), false);
+            handle.record_attribute(KeyValue::new(crate::span::CANCELLED, true));
         }
         span.finish();
     }

@@ -218,6 +218,11 @@ fn service_name_and_resource_attributes() {
         ),
         Some("listed".to_owned())
     );
+    // An empty name from the builder is none: the variable names the service.
+    assert_eq!(
+        last_name(Config::from_vars([("OTEL_SERVICE_NAME", "from-env")]).service_name("")),
+        Some("from-env".to_owned())
+    );
     assert_eq!(
         error(&[("OTEL_RESOURCE_ATTRIBUTES", "novalue")]),
         "OTEL_RESOURCE_ATTRIBUTES=\"novalue\" is not valid: it accepts comma-separated key=value pairs, percent-encoded"
