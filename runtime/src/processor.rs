@@ -482,14 +482,6 @@ pub(crate) struct ExportLimits {
 impl<E: SpanExporter> SpanExporter for CountedExporter<E> {
     async fn export(&self, mut batch: Vec<SpanData>) -> OTelSdkResult {
         self.counters.given(batch.len() as u64);
-        // A span recorded but not sampled (a sampler's `RecordOnly`, for span
-        // processors of the user's own) is not exported, as the specification has
-        // it: the SDK's batch processor does not check. Left out here, on the
-        // export thread (a check where spans end cost each a copy of its data),
-        // and counted as delivered: it is no loss.
-        let before = batch.len();
-        batch.retain(|span| span.span_context.is_sampled());
-        self.counters.exported((before - batch.len()) as u64);
         if batch.is_empty() {
             return Ok(());
         }
@@ -520,7 +512,11 @@ impl<E: SpanExporter> SpanExporter for CountedExporter<E> {
     }
 }
 
-/// Counts every ended span as accepted once the processor `P` took it.
+/// Counts every ended span as accepted once the processor `P` took it; one
+/// recorded but not sampled (a sampler's `RecordOnly`, for span processors of the
+/// application's own) is not exported, as the specification has it, and the SDK's
+/// batch processor does not check: left out here, before it takes a place in the
+/// queue a sampled one would need, and counted nowhere (no loss, no export).
 #[derive(Debug)]
 pub(crate) struct Accepted<P> {
     pub inner: P,
@@ -533,6 +529,9 @@ impl<P: SpanProcessor> SpanProcessor for Accepted<P> {
     }
 
     fn on_end(&self, span: SpanData) {
+        if !span.span_context.is_sampled() {
+            return;
+        }
         self.inner.on_end(span);
         // Once queued or dropped (see `Counters::given`).
         self.counters.accept(1);
