@@ -17,7 +17,7 @@ use opentelemetry_sdk::resource::{ResourceDetector, TelemetryResourceDetector};
 /// replicas of a service are told apart, their cumulative metrics' series kept
 /// apart where a backend such as Prometheus makes one series of each), then the
 /// configured attributes, which win.
-pub(crate) fn resource(configured: Vec<KeyValue>) -> Resource {
+pub(crate) fn resource(mut configured: Vec<KeyValue>) -> Resource {
     let detectors: [Box<dyn ResourceDetector>; 5] = [
         Box::new(TelemetryResourceDetector),
         Box::new(HostAndContainer),
@@ -27,7 +27,6 @@ pub(crate) fn resource(configured: Vec<KeyValue>) -> Resource {
     ];
     // An empty one (a chart's value left unset) is none, as an empty
     // `OTEL_SERVICE_NAME` is: the default, not a service named "".
-    let mut configured = configured;
     configured.retain(|kv| kv.key.as_str() != "service.name" || !kv.value.as_str().is_empty());
     let has_service_name = configured
         .iter()
