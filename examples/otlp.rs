@@ -3,6 +3,8 @@
 //! ```text
 //! OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 cargo run --example otlp
 //! OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317 OTEL_EXPORTER_OTLP_PROTOCOL=grpc cargo run --example otlp
+//! # Jaeger or Tempo directly, which take traces only:
+//! OTEL_METRICS_EXPORTER=none OTEL_LOGS_EXPORTER=none OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 cargo run --example otlp
 //! ```
 //!
 //! Every `OTEL_*` variable applies (`OTEL_SERVICE_NAME`, `OTEL_EXPORTER_OTLP_HEADERS`,
