@@ -257,6 +257,9 @@ pub(crate) fn emit_exception(span: &SpanContext, attributes: &[KeyValue]) {
         |_| None,
         |loggers| {
             let mut record = loggers.exceptions.create_log_record();
+            // When it happened, as a span event's time is (the SDK sets only the
+            // observed time, and the record would go out dated 1970).
+            record.set_timestamp(std::time::SystemTime::now());
             record.set_event_name("exception");
             record.set_severity_number(Severity::Error);
             record.set_severity_text("ERROR");

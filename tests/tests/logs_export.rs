@@ -348,6 +348,14 @@ fn assert_exception_record_of(span: &Span, records: &[LogRecord]) {
     let record = exceptions[0];
     assert_eq!(record.trace_id, span.trace_id);
     assert_eq!(record.span_id, span.span_id);
+    // Dated within its span (as its span event would be), not left at 0.
+    assert!(
+        (span.start_time_unix_nano..=span.end_time_unix_nano).contains(&record.time_unix_nano),
+        "{} not within {}..={}",
+        record.time_unix_nano,
+        span.start_time_unix_nano,
+        span.end_time_unix_nano
+    );
     assert_eq!(record.severity_text, "ERROR");
     assert_eq!(record.severity_number, 17, "SEVERITY_NUMBER_ERROR");
     assert_eq!(
