@@ -19,7 +19,7 @@ use opentelemetry_sdk::logs::{
 };
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 /// The installed pipeline's loggers; `None` when nothing exports logs.
 static INSTALLED: RwLock<Option<Arc<Loggers>>> = RwLock::new(None);
@@ -106,6 +106,11 @@ impl LogProcessor for CountedLogs {
         // which OTLP sends as none.)
         if record.event_name().is_some_and(names_a_call_site) {
             record.set_event_name("");
+        }
+        // When it happened: the bridges set no time (the SDK sets only the
+        // observed one, just now), and a record without one goes out dated 1970.
+        if record.timestamp().is_none() {
+            record.set_timestamp(record.observed_timestamp().unwrap_or_else(SystemTime::now));
         }
         self.inner.emit(record, scope);
         // Once queued or dropped (see `Counters::given`).
@@ -257,9 +262,6 @@ pub(crate) fn emit_exception(span: &SpanContext, attributes: &[KeyValue]) {
         |_| None,
         |loggers| {
             let mut record = loggers.exceptions.create_log_record();
-            // When it happened, as a span event's time is (the SDK sets only the
-            // observed time, and the record would go out dated 1970).
-            record.set_timestamp(std::time::SystemTime::now());
             record.set_event_name("exception");
             record.set_severity_number(Severity::Error);
             record.set_severity_text("ERROR");

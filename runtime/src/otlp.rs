@@ -405,7 +405,16 @@ fn grpc<B: WithExportConfig + WithTonicConfig>(
     let mut metadata = tonic::metadata::MetadataMap::new();
     for (key, value) in &settings.headers {
         let key = tonic::metadata::MetadataKey::from_bytes(key.to_ascii_lowercase().as_bytes())
-            .map_err(|_| InitError::Exporter(format!("`{key}` is not a valid gRPC header name")))?;
+            .map_err(|_| {
+                let why = if key.to_ascii_lowercase().ends_with("-bin") {
+                    "a name ending in `-bin` is binary metadata, which the exporter does not send"
+                } else {
+                    "it is not a valid gRPC header name"
+                };
+                InitError::Exporter(format!(
+                    "OTEL_EXPORTER_OTLP_HEADERS (or its signal's) names `{key}`: {why}"
+                ))
+            })?;
         let mut value: tonic::metadata::MetadataValue<_> = value.parse().map_err(|_| {
             InitError::Exporter(format!("the value of header `{key}` is not valid"))
         })?;

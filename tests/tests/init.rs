@@ -1671,3 +1671,26 @@ fn a_guard_dropped_before_any_span_is_said_by_the_first_span_after_it() {
     assert!(!before.contains(said), "{stderr}");
     assert_eq!(last_phase.matches(said).count(), 1, "{stderr}");
 }
+
+/// A gRPC export's header named as binary metadata (`-bin`), which tonic's
+/// exporter cannot send, is refused at installation with its reason and the
+/// variable that named it.
+#[test]
+fn a_binary_grpc_header_is_refused_with_its_reason() {
+    let _turn = otel_traced_tests::installing_turn();
+    let refused = otel_traced::Config::from_vars([
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317"),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ("OTEL_EXPORTER_OTLP_HEADERS", "x-token-bin=abc"),
+    ])
+    .install();
+    let Err(error) = refused else {
+        panic!("a -bin header installed");
+    };
+    let said = error.to_string();
+    assert!(
+        said.contains("OTEL_EXPORTER_OTLP_HEADERS")
+            && said.contains("`x-token-bin`: a name ending in `-bin` is binary metadata"),
+        "{said}"
+    );
+}

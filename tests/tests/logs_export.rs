@@ -218,6 +218,11 @@ fn log_records_and_tracing_events_arrive_linked_to_their_span_over_both_protocol
                 ["", "exception"].contains(&record.event_name.as_str()),
                 "{transport:?}: {record:#?}"
             );
+            // Dated when it was emitted (not left at 0, 1970), the bridges' too.
+            assert!(
+                record.time_unix_nano > checkout.start_time_unix_nano - 60_000_000_000,
+                "{transport:?}: {record:#?}"
+            );
         }
         let find = |text: &str| {
             records
