@@ -201,6 +201,13 @@ fn listen(#[attr("server.port")] port: PortText<'_>) {
     let _ = port;
 }
 
+/// A stream of results: each `Err` item records `error.type`.
+#[expect(dead_code, reason = "listed by the catalog, not called")]
+#[traced]
+fn watch(count: u32) -> impl futures::Stream<Item = Result<u32, String>> {
+    futures::stream::iter((0..count).map(Ok))
+}
+
 #[expect(dead_code, reason = "listed by the catalog, not called")]
 #[traced(ret)]
 fn total(order_id: u64) -> u64 {
@@ -249,8 +256,14 @@ fn every_annotated_function_is_listed_with_its_metadata() {
             "catalog::place_remotely",
             "catalog::serve_reserve",
             "catalog::ship",
-            "catalog::total"
+            "catalog::total",
+            "catalog::watch"
         ]
+    );
+    assert_eq!(
+        entry("catalog::watch").attributes(),
+        [("count", ValueKind::Int), ("error.type", ValueKind::String)],
+        "a stream's `Err` item records `error.type`"
     );
     let place = entry("catalog::place");
     assert_eq!(place.name(), "orders.place");
@@ -375,7 +388,7 @@ fn the_catalog_renders_as_a_markdown_table() {
         "| span | kind | function | location | attributes |"
     );
     assert_eq!(lines[1], "| --- | --- | --- | --- | --- |");
-    assert_eq!(lines.len(), 2 + 18);
+    assert_eq!(lines.len(), 2 + 19);
     let place = lines
         .iter()
         .find(|line| line.starts_with("| `orders.place` |"))
