@@ -108,6 +108,11 @@ pub(crate) struct Counters {
     /// on a cache line of its own, so that neither slows the other's writes.
     accepted: OwnLine<AtomicU64>,
     exported: AtomicU64,
+    /// Of those counted exported, the spans recorded but not sampled, left out of
+    /// the export ([`Counters::left_unsampled`]): no loss, and no export either,
+    /// which the exporter's own metrics do not count.
+    #[cfg(feature = "metrics")]
+    unsampled: AtomicU64,
     /// In exports that failed, or parts of them not tried.
     failed: AtomicU64,
     /// What [`Counters::since_flushed`] last saw: the items lost, and of them those
@@ -284,6 +289,14 @@ impl Counters {
         self.exported.fetch_add(count, Ordering::Relaxed);
     }
 
+    /// Notes `count` spans recorded but not sampled, left out of an export:
+    /// delivered, as far as losses go.
+    pub(crate) fn left_unsampled(&self, count: u64) {
+        self.exported(count);
+        #[cfg(feature = "metrics")]
+        self.unsampled.fetch_add(count, Ordering::Relaxed);
+    }
+
     pub(crate) fn failed(&self, count: u64) {
         self.failed.fetch_add(count, Ordering::Relaxed);
     }
@@ -422,10 +435,14 @@ impl Counters {
         )
     }
 
-    /// Items exported, and lost in exports that failed (or parts not tried).
+    /// Items exported (not those left out unsampled), and lost in exports that
+    /// failed (or parts not tried).
     pub(crate) fn export_outcomes(&self) -> (u64, u64) {
+        let left_out = self.unsampled.load(Ordering::Acquire);
         (
-            self.exported.load(Ordering::Acquire),
+            self.exported
+                .load(Ordering::Acquire)
+                .saturating_sub(left_out),
             self.failed.load(Ordering::Acquire),
         )
     }
@@ -482,6 +499,15 @@ pub(crate) struct ExportLimits {
 impl<E: SpanExporter> SpanExporter for CountedExporter<E> {
     async fn export(&self, mut batch: Vec<SpanData>) -> OTelSdkResult {
         self.counters.given(batch.len() as u64);
+        // A span recorded but not sampled (a sampler's `RecordOnly`, for span
+        // processors of the user's own) is not exported, as the specification has
+        // it: the SDK's batch processor does not check. Left out here, on the
+        // export thread (a check where spans end cost each a copy of its data),
+        // and counted as delivered: it is no loss (nor an export, for the
+        // exporter's own metrics).
+        let before = batch.len();
+        batch.retain(|span| span.span_context.is_sampled());
+        self.counters.left_unsampled((before - batch.len()) as u64);
         if batch.is_empty() {
             return Ok(());
         }
@@ -512,11 +538,7 @@ impl<E: SpanExporter> SpanExporter for CountedExporter<E> {
     }
 }
 
-/// Counts every ended span as accepted once the processor `P` took it; one
-/// recorded but not sampled (a sampler's `RecordOnly`, for span processors of the
-/// application's own) is not exported, as the specification has it, and the SDK's
-/// batch processor does not check: left out here, before it takes a place in the
-/// queue a sampled one would need, and counted nowhere (no loss, no export).
+/// Counts every ended span as accepted once the processor `P` took it.
 #[derive(Debug)]
 pub(crate) struct Accepted<P> {
     pub inner: P,
@@ -529,9 +551,6 @@ impl<P: SpanProcessor> SpanProcessor for Accepted<P> {
     }
 
     fn on_end(&self, span: SpanData) {
-        if !span.span_context.is_sampled() {
-            return;
-        }
         self.inner.on_end(span);
         // Once queued or dropped (see `Counters::given`).
         self.counters.accept(1);

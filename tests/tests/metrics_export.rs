@@ -1664,6 +1664,70 @@ fn the_sdks_own_metrics_of_a_flush_count_its_exports() {
     guard.shutdown().expect("a clean shutdown");
 }
 
+/// Records the spans named `recorded_only` without sampling them (for a span
+/// processor of the application's), samples the others.
+#[derive(Clone, Debug)]
+struct RecordsOnly;
+
+impl otel_traced::sdk::trace::ShouldSample for RecordsOnly {
+    fn should_sample(
+        &self,
+        _: Option<&otel_traced::opentelemetry::Context>,
+        _: otel_traced::opentelemetry::trace::TraceId,
+        name: &str,
+        _: &otel_traced::opentelemetry::trace::SpanKind,
+        _: &[otel_traced::opentelemetry::KeyValue],
+        _: &[otel_traced::opentelemetry::trace::Link],
+    ) -> otel_traced::sdk::trace::SamplingResult {
+        use otel_traced::sdk::trace::SamplingDecision;
+        otel_traced::sdk::trace::SamplingResult {
+            decision: if name == "recorded_only" {
+                SamplingDecision::RecordOnly
+            } else {
+                SamplingDecision::RecordAndSample
+            },
+            attributes: Vec::new(),
+            trace_state: otel_traced::opentelemetry::trace::TraceState::default(),
+        }
+    }
+}
+
+#[traced]
+fn recorded_only() {}
+
+/// Spans recorded but not sampled are left out of the export: neither lost nor
+/// counted exported by the SDK's own metrics.
+#[test]
+fn the_sdks_own_metrics_do_not_count_spans_left_out_unsampled_as_exported() {
+    let _turn = turn();
+    let receiver = Receiver::start(Transport::Grpc);
+    let endpoint = receiver.endpoint();
+    let guard = Config::from_vars([
+        ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", endpoint.as_str()),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ("OTEL_BSP_SCHEDULE_DELAY", "50"),
+    ])
+    .sampler(otel_traced::sdk::trace::Sampler::ParentBased(Box::new(
+        RecordsOnly,
+    )))
+    .install()
+    .expect("installs");
+    for _ in 0..4 {
+        recorded_only();
+    }
+    for _ in 0..6 {
+        unmeasured();
+    }
+    guard.force_flush().expect("no loss");
+    assert_eq!(receiver.spans().len(), 6);
+    assert_eq!(
+        exported_spans(&receiver),
+        6,
+        "the unsampled four not among them"
+    );
+    guard.shutdown().expect("a clean shutdown");
+}
+
 /// The spans the SDK's own metrics last exported to `receiver` say were exported.
 fn exported_spans(receiver: &Receiver) -> i64 {
     let (_, exported) = counter(receiver, "otel.sdk.exporter.span.exported");
