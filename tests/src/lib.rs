@@ -132,6 +132,34 @@ pub fn prefixed(prefix: &[&str]) -> std::process::Command {
     command
 }
 
+/// A sampler that records the spans named `recorded_only` without sampling them
+/// (`RecordOnly`, for a span processor of the application's) and samples the
+/// others.
+#[derive(Clone, Debug)]
+pub struct RecordsOnly;
+
+impl ShouldSample for RecordsOnly {
+    fn should_sample(
+        &self,
+        _: Option<&Context>,
+        _: TraceId,
+        name: &str,
+        _: &SpanKind,
+        _: &[KeyValue],
+        _: &[Link],
+    ) -> SamplingResult {
+        SamplingResult {
+            decision: if name == "recorded_only" {
+                SamplingDecision::RecordOnly
+            } else {
+                SamplingDecision::RecordAndSample
+            },
+            attributes: Vec::new(),
+            trace_state: TraceState::default(),
+        }
+    }
+}
+
 /// The turn of a test that installs the process-wide pipeline (`init()`,
 /// `Config::install`): one at a time in a test binary, or one gets
 /// `AlreadyInitialized` while another holds its guard.

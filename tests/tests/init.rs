@@ -436,34 +436,6 @@ fn an_exporter_whose_drop_hangs_or_panics_neither_holds_nor_breaks_the_shutdown(
     }
 }
 
-/// Records the spans named `recorded_only` without sampling them (a sampler that
-/// feeds span processors of its own, say), samples the others.
-#[derive(Clone, Debug)]
-struct RecordsOnly;
-
-impl otel_traced::sdk::trace::ShouldSample for RecordsOnly {
-    fn should_sample(
-        &self,
-        _: Option<&Context>,
-        _: otel_traced::opentelemetry::trace::TraceId,
-        name: &str,
-        _: &otel_traced::opentelemetry::trace::SpanKind,
-        _: &[otel_traced::opentelemetry::KeyValue],
-        _: &[otel_traced::opentelemetry::trace::Link],
-    ) -> otel_traced::sdk::trace::SamplingResult {
-        use otel_traced::sdk::trace::SamplingDecision;
-        otel_traced::sdk::trace::SamplingResult {
-            decision: if name == "recorded_only" {
-                SamplingDecision::RecordOnly
-            } else {
-                SamplingDecision::RecordAndSample
-            },
-            attributes: Vec::new(),
-            trace_state: otel_traced::opentelemetry::trace::TraceState::default(),
-        }
-    }
-}
-
 #[traced]
 fn recorded_only() {}
 
@@ -473,7 +445,7 @@ fn a_span_recorded_but_not_sampled_is_not_exported() {
     let exporter = Names::default();
     let guard = otel_traced::Config::from_vars([("OTEL_TRACES_SAMPLER", "always_on")])
         .sampler(otel_traced::sdk::trace::Sampler::ParentBased(Box::new(
-            RecordsOnly,
+            otel_traced_tests::RecordsOnly,
         )))
         .span_exporter(exporter.clone())
         .install()

@@ -1664,34 +1664,6 @@ fn the_sdks_own_metrics_of_a_flush_count_its_exports() {
     guard.shutdown().expect("a clean shutdown");
 }
 
-/// Records the spans named `recorded_only` without sampling them (for a span
-/// processor of the application's), samples the others.
-#[derive(Clone, Debug)]
-struct RecordsOnly;
-
-impl otel_traced::sdk::trace::ShouldSample for RecordsOnly {
-    fn should_sample(
-        &self,
-        _: Option<&otel_traced::opentelemetry::Context>,
-        _: otel_traced::opentelemetry::trace::TraceId,
-        name: &str,
-        _: &otel_traced::opentelemetry::trace::SpanKind,
-        _: &[otel_traced::opentelemetry::KeyValue],
-        _: &[otel_traced::opentelemetry::trace::Link],
-    ) -> otel_traced::sdk::trace::SamplingResult {
-        use otel_traced::sdk::trace::SamplingDecision;
-        otel_traced::sdk::trace::SamplingResult {
-            decision: if name == "recorded_only" {
-                SamplingDecision::RecordOnly
-            } else {
-                SamplingDecision::RecordAndSample
-            },
-            attributes: Vec::new(),
-            trace_state: otel_traced::opentelemetry::trace::TraceState::default(),
-        }
-    }
-}
-
 #[traced]
 fn recorded_only() {}
 
@@ -1708,7 +1680,7 @@ fn the_sdks_own_metrics_do_not_count_spans_left_out_unsampled_as_exported() {
         ("OTEL_BSP_SCHEDULE_DELAY", "50"),
     ])
     .sampler(otel_traced::sdk::trace::Sampler::ParentBased(Box::new(
-        RecordsOnly,
+        otel_traced_tests::RecordsOnly,
     )))
     .install()
     .expect("installs");
