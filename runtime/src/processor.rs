@@ -108,10 +108,10 @@ pub(crate) struct Counters {
     /// on a cache line of its own, so that neither slows the other's writes.
     accepted: OwnLine<AtomicU64>,
     exported: AtomicU64,
-    /// Of those counted exported, the spans recorded but not sampled, left out of
-    /// the export ([`Counters::left_unsampled`]): no loss, and no export either,
-    /// which the exporter's own metrics do not count.
-    #[cfg(feature = "metrics")]
+    /// Spans recorded but not sampled, left out of the export
+    /// ([`Counters::left_unsampled`]): no loss, yet neither handed to the exporter
+    /// nor exported, which the SDK's own metrics count (each a counter of its own,
+    /// which only grows: no difference of two is reported).
     unsampled: AtomicU64,
     /// In exports that failed, or parts of them not tried.
     failed: AtomicU64,
@@ -221,6 +221,7 @@ impl Counters {
             let accepted = self.accepted.load(Ordering::Acquire);
             let waiting = accepted
                 .saturating_sub(self.given.load(Ordering::Acquire))
+                .saturating_sub(self.unsampled.load(Ordering::Acquire))
                 .saturating_sub(overflowed);
             let Some(dropped) = waiting
                 .checked_sub(capacity + in_hand)
@@ -289,12 +290,11 @@ impl Counters {
         self.exported.fetch_add(count, Ordering::Relaxed);
     }
 
-    /// Notes `count` spans recorded but not sampled, left out of an export:
-    /// delivered, as far as losses go.
+    /// Notes `count` spans recorded but not sampled, taken off the queue and left
+    /// out of an export: delivered, as far as losses go. Before the batch's
+    /// [`Counters::given`], so that no reading takes them for items still waiting.
     pub(crate) fn left_unsampled(&self, count: u64) {
-        self.exported(count);
-        #[cfg(feature = "metrics")]
-        self.unsampled.fetch_add(count, Ordering::Relaxed);
+        self.unsampled.fetch_add(count, Ordering::Release);
     }
 
     pub(crate) fn failed(&self, count: u64) {
@@ -337,7 +337,9 @@ impl Counters {
         let accepted = self.accepted();
         let result = flush();
         if result.is_ok() {
-            let unexported = accepted.saturating_sub(self.exported.load(Ordering::Acquire));
+            let unexported = accepted
+                .saturating_sub(self.exported.load(Ordering::Acquire))
+                .saturating_sub(self.unsampled.load(Ordering::Acquire));
             let failed = self.failed.load(Ordering::Acquire);
             self.overflowed
                 .fetch_max(unexported.saturating_sub(failed), Ordering::AcqRel);
@@ -373,7 +375,9 @@ impl Counters {
     /// Of [`Counters::unexported`], those never counted exported.
     pub(crate) fn never_exported(&self) -> u64 {
         let accepted = self.accepted.load(Ordering::Acquire);
-        accepted.saturating_sub(self.exported.load(Ordering::Acquire))
+        accepted
+            .saturating_sub(self.exported.load(Ordering::Acquire))
+            .saturating_sub(self.unsampled.load(Ordering::Acquire))
     }
 
     /// Spans accepted so far: what a flush starting now must export.
@@ -435,14 +439,10 @@ impl Counters {
         )
     }
 
-    /// Items exported (not those left out unsampled), and lost in exports that
-    /// failed (or parts not tried).
+    /// Items exported, and lost in exports that failed (or parts not tried).
     pub(crate) fn export_outcomes(&self) -> (u64, u64) {
-        let left_out = self.unsampled.load(Ordering::Acquire);
         (
-            self.exported
-                .load(Ordering::Acquire)
-                .saturating_sub(left_out),
+            self.exported.load(Ordering::Acquire),
             self.failed.load(Ordering::Acquire),
         )
     }
@@ -456,6 +456,7 @@ impl Counters {
             .accepted
             .load(Ordering::Acquire)
             .saturating_sub(given)
+            .saturating_sub(self.unsampled.load(Ordering::Acquire))
             .saturating_sub(overflowed);
         match &self.queue {
             Some(queue) => waiting.min(queue.capacity as u64),
@@ -498,16 +499,15 @@ pub(crate) struct ExportLimits {
 /// processor's thread would die with it).
 impl<E: SpanExporter> SpanExporter for CountedExporter<E> {
     async fn export(&self, mut batch: Vec<SpanData>) -> OTelSdkResult {
-        self.counters.given(batch.len() as u64);
         // A span recorded but not sampled (a sampler's `RecordOnly`, for span
         // processors of the user's own) is not exported, as the specification has
         // it: the SDK's batch processor does not check. Left out here, on the
         // export thread (a check where spans end cost each a copy of its data),
-        // and counted as delivered: it is no loss (nor an export, for the
-        // exporter's own metrics).
+        // and counted apart: no loss, nor handed to the exporter, nor exported.
         let before = batch.len();
         batch.retain(|span| span.span_context.is_sampled());
         self.counters.left_unsampled((before - batch.len()) as u64);
+        self.counters.given(batch.len() as u64);
         if batch.is_empty() {
             return Ok(());
         }

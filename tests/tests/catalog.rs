@@ -201,10 +201,25 @@ fn listen(#[attr("server.port")] port: PortText<'_>) {
     let _ = port;
 }
 
-/// A stream of results: each `Err` item records `error.type`.
+/// A stream of results: each `Err` item records `error.type`, also written
+/// through an alias; none with `err = false`.
 #[expect(dead_code, reason = "listed by the catalog, not called")]
 #[traced]
 fn watch(count: u32) -> impl futures::Stream<Item = Result<u32, String>> {
+    futures::stream::iter((0..count).map(Ok))
+}
+
+type Watched = Result<u32, String>;
+
+#[expect(dead_code, reason = "listed by the catalog, not called")]
+#[traced]
+fn watch_aliased(count: u32) -> impl futures::Stream<Item = Watched> {
+    futures::stream::iter((0..count).map(Ok))
+}
+
+#[expect(dead_code, reason = "listed by the catalog, not called")]
+#[traced(err = false)]
+fn watch_unrecorded(count: u32) -> impl futures::Stream<Item = Result<u32, String>> {
     futures::stream::iter((0..count).map(Ok))
 }
 
@@ -257,13 +272,22 @@ fn every_annotated_function_is_listed_with_its_metadata() {
             "catalog::serve_reserve",
             "catalog::ship",
             "catalog::total",
-            "catalog::watch"
+            "catalog::watch",
+            "catalog::watch_aliased",
+            "catalog::watch_unrecorded"
         ]
     );
+    for function in ["catalog::watch", "catalog::watch_aliased"] {
+        assert_eq!(
+            entry(function).attributes(),
+            [("count", ValueKind::Int), ("error.type", ValueKind::String)],
+            "{function}: a stream's `Err` item records `error.type`"
+        );
+    }
     assert_eq!(
-        entry("catalog::watch").attributes(),
-        [("count", ValueKind::Int), ("error.type", ValueKind::String)],
-        "a stream's `Err` item records `error.type`"
+        entry("catalog::watch_unrecorded").attributes(),
+        [("count", ValueKind::Int)],
+        "`err = false` records none"
     );
     let place = entry("catalog::place");
     assert_eq!(place.name(), "orders.place");
@@ -388,7 +412,7 @@ fn the_catalog_renders_as_a_markdown_table() {
         "| span | kind | function | location | attributes |"
     );
     assert_eq!(lines[1], "| --- | --- | --- | --- | --- |");
-    assert_eq!(lines.len(), 2 + 19);
+    assert_eq!(lines.len(), 2 + 21);
     let place = lines
         .iter()
         .find(|line| line.starts_with("| `orders.place` |"))

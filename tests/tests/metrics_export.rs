@@ -1697,6 +1697,12 @@ fn the_sdks_own_metrics_do_not_count_spans_left_out_unsampled_as_exported() {
         6,
         "the unsampled four not among them"
     );
+    let (_, processed) = counter(&receiver, "otel.sdk.processor.span.processed");
+    assert_eq!(
+        processed.iter().map(|(_, value)| value).sum::<i64>(),
+        6,
+        "nor among those handed to the exporter: {processed:?}"
+    );
     guard.shutdown().expect("a clean shutdown");
 }
 

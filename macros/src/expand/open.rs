@@ -287,10 +287,7 @@ fn catalog_entry(
         })
         .collect();
     // A stream's `Err` item records one too, as a returned `Err` does.
-    let streams_results = matches!(traced.shape, crate::parse::Shape::ReturnsStream { .. })
-        && matches!(&traced.function.sig.output, syn::ReturnType::Type(_, returned)
-            if crate::parse::written_stream_item(returned).is_some_and(|item| crate::parse::is_result(&item)));
-    if traced.records_err || streams_results {
+    if traced.records_err || traced.stream_may_fail() {
         attributes.push(quote!((
             "error.type",
             ::std::option::Option::Some(#private::ValueKind::String)
