@@ -3,13 +3,14 @@
 //! its spans arrive. A bad configuration exits with a message and code 1.
 
 use opentelemetry_proto::tonic::common::v1::any_value::Value::StringValue;
+use otel_traced_tests::exited_in_time;
 use otel_traced_tests::receiver::{Receiver, Transport};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 /// Runs `program` with `vars` only, killing it if it has not exited in time.
 fn run(program: &str, vars: &[(&str, &str)]) -> Output {
-    exited(started(program, vars), program)
+    exited_in_time(started(program, vars), program)
 }
 
 /// `program` started with `vars` only (on Windows, with `SystemRoot` too, without
@@ -23,11 +24,6 @@ fn started(program: &str, vars: &[(&str, &str)]) -> Child {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the program starts")
-}
-
-/// What `child` said once it exited, killing it if it has not in time.
-fn exited(child: Child, program: &str) -> Output {
-    otel_traced_tests::exited_in_time(child, program)
 }
 
 const PROGRAMS: [&str; 4] = [
@@ -295,7 +291,7 @@ fn as_pid_1_a_signal_before_the_first_shutdown_signal_is_kept() {
     let mut stdin = started.stdin.take().expect("its stdin");
     stdin.write_all(b"started\n").expect("the start's end sent");
     drop(stdin);
-    let output = exited(started, program);
+    let output = exited_in_time(started, program);
     let said: Vec<String> = lines.iter().collect();
     assert!(output.status.success(), "{output:?} {said:?}");
     assert_eq!(said, ["asked"]);
@@ -315,7 +311,7 @@ fn sigterm_ends_main_and_the_spans_are_exported() {
         ("OTEL_METRICS_EXPORTER", "none"),
     ]);
     terminate(&child);
-    let output = exited(child, env!("CARGO_BIN_EXE_until_terminated"));
+    let output = exited_in_time(child, env!("CARGO_BIN_EXE_until_terminated"));
     assert!(output.status.success(), "{output:?}");
     let names: Vec<String> = receiver.spans().into_iter().map(|span| span.name).collect();
     assert_eq!(names, ["step", "step", "step"], "{output:?}");
@@ -340,6 +336,6 @@ fn a_second_signal_ends_a_stuck_drain() {
     // Past the second in which a repeat is taken for the first, forwarded again.
     std::thread::sleep(Duration::from_millis(1_100));
     terminate(&child);
-    let output = exited(child, env!("CARGO_BIN_EXE_until_terminated"));
+    let output = exited_in_time(child, env!("CARGO_BIN_EXE_until_terminated"));
     assert_eq!(output.status.code(), Some(143), "{output:?}");
 }

@@ -202,6 +202,19 @@ async fn layered_client(gateway: SocketAddr, sku: &str) -> StatusCode {
     status
 }
 
+/// Asserts that the client span `client` records `server`, on the loopback, as
+/// the address that answered (`network.peer.*`).
+fn assert_answered_by(client: &SpanData, server: SocketAddr) {
+    assert_eq!(
+        attribute(client, "network.peer.address"),
+        Some(&string("127.0.0.1"))
+    );
+    assert_eq!(
+        attribute(client, "network.peer.port"),
+        Some(&Value::I64(i64::from(server.port())))
+    );
+}
+
 /// Serves `app` on a port of its own, on the current runtime; its address.
 async fn serve(app: axum::Router) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
@@ -512,14 +525,7 @@ fn a_reqwest_client_call_continues_its_trace_on_the_server_with_the_conventions(
         Some(&string("1.1"))
     );
     // The address that answered, which the reply knows.
-    assert_eq!(
-        attribute(client, "network.peer.address"),
-        Some(&string("127.0.0.1"))
-    );
-    assert_eq!(
-        attribute(client, "network.peer.port"),
-        Some(&Value::I64(i64::from(gateway.port())))
-    );
+    assert_answered_by(client, *gateway);
     assert_eq!(client.status, Status::Unset);
 
     // A 4xx reply is the client's error.
@@ -1038,14 +1044,7 @@ fn the_http_layers_and_the_attribute_give_identical_spans_over_the_network() {
     let server = span(&by_layers, "POST /orders/{sku}", SpanKind::Server);
     assert_child_of(server, client);
     // The address that answered, from the hyper-util client's response.
-    assert_eq!(
-        attribute(client, "network.peer.address"),
-        Some(&string("127.0.0.1"))
-    );
-    assert_eq!(
-        attribute(client, "network.peer.port"),
-        Some(&Value::I64(i64::from(gateway.port())))
-    );
+    assert_answered_by(client, gateway);
 }
 
 /// The HTTP layer added last with `Router::layer`, as the README has it: it sees
