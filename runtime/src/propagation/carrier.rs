@@ -436,8 +436,13 @@ impl<E: Extractor + ?Sized> Extract for FromExtractor<'_, E> {
     }
 }
 
-/// An OpenTelemetry `Injector` as our carrier. It can only set: a field removed
-/// is set empty (what the SDK's own propagators write to replace one).
+/// An OpenTelemetry `Injector` as our carrier. It can only set, so it removes
+/// nothing: a field set empty in its place would go out empty (every field of a
+/// propagator a client replaces: `tracestate`, B3's five), and on an injector that
+/// appends (a Kafka message's headers) beside the value set next, a second
+/// `traceparent` that makes the receiver drop both. A carrier reused from another
+/// request keeps what the new context does not write: give it a fresh one, or
+/// implement [`Inject`] for the type.
 #[derive(Debug)]
 pub struct FromInjector<'a, I: ?Sized>(pub &'a mut I);
 
@@ -446,9 +451,7 @@ impl<I: Injector + ?Sized> Inject for FromInjector<'_, I> {
         self.0.set(key, value);
     }
 
-    fn remove(&mut self, key: &str) {
-        self.0.set(key, String::new());
-    }
+    fn remove(&mut self, _key: &str) {}
 }
 
 /// A map of headers, keys compared case-insensitively (HTTP's rule, and what
@@ -983,14 +986,42 @@ mod tests {
 
     const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
+    /// An `Injector` that appends, as a Kafka message's headers do.
+    #[derive(Default)]
+    struct Appending(Vec<(String, String)>);
+
+    impl Injector for Appending {
+        fn set(&mut self, key: &str, value: String) {
+            self.0.push((key.to_owned(), value));
+        }
+    }
+
     #[test]
-    fn an_injector_as_our_carrier_replaces_what_it_removes_with_nothing() {
-        let mut headers = HashMap::from([("tracestate".to_owned(), "vendor=stale".to_owned())]);
+    fn an_injector_as_our_carrier_gets_each_field_written_once_and_none_empty() {
+        use opentelemetry::trace::{
+            SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState,
+        };
+        let span = SpanContext::new(
+            TraceId::from(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736),
+            SpanId::from(0x00f0_67aa_0ba9_02b7),
+            TraceFlags::SAMPLED,
+            false,
+            TraceState::NONE,
+        );
+        let context = opentelemetry::Context::new().with_remote_span_context(span);
+        let mut headers = Appending::default();
         let mut carrier = FromInjector(&mut headers);
-        carrier.remove("tracestate");
-        carrier.set("traceparent", TRACEPARENT.to_owned());
-        assert_eq!(headers["tracestate"], "", "an Injector only sets");
-        assert_eq!(headers["traceparent"], TRACEPARENT);
+        // What a client does: the propagator's fields removed, then written.
+        let propagator = TraceContextPropagator::new();
+        for field in propagator.fields() {
+            carrier.remove(field);
+        }
+        propagator.inject_context(&context, &mut AsInjector(&mut carrier));
+        assert_eq!(
+            headers.0,
+            [("traceparent".to_owned(), TRACEPARENT.to_owned())],
+            "no empty tracestate, no second traceparent"
+        );
     }
 
     #[test]
