@@ -56,6 +56,19 @@ pub(crate) fn set_automatic(span: &SpanRef<'_>, status: Status) {
     setting(Setter::Automatic, || span.set_status(status));
 }
 
+/// The conventions' `error.type`.
+const ERROR_TYPE: &str = "error.type";
+
+/// Sets `error.type` on `span` as the call's outcome says it (the error's type
+/// name, a reply's code), unless the body set its own (`record!(error.type =
+/// "timeout")`, the low-cardinality kind the conventions ask for), which the
+/// call's outcome, set after the body, would otherwise replace.
+pub(crate) fn set_automatic_error_type(span: &SpanRef<'_>, error_type: opentelemetry::Value) {
+    setting(Setter::Automatic, || {
+        span.set_attribute(KeyValue::new(ERROR_TYPE, error_type));
+    });
+}
+
 /// Runs `set` with the statuses it sets taken for `setter`'s. The flag is
 /// restored, not cleared, when `set` returns or unwinds: another tracer's span
 /// may call back into `set_status`, or panic.
@@ -79,6 +92,9 @@ pub(crate) struct Kept<S: Span> {
     status: Status,
     /// Whether `status` is the body's decision.
     decided: bool,
+    /// Whether `error.type` was set other than as the call's outcome: by the
+    /// body, which the outcome then leaves as it is.
+    error_type_given: bool,
     attributes: LateAttributes,
 }
 
@@ -88,6 +104,7 @@ impl<S: Span> Kept<S> {
             span,
             status: Status::Unset,
             decided: false,
+            error_type_given: false,
             attributes: LateAttributes::default(),
         }
     }
@@ -131,6 +148,13 @@ impl<S: Span> Span for Kept<S> {
         // sampled out): its values would wait for nothing until it ends.
         if !self.span.is_recording() {
             return;
+        }
+        if attribute.key.as_str() == ERROR_TYPE {
+            match SETTER.get() {
+                Setter::Automatic if self.error_type_given => return,
+                Setter::Automatic => {}
+                Setter::Explicit | Setter::Other => self.error_type_given = true,
+            }
         }
         match self.attributes.set(attribute) {
             Passed::Nothing => {}

@@ -15,7 +15,6 @@ use std::panic::{self, AssertUnwindSafe};
 
 /// Set on a span whose future was dropped before it completed.
 pub(crate) const CANCELLED: Key = Key::from_static_str("otel_traced.cancelled");
-const ERROR_TYPE: Key = Key::from_static_str("error.type");
 const EXCEPTION_TYPE: Key = Key::from_static_str("exception.type");
 const EXCEPTION_MESSAGE: Key = Key::from_static_str("exception.message");
 const EXCEPTION_STACKTRACE: Key = Key::from_static_str("exception.stacktrace");
@@ -487,10 +486,7 @@ fn record_exception(
     description: String,
     extra: Vec<KeyValue>,
 ) {
-    span.set_attribute(KeyValue::new(
-        ERROR_TYPE,
-        within_length_limit(error_type.into()),
-    ));
+    crate::kept::set_automatic_error_type(span, within_length_limit(error_type.into()));
     let mut exception = exception_attributes(error_type, message, extra);
     let (as_event, as_log) = recorded_exception_targets();
     if as_log {

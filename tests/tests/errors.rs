@@ -83,6 +83,28 @@ fn an_error_sets_status_error_type_and_exception_with_its_source_chain() {
     );
 }
 
+#[traced]
+fn pay_naming_the_failure() -> Result<u32, PaymentFailed> {
+    otel_traced::record!(error.type = "timeout");
+    Err(PaymentFailed { cause: Timeout })
+}
+
+#[test]
+fn an_error_type_the_body_records_is_the_spans() {
+    let captured = capture(pay_naming_the_failure);
+    let span = &captured.spans()[0];
+    assert_eq!(span.status, Status::error("payment failed"));
+    let error_types: Vec<_> = (span.attributes.iter())
+        .filter(|attribute| attribute.key.as_str() == "error.type")
+        .collect();
+    assert_eq!(error_types, [&KeyValue::new("error.type", "timeout")]);
+    assert_eq!(
+        exception(span)[0],
+        KeyValue::new("exception.type", "errors::PaymentFailed"),
+        "the exception still says its type"
+    );
+}
+
 /// An error whose text says its source's already, as thiserror's
 /// `#[error("loading config: {0}")] Io(#[from] io::Error)` makes one.
 #[derive(Debug)]

@@ -662,7 +662,7 @@ fn record_grpc(span: &SpanRef<'_>, side: Side, code: i32, message: &str) {
         span.set_attribute(KeyValue::new("rpc.grpc.status_code", i64::from(code)));
     }
     if grpc_failed(side, code) {
-        span.set_attribute(KeyValue::new("error.type", name));
+        crate::kept::set_automatic_error_type(span, name.into());
         crate::kept::set_automatic(span, Status::error(crate::redact::described_text(message)));
     }
 }
@@ -670,7 +670,7 @@ fn record_grpc(span: &SpanRef<'_>, side: Side, code: i32, message: &str) {
 fn record_http(span: &SpanRef<'_>, side: Side, status: u16) {
     span.set_attribute(KeyValue::new(HTTP_STATUS_CODE, i64::from(status)));
     if http_failed(side, status) {
-        span.set_attribute(KeyValue::new("error.type", status.to_string()));
+        crate::kept::set_automatic_error_type(span, status.to_string().into());
         crate::kept::set_automatic(span, Status::error(""));
     }
 }
