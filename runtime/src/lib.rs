@@ -183,8 +183,8 @@ pub mod __private {
     pub use crate::future::{Instrumented, NoOutcome, output_is};
     pub use crate::outcome::{
         ErrorProbe, ErrorReport, ResultLike, ResultProbe, ViaDebug, ViaDisplay, ViaError,
-        ViaErrorRef, ViaOtherResult, ViaResult, ViaSendErrorRef, ViaSharedErrorRef,
-        ViaSyncErrorRef, ViaTypeName, type_name_of,
+        ViaErrorRef, ViaOtherResult, ViaPanicPayload, ViaResult, ViaSendErrorRef,
+        ViaSharedErrorRef, ViaSyncErrorRef, ViaTypeName, type_name_of,
     };
     pub use crate::redact::with_urls_redacted;
     /// Whether any span could be recorded: the expansion evaluates `parent =` and

@@ -4,10 +4,12 @@
 //! (autoref specialisation, see `value.rs`): an `std::error::Error` gives its
 //! `source()` chain; a type that derefs to one (`anyhow::Error`,
 //! `Box<dyn Error + Send + Sync>`, `Box<dyn Error + Send>`, `Box<dyn Error + Sync>`,
-//! `Box<dyn Error>`) too;
-//! otherwise `Display`, then `Debug`, then only the type's name.
+//! `Box<dyn Error>`) too; a panic's payload handed on (`std::thread::Result`'s
+//! `Box<dyn Any + Send>`) its message; otherwise `Display`, then `Debug`, then
+//! only the type's name.
 
 use crate::redact::{described, part_to_describe};
+use std::any::Any;
 use std::convert::Infallible;
 use std::error::Error;
 use std::fmt::{self, Debug, Display};
@@ -161,7 +163,7 @@ impl<'a, R: ?Sized> ViaOtherResult<'a, R> for &ResultProbe<'a, R> {
 }
 
 /// Probe wrapping a returned error; the expansion calls `__otel_error` on
-/// `&&&&&&&&ErrorProbe(&error)`.
+/// `&&&&&&&&&ErrorProbe(&error)`.
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct ErrorProbe<'a, E>(pub &'a E);
@@ -184,36 +186,42 @@ macro_rules! error_level {
     };
 }
 
-error_level!(ViaError, &&&&&&&ErrorProbe<'_, E>, Error, |error| {
+error_level!(ViaError, &&&&&&&&ErrorProbe<'_, E>, Error, |error| {
     ErrorReport::from_error::<E>(error)
 });
 error_level!(
     ViaSharedErrorRef,
-    &&&&&&ErrorProbe<'_, E>,
+    &&&&&&&ErrorProbe<'_, E>,
     AsRef<dyn Error + Send + Sync + 'e>,
     for<'e>,
     |error| ErrorReport::from_error::<E>(AsRef::<dyn Error + Send + Sync + 'e>::as_ref(error))
 );
 error_level!(
     ViaSendErrorRef,
-    &&&&&ErrorProbe<'_, E>,
+    &&&&&&ErrorProbe<'_, E>,
     AsRef<dyn Error + Send + 'e>,
     for<'e>,
     |error| ErrorReport::from_error::<E>(AsRef::<dyn Error + Send + 'e>::as_ref(error))
 );
 error_level!(
     ViaSyncErrorRef,
-    &&&&ErrorProbe<'_, E>,
+    &&&&&ErrorProbe<'_, E>,
     AsRef<dyn Error + Sync + 'e>,
     for<'e>,
     |error| ErrorReport::from_error::<E>(AsRef::<dyn Error + Sync + 'e>::as_ref(error))
 );
 error_level!(
     ViaErrorRef,
-    &&&ErrorProbe<'_, E>,
+    &&&&ErrorProbe<'_, E>,
     AsRef<dyn Error + 'e>,
     for<'e>,
     |error| ErrorReport::from_error::<E>(AsRef::<dyn Error + 'e>::as_ref(error))
+);
+error_level!(
+    ViaPanicPayload,
+    &&&ErrorProbe<'_, E>,
+    AsRef<dyn Any + Send>,
+    |payload| ErrorReport::from_text::<E>(crate::panic::described_panic_payload(payload.as_ref()))
 );
 error_level!(ViaDisplay, &&ErrorProbe<'_, E>, Display, |error| {
     ErrorReport::from_text::<E>(described(format_args!("{error}")))

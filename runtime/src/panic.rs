@@ -147,6 +147,28 @@ pub(crate) fn install_location_hook() {
     });
 }
 
+/// A panic's message: its payload's text, where it is one (`panic!`'s).
+fn payload_text(payload: &(dyn Any + Send)) -> Option<&str> {
+    match payload.downcast_ref::<&'static str>() {
+        Some(text) => Some(text),
+        None => payload.downcast_ref::<String>().map(String::as_str),
+    }
+}
+
+/// What a panic's payload says, as a span records it.
+fn described_payload(text: Option<&str>) -> String {
+    match text {
+        Some(text) => crate::redact::described_text(text),
+        None => "panic with a non-string payload".to_owned(),
+    }
+}
+
+/// The description of a panic handed on as a value (a `std::thread::Result`'s
+/// `Err`, what `catch_unwind` returns): its message, as a caught panic's.
+pub(crate) fn described_panic_payload(payload: &(dyn Any + Send)) -> String {
+    described_payload(payload_text(payload))
+}
+
 /// What a caught panic says: its message, cut at
 /// [`MAX_FORMATTED_CHARS`](crate::value::MAX_FORMATTED_CHARS) characters as an
 /// error's is, and, when our hook saw it, its location.
@@ -162,10 +184,7 @@ impl PanicReport {
     /// is not reported again for an unrelated panic; [`PanicReport::restore`] puts it
     /// back before the panic resumes, for the spans further out.
     pub(crate) fn take(payload: &(dyn Any + Send)) -> Self {
-        let text = match payload.downcast_ref::<&'static str>() {
-            Some(text) => Some(*text),
-            None => payload.downcast_ref::<String>().map(String::as_str),
-        };
+        let text = payload_text(payload);
         let address = (std::mem::size_of_val(payload) > 0)
             .then(|| std::ptr::from_ref(payload).cast::<()>().addr());
         let seen = LAST_PANIC
@@ -181,10 +200,7 @@ impl PanicReport {
                 ..seen
             });
         PanicReport {
-            message: match text {
-                Some(text) => crate::redact::described_text(text),
-                None => "panic with a non-string payload".to_owned(),
-            },
+            message: described_payload(text),
             seen,
         }
     }

@@ -105,6 +105,26 @@ fn an_error_type_the_body_records_is_the_spans() {
     );
 }
 
+#[traced]
+fn supervise(worker: std::thread::JoinHandle<()>) -> std::thread::Result<()> {
+    worker.join()
+}
+
+#[test]
+fn a_panic_handed_on_as_an_error_is_described_by_its_message() {
+    let worker = std::thread::spawn(|| panic!("worker {} gave up", 7));
+    let captured = capture(|| supervise(worker));
+    let span = &captured.spans()[0];
+    assert_eq!(span.status, Status::error("worker 7 gave up"));
+    let worker = std::thread::spawn(|| std::panic::panic_any(42));
+    let captured = capture(|| supervise(worker));
+    let span = &captured.spans()[0];
+    assert_eq!(
+        span.status,
+        Status::error("panic with a non-string payload")
+    );
+}
+
 /// An error whose text says its source's already, as thiserror's
 /// `#[error("loading config: {0}")] Io(#[from] io::Error)` makes one.
 #[derive(Debug)]

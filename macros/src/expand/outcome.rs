@@ -142,8 +142,8 @@ pub(super) fn recorded(
         quote! {
             __otel_handle.record_error(#private::type_name_of(__otel_error), || {
                 #[allow(unused_imports)]
-                use #private::{ViaError as _, ViaSharedErrorRef as _, ViaSendErrorRef as _, ViaSyncErrorRef as _, ViaErrorRef as _, ViaDisplay as _, ViaDebug as _, ViaTypeName as _};
-                (&&&&&&&&#private::ErrorProbe(__otel_error)).__otel_error()
+                use #private::{ViaError as _, ViaSharedErrorRef as _, ViaSendErrorRef as _, ViaSyncErrorRef as _, ViaErrorRef as _, ViaPanicPayload as _, ViaDisplay as _, ViaDebug as _, ViaTypeName as _};
+                (&&&&&&&&&#private::ErrorProbe(__otel_error)).__otel_error()
             });
         }
     });
