@@ -973,6 +973,38 @@ fn a_send_keeping_the_creation_context_still_carries_the_calls_baggage() {
     assert_eq!(baggage(&sent[3]).as_deref(), Some("shop=rugs,tenant=acme"));
 }
 
+#[test]
+fn a_new_message_keeps_the_baggage_it_carries_under_the_calls() {
+    let queue = Queue::default();
+    let carrying = |body: &str| Message {
+        headers: Headers::from([("baggage".to_owned(), "priority=high,shop=lamps".to_owned())]),
+        body: body.to_owned(),
+    };
+    let captured = capture(|| {
+        otel_traced::baggage::with([("tenant", "acme"), ("shop", "rugs")], || {
+            let lamp = carrying("a lamp");
+            send(&queue, lamp.headers, lamp.body);
+            send_batch(&queue, vec![carrying("a rug")]);
+            create("a vase", carrying("a vase").headers)
+        })
+    });
+    let sent = queue.lock().unwrap().clone();
+    assert_eq!(sent.len(), 2);
+    for message in sent.iter().chain([captured.output()]) {
+        assert_eq!(
+            message.headers.get("baggage").map(String::as_str),
+            Some("priority=high,shop=lamps,tenant=acme"),
+            "the message's own entries, winning, and the call's: {}",
+            message.body
+        );
+        assert!(
+            message.headers.contains_key("traceparent"),
+            "{}",
+            message.body
+        );
+    }
+}
+
 /// A message whose headers panic when read (a malformed header the
 /// application's carrier does not expect), counting the reads.
 #[derive(Default)]

@@ -217,7 +217,7 @@ pub(super) fn open_boundary(
                             // the call's baggage.
                             quote! {
                                 if __otel_fresh {
-                                    __otel_span.inject(#target);
+                                    __otel_span.inject_message(#target);
                                 } else {
                                     __otel_span.inject_baggage(#target);
                                 }
@@ -274,7 +274,7 @@ pub(super) fn open_boundary(
                         // call's baggage, as a `send`'s does.
                         #[allow(clippy::used_underscore_binding)]
                         if __otel_fresh {
-                            __otel_span.inject(#target);
+                            __otel_span.inject_message(#target);
                         } else {
                             __otel_span.inject_baggage(#target);
                         }

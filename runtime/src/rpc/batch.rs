@@ -382,7 +382,7 @@ impl ActiveSpan {
                 Fresh::Some => creation_link(&*message).is_none(),
             };
             if fresh {
-                self.inject(message);
+                self.inject_message(message);
             } else {
                 self.inject_baggage(message);
             }

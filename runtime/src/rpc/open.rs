@@ -467,6 +467,23 @@ impl ActiveSpan {
 }
 
 impl ActiveSpan {
+    /// Writes the context the body runs under into a message that carries no
+    /// creation context yet, as [`ActiveSpan::inject`] writes a request's, but for
+    /// the baggage the message carries (the producer's entries, a priority): kept
+    /// under the call's, as [`ActiveSpan::inject_baggage`] keeps a creation
+    /// context's, not replaced by it.
+    pub fn inject_message<C: Extract + Inject + ?Sized>(&self, carrier: &mut C) {
+        // Read only where the body has baggage to write over it.
+        let carried = self
+            .under_body_context(|ours| !ours.baggage().is_empty())
+            .unwrap_or(false)
+            .then(|| carried_baggage(&*carrier));
+        self.inject(carrier);
+        if let Some(carried) = carried.filter(|carried| !carried.baggage().is_empty()) {
+            self.write_baggage_over(carrier, |_| carried);
+        }
+    }
+
     /// Writes the baggage the body runs under into `carrier`, and nothing of its
     /// span: a message that already carries its creation context keeps it, and
     /// still takes the baggage of the call that sends it (as a server's request
@@ -475,26 +492,46 @@ impl ActiveSpan {
     /// not modified. Baggage the carrier holds stays as it is when the body has
     /// none.
     pub fn inject_baggage<C: Extract + Inject + ?Sized>(&self, carrier: &mut C) {
+        self.write_baggage_over(carrier, carried_baggage);
+    }
+
+    /// Writes the body's baggage into `carrier` under the one `carried` reads
+    /// (only where the body has some), whose entries win; nothing where the body
+    /// has none.
+    fn write_baggage_over<C: Inject + ?Sized>(
+        &self,
+        carrier: &mut C,
+        carried: impl FnOnce(&C) -> Context,
+    ) {
         let under_the_messages = |ours: &Context| {
             if ours.baggage().is_empty() {
                 return None;
             }
-            // Read as a consumer reads it.
-            let theirs = extract(&Context::new(), &*carrier);
+            let theirs = carried(&*carrier);
             Some(Context::new().with_baggage(crate::baggage::merged_baggage(
                 ours.baggage(),
                 theirs.baggage(),
             )))
         };
-        let baggage = match self.body_context() {
-            Some(context) => under_the_messages(context),
-            // Read from a clone: the carrier's code runs meanwhile.
-            None => crate::thread_exit::current().and_then(|current| under_the_messages(&current)),
-        };
-        if let Some(baggage) = baggage {
+        if let Some(baggage) = self.under_body_context(under_the_messages).flatten() {
             inject(&baggage, &mut AsInjector(carrier), Replacing::Own);
         }
     }
+
+    /// `read` of the context the body runs under: its own, or the current one
+    /// (none on a thread past its context).
+    fn under_body_context<R>(&self, read: impl FnOnce(&Context) -> R) -> Option<R> {
+        match self.body_context() {
+            Some(context) => Some(read(context)),
+            // Read from a clone: the carrier's code runs meanwhile.
+            None => crate::thread_exit::current().map(|current| read(&current)),
+        }
+    }
+}
+
+/// The baggage a message carries, read as a consumer reads it.
+fn carried_baggage<C: Extract + ?Sized>(carrier: &C) -> Context {
+    extract(&Context::new(), carrier)
 }
 
 /// Which of a carrier's fields [`inject`] replaces.
