@@ -163,11 +163,11 @@ const RPC_OPTIONS: &[&str] = &[
 const NOT_RPC_OPTIONS: &[(&str, &str)] = &[
     (
         "name",
-        "`#[traced_rpc]` names its span by the conventions, from `service`/`method` (gRPC) or the request method and `route`/`template` (HTTP); remove `name =`",
+        "`#[traced_rpc]` names its span by the conventions: from `service`/`method` (gRPC), the request method and `route`/`template` (HTTP), or `operation_name` and `destination` (messaging); remove `name =`",
     ),
     (
         "kind",
-        "the span kind of `#[traced_rpc]` is its side; remove `kind =` and write `client` for a client (`server` is the default)",
+        "the span kind of `#[traced_rpc]` follows from the boundary: its side for HTTP and gRPC (write `client` for a client; `server` is the default), its operation for messaging (`send` a PRODUCER, `process` a CONSUMER, ..); remove `kind =`",
     ),
     (
         "metrics",

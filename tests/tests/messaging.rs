@@ -1005,6 +1005,41 @@ fn a_new_message_keeps_the_baggage_it_carries_under_the_calls() {
     }
 }
 
+#[traced_rpc(messaging, process, system = "kafka", destination = "orders", carrier = message)]
+fn process_shared(message: std::sync::Arc<Message>) -> usize {
+    message.body.len()
+}
+
+#[traced_rpc(messaging, receive, system = "kafka", destination = "orders", batch = messages)]
+fn receive_shared(messages: &[std::rc::Rc<Message>]) -> usize {
+    messages.len()
+}
+
+#[traced_rpc(messaging, process, system = "kafka", destination = "orders", carrier = headers)]
+fn process_header_slice(headers: &[(String, Vec<u8>)]) -> usize {
+    headers.len()
+}
+
+#[test]
+fn messages_behind_pointers_and_header_slices_are_carriers() {
+    let created = capture(|| create("a lamp", Headers::new()));
+    let message = created.output().clone();
+    let creation = carried(&message).expect("a creation context");
+    let headers: Vec<(String, Vec<u8>)> = (message.headers.iter())
+        .map(|(name, value)| (name.clone(), value.clone().into_bytes()))
+        .collect();
+    let captured = capture(|| {
+        process_shared(std::sync::Arc::new(message.clone()));
+        receive_shared(&[std::rc::Rc::new(message.clone())]);
+        process_header_slice(&headers);
+    });
+    let spans = captured.spans();
+    assert_eq!(spans.len(), 3, "{}", captured.tree());
+    for span in spans {
+        assert_eq!(linked_to(span), [creation], "{}", span.name);
+    }
+}
+
 /// A message whose headers panic when read (a malformed header the
 /// application's carrier does not expect), counting the reads.
 #[derive(Default)]

@@ -13,9 +13,9 @@ use std::collections::HashMap;
 
 /// A carrier context is extracted from (the server side of a boundary).
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a carrier to extract the caller's context from",
+    message = "`{Self}` is not a carrier to read a context from",
     label = "not a carrier: it does not implement `Extract`",
-    note = "a server reads the caller's context from an `http::Request` (or its `http::request::Parts`), `http::HeaderMap` (of `http` 1), `tonic::Request` or `tonic::metadata::MetadataMap` (features `http`, `tonic`), a consumer from message headers (`HashMap<String, String>`, `Vec<(String, Vec<u8>)>`), or any type implementing `otel_traced::propagation::Extract` (another crate's request through a wrapper type of yours); name the parameter that holds the headers with `carrier = ..`"
+    note = "a server reads the caller's context from an `http::Request` (or its `http::request::Parts`), `http::HeaderMap` (of `http` 1), `tonic::Request` or `tonic::metadata::MetadataMap` (features `http`, `tonic`), a consumer from message headers (`HashMap<String, String>`, `Vec<(String, Vec<u8>)>` or a slice of it), and a producer's `send` or `create` from the message it writes into (the creation context it may carry already), or any type implementing `otel_traced::propagation::Extract` (another crate's request through a wrapper type of yours; behind `&`, `Box`, `Arc` or `Rc` too); name the parameter that holds the headers with `carrier = ..`"
 )]
 ///
 /// Another framework's request (actix-web's `HttpRequest`, say) is a carrier
@@ -180,7 +180,7 @@ impl LayerMeasured {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a carrier to inject the call's context into",
     label = "not a carrier: it does not implement `Inject`",
-    note = "a client writes its context into an `http::Request`, `http::HeaderMap` (of `http` 1), `tonic::Request`, `tonic::metadata::MetadataMap` or `reqwest::Request` (features `http`, `tonic`, `reqwest`), a producer into message headers (`HashMap<String, String>`, `Vec<(String, Vec<u8>)>`), or any type implementing `otel_traced::propagation::Inject` (another crate's request through a wrapper type of yours); name the parameter that holds the headers with `carrier = ..`"
+    note = "a client writes its context into an `http::Request`, `http::HeaderMap` (of `http` 1), `tonic::Request`, `tonic::metadata::MetadataMap` or `reqwest::Request` (features `http`, `tonic`, `reqwest`), a producer into message headers (`HashMap<String, String>`, `Vec<(String, Vec<u8>)>`), or any type implementing `otel_traced::propagation::Inject` (another crate's request through a wrapper type of yours; behind `&mut` or `Box` too); name the parameter that holds the headers with `carrier = ..`"
 )]
 pub trait Inject {
     /// Sets `key` to `value`, replacing what it held.
@@ -263,55 +263,52 @@ pub struct ResendCount(pub u32);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PeerAddress(pub std::net::SocketAddr);
 
-impl<T: Extract + ?Sized> Extract for &T {
-    fn get_all(&self, key: &str) -> Vec<&str> {
-        (**self).get_all(key)
-    }
+/// A carrier behind a reference or a pointer is one: a message shared as
+/// `Arc<Message>`, a batch of them, a boxed request.
+macro_rules! extract_through {
+    ($($pointer:ty),*) => {$(
+        impl<T: Extract + ?Sized> Extract for $pointer {
+            fn get_all(&self, key: &str) -> Vec<&str> {
+                (**self).get_all(key)
+            }
 
-    fn keys(&self) -> Vec<&str> {
-        (**self).keys()
-    }
+            fn keys(&self) -> Vec<&str> {
+                (**self).keys()
+            }
 
-    fn target(&self) -> RequestTarget<'_> {
-        (**self).target()
-    }
+            fn target(&self) -> RequestTarget<'_> {
+                (**self).target()
+            }
 
-    fn served_under(&self) -> Option<LayerSpans<'_>> {
-        (**self).served_under()
-    }
+            fn served_under(&self) -> Option<LayerSpans<'_>> {
+                (**self).served_under()
+            }
+        }
+    )*};
 }
 
-impl<T: Extract + ?Sized> Extract for &mut T {
-    fn get_all(&self, key: &str) -> Vec<&str> {
-        (**self).get_all(key)
-    }
+extract_through!(&T, &mut T, Box<T>, std::sync::Arc<T>, std::rc::Rc<T>);
 
-    fn keys(&self) -> Vec<&str> {
-        (**self).keys()
-    }
+/// A carrier written through a reference or a box.
+macro_rules! inject_through {
+    ($($pointer:ty),*) => {$(
+        impl<T: Inject + ?Sized> Inject for $pointer {
+            fn set(&mut self, key: &str, value: String) {
+                (**self).set(key, value);
+            }
 
-    fn target(&self) -> RequestTarget<'_> {
-        (**self).target()
-    }
+            fn remove(&mut self, key: &str) {
+                (**self).remove(key);
+            }
 
-    fn served_under(&self) -> Option<LayerSpans<'_>> {
-        (**self).served_under()
-    }
+            fn target(&self) -> RequestTarget<'_> {
+                (**self).target()
+            }
+        }
+    )*};
 }
 
-impl<T: Inject + ?Sized> Inject for &mut T {
-    fn set(&mut self, key: &str, value: String) {
-        (**self).set(key, value);
-    }
-
-    fn remove(&mut self, key: &str) {
-        (**self).remove(key);
-    }
-
-    fn target(&self) -> RequestTarget<'_> {
-        (**self).target()
-    }
-}
+inject_through!(&mut T, Box<T>);
 
 /// What a carrier's `get_all` gives for a value that is not UTF-8: U+FFFD, the
 /// replacement character, valid in no propagation header. Skipping the value
@@ -500,7 +497,7 @@ impl<S: std::hash::BuildHasher> Inject for HashMap<String, String, S> {
 /// Message headers as Kafka-style clients hold them: names with byte values. A
 /// value that is not UTF-8 reads as [`NOT_UTF8`] (a `baggage` value member by
 /// member).
-impl Extract for Vec<(String, Vec<u8>)> {
+impl Extract for [(String, Vec<u8>)] {
     fn get_all(&self, key: &str) -> Vec<&str> {
         header_texts(
             key,
@@ -519,6 +516,16 @@ impl Extract for Vec<(String, Vec<u8>)> {
             .map(|(name, _)| name.as_str())
             .filter(|name| seen.insert(name.to_ascii_lowercase()))
             .collect()
+    }
+}
+
+impl Extract for Vec<(String, Vec<u8>)> {
+    fn get_all(&self, key: &str) -> Vec<&str> {
+        self.as_slice().get_all(key)
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.as_slice().keys()
     }
 }
 
