@@ -810,8 +810,10 @@ impl Printer {
         {
             counters.unwritten(spans as u64);
         }
+        // On the export thread: said aside, as a stderr nobody reads would hold
+        // every export after this one.
         if let Some(said) = self.failure_to_say(written) {
-            crate::tell(format_args!("{said}"));
+            crate::notice::aside(said);
         }
     }
 

@@ -252,7 +252,7 @@ impl Counters {
             ..
         } = queue;
         Some(format!(
-            "at least {dropped} {items} were dropped: the export queue ({capacity}) was full, {items} coming faster than they were exported; raise {sized_by}, or {fewer} (said again when it overflows after it emptied)"
+            "at least {dropped} {items} were dropped: the export queue ({capacity}) was full, {items} coming faster than they were exported (or the export held up: a collector not answering, a console whose output the application holds locked); raise {sized_by}, or {fewer} (said again when it overflows after it emptied)"
         ))
     }
 

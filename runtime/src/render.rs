@@ -285,7 +285,10 @@ fn push_outcome(span: &SpanData, colour: bool, out: &mut String) {
         .iter()
         .filter(|kv| !kv.key.as_str().starts_with("code."))
         .collect();
-    if !shown.is_empty() {
+    // Those past the attribute count limit are the last set: often the call's
+    // outcome (`error.type`, a reply's status code), which the line then lacks.
+    let dropped = span.dropped_attributes_count;
+    if !shown.is_empty() || dropped > 0 {
         out.push_str(if colour { "  \x1b[2m{" } else { "  {" });
         for (index, kv) in shown.iter().enumerate() {
             if index > 0 {
@@ -293,6 +296,10 @@ fn push_outcome(span: &SpanData, colour: bool, out: &mut String) {
             }
             let _ = write!(out, "{}=", printable(&cut(kv.key.as_str())));
             write_value(&kv.value, out);
+        }
+        if dropped > 0 {
+            let separator = if shown.is_empty() { "" } else { ", " };
+            let _ = write!(out, "{separator}+{dropped} past the attribute limit");
         }
         out.push('}');
         if colour {
@@ -641,6 +648,27 @@ pub(crate) mod tests {
             render_trees(&spans, Style::Plain),
             "process orders  links: 6\nprocess orders  links: 1\nprocess orders  links: 1\n",
             "the plain tree counts them: its ids would differ every run"
+        );
+    }
+
+    #[test]
+    fn the_waterfall_counts_the_attributes_past_the_limit() {
+        let mut cut = span(9, 1, 0, "import");
+        cut.attributes.push(opentelemetry::KeyValue::new("row", 1));
+        cut.dropped_attributes_count = 3;
+        let mut all_cut = span(9, 2, 0, "import");
+        all_cut.dropped_attributes_count = 1;
+        let waterfall = render_trees(&[cut, all_cut], Style::Waterfall { colour: false });
+        let shown: Vec<&str> = waterfall
+            .lines()
+            .map(|line| line.split_once("  {").expect("attributes").1)
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "row=1, +3 past the attribute limit}",
+                "+1 past the attribute limit}"
+            ]
         );
     }
 
