@@ -415,9 +415,11 @@ impl Timing {
 /// A call site's `otel_traced.function.duration` series of successful calls,
 /// bound to its attributes once per installed pipeline: recording into it skips the
 /// SDK's per-call attribute lookup (its bound instruments), and reaching it takes
-/// one atomic load. Each binding is leaked on purpose, a few dozen bytes per call
-/// site and install: a reader may still hold the previous one, and a process
-/// installs a handful of times at most.
+/// one atomic load. Each binding is leaked on purpose: a reader may still hold
+/// the previous one, which an atomic pointer cannot tell. It holds the SDK's
+/// bound series, its buckets' counts and bounds, a few hundred bytes per call site
+/// and install (a few kilobytes with exponential histograms), which the `Guard`'s
+/// documentation says.
 #[derive(Debug)]
 pub(crate) struct SiteSeries(AtomicPtr<Bound>);
 
