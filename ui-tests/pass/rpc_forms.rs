@@ -220,7 +220,7 @@ async fn send_message(headers: &mut Vec<(String, Vec<u8>)>, body: &str) -> usize
     headers.len() + body.len()
 }
 
-#[otel_traced::traced_rpc(messaging, receive, system = "aws_sqs")]
+#[otel_traced::traced_rpc(messaging, receive, system = "aws_sqs", server = "sqs.us-east-1.amazonaws.com")]
 fn receive_messages(batch: u32) -> Vec<Headers> {
     vec![Headers::new(); batch as usize]
 }

@@ -590,17 +590,20 @@ pub(super) fn check_server(rpc: &RpcOptions, named: Server, errors: &mut Errors)
                 (scheme_end, None) => scheme_end.is_some(),
                 (None, Some(_)) => false,
             };
-            let (scheme, hosts) = match written.split_once("://") {
-                Some((_, rest)) if url_first => (true, url_authority(rest)),
-                _ => (false, written),
+            let hosts = match written.split_once("://") {
+                Some((_, rest)) if url_first => url_authority(rest),
+                _ => written,
             };
+            // A port where the broker's client implies it may go unwritten
+            // (`nats`, an SQS endpoint), as the runtime reads it: `server.port`
+            // is then not recorded.
             hosts
                 .split(',')
                 .map(str::trim)
                 .find(|member| !member.is_empty())
                 .is_some_and(|first| match first.split_once("://") {
                     Some((_, rest)) => is_host_port(url_authority(rest), true),
-                    None => is_host_port(without_user(first), scheme),
+                    None => is_host_port(without_user(first), true),
                 })
         }
     };
