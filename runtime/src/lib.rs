@@ -205,8 +205,9 @@ pub mod __private {
         ViaItemTypeName, items_are,
     };
     pub use crate::value::{
-        Arg, Explicit, ExplicitDisplay, KindOf, NotUserAttribute, RecordedValue, UnknownKind,
-        UserKindOf, ValueKind, ViaAsAttribute, ViaFallback, ViaFormat, ViaScalar,
+        Arg, Explicit, ExplicitDisplay, ExplicitUrl, KindOf, NotUserAttribute, RecordedValue,
+        UnknownKind, UserKindOf, ValueKind, ViaAsAttribute, ViaFallback, ViaFormat, ViaScalar,
+        ViaUrlText,
     };
     #[cfg(feature = "catalog")]
     pub use linkme;

@@ -477,6 +477,15 @@ pub struct Explicit<'a, T: ?Sized>(pub &'a T);
 #[derive(Debug)]
 pub struct ExplicitDisplay<'a, T: ?Sized>(pub &'a T);
 
+/// Probe for a value named for a URL under `#[attr]` or in `attrs(..)`:
+/// [`AsAttribute`], then a scalar, then `Display`, then `Debug`, then a compile
+/// error. A parsed URL's `Display` is its text, whose credentials
+/// [`with_urls_redacted`](crate::redact::with_urls_redacted) finds; its `Debug`
+/// (`url::Url`'s) writes them as fields, which nothing would.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct ExplicitUrl<'a, T: ?Sized>(pub &'a T);
+
 /// Highest priority: the user's own conversion.
 #[doc(hidden)]
 pub trait ViaAsAttribute {
@@ -520,6 +529,45 @@ macro_rules! probe_levels {
     )*};
 }
 probe_levels!(Arg, Explicit, ExplicitDisplay);
+
+impl<T: UserAttribute + ?Sized> ViaAsAttribute for &&&&ExplicitUrl<'_, T> {
+    #[inline]
+    fn __otel_value(&self) -> Option<Value> {
+        self.0.user_attribute()
+    }
+}
+
+impl<T: ScalarValue + ?Sized> ViaScalar for &&&ExplicitUrl<'_, T> {
+    #[inline]
+    fn __otel_value(&self) -> Option<Value> {
+        self.0.scalar_value()
+    }
+}
+
+/// Third, for a value named for a URL: its text.
+#[doc(hidden)]
+pub trait ViaUrlText {
+    fn __otel_value(&self) -> Option<Value>;
+}
+
+impl<T: Display + ?Sized> ViaUrlText for &&ExplicitUrl<'_, T> {
+    fn __otel_value(&self) -> Option<Value> {
+        Some(formatted(format_args!("{}", self.0)))
+    }
+}
+
+impl<T: Debug + ?Sized> ViaFormat for &ExplicitUrl<'_, T> {
+    fn __otel_value(&self) -> Option<Value> {
+        Some(formatted(format_args!("{:?}", self.0)))
+    }
+}
+
+impl<T: ?Sized> ViaFallback for ExplicitUrl<'_, T> {
+    type Output = Unrecordable;
+    fn __otel_value(&self) -> Unrecordable {
+        Unrecordable
+    }
+}
 
 impl<T: ?Sized> ViaFallback for Arg<'_, T> {
     type Output = Option<Value>;

@@ -606,6 +606,43 @@ fn connect(
     otel_traced::record!(cache_url = "redis://:token@cache:6379");
 }
 
+/// A parsed URL as `url::Url` is one: its text by `Display`, its parts by `Debug`.
+struct ParsedUrl(&'static str);
+
+impl std::fmt::Display for ParsedUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::fmt::Debug for ParsedUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Url")
+            .field("username", &"app")
+            .field("password", &Some("s3cret"))
+            .finish()
+    }
+}
+
+#[traced(attrs(db.replica_url = replica))]
+fn connect_parsed(#[attr] database_url: &ParsedUrl, replica: &ParsedUrl) {}
+
+#[test]
+fn a_parsed_url_is_recorded_by_its_text_with_the_credentials_redacted() {
+    let database = ParsedUrl("postgres://app:s3cret@db:5432/shop");
+    let replica = ParsedUrl("postgres://app:s3cret@replica:5432/shop");
+    let captured = capture(|| connect_parsed(&database, &replica));
+    let span = &captured.spans()[0];
+    assert_eq!(
+        attribute(span, "database_url"),
+        Some(&string("postgres://REDACTED:REDACTED@db:5432/shop"))
+    );
+    assert_eq!(
+        attribute(span, "db.replica_url"),
+        Some(&string("postgres://REDACTED:REDACTED@replica:5432/shop"))
+    );
+}
+
 #[test]
 fn the_credentials_of_a_url_parameter_are_redacted_as_url_fulls_are() {
     let captured = capture(|| {

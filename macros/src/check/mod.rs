@@ -87,6 +87,9 @@ pub(crate) enum Probe {
     Explicit,
     /// `#[attr(display)]`: `AsAttribute`, a scalar, then `Display`.
     ExplicitDisplay,
+    /// `#[attr]` or `attrs(..)` of a value named for a URL: `AsAttribute`, a
+    /// scalar, then `Display`, then `Debug` (set where the expansion records it).
+    ExplicitUrl,
     /// `%value`: `Display`.
     Display,
     /// `?value`: `Debug`.

@@ -339,7 +339,11 @@ pub(crate) fn expand_fields(
 /// value, so a type that cannot be recorded is reported there.
 fn push_attribute(recorded: &Recorded, private: &TokenStream) -> TokenStream {
     let key = &recorded.key;
-    let mut value = probe(recorded.probe, &recorded.value, recorded.span, private);
+    let probed = match recorded.probe {
+        crate::check::Probe::Explicit if recorded.names_a_url => crate::check::Probe::ExplicitUrl,
+        probed => probed,
+    };
+    let mut value = probe(probed, &recorded.value, recorded.span, private);
     if recorded.names_a_url {
         value = quote_spanned!(recorded.span=> #private::with_urls_redacted(#value));
     }

@@ -18,6 +18,17 @@ pub(super) fn probe(
     let wrapper = match probe {
         Probe::Default => quote!(Arg),
         Probe::Explicit => quote!(Explicit),
+        // A URL by its `Display` first, whose credentials are then redacted: a
+        // parsed one's `Debug` (`url::Url`'s) writes them field by field.
+        Probe::ExplicitUrl => {
+            return quote_spanned! {span=>
+                {
+                    #[allow(unused_imports)]
+                    use #private::{ViaAsAttribute as _, ViaScalar as _, ViaUrlText as _, ViaFormat as _, ViaFallback as _};
+                    #private::RecordedValue::into_recorded((&&&&&#private::ExplicitUrl(&(#value))).__otel_value())
+                }
+            };
+        }
         Probe::ExplicitDisplay => quote!(ExplicitDisplay),
         Probe::Display => return quote_spanned!(span=> #private::display(&(#value))),
         Probe::Baggage { set_here: false } => {
