@@ -15,6 +15,7 @@ use std::panic::{self, AssertUnwindSafe};
 
 /// Set on a span whose future was dropped before it completed.
 pub(crate) const CANCELLED: Key = Key::from_static_str("otel_traced.cancelled");
+const ERROR_TYPE: Key = Key::from_static_str("error.type");
 const EXCEPTION_TYPE: Key = Key::from_static_str("exception.type");
 const EXCEPTION_MESSAGE: Key = Key::from_static_str("exception.message");
 const EXCEPTION_STACKTRACE: Key = Key::from_static_str("exception.stacktrace");
@@ -235,6 +236,10 @@ impl SpanHandle {
             return;
         }
         self.if_recording(|span| {
+            crate::kept::set_automatic_error_type(
+                &span,
+                within_length_limit(report.type_name.into()),
+            );
             record_exception(
                 &span,
                 report.type_name,
@@ -382,6 +387,9 @@ impl SpanHandle {
             return;
         }
         self.if_recording(|span| {
+            // Over an `error.type` the body recorded too: that one said why it
+            // would fail, and it panicked instead.
+            span.set_attribute(KeyValue::new(ERROR_TYPE, PANIC));
             record_exception(
                 &span,
                 PANIC,
@@ -474,8 +482,8 @@ pub fn called_once<R, F: FnOnce() -> R>(body: F) -> F {
     body
 }
 
-/// The exception conventions, for returned errors and panics alike: `error.type`,
-/// status Error with `description`, and the exception (type, message, and `extra`
+/// The exception conventions, for returned errors and panics alike (the caller
+/// sets `error.type`): status Error with `description`, and the exception (type, message, and `extra`
 /// such as a location) as a span event, a log record linked to the span, or both,
 /// as `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN` chose; strings within the value
 /// length limit of each (a log record's is cut where it is emitted).
@@ -486,7 +494,6 @@ fn record_exception(
     description: String,
     extra: Vec<KeyValue>,
 ) {
-    crate::kept::set_automatic_error_type(span, within_length_limit(error_type.into()));
     let mut exception = exception_attributes(error_type, message, extra);
     let (as_event, as_log) = recorded_exception_targets();
     if as_log {

@@ -106,6 +106,22 @@ fn an_error_type_the_body_records_is_the_spans() {
 }
 
 #[traced]
+fn naming_the_failure_then_panicking(index: usize) -> Result<u32, PaymentFailed> {
+    otel_traced::record!(error.type = "timeout");
+    let amounts = [1_u32];
+    Ok(amounts[index])
+}
+
+#[test]
+fn a_panic_after_the_body_recorded_an_error_type_is_a_panic() {
+    let captured =
+        capture(|| std::panic::catch_unwind(|| naming_the_failure_then_panicking(3)).is_err());
+    assert!(captured.output());
+    let span = &captured.spans()[0];
+    assert_eq!(attribute(span, "error.type"), Some(&string("panic")));
+}
+
+#[traced]
 fn supervise(worker: std::thread::JoinHandle<()>) -> std::thread::Result<()> {
     worker.join()
 }

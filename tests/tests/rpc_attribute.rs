@@ -274,6 +274,33 @@ fn every_non_ok_code_is_an_error_on_the_client() {
     }
 }
 
+#[traced_rpc(client, service = "shop.v1.Inventory", method = "Check")]
+fn check_naming_the_failure(request: Request<()>) -> Result<Response<()>, tonic::Status> {
+    drop(request);
+    otel_traced::record!(error.type = "stock_service_down");
+    Err(tonic::Status::unavailable("refused"))
+}
+
+#[test]
+fn an_error_type_the_body_records_stays_over_the_replys_code() {
+    let captured = capture(|| check_naming_the_failure(Request::new(())));
+    let span = &captured.spans()[0];
+    let error_types: Vec<_> = (span.attributes.iter())
+        .filter(|attribute| attribute.key.as_str() == "error.type")
+        .collect();
+    assert_eq!(
+        error_types,
+        [&otel_traced::opentelemetry::KeyValue::new(
+            "error.type",
+            "stock_service_down"
+        )]
+    );
+    assert_eq!(
+        attribute(span, "rpc.response.status_code"),
+        Some(&string("UNAVAILABLE"))
+    );
+}
+
 /// A gRPC-web bridge: the gRPC call answered by an HTTP response (here, the one
 /// the request holds).
 #[traced_rpc(client, service = "shop.v1.Inventory", method = "Reserve")]

@@ -434,12 +434,15 @@ impl<E: Extractor + ?Sized> Extract for FromExtractor<'_, E> {
 }
 
 /// An OpenTelemetry `Injector` as our carrier. It can only set, so it removes
-/// nothing: a field set empty in its place would go out empty (every field of a
-/// propagator a client replaces: `tracestate`, B3's five), and on an injector that
-/// appends (a Kafka message's headers) beside the value set next, a second
-/// `traceparent` that makes the receiver drop both. A carrier reused from another
-/// request keeps what the new context does not write: give it a fresh one, or
-/// implement [`Inject`] for the type.
+/// nothing but `baggage`, which it sets empty (an entry `set_baggage` left out
+/// must not travel on in a copy of the incoming headers; an empty or second
+/// `baggage` header is read as nothing more). Any other field set empty in its
+/// place would go out empty (every field of a propagator a client replaces:
+/// `tracestate`, B3's five), and on an injector that appends (a Kafka message's
+/// headers) beside the value set next, a second `traceparent` that makes the
+/// receiver drop both. A carrier reused from another request keeps what the new
+/// context does not write: give it a fresh one, or implement [`Inject`] for the
+/// type.
 #[derive(Debug)]
 pub struct FromInjector<'a, I: ?Sized>(pub &'a mut I);
 
@@ -448,7 +451,11 @@ impl<I: Injector + ?Sized> Inject for FromInjector<'_, I> {
         self.0.set(key, value);
     }
 
-    fn remove(&mut self, _key: &str) {}
+    fn remove(&mut self, key: &str) {
+        if key.eq_ignore_ascii_case(super::baggage::BAGGAGE) {
+            self.0.set(key, String::new());
+        }
+    }
 }
 
 /// A map of headers, keys compared case-insensitively (HTTP's rule, and what
@@ -1029,6 +1036,10 @@ mod tests {
             [("traceparent".to_owned(), TRACEPARENT.to_owned())],
             "no empty tracestate, no second traceparent"
         );
+        // Baggage a copy of the incoming headers may hold is replaced.
+        let mut headers = HashMap::from([("baggage".to_owned(), "tenant=old".to_owned())]);
+        FromInjector(&mut headers).remove("baggage");
+        assert_eq!(headers["baggage"], "");
     }
 
     #[test]

@@ -469,9 +469,9 @@ impl ActiveSpan {
 impl ActiveSpan {
     /// Writes the context the body runs under into a message that carries no
     /// creation context yet, as [`ActiveSpan::inject`] writes a request's, but for
-    /// the baggage the message carries (the producer's entries, a priority): kept
-    /// under the call's, as [`ActiveSpan::inject_baggage`] keeps a creation
-    /// context's, not replaced by it.
+    /// the baggage the message carries (the producer's entries, a priority): its
+    /// entries win over the call's, as [`ActiveSpan::inject_baggage`] keeps a
+    /// creation context's, not replaced by them.
     pub fn inject_message<C: Extract + Inject + ?Sized>(&self, carrier: &mut C) {
         // Read only where the body has baggage to write over it.
         let carried = self
