@@ -63,8 +63,10 @@ const SECRET_QUERY_WORDS: [&str; 14] = [
     "sessionid",
 ];
 
-/// Adjacent words that make a query parameter a credential (`apiKey`, `session_id`).
-const SECRET_QUERY_PAIRS: [(&str, &str); 7] = [
+/// Adjacent words that make a query parameter a credential (`apiKey`, `session_id`;
+/// Datadog's `application_key`, 3scale's `app_key` and `user_key`, Azure API
+/// Management's `subscription-key`).
+const SECRET_QUERY_PAIRS: [(&str, &str); 11] = [
     ("api", "key"),
     ("access", "key"),
     ("private", "key"),
@@ -72,6 +74,10 @@ const SECRET_QUERY_PAIRS: [(&str, &str); 7] = [
     ("signing", "key"),
     ("session", "id"),
     ("session", "key"),
+    ("application", "key"),
+    ("app", "key"),
+    ("user", "key"),
+    ("subscription", "key"),
 ];
 
 /// How far a query parameter's name is looked at in a text ([`redacted_query_values`]):
@@ -496,6 +502,10 @@ mod tests {
             "filter%5bapi_key%5d",
             "auth[token]",
             "credentials[0][secret]",
+            "application_key",
+            "app_key",
+            "user_key",
+            "subscription-key",
         ] {
             assert!(super::is_secret_query_key(secret), "{secret}");
         }
@@ -509,6 +519,8 @@ mod tests {
             "OAuth",
             "keyword",
             "sort_key",
+            "partition_key",
+            "user_id",
             "country_code",
             "APIVersion",
             "URLs",

@@ -519,7 +519,8 @@ fn the_whole_secret_name_table_is_skipped_and_near_misses_are_recorded() {
 }
 
 // One-time codes, payment cards' numbers and codes, social security numbers,
-// sessions' ids, keys written as one word; and near misses. (Recorded, not used.)
+// sessions' ids, keys written as one word, a password's short names ending a
+// name; and near misses. (Recorded, not used.)
 #[allow(unused_variables, clippy::too_many_arguments)]
 #[traced]
 fn personal_secrets(
@@ -541,16 +542,32 @@ fn personal_secrets(
     card_count: u8,
     session_count: u8,
     zip_code: u8,
+    pass: u8,
+    db_pass: u8,
+    user_pw: u8,
+    aws_creds: u8,
+    pass_through: u8,
+    first_pass_count: u8,
 ) {
 }
 
 #[test]
 fn one_time_codes_cards_and_sessions_are_skipped_and_near_misses_recorded() {
-    let captured =
-        capture(|| personal_secrets(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+    let captured = capture(|| {
+        personal_secrets(
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        )
+    });
     assert_eq!(
         own_keys(&captured.spans()[0]),
-        ["pinned", "card_count", "session_count", "zip_code"]
+        [
+            "pinned",
+            "card_count",
+            "session_count",
+            "zip_code",
+            "pass_through",
+            "first_pass_count"
+        ]
     );
 }
 

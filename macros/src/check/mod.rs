@@ -72,6 +72,10 @@ const SECRET_PAIRS: &[(&str, &str)] = &[
     ("verification", "code"),
 ];
 
+/// Words that mark a secret as a name's last (`pass`, `db_pass`, `user_pw`,
+/// `aws_creds`), not before another (`pass_through`, `pass_count`).
+const SECRET_LAST_SEGMENTS: &[&str] = &["pass", "pw", "creds"];
+
 /// The words compared as they are, where every other is compared without a
 /// trailing number (`password2`, `api_keys2`): `auth0` is the provider
 /// (`auth0_domain`), `token0` a pair's first.
@@ -970,6 +974,7 @@ fn is_secret_name(name: &str) -> bool {
     segments
         .iter()
         .any(|segment| SECRET_SEGMENTS.contains(segment))
+        || (segments.last()).is_some_and(|last| SECRET_LAST_SEGMENTS.contains(last))
         || (segments.windows(2)).any(|pair| SECRET_PAIRS.contains(&(pair[0], pair[1])))
 }
 

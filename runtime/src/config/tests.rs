@@ -599,6 +599,13 @@ fn a_client_certificate_and_its_key_are_set_together_each_signals_own_first() {
         said.starts_with("OTEL_EXPORTER_OTLP_CLIENT_KEY=\"<hidden>\" is not valid"),
         "{said}"
     );
+    // An EC key's base64 DER on one line, short as a path.
+    let one_line = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgVcB";
+    let said = error(&with(&[
+        ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "Cargo.toml"),
+        ("OTEL_EXPORTER_OTLP_CLIENT_KEY", one_line),
+    ]));
+    assert!(!said.contains("MIGH"), "{said}");
     assert_eq!(
         error(&with(&[(
             "OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE",

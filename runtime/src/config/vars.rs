@@ -231,10 +231,17 @@ impl Variable<'_> {
     /// values; a variable named for a secret whose value may be one rather than
     /// a path, as a client key's holding the key itself, mounted as a variable).
     pub(crate) fn invalid(&self, accepted: &'static str) -> InitError {
-        // A path has no line breaks, nor a PEM block's dashes, and is short; a
-        // key on one line (base64) is long.
+        // Shown where it reads as a path: short, on one line, without a PEM
+        // block's dashes, starting as a path or holding a `.` or a backslash, and none
+        // of base64's `+` or `=`. A key on one line (base64 DER, 64 to 200
+        // characters for an EC or Ed25519 key) has no `.`, and seldom starts
+        // with `/`.
         let may_be_a_secret = |value: &str| {
-            value.contains(['\n', '\r']) || value.contains("-----") || value.len() > 256
+            let reads_as_a_path = value.len() <= 256
+                && !value.contains(['\n', '\r', '+', '='])
+                && !value.contains("-----")
+                && (value.starts_with(['/', '.', '~']) || value.contains(['.', '\\']));
+            !reads_as_a_path
         };
         InitError::InvalidVariable {
             name: self.name,
