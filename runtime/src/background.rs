@@ -265,8 +265,9 @@ mod tests {
 
     #[test]
     fn a_step_no_thread_can_be_had_for_runs_on_the_callers() {
-        // A stack larger than any address space: the thread cannot be made.
-        let unmakeable = || std::thread::Builder::new().stack_size(1 << 60);
+        // A stack as large as the address space (on 32-bit targets too): the
+        // thread cannot be made.
+        let unmakeable = || std::thread::Builder::new().stack_size(usize::MAX - (1 << 20));
         let caller = std::thread::current().id();
         let ran_on = Arc::new(std::sync::Mutex::new(None));
         let noted = Arc::clone(&ran_on);

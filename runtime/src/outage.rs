@@ -474,7 +474,15 @@ const NETWORK_FAILURES: [(&str, &[&str]); 4] = [
             "no such host",
         ],
     ),
-    ("refused", &["connection refused", "connectionrefused"]),
+    (
+        "refused",
+        &[
+            "connection refused",
+            "connectionrefused",
+            // Windows' WSAECONNREFUSED.
+            "actively refused",
+        ],
+    ),
     ("timeout", &["timed out", "timeout", "deadline has elapsed"]),
 ];
 
@@ -735,6 +743,16 @@ mod tests {
                 Some("tcp connect error: Connection refused (os error 111)")
             ),
             "refused"
+        );
+        assert_eq!(
+            kind(
+                "Operation failed: error sending request",
+                Some(
+                    "tcp connect error: No connection could be made because the target machine actively refused it. (os error 10061)"
+                )
+            ),
+            "refused",
+            "as Windows says it"
         );
         assert_eq!(
             kind(
