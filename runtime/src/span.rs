@@ -605,6 +605,21 @@ impl ActiveSpan {
         Self::without_span(Some(context), CallKind::Sync, None)
     }
 
+    /// No span, with nothing installed, for a call given `parent = ..`: the body
+    /// runs under that context as it would under its span (its baggage; a
+    /// client's request carries its trace), so that an untraced relay of a
+    /// carried context does not swap it for the caller's.
+    pub fn passing(parent: crate::callsite::Parent<'_>) -> Self {
+        match parent {
+            crate::callsite::Parent::Context(context)
+                if crate::thread_exit::context_reachable() =>
+            {
+                Self::passthrough(context.into_owned())
+            }
+            _ => Self::disabled(),
+        }
+    }
+
     /// No span; the body runs under `current` when there is one, and the call
     /// keeps `tally`. Built in place rather than as `disabled().or_passthrough(..)`:
     /// a move of the whole value copies it.

@@ -1,8 +1,10 @@
 //! With nothing installed (no `init()`, no capture open: a binary of its own), an
-//! annotated call evaluates none of the expressions its options give (`parent =`,
-//! `server =`, `link =` and its attributes), a consumer still passes its message's
-//! context through, a server called in a span of the application's leaves it
-//! current, and a synchronous one runs its body as the bare function does.
+//! annotated call evaluates none of the expressions its options give but its
+//! parent (`server =`, `link =` and its attributes), whose context the body runs
+//! under (its baggage, a client's request its trace), a consumer still passes its
+//! message's context through, a server called in a span of the application's
+//! leaves it current, and a synchronous one runs its body as the bare function
+//! does.
 
 use otel_traced::opentelemetry::Context;
 use otel_traced::opentelemetry::trace::{TraceContextExt as _, TraceId};
@@ -34,8 +36,9 @@ fn process(headers: &HashMap<String, String>) -> TraceId {
 }
 
 #[test]
-fn nothing_the_options_give_is_evaluated() {
+fn nothing_the_options_give_but_the_parent_is_evaluated() {
     assert_eq!(under_a_parent(), 1);
+    assert_eq!(EVALUATED.swap(0, Ordering::Relaxed), 1, "the parent alone");
     let reply = reserve(tonic::Request::new(7));
     assert_eq!(reply.map(tonic::Response::into_inner).ok(), Some(7));
     let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
@@ -46,6 +49,45 @@ fn nothing_the_options_give_is_evaluated() {
         "the message's trace, passed through"
     );
     assert_eq!(EVALUATED.load(Ordering::Relaxed), 0);
+}
+
+/// A job's context relayed by a worker that traces nothing.
+#[traced(parent = job)]
+fn handle(job: &Context) -> Option<String> {
+    otel_traced::baggage::get("tenant")
+}
+
+#[traced_rpc(client, http, carrier = request, parent = job)]
+fn notify(request: &mut http::Request<()>, job: &Context) {}
+
+#[test]
+fn a_given_parent_is_the_bodys_context_and_a_clients_request_carries_it() {
+    use otel_traced::opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceState};
+    let job = otel_traced::baggage::with([("tenant", "acme")], Context::current)
+        .with_remote_span_context(SpanContext::new(
+            TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap(),
+            SpanId::from_hex("00f067aa0ba902b7").unwrap(),
+            TraceFlags::SAMPLED,
+            true,
+            TraceState::NONE,
+        ));
+    let mut request = http::Request::new(());
+    let seen = otel_traced::baggage::with([("tenant", "globex")], || {
+        notify(&mut request, &job);
+        handle(&job)
+    });
+    assert_eq!(seen.as_deref(), Some("acme"), "the job's, not the worker's");
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+    };
+    assert_eq!(header("baggage"), Some("tenant=acme"));
+    assert_eq!(
+        header("traceparent"),
+        Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+    );
 }
 
 #[traced]

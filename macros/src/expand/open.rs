@@ -205,6 +205,7 @@ pub(super) fn open_span(
             let opening = when_enabled(
                 quote!(__OTEL_TRACED_CALLSITE.start(#parent, #call, #links, #record)),
                 evaluates_parent,
+                evaluates_parent.then_some(&parent),
                 private,
             );
             quote! {
@@ -233,14 +234,16 @@ pub(super) fn open_span(
 
 /// Whether the call, with nothing installed, runs its body as the bare function
 /// does (the expansion's `__otel_on` false): a synchronous function's, unless it
-/// is a boundary (whose context passes through) or sets baggage (which propagates
-/// with nothing installed). Its span is checked once, where the call starts, and
+/// is a boundary (whose context passes through), sets baggage (which propagates
+/// with nothing installed) or is given its parent (whose context the body runs
+/// under, as [`when_enabled`] says). Its span is checked once, where the call starts, and
 /// only the body runs after: the compiler does not fold the checks of the span's
 /// use and drop after the body, where the two paths meet.
 pub(super) fn runs_bare_when_off(traced: &TracedFn, boundary: Option<&Boundary>) -> bool {
     matches!(traced.shape, Shape::Sync)
         && boundary.is_none()
         && traced.options.set_baggage.is_empty()
+        && traced.options.parent.is_none()
 }
 
 /// The span catalog's entry for the function: its metadata and the kind of value
@@ -369,16 +372,23 @@ pub(super) struct OpenerParent {
 }
 
 /// `opening`, the expression that opens the span, evaluated only while something
-/// is installed when it evaluates a `parent =` or `server =` expression of the
-/// user's: the openers return a disabled span otherwise anyway, and nothing is
-/// evaluated for a call that cannot be recorded (DESIGN §3).
+/// is installed when it evaluates a `server =` expression of the user's: the
+/// openers return a disabled span otherwise anyway, and nothing is evaluated for
+/// a call that cannot be recorded (DESIGN §3). But for a `parent = ..`
+/// (`passing`), which is evaluated then too: the body runs under that context,
+/// its baggage and trace passed on, as with its span.
 pub(super) fn when_enabled(
     opening: TokenStream,
     gated: bool,
+    passing: Option<&TokenStream>,
     private: &TokenStream,
 ) -> TokenStream {
+    let otherwise = match passing {
+        Some(parent) => quote!(#private::ActiveSpan::passing(#parent)),
+        None => quote!(#private::ActiveSpan::disabled()),
+    };
     if gated {
-        quote!((if #private::enabled() { #opening } else { #private::ActiveSpan::disabled() }))
+        quote!((if #private::enabled() { #opening } else { #otherwise }))
     } else {
         opening
     }

@@ -67,7 +67,8 @@ pub(super) fn open_boundary(
         None => quote!(::std::option::Option::None),
     };
     let gated = parent.evaluated || boundary.server.is_some();
-    let opened = |opening: TokenStream| when_enabled(opening, gated, private);
+    let passing = parent.evaluated.then_some(&parent.tokens);
+    let opened = |opening: TokenStream| when_enabled(opening, gated, passing, private);
     let parent = &parent.tokens;
     let protocol = match &boundary.protocol {
         Protocol::Grpc { method } => quote! {
