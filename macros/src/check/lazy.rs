@@ -3,8 +3,11 @@
 //! `return`, a `break` or a `continue` there would be the closure's, which the
 //! compiler says in terms of code the user never wrote ("`await` is only allowed
 //! inside `async` functions" in an `async fn`). And those it evaluates only when
-//! tracing is installed (`parent = ..`, `server = ..`), where one would make the
-//! function take another path with tracing than without.
+//! tracing is installed (`server = ..`), where one would make the function take
+//! another path with tracing than without, or where the span opens (`parent =
+//! ..`, twice in the expansion: as the span's parent, or, with nothing installed,
+//! as the context the body runs under), where one would leave the call before its
+//! span, or suspend it while it opens.
 
 use crate::parse::Errors;
 use syn::visit::Visit;
@@ -18,6 +21,8 @@ pub(super) enum Lazily {
     Linked,
     /// Only when tracing is installed: the option it is the value of.
     WhenInstalled(&'static str),
+    /// Where the span opens: `parent = ..`.
+    WhereTheSpanOpens,
 }
 
 /// An error at each `.await`, `?`, `return`, `break` or `continue` of `value`
@@ -37,6 +42,9 @@ pub(super) fn check_lazy_value(value: &syn::Expr, lazily: Lazily, errors: &mut E
             ),
             Lazily::WhenInstalled(option) => format!(
                 "{what} in `{option} = ..`: it is evaluated only when tracing is installed, so the function would take another path with tracing than without; compute it before the call and take it as a parameter to name (`{option} = {option}`)"
+            ),
+            Lazily::WhereTheSpanOpens => format!(
+                "{what} in `parent = ..`: it is evaluated where the span opens, which it would leave or suspend; compute it before the call and take it as a parameter to name (`parent = parent`)"
             ),
         };
         errors.push(syn::Error::new(span, message));

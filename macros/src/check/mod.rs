@@ -703,7 +703,7 @@ fn check_lazy_options(options: &crate::options::Options, errors: &mut Errors) {
         Some(_) => client,
     };
     if let Some(parent) = options.parent.as_ref().filter(|_| takes_parent) {
-        lazy::check_lazy_value(parent, lazy::Lazily::WhenInstalled("parent"), errors);
+        lazy::check_lazy_value(parent, lazy::Lazily::WhereTheSpanOpens, errors);
     }
     if let Some(server) = (options.rpc.as_ref())
         .and_then(|rpc| rpc.server.as_ref())
