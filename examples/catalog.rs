@@ -19,9 +19,10 @@ struct Item {
 }
 
 /// What the `POST /orders` handler (a `#[traced_rpc]` boundary in a service, which
-/// continues its caller's trace) calls with the request's body.
+/// continues its caller's trace) calls with the request's body: not recorded, as
+/// it may hold anything a user sent.
 #[traced]
-fn handle_order(body: &str) -> Result<u64, String> {
+fn handle_order(#[skip] body: &str) -> Result<u64, String> {
     let items = parse_items(body)?;
     let user = authenticate("token-from-header")?;
     let total = price(&items, user.as_str());
@@ -32,7 +33,7 @@ fn handle_order(body: &str) -> Result<u64, String> {
 }
 
 #[traced]
-fn parse_items(body: &str) -> Result<Vec<Item>, String> {
+fn parse_items(#[skip] body: &str) -> Result<Vec<Item>, String> {
     let items: Vec<Item> = body
         .split(',')
         .filter(|sku| !sku.is_empty())
@@ -50,7 +51,8 @@ fn authenticate(auth_token: &str) -> Result<String, String> {
     lookup_session(auth_token.len() as u64)
 }
 
-#[traced(kind = client, attrs(db.system.name = "postgresql", db.operation.name = "SELECT"))]
+/// A query's span named as the database conventions name it.
+#[traced(name = "SELECT sessions", kind = client, attrs(db.system.name = "postgresql", db.operation.name = "SELECT", db.collection.name = "sessions"))]
 fn lookup_session(session_id: u64) -> Result<String, String> {
     Ok(format!("user-{session_id}"))
 }
@@ -75,8 +77,11 @@ fn reserve(#[attr] items: &[Item]) -> Result<(), String> {
     Ok(())
 }
 
-#[traced(attrs(inventory.sku = sku))]
-fn reserve_one(stock: &mut HashMap<&str, u32>, sku: &str) -> Result<(), String> {
+#[traced]
+fn reserve_one(
+    stock: &mut HashMap<&str, u32>,
+    #[attr("inventory.sku")] sku: &str,
+) -> Result<(), String> {
     match stock.get_mut(sku) {
         Some(count) if *count > 0 => {
             *count -= 1;
