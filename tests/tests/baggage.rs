@@ -255,6 +255,34 @@ fn a_key_set_baggage_left_out_does_not_travel_on_in_a_forwarded_header() {
     assert_eq!(forwarded(&"new").as_deref(), Some("tenant=new"));
 }
 
+/// A producer whose message was made from a copy of the incoming headers.
+#[traced_rpc(messaging, send, system = "kafka", destination = "orders", carrier = headers, set_baggage(tenant = %tenant))]
+fn publish(
+    headers: &mut std::collections::HashMap<String, String>,
+    tenant: &dyn std::fmt::Display,
+) {
+    let _ = headers;
+}
+
+#[test]
+fn a_key_set_baggage_left_out_does_not_travel_on_in_a_new_message() {
+    let published = |tenant: &dyn std::fmt::Display| {
+        let mut headers = std::collections::HashMap::from([(
+            "baggage".to_owned(),
+            "tenant=old,plan=gold".to_owned(),
+        )]);
+        let _ = capture(|| baggage::with([("region", "eu")], || publish(&mut headers, tenant)));
+        headers.get("baggage").cloned()
+    };
+    // The call's baggage in place of the message's, as for a request.
+    assert_eq!(published(&Broken).as_deref(), Some("region=eu"));
+    // Set: the message's own entries stay for the keys the call has none of.
+    assert_eq!(
+        published(&"new").as_deref(),
+        Some("plan=gold,region=eu,tenant=new")
+    );
+}
+
 #[traced(baggage(tenant))]
 fn tenant_now() -> Option<String> {
     baggage::get("tenant")

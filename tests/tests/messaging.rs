@@ -993,8 +993,8 @@ fn a_new_message_keeps_the_baggage_it_carries_under_the_calls() {
     for message in sent.iter().chain([captured.output()]) {
         assert_eq!(
             message.headers.get("baggage").map(String::as_str),
-            Some("priority=high,shop=lamps,tenant=acme"),
-            "the message's own entries, winning, and the call's: {}",
+            Some("priority=high,shop=rugs,tenant=acme"),
+            "the call's entries, winning, and the message's own: {}",
             message.body
         );
         assert!(

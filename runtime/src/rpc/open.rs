@@ -469,18 +469,24 @@ impl ActiveSpan {
 impl ActiveSpan {
     /// Writes the context the body runs under into a message that carries no
     /// creation context yet, as [`ActiveSpan::inject`] writes a request's, but for
-    /// the baggage the message carries (the producer's entries, a priority): its
-    /// entries win over the call's, as [`ActiveSpan::inject_baggage`] keeps a
-    /// creation context's, not replaced by them.
+    /// the baggage the message carries (the producer's entries, a priority): kept
+    /// for the keys the call's baggage does not have. The call's win: a value
+    /// `set_baggage` verified is not replaced by one the message was made with
+    /// (from a copy of an incoming request's headers, say).
     pub fn inject_message<C: Extract + Inject + ?Sized>(&self, carrier: &mut C) {
-        // Read only where the body has baggage to write over it.
+        // Read only where the body has baggage to write over it, and none of its
+        // keys left out (`set_baggage`'s value refused): then the carrier's value
+        // for that key must not travel on, and the body's baggage replaces the
+        // message's, as a request's.
         let carried = self
-            .under_body_context(|ours| !ours.baggage().is_empty())
+            .under_body_context(|ours| {
+                !ours.baggage().is_empty() && ours.get::<crate::baggage::KeysLeftOut>().is_none()
+            })
             .unwrap_or(false)
             .then(|| carried_baggage(&*carrier));
         self.inject(carrier);
         if let Some(carried) = carried.filter(|carried| !carried.baggage().is_empty()) {
-            self.write_baggage_over(carrier, |_| carried);
+            self.write_baggage_over(carrier, |_| carried, Winning::Call);
         }
     }
 
@@ -492,26 +498,30 @@ impl ActiveSpan {
     /// not modified. Baggage the carrier holds stays as it is when the body has
     /// none.
     pub fn inject_baggage<C: Extract + Inject + ?Sized>(&self, carrier: &mut C) {
-        self.write_baggage_over(carrier, carried_baggage);
+        self.write_baggage_over(carrier, carried_baggage, Winning::Message);
     }
 
-    /// Writes the body's baggage into `carrier` under the one `carried` reads
-    /// (only where the body has some), whose entries win; nothing where the body
-    /// has none.
+    /// Writes the body's baggage into `carrier` merged with the one `carried`
+    /// reads (only where the body has some), `winning`'s entries winning where
+    /// both have a key; nothing where the body has none.
     fn write_baggage_over<C: Inject + ?Sized>(
         &self,
         carrier: &mut C,
         carried: impl FnOnce(&C) -> Context,
+        winning: Winning,
     ) {
         let under_the_messages = |ours: &Context| {
             if ours.baggage().is_empty() {
                 return None;
             }
             let theirs = carried(&*carrier);
-            Some(Context::new().with_baggage(crate::baggage::merged_baggage(
-                ours.baggage(),
-                theirs.baggage(),
-            )))
+            let merged = match winning {
+                Winning::Message => {
+                    crate::baggage::merged_baggage(ours.baggage(), theirs.baggage())
+                }
+                Winning::Call => crate::baggage::merged_baggage(theirs.baggage(), ours.baggage()),
+            };
+            Some(Context::new().with_baggage(merged))
         };
         if let Some(baggage) = self.under_body_context(under_the_messages).flatten() {
             inject(&baggage, &mut AsInjector(carrier), Replacing::Own);
@@ -527,6 +537,17 @@ impl ActiveSpan {
             None => crate::thread_exit::current().map(|current| read(&current)),
         }
     }
+}
+
+/// Whose baggage entries win where a message and the call sending it both have
+/// a key.
+#[derive(Clone, Copy)]
+enum Winning {
+    /// The message's: its creation context's, which the conventions say is not
+    /// modified.
+    Message,
+    /// The call's: a new message's own entries are kept for the other keys.
+    Call,
 }
 
 /// The baggage a message carries, read as a consumer reads it.
