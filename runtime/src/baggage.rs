@@ -107,35 +107,44 @@ pub(crate) fn added(context: &Context, mut entries: Vec<Entry>) -> Context {
         !entries.iter().any(|(entry, _)| entry == key)
     });
     let mut header_bytes = least_header_bytes(&baggage);
-    let mut left_out = false;
+    let mut left_out: Vec<Key> = Vec::new();
     for (key, value) in entries {
         let Some(value) = value else {
-            left_out = true;
+            left_out.push(key);
             continue;
         };
-        left_out |= !insert_if_carried(
+        if !insert_if_carried(
             &mut baggage,
             &mut header_bytes,
-            key,
+            key.clone(),
             value,
             Default::default(),
-        );
+        ) {
+            left_out.push(key);
+        }
     }
+    let earlier = context.get::<KeysLeftOut>();
     let context = context.with_baggage(baggage);
-    if left_out {
-        context.with_value(KeysLeftOut)
-    } else {
-        context
+    if left_out.is_empty() {
+        return context;
     }
+    if let Some(KeysLeftOut(earlier)) = earlier {
+        let inherited: Vec<Key> = (earlier.iter())
+            .filter(|key| !left_out.contains(key))
+            .cloned()
+            .collect();
+        left_out.extend(inherited);
+    }
+    context.with_value(KeysLeftOut(left_out))
 }
 
-/// Marks a context whose baggage left out a key `set_baggage` set (its value
-/// could not be made, or was past the limits): written into a carrier, its
-/// baggage replaces the carrier's, whose value for that key (a gateway's copy of
-/// the incoming headers) must not travel on in its place, also when nothing is
-/// left to write.
-#[derive(Debug)]
-pub(crate) struct KeysLeftOut;
+/// Marks a context whose baggage left out keys `set_baggage` set (a value that
+/// could not be made, or was past the limits), naming them: written into a
+/// carrier, its baggage replaces the carrier's, whose value for such a key (a
+/// gateway's copy of the incoming headers) must not travel on in its place, also
+/// when nothing is left to write; a new message keeps its own entries but those.
+#[derive(Clone, Debug)]
+pub(crate) struct KeysLeftOut(pub(crate) Vec<Key>);
 
 /// Adds a new `key`'s entry to `baggage`, whose header takes `header_bytes` at
 /// least, if it fits: measured as the header writes it (escaped), as well as the

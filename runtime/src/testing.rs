@@ -228,7 +228,7 @@ impl OpenCapture {
             let context =
                 Context::new().with_baggage(crate::baggage::copied(current.baggage(), |_| true));
             match current.get::<crate::baggage::KeysLeftOut>() {
-                Some(_) => context.with_value(crate::baggage::KeysLeftOut),
+                Some(left_out) => context.with_value(left_out.clone()),
                 None => context,
             }
         })

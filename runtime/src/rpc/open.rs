@@ -14,7 +14,7 @@ use crate::tally::Tally;
 use crate::value::{as_received, received};
 use opentelemetry::baggage::BaggageExt as _;
 use opentelemetry::trace::{Link, SpanContext, TraceContextExt as _, TraceId};
-use opentelemetry::{Context, KeyValue, Value};
+use opentelemetry::{Context, Key, KeyValue, Value};
 use std::borrow::Cow;
 
 /// The methods HTTP defines (semconv's `http.request.method` values); any other is
@@ -474,16 +474,17 @@ impl ActiveSpan {
     /// `set_baggage` verified is not replaced by one the message was made with
     /// (from a copy of an incoming request's headers, say).
     pub fn inject_message<C: Extract + Inject + ?Sized>(&self, carrier: &mut C) {
-        // Read only where the body has baggage to write over it, and none of its
-        // keys left out (`set_baggage`'s value refused): then the carrier's value
-        // for that key must not travel on, and the body's baggage replaces the
-        // message's, as a request's.
-        let carried = self
-            .under_body_context(|ours| {
-                !ours.baggage().is_empty() && ours.get::<crate::baggage::KeysLeftOut>().is_none()
+        // Read only where the body has baggage to write over it: the message's
+        // own entries but for the keys `set_baggage` left out (a value refused),
+        // whose value in the carrier must not travel on.
+        let left_out = |ours: &Context| {
+            (!ours.baggage().is_empty()).then(|| {
+                ours.get::<crate::baggage::KeysLeftOut>()
+                    .map_or_else(Vec::new, |left_out| left_out.0.clone())
             })
-            .unwrap_or(false)
-            .then(|| carried_baggage(&*carrier));
+        };
+        let carried = (self.under_body_context(left_out).flatten())
+            .map(|left_out| carried_baggage_but(&*carrier, &left_out));
         self.inject(carrier);
         if let Some(carried) = carried.filter(|carried| !carried.baggage().is_empty()) {
             self.write_baggage_over(carrier, |_| carried, Winning::Call);
@@ -553,6 +554,17 @@ enum Winning {
 /// The baggage a message carries, read as a consumer reads it.
 fn carried_baggage<C: Extract + ?Sized>(carrier: &C) -> Context {
     extract(&Context::new(), carrier)
+}
+
+/// The baggage a message carries but the entries of `left_out`'s keys.
+fn carried_baggage_but<C: Extract + ?Sized>(carrier: &C, left_out: &[Key]) -> Context {
+    let carried = carried_baggage(carrier);
+    if left_out.is_empty() {
+        return carried;
+    }
+    Context::new().with_baggage(crate::baggage::copied(carried.baggage(), |key| {
+        !left_out.contains(key)
+    }))
 }
 
 /// Which of a carrier's fields [`inject`] replaces.
