@@ -62,7 +62,9 @@ pub(super) enum Passed {
 impl LateAttributes {
     /// What goes to the span now that `attribute` is set.
     pub(super) fn set(&mut self, attribute: KeyValue) -> Passed {
-        if self.passed < AT_ONCE {
+        // `error.type` is kept aside from the first: the body may set it and a
+        // panic after it again, and an application's provider would export both.
+        if self.passed < AT_ONCE && attribute.key.as_str() != super::ERROR_TYPE {
             self.passed += 1;
             return Passed::One(attribute);
         }
@@ -119,6 +121,20 @@ impl LateAttributes {
 mod tests {
     use super::{ASIDE_MOST, AT_ONCE, LateAttributes, Passed, TRACKED_MOST};
     use opentelemetry::KeyValue;
+
+    #[test]
+    fn an_error_type_is_kept_aside_from_the_first() {
+        let mut late = LateAttributes::default();
+        assert_eq!(
+            late.set(KeyValue::new("error.type", "timeout")),
+            Passed::Nothing
+        );
+        assert_eq!(
+            late.set(KeyValue::new("error.type", "panic")),
+            Passed::Nothing
+        );
+        assert_eq!(late.take(), [KeyValue::new("error.type", "panic")]);
+    }
 
     #[test]
     fn past_the_first_few_a_key_set_again_replaces_its_value() {

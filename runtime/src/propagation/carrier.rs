@@ -436,7 +436,8 @@ impl<E: Extractor + ?Sized> Extract for FromExtractor<'_, E> {
 /// An OpenTelemetry `Injector` as our carrier. It can only set, so it removes
 /// nothing but `baggage`, which it sets empty (an entry `set_baggage` left out
 /// must not travel on in a copy of the incoming headers; an empty or second
-/// `baggage` header is read as nothing more). Any other field set empty in its
+/// `baggage` header is read as nothing more: on an injector that appends, the
+/// copy's value stays beside it, read with it). Any other field set empty in its
 /// place would go out empty (every field of a propagator a client replaces:
 /// `tracestate`, B3's five), and on an injector that appends (a Kafka message's
 /// headers) beside the value set next, a second `traceparent` that makes the
