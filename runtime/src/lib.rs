@@ -207,7 +207,7 @@ pub mod __private {
     pub use crate::value::{
         Arg, Explicit, ExplicitDisplay, ExplicitUrl, KindOf, NotUserAttribute, RecordedValue,
         UnknownKind, UserKindOf, ValueKind, ViaAsAttribute, ViaFallback, ViaFormat, ViaScalar,
-        ViaUrlText,
+        ViaUrlOption, ViaUrlText, ViaUrlTexts,
     };
     #[cfg(feature = "catalog")]
     pub use linkme;

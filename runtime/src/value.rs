@@ -478,8 +478,10 @@ pub struct Explicit<'a, T: ?Sized>(pub &'a T);
 pub struct ExplicitDisplay<'a, T: ?Sized>(pub &'a T);
 
 /// Probe for a value named for a URL under `#[attr]` or in `attrs(..)`:
-/// [`AsAttribute`], then a scalar, then `Display`, then `Debug`, then a compile
-/// error. A parsed URL's `Display` is its text, whose credentials
+/// [`AsAttribute`], then a scalar, then `Display`, then an `Option` of one (its
+/// text, nothing for `None`), then a collection of them (an array of their texts,
+/// the first [`MAX_ARRAY_ITEMS`]), then `Debug`, then a compile error. A parsed
+/// URL's `Display` is its text, whose credentials
 /// [`with_urls_redacted`](crate::redact::with_urls_redacted) finds; its `Debug`
 /// (`url::Url`'s) writes them as fields, which nothing would.
 #[doc(hidden)]
@@ -530,14 +532,14 @@ macro_rules! probe_levels {
 }
 probe_levels!(Arg, Explicit, ExplicitDisplay);
 
-impl<T: UserAttribute + ?Sized> ViaAsAttribute for &&&&ExplicitUrl<'_, T> {
+impl<T: UserAttribute + ?Sized> ViaAsAttribute for &&&&&&ExplicitUrl<'_, T> {
     #[inline]
     fn __otel_value(&self) -> Option<Value> {
         self.0.user_attribute()
     }
 }
 
-impl<T: ScalarValue + ?Sized> ViaScalar for &&&ExplicitUrl<'_, T> {
+impl<T: ScalarValue + ?Sized> ViaScalar for &&&&&ExplicitUrl<'_, T> {
     #[inline]
     fn __otel_value(&self) -> Option<Value> {
         self.0.scalar_value()
@@ -550,9 +552,40 @@ pub trait ViaUrlText {
     fn __otel_value(&self) -> Option<Value>;
 }
 
-impl<T: Display + ?Sized> ViaUrlText for &&ExplicitUrl<'_, T> {
+impl<T: Display + ?Sized> ViaUrlText for &&&&ExplicitUrl<'_, T> {
     fn __otel_value(&self) -> Option<Value> {
         Some(formatted(format_args!("{}", self.0)))
+    }
+}
+
+/// Then, for a value named for a URL: the text of the one it may hold.
+#[doc(hidden)]
+pub trait ViaUrlOption {
+    fn __otel_value(&self) -> Option<Value>;
+}
+
+impl<T: Display> ViaUrlOption for &&&ExplicitUrl<'_, Option<T>> {
+    fn __otel_value(&self) -> Option<Value> {
+        (self.0.as_ref()).map(|url| formatted(format_args!("{url}")))
+    }
+}
+
+/// Then, for a value named for a URL: the texts of the ones it holds, behind a
+/// reference or in a `Vec` (`replica_urls: &[Url]`).
+#[doc(hidden)]
+pub trait ViaUrlTexts {
+    fn __otel_value(&self) -> Option<Value>;
+}
+
+impl<T: std::ops::Deref + ?Sized> ViaUrlTexts for &&ExplicitUrl<'_, T>
+where
+    for<'a> &'a T::Target: IntoIterator<Item: Display>,
+{
+    fn __otel_value(&self) -> Option<Value> {
+        let texts = ((&**self.0).into_iter().take(MAX_ARRAY_ITEMS))
+            .map(|url| StringValue::from(format_bounded(format_args!("{url}"))))
+            .collect();
+        Some(Value::Array(Array::String(texts)))
     }
 }
 

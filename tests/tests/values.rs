@@ -642,14 +642,34 @@ impl std::fmt::Debug for ParsedUrl {
 }
 
 #[traced(attrs(db.replica_url = replica))]
-fn connect_parsed(#[attr] database_url: &ParsedUrl, replica: &ParsedUrl) {}
+fn connect_parsed(
+    #[attr] database_url: &ParsedUrl,
+    replica: &ParsedUrl,
+    #[attr] mirror_urls: &[ParsedUrl],
+    #[attr] cache_url: Option<ParsedUrl>,
+    #[attr] backup_url: Option<ParsedUrl>,
+) {
+}
 
 #[test]
 fn a_parsed_url_is_recorded_by_its_text_with_the_credentials_redacted() {
     let database = ParsedUrl("postgres://app:s3cret@db:5432/shop");
     let replica = ParsedUrl("postgres://app:s3cret@replica:5432/shop");
-    let captured = capture(|| connect_parsed(&database, &replica));
+    let mirrors = [ParsedUrl("https://u:pw@mirror.example/a")];
+    let cache = Some(ParsedUrl("redis://:token@cache:6379"));
+    let captured = capture(|| connect_parsed(&database, &replica, &mirrors, cache, None));
     let span = &captured.spans()[0];
+    assert_eq!(
+        attribute(span, "mirror_urls"),
+        Some(&Value::Array(Array::String(vec![
+            "https://REDACTED:REDACTED@mirror.example/a".into()
+        ])))
+    );
+    assert_eq!(
+        attribute(span, "cache_url"),
+        Some(&string("redis://REDACTED:REDACTED@cache:6379"))
+    );
+    assert_eq!(attribute(span, "backup_url"), None, "nothing for None");
     assert_eq!(
         attribute(span, "database_url"),
         Some(&string("postgres://REDACTED:REDACTED@db:5432/shop"))

@@ -24,8 +24,8 @@ pub(super) fn probe(
             return quote_spanned! {span=>
                 {
                     #[allow(unused_imports)]
-                    use #private::{ViaAsAttribute as _, ViaScalar as _, ViaUrlText as _, ViaFormat as _, ViaFallback as _};
-                    #private::RecordedValue::into_recorded((&&&&&#private::ExplicitUrl(&(#value))).__otel_value())
+                    use #private::{ViaAsAttribute as _, ViaScalar as _, ViaUrlText as _, ViaUrlOption as _, ViaUrlTexts as _, ViaFormat as _, ViaFallback as _};
+                    #private::RecordedValue::into_recorded((&&&&&&&#private::ExplicitUrl(&(#value))).__otel_value())
                 }
             };
         }
