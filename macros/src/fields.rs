@@ -166,6 +166,12 @@ fn is_number(literal: &proc_macro2::Literal) -> bool {
 impl Parse for Field {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let key: Key = input.parse()?;
+        if input.peek(Token![-]) {
+            return Err(key.error(format_args!(
+                "a key holding `-` is written as a string: `\"{}-..\" = value`",
+                key.name
+            )));
+        }
         input.parse::<Token![=]>().map_err(|_| {
             key.error(format_args!(
                 "expected `=` after `{}`: fields are written `key = value`",
@@ -205,6 +211,18 @@ pub(crate) struct BaggageEntry {
 impl Parse for BaggageEntry {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let source: Key = input.parse()?;
+        if input.peek(Token![-]) {
+            return Err(source.error(format_args!(
+                "a baggage key holding `-` is written as a string: `\"{}-..\"`",
+                source.name
+            )));
+        }
+        if input.peek(Token![=]) && !input.peek(Token![=>]) {
+            return Err(source.error(format_args!(
+                "`baggage(..)` records entries of the baggage; to add `{}` to it, write `set_baggage({} = ..)`",
+                source.name, source.name
+            )));
+        }
         if input.peek(Token![=>]) {
             input.parse::<Token![=>]>()?;
             let key = input.parse()?;

@@ -261,9 +261,13 @@ impl OptionList {
                 _ => key.clone(),
             };
             if seen.contains(&seen_as) && key != "link" {
+                let keep = match &raw.value {
+                    RawValue::List(_) => format!("merge them into one `{key}(..)`"),
+                    _ => "keep one".to_owned(),
+                };
                 errors.push(syn::Error::new(
                     raw.key.span(),
-                    format!("option `{key}` is given twice; keep one"),
+                    format!("option `{key}` is given twice; {keep}"),
                 ));
                 continue;
             }
@@ -371,6 +375,9 @@ impl Options {
                 };
                 let message = match instrument_spelling(unknown) {
                     Some(here) => format!("`{unknown}` is `#[tracing::instrument]`'s; {here}"),
+                    None if self.rpc.is_none() && RPC_OPTIONS.contains(&unknown) => format!(
+                        "`{unknown}` is an option of `#[traced_rpc]`, which marks a gRPC, HTTP or messaging boundary: write `#[traced_rpc(..)]` in place of `#[traced(..)]`"
+                    ),
                     None => format!("unknown option `{unknown}`; {accepted}"),
                 };
                 return Err(syn::Error::new(ident.span(), message));
@@ -548,8 +555,11 @@ fn literal(expr: Expr, option: &str) -> syn::Result<LitStr> {
                 "consumer_group" => {
                     "the consumer group is fixed where the consumer joins it, known when compiling and checked then"
                 }
-                "destination" | "route" | "template" => {
+                "route" | "template" => {
                     "it names the span, whose name is of low cardinality and checked at compile time; record a value of the request's with `attrs(..)`"
+                }
+                "destination" => {
+                    "it names the span, whose name is of low cardinality and checked at compile time; for a destination known only at run time, leave `destination` out and record it with `attrs(messaging.destination.name = ..)`"
                 }
                 _ => "it names the operation and is checked at compile time",
             };
@@ -624,10 +634,28 @@ fn kind(expr: Expr) -> syn::Result<Ident> {
     };
     match ident {
         Some(ident) if KINDS.contains(&ident.to_string().as_str()) => Ok(ident),
+        _ if quoted_word(&expr).is_some_and(|word| KINDS.contains(&word.as_str())) => {
+            Err(syn::Error::new_spanned(
+                expr,
+                "a span kind is written without quotes: `kind = server`",
+            ))
+        }
         _ => Err(syn::Error::new_spanned(
             expr,
             format!("unknown span kind; expected one of: {}", KINDS.join(", ")),
         )),
+    }
+}
+
+/// The text of a string literal, for an option that takes a word
+/// (`kind = "server"` for `kind = server`).
+fn quoted_word(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(literal),
+            ..
+        }) => Some(literal.value()),
+        _ => None,
     }
 }
 
@@ -638,9 +666,15 @@ fn sample(expr: Expr) -> syn::Result<Ident> {
     {
         return Ok(ident.clone());
     }
+    let unquote = match quoted_word(&expr).as_deref() {
+        Some("always" | "never") => ", written without quotes",
+        _ => "",
+    };
     Err(syn::Error::new_spanned(
         expr,
-        "`sample` is `always` (record this span whatever the sampler says) or `never`",
+        format!(
+            "`sample` is `always` (record this span whatever the sampler says) or `never`{unquote}"
+        ),
     ))
 }
 

@@ -248,6 +248,8 @@ pub(crate) fn parse(
     });
     if let Shape::ReturnsStream { .. } = shape {
         reject_on_streams(&options, replies, &mut errors);
+    } else {
+        reject_outside_results(&options, shape, produced.as_ref(), &mut errors);
     }
     let result_like = recording_err == Some(true)
         || replies
@@ -367,6 +369,43 @@ fn reject_on_streams(options: &Options, replies: bool, errors: &mut Errors) {
             "`err = false` does not apply to a gRPC or HTTP stream: an `Err` item is the call's reply, its status; remove `err = false`",
         )),
         _ => {}
+    }
+}
+
+/// `ret` on a function that returns nothing (it would record `()` on every span),
+/// and `err` on one whose written return type is visibly no `Result` (a
+/// primitive, a reference, a tuple, the standard library's `Option` or `Vec`):
+/// the type-system probe would name internals in its error, twice.
+fn reject_outside_results(
+    options: &Options,
+    shape: Shape,
+    produced: Option<&Type>,
+    errors: &mut Errors,
+) {
+    let returns_nothing = match produced {
+        None => matches!(shape, Shape::Sync | Shape::Async),
+        Some(ty) => matches!(peeled(ty), Type::Tuple(tuple) if tuple.elems.is_empty()),
+    };
+    if let (Some(span), true) = (options.ret, returns_nothing) {
+        errors.push(syn::Error::new(
+            span,
+            "`ret` records the returned value, and this function returns nothing; remove `ret`",
+        ));
+    }
+    let Some((true, span)) = options.err else {
+        return;
+    };
+    let not_a_result = produced.is_some_and(|ty| !may_be_result(ty) && !is_hidden_output(ty));
+    if returns_nothing {
+        errors.push(syn::Error::new(
+            span,
+            "`err` records the `Err` of a returned `Result`, and this function returns nothing; remove `err`",
+        ));
+    } else if not_a_result {
+        errors.push(syn::Error::new(
+            span,
+            "`err` records the `Err` of a returned `Result`, and this function's return type is no `Result` (an `Option`'s `None` is no error); remove `err`, or return a `Result`",
+        ));
     }
 }
 
@@ -888,7 +927,9 @@ fn explicit_mode(attribute: &syn::Attribute) -> syn::Result<ParamMode> {
         if word != "display" {
             return Err(syn::Error::new(
                 word.span(),
-                format!("unknown `#[attr]` argument `{word}`; the only flag is `display`"),
+                format!(
+                    "unknown `#[attr]` argument `{word}`: `#[attr]` takes a key and/or `display`: `#[attr(\"key.name\")]`, `#[attr(display)]`, `#[attr(\"key.name\", display)]`"
+                ),
             ));
         }
         display = true;

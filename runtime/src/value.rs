@@ -654,6 +654,9 @@ pub trait RecordedValue {
     fn into_recorded(self) -> Option<Value>;
 }
 
+// Not offered in the error for a type that cannot be recorded: it would name
+// this impl, not the user's type.
+#[diagnostic::do_not_recommend]
 impl RecordedValue for Option<Value> {
     #[inline]
     fn into_recorded(self) -> Option<Value> {
