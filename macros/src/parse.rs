@@ -200,6 +200,14 @@ pub(crate) fn parse(
             format!("the function is annotated twice (`{attribute}` above): each would open a span of every call; give every option to one annotation and remove the other"),
         ));
     }
+    if function.sig.ident == "main"
+        && let Some(initialising) = initialises_otel_traced(&function.block)
+    {
+        errors.push(syn::Error::new(
+            initialising,
+            format!("`{attribute}` on a `main` that initialises otel-traced itself: its span opens before this call and records nothing; put `#[otel_traced::main]` above `{attribute}` in place of the call (which it makes, before the span), or annotate the functions `main` calls"),
+        ));
+    }
     if let syn::ReturnType::Type(_, output) = &function.sig.output
         && let syn::Type::Never(never) = peeled(output)
     {
@@ -372,6 +380,54 @@ fn reject_on_streams(options: &Options, replies: bool, errors: &mut Errors) {
     }
 }
 
+/// Where `block` initialises otel-traced: a call of `otel_traced::init()` or an
+/// `otel_traced::Config`'s `install()`, written with the crate's name (a bare
+/// `init()` may be anyone's, `env_logger::init()`). Not in items nested in it.
+fn initialises_otel_traced(block: &syn::Block) -> Option<proc_macro2::Span> {
+    use syn::visit::Visit;
+    fn names_the_crate(path: &syn::Path) -> bool {
+        path.segments
+            .iter()
+            .any(|segment| segment.ident == "otel_traced")
+    }
+    /// Whether a chain of method calls starts at a path of the crate's
+    /// (`otel_traced::Config::from_env()`).
+    fn rooted_in_the_crate(expr: &Expr) -> bool {
+        match expr {
+            Expr::MethodCall(call) => rooted_in_the_crate(&call.receiver),
+            Expr::Call(call) => {
+                matches!(&*call.func, Expr::Path(path) if names_the_crate(&path.path))
+            }
+            Expr::Path(path) => names_the_crate(&path.path),
+            _ => false,
+        }
+    }
+    #[derive(Default)]
+    struct Initialising(Option<proc_macro2::Span>);
+    impl Visit<'_> for Initialising {
+        fn visit_expr_call(&mut self, call: &syn::ExprCall) {
+            if let Expr::Path(path) = &*call.func
+                && names_the_crate(&path.path)
+                && let Some(last) = path.path.segments.last()
+                && last.ident == "init"
+            {
+                self.0.get_or_insert(last.ident.span());
+            }
+            syn::visit::visit_expr_call(self, call);
+        }
+        fn visit_expr_method_call(&mut self, call: &syn::ExprMethodCall) {
+            if call.method == "install" && rooted_in_the_crate(&call.receiver) {
+                self.0.get_or_insert(call.method.span());
+            }
+            syn::visit::visit_expr_method_call(self, call);
+        }
+        fn visit_item(&mut self, _: &syn::Item) {}
+    }
+    let mut found = Initialising::default();
+    found.visit_block(block);
+    found.0
+}
+
 /// `ret` on a function that returns nothing (it would record `()` on every span),
 /// and `err` on one whose written return type is visibly no `Result` (a
 /// primitive, a reference, a tuple, the standard library's `Option` or `Vec`):
@@ -532,7 +588,7 @@ fn take_params(
                     let message = if conditional.path().is_ident("cfg") {
                         "a parameter's `cfg` cannot be under `cfg_attr`: the macro reads it to record the parameter only where it is there, before `cfg_attr` is decided; write one `#[cfg(all(cond, ..))]`"
                     } else {
-                        "`#[skip]` and `#[attr]` cannot be under `cfg_attr`: the macro reads them before `cfg` is decided (and the compiler would not know them); put the condition on the annotation instead, `#[cfg_attr(cond, traced(skip(name)))]` beside `#[cfg_attr(not(cond), traced)]`"
+                        "`#[skip]` and `#[attr]` cannot be under `cfg_attr`: the macro reads them before `cfg` is decided (and the compiler would not know them); name the parameter in the annotation instead, `traced(skip(name))`, under the annotation's own `cfg_attr` if it has one (`#[cfg_attr(feature = \"otel\", traced(skip(name)))]`); where only its recording depends on the condition, `#[cfg_attr(cond, traced(skip(name)))]` beside `#[cfg_attr(not(cond), traced)]`"
                     };
                     errors.push(syn::Error::new_spanned(conditional, message));
                     continue;

@@ -721,10 +721,16 @@ pub(super) fn carrier(
                 } else {
                     ("carrier", "the request's headers")
                 };
+                let destructured = (traced.params.iter())
+                    .any(|param| param.pattern_names.iter().any(|bound| bound == name));
                 let message = if name == "self" {
                     format!(
                         "the receiver cannot be named by `{option} = ..`: it names a parameter that holds {holds}; take them as a parameter of `{}` and name it",
                         traced.function.sig.ident
+                    )
+                } else if destructured {
+                    format!(
+                        "`{name}` is bound by a parameter's pattern: `{option} = ..` names a whole parameter, read when the call starts; take it by a name (`message: Message`), name that, and destructure it in the body"
                     )
                 } else {
                     format!(
