@@ -254,9 +254,9 @@ fn suppressed_here() -> bool {
 /// None where telemetry is suppressed (an exporter's own calls, which the SDK runs
 /// so): the record below attaches a context of its own, which would lose that, and
 /// a failing export of the logs would make a record of its failure, then another.
-pub(crate) fn emit_exception(span: &SpanContext, attributes: &[KeyValue]) {
+pub(crate) fn emit_exception(span: &SpanContext, attributes: &[KeyValue]) -> bool {
     if suppressed_here() {
-        return;
+        return false;
     }
     with_loggers(
         |_| None,
@@ -279,7 +279,7 @@ pub(crate) fn emit_exception(span: &SpanContext, attributes: &[KeyValue]) {
             );
             loggers.exceptions.emit(record);
         },
-    );
+    )
 }
 
 /// The loggers installed, taken out of the lock: the bridges format the user's
@@ -503,7 +503,7 @@ pub(crate) fn exported() -> bool {
 fn with_loggers(
     context: impl FnOnce(&opentelemetry::Context) -> Option<opentelemetry::Context>,
     f: impl FnOnce(&Loggers),
-) {
+) -> bool {
     // Not in a capture either: it is isolated from the pipelines the process
     // installed, as its spans are.
     if !exported()
@@ -511,9 +511,11 @@ fn with_loggers(
         || !crate::thread_exit::context_reachable()
         || crate::route::CaptureRoute::holds_current()
     {
-        return;
+        return false;
     }
-    let Some(loggers) = installed() else { return };
+    let Some(loggers) = installed() else {
+        return false;
+    };
     let replaced = opentelemetry::Context::map_current(|current| {
         context(current).or_else(|| {
             crate::callsite::holds_invalid_span(current)
@@ -522,6 +524,7 @@ fn with_loggers(
     });
     let _replaced = replaced.map(opentelemetry::Context::attach);
     f(&loggers);
+    true
 }
 
 #[cfg(test)]

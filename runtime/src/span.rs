@@ -496,10 +496,10 @@ fn record_exception(
 ) {
     let mut exception = exception_attributes(error_type, message, extra);
     let (as_event, as_log) = recorded_exception_targets();
-    if as_log {
-        crate::logs::emit_exception(span.span_context(), &exception);
-    }
-    if as_event {
+    // An event still where no record could be made: the logs pipeline gone
+    // meanwhile (a guard shutting down as the call ends on another thread).
+    let logged = as_log && crate::logs::emit_exception(span.span_context(), &exception);
+    if as_event || (as_log && !logged) {
         // Cut here, not only where our pipelines export: an application's own
         // provider gets them so too (a stack trace is 32 768 characters at most).
         crate::value::attributes_within_length_limit(&mut exception);
