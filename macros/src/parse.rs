@@ -201,11 +201,20 @@ pub(crate) fn parse(
         ));
     }
     if function.sig.ident == "main"
-        && let Some(initialising) = initialises_otel_traced(&function.block)
+        && let Some((initialising, installs_a_config)) = initialises_otel_traced(&function.block)
     {
+        let fix = if installs_a_config {
+            // `#[otel_traced::main]` reads the variables alone: the builder's
+            // settings would be lost.
+            "move what follows it into a function `main` calls, and annotate that".to_owned()
+        } else {
+            format!(
+                "put `#[otel_traced::main]` above `{attribute}` in place of the call (which it makes, before the span), or annotate the functions `main` calls"
+            )
+        };
         errors.push(syn::Error::new(
             initialising,
-            format!("`{attribute}` on a `main` that initialises otel-traced itself: its span opens before this call and records nothing; put `#[otel_traced::main]` above `{attribute}` in place of the call (which it makes, before the span), or annotate the functions `main` calls"),
+            format!("`{attribute}` on a `main` that initialises otel-traced itself: its span opens before this call and records nothing; {fix}"),
         ));
     }
     if let syn::ReturnType::Type(_, output) = &function.sig.output
@@ -380,10 +389,11 @@ fn reject_on_streams(options: &Options, replies: bool, errors: &mut Errors) {
     }
 }
 
-/// Where `block` initialises otel-traced: a call of `otel_traced::init()` or an
-/// `otel_traced::Config`'s `install()`, written with the crate's name (a bare
-/// `init()` may be anyone's, `env_logger::init()`). Not in items nested in it.
-fn initialises_otel_traced(block: &syn::Block) -> Option<proc_macro2::Span> {
+/// Where `block` initialises otel-traced, and whether by installing a `Config`: a
+/// call of `otel_traced::init()` or an `otel_traced::Config`'s `install()`,
+/// written with the crate's name (a bare `init()` may be anyone's,
+/// `env_logger::init()`). Not in items nested in it.
+fn initialises_otel_traced(block: &syn::Block) -> Option<(proc_macro2::Span, bool)> {
     use syn::visit::Visit;
     fn names_the_crate(path: &syn::Path) -> bool {
         path.segments
@@ -403,7 +413,7 @@ fn initialises_otel_traced(block: &syn::Block) -> Option<proc_macro2::Span> {
         }
     }
     #[derive(Default)]
-    struct Initialising(Option<proc_macro2::Span>);
+    struct Initialising(Option<(proc_macro2::Span, bool)>);
     impl Visit<'_> for Initialising {
         fn visit_expr_call(&mut self, call: &syn::ExprCall) {
             if let Expr::Path(path) = &*call.func
@@ -411,13 +421,13 @@ fn initialises_otel_traced(block: &syn::Block) -> Option<proc_macro2::Span> {
                 && let Some(last) = path.path.segments.last()
                 && last.ident == "init"
             {
-                self.0.get_or_insert(last.ident.span());
+                self.0.get_or_insert((last.ident.span(), false));
             }
             syn::visit::visit_expr_call(self, call);
         }
         fn visit_expr_method_call(&mut self, call: &syn::ExprMethodCall) {
             if call.method == "install" && rooted_in_the_crate(&call.receiver) {
-                self.0.get_or_insert(call.method.span());
+                self.0.get_or_insert((call.method.span(), true));
             }
             syn::visit::visit_expr_method_call(self, call);
         }

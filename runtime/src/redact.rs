@@ -17,9 +17,9 @@ use std::fmt;
 /// Google's), the keys of the list before it (AWS's version 2), which still sign
 /// URLs, and the tokens and keys APIs take in a query (OAuth's bearer tokens on a
 /// WebSocket or a download link, Google's `key`, a client's secret, a connection
-/// URL's password: libpq's and JDBC's `?password=`, OAuth's authorization `code`
+/// URL's password: libpq's and JDBC's `?password=`, its short names `pass` and `pw`, OAuth's authorization `code`
 /// on a redirect). Any other key with a word of [`SECRET_QUERY_WORDS`] is one too.
-pub(crate) const SECRET_QUERY_KEYS: [&str; 19] = [
+pub(crate) const SECRET_QUERY_KEYS: [&str; 21] = [
     "X-Amz-Signature",
     "X-Amz-Credential",
     "X-Amz-Security-Token",
@@ -38,6 +38,8 @@ pub(crate) const SECRET_QUERY_KEYS: [&str; 19] = [
     "password",
     "passwd",
     "pwd",
+    "pass",
+    "pw",
     "code",
 ];
 
@@ -506,6 +508,8 @@ mod tests {
             "app_key",
             "user_key",
             "subscription-key",
+            "pass",
+            "PW",
         ] {
             assert!(super::is_secret_query_key(secret), "{secret}");
         }

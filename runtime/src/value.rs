@@ -564,11 +564,36 @@ pub trait ViaUrlOption {
     fn __otel_value(&self) -> Option<Value>;
 }
 
-impl<T: Display> ViaUrlOption for &&&ExplicitUrl<'_, Option<T>> {
+impl<T: OptionalUrl + ?Sized> ViaUrlOption for &&&ExplicitUrl<'_, T> {
     fn __otel_value(&self) -> Option<Value> {
-        (self.0.as_ref()).map(|url| formatted(format_args!("{url}")))
+        self.0.url_text()
     }
 }
+
+/// An `Option` of a URL, also behind a reference or a pointer (`&Option<Url>`,
+/// which would otherwise be taken for a collection of one).
+#[doc(hidden)]
+pub trait OptionalUrl {
+    fn url_text(&self) -> Option<Value>;
+}
+
+impl<T: Display> OptionalUrl for Option<T> {
+    fn url_text(&self) -> Option<Value> {
+        (self.as_ref()).map(|url| formatted(format_args!("{url}")))
+    }
+}
+
+macro_rules! optional_url_through_pointer {
+    ($($pointer:ty),*) => {$(
+        impl<T: OptionalUrl + ?Sized> OptionalUrl for $pointer {
+            fn url_text(&self) -> Option<Value> {
+                (**self).url_text()
+            }
+        }
+    )*};
+}
+
+optional_url_through_pointer!(&T, &mut T, Box<T>, Rc<T>, Arc<T>);
 
 /// Then, for a value named for a URL: the texts of the ones it holds, behind a
 /// reference or in a `Vec` (`replica_urls: &[Url]`).

@@ -276,6 +276,16 @@ fn a_key_set_baggage_left_out_does_not_travel_on_in_a_new_message() {
     };
     // The message's own entries but the one left out, under the call's.
     assert_eq!(published(&Broken).as_deref(), Some("plan=gold,region=eu"));
+    // Also where the call has no other entry.
+    let mut headers = std::collections::HashMap::from([(
+        "baggage".to_owned(),
+        "tenant=old,plan=gold".to_owned(),
+    )]);
+    let _ = capture(|| publish(&mut headers, &Broken));
+    assert_eq!(
+        headers.get("baggage").map(String::as_str),
+        Some("plan=gold")
+    );
     // Set: the message's own entries stay for the keys the call has none of.
     assert_eq!(
         published(&"new").as_deref(),

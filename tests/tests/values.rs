@@ -647,7 +647,7 @@ fn connect_parsed(
     replica: &ParsedUrl,
     #[attr] mirror_urls: &[ParsedUrl],
     #[attr] cache_url: Option<ParsedUrl>,
-    #[attr] backup_url: Option<ParsedUrl>,
+    #[attr] backup_url: &Option<ParsedUrl>,
 ) {
 }
 
@@ -657,7 +657,7 @@ fn a_parsed_url_is_recorded_by_its_text_with_the_credentials_redacted() {
     let replica = ParsedUrl("postgres://app:s3cret@replica:5432/shop");
     let mirrors = [ParsedUrl("https://u:pw@mirror.example/a")];
     let cache = Some(ParsedUrl("redis://:token@cache:6379"));
-    let captured = capture(|| connect_parsed(&database, &replica, &mirrors, cache, None));
+    let captured = capture(|| connect_parsed(&database, &replica, &mirrors, cache, &None));
     let span = &captured.spans()[0];
     assert_eq!(
         attribute(span, "mirror_urls"),

@@ -62,9 +62,20 @@ pub(super) enum Passed {
 impl LateAttributes {
     /// What goes to the span now that `attribute` is set.
     pub(super) fn set(&mut self, attribute: KeyValue) -> Passed {
-        // `error.type` is kept aside from the first: the body may set it and a
-        // panic after it again, and an application's provider would export both.
-        if self.passed < AT_ONCE && attribute.key.as_str() != super::ERROR_TYPE {
+        // `error.type` is kept aside from the first, whatever else is: the body
+        // may set it and a panic after it again, and an application's provider
+        // would export both.
+        if attribute.key.as_str() == super::ERROR_TYPE {
+            match (self.kept.iter_mut()).find(|aside| aside.attribute.key == attribute.key) {
+                Some(aside) => aside.attribute.value = attribute.value,
+                None => self.kept.push(Aside {
+                    attribute,
+                    given: false,
+                }),
+            }
+            return Passed::Nothing;
+        }
+        if self.passed < AT_ONCE {
             self.passed += 1;
             return Passed::One(attribute);
         }
@@ -134,6 +145,24 @@ mod tests {
             Passed::Nothing
         );
         assert_eq!(late.take(), [KeyValue::new("error.type", "panic")]);
+        // Also once keys go to the span as they are set.
+        let mut late = LateAttributes::default();
+        for key in 0..=TRACKED_MOST + 1 {
+            late.set(KeyValue::new(format!("key.{key}"), 1));
+        }
+        assert_eq!(
+            late.set(KeyValue::new("error.type", "timeout")),
+            Passed::Nothing
+        );
+        assert_eq!(
+            late.set(KeyValue::new("error.type", "panic")),
+            Passed::Nothing
+        );
+        let taken = late.take();
+        let error_types: Vec<_> = (taken.iter())
+            .filter(|attribute| attribute.key.as_str() == "error.type")
+            .collect();
+        assert_eq!(error_types, [&KeyValue::new("error.type", "panic")]);
     }
 
     #[test]

@@ -477,11 +477,11 @@ impl ActiveSpan {
         // Read only where the body has baggage to write over it: the message's
         // own entries but for the keys `set_baggage` left out (a value refused),
         // whose value in the carrier must not travel on.
-        let left_out = |ours: &Context| {
-            (!ours.baggage().is_empty()).then(|| {
-                ours.get::<crate::baggage::KeysLeftOut>()
-                    .map_or_else(Vec::new, |left_out| left_out.0.clone())
-            })
+        // (Or where it left a key out, with nothing else: the carrier's field is
+        // replaced, and must keep the message's other entries.)
+        let left_out = |ours: &Context| match ours.get::<crate::baggage::KeysLeftOut>() {
+            Some(left_out) => Some(left_out.0.clone()),
+            None => (!ours.baggage().is_empty()).then(Vec::new),
         };
         let carried = (self.under_body_context(left_out).flatten())
             .map(|left_out| carried_baggage_but(&*carrier, &left_out));
@@ -512,7 +512,8 @@ impl ActiveSpan {
         winning: Winning,
     ) {
         let under_the_messages = |ours: &Context| {
-            if ours.baggage().is_empty() {
+            // A new message's own entries are written whatever the call has.
+            if ours.baggage().is_empty() && winning == Winning::Message {
                 return None;
             }
             let theirs = carried(&*carrier);
@@ -542,7 +543,7 @@ impl ActiveSpan {
 
 /// Whose baggage entries win where a message and the call sending it both have
 /// a key.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Winning {
     /// The message's: its creation context's, which the conventions say is not
     /// modified.
