@@ -135,29 +135,22 @@ mod tests {
 
     #[test]
     fn an_error_type_is_kept_aside_from_the_first() {
+        // The body's, then a panic's: both kept aside, the last taken.
+        let set_twice = |late: &mut LateAttributes| {
+            for error_type in ["timeout", "panic"] {
+                let set = late.set(KeyValue::new("error.type", error_type));
+                assert_eq!(set, Passed::Nothing, "{error_type}");
+            }
+        };
         let mut late = LateAttributes::default();
-        assert_eq!(
-            late.set(KeyValue::new("error.type", "timeout")),
-            Passed::Nothing
-        );
-        assert_eq!(
-            late.set(KeyValue::new("error.type", "panic")),
-            Passed::Nothing
-        );
+        set_twice(&mut late);
         assert_eq!(late.take(), [KeyValue::new("error.type", "panic")]);
         // Also once keys go to the span as they are set.
         let mut late = LateAttributes::default();
         for key in 0..=TRACKED_MOST + 1 {
             late.set(KeyValue::new(format!("key.{key}"), 1));
         }
-        assert_eq!(
-            late.set(KeyValue::new("error.type", "timeout")),
-            Passed::Nothing
-        );
-        assert_eq!(
-            late.set(KeyValue::new("error.type", "panic")),
-            Passed::Nothing
-        );
+        set_twice(&mut late);
         let taken = late.take();
         let error_types: Vec<_> = (taken.iter())
             .filter(|attribute| attribute.key.as_str() == "error.type")
