@@ -59,15 +59,25 @@ pub(super) enum Passed {
     AfterKept(Vec<KeyValue>),
 }
 
+/// Whether `attribute` is the conventions' `error.type`.
+fn is_error_type(attribute: &KeyValue) -> bool {
+    attribute.key.as_str() == super::ERROR_TYPE
+}
+
 impl LateAttributes {
     /// What goes to the span now that `attribute` is set.
     pub(super) fn set(&mut self, attribute: KeyValue) -> Passed {
         // `error.type` is kept aside from the first, whatever else is: the body
         // may set it and a panic after it again, and an application's provider
         // would export both.
-        if attribute.key.as_str() == super::ERROR_TYPE {
+        // (It stays aside when the others go to the span, below; it takes no
+        // place of theirs.)
+        if is_error_type(&attribute) {
             match (self.kept.iter_mut()).find(|aside| aside.attribute.key == attribute.key) {
-                Some(aside) => aside.attribute.value = attribute.value,
+                Some(aside) => {
+                    aside.attribute.value = attribute.value;
+                    aside.given = false;
+                }
                 None => self.kept.push(Aside {
                     attribute,
                     given: false,
@@ -93,7 +103,13 @@ impl LateAttributes {
             });
             return Passed::Nothing;
         }
-        if self.kept.len() == TRACKED_MOST {
+        let tracked_keys = self.kept.len()
+            - usize::from(
+                self.kept
+                    .iter()
+                    .any(|aside| is_error_type(&aside.attribute)),
+            );
+        if tracked_keys >= TRACKED_MOST {
             return Passed::One(attribute);
         }
         let tracked = Aside {
@@ -105,6 +121,7 @@ impl LateAttributes {
             return Passed::One(attribute);
         }
         let mut passed: Vec<KeyValue> = (self.kept.iter_mut())
+            .filter(|aside| !is_error_type(&aside.attribute))
             .map(|aside| {
                 aside.given = true;
                 aside.attribute.clone()
@@ -145,17 +162,41 @@ mod tests {
         let mut late = LateAttributes::default();
         set_twice(&mut late);
         assert_eq!(late.take(), [KeyValue::new("error.type", "panic")]);
-        // Also once keys go to the span as they are set.
-        let mut late = LateAttributes::default();
-        for key in 0..=TRACKED_MOST + 1 {
-            late.set(KeyValue::new(format!("key.{key}"), 1));
+        // Also once keys go to the span as they are set, and when they start to,
+        // and the keys tracked are as many as without it.
+        for before in [0, AT_ONCE as usize + ASIDE_MOST - 1, TRACKED_MOST + 1] {
+            let mut late = LateAttributes::default();
+            let mut passed = 0;
+            let mut set = |late: &mut LateAttributes, key: usize| {
+                passed += match late.set(KeyValue::new(format!("key.{key}"), 1)) {
+                    Passed::Nothing => 0,
+                    Passed::One(_) => 1,
+                    Passed::AfterKept(passed) => passed.len(),
+                };
+            };
+            for key in 0..before {
+                set(&mut late, key);
+            }
+            late.set(KeyValue::new("error.type", "timeout"));
+            for key in before..2 * TRACKED_MOST {
+                set(&mut late, key);
+            }
+            set_twice(&mut late);
+            let taken = late.take();
+            let error_types: Vec<_> = (taken.iter())
+                .filter(|attribute| attribute.key.as_str() == "error.type")
+                .collect();
+            assert_eq!(
+                error_types,
+                [&KeyValue::new("error.type", "panic")],
+                "{before}"
+            );
+            assert_eq!(
+                passed + taken.len() - 1,
+                2 * TRACKED_MOST,
+                "{before}: each key once"
+            );
         }
-        set_twice(&mut late);
-        let taken = late.take();
-        let error_types: Vec<_> = (taken.iter())
-            .filter(|attribute| attribute.key.as_str() == "error.type")
-            .collect();
-        assert_eq!(error_types, [&KeyValue::new("error.type", "panic")]);
     }
 
     #[test]
